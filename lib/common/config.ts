@@ -1,0 +1,106 @@
+/**
+ * Parsing configs with zod schemas into clear, located errors.
+ *
+ * Every config in dynolab (engine args, router config, planner config, the simulation spec) is a zod schema with
+ * strict keys and its defaults in the schema. `parseConfig` turns zod's issues into one {@link InputError} that
+ * names the field, lists the valid keys or values, and suggests the closest key for a typo.
+ *
+ * @module
+ */
+import type { z } from "zod";
+import { InputError, type InputLocation, suggest } from "./errors.ts";
+
+/**
+ * Parse `value` with `schema`; on failure throw an {@link InputError} naming the first bad field.
+ *
+ * @param what Human name of the config, used as the field prefix (e.g. `engine args`).
+ * @param at Where the value came from (file or flag), for the message.
+ *
+ * @example
+ * ```ts
+ * import { z } from "zod";
+ * import { parseConfig } from "./config.ts";
+ * const schema = z.strictObject({ block_size: z.number().default(64) });
+ * console.assert(parseConfig(schema, {}, "engine args").block_size === 64);
+ * try {
+ *   parseConfig(schema, { blok_size: 1 }, "engine args");
+ * } catch (e) {
+ *   console.assert(String(e).includes("did you mean block_size"));
+ * }
+ * ```
+ */
+export function parseConfig<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  what: string,
+  at: InputLocation = {},
+): z.output<S> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const path = issue.path.map(String);
+  const field = [what, ...path].join(".");
+  throw new InputError(describeIssue(issue, schema, path), { ...at, field: at.field ?? field });
+}
+
+function describeIssue(issue: z.core.$ZodIssue, schema: z.ZodType, path: string[]): string {
+  switch (issue.code) {
+    case "unrecognized_keys": {
+      const valid = objectKeys(schema, path);
+      const [key] = issue.keys;
+      const hint = valid ? suggest(key, valid) : undefined;
+      return `unknown key "${key}"` + (hint ? ` (did you mean ${hint}?)` : "") +
+        (valid ? `; valid keys: ${valid.join(", ")}` : "");
+    }
+    case "invalid_value":
+      return `invalid value; expected one of: ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`;
+    case "invalid_union": {
+      const options = unionOptions(schema, path);
+      return options ? `invalid value; expected one of: ${options.join(", ")}` : issue.message;
+    }
+    default:
+      return issue.message;
+  }
+}
+
+/** Keys of the object schema found at `path` inside `schema` (through wrappers), if any. */
+function objectKeys(schema: z.ZodType, path: string[]): string[] | undefined {
+  const node = schemaAt(schema, path);
+  const shape = (node as { shape?: Record<string, unknown> } | undefined)?.shape;
+  return shape ? Object.keys(shape).sort() : undefined;
+}
+
+function unionOptions(schema: z.ZodType, path: string[]): string[] | undefined {
+  const node = schemaAt(schema, path) as { options?: unknown[] } | undefined;
+  if (!node?.options) return undefined;
+  const literals = node.options.flatMap((o) => {
+    const values = (unwrap(o as z.ZodType) as { values?: Set<unknown> }).values;
+    return values ? [...values].map((v) => JSON.stringify(v)) : [];
+  });
+  return literals.length ? literals : undefined;
+}
+
+function schemaAt(schema: z.ZodType, path: string[]): z.ZodType | undefined {
+  let node: z.ZodType | undefined = unwrap(schema);
+  for (const key of path) {
+    const shape: Record<string, z.ZodType> | undefined =
+      (node as { shape?: Record<string, z.ZodType> } | undefined)
+        ?.shape;
+    node = shape?.[key] ? unwrap(shape[key]) : undefined;
+    if (!node) return undefined;
+  }
+  return node;
+}
+
+function unwrap(schema: z.ZodType): z.ZodType {
+  let node = schema as unknown as {
+    unwrap?: () => z.ZodType;
+    def?: { innerType?: z.ZodType; in?: z.ZodType };
+  };
+  for (let i = 0; i < 8; i++) {
+    const inner = node.def?.innerType ?? node.def?.in;
+    if (!inner) break;
+    node = inner as unknown as typeof node;
+  }
+  return node as unknown as z.ZodType;
+}

@@ -1,0 +1,81 @@
+/**
+ * Errors raised for bad user input: a trace row, a flag, a config field.
+ *
+ * Every message names where the problem is (file, line, field) so a user can fix it without reading code. The
+ * CLI prints `error: <message>` and exits with code 2 for these; anything else is a bug.
+ *
+ * @module
+ */
+
+/** Where a bad value was found. All parts are optional; the message uses what is known. */
+export interface InputLocation {
+  /** File path as the user gave it. */
+  file?: string;
+  /** 1-based line number in `file`. */
+  line?: number;
+  /** Field or flag name, e.g. `hash_ids` or `--num-workers` or `engine.block_size`. */
+  field?: string;
+}
+
+/**
+ * A user-facing input error with a location.
+ *
+ * @example
+ * ```ts
+ * import { InputError } from "./errors.ts";
+ * const e = new InputError("must be a non-empty array", { file: "t.jsonl", line: 3, field: "hash_ids" });
+ * console.assert(e.message === "t.jsonl:3: hash_ids: must be a non-empty array");
+ * ```
+ */
+export class InputError extends Error {
+  /** Where the bad value was found. */
+  readonly location: InputLocation;
+
+  constructor(detail: string, location: InputLocation = {}) {
+    super(formatLocated(detail, location));
+    this.name = "InputError";
+    this.location = location;
+  }
+}
+
+function formatLocated(detail: string, { file, line, field }: InputLocation): string {
+  let where = "";
+  if (file !== undefined) where += line !== undefined ? `${file}:${line}: ` : `${file}: `;
+  if (field !== undefined) where += `${field}: `;
+  return where + detail;
+}
+
+/**
+ * The closest candidate to `word` by edit distance, if it is close enough to be a plausible typo.
+ *
+ * @example
+ * ```ts
+ * import { suggest } from "./errors.ts";
+ * console.assert(suggest("startuptime", ["startup_time", "block_size"]) === "startup_time");
+ * ```
+ */
+export function suggest(word: string, candidates: readonly string[]): string | undefined {
+  const norm = (s: string) => s.toLowerCase().replace(/[-_]/g, "");
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const candidate of candidates) {
+    const d = editDistance(norm(word), norm(candidate));
+    if (d < bestDistance) {
+      bestDistance = d;
+      best = candidate;
+    }
+  }
+  return bestDistance <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = cur;
+  }
+  return prev[b.length];
+}

@@ -1,0 +1,267 @@
+/**
+ * Engine args: the reference mocker's `MockEngineArgs`, as a strict zod schema with the reference names and
+ * defaults, and their resolution into the {@link EngineConfig} the engine runs with.
+ *
+ * Keys the reference accepts but dynolab does not simulate are accepted by the schema and then either rejected
+ * with a "not supported yet" error ({@link resolveEngineArgs}) or, for live-deployment settings that have no
+ * effect offline in the reference either, reported as warnings. Nothing is silently ignored.
+ *
+ * @module
+ */
+import { z } from "zod";
+import { parseConfig } from "../common/config.ts";
+import { InputError, type InputLocation } from "../common/errors.ts";
+
+const positiveInt = z.number().int().positive();
+const nonNegative = z.number().nonnegative();
+const fraction = z.number().min(0).max(1);
+
+/** Engine args schema (reference: `lib/mocker/src/common/protocols.rs`). `null` means "unset". */
+export const EngineArgsSchema = z.strictObject({
+  engine_type: z.enum(["vllm", "sglang", "trtllm"]).default("vllm"),
+  num_gpu_blocks: positiveInt.nullable().optional(),
+  block_size: z.number().int().nonnegative().default(0),
+  max_model_len: positiveInt.nullable().optional(),
+  max_num_seqs: positiveInt.default(256),
+  max_num_batched_tokens: positiveInt.default(8192),
+  enable_prefix_caching: z.boolean().default(true),
+  enable_chunked_prefill: z.boolean().default(true),
+  speedup_ratio: z.number().positive().default(1),
+  decode_speedup_ratio: z.number().positive().default(1),
+  dp_size: positiveInt.default(1),
+  startup_time: nonNegative.nullable().optional(),
+  worker_type: z.enum(["aggregated", "prefill", "decode"]).nullable().optional(),
+  is_prefill: z.boolean().nullable().optional(),
+  is_decode: z.boolean().nullable().optional(),
+  preemption_mode: z.enum(["lifo", "fifo"]).default("lifo"),
+  planner_profile_data: z.string().nullable().optional(),
+  aic_backend: z.string().nullable().optional(),
+  aic_system: z.string().nullable().optional(),
+  aic_systems_path: z.string().nullable().optional(),
+  aic_backend_version: z.string().nullable().optional(),
+  aic_tp_size: positiveInt.nullable().optional(),
+  aic_model_path: z.string().nullable().optional(),
+  aic_moe_tp_size: positiveInt.nullable().optional(),
+  aic_moe_ep_size: positiveInt.nullable().optional(),
+  aic_attention_dp_size: positiveInt.nullable().optional(),
+  aic_gemm_dtype: z.string().nullable().optional(),
+  aic_moe_dtype: z.string().nullable().optional(),
+  aic_fmha_dtype: z.string().nullable().optional(),
+  aic_kv_cache_dtype: z.string().nullable().optional(),
+  aic_comm_dtype: z.string().nullable().optional(),
+  aic_nextn: z.number().int().min(1).max(5).nullable().optional(),
+  aic_nextn_accept_rates: z.string().nullable().optional(),
+  aic_mtp_seed: z.number().int().nonnegative().default(42),
+  gpu_memory_utilization: fraction.nullable().optional(),
+  mem_fraction_static: fraction.nullable().optional(),
+  free_gpu_memory_fraction: fraction.nullable().optional(),
+  enable_local_indexer: z.boolean().default(false),
+  bootstrap_port: z.number().int().nullable().optional(),
+  handoff_session_timeout_ms: positiveInt.default(300_000),
+  kv_bytes_per_token: positiveInt.nullable().optional(),
+  kv_transfer_bandwidth: nonNegative.nullable().optional(),
+  kv_transfer_timing_mode: z.enum(["full_prompt", "destination_missing"]).default("full_prompt"),
+  num_g2_blocks: positiveInt.nullable().optional(),
+  num_g3_blocks: positiveInt.nullable().optional(),
+  enable_g4_storage: z.boolean().default(false),
+  offload_batch_size: positiveInt.nullable().optional(),
+  bandwidth_g1_to_g2_gbps: nonNegative.nullable().optional(),
+  bandwidth_g2_to_g1_gbps: nonNegative.nullable().optional(),
+  bandwidth_g2_to_g3_gbps: nonNegative.nullable().optional(),
+  bandwidth_g3_to_g2_gbps: nonNegative.nullable().optional(),
+  bandwidth_g2_to_g4_gbps: nonNegative.nullable().optional(),
+  bandwidth_g4_to_g2_gbps: nonNegative.nullable().optional(),
+  reasoning: z.strictObject({
+    start_thinking_token_id: z.number().int().nonnegative(),
+    end_thinking_token_id: z.number().int().nonnegative(),
+    thinking_ratio: fraction,
+  }).nullable().optional(),
+  response_replay_trace_path: z.string().nullable().optional(),
+  zmq_kv_events_port: z.number().int().nullable().optional(),
+  zmq_replay_port: z.number().int().nullable().optional(),
+  router_queue_policy: z.enum(["fcfs", "lcfs", "wspt"]).nullable().optional(),
+  sglang: z.strictObject({
+    schedule_policy: z.string().nullable().optional(),
+    page_size: positiveInt.nullable().optional(),
+    max_prefill_tokens: positiveInt.nullable().optional(),
+    chunked_prefill_size: positiveInt.nullable().optional(),
+    clip_max_new_tokens: positiveInt.nullable().optional(),
+    schedule_conservativeness: fraction.nullable().optional(),
+  }).nullable().optional(),
+  trtllm: z.strictObject({
+    capacity_scheduler_policy: z.literal("guaranteed_no_evict").nullable().optional(),
+  }).nullable().optional(),
+  /**
+   * dynolab extension: force a timing model. `"polynomial"` is the reference default; `fixed` charges constant
+   * times per pass part (see `lib/perf/fixed.ts`). Unset: chosen from the other args.
+   */
+  timing_model: z.union([
+    z.literal("polynomial"),
+    z.strictObject({
+      type: z.literal("fixed"),
+      prefill_ms: nonNegative.default(0),
+      prefill_ms_per_token: nonNegative.default(0),
+      decode_ms: nonNegative.default(0),
+    }),
+  ]).nullable().optional(),
+});
+
+/** Engine args as written by a user (JSON object, reference names). */
+export type EngineArgsInput = z.input<typeof EngineArgsSchema>;
+/** Engine args after schema defaults. */
+export type EngineArgs = z.output<typeof EngineArgsSchema>;
+
+/** Every engine-arg key, sorted (for docs, the DSL mapping and "valid keys" messages). */
+export const ENGINE_ARG_KEYS: readonly string[] = Object.keys(EngineArgsSchema.shape).sort();
+
+/** Role of a worker in the topology. */
+export type WorkerRole = "aggregated" | "prefill" | "decode";
+
+/** Default KV blocks per rank when neither `num_gpu_blocks` nor a known model/GPU fixes it (reference). */
+export const DEFAULT_NUM_GPU_BLOCKS = 16384;
+
+/** Settings that matter only to a live deployment; like the reference's offline replay, dynolab ignores them. */
+const LIVE_ONLY_KEYS = [
+  "bootstrap_port",
+  "enable_local_indexer",
+  "zmq_kv_events_port",
+  "zmq_replay_port",
+  "response_replay_trace_path",
+  "reasoning",
+] as const;
+
+/** Keys whose features dynolab does not simulate yet; setting them is an error, never a silent no-op. */
+const UNSUPPORTED: ReadonlyArray<[keyof EngineArgs, string]> = [
+  ["num_g2_blocks", "KV offload tiers (G2/G3/G4)"],
+  ["num_g3_blocks", "KV offload tiers (G2/G3/G4)"],
+  ["enable_g4_storage", "KV offload tiers (G2/G3/G4)"],
+  ["offload_batch_size", "KV offload tiers (G2/G3/G4)"],
+  ["bandwidth_g1_to_g2_gbps", "KV offload tiers (G2/G3/G4)"],
+  ["bandwidth_g2_to_g1_gbps", "KV offload tiers (G2/G3/G4)"],
+  ["bandwidth_g2_to_g3_gbps", "KV offload tiers (G2/G3/G4)"],
+  ["bandwidth_g3_to_g2_gbps", "KV offload tiers (G2/G3/G4)"],
+  ["bandwidth_g2_to_g4_gbps", "KV offload tiers (G2/G3/G4)"],
+  ["bandwidth_g4_to_g2_gbps", "KV offload tiers (G2/G3/G4)"],
+  ["router_queue_policy", "the router queue"],
+  ["sglang", "the SGLang scheduler"],
+];
+
+/**
+ * The resolved configuration one engine (one DP rank of a worker) runs with. All defaults applied, role fixed.
+ */
+export interface EngineConfig {
+  /** Scheduling policy: vLLM (preemption by recompute) or TRT-LLM GUARANTEED_NO_EVICT. */
+  readonly policy: "vllm" | "trtllm";
+  readonly role: WorkerRole;
+  readonly numGpuBlocks: number;
+  readonly blockSize: number;
+  /** `Infinity` when unset. */
+  readonly maxModelLen: number;
+  readonly maxNumSeqs: number;
+  readonly maxNumBatchedTokens: number;
+  readonly enablePrefixCaching: boolean;
+  readonly enableChunkedPrefill: boolean;
+  readonly speedupRatio: number;
+  readonly decodeSpeedupRatio: number;
+  readonly dpSize: number;
+  /** Seconds before a worker added at run time becomes active. */
+  readonly startupTimeS: number;
+  readonly preemption: "lifo" | "fifo";
+  /** Disagg KV transfer: bytes per token (0 = unknown) and GB/s (0 = no transfer delay). */
+  readonly kvBytesPerToken: number;
+  readonly kvTransferBandwidthGBs: number;
+  readonly kvTransferTimingMode: "full_prompt" | "destination_missing";
+  /** GPUs one worker occupies (TP × DP), for GPU-hours. */
+  readonly gpusPerWorker: number;
+}
+
+/** What resolving engine args produced: the config plus warnings to show the user once. */
+export interface ResolvedEngine {
+  readonly args: EngineArgs;
+  readonly config: EngineConfig;
+  readonly warnings: readonly string[];
+}
+
+/**
+ * Validate raw engine args (a parsed JSON object) and resolve them for a worker role.
+ *
+ * @param role Role implied by the topology (`aggregated` for agg workers). A conflicting `worker_type` or
+ *   `is_prefill`/`is_decode` is an error.
+ * @param what Name for messages, e.g. `--extra-engine-args`.
+ *
+ * @example
+ * ```ts
+ * import { resolveEngineArgs } from "./args.ts";
+ * const { config } = resolveEngineArgs({ block_size: 32 }, "aggregated");
+ * console.assert(config.blockSize === 32 && config.numGpuBlocks === 16384 && config.maxNumSeqs === 256);
+ * ```
+ */
+export function resolveEngineArgs(
+  raw: unknown,
+  role: WorkerRole,
+  what = "engine args",
+  at: InputLocation = {},
+): ResolvedEngine {
+  const args = parseConfig(EngineArgsSchema, raw ?? {}, what, at);
+  const fail = (field: string, detail: string): never => {
+    throw new InputError(detail, { ...at, field: `${what}.${field}` });
+  };
+  for (const [key, feature] of UNSUPPORTED) {
+    const v = args[key];
+    if (v !== undefined && v !== null && v !== false) {
+      fail(key, `${feature} not supported yet in dynolab; remove this key`);
+    }
+  }
+  if (args.engine_type === "sglang") {
+    fail("engine_type", 'the SGLang scheduler is not supported yet; use "vllm" or "trtllm"');
+  }
+  const declared = declaredRole(args, what, at);
+  if (declared !== undefined && declared !== role) {
+    fail("worker_type", `says "${declared}" but these args configure ${role} workers`);
+  }
+  for (const key of ["planner_profile_data", "aic_backend", "aic_model_path", "aic_system"] as const) {
+    if (args[key] != null) fail(key, "perf models other than the polynomial are not supported yet");
+  }
+  if (args.aic_nextn != null) fail("aic_nextn", "speculative decoding is not supported yet");
+  if (args.decode_speedup_ratio !== 1 && args.aic_nextn != null) {
+    fail("decode_speedup_ratio", "must be 1.0 when aic_nextn is set");
+  }
+  const warnings = LIVE_ONLY_KEYS.filter((k) => args[k] != null && args[k] !== false).map((k) =>
+    `${what}.${k} configures a live deployment and has no effect in simulation`
+  );
+  const blockSize = args.block_size > 0 ? args.block_size : args.engine_type === "trtllm" ? 32 : 64;
+  const tp = args.aic_tp_size ?? 1;
+  const config: EngineConfig = {
+    policy: args.engine_type === "trtllm" ? "trtllm" : "vllm",
+    role,
+    numGpuBlocks: args.num_gpu_blocks ?? DEFAULT_NUM_GPU_BLOCKS,
+    blockSize,
+    maxModelLen: args.max_model_len ?? Infinity,
+    maxNumSeqs: args.max_num_seqs,
+    maxNumBatchedTokens: args.max_num_batched_tokens,
+    enablePrefixCaching: args.enable_prefix_caching,
+    enableChunkedPrefill: args.enable_chunked_prefill,
+    speedupRatio: args.speedup_ratio,
+    decodeSpeedupRatio: args.decode_speedup_ratio,
+    dpSize: args.dp_size,
+    startupTimeS: args.startup_time ?? 0,
+    preemption: args.preemption_mode,
+    kvBytesPerToken: args.kv_bytes_per_token ?? 0,
+    kvTransferBandwidthGBs: args.kv_transfer_bandwidth ?? 0,
+    kvTransferTimingMode: args.kv_transfer_timing_mode,
+    gpusPerWorker: tp * args.dp_size,
+  };
+  return { args, config, warnings };
+}
+
+function declaredRole(args: EngineArgs, what: string, at: InputLocation): WorkerRole | undefined {
+  const flags = (args.is_prefill ? 1 : 0) + (args.is_decode ? 1 : 0);
+  if (args.worker_type != null && (args.is_prefill != null || args.is_decode != null)) {
+    throw new InputError("give worker_type or is_prefill/is_decode, not both", { ...at, field: what });
+  }
+  if (flags > 1) throw new InputError("is_prefill and is_decode cannot both be true", { ...at, field: what });
+  if (args.worker_type != null) return args.worker_type;
+  if (args.is_prefill) return "prefill";
+  if (args.is_decode) return "decode";
+  return undefined;
+}

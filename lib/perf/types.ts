@@ -1,0 +1,40 @@
+/**
+ * The timing interface between the engine and every perf model.
+ *
+ * The engine calls it once per forward pass (never per token) with batch aggregates, exactly as the reference
+ * mocker does: the prefill part from the requests that computed prompt tokens in the pass, the decode part from
+ * the requests that emitted a token. A pass takes `prefillMs + decodeMs`.
+ *
+ * @module
+ */
+
+/** One forward pass's cost split into named operator groups (ms), for reports and fidelity checks. */
+export type OpBreakdown = Readonly<Record<string, number>>;
+
+/**
+ * Predicts the duration of the two parts of a forward pass on one engine (one DP rank).
+ *
+ * Implementations are pure and cheap (they run once per pass); any caching is internal.
+ */
+export interface PerfModel {
+  /** Short name for reports, e.g. `polynomial`. */
+  readonly name: string;
+  /**
+   * Prefill part of a pass, in ms.
+   * @param batch Requests that computed prompt tokens in the pass (> 0).
+   * @param meanIsl Mean of (cached prefix + tokens computed so far incl. this pass) over those requests.
+   * @param meanPrefix Mean of the tokens already in KV before this pass (cached prefix + earlier chunks).
+   */
+  prefillMs(batch: number, meanIsl: number, meanPrefix: number): number;
+  /**
+   * Decode part of a pass, in ms, before the engine's 1 ms floor and speed-up ratios.
+   * @param batch Requests that emit a token at the end of the pass (> 0).
+   * @param meanContext Mean sequence length (prompt + generated) of those requests.
+   * @param activeKvTokens Tokens held in active KV blocks on this engine (active blocks × block size).
+   */
+  decodeMs(batch: number, meanContext: number, activeKvTokens: number): number;
+  /** Optional per-operator split of a prefill pass (same arguments as {@link PerfModel.prefillMs}). */
+  prefillBreakdown?(batch: number, meanIsl: number, meanPrefix: number): OpBreakdown;
+  /** Optional per-operator split of a decode pass (same arguments as {@link PerfModel.decodeMs}). */
+  decodeBreakdown?(batch: number, meanContext: number, activeKvTokens: number): OpBreakdown;
+}

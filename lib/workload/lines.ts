@@ -1,0 +1,71 @@
+/**
+ * Streaming line reader for trace files (plain or gzip), so multi-GB traces never sit in memory as text.
+ *
+ * @module
+ */
+import { InputError } from "../common/errors.ts";
+
+/** One line of a file with its 1-based number. */
+export interface Line {
+  readonly text: string;
+  readonly number: number;
+}
+
+/**
+ * Yield the lines of `path`, decompressing when it ends in `.gz`. A missing file is an {@link InputError}.
+ *
+ * @example
+ * ```ts ignore
+ * import { readLines } from "./lines.ts";
+ * for await (const { text, number } of readLines("trace.jsonl")) console.log(number, text);
+ * ```
+ */
+export async function* readLines(path: string): AsyncGenerator<Line> {
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) throw new InputError("no such file", { file: path });
+    if (e instanceof Deno.errors.IsADirectory) {
+      throw new InputError("is a directory, not a trace file", { file: path });
+    }
+    throw new InputError(`cannot open: ${(e as Error).message}`, { file: path });
+  }
+  let stream: ReadableStream<Uint8Array> = file.readable;
+  if (path.endsWith(".gz")) {
+    stream = stream.pipeThrough(
+      new DecompressionStream("gzip") as ReadableWritablePair<Uint8Array, Uint8Array>,
+    );
+  }
+  const text = stream.pipeThrough(new TextDecoderStream());
+  let carry = "";
+  let number = 0;
+  try {
+    for await (const chunk of text) {
+      let start = 0;
+      let nl = chunk.indexOf("\n");
+      if (nl < 0) {
+        carry += chunk;
+        continue;
+      }
+      let head = carry + chunk.slice(0, nl);
+      carry = "";
+      for (;;) {
+        number++;
+        yield { text: head.endsWith("\r") ? head.slice(0, -1) : head, number };
+        start = nl + 1;
+        nl = chunk.indexOf("\n", start);
+        if (nl < 0) break;
+        head = chunk.slice(start, nl);
+      }
+      carry = chunk.slice(start);
+    }
+  } catch (e) {
+    if (e instanceof InputError) throw e;
+    throw new InputError(`cannot read (corrupt or truncated?): ${(e as Error).message}`, {
+      file: path,
+      line: number + 1,
+    });
+  }
+  if (carry.length > 0) yield { text: carry.endsWith("\r") ? carry.slice(0, -1) : carry, number: number + 1 };
+}

@@ -1,0 +1,125 @@
+/**
+ * Mooncake JSONL traces (FAST'25 and compatible): one request per line with 512-token prefix-block hash ids.
+ *
+ * Fields and aliases follow the reference loader (`Trace::from_mooncake`): `timestamp` (alias `created_time`,
+ * ms), `input_length` (alias `input_tokens`), `output_length` (alias `output_tokens`), `hash_ids`, and the
+ * optional `session_id`, `delay` / `delay_ms`. Unknown fields are ignored (traces carry extras).
+ *
+ * @module
+ */
+import { InputError, type InputLocation } from "../common/errors.ts";
+import { WorkloadBuilder } from "./builder.ts";
+import { readLines } from "./lines.ts";
+import type { Workload } from "./types.ts";
+
+/** Options for {@link loadMooncake}. */
+export interface MooncakeOptions {
+  /** Engine block size to intern prompt blocks at. */
+  readonly blockSize: number;
+  /** Tokens per hash id (`--trace-block-size`, default 512). */
+  readonly traceBlockSize?: number;
+  /** Divides arrivals and delays. Default 1. */
+  readonly speedup?: number;
+  /** Require a timestamp on every session's first row (open-loop replay). Default true. */
+  readonly requireTimestamps?: boolean;
+}
+
+/**
+ * Load a Mooncake JSONL trace into a {@link Workload}.
+ *
+ * `input_length` is clamped to `len(hash_ids) × traceBlockSize` (a missing one means that capacity). A bad
+ * row throws an {@link InputError} naming the file, line and field.
+ *
+ * @example
+ * ```ts ignore
+ * import { loadMooncake } from "./mooncake.ts";
+ * const w = await loadMooncake("conversation_trace.jsonl", { blockSize: 64 });
+ * ```
+ */
+export async function loadMooncake(path: string, options: MooncakeOptions): Promise<Workload> {
+  const traceBlockSize = options.traceBlockSize ?? 512;
+  const requireTimestamps = options.requireTimestamps ?? true;
+  const builder = new WorkloadBuilder({ name: path.split("/").pop() ?? path, blockSize: options.blockSize });
+  const sessions = new Set<unknown>();
+  for await (const { text, number } of readLines(path)) {
+    if (text.trim() === "") continue;
+    const at: InputLocation = { file: path, line: number };
+    let row: Record<string, unknown>;
+    try {
+      row = JSON.parse(text);
+    } catch (e) {
+      throw new InputError(`malformed JSON: ${(e as Error).message}`, at);
+    }
+    if (row === null || typeof row !== "object" || Array.isArray(row)) {
+      throw new InputError("each line must be a JSON object", at);
+    }
+    const hashIds = row.hash_ids;
+    if (!Array.isArray(hashIds) || hashIds.length === 0) {
+      throw new InputError("required, a non-empty array of integer hash ids", { ...at, field: "hash_ids" });
+    }
+    for (const id of hashIds) {
+      if (!Number.isInteger(id) || id < 0) {
+        throw new InputError(`must hold non-negative integers, found ${JSON.stringify(id)}`, {
+          ...at,
+          field: "hash_ids",
+        });
+      }
+    }
+    const capacity = hashIds.length * traceBlockSize;
+    const inputField = "input_length" in row ? "input_length" : "input_tokens";
+    const input = optionalNumber(row, inputField, at);
+    if (input !== undefined && (!Number.isInteger(input) || input < 1)) {
+      throw new InputError(`must be a positive integer, got ${JSON.stringify(input)}`, {
+        ...at,
+        field: inputField,
+      });
+    }
+    const outputField = "output_length" in row ? "output_length" : "output_tokens";
+    const output = optionalNumber(row, outputField, at);
+    if (output === undefined) throw new InputError("required", { ...at, field: "output_length" });
+    const tsField = "timestamp" in row ? "timestamp" : "created_time";
+    const timestamp = optionalNumber(row, tsField, at);
+    const delayField = "delay" in row ? "delay" : "delay_ms";
+    const delay = optionalNumber(row, delayField, at);
+    const session = row.session_id;
+    if (
+      session !== undefined && session !== null && typeof session !== "string" && typeof session !== "number"
+    ) {
+      throw new InputError("must be a string or a number", { ...at, field: "session_id" });
+    }
+    const firstTurn = session == null || !sessions.has(session);
+    if (session != null) sessions.add(session);
+    if (firstTurn && timestamp === undefined && requireTimestamps) {
+      throw new InputError("required on the first turn of a session in trace replay", {
+        ...at,
+        field: "timestamp",
+      });
+    }
+    if (timestamp !== undefined && (!Number.isFinite(timestamp) || timestamp < 0)) {
+      throw new InputError(`must be finite and ≥ 0, got ${timestamp}`, { ...at, field: tsField });
+    }
+    if (delay !== undefined && (!Number.isFinite(delay) || delay < 0)) {
+      throw new InputError(`must be finite and ≥ 0, got ${delay}`, { ...at, field: delayField });
+    }
+    builder.add({
+      session: session ?? undefined,
+      arrivalMs: timestamp,
+      delayMs: delay,
+      inputLength: Math.min(input ?? capacity, capacity),
+      outputLength: output,
+      tokenBlocks: { ids: hashIds as number[], size: traceBlockSize },
+      at,
+    });
+  }
+  if (builder.count === 0) throw new InputError("the trace has no requests", { file: path });
+  return builder.build({ speedup: options.speedup });
+}
+
+function optionalNumber(row: Record<string, unknown>, field: string, at: InputLocation): number | undefined {
+  const v = row[field];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== "number") {
+    throw new InputError(`must be a number, got ${JSON.stringify(v)}`, { ...at, field });
+  }
+  return v;
+}
