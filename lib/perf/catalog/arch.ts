@@ -1,0 +1,195 @@
+/**
+ * Model architecture descriptors and the quantities derived from them: parameter bytes per GPU and KV bytes per
+ * token, for a given parallelism.
+ *
+ * @module
+ */
+import { kvBytes, type KvDType, weightBytes, type WeightDType } from "../dtypes.ts";
+
+/** Mixture-of-experts block. */
+export interface MoeArch {
+  /** Routed experts. */
+  readonly experts: number;
+  /** Experts each token is routed to. */
+  readonly topK: number;
+  /** Intermediate size of one routed expert. */
+  readonly expertFfn: number;
+  /** Shared (always-on) experts; 0 when none. */
+  readonly sharedExperts: number;
+  /** Intermediate size of one shared expert. */
+  readonly sharedFfn: number;
+  /** Leading layers that are dense FFN layers instead of MoE (DeepSeek's `first_k_dense_replace`). */
+  readonly denseLayers: number;
+}
+
+/** Multi-head latent attention (DeepSeek-V3 style). */
+export interface MlaArch {
+  /** Query LoRA rank (0: no query compression). */
+  readonly qLoraRank: number;
+  /** Latent KV rank: the compressed KV cached per token. */
+  readonly kvLoraRank: number;
+  readonly qkNopeDim: number;
+  readonly qkRopeDim: number;
+  readonly vHeadDim: number;
+}
+
+/** A decoder-only transformer's shape. */
+export interface ModelArch {
+  /** Architecture family (HF `model_type`), informational. */
+  readonly family: string;
+  readonly layers: number;
+  readonly hidden: number;
+  /** Attention (query) heads. */
+  readonly heads: number;
+  /** KV heads (GQA); equal to `heads` for MHA and MLA. */
+  readonly kvHeads: number;
+  /** Head dimension (for MLA: unused; see {@link MlaArch}). */
+  readonly headDim: number;
+  /** Dense FFN intermediate size (dense models and the dense layers of MoE models). */
+  readonly ffn: number;
+  readonly vocab: number;
+  readonly tiedEmbeddings: boolean;
+  /** Per-head RMS norm on Q and K (Qwen3, MiniMax-M2). */
+  readonly qkNorm: boolean;
+  readonly moe?: MoeArch;
+  readonly mla?: MlaArch;
+  /** Sliding-window attention on `layers` of the layers (gpt-oss alternates). */
+  readonly slidingWindow?: { readonly window: number; readonly layers: number };
+  /** Longest context the model supports. */
+  readonly maxContext: number;
+}
+
+/** How a checkpoint stores its weights. */
+export interface QuantSpec {
+  /** Dense FFN (and shared experts). */
+  readonly linear: WeightDType;
+  /** Attention projections (QKV, O; MLA projections). */
+  readonly attention: WeightDType;
+  /** Routed experts. */
+  readonly moe: WeightDType;
+  /** KV-cache format the checkpoint was calibrated for (TRT-LLM uses it by default), null: none. */
+  readonly kvCheckpoint: KvDType | null;
+}
+
+/** A model the perf models can time: architecture plus checkpoint format. */
+export interface ModelSpec {
+  /** Canonical id (HF repo id or the config path it was read from). */
+  readonly id: string;
+  readonly arch: ModelArch;
+  readonly quant: QuantSpec;
+}
+
+/** How a model is split over GPUs. `tp × attnDp = moeTp × moeEp`. */
+export interface Parallelism {
+  /** Tensor parallelism of attention (and dense layers). */
+  readonly tp: number;
+  /** Attention data-parallel ranks. */
+  readonly attnDp: number;
+  readonly moeTp: number;
+  readonly moeEp: number;
+}
+
+/** KV heads held by one GPU at tensor parallelism `tp` (replicated when `tp > kvHeads`). */
+export function kvHeadsPerGpu(arch: ModelArch, tp: number): number {
+  return arch.kvHeads >= tp ? arch.kvHeads / tp : 1;
+}
+
+/** Layers with full (not sliding-window) attention. */
+export function fullAttentionLayers(arch: ModelArch): number {
+  return arch.layers - (arch.slidingWindow?.layers ?? 0);
+}
+
+/**
+ * KV-cache bytes per token of the whole model (all KV heads once), over the full-attention layers: GQA
+ * `layers × 2 × kvHeads × headDim × bytes`; MLA `layers × (kvLoraRank + ropeDim) × bytes`. Sliding-window layers
+ * hold at most `window` tokens per request and are left out (vLLM's hybrid allocator sizes the pool by the
+ * full-attention group).
+ *
+ * @example
+ * ```ts
+ * import { MODELS } from "./models.ts";
+ * import { kvBytesPerToken } from "./arch.ts";
+ * console.assert(kvBytesPerToken(MODELS["meta-llama/Llama-3.1-8B-Instruct"].arch, "bfloat16") === 131072);
+ * ```
+ */
+export function kvBytesPerToken(arch: ModelArch, kv: KvDType): number {
+  const layers = fullAttentionLayers(arch);
+  if (arch.mla) return layers * (arch.mla.kvLoraRank + arch.mla.qkRopeDim) * kvBytes(kv);
+  return layers * 2 * arch.kvHeads * arch.headDim * kvBytes(kv);
+}
+
+/**
+ * KV-cache bytes per token held by one GPU of a `tp`-way attention group: KV heads are sharded over TP (and
+ * replicated beyond `kvHeads`); MLA's latent cache is replicated on every rank.
+ */
+export function kvBytesPerTokenPerGpu(arch: ModelArch, kv: KvDType, tp: number): number {
+  const layers = fullAttentionLayers(arch);
+  if (arch.mla) return layers * (arch.mla.kvLoraRank + arch.mla.qkRopeDim) * kvBytes(kv);
+  return layers * 2 * kvHeadsPerGpu(arch, tp) * arch.headDim * kvBytes(kv);
+}
+
+/** Attention projection parameters of one layer on one GPU (QKV and O; MLA's down/up projections). */
+export function attentionParamsPerGpu(arch: ModelArch, tp: number): number {
+  const h = arch.hidden;
+  if (arch.mla) {
+    const m = arch.mla;
+    const headsGpu = arch.heads / tp;
+    const qDim = m.qkNopeDim + m.qkRopeDim;
+    const q = m.qLoraRank > 0 ? h * m.qLoraRank + m.qLoraRank * headsGpu * qDim : h * headsGpu * qDim;
+    const kvA = h * (m.kvLoraRank + m.qkRopeDim);
+    const kvB = m.kvLoraRank * headsGpu * (m.qkNopeDim + m.vHeadDim);
+    return q + kvA + kvB + headsGpu * m.vHeadDim * h;
+  }
+  const d = arch.headDim;
+  return h * d * (arch.heads / tp + 2 * kvHeadsPerGpu(arch, tp)) + (arch.heads / tp) * d * h;
+}
+
+/** Whole-model parameter count (embedding, lm_head, all experts). */
+export function totalParams(arch: ModelArch): number {
+  const p = weightParts(arch, { tp: 1, attnDp: 1, moeTp: 1, moeEp: 1 });
+  return p.attention + p.dense + p.experts + p.embed + p.lmHead;
+}
+
+interface WeightParts {
+  attention: number;
+  dense: number;
+  experts: number;
+  embed: number;
+  lmHead: number;
+}
+
+function weightParts(arch: ModelArch, par: Parallelism): WeightParts {
+  const h = arch.hidden;
+  const moe = arch.moe;
+  const denseLayers = moe ? moe.denseLayers : arch.layers;
+  const moeLayers = arch.layers - denseLayers;
+  const sharedPerLayer = moe ? 3 * h * moe.sharedExperts * moe.sharedFfn / par.tp + h * moe.experts : 0;
+  const expertsPerLayer = moe ? 3 * h * moe.expertFfn * moe.experts / (par.moeTp * par.moeEp) : 0;
+  return {
+    attention: arch.layers * attentionParamsPerGpu(arch, par.tp),
+    dense: denseLayers * 3 * h * arch.ffn / par.tp + moeLayers * sharedPerLayer,
+    experts: moeLayers * expertsPerLayer,
+    embed: arch.vocab * h / par.tp,
+    lmHead: arch.tiedEmbeddings ? 0 : arch.vocab * h / par.tp,
+  };
+}
+
+/**
+ * Weight bytes one GPU holds: attention and dense layers sharded by `tp`, experts by `moeTp × moeEp`, embedding
+ * and lm_head vocabulary-parallel by `tp` and kept in BF16 (as quantised checkpoints do).
+ *
+ * @example
+ * ```ts
+ * import { MODELS } from "./models.ts";
+ * import { weightBytesPerGpu } from "./arch.ts";
+ * const m = MODELS["nvidia/Llama-3.1-8B-Instruct-FP8"];
+ * const gb = weightBytesPerGpu(m, { tp: 1, attnDp: 1, moeTp: 1, moeEp: 1 }) / 1e9;
+ * console.assert(gb > 8.9 && gb < 9.2);
+ * ```
+ */
+export function weightBytesPerGpu(model: ModelSpec, par: Parallelism): number {
+  const p = weightParts(model.arch, par);
+  const q = model.quant;
+  return p.attention * weightBytes(q.attention) + p.dense * weightBytes(q.linear) +
+    p.experts * weightBytes(q.moe) + (p.embed + p.lmHead) * 2;
+}

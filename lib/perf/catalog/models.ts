@@ -1,0 +1,273 @@
+/**
+ * Model catalog: architectures of well-known checkpoints and their quantised variants, by Hugging Face id.
+ *
+ * Shapes are those of each model's published `config.json` (layers, hidden size, heads, KV heads, head
+ * dimension, FFN and expert sizes, vocabulary, MLA ranks, sliding windows); formats follow each checkpoint's
+ * quantisation config (`fp8` = per-tensor FP8 as NVIDIA ModelOpt and RedHat/Neural Magic ship it, `fp8_block` =
+ * 128×128 block FP8 as Qwen and DeepSeek ship it, `nvfp4` = NVIDIA ModelOpt FP4, `w4a16_mxfp4` = gpt-oss's MXFP4
+ * experts, `int4_wo` = Kimi's INT4 experts). Any other model can be given as a path to its `config.json`
+ * (`aic_model_path`), see `hf_config.ts`.
+ *
+ * @module
+ */
+import { InputError, type InputLocation, suggest } from "../../common/errors.ts";
+import type { ModelArch, ModelSpec, QuantSpec } from "./arch.ts";
+
+const llama = (layers: number, hidden: number, heads: number, ffn: number): ModelArch => ({
+  family: "llama",
+  layers,
+  hidden,
+  heads,
+  kvHeads: 8,
+  headDim: 128,
+  ffn,
+  vocab: 128256,
+  tiedEmbeddings: false,
+  qkNorm: false,
+  maxContext: 131072,
+});
+
+const qwen3 = (layers: number, hidden: number, heads: number, ffn: number): ModelArch => ({
+  family: "qwen3",
+  layers,
+  hidden,
+  heads,
+  kvHeads: 8,
+  headDim: 128,
+  ffn,
+  vocab: 151936,
+  tiedEmbeddings: false,
+  qkNorm: true,
+  maxContext: 40960,
+});
+
+const qwen3Moe = (layers: number, hidden: number, heads: number, expertFfn: number): ModelArch => ({
+  family: "qwen3_moe",
+  layers,
+  hidden,
+  heads,
+  kvHeads: 4,
+  headDim: 128,
+  ffn: hidden * 3,
+  vocab: 151936,
+  tiedEmbeddings: false,
+  qkNorm: true,
+  moe: { experts: 128, topK: 8, expertFfn, sharedExperts: 0, sharedFfn: 0, denseLayers: 0 },
+  maxContext: 40960,
+});
+
+const deepseekMla = { qLoraRank: 1536, kvLoraRank: 512, qkNopeDim: 128, qkRopeDim: 64, vHeadDim: 128 };
+
+const DEEPSEEK_V3: ModelArch = {
+  family: "deepseek_v3",
+  layers: 61,
+  hidden: 7168,
+  heads: 128,
+  kvHeads: 128,
+  headDim: 192,
+  ffn: 18432,
+  vocab: 129280,
+  tiedEmbeddings: false,
+  qkNorm: false,
+  moe: { experts: 256, topK: 8, expertFfn: 2048, sharedExperts: 1, sharedFfn: 2048, denseLayers: 3 },
+  mla: deepseekMla,
+  maxContext: 163840,
+};
+
+const KIMI_K25: ModelArch = {
+  ...DEEPSEEK_V3,
+  family: "kimi_k2",
+  heads: 64,
+  kvHeads: 64,
+  vocab: 163840,
+  moe: { experts: 384, topK: 8, expertFfn: 2048, sharedExperts: 1, sharedFfn: 2048, denseLayers: 1 },
+  maxContext: 262144,
+};
+
+const gptOss = (layers: number, experts: number): ModelArch => ({
+  family: "gpt_oss",
+  layers,
+  hidden: 2880,
+  heads: 64,
+  kvHeads: 8,
+  headDim: 64,
+  ffn: 2880,
+  vocab: 201088,
+  tiedEmbeddings: false,
+  qkNorm: false,
+  moe: { experts, topK: 4, expertFfn: 2880, sharedExperts: 0, sharedFfn: 0, denseLayers: 0 },
+  slidingWindow: { window: 128, layers: layers / 2 },
+  maxContext: 131072,
+});
+
+const MIXTRAL_8X7B: ModelArch = {
+  family: "mixtral",
+  layers: 32,
+  hidden: 4096,
+  heads: 32,
+  kvHeads: 8,
+  headDim: 128,
+  ffn: 14336,
+  vocab: 32000,
+  tiedEmbeddings: false,
+  qkNorm: false,
+  moe: { experts: 8, topK: 2, expertFfn: 14336, sharedExperts: 0, sharedFfn: 0, denseLayers: 0 },
+  maxContext: 32768,
+};
+
+const MINIMAX_M25: ModelArch = {
+  family: "minimax_m2",
+  layers: 62,
+  hidden: 3072,
+  heads: 48,
+  kvHeads: 8,
+  headDim: 128,
+  ffn: 1536,
+  vocab: 200064,
+  tiedEmbeddings: false,
+  qkNorm: true,
+  moe: { experts: 256, topK: 8, expertFfn: 1536, sharedExperts: 0, sharedFfn: 0, denseLayers: 0 },
+  maxContext: 196608,
+};
+
+const q = (
+  linear: QuantSpec["linear"],
+  moe = linear,
+  attention = linear,
+  kv: QuantSpec["kvCheckpoint"] = null,
+) => ({
+  linear,
+  attention,
+  moe,
+  kvCheckpoint: kv,
+});
+
+/** BF16 checkpoint. */
+const BF16 = q("bfloat16");
+/** NVIDIA ModelOpt per-tensor FP8 with FP8 KV scales. */
+const MODELOPT_FP8 = q("fp8", "fp8", "fp8", "fp8");
+/** RedHat / Neural Magic per-tensor FP8. */
+const RH_FP8 = q("fp8");
+/** 128×128 block FP8 (Qwen, DeepSeek, MiniMax). */
+const BLOCK_FP8 = q("fp8_block");
+/** NVIDIA ModelOpt NVFP4 on every linear layer, FP8 KV. */
+const MODELOPT_FP4 = q("nvfp4", "nvfp4", "nvfp4", "fp8");
+/** NVIDIA ModelOpt NVFP4 on the experts only (attention and dense layers left in BF16), FP8 KV. */
+const MODELOPT_FP4_EXPERTS = q("bfloat16", "nvfp4", "bfloat16", "fp8");
+
+const entries: ReadonlyArray<[ModelArch, QuantSpec, string[]]> = [
+  [llama(32, 4096, 32, 14336), BF16, [
+    "meta-llama/Llama-3.1-8B-Instruct",
+    "meta-llama/Llama-3.1-8B",
+    "meta-llama/Meta-Llama-3.1-8B-Instruct",
+    "meta-llama/Meta-Llama-3.1-8B",
+  ]],
+  [llama(32, 4096, 32, 14336), MODELOPT_FP8, ["nvidia/Llama-3.1-8B-Instruct-FP8"]],
+  [llama(32, 4096, 32, 14336), RH_FP8, [
+    "RedHatAI/Meta-Llama-3.1-8B-Instruct-FP8",
+    "neuralmagic/Meta-Llama-3.1-8B-Instruct-FP8",
+  ]],
+  [llama(32, 4096, 32, 14336), MODELOPT_FP4, ["nvidia/Llama-3.1-8B-Instruct-FP4"]],
+  [llama(80, 8192, 64, 28672), BF16, [
+    "meta-llama/Llama-3.1-70B-Instruct",
+    "meta-llama/Llama-3.1-70B",
+    "meta-llama/Meta-Llama-3.1-70B-Instruct",
+    "meta-llama/Meta-Llama-3.1-70B",
+    "meta-llama/Llama-3.3-70B-Instruct",
+  ]],
+  [llama(80, 8192, 64, 28672), MODELOPT_FP8, [
+    "nvidia/Llama-3.1-70B-Instruct-FP8",
+    "nvidia/Llama-3.3-70B-Instruct-FP8",
+  ]],
+  [llama(80, 8192, 64, 28672), RH_FP8, ["RedHatAI/Meta-Llama-3.1-70B-Instruct-FP8"]],
+  [llama(80, 8192, 64, 28672), MODELOPT_FP4, ["nvidia/Llama-3.3-70B-Instruct-FP4"]],
+  [llama(126, 16384, 128, 53248), BF16, [
+    "meta-llama/Llama-3.1-405B-Instruct",
+    "meta-llama/Llama-3.1-405B",
+    "meta-llama/Meta-Llama-3.1-405B-Instruct",
+    "meta-llama/Meta-Llama-3.1-405B",
+  ]],
+  [llama(126, 16384, 128, 53248), MODELOPT_FP8, ["nvidia/Llama-3.1-405B-Instruct-FP8"]],
+  [llama(126, 16384, 128, 53248), MODELOPT_FP4, ["nvidia/Llama-3.1-405B-Instruct-FP4"]],
+  [qwen3(36, 4096, 32, 12288), BF16, ["Qwen/Qwen3-8B"]],
+  [qwen3(36, 4096, 32, 12288), BLOCK_FP8, ["Qwen/Qwen3-8B-FP8"]],
+  [qwen3(36, 4096, 32, 12288), MODELOPT_FP4, ["nvidia/Qwen3-8B-FP4"]],
+  [qwen3(64, 5120, 64, 25600), BF16, ["Qwen/Qwen3-32B"]],
+  [qwen3(64, 5120, 64, 25600), BLOCK_FP8, ["Qwen/Qwen3-32B-FP8"]],
+  [qwen3(64, 5120, 64, 25600), MODELOPT_FP8, ["Qwen/Qwen3-32B-FP8-Static-PerTensor"]],
+  [qwen3(64, 5120, 64, 25600), MODELOPT_FP4, ["nvidia/Qwen3-32B-FP4"]],
+  [qwen3Moe(48, 2048, 32, 768), BF16, ["Qwen/Qwen3-30B-A3B", "Qwen/Qwen3-30B-A3B-Instruct-2507"]],
+  [qwen3Moe(48, 2048, 32, 768), BLOCK_FP8, [
+    "Qwen/Qwen3-30B-A3B-FP8",
+    "Qwen/Qwen3-30B-A3B-Instruct-2507-FP8",
+  ]],
+  [qwen3Moe(48, 2048, 32, 768), MODELOPT_FP4, ["nvidia/Qwen3-30B-A3B-FP4"]],
+  [qwen3Moe(94, 4096, 64, 1536), BF16, ["Qwen/Qwen3-235B-A22B", "Qwen/Qwen3-235B-A22B-Instruct-2507"]],
+  [qwen3Moe(94, 4096, 64, 1536), BLOCK_FP8, [
+    "Qwen/Qwen3-235B-A22B-FP8",
+    "Qwen/Qwen3-235B-A22B-Instruct-2507-FP8",
+  ]],
+  [qwen3Moe(94, 4096, 64, 1536), MODELOPT_FP4, [
+    "nvidia/Qwen3-235B-A22B-NVFP4",
+    "nvidia/Qwen3-235B-A22B-FP4",
+  ]],
+  [DEEPSEEK_V3, BLOCK_FP8, [
+    "deepseek-ai/DeepSeek-V3",
+    "deepseek-ai/DeepSeek-V3-0324",
+    "deepseek-ai/DeepSeek-R1",
+    "deepseek-ai/DeepSeek-R1-0528",
+  ]],
+  [DEEPSEEK_V3, MODELOPT_FP4_EXPERTS, [
+    "nvidia/DeepSeek-R1-FP4",
+    "nvidia/DeepSeek-R1-0528-FP4",
+    "nvidia/DeepSeek-V3-0324-FP4",
+  ]],
+  [gptOss(24, 32), q("bfloat16", "w4a16_mxfp4"), ["openai/gpt-oss-20b"]],
+  [gptOss(36, 128), q("bfloat16", "w4a16_mxfp4"), ["openai/gpt-oss-120b"]],
+  [MIXTRAL_8X7B, BF16, ["mistralai/Mixtral-8x7B-Instruct-v0.1", "mistralai/Mixtral-8x7B-v0.1"]],
+  [MIXTRAL_8X7B, RH_FP8, [
+    "RedHatAI/Mixtral-8x7B-Instruct-v0.1-FP8",
+    "neuralmagic/Mixtral-8x7B-Instruct-v0.1-FP8",
+  ]],
+  [MINIMAX_M25, BLOCK_FP8, ["MiniMaxAI/MiniMax-M2.5"]],
+  [MINIMAX_M25, MODELOPT_FP4_EXPERTS, ["nvidia/MiniMax-M2.5-NVFP4"]],
+  [KIMI_K25, q("bfloat16", "int4_wo"), ["moonshotai/Kimi-K2.5"]],
+  [KIMI_K25, MODELOPT_FP4_EXPERTS, ["nvidia/Kimi-K2.5-NVFP4"]],
+];
+
+/** Every catalog model by HF id (each alias is a key; `id` is the first alias). */
+export const MODELS: Readonly<Record<string, ModelSpec>> = Object.fromEntries(
+  entries.flatMap(([arch, quant, ids]) => ids.map((id) => [id, { id: ids[0], arch, quant }])),
+);
+
+/** Every catalog HF id, sorted. */
+export const MODEL_IDS: readonly string[] = Object.keys(MODELS).sort();
+
+const byLowerId = new Map(MODEL_IDS.map((id) => [id.toLowerCase(), MODELS[id]]));
+
+/** The catalog model for an HF id (case-insensitive), if any. */
+export function findModel(id: string): ModelSpec | undefined {
+  return byLowerId.get(id.trim().toLowerCase());
+}
+
+/**
+ * The catalog model for an HF id, or an {@link InputError} that lists the catalog and says how to pass a
+ * `config.json`.
+ *
+ * @example
+ * ```ts
+ * import { catalogModel } from "./models.ts";
+ * console.assert(catalogModel("Qwen/Qwen3-32B-FP8").quant.linear === "fp8_block");
+ * ```
+ */
+export function catalogModel(id: string, at: InputLocation = {}): ModelSpec {
+  const m = findModel(id);
+  if (m) return m;
+  const hint = suggest(id, MODEL_IDS);
+  throw new InputError(
+    `unknown model "${id}"` + (hint ? ` (did you mean ${hint}?)` : "") +
+      `; give a catalog id (${MODEL_IDS.join(", ")}) or the path of the model's HF config.json ` +
+      `(a file ending in .json, or a directory holding config.json)`,
+    at,
+  );
+}

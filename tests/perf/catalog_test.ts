@@ -1,0 +1,186 @@
+import assert from "node:assert/strict";
+import {
+  kvBytesPerToken,
+  kvBytesPerTokenPerGpu,
+  totalParams,
+  weightBytesPerGpu,
+} from "../../lib/perf/catalog/arch.ts";
+import { GPU_IDS, GPUS, gpuSpec } from "../../lib/perf/catalog/gpus.ts";
+import { modelFromHfConfig } from "../../lib/perf/catalog/hf_config.ts";
+import { catalogModel, findModel, MODEL_IDS, MODELS } from "../../lib/perf/catalog/models.ts";
+import { InputError } from "../../lib/common/errors.ts";
+import { sharedPath, sharedTest } from "../_shared.ts";
+
+const one = { tp: 1, attnDp: 1, moeTp: 1, moeEp: 1 };
+
+Deno.test("Llama-3.1-8B: 8.03 B parameters, 128 KiB of BF16 KV per token, 64 KiB in FP8", () => {
+  const arch = MODELS["meta-llama/Llama-3.1-8B-Instruct"].arch;
+  assert.equal(kvBytesPerToken(arch, "bfloat16"), 131072);
+  assert.equal(kvBytesPerToken(arch, "fp8"), 65536);
+  assert.ok(Math.abs(totalParams(arch) / 1e9 - 8.03) < 0.01, `${totalParams(arch)}`);
+});
+
+Deno.test("KV per GPU is sharded by TP and replicated beyond the KV heads", () => {
+  const arch = MODELS["meta-llama/Llama-3.1-70B-Instruct"].arch; // 8 KV heads
+  assert.equal(kvBytesPerTokenPerGpu(arch, "bfloat16", 2), kvBytesPerToken(arch, "bfloat16") / 2);
+  assert.equal(kvBytesPerTokenPerGpu(arch, "bfloat16", 16), kvBytesPerToken(arch, "bfloat16") / 8);
+});
+
+Deno.test("MLA caches the latent (kv_lora_rank + rope) once per layer, on every TP rank", () => {
+  const arch = MODELS["deepseek-ai/DeepSeek-R1"].arch;
+  assert.equal(kvBytesPerToken(arch, "bfloat16"), 61 * 576 * 2);
+  assert.equal(kvBytesPerTokenPerGpu(arch, "bfloat16", 8), 61 * 576 * 2);
+});
+
+Deno.test("sliding-window layers do not count towards KV per token (gpt-oss)", () => {
+  const arch = MODELS["openai/gpt-oss-120b"].arch;
+  assert.equal(kvBytesPerToken(arch, "bfloat16"), 18 * 2 * 8 * 64 * 2);
+});
+
+Deno.test("weights per GPU follow the checkpoint format and the split", () => {
+  const fp8 = weightBytesPerGpu(MODELS["nvidia/Llama-3.1-8B-Instruct-FP8"], one) / 1e9;
+  const bf16 = weightBytesPerGpu(MODELS["meta-llama/Llama-3.1-8B-Instruct"], one) / 1e9;
+  assert.ok(fp8 > 8.9 && fp8 < 9.2, `fp8 ${fp8}`); // perf-model.md §10.5: ≈ 9 GB
+  assert.ok(bf16 > 15.9 && bf16 < 16.2, `bf16 ${bf16}`); // ≈ 16.1 GB
+  const ds = MODELS["deepseek-ai/DeepSeek-V3"];
+  const total = weightBytesPerGpu(ds, one);
+  assert.ok(total / 1e9 > 650 && total / 1e9 < 720, `${total / 1e9}`); // 671 B params, FP8
+  const ep8 = weightBytesPerGpu(ds, { tp: 8, attnDp: 1, moeTp: 1, moeEp: 8 });
+  assert.ok(Math.abs(ep8 / total - 1 / 8) < 0.01);
+});
+
+Deno.test("catalog holds the required models and variants by HF id, case-insensitively", () => {
+  for (
+    const id of [
+      "meta-llama/Llama-3.1-8B-Instruct",
+      "meta-llama/Llama-3.1-70B-Instruct",
+      "meta-llama/Llama-3.1-405B-Instruct",
+      "Qwen/Qwen3-8B",
+      "Qwen/Qwen3-32B",
+      "Qwen/Qwen3-30B-A3B",
+      "Qwen/Qwen3-235B-A22B",
+      "deepseek-ai/DeepSeek-V3",
+      "deepseek-ai/DeepSeek-R1",
+      "openai/gpt-oss-20b",
+      "openai/gpt-oss-120b",
+      "mistralai/Mixtral-8x7B-v0.1",
+      "MiniMaxAI/MiniMax-M2.5",
+      "moonshotai/Kimi-K2.5",
+      "nvidia/Llama-3.1-8B-Instruct-FP8",
+      "Qwen/Qwen3-32B-FP8",
+      "nvidia/Qwen3-235B-A22B-NVFP4",
+    ]
+  ) assert.ok(findModel(id), id);
+  assert.equal(findModel("QWEN/qwen3-32b-fp8")?.quant.linear, "fp8_block");
+  assert.equal(MODELS["nvidia/Llama-3.1-8B-Instruct-FP8"].quant.linear, "fp8");
+  assert.equal(MODELS["nvidia/Llama-3.1-8B-Instruct-FP4"].quant.linear, "nvfp4");
+});
+
+Deno.test("an unknown model lists the catalog and says how to pass a config.json", () => {
+  assert.throws(() => catalogModel("meta-llama/Llama-3.1-9B", { field: "aic_model_path" }), (e: unknown) => {
+    assert.ok(e instanceof InputError);
+    assert.match(e.message, /aic_model_path: unknown model "meta-llama\/Llama-3.1-9B"/);
+    assert.match(e.message, /Qwen\/Qwen3-8B/);
+    assert.match(e.message, /config\.json/);
+    return true;
+  });
+});
+
+Deno.test("GPU catalog: required GPUs with datasheet figures; unknown ids list the valid ones", () => {
+  for (const id of ["h100_sxm", "h200_sxm", "b200_sxm", "gb200", "a100_sxm", "l40s"]) assert.ok(GPUS[id], id);
+  assert.equal(GPUS.h100_sxm.bf16Flops, 989e12);
+  assert.equal(GPUS.h200_sxm.memBw, 4.8e12);
+  assert.equal(GPUS.a100_sxm.fp8Flops, 0);
+  assert.ok(GPUS.b200_sxm.fp4Flops > 0 && GPUS.h200_sxm.fp4Flops === 0);
+  assert.throws(() => gpuSpec("h300"), (e: unknown) => {
+    assert.ok(e instanceof InputError);
+    assert.match(e.message, /unknown GPU "h300"/);
+    for (const id of GPU_IDS) assert.match(e.message, new RegExp(id));
+    return true;
+  });
+});
+
+Deno.test("config.json parsing: GQA, MoE, MLA, sliding windows and quantisation", () => {
+  const moe = modelFromHfConfig({
+    model_type: "qwen3_moe",
+    num_hidden_layers: 48,
+    hidden_size: 2048,
+    num_attention_heads: 32,
+    num_key_value_heads: 4,
+    head_dim: 128,
+    intermediate_size: 6144,
+    moe_intermediate_size: 768,
+    num_experts: 128,
+    num_experts_per_tok: 8,
+    vocab_size: 151936,
+    quantization_config: { quant_method: "fp8", weight_block_size: [128, 128] },
+  }, "x.json");
+  assert.deepEqual(moe.arch.moe, {
+    experts: 128,
+    topK: 8,
+    expertFfn: 768,
+    sharedExperts: 0,
+    sharedFfn: 768,
+    denseLayers: 0,
+  });
+  assert.equal(moe.quant.moe, "fp8_block");
+  assert.equal(moe.arch.qkNorm, true);
+  assert.throws(() => modelFromHfConfig({ hidden_size: 1 }, "bad.json"), /bad\.json: num_hidden_layers/);
+});
+
+sharedTest(
+  "every catalog architecture matches its published config.json (shared model_configs)",
+  async () => {
+    const pairs: Array<[string, string]> = [
+      ["meta-llama/Llama-3.1-8B", "meta-llama--Meta-Llama-3.1-8B"],
+      ["meta-llama/Llama-3.1-70B", "meta-llama--Meta-Llama-3.1-70B"],
+      ["meta-llama/Llama-3.1-405B", "meta-llama--Meta-Llama-3.1-405B"],
+      ["Qwen/Qwen3-8B", "Qwen--Qwen3-8B"],
+      ["Qwen/Qwen3-32B", "Qwen--Qwen3-32B"],
+      ["Qwen/Qwen3-30B-A3B", "Qwen--Qwen3-30B-A3B"],
+      ["Qwen/Qwen3-235B-A22B", "Qwen--Qwen3-235B-A22B"],
+      ["Qwen/Qwen3-32B-FP8", "Qwen--Qwen3-32B-FP8"],
+      ["deepseek-ai/DeepSeek-V3", "deepseek-ai--DeepSeek-V3"],
+      ["deepseek-ai/DeepSeek-R1", "deepseek-ai--DeepSeek-R1"],
+      ["openai/gpt-oss-20b", "openai--gpt-oss-20b"],
+      ["openai/gpt-oss-120b", "openai--gpt-oss-120b"],
+      ["mistralai/Mixtral-8x7B-v0.1", "mistralai--Mixtral-8x7B-v0.1"],
+      ["MiniMaxAI/MiniMax-M2.5", "MiniMaxAI--MiniMax-M2.5"],
+      ["moonshotai/Kimi-K2.5", "moonshotai--Kimi-K2.5"],
+    ];
+    for (const [id, file] of pairs) {
+      const config = JSON.parse(await Deno.readTextFile(sharedPath(`aic/model_configs/${file}_config.json`)));
+      const parsed = modelFromHfConfig(config, file);
+      const cat = MODELS[id];
+      const keys = [
+        "layers",
+        "hidden",
+        "heads",
+        "kvHeads",
+        "headDim",
+        "vocab",
+        "tiedEmbeddings",
+        "qkNorm",
+      ] as const;
+      for (const k of keys) assert.equal(parsed.arch[k], cat.arch[k], `${id} ${k}`);
+      assert.deepEqual(parsed.arch.mla, cat.arch.mla, `${id} mla`);
+      assert.deepEqual(parsed.arch.slidingWindow, cat.arch.slidingWindow, `${id} window`);
+      if (cat.arch.moe) {
+        const { experts, topK, expertFfn, sharedExperts, denseLayers } = parsed.arch.moe!;
+        assert.deepEqual(
+          { experts, topK, expertFfn, sharedExperts, denseLayers },
+          {
+            experts: cat.arch.moe.experts,
+            topK: cat.arch.moe.topK,
+            expertFfn: cat.arch.moe.expertFfn,
+            sharedExperts: cat.arch.moe.sharedExperts,
+            denseLayers: cat.arch.moe.denseLayers,
+          },
+          `${id} moe`,
+        );
+      } else assert.equal(parsed.arch.ffn, cat.arch.ffn, `${id} ffn`);
+      assert.equal(parsed.quant.moe, cat.quant.moe, `${id} moe format`);
+    }
+    assert.ok(MODEL_IDS.length >= 40);
+  },
+);
