@@ -7,6 +7,9 @@
  *
  * @module
  */
+import type { AicTables } from "./aic/tables.ts";
+import type { ModelSpec } from "./catalog/arch.ts";
+import type { ProfileData } from "./profile.ts";
 
 /** One forward pass's cost split into named operator groups (ms), for reports and fidelity checks. */
 export type OpBreakdown = Readonly<Record<string, number>>;
@@ -37,4 +40,27 @@ export interface PerfModel {
   prefillBreakdown?(batch: number, meanIsl: number, meanPrefix: number): OpBreakdown;
   /** Optional per-operator split of a decode pass (same arguments as {@link PerfModel.decodeMs}). */
   decodeBreakdown?(batch: number, meanContext: number, activeKvTokens: number): OpBreakdown;
+  /**
+   * Optional framework cost of one forward pass (CPU scheduling, input preparation, launch and sampling), in ms,
+   * charged **once per pass** on top of `prefillMs + decodeMs`. Models without it (the reference ones) charge
+   * nothing. The engine divides it by `speedup_ratio` like the rest of the pass.
+   * @param prefillBatch Requests computing prompt tokens in the pass (0 if none).
+   * @param decodeBatch Requests emitting a token at the end of the pass (0 if none).
+   */
+  passOverheadMs?(prefillBatch: number, decodeBatch: number): number;
+}
+
+/**
+ * What a perf model needs from outside the pure core, read once before a run by `loadPerfInputs`: a model
+ * `config.json` given as a path, AIC tables (table mode), a planner profile (profile mode). Empty for the
+ * polynomial, fixed and catalog-model analytic models.
+ */
+export interface PerfInputs {
+  /** The model read from `modelPath` (`aic_model_path` as given). */
+  readonly model?: ModelSpec;
+  readonly modelPath?: string;
+  /** AIC tables for the chosen system, backend and version (table mode). */
+  readonly tables?: AicTables;
+  /** A planner profile (`planner_profile_data`). */
+  readonly profile?: ProfileData;
 }

@@ -1,0 +1,47 @@
+/**
+ * Which measured rows of an AIC table stand for a framework's kernel. Tables can hold several kernels for the same
+ * format (e.g. vLLM's DeepGEMM and CUTLASS block-FP8 GEMMs, or an eager and a CUDA-graph all-reduce); dynolab
+ * takes, per slice, the kernel with the most rows (the one the collector ran the full grid for), and the
+ * CUDA-graph variant of collectives. Table mode, the fit and the fidelity benchmark all use these choices.
+ *
+ * @module
+ */
+import { distinctByCount, type Table } from "./table.ts";
+
+/** Rows of `table` for which `keep(i)` holds. */
+export function rowsWhere(table: Table, keep: (i: number) => boolean): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < table.length; i++) if (keep(i)) out.push(i);
+  return out;
+}
+
+/** The rows of the most common `kernel_source` among `rows` (all of them when the column is absent). */
+export function mainKernelRows(table: Table, rows: readonly number[]): number[] {
+  const ks = table.str("kernel_source");
+  if (!ks || rows.length === 0) return rows.slice();
+  const [main] = distinctByCount(table, "kernel_source", rows);
+  return rows.filter((i) => ks[i] === main);
+}
+
+/**
+ * Rows of a collective table to use: the op and GPU count asked for, CUDA-graph variant when the table has both
+ * (`backend`/`kernel_source` naming "graph"), BF16/half payloads.
+ */
+export function collectiveRows(table: Table, op: string, gpus: number): number[] {
+  const name = table.str("op_name");
+  const g = table.num("num_gpus")!;
+  const mode = table.str("backend") ?? table.str("kernel_source");
+  const dtype = table.str("allreduce_dtype") ?? table.str("nccl_dtype");
+  const rows = rowsWhere(
+    table,
+    (i) =>
+      (!name || name[i] === op) && g[i] === gpus &&
+      (!dtype || dtype[i] === "bfloat16" || dtype[i] === "half"),
+  );
+  const graph = mode ? rows.filter((i) => /graph/i.test(mode[i])) : [];
+  const chosen = graph.length ? graph : rows;
+  // Keep one row per message size (the first), so curves are functions.
+  const size = table.num("message_size")!;
+  const seen = new Set<number>();
+  return chosen.filter((i) => (seen.has(size[i]) ? false : (seen.add(size[i]), true)));
+}

@@ -1,0 +1,348 @@
+/**
+ * Table mode: the op decomposition of `ops.ts` priced from AIC's measured tables the way AIC resolves them
+ * (perf-model.md §4): exact hits verbatim, linear blends inside the grid (`sqrt` on the sequence axis of context
+ * attention), util-hold outside, GEMM efficiency borrowed from the nearest collected sites for uncollected shapes.
+ * Context attention with a cached prefix is read at the full length and scaled by `(full² − prefix²)/full²`.
+ * Element-wise ops use AIC's `bytes / (0.8·BW) + 3 µs`.
+ *
+ * Every curve is cut from the tables when the model is built; a pass costs a few binary searches per op, and
+ * whole-pass results are memoised on integer means (the reference's integer means), so repeated passes cost a
+ * map lookup.
+ *
+ * @module
+ */
+import { activationBytes, kvBytes, peakFlops, weightBytes } from "../dtypes.ts";
+import { buildOps, type Op, type OpFamily, opFamily } from "../ops.ts";
+import {
+  allGatherBytes,
+  allReduceBytes,
+  contextAttentionBytes,
+  contextAttentionFlops,
+  gemmBytes,
+  gemmFlops,
+  generationAttentionBytes,
+  generationAttentionFlops,
+  memoryOpMs,
+  moeBytes,
+  moeFlops,
+} from "../roofline.ts";
+import type { PerfSetup } from "../setup.ts";
+import type { OpBreakdown, PerfModel } from "../types.ts";
+import { mlaWork } from "../analytic/efficiency.ts";
+import { FRAMEWORK_OVERHEAD, type Overhead, passOverhead } from "../analytic/overhead.ts";
+import { attentionGrid, collectiveCurve, gemmCurve, mlaGrid, moeCurve } from "./curves.ts";
+import type { AicTables } from "./tables.ts";
+import type { Table } from "./table.ts";
+import { InputError } from "../../common/errors.ts";
+
+const FAMILIES: readonly OpFamily[] = ["gemm", "logits", "attention", "moe", "comm", "elementwise"];
+const MEMO_LIMIT = 1 << 18;
+
+/** Options of {@link tableModel}. */
+export interface TableModelOptions {
+  /** Add the framework's per-pass overhead (`passOverheadMs`); default true. */
+  readonly frameworkOverhead?: boolean;
+  readonly overhead?: Overhead;
+}
+
+type ContextPrice = (b: number, s: number, p: number) => number;
+type GenerationPrice = (b: number, kvLen: number) => number;
+
+/**
+ * Build the table-mode model of a setup from loaded tables.
+ *
+ * @example
+ * ```ts ignore
+ * import { loadPerfInputs, createPerfModel } from "../mod.ts";
+ * const args = { aic_model_path: "nvidia/Llama-3.1-8B-Instruct-FP8", aic_systems_path: "../shared/aic/systems" };
+ * const model = createPerfModel(args, config, await loadPerfInputs(args)); // name "aic-tables"
+ * ```
+ */
+export function tableModel(setup: PerfSetup, tables: AicTables, options: TableModelOptions = {}): PerfModel {
+  const ops = buildOps(setup);
+  const ctx = ops.context.map((op) => ({
+    family: FAMILIES.indexOf(opFamily(op)),
+    price: contextPrice(op, setup, tables),
+  }));
+  const gen = ops.generation.map((op) => ({
+    family: FAMILIES.indexOf(opFamily(op)),
+    price: generationPrice(op, setup, tables),
+  }));
+  const dp = setup.par.attnDp;
+  const overhead = options.overhead ?? FRAMEWORK_OVERHEAD[setup.backend];
+  const withOverhead = options.frameworkOverhead ?? true;
+  const layers = setup.model.arch.layers;
+  const prefillMemo = new Map<number, number>();
+  const decodeMemo = new Map<number, number>();
+
+  const prefillParts = (b: number, s: number, p: number, parts?: number[]) => {
+    let total = 0;
+    for (const op of ctx) {
+      const v = op.price(b, s, p);
+      total += v;
+      if (parts) parts[op.family] += v;
+    }
+    return total;
+  };
+  const decodeParts = (b: number, kvLen: number, parts?: number[]) => {
+    let total = 0;
+    for (const op of gen) {
+      const v = op.price(b, kvLen);
+      total += v;
+      if (parts) parts[op.family] += v;
+    }
+    return total;
+  };
+  const split = (parts: number[]): OpBreakdown =>
+    Object.fromEntries(FAMILIES.map((f, i) => [f, parts[i]]).filter(([, v]) => (v as number) > 0));
+  return {
+    name: "aic-tables",
+    prefillMs(batch, meanIsl, meanPrefix) {
+      const p = Math.round(meanPrefix);
+      const s = Math.round(meanIsl) - p;
+      if (batch <= 0 || s <= 0) return 0;
+      const b = Math.ceil(batch / dp);
+      const key = (b * 2097152 + s) * 2097152 + p;
+      let v = prefillMemo.get(key);
+      if (v === undefined) {
+        if (prefillMemo.size >= MEMO_LIMIT) prefillMemo.clear();
+        v = prefillParts(b, s, p);
+        prefillMemo.set(key, v);
+      }
+      return v;
+    },
+    decodeMs(batch, meanContext) {
+      if (batch <= 0) return 0;
+      const b = Math.ceil(batch / dp);
+      const kvLen = Math.round(meanContext) + 1;
+      const key = b * 4194304 + kvLen;
+      let v = decodeMemo.get(key);
+      if (v === undefined) {
+        if (decodeMemo.size >= MEMO_LIMIT) decodeMemo.clear();
+        v = decodeParts(b, kvLen);
+        decodeMemo.set(key, v);
+      }
+      return v;
+    },
+    prefillBreakdown(batch, meanIsl, meanPrefix) {
+      const parts = FAMILIES.map(() => 0);
+      const p = Math.round(meanPrefix);
+      const s = Math.round(meanIsl) - p;
+      if (batch > 0 && s > 0) prefillParts(Math.ceil(batch / dp), s, p, parts);
+      return split(parts);
+    },
+    decodeBreakdown(batch, meanContext) {
+      const parts = FAMILIES.map(() => 0);
+      if (batch > 0) decodeParts(Math.ceil(batch / dp), Math.round(meanContext) + 1, parts);
+      return split(parts);
+    },
+    passOverheadMs(prefillBatch, decodeBatch) {
+      if (!withOverhead || prefillBatch + decodeBatch <= 0) return 0;
+      return passOverhead(overhead, layers, Math.ceil((prefillBatch + decodeBatch) / dp));
+    },
+  };
+}
+
+function need(table: Table | undefined, what: string, tables: AicTables): Table {
+  if (table) return table;
+  throw new InputError(`${tables.system}/${tables.backend} ${tables.version} has no ${what} table loaded`, {
+    field: "aic_systems_path",
+  });
+}
+
+/** `m → ms` of one GEMM op. */
+function gemmPrice(op: Extract<Op, { kind: "gemm" }>, tables: AicTables): (m: number) => number {
+  const gpu = tables.gpu;
+  const peak = peakFlops(gpu, op.dtype);
+  const [wb, ab] = [weightBytes(op.dtype), activationBytes(op.dtype)];
+  const sol = (m: number, n: number, k: number) =>
+    Math.max(gemmFlops(m, n, k) / peak, gemmBytes(m, n, k, wb, ab) / gpu.memBw) * 1e3;
+  const curve = gemmCurve(tables.gemm, op.dtype, op.n, op.k, sol);
+  return (m) => curve.at(m);
+}
+
+function attentionSol(
+  setup: PerfSetup,
+  tables: AicTables,
+  context: boolean,
+  kvHeads: number,
+  d: number,
+  w: number,
+) {
+  const gpu = tables.gpu;
+  const peak = setup.dtypes.fmha === "fp8" ? gpu.fp8Flops : gpu.bf16Flops;
+  const kvB = kvBytes(setup.dtypes.kv);
+  return (heads: number) => (b: number, s: number) =>
+    context
+      ? Math.max(
+        contextAttentionFlops(b, s, 0, heads, d, w) / peak,
+        contextAttentionBytes(b, s, 0, heads, kvHeads, d, kvB) / gpu.memBw,
+      ) * 1e3
+      : Math.max(
+        generationAttentionFlops(b, s + 1, heads, d, w) / peak,
+        generationAttentionBytes(b, s + 1, heads, kvHeads, d, w, kvB) / gpu.memBw,
+      ) * 1e3;
+}
+
+function mlaSol(setup: PerfSetup, tables: AicTables, context: boolean) {
+  const gpu = tables.gpu;
+  const a = setup.model.arch;
+  const shape = { hidden: a.hidden, ...a.mla! };
+  const d = setup.dtypes.attention;
+  const [gp, wb, kvB] = [peakFlops(gpu, d), weightBytes(d), kvBytes(setup.dtypes.kv)];
+  return (heads: number) => (b: number, s: number) => {
+    const w = context
+      ? mlaWork(shape, heads, b, s, s, true, wb, kvB)
+      : mlaWork(shape, heads, b, 1, s + 1, false, wb, kvB);
+    return Math.max(w.gemmFlops / gp + w.attnFlops / gpu.bf16Flops, w.bytes / gpu.memBw) * 1e3;
+  };
+}
+
+function moePrice(op: Extract<Op, { kind: "moe" }>, tables: AicTables): (tokens: number) => number {
+  const gpu = tables.gpu;
+  const peak = peakFlops(gpu, op.dtype) || gpu.bf16Flops;
+  const wb = weightBytes(op.dtype);
+  const sol = (t: number) =>
+    Math.max(
+      moeFlops(t, op.hidden, op.inter, op.topK, 3, op.moeTp * op.moeEp) / peak,
+      moeBytes(t, op.hidden, op.inter, op.topK, op.experts, op.moeTp, op.moeEp, 3, wb) / gpu.memBw,
+    ) * 1e3;
+  const curve = moeCurve(
+    need(tables.moe, "MoE", tables),
+    {
+      dtype: op.dtype,
+      hidden: op.hidden,
+      inter: op.inter,
+      topK: op.topK,
+      experts: op.experts,
+      tp: op.moeTp,
+      ep: op.moeEp,
+    },
+    "power_law_1.2",
+    sol,
+  );
+  return (t) => curve.at(t);
+}
+
+/** `tokens → ms` of one collective. */
+function commPrice(op: Extract<Op, { kind: "comm" }>, tables: AicTables): (tokens: number) => number {
+  const gpu = tables.gpu;
+  const perToken = op.hidden * op.tokenScale;
+  const link = (g: number) => (g > gpu.scaleUpSize && gpu.networkBw > 0 ? gpu.networkBw : gpu.scaleUpBw);
+  const table = op.op === "all_reduce" ? tables.allReduce ?? tables.nccl : tables.nccl;
+  const ring = op.op === "all_reduce" ? allReduceBytes : allGatherBytes;
+  const solAt = (g: number) => (elements: number) => ring(2 * elements, g) / link(g) * 1e3;
+  const t = need(table, op.op === "all_reduce" ? "all-reduce" : "NCCL", tables);
+  const exact = collectiveCurve(t, op.op, op.gpus, solAt(op.gpus));
+  if (exact) return (tokens) => exact.at(tokens * perToken);
+  // Not measured at this size: scale the largest measured group (AIC's node-boundary rule).
+  const counts = [...new Set(t.num("num_gpus") ?? [])].filter((g) => g < op.gpus).sort((a, b) => a - b);
+  const g = counts.at(-1);
+  const base = g !== undefined ? collectiveCurve(t, op.op, g, solAt(g)) : undefined;
+  if (!base || g === undefined) {
+    throw new InputError(`no ${op.op} measured for ${op.gpus} GPUs or fewer`, { file: t.source });
+  }
+  const scale = (op.gpus - 1) / op.gpus * g / (g - 1) * link(g) / link(op.gpus);
+  return (tokens) => base.at(tokens * perToken) * scale;
+}
+
+function contextPrice(op: Op, setup: PerfSetup, tables: AicTables): ContextPrice {
+  const n = op.count;
+  switch (op.kind) {
+    case "gemm": {
+      const f = gemmPrice(op, tables);
+      return op.perSeq ? (b) => n * f(b) : (b, s) => n * f(b * s);
+    }
+    case "attention": {
+      const t = need(tables.contextAttention, "context attention", tables);
+      const g = attentionGrid(
+        t,
+        {
+          kvHeads: op.kvHeads,
+          headDim: op.headDim,
+          window: op.window,
+          kvDtype: setup.dtypes.kv,
+          context: true,
+        },
+        op.heads,
+        attentionSol(setup, tables, true, op.kvHeads, op.headDim, op.window),
+      );
+      return (b, s, p) => {
+        const full = s + p;
+        const factor = op.window > 0 ? s / full : (full * full - p * p) / (full * full);
+        return n * g(b, full) * factor;
+      };
+    }
+    case "mla": {
+      const t = need(tables.mlaContext, "MLA context module", tables);
+      const gemmType = setup.dtypes.attention === "bfloat16" ? "bfloat16" : "fp8_block";
+      const g = mlaGrid(
+        t,
+        { kvDtype: setup.dtypes.kv, gemmType, context: true },
+        op.heads,
+        mlaSol(setup, tables, true),
+      );
+      return (b, s, p) => {
+        const full = s + p;
+        return n * g(b, full) * (full * full - p * p) / (full * full);
+      };
+    }
+    case "moe": {
+      const f = moePrice(op, tables);
+      return (b, s) => n * f(b * s * op.tokenScale);
+    }
+    case "comm": {
+      const f = commPrice(op, tables);
+      return (b, s) => n * f(b * s);
+    }
+    case "memory":
+      return (b, s) => n * memoryOpMs(b * s * op.bytesPerToken, tables.gpu.memBw);
+  }
+}
+
+function generationPrice(op: Op, setup: PerfSetup, tables: AicTables): GenerationPrice {
+  const n = op.count;
+  switch (op.kind) {
+    case "gemm": {
+      const f = gemmPrice(op, tables);
+      return (b) => n * f(b);
+    }
+    case "attention": {
+      const t = need(tables.generationAttention, "generation attention", tables);
+      const g = attentionGrid(
+        t,
+        {
+          kvHeads: op.kvHeads,
+          headDim: op.headDim,
+          window: op.window,
+          kvDtype: setup.dtypes.kv,
+          context: false,
+        },
+        op.heads,
+        attentionSol(setup, tables, false, op.kvHeads, op.headDim, op.window),
+      );
+      return (b, kvLen) => n * g(b, kvLen - 1);
+    }
+    case "mla": {
+      const t = need(tables.mlaGeneration, "MLA generation module", tables);
+      const gemmType = setup.dtypes.attention === "bfloat16" ? "bfloat16" : "fp8_block";
+      const g = mlaGrid(
+        t,
+        { kvDtype: setup.dtypes.kv, gemmType, context: false },
+        op.heads,
+        mlaSol(setup, tables, false),
+      );
+      return (b, kvLen) => n * g(b, kvLen - 1);
+    }
+    case "moe": {
+      const f = moePrice(op, tables);
+      return (b) => n * f(b * op.tokenScale);
+    }
+    case "comm": {
+      const f = commPrice(op, tables);
+      return (b) => n * f(b);
+    }
+    case "memory":
+      return (b) => n * memoryOpMs(b * op.bytesPerToken, tables.gpu.memBw);
+  }
+}

@@ -1,0 +1,401 @@
+/**
+ * Efficiency curves: the analytic model's time for each op kind, as a roofline whose compute and memory terms are
+ * divided by fitted efficiencies, blended smoothly (`(tc^q + tb^q)^(1/q)`), plus fitted launch and per-item
+ * costs. The forms are fitted per GPU × backend × format to AIC's measured tables by `calibration/fit.ts`; the
+ * same functions serve the fit and the run, so what is fitted is what runs.
+ *
+ * - GEMM: wave-quantised compute (128×128 tiles over the SMs, blended with the unquantised count), HBM bytes, an
+ *   activation-quantisation cost per input element, and a correction factor per `m` (interpolated over AIC's
+ *   `m` grid, one curve per `n` size class) that captures kernel dispatch by `m` bucket.
+ * - Context attention: causal FLOPs at an occupancy-scaled efficiency, K/V and Q/O bytes.
+ * - Generation attention: KV bytes at an occupancy-scaled bandwidth, query-group padding of the compute, a cost
+ *   per (sequence × KV head) CTA.
+ * - Both attention kinds: correction factors over batch size and sequence length (kernel split heuristics),
+ *   context attention also over the GQA group size.
+ * - MoE: weights of the experts that receive tokens (a saturating count), padded grouped-GEMM compute with an
+ *   expert-parallel imbalance term, a cost per routed pair, and a per-token-count correction.
+ * - Collectives: a latency plus bytes over an effective bandwidth, with a correction over message size
+ *   (protocol switches).
+ * - MLA module: projection GEMMs and latent attention of the whole block.
+ *
+ * @module
+ */
+import type { GpuSpec } from "../catalog/gpus.ts";
+import {
+  contextAttentionBytes,
+  contextAttentionFlops,
+  gemmBytes,
+  generationAttentionBytes,
+  generationAttentionFlops,
+} from "../roofline.ts";
+
+/** GEMM curve of one format. Times in ms. */
+export interface GemmCoef {
+  readonly t0: number;
+  readonly ec: number;
+  readonly em: number;
+  readonly q: number;
+  /** ms per 1e9 input elements (`m·k`) of activation quantisation. */
+  readonly beta: number;
+  /** Weight of the wave-quantised compute count (0–1). */
+  readonly wave: number;
+  /** `m` values of the correction curves, ascending. */
+  readonly mGrid: readonly number[];
+  /** Correction factor per `m` for `n < 4096`, `4096 ≤ n < 16384`, `n ≥ 16384`. */
+  readonly corr: readonly (readonly number[])[];
+}
+
+/** A multiplicative correction over one axis, interpolated linearly and clamped at the ends. */
+export interface Correction {
+  /** Axis values, ascending. */
+  readonly grid: readonly number[];
+  /** Factor at each axis value. */
+  readonly values: readonly number[];
+}
+
+/** Context-attention curve of one KV format and head dimension. */
+export interface ContextAttentionCoef {
+  readonly t0: number;
+  readonly ec: number;
+  readonly em: number;
+  readonly q: number;
+  /** Correction over the batch size. */
+  readonly byBatch: Correction;
+  /** Correction over the sequence length. */
+  readonly bySeq: Correction;
+  /** Correction over the query heads per KV head (GQA group). */
+  readonly byGroup: Correction;
+}
+
+/** Generation-attention curve of one KV format and head dimension. */
+export interface GenerationAttentionCoef {
+  readonly t0: number;
+  readonly em: number;
+  readonly ec: number;
+  readonly q: number;
+  /** KV tokens per split-KV CTA. */
+  readonly x0: number;
+  /** µs per (sequence × KV head). */
+  readonly gamma: number;
+  /** Query rows a CTA computes at least (group padding). */
+  readonly tq: number;
+  /** Correction over the batch size. */
+  readonly byBatch: Correction;
+  /** Correction over the KV length. */
+  readonly bySeq: Correction;
+}
+
+/** MoE curve of one expert format. */
+export interface MoeCoef {
+  readonly t0: number;
+  readonly ec: number;
+  readonly em: number;
+  readonly q: number;
+  /** µs per 1000 routed (token, expert) pairs on the GPU. */
+  readonly gamma: number;
+  /** Spread of routed pairs over experts (1: Poisson-like). */
+  readonly kappa: number;
+  /** Rows each active expert's grouped GEMM pads to. */
+  readonly tm: number;
+  /** Expert-parallel load imbalance per doubling of EP. */
+  readonly lambda: number;
+  /** Token counts of the correction curves, ascending. */
+  readonly tGrid: readonly number[];
+  /** Correction per token count: no split (0), expert parallel (1), expert tensor parallel (2). */
+  readonly corr: readonly (readonly number[])[];
+}
+
+/** MoE correction class of a split. */
+export function moeClass(tp: number, ep: number): number {
+  return ep > 1 ? 1 : tp > 1 ? 2 : 0;
+}
+
+/** A collective on a fixed number of GPUs: `(t0 + bytes / bw) × correction(bytes)`. */
+export interface CommCoef {
+  readonly t0: number;
+  /** Effective bytes/s of the message. */
+  readonly bw: number;
+  /** Correction over the message bytes. */
+  readonly bySize: Correction;
+}
+
+/** MLA attention module (whole block) of one KV format and GEMM format. */
+export interface MlaCoef {
+  readonly t0: number;
+  readonly ecGemm: number;
+  readonly ecAttn: number;
+  readonly em: number;
+  readonly q: number;
+  /** µs per sequence. */
+  readonly gamma: number;
+}
+
+/** Shapes of an MLA block (DeepSeek-V3: 7168, 1536, 512, 128, 64, 128). */
+export interface MlaShape {
+  readonly hidden: number;
+  readonly qLoraRank: number;
+  readonly kvLoraRank: number;
+  readonly qkNopeDim: number;
+  readonly qkRopeDim: number;
+  readonly vHeadDim: number;
+}
+
+const blend = (tc: number, tb: number, q: number) => Math.pow(Math.pow(tc, q) + Math.pow(tb, q), 1 / q);
+
+/** Piecewise-linear lookup of `ys` over ascending `xs`, clamped at both ends. */
+export function lerpClamped(xs: readonly number[], ys: readonly number[], x: number): number {
+  const n = xs.length;
+  if (n === 0) return 1;
+  if (x <= xs[0]) return ys[0];
+  if (x >= xs[n - 1]) return ys[n - 1];
+  let lo = 0;
+  let hi = n - 1;
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >> 1;
+    if (xs[mid] <= x) lo = mid;
+    else hi = mid;
+  }
+  const w = (x - xs[lo]) / (xs[hi] - xs[lo]);
+  return ys[lo] + w * (ys[hi] - ys[lo]);
+}
+
+/** The factor of a correction at `x`. */
+export function correction(c: Correction, x: number): number {
+  return lerpClamped(c.grid, c.values, x);
+}
+
+/** GEMM `n` size class of the correction curves. */
+export function gemmClass(n: number): number {
+  return n < 4096 ? 0 : n < 16384 ? 1 : 2;
+}
+
+/** GEMM time before the `m` correction (ms). */
+export function gemmBaseMs(
+  c: GemmCoef,
+  gpu: GpuSpec,
+  peak: number,
+  wBytes: number,
+  aBytes: number,
+  m: number,
+  n: number,
+  k: number,
+): number {
+  const sm = gpu.smCount;
+  const waves = Math.ceil(Math.ceil(m / 128) * Math.ceil(n / 128) / sm);
+  const tcWave = waves * 32768 * k * sm / (peak * c.ec);
+  const tcFlat = 2 * m * n * k / (peak * c.ec);
+  const tc = (c.wave * tcWave + (1 - c.wave) * tcFlat) * 1e3;
+  const tb = gemmBytes(m, n, k, wBytes, aBytes) / (gpu.memBw * c.em) * 1e3;
+  return c.t0 + blend(tc, tb, c.q) + c.beta * m * k * 1e-9;
+}
+
+/**
+ * GEMM time (ms) from its curve.
+ *
+ * @example
+ * ```ts
+ * import { GPUS } from "../catalog/gpus.ts";
+ * import { gemmMs } from "./efficiency.ts";
+ * const c = { t0: 0.004, ec: 0.8, em: 0.8, q: 3, beta: 0, wave: 0, mGrid: [1], corr: [[1], [1], [1]] };
+ * const ms = gemmMs(c, GPUS.h200_sxm, 989e12, 2, 2, 4096, 4096, 4096);
+ * console.assert(ms > 0.17 && ms < 0.2); // 137 GFLOP at 0.8 × 989 TF plus launch
+ * ```
+ */
+export function gemmMs(
+  c: GemmCoef,
+  gpu: GpuSpec,
+  peak: number,
+  wBytes: number,
+  aBytes: number,
+  m: number,
+  n: number,
+  k: number,
+): number {
+  return gemmBaseMs(c, gpu, peak, wBytes, aBytes, m, n, k) * lerpClamped(c.mGrid, c.corr[gemmClass(n)], m);
+}
+
+/** Context-attention time (ms) before the batch and sequence corrections. */
+export function contextAttentionBaseMs(
+  c: ContextAttentionCoef,
+  gpu: GpuSpec,
+  peak: number,
+  b: number,
+  s: number,
+  p: number,
+  heads: number,
+  kvHeads: number,
+  d: number,
+  window: number,
+  kvB: number,
+): number {
+  const occ = Math.min(1, b * heads * Math.ceil(s / 128) / gpu.smCount);
+  const tc = contextAttentionFlops(b, s, p, heads, d, window) / (peak * c.ec * occ) * 1e3;
+  const tb = contextAttentionBytes(b, s, p, heads, kvHeads, d, kvB) / (gpu.memBw * c.em) * 1e3;
+  return c.t0 + blend(tc, tb, c.q);
+}
+
+/** Context-attention time (ms) for `b` sequences of `s` new tokens after `p` cached ones. */
+export function contextAttentionMs(
+  c: ContextAttentionCoef,
+  gpu: GpuSpec,
+  peak: number,
+  b: number,
+  s: number,
+  p: number,
+  heads: number,
+  kvHeads: number,
+  d: number,
+  window: number,
+  kvB: number,
+): number {
+  return contextAttentionBaseMs(c, gpu, peak, b, s, p, heads, kvHeads, d, window, kvB) *
+    correction(c.byBatch, b) *
+    correction(c.bySeq, s + p);
+}
+
+/** Generation-attention time (ms) before the batch and length corrections. */
+export function generationAttentionBaseMs(
+  c: GenerationAttentionCoef,
+  gpu: GpuSpec,
+  peak: number,
+  b: number,
+  kvLen: number,
+  heads: number,
+  kvHeads: number,
+  d: number,
+  window: number,
+  kvB: number,
+): number {
+  const len = window > 0 && kvLen > window ? window : kvLen;
+  const occ = Math.min(1, b * kvHeads * Math.ceil(len / c.x0) / gpu.smCount);
+  const tb = generationAttentionBytes(b, len, heads, kvHeads, d, 0, kvB) / (gpu.memBw * c.em * occ) * 1e3;
+  const group = Math.max(heads / kvHeads, c.tq);
+  const tc = generationAttentionFlops(b, len, kvHeads * group, d, 0) / (peak * c.ec * occ) * 1e3;
+  return c.t0 + c.gamma * b * kvHeads * 1e-3 + blend(tc, tb, c.q);
+}
+
+/** Generation-attention time (ms) for `b` sequences reading `kvLen` cached tokens each. */
+export function generationAttentionMs(
+  c: GenerationAttentionCoef,
+  gpu: GpuSpec,
+  peak: number,
+  b: number,
+  kvLen: number,
+  heads: number,
+  kvHeads: number,
+  d: number,
+  window: number,
+  kvB: number,
+): number {
+  return generationAttentionBaseMs(c, gpu, peak, b, kvLen, heads, kvHeads, d, window, kvB) *
+    correction(c.byBatch, b) * correction(c.bySeq, kvLen);
+}
+
+/** MoE time before the token-count correction (ms); `tokens` are those the block sees on this GPU's group. */
+export function moeBaseMs(
+  c: MoeCoef,
+  gpu: GpuSpec,
+  peak: number,
+  wBytes: number,
+  tokens: number,
+  hidden: number,
+  inter: number,
+  topK: number,
+  experts: number,
+  tp: number,
+  ep: number,
+): number {
+  const pairs = tokens * topK / ep;
+  const local = experts / ep;
+  const active = local * (1 - Math.exp(-pairs / (local * c.kappa)));
+  const bytes = wBytes * hidden * inter * 3 / tp * active + 2 * pairs * (2 * hidden + 3 * inter / tp);
+  const rows = Math.max(pairs * (1 + c.lambda * Math.log2(ep)), active * c.tm);
+  const tc = 2 * rows * hidden * inter * 3 / tp / (peak * c.ec) * 1e3;
+  const tb = bytes / (gpu.memBw * c.em) * 1e3;
+  return c.t0 + c.gamma * pairs * 1e-6 + blend(tc, tb, c.q);
+}
+
+/** MoE time (ms) from its curve. */
+export function moeMs(
+  c: MoeCoef,
+  gpu: GpuSpec,
+  peak: number,
+  wBytes: number,
+  tokens: number,
+  hidden: number,
+  inter: number,
+  topK: number,
+  experts: number,
+  tp: number,
+  ep: number,
+): number {
+  const base = moeBaseMs(c, gpu, peak, wBytes, tokens, hidden, inter, topK, experts, tp, ep);
+  return base * lerpClamped(c.tGrid, c.corr[moeClass(tp, ep)], tokens);
+}
+
+/** Collective time (ms) for a message of `bytes`, before the size correction. */
+export function commBaseMs(c: CommCoef, bytes: number): number {
+  return c.t0 + bytes / c.bw * 1e3;
+}
+
+/** Collective time (ms) for a message of `bytes`. */
+export function commMs(c: CommCoef, bytes: number): number {
+  return (c.t0 + bytes / c.bw * 1e3) * correction(c.bySize, bytes);
+}
+
+/** Work of an MLA block on one GPU: projection FLOPs, attention FLOPs and bytes. */
+export function mlaWork(
+  shape: MlaShape,
+  heads: number,
+  b: number,
+  newTokens: number,
+  kvLen: number,
+  context: boolean,
+  wBytes: number,
+  kvB: number,
+): { gemmFlops: number; attnFlops: number; bytes: number } {
+  const s = shape;
+  const qk = s.qkNopeDim + s.qkRopeDim;
+  const latent = s.kvLoraRank + s.qkRopeDim;
+  const tokens = b * newTokens;
+  const down = s.hidden * (s.qLoraRank + latent);
+  const qUp = s.qLoraRank * heads * qk;
+  const out = heads * s.vHeadDim * s.hidden;
+  // Context: K/V up-projection of the new tokens; generation: absorbed per-head W_UK and W_UV.
+  const kvUp = s.kvLoraRank * heads * (s.qkNopeDim + s.vHeadDim);
+  const params = down + qUp + kvUp + out;
+  const gemmFlops = 2 * tokens * params;
+  let attnFlops: number;
+  let kvBytesRead: number;
+  if (context) {
+    const p = kvLen - newTokens;
+    attnFlops = b * (kvLen * kvLen - p * p) * heads * (qk + s.vHeadDim);
+    kvBytesRead = b * kvLen * heads * (qk + s.vHeadDim) * 2;
+  } else {
+    attnFlops = 2 * b * heads * (latent + s.kvLoraRank) * kvLen;
+    kvBytesRead = b * kvLen * latent * kvB;
+  }
+  const bytes = params * wBytes + kvBytesRead + tokens * (2 * s.hidden * 2 + heads * qk * 2 * 2);
+  return { gemmFlops, attnFlops, bytes };
+}
+
+/** MLA block time (ms). */
+export function mlaMs(
+  c: MlaCoef,
+  gpu: GpuSpec,
+  gemmPeak: number,
+  attnPeak: number,
+  shape: MlaShape,
+  heads: number,
+  b: number,
+  newTokens: number,
+  kvLen: number,
+  context: boolean,
+  wBytes: number,
+  kvB: number,
+): number {
+  const w = mlaWork(shape, heads, b, newTokens, kvLen, context, wBytes, kvB);
+  const tc = (w.gemmFlops / (gemmPeak * c.ecGemm) + w.attnFlops / (attnPeak * c.ecAttn)) * 1e3;
+  const tb = w.bytes / (gpu.memBw * c.em) * 1e3;
+  return c.t0 + c.gamma * b * 1e-3 + blend(tc, tb, c.q);
+}

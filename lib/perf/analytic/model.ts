@@ -1,0 +1,285 @@
+/**
+ * The analytic perf model: the op decomposition of `ops.ts` priced with the fitted efficiency curves, plus the
+ * framework's per-pass overhead. Needs no data at run time; any GPU of the catalog, any model (catalog or
+ * `config.json`), any TP / attention-DP / EP layout.
+ *
+ * Context pass (per attention-DP rank, `b = ceil(batch / attnDp)`): GEMMs at `m = b·(isl − prefix)` (LM head at
+ * `m = b`), causal attention over the new tokens after the cached prefix, MoE over the tokens of all DP ranks.
+ * Decode pass: every op at `m = b`, attention reading `meanContext + 1` KV tokens per sequence (AIC's step-0
+ * query), op counts scaled by `(L + nextn)/L` under MTP (one verification round).
+ *
+ * @module
+ */
+import { activationBytes, kvBytes, peakFlops, weightBytes } from "../dtypes.ts";
+import type { Op, OpFamily } from "../ops.ts";
+import { buildOps, opFamily } from "../ops.ts";
+import { allGatherBytes, memoryOpMs } from "../roofline.ts";
+import type { PerfSetup } from "../setup.ts";
+import type { OpBreakdown, PerfModel } from "../types.ts";
+import {
+  commMs,
+  contextAttentionMs,
+  gemmMs,
+  generationAttentionMs,
+  mlaMs,
+  type MlaShape,
+  moeMs,
+} from "./efficiency.ts";
+import { attentionCurve, type CurveSource, curveSource, findCurve, nearestCount } from "./lookup.ts";
+import { FRAMEWORK_OVERHEAD, type Overhead, passOverhead } from "./overhead.ts";
+
+/** Prices one op for a context pass: `(b, s, p) → ms` for all its `count` runs. */
+type ContextPrice = (b: number, s: number, p: number) => number;
+/** Prices one op for a generation pass: `(b, kvLen) → ms` for all its `count` runs. */
+type GenerationPrice = (b: number, kvLen: number) => number;
+
+const FAMILIES: readonly OpFamily[] = ["gemm", "logits", "attention", "moe", "comm", "elementwise"];
+
+/** Options of {@link analyticModel}. */
+export interface AnalyticOptions {
+  /** Add the framework's per-pass overhead (`passOverheadMs`); default true. */
+  readonly frameworkOverhead?: boolean;
+  /** Override the overhead terms. */
+  readonly overhead?: Overhead;
+}
+
+/**
+ * Build the analytic model for a resolved setup.
+ *
+ * @example
+ * ```ts
+ * import { resolvePerfSetup } from "../setup.ts";
+ * import { analyticModel } from "./model.ts";
+ * const m = analyticModel(resolvePerfSetup({ aic_model_path: "nvidia/Llama-3.1-8B-Instruct-FP8" })!);
+ * const decode = m.decodeMs(128, 4000, 0);
+ * console.assert(decode > 15 && decode < 25); // H200 kernel sum ≈ 20 ms (perf-model.md §10.1)
+ * ```
+ */
+export function analyticModel(setup: PerfSetup, options: AnalyticOptions = {}): PerfModel {
+  const src = curveSource(setup.gpu, setup.backend);
+  const ops = buildOps(setup);
+  const ctx = ops.context.map((op) => ({
+    family: FAMILIES.indexOf(opFamily(op)),
+    price: priceContext(op, setup, src),
+  }));
+  const gen = ops.generation.map((op) => ({
+    family: FAMILIES.indexOf(opFamily(op)),
+    price: priceGeneration(op, setup, src),
+  }));
+  const dp = setup.par.attnDp;
+  const overhead = options.overhead ?? FRAMEWORK_OVERHEAD[setup.backend];
+  const layers = setup.model.arch.layers;
+  const withOverhead = options.frameworkOverhead ?? true;
+
+  const prefillMs = (batch: number, meanIsl: number, meanPrefix: number) => {
+    const s = meanIsl - meanPrefix;
+    if (batch <= 0 || s <= 0) return 0;
+    const b = Math.ceil(batch / dp);
+    let total = 0;
+    for (let i = 0; i < ctx.length; i++) total += ctx[i].price(b, s, meanPrefix);
+    return total;
+  };
+  const decodeMs = (batch: number, meanContext: number) => {
+    if (batch <= 0) return 0;
+    const b = Math.ceil(batch / dp);
+    const kvLen = meanContext + 1;
+    let total = 0;
+    for (let i = 0; i < gen.length; i++) total += gen[i].price(b, kvLen);
+    return total;
+  };
+  const split = (parts: number[]): OpBreakdown =>
+    Object.fromEntries(FAMILIES.map((f, i) => [f, parts[i]]).filter(([, v]) => (v as number) > 0));
+  return {
+    name: "analytic",
+    prefillMs,
+    decodeMs,
+    prefillBreakdown(batch, meanIsl, meanPrefix) {
+      const parts = FAMILIES.map(() => 0);
+      const s = meanIsl - meanPrefix;
+      if (batch > 0 && s > 0) {
+        const b = Math.ceil(batch / dp);
+        for (const op of ctx) parts[op.family] += op.price(b, s, meanPrefix);
+      }
+      return split(parts);
+    },
+    decodeBreakdown(batch, meanContext) {
+      const parts = FAMILIES.map(() => 0);
+      if (batch > 0) {
+        const b = Math.ceil(batch / dp);
+        for (const op of gen) parts[op.family] += op.price(b, meanContext + 1);
+      }
+      return split(parts);
+    },
+    passOverheadMs(prefillBatch, decodeBatch) {
+      if (!withOverhead || prefillBatch + decodeBatch <= 0) return 0;
+      return passOverhead(overhead, layers, Math.ceil((prefillBatch + decodeBatch) / dp));
+    },
+  };
+}
+
+function mlaShape(setup: PerfSetup): MlaShape {
+  const m = setup.model.arch.mla!;
+  return { hidden: setup.model.arch.hidden, ...m };
+}
+
+/** Price of an op in a context pass. */
+function priceContext(op: Op, setup: PerfSetup, src: CurveSource): ContextPrice {
+  const gpu = setup.gpu;
+  const n = op.count;
+  switch (op.kind) {
+    case "gemm": {
+      const c = gemmCurve(src, op.dtype);
+      const [peak, wb, ab] = [peakFlops(gpu, op.dtype), weightBytes(op.dtype), activationBytes(op.dtype)];
+      if (op.perSeq) return (b) => n * gemmMs(c, gpu, peak, wb, ab, b, op.n, op.k);
+      return (b, s) => n * gemmMs(c, gpu, peak, wb, ab, b * s, op.n, op.k);
+    }
+    case "attention": {
+      const c = attentionCurve(src, "contextAttention", setup.dtypes.kv, op.headDim);
+      const peak = setup.dtypes.fmha === "fp8" ? gpu.fp8Flops : gpu.bf16Flops;
+      const kvB = kvBytes(setup.dtypes.kv);
+      return (b, s, p) =>
+        n * contextAttentionMs(c, gpu, peak, b, s, p, op.heads, op.kvHeads, op.headDim, op.window, kvB);
+    }
+    case "mla": {
+      const c = mlaCurve(src, "mlaContext", setup);
+      const shape = mlaShape(setup);
+      const d = setup.dtypes.attention;
+      const [gp, wb, kvB] = [peakFlops(gpu, d), weightBytes(d), kvBytes(setup.dtypes.kv)];
+      return (b, s, p) => n * mlaMs(c, gpu, gp, gpu.bf16Flops, shape, op.heads, b, s, s + p, true, wb, kvB);
+    }
+    case "moe": {
+      const c = moeCurve(src, op.dtype);
+      const [peak, wb] = [peakFlops(gpu, op.dtype) || gpu.bf16Flops, weightBytes(op.dtype)];
+      return (b, s) =>
+        n *
+        moeMs(
+          c,
+          gpu,
+          peak,
+          wb,
+          b * s * op.tokenScale,
+          op.hidden,
+          op.inter,
+          op.topK,
+          op.experts,
+          op.moeTp,
+          op.moeEp,
+        );
+    }
+    case "comm": {
+      const price = commPrice(op, setup, src);
+      return (b, s) => n * price(b * s);
+    }
+    case "memory":
+      return (b, s) => n * memoryOpMs(b * s * op.bytesPerToken, gpu.memBw);
+  }
+}
+
+/** Price of an op in a generation pass. */
+function priceGeneration(op: Op, setup: PerfSetup, src: CurveSource): GenerationPrice {
+  const gpu = setup.gpu;
+  const n = op.count;
+  switch (op.kind) {
+    case "gemm": {
+      const c = gemmCurve(src, op.dtype);
+      const [peak, wb, ab] = [peakFlops(gpu, op.dtype), weightBytes(op.dtype), activationBytes(op.dtype)];
+      return (b) => n * gemmMs(c, gpu, peak, wb, ab, b, op.n, op.k);
+    }
+    case "attention": {
+      const c = attentionCurve(src, "generationAttention", setup.dtypes.kv, op.headDim);
+      const peak = setup.dtypes.fmha === "fp8" ? gpu.fp8Flops : gpu.bf16Flops;
+      const kvB = kvBytes(setup.dtypes.kv);
+      return (b, kvLen) =>
+        n * generationAttentionMs(c, gpu, peak, b, kvLen, op.heads, op.kvHeads, op.headDim, op.window, kvB);
+    }
+    case "mla": {
+      const c = mlaCurve(src, "mlaGeneration", setup);
+      const shape = mlaShape(setup);
+      const d = setup.dtypes.attention;
+      const [gp, wb, kvB] = [peakFlops(gpu, d), weightBytes(d), kvBytes(setup.dtypes.kv)];
+      return (b, kvLen) => n * mlaMs(c, gpu, gp, gpu.bf16Flops, shape, op.heads, b, 1, kvLen, false, wb, kvB);
+    }
+    case "moe": {
+      const c = moeCurve(src, op.dtype);
+      const [peak, wb] = [peakFlops(gpu, op.dtype) || gpu.bf16Flops, weightBytes(op.dtype)];
+      return (b) =>
+        n *
+        moeMs(
+          c,
+          gpu,
+          peak,
+          wb,
+          b * op.tokenScale,
+          op.hidden,
+          op.inter,
+          op.topK,
+          op.experts,
+          op.moeTp,
+          op.moeEp,
+        );
+    }
+    case "comm": {
+      const price = commPrice(op, setup, src);
+      return (b) => n * price(b);
+    }
+    case "memory":
+      return (b) => n * memoryOpMs(b * op.bytesPerToken, gpu.memBw);
+  }
+}
+
+function gemmCurve(src: CurveSource, dtype: string) {
+  const c = findCurve(src, "gemm", dtype) ??
+    findCurve(src, "gemm", dtype === "fp8_block" ? "fp8" : "fp8_block") ??
+    findCurve(src, "gemm", "bfloat16");
+  if (!c) throw new Error(`no fitted GEMM curve for ${src.system}`);
+  return c;
+}
+
+function moeCurve(src: CurveSource, dtype: string) {
+  const c = findCurve(src, "moe", dtype) ?? findCurve(src, "moe", "bfloat16");
+  if (!c) throw new Error(`no fitted MoE curve for ${src.system}`);
+  return c;
+}
+
+function mlaCurve(src: CurveSource, section: "mlaContext" | "mlaGeneration", setup: PerfSetup) {
+  const gemm = setup.dtypes.attention === "bfloat16" ? "bfloat16" : "fp8_block";
+  const c = findCurve(src, section, `${setup.dtypes.kv}/${gemm}`) ??
+    findCurve(src, section, `bfloat16/${gemm}`) ??
+    findCurve(src, section, "bfloat16/bfloat16");
+  if (!c) throw new Error(`no fitted MLA curve for ${src.system}`);
+  return c;
+}
+
+/** `tokens → ms` of one collective run (the message is `tokens × tokenScale × hidden` BF16 values). */
+function commPrice(
+  op: Extract<Op, { kind: "comm" }>,
+  setup: PerfSetup,
+  src: CurveSource,
+): (tokens: number) => number {
+  const gpu = setup.gpu;
+  const domain = gpu.scaleUpSize;
+  // Beyond the scale-up domain the ring runs over the network: scale bandwidth by network / scale-up.
+  const slow = op.gpus > domain && gpu.networkBw > 0 ? gpu.scaleUpBw / gpu.networkBw : 1;
+  const bytesPerToken = 2 * op.hidden * op.tokenScale;
+  if (op.op === "all_reduce") {
+    const keys = [src.primary, ...src.others].flatMap((b) => Object.keys(b.allReduce));
+    const key = nearestCount(keys, op.gpus);
+    const c = key ? findCurve(src, "allReduce", key) : undefined;
+    if (c) {
+      const fitted = Number(key);
+      const scale = (op.gpus - 1) / op.gpus * fitted / Math.max(1, fitted - 1) * slow;
+      return (t) => c.t0 + t * bytesPerToken * scale / c.bw * 1e3;
+    }
+  }
+  const ncclKey = nearestCount(Object.keys(src.nccl).filter((k) => k.startsWith(op.op + "/")), op.gpus);
+  const c = ncclKey ? src.nccl[ncclKey] : undefined;
+  if (c) {
+    const fitted = Number(ncclKey!.split("/")[1]);
+    const scale = allGatherBytes(1, op.gpus) / allGatherBytes(1, Math.max(2, fitted)) * slow;
+    return (t) => commMs(c, t * bytesPerToken * scale);
+  }
+  // No fitted collective at all: ring formula at 70 % of the link bandwidth plus 10 µs.
+  const bw = (op.gpus > domain ? gpu.networkBw : gpu.scaleUpBw) * 0.7;
+  return (t) =>
+    0.01 + allGatherBytes(t * bytesPerToken, op.gpus) * (op.op === "all_reduce" ? 2 : 1) / bw * 1e3;
+}

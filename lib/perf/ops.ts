@@ -1,0 +1,233 @@
+/**
+ * The operator decomposition of one forward pass on one GPU, after AIC's model files (perf-model.md §2): the
+ * ops of a context (prefill) pass and of a generation (decode) pass, each with the shape it runs at and how many
+ * times it runs per pass. Both the analytic model and table mode price these same lists.
+ *
+ * Per layer: add-norm, QKV projection, attention, O projection, add-norm, then either the dense FFN (gate+up,
+ * activation, down) or the MoE block (router, shared experts, routed experts), with a TP all-reduce after the
+ * attention and after the FFN/MoE; per pass: embedding, embedding all-reduce, LM head (one row per sequence).
+ * MLA models (DeepSeek-V3, Kimi-K2) replace the projections and attention by one MLA-module op. With attention
+ * data parallelism the MoE block sees the tokens of every DP rank, gathered before and scattered after it.
+ * Generation ops run `(L + nextn)/L` times as often under MTP (one verification round per pass).
+ *
+ * @module
+ */
+import { fullAttentionLayers, kvHeadsPerGpu } from "./catalog/arch.ts";
+import { kvBytes, type WeightDType } from "./dtypes.ts";
+import type { PerfSetup } from "./setup.ts";
+
+/** Op groups a breakdown reports. */
+export type OpFamily = "gemm" | "logits" | "attention" | "moe" | "comm" | "elementwise";
+
+/** A GEMM: `m` is the pass's token count (or its sequence count when `perSeq`). */
+export interface GemmOp {
+  readonly kind: "gemm";
+  readonly name: string;
+  readonly family: "gemm" | "logits";
+  readonly n: number;
+  readonly k: number;
+  readonly dtype: WeightDType;
+  readonly perSeq: boolean;
+  readonly count: number;
+}
+
+/** Standard (GQA/MHA) attention over this GPU's heads. */
+export interface AttentionOp {
+  readonly kind: "attention";
+  readonly name: string;
+  readonly heads: number;
+  readonly kvHeads: number;
+  readonly headDim: number;
+  /** Sliding window (0: full attention). */
+  readonly window: number;
+  readonly count: number;
+}
+
+/** A whole MLA attention block (projections, attention, output projection) over this GPU's heads. */
+export interface MlaOp {
+  readonly kind: "mla";
+  readonly name: string;
+  readonly heads: number;
+  readonly count: number;
+}
+
+/** Routed-expert compute for this GPU's share of the experts. */
+export interface MoeOp {
+  readonly kind: "moe";
+  readonly name: string;
+  readonly hidden: number;
+  readonly inter: number;
+  readonly topK: number;
+  readonly experts: number;
+  readonly moeTp: number;
+  readonly moeEp: number;
+  readonly dtype: WeightDType;
+  /** Tokens the block sees per token of this rank (the attention-DP size). */
+  readonly tokenScale: number;
+  readonly count: number;
+}
+
+/** A collective over `gpus` ranks moving `hidden` BF16 values per token (× `tokenScale`). */
+export interface CommOp {
+  readonly kind: "comm";
+  readonly name: string;
+  readonly op: "all_reduce" | "all_gather" | "reduce_scatter";
+  readonly hidden: number;
+  readonly gpus: number;
+  readonly tokenScale: number;
+  readonly count: number;
+}
+
+/** A memory-bound element-wise op moving `bytesPerToken` per token. */
+export interface MemoryOp {
+  readonly kind: "memory";
+  readonly name: string;
+  readonly bytesPerToken: number;
+  readonly count: number;
+}
+
+/** Any op of a pass. */
+export type Op = GemmOp | AttentionOp | MlaOp | MoeOp | CommOp | MemoryOp;
+
+/** The op lists of a context pass and of a generation pass. */
+export interface OpLists {
+  readonly context: readonly Op[];
+  readonly generation: readonly Op[];
+}
+
+/** Family an op is reported under. */
+export function opFamily(op: Op): OpFamily {
+  switch (op.kind) {
+    case "gemm":
+      return op.family;
+    case "attention":
+    case "mla":
+      return "attention";
+    case "moe":
+      return "moe";
+    case "comm":
+      return "comm";
+    case "memory":
+      return "elementwise";
+  }
+}
+
+/**
+ * Build the context and generation op lists of a model on one GPU.
+ *
+ * @example
+ * ```ts
+ * import { resolvePerfSetup } from "./setup.ts";
+ * import { buildOps } from "./ops.ts";
+ * const setup = resolvePerfSetup({ aic_model_path: "meta-llama/Llama-3.1-8B-Instruct" })!;
+ * const qkv = buildOps(setup).context.find((o) => o.name === "qkv_gemm");
+ * console.assert(qkv?.kind === "gemm" && qkv.n === 6144 && qkv.k === 4096 && qkv.count === 32);
+ * ```
+ */
+export function buildOps(setup: PerfSetup): OpLists {
+  const L = setup.model.arch.layers;
+  const mtp = setup.nextn > 0 ? (setup.nextn + L) / L : 1;
+  const context = passOps(setup, true, 1);
+  const generation = passOps(setup, false, mtp);
+  return { context, generation };
+}
+
+function passOps(setup: PerfSetup, isContext: boolean, scale: number): Op[] {
+  const { model, par, dtypes } = setup;
+  const a = model.arch;
+  const h = a.hidden;
+  const L = a.layers;
+  const tp = par.tp;
+  const ops: Op[] = [];
+  const gemm = (name: string, n: number, k: number, dtype: WeightDType, count: number, perSeq = false) =>
+    ops.push({
+      kind: "gemm",
+      name,
+      family: perSeq ? "logits" : "gemm",
+      n,
+      k,
+      dtype,
+      perSeq,
+      count: count * scale,
+    });
+  const mem = (name: string, bytesPerToken: number, count: number) =>
+    ops.push({ kind: "memory", name, bytesPerToken, count: count * scale });
+  const comm = (name: string, op: CommOp["op"], gpus: number, count: number, tokenScale = 1) => {
+    if (gpus > 1) ops.push({ kind: "comm", name, op, hidden: h, gpus, tokenScale, count: count * scale });
+  };
+
+  mem("embedding", 2 * h, 1);
+  comm("embedding_allreduce", "all_reduce", tp, 1);
+  mem("add_norm_1", 8 * h, L);
+  const headsGpu = a.heads / tp;
+  if (a.mla) {
+    ops.push({ kind: "mla", name: "mla_attention", heads: headsGpu, count: L * scale });
+  } else {
+    const d = a.headDim;
+    const kvGpu = kvHeadsPerGpu(a, tp);
+    gemm("qkv_gemm", (headsGpu + 2 * kvGpu) * d, h, dtypes.attention, L);
+    const full = fullAttentionLayers(a);
+    const attn = (name: string, window: number, count: number) =>
+      ops.push({
+        kind: "attention",
+        name,
+        heads: headsGpu,
+        kvHeads: kvGpu,
+        headDim: d,
+        window,
+        count: count * scale,
+      });
+    if (full > 0) attn("attention", 0, full);
+    if (a.slidingWindow) attn("attention_sliding", a.slidingWindow.window, a.slidingWindow.layers);
+    if (isContext) {
+      // Fused extras of context attention (perf-model.md §3.3), ×1.1 as AIC does.
+      const qk = (headsGpu + kvGpu) * d;
+      mem("rope", qk * 2, 2 * L * 1.1);
+      mem("kv_write", kvGpu * d * kvBytes(dtypes.kv), 2 * L * 1.1);
+      if (a.qkNorm) mem("qk_norm", qk * 2 * 2, L * 1.1);
+    }
+    gemm("proj_gemm", h, headsGpu * d, dtypes.attention, L);
+  }
+  comm("attention_allreduce", "all_reduce", tp, L);
+  mem("add_norm_2", 8 * h, L);
+
+  const moe = a.moe;
+  const denseLayers = moe ? moe.denseLayers : L;
+  if (denseLayers > 0) {
+    gemm("gate_up_gemm", 2 * a.ffn / tp, h, dtypes.linear, denseLayers);
+    mem("act_gate", 3 * a.ffn / tp * 2, denseLayers);
+    gemm("down_gemm", h, a.ffn / tp, dtypes.linear, denseLayers);
+    if (moe) comm("dense_ffn_allreduce", "all_reduce", tp, denseLayers);
+  }
+  if (moe) {
+    const moeLayers = L - denseLayers;
+    gemm("router_gemm", moe.experts, h, "bfloat16", moeLayers);
+    if (moe.sharedExperts > 0) {
+      const si = moe.sharedExperts * moe.sharedFfn / tp;
+      gemm("shared_gate_up_gemm", 2 * si, h, dtypes.linear, moeLayers);
+      mem("shared_act_gate", 3 * si * 2, moeLayers);
+      gemm("shared_down_gemm", h, si, dtypes.linear, moeLayers);
+    }
+    const group = tp * par.attnDp;
+    if (par.attnDp > 1) comm("moe_dispatch", "all_gather", group, moeLayers, par.attnDp);
+    ops.push({
+      kind: "moe",
+      name: "moe_experts",
+      hidden: h,
+      inter: moe.expertFfn,
+      topK: moe.topK,
+      experts: moe.experts,
+      moeTp: par.moeTp,
+      moeEp: par.moeEp,
+      dtype: dtypes.moe,
+      tokenScale: par.attnDp,
+      count: moeLayers * scale,
+    });
+    if (par.attnDp > 1) comm("moe_combine", "reduce_scatter", group, moeLayers, par.attnDp);
+    else comm("moe_allreduce", "all_reduce", tp, moeLayers);
+  } else {
+    comm("ffn_allreduce", "all_reduce", tp, L);
+  }
+  gemm("logits_gemm", a.vocab / tp, h, "bfloat16", 1, true);
+  return ops;
+}

@@ -1,0 +1,294 @@
+/**
+ * Resolving the `aic_*` engine args into what every non-trivial perf model needs: GPU, backend and version,
+ * model, parallelism and numeric formats. Every bad value is one {@link InputError} naming the field, the value
+ * and the valid choices.
+ *
+ * @module
+ */
+import { InputError, type InputLocation, suggest } from "../common/errors.ts";
+import type { ModelSpec, Parallelism } from "./catalog/arch.ts";
+import { GPU_IDS, GPUS, type GpuSpec } from "./catalog/gpus.ts";
+import { catalogModel, findModel } from "./catalog/models.ts";
+import { type KvDType, parseKvDType, parseWeightDType, peakFlops, type WeightDType } from "./dtypes.ts";
+import type { PerfInputs } from "./types.ts";
+
+/** Serving frameworks AIC has tables for. */
+export type Backend = "vllm" | "trtllm" | "sglang";
+
+/** Backend versions the analytic model accepts (those AIC ships tables for), oldest first. */
+export const BACKEND_VERSIONS: Readonly<Record<Backend, readonly string[]>> = {
+  vllm: ["0.14.0", "0.18.0", "0.19.0", "0.22.0", "0.24.0"],
+  trtllm: ["1.2.0rc5", "1.3.0rc10", "1.3.0rc15", "1.3.0rc20"],
+  sglang: ["0.5.6.post2", "0.5.9", "0.5.10", "0.5.14"],
+};
+
+/** The system (GPU) Dynamo's mocker assumes when `aic_system` is unset. */
+export const DEFAULT_SYSTEM = "h200_sxm";
+
+/** Formats each op group runs in. */
+export interface OpDTypes {
+  /** Attention projections. */
+  readonly attention: WeightDType;
+  /** Dense FFN and shared experts. */
+  readonly linear: WeightDType;
+  /** Routed experts. */
+  readonly moe: WeightDType;
+  /** KV cache. */
+  readonly kv: KvDType;
+  /** Attention math (FMHA). */
+  readonly fmha: KvDType;
+}
+
+/** Everything a model-based perf model needs, resolved and validated. */
+export interface PerfSetup {
+  readonly gpu: GpuSpec;
+  readonly backend: Backend;
+  readonly version: string;
+  readonly model: ModelSpec;
+  readonly par: Parallelism;
+  readonly dtypes: OpDTypes;
+  /** Draft tokens per verification round (0: no speculative decoding). */
+  readonly nextn: number;
+}
+
+/** The engine-arg fields the setup reads (a subset of `EngineArgs`). */
+export interface SetupArgs {
+  readonly engine_type?: string;
+  readonly aic_backend?: string | null;
+  readonly aic_system?: string | null;
+  readonly aic_systems_path?: string | null;
+  readonly aic_backend_version?: string | null;
+  readonly aic_tp_size?: number | null;
+  readonly aic_model_path?: string | null;
+  readonly aic_moe_tp_size?: number | null;
+  readonly aic_moe_ep_size?: number | null;
+  readonly aic_attention_dp_size?: number | null;
+  readonly aic_gemm_dtype?: string | null;
+  readonly aic_moe_dtype?: string | null;
+  readonly aic_fmha_dtype?: string | null;
+  readonly aic_kv_cache_dtype?: string | null;
+  readonly aic_comm_dtype?: string | null;
+  readonly aic_nextn?: number | null;
+}
+
+const SETUP_KEYS = [
+  "aic_backend",
+  "aic_system",
+  "aic_systems_path",
+  "aic_backend_version",
+  "aic_tp_size",
+  "aic_model_path",
+  "aic_moe_tp_size",
+  "aic_moe_ep_size",
+  "aic_attention_dp_size",
+  "aic_gemm_dtype",
+  "aic_moe_dtype",
+  "aic_fmha_dtype",
+  "aic_kv_cache_dtype",
+  "aic_comm_dtype",
+] as const;
+
+/** Whether any `aic_*` setting that selects a model-based perf model is present. */
+export function wantsModelTiming(args: SetupArgs): boolean {
+  return SETUP_KEYS.some((k) => args[k] != null);
+}
+
+/** True when `aic_model_path` names a file or directory rather than an HF id. */
+export function isModelPath(path: string): boolean {
+  return /\.json$/i.test(path) || /^(\/|\.\.?\/|~)/.test(path) || (findModel(path) === undefined &&
+    path.split("/").length > 2);
+}
+
+/**
+ * Resolve and validate the `aic_*` args; undefined when none is set.
+ *
+ * @param inputs What `loadPerfInputs` read for these args (a model `config.json`, AIC tables); needed when
+ *   `aic_model_path` is a path or table mode is on.
+ *
+ * @example
+ * ```ts
+ * import { resolvePerfSetup } from "./setup.ts";
+ * const s = resolvePerfSetup({ aic_model_path: "nvidia/Llama-3.1-8B-Instruct-FP8", aic_tp_size: 2 });
+ * console.assert(s?.gpu.id === "h200_sxm" && s.backend === "vllm" && s.par.tp === 2 && s.dtypes.linear === "fp8");
+ * ```
+ */
+export function resolvePerfSetup(
+  args: SetupArgs,
+  inputs: PerfInputs = {},
+  what = "engine args",
+  at: InputLocation = {},
+): PerfSetup | undefined {
+  if (!wantsModelTiming(args)) return undefined;
+  const field = (k: string): InputLocation => ({ ...at, field: `${what}.${k}` });
+  const backend = parseBackend(args.aic_backend ?? args.engine_type ?? "vllm", field("aic_backend"));
+  const tables = inputs.tables;
+  const systemId = args.aic_system ?? DEFAULT_SYSTEM;
+  const gpu = GPUS[systemId] ?? (tables?.system === systemId ? tables.gpu : undefined);
+  if (!gpu) {
+    const hint = suggest(systemId, GPU_IDS);
+    throw new InputError(
+      `unknown GPU "${systemId}"` + (hint ? ` (did you mean ${hint}?)` : "") +
+        `; valid: ${GPU_IDS.join(", ")}`,
+      field("aic_system"),
+    );
+  }
+  const version = resolveVersion(
+    backend,
+    args.aic_backend_version,
+    tables?.version,
+    field("aic_backend_version"),
+  );
+  const model = resolveModel(args.aic_model_path, inputs, field("aic_model_path"));
+  const par = resolveParallelism(args, model, field);
+  const dtypes = resolveDTypes(args, model, backend, gpu, field);
+  return { gpu, backend, version, model, par, dtypes, nextn: args.aic_nextn ?? 0 };
+}
+
+function parseBackend(name: string, at: InputLocation): Backend {
+  if (name === "vllm" || name === "trtllm" || name === "sglang") return name;
+  const valid = Object.keys(BACKEND_VERSIONS);
+  const hint = suggest(name, valid);
+  throw new InputError(
+    `unknown backend "${name}"` + (hint ? ` (did you mean ${hint}?)` : "") + `; valid: ${valid.join(", ")}`,
+    at,
+  );
+}
+
+function resolveVersion(
+  backend: Backend,
+  requested: string | null | undefined,
+  tableVersion: string | undefined,
+  at: InputLocation,
+): string {
+  const known = BACKEND_VERSIONS[backend];
+  if (tableVersion !== undefined) return tableVersion;
+  if (requested == null) return known[known.length - 1];
+  if (known.includes(requested)) return requested;
+  throw new InputError(`unknown ${backend} version "${requested}"; valid: ${known.join(", ")}`, at);
+}
+
+function resolveModel(path: string | null | undefined, inputs: PerfInputs, at: InputLocation): ModelSpec {
+  if (path == null) {
+    throw new InputError(
+      "the aic_* perf settings need a model: set aic_model_path to a catalog id (e.g. " +
+        '"nvidia/Llama-3.1-8B-Instruct-FP8") or the path of a config.json',
+      at,
+    );
+  }
+  const known = findModel(path);
+  if (known) return known;
+  if (inputs.model && inputs.modelPath === path) return inputs.model;
+  if (isModelPath(path)) {
+    throw new InputError(
+      `"${path}" is a config path that was not loaded; call loadPerfInputs(args) before resolving`,
+      at,
+    );
+  }
+  return catalogModel(path, at);
+}
+
+function resolveParallelism(
+  args: SetupArgs,
+  model: ModelSpec,
+  field: (k: string) => InputLocation,
+): Parallelism {
+  const arch = model.arch;
+  const tp = args.aic_tp_size ?? 1;
+  const attnDp = args.aic_attention_dp_size ?? 1;
+  if (arch.heads % tp !== 0) {
+    throw new InputError(
+      `${tp} does not divide the model's ${arch.heads} attention heads; valid: ${
+        divisors(arch.heads).join(", ")
+      }`,
+      field("aic_tp_size"),
+    );
+  }
+  if (!arch.mla && arch.kvHeads % tp !== 0 && tp % arch.kvHeads !== 0) {
+    throw new InputError(
+      `${tp} neither divides nor is a multiple of the model's ${arch.kvHeads} KV heads`,
+      field("aic_tp_size"),
+    );
+  }
+  const ranks = tp * attnDp;
+  let moeTp = args.aic_moe_tp_size ?? undefined;
+  let moeEp = args.aic_moe_ep_size ?? undefined;
+  if (moeTp === undefined && moeEp === undefined) {
+    moeTp = ranks;
+    moeEp = 1;
+  } else if (moeTp === undefined) moeTp = ranks / moeEp!;
+  else if (moeEp === undefined) moeEp = ranks / moeTp;
+  if (!Number.isInteger(moeTp) || !Number.isInteger(moeEp) || moeTp! * moeEp! !== ranks) {
+    throw new InputError(
+      `tp × attention_dp = ${tp} × ${attnDp} = ${ranks} must equal moe_tp × moe_ep ` +
+        `(got ${args.aic_moe_tp_size ?? "unset"} × ${args.aic_moe_ep_size ?? "unset"})`,
+      field(args.aic_moe_ep_size != null ? "aic_moe_ep_size" : "aic_moe_tp_size"),
+    );
+  }
+  if (arch.moe && moeEp! > arch.moe.experts) {
+    throw new InputError(
+      `${moeEp} exceeds the model's ${arch.moe.experts} experts`,
+      field("aic_moe_ep_size"),
+    );
+  }
+  if (arch.moe && arch.moe.experts % moeEp! !== 0) {
+    throw new InputError(
+      `${moeEp} does not divide the model's ${arch.moe.experts} experts`,
+      field("aic_moe_ep_size"),
+    );
+  }
+  return { tp, attnDp, moeTp: moeTp!, moeEp: moeEp! };
+}
+
+function resolveDTypes(
+  args: SetupArgs,
+  model: ModelSpec,
+  backend: Backend,
+  gpu: GpuSpec,
+  field: (k: string) => InputLocation,
+): OpDTypes {
+  const gemm = args.aic_gemm_dtype != null
+    ? parseWeightDType(args.aic_gemm_dtype, field("aic_gemm_dtype"))
+    : null;
+  const moe = args.aic_moe_dtype != null
+    ? parseWeightDType(args.aic_moe_dtype, field("aic_moe_dtype"))
+    : null;
+  const kvDefault = backend === "trtllm" ? model.quant.kvCheckpoint ?? "bfloat16" : "bfloat16";
+  const kv = args.aic_kv_cache_dtype != null
+    ? parseKvDType(args.aic_kv_cache_dtype, field("aic_kv_cache_dtype"))
+    : kvDefault;
+  const fmha = args.aic_fmha_dtype != null
+    ? parseKvDType(args.aic_fmha_dtype, field("aic_fmha_dtype"))
+    : "bfloat16";
+  if (args.aic_comm_dtype != null) parseKvDType(args.aic_comm_dtype, field("aic_comm_dtype"));
+  const d: OpDTypes = {
+    attention: gemm ?? model.quant.attention,
+    linear: gemm ?? model.quant.linear,
+    moe: moe ?? model.quant.moe,
+    kv,
+    fmha,
+  };
+  const groups: Array<[WeightDType, string]> = [[d.attention, "aic_gemm_dtype"], [
+    d.linear,
+    "aic_gemm_dtype",
+  ]];
+  if (model.arch.moe) groups.push([d.moe, "aic_moe_dtype"]);
+  for (const [dtype, key] of groups) {
+    if (peakFlops(gpu, dtype) === 0) {
+      throw new InputError(
+        `${model.id} runs ${dtype} GEMMs, which ${gpu.name} has no tensor-core support for; ` +
+          `set ${key} to a format it supports (e.g. "bfloat16")`,
+        field(key),
+      );
+    }
+  }
+  if (d.kv === "fp8" && gpu.fp8Flops === 0) {
+    throw new InputError(`${gpu.name} has no FP8 support; use "bfloat16"`, field("aic_kv_cache_dtype"));
+  }
+  return d;
+}
+
+function divisors(n: number): number[] {
+  const out: number[] = [];
+  for (let i = 1; i <= n; i++) if (n % i === 0) out.push(i);
+  return out;
+}

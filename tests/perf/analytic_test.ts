@@ -1,0 +1,117 @@
+import assert from "node:assert/strict";
+import { analyticModel } from "../../lib/perf/analytic/model.ts";
+import { curveSource } from "../../lib/perf/analytic/lookup.ts";
+import { GPUS } from "../../lib/perf/catalog/gpus.ts";
+import { buildOps } from "../../lib/perf/ops.ts";
+import { resolvePerfSetup, type SetupArgs } from "../../lib/perf/setup.ts";
+
+const model = (args: SetupArgs, overhead = false) =>
+  analyticModel(resolvePerfSetup(args)!, { frameworkOverhead: overhead });
+const FP8 = { aic_model_path: "nvidia/Llama-3.1-8B-Instruct-FP8", aic_system: "h200_sxm" };
+const sum = (o: Record<string, number>) => Object.values(o).reduce((a, b) => a + b, 0);
+const close = (a: number, b: number, tol = 1e-9) => Math.abs(a - b) <= tol * Math.max(1, Math.abs(b));
+
+Deno.test("op list: Llama-3.1-8B TP 2 shards projections and FFN and adds two all-reduces per layer", () => {
+  const ops = buildOps(resolvePerfSetup({ ...FP8, aic_tp_size: 2 })!);
+  const get = (name: string) => ops.context.find((o) => o.name === name)!;
+  assert.deepEqual(
+    [get("qkv_gemm"), get("gate_up_gemm"), get("down_gemm"), get("logits_gemm")].map((o) =>
+      o.kind === "gemm" ? [o.n, o.k] : []
+    ),
+    [[3072, 4096], [14336, 4096], [4096, 7168], [64128, 4096]],
+  );
+  assert.equal(ops.context.filter((o) => o.kind === "comm").reduce((a, o) => a + o.count, 0), 65);
+});
+
+Deno.test("op list: MoE with attention DP gathers the tokens of all ranks around the experts", () => {
+  const s = resolvePerfSetup({
+    aic_model_path: "deepseek-ai/DeepSeek-R1",
+    aic_attention_dp_size: 8,
+    aic_moe_ep_size: 8,
+  })!;
+  const ops = buildOps(s).generation;
+  const moe = ops.find((o) => o.kind === "moe")!;
+  assert.ok(moe.kind === "moe" && moe.tokenScale === 8 && moe.moeEp === 8 && moe.count === 58);
+  assert.ok(ops.some((o) => o.name === "moe_dispatch") && ops.some((o) => o.name === "mla_attention"));
+});
+
+Deno.test("MTP scales the generation ops by (L + nextn)/L: one verification round per pass", () => {
+  const base = model(FP8);
+  const mtp = model({ ...FP8, aic_nextn: 2 });
+  const ratio = mtp.decodeMs(64, 2000, 0) / base.decodeMs(64, 2000, 0);
+  assert.ok(close(ratio, 34 / 32, 1e-9), `${ratio}`);
+  assert.equal(mtp.prefillMs(1, 2000, 0), base.prefillMs(1, 2000, 0));
+});
+
+Deno.test("decode and prefill are close to the AIC kernel sums of perf-model.md §10.1 (H200 FP8)", () => {
+  const m = model(FP8);
+  for (const [b, ctx, ref] of [[1, 1024, 3.78], [32, 4096, 8.18], [128, 4096, 19.82], [256, 1024, 14.24]]) {
+    const v = m.decodeMs(b, ctx, 0);
+    assert.ok(Math.abs(v / ref - 1) < 0.15, `decode b=${b} ctx=${ctx}: ${v} vs ${ref}`);
+  }
+  for (const [isl, ref] of [[1024, 14.5], [4096, 60.2], [16384, 311.1]]) {
+    const v = m.prefillMs(1, isl, 0);
+    assert.ok(Math.abs(v / ref - 1) < 0.15, `prefill isl=${isl}: ${v} vs ${ref}`);
+  }
+});
+
+Deno.test("times grow with batch and context; a cached prefix makes prefill cheaper", () => {
+  const m = model(FP8);
+  assert.ok(m.decodeMs(64, 4000, 0) > m.decodeMs(64, 1000, 0));
+  assert.ok(m.decodeMs(128, 2000, 0) > m.decodeMs(16, 2000, 0));
+  assert.ok(m.prefillMs(1, 4000, 3000) < m.prefillMs(1, 4000, 0) / 2);
+  assert.ok(m.prefillMs(1, 4000, 3000) > m.prefillMs(1, 1000, 0));
+  assert.equal(m.prefillMs(4, 1000, 1000), 0);
+  assert.equal(m.decodeMs(0, 1000, 0), 0);
+});
+
+Deno.test("breakdowns add up to the totals and name the op families", () => {
+  const m = model({ ...FP8, aic_tp_size: 2 });
+  const pb = m.prefillBreakdown!(2, 3000, 1000);
+  assert.ok(close(sum(pb), m.prefillMs(2, 3000, 1000)));
+  assert.deepEqual(Object.keys(pb).sort(), ["attention", "comm", "elementwise", "gemm", "logits"]);
+  const db = m.decodeBreakdown!(64, 3000, 0);
+  assert.ok(close(sum(db), m.decodeMs(64, 3000, 0)));
+  // Long-context decode is dominated by KV reads (perf-model.md §10.1).
+  assert.ok(model(FP8).decodeBreakdown!(128, 4096, 0).attention > 0.6 * model(FP8).decodeMs(128, 4096, 0));
+});
+
+Deno.test("attention DP: the model prices ceil(batch / attnDp) sequences per rank", () => {
+  const dp = model({ aic_model_path: "Qwen/Qwen3-30B-A3B", aic_attention_dp_size: 4, aic_moe_ep_size: 4 });
+  const b = dp.decodeBreakdown!(64, 2000, 0).attention;
+  const b16 = dp.decodeBreakdown!(61, 2000, 0).attention; // ceil(61/4) = 16 as well
+  assert.equal(b, b16);
+});
+
+Deno.test("framework overhead: once per pass, ~1–1.5 ms for an 8B model on vLLM (perf-model.md §12)", () => {
+  const m = model(FP8, true);
+  assert.equal(m.passOverheadMs!(0, 0), 0);
+  const o = m.passOverheadMs!(1, 8);
+  assert.ok(o > 1 && o < 1.6, `${o}`);
+  assert.ok(m.passOverheadMs!(0, 128) > m.passOverheadMs!(0, 8));
+  assert.equal(model(FP8, false).passOverheadMs!(1, 8), 0);
+  // The overhead is not inside the pass parts.
+  assert.equal(m.decodeMs(8, 1000, 0), model(FP8).decodeMs(8, 1000, 0));
+});
+
+Deno.test("GPUs without tables borrow their generation's curves; faster GPUs are faster", () => {
+  assert.equal(curveSource(GPUS.gb200, "vllm").system, "b200_sxm");
+  assert.equal(curveSource(GPUS.a100_sxm, "vllm").system, "h100_sxm");
+  const bf16 = { aic_model_path: "meta-llama/Llama-3.1-8B-Instruct" };
+  const t = (system: string) => model({ ...bf16, aic_system: system }).decodeMs(32, 2000, 0);
+  assert.ok(t("l40s") > t("a100_sxm") && t("a100_sxm") > t("h100_sxm") && t("h100_sxm") > t("h200_sxm"));
+  assert.ok(t("h200_sxm") > t("b200_sxm"));
+  // Every catalog model builds and prices on B200 (all formats there).
+  for (
+    const id of [
+      "deepseek-ai/DeepSeek-R1",
+      "openai/gpt-oss-120b",
+      "moonshotai/Kimi-K2.5",
+      "nvidia/Qwen3-235B-A22B-NVFP4",
+    ]
+  ) {
+    const m = model({ aic_model_path: id, aic_system: "b200_sxm", aic_tp_size: 8, aic_moe_ep_size: 8 });
+    const v = m.decodeMs(64, 2000, 0);
+    assert.ok(Number.isFinite(v) && v > 1 && v < 200, `${id}: ${v}`);
+  }
+});

@@ -1,0 +1,113 @@
+import assert from "node:assert/strict";
+import { InputError } from "../../lib/common/errors.ts";
+import { resolvePerfSetup, type SetupArgs, wantsModelTiming } from "../../lib/perf/setup.ts";
+
+const fails = (args: SetupArgs, field: string, ...patterns: RegExp[]) =>
+  assert.throws(() => resolvePerfSetup(args, {}, "engine args"), (e: unknown) => {
+    assert.ok(e instanceof InputError, String(e));
+    assert.ok(e.message.startsWith(`engine args.${field}: `), e.message);
+    for (const p of patterns) assert.match(e.message, p);
+    return true;
+  });
+
+const LLAMA = "meta-llama/Llama-3.1-8B-Instruct";
+
+Deno.test("no aic_* args: no setup; defaults: h200_sxm, vllm, its newest version, TP 1", () => {
+  assert.equal(resolvePerfSetup({}), undefined);
+  assert.equal(wantsModelTiming({ engine_type: "vllm" }), false);
+  const s = resolvePerfSetup({ aic_model_path: LLAMA })!;
+  assert.equal(s.gpu.id, "h200_sxm");
+  assert.equal(s.backend, "vllm");
+  assert.equal(s.version, "0.24.0");
+  assert.deepEqual(s.par, { tp: 1, attnDp: 1, moeTp: 1, moeEp: 1 });
+  assert.equal(s.dtypes.kv, "bfloat16");
+  assert.equal(resolvePerfSetup({ aic_model_path: LLAMA, engine_type: "trtllm" })!.backend, "trtllm");
+});
+
+Deno.test("TRT-LLM follows the checkpoint's FP8 KV; vLLM keeps BF16 unless told", () => {
+  const id = "nvidia/Llama-3.1-8B-Instruct-FP8";
+  assert.equal(resolvePerfSetup({ aic_model_path: id, aic_backend: "trtllm" })!.dtypes.kv, "fp8");
+  assert.equal(resolvePerfSetup({ aic_model_path: id })!.dtypes.kv, "bfloat16");
+  assert.equal(resolvePerfSetup({ aic_model_path: id, aic_kv_cache_dtype: "fp8" })!.dtypes.kv, "fp8");
+  assert.equal(resolvePerfSetup({ aic_model_path: LLAMA, aic_gemm_dtype: "fp8" })!.dtypes.linear, "fp8");
+});
+
+Deno.test("unknown GPU, backend, version, model and formats are errors listing valid choices", () => {
+  fails(
+    { aic_model_path: LLAMA, aic_system: "h201_sxm" },
+    "aic_system",
+    /unknown GPU "h201_sxm"/,
+    /h200_sxm/,
+    /l40s/,
+  );
+  fails(
+    { aic_model_path: LLAMA, aic_backend: "vlm" },
+    "aic_backend",
+    /unknown backend "vlm"/,
+    /did you mean vllm/,
+  );
+  fails(
+    { aic_model_path: LLAMA, aic_backend_version: "0.99.0" },
+    "aic_backend_version",
+    /unknown vllm version "0.99.0"/,
+    /0\.24\.0/,
+  );
+  fails({ aic_model_path: "acme/NotAModel-7B" }, "aic_model_path", /unknown model/, /config\.json/);
+  fails({ aic_tp_size: 2 }, "aic_model_path", /need a model/);
+  fails(
+    { aic_model_path: LLAMA, aic_gemm_dtype: "fp7" },
+    "aic_gemm_dtype",
+    /unknown format "fp7"/,
+    /fp8_block/,
+  );
+  fails({ aic_model_path: "./my/config.json" }, "aic_model_path", /loadPerfInputs/);
+});
+
+Deno.test("TP must divide the attention heads (and fit the KV heads)", () => {
+  fails(
+    { aic_model_path: LLAMA, aic_tp_size: 3 },
+    "aic_tp_size",
+    /3 does not divide the model's 32 attention heads/,
+    /1, 2, 4, 8, 16, 32/,
+  );
+  // MiniMax-M2.5: 48 heads, 8 KV heads: TP 6 divides 48 but neither divides nor is a multiple of 8.
+  fails({ aic_model_path: "MiniMaxAI/MiniMax-M2.5", aic_tp_size: 6 }, "aic_tp_size", /8 KV heads/);
+  assert.equal(resolvePerfSetup({ aic_model_path: LLAMA, aic_tp_size: 16 })!.par.tp, 16);
+});
+
+Deno.test("tp × attention_dp must equal moe_tp × moe_ep; EP must divide the experts", () => {
+  const qwen = "Qwen/Qwen3-30B-A3B";
+  fails(
+    { aic_model_path: qwen, aic_tp_size: 4, aic_moe_tp_size: 2, aic_moe_ep_size: 4 },
+    "aic_moe_ep_size",
+    /tp × attention_dp = 4 × 1 = 4 must equal moe_tp × moe_ep \(got 2 × 4\)/,
+  );
+  fails({ aic_model_path: qwen, aic_tp_size: 2, aic_moe_tp_size: 4 }, "aic_moe_tp_size", /must equal/);
+  fails(
+    { aic_model_path: "mistralai/Mixtral-8x7B-v0.1", aic_tp_size: 16, aic_moe_ep_size: 16 },
+    "aic_moe_ep_size",
+    /exceeds the model's 8 experts/,
+  );
+  const s = resolvePerfSetup({ aic_model_path: qwen, aic_tp_size: 4, aic_moe_ep_size: 4 })!;
+  assert.deepEqual(s.par, { tp: 4, attnDp: 1, moeTp: 1, moeEp: 4 });
+  const dp = resolvePerfSetup({
+    aic_model_path: "deepseek-ai/DeepSeek-R1",
+    aic_attention_dp_size: 8,
+    aic_moe_ep_size: 8,
+  })!;
+  assert.deepEqual(dp.par, { tp: 1, attnDp: 8, moeTp: 1, moeEp: 8 });
+});
+
+Deno.test("a format the GPU cannot run is an error naming the override", () => {
+  fails({ aic_model_path: "nvidia/Llama-3.1-8B-Instruct-FP4" }, "aic_gemm_dtype", /nvfp4/, /NVIDIA H200/);
+  fails(
+    { aic_model_path: "nvidia/Llama-3.1-8B-Instruct-FP8", aic_system: "a100_sxm" },
+    "aic_gemm_dtype",
+    /fp8/,
+  );
+  assert.equal(
+    resolvePerfSetup({ aic_model_path: "nvidia/Llama-3.1-8B-Instruct-FP4", aic_system: "b200_sxm" })!.dtypes
+      .linear,
+    "nvfp4",
+  );
+});
