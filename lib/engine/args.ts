@@ -11,6 +11,14 @@
 import { z } from "zod";
 import { parseConfig } from "../common/config.ts";
 import { InputError, type InputLocation } from "../common/errors.ts";
+import {
+  deriveKvCapacity,
+  kvBytesPerToken,
+  type KvCapacity,
+  type PerfInputs,
+  resolvePerfSetup,
+  speculativeConfig,
+} from "../perf/mod.ts";
 
 const positiveInt = z.number().int().positive();
 const nonNegative = z.number().nonnegative();
@@ -92,6 +100,11 @@ export const EngineArgsSchema = z.strictObject({
     capacity_scheduler_policy: z.literal("guaranteed_no_evict").nullable().optional(),
   }).nullable().optional(),
   /**
+   * dynolab extension: charge the serving framework's per-pass overhead (CPU scheduling, launch gaps, sampling)
+   * in the analytic and AIC-table models. Unset: true. `false` reproduces the reference mocker's kernel-only sums.
+   */
+  framework_overhead: z.boolean().nullable().optional(),
+  /**
    * dynolab extension: force a timing model. `"polynomial"` is the reference default; `fixed` charges constant
    * times per pass part (see `lib/perf/fixed.ts`). Unset: chosen from the other args.
    */
@@ -171,8 +184,15 @@ export interface EngineConfig {
   readonly kvBytesPerToken: number;
   readonly kvTransferBandwidthGBs: number;
   readonly kvTransferTimingMode: "full_prompt" | "destination_missing";
-  /** GPUs one worker occupies (TP × DP), for GPU-hours. */
+  /** GPUs one worker occupies (TP × attention DP × DP), for GPU-hours. */
   readonly gpusPerWorker: number;
+  /**
+   * Where `numGpuBlocks` came from: `explicit` (`num_gpu_blocks`), `derived` (the framework's memory budget for
+   * the model and GPU, see `kvCapacity`), `default` (the reference's 16384).
+   */
+  readonly kvCapacitySource: "explicit" | "derived" | "default";
+  /** How a derived capacity was reached (for the run summary); absent unless `kvCapacitySource` is `derived`. */
+  readonly kvCapacity?: KvCapacity;
 }
 
 /** What resolving engine args produced: the config plus warnings to show the user once. */
@@ -183,7 +203,28 @@ export interface ResolvedEngine {
 }
 
 /**
+ * Validate raw engine args (a parsed JSON object) against the schema, with defaults; no cross-field checks. Use
+ * it before `loadPerfInputs`, then pass the inputs to {@link resolveEngineArgs}.
+ *
+ * @example
+ * ```ts
+ * import { parseEngineArgs } from "./args.ts";
+ * console.assert(parseEngineArgs({ block_size: 32 }).max_num_seqs === 256);
+ * ```
+ */
+export function parseEngineArgs(raw: unknown, what = "engine args", at: InputLocation = {}): EngineArgs {
+  return parseConfig(EngineArgsSchema, raw ?? {}, what, at);
+}
+
+/**
  * Validate raw engine args (a parsed JSON object) and resolve them for a worker role.
+ *
+ * With `aic_*` args (at least `aic_model_path`), the perf setup is validated here (GPU, backend, version, model,
+ * parallelism, formats), and unless given: `num_gpu_blocks` is derived from the framework's memory budget,
+ * `kv_bytes_per_token` from the model (whole-model bytes, all KV heads once: what a disaggregated transfer moves),
+ * and the GPUs per worker are `tp × attention_dp × dp_size`. With attention DP one engine spans the whole
+ * attention-DP group (its scheduler sees the group's batch, its KV pool holds every rank's blocks), so `dp_size`
+ * must be 1 or equal to `aic_attention_dp_size` and resolves to 1.
  *
  * @param role Role implied by the topology (`aggregated` for agg workers). A conflicting `worker_type` or
  *   `is_prefill`/`is_decode` is an error.
@@ -201,8 +242,9 @@ export function resolveEngineArgs(
   role: WorkerRole,
   what = "engine args",
   at: InputLocation = {},
+  inputs: PerfInputs = {},
 ): ResolvedEngine {
-  const args = parseConfig(EngineArgsSchema, raw ?? {}, what, at);
+  const args = parseEngineArgs(raw, what, at);
   const fail = (field: string, detail: string): never => {
     throw new InputError(detail, { ...at, field: `${what}.${field}` });
   };
@@ -219,9 +261,7 @@ export function resolveEngineArgs(
   if (declared !== undefined && declared !== role) {
     fail("worker_type", `says "${declared}" but these args configure ${role} workers`);
   }
-  for (const key of ["planner_profile_data", "aic_backend", "aic_model_path", "aic_system"] as const) {
-    if (args[key] != null) fail(key, "perf models other than the polynomial are not supported yet");
-  }
+  speculativeConfig(args, what, at);
   if (args.aic_nextn != null) fail("aic_nextn", "speculative decoding is not supported yet");
   if (args.decode_speedup_ratio !== 1 && args.aic_nextn != null) {
     fail("decode_speedup_ratio", "must be 1.0 when aic_nextn is set");
@@ -230,11 +270,28 @@ export function resolveEngineArgs(
     `${what}.${k} configures a live deployment and has no effect in simulation`
   );
   const blockSize = args.block_size > 0 ? args.block_size : args.engine_type === "trtllm" ? 32 : 64;
-  const tp = args.aic_tp_size ?? 1;
+  const setup = resolvePerfSetup(args, inputs, what, at);
+  const attnDp = setup?.par.attnDp ?? 1;
+  if (attnDp > 1 && args.dp_size !== 1 && args.dp_size !== attnDp) {
+    fail("dp_size", `${args.dp_size} conflicts with aic_attention_dp_size ${attnDp}; give 1 or ${attnDp}`);
+  }
+  const dpSize = attnDp > 1 ? 1 : args.dp_size;
+  let kvCapacity: KvCapacity | undefined;
+  if (args.num_gpu_blocks == null && setup) {
+    kvCapacity = deriveKvCapacity(setup, {
+      maxNumBatchedTokens: args.max_num_batched_tokens,
+      maxNumSeqs: args.max_num_seqs,
+      blockSize,
+      gpuMemoryUtilization: args.gpu_memory_utilization,
+      memFractionStatic: args.mem_fraction_static,
+      freeGpuMemoryFraction: args.free_gpu_memory_fraction,
+    }, { ...at, field: `${what}.aic_tp_size` });
+  }
+  const tp = setup?.par.tp ?? args.aic_tp_size ?? 1;
   const config: EngineConfig = {
     policy: args.engine_type === "trtllm" ? "trtllm" : "vllm",
     role,
-    numGpuBlocks: args.num_gpu_blocks ?? DEFAULT_NUM_GPU_BLOCKS,
+    numGpuBlocks: args.num_gpu_blocks ?? kvCapacity?.numGpuBlocks ?? DEFAULT_NUM_GPU_BLOCKS,
     blockSize,
     maxModelLen: args.max_model_len ?? Infinity,
     maxNumSeqs: args.max_num_seqs,
@@ -243,13 +300,16 @@ export function resolveEngineArgs(
     enableChunkedPrefill: args.enable_chunked_prefill,
     speedupRatio: args.speedup_ratio,
     decodeSpeedupRatio: args.decode_speedup_ratio,
-    dpSize: args.dp_size,
+    dpSize,
     startupTimeS: args.startup_time ?? 0,
     preemption: args.preemption_mode,
-    kvBytesPerToken: args.kv_bytes_per_token ?? 0,
+    kvBytesPerToken: args.kv_bytes_per_token ??
+      (setup ? kvBytesPerToken(setup.model.arch, setup.dtypes.kv) : 0),
     kvTransferBandwidthGBs: args.kv_transfer_bandwidth ?? 0,
     kvTransferTimingMode: args.kv_transfer_timing_mode,
-    gpusPerWorker: tp * args.dp_size,
+    gpusPerWorker: tp * attnDp * dpSize,
+    kvCapacitySource: args.num_gpu_blocks != null ? "explicit" : kvCapacity ? "derived" : "default",
+    kvCapacity,
   };
   return { args, config, warnings };
 }

@@ -1,22 +1,53 @@
 /**
  * Perf models: predict each forward pass's duration.
  *
- * The engine depends only on the {@link PerfModel} interface; {@link createPerfModel} picks the model an
- * engine's args ask for.
+ * The engine depends only on the {@link PerfModel} interface; {@link createPerfModel} picks the model an engine's
+ * args ask for, in this order:
+ *
+ * 1. `timing_model` (dynolab extension): `"polynomial"` or a fixed model;
+ * 2. `planner_profile_data`: profile mode (interpolated planner profile, JSON);
+ * 3. `aic_systems_path` (or `DYNOLAB_AIC_SYSTEMS`) with `aic_*` args: AIC table mode;
+ * 4. other `aic_*` args (at least `aic_model_path`): the analytic model;
+ * 5. otherwise the reference's polynomial model.
+ *
+ * Whatever needs files is read first by {@link loadPerfInputs} (async, at the edge); building and running the
+ * model is synchronous and pure.
  *
  * @module
  */
+import { InputError, type InputLocation } from "../common/errors.ts";
 import type { EngineArgs, EngineConfig } from "../engine/args.ts";
+import { analyticModel } from "./analytic/model.ts";
+import { tableModel } from "./aic/table_model.ts";
 import { fixedModel } from "./fixed.ts";
 import { polynomialModel } from "./polynomial.ts";
-import type { PerfModel } from "./types.ts";
+import { profileModel } from "./profile.ts";
+import { resolvePerfSetup, wantsModelTiming } from "./setup.ts";
+import type { PerfInputs, PerfModel } from "./types.ts";
 
-export type { OpBreakdown, PerfModel } from "./types.ts";
+export type { OpBreakdown, PerfInputs, PerfModel } from "./types.ts";
 export { polynomialModel } from "./polynomial.ts";
 export { fixedModel, type FixedTiming } from "./fixed.ts";
+export { analyticModel } from "./analytic/model.ts";
+export { tableModel } from "./aic/table_model.ts";
+export { parseProfile, type ProfileData, profileModel } from "./profile.ts";
+export { AIC_SYSTEMS_ENV, loadPerfInputs } from "./inputs.ts";
+export {
+  type Backend,
+  BACKEND_VERSIONS,
+  type PerfSetup,
+  resolvePerfSetup,
+  wantsModelTiming,
+} from "./setup.ts";
+export { deriveKvCapacity, type KvCapacity } from "./capacity.ts";
+export { expectedBurst, parseAcceptRates, type SpeculativeConfig, speculativeConfig } from "./speculative.ts";
+export { GPU_IDS, GPUS, type GpuSpec } from "./catalog/gpus.ts";
+export { catalogModel, MODEL_IDS, MODELS } from "./catalog/models.ts";
+export { kvBytesPerToken, type ModelSpec } from "./catalog/arch.ts";
 
 /**
- * The perf model for one engine rank, from its validated args and resolved config.
+ * The perf model for one engine, from its validated args and resolved config (and, for models that need files,
+ * what {@link loadPerfInputs} read for the same args).
  *
  * @example
  * ```ts
@@ -24,16 +55,46 @@ export { fixedModel, type FixedTiming } from "./fixed.ts";
  * import { createPerfModel } from "./mod.ts";
  * const { args, config } = resolveEngineArgs({}, "aggregated");
  * console.assert(createPerfModel(args, config).name === "polynomial");
+ * const llama = resolveEngineArgs({ aic_model_path: "meta-llama/Llama-3.1-8B-Instruct" }, "aggregated");
+ * console.assert(createPerfModel(llama.args, llama.config).name === "analytic");
  * ```
  */
-export function createPerfModel(args: EngineArgs, config: EngineConfig): PerfModel {
+export function createPerfModel(
+  args: EngineArgs,
+  config: EngineConfig,
+  inputs: PerfInputs = {},
+  what = "engine args",
+  at: InputLocation = {},
+): PerfModel {
   const timing = args.timing_model;
-  if (timing != null && timing !== "polynomial") {
+  if (timing === "polynomial") return polynomialModel(config.numGpuBlocks * config.blockSize);
+  if (timing != null) {
     return fixedModel({
       prefillMs: timing.prefill_ms,
       prefillMsPerToken: timing.prefill_ms_per_token,
       decodeMs: timing.decode_ms,
     });
+  }
+  if (args.planner_profile_data != null) {
+    if (!inputs.profile) {
+      throw new InputError("the profile was not loaded; call loadPerfInputs(args) first", {
+        ...at,
+        field: `${what}.planner_profile_data`,
+      });
+    }
+    return profileModel(inputs.profile);
+  }
+  if (wantsModelTiming(args)) {
+    const setup = resolvePerfSetup(args, inputs, what, at)!;
+    const options = { frameworkOverhead: args.framework_overhead ?? true };
+    if (inputs.tables) return tableModel(setup, inputs.tables, options);
+    if (args.aic_systems_path != null) {
+      throw new InputError("the AIC tables were not loaded; call loadPerfInputs(args) first", {
+        ...at,
+        field: `${what}.aic_systems_path`,
+      });
+    }
+    return analyticModel(setup, options);
   }
   return polynomialModel(config.numGpuBlocks * config.blockSize);
 }

@@ -1,0 +1,139 @@
+/**
+ * KV-cache capacity from the serving framework's memory budget (perf-model.md §6), so that a simulated engine
+ * admits as many tokens as the real one would.
+ *
+ * Per GPU: `kv = budget − weights − activations − nccl − other`, where
+ * - vLLM: `budget = gpu_memory_utilization × device memory` (default 0.92 from vLLM 0.22, 0.9 before);
+ * - TensorRT-LLM: `kv = free_gpu_memory_fraction × (memory − weights − activations − nccl − other)` (default 0.9);
+ * - SGLang: `kv = mem_fraction_static × memory − weights` (default 0.88; SGLang's static pool holds weights and
+ *   KV, activations live outside it);
+ * - weights from the architecture and checkpoint formats (`catalog/arch.ts`);
+ * - activations: the profiling forward pass over `max_num_batched_tokens` tokens (residual, QKV, FFN or routed
+ *   expert intermediates in BF16) plus FP32 logits for `max_num_seqs` sequences;
+ * - NCCL buffers (0 at TP 1, 342 MB at TP 2, 392 MB at TP 4–8) and 3.5 GiB of CUDA context, cuBLAS workspaces and
+ *   CUDA graphs: AIC's system-file constants.
+ *
+ * Blocks = `floor(kv / (KV bytes per token per GPU × block size))`; one engine spanning an attention-DP group
+ * holds the blocks of all its ranks.
+ *
+ * @module
+ */
+import { InputError, type InputLocation } from "../common/errors.ts";
+import { kvBytesPerTokenPerGpu, weightBytesPerGpu } from "./catalog/arch.ts";
+import { compareVersions } from "./aic/versions.ts";
+import type { PerfSetup } from "./setup.ts";
+
+/** AIC's NCCL buffer estimate per TP size (bytes). */
+export function ncclBytes(tp: number): number {
+  return tp <= 1 ? 0 : tp === 2 ? 358_612_992 : 411_041_792;
+}
+
+/** AIC's framework memory (CUDA context, cuBLAS, graphs), bytes. */
+export const OTHER_MEM_BYTES = 3_758_096_384;
+
+/** vLLM's `gpu_memory_utilization` default for a version (0.92 from 0.22, 0.9 before). */
+export function defaultGpuMemoryUtilization(version: string): number {
+  return compareVersions(version, "0.22.0") >= 0 ? 0.92 : 0.9;
+}
+
+/** Memory settings from engine args. */
+export interface MemoryArgs {
+  readonly maxNumBatchedTokens: number;
+  readonly maxNumSeqs: number;
+  readonly blockSize: number;
+  readonly gpuMemoryUtilization?: number | null;
+  readonly memFractionStatic?: number | null;
+  readonly freeGpuMemoryFraction?: number | null;
+}
+
+/** The derived capacity and how it was reached (bytes per GPU unless stated). */
+export interface KvCapacity {
+  /** Blocks of the engine (all attention-DP ranks). */
+  readonly numGpuBlocks: number;
+  /** Tokens of the engine. */
+  readonly tokens: number;
+  readonly kvBytes: number;
+  readonly weightBytes: number;
+  readonly activationBytes: number;
+  readonly reservedBytes: number;
+  readonly kvBytesPerToken: number;
+  /** The fraction applied and its engine-arg name. */
+  readonly fraction: number;
+  readonly fractionArg: "gpu_memory_utilization" | "free_gpu_memory_fraction" | "mem_fraction_static";
+}
+
+/** Peak activation bytes of the memory-profiling forward pass on one GPU. */
+export function activationBytesPerGpu(setup: PerfSetup, maxTokens: number, maxSeqs: number): number {
+  const a = setup.model.arch;
+  const tp = setup.par.tp;
+  const qkv = a.mla
+    ? a.heads / tp * (a.mla.qkNopeDim + a.mla.qkRopeDim) * 2
+    : (a.heads / tp + 2 * Math.max(1, a.kvHeads / tp)) * a.headDim;
+  const ffn = a.moe
+    ? Math.max(a.moe.denseLayers > 0 ? 3 * a.ffn / tp : 0, a.moe.topK * 3 * a.moe.expertFfn / setup.par.moeTp)
+    : 3 * a.ffn / tp;
+  return maxTokens * 2 * (4 * a.hidden + qkv + ffn) + maxSeqs * a.vocab / tp * 4;
+}
+
+/**
+ * Derive the KV capacity of one engine.
+ *
+ * @example
+ * ```ts
+ * import { resolvePerfSetup } from "./setup.ts";
+ * import { deriveKvCapacity } from "./capacity.ts";
+ * const setup = resolvePerfSetup({ aic_model_path: "nvidia/Llama-3.1-8B-Instruct-FP8" })!;
+ * const cap = deriveKvCapacity(setup, { maxNumBatchedTokens: 8192, maxNumSeqs: 256, blockSize: 64,
+ *   gpuMemoryUtilization: 0.9 });
+ * console.assert(cap.tokens > 800_000 && cap.tokens < 960_000); // perf-model.md §10.5: ≈ 870k
+ * ```
+ */
+export function deriveKvCapacity(setup: PerfSetup, mem: MemoryArgs, at: InputLocation = {}): KvCapacity {
+  const gpu = setup.gpu;
+  const weights = weightBytesPerGpu(setup.model, setup.par);
+  const act = activationBytesPerGpu(setup, mem.maxNumBatchedTokens, mem.maxNumSeqs);
+  const reserved = ncclBytes(setup.par.tp) + OTHER_MEM_BYTES;
+  let kv: number;
+  let fraction: number;
+  let fractionArg: KvCapacity["fractionArg"];
+  if (setup.backend === "trtllm") {
+    fraction = mem.freeGpuMemoryFraction ?? 0.9;
+    fractionArg = "free_gpu_memory_fraction";
+    kv = fraction * (gpu.memBytes - weights - act - reserved);
+  } else if (setup.backend === "sglang") {
+    fraction = mem.memFractionStatic ?? 0.88;
+    fractionArg = "mem_fraction_static";
+    kv = fraction * gpu.memBytes - weights;
+  } else {
+    fraction = mem.gpuMemoryUtilization ?? defaultGpuMemoryUtilization(setup.version);
+    fractionArg = "gpu_memory_utilization";
+    kv = fraction * gpu.memBytes - weights - act - reserved;
+  }
+  const perToken = kvBytesPerTokenPerGpu(setup.model.arch, setup.dtypes.kv, setup.par.tp);
+  const blocksPerRank = Math.floor(kv / (perToken * mem.blockSize));
+  if (!(blocksPerRank >= 1)) {
+    const gb = (x: number) => (x / 1e9).toFixed(1);
+    throw new InputError(
+      `${setup.model.id} does not fit on ${gpu.name} at tp ${setup.par.tp}: ${
+        gb(weights)
+      } GB of weights and ` +
+        `${
+          gb(act + reserved)
+        } GB of activations and runtime per GPU leave no room for KV at ${fractionArg} ` +
+        `${fraction}; raise aic_tp_size (or aic_moe_ep_size), or set num_gpu_blocks`,
+      { ...at, field: at.field ?? "aic_tp_size" },
+    );
+  }
+  const numGpuBlocks = blocksPerRank * setup.par.attnDp;
+  return {
+    numGpuBlocks,
+    tokens: numGpuBlocks * mem.blockSize,
+    kvBytes: kv,
+    weightBytes: weights,
+    activationBytes: act,
+    reservedBytes: reserved,
+    kvBytesPerToken: perToken,
+    fraction,
+    fractionArg,
+  };
+}

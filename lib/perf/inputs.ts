@@ -1,0 +1,131 @@
+/**
+ * The I/O edge of the perf models: `loadPerfInputs` reads, before a run, everything the chosen model needs from
+ * disk — a model `config.json` given by path, AIC tables for table mode, a planner profile — so that building
+ * and running the model stays pure and synchronous.
+ *
+ * Table mode is on when `aic_systems_path` is set, or when the environment variable `DYNOLAB_AIC_SYSTEMS` names
+ * an AIC `systems` directory and the args ask for a model-based timing (`aic_*`).
+ *
+ * @module
+ */
+import { InputError, type InputLocation } from "../common/errors.ts";
+import type { EngineArgs } from "../engine/args.ts";
+import type { ModelSpec } from "./catalog/arch.ts";
+import { modelFromHfConfig } from "./catalog/hf_config.ts";
+import { catalogModel, findModel } from "./catalog/models.ts";
+import { loadAicTables } from "./aic/tables.ts";
+import { parseProfile } from "./profile.ts";
+import { DEFAULT_SYSTEM, resolvePerfSetup, wantsModelTiming } from "./setup.ts";
+import type { PerfInputs } from "./types.ts";
+
+/** Environment variable naming an AIC `systems` directory for table mode. */
+export const AIC_SYSTEMS_ENV = "DYNOLAB_AIC_SYSTEMS";
+
+async function readJson(path: string, at: InputLocation): Promise<unknown> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (e) {
+    throw new InputError(`cannot read ${path}: ${(e as Error).message}`, at);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new InputError(`not valid JSON: ${(e as Error).message}`, { ...at, file: path });
+  }
+}
+
+/**
+ * Read a model from a `config.json` path (or a directory holding one; a ModelOpt `hf_quant_config.json` next to
+ * it is read too).
+ */
+export async function loadHfModel(path: string, at: InputLocation = {}): Promise<ModelSpec> {
+  let file = path;
+  try {
+    if ((await Deno.stat(path)).isDirectory) file = `${path.replace(/\/$/, "")}/config.json`;
+  } catch {
+    throw new InputError(`no such file or directory: ${path}`, at);
+  }
+  const config = await readJson(file, at);
+  const dir = file.replace(/[^/]*$/, "");
+  const base = file.replace(/^.*\//, "").replace(/config\.json$/i, "");
+  let quant: unknown;
+  for (const candidate of [`${dir}${base}hf_quant_config.json`, `${dir}hf_quant_config.json`]) {
+    try {
+      quant = JSON.parse(await Deno.readTextFile(candidate));
+      break;
+    } catch { /* optional */ }
+  }
+  return modelFromHfConfig(config, path, quant);
+}
+
+function envSystemsPath(): string | undefined {
+  try {
+    return Deno.env.get(AIC_SYSTEMS_ENV) || undefined;
+  } catch {
+    return undefined; // no --allow-env: the variable cannot be set for us
+  }
+}
+
+/**
+ * Load what the perf model chosen by these engine args needs (an empty object for the polynomial, fixed and
+ * catalog-model analytic models). Tables are cached per process. Parse raw args first with `parseEngineArgs`.
+ *
+ * @example
+ * ```ts ignore
+ * import { parseEngineArgs } from "../engine/args.ts";
+ * import { loadPerfInputs } from "./inputs.ts";
+ * const args = parseEngineArgs({ aic_model_path: "./models/my-llama/config.json" });
+ * const inputs = await loadPerfInputs(args);
+ * ```
+ */
+export async function loadPerfInputs(
+  args: EngineArgs,
+  what = "engine args",
+  at: InputLocation = {},
+): Promise<PerfInputs> {
+  const field = (k: string): InputLocation => ({ ...at, field: `${what}.${k}` });
+  let inputs: PerfInputs = {};
+  const modelPath = args.aic_model_path;
+  if (modelPath != null && !findModel(modelPath)) {
+    let exists = false;
+    try {
+      await Deno.stat(modelPath);
+      exists = true;
+    } catch { /* not a path */ }
+    if (!exists) catalogModel(modelPath, field("aic_model_path"));
+    inputs = { ...inputs, model: await loadHfModel(modelPath, field("aic_model_path")), modelPath };
+  }
+  const profilePath = args.planner_profile_data;
+  if (profilePath != null) {
+    if (/\.npz$/i.test(profilePath)) {
+      throw new InputError(
+        "NumPy .npz profiles are not read; convert it to JSON with the keys prefill_isl, prefill_ttft_ms, " +
+          "decode_active_kv_tokens, decode_context_length, decode_itl (see lib/perf/profile.ts)",
+        field("planner_profile_data"),
+      );
+    }
+    const json = await readJson(profilePath, field("planner_profile_data"));
+    inputs = { ...inputs, profile: parseProfile(json, { file: profilePath }) };
+  }
+  const systemsPath = args.aic_systems_path ?? envSystemsPath();
+  if (systemsPath != null && wantsModelTiming(args)) {
+    const setup = resolvePerfSetup({ ...args, aic_backend_version: null }, inputs, what, at)!;
+    const tables = await loadAicTables(
+      systemsPath,
+      args.aic_system ?? DEFAULT_SYSTEM,
+      setup.backend,
+      args.aic_backend_version ?? undefined,
+      {
+        attention: !setup.model.arch.mla,
+        mla: setup.model.arch.mla !== undefined,
+        moe: setup.model.arch.moe !== undefined,
+        allReduce: setup.par.tp > 1,
+        nccl: setup.par.attnDp > 1,
+      },
+      { ...at, field: what },
+    );
+    inputs = { ...inputs, tables };
+  }
+  return inputs;
+}

@@ -1,0 +1,57 @@
+import assert from "node:assert/strict";
+import { InputError } from "../../lib/common/errors.ts";
+import { parseEngineArgs, resolveEngineArgs } from "../../lib/engine/args.ts";
+import { createPerfModel, loadPerfInputs } from "../../lib/perf/mod.ts";
+import { sharedPath, sharedTest } from "../_shared.ts";
+
+async function build(raw: Record<string, unknown>) {
+  const args = parseEngineArgs(raw);
+  const inputs = await loadPerfInputs(args);
+  const resolved = resolveEngineArgs(args, "aggregated", "engine args", {}, inputs);
+  return { inputs, config: resolved.config, model: createPerfModel(args, resolved.config, inputs) };
+}
+
+Deno.test("catalog models and the polynomial need no inputs", async () => {
+  assert.deepEqual(await loadPerfInputs(parseEngineArgs({})), {});
+  assert.deepEqual(await loadPerfInputs(parseEngineArgs({ aic_model_path: "Qwen/Qwen3-8B" })), {});
+});
+
+const FIXTURES = new URL("./fixtures/", import.meta.url).pathname;
+
+Deno.test("a profile JSON selects profile mode; an .npz is refused with a conversion hint", async () => {
+  const path = `${FIXTURES}profile.json`;
+  const { model } = await build({ planner_profile_data: path });
+  assert.equal(model.name, "profile");
+  assert.equal(model.prefillMs(1, 8192, 0), 400);
+  assert.equal(model.decodeMs(8, 128, 0), 4);
+  await assert.rejects(
+    () => loadPerfInputs(parseEngineArgs({ planner_profile_data: `${FIXTURES}raw_data.npz` })),
+    (e: unknown) => e instanceof InputError && /planner_profile_data: .*convert it to JSON/.test(e.message),
+  );
+  await assert.rejects(
+    () => loadPerfInputs(parseEngineArgs({ planner_profile_data: `${FIXTURES}missing.json` })),
+    (e: unknown) => e instanceof InputError && /cannot read/.test(e.message),
+  );
+  const args = parseEngineArgs({ planner_profile_data: path });
+  assert.throws(() => createPerfModel(args, resolveEngineArgs(args, "aggregated").config), /loadPerfInputs/);
+});
+
+Deno.test("an unknown model id that is not a file lists the catalog", async () => {
+  await assert.rejects(
+    () => loadPerfInputs(parseEngineArgs({ aic_model_path: "acme/Unknown-7B" })),
+    (e: unknown) => e instanceof InputError && /aic_model_path: unknown model/.test(e.message),
+  );
+});
+
+sharedTest("a config.json path is read at the edge and drives the analytic model and capacity", async () => {
+  const path = sharedPath("aic/model_configs/Qwen--Qwen3-32B-FP8_config.json");
+  const { inputs, config, model } = await build({ aic_model_path: path, aic_tp_size: 2 });
+  assert.equal(inputs.model?.arch.layers, 64);
+  assert.equal(inputs.model?.quant.linear, "fp8_block");
+  assert.equal(model.name, "analytic");
+  assert.equal(config.kvCapacitySource, "derived");
+  assert.equal(config.gpusPerWorker, 2);
+  const catalog = await build({ aic_model_path: "Qwen/Qwen3-32B-FP8", aic_tp_size: 2 });
+  assert.equal(model.decodeMs(16, 3000, 0), catalog.model.decodeMs(16, 3000, 0));
+  assert.equal(config.numGpuBlocks, catalog.config.numGpuBlocks);
+});

@@ -1,0 +1,134 @@
+import assert from "node:assert/strict";
+import { InputError } from "../../lib/common/errors.ts";
+import { parseEngineArgs, resolveEngineArgs } from "../../lib/engine/args.ts";
+import { gemmCurve } from "../../lib/perf/aic/curves.ts";
+import { readParquetTable } from "../../lib/perf/aic/parquet.ts";
+import { locateTable } from "../../lib/perf/aic/systems.ts";
+import { loadAicTables } from "../../lib/perf/aic/tables.ts";
+import { createPerfModel, loadPerfInputs } from "../../lib/perf/mod.ts";
+import { sharedPath, sharedTest } from "../_shared.ts";
+
+const root = () => sharedPath("aic/systems");
+const NONE = { attention: true, mla: false, moe: false, allReduce: false, nccl: false };
+
+async function tableModelFor(raw: Record<string, unknown>) {
+  const args = parseEngineArgs({ ...raw, aic_systems_path: root() });
+  const inputs = await loadPerfInputs(args);
+  const { config } = resolveEngineArgs(args, "aggregated", "engine args", {}, inputs);
+  return createPerfModel(args, config, inputs);
+}
+
+sharedTest(
+  "GEMM: a measured (n, k, m) is returned verbatim; beyond the largest m the efficiency is held",
+  async () => {
+    const path = `${root()}/data/h200_sxm/gemm/vllm/0.24.0/gemm_perf.parquet`;
+    const t = await readParquetTable(path);
+    const [m, n, k, lat, dt, ks] = [
+      t.num("m")!,
+      t.num("n")!,
+      t.num("k")!,
+      t.num("latency")!,
+      t.str("gemm_dtype")!,
+      t.str("kernel_source")!,
+    ];
+    const row = [...Array(t.length).keys()].find((i) =>
+      n[i] === 4096 && k[i] === 4096 && m[i] === 4096 && dt[i] === "bfloat16" &&
+      ks[i] === "torch.nn.functional.linear"
+    )!;
+    const sol = (mm: number, nn: number, kk: number) => 2 * mm * nn * kk / 989e12 * 1e3;
+    const c = gemmCurve(t, "bfloat16", 4096, 4096, sol);
+    assert.equal(c.at(4096), lat[row]);
+    // Util-hold: at twice the largest m, the time scales with SOL (≈ 2× the m = 32768 time).
+    const ratio = c.at(65536) / c.at(32768);
+    assert.ok(ratio > 1.8 && ratio < 2.2, `${ratio}`);
+    // An uncollected shape (Llama-3.1-8B gate_up, n = 28672) lies between its neighbours' times.
+    const gu = gemmCurve(t, "bfloat16", 28672, 4096, sol).at(1024);
+    const lo = gemmCurve(t, "bfloat16", 16384, 4096, sol).at(1024);
+    const hi = gemmCurve(t, "bfloat16", 51200, 4096, sol).at(1024);
+    assert.ok(gu > lo && gu < hi, `${lo} < ${gu} < ${hi}`);
+  },
+);
+
+sharedTest("table mode reproduces the §10.1 kernel sums for Llama-3.1-8B on H200 within 10%", async () => {
+  const fp8 = await tableModelFor({
+    aic_model_path: "nvidia/Llama-3.1-8B-Instruct-FP8",
+    framework_overhead: false,
+  });
+  assert.equal(fp8.name, "aic-tables");
+  for (const [b, ctx, ref] of [[1, 1024, 3.78], [8, 4096, 4.97], [64, 1024, 6.15], [128, 4096, 19.82]]) {
+    const v = fp8.decodeMs(b, ctx, 0);
+    assert.ok(Math.abs(v / ref - 1) < 0.1, `decode b=${b} ctx=${ctx}: ${v} vs ${ref}`);
+  }
+  for (const [isl, ref] of [[1024, 14.5], [4096, 60.2], [16384, 311.1]]) {
+    const v = fp8.prefillMs(1, isl, 0);
+    assert.ok(Math.abs(v / ref - 1) < 0.1, `prefill isl=${isl}: ${v} vs ${ref}`);
+  }
+  // Memoised: the same pass twice gives the same number; a prefix discounts the attention.
+  assert.equal(fp8.decodeMs(37, 1234, 0), fp8.decodeMs(37, 1234, 0));
+  assert.ok(fp8.prefillMs(1, 8192, 4096) < fp8.prefillMs(1, 8192, 0));
+});
+
+sharedTest("reuse.yaml is followed: h100_sxm vllm 0.22.0 reads 0.24.0's GEMM table", async () => {
+  const loc = await locateTable(root(), "h100_sxm", "gemm", "vllm", "0.22.0", "gemm_perf");
+  assert.equal(loc?.version, "0.24.0");
+  const t = await loadAicTables(root(), "h100_sxm", "vllm", "0.22.0", NONE);
+  assert.equal(t.version, "0.22.0");
+  assert.match(t.gemm.source, /0\.24\.0\/gemm_perf/);
+});
+
+sharedTest(
+  "table mode: newest version by default; TP and MoE tables loaded when the model needs them",
+  async () => {
+    const t = await loadAicTables(root(), "h200_sxm", "vllm", undefined, {
+      ...NONE,
+      moe: true,
+      allReduce: true,
+    });
+    assert.equal(t.version, "0.24.0");
+    assert.ok(t.moe && t.allReduce && t.contextAttention);
+    const moe = await tableModelFor({ aic_model_path: "Qwen/Qwen3-30B-A3B-FP8", aic_tp_size: 2 });
+    const v = moe.decodeMs(32, 2000, 0);
+    assert.ok(v > 1 && v < 50, `${v}`);
+  },
+);
+
+sharedTest("a systems path without the needed tables is one error naming what is there", async () => {
+  const fails = async (fn: () => Promise<unknown>, ...patterns: RegExp[]) => {
+    await assert.rejects(fn, (e: unknown) => {
+      assert.ok(e instanceof InputError, String(e));
+      for (const p of patterns) assert.match(e.message, p);
+      return true;
+    });
+  };
+  const notSystems = new URL(".", import.meta.url).pathname; // a folder without data/<system>/
+  await fails(
+    () => loadAicTables(notSystems, "h200_sxm", "vllm", undefined, NONE),
+    /not an AIC systems directory/,
+  );
+  await fails(
+    () => loadAicTables(root(), "a100_sxm", "vllm", undefined, NONE),
+    /no tables for system "a100_sxm"/,
+    /h200_sxm/,
+  );
+  await fails(
+    () => loadAicTables(root(), "h200_sxm", "vllm", "0.9.0", NONE),
+    /no vllm 0\.9\.0 tables/,
+    /0\.24\.0/,
+  );
+  await fails(
+    () => loadAicTables(root(), "h200_sxm", "tensorrt", undefined, NONE),
+    /no tensorrt tables/,
+    /trtllm/,
+  );
+  await fails(
+    () =>
+      tableModelFor({
+        aic_model_path: "nvidia/Llama-3.1-8B-Instruct-FP8",
+        aic_backend_version: "0.14.0",
+        aic_tp_size: 2,
+        aic_system: "h100_sxm",
+        aic_backend: "sglang",
+      }),
+    /sglang/,
+  );
+});
