@@ -1,0 +1,59 @@
+/**
+ * Step-prediction cost of the perf models (`deno task bench`). Targets: analytic ≤ 1 µs per step, AIC table
+ * mode ≤ 2 µs after warm-up (memoised). Each iteration predicts one pass with inputs that change from call to
+ * call, the way an engine's passes do.
+ *
+ * @module
+ */
+import { parseEngineArgs, resolveEngineArgs } from "../../lib/engine/args.ts";
+import { createPerfModel, loadPerfInputs } from "../../lib/perf/mod.ts";
+import { SHARED_DIR } from "../_shared.ts";
+
+const ARGS = { aic_model_path: "nvidia/Llama-3.1-8B-Instruct-FP8", aic_system: "h200_sxm" };
+const analytic = (() => {
+  const { args, config } = resolveEngineArgs(ARGS, "aggregated");
+  return createPerfModel(args, config);
+})();
+
+// A closed-loop-like sequence of pass shapes: batch drifting 100–140, context 4000–5000, prefill chunks.
+const N = 4096;
+const batch = Array.from({ length: N }, (_, i) => 100 + (i * 7) % 41);
+const context = Array.from({ length: N }, (_, i) => 4000 + (i * 13) % 1000);
+const chunk = Array.from({ length: N }, (_, i) => 256 + (i * 97) % 3840);
+
+let i = 0;
+Deno.bench(
+  { name: "analytic decode step (Llama-3.1-8B FP8, H200)", group: "analytic", baseline: true },
+  () => {
+    i = (i + 1) % N;
+    analytic.decodeMs(batch[i], context[i], 0);
+  },
+);
+Deno.bench({ name: "analytic prefill step", group: "analytic" }, () => {
+  i = (i + 1) % N;
+  analytic.prefillMs(1, chunk[i] + 512, 512);
+});
+
+if (SHARED_DIR) {
+  const tableArgs = parseEngineArgs({ ...ARGS, aic_systems_path: `${SHARED_DIR}/aic/systems` });
+  const inputs = await loadPerfInputs(tableArgs);
+  const { config } = resolveEngineArgs(tableArgs, "aggregated", "engine args", {}, inputs);
+  const table = createPerfModel(tableArgs, config, inputs);
+  for (let j = 0; j < N; j++) { // warm-up: fill the memo with the shapes the bench replays
+    table.decodeMs(batch[j], context[j], 0);
+    table.prefillMs(1, chunk[j] + 512, 512);
+  }
+  Deno.bench({ name: "AIC table decode step (warm)", group: "table", baseline: true }, () => {
+    i = (i + 1) % N;
+    table.decodeMs(batch[i], context[i], 0);
+  });
+  Deno.bench({ name: "AIC table prefill step (warm)", group: "table" }, () => {
+    i = (i + 1) % N;
+    table.prefillMs(1, chunk[i] + 512, 512);
+  });
+  let cold = 0;
+  Deno.bench({ name: "AIC table decode step (cold: every shape new)", group: "table" }, () => {
+    cold++;
+    table.decodeMs(1 + (cold % 256), 100 + cold, 0);
+  });
+}
