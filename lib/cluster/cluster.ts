@@ -1,0 +1,347 @@
+/**
+ * The cluster: a discrete-event loop over arrivals, pass completions and KV hand-offs, driving worker pools
+ * (one aggregated pool, or a prefill and a decode pool) behind their routers.
+ *
+ * Same-time events are drained to a fixed point before any idle engine starts its next pass, so requests that
+ * arrive together are scheduled together. Every unfinished request always has a future event: it is queued
+ * at an engine that is busy (its pass end is scheduled) or about to start, in flight on a link, or waiting for
+ * its arrival. An engine never runs an effect-free pass.
+ *
+ * @module
+ */
+import { Rng } from "../common/rng.ts";
+import { Engine, type EngineConfig, RequestTable } from "../engine/mod.ts";
+import type { Collector } from "../metrics/mod.ts";
+import type { PerfModel } from "../perf/mod.ts";
+import { Router, type RouterConfig, type RouterMode, type RouterStage, stageConfig } from "../router/mod.ts";
+import type { Workload } from "../workload/mod.ts";
+import { SessionDriver } from "./driver.ts";
+import { EventQueue } from "./event_queue.ts";
+import { SharedLinks, transferMs } from "./transfer.ts";
+
+const ARRIVE = 0, PASS_END = 1, HANDOFF = 2, LINK = 3;
+
+/** How to build one pool of workers. */
+export interface PoolSetup {
+  readonly stage: RouterStage;
+  readonly workers: number;
+  readonly config: EngineConfig;
+  /** Shared by the pool's ranks (models are pure). */
+  readonly perf: PerfModel;
+  /** Conditional acceptance rates when the engines speculate (MTP/Eagle). */
+  readonly acceptRates?: readonly number[];
+  /** Base seed of the MTP draws (`aic_mtp_seed`); rank r uses seed + r. */
+  readonly mtpSeed?: number;
+}
+
+/** Everything the cluster needs; built by `lib/simulate.ts` from a spec. */
+export interface ClusterSetup {
+  readonly workload: Workload;
+  /** One pool (agg) or two (prefill, decode). */
+  readonly pools: readonly PoolSetup[];
+  readonly routerMode: RouterMode;
+  readonly routerConfig: RouterConfig;
+  /** Closed-loop in-flight cap, or Infinity. */
+  readonly concurrency: number;
+  /** Stop time in ms, or Infinity. */
+  readonly limitMs: number;
+  readonly linkSharing: boolean;
+  readonly seed: number;
+  readonly collector: Collector;
+}
+
+/** A worker: one or more engine ranks (`dp_size`) in one pool. */
+export interface Worker {
+  readonly id: number;
+  readonly pool: number;
+  readonly ranks: readonly Engine[];
+}
+
+/** A pool's live state. */
+export interface PoolState {
+  readonly setup: PoolSetup;
+  readonly router: Router;
+  readonly workers: Worker[];
+  /** Ranks requests can be routed to. */
+  readonly candidates: Engine[];
+}
+
+/** What a finished run leaves behind for the report. */
+export interface ClusterResult {
+  readonly pools: readonly PoolState[];
+  readonly engines: readonly Engine[];
+  /** Simulated time when the loop stopped, ms. */
+  readonly endMs: number;
+  /** Whether `limitMs` cut the run short. */
+  readonly truncated: boolean;
+  /** Provisioned worker-seconds per pool. */
+  readonly workerSeconds: readonly number[];
+  /** Events processed (a cost figure for benchmarks). */
+  readonly events: number;
+}
+
+/**
+ * One simulation's mutable state and event loop. Create, {@link Cluster.run} once, read the result.
+ */
+export class Cluster {
+  readonly #s: ClusterSetup;
+  readonly #w: Workload;
+  readonly #req: RequestTable;
+  readonly #col: Collector;
+  readonly #queue = new EventQueue();
+  readonly #driver: SessionDriver;
+  readonly #pools: PoolState[] = [];
+  readonly #engines: Engine[] = [];
+  readonly #poolOf: number[] = [];
+  readonly #dirty: Engine[] = [];
+  /** Per engine id: queued in `#dirty`; start time of its pass in flight. */
+  #isDirty = new Uint8Array(16);
+  #passStart = new Float64Array(16);
+  readonly #links = new SharedLinks();
+  /** Disagg: the decode rank each request was routed to for its hand-off. */
+  readonly #handoffTarget: Int32Array;
+  readonly #workerSeconds: number[];
+  #now = 0;
+  #events = 0;
+
+  constructor(setup: ClusterSetup) {
+    this.#s = setup;
+    this.#w = setup.workload;
+    this.#col = setup.collector;
+    this.#req = new RequestTable(setup.workload);
+    this.#driver = new SessionDriver(setup.workload, setup.concurrency);
+    this.#handoffTarget = new Int32Array(setup.workload.requestCount).fill(-1);
+    this.#workerSeconds = setup.pools.map(() => 0);
+    const routerRng = new Rng(setup.seed);
+    setup.pools.forEach((pool, p) => {
+      const router = new Router(
+        setup.routerMode,
+        stageConfig(setup.routerConfig, pool.stage),
+        this.#w,
+        pool.config.blockSize,
+        this.#w.distinctBlocks,
+        routerRng.nextU32(),
+      );
+      this.#pools.push({ setup: pool, router, workers: [], candidates: [] });
+      for (let i = 0; i < pool.workers; i++) this.#addWorker(p);
+    });
+  }
+
+  /** Run to completion (or the time limit). */
+  run(): ClusterResult {
+    const q = this.#queue, limit = this.#s.limitMs;
+    for (const [r, t] of this.#driver.initialArrivals()) q.push(t, ARRIVE, r);
+    let truncated = false;
+    while (q.size > 0) {
+      const t = q.peekTime();
+      if (t > limit) {
+        truncated = true;
+        this.#advance(limit);
+        break;
+      }
+      this.#advance(t);
+      while (q.size > 0 && q.peekTime() === t) {
+        const kind = q.pop();
+        this.#events++;
+        this.#handle(kind, q.arg);
+      }
+      this.#startDirty();
+    }
+    return {
+      pools: this.#pools,
+      engines: this.#engines,
+      endMs: this.#now,
+      truncated,
+      workerSeconds: this.#workerSeconds,
+      events: this.#events,
+    };
+  }
+
+  #handle(kind: number, arg: number): void {
+    switch (kind) {
+      case ARRIVE:
+        this.#driver.ready(arg);
+        this.#dispatchReady();
+        break;
+      case PASS_END:
+        this.#endPass(this.#engines[arg]);
+        break;
+      case HANDOFF:
+        this.#arriveAtDecode(arg);
+        break;
+      case LINK:
+        this.#linkCheck(arg);
+        break;
+    }
+  }
+
+  /** Dispatch every request the driver releases now. */
+  #dispatchReady(): void {
+    for (let r = this.#driver.take(); r >= 0; r = this.#driver.take()) {
+      this.#col.arrive(r, this.#now);
+      this.#req.reset(r, this.#pools.length > 1 ? 1 : this.#w.outputLength[r]);
+      this.#route(0, r);
+    }
+  }
+
+  /** Route `r` within pool `p` and queue it at the chosen rank. */
+  #route(p: number, r: number): Engine {
+    const pool = this.#pools[p];
+    const engine = pool.candidates[pool.router.select(r, pool.candidates, pool.candidates.length)];
+    pool.router.added(r, engine);
+    engine.enqueue(r);
+    this.#markDirty(engine);
+    return engine;
+  }
+
+  #startDirty(): void {
+    const dirty = this.#dirty;
+    for (let i = 0; i < dirty.length; i++) {
+      const e = dirty[i];
+      this.#isDirty[e.id] = 0;
+      if (e.busy || !e.hasWork) continue;
+      const duration = e.startPass();
+      if (duration < 0) continue;
+      this.#passStart[e.id] = this.#now;
+      this.#afterStart(e);
+      this.#queue.push(this.#now + duration, PASS_END, e.id);
+    }
+    dirty.length = 0;
+  }
+
+  /** Deliver what happens at a pass start: admissions and rejections. */
+  #afterStart(e: Engine): void {
+    const col = this.#col, now = this.#now, decode = e.config.role === "decode";
+    for (let j = 0; j < e.admittedCount; j++) {
+      const r = e.admittedIds[j];
+      if (decode) col.admitDecode(r, e.admittedCached[j], e.id);
+      else col.admit(r, now, e.admittedCached[j], e.id);
+    }
+    if (e.rejectedIds.length === 0) return;
+    const router = this.#pools[this.#poolOf[e.id]].router;
+    for (const r of e.rejectedIds) {
+      router.freed(r);
+      col.reject(r, now);
+      this.#ended(r);
+    }
+  }
+
+  #endPass(e: Engine): void {
+    e.endPass();
+    const now = this.#now, req = this.#req;
+    const router = this.#pools[this.#poolOf[e.id]].router;
+    for (let j = 0; j < e.prefillDoneCount; j++) router.prefillDone(e.prefillDone[j]);
+    if (e.config.role === "prefill") {
+      for (let j = 0; j < e.finishedCount; j++) {
+        const r = e.finished[j];
+        router.freed(r);
+        this.#handoff(r, e);
+      }
+    } else {
+      this.#col.tokens(e.emitted, req.burst, e.emittedCount, this.#passStart[e.id], now);
+      for (let j = 0; j < e.finishedCount; j++) {
+        const r = e.finished[j];
+        router.freed(r);
+        this.#col.complete(r, now);
+        this.#ended(r);
+      }
+    }
+    this.#markDirty(e);
+  }
+
+  /** A request left the system: advance its session and refill the closed loop. */
+  #ended(r: number): void {
+    const next = this.#driver.ended(r);
+    if (next >= 0) this.#queue.push(this.#now + this.#w.delayMs[next], ARRIVE, next);
+    this.#dispatchReady();
+  }
+
+  /** Prefill finished on `source`: pick the decode rank now, then transfer the KV. */
+  #handoff(r: number, source: Engine): void {
+    const pool = this.#pools[1];
+    const target = pool.candidates[pool.router.select(r, pool.candidates, pool.candidates.length)];
+    pool.router.added(r, target);
+    this.#handoffTarget[r] = target.id;
+    const cfg = source.config;
+    if (!(cfg.kvBytesPerToken > 0 && cfg.kvTransferBandwidthGBs > 0)) {
+      this.#arriveAtDecode(r);
+      return;
+    }
+    let tokens = this.#w.inputLength[r];
+    if (cfg.kvTransferTimingMode === "destination_missing") {
+      const from = this.#w.blockOffset[r];
+      const resident = target.pool.matchPrefix(
+        this.#w.blocks,
+        from,
+        this.#w.blockOffset[r + 1],
+        new Int32Array(1),
+      );
+      tokens -= resident * target.config.blockSize;
+    }
+    const bytes = tokens * cfg.kvBytesPerToken;
+    if (!this.#s.linkSharing) {
+      this.#queue.push(this.#now + transferMs(bytes, cfg.kvTransferBandwidthGBs), HANDOFF, r);
+      return;
+    }
+    const key = source.id;
+    const next = this.#links.add(key, this.#now, r, bytes, cfg.kvTransferBandwidthGBs);
+    this.#queue.push(next, LINK, key);
+  }
+
+  #linkCheck(key: number): void {
+    for (const r of this.#links.complete(key, this.#now)) this.#arriveAtDecode(r);
+    const next = this.#links.nextCompletion(key);
+    if (next < Infinity) this.#queue.push(next, LINK, key);
+  }
+
+  #arriveAtDecode(r: number): void {
+    const engine = this.#engines[this.#handoffTarget[r]];
+    this.#req.reset(r, this.#w.outputLength[r]);
+    engine.enqueue(r);
+    this.#markDirty(engine);
+  }
+
+  #markDirty(e: Engine): void {
+    if (this.#isDirty[e.id]) return;
+    this.#isDirty[e.id] = 1;
+    this.#dirty.push(e);
+  }
+
+  /** Move the clock to `t`, integrating provisioned worker-seconds. */
+  #advance(t: number): void {
+    const dt = (t - this.#now) / 1000;
+    if (dt > 0) {
+      for (let p = 0; p < this.#pools.length; p++) {
+        this.#workerSeconds[p] += this.#pools[p].workers.length * dt;
+      }
+    }
+    this.#now = t;
+  }
+
+  #addWorker(p: number): Worker {
+    const pool = this.#pools[p], setup = pool.setup;
+    const ranks: Engine[] = [];
+    for (let k = 0; k < setup.config.dpSize; k++) {
+      const id = this.#engines.length;
+      const speculative = setup.acceptRates
+        ? { acceptRates: setup.acceptRates, rng: new Rng((setup.mtpSeed ?? 42) + id) }
+        : undefined;
+      const e = new Engine(id, setup.config, setup.perf, this.#req, this.#w.distinctBlocks, speculative);
+      this.#engines.push(e);
+      this.#poolOf.push(p);
+      ranks.push(e);
+      pool.candidates.push(e);
+    }
+    if (this.#isDirty.length < this.#engines.length) {
+      const flags = new Uint8Array(this.#engines.length * 2),
+        starts = new Float64Array(this.#engines.length * 2);
+      flags.set(this.#isDirty);
+      starts.set(this.#passStart);
+      this.#isDirty = flags;
+      this.#passStart = starts;
+    }
+    const worker: Worker = { id: pool.workers.length, pool: p, ranks };
+    pool.workers.push(worker);
+    return worker;
+  }
+}

@@ -1,0 +1,16 @@
+/**
+ * The cluster: the discrete-event loop that drives workers, routers and KV hand-offs.
+ *
+ * @module
+ */
+export {
+  Cluster,
+  type ClusterResult,
+  type ClusterSetup,
+  type PoolSetup,
+  type PoolState,
+  type Worker,
+} from "./cluster.ts";
+export { SessionDriver } from "./driver.ts";
+export { EventQueue } from "./event_queue.ts";
+export { SharedLinks, transferMs } from "./transfer.ts";
