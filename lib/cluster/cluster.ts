@@ -103,6 +103,7 @@ export class Cluster {
   readonly #workerSeconds: number[];
   #now = 0;
   #events = 0;
+  #slotsFreed = false;
 
   constructor(setup: ClusterSetup) {
     this.#s = setup;
@@ -144,6 +145,10 @@ export class Cluster {
         const kind = q.pop();
         this.#events++;
         this.#handle(kind, q.arg);
+      }
+      if (this.#slotsFreed) {
+        this.#slotsFreed = false;
+        this.#dispatchReady();
       }
       this.#startDirty();
     }
@@ -249,11 +254,14 @@ export class Cluster {
     this.#markDirty(e);
   }
 
-  /** A request left the system: advance its session and refill the closed loop. */
+  /**
+   * A request left the system: advance its session. Freed closed-loop slots are refilled once same-time
+   * events have settled, so a next turn due now competes on equal terms with queued requests.
+   */
   #ended(r: number): void {
     const next = this.#driver.ended(r);
     if (next >= 0) this.#queue.push(this.#now + this.#w.delayMs[next], ARRIVE, next);
-    this.#dispatchReady();
+    this.#slotsFreed = true;
   }
 
   /** Prefill finished on `source`: pick the decode rank now, then transfer the KV. */

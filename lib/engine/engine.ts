@@ -274,8 +274,9 @@ export class Engine {
       : 0;
     let decodeMs = 0;
     if (ready > 0 && cfg.role !== "prefill") {
+      // The reference floors a positive decode time at 1 ms.
       const raw = this.perf.decodeMs(ready, sumContext / ready, pool.activeBlocks * bs);
-      decodeMs = (raw > 1 ? raw : 1) / (cfg.speedupRatio * cfg.decodeSpeedupRatio);
+      decodeMs = (raw > 0 && raw < 1 ? 1 : raw) / (cfg.speedupRatio * cfg.decodeSpeedupRatio);
     }
 
     // Apply emissions: tokens, completions (KV released now; delivered at the pass end).

@@ -35,7 +35,7 @@ export class KvPool {
   /** Block id cached in each slot, or −1 (free or private). */
   readonly #idOf: Int32Array;
   /** Slot caching each block id, or −1. */
-  #slotOf: Int32Array;
+  readonly #slotOf: Int32Array;
   readonly #prev: Int32Array;
   readonly #next: Int32Array;
   #lruHead = -1;
@@ -44,6 +44,8 @@ export class KvPool {
   #freeCount: number;
   #active = 0;
   #inactive = 0;
+  /** Active slots not registered under a block id (partial prompt blocks, output blocks). */
+  #privateActive = 0;
   #evictions = 0;
 
   /**
@@ -77,8 +79,6 @@ export class KvPool {
   get cachedBlocks(): number {
     return this.capacity - this.#freeCount - this.#privateActive;
   }
-
-  #privateActive = 0;
 
   /** Cached blocks evicted so far. */
   get evictions(): number {
@@ -174,7 +174,9 @@ export class KvPool {
 
   /** Drop one reference; an unheld cached block becomes inactive (most recently used), a private one free. */
   release(slot: number): void {
-    if (--this.#ref[slot] > 0) return;
+    const left = --this.#ref[slot];
+    if (left > 0) return;
+    if (left < 0) throw new Error(`kv pool: slot ${slot} released more often than acquired (bug)`);
     this.#active--;
     if (this.#idOf[slot] >= 0) {
       this.#inactive++;

@@ -14,3 +14,4 @@ export {
   type ReportValue,
 } from "./report.ts";
 export { formatSummary, formatValue } from "./table.ts";
+export { type RequestRecord, requestRecords } from "./jsonl.ts";

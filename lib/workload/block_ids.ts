@@ -10,7 +10,9 @@
  * When `size` is a multiple of `blockSize` (Mooncake 512 / 64, kv-cache-tester 64 / 64), the chain is interned
  * per token block and each token-block node owns `size / blockSize` consecutive engine-block ids: the engine
  * blocks inside a token block are identified by the node and their offset. Otherwise each engine block is
- * hashed over its token runs. Hashes are 53-bit (two lanes); a collision needs ~10⁸ distinct nodes.
+ * hashed over its token runs. Rows described with different token-block sizes are hashed in different ways,
+ * so prefixes shared between them are not detected (traces use one size throughout). Hashes are 53-bit (two
+ * lanes); a collision needs ~10⁸ distinct nodes.
  *
  * @module
  */
@@ -51,7 +53,10 @@ export class BlockInterner {
     const { ids, size } = tokens;
     let ph = fmix(namespace ^ 0x2545f491), pl = fmix(Math.imul(namespace, 0x27d4eb2f) ^ 0x165667b1);
     if (size % blockSize === 0) {
+      // Nodes own `per` ids, so the key includes the granularity: rows of different token-block sizes never
+      // share nodes (their common prefixes are not detected, a documented limitation).
       const per = size / blockSize;
+      ph ^= Math.imul(per, 0x2c1b3c6d);
       let j = 0;
       for (let i = 0; j < full; i++) {
         const id = ids[i];

@@ -1,0 +1,43 @@
+/**
+ * Writing output files safely: all or nothing, never a half-written file.
+ *
+ * @module
+ */
+import { InputError } from "../common/errors.ts";
+
+/**
+ * The report path the reference would use: `path` itself, a timestamped file inside `path` when it is a
+ * directory, or `./dynamo_replay_report_YYYYmmdd_HHMMSS.json` when unset.
+ */
+export async function defaultReportPath(path: string | undefined, now = new Date()): Promise<string> {
+  const p = (n: number) => String(n).padStart(2, "0");
+  const stamp = `${now.getFullYear()}${p(now.getMonth() + 1)}${p(now.getDate())}_` +
+    `${p(now.getHours())}${p(now.getMinutes())}${p(now.getSeconds())}`;
+  const name = `dynamo_replay_report_${stamp}.json`;
+  if (path === undefined) return name;
+  try {
+    if ((await Deno.stat(path)).isDirectory) return `${path.replace(/\/$/, "")}/${name}`;
+  } catch { /* a new file */ }
+  return path;
+}
+
+/**
+ * Write every `[path, contents]` pair: first all to temporary files beside their targets, then rename them
+ * into place. A failure before the renames leaves no target touched.
+ */
+export async function writeFilesAtomically(files: readonly [string, string][]): Promise<void> {
+  const temps: string[] = [];
+  try {
+    for (const [path, contents] of files) {
+      const dir = path.includes("/") ? path.slice(0, path.lastIndexOf("/")) : ".";
+      await Deno.mkdir(dir, { recursive: true });
+      const temp = `${path}.tmp-${Deno.pid}`;
+      await Deno.writeTextFile(temp, contents);
+      temps.push(temp);
+    }
+  } catch (e) {
+    for (const t of temps) await Deno.remove(t).catch(() => {});
+    throw new InputError(`cannot write output: ${(e as Error).message}`);
+  }
+  for (let i = 0; i < files.length; i++) await Deno.rename(temps[i], files[i][0]);
+}
