@@ -5,10 +5,12 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import { parse as parseYaml } from "yaml";
 import type { z } from "zod";
 import { parseConfig } from "../common/config.ts";
 import { InputError, suggest } from "../common/errors.ts";
 import { EngineArgsSchema } from "../engine/mod.ts";
+import { PlannerConfigSchema } from "../planner/mod.ts";
 import { RouterConfigSchema } from "../router/mod.ts";
 import type { SimSpecInput } from "../spec.ts";
 
@@ -143,9 +145,6 @@ export function parseCommand(argv: readonly string[]): Command {
       field: "--replay-mode",
     });
   }
-  if (given("planner-config")) {
-    throw new InputError("the planner is not supported yet", { field: "--planner-config" });
-  }
   for (const flag of ["trace-shared-prefix-ratio", "trace-num-prefix-groups"] as const) {
     if (given(flag)) {
       throw new InputError(
@@ -254,8 +253,10 @@ export function parseCommand(argv: readonly string[]): Command {
     },
     max_sim_time_seconds: optionalNumber(v, "max-sim-time-seconds"),
     seed: optionalInt(v, "seed", 0),
+    planner: given("planner-config") ? plannerFlag(String(v["planner-config"])) : undefined,
+    benchmark_granularity: optionalInt(v, "benchmark-granularity", 1),
   };
-  const warnings = given("benchmark-granularity")
+  const warnings = given("benchmark-granularity") && !given("planner-config")
     ? [
       "--benchmark-granularity only affects the planner's perf bootstrap and has no effect without a planner",
     ]
@@ -380,6 +381,53 @@ function jsonFlag<S extends z.ZodType>(v: Values, flag: keyof Values, schema: S)
     throw new InputError("must be a JSON object", { file, field: `--${flag}` });
   }
   return parseConfig(schema, value, `--${flag}`, { file });
+}
+
+/**
+ * `--planner-config`: inline JSON, or a path to a JSON or YAML file (by extension; otherwise JSON, then YAML).
+ */
+function plannerFlag(raw: string): z.output<typeof PlannerConfigSchema> {
+  const text = raw.trim();
+  const field = "--planner-config";
+  if (text.startsWith("{")) {
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (e) {
+      throw new InputError(`malformed JSON: ${(e as Error).message}`, { field });
+    }
+    return parseConfig(PlannerConfigSchema, value, field);
+  }
+  let contents: string;
+  try {
+    contents = Deno.readTextFileSync(text);
+  } catch {
+    throw new InputError(`expected inline JSON or a path to a JSON/YAML file; cannot read "${text}"`, {
+      field,
+    });
+  }
+  let value: unknown;
+  const yamlFile = /\.ya?ml$/i.test(text), jsonFile = /\.json$/i.test(text);
+  try {
+    if (yamlFile) value = parseYaml(contents);
+    else if (jsonFile) value = JSON.parse(contents);
+    else {
+      try {
+        value = JSON.parse(contents);
+      } catch {
+        value = parseYaml(contents);
+      }
+    }
+  } catch (e) {
+    throw new InputError(`malformed ${yamlFile ? "YAML" : "JSON"}: ${(e as Error).message}`, {
+      file: text,
+      field,
+    });
+  }
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    throw new InputError("must be a JSON/YAML object", { file: text, field });
+  }
+  return parseConfig(PlannerConfigSchema, value, field, { file: text });
 }
 
 function optionalNumber(v: Values, flag: keyof Values): number | undefined {

@@ -7,9 +7,12 @@ export {
   Cluster,
   type ClusterResult,
   type ClusterSetup,
+  type LifecycleOp,
   type PoolSetup,
   type PoolState,
+  type ScalingController,
   type Worker,
+  type WorkerState,
 } from "./cluster.ts";
 export { SessionDriver } from "./driver.ts";
 export { EventQueue } from "./event_queue.ts";
