@@ -7,7 +7,7 @@
  * @module
  */
 import { InputError } from "./common/errors.ts";
-import { Cluster, type ClusterResult, type PoolSetup } from "./cluster/mod.ts";
+import { Cluster, type ClusterResult, type PoolSetup, type ScalingController } from "./cluster/mod.ts";
 import { type EngineArgs, type ResolvedEngine, resolveEngineArgs, type WorkerRole } from "./engine/mod.ts";
 import { Collector } from "./metrics/mod.ts";
 import { createPerfModel } from "./perf/mod.ts";
@@ -194,9 +194,22 @@ function resolvePlanner(
   return { planner, gpus, warnings };
 }
 
+/** Extra participants of a run. */
+export interface RunOptions {
+  /**
+   * A custom scaling participant (a scripted schedule, an experimental policy) for a spec without a planner.
+   */
+  readonly controller?: ScalingController;
+}
+
 /** Run a simulation on loaded inputs. Pure and deterministic. */
-export function runSimulation(inputs: SimulationInputs): SimulationResult {
+export function runSimulation(inputs: SimulationInputs, options: RunOptions = {}): SimulationResult {
   const { spec, workload } = inputs;
+  if (options.controller && spec.planner != null) {
+    throw new InputError("a run takes the spec's planner or a custom controller, not both", {
+      field: "planner",
+    });
+  }
   const resolved = resolvePools(spec);
   const pools: PoolSetup[] = poolArgs(spec).map((p, i) => ({
     stage: p.role,
@@ -229,7 +242,7 @@ export function runSimulation(inputs: SimulationInputs): SimulationResult {
     linkSharing: spec.topology.mode === "disagg" && spec.topology.kv_transfer_link_sharing,
     seed: spec.seed,
     collector,
-    controller: planner,
+    controller: planner ?? options.controller,
   }).run();
   const last = pools.length - 1;
   const report = buildReport({
