@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import type { Cluster, ScalingController } from "../../lib/cluster/mod.ts";
-import { type PlannerConfigInput, type ScalingEvent } from "../../lib/planner/mod.ts";
+import type { PlannerConfigInput, ScalingEvent } from "../../lib/planner/mod.ts";
 import { reportJson } from "../../lib/report/mod.ts";
 import {
   loadInputs,
