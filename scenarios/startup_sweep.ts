@@ -32,7 +32,12 @@ export interface SweepRow {
   wallMs: number;
 }
 
-const AIC_ARGS = { aic_backend: "vllm", aic_system: "h200_sxm", aic_model_path: "nvidia/Llama-3.1-8B-Instruct-FP8", aic_tp_size: 1 };
+const AIC_ARGS = {
+  aic_backend: "vllm",
+  aic_system: "h200_sxm",
+  aic_model_path: "nvidia/Llama-3.1-8B-Instruct-FP8",
+  aic_tp_size: 1,
+};
 
 /** The issue's planner config. */
 export const PLANNER = {
@@ -53,15 +58,22 @@ export function sweepSpec(trace: string, topology: "agg" | "disagg", startup: nu
   const engine = { ...(aic ? AIC_ARGS : {}), ...(startup > 0 ? { startup_time: startup } : {}) };
   return {
     workload: { source: "trace", path: trace },
-    topology: topology === "agg"
-      ? { mode: "agg", num_workers: 2, engine }
-      : { mode: "disagg", num_prefill_workers: 1, num_decode_workers: 1, prefill_engine: engine, decode_engine: engine },
+    topology: topology === "agg" ? { mode: "agg", num_workers: 2, engine } : {
+      mode: "disagg",
+      num_prefill_workers: 1,
+      num_decode_workers: 1,
+      prefill_engine: engine,
+      decode_engine: engine,
+    },
     planner: { ...PLANNER, mode: topology },
   };
 }
 
 /** Run `jobs` on `workers` Web Workers (`sweep_worker.ts`); rows sorted by topology and start-up. */
-async function runAll(jobs: { spec: unknown; topology: "agg" | "disagg"; startup: number }[], workers: number): Promise<SweepRow[]> {
+async function runAll(
+  jobs: { spec: unknown; topology: "agg" | "disagg"; startup: number }[],
+  workers: number,
+): Promise<SweepRow[]> {
   const rows: SweepRow[] = [];
   let next = 0;
   const one = async () => {
@@ -87,14 +99,17 @@ async function runAll(jobs: { spec: unknown; topology: "agg" | "disagg"; startup
 
 /** Markdown table of the rows. */
 export function table(rows: SweepRow[]): string {
-  const f = (v: number, d = 0) => v.toLocaleString("en-US", { minimumFractionDigits: d, maximumFractionDigits: d });
+  const f = (v: number, d = 0) =>
+    v.toLocaleString("en-US", { minimumFractionDigits: d, maximumFractionDigits: d });
   const lines = [
     "| topology | startup (s) | TTFT mean (ms) | TTFT p90 (ms) | ITL mean (ms) | ITL p90 (ms) | GPU-hours | active GPU-hours | scale-ups | scaling events | peak workers |",
     "|---|---|---|---|---|---|---|---|---|---|---|",
   ];
   for (const r of rows) {
     lines.push(
-      `| ${r.topology} | ${r.startup} | ${f(r.meanTtft)} | ${f(r.p90Ttft)} | ${f(r.meanItl, 1)} | ${f(r.p90Itl, 1)} | ` +
+      `| ${r.topology} | ${r.startup} | ${f(r.meanTtft)} | ${f(r.p90Ttft)} | ${f(r.meanItl, 1)} | ${
+        f(r.p90Itl, 1)
+      } | ` +
         `${f(r.gpuHours, 2)} | ${f(r.activeGpuHours, 2)} | ${r.scaleUps} | ${r.events} | ${r.peakWorkers} |`,
     );
   }
@@ -115,10 +130,16 @@ if (import.meta.main) {
   const startups = values.startups!.split(",").map(Number);
   const topologies: ("agg" | "disagg")[] = values.disagg ? ["agg", "disagg"] : ["agg"];
   const jobs = topologies.flatMap((topology) =>
-    startups.map((startup) => ({ topology, startup, spec: sweepSpec(values.trace!, topology, startup, values.aic!) }))
+    startups.map((startup) => ({
+      topology,
+      startup,
+      spec: sweepSpec(values.trace!, topology, startup, values.aic!),
+    }))
   );
   const t0 = performance.now();
   const rows = await runAll(jobs, Number(values.workers));
   console.log(table(rows));
-  console.error(`${jobs.length} runs in ${((performance.now() - t0) / 1000).toFixed(1)} s on ${values.workers} workers`);
+  console.error(
+    `${jobs.length} runs in ${((performance.now() - t0) / 1000).toFixed(1)} s on ${values.workers} workers`,
+  );
 }
