@@ -55,7 +55,8 @@ export async function main(argv: readonly string[], io: Io = consoleIo): Promise
       const cluster = result.cluster;
       const workerOf = (id: number) =>
         cluster.pools.flatMap((p) => p.workers).find((w) => w.ranks.some((e) => e.id === id))!.id;
-      const records = requestRecords(result.collector, inputs.workload, workerOf, cluster.pools.length > 1);
+      const overlaps = cluster.pools.map((p) => p.router.overlapBlocks);
+      const records = requestRecords(result.collector, inputs.workload, workerOf, overlaps);
       files.push([output.reportJsonl, records.map((r) => JSON.stringify(r)).join("\n") + "\n"]);
     }
     await writeFilesAtomically(files);
