@@ -53,8 +53,11 @@ export async function main(argv: readonly string[], io: Io = consoleIo): Promise
     }
     if (output.reportJsonl !== undefined) {
       const cluster = result.cluster;
-      const workerOf = (id: number) =>
-        cluster.pools.flatMap((p) => p.workers).find((w) => w.ranks.some((e) => e.id === id))!.id;
+      const workerIndex = new Map<number, number>();
+      for (const w of cluster.pools.flatMap((p) => p.workers)) {
+        for (const e of w.ranks) workerIndex.set(e.id, w.id);
+      }
+      const workerOf = (id: number) => workerIndex.get(id)!;
       const overlaps = cluster.pools.map((p) => p.router.overlapBlocks);
       const records = requestRecords(result.collector, inputs.workload, workerOf, overlaps);
       files.push([output.reportJsonl, records.map((r) => JSON.stringify(r)).join("\n") + "\n"]);
