@@ -17,8 +17,11 @@ export interface RequestRow {
   readonly delayMs?: number;
   readonly inputLength: number;
   readonly outputLength: number;
-  /** Prompt content; its token blocks are re-chunked into engine blocks. */
-  readonly tokenBlocks: TokenBlocks;
+  /**
+   * Prompt content; its token blocks are re-chunked into engine blocks. `"unique"`: a prompt that shares no
+   * block with any other (traces without prefix information); its blocks get fresh ids without hashing.
+   */
+  readonly tokenBlocks: TokenBlocks | "unique";
   /** Hash namespace (kv-cache-tester ids are session-local). Default 0. */
   readonly namespace?: number;
   /** Where the row came from, for error messages. */
@@ -137,15 +140,29 @@ export class WorkloadBuilder {
       grown.set(this.#blocks.subarray(0, this.#blockCount));
       this.#blocks = grown;
     }
-    this.#blockCount += this.#interner.internPrompt(
-      row.tokenBlocks,
-      row.inputLength,
-      this.#blockSize,
-      row.namespace ?? 0,
-      this.#blocks,
-      this.#blockCount,
-    );
+    if (row.tokenBlocks === "unique") {
+      this.#interner.uniqueBlocks(need - this.#blockCount, this.#blocks, this.#blockCount);
+      this.#blockCount = need;
+    } else {
+      this.#blockCount += this.#interner.internPrompt(
+        row.tokenBlocks,
+        row.inputLength,
+        this.#blockSize,
+        row.namespace ?? 0,
+        this.#blocks,
+        this.#blockCount,
+      );
+    }
     this.#blockOffset.push(this.#blockCount);
+  }
+
+  /**
+   * Declare that no later row shares a prompt block with any row added so far (every later row uses a
+   * namespace not used before), so the interning table can be dropped: loading session-local traces then
+   * stays fast however long they are. Sharing across this point would silently be lost, so call it only then.
+   */
+  forgetBlocks(): void {
+    this.#interner.forget();
   }
 
   /** Finish: normalise, apply the speed-up and freeze into typed arrays. */
