@@ -8,7 +8,8 @@ export { workloadStats } from "./types.ts";
 export { type BuilderOptions, type BuildOptions, type RequestRow, WorkloadBuilder } from "./builder.ts";
 export type { TokenBlocks } from "./block_ids.ts";
 export { loadMooncake, type MooncakeOptions } from "./mooncake.ts";
-export { AZURE_COLUMNS, type AzureOptions, loadAzure, parseWallClock, type WallClock } from "./azure.ts";
+export { AZURE_COLUMNS, type AzureOptions, loadAzure, parseWallClock } from "./azure.ts";
+export { type WallClock, WallClockParser } from "./wall_clock.ts";
 export { type KvCacheTesterOptions, loadKvCacheTester } from "./kv_cache_tester.ts";
 export { generateSynthetic, type SyntheticOptions } from "./synthetic.ts";
 export {
