@@ -7,6 +7,9 @@ import { InputError, type InputLocation } from "../common/errors.ts";
 import { BlockInterner, type TokenBlocks } from "./block_ids.ts";
 import type { Workload } from "./types.ts";
 
+/** Largest block chunk the builder allocates (ids), unless one prompt needs more. */
+const CHUNK_MAX = 1 << 22;
+
 /** One request as a loader reads it, before normalisation. */
 export interface RequestRow {
   /** Session key: rows with the same key form one closed-loop session, in the order added. Unset: own session. */
@@ -74,7 +77,10 @@ export class WorkloadBuilder {
   #sessionLast: number[] = [];
   #sessionKeys = new Map<string | number, number>();
   #blockOffset: number[] = [0];
-  #blocks = new Int32Array(1 << 16);
+  // Prompt blocks in chunks (full chunks never move; build concatenates once): a chunk holds whole prompts.
+  #fullChunks: Int32Array[] = [];
+  #chunk = new Int32Array(1 << 16);
+  #chunkStart = 0;
   #blockCount = 0;
   constructor(options: BuilderOptions) {
     if (!Number.isInteger(options.blockSize) || options.blockSize < 1) {
@@ -134,25 +140,27 @@ export class WorkloadBuilder {
     this.#nextTurn.push(-1);
     this.#inputLength.push(row.inputLength);
     this.#outputLength.push(row.outputLength);
-    const need = this.#blockCount + Math.floor(row.inputLength / this.#blockSize);
-    if (need > this.#blocks.length) {
-      const grown = new Int32Array(Math.max(need, this.#blocks.length * 2));
-      grown.set(this.#blocks.subarray(0, this.#blockCount));
-      this.#blocks = grown;
+    const count = Math.floor(row.inputLength / this.#blockSize);
+    let offset = this.#blockCount - this.#chunkStart;
+    if (offset + count > this.#chunk.length) {
+      this.#fullChunks.push(this.#chunk.subarray(0, offset));
+      this.#chunk = new Int32Array(Math.max(count, Math.min(this.#chunk.length * 2, CHUNK_MAX)));
+      this.#chunkStart = this.#blockCount;
+      offset = 0;
     }
     if (row.tokenBlocks === "unique") {
-      this.#interner.uniqueBlocks(need - this.#blockCount, this.#blocks, this.#blockCount);
-      this.#blockCount = need;
+      this.#interner.uniqueBlocks(count, this.#chunk, offset);
     } else {
-      this.#blockCount += this.#interner.internPrompt(
+      this.#interner.internPrompt(
         row.tokenBlocks,
         row.inputLength,
         this.#blockSize,
         row.namespace ?? 0,
-        this.#blocks,
-        this.#blockCount,
+        this.#chunk,
+        offset,
       );
     }
+    this.#blockCount += count;
     this.#blockOffset.push(this.#blockCount);
   }
 
@@ -163,6 +171,17 @@ export class WorkloadBuilder {
    */
   forgetBlocks(): void {
     this.#interner.forget();
+  }
+
+  #concatBlocks(): Int32Array {
+    const out = new Int32Array(this.#blockCount);
+    let at = 0;
+    for (const chunk of this.#fullChunks) {
+      out.set(chunk, at);
+      at += chunk.length;
+    }
+    out.set(this.#chunk.subarray(0, this.#blockCount - this.#chunkStart), at);
+    return out;
   }
 
   /** Finish: normalise, apply the speed-up and freeze into typed arrays. */
@@ -196,7 +215,7 @@ export class WorkloadBuilder {
       turnIndex: Int32Array.from(this.#turnIndex),
       sessionFirst: Int32Array.from(order, (s) => this.#sessionFirst[s]),
       blockOffset: Int32Array.from(this.#blockOffset),
-      blocks: this.#blocks.slice(0, this.#blockCount),
+      blocks: this.#concatBlocks(),
       distinctBlocks: this.#interner.size,
     };
   }

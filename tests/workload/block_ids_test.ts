@@ -127,3 +127,31 @@ Deno.test("builder: unique prompts and forgetBlocks", () => {
   assert.deepEqual(Array.from(w.blockOffset), [0, 2, 4, 6, 8]);
   assert.equal(w.distinctBlocks, 8);
 });
+
+Deno.test("builder: prompts spanning many block chunks keep their ids and offsets", () => {
+  const b = new WorkloadBuilder({ name: "t", blockSize: 1 });
+  const sizes = [70_000, 3, 1 << 17, 5, 40_000, 300_000];
+  for (const n of sizes) b.add({ inputLength: n, outputLength: 1, arrivalMs: 0, tokenBlocks: "unique" });
+  // a shared prompt after the chunks: its blocks repeat the ids of an earlier identical prompt
+  b.add({ inputLength: 4, outputLength: 1, arrivalMs: 0, tokenBlocks: { ids: [9, 8, 7, 6], size: 1 } });
+  b.add({ inputLength: 4, outputLength: 1, arrivalMs: 0, tokenBlocks: { ids: [9, 8, 7, 6], size: 1 } });
+  const w = b.build();
+  const total = sizes.reduce((a, n) => a + n, 0);
+  assert.equal(w.blocks.length, total + 8);
+  assert.ok(w.blocks.subarray(0, total).every((id, i) => id === i));
+  assert.deepEqual(Array.from(w.blocks.subarray(total)), [
+    total,
+    total + 1,
+    total + 2,
+    total + 3,
+    total,
+    total + 1,
+    total + 2,
+    total + 3,
+  ]);
+  let at = 0;
+  for (let r = 0; r < sizes.length; r++) {
+    assert.equal(w.blockOffset[r], at);
+    at += sizes[r];
+  }
+});
