@@ -52,8 +52,6 @@ export async function loadAzure(path: string, options: AzureOptions): Promise<Wo
       columns = parseHeader(cells, { file: path, line: number });
       continue;
     }
-    const fail = (detail: string, field?: string) =>
-      new InputError(detail, { file: path, line: number, field });
     if (cells.length !== columns.count) {
       throw fail(`expected ${columns.count} comma-separated columns, got ${cells.length}`);
     }
