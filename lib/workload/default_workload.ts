@@ -12,15 +12,21 @@ import type { Workload } from "./types.ts";
 
 /** A log-normal distribution by its median and log-space σ, clamped to `[min, max]` and rounded. */
 export interface LogNormal {
+  /** Median (the scale, e^μ). */
   readonly median: number;
+  /** Standard deviation of the logarithm. */
   readonly sigma: number;
+  /** Smallest value returned. */
   readonly min: number;
+  /** Largest value returned. */
   readonly max: number;
 }
 
 /** One kind of agent: its tool/system prompt (shared by all its sessions) and how often it is picked. */
 export interface AgentKind {
+  /** Label, for docs. */
   readonly name: string;
+  /** Relative frequency among sessions. */
   readonly weight: number;
   /** Agent-specific system prompt and tool definitions, tokens (after the common preamble). */
   readonly toolTokens: number;
@@ -30,6 +36,7 @@ export interface AgentKind {
 export interface DefaultWorkloadShape {
   /** Preamble every session starts with (model/system instructions), tokens. */
   readonly preambleTokens: number;
+  /** Agent kinds, each with its own shared tool prompt. */
   readonly agents: readonly AgentKind[];
   /** Model calls per session. */
   readonly turns: LogNormal;

@@ -7,6 +7,7 @@ import { InputError, type InputLocation } from "../common/errors.ts";
 
 /** One LLM call of a session, validated. */
 export interface Call {
+  /** Input (prompt) tokens. */
   readonly input: number;
   /** Output tokens as in the trace (may be 0). */
   readonly output: number;
@@ -16,6 +17,7 @@ export interface Call {
 
 /** A call or a sub-agent in a session's list, with its timing resolved. */
 export interface Step {
+  /** The call (for a sub-agent, its first call). */
   readonly call: Call;
   /** Seconds from the session start at which the call was made in the trace (used for a chain's first call). */
   readonly offsetS: number;
@@ -31,6 +33,7 @@ export interface Session {
   readonly blockSize: number;
   /** Hash ids are session-local (`hash_id_scope: "local"`, the default). */
   readonly localIds: boolean;
+  /** The session's calls and sub-agents, in trace order. */
   readonly steps: readonly Step[];
 }
 

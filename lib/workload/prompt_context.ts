@@ -81,7 +81,12 @@ export class PromptContext {
   #length = 0;
   #sharedEnd = 0;
 
-  /** @param blockSize Tokens per block (the engine block size). @param unique The workload's id counter. */
+  /**
+   * An empty prompt.
+   *
+   * @param blockSize Tokens per block (the engine block size).
+   * @param unique The workload's id counter.
+   */
   constructor(blockSize: number, unique: UniqueIds) {
     this.#blockSize = blockSize;
     this.#unique = unique;

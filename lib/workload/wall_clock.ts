@@ -6,7 +6,9 @@
 
 /** A wall-clock instant as whole seconds since the Unix epoch (UTC) and nanoseconds within the second. */
 export interface WallClock {
+  /** Whole seconds since 1970-01-01T00:00:00Z. */
   readonly seconds: number;
+  /** Nanoseconds within the second, 0 … 999,999,999. */
   readonly nanos: number;
 }
 
