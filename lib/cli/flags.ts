@@ -5,13 +5,12 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { parse as parseYaml } from "yaml";
 import type { z } from "zod";
 import { parseConfig } from "../common/config.ts";
 import { InputError, suggest } from "../common/errors.ts";
 import { EngineArgsSchema } from "../engine/mod.ts";
-import { PlannerConfigSchema } from "../planner/mod.ts";
 import { RouterConfigSchema } from "../router/mod.ts";
+import { plannerFlag } from "./planner_flag.ts";
 import type { SimSpecInput } from "../spec.ts";
 
 /** Flag definitions: name → parseArgs type. */
@@ -381,53 +380,6 @@ function jsonFlag<S extends z.ZodType>(v: Values, flag: keyof Values, schema: S)
     throw new InputError("must be a JSON object", { file, field: `--${flag}` });
   }
   return parseConfig(schema, value, `--${flag}`, { file });
-}
-
-/**
- * `--planner-config`: inline JSON, or a path to a JSON or YAML file (by extension; otherwise JSON, then YAML).
- */
-function plannerFlag(raw: string): z.output<typeof PlannerConfigSchema> {
-  const text = raw.trim();
-  const field = "--planner-config";
-  if (text.startsWith("{")) {
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch (e) {
-      throw new InputError(`malformed JSON: ${(e as Error).message}`, { field });
-    }
-    return parseConfig(PlannerConfigSchema, value, field);
-  }
-  let contents: string;
-  try {
-    contents = Deno.readTextFileSync(text);
-  } catch {
-    throw new InputError(`expected inline JSON or a path to a JSON/YAML file; cannot read "${text}"`, {
-      field,
-    });
-  }
-  let value: unknown;
-  const yamlFile = /\.ya?ml$/i.test(text), jsonFile = /\.json$/i.test(text);
-  try {
-    if (yamlFile) value = parseYaml(contents);
-    else if (jsonFile) value = JSON.parse(contents);
-    else {
-      try {
-        value = JSON.parse(contents);
-      } catch {
-        value = parseYaml(contents);
-      }
-    }
-  } catch (e) {
-    throw new InputError(`malformed ${yamlFile ? "YAML" : "JSON"}: ${(e as Error).message}`, {
-      file: text,
-      field,
-    });
-  }
-  if (value === null || typeof value !== "object" || Array.isArray(value)) {
-    throw new InputError("must be a JSON/YAML object", { file: text, field });
-  }
-  return parseConfig(PlannerConfigSchema, value, field, { file: text });
 }
 
 function optionalNumber(v: Values, flag: keyof Values): number | undefined {

@@ -17,6 +17,7 @@ import { Router, type RouterConfig, type RouterMode, type RouterStage, stageConf
 import type { Workload } from "../workload/mod.ts";
 import { SessionDriver } from "./driver.ts";
 import { EventQueue } from "./event_queue.ts";
+import type { LifecycleOp, ScalingController, WorkerState } from "./lifecycle.ts";
 import { SharedLinks, transferMs } from "./transfer.ts";
 
 const ARRIVE = 0, PASS_END = 1, HANDOFF = 2, LINK = 3, STARTUP = 4;
@@ -50,32 +51,6 @@ export interface ClusterSetup {
   readonly collector: Collector;
   /** A participant that scales pools at run time (the planner); absent for a fixed deployment. */
   readonly controller?: ScalingController;
-}
-
-/**
- * A simulation participant that scales pools while the replay runs (the planner). Its ticks fire after all
- * same-time work has settled; the clock jumps through idle gaps to them. Ticking stops when no work is left.
- */
-export interface ScalingController {
-  /** Called once before the first event; returns the first tick time in ms (Infinity: never). */
-  start(cluster: Cluster): number;
-  /** Request `r` was dispatched and routed in the first pool (its KV overlap is in that pool's router). */
-  arrived(r: number): void;
-  /** Request `r` completed (its last token was delivered). */
-  completed(r: number): void;
-  /** A tick at `nowMs`; may call {@link Cluster.scaleTo}. Returns the next tick time in ms (Infinity: stop). */
-  tick(nowMs: number): number;
-}
-
-/** Lifecycle of a worker: planner-added workers start, every worker can be drained and then removed. */
-export type WorkerState = "starting" | "active" | "draining" | "removed";
-
-/** One lifecycle step of one worker, for reports. */
-export interface LifecycleOp {
-  readonly atMs: number;
-  readonly pool: number;
-  readonly worker: number;
-  readonly op: "start" | "activate" | "cancel" | "drain" | "remove";
 }
 
 /** A worker: one or more engine ranks (`dp_size`) in one pool. */

@@ -7,13 +7,11 @@ export {
   Cluster,
   type ClusterResult,
   type ClusterSetup,
-  type LifecycleOp,
   type PoolSetup,
   type PoolState,
-  type ScalingController,
   type Worker,
-  type WorkerState,
 } from "./cluster.ts";
+export type { LifecycleOp, ScalingController, WorkerState } from "./lifecycle.ts";
 export { SessionDriver } from "./driver.ts";
 export { EventQueue } from "./event_queue.ts";
 export { SharedLinks, transferMs } from "./transfer.ts";
