@@ -176,7 +176,7 @@ export function plannerHtml(data: PlannerHtmlData): string {
     // One legend entry per series; per-engine panels of large runs would drown in theirs.
     color: { legend: new Set(rows.map((r) => r.series)).size <= 12 },
     marks: [
-      Plot.line(rows, { x: "t", y: "value", stroke: "series", curve: "step-after" }),
+      Plot.line(rows, { x: "t", y: "value", z: "series", stroke: "series", curve: "step-after" }),
       Plot.dot(rows, { x: "t", y: "value", fill: "series", r: 1.5 }),
       ...extra,
     ],

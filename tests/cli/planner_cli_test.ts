@@ -240,3 +240,56 @@ sharedTest(
     }
   },
 );
+
+Deno.test("cli planner: --report-jsonl and --max-sim-time-seconds work with the planner (restrictions lifted)", async () => {
+  const dir = await Deno.makeTempDir();
+  const trace = await burstyTrace(dir);
+  const planner = { ...SLA_PLANNER, report_output_dir: dir };
+  const res = await cli([
+    trace,
+    "--planner-config",
+    JSON.stringify(planner),
+    "--max-sim-time-seconds",
+    "90",
+    "--report-jsonl",
+    `${dir}/r.jsonl`,
+    "--report-json",
+    `${dir}/r.json`,
+  ]);
+  assert.equal(res.code, 0, res.err);
+  const report = JSON.parse(await Deno.readTextFile(`${dir}/r.json`));
+  assert.equal(report.dynolab.truncated, true);
+  assert.ok(report.incomplete_requests > 0);
+  const last = report.planner.ticks.rows.at(-1)[0];
+  assert.ok(last <= 90, `last tick at ${last} s`);
+  const lines = (await Deno.readTextFile(`${dir}/r.jsonl`)).trim().split("\n");
+  assert.equal(lines.length, report.completed_requests + report.rejected_requests);
+});
+
+Deno.test("cli planner: load_predictor_warmup_trace warms the demand predictors", async () => {
+  const dir = await Deno.makeTempDir();
+  const trace = await burstyTrace(dir);
+  const predicted = async (warmup: boolean) => {
+    const planner = {
+      ...SLA_PLANNER,
+      load_predictor: "kalman",
+      kalman_min_points: 1,
+      report_output_dir: dir,
+      ...(warmup ? { load_predictor_warmup_trace: trace } : {}),
+    };
+    const res = await cli([
+      trace,
+      "--planner-config",
+      JSON.stringify(planner),
+      "--report-json",
+      `${dir}/w.json`,
+    ]);
+    assert.equal(res.code, 0, res.err);
+    const p = JSON.parse(await Deno.readTextFile(`${dir}/w.json`)).planner.ticks;
+    const col = p.columns.indexOf("predicted_num_req");
+    return p.rows.find((r: unknown[]) => r[col] !== null)[col] as number;
+  };
+  const cold = await predicted(false), warm = await predicted(true);
+  // Cold, the first forecast is the first window's count; warmed on the whole trace, the filter has a history.
+  assert.notEqual(warm, cold);
+});
