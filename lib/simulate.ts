@@ -15,8 +15,10 @@ import {
   createPredictor,
   type EffectivePlanner,
   effectivePlanner,
+  minEndpoint,
   PlannerRuntime,
   type TrafficObservation,
+  trafficWindows,
 } from "./planner/mod.ts";
 import { buildReport, plannerDetails, type Report, type ReportValue } from "./report/mod.ts";
 import { parseSpec, type SimSpec } from "./spec.ts";
@@ -107,39 +109,6 @@ export async function loadInputs(specInput: unknown): Promise<SimulationInputs> 
   };
 }
 
-/**
- * A trace bucketed into throughput intervals (first-turn arrivals), as the reference warms its predictors.
- *
- * @example
- * ```ts
- * import { trafficWindows } from "./simulate.ts";
- * import { WorkloadBuilder } from "./workload/mod.ts";
- * const b = new WorkloadBuilder({ name: "t", blockSize: 4 });
- * for (const at of [0, 1000, 61_000]) b.add({ inputLength: 8, outputLength: 2, arrivalMs: at, tokenBlocks: { ids: [1, 2], size: 4 } });
- * console.assert(trafficWindows(b.build(), 60).map((w) => w.numReq).join() === "2,1");
- * ```
- */
-export function trafficWindows(w: Workload, intervalS: number): TrafficObservation[] {
-  const out: { n: number; isl: number; osl: number }[] = [];
-  for (let r = 0; r < w.requestCount; r++) {
-    const k = Math.floor(w.arrivalMs[r] / (intervalS * 1000));
-    while (out.length <= k) out.push({ n: 0, isl: 0, osl: 0 });
-    out[k].n++;
-    out[k].isl += w.inputLength[r];
-    out[k].osl += w.outputLength[r];
-  }
-  return out.map((b) => ({
-    durationS: intervalS,
-    numReq: b.n,
-    isl: b.n ? b.isl / b.n : 0,
-    osl: b.n ? b.osl / b.n : 0,
-    kvHitRate: null,
-    acceptLength: null,
-    ttftMs: null,
-    itlMs: null,
-  }));
-}
-
 /** Planner of a spec, checked against the topology; warnings to show once. */
 function resolvePlanner(
   spec: SimSpec,
@@ -180,9 +149,7 @@ function resolvePlanner(
     );
   }
   resolved.forEach((r, i) => {
-    const min = i === 0 && mode === "disagg"
-      ? cfg.prefill_min_endpoint ?? cfg.min_endpoint
-      : cfg.decode_min_endpoint ?? cfg.min_endpoint;
+    const min = minEndpoint(cfg, i === 0 && mode === "disagg" ? "prefill" : "decode");
     if (cfg.max_gpu_budget >= 0 && cfg.max_gpu_budget < min * r.config.gpusPerWorker) {
       throw new InputError(
         `${cfg.max_gpu_budget} GPUs cannot hold the minimum of ${min} worker(s) of ${r.config.gpusPerWorker} GPU(s) ` +

@@ -49,6 +49,6 @@ export {
   type TickInput,
 } from "./state_machine.ts";
 export { type ThroughputReason } from "./throughput_scaling.ts";
-export { TrafficWindow } from "./traffic.ts";
+export { TrafficWindow, trafficWindows } from "./traffic.ts";
 export type { Component, EngineCapabilities, Fpm, ScalingDecision, TrafficObservation } from "./types.ts";
 export { idleFpm } from "./types.ts";

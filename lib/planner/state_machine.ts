@@ -308,13 +308,13 @@ export class PlannerStateMachine {
     const fpms = input.fpms!;
     if (this.planner.config.mode === "agg") {
       const n = input.decode.ready;
-      if (fpms.decode.length === 0) return (diag.loadReason = "no_fpm_data"), null;
-      if (input.decode.expected !== n) return (diag.loadReason = "scaling_in_progress"), null;
-      if (!reconcile(fpms.decode, n)) return (diag.loadReason = "worker_count_mismatch"), null;
+      if (fpms.decode.length === 0) return skip(diag, "no_fpm_data");
+      if (input.decode.expected !== n) return skip(diag, "scaling_in_progress");
+      if (!reconcile(fpms.decode, n)) return skip(diag, "worker_count_mismatch");
       const ctx = this.#context();
       const d = this.planner.easyMode ? kvEasy(ctx, fpms.decode, n, true) : aggSla(ctx, fpms.decode, n);
       setEstimates(diag, d);
-      if (d.desired === null) return (diag.loadReason = d.reason), null;
+      if (d.desired === null) return skip(diag, d.reason);
       const target = this.#clampOne(d.desired, "decode");
       diag.loadReason = outcome(target, d, n);
       if (target === n && !this.planner.easyMode) return null;
@@ -334,15 +334,15 @@ export class PlannerStateMachine {
 
   #loadDisagg(input: TickInput, diag: TickDiagnostics): ScalingDecision | null {
     const fpms = input.fpms!, cp = input.prefill!, cd = input.decode;
-    if (fpms.prefill.length === 0 && fpms.decode.length === 0) return (diag.loadReason = "no_fpm_data"), null;
+    if (fpms.prefill.length === 0 && fpms.decode.length === 0) return skip(diag, "no_fpm_data");
     if (cp.expected !== cp.ready || cd.expected !== cd.ready) {
-      return (diag.loadReason = "scaling_in_progress"), null;
+      return skip(diag, "scaling_in_progress");
     }
     if (
       (fpms.prefill.length && !reconcile(fpms.prefill, cp.ready)) ||
       (fpms.decode.length && !reconcile(fpms.decode, cd.ready))
     ) {
-      return (diag.loadReason = "worker_count_mismatch"), null;
+      return skip(diag, "worker_count_mismatch");
     }
     const ctx = this.#context(), easy = this.planner.easyMode;
     const none: Desire = { desired: null, reason: "no_fpm_data" };
@@ -373,6 +373,12 @@ export class PlannerStateMachine {
     if (fp === cp.ready && fd === cd.ready) return null;
     return { prefill: fp, decode: fd };
   }
+}
+
+/** Record why a load step made no decision. */
+function skip(diag: TickDiagnostics, reason: LoadReason): null {
+  diag.loadReason = reason;
+  return null;
 }
 
 function setEstimates(diag: TickDiagnostics, d: Desire): void {

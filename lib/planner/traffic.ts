@@ -9,6 +9,7 @@
  *
  * @module
  */
+import type { Workload } from "../workload/mod.ts";
 import type { TrafficObservation } from "./types.ts";
 
 /**
@@ -98,4 +99,38 @@ export class TrafficWindow {
         0;
     return obs;
   }
+}
+
+/**
+ * A trace bucketed into throughput intervals (first-turn arrivals), as the reference warms its predictors
+ * (`load_predictor_warmup_trace`).
+ *
+ * @example
+ * ```ts
+ * import { trafficWindows } from "./traffic.ts";
+ * import { WorkloadBuilder } from "../workload/mod.ts";
+ * const b = new WorkloadBuilder({ name: "t", blockSize: 4 });
+ * for (const at of [0, 1000, 61_000]) b.add({ inputLength: 8, outputLength: 2, arrivalMs: at, tokenBlocks: { ids: [1, 2], size: 4 } });
+ * console.assert(trafficWindows(b.build(), 60).map((w) => w.numReq).join() === "2,1");
+ * ```
+ */
+export function trafficWindows(w: Workload, intervalS: number): TrafficObservation[] {
+  const out: { n: number; isl: number; osl: number }[] = [];
+  for (let r = 0; r < w.requestCount; r++) {
+    const k = Math.floor(w.arrivalMs[r] / (intervalS * 1000));
+    while (out.length <= k) out.push({ n: 0, isl: 0, osl: 0 });
+    out[k].n++;
+    out[k].isl += w.inputLength[r];
+    out[k].osl += w.outputLength[r];
+  }
+  return out.map((b) => ({
+    durationS: intervalS,
+    numReq: b.n,
+    isl: b.n ? b.isl / b.n : 0,
+    osl: b.n ? b.osl / b.n : 0,
+    kvHitRate: null,
+    acceptLength: null,
+    ttftMs: null,
+    itlMs: null,
+  }));
 }
