@@ -9,6 +9,8 @@
 import type { PlannerRuntime } from "../planner/mod.ts";
 
 /**
+ * The lines a planner run prints after the summary table.
+ *
  * @example
  * ```ts ignore
  * for (const line of plannerLines(result.planner!, "planner_reports/x.html")) console.log(line);
