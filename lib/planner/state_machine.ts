@@ -3,7 +3,7 @@
  * (worker counts, FPMs, traffic) and returns a scaling decision, diagnostics and the next tick time.
  *
  * Tick schedule: the first load tick is one load interval after the start, the first throughput tick one
- * throughput interval after it. A tick runs at the earlier of the two and also performs the other when it is
+ * throughput interval after it (load ticks run without load scaling too, to feed live FPMs to the regressions). A tick runs at the earlier of the two and also performs the other when it is
  * due within 0.5 s. Within a tick the throughput step runs first (so a new lower bound applies at once) and the
  * load decision wins; the throughput decision applies only when load scaling produced none.
  *
@@ -158,9 +158,8 @@ export class PlannerStateMachine {
 
   /** The first tick after `startS`. */
   initialTick(startS: number): ScheduledTick {
-    this.#nextLoadS = this.planner.loadScaling
-      ? startS + this.planner.config.load_adjustment_interval_seconds
-      : Infinity;
+    // Load ticks run even without load scaling: their FPMs keep the throughput regressions current.
+    this.#nextLoadS = startS + this.planner.config.load_adjustment_interval_seconds;
     this.#nextThroughputS = this.planner.throughputScaling
       ? startS + this.planner.config.throughput_adjustment_interval_seconds
       : Infinity;
@@ -183,12 +182,10 @@ export class PlannerStateMachine {
         this.#hitRate = input.traffic.kvHitRate; // load-only: the last observation
       }
       if (input.traffic?.acceptLength != null) this.#accept = this.#clampAccept(input.traffic.acceptLength);
-      if (input.fpms) {
-        if (!this.planner.easyMode) this.#observe(input.fpms);
-        loadDecision = this.#load(input, diag);
-      } else {
-        diag.loadReason = "no_fpm_data";
-      }
+      if (input.fpms && !this.planner.easyMode) this.#observe(input.fpms);
+      if (!this.planner.loadScaling) diag.loadReason = "disabled";
+      else if (input.fpms) loadDecision = this.#load(input, diag);
+      else diag.loadReason = "no_fpm_data";
       this.#nextLoadS = input.nowS + cfg.load_adjustment_interval_seconds;
     }
     diag.lowerBoundPrefill = this.#lowerP;
