@@ -64,6 +64,45 @@ export const THROUGHPUT_COLORS: Readonly<Record<ThroughputReason, string>> = {
 };
 
 const WIDTH = 600, HEIGHT = 250;
+/** Most points drawn per series: a panel is 600 px wide, and long runs would otherwise weigh tens of MB. */
+export const MAX_POINTS = 1200;
+
+/**
+ * At most `max` points per series of `rows` (grouped by `key`): consecutive points are bucketed and each bucket
+ * keeps its largest value, so peaks survive. Order is preserved.
+ *
+ * @example
+ * ```ts
+ * import { thin } from "./planner_html.ts";
+ * const rows = Array.from({ length: 10 }, (_, t) => ({ t, value: t % 4, series: "a" }));
+ * console.assert(thin(rows, "series", 5).map((r) => r.value).join() === "1,3,1,3,1");
+ * ```
+ */
+export function thin<R extends Record<string, unknown>>(
+  rows: readonly R[],
+  key: string,
+  max = MAX_POINTS,
+): R[] {
+  const groups = new Map<unknown, R[]>();
+  for (const r of rows) {
+    const g = groups.get(r[key]);
+    if (g) g.push(r);
+    else groups.set(r[key], [r]);
+  }
+  if ([...groups.values()].every((g) => g.length <= max)) return [...rows];
+  const out: R[] = [];
+  for (const g of groups.values()) {
+    const size = Math.ceil(g.length / max);
+    for (let i = 0; i < g.length; i += size) {
+      let best = g[i];
+      for (let j = i + 1; j < Math.min(i + size, g.length); j++) {
+        if (Number(g[j].value ?? 0) > Number(best.value ?? 0)) best = g[j];
+      }
+      out.push(best);
+    }
+  }
+  return out;
+}
 const NUMBER = new Intl.NumberFormat("en-US", { maximumFractionDigits: 2, minimumFractionDigits: 2 });
 
 type Row = Record<string, number | string>;
@@ -89,6 +128,7 @@ export function plannerHtml(data: PlannerHtmlData): string {
   };
   let chart = 0;
   const panel = (title: string, rows: readonly unknown[], options: () => Plot.PlotOptions): string => {
+    // (rows only decide whether there is anything to draw; the marks receive thinned copies)
     const body = rows.length === 0 ? `<div class="empty">no data in this run</div>` : (Plot.plot(
       {
         ...options(),
@@ -169,51 +209,57 @@ export function plannerHtml(data: PlannerHtmlData): string {
   const tputDecisions = t.filter((r) => r.throughput && r.diagnostics.throughputReason)
     .map((r) => ({ t: r.atS, reason: r.diagnostics.throughputReason! }));
 
-  const lines = (rows: Row[], extra: Mark[] = [], y: Plot.ScaleOptions = {}) => () => ({
-    x,
-    y: { grid: true, tickFormat: "~s", ...y },
-    marginLeft: 50,
-    // One legend entry per series; per-engine panels of large runs would drown in theirs.
-    color: { legend: new Set(rows.map((r) => r.series)).size <= 12 },
-    marks: [
-      Plot.line(rows, { x: "t", y: "value", z: "series", stroke: "series", curve: "step-after" }),
-      Plot.dot(rows, { x: "t", y: "value", fill: "series", r: 1.5 }),
-      ...extra,
-    ],
-  });
-  const withSla = (rows: Row[], sla: number, label: string, color: string) => () => ({
-    x,
-    y: {
-      grid: true,
-      label,
-      tickFormat: "~s",
-      domain: [0, Math.max(sla * 1.2, ...rows.map((r) => r.value as number))],
-    },
-    marginLeft: 50,
-    marks: [
-      Plot.line(rows, { x: "t", y: "value", stroke: color }),
-      Plot.dot(rows, { x: "t", y: "value", fill: color, r: 2 }),
-      Plot.ruleY([sla], { stroke: "red", strokeDasharray: "6,4" }),
-      Plot.text([sla], {
-        y: (d: number) => d,
-        frameAnchor: "right",
-        text: () => `SLA ${sla} ms`,
-        dy: -6,
-        fill: "red",
-      }),
-    ],
-  });
-  const timeline =
-    (rows: { t: number; reason: string }[], colors: Readonly<Record<string, string>>) => () => {
-      const used = Object.keys(colors).filter((k) => rows.some((r) => r.reason === k));
-      return {
-        x,
-        y: { label: null, domain: used },
-        marginLeft: 240,
-        color: { domain: used, range: used.map((k) => colors[k]) },
-        marks: [Plot.dot(rows, { x: "t", y: "reason", fill: "reason", r: 3.5 })],
-      };
+  const lines = (all: Row[], extra: Mark[] = [], y: Plot.ScaleOptions = {}) => () => {
+    const rows = thin(all, "series");
+    return {
+      x,
+      y: { grid: true, tickFormat: "~s", ...y },
+      marginLeft: 50,
+      // One legend entry per series; per-engine panels of large runs would drown in theirs.
+      color: { legend: new Set(rows.map((r) => r.series)).size <= 12 },
+      marks: [
+        Plot.line(rows, { x: "t", y: "value", z: "series", stroke: "series", curve: "step-after" }),
+        Plot.dot(rows, { x: "t", y: "value", fill: "series", r: 1.5 }),
+        ...extra,
+      ],
     };
+  };
+  const withSla = (all: Row[], sla: number, label: string, color: string) => () => {
+    const rows: Row[] = thin(all.map((r): Row => ({ ...r, series: "s" })), "series");
+    return {
+      x,
+      y: {
+        grid: true,
+        label,
+        tickFormat: "~s",
+        domain: [0, Math.max(sla * 1.2, ...rows.map((r) => r.value as number))],
+      },
+      marginLeft: 50,
+      marks: [
+        Plot.line(rows, { x: "t", y: "value", stroke: color }),
+        Plot.dot(rows, { x: "t", y: "value", fill: color, r: 2 }),
+        Plot.ruleY([sla], { stroke: "red", strokeDasharray: "6,4" }),
+        Plot.text([sla], {
+          y: (d: number) => d,
+          frameAnchor: "right",
+          text: () => `SLA ${sla} ms`,
+          dy: -6,
+          fill: "red",
+        }),
+      ],
+    };
+  };
+  const timeline = (all: { t: number; reason: string }[], colors: Readonly<Record<string, string>>) => () => {
+    const rows = thin(all, "reason");
+    const used = Object.keys(colors).filter((k) => rows.some((r) => r.reason === k));
+    return {
+      x,
+      y: { label: null, domain: used },
+      marginLeft: 240,
+      color: { domain: used, range: used.map((k) => colors[k]) },
+      marks: [Plot.dot(rows, { x: "t", y: "reason", fill: "reason", r: 3.5 })],
+    };
+  };
 
   const panels = [
     panel("Replica Counts", replicas, lines(replicas, [], { label: "workers" })),

@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { main } from "../../lib/cli/mod.ts";
+import { thin } from "../../lib/report/planner_html.ts";
 import { browserTest, decodePng, imageStats, visit } from "../_browser.ts";
 
 /** A small bursty run that scales, written to `dir`. */
@@ -79,3 +80,12 @@ browserTest(
     assert.equal(bad.failedRequests.length, 1);
   },
 );
+
+Deno.test("planner HTML: long series are thinned per series, keeping each bucket's peak", () => {
+  const rows = Array.from({ length: 5000 }, (_, t) => ({ t, value: t === 4321 ? 1e9 : t % 10, series: t % 2 ? "a" : "b" }));
+  const out = thin(rows, "series", 100);
+  assert.equal(out.filter((r) => r.series === "a").length, 100);
+  assert.equal(out.filter((r) => r.series === "b").length, 100);
+  assert.ok(out.some((r) => r.value === 1e9), "the spike survives");
+  assert.equal(thin(rows.slice(0, 50), "series", 100).length, 50, "short series are kept whole");
+});
