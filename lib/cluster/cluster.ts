@@ -162,10 +162,12 @@ export class Cluster {
     return this.#pools;
   }
 
-  /** Provisioned and active worker-seconds so far, per pool. */
+  /** Provisioned (starting, active, draining) worker-seconds so far, per pool. */
   get workerSeconds(): readonly number[] {
     return this.#workerSeconds;
   }
+
+  /** Active (routable) worker-seconds so far, per pool. */
   get activeWorkerSeconds(): readonly number[] {
     return this.#activeSeconds;
   }
