@@ -65,9 +65,12 @@ function describeIssue(issue: z.core.$ZodIssue, schema: z.ZodType, path: string[
 
 /** Keys of the object schema found at `path` inside `schema` (through wrappers), if any. */
 function objectKeys(schema: z.ZodType, path: string[]): string[] | undefined {
-  const node = schemaAt(schema, path);
-  const shape = (node as { shape?: Record<string, unknown> } | undefined)?.shape;
-  return shape ? Object.keys(shape).sort() : undefined;
+  const node = schemaAt(schema, path) as Shaped | undefined;
+  const shapes = node?.shape
+    ? [node.shape]
+    : (node?.options ?? []).map((o) => (unwrap(o) as Shaped).shape ?? {});
+  const keys = new Set(shapes.flatMap((shape) => Object.keys(shape)));
+  return keys.size ? [...keys].sort() : undefined;
 }
 
 function unionOptions(schema: z.ZodType, path: string[]): string[] | undefined {
@@ -80,25 +83,38 @@ function unionOptions(schema: z.ZodType, path: string[]): string[] | undefined {
   return literals.length ? literals : undefined;
 }
 
+/** The sub-schema at `path`, looking through wrappers and into the union member that has each key. */
 function schemaAt(schema: z.ZodType, path: string[]): z.ZodType | undefined {
   let node: z.ZodType | undefined = unwrap(schema);
   for (const key of path) {
-    const shape: Record<string, z.ZodType> | undefined =
-      (node as { shape?: Record<string, z.ZodType> } | undefined)
-        ?.shape;
-    node = shape?.[key] ? unwrap(shape[key]) : undefined;
+    const shape = shapeWith(node, key);
+    node = shape ? unwrap(shape[key]) : undefined;
     if (!node) return undefined;
   }
   return node;
 }
 
+type Shaped = { shape?: Record<string, z.ZodType>; options?: z.ZodType[] };
+
+function shapeWith(node: z.ZodType | undefined, key: string): Record<string, z.ZodType> | undefined {
+  const n = node as Shaped | undefined;
+  if (n?.shape?.[key]) return n.shape;
+  for (const option of n?.options ?? []) {
+    const found = shapeWith(unwrap(option), key);
+    if (found) return found;
+  }
+  return undefined;
+}
+
 function unwrap(schema: z.ZodType): z.ZodType {
-  let node = schema as unknown as {
-    unwrap?: () => z.ZodType;
-    def?: { innerType?: z.ZodType; in?: z.ZodType };
-  };
+  type Node = { def?: { type?: string; innerType?: Node; in?: Node; out?: Node } };
+  let node = schema as unknown as Node;
   for (let i = 0; i < 8; i++) {
-    const inner = node.def?.innerType ?? node.def?.in;
+    // A preprocess step (a pipe from a transform) validates with its output schema.
+    const pipeOut = node.def?.type === "pipe" && node.def.in?.def?.type === "transform"
+      ? node.def.out
+      : undefined;
+    const inner = node.def?.innerType ?? pipeOut ?? node.def?.in;
     if (!inner) break;
     node = inner as unknown as typeof node;
   }

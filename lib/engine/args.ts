@@ -271,7 +271,7 @@ export function resolveEngineArgs(
   );
   const blockSize = args.block_size > 0 ? args.block_size : args.engine_type === "trtllm" ? 32 : 64;
   const setup = resolvePerfSetup(args, inputs, what, at);
-  const attnDp = setup?.par.attnDp ?? 1;
+  const attnDp = setup?.par.attnDp ?? args.aic_attention_dp_size ?? 1;
   if (attnDp > 1 && args.dp_size !== 1 && args.dp_size !== attnDp) {
     fail("dp_size", `${args.dp_size} conflicts with aic_attention_dp_size ${attnDp}; give 1 or ${attnDp}`);
   }

@@ -71,16 +71,17 @@ export interface SetupArgs {
   readonly aic_nextn?: number | null;
 }
 
+/**
+ * The keys that select a model-based timing. Parallelism alone (`aic_tp_size`, `aic_attention_dp_size`,
+ * `aic_moe_*`) does not: as in the reference, it then only sets the GPUs per worker and the polynomial model
+ * stays in charge.
+ */
 const SETUP_KEYS = [
   "aic_backend",
   "aic_system",
   "aic_systems_path",
   "aic_backend_version",
-  "aic_tp_size",
   "aic_model_path",
-  "aic_moe_tp_size",
-  "aic_moe_ep_size",
-  "aic_attention_dp_size",
   "aic_gemm_dtype",
   "aic_moe_dtype",
   "aic_fmha_dtype",
@@ -88,7 +89,7 @@ const SETUP_KEYS = [
   "aic_comm_dtype",
 ] as const;
 
-/** Whether any `aic_*` setting that selects a model-based perf model is present. */
+/** Whether any `aic_*` setting that selects a model-based perf model is present (see `SETUP_KEYS`). */
 export function wantsModelTiming(args: SetupArgs): boolean {
   return SETUP_KEYS.some((k) => args[k] != null);
 }

@@ -53,7 +53,8 @@ Deno.test("unknown GPU, backend, version, model and formats are errors listing v
     /0\.24\.0/,
   );
   fails({ aic_model_path: "acme/NotAModel-7B" }, "aic_model_path", /unknown model/, /config\.json/);
-  fails({ aic_tp_size: 2 }, "aic_model_path", /need a model/);
+  fails({ aic_backend: "vllm", aic_tp_size: 2 }, "aic_model_path", /need a model/);
+  assert.equal(resolvePerfSetup({ aic_tp_size: 2 }), undefined); // parallelism alone: GPU accounting only
   fails(
     { aic_model_path: LLAMA, aic_gemm_dtype: "fp7" },
     "aic_gemm_dtype",

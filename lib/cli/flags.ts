@@ -1,0 +1,422 @@
+/**
+ * The `replay` command's flags: the reference CLI's (`python -m dynamo.replay`), parsed into a simulation spec
+ * plus output options. Validation follows the reference's rules (§1.2) and reports the offending flag.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import type { z } from "zod";
+import { parseConfig } from "../common/config.ts";
+import { InputError, suggest } from "../common/errors.ts";
+import { EngineArgsSchema } from "../engine/mod.ts";
+import { RouterConfigSchema } from "../router/mod.ts";
+import { plannerFlag } from "./planner_flag.ts";
+import type { SimSpecInput } from "../spec.ts";
+
+/** Flag definitions: name → parseArgs type. */
+const FLAGS = {
+  "extra-engine-args": "string",
+  "prefill-engine-args": "string",
+  "decode-engine-args": "string",
+  "router-config": "string",
+  "router-policy-config": "string",
+  "model-name": "string",
+  "aic-backend": "string",
+  "aic-system": "string",
+  "aic-backend-version": "string",
+  "aic-model-path": "string",
+  "aic-tp-size": "string",
+  "aic-moe-tp-size": "string",
+  "aic-moe-ep-size": "string",
+  "aic-attention-dp-size": "string",
+  "aic-gemm-dtype": "string",
+  "aic-moe-dtype": "string",
+  "aic-fmha-dtype": "string",
+  "aic-kv-cache-dtype": "string",
+  "aic-comm-dtype": "string",
+  "aic-nextn": "string",
+  "aic-nextn-accept-rates": "string",
+  "input-tokens": "string",
+  "output-tokens": "string",
+  "request-count": "string",
+  "request-rate": "string",
+  "arrival-interval-ms": "string",
+  "arrival-seed": "string",
+  "turns-per-session": "string",
+  "shared-prefix-ratio": "string",
+  "num-prefix-groups": "string",
+  "inter-turn-delay-ms": "string",
+  "num-workers": "string",
+  "num-prefill-workers": "string",
+  "num-decode-workers": "string",
+  "replay-concurrency": "string",
+  "replay-mode": "string",
+  "router-mode": "string",
+  "arrival-speedup-ratio": "string",
+  "trace-format": "string",
+  "trace-block-size": "string",
+  "trace-shared-prefix-ratio": "string",
+  "trace-num-prefix-groups": "string",
+  "report-json": "string",
+  "report-jsonl": "string",
+  "planner-config": "string",
+  "benchmark-granularity": "string",
+  "max-sim-time-seconds": "string",
+  "sla-ttft-ms": "string",
+  "sla-itl-ms": "string",
+  "sla-e2e-ms": "string",
+  // dynolab additions
+  "seed": "string",
+  "kv-transfer-link-sharing": "boolean",
+  "demo": "boolean",
+  "help": "boolean",
+} as const;
+
+/** Every flag the command accepts (for docs and the DSL-coverage test). */
+export const CLI_FLAGS: readonly string[] = Object.keys(FLAGS);
+
+/** Router-side AIC estimator flags of the reference: dynolab does not model that estimator yet. */
+const ROUTER_AIC_FLAGS = CLI_FLAGS.filter((f) => f.startsWith("aic-"));
+
+/** Where and how to write results. */
+export interface OutputOptions {
+  /** `--report-json`; undefined means the reference's default timestamped file in the current directory. */
+  readonly reportJson?: string;
+  readonly reportJsonl?: string;
+  /** `--demo`: the embedded workload, no report file unless asked for. */
+  readonly demo: boolean;
+}
+
+/** The parsed command. */
+export type Command =
+  | { readonly kind: "help" }
+  | {
+    readonly kind: "run";
+    readonly spec: SimSpecInput;
+    readonly output: OutputOptions;
+    /** Flags accepted but without effect in this run, to report once. */
+    readonly warnings: readonly string[];
+  };
+
+type Values = { [K in keyof typeof FLAGS]?: (typeof FLAGS)[K] extends "boolean" ? boolean : string };
+
+/**
+ * Parse command-line arguments. Throws {@link InputError} naming the flag on any problem.
+ *
+ * @example
+ * ```ts
+ * import { parseCommand } from "./flags.ts";
+ * const cmd = parseCommand(["t.jsonl", "--num-workers", "2", "--router-mode", "kv_router"]);
+ * console.assert(cmd.kind === "run" && cmd.spec.router?.mode === "kv_router");
+ * ```
+ */
+export function parseCommand(argv: readonly string[]): Command {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      options: Object.fromEntries(Object.entries(FLAGS).map(([k, type]) => [k, { type }])),
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (e) {
+    throw flagError(e as Error);
+  }
+  const v = parsed.values as Values;
+  const given = (flag: keyof typeof FLAGS) => v[flag] !== undefined;
+  if (v.help) return { kind: "help" };
+  for (const flag of ["router-policy-config", "model-name", ...ROUTER_AIC_FLAGS] as const) {
+    if (given(flag as keyof typeof FLAGS)) {
+      throw new InputError(
+        "the router-side AIC prefill-load estimator and router policy classes are not supported yet " +
+          "(engine timing is set with aic_* keys in the engine args)",
+        { field: `--${flag}` },
+      );
+    }
+  }
+  if (given("replay-mode") && v["replay-mode"] !== "offline") {
+    if (v["replay-mode"] === "online") {
+      throw new InputError("online replay drives live workers; dynolab simulates offline only", {
+        field: "--replay-mode",
+      });
+    }
+    throw new InputError(`invalid value "${v["replay-mode"]}"; expected "offline"`, {
+      field: "--replay-mode",
+    });
+  }
+  for (const flag of ["trace-shared-prefix-ratio", "trace-num-prefix-groups"] as const) {
+    if (given(flag)) {
+      throw new InputError(
+        "only applies to --trace-format applied_compute_agentic, which is not supported yet",
+        {
+          field: `--${flag}`,
+        },
+      );
+    }
+  }
+
+  const positionals = parsed.positionals;
+  const syntheticFlags = [
+    "input-tokens",
+    "output-tokens",
+    "request-count",
+    "turns-per-session",
+    "shared-prefix-ratio",
+    "num-prefix-groups",
+    "inter-turn-delay-ms",
+  ] as const;
+  const synthetic = syntheticFlags.some((f) => given(f));
+  const demo = v.demo === true;
+  const sources = [
+    positionals.length > 0 ? "a trace file" : "",
+    synthetic ? "synthetic flags" : "",
+    demo ? "--demo" : "",
+  ]
+    .filter(Boolean);
+  if (sources.length > 1) {
+    throw new InputError(`give exactly one workload source, got ${sources.join(" and ")}`, {
+      field: "workload",
+    });
+  }
+  if (sources.length === 0) {
+    throw new InputError(
+      "no workload: give a trace file, or --input-tokens/--output-tokens/--request-count, or --demo",
+      { field: "workload" },
+    );
+  }
+  if (positionals.length > 1) {
+    throw new InputError(`expected one trace file, got ${positionals.length}: ${positionals.join(", ")}`, {
+      field: "trace_files",
+    });
+  }
+
+  const concurrency = optionalInt(v, "replay-concurrency", 1);
+  const rate = optionalNumber(v, "request-rate");
+  const interval = optionalNumber(v, "arrival-interval-ms");
+  let workload: SimSpecInput["workload"];
+  if (synthetic) {
+    for (const f of ["input-tokens", "output-tokens", "request-count"] as const) {
+      if (!given(f)) throw new InputError("required with synthetic workloads", { field: `--${f}` });
+    }
+    const modes = [
+      concurrency !== undefined ? "--replay-concurrency" : "",
+      rate !== undefined ? "--request-rate" : "",
+      interval !== undefined ? "--arrival-interval-ms" : "",
+    ].filter(Boolean);
+    if (modes.length !== 1) {
+      throw new InputError(
+        modes.length === 0
+          ? "synthetic workloads need exactly one of --replay-concurrency, --request-rate, --arrival-interval-ms"
+          : `give only one of ${modes.join(", ")}`,
+        { field: modes[1] ?? "--request-rate" },
+      );
+    }
+    workload = {
+      source: "synthetic",
+      input_tokens: optionalInt(v, "input-tokens", 1)!,
+      output_tokens: optionalInt(v, "output-tokens", 1)!,
+      request_count: optionalInt(v, "request-count", 1)!,
+      request_rate: rate,
+      arrival_interval_ms: interval,
+      turns_per_session: optionalInt(v, "turns-per-session", 1),
+      inter_turn_delay_ms: optionalNumber(v, "inter-turn-delay-ms"),
+      shared_prefix_ratio: optionalNumber(v, "shared-prefix-ratio"),
+      num_prefix_groups: optionalInt(v, "num-prefix-groups", 0),
+      arrival_seed: optionalInt(v, "arrival-seed", 0),
+    };
+  } else {
+    for (const f of ["request-rate", "arrival-interval-ms"] as const) {
+      if (given(f)) throw new InputError("only applies to synthetic workloads", { field: `--${f}` });
+    }
+    workload = demo ? { source: "default" } : {
+      source: "trace",
+      path: positionals[0],
+      format: traceFormat(v["trace-format"]),
+      trace_block_size: optionalInt(v, "trace-block-size", 1),
+    };
+  }
+
+  const spec: SimSpecInput = {
+    workload,
+    arrival_speedup_ratio: optionalNumber(v, "arrival-speedup-ratio"),
+    replay_concurrency: concurrency,
+    topology: topology(v),
+    router: {
+      mode: routerMode(v["router-mode"]),
+      config: given("router-config") ? jsonFlag(v, "router-config", RouterConfigSchema) : undefined,
+    },
+    sla: {
+      ttft_ms: optionalNumber(v, "sla-ttft-ms"),
+      itl_ms: optionalNumber(v, "sla-itl-ms"),
+      e2e_ms: optionalNumber(v, "sla-e2e-ms"),
+    },
+    max_sim_time_seconds: optionalNumber(v, "max-sim-time-seconds"),
+    seed: optionalInt(v, "seed", 0),
+    planner: given("planner-config") ? plannerFlag(String(v["planner-config"])) : undefined,
+    benchmark_granularity: optionalInt(v, "benchmark-granularity", 1),
+  };
+  const warnings = given("benchmark-granularity") && !given("planner-config")
+    ? [
+      "--benchmark-granularity only affects the planner's perf bootstrap and has no effect without a planner",
+    ]
+    : [];
+  return {
+    kind: "run",
+    spec: dropUndefined(spec) as SimSpecInput,
+    output: { reportJson: v["report-json"], reportJsonl: v["report-jsonl"], demo },
+    warnings,
+  };
+}
+
+function topology(v: Values): SimSpecInput["topology"] {
+  const staged = v["prefill-engine-args"] !== undefined || v["decode-engine-args"] !== undefined;
+  if (!staged) {
+    for (const f of ["num-prefill-workers", "num-decode-workers", "kv-transfer-link-sharing"] as const) {
+      if (v[f] !== undefined) {
+        throw new InputError("needs disaggregated serving (--prefill-engine-args and --decode-engine-args)", {
+          field: `--${f}`,
+        });
+      }
+    }
+    return {
+      mode: "agg",
+      num_workers: optionalInt(v, "num-workers", 1),
+      engine: v["extra-engine-args"] !== undefined
+        ? jsonFlag(v, "extra-engine-args", EngineArgsSchema)
+        : undefined,
+    };
+  }
+  for (const f of ["prefill-engine-args", "decode-engine-args"] as const) {
+    if (v[f] === undefined) {
+      throw new InputError(
+        "disaggregated serving needs both --prefill-engine-args and --decode-engine-args",
+        {
+          field: `--${f}`,
+        },
+      );
+    }
+  }
+  for (const f of ["extra-engine-args", "num-workers"] as const) {
+    if (v[f] !== undefined) {
+      throw new InputError(
+        "conflicts with --prefill-engine-args/--decode-engine-args (disaggregated serving)",
+        {
+          field: `--${f}`,
+        },
+      );
+    }
+  }
+  return {
+    mode: "disagg",
+    num_prefill_workers: optionalInt(v, "num-prefill-workers", 1),
+    num_decode_workers: optionalInt(v, "num-decode-workers", 1),
+    prefill_engine: jsonFlag(v, "prefill-engine-args", EngineArgsSchema),
+    decode_engine: jsonFlag(v, "decode-engine-args", EngineArgsSchema),
+    kv_transfer_link_sharing: v["kv-transfer-link-sharing"],
+  };
+}
+
+const TRACE_FORMAT_NAMES: Record<string, "mooncake" | "azure" | "kv_cache_tester"> = {
+  "mooncake": "mooncake",
+  "azure": "azure",
+  "kv_cache_tester": "kv_cache_tester",
+  "kv-cache-tester": "kv_cache_tester",
+};
+const REFERENCE_ONLY_FORMATS = [
+  "mooncake-delta",
+  "agentic_mooncake",
+  "applied_compute_agentic",
+  "dynamo",
+  "weka",
+];
+
+function traceFormat(value: string | undefined): "mooncake" | "azure" | "kv_cache_tester" | undefined {
+  if (value === undefined) return undefined;
+  const format = TRACE_FORMAT_NAMES[value];
+  if (format) return format;
+  if (REFERENCE_ONLY_FORMATS.includes(value)) {
+    throw new InputError(
+      `trace format "${value}" is not supported yet; supported: mooncake, azure, kv_cache_tester`,
+      {
+        field: "--trace-format",
+      },
+    );
+  }
+  throw new InputError(`unknown trace format "${value}"; expected one of: mooncake, azure, kv_cache_tester`, {
+    field: "--trace-format",
+  });
+}
+
+function routerMode(value: string | undefined): "round_robin" | "random" | "kv_router" | undefined {
+  if (value === undefined) return undefined;
+  if (value === "round_robin" || value === "random" || value === "kv_router") return value;
+  throw new InputError(`invalid value "${value}"; expected one of: round_robin, kv_router, random`, {
+    field: "--router-mode",
+  });
+}
+
+/** A JSON flag's value (inline JSON, or a path to a JSON file), validated by `schema`. */
+function jsonFlag<S extends z.ZodType>(v: Values, flag: keyof Values, schema: S): z.output<S> {
+  const raw = String(v[flag]).trim();
+  let text = raw;
+  let file: string | undefined;
+  if (!raw.startsWith("{")) {
+    file = raw;
+    try {
+      text = Deno.readTextFileSync(raw);
+    } catch {
+      throw new InputError(`expected inline JSON or a path to a JSON file; cannot read "${raw}"`, {
+        field: `--${flag}`,
+      });
+    }
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    throw new InputError(`malformed JSON: ${(e as Error).message}`, { file, field: `--${flag}` });
+  }
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    throw new InputError("must be a JSON object", { file, field: `--${flag}` });
+  }
+  return parseConfig(schema, value, `--${flag}`, { file });
+}
+
+function optionalNumber(v: Values, flag: keyof Values): number | undefined {
+  const raw = v[flag];
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (raw === "" || !Number.isFinite(n)) {
+    throw new InputError(`expected a number, got "${raw}"`, { field: `--${flag}` });
+  }
+  return n;
+}
+
+function optionalInt(v: Values, flag: keyof Values, min: number): number | undefined {
+  const n = optionalNumber(v, flag);
+  if (n === undefined) return undefined;
+  if (!Number.isInteger(n) || n < min) {
+    throw new InputError(`expected an integer ≥ ${min}, got "${v[flag]}"`, { field: `--${flag}` });
+  }
+  return n;
+}
+
+function flagError(e: Error): InputError {
+  const unknown = /Unknown option '(-{1,2}[^']+)'/.exec(e.message);
+  if (unknown) {
+    const hint = suggest(unknown[1].replace(/^-+/, ""), CLI_FLAGS);
+    return new InputError(`unknown flag${hint ? ` (did you mean --${hint}?)` : ""}; see --help`, {
+      field: unknown[1],
+    });
+  }
+  const missing = /Option '(-{1,2}[^ ']+)[^']*' argument missing/.exec(e.message);
+  if (missing) return new InputError("needs a value", { field: missing[1].split(",")[0] });
+  return new InputError(e.message, { field: "arguments" });
+}
+
+function dropUndefined(value: unknown): unknown {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) if (v !== undefined) out[k] = dropUndefined(v);
+  return out;
+}

@@ -1,0 +1,118 @@
+/**
+ * `deno task replay`: the command-line edge. Parses flags, loads inputs, runs the simulation, prints the
+ * AIPerf summary and writes the reports. Bad input prints one `error:` line and exits 2 with nothing written.
+ *
+ * @module
+ */
+import { InputError } from "../common/errors.ts";
+import { formatSummary, type Report, reportJson, requestRecords } from "../report/mod.ts";
+import { loadInputs, runSimulation, type SimulationInputs } from "../simulate.ts";
+import { workloadStats } from "../workload/mod.ts";
+import { type OutputFile, plannerFiles } from "./planner_files.ts";
+import { plannerLines } from "./planner_output.ts";
+import { parseCommand } from "./flags.ts";
+import { USAGE } from "./usage.ts";
+import { defaultReportPath, plannerReportPath, writeFilesAtomically } from "./write.ts";
+
+/** Where the command prints. */
+export interface Io {
+  readonly out: (line: string) => void;
+  readonly err: (line: string) => void;
+}
+
+const consoleIo: Io = { out: (s) => console.log(s), err: (s) => console.error(s) };
+
+/**
+ * Run the command with `argv`; returns the exit code (0 ok, 2 bad input).
+ *
+ * @example
+ * ```ts ignore
+ * import { main } from "./main.ts";
+ * Deno.exit(await main(["trace.jsonl", "--num-workers", "2"]));
+ * ```
+ */
+export async function main(argv: readonly string[], io: Io = consoleIo): Promise<number> {
+  try {
+    const command = parseCommand(argv);
+    if (command.kind === "help") {
+      io.out(USAGE);
+      return 0;
+    }
+    for (const w of command.warnings) io.err(`warning: ${w}`);
+    const inputs = await loadInputs(command.spec);
+    if (command.output.demo) io.out(demoHeader(inputs));
+    const started = performance.now();
+    const result = runSimulation(inputs);
+    const wallMs = performance.now() - started;
+    const report: Report = { ...result.report, ...wallFigures(result.report, wallMs) };
+    const details = report.dynolab as { warnings?: string[] };
+    for (const w of details.warnings ?? []) io.err(`warning: ${w}`);
+
+    const files: OutputFile[] = [];
+    const { output } = command;
+    let reportPath: string | undefined;
+    if (output.reportJson !== undefined || !output.demo) {
+      reportPath = await defaultReportPath(output.reportJson);
+      files.push([reportPath, reportJson(report)]);
+    }
+    if (output.reportJsonl !== undefined) {
+      const cluster = result.cluster;
+      const workerIndex = new Map<number, number>();
+      for (const w of cluster.pools.flatMap((p) => p.workers)) {
+        for (const e of w.ranks) workerIndex.set(e.id, w.id);
+      }
+      const workerOf = (id: number) => workerIndex.get(id)!;
+      const overlaps = cluster.pools.map((p) => p.router.overlapBlocks);
+      const records = requestRecords(result.collector, inputs.workload, workerOf, overlaps);
+      files.push([output.reportJsonl, records.map((r) => JSON.stringify(r)).join("\n") + "\n"]);
+    }
+    const planner = result.planner;
+    let htmlPath: string | undefined;
+    if (planner) {
+      const cfg = planner.setup.planner.config;
+      htmlPath = plannerReportPath(cfg.report_output_dir, cfg.report_filename);
+      const decode = result.cluster.pools[result.cluster.pools.length - 1].setup.config;
+      const maxKv = decode.numGpuBlocks * decode.blockSize * decode.dpSize;
+      files.push(...await plannerFiles(planner, report, maxKv, htmlPath));
+    }
+    await writeFilesAtomically(files);
+    io.out(formatSummary(report));
+    if (planner) { for (const line of plannerLines(planner, htmlPath!)) io.out(line); }
+    if (reportPath) io.out(`Saved full report to: ${reportPath}`);
+    if (output.reportJsonl) io.out(`Saved per-request records to: ${output.reportJsonl}`);
+    return 0;
+  } catch (e) {
+    if (e instanceof InputError) {
+      io.err(`error: ${e.message}`);
+      return 2;
+    }
+    throw e;
+  }
+}
+
+/** What the demo replays, in one line above the summary. */
+function demoHeader({ spec, workload }: SimulationInputs): string {
+  const s = workloadStats(workload);
+  const t = spec.topology;
+  const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? "" : "s"}`;
+  const topology = t.mode === "agg"
+    ? plural(t.num_workers, "aggregated worker")
+    : `${t.num_prefill_workers} prefill + ${plural(t.num_decode_workers, "decode worker")}`;
+  const router = { round_robin: "round-robin", random: "random", kv_router: "KV" }[spec.router.mode];
+  return `dynolab demo: the embedded agentic workload (${s.sessions} sessions, ${s.requests} requests, ` +
+    `${(s.spanMs / 60_000).toFixed(0)} min of session starts) on ${topology} behind the ${router} router`;
+}
+
+/** The reference's wall-clock figures (they make the CLI report differ from run to run). */
+function wallFigures(report: Report, wallMs: number): Report {
+  const tokens = Number(report.total_input_tokens) + Number(report.total_output_tokens);
+  const seconds = Math.max(wallMs / 1000, 1e-9);
+  return {
+    wall_time_ms: wallMs,
+    processed_tokens: tokens,
+    processed_tokens_per_s: tokens / seconds,
+    processed_output_tokens_per_s: Number(report.total_output_tokens) / seconds,
+  };
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));

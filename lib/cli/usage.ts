@@ -1,0 +1,50 @@
+/**
+ * `replay --help` text.
+ *
+ * @module
+ */
+
+/** The help text of the `replay` command. */
+export const USAGE =
+  `dynolab replay: simulate an LLM-serving cluster on a request trace (drop-in for python -m dynamo.replay)
+
+Usage:
+  deno task replay TRACE.jsonl [flags]                      replay a trace (open loop, trace timestamps)
+  deno task replay --input-tokens N --output-tokens N --request-count N
+                   (--request-rate R | --arrival-interval-ms MS | --replay-concurrency C) [flags]
+  deno task demo                                            the embedded agentic workload
+
+Workload:
+  --trace-format F           mooncake (default) | azure | kv_cache_tester
+  --trace-block-size N       tokens per hash id (default 512 for mooncake)
+  --arrival-speedup-ratio R  divide arrivals and inter-turn delays by R (default 1)
+  --replay-concurrency C     closed loop: at most C requests in flight
+  --input-tokens/--output-tokens/--request-count, --request-rate, --arrival-interval-ms,
+  --turns-per-session, --inter-turn-delay-ms, --shared-prefix-ratio, --num-prefix-groups,
+  --arrival-seed (42)        synthetic workload
+
+Topology and engines:
+  --num-workers N            aggregated workers (default 1)
+  --extra-engine-args JSON   engine args of aggregated workers (inline JSON or a file path)
+  --prefill-engine-args JSON, --decode-engine-args JSON, --num-prefill-workers N, --num-decode-workers N
+                             disaggregated serving
+  --kv-transfer-link-sharing concurrent KV transfers share the prefill worker's link (dynolab)
+
+Routing:
+  --router-mode M            round_robin (default) | kv_router | random
+  --router-config JSON       KV-router settings (overlap_score_weight, router_temperature, ...)
+  --seed N                   seed of router draws and MTP bursts (default 42)
+
+Planner in the loop:
+  --planner-config JSON|PATH the reference's planner config, inline JSON or a JSON/YAML file (lib/planner/README.md);
+                             prints the scaling events, the tick count and "GPU hours: X", and writes
+                             ./planner_reports/<report_filename> (the HTML diagnostics report)
+  --benchmark-granularity N  sweep points of the planner's perf bootstrap (default 8)
+
+Outputs:
+  --report-json PATH         full JSON report (default ./dynamo_replay_report_<timestamp>.json)
+  --report-jsonl PATH        one JSON line per request
+  --sla-ttft-ms, --sla-itl-ms, --sla-e2e-ms   goodput thresholds
+  --max-sim-time-seconds S   stop the simulated clock at S seconds
+
+See README.md for every flag, the engine args and the differences from the reference.`;

@@ -1,0 +1,431 @@
+/**
+ * The cluster: a discrete-event loop over arrivals, pass completions and KV hand-offs, driving worker pools
+ * (one aggregated pool, or a prefill and a decode pool) behind their routers.
+ *
+ * Same-time events are drained to a fixed point before any idle engine starts its next pass, so requests that
+ * arrive together are scheduled together. Every unfinished request always has a future event: it is queued
+ * at an engine that is busy (its pass end is scheduled) or about to start, in flight on a link, or waiting for
+ * its arrival. An engine never runs an effect-free pass.
+ *
+ * @module
+ */
+import { Rng } from "../common/rng.ts";
+import { Engine, RequestTable } from "../engine/mod.ts";
+import type { Collector } from "../metrics/mod.ts";
+import { Router, stageConfig } from "../router/mod.ts";
+import type { Workload } from "../workload/mod.ts";
+import { SessionDriver } from "./driver.ts";
+import { EventQueue } from "./event_queue.ts";
+import type { LifecycleOp, ScalingController } from "./lifecycle.ts";
+import { SharedLinks, transferMs } from "./transfer.ts";
+import type { ClusterResult, ClusterSetup, PoolState, Worker } from "./types.ts";
+
+const ARRIVE = 0, PASS_END = 1, HANDOFF = 2, LINK = 3, STARTUP = 4;
+
+/**
+ * One simulation's mutable state and event loop. Create, {@link Cluster.run} once, read the result.
+ */
+export class Cluster {
+  readonly #s: ClusterSetup;
+  readonly #w: Workload;
+  readonly #req: RequestTable;
+  readonly #col: Collector;
+  readonly #queue = new EventQueue();
+  readonly #driver: SessionDriver;
+  readonly #pools: PoolState[] = [];
+  readonly #engines: Engine[] = [];
+  readonly #poolOf: number[] = [];
+  readonly #dirty: Engine[] = [];
+  /** Per engine id: queued in `#dirty`; start time of its pass in flight. */
+  #isDirty = new Uint8Array(16);
+  #passStart = new Float64Array(16);
+  readonly #links = new SharedLinks();
+  /** Disagg: the decode rank each request was routed to for its hand-off. */
+  readonly #handoffTarget: Int32Array;
+  readonly #workerSeconds: number[];
+  readonly #activeSeconds: number[];
+  /** Per pool: provisioned and active worker counts. */
+  readonly #provisioned: number[];
+  readonly #active: number[];
+  /** Worker of each engine id; hand-offs in flight to each engine (a draining target stays until they land). */
+  readonly #workerOf: Worker[] = [];
+  #inbound = new Int32Array(16);
+  readonly #ctl: ScalingController | undefined;
+  readonly #lifecycle: LifecycleOp[] = [];
+  #nextTick = Infinity;
+  #now = 0;
+  #events = 0;
+  #slotsFreed = false;
+  readonly #scratch = new Int32Array(1);
+
+  constructor(setup: ClusterSetup) {
+    this.#s = setup;
+    this.#w = setup.workload;
+    this.#col = setup.collector;
+    this.#req = new RequestTable(setup.workload);
+    this.#driver = new SessionDriver(setup.workload, setup.concurrency);
+    this.#handoffTarget = new Int32Array(setup.workload.requestCount).fill(-1);
+    this.#workerSeconds = setup.pools.map(() => 0);
+    this.#activeSeconds = setup.pools.map(() => 0);
+    this.#provisioned = setup.pools.map(() => 0);
+    this.#active = setup.pools.map(() => 0);
+    this.#ctl = setup.controller;
+    const routerRng = new Rng(setup.seed);
+    setup.pools.forEach((pool, p) => {
+      const router = new Router(
+        setup.routerMode,
+        stageConfig(setup.routerConfig, pool.stage),
+        this.#w,
+        pool.config.blockSize,
+        this.#w.distinctBlocks,
+        routerRng.nextU32(),
+      );
+      this.#pools.push({ setup: pool, router, workers: [], candidates: [] });
+      for (let i = 0; i < pool.workers; i++) this.#activate(this.#addWorker(p), true);
+    });
+  }
+
+  /** Current simulated time, ms. */
+  get nowMs(): number {
+    return this.#now;
+  }
+
+  /** Live pool states (workers with their lifecycle state). */
+  get pools(): readonly PoolState[] {
+    return this.#pools;
+  }
+
+  /** Provisioned (starting, active, draining) worker-seconds so far, per pool. */
+  get workerSeconds(): readonly number[] {
+    return this.#workerSeconds;
+  }
+
+  /** Active (routable) worker-seconds so far, per pool. */
+  get activeWorkerSeconds(): readonly number[] {
+    return this.#activeSeconds;
+  }
+
+  /** Non-draining workers (starting + active) of pool `p`. */
+  nonDraining(p: number): number {
+    let n = 0;
+    for (const w of this.#pools[p].workers) if (w.state === "starting" || w.state === "active") n++;
+    return n;
+  }
+
+  /**
+   * Scale pool `p` to `target` non-draining workers. Up: new workers start and become active (routable, cold
+   * cache) after the pool's `startup_time`. Down: starting workers are cancelled first (newest first), then
+   * active ones drain (newest first): they take no new requests and are removed once idle. Starting and
+   * draining workers are billed as provisioned.
+   */
+  scaleTo(p: number, target: number): void {
+    if (target < 1) throw new Error(`cluster: scale target ${target} below one worker (bug)`);
+    const workers = this.#pools[p].workers;
+    let current = this.nonDraining(p);
+    const delayMs = this.#pools[p].setup.config.startupTimeS * 1000;
+    for (; current < target; current++) {
+      const w = this.#addWorker(p);
+      this.#log(w, "start");
+      if (delayMs > 0) this.#queue.push(this.#now + delayMs, STARTUP, w.ranks[0].id);
+      else this.#activate(w);
+    }
+    for (let i = workers.length - 1; i >= 0 && current > target; i--) {
+      if (workers[i].state !== "starting") continue;
+      workers[i].state = "removed";
+      this.#provisioned[p]--;
+      this.#log(workers[i], "cancel");
+      current--;
+    }
+    for (let i = workers.length - 1; i >= 0 && current > target; i--) {
+      if (workers[i].state === "active") {
+        this.#drain(workers[i]);
+        current--;
+      }
+    }
+  }
+
+  /** Run to completion (or the time limit). */
+  run(): ClusterResult {
+    const q = this.#queue, limit = this.#s.limitMs;
+    for (const [r, t] of this.#driver.initialArrivals()) q.push(t, ARRIVE, r);
+    if (this.#ctl) this.#nextTick = this.#ctl.start(this);
+    let truncated = false;
+    for (;;) {
+      const t = q.size > 0 ? q.peekTime() : Infinity;
+      if (this.#nextTick < t) {
+        // A tick strictly before the next event (work at the tick's own time has settled). No work left: stop.
+        if (t === Infinity) break;
+        if (this.#nextTick > limit) {
+          truncated = true;
+          this.#advance(limit);
+          break;
+        }
+        this.#advance(this.#nextTick);
+        this.#nextTick = this.#ctl!.tick(this.#now);
+        continue;
+      }
+      if (t === Infinity) break;
+      if (t > limit) {
+        truncated = true;
+        this.#advance(limit);
+        break;
+      }
+      this.#advance(t);
+      while (q.size > 0 && q.peekTime() === t) {
+        const kind = q.pop();
+        this.#events++;
+        this.#handle(kind, q.arg);
+      }
+      if (this.#slotsFreed) {
+        this.#slotsFreed = false;
+        this.#dispatchReady();
+      }
+      this.#startDirty();
+    }
+    return {
+      pools: this.#pools,
+      engines: this.#engines,
+      endMs: this.#now,
+      truncated,
+      workerSeconds: this.#workerSeconds,
+      activeWorkerSeconds: this.#activeSeconds,
+      lifecycle: this.#lifecycle,
+      events: this.#events,
+    };
+  }
+
+  #handle(kind: number, arg: number): void {
+    switch (kind) {
+      case ARRIVE:
+        this.#driver.ready(arg);
+        this.#dispatchReady();
+        break;
+      case PASS_END:
+        this.#endPass(this.#engines[arg]);
+        break;
+      case HANDOFF:
+        this.#arriveAtDecode(arg);
+        break;
+      case LINK:
+        this.#linkCheck(arg);
+        break;
+      case STARTUP: {
+        const w = this.#workerOf[arg];
+        if (w.state === "starting") this.#activate(w); // else cancelled while starting
+        break;
+      }
+    }
+  }
+
+  /** Dispatch every request the driver releases now. */
+  #dispatchReady(): void {
+    for (let r = this.#driver.take(); r >= 0; r = this.#driver.take()) {
+      this.#col.arrive(r, this.#now);
+      this.#req.reset(r, this.#pools.length > 1 ? 1 : this.#w.outputLength[r]);
+      this.#route(0, r);
+      this.#ctl?.arrived(r);
+    }
+  }
+
+  /** Route `r` within pool `p` and queue it at the chosen rank. */
+  #route(p: number, r: number): Engine {
+    const pool = this.#pools[p];
+    const engine = pool.candidates[pool.router.select(r, pool.candidates, pool.candidates.length)];
+    pool.router.added(r, engine);
+    engine.enqueue(r);
+    this.#markDirty(engine);
+    return engine;
+  }
+
+  #startDirty(): void {
+    const dirty = this.#dirty;
+    for (let i = 0; i < dirty.length; i++) {
+      const e = dirty[i];
+      this.#isDirty[e.id] = 0;
+      if (e.busy || !e.hasWork) continue;
+      const duration = e.startPass();
+      if (duration < 0) continue;
+      this.#passStart[e.id] = this.#now;
+      this.#afterStart(e);
+      this.#queue.push(this.#now + duration, PASS_END, e.id);
+    }
+    dirty.length = 0;
+  }
+
+  /** Deliver what happens at a pass start: admissions and rejections. */
+  #afterStart(e: Engine): void {
+    const col = this.#col, now = this.#now, decode = e.config.role === "decode";
+    for (let j = 0; j < e.admittedCount; j++) {
+      const r = e.admittedIds[j];
+      if (decode) col.admitDecode(r, e.admittedCached[j], e.id);
+      else col.admit(r, now, e.admittedCached[j], e.id);
+    }
+    if (e.rejectedIds.length === 0) return;
+    const router = this.#pools[this.#poolOf[e.id]].router;
+    for (const r of e.rejectedIds) {
+      router.freed(r);
+      col.reject(r, now);
+      this.#ended(r);
+    }
+  }
+
+  #endPass(e: Engine): void {
+    e.endPass();
+    const now = this.#now, req = this.#req;
+    const router = this.#pools[this.#poolOf[e.id]].router;
+    for (let j = 0; j < e.prefillDoneCount; j++) router.prefillDone(e.prefillDone[j]);
+    if (e.config.role === "prefill") {
+      for (let j = 0; j < e.finishedCount; j++) {
+        const r = e.finished[j];
+        router.freed(r);
+        this.#handoff(r, e);
+      }
+    } else {
+      this.#col.tokens(e.emitted, req.burst, e.emittedCount, this.#passStart[e.id], now);
+      for (let j = 0; j < e.finishedCount; j++) {
+        const r = e.finished[j];
+        router.freed(r);
+        this.#col.complete(r, now);
+        this.#ctl?.completed(r);
+        this.#ended(r);
+      }
+    }
+    this.#markDirty(e);
+    const w = this.#workerOf[e.id];
+    if (w.state === "draining") this.#removeIfIdle(w);
+  }
+
+  /**
+   * A request left the system: advance its session. Freed closed-loop slots are refilled once same-time
+   * events have settled, so a next turn due now competes on equal terms with queued requests.
+   */
+  #ended(r: number): void {
+    const next = this.#driver.ended(r);
+    if (next >= 0) this.#queue.push(this.#now + this.#w.delayMs[next], ARRIVE, next);
+    this.#slotsFreed = true;
+  }
+
+  /** Prefill finished on `source`: pick the decode rank now, then transfer the KV. */
+  #handoff(r: number, source: Engine): void {
+    const pool = this.#pools[1];
+    const target = pool.candidates[pool.router.select(r, pool.candidates, pool.candidates.length)];
+    pool.router.added(r, target);
+    this.#handoffTarget[r] = target.id;
+    this.#inbound[target.id]++;
+    const cfg = source.config;
+    if (!(cfg.kvBytesPerToken > 0 && cfg.kvTransferBandwidthGBs > 0)) {
+      this.#arriveAtDecode(r);
+      return;
+    }
+    let tokens = this.#w.inputLength[r];
+    if (cfg.kvTransferTimingMode === "destination_missing") {
+      const from = this.#w.blockOffset[r];
+      const resident = target.pool.matchPrefix(
+        this.#w.blocks,
+        from,
+        this.#w.blockOffset[r + 1],
+        this.#scratch,
+      );
+      tokens -= resident * target.config.blockSize;
+    }
+    const bytes = tokens * cfg.kvBytesPerToken;
+    if (!this.#s.linkSharing) {
+      this.#queue.push(this.#now + transferMs(bytes, cfg.kvTransferBandwidthGBs), HANDOFF, r);
+      return;
+    }
+    const key = source.id;
+    const next = this.#links.add(key, this.#now, r, bytes, cfg.kvTransferBandwidthGBs);
+    this.#queue.push(next, LINK, key);
+  }
+
+  #linkCheck(key: number): void {
+    for (const r of this.#links.complete(key, this.#now)) this.#arriveAtDecode(r);
+    const next = this.#links.nextCompletion(key);
+    if (next < Infinity) this.#queue.push(next, LINK, key);
+  }
+
+  #arriveAtDecode(r: number): void {
+    const engine = this.#engines[this.#handoffTarget[r]];
+    this.#inbound[engine.id]--;
+    this.#req.reset(r, this.#w.outputLength[r]);
+    engine.enqueue(r);
+    this.#markDirty(engine);
+  }
+
+  #markDirty(e: Engine): void {
+    if (this.#isDirty[e.id]) return;
+    this.#isDirty[e.id] = 1;
+    this.#dirty.push(e);
+  }
+
+  /** Move the clock to `t`, integrating provisioned and active worker-seconds. */
+  #advance(t: number): void {
+    const dt = (t - this.#now) / 1000;
+    if (dt > 0) {
+      for (let p = 0; p < this.#pools.length; p++) {
+        this.#workerSeconds[p] += this.#provisioned[p] * dt;
+        this.#activeSeconds[p] += this.#active[p] * dt;
+      }
+    }
+    this.#now = t;
+  }
+
+  /** Make `w` routable (the initial deployment is not logged). */
+  #activate(w: Worker, initial = false): void {
+    w.state = "active";
+    this.#active[w.pool]++;
+    this.#pools[w.pool].candidates.push(...w.ranks);
+    if (!initial) this.#log(w, "activate");
+  }
+
+  /** Stop routing to `w`; remove it once its ranks are idle and no hand-off is on its way. */
+  #drain(w: Worker): void {
+    w.state = "draining";
+    this.#active[w.pool]--;
+    const candidates = this.#pools[w.pool].candidates;
+    for (const e of w.ranks) candidates.splice(candidates.indexOf(e), 1);
+    this.#log(w, "drain");
+    this.#removeIfIdle(w);
+  }
+
+  #removeIfIdle(w: Worker): void {
+    for (const e of w.ranks) if (e.busy || e.hasWork || this.#inbound[e.id] > 0) return;
+    w.state = "removed";
+    this.#provisioned[w.pool]--;
+    this.#log(w, "remove");
+  }
+
+  #log(w: Worker, op: LifecycleOp["op"]): void {
+    this.#lifecycle.push({ atMs: this.#now, pool: w.pool, worker: w.id, op });
+  }
+
+  #addWorker(p: number): Worker {
+    const pool = this.#pools[p], setup = pool.setup;
+    const ranks: Engine[] = [];
+    for (let k = 0; k < setup.config.dpSize; k++) {
+      const id = this.#engines.length;
+      const speculative = setup.acceptRates
+        ? { acceptRates: setup.acceptRates, rng: new Rng((setup.mtpSeed ?? 42) + id) }
+        : undefined;
+      const e = new Engine(id, setup.config, setup.perf, this.#req, this.#w.distinctBlocks, speculative);
+      this.#engines.push(e);
+      this.#poolOf.push(p);
+      ranks.push(e);
+    }
+    if (this.#isDirty.length < this.#engines.length) {
+      const n = this.#engines.length * 2;
+      const flags = new Uint8Array(n), starts = new Float64Array(n), inbound = new Int32Array(n);
+      flags.set(this.#isDirty);
+      starts.set(this.#passStart);
+      inbound.set(this.#inbound);
+      this.#isDirty = flags;
+      this.#passStart = starts;
+      this.#inbound = inbound;
+    }
+    const worker: Worker = { id: pool.workers.length, pool: p, ranks, state: "starting" };
+    pool.workers.push(worker);
+    for (const e of ranks) this.#workerOf[e.id] = worker;
+    this.#provisioned[p]++;
+    return worker;
+  }
+}

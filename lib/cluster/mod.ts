@@ -1,0 +1,11 @@
+/**
+ * The cluster: the discrete-event loop that drives workers, routers and KV hand-offs.
+ *
+ * @module
+ */
+export { Cluster } from "./cluster.ts";
+export type { ClusterResult, ClusterSetup, PoolSetup, PoolState, Worker } from "./types.ts";
+export type { LifecycleOp, ScalingController, WorkerState } from "./lifecycle.ts";
+export { SessionDriver } from "./driver.ts";
+export { EventQueue } from "./event_queue.ts";
+export { SharedLinks, transferMs } from "./transfer.ts";

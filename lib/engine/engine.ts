@@ -1,0 +1,440 @@
+/**
+ * One engine rank: the reference mocker's vLLM scheduler (`lib/mocker/src/scheduler/vllm/core.rs`), one
+ * forward pass per step.
+ *
+ * A pass (see {@link Engine.startPass}):
+ * 1. schedules running requests first, in order, within the token budget (`max_num_batched_tokens`), chunking
+ *    prompts; a request that cannot get a KV block preempts the newest (LIFO) or oldest (FIFO) running request
+ *    by recompute;
+ * 2. admits waiting requests, if nothing was preempted, up to `max_num_seqs`: prefix lookup on full blocks
+ *    (the whole-context hit is cut so the last token is recomputed), a capacity check on the whole known
+ *    sequence, then a first chunk;
+ * 3. every request whose KV now covers its sequence emits a token (or an MTP burst) at the pass end.
+ *
+ * The pass lasts `prefill(batch, mean ISL, mean prefix) + decode(batch, mean context, active KV)`. State is
+ * mutated at the pass start; the cluster delivers the pass's tokens and completions at its end.
+ *
+ * @module
+ */
+import type { PerfModel } from "../perf/mod.ts";
+import type { EngineConfig } from "./args.ts";
+import { allocateBlocks, releaseBlocks } from "./blocks.ts";
+import { IntDeque } from "./deque.ts";
+import { KvPool } from "./kv_pool.ts";
+import { passDecodeMs, passPrefillMs } from "./timing.ts";
+import type { RequestTable } from "./requests.ts";
+import type { PassStats, RejectReason, Speculative } from "./types.ts";
+
+/**
+ * A simulated engine rank. Created by the cluster; all request state lives in the shared {@link RequestTable}.
+ */
+export class Engine {
+  /** Index of this rank in the cluster. */
+  readonly id: number;
+  readonly config: EngineConfig;
+  readonly perf: PerfModel;
+  readonly pool: KvPool;
+  readonly waiting: IntDeque = new IntDeque(64);
+  /** Running requests in scheduling order: `running[0 … runningCount)`. */
+  readonly running: Int32Array;
+  runningCount = 0;
+  /** Known tokens (prompt + generated) of the waiting requests. */
+  waitingTokens = 0;
+  /** Whether a pass is in flight. */
+  busy = false;
+
+  // Outputs of the last startPass, valid until the next one.
+  /** Requests admitted in the pass, with the cached (reused) prompt tokens of each. */
+  readonly admittedIds: Int32Array;
+  readonly admittedCached: Int32Array;
+  admittedCount = 0;
+  /** Requests rejected in the pass and why. */
+  rejectedIds: number[] = [];
+  rejectedReasons: RejectReason[] = [];
+  /** Requests that emit tokens at the pass end (`burst[r]` each). */
+  readonly emitted: Int32Array;
+  emittedCount = 0;
+  /** Requests that finished with the pass (subset of emitted). */
+  readonly finished: Int32Array;
+  finishedCount = 0;
+  /** Requests whose prompt processing completed in the pass. */
+  readonly prefillDone: Int32Array;
+  prefillDoneCount = 0;
+  /** Aggregates of the last pass. */
+  readonly last: PassStats = {
+    prefillRequests: 0,
+    prefillTokens: 0,
+    prefillKvTokens: 0,
+    decodeRequests: 0,
+    decodeKvTokens: 0,
+    queuedRequests: 0,
+    queuedTokens: 0,
+    prefillMs: 0,
+    decodeMs: 0,
+  };
+
+  // Lifetime counters.
+  passes = 0;
+  preemptions = 0;
+  busyMs = 0;
+  /** Decode request-forwards and the tokens they emitted (mean accept length = tokens / forwards). */
+  decodeForwards = 0;
+  decodeTokens = 0;
+
+  readonly #req: RequestTable;
+  readonly #spec: Speculative | undefined;
+  readonly #scratch = new Int32Array(1);
+
+  constructor(
+    id: number,
+    config: EngineConfig,
+    perf: PerfModel,
+    requests: RequestTable,
+    distinctBlocks: number,
+    speculative?: Speculative,
+  ) {
+    this.id = id;
+    this.config = config;
+    this.perf = perf;
+    this.#req = requests;
+    this.#spec = speculative;
+    this.pool = new KvPool(config.numGpuBlocks, distinctBlocks, config.enablePrefixCaching);
+    const cap = config.maxNumSeqs;
+    this.running = new Int32Array(cap);
+    this.admittedIds = new Int32Array(cap);
+    this.admittedCached = new Int32Array(cap);
+    this.emitted = new Int32Array(cap);
+    this.finished = new Int32Array(cap);
+    this.prefillDone = new Int32Array(cap);
+  }
+
+  /** Whether the engine holds any request. */
+  get hasWork(): boolean {
+    return this.runningCount > 0 || this.waiting.size > 0;
+  }
+
+  /** Queue request `r` (already `reset` on the request table) behind the waiting ones. */
+  enqueue(r: number): void {
+    this.waiting.pushBack(r);
+    this.waitingTokens += this.#req.promptLen[r] + this.#req.generated[r];
+  }
+
+  /**
+   * Run the scheduling of one pass and return its duration in ms, or −1 when there is nothing the engine can
+   * do. Fills the output lists (admitted, rejected, emitted, finished, prefillDone).
+   */
+  startPass(): number {
+    const cfg = this.config, req = this.#req, bs = cfg.blockSize, pool = this.pool;
+    const running = this.running, passPrefill = req.passPrefill;
+    this.admittedCount =
+      this.emittedCount =
+      this.finishedCount =
+      this.prefillDoneCount =
+        0;
+    if (this.rejectedIds.length) {
+      this.rejectedIds = [];
+      this.rejectedReasons = [];
+    }
+    this.last.queuedRequests = this.waiting.size;
+    this.last.queuedTokens = this.waitingTokens;
+    let budget = cfg.maxNumBatchedTokens;
+    let preempted = false;
+    let pfBatch = 0, pfIsl = 0, pfPrefix = 0, pfTokens = 0, computedTokens = 0;
+
+    // 1. Running requests first.
+    let i = 0;
+    while (i < this.runningCount && budget > 0) {
+      const r = running[i];
+      const remaining = req.promptLen[r] + req.generated[r] - req.computed[r];
+      passPrefill[r] = 0;
+      if (remaining <= 0) {
+        throw new Error(`engine ${this.id}: running request ${r} has nothing to compute (bug)`);
+      }
+      const inPrefill = req.prefilling[r] === 1;
+      // Without chunked prefill a prompt runs whole (a recompute after preemption may still chunk).
+      if (inPrefill && !cfg.enableChunkedPrefill && req.generated[r] === 0 && remaining > budget) break;
+      const take = remaining < budget ? remaining : budget;
+      let selfPreempted = false;
+      // Fast path: a decoding request whose next token still fits its last block needs no allocation.
+      const fits = !inPrefill && req.computed[r] + take <= req.held[r] * bs;
+      while (!fits && !allocateBlocks(req, pool, r, req.computed[r] + take, bs)) {
+        const victimIdx = cfg.preemption === "lifo" ? this.runningCount - 1 : 0;
+        const victim = running[victimIdx];
+        if (victimIdx < i) {
+          // Already scheduled in this pass: give its tokens and prefill statistics back.
+          budget += req.scheduled[victim];
+          computedTokens -= req.scheduled[victim];
+          if (passPrefill[victim] === 1) {
+            pfBatch--;
+            pfIsl -= req.computed[victim];
+            pfPrefix -= req.computed[victim] - req.scheduled[victim];
+            pfTokens -= req.scheduled[victim];
+          }
+          i--;
+        }
+        this.#preempt(victimIdx);
+        preempted = true;
+        if (victim === r) {
+          selfPreempted = true;
+          break;
+        }
+      }
+      if (selfPreempted) continue;
+      if (inPrefill) {
+        passPrefill[r] = 1;
+        pfBatch++;
+        pfPrefix += req.computed[r];
+        pfIsl += req.computed[r] + take;
+        pfTokens += take;
+      }
+      req.scheduled[r] = take;
+      req.computed[r] += take;
+      computedTokens += take;
+      budget -= take;
+      i++;
+    }
+
+    // 2. Admissions, only when nothing was preempted.
+    if (!preempted) {
+      while (this.runningCount < cfg.maxNumSeqs && this.waiting.size > 0 && budget > 0) {
+        const r = this.waiting.front();
+        if (req.admitted[r] === 0) {
+          const reason = this.#rejectReason(r);
+          if (reason !== undefined) {
+            this.#popWaiting();
+            this.rejectedIds.push(r);
+            this.rejectedReasons.push(reason);
+            continue;
+          }
+        }
+        const take = this.#admit(r, budget);
+        if (take < 0) break;
+        if (take > 0 && cfg.role !== "decode") {
+          passPrefill[r] = 1;
+          pfBatch++;
+          pfPrefix += req.computed[r];
+          pfIsl += req.computed[r] + take;
+          pfTokens += take;
+        } else {
+          passPrefill[r] = 0;
+        }
+        req.scheduled[r] = take;
+        req.computed[r] += take;
+        computedTokens += take;
+        budget -= cfg.role === "decode" ? 1 : take;
+      }
+    }
+
+    // 3. Every request whose KV covers its sequence emits at the pass end.
+    let ready = 0, sumContext = 0;
+    for (let j = 0; j < this.runningCount; j++) {
+      const r = running[j];
+      const seqLen = req.promptLen[r] + req.generated[r];
+      if (req.computed[r] < seqLen) continue;
+      if (req.prefilling[r] === 1) {
+        req.prefilling[r] = 0;
+        this.prefillDone[this.prefillDoneCount++] = r;
+      }
+      this.emitted[ready++] = r;
+      sumContext += seqLen;
+    }
+    this.emittedCount = ready;
+
+    const progress = computedTokens + this.admittedCount + this.rejectedIds.length + ready;
+    if (progress === 0 && !preempted) {
+      if (this.hasWork) throw new Error(`engine ${this.id}: no progress possible with work queued (bug)`);
+      return -1;
+    }
+
+    const prefillMs = pfBatch > 0
+      ? passPrefillMs(this.perf, cfg, pfBatch, Math.floor(pfIsl / pfBatch), Math.floor(pfPrefix / pfBatch))
+      : 0;
+    const decodeMs = ready > 0 && cfg.role !== "prefill"
+      ? passDecodeMs(this.perf, cfg, ready, sumContext / ready, pool.activeBlocks * bs)
+      : 0;
+
+    // Apply emissions: tokens, completions (KV released now; delivered at the pass end).
+    let kept = 0;
+    const finishing = this.#markFinishing(ready);
+    for (let j = 0; j < this.runningCount; j++) {
+      const r = running[j];
+      if (req.burst[r] < 0) {
+        req.burst[r] = -req.burst[r];
+        releaseBlocks(req, this.pool, r);
+        this.finished[this.finishedCount++] = r;
+      } else {
+        running[kept++] = r;
+      }
+    }
+    this.runningCount = kept;
+    if (finishing !== this.finishedCount) throw new Error("engine: completion bookkeeping mismatch (bug)");
+
+    const s = this.last;
+    s.prefillRequests = pfBatch;
+    s.prefillTokens = pfTokens;
+    s.prefillKvTokens = pfIsl;
+    s.decodeRequests = ready;
+    s.decodeKvTokens = sumContext;
+    s.prefillMs = prefillMs;
+    s.decodeMs = decodeMs;
+    this.passes++;
+    const duration = prefillMs + decodeMs;
+    this.busyMs += duration;
+    this.busy = true;
+    return duration;
+  }
+
+  /** Mark the pass as delivered (the cluster calls this at the pass end). */
+  endPass(): void {
+    this.busy = false;
+  }
+
+  /**
+   * Set each emitting request's burst (1, or 1 + accepted drafts with MTP) and advance `generated`. A request
+   * that reaches its target or the model length is flagged finishing by a negative burst. Returns how many.
+   */
+  #markFinishing(ready: number): number {
+    const req = this.#req, cfg = this.config, spec = this.#spec;
+    let finishing = 0;
+    for (let j = 0; j < ready; j++) {
+      const r = this.emitted[j];
+      const room = Math.min(
+        req.target[r] - req.generated[r],
+        cfg.maxModelLen - req.promptLen[r] - req.generated[r],
+      );
+      let burst = 1;
+      if (spec !== undefined && req.generated[r] > 0) {
+        const rates = spec.acceptRates;
+        for (let k = 0; k < rates.length && spec.rng.next() < rates[k]; k++) burst++;
+      }
+      if (burst > room) burst = room;
+      if (req.generated[r] > 0 || cfg.role === "decode") {
+        this.decodeForwards++;
+        this.decodeTokens += burst;
+      }
+      req.generated[r] += burst;
+      const done = req.generated[r] >= req.target[r] ||
+        req.promptLen[r] + req.generated[r] >= cfg.maxModelLen;
+      req.burst[r] = done ? -burst : burst;
+      if (done) finishing++;
+    }
+    return finishing;
+  }
+
+  /** Why `r` can never run here, checked before its first admission. */
+  #rejectReason(r: number): RejectReason | undefined {
+    const req = this.#req, cfg = this.config;
+    const prompt = req.promptLen[r];
+    if (prompt >= cfg.maxModelLen) return "max_model_len";
+    // A request whose whole sequence needs more blocks than the pool has can never complete; admitting it
+    // would preempt itself forever (a liveness trap the reference leaves open).
+    if (Math.ceil((this.#maxSeqLen(r) + this.#burstReserve()) / cfg.blockSize) > cfg.numGpuBlocks) {
+      return "kv_capacity";
+    }
+    if (!cfg.enableChunkedPrefill && cfg.role !== "decode" && prompt > cfg.maxNumBatchedTokens) {
+      return "batched_tokens";
+    }
+    return undefined;
+  }
+
+  /** The longest `r`'s sequence can grow on this engine. */
+  #maxSeqLen(r: number): number {
+    const req = this.#req;
+    return Math.min(req.promptLen[r] + req.target[r], this.config.maxModelLen);
+  }
+
+  /** Extra tokens of KV an MTP burst may need beyond the sequence (0 without speculative decoding). */
+  #burstReserve(): number {
+    return this.#spec ? this.#spec.acceptRates.length : 0;
+  }
+
+  /**
+   * Try to admit the head of the waiting queue with `budget` tokens left. Returns the prompt tokens to compute
+   * in this pass (0 on decode workers, which restore the prompt's KV without compute), or −1 if it must wait.
+   */
+  #admit(r: number, budget: number): number {
+    const req = this.#req, cfg = this.config, pool = this.pool, bs = cfg.blockSize;
+    const known = req.promptLen[r] + req.generated[r];
+    const from = req.blockOffset[r];
+    let matched = 0, activeHits = 0;
+    if (pool.prefixCaching) {
+      const to = req.blockOffset[r + 1];
+      matched = pool.matchPrefix(req.blocks, from, to, this.#scratch);
+      activeHits = this.#scratch[0];
+      // vLLM: a fully cached context still recomputes its last token (and, with MTP, one more block).
+      let cut = matched;
+      if (matched * bs >= known) cut = Math.floor((known - 1) / bs);
+      if (this.#spec !== undefined && cut > 0) cut--;
+      if (cut !== matched) {
+        matched = pool.matchPrefix(req.blocks, from, from + cut, this.#scratch);
+        activeHits = this.#scratch[0];
+      }
+    }
+    const cached = matched * bs;
+    const reserve = this.#burstReserve();
+    let needed: number, available: number;
+    if (cfg.policy === "trtllm") {
+      needed = Math.ceil((this.#maxSeqLen(r) + reserve) / bs) - activeHits;
+      available = pool.available - this.#reservedBlocks();
+    } else {
+      needed = Math.ceil((known + reserve) / bs) - activeHits;
+      available = pool.available;
+    }
+    if (needed > available) return -1;
+    let take: number;
+    if (cfg.role === "decode") {
+      take = 0;
+    } else {
+      take = known - cached < budget ? known - cached : budget;
+      if (!cfg.enableChunkedPrefill && req.generated[r] === 0 && take < known - cached) return -1;
+    }
+    this.#popWaiting();
+    let slots = req.slots[r];
+    const maxBlocks = Math.ceil((this.#maxSeqLen(r) + reserve) / bs) + 1;
+    if (slots === null || slots.length < maxBlocks) slots = req.slots[r] = new Int32Array(maxBlocks);
+    for (let k = 0; k < matched; k++) slots[k] = pool.acquire(req.blocks[from + k]);
+    req.held[r] = matched;
+    req.computed[r] = cached;
+    req.prefilling[r] = cfg.role === "decode" ? 0 : 1;
+    const upTo = cfg.role === "decode" ? known : cached + take;
+    if (!allocateBlocks(req, pool, r, upTo, bs)) {
+      throw new Error("engine: admission allocation failed after check (bug)");
+    }
+    if (cfg.role === "decode") req.computed[r] = known;
+    req.admitted[r] = 1;
+    this.running[this.runningCount++] = r;
+    this.admittedIds[this.admittedCount] = r;
+    this.admittedCached[this.admittedCount++] = cached;
+    return take;
+  }
+
+  /** Blocks the running requests may still claim (TRT-LLM GUARANTEED_NO_EVICT reservations). */
+  #reservedBlocks(): number {
+    const req = this.#req, bs = this.config.blockSize, reserve = this.#burstReserve();
+    let total = 0;
+    for (let j = 0; j < this.runningCount; j++) {
+      const r = this.running[j];
+      total += Math.max(0, Math.ceil((this.#maxSeqLen(r) + reserve) / bs) - req.held[r]);
+    }
+    return total;
+  }
+
+  /** Preempt the running request at `idx` by recompute: free its KV and put it at the front of the queue. */
+  #preempt(idx: number): void {
+    const req = this.#req;
+    const r = this.running[idx];
+    releaseBlocks(req, this.pool, r);
+    req.computed[r] = 0;
+    req.prefilling[r] = 1;
+    this.running.copyWithin(idx, idx + 1, this.runningCount);
+    this.runningCount--;
+    this.waiting.pushFront(r);
+    this.waitingTokens += req.promptLen[r] + req.generated[r];
+    this.preemptions++;
+  }
+
+  #popWaiting(): void {
+    const r = this.waiting.popFront();
+    this.waitingTokens -= this.#req.promptLen[r] + this.#req.generated[r];
+  }
+}

@@ -1,0 +1,136 @@
+/**
+ * Per-request timing records, filled by the cluster as requests arrive, are admitted and emit tokens.
+ *
+ * Token gaps (the pooled inter-token-latency distribution) are recorded per pass, not per token: every
+ * request that also emitted at the end of the engine's previous pass sees the same gap, the pass duration, so
+ * one weighted sample stands for all of them; only the others are recorded one by one.
+ *
+ * @module
+ */
+
+/** Terminal status of a request, as stored in {@link Collector.status}. */
+export const Status = { Pending: 0, Completed: 1, Rejected: 2 } as const;
+
+/**
+ * @example
+ * ```ts
+ * import { Collector } from "./collector.ts";
+ * const c = new Collector(1);
+ * c.arrive(0, 0);
+ * c.tokens(Int32Array.of(0), Int32Array.of(1), 1, 0, 30); // first token at 30
+ * c.tokens(Int32Array.of(0), Int32Array.of(1), 1, 30, 40); // second, gap 10
+ * c.complete(0, 40);
+ * console.assert(c.firstTokenMs[0] === 30 && c.gapCount === 1 && c.gapValues[0] === 10);
+ * ```
+ */
+export class Collector {
+  readonly arrivalMs: Float64Array;
+  readonly firstAdmitMs: Float64Array;
+  readonly firstTokenMs: Float64Array;
+  readonly secondTokenMs: Float64Array;
+  readonly lastTokenMs: Float64Array;
+  readonly terminalMs: Float64Array;
+  readonly outputTokens: Int32Array;
+  readonly status: Uint8Array;
+  /** Prompt tokens served from the prefix cache, summed over (re-)admissions on compute engines. */
+  readonly reusedTokens: Float64Array;
+  /** Same, at the first admission only. */
+  readonly firstReusedTokens: Float64Array;
+  /** Prompt tokens found resident at the decode worker (disaggregated serving). */
+  readonly decodeReusedTokens: Float64Array;
+  readonly admissions: Int32Array;
+  /** Engine that computed the prompt (agg or prefill) and, in disagg, the decode engine; −1 if none. */
+  readonly computeEngine: Int32Array;
+  readonly decodeEngine: Int32Array;
+  /** Pooled token gaps as (value, weight) pairs. */
+  gapValues: Float64Array = new Float64Array(1024);
+  gapWeights: Float64Array = new Float64Array(1024);
+  gapCount = 0;
+
+  constructor(requestCount: number) {
+    const nan = () => new Float64Array(requestCount).fill(NaN);
+    this.arrivalMs = nan();
+    this.firstAdmitMs = nan();
+    this.firstTokenMs = nan();
+    this.secondTokenMs = nan();
+    this.lastTokenMs = nan();
+    this.terminalMs = nan();
+    this.outputTokens = new Int32Array(requestCount);
+    this.status = new Uint8Array(requestCount);
+    this.reusedTokens = new Float64Array(requestCount);
+    this.firstReusedTokens = new Float64Array(requestCount);
+    this.decodeReusedTokens = new Float64Array(requestCount);
+    this.admissions = new Int32Array(requestCount);
+    this.computeEngine = new Int32Array(requestCount).fill(-1);
+    this.decodeEngine = new Int32Array(requestCount).fill(-1);
+  }
+
+  /** `r` arrived (open loop) or was dispatched (closed loop) at `t`. */
+  arrive(r: number, t: number): void {
+    this.arrivalMs[r] = t;
+  }
+
+  /** `r` was admitted at `t` by a compute engine (agg or prefill) with `cached` prompt tokens reused. */
+  admit(r: number, t: number, cached: number, engine: number): void {
+    if (this.admissions[r]++ === 0) {
+      this.firstAdmitMs[r] = t;
+      this.firstReusedTokens[r] = cached;
+    }
+    this.reusedTokens[r] += cached;
+    this.computeEngine[r] = engine;
+  }
+
+  /** `r` was admitted at `t` by a decode engine (disagg) with `resident` prompt tokens already there. */
+  admitDecode(r: number, resident: number, engine: number): void {
+    this.decodeReusedTokens[r] = resident;
+    this.decodeEngine[r] = engine;
+  }
+
+  /**
+   * A pass from `start` to `end` emitted tokens: `bursts[r]` for each of `ids[0 … count)`.
+   */
+  tokens(ids: Int32Array, bursts: Int32Array, count: number, start: number, end: number): void {
+    let shared = 0;
+    for (let j = 0; j < count; j++) {
+      const r = ids[j];
+      const n = bursts[r];
+      const last = this.lastTokenMs[r];
+      if (this.outputTokens[r] === 0) {
+        this.firstTokenMs[r] = end;
+        if (n > 1) this.secondTokenMs[r] = end;
+      } else {
+        if (last === start) shared++;
+        else this.#gap(end - last, 1);
+        if (this.outputTokens[r] === 1) this.secondTokenMs[r] = end;
+      }
+      if (n > 1) this.#gap(0, n - 1);
+      this.lastTokenMs[r] = end;
+      this.outputTokens[r] += n;
+    }
+    if (shared > 0) this.#gap(end - start, shared);
+  }
+
+  /** `r` completed at `t`. */
+  complete(r: number, t: number): void {
+    this.status[r] = Status.Completed;
+    this.terminalMs[r] = t;
+  }
+
+  /** `r` was rejected at `t` (it never fits); it is excluded from every statistic. */
+  reject(r: number, t: number): void {
+    this.status[r] = Status.Rejected;
+    this.terminalMs[r] = t;
+  }
+
+  #gap(value: number, weight: number): void {
+    if (this.gapCount === this.gapValues.length) {
+      const v = new Float64Array(this.gapCount * 2), w = new Float64Array(this.gapCount * 2);
+      v.set(this.gapValues);
+      w.set(this.gapWeights);
+      this.gapValues = v;
+      this.gapWeights = w;
+    }
+    this.gapValues[this.gapCount] = value;
+    this.gapWeights[this.gapCount++] = weight;
+  }
+}

@@ -1,0 +1,90 @@
+/**
+ * Per-request records (`--report-jsonl`): one JSON object per terminal request, sorted by (arrival, id), with
+ * the reference's field names.
+ *
+ * @module
+ */
+import { type Collector, Status } from "../metrics/mod.ts";
+import type { Workload } from "../workload/mod.ts";
+
+/** One request's record. Missing times are `null`. */
+export interface RequestRecord {
+  readonly uuid: string;
+  readonly session_id: number;
+  readonly turn_index: number;
+  readonly arrival_time_ms: number | null;
+  readonly first_admit_ms: number | null;
+  readonly first_token_ms: number | null;
+  readonly last_token_ms: number | null;
+  readonly terminal_time_ms: number | null;
+  readonly ttft_ms: number | null;
+  readonly ttst_ms: number | null;
+  readonly e2e_latency_ms: number | null;
+  /** Per-request mean inter-token latency. */
+  readonly itl_ms: number | null;
+  readonly input_length: number;
+  readonly requested_output_length: number;
+  readonly output_length: number;
+  readonly reused_input_tokens: number;
+  readonly decode_reused_input_tokens: number | null;
+  readonly prefill_worker_idx: number | null;
+  readonly decode_worker_idx: number | null;
+  /** KV overlap (cached prompt tokens) the router saw on the chosen worker, per stage. */
+  readonly prefill_route_overlap_tokens: number | null;
+  readonly decode_route_overlap_tokens: number | null;
+  readonly admission_count: number;
+  readonly readmission_count: number;
+  readonly terminal_status: "completed" | "rejected";
+}
+
+/**
+ * Records of every completed or rejected request, sorted by arrival then id.
+ *
+ * @param workerOf Worker index (within its pool) of an engine rank id.
+ * @param routeOverlapBlocks Per pool (agg, or prefill then decode), the KV overlap in blocks each request had
+ *   on the worker its router chose.
+ */
+export function requestRecords(
+  c: Collector,
+  w: Workload,
+  workerOf: (engineId: number) => number,
+  routeOverlapBlocks: readonly Int32Array[],
+): RequestRecord[] {
+  const disagg = routeOverlapBlocks.length > 1;
+  const bs = w.blockSize;
+  const ids: number[] = [];
+  for (let r = 0; r < w.requestCount; r++) if (c.status[r] !== Status.Pending) ids.push(r);
+  ids.sort((a, b) => c.arrivalMs[a] - c.arrivalMs[b] || a - b);
+  const num = (v: number) => Number.isNaN(v) ? null : v;
+  const worker = (engine: number) => engine >= 0 ? workerOf(engine) : null;
+  return ids.map((r) => {
+    const out = c.outputTokens[r];
+    const first = c.firstTokenMs[r], last = c.lastTokenMs[r], arrival = c.arrivalMs[r];
+    return {
+      uuid: String(r),
+      session_id: w.sessionOf[r],
+      turn_index: w.turnIndex[r],
+      arrival_time_ms: num(arrival),
+      first_admit_ms: num(c.firstAdmitMs[r]),
+      first_token_ms: num(first),
+      last_token_ms: num(last),
+      terminal_time_ms: num(c.terminalMs[r]),
+      ttft_ms: num(first - arrival),
+      ttst_ms: out > 1 ? num(c.secondTokenMs[r] - first) : null,
+      e2e_latency_ms: num(last - arrival),
+      itl_ms: out > 1 ? (last - first) / (out - 1) : null,
+      input_length: w.inputLength[r],
+      requested_output_length: w.outputLength[r],
+      output_length: out,
+      reused_input_tokens: c.reusedTokens[r],
+      decode_reused_input_tokens: disagg ? c.decodeReusedTokens[r] : null,
+      prefill_worker_idx: disagg ? worker(c.computeEngine[r]) : null,
+      decode_worker_idx: worker(disagg ? c.decodeEngine[r] : c.computeEngine[r]),
+      prefill_route_overlap_tokens: disagg ? routeOverlapBlocks[0][r] * bs : null,
+      decode_route_overlap_tokens: routeOverlapBlocks[disagg ? 1 : 0][r] * bs,
+      admission_count: c.admissions[r],
+      readmission_count: Math.max(0, c.admissions[r] - 1),
+      terminal_status: c.status[r] === Status.Completed ? "completed" : "rejected",
+    };
+  });
+}

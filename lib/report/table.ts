@@ -1,0 +1,84 @@
+/**
+ * The AIPerf-style summary table, laid out exactly as the reference's `reporting.py`.
+ *
+ * @module
+ */
+import type { Report } from "./report.ts";
+
+const TITLE = "NVIDIA AIPerf | LLM Metrics";
+const STAT_COLUMNS = ["avg", "min", "max", "p99", "p90", "p75", "std"] as const;
+
+/**
+ * Format the summary: title, box-drawing table (rows appear when their `mean_*` key exists), then the footer
+ * lines. Numbers use thousands separators and two decimals; missing values print `N/A`.
+ *
+ * @example
+ * ```ts
+ * import { formatSummary } from "./table.ts";
+ * const text = formatSummary({ output_throughput_tok_s: 1234.5, request_throughput_rps: 2, completed_requests: 3 });
+ * console.assert(text.includes("┃ Output Token Throughput (tokens/sec) ┃ 1,234.50 ┃"));
+ * ```
+ */
+export function formatSummary(report: Report): string {
+  const rows: string[][] = [];
+  statRow(rows, report, "Time to First Token (ms)", "ttft_ms");
+  statRow(rows, report, "Time to Second Token (ms)", "ttst_ms");
+  statRow(rows, report, "Request Latency (ms)", "e2e_latency_ms");
+  statRow(rows, report, "Inter Token Latency (ms)", "itl_ms");
+  statRow(rows, report, "Token Gap (ms)", "token_gap_ms");
+  statRow(
+    rows,
+    report,
+    "Output Token Throughput Per User (tokens/sec/user)",
+    "output_token_throughput_per_user",
+  );
+  const single = (label: string, value: unknown) =>
+    rows.push([label, formatValue(value), ...STAT_COLUMNS.slice(1).map(() => "N/A")]);
+  single("Output Token Throughput (tokens/sec)", report.output_throughput_tok_s);
+  single("Request Throughput (requests/sec)", report.request_throughput_rps);
+  single("Request Count (requests)", report.completed_requests ?? report.num_requests);
+  const lines = [TITLE, renderTable(rows)];
+  if (typeof report.wall_time_ms === "number") {
+    lines.push(`Wall Time (ms): ${formatValue(report.wall_time_ms)}`);
+  }
+  if (typeof report.prefix_cache_reused_ratio === "number") {
+    lines.push(`Prefix Cache Reused Ratio: ${formatValue(report.prefix_cache_reused_ratio)}`);
+  }
+  if (typeof report.first_admission_prefix_cache_reused_ratio === "number") {
+    lines.push(
+      `First Admission Prefix Cache Reused Ratio: ${
+        formatValue(report.first_admission_prefix_cache_reused_ratio)
+      }`,
+    );
+  }
+  return lines.join("\n");
+}
+
+function statRow(rows: string[][], report: Report, label: string, suffix: string): void {
+  if (!(`mean_${suffix}` in report)) return;
+  rows.push([
+    label,
+    ...["mean", "min", "max", "p99", "p90", "p75", "std"].map((s) => formatValue(report[`${s}_${suffix}`])),
+  ]);
+}
+
+function renderTable(rows: string[][]): string {
+  const headers = ["Metric", ...STAT_COLUMNS];
+  const widths = headers.map((h) => h.length);
+  for (const row of rows) row.forEach((v, i) => widths[i] = Math.max(widths[i], v.length));
+  const sep = (l: string, m: string, r: string) => l + widths.map((w) => "━".repeat(w + 2)).join(m) + r;
+  const line = (row: string[]) =>
+    "┃" + row.map((v, i) => ` ${i === 0 ? v.padEnd(widths[i]) : v.padStart(widths[i])} `).join("┃") + "┃";
+  return [sep("┏", "┳", "┓"), line(headers), sep("┡", "╇", "┩"), ...rows.map(line), sep("└", "┴", "┘")].join(
+    "\n",
+  );
+}
+
+const NUMBER = new Intl.NumberFormat("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+
+/** `{:,.2f}` formatting; `N/A` for missing values. */
+export function formatValue(value: unknown): string {
+  if (value === null || value === undefined) return "N/A";
+  if (typeof value === "number") return NUMBER.format(value);
+  return String(value);
+}

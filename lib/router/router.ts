@@ -1,0 +1,222 @@
+/**
+ * Worker selection: round robin, seeded random, and the reference KV router's cost function.
+ *
+ * @module
+ */
+import { Rng } from "../common/rng.ts";
+import type { Engine } from "../engine/mod.ts";
+import type { RouterConfig, RouterMode } from "./config.ts";
+
+/** What routing needs to know about the requests (from the workload). */
+export interface RoutedRequests {
+  readonly inputLength: Int32Array;
+  readonly blockOffset: Int32Array;
+  readonly blocks: Int32Array;
+}
+
+/**
+ * Chooses an engine for each request and tracks the load it has routed.
+ *
+ * The KV router scores each candidate `w` with the reference's classic cost (lower is better):
+ * `logit_w = overlap_score_weight × prefill_tokens_w / block_size + decode_blocks_w`, where
+ * `prefill_tokens_w` is the request's uncached tokens on `w` plus the prompt tokens routed to `w` and not yet
+ * prefilled, and `decode_blocks_w` the blocks of requests active on `w` plus the request's new blocks. With
+ * temperature 0 it takes the argmin, breaking ties by the smallest cache, then by a seeded draw (the
+ * reference's draw is unseeded, its §9 item 12); with temperature T it samples a softmax of −logit/(range·T).
+ */
+export class Router {
+  readonly mode: RouterMode;
+  readonly config: RouterConfig;
+  readonly #req: RoutedRequests;
+  readonly #rng: Rng;
+  readonly #blockSize: number;
+  readonly #distinctBlocks: number;
+  #next = 0;
+  // Per engine id: routed load.
+  #activePrefill = new Float64Array(8);
+  #activeBlocks = new Float64Array(8);
+  #activeRefs: (Int32Array | undefined)[] = [];
+  // Per request: what was added, to remove it exactly.
+  readonly #routedPrefill: Float64Array;
+  readonly #routedEngine: Int32Array;
+  /** Overlap (cached leading blocks) on the chosen engine at routing time, per request. */
+  readonly overlapBlocks: Int32Array;
+  #costs = new Float64Array(8);
+  #overlaps = new Int32Array(8);
+  readonly #scratch = new Int32Array(1);
+
+  constructor(
+    mode: RouterMode,
+    config: RouterConfig,
+    requests: RoutedRequests,
+    blockSize: number,
+    distinctBlocks: number,
+    seed: number,
+  ) {
+    this.mode = mode;
+    this.config = config;
+    this.#req = requests;
+    this.#rng = new Rng(seed);
+    this.#blockSize = blockSize;
+    this.#distinctBlocks = distinctBlocks;
+    const n = requests.inputLength.length;
+    this.#routedPrefill = new Float64Array(n);
+    this.#routedEngine = new Int32Array(n).fill(-1);
+    this.overlapBlocks = new Int32Array(n);
+  }
+
+  /** Pick one of `candidates[0 … count)` for request `r`; returns the index into `candidates`. */
+  select(r: number, candidates: readonly Engine[], count: number): number {
+    if (count === 1) return 0;
+    switch (this.mode) {
+      case "round_robin":
+        return this.#next++ % count;
+      case "random":
+        return this.#rng.int(count);
+      default:
+        return this.#selectKv(r, candidates, count);
+    }
+  }
+
+  /** Record that `r` was routed to `engine` (call right after {@link Router.select}). */
+  added(r: number, engine: Engine): void {
+    const req = this.#req, id = engine.id;
+    this.#ensure(id);
+    const from = req.blockOffset[r], to = req.blockOffset[r + 1];
+    const overlap = engine.pool.matchPrefix(req.blocks, from, to, this.#scratch);
+    this.overlapBlocks[r] = overlap;
+    this.#routedEngine[r] = id;
+    if (this.mode !== "kv_router") return;
+    if (this.config.router_track_prefill_tokens) {
+      const tokens = Math.max(0, req.inputLength[r] - overlap * this.#blockSize);
+      this.#routedPrefill[r] = tokens;
+      this.#activePrefill[id] += tokens;
+    }
+    if (this.config.router_track_active_blocks) this.#trackBlocks(r, id, +1);
+  }
+
+  /** `r` finished its prompt on the engine it was routed to. */
+  prefillDone(r: number): void {
+    const id = this.#routedEngine[r];
+    if (id < 0) return;
+    this.#activePrefill[id] -= this.#routedPrefill[r];
+    this.#routedPrefill[r] = 0;
+  }
+
+  /** `r` left the engine it was routed to (completed, rejected or handed off). */
+  freed(r: number): void {
+    const id = this.#routedEngine[r];
+    if (id < 0) return;
+    this.prefillDone(r);
+    if (this.mode === "kv_router" && this.config.router_track_active_blocks) this.#trackBlocks(r, id, -1);
+    this.#routedEngine[r] = -1;
+  }
+
+  #selectKv(r: number, candidates: readonly Engine[], count: number): number {
+    const req = this.#req, cfg = this.config, bs = this.#blockSize;
+    if (this.#costs.length < count) {
+      this.#costs = new Float64Array(count * 2);
+      this.#overlaps = new Int32Array(count * 2);
+    }
+    const costs = this.#costs;
+    const from = req.blockOffset[r], to = req.blockOffset[r + 1];
+    const isl = req.inputLength[r];
+    const islBlocks = Math.ceil(isl / bs);
+    for (let c = 0; c < count; c++) {
+      const e = candidates[c];
+      this.#ensure(e.id);
+      const overlap = cfg.overlap_score_weight > 0
+        ? e.pool.matchPrefix(req.blocks, from, to, this.#scratch)
+        : 0;
+      this.#overlaps[c] = overlap;
+      let prefillTokens = Math.max(0, isl - overlap * bs);
+      if (cfg.router_track_prefill_tokens) prefillTokens += this.#activePrefill[e.id];
+      let decodeBlocks: number;
+      if (cfg.router_track_active_blocks) {
+        decodeBlocks = this.#activeBlocks[e.id] + islBlocks - this.#activeOverlap(r, e.id);
+      } else {
+        decodeBlocks = Math.floor(prefillTokens / bs);
+      }
+      costs[c] = cfg.overlap_score_weight * prefillTokens / bs + decodeBlocks;
+    }
+    return cfg.router_temperature > 0
+      ? this.#softmax(count, cfg.router_temperature)
+      : this.#argmin(candidates, count);
+  }
+
+  #argmin(candidates: readonly Engine[], count: number): number {
+    const costs = this.#costs;
+    let best = 0, ties = 1;
+    for (let c = 1; c < count; c++) {
+      const d = costs[c] - costs[best];
+      const tree = candidates[c].pool.cachedBlocks - candidates[best].pool.cachedBlocks;
+      if (d < 0 || (d === 0 && tree < 0)) {
+        best = c;
+        ties = 1;
+      } else if (d === 0 && tree === 0) {
+        ties++;
+        if (this.#rng.int(ties) === 0) best = c; // reservoir draw: uniform over the tied set
+      }
+    }
+    return best;
+  }
+
+  #softmax(count: number, temperature: number): number {
+    const costs = this.#costs;
+    let min = Infinity, max = -Infinity;
+    for (let c = 0; c < count; c++) {
+      if (costs[c] < min) min = costs[c];
+      if (costs[c] > max) max = costs[c];
+    }
+    if (min === max) return this.#rng.int(count);
+    const scale = -1 / ((max - min) * temperature);
+    let sum = 0;
+    for (let c = 0; c < count; c++) sum += Math.exp((costs[c] - min) * scale);
+    let u = this.#rng.next() * sum;
+    for (let c = 0; c < count; c++) {
+      u -= Math.exp((costs[c] - min) * scale);
+      if (u <= 0) return c;
+    }
+    return count - 1;
+  }
+
+  /** Leading prompt blocks of `r` already active on engine `id` (shared with running requests). */
+  #activeOverlap(r: number, id: number): number {
+    const refs = this.#activeRefs[id];
+    if (!refs || !this.config.router_assume_kv_reuse) return 0;
+    const req = this.#req;
+    let n = 0;
+    for (let i = req.blockOffset[r]; i < req.blockOffset[r + 1] && refs[req.blocks[i]] > 0; i++) n++;
+    return n;
+  }
+
+  /** Add (+1) or remove (−1) `r`'s blocks from engine `id`'s active set. */
+  #trackBlocks(r: number, id: number, sign: 1 | -1): void {
+    const req = this.#req, bs = this.#blockSize;
+    const from = req.blockOffset[r], to = req.blockOffset[r + 1];
+    const partial = Math.ceil(req.inputLength[r] / bs) - (to - from);
+    if (!this.config.router_assume_kv_reuse) {
+      this.#activeBlocks[id] += sign * (to - from + partial);
+      return;
+    }
+    let refs = this.#activeRefs[id];
+    if (!refs) refs = this.#activeRefs[id] = new Int32Array(this.#distinctBlocks);
+    let unique = partial;
+    for (let i = from; i < to; i++) {
+      const b = req.blocks[i];
+      if (sign > 0 ? refs[b]++ === 0 : --refs[b] === 0) unique++;
+    }
+    this.#activeBlocks[id] += sign * unique;
+  }
+
+  #ensure(id: number): void {
+    if (id < this.#activePrefill.length) return;
+    const grow = (a: Float64Array) => {
+      const b = new Float64Array(Math.max(id + 1, a.length * 2));
+      b.set(a);
+      return b;
+    };
+    this.#activePrefill = grow(this.#activePrefill);
+    this.#activeBlocks = grow(this.#activeBlocks);
+  }
+}

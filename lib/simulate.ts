@@ -1,0 +1,304 @@
+/**
+ * `simulate(spec) → Report`: the library's front door.
+ *
+ * {@link loadInputs} is the I/O edge (it reads the trace); {@link runSimulation} is the pure, deterministic
+ * core: the same inputs always give a byte-identical report.
+ *
+ * @module
+ */
+import { InputError } from "./common/errors.ts";
+import { Cluster, type ClusterResult, type PoolSetup, type ScalingController } from "./cluster/mod.ts";
+import { type EngineArgs, type ResolvedEngine, resolveEngineArgs, type WorkerRole } from "./engine/mod.ts";
+import { Collector } from "./metrics/mod.ts";
+import { createPerfModel } from "./perf/mod.ts";
+import {
+  createPredictor,
+  type EffectivePlanner,
+  effectivePlanner,
+  minEndpoint,
+  PlannerRuntime,
+  type TrafficObservation,
+  trafficWindows,
+} from "./planner/mod.ts";
+import { buildReport, plannerDetails, type Report, type ReportValue } from "./report/mod.ts";
+import { parseSpec, type SimSpec } from "./spec.ts";
+import { loadMooncake, loadWorkload, type Workload, workloadStats } from "./workload/mod.ts";
+
+/** Engine args of each pool of a spec's topology, with the role each plays. */
+interface PoolArgs {
+  readonly role: WorkerRole;
+  readonly workers: number;
+  readonly args: EngineArgs;
+  readonly name: string;
+}
+
+/** A validated spec with its loaded workload: all a run needs. */
+export interface SimulationInputs {
+  readonly spec: SimSpec;
+  readonly workload: Workload;
+  /** Traffic windows of `load_predictor_warmup_trace`, when the planner names one. */
+  readonly plannerWarmup?: readonly TrafficObservation[];
+}
+
+/** A run's outcome: the report and the raw state behind it (for time series and custom analyses). */
+export interface SimulationResult {
+  readonly report: Report;
+  readonly cluster: ClusterResult;
+  readonly collector: Collector;
+  /** The planner's run (ticks, scaling events, GPU-hours), when the spec has a planner. */
+  readonly planner?: PlannerRuntime;
+}
+
+function poolArgs(spec: SimSpec): PoolArgs[] {
+  const t = spec.topology;
+  if (t.mode === "agg") {
+    return [{ role: "aggregated", workers: t.num_workers, args: t.engine, name: "--extra-engine-args" }];
+  }
+  return [
+    {
+      role: "prefill",
+      workers: t.num_prefill_workers,
+      args: t.prefill_engine,
+      name: "--prefill-engine-args",
+    },
+    { role: "decode", workers: t.num_decode_workers, args: t.decode_engine, name: "--decode-engine-args" },
+  ];
+}
+
+function resolvePools(spec: SimSpec): ResolvedEngine[] {
+  const resolved = poolArgs(spec).map((p) => resolveEngineArgs(p.args, p.role, p.name));
+  if (resolved.length === 2 && resolved[0].config.blockSize !== resolved[1].config.blockSize) {
+    throw new InputError(
+      `prefill block_size ${resolved[0].config.blockSize} differs from decode block_size ` +
+        `${resolved[1].config.blockSize}; disaggregated workers must use the same block size`,
+      { field: "--decode-engine-args.block_size" },
+    );
+  }
+  return resolved;
+}
+
+/**
+ * Validate `specInput` and load its workload (reads files).
+ *
+ * @example
+ * ```ts
+ * import { loadInputs, runSimulation } from "./simulate.ts";
+ * const inputs = await loadInputs({
+ *   workload: { source: "synthetic", input_tokens: 1000, output_tokens: 50, request_count: 8 },
+ *   replay_concurrency: 4,
+ *   topology: { mode: "agg", num_workers: 1 },
+ * });
+ * console.assert(runSimulation(inputs).report.completed_requests === 8);
+ * ```
+ */
+export async function loadInputs(specInput: unknown): Promise<SimulationInputs> {
+  const spec = parseSpec(specInput);
+  const [first] = resolvePools(spec);
+  const workload = await loadWorkload(spec.workload, {
+    blockSize: first.config.blockSize,
+    speedup: spec.arrival_speedup_ratio,
+    closedLoop: spec.replay_concurrency != null,
+  });
+  const warmupTrace = spec.planner?.load_predictor_warmup_trace;
+  if (warmupTrace == null) return { spec, workload };
+  const history = await loadMooncake(warmupTrace, { blockSize: first.config.blockSize });
+  return {
+    spec,
+    workload,
+    plannerWarmup: trafficWindows(history, spec.planner!.throughput_adjustment_interval_seconds),
+  };
+}
+
+/** Planner of a spec, checked against the topology; warnings to show once. */
+function resolvePlanner(
+  spec: SimSpec,
+  resolved: ResolvedEngine[],
+): { planner: EffectivePlanner; gpus: number[]; warnings: string[] } | undefined {
+  if (spec.planner == null) return undefined;
+  const planner = effectivePlanner(spec.planner), cfg = planner.config, mode = spec.topology.mode;
+  if (cfg.mode !== mode) {
+    throw new InputError(
+      cfg.mode === "agg" || cfg.mode === "disagg"
+        ? `mode "${cfg.mode}" does not match the ${
+          mode === "agg" ? "aggregated" : "disaggregated"
+        } topology ` +
+          `(${
+            mode === "agg"
+              ? "--num-workers/--extra-engine-args"
+              : "--prefill-engine-args/--decode-engine-args"
+          })`
+        : `mode "${cfg.mode}": the planner in the loop supports "agg" and "disagg"`,
+      { field: "--planner-config.mode" },
+    );
+  }
+  if (!planner.easyMode) createPredictor(cfg); // rejects unavailable predictors before the run
+  const warnings = [...planner.notes];
+  const configured = mode === "agg"
+    ? [cfg.decode_engine_num_gpu]
+    : [cfg.prefill_engine_num_gpu, cfg.decode_engine_num_gpu];
+  const gpus = resolved.map((r, i) => configured[i] ?? r.config.gpusPerWorker);
+  if (configured.some((g) => g === null)) {
+    warnings.push(
+      `${
+        mode === "agg" ? "decode_engine_num_gpu" : "prefill_engine_num_gpu/decode_engine_num_gpu"
+      } unset in ` +
+        `--planner-config: planner GPU-hours use the engine's GPUs per worker (TP × DP = ${
+          gpus.join("/")
+        }) ` +
+        `instead of the reference's 0`,
+    );
+  }
+  resolved.forEach((r, i) => {
+    const min = minEndpoint(cfg, i === 0 && mode === "disagg" ? "prefill" : "decode");
+    if (cfg.max_gpu_budget >= 0 && cfg.max_gpu_budget < min * r.config.gpusPerWorker) {
+      throw new InputError(
+        `${cfg.max_gpu_budget} GPUs cannot hold the minimum of ${min} worker(s) of ${r.config.gpusPerWorker} GPU(s) ` +
+          `(the reference would scale to zero workers)`,
+        { field: "--planner-config.max_gpu_budget" },
+      );
+    }
+  });
+  return { planner, gpus, warnings };
+}
+
+/** Extra participants of a run. */
+export interface RunOptions {
+  /**
+   * A custom scaling participant (a scripted schedule, an experimental policy) for a spec without a planner.
+   */
+  readonly controller?: ScalingController;
+}
+
+/** Run a simulation on loaded inputs. Pure and deterministic. */
+export function runSimulation(inputs: SimulationInputs, options: RunOptions = {}): SimulationResult {
+  const { spec, workload } = inputs;
+  if (options.controller && spec.planner != null) {
+    throw new InputError("a run takes the spec's planner or a custom controller, not both", {
+      field: "planner",
+    });
+  }
+  const resolved = resolvePools(spec);
+  const pools: PoolSetup[] = poolArgs(spec).map((p, i) => ({
+    stage: p.role,
+    workers: p.workers,
+    config: resolved[i].config,
+    perf: createPerfModel(resolved[i].args, resolved[i].config),
+  }));
+  if (workload.blockSize !== pools[0].config.blockSize) {
+    throw new InputError(
+      `workload was loaded for block size ${workload.blockSize}, engines use ${pools[0].config.blockSize}`,
+    );
+  }
+  const collector = new Collector(workload.requestCount);
+  const plan = resolvePlanner(spec, resolved);
+  const planner = plan && new PlannerRuntime({
+    planner: plan.planner,
+    benchmarkGranularity: spec.benchmark_granularity,
+    workload,
+    collector,
+    gpusPerWorker: plan.gpus,
+    warmup: inputs.plannerWarmup,
+  });
+  const cluster = new Cluster({
+    workload,
+    pools,
+    routerMode: spec.router.mode,
+    routerConfig: spec.router.config,
+    concurrency: spec.replay_concurrency ?? Infinity,
+    limitMs: spec.max_sim_time_seconds != null ? spec.max_sim_time_seconds * 1000 : Infinity,
+    linkSharing: spec.topology.mode === "disagg" && spec.topology.kv_transfer_link_sharing,
+    seed: spec.seed,
+    collector,
+    controller: planner ?? options.controller,
+  }).run();
+  const last = pools.length - 1;
+  const report = buildReport({
+    collector,
+    inputLength: workload.inputLength,
+    prefillWorkerSeconds: pools.length > 1 ? cluster.workerSeconds[0] : 0,
+    decodeWorkerSeconds: cluster.workerSeconds[last],
+    prefillGpusPerWorker: pools.length > 1 ? pools[0].config.gpusPerWorker : 0,
+    decodeGpusPerWorker: pools[last].config.gpusPerWorker,
+    sla: spec.sla,
+    extra: runDetails(inputs, resolved, cluster, collector, plan?.warnings ?? []),
+  });
+  if (planner) report.planner = plannerDetails(planner, cluster.lifecycle);
+  return { report, cluster, collector, planner };
+}
+
+/** dynolab's additions to the report (under `dynolab`). */
+function runDetails(
+  inputs: SimulationInputs,
+  resolved: ResolvedEngine[],
+  cluster: ClusterResult,
+  collector: Collector,
+  plannerWarnings: readonly string[],
+): { [key: string]: ReportValue } {
+  const stats = workloadStats(inputs.workload);
+  let overlap = 0, islBlocks = 0, admitted = 0;
+  const bs = resolved[0].config.blockSize;
+  const router = cluster.pools[0].router;
+  for (let r = 0; r < inputs.workload.requestCount; r++) {
+    if (collector.admissions[r] === 0) continue;
+    admitted++;
+    overlap += router.overlapBlocks[r];
+    islBlocks += Math.ceil(inputs.workload.inputLength[r] / bs);
+  }
+  let decodeForwards = 0, decodeTokens = 0;
+  for (const e of cluster.engines) {
+    decodeForwards += e.decodeForwards;
+    decodeTokens += e.decodeTokens;
+  }
+  return {
+    workload: {
+      name: inputs.workload.name,
+      requests: stats.requests,
+      sessions: stats.sessions,
+      input_tokens: stats.inputTokens,
+      output_tokens: stats.outputTokens,
+    },
+    pools: cluster.pools.map((pool, p) => ({
+      role: pool.setup.stage,
+      workers: pool.setup.workers,
+      kv_capacity_blocks: pool.setup.config.numGpuBlocks,
+      block_size: pool.setup.config.blockSize,
+      perf_model: pool.setup.perf.name,
+      gpus_per_worker: pool.setup.config.gpusPerWorker,
+      worker_seconds: cluster.workerSeconds[p],
+      passes: sum(pool.workers.flatMap((w) => w.ranks.map((e) => e.passes))),
+      preemptions: sum(pool.workers.flatMap((w) => w.ranks.map((e) => e.preemptions))),
+      busy_ms: sum(pool.workers.flatMap((w) => w.ranks.map((e) => e.busyMs))),
+    })),
+    router: cluster.pools[0].router.mode,
+    mean_kv_hit_rate: islBlocks > 0 ? overlap / islBlocks : 0,
+    admitted_requests: admitted,
+    mean_accept_length: decodeForwards > 0 ? decodeTokens / decodeForwards : 1,
+    simulated_end_ms: cluster.endMs,
+    truncated: cluster.truncated,
+    events: cluster.events,
+    warnings: [...resolved.flatMap((r) => r.warnings), ...plannerWarnings],
+  };
+}
+
+function sum(values: number[]): number {
+  let s = 0;
+  for (const v of values) s += v;
+  return s;
+}
+
+/**
+ * Validate, load and run: `simulate(spec) → Report`.
+ *
+ * @example
+ * ```ts
+ * import { simulate } from "./simulate.ts";
+ * const report = await simulate({
+ *   workload: { source: "synthetic", input_tokens: 512, output_tokens: 16, request_count: 4, request_rate: 2 },
+ *   topology: { mode: "agg", num_workers: 2 },
+ * });
+ * console.assert(report.completed_requests === 4);
+ * ```
+ */
+export async function simulate(specInput: unknown): Promise<Report> {
+  return runSimulation(await loadInputs(specInput)).report;
+}

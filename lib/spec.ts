@@ -1,0 +1,93 @@
+/**
+ * The simulation spec: everything one run needs, as a JSON-shaped, zod-validated object. The CLI builds it
+ * from flags and the DSL from method calls; field names follow the reference CLI's flags and JSON configs
+ * (snake_case), so a spec reads like the command that produced it.
+ *
+ * @module
+ */
+import { z } from "zod";
+import { parseConfig } from "./common/config.ts";
+import { EngineArgsSchema } from "./engine/mod.ts";
+import { PlannerConfigSchema } from "./planner/mod.ts";
+import { ROUTER_MODES, RouterConfigSchema } from "./router/mod.ts";
+import { WorkloadSpecSchema } from "./workload/mod.ts";
+
+const positiveInt = z.number().int().positive();
+const optionalMs = z.number().positive().nullable().optional();
+
+/** Aggregated serving: `num_workers` identical workers. */
+export const AggTopologySchema = z.strictObject({
+  mode: z.literal("agg"),
+  num_workers: positiveInt.default(1),
+  /** Engine args of every worker (`--extra-engine-args`). */
+  engine: EngineArgsSchema.prefault({}),
+});
+
+/** Disaggregated serving: a prefill pool and a decode pool. */
+export const DisaggTopologySchema = z.strictObject({
+  mode: z.literal("disagg"),
+  num_prefill_workers: positiveInt.default(1),
+  num_decode_workers: positiveInt.default(1),
+  /** `--prefill-engine-args`. */
+  prefill_engine: EngineArgsSchema.prefault({}),
+  /** `--decode-engine-args`. */
+  decode_engine: EngineArgsSchema.prefault({}),
+  /**
+   * dynolab extension: concurrent KV transfers from one prefill worker share its link's bandwidth
+   * (processor sharing) instead of each taking `bytes / bandwidth` (the reference).
+   */
+  kv_transfer_link_sharing: z.boolean().default(false),
+});
+
+/** Router choice and its config. */
+export const RouterSpecSchema = z.strictObject({
+  mode: z.enum(ROUTER_MODES).default("round_robin"),
+  /** `--router-config` (partial; missing keys take the reference defaults). */
+  config: RouterConfigSchema.prefault({}),
+});
+
+/** Goodput thresholds (`--sla-ttft-ms`, `--sla-itl-ms`, `--sla-e2e-ms`), for the report only. */
+export const SlaSchema = z.strictObject({
+  ttft_ms: optionalMs,
+  itl_ms: optionalMs,
+  e2e_ms: optionalMs,
+});
+
+/** A complete simulation spec. */
+export const SimSpecSchema = z.strictObject({
+  workload: WorkloadSpecSchema,
+  /** Divides trace arrivals and inter-turn delays (`--arrival-speedup-ratio`). */
+  arrival_speedup_ratio: z.number().positive().default(1),
+  /** Closed loop with at most this many requests in flight (`--replay-concurrency`). */
+  replay_concurrency: positiveInt.nullable().optional(),
+  topology: z.discriminatedUnion("mode", [AggTopologySchema, DisaggTopologySchema]),
+  router: RouterSpecSchema.prefault({}),
+  sla: SlaSchema.prefault({}),
+  /** Stop the clock here; unfinished requests count as incomplete (`--max-sim-time-seconds`). */
+  max_sim_time_seconds: z.number().positive().nullable().optional(),
+  /** Seed for every random choice of the run (router draws, MTP bursts), except `arrival_seed`. */
+  seed: z.number().int().nonnegative().default(42),
+  /** The planner in the loop (`--planner-config`); null or absent for a fixed deployment. */
+  planner: PlannerConfigSchema.nullable().optional(),
+  /** Sweep points of the planner's perf bootstrap (`--benchmark-granularity`). */
+  benchmark_granularity: positiveInt.default(8),
+});
+
+/** A spec as written (defaults optional). */
+export type SimSpecInput = z.input<typeof SimSpecSchema>;
+/** A validated spec with every default applied. */
+export type SimSpec = z.output<typeof SimSpecSchema>;
+
+/**
+ * Validate a spec; errors name the field (`spec.topology.engine.block_size`) and the valid keys or values.
+ *
+ * @example
+ * ```ts
+ * import { parseSpec } from "./spec.ts";
+ * const spec = parseSpec({ workload: { source: "default" }, topology: { mode: "agg", num_workers: 2 } });
+ * console.assert(spec.router.mode === "round_robin" && spec.topology.mode === "agg");
+ * ```
+ */
+export function parseSpec(input: unknown): SimSpec {
+  return parseConfig(SimSpecSchema, input, "spec");
+}

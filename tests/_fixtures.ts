@@ -1,0 +1,50 @@
+/**
+ * Small in-memory workloads and specs for tests.
+ *
+ * @module
+ */
+import { parseSpec, type SimSpecInput } from "../lib/spec.ts";
+import { runSimulation, type SimulationResult } from "../lib/simulate.ts";
+import { type Workload, WorkloadBuilder } from "../lib/workload/mod.ts";
+
+/** One test request: prompt tokens as token-block ids of `size` tokens, arrival or delay. */
+export interface TestRow {
+  input: number;
+  output: number;
+  at?: number;
+  delay?: number;
+  session?: string;
+  ids?: number[];
+  size?: number;
+}
+
+/** A workload of `rows` interned at `blockSize`; prompts without ids get unique ids. */
+export function workloadOf(rows: TestRow[], blockSize = 64, speedup = 1): Workload {
+  const b = new WorkloadBuilder({ name: "test", blockSize });
+  let fresh = 1_000_000;
+  rows.forEach((row) => {
+    const size = row.size ?? blockSize;
+    const ids = row.ids ?? Array.from({ length: Math.ceil(row.input / size) }, () => fresh++);
+    b.add({
+      session: row.session,
+      arrivalMs: row.at ?? (row.session === undefined ? 0 : undefined),
+      delayMs: row.delay,
+      inputLength: row.input,
+      outputLength: row.output,
+      tokenBlocks: { ids, size },
+    });
+  });
+  return b.build({ speedup });
+}
+
+/** Run `workload` with a spec; the spec's workload field is a placeholder (the given workload is used). */
+export function run(workload: Workload, spec: Omit<SimSpecInput, "workload">): SimulationResult {
+  return runSimulation({ spec: parseSpec({ ...spec, workload: { source: "default" } }), workload });
+}
+
+/** Engine args of a fixed-time model (ms per pass part, ms per prefill token). */
+export function fixedTiming(prefill: number, decode: number, perToken = 0): Record<string, unknown> {
+  return {
+    timing_model: { type: "fixed", prefill_ms: prefill, decode_ms: decode, prefill_ms_per_token: perToken },
+  };
+}

@@ -1,0 +1,199 @@
+import assert from "node:assert/strict";
+import { main } from "../../lib/cli/mod.ts";
+
+interface Outcome {
+  code: number;
+  out: string;
+  err: string;
+}
+
+async function cli(args: string[]): Promise<Outcome> {
+  const out: string[] = [], err: string[] = [];
+  const code = await main(args, { out: (s) => out.push(s), err: (s) => err.push(s) });
+  return { code, out: out.join("\n"), err: err.join("\n") };
+}
+
+async function tempTrace(lines: string[]): Promise<{ dir: string; trace: string }> {
+  const dir = await Deno.makeTempDir();
+  const trace = `${dir}/trace.jsonl`;
+  await Deno.writeTextFile(trace, lines.join("\n") + "\n");
+  return { dir, trace };
+}
+
+const GOOD = '{"timestamp": 0, "input_length": 600, "output_length": 4, "hash_ids": [1, 2]}';
+
+async function expectBadInput(lines: string[], extra: string[], pattern: RegExp): Promise<void> {
+  const { dir, trace } = await tempTrace(lines);
+  const report = `${dir}/out/report.json`;
+  const res = await cli([trace, "--report-json", report, ...extra]);
+  assert.equal(res.code, 2, res.err);
+  assert.match(res.err, /^error: /);
+  assert.equal(res.err.split("\n").length, 1, "one-line error");
+  assert.match(res.err, pattern);
+  assert.equal(res.out, "");
+  await assert.rejects(() => Deno.stat(report), "nothing written");
+}
+
+Deno.test("cli: malformed JSON line names file and line", async () => {
+  await expectBadInput([GOOD, '{"timestamp": 1,'], [], /trace\.jsonl:2: malformed JSON/);
+});
+
+Deno.test("cli: missing required field names it", async () => {
+  await expectBadInput(
+    [GOOD, '{"timestamp": 1, "input_length": 5, "hash_ids": [1]}'],
+    [],
+    /:2: output_length: required/,
+  );
+});
+
+Deno.test("cli: wrong-typed field names it", async () => {
+  await expectBadInput(
+    [GOOD, '{"timestamp": "soon", "output_length": 1, "hash_ids": [1]}'],
+    [],
+    /:2: timestamp: must be a number/,
+  );
+});
+
+Deno.test("cli: negative timestamp", async () => {
+  await expectBadInput(
+    [GOOD, '{"timestamp": -5, "output_length": 1, "hash_ids": [1]}'],
+    [],
+    /:2: timestamp: .*≥ 0/,
+  );
+});
+
+Deno.test("cli: non-finite timestamp", async () => {
+  await expectBadInput(
+    [GOOD, '{"timestamp": 1e999, "output_length": 1, "hash_ids": [1]}'],
+    [],
+    /:2: timestamp/,
+  );
+});
+
+Deno.test("cli: empty hash_ids", async () => {
+  await expectBadInput(
+    [GOOD, '{"timestamp": 1, "output_length": 1, "hash_ids": []}'],
+    [],
+    /:2: hash_ids: required, a non-empty/,
+  );
+});
+
+Deno.test("cli: unknown flag, with a suggestion", async () => {
+  await expectBadInput(
+    [GOOD],
+    ["--num-worker", "2"],
+    /--num-worker: unknown flag \(did you mean --num-workers\?\)/,
+  );
+});
+
+Deno.test("cli: conflicting flags", async () => {
+  await expectBadInput(
+    [GOOD],
+    ["--request-rate", "2"],
+    /--request-rate: only applies to synthetic workloads/,
+  );
+  await expectBadInput([GOOD], ["--input-tokens", "10"], /exactly one workload source/);
+  await expectBadInput([GOOD], ["--prefill-engine-args", "{}"], /--decode-engine-args: .*needs both/);
+  await expectBadInput(
+    [GOOD],
+    ["--prefill-engine-args", "{}", "--decode-engine-args", "{}", "--num-workers", "2"],
+    /--num-workers: conflicts/,
+  );
+});
+
+Deno.test("cli: unknown engine arg lists the valid keys and suggests one", async () => {
+  await expectBadInput(
+    [GOOD],
+    ["--extra-engine-args", '{"blok_size": 64}'],
+    /--extra-engine-args: unknown key "blok_size" \(did you mean block_size\?\); valid keys: .*max_num_seqs/,
+  );
+});
+
+Deno.test("cli: invalid enum value lists the choices", async () => {
+  await expectBadInput(
+    [GOOD],
+    ["--extra-engine-args", '{"preemption_mode": "random"}'],
+    /preemption_mode: .*"lifo", "fifo"/,
+  );
+});
+
+Deno.test("cli: unsupported features fail clearly instead of being ignored", async () => {
+  await expectBadInput([GOOD], ["--extra-engine-args", '{"num_g2_blocks": 100}'], /not supported yet/);
+  await expectBadInput([GOOD], ["--trace-format", "dynamo"], /--trace-format: .*not supported yet/);
+  await expectBadInput(
+    [GOOD],
+    ["--router-config", '{"router_queue_threshold": 2}'],
+    /router queue is not supported yet/,
+  );
+});
+
+Deno.test("cli: a missing trace file", async () => {
+  const res = await cli(["/nonexistent/trace.jsonl"]);
+  assert.equal(res.code, 2);
+  assert.match(res.err, /^error: \/nonexistent\/trace\.jsonl: no such file$/);
+});
+
+Deno.test("cli: synthetic mode needs exactly one arrival mode", async () => {
+  const res = await cli(["--input-tokens", "10", "--output-tokens", "5", "--request-count", "3"]);
+  assert.equal(res.code, 2);
+  assert.match(res.err, /exactly one of --replay-concurrency, --request-rate, --arrival-interval-ms/);
+  const both = await cli([
+    "--input-tokens",
+    "10",
+    "--output-tokens",
+    "5",
+    "--request-count",
+    "3",
+    "--request-rate",
+    "1",
+    "--replay-concurrency",
+    "2",
+  ]);
+  assert.equal(both.code, 2);
+  assert.match(both.err, /give only one of --replay-concurrency, --request-rate/);
+});
+
+Deno.test("cli: a trace replay prints the AIPerf table and writes the JSON and JSONL reports", async () => {
+  const { dir, trace } = await tempTrace([
+    GOOD,
+    '{"timestamp": 100, "input_length": 700, "output_length": 3, "hash_ids": [1, 2]}',
+  ]);
+  const res = await cli([
+    trace,
+    "--num-workers",
+    "2",
+    "--router-mode",
+    "kv_router",
+    "--report-json",
+    `${dir}/r.json`,
+    "--report-jsonl",
+    `${dir}/r.jsonl`,
+  ]);
+  assert.equal(res.code, 0, res.err);
+  assert.match(res.out, /^NVIDIA AIPerf \| LLM Metrics\n┏━/);
+  assert.match(res.out, /┃ Request Count \(requests\) +┃ +2\.00 ┃/);
+  assert.match(res.out, /Saved full report to: .*r\.json/);
+  const report = JSON.parse(await Deno.readTextFile(`${dir}/r.json`));
+  assert.equal(report.completed_requests, 2);
+  assert.ok(report.wall_time_ms > 0);
+  const keys = Object.keys(report);
+  assert.deepEqual(keys, [...keys].sort());
+  const lines = (await Deno.readTextFile(`${dir}/r.jsonl`)).trim().split("\n").map((l) => JSON.parse(l));
+  assert.equal(lines.length, 2);
+  assert.equal(lines[1].reused_input_tokens, 576); // the 9 full 64-token blocks of the first prompt
+  assert.equal(lines[0].terminal_status, "completed");
+});
+
+Deno.test("cli: a report path that is a directory gets a timestamped file inside", async () => {
+  const { dir, trace } = await tempTrace([GOOD]);
+  const res = await cli([trace, "--report-json", dir]);
+  assert.equal(res.code, 0, res.err);
+  const names = [...Deno.readDirSync(dir)].map((e) => e.name);
+  assert.ok(names.some((n) => /^dynamo_replay_report_\d{8}_\d{6}\.json$/.test(n)), names.join());
+});
+
+Deno.test("cli: --help prints usage", async () => {
+  const res = await cli(["--help"]);
+  assert.equal(res.code, 0);
+  assert.match(res.out, /Usage:/);
+});

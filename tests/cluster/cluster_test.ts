@@ -1,0 +1,170 @@
+import assert from "node:assert/strict";
+import { reportJson } from "../../lib/report/mod.ts";
+import { fixedTiming, run, workloadOf } from "../_fixtures.ts";
+
+const agg = (engine: Record<string, unknown> = {}, workers = 1) => ({
+  topology: { mode: "agg" as const, num_workers: workers, engine },
+});
+
+Deno.test("same-time arrivals are scheduled together in one pass", () => {
+  const w = workloadOf([1, 2, 3].map(() => ({ input: 100, output: 2 })));
+  const { collector, cluster } = run(w, agg(fixedTiming(10, 5)));
+  assert.deepEqual([...collector.firstTokenMs], [15, 15, 15]);
+  assert.equal(cluster.engines[0].passes, 2);
+});
+
+Deno.test("sessions: the next turn arrives after the previous completion plus its delay", () => {
+  const w = workloadOf([
+    { input: 64, output: 3, session: "a", at: 100 },
+    { input: 128, output: 2, session: "a", delay: 50 },
+  ]);
+  const { collector } = run(w, agg(fixedTiming(10, 5)));
+  // Turn 1: arrives 0 (normalised), first token at 15, done at 25. Turn 2 arrives 25 + 50.
+  assert.equal(collector.terminalMs[0], 25);
+  assert.equal(collector.arrivalMs[1], 75);
+  assert.equal(collector.firstTokenMs[1], 90);
+});
+
+Deno.test("arrival speed-up divides arrivals and inter-turn delays", () => {
+  const w = workloadOf(
+    [
+      { input: 64, output: 1, session: "a", at: 0 },
+      { input: 64, output: 1, session: "a", delay: 1000 },
+      { input: 64, output: 1, at: 4000 },
+    ],
+    64,
+    4,
+  );
+  const { collector } = run(w, agg(fixedTiming(10, 0)));
+  assert.equal(collector.arrivalMs[1], 10 + 250);
+  assert.equal(collector.arrivalMs[2], 1000);
+});
+
+Deno.test("closed loop: concurrency 1 runs requests one after another, latency from dispatch", () => {
+  const w = workloadOf([0, 1, 2].map(() => ({ input: 64, output: 2, at: 0 })));
+  const { collector, report } = run(w, { ...agg(fixedTiming(10, 5)), replay_concurrency: 1 });
+  assert.deepEqual([...collector.arrivalMs], [0, 20, 40]);
+  assert.equal(report.mean_ttft_ms, 15);
+});
+
+Deno.test("closed loop: continuing session turns go before new sessions", () => {
+  const w = workloadOf([
+    { input: 64, output: 1, session: "a" },
+    { input: 64, output: 1, session: "a", delay: 0 },
+    { input: 64, output: 1, session: "b" },
+  ]);
+  const { collector } = run(w, { ...agg(fixedTiming(10, 0)), replay_concurrency: 1 });
+  assert.ok(collector.arrivalMs[1] < collector.arrivalMs[2]);
+});
+
+Deno.test("round robin alternates workers; GPU-hours count provisioned workers", () => {
+  const w = workloadOf([0, 1, 2, 3].map((i) => ({ input: 64, output: 1, at: i })));
+  const { collector, report } = run(w, { ...agg(fixedTiming(10, 0), 2), router: { mode: "round_robin" } });
+  assert.deepEqual([...collector.computeEngine], [0, 1, 0, 1]);
+  const duration = report.duration_ms as number;
+  assert.ok(Math.abs((report.decode_worker_seconds as number) - 2 * duration / 1000) < 1e-12);
+  assert.ok(Math.abs((report.gpu_hours as number) - 2 * duration / 1000 / 3600) < 1e-15);
+});
+
+Deno.test("kv_router sends a request to the worker holding its prefix", () => {
+  const ids = [1, 2, 3, 4];
+  const w = workloadOf([
+    { input: 256, output: 1, ids, at: 0 },
+    { input: 256, output: 1, at: 1 },
+    { input: 256, output: 1, ids, at: 1000 },
+  ]);
+  const { collector } = run(w, { ...agg(fixedTiming(10, 0), 2), router: { mode: "kv_router" } });
+  assert.equal(collector.computeEngine[2], collector.computeEngine[0]);
+  assert.equal(collector.reusedTokens[2], 192);
+});
+
+Deno.test("random routing is seeded: same seed, same placement; reports byte-identical", () => {
+  const w = workloadOf(Array.from({ length: 40 }, (_, i) => ({ input: 100 + i, output: 3, at: i * 3 })));
+  const spec = { ...agg({}, 4), router: { mode: "random" as const }, seed: 7 };
+  const a = run(w, spec), b = run(w, spec);
+  assert.equal(reportJson(a.report), reportJson(b.report));
+  assert.deepEqual([...a.collector.computeEngine], [...b.collector.computeEngine]);
+  const c = run(w, { ...spec, seed: 8 });
+  assert.notDeepEqual([...a.collector.computeEngine], [...c.collector.computeEngine]);
+});
+
+const disagg = (prefill: Record<string, unknown>, decode: Record<string, unknown>, extra = {}) => ({
+  topology: { mode: "disagg" as const, prefill_engine: prefill, decode_engine: decode, ...extra },
+});
+
+Deno.test("disagg: TTFT = prefill pass + handoff + first decode pass; no transfer delay by default", () => {
+  const w = workloadOf([{ input: 1000, output: 4 }]);
+  const { collector, report } = run(w, disagg(fixedTiming(30, 99), fixedTiming(99, 7)));
+  assert.equal(collector.firstTokenMs[0], 30 + 7);
+  assert.equal(report.mean_itl_ms, 7);
+  assert.equal(report.total_output_tokens, 4);
+  assert.equal(collector.computeEngine[0], 0);
+  assert.equal(collector.decodeEngine[0], 1);
+});
+
+Deno.test("disagg: KV transfer takes prompt × bytes per token ÷ bandwidth", () => {
+  const w = workloadOf([{ input: 10_000, output: 2 }]);
+  const prefill = { ...fixedTiming(30, 0), kv_bytes_per_token: 131_072, kv_transfer_bandwidth: 400 };
+  const { collector } = run(w, disagg(prefill, fixedTiming(0, 5)));
+  const transfer = 10_000 * 131_072 / 400e9 * 1000;
+  assert.ok(Math.abs(collector.firstTokenMs[0] - (30 + 30 + transfer + 5)) < 1e-9); // two 8192-budget chunks
+});
+
+Deno.test("disagg: with link sharing, simultaneous transfers from one worker share its bandwidth", () => {
+  const w = workloadOf([{ input: 1000, output: 1 }, { input: 1000, output: 1 }]);
+  const prefill = { ...fixedTiming(10, 0), kv_bytes_per_token: 1_000_000, kv_transfer_bandwidth: 1 };
+  const alone = 1000 * 1e6 / 1e9 * 1000; // 1000 ms each
+  const plain = run(w, disagg(prefill, fixedTiming(0, 5)));
+  assert.deepEqual([...plain.collector.firstTokenMs], [10 + alone + 5, 10 + alone + 5]);
+  const shared = run(w, disagg(prefill, fixedTiming(0, 5), { kv_transfer_link_sharing: true }));
+  assert.deepEqual([...shared.collector.firstTokenMs], [10 + 2 * alone + 5, 10 + 2 * alone + 5]);
+});
+
+Deno.test("disagg: destination_missing charges only the prompt blocks missing at the decode worker", () => {
+  const w = workloadOf([
+    { input: 256, output: 1, ids: [1, 2, 3, 4] },
+    { input: 256, output: 1, ids: [1, 2, 8, 9], at: 5000 },
+  ]);
+  const prefill = {
+    ...fixedTiming(10, 0),
+    kv_bytes_per_token: 1_000_000,
+    kv_transfer_bandwidth: 1,
+    kv_transfer_timing_mode: "destination_missing",
+  };
+  const { collector } = run(w, disagg(prefill, fixedTiming(0, 5)));
+  assert.equal(collector.firstTokenMs[0], 10 + 256 + 5);
+  // The decode worker already holds the two shared blocks; 128 tokens travel.
+  assert.equal(collector.firstTokenMs[1] - 5000, 10 + 128 + 5);
+});
+
+Deno.test("disagg: prefill and decode block sizes must agree", () => {
+  const w = workloadOf([{ input: 64, output: 1 }]);
+  assert.throws(() => run(w, disagg({ block_size: 32 }, { block_size: 64 })), /same block size/);
+});
+
+Deno.test("max_sim_time_seconds stops the clock; unfinished requests are incomplete", () => {
+  const w = workloadOf([0, 1, 2, 3].map((i) => ({ input: 64, output: 10, at: i * 1000 })));
+  const { report, cluster } = run(w, { ...agg(fixedTiming(10, 10)), max_sim_time_seconds: 1.05 });
+  assert.equal(report.completed_requests, 1); // done at 110 ms; the second, from 1000 ms, runs until 1110 ms
+  assert.equal(report.incomplete_requests, 1);
+  assert.equal(report.num_requests, 2);
+  assert.equal(cluster.truncated, true);
+  assert.equal(cluster.endMs, 1050);
+});
+
+Deno.test("goodput counts requests meeting every SLA", () => {
+  const w = workloadOf([{ input: 64, output: 3 }, { input: 64, output: 3, at: 1000 }]);
+  const res = run(w, { ...agg(fixedTiming(10, 5)), sla: { ttft_ms: 20, itl_ms: 5 } });
+  assert.equal(res.report.goodput_completed_requests, 2);
+  const strict = run(w, { ...agg(fixedTiming(10, 5)), sla: { ttft_ms: 10 } });
+  assert.equal(strict.report.goodput_completed_requests, 0);
+});
+
+Deno.test("dp_size: each worker has independent ranks; GPUs per worker = TP × DP", () => {
+  const w = workloadOf([0, 1, 2, 3].map((i) => ({ input: 64, output: 2, at: i })));
+  const { collector, report, cluster } = run(w, { ...agg({ dp_size: 2, ...fixedTiming(10, 5) }, 2) });
+  assert.equal(cluster.engines.length, 4);
+  assert.deepEqual([...collector.computeEngine], [0, 1, 2, 3]);
+  assert.equal(report.decode_gpus_per_worker, 2);
+  assert.equal(cluster.pools[0].workers.length, 2);
+});

@@ -1,0 +1,143 @@
+/**
+ * Property tests: random configurations and workloads must never crash or hang, must account for every
+ * request, conserve tokens, leave every KV pool empty and give identical reports when repeated.
+ */
+import assert from "node:assert/strict";
+import { Rng } from "../../lib/common/rng.ts";
+import { Status } from "../../lib/metrics/mod.ts";
+import { reportJson } from "../../lib/report/mod.ts";
+import type { SimSpecInput } from "../../lib/spec.ts";
+import { run, type TestRow, workloadOf } from "../_fixtures.ts";
+
+function pick<T>(rng: Rng, xs: readonly T[]): T {
+  return xs[rng.int(xs.length)];
+}
+
+function randomEngine(rng: Rng, blockSize: number): Record<string, unknown> {
+  const engine: Record<string, unknown> = {
+    engine_type: pick(rng, ["vllm", "vllm", "trtllm"]),
+    block_size: blockSize,
+    num_gpu_blocks: 4 + rng.int(200),
+    max_num_seqs: 1 + rng.int(16),
+    max_num_batched_tokens: pick(rng, [16, 100, 512, 2048, 8192]),
+    enable_chunked_prefill: rng.next() < 0.8,
+    enable_prefix_caching: rng.next() < 0.8,
+    preemption_mode: pick(rng, ["lifo", "fifo"]),
+  };
+  if (rng.next() < 0.2) engine.max_model_len = 200 + rng.int(3000);
+  if (rng.next() < 0.5) {
+    engine.timing_model = {
+      type: "fixed",
+      prefill_ms: pick(rng, [0, 1, 10]),
+      decode_ms: pick(rng, [0, 0.5, 3]),
+      prefill_ms_per_token: pick(rng, [0, 0.01]),
+    };
+  }
+  return engine;
+}
+
+function randomRows(rng: Rng): TestRow[] {
+  const rows: TestRow[] = [];
+  const started = new Set<string>();
+  const n = 1 + rng.int(60);
+  for (let i = 0; i < n; i++) {
+    const blocks = 1 + rng.int(12);
+    const ids = Array.from({ length: blocks }, (_, k) => (k < 3 ? rng.int(3) : 100 + rng.int(40)) + k * 1000);
+    const size = pick(rng, [16, 64, 256]);
+    const session = rng.next() < 0.3 ? `s${rng.int(5)}` : undefined;
+    const later = session !== undefined && started.has(session);
+    if (session !== undefined) started.add(session);
+    rows.push({
+      input: 1 + rng.int(blocks * size),
+      output: 1 + rng.int(pick(rng, [5, 50, 300])),
+      ids,
+      size,
+      session,
+      at: later ? undefined : rng.next() * 5000,
+      delay: later ? pick(rng, [0, rng.next() * 100]) : undefined,
+    });
+  }
+  return rows;
+}
+
+function randomSpec(rng: Rng, blockSize: number): Omit<SimSpecInput, "workload"> {
+  const disagg = rng.next() < 0.35;
+  const spec: Omit<SimSpecInput, "workload"> = {
+    topology: disagg
+      ? {
+        mode: "disagg",
+        num_prefill_workers: 1 + rng.int(3),
+        num_decode_workers: 1 + rng.int(3),
+        prefill_engine: {
+          ...randomEngine(rng, blockSize),
+          kv_bytes_per_token: pick(rng, [undefined, 1000, 131072]),
+          kv_transfer_bandwidth: pick(rng, [undefined, 1, 50]),
+          kv_transfer_timing_mode: pick(rng, ["full_prompt", "destination_missing"]),
+        },
+        decode_engine: randomEngine(rng, blockSize),
+        kv_transfer_link_sharing: rng.next() < 0.5,
+      }
+      : { mode: "agg", num_workers: 1 + rng.int(4), engine: randomEngine(rng, blockSize) },
+    router: { mode: pick(rng, ["round_robin", "random", "kv_router"] as const) },
+    seed: rng.int(1000),
+  };
+  if (rng.next() < 0.3) spec.replay_concurrency = 1 + rng.int(8);
+  return spec;
+}
+
+Deno.test("property: random configs and workloads account for every request and conserve tokens", () => {
+  const rng = new Rng(2024);
+  for (let trial = 0; trial < 300; trial++) {
+    const blockSize = pick(rng, [16, 32, 64]);
+    const rows = randomRows(rng);
+    const w = workloadOf(rows, blockSize);
+    const spec = randomSpec(rng, blockSize);
+    const context = `trial ${trial}: ${JSON.stringify(spec)}`;
+    const { report, collector, cluster } = run(w, spec);
+    assert.equal(report.num_requests, w.requestCount, context);
+    let completedOut = 0;
+    for (let r = 0; r < w.requestCount; r++) {
+      const status = collector.status[r];
+      assert.notEqual(status, Status.Pending, `${context}: request ${r} never finished`);
+      if (status !== Status.Completed) continue;
+      completedOut += collector.outputTokens[r];
+      assert.ok(collector.outputTokens[r] <= w.outputLength[r], context);
+      assert.ok(collector.arrivalMs[r] <= collector.firstTokenMs[r], context);
+      assert.ok(collector.firstTokenMs[r] <= collector.lastTokenMs[r], context);
+      assert.equal(collector.terminalMs[r], collector.lastTokenMs[r], context);
+    }
+    assert.equal(report.total_output_tokens, completedOut, context);
+    assert.equal(
+      (report.completed_requests as number) + (report.rejected_requests as number),
+      w.requestCount,
+      context,
+    );
+    for (const e of cluster.engines) {
+      assert.equal(e.pool.activeBlocks, 0, `${context}: engine ${e.id} leaked KV blocks`);
+      assert.equal(e.pool.available, e.pool.capacity, context);
+      assert.equal(e.runningCount + e.waiting.size, 0, context);
+    }
+    if (trial % 10 === 0) {
+      assert.equal(reportJson(run(w, spec).report), reportJson(report), `${context}: not deterministic`);
+    }
+  }
+});
+
+Deno.test("property: without max_model_len every completed request emits exactly its output length", () => {
+  const rng = new Rng(77);
+  for (let trial = 0; trial < 100; trial++) {
+    const blockSize = pick(rng, [16, 64]);
+    const w = workloadOf(randomRows(rng), blockSize);
+    const spec = randomSpec(rng, blockSize);
+    const engines = spec.topology.mode === "agg"
+      ? [spec.topology.engine]
+      : [spec.topology.prefill_engine, spec.topology.decode_engine];
+    for (const e of engines) delete (e as Record<string, unknown>).max_model_len;
+    const { collector } = run(w, spec);
+    for (let r = 0; r < w.requestCount; r++) {
+      if (collector.status[r] === Status.Completed) {
+        assert.equal(collector.outputTokens[r], w.outputLength[r]);
+      }
+    }
+  }
+});

@@ -1,0 +1,138 @@
+import assert from "node:assert/strict";
+import { polynomialModel } from "../../lib/perf/mod.ts";
+import { fixedTiming, run, workloadOf } from "../_fixtures.ts";
+
+const poly = polynomialModel(16384 * 64);
+const close = (a: number, b: number, eps = 1e-9) =>
+  assert.ok(Math.abs(a - b) <= eps * Math.max(1, Math.abs(b)), `${a} ≉ ${b}`);
+const agg = (engine: Record<string, unknown> = {}, workers = 1) => ({
+  topology: { mode: "agg" as const, num_workers: workers, engine },
+});
+
+Deno.test("one request: TTFT = prefill(T) + decode(u), ITL = decode(u)", () => {
+  const { report, collector } = run(workloadOf([{ input: 1000, output: 10 }]), agg());
+  const u = 16 * 64 / (16384 * 64); // 16 blocks hold 1000..1010 tokens
+  const prefill = poly.prefillMs(1, 1000, 0);
+  const decode = poly.decodeMs(1, 0, 16 * 64);
+  close(prefill, 4.209989e-7 * 1e6 + 1.518344e-2 * 1000 + 16.50142);
+  close(decode, -25.74 * u * u + 54.01 * u + 5.74);
+  close(report.mean_ttft_ms as number, prefill + decode);
+  close(report.mean_itl_ms as number, decode);
+  close(report.mean_tpot_ms as number, decode);
+  close(report.mean_e2e_latency_ms as number, prefill + 10 * decode);
+  close(report.mean_ttst_ms as number, decode);
+  assert.equal(report.total_output_tokens, 10);
+  assert.equal(collector.outputTokens[0], 10);
+});
+
+Deno.test("chunked prefill: a 10k prompt takes two passes of the 8192-token budget", () => {
+  const { report } = run(workloadOf([{ input: 10_000, output: 2 }]), agg());
+  const blocks = Math.ceil(10_001 / 64);
+  const ttft = poly.prefillMs(1, 8192, 0) + poly.prefillMs(1, 10_000, 8192) +
+    poly.decodeMs(1, 10_000, 157 * 64);
+  close(report.mean_ttft_ms as number, ttft);
+  close(report.mean_itl_ms as number, poly.decodeMs(1, 10_001, blocks * 64));
+});
+
+Deno.test("chunked prefill off: a prompt over the budget is rejected, others run", () => {
+  const w = workloadOf([{ input: 9000, output: 2 }, { input: 100, output: 2, at: 1 }]);
+  const { report } = run(w, agg({ enable_chunked_prefill: false }));
+  assert.equal(report.rejected_requests, 1);
+  assert.equal(report.completed_requests, 1);
+});
+
+Deno.test("prefix cache: a later request reuses the full blocks of an earlier one", () => {
+  const ids = [1, 2, 3, 4];
+  const w = workloadOf([{ input: 1000, output: 1, ids, size: 256 }, {
+    input: 1000,
+    output: 1,
+    ids,
+    size: 256,
+    at: 10_000,
+  }]);
+  const { report, collector } = run(w, agg());
+  // 1000 tokens = 15 full blocks of 64 (960 tokens); the second request reuses all of them.
+  assert.equal(collector.reusedTokens[0], 0);
+  assert.equal(collector.reusedTokens[1], 960);
+  close(report.prefix_cache_reused_ratio as number, 960 / 2000);
+  close(collector.firstTokenMs[1] - 10_000, poly.prefillMs(1, 1000, 960) + poly.decodeMs(1, 0, 16 * 64));
+});
+
+Deno.test("prefix cache: a fully cached prompt still recomputes its last block (vLLM rule)", () => {
+  const ids = [7, 8];
+  const w = workloadOf([{ input: 128, output: 1, ids, size: 64 }, {
+    input: 128,
+    output: 1,
+    ids,
+    size: 64,
+    at: 5000,
+  }]);
+  const { collector } = run(w, agg());
+  assert.equal(collector.reusedTokens[1], 64); // floor((128 − 1) / 64) · 64
+});
+
+Deno.test("prefix caching off: no reuse", () => {
+  const ids = [1, 2, 3];
+  const w = workloadOf([{ input: 192, output: 1, ids }, { input: 192, output: 1, ids, at: 5000 }]);
+  const { report } = run(w, agg({ enable_prefix_caching: false }));
+  assert.equal(report.prefix_cache_reused_ratio, 0);
+});
+
+Deno.test("max_num_seqs bounds the running batch", () => {
+  const w = workloadOf([1, 2, 3].map(() => ({ input: 64, output: 5 })));
+  const { collector } = run(w, agg({ max_num_seqs: 2, ...fixedTiming(10, 5) }));
+  // Two run together; the third is admitted only when a slot frees at t = 10 + 5·5 = 35.
+  assert.equal(collector.firstAdmitMs[2], 35);
+  assert.equal(collector.firstTokenMs[0], 15);
+});
+
+Deno.test("KV pressure: LIFO preemption by recompute, every request still completes", () => {
+  const w = workloadOf([1, 2, 3, 4].map(() => ({ input: 256, output: 300 })));
+  const { report, cluster } = run(w, agg({ num_gpu_blocks: 24, ...fixedTiming(5, 1) }));
+  assert.equal(report.completed_requests, 4);
+  assert.equal(report.total_output_tokens, 1200);
+  assert.ok(cluster.engines[0].preemptions > 0, "expected preemptions");
+  assert.ok((report.prefix_cache_reused_ratio as number) >= 0);
+  assert.equal(cluster.engines[0].pool.activeBlocks, 0);
+});
+
+Deno.test("FIFO preemption also completes every request", () => {
+  const w = workloadOf([1, 2, 3, 4].map(() => ({ input: 256, output: 300 })));
+  const { report, cluster } = run(
+    w,
+    agg({ num_gpu_blocks: 24, preemption_mode: "fifo", ...fixedTiming(5, 1) }),
+  );
+  assert.equal(report.completed_requests, 4);
+  assert.ok(cluster.engines[0].preemptions > 0);
+});
+
+Deno.test("TRT-LLM GUARANTEED_NO_EVICT reserves whole sequences and never preempts", () => {
+  const w = workloadOf([1, 2, 3, 4].map(() => ({ input: 256, output: 300 })));
+  const { report, cluster } = run(
+    w,
+    agg({ engine_type: "trtllm", num_gpu_blocks: 24, block_size: 64, ...fixedTiming(5, 1) }),
+  );
+  assert.equal(report.completed_requests, 4);
+  assert.equal(cluster.engines[0].preemptions, 0);
+});
+
+Deno.test("a request that can never fit the KV pool is rejected and excluded from statistics", () => {
+  const w = workloadOf([{ input: 2000, output: 10 }, { input: 100, output: 10, at: 1 }]);
+  const { report } = run(w, agg({ num_gpu_blocks: 10 }));
+  assert.equal(report.rejected_requests, 1);
+  assert.equal(report.completed_requests, 1);
+  assert.equal(report.total_input_tokens, 100);
+});
+
+Deno.test("max_model_len: prompts at the limit are rejected, generation stops at the limit", () => {
+  const w = workloadOf([{ input: 600, output: 5 }, { input: 500, output: 200, at: 1 }]);
+  const { report, collector } = run(w, agg({ max_model_len: 600 }));
+  assert.equal(report.rejected_requests, 1);
+  assert.equal(collector.outputTokens[1], 100);
+});
+
+Deno.test("speedup_ratio divides every pass duration", () => {
+  const w = workloadOf([{ input: 1000, output: 3 }]);
+  const slow = run(w, agg()).report, fast = run(w, agg({ speedup_ratio: 2 })).report;
+  close(fast.mean_e2e_latency_ms as number, (slow.mean_e2e_latency_ms as number) / 2);
+});
