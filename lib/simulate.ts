@@ -10,7 +10,7 @@ import { InputError } from "./common/errors.ts";
 import { Cluster, type ClusterResult, type PoolSetup, type ScalingController } from "./cluster/mod.ts";
 import { type EngineArgs, type ResolvedEngine, resolveEngineArgs, type WorkerRole } from "./engine/mod.ts";
 import { Collector } from "./metrics/mod.ts";
-import { createPerfModel } from "./perf/mod.ts";
+import { createPerfModel, loadPerfInputs, type PerfInputs } from "./perf/mod.ts";
 import {
   createPredictor,
   type EffectivePlanner,
@@ -38,6 +38,8 @@ export interface SimulationInputs {
   readonly workload: Workload;
   /** Traffic windows of `load_predictor_warmup_trace`, when the planner names one. */
   readonly plannerWarmup?: readonly TrafficObservation[];
+  /** What each pool's perf model reads from disk (config.json, AIC tables, profile), in topology order. */
+  readonly perf?: readonly PerfInputs[];
 }
 
 /** A run's outcome: the report and the raw state behind it (for time series and custom analyses). */
@@ -65,8 +67,8 @@ function poolArgs(spec: SimSpec): PoolArgs[] {
   ];
 }
 
-function resolvePools(spec: SimSpec): ResolvedEngine[] {
-  const resolved = poolArgs(spec).map((p) => resolveEngineArgs(p.args, p.role, p.name));
+function resolvePools(spec: SimSpec, perf: readonly PerfInputs[] = []): ResolvedEngine[] {
+  const resolved = poolArgs(spec).map((p, i) => resolveEngineArgs(p.args, p.role, p.name, {}, perf[i] ?? {}));
   if (resolved.length === 2 && resolved[0].config.blockSize !== resolved[1].config.blockSize) {
     throw new InputError(
       `prefill block_size ${resolved[0].config.blockSize} differs from decode block_size ` +
@@ -93,18 +95,20 @@ function resolvePools(spec: SimSpec): ResolvedEngine[] {
  */
 export async function loadInputs(specInput: unknown): Promise<SimulationInputs> {
   const spec = parseSpec(specInput);
-  const [first] = resolvePools(spec);
+  const perf = await Promise.all(poolArgs(spec).map((p) => loadPerfInputs(p.args, p.name)));
+  const [first] = resolvePools(spec, perf);
   const workload = await loadWorkload(spec.workload, {
     blockSize: first.config.blockSize,
     speedup: spec.arrival_speedup_ratio,
     closedLoop: spec.replay_concurrency != null,
   });
   const warmupTrace = spec.planner?.load_predictor_warmup_trace;
-  if (warmupTrace == null) return { spec, workload };
+  if (warmupTrace == null) return { spec, workload, perf };
   const history = await loadMooncake(warmupTrace, { blockSize: first.config.blockSize });
   return {
     spec,
     workload,
+    perf,
     plannerWarmup: trafficWindows(history, spec.planner!.throughput_adjustment_interval_seconds),
   };
 }
@@ -177,12 +181,12 @@ export function runSimulation(inputs: SimulationInputs, options: RunOptions = {}
       field: "planner",
     });
   }
-  const resolved = resolvePools(spec);
+  const resolved = resolvePools(spec, inputs.perf);
   const pools: PoolSetup[] = poolArgs(spec).map((p, i) => ({
     stage: p.role,
     workers: p.workers,
     config: resolved[i].config,
-    perf: createPerfModel(resolved[i].args, resolved[i].config),
+    perf: createPerfModel(resolved[i].args, resolved[i].config, inputs.perf?.[i] ?? {}, p.name),
   }));
   if (workload.blockSize !== pools[0].config.blockSize) {
     throw new InputError(

@@ -21,7 +21,7 @@ import type { EngineConfig } from "./args.ts";
 import { allocateBlocks, releaseBlocks } from "./blocks.ts";
 import { IntDeque } from "./deque.ts";
 import { KvPool } from "./kv_pool.ts";
-import { passDecodeMs, passPrefillMs } from "./timing.ts";
+import { passDecodeMs, passOverheadMs, passPrefillMs } from "./timing.ts";
 import type { RequestTable } from "./requests.ts";
 import type { PassStats, RejectReason, Speculative } from "./types.ts";
 
@@ -71,6 +71,7 @@ export class Engine {
     queuedTokens: 0,
     prefillMs: 0,
     decodeMs: 0,
+    overheadMs: 0,
   };
 
   // Lifetime counters.
@@ -252,6 +253,7 @@ export class Engine {
     const decodeMs = ready > 0 && cfg.role !== "prefill"
       ? passDecodeMs(this.perf, cfg, ready, sumContext / ready, pool.activeBlocks * bs)
       : 0;
+    const overheadMs = passOverheadMs(this.perf, cfg, pfBatch, cfg.role !== "prefill" ? ready : 0);
 
     // Apply emissions: tokens, completions (KV released now; delivered at the pass end).
     let kept = 0;
@@ -277,8 +279,9 @@ export class Engine {
     s.decodeKvTokens = sumContext;
     s.prefillMs = prefillMs;
     s.decodeMs = decodeMs;
+    s.overheadMs = overheadMs;
     this.passes++;
-    const duration = prefillMs + decodeMs;
+    const duration = prefillMs + decodeMs + overheadMs;
     this.busyMs += duration;
     this.busy = true;
     return duration;

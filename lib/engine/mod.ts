@@ -16,6 +16,6 @@ export {
 } from "./args.ts";
 export { Engine } from "./engine.ts";
 export type { PassStats, RejectReason, Speculative } from "./types.ts";
-export { passDecodeMs, passPrefillMs } from "./timing.ts";
+export { passDecodeMs, passOverheadMs, passPrefillMs } from "./timing.ts";
 export { KvPool } from "./kv_pool.ts";
 export { RequestTable } from "./requests.ts";

@@ -29,6 +29,27 @@ export function passPrefillMs(
 }
 
 /**
+ * The framework overhead of a pass as an engine charges it: the perf model's `passOverheadMs` (0 for models
+ * without it, like the reference ones), once per pass, divided by `speedup_ratio`.
+ *
+ * @example
+ * ```ts
+ * import { passOverheadMs } from "./timing.ts";
+ * import { fixedModel } from "../perf/mod.ts";
+ * const perf = { ...fixedModel({ prefillMs: 1, prefillMsPerToken: 0, decodeMs: 1 }), passOverheadMs: () => 1.2 };
+ * console.assert(passOverheadMs(perf, { speedupRatio: 2 }, 1, 8) === 0.6);
+ * ```
+ */
+export function passOverheadMs(
+  perf: PerfModel,
+  cfg: Pick<EngineConfig, "speedupRatio">,
+  prefillBatch: number,
+  decodeBatch: number,
+): number {
+  return perf.passOverheadMs ? perf.passOverheadMs(prefillBatch, decodeBatch) / cfg.speedupRatio : 0;
+}
+
+/**
  * The decode part of a pass as an engine charges it: the perf model's time, floored at 1 ms when positive (as
  * the reference does), divided by `speedup_ratio × decode_speedup_ratio`.
  *

@@ -26,6 +26,8 @@ export interface PassStats {
   queuedTokens: number;
   prefillMs: number;
   decodeMs: number;
+  /** Framework cost charged once for the pass (perf model's `passOverheadMs`), after speed-up. */
+  overheadMs: number;
 }
 
 /** Why a request was rejected at admission. */

@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { type EngineConfig, passDecodeMs, passPrefillMs } from "../engine/mod.ts";
+import { type EngineConfig, passDecodeMs, passOverheadMs, passPrefillMs } from "../engine/mod.ts";
 import type { PerfModel } from "../perf/mod.ts";
 import { type Fpm, idleFpm } from "./types.ts";
 
@@ -37,7 +37,7 @@ export function prefillBootstrap(perf: PerfModel, config: EngineConfig, granular
   const step = Math.max(1, Math.floor((mbt - 100) / granularity));
   const out: Fpm[] = [];
   for (let isl = 100; isl <= mbt; isl += step) {
-    const ms = passPrefillMs(perf, config, 1, isl, 0);
+    const ms = passPrefillMs(perf, config, 1, isl, 0) + passOverheadMs(perf, config, 1, 0);
     if (ms > 0) out.push({ ...idleFpm(-1, 0), wallTimeS: ms / 1000, numPrefill: 1, sumPrefillTokens: isl });
   }
   return out;
@@ -53,7 +53,7 @@ export function decodeBootstrap(perf: PerfModel, config: EngineConfig, granulari
     for (let bs = 1; bs <= maxBs; bs += step) {
       const kv = bs * ctx;
       if (kv > maxKv) break;
-      const ms = passDecodeMs(perf, config, bs, ctx, kv);
+      const ms = passDecodeMs(perf, config, bs, ctx, kv) + passOverheadMs(perf, config, 0, bs);
       if (ms > 0) {
         out.push({ ...idleFpm(-1, 0), wallTimeS: ms / 1000, numDecode: bs, sumDecodeKvTokens: kv });
       }
