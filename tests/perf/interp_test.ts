@@ -29,10 +29,13 @@ Deno.test("grid: exact hits verbatim, sqrt blending on the sequence axis, linear
   assert.equal(raw.at(1, 40), 5.5);
 });
 
-Deno.test("grid: a missing corner is dropped and the weights renormalised", () => {
+Deno.test("grid: an unmeasured corner is filled by util-hold from a lower batch, else dropped", () => {
+  // (2,2) missing: util of (1,2) = SOL 3 / 2 → filled SOL(2,2) 4 / 1.5; blend of 1, 2, 3 and 8/3.
   const g = new Grid2([1, 2], [1, 2], [[1, 2], [3, NaN]], (a, b) => a + b);
-  // Corners (1,1)=1, (1,2)=2, (2,1)=3 at weights .25 each after dropping (2,2): mean of 1, 2, 3
-  assert.equal(g.at(1.5, 1.5), 2);
+  assert.ok(Math.abs(g.at(1.5, 1.5) - (1 + 2 + 3 + 8 / 3) / 4) < 1e-12);
+  // (1,2) missing with no batch below it: dropped, the other three renormalised.
+  const h = new Grid2([1, 2], [1, 2], [[1, NaN], [3, 4]], (a, b) => a + b);
+  assert.ok(Math.abs(h.at(1.5, 1.5) - 8 / 3) < 1e-12);
 });
 
 Deno.test("grid: unmeasured corner and outside points hold the nearest measured efficiency", () => {

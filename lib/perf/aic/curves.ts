@@ -120,13 +120,15 @@ export function attentionGrid(
 ): (b: number, s: number) => number {
   const kd = table.str("kv_cache_dtype")!;
   const attnDtype = table.str("attn_dtype");
-  const [kv, hd, w] = [col(table, "num_key_value_heads"), col(table, "head_dim"), col(table, "window_size")];
+  const [kv, hd] = [col(table, "num_key_value_heads"), col(table, "head_dim")];
+  // Older tables (e.g. vLLM 0.14) have no window column: every row is full attention.
+  const w = table.num("window_size");
   const rows = mainKernelRows(
     table,
     rowsWhere(
       table,
       (i) =>
-        kv[i] === slice.kvHeads && hd[i] === slice.headDim && w[i] === slice.window &&
+        kv[i] === slice.kvHeads && hd[i] === slice.headDim && (w ? w[i] : 0) === slice.window &&
         kd[i] === slice.kvDtype &&
         (!attnDtype || attnDtype[i] === "bfloat16"),
     ),

@@ -1,7 +1,8 @@
 /**
  * AIC's table resolution (perf-model.md §4): an exact hit returns the measured value verbatim; inside the grid,
- * values are blended linearly per axis (the sequence axis of context attention in `sqrt` space), dropping missing
- * ("ragged") corners and renormalising the weights; beyond the grid, or where no corner was measured, the
+ * values are blended linearly per axis (the sequence axis of context attention in `sqrt` space); a corner that was
+ * not measured (large batch × long sequence) is filled by util-hold from the nearest measured batch below it, or,
+ * when there is none, dropped with the weights renormalised; beyond the grid, or where no corner was measured, the
  * boundary's efficiency is held ("util-hold": `latency = SOL(query) / util`, util = SOL / measured at the anchor,
  * the median over the anchor and up to two grid points before it along the axis left).
  *
@@ -144,15 +145,33 @@ export class Grid2 {
     let weight = 0;
     for (const [ii, wa] of ia) {
       for (const [jj, wb] of jb) {
-        const v = this.#z[ii][jj];
         const w = wa * wb;
-        if (w > 0 && Number.isFinite(v)) {
-          sum += w * v;
+        if (w <= 0) continue;
+        const v = this.#z[ii][jj];
+        const filled = Number.isFinite(v) ? v : this.#fillCorner(ii, jj);
+        if (Number.isFinite(filled)) {
+          sum += w * filled;
           weight += w;
         }
       }
     }
     return weight > 0 ? sum / weight : NaN;
+  }
+
+  /**
+   * A grid point that was not measured (corner truncation: large batch × long sequence), filled by holding the
+   * efficiency of the nearest measured point below it on the batch axis; NaN when there is none (the corner is
+   * then dropped and the other weights renormalised).
+   */
+  #fillCorner(i: number, j: number): number {
+    for (let k = i - 1; k >= 0; k--) {
+      const v = this.#z[k][j];
+      if (Number.isFinite(v)) {
+        const util = this.#sol(this.#as[k], this.#bs[j]) / v;
+        return this.#sol(this.#as[i], this.#bs[j]) / util;
+      }
+    }
+    return NaN;
   }
 
   /** Hold the efficiency of the nearest measured anchor (clamped point, then lower batches). */
