@@ -1,6 +1,7 @@
 /**
  * Step-prediction cost of the perf models (`deno task bench`). Targets: analytic ≤ 1 µs per step, AIC table
- * mode ≤ 2 µs after warm-up (memoised). Each iteration predicts one pass with inputs that change from call to
+ * mode ≤ 2 µs after warm-up (memoised). The analytic model caches the batch-only part of a pass (GEMMs,
+ * element-wise, collectives) per shape; the "cold" cases price every op of a never-seen shape. Each iteration predicts one pass with inputs that change from call to
  * call, the way an engine's passes do.
  *
  * @module
@@ -32,6 +33,11 @@ Deno.bench(
 Deno.bench({ name: "analytic prefill step", group: "analytic" }, () => {
   i = (i + 1) % N;
   analytic.prefillMs(1, chunk[i] + 512, 512);
+});
+let fresh = 0;
+Deno.bench({ name: "analytic prefill step (cold: every shape new)", group: "analytic" }, () => {
+  fresh++;
+  analytic.prefillMs(1 + (fresh % 7), 100_000 + fresh, 100);
 });
 
 if (SHARED_DIR) {

@@ -58,12 +58,15 @@ export interface AnalyticOptions {
 export function analyticModel(setup: PerfSetup, options: AnalyticOptions = {}): PerfModel {
   const src = curveSource(setup.gpu, setup.backend);
   const ops = buildOps(setup);
+  const isAttention = (op: Op) => op.kind === "attention" || op.kind === "mla";
   const ctx = ops.context.map((op) => ({
     family: FAMILIES.indexOf(opFamily(op)),
+    attention: isAttention(op),
     price: priceContext(op, setup, src),
   }));
   const gen = ops.generation.map((op) => ({
     family: FAMILIES.indexOf(opFamily(op)),
+    attention: isAttention(op),
     price: priceGeneration(op, setup, src),
   }));
   const dp = setup.par.attnDp;
@@ -71,20 +74,40 @@ export function analyticModel(setup: PerfSetup, options: AnalyticOptions = {}): 
   const layers = setup.model.arch.layers;
   const withOverhead = options.frameworkOverhead ?? true;
 
+  // Every op but attention depends only on the batch (decode) or the batch and new tokens (prefill): that part is
+  // cached per shape, so a pass costs its attention ops plus one lookup.
+  const ctxAttn = ctx.filter((o) => o.attention);
+  const ctxRest = ctx.filter((o) => !o.attention);
+  const genAttn = gen.filter((o) => o.attention);
+  const genRest = gen.filter((o) => !o.attention);
+  const decodeRest = new Float64Array(4096).fill(-1);
+  const prefillRest = new Map<number, number>();
   const prefillMs = (batch: number, meanIsl: number, meanPrefix: number) => {
     const s = meanIsl - meanPrefix;
     if (batch <= 0 || s <= 0) return 0;
     const b = Math.ceil(batch / dp);
-    let total = 0;
-    for (let i = 0; i < ctx.length; i++) total += ctx[i].price(b, s, meanPrefix);
+    const key = b * 4294967296 + s;
+    let total = prefillRest.get(key);
+    if (total === undefined) {
+      total = 0;
+      for (let i = 0; i < ctxRest.length; i++) total += ctxRest[i].price(b, s, meanPrefix);
+      if (prefillRest.size >= 1 << 16) prefillRest.clear();
+      prefillRest.set(key, total);
+    }
+    for (let i = 0; i < ctxAttn.length; i++) total += ctxAttn[i].price(b, s, meanPrefix);
     return total;
   };
   const decodeMs = (batch: number, meanContext: number) => {
     if (batch <= 0) return 0;
     const b = Math.ceil(batch / dp);
     const kvLen = meanContext + 1;
-    let total = 0;
-    for (let i = 0; i < gen.length; i++) total += gen[i].price(b, kvLen);
+    let total = b < decodeRest.length ? decodeRest[b] : -1;
+    if (total < 0) {
+      total = 0;
+      for (let i = 0; i < genRest.length; i++) total += genRest[i].price(b, kvLen);
+      if (b < decodeRest.length) decodeRest[b] = total;
+    }
+    for (let i = 0; i < genAttn.length; i++) total += genAttn[i].price(b, kvLen);
     return total;
   };
   const split = (parts: number[]): OpBreakdown =>

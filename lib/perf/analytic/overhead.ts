@@ -3,12 +3,12 @@
  * (scheduling, input preparation, kernel-launch gaps, sampling). Charged once per forward pass:
  * `base + perLayer × layers + perSeq × sequences`.
  *
- * Sources (perf-model.md §12): vLLM V1 with CUDA graphs runs an 8B model's step about 1–1.5 ms above its kernel
- * sum (BLIS's fitted terms: 126 µs per step + 32 µs per layer + 4 µs per request; the vLLM nightly's 6.5 ms
- * steps against a 5.0 ms kernel sum at batch 8). The vLLM figures below were then adjusted so that the
- * end-to-end points of §10.2 (`deno task fidelity`) are matched. SGLang and TensorRT-LLM overlap scheduling with
- * the GPU and have no published step-overhead figures in the references; their values are estimates scaled from
- * vLLM's and are flagged as such in the README.
+ * vLLM: BLIS's fitted step terms for vLLM V1 on H100 (perf-model.md §12): 126 µs per step, 32 µs per layer,
+ * 4 µs per request — 1.18 ms for Llama-3.1-8B at batch 8, inside the 1–1.5 ms the vLLM nightly (6.5 ms steps
+ * against a 5.0 ms kernel sum) and NIM (4.63 ms against 4.39 ms) imply. SGLang and TensorRT-LLM overlap CPU
+ * scheduling with the GPU and the references publish no step-overhead figures for them: their values are
+ * estimates (smaller per-step and per-layer terms) and are flagged as such in the README. None of these values is
+ * fitted to the end-to-end points the fidelity report checks.
  *
  * @module
  */
@@ -23,9 +23,9 @@ export interface Overhead {
 
 /** Overhead per backend. */
 export const FRAMEWORK_OVERHEAD: Readonly<Record<Backend, Overhead>> = {
-  vllm: { base: 0.3, perLayer: 0.025, perSeq: 0.004 },
-  sglang: { base: 0.2, perLayer: 0.02, perSeq: 0.003 },
-  trtllm: { base: 0.15, perLayer: 0.015, perSeq: 0.002 },
+  vllm: { base: 0.126, perLayer: 0.032, perSeq: 0.004 },
+  sglang: { base: 0.1, perLayer: 0.02, perSeq: 0.003 },
+  trtllm: { base: 0.1, perLayer: 0.015, perSeq: 0.002 },
 };
 
 /**
