@@ -20,6 +20,7 @@ import { listBackends } from "../../lib/perf/aic/systems.ts";
 import { parseEngineArgs, resolveEngineArgs } from "../../lib/engine/args.ts";
 import { createPerfModel, loadPerfInputs, type PerfModel } from "../../lib/perf/mod.ts";
 import { SHARED_DIR } from "../_shared.ts";
+import { runEndToEnd } from "./fidelity_e2e.ts";
 
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 
@@ -169,4 +170,5 @@ if (import.meta.main) {
   const all = only.size === 0;
   if (all || only.has("kernels")) await kernels(root);
   if (all || only.has("steps")) await steps(root);
+  if (all || only.has("e2e")) await runEndToEnd();
 }
