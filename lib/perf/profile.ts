@@ -167,7 +167,7 @@ export function interp2(
  *   prefill_isl: [100, 1000], prefill_ttft_ms: [10, 50],
  *   decode_active_kv_tokens: [0, 1000], decode_context_length: [100, 1000], decode_itl: [[5, 6], [7, 9]],
  * }));
- * console.assert(m.prefillMs(2, 300, 0) === 30); // T = 600
+ * console.assert(m.prefillMs(2, 275, 0) === 30); // T = 550: 10 + 40 · 450/900
  * console.assert(m.decodeMs(4, 1000, 500) === 7.5);
  * ```
  */

@@ -39,7 +39,8 @@ function medianOf(values: number[]): number {
  * ```ts
  * import { Curve } from "./interp.ts";
  * const c = new Curve([1, 2, 4], [10, 12, 20], (x) => x); // SOL ∝ x
- * console.assert(c.at(2) === 12 && c.at(3) === 16 && c.at(8) === 40); // exact, linear, util-hold
+ * // exact hit, linear blend, util-hold (median util of the top three points, 2/12, at SOL 8)
+ * console.assert(c.at(2) === 12 && c.at(3) === 16 && c.at(8) === 48);
  * ```
  */
 export class Curve {
