@@ -10,7 +10,13 @@ import { InputError } from "./common/errors.ts";
 import { Cluster, type ClusterResult, type PoolSetup, type ScalingController } from "./cluster/mod.ts";
 import { type EngineArgs, type ResolvedEngine, resolveEngineArgs, type WorkerRole } from "./engine/mod.ts";
 import { Collector } from "./metrics/mod.ts";
-import { createPerfModel, loadPerfInputs, type PerfInputs } from "./perf/mod.ts";
+import {
+  createPerfModel,
+  type KvCapacity,
+  loadPerfInputs,
+  type PerfInputs,
+  speculativeConfig,
+} from "./perf/mod.ts";
 import {
   createPredictor,
   type EffectivePlanner,
@@ -187,6 +193,8 @@ export function runSimulation(inputs: SimulationInputs, options: RunOptions = {}
     workers: p.workers,
     config: resolved[i].config,
     perf: createPerfModel(resolved[i].args, resolved[i].config, inputs.perf?.[i] ?? {}, p.name),
+    acceptRates: speculativeConfig(resolved[i].args)?.acceptRates,
+    mtpSeed: resolved[i].args.aic_mtp_seed,
   }));
   if (workload.blockSize !== pools[0].config.blockSize) {
     throw new InputError(
@@ -265,6 +273,8 @@ function runDetails(
       role: pool.setup.stage,
       workers: pool.setup.workers,
       kv_capacity_blocks: pool.setup.config.numGpuBlocks,
+      kv_capacity_source: pool.setup.config.kvCapacitySource,
+      ...kvCapacityDetails(pool.setup.config.kvCapacity),
       block_size: pool.setup.config.blockSize,
       perf_model: pool.setup.perf.name,
       gpus_per_worker: pool.setup.config.gpusPerWorker,
@@ -281,6 +291,23 @@ function runDetails(
     truncated: cluster.truncated,
     events: cluster.events,
     warnings: [...resolved.flatMap((r) => r.warnings), ...plannerWarnings],
+  };
+}
+
+/** How a derived KV capacity was reached, in GiB per GPU (empty for explicit or default capacities). */
+function kvCapacityDetails(c: KvCapacity | undefined): { [key: string]: ReportValue } {
+  if (!c) return {};
+  const gib = (bytes: number) => bytes / 2 ** 30;
+  return {
+    kv_capacity_tokens: c.tokens,
+    kv_capacity_derivation: {
+      [c.fractionArg]: c.fraction,
+      kv_gib: gib(c.kvBytes),
+      weights_gib: gib(c.weightBytes),
+      activations_gib: gib(c.activationBytes),
+      reserved_gib: gib(c.reservedBytes),
+      kv_bytes_per_token: c.kvBytesPerToken,
+    },
   };
 }
 

@@ -5,7 +5,7 @@
  * @module
  */
 import { InputError } from "../common/errors.ts";
-import { formatSummary, type Report, reportJson, requestRecords } from "../report/mod.ts";
+import { formatRunSummary, formatSummary, type Report, reportJson, requestRecords } from "../report/mod.ts";
 import { loadInputs, runSimulation, type SimulationInputs } from "../simulate.ts";
 import { workloadStats } from "../workload/mod.ts";
 import { type OutputFile, plannerFiles } from "./planner_files.ts";
@@ -77,6 +77,7 @@ export async function main(argv: readonly string[], io: Io = consoleIo): Promise
     }
     await writeFilesAtomically(files);
     io.out(formatSummary(report));
+    for (const line of formatRunSummary(report)) io.out(line);
     if (planner) { for (const line of plannerLines(planner, htmlPath!)) io.out(line); }
     if (reportPath) io.out(`Saved full report to: ${reportPath}`);
     if (output.reportJsonl) io.out(`Saved per-request records to: ${output.reportJsonl}`);

@@ -262,7 +262,6 @@ export function resolveEngineArgs(
     fail("worker_type", `says "${declared}" but these args configure ${role} workers`);
   }
   speculativeConfig(args, what, at);
-  if (args.aic_nextn != null) fail("aic_nextn", "speculative decoding is not supported yet");
   if (args.decode_speedup_ratio !== 1 && args.aic_nextn != null) {
     fail("decode_speedup_ratio", "must be 1.0 when aic_nextn is set");
   }

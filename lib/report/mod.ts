@@ -13,7 +13,7 @@ export {
   reportJson,
   type ReportValue,
 } from "./report.ts";
-export { formatSummary, formatValue } from "./table.ts";
+export { formatRunSummary, formatSummary, formatValue } from "./table.ts";
 export { type RequestRecord, requestRecords } from "./jsonl.ts";
 export { plannerDetails, plannerHtmlData, renderPlannerHtml, TICK_COLUMNS } from "./planner.ts";
 export type { PlannerHtmlData } from "./planner_html.ts";

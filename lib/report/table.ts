@@ -82,3 +82,57 @@ export function formatValue(value: unknown): string {
   if (typeof value === "number") return NUMBER.format(value);
   return String(value);
 }
+
+/** What `report.dynolab.pools` holds per pool, as far as the run summary reads it. */
+interface PoolSummary {
+  role: string;
+  workers: number;
+  kv_capacity_blocks: number;
+  kv_capacity_source?: string;
+  kv_capacity_tokens?: number;
+  kv_capacity_derivation?: Record<string, number>;
+  block_size: number;
+  perf_model: string;
+  gpus_per_worker: number;
+}
+
+/**
+ * The run summary printed under the table: per pool, its workers, perf model and KV capacity (with how a derived
+ * capacity was reached), and the mean speculative accept length when drafts were used.
+ *
+ * @example
+ * ```ts
+ * import { formatRunSummary } from "./table.ts";
+ * const lines = formatRunSummary({ dynolab: { pools: [{ role: "aggregated", workers: 2, kv_capacity_blocks: 16384,
+ *   kv_capacity_source: "default", block_size: 64, perf_model: "polynomial", gpus_per_worker: 1 }] } });
+ * console.assert(lines[0] === "Workers (aggregated): 2 × 1 GPU, polynomial timing, KV cache 16,384 blocks × 64 tokens per rank (default)");
+ * ```
+ */
+export function formatRunSummary(report: Report): string[] {
+  const details = report.dynolab as { pools?: PoolSummary[]; mean_accept_length?: number } | undefined;
+  const lines = (details?.pools ?? []).map((p) => {
+    const int = (n: number) => Math.round(n).toLocaleString("en-US");
+    let kv = `KV cache ${int(p.kv_capacity_blocks)} blocks × ${p.block_size} tokens per rank`;
+    const d = p.kv_capacity_derivation;
+    if (p.kv_capacity_source === "derived" && d) {
+      const [fractionArg, fraction] = Object.entries(d)[0];
+      const gib = (k: string) => `${d[k].toFixed(1)} GiB`;
+      kv +=
+        ` (derived: ${fractionArg} ${fraction} → ${gib("kv_gib")} of KV per GPU after weights ${
+          gib("weights_gib")
+        },` +
+        ` activations ${gib("activations_gib")}, reserved ${gib("reserved_gib")}; ${
+          int(d.kv_bytes_per_token)
+        } B/token)`;
+    } else if (p.kv_capacity_source) {
+      kv += ` (${p.kv_capacity_source})`;
+    }
+    const gpus = `${p.gpus_per_worker} GPU${p.gpus_per_worker === 1 ? "" : "s"}`;
+    return `Workers (${p.role}): ${p.workers} × ${gpus}, ${p.perf_model} timing, ${kv}`;
+  });
+  const accept = details?.mean_accept_length;
+  if (accept !== undefined && accept !== 1) {
+    lines.push(`Mean speculative accept length: ${formatValue(accept)}`);
+  }
+  return lines;
+}

@@ -1,0 +1,38 @@
+import assert from "node:assert/strict";
+import { Status } from "../../lib/metrics/mod.ts";
+import { reportJson } from "../../lib/report/mod.ts";
+import { fixedTiming, run, workloadOf } from "../_fixtures.ts";
+
+const rows = Array.from({ length: 40 }, (_, i) => ({ input: 300 + i, output: 200, at: i * 10 }));
+
+Deno.test("MTP: bursts of 1 + accepted drafts, mean accept length near 1 + r1 + r1·r2, tokens conserved", () => {
+  const w = workloadOf(rows);
+  const spec = {
+    topology: {
+      mode: "agg" as const,
+      num_workers: 2,
+      engine: { ...fixedTiming(10, 5), aic_nextn: 2, aic_nextn_accept_rates: "0.85,0.3" },
+    },
+  };
+  const { report, collector } = run(w, spec);
+  for (let r = 0; r < w.requestCount; r++) {
+    assert.equal(collector.status[r], Status.Completed);
+    assert.equal(collector.outputTokens[r], 200);
+  }
+  const accept = (report.dynolab as { mean_accept_length: number }).mean_accept_length;
+  assert.ok(Math.abs(accept - 2.105) < 0.06, `accept length ${accept}`);
+  assert.equal(report.min_itl_ms, 0, "a burst's tokens share one timestamp: gaps of 0");
+  // About 2.1 tokens per verification round: TPOT falls by about that factor against plain decoding.
+  const plain = run(w, { topology: { mode: "agg", num_workers: 2, engine: fixedTiming(10, 5) } }).report;
+  const speedup = (plain.mean_tpot_ms as number) / (report.mean_tpot_ms as number);
+  assert.ok(speedup > 1.8 && speedup < 2.4, `TPOT speed-up ${speedup}`);
+  assert.equal(reportJson(run(w, spec).report), reportJson(report), "seeded: deterministic");
+});
+
+Deno.test("MTP: rates outside [0, 1] are rejected naming the value", () => {
+  const w = workloadOf(rows.slice(0, 1));
+  assert.throws(
+    () => run(w, { topology: { mode: "agg", engine: { aic_nextn: 1, aic_nextn_accept_rates: "1.5" } } }),
+    /"1\.5" is not an acceptance rate/,
+  );
+});
