@@ -137,7 +137,7 @@ Deno.test("resolveEngineArgs validates aic_* args with field names", () => {
     /aic_nextn_accept_rates: "7"/,
   );
   assert.throws(
-    () => resolveEngineArgs({ aic_nextn: 1 }, "aggregated"),
-    /speculative decoding is not supported yet/,
+    () => resolveEngineArgs({ aic_nextn: 1, decode_speedup_ratio: 2 }, "aggregated"),
+    /decode_speedup_ratio: must be 1\.0 when aic_nextn is set/,
   );
 });
