@@ -1,0 +1,208 @@
+/**
+ * The DSL's TypeScript types, derived from the zod schemas so that a misspelled option or sweep parameter is a
+ * type error (excess property or not in the union) as well as a run-time error with a suggestion.
+ *
+ * @module
+ */
+import type { EngineArgsInput } from "../engine/mod.ts";
+import type { RouterConfigInput, RouterMode } from "../router/mod.ts";
+import type { SimSpecInput } from "../spec.ts";
+import type { z } from "zod";
+import type { SyntheticWorkloadSchema, TraceWorkloadSchema } from "../workload/mod.ts";
+import type { Camel, CamelKeys } from "./names.ts";
+
+/** Engine options: every engine arg in camelCase, plus the aliases `gpu`, `model`, `backend`, `tp`. */
+export type EngineOptions = Partial<CamelKeys<EngineArgsInput>> & {
+  /** Alias of `aicSystem` (e.g. `"h200_sxm"`). */
+  gpu?: EngineArgsInput["aic_system"];
+  /** Alias of `aicModelPath` (e.g. `"nvidia/Llama-3.1-8B-Instruct-FP8"`). */
+  model?: EngineArgsInput["aic_model_path"];
+  /** Alias of `aicBackend` (e.g. `"vllm"`). */
+  backend?: EngineArgsInput["aic_backend"];
+  /** Alias of `aicBackendVersion`. */
+  backendVersion?: EngineArgsInput["aic_backend_version"];
+  /** Alias of `aicTpSize`. */
+  tp?: EngineArgsInput["aic_tp_size"];
+};
+
+/** `.agg()` options. */
+export interface AggOptions {
+  /** `--num-workers` (default 1). */
+  workers?: number;
+}
+
+/** One disaggregated pool: its worker count and its engine args (over those of `.engine()`). */
+export type PoolOptions = EngineOptions & {
+  /** `--num-prefill-workers` / `--num-decode-workers` (default 1). */
+  workers?: number;
+};
+
+/** `.disagg()` options. */
+export interface DisaggOptions {
+  prefill?: PoolOptions;
+  decode?: PoolOptions;
+  /** dynolab extension: concurrent KV transfers share the prefill worker's link. */
+  kvTransferLinkSharing?: boolean;
+}
+
+type TraceInput = z.input<typeof TraceWorkloadSchema>;
+type SyntheticInput = z.input<typeof SyntheticWorkloadSchema>;
+
+/** `.trace(ref, options)`: the trace keys in camelCase, `blockSize` (tokens per hash id) and `speedup`. */
+export type TraceOptions = Partial<Omit<CamelKeys<TraceInput>, "source" | "path" | "traceBlockSize">> & {
+  /** Tokens per hash id (`--trace-block-size`). */
+  blockSize?: TraceInput["trace_block_size"];
+  /** `--arrival-speedup-ratio`. */
+  speedup?: number;
+};
+
+/** `.synthetic(options)`: the synthetic keys in camelCase, plus `concurrency` (closed loop). */
+export type SyntheticOptions = Omit<CamelKeys<SyntheticInput>, "source"> & {
+  /** `--replay-concurrency`: closed loop with at most this many requests in flight. */
+  concurrency?: number;
+};
+
+/** `.router(options)`: the mode and the router config keys in camelCase. */
+export type RouterOptions = Partial<CamelKeys<RouterConfigInput>> & { mode?: RouterMode };
+
+/** `.sla(options)`: goodput thresholds in ms. */
+export type SlaOptions = Partial<CamelKeys<NonNullable<SimSpecInput["sla"]>>>;
+
+/**
+ * The planner config of the reference (§6.1), snake_case, used for typing `.planner()` until this build's spec
+ * has a `planner` field; then the schema's own input type is used.
+ */
+export interface ReferencePlannerConfig {
+  mode?: "agg" | "disagg" | "prefill" | "decode";
+  optimization_target?: "throughput" | "latency" | "load" | "sla";
+  ttft_ms?: number;
+  itl_ms?: number;
+  enable_throughput_scaling?: boolean;
+  enable_load_scaling?: boolean;
+  throughput_adjustment_interval_seconds?: number;
+  load_adjustment_interval_seconds?: number;
+  max_throughput_scaling_replicas?: number;
+  max_gpu_budget?: number;
+  min_gpu_budget?: number;
+  min_endpoint?: number;
+  prefill_min_endpoint?: number | null;
+  decode_min_endpoint?: number | null;
+  prefill_engine_num_gpu?: number | null;
+  decode_engine_num_gpu?: number | null;
+  pre_deployment_sweeping_mode?: "none" | "rapid" | "thorough";
+  load_predictor?: "constant" | "arima" | "kalman" | "prophet";
+  load_predictor_log1p?: boolean;
+  prophet_window_size?: number;
+  kalman_q_level?: number;
+  kalman_q_trend?: number;
+  kalman_r?: number;
+  kalman_min_points?: number;
+  load_predictor_warmup_trace?: string | null;
+  max_num_fpm_samples?: number;
+  fpm_sample_bucket_size?: number;
+  load_scaling_down_sensitivity?: number;
+  load_min_observations?: number;
+  prefill_scale_up_queue_tokens?: number | null;
+  prefill_scale_down_queue_tokens?: number | null;
+  decode_scale_up_kv_rate?: number | null;
+  decode_scale_down_kv_rate?: number | null;
+  speculative_nextn?: number;
+  report_interval_hours?: number | null;
+  report_output_dir?: string;
+  report_filename?: string | null;
+}
+
+/** The planner config input of this build (schema type when present, else the reference field list). */
+export type PlannerConfigInput = "planner" extends keyof SimSpecInput
+  ? NonNullable<Get<SimSpecInput, "planner">>
+  : ReferencePlannerConfig;
+
+type Get<T, K extends string> = K extends keyof T ? T[K] : never;
+
+/** `.planner(options)`: the planner config keys in camelCase, plus `throughputIntervalS` and `loadIntervalS`. */
+export type PlannerOptions = Partial<CamelKeys<PlannerConfigInput>> & {
+  /** Alias of `throughputAdjustmentIntervalSeconds`. */
+  throughputIntervalS?: number;
+  /** Alias of `loadAdjustmentIntervalSeconds`. */
+  loadIntervalS?: number;
+};
+
+type Prefixed<P extends string, T> = { [K in keyof T as K extends string ? `${P}${K}` : never]: T[K] };
+type Required2<T> = { [K in keyof T]-?: NonNullable<T[K]> };
+
+type EngineParams = Required2<EngineOptions>;
+type TopologyParams = {
+  workers: number;
+  numWorkers: number;
+  prefillWorkers: number;
+  numPrefillWorkers: number;
+  decodeWorkers: number;
+  numDecodeWorkers: number;
+  kvTransferLinkSharing: boolean;
+};
+type RunParams =
+  & Required2<
+    CamelKeys<
+      Pick<SimSpecInput, "arrival_speedup_ratio" | "replay_concurrency" | "max_sim_time_seconds" | "seed">
+    >
+  >
+  & { speedup: number; concurrency: number };
+type RouterParams = Required2<CamelKeys<RouterConfigInput>> & { routerMode: RouterMode; temperature: number };
+type SlaParams = { slaTtftMs: number; slaItlMs: number; slaE2eMs: number };
+type TraceParams = {
+  [
+    K in keyof Omit<TraceInput, "source"> as K extends `trace_${string}` ? Camel<K & string>
+      : `trace${Capitalize<Camel<K & string>>}`
+  ]-?: NonNullable<TraceInput[K]>;
+};
+type SyntheticParams = Required2<Omit<CamelKeys<SyntheticInput>, "source">>;
+type PlannerParams = Required2<Omit<CamelKeys<PlannerConfigInput>, "mode">> & {
+  throughputIntervalS: number;
+  loadIntervalS: number;
+  plannerMode: NonNullable<Get<PlannerConfigInput, "mode">>;
+};
+type DottedParams =
+  & Prefixed<"engine.", EngineParams>
+  & Prefixed<"prefill.", EngineParams>
+  & Prefixed<"decode.", EngineParams>
+  & Prefixed<"router.", Required2<CamelKeys<RouterConfigInput>> & { mode: RouterMode }>
+  & Prefixed<"sla.", Required2<SlaOptions>>
+  & Prefixed<"workload.", Required2<Omit<CamelKeys<TraceInput>, "source">> & SyntheticParams>
+  & Prefixed<"planner.", Required2<CamelKeys<PlannerConfigInput>>>;
+
+type Scopes = [
+  EngineParams,
+  TopologyParams,
+  RunParams,
+  RouterParams,
+  SlaParams,
+  TraceParams,
+  SyntheticParams,
+];
+type Pairwise<T extends unknown[]> = T extends [infer H, ...infer R]
+  ? (keyof H & { [I in keyof R]: keyof R[I] }[number]) | Pairwise<R>
+  : never;
+/** Flat names that two scopes share: use the dotted form instead. */
+export type AmbiguousParam = Pairwise<Scopes>;
+
+type FlatParams =
+  & EngineParams
+  & TopologyParams
+  & RunParams
+  & RouterParams
+  & SlaParams
+  & TraceParams
+  & SyntheticParams
+  & ("planner" extends keyof SimSpecInput ? PlannerParams : unknown);
+
+/** Every parameter `.set()` and `.sweep()` accept, with its value type. */
+export type ParamTypes = Omit<FlatParams, AmbiguousParam> & DottedParams;
+
+/** A parameter name (flat, dotted or alias). */
+export type ParamName = keyof ParamTypes & string;
+
+/** The value type of parameter `P`. */
+export type ParamValue<P extends ParamName> = ParamTypes[P];
+
+/** A sweep value as stored in results (numbers, strings, booleans). */
+export type Scalar = number | string | boolean;
