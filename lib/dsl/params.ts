@@ -160,6 +160,24 @@ const REFERENCE_PLANNER_NAMES = [
   "loadIntervalS",
 ];
 
+/**
+ * The closest name to a typo: by edit distance, else the shortest name that contains the typo's letters in
+ * order (`overlapWeight` → `overlapScoreWeight`).
+ */
+export function suggestName(word: string, names: readonly string[]): string | undefined {
+  const close = suggest(word, names);
+  if (close) return close;
+  const norm = (s: string) => s.toLowerCase().replace(/[-_.]/g, "");
+  const w = norm(word);
+  const subsequence = (n: string) => {
+    let i = 0;
+    for (const ch of n) if (ch === w[i]) i++;
+    return i === w.length;
+  };
+  const matches = names.filter((n) => w.length >= 4 && subsequence(norm(n)));
+  return matches.sort((a, b) => a.length - b.length)[0];
+}
+
 /** Thrown for planner settings in a build whose spec has no planner. */
 export function plannerUnavailable(what: string): InputError {
   return new InputError(
@@ -192,7 +210,7 @@ export function lookupParam(name: string, where = "parameter"): ParamDef {
       throw plannerUnavailable(`${where} "${name}"`);
     }
     const flat = PARAM_NAMES.filter((n) => !n.includes("."));
-    const hint = suggest(name, flat) ?? suggest(name, PARAM_NAMES);
+    const hint = suggestName(name, flat) ?? suggestName(name, PARAM_NAMES);
     throw new InputError(
       `unknown parameter "${name}"` + (hint ? ` (did you mean ${hint}?)` : "") +
         "; see lib/dsl/README.md for the parameter names",
@@ -249,7 +267,7 @@ export function toSnake(
     const key = aliases[name] ?? byCamel.get(name);
     if (!key) {
       const valid = [...byCamel.keys(), ...Object.keys(aliases)];
-      const hint = suggest(name, valid);
+      const hint = suggestName(name, valid);
       throw new InputError(
         `unknown option "${name}"` + (hint ? ` (did you mean ${hint}?)` : "") +
           `; valid: ${valid.join(", ")}`,

@@ -28,6 +28,7 @@ import {
   PLANNER_ALIASES,
   plannerSchema,
   plannerUnavailable,
+  suggestName,
   toSnake,
 } from "./params.ts";
 import type { PlannedRun } from "./plan.ts";
@@ -381,7 +382,11 @@ export function scenario(name: string): Scenario {
 function unknownOptions(rest: object, valid: string[], what: string): void {
   const key = Object.keys(rest)[0];
   if (key !== undefined) {
-    throw new InputError(`unknown option "${key}"; valid: ${valid.join(", ")}`, { field: what });
+    const hint = suggestName(key, valid);
+    throw new InputError(
+      `unknown option "${key}"` + (hint ? ` (did you mean ${hint}?)` : "") + `; valid: ${valid.join(", ")}`,
+      { field: what },
+    );
   }
 }
 

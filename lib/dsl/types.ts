@@ -63,7 +63,11 @@ export type SyntheticOptions = Omit<CamelKeys<SyntheticInput>, "source"> & {
 };
 
 /** `.router(options)`: the mode and the router config keys in camelCase. */
-export type RouterOptions = Partial<CamelKeys<RouterConfigInput>> & { mode?: RouterMode };
+export type RouterOptions = Partial<CamelKeys<RouterConfigInput>> & {
+  mode?: RouterMode;
+  /** Alias of `routerTemperature`. */
+  temperature?: number;
+};
 
 /** `.sla(options)`: goodput thresholds in ms. */
 export type SlaOptions = Partial<CamelKeys<NonNullable<SimSpecInput["sla"]>>>;
