@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { JUPYTER_DISPLAY } from "./display.ts";
 import * as Plot from "@observablehq/plot";
 import { parseHTML } from "linkedom";
 import { escapeHtml } from "./table.ts";
@@ -89,7 +90,7 @@ export class Figure {
   }
 
   /** Jupyter display: inline SVG. */
-  [Symbol.for("Jupyter.display")](): Record<string, string> {
+  [JUPYTER_DISPLAY](): Record<string, string> {
     return { "image/svg+xml": this.toSVG(), "text/plain": `Figure: ${this.title || "untitled"}` };
   }
 }

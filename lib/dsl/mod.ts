@@ -34,3 +34,4 @@ export type {
   SyntheticOptions,
   TraceOptions,
 } from "./types.ts";
+export { JUPYTER_DISPLAY, type MimeBundle } from "./display.ts";

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { JUPYTER_DISPLAY } from "./display.ts";
 import { parquetWriteBuffer } from "hyparquet-writer";
 import { InputError } from "../common/errors.ts";
 import type { Report } from "../report/mod.ts";
@@ -223,7 +224,7 @@ export class Results {
   }
 
   /** Jupyter display: an HTML table (and a text one). */
-  [Symbol.for("Jupyter.display")](): Record<string, string> {
+  [JUPYTER_DISPLAY](): Record<string, string> {
     const columns = this.defaultColumns();
     const rows = this.rows.map((r) => columns.map((c) => formatCell(r[c])));
     const title = `${this.scenario}: ${this.runs.length} run(s)` +

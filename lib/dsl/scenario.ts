@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { JUPYTER_DISPLAY } from "./display.ts";
 import { InputError } from "../common/errors.ts";
 import { EngineArgsSchema } from "../engine/mod.ts";
 import { ROUTER_MODES, RouterConfigSchema, type RouterMode } from "../router/mod.ts";
@@ -338,7 +339,7 @@ export class Scenario {
   }
 
   /** Jupyter display: the calls and each run's spec, collapsed. */
-  [Symbol.for("Jupyter.display")](): Record<string, string> {
+  [JUPYTER_DISPLAY](): Record<string, string> {
     const runs = this.runs();
     const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;");
     const html = `<details><summary><b>${esc(this.name)}</b>: ${runs.length} run(s)` +

@@ -103,6 +103,8 @@ export interface ResolvedTrace {
 export interface TraceEnv {
   readonly get: (name: string) => string | undefined;
   readonly fetch: typeof fetch;
+  /** `../shared` beside the checkout: undefined finds it, null ignores it. */
+  readonly besideCheckout?: string | null;
 }
 
 const defaultEnv: TraceEnv = { get: (name) => Deno.env.get(name), fetch: (...a) => fetch(...a) };
@@ -149,7 +151,7 @@ async function fromName(ref: string, t: NamedTrace, env: TraceEnv): Promise<Reso
   if (traces) candidates.push([`${traces}/${t.file}`, "env"], [`${traces}/${t.family}/${t.file}`, "env"]);
   const shared = env.get("DYNOLAB_SHARED");
   if (shared) candidates.push([`${shared}/traces/${t.family}/${t.file}`, "shared"]);
-  const beside = besideCheckout();
+  const beside = env.besideCheckout === undefined ? besideCheckout() : env.besideCheckout;
   if (beside) candidates.push([`${beside}/traces/${t.family}/${t.file}`, "shared"]);
   const cached = `${cacheRoot(env)}/traces/${t.file}`;
   candidates.push([cached, "cache"]);
