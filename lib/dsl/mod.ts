@@ -35,3 +35,6 @@ export type {
   TraceOptions,
 } from "./types.ts";
 export { JUPYTER_DISPLAY, type MimeBundle } from "./display.ts";
+export { type Block, Findings } from "./findings.ts";
+export { notebookFindings, publish } from "./publish.ts";
+export { runOptionsFromArgs, scenarioOf, slug } from "./cli.ts";
