@@ -36,8 +36,27 @@ export const RUN_FLAGS = {
  * ```
  */
 export function runOptionsFromArgs(args: readonly string[] = Deno.args): RunOptions {
-  const { values } = parse(args, RUN_FLAGS, false);
-  return runOptions(values);
+  return parseScriptArgs({}, args).options;
+}
+
+/**
+ * A scenario script's command line: the run flags plus the script's own `extra` flags (`parseArgs` options).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseScriptArgs } from "./cli.ts";
+ * const { options, values } = parseScriptArgs({ trace: { type: "string" } }, ["--trace", "azure:conv", "--quiet"]);
+ * assert.equal(values.trace, "azure:conv");
+ * assert.equal(options.quiet, true);
+ * ```
+ */
+export function parseScriptArgs(
+  extra: Record<string, { type: "string" | "boolean" }> = {},
+  args: readonly string[] = Deno.args,
+): { options: RunOptions; values: Record<string, string | boolean | undefined> } {
+  const { values } = parse(args, { ...RUN_FLAGS, ...extra }, false);
+  return { options: runOptions(values), values: values as Record<string, string | boolean | undefined> };
 }
 
 function runOptions(values: Record<string, unknown>): RunOptions {

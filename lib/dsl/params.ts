@@ -293,3 +293,17 @@ export const PLANNER_ALIASES: Readonly<Record<string, string>> = {
   throughputIntervalS: "throughput_adjustment_interval_seconds",
   loadIntervalS: "load_adjustment_interval_seconds",
 };
+
+/**
+ * Whether this build's simulation spec has the planner (issue 4).
+ *
+ * @example
+ * ```ts
+ * import { plannerAvailable } from "./params.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(typeof plannerAvailable(), "boolean");
+ * ```
+ */
+export function plannerAvailable(): boolean {
+  return plannerSchema() !== undefined;
+}
