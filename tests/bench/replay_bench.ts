@@ -40,7 +40,9 @@ if (!trace) {
     const wall = walls[2];
     console.log(
       `${name}: median ${wall.toFixed(0)} ms wall for ${(simulatedMs / 1000).toFixed(0)} s simulated = ` +
-        `${(simulatedMs / wall).toFixed(0)}× real time (${(simulatedMs / (wall + loadMs)).toFixed(0)}× with loading); ` +
+        `${(simulatedMs / wall).toFixed(0)}× real time (${
+          (simulatedMs / (wall + loadMs)).toFixed(0)
+        }× with loading); ` +
         `${(wall * 1000 / outputTokens).toFixed(3)} µs per output token`,
     );
     Deno.bench({ name: `conversation trace, 2 workers, ${name}`, n: 5, warmup: 1 }, () => {

@@ -23,13 +23,16 @@ sharedTest("conversation trace: loads with the README's statistics", async () =>
   assert.equal(s.outputTokens, 4_122_048);
 });
 
-sharedTest("conversation trace: every request completes, tokens conserved, report deterministic", async () => {
-  const run = await inputs("round_robin");
-  const a = runSimulation(run);
-  assert.equal(a.report.completed_requests, 12_031);
-  assert.equal(a.report.total_output_tokens, 4_122_048);
-  assert.equal(reportJson(runSimulation(run).report), reportJson(a.report));
-});
+sharedTest(
+  "conversation trace: every request completes, tokens conserved, report deterministic",
+  async () => {
+    const run = await inputs("round_robin");
+    const a = runSimulation(run);
+    assert.equal(a.report.completed_requests, 12_031);
+    assert.equal(a.report.total_output_tokens, 4_122_048);
+    assert.equal(reportJson(runSimulation(run).report), reportJson(a.report));
+  },
+);
 
 sharedTest("conversation trace: the KV router beats round robin on prefix reuse and TTFT", async () => {
   const rr = runSimulation(await inputs("round_robin")).report;
