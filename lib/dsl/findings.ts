@@ -42,13 +42,18 @@ export class Findings {
   readonly title: string;
   readonly blocks: Block[] = [];
 
-  constructor(title: string) {
+  readonly #slug?: string;
+
+  /** `slug` names the files (default: from the title). */
+  constructor(title: string, slug?: string) {
     this.title = title;
+    this.#slug = slug;
   }
 
-  /** A file-name-safe form of the title. */
+  /** A file-name-safe name for the files: the one given, else the title's. */
   get slug(): string {
-    return this.title.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "") || "findings";
+    const base = this.#slug ?? this.title;
+    return base.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "") || "findings";
   }
 
   /** Markdown text. */

@@ -30,7 +30,8 @@ interface Output {
 const join = (s: string | string[] | undefined) => (Array.isArray(s) ? s.join("") : s ?? "");
 
 /**
- * A notebook (parsed `.ipynb` JSON) as findings: the first `# ` heading is the title.
+ * A notebook (parsed `.ipynb` JSON) as findings: the first `# ` heading is the title, the files are named
+ * `notebook-<file name>`.
  *
  * @example
  * ```ts
@@ -50,7 +51,7 @@ export function notebookFindings(notebook: { cells?: Cell[] }, name: string): Fi
   const firstMd = cells.find((c) => c.cell_type === "markdown");
   const heading = /^#\s+(.+)$/m.exec(join(firstMd?.source));
   const title = heading?.[1].trim() ?? name.split("/").pop()!.replace(/\.ipynb$/, "");
-  const f = new Findings(title);
+  const f = new Findings(title, `notebook-${name.split("/").pop()!.replace(/\.ipynb$/, "")}`);
   for (const cell of cells) {
     const source = join(cell.source);
     if (cell.cell_type === "markdown") {
