@@ -9,15 +9,7 @@
  *
  * @module
  */
-import {
-  Findings,
-  findSmallest,
-  mergeResults,
-  Results,
-  type Row,
-  runOptionsFromArgs,
-  scenario,
-} from "../mod.ts";
+import { Findings, findSmallest, Results, type Row, runOptionsFromArgs, scenario } from "../mod.ts";
 
 const SLA = { ttftMs: 1000, itlMs: 40 };
 const SPEEDUP = 4;
