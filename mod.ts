@@ -1,12 +1,18 @@
 /**
- * dynolab: an offline LLM-serving simulator (replay, mocker engines, KV router) with a scenario DSL.
+ * dynolab: benchmark LLM-serving deployments and their autoscaling planner against recorded request traces,
+ * without a GPU cluster. `simulate(spec)` runs one simulation; the scenario DSL (`scenario`, `range`) builds,
+ * sweeps, plots and publishes many (see `lib/dsl/README.md`).
  *
- * ```ts ignore
- * import { range, scenario, simulate } from "./mod.ts";
- * const report = await simulate({ workload: { source: "default" }, topology: { mode: "agg", num_workers: 2 } });
- * const results = await scenario("capacity").trace("mooncake:conversation").agg({ workers: 2 })
- *   .sweep("numGpuBlocks", range(4096, 16384, 4096)).run();
- * results.table();
+ * @example
+ * ```ts
+ * import { simulate } from "./mod.ts";
+ * const report = await simulate({
+ *   workload: { source: "synthetic", input_tokens: 2000, output_tokens: 100, request_count: 16 },
+ *   replay_concurrency: 8,
+ *   topology: { mode: "agg", num_workers: 2 },
+ *   router: { mode: "kv_router" },
+ * });
+ * console.assert(report.completed_requests === 16);
  * ```
  *
  * @module
@@ -28,7 +34,7 @@ export {
   SimSpecSchema,
   SlaSchema,
 } from "./lib/spec.ts";
-export { type Report, reportJson, type ReportValue } from "./lib/report/mod.ts";
+export { formatSummary, type Report, reportJson, type ReportValue } from "./lib/report/mod.ts";
 export { InputError } from "./lib/common/errors.ts";
 export { type EngineArgs, type EngineArgsInput, EngineArgsSchema } from "./lib/engine/mod.ts";
 export { type RouterConfigInput, RouterConfigSchema, type RouterMode } from "./lib/router/mod.ts";

@@ -6,7 +6,8 @@
  */
 import { InputError } from "../common/errors.ts";
 import { formatSummary, type Report, reportJson, requestRecords } from "../report/mod.ts";
-import { loadInputs, runSimulation } from "../simulate.ts";
+import { loadInputs, runSimulation, type SimulationInputs } from "../simulate.ts";
+import { workloadStats } from "../workload/mod.ts";
 import { parseCommand } from "./flags.ts";
 import { USAGE } from "./usage.ts";
 import { defaultReportPath, writeFilesAtomically } from "./write.ts";
@@ -37,6 +38,7 @@ export async function main(argv: readonly string[], io: Io = consoleIo): Promise
     }
     for (const w of command.warnings) io.err(`warning: ${w}`);
     const inputs = await loadInputs(command.spec);
+    if (command.output.demo) io.out(demoHeader(inputs));
     const started = performance.now();
     const result = runSimulation(inputs);
     const wallMs = performance.now() - started;
@@ -53,9 +55,13 @@ export async function main(argv: readonly string[], io: Io = consoleIo): Promise
     }
     if (output.reportJsonl !== undefined) {
       const cluster = result.cluster;
-      const workerOf = (id: number) =>
-        cluster.pools.flatMap((p) => p.workers).find((w) => w.ranks.some((e) => e.id === id))!.id;
-      const records = requestRecords(result.collector, inputs.workload, workerOf, cluster.pools.length > 1);
+      const workerIndex = new Map<number, number>();
+      for (const w of cluster.pools.flatMap((p) => p.workers)) {
+        for (const e of w.ranks) workerIndex.set(e.id, w.id);
+      }
+      const workerOf = (id: number) => workerIndex.get(id)!;
+      const overlaps = cluster.pools.map((p) => p.router.overlapBlocks);
+      const records = requestRecords(result.collector, inputs.workload, workerOf, overlaps);
       files.push([output.reportJsonl, records.map((r) => JSON.stringify(r)).join("\n") + "\n"]);
     }
     await writeFilesAtomically(files);
@@ -70,6 +76,19 @@ export async function main(argv: readonly string[], io: Io = consoleIo): Promise
     }
     throw e;
   }
+}
+
+/** What the demo replays, in one line above the summary. */
+function demoHeader({ spec, workload }: SimulationInputs): string {
+  const s = workloadStats(workload);
+  const t = spec.topology;
+  const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? "" : "s"}`;
+  const topology = t.mode === "agg"
+    ? plural(t.num_workers, "aggregated worker")
+    : `${t.num_prefill_workers} prefill + ${plural(t.num_decode_workers, "decode worker")}`;
+  const router = { round_robin: "round-robin", random: "random", kv_router: "KV" }[spec.router.mode];
+  return `dynolab demo: the embedded agentic workload (${s.sessions} sessions, ${s.requests} requests, ` +
+    `${(s.spanMs / 60_000).toFixed(0)} min of session starts) on ${topology} behind the ${router} router`;
 }
 
 /** The reference's wall-clock figures (they make the CLI report differ from run to run). */

@@ -104,6 +104,7 @@ export class Cluster {
   #now = 0;
   #events = 0;
   #slotsFreed = false;
+  readonly #scratch = new Int32Array(1);
 
   constructor(setup: ClusterSetup) {
     this.#s = setup;
@@ -282,7 +283,7 @@ export class Cluster {
         this.#w.blocks,
         from,
         this.#w.blockOffset[r + 1],
-        new Int32Array(1),
+        this.#scratch,
       );
       tokens -= resident * target.config.blockSize;
     }

@@ -179,7 +179,9 @@ export class Engine {
       if (inPrefill && !cfg.enableChunkedPrefill && req.generated[r] === 0 && remaining > budget) break;
       const take = remaining < budget ? remaining : budget;
       let selfPreempted = false;
-      while (!this.#allocateUpTo(r, req.computed[r] + take)) {
+      // Fast path: a decoding request whose next token still fits its last block needs no allocation.
+      const fits = !inPrefill && req.computed[r] + take <= req.held[r] * bs;
+      while (!fits && !this.#allocateUpTo(r, req.computed[r] + take)) {
         const victimIdx = cfg.preemption === "lifo" ? this.runningCount - 1 : 0;
         const victim = running[victimIdx];
         if (victimIdx < i) {

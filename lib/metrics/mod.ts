@@ -4,4 +4,4 @@
  * @module
  */
 export { Collector, Status } from "./collector.ts";
-export { type Distribution, summarize, summarizeWeighted } from "./stats.ts";
+export { type Distribution, sortedOrder, summarize, summarizeSorted, summarizeWeighted } from "./stats.ts";

@@ -78,37 +78,50 @@ export function summarize(values: Float64Array, n: number = values.length): Dist
  * ```
  */
 export function summarizeWeighted(values: Float64Array, weights: Float64Array, n: number): Distribution {
+  const order = sortedOrder(values, n);
+  const sortedValues = new Float64Array(n), sortedWeights = new Float64Array(n);
+  for (let j = 0; j < n; j++) {
+    sortedValues[j] = values[order[j]];
+    sortedWeights[j] = weights[order[j]];
+  }
+  return summarizeSorted(sortedValues, sortedWeights, n);
+}
+
+/**
+ * {@link summarizeWeighted} for pairs already in ascending value order (no sort).
+ *
+ * @example
+ * ```ts
+ * import { summarizeSorted } from "./stats.ts";
+ * const d = summarizeSorted(Float64Array.of(1, 5), Float64Array.of(3, 2), 2);
+ * console.assert(d.median === 1 && d.p90 === 5 && d.count === 5);
+ * ```
+ */
+export function summarizeSorted(values: Float64Array, weights: Float64Array, n: number): Distribution {
   let total = 0, sum = 0;
   for (let i = 0; i < n; i++) {
     total += weights[i];
     sum += values[i] * weights[i];
   }
   if (total === 0) return EMPTY;
-  const order = new Uint32Array(n);
-  for (let i = 0; i < n; i++) order[i] = i;
-  order.sort((a, b) => values[a] - values[b]);
   const mean = sum / total;
   let sq = 0;
   for (let i = 0; i < n; i++) sq += weights[i] * (values[i] - mean) * (values[i] - mean);
   const ranks = [50, 75, 90, 95, 99].map((p) => Math.round((total - 1) * p / 100));
   const found = new Float64Array(ranks.length);
-  let cumulative = 0, k = 0;
-  for (let j = 0; j < n && k < ranks.length; j++) {
-    const i = order[j];
-    cumulative += weights[i];
-    while (k < ranks.length && ranks[k] < cumulative) found[k++] = values[i];
-  }
-  let min = Infinity, max = -Infinity;
+  let cumulative = 0, k = 0, first = -1, last = -1;
   for (let i = 0; i < n; i++) {
     if (weights[i] <= 0) continue;
-    if (values[i] < min) min = values[i];
-    if (values[i] > max) max = values[i];
+    if (first < 0) first = i;
+    last = i;
+    cumulative += weights[i];
+    while (k < ranks.length && ranks[k] < cumulative) found[k++] = values[i];
   }
   return {
     count: total,
     mean,
-    min,
-    max,
+    min: values[first],
+    max: values[last],
     median: found[0],
     p75: found[1],
     p90: found[2],
@@ -116,4 +129,49 @@ export function summarizeWeighted(values: Float64Array, weights: Float64Array, n
     p99: found[4],
     std: Math.sqrt(sq / total),
   };
+}
+
+/**
+ * Indices of `values[0 … n)` in ascending value order (stable), by an LSD radix sort over the IEEE-754 bit
+ * patterns (16-bit digits, 4 passes): exact, and several times faster than a comparator sort.
+ *
+ * @example
+ * ```ts
+ * import { sortedOrder } from "./stats.ts";
+ * console.assert(sortedOrder(Float64Array.of(2.5, -1, 0, 1e9, -0.5), 5).join() === "1,4,2,0,3");
+ * ```
+ */
+export function sortedOrder(values: Float64Array, n: number): Uint32Array {
+  // Map each double to two unsigned words whose (hi, lo) order is the numeric order: flip every bit of a
+  // negative number, only the sign bit of a positive one.
+  const words = new Uint32Array(new Float64Array(values.subarray(0, n)).buffer);
+  for (let i = 0; i < n; i++) {
+    const hi = words[2 * i + 1];
+    if (hi >>> 31) {
+      words[2 * i + 1] = ~hi >>> 0;
+      words[2 * i] = ~words[2 * i] >>> 0;
+    } else {
+      words[2 * i + 1] = (hi | 0x80000000) >>> 0;
+    }
+  }
+  let order = new Uint32Array(n), next = new Uint32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  const counts = new Uint32Array(65536);
+  for (let pass = 0; pass < 4; pass++) {
+    const word = pass >> 1, shift = (pass & 1) * 16;
+    counts.fill(0);
+    for (let i = 0; i < n; i++) counts[(words[2 * order[i] + word] >>> shift) & 0xffff]++;
+    let sum = 0;
+    for (let d = 0; d < 65536; d++) {
+      const c = counts[d];
+      counts[d] = sum;
+      sum += c;
+    }
+    for (let i = 0; i < n; i++) {
+      const idx = order[i];
+      next[counts[(words[2 * idx + word] >>> shift) & 0xffff]++] = idx;
+    }
+    [order, next] = [next, order];
+  }
+  return order;
 }

@@ -29,6 +29,9 @@ export interface RequestRecord {
   readonly decode_reused_input_tokens: number | null;
   readonly prefill_worker_idx: number | null;
   readonly decode_worker_idx: number | null;
+  /** KV overlap (cached prompt tokens) the router saw on the chosen worker, per stage. */
+  readonly prefill_route_overlap_tokens: number | null;
+  readonly decode_route_overlap_tokens: number | null;
   readonly admission_count: number;
   readonly readmission_count: number;
   readonly terminal_status: "completed" | "rejected";
@@ -38,14 +41,17 @@ export interface RequestRecord {
  * Records of every completed or rejected request, sorted by arrival then id.
  *
  * @param workerOf Worker index (within its pool) of an engine rank id.
- * @param disagg Whether the run was disaggregated (fills the prefill/decode worker fields accordingly).
+ * @param routeOverlapBlocks Per pool (agg, or prefill then decode), the KV overlap in blocks each request had
+ *   on the worker its router chose.
  */
 export function requestRecords(
   c: Collector,
   w: Workload,
   workerOf: (engineId: number) => number,
-  disagg: boolean,
+  routeOverlapBlocks: readonly Int32Array[],
 ): RequestRecord[] {
+  const disagg = routeOverlapBlocks.length > 1;
+  const bs = w.blockSize;
   const ids: number[] = [];
   for (let r = 0; r < w.requestCount; r++) if (c.status[r] !== Status.Pending) ids.push(r);
   ids.sort((a, b) => c.arrivalMs[a] - c.arrivalMs[b] || a - b);
@@ -74,6 +80,8 @@ export function requestRecords(
       decode_reused_input_tokens: disagg ? c.decodeReusedTokens[r] : null,
       prefill_worker_idx: disagg ? worker(c.computeEngine[r]) : null,
       decode_worker_idx: worker(disagg ? c.decodeEngine[r] : c.computeEngine[r]),
+      prefill_route_overlap_tokens: disagg ? routeOverlapBlocks[0][r] * bs : null,
+      decode_route_overlap_tokens: routeOverlapBlocks[disagg ? 1 : 0][r] * bs,
       admission_count: c.admissions[r],
       readmission_count: Math.max(0, c.admissions[r] - 1),
       terminal_status: c.status[r] === Status.Completed ? "completed" : "rejected",

@@ -3,7 +3,14 @@
  *
  * @module
  */
-import { type Collector, type Distribution, Status, summarize, summarizeWeighted } from "../metrics/mod.ts";
+import {
+  type Collector,
+  type Distribution,
+  sortedOrder,
+  Status,
+  summarize,
+  summarizeSorted,
+} from "../metrics/mod.ts";
 
 /** A report value: numbers (never NaN or infinite), strings, or nested plain objects. */
 export type ReportValue = number | string | boolean | null | ReportValue[] | { [key: string]: ReportValue };
@@ -110,22 +117,33 @@ export function buildReport(inputs: ReportInputs): Report {
   addDistribution(report, "ttst", summarize(ttst, nTtst), "_ms");
   addDistribution(report, "tpot", summarize(tpot, nTpot), "_ms");
   addDistribution(report, "e2e_latency", summarize(e2e, completed), "_ms");
-  addDistribution(report, "itl", summarizeWeighted(c.gapValues, c.gapWeights, c.gapCount), "_ms");
-  addDistribution(report, "output_token_throughput_per_user", perUserThroughput(c), "");
+  const [itl, perUser] = gapDistributions(c);
+  addDistribution(report, "itl", itl, "_ms");
+  addDistribution(report, "output_token_throughput_per_user", perUser, "");
   report.dynolab = inputs.extra;
   assertFinite(report, "report");
   return report;
 }
 
-function perUserThroughput(c: Collector): Distribution {
-  const values = new Float64Array(c.gapCount), weights = new Float64Array(c.gapCount);
-  let k = 0;
-  for (let i = 0; i < c.gapCount; i++) {
-    if (c.gapValues[i] <= 0) continue;
-    values[k] = 1000 / c.gapValues[i];
-    weights[k++] = c.gapWeights[i];
+/**
+ * The pooled token gaps and, from the same sort, the per-user throughput `1000 / gap` of every positive gap
+ * (its ascending order is the gaps' descending order).
+ */
+function gapDistributions(c: Collector): [Distribution, Distribution] {
+  const n = c.gapCount;
+  const order = sortedOrder(c.gapValues, n);
+  const gaps = new Float64Array(n), weights = new Float64Array(n);
+  for (let j = 0; j < n; j++) {
+    gaps[j] = c.gapValues[order[j]];
+    weights[j] = c.gapWeights[order[j]];
   }
-  return summarizeWeighted(values, weights, k);
+  const rates = new Float64Array(n), rateWeights = new Float64Array(n);
+  let k = 0;
+  for (let j = n - 1; j >= 0 && gaps[j] > 0; j--) {
+    rates[k] = 1000 / gaps[j];
+    rateWeights[k++] = weights[j];
+  }
+  return [summarizeSorted(gaps, weights, n), summarizeSorted(rates, rateWeights, k)];
 }
 
 function addDistribution(report: Report, stem: string, d: Distribution, unit: string): void {

@@ -22,12 +22,26 @@ const TABLE_MIN = 1 << 12;
 /**
  * Interns chain hashes to dense id ranges. Open addressing; each slot is three adjacent words
  * (hi, lo, base id + 1) so a probe touches one cache line.
+ *
+ * It remembers the last prompt it interned (token ids, chain state and ids per step), so a prompt that
+ * extends the previous one (the next turn of a session, loaded in order) only hashes its new blocks. The memo
+ * changes no id: it skips only lookups of nodes that exist.
  */
 export class BlockInterner {
   #table = new Int32Array(TABLE_MIN * 3);
   #mask = TABLE_MIN - 1;
   #nodes = 0;
   #ids = 0;
+  // Memo of the last prompt: key, token ids consumed, and per step (token block or engine block) the chain
+  // state after it and its base id.
+  #memoNamespace = NaN;
+  #memoSize = 0;
+  #memoBlockSize = 0;
+  #memoTokens = 0;
+  #memoSteps = 0;
+  #memoIds = new Float64Array(256);
+  #memoHash = new Int32Array(512);
+  #memoBase = new Int32Array(256);
 
   /** Number of engine-block ids handed out so far. */
   get size(): number {
@@ -40,6 +54,15 @@ export class BlockInterner {
    *
    * @param namespace Hash space: equal token ids in different namespaces never share blocks.
    * @returns The number of ids written.
+   *
+   * @example
+   * ```ts
+   * import { BlockInterner } from "./block_ids.ts";
+   * const interner = new BlockInterner(), a = new Int32Array(4), b = new Int32Array(4);
+   * interner.internPrompt({ ids: [7, 8], size: 128 }, 256, 64, 0, a, 0);
+   * interner.internPrompt({ ids: [7, 9], size: 128 }, 256, 64, 0, b, 0);
+   * console.assert(a[1] === b[1] && a[2] !== b[2] && interner.size === 6);
+   * ```
    */
   internPrompt(
     tokens: TokenBlocks,
@@ -50,15 +73,51 @@ export class BlockInterner {
     at: number,
   ): number {
     const full = Math.floor(inputLength / blockSize);
+    if (full === 0) return 0;
     const { ids, size } = tokens;
+    const multiple = size % blockSize === 0;
+    const per = multiple ? size / blockSize : 0;
+    // Token blocks this prompt reads, and steps it takes (token blocks, or engine blocks when not a multiple).
+    const tokenCount = multiple ? Math.ceil(full / per) : Math.floor((full * blockSize - 1) / size) + 1;
+    const steps = multiple ? tokenCount : full;
+    this.#reserveMemo(tokenCount, steps);
+    const memoIds = this.#memoIds, memoHash = this.#memoHash, memoBase = this.#memoBase;
+    let common = 0;
+    if (namespace === this.#memoNamespace && size === this.#memoSize && blockSize === this.#memoBlockSize) {
+      const limit = Math.min(tokenCount, this.#memoTokens);
+      while (common < limit && ids[common] === memoIds[common]) common++;
+    }
+    for (let i = common; i < tokenCount; i++) memoIds[i] = ids[i];
+    const reuse = Math.min(
+      this.#memoSteps,
+      steps,
+      multiple ? common : Math.floor((common * size) / blockSize),
+    );
+    this.#memoNamespace = namespace;
+    this.#memoSize = size;
+    this.#memoBlockSize = blockSize;
+    this.#memoTokens = tokenCount;
+    this.#memoSteps = steps;
     let ph = fmix(namespace ^ 0x2545f491), pl = fmix(Math.imul(namespace, 0x27d4eb2f) ^ 0x165667b1);
-    if (size % blockSize === 0) {
-      // Nodes own `per` ids, so the key includes the granularity: rows of different token-block sizes never
-      // share nodes (their common prefixes are not detected, a documented limitation).
-      const per = size / blockSize;
-      ph ^= Math.imul(per, 0x2c1b3c6d);
+    // Multiple-size nodes own `per` ids, so the key includes the granularity: rows of different token-block
+    // sizes never share nodes (their common prefixes are not detected, a documented limitation).
+    if (multiple) ph ^= Math.imul(per, 0x2c1b3c6d);
+    if (reuse > 0) {
+      ph = memoHash[2 * reuse - 2];
+      pl = memoHash[2 * reuse - 1];
+    }
+    if (multiple) {
       let j = 0;
-      for (let i = 0; j < full; i++) {
+      if (per === 1) {
+        out.set(memoBase.subarray(0, reuse), at);
+        j = reuse;
+      } else {
+        for (let i = 0; i < reuse; i++) {
+          const base = memoBase[i];
+          for (let k = 0; k < per && j < full; k++) out[at + j++] = base + k;
+        }
+      }
+      for (let i = reuse; j < full; i++) {
         const id = ids[i];
         const lo = id | 0, hi = (id / 4294967296) | 0;
         const h1 = Math.imul(rotl(Math.imul(ph ^ lo, 0xcc9e2d51), 15), 0x1b873593) ^ 0x3c6ef372;
@@ -69,11 +128,15 @@ export class BlockInterner {
         ph = fmix(h1 ^ Math.imul(h2 ^ (h1 >>> 15), 0x9e3779b1));
         pl = fmix(h2 ^ rotl(h1, 7));
         const base = this.#intern(ph & 0x1fffff, pl, per);
+        memoHash[2 * i] = ph;
+        memoHash[2 * i + 1] = pl;
+        memoBase[i] = base;
         for (let k = 0; k < per && j < full; k++) out[at + j++] = base + k;
       }
       return full;
     }
-    for (let j = 0; j < full; j++) {
+    out.set(memoBase.subarray(0, reuse), at);
+    for (let j = reuse; j < full; j++) {
       let h1 = ph ^ 0x68e31da4, h2 = pl ^ 0xb5297a4d;
       let a = j * blockSize;
       const b = a + blockSize;
@@ -91,9 +154,61 @@ export class BlockInterner {
       }
       ph = fmix(h1 ^ Math.imul(h2, 0x9e3779b1));
       pl = fmix(h2 ^ rotl(h1, 7));
-      out[at + j] = this.#intern(ph & 0x1fffff, pl, 1);
+      const id = this.#intern(ph & 0x1fffff, pl, 1);
+      memoHash[2 * j] = ph;
+      memoHash[2 * j + 1] = pl;
+      memoBase[j] = id;
+      out[at + j] = id;
     }
     return full;
+  }
+
+  /**
+   * Append `count` fresh ids (blocks no other prompt shares) to `out` at `at`, without hashing.
+   *
+   * @example
+   * ```ts
+   * import { BlockInterner } from "./block_ids.ts";
+   * const interner = new BlockInterner(), out = new Int32Array(3);
+   * interner.uniqueBlocks(3, out, 0);
+   * console.assert(out.join() === "0,1,2" && interner.size === 3);
+   * ```
+   */
+  uniqueBlocks(count: number, out: Int32Array, at: number): void {
+    for (let j = 0; j < count; j++) out[at + j] = this.#ids++;
+  }
+
+  /**
+   * Forget every interned prefix (ids handed out stay taken). Only correct when no later prompt can share a
+   * block with an earlier one, e.g. when every later prompt uses a namespace not used before. Keeps the table
+   * small, and so fast, for traces whose hash ids are local to a session.
+   */
+  forget(): void {
+    if (this.#nodes > 0) {
+      this.#table = new Int32Array(TABLE_MIN * 3);
+      this.#mask = TABLE_MIN - 1;
+      this.#nodes = 0;
+    }
+    this.#memoNamespace = NaN;
+    this.#memoTokens = 0;
+    this.#memoSteps = 0;
+  }
+
+  /** Grow the memo arrays to hold `tokens` token ids and `steps` steps, keeping their contents. */
+  #reserveMemo(tokens: number, steps: number): void {
+    if (tokens > this.#memoIds.length) {
+      const grown = new Float64Array(Math.max(tokens, this.#memoIds.length * 2));
+      grown.set(this.#memoIds);
+      this.#memoIds = grown;
+    }
+    if (steps > this.#memoBase.length) {
+      const n = Math.max(steps, this.#memoBase.length * 2);
+      const base = new Int32Array(n), hash = new Int32Array(2 * n);
+      base.set(this.#memoBase);
+      hash.set(this.#memoHash);
+      this.#memoBase = base;
+      this.#memoHash = hash;
+    }
   }
 
   /** Base id of the node hashed (hi, lo); a new node reserves `count` consecutive ids. */

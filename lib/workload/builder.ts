@@ -7,6 +7,9 @@ import { InputError, type InputLocation } from "../common/errors.ts";
 import { BlockInterner, type TokenBlocks } from "./block_ids.ts";
 import type { Workload } from "./types.ts";
 
+/** Largest block chunk the builder allocates (ids), unless one prompt needs more. */
+const CHUNK_MAX = 1 << 22;
+
 /** One request as a loader reads it, before normalisation. */
 export interface RequestRow {
   /** Session key: rows with the same key form one closed-loop session, in the order added. Unset: own session. */
@@ -17,8 +20,11 @@ export interface RequestRow {
   readonly delayMs?: number;
   readonly inputLength: number;
   readonly outputLength: number;
-  /** Prompt content; its token blocks are re-chunked into engine blocks. */
-  readonly tokenBlocks: TokenBlocks;
+  /**
+   * Prompt content; its token blocks are re-chunked into engine blocks. `"unique"`: a prompt that shares no
+   * block with any other (traces without prefix information); its blocks get fresh ids without hashing.
+   */
+  readonly tokenBlocks: TokenBlocks | "unique";
   /** Hash namespace (kv-cache-tester ids are session-local). Default 0. */
   readonly namespace?: number;
   /** Where the row came from, for error messages. */
@@ -71,7 +77,10 @@ export class WorkloadBuilder {
   #sessionLast: number[] = [];
   #sessionKeys = new Map<string | number, number>();
   #blockOffset: number[] = [0];
-  #blocks = new Int32Array(1 << 16);
+  // Prompt blocks in chunks (full chunks never move; build concatenates once): a chunk holds whole prompts.
+  #fullChunks: Int32Array[] = [];
+  #chunk = new Int32Array(1 << 16);
+  #chunkStart = 0;
   #blockCount = 0;
   constructor(options: BuilderOptions) {
     if (!Number.isInteger(options.blockSize) || options.blockSize < 1) {
@@ -131,21 +140,48 @@ export class WorkloadBuilder {
     this.#nextTurn.push(-1);
     this.#inputLength.push(row.inputLength);
     this.#outputLength.push(row.outputLength);
-    const need = this.#blockCount + Math.floor(row.inputLength / this.#blockSize);
-    if (need > this.#blocks.length) {
-      const grown = new Int32Array(Math.max(need, this.#blocks.length * 2));
-      grown.set(this.#blocks.subarray(0, this.#blockCount));
-      this.#blocks = grown;
+    const count = Math.floor(row.inputLength / this.#blockSize);
+    let offset = this.#blockCount - this.#chunkStart;
+    if (offset + count > this.#chunk.length) {
+      this.#fullChunks.push(this.#chunk.subarray(0, offset));
+      this.#chunk = new Int32Array(Math.max(count, Math.min(this.#chunk.length * 2, CHUNK_MAX)));
+      this.#chunkStart = this.#blockCount;
+      offset = 0;
     }
-    this.#blockCount += this.#interner.internPrompt(
-      row.tokenBlocks,
-      row.inputLength,
-      this.#blockSize,
-      row.namespace ?? 0,
-      this.#blocks,
-      this.#blockCount,
-    );
+    if (row.tokenBlocks === "unique") {
+      this.#interner.uniqueBlocks(count, this.#chunk, offset);
+    } else {
+      this.#interner.internPrompt(
+        row.tokenBlocks,
+        row.inputLength,
+        this.#blockSize,
+        row.namespace ?? 0,
+        this.#chunk,
+        offset,
+      );
+    }
+    this.#blockCount += count;
     this.#blockOffset.push(this.#blockCount);
+  }
+
+  /**
+   * Declare that no later row shares a prompt block with any row added so far (every later row uses a
+   * namespace not used before), so the interning table can be dropped: loading session-local traces then
+   * stays fast however long they are. Sharing across this point would silently be lost, so call it only then.
+   */
+  forgetBlocks(): void {
+    this.#interner.forget();
+  }
+
+  #concatBlocks(): Int32Array {
+    const out = new Int32Array(this.#blockCount);
+    let at = 0;
+    for (const chunk of this.#fullChunks) {
+      out.set(chunk, at);
+      at += chunk.length;
+    }
+    out.set(this.#chunk.subarray(0, this.#blockCount - this.#chunkStart), at);
+    return out;
   }
 
   /** Finish: normalise, apply the speed-up and freeze into typed arrays. */
@@ -179,7 +215,7 @@ export class WorkloadBuilder {
       turnIndex: Int32Array.from(this.#turnIndex),
       sessionFirst: Int32Array.from(order, (s) => this.#sessionFirst[s]),
       blockOffset: Int32Array.from(this.#blockOffset),
-      blocks: this.#blocks.slice(0, this.#blockCount),
+      blocks: this.#concatBlocks(),
       distinctBlocks: this.#interner.size,
     };
   }

@@ -3,14 +3,17 @@
  *
  * @module
  */
+import { loadAzure } from "./azure.ts";
+import { defaultWorkload } from "./default_workload.ts";
+import { loadKvCacheTester } from "./kv_cache_tester.ts";
 import { loadMooncake } from "./mooncake.ts";
-import type { WorkloadSpec } from "./spec.ts";
+import type { TraceWorkloadSpec, WorkloadSpec } from "./spec.ts";
+import { generateSynthetic } from "./synthetic.ts";
 import type { Workload } from "./types.ts";
-import { InputError } from "../common/errors.ts";
 
 /** How the simulation will consume the workload. */
 export interface LoadOptions {
-  /** Engine block size to intern prompt blocks at. */
+  /** Engine block size to intern prompt blocks at (and the token-block size of generated prompts). */
   readonly blockSize: number;
   /** `--arrival-speedup-ratio`: divides arrivals and inter-turn delays. */
   readonly speedup: number;
@@ -19,30 +22,51 @@ export interface LoadOptions {
 }
 
 /**
+ * Load a trace or generate a workload. Generated workloads (`synthetic`, `default`) are pure functions of the
+ * spec and options; traces are streamed from disk. Bad input throws an `InputError`.
+ *
  * @example
- * ```ts ignore
+ * ```ts
  * import { loadWorkload } from "./load.ts";
- * const w = await loadWorkload({ source: "trace", path: "t.jsonl", format: "mooncake" },
- *   { blockSize: 64, speedup: 1, closedLoop: false });
+ * import { WorkloadSpecSchema } from "./spec.ts";
+ * const spec = WorkloadSpecSchema.parse({ source: "default", sessions: 10 });
+ * const w = await loadWorkload(spec, { blockSize: 64, speedup: 1, closedLoop: false });
+ * console.assert(w.name === "default" && w.sessionCount === 10);
  * ```
  */
 export function loadWorkload(spec: WorkloadSpec, options: LoadOptions): Promise<Workload> {
   switch (spec.source) {
     case "trace":
-      switch (spec.format) {
-        case "mooncake":
-          return loadMooncake(spec.path, {
-            blockSize: options.blockSize,
-            traceBlockSize: spec.trace_block_size ?? 512,
-            speedup: options.speedup,
-            requireTimestamps: !options.closedLoop,
-          });
-        default:
-          throw new InputError(`trace format "${spec.format}" is not supported yet`, {
-            field: "trace_format",
-          });
-      }
-    default:
-      throw new InputError(`workload source "${spec.source}" is not supported yet`, { field: "workload" });
+      return loadTrace(spec, options);
+    case "synthetic":
+      return Promise.resolve().then(() => generateSynthetic(spec, options));
+    case "default":
+      return Promise.resolve().then(() => defaultWorkload(spec, options));
+  }
+}
+
+function loadTrace(spec: TraceWorkloadSpec, options: LoadOptions): Promise<Workload> {
+  const { blockSize, speedup } = options;
+  switch (spec.format) {
+    case "mooncake":
+      return loadMooncake(spec.path, {
+        blockSize,
+        traceBlockSize: spec.trace_block_size ?? 512,
+        speedup,
+        requireTimestamps: !options.closedLoop,
+      });
+    case "azure":
+      return loadAzure(spec.path, { blockSize, speedup });
+    case "kv_cache_tester":
+      return loadKvCacheTester(spec.path, {
+        blockSize,
+        speedup,
+        traceBlockSize: spec.trace_block_size ?? undefined,
+        maxSessions: spec.max_sessions,
+        sessionIntervalMs: spec.session_interval_ms,
+        sessionRate: spec.session_rate,
+        sessionSeed: spec.session_seed,
+        subagents: spec.subagents,
+      });
   }
 }

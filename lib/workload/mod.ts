@@ -8,12 +8,28 @@ export { workloadStats } from "./types.ts";
 export { type BuilderOptions, type BuildOptions, type RequestRow, WorkloadBuilder } from "./builder.ts";
 export type { TokenBlocks } from "./block_ids.ts";
 export { loadMooncake, type MooncakeOptions } from "./mooncake.ts";
+export { AZURE_COLUMNS, type AzureOptions, loadAzure, parseWallClock } from "./azure.ts";
+export { type WallClock, WallClockParser } from "./wall_clock.ts";
+export { type KvCacheTesterOptions, loadKvCacheTester } from "./kv_cache_tester.ts";
+export { generateSynthetic, type SyntheticOptions } from "./synthetic.ts";
+export {
+  type AgentKind,
+  DEFAULT_WORKLOAD_SHAPE,
+  defaultWorkload,
+  type DefaultWorkloadOptions,
+  type DefaultWorkloadShape,
+  type LogNormal,
+} from "./default_workload.ts";
 export { type LoadOptions, loadWorkload } from "./load.ts";
 export {
   DefaultWorkloadSchema,
+  type DefaultWorkloadSpec,
   SyntheticWorkloadSchema,
+  type SyntheticWorkloadSpec,
   TRACE_FORMATS,
+  type TraceFormat,
   TraceWorkloadSchema,
+  type TraceWorkloadSpec,
   type WorkloadSpec,
   type WorkloadSpecInput,
   WorkloadSpecSchema,

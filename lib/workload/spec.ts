@@ -10,7 +10,23 @@ const positiveInt = z.number().int().positive();
 /** Trace file formats dynolab reads. */
 export const TRACE_FORMATS = ["mooncake", "azure", "kv_cache_tester"] as const;
 
-/** Replay a trace file. */
+/** A trace format name. */
+export type TraceFormat = (typeof TRACE_FORMATS)[number];
+
+/** Trace options and the formats that accept them (any other format rejects them). */
+const FORMAT_OPTIONS: Readonly<Record<string, readonly TraceFormat[]>> = {
+  trace_block_size: ["mooncake", "kv_cache_tester"],
+  max_sessions: ["kv_cache_tester"],
+  session_interval_ms: ["kv_cache_tester"],
+  session_rate: ["kv_cache_tester"],
+  session_seed: ["kv_cache_tester"],
+  subagents: ["kv_cache_tester"],
+};
+
+/**
+ * Replay a trace file. Options that only some formats understand have no schema default (so a misplaced one
+ * can be told from an absent one); their defaults are applied by the loader and stated here.
+ */
 export const TraceWorkloadSchema = z.strictObject({
   source: z.literal("trace"),
   /** Path of the trace file (`.gz` is decompressed on the fly). */
@@ -18,11 +34,55 @@ export const TraceWorkloadSchema = z.strictObject({
   format: z.enum(TRACE_FORMATS).default("mooncake"),
   /** Tokens per hash id (`--trace-block-size`); default 512 for Mooncake, the file's own for kv-cache-tester. */
   trace_block_size: positiveInt.nullable().optional(),
+  /** kv_cache_tester: load only the first N sessions (lines) of the file. Default: all. */
+  max_sessions: positiveInt.optional(),
+  /** kv_cache_tester: fixed gap between session starts, ms. Default 0: every session starts at t = 0. */
+  session_interval_ms: z.number().nonnegative().optional(),
+  /** kv_cache_tester: Poisson session starts at this rate (sessions per second) instead of a fixed gap. */
+  session_rate: z.number().positive().optional(),
+  /** kv_cache_tester: seed of the Poisson session starts. Default 42. */
+  session_seed: z.number().int().nonnegative().optional(),
+  /**
+   * kv_cache_tester: how sub-agent calls run. `sessions` (default): each sub-agent is its own closed-loop
+   * session in the parent's hash namespace, starting at the parent's start + the sub-agent's `t`. `inline`:
+   * its calls are spliced into the parent's chain where the sub-agent appears.
+   */
+  subagents: z.enum(["sessions", "inline"]).optional(),
+}).superRefine((spec, ctx) => {
+  for (const [key, formats] of Object.entries(FORMAT_OPTIONS)) {
+    const value = (spec as Record<string, unknown>)[key];
+    if (value !== undefined && value !== null && !formats.includes(spec.format)) {
+      ctx.addIssue({
+        code: "custom",
+        path: [key],
+        message: `only applies to trace format ${formats.join(" or ")}, not ${spec.format}`,
+      });
+    }
+  }
+  if (spec.session_interval_ms !== undefined && spec.session_rate !== undefined) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["session_rate"],
+      message: "give either session_interval_ms (fixed gap) or session_rate (Poisson starts), not both",
+    });
+  }
+  if (spec.session_seed !== undefined && spec.session_rate === undefined) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["session_seed"],
+      message: "only applies with session_rate (Poisson session starts)",
+    });
+  }
 });
 
-/** Generate requests (`--input-tokens/--output-tokens/--request-count` and friends). */
+/**
+ * Generate requests (`--input-tokens/--output-tokens/--request-count` and friends), as the reference's
+ * `Trace::synthetic`. Exactly one of `request_rate`, `arrival_interval_ms` or closed-loop replay
+ * (`--replay-concurrency`) must be chosen; that is checked when the workload is generated.
+ */
 export const SyntheticWorkloadSchema = z.strictObject({
   source: z.literal("synthetic"),
+  /** Prompt tokens of a session's first turn, and new input tokens added by each later turn. */
   input_tokens: positiveInt,
   output_tokens: positiveInt,
   /** Sessions to generate (= requests when `turns_per_session` is 1). */
@@ -34,13 +94,25 @@ export const SyntheticWorkloadSchema = z.strictObject({
   turns_per_session: positiveInt.default(1),
   inter_turn_delay_ms: z.number().nonnegative().default(0),
   shared_prefix_ratio: z.number().min(0).max(1).default(0),
-  num_prefix_groups: z.number().int().nonnegative().default(0),
+  num_prefix_groups: z.number().int().nonnegative().max(1 << 20).default(0),
   arrival_seed: z.number().int().nonnegative().default(42),
+  /**
+   * dynolab extension: how later turns' prompts are built. `cumulative` (default): previous prompt + previous
+   * output + `input_tokens` new tokens, so a turn's prompt extends the previous one. `independent`: every
+   * turn is a fresh `input_tokens` prompt (the reference generator).
+   */
+  turn_prompts: z.enum(["cumulative", "independent"]).default("cumulative"),
 });
 
-/** The embedded default workload: an agentic, multi-turn, prefix-sharing mix. */
+/** The embedded default workload: an agentic, multi-turn, prefix-sharing mix (see `default_workload.ts`). */
 export const DefaultWorkloadSchema = z.strictObject({
   source: z.literal("default"),
+  /** Seed of every draw. */
+  seed: z.number().int().nonnegative().default(42),
+  /** Number of agent sessions. */
+  sessions: positiveInt.max(1_000_000).default(300),
+  /** Poisson session starts, sessions per second. */
+  session_rate: z.number().positive().default(0.25),
 });
 
 /** Any workload source. */
@@ -54,3 +126,9 @@ export const WorkloadSpecSchema = z.discriminatedUnion("source", [
 export type WorkloadSpecInput = z.input<typeof WorkloadSpecSchema>;
 /** A validated workload source. */
 export type WorkloadSpec = z.output<typeof WorkloadSpecSchema>;
+/** A validated trace source. */
+export type TraceWorkloadSpec = z.output<typeof TraceWorkloadSchema>;
+/** A validated synthetic source. */
+export type SyntheticWorkloadSpec = z.output<typeof SyntheticWorkloadSchema>;
+/** A validated default-workload source. */
+export type DefaultWorkloadSpec = z.output<typeof DefaultWorkloadSchema>;

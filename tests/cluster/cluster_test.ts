@@ -159,3 +159,12 @@ Deno.test("goodput counts requests meeting every SLA", () => {
   const strict = run(w, { ...agg(fixedTiming(10, 5)), sla: { ttft_ms: 10 } });
   assert.equal(strict.report.goodput_completed_requests, 0);
 });
+
+Deno.test("dp_size: each worker has independent ranks; GPUs per worker = TP × DP", () => {
+  const w = workloadOf([0, 1, 2, 3].map((i) => ({ input: 64, output: 2, at: i })));
+  const { collector, report, cluster } = run(w, { ...agg({ dp_size: 2, ...fixedTiming(10, 5) }, 2) });
+  assert.equal(cluster.engines.length, 4);
+  assert.deepEqual([...collector.computeEngine], [0, 1, 2, 3]);
+  assert.equal(report.decode_gpus_per_worker, 2);
+  assert.equal(cluster.pools[0].workers.length, 2);
+});

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { summarize, summarizeWeighted } from "../../lib/metrics/mod.ts";
+import { sortedOrder, summarize, summarizeWeighted } from "../../lib/metrics/mod.ts";
 import { Rng } from "../../lib/common/rng.ts";
 
 Deno.test("stats: nearest-rank percentiles with rounding and population std", () => {
@@ -38,4 +38,12 @@ Deno.test("stats: weighted summaries equal the expanded list's", () => {
     }
     assert.ok(Math.abs(a.mean - b.mean) < 1e-9 && Math.abs(a.std - b.std) < 1e-9);
   }
+});
+
+Deno.test("stats: radix order agrees with a comparator sort on random doubles", () => {
+  const rng = new Rng(9);
+  const values = Float64Array.from({ length: 5000 }, () => (rng.next() - 0.3) * 10 ** rng.int(12));
+  const order = sortedOrder(values, values.length);
+  const expected = [...values.keys()].sort((a, b) => values[a] - values[b] || a - b);
+  assert.deepEqual([...order], expected);
 });

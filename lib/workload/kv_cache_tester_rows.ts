@@ -1,0 +1,188 @@
+/**
+ * Validation of one kv-cache-tester session line into calls and sub-agents (see `kv_cache_tester.ts`).
+ *
+ * @module
+ */
+import { InputError, type InputLocation } from "../common/errors.ts";
+
+/** One LLM call of a session, validated. */
+export interface Call {
+  /** Input (prompt) tokens. */
+  readonly input: number;
+  /** Output tokens as in the trace (may be 0). */
+  readonly output: number;
+  /** Hash ids of the full token blocks (the parsed array; the loader may append a tail id). */
+  readonly hashIds: number[];
+}
+
+/** A call or a sub-agent in a session's list, with its timing resolved. */
+export interface Step {
+  /** The call (for a sub-agent, its first call). */
+  readonly call: Call;
+  /** Seconds from the session start at which the call was made in the trace (used for a chain's first call). */
+  readonly offsetS: number;
+  /** Client delay before the call after the previous call of its list completes, seconds. */
+  readonly delayS: number;
+  /** For a sub-agent: its steps (then `call` is its first call). */
+  readonly subagent?: readonly Step[];
+}
+
+/** A validated session line. */
+export interface Session {
+  /** Tokens per hash id. */
+  readonly blockSize: number;
+  /** Hash ids are session-local (`hash_id_scope: "local"`, the default). */
+  readonly localIds: boolean;
+  /** The session's calls and sub-agents, in trace order. */
+  readonly steps: readonly Step[];
+}
+
+const MAX_ID = 2 ** 52;
+
+/**
+ * Validate a parsed session line. `traceBlockSize` overrides the line's `block_size`.
+ *
+ * @example
+ * ```ts
+ * import { parseSession } from "./kv_cache_tester_rows.ts";
+ * const s = parseSession({ block_size: 64, requests: [
+ *   { t: 0, type: "n", in: 130, out: 5, hash_ids: [1, 2], think_time: 0 },
+ *   { t: 9, type: "s", in: 200, out: 7, hash_ids: [1, 2, 3], think_time: 4, api_time: 5 },
+ * ] }, undefined, { file: "t.jsonl", line: 1 });
+ * console.assert(s.steps.length === 2 && s.steps[1].delayS === 4 && s.localIds);
+ * ```
+ */
+export function parseSession(row: unknown, traceBlockSize: number | undefined, at: InputLocation): Session {
+  if (row === null || typeof row !== "object" || Array.isArray(row)) {
+    throw new InputError("each line must be a JSON object (one session)", at);
+  }
+  const o = row as Record<string, unknown>;
+  let blockSize = traceBlockSize;
+  if (blockSize === undefined) {
+    const b = o.block_size;
+    if (b === undefined) {
+      throw new InputError("required (or set trace_block_size)", { ...at, field: "block_size" });
+    }
+    if (!Number.isInteger(b) || (b as number) < 1) {
+      throw new InputError(`must be a positive integer, got ${JSON.stringify(b)}`, {
+        ...at,
+        field: "block_size",
+      });
+    }
+    blockSize = b as number;
+  }
+  const scope = o.hash_id_scope ?? "local";
+  if (scope !== "local" && scope !== "global") {
+    throw new InputError(`must be "local" or "global", got ${JSON.stringify(scope)}`, {
+      ...at,
+      field: "hash_id_scope",
+    });
+  }
+  const steps = parseSteps(o.requests, "requests", 0, blockSize, at);
+  return { blockSize, localIds: scope === "local", steps };
+}
+
+function parseSteps(list: unknown, field: string, baseS: number, bs: number, at: InputLocation): Step[] {
+  if (!Array.isArray(list)) throw new InputError("required, an array of calls", { ...at, field });
+  const steps: Step[] = [];
+  let prev: Record<string, unknown> | undefined;
+  let prevIds: unknown[] | undefined;
+  for (let i = 0; i < list.length; i++) {
+    const f = `${field}[${i}]`;
+    const e = list[i];
+    if (e === null || typeof e !== "object" || Array.isArray(e)) {
+      throw new InputError("must be an object (a call or a sub-agent)", { ...at, field: f });
+    }
+    const entry = e as Record<string, unknown>;
+    const type = entry.type;
+    const t = optionalTime(entry, "t", f, at) ?? 0;
+    if (type === "subagent") {
+      const inner = parseSteps(entry.requests, `${f}.requests`, baseS + t, bs, at);
+      if (inner.length > 0) steps.push({ ...inner[0], subagent: inner });
+      continue;
+    }
+    if (type !== "n" && type !== "s") {
+      throw new InputError(`must be "n", "s" or "subagent", got ${JSON.stringify(type)}`, {
+        ...at,
+        field: `${f}.type`,
+      });
+    }
+    const input = count(entry, "in", 1, f, at);
+    const output = count(entry, "out", 0, f, at);
+    const ids = entry.hash_ids;
+    if (!Array.isArray(ids)) {
+      throw new InputError("required, an array of block hash ids", { ...at, field: `${f}.hash_ids` });
+    }
+    // A call usually repeats the previous call's ids as a prefix; those were checked already.
+    let from = 0;
+    if (prevIds !== undefined) {
+      while (from < ids.length && from < prevIds.length && ids[from] === prevIds[from]) {
+        from++;
+      }
+    }
+    for (let k = from; k < ids.length; k++) {
+      const id = ids[k];
+      if (!Number.isInteger(id) || id < 0 || id >= MAX_ID) {
+        throw new InputError(`must hold integers in [0, 2^52), found ${JSON.stringify(id)}`, {
+          ...at,
+          field: `${f}.hash_ids`,
+        });
+      }
+    }
+    if (ids.length !== Math.floor(input / bs)) {
+      throw new InputError(
+        `has ${ids.length} ids but in = ${input} holds floor(${input} / ${bs}) = ${Math.floor(input / bs)} ` +
+          `full ${bs}-token blocks`,
+        { ...at, field: `${f}.hash_ids` },
+      );
+    }
+    let delayS = optionalTime(entry, "think_time", f, at);
+    if (delayS === undefined) {
+      delayS = 0;
+      if (prev !== undefined && typeof prev.t === "number" && typeof entry.t === "number") {
+        const api = typeof prev.api_time === "number" ? prev.api_time : 0;
+        delayS = Math.max(0, entry.t - prev.t - api);
+      }
+    }
+    optionalTime(entry, "api_time", f, at);
+    steps.push({ call: { input, output, hashIds: ids as number[] }, offsetS: baseS + t, delayS });
+    prev = entry;
+    prevIds = ids;
+  }
+  return steps;
+}
+
+function count(
+  entry: Record<string, unknown>,
+  key: string,
+  min: number,
+  f: string,
+  at: InputLocation,
+): number {
+  const v = entry[key];
+  if (v === undefined) throw new InputError("required", { ...at, field: `${f}.${key}` });
+  if (!Number.isSafeInteger(v) || (v as number) < min) {
+    throw new InputError(`must be an integer ≥ ${min}, got ${JSON.stringify(v)}`, {
+      ...at,
+      field: `${f}.${key}`,
+    });
+  }
+  return v as number;
+}
+
+function optionalTime(
+  entry: Record<string, unknown>,
+  key: string,
+  f: string,
+  at: InputLocation,
+): number | undefined {
+  const v = entry[key];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== "number" || !Number.isFinite(v) || v < 0) {
+    throw new InputError(`must be a finite number of seconds ≥ 0, got ${JSON.stringify(v)}`, {
+      ...at,
+      field: `${f}.${key}`,
+    });
+  }
+  return v;
+}

@@ -1,0 +1,132 @@
+/**
+ * Helpers for workload tests: temporary trace files and assertions on located input errors.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import { InputError, type InputLocation } from "../../lib/common/errors.ts";
+import type { Workload } from "../../lib/workload/types.ts";
+
+/** Gzip `text` in memory. */
+export async function gzip(text: string): Promise<Uint8Array> {
+  const stream = new Blob([text]).stream().pipeThrough(new CompressionStream("gzip"));
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+
+/**
+ * Run `fn` with `content` written to `name` in a fresh temporary directory (removed afterwards).
+ * Text content is written as is; `name` ending in `.gz` with text content is gzipped first.
+ */
+export async function withFile<T>(
+  name: string,
+  content: string | Uint8Array,
+  fn: (path: string) => Promise<T>,
+): Promise<T> {
+  const dir = await Deno.makeTempDir({ prefix: "dynolab-workload-" });
+  try {
+    const path = `${dir}/${name}`;
+    const bytes = typeof content === "string"
+      ? (name.endsWith(".gz") ? await gzip(content) : new TextEncoder().encode(content))
+      : content;
+    await Deno.writeFile(path, bytes);
+    return await fn(path);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** JSON Lines text of `rows`. */
+export function jsonl(rows: readonly unknown[]): string {
+  return rows.map((r) => typeof r === "string" ? r : JSON.stringify(r)).join("\n") + "\n";
+}
+
+/** What a located error must say. `file: true` means "the file the test wrote". */
+export interface Expected {
+  readonly line?: number;
+  readonly field?: string;
+  /** Substrings the message must contain. */
+  readonly includes?: readonly string[];
+}
+
+/**
+ * Assert that `run` rejects with an {@link InputError} located at `file` (when given) and `expected`, whose
+ * message names the file, line and field.
+ */
+export async function rejectsAt(
+  run: () => Promise<unknown>,
+  file: string | undefined,
+  expected: Expected,
+): Promise<InputError> {
+  let error: unknown;
+  try {
+    await run();
+  } catch (e) {
+    error = e;
+  }
+  assert.ok(error instanceof InputError, `expected an InputError, got ${error}`);
+  const at: InputLocation = error.location;
+  if (file !== undefined) {
+    assert.equal(at.file, file);
+    assert.ok(error.message.startsWith(file), error.message);
+  }
+  if (expected.line !== undefined) {
+    assert.equal(at.line, expected.line, error.message);
+    assert.ok(error.message.includes(`:${expected.line}: `), error.message);
+  }
+  if (expected.field !== undefined) {
+    assert.equal(at.field, expected.field, error.message);
+    assert.ok(error.message.includes(`${expected.field}: `), error.message);
+  }
+  for (const part of expected.includes ?? []) assert.ok(error.message.includes(part), error.message);
+  return error;
+}
+
+/** Synchronous variant of {@link rejectsAt}. */
+export function throwsAt(run: () => unknown, expected: Expected): InputError {
+  let error: unknown;
+  try {
+    run();
+  } catch (e) {
+    error = e;
+  }
+  assert.ok(error instanceof InputError, `expected an InputError, got ${error}`);
+  if (expected.field !== undefined) assert.equal(error.location.field, expected.field, error.message);
+  for (const part of expected.includes ?? []) assert.ok(error.message.includes(part), error.message);
+  return error;
+}
+
+/** Request r's full prompt block ids. */
+export function blocksOf(w: Workload, r: number): number[] {
+  return Array.from(w.blocks.subarray(w.blockOffset[r], w.blockOffset[r + 1]));
+}
+
+/** Length of the common leading run of two requests' blocks. */
+export function commonPrefix(w: Workload, a: number, b: number): number {
+  const x = blocksOf(w, a), y = blocksOf(w, b);
+  let n = 0;
+  while (n < x.length && n < y.length && x[n] === y[n]) n++;
+  return n;
+}
+
+/** Every typed array of a workload, for determinism checks. */
+export function arraysOf(w: Workload): Record<string, ArrayLike<number>> {
+  return {
+    inputLength: w.inputLength,
+    outputLength: w.outputLength,
+    arrivalMs: w.arrivalMs,
+    delayMs: w.delayMs,
+    sessionOf: w.sessionOf,
+    nextTurn: w.nextTurn,
+    turnIndex: w.turnIndex,
+    sessionFirst: w.sessionFirst,
+    blockOffset: w.blockOffset,
+    blocks: w.blocks,
+  };
+}
+
+/** Requests of session s in turn order. */
+export function turnsOf(w: Workload, s: number): number[] {
+  const out: number[] = [];
+  for (let r = w.sessionFirst[s]; r >= 0; r = w.nextTurn[r]) out.push(r);
+  return out;
+}

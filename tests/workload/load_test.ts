@@ -1,0 +1,59 @@
+import assert from "node:assert/strict";
+import { loadWorkload } from "../../lib/workload/load.ts";
+import { WorkloadSpecSchema } from "../../lib/workload/spec.ts";
+import { jsonl, rejectsAt, withFile } from "./_helpers.ts";
+
+const open = { blockSize: 64, speedup: 1, closedLoop: false };
+
+Deno.test("loadWorkload: dispatches every source and format", async () => {
+  const synthetic = await loadWorkload(
+    WorkloadSpecSchema.parse({ source: "synthetic", input_tokens: 128, output_tokens: 4, request_count: 3 }),
+    { ...open, closedLoop: true },
+  );
+  assert.equal(synthetic.name, "synthetic");
+  assert.equal(synthetic.requestCount, 3);
+  const def = await loadWorkload(WorkloadSpecSchema.parse({ source: "default", sessions: 5 }), open);
+  assert.equal(def.sessionCount, 5);
+  await withFile(
+    "t.csv",
+    "TIMESTAMP,ContextTokens,GeneratedTokens\n2023-11-16 18:17:03.0,100,3\n",
+    async (path) => {
+      const w = await loadWorkload(
+        WorkloadSpecSchema.parse({ source: "trace", path, format: "azure" }),
+        open,
+      );
+      assert.equal(w.requestCount, 1);
+    },
+  );
+  const session = {
+    block_size: 64,
+    requests: [{ t: 0, type: "n", in: 130, out: 3, hash_ids: [1, 2], think_time: 0 }],
+  };
+  await withFile("t.jsonl", jsonl([session, session, session]), async (path) => {
+    const spec = WorkloadSpecSchema.parse({
+      source: "trace",
+      path,
+      format: "kv_cache_tester",
+      max_sessions: 2,
+      session_interval_ms: 10,
+    });
+    const w = await loadWorkload(spec, { ...open, speedup: 2 });
+    assert.deepEqual(Array.from(w.arrivalMs), [0, 5]);
+  });
+  await withFile("t.jsonl", jsonl([{ input_length: 10, output_length: 1, hash_ids: [1] }]), async (path) => {
+    const spec = WorkloadSpecSchema.parse({ source: "trace", path, trace_block_size: 16 });
+    // closed loop: Mooncake first turns need no timestamp
+    assert.equal((await loadWorkload(spec, { ...open, closedLoop: true })).inputLength[0], 10);
+    await rejectsAt(() => loadWorkload(spec, open), path, { line: 1, field: "timestamp" });
+  });
+});
+
+Deno.test("loadWorkload: synthetic validation errors surface as rejections", async () => {
+  const spec = WorkloadSpecSchema.parse({
+    source: "synthetic",
+    input_tokens: 1,
+    output_tokens: 1,
+    request_count: 1,
+  });
+  await rejectsAt(() => loadWorkload(spec, open), undefined, { includes: ["--replay-concurrency"] });
+});

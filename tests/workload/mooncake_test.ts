@@ -1,0 +1,143 @@
+import assert from "node:assert/strict";
+import { loadMooncake } from "../../lib/workload/mooncake.ts";
+import { blocksOf, commonPrefix, gzip, jsonl, rejectsAt, withFile } from "./_helpers.ts";
+
+Deno.test("mooncake: rows, sessions, delays and prefix sharing", async () => {
+  const text = jsonl([
+    { timestamp: 1000, input_length: 1024, output_length: 10, hash_ids: [1, 2] },
+    { timestamp: 1500, input_length: 1500, output_length: 5, hash_ids: [1, 2, 3], session_id: "a" },
+    { timestamp: 4000, input_length: 2000, output_length: 5, hash_ids: [1, 2, 3, 4], session_id: "a" },
+    { timestamp: 4200, input_length: 512, output_length: 7, hash_ids: [9], session_id: "a", delay: 100 },
+  ]);
+  await withFile("t.jsonl", text, async (path) => {
+    const w = await loadMooncake(path, { blockSize: 64, speedup: 2 });
+    assert.equal(w.requestCount, 4);
+    assert.equal(w.sessionCount, 2);
+    assert.deepEqual(Array.from(w.arrivalMs), [0, 250, 0, 0]);
+    // delay = timestamp difference (2500 ms), else the explicit delay; both divided by the speed-up
+    assert.deepEqual(Array.from(w.delayMs), [0, 0, 1250, 50]);
+    assert.deepEqual(Array.from(w.nextTurn), [-1, 2, 3, -1]);
+    assert.equal(w.name, path.split("/").pop());
+    // 512-token hash ids → 8 engine blocks each; rows 0 and 1 agree on ids 1, 2 = 16 blocks
+    assert.equal(blocksOf(w, 0).length, 16);
+    assert.equal(commonPrefix(w, 0, 1), 16);
+    assert.equal(commonPrefix(w, 1, 2), Math.floor(1500 / 64));
+    assert.equal(commonPrefix(w, 0, 3), 0);
+  });
+});
+
+Deno.test("mooncake: input_length is clamped to the hash capacity and defaults to it", async () => {
+  const text = jsonl([
+    { timestamp: 0, input_length: 5000, output_length: 1, hash_ids: [1, 2] },
+    { timestamp: 0, output_length: 1, hash_ids: [1, 2, 3] },
+  ]);
+  await withFile("t.jsonl", text, async (path) => {
+    const w = await loadMooncake(path, { blockSize: 64 });
+    assert.deepEqual(Array.from(w.inputLength), [1024, 1536]);
+  });
+});
+
+Deno.test("mooncake: alias fields input_tokens, output_tokens, created_time, delay_ms", async () => {
+  const text = jsonl([
+    { created_time: 300, input_tokens: 600, output_tokens: 3, hash_ids: [5, 6], session_id: 7 },
+    { created_time: 900, input_tokens: 700, output_tokens: 4, hash_ids: [5, 6], session_id: 7, delay_ms: 20 },
+  ]);
+  await withFile("t.jsonl", text, async (path) => {
+    const w = await loadMooncake(path, { blockSize: 64, traceBlockSize: 512 });
+    assert.deepEqual(Array.from(w.inputLength), [600, 700]);
+    assert.deepEqual(Array.from(w.outputLength), [3, 4]);
+    assert.deepEqual(Array.from(w.delayMs), [0, 20]);
+    assert.equal(w.sessionCount, 1);
+  });
+});
+
+Deno.test("mooncake: closed-loop replay does not need timestamps", async () => {
+  const text = jsonl([{ input_length: 100, output_length: 1, hash_ids: [1] }]);
+  await withFile("t.jsonl", text, async (path) => {
+    const w = await loadMooncake(path, { blockSize: 64, requireTimestamps: false });
+    assert.equal(w.arrivalMs[0], 0);
+    await rejectsAt(() => loadMooncake(path, { blockSize: 64 }), path, { line: 1, field: "timestamp" });
+  });
+});
+
+const good = { timestamp: 0, input_length: 100, output_length: 1, hash_ids: [1] };
+
+const badRows: Array<[string, unknown, string | undefined, string[]]> = [
+  ["malformed JSON", '{"timestamp": 0, "input_length": ', undefined, ["malformed JSON"]],
+  ["a non-object line", "[1, 2]", undefined, ["JSON object"]],
+  ["missing output_length", { timestamp: 0, input_length: 100, hash_ids: [1] }, "output_length", [
+    "required",
+  ]],
+  ["wrong-typed input_length", { ...good, input_length: "100" }, "input_length", ["must be a number"]],
+  ["wrong-typed output_tokens", { ...good, output_length: undefined, output_tokens: true }, "output_tokens", [
+    "must be a number",
+  ]],
+  ["non-integer input_length", { ...good, input_length: 10.5 }, "input_length", ["positive integer"]],
+  ["zero output_length", { ...good, output_length: 0 }, "output_length", ["≥ 1"]],
+  ["negative timestamp", { ...good, timestamp: -5 }, "timestamp", ["≥ 0"]],
+  [
+    "non-finite timestamp",
+    '{"timestamp": 1e999, "input_length": 100, "output_length": 1, "hash_ids": [1]}',
+    "timestamp",
+    [
+      "finite",
+    ],
+  ],
+  ["negative created_time", { ...good, timestamp: undefined, created_time: -1 }, "created_time", ["≥ 0"]],
+  ["empty hash_ids", { ...good, hash_ids: [] }, "hash_ids", ["non-empty"]],
+  ["missing hash_ids", { ...good, hash_ids: undefined }, "hash_ids", ["non-empty"]],
+  ["a negative hash id", { ...good, hash_ids: [1, -2] }, "hash_ids", ["non-negative integers"]],
+  ["a fractional hash id", { ...good, hash_ids: [1.5] }, "hash_ids", ["non-negative integers"]],
+  ["a bad session_id", { ...good, session_id: [1] }, "session_id", ["string or a number"]],
+  ["a delay on a first turn", { ...good, session_id: "s", delay: 5 }, "delay", ["first turn"]],
+  ["a negative delay_ms", { ...good, session_id: "s", delay_ms: -1 }, "delay_ms", ["≥ 0"]],
+];
+
+for (const [what, row, field, includes] of badRows) {
+  Deno.test(`mooncake: ${what} is an error naming file, line and field`, async () => {
+    await withFile("bad.jsonl", jsonl([good, "", row]), async (path) => {
+      await rejectsAt(() => loadMooncake(path, { blockSize: 64 }), path, { line: 3, field, includes });
+    });
+  });
+}
+
+Deno.test("mooncake: a later turn earlier than the previous one needs an explicit delay", async () => {
+  const text = jsonl([{ ...good, timestamp: 500, session_id: "s" }, {
+    ...good,
+    timestamp: 100,
+    session_id: "s",
+  }]);
+  await withFile("t.jsonl", text, async (path) => {
+    await rejectsAt(() => loadMooncake(path, { blockSize: 64 }), path, {
+      line: 2,
+      field: "timestamp",
+      includes: ["earlier than the previous turn"],
+    });
+  });
+});
+
+Deno.test("mooncake: missing, empty, directory and truncated gzip files", async () => {
+  await rejectsAt(() => loadMooncake("/nonexistent/t.jsonl", { blockSize: 64 }), "/nonexistent/t.jsonl", {
+    includes: ["no such file"],
+  });
+  await withFile("empty.jsonl", "\n\n", async (path) => {
+    await rejectsAt(() => loadMooncake(path, { blockSize: 64 }), path, { includes: ["no requests"] });
+  });
+  const dir = await Deno.makeTempDir();
+  try {
+    await rejectsAt(() => loadMooncake(dir, { blockSize: 64 }), dir, { includes: ["directory"] });
+  } finally {
+    await Deno.remove(dir);
+  }
+  const text = jsonl(Array.from({ length: 200 }, (_, i) => ({ ...good, timestamp: i })));
+  const bytes = await gzip(text);
+  await withFile("t.jsonl.gz", bytes, async (path) => {
+    assert.equal((await loadMooncake(path, { blockSize: 64 })).requestCount, 200);
+  });
+  await withFile("t.jsonl.gz", bytes.subarray(0, bytes.length - 20), async (path) => {
+    const e = await rejectsAt(() => loadMooncake(path, { blockSize: 64 }), path, {
+      includes: ["corrupt or truncated"],
+    });
+    assert.ok(e.location.line !== undefined && e.location.line > 100, e.message);
+  });
+});

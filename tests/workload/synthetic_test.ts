@@ -1,0 +1,168 @@
+import assert from "node:assert/strict";
+import { SyntheticWorkloadSchema, type SyntheticWorkloadSpec } from "../../lib/workload/spec.ts";
+import { generateSynthetic } from "../../lib/workload/synthetic.ts";
+import { arraysOf, blocksOf, commonPrefix, throwsAt, turnsOf } from "./_helpers.ts";
+
+function spec(fields: Record<string, unknown>): SyntheticWorkloadSpec {
+  return SyntheticWorkloadSchema.parse({
+    source: "synthetic",
+    input_tokens: 1000,
+    output_tokens: 50,
+    request_count: 20,
+    ...fields,
+  });
+}
+
+Deno.test("synthetic: exactly one of request rate, interval or closed loop", () => {
+  throwsAt(() => generateSynthetic(spec({}), { blockSize: 64, closedLoop: false }), {
+    includes: ["--request-rate", "--arrival-interval-ms", "--replay-concurrency"],
+  });
+  throwsAt(
+    () =>
+      generateSynthetic(spec({ request_rate: 1, arrival_interval_ms: 10 }), {
+        blockSize: 64,
+        closedLoop: false,
+      }),
+    { field: "--request-rate", includes: ["conflicts with --arrival-interval-ms"] },
+  );
+  throwsAt(() => generateSynthetic(spec({ request_rate: 1 }), { blockSize: 64, closedLoop: true }), {
+    field: "--request-rate",
+    includes: ["conflicts with --replay-concurrency"],
+  });
+  throwsAt(() => generateSynthetic(spec({ arrival_interval_ms: 0 }), { blockSize: 64, closedLoop: true }), {
+    field: "--arrival-interval-ms",
+    includes: ["conflicts with --replay-concurrency"],
+  });
+  // null means unset, as in JSON specs
+  const w = generateSynthetic(spec({ request_rate: null, arrival_interval_ms: null }), {
+    blockSize: 64,
+    closedLoop: true,
+  });
+  assert.deepEqual(new Set(w.arrivalMs), new Set([0]));
+});
+
+Deno.test("synthetic: fixed-interval and Poisson arrivals", () => {
+  const fixed = generateSynthetic(spec({ arrival_interval_ms: 250 }), { blockSize: 64, closedLoop: false });
+  assert.deepEqual(Array.from(fixed.arrivalMs), Array.from({ length: 20 }, (_, i) => i * 250));
+  const n = 2000, rate = 4;
+  const poisson = generateSynthetic(spec({ request_count: n, request_rate: rate }), {
+    blockSize: 64,
+    closedLoop: false,
+  });
+  assert.equal(poisson.arrivalMs[0], 0);
+  const gaps = Array.from({ length: n - 1 }, (_, i) => poisson.arrivalMs[i + 1] - poisson.arrivalMs[i]);
+  const mean = gaps.reduce((a, b) => a + b) / gaps.length;
+  const sd = Math.sqrt(gaps.reduce((a, g) => a + (g - mean) ** 2, 0) / gaps.length);
+  // exponential gaps: mean 1000 / rate ms and coefficient of variation 1
+  assert.ok(Math.abs(mean - 250) < 4 * 250 / Math.sqrt(n), `mean gap ${mean}`);
+  assert.ok(Math.abs(sd / mean - 1) < 0.1, `cv ${sd / mean}`);
+  assert.ok(gaps.every((g) => g >= 0));
+  const fast = generateSynthetic(spec({ request_count: n, request_rate: rate }), {
+    blockSize: 64,
+    closedLoop: false,
+    speedup: 2,
+  });
+  assert.equal(fast.arrivalMs[n - 1], poisson.arrivalMs[n - 1] / 2);
+});
+
+Deno.test("synthetic: the same seed gives identical arrays, another seed does not", () => {
+  const s = spec({ request_rate: 2, turns_per_session: 3, shared_prefix_ratio: 0.5, num_prefix_groups: 4 });
+  const a = generateSynthetic(s, { blockSize: 64, closedLoop: false });
+  const b = generateSynthetic(s, { blockSize: 64, closedLoop: false });
+  assert.deepEqual(arraysOf(a), arraysOf(b));
+  const c = generateSynthetic({ ...s, arrival_seed: 43 }, { blockSize: 64, closedLoop: false });
+  assert.notDeepEqual(Array.from(a.arrivalMs), Array.from(c.arrivalMs));
+});
+
+Deno.test("synthetic: round(ceil(isl / bs) × ratio) blocks shared within a prefix group", () => {
+  // isl 1000, bs 64: 16 blocks (15 full); ratio 0.3 → round(4.8) = 5 shared blocks
+  const w = generateSynthetic(
+    spec({ request_count: 200, arrival_interval_ms: 1, shared_prefix_ratio: 0.3, num_prefix_groups: 3 }),
+    { blockSize: 64, closedLoop: false },
+  );
+  const firstBlocks = new Map<number, number>();
+  for (let r = 0; r < w.requestCount; r++) {
+    assert.equal(blocksOf(w, r).length, 15);
+    const b = blocksOf(w, r)[0];
+    firstBlocks.set(b, (firstBlocks.get(b) ?? 0) + 1);
+  }
+  // three groups, each drawn by about a third of the sessions
+  assert.equal(firstBlocks.size, 3);
+  for (const count of firstBlocks.values()) assert.ok(count > 40, `group of ${count}`);
+  for (let r = 1; r < w.requestCount; r++) {
+    const common = commonPrefix(w, 0, r);
+    assert.ok(common === 0 || common === 5, `request ${r} shares ${common}`);
+  }
+  // every unshared block is unique across the workload
+  const counts = new Map<number, number>();
+  for (const b of w.blocks) counts.set(b, (counts.get(b) ?? 0) + 1);
+  const shared = [...counts.values()].filter((c) => c > 1).length;
+  assert.equal(shared, 3 * 5);
+  assert.equal(w.distinctBlocks, 3 * 5 + 200 * 10);
+});
+
+Deno.test("synthetic: no sharing without prefix groups or ratio", () => {
+  for (const fields of [{ shared_prefix_ratio: 0.5 }, { num_prefix_groups: 4 }]) {
+    const w = generateSynthetic(spec({ arrival_interval_ms: 1, ...fields }), {
+      blockSize: 64,
+      closedLoop: false,
+    });
+    assert.equal(new Set(w.blocks).size, w.blocks.length);
+  }
+});
+
+Deno.test("synthetic: cumulative turns extend the previous prompt, output and new input", () => {
+  const w = generateSynthetic(
+    spec({
+      request_count: 5,
+      arrival_interval_ms: 100,
+      turns_per_session: 4,
+      inter_turn_delay_ms: 2000,
+      shared_prefix_ratio: 0.5,
+      num_prefix_groups: 1,
+    }),
+    { blockSize: 64, closedLoop: false, speedup: 4 },
+  );
+  assert.equal(w.requestCount, 20);
+  assert.equal(w.sessionCount, 5);
+  for (let s = 0; s < 5; s++) {
+    const turns = turnsOf(w, s);
+    assert.deepEqual(turns.map((r) => w.turnIndex[r]), [0, 1, 2, 3]);
+    assert.deepEqual(turns.map((r) => w.inputLength[r]), [1000, 2050, 3100, 4150]);
+    assert.deepEqual(turns.map((r) => w.delayMs[r]), [0, 500, 500, 500]);
+    assert.equal(w.arrivalMs[turns[0]], s * 25);
+    for (let k = 1; k < 4; k++) {
+      // every full block of the previous turn is a prefix of this one
+      assert.equal(commonPrefix(w, turns[k - 1], turns[k]), Math.floor(w.inputLength[turns[k - 1]] / 64));
+    }
+  }
+  // across sessions only the group prefix (round(16 × 0.5) = 8 blocks) is shared
+  assert.equal(commonPrefix(w, turnsOf(w, 0)[3], turnsOf(w, 1)[3]), 8);
+});
+
+Deno.test("synthetic: independent turns are fresh prompts, as the reference generates", () => {
+  const w = generateSynthetic(
+    spec({
+      request_count: 3,
+      arrival_interval_ms: 100,
+      turns_per_session: 3,
+      shared_prefix_ratio: 0.5,
+      num_prefix_groups: 1,
+      turn_prompts: "independent",
+    }),
+    { blockSize: 64, closedLoop: false },
+  );
+  assert.deepEqual(new Set(w.inputLength), new Set([1000]));
+  const turns = turnsOf(w, 0);
+  assert.equal(commonPrefix(w, turns[0], turns[1]), 8);
+  assert.equal(commonPrefix(w, turns[0], turnsOf(w, 2)[2]), 8);
+});
+
+Deno.test("synthetic: prompts are cut in engine blocks of the given size", () => {
+  const w = generateSynthetic(spec({ arrival_interval_ms: 1, input_tokens: 100 }), {
+    blockSize: 16,
+    closedLoop: false,
+  });
+  assert.equal(w.blockSize, 16);
+  assert.equal(blocksOf(w, 0).length, 6);
+});
