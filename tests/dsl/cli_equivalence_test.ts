@@ -168,24 +168,24 @@ Deno.test("every CLI flag is covered: its DSL scenario gives the same spec, or t
   }
 });
 
+/** The options of an enum or literal field (through optional/nullable/default wrappers), or none. */
+function enumOptions(field: z.ZodType): unknown[] {
+  let node = field as unknown as
+    | { options?: unknown[]; values?: Set<unknown>; def?: { innerType?: unknown } }
+    | undefined;
+  for (let i = 0; i < 8 && node; i++) {
+    if (Array.isArray(node.options)) return node.options;
+    if (node.values instanceof Set) return [...node.values];
+    node = node.def?.innerType as typeof node;
+  }
+  return [];
+}
+
 /** A value each schema field accepts, found by trying candidates in order. */
 function sampleValue(schema: z.ZodType, key: string): unknown {
   const field = (schema as unknown as { shape: Record<string, z.ZodType> }).shape ??
     (schema as unknown as { def: { in: { shape: Record<string, z.ZodType> } } }).def.in.shape;
-  const candidates = [
-    2,
-    true,
-    "mooncake",
-    "vllm",
-    "lifo",
-    "full_prompt",
-    "fcfs",
-    "none",
-    "polynomial",
-    "x",
-    0.5,
-    false,
-  ];
+  const candidates = [...enumOptions(field[key]), 2, true, "polynomial", "x", 0.5, false];
   for (const v of candidates) if (field[key].safeParse(v).success && v !== undefined) return v;
   if (field[key].safeParse(null).success) return null;
   throw new Error(`no sample value for ${key}`);
@@ -284,6 +284,14 @@ Deno.test("a DSL scenario and the equivalent CLI command give identical reports"
       [
         [T, "--replay-concurrency", "4", "--router-mode", "random"],
         s0.trace(T).set({ concurrency: 4 }).router("random"),
+      ],
+      [
+        [...synthArgs, "--request-rate", "3", "--turns-per-session", "2", "--num-workers", "2"],
+        s0.synthetic({ ...synth, requestRate: 3, turnsPerSession: 2 }).agg({ workers: 2 }),
+      ],
+      [
+        ["--demo", "--num-workers", "2", "--router-mode", "kv_router"],
+        s0.defaultWorkload().agg({ workers: 2 }).router("kv_router"),
       ],
     ];
     for (const [argv, s] of cases) {
