@@ -1,7 +1,9 @@
 /**
  * The content-addressed result cache: one JSON file per run, keyed by the sha256 of the canonical spec (the
- * trace path replaced by the file's name and digest), the time-series settings and the dynolab version. A
- * changed spec, trace or version misses; anything else is read back instead of re-simulated.
+ * trace path replaced by the file's name and digest), the time-series settings, the dynolab version and a
+ * digest of the simulator's source (every `.ts` file under `lib/` except the DSL and the CLI, so that a code
+ * change between releases is never answered from a stale cache). A changed spec, trace, version or simulator
+ * misses; anything else is read back instead of re-simulated.
  *
  * @module
  */
@@ -27,8 +29,40 @@ export async function cacheKey(
     ? { ...spec.workload, path: { name: spec.workload.path.split("/").pop(), sha256: traceDigest } }
     : spec.workload;
   return await sha256Hex(
-    canonicalJson({ dynolab: DYNOLAB_VERSION, spec: { ...spec, workload }, series: { bucketS } }),
+    canonicalJson({
+      dynolab: DYNOLAB_VERSION,
+      simulator: await simulatorDigest(),
+      spec: { ...spec, workload },
+      series: { bucketS },
+    }),
   );
+}
+
+let sourceDigest: Promise<string> | undefined;
+
+/**
+ * sha256 over the simulator's source files (`lib/**.ts` except `lib/dsl/` and `lib/cli/`, sorted by path), or
+ * `"unknown"` when the modules are not loaded from disk.
+ */
+export function simulatorDigest(): Promise<string> {
+  sourceDigest ??= (async () => {
+    const lib = new URL("../", import.meta.url);
+    if (lib.protocol !== "file:") return "unknown";
+    const files: string[] = [];
+    const walk = (dir: string) => {
+      for (const e of Deno.readDirSync(dir)) {
+        const path = `${dir}/${e.name}`;
+        if (e.isDirectory && !["dsl", "cli"].includes(e.name)) walk(path);
+        else if (e.isFile && e.name.endsWith(".ts")) files.push(path);
+      }
+    };
+    const root = lib.pathname.replace(/\/$/, "");
+    walk(root);
+    files.sort();
+    const parts = files.map((f) => `${f.slice(root.length)}\0${Deno.readTextFileSync(f)}`);
+    return await sha256Hex(parts.join("\0"));
+  })();
+  return sourceDigest;
 }
 
 /** A directory of cached run results. */

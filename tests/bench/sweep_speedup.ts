@@ -9,6 +9,7 @@
  *
  * @module
  */
+import process from "node:process";
 import { plannerSchema } from "../../lib/dsl/params.ts";
 import { defaultParallelism, range, type Scenario, scenario } from "../../mod.ts";
 import { SHARED_DIR } from "../_shared.ts";
@@ -25,22 +26,14 @@ function study(): Scenario {
   return base.sweep("numGpuBlocks", range(2048, 32768, 1024));
 }
 
-/** CPU seconds this process (all its threads) has used, from /proc (Linux), or NaN. */
+/** CPU seconds this process (all its threads) has used. */
 function cpuSeconds(): number {
-  try {
-    const fields = Deno.readTextFileSync("/proc/self/stat").split(") ")[1].split(" ");
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return NaN;
-  }
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1e6;
 }
 
 function loadAverage(): string {
-  try {
-    return Deno.readTextFileSync("/proc/loadavg").split(" ").slice(0, 3).join(" ");
-  } catch {
-    return "n/a";
-  }
+  return Deno.loadavg().map((x) => x.toFixed(2)).join(" ");
 }
 
 async function timed(s: Scenario, parallelism: number) {
