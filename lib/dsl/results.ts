@@ -10,6 +10,7 @@ import { InputError } from "../common/errors.ts";
 import type { Report } from "../report/mod.ts";
 import type { SimSpec } from "../spec.ts";
 import { DYNOLAB_VERSION } from "./cache.ts";
+import { suggestName } from "./params.ts";
 import { DEFAULT_COLUMNS, flattenMetrics, METRIC_NAMES, type MetricValue } from "./metrics.ts";
 import { compareFigure, type Figure, type PlotOptions, sweepFigure, timelineFigure } from "./plot.ts";
 import type { RunSeries } from "./series.ts";
@@ -239,10 +240,12 @@ export class Results {
     const columns = this.columns;
     if (columns.includes(name)) return;
     const metric = METRIC_NAMES.includes(name);
+    const hint = suggestName(name, columns);
     throw new InputError(
       metric
         ? `metric "${name}" is not available in these results (it needs the planner)`
-        : `unknown column "${name}"; columns: ${columns.join(", ")}`,
+        : `unknown column "${name}"` + (hint ? ` (did you mean ${hint}?)` : "") +
+          `; columns: ${columns.join(", ")}`,
       { field: "results" },
     );
   }

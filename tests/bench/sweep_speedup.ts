@@ -67,8 +67,9 @@ if (!SHARED_DIR) {
     }
     reference = json;
     console.log(
-      `round ${i + 1}: sequential ${a.wall.toFixed(1)} s (${a.cores.toFixed(2)} cores busy), ` +
-        `parallel ${b.wall.toFixed(1)} s (${b.cores.toFixed(2)} cores busy)`,
+      `round ${i + 1}: sequential ${a.wall.toFixed(1)} s wall, ${(a.wall * a.cores).toFixed(1)} CPU s ` +
+        `(${a.cores.toFixed(2)} cores busy); parallel ${b.wall.toFixed(1)} s wall, ` +
+        `${(b.wall * b.cores).toFixed(1)} CPU s (${b.cores.toFixed(2)} cores busy)`,
     );
   }
   const best = (xs: number[]) => Math.min(...xs);

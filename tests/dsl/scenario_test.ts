@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { InputError } from "../../lib/common/errors.ts";
 import { plannerSchema } from "../../lib/dsl/params.ts";
-import { range, scenario } from "../../mod.ts";
+import { parseSpec, range, scenario } from "../../mod.ts";
 import { MINI_TRACE } from "./_helpers.ts";
 
 const base = scenario("base").trace(MINI_TRACE);
@@ -170,3 +170,23 @@ Deno.test({
     );
   },
 });
+
+Deno.test("compare takes scenarios as they are; functions combine with existing variants", () => {
+  const a = base.agg({ workers: 1 }), b = base.agg({ workers: 3 });
+  const c = scenario("c").compare({ one: a, three: b }).seed(5);
+  assert.deepEqual(c.runs().map((r) => [r.variant, r.spec.seed]), [["one", 5], ["three", 5]]);
+  const product = c.compare({ rr: (s) => s.router("round_robin"), kv: (s) => s.router("kv_router") });
+  assert.deepEqual(product.runs().map((r) => r.variant), ["one/rr", "three/rr", "one/kv", "three/kv"]);
+  assert.throws(() => c.compare({ x: a }), /already has variants/);
+});
+
+Deno.test("sweep value types are checked by TypeScript", () => {
+  // @ts-expect-error: workers is a number
+  const wrongType = () => base.agg({}).sweep("workers", ["two"]);
+  assert.doesNotThrow(wrongType); // caught later, by the spec schema, before any run
+  assert.throws(() => wrongType().runs().map((r) => r.spec) && parseSpecOf(wrongType()), /num_workers/);
+});
+
+function parseSpecOf(s: ReturnType<typeof scenario>) {
+  return s.runs().map((r) => parseSpec(r.spec));
+}
