@@ -1,11 +1,15 @@
 /**
  * Agg vs disagg, the reference's study: the same two GPUs as two aggregated workers or as one prefill and one
- * decode worker, KV router, at 0.5× to 1.25× the trace's arrival rate. When the build has the planner
+ * decode worker, KV router, on an agentic trace at 1×, 2× and 4× its pace. When the build has the planner
  * (issue 4) both variants also autoscale under the same SLA, as in the reference's study.
  *
+ * The trace is the Claude Code agentic sessions of kv-cache-tester (`kv-cache-tester:claude-code`): 40 sessions
+ * starting 20 s apart, each a closed loop of requests and think times (the speed-up divides the think times).
+ * The reference used the Mooncake tool-and-agent trace, which is not in `../shared`; set
+ * `DYNOLAB_STUDY_TRACE=mooncake:toolagent` (or any trace) to run on another one.
+ *
  * Run: `deno run -A scenarios/agg_vs_disagg.ts [--no-cache] [--quiet]` (prints the table, writes
- * `findings/agg-vs-disagg.{md,html}`). The trace is `$DYNOLAB_STUDY_TRACE` (default `mooncake:conversation`;
- * the reference used the Mooncake tool-and-agent trace, `mooncake:toolagent`, not shipped in `../shared`).
+ * `findings/agg-vs-disagg.{md,html}`).
  *
  * @module
  */
@@ -18,9 +22,11 @@ import {
   scenario,
 } from "../mod.ts";
 
-const TRACE = Deno.env.get("DYNOLAB_STUDY_TRACE") ?? "mooncake:conversation";
+const AGENTIC = "kv-cache-tester:claude-code";
+const TRACE = Deno.env.get("DYNOLAB_STUDY_TRACE") ?? AGENTIC;
+const SESSIONS = { maxSessions: 40, sessionIntervalMs: 20_000 };
 const SLA = { ttftMs: 1500, itlMs: 50 };
-const SPEEDUPS = [0.5, 0.75, 1, 1.25];
+const SPEEDUPS = [1, 2, 4];
 
 function withPlanner(s: Scenario): Scenario {
   if (!plannerAvailable()) return s;
@@ -36,7 +42,7 @@ function withPlanner(s: Scenario): Scenario {
 
 /** Agg (2 workers) vs disagg (1 prefill + 1 decode) × arrival speed-up. */
 const study: Scenario = scenario("agg vs disagg")
-  .trace(TRACE)
+  .trace(TRACE, TRACE === AGENTIC ? SESSIONS : {})
   .router("kv_router")
   .sla(SLA)
   .compare({
@@ -54,18 +60,21 @@ function verdicts(results: Results): string {
     const d = results.get({ variant: "disagg", arrivalSpeedupRatio: speed });
     const row = (r: typeof a) => results.rows[r.index];
     const [ra, rd] = [row(a), row(d)];
-    const pct = (x: number, y: number) => `${(((y - x) / x) * 100).toFixed(0)} %`;
+    const pct = (x: number, y: number) => `${y >= x ? "+" : ""}${(((y - x) / x) * 100).toFixed(0)} %`;
     lines.push(
-      `- **${speed}× load**: p90 TTFT ${fmt(ra.ttftP90)} ms (agg) vs ${fmt(rd.ttftP90)} ms (disagg, ` +
+      `- **${speed}× pace**: p90 TTFT ${fmt(ra.ttftP90)} ms (agg) vs ${fmt(rd.ttftP90)} ms (disagg, ` +
         `${pct(ra.ttftP90 as number, rd.ttftP90 as number)}); mean ITL ${fmt(ra.itlAvg)} vs ${
           fmt(rd.itlAvg)
         } ms; ` +
-        `goodput ${fmt(ra.goodput)} vs ${fmt(rd.goodput)} req/s; GPU-hours ${fmt(ra.gpuHours)} vs ${
-          fmt(rd.gpuHours)
-        }.`,
+        `within the SLA ${pct100(ra.goodputRatio)} vs ${pct100(rd.goodputRatio)} of requests; ` +
+        `GPU-hours ${fmt(ra.gpuHours)} vs ${fmt(rd.gpuHours)}.`,
     );
   }
   return lines.join("\n");
+}
+
+function pct100(v: unknown): string {
+  return typeof v === "number" ? `${(v * 100).toFixed(1)} %` : "—";
 }
 
 function fmt(v: unknown): string {
@@ -80,30 +89,40 @@ if (import.meta.main) {
     "ttftP90",
     "itlAvg",
     "e2eP90",
-    "goodput",
+    "goodputRatio",
     "gpuHours",
     "prefixReuse",
   ]);
   const { html } = await new Findings("Agg vs disagg")
     .text(
-      `Two GPUs serve \`${TRACE}\` either as two aggregated workers or as one prefill and one decode worker ` +
-        `(KV router, default engine and timing model), at ${
-          SPEEDUPS.join("×, ")
-        }× the trace's arrival rate. ` +
-        `Goodput counts requests within TTFT ${SLA.ttftMs} ms and ITL ${SLA.itlMs} ms. ` +
+      `Two GPUs serve \`${TRACE}\`` + (TRACE === AGENTIC
+        ? ` (${SESSIONS.maxSessions} agentic sessions, ` +
+          `${SESSIONS.sessionIntervalMs / 1000} s apart)`
+        : "") +
+        " either as two aggregated workers or as one prefill and one decode worker " +
+        `(KV router, default engine and timing model), at ${SPEEDUPS.join("×, ")}× the trace's pace. ` +
+        `Goodput counts the requests within TTFT ${SLA.ttftMs} ms and ITL ${SLA.itlMs} ms. ` +
         (plannerAvailable()
           ? "Both variants run the SLA planner in the loop."
           : "This build has no planner, so both fleets are static (the planner variant runs after issue 4)."),
     )
     .text(`## Results\n\n${verdicts(results)}`)
-    .table(results, ["variant", "arrivalSpeedupRatio", "ttftP90", "itlAvg", "e2eP90", "goodput", "gpuHours"])
+    .table(results, [
+      "variant",
+      "arrivalSpeedupRatio",
+      "ttftP90",
+      "itlAvg",
+      "e2eP90",
+      "goodputRatio",
+      "gpuHours",
+    ])
     .figure(
-      results.compare(["ttftP90", "itlAvg", "goodput", "gpuHours"]),
+      results.compare(["ttftP90", "itlAvg", "goodputRatio", "prefixReuse"]),
       "agg and disagg against arrival speed-up",
     )
     .figure(
-      results.timeline({ variant: "agg", arrivalSpeedupRatio: 1 }),
-      "agg at the trace's own rate, over time",
+      results.timeline({ variant: "disagg", arrivalSpeedupRatio: 2 }),
+      "disagg at 2× pace, over time",
     )
     .scenario(study)
     .write();
