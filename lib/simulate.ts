@@ -7,13 +7,22 @@
  * @module
  */
 import { InputError } from "./common/errors.ts";
-import { Cluster, type ClusterResult, type PoolSetup } from "./cluster/mod.ts";
+import { Cluster, type ClusterResult, type PoolSetup, type ScalingController } from "./cluster/mod.ts";
 import { type EngineArgs, type ResolvedEngine, resolveEngineArgs, type WorkerRole } from "./engine/mod.ts";
 import { Collector } from "./metrics/mod.ts";
 import { createPerfModel } from "./perf/mod.ts";
-import { buildReport, type Report, type ReportValue } from "./report/mod.ts";
+import {
+  createPredictor,
+  type EffectivePlanner,
+  effectivePlanner,
+  minEndpoint,
+  PlannerRuntime,
+  type TrafficObservation,
+  trafficWindows,
+} from "./planner/mod.ts";
+import { buildReport, plannerDetails, type Report, type ReportValue } from "./report/mod.ts";
 import { parseSpec, type SimSpec } from "./spec.ts";
-import { loadWorkload, type Workload, workloadStats } from "./workload/mod.ts";
+import { loadMooncake, loadWorkload, type Workload, workloadStats } from "./workload/mod.ts";
 
 /** Engine args of each pool of a spec's topology, with the role each plays. */
 interface PoolArgs {
@@ -27,6 +36,8 @@ interface PoolArgs {
 export interface SimulationInputs {
   readonly spec: SimSpec;
   readonly workload: Workload;
+  /** Traffic windows of `load_predictor_warmup_trace`, when the planner names one. */
+  readonly plannerWarmup?: readonly TrafficObservation[];
 }
 
 /** A run's outcome: the report and the raw state behind it (for time series and custom analyses). */
@@ -34,6 +45,8 @@ export interface SimulationResult {
   readonly report: Report;
   readonly cluster: ClusterResult;
   readonly collector: Collector;
+  /** The planner's run (ticks, scaling events, GPU-hours), when the spec has a planner. */
+  readonly planner?: PlannerRuntime;
 }
 
 function poolArgs(spec: SimSpec): PoolArgs[] {
@@ -86,12 +99,84 @@ export async function loadInputs(specInput: unknown): Promise<SimulationInputs> 
     speedup: spec.arrival_speedup_ratio,
     closedLoop: spec.replay_concurrency != null,
   });
-  return { spec, workload };
+  const warmupTrace = spec.planner?.load_predictor_warmup_trace;
+  if (warmupTrace == null) return { spec, workload };
+  const history = await loadMooncake(warmupTrace, { blockSize: first.config.blockSize });
+  return {
+    spec,
+    workload,
+    plannerWarmup: trafficWindows(history, spec.planner!.throughput_adjustment_interval_seconds),
+  };
+}
+
+/** Planner of a spec, checked against the topology; warnings to show once. */
+function resolvePlanner(
+  spec: SimSpec,
+  resolved: ResolvedEngine[],
+): { planner: EffectivePlanner; gpus: number[]; warnings: string[] } | undefined {
+  if (spec.planner == null) return undefined;
+  const planner = effectivePlanner(spec.planner), cfg = planner.config, mode = spec.topology.mode;
+  if (cfg.mode !== mode) {
+    throw new InputError(
+      cfg.mode === "agg" || cfg.mode === "disagg"
+        ? `mode "${cfg.mode}" does not match the ${
+          mode === "agg" ? "aggregated" : "disaggregated"
+        } topology ` +
+          `(${
+            mode === "agg"
+              ? "--num-workers/--extra-engine-args"
+              : "--prefill-engine-args/--decode-engine-args"
+          })`
+        : `mode "${cfg.mode}": the planner in the loop supports "agg" and "disagg"`,
+      { field: "--planner-config.mode" },
+    );
+  }
+  if (!planner.easyMode) createPredictor(cfg); // rejects unavailable predictors before the run
+  const warnings = [...planner.notes];
+  const configured = mode === "agg"
+    ? [cfg.decode_engine_num_gpu]
+    : [cfg.prefill_engine_num_gpu, cfg.decode_engine_num_gpu];
+  const gpus = resolved.map((r, i) => configured[i] ?? r.config.gpusPerWorker);
+  if (configured.some((g) => g === null)) {
+    warnings.push(
+      `${
+        mode === "agg" ? "decode_engine_num_gpu" : "prefill_engine_num_gpu/decode_engine_num_gpu"
+      } unset in ` +
+        `--planner-config: planner GPU-hours use the engine's GPUs per worker (TP × DP = ${
+          gpus.join("/")
+        }) ` +
+        `instead of the reference's 0`,
+    );
+  }
+  resolved.forEach((r, i) => {
+    const min = minEndpoint(cfg, i === 0 && mode === "disagg" ? "prefill" : "decode");
+    if (cfg.max_gpu_budget >= 0 && cfg.max_gpu_budget < min * r.config.gpusPerWorker) {
+      throw new InputError(
+        `${cfg.max_gpu_budget} GPUs cannot hold the minimum of ${min} worker(s) of ${r.config.gpusPerWorker} GPU(s) ` +
+          `(the reference would scale to zero workers)`,
+        { field: "--planner-config.max_gpu_budget" },
+      );
+    }
+  });
+  return { planner, gpus, warnings };
+}
+
+/** Extra participants of a run. */
+export interface RunOptions {
+  /**
+   * A custom scaling participant (a scripted schedule, an experimental policy) for a spec without a planner.
+   */
+  readonly controller?: ScalingController;
 }
 
 /** Run a simulation on loaded inputs. Pure and deterministic. */
-export function runSimulation(inputs: SimulationInputs): SimulationResult {
+export function runSimulation(inputs: SimulationInputs, options: RunOptions = {}): SimulationResult {
   const { spec, workload } = inputs;
+  if (options.controller && spec.planner != null) {
+    throw new InputError("a run takes the spec's planner or a custom controller, not both", {
+      field: "planner",
+    });
+  }
   const resolved = resolvePools(spec);
   const pools: PoolSetup[] = poolArgs(spec).map((p, i) => ({
     stage: p.role,
@@ -105,6 +190,15 @@ export function runSimulation(inputs: SimulationInputs): SimulationResult {
     );
   }
   const collector = new Collector(workload.requestCount);
+  const plan = resolvePlanner(spec, resolved);
+  const planner = plan && new PlannerRuntime({
+    planner: plan.planner,
+    benchmarkGranularity: spec.benchmark_granularity,
+    workload,
+    collector,
+    gpusPerWorker: plan.gpus,
+    warmup: inputs.plannerWarmup,
+  });
   const cluster = new Cluster({
     workload,
     pools,
@@ -115,6 +209,7 @@ export function runSimulation(inputs: SimulationInputs): SimulationResult {
     linkSharing: spec.topology.mode === "disagg" && spec.topology.kv_transfer_link_sharing,
     seed: spec.seed,
     collector,
+    controller: planner ?? options.controller,
   }).run();
   const last = pools.length - 1;
   const report = buildReport({
@@ -125,9 +220,10 @@ export function runSimulation(inputs: SimulationInputs): SimulationResult {
     prefillGpusPerWorker: pools.length > 1 ? pools[0].config.gpusPerWorker : 0,
     decodeGpusPerWorker: pools[last].config.gpusPerWorker,
     sla: spec.sla,
-    extra: runDetails(inputs, resolved, cluster, collector),
+    extra: runDetails(inputs, resolved, cluster, collector, plan?.warnings ?? []),
   });
-  return { report, cluster, collector };
+  if (planner) report.planner = plannerDetails(planner, cluster.lifecycle);
+  return { report, cluster, collector, planner };
 }
 
 /** dynolab's additions to the report (under `dynolab`). */
@@ -136,6 +232,7 @@ function runDetails(
   resolved: ResolvedEngine[],
   cluster: ClusterResult,
   collector: Collector,
+  plannerWarnings: readonly string[],
 ): { [key: string]: ReportValue } {
   const stats = workloadStats(inputs.workload);
   let overlap = 0, islBlocks = 0, admitted = 0;
@@ -162,7 +259,7 @@ function runDetails(
     },
     pools: cluster.pools.map((pool, p) => ({
       role: pool.setup.stage,
-      workers: pool.workers.length,
+      workers: pool.setup.workers,
       kv_capacity_blocks: pool.setup.config.numGpuBlocks,
       block_size: pool.setup.config.blockSize,
       perf_model: pool.setup.perf.name,
@@ -179,7 +276,7 @@ function runDetails(
     simulated_end_ms: cluster.endMs,
     truncated: cluster.truncated,
     events: cluster.events,
-    warnings: resolved.flatMap((r) => r.warnings),
+    warnings: [...resolved.flatMap((r) => r.warnings), ...plannerWarnings],
   };
 }
 

@@ -8,6 +8,7 @@
 import { z } from "zod";
 import { parseConfig } from "./common/config.ts";
 import { EngineArgsSchema } from "./engine/mod.ts";
+import { PlannerConfigSchema } from "./planner/mod.ts";
 import { ROUTER_MODES, RouterConfigSchema } from "./router/mod.ts";
 import { WorkloadSpecSchema } from "./workload/mod.ts";
 
@@ -66,6 +67,10 @@ export const SimSpecSchema = z.strictObject({
   max_sim_time_seconds: z.number().positive().nullable().optional(),
   /** Seed for every random choice of the run (router draws, MTP bursts), except `arrival_seed`. */
   seed: z.number().int().nonnegative().default(42),
+  /** The planner in the loop (`--planner-config`); null or absent for a fixed deployment. */
+  planner: PlannerConfigSchema.nullable().optional(),
+  /** Sweep points of the planner's perf bootstrap (`--benchmark-granularity`). */
+  benchmark_granularity: positiveInt.default(8),
 });
 
 /** A spec as written (defaults optional). */

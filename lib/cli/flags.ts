@@ -10,6 +10,7 @@ import { parseConfig } from "../common/config.ts";
 import { InputError, suggest } from "../common/errors.ts";
 import { EngineArgsSchema } from "../engine/mod.ts";
 import { RouterConfigSchema } from "../router/mod.ts";
+import { plannerFlag } from "./planner_flag.ts";
 import type { SimSpecInput } from "../spec.ts";
 
 /** Flag definitions: name → parseArgs type. */
@@ -143,9 +144,6 @@ export function parseCommand(argv: readonly string[]): Command {
       field: "--replay-mode",
     });
   }
-  if (given("planner-config")) {
-    throw new InputError("the planner is not supported yet", { field: "--planner-config" });
-  }
   for (const flag of ["trace-shared-prefix-ratio", "trace-num-prefix-groups"] as const) {
     if (given(flag)) {
       throw new InputError(
@@ -254,8 +252,10 @@ export function parseCommand(argv: readonly string[]): Command {
     },
     max_sim_time_seconds: optionalNumber(v, "max-sim-time-seconds"),
     seed: optionalInt(v, "seed", 0),
+    planner: given("planner-config") ? plannerFlag(String(v["planner-config"])) : undefined,
+    benchmark_granularity: optionalInt(v, "benchmark-granularity", 1),
   };
-  const warnings = given("benchmark-granularity")
+  const warnings = given("benchmark-granularity") && !given("planner-config")
     ? [
       "--benchmark-granularity only affects the planner's perf bootstrap and has no effect without a planner",
     ]

@@ -5,12 +5,20 @@
  * @module
  */
 import { InputError } from "../common/errors.ts";
-import { formatSummary, type Report, reportJson, requestRecords } from "../report/mod.ts";
+import {
+  formatSummary,
+  plannerHtmlData,
+  renderPlannerHtml,
+  type Report,
+  reportJson,
+  requestRecords,
+} from "../report/mod.ts";
 import { loadInputs, runSimulation, type SimulationInputs } from "../simulate.ts";
 import { workloadStats } from "../workload/mod.ts";
+import { plannerLines } from "./planner_output.ts";
 import { parseCommand } from "./flags.ts";
 import { USAGE } from "./usage.ts";
-import { defaultReportPath, writeFilesAtomically } from "./write.ts";
+import { defaultReportPath, plannerReportPath, writeFilesAtomically } from "./write.ts";
 
 /** Where the command prints. */
 export interface Io {
@@ -64,8 +72,18 @@ export async function main(argv: readonly string[], io: Io = consoleIo): Promise
       const records = requestRecords(result.collector, inputs.workload, workerOf, overlaps);
       files.push([output.reportJsonl, records.map((r) => JSON.stringify(r)).join("\n") + "\n"]);
     }
+    const planner = result.planner;
+    let htmlPath: string | undefined;
+    if (planner) {
+      const cfg = planner.setup.planner.config;
+      htmlPath = plannerReportPath(cfg.report_output_dir, cfg.report_filename);
+      const decode = result.cluster.pools[result.cluster.pools.length - 1].setup.config;
+      const maxKv = decode.numGpuBlocks * decode.blockSize * decode.dpSize;
+      files.push([htmlPath, await renderPlannerHtml(plannerHtmlData(planner, report, maxKv))]);
+    }
     await writeFilesAtomically(files);
     io.out(formatSummary(report));
+    if (planner) { for (const line of plannerLines(planner, htmlPath!)) io.out(line); }
     if (reportPath) io.out(`Saved full report to: ${reportPath}`);
     if (output.reportJsonl) io.out(`Saved per-request records to: ${output.reportJsonl}`);
     return 0;

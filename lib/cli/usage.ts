@@ -35,6 +35,12 @@ Routing:
   --router-config JSON       KV-router settings (overlap_score_weight, router_temperature, ...)
   --seed N                   seed of router draws and MTP bursts (default 42)
 
+Planner in the loop:
+  --planner-config JSON|PATH the reference's planner config, inline JSON or a JSON/YAML file (lib/planner/README.md);
+                             prints the scaling events, the tick count and "GPU hours: X", and writes
+                             ./planner_reports/<report_filename> (the HTML diagnostics report)
+  --benchmark-granularity N  sweep points of the planner's perf bootstrap (default 8)
+
 Outputs:
   --report-json PATH         full JSON report (default ./dynamo_replay_report_<timestamp>.json)
   --report-jsonl PATH        one JSON line per request

@@ -22,6 +22,18 @@ export async function defaultReportPath(path: string | undefined, now = new Date
 }
 
 /**
+ * Where the planner's HTML report goes: `dir/filename`, or `dir/planner_report_YYYYmmdd_HHMMSS_<ms>.html` when
+ * no file name is configured (the reference's timestamped name).
+ */
+export function plannerReportPath(dir: string, filename: string | null, now = new Date()): string {
+  const p = (n: number, w = 2) => String(n).padStart(w, "0");
+  const name = filename ??
+    `planner_report_${now.getFullYear()}${p(now.getMonth() + 1)}${p(now.getDate())}_` +
+      `${p(now.getHours())}${p(now.getMinutes())}${p(now.getSeconds())}_${p(now.getMilliseconds(), 3)}.html`;
+  return `${dir.replace(/\/$/, "")}/${name}`;
+}
+
+/**
  * Write every `[path, contents]` pair: first all to temporary files beside their targets, then rename them
  * into place. A failure before the renames leaves no target touched.
  */

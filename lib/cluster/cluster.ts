@@ -17,9 +17,10 @@ import { Router, type RouterConfig, type RouterMode, type RouterStage, stageConf
 import type { Workload } from "../workload/mod.ts";
 import { SessionDriver } from "./driver.ts";
 import { EventQueue } from "./event_queue.ts";
+import type { LifecycleOp, ScalingController, WorkerState } from "./lifecycle.ts";
 import { SharedLinks, transferMs } from "./transfer.ts";
 
-const ARRIVE = 0, PASS_END = 1, HANDOFF = 2, LINK = 3;
+const ARRIVE = 0, PASS_END = 1, HANDOFF = 2, LINK = 3, STARTUP = 4;
 
 /** How to build one pool of workers. */
 export interface PoolSetup {
@@ -48,13 +49,17 @@ export interface ClusterSetup {
   readonly linkSharing: boolean;
   readonly seed: number;
   readonly collector: Collector;
+  /** A participant that scales pools at run time (the planner); absent for a fixed deployment. */
+  readonly controller?: ScalingController;
 }
 
 /** A worker: one or more engine ranks (`dp_size`) in one pool. */
 export interface Worker {
+  /** Index in its pool's `workers` (creation order). */
   readonly id: number;
   readonly pool: number;
   readonly ranks: readonly Engine[];
+  state: WorkerState;
 }
 
 /** A pool's live state. */
@@ -74,8 +79,12 @@ export interface ClusterResult {
   readonly endMs: number;
   /** Whether `limitMs` cut the run short. */
   readonly truncated: boolean;
-  /** Provisioned worker-seconds per pool. */
+  /** Provisioned (starting, active and draining) worker-seconds per pool. */
   readonly workerSeconds: readonly number[];
+  /** Active (routable) worker-seconds per pool. */
+  readonly activeWorkerSeconds: readonly number[];
+  /** Worker lifecycle steps after the start (empty without a controller). */
+  readonly lifecycle: readonly LifecycleOp[];
   /** Events processed (a cost figure for benchmarks). */
   readonly events: number;
 }
@@ -101,6 +110,16 @@ export class Cluster {
   /** Disagg: the decode rank each request was routed to for its hand-off. */
   readonly #handoffTarget: Int32Array;
   readonly #workerSeconds: number[];
+  readonly #activeSeconds: number[];
+  /** Per pool: provisioned and active worker counts. */
+  readonly #provisioned: number[];
+  readonly #active: number[];
+  /** Worker of each engine id; hand-offs in flight to each engine (a draining target stays until they land). */
+  readonly #workerOf: Worker[] = [];
+  #inbound = new Int32Array(16);
+  readonly #ctl: ScalingController | undefined;
+  readonly #lifecycle: LifecycleOp[] = [];
+  #nextTick = Infinity;
   #now = 0;
   #events = 0;
   #slotsFreed = false;
@@ -114,6 +133,10 @@ export class Cluster {
     this.#driver = new SessionDriver(setup.workload, setup.concurrency);
     this.#handoffTarget = new Int32Array(setup.workload.requestCount).fill(-1);
     this.#workerSeconds = setup.pools.map(() => 0);
+    this.#activeSeconds = setup.pools.map(() => 0);
+    this.#provisioned = setup.pools.map(() => 0);
+    this.#active = setup.pools.map(() => 0);
+    this.#ctl = setup.controller;
     const routerRng = new Rng(setup.seed);
     setup.pools.forEach((pool, p) => {
       const router = new Router(
@@ -125,17 +148,90 @@ export class Cluster {
         routerRng.nextU32(),
       );
       this.#pools.push({ setup: pool, router, workers: [], candidates: [] });
-      for (let i = 0; i < pool.workers; i++) this.#addWorker(p);
+      for (let i = 0; i < pool.workers; i++) this.#activate(this.#addWorker(p), true);
     });
+  }
+
+  /** Current simulated time, ms. */
+  get nowMs(): number {
+    return this.#now;
+  }
+
+  /** Live pool states (workers with their lifecycle state). */
+  get pools(): readonly PoolState[] {
+    return this.#pools;
+  }
+
+  /** Provisioned (starting, active, draining) worker-seconds so far, per pool. */
+  get workerSeconds(): readonly number[] {
+    return this.#workerSeconds;
+  }
+
+  /** Active (routable) worker-seconds so far, per pool. */
+  get activeWorkerSeconds(): readonly number[] {
+    return this.#activeSeconds;
+  }
+
+  /** Non-draining workers (starting + active) of pool `p`. */
+  nonDraining(p: number): number {
+    let n = 0;
+    for (const w of this.#pools[p].workers) if (w.state === "starting" || w.state === "active") n++;
+    return n;
+  }
+
+  /**
+   * Scale pool `p` to `target` non-draining workers. Up: new workers start and become active (routable, cold
+   * cache) after the pool's `startup_time`. Down: starting workers are cancelled first (newest first), then
+   * active ones drain (newest first): they take no new requests and are removed once idle. Starting and
+   * draining workers are billed as provisioned.
+   */
+  scaleTo(p: number, target: number): void {
+    if (target < 1) throw new Error(`cluster: scale target ${target} below one worker (bug)`);
+    const workers = this.#pools[p].workers;
+    let current = this.nonDraining(p);
+    const delayMs = this.#pools[p].setup.config.startupTimeS * 1000;
+    for (; current < target; current++) {
+      const w = this.#addWorker(p);
+      this.#log(w, "start");
+      if (delayMs > 0) this.#queue.push(this.#now + delayMs, STARTUP, w.ranks[0].id);
+      else this.#activate(w);
+    }
+    for (let i = workers.length - 1; i >= 0 && current > target; i--) {
+      if (workers[i].state !== "starting") continue;
+      workers[i].state = "removed";
+      this.#provisioned[p]--;
+      this.#log(workers[i], "cancel");
+      current--;
+    }
+    for (let i = workers.length - 1; i >= 0 && current > target; i--) {
+      if (workers[i].state === "active") {
+        this.#drain(workers[i]);
+        current--;
+      }
+    }
   }
 
   /** Run to completion (or the time limit). */
   run(): ClusterResult {
     const q = this.#queue, limit = this.#s.limitMs;
     for (const [r, t] of this.#driver.initialArrivals()) q.push(t, ARRIVE, r);
+    if (this.#ctl) this.#nextTick = this.#ctl.start(this);
     let truncated = false;
-    while (q.size > 0) {
-      const t = q.peekTime();
+    for (;;) {
+      const t = q.size > 0 ? q.peekTime() : Infinity;
+      if (this.#nextTick < t) {
+        // A tick strictly before the next event (work at the tick's own time has settled). No work left: stop.
+        if (t === Infinity) break;
+        if (this.#nextTick > limit) {
+          truncated = true;
+          this.#advance(limit);
+          break;
+        }
+        this.#advance(this.#nextTick);
+        this.#nextTick = this.#ctl!.tick(this.#now);
+        continue;
+      }
+      if (t === Infinity) break;
       if (t > limit) {
         truncated = true;
         this.#advance(limit);
@@ -159,6 +255,8 @@ export class Cluster {
       endMs: this.#now,
       truncated,
       workerSeconds: this.#workerSeconds,
+      activeWorkerSeconds: this.#activeSeconds,
+      lifecycle: this.#lifecycle,
       events: this.#events,
     };
   }
@@ -178,6 +276,11 @@ export class Cluster {
       case LINK:
         this.#linkCheck(arg);
         break;
+      case STARTUP: {
+        const w = this.#workerOf[arg];
+        if (w.state === "starting") this.#activate(w); // else cancelled while starting
+        break;
+      }
     }
   }
 
@@ -187,6 +290,7 @@ export class Cluster {
       this.#col.arrive(r, this.#now);
       this.#req.reset(r, this.#pools.length > 1 ? 1 : this.#w.outputLength[r]);
       this.#route(0, r);
+      this.#ctl?.arrived(r);
     }
   }
 
@@ -249,10 +353,13 @@ export class Cluster {
         const r = e.finished[j];
         router.freed(r);
         this.#col.complete(r, now);
+        this.#ctl?.completed(r);
         this.#ended(r);
       }
     }
     this.#markDirty(e);
+    const w = this.#workerOf[e.id];
+    if (w.state === "draining") this.#removeIfIdle(w);
   }
 
   /**
@@ -271,6 +378,7 @@ export class Cluster {
     const target = pool.candidates[pool.router.select(r, pool.candidates, pool.candidates.length)];
     pool.router.added(r, target);
     this.#handoffTarget[r] = target.id;
+    this.#inbound[target.id]++;
     const cfg = source.config;
     if (!(cfg.kvBytesPerToken > 0 && cfg.kvTransferBandwidthGBs > 0)) {
       this.#arriveAtDecode(r);
@@ -305,6 +413,7 @@ export class Cluster {
 
   #arriveAtDecode(r: number): void {
     const engine = this.#engines[this.#handoffTarget[r]];
+    this.#inbound[engine.id]--;
     this.#req.reset(r, this.#w.outputLength[r]);
     engine.enqueue(r);
     this.#markDirty(engine);
@@ -316,15 +425,45 @@ export class Cluster {
     this.#dirty.push(e);
   }
 
-  /** Move the clock to `t`, integrating provisioned worker-seconds. */
+  /** Move the clock to `t`, integrating provisioned and active worker-seconds. */
   #advance(t: number): void {
     const dt = (t - this.#now) / 1000;
     if (dt > 0) {
       for (let p = 0; p < this.#pools.length; p++) {
-        this.#workerSeconds[p] += this.#pools[p].workers.length * dt;
+        this.#workerSeconds[p] += this.#provisioned[p] * dt;
+        this.#activeSeconds[p] += this.#active[p] * dt;
       }
     }
     this.#now = t;
+  }
+
+  /** Make `w` routable (the initial deployment is not logged). */
+  #activate(w: Worker, initial = false): void {
+    w.state = "active";
+    this.#active[w.pool]++;
+    this.#pools[w.pool].candidates.push(...w.ranks);
+    if (!initial) this.#log(w, "activate");
+  }
+
+  /** Stop routing to `w`; remove it once its ranks are idle and no hand-off is on its way. */
+  #drain(w: Worker): void {
+    w.state = "draining";
+    this.#active[w.pool]--;
+    const candidates = this.#pools[w.pool].candidates;
+    for (const e of w.ranks) candidates.splice(candidates.indexOf(e), 1);
+    this.#log(w, "drain");
+    this.#removeIfIdle(w);
+  }
+
+  #removeIfIdle(w: Worker): void {
+    for (const e of w.ranks) if (e.busy || e.hasWork || this.#inbound[e.id] > 0) return;
+    w.state = "removed";
+    this.#provisioned[w.pool]--;
+    this.#log(w, "remove");
+  }
+
+  #log(w: Worker, op: LifecycleOp["op"]): void {
+    this.#lifecycle.push({ atMs: this.#now, pool: w.pool, worker: w.id, op });
   }
 
   #addWorker(p: number): Worker {
@@ -339,18 +478,21 @@ export class Cluster {
       this.#engines.push(e);
       this.#poolOf.push(p);
       ranks.push(e);
-      pool.candidates.push(e);
     }
     if (this.#isDirty.length < this.#engines.length) {
-      const flags = new Uint8Array(this.#engines.length * 2),
-        starts = new Float64Array(this.#engines.length * 2);
+      const n = this.#engines.length * 2;
+      const flags = new Uint8Array(n), starts = new Float64Array(n), inbound = new Int32Array(n);
       flags.set(this.#isDirty);
       starts.set(this.#passStart);
+      inbound.set(this.#inbound);
       this.#isDirty = flags;
       this.#passStart = starts;
+      this.#inbound = inbound;
     }
-    const worker: Worker = { id: pool.workers.length, pool: p, ranks };
+    const worker: Worker = { id: pool.workers.length, pool: p, ranks, state: "starting" };
     pool.workers.push(worker);
+    for (const e of ranks) this.#workerOf[e.id] = worker;
+    this.#provisioned[p]++;
     return worker;
   }
 }

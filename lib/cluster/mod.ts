@@ -11,6 +11,7 @@ export {
   type PoolState,
   type Worker,
 } from "./cluster.ts";
+export type { LifecycleOp, ScalingController, WorkerState } from "./lifecycle.ts";
 export { SessionDriver } from "./driver.ts";
 export { EventQueue } from "./event_queue.ts";
 export { SharedLinks, transferMs } from "./transfer.ts";

@@ -107,12 +107,14 @@ function shapeWith(node: z.ZodType | undefined, key: string): Record<string, z.Z
 }
 
 function unwrap(schema: z.ZodType): z.ZodType {
-  let node = schema as unknown as {
-    unwrap?: () => z.ZodType;
-    def?: { innerType?: z.ZodType; in?: z.ZodType };
-  };
+  type Node = { def?: { type?: string; innerType?: Node; in?: Node; out?: Node } };
+  let node = schema as unknown as Node;
   for (let i = 0; i < 8; i++) {
-    const inner = node.def?.innerType ?? node.def?.in;
+    // A preprocess step (a pipe from a transform) validates with its output schema.
+    const pipeOut = node.def?.type === "pipe" && node.def.in?.def?.type === "transform"
+      ? node.def.out
+      : undefined;
+    const inner = node.def?.innerType ?? pipeOut ?? node.def?.in;
     if (!inner) break;
     node = inner as unknown as typeof node;
   }

@@ -21,6 +21,7 @@ import type { PerfModel } from "../perf/mod.ts";
 import type { EngineConfig } from "./args.ts";
 import { IntDeque } from "./deque.ts";
 import { KvPool } from "./kv_pool.ts";
+import { passDecodeMs, passPrefillMs } from "./timing.ts";
 import type { RequestTable } from "./requests.ts";
 
 /** Speculative decoding (MTP/Eagle) of an engine: conditional acceptance rates per draft position. */
@@ -271,15 +272,11 @@ export class Engine {
     }
 
     const prefillMs = pfBatch > 0
-      ? this.perf.prefillMs(pfBatch, Math.floor(pfIsl / pfBatch), Math.floor(pfPrefix / pfBatch)) /
-        cfg.speedupRatio
+      ? passPrefillMs(this.perf, cfg, pfBatch, Math.floor(pfIsl / pfBatch), Math.floor(pfPrefix / pfBatch))
       : 0;
-    let decodeMs = 0;
-    if (ready > 0 && cfg.role !== "prefill") {
-      // The reference floors a positive decode time at 1 ms.
-      const raw = this.perf.decodeMs(ready, sumContext / ready, pool.activeBlocks * bs);
-      decodeMs = (raw > 0 && raw < 1 ? 1 : raw) / (cfg.speedupRatio * cfg.decodeSpeedupRatio);
-    }
+    const decodeMs = ready > 0 && cfg.role !== "prefill"
+      ? passDecodeMs(this.perf, cfg, ready, sumContext / ready, pool.activeBlocks * bs)
+      : 0;
 
     // Apply emissions: tokens, completions (KV released now; delivered at the pass end).
     let kept = 0;

@@ -34,7 +34,7 @@ export class KvPool {
   readonly #ref: Int32Array;
   /** Block id cached in each slot, or −1 (free or private). */
   readonly #idOf: Int32Array;
-  /** Slot caching each block id, or −1. */
+  /** Slot caching each block id, plus one (0 = not cached: a fresh array needs no fill, pools start fast). */
   readonly #slotOf: Int32Array;
   readonly #prev: Int32Array;
   readonly #next: Int32Array;
@@ -57,7 +57,7 @@ export class KvPool {
     this.prefixCaching = prefixCaching;
     this.#ref = new Int32Array(capacity);
     this.#idOf = new Int32Array(capacity).fill(-1);
-    this.#slotOf = new Int32Array(prefixCaching ? distinctBlocks : 0).fill(-1);
+    this.#slotOf = new Int32Array(prefixCaching ? distinctBlocks : 0);
     this.#prev = new Int32Array(capacity).fill(-1);
     this.#next = new Int32Array(capacity).fill(-1);
     this.#free = new Int32Array(capacity);
@@ -87,7 +87,7 @@ export class KvPool {
 
   /** Slot caching block `id`, or −1. */
   cachedSlot(id: number): number {
-    return this.prefixCaching ? this.#slotOf[id] : -1;
+    return this.prefixCaching ? this.#slotOf[id] - 1 : -1;
   }
 
   /** Whether `slot` is held by a running request. */
@@ -105,7 +105,7 @@ export class KvPool {
     const slotOf = this.#slotOf, ref = this.#ref;
     let n = 0, active = 0;
     for (let i = from; i < to; i++) {
-      const slot = slotOf[blocks[i]];
+      const slot = slotOf[blocks[i]] - 1;
       if (slot < 0) break;
       if (ref[slot] > 0) active++;
       n++;
@@ -116,7 +116,7 @@ export class KvPool {
 
   /** Take a reference on the cached block `id` (which must be cached), reviving it if inactive. */
   acquire(id: number): number {
-    const slot = this.#slotOf[id];
+    const slot = this.#slotOf[id] - 1;
     if (this.#ref[slot] === 0) {
       this.#unlink(slot);
       this.#inactive--;
@@ -139,7 +139,7 @@ export class KvPool {
       slot = this.#lruHead;
       this.#unlink(slot);
       this.#inactive--;
-      this.#slotOf[this.#idOf[slot]] = -1;
+      this.#slotOf[this.#idOf[slot]] = 0;
       this.#evictions++;
     } else {
       return -1;
@@ -148,7 +148,7 @@ export class KvPool {
     this.#active++;
     if (id >= 0 && this.prefixCaching) {
       this.#idOf[slot] = id;
-      this.#slotOf[id] = slot;
+      this.#slotOf[id] = slot + 1;
     } else {
       this.#idOf[slot] = -1;
       this.#privateActive++;
@@ -162,12 +162,12 @@ export class KvPool {
    */
   promote(slot: number, id: number): number {
     if (!this.prefixCaching) return slot;
-    if (this.#slotOf[id] >= 0) {
+    if (this.#slotOf[id] > 0) {
       this.release(slot);
       return this.acquire(id);
     }
     this.#idOf[slot] = id;
-    this.#slotOf[id] = slot;
+    this.#slotOf[id] = slot + 1;
     this.#privateActive--;
     return slot;
   }

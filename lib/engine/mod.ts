@@ -15,5 +15,6 @@ export {
   type WorkerRole,
 } from "./args.ts";
 export { Engine, type PassStats, type RejectReason, type Speculative } from "./engine.ts";
+export { passDecodeMs, passPrefillMs } from "./timing.ts";
 export { KvPool } from "./kv_pool.ts";
 export { RequestTable } from "./requests.ts";

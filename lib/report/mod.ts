@@ -15,3 +15,5 @@ export {
 } from "./report.ts";
 export { formatSummary, formatValue } from "./table.ts";
 export { type RequestRecord, requestRecords } from "./jsonl.ts";
+export { plannerDetails, plannerHtmlData, renderPlannerHtml, TICK_COLUMNS } from "./planner.ts";
+export type { PlannerHtmlData } from "./planner_html.ts";

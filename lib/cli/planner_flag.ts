@@ -1,0 +1,63 @@
+/**
+ * The `--planner-config` flag: inline JSON, or a JSON or YAML file, validated as a planner config.
+ *
+ * @module
+ */
+import { parse as parseYaml } from "yaml";
+import type { z } from "zod";
+import { parseConfig } from "../common/config.ts";
+import { InputError } from "../common/errors.ts";
+import { PlannerConfigSchema } from "../planner/mod.ts";
+
+/**
+ * `--planner-config`: inline JSON, or a path to a JSON or YAML file (by extension; otherwise JSON, then YAML).
+ *
+ * @example
+ * ```ts
+ * import { plannerFlag } from "./planner_flag.ts";
+ * console.assert(plannerFlag('{"mode": "agg", "ttft": 800}').ttft_ms === 800);
+ * ```
+ */
+export function plannerFlag(raw: string): z.output<typeof PlannerConfigSchema> {
+  const text = raw.trim();
+  const field = "--planner-config";
+  if (text.startsWith("{")) {
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (e) {
+      throw new InputError(`malformed JSON: ${(e as Error).message}`, { field });
+    }
+    return parseConfig(PlannerConfigSchema, value, field);
+  }
+  let contents: string;
+  try {
+    contents = Deno.readTextFileSync(text);
+  } catch {
+    throw new InputError(`expected inline JSON or a path to a JSON/YAML file; cannot read "${text}"`, {
+      field,
+    });
+  }
+  let value: unknown;
+  const yamlFile = /\.ya?ml$/i.test(text), jsonFile = /\.json$/i.test(text);
+  try {
+    if (yamlFile) value = parseYaml(contents);
+    else if (jsonFile) value = JSON.parse(contents);
+    else {
+      try {
+        value = JSON.parse(contents);
+      } catch {
+        value = parseYaml(contents);
+      }
+    }
+  } catch (e) {
+    throw new InputError(`malformed ${yamlFile ? "YAML" : "JSON"}: ${(e as Error).message}`, {
+      file: text,
+      field,
+    });
+  }
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    throw new InputError("must be a JSON/YAML object", { file: text, field });
+  }
+  return parseConfig(PlannerConfigSchema, value, field, { file: text });
+}

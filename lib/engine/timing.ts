@@ -1,0 +1,52 @@
+/**
+ * How an engine turns perf-model predictions into pass times (speed-up ratios, the 1 ms decode floor). Shared
+ * by the engine and by anything that must predict passes exactly as engines run them (the planner bootstrap).
+ *
+ * @module
+ */
+import type { PerfModel } from "../perf/mod.ts";
+import type { EngineConfig } from "./args.ts";
+
+/**
+ * The prefill part of a pass as an engine charges it: the perf model's time divided by `speedup_ratio`.
+ *
+ * @example
+ * ```ts
+ * import { passPrefillMs } from "./timing.ts";
+ * import { fixedModel } from "../perf/mod.ts";
+ * const perf = fixedModel({ prefillMs: 10, prefillMsPerToken: 0, decodeMs: 0 });
+ * console.assert(passPrefillMs(perf, { speedupRatio: 2 }, 1, 100, 0) === 5);
+ * ```
+ */
+export function passPrefillMs(
+  perf: PerfModel,
+  cfg: Pick<EngineConfig, "speedupRatio">,
+  batch: number,
+  meanIsl: number,
+  meanPrefix: number,
+): number {
+  return perf.prefillMs(batch, meanIsl, meanPrefix) / cfg.speedupRatio;
+}
+
+/**
+ * The decode part of a pass as an engine charges it: the perf model's time, floored at 1 ms when positive (as
+ * the reference does), divided by `speedup_ratio × decode_speedup_ratio`.
+ *
+ * @example
+ * ```ts
+ * import { passDecodeMs } from "./timing.ts";
+ * import { fixedModel } from "../perf/mod.ts";
+ * const perf = fixedModel({ prefillMs: 0, prefillMsPerToken: 0, decodeMs: 0.25 });
+ * console.assert(passDecodeMs(perf, { speedupRatio: 1, decodeSpeedupRatio: 1 }, 8, 100, 800) === 1);
+ * ```
+ */
+export function passDecodeMs(
+  perf: PerfModel,
+  cfg: Pick<EngineConfig, "speedupRatio" | "decodeSpeedupRatio">,
+  batch: number,
+  meanContext: number,
+  activeKvTokens: number,
+): number {
+  const raw = perf.decodeMs(batch, meanContext, activeKvTokens);
+  return (raw > 0 && raw < 1 ? 1 : raw) / (cfg.speedupRatio * cfg.decodeSpeedupRatio);
+}

@@ -1,0 +1,327 @@
+/**
+ * The planner as a simulation participant (the reference's replay adapter): it bootstraps the regressions,
+ * collects traffic and forward-pass metrics from the running cluster, runs the {@link PlannerStateMachine} on
+ * each tick and applies its decisions through {@link Cluster.scaleTo}. Pure and deterministic.
+ *
+ * Forward-pass metrics: each active rank reports the latest pass since the previous tick. A rank that ran no
+ * pass since then and is idle now reports an idle FPM (the reference keeps its last, stale FPM and, for a
+ * newly active worker without one, refuses to decide: `worker_count_mismatch`, its §9 item 14). The
+ * regressions learn from the passes run since the previous tick.
+ *
+ * @module
+ */
+import { createHash } from "node:crypto";
+import type { Cluster, PoolState, ScalingController } from "../cluster/mod.ts";
+import type { Engine } from "../engine/mod.ts";
+import type { Collector } from "../metrics/mod.ts";
+import type { Workload } from "../workload/mod.ts";
+import { type BootstrapStatus, decodeBootstrap, prefillBootstrap } from "./bootstrap.ts";
+import type { EffectivePlanner } from "./config.ts";
+import { PlannerStateMachine, type ScheduledTick, type TickDiagnostics } from "./state_machine.ts";
+import { TrafficWindow } from "./traffic.ts";
+import {
+  type Component,
+  type ComponentCounts,
+  type EngineCapabilities,
+  type Fpm,
+  idleFpm,
+  type TrafficObservation,
+} from "./types.ts";
+
+/** A change of a component's worker count, as the reference records and prints it. */
+export interface ScalingEvent {
+  readonly atS: number;
+  readonly component: Component;
+  readonly from: number;
+  readonly to: number;
+  readonly reason: "scale_up" | "scale_down";
+}
+
+/** Per-engine load at a load tick: engine id, queued prompt tokens, decode KV (scheduled + queued). */
+export type EngineLoad = readonly [engine: number, queuedPrefillTokens: number, decodeKvTokens: number];
+
+/** Everything recorded at one tick (what the HTML report draws). */
+export interface TickRecord {
+  readonly atS: number;
+  readonly load: boolean;
+  readonly throughput: boolean;
+  /** Active, starting and draining workers per component (prefill absent in agg). */
+  readonly prefill?: WorkerStates;
+  readonly decode: WorkerStates;
+  readonly diagnostics: TickDiagnostics;
+  readonly traffic?: TrafficObservation;
+  readonly prefillEngines?: readonly EngineLoad[];
+  readonly decodeEngines?: readonly EngineLoad[];
+  /** The decision's targets (null = unchanged). */
+  readonly target?: { readonly prefill: number | null; readonly decode: number | null };
+  /** Cumulative provisioned and active GPU-hours at the tick. */
+  readonly gpuHours: number;
+  readonly activeGpuHours: number;
+}
+
+/** Worker counts of one component by lifecycle state. */
+export interface WorkerStates {
+  readonly active: number;
+  readonly starting: number;
+  readonly draining: number;
+}
+
+/** Bootstrap outcome (§6.6). */
+export interface BootstrapInfo {
+  readonly status: BootstrapStatus;
+  readonly granularity: number;
+  readonly prefillFpms: number;
+  readonly decodeFpms: number;
+  /** sha256 of the bootstrap FPMs, to compare runs. */
+  readonly sha256: string | null;
+}
+
+/** How the planner is set up for one run. */
+export interface PlannerSetup {
+  readonly planner: EffectivePlanner;
+  readonly benchmarkGranularity: number;
+  readonly workload: Workload;
+  readonly collector: Collector;
+  /** GPUs per worker for the planner's GPU-hours, per pool. */
+  readonly gpusPerWorker: readonly number[];
+  /** Historical traffic windows to warm the predictors with. */
+  readonly warmup?: readonly TrafficObservation[];
+}
+
+/** The most tick records kept (the reference's diagnostics cap). */
+export const MAX_TICK_RECORDS = 50_000;
+
+/** The planner in the loop. Create per run, pass as the cluster's controller, read the results after. */
+export class PlannerRuntime implements ScalingController {
+  readonly setup: PlannerSetup;
+  readonly ticks: TickRecord[] = [];
+  readonly events: ScalingEvent[] = [];
+  totalTicks = 0;
+  bootstrap: BootstrapInfo;
+  #sm!: PlannerStateMachine;
+  #cluster!: Cluster;
+  #pending!: ScheduledTick;
+  readonly #window: TrafficWindow;
+  /** Per engine id: passes seen at the last tick, and the last FPM. */
+  readonly #seenPasses: number[] = [];
+  readonly #cache: (Fpm | undefined)[] = [];
+  #forwards = 0;
+  #tokens = 0;
+
+  constructor(setup: PlannerSetup) {
+    this.setup = setup;
+    this.#window = new TrafficWindow(setup.planner.config.demand_counting, 0);
+    this.bootstrap = {
+      status: "not_required",
+      granularity: setup.benchmarkGranularity,
+      prefillFpms: 0,
+      decodeFpms: 0,
+      sha256: null,
+    };
+  }
+
+  /** The state machine (for tests and reports). */
+  get stateMachine(): PlannerStateMachine {
+    return this.#sm;
+  }
+
+  start(cluster: Cluster): number {
+    this.#cluster = cluster;
+    const pools = cluster.pools, last = pools.length - 1;
+    this.#sm = new PlannerStateMachine(this.setup.planner, {
+      prefill: pools.length > 1 ? capabilities(pools[0]) : undefined,
+      decode: capabilities(pools[last]),
+    });
+    this.#bootstrapRegressions(pools);
+    if (this.setup.warmup) this.#sm.warmPredictors(this.setup.warmup);
+    this.#pending = this.#sm.initialTick(0);
+    return this.#pending.atS * 1000;
+  }
+
+  arrived(r: number): void {
+    const w = this.setup.workload, router = this.#cluster.pools[0].router;
+    const islBlocks = Math.ceil(w.inputLength[r] / w.blockSize);
+    this.#window.arrived(w.inputLength[r], w.outputLength[r], router.overlapBlocks[r], islBlocks);
+  }
+
+  completed(r: number): void {
+    const c = this.setup.collector, out = c.outputTokens[r];
+    const ttft = c.firstTokenMs[r] - c.arrivalMs[r];
+    const itl = out > 1 ? (c.lastTokenMs[r] - c.firstTokenMs[r]) / (out - 1) : NaN;
+    this.#window.completed(this.setup.workload.inputLength[r], out, ttft, itl);
+  }
+
+  tick(nowMs: number): number {
+    const tick = this.#pending, cluster = this.#cluster, pools = cluster.pools, disagg = pools.length > 1;
+    const nowS = nowMs / 1000;
+    const counts = pools.map((_, p) => componentCounts(cluster, p));
+    const fpms = tick.load ? pools.map((pool) => this.#collectFpms(pool)) : undefined;
+    const traffic = tick.traffic ? this.#window.drain(nowMs, this.#acceptLength()) : undefined;
+    const effects = this.#sm.onTick(tick, {
+      nowS,
+      prefill: disagg ? counts[0] : undefined,
+      decode: counts[pools.length - 1],
+      fpms: fpms && { prefill: disagg ? fpms[0] : [], decode: fpms[pools.length - 1] },
+      traffic,
+    });
+    this.totalTicks++;
+    const d = effects.decision;
+    if (d) {
+      if (disagg && d.prefill !== null) this.#apply(0, d.prefill, "prefill", nowS);
+      if (d.decode !== null) this.#apply(pools.length - 1, d.decode, disagg ? "decode" : "agg", nowS);
+    }
+    if (this.ticks.length < MAX_TICK_RECORDS) {
+      this.ticks.push(this.#record(tick, nowS, effects.diagnostics, traffic, fpms, d));
+    }
+    this.#pending = effects.next;
+    return effects.next.atS * 1000;
+  }
+
+  /** Cumulative GPU-hours so far: provisioned (starting + active + draining) and active only. */
+  gpuHours(): { provisioned: number; active: number } {
+    const c = this.#cluster, g = this.setup.gpusPerWorker;
+    let provisioned = 0, active = 0;
+    for (let p = 0; p < g.length; p++) {
+      provisioned += c.workerSeconds[p] * g[p] / 3600;
+      active += c.activeWorkerSeconds[p] * g[p] / 3600;
+    }
+    return { provisioned, active };
+  }
+
+  #apply(pool: number, target: number, component: Component, atS: number): void {
+    const from = this.#cluster.nonDraining(pool);
+    if (target === from) return;
+    this.events.push({ atS, component, from, to: target, reason: target > from ? "scale_up" : "scale_down" });
+    this.#cluster.scaleTo(pool, target);
+  }
+
+  #bootstrapRegressions(pools: readonly PoolState[]): void {
+    const eff = this.setup.planner, g = this.setup.benchmarkGranularity;
+    if (eff.easyMode) return;
+    if ((eff.config.pre_deployment_sweeping_mode ?? "none") === "none") {
+      this.bootstrap = { ...this.bootstrap, status: "not_configured_load_only" };
+      return;
+    }
+    const p = pools[0].setup, d = pools[pools.length - 1].setup;
+    const prefill = prefillBootstrap(p.perf, p.config, g), decode = decodeBootstrap(d.perf, d.config, g);
+    const installed = eff.config.mode === "agg"
+      ? prefill.length + decode.length > 0
+      : prefill.length > 0 && decode.length > 0;
+    if (installed) this.#sm.loadBenchmarkFpms(prefill, decode);
+    this.bootstrap = {
+      status: installed ? "installed" : "empty",
+      granularity: g,
+      prefillFpms: prefill.length,
+      decodeFpms: decode.length,
+      sha256: createHash("sha256").update(JSON.stringify({ prefill, decode })).digest("hex"),
+    };
+  }
+
+  /** Latest FPM of each rank of the pool's active workers (fresh ones also feed the regressions). */
+  #collectFpms(pool: PoolState): Fpm[] {
+    const out: Fpm[] = [];
+    for (const w of pool.workers) {
+      if (w.state !== "active") continue;
+      w.ranks.forEach((e, rank) => {
+        const globalId = e.id;
+        if (e.passes !== (this.#seenPasses[globalId] ?? 0)) {
+          this.#seenPasses[globalId] = e.passes;
+          this.#cache[globalId] = fpmOf(e, globalId, rank);
+        } else if (!e.busy && !e.hasWork) {
+          this.#cache[globalId] = idleFpm(globalId, rank);
+        }
+        out.push(this.#cache[globalId] ?? idleFpm(globalId, rank));
+      });
+    }
+    return out;
+  }
+
+  /** Visible tokens per decode request-forward since the last traffic window, or null. */
+  #acceptLength(): number | null {
+    let forwards = 0, tokens = 0;
+    for (const pool of this.#cluster.pools) {
+      for (const w of pool.workers) {
+        for (const e of w.ranks) (forwards += e.decodeForwards), (tokens += e.decodeTokens);
+      }
+    }
+    const df = forwards - this.#forwards, dt = tokens - this.#tokens;
+    this.#forwards = forwards;
+    this.#tokens = tokens;
+    return df > 0 ? dt / df : null;
+  }
+
+  #record(
+    tick: ScheduledTick,
+    atS: number,
+    diagnostics: TickDiagnostics,
+    traffic: TrafficObservation | undefined,
+    fpms: Fpm[][] | undefined,
+    decision: { prefill: number | null; decode: number | null } | null,
+  ): TickRecord {
+    const pools = this.#cluster.pools, disagg = pools.length > 1, gpu = this.gpuHours();
+    const loads = (f: Fpm[]) =>
+      f.map((
+        x,
+      ): EngineLoad => [x.worker, x.sumQueuedPrefillTokens, x.sumDecodeKvTokens + x.sumQueuedDecodeKvTokens]);
+    return {
+      atS,
+      load: tick.load,
+      throughput: tick.throughput,
+      prefill: disagg ? workerStates(pools[0]) : undefined,
+      decode: workerStates(pools[pools.length - 1]),
+      diagnostics,
+      traffic,
+      prefillEngines: fpms && disagg ? loads(fpms[0]) : undefined,
+      decodeEngines: fpms ? loads(fpms[pools.length - 1]) : undefined,
+      target: decision ?? undefined,
+      gpuHours: gpu.provisioned,
+      activeGpuHours: gpu.active,
+    };
+  }
+}
+
+function fpmOf(e: Engine, worker: number, rank: number): Fpm {
+  const s = e.last, decode = e.config.role === "decode";
+  return {
+    worker,
+    rank,
+    wallTimeS: (s.prefillMs + s.decodeMs) / 1000,
+    numPrefill: s.prefillRequests,
+    sumPrefillTokens: s.prefillTokens,
+    sumPrefillKvTokens: s.prefillKvTokens,
+    numDecode: s.decodeRequests,
+    sumDecodeKvTokens: s.decodeKvTokens,
+    numQueuedPrefill: decode ? 0 : s.queuedRequests,
+    sumQueuedPrefillTokens: decode ? 0 : s.queuedTokens,
+    numQueuedDecode: decode ? s.queuedRequests : 0,
+    sumQueuedDecodeKvTokens: decode ? s.queuedTokens : 0,
+  };
+}
+
+/** Engine capabilities of a pool, as the reference derives them from engine args. */
+export function capabilities(pool: PoolState): EngineCapabilities {
+  const c = pool.setup.config;
+  return {
+    numGpu: c.gpusPerWorker,
+    maxNumBatchedTokens: c.maxNumBatchedTokens,
+    maxNumSeqs: c.maxNumSeqs,
+    contextLength: Number.isFinite(c.maxModelLen) ? c.maxModelLen : null,
+    maxKvTokens: c.numGpuBlocks * c.blockSize * c.dpSize,
+  };
+}
+
+function componentCounts(cluster: Cluster, p: number): ComponentCounts {
+  let ready = 0;
+  for (const w of cluster.pools[p].workers) if (w.state === "active") ready++;
+  return { ready, expected: cluster.nonDraining(p) };
+}
+
+function workerStates(pool: PoolState): WorkerStates {
+  let active = 0, starting = 0, draining = 0;
+  for (const w of pool.workers) {
+    if (w.state === "active") active++;
+    else if (w.state === "starting") starting++;
+    else if (w.state === "draining") draining++;
+  }
+  return { active, starting, draining };
+}

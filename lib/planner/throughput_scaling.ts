@@ -1,0 +1,120 @@
+/**
+ * Throughput-based (predictive) scaling on each throughput tick, target `sla` only
+ * (`core/throughput_scaling.py`): forecast the next window's requests, ISL and OSL, then size each pool so
+ * that one engine's request rate at the SLA covers the demand.
+ *
+ * - Prefill (disagg): `replicas = max(⌈demand / engine_rps⌉, latency floor, min)`, where the latency floor
+ *   `⌈ttft / SLA⌉` keeps a backlogged prefill pool from rounding down to one worker (§9 item 4).
+ * - Decode (disagg): the largest batch meeting the ITL SLA, `engine_rps = bs / (OSL · wt)`.
+ * - Agg: the batch sweep of {@link AggModel.bestEngineRps} under both SLAs.
+ *
+ * @module
+ */
+import { type EffectivePlanner, minEndpoint } from "./config.ts";
+import type { AggModel, DecodeModel, PrefillModel } from "./perf_models.ts";
+import type { EngineCapabilities } from "./types.ts";
+
+/** Why a throughput tick did (not) act; the colours of the HTML timeline. */
+export type ThroughputReason =
+  | "scale"
+  | "set_lower_bound"
+  | "no_traffic_data"
+  | "predict_failed"
+  | "model_not_ready"
+  | "disabled";
+
+/** A throughput computation's outcome. */
+export interface ThroughputOutcome {
+  /** Replicas per component, or null when a model was not ready. */
+  readonly prefill: number | null;
+  readonly decode: number | null;
+  readonly reason: ThroughputReason;
+  readonly engineRpsPrefill?: number;
+  readonly engineRpsDecode?: number;
+}
+
+/** Inputs of one throughput computation. */
+export interface ThroughputInput {
+  readonly planner: EffectivePlanner;
+  readonly caps: { readonly prefill?: EngineCapabilities; readonly decode: EngineCapabilities };
+  readonly models: {
+    readonly prefill?: PrefillModel;
+    readonly decode?: DecodeModel;
+    readonly agg?: AggModel;
+  };
+  /** Forecast demand (requests/s), ISL, OSL and KV hit rate. */
+  readonly demandRps: number;
+  readonly isl: number;
+  readonly osl: number;
+  readonly hitRate: number | null;
+  readonly accept: number;
+}
+
+/**
+ * Replicas needed for the forecast demand, per component (agg workers count as decode).
+ *
+ * @example
+ * ```ts ignore
+ * const out = throughputReplicas({ planner, caps, models, demandRps: 3.4, isl: 12000, osl: 340, hitRate: 0.1, accept: 1 });
+ * ```
+ */
+export function throughputReplicas(i: ThroughputInput): ThroughputOutcome {
+  const cfg = i.planner.config;
+  if (cfg.mode === "agg") {
+    const caps = i.caps.decode;
+    const [rps] = i.models.agg!.bestEngineRps(
+      i.isl,
+      i.osl,
+      caps.maxNumBatchedTokens,
+      cfg.ttft_ms,
+      cfg.itl_ms,
+      caps.maxKvTokens,
+      caps.maxNumSeqs,
+      i.hitRate,
+      i.accept,
+    );
+    if (rps <= 0) return { prefill: null, decode: null, reason: "model_not_ready" };
+    const decode = Math.max(Math.ceil(i.demandRps / rps), minEndpoint(cfg, "decode"));
+    return { prefill: null, decode, reason: "scale", engineRpsPrefill: rps, engineRpsDecode: rps };
+  }
+  const p = prefillReplicas(i), d = decodeReplicas(i);
+  if (p === null || d === null) {
+    return {
+      prefill: null,
+      decode: null,
+      reason: "model_not_ready",
+      engineRpsPrefill: p?.rps,
+      engineRpsDecode: d?.rps,
+    };
+  }
+  return {
+    prefill: p.replicas,
+    decode: d.replicas,
+    reason: "scale",
+    engineRpsPrefill: p.rps,
+    engineRpsDecode: d.rps,
+  };
+}
+
+function prefillReplicas(i: ThroughputInput): { replicas: number; rps: number } | null {
+  const cfg = i.planner.config, caps = i.caps.prefill!;
+  const isl = i.isl * (1 - Math.min(1, Math.max(0, i.hitRate ?? 0)));
+  const [rps, ttft] = i.models.prefill!.bestEngineRps(isl, caps.maxNumBatchedTokens);
+  if (rps <= 0) return null;
+  const floor = ttft > cfg.ttft_ms ? Math.ceil(ttft / cfg.ttft_ms) : 1;
+  return { replicas: Math.max(Math.ceil(i.demandRps / rps), floor, minEndpoint(cfg, "prefill")), rps };
+}
+
+function decodeReplicas(i: ThroughputInput): { replicas: number; rps: number } | null {
+  const cfg = i.planner.config, caps = i.caps.decode;
+  const [rps] = i.models.decode!.bestEngineRps(
+    cfg.itl_ms,
+    i.isl + i.osl / 2,
+    i.osl,
+    caps.maxKvTokens,
+    caps.maxNumSeqs,
+    i.accept,
+  );
+  if (rps <= 0) return null;
+  return { replicas: Math.max(Math.ceil(i.demandRps / rps), minEndpoint(cfg, "decode")), rps };
+}

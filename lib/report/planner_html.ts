@@ -1,0 +1,368 @@
+/**
+ * The planner's HTML diagnostics report (the reference's `diagnostics_recorder.py`, §7.6): one self-contained
+ * page titled "Planner Diagnostics Report", with the time range, tick count, `Scaling events: N | GPU hours:
+ * X.XX` and the SLA targets in its header, and twelve panels drawn with Observable Plot, rendered here to
+ * inline SVG through linkedom. No script, no network, nothing to load: the page is static markup.
+ *
+ * Import it lazily (`renderPlannerHtml` in `mod.ts`): Plot and linkedom cost ~0.1 s to load.
+ *
+ * @module
+ */
+import * as Plot from "@observablehq/plot";
+import { parseHTML } from "linkedom";
+import type { LoadReason, ScalingEvent, ThroughputReason, TickRecord } from "../planner/mod.ts";
+
+/** What the page shows. */
+export interface PlannerHtmlData {
+  readonly ticks: readonly TickRecord[];
+  readonly events: readonly ScalingEvent[];
+  readonly totalTicks: number;
+  /** The effective-mode line (`mode agg, target sla (…): …`). */
+  readonly summary: string;
+  readonly ttftSlaMs: number;
+  readonly itlSlaMs: number;
+  readonly throughputIntervalS: number;
+  readonly disagg: boolean;
+  readonly gpuHours: number;
+  readonly activeGpuHours: number;
+  readonly gpusPerWorker: readonly number[];
+  /** KV capacity of one decode (agg) worker, for the decode-load panel. */
+  readonly maxKvTokens: number;
+  /** Run-level results, for comparing runs: completed requests, mean/p90 TTFT and ITL (ms). */
+  readonly results: {
+    readonly completed: number;
+    readonly ttft: [number, number];
+    readonly itl: [number, number];
+  };
+  /** Warnings of the run (shown under the header). */
+  readonly warnings: readonly string[];
+}
+
+/** Timeline colours of load decisions (the reference's, plus dynolab's extra reasons). */
+export const LOAD_COLORS: Readonly<Record<LoadReason, string>> = {
+  scale_up: "green",
+  scale_down: "blue",
+  scale_down_capped_by_throughput: "steelblue",
+  scale_down_refused_consolidation: "slategray",
+  capped: "purple",
+  no_change: "gray",
+  disabled: "lightgray",
+  no_fpm_data: "gold",
+  scaling_in_progress: "orange",
+  worker_count_mismatch: "red",
+  insufficient_data: "pink",
+};
+
+/** Timeline colours of throughput decisions. */
+export const THROUGHPUT_COLORS: Readonly<Record<ThroughputReason, string>> = {
+  scale: "green",
+  set_lower_bound: "blue",
+  no_traffic_data: "gold",
+  predict_failed: "red",
+  model_not_ready: "orange",
+  disabled: "lightgray",
+};
+
+const WIDTH = 600, HEIGHT = 250;
+/** Most points drawn per series: a panel is 600 px wide, and long runs would otherwise weigh tens of MB. */
+export const MAX_POINTS = 1200;
+
+/**
+ * At most `max` points per series of `rows` (grouped by `key`): consecutive points are bucketed and each bucket
+ * keeps its largest value, so peaks survive. Order is preserved.
+ *
+ * @example
+ * ```ts
+ * import { thin } from "./planner_html.ts";
+ * const rows = Array.from({ length: 10 }, (_, t) => ({ t, value: t % 4, series: "a" }));
+ * console.assert(thin(rows, "series", 5).map((r) => r.value).join() === "1,3,1,3,1");
+ * ```
+ */
+export function thin<R extends Record<string, unknown>>(
+  rows: readonly R[],
+  key: string,
+  max = MAX_POINTS,
+): R[] {
+  const groups = new Map<unknown, R[]>();
+  for (const r of rows) {
+    const g = groups.get(r[key]);
+    if (g) g.push(r);
+    else groups.set(r[key], [r]);
+  }
+  if ([...groups.values()].every((g) => g.length <= max)) return [...rows];
+  const out: R[] = [];
+  for (const g of groups.values()) {
+    const size = Math.ceil(g.length / max);
+    for (let i = 0; i < g.length; i += size) {
+      let best = g[i];
+      for (let j = i + 1; j < Math.min(i + size, g.length); j++) {
+        if (Number(g[j].value ?? 0) > Number(best.value ?? 0)) best = g[j];
+      }
+      out.push(best);
+    }
+  }
+  return out;
+}
+const NUMBER = new Intl.NumberFormat("en-US", { maximumFractionDigits: 2, minimumFractionDigits: 2 });
+
+type Row = Record<string, number | string>;
+type Mark = Plot.Markish;
+
+/**
+ * Render the report. Deterministic: the same data gives the same page.
+ *
+ * @example
+ * ```ts
+ * import { plannerHtml } from "./planner_html.ts";
+ * const html = plannerHtml({
+ *   ticks: [], events: [], totalTicks: 0, summary: "mode agg", ttftSlaMs: 500, itlSlaMs: 50, throughputIntervalS: 180,
+ *   disagg: false, gpuHours: 1.5, activeGpuHours: 1.25, gpusPerWorker: [1], maxKvTokens: 1024,
+ *   results: { completed: 0, ttft: [0, 0], itl: [0, 0] }, warnings: [],
+ * });
+ * console.assert(html.includes("Scaling events: 0 | GPU hours: 1.50") && !html.includes("<script"));
+ * ```
+ */
+export function plannerHtml(data: PlannerHtmlData): string {
+  const { document } = parseHTML("<!DOCTYPE html><html><body></body></html>") as unknown as {
+    document: unknown;
+  };
+  let chart = 0;
+  const panel = (title: string, rows: readonly unknown[], options: () => Plot.PlotOptions): string => {
+    // (rows only decide whether there is anything to draw; the marks receive thinned copies)
+    const body = rows.length === 0 ? `<div class="empty">no data in this run</div>` : (Plot.plot(
+      {
+        ...options(),
+        document,
+        width: WIDTH,
+        height: HEIGHT,
+        className: `plot-${++chart}`,
+        style: { fontSize: "11px", background: "white" },
+      } as Plot.PlotOptions & { document: unknown },
+    ) as unknown as { outerHTML: string }).outerHTML;
+    return `<section class="panel"><h2>${escape(title)}</h2>${body}</section>`;
+  };
+  const t = data.ticks, x = { label: "time (s)", grid: true } as const;
+  const component = data.disagg ? ["prefill", "decode"] as const : ["decode"] as const;
+  const name = (c: "prefill" | "decode") => data.disagg ? c : "agg";
+
+  const replicas: Row[] = [];
+  for (const r of t) {
+    for (const c of component) {
+      const s = r[c]!;
+      replicas.push({ t: r.atS, value: s.active, series: `${name(c)} active` });
+      if (s.starting + s.draining > 0 || r === t[0]) {
+        replicas.push({
+          t: r.atS,
+          value: s.active + s.starting + s.draining,
+          series: `${name(c)} provisioned`,
+        });
+      }
+      const lb = c === "prefill" ? r.diagnostics.lowerBoundPrefill : r.diagnostics.lowerBoundDecode;
+      replicas.push({ t: r.atS, value: lb, series: `${name(c)} throughput lower bound` });
+    }
+  }
+  const traffic = t.filter((r) => r.traffic);
+  const rate: Row[] = [];
+  for (const r of traffic) {
+    rate.push({ t: r.atS, value: r.traffic!.numReq / r.traffic!.durationS, series: "observed" });
+  }
+  for (const r of t) {
+    if (r.diagnostics.predictedNumReq !== undefined) {
+      rate.push({
+        t: r.atS,
+        value: r.diagnostics.predictedNumReq / data.throughputIntervalS,
+        series: "predicted",
+      });
+    }
+  }
+  const series = (pick: (r: TickRecord) => number | null | undefined, rows = t): Row[] =>
+    rows.flatMap((r) => {
+      const v = pick(r);
+      return v == null || !Number.isFinite(v) ? [] : [{ t: r.atS, value: v }];
+    });
+  const engineRows = (
+    pick: (r: TickRecord) => readonly (readonly number[])[] | undefined,
+    index: number,
+  ): Row[] =>
+    t.flatMap((r) => (pick(r) ?? []).map((e) => ({ t: r.atS, value: e[index], series: `engine ${e[0]}` })));
+  const prefillLoad = engineRows((r) => (data.disagg ? r.prefillEngines : r.decodeEngines), 1);
+  const decodeLoad = engineRows((r) => r.decodeEngines, 2);
+  const capacity: Row[] = [
+    ...series((r) => r.diagnostics.engineRpsPrefill).map((r) => ({
+      ...r,
+      series: data.disagg ? "prefill" : "agg",
+    })),
+    ...(data.disagg
+      ? series((r) => r.diagnostics.engineRpsDecode).map((r) => ({ ...r, series: "decode" }))
+      : []),
+  ];
+  const lengths: Row[] = [
+    ...series((r) => r.traffic?.isl || null).map((r) => ({ ...r, series: "ISL observed" })),
+    ...series((r) => r.diagnostics.predictedIsl || null).map((r) => ({ ...r, series: "ISL predicted" })),
+    ...series((r) => r.traffic?.osl || null).map((r) => ({ ...r, series: "OSL observed" })),
+    ...series((r) => r.diagnostics.predictedOsl || null).map((r) => ({ ...r, series: "OSL predicted" })),
+  ];
+  const loadDecisions = t.filter((r) => r.load && r.diagnostics.loadReason).map((r) => ({
+    t: r.atS,
+    reason: r.diagnostics.loadReason!,
+  }));
+  const tputDecisions = t.filter((r) => r.throughput && r.diagnostics.throughputReason)
+    .map((r) => ({ t: r.atS, reason: r.diagnostics.throughputReason! }));
+
+  const lines = (all: Row[], extra: Mark[] = [], y: Plot.ScaleOptions = {}) => () => {
+    const rows = thin(all, "series");
+    return {
+      x,
+      y: { grid: true, tickFormat: "~s", ...y },
+      marginLeft: 50,
+      // One legend entry per series; per-engine panels of large runs would drown in theirs.
+      color: { legend: new Set(rows.map((r) => r.series)).size <= 12 },
+      marks: [
+        Plot.line(rows, { x: "t", y: "value", z: "series", stroke: "series", curve: "step-after" }),
+        Plot.dot(rows, { x: "t", y: "value", fill: "series", r: 1.5 }),
+        ...extra,
+      ],
+    };
+  };
+  const withSla = (all: Row[], sla: number, label: string, color: string) => () => {
+    const rows: Row[] = thin(all.map((r): Row => ({ ...r, series: "s" })), "series");
+    return {
+      x,
+      y: {
+        grid: true,
+        label,
+        tickFormat: "~s",
+        domain: [0, Math.max(sla * 1.2, ...rows.map((r) => r.value as number))],
+      },
+      marginLeft: 50,
+      marks: [
+        Plot.line(rows, { x: "t", y: "value", stroke: color }),
+        Plot.dot(rows, { x: "t", y: "value", fill: color, r: 2 }),
+        Plot.ruleY([sla], { stroke: "red", strokeDasharray: "6,4" }),
+        Plot.text([sla], {
+          y: (d: number) => d,
+          frameAnchor: "right",
+          text: () => `SLA ${sla} ms`,
+          dy: -6,
+          fill: "red",
+        }),
+      ],
+    };
+  };
+  const timeline = (all: { t: number; reason: string }[], colors: Readonly<Record<string, string>>) => () => {
+    const rows = thin(all, "reason");
+    const used = Object.keys(colors).filter((k) => rows.some((r) => r.reason === k));
+    return {
+      x,
+      y: { label: null, domain: used },
+      marginLeft: 240,
+      color: { domain: used, range: used.map((k) => colors[k]) },
+      marks: [Plot.dot(rows, { x: "t", y: "reason", fill: "reason", r: 3.5 })],
+    };
+  };
+
+  const panels = [
+    panel("Replica Counts", replicas, lines(replicas, [], { label: "workers" })),
+    panel("Request Rate (observed vs predicted, req/s)", rate, lines(rate, [], { label: "req/s" })),
+    panel(
+      "Observed TTFT vs SLA",
+      series((r) => r.traffic?.ttftMs),
+      withSla(series((r) => r.traffic?.ttftMs), data.ttftSlaMs, "TTFT (ms)", "steelblue"),
+    ),
+    panel(
+      "Observed ITL vs SLA",
+      series((r) => r.traffic?.itlMs),
+      withSla(series((r) => r.traffic?.itlMs), data.itlSlaMs, "ITL (ms)", "darkorange"),
+    ),
+    panel(
+      "Estimated TTFT vs SLA",
+      series((r) => r.diagnostics.estTtftMs),
+      withSla(series((r) => r.diagnostics.estTtftMs), data.ttftSlaMs, "TTFT (ms)", "steelblue"),
+    ),
+    panel(
+      "Estimated ITL vs SLA",
+      series((r) => r.diagnostics.estItlMs),
+      withSla(series((r) => r.diagnostics.estItlMs), data.itlSlaMs, "ITL (ms)", "darkorange"),
+    ),
+    panel(
+      "Prefill Engine Load (queued prefill tokens)",
+      prefillLoad,
+      lines(prefillLoad, [], { label: "tokens" }),
+    ),
+    panel(
+      "Decode Engine Load (queued + in-flight decode KV tokens)",
+      decodeLoad,
+      lines(decodeLoad, [Plot.ruleY([data.maxKvTokens], { stroke: "red", strokeDasharray: "6,4" })], {
+        label: "KV tokens",
+      }),
+    ),
+    panel("Engine Capacity (req/s per engine)", capacity, lines(capacity, [], { label: "req/s" })),
+    panel(
+      "Sequence Lengths (observed vs predicted)",
+      lengths,
+      lines(lengths, [], { label: "tokens", type: "log" }),
+    ),
+    panel("Load Scaling Decisions", loadDecisions, timeline(loadDecisions, LOAD_COLORS)),
+    panel("Throughput Scaling Decisions", tputDecisions, timeline(tputDecisions, THROUGHPUT_COLORS)),
+  ];
+  return page(data, panels);
+}
+
+function page(data: PlannerHtmlData, panels: string[]): string {
+  const first = data.ticks[0]?.atS ?? 0, last = data.ticks[data.ticks.length - 1]?.atS ?? 0;
+  const events = data.events.map((e) =>
+    `<li>t=${e.atS.toFixed(1)}s [${e.component}]: ${e.from} → ${e.to} workers (${
+      e.reason.replace("_", " ")
+    })</li>`
+  ).join("");
+  const r = data.results;
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>Planner Diagnostics Report</title>
+<style>
+body { font-family: system-ui, sans-serif; margin: 16px; color: #222; background: #fafafa; }
+header { max-width: 1260px; margin: 0 auto 12px; }
+h1 { font-size: 22px; margin: 0 0 6px; }
+header p { margin: 3px 0; font-size: 14px; }
+.headline { font-weight: 600; }
+.warn { color: #8a5a00; font-size: 12px; }
+.grid { display: grid; grid-template-columns: repeat(2, minmax(0, 1fr)); gap: 12px; max-width: 1260px; margin: 0 auto; }
+.panel { background: white; border: 1px solid #ddd; border-radius: 6px; padding: 8px 10px; min-width: 0; }
+.panel h2 { font-size: 14px; margin: 0 0 4px; }
+.panel svg { max-width: 100%; height: auto; }
+.empty { height: 120px; display: flex; align-items: center; justify-content: center; color: #888; font-size: 13px; }
+details { max-width: 1260px; margin: 12px auto; font-size: 12px; }
+</style>
+</head>
+<body>
+<header>
+<h1>Planner Diagnostics Report</h1>
+<p>Simulated time ${fmt(first)} s – ${fmt(last)} s | Planner ticks: ${data.totalTicks}</p>
+<p class="headline">Scaling events: ${data.events.length} | GPU hours: ${NUMBER.format(data.gpuHours)}</p>
+<p>SLA targets: TTFT ${data.ttftSlaMs} ms, ITL ${data.itlSlaMs} ms | ${escape(data.summary)}</p>
+<p>Provisioned GPU-hours (starting, active and draining workers, GPUs per worker ${
+    data.gpusPerWorker.join("/")
+  }): ${NUMBER.format(data.gpuHours)}; active-worker GPU-hours: ${NUMBER.format(data.activeGpuHours)}</p>
+<p>Results: ${r.completed} requests completed | TTFT mean ${fmt(r.ttft[0])} ms, p90 ${
+    fmt(r.ttft[1])
+  } ms | ITL mean ${fmt(r.itl[0])} ms, p90 ${fmt(r.itl[1])} ms</p>
+${data.warnings.map((w) => `<p class="warn">warning: ${escape(w)}</p>`).join("\n")}
+</header>
+<main class="grid">
+${panels.join("\n")}
+</main>
+<details><summary>Scaling events (${data.events.length})</summary><ul>${events}</ul></details>
+</body>
+</html>
+`;
+}
+
+function fmt(v: number): string {
+  return NUMBER.format(v);
+}
+
+function escape(s: string): string {
+  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+}

@@ -1,0 +1,147 @@
+/**
+ * Worker lifecycle under a scripted controller: start-up delay, cancellation, draining, billing, and a
+ * disaggregated hand-off whose decode worker starts draining while the KV is in flight.
+ */
+import assert from "node:assert/strict";
+import { Cluster, type ClusterResult, type ScalingController } from "../../lib/cluster/mod.ts";
+import { resolveEngineArgs, type WorkerRole } from "../../lib/engine/mod.ts";
+import { Collector } from "../../lib/metrics/mod.ts";
+import { createPerfModel } from "../../lib/perf/mod.ts";
+import { RouterConfigSchema } from "../../lib/router/mod.ts";
+import type { Workload } from "../../lib/workload/mod.ts";
+import { fixedTiming, workloadOf } from "../_fixtures.ts";
+
+/** Applies `[atMs, pool, target]` steps at their times; ticks nowhere else. */
+class Script implements ScalingController {
+  #cluster!: Cluster;
+  readonly #steps: [number, number, number][];
+  ticks = 0;
+  constructor(steps: [number, number, number][]) {
+    this.#steps = [...steps];
+  }
+  start(cluster: Cluster): number {
+    this.#cluster = cluster;
+    return this.#steps[0]?.[0] ?? Infinity;
+  }
+  arrived(): void {}
+  completed(): void {}
+  tick(nowMs: number): number {
+    this.ticks++;
+    while (this.#steps.length && this.#steps[0][0] <= nowMs) {
+      const [, pool, target] = this.#steps.shift()!;
+      this.#cluster.scaleTo(pool, target);
+    }
+    return this.#steps[0]?.[0] ?? Infinity;
+  }
+}
+
+function simulate(
+  w: Workload,
+  pools: [WorkerRole, number, Record<string, unknown>][],
+  controller?: ScalingController,
+): { result: ClusterResult; collector: Collector } {
+  const collector = new Collector(w.requestCount);
+  const result = new Cluster({
+    workload: w,
+    pools: pools.map(([role, workers, args]) => {
+      const { args: a, config } = resolveEngineArgs(args, role);
+      return { stage: role, workers, config, perf: createPerfModel(a, config) };
+    }),
+    routerMode: "round_robin",
+    routerConfig: RouterConfigSchema.parse({}),
+    concurrency: Infinity,
+    limitMs: Infinity,
+    linkSharing: false,
+    seed: 42,
+    collector,
+    controller,
+  }).run();
+  return { result, collector };
+}
+
+const ops = (r: ClusterResult) => r.lifecycle.map((o) => `${o.atMs}:${o.op}:${o.worker}`);
+
+Deno.test("lifecycle: a new worker is routable only after startup_time, and is billed while starting", () => {
+  // Requests every second from 0 to 9 s, 100 ms each; a second worker requested at 1 s with a 3 s start-up.
+  const w = workloadOf(Array.from({ length: 10 }, (_, i) => ({ input: 64, output: 1, at: i * 1000 })));
+  const { result, collector } = simulate(
+    w,
+    [["aggregated", 1, { ...fixedTiming(100, 0), startup_time: 3 }]],
+    new Script([[1000, 0, 2]]),
+  );
+  // Round robin over active workers only: engine 1 joins at 4 s, after the arrival due at the same time (its
+  // event was queued first), so requests alternate from the one at 5 s on.
+  assert.deepEqual([...collector.computeEngine], [0, 0, 0, 0, 0, 0, 1, 0, 1, 0]);
+  assert.deepEqual(ops(result), ["1000:start:1", "4000:activate:1"]);
+  const end = result.endMs / 1000;
+  assert.ok(Math.abs(result.workerSeconds[0] - (end + (end - 1))) < 1e-9, "starting worker billed from 1 s");
+  assert.ok(Math.abs(result.activeWorkerSeconds[0] - (end + (end - 4))) < 1e-9, "active from 4 s");
+});
+
+Deno.test("lifecycle: a scale-down cancels starting workers first (newest first), then drains active ones", () => {
+  const w = workloadOf(Array.from({ length: 6 }, (_, i) => ({ input: 64, output: 1, at: i * 1000 })));
+  const script = new Script([[500, 0, 4], [1500, 0, 3], [2500, 0, 1]]);
+  const { result } = simulate(w, [["aggregated", 2, { ...fixedTiming(100, 0), startup_time: 10 }]], script);
+  assert.deepEqual(ops(result), [
+    "500:start:2",
+    "500:start:3",
+    "1500:cancel:3",
+    "2500:cancel:2",
+    "2500:drain:1",
+    "2500:remove:1",
+  ]);
+  // The cancelled workers' start-up events fire later and must not revive them.
+  assert.ok(!ops(result).some((o) => o.includes("activate")));
+});
+
+Deno.test("lifecycle: a draining worker takes no new requests, finishes its queue, then is removed", () => {
+  // Six requests of 1 s each at t = 0 on two workers (3 each, run one after another: max_num_seqs 1).
+  const w = workloadOf(Array.from({ length: 8 }, (_, i) => ({ input: 64, output: 1, at: i < 6 ? 0 : 5000 })));
+  const args = { ...fixedTiming(1000, 0), max_num_seqs: 1 };
+  const { result, collector } = simulate(w, [["aggregated", 2, args]], new Script([[500, 0, 1]]));
+  // Worker 1 drains at 0.5 s with its three requests queued: they complete at 1, 2, 3 s on engine 1.
+  assert.deepEqual([...collector.computeEngine].slice(0, 6), [0, 1, 0, 1, 0, 1]);
+  assert.deepEqual([1, 3, 5].map((r) => collector.terminalMs[r]), [1000, 2000, 3000]);
+  // Later arrivals go to worker 0 only.
+  assert.deepEqual([...collector.computeEngine].slice(6), [0, 0]);
+  assert.deepEqual(ops(result), ["500:drain:1", "3000:remove:1"]);
+  assert.ok(Math.abs(result.workerSeconds[0] - (result.endMs / 1000 + 3)) < 1e-9, "billed until removed");
+});
+
+Deno.test("lifecycle: a hand-off in flight to a decode worker that starts draining still lands there", () => {
+  // Prefill 10 ms; KV transfer 1000 ms; request 1's decode worker (the second) drains at 500 ms.
+  const w = workloadOf([{ input: 1000, output: 3, at: 0 }, { input: 1000, output: 3, at: 0 }]);
+  const prefill = { ...fixedTiming(10, 0), kv_bytes_per_token: 1_000_000, kv_transfer_bandwidth: 1 };
+  const { result, collector } = simulate(
+    w,
+    [["prefill", 1, prefill], ["decode", 2, fixedTiming(0, 5)]],
+    new Script([[500, 1, 1]]),
+  );
+  assert.deepEqual([...collector.decodeEngine], [1, 2], "round robin over the two decode workers");
+  assert.deepEqual([...collector.status], [1, 1], "both completed");
+  assert.equal(collector.terminalMs[1], 10 + 1000 + 3 * 5);
+  assert.deepEqual(ops(result), ["500:drain:1", `${10 + 1000 + 15}:remove:1`]);
+});
+
+Deno.test("lifecycle: ticks without decisions leave the simulation unchanged", () => {
+  const w = workloadOf(
+    Array.from({ length: 30 }, (_, i) => ({ input: 300 + 10 * i, output: 5, at: i * 37 })),
+  );
+  const pools: [WorkerRole, number, Record<string, unknown>][] = [["aggregated", 2, {}]];
+  const plain = simulate(w, pools);
+  const idle = new (class extends Script {
+    override tick(nowMs: number): number {
+      super.tick(nowMs);
+      return nowMs + 50;
+    }
+    override start(c: Cluster): number {
+      super.start(c);
+      return 50;
+    }
+  })([]);
+  const ticked = simulate(w, pools, idle);
+  assert.ok(idle.ticks > 10);
+  assert.deepEqual([...ticked.collector.firstTokenMs], [...plain.collector.firstTokenMs]);
+  assert.deepEqual([...ticked.collector.terminalMs], [...plain.collector.terminalMs]);
+  assert.equal(ticked.result.endMs, plain.result.endMs, "ticking stops when the work is done");
+});

@@ -1,0 +1,116 @@
+import assert from "node:assert/strict";
+import { effectivePlanner, parsePlannerConfig, PLANNER_ALIASES } from "../../lib/planner/mod.ts";
+import { createPredictor } from "../../lib/planner/mod.ts";
+
+Deno.test("planner config: the reference's defaults", () => {
+  const c = parsePlannerConfig({});
+  assert.equal(c.mode, "disagg");
+  assert.equal(c.optimization_target, "throughput");
+  assert.equal(c.ttft_ms, 500);
+  assert.equal(c.itl_ms, 50);
+  assert.equal(c.enable_throughput_scaling, true);
+  assert.equal(c.enable_load_scaling, false);
+  assert.equal(c.throughput_adjustment_interval_seconds, 180);
+  assert.equal(c.load_adjustment_interval_seconds, 5);
+  assert.equal(c.max_gpu_budget, 8);
+  assert.equal(c.min_endpoint, 1);
+  assert.equal(c.prefill_engine_num_gpu, null);
+  assert.equal(c.pre_deployment_sweeping_mode, "rapid");
+  assert.equal(c.load_predictor, "arima");
+  assert.deepEqual([c.kalman_q_level, c.kalman_q_trend, c.kalman_r, c.kalman_min_points], [1, 0.1, 10, 5]);
+  assert.deepEqual([c.max_num_fpm_samples, c.fpm_sample_bucket_size, c.load_scaling_down_sensitivity], [
+    64,
+    16,
+    80,
+  ]);
+  assert.equal(c.load_min_observations, 5);
+  assert.equal(c.report_output_dir, "./planner_reports");
+  assert.equal(c.demand_counting, "completion");
+});
+
+Deno.test("planner config: every alias maps to its field", () => {
+  for (const [alias, name] of Object.entries(PLANNER_ALIASES)) {
+    const value = name.endsWith("kv_rate") ? 90 : 77;
+    const input: Record<string, unknown> = { [alias]: value };
+    if (name.endsWith("kv_rate")) {
+      Object.assign(input, { optimization_target: "load", mode: "agg", decode_scale_down_kv_rate: 10 });
+    }
+    const c = parsePlannerConfig(input) as Record<string, unknown>;
+    assert.equal(c[name], value, alias);
+  }
+});
+
+Deno.test("planner config: unknown key names the field and lists the valid keys", () => {
+  assert.throws(() => parsePlannerConfig({ ttft_msec: 1 }), (e: Error) => {
+    assert.match(e.message, /--planner-config: unknown key "ttft_msec" \(did you mean ttft_ms\?\)/);
+    assert.match(e.message, /valid keys: .*load_adjustment_interval_seconds.*ttft_ms/);
+    return true;
+  });
+});
+
+Deno.test("planner config: alias and canonical name together is an error", () => {
+  assert.throws(() => parsePlannerConfig({ ttft: 1, ttft_ms: 2 }), /ttft: give either ttft or ttft_ms/);
+});
+
+Deno.test("planner config: validation rules", () => {
+  assert.throws(
+    () => parsePlannerConfig({ fpm_sample_bucket_size: 10 }),
+    /fpm_sample_bucket_size: must be a perfect square/,
+  );
+  assert.throws(
+    () =>
+      parsePlannerConfig({
+        optimization_target: "sla",
+        enable_load_scaling: true,
+        load_adjustment_interval: 300,
+        throughput_adjustment_interval: 300,
+      }),
+    /load_adjustment_interval_seconds: \(300 s\) must be shorter/,
+  );
+  assert.throws(
+    () => parsePlannerConfig({ optimization_target: "load", mode: "agg" }),
+    /decode_scale_up_kv_rate: optimization_target 'load' needs/,
+  );
+  assert.throws(
+    () =>
+      parsePlannerConfig({
+        optimization_target: "load",
+        mode: "agg",
+        decode_scale_up_kv_rate: 10,
+        decode_scale_down_kv_rate: 20,
+      }),
+    /must be greater than decode_scale_down_kv_rate/,
+  );
+  assert.throws(
+    () => parsePlannerConfig({ optimization_target: "sla", pre_deployment_sweeping_mode: "none" }),
+    /pre_deployment_sweeping_mode: cannot be 'none'/,
+  );
+  assert.throws(
+    () => parsePlannerConfig({ mode: "both" }),
+    /mode: invalid value; expected one of: "agg", "disagg", "prefill", "decode"/,
+  );
+});
+
+Deno.test("planner config: targets other than sla force load scaling on and throughput off, and say so", () => {
+  const easy = effectivePlanner(parsePlannerConfig({ mode: "agg", optimization_target: "latency" }));
+  assert.equal(easy.easyMode, true);
+  assert.equal(easy.throughputScaling, false);
+  assert.equal(easy.loadScaling, true);
+  assert.match(easy.summary, /target latency \(static thresholds\): throughput scaling off, load scaling on/);
+  assert.equal(easy.notes.length, 1);
+  const sla = effectivePlanner(
+    parsePlannerConfig({ mode: "agg", optimization_target: "sla", enable_load_scaling: true }),
+  );
+  assert.deepEqual([sla.easyMode, sla.throughputScaling, sla.loadScaling, sla.notes.length], [
+    false,
+    true,
+    true,
+    0,
+  ]);
+  assert.match(sla.summary, /target sla \(TTFT 500 ms, ITL 50 ms\)/);
+});
+
+Deno.test("planner config: prophet is rejected with the alternatives", () => {
+  const c = parsePlannerConfig({ optimization_target: "sla", load_predictor: "prophet" });
+  assert.throws(() => createPredictor(c), /load_predictor: .*use "arima", "kalman" or "constant"/);
+});

@@ -1,0 +1,321 @@
+import assert from "node:assert/strict";
+import {
+  AggModel,
+  budgetClamp,
+  DecodeModel,
+  effectivePlanner,
+  type Fpm,
+  globalBudget,
+  idleFpm,
+  parsePlannerConfig,
+  PlannerStateMachine,
+  PrefillModel,
+} from "../../lib/planner/mod.ts";
+import {
+  aggSla,
+  decodeSla,
+  kvEasy,
+  prefillEasy,
+  prefillSla,
+  reconcile,
+} from "../../lib/planner/load_scaling.ts";
+import { throughputReplicas } from "../../lib/planner/throughput_scaling.ts";
+
+const O = { maxSamples: 64, bucketCount: 16, minObservations: 5 };
+const close = (a: number, b: number, eps = 1e-9) =>
+  assert.ok(Math.abs(a - b) <= eps * Math.max(1, Math.abs(b)), `${a} ≉ ${b}`);
+const caps = {
+  numGpu: 1,
+  maxNumBatchedTokens: 1000,
+  maxNumSeqs: 256,
+  contextLength: null,
+  maxKvTokens: 100_000,
+};
+
+/** Prefill model with wall = 0.01 + 1e-4 · tokens s and mean ISL 500. */
+function prefillModel(): PrefillModel {
+  const m = new PrefillModel(O);
+  for (const t of [200, 400, 500, 600, 800]) {
+    m.add({ ...idleFpm(0, 0), numPrefill: 1, sumPrefillTokens: t, wallTimeS: 0.01 + 1e-4 * t });
+  }
+  return m;
+}
+
+/** Decode model with wall = 0.005 + 1e-4 · batch + 1e-7 · kv s. */
+function decodeModel(): DecodeModel {
+  const m = new DecodeModel(O);
+  for (const [bs, kv] of [[1, 1000], [8, 20_000], [16, 10_000], [32, 60_000], [64, 90_000], [4, 50_000]]) {
+    m.add({
+      ...idleFpm(0, 0),
+      numDecode: bs,
+      sumDecodeKvTokens: kv,
+      wallTimeS: 0.005 + 1e-4 * bs + 1e-7 * kv,
+    });
+  }
+  return m;
+}
+
+const queued = (worker: number, tokens: number): Fpm => ({
+  ...idleFpm(worker, 0),
+  sumQueuedPrefillTokens: tokens,
+});
+
+function ctx(overrides: Record<string, unknown> = {}, models = {}) {
+  const planner = effectivePlanner(
+    parsePlannerConfig({ optimization_target: "sla", enable_load_scaling: true, ...overrides }),
+  );
+  return { planner, caps: { prefill: caps, decode: caps }, models, hitRate: null, accept: 1 };
+}
+
+Deno.test("prefill model: TTFT estimate chunks (queued + mean ISL) by MBT", () => {
+  const m = prefillModel();
+  close(m.avgIsl, 500);
+  // 1700 + 500 = 2200 tokens: f(1000) + f(1000) + f(200) = 0.11 + 0.11 + 0.03.
+  close(m.estimateNextTtft(1700, 1000, 0)!, 0.25);
+  // A 50 % hit rate halves the tokens: 1100 → f(1000) + f(100).
+  close(m.estimateNextTtft(1700, 1000, 0.5)!, 0.11 + 0.02);
+  // Engine rate at ISL 2500 with MBT 1000: wt = 2 f(1000) + f(500) = 0.28 s.
+  const [rps, ttft] = m.bestEngineRps(2500, 1000);
+  close(rps, 1 / 0.28);
+  close(ttft, 280);
+});
+
+Deno.test("decode model: batch search by bisection under the ITL target", () => {
+  const m = decodeModel();
+  // ctx 1000: wt(bs) = 0.005 + 1e-4 bs + 1e-4 bs = 0.005 + 2e-4 bs ≤ 0.0251 → bs ≤ 100.
+  const [rps, itl] = m.bestEngineRps(25.1, 1000, 200, 100_000, 256);
+  close(itl, 25, 1e-6);
+  close(rps, 100 / (200 * 0.025), 1e-6);
+  // KV cap 50 000 / 1000 = 50 < 100.
+  const [rps50] = m.bestEngineRps(25, 1000, 200, 50_000, 256);
+  close(rps50, 50 / (200 * (0.005 + 2e-4 * 50)));
+  // Even one request too slow: batch 1.
+  const [rps1, itl1] = m.bestEngineRps(1, 1000, 200, 100_000, 256);
+  close(itl1, 5.2);
+  close(rps1, 1 / (200 * 0.0052));
+});
+
+Deno.test("load SLA prefill: up when every engine is over the SLA; consolidation-aware down", () => {
+  const c = ctx({ ttft_ms: 300 }, { prefill: prefillModel() });
+  // est = f-chunks of (queued + 500) ms: queued 2000 → 2500 → 110 + 110 + 60 = 280 ms... use 3000: 3500 → 3·110 + 60 = 390.
+  assert.deepEqual(prefillSla(c, [queued(0, 3000), queued(1, 3000)], 2).desired, 3);
+  // One engine under the SLA: no scale-up.
+  const mixed = prefillSla(c, [queued(0, 3000), queued(1, 0)], 2);
+  assert.notEqual(mixed.desired, 3);
+  // Idle engines: T_own = f(500) = 60 ms, budget (300 − 60)·0.8 = 192; post queue 0 → 0 < 192: down.
+  assert.deepEqual(prefillSla(c, [queued(0, 0), queued(1, 0)], 2), {
+    desired: 1,
+    reason: "scale_down",
+    estTtftMs: 60,
+  });
+  // Queue 1000 each → survivor holds 2000: 2500 tokens → 280 − 60 = 220 ≥ 192: refused.
+  const refused = prefillSla(c, [queued(0, 1000), queued(1, 1000)], 2);
+  assert.equal(refused.desired, null);
+  assert.equal(refused.reason, "scale_down_refused_consolidation");
+  // Not enough samples: no decision.
+  const thin = new PrefillModel(O);
+  thin.add({ ...idleFpm(0, 0), numPrefill: 1, sumPrefillTokens: 100, wallTimeS: 0.02 });
+  assert.equal(prefillSla(ctx({}, { prefill: thin }), [queued(0, 0)], 1).reason, "insufficient_data");
+});
+
+Deno.test("load SLA decode: KV must fit and the ITL stay under SLA × sensitivity after consolidation", () => {
+  const m = decodeModel();
+  const c = ctx({ itl_ms: 20 }, { decode: m });
+  const kv = (w: number, sched: number): Fpm => ({
+    ...idleFpm(w, 0),
+    numDecode: 4,
+    sumDecodeKvTokens: sched,
+  });
+  // Light load: post KV 2·10 000 = 20 000, ITL well under 16 ms → down.
+  assert.equal(decodeSla(c, [kv(0, 10_000), kv(1, 10_000)], 2).desired, 1);
+  // Post KV 2 · 60 000 ≥ 100 000 capacity: refused.
+  assert.equal(decodeSla(c, [kv(0, 60_000), kv(1, 1000)], 2).reason, "scale_down_refused_consolidation");
+});
+
+Deno.test("load SLA agg: up wins, down needs both sides, refusals keep the count", () => {
+  const m = new AggModel(O);
+  for (const [p, kv] of [[0, 1000], [500, 0], [1000, 20_000], [200, 50_000], [800, 80_000], [0, 90_000]]) {
+    m.add({
+      ...idleFpm(0, 0),
+      numPrefill: p ? 1 : 0,
+      sumPrefillTokens: p,
+      numDecode: kv ? 4 : 0,
+      sumDecodeKvTokens: kv,
+      wallTimeS: 0.01 + 1e-4 * p + 1e-7 * kv,
+    });
+  }
+  const c = ctx({ mode: "agg", ttft_ms: 300, itl_ms: 100 }, { agg: m }); // est. ITL ≈ 61 ms: decode never blocks
+  const f = (w: number, q: number, kv: number): Fpm => ({
+    ...idleFpm(w, 0),
+    sumQueuedPrefillTokens: q,
+    sumDecodeKvTokens: kv,
+  });
+  assert.equal(aggSla(c, [f(0, 5000, 1000), f(1, 5000, 1000)], 2).desired, 3);
+  assert.equal(aggSla(c, [f(0, 0, 1000), f(1, 0, 1000)], 2).desired, 1);
+  const keep = aggSla(c, [f(0, 1500, 1000), f(1, 0, 1000)], 2);
+  assert.equal(keep.desired, 2);
+  assert.equal(keep.reason, "scale_down_refused_consolidation");
+});
+
+Deno.test("load easy mode: thresholds by target; prefill falls back to MBT without max_model_len", () => {
+  const c = ctx({ optimization_target: "throughput", mode: "disagg" });
+  // Context = MBT = 1000: ratio ≥ 1 on any engine → up; all < 0.1 → down.
+  assert.equal(prefillEasy(c, [queued(0, 1000), queued(1, 0)], 2).desired, 3);
+  assert.equal(prefillEasy(c, [queued(0, 99), queued(1, 0)], 2).desired, 1);
+  assert.equal(prefillEasy(c, [queued(0, 100), queued(1, 0)], 2).desired, null);
+  const lat = ctx({ optimization_target: "latency", mode: "disagg" });
+  assert.equal(prefillEasy(lat, [queued(0, 100)], 1).desired, 2);
+  assert.equal(prefillEasy(lat, [queued(0, 0), queued(1, 0)], 2).desired, 1);
+  const kv = (w: number, sched: number): Fpm => ({ ...idleFpm(w, 0), sumDecodeKvTokens: sched });
+  assert.equal(kvEasy(c, [kv(0, 100_001)], 1, false).desired, 2);
+  assert.equal(kvEasy(c, [kv(0, 59_999), kv(1, 0)], 2, false).desired, 1);
+  assert.equal(kvEasy(lat, [kv(0, 40_001)], 1, false).desired, 2);
+  // Agg adds queued prompt tokens to the utilisation.
+  assert.equal(kvEasy(c, [{ ...kv(0, 50_000), sumQueuedPrefillTokens: 60_000 }], 1, true).desired, 2);
+  const load = ctx({
+    optimization_target: "load",
+    mode: "disagg",
+    prefill_scale_up_queue_tokens: 500,
+    prefill_scale_down_queue_tokens: 50,
+    decode_scale_up_kv_rate: 80,
+    decode_scale_down_kv_rate: 20,
+  });
+  assert.equal(prefillEasy(load, [queued(0, 500)], 1).desired, 2);
+  assert.equal(prefillEasy(load, [queued(0, 50), queued(1, 10)], 2).desired, 1);
+  assert.equal(kvEasy(load, [kv(0, 80_000)], 1, false).desired, 2);
+});
+
+Deno.test("reconcile: worker count and consistent DP ranks", () => {
+  assert.equal(reconcile([idleFpm(0, 0), idleFpm(1, 0)], 2), true);
+  assert.equal(reconcile([idleFpm(0, 0)], 2), false);
+  assert.equal(reconcile([idleFpm(0, 0), idleFpm(0, 1), idleFpm(1, 0)], 2), false);
+});
+
+Deno.test("throughput: prefill latency floor and disagg decode sizing", () => {
+  const c = ctx({ ttft_ms: 100, itl_ms: 25, min_endpoint: 1 }, {
+    prefill: prefillModel(),
+    decode: decodeModel(),
+  });
+  // ISL 2500: wt 0.28 s → engine 3.57 rps; demand 1 rps → ⌈0.28⌉ = 1, but TTFT 280 > 100: floor ⌈2.8⌉ = 3.
+  const out = throughputReplicas({ ...c, demandRps: 1, isl: 2500, osl: 200, hitRate: 0 });
+  assert.equal(out.prefill, 3);
+  // Decode ctx = 2600: bs ≤ (0.025 − 0.005) / (1e-4 + 2.6e-4) = 55 (KV cap 38) → 38 / (200 · wt).
+  const wt = 0.005 + 1e-4 * 38 + 1e-7 * 38 * 2600;
+  close(out.engineRpsDecode!, 38 / (200 * wt));
+  assert.equal(out.decode, Math.ceil(1 / (38 / (200 * wt))));
+  assert.equal(out.reason, "scale");
+});
+
+Deno.test("budget clamps: single component and disagg split", () => {
+  assert.equal(budgetClamp(10, 1, 8, 1), 8);
+  assert.equal(budgetClamp(5, 2, 8, 1), 4);
+  assert.equal(budgetClamp(5, 2, -1, 1), 5);
+  assert.equal(budgetClamp(3, 4, 2, 1), 0);
+  assert.deepEqual(globalBudget(2, 3, 1, 1, 8, 1, 1), [2, 3]);
+  assert.deepEqual(globalBudget(10, 2, 1, 1, 8, 1, 1), [6, 2]); // P = ⌊10 · 8/12⌋ = 6; D = 8 − 6
+  assert.deepEqual(globalBudget(1, 10, 2, 1, 8, 1, 1), [1, 6]);
+  assert.deepEqual(globalBudget(3, 3, 2, 2, 3, 1, 1), [0, 0]);
+});
+
+Deno.test("tick schedule: the 0.5 s merge tolerance", () => {
+  const planner = effectivePlanner(parsePlannerConfig({
+    mode: "agg",
+    optimization_target: "sla",
+    enable_load_scaling: true,
+    load_adjustment_interval_seconds: 10,
+    throughput_adjustment_interval_seconds: 30.4,
+  }));
+  const dcaps = { ...caps, maxNumBatchedTokens: 8192, maxKvTokens: 1 << 20 };
+  const sm = new PlannerStateMachine(planner, { decode: dcaps });
+  let tick = sm.initialTick(0);
+  const seen: string[] = [];
+  for (let i = 0; i < 4; i++) {
+    seen.push(`${tick.atS}:${tick.load ? "L" : ""}${tick.throughput ? "T" : ""}`);
+    tick = sm.onTick(tick, { nowS: tick.atS, decode: { ready: 1, expected: 1 } }).next;
+  }
+  // 10, 20, 30 (throughput due at 30.4 ≤ 30 + 0.5: merged), then 40.
+  assert.deepEqual(seen, ["10:L", "20:L", "30:LT", "40:L"]);
+  const only = new PlannerStateMachine(
+    effectivePlanner(
+      parsePlannerConfig({
+        mode: "agg",
+        optimization_target: "sla",
+        load_adjustment_interval: 10,
+        throughput_adjustment_interval: 30.6,
+      }),
+    ),
+    { decode: dcaps },
+  );
+  // Throughput scaling alone still ticks at the load cadence (live FPMs feed the regressions), without traffic.
+  assert.deepEqual(only.initialTick(0), { atS: 10, load: true, throughput: false, traffic: false });
+});
+
+Deno.test("state machine: scaling in progress and worker-count mismatch block load decisions", () => {
+  const planner = effectivePlanner(parsePlannerConfig({ mode: "agg", optimization_target: "throughput" }));
+  const sm = new PlannerStateMachine(planner, { decode: caps });
+  const tick = sm.initialTick(0);
+  const busy = (w: number): Fpm => ({ ...idleFpm(w, 0), sumDecodeKvTokens: 200_000 });
+  const starting = sm.onTick(tick, {
+    nowS: 5,
+    decode: { ready: 1, expected: 2 },
+    fpms: { prefill: [], decode: [busy(0)] },
+  });
+  assert.equal(starting.decision, null);
+  assert.equal(starting.diagnostics.loadReason, "scaling_in_progress");
+  const mismatch = sm.onTick(tick, {
+    nowS: 10,
+    decode: { ready: 2, expected: 2 },
+    fpms: { prefill: [], decode: [busy(0)] },
+  });
+  assert.equal(mismatch.diagnostics.loadReason, "worker_count_mismatch");
+  const up = sm.onTick(tick, {
+    nowS: 15,
+    decode: { ready: 1, expected: 1 },
+    fpms: { prefill: [], decode: [busy(0)] },
+  });
+  assert.deepEqual(up.decision, { prefill: null, decode: 2 });
+  assert.equal(up.diagnostics.loadReason, "scale_up");
+});
+
+Deno.test("state machine: a lower bound set by a merged tick's throughput step applies to its load decision", () => {
+  const planner = effectivePlanner(parsePlannerConfig({
+    mode: "agg",
+    optimization_target: "sla",
+    enable_load_scaling: true,
+    load_predictor: "constant",
+    load_adjustment_interval: 10,
+    throughput_adjustment_interval: 30,
+  }));
+  const sm = new PlannerStateMachine(planner, {
+    decode: { ...caps, maxNumBatchedTokens: 8192, maxKvTokens: 1 << 20 },
+  });
+  const linear = [];
+  for (let p = 0; p <= 8000; p += 1000) {
+    linear.push({ ...idleFpm(-1, 0), numPrefill: 1, sumPrefillTokens: p, wallTimeS: 0.01 + 2e-5 * p });
+  }
+  for (let kv = 0; kv <= 800_000; kv += 100_000) {
+    linear.push({ ...idleFpm(-1, 0), numDecode: 8, sumDecodeKvTokens: kv, wallTimeS: 0.01 + 2e-8 * kv });
+  }
+  sm.loadBenchmarkFpms(linear.slice(0, 9), linear.slice(9));
+  const traffic = {
+    durationS: 30,
+    numReq: 3000,
+    isl: 2000,
+    osl: 200,
+    kvHitRate: 0,
+    acceptLength: null,
+    ttftMs: null,
+    itlMs: null,
+  };
+  const out = sm.onTick({ atS: 30, load: true, throughput: true, traffic: true }, {
+    nowS: 30,
+    decode: { ready: 2, expected: 2 },
+    fpms: { prefill: [], decode: [idleFpm(0, 0), idleFpm(1, 0)] }, // idle: load alone would scale down
+    traffic,
+  });
+  assert.equal(out.diagnostics.throughputReason, "set_lower_bound");
+  const bound = out.diagnostics.lowerBoundDecode;
+  assert.ok(bound > 2, `lower bound ${bound}`);
+  assert.deepEqual(out.decision, { prefill: null, decode: Math.min(bound, 8) }); // GPU budget 8
+  assert.equal(out.diagnostics.loadReason, "scale_up");
+});
