@@ -6,7 +6,7 @@
  */
 import { InputError } from "../common/errors.ts";
 import type { SimSpecInput } from "../spec.ts";
-import { type ParamDef, plannerSchema, plannerUnavailable } from "./params.ts";
+import type { ParamDef } from "./params.ts";
 
 type Fields = Record<string, unknown>;
 
@@ -130,7 +130,6 @@ export function setParam(d: Draft, def: ParamDef, value: unknown, name: string):
       d.synthetic[def.key] = value;
       return;
     case "planner":
-      if (!plannerSchema()) throw plannerUnavailable(name);
       d.planner = { ...(d.planner ?? {}), [def.key]: value };
       return;
   }
@@ -159,7 +158,6 @@ export function draftToSpec(d: Draft): DraftSpec {
     sla: { ...d.sla },
   };
   if (d.planner) {
-    if (!plannerSchema()) throw plannerUnavailable(".planner()");
     spec.planner = { mode: topology.mode, ...d.planner };
   }
   return {

@@ -32,8 +32,8 @@ export interface JobResult {
 
 /** Run one job in this thread. */
 export function runJob(job: Job, workload: Workload): JobResult {
-  const { report, collector, cluster } = runSimulation({ spec: job.spec, workload });
-  return { report, series: runSeries(collector, cluster, job.bucketS) };
+  const { report, collector, cluster, planner } = runSimulation({ spec: job.spec, workload });
+  return { report, series: runSeries(collector, cluster, job.bucketS, planner?.events) };
 }
 
 /** Copy a workload's typed arrays into shared memory, so every worker reads the same bytes without a copy. */

@@ -13,7 +13,8 @@
  * | `prefixReuse`, `firstPrefixReuse` | `prefix_cache_reused_ratio`, `first_admission_prefix_cache_reused_ratio` |
  * | `kvHitRate` | `dynolab.mean_kv_hit_rate` (router-estimated overlap at admission) |
  * | `completed`, `rejected`, `incomplete`, `durationS` | `completed_requests`, …, `duration_ms / 1000` |
- * | `scalingEvents` | the number of planner scaling events (only in builds with the planner) |
+ * | `peakWorkers` | the most workers active at any moment (from the cluster's lifecycle log) |
+ * | `scalingEvents`, `plannerTicks`, `activeGpuHours` | `planner.scaling_events` (count), `planner.total_ticks`, `planner.gpu_hours.active` (runs with a planner) |
  *
  * @module
  */
@@ -59,7 +60,10 @@ export const METRIC_NAMES: readonly string[] = [
   "rejected",
   "incomplete",
   "durationS",
+  "peakWorkers",
   "scalingEvents",
+  "plannerTicks",
+  "activeGpuHours",
 ];
 
 /** The metrics a results table shows by default. */
@@ -74,10 +78,12 @@ export const DEFAULT_COLUMNS: readonly string[] = [
   "gpuHours",
   "prefixReuse",
   "scalingEvents",
+  "peakWorkers",
 ];
 
 /**
- * The flattened metrics of a report. `scalingEvents` is present only when the run had a planner.
+ * The flattened metrics of a report (and its time series, for `peakWorkers`). The planner metrics are present
+ * only when the run had a planner.
  *
  * @example
  * ```ts
@@ -87,11 +93,7 @@ export const DEFAULT_COLUMNS: readonly string[] = [
  * assert(m.ttftAvg === 12 && m.ttftP50 === 10 && m.gpuHours === 0.5 && m.goodput === null);
  * ```
  */
-export function flattenMetrics(
-  report: Report,
-  series?: RunSeries,
-  planner = false,
-): Record<string, MetricValue> {
+export function flattenMetrics(report: Report, series?: RunSeries): Record<string, MetricValue> {
   const num = (key: string): MetricValue => typeof report[key] === "number" ? report[key] as number : null;
   const out: Record<string, MetricValue> = {};
   for (const [name, stem, unit] of STEMS) {
@@ -116,6 +118,14 @@ export function flattenMetrics(
     incomplete: num("incomplete_requests"),
     durationS: num("duration_ms") !== null ? num("duration_ms")! / 1000 : null,
   });
-  if (planner) out.scalingEvents = series?.scalingEvents.length ?? null;
+  out.peakWorkers = series?.peakActive ?? null;
+  const planner = report.planner as
+    | { scaling_events?: unknown[]; total_ticks?: number; gpu_hours?: { active?: number } }
+    | undefined;
+  if (planner) {
+    out.scalingEvents = planner.scaling_events?.length ?? null;
+    out.plannerTicks = planner.total_ticks ?? null;
+    out.activeGpuHours = planner.gpu_hours?.active ?? null;
+  }
   return out;
 }

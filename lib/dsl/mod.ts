@@ -17,7 +17,7 @@ export { cacheKey, DYNOLAB_VERSION, ResultCache } from "./cache.ts";
 export { NAMED_TRACES, type NamedTrace, type ResolvedTrace, resolveTrace, type TraceEnv } from "./traces.ts";
 export { parseShard, selectShard, type Shard, shardFromEnv } from "./shard.ts";
 export { mergeResults } from "./merge.ts";
-export { ALIASES, lookupParam, PARAM_NAMES, plannerAvailable } from "./params.ts";
+export { ALIASES, lookupParam, PARAM_NAMES } from "./params.ts";
 export { findSmallest, type SearchOptions, type SearchResult } from "./search.ts";
 export type { PlannedRun } from "./plan.ts";
 export type {

@@ -12,7 +12,7 @@
  * | goodput SLA | `slaTtftMs`, `slaItlMs`, `slaE2eMs` | `sla.ttftMs` | `sla.ttft_ms`, … |
  * | trace | `tracePath`, `traceFormat`, `traceBlockSize`, … | `workload.path` | `workload.path`, … |
  * | synthetic | `inputTokens`, `requestRate`, … | `workload.inputTokens` | `workload.input_tokens`, … |
- * | planner (when built in) | `ttftMs`, `itlMs`, `loadAdjustmentIntervalSeconds`, … | `planner.ttftMs` | `planner.…` |
+ * | planner | `ttftMs`, `itlMs`, `loadAdjustmentIntervalSeconds`, … | `planner.ttftMs` | `planner.…` |
  *
  * A flat name two scopes share (e.g. `routerQueuePolicy`, an engine arg and a router key) is ambiguous: use the
  * dotted form. Aliases: see {@link ALIASES}.
@@ -24,6 +24,7 @@ import { InputError, suggest } from "../common/errors.ts";
 import { EngineArgsSchema } from "../engine/mod.ts";
 import { RouterConfigSchema } from "../router/mod.ts";
 import { AggTopologySchema, DisaggTopologySchema, SimSpecSchema, SlaSchema } from "../spec.ts";
+import { PLANNER_ALIASES as REFERENCE_PLANNER_ALIASES, PlannerConfigObject } from "../planner/mod.ts";
 import { SyntheticWorkloadSchema, TraceWorkloadSchema } from "../workload/mod.ts";
 import { camel, pascal } from "./names.ts";
 
@@ -66,18 +67,17 @@ export const ALIASES: Readonly<Record<string, string>> = {
   temperature: "routerTemperature",
 };
 
-/** Keys of an object schema, looking through wrappers (optional, nullable, default, refinements). */
+/** Keys of an object schema, looking through wrappers (optional, nullable, default, refinements, pipes). */
 export function schemaKeys(schema: z.ZodType | undefined): string[] {
-  let node = schema as unknown as { shape?: object; def?: { innerType?: unknown; in?: unknown } } | undefined;
-  for (let i = 0; i < 8 && node && !node.shape; i++) {
-    node = (node.def?.innerType ?? node.def?.in) as typeof node;
+  type Node = { shape?: object; def?: { innerType?: unknown; in?: unknown; out?: unknown } };
+  const queue: unknown[] = [schema];
+  for (let i = 0; i < 16 && queue.length; i++) {
+    const node = queue.shift() as Node | undefined;
+    if (!node) continue;
+    if (node.shape) return Object.keys(node.shape);
+    queue.push(node.def?.innerType, node.def?.in, node.def?.out);
   }
-  return node?.shape ? Object.keys(node.shape) : [];
-}
-
-/** The planner config schema when this build's spec has a `planner` field, else undefined. */
-export function plannerSchema(): z.ZodType | undefined {
-  return (SimSpecSchema.shape as Record<string, z.ZodType>).planner;
+  return [];
 }
 
 const TOPOLOGY_KEYS = [
@@ -130,7 +130,7 @@ function buildRegistry(): Map<string, ParamDef[]> {
     add(camel(key), { scope: "synthetic", key });
     add(`workload.${camel(key)}`, { scope: "synthetic", key });
   }
-  for (const key of schemaKeys(plannerSchema())) {
+  for (const key of schemaKeys(PlannerConfigObject)) {
     add(camel(key), { scope: "planner", key });
     add(`planner.${camel(key)}`, { scope: "planner", key });
   }
@@ -144,21 +144,6 @@ const REGISTRY = buildRegistry();
 
 /** Every parameter name the DSL accepts (flat, dotted and aliases), sorted. */
 export const PARAM_NAMES: readonly string[] = [...REGISTRY.keys()].sort();
-
-/** Planner field names of the reference (§6.1), for the "not available in this build" message. */
-const REFERENCE_PLANNER_NAMES = [
-  "ttftMs",
-  "itlMs",
-  "optimizationTarget",
-  "throughputAdjustmentIntervalSeconds",
-  "loadAdjustmentIntervalSeconds",
-  "enableThroughputScaling",
-  "enableLoadScaling",
-  "maxGpuBudget",
-  "loadPredictor",
-  "throughputIntervalS",
-  "loadIntervalS",
-];
 
 /**
  * The closest name to a typo: by edit distance, else the shortest name that contains the typo's letters in
@@ -176,15 +161,6 @@ export function suggestName(word: string, names: readonly string[]): string | un
   };
   const matches = names.filter((n) => w.length >= 4 && subsequence(norm(n)));
   return matches.sort((a, b) => a.length - b.length)[0];
-}
-
-/** Thrown for planner settings in a build whose spec has no planner. */
-export function plannerUnavailable(what: string): InputError {
-  return new InputError(
-    "planner not available in this build (its spec has no `planner` field); " +
-      "the planner lands with issue 4",
-    { field: what },
-  );
 }
 
 /**
@@ -206,9 +182,6 @@ export function plannerUnavailable(what: string): InputError {
 export function lookupParam(name: string, where = "parameter"): ParamDef {
   const defs = REGISTRY.get(name);
   if (!defs) {
-    if (!plannerSchema() && (REFERENCE_PLANNER_NAMES.includes(name) || name.startsWith("planner."))) {
-      throw plannerUnavailable(`${where} "${name}"`);
-    }
     const flat = PARAM_NAMES.filter((n) => !n.includes("."));
     const hint = suggestName(name, flat) ?? suggestName(name, PARAM_NAMES);
     throw new InputError(
@@ -288,22 +261,12 @@ export const ENGINE_ALIASES: Readonly<Record<string, string>> = {
   tp: "aic_tp_size",
 };
 
-/** Planner aliases as snake keys (for {@link toSnake}). */
+/**
+ * Planner aliases as snake keys (for {@link toSnake}): `throughputIntervalS`, `loadIntervalS`, and the
+ * reference's own aliases camelCased (`ttft` → `ttft_ms`, `loadAdjustmentInterval` → …).
+ */
 export const PLANNER_ALIASES: Readonly<Record<string, string>> = {
   throughputIntervalS: "throughput_adjustment_interval_seconds",
   loadIntervalS: "load_adjustment_interval_seconds",
+  ...Object.fromEntries(Object.entries(REFERENCE_PLANNER_ALIASES).map(([alias, key]) => [camel(alias), key])),
 };
-
-/**
- * Whether this build's simulation spec has the planner (issue 4).
- *
- * @example
- * ```ts
- * import { plannerAvailable } from "./params.ts";
- * import assert from "node:assert/strict";
- * assert.equal(typeof plannerAvailable(), "boolean");
- * ```
- */
-export function plannerAvailable(): boolean {
-  return plannerSchema() !== undefined;
-}

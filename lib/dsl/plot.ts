@@ -73,7 +73,7 @@ export function timelineFigure(run: RunResult, options: PlotOptions = {}): Figur
   const long = (names: Array<[keyof typeof s, string]>) =>
     names.flatMap(([key, label]) => {
       const values = s[key] as Array<number | null>;
-      if (key === "startingWorkers" && values.every((v) => !v)) return [];
+      if ((key === "startingWorkers" || key === "drainingWorkers") && values.every((v) => !v)) return [];
       return values.flatMap((value, i) => (value === null ? [] : [{ t: s.t[i], value, series: label }]));
     });
   const sla = run.spec.sla;
@@ -133,13 +133,27 @@ export function timelineFigure(run: RunResult, options: PlotOptions = {}): Figur
     ]
     : [];
   const panels = [
-    panel("workers", long([["activeWorkers", "active"], ["startingWorkers", "starting"]]), eventMarks, true),
+    panel(
+      "workers",
+      [...poolLines(s), ...long([["startingWorkers", "starting"], ["drainingWorkers", "draining"]])],
+      eventMarks,
+      true,
+    ),
     panel("requests/s", long([["requestRate", "arrivals"], ["completionRate", "completions"]])),
     panel("requests", long([["queued", "queued"], ["running", "running"]])),
     panel("TTFT (ms)", long([["ttftMs", "mean"], ["ttftP90Ms", "p90"]]), slaRule(sla.ttft_ms, "SLA")),
     panel("ITL (ms)", long([["itlMs", "mean"]]), slaRule(sla.itl_ms, "SLA")),
   ];
   return new Figure(panels, options.title ?? `timeline: ${run.name}`, options.width);
+}
+
+/** Active workers per pool (one line per role; "active" for a single pool). */
+function poolLines(s: RunResult["series"]): Array<{ t: number; value: number; series: string }> {
+  const roles = Object.keys(s.poolActive ?? {});
+  if (roles.length <= 1) return s.activeWorkers.map((value, i) => ({ t: s.t[i], value, series: "active" }));
+  return roles.flatMap((role) =>
+    s.poolActive[role].map((value, i) => ({ t: s.t[i], value, series: `${role} active` }))
+  );
 }
 
 /**

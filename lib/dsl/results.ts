@@ -89,12 +89,12 @@ export class Results {
 
   /** One row per run: `run`, `variant` (with variants), the swept parameters, then every metric. */
   get rows(): Row[] {
-    const planner = this.hasPlanner, params = this.params;
+    const params = this.params;
     return this.runs.map((r) => {
       const row: Row = { run: r.index };
       if (this.hasVariants) row.variant = r.variant;
       for (const p of params) row[p] = r.params[p] ?? null;
-      return { ...row, ...flattenMetrics(r.report, r.series, planner) };
+      return { ...row, ...flattenMetrics(r.report, r.series) };
     });
   }
 

@@ -12,6 +12,7 @@ import { InputError } from "../common/errors.ts";
 import { EngineArgsSchema } from "../engine/mod.ts";
 import { ROUTER_MODES, RouterConfigSchema, type RouterMode } from "../router/mod.ts";
 import { SlaSchema } from "../spec.ts";
+import { PlannerConfigObject } from "../planner/mod.ts";
 import { SyntheticWorkloadSchema, TraceWorkloadSchema } from "../workload/mod.ts";
 import {
   copyDraft,
@@ -27,8 +28,6 @@ import {
   lookupParam,
   type ParamDef,
   PLANNER_ALIASES,
-  plannerSchema,
-  plannerUnavailable,
   suggestName,
   toSnake,
 } from "./params.ts";
@@ -219,14 +218,12 @@ export class Scenario {
   }
 
   /**
-   * The SLA planner in the loop (issue 4). Keys are the planner config's in camelCase, plus
-   * `throughputIntervalS` and `loadIntervalS`; `mode` defaults to the topology's. Throws "planner not
-   * available in this build" while the spec has no planner.
+   * The SLA planner in the loop (`--planner-config`). Keys are the planner config's in camelCase (`ttftMs`,
+   * `optimizationTarget`, `enableLoadScaling`, …), plus `throughputIntervalS`, `loadIntervalS` and the
+   * reference's aliases (`ttft`, `itl`); `mode` defaults to the topology's.
    */
   planner(options: PlannerOptions): Scenario {
-    const schema = plannerSchema();
-    if (!schema) throw plannerUnavailable(".planner()");
-    const keys = toSnake(options, schema, ".planner()", PLANNER_ALIASES);
+    const keys = toSnake(options, PlannerConfigObject, ".planner()", PLANNER_ALIASES);
     return this.#edit(`.planner(${JSON.stringify(options)})`, (d) => {
       d.planner = { ...(d.planner ?? {}), ...keys };
     });

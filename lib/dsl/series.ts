@@ -2,8 +2,8 @@
  * Per-run time series, derived from the collector's per-request arrays after a run: request and completion
  * rates, queue depth, requests running, TTFT and ITL over time, and the worker counts. Pure.
  *
- * Worker counts come from the cluster's pools; a scaling event list is part of the shape so that planner runs
- * (issue 4) fill it, and is empty for static fleets.
+ * Worker counts follow the cluster's lifecycle log (workers starting, activated, cancelled, draining, removed),
+ * so they are exact at each bucket's end; scaling events are the planner's, empty for a static fleet.
  *
  * @module
  */
@@ -37,9 +37,14 @@ export interface RunSeries {
   readonly ttftP90Ms: (number | null)[];
   /** Mean per-request ITL (ms) of the requests that completed in the bucket. */
   readonly itlMs: (number | null)[];
-  /** Workers serving, and workers started but not yet serving, per bucket (all pools). */
+  /** Workers serving, started but not yet serving, and draining, at each bucket's end (all pools). */
   readonly activeWorkers: number[];
   readonly startingWorkers: number[];
+  readonly drainingWorkers: number[];
+  /** Active workers per pool role (`aggregated`, or `prefill` and `decode`). */
+  readonly poolActive: Record<string, number[]>;
+  /** The most workers active at any moment of the run (exact, not per bucket). */
+  readonly peakActive: number;
   readonly scalingEvents: ScalingEvent[];
 }
 
@@ -56,7 +61,12 @@ export function niceBucket(spanS: number): number {
  *
  * @param bucketS Bucket width in seconds; default {@link niceBucket} of the run's span.
  */
-export function runSeries(collector: Collector, cluster: ClusterResult, bucketS?: number): RunSeries {
+export function runSeries(
+  collector: Collector,
+  cluster: ClusterResult,
+  bucketS?: number,
+  scalingEvents: readonly ScalingEvent[] = [],
+): RunSeries {
   const endMs = Math.max(cluster.endMs, 1e-3);
   const w = (bucketS ?? niceBucket(endMs / 1000)) * 1000;
   const n = Math.max(1, Math.ceil(endMs / w));
@@ -92,7 +102,7 @@ export function runSeries(collector: Collector, cluster: ClusterResult, bucketS?
       itlCount[k]++;
     }
   }
-  const workers = cluster.pools.reduce((sum, p) => sum + p.workers.length, 0);
+  const states = workerStates(cluster, n, w);
   const series: RunSeries = {
     bucketS: w / 1000,
     t: [],
@@ -103,9 +113,18 @@ export function runSeries(collector: Collector, cluster: ClusterResult, bucketS?
     ttftMs: [],
     ttftP90Ms: [],
     itlMs: [],
-    activeWorkers: [],
-    startingWorkers: [],
-    scalingEvents: [],
+    activeWorkers: states.active,
+    startingWorkers: states.starting,
+    drainingWorkers: states.draining,
+    poolActive: states.poolActive,
+    peakActive: states.peak,
+    scalingEvents: scalingEvents.map((e) => ({
+      atS: e.atS,
+      component: e.component,
+      from: e.from,
+      to: e.to,
+      reason: e.reason,
+    })),
   };
   let queued = 0, running = 0;
   for (let k = 0; k < n; k++) {
@@ -120,10 +139,48 @@ export function runSeries(collector: Collector, cluster: ClusterResult, bucketS?
     series.ttftMs.push(sorted.length ? round(sorted.reduce((s, v) => s + v, 0) / sorted.length) : null);
     series.ttftP90Ms.push(sorted.length ? round(sorted[Math.round((sorted.length - 1) * 0.9)]) : null);
     series.itlMs.push(itlCount[k] ? round(itlSum[k] / itlCount[k]) : null);
-    series.activeWorkers.push(workers);
-    series.startingWorkers.push(0);
   }
   return series;
+}
+
+/** Worker counts by state at each bucket's end, replaying the cluster's lifecycle log. */
+function workerStates(cluster: ClusterResult, n: number, w: number) {
+  const pools = cluster.pools.length;
+  const role = (p: number) => pools > 1 ? (p === 0 ? "prefill" : "decode") : "aggregated";
+  const active = cluster.pools.map((pool, p) =>
+    pool.workers.length - cluster.lifecycle.filter((op) => op.pool === p && op.op === "start").length
+  );
+  const starting = new Array(pools).fill(0), draining = new Array(pools).fill(0);
+  const out = {
+    active: [] as number[],
+    starting: [] as number[],
+    draining: [] as number[],
+    poolActive: Object.fromEntries(cluster.pools.map((_, p) => [role(p), [] as number[]])),
+  };
+  const ops = cluster.lifecycle;
+  const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+  let i = 0, peak = sum(active);
+  for (let k = 0; k < n; k++) {
+    const end = (k + 1) * w;
+    for (; i < ops.length && ops[i].atMs <= end; i++) {
+      const { pool: p, op } = ops[i];
+      if (op === "start") starting[p]++;
+      else if (op === "activate") {
+        starting[p]--;
+        active[p]++;
+      } else if (op === "cancel") starting[p]--;
+      else if (op === "drain") {
+        active[p]--;
+        draining[p]++;
+      } else if (op === "remove") draining[p]--;
+      peak = Math.max(peak, sum(active));
+    }
+    out.active.push(sum(active));
+    out.starting.push(sum(starting));
+    out.draining.push(sum(draining));
+    cluster.pools.forEach((_, p) => out.poolActive[role(p)].push(active[p]));
+  }
+  return { ...out, peak };
 }
 
 function round(v: number): number {

@@ -5,6 +5,7 @@
  * @module
  */
 import type { EngineArgsInput } from "../engine/mod.ts";
+import type { PlannerConfigInput } from "../planner/mod.ts";
 import type { RouterConfigInput, RouterMode } from "../router/mod.ts";
 import type { SimSpecInput } from "../spec.ts";
 import type { z } from "zod";
@@ -72,59 +73,12 @@ export type RouterOptions = Partial<CamelKeys<RouterConfigInput>> & {
 /** `.sla(options)`: goodput thresholds in ms. */
 export type SlaOptions = Partial<CamelKeys<NonNullable<SimSpecInput["sla"]>>>;
 
-/**
- * The planner config of the reference (§6.1), snake_case, used for typing `.planner()` until this build's spec
- * has a `planner` field; then the schema's own input type is used.
- */
-export interface ReferencePlannerConfig {
-  mode?: "agg" | "disagg" | "prefill" | "decode";
-  optimization_target?: "throughput" | "latency" | "load" | "sla";
-  ttft_ms?: number;
-  itl_ms?: number;
-  enable_throughput_scaling?: boolean;
-  enable_load_scaling?: boolean;
-  throughput_adjustment_interval_seconds?: number;
-  load_adjustment_interval_seconds?: number;
-  max_throughput_scaling_replicas?: number;
-  max_gpu_budget?: number;
-  min_gpu_budget?: number;
-  min_endpoint?: number;
-  prefill_min_endpoint?: number | null;
-  decode_min_endpoint?: number | null;
-  prefill_engine_num_gpu?: number | null;
-  decode_engine_num_gpu?: number | null;
-  pre_deployment_sweeping_mode?: "none" | "rapid" | "thorough";
-  load_predictor?: "constant" | "arima" | "kalman" | "prophet";
-  load_predictor_log1p?: boolean;
-  prophet_window_size?: number;
-  kalman_q_level?: number;
-  kalman_q_trend?: number;
-  kalman_r?: number;
-  kalman_min_points?: number;
-  load_predictor_warmup_trace?: string | null;
-  max_num_fpm_samples?: number;
-  fpm_sample_bucket_size?: number;
-  load_scaling_down_sensitivity?: number;
-  load_min_observations?: number;
-  prefill_scale_up_queue_tokens?: number | null;
-  prefill_scale_down_queue_tokens?: number | null;
-  decode_scale_up_kv_rate?: number | null;
-  decode_scale_down_kv_rate?: number | null;
-  speculative_nextn?: number;
-  report_interval_hours?: number | null;
-  report_output_dir?: string;
-  report_filename?: string | null;
-}
-
-/** The planner config input of this build (schema type when present, else the reference field list). */
-export type PlannerConfigInput = "planner" extends keyof SimSpecInput
-  ? NonNullable<Get<SimSpecInput, "planner">>
-  : ReferencePlannerConfig;
-
-type Get<T, K extends string> = K extends keyof T ? T[K] : never;
-
 /** `.planner(options)`: the planner config keys in camelCase, plus `throughputIntervalS` and `loadIntervalS`. */
 export type PlannerOptions = Partial<CamelKeys<PlannerConfigInput>> & {
+  /** Alias of `ttftMs` (the reference's `ttft`). */
+  ttft?: number;
+  /** Alias of `itlMs` (the reference's `itl`). */
+  itl?: number;
   /** Alias of `throughputAdjustmentIntervalSeconds`. */
   throughputIntervalS?: number;
   /** Alias of `loadAdjustmentIntervalSeconds`. */
@@ -147,7 +101,7 @@ type TopologyParams = {
 type RunParams =
   & Required2<
     CamelKeys<
-      Pick<SimSpecInput, "arrival_speedup_ratio" | "replay_concurrency" | "max_sim_time_seconds" | "seed">
+      Omit<SimSpecInput, "workload" | "topology" | "router" | "sla" | "planner">
     >
   >
   & { speedup: number; concurrency: number };
@@ -163,7 +117,7 @@ type SyntheticParams = Required2<Omit<CamelKeys<SyntheticInput>, "source">>;
 type PlannerParams = Required2<Omit<CamelKeys<PlannerConfigInput>, "mode">> & {
   throughputIntervalS: number;
   loadIntervalS: number;
-  plannerMode: NonNullable<Get<PlannerConfigInput, "mode">>;
+  plannerMode: NonNullable<PlannerConfigInput["mode"]>;
 };
 type DottedParams =
   & Prefixed<"engine.", EngineParams>
@@ -182,6 +136,7 @@ type Scopes = [
   SlaParams,
   TraceParams,
   SyntheticParams,
+  PlannerParams,
 ];
 type Pairwise<T extends unknown[]> = T extends [infer H, ...infer R]
   ? (keyof H & { [I in keyof R]: keyof R[I] }[number]) | Pairwise<R>
@@ -197,7 +152,7 @@ type FlatParams =
   & SlaParams
   & TraceParams
   & SyntheticParams
-  & ("planner" extends keyof SimSpecInput ? PlannerParams : unknown);
+  & PlannerParams;
 
 /** Every parameter `.set()` and `.sweep()` accept, with its value type. */
 export type ParamTypes = Omit<FlatParams, AmbiguousParam> & DottedParams;

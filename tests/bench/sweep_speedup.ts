@@ -1,30 +1,17 @@
 /**
- * Sweep speed-up: the 31-point sweep over the Mooncake conversation trace (12,031 requests), run one after
- * another in one thread and then on Web Workers over every core, with the result cache off. Prints both wall
- * times and their ratio (the issue asks for ≥ 1.7× on two cores), and checks the two give identical results.
+ * Sweep speed-up: the 31-point `startup_time` sweep of `scenarios/cold_start.ts` (the SLA planner on the
+ * Mooncake conversation trace, 12,031 requests; start-up 0 … 300 s), run one after another in one thread and
+ * then on Web Workers over every core, with the result cache off. Prints both wall times, the CPU time each
+ * used, and their ratio (the issue asks for ≥ 1.7× on two cores), and checks the two give identical results.
  *
- * Run: `deno task bench:sweep` (`ROUNDS=n` for best of n, default 2) (needs the shared traces; see tests/_shared.ts). Until the planner lands the
- * sweep is over `numGpuBlocks` (2,048 … 32,768 step 1,024); with the planner it becomes the `startupTime` sweep
- * `range(0, 300, 10)`.
+ * Run: `deno task bench:sweep` (`ROUNDS=n` for the best of n rounds, default 2; needs the shared traces, see
+ * tests/_shared.ts).
  *
  * @module
  */
 import process from "node:process";
-import { plannerSchema } from "../../lib/dsl/params.ts";
-import { defaultParallelism, range, type Scenario, scenario } from "../../mod.ts";
+import { defaultParallelism, type Scenario } from "../../mod.ts";
 import { SHARED_DIR } from "../_shared.ts";
-
-function study(): Scenario {
-  const base = scenario("sweep speed-up").trace(`${SHARED_DIR}/traces/mooncake/conversation_trace.jsonl`)
-    .agg({ workers: 2 });
-  if (plannerSchema()) {
-    return base
-      .engine({ backend: "vllm", gpu: "h200_sxm", model: "nvidia/Llama-3.1-8B-Instruct-FP8", tp: 1 })
-      .planner({ ttftMs: 1500, itlMs: 50, throughputIntervalS: 300, loadIntervalS: 10 })
-      .sweep("startupTime", range(0, 300, 10));
-  }
-  return base.sweep("numGpuBlocks", range(2048, 32768, 1024));
-}
 
 /** CPU seconds this process (all its threads) has used. */
 function cpuSeconds(): number {
@@ -46,7 +33,7 @@ async function timed(s: Scenario, parallelism: number) {
 if (!SHARED_DIR) {
   console.warn("sweep_speedup: shared traces not found (set DYNOLAB_SHARED); skipping");
 } else {
-  const s = study();
+  const s: Scenario = (await import("../../scenarios/cold_start.ts")).default;
   const param = s.sweeps[0].param;
   const cores = defaultParallelism();
   const rounds = Number(Deno.env.get("ROUNDS") ?? 2);

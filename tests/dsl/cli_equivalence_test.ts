@@ -131,9 +131,18 @@ const REACH: Record<string, { argv: string[]; dsl: Scenario } | { rejected: stri
     argv: [...synthArgs, "--replay-concurrency", "2", "--num-prefix-groups", "2"],
     dsl: s0.synthetic({ ...synth, concurrency: 2, numPrefixGroups: 2 }),
   },
-  // Accepted by the CLI with no effect without a planner (a warning): the spec is unchanged.
-  "benchmark-granularity": { argv: [T, "--benchmark-granularity", "8"], dsl: s0.trace(T) },
-  "planner-config": { rejected: "planner" },
+  "benchmark-granularity": {
+    argv: [T, "--benchmark-granularity", "4"],
+    dsl: s0.trace(T).set({ benchmarkGranularity: 4 }),
+  },
+  "planner-config": {
+    argv: [
+      T,
+      "--planner-config",
+      '{"mode":"agg","optimization_target":"sla","ttft_ms":900,"load_adjustment_interval":10}',
+    ],
+    dsl: s0.trace(T).planner({ optimizationTarget: "sla", ttftMs: 900, loadIntervalS: 10 }),
+  },
   "router-policy-config": { rejected: "not supported yet" },
   "model-name": { rejected: "not supported yet" },
   "trace-shared-prefix-ratio": { rejected: "not supported yet" },
@@ -155,7 +164,7 @@ Deno.test("every CLI flag is covered: its DSL scenario gives the same spec, or t
   for (const [flag, how] of Object.entries(REACH)) {
     if ("output" in how) continue;
     if ("rejected" in how) {
-      const argv = [T, `--${flag}`, flag === "planner-config" ? "{}" : "x"];
+      const argv = [T, `--${flag}`, "x"];
       assert.throws(
         () => parseCommand(argv),
         (e) => e instanceof InputError && e.message.includes(how.rejected),

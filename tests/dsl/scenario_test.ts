@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { InputError } from "../../lib/common/errors.ts";
-import { plannerSchema } from "../../lib/dsl/params.ts";
 import { parseSpec, range, scenario } from "../../mod.ts";
 import { MINI_TRACE } from "./_helpers.ts";
 
@@ -154,21 +153,32 @@ Deno.test("sweeping the trace itself", () => {
   assert.deepEqual(runs.map((r) => r.traceRef), ["mooncake:conversation", "mooncake:synthetic"]);
 });
 
-Deno.test({
-  name: ".planner() says the planner is not in this build (until issue 4 lands)",
-  ignore: plannerSchema() !== undefined,
-  fn() {
-    for (const fn of [() => base.planner({ ttftMs: 1500 }), () => base.sweep("planner.ttftMs", [1])]) {
-      assert.throws(
-        fn,
-        (e) => e instanceof InputError && /planner not available in this build/.test(e.message),
-      );
-    }
-    assert.throws(
-      () => base.sweep("loadIntervalS" as never, [5] as never),
-      /planner not available in this build/,
-    );
-  },
+Deno.test(".planner() maps camelCase keys and aliases onto the planner config; mode follows the topology", () => {
+  const s = base.agg({ workers: 2 })
+    .planner({
+      optimizationTarget: "sla",
+      ttft: 1500,
+      itlMs: 50,
+      throughputIntervalS: 300,
+      loadIntervalS: 10,
+    });
+  assert.deepEqual(s.spec().planner, {
+    mode: "agg",
+    optimization_target: "sla",
+    ttft_ms: 1500,
+    itl_ms: 50,
+    throughput_adjustment_interval_seconds: 300,
+    load_adjustment_interval_seconds: 10,
+  });
+  const planner = (s: { planner?: unknown }) => s.planner as Record<string, unknown>;
+  assert.equal(planner(base.disagg({}).planner({}).spec()).mode, "disagg");
+  const runs = s.sweep("loadIntervalS", [5, 10]).sweep("planner.ttftMs", [500, 1000]).runs();
+  assert.equal(planner(runs[3].spec).load_adjustment_interval_seconds, 10);
+  assert.equal(planner(runs[3].spec).ttft_ms, 1000);
+  assert.equal(planner(base.agg({}).sweep("maxGpuBudget", [4]).runs()[0].spec).max_gpu_budget, 4);
+  // @ts-expect-error: not a planner option
+  const typo = () => base.planner({ ttftMS: 1 });
+  assert.throws(typo, (e) => e instanceof InputError && /did you mean ttftMs\?/.test(e.message));
 });
 
 Deno.test("compare takes scenarios as they are; functions combine with existing variants", () => {

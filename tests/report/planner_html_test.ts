@@ -82,7 +82,10 @@ browserTest(
 );
 
 Deno.test("planner HTML: long series are thinned per series, keeping each bucket's peak", () => {
-  const rows = Array.from({ length: 5000 }, (_, t) => ({ t, value: t === 4321 ? 1e9 : t % 10, series: t % 2 ? "a" : "b" }));
+  const rows = Array.from(
+    { length: 5000 },
+    (_, t) => ({ t, value: t === 4321 ? 1e9 : t % 10, series: t % 2 ? "a" : "b" }),
+  );
   const out = thin(rows, "series", 100);
   assert.equal(out.filter((r) => r.series === "a").length, 100);
   assert.equal(out.filter((r) => r.series === "b").length, 100);
