@@ -5,16 +5,10 @@
  * @module
  */
 import { InputError } from "../common/errors.ts";
-import {
-  formatSummary,
-  plannerHtmlData,
-  renderPlannerHtml,
-  type Report,
-  reportJson,
-  requestRecords,
-} from "../report/mod.ts";
+import { formatSummary, type Report, reportJson, requestRecords } from "../report/mod.ts";
 import { loadInputs, runSimulation, type SimulationInputs } from "../simulate.ts";
 import { workloadStats } from "../workload/mod.ts";
+import { type OutputFile, plannerFiles } from "./planner_files.ts";
 import { plannerLines } from "./planner_output.ts";
 import { parseCommand } from "./flags.ts";
 import { USAGE } from "./usage.ts";
@@ -54,7 +48,7 @@ export async function main(argv: readonly string[], io: Io = consoleIo): Promise
     const details = report.dynolab as { warnings?: string[] };
     for (const w of details.warnings ?? []) io.err(`warning: ${w}`);
 
-    const files: [string, string][] = [];
+    const files: OutputFile[] = [];
     const { output } = command;
     let reportPath: string | undefined;
     if (output.reportJson !== undefined || !output.demo) {
@@ -79,7 +73,7 @@ export async function main(argv: readonly string[], io: Io = consoleIo): Promise
       htmlPath = plannerReportPath(cfg.report_output_dir, cfg.report_filename);
       const decode = result.cluster.pools[result.cluster.pools.length - 1].setup.config;
       const maxKv = decode.numGpuBlocks * decode.blockSize * decode.dpSize;
-      files.push([htmlPath, await renderPlannerHtml(plannerHtmlData(planner, report, maxKv))]);
+      files.push(...await plannerFiles(planner, report, maxKv, htmlPath));
     }
     await writeFilesAtomically(files);
     io.out(formatSummary(report));

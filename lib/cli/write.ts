@@ -37,14 +37,17 @@ export function plannerReportPath(dir: string, filename: string | null, now = ne
  * Write every `[path, contents]` pair: first all to temporary files beside their targets, then rename them
  * into place. A failure before the renames leaves no target touched.
  */
-export async function writeFilesAtomically(files: readonly [string, string][]): Promise<void> {
+export async function writeFilesAtomically(
+  files: readonly (readonly [path: string, contents: string | Uint8Array])[],
+): Promise<void> {
   const temps: string[] = [];
   try {
     for (const [path, contents] of files) {
       const dir = path.includes("/") ? path.slice(0, path.lastIndexOf("/")) : ".";
       await Deno.mkdir(dir, { recursive: true });
       const temp = `${path}.tmp-${Deno.pid}`;
-      await Deno.writeTextFile(temp, contents);
+      if (typeof contents === "string") await Deno.writeTextFile(temp, contents);
+      else await Deno.writeFile(temp, contents);
       temps.push(temp);
     }
   } catch (e) {

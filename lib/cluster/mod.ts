@@ -3,14 +3,8 @@
  *
  * @module
  */
-export {
-  Cluster,
-  type ClusterResult,
-  type ClusterSetup,
-  type PoolSetup,
-  type PoolState,
-  type Worker,
-} from "./cluster.ts";
+export { Cluster } from "./cluster.ts";
+export type { ClusterResult, ClusterSetup, PoolSetup, PoolState, Worker } from "./types.ts";
 export type { LifecycleOp, ScalingController, WorkerState } from "./lifecycle.ts";
 export { SessionDriver } from "./driver.ts";
 export { EventQueue } from "./event_queue.ts";

@@ -16,39 +16,14 @@
  *
  * @module
  */
-import type { Rng } from "../common/rng.ts";
 import type { PerfModel } from "../perf/mod.ts";
 import type { EngineConfig } from "./args.ts";
+import { allocateBlocks, releaseBlocks } from "./blocks.ts";
 import { IntDeque } from "./deque.ts";
 import { KvPool } from "./kv_pool.ts";
 import { passDecodeMs, passPrefillMs } from "./timing.ts";
 import type { RequestTable } from "./requests.ts";
-
-/** Speculative decoding (MTP/Eagle) of an engine: conditional acceptance rates per draft position. */
-export interface Speculative {
-  readonly acceptRates: readonly number[];
-  /** This rank's stream (the reference seeds with `aic_mtp_seed` + rank). */
-  readonly rng: Rng;
-}
-
-/** Aggregates of the last pass: the forward-pass metrics (FPM) the planner and reports read. */
-export interface PassStats {
-  /** Requests that computed prompt tokens, their new tokens, and their KV length after the pass. */
-  prefillRequests: number;
-  prefillTokens: number;
-  prefillKvTokens: number;
-  /** Requests that emitted tokens, and the sum of their context lengths. */
-  decodeRequests: number;
-  decodeKvTokens: number;
-  /** Waiting requests and their known tokens, at the pass start. */
-  queuedRequests: number;
-  queuedTokens: number;
-  prefillMs: number;
-  decodeMs: number;
-}
-
-/** Why a request was rejected at admission. */
-export type RejectReason = "max_model_len" | "kv_capacity" | "batched_tokens";
+import type { PassStats, RejectReason, Speculative } from "./types.ts";
 
 /**
  * A simulated engine rank. Created by the cluster; all request state lives in the shared {@link RequestTable}.
@@ -182,7 +157,7 @@ export class Engine {
       let selfPreempted = false;
       // Fast path: a decoding request whose next token still fits its last block needs no allocation.
       const fits = !inPrefill && req.computed[r] + take <= req.held[r] * bs;
-      while (!fits && !this.#allocateUpTo(r, req.computed[r] + take)) {
+      while (!fits && !allocateBlocks(req, pool, r, req.computed[r] + take, bs)) {
         const victimIdx = cfg.preemption === "lifo" ? this.runningCount - 1 : 0;
         const victim = running[victimIdx];
         if (victimIdx < i) {
@@ -285,7 +260,7 @@ export class Engine {
       const r = running[j];
       if (req.burst[r] < 0) {
         req.burst[r] = -req.burst[r];
-        this.#releaseAll(r);
+        releaseBlocks(req, this.pool, r);
         this.finished[this.finishedCount++] = r;
       } else {
         running[kept++] = r;
@@ -422,7 +397,7 @@ export class Engine {
     req.computed[r] = cached;
     req.prefilling[r] = cfg.role === "decode" ? 0 : 1;
     const upTo = cfg.role === "decode" ? known : cached + take;
-    if (!this.#allocateUpTo(r, upTo)) {
+    if (!allocateBlocks(req, pool, r, upTo, bs)) {
       throw new Error("engine: admission allocation failed after check (bug)");
     }
     if (cfg.role === "decode") req.computed[r] = known;
@@ -444,53 +419,11 @@ export class Engine {
     return total;
   }
 
-  /**
-   * Make `r` hold the blocks covering its first `tokens` tokens. Prompt blocks that become full are
-   * registered for prefix reuse (or folded into an identical cached block). Returns false when a block
-   * cannot be allocated (the blocks obtained so far are kept).
-   */
-  #allocateUpTo(r: number, tokens: number): boolean {
-    const req = this.#req, pool = this.pool, bs = this.config.blockSize;
-    const slots = req.slots[r]!;
-    const from = req.blockOffset[r], fullPrompt = req.blockOffset[r + 1] - from;
-    let held = req.held[r];
-    // The last held block may be a prompt block that was partial and is now full: promote it.
-    const last = held - 1;
-    if (last >= 0 && last < fullPrompt && req.computed[r] < (last + 1) * bs && tokens >= (last + 1) * bs) {
-      slots[last] = pool.promote(slots[last], req.blocks[from + last]);
-    }
-    const need = Math.ceil(tokens / bs);
-    while (held < need) {
-      const k = held;
-      let slot: number;
-      if (k < fullPrompt && tokens >= (k + 1) * bs) {
-        const id = req.blocks[from + k];
-        slot = pool.cachedSlot(id) >= 0 ? pool.acquire(id) : pool.allocate(id);
-      } else {
-        slot = pool.allocate(-1);
-      }
-      if (slot < 0) {
-        req.held[r] = held;
-        return false;
-      }
-      slots[held++] = slot;
-    }
-    req.held[r] = held;
-    return true;
-  }
-
-  /** Release all of `r`'s blocks, tail first (so that LRU eviction takes leaves first). */
-  #releaseAll(r: number): void {
-    const req = this.#req, slots = req.slots[r];
-    if (slots !== null) { for (let k = req.held[r] - 1; k >= 0; k--) this.pool.release(slots[k]); }
-    req.held[r] = 0;
-  }
-
   /** Preempt the running request at `idx` by recompute: free its KV and put it at the front of the queue. */
   #preempt(idx: number): void {
     const req = this.#req;
     const r = this.running[idx];
-    this.#releaseAll(r);
+    releaseBlocks(req, this.pool, r);
     req.computed[r] = 0;
     req.prefilling[r] = 1;
     this.running.copyWithin(idx, idx + 1, this.runningCount);

@@ -14,7 +14,8 @@ export {
   resolveEngineArgs,
   type WorkerRole,
 } from "./args.ts";
-export { Engine, type PassStats, type RejectReason, type Speculative } from "./engine.ts";
+export { Engine } from "./engine.ts";
+export type { PassStats, RejectReason, Speculative } from "./types.ts";
 export { passDecodeMs, passPrefillMs } from "./timing.ts";
 export { KvPool } from "./kv_pool.ts";
 export { RequestTable } from "./requests.ts";

@@ -167,6 +167,17 @@ export function parsePlannerConfig(value: unknown, what = "--planner-config"): P
   return parseConfig(PlannerConfigSchema, value, what);
 }
 
+/** Settings of a live planner that mean nothing offline, with their defaults (a change is worth a note). */
+const LIVE_SETTINGS = [
+  ["live_dashboard_port", 8080],
+  ["throughput_metrics_source", "frontend"],
+  ["advisory", false],
+  ["backend", "vllm"],
+  ["environment", "kubernetes"],
+  ["log_dir", null],
+  ["model_name", null],
+] as const satisfies readonly (readonly [keyof PlannerConfig, unknown])[];
+
 /** What a config really does once the reference's implicit rules are applied. */
 export interface EffectivePlanner {
   readonly config: PlannerConfig;
@@ -208,6 +219,14 @@ export function effectivePlanner(config: PlannerConfig): EffectivePlanner {
     throughputScaling = false;
     loadScaling = true;
   }
+  if (config.pre_deployment_sweeping_mode === "thorough") {
+    notes.push(
+      'pre_deployment_sweeping_mode "thorough" runs as "rapid": the bootstrap samples the perf model',
+    );
+  }
+  if (config.min_gpu_budget !== -1) notes.push("min_gpu_budget is not enforced by dynolab; it has no effect");
+  const live = LIVE_SETTINGS.filter(([key, fallback]) => config[key] !== fallback).map(([key]) => key);
+  if (live.length) notes.push(`${live.join(", ")}: live-deployment settings, no effect in simulation`);
   const onOff = (b: boolean) => (b ? "on" : "off");
   const summary = `mode ${config.mode}, target ${config.optimization_target}` +
     `${easyMode ? " (static thresholds)" : ` (TTFT ${config.ttft_ms} ms, ITL ${config.itl_ms} ms)`}: ` +

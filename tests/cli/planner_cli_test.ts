@@ -100,6 +100,41 @@ Deno.test("cli planner: prints events, ticks and GPU hours; writes the HTML and 
   // Planner GPU-hours use the configured 2 GPUs per worker; the reference JSON figure the engine's TP × DP (1).
   assert.ok(Math.abs(p.gpu_hours.provisioned - 2 * report.gpu_hours) < 1e-9);
   assert.ok(p.gpu_hours.active <= p.gpu_hours.provisioned);
+
+  // The per-tick log, gzipped JSON Lines, one line per tick.
+  const gz = await Deno.readFile(`${dir}/reports/run.log.jsonl.gz`);
+  const text = await new Response(new Blob([gz]).stream().pipeThrough(new DecompressionStream("gzip")))
+    .text();
+  const lines = text.trim().split("\n").map((l) => JSON.parse(l));
+  assert.equal(lines.length, ticks);
+  assert.ok(lines.every((l, i) => i === 0 || l.atS >= lines[i - 1].atS));
+});
+
+Deno.test("cli planner: report_interval_hours adds one report per interval; notes on settings without effect", async () => {
+  const dir = await Deno.makeTempDir();
+  const trace = await burstyTrace(dir);
+  const planner = {
+    ...SLA_PLANNER,
+    report_output_dir: dir,
+    report_interval_hours: 1 / 60,
+    report_write_gzip_log: false,
+    min_gpu_budget: 2,
+    live_dashboard_port: 0,
+  };
+  const res = await cli([
+    trace,
+    "--planner-config",
+    JSON.stringify(planner),
+    "--report-json",
+    `${dir}/out.json`,
+  ]);
+  assert.equal(res.code, 0, res.err);
+  const names = [...Deno.readDirSync(dir)].map((e) => e.name).filter((n) => n.startsWith("run")).sort();
+  assert.deepEqual(names, ["run.html", "run_001.html", "run_002.html", "run_003.html", "run_004.html"]);
+  const first = await Deno.readTextFile(`${dir}/run_001.html`);
+  assert.match(first, /Planner Diagnostics Report/);
+  assert.match(res.err, /min_gpu_budget is not enforced/);
+  assert.match(res.err, /live_dashboard_port: live-deployment settings, no effect/);
 });
 
 Deno.test("cli planner: a YAML config file with aliases; unset GPU counts warn once and use TP × DP", async () => {

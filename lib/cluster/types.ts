@@ -1,0 +1,78 @@
+/**
+ * The cluster's setup and result types, and its workers and pools as the planner and reports see them.
+ *
+ * @module
+ */
+import type { Engine, EngineConfig } from "../engine/mod.ts";
+import type { Collector } from "../metrics/mod.ts";
+import type { PerfModel } from "../perf/mod.ts";
+import type { Router, RouterConfig, RouterMode, RouterStage } from "../router/mod.ts";
+import type { Workload } from "../workload/mod.ts";
+import type { LifecycleOp, ScalingController, WorkerState } from "./lifecycle.ts";
+
+/** How to build one pool of workers. */
+export interface PoolSetup {
+  readonly stage: RouterStage;
+  readonly workers: number;
+  readonly config: EngineConfig;
+  /** Shared by the pool's ranks (models are pure). */
+  readonly perf: PerfModel;
+  /** Conditional acceptance rates when the engines speculate (MTP/Eagle). */
+  readonly acceptRates?: readonly number[];
+  /** Base seed of the MTP draws (`aic_mtp_seed`); rank r uses seed + r. */
+  readonly mtpSeed?: number;
+}
+
+/** Everything the cluster needs; built by `lib/simulate.ts` from a spec. */
+export interface ClusterSetup {
+  readonly workload: Workload;
+  /** One pool (agg) or two (prefill, decode). */
+  readonly pools: readonly PoolSetup[];
+  readonly routerMode: RouterMode;
+  readonly routerConfig: RouterConfig;
+  /** Closed-loop in-flight cap, or Infinity. */
+  readonly concurrency: number;
+  /** Stop time in ms, or Infinity. */
+  readonly limitMs: number;
+  readonly linkSharing: boolean;
+  readonly seed: number;
+  readonly collector: Collector;
+  /** A participant that scales pools at run time (the planner); absent for a fixed deployment. */
+  readonly controller?: ScalingController;
+}
+
+/** A worker: one or more engine ranks (`dp_size`) in one pool. */
+export interface Worker {
+  /** Index in its pool's `workers` (creation order). */
+  readonly id: number;
+  readonly pool: number;
+  readonly ranks: readonly Engine[];
+  state: WorkerState;
+}
+
+/** A pool's live state. */
+export interface PoolState {
+  readonly setup: PoolSetup;
+  readonly router: Router;
+  readonly workers: Worker[];
+  /** Ranks requests can be routed to. */
+  readonly candidates: Engine[];
+}
+
+/** What a finished run leaves behind for the report. */
+export interface ClusterResult {
+  readonly pools: readonly PoolState[];
+  readonly engines: readonly Engine[];
+  /** Simulated time when the loop stopped, ms. */
+  readonly endMs: number;
+  /** Whether `limitMs` cut the run short. */
+  readonly truncated: boolean;
+  /** Provisioned (starting, active and draining) worker-seconds per pool. */
+  readonly workerSeconds: readonly number[];
+  /** Active (routable) worker-seconds per pool. */
+  readonly activeWorkerSeconds: readonly number[];
+  /** Worker lifecycle steps after the start (empty without a controller). */
+  readonly lifecycle: readonly LifecycleOp[];
+  /** Events processed (a cost figure for benchmarks). */
+  readonly events: number;
+}

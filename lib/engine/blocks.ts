@@ -1,0 +1,55 @@
+/**
+ * A request's KV blocks on an engine rank: allocating them as its computed tokens grow (registering prompt
+ * blocks for prefix reuse once full) and releasing them.
+ *
+ * @module
+ */
+import type { KvPool } from "./kv_pool.ts";
+import type { RequestTable } from "./requests.ts";
+
+/**
+ * Make `r` hold the blocks covering its first `tokens` tokens. Prompt blocks that become full are registered
+ * for prefix reuse, or folded into an identical cached block. Returns false when a block cannot be allocated;
+ * the blocks obtained so far are kept (the caller preempts and retries).
+ */
+export function allocateBlocks(
+  req: RequestTable,
+  pool: KvPool,
+  r: number,
+  tokens: number,
+  bs: number,
+): boolean {
+  const slots = req.slots[r]!;
+  const from = req.blockOffset[r], fullPrompt = req.blockOffset[r + 1] - from;
+  let held = req.held[r];
+  // The last held block may be a prompt block that was partial and is now full: promote it.
+  const last = held - 1;
+  if (last >= 0 && last < fullPrompt && req.computed[r] < (last + 1) * bs && tokens >= (last + 1) * bs) {
+    slots[last] = pool.promote(slots[last], req.blocks[from + last]);
+  }
+  const need = Math.ceil(tokens / bs);
+  while (held < need) {
+    const k = held;
+    let slot: number;
+    if (k < fullPrompt && tokens >= (k + 1) * bs) {
+      const id = req.blocks[from + k];
+      slot = pool.cachedSlot(id) >= 0 ? pool.acquire(id) : pool.allocate(id);
+    } else {
+      slot = pool.allocate(-1);
+    }
+    if (slot < 0) {
+      req.held[r] = held;
+      return false;
+    }
+    slots[held++] = slot;
+  }
+  req.held[r] = held;
+  return true;
+}
+
+/** Release all of `r`'s blocks, tail first, so that least-recently-released eviction takes leaves first. */
+export function releaseBlocks(req: RequestTable, pool: KvPool, r: number): void {
+  const slots = req.slots[r];
+  if (slots !== null) { for (let k = req.held[r] - 1; k >= 0; k--) pool.release(slots[k]); }
+  req.held[r] = 0;
+}
