@@ -60,19 +60,26 @@ export type FromWorker =
   | { readonly type: "done"; readonly id: number; readonly result: JobResult }
   | { readonly type: "error"; readonly id: number; readonly message: string; readonly input: boolean };
 
+/** Start `count` simulation workers (they load their modules while the caller prepares the jobs). */
+export function spawnWorkers(count: number): Worker[] {
+  return Array.from(
+    { length: count },
+    () => new Worker(new URL("./worker.ts", import.meta.url), { type: "module" }),
+  );
+}
+
 /**
- * Run `jobs` with `parallelism` workers (≤ 1: in this thread, one after another). `onDone` is called as each
- * finishes. The first failure stops the pool and rejects.
+ * Run `jobs` on `workers` (none: in this thread, one after another). `onDone` is called as each finishes. The
+ * first failure stops the pool and rejects. The workers are terminated when done.
  */
 export async function execute(
   jobs: readonly Job[],
   workloads: ReadonlyMap<string, Workload>,
-  parallelism: number,
+  workers: readonly Worker[],
   onDone: (job: Job, result: JobResult) => void,
 ): Promise<Map<number, JobResult>> {
   const results = new Map<number, JobResult>();
-  const threads = Math.min(Math.floor(parallelism), jobs.length);
-  if (threads <= 1) {
+  if (workers.length === 0) {
     for (const job of jobs) {
       const result = runJob(job, workloads.get(job.workloadKey)!);
       results.set(job.id, result);
@@ -83,7 +90,6 @@ export async function execute(
   }
   const shared = new Map([...workloads].map(([k, w]) => [k, shareWorkload(w)]));
   const queue = [...jobs];
-  const workers: Worker[] = [];
   try {
     await new Promise<void>((resolve, reject) => {
       let running = 0;
@@ -104,10 +110,8 @@ export async function execute(
         }
         worker.postMessage({ type: "job", job } satisfies ToWorker);
       };
-      for (let i = 0; i < threads; i++) {
-        const worker = new Worker(new URL("./worker.ts", import.meta.url), { type: "module" });
+      for (const worker of workers) {
         const sent = new Set<string>();
-        workers.push(worker);
         worker.onmessage = (e: MessageEvent<FromWorker>) => {
           const msg = e.data;
           running--;

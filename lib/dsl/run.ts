@@ -8,7 +8,7 @@ import { InputError } from "../common/errors.ts";
 import { loadInputs } from "../simulate.ts";
 import type { Workload } from "../workload/mod.ts";
 import { ResultCache } from "./cache.ts";
-import { execute, type Job, type JobResult } from "./execute.ts";
+import { execute, type Job, type JobResult, spawnWorkers } from "./execute.ts";
 import { prepareRuns } from "./prepare.ts";
 import { Progress } from "./progress.ts";
 import { Results, type RunResult } from "./results.ts";
@@ -65,25 +65,29 @@ export async function runScenario(s: Scenario, options: RunOptions = {}): Promis
     } else todo.push(p);
   }
 
-  const workloads = new Map<string, Workload>();
-  for (const p of todo) {
-    if (!workloads.has(p.workloadKey)) workloads.set(p.workloadKey, (await loadInputs(p.spec)).workload);
-  }
-  const jobs: Job[] = todo.map((p) => ({
-    id: p.planned.index,
-    spec: p.spec,
-    workloadKey: p.workloadKey,
-    bucketS: options.bucketS,
-  }));
+  // Start the workers first: they load their modules while this thread loads the workloads.
+  const threads = Math.min(Math.floor(options.parallelism ?? defaultParallelism()), todo.length);
+  const workers = threads > 1 ? spawnWorkers(threads) : [];
   const writes: Promise<void>[] = [];
-  const byId = new Map(todo.map((p) => [p.planned.index, p]));
   try {
-    await execute(jobs, workloads, options.parallelism ?? defaultParallelism(), (job, result) => {
+    const workloads = new Map<string, Workload>();
+    for (const p of todo) {
+      if (!workloads.has(p.workloadKey)) workloads.set(p.workloadKey, (await loadInputs(p.spec)).workload);
+    }
+    const jobs: Job[] = todo.map((p) => ({
+      id: p.planned.index,
+      spec: p.spec,
+      workloadKey: p.workloadKey,
+      bucketS: options.bucketS,
+    }));
+    const byId = new Map(todo.map((p) => [p.planned.index, p]));
+    await execute(jobs, workloads, workers, (job, result) => {
       results.set(job.id, { result, cached: false });
       if (cache) writes.push(cache.put(byId.get(job.id)!.cacheKey, result));
       progress.tick(false);
     });
   } finally {
+    for (const w of workers) w.terminate();
     progress.end();
   }
   await Promise.all(writes);
