@@ -13,6 +13,8 @@ import { parseArgs } from "node:util";
 import { InputError } from "../common/errors.ts";
 import { exitWith } from "./cli.ts";
 
+const NO_FIGURE = "no figure displayed";
+
 interface Cell {
   cell_type: string;
   metadata?: { tags?: string[] };
@@ -44,7 +46,7 @@ export function notebookProblems(notebook: { cells: Cell[] }): string[] {
       if (o.output_type === "error") problems.push(`cell ${i + 1} (${source}): ${o.ename}: ${o.evalue}`);
     }
     if (cell.metadata?.tags?.includes("figure") && !outputs.some((o) => o.data?.["image/svg+xml"])) {
-      problems.push(`cell ${i + 1} (${source}): no figure displayed`);
+      problems.push(`cell ${i + 1} (${source}): ${NO_FIGURE}`);
     }
   });
   return problems;
@@ -62,6 +64,10 @@ async function execute(path: string, outDir: string): Promise<string> {
         "--execute",
         "--ExecutePreprocessor.kernel_name=deno",
         "--ExecutePreprocessor.timeout=1200",
+        // The Deno kernel may send a cell's display after its execute_reply; the default 4 s wait for that
+        // output is too short on a loaded machine (a big SVG), and nbclient would drop it silently.
+        "--ExecutePreprocessor.iopub_timeout=120",
+        "--ExecutePreprocessor.raise_on_iopub_timeout=True",
         "--output-dir",
         outDir,
         "--output",
@@ -97,13 +103,20 @@ async function main(args: string[]): Promise<number> {
   let failed = 0;
   for (const path of notebooks) {
     const started = performance.now();
-    const executed = await execute(path, outDir ?? (path.slice(0, path.lastIndexOf("/")) || "."));
-    const problems = notebookProblems(JSON.parse(await Deno.readTextFile(executed)));
+    let problems: string[] = [], attempts = 0;
+    // The Deno kernel occasionally reports a cell idle before its output reaches the client, and nbclient then
+    // drops that output; a cell that failed is never retried, a missing figure is (runs come from the cache).
+    do {
+      attempts++;
+      const executed = await execute(path, outDir ?? (path.slice(0, path.lastIndexOf("/")) || "."));
+      problems = notebookProblems(JSON.parse(await Deno.readTextFile(executed)));
+    } while (problems.length && attempts < 3 && problems.every((p) => p.endsWith(NO_FIGURE)));
     const seconds = ((performance.now() - started) / 1000).toFixed(0);
+    const retried = attempts > 1 ? `, ${attempts} attempts (the kernel dropped outputs)` : "";
     if (problems.length) {
       failed++;
-      console.error(`FAIL ${path} (${seconds} s)\n  ${problems.join("\n  ")}`);
-    } else console.log(`ok   ${path} (${seconds} s)${values.write ? ", outputs written" : ""}`);
+      console.error(`FAIL ${path} (${seconds} s${retried})\n  ${problems.join("\n  ")}`);
+    } else console.log(`ok   ${path} (${seconds} s${retried})${values.write ? ", outputs written" : ""}`);
   }
   if (outDir) await Deno.remove(outDir, { recursive: true });
   return failed ? 1 : 0;
