@@ -10,3 +10,22 @@ export const JUPYTER_DISPLAY: unique symbol = Symbol.for("Jupyter.display") as n
 
 /** A MIME bundle. */
 export type MimeBundle = Record<string, string>;
+
+/** A value that displays itself in Jupyter. */
+export interface Displayable {
+  [JUPYTER_DISPLAY](): MimeBundle;
+}
+
+type JupyterApi = { display(obj: unknown, options?: { raw?: boolean }): Promise<void> };
+
+/**
+ * Display `value` now: in Deno's Jupyter kernel through `Deno.jupyter.display` (awaited, so the output reaches
+ * the notebook before the cell ends — safer than a cell's last expression under `nbconvert --execute`, where a
+ * late result can be dropped); elsewhere print its `text/plain` form.
+ */
+export async function show(value: Displayable): Promise<void> {
+  const bundle = value[JUPYTER_DISPLAY]();
+  const jupyter = (Deno as unknown as { jupyter?: JupyterApi }).jupyter;
+  if (jupyter && typeof jupyter.display === "function") await jupyter.display(bundle, { raw: true });
+  else console.log(bundle["text/plain"] ?? "");
+}

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { JUPYTER_DISPLAY } from "./display.ts";
+import { JUPYTER_DISPLAY, show } from "./display.ts";
 import * as Plot from "@observablehq/plot";
 import { parseHTML } from "linkedom";
 import { escapeHtml } from "./table.ts";
@@ -87,6 +87,11 @@ export class Figure {
   /** The figure as an HTML fragment (`<figure>` with the inline SVG). */
   toHTML(): string {
     return `<figure class="dynolab-figure" style="margin:1em 0">${this.toSVG()}</figure>`;
+  }
+
+  /** Display now (in Jupyter: awaited `Deno.jupyter.display`; elsewhere: printed as text). */
+  show(): Promise<void> {
+    return show(this);
   }
 
   /** Jupyter display: inline SVG. */

@@ -35,7 +35,7 @@ export type {
   SyntheticOptions,
   TraceOptions,
 } from "./types.ts";
-export { JUPYTER_DISPLAY, type MimeBundle } from "./display.ts";
+export { type Displayable, JUPYTER_DISPLAY, type MimeBundle, show } from "./display.ts";
 export { type Block, Findings } from "./findings.ts";
 export { notebookFindings, publish } from "./publish.ts";
 export { parseScriptArgs, runOptionsFromArgs, scenarioOf, slug } from "./cli.ts";

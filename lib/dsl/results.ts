@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { JUPYTER_DISPLAY } from "./display.ts";
+import { JUPYTER_DISPLAY, show } from "./display.ts";
 import { parquetWriteBuffer } from "hyparquet-writer";
 import { InputError } from "../common/errors.ts";
 import type { Report } from "../report/mod.ts";
@@ -222,6 +222,11 @@ export class Results {
   compare(metrics: string[] = ["ttftP90", "itlAvg", "gpuHours"], options: PlotOptions = {}): Figure {
     metrics.forEach((m) => this.#checkColumn(m));
     return compareFigure(this, metrics, options);
+  }
+
+  /** Display now (in Jupyter: awaited `Deno.jupyter.display`; elsewhere: printed as text). */
+  show(): Promise<void> {
+    return show(this);
   }
 
   /** Jupyter display: an HTML table (and a text one). */

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { JUPYTER_DISPLAY } from "./display.ts";
+import { JUPYTER_DISPLAY, show } from "./display.ts";
 import { InputError } from "../common/errors.ts";
 import { EngineArgsSchema } from "../engine/mod.ts";
 import { ROUTER_MODES, RouterConfigSchema, type RouterMode } from "../router/mod.ts";
@@ -333,6 +333,11 @@ export class Scenario {
   /** A short description: the calls and the number of runs. */
   toString(): string {
     return `scenario ${JSON.stringify(this.name)}${this.#s.calls.join("")} (${this.runs().length} runs)`;
+  }
+
+  /** Display now (in Jupyter: awaited `Deno.jupyter.display`; elsewhere: printed as text). */
+  show(): Promise<void> {
+    return show(this);
   }
 
   /** Jupyter display: the calls and each run's spec, collapsed. */
