@@ -25,7 +25,15 @@ type JupyterApi = { display(obj: unknown, options?: { raw?: boolean }): Promise<
  */
 export async function show(value: Displayable): Promise<void> {
   const bundle = value[JUPYTER_DISPLAY]();
-  const jupyter = (Deno as unknown as { jupyter?: JupyterApi }).jupyter;
-  if (jupyter && typeof jupyter.display === "function") await jupyter.display(bundle, { raw: true });
+  if (inJupyter()) await (Deno as unknown as { jupyter: JupyterApi }).jupyter.display(bundle, { raw: true });
   else console.log(bundle["text/plain"] ?? "");
+}
+
+/** Whether this code runs in Deno's Jupyter kernel (`Deno.jupyter` throws on access anywhere else). */
+function inJupyter(): boolean {
+  try {
+    return typeof (Deno as unknown as { jupyter?: JupyterApi }).jupyter?.display === "function";
+  } catch {
+    return false;
+  }
 }

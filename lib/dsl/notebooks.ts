@@ -110,7 +110,7 @@ async function main(args: string[]): Promise<number> {
       attempts++;
       const executed = await execute(path, outDir ?? (path.slice(0, path.lastIndexOf("/")) || "."));
       problems = notebookProblems(JSON.parse(await Deno.readTextFile(executed)));
-    } while (problems.length && attempts < 3 && problems.every((p) => p.endsWith(NO_FIGURE)));
+    } while (problems.length && attempts < 4 && problems.every((p) => p.endsWith(NO_FIGURE)));
     const seconds = ((performance.now() - started) / 1000).toFixed(0);
     const retried = attempts > 1 ? `, ${attempts} attempts (the kernel dropped outputs)` : "";
     if (problems.length) {

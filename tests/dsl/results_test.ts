@@ -98,3 +98,17 @@ Deno.test("a comparison without sweeps draws bars per variant", async () => {
   assert.ok(svg.includes("one") && svg.includes("two"));
   assert.ok((svg.match(/<rect/g) ?? []).length >= 5);
 });
+
+Deno.test("show() outside Jupyter prints the text form", async () => {
+  const printed: unknown[] = [];
+  const log = console.log;
+  console.log = (...args: unknown[]) => void printed.push(...args);
+  try {
+    await results.show();
+    await results.plot("numGpuBlocks", "ttftP90").show();
+  } finally {
+    console.log = log;
+  }
+  assert.match(String(printed[0]), /results: 4 run\(s\)/);
+  assert.match(String(printed[1]), /^Figure: /);
+});
