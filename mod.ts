@@ -1,6 +1,7 @@
 /**
  * dynolab: benchmark LLM-serving deployments and their autoscaling planner against recorded request traces,
- * without a GPU cluster.
+ * without a GPU cluster. `simulate(spec)` runs one simulation; the scenario DSL (`scenario`, `range`) builds,
+ * sweeps, plots and publishes many (see `lib/dsl/README.md`).
  *
  * @example
  * ```ts
@@ -23,6 +24,19 @@ export {
   type SimulationInputs,
   type SimulationResult,
 } from "./lib/simulate.ts";
-export { parseSpec, type SimSpec, type SimSpecInput, SimSpecSchema } from "./lib/spec.ts";
+export {
+  AggTopologySchema,
+  DisaggTopologySchema,
+  parseSpec,
+  RouterSpecSchema,
+  type SimSpec,
+  type SimSpecInput,
+  SimSpecSchema,
+  SlaSchema,
+} from "./lib/spec.ts";
 export { formatSummary, type Report, reportJson, type ReportValue } from "./lib/report/mod.ts";
 export { InputError } from "./lib/common/errors.ts";
+export { type EngineArgs, type EngineArgsInput, EngineArgsSchema } from "./lib/engine/mod.ts";
+export { type RouterConfigInput, RouterConfigSchema, type RouterMode } from "./lib/router/mod.ts";
+export { type WorkloadSpec, type WorkloadSpecInput, WorkloadSpecSchema } from "./lib/workload/mod.ts";
+export * from "./lib/dsl/mod.ts";

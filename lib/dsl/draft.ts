@@ -1,0 +1,225 @@
+/**
+ * A scenario's settings as plain data (snake_case per scope) and their translation into a simulation spec.
+ * Scenarios copy a draft on every method call, so drafts are never shared between scenarios.
+ *
+ * @module
+ */
+import { InputError } from "../common/errors.ts";
+import type { SimSpecInput } from "../spec.ts";
+import type { ParamDef } from "./params.ts";
+
+type Fields = Record<string, unknown>;
+
+/** Which workload a scenario replays. */
+export type WorkloadDraft =
+  | { readonly kind: "trace"; readonly ref: string }
+  | { readonly kind: "synthetic" }
+  | { readonly kind: "default" };
+
+/** A scenario's settings. */
+export interface Draft {
+  workload: WorkloadDraft | null;
+  /** Which method chose it, for "conflicting calls" messages. */
+  workloadBy: string | null;
+  topology: "agg" | "disagg" | null;
+  topologyBy: string | null;
+  trace: Fields;
+  synthetic: Fields;
+  topo: Fields;
+  engine: Fields;
+  prefill: Fields;
+  decode: Fields;
+  routerMode: string | null;
+  router: Fields;
+  sla: Fields;
+  run: Fields;
+  planner: Fields | null;
+}
+
+/** An empty draft. */
+export function emptyDraft(): Draft {
+  return {
+    workload: null,
+    workloadBy: null,
+    topology: null,
+    topologyBy: null,
+    trace: {},
+    synthetic: {},
+    topo: {},
+    engine: {},
+    prefill: {},
+    decode: {},
+    routerMode: null,
+    router: {},
+    sla: {},
+    run: {},
+    planner: null,
+  };
+}
+
+/** A deep copy. */
+export function copyDraft(d: Draft): Draft {
+  return structuredClone(d);
+}
+
+/** Choose the workload; a different kind than one already chosen is a conflict. */
+export function setWorkload(d: Draft, w: WorkloadDraft, by: string): void {
+  if (d.workload && d.workload.kind !== w.kind) {
+    throw new InputError(
+      `conflicting workload calls: ${d.workloadBy} then ${by}; a scenario replays one workload ` +
+        "(branch from a common base, or use .compare())",
+      { field: by },
+    );
+  }
+  if (d.workload?.kind === "trace" && w.kind === "trace" && d.workload.ref !== w.ref) d.trace = {};
+  d.workload = w;
+  d.workloadBy = by;
+}
+
+/** Choose the topology; switching between agg and disagg is a conflict. */
+export function setTopology(d: Draft, mode: "agg" | "disagg", by: string): void {
+  if (d.topology && d.topology !== mode) {
+    throw new InputError(
+      `conflicting topology calls: ${d.topologyBy} then ${by}; a scenario has one topology ` +
+        "(branch from a common base, or use .compare({agg: …, disagg: …}))",
+      { field: by },
+    );
+  }
+  d.topology = mode;
+  d.topologyBy = by;
+}
+
+/** Set one parameter (from `.set()` or a sweep point). */
+export function setParam(d: Draft, def: ParamDef, value: unknown, name: string): void {
+  switch (def.scope) {
+    case "engine":
+      d.engine[def.key] = value;
+      delete d.prefill[def.key];
+      delete d.decode[def.key];
+      return;
+    case "prefill":
+    case "decode":
+      d[def.scope][def.key] = value;
+      return;
+    case "topology":
+      d.topo[def.key] = value;
+      return;
+    case "run":
+      d.run[def.key] = value;
+      return;
+    case "routerMode":
+      d.routerMode = String(value);
+      return;
+    case "router":
+      d.router[def.key] = value;
+      return;
+    case "sla":
+      d.sla[def.key] = value;
+      return;
+    case "trace":
+      if (def.key === "path") {
+        if (typeof value !== "string") {
+          throw new InputError(`expected a trace path, URL or name, got ${JSON.stringify(value)}`, {
+            field: name,
+          });
+        }
+        setWorkload(d, { kind: "trace", ref: value }, name);
+      } else d.trace[def.key] = value;
+      return;
+    case "synthetic":
+      d.synthetic[def.key] = value;
+      return;
+    case "planner":
+      d.planner = { ...(d.planner ?? {}), [def.key]: value };
+      return;
+  }
+}
+
+/** What {@link draftToSpec} returns: the spec (trace path not yet resolved) and the trace reference. */
+export interface DraftSpec {
+  readonly spec: SimSpecInput;
+  /** The trace as the user named it (path, URL or `family:name`); undefined for other workloads. */
+  readonly traceRef?: string;
+}
+
+/**
+ * The simulation spec a draft describes. Cross-field problems (a pool setting without `.disagg()`, synthetic
+ * options with a trace, no workload) throw an {@link InputError}; field values are checked later by the spec
+ * schema.
+ */
+export function draftToSpec(d: Draft): DraftSpec {
+  const workload = workloadSpec(d);
+  const topology = topologySpec(d);
+  const spec: Record<string, unknown> = {
+    ...d.run,
+    workload,
+    topology,
+    router: { ...(d.routerMode !== null ? { mode: d.routerMode } : {}), config: { ...d.router } },
+    sla: { ...d.sla },
+  };
+  if (d.planner) {
+    spec.planner = { mode: topology.mode, ...d.planner };
+  }
+  return {
+    spec: spec as unknown as SimSpecInput,
+    traceRef: d.workload?.kind === "trace" ? d.workload.ref : undefined,
+  };
+}
+
+function workloadSpec(d: Draft): SimSpecInput["workload"] {
+  const w = d.workload;
+  if (!w) {
+    throw new InputError("no workload: call .trace(), .synthetic() or .defaultWorkload()", {
+      field: "workload",
+    });
+  }
+  const misplaced = (fields: Fields, kind: string) => {
+    const key = Object.keys(fields)[0];
+    if (key !== undefined) {
+      throw new InputError(`is a ${kind} setting but the workload is ${w.kind}`, { field: key });
+    }
+  };
+  if (w.kind === "trace") {
+    misplaced(d.synthetic, "synthetic-workload");
+    return { source: "trace", path: w.ref, ...d.trace } as SimSpecInput["workload"];
+  }
+  misplaced(d.trace, "trace");
+  if (w.kind === "synthetic") return { source: "synthetic", ...d.synthetic } as SimSpecInput["workload"];
+  misplaced(d.synthetic, "synthetic-workload");
+  return { source: "default" };
+}
+
+function topologySpec(d: Draft): SimSpecInput["topology"] {
+  const mode = d.topology ?? (has(d.topo, "num_prefill_workers", "num_decode_workers") ? "disagg" : "agg");
+  if (mode === "agg") {
+    const pool = Object.keys(d.prefill)[0] ?? Object.keys(d.decode)[0];
+    if (pool !== undefined) {
+      throw new InputError("prefill./decode. settings need .disagg()", { field: pool });
+    }
+    for (const key of ["num_prefill_workers", "num_decode_workers", "kv_transfer_link_sharing"]) {
+      if (key in d.topo) throw new InputError("needs .disagg()", { field: key });
+    }
+    return { mode: "agg", ...pick(d.topo, "num_workers"), engine: { ...d.engine } };
+  }
+  if ("num_workers" in d.topo) {
+    throw new InputError("is for .agg(); disaggregated pools use prefillWorkers and decodeWorkers", {
+      field: "workers",
+    });
+  }
+  return {
+    mode: "disagg",
+    ...pick(d.topo, "num_prefill_workers", "num_decode_workers", "kv_transfer_link_sharing"),
+    prefill_engine: { ...d.engine, ...d.prefill },
+    decode_engine: { ...d.engine, ...d.decode },
+  };
+}
+
+function has(fields: Fields, ...keys: string[]): boolean {
+  return keys.some((k) => k in fields);
+}
+
+function pick(fields: Fields, ...keys: string[]): Fields {
+  const out: Fields = {};
+  for (const k of keys) if (k in fields) out[k] = fields[k];
+  return out;
+}

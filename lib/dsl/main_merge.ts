@@ -1,0 +1,9 @@
+/**
+ * `deno task merge SHARD.json… [--out FILE]`: see {@link MERGE_USAGE}.
+ *
+ * @module
+ */
+import { exitWith, MERGE_USAGE, mergeMain } from "./cli.ts";
+
+export { MERGE_USAGE };
+if (import.meta.main) await exitWith(() => mergeMain(Deno.args));

@@ -1,0 +1,9 @@
+/**
+ * `deno task sweep SCENARIO.ts [--shard i/n] …`: see {@link SWEEP_USAGE}.
+ *
+ * @module
+ */
+import { exitWith, SWEEP_USAGE, sweepMain } from "./cli.ts";
+
+export { SWEEP_USAGE };
+if (import.meta.main) await exitWith(() => sweepMain(Deno.args));

@@ -1,0 +1,131 @@
+/**
+ * Flattening a report into the camelCase metrics of a results row.
+ *
+ * | metric | report key |
+ * | --- | --- |
+ * | `ttftAvg`, `ttftMin`, `ttftMax`, `ttftP50`, `ttftP75`, `ttftP90`, `ttftP95`, `ttftP99`, `ttftStd` | `mean_ttft_ms`, …, `median_ttft_ms` (P50), … |
+ * | the same for `ttst`, `tpot`, `itl` (pooled token gaps) and `e2e` (`*_e2e_latency_ms`), all in ms | |
+ * | `throughput` | `output_throughput_tok_s` (output tokens per second) |
+ * | `requestThroughput`, `inputThroughput`, `totalThroughput` | `request_throughput_rps`, `input_throughput_tok_s`, `total_throughput_tok_s` |
+ * | `goodput` | `goodput_request_throughput_rps` (null without an SLA) |
+ * | `goodputRatio` | `goodput_completed_requests / completed_requests` (null without an SLA) |
+ * | `gpuHours` | `gpu_hours` (provisioned workers × GPUs per worker) |
+ * | `prefixReuse`, `firstPrefixReuse` | `prefix_cache_reused_ratio`, `first_admission_prefix_cache_reused_ratio` |
+ * | `kvHitRate` | `dynolab.mean_kv_hit_rate` (router-estimated overlap at admission) |
+ * | `completed`, `rejected`, `incomplete`, `durationS` | `completed_requests`, …, `duration_ms / 1000` |
+ * | `peakWorkers` | the most workers active at any moment (from the cluster's lifecycle log) |
+ * | `scalingEvents`, `plannerTicks`, `activeGpuHours` | `planner.scaling_events` (count), `planner.total_ticks`, `planner.gpu_hours.active` (runs with a planner) |
+ *
+ * @module
+ */
+import type { Report } from "../report/mod.ts";
+import type { RunSeries } from "./series.ts";
+
+const STEMS: ReadonlyArray<[string, string, string]> = [
+  ["ttft", "ttft", "_ms"],
+  ["ttst", "ttst", "_ms"],
+  ["tpot", "tpot", "_ms"],
+  ["itl", "itl", "_ms"],
+  ["e2e", "e2e_latency", "_ms"],
+];
+const STATS: ReadonlyArray<[string, string]> = [
+  ["Avg", "mean"],
+  ["Min", "min"],
+  ["Max", "max"],
+  ["P50", "median"],
+  ["P75", "p75"],
+  ["P90", "p90"],
+  ["P95", "p95"],
+  ["P99", "p99"],
+  ["Std", "std"],
+];
+
+/** A metric value: a number, or null when the run has none (e.g. goodput without an SLA). */
+export type MetricValue = number | null;
+
+/** Every metric name a row has, in column order. */
+export const METRIC_NAMES: readonly string[] = [
+  ...STEMS.flatMap(([name]) => STATS.map(([suffix]) => `${name}${suffix}`)),
+  "throughput",
+  "requestThroughput",
+  "inputThroughput",
+  "totalThroughput",
+  "goodput",
+  "goodputRatio",
+  "gpuHours",
+  "prefixReuse",
+  "firstPrefixReuse",
+  "kvHitRate",
+  "completed",
+  "rejected",
+  "incomplete",
+  "durationS",
+  "peakWorkers",
+  "scalingEvents",
+  "plannerTicks",
+  "activeGpuHours",
+];
+
+/** The metrics a results table shows by default. */
+export const DEFAULT_COLUMNS: readonly string[] = [
+  "ttftAvg",
+  "ttftP90",
+  "itlAvg",
+  "itlP90",
+  "e2eP90",
+  "throughput",
+  "goodput",
+  "gpuHours",
+  "prefixReuse",
+  "scalingEvents",
+  "peakWorkers",
+];
+
+/**
+ * The flattened metrics of a report (and its time series, for `peakWorkers`). The planner metrics are present
+ * only when the run had a planner.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { flattenMetrics } from "./metrics.ts";
+ * const m = flattenMetrics({ mean_ttft_ms: 12, median_ttft_ms: 10, gpu_hours: 0.5, completed_requests: 4 });
+ * assert(m.ttftAvg === 12 && m.ttftP50 === 10 && m.gpuHours === 0.5 && m.goodput === null);
+ * ```
+ */
+export function flattenMetrics(report: Report, series?: RunSeries): Record<string, MetricValue> {
+  const num = (key: string): MetricValue => typeof report[key] === "number" ? report[key] as number : null;
+  const out: Record<string, MetricValue> = {};
+  for (const [name, stem, unit] of STEMS) {
+    for (const [suffix, stat] of STATS) out[`${name}${suffix}`] = num(`${stat}_${stem}${unit}`);
+  }
+  const completed = num("completed_requests");
+  const good = num("goodput_completed_requests");
+  const dyn = (report.dynolab ?? {}) as Record<string, unknown>;
+  Object.assign(out, {
+    throughput: num("output_throughput_tok_s"),
+    requestThroughput: num("request_throughput_rps"),
+    inputThroughput: num("input_throughput_tok_s"),
+    totalThroughput: num("total_throughput_tok_s"),
+    goodput: num("goodput_request_throughput_rps"),
+    goodputRatio: good !== null && completed ? good / completed : null,
+    gpuHours: num("gpu_hours"),
+    prefixReuse: num("prefix_cache_reused_ratio"),
+    firstPrefixReuse: num("first_admission_prefix_cache_reused_ratio"),
+    kvHitRate: typeof dyn.mean_kv_hit_rate === "number" ? dyn.mean_kv_hit_rate : null,
+    completed,
+    rejected: num("rejected_requests"),
+    incomplete: num("incomplete_requests"),
+    durationS: num("duration_ms") !== null ? num("duration_ms")! / 1000 : null,
+  });
+  out.peakWorkers = series?.peakActive ?? null;
+  const planner = report.planner as
+    | { scaling_events?: unknown[]; total_ticks?: number; gpu_hours?: { active?: number } }
+    | undefined;
+  if (planner) {
+    out.scalingEvents = planner.scaling_events?.length ?? null;
+    out.plannerTicks = planner.total_ticks ?? null;
+    out.activeGpuHours = planner.gpu_hours?.active ?? null;
+  }
+  return out;
+}

@@ -1,0 +1,48 @@
+/**
+ * Naming: the DSL's camelCase parameter names, derived mechanically from the snake_case keys of the zod schemas
+ * (engine args, router config, workload sources, goodput SLA, planner config when the build has one), plus a
+ * small table of friendly aliases. Types and runtime follow the same rules, so a new schema key becomes a DSL
+ * parameter without touching this file.
+ *
+ * @module
+ */
+
+/** `snake_case` → `camelCase`, at the type level. */
+export type Camel<S extends string> = S extends `${infer H}_${infer T}` ? `${H}${Capitalize<Camel<T>>}` : S;
+
+/** An object type with its keys camelCased. */
+export type CamelKeys<T> = { [K in keyof T as K extends string ? Camel<K> : never]: T[K] };
+
+/**
+ * `snake_case` → `camelCase`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { camel } from "./names.ts";
+ * assert(camel("throughput_adjustment_interval_seconds") === "throughputAdjustmentIntervalSeconds");
+ * assert(camel("aic_tp_size") === "aicTpSize");
+ * ```
+ */
+export function camel(snake: string): string {
+  return snake.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+}
+
+/**
+ * `camelCase` → `snake_case` (the inverse of {@link camel} for schema keys).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { snake } from "./names.ts";
+ * assert(snake("startupTime") === "startup_time");
+ * ```
+ */
+export function snake(camelName: string): string {
+  return camelName.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+}
+
+/** `ttftMs` → `TtftMs`. */
+export function pascal(name: string): string {
+  return name.charAt(0).toUpperCase() + name.slice(1);
+}

@@ -1,0 +1,125 @@
+/**
+ * `deno task notebooks [--write] [NOTEBOOK.ipynb…]`: execute the notebooks headlessly with the Deno Jupyter
+ * kernel (`jupyter nbconvert --to notebook --execute`) and check them: no cell may fail, and every cell tagged
+ * `figure` must display an SVG figure. Without `--write` the executed copies go to a temporary directory (a
+ * check, as CI runs it); with it the notebooks are updated in place with their new outputs.
+ *
+ * Needs `jupyter-nbconvert`, `python3-nbclient`, `python3-ipykernel` (Debian packages) and the Deno kernel
+ * (`deno jupyter --install`); `.ci/run` installs them.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { InputError } from "../common/errors.ts";
+import { exitWith } from "./cli.ts";
+
+const NO_FIGURE = "no figure displayed";
+
+interface Cell {
+  cell_type: string;
+  metadata?: { tags?: string[] };
+  source: string | string[];
+  outputs?: Array<{ output_type: string; data?: Record<string, unknown>; ename?: string; evalue?: string }>;
+}
+
+/**
+ * Problems of an executed notebook: failed cells, and `figure`-tagged cells without an SVG output.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { notebookProblems } from "./notebooks.ts";
+ * const cells = [{ cell_type: "code", metadata: { tags: ["figure"] }, source: "results.plot(…)", outputs: [] }];
+ * assert.deepEqual(notebookProblems({ cells }), ["cell 1 (results.plot(…)): no figure displayed"]);
+ * ```
+ */
+export function notebookProblems(notebook: { cells: Cell[] }): string[] {
+  const problems: string[] = [];
+  notebook.cells.forEach((cell, i) => {
+    if (cell.cell_type !== "code") return;
+    const source = (Array.isArray(cell.source) ? cell.source.join("") : cell.source).split("\n")[0].slice(
+      0,
+      60,
+    );
+    const outputs = cell.outputs ?? [];
+    for (const o of outputs) {
+      if (o.output_type === "error") problems.push(`cell ${i + 1} (${source}): ${o.ename}: ${o.evalue}`);
+    }
+    if (cell.metadata?.tags?.includes("figure") && !outputs.some((o) => o.data?.["image/svg+xml"])) {
+      problems.push(`cell ${i + 1} (${source}): ${NO_FIGURE}`);
+    }
+  });
+  return problems;
+}
+
+async function execute(path: string, outDir: string): Promise<string> {
+  const name = path.split("/").pop()!;
+  let out;
+  try {
+    out = await new Deno.Command("jupyter", {
+      args: [
+        "nbconvert",
+        "--to",
+        "notebook",
+        "--execute",
+        "--ExecutePreprocessor.kernel_name=deno",
+        "--ExecutePreprocessor.timeout=1200",
+        // The Deno kernel may send a cell's display after its execute_reply; the default 4 s wait for that
+        // output is too short on a loaded machine (a big SVG), and nbclient would drop it silently.
+        "--ExecutePreprocessor.iopub_timeout=120",
+        "--ExecutePreprocessor.raise_on_iopub_timeout=True",
+        "--output-dir",
+        outDir,
+        "--output",
+        name,
+        path,
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+  } catch (e) {
+    throw new InputError(
+      `cannot run jupyter (${(e as Error).message}); install: apt-get install -y jupyter-nbconvert ` +
+        "python3-nbclient python3-ipykernel && deno jupyter --install",
+    );
+  }
+  if (out.code !== 0) {
+    const err = new TextDecoder().decode(out.stderr);
+    throw new InputError(`execution failed:\n${err.split("\n").slice(-25).join("\n")}`, { file: path });
+  }
+  return `${outDir.replace(/\/$/, "")}/${name}`;
+}
+
+async function main(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    options: { write: { type: "boolean" } },
+    allowPositionals: true,
+  });
+  const notebooks = positionals.length ? positionals : [...Deno.readDirSync("notebooks")]
+    .filter((e) => e.name.endsWith(".ipynb")).map((e) => `notebooks/${e.name}`).sort();
+  if (notebooks.length === 0) throw new InputError("no notebooks found", { file: "notebooks/" });
+  const outDir = values.write ? undefined : await Deno.makeTempDir({ prefix: "dynolab-notebooks-" });
+  let failed = 0;
+  for (const path of notebooks) {
+    const started = performance.now();
+    let problems: string[] = [], attempts = 0;
+    // The Deno kernel occasionally reports a cell idle before its output reaches the client, and nbclient then
+    // drops that output; a cell that failed is never retried, a missing figure is (runs come from the cache).
+    do {
+      attempts++;
+      const executed = await execute(path, outDir ?? (path.slice(0, path.lastIndexOf("/")) || "."));
+      problems = notebookProblems(JSON.parse(await Deno.readTextFile(executed)));
+    } while (problems.length && attempts < 4 && problems.every((p) => p.endsWith(NO_FIGURE)));
+    const seconds = ((performance.now() - started) / 1000).toFixed(0);
+    const retried = attempts > 1 ? `, ${attempts} attempts (the kernel dropped outputs)` : "";
+    if (problems.length) {
+      failed++;
+      console.error(`FAIL ${path} (${seconds} s${retried})\n  ${problems.join("\n  ")}`);
+    } else console.log(`ok   ${path} (${seconds} s${retried})${values.write ? ", outputs written" : ""}`);
+  }
+  if (outDir) await Deno.remove(outDir, { recursive: true });
+  return failed ? 1 : 0;
+}
+
+if (import.meta.main) await exitWith(() => main(Deno.args));

@@ -1,0 +1,70 @@
+/**
+ * Expanding a scenario into its runs: variants in declared order, and within each the grid of its sweeps
+ * (the first sweep varies slowest). Pure: no trace is read here.
+ *
+ * @module
+ */
+import { InputError } from "../common/errors.ts";
+import type { SimSpecInput } from "../spec.ts";
+import { copyDraft, draftToSpec, setParam } from "./draft.ts";
+import type { Scenario } from "./scenario.ts";
+import type { Scalar } from "./types.ts";
+
+/** One run of a scenario, before its trace is resolved. */
+export interface PlannedRun {
+  /** Position in the scenario's declared order, from 0. */
+  readonly index: number;
+  /** `variant · param=value · …`, or the scenario name for a single run. */
+  readonly name: string;
+  /** The `.compare()` variant, or null. */
+  readonly variant: string | null;
+  /** The swept parameters of this run, in sweep order. */
+  readonly params: Readonly<Record<string, Scalar>>;
+  /** The spec, its trace path still as the user named it. */
+  readonly spec: SimSpecInput;
+  /** The trace as named (path, URL or `family:name`), if the workload is a trace. */
+  readonly traceRef?: string;
+}
+
+/** Expand `s` into its runs; a bad combination throws an {@link InputError} naming the run. */
+export function expandRuns(s: Scenario): PlannedRun[] {
+  const runs: PlannedRun[] = [];
+  const variants = s.variants ?? [[null, s] as const];
+  for (const [variant, v] of variants) {
+    for (const point of grid(v)) {
+      const draft = copyDraft(v.draft);
+      const label = [variant, ...point.map(([p, value]) => `${p}=${value}`)].filter(Boolean).join(" · ") ||
+        s.name;
+      try {
+        for (const [param, value, def] of point) setParam(draft, def, value, param);
+        const { spec, traceRef } = draftToSpec(draft);
+        runs.push({
+          index: runs.length,
+          name: label,
+          variant,
+          params: Object.fromEntries(point.map(([p, value]) => [p, value])),
+          spec,
+          traceRef,
+        });
+      } catch (e) {
+        if (e instanceof InputError) {
+          throw new InputError(`run ${runs.length} (${label}): ${e.message}`);
+        }
+        throw e;
+      }
+    }
+  }
+  return runs;
+}
+
+type Point = Array<[string, Scalar, Scenario["sweeps"][number]["def"]]>;
+
+function grid(s: Scenario): Point[] {
+  let points: Point[] = [[]];
+  for (const sweep of s.sweeps) {
+    const next: Point[] = [];
+    for (const p of points) for (const v of sweep.values) next.push([...p, [sweep.param, v, sweep.def]]);
+    points = next;
+  }
+  return points;
+}

@@ -1,0 +1,194 @@
+/**
+ * Plot helpers for results, built on Observable Plot: a sweep plot (metrics against a parameter), a run's
+ * timeline, and a comparison of variants. Each returns a {@link Figure} whose panels are ordinary Plot options.
+ *
+ * @module
+ */
+import * as Plot from "@observablehq/plot";
+import { Figure, type PanelOptions } from "./figure.ts";
+import type { Results, RunResult } from "./results.ts";
+
+export { Figure, type PanelOptions } from "./figure.ts";
+
+/** Options shared by the helpers. */
+export interface PlotOptions {
+  /** Figure title (default: derived from the results). */
+  readonly title?: string;
+  /** Width, px (default 720). */
+  readonly width?: number;
+  /** Height of each panel, px (default 180). */
+  readonly height?: number;
+  /** Extra Plot marks drawn on every panel. */
+  readonly marks?: Plot.Markish[];
+}
+
+const SERIES = "__series";
+
+/** Metrics against `x`, one panel per metric; one line per combination of variant and other parameters. */
+export function sweepFigure(
+  results: Results,
+  x: string,
+  metrics: string[],
+  options: PlotOptions = {},
+): Figure {
+  const keys = [...(results.hasVariants ? ["variant"] : []), ...results.params.filter((p) => p !== x)];
+  const rows = results.rows.map((r) => ({
+    ...r,
+    [SERIES]: keys.map((k) => (k === "variant" ? String(r[k]) : `${k}=${r[k]}`)).join(" · ") || "all",
+  }));
+  const multi = new Set(rows.map((r) => r[SERIES])).size > 1;
+  const panels = metrics.map((y): PanelOptions => ({
+    height: options.height ?? 180,
+    marginLeft: 60,
+    marginRight: multi ? 110 : 20,
+    x: { label: x, nice: true },
+    y: { label: y, grid: true, zero: isRatioOrCount(y) },
+    color: { type: "categorical" },
+    marks: [
+      Plot.line(rows, { x, y, stroke: multi ? SERIES : "steelblue", z: SERIES }),
+      Plot.dot(rows, { x, y, fill: multi ? SERIES : "steelblue", r: 2.5 }),
+      ...(multi
+        ? [
+          Plot.text(
+            rows,
+            Plot.selectLast({ x, y, z: SERIES, text: SERIES, fill: SERIES, dx: 5, textAnchor: "start" }),
+          ),
+        ]
+        : []),
+      ...(options.marks ?? []),
+    ],
+  }));
+  return new Figure(
+    panels,
+    options.title ?? `${results.scenario}: ${metrics.join(", ")} vs ${x}`,
+    options.width,
+  );
+}
+
+/** A run over time: workers, load, queue, TTFT and ITL, with the goodput SLA lines when set. */
+export function timelineFigure(run: RunResult, options: PlotOptions = {}): Figure {
+  const s = run.series;
+  // Long format, one row per (bucket, series); empty buckets are left out so lines join across them, and a
+  // series that is zero throughout (no workers starting in a static fleet) is not drawn.
+  const long = (names: Array<[keyof typeof s, string]>) =>
+    names.flatMap(([key, label]) => {
+      const values = s[key] as Array<number | null>;
+      if ((key === "startingWorkers" || key === "drainingWorkers") && values.every((v) => !v)) return [];
+      return values.flatMap((value, i) => (value === null ? [] : [{ t: s.t[i], value, series: label }]));
+    });
+  const sla = run.spec.sla;
+  const events = s.scalingEvents;
+  const panel = (
+    label: string,
+    data: ReturnType<typeof long>,
+    extra: Plot.Markish[] = [],
+    step = false,
+  ): PanelOptions => ({
+    height: options.height ?? 150,
+    marginLeft: 60,
+    marginRight: 90,
+    x: { label: "simulated time (s)" },
+    y: { label, grid: true, zero: true },
+    color: { type: "categorical" },
+    marks: [
+      Plot.line(data, { x: "t", y: "value", stroke: "series", curve: step ? "step-after" : "linear" }),
+      Plot.text(
+        data,
+        Plot.selectLast({
+          x: "t",
+          y: "value",
+          z: "series",
+          text: "series",
+          fill: "series",
+          dx: 5,
+          textAnchor: "start",
+        }),
+      ),
+      ...extra,
+      ...(options.marks ?? []),
+    ],
+  });
+  const slaRule = (value: number | null | undefined, label: string) =>
+    value != null
+      ? [
+        Plot.ruleY([value], { stroke: "red", strokeDasharray: "4,3" }),
+        Plot.text([{ value }], {
+          y: "value",
+          frameAnchor: "left",
+          text: () => label,
+          fill: "red",
+          dy: -6,
+          dx: 4,
+          textAnchor: "start",
+        }),
+      ]
+      : [];
+  const eventMarks = events.length
+    ? [
+      Plot.ruleX(events, {
+        x: "atS",
+        stroke: (e) => (e.to > e.from ? "green" : "purple"),
+        strokeOpacity: 0.5,
+      }),
+    ]
+    : [];
+  const panels = [
+    panel(
+      "workers",
+      [...poolLines(s), ...long([["startingWorkers", "starting"], ["drainingWorkers", "draining"]])],
+      eventMarks,
+      true,
+    ),
+    panel("requests/s", long([["requestRate", "arrivals"], ["completionRate", "completions"]])),
+    panel("requests", long([["queued", "queued"], ["running", "running"]])),
+    panel("TTFT (ms)", long([["ttftMs", "mean"], ["ttftP90Ms", "p90"]]), slaRule(sla.ttft_ms, "SLA")),
+    panel("ITL (ms)", long([["itlMs", "mean"]]), slaRule(sla.itl_ms, "SLA")),
+  ];
+  return new Figure(panels, options.title ?? `timeline: ${run.name}`, options.width);
+}
+
+/** Active workers per pool (one line per role; "active" for a single pool). */
+function poolLines(s: RunResult["series"]): Array<{ t: number; value: number; series: string }> {
+  const roles = Object.keys(s.poolActive ?? {});
+  if (roles.length <= 1) return s.activeWorkers.map((value, i) => ({ t: s.t[i], value, series: "active" }));
+  return roles.flatMap((role) =>
+    s.poolActive[role].map((value, i) => ({ t: s.t[i], value, series: `${role} active` }))
+  );
+}
+
+/**
+ * Variants side by side: bars per variant for each metric, or — when the results sweep a parameter — lines
+ * over the first swept parameter, one per variant.
+ */
+export function compareFigure(results: Results, metrics: string[], options: PlotOptions = {}): Figure {
+  if (results.params.length > 0) {
+    return sweepFigure(results, results.params[0], metrics, {
+      ...options,
+      title: options.title ?? `${results.scenario}: compared`,
+    });
+  }
+  const key = results.hasVariants ? "variant" : "name";
+  const rows = results.rows.map((r, i) => ({ ...r, name: results.runs[i].name }));
+  const panels = metrics.map((y): PanelOptions => ({
+    height: options.height ?? 160,
+    marginLeft: 60,
+    x: { label: null, padding: 0.3 },
+    y: { label: y, grid: true, zero: true },
+    color: { type: "categorical" },
+    marks: [
+      Plot.barY(rows, { x: key, y, fill: key }),
+      Plot.text(rows, { x: key, y, text: (d) => format(d[y] as number | null), dy: -7 }),
+      ...(options.marks ?? []),
+    ],
+  }));
+  return new Figure(panels, options.title ?? `${results.scenario}: compared`, options.width);
+}
+
+function isRatioOrCount(metric: string): boolean {
+  return /Reuse|Ratio|Rate|gpuHours|throughput|goodput|completed|rejected|scalingEvents/i.test(metric);
+}
+
+function format(v: number | null): string {
+  if (v === null) return "—";
+  return Math.abs(v) >= 100 ? v.toFixed(0) : Number(v.toPrecision(3)).toString();
+}

@@ -1,0 +1,49 @@
+/**
+ * `range(start, stop, step)`: sweep values, inclusive of `stop` like the shell's `seq`.
+ *
+ * @module
+ */
+import { InputError } from "../common/errors.ts";
+
+/**
+ * The values `start, start + step, …` up to and **including** `stop` (like `seq start step stop`, unlike
+ * Python's `range`). `step` defaults to 1 (or −1 when `stop < start`); its sign must lead from `start` towards
+ * `stop`. Values are computed as `start + i × step` and rounded to 12 significant digits, so `range(0, 1, 0.1)`
+ * ends at exactly 1 rather than drifting. A step of 0, a step of the wrong sign and non-finite bounds are
+ * errors (an {@link InputError}); `range(5, 5)` is `[5]`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { range } from "./range.ts";
+ * const startup = range(0, 300, 10);
+ * assert(startup.length === 31 && startup[0] === 0 && startup[30] === 300);
+ * assert(range(1, 4).join() === "1,2,3,4");
+ * assert(range(10, 0, -5).join() === "10,5,0");
+ * assert(range(0, 1, 0.25).join() === "0,0.25,0.5,0.75,1");
+ * assert(range(0, 10, 3).join() === "0,3,6,9"); // stops at the last value ≤ stop
+ * ```
+ */
+export function range(start: number, stop: number, step?: number): number[] {
+  const s = step ?? (stop >= start ? 1 : -1);
+  for (const [name, v] of [["start", start], ["stop", stop], ["step", s]] as const) {
+    if (typeof v !== "number" || !Number.isFinite(v)) {
+      throw new InputError(`must be a finite number, got ${v}`, { field: `range ${name}` });
+    }
+  }
+  if (s === 0) throw new InputError("must not be 0", { field: "range step" });
+  if (stop !== start && Math.sign(stop - start) !== Math.sign(s)) {
+    throw new InputError(
+      `${s} goes away from stop (range(${start}, ${stop}, ${s}) would be empty); ` +
+        `use a ${s > 0 ? "negative" : "positive"} step`,
+      { field: "range step" },
+    );
+  }
+  const count = Math.floor((stop - start) / s + 1e-9) + 1;
+  if (count > 1_000_000) {
+    throw new InputError(`${count} values is too many for a sweep`, { field: "range" });
+  }
+  const out: number[] = [];
+  for (let i = 0; i < count; i++) out.push(Number((start + i * s).toPrecision(12)));
+  return out;
+}

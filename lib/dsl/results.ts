@@ -1,0 +1,257 @@
+/**
+ * A scenario's results: one row per run (parameters + flattened metrics), each run's time series and full
+ * report, exports to CSV, JSON and Parquet, plots, and Jupyter display.
+ *
+ * @module
+ */
+import { JUPYTER_DISPLAY, show } from "./display.ts";
+import { parquetWriteBuffer } from "hyparquet-writer";
+import { InputError } from "../common/errors.ts";
+import type { Report } from "../report/mod.ts";
+import type { SimSpec } from "../spec.ts";
+import { DYNOLAB_VERSION } from "./cache.ts";
+import { suggestName } from "./params.ts";
+import { DEFAULT_COLUMNS, flattenMetrics, METRIC_NAMES, type MetricValue } from "./metrics.ts";
+import { compareFigure, type Figure, type PlotOptions, sweepFigure, timelineFigure } from "./plot.ts";
+import type { RunSeries } from "./series.ts";
+import { formatCell, htmlTable, textTable } from "./table.ts";
+import type { Scalar } from "./types.ts";
+
+/** One run's outcome. */
+export interface RunResult {
+  readonly index: number;
+  readonly name: string;
+  readonly variant: string | null;
+  readonly params: Readonly<Record<string, Scalar>>;
+  /** The validated spec it ran (trace path resolved). */
+  readonly spec: SimSpec;
+  readonly report: Report;
+  readonly series: RunSeries;
+  /** Whether it came from the result cache (not part of the JSON export). */
+  readonly cached?: boolean;
+}
+
+/** A results row: run index, variant, swept parameters and metrics. */
+export type Row = Record<string, Scalar | MetricValue>;
+
+/** Which part of a sweep these results are (sharded runs), or null for a whole scenario. */
+export interface ShardInfo {
+  readonly index: number;
+  readonly count: number;
+  /** Runs in the whole scenario. */
+  readonly totalRuns: number;
+}
+
+/** The JSON export's shape (`format: "dynolab-results/1"`). */
+export interface ResultsJson {
+  readonly format: "dynolab-results/1";
+  readonly dynolab: string;
+  readonly scenario: string;
+  readonly shard: ShardInfo | null;
+  readonly runs: ReadonlyArray<Omit<RunResult, "cached">>;
+}
+
+/** Results of a scenario. */
+export class Results {
+  readonly scenario: string;
+  readonly runs: readonly RunResult[];
+  readonly shard: ShardInfo | null;
+  readonly version: string;
+
+  constructor(
+    scenario: string,
+    runs: readonly RunResult[],
+    shard: ShardInfo | null = null,
+    version = DYNOLAB_VERSION,
+  ) {
+    this.scenario = scenario;
+    this.runs = [...runs].sort((a, b) => a.index - b.index);
+    this.shard = shard;
+    this.version = version;
+  }
+
+  /** The swept parameter names, in sweep order. */
+  get params(): string[] {
+    const names: string[] = [];
+    for (const r of this.runs) for (const p of Object.keys(r.params)) if (!names.includes(p)) names.push(p);
+    return names;
+  }
+
+  /** Whether any run had variants from `.compare()`. */
+  get hasVariants(): boolean {
+    return this.runs.some((r) => r.variant !== null);
+  }
+
+  /** Whether the runs had a planner (then rows carry `scalingEvents`). */
+  get hasPlanner(): boolean {
+    return this.runs.some((r) => (r.spec as Record<string, unknown>).planner != null);
+  }
+
+  /** One row per run: `run`, `variant` (with variants), the swept parameters, then every metric. */
+  get rows(): Row[] {
+    const params = this.params;
+    return this.runs.map((r) => {
+      const row: Row = { run: r.index };
+      if (this.hasVariants) row.variant = r.variant;
+      for (const p of params) row[p] = r.params[p] ?? null;
+      return { ...row, ...flattenMetrics(r.report, r.series) };
+    });
+  }
+
+  /** Column names of {@link Results.rows}. */
+  get columns(): string[] {
+    const rows = this.rows;
+    return rows.length ? Object.keys(rows[0]) : ["run", ...METRIC_NAMES];
+  }
+
+  /** A metric or parameter column as an array. */
+  column(name: string): Array<Scalar | MetricValue> {
+    this.#checkColumn(name);
+    return this.rows.map((r) => r[name] ?? null);
+  }
+
+  /** The run at `index`, or the first whose parameters (and variant) match `where`. */
+  get(where: number | Record<string, Scalar | null>): RunResult {
+    const found = typeof where === "number"
+      ? this.runs.find((r) => r.index === where)
+      : this.runs.find((r) =>
+        Object.entries(where).every(([k, v]) => k === "variant" ? r.variant === v : r.params[k] === v)
+      );
+    if (!found) throw new InputError(`no run matches ${JSON.stringify(where)}`, { field: "results.get()" });
+    return found;
+  }
+
+  /** The table shown by {@link Results.table}: variant, parameters and the default metrics present. */
+  defaultColumns(): string[] {
+    const rows = this.rows;
+    const metrics = DEFAULT_COLUMNS.filter((c) => rows.some((r) => r[c] !== null && r[c] !== undefined));
+    return [...(this.hasVariants ? ["variant"] : []), ...this.params, ...metrics];
+  }
+
+  /** Print (and return) a text table; `columns` default to {@link Results.defaultColumns}. */
+  table(columns: string[] = this.defaultColumns(), print = true): string {
+    columns.forEach((c) => this.#checkColumn(c));
+    const text = textTable(columns, this.rows.map((r) => columns.map((c) => formatCell(r[c]))));
+    if (print) console.log(text);
+    return text;
+  }
+
+  /** CSV with a header row (every column unless `columns` is given), full precision. */
+  toCSV(columns: string[] = this.columns): string {
+    columns.forEach((c) => this.#checkColumn(c));
+    const cell = (v: unknown) => {
+      if (v === null || v === undefined) return "";
+      const s = String(v);
+      return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+    };
+    return [columns.join(","), ...this.rows.map((r) => columns.map((c) => cell(r[c])).join(","))].join("\n") +
+      "\n";
+  }
+
+  /** Everything: each run's parameters, spec, full report and time series. */
+  toJSON(): ResultsJson {
+    return {
+      format: "dynolab-results/1",
+      dynolab: this.version,
+      scenario: this.scenario,
+      shard: this.shard,
+      runs: this.runs.map(({ cached: _, ...run }) => run),
+    };
+  }
+
+  /** The rows as a Parquet file (numbers DOUBLE, text STRING, flags BOOLEAN; nulls allowed). */
+  toParquet(columns: string[] = this.columns): Uint8Array {
+    const rows = this.rows;
+    const columnData = columns.map((name) => {
+      const data = rows.map((r) => r[name] ?? null);
+      const kinds = new Set(data.filter((v) => v !== null).map((v) => typeof v));
+      const type = kinds.size === 1 && kinds.has("number")
+        ? "DOUBLE"
+        : kinds.size === 1 && kinds.has("boolean")
+        ? "BOOLEAN"
+        : "STRING";
+      const values = type === "STRING" ? data.map((v) => (v === null ? null : String(v))) : data;
+      return { name, data: values, type } as const;
+    });
+    return new Uint8Array(parquetWriteBuffer({ columnData: columnData as never }));
+  }
+
+  /** Write to `path`; the format follows the extension (`.csv`, `.json`, `.parquet`). */
+  async save(path: string): Promise<void> {
+    const dir = path.includes("/") ? path.slice(0, path.lastIndexOf("/")) : ".";
+    await Deno.mkdir(dir, { recursive: true });
+    if (path.endsWith(".csv")) await Deno.writeTextFile(path, this.toCSV());
+    else if (path.endsWith(".json")) await Deno.writeTextFile(path, JSON.stringify(this.toJSON()) + "\n");
+    else if (path.endsWith(".parquet")) await Deno.writeFile(path, this.toParquet());
+    else throw new InputError("unknown format: use .csv, .json or .parquet", { file: path });
+  }
+
+  /** Results from their JSON export. */
+  static fromJSON(json: ResultsJson): Results {
+    if (json?.format !== "dynolab-results/1") {
+      throw new InputError('not a dynolab results file (expected format "dynolab-results/1")');
+    }
+    return new Results(json.scenario, json.runs, json.shard, json.dynolab);
+  }
+
+  /** Read a JSON export. */
+  static async load(path: string): Promise<Results> {
+    let json: ResultsJson;
+    try {
+      json = JSON.parse(await Deno.readTextFile(path));
+    } catch (e) {
+      throw new InputError(`cannot read results: ${(e as Error).message}`, { file: path });
+    }
+    return Results.fromJSON(json);
+  }
+
+  /** Metrics against a swept parameter, one panel per metric, a line per variant / other parameters. */
+  plot(x: string, metrics: string | string[], options: PlotOptions = {}): Figure {
+    this.#checkColumn(x);
+    const ys = typeof metrics === "string" ? [metrics] : metrics;
+    ys.forEach((m) => this.#checkColumn(m));
+    return sweepFigure(this, x, ys, options);
+  }
+
+  /** One run over time: workers, request rate, queue, TTFT and ITL (and scaling events). */
+  timeline(run: number | Record<string, Scalar | null> = 0, options: PlotOptions = {}): Figure {
+    return timelineFigure(this.get(run), options);
+  }
+
+  /** Variants side by side on `metrics` (bars; lines over the first swept parameter when there is one). */
+  compare(metrics: string[] = ["ttftP90", "itlAvg", "gpuHours"], options: PlotOptions = {}): Figure {
+    metrics.forEach((m) => this.#checkColumn(m));
+    return compareFigure(this, metrics, options);
+  }
+
+  /** Display now (in Jupyter: awaited `Deno.jupyter.display`; elsewhere: printed as text). */
+  show(): Promise<void> {
+    return show(this);
+  }
+
+  /** Jupyter display: an HTML table (and a text one). */
+  [JUPYTER_DISPLAY](): Record<string, string> {
+    const columns = this.defaultColumns();
+    const rows = this.rows.map((r) => columns.map((c) => formatCell(r[c])));
+    const title = `${this.scenario}: ${this.runs.length} run(s)` +
+      (this.shard ? ` (shard ${this.shard.index}/${this.shard.count})` : "");
+    return {
+      "text/html": htmlTable(columns, rows, title),
+      "text/plain": `${title}\n${this.table(columns, false)}`,
+    };
+  }
+
+  #checkColumn(name: string): void {
+    const columns = this.columns;
+    if (columns.includes(name)) return;
+    const metric = METRIC_NAMES.includes(name);
+    const hint = suggestName(name, columns);
+    throw new InputError(
+      metric
+        ? `metric "${name}" is not available in these results (it needs the planner)`
+        : `unknown column "${name}"` + (hint ? ` (did you mean ${hint}?)` : "") +
+          `; columns: ${columns.join(", ")}`,
+      { field: "results" },
+    );
+  }
+}

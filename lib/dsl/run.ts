@@ -1,0 +1,113 @@
+/**
+ * Running a scenario: expand, prepare (every error before the first run), look up the result cache, load each
+ * distinct workload once, simulate the rest in parallel, store them, and return ordered {@link Results}.
+ *
+ * @module
+ */
+import { InputError } from "../common/errors.ts";
+import { loadInputs } from "../simulate.ts";
+import type { Workload } from "../workload/mod.ts";
+import { ResultCache } from "./cache.ts";
+import { execute, type Job, type JobResult, spawnWorkers } from "./execute.ts";
+import { prepareRuns } from "./prepare.ts";
+import { Progress } from "./progress.ts";
+import { Results, type RunResult } from "./results.ts";
+import { type Scenario, setScenarioRunner } from "./scenario.ts";
+import { selectShard, type Shard } from "./shard.ts";
+import { cacheRoot, type TraceEnv } from "./traces.ts";
+
+/** How to run a scenario. */
+export interface RunOptions {
+  /** Web Workers to simulate on; default all cores (`navigator.hardwareConcurrency`). 1 runs in this thread. */
+  readonly parallelism?: number;
+  /** No progress output (for notebooks). */
+  readonly quiet?: boolean;
+  /** Force progress output even when stderr is not a terminal (a line every 10 %). */
+  readonly progress?: boolean;
+  /** Use the result cache (default true; `--no-cache` in scripts). */
+  readonly cache?: boolean;
+  /** Cache directory; default `$DYNOLAB_CACHE_DIR/results` or `~/.cache/dynolab/results`. */
+  readonly cacheDir?: string;
+  /** Run only this shard of the runs (see `shard.ts`). */
+  readonly shard?: Shard;
+  /** Time-series bucket width in seconds; default about 150 buckets per run. */
+  readonly bucketS?: number;
+  /** Environment and network for trace resolution (tests). */
+  readonly traceEnv?: TraceEnv;
+}
+
+/** Default parallelism: every core. */
+export function defaultParallelism(): number {
+  return Math.max(1, navigator.hardwareConcurrency || 1);
+}
+
+/** Run `s` (see {@link RunOptions}); `Scenario.run()` calls this. */
+export async function runScenario(s: Scenario, options: RunOptions = {}): Promise<Results> {
+  const planned = s.runs();
+  if (planned.length === 0) throw new InputError("the scenario has no runs", { field: s.name });
+  const selected = options.shard ? selectShard(planned, options.shard) : planned;
+  const prepared = await prepareRuns(selected, options.bucketS, options.traceEnv);
+  const cache = options.cache === false
+    ? null
+    : new ResultCache(options.cacheDir ?? `${cacheRoot(options.traceEnv)}/results`);
+
+  const progress = new Progress(prepared.length, {
+    enabled: !options.quiet && (options.progress === true || Deno.stderr.isTerminal()),
+    inPlace: Deno.stderr.isTerminal(),
+  });
+  const results = new Map<number, { result: JobResult; cached: boolean }>();
+  const todo: typeof prepared = [];
+  for (const p of prepared) {
+    const hit = cache ? await cache.get(p.cacheKey) : undefined;
+    if (hit) {
+      results.set(p.planned.index, { result: hit, cached: true });
+      progress.tick(true);
+    } else todo.push(p);
+  }
+
+  // Start the workers first: they load their modules while this thread loads the workloads.
+  const threads = Math.min(Math.floor(options.parallelism ?? defaultParallelism()), todo.length);
+  const workers = threads > 1 ? spawnWorkers(threads) : [];
+  const writes: Promise<void>[] = [];
+  try {
+    const workloads = new Map<string, Workload>();
+    for (const p of todo) {
+      if (!workloads.has(p.workloadKey)) workloads.set(p.workloadKey, (await loadInputs(p.spec)).workload);
+    }
+    const jobs: Job[] = todo.map((p) => ({
+      id: p.planned.index,
+      spec: p.spec,
+      workloadKey: p.workloadKey,
+      bucketS: options.bucketS,
+    }));
+    const byId = new Map(todo.map((p) => [p.planned.index, p]));
+    await execute(jobs, workloads, workers, (job, result) => {
+      results.set(job.id, { result, cached: false });
+      if (cache) writes.push(cache.put(byId.get(job.id)!.cacheKey, result));
+      progress.tick(false);
+    });
+  } finally {
+    for (const w of workers) w.terminate();
+    progress.end();
+  }
+  await Promise.all(writes);
+
+  const runs: RunResult[] = prepared.map((p) => {
+    const { result, cached } = results.get(p.planned.index)!;
+    const { index, name, variant, params } = p.planned;
+    return {
+      index,
+      name,
+      variant,
+      params,
+      spec: p.spec,
+      report: result.report,
+      series: result.series,
+      cached,
+    };
+  });
+  const shard = options.shard ? { ...options.shard, totalRuns: planned.length } : null;
+  return new Results(s.name, runs, shard);
+}
+
+setScenarioRunner(runScenario);

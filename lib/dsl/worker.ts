@@ -1,0 +1,31 @@
+/**
+ * The Web Worker that runs simulation jobs for {@link execute}: it keeps each workload it receives and runs
+ * the jobs sent to it, one at a time.
+ *
+ * @module
+ */
+import { InputError } from "../common/errors.ts";
+import type { Workload } from "../workload/mod.ts";
+import { type FromWorker, runJob, type ToWorker } from "./execute.ts";
+
+const workloads = new Map<string, Workload>();
+const scope = self as unknown as {
+  onmessage: (e: MessageEvent<ToWorker>) => void;
+  postMessage: (m: FromWorker) => void;
+};
+
+scope.onmessage = (e) => {
+  const msg = e.data;
+  if (msg.type === "workload") {
+    workloads.set(msg.key, msg.workload);
+    return;
+  }
+  const { job } = msg;
+  try {
+    scope.postMessage({ type: "done", id: job.id, result: runJob(job, workloads.get(job.workloadKey)!) });
+  } catch (err) {
+    const input = err instanceof InputError;
+    const message = input ? (err as Error).message : String((err as Error).stack ?? err);
+    scope.postMessage({ type: "error", id: job.id, message, input });
+  }
+};

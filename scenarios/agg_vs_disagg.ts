@@ -1,0 +1,113 @@
+/**
+ * Agg vs disagg, the reference's study: two GPUs at the start as two aggregated workers or as one prefill and
+ * one decode worker, KV router, the SLA planner in the loop (and, for comparison, the same fleets static), on
+ * an agentic trace at 1×, 2× and 4× its pace.
+ *
+ * The trace is the Claude Code agentic sessions of kv-cache-tester (`kv-cache-tester:claude-code`): 40 sessions
+ * starting 20 s apart, each a closed loop of requests and think times (the speed-up divides the think times).
+ * The reference used the Mooncake tool-and-agent trace, which is not in `../shared`; set
+ * `DYNOLAB_STUDY_TRACE=mooncake:toolagent` (or any trace) to run on another one.
+ *
+ * Run: `deno run -A scenarios/agg_vs_disagg.ts [--no-cache] [--quiet]` (prints the table, writes
+ * `findings/agg-vs-disagg.{md,html}`), or sharded with `deno task sweep scenarios/agg_vs_disagg.ts`.
+ *
+ * @module
+ */
+import { Findings, type Results, type Row, runOptionsFromArgs, type Scenario, scenario } from "../mod.ts";
+
+const AGENTIC = "kv-cache-tester:claude-code";
+const TRACE = Deno.env.get("DYNOLAB_STUDY_TRACE") ?? AGENTIC;
+const SESSIONS = { maxSessions: 40, sessionIntervalMs: 20_000 };
+const SLA = { ttftMs: 1500, itlMs: 50 };
+const SPEEDUPS = [1, 2, 4];
+const PLANNER = {
+  optimizationTarget: "sla",
+  ...SLA,
+  enableThroughputScaling: true,
+  enableLoadScaling: true,
+  throughputIntervalS: 300,
+  loadIntervalS: 10,
+} as const;
+const COLUMNS = [
+  "variant",
+  "arrivalSpeedupRatio",
+  "ttftP90",
+  "itlAvg",
+  "e2eP90",
+  "goodputRatio",
+  "gpuHours",
+  "scalingEvents",
+  "peakWorkers",
+];
+
+/** Agg vs disagg, with the planner and static, × pace. */
+const study: Scenario = scenario("agg vs disagg")
+  .trace(TRACE, TRACE === AGENTIC ? SESSIONS : {})
+  .router("kv_router")
+  .sla(SLA)
+  .compare({
+    agg: (s) => s.agg({ workers: 2 }).planner(PLANNER),
+    disagg: (s) => s.disagg({ prefill: { workers: 1 }, decode: { workers: 1 } }).planner(PLANNER),
+    "agg static": (s) => s.agg({ workers: 2 }),
+    "disagg static": (s) => s.disagg({ prefill: { workers: 1 }, decode: { workers: 1 } }),
+  })
+  .sweep("arrivalSpeedupRatio", SPEEDUPS);
+export default study;
+
+const fmt = (v: unknown) => typeof v === "number" ? Number(v.toPrecision(3)).toLocaleString("en-US") : "—";
+const pct = (v: unknown) => typeof v === "number" ? `${(v * 100).toFixed(1)} %` : "—";
+const change = (x: unknown, y: unknown) =>
+  `${(y as number) >= (x as number) ? "+" : ""}${
+    ((((y as number) - (x as number)) / (x as number)) * 100).toFixed(0)
+  } %`;
+
+/** Sentences comparing the variants at each pace, from the results. */
+function verdicts(results: Results): string {
+  const row = (variant: string, speed: number): Row =>
+    results.rows[results.get({ variant, arrivalSpeedupRatio: speed }).index];
+  return SPEEDUPS.map((speed) => {
+    const [a, d, as, ds] = ["agg", "disagg", "agg static", "disagg static"].map((v) => row(v, speed));
+    return `- **${speed}× pace**, with the planner: p90 TTFT ${fmt(a.ttftP90)} ms (agg) vs ${
+      fmt(d.ttftP90)
+    } ms ` +
+      `(disagg, ${change(a.ttftP90, d.ttftP90)}); mean ITL ${fmt(a.itlAvg)} vs ${
+        fmt(d.itlAvg)
+      } ms; within the SLA ` +
+      `${pct(a.goodputRatio)} vs ${pct(d.goodputRatio)} of requests; GPU-hours ${fmt(a.gpuHours)} vs ` +
+      `${
+        fmt(d.gpuHours)
+      } (${a.scalingEvents} vs ${d.scalingEvents} scaling events). Static fleets: p90 TTFT ` +
+      `${fmt(as.ttftP90)} vs ${fmt(ds.ttftP90)} ms for ${fmt(as.gpuHours)} vs ${fmt(ds.gpuHours)} GPU-hours.`;
+  }).join("\n");
+}
+
+if (import.meta.main) {
+  const results = await study.run(runOptionsFromArgs());
+  results.table(COLUMNS);
+  const { html } = await new Findings("Agg vs disagg")
+    .text(
+      `Two GPUs at the start serve \`${TRACE}\`` +
+        (TRACE === AGENTIC
+          ? ` (${SESSIONS.maxSessions} agentic sessions, ${SESSIONS.sessionIntervalMs / 1000} s apart)`
+          : "") +
+        " as two aggregated workers or as one prefill and one decode worker (KV router, default engine and timing " +
+        `model), at ${SPEEDUPS.join("×, ")}× the trace's pace. The SLA planner (target \`sla\`, TTFT ` +
+        `${SLA.ttftMs} ms, ITL ${SLA.itlMs} ms, throughput and load scaling every 300 s and 10 s) scales each; the ` +
+        "static variants keep their two GPUs. Goodput counts the requests within the same SLA. A run lasts as " +
+        "long as its longest session, so GPU-hours include a long tail with few sessions left.",
+    )
+    .text(`## Results\n\n${verdicts(results)}`)
+    .table(results, COLUMNS)
+    .figure(
+      results.compare(["ttftP90", "itlAvg", "goodputRatio", "gpuHours"]),
+      "the four fleets against pace",
+    )
+    .figure(results.timeline({ variant: "agg", arrivalSpeedupRatio: 2 }), "agg with the planner at 2× pace")
+    .figure(
+      results.timeline({ variant: "disagg", arrivalSpeedupRatio: 2 }),
+      "disagg with the planner at 2× pace",
+    )
+    .scenario(study)
+    .write();
+  console.log(`findings: ${html}`);
+}

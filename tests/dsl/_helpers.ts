@@ -1,0 +1,31 @@
+/**
+ * Helpers for the DSL tests.
+ *
+ * @module
+ */
+import type { RunOptions } from "../../lib/dsl/mod.ts";
+
+/** The mini Mooncake trace (240 requests over two minutes, shared prefixes). */
+export const MINI_TRACE: string = new URL("./fixtures/mini_trace.jsonl", import.meta.url).pathname;
+
+/** Run options for tests: no cache, no progress, in this thread unless overridden. */
+export const QUIET: RunOptions = { cache: false, quiet: true, parallelism: 1 };
+
+/** A fresh temporary directory, removed when `fn` ends. */
+export async function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
+  const dir = await Deno.makeTempDir({ prefix: "dynolab-dsl-" });
+  try {
+    return await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** A report without the CLI's wall-clock figures. */
+export function withoutWallClock(report: Record<string, unknown>): Record<string, unknown> {
+  const out = { ...report };
+  for (const key of Object.keys(out)) {
+    if (key === "wall_time_ms" || key.startsWith("processed_")) delete out[key];
+  }
+  return out;
+}

@@ -1,0 +1,29 @@
+import assert from "node:assert/strict";
+import { Progress } from "../../lib/dsl/progress.ts";
+
+Deno.test("progress bar: runs done, cached, ETA; redrawn in place on a terminal", () => {
+  const out: string[] = [];
+  const p = new Progress(4, { enabled: true, inPlace: true, write: (t) => out.push(t) });
+  p.tick(true);
+  assert.match(out[0], /^\r\[█{6}░{18}\] 1\/4 runs \(1 cached\) 0:00 elapsed, ETA …/);
+  p.tick(false);
+  assert.match(out[1], /2\/4 runs \(1 cached\) .* ETA 0:0\d/);
+  p.tick(false);
+  p.tick(false);
+  assert.match(out[3], /4\/4 runs \(1 cached\) .* done/);
+  p.end();
+  assert.equal(out[4], "\n");
+});
+
+Deno.test("progress: a line per 10 % in a log, nothing when quiet", () => {
+  const log: string[] = [];
+  const p = new Progress(20, { enabled: true, inPlace: false, write: (t) => log.push(t) });
+  for (let i = 0; i < 20; i++) p.tick(false);
+  assert.equal(log.length, 11); // the first run, then every 10 %
+  assert.ok(log.every((l) => l.endsWith("\n")));
+  const quiet: string[] = [];
+  const q = new Progress(3, { enabled: false, inPlace: true, write: (t) => quiet.push(t) });
+  q.tick(false);
+  q.end();
+  assert.deepEqual(quiet, []);
+});

@@ -1,0 +1,112 @@
+import assert from "node:assert/strict";
+import { InputError } from "../../lib/common/errors.ts";
+import { Findings, JUPYTER_DISPLAY, notebookFindings, publish, scenario } from "../../mod.ts";
+import { browserTest, checkPage } from "./_browser.ts";
+import { decodePng, inkStats } from "./_png.ts";
+import { MINI_TRACE, QUIET, withTempDir } from "./_helpers.ts";
+
+const study = scenario("publish").trace(MINI_TRACE).compare({
+  one: (s) => s.agg({ workers: 1 }),
+  two: (s) => s.agg({ workers: 2 }),
+}).sweep("numGpuBlocks", [1024, 4096]);
+const results = await study.run(QUIET);
+
+function findings(): Findings {
+  return new Findings("Publish test")
+    .text("## Setup\n\nOne or two workers on the *mini* trace; a [link](#setup).")
+    .table(results)
+    .figure(results.plot("numGpuBlocks", ["ttftP90", "itlAvg"]), "latency vs KV capacity")
+    .figure(results.timeline(3), "the last run over time")
+    .scenario(study);
+}
+
+Deno.test("findings: markdown with figure files, and a self-contained page", async () => {
+  await withTempDir(async (dir) => {
+    const { html, markdown } = await findings().write(dir);
+    assert.equal(html, `${dir}/publish-test.html`);
+    const md = await Deno.readTextFile(markdown);
+    assert.match(md, /^# Publish test/);
+    assert.match(md, /\| variant \| numGpuBlocks \| ttftAvg/);
+    assert.match(md, /!\[latency vs KV capacity\]\(publish-test\/figure-1\.svg\)/);
+    assert.ok((await Deno.readTextFile(`${dir}/publish-test/figure-2.svg`)).startsWith("<svg"));
+    const page = await Deno.readTextFile(html);
+    assert.ok(!/<script|<link|src="http|href="http/.test(page), "the page loads nothing external");
+    assert.ok(page.includes("&quot;num_gpu_blocks&quot;: 4096"), "the scenario's spec is on the page");
+  });
+});
+
+browserTest(
+  "a published findings page loads in headless Chromium without errors and is not blank",
+  async () => {
+    await withTempDir(async (dir) => {
+      const { html } = await findings().write(dir);
+      const check = await checkPage(html);
+      assert.deepEqual(check.errors, []);
+      assert.equal(check.title, "Publish test");
+      assert.ok(check.svgs >= 2, `${check.svgs} svg elements`);
+      const { ink, colours } = inkStats(await decodePng(check.screenshot));
+      assert.ok(ink > 0.02 && colours > 8, `blank screenshot? ink ${ink}, colours ${colours}`);
+    });
+  },
+);
+
+browserTest("a published notebook page shows its figures", async () => {
+  const notebook = {
+    cells: [
+      { cell_type: "markdown", source: ["# Notebook study\n", "\n", "Text with **bold**."] },
+      {
+        cell_type: "code",
+        source: "study",
+        outputs: [{ output_type: "execute_result", data: study[JUPYTER_DISPLAY]() }],
+      },
+      {
+        cell_type: "code",
+        source: "results",
+        outputs: [{ output_type: "execute_result", data: results[JUPYTER_DISPLAY]() }],
+      },
+      {
+        cell_type: "code",
+        source: "results.plot(…)",
+        outputs: [{
+          output_type: "display_data",
+          data: results.plot("numGpuBlocks", "ttftP90")[JUPYTER_DISPLAY](),
+        }],
+      },
+      { cell_type: "code", source: "console.log(1)", outputs: [{ output_type: "stream", text: ["1\n"] }] },
+    ],
+  };
+  await withTempDir(async (dir) => {
+    const path = `${dir}/study.ipynb`;
+    await Deno.writeTextFile(path, JSON.stringify(notebook));
+    const [page] = await publish(path, dir);
+    assert.equal(page, `${dir}/notebook-study.html`);
+    const check = await checkPage(page);
+    assert.deepEqual(check.errors, []);
+    assert.ok(check.svgs >= 1);
+    const { ink } = inkStats(await decodePng(check.screenshot));
+    assert.ok(ink > 0.02, `ink ${ink}`);
+  });
+});
+
+Deno.test("a notebook with a failed cell is not published", () => {
+  const nb = {
+    cells: [{
+      cell_type: "code",
+      source: "x",
+      outputs: [{ output_type: "error", ename: "E", evalue: "boom" }],
+    }],
+  };
+  assert.throws(
+    () => notebookFindings(nb as never, "bad.ipynb"),
+    (e) => e instanceof InputError && /a cell failed/.test(e.message),
+  );
+});
+
+Deno.test("deno task publish runs a scenario script and reports the page it wrote", async () => {
+  await withTempDir(async (dir) => {
+    const pages = await publish("tests/dsl/fixtures/findings_scenario.ts", dir);
+    assert.deepEqual(pages, [`${dir}/mini-findings.html`]);
+    assert.match(await Deno.readTextFile(pages[0]), /Two workers halve the queueing/);
+    await assert.rejects(() => publish("tests/dsl/fixtures/nope.ts", dir), /no such file/);
+  });
+});

@@ -1,0 +1,114 @@
+import assert from "node:assert/strict";
+import { parquetReadObjects } from "hyparquet";
+import { DOMParser } from "linkedom";
+import { InputError } from "../../lib/common/errors.ts";
+import { JUPYTER_DISPLAY, Results, scenario } from "../../mod.ts";
+import { MINI_TRACE, QUIET, withTempDir } from "./_helpers.ts";
+
+const results = await scenario("results")
+  .trace(MINI_TRACE)
+  .sla({ ttftMs: 80, itlMs: 12 })
+  .compare({ rr: (s) => s.agg({ workers: 2 }), kv: (s) => s.agg({ workers: 2 }).router("kv_router") })
+  .sweep("numGpuBlocks", [1024, 4096])
+  .run(QUIET);
+
+Deno.test("rows: run, variant, parameters, then camelCase metrics from the report", () => {
+  const rows = results.rows;
+  assert.equal(rows.length, 4);
+  assert.deepEqual(Object.keys(rows[0]).slice(0, 3), ["run", "variant", "numGpuBlocks"]);
+  const r = results.runs[3];
+  assert.equal(rows[3].variant, "kv");
+  assert.equal(rows[3].ttftP90, r.report.p90_ttft_ms);
+  assert.equal(rows[3].ttftP50, r.report.median_ttft_ms);
+  assert.equal(rows[3].itlAvg, r.report.mean_itl_ms);
+  assert.equal(rows[3].e2eP99, r.report.p99_e2e_latency_ms);
+  assert.equal(rows[3].gpuHours, r.report.gpu_hours);
+  assert.equal(rows[3].prefixReuse, r.report.prefix_cache_reused_ratio);
+  assert.equal(rows[3].goodput, r.report.goodput_request_throughput_rps);
+  assert.equal(rows[3].throughput, r.report.output_throughput_tok_s);
+  assert.equal("scalingEvents" in rows[3], results.hasPlanner);
+  assert.deepEqual(results.get({ variant: "kv", numGpuBlocks: 1024 }).index, 2);
+  assert.throws(
+    () => results.column("ttftP91"),
+    (e) => e instanceof InputError && /unknown column/.test(e.message),
+  );
+});
+
+Deno.test("time series cover the run and agree with the report", () => {
+  const r = results.runs[0];
+  const s = r.series;
+  assert.equal(s.t.length, s.requestRate.length);
+  assert.ok(s.t.length > 20);
+  const arrivals = s.requestRate.reduce((a, v) => a + v * s.bucketS, 0);
+  assert.equal(Math.round(arrivals), r.report.num_requests);
+  const completions = s.completionRate.reduce((a, v) => a + v * s.bucketS, 0);
+  assert.equal(Math.round(completions), r.report.completed_requests);
+  assert.equal(s.queued.at(-1), 0);
+  assert.equal(s.running.at(-1), 0);
+  assert.ok(s.activeWorkers.every((w) => w === 2));
+  assert.deepEqual(s.scalingEvents, []);
+});
+
+Deno.test("exports: CSV, JSON round trip and Parquet read back", async () => {
+  const csv = results.toCSV(["run", "variant", "numGpuBlocks", "ttftP90"]).trim().split("\n");
+  assert.equal(csv[0], "run,variant,numGpuBlocks,ttftP90");
+  assert.equal(csv[4], `3,kv,4096,${results.rows[3].ttftP90}`);
+  const back = Results.fromJSON(JSON.parse(JSON.stringify(results.toJSON())));
+  assert.deepEqual(back.rows, results.rows);
+  const rows = await parquetReadObjects({ file: results.toParquet().buffer as ArrayBuffer });
+  assert.equal(rows.length, 4);
+  assert.equal(rows[3].variant, "kv");
+  assert.equal(rows[3].ttftP90, results.rows[3].ttftP90);
+  assert.equal(rows[0].goodput, results.rows[0].goodput);
+  await withTempDir(async (dir) => {
+    for (const ext of ["csv", "json", "parquet"]) await results.save(`${dir}/r.${ext}`);
+    assert.deepEqual((await Results.load(`${dir}/r.json`)).rows, results.rows);
+    await assert.rejects(() => results.save(`${dir}/r.xlsx`), /unknown format/);
+  });
+});
+
+function assertSvg(svg: string, texts: string[]): void {
+  const doc = new DOMParser().parseFromString(svg, "image/svg+xml");
+  assert.equal(doc.documentElement?.tagName.toLowerCase(), "svg");
+  assert.ok(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"'));
+  for (const t of texts) assert.ok(svg.includes(t), `missing ${t}`);
+  assert.ok((svg.match(/<path/g) ?? []).length > 2, "no lines drawn");
+}
+
+Deno.test("plots: sweep, timeline and comparison figures render to SVG and display in Jupyter", () => {
+  const sweep = results.plot("numGpuBlocks", ["ttftP90", "itlAvg"]);
+  assert.equal(sweep.panels.length, 2);
+  assertSvg(sweep.toSVG(), ["ttftP90", "itlAvg", "numGpuBlocks", "kv"]);
+  assertSvg(results.timeline(0).toSVG(), ["workers", "TTFT (ms)", "SLA"]);
+  assertSvg(results.compare().toSVG(), ["gpuHours"]);
+  const display = sweep[JUPYTER_DISPLAY]();
+  assert.ok(display["image/svg+xml"].startsWith("<svg"));
+  assert.ok(sweep.toHTML().startsWith("<figure"));
+  const table = results[JUPYTER_DISPLAY]();
+  assert.ok(table["text/html"].includes("<table") && table["text/html"].includes("ttftP90"));
+  assert.ok(table["text/plain"].includes("numGpuBlocks"));
+  assert.throws(() => results.plot("numGpuBlocks", ["nope"]), /unknown column "nope"/);
+});
+
+Deno.test("a comparison without sweeps draws bars per variant", async () => {
+  const r = await scenario("bars").trace(MINI_TRACE)
+    .compare({ one: (s) => s.agg({ workers: 1 }), two: (s) => s.agg({ workers: 2 }) })
+    .run(QUIET);
+  const svg = r.compare(["ttftP90", "gpuHours"]).toSVG();
+  assert.ok(svg.includes("one") && svg.includes("two"));
+  assert.ok((svg.match(/<rect/g) ?? []).length >= 5);
+});
+
+Deno.test("show() outside Jupyter prints the text form", async () => {
+  const printed: unknown[] = [];
+  const log = console.log;
+  console.log = (...args: unknown[]) => void printed.push(...args);
+  try {
+    await results.show();
+    await results.plot("numGpuBlocks", "ttftP90").show();
+  } finally {
+    console.log = log;
+  }
+  assert.match(String(printed[0]), /results: 4 run\(s\)/);
+  assert.match(String(printed[1]), /^Figure: /);
+});

@@ -1,0 +1,91 @@
+import assert from "node:assert/strict";
+import { InputError } from "../../lib/common/errors.ts";
+import { range, scenario } from "../../mod.ts";
+import { MINI_TRACE, QUIET, withTempDir } from "./_helpers.ts";
+
+const sweep = scenario("kv capacity").trace(MINI_TRACE).agg({ workers: 2 }).router("kv_router")
+  .sweep("numGpuBlocks", range(1024, 4096, 1024));
+
+Deno.test("results are independent of parallelism and ordered as declared", async () => {
+  const one = await sweep.run(QUIET);
+  const two = await sweep.run({ ...QUIET, parallelism: 2 });
+  const three = await sweep.run({ ...QUIET, parallelism: 3 });
+  assert.deepEqual(one.runs.map((r) => r.params.numGpuBlocks), [1024, 2048, 3072, 4096]);
+  assert.equal(JSON.stringify(two.toJSON()), JSON.stringify(one.toJSON()));
+  assert.equal(JSON.stringify(three.toJSON()), JSON.stringify(one.toJSON()));
+  // More KV capacity never hurts prefix reuse on this trace.
+  const reuse = one.column("prefixReuse") as number[];
+  assert.ok(reuse[3] >= reuse[0], `${reuse}`);
+});
+
+Deno.test("the result cache re-simulates only what changed", async () => {
+  await withTempDir(async (cacheDir) => {
+    const options = { quiet: true, parallelism: 1, cacheDir };
+    const first = await sweep.run(options);
+    assert.deepEqual(first.runs.map((r) => r.cached), [false, false, false, false]);
+    const again = await sweep.run(options);
+    assert.deepEqual(again.runs.map((r) => r.cached), [true, true, true, true]);
+    assert.equal(JSON.stringify(again.toJSON()), JSON.stringify(first.toJSON()));
+    const changed = scenario("kv capacity").trace(MINI_TRACE).agg({ workers: 2 }).router("kv_router")
+      .sweep("numGpuBlocks", [1024, 2048, 8192]);
+    const third = await changed.run(options);
+    assert.deepEqual(third.runs.map((r) => r.cached), [true, true, false]);
+    const off = await sweep.run({ ...options, cache: false });
+    assert.deepEqual(off.runs.map((r) => r.cached), [false, false, false, false]);
+  });
+});
+
+Deno.test("the cache key follows the trace's content, not its path", async () => {
+  await withTempDir(async (dir) => {
+    const options = { quiet: true, parallelism: 1, cacheDir: `${dir}/cache` };
+    const copy = `${dir}/mini_trace.jsonl`;
+    await Deno.copyFile(MINI_TRACE, copy);
+    const s = (path: string) => scenario("t").trace(path).agg({});
+    await s(copy).run(options);
+    assert.equal((await s(copy).run(options)).runs[0].cached, true);
+    const text = await Deno.readTextFile(copy);
+    await Deno.writeTextFile(copy, text.split("\n").slice(0, 100).join("\n") + "\n");
+    assert.equal((await s(copy).run(options)).runs[0].cached, false);
+  });
+});
+
+Deno.test("bad input fails before any run starts, naming the run", async () => {
+  await withTempDir(async (cacheDir) => {
+    const options = { quiet: true, cacheDir };
+    const cases: Array<[() => ReturnType<typeof scenario>, RegExp]> = [
+      [() => sweep.sweep("workers", [1, 0]), /run \d \(numGpuBlocks=1024 · workers=0\).*num_workers/],
+      [() => sweep.sweep("maxNumSeqs", [8, "many" as never]), /run \d .*max_num_seqs/],
+      [() => scenario("x").trace("/no/such/trace.jsonl").agg({}), /no such trace file/],
+      [
+        () => scenario("x").trace("mooncake:conversaton").agg({}),
+        /unknown trace name .*did you mean mooncake:conversation/,
+      ],
+      [() => sweep.sweep("prefixCaching" as never, [true] as never), /did you mean enablePrefixCaching/],
+      [
+        () => scenario("x").trace(MINI_TRACE).engine({ numG2Blocks: 10 }),
+        /KV offload tiers .* not supported yet/,
+      ],
+      [
+        () =>
+          scenario("x").trace(MINI_TRACE).disagg({ prefill: { blockSize: 32 }, decode: { blockSize: 64 } }),
+        /block_size 32 differs from decode block_size 64/,
+      ],
+    ];
+    for (const [s, re] of cases) {
+      await assert.rejects(
+        async () => await s().run(options),
+        (e) => e instanceof InputError && re.test(e.message),
+      );
+    }
+    // Nothing ran: the cache is still empty.
+    const entries = [...Deno.readDirSync(cacheDir)];
+    assert.deepEqual(entries, []);
+  });
+});
+
+Deno.test("a workload is loaded once and shared by the runs that can share it", async () => {
+  const s = scenario("shared").trace(MINI_TRACE).agg({}).sweep("workers", [1, 2, 3]).sweep("seed", [1, 2]);
+  const r = await s.run({ ...QUIET, parallelism: 2 });
+  assert.equal(r.runs.length, 6);
+  assert.deepEqual(r.rows.map((row) => row.workers), [1, 1, 2, 2, 3, 3]);
+});
