@@ -5,6 +5,7 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { simulate } from "./mod.ts";
  * const report = await simulate({
  *   workload: { source: "synthetic", input_tokens: 2000, output_tokens: 100, request_count: 16 },
@@ -12,7 +13,7 @@
  *   topology: { mode: "agg", num_workers: 2 },
  *   router: { mode: "kv_router" },
  * });
- * console.assert(report.completed_requests === 16);
+ * assert(report.completed_requests === 16);
  * ```
  *
  * @module

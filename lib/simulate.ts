@@ -90,13 +90,14 @@ function resolvePools(spec: SimSpec, perf: readonly PerfInputs[] = []): Resolved
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { loadInputs, runSimulation } from "./simulate.ts";
  * const inputs = await loadInputs({
  *   workload: { source: "synthetic", input_tokens: 1000, output_tokens: 50, request_count: 8 },
  *   replay_concurrency: 4,
  *   topology: { mode: "agg", num_workers: 1 },
  * });
- * console.assert(runSimulation(inputs).report.completed_requests === 8);
+ * assert(runSimulation(inputs).report.completed_requests === 8);
  * ```
  */
 export async function loadInputs(specInput: unknown): Promise<SimulationInputs> {
@@ -322,12 +323,13 @@ function sum(values: number[]): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { simulate } from "./simulate.ts";
  * const report = await simulate({
  *   workload: { source: "synthetic", input_tokens: 512, output_tokens: 16, request_count: 4, request_rate: 2 },
  *   topology: { mode: "agg", num_workers: 2 },
  * });
- * console.assert(report.completed_requests === 4);
+ * assert(report.completed_requests === 4);
  * ```
  */
 export async function simulate(specInput: unknown): Promise<Report> {

@@ -83,9 +83,10 @@ export type SimSpec = z.output<typeof SimSpecSchema>;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseSpec } from "./spec.ts";
  * const spec = parseSpec({ workload: { source: "default" }, topology: { mode: "agg", num_workers: 2 } });
- * console.assert(spec.router.mode === "round_robin" && spec.topology.mode === "agg");
+ * assert(spec.router.mode === "round_robin" && spec.topology.mode === "agg");
  * ```
  */
 export function parseSpec(input: unknown): SimSpec {

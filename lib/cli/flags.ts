@@ -105,9 +105,10 @@ type Values = { [K in keyof typeof FLAGS]?: (typeof FLAGS)[K] extends "boolean" 
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseCommand } from "./flags.ts";
  * const cmd = parseCommand(["t.jsonl", "--num-workers", "2", "--router-mode", "kv_router"]);
- * console.assert(cmd.kind === "run" && cmd.spec.router?.mode === "kv_router");
+ * assert(cmd.kind === "run" && cmd.spec.router?.mode === "kv_router");
  * ```
  */
 export function parseCommand(argv: readonly string[]): Command {

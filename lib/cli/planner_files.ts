@@ -44,11 +44,12 @@ export async function plannerFiles(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { intervalWindows } from "./planner_files.ts";
  * const tick = (atS: number, gpuHours: number) => ({ atS, gpuHours, activeGpuHours: gpuHours }) as never;
  * const data = { ticks: [tick(10, 1), tick(70, 2), tick(130, 3)], events: [], totalTicks: 3 } as never;
  * const w = intervalWindows(data, 60);
- * console.assert(w.length === 3 && w[1].ticks.length === 1 && w[1].gpuHours === 1);
+ * assert(w.length === 3 && w[1].ticks.length === 1 && w[1].gpuHours === 1);
  * ```
  */
 export function intervalWindows(data: PlannerHtmlData, seconds: number): PlannerHtmlData[] {

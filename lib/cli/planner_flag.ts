@@ -14,8 +14,9 @@ import { PlannerConfigSchema } from "../planner/mod.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { plannerFlag } from "./planner_flag.ts";
- * console.assert(plannerFlag('{"mode": "agg", "ttft": 800}').ttft_ms === 800);
+ * assert(plannerFlag('{"mode": "agg", "ttft": 800}').ttft_ms === 800);
  * ```
  */
 export function plannerFlag(raw: string): z.output<typeof PlannerConfigSchema> {

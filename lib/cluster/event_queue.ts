@@ -8,12 +8,13 @@
 /**
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { EventQueue } from "./event_queue.ts";
  * const q = new EventQueue();
  * q.push(5, 1, 10); q.push(1, 2, 20); q.push(5, 3, 30);
- * console.assert(q.peekTime() === 1 && q.pop() === 2 && q.arg === 20); // pop returns the kind
+ * assert(q.peekTime() === 1 && q.pop() === 2 && q.arg === 20); // pop returns the kind
  * q.pop();
- * console.assert(q.arg === 10); // same time: first pushed first
+ * assert.equal(q.arg, 10); // same time: first pushed first
  * ```
  */
 export class EventQueue {

@@ -27,13 +27,14 @@ interface Link {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { SharedLinks } from "./transfer.ts";
  * const links = new SharedLinks();
  * // 1 GB/s link = 1e6 bytes/ms; two 1 MB transfers starting together finish together after 2 ms.
  * links.add(0, 0, 1, 1e6, 1);
  * const next = links.add(0, 0, 2, 1e6, 1);
- * console.assert(next === 2);
- * console.assert(links.complete(0, 2).join() === "1,2");
+ * assert(next === 2);
+ * assert(links.complete(0, 2).join() === "1,2");
  * ```
  */
 export class SharedLinks {
@@ -113,9 +114,10 @@ export class SharedLinks {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { transferMs } from "./transfer.ts";
  * // 10,000 tokens × 131,072 B at 400 GB/s ≈ 3.28 ms (the AISimulate docs' example).
- * console.assert(Math.abs(transferMs(10_000 * 131_072, 400) - 3.2768) < 1e-9);
+ * assert(Math.abs(transferMs(10_000 * 131_072, 400) - 3.2768) < 1e-9);
  * ```
  */
 export function transferMs(bytes: number, gbps: number): number {

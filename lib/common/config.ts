@@ -18,14 +18,15 @@ import { InputError, type InputLocation, suggest } from "./errors.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { z } from "zod";
  * import { parseConfig } from "./config.ts";
  * const schema = z.strictObject({ block_size: z.number().default(64) });
- * console.assert(parseConfig(schema, {}, "engine args").block_size === 64);
+ * assert(parseConfig(schema, {}, "engine args").block_size === 64);
  * try {
  *   parseConfig(schema, { blok_size: 1 }, "engine args");
  * } catch (e) {
- *   console.assert(String(e).includes("did you mean block_size"));
+ *   assert(String(e).includes("did you mean block_size"));
  * }
  * ```
  */

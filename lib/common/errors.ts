@@ -22,9 +22,10 @@ export interface InputLocation {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { InputError } from "./errors.ts";
  * const e = new InputError("must be a non-empty array", { file: "t.jsonl", line: 3, field: "hash_ids" });
- * console.assert(e.message === "t.jsonl:3: hash_ids: must be a non-empty array");
+ * assert(e.message === "t.jsonl:3: hash_ids: must be a non-empty array");
  * ```
  */
 export class InputError extends Error {
@@ -50,8 +51,9 @@ function formatLocated(detail: string, { file, line, field }: InputLocation): st
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { suggest } from "./errors.ts";
- * console.assert(suggest("startuptime", ["startup_time", "block_size"]) === "startup_time");
+ * assert(suggest("startuptime", ["startup_time", "block_size"]) === "startup_time");
  * ```
  */
 export function suggest(word: string, candidates: readonly string[]): string | undefined {

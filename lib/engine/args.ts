@@ -208,8 +208,9 @@ export interface ResolvedEngine {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseEngineArgs } from "./args.ts";
- * console.assert(parseEngineArgs({ block_size: 32 }).max_num_seqs === 256);
+ * assert(parseEngineArgs({ block_size: 32 }).max_num_seqs === 256);
  * ```
  */
 export function parseEngineArgs(raw: unknown, what = "engine args", at: InputLocation = {}): EngineArgs {
@@ -232,9 +233,10 @@ export function parseEngineArgs(raw: unknown, what = "engine args", at: InputLoc
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { resolveEngineArgs } from "./args.ts";
  * const { config } = resolveEngineArgs({ block_size: 32 }, "aggregated");
- * console.assert(config.blockSize === 32 && config.numGpuBlocks === 16384 && config.maxNumSeqs === 256);
+ * assert(config.blockSize === 32 && config.numGpuBlocks === 16384 && config.maxNumSeqs === 256);
  * ```
  */
 export function resolveEngineArgs(

@@ -7,10 +7,11 @@
 /**
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { IntDeque } from "./deque.ts";
  * const q = new IntDeque(2);
  * q.pushBack(1); q.pushBack(2); q.pushFront(0);
- * console.assert(q.popFront() === 0 && q.size === 2 && q.at(1) === 2);
+ * assert(q.popFront() === 0 && q.size === 2 && q.at(1) === 2);
  * ```
  */
 export class IntDeque {

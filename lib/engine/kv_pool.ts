@@ -15,14 +15,16 @@
 /**
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { KvPool } from "./kv_pool.ts";
  * const pool = new KvPool(2, 10, true);
  * const a = pool.allocate(7);
  * pool.release(a); // block 7 stays cached, inactive
- * console.assert(pool.cachedSlot(7) === a && pool.activeBlocks === 0 && pool.inactiveBlocks === 1);
+ * assert(pool.cachedSlot(7) === a && pool.activeBlocks === 0 && pool.inactiveBlocks === 1);
  * pool.allocate(-1);
  * pool.allocate(-1); // needs the cached slot: evicts block 7
- * console.assert(pool.cachedSlot(7) === -1 && pool.activeBlocks === 2);
+ * assert.equal(pool.cachedSlot(7), -1);
+ * assert.equal(pool.activeBlocks, 2);
  * ```
  */
 export class KvPool {

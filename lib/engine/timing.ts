@@ -12,10 +12,11 @@ import type { EngineConfig } from "./args.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { passPrefillMs } from "./timing.ts";
  * import { fixedModel } from "../perf/mod.ts";
  * const perf = fixedModel({ prefillMs: 10, prefillMsPerToken: 0, decodeMs: 0 });
- * console.assert(passPrefillMs(perf, { speedupRatio: 2 }, 1, 100, 0) === 5);
+ * assert(passPrefillMs(perf, { speedupRatio: 2 }, 1, 100, 0) === 5);
  * ```
  */
 export function passPrefillMs(
@@ -34,10 +35,11 @@ export function passPrefillMs(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { passOverheadMs } from "./timing.ts";
  * import { fixedModel } from "../perf/mod.ts";
  * const perf = { ...fixedModel({ prefillMs: 1, prefillMsPerToken: 0, decodeMs: 1 }), passOverheadMs: () => 1.2 };
- * console.assert(passOverheadMs(perf, { speedupRatio: 2 }, 1, 8) === 0.6);
+ * assert(passOverheadMs(perf, { speedupRatio: 2 }, 1, 8) === 0.6);
  * ```
  */
 export function passOverheadMs(
@@ -55,10 +57,11 @@ export function passOverheadMs(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { passDecodeMs } from "./timing.ts";
  * import { fixedModel } from "../perf/mod.ts";
  * const perf = fixedModel({ prefillMs: 0, prefillMsPerToken: 0, decodeMs: 0.25 });
- * console.assert(passDecodeMs(perf, { speedupRatio: 1, decodeSpeedupRatio: 1 }, 8, 100, 800) === 1);
+ * assert(passDecodeMs(perf, { speedupRatio: 1, decodeSpeedupRatio: 1 }, 8, 100, 800) === 1);
  * ```
  */
 export function passDecodeMs(

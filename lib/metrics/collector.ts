@@ -14,13 +14,14 @@ export const Status = { Pending: 0, Completed: 1, Rejected: 2 } as const;
 /**
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Collector } from "./collector.ts";
  * const c = new Collector(1);
  * c.arrive(0, 0);
  * c.tokens(Int32Array.of(0), Int32Array.of(1), 1, 0, 30); // first token at 30
  * c.tokens(Int32Array.of(0), Int32Array.of(1), 1, 30, 40); // second, gap 10
  * c.complete(0, 40);
- * console.assert(c.firstTokenMs[0] === 30 && c.gapCount === 1 && c.gapValues[0] === 10);
+ * assert(c.firstTokenMs[0] === 30 && c.gapCount === 1 && c.gapValues[0] === 10);
  * ```
  */
 export class Collector {

@@ -37,9 +37,10 @@ const EMPTY: Distribution = {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { summarize } from "./stats.ts";
  * const d = summarize(Float64Array.of(4, 1, 3, 2), 4);
- * console.assert(d.mean === 2.5 && d.median === 3 && d.p99 === 4 && Math.abs(d.std - 1.118) < 1e-3);
+ * assert(d.mean === 2.5 && d.median === 3 && d.p99 === 4 && Math.abs(d.std - 1.118) < 1e-3);
  * ```
  */
 export function summarize(values: Float64Array, n: number = values.length): Distribution {
@@ -71,10 +72,11 @@ export function summarize(values: Float64Array, n: number = values.length): Dist
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { summarize, summarizeWeighted } from "./stats.ts";
  * const w = summarizeWeighted(Float64Array.of(5, 1), Float64Array.of(2, 3), 2);
  * const e = summarize(Float64Array.of(5, 5, 1, 1, 1));
- * console.assert(w.mean === e.mean && w.p90 === e.p90 && w.median === e.median && w.std === e.std);
+ * assert(w.mean === e.mean && w.p90 === e.p90 && w.median === e.median && w.std === e.std);
  * ```
  */
 export function summarizeWeighted(values: Float64Array, weights: Float64Array, n: number): Distribution {
@@ -92,9 +94,10 @@ export function summarizeWeighted(values: Float64Array, weights: Float64Array, n
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { summarizeSorted } from "./stats.ts";
  * const d = summarizeSorted(Float64Array.of(1, 5), Float64Array.of(3, 2), 2);
- * console.assert(d.median === 1 && d.p90 === 5 && d.count === 5);
+ * assert(d.median === 1 && d.p90 === 5 && d.count === 5);
  * ```
  */
 export function summarizeSorted(values: Float64Array, weights: Float64Array, n: number): Distribution {
@@ -137,8 +140,9 @@ export function summarizeSorted(values: Float64Array, weights: Float64Array, n: 
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { sortedOrder } from "./stats.ts";
- * console.assert(sortedOrder(Float64Array.of(2.5, -1, 0, 1e9, -0.5), 5).join() === "1,4,2,0,3");
+ * assert(sortedOrder(Float64Array.of(2.5, -1, 0, 1e9, -0.5), 5).join() === "1,4,2,0,3");
  * ```
  */
 export function sortedOrder(values: Float64Array, n: number): Uint32Array {

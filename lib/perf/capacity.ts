@@ -80,12 +80,13 @@ export function activationBytesPerGpu(setup: PerfSetup, maxTokens: number, maxSe
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { resolvePerfSetup } from "./setup.ts";
  * import { deriveKvCapacity } from "./capacity.ts";
  * const setup = resolvePerfSetup({ aic_model_path: "nvidia/Llama-3.1-8B-Instruct-FP8" })!;
  * const cap = deriveKvCapacity(setup, { maxNumBatchedTokens: 8192, maxNumSeqs: 256, blockSize: 64,
  *   gpuMemoryUtilization: 0.9 });
- * console.assert(cap.tokens > 800_000 && cap.tokens < 960_000); // perf-model.md §10.5: ≈ 870k
+ * assert(cap.tokens > 800_000 && cap.tokens < 960_000); // perf-model.md §10.5: ≈ 870k
  * ```
  */
 export function deriveKvCapacity(setup: PerfSetup, mem: MemoryArgs, at: InputLocation = {}): KvCapacity {

@@ -72,9 +72,10 @@ export function kvBytes(d: KvDType): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { GPUS } from "./catalog/gpus.ts";
  * import { peakFlops } from "./dtypes.ts";
- * console.assert(peakFlops(GPUS.h100_sxm, "fp8") === 1978e12 && peakFlops(GPUS.h100_sxm, "nvfp4") === 0);
+ * assert(peakFlops(GPUS.h100_sxm, "fp8") === 1978e12 && peakFlops(GPUS.h100_sxm, "nvfp4") === 0);
  * ```
  */
 export function peakFlops(gpu: GpuSpec, d: WeightDType): number {
@@ -111,8 +112,9 @@ const ALIASES: Readonly<Record<string, string>> = {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseWeightDType } from "./dtypes.ts";
- * console.assert(parseWeightDType("bf16") === "bfloat16" && parseWeightDType("fp8_block") === "fp8_block");
+ * assert(parseWeightDType("bf16") === "bfloat16" && parseWeightDType("fp8_block") === "fp8_block");
  * ```
  */
 export function parseWeightDType(name: string, at: InputLocation = {}): WeightDType {
@@ -126,8 +128,9 @@ export function parseWeightDType(name: string, at: InputLocation = {}): WeightDT
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseKvDType } from "./dtypes.ts";
- * console.assert(parseKvDType("fp8") === "fp8" && parseKvDType("auto") === "bfloat16");
+ * assert(parseKvDType("fp8") === "fp8" && parseKvDType("auto") === "bfloat16");
  * ```
  */
 export function parseKvDType(name: string, at: InputLocation = {}): KvDType {

@@ -19,9 +19,10 @@ export interface FixedTiming {
 /**
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { fixedModel } from "./fixed.ts";
  * const m = fixedModel({ prefillMs: 10, prefillMsPerToken: 0.01, decodeMs: 5 });
- * console.assert(m.prefillMs(2, 1000, 500) === 20 && m.decodeMs(64, 2000, 1e6) === 5);
+ * assert(m.prefillMs(2, 1000, 500) === 20 && m.decodeMs(64, 2000, 1e6) === 5);
  * ```
  */
 export function fixedModel(t: FixedTiming): PerfModel {

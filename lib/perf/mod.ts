@@ -51,12 +51,13 @@ export { kvBytesPerToken, type ModelSpec } from "./catalog/arch.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { resolveEngineArgs } from "../engine/args.ts";
  * import { createPerfModel } from "./mod.ts";
  * const { args, config } = resolveEngineArgs({}, "aggregated");
- * console.assert(createPerfModel(args, config).name === "polynomial");
+ * assert(createPerfModel(args, config).name === "polynomial");
  * const llama = resolveEngineArgs({ aic_model_path: "meta-llama/Llama-3.1-8B-Instruct" }, "aggregated");
- * console.assert(createPerfModel(llama.args, llama.config).name === "analytic");
+ * assert(createPerfModel(llama.args, llama.config).name === "analytic");
  * ```
  */
 export function createPerfModel(

@@ -117,11 +117,12 @@ export function opFamily(op: Op): OpFamily {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { resolvePerfSetup } from "./setup.ts";
  * import { buildOps } from "./ops.ts";
  * const setup = resolvePerfSetup({ aic_model_path: "meta-llama/Llama-3.1-8B-Instruct" })!;
  * const qkv = buildOps(setup).context.find((o) => o.name === "qkv_gemm");
- * console.assert(qkv?.kind === "gemm" && qkv.n === 6144 && qkv.k === 4096 && qkv.count === 32);
+ * assert(qkv?.kind === "gemm" && qkv.n === 6144 && qkv.k === 4096 && qkv.count === 32);
  * ```
  */
 export function buildOps(setup: PerfSetup): OpLists {

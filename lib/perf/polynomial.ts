@@ -12,10 +12,11 @@ import type { PerfModel } from "./types.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { polynomialModel } from "./polynomial.ts";
  * const m = polynomialModel(16384 * 64);
- * console.assert(Math.abs(m.prefillMs(1, 1024, 0) - 32.49) < 0.01);
- * console.assert(Math.abs(m.decodeMs(8, 1000, 0) - 5.74) < 1e-9);
+ * assert(Math.abs(m.prefillMs(1, 1024, 0) - 32.49) < 0.01);
+ * assert(Math.abs(m.decodeMs(8, 1000, 0) - 5.74) < 1e-9);
  * ```
  */
 export function polynomialModel(totalKvTokens: number): PerfModel {

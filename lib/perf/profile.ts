@@ -57,12 +57,13 @@ function ascending(xs: readonly number[], key: string, at: InputLocation) {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseProfile } from "./profile.ts";
  * const p = parseProfile({
  *   prefill_isl: [100, 1000], prefill_ttft_ms: [10, 50],
  *   decode_active_kv_tokens: [0, 1000], decode_context_length: [100, 1000], decode_itl: [[5, 6], [7, 9]],
  * });
- * console.assert(p.decodeItl[1][1] === 9);
+ * assert(p.decodeItl[1][1] === 9);
  * ```
  */
 export function parseProfile(json: unknown, at: InputLocation = {}): ProfileData {
@@ -162,13 +163,14 @@ export function interp2(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseProfile, profileModel } from "./profile.ts";
  * const m = profileModel(parseProfile({
  *   prefill_isl: [100, 1000], prefill_ttft_ms: [10, 50],
  *   decode_active_kv_tokens: [0, 1000], decode_context_length: [100, 1000], decode_itl: [[5, 6], [7, 9]],
  * }));
- * console.assert(m.prefillMs(2, 275, 0) === 30); // T = 550: 10 + 40 · 450/900
- * console.assert(m.decodeMs(4, 1000, 500) === 7.5);
+ * assert(m.prefillMs(2, 275, 0) === 30); // T = 550: 10 + 40 · 450/900
+ * assert(m.decodeMs(4, 1000, 500) === 7.5);
  * ```
  */
 export function profileModel(p: ProfileData): PerfModel {

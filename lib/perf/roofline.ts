@@ -26,9 +26,10 @@ export function gemmBytes(m: number, n: number, k: number, wBytes: number, aByte
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { contextAttentionFlops } from "./roofline.ts";
  * // one 1024-token sequence, 32 heads of 128: 2·(1024²)·32·128 = 8.6 GFLOP
- * console.assert(contextAttentionFlops(1, 1024, 0, 32, 128, 0) === 2 * 1024 * 1024 * 32 * 128);
+ * assert(contextAttentionFlops(1, 1024, 0, 32, 128, 0) === 2 * 1024 * 1024 * 32 * 128);
  * ```
  */
 export function contextAttentionFlops(b: number, s: number, p: number, heads: number, d: number, w: number) {

@@ -108,9 +108,10 @@ export function isModelPath(path: string): boolean {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { resolvePerfSetup } from "./setup.ts";
  * const s = resolvePerfSetup({ aic_model_path: "nvidia/Llama-3.1-8B-Instruct-FP8", aic_tp_size: 2 });
- * console.assert(s?.gpu.id === "h200_sxm" && s.backend === "vllm" && s.par.tp === 2 && s.dtypes.linear === "fp8");
+ * assert(s?.gpu.id === "h200_sxm" && s.backend === "vllm" && s.par.tp === 2 && s.dtypes.linear === "fp8");
  * ```
  */
 export function resolvePerfSetup(

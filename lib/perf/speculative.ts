@@ -22,9 +22,10 @@ export interface SpeculativeConfig {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseAcceptRates } from "./speculative.ts";
- * console.assert(parseAcceptRates(undefined, 2).join() === "0.85,0.3");
- * console.assert(parseAcceptRates("0.9, 0.5", 3).join() === "0.9,0.5,0");
+ * assert(parseAcceptRates(undefined, 2).join() === "0.85,0.3");
+ * assert(parseAcceptRates("0.9, 0.5", 3).join() === "0.9,0.5,0");
  * ```
  */
 export function parseAcceptRates(text: string | null | undefined, nextn: number, at: InputLocation = {}) {
@@ -49,8 +50,9 @@ export function parseAcceptRates(text: string | null | undefined, nextn: number,
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { expectedBurst } from "./speculative.ts";
- * console.assert(Math.abs(expectedBurst([0.85, 0.3]) - 2.105) < 1e-12);
+ * assert(Math.abs(expectedBurst([0.85, 0.3]) - 2.105) < 1e-12);
  * ```
  */
 export function expectedBurst(rates: readonly number[]): number {
@@ -74,10 +76,11 @@ export interface SpeculativeArgs {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { speculativeConfig } from "./speculative.ts";
  * const s = speculativeConfig({ aic_nextn: 1 });
- * console.assert(s?.nextn === 1 && s.acceptRates.join() === "0.85");
- * console.assert(speculativeConfig({}) === undefined);
+ * assert(s?.nextn === 1 && s.acceptRates.join() === "0.85");
+ * assert(speculativeConfig({}) === undefined);
  * ```
  */
 export function speculativeConfig(

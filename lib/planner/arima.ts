@@ -28,9 +28,10 @@ export interface ArimaModel {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { kpss } from "./arima.ts";
  * const trend = Array.from({ length: 30 }, (_, i) => i);
- * console.assert(kpss(trend) > 0.463); // a trend is not level-stationary
+ * assert(kpss(trend) > 0.463); // a trend is not level-stationary
  * ```
  */
 export function kpss(y: readonly number[]): number {
@@ -109,9 +110,10 @@ function sse(w: readonly number[], p: number, q: number, params: readonly number
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { nelderMead } from "./arima.ts";
  * const x = nelderMead((v) => (v[0] - 3) ** 2 + (v[1] + 1) ** 2, [0, 0]);
- * console.assert(Math.abs(x[0] - 3) < 1e-4 && Math.abs(x[1] + 1) < 1e-4);
+ * assert(Math.abs(x[0] - 3) < 1e-4 && Math.abs(x[1] + 1) < 1e-4);
  * ```
  */
 export function nelderMead(f: (x: number[]) => number, x0: readonly number[], iterations = 400): number[] {
@@ -172,10 +174,11 @@ function fitArma(w: readonly number[], p: number, q: number, start?: readonly nu
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { autoArima, forecast } from "./arima.ts";
  * const y = Array.from({ length: 20 }, (_, i) => 100 + 5 * i);
  * const m = autoArima(y);
- * console.assert(m.d >= 1 && Math.abs(forecast(m, y) - 200) < 1);
+ * assert(m.d >= 1 && Math.abs(forecast(m, y) - 200) < 1);
  * ```
  */
 export function autoArima(y: readonly number[]): ArimaModel {

@@ -24,12 +24,13 @@ export const DECODE_CONTEXTS: readonly number[] = [500, 2000, 4000, 8000];
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { prefillBootstrap } from "./bootstrap.ts";
  * import { resolveEngineArgs } from "../engine/mod.ts";
  * import { polynomialModel } from "../perf/mod.ts";
  * const { config } = resolveEngineArgs({}, "aggregated");
  * const fpms = prefillBootstrap(polynomialModel(16384 * 64), config, 8);
- * console.assert(fpms.length === 9 && fpms[0].sumPrefillTokens === 100 && fpms[8].sumPrefillTokens === 8188);
+ * assert(fpms.length === 9 && fpms[0].sumPrefillTokens === 100 && fpms[8].sumPrefillTokens === 8188);
  * ```
  */
 export function prefillBootstrap(perf: PerfModel, config: EngineConfig, granularity: number): Fpm[] {

@@ -10,8 +10,9 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { budgetClamp } from "./budget.ts";
- * console.assert(budgetClamp(12, 2, 8, 1) === 4 && budgetClamp(3, 2, 8, 1) === 3 && budgetClamp(9, 1, -1, 1) === 9);
+ * assert(budgetClamp(12, 2, 8, 1) === 4 && budgetClamp(3, 2, 8, 1) === 3 && budgetClamp(9, 1, -1, 1) === 9);
  * ```
  */
 export function budgetClamp(desired: number, gpu: number, budget: number, minEndpoint: number): number {
@@ -26,9 +27,10 @@ export function budgetClamp(desired: number, gpu: number, budget: number, minEnd
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { globalBudget } from "./budget.ts";
  * // 6P + 6D at 1 GPU each under a budget of 8: P = ⌊6 · 8/12⌋ = 4, D = 8 − 4 = 4.
- * console.assert(globalBudget(6, 6, 1, 1, 8, 1, 1).join() === "4,4");
+ * assert(globalBudget(6, 6, 1, 1, 8, 1, 1).join() === "4,4");
  * ```
  */
 export function globalBudget(

@@ -158,9 +158,10 @@ export type PlannerConfig = z.output<typeof PlannerConfigObject>;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parsePlannerConfig } from "./config.ts";
  * const c = parsePlannerConfig({ mode: "agg", ttft: 1500, load_adjustment_interval: 10 });
- * console.assert(c.ttft_ms === 1500 && c.load_adjustment_interval_seconds === 10 && c.itl_ms === 50);
+ * assert(c.ttft_ms === 1500 && c.load_adjustment_interval_seconds === 10 && c.itl_ms === 50);
  * ```
  */
 export function parsePlannerConfig(value: unknown, what = "--planner-config"): PlannerConfig {
@@ -198,10 +199,11 @@ export interface EffectivePlanner {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { effectivePlanner, parsePlannerConfig } from "./config.ts";
  * const e = effectivePlanner(parsePlannerConfig({ mode: "agg" }));
- * console.assert(e.easyMode && e.loadScaling && !e.throughputScaling);
- * console.assert(e.notes[0].includes("optimization_target"));
+ * assert(e.easyMode && e.loadScaling && !e.throughputScaling);
+ * assert(e.notes[0].includes("optimization_target"));
  * ```
  */
 export function effectivePlanner(config: PlannerConfig): EffectivePlanner {

@@ -44,12 +44,13 @@ function chunked(tokens: number, mbt: number, f: (chunk: number) => number): num
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { PrefillModel } from "./perf_models.ts";
  * import { idleFpm } from "./types.ts";
  * const m = new PrefillModel({ maxSamples: 64, bucketCount: 16, minObservations: 2 });
  * for (const t of [1000, 2000]) m.add({ ...idleFpm(0, 0), numPrefill: 1, sumPrefillTokens: t, wallTimeS: 0.01 + t * 1e-5 });
  * // Queue 4000 + mean ISL 1500 in passes of 4096: f(4096) + f(1404).
- * console.assert(Math.abs(m.estimateNextTtft(4000, 4096, 0)! - (0.01 + 0.04096 + 0.01 + 0.01404)) < 1e-12);
+ * assert(Math.abs(m.estimateNextTtft(4000, 4096, 0)! - (0.01 + 0.04096 + 0.01 + 0.01404)) < 1e-12);
  * ```
  */
 export class PrefillModel {

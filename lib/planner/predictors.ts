@@ -57,10 +57,11 @@ abstract class Base implements Predictor {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ConstantPredictor } from "./predictors.ts";
  * const p = new ConstantPredictor();
  * p.add(0); p.add(3); p.add(5);
- * console.assert(p.predict() === 5);
+ * assert(p.predict() === 5);
  * ```
  */
 export class ConstantPredictor extends Base {
@@ -148,10 +149,11 @@ export class KalmanPredictor extends Base {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ArimaPredictor } from "./predictors.ts";
  * const p = new ArimaPredictor(false);
  * for (let i = 1; i <= 12; i++) p.add(10 * i);
- * console.assert(Math.abs(p.predict() - 130) < 2);
+ * assert(Math.abs(p.predict() - 130) < 2);
  * ```
  */
 export class ArimaPredictor extends Base {

@@ -22,11 +22,12 @@ interface Sample {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { BucketedRegression } from "./regression.ts";
  * const r = new BucketedRegression(1, { maxSamples: 64, bucketCount: 16, minObservations: 2 });
  * for (const x of [0, 1, 2, 3]) r.add([x], 0.5 + 2 * x);
  * const c = r.fit()!;
- * console.assert(Math.abs(c.intercept - 0.5) < 1e-9 && Math.abs(c.coef[0] - 2) < 1e-9);
+ * assert(Math.abs(c.intercept - 0.5) < 1e-9 && Math.abs(c.coef[0] - 2) < 1e-9);
  * ```
  */
 export class BucketedRegression {
@@ -211,10 +212,11 @@ function normalise(x: number, y: number): [number, number] {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { MovingAverage } from "./regression.ts";
  * const m = new MovingAverage(2);
  * m.add(0); m.add(4); m.add(0); m.add(2);
- * console.assert(m.value === 1); // window [0, 2]; the leading 0 was skipped
+ * assert(m.value === 1); // window [0, 2]; the leading 0 was skipped
  * ```
  */
 export class MovingAverage {

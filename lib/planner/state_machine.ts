@@ -89,6 +89,7 @@ export interface PlannerCapabilities {
 /**
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { effectivePlanner, parsePlannerConfig } from "./config.ts";
  * import { PlannerStateMachine } from "./state_machine.ts";
  * const planner = effectivePlanner(parsePlannerConfig({
@@ -98,7 +99,7 @@ export interface PlannerCapabilities {
  * const caps = { decode: { numGpu: 1, maxNumBatchedTokens: 8192, maxNumSeqs: 256, contextLength: null, maxKvTokens: 1 << 20 } };
  * const sm = new PlannerStateMachine(planner, caps);
  * const first = sm.initialTick(0);
- * console.assert(first.atS === 10 && first.load && !first.throughput);
+ * assert(first.atS === 10 && first.load && !first.throughput);
  * ```
  */
 export class PlannerStateMachine {

@@ -15,12 +15,13 @@ import type { TrafficObservation } from "./types.ts";
 /**
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { TrafficWindow } from "./traffic.ts";
  * const w = new TrafficWindow("completion", 0);
  * w.arrived(1000, 100, 3, 4);
  * w.completed(1000, 80, 250, 20);
  * const obs = w.drain(10_000, null);
- * console.assert(obs.numReq === 1 && obs.osl === 80 && obs.kvHitRate === 0.75 && obs.durationS === 10);
+ * assert(obs.numReq === 1 && obs.osl === 80 && obs.kvHitRate === 0.75 && obs.durationS === 10);
  * ```
  */
 export class TrafficWindow {
@@ -107,11 +108,12 @@ export class TrafficWindow {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { trafficWindows } from "./traffic.ts";
  * import { WorkloadBuilder } from "../workload/mod.ts";
  * const b = new WorkloadBuilder({ name: "t", blockSize: 4 });
  * for (const at of [0, 1000, 61_000]) b.add({ inputLength: 8, outputLength: 2, arrivalMs: at, tokenBlocks: { ids: [1, 2], size: 4 } });
- * console.assert(trafficWindows(b.build(), 60).map((w) => w.numReq).join() === "2,1");
+ * assert(trafficWindows(b.build(), 60).map((w) => w.numReq).join() === "2,1");
  * ```
  */
 export function trafficWindows(w: Workload, intervalS: number): TrafficObservation[] {

@@ -73,9 +73,10 @@ export const MAX_POINTS = 1200;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { thin } from "./planner_html.ts";
  * const rows = Array.from({ length: 10 }, (_, t) => ({ t, value: t % 4, series: "a" }));
- * console.assert(thin(rows, "series", 5).map((r) => r.value).join() === "1,3,1,3,1");
+ * assert(thin(rows, "series", 5).map((r) => r.value).join() === "1,3,1,3,1");
  * ```
  */
 export function thin<R extends Record<string, unknown>>(
@@ -113,13 +114,14 @@ type Mark = Plot.Markish;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { plannerHtml } from "./planner_html.ts";
  * const html = plannerHtml({
  *   ticks: [], events: [], totalTicks: 0, summary: "mode agg", ttftSlaMs: 500, itlSlaMs: 50, throughputIntervalS: 180,
  *   disagg: false, gpuHours: 1.5, activeGpuHours: 1.25, gpusPerWorker: [1], maxKvTokens: 1024,
  *   results: { completed: 0, ttft: [0, 0], itl: [0, 0] }, warnings: [],
  * });
- * console.assert(html.includes("Scaling events: 0 | GPU hours: 1.50") && !html.includes("<script"));
+ * assert(html.includes("Scaling events: 0 | GPU hours: 1.50") && !html.includes("<script"));
  * ```
  */
 export function plannerHtml(data: PlannerHtmlData): string {

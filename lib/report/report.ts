@@ -174,8 +174,9 @@ export function assertFinite(value: ReportValue, path: string): void {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { reportJson } from "./report.ts";
- * console.assert(reportJson({ b: 1, a: { d: 2, c: 3 } }) === '{\n  "a": {\n    "c": 3,\n    "d": 2\n  },\n  "b": 1\n}\n');
+ * assert(reportJson({ b: 1, a: { d: 2, c: 3 } }) === '{\n  "a": {\n    "c": 3,\n    "d": 2\n  },\n  "b": 1\n}\n');
  * ```
  */
 export function reportJson(report: Report): string {

@@ -14,9 +14,10 @@ const STAT_COLUMNS = ["avg", "min", "max", "p99", "p90", "p75", "std"] as const;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formatSummary } from "./table.ts";
  * const text = formatSummary({ output_throughput_tok_s: 1234.5, request_throughput_rps: 2, completed_requests: 3 });
- * console.assert(text.includes("┃ Output Token Throughput (tokens/sec) ┃ 1,234.50 ┃"));
+ * assert(text.includes("┃ Output Token Throughput (tokens/sec) ┃ 1,234.50 ┃"));
  * ```
  */
 export function formatSummary(report: Report): string {
@@ -102,10 +103,11 @@ interface PoolSummary {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formatRunSummary } from "./table.ts";
  * const lines = formatRunSummary({ dynolab: { pools: [{ role: "aggregated", workers: 2, kv_capacity_blocks: 16384,
  *   kv_capacity_source: "default", block_size: 64, perf_model: "polynomial", gpus_per_worker: 1 }] } });
- * console.assert(lines[0] === "Workers (aggregated): 2 × 1 GPU, polynomial timing, KV cache 16,384 blocks × 64 tokens per rank (default)");
+ * assert(lines[0] === "Workers (aggregated): 2 × 1 GPU, polynomial timing, KV cache 16,384 blocks × 64 tokens per rank (default)");
  * ```
  */
 export function formatRunSummary(report: Report): string[] {

@@ -49,9 +49,10 @@ export type RouterStage = "aggregated" | "prefill" | "decode";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { RouterConfigSchema, stageConfig } from "./config.ts";
  * const d = stageConfig(RouterConfigSchema.parse({}), "decode");
- * console.assert(d.overlap_score_weight === 0 && !d.router_track_prefill_tokens);
+ * assert(d.overlap_score_weight === 0 && !d.router_track_prefill_tokens);
  * ```
  */
 export function stageConfig(config: RouterConfig, stage: RouterStage): RouterConfig {

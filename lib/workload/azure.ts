@@ -131,9 +131,10 @@ function count(cell: string): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseWallClock } from "./azure.ts";
  * const a = parseWallClock("2023-11-16 18:17:03.9799600"), b = parseWallClock("2023-11-16 18:17:04.0319600");
- * console.assert((b.seconds - a.seconds) * 1000 + (b.nanos - a.nanos) / 1e6 === 52);
+ * assert((b.seconds - a.seconds) * 1000 + (b.nanos - a.nanos) / 1e6 === 52);
  * ```
  */
 export function parseWallClock(text: string, at: InputLocation = {}): WallClock {

@@ -57,11 +57,12 @@ export class BlockInterner {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { BlockInterner } from "./block_ids.ts";
    * const interner = new BlockInterner(), a = new Int32Array(4), b = new Int32Array(4);
    * interner.internPrompt({ ids: [7, 8], size: 128 }, 256, 64, 0, a, 0);
    * interner.internPrompt({ ids: [7, 9], size: 128 }, 256, 64, 0, b, 0);
-   * console.assert(a[1] === b[1] && a[2] !== b[2] && interner.size === 6);
+   * assert(a[1] === b[1] && a[2] !== b[2] && interner.size === 6);
    * ```
    */
   internPrompt(
@@ -168,10 +169,11 @@ export class BlockInterner {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { BlockInterner } from "./block_ids.ts";
    * const interner = new BlockInterner(), out = new Int32Array(3);
    * interner.uniqueBlocks(3, out, 0);
-   * console.assert(out.join() === "0,1,2" && interner.size === 3);
+   * assert(out.join() === "0,1,2" && interner.size === 3);
    * ```
    */
   uniqueBlocks(count: number, out: Int32Array, at: number): void {

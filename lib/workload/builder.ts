@@ -53,13 +53,14 @@ export interface BuildOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { WorkloadBuilder } from "./builder.ts";
  * const b = new WorkloadBuilder({ name: "demo", blockSize: 64 });
  * b.add({ session: "s", arrivalMs: 1000, inputLength: 512, outputLength: 10, tokenBlocks: { ids: [1], size: 512 } });
  * b.add({ session: "s", delayMs: 500, inputLength: 1024, outputLength: 5, tokenBlocks: { ids: [1, 2], size: 512 } });
  * const w = b.build({ speedup: 2 });
- * console.assert(w.arrivalMs[0] === 0 && w.delayMs[1] === 250 && w.nextTurn[0] === 1);
- * console.assert(w.blocks[0] === w.blocks[8]); // the second turn reuses the first turn's prefix
+ * assert(w.arrivalMs[0] === 0 && w.delayMs[1] === 250 && w.nextTurn[0] === 1);
+ * assert(w.blocks[0] === w.blocks[8]); // the second turn reuses the first turn's prefix
  * ```
  */
 export class WorkloadBuilder {

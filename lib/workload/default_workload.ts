@@ -106,11 +106,12 @@ export interface DefaultWorkloadOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { defaultWorkload } from "./default_workload.ts";
  * import { DefaultWorkloadSchema } from "./spec.ts";
  * const w = defaultWorkload(DefaultWorkloadSchema.parse({ source: "default", sessions: 20 }), { blockSize: 64 });
- * console.assert(w.sessionCount === 20 && w.requestCount > 20);
- * console.assert(w.blocks[0] === w.blocks[w.blockOffset[w.sessionFirst[1]]]); // the preamble is shared
+ * assert(w.sessionCount === 20 && w.requestCount > 20);
+ * assert(w.blocks[0] === w.blocks[w.blockOffset[w.sessionFirst[1]]]); // the preamble is shared
  * ```
  */
 export function defaultWorkload(

@@ -44,12 +44,13 @@ const MAX_ID = 2 ** 52;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseSession } from "./kv_cache_tester_rows.ts";
  * const s = parseSession({ block_size: 64, requests: [
  *   { t: 0, type: "n", in: 130, out: 5, hash_ids: [1, 2], think_time: 0 },
  *   { t: 9, type: "s", in: 200, out: 7, hash_ids: [1, 2, 3], think_time: 4, api_time: 5 },
  * ] }, undefined, { file: "t.jsonl", line: 1 });
- * console.assert(s.steps.length === 2 && s.steps[1].delayS === 4 && s.localIds);
+ * assert(s.steps.length === 2 && s.steps[1].delayS === 4 && s.localIds);
  * ```
  */
 export function parseSession(row: unknown, traceBlockSize: number | undefined, at: InputLocation): Session {

@@ -27,11 +27,12 @@ export interface LoadOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { loadWorkload } from "./load.ts";
  * import { WorkloadSpecSchema } from "./spec.ts";
  * const spec = WorkloadSpecSchema.parse({ source: "default", sessions: 10 });
  * const w = await loadWorkload(spec, { blockSize: 64, speedup: 1, closedLoop: false });
- * console.assert(w.name === "default" && w.sessionCount === 10);
+ * assert(w.name === "default" && w.sessionCount === 10);
  * ```
  */
 export function loadWorkload(spec: WorkloadSpec, options: LoadOptions): Promise<Workload> {

@@ -24,8 +24,9 @@ export const MAX_PREFIX_GROUP = 2 ** 27 - 1;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { sharedBlockId } from "./prompt_context.ts";
- * console.assert(sharedBlockId(1, 0) !== sharedBlockId(0, 1));
+ * assert(sharedBlockId(1, 0) !== sharedBlockId(0, 1));
  * ```
  */
 export function sharedBlockId(group: number, index: number): number {
@@ -41,9 +42,10 @@ export function sharedBlockId(group: number, index: number): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { UniqueIds } from "./prompt_context.ts";
  * const ids = new UniqueIds();
- * console.assert(ids.take() === 0 && ids.take() === 1);
+ * assert(ids.take() === 0 && ids.take() === 1);
  * ```
  */
 export class UniqueIds {
@@ -62,6 +64,7 @@ export class UniqueIds {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { PromptContext, UniqueIds } from "./prompt_context.ts";
  * const unique = new UniqueIds();
  * const a = new PromptContext(4, unique), b = new PromptContext(4, unique);
@@ -70,8 +73,8 @@ export class UniqueIds {
  * a.appendUnique(6);
  * b.appendUnique(6);
  * // blocks 0 and 1 (tokens 0..7) are shared; block 2 holds shared and unique tokens, so it is unique
- * console.assert(a.blocks.ids[1] === b.blocks.ids[1] && a.blocks.ids[2] !== b.blocks.ids[2]);
- * console.assert(a.length === 16 && a.blocks.ids.length === 4);
+ * assert(a.blocks.ids[1] === b.blocks.ids[1] && a.blocks.ids[2] !== b.blocks.ids[2]);
+ * assert(a.length === 16 && a.blocks.ids.length === 4);
  * ```
  */
 export class PromptContext {

@@ -42,6 +42,7 @@ export interface SyntheticOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { generateSynthetic } from "./synthetic.ts";
  * import { SyntheticWorkloadSchema } from "./spec.ts";
  * const spec = SyntheticWorkloadSchema.parse({
@@ -49,8 +50,8 @@ export interface SyntheticOptions {
  *   turns_per_session: 3, inter_turn_delay_ms: 500,
  * });
  * const w = generateSynthetic(spec, { blockSize: 64, closedLoop: false });
- * console.assert(w.requestCount === 30 && w.sessionCount === 10);
- * console.assert(w.inputLength[1] === 256 + 16 + 256); // the second turn extends the first
+ * assert(w.requestCount === 30 && w.sessionCount === 10);
+ * assert(w.inputLength[1] === 256 + 16 + 256); // the second turn extends the first
  * ```
  */
 export function generateSynthetic(spec: SyntheticWorkloadSpec, options: SyntheticOptions): Workload {

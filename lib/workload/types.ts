@@ -59,11 +59,12 @@ export interface WorkloadStats {
 /**
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { WorkloadBuilder } from "./builder.ts";
  * import { workloadStats } from "./types.ts";
  * const b = new WorkloadBuilder({ name: "t", blockSize: 4 });
  * b.add({ inputLength: 8, outputLength: 2, arrivalMs: 5, tokenBlocks: { ids: [1, 2], size: 4 } });
- * console.assert(workloadStats(b.build()).inputTokens === 8);
+ * assert(workloadStats(b.build()).inputTokens === 8);
  * ```
  */
 export function workloadStats(w: Workload): WorkloadStats {

@@ -19,12 +19,13 @@ export interface WallClock {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { WallClockParser } from "./wall_clock.ts";
  * const p = new WallClockParser();
  * const a = p.parse("2023-11-16 18:17:03.9799600")!, b = p.parse("2023-11-16 18:17:04.0319600")!;
- * console.assert((b.seconds - a.seconds) * 1000 + (b.nanos - a.nanos) / 1e6 === 52);
- * console.assert(p.parse("2024-05-10 00:00:00+02:00")!.seconds === Date.UTC(2024, 4, 9, 22) / 1000);
- * console.assert(p.parse("2023-02-30 00:00:00") === undefined);
+ * assert((b.seconds - a.seconds) * 1000 + (b.nanos - a.nanos) / 1e6 === 52);
+ * assert(p.parse("2024-05-10 00:00:00+02:00")!.seconds === Date.UTC(2024, 4, 9, 22) / 1000);
+ * assert(p.parse("2023-02-30 00:00:00") === undefined);
  * ```
  */
 export class WallClockParser {

@@ -37,10 +37,11 @@ function medianOf(values: number[]): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Curve } from "./interp.ts";
  * const c = new Curve([1, 2, 4], [10, 12, 20], (x) => x); // SOL ∝ x
  * // exact hit, linear blend, util-hold (median util of the top three points, 2/12, at SOL 8)
- * console.assert(c.at(2) === 12 && c.at(3) === 16 && c.at(8) === 48);
+ * assert(c.at(2) === 12 && c.at(3) === 16 && c.at(8) === 48);
  * ```
  */
 export class Curve {
@@ -82,11 +83,12 @@ export class Curve {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Grid2 } from "./interp.ts";
  * const g = new Grid2([1, 2], [1, 4], [[1, 4], [2, NaN]], (a, b) => a * b, "sqrt");
- * console.assert(g.at(1, 4) === 4);        // exact hit, verbatim
- * console.assert(g.at(1, 2.25) === 2.5);    // halfway in sqrt space between 1 and 4
- * console.assert(g.at(2, 4) === 8);         // unmeasured corner: util of (1, 4) held
+ * assert(g.at(1, 4) === 4);        // exact hit, verbatim
+ * assert(g.at(1, 2.25) === 2.5);    // halfway in sqrt space between 1 and 4
+ * assert(g.at(2, 4) === 8);         // unmeasured corner: util of (1, 4) held
  * ```
  */
 export class Grid2 {

@@ -21,9 +21,10 @@ export interface Table {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { tableFromRows } from "./table.ts";
  * const t = tableFromRows([{ m: 1, gemm_dtype: "fp8", latency: 0.01 }], "t");
- * console.assert(t.num("m")?.[0] === 1 && t.str("gemm_dtype")?.[0] === "fp8");
+ * assert(t.num("m")?.[0] === 1 && t.str("gemm_dtype")?.[0] === "fp8");
  * ```
  */
 export function tableFromRows(rows: readonly Record<string, unknown>[], source: string): Table {

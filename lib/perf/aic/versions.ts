@@ -20,10 +20,11 @@ function parts(v: string): { nums: number[]; tag: number; tagNum: number } {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { compareVersions } from "./versions.ts";
  * const sorted = ["1.3.0rc20", "1.2.0rc5", "1.3.0rc5", "1.3.0"].sort(compareVersions);
- * console.assert(sorted.join() === "1.2.0rc5,1.3.0rc5,1.3.0rc20,1.3.0");
- * console.assert(compareVersions("0.5.6.post2", "0.5.6") > 0 && compareVersions("0.24.0", "0.9.0") > 0);
+ * assert(sorted.join() === "1.2.0rc5,1.3.0rc5,1.3.0rc20,1.3.0");
+ * assert(compareVersions("0.5.6.post2", "0.5.6") > 0 && compareVersions("0.24.0", "0.9.0") > 0);
  * ```
  */
 export function compareVersions(a: string, b: string): number {

@@ -194,11 +194,12 @@ export function gemmBaseMs(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { GPUS } from "../catalog/gpus.ts";
  * import { gemmMs } from "./efficiency.ts";
  * const c = { t0: 0.004, ec: 0.8, em: 0.8, q: 3, beta: 0, wave: 0, mGrid: [1], corr: [[1], [1], [1]] };
  * const ms = gemmMs(c, GPUS.h200_sxm, 989e12, 2, 2, 4096, 4096, 4096);
- * console.assert(ms > 0.17 && ms < 0.2); // 137 GFLOP at 0.8 × 989 TF plus launch
+ * assert(ms > 0.17 && ms < 0.2); // 137 GFLOP at 0.8 × 989 TF plus launch
  * ```
  */
 export function gemmMs(

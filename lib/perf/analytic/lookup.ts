@@ -38,9 +38,10 @@ export interface CurveSource {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { GPUS } from "../catalog/gpus.ts";
  * import { curveSource } from "./lookup.ts";
- * console.assert(curveSource(GPUS.gb200, "vllm").system === "b200_sxm");
+ * assert(curveSource(GPUS.gb200, "vllm").system === "b200_sxm");
  * ```
  */
 export function curveSource(

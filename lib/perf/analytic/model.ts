@@ -48,11 +48,12 @@ export interface AnalyticOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { resolvePerfSetup } from "../setup.ts";
  * import { analyticModel } from "./model.ts";
  * const m = analyticModel(resolvePerfSetup({ aic_model_path: "nvidia/Llama-3.1-8B-Instruct-FP8" })!);
  * const decode = m.decodeMs(128, 4000, 0);
- * console.assert(decode > 15 && decode < 25); // H200 kernel sum ≈ 20 ms (perf-model.md §10.1)
+ * assert(decode > 15 && decode < 25); // H200 kernel sum ≈ 20 ms (perf-model.md §10.1)
  * ```
  */
 export function analyticModel(setup: PerfSetup, options: AnalyticOptions = {}): PerfModel {

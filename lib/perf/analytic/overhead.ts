@@ -33,9 +33,10 @@ export const FRAMEWORK_OVERHEAD: Readonly<Record<Backend, Overhead>> = {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { FRAMEWORK_OVERHEAD, passOverhead } from "./overhead.ts";
  * const ms = passOverhead(FRAMEWORK_OVERHEAD.vllm, 32, 8);
- * console.assert(ms > 1 && ms < 1.5); // Llama-3.1-8B at batch 8: ~1.1–1.5 ms (perf-model.md §12)
+ * assert(ms > 1 && ms < 1.5); // Llama-3.1-8B at batch 8: ~1.1–1.5 ms (perf-model.md §12)
  * ```
  */
 export function passOverhead(o: Overhead, layers: number, sequences: number): number {

@@ -18,9 +18,10 @@ export interface Minimum {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { nelderMead } from "./nelder_mead.ts";
  * const r = nelderMead((x) => (x[0] - 3) ** 2 + (x[1] + 1) ** 2, [0, 0], 1, 500);
- * console.assert(Math.abs(r.x[0] - 3) < 1e-3 && Math.abs(r.x[1] + 1) < 1e-3);
+ * assert(Math.abs(r.x[0] - 3) < 1e-3 && Math.abs(r.x[1] + 1) < 1e-3);
  * ```
  */
 export function nelderMead(

@@ -106,9 +106,10 @@ function layouts(moe: boolean, mla: boolean): SetupArgs[] {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { catalogUsage } from "./samples.ts";
  * const u = catalogUsage("h200_sxm", "vllm");
- * console.assert(u.gemm.get("bfloat16")!.some(([n, k]) => n === 6144 && k === 4096));
+ * assert(u.gemm.get("bfloat16")!.some(([n, k]) => n === 6144 && k === 4096));
  * ```
  */
 export function catalogUsage(system: string, backend: string): Usage {

@@ -107,9 +107,10 @@ export function fullAttentionLayers(arch: ModelArch): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { MODELS } from "./models.ts";
  * import { kvBytesPerToken } from "./arch.ts";
- * console.assert(kvBytesPerToken(MODELS["meta-llama/Llama-3.1-8B-Instruct"].arch, "bfloat16") === 131072);
+ * assert(kvBytesPerToken(MODELS["meta-llama/Llama-3.1-8B-Instruct"].arch, "bfloat16") === 131072);
  * ```
  */
 export function kvBytesPerToken(arch: ModelArch, kv: KvDType): number {
@@ -180,11 +181,12 @@ function weightParts(arch: ModelArch, par: Parallelism): WeightParts {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { MODELS } from "./models.ts";
  * import { weightBytesPerGpu } from "./arch.ts";
  * const m = MODELS["nvidia/Llama-3.1-8B-Instruct-FP8"];
  * const gb = weightBytesPerGpu(m, { tp: 1, attnDp: 1, moeTp: 1, moeEp: 1 }) / 1e9;
- * console.assert(gb > 8.9 && gb < 9.2);
+ * assert(gb > 8.9 && gb < 9.2);
  * ```
  */
 export function weightBytesPerGpu(model: ModelSpec, par: Parallelism): number {

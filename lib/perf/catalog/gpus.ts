@@ -169,8 +169,9 @@ export const GPU_IDS: readonly string[] = Object.keys(GPUS).sort();
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { gpuSpec } from "./gpus.ts";
- * console.assert(gpuSpec("h200_sxm").memBw === 4.8e12);
+ * assert(gpuSpec("h200_sxm").memBw === 4.8e12);
  * ```
  */
 export function gpuSpec(id: string, at: InputLocation = {}): GpuSpec {

@@ -20,12 +20,13 @@ type Json = Record<string, unknown>;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { modelFromHfConfig } from "./hf_config.ts";
  * const m = modelFromHfConfig({
  *   architectures: ["LlamaForCausalLM"], model_type: "llama", num_hidden_layers: 32, hidden_size: 4096,
  *   num_attention_heads: 32, num_key_value_heads: 8, intermediate_size: 14336, vocab_size: 128256,
  * }, "llama.json");
- * console.assert(m.arch.headDim === 128 && m.quant.linear === "bfloat16");
+ * assert(m.arch.headDim === 128 && m.quant.linear === "bfloat16");
  * ```
  */
 export function modelFromHfConfig(config: unknown, id: string, quantFile?: unknown): ModelSpec {

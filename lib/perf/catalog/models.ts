@@ -256,8 +256,9 @@ export function findModel(id: string): ModelSpec | undefined {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { catalogModel } from "./models.ts";
- * console.assert(catalogModel("Qwen/Qwen3-32B-FP8").quant.linear === "fp8_block");
+ * assert(catalogModel("Qwen/Qwen3-32B-FP8").quant.linear === "fp8_block");
  * ```
  */
 export function catalogModel(id: string, at: InputLocation = {}): ModelSpec {
