@@ -100,8 +100,16 @@ function demoHeader({ spec, workload }: SimulationInputs): string {
     ? plural(t.num_workers, "aggregated worker")
     : `${t.num_prefill_workers} prefill + ${plural(t.num_decode_workers, "decode worker")}`;
   const router = { round_robin: "round-robin", random: "random", kv_router: "KV" }[spec.router.mode];
+  const engine = t.mode === "agg" ? t.engine : t.decode_engine;
+  const model = engine.aic_model_path
+    ? ` (${engine.aic_model_path} on ${engine.aic_system ?? "h200_sxm"}, ${
+      engine.aic_backend ?? engine.engine_type
+    })`
+    : "";
   return `dynolab demo: the embedded agentic workload (${s.sessions} sessions, ${s.requests} requests, ` +
-    `${(s.spanMs / 60_000).toFixed(0)} min of session starts) on ${topology} behind the ${router} router`;
+    `${
+      (s.spanMs / 60_000).toFixed(0)
+    } min of session starts) on ${topology}${model} behind the ${router} router`;
 }
 
 /** The reference's wall-clock figures (they make the CLI report differ from run to run). */
