@@ -199,29 +199,26 @@ Deno.test("cli: --help prints usage", async () => {
 });
 
 Deno.test("cli: the demo replays the embedded workload on the analytic model, writing no report file", async () => {
-  const dir = await Deno.makeTempDir();
-  const cwd = Deno.cwd();
-  Deno.chdir(dir);
-  try {
-    const res = await cli([
-      "--demo",
-      "--num-workers",
-      "2",
-      "--router-mode",
-      "kv_router",
-      "--extra-engine-args",
-      '{"aic_backend":"vllm","aic_system":"h200_sxm","aic_model_path":"nvidia/Llama-3.1-8B-Instruct-FP8"}',
-    ]);
-    assert.equal(res.code, 0, res.err);
-    assert.match(res.out, /^dynolab demo: the embedded agentic workload \(300 sessions, 2187 requests/);
-    assert.match(res.out, /Llama-3\.1-8B-Instruct-FP8 on h200_sxm, vllm\) behind the KV router/);
-    assert.match(res.out, /Request Count \(requests\) +┃ +2,187\.00/);
-    assert.match(
-      res.out,
-      /Workers \(aggregated\): 2 × 1 GPU, analytic timing, KV cache [\d,]+ blocks × 64 tokens per rank \(derived/,
-    );
-    assert.deepEqual([...Deno.readDirSync(dir)], []);
-  } finally {
-    Deno.chdir(cwd);
-  }
+  const reports = () =>
+    [...Deno.readDirSync(".")].filter((e) => e.name.startsWith("dynamo_replay_report_")).length;
+  const before = reports();
+  const res = await cli([
+    "--demo",
+    "--num-workers",
+    "2",
+    "--router-mode",
+    "kv_router",
+    "--extra-engine-args",
+    '{"aic_backend":"vllm","aic_system":"h200_sxm","aic_model_path":"nvidia/Llama-3.1-8B-Instruct-FP8"}',
+  ]);
+  assert.equal(res.code, 0, res.err);
+  assert.match(res.out, /^dynolab demo: the embedded agentic workload \(300 sessions, 2187 requests/);
+  assert.match(res.out, /Llama-3\.1-8B-Instruct-FP8 on h200_sxm, vllm\) behind the KV router/);
+  assert.match(res.out, /Request Count \(requests\) +┃ +2,187\.00/);
+  assert.match(
+    res.out,
+    /Workers \(aggregated\): 2 × 1 GPU, analytic timing, KV cache [\d,]+ blocks × 64 tokens per rank \(derived/,
+  );
+  assert.doesNotMatch(res.out, /Saved full report/);
+  assert.equal(reports(), before);
 });
