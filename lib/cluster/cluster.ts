@@ -77,7 +77,6 @@ export class Cluster {
         stageConfig(setup.routerConfig, pool.stage),
         this.#w,
         pool.config.blockSize,
-        this.#w.distinctBlocks,
         routerRng.nextU32(),
       );
       this.#pools.push({ setup: pool, router, workers: [], candidates: [] });
@@ -407,7 +406,7 @@ export class Cluster {
       const speculative = setup.acceptRates
         ? { acceptRates: setup.acceptRates, rng: new Rng((setup.mtpSeed ?? 42) + id) }
         : undefined;
-      const e = new Engine(id, setup.config, setup.perf, this.#req, this.#w.distinctBlocks, speculative);
+      const e = new Engine(id, setup.config, setup.perf, this.#req, speculative);
       this.#engines.push(e);
       this.#poolOf.push(p);
       ranks.push(e);

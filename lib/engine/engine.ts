@@ -91,7 +91,6 @@ export class Engine {
     config: EngineConfig,
     perf: PerfModel,
     requests: RequestTable,
-    distinctBlocks: number,
     speculative?: Speculative,
   ) {
     this.id = id;
@@ -99,7 +98,7 @@ export class Engine {
     this.perf = perf;
     this.#req = requests;
     this.#spec = speculative;
-    this.pool = new KvPool(config.numGpuBlocks, distinctBlocks, config.enablePrefixCaching);
+    this.pool = new KvPool(config.numGpuBlocks, config.enablePrefixCaching);
     const cap = config.maxNumSeqs;
     this.running = new Int32Array(cap);
     this.admittedIds = new Int32Array(cap);

@@ -11,13 +11,14 @@
  *
  * @module
  */
+import { IntMap } from "../common/int_map.ts";
 
 /**
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { KvPool } from "./kv_pool.ts";
- * const pool = new KvPool(2, 10, true);
+ * const pool = new KvPool(2, true);
  * const a = pool.allocate(7);
  * pool.release(a); // block 7 stays cached, inactive
  * assert(pool.cachedSlot(7) === a && pool.activeBlocks === 0 && pool.inactiveBlocks === 1);
@@ -37,7 +38,8 @@ export class KvPool {
   /** Block id cached in each slot, or −1 (free or private). */
   readonly #idOf: Int32Array;
   /** Slot caching each block id, plus one (0 = not cached: a fresh array needs no fill, pools start fast). */
-  readonly #slotOf: Int32Array;
+  /** Slot caching each block id (only cached ids have an entry). */
+  readonly #slotOf: IntMap;
   readonly #prev: Int32Array;
   readonly #next: Int32Array;
   #lruHead = -1;
@@ -52,14 +54,13 @@ export class KvPool {
 
   /**
    * @param capacity Blocks in the pool.
-   * @param distinctBlocks Number of distinct block ids the workload uses (ids are `0 … distinctBlocks − 1`).
    */
-  constructor(capacity: number, distinctBlocks: number, prefixCaching: boolean) {
+  constructor(capacity: number, prefixCaching: boolean) {
     this.capacity = capacity;
     this.prefixCaching = prefixCaching;
     this.#ref = new Int32Array(capacity);
     this.#idOf = new Int32Array(capacity).fill(-1);
-    this.#slotOf = new Int32Array(prefixCaching ? distinctBlocks : 0);
+    this.#slotOf = new IntMap(prefixCaching ? capacity : 0);
     this.#prev = new Int32Array(capacity).fill(-1);
     this.#next = new Int32Array(capacity).fill(-1);
     this.#free = new Int32Array(capacity);
@@ -89,7 +90,7 @@ export class KvPool {
 
   /** Slot caching block `id`, or −1. */
   cachedSlot(id: number): number {
-    return this.prefixCaching ? this.#slotOf[id] - 1 : -1;
+    return this.prefixCaching ? this.#slotOf.get(id) : -1;
   }
 
   /** Whether `slot` is held by a running request. */
@@ -107,7 +108,7 @@ export class KvPool {
     const slotOf = this.#slotOf, ref = this.#ref;
     let n = 0, active = 0;
     for (let i = from; i < to; i++) {
-      const slot = slotOf[blocks[i]] - 1;
+      const slot = slotOf.get(blocks[i]);
       if (slot < 0) break;
       if (ref[slot] > 0) active++;
       n++;
@@ -118,7 +119,7 @@ export class KvPool {
 
   /** Take a reference on the cached block `id` (which must be cached), reviving it if inactive. */
   acquire(id: number): number {
-    const slot = this.#slotOf[id] - 1;
+    const slot = this.#slotOf.get(id);
     if (this.#ref[slot] === 0) {
       this.#unlink(slot);
       this.#inactive--;
@@ -141,7 +142,7 @@ export class KvPool {
       slot = this.#lruHead;
       this.#unlink(slot);
       this.#inactive--;
-      this.#slotOf[this.#idOf[slot]] = 0;
+      this.#slotOf.delete(this.#idOf[slot]);
       this.#evictions++;
     } else {
       return -1;
@@ -150,7 +151,7 @@ export class KvPool {
     this.#active++;
     if (id >= 0 && this.prefixCaching) {
       this.#idOf[slot] = id;
-      this.#slotOf[id] = slot + 1;
+      this.#slotOf.set(id, slot);
     } else {
       this.#idOf[slot] = -1;
       this.#privateActive++;
@@ -164,12 +165,12 @@ export class KvPool {
    */
   promote(slot: number, id: number): number {
     if (!this.prefixCaching) return slot;
-    if (this.#slotOf[id] > 0) {
+    if (this.#slotOf.get(id) >= 0) {
       this.release(slot);
       return this.acquire(id);
     }
     this.#idOf[slot] = id;
-    this.#slotOf[id] = slot + 1;
+    this.#slotOf.set(id, slot);
     this.#privateActive--;
     return slot;
   }

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { IntMap } from "../common/int_map.ts";
 import { Rng } from "../common/rng.ts";
 import type { Engine } from "../engine/mod.ts";
 import type { RouterConfig, RouterMode } from "./config.ts";
@@ -30,12 +31,12 @@ export class Router {
   readonly #req: RoutedRequests;
   readonly #rng: Rng;
   readonly #blockSize: number;
-  readonly #distinctBlocks: number;
   #next = 0;
   // Per engine id: routed load.
   #activePrefill = new Float64Array(8);
   #activeBlocks = new Float64Array(8);
-  #activeRefs: (Int32Array | undefined)[] = [];
+  /** Per engine id: holders of each block of the requests active there (router_assume_kv_reuse). */
+  #activeRefs: (IntMap | undefined)[] = [];
   // Per request: what was added, to remove it exactly.
   readonly #routedPrefill: Float64Array;
   readonly #routedEngine: Int32Array;
@@ -50,7 +51,6 @@ export class Router {
     config: RouterConfig,
     requests: RoutedRequests,
     blockSize: number,
-    distinctBlocks: number,
     seed: number,
   ) {
     this.mode = mode;
@@ -58,7 +58,6 @@ export class Router {
     this.#req = requests;
     this.#rng = new Rng(seed);
     this.#blockSize = blockSize;
-    this.#distinctBlocks = distinctBlocks;
     const n = requests.inputLength.length;
     this.#routedPrefill = new Float64Array(n);
     this.#routedEngine = new Int32Array(n).fill(-1);
@@ -186,7 +185,7 @@ export class Router {
     if (!refs || !this.config.router_assume_kv_reuse) return 0;
     const req = this.#req;
     let n = 0;
-    for (let i = req.blockOffset[r]; i < req.blockOffset[r + 1] && refs[req.blocks[i]] > 0; i++) n++;
+    for (let i = req.blockOffset[r]; i < req.blockOffset[r + 1] && refs.get(req.blocks[i]) > 0; i++) n++;
     return n;
   }
 
@@ -200,11 +199,11 @@ export class Router {
       return;
     }
     let refs = this.#activeRefs[id];
-    if (!refs) refs = this.#activeRefs[id] = new Int32Array(this.#distinctBlocks);
+    if (!refs) refs = this.#activeRefs[id] = new IntMap(1024);
     let unique = partial;
     for (let i = from; i < to; i++) {
-      const b = req.blocks[i];
-      if (sign > 0 ? refs[b]++ === 0 : --refs[b] === 0) unique++;
+      const holders = refs.add(req.blocks[i], sign);
+      if (sign > 0 ? holders === 1 : holders === 0) unique++;
     }
     this.#activeBlocks[id] += sign * unique;
   }

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { KvPool } from "../../lib/engine/mod.ts";
 
 Deno.test("kv pool: active, inactive and free accounting", () => {
-  const pool = new KvPool(4, 10, true);
+  const pool = new KvPool(4, true);
   const a = pool.allocate(1), b = pool.allocate(2), p = pool.allocate(-1);
   assert.equal(pool.activeBlocks, 3);
   assert.equal(pool.cachedBlocks, 2);
@@ -17,7 +17,7 @@ Deno.test("kv pool: active, inactive and free accounting", () => {
 });
 
 Deno.test("kv pool: eviction takes the least recently released block (leaf first with tail-first release)", () => {
-  const pool = new KvPool(3, 10, true);
+  const pool = new KvPool(3, true);
   const parent = pool.allocate(1), child = pool.allocate(2);
   pool.release(child); // a request releases tail first
   pool.release(parent);
@@ -29,7 +29,7 @@ Deno.test("kv pool: eviction takes the least recently released block (leaf first
 });
 
 Deno.test("kv pool: a revived inactive block leaves the LRU list", () => {
-  const pool = new KvPool(2, 10, true);
+  const pool = new KvPool(2, true);
   const a = pool.allocate(1);
   pool.release(a);
   pool.acquire(1);
@@ -38,7 +38,7 @@ Deno.test("kv pool: a revived inactive block leaves the LRU list", () => {
 });
 
 Deno.test("kv pool: promote registers a full block, or folds into an identical cached one", () => {
-  const pool = new KvPool(4, 10, true);
+  const pool = new KvPool(4, true);
   const p1 = pool.allocate(-1);
   assert.equal(pool.promote(p1, 5), p1);
   assert.equal(pool.cachedSlot(5), p1);
@@ -53,7 +53,7 @@ Deno.test("kv pool: promote registers a full block, or folds into an identical c
 });
 
 Deno.test("kv pool: with prefix caching off nothing is cached", () => {
-  const pool = new KvPool(2, 10, false);
+  const pool = new KvPool(2, false);
   const a = pool.allocate(3);
   pool.release(a);
   assert.equal(pool.cachedSlot(3), -1);
