@@ -4,8 +4,9 @@
  * command: agg, 2 workers at the start, target `sla`, TTFT 1,500 ms, ITL 50 ms, throughput and load scaling
  * every 300 s and 10 s.
  *
- * Timing is the default polynomial model; `DYNOLAB_AIC=1` uses the reference's AIC engine args (vLLM, h200_sxm,
- * Llama-3.1-8B-Instruct-FP8, TP 1), which need the AIC perf model (the perf-model issue).
+ * Timing follows the reference's command: the `aic_*` engine args (vLLM, h200_sxm, Llama-3.1-8B-Instruct-FP8,
+ * TP 1), i.e. the analytic perf model. `DYNOLAB_TIMING=polynomial` uses the reference mocker's default
+ * polynomial model instead.
  *
  * Run: `deno run -A scenarios/cold_start.ts [--no-cache] [--quiet]` (writes `findings/cold-start.{md,html}`), or
  * sharded: `deno task sweep scenarios/cold_start.ts --shard i/n` then `deno task merge`.
@@ -16,12 +17,13 @@ import { Findings, range, type Results, runOptionsFromArgs, type Scenario, scena
 
 const SLA = { ttftMs: 1500, itlMs: 50 };
 const AIC = { backend: "vllm", gpu: "h200_sxm", model: "nvidia/Llama-3.1-8B-Instruct-FP8", tp: 1 };
+const POLYNOMIAL = Deno.env.get("DYNOLAB_TIMING") === "polynomial";
 const COLUMNS = ["startupTime", "ttftAvg", "ttftP90", "itlAvg", "scalingEvents", "peakWorkers", "gpuHours"];
 
 /** Issue 4's command, swept over `startup_time`. */
 const study: Scenario = scenario("cold start")
   .trace("mooncake:conversation")
-  .engine(Deno.env.get("DYNOLAB_AIC") === "1" ? AIC : {})
+  .engine(POLYNOMIAL ? {} : AIC)
   .agg({ workers: 2 })
   .sla(SLA)
   .planner({
@@ -65,9 +67,9 @@ if (import.meta.main) {
       "The SLA planner scales a fleet that starts at 2 aggregated workers on the Mooncake conversation trace " +
         "(target `sla`, TTFT 1,500 ms, ITL 50 ms; throughput scaling every 300 s, load scaling every 10 s). " +
         "Each worker it adds serves only after `startup_time` seconds, with a cold KV cache. Timing: " +
-        (Deno.env.get("DYNOLAB_AIC") === "1"
-          ? "AIC (Llama-3.1-8B-FP8 on an H200)."
-          : "the polynomial model."),
+        (POLYNOMIAL
+          ? "the reference mocker's polynomial model."
+          : "the analytic perf model for Llama-3.1-8B-Instruct-FP8 on an H200 with vLLM (the reference's `aic_*` engine args)."),
     )
     .text(`## Results\n\n${summary(results)}`)
     .table(results, COLUMNS)
