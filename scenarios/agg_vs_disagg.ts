@@ -8,6 +8,10 @@
  * The reference used the Mooncake tool-and-agent trace, which is not in `../shared`; set
  * `DYNOLAB_STUDY_TRACE=mooncake:toolagent` (or any trace) to run on another one.
  *
+ * The engines are Llama-3.1-8B-Instruct-FP8 on H200s with vLLM (analytic perf model, KV capacity derived from
+ * the memory budget); `DYNOLAB_TIMING=polynomial` uses the reference mocker's polynomial model, whose decode
+ * time ignores the batch (a poor basis for this comparison, the reference's §9 item 1).
+ *
  * Run: `deno run -A scenarios/agg_vs_disagg.ts [--no-cache] [--quiet]` (prints the table, writes
  * `findings/agg-vs-disagg.{md,html}`), or sharded with `deno task sweep scenarios/agg_vs_disagg.ts`.
  *
@@ -20,6 +24,9 @@ const TRACE = Deno.env.get("DYNOLAB_STUDY_TRACE") ?? AGENTIC;
 const SESSIONS = { maxSessions: 40, sessionIntervalMs: 20_000 };
 const SLA = { ttftMs: 1500, itlMs: 50 };
 const SPEEDUPS = [1, 2, 4];
+const ENGINE = Deno.env.get("DYNOLAB_TIMING") === "polynomial"
+  ? {}
+  : { backend: "vllm", gpu: "h200_sxm", model: "nvidia/Llama-3.1-8B-Instruct-FP8", tp: 1 };
 const PLANNER = {
   optimizationTarget: "sla",
   ...SLA,
@@ -43,6 +50,7 @@ const COLUMNS = [
 /** Agg vs disagg, with the planner and static, × pace. */
 const study: Scenario = scenario("agg vs disagg")
   .trace(TRACE, TRACE === AGENTIC ? SESSIONS : {})
+  .engine(ENGINE)
   .router("kv_router")
   .sla(SLA)
   .compare({
@@ -90,8 +98,11 @@ if (import.meta.main) {
         (TRACE === AGENTIC
           ? ` (${SESSIONS.maxSessions} agentic sessions, ${SESSIONS.sessionIntervalMs / 1000} s apart)`
           : "") +
-        " as two aggregated workers or as one prefill and one decode worker (KV router, default engine and timing " +
-        `model), at ${SPEEDUPS.join("×, ")}× the trace's pace. The SLA planner (target \`sla\`, TTFT ` +
+        " as two aggregated workers or as one prefill and one decode worker (KV router; " +
+        ("model" in ENGINE
+          ? "Llama-3.1-8B-Instruct-FP8 on H200s with vLLM, analytic perf model"
+          : "the reference's polynomial timing model") +
+        `), at ${SPEEDUPS.join("×, ")}× the trace's pace. The SLA planner (target \`sla\`, TTFT ` +
         `${SLA.ttftMs} ms, ITL ${SLA.itlMs} ms, throughput and load scaling every 300 s and 10 s) scales each; the ` +
         "static variants keep their two GPUs. Goodput counts the requests within the same SLA. A run lasts as " +
         "long as its longest session, so GPU-hours include a long tail with few sessions left.",
