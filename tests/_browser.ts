@@ -45,6 +45,9 @@ export interface PageVisit {
   readonly consoleErrors: string[];
   readonly failedRequests: string[];
   readonly requests: string[];
+  /** The page's title and how many SVG elements it holds once loaded. */
+  readonly title: string;
+  readonly svgCount: number;
   /** PNG bytes of the viewport. */
   readonly screenshot: Uint8Array;
 }
@@ -108,12 +111,20 @@ export async function visit(chromium: string, url: string, width = 1300, height 
       const loaded = cdp.once(sessionId, "Page.loadEventFired");
       await cdp.send("Page.navigate", { url }, sessionId);
       await loaded;
+      const evaluate = async (expression: string) =>
+        ((await cdp.send("Runtime.evaluate", { expression, returnByValue: true }, sessionId)) as {
+          result: { value: unknown };
+        }).result.value;
+      const title = String(await evaluate("document.title"));
+      const svgCount = Number(await evaluate("document.querySelectorAll('svg').length"));
       const shot = await cdp.send("Page.captureScreenshot", { format: "png" }, sessionId) as { data: string };
       await cdp.send("Browser.close", {}).catch(() => {});
       return {
         consoleErrors,
         failedRequests,
         requests,
+        title,
+        svgCount,
         screenshot: Uint8Array.from(atob(shot.data), (c) => c.charCodeAt(0)),
       };
     } finally {
