@@ -15,8 +15,8 @@
  * @module
  */
 import { type EffectivePlanner, minEndpoint } from "./config.ts";
-import type { AggModel, DecodeModel, PrefillModel } from "./perf_models.ts";
-import type { EngineCapabilities, Fpm } from "./types.ts";
+import type { PlannerModels } from "./perf_models.ts";
+import type { Fpm, PlannerCapabilities } from "./types.ts";
 
 /** Why a load tick did (not) change the worker count; the colours of the HTML timeline. */
 export type LoadReason =
@@ -35,12 +35,8 @@ export type LoadReason =
 /** Everything one load decision reads. */
 export interface LoadContext {
   readonly planner: EffectivePlanner;
-  readonly caps: { readonly prefill?: EngineCapabilities; readonly decode: EngineCapabilities };
-  readonly models: {
-    readonly prefill?: PrefillModel;
-    readonly decode?: DecodeModel;
-    readonly agg?: AggModel;
-  };
+  readonly caps: PlannerCapabilities;
+  readonly models: PlannerModels;
   /** Sticky KV hit rate (the last prediction, or observation in load-only mode). */
   readonly hitRate: number | null;
   /** Decode tokens per forward (MTP), ≥ 1; divides per-token ITL estimates. */

@@ -41,7 +41,6 @@ export {
 } from "./runtime.ts";
 export {
   MERGE_TOLERANCE_S,
-  type PlannerCapabilities,
   PlannerStateMachine,
   type ScheduledTick,
   type TickDiagnostics,
@@ -50,5 +49,12 @@ export {
 } from "./state_machine.ts";
 export { type ThroughputReason } from "./throughput_scaling.ts";
 export { TrafficWindow, trafficWindows } from "./traffic.ts";
-export type { Component, EngineCapabilities, Fpm, ScalingDecision, TrafficObservation } from "./types.ts";
+export type {
+  Component,
+  EngineCapabilities,
+  Fpm,
+  PlannerCapabilities,
+  ScalingDecision,
+  TrafficObservation,
+} from "./types.ts";
 export { idleFpm } from "./types.ts";

@@ -251,3 +251,10 @@ export class AggModel {
     return [rps, ttft, itl];
   }
 }
+
+/** The fitted perf models of the planned topology (prefill and decode in disagg, agg in agg). */
+export interface PlannerModels {
+  readonly prefill?: PrefillModel;
+  readonly decode?: DecodeModel;
+  readonly agg?: AggModel;
+}

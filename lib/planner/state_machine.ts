@@ -22,13 +22,13 @@ import {
   prefillSla,
   reconcile,
 } from "./load_scaling.ts";
-import { AggModel, DecodeModel, PrefillModel } from "./perf_models.ts";
+import { AggModel, DecodeModel, type PlannerModels, PrefillModel } from "./perf_models.ts";
 import { createPredictor, type Predictor } from "./predictors.ts";
 import { type ThroughputReason, throughputReplicas } from "./throughput_scaling.ts";
 import type {
   ComponentCounts,
-  EngineCapabilities,
   Fpm,
+  PlannerCapabilities,
   ScalingDecision,
   TrafficObservation,
 } from "./types.ts";
@@ -80,12 +80,6 @@ export interface TickEffects {
   readonly next: ScheduledTick;
 }
 
-/** Engine stage capabilities of the planned topology. */
-export interface PlannerCapabilities {
-  readonly prefill?: EngineCapabilities;
-  readonly decode: EngineCapabilities;
-}
-
 /**
  * @example
  * ```ts
@@ -105,7 +99,7 @@ export interface PlannerCapabilities {
 export class PlannerStateMachine {
   readonly planner: EffectivePlanner;
   readonly caps: PlannerCapabilities;
-  readonly models: { prefill?: PrefillModel; decode?: DecodeModel; agg?: AggModel } = {};
+  readonly models: PlannerModels;
   readonly #predictors?: { numReq: Predictor; isl: Predictor; osl: Predictor; hit: Predictor };
   #nextLoadS = Infinity;
   #nextThroughputS = Infinity;
@@ -119,14 +113,18 @@ export class PlannerStateMachine {
     this.planner = planner;
     this.caps = caps;
     const c = planner.config;
+    const o = {
+      maxSamples: c.max_num_fpm_samples,
+      bucketCount: c.fpm_sample_bucket_size,
+      minObservations: c.load_min_observations,
+    };
+    // Easy mode reads no regression.
+    this.models = planner.easyMode
+      ? {}
+      : c.mode === "agg"
+      ? { agg: new AggModel(o) }
+      : { prefill: new PrefillModel(o), decode: new DecodeModel(o) };
     if (!planner.easyMode) {
-      const o = {
-        maxSamples: c.max_num_fpm_samples,
-        bucketCount: c.fpm_sample_bucket_size,
-        minObservations: c.load_min_observations,
-      };
-      if (c.mode === "agg") this.models.agg = new AggModel(o);
-      else (this.models.prefill = new PrefillModel(o)), (this.models.decode = new DecodeModel(o));
       this.#predictors = {
         numReq: createPredictor(c),
         isl: createPredictor(c),

@@ -11,8 +11,8 @@
  * @module
  */
 import { type EffectivePlanner, minEndpoint } from "./config.ts";
-import type { AggModel, DecodeModel, PrefillModel } from "./perf_models.ts";
-import type { EngineCapabilities } from "./types.ts";
+import type { PlannerModels } from "./perf_models.ts";
+import type { PlannerCapabilities } from "./types.ts";
 
 /** Why a throughput tick did (not) act; the colours of the HTML timeline. */
 export type ThroughputReason =
@@ -36,12 +36,8 @@ export interface ThroughputOutcome {
 /** Inputs of one throughput computation. */
 export interface ThroughputInput {
   readonly planner: EffectivePlanner;
-  readonly caps: { readonly prefill?: EngineCapabilities; readonly decode: EngineCapabilities };
-  readonly models: {
-    readonly prefill?: PrefillModel;
-    readonly decode?: DecodeModel;
-    readonly agg?: AggModel;
-  };
+  readonly caps: PlannerCapabilities;
+  readonly models: PlannerModels;
   /** Forecast demand (requests/s), ISL, OSL and KV hit rate. */
   readonly demandRps: number;
   readonly isl: number;

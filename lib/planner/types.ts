@@ -79,6 +79,12 @@ export interface EngineCapabilities {
   readonly maxKvTokens: number;
 }
 
+/** Engine stage capabilities of the planned topology (prefill only in disagg). */
+export interface PlannerCapabilities {
+  readonly prefill?: EngineCapabilities;
+  readonly decode: EngineCapabilities;
+}
+
 /** A scaling decision: absolute targets, null = unchanged. */
 export interface ScalingDecision {
   readonly prefill: number | null;
