@@ -151,25 +151,19 @@ export class Cluster {
     let truncated = false;
     for (;;) {
       const t = q.size > 0 ? q.peekTime() : Infinity;
-      if (this.#nextTick < t) {
-        // A tick strictly before the next event (work at the tick's own time has settled). No work left: stop.
-        if (t === Infinity) break;
-        if (this.#nextTick > limit) {
-          truncated = true;
-          this.#advance(limit);
-          break;
-        }
-        this.#advance(this.#nextTick);
-        this.#nextTick = this.#ctl!.tick(this.#now);
-        continue;
-      }
-      if (t === Infinity) break;
-      if (t > limit) {
+      if (t === Infinity) break; // no work left: ticking stops too
+      const next = Math.min(t, this.#nextTick);
+      if (next > limit) {
         truncated = true;
         this.#advance(limit);
         break;
       }
-      this.#advance(t);
+      this.#advance(next);
+      if (this.#nextTick < t) {
+        // A tick strictly before the next event: work at the tick's own time has settled.
+        this.#nextTick = this.#ctl!.tick(this.#now);
+        continue;
+      }
       while (q.size > 0 && q.peekTime() === t) {
         const kind = q.pop();
         this.#events++;
@@ -228,11 +222,17 @@ export class Cluster {
 
   /** Route `r` within pool `p` and queue it at the chosen rank. */
   #route(p: number, r: number): Engine {
+    const engine = this.#choose(p, r);
+    engine.enqueue(r);
+    this.#markDirty(engine);
+    return engine;
+  }
+
+  /** The rank of pool `p` its router picks for `r` (the router records the choice). */
+  #choose(p: number, r: number): Engine {
     const pool = this.#pools[p];
     const engine = pool.candidates[pool.router.select(r, pool.candidates, pool.candidates.length)];
     pool.router.added(r, engine);
-    engine.enqueue(r);
-    this.#markDirty(engine);
     return engine;
   }
 
@@ -306,9 +306,7 @@ export class Cluster {
 
   /** Prefill finished on `source`: pick the decode rank now, then transfer the KV. */
   #handoff(r: number, source: Engine): void {
-    const pool = this.#pools[1];
-    const target = pool.candidates[pool.router.select(r, pool.candidates, pool.candidates.length)];
-    pool.router.added(r, target);
+    const target = this.#choose(1, r);
     this.#handoffTarget[r] = target.id;
     this.#inbound[target.id]++;
     const cfg = source.config;
