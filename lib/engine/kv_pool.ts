@@ -7,7 +7,8 @@
  * block also holds its parent, so a parent is always released after its children: LRU order is therefore
  * leaf-first order (the reference's default `Lineage` eviction), with no tree to maintain.
  *
- * All state is typed arrays indexed by slot or by block id; every operation is O(1).
+ * Per-slot state is typed arrays indexed by slot; the block id → slot index is a hash map sized to the pool
+ * (not to the workload), so every operation is O(1) expected.
  *
  * @module
  */
