@@ -202,7 +202,14 @@ export function runSimulation(inputs: SimulationInputs, options: RunOptions = {}
       `workload was loaded for block size ${workload.blockSize}, engines use ${pools[0].config.blockSize}`,
     );
   }
-  const collector = new Collector(workload.requestCount);
+  if (spec.warmup_request_count >= workload.requestCount) {
+    throw new InputError(
+      `${spec.warmup_request_count} warm-up requests leave none of the workload's ${workload.requestCount} ` +
+        "to measure; raise the request count or lower the warm-up",
+      { field: "warmup_request_count" },
+    );
+  }
+  const collector = new Collector(workload.requestCount, spec.warmup_request_count);
   const plan = resolvePlanner(spec, resolved);
   const planner = plan && new PlannerRuntime({
     planner: plan.planner,
@@ -287,6 +294,7 @@ function runDetails(
     router: cluster.pools[0].router.mode,
     mean_kv_hit_rate: islBlocks > 0 ? overlap / islBlocks : 0,
     admitted_requests: admitted,
+    warmup_requests: inputs.spec.warmup_request_count,
     mean_accept_length: decodeForwards > 0 ? decodeTokens / decodeForwards : 1,
     simulated_end_ms: cluster.endMs,
     truncated: cluster.truncated,

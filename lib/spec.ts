@@ -60,6 +60,12 @@ export const SimSpecSchema = z.strictObject({
   arrival_speedup_ratio: z.number().positive().default(1),
   /** Closed loop with at most this many requests in flight (`--replay-concurrency`). */
   replay_concurrency: positiveInt.nullable().optional(),
+  /**
+   * The first this many requests to arrive are warm-up, served but left out of every statistic
+   * (`--warmup-request-count`, as AIPerf's). They come out of the workload: to keep `request_count` measured
+   * synthetic requests, generate `request_count + warmup_request_count`.
+   */
+  warmup_request_count: z.number().int().nonnegative().default(0),
   topology: z.discriminatedUnion("mode", [AggTopologySchema, DisaggTopologySchema]),
   router: RouterSpecSchema.prefault({}),
   sla: SlaSchema.prefault({}),

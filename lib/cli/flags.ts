@@ -67,6 +67,7 @@ const FLAGS = {
   "sla-e2e-ms": "string",
   // dynolab additions
   "seed": "string",
+  "warmup-request-count": "string",
   "kv-transfer-link-sharing": "boolean",
   "demo": "boolean",
   "help": "boolean",
@@ -241,6 +242,7 @@ export function parseCommand(argv: readonly string[]): Command {
     workload,
     arrival_speedup_ratio: optionalNumber(v, "arrival-speedup-ratio"),
     replay_concurrency: concurrency,
+    warmup_request_count: optionalInt(v, "warmup-request-count", 0),
     topology: topology(v),
     router: {
       mode: routerMode(v["router-mode"]),

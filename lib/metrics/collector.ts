@@ -47,8 +47,19 @@ export class Collector {
   gapValues: Float64Array = new Float64Array(1024);
   gapWeights: Float64Array = new Float64Array(1024);
   gapCount = 0;
+  /** 1 for a warm-up request: one of the first `warmupRequests` to arrive; left out of every statistic. */
+  readonly warmup: Uint8Array;
+  readonly #warmupRequests: number;
+  #arrived = 0;
 
-  constructor(requestCount: number) {
+  /**
+   * @param requestCount Requests of the workload.
+   * @param warmupRequests The first this many requests to arrive are warm-up (AIPerf's
+   *   `--warmup-request-count`): served like any other, but their tokens and gaps are not recorded as samples.
+   */
+  constructor(requestCount: number, warmupRequests = 0) {
+    this.warmup = new Uint8Array(requestCount);
+    this.#warmupRequests = warmupRequests;
     const nan = () => new Float64Array(requestCount).fill(NaN);
     this.arrivalMs = nan();
     this.firstAdmitMs = nan();
@@ -69,6 +80,7 @@ export class Collector {
   /** `r` arrived (open loop) or was dispatched (closed loop) at `t`. */
   arrive(r: number, t: number): void {
     this.arrivalMs[r] = t;
+    if (this.#arrived++ < this.#warmupRequests) this.warmup[r] = 1;
   }
 
   /** `r` was admitted at `t` by a compute engine (agg or prefill) with `cached` prompt tokens reused. */
@@ -96,15 +108,18 @@ export class Collector {
       const r = ids[j];
       const n = bursts[r];
       const last = this.lastTokenMs[r];
+      const sampled = this.warmup[r] === 0;
       if (this.outputTokens[r] === 0) {
         this.firstTokenMs[r] = end;
         if (n > 1) this.secondTokenMs[r] = end;
       } else {
-        if (last === start) shared++;
-        else this.#gap(end - last, 1);
+        if (sampled) {
+          if (last === start) shared++;
+          else this.#gap(end - last, 1);
+        }
         if (this.outputTokens[r] === 1) this.secondTokenMs[r] = end;
       }
-      if (n > 1) this.#gap(0, n - 1);
+      if (n > 1 && sampled) this.#gap(0, n - 1);
       this.lastTokenMs[r] = end;
       this.outputTokens[r] += n;
     }

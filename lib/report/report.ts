@@ -43,7 +43,10 @@ export interface ReportInputs {
 export const DISTRIBUTIONS = ["ttft", "ttst", "tpot", "itl", "e2e_latency"] as const;
 
 /**
- * Build the report. Only completed requests enter the statistics; rejected ones are counted apart.
+ * Build the report. Only completed requests enter the statistics; rejected ones are counted apart. Warm-up
+ * requests (the collector's `warmup` flags) enter none of them: counts, tokens, latencies and throughputs cover
+ * the measured requests only, and throughputs divide by the window from the first measured arrival to the last
+ * measured terminal event (from t = 0 when there is no warm-up, as the reference does).
  */
 export function buildReport(inputs: ReportInputs): Report {
   const c = inputs.collector;
@@ -53,11 +56,19 @@ export function buildReport(inputs: ReportInputs): Report {
     tpot = new Float64Array(n),
     e2e = new Float64Array(n);
   let completed = 0, rejected = 0, arrived = 0, nTtst = 0, nTpot = 0, good = 0, goodTokens = 0;
-  let inputTokens = 0, outputTokens = 0, reused = 0, firstReused = 0, duration = 0;
+  let inputTokens = 0, outputTokens = 0, reused = 0, firstReused = 0, duration = 0, warmup = 0;
+  let windowStart = Infinity;
   const sla = inputs.sla;
   const checkGoodput = sla.ttft_ms != null || sla.itl_ms != null || sla.e2e_ms != null;
   for (let r = 0; r < n; r++) {
-    if (!Number.isNaN(c.arrivalMs[r])) arrived++;
+    if (c.warmup[r] === 1) {
+      warmup++;
+      continue;
+    }
+    if (!Number.isNaN(c.arrivalMs[r])) {
+      arrived++;
+      if (c.arrivalMs[r] < windowStart) windowStart = c.arrivalMs[r];
+    }
     if (c.status[r] === Status.Rejected) rejected++;
     if (c.status[r] !== Status.Completed) continue;
     const out = c.outputTokens[r];
@@ -86,6 +97,7 @@ export function buildReport(inputs: ReportInputs): Report {
       }
     }
   }
+  if (warmup > 0 && completed > 0) duration -= windowStart;
   const seconds = Math.max(duration / 1000, 1e-9);
   const report: Report = {
     num_requests: arrived,

@@ -6,7 +6,11 @@
  * 2. Steps: Llama-3.1-8B step times (analytic model and table mode, framework overhead off) against the AIC
  *    kernel sums published in perf-model.md §10.1.
  * 3. End to end: the measured H200 vLLM points of perf-model.md §10.2 (silicon TTFT/TPOT) run through the
- *    simulator in closed loop (10 × concurrency requests); see `fidelity_e2e.ts`.
+ *    simulator in closed loop (10 × concurrency measured requests after 2 × concurrency warm-up ones, as AIC's
+ *    evaluation runner measures); see `fidelity_e2e.ts`.
+ * 4. Silicon corpus (`--silicon PATH`, or `DYNOLAB_SILICON_CSV`): every aggregated vLLM row of an AIC
+ *    `silicon_sample.csv` dynolab can replay; see `fidelity_silicon.ts`. Not part of the default run: the
+ *    corpus is not shipped.
  *
  * Needs the shared folder (`DYNOLAB_SHARED` or `../shared`). `--kernels`, `--steps`, `--e2e` run one part.
  *
@@ -21,6 +25,7 @@ import { parseEngineArgs, resolveEngineArgs } from "../../lib/engine/args.ts";
 import { createPerfModel, loadPerfInputs, type PerfModel } from "../../lib/perf/mod.ts";
 import { SHARED_DIR } from "../_shared.ts";
 import { runEndToEnd } from "./fidelity_e2e.ts";
+import { runSilicon } from "./fidelity_silicon.ts";
 
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 
@@ -166,9 +171,14 @@ if (import.meta.main) {
     Deno.exit(1);
   }
   const root = `${SHARED_DIR}/aic/systems`;
-  const only = new Set(Deno.args.map((a) => a.replace(/^--/, "")));
-  const all = only.size === 0;
+  const at = Deno.args.indexOf("--silicon");
+  const silicon = at >= 0 ? Deno.args[at + 1] : Deno.env.get("DYNOLAB_SILICON_CSV");
+  const parts = Deno.args.filter((_, i) => at < 0 || (i !== at && i !== at + 1));
+  const only = new Set(parts.map((a) => a.replace(/^--/, "")));
+  if (at >= 0 && !silicon) throw new Error("--silicon needs the path of an AIC silicon_sample.csv");
+  const all = only.size === 0 && at < 0;
   if (all || only.has("kernels")) await kernels(root);
   if (all || only.has("steps")) await steps(root);
   if (all || only.has("e2e")) await runEndToEnd();
+  if (silicon) await runSilicon(silicon);
 }

@@ -64,8 +64,9 @@ export async function simulatePoint(
   reference = false,
 ): Promise<{ ttft: number; tpot: number; medianTtft: number }> {
   const inputs = await loadInputs({
-    workload: { source: "synthetic", input_tokens: isl, output_tokens: osl, request_count: 10 * concurrency },
+    workload: { source: "synthetic", input_tokens: isl, output_tokens: osl, request_count: 12 * concurrency },
     replay_concurrency: concurrency,
+    warmup_request_count: 2 * concurrency,
     topology: { mode: "agg", num_workers: 1, engine: engineArgs(tp, kv, reference) },
   });
   const r = runSimulation(inputs).report as Record<string, unknown>;

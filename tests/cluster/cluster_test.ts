@@ -168,3 +168,29 @@ Deno.test("dp_size: each worker has independent ranks; GPUs per worker = TP × D
   assert.equal(report.decode_gpus_per_worker, 2);
   assert.equal(cluster.pools[0].workers.length, 2);
 });
+
+Deno.test("warm-up requests are served but enter no statistic", () => {
+  // Closed loop of 1: requests run one after another; the first two are warm-up.
+  const w = workloadOf([1, 2, 3, 4].map(() => ({ input: 100, output: 3 })));
+  const spec = { ...agg(fixedTiming(10, 5)), replay_concurrency: 1 };
+  const all = run(w, spec).report;
+  const { report, collector } = run(w, { ...spec, warmup_request_count: 2 });
+  assert.deepEqual([...collector.warmup], [1, 1, 0, 0]);
+  assert.equal(report.num_requests, 2);
+  assert.equal(report.completed_requests, 2);
+  assert.equal(report.total_output_tokens, 6);
+  assert.equal(report.mean_ttft_ms, all.mean_ttft_ms);
+  // Only the measured requests' gaps are pooled: 2 per request.
+  assert.equal(report.max_itl_ms, 5);
+  // The throughput window runs from the first measured dispatch (t = 50) to the last completion (t = 100).
+  assert.equal(report.duration_ms, 50);
+  assert.equal((report.dynolab as Record<string, unknown>).warmup_requests, 2);
+});
+
+Deno.test("a warm-up that leaves nothing to measure is refused, naming the field", () => {
+  const w = workloadOf([1, 2].map(() => ({ input: 100, output: 3 })));
+  assert.throws(
+    () => run(w, { ...agg(fixedTiming(10, 5)), replay_concurrency: 1, warmup_request_count: 2 }),
+    /warmup_request_count.*|leave none/,
+  );
+});

@@ -74,6 +74,10 @@ const REACH: Record<string, { argv: string[]; dsl: Scenario } | { rejected: stri
   "sla-itl-ms": { argv: [T, "--sla-itl-ms", "20"], dsl: s0.trace(T).sla({ itlMs: 20 }) },
   "sla-e2e-ms": { argv: [T, "--sla-e2e-ms", "9000"], dsl: s0.trace(T).sla({ e2eMs: 9000 }) },
   "seed": { argv: [T, "--seed", "7"], dsl: s0.trace(T).seed(7) },
+  "warmup-request-count": {
+    argv: [T, "--warmup-request-count", "5"],
+    dsl: s0.trace(T).set({ warmupRequestCount: 5 }),
+  },
   "demo": { argv: ["--demo"], dsl: s0.defaultWorkload() },
   "input-tokens": {
     argv: [...synthArgs, "--request-rate", "2"],

@@ -115,3 +115,15 @@ Deno.test("GPUs without tables borrow their generation's curves; faster GPUs are
     assert.ok(Number.isFinite(v) && v > 1 && v < 200, `${id}: ${v}`);
   }
 });
+
+Deno.test("kernel ceilings cut AIC's launch-bound table floors: MiniMax-M2.5 decode on B200", () => {
+  // B200 vLLM 0.24 block-FP8 GEMMs hold a 0.16 ms floor per call; under CUDA graphs a TP 4 decode step at
+  // batch 4 streams ~8 GB (attention projections, 32 experts' quarters per layer): a few ms, not ~27.
+  const m = analyticModel(
+    resolvePerfSetup({ aic_model_path: "MiniMaxAI/MiniMax-M2.5", aic_system: "b200_sxm", aic_tp_size: 4 })!,
+  );
+  const ms = m.decodeMs(4, 1500, 6000);
+  assert.ok(ms > 2 && ms < 12, `${ms}`);
+  const gemm = m.decodeBreakdown!(4, 1500, 6000).gemm;
+  assert.ok(gemm < 3, `${gemm}`);
+});

@@ -27,6 +27,7 @@ import {
 } from "./efficiency.ts";
 import { attentionCurve, type CurveSource, curveSource, findCurve, nearestCount } from "./lookup.ts";
 import { FRAMEWORK_OVERHEAD, type Overhead, passOverhead } from "./overhead.ts";
+import { gemmCeilingMs, moeCeilingMs } from "./ceiling.ts";
 
 /** Prices one op for a context pass: `(b, s, p) → ms` for all its `count` runs. */
 type ContextPrice = (b: number, s: number, p: number) => number;
@@ -152,10 +153,9 @@ function priceContext(op: Op, setup: PerfSetup, src: CurveSource): ContextPrice 
   const n = op.count;
   switch (op.kind) {
     case "gemm": {
-      const c = gemmCurve(src, op.dtype);
-      const [peak, wb, ab] = [peakFlops(gpu, op.dtype), weightBytes(op.dtype), activationBytes(op.dtype)];
-      if (op.perSeq) return (b) => n * gemmMs(c, gpu, peak, wb, ab, b, op.n, op.k);
-      return (b, s) => n * gemmMs(c, gpu, peak, wb, ab, b * s, op.n, op.k);
+      const price = gemmPrice(op, setup, src);
+      if (op.perSeq) return (b) => n * price(b);
+      return (b, s) => n * price(b * s);
     }
     case "attention": {
       const c = attentionCurve(src, "contextAttention", setup.dtypes.kv, op.headDim);
@@ -172,23 +172,8 @@ function priceContext(op: Op, setup: PerfSetup, src: CurveSource): ContextPrice 
       return (b, s, p) => n * mlaMs(c, gpu, gp, gpu.bf16Flops, shape, op.heads, b, s, s + p, true, wb, kvB);
     }
     case "moe": {
-      const c = moeCurve(src, op.dtype);
-      const [peak, wb] = [peakFlops(gpu, op.dtype) || gpu.bf16Flops, weightBytes(op.dtype)];
-      return (b, s) =>
-        n *
-        moeMs(
-          c,
-          gpu,
-          peak,
-          wb,
-          b * s * op.tokenScale,
-          op.hidden,
-          op.inter,
-          op.topK,
-          op.experts,
-          op.moeTp,
-          op.moeEp,
-        );
+      const price = moePrice(op, setup, src);
+      return (b, s) => n * price(b * s * op.tokenScale);
     }
     case "comm": {
       const price = commPrice(op, setup, src);
@@ -205,9 +190,8 @@ function priceGeneration(op: Op, setup: PerfSetup, src: CurveSource): Generation
   const n = op.count;
   switch (op.kind) {
     case "gemm": {
-      const c = gemmCurve(src, op.dtype);
-      const [peak, wb, ab] = [peakFlops(gpu, op.dtype), weightBytes(op.dtype), activationBytes(op.dtype)];
-      return (b) => n * gemmMs(c, gpu, peak, wb, ab, b, op.n, op.k);
+      const price = gemmPrice(op, setup, src);
+      return (b) => n * price(b);
     }
     case "attention": {
       const c = attentionCurve(src, "generationAttention", setup.dtypes.kv, op.headDim);
@@ -224,23 +208,8 @@ function priceGeneration(op: Op, setup: PerfSetup, src: CurveSource): Generation
       return (b, kvLen) => n * mlaMs(c, gpu, gp, gpu.bf16Flops, shape, op.heads, b, 1, kvLen, false, wb, kvB);
     }
     case "moe": {
-      const c = moeCurve(src, op.dtype);
-      const [peak, wb] = [peakFlops(gpu, op.dtype) || gpu.bf16Flops, weightBytes(op.dtype)];
-      return (b) =>
-        n *
-        moeMs(
-          c,
-          gpu,
-          peak,
-          wb,
-          b * op.tokenScale,
-          op.hidden,
-          op.inter,
-          op.topK,
-          op.experts,
-          op.moeTp,
-          op.moeEp,
-        );
+      const price = moePrice(op, setup, src);
+      return (b) => n * price(b * op.tokenScale);
     }
     case "comm": {
       const price = commPrice(op, setup, src);
@@ -249,6 +218,32 @@ function priceGeneration(op: Op, setup: PerfSetup, src: CurveSource): Generation
     case "memory":
       return (b) => n * memoryOpMs(b * op.bytesPerToken, gpu.memBw);
   }
+}
+
+/** `m → ms` of one run of a GEMM: its fitted curve, cut at the kernel-time ceiling (`ceiling.ts`). */
+function gemmPrice(
+  op: Extract<Op, { kind: "gemm" }>,
+  setup: PerfSetup,
+  src: CurveSource,
+): (m: number) => number {
+  const gpu = setup.gpu;
+  const c = gemmCurve(src, op.dtype);
+  const [peak, wb, ab] = [peakFlops(gpu, op.dtype), weightBytes(op.dtype), activationBytes(op.dtype)];
+  return (m) =>
+    Math.min(gemmMs(c, gpu, peak, wb, ab, m, op.n, op.k), gemmCeilingMs(gpu, peak, wb, ab, m, op.n, op.k));
+}
+
+/** `tokens → ms` of one routed-expert block: its fitted curve, cut at the kernel-time ceiling. */
+function moePrice(
+  op: Extract<Op, { kind: "moe" }>,
+  setup: PerfSetup,
+  src: CurveSource,
+): (t: number) => number {
+  const gpu = setup.gpu;
+  const c = moeCurve(src, op.dtype);
+  const [peak, wb] = [peakFlops(gpu, op.dtype) || gpu.bf16Flops, weightBytes(op.dtype)];
+  const shape = [op.hidden, op.inter, op.topK, op.experts, op.moeTp, op.moeEp] as const;
+  return (t) => Math.min(moeMs(c, gpu, peak, wb, t, ...shape), moeCeilingMs(gpu, peak, wb, t, ...shape));
 }
 
 function gemmCurve(src: CurveSource, dtype: string) {

@@ -1,0 +1,189 @@
+/**
+ * End-to-end fidelity against a silicon corpus: every aggregated vLLM row of an AI Configurator
+ * `silicon_sample.csv` (measured mean TTFT and TPOT per model, GPU, parallelism, ISL/OSL and client concurrency)
+ * whose GPU and model dynolab knows, replayed through the simulator as AIC's own evaluation runner measures
+ * it: closed loop at the row's concurrency, `10 × concurrency` measured requests after `2 × concurrency` warm-up
+ * requests, synthetic prompts of exactly ISL tokens, `ignore_eos` outputs of exactly OSL tokens.
+ *
+ * The corpus is not part of dynolab: pass its path (`deno task fidelity --silicon PATH`, or the
+ * `DYNOLAB_SILICON_CSV` environment variable). Engine args per row: the analytic model for the row's system,
+ * model and parallelism, vLLM's defaults for H100/H200/B200-class GPUs (`max_num_batched_tokens` 8192,
+ * `max_num_seqs` 1024), the checkpoint's KV dtype.
+ *
+ * @module
+ */
+import { parseCsv } from "./csv.ts";
+import { loadInputs, runSimulation } from "../../lib/simulate.ts";
+import { GPUS, MODELS } from "../../lib/perf/mod.ts";
+
+/** One measured aggregated point. */
+export interface SiliconRow {
+  readonly id: string;
+  readonly version: string;
+  readonly model: string;
+  readonly system: string;
+  readonly isl: number;
+  readonly osl: number;
+  /** Client concurrency (the `silicon_concurrency` of the source, else `batch_size × attention_dp_size`). */
+  readonly concurrency: number;
+  readonly tp: number;
+  readonly attnDp: number;
+  readonly moeTp: number;
+  readonly moeEp: number;
+  /** The row's GEMM and MoE quantization (AIC names: `fp8`, `fp8_block`, `nvfp4`, …), empty when unset. */
+  readonly gemmQuant: string;
+  readonly moeQuant: string;
+  readonly ttftMs: number;
+  readonly tpotMs: number;
+}
+
+/** The aggregated vLLM rows of a silicon CSV that dynolab can replay (known GPU and model, TP ≥ 1). */
+export function siliconRows(csvText: string): SiliconRow[] {
+  const out: SiliconRow[] = [];
+  for (const r of parseCsv(csvText)) {
+    if (r.backend !== "vllm" || r.mode !== "agg" || !(r.system in GPUS) || !(r.model_path in MODELS)) {
+      continue;
+    }
+    const num = (k: string) => Number(r[k]);
+    const attnDp = num("attention_dp_size") || 1;
+    const declared = /silicon_concurrency=(\d+)/.exec(r.silicon_data_source ?? "");
+    const row: SiliconRow = {
+      id: r.id,
+      version: r.backend_version,
+      model: r.model_path,
+      system: r.system,
+      isl: num("isl"),
+      osl: num("osl"),
+      concurrency: declared ? Number(declared[1]) : num("batch_size") * attnDp,
+      tp: num("tp_size") || 1,
+      attnDp,
+      moeTp: num("moe_tp_size") || 1,
+      moeEp: num("moe_ep_size") || 1,
+      gemmQuant: r.gemm_quant_mode ?? "",
+      moeQuant: r.moe_quant_mode ?? "",
+      ttftMs: num("silicon_ttft_ms"),
+      tpotMs: num("silicon_tpot_ms"),
+    };
+    if (
+      [row.isl, row.osl, row.concurrency, row.ttftMs, row.tpotMs].every((v) => Number.isFinite(v) && v > 0)
+    ) {
+      out.push(row);
+    }
+  }
+  return out;
+}
+
+/** Bits per weight of an AIC quant mode name (`fp8`, `fp8_block`, `nvfp4`, `w4afp8`, `bfloat16`, …). */
+function quantBits(mode: string): number {
+  return /fp4|w4|int4/.test(mode) ? 4 : /fp8|int8/.test(mode) ? 8 : 16;
+}
+
+/**
+ * Engine-arg overrides for a row quantized unlike its checkpoint id (an NVFP4 run of an FP8 checkpoint): the
+ * row's modes where their width differs from the catalog model's, else the checkpoint's own (AIC labels
+ * block-FP8 checkpoints `fp8`).
+ */
+function quantOverrides(row: SiliconRow): Record<string, string> {
+  const quant = MODELS[row.model].quant;
+  const out: Record<string, string> = {};
+  if (row.gemmQuant && quantBits(row.gemmQuant) !== quantBits(quant.linear)) {
+    out.aic_gemm_dtype = row.gemmQuant;
+  }
+  if (row.moeQuant && quantBits(row.moeQuant) !== quantBits(quant.moe ?? quant.linear)) {
+    out.aic_moe_dtype = row.moeQuant;
+  }
+  return out;
+}
+
+/** Simulated mean TTFT and TPOT (ms) of one row. */
+export async function simulateRow(
+  row: SiliconRow,
+  extra: Record<string, unknown> = {},
+): Promise<{ ttft: number; tpot: number }> {
+  const c = row.concurrency;
+  const inputs = await loadInputs({
+    workload: {
+      source: "synthetic",
+      input_tokens: row.isl,
+      output_tokens: row.osl,
+      request_count: 12 * c,
+    },
+    replay_concurrency: c,
+    warmup_request_count: 2 * c,
+    topology: {
+      mode: "agg",
+      num_workers: 1,
+      engine: {
+        aic_backend: "vllm",
+        aic_system: row.system,
+        aic_model_path: row.model,
+        aic_tp_size: row.tp,
+        aic_attention_dp_size: row.attnDp,
+        aic_moe_tp_size: row.moeTp,
+        aic_moe_ep_size: row.moeEp,
+        ...quantOverrides(row),
+        max_num_batched_tokens: 8192,
+        max_num_seqs: 1024,
+        ...extra,
+      },
+    },
+  });
+  const r = runSimulation(inputs).report;
+  return { ttft: r.mean_ttft_ms as number, tpot: r.mean_tpot_ms as number };
+}
+
+/** Run every row of the corpus at `path`, print a table and MAPEs per (GPU, model) and overall. */
+export async function runSilicon(path: string): Promise<void> {
+  const rows = siliconRows(await Deno.readTextFile(path));
+  console.log(`\n## End to end: ${rows.length} aggregated vLLM rows of ${path}, analytic model\n`);
+  console.log(
+    "| id | vLLM | TP/DP/EP | ISL | OSL | conc. | TTFT meas. | sim. | err | TPOT meas. | sim. | err |",
+  );
+  console.log("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+  const groups = new Map<string, { ttft: number[]; tpot: number[] }>();
+  const all = { ttft: [] as number[], tpot: [] as number[] };
+  let skipped = 0;
+  for (const row of rows) {
+    let sim;
+    try {
+      sim = await simulateRow(row);
+    } catch (e) {
+      skipped++;
+      console.log(
+        `| ${row.id} | ${row.version} | ${row.tp}/${row.attnDp}/${row.moeEp} | skipped: ${
+          (e as Error).message
+        } |`,
+      );
+      continue;
+    }
+    const e1 = sim.ttft / row.ttftMs - 1, e2 = sim.tpot / row.tpotMs - 1;
+    const key = `${row.system} ${row.model}`;
+    const g = groups.get(key) ?? { ttft: [], tpot: [] };
+    groups.set(key, g);
+    for (const acc of [g, all]) {
+      acc.ttft.push(Math.abs(e1));
+      acc.tpot.push(Math.abs(e2));
+    }
+    console.log(
+      `| ${row.id} | ${row.version} | ${row.tp}/${row.attnDp}/${row.moeEp} | ${row.isl} | ${row.osl} | ` +
+        `${row.concurrency} | ${row.ttftMs.toFixed(1)} | ${sim.ttft.toFixed(1)} | ${pct(e1)} | ` +
+        `${row.tpotMs.toFixed(2)} | ${sim.tpot.toFixed(2)} | ${pct(e2)} |`,
+    );
+  }
+  if (skipped > 0) {
+    console.log(`\n${skipped} rows skipped (the configuration does not resolve; reason above).`);
+  }
+  console.log("\n| GPU, model | rows | TTFT MAPE | TTFT median | TPOT MAPE | TPOT median |");
+  console.log("|---|---:|---:|---:|---:|---:|");
+  for (const [key, g] of [...groups, ["all", all] as const]) {
+    console.log(
+      `| ${key} | ${g.tpot.length} | ${pctAbs(mean(g.ttft))} | ${pctAbs(median(g.ttft))} | ` +
+        `${pctAbs(mean(g.tpot))} | ${pctAbs(median(g.tpot))} |`,
+    );
+  }
+}
+
+const pct = (x: number) => `${x >= 0 ? "+" : ""}${(x * 100).toFixed(1)}%`;
+const pctAbs = (x: number) => `${(x * 100).toFixed(1)}%`;
+const mean = (e: number[]) => e.reduce((a, b) => a + b, 0) / e.length;
+const median = (e: number[]) => e.slice().sort((a, b) => a - b)[e.length >> 1];
