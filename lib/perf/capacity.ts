@@ -7,7 +7,8 @@
  * - TensorRT-LLM: `kv = free_gpu_memory_fraction × (memory − weights − activations − nccl − other)` (default 0.9);
  * - SGLang: `kv = mem_fraction_static × memory − weights` (default 0.88; SGLang's static pool holds weights and
  *   KV, activations live outside it);
- * - weights from the architecture and checkpoint formats (`catalog/arch.ts`);
+ * - weights from the architecture and the run's weight formats (the checkpoint's unless `aic_gemm_dtype` /
+ *   `aic_moe_dtype` requantize it; `catalog/arch.ts`);
  * - activations: the profiling forward pass over `max_num_batched_tokens` tokens (residual, QKV, FFN or routed
  *   expert intermediates in BF16) plus FP32 logits for `max_num_seqs` sequences;
  * - NCCL buffers (0 at TP 1, 342 MB at TP 2, 392 MB at TP 4–8) and 3.5 GiB of CUDA context, cuBLAS workspaces and
@@ -91,7 +92,10 @@ export function activationBytesPerGpu(setup: PerfSetup, maxTokens: number, maxSe
  */
 export function deriveKvCapacity(setup: PerfSetup, mem: MemoryArgs, at: InputLocation = {}): KvCapacity {
   const gpu = setup.gpu;
-  const weights = weightBytesPerGpu(setup.model, setup.par);
+  // Weights in the formats the run uses (aic_gemm_dtype / aic_moe_dtype may requantize the checkpoint).
+  const d = setup.dtypes;
+  const quant = { ...setup.model.quant, linear: d.linear, attention: d.attention, moe: d.moe };
+  const weights = weightBytesPerGpu({ ...setup.model, quant }, setup.par);
   const act = activationBytesPerGpu(setup, mem.maxNumBatchedTokens, mem.maxNumSeqs);
   const reserved = ncclBytes(setup.par.tp) + OTHER_MEM_BYTES;
   let kv: number;

@@ -73,25 +73,18 @@ export function siliconRows(csvText: string): SiliconRow[] {
   return out;
 }
 
-/** Bits per weight of an AIC quant mode name (`fp8`, `fp8_block`, `nvfp4`, `w4afp8`, `bfloat16`, …). */
-function quantBits(mode: string): number {
-  return /fp4|w4|int4/.test(mode) ? 4 : /fp8|int8/.test(mode) ? 8 : 16;
-}
-
 /**
- * Engine-arg overrides for a row quantized unlike its checkpoint id (an NVFP4 run of an FP8 checkpoint): the
- * row's modes where their width differs from the catalog model's, else the checkpoint's own (AIC labels
- * block-FP8 checkpoints `fp8`).
+ * Engine-arg overrides for a row quantized unlike its checkpoint id (an NVFP4 run of a BF16/INT4 checkpoint):
+ * the row's modes where they differ from the catalog model's. AIC labels block-FP8 checkpoints `fp8`: that is
+ * the checkpoint's own format, not a requantization.
  */
 function quantOverrides(row: SiliconRow): Record<string, string> {
   const quant = MODELS[row.model].quant;
+  const differs = (mode: string, own: string) =>
+    mode !== "" && mode !== own && !(mode === "fp8" && own === "fp8_block");
   const out: Record<string, string> = {};
-  if (row.gemmQuant && quantBits(row.gemmQuant) !== quantBits(quant.linear)) {
-    out.aic_gemm_dtype = row.gemmQuant;
-  }
-  if (row.moeQuant && quantBits(row.moeQuant) !== quantBits(quant.moe ?? quant.linear)) {
-    out.aic_moe_dtype = row.moeQuant;
-  }
+  if (differs(row.gemmQuant, quant.linear)) out.aic_gemm_dtype = row.gemmQuant;
+  if (differs(row.moeQuant, quant.moe)) out.aic_moe_dtype = row.moeQuant;
   return out;
 }
 

@@ -141,3 +141,11 @@ Deno.test("resolveEngineArgs validates aic_* args with field names", () => {
     /decode_speedup_ratio: must be 1\.0 when aic_nextn is set/,
   );
 });
+
+Deno.test("capacity: weights follow the run's formats (an NVFP4 requantization frees memory for KV)", () => {
+  const base = { aic_model_path: "MiniMaxAI/MiniMax-M2.5", aic_system: "b200_sxm", aic_tp_size: 2 };
+  const fp8 = deriveKvCapacity(resolvePerfSetup(base)!, MEM);
+  const fp4 = deriveKvCapacity(resolvePerfSetup({ ...base, aic_moe_dtype: "nvfp4" })!, MEM);
+  assert.ok(fp4.weightBytes < fp8.weightBytes * 0.6, `${fp4.weightBytes} vs ${fp8.weightBytes}`);
+  assert.ok(fp4.tokens > fp8.tokens);
+});
