@@ -1,5 +1,6 @@
 /**
- * Kernel-time ceilings: the slowest a GEMM or a routed-expert block can plausibly run inside a serving engine.
+ * Kernel-time ceilings: the slowest a GEMM, a routed-expert block or an MLA block can plausibly run inside a
+ * serving engine.
  *
  * AIC's tables time each kernel call on its own, host launch and input quantization included. Where that host
  * side dominates, a table holds a flat floor far above the kernel: B200 vLLM 0.22/0.24 block-FP8 GEMMs take
@@ -8,7 +9,7 @@
  * where no such per-call host cost exists, so a curve fitted to those floors makes a MoE model's decode step
  * several times too slow (MiniMax-M2.5 on B200: 30 ms against 8–10 ms measured end to end).
  *
- * The analytic model therefore prices each GEMM and MoE block at no more than a pessimistic roofline: a fixed
+ * The analytic model therefore prices each GEMM, MoE and MLA block at no more than a pessimistic roofline: a fixed
  * launch cost plus the larger of its FLOPs at {@link CEILING.compute} of peak and its bytes at
  * {@link CEILING.memory} of HBM bandwidth. Real kernels run well inside it (AIC's own decode GEMMs reach
  * 42–90 % of bandwidth, perf-model.md §11.2), so it only cuts table floors; the kernel-level fidelity report
@@ -18,9 +19,13 @@
  */
 import type { GpuSpec } from "../catalog/gpus.ts";
 import { gemmBytes, moeBytes, moeFlops } from "../roofline.ts";
+import { type MlaShape, mlaWork } from "./efficiency.ts";
 
-/** The ceiling's terms: launch cost (ms) and the pessimistic compute and memory efficiencies. */
-export const CEILING = { launchMs: 0.008, compute: 0.3, memory: 0.3 } as const;
+/**
+ * The ceiling's terms: the cost of one kernel inside a CUDA graph beyond its work (launch gap and ramp, ms; a few
+ * µs on Hopper and Blackwell) and the pessimistic compute and memory efficiencies.
+ */
+export const CEILING = { launchMs: 0.004, compute: 0.3, memory: 0.3 } as const;
 
 /**
  * Ceiling of a GEMM `m × n × k` (ms).
@@ -30,7 +35,7 @@ export const CEILING = { launchMs: 0.008, compute: 0.3, memory: 0.3 } as const;
  * import assert from "node:assert/strict";
  * import { GPUS } from "../catalog/gpus.ts";
  * import { gemmCeilingMs } from "./ceiling.ts";
- * // m = 16 over a 4096 × 4096 FP8 weight on B200: 17 MB at 30 % of 8 TB/s, plus launch: ~15 µs, not 160.
+ * // m = 16 over a 4096 × 4096 FP8 weight on B200: 17 MB at 30 % of 8 TB/s, plus launch: ~11 µs, not 160.
  * const ms = gemmCeilingMs(GPUS.b200_sxm, 4.5e15, 1, 1, 16, 4096, 4096);
  * assert(ms > 0.01 && ms < 0.02);
  * ```
@@ -77,4 +82,37 @@ export function moeCeilingMs(
   const tc = moeFlops(tokens, hidden, inter, topK, 3, tp * ep) / (peak * CEILING.compute);
   const tb = moeBytes(tokens, hidden, inter, topK, experts, tp, ep, 3, wBytes) / (gpu.memBw * CEILING.memory);
   return 2 * CEILING.launchMs + Math.max(tc, tb) * 1e3;
+}
+
+/**
+ * Ceiling of an MLA block (its five projections and the latent attention) on one GPU (ms).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { GPUS } from "../catalog/gpus.ts";
+ * import { mlaCeilingMs } from "./ceiling.ts";
+ * const shape = { hidden: 7168, qLoraRank: 1536, kvLoraRank: 512, qkNopeDim: 128, qkRopeDim: 64, vHeadDim: 128 };
+ * // DeepSeek-style block, 16 heads per GPU, one decode token over 1500 cached: 38 MB of FP8 weights and KV.
+ * const ms = mlaCeilingMs(GPUS.b200_sxm, 4.5e15, 2.25e15, shape, 16, 1, 1, 1500, false, 1, 2);
+ * assert(ms > 0.03 && ms < 0.04);
+ * ```
+ */
+export function mlaCeilingMs(
+  gpu: GpuSpec,
+  gemmPeak: number,
+  attnPeak: number,
+  shape: MlaShape,
+  heads: number,
+  b: number,
+  newTokens: number,
+  kvLen: number,
+  context: boolean,
+  wBytes: number,
+  kvB: number,
+): number {
+  const w = mlaWork(shape, heads, b, newTokens, kvLen, context, wBytes, kvB);
+  const tc = w.gemmFlops / (gemmPeak * CEILING.compute) + w.attnFlops / (attnPeak * CEILING.compute);
+  const tb = w.bytes / (gpu.memBw * CEILING.memory);
+  return 5 * CEILING.launchMs + Math.max(tc, tb) * 1e3;
 }

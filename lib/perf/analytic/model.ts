@@ -27,7 +27,7 @@ import {
 } from "./efficiency.ts";
 import { attentionCurve, type CurveSource, curveSource, findCurve, nearestCount } from "./lookup.ts";
 import { FRAMEWORK_OVERHEAD, type Overhead, passOverhead } from "./overhead.ts";
-import { gemmCeilingMs, moeCeilingMs } from "./ceiling.ts";
+import { gemmCeilingMs, mlaCeilingMs, moeCeilingMs } from "./ceiling.ts";
 
 /** Prices one op for a context pass: `(b, s, p) → ms` for all its `count` runs. */
 type ContextPrice = (b: number, s: number, p: number) => number;
@@ -169,7 +169,11 @@ function priceContext(op: Op, setup: PerfSetup, src: CurveSource): ContextPrice 
       const shape = mlaShape(setup);
       const d = setup.dtypes.attention;
       const [gp, wb, kvB] = [peakFlops(gpu, d), weightBytes(d), kvBytes(setup.dtypes.kv)];
-      return (b, s, p) => n * mlaMs(c, gpu, gp, gpu.bf16Flops, shape, op.heads, b, s, s + p, true, wb, kvB);
+      return (b, s, p) =>
+        n * Math.min(
+          mlaMs(c, gpu, gp, gpu.bf16Flops, shape, op.heads, b, s, s + p, true, wb, kvB),
+          mlaCeilingMs(gpu, gp, gpu.bf16Flops, shape, op.heads, b, s, s + p, true, wb, kvB),
+        );
     }
     case "moe": {
       const price = moePrice(op, setup, src);
@@ -205,7 +209,11 @@ function priceGeneration(op: Op, setup: PerfSetup, src: CurveSource): Generation
       const shape = mlaShape(setup);
       const d = setup.dtypes.attention;
       const [gp, wb, kvB] = [peakFlops(gpu, d), weightBytes(d), kvBytes(setup.dtypes.kv)];
-      return (b, kvLen) => n * mlaMs(c, gpu, gp, gpu.bf16Flops, shape, op.heads, b, 1, kvLen, false, wb, kvB);
+      return (b, kvLen) =>
+        n * Math.min(
+          mlaMs(c, gpu, gp, gpu.bf16Flops, shape, op.heads, b, 1, kvLen, false, wb, kvB),
+          mlaCeilingMs(gpu, gp, gpu.bf16Flops, shape, op.heads, b, 1, kvLen, false, wb, kvB),
+        );
     }
     case "moe": {
       const price = moePrice(op, setup, src);
