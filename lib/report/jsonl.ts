@@ -35,6 +35,8 @@ export interface RequestRecord {
   readonly admission_count: number;
   readonly readmission_count: number;
   readonly terminal_status: "completed" | "rejected";
+  /** A warm-up request (`--warmup-request-count`), left out of the report's statistics (dynolab). */
+  readonly warmup: boolean;
 }
 
 /**
@@ -85,6 +87,7 @@ export function requestRecords(
       admission_count: c.admissions[r],
       readmission_count: Math.max(0, c.admissions[r] - 1),
       terminal_status: c.status[r] === Status.Completed ? "completed" : "rejected",
+      warmup: c.warmup[r] === 1,
     };
   });
 }

@@ -222,3 +222,32 @@ Deno.test("cli: the demo replays the embedded workload on the analytic model, wr
   assert.doesNotMatch(res.out, /Saved full report/);
   assert.equal(reports(), before);
 });
+
+Deno.test("cli: --warmup-request-count leaves the first requests out of the report, flags them in the JSONL", async () => {
+  const dir = await Deno.makeTempDir();
+  const res = await cli([
+    "--input-tokens",
+    "512",
+    "--output-tokens",
+    "8",
+    "--request-count",
+    "12",
+    "--replay-concurrency",
+    "2",
+    "--warmup-request-count",
+    "4",
+    "--report-json",
+    `${dir}/r.json`,
+    "--report-jsonl",
+    `${dir}/r.jsonl`,
+  ]);
+  assert.equal(res.code, 0, res.err);
+  const report = JSON.parse(await Deno.readTextFile(`${dir}/r.json`));
+  assert.equal(report.completed_requests, 8);
+  assert.equal(report.total_output_tokens, 64);
+  assert.equal(report.dynolab.warmup_requests, 4);
+  const lines = (await Deno.readTextFile(`${dir}/r.jsonl`)).trim().split("\n").map((l) => JSON.parse(l));
+  assert.equal(lines.length, 12);
+  assert.deepEqual(lines.map((l) => l.warmup).filter(Boolean).length, 4);
+  assert.ok(lines.slice(0, 4).every((l) => l.warmup));
+});
