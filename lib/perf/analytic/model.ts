@@ -165,15 +165,8 @@ function priceContext(op: Op, setup: PerfSetup, src: CurveSource): ContextPrice 
         n * contextAttentionMs(c, gpu, peak, b, s, p, op.heads, op.kvHeads, op.headDim, op.window, kvB);
     }
     case "mla": {
-      const c = mlaCurve(src, "mlaContext", setup);
-      const shape = mlaShape(setup);
-      const d = setup.dtypes.attention;
-      const [gp, wb, kvB] = [peakFlops(gpu, d), weightBytes(d), kvBytes(setup.dtypes.kv)];
-      return (b, s, p) =>
-        n * Math.min(
-          mlaMs(c, gpu, gp, gpu.bf16Flops, shape, op.heads, b, s, s + p, true, wb, kvB),
-          mlaCeilingMs(gpu, gp, gpu.bf16Flops, shape, op.heads, b, s, s + p, true, wb, kvB),
-        );
+      const price = mlaPrice(op, setup, src, true);
+      return (b, s, p) => n * price(b, s, s + p);
     }
     case "moe": {
       const price = moePrice(op, setup, src);
@@ -205,15 +198,8 @@ function priceGeneration(op: Op, setup: PerfSetup, src: CurveSource): Generation
         n * generationAttentionMs(c, gpu, peak, b, kvLen, op.heads, op.kvHeads, op.headDim, op.window, kvB);
     }
     case "mla": {
-      const c = mlaCurve(src, "mlaGeneration", setup);
-      const shape = mlaShape(setup);
-      const d = setup.dtypes.attention;
-      const [gp, wb, kvB] = [peakFlops(gpu, d), weightBytes(d), kvBytes(setup.dtypes.kv)];
-      return (b, kvLen) =>
-        n * Math.min(
-          mlaMs(c, gpu, gp, gpu.bf16Flops, shape, op.heads, b, 1, kvLen, false, wb, kvB),
-          mlaCeilingMs(gpu, gp, gpu.bf16Flops, shape, op.heads, b, 1, kvLen, false, wb, kvB),
-        );
+      const price = mlaPrice(op, setup, src, false);
+      return (b, kvLen) => n * price(b, 1, kvLen);
     }
     case "moe": {
       const price = moePrice(op, setup, src);
@@ -252,6 +238,28 @@ function moePrice(
   const [peak, wb] = [peakFlops(gpu, op.dtype) || gpu.bf16Flops, weightBytes(op.dtype)];
   const shape = [op.hidden, op.inter, op.topK, op.experts, op.moeTp, op.moeEp] as const;
   return (t) => Math.min(moeMs(c, gpu, peak, wb, t, ...shape), moeCeilingMs(gpu, peak, wb, t, ...shape));
+}
+
+/**
+ * `(b, newTokens, kvLen) → ms` of one MLA block in a context (`context`) or generation pass: its fitted curve,
+ * cut at the kernel-time ceiling.
+ */
+function mlaPrice(
+  op: Extract<Op, { kind: "mla" }>,
+  setup: PerfSetup,
+  src: CurveSource,
+  context: boolean,
+): (b: number, newTokens: number, kvLen: number) => number {
+  const gpu = setup.gpu;
+  const c = mlaCurve(src, context ? "mlaContext" : "mlaGeneration", setup);
+  const shape = mlaShape(setup);
+  const d = setup.dtypes.attention;
+  const [gp, wb, kvB] = [peakFlops(gpu, d), weightBytes(d), kvBytes(setup.dtypes.kv)];
+  return (b, t, kvLen) =>
+    Math.min(
+      mlaMs(c, gpu, gp, gpu.bf16Flops, shape, op.heads, b, t, kvLen, context, wb, kvB),
+      mlaCeilingMs(gpu, gp, gpu.bf16Flops, shape, op.heads, b, t, kvLen, context, wb, kvB),
+    );
 }
 
 function gemmCurve(src: CurveSource, dtype: string) {
