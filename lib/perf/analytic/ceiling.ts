@@ -7,7 +7,7 @@
  * 0.16 ms at m = 16 whatever `k` (0.012–0.017 ms in the 0.19 tables of the same GPU; the weights take 2 µs to
  * stream), H100/H200 FlashInfer block-FP8 GEMMs 0.059 ms. An engine replays its decode steps as CUDA graphs,
  * where no such per-call host cost exists, so a curve fitted to those floors makes a MoE model's decode step
- * several times too slow (MiniMax-M2.5 on B200: 30 ms against 8–10 ms measured end to end).
+ * several times too slow (MiniMax-M2.5 TP 4 on B200 at batch 4: 27 ms of kernels, ~8 ms measured end to end).
  *
  * The analytic model therefore prices each GEMM, MoE and MLA block at no more than a pessimistic roofline: a fixed
  * launch cost plus the larger of its FLOPs at {@link CEILING.compute} of peak and its bytes at
