@@ -19,7 +19,7 @@
  */
 import type { GpuSpec } from "../catalog/gpus.ts";
 import { gemmBytes, moeBytes, moeFlops } from "../roofline.ts";
-import { type MlaShape, mlaWork } from "./efficiency.ts";
+import type { MlaWork } from "./efficiency.ts";
 
 /**
  * The ceiling's terms: the cost of one kernel inside a CUDA graph beyond its work (launch gap and ramp, ms; a few
@@ -85,33 +85,22 @@ export function moeCeilingMs(
 }
 
 /**
- * Ceiling of an MLA block (its five projections and the latent attention) on one GPU (ms).
+ * Ceiling of an MLA block (its five projections and the latent attention) on one GPU, from its work (ms).
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { GPUS } from "../catalog/gpus.ts";
+ * import { mlaWork } from "./efficiency.ts";
  * import { mlaCeilingMs } from "./ceiling.ts";
  * const shape = { hidden: 7168, qLoraRank: 1536, kvLoraRank: 512, qkNopeDim: 128, qkRopeDim: 64, vHeadDim: 128 };
  * // DeepSeek-style block, 16 heads per GPU, one decode token over 1500 cached: 38 MB of FP8 weights and KV.
- * const ms = mlaCeilingMs(GPUS.b200_sxm, 4.5e15, 2.25e15, shape, 16, 1, 1, 1500, false, 1, 2);
+ * const w = mlaWork(shape, 16, 1, 1, 1500, false, 1, 2);
+ * const ms = mlaCeilingMs(GPUS.b200_sxm, 4.5e15, 2.25e15, w);
  * assert(ms > 0.03 && ms < 0.04);
  * ```
  */
-export function mlaCeilingMs(
-  gpu: GpuSpec,
-  gemmPeak: number,
-  attnPeak: number,
-  shape: MlaShape,
-  heads: number,
-  b: number,
-  newTokens: number,
-  kvLen: number,
-  context: boolean,
-  wBytes: number,
-  kvB: number,
-): number {
-  const w = mlaWork(shape, heads, b, newTokens, kvLen, context, wBytes, kvB);
+export function mlaCeilingMs(gpu: GpuSpec, gemmPeak: number, attnPeak: number, w: MlaWork): number {
   const tc = w.gemmFlops / (gemmPeak * CEILING.compute) + w.attnFlops / (attnPeak * CEILING.compute);
   const tb = w.bytes / (gpu.memBw * CEILING.memory);
   return 5 * CEILING.launchMs + Math.max(tc, tb) * 1e3;

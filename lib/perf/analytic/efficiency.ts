@@ -345,6 +345,13 @@ export function commMs(c: CommCoef, bytes: number): number {
 }
 
 /** Work of an MLA block on one GPU: projection FLOPs, attention FLOPs and bytes. */
+export interface MlaWork {
+  readonly gemmFlops: number;
+  readonly attnFlops: number;
+  readonly bytes: number;
+}
+
+/** The {@link MlaWork} of an MLA block over `b` sequences of `newTokens` new tokens reading `kvLen` each. */
 export function mlaWork(
   shape: MlaShape,
   heads: number,
@@ -354,7 +361,7 @@ export function mlaWork(
   context: boolean,
   wBytes: number,
   kvB: number,
-): { gemmFlops: number; attnFlops: number; bytes: number } {
+): MlaWork {
   const s = shape;
   const qk = s.qkNopeDim + s.qkRopeDim;
   const latent = s.kvLoraRank + s.qkRopeDim;
@@ -395,7 +402,25 @@ export function mlaMs(
   wBytes: number,
   kvB: number,
 ): number {
-  const w = mlaWork(shape, heads, b, newTokens, kvLen, context, wBytes, kvB);
+  return mlaWorkMs(
+    c,
+    gpu,
+    gemmPeak,
+    attnPeak,
+    b,
+    mlaWork(shape, heads, b, newTokens, kvLen, context, wBytes, kvB),
+  );
+}
+
+/** MLA block time (ms) of already computed work `w` over `b` sequences. */
+export function mlaWorkMs(
+  c: MlaCoef,
+  gpu: GpuSpec,
+  gemmPeak: number,
+  attnPeak: number,
+  b: number,
+  w: MlaWork,
+): number {
   const tc = (w.gemmFlops / (gemmPeak * c.ecGemm) + w.attnFlops / (attnPeak * c.ecAttn)) * 1e3;
   const tb = w.bytes / (gpu.memBw * c.em) * 1e3;
   return c.t0 + c.gamma * b * 1e-3 + blend(tc, tb, c.q);

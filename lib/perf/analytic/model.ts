@@ -21,8 +21,9 @@ import {
   contextAttentionMs,
   gemmMs,
   generationAttentionMs,
-  mlaMs,
   type MlaShape,
+  mlaWork,
+  mlaWorkMs,
   moeMs,
 } from "./efficiency.ts";
 import { attentionCurve, type CurveSource, curveSource, findCurve, nearestCount } from "./lookup.ts";
@@ -255,11 +256,10 @@ function mlaPrice(
   const shape = mlaShape(setup);
   const d = setup.dtypes.attention;
   const [gp, wb, kvB] = [peakFlops(gpu, d), weightBytes(d), kvBytes(setup.dtypes.kv)];
-  return (b, t, kvLen) =>
-    Math.min(
-      mlaMs(c, gpu, gp, gpu.bf16Flops, shape, op.heads, b, t, kvLen, context, wb, kvB),
-      mlaCeilingMs(gpu, gp, gpu.bf16Flops, shape, op.heads, b, t, kvLen, context, wb, kvB),
-    );
+  return (b, t, kvLen) => {
+    const w = mlaWork(shape, op.heads, b, t, kvLen, context, wb, kvB);
+    return Math.min(mlaWorkMs(c, gpu, gp, gpu.bf16Flops, b, w), mlaCeilingMs(gpu, gp, gpu.bf16Flops, w));
+  };
 }
 
 function gemmCurve(src: CurveSource, dtype: string) {
