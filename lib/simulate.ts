@@ -209,7 +209,7 @@ export function runSimulation(inputs: SimulationInputs, options: RunOptions = {}
       { field: "warmup_request_count" },
     );
   }
-  const collector = new Collector(workload.requestCount, spec.warmup_request_count);
+  const collector = new Collector(workload.requestCount);
   const plan = resolvePlanner(spec, resolved);
   const planner = plan && new PlannerRuntime({
     planner: plan.planner,
@@ -225,6 +225,7 @@ export function runSimulation(inputs: SimulationInputs, options: RunOptions = {}
     routerMode: spec.router.mode,
     routerConfig: spec.router.config,
     concurrency: spec.replay_concurrency ?? Infinity,
+    warmupRequests: spec.warmup_request_count,
     limitMs: spec.max_sim_time_seconds != null ? spec.max_sim_time_seconds * 1000 : Infinity,
     linkSharing: spec.topology.mode === "disagg" && spec.topology.kv_transfer_link_sharing,
     seed: spec.seed,
@@ -294,7 +295,7 @@ function runDetails(
     router: cluster.pools[0].router.mode,
     mean_kv_hit_rate: islBlocks > 0 ? overlap / islBlocks : 0,
     admitted_requests: admitted,
-    warmup_requests: inputs.spec.warmup_request_count,
+    warmup_requests: collector.warmup.reduce((a, b) => a + b, 0),
     mean_accept_length: decodeForwards > 0 ? decodeTokens / decodeForwards : 1,
     simulated_end_ms: cluster.endMs,
     truncated: cluster.truncated,

@@ -61,9 +61,12 @@ export const SimSpecSchema = z.strictObject({
   /** Closed loop with at most this many requests in flight (`--replay-concurrency`). */
   replay_concurrency: positiveInt.nullable().optional(),
   /**
-   * The first this many requests to arrive are warm-up, served but left out of every statistic
-   * (`--warmup-request-count`, as AIPerf's). They come out of the workload: to keep `request_count` measured
-   * synthetic requests, generate `request_count + warmup_request_count`.
+   * The first this many requests dispatched are a warm-up phase, served but left out of every statistic
+   * (`--warmup-request-count`, as AIPerf's). As in AIPerf, the warm-up drains before the profiling phase
+   * starts: closed loop, the profiling phase opens with `replay_concurrency` requests at once; open loop, the
+   * rest of the schedule is delayed to start when the warm-up has drained, keeping its spacing. The warm-up
+   * comes out of the workload: to keep `request_count` measured synthetic requests, generate
+   * `request_count + warmup_request_count`.
    */
   warmup_request_count: z.number().int().nonnegative().default(0),
   topology: z.discriminatedUnion("mode", [AggTopologySchema, DisaggTopologySchema]),

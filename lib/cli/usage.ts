@@ -19,7 +19,7 @@ Workload:
   --trace-block-size N       tokens per hash id (default 512 for mooncake)
   --arrival-speedup-ratio R  divide arrivals and inter-turn delays by R (default 1)
   --replay-concurrency C     closed loop: at most C requests in flight
-  --warmup-request-count N   the first N requests to arrive are served but not measured (as AIPerf's)
+  --warmup-request-count N   the first N requests are a warm-up phase: served, drained, not measured (AIPerf)
   --input-tokens/--output-tokens/--request-count, --request-rate, --arrival-interval-ms,
   --turns-per-session, --inter-turn-delay-ms, --shared-prefix-ratio, --num-prefix-groups,
   --arrival-seed (42)        synthetic workload

@@ -20,7 +20,11 @@ import type { LifecycleOp, ScalingController } from "./lifecycle.ts";
 import { SharedLinks, transferMs } from "./transfer.ts";
 import type { ClusterResult, ClusterSetup, PoolState, Worker } from "./types.ts";
 
-const ARRIVE = 0, PASS_END = 1, HANDOFF = 2, LINK = 3, STARTUP = 4;
+/**
+ * Event kinds. ARRIVE: a session's first turn at its time in the workload's schedule, which an open-loop
+ * warm-up can delay (see `#openProfiling`); READY: a request ready now (a shifted arrival, a next turn).
+ */
+const ARRIVE = 0, READY = 1, PASS_END = 2, HANDOFF = 3, LINK = 4, STARTUP = 5;
 
 /**
  * One simulation's mutable state and event loop. Create, {@link Cluster.run} once, read the result.
@@ -57,13 +61,20 @@ export class Cluster {
   #events = 0;
   #slotsFreed = false;
   readonly #scratch = new Int32Array(1);
+  /** Warm-up: whether the profiling phase has begun; the delay it put on the open-loop schedule; ready times. */
+  #profiling: boolean;
+  #shiftMs = 0;
+  readonly #readyMs: Float64Array | undefined;
 
   constructor(setup: ClusterSetup) {
     this.#s = setup;
     this.#w = setup.workload;
     this.#col = setup.collector;
     this.#req = new RequestTable(setup.workload);
-    this.#driver = new SessionDriver(setup.workload, setup.concurrency);
+    const warmup = setup.warmupRequests ?? 0;
+    this.#driver = new SessionDriver(setup.workload, setup.concurrency, warmup);
+    this.#profiling = warmup === 0;
+    if (warmup > 0 && this.#driver.openLoop) this.#readyMs = new Float64Array(setup.workload.requestCount);
     this.#handoffTarget = new Int32Array(setup.workload.requestCount).fill(-1);
     this.#workerSeconds = setup.pools.map(() => 0);
     this.#activeSeconds = setup.pools.map(() => 0);
@@ -171,6 +182,7 @@ export class Cluster {
       }
       if (this.#slotsFreed) {
         this.#slotsFreed = false;
+        if (!this.#profiling && this.#driver.profiling) this.#openProfiling();
         this.#dispatchReady();
       }
       this.#startDirty();
@@ -190,8 +202,11 @@ export class Cluster {
   #handle(kind: number, arg: number): void {
     switch (kind) {
       case ARRIVE:
-        this.#driver.ready(arg);
-        this.#dispatchReady();
+        if (this.#shiftMs > 0) this.#queue.push(this.#now + this.#shiftMs, READY, arg);
+        else this.#ready(arg);
+        break;
+      case READY:
+        this.#ready(arg);
         break;
       case PASS_END:
         this.#endPass(this.#engines[arg]);
@@ -210,10 +225,35 @@ export class Cluster {
     }
   }
 
+  /** `r` is ready to go: hand it to the driver and dispatch what it releases. */
+  #ready(r: number): void {
+    if (this.#readyMs) this.#readyMs[r] = this.#now;
+    this.#driver.ready(r);
+    this.#dispatchReady();
+  }
+
+  /**
+   * The last warm-up request ended: the profiling phase starts now. Closed loop: the held requests go out at
+   * once (up to the concurrency). Open loop: the workload's remaining schedule is delayed by how late its
+   * first held request now is, so the profiling phase keeps the trace's spacing, starting now.
+   */
+  #openProfiling(): void {
+    this.#profiling = true;
+    const ready = this.#readyMs;
+    if (!ready) return;
+    const held = this.#driver.takeHeld();
+    if (held.length === 0) return;
+    let first = Infinity;
+    for (const r of held) first = Math.min(first, ready[r]);
+    this.#shiftMs = this.#now - first;
+    for (const r of held) this.#queue.push(Math.max(this.#now, ready[r] + this.#shiftMs), READY, r);
+  }
+
   /** Dispatch every request the driver releases now. */
   #dispatchReady(): void {
-    for (let r = this.#driver.take(); r >= 0; r = this.#driver.take()) {
-      this.#col.arrive(r, this.#now);
+    const driver = this.#driver;
+    for (let r = driver.take(); r >= 0; r = driver.take()) {
+      this.#col.arrive(r, this.#now, driver.warmup[r] === 1);
       this.#req.reset(r, this.#pools.length > 1 ? 1 : this.#w.outputLength[r]);
       this.#route(0, r);
       this.#ctl?.arrived(r);
@@ -300,7 +340,7 @@ export class Cluster {
    */
   #ended(r: number): void {
     const next = this.#driver.ended(r);
-    if (next >= 0) this.#queue.push(this.#now + this.#w.delayMs[next], ARRIVE, next);
+    if (next >= 0) this.#queue.push(this.#now + this.#w.delayMs[next], READY, next);
     this.#slotsFreed = true;
   }
 

@@ -1,6 +1,7 @@
 /**
  * The workload driver: when each request becomes ready, open loop (trace timestamps) or closed loop
- * (`--replay-concurrency`), with multi-turn sessions that issue their next turn after the previous one ends.
+ * (`--replay-concurrency`), with multi-turn sessions that issue their next turn after the previous one ends,
+ * and AIPerf's warm-up phase.
  *
  * @module
  */
@@ -14,24 +15,43 @@ import type { Workload } from "../workload/mod.ts";
  * Closed loop keeps at most `concurrency` requests in flight. Ready turns of sessions already under way go
  * before new sessions (each slot behaves like a user working through a conversation); within each class the
  * order is first ready, first served.
+ *
+ * Warm-up (AIPerf's `--warmup-request-count`): the first `warmupRequests` dispatched form a phase of their
+ * own. Once they are all dispatched nothing more goes out until every one of them has ended; then the
+ * profiling phase starts, in closed loop with `concurrency` requests at once, as AIPerf's does.
  */
 export class SessionDriver {
   readonly #w: Workload;
   readonly #concurrency: number;
+  readonly #warmupRequests: number;
   readonly #continuing = new IntDeque(64);
   readonly #fresh = new IntDeque(64);
+  /** 1 for a request dispatched in the warm-up phase. */
+  readonly warmup: Uint8Array;
+  #dispatched = 0;
+  #warmInFlight = 0;
   /** Requests dispatched and not yet ended. */
   inFlight = 0;
 
-  /** @param concurrency In-flight cap; `Infinity` for open loop. */
-  constructor(workload: Workload, concurrency: number) {
+  /**
+   * @param concurrency In-flight cap; `Infinity` for open loop.
+   * @param warmupRequests Requests in the warm-up phase (0: none).
+   */
+  constructor(workload: Workload, concurrency: number, warmupRequests = 0) {
     this.#w = workload;
     this.#concurrency = concurrency;
+    this.#warmupRequests = warmupRequests;
+    this.warmup = new Uint8Array(workload.requestCount);
   }
 
   /** Whether arrivals follow trace timestamps (open loop). */
   get openLoop(): boolean {
     return this.#concurrency === Infinity;
+  }
+
+  /** Whether the profiling phase has begun (always, without a warm-up). */
+  get profiling(): boolean {
+    return this.#dispatched >= this.#warmupRequests && this.#warmInFlight === 0;
   }
 
   /** First turns with their arrival times (open loop) or all at 0 (closed loop), in session order. */
@@ -52,20 +72,37 @@ export class SessionDriver {
   /** The next request to dispatch now, or −1. */
   take(): number {
     if (this.inFlight >= this.#concurrency) return -1;
+    const warm = this.#dispatched < this.#warmupRequests;
+    if (!warm && this.#warmInFlight > 0) return -1; // the warm-up phase is draining
     const q = this.#continuing.size > 0 ? this.#continuing : this.#fresh;
     if (q.size === 0) return -1;
+    const r = q.popFront();
     this.inFlight++;
-    return q.popFront();
+    this.#dispatched++;
+    if (warm) {
+      this.warmup[r] = 1;
+      this.#warmInFlight++;
+    }
+    return r;
   }
 
-  /** `r` ended (completed or rejected). Returns its session's next turn and that turn's delay, or −1. */
+  /**
+   * Requests ready but held back, in the order they became ready (continuing turns first), removed from the
+   * driver: the cluster re-times them when a drained warm-up opens an open-loop profiling phase.
+   */
+  takeHeld(): number[] {
+    const out: number[] = [];
+    for (const q of [this.#continuing, this.#fresh]) while (q.size > 0) out.push(q.popFront());
+    return out;
+  }
+
+  /**
+   * `r` ended (completed or rejected). Returns its session's next turn, or −1. After the last warm-up request
+   * ends, {@link SessionDriver.profiling} turns true.
+   */
   ended(r: number): number {
     this.inFlight--;
+    if (this.warmup[r] === 1) this.#warmInFlight--;
     return this.#w.nextTurn[r];
-  }
-
-  /** Requests ready but held back by the concurrency cap. */
-  get pending(): number {
-    return this.#continuing.size + this.#fresh.size;
   }
 }

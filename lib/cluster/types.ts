@@ -32,6 +32,11 @@ export interface ClusterSetup {
   readonly routerConfig: RouterConfig;
   /** Closed-loop in-flight cap, or Infinity. */
   readonly concurrency: number;
+  /**
+   * Requests in AIPerf's warm-up phase (default 0): served, flagged in the collector, and drained before the
+   * profiling phase starts (see `SessionDriver`).
+   */
+  readonly warmupRequests?: number;
   /** Stop time in ms, or Infinity. */
   readonly limitMs: number;
   readonly linkSharing: boolean;

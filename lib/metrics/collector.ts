@@ -47,19 +47,15 @@ export class Collector {
   gapValues: Float64Array = new Float64Array(1024);
   gapWeights: Float64Array = new Float64Array(1024);
   gapCount = 0;
-  /** 1 for a warm-up request: one of the first `warmupRequests` to arrive; left out of every statistic. */
-  readonly warmup: Uint8Array;
-  readonly #warmupRequests: number;
-  #arrived = 0;
-
   /**
-   * @param requestCount Requests of the workload.
-   * @param warmupRequests The first this many requests to arrive are warm-up (AIPerf's
-   *   `--warmup-request-count`): served like any other, but their tokens and gaps are not recorded as samples.
+   * 1 for a warm-up request (AIPerf's `--warmup-request-count`): served like any other, but left out of every
+   * statistic; its tokens and gaps are not recorded as samples.
    */
-  constructor(requestCount: number, warmupRequests = 0) {
+  readonly warmup: Uint8Array;
+
+  /** @param requestCount Requests of the workload. */
+  constructor(requestCount: number) {
     this.warmup = new Uint8Array(requestCount);
-    this.#warmupRequests = warmupRequests;
     const nan = () => new Float64Array(requestCount).fill(NaN);
     this.arrivalMs = nan();
     this.firstAdmitMs = nan();
@@ -77,10 +73,10 @@ export class Collector {
     this.decodeEngine = new Int32Array(requestCount).fill(-1);
   }
 
-  /** `r` arrived (open loop) or was dispatched (closed loop) at `t`. */
-  arrive(r: number, t: number): void {
+  /** `r` arrived (open loop) or was dispatched (closed loop) at `t`, in the warm-up phase when `warmup`. */
+  arrive(r: number, t: number, warmup = false): void {
     this.arrivalMs[r] = t;
-    if (this.#arrived++ < this.#warmupRequests) this.warmup[r] = 1;
+    if (warmup) this.warmup[r] = 1;
   }
 
   /** `r` was admitted at `t` by a compute engine (agg or prefill) with `cached` prompt tokens reused. */

@@ -8,7 +8,7 @@
  * The corpus is not part of dynolab: pass its path (`deno task fidelity --silicon PATH`, or the
  * `DYNOLAB_SILICON_CSV` environment variable). Engine args per row: the analytic model for the row's system,
  * model and parallelism, vLLM's defaults for H100/H200/B200-class GPUs (`max_num_batched_tokens` 8192,
- * `max_num_seqs` 1024), the checkpoint's KV dtype.
+ * `max_num_seqs` 1024), an FP8 KV cache for FP8/FP4 runs (see `kvDtype`).
  *
  * @module
  */
@@ -30,6 +30,8 @@ export interface SiliconRow {
   readonly attnDp: number;
   readonly moeTp: number;
   readonly moeEp: number;
+  /** The run's precision (`bf16`, `fp8`, `fp4`), empty when unset. */
+  readonly precision: string;
   /** The row's GEMM and MoE quantization (AIC names: `fp8`, `fp8_block`, `nvfp4`, …), empty when unset. */
   readonly gemmQuant: string;
   readonly moeQuant: string;
@@ -59,6 +61,7 @@ export function siliconRows(csvText: string): SiliconRow[] {
       attnDp,
       moeTp: num("moe_tp_size") || 1,
       moeEp: num("moe_ep_size") || 1,
+      precision: r.precision ?? "",
       gemmQuant: r.gemm_quant_mode ?? "",
       moeQuant: r.moe_quant_mode ?? "",
       ttftMs: num("silicon_ttft_ms"),
@@ -88,6 +91,17 @@ function quantOverrides(row: SiliconRow): Record<string, string> {
   return out;
 }
 
+/**
+ * The KV-cache format of a row's run: FP8 for FP8/FP4 runs, BF16 otherwise. The corpus does not record it;
+ * FP8 is what its measurements imply: with a BF16 cache the derived capacity of several runs (MiniMax-M2.5 on
+ * one or two B200s, 8k prompts at 32–512 concurrent) is short of `concurrency × (ISL + OSL)`, so vLLM would
+ * queue or preempt and TTFT would reach seconds, yet the measured TTFT stays at 0.5–2.6 s with TPOT as in
+ * steady state.
+ */
+function kvDtype(row: SiliconRow): string {
+  return row.precision === "fp8" || row.precision === "fp4" ? "fp8" : "bfloat16";
+}
+
 /** Simulated mean TTFT and TPOT (ms) of one row. */
 export async function simulateRow(
   row: SiliconRow,
@@ -115,6 +129,7 @@ export async function simulateRow(
         aic_moe_tp_size: row.moeTp,
         aic_moe_ep_size: row.moeEp,
         ...quantOverrides(row),
+        aic_kv_cache_dtype: kvDtype(row),
         max_num_batched_tokens: 8192,
         max_num_seqs: 1024,
         ...extra,

@@ -187,6 +187,28 @@ Deno.test("warm-up requests are served but enter no statistic", () => {
   assert.equal((report.dynolab as Record<string, unknown>).warmup_requests, 2);
 });
 
+Deno.test("closed loop: the profiling phase starts once the warm-up has drained, with every slot at once", () => {
+  // Each request takes 25 ms alone or in a pair (first token at 15, two more 5 ms passes).
+  const w = workloadOf([0, 1, 2, 3, 4, 5].map(() => ({ input: 100, output: 3 })));
+  const { collector } = run(w, {
+    ...agg(fixedTiming(10, 5)),
+    replay_concurrency: 2,
+    warmup_request_count: 3,
+  });
+  // Warm-up: 0 and 1 at t = 0, then 2 alone at 25; request 3 waits for 2 to end (50) and goes with 4.
+  assert.deepEqual([...collector.arrivalMs], [0, 0, 25, 50, 50, 75]);
+  assert.deepEqual([...collector.warmup], [1, 1, 1, 0, 0, 0]);
+});
+
+Deno.test("open loop: a draining warm-up delays the rest of the schedule, keeping its spacing", () => {
+  const w = workloadOf([0, 10, 20, 30].map((at) => ({ input: 100, output: 3, at })));
+  const { collector, report } = run(w, { ...agg(fixedTiming(10, 5)), warmup_request_count: 1 });
+  // Request 0 (warm-up) runs 0–25; request 1, due at 10, starts the profiling phase at 25; the others follow
+  // 10 ms apart as in the trace.
+  assert.deepEqual([...collector.arrivalMs], [0, 25, 35, 45]);
+  assert.equal(report.num_requests, 3);
+});
+
 Deno.test("a warm-up that leaves nothing to measure is refused, naming the field", () => {
   const w = workloadOf([1, 2].map(() => ({ input: 100, output: 3 })));
   assert.throws(

@@ -1,6 +1,7 @@
 /**
  * Property tests: random configurations and workloads must never crash or hang, must account for every
- * request, conserve tokens, leave every KV pool empty and give identical reports when repeated.
+ * request, conserve tokens, leave every KV pool empty, drain a warm-up before measuring, and give identical
+ * reports when repeated.
  */
 import assert from "node:assert/strict";
 import { Rng } from "../../lib/common/rng.ts";
@@ -86,21 +87,31 @@ function randomSpec(rng: Rng, blockSize: number): Omit<SimSpecInput, "workload">
 }
 
 Deno.test("property: random configs and workloads account for every request and conserve tokens", () => {
-  const rng = new Rng(2024);
+  const rng = new Rng(2024), warmRng = new Rng(7);
   for (let trial = 0; trial < 300; trial++) {
     const blockSize = pick(rng, [16, 32, 64]);
     const rows = randomRows(rng);
     const w = workloadOf(rows, blockSize);
     const spec = randomSpec(rng, blockSize);
+    const warmup = rows.length > 1 && warmRng.next() < 0.3 ? 1 + warmRng.int(rows.length - 1) : 0;
+    if (warmup > 0) spec.warmup_request_count = warmup;
     const context = `trial ${trial}: ${JSON.stringify(spec)}`;
     const { report, collector, cluster } = run(w, spec);
-    assert.equal(report.num_requests, w.requestCount, context);
-    let completedOut = 0;
+    const measured = w.requestCount - warmup;
+    assert.equal(report.num_requests, measured, context);
+    assert.equal(collector.warmup.reduce((a, b) => a + b, 0), warmup, context);
+    // The warm-up phase drains before any measured request goes out.
+    let warmEnd = -Infinity, measuredStart = Infinity, completedOut = 0;
+    for (let r = 0; r < w.requestCount; r++) {
+      if (collector.warmup[r] === 1) warmEnd = Math.max(warmEnd, collector.terminalMs[r]);
+      else measuredStart = Math.min(measuredStart, collector.arrivalMs[r]);
+    }
+    assert.ok(warmEnd <= measuredStart, `${context}: a measured request went out during the warm-up`);
     for (let r = 0; r < w.requestCount; r++) {
       const status = collector.status[r];
       assert.notEqual(status, Status.Pending, `${context}: request ${r} never finished`);
       if (status !== Status.Completed) continue;
-      completedOut += collector.outputTokens[r];
+      if (collector.warmup[r] === 0) completedOut += collector.outputTokens[r];
       assert.ok(collector.outputTokens[r] <= w.outputLength[r], context);
       assert.ok(collector.arrivalMs[r] <= collector.firstTokenMs[r], context);
       assert.ok(collector.firstTokenMs[r] <= collector.lastTokenMs[r], context);
@@ -109,7 +120,7 @@ Deno.test("property: random configs and workloads account for every request and 
     assert.equal(report.total_output_tokens, completedOut, context);
     assert.equal(
       (report.completed_requests as number) + (report.rejected_requests as number),
-      w.requestCount,
+      measured,
       context,
     );
     for (const e of cluster.engines) {

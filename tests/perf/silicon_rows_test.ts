@@ -2,18 +2,18 @@ import assert from "node:assert/strict";
 import { siliconRows } from "../bench/fidelity_silicon.ts";
 
 const HEADER =
-  "id,silicon_data_source,backend,backend_version,model_path,system,mode,isl,osl,gemm_quant_mode," +
+  "id,silicon_data_source,backend,backend_version,model_path,system,precision,mode,isl,osl,gemm_quant_mode," +
   "moe_quant_mode,batch_size,tp_size,pp_size,attention_dp_size,moe_tp_size,moe_ep_size,silicon_ttft_ms," +
   "silicon_tpot_ms";
 
 Deno.test("silicon rows: aggregated vLLM rows of known GPUs and models, client concurrency from the source", () => {
   const csv = [
     HEADER,
-    'a,"src; silicon_concurrency=512",vllm,0.19.0,MiniMaxAI/MiniMax-M2.5,b200_sxm,agg,1024,1024,fp8,fp8,128,4,1,4,1,16,727.8,31.7',
-    "b,x,vllm,0.12.0,nvidia/Llama-3.1-8B-Instruct-FP8,h200_sxm,agg,4000,1000,fp8,,128,1,1,1,1,1,115.0,21.99",
-    "c,x,sglang,0.5.6,nvidia/Llama-3.1-8B-Instruct-FP8,h200_sxm,agg,4000,1000,fp8,,128,1,1,1,1,1,115.0,21.99",
-    "d,x,vllm,0.12.0,nvidia/Llama-3.1-8B-Instruct-FP8,h200_sxm,disagg,4000,1000,fp8,,128,1,1,1,1,1,115.0,21.99",
-    "e,x,vllm,0.12.0,some/unknown-model,h200_sxm,agg,4000,1000,fp8,,128,1,1,1,1,1,115.0,21.99",
+    'a,"src; silicon_concurrency=512",vllm,0.19.0,MiniMaxAI/MiniMax-M2.5,b200_sxm,fp4,agg,1024,1024,fp8,fp8,128,4,1,4,1,16,727.8,31.7',
+    "b,x,vllm,0.12.0,nvidia/Llama-3.1-8B-Instruct-FP8,h200_sxm,fp8,agg,4000,1000,fp8,,128,1,1,1,1,1,115.0,21.99",
+    "c,x,sglang,0.5.6,nvidia/Llama-3.1-8B-Instruct-FP8,h200_sxm,fp8,agg,4000,1000,fp8,,128,1,1,1,1,1,115.0,21.99",
+    "d,x,vllm,0.12.0,nvidia/Llama-3.1-8B-Instruct-FP8,h200_sxm,fp8,disagg,4000,1000,fp8,,128,1,1,1,1,1,115.0,21.99",
+    "e,x,vllm,0.12.0,some/unknown-model,h200_sxm,fp8,agg,4000,1000,fp8,,128,1,1,1,1,1,115.0,21.99",
   ].join("\r\n");
   const rows = siliconRows(csv);
   assert.deepEqual(rows.map((r) => r.id), ["a", "b"]);
@@ -22,4 +22,5 @@ Deno.test("silicon rows: aggregated vLLM rows of known GPUs and models, client c
   assert.equal(rows[0].moeEp, 16);
   assert.equal(rows[1].concurrency, 128);
   assert.equal(rows[1].tpotMs, 21.99);
+  assert.equal(rows[0].precision, "fp4");
 });
