@@ -78,11 +78,12 @@ export function siliconRows(csvText: string): SiliconRow[] {
 
 /**
  * Engine-arg overrides for a row quantized unlike its checkpoint id (an NVFP4 run of a BF16/INT4 checkpoint):
- * the row's modes where they differ from the catalog model's. AIC labels block-FP8 checkpoints `fp8`: that is
- * the checkpoint's own format, not a requantization.
+ * the row's modes where they differ from the catalog model's. AIC labels block-FP8 checkpoints `fp8` and
+ * MXFP4 checkpoints (gpt-oss) `fp4` / `nvfp4`: those are the checkpoints' own formats, not requantizations.
  */
 function quantOverrides(row: SiliconRow): Record<string, string> {
   const quant = MODELS[row.model].quant;
+  if (row.precision === "fp4" && quant.moe.includes("mxfp4")) return {};
   const differs = (mode: string, own: string) =>
     mode !== "" && mode !== own && !(mode === "fp8" && own === "fp8_block");
   const out: Record<string, string> = {};
@@ -126,8 +127,8 @@ export async function simulateRow(
         aic_model_path: row.model,
         aic_tp_size: row.tp,
         aic_attention_dp_size: row.attnDp,
-        aic_moe_tp_size: row.moeTp,
-        aic_moe_ep_size: row.moeEp,
+        // Dense models have no MoE split; the corpus fills 1 / 1 in for them.
+        ...(MODELS[row.model].arch.moe ? { aic_moe_tp_size: row.moeTp, aic_moe_ep_size: row.moeEp } : {}),
         ...quantOverrides(row),
         aic_kv_cache_dtype: kvDtype(row),
         max_num_batched_tokens: 8192,

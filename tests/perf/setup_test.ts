@@ -112,3 +112,15 @@ Deno.test("a format the GPU cannot run is an error naming the override", () => {
     "nvfp4",
   );
 });
+
+Deno.test("MXFP4 experts run on Blackwell's FP4 tensor cores, dequantized elsewhere; aic_moe_dtype wins", () => {
+  const oss = { aic_model_path: "openai/gpt-oss-120b" };
+  assert.equal(resolvePerfSetup({ ...oss, aic_system: "b200_sxm" })!.dtypes.moe, "nvfp4");
+  assert.equal(resolvePerfSetup({ ...oss, aic_system: "h200_sxm" })!.dtypes.moe, "w4a16_mxfp4");
+  assert.equal(
+    resolvePerfSetup({ ...oss, aic_system: "b200_sxm", aic_moe_dtype: "w4a16_mxfp4" })!.dtypes.moe,
+    "w4a16_mxfp4",
+  );
+  // Attention and dense layers keep the checkpoint's BF16.
+  assert.equal(resolvePerfSetup({ ...oss, aic_system: "b200_sxm" })!.dtypes.linear, "bfloat16");
+});

@@ -75,7 +75,7 @@ export function analyticModel(deployed: PerfSetup, options: AnalyticOptions = {}
   }));
   const dp = setup.par.attnDp;
   const overhead = options.overhead ?? FRAMEWORK_OVERHEAD[setup.backend];
-  const layers = setup.model.arch.layers;
+  const shape = { layers: setup.model.arch.layers, vocab: setup.model.arch.vocab, memBw: setup.gpu.memBw };
   const withOverhead = options.frameworkOverhead ?? true;
 
   // Every op but attention depends only on the batch (decode) or the batch and new tokens (prefill): that part is
@@ -139,7 +139,7 @@ export function analyticModel(deployed: PerfSetup, options: AnalyticOptions = {}
     },
     passOverheadMs(prefillBatch, decodeBatch) {
       if (!withOverhead || prefillBatch + decodeBatch <= 0) return 0;
-      return passOverhead(overhead, layers, Math.ceil((prefillBatch + decodeBatch) / dp));
+      return passOverhead(overhead, shape, Math.ceil((prefillBatch + decodeBatch) / dp));
     },
   };
 }
