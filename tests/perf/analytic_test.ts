@@ -150,3 +150,17 @@ Deno.test("kernel ceilings cut AIC's launch-bound table floors: MiniMax-M2.5 dec
   const gemm = m.decodeBreakdown!(4, 1500, 6000).gemm;
   assert.ok(gemm < 3, `${gemm}`);
 });
+
+Deno.test("overhead: decode-only passes (a full CUDA graph) cost less per layer; q/k norm and vocabulary add", () => {
+  const llama = model({ aic_model_path: "meta-llama/Llama-3.1-8B-Instruct" }, true);
+  const qwen = model({ aic_model_path: "Qwen/Qwen3-8B" }, true);
+  // Same 36 vs 32 layers aside, Qwen3's q/k norm costs 20 µs per layer in every pass.
+  // One sequence, prefilling or decoding.
+  const perLayer = (m: ReturnType<typeof model>, prefill: number) => m.passOverheadMs!(prefill, 1 - prefill);
+  assert.ok(perLayer(llama, 0) < perLayer(llama, 1));
+  assert.ok(close(perLayer(llama, 1) - perLayer(llama, 0), 32 * 0.02, 1e-6)); // 32 − 12 µs over 32 layers
+  assert.ok(perLayer(qwen, 0) > perLayer(llama, 0) + 36 * 0.02 * 0.9);
+  // Sampling grows with the batch: ~100 logit-sized passes per sequence.
+  const seq = llama.passOverheadMs!(0, 65) - llama.passOverheadMs!(0, 1);
+  assert.ok(close(seq / 64, 0.004 + 100 * 128256 * 4 / 4.8e12 * 1e3, 1e-6), `${seq / 64}`);
+});

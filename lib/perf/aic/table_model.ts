@@ -76,7 +76,8 @@ export function tableModel(
   const dp = setup.par.attnDp;
   const overhead = options.overhead ?? FRAMEWORK_OVERHEAD[setup.backend];
   const withOverhead = options.frameworkOverhead ?? true;
-  const shape = { layers: setup.model.arch.layers, vocab: setup.model.arch.vocab, memBw: setup.gpu.memBw };
+  const arch = setup.model.arch;
+  const shape = { layers: arch.layers, qkNorm: arch.qkNorm, vocab: arch.vocab, memBw: setup.gpu.memBw };
   const prefillMemo = new Map<number, number>();
   const decodeMemo = new Map<number, number>();
 
@@ -143,7 +144,7 @@ export function tableModel(
     },
     passOverheadMs(prefillBatch, decodeBatch) {
       if (!withOverhead || prefillBatch + decodeBatch <= 0) return 0;
-      return passOverhead(overhead, shape, Math.ceil((prefillBatch + decodeBatch) / dp));
+      return passOverhead(overhead, shape, Math.ceil((prefillBatch + decodeBatch) / dp), prefillBatch);
     },
   };
 }

@@ -75,7 +75,8 @@ export function analyticModel(deployed: PerfSetup, options: AnalyticOptions = {}
   }));
   const dp = setup.par.attnDp;
   const overhead = options.overhead ?? FRAMEWORK_OVERHEAD[setup.backend];
-  const shape = { layers: setup.model.arch.layers, vocab: setup.model.arch.vocab, memBw: setup.gpu.memBw };
+  const arch = setup.model.arch;
+  const shape = { layers: arch.layers, qkNorm: arch.qkNorm, vocab: arch.vocab, memBw: setup.gpu.memBw };
   const withOverhead = options.frameworkOverhead ?? true;
 
   // Every op but attention depends only on the batch (decode) or the batch and new tokens (prefill): that part is
@@ -139,7 +140,7 @@ export function analyticModel(deployed: PerfSetup, options: AnalyticOptions = {}
     },
     passOverheadMs(prefillBatch, decodeBatch) {
       if (!withOverhead || prefillBatch + decodeBatch <= 0) return 0;
-      return passOverhead(overhead, shape, Math.ceil((prefillBatch + decodeBatch) / dp));
+      return passOverhead(overhead, shape, Math.ceil((prefillBatch + decodeBatch) / dp), prefillBatch);
     },
   };
 }
