@@ -13,7 +13,6 @@ import { parseConfig } from "../common/config.ts";
 import { InputError, type InputLocation } from "../common/errors.ts";
 import {
   deriveKvCapacity,
-  DP_LOADS,
   kvBytesPerToken,
   type KvCapacity,
   type PerfInputs,
@@ -53,8 +52,6 @@ export const EngineArgsSchema = z.strictObject({
   aic_moe_tp_size: positiveInt.nullable().optional(),
   aic_moe_ep_size: positiveInt.nullable().optional(),
   aic_attention_dp_size: positiveInt.nullable().optional(),
-  /** How attention-DP ranks share the load (dynolab's; default `one_rank` for vLLM, `even` otherwise). */
-  attention_dp_load: z.enum(DP_LOADS).nullable().optional(),
   aic_gemm_dtype: z.string().nullable().optional(),
   aic_moe_dtype: z.string().nullable().optional(),
   aic_fmha_dtype: z.string().nullable().optional(),

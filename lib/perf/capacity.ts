@@ -15,8 +15,7 @@
  *   CUDA graphs: AIC's system-file constants.
  *
  * Blocks = `floor(kv / (KV bytes per token per GPU × block size))`; one engine spanning an attention-DP group
- * holds the blocks of all its ranks under `dpLoad: "even"`, of one rank under `"one_rank"` (the busiest rank
- * fills first; weights stay those of the deployed layout).
+ * holds the blocks of all its ranks.
  *
  * @module
  */
@@ -50,7 +49,7 @@ export interface MemoryArgs {
 
 /** The derived capacity and how it was reached (bytes per GPU unless stated). */
 export interface KvCapacity {
-  /** Blocks of the engine (all attention-DP ranks, or one under `dpLoad: "one_rank"`). */
+  /** Blocks of the engine (all attention-DP ranks). */
   readonly numGpuBlocks: number;
   /** Tokens of the engine. */
   readonly tokens: number;
@@ -130,7 +129,7 @@ export function deriveKvCapacity(setup: PerfSetup, mem: MemoryArgs, at: InputLoc
       { ...at, field: at.field ?? "aic_tp_size" },
     );
   }
-  const numGpuBlocks = blocksPerRank * (setup.dpLoad === "even" ? setup.par.attnDp : 1);
+  const numGpuBlocks = blocksPerRank * setup.par.attnDp;
   return {
     numGpuBlocks,
     tokens: numGpuBlocks * mem.blockSize,

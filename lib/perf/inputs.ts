@@ -15,7 +15,7 @@ import { modelFromHfConfig } from "./catalog/hf_config.ts";
 import { catalogModel, findModel } from "./catalog/models.ts";
 import { loadAicTables } from "./aic/tables.ts";
 import { parseProfile } from "./profile.ts";
-import { DEFAULT_SYSTEM, pricedSetup, resolvePerfSetup, wantsModelTiming } from "./setup.ts";
+import { DEFAULT_SYSTEM, resolvePerfSetup, wantsModelTiming } from "./setup.ts";
 import type { PerfInputs } from "./types.ts";
 
 /** Environment variable naming an AIC `systems` directory for table mode. */
@@ -110,7 +110,7 @@ export async function loadPerfInputs(
   }
   const systemsPath = args.aic_systems_path ?? envSystemsPath();
   if (systemsPath != null && wantsModelTiming(args)) {
-    const setup = pricedSetup(resolvePerfSetup({ ...args, aic_backend_version: null }, inputs, what, at)!);
+    const setup = resolvePerfSetup({ ...args, aic_backend_version: null }, inputs, what, at)!;
     const tables = await loadAicTables(
       systemsPath,
       args.aic_system ?? DEFAULT_SYSTEM,

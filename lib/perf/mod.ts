@@ -35,10 +35,7 @@ export { AIC_SYSTEMS_ENV, loadPerfInputs } from "./inputs.ts";
 export {
   type Backend,
   BACKEND_VERSIONS,
-  DP_LOADS,
-  type DpLoad,
   type PerfSetup,
-  pricedSetup,
   resolvePerfSetup,
   wantsModelTiming,
 } from "./setup.ts";

@@ -39,28 +39,13 @@ export interface OpDTypes {
   readonly fmha: KvDType;
 }
 
-/**
- * How requests spread over attention-DP ranks: `"even"`, every rank carries `batch / attnDp` sequences in its
- * own KV pool and the MoE sees the tokens of all ranks; `"one_rank"`, the group runs at the pace of one rank
- * carrying the whole batch (priced on that rank's `tp` GPUs, the MoE expert-parallel across them) and holds one
- * rank's KV pool, as vLLM's measured DP runs do (lib/perf/README.md, "Attention DP"). Default: `"one_rank"`
- * for vLLM, `"even"` for SGLang and TensorRT-LLM.
- */
-export const DP_LOADS = ["one_rank", "even"] as const;
-
-/** One of {@link DP_LOADS}. */
-export type DpLoad = typeof DP_LOADS[number];
-
 /** Everything a model-based perf model needs, resolved and validated. */
 export interface PerfSetup {
   readonly gpu: GpuSpec;
   readonly backend: Backend;
   readonly version: string;
   readonly model: ModelSpec;
-  /** The deployed layout: GPUs, weights per GPU. */
   readonly par: Parallelism;
-  /** How the attention-DP ranks share the load (`"even"` when `par.attnDp` is 1). */
-  readonly dpLoad: DpLoad;
   readonly dtypes: OpDTypes;
   /** Draft tokens per verification round (0: no speculative decoding). */
   readonly nextn: number;
@@ -78,7 +63,6 @@ export interface SetupArgs {
   readonly aic_moe_tp_size?: number | null;
   readonly aic_moe_ep_size?: number | null;
   readonly aic_attention_dp_size?: number | null;
-  readonly attention_dp_load?: DpLoad | null;
   readonly aic_gemm_dtype?: string | null;
   readonly aic_moe_dtype?: string | null;
   readonly aic_fmha_dtype?: string | null;
@@ -159,34 +143,7 @@ export function resolvePerfSetup(
   const model = resolveModel(args.aic_model_path, inputs, field("aic_model_path"));
   const par = resolveParallelism(args, model, field);
   const dtypes = resolveDTypes(args, model, backend, gpu, field);
-  const dpLoad = par.attnDp === 1
-    ? "even"
-    : args.attention_dp_load ?? (backend === "vllm" ? "one_rank" : "even");
-  return { gpu, backend, version, model, par, dpLoad, dtypes, nextn: args.aic_nextn ?? 0 };
-}
-
-/**
- * The setup a forward pass is priced on: the deployed one, or under `dpLoad: "one_rank"` one attention-DP
- * rank (`tp` GPUs, no DP, the MoE split `gcd(moe_tp, tp)`-way TP and expert-parallel over the rest).
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { pricedSetup, resolvePerfSetup } from "./setup.ts";
- * const s = resolvePerfSetup({ aic_model_path: "Qwen/Qwen3-30B-A3B", aic_tp_size: 2,
- *   aic_attention_dp_size: 4, aic_moe_ep_size: 8 })!;
- * assert.deepEqual(pricedSetup(s).par, { tp: 2, attnDp: 1, moeTp: 1, moeEp: 2 });
- * ```
- */
-export function pricedSetup(setup: PerfSetup): PerfSetup {
-  if (setup.dpLoad === "even" || setup.par.attnDp === 1) return setup;
-  const tp = setup.par.tp;
-  const moeTp = gcd(setup.par.moeTp, tp);
-  return { ...setup, par: { tp, attnDp: 1, moeTp, moeEp: tp / moeTp } };
-}
-
-function gcd(a: number, b: number): number {
-  return b === 0 ? a : gcd(b, a % b);
+  return { gpu, backend, version, model, par, dtypes, nextn: args.aic_nextn ?? 0 };
 }
 
 function parseBackend(name: string, at: InputLocation): Backend {

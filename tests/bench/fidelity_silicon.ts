@@ -103,12 +103,28 @@ function kvDtype(row: SiliconRow): string {
   return row.precision === "fp8" || row.precision === "fp4" ? "fp8" : "bfloat16";
 }
 
+/**
+ * The parallel layout a row ran with. AIC's database labels vLLM's TP runs with expert parallelism
+ * (`--enable-expert-parallel`, experts spread over the TP group) as attention DP = TP and EP = TP²: the `ed133e9`
+ * corpus holds the same measurements under both labels (MiniMax-M2.5 on 4 H100s, TP 4 / EP 4: 113.8 ms TTFT and
+ * 15.54 ms TPOT as "4/1/4", 107.0 ms and 15.47 ms as "4/4/16"), and the "DP" runs' TPOT equals the TP runs' at the
+ * same concurrency. Such rows replay as TP with EP over the TP group; other layouts as labelled.
+ */
+export function deployedLayout(
+  row: SiliconRow,
+): { tp: number; attnDp: number; moeTp: number; moeEp: number } {
+  const { tp, attnDp, moeTp, moeEp } = row;
+  if (attnDp > 1 && attnDp === tp && moeEp === tp * attnDp) return { tp, attnDp: 1, moeTp: 1, moeEp: tp };
+  return { tp, attnDp, moeTp, moeEp };
+}
+
 /** Simulated mean TTFT and TPOT (ms) of one row. */
 export async function simulateRow(
   row: SiliconRow,
   extra: Record<string, unknown> = {},
 ): Promise<{ ttft: number; tpot: number }> {
   const c = row.concurrency;
+  const par = deployedLayout(row);
   const inputs = await loadInputs({
     workload: {
       source: "synthetic",
@@ -125,10 +141,10 @@ export async function simulateRow(
         aic_backend: "vllm",
         aic_system: row.system,
         aic_model_path: row.model,
-        aic_tp_size: row.tp,
-        aic_attention_dp_size: row.attnDp,
+        aic_tp_size: par.tp,
+        aic_attention_dp_size: par.attnDp,
         // Dense models have no MoE split; the corpus fills 1 / 1 in for them.
-        ...(MODELS[row.model].arch.moe ? { aic_moe_tp_size: row.moeTp, aic_moe_ep_size: row.moeEp } : {}),
+        ...(MODELS[row.model].arch.moe ? { aic_moe_tp_size: par.moeTp, aic_moe_ep_size: par.moeEp } : {}),
         ...quantOverrides(row),
         aic_kv_cache_dtype: kvDtype(row),
         max_num_batched_tokens: 8192,

@@ -76,34 +76,11 @@ Deno.test("breakdowns add up to the totals and name the op families", () => {
   assert.ok(model(FP8).decodeBreakdown!(128, 4096, 0).attention > 0.6 * model(FP8).decodeMs(128, 4096, 0));
 });
 
-Deno.test("attention DP, even load: the model prices ceil(batch / attnDp) sequences per rank", () => {
-  const dp = model({
-    aic_model_path: "Qwen/Qwen3-30B-A3B",
-    aic_attention_dp_size: 4,
-    aic_moe_ep_size: 4,
-    attention_dp_load: "even",
-  });
+Deno.test("attention DP: the model prices ceil(batch / attnDp) sequences per rank", () => {
+  const dp = model({ aic_model_path: "Qwen/Qwen3-30B-A3B", aic_attention_dp_size: 4, aic_moe_ep_size: 4 });
   const b = dp.decodeBreakdown!(64, 2000, 0).attention;
   const b16 = dp.decodeBreakdown!(61, 2000, 0).attention; // ceil(61/4) = 16 as well
   assert.equal(b, b16);
-});
-
-Deno.test("attention DP, one_rank load (vLLM's default): priced as one TP rank with the whole batch", () => {
-  const base = {
-    aic_model_path: "Qwen/Qwen3-30B-A3B",
-    aic_tp_size: 2,
-    aic_attention_dp_size: 4,
-    aic_moe_ep_size: 8,
-  };
-  const vllm = model(base);
-  const rank = model({ aic_model_path: "Qwen/Qwen3-30B-A3B", aic_tp_size: 2, aic_moe_ep_size: 2 });
-  for (const b of [1, 16, 61, 64]) assert.equal(vllm.decodeMs(b, 2000, 0), rank.decodeMs(b, 2000, 0));
-  assert.equal(vllm.prefillMs(3, 1500, 100), rank.prefillMs(3, 1500, 100));
-  // Every sequence is on the busy rank: 64 cost more than 16, unlike the even split.
-  assert.ok(vllm.decodeMs(64, 2000, 0) > vllm.decodeMs(16, 2000, 0));
-  assert.equal(resolvePerfSetup(base)!.dpLoad, "one_rank");
-  assert.equal(resolvePerfSetup({ ...base, aic_backend: "sglang" })!.dpLoad, "even");
-  assert.equal(resolvePerfSetup({ ...base, aic_attention_dp_size: 1, aic_moe_ep_size: 2 })!.dpLoad, "even");
 });
 
 Deno.test("framework overhead: once per pass, ~1–1.5 ms for an 8B model on vLLM (perf-model.md §12)", () => {

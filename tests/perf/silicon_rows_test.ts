@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { siliconRows } from "../bench/fidelity_silicon.ts";
+import { deployedLayout, siliconRows } from "../bench/fidelity_silicon.ts";
 
 const HEADER =
   "id,silicon_data_source,backend,backend_version,model_path,system,precision,mode,isl,osl,gemm_quant_mode," +
@@ -23,4 +23,12 @@ Deno.test("silicon rows: aggregated vLLM rows of known GPUs and models, client c
   assert.equal(rows[1].concurrency, 128);
   assert.equal(rows[1].tpotMs, 21.99);
   assert.equal(rows[0].precision, "fp4");
+  // AIC labels vLLM's TP + expert-parallel runs "DP = TP, EP = TP²": replayed as TP 4 with EP 4.
+  assert.deepEqual(deployedLayout(rows[0]), { tp: 4, attnDp: 1, moeTp: 1, moeEp: 4 });
+  assert.deepEqual(deployedLayout({ ...rows[0], tp: 1, attnDp: 8, moeEp: 8 }), {
+    tp: 1,
+    attnDp: 8,
+    moeTp: 1,
+    moeEp: 8,
+  });
 });

@@ -26,7 +26,7 @@ import {
   moeBytes,
   moeFlops,
 } from "../roofline.ts";
-import { type PerfSetup, pricedSetup } from "../setup.ts";
+import type { PerfSetup } from "../setup.ts";
 import type { OpBreakdown, PerfModel } from "../types.ts";
 import { mlaWork } from "../analytic/efficiency.ts";
 import { FRAMEWORK_OVERHEAD, type Overhead, passOverhead } from "../analytic/overhead.ts";
@@ -58,12 +58,7 @@ type GenerationPrice = (b: number, kvLen: number) => number;
  * const model = createPerfModel(args, config, await loadPerfInputs(args)); // name "aic-tables"
  * ```
  */
-export function tableModel(
-  deployed: PerfSetup,
-  tables: AicTables,
-  options: TableModelOptions = {},
-): PerfModel {
-  const setup = pricedSetup(deployed);
+export function tableModel(setup: PerfSetup, tables: AicTables, options: TableModelOptions = {}): PerfModel {
   const ops = buildOps(setup);
   const ctx = ops.context.map((op) => ({
     family: FAMILIES.indexOf(opFamily(op)),

@@ -14,7 +14,7 @@ import { activationBytes, kvBytes, peakFlops, weightBytes } from "../dtypes.ts";
 import type { Op, OpFamily } from "../ops.ts";
 import { buildOps, opFamily } from "../ops.ts";
 import { allGatherBytes, memoryOpMs } from "../roofline.ts";
-import { type PerfSetup, pricedSetup } from "../setup.ts";
+import type { PerfSetup } from "../setup.ts";
 import type { OpBreakdown, PerfModel } from "../types.ts";
 import {
   commMs,
@@ -58,8 +58,7 @@ export interface AnalyticOptions {
  * assert(decode > 15 && decode < 25); // H200 kernel sum ≈ 20 ms (perf-model.md §10.1)
  * ```
  */
-export function analyticModel(deployed: PerfSetup, options: AnalyticOptions = {}): PerfModel {
-  const setup = pricedSetup(deployed);
+export function analyticModel(setup: PerfSetup, options: AnalyticOptions = {}): PerfModel {
   const src = curveSource(setup.gpu, setup.backend);
   const ops = buildOps(setup);
   const isAttention = (op: Op) => op.kind === "attention" || op.kind === "mla";
