@@ -29,7 +29,7 @@ import {
 import type { PerfSetup } from "../setup.ts";
 import type { OpBreakdown, PerfModel } from "../types.ts";
 import { mlaWork } from "../analytic/efficiency.ts";
-import { FRAMEWORK_OVERHEAD, type Overhead, passOverhead } from "../analytic/overhead.ts";
+import { FRAMEWORK_OVERHEAD, type Overhead, overheadShape, passOverhead } from "../analytic/overhead.ts";
 import { attentionGrid, collectiveCurve, gemmCurve, mlaGrid, moeCurve } from "./curves.ts";
 import type { AicTables } from "./tables.ts";
 import type { Table } from "./table.ts";
@@ -71,8 +71,7 @@ export function tableModel(setup: PerfSetup, tables: AicTables, options: TableMo
   const dp = setup.par.attnDp;
   const overhead = options.overhead ?? FRAMEWORK_OVERHEAD[setup.backend];
   const withOverhead = options.frameworkOverhead ?? true;
-  const arch = setup.model.arch;
-  const shape = { layers: arch.layers, qkNorm: arch.qkNorm, vocab: arch.vocab, memBw: setup.gpu.memBw };
+  const shape = overheadShape(setup);
   const prefillMemo = new Map<number, number>();
   const decodeMemo = new Map<number, number>();
 

@@ -27,7 +27,7 @@ import {
   moeMs,
 } from "./efficiency.ts";
 import { attentionCurve, type CurveSource, curveSource, findCurve, nearestCount } from "./lookup.ts";
-import { FRAMEWORK_OVERHEAD, type Overhead, passOverhead } from "./overhead.ts";
+import { FRAMEWORK_OVERHEAD, type Overhead, overheadShape, passOverhead } from "./overhead.ts";
 import { gemmCeilingMs, mlaCeilingMs, moeCeilingMs } from "./ceiling.ts";
 
 /** Prices one op for a context pass: `(b, s, p) → ms` for all its `count` runs. */
@@ -74,8 +74,7 @@ export function analyticModel(setup: PerfSetup, options: AnalyticOptions = {}): 
   }));
   const dp = setup.par.attnDp;
   const overhead = options.overhead ?? FRAMEWORK_OVERHEAD[setup.backend];
-  const arch = setup.model.arch;
-  const shape = { layers: arch.layers, qkNorm: arch.qkNorm, vocab: arch.vocab, memBw: setup.gpu.memBw };
+  const shape = overheadShape(setup);
   const withOverhead = options.frameworkOverhead ?? true;
 
   // Every op but attention depends only on the batch (decode) or the batch and new tokens (prefill): that part is

@@ -26,7 +26,7 @@
  *
  * @module
  */
-import type { Backend } from "../setup.ts";
+import type { Backend, PerfSetup } from "../setup.ts";
 
 /** Overhead terms: times in ms, `samplingPasses` in logit-sized memory passes per sequence. */
 export interface Overhead {
@@ -76,6 +76,12 @@ export interface OverheadShape {
   readonly vocab: number;
   /** Memory bandwidth, bytes/s. */
   readonly memBw: number;
+}
+
+/** The {@link OverheadShape} of a resolved setup. */
+export function overheadShape(setup: PerfSetup): OverheadShape {
+  const arch = setup.model.arch;
+  return { layers: arch.layers, qkNorm: arch.qkNorm, vocab: arch.vocab, memBw: setup.gpu.memBw };
 }
 
 /**
