@@ -15,6 +15,7 @@
 import { parseCsv } from "./csv.ts";
 import { loadInputs, runSimulation } from "../../lib/simulate.ts";
 import { GPUS, MODELS } from "../../lib/perf/mod.ts";
+import type { Parallelism } from "../../lib/perf/catalog/arch.ts";
 
 /** One measured aggregated point. */
 export interface SiliconRow {
@@ -110,9 +111,7 @@ function kvDtype(row: SiliconRow): string {
  * 15.54 ms TPOT as "4/1/4", 107.0 ms and 15.47 ms as "4/4/16"), and the "DP" runs' TPOT equals the TP runs' at the
  * same concurrency. Such rows replay as TP with EP over the TP group; other layouts as labelled.
  */
-export function deployedLayout(
-  row: SiliconRow,
-): { tp: number; attnDp: number; moeTp: number; moeEp: number } {
+export function deployedLayout(row: SiliconRow): Parallelism {
   const { tp, attnDp, moeTp, moeEp } = row;
   if (attnDp > 1 && attnDp === tp && moeEp === tp * attnDp) return { tp, attnDp: 1, moeTp: 1, moeEp: tp };
   return { tp, attnDp, moeTp, moeEp };

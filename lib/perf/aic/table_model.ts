@@ -29,7 +29,7 @@ import {
 import type { PerfSetup } from "../setup.ts";
 import type { OpBreakdown, PerfModel } from "../types.ts";
 import { mlaWork } from "../analytic/efficiency.ts";
-import { FRAMEWORK_OVERHEAD, type Overhead, overheadShape, passOverhead } from "../analytic/overhead.ts";
+import { type OverheadOptions, passOverheadMs } from "../analytic/overhead.ts";
 import { attentionGrid, collectiveCurve, gemmCurve, mlaGrid, moeCurve } from "./curves.ts";
 import type { AicTables } from "./tables.ts";
 import type { Table } from "./table.ts";
@@ -38,12 +38,8 @@ import { InputError } from "../../common/errors.ts";
 const FAMILIES: readonly OpFamily[] = ["gemm", "logits", "attention", "moe", "comm", "elementwise"];
 const MEMO_LIMIT = 1 << 18;
 
-/** Options of {@link tableModel}. */
-export interface TableModelOptions {
-  /** Add the framework's per-pass overhead (`passOverheadMs`); default true. */
-  readonly frameworkOverhead?: boolean;
-  readonly overhead?: Overhead;
-}
+/** Options of {@link tableModel}: its framework overhead. */
+export type TableModelOptions = OverheadOptions;
 
 type ContextPrice = (b: number, s: number, p: number) => number;
 type GenerationPrice = (b: number, kvLen: number) => number;
@@ -69,9 +65,6 @@ export function tableModel(setup: PerfSetup, tables: AicTables, options: TableMo
     price: generationPrice(op, setup, tables),
   }));
   const dp = setup.par.attnDp;
-  const overhead = options.overhead ?? FRAMEWORK_OVERHEAD[setup.backend];
-  const withOverhead = options.frameworkOverhead ?? true;
-  const shape = overheadShape(setup);
   const prefillMemo = new Map<number, number>();
   const decodeMemo = new Map<number, number>();
 
@@ -136,10 +129,7 @@ export function tableModel(setup: PerfSetup, tables: AicTables, options: TableMo
       if (batch > 0) decodeParts(Math.ceil(batch / dp), Math.round(meanContext) + 1, parts);
       return split(parts);
     },
-    passOverheadMs(prefillBatch, decodeBatch) {
-      if (!withOverhead || prefillBatch + decodeBatch <= 0) return 0;
-      return passOverhead(overhead, shape, Math.ceil((prefillBatch + decodeBatch) / dp), prefillBatch);
-    },
+    passOverheadMs: passOverheadMs(setup, options),
   };
 }
 

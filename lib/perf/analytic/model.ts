@@ -27,7 +27,7 @@ import {
   moeMs,
 } from "./efficiency.ts";
 import { attentionCurve, type CurveSource, curveSource, findCurve, nearestCount } from "./lookup.ts";
-import { FRAMEWORK_OVERHEAD, type Overhead, overheadShape, passOverhead } from "./overhead.ts";
+import { type OverheadOptions, passOverheadMs } from "./overhead.ts";
 import { gemmCeilingMs, mlaCeilingMs, moeCeilingMs } from "./ceiling.ts";
 
 /** Prices one op for a context pass: `(b, s, p) → ms` for all its `count` runs. */
@@ -37,13 +37,8 @@ type GenerationPrice = (b: number, kvLen: number) => number;
 
 const FAMILIES: readonly OpFamily[] = ["gemm", "logits", "attention", "moe", "comm", "elementwise"];
 
-/** Options of {@link analyticModel}. */
-export interface AnalyticOptions {
-  /** Add the framework's per-pass overhead (`passOverheadMs`); default true. */
-  readonly frameworkOverhead?: boolean;
-  /** Override the overhead terms. */
-  readonly overhead?: Overhead;
-}
+/** Options of {@link analyticModel}: its framework overhead. */
+export type AnalyticOptions = OverheadOptions;
 
 /**
  * Build the analytic model for a resolved setup.
@@ -73,9 +68,6 @@ export function analyticModel(setup: PerfSetup, options: AnalyticOptions = {}): 
     price: priceGeneration(op, setup, src),
   }));
   const dp = setup.par.attnDp;
-  const overhead = options.overhead ?? FRAMEWORK_OVERHEAD[setup.backend];
-  const shape = overheadShape(setup);
-  const withOverhead = options.frameworkOverhead ?? true;
 
   // Every op but attention depends only on the batch (decode) or the batch and new tokens (prefill): that part is
   // cached per shape, so a pass costs its attention ops plus one lookup.
@@ -136,10 +128,7 @@ export function analyticModel(setup: PerfSetup, options: AnalyticOptions = {}): 
       }
       return split(parts);
     },
-    passOverheadMs(prefillBatch, decodeBatch) {
-      if (!withOverhead || prefillBatch + decodeBatch <= 0) return 0;
-      return passOverhead(overhead, shape, Math.ceil((prefillBatch + decodeBatch) / dp), prefillBatch);
-    },
+    passOverheadMs: passOverheadMs(setup, options),
   };
 }
 

@@ -78,12 +78,6 @@ export interface OverheadShape {
   readonly memBw: number;
 }
 
-/** The {@link OverheadShape} of a resolved setup. */
-export function overheadShape(setup: PerfSetup): OverheadShape {
-  const arch = setup.model.arch;
-  return { layers: arch.layers, qkNorm: arch.qkNorm, vocab: arch.vocab, memBw: setup.gpu.memBw };
-}
-
 /**
  * Overhead of one pass (ms) over `sequences` sequences, `prefills` of them prefilling.
  *
@@ -101,4 +95,32 @@ export function passOverhead(o: Overhead, shape: OverheadShape, sequences: numbe
   const perLayer = (prefills > 0 ? o.perLayer : o.perLayerDecode) + (shape.qkNorm ? o.qkNormPerLayer : 0);
   const perSeq = o.perSeq + o.samplingPasses * shape.vocab * 4 / shape.memBw * 1e3;
   return o.base + perLayer * shape.layers + perSeq * sequences;
+}
+
+/** Overhead options of the model-based perf models. */
+export interface OverheadOptions {
+  /** Add the framework's per-pass overhead (`passOverheadMs`); default true. */
+  readonly frameworkOverhead?: boolean;
+  /** Override the overhead terms (default: {@link FRAMEWORK_OVERHEAD} of the setup's backend). */
+  readonly overhead?: Overhead;
+}
+
+/**
+ * The `passOverheadMs` of a perf model on `setup`: `(prefillBatch, decodeBatch) → ms` for a pass over a whole
+ * attention-DP group (each rank carries `ceil(batch / attnDp)` sequences); 0 for an empty pass or with
+ * `frameworkOverhead: false`.
+ */
+export function passOverheadMs(
+  setup: PerfSetup,
+  options: OverheadOptions = {},
+): (prefillBatch: number, decodeBatch: number) => number {
+  if (options.frameworkOverhead === false) return () => 0;
+  const o = options.overhead ?? FRAMEWORK_OVERHEAD[setup.backend];
+  const arch = setup.model.arch;
+  const shape = { layers: arch.layers, qkNorm: arch.qkNorm, vocab: arch.vocab, memBw: setup.gpu.memBw };
+  const dp = setup.par.attnDp;
+  return (prefillBatch, decodeBatch) =>
+    prefillBatch + decodeBatch <= 0
+      ? 0
+      : passOverhead(o, shape, Math.ceil((prefillBatch + decodeBatch) / dp), prefillBatch);
 }
