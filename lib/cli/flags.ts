@@ -68,6 +68,9 @@ const FLAGS = {
   // dynolab additions
   "seed": "string",
   "warmup-request-count": "string",
+  "input-tokens-stddev": "string",
+  "output-tokens-stddev": "string",
+  "length-range-ratio": "string",
   "kv-transfer-link-sharing": "boolean",
   "demo": "boolean",
   "help": "boolean",
@@ -166,6 +169,9 @@ export function parseCommand(argv: readonly string[]): Command {
     "shared-prefix-ratio",
     "num-prefix-groups",
     "inter-turn-delay-ms",
+    "input-tokens-stddev",
+    "output-tokens-stddev",
+    "length-range-ratio",
   ] as const;
   const synthetic = syntheticFlags.some((f) => given(f));
   const demo = v.demo === true;
@@ -225,6 +231,9 @@ export function parseCommand(argv: readonly string[]): Command {
       shared_prefix_ratio: optionalNumber(v, "shared-prefix-ratio"),
       num_prefix_groups: optionalInt(v, "num-prefix-groups", 0),
       arrival_seed: optionalInt(v, "arrival-seed", 0),
+      input_tokens_stddev: optionalNumber(v, "input-tokens-stddev"),
+      output_tokens_stddev: optionalNumber(v, "output-tokens-stddev"),
+      length_range_ratio: optionalNumber(v, "length-range-ratio"),
     };
   } else {
     for (const f of ["request-rate", "arrival-interval-ms"] as const) {

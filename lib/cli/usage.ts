@@ -23,6 +23,9 @@ Workload:
   --input-tokens/--output-tokens/--request-count, --request-rate, --arrival-interval-ms,
   --turns-per-session, --inter-turn-delay-ms, --shared-prefix-ratio, --num-prefix-groups,
   --arrival-seed (42)        synthetic workload
+  --input-tokens-stddev S, --output-tokens-stddev S
+                             normal length spread (AIPerf; default 0: exact lengths)
+  --length-range-ratio R     lengths uniform in [len × R, len] (benchmark_serving's --random-range-ratio)
 
 Topology and engines:
   --num-workers N            aggregated workers (default 1)

@@ -42,6 +42,12 @@ export const EngineArgsSchema = z.strictObject({
   is_prefill: z.boolean().nullable().optional(),
   is_decode: z.boolean().nullable().optional(),
   preemption_mode: z.enum(["lifo", "fifo"]).default("lifo"),
+  /**
+   * dynolab extension: vLLM's async scheduling (`--async-scheduling`, the default since vLLM 0.14). The
+   * scheduler plans pass N + 1 while pass N runs, so a request that reaches a busy engine first runs in the
+   * pass after next. Off by default, as the reference mocker.
+   */
+  async_scheduling: z.boolean().default(false),
   planner_profile_data: z.string().nullable().optional(),
   aic_backend: z.string().nullable().optional(),
   aic_system: z.string().nullable().optional(),
@@ -180,6 +186,8 @@ export interface EngineConfig {
   /** Seconds before a worker added at run time becomes active. */
   readonly startupTimeS: number;
   readonly preemption: "lifo" | "fifo";
+  /** Async scheduling: a request queued while the engine has a pass running or planned joins the pass after. */
+  readonly asyncScheduling: boolean;
   /** Disagg KV transfer: bytes per token (0 = unknown) and GB/s (0 = no transfer delay). */
   readonly kvBytesPerToken: number;
   readonly kvTransferBandwidthGBs: number;
@@ -304,6 +312,7 @@ export function resolveEngineArgs(
     dpSize,
     startupTimeS: args.startup_time ?? 0,
     preemption: args.preemption_mode,
+    asyncScheduling: args.async_scheduling,
     kvBytesPerToken: args.kv_bytes_per_token ??
       (setup ? kvBytesPerToken(setup.model.arch, setup.dtypes.kv) : 0),
     kvTransferBandwidthGBs: args.kv_transfer_bandwidth ?? 0,

@@ -6,7 +6,8 @@
  * 1. schedules running requests first, in order, within the token budget (`max_num_batched_tokens`), chunking
  *    prompts; a request that cannot get a KV block preempts the newest (LIFO) or oldest (FIFO) running request
  *    by recompute;
- * 2. admits waiting requests, if nothing was preempted, up to `max_num_seqs`: prefix lookup on full blocks
+ * 2. admits waiting requests, if nothing was preempted, up to `max_num_seqs` (with `async_scheduling`, only
+ *    those queued before the previous pass was planned): prefix lookup on full blocks
  *    (the whole-context hit is cut so the last token is recomputed), a capacity check on the whole known
  *    sequence, then a first chunk;
  * 3. every request whose KV now covers its sequence emits a token (or an MTP burst) at the pass end.
@@ -115,6 +116,9 @@ export class Engine {
 
   /** Queue request `r` (already `reset` on the request table) behind the waiting ones. */
   enqueue(r: number): void {
+    // With async scheduling the next pass is already planned while one runs (or is about to start).
+    const planned = this.config.asyncScheduling && (this.busy || this.runningCount > 0);
+    this.#req.firstPass[r] = planned ? this.passes + 1 : 0;
     this.waiting.pushBack(r);
     this.waitingTokens += this.#req.promptLen[r] + this.#req.generated[r];
   }
@@ -198,6 +202,8 @@ export class Engine {
     if (!preempted) {
       while (this.runningCount < cfg.maxNumSeqs && this.waiting.size > 0 && budget > 0) {
         const r = this.waiting.front();
+        // Not yet visible to the scheduler (async scheduling), unless the pass would otherwise be empty.
+        if (req.firstPass[r] > this.passes && this.runningCount > 0) break;
         if (req.admitted[r] === 0) {
           const reason = this.#rejectReason(r);
           if (reason !== undefined) {

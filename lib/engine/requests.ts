@@ -32,6 +32,8 @@ export class RequestTable {
   readonly admitted: Uint8Array;
   /** 1 when the request computes prompt tokens in the current pass (its engine's prefill batch). */
   readonly passPrefill: Uint8Array;
+  /** Async scheduling: the first pass number (its engine's `passes` before the pass) `r` may be admitted to. */
+  readonly firstPass: Float64Array;
 
   constructor(w: Workload) {
     const n = w.requestCount;
@@ -48,6 +50,7 @@ export class RequestTable {
     this.prefilling = new Uint8Array(n);
     this.admitted = new Uint8Array(n);
     this.passPrefill = new Uint8Array(n);
+    this.firstPass = new Float64Array(n);
   }
 
   /** Prepare request `r` to run on a fresh engine, generating `target` tokens. */

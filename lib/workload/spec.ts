@@ -85,6 +85,19 @@ export const SyntheticWorkloadSchema = z.strictObject({
   /** Prompt tokens of a session's first turn, and new input tokens added by each later turn. */
   input_tokens: positiveInt,
   output_tokens: positiveInt,
+  /**
+   * Spread of `input_tokens` and `output_tokens`: each request draws its lengths from a normal distribution
+   * with this standard deviation (Box–Muller, rounded, floored at 1), as the reference's `LengthSpec` and
+   * AIPerf's `--synthetic-input-tokens-stddev` / `--output-tokens-stddev`. 0 (default): exact lengths.
+   */
+  input_tokens_stddev: z.number().nonnegative().default(0),
+  output_tokens_stddev: z.number().nonnegative().default(0),
+  /**
+   * dynolab extension: each request draws its lengths uniformly from `[floor(len × r), len]`, as
+   * `--random-range-ratio` of SGLang's and InferenceMAX's `benchmark_serving.py` (and vLLM's before v0.10).
+   * 1 (default): exact lengths. Exclusive with the stddevs.
+   */
+  length_range_ratio: z.number().gt(0).max(1).default(1),
   /** Sessions to generate (= requests when `turns_per_session` is 1). */
   request_count: positiveInt,
   /** Poisson open-loop arrivals, requests (sessions) per second. */
@@ -102,6 +115,15 @@ export const SyntheticWorkloadSchema = z.strictObject({
    * turn is a fresh `input_tokens` prompt (the reference generator).
    */
   turn_prompts: z.enum(["cumulative", "independent"]).default("cumulative"),
+}).superRefine((spec, ctx) => {
+  if (spec.length_range_ratio < 1 && (spec.input_tokens_stddev > 0 || spec.output_tokens_stddev > 0)) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["length_range_ratio"],
+      message:
+        "give either length_range_ratio (uniform lengths) or the token stddevs (normal lengths), not both",
+    });
+  }
 });
 
 /** The embedded default workload: an agentic, multi-turn, prefix-sharing mix (see `default_workload.ts`). */

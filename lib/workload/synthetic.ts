@@ -35,10 +35,14 @@ export interface SyntheticOptions {
  *   prompt + its `output_tokens` + `input_tokens` new tokens, so it extends the previous prompt as a prefix
  *   (as a chat or agent client resends its context). With `"independent"` every turn is a fresh first
  *   prompt, as the reference generates.
+ * - **Lengths.** Each turn draws its `input_tokens` and `output_tokens` anew when a spread is given: normal
+ *   with `input_tokens_stddev` / `output_tokens_stddev` (rounded, floored at 1), or uniform in
+ *   `[floor(len × length_range_ratio), len]`; the shared prefix is then `round(ceil(isl / blockSize) ×
+ *   shared_prefix_ratio)` blocks of the drawn prompt.
  * - **Turns** after the first wait `inter_turn_delay_ms` after the previous turn completes.
  *
- * Arrivals and prefix groups draw from separate streams of `Rng(arrival_seed)`, so the same spec gives
- * identical arrays.
+ * Arrivals, prefix groups, input and output lengths draw from separate streams of `Rng(arrival_seed)`, so the
+ * same spec gives identical arrays, and a spread on one never shifts the others.
  *
  * @example
  * ```ts
@@ -62,21 +66,26 @@ export function generateSynthetic(spec: SyntheticWorkloadSpec, options: Syntheti
   const builder = new WorkloadBuilder({ name: "synthetic", blockSize: bs });
   const unique = new UniqueIds();
   const sharing = spec.num_prefix_groups > 0 && spec.shared_prefix_ratio > 0;
-  const isl = spec.input_tokens, osl = spec.output_tokens;
-  const prefixTokens = Math.min(isl, Math.round(Math.ceil(isl / bs) * spec.shared_prefix_ratio) * bs);
+  const inputLength = lengthSampler(spec.input_tokens, spec.input_tokens_stddev, spec.length_range_ratio);
+  const outputLength = lengthSampler(spec.output_tokens, spec.output_tokens_stddev, spec.length_range_ratio);
+  const inputs = rng.fork(3), outputs = rng.fork(4);
   let t = 0;
   for (let s = 0; s < spec.request_count; s++) {
     if (s > 0) t += gap(arrivals);
     const group = sharing ? groups.int(spec.num_prefix_groups) : -1;
     let context: PromptContext | undefined;
+    let osl = 0;
     for (let turn = 0; turn < spec.turns_per_session; turn++) {
+      const isl = inputLength(inputs);
       if (context === undefined || spec.turn_prompts === "independent") {
         context = new PromptContext(bs, unique);
-        if (group >= 0 && prefixTokens > 0) context.appendShared(prefixTokens, group);
-        context.appendUnique(isl - (group >= 0 ? prefixTokens : 0));
+        const prefix = group >= 0 ? sharedPrefixTokens(isl, bs, spec.shared_prefix_ratio) : 0;
+        if (prefix > 0) context.appendShared(prefix, group);
+        context.appendUnique(isl - prefix);
       } else {
         context.appendUnique(osl + isl);
       }
+      osl = outputLength(outputs);
       builder.add({
         session: s,
         arrivalMs: turn === 0 ? t : undefined,
@@ -88,6 +97,24 @@ export function generateSynthetic(spec: SyntheticWorkloadSpec, options: Syntheti
     }
   }
   return builder.build({ speedup: options.speedup });
+}
+
+/** Shared-prefix tokens of a prompt of `isl` tokens: `round(ceil(isl / bs) × ratio)` whole blocks, at most `isl`. */
+function sharedPrefixTokens(isl: number, bs: number, ratio: number): number {
+  return Math.min(isl, Math.round(Math.ceil(isl / bs) * ratio) * bs);
+}
+
+/**
+ * A length sampler: exactly `mean` when there is no spread; a normal draw (rounded, floored at 1) with
+ * `stddev`; or a uniform integer in `[max(1, floor(mean × ratio)), mean]` with a range ratio below 1.
+ */
+function lengthSampler(mean: number, stddev: number, ratio: number): (rng: Rng) => number {
+  if (stddev > 0) return (rng) => Math.max(1, Math.round(mean + stddev * rng.normal()));
+  if (ratio < 1) {
+    const low = Math.max(1, Math.floor(mean * ratio));
+    return (rng) => low + rng.int(mean - low + 1);
+  }
+  return () => mean;
 }
 
 /** The inter-session gap sampler for the chosen arrival mode, after checking exactly one was chosen. */

@@ -1,9 +1,10 @@
 /**
  * End-to-end fidelity against a silicon corpus: every aggregated vLLM row of an AI Configurator
  * `silicon_sample.csv` (measured mean TTFT and TPOT per model, GPU, parallelism, ISL/OSL and client concurrency)
- * whose GPU and model dynolab knows, replayed through the simulator as AIC's own evaluation runner measures
- * it: closed loop at the row's concurrency, `10 × concurrency` measured requests after `2 × concurrency` warm-up
- * requests, synthetic prompts of exactly ISL tokens, `ignore_eos` outputs of exactly OSL tokens.
+ * whose GPU and model dynolab knows, replayed through the simulator as its benchmark client ran it: closed loop
+ * at the row's concurrency, `10 × concurrency` measured requests after `2 × concurrency` warm-up requests,
+ * `ignore_eos` outputs, and the client's and server's length and scheduling settings where the row's source
+ * names them (see {@link benchmarkClient}).
  *
  * The corpus is not part of dynolab: pass its path (`deno task fidelity --silicon PATH`, or the
  * `DYNOLAB_SILICON_CSV` environment variable). Engine args per row: the analytic model for the row's system,
@@ -21,6 +22,8 @@ import type { Parallelism } from "../../lib/perf/catalog/arch.ts";
 export interface SiliconRow {
   readonly id: string;
   readonly version: string;
+  /** The row's `silicon_data_source` (which pipeline measured it, and when). */
+  readonly source: string;
   readonly model: string;
   readonly system: string;
   readonly isl: number;
@@ -53,6 +56,7 @@ export function siliconRows(csvText: string): SiliconRow[] {
     const row: SiliconRow = {
       id: r.id,
       version: r.backend_version,
+      source: r.silicon_data_source ?? "",
       model: r.model_path,
       system: r.system,
       isl: num("isl"),
@@ -117,6 +121,39 @@ export function deployedLayout(row: SiliconRow): Parallelism {
   return { tp, attnDp, moeTp, moeEp };
 }
 
+/** How a row's benchmark ran, as simulation settings. */
+export interface BenchmarkClient {
+  /** Uniform length spread of the client (`length_range_ratio`), 1 for exact lengths. */
+  readonly lengthRangeRatio: number;
+  /** Whether the server scheduled asynchronously (`async_scheduling`). */
+  readonly asyncScheduling: boolean;
+}
+
+/**
+ * The benchmark client and server settings a row was measured with:
+ *
+ * - **Lengths.** Rows of the InferenceMAX / InferenceX pipeline (sources `db-dump/…` and `source_file=<date>.csv`:
+ *   its models, GPUs, ISL/OSL pairs, concurrencies and vLLM images) ran its `benchmark_serving.py` with
+ *   `--random-range-ratio 0.8`: every prompt and output length uniform in `[0.8 × len, len]`. Other rows (the
+ *   gap-analysis sources) replay exact lengths.
+ * - **Async scheduling** is vLLM's default from 0.14 on: rows of an older vLLM run without it, rows of a later
+ *   or unrecorded version with it.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { benchmarkClient, type SiliconRow } from "./fidelity_silicon.ts";
+ * const row = { source: "db-dump/2026-04-27; config_id=733", version: "0.19.0" } as SiliconRow;
+ * assert.deepEqual(benchmarkClient(row), { lengthRangeRatio: 0.8, asyncScheduling: true });
+ * ```
+ */
+export function benchmarkClient(row: SiliconRow): BenchmarkClient {
+  const inferenceX = /^db-dump\/|^source_file=\d{4}-\d{2}-\d{2}\.csv/.test(row.source);
+  const [major, minor] = row.version.split(".").map(Number);
+  const older = Number.isFinite(major) && Number.isFinite(minor) && (major === 0 && minor < 14);
+  return { lengthRangeRatio: inferenceX ? 0.8 : 1, asyncScheduling: !older };
+}
+
 /** Simulated mean TTFT and TPOT (ms) of one row. */
 export async function simulateRow(
   row: SiliconRow,
@@ -124,12 +161,14 @@ export async function simulateRow(
 ): Promise<{ ttft: number; tpot: number }> {
   const c = row.concurrency;
   const par = deployedLayout(row);
+  const client = benchmarkClient(row);
   const inputs = await loadInputs({
     workload: {
       source: "synthetic",
       input_tokens: row.isl,
       output_tokens: row.osl,
       request_count: 12 * c,
+      length_range_ratio: client.lengthRangeRatio,
     },
     replay_concurrency: c,
     warmup_request_count: 2 * c,
@@ -148,6 +187,7 @@ export async function simulateRow(
         aic_kv_cache_dtype: kvDtype(row),
         max_num_batched_tokens: 8192,
         max_num_seqs: 1024,
+        async_scheduling: client.asyncScheduling,
         ...extra,
       },
     },

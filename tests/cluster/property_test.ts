@@ -24,6 +24,7 @@ function randomEngine(rng: Rng, blockSize: number): Record<string, unknown> {
     enable_chunked_prefill: rng.next() < 0.8,
     enable_prefix_caching: rng.next() < 0.8,
     preemption_mode: pick(rng, ["lifo", "fifo"]),
+    async_scheduling: rng.next() < 0.3,
   };
   if (rng.next() < 0.2) engine.max_model_len = 200 + rng.int(3000);
   if (rng.next() < 0.5) {

@@ -135,6 +135,18 @@ const REACH: Record<string, { argv: string[]; dsl: Scenario } | { rejected: stri
     argv: [...synthArgs, "--replay-concurrency", "2", "--num-prefix-groups", "2"],
     dsl: s0.synthetic({ ...synth, concurrency: 2, numPrefixGroups: 2 }),
   },
+  "input-tokens-stddev": {
+    argv: [...synthArgs, "--replay-concurrency", "2", "--input-tokens-stddev", "60"],
+    dsl: s0.synthetic({ ...synth, concurrency: 2, inputTokensStddev: 60 }),
+  },
+  "output-tokens-stddev": {
+    argv: [...synthArgs, "--replay-concurrency", "2", "--output-tokens-stddev", "4"],
+    dsl: s0.synthetic({ ...synth, concurrency: 2, outputTokensStddev: 4 }),
+  },
+  "length-range-ratio": {
+    argv: [...synthArgs, "--replay-concurrency", "2", "--length-range-ratio", "0.8"],
+    dsl: s0.synthetic({ ...synth, concurrency: 2, lengthRangeRatio: 0.8 }),
+  },
   "benchmark-granularity": {
     argv: [T, "--benchmark-granularity", "4"],
     dsl: s0.trace(T).set({ benchmarkGranularity: 4 }),

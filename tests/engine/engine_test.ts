@@ -136,3 +136,15 @@ Deno.test("speedup_ratio divides every pass duration", () => {
   const slow = run(w, agg()).report, fast = run(w, agg({ speedup_ratio: 2 })).report;
   close(fast.mean_e2e_latency_ms as number, (slow.mean_e2e_latency_ms as number) / 2);
 });
+
+Deno.test("async scheduling: a request reaching a busy engine joins the pass after next; an idle one at once", () => {
+  // A: prefill pass [0, 15) (10 ms prefill + 5 ms decode), then decode passes of 5 ms. B arrives at 12 ms.
+  const w = workloadOf([{ input: 100, output: 20 }, { input: 100, output: 20, at: 12 }]);
+  const sync = run(w, agg(fixedTiming(10, 5))).collector;
+  const planned = run(w, agg({ async_scheduling: true, ...fixedTiming(10, 5) })).collector;
+  assert.equal(sync.firstTokenMs[0], 15);
+  assert.equal(planned.firstTokenMs[0], 15);
+  // sync: B runs in the next pass [15, 30); async: that pass was planned without it, B runs in [20, 35)
+  assert.equal(sync.firstTokenMs[1], 30);
+  assert.equal(planned.firstTokenMs[1], 35);
+});

@@ -166,3 +166,106 @@ Deno.test("synthetic: prompts are cut in engine blocks of the given size", () =>
   assert.equal(w.blockSize, 16);
   assert.equal(blocksOf(w, 0).length, 6);
 });
+
+/** Mean and standard deviation of an array's values. */
+function moments(a: ArrayLike<number>): { mean: number; sd: number } {
+  const v = Array.from(a);
+  const mean = v.reduce((x, y) => x + y, 0) / v.length;
+  return { mean, sd: Math.sqrt(v.reduce((x, y) => x + (y - mean) ** 2, 0) / v.length) };
+}
+
+Deno.test("synthetic: normal length spread (reference LengthSpec, AIPerf stddev flags)", () => {
+  const n = 4000;
+  const w = generateSynthetic(
+    spec({ request_count: n, input_tokens_stddev: 100, output_tokens_stddev: 10 }),
+    { blockSize: 64, closedLoop: true },
+  );
+  const input = moments(w.inputLength), output = moments(w.outputLength);
+  assert.ok(Math.abs(input.mean - 1000) < 4 * 100 / Math.sqrt(n), `input mean ${input.mean}`);
+  assert.ok(Math.abs(input.sd / 100 - 1) < 0.05, `input sd ${input.sd}`);
+  assert.ok(Math.abs(output.mean - 50) < 4 * 10 / Math.sqrt(n), `output mean ${output.mean}`);
+  assert.ok(Math.abs(output.sd / 10 - 1) < 0.05, `output sd ${output.sd}`);
+  assert.ok(w.inputLength.every((x) => Number.isInteger(x) && x >= 1));
+  // floored at 1: a spread wider than the mean never gives an empty request
+  const wide = generateSynthetic(spec({ request_count: n, output_tokens: 2, output_tokens_stddev: 50 }), {
+    blockSize: 64,
+    closedLoop: true,
+  });
+  assert.equal(Math.min(...wide.outputLength), 1);
+});
+
+Deno.test("synthetic: uniform lengths in [floor(len × r), len] (benchmark_serving --random-range-ratio)", () => {
+  const w = generateSynthetic(spec({ request_count: 3000, length_range_ratio: 0.8 }), {
+    blockSize: 64,
+    closedLoop: true,
+  });
+  const input = Array.from(w.inputLength), output = Array.from(w.outputLength);
+  assert.equal(Math.min(...input), 800);
+  assert.equal(Math.max(...input), 1000);
+  assert.equal(Math.min(...output), 40);
+  assert.equal(Math.max(...output), 50);
+  assert.equal(new Set(output).size, 11);
+  assert.ok(Math.abs(moments(input).mean - 900) < 5, `input mean ${moments(input).mean}`);
+  // the prompt's full blocks follow the drawn length
+  for (let r = 0; r < 20; r++) assert.equal(blocksOf(w, r).length, Math.floor(w.inputLength[r] / 64));
+});
+
+Deno.test("synthetic: a length spread leaves arrivals and prefix groups as they were, and is seeded", () => {
+  const base = { request_count: 200, request_rate: 5, shared_prefix_ratio: 0.5, num_prefix_groups: 3 };
+  const exact = generateSynthetic(spec(base), { blockSize: 64, closedLoop: false });
+  const spread = generateSynthetic(spec({ ...base, output_tokens_stddev: 5, input_tokens_stddev: 50 }), {
+    blockSize: 64,
+    closedLoop: false,
+  });
+  assert.deepEqual(Array.from(spread.arrivalMs), Array.from(exact.arrivalMs));
+  // each request keeps its prefix group: it shares a prefix with the same requests as before
+  for (let r = 1; r < 200; r++) {
+    for (const other of [0, 1, 2, 3]) {
+      assert.equal(commonPrefix(spread, r, other) > 0, commonPrefix(exact, r, other) > 0, `request ${r}`);
+    }
+  }
+  const again = generateSynthetic(spec({ ...base, output_tokens_stddev: 5, input_tokens_stddev: 50 }), {
+    blockSize: 64,
+    closedLoop: false,
+  });
+  assert.deepEqual(arraysOf(again), arraysOf(spread));
+});
+
+Deno.test("synthetic: cumulative turns add the previous turn's drawn output", () => {
+  const w = generateSynthetic(
+    spec({ request_count: 4, turns_per_session: 3, output_tokens_stddev: 20, input_tokens_stddev: 30 }),
+    { blockSize: 64, closedLoop: true },
+  );
+  const added = new Set<number>();
+  for (let s = 0; s < 4; s++) {
+    const [a, b] = turnsOf(w, s);
+    // turn b's prompt = turn a's prompt + a's drawn output + newly drawn input
+    assert.equal(commonPrefix(w, a, b), Math.floor(w.inputLength[a] / 64));
+    added.add(w.inputLength[b] - w.inputLength[a] - w.outputLength[a]);
+  }
+  assert.ok(added.size > 1, "each turn draws its own input length");
+});
+
+Deno.test("synthetic: a range ratio and stddevs together are rejected, naming the field", () => {
+  const r = SyntheticWorkloadSchema.safeParse({
+    source: "synthetic",
+    input_tokens: 10,
+    output_tokens: 10,
+    request_count: 1,
+    length_range_ratio: 0.5,
+    output_tokens_stddev: 2,
+  });
+  assert.ok(!r.success);
+  assert.deepEqual(r.error.issues[0].path, ["length_range_ratio"]);
+  for (const bad of [{ length_range_ratio: 0 }, { length_range_ratio: 1.5 }, { input_tokens_stddev: -1 }]) {
+    assert.ok(
+      !SyntheticWorkloadSchema.safeParse({
+        source: "synthetic",
+        input_tokens: 10,
+        output_tokens: 10,
+        request_count: 1,
+        ...bad,
+      }).success,
+    );
+  }
+});
