@@ -17,6 +17,7 @@ import { parseCsv } from "./csv.ts";
 import { loadInputs, runSimulation } from "../../lib/simulate.ts";
 import { GPUS, MODELS } from "../../lib/perf/mod.ts";
 import type { Parallelism } from "../../lib/perf/catalog/arch.ts";
+import { compareVersions } from "../../lib/perf/aic/versions.ts";
 
 /** One measured aggregated point. */
 export interface SiliconRow {
@@ -149,8 +150,8 @@ export interface BenchmarkClient {
  */
 export function benchmarkClient(row: SiliconRow): BenchmarkClient {
   const inferenceX = /^db-dump\/|^source_file=\d{4}-\d{2}-\d{2}\.csv/.test(row.source);
-  const [major, minor] = row.version.split(".").map(Number);
-  const older = Number.isFinite(major) && Number.isFinite(minor) && (major === 0 && minor < 14);
+  // Only numbered versions can be older; nightlies and unrecorded versions count as recent.
+  const older = /^\d/.test(row.version) && compareVersions(row.version, "0.14.0") < 0;
   return { lengthRangeRatio: inferenceX ? 0.8 : 1, asyncScheduling: !older };
 }
 
