@@ -4,13 +4,14 @@
  *
  * Same-time events are drained to a fixed point before any idle engine starts its next pass, so requests that
  * arrive together are scheduled together. Every unfinished request always has a future event: it is queued
- * at an engine that is busy (its pass end is scheduled) or about to start, in flight on a link, or waiting for
- * its arrival. An engine never runs an effect-free pass.
+ * at an engine that is busy (its pass end is scheduled) or about to start, in the front end, in flight on a
+ * link, or waiting for its arrival. An engine never runs an effect-free pass.
  *
  * @module
  */
 import { Rng } from "../common/rng.ts";
 import { Engine, RequestTable } from "../engine/mod.ts";
+import { frontendLatencyMs } from "../perf/mod.ts";
 import type { Collector } from "../metrics/mod.ts";
 import { Router, stageConfig } from "../router/mod.ts";
 import type { Workload } from "../workload/mod.ts";
@@ -22,9 +23,10 @@ import type { ClusterResult, ClusterSetup, PoolState, Worker } from "./types.ts"
 
 /**
  * Event kinds. ARRIVE: a session's first turn at its time in the workload's schedule, which an open-loop
- * warm-up can delay (see `#openProfiling`); READY: a request ready now (a shifted arrival, a next turn).
+ * warm-up can delay (see `#openProfiling`); READY: a request ready now (a shifted arrival, a next turn); ROUTE:
+ * a dispatched request leaves the front end for the router (after the first stage's `frontend` latency).
  */
-const ARRIVE = 0, READY = 1, PASS_END = 2, HANDOFF = 3, LINK = 4, STARTUP = 5;
+const ARRIVE = 0, READY = 1, PASS_END = 2, HANDOFF = 3, LINK = 4, STARTUP = 5, ROUTE = 6;
 
 /**
  * One simulation's mutable state and event loop. Create, {@link Cluster.run} once, read the result.
@@ -57,6 +59,8 @@ export class Cluster {
   readonly #ctl: ScalingController | undefined;
   readonly #lifecycle: LifecycleOp[] = [];
   #nextTick = Infinity;
+  /** Requests past the front end and not yet ended: the streams it serves (its load). */
+  #inFlight = 0;
   #now = 0;
   #events = 0;
   #slotsFreed = false;
@@ -208,6 +212,9 @@ export class Cluster {
       case READY:
         this.#ready(arg);
         break;
+      case ROUTE:
+        this.#admitted(arg);
+        break;
       case PASS_END:
         this.#endPass(this.#engines[arg]);
         break;
@@ -255,9 +262,25 @@ export class Cluster {
     for (let r = driver.take(); r >= 0; r = driver.take()) {
       this.#col.arrive(r, this.#now, driver.warmup[r] === 1);
       this.#req.reset(r, this.#pools.length > 1 ? 1 : this.#w.outputLength[r]);
-      this.#route(0, r);
+      const delayMs = this.#frontendMs(r);
+      if (delayMs > 0) this.#queue.push(this.#now + delayMs, ROUTE, r);
+      else this.#admitted(r);
       this.#ctl?.arrived(r);
     }
+  }
+
+  /** `r` leaves the front end: it joins the streams in flight and goes to the first stage's router. */
+  #admitted(r: number): void {
+    this.#inFlight++;
+    this.#route(0, r);
+  }
+
+  /** The front-end latency of `r` dispatched now: its prompt, and the streams in flight per first-stage worker. */
+  #frontendMs(r: number): number {
+    const f = this.#s.pools[0].config.frontend;
+    if (f.baseMs === 0 && f.perInputTokenMs === 0 && f.perRequestInFlightMs === 0) return 0;
+    const load = this.#inFlight / Math.max(1, this.#active[0]);
+    return frontendLatencyMs(f, this.#w.inputLength[r], load);
   }
 
   /** Route `r` within pool `p` and queue it at the chosen rank. */
@@ -339,6 +362,7 @@ export class Cluster {
    * events have settled, so a next turn due now competes on equal terms with queued requests.
    */
   #ended(r: number): void {
+    this.#inFlight--;
     const next = this.#driver.ended(r);
     if (next >= 0) this.#queue.push(this.#now + this.#w.delayMs[next], READY, next);
     this.#slotsFreed = true;

@@ -12,9 +12,13 @@ import { z } from "zod";
 import { parseConfig } from "../common/config.ts";
 import { InputError, type InputLocation } from "../common/errors.ts";
 import {
+  type Backend,
   deriveKvCapacity,
+  FRONTEND_LATENCY,
+  type FrontendLatency,
   kvBytesPerToken,
   type KvCapacity,
+  NO_FRONTEND_LATENCY,
   type PerfInputs,
   resolvePerfSetup,
   speculativeConfig,
@@ -111,6 +115,20 @@ export const EngineArgsSchema = z.strictObject({
    */
   framework_overhead: z.boolean().nullable().optional(),
   /**
+   * dynolab extension: the serving front end's latency before a request reaches the router (HTTP, tokenization,
+   * streaming load; no GPU time; see `lib/perf/frontend.ts`), from the first stage's args. Unset or `false`: none
+   * (the reference's semantics, and Dynamo's Rust front end). `true`: the terms fitted for the backend's own API
+   * server (vLLM) on the silicon corpus. An object gives the terms (each defaults to 0).
+   */
+  frontend_latency: z.union([
+    z.boolean(),
+    z.strictObject({
+      base_ms: nonNegative.default(0),
+      ms_per_input_token: nonNegative.default(0),
+      ms_per_request_in_flight: nonNegative.default(0),
+    }),
+  ]).nullable().optional(),
+  /**
    * dynolab extension: force a timing model. `"polynomial"` is the reference default; `fixed` charges constant
    * times per pass part (see `lib/perf/fixed.ts`). Unset: chosen from the other args.
    */
@@ -192,6 +210,8 @@ export interface EngineConfig {
   readonly kvBytesPerToken: number;
   readonly kvTransferBandwidthGBs: number;
   readonly kvTransferTimingMode: "full_prompt" | "destination_missing";
+  /** The serving front end's latency (applied by the first stage's pool; all zero when off). */
+  readonly frontend: FrontendLatency;
   /** GPUs one worker occupies (TP × attention DP × DP), for GPU-hours. */
   readonly gpusPerWorker: number;
   /**
@@ -318,10 +338,39 @@ export function resolveEngineArgs(
     kvTransferBandwidthGBs: args.kv_transfer_bandwidth ?? 0,
     kvTransferTimingMode: args.kv_transfer_timing_mode,
     gpusPerWorker: tp * attnDp * dpSize,
+    frontend: frontendLatency(args, setup?.backend, what, at),
     kvCapacitySource: args.num_gpu_blocks != null ? "explicit" : kvCapacity ? "derived" : "default",
     kvCapacity,
   };
   return { args, config, warnings };
+}
+
+/** The front-end latency the args ask for (see `frontend_latency`). */
+function frontendLatency(
+  args: EngineArgs,
+  backend: Backend | undefined,
+  what: string,
+  at: InputLocation,
+): FrontendLatency {
+  const f = args.frontend_latency;
+  if (f == null || f === false) return NO_FRONTEND_LATENCY;
+  if (f !== true) {
+    return {
+      baseMs: f.base_ms,
+      perInputTokenMs: f.ms_per_input_token,
+      perRequestInFlightMs: f.ms_per_request_in_flight,
+    };
+  }
+  const which = backend ?? args.engine_type;
+  const fitted = FRONTEND_LATENCY[which];
+  if (fitted) return fitted;
+  throw new InputError(
+    `no fitted front-end latency for backend ${which} (fitted: ${
+      Object.keys(FRONTEND_LATENCY).join(", ")
+    }); ` +
+      "give the terms as an object {base_ms, ms_per_input_token, ms_per_request_in_flight}",
+    { ...at, field: `${what}.frontend_latency` },
+  );
 }
 
 function declaredRole(args: EngineArgs, what: string, at: InputLocation): WorkerRole | undefined {

@@ -22,7 +22,7 @@ import type { EngineConfig } from "./args.ts";
 import { allocateBlocks, releaseBlocks } from "./blocks.ts";
 import { IntDeque } from "./deque.ts";
 import { KvPool } from "./kv_pool.ts";
-import { passDecodeMs, passOverheadMs, passPrefillMs } from "./timing.ts";
+import { passDecodeMs, passMixedDecodeMs, passOverheadMs, passPrefillMs } from "./timing.ts";
 import type { RequestTable } from "./requests.ts";
 import type { PassStats, RejectReason, Speculative } from "./types.ts";
 
@@ -232,7 +232,7 @@ export class Engine {
     }
 
     // 3. Every request whose KV covers its sequence emits at the pass end.
-    let ready = 0, sumContext = 0;
+    let ready = 0, sumContext = 0, decoding = 0, decodingContext = 0;
     for (let j = 0; j < this.runningCount; j++) {
       const r = running[j];
       const seqLen = req.promptLen[r] + req.generated[r];
@@ -240,6 +240,9 @@ export class Engine {
       if (req.prefilling[r] === 1) {
         req.prefilling[r] = 0;
         this.prefillDone[this.prefillDoneCount++] = r;
+      } else {
+        decoding++;
+        decodingContext += seqLen;
       }
       this.emitted[ready++] = r;
       sumContext += seqLen;
@@ -252,11 +255,17 @@ export class Engine {
       return -1;
     }
 
-    const prefillMs = pfBatch > 0
-      ? passPrefillMs(this.perf, cfg, pfBatch, Math.floor(pfIsl / pfBatch), Math.floor(pfPrefix / pfBatch))
-      : 0;
-    const decodeMs = ready > 0 && cfg.role !== "prefill"
+    const pf = pfBatch > 0
+      ? [pfBatch, Math.floor(pfIsl / pfBatch), Math.floor(pfPrefix / pfBatch)] as const
+      : undefined;
+    const prefillMs = pf ? passPrefillMs(this.perf, cfg, ...pf) : 0;
+    const mixed = pf ? this.perf.mixedDecodeMs : undefined;
+    const decodeMs = ready === 0 || cfg.role === "prefill"
+      ? 0
+      : !mixed
       ? passDecodeMs(this.perf, cfg, ready, sumContext / ready, pool.activeBlocks * bs)
+      : decoding > 0
+      ? passMixedDecodeMs(mixed, cfg, pf!, decoding, decodingContext / decoding)
       : 0;
     const overheadMs = passOverheadMs(this.perf, cfg, pfBatch, cfg.role !== "prefill" ? ready : 0);
 

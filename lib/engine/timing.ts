@@ -74,3 +74,27 @@ export function passDecodeMs(
   const raw = perf.decodeMs(batch, meanContext, activeKvTokens);
   return (raw > 0 && raw < 1 ? 1 : raw) / (cfg.speedupRatio * cfg.decodeSpeedupRatio);
 }
+
+/**
+ * The decode part of a mixed pass (one that also computes prompt tokens) as an engine charges it, for perf
+ * models with a `mixedDecodeMs` (others charge {@link passDecodeMs}, the reference's "prefill + decode" pass):
+ * no 1 ms floor, as it is a share of a longer pass.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { passMixedDecodeMs } from "./timing.ts";
+ * const cfg = { speedupRatio: 2, decodeSpeedupRatio: 1 };
+ * assert(passMixedDecodeMs(() => 0.5, cfg, [1, 1000, 0], 8, 100) === 0.25);
+ * ```
+ */
+export function passMixedDecodeMs(
+  mixedDecodeMs: NonNullable<PerfModel["mixedDecodeMs"]>,
+  cfg: Pick<EngineConfig, "speedupRatio" | "decodeSpeedupRatio">,
+  prefill: readonly [batch: number, meanIsl: number, meanPrefix: number],
+  batch: number,
+  meanContext: number,
+): number {
+  return mixedDecodeMs(prefill[0], prefill[1], prefill[2], batch, meanContext) /
+    (cfg.speedupRatio * cfg.decodeSpeedupRatio);
+}

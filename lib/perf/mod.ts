@@ -40,6 +40,12 @@ export {
   wantsModelTiming,
 } from "./setup.ts";
 export { deriveKvCapacity, type KvCapacity } from "./capacity.ts";
+export {
+  FRONTEND_LATENCY,
+  type FrontendLatency,
+  frontendLatencyMs,
+  NO_FRONTEND_LATENCY,
+} from "./frontend.ts";
 export { expectedBurst, parseAcceptRates, type SpeculativeConfig, speculativeConfig } from "./speculative.ts";
 export { GPU_IDS, GPUS, type GpuSpec } from "./catalog/gpus.ts";
 export { catalogModel, MODEL_IDS, MODELS } from "./catalog/models.ts";

@@ -36,6 +36,24 @@ export interface PerfModel {
    * @param activeKvTokens Tokens held in active KV blocks on this engine (active blocks × block size).
    */
   decodeMs(batch: number, meanContext: number, activeKvTokens: number): number;
+  /**
+   * Optional decode part of a mixed pass (one that also computes prompt tokens), in ms: what the decoding
+   * requests add to {@link PerfModel.prefillMs} when both run as one forward pass. The weights are read once
+   * for all the pass's tokens, so this is their attention plus the marginal cost of their tokens in every other
+   * op, not a second weight-bound decode pass. Models without it (the reference ones) charge `decodeMs`.
+   * @param prefillBatch The prefill part's `batch` (> 0).
+   * @param prefillMeanIsl The prefill part's `meanIsl`.
+   * @param prefillMeanPrefix The prefill part's `meanPrefix`.
+   * @param batch Requests that decode in the pass (not those whose prompt completes in it).
+   * @param meanContext Mean sequence length of those requests.
+   */
+  mixedDecodeMs?(
+    prefillBatch: number,
+    prefillMeanIsl: number,
+    prefillMeanPrefix: number,
+    batch: number,
+    meanContext: number,
+  ): number;
   /** Optional per-operator split of a prefill pass (same arguments as {@link PerfModel.prefillMs}). */
   prefillBreakdown?(batch: number, meanIsl: number, meanPrefix: number): OpBreakdown;
   /** Optional per-operator split of a decode pass (same arguments as {@link PerfModel.decodeMs}). */

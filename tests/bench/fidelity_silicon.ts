@@ -128,6 +128,8 @@ export interface BenchmarkClient {
   readonly lengthRangeRatio: number;
   /** Whether the server scheduled asynchronously (`async_scheduling`). */
   readonly asyncScheduling: boolean;
+  /** Whether to model vLLM's API server (`frontend_latency`). */
+  readonly frontend: boolean;
 }
 
 /**
@@ -139,20 +141,23 @@ export interface BenchmarkClient {
  *   gap-analysis sources) replay exact lengths.
  * - **Async scheduling** is vLLM's default from 0.14 on: rows of an older vLLM run without it, rows of a later
  *   or unrecorded version with it.
+ * - **Front end**: InferenceX rows run with vLLM's API-server latency (`frontend_latency: true`). Exact-length
+ *   replays do not: with identical requests the closed loop locks into cohorts, and any ingress delay tips it
+ *   from the half-overlapped phase the measurements show into whole-concurrency prefill waves (TTFT ×3–6).
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { benchmarkClient, type SiliconRow } from "./fidelity_silicon.ts";
  * const row = { source: "db-dump/2026-04-27; config_id=733", version: "0.19.0" } as SiliconRow;
- * assert.deepEqual(benchmarkClient(row), { lengthRangeRatio: 0.8, asyncScheduling: true });
+ * assert.deepEqual(benchmarkClient(row), { lengthRangeRatio: 0.8, asyncScheduling: true, frontend: true });
  * ```
  */
 export function benchmarkClient(row: SiliconRow): BenchmarkClient {
   const inferenceX = /^db-dump\/|^source_file=\d{4}-\d{2}-\d{2}\.csv/.test(row.source);
   // Only numbered versions can be older; nightlies and unrecorded versions count as recent.
   const older = /^\d/.test(row.version) && compareVersions(row.version, "0.14.0") < 0;
-  return { lengthRangeRatio: inferenceX ? 0.8 : 1, asyncScheduling: !older };
+  return { lengthRangeRatio: inferenceX ? 0.8 : 1, asyncScheduling: !older, frontend: inferenceX };
 }
 
 /** Simulated mean TTFT and TPOT (ms) of one row. */
@@ -189,6 +194,7 @@ export async function simulateRow(
         max_num_batched_tokens: 8192,
         max_num_seqs: 1024,
         async_scheduling: client.asyncScheduling,
+        frontend_latency: client.frontend,
         ...extra,
       },
     },

@@ -216,3 +216,24 @@ Deno.test("a warm-up that leaves nothing to measure is refused, naming the field
     /warmup_request_count.*|leave none/,
   );
 });
+
+Deno.test("front-end latency: requests reach the engine later; TTFT and E2E grow, TPOT does not", () => {
+  const w = workloadOf([{ input: 100, output: 3 }]);
+  const plain = run(w, agg(fixedTiming(10, 5)));
+  const frontend = { base_ms: 20, ms_per_input_token: 0.1, ms_per_request_in_flight: 0 };
+  const slow = run(w, agg({ ...fixedTiming(10, 5), frontend_latency: frontend }));
+  assert.equal(slow.collector.firstTokenMs[0] - plain.collector.firstTokenMs[0], 30);
+  assert.equal(slow.report.mean_ttft_ms, (plain.report.mean_ttft_ms as number) + 30);
+  assert.equal(slow.report.mean_tpot_ms, plain.report.mean_tpot_ms);
+});
+
+Deno.test("front-end latency grows with the streams already in flight per worker", () => {
+  const w = workloadOf([{ input: 64, output: 50, at: 0 }, { input: 64, output: 2, at: 100 }]);
+  const frontend = { base_ms: 0, ms_per_input_token: 0, ms_per_request_in_flight: 7 };
+  const { collector } = run(w, agg({ ...fixedTiming(10, 5), frontend_latency: frontend }));
+  // The first request meets an idle front end; the second arrives while one stream is in flight.
+  assert.equal(collector.firstTokenMs[0], 15);
+  assert.equal(collector.firstTokenMs[1] - collector.arrivalMs[1] >= 7 + 10, true);
+  const twoWorkers = run(w, agg({ ...fixedTiming(10, 5), frontend_latency: frontend }, 2));
+  assert.ok(twoWorkers.collector.firstTokenMs[1] - twoWorkers.collector.arrivalMs[1] < 7 + 15);
+});

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { polynomialModel } from "../../lib/perf/mod.ts";
+import { Engine, RequestTable, resolveEngineArgs } from "../../lib/engine/mod.ts";
+import { fixedModel, FRONTEND_LATENCY, polynomialModel } from "../../lib/perf/mod.ts";
 import { fixedTiming, run, workloadOf } from "../_fixtures.ts";
 
 const poly = polynomialModel(16384 * 64);
@@ -147,4 +148,46 @@ Deno.test("async scheduling: a request reaching a busy engine joins the pass aft
   // sync: B runs in the next pass [15, 30); async: that pass was planned without it, B runs in [20, 35)
   assert.equal(sync.firstTokenMs[1], 30);
   assert.equal(planned.firstTokenMs[1], 35);
+});
+
+Deno.test("mixed pass: a model's mixedDecodeMs prices the decodes that share a pass with a prefill", () => {
+  const w = workloadOf([{ input: 100, output: 5 }, { input: 100, output: 5 }]);
+  const { config } = resolveEngineArgs({}, "aggregated");
+  const perf = {
+    ...fixedModel({ prefillMs: 10, prefillMsPerToken: 0, decodeMs: 4 }),
+    mixedDecodeMs: () => 0.5,
+  };
+  const req = new RequestTable(w);
+  const e = new Engine(0, config, perf, req);
+  req.reset(0, 5);
+  e.enqueue(0);
+  // A pass that only completes a prompt charges no decode part: the first token comes from the prefill.
+  assert.equal(e.startPass(), 10);
+  e.endPass();
+  req.reset(1, 5);
+  e.enqueue(1);
+  // Request 0 decodes beside request 1's prefill: prefill plus the mixed decode part.
+  assert.equal(e.startPass(), 10.5);
+  e.endPass();
+  // Decode only: the standalone decode part.
+  assert.equal(e.startPass(), 4);
+});
+
+Deno.test("frontend_latency: off by default, true takes the backend's fitted terms, an object gives them", () => {
+  const fe = (v: unknown, extra = {}) =>
+    resolveEngineArgs({ frontend_latency: v, ...extra }, "aggregated").config.frontend;
+  const off = { baseMs: 0, perInputTokenMs: 0, perRequestInFlightMs: 0 };
+  assert.deepEqual(
+    resolveEngineArgs({ aic_model_path: "Qwen/Qwen3-32B" }, "aggregated").config.frontend,
+    off,
+  );
+  assert.deepEqual(fe(false), off);
+  assert.deepEqual(fe(true), FRONTEND_LATENCY.vllm);
+  assert.deepEqual(fe({ base_ms: 3 }), { ...off, baseMs: 3 });
+  assert.throws(
+    () => fe(true, { engine_type: "trtllm" }),
+    /frontend_latency.*no fitted front-end latency for backend trtllm/,
+  );
+  assert.throws(() => fe({ base_ms: -1 }), /frontend_latency/);
+  assert.throws(() => fe({ basems: 1 }), /frontend_latency/);
 });

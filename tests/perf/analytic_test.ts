@@ -141,3 +141,15 @@ Deno.test("overhead: decode-only passes (a full CUDA graph) cost less per layer;
   const seq = llama.passOverheadMs!(0, 65) - llama.passOverheadMs!(0, 1);
   assert.ok(close(seq / 64, 0.004 + 100 * 128256 * 4 / 4.8e12 * 1e3, 1e-6), `${seq / 64}`);
 });
+
+Deno.test("mixed pass: decodes sharing a pass with a prefill add their attention, not a second weight read", () => {
+  const m = model(FP8);
+  const alone = m.decodeMs(64, 2000, 0);
+  const attention = m.decodeBreakdown!(64, 2000, 0).attention;
+  // Next to a 4k-token prefill the GEMMs are compute-bound: 64 more rows cost a small share of the weight read.
+  const mixed = m.mixedDecodeMs!(1, 4096, 0, 64, 2000);
+  assert.ok(mixed > attention && mixed < attention + 0.5 * (alone - attention), `${mixed} vs ${alone}`);
+  // Next to a one-token prefill the decode keeps its whole cost, never more.
+  assert.equal(m.mixedDecodeMs!(1, 1, 0, 64, 2000), alone);
+  assert.equal(m.mixedDecodeMs!(1, 4096, 0, 0, 2000), 0);
+});

@@ -57,24 +57,23 @@ export function analyticModel(setup: PerfSetup, options: AnalyticOptions = {}): 
   const src = curveSource(setup.gpu, setup.backend);
   const ops = buildOps(setup);
   const isAttention = (op: Op) => op.kind === "attention" || op.kind === "mla";
-  const ctx = ops.context.map((op) => ({
-    family: FAMILIES.indexOf(opFamily(op)),
-    attention: isAttention(op),
-    price: priceContext(op, setup, src),
-  }));
-  const gen = ops.generation.map((op) => ({
-    family: FAMILIES.indexOf(opFamily(op)),
-    attention: isAttention(op),
-    price: priceGeneration(op, setup, src),
-  }));
+  // Attention depends on the sequence lengths; every other op only on the tokens and sequences of the pass.
+  const priced = <P>(list: readonly Op[], attention: (op: Op) => P) => ({
+    attn: list.filter(isAttention).map((op) => ({
+      family: FAMILIES.indexOf(opFamily(op)),
+      price: attention(op),
+    })),
+    rest: list.filter((op) => !isAttention(op)).map((op) => ({
+      family: FAMILIES.indexOf(opFamily(op)),
+      perSeq: op.kind === "gemm" && op.perSeq,
+      price: priceTokens(op as TokenOp, setup, src),
+    })),
+  });
+  const ctx = priced(ops.context, (op) => priceContextAttention(op as AttentionOp, setup, src));
+  const gen = priced(ops.generation, (op) => priceGenerationAttention(op as AttentionOp, setup, src));
   const dp = setup.par.attnDp;
 
-  // Every op but attention depends only on the batch (decode) or the batch and new tokens (prefill): that part is
-  // cached per shape, so a pass costs its attention ops plus one lookup.
-  const ctxAttn = ctx.filter((o) => o.attention);
-  const ctxRest = ctx.filter((o) => !o.attention);
-  const genAttn = gen.filter((o) => o.attention);
-  const genRest = gen.filter((o) => !o.attention);
+  // The token-only part is cached per shape, so a pass costs its attention ops plus one lookup.
   const decodeRest = new Float64Array(4096).fill(-1);
   const prefillRest = new Map<number, number>();
   const prefillMs = (batch: number, meanIsl: number, meanPrefix: number) => {
@@ -85,11 +84,11 @@ export function analyticModel(setup: PerfSetup, options: AnalyticOptions = {}): 
     let total = prefillRest.get(key);
     if (total === undefined) {
       total = 0;
-      for (let i = 0; i < ctxRest.length; i++) total += ctxRest[i].price(b, s, meanPrefix);
+      for (const op of ctx.rest) total += op.price(b * s, b);
       if (prefillRest.size >= 1 << 16) prefillRest.clear();
       prefillRest.set(key, total);
     }
-    for (let i = 0; i < ctxAttn.length; i++) total += ctxAttn[i].price(b, s, meanPrefix);
+    for (const op of ctx.attn) total += op.price(b, s, meanPrefix);
     return total;
   };
   const decodeMs = (batch: number, meanContext: number) => {
@@ -99,10 +98,33 @@ export function analyticModel(setup: PerfSetup, options: AnalyticOptions = {}): 
     let total = b < decodeRest.length ? decodeRest[b] : -1;
     if (total < 0) {
       total = 0;
-      for (let i = 0; i < genRest.length; i++) total += genRest[i].price(b, kvLen);
+      for (const op of gen.rest) total += op.price(b, b);
       if (b < decodeRest.length) decodeRest[b] = total;
     }
-    for (let i = 0; i < genAttn.length; i++) total += genAttn[i].price(b, kvLen);
+    for (const op of gen.attn) total += op.price(b, kvLen);
+    return total;
+  };
+  const mixedDecodeMs = (
+    prefillBatch: number,
+    meanIsl: number,
+    meanPrefix: number,
+    batch: number,
+    meanContext: number,
+  ) => {
+    if (batch <= 0) return 0;
+    const q = Math.ceil(prefillBatch / dp);
+    const m = q * (meanIsl - meanPrefix);
+    const b = Math.ceil(batch / dp);
+    if (m <= 0) return decodeMs(batch, meanContext);
+    let total = 0;
+    // Each token-only op grows by the decode rows at the prefill's cost per row (per sequence for the LM head),
+    // never beyond its cost alone at the decode batch (the two could always run apart).
+    for (const op of gen.rest) {
+      const share = op.price(m, q) * b / (op.perSeq ? q : m);
+      const alone = op.price(b, b);
+      total += share < alone ? share : alone;
+    }
+    for (const op of gen.attn) total += op.price(b, meanContext + 1);
     return total;
   };
   const split = (parts: number[]): OpBreakdown =>
@@ -111,12 +133,14 @@ export function analyticModel(setup: PerfSetup, options: AnalyticOptions = {}): 
     name: "analytic",
     prefillMs,
     decodeMs,
+    mixedDecodeMs,
     prefillBreakdown(batch, meanIsl, meanPrefix) {
       const parts = FAMILIES.map(() => 0);
       const s = meanIsl - meanPrefix;
       if (batch > 0 && s > 0) {
         const b = Math.ceil(batch / dp);
-        for (const op of ctx) parts[op.family] += op.price(b, s, meanPrefix);
+        for (const op of ctx.attn) parts[op.family] += op.price(b, s, meanPrefix);
+        for (const op of ctx.rest) parts[op.family] += op.price(b * s, b);
       }
       return split(parts);
     },
@@ -124,7 +148,8 @@ export function analyticModel(setup: PerfSetup, options: AnalyticOptions = {}): 
       const parts = FAMILIES.map(() => 0);
       if (batch > 0) {
         const b = Math.ceil(batch / dp);
-        for (const op of gen) parts[op.family] += op.price(b, meanContext + 1);
+        for (const op of gen.attn) parts[op.family] += op.price(b, meanContext + 1);
+        for (const op of gen.rest) parts[op.family] += op.price(b, b);
       }
       return split(parts);
     },
@@ -137,71 +162,64 @@ function mlaShape(setup: PerfSetup): MlaShape {
   return { hidden: setup.model.arch.hidden, ...m };
 }
 
-/** Price of an op in a context pass. */
-function priceContext(op: Op, setup: PerfSetup, src: CurveSource): ContextPrice {
-  const gpu = setup.gpu;
+/** An op whose cost depends on the sequence lengths of the pass, not only its tokens. */
+type AttentionOp = Extract<Op, { kind: "attention" | "mla" }>;
+/** An op whose cost depends only on the tokens and sequences of the pass. */
+type TokenOp = Exclude<Op, AttentionOp>;
+
+/**
+ * `(m, q) → ms` of a token-only op for all its `count` runs, in a pass that computes `m` tokens of `q` sequences:
+ * GEMMs at `m` (the LM head at `q`: one logit row per sequence), MoE over `m` tokens of every DP rank,
+ * collectives and element-wise ops over `m` tokens. The same price serves context, generation and mixed passes.
+ */
+function priceTokens(op: TokenOp, setup: PerfSetup, src: CurveSource): (m: number, q: number) => number {
   const n = op.count;
   switch (op.kind) {
     case "gemm": {
       const price = gemmPrice(op, setup, src);
-      if (op.perSeq) return (b) => n * price(b);
-      return (b, s) => n * price(b * s);
-    }
-    case "attention": {
-      const c = attentionCurve(src, "contextAttention", setup.dtypes.kv, op.headDim);
-      const peak = setup.dtypes.fmha === "fp8" ? gpu.fp8Flops : gpu.bf16Flops;
-      const kvB = kvBytes(setup.dtypes.kv);
-      return (b, s, p) =>
-        n * contextAttentionMs(c, gpu, peak, b, s, p, op.heads, op.kvHeads, op.headDim, op.window, kvB);
-    }
-    case "mla": {
-      const price = mlaPrice(op, setup, src, true);
-      return (b, s, p) => n * price(b, s, s + p);
+      return op.perSeq ? (_m, q) => n * price(q) : (m) => n * price(m);
     }
     case "moe": {
       const price = moePrice(op, setup, src);
-      return (b, s) => n * price(b * s * op.tokenScale);
+      return (m) => n * price(m * op.tokenScale);
     }
     case "comm": {
       const price = commPrice(op, setup, src);
-      return (b, s) => n * price(b * s);
+      return (m) => n * price(m);
     }
     case "memory":
-      return (b, s) => n * memoryOpMs(b * s * op.bytesPerToken, gpu.memBw);
+      return (m) => n * memoryOpMs(m * op.bytesPerToken, setup.gpu.memBw);
   }
 }
 
-/** Price of an op in a generation pass. */
-function priceGeneration(op: Op, setup: PerfSetup, src: CurveSource): GenerationPrice {
+/** Price of an attention op in a context pass. */
+function priceContextAttention(op: AttentionOp, setup: PerfSetup, src: CurveSource): ContextPrice {
   const gpu = setup.gpu;
   const n = op.count;
-  switch (op.kind) {
-    case "gemm": {
-      const price = gemmPrice(op, setup, src);
-      return (b) => n * price(b);
-    }
-    case "attention": {
-      const c = attentionCurve(src, "generationAttention", setup.dtypes.kv, op.headDim);
-      const peak = setup.dtypes.fmha === "fp8" ? gpu.fp8Flops : gpu.bf16Flops;
-      const kvB = kvBytes(setup.dtypes.kv);
-      return (b, kvLen) =>
-        n * generationAttentionMs(c, gpu, peak, b, kvLen, op.heads, op.kvHeads, op.headDim, op.window, kvB);
-    }
-    case "mla": {
-      const price = mlaPrice(op, setup, src, false);
-      return (b, kvLen) => n * price(b, 1, kvLen);
-    }
-    case "moe": {
-      const price = moePrice(op, setup, src);
-      return (b) => n * price(b * op.tokenScale);
-    }
-    case "comm": {
-      const price = commPrice(op, setup, src);
-      return (b) => n * price(b);
-    }
-    case "memory":
-      return (b) => n * memoryOpMs(b * op.bytesPerToken, gpu.memBw);
+  if (op.kind === "mla") {
+    const price = mlaPrice(op, setup, src, true);
+    return (b, s, p) => n * price(b, s, s + p);
   }
+  const c = attentionCurve(src, "contextAttention", setup.dtypes.kv, op.headDim);
+  const peak = setup.dtypes.fmha === "fp8" ? gpu.fp8Flops : gpu.bf16Flops;
+  const kvB = kvBytes(setup.dtypes.kv);
+  return (b, s, p) =>
+    n * contextAttentionMs(c, gpu, peak, b, s, p, op.heads, op.kvHeads, op.headDim, op.window, kvB);
+}
+
+/** Price of an attention op in a generation pass. */
+function priceGenerationAttention(op: AttentionOp, setup: PerfSetup, src: CurveSource): GenerationPrice {
+  const gpu = setup.gpu;
+  const n = op.count;
+  if (op.kind === "mla") {
+    const price = mlaPrice(op, setup, src, false);
+    return (b, kvLen) => n * price(b, 1, kvLen);
+  }
+  const c = attentionCurve(src, "generationAttention", setup.dtypes.kv, op.headDim);
+  const peak = setup.dtypes.fmha === "fp8" ? gpu.fp8Flops : gpu.bf16Flops;
+  const kvB = kvBytes(setup.dtypes.kv);
+  return (b, kvLen) =>
+    n * generationAttentionMs(c, gpu, peak, b, kvLen, op.heads, op.kvHeads, op.headDim, op.window, kvB);
 }
 
 /** `m → ms` of one run of a GEMM: its fitted curve, cut at the kernel-time ceiling (`ceiling.ts`). */
