@@ -34,6 +34,10 @@ Deno.bench({ name: "analytic prefill step", group: "analytic" }, () => {
   i = (i + 1) % N;
   analytic.prefillMs(1, chunk[i] + 512, 512);
 });
+Deno.bench({ name: "analytic mixed-pass decode part", group: "analytic" }, () => {
+  i = (i + 1) % N;
+  analytic.mixedDecodeMs!(1, chunk[i] + 512, 512, batch[i], context[i]);
+});
 let fresh = 0;
 Deno.bench({ name: "analytic prefill step (cold: every shape new)", group: "analytic" }, () => {
   fresh++;

@@ -104,6 +104,18 @@ export function analyticModel(setup: PerfSetup, options: AnalyticOptions = {}): 
     for (const op of gen.attn) total += op.price(b, kvLen);
     return total;
   };
+  // Mixed passes: each token-only op's cost at a prefill shape and alone at a decode batch, cached per shape.
+  const mixedAtPrefill = new Map<number, Float64Array>();
+  const mixedAlone = new Map<number, Float64Array>();
+  const opCosts = (cache: Map<number, Float64Array>, key: number, m: number, q: number) => {
+    let costs = cache.get(key);
+    if (costs === undefined) {
+      costs = Float64Array.from(gen.rest, (op) => op.price(m, q));
+      if (cache.size >= 1 << 16) cache.clear();
+      cache.set(key, costs);
+    }
+    return costs;
+  };
   const mixedDecodeMs = (
     prefillBatch: number,
     meanIsl: number,
@@ -113,16 +125,18 @@ export function analyticModel(setup: PerfSetup, options: AnalyticOptions = {}): 
   ) => {
     if (batch <= 0) return 0;
     const q = Math.ceil(prefillBatch / dp);
-    const m = q * (meanIsl - meanPrefix);
+    const s = meanIsl - meanPrefix;
+    const m = q * s;
     const b = Math.ceil(batch / dp);
     if (m <= 0) return decodeMs(batch, meanContext);
+    const atPrefill = opCosts(mixedAtPrefill, q * 4294967296 + s, m, q);
+    const alone = opCosts(mixedAlone, b, b, b);
     let total = 0;
     // Each token-only op grows by the decode rows at the prefill's cost per row (per sequence for the LM head),
     // never beyond its cost alone at the decode batch (the two could always run apart).
-    for (const op of gen.rest) {
-      const share = op.price(m, q) * b / (op.perSeq ? q : m);
-      const alone = op.price(b, b);
-      total += share < alone ? share : alone;
+    for (let i = 0; i < gen.rest.length; i++) {
+      const share = atPrefill[i] * b / (gen.rest[i].perSeq ? q : m);
+      total += share < alone[i] ? share : alone[i];
     }
     for (const op of gen.attn) total += op.price(b, meanContext + 1);
     return total;
