@@ -3,10 +3,10 @@
  * processing and tokenization in the API server, and waiting behind the streaming work of the requests already
  * in flight). It costs no GPU time and adds to TTFT and end-to-end latency but not to TPOT.
  *
- * The vLLM preset is fitted on the silicon corpus (`tests/bench/fit_frontend.ts`): with GPU passes priced by
- * the analytic model, measured TTFT exceeds the simulated one by about 10 ms per request, 9 ms per 1k prompt
- * tokens and 0.65 ms per request in flight on the server, while TPOT already agrees (so the missing time is not
- * GPU time). AI Configurator adds a comparable TTFT-only term for vLLM (0.8 ms × layers). Off unless asked for
+ * The vLLM preset is fitted on the silicon corpus's rows measured through vLLM's API server
+ * (`tests/bench/fit_frontend.ts`): with GPU passes priced by the analytic model, measured TTFT exceeds the
+ * simulated one by about 7.5 ms per request, 10 ms per 1k prompt tokens and 0.75 ms per request in flight on the
+ * server, while TPOT already agrees (so the missing time is not GPU time). AI Configurator adds a comparable TTFT-only term for vLLM (0.8 ms × layers). Off unless asked for
  * (`frontend_latency: true`): the reference does not model it, and Dynamo's own front end is not vLLM's.
  *
  * @module
@@ -30,7 +30,7 @@ export const NO_FRONTEND_LATENCY: FrontendLatency = {
 
 /** Fitted front-end latency per backend (only vLLM has silicon measurements to fit). */
 export const FRONTEND_LATENCY: Readonly<Partial<Record<Backend, FrontendLatency>>> = {
-  vllm: { baseMs: 10, perInputTokenMs: 0.009, perRequestInFlightMs: 0.65 },
+  vllm: { baseMs: 7.5, perInputTokenMs: 0.01, perRequestInFlightMs: 0.75 },
 };
 
 /**
@@ -44,7 +44,7 @@ export const FRONTEND_LATENCY: Readonly<Partial<Record<Backend, FrontendLatency>
  * import assert from "node:assert/strict";
  * import { FRONTEND_LATENCY, frontendLatencyMs } from "./frontend.ts";
  * const ms = frontendLatencyMs(FRONTEND_LATENCY.vllm!, 1000, 63);
- * assert(ms > 55 && ms < 65); // 10 + 9 + 40.95
+ * assert(ms > 60 && ms < 70); // 7.5 + 10 + 47.25
  * ```
  */
 export function frontendLatencyMs(f: FrontendLatency, inputTokens: number, inFlight: number): number {

@@ -1,21 +1,23 @@
 /**
  * Fit the vLLM front-end latency (`FRONTEND_LATENCY.vllm` in `lib/perf/frontend.ts`) on a silicon corpus:
- * replay every row with the front end off (`simulateRow`), then choose the terms
+ * replay, with the front end off (`simulateRow`), every row whose client ran through vLLM's API server (the rows
+ * the fidelity bench applies the front end to, `benchmarkClient(row).frontend`), then choose the terms
  * `base + perInputToken × ISL + perRequestInFlight × (concurrency − 1)` that minimise the mean absolute relative
  * TTFT error once added to the simulated TTFT (a grid search; the closed loop's other streams are the load).
  *
- * `deno run -A tests/bench/fit_frontend.ts PATH/silicon_sample.csv` (about 90 s for 1,177 rows). Prints the fit and
+ * `deno run -A tests/bench/fit_frontend.ts PATH/silicon_sample.csv` (about 80 s for ed133e9's 1,012 such rows). Prints the fit and
  * its TTFT error before and after; paste the terms into `frontend.ts` and rerun `deno task fidelity --silicon`.
  *
  * @module
  */
-import { siliconRows, simulateRow } from "./fidelity_silicon.ts";
+import { benchmarkClient, siliconRows, simulateRow } from "./fidelity_silicon.ts";
 
 const path = Deno.args[0] ?? Deno.env.get("DYNOLAB_SILICON_CSV");
 if (!path) throw new Error("give the silicon CSV path (or set DYNOLAB_SILICON_CSV)");
 const points: { isl: number; load: number; measured: number; simulated: number }[] = [];
 let skipped = 0;
 for (const row of siliconRows(await Deno.readTextFile(path))) {
+  if (!benchmarkClient(row).frontend) continue;
   try {
     const sim = await simulateRow(row, { frontend_latency: false });
     points.push({ isl: row.isl, load: row.concurrency - 1, measured: row.ttftMs, simulated: sim.ttft });
