@@ -6,8 +6,9 @@
  * The vLLM preset is fitted on the silicon corpus's rows measured through vLLM's API server
  * (`tests/bench/fit_frontend.ts`): with GPU passes priced by the analytic model, measured TTFT exceeds the
  * simulated one by about 7.5 ms per request, 10 ms per 1k prompt tokens and 0.75 ms per request in flight on the
- * server, while TPOT already agrees (so the missing time is not GPU time). AI Configurator adds a comparable TTFT-only term for vLLM (0.8 ms × layers). Off unless asked for
- * (`frontend_latency: true`): the reference does not model it, and Dynamo's own front end is not vLLM's.
+ * server, while TPOT already agrees (so the missing time is not GPU time). AI Configurator adds a comparable
+ * TTFT-only term for vLLM (0.8 ms × layers). Off unless asked for (`frontend_latency: true`): the reference does
+ * not model it, and Dynamo's own front end is not vLLM's.
  *
  * @module
  */

@@ -5,8 +5,9 @@
  * `base + perInputToken × ISL + perRequestInFlight × (concurrency − 1)` that minimise the mean absolute relative
  * TTFT error once added to the simulated TTFT (a grid search; the closed loop's other streams are the load).
  *
- * `deno run -A tests/bench/fit_frontend.ts PATH/silicon_sample.csv` (about 80 s for ed133e9's 1,012 such rows). Prints the fit and
- * its TTFT error before and after; paste the terms into `frontend.ts` and rerun `deno task fidelity --silicon`.
+ * `deno run -A tests/bench/fit_frontend.ts PATH/silicon_sample.csv` (about 80 s for ed133e9's 984 such rows).
+ * Prints the fit and its TTFT error before and after; paste the terms into `frontend.ts` and rerun
+ * `deno task fidelity --silicon`.
  *
  * @module
  */
