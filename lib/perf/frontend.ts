@@ -1,14 +1,14 @@
 /**
  * The serving front end's latency: what a request spends between the client and the router (HTTP, prompt
- * processing and tokenization in the API server, and waiting behind the streaming work of the requests already
- * in flight). It costs no GPU time and adds to TTFT and end-to-end latency but not to TPOT.
+ * processing and tokenization in the API server, and waiting behind the streaming work of the requests
+ * already in flight). It costs no GPU time and adds to TTFT and end-to-end latency but not to TPOT.
  *
  * The vLLM preset is fitted on the silicon corpus's rows measured through vLLM's API server
  * (`tests/bench/fit_frontend.ts`): with GPU passes priced by the analytic model, measured TTFT exceeds the
- * simulated one by about 7.5 ms per request, 10 ms per 1k prompt tokens and 0.75 ms per request in flight on the
- * server, while TPOT already agrees (so the missing time is not GPU time). AI Configurator adds a comparable
- * TTFT-only term for vLLM (0.8 ms × layers). Off unless asked for (`frontend_latency: true`): the reference does
- * not model it, and Dynamo's own front end is not vLLM's.
+ * simulated one by about 7.5 ms per request, 10 ms per 1k prompt tokens and 0.75 ms per request in flight on
+ * the server, while TPOT already agrees (so the missing time is not GPU time). AI Configurator adds a
+ * comparable TTFT-only term for vLLM (0.8 ms × layers). Off unless asked for (`frontend_latency: true`): the
+ * reference does not model it, and Dynamo's own front end is not vLLM's.
  *
  * @module
  */
@@ -18,7 +18,7 @@ import type { Backend } from "./setup.ts";
 export interface FrontendLatency {
   readonly baseMs: number;
   readonly perInputTokenMs: number;
-  /** Per request in flight (past the front end, not finished) per first-stage worker, when the request arrives. */
+  /** Per request in flight (past the front end, not finished) per first-stage worker, at its arrival. */
   readonly perRequestInFlightMs: number;
 }
 

@@ -1,9 +1,10 @@
 /**
  * Fit the vLLM front-end latency (`FRONTEND_LATENCY.vllm` in `lib/perf/frontend.ts`) on a silicon corpus:
- * replay, with the front end off (`simulateRow`), every row whose client ran through vLLM's API server (the rows
- * the fidelity bench applies the front end to, `benchmarkClient(row).frontend`), then choose the terms
- * `base + perInputToken × ISL + perRequestInFlight × (concurrency − 1)` that minimise the mean absolute relative
- * TTFT error once added to the simulated TTFT (a grid search; the closed loop's other streams are the load).
+ * replay, with the front end off (`simulateRow`), every row whose client ran through vLLM's API server (the
+ * rows the fidelity bench applies the front end to, `benchmarkClient(row).frontend`), then choose the terms
+ * `base + perInputToken × ISL + perRequestInFlight × (concurrency − 1)` that minimise the mean absolute
+ * relative TTFT error once added to the simulated TTFT (a grid search; the closed loop's other streams are
+ * the load).
  *
  * `deno run -A tests/bench/fit_frontend.ts PATH/silicon_sample.csv` (about 80 s for ed133e9's 984 such rows).
  * Prints the fit and its TTFT error before and after; paste the terms into `frontend.ts` and rerun
