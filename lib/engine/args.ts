@@ -115,6 +115,12 @@ export const EngineArgsSchema = z.strictObject({
    */
   framework_overhead: z.boolean().nullable().optional(),
   /**
+   * dynolab extension: how requests pick their next token, which sets the framework overhead's sampler cost.
+   * Unset: `"top_k_top_p"` (the checkpoint's default top-k/top-p, what clients that send no temperature get).
+   * `"greedy"`: temperature 0 (an argmax; vLLM's `benchmark_serving.py` sends it).
+   */
+  sampling: z.enum(["greedy", "top_k_top_p"]).nullable().optional(),
+  /**
    * dynolab extension: the serving front end's latency before a request reaches the router (HTTP, tokenization,
    * streaming load; no GPU time; see `lib/perf/frontend.ts`), from the first stage's args. Unset or `false`: none
    * (the reference's semantics, and Dynamo's Rust front end). `true`: the terms fitted for the backend's own API

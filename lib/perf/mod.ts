@@ -93,7 +93,10 @@ export function createPerfModel(
   }
   if (wantsModelTiming(args)) {
     const setup = resolvePerfSetup(args, inputs, what, at)!;
-    const options = { frameworkOverhead: args.framework_overhead ?? true };
+    const options = {
+      frameworkOverhead: args.framework_overhead ?? true,
+      sampling: args.sampling ?? undefined,
+    };
     if (inputs.tables) return tableModel(setup, inputs.tables, options);
     if (args.aic_systems_path != null) {
       throw new InputError("the AIC tables were not loaded; call loadPerfInputs(args) first", {

@@ -130,6 +130,8 @@ export interface BenchmarkClient {
   readonly asyncScheduling: boolean;
   /** Whether to model vLLM's API server (`frontend_latency`). */
   readonly frontend: boolean;
+  /** How the client's requests sample (`sampling`). */
+  readonly sampling: "greedy" | "top_k_top_p";
 }
 
 /**
@@ -144,20 +146,32 @@ export interface BenchmarkClient {
  * - **Front end**: InferenceX rows run with vLLM's API-server latency (`frontend_latency: true`). Exact-length
  *   replays do not: with identical requests the closed loop locks into cohorts, and any ingress delay tips it
  *   from the half-overlapped phase the measurements show into whole-concurrency prefill waves (TTFT ×3–6).
+ * - **Sampling**: InferenceX's client sends `temperature: 0.0` (its `backend_request_func.py`): greedy. The
+ *   gap-analysis rows' client sends none, so vLLM applies the checkpoint's default top-k/top-p.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { benchmarkClient, type SiliconRow } from "./fidelity_silicon.ts";
  * const row = { source: "db-dump/2026-04-27; config_id=733", version: "0.19.0" } as SiliconRow;
- * assert.deepEqual(benchmarkClient(row), { lengthRangeRatio: 0.8, asyncScheduling: true, frontend: true });
+ * assert.deepEqual(benchmarkClient(row), {
+ *   lengthRangeRatio: 0.8,
+ *   asyncScheduling: true,
+ *   frontend: true,
+ *   sampling: "greedy",
+ * });
  * ```
  */
 export function benchmarkClient(row: SiliconRow): BenchmarkClient {
   const inferenceX = /^db-dump\/|^source_file=\d{4}-\d{2}-\d{2}\.csv/.test(row.source);
   // Only numbered versions can be older; nightlies and unrecorded versions count as recent.
   const older = /^\d/.test(row.version) && compareVersions(row.version, "0.14.0") < 0;
-  return { lengthRangeRatio: inferenceX ? 0.8 : 1, asyncScheduling: !older, frontend: inferenceX };
+  return {
+    lengthRangeRatio: inferenceX ? 0.8 : 1,
+    asyncScheduling: !older,
+    frontend: inferenceX,
+    sampling: inferenceX ? "greedy" : "top_k_top_p",
+  };
 }
 
 /** Simulated mean TTFT and TPOT (ms) of one row. */
@@ -195,6 +209,7 @@ export async function simulateRow(
         max_num_seqs: 1024,
         async_scheduling: client.asyncScheduling,
         frontend_latency: client.frontend,
+        sampling: client.sampling,
         ...extra,
       },
     },

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { Engine, RequestTable, resolveEngineArgs } from "../../lib/engine/mod.ts";
-import { fixedModel, FRONTEND_LATENCY, polynomialModel } from "../../lib/perf/mod.ts";
+import { createPerfModel, fixedModel, FRONTEND_LATENCY, polynomialModel } from "../../lib/perf/mod.ts";
 import { fixedTiming, run, workloadOf } from "../_fixtures.ts";
 
 const poly = polynomialModel(16384 * 64);
@@ -190,4 +190,17 @@ Deno.test("frontend_latency: off by default, true takes the backend's fitted ter
   );
   assert.throws(() => fe({ base_ms: -1 }), /frontend_latency/);
   assert.throws(() => fe({ basems: 1 }), /frontend_latency/);
+});
+
+Deno.test("sampling: greedy requests make the model's passes cheaper; a bad value names the valid ones", () => {
+  const overhead = (sampling?: string) => {
+    const { args, config } = resolveEngineArgs(
+      { aic_model_path: "Qwen/Qwen3-32B", aic_system: "h100_sxm", ...(sampling ? { sampling } : {}) },
+      "aggregated",
+    );
+    return createPerfModel(args, config).passOverheadMs!(0, 64);
+  };
+  assert.equal(overhead(), overhead("top_k_top_p"));
+  assert.ok(overhead("greedy") < overhead() - 1, `${overhead("greedy")} vs ${overhead()}`);
+  assert.throws(() => overhead("beam"), /sampling.*greedy.*top_k_top_p/s);
 });

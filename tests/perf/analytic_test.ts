@@ -137,9 +137,18 @@ Deno.test("overhead: decode-only passes (a full CUDA graph) cost less per layer;
   assert.ok(perLayer(llama, 0) < perLayer(llama, 1));
   assert.ok(close(perLayer(llama, 1) - perLayer(llama, 0), 32 * 0.02, 1e-6)); // 32 − 12 µs over 32 layers
   assert.ok(perLayer(qwen, 0) > perLayer(llama, 0) + 36 * 0.02 * 0.9);
-  // Sampling grows with the batch: ~100 logit-sized passes per sequence.
+  // Top-k/top-p sampling grows with the batch: ~100 logit-sized passes per sequence.
   const seq = llama.passOverheadMs!(0, 65) - llama.passOverheadMs!(0, 1);
   assert.ok(close(seq / 64, 0.004 + 100 * 128256 * 4 / 4.8e12 * 1e3, 1e-6), `${seq / 64}`);
+  // Greedy requests (temperature 0) skip the sort: only the per-sequence step cost is left.
+  const greedy = analyticModel(resolvePerfSetup({ aic_model_path: "meta-llama/Llama-3.1-8B-Instruct" })!, {
+    sampling: "greedy",
+  });
+  const greedySeq = greedy.passOverheadMs!(0, 65) - greedy.passOverheadMs!(0, 1);
+  assert.ok(close(greedySeq / 64, 0.004, 1e-6), `${greedySeq / 64}`);
+  assert.ok(
+    close(greedy.passOverheadMs!(0, 1), llama.passOverheadMs!(0, 1) - 100 * 128256 * 4 / 4.8e12 * 1e3),
+  );
 });
 
 Deno.test("mixed pass: decodes sharing a pass with a prefill add their attention, not a second weight read", () => {

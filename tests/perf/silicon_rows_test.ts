@@ -33,17 +33,19 @@ Deno.test("silicon rows: aggregated vLLM rows of known GPUs and models, client c
   });
 });
 
-Deno.test("silicon rows: the benchmark client of each source (InferenceX lengths and front end, async scheduling from vLLM 0.14)", () => {
+Deno.test("silicon rows: the benchmark client of each source (InferenceX lengths, front end and greedy sampling, async scheduling from vLLM 0.14)", () => {
   const row = (source: string, version: string) => ({ source, version }) as SiliconRow;
   assert.deepEqual(benchmarkClient(row("db-dump/2026-04-27; config_id=733", "0.19.0")), {
     lengthRangeRatio: 0.8,
     asyncScheduling: true,
     frontend: true,
+    sampling: "greedy",
   });
   assert.deepEqual(benchmarkClient(row("source_file=2026-04-06.csv; model=Llama-3.1-70B", "")), {
     lengthRangeRatio: 0.8,
     asyncScheduling: true,
     frontend: true,
+    sampling: "greedy",
   });
   assert.deepEqual(
     benchmarkClient(row("source_file=/data/h100_sxm/vllm/0.12.0/Qwen_Qwen3-32B.csv", "0.12.0")),
@@ -51,6 +53,7 @@ Deno.test("silicon rows: the benchmark client of each source (InferenceX lengths
       lengthRangeRatio: 1,
       asyncScheduling: false,
       frontend: false,
+      sampling: "top_k_top_p",
     },
   );
   assert.equal(benchmarkClient(row("source_file=2026-03-25.csv", "nightly-5b8c30d6")).asyncScheduling, true);

@@ -14,11 +14,13 @@
  *   gpt-oss-120b at TP 4–8 were 15–45% slow at 32 µs);
  * - models that RMS-normalize q and k per layer (Qwen3, MiniMax-M2.5; across TP ranks for MiniMax) run
  *   extra small kernels in every layer: 20 µs per layer;
- * - sampling: every request's next token is drawn from its FP32 logits with the checkpoints' default
- *   top-k/top-p, a per-sequence cost that grows with the vocabulary and shrinks with memory bandwidth
- *   (`samplingPasses`, logit-sized memory passes per sequence): at 64–128 concurrent the measured TPOT of
- *   Qwen3-32B on H100 exceeds the kernel sums by the same ~5 ms at TP 2, 4 and 8; 100 passes, 18 µs per
- *   sequence for a 152k vocabulary on H100, 10 µs for 200k on B200.
+ * - top-k/top-p sampling: when requests sample with the checkpoint's default top-k/top-p (clients that send
+ *   no temperature, as AIPerf's), every request's next token is drawn from its sorted FP32 logits, a
+ *   per-sequence cost that grows with the vocabulary and shrinks with memory bandwidth (`samplingPasses`,
+ *   logit-sized memory passes per sequence): at 64–128 concurrent the measured TPOT of Qwen3-32B on H100
+ *   exceeds the kernel sums by the same ~5 ms at TP 2, 4 and 8; 100 passes, 18 µs per sequence for a 152k
+ *   vocabulary on H100, 10 µs for 200k on B200. Greedy requests (temperature 0, as vLLM's
+ *   `benchmark_serving.py` sends) take an argmax inside the kernel sum's LM head and skip it.
  *
  * SGLang and TensorRT-LLM overlap CPU scheduling with the GPU and the references publish no step-overhead
  * figures for them: their values are estimates (smaller per-step and per-layer terms, none of the fitted ones)
@@ -28,7 +30,16 @@
  */
 import type { Backend, PerfSetup } from "../setup.ts";
 
-/** Overhead terms: times in ms, `samplingPasses` in logit-sized memory passes per sequence. */
+/**
+ * How requests pick their next token, which sets the sampler's cost: `greedy` (temperature 0, an argmax) or
+ * `top_k_top_p` (the checkpoint's default top-k/top-p over sorted logits).
+ */
+export type Sampling = "greedy" | "top_k_top_p";
+
+/** The sampling assumed when the engine args do not say (`sampling`): clients that send no temperature. */
+export const DEFAULT_SAMPLING: Sampling = "top_k_top_p";
+
+/** Overhead terms: times in ms, `samplingPasses` in logit-sized memory passes per top-k/top-p sequence. */
 export interface Overhead {
   readonly base: number;
   /** Per layer, passes with a prefill (piecewise CUDA graphs). */
@@ -79,7 +90,8 @@ export interface OverheadShape {
 }
 
 /**
- * Overhead of one pass (ms) over `sequences` sequences, `prefills` of them prefilling.
+ * Overhead of one pass (ms) over `sequences` sequences, `prefills` of them prefilling, sampled as `sampling`
+ * (default {@link DEFAULT_SAMPLING}).
  *
  * @example
  * ```ts
@@ -89,11 +101,19 @@ export interface OverheadShape {
  * const mixed = passOverhead(FRAMEWORK_OVERHEAD.vllm, llama8b, 8, 1);
  * assert(mixed > 1 && mixed < 1.5); // Llama-3.1-8B at batch 8: ~1.1–1.5 ms (perf-model.md §12)
  * assert(passOverhead(FRAMEWORK_OVERHEAD.vllm, llama8b, 8, 0) < mixed); // a full CUDA graph
+ * assert(passOverhead(FRAMEWORK_OVERHEAD.vllm, llama8b, 8, 1, "greedy") < mixed); // no top-k/top-p sort
  * ```
  */
-export function passOverhead(o: Overhead, shape: OverheadShape, sequences: number, prefills: number): number {
+export function passOverhead(
+  o: Overhead,
+  shape: OverheadShape,
+  sequences: number,
+  prefills: number,
+  sampling: Sampling = DEFAULT_SAMPLING,
+): number {
   const perLayer = (prefills > 0 ? o.perLayer : o.perLayerDecode) + (shape.qkNorm ? o.qkNormPerLayer : 0);
-  const perSeq = o.perSeq + o.samplingPasses * shape.vocab * 4 / shape.memBw * 1e3;
+  const sampler = sampling === "greedy" ? 0 : o.samplingPasses * shape.vocab * 4 / shape.memBw * 1e3;
+  const perSeq = o.perSeq + sampler;
   return o.base + perLayer * shape.layers + perSeq * sequences;
 }
 
@@ -103,6 +123,8 @@ export interface OverheadOptions {
   readonly frameworkOverhead?: boolean;
   /** Override the overhead terms (default: {@link FRAMEWORK_OVERHEAD} of the setup's backend). */
   readonly overhead?: Overhead;
+  /** How requests sample (default {@link DEFAULT_SAMPLING}). */
+  readonly sampling?: Sampling;
 }
 
 /**
@@ -119,8 +141,9 @@ export function passOverheadMs(
   const arch = setup.model.arch;
   const shape = { layers: arch.layers, qkNorm: arch.qkNorm, vocab: arch.vocab, memBw: setup.gpu.memBw };
   const dp = setup.par.attnDp;
+  const sampling = options.sampling ?? DEFAULT_SAMPLING;
   return (prefillBatch, decodeBatch) =>
     prefillBatch + decodeBatch <= 0
       ? 0
-      : passOverhead(o, shape, Math.ceil((prefillBatch + decodeBatch) / dp), prefillBatch);
+      : passOverhead(o, shape, Math.ceil((prefillBatch + decodeBatch) / dp), prefillBatch, sampling);
 }
