@@ -21,6 +21,7 @@ import {
   NO_FRONTEND_LATENCY,
   type PerfInputs,
   resolvePerfSetup,
+  SAMPLINGS,
   speculativeConfig,
 } from "../perf/mod.ts";
 
@@ -119,7 +120,7 @@ export const EngineArgsSchema = z.strictObject({
    * Unset: `"top_k_top_p"` (the checkpoint's default top-k/top-p, what clients that send no temperature get).
    * `"greedy"`: temperature 0 (an argmax; vLLM's `benchmark_serving.py` sends it).
    */
-  sampling: z.enum(["greedy", "top_k_top_p"]).nullable().optional(),
+  sampling: z.enum(SAMPLINGS).nullable().optional(),
   /**
    * dynolab extension: the serving front end's latency before a request reaches the router (HTTP, tokenization,
    * streaming load; no GPU time; see `lib/perf/frontend.ts`), from the first stage's args. Unset or `false`: none

@@ -15,7 +15,7 @@
  */
 import { parseCsv } from "./csv.ts";
 import { loadInputs, runSimulation } from "../../lib/simulate.ts";
-import { GPUS, MODELS } from "../../lib/perf/mod.ts";
+import { GPUS, MODELS, type Sampling } from "../../lib/perf/mod.ts";
 import type { Parallelism } from "../../lib/perf/catalog/arch.ts";
 import { compareVersions } from "../../lib/perf/aic/versions.ts";
 
@@ -131,7 +131,7 @@ export interface BenchmarkClient {
   /** Whether to model vLLM's API server (`frontend_latency`). */
   readonly frontend: boolean;
   /** How the client's requests sample (`sampling`). */
-  readonly sampling: "greedy" | "top_k_top_p";
+  readonly sampling: Sampling;
 }
 
 /**

@@ -34,7 +34,10 @@ import type { Backend, PerfSetup } from "../setup.ts";
  * How requests pick their next token, which sets the sampler's cost: `greedy` (temperature 0, an argmax) or
  * `top_k_top_p` (the checkpoint's default top-k/top-p over sorted logits).
  */
-export type Sampling = "greedy" | "top_k_top_p";
+export type Sampling = typeof SAMPLINGS[number];
+
+/** The valid {@link Sampling} values. */
+export const SAMPLINGS = ["greedy", "top_k_top_p"] as const;
 
 /** The sampling assumed when the engine args do not say (`sampling`): clients that send no temperature. */
 export const DEFAULT_SAMPLING: Sampling = "top_k_top_p";
@@ -141,9 +144,8 @@ export function passOverheadMs(
   const arch = setup.model.arch;
   const shape = { layers: arch.layers, qkNorm: arch.qkNorm, vocab: arch.vocab, memBw: setup.gpu.memBw };
   const dp = setup.par.attnDp;
-  const sampling = options.sampling ?? DEFAULT_SAMPLING;
   return (prefillBatch, decodeBatch) =>
     prefillBatch + decodeBatch <= 0
       ? 0
-      : passOverhead(o, shape, Math.ceil((prefillBatch + decodeBatch) / dp), prefillBatch, sampling);
+      : passOverhead(o, shape, Math.ceil((prefillBatch + decodeBatch) / dp), prefillBatch, options.sampling);
 }
