@@ -117,8 +117,10 @@ export const EngineArgsSchema = z.strictObject({
   framework_overhead: z.boolean().nullable().optional(),
   /**
    * dynolab extension: how requests pick their next token, which sets the framework overhead's sampler cost.
-   * Unset: `"top_k_top_p"` (the checkpoint's default top-k/top-p, what clients that send no temperature get).
-   * `"greedy"`: temperature 0 (an argmax; vLLM's `benchmark_serving.py` sends it).
+   * Unset: what the model's generation config gives a request that sets no sampling parameters (the catalog's
+   * `ModelSpec.sampling`, or the `generation_config.json` beside a config path): `"top_k_top_p"` for Llama,
+   * Qwen3, DeepSeek, MiniMax; `"random"` for gpt-oss, Mixtral, Kimi. `"greedy"`: temperature 0 (an argmax;
+   * vLLM's `benchmark_serving.py` sends it).
    */
   sampling: z.enum(SAMPLINGS).nullable().optional(),
   /**

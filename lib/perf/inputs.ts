@@ -36,8 +36,8 @@ async function readJson(path: string, at: InputLocation): Promise<unknown> {
 }
 
 /**
- * Read a model from a `config.json` path (or a directory holding one; a ModelOpt `hf_quant_config.json` next to
- * it is read too).
+ * Read a model from a `config.json` path (or a directory holding one). The optional files beside it are read
+ * too: a ModelOpt `hf_quant_config.json` and `generation_config.json`.
  */
 export async function loadHfModel(path: string, at: InputLocation = {}): Promise<ModelSpec> {
   let file = path;
@@ -49,14 +49,18 @@ export async function loadHfModel(path: string, at: InputLocation = {}): Promise
   const config = await readJson(file, at);
   const dir = file.replace(/[^/]*$/, "");
   const base = file.replace(/^.*\//, "").replace(/config\.json$/i, "");
-  let quant: unknown;
-  for (const candidate of [`${dir}${base}hf_quant_config.json`, `${dir}hf_quant_config.json`]) {
-    try {
-      quant = JSON.parse(await Deno.readTextFile(candidate));
-      break;
-    } catch { /* optional */ }
-  }
-  return modelFromHfConfig(config, path, quant);
+  const optional = async (...candidates: string[]): Promise<unknown> => {
+    for (const candidate of candidates) {
+      try {
+        return JSON.parse(await Deno.readTextFile(candidate));
+      } catch { /* optional */ }
+    }
+    return undefined;
+  };
+  return modelFromHfConfig(config, path, {
+    quant: await optional(`${dir}${base}hf_quant_config.json`, `${dir}hf_quant_config.json`),
+    generation: await optional(`${dir}generation_config.json`),
+  });
 }
 
 function envSystemsPath(): string | undefined {

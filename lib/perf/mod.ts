@@ -40,7 +40,7 @@ export {
   wantsModelTiming,
 } from "./setup.ts";
 export { deriveKvCapacity, type KvCapacity } from "./capacity.ts";
-export { DEFAULT_SAMPLING, type Sampling, SAMPLINGS } from "./analytic/overhead.ts";
+export { generationSampling, type Sampling, SAMPLINGS } from "./sampling.ts";
 export {
   FRONTEND_LATENCY,
   type FrontendLatency,

@@ -130,24 +130,26 @@ export interface BenchmarkClient {
   readonly asyncScheduling: boolean;
   /** Whether to model vLLM's API server (`frontend_latency`). */
   readonly frontend: boolean;
-  /** How the client's requests sample (`sampling`). */
-  readonly sampling: Sampling;
+  /** How the client's requests sample (`sampling`); null: as the checkpoint's generation config says. */
+  readonly sampling: Sampling | null;
 }
 
 /**
  * The benchmark client and server settings a row was measured with:
  *
  * - **Lengths.** Rows of the InferenceMAX / InferenceX pipeline (sources `db-dump/…` and `source_file=<date>.csv`:
- *   its models, GPUs, ISL/OSL pairs, concurrencies and vLLM images) ran its `benchmark_serving.py` with
- *   `--random-range-ratio 0.8`: every prompt and output length uniform in `[0.8 × len, len]`. Other rows (the
- *   gap-analysis sources) replay exact lengths.
+ *   its models, GPUs, ISL/OSL pairs, concurrencies and vLLM images; also `source_file=kimi-k2.5-gap-analysis.csv`,
+ *   whose 47 rows in ed133e9 are all InferenceX rows' measurements rounded to 0.01 ms) ran its
+ *   `benchmark_serving.py` with `--random-range-ratio 0.8`: every prompt and output length uniform in
+ *   `[0.8 × len, len]`. Other rows (the gap-analysis sources) replay exact lengths.
  * - **Async scheduling** is vLLM's default from 0.14 on: rows of an older vLLM run without it, rows of a later
  *   or unrecorded version with it.
  * - **Front end**: InferenceX rows run with vLLM's API-server latency (`frontend_latency: true`). Exact-length
  *   replays do not: with identical requests the closed loop locks into cohorts, and any ingress delay tips it
  *   from the half-overlapped phase the measurements show into whole-concurrency prefill waves (TTFT ×3–6).
  * - **Sampling**: InferenceX's client sends `temperature: 0.0` (its `backend_request_func.py`): greedy. The
- *   gap-analysis rows' client sends none, so vLLM applies the checkpoint's default top-k/top-p.
+ *   gap-analysis rows' client (AIPerf) sends none, so vLLM applies the checkpoint's generation config (the
+ *   model's default `sampling`).
  *
  * @example
  * ```ts
@@ -163,14 +165,16 @@ export interface BenchmarkClient {
  * ```
  */
 export function benchmarkClient(row: SiliconRow): BenchmarkClient {
-  const inferenceX = /^db-dump\/|^source_file=\d{4}-\d{2}-\d{2}\.csv/.test(row.source);
+  const inferenceX = /^db-dump\/|^source_file=(\d{4}-\d{2}-\d{2}|kimi-k2\.5-gap-analysis)\.csv/.test(
+    row.source,
+  );
   // Only numbered versions can be older; nightlies and unrecorded versions count as recent.
   const older = /^\d/.test(row.version) && compareVersions(row.version, "0.14.0") < 0;
   return {
     lengthRangeRatio: inferenceX ? 0.8 : 1,
     asyncScheduling: !older,
     frontend: inferenceX,
-    sampling: inferenceX ? "greedy" : "top_k_top_p",
+    sampling: inferenceX ? "greedy" : null,
   };
 }
 

@@ -192,15 +192,20 @@ Deno.test("frontend_latency: off by default, true takes the backend's fitted ter
   assert.throws(() => fe({ basems: 1 }), /frontend_latency/);
 });
 
-Deno.test("sampling: greedy requests make the model's passes cheaper; a bad value names the valid ones", () => {
-  const overhead = (sampling?: string) => {
+Deno.test("sampling: unset follows the model's generation config; greedy is cheapest; a bad value names the valid ones", () => {
+  const overhead = (model: string, sampling?: string) => {
     const { args, config } = resolveEngineArgs(
-      { aic_model_path: "Qwen/Qwen3-32B", aic_system: "h100_sxm", ...(sampling ? { sampling } : {}) },
+      { aic_model_path: model, aic_system: "h100_sxm", ...(sampling ? { sampling } : {}) },
       "aggregated",
     );
     return createPerfModel(args, config).passOverheadMs!(0, 64);
   };
-  assert.equal(overhead(), overhead("top_k_top_p"));
-  assert.ok(overhead("greedy") < overhead() - 1, `${overhead("greedy")} vs ${overhead()}`);
-  assert.throws(() => overhead("beam"), /sampling.*greedy.*top_k_top_p/s);
+  // Qwen3's generation config sets top-k/top-p; gpt-oss's sets none (plain random sampling).
+  assert.equal(overhead("Qwen/Qwen3-32B"), overhead("Qwen/Qwen3-32B", "top_k_top_p"));
+  assert.equal(overhead("openai/gpt-oss-120b"), overhead("openai/gpt-oss-120b", "random"));
+  const [greedy, random, sorted] = ["greedy", "random", "top_k_top_p"].map((s) =>
+    overhead("Qwen/Qwen3-32B", s)
+  );
+  assert.ok(greedy < random && random < sorted - 1, `${greedy} < ${random} < ${sorted}`);
+  assert.throws(() => overhead("Qwen/Qwen3-32B", "beam"), /sampling.*greedy.*random.*top_k_top_p/s);
 });

@@ -137,7 +137,7 @@ Deno.test("overhead: decode-only passes (a full CUDA graph) cost less per layer;
   assert.ok(perLayer(llama, 0) < perLayer(llama, 1));
   assert.ok(close(perLayer(llama, 1) - perLayer(llama, 0), 32 * 0.02, 1e-6)); // 32 − 12 µs over 32 layers
   assert.ok(perLayer(qwen, 0) > perLayer(llama, 0) + 36 * 0.02 * 0.9);
-  // Top-k/top-p sampling grows with the batch: ~100 logit-sized passes per sequence.
+  // Llama's generation config sets top-p: sorted sampling, ~100 logit-sized passes per sequence.
   const seq = llama.passOverheadMs!(0, 65) - llama.passOverheadMs!(0, 1);
   assert.ok(close(seq / 64, 0.004 + 100 * 128256 * 4 / 4.8e12 * 1e3, 1e-6), `${seq / 64}`);
   // Greedy requests (temperature 0) skip the sort: only the per-sequence step cost is left.

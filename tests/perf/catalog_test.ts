@@ -76,6 +76,20 @@ Deno.test("catalog holds the required models and variants by HF id, case-insensi
   assert.equal(MODELS["nvidia/Llama-3.1-8B-Instruct-FP4"].quant.linear, "nvfp4");
 });
 
+Deno.test("each catalog model samples as its generation config says: top-k/top-p for Llama, Qwen3, DeepSeek, MiniMax", () => {
+  const sorted = [
+    "meta-llama/Llama-3.1-70B",
+    "Qwen/Qwen3-235B-A22B-FP8",
+    "deepseek-ai/DeepSeek-R1",
+    "MiniMaxAI/MiniMax-M2.5",
+  ];
+  for (const id of sorted) assert.equal(MODELS[id].sampling, "top_k_top_p", id);
+  for (const id of ["openai/gpt-oss-120b", "mistralai/Mixtral-8x7B-Instruct-v0.1", "moonshotai/Kimi-K2.5"]) {
+    assert.equal(MODELS[id].sampling, "random", id);
+  }
+  for (const id of MODEL_IDS) assert.ok(MODELS[id].sampling, `${id} has no sampling`);
+});
+
 Deno.test("an unknown model lists the catalog and says how to pass a config.json", () => {
   assert.throws(() => catalogModel("meta-llama/Llama-3.1-9B", { field: "aic_model_path" }), (e: unknown) => {
     assert.ok(e instanceof InputError);

@@ -55,3 +55,34 @@ sharedTest("a config.json path is read at the edge and drives the analytic model
   assert.equal(model.decodeMs(16, 3000, 0), catalog.model.decodeMs(16, 3000, 0));
   assert.equal(config.numGpuBlocks, catalog.config.numGpuBlocks);
 });
+
+Deno.test("a config directory's generation_config.json sets the default sampling (absent: vLLM's, random)", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(
+      `${dir}/config.json`,
+      JSON.stringify({
+        model_type: "llama",
+        num_hidden_layers: 32,
+        hidden_size: 4096,
+        num_attention_heads: 32,
+        num_key_value_heads: 8,
+        intermediate_size: 14336,
+        vocab_size: 128256,
+      }),
+    );
+    const sampling = async () =>
+      (await loadPerfInputs(parseEngineArgs({ aic_model_path: dir }))).model?.sampling;
+    assert.equal(await sampling(), "random");
+    await Deno.writeTextFile(
+      `${dir}/generation_config.json`,
+      JSON.stringify({ temperature: 0.6, top_p: 0.9 }),
+    );
+    assert.equal(await sampling(), "top_k_top_p");
+    const { model } = await build({ aic_model_path: dir, sampling: "greedy" });
+    const { model: sorted } = await build({ aic_model_path: dir });
+    assert.ok(model.passOverheadMs!(0, 64) < sorted.passOverheadMs!(0, 64));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -14,13 +14,15 @@
  *   gpt-oss-120b at TP 4–8 were 15–45% slow at 32 µs);
  * - models that RMS-normalize q and k per layer (Qwen3, MiniMax-M2.5; across TP ranks for MiniMax) run
  *   extra small kernels in every layer: 20 µs per layer;
- * - top-k/top-p sampling: when requests sample with the checkpoint's default top-k/top-p (clients that send
- *   no temperature, as AIPerf's), every request's next token is drawn from its sorted FP32 logits, a
- *   per-sequence cost that grows with the vocabulary and shrinks with memory bandwidth (`samplingPasses`,
- *   logit-sized memory passes per sequence): at 64–128 concurrent the measured TPOT of Qwen3-32B on H100
- *   exceeds the kernel sums by the same ~5 ms at TP 2, 4 and 8; 100 passes, 18 µs per sequence for a 152k
- *   vocabulary on H100, 10 µs for 200k on B200. Greedy requests (temperature 0, as vLLM's
- *   `benchmark_serving.py` sends) take an argmax inside the kernel sum's LM head and skip it.
+ * - sampling (`samplingPasses`, logit-sized FP32 memory passes per sequence, by the requests' {@link Sampling}):
+ *   top-k/top-p, which vLLM applies to requests that send no temperature when the checkpoint's generation config
+ *   sets them (AIPerf against Llama, Qwen3, DeepSeek, MiniMax), draws every next token from sorted logits, a
+ *   per-sequence cost that grows with the vocabulary and shrinks with memory bandwidth: at 64–128 concurrent the
+ *   measured TPOT of Qwen3-32B on H100 exceeds the kernel sums by the same ~5 ms at TP 2, 4 and 8; 100 passes,
+ *   18 µs per sequence for a 152k vocabulary on H100, 10 µs for 200k on B200. Plain random sampling (a
+ *   checkpoint without top-k/top-p, gpt-oss) is counted, not fitted: temperature scaling (2 passes), softmax (3),
+ *   the exponential draw (1), the division (3) and the argmax (1), 10 passes. Greedy requests (temperature 0, as
+ *   vLLM's `benchmark_serving.py` sends) take an argmax inside the kernel sum's LM head: none.
  *
  * SGLang and TensorRT-LLM overlap CPU scheduling with the GPU and the references publish no step-overhead
  * figures for them: their values are estimates (smaller per-step and per-layer terms, none of the fitted ones)
@@ -29,20 +31,9 @@
  * @module
  */
 import type { Backend, PerfSetup } from "../setup.ts";
+import type { Sampling } from "../sampling.ts";
 
-/**
- * How requests pick their next token, which sets the sampler's cost: `greedy` (temperature 0, an argmax) or
- * `top_k_top_p` (the checkpoint's default top-k/top-p over sorted logits).
- */
-export type Sampling = typeof SAMPLINGS[number];
-
-/** The valid {@link Sampling} values. */
-export const SAMPLINGS = ["greedy", "top_k_top_p"] as const;
-
-/** The sampling assumed when the engine args do not say (`sampling`): clients that send no temperature. */
-export const DEFAULT_SAMPLING: Sampling = "top_k_top_p";
-
-/** Overhead terms: times in ms, `samplingPasses` in logit-sized memory passes per top-k/top-p sequence. */
+/** Overhead terms: times in ms, `samplingPasses` in logit-sized memory passes per sequence by sampling. */
 export interface Overhead {
   readonly base: number;
   /** Per layer, passes with a prefill (piecewise CUDA graphs). */
@@ -52,8 +43,11 @@ export interface Overhead {
   /** Extra per layer for models with q/k RMSNorm. */
   readonly qkNormPerLayer: number;
   readonly perSeq: number;
-  readonly samplingPasses: number;
+  readonly samplingPasses: Readonly<Record<Sampling, number>>;
 }
+
+/** SGLang and TensorRT-LLM sample with fused FlashInfer kernels; no per-sequence sampler term is charged. */
+const NO_SAMPLER_TERM = { greedy: 0, random: 0, top_k_top_p: 0 };
 
 /** Overhead per backend. */
 export const FRAMEWORK_OVERHEAD: Readonly<Record<Backend, Overhead>> = {
@@ -63,7 +57,7 @@ export const FRAMEWORK_OVERHEAD: Readonly<Record<Backend, Overhead>> = {
     perLayerDecode: 0.012,
     qkNormPerLayer: 0.02,
     perSeq: 0.004,
-    samplingPasses: 100,
+    samplingPasses: { greedy: 0, random: 10, top_k_top_p: 100 },
   },
   sglang: {
     base: 0.1,
@@ -71,7 +65,7 @@ export const FRAMEWORK_OVERHEAD: Readonly<Record<Backend, Overhead>> = {
     perLayerDecode: 0.02,
     qkNormPerLayer: 0,
     perSeq: 0.003,
-    samplingPasses: 0,
+    samplingPasses: NO_SAMPLER_TERM,
   },
   trtllm: {
     base: 0.1,
@@ -79,7 +73,7 @@ export const FRAMEWORK_OVERHEAD: Readonly<Record<Backend, Overhead>> = {
     perLayerDecode: 0.015,
     qkNormPerLayer: 0,
     perSeq: 0.002,
-    samplingPasses: 0,
+    samplingPasses: NO_SAMPLER_TERM,
   },
 };
 
@@ -92,19 +86,18 @@ export interface OverheadShape {
   readonly memBw: number;
 }
 
-/**
- * Overhead of one pass (ms) over `sequences` sequences, `prefills` of them prefilling, sampled as `sampling`
- * (default {@link DEFAULT_SAMPLING}).
+/** Overhead of one pass (ms) over `sequences` sequences, `prefills` of them prefilling, sampled as `sampling`.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { FRAMEWORK_OVERHEAD, passOverhead } from "./overhead.ts";
  * const llama8b = { layers: 32, qkNorm: false, vocab: 128256, memBw: 4.8e12 }; // on H200
- * const mixed = passOverhead(FRAMEWORK_OVERHEAD.vllm, llama8b, 8, 1);
+ * const mixed = passOverhead(FRAMEWORK_OVERHEAD.vllm, llama8b, 8, 1, "top_k_top_p");
  * assert(mixed > 1 && mixed < 1.5); // Llama-3.1-8B at batch 8: ~1.1–1.5 ms (perf-model.md §12)
- * assert(passOverhead(FRAMEWORK_OVERHEAD.vllm, llama8b, 8, 0) < mixed); // a full CUDA graph
- * assert(passOverhead(FRAMEWORK_OVERHEAD.vllm, llama8b, 8, 1, "greedy") < mixed); // no top-k/top-p sort
+ * assert(passOverhead(FRAMEWORK_OVERHEAD.vllm, llama8b, 8, 0, "top_k_top_p") < mixed); // a full CUDA graph
+ * const random = passOverhead(FRAMEWORK_OVERHEAD.vllm, llama8b, 8, 1, "random"); // no sort
+ * assert(passOverhead(FRAMEWORK_OVERHEAD.vllm, llama8b, 8, 1, "greedy") < random && random < mixed);
  * ```
  */
 export function passOverhead(
@@ -112,10 +105,10 @@ export function passOverhead(
   shape: OverheadShape,
   sequences: number,
   prefills: number,
-  sampling: Sampling = DEFAULT_SAMPLING,
+  sampling: Sampling,
 ): number {
   const perLayer = (prefills > 0 ? o.perLayer : o.perLayerDecode) + (shape.qkNorm ? o.qkNormPerLayer : 0);
-  const sampler = sampling === "greedy" ? 0 : o.samplingPasses * shape.vocab * 4 / shape.memBw * 1e3;
+  const sampler = o.samplingPasses[sampling] * shape.vocab * 4 / shape.memBw * 1e3;
   const perSeq = o.perSeq + sampler;
   return o.base + perLayer * shape.layers + perSeq * sequences;
 }
@@ -126,7 +119,7 @@ export interface OverheadOptions {
   readonly frameworkOverhead?: boolean;
   /** Override the overhead terms (default: {@link FRAMEWORK_OVERHEAD} of the setup's backend). */
   readonly overhead?: Overhead;
-  /** How requests sample (default {@link DEFAULT_SAMPLING}). */
+  /** How requests sample (default: as the model's generation config implies, `ModelSpec.sampling`). */
   readonly sampling?: Sampling;
 }
 
@@ -144,8 +137,9 @@ export function passOverheadMs(
   const arch = setup.model.arch;
   const shape = { layers: arch.layers, qkNorm: arch.qkNorm, vocab: arch.vocab, memBw: setup.gpu.memBw };
   const dp = setup.par.attnDp;
+  const sampling = options.sampling ?? setup.model.sampling;
   return (prefillBatch, decodeBatch) =>
     prefillBatch + decodeBatch <= 0
       ? 0
-      : passOverhead(o, shape, Math.ceil((prefillBatch + decodeBatch) / dp), prefillBatch, options.sampling);
+      : passOverhead(o, shape, Math.ceil((prefillBatch + decodeBatch) / dp), prefillBatch, sampling);
 }

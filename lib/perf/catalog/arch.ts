@@ -5,6 +5,7 @@
  * @module
  */
 import { kvBytes, type KvDType, weightBytes, type WeightDType } from "../dtypes.ts";
+import type { Sampling } from "../sampling.ts";
 
 /** Mixture-of-experts block. */
 export interface MoeArch {
@@ -77,6 +78,8 @@ export interface ModelSpec {
   readonly id: string;
   readonly arch: ModelArch;
   readonly quant: QuantSpec;
+  /** How a request that sets no sampling parameters samples, by the checkpoint's `generation_config.json`. */
+  readonly sampling: Sampling;
 }
 
 /** How a model is split over GPUs. `tp × attnDp = moeTp × moeEp`. */

@@ -1,6 +1,7 @@
 /**
- * Reading a Hugging Face `config.json` (already parsed) into a {@link ModelSpec}: the shapes the perf models need
- * and the checkpoint's weight formats from `quantization_config` (or a ModelOpt `hf_quant_config.json`).
+ * Reading a Hugging Face `config.json` (already parsed) into a {@link ModelSpec}: the shapes the perf models need,
+ * the checkpoint's weight formats from `quantization_config` (or a ModelOpt `hf_quant_config.json`) and its
+ * default sampling from `generation_config.json`.
  *
  * Pure: the caller reads the files (see `loadHfModel` in `inputs.ts`).
  *
@@ -9,12 +10,21 @@
 import { InputError, type InputLocation } from "../../common/errors.ts";
 import type { WeightDType } from "../dtypes.ts";
 import type { MlaArch, ModelArch, ModelSpec, MoeArch, QuantSpec } from "./arch.ts";
+import { generationSampling } from "../sampling.ts";
 
 type Json = Record<string, unknown>;
 
+/** The files a checkpoint may hold beside `config.json`, parsed; `undefined` when absent. */
+export interface HfCompanions {
+  /** ModelOpt's `hf_quant_config.json`. */
+  readonly quant?: unknown;
+  /** `generation_config.json` (absent: vLLM's own sampling defaults, see `generationSampling`). */
+  readonly generation?: unknown;
+}
+
 /**
- * Build a model spec from a parsed `config.json` (and optionally a parsed ModelOpt `hf_quant_config.json`).
- * Multimodal configs are read through their `text_config`.
+ * Build a model spec from a parsed `config.json` and the files beside it. Multimodal configs are read through
+ * their `text_config`.
  *
  * @param id Name to report the model under (the path it came from).
  *
@@ -25,11 +35,11 @@ type Json = Record<string, unknown>;
  * const m = modelFromHfConfig({
  *   architectures: ["LlamaForCausalLM"], model_type: "llama", num_hidden_layers: 32, hidden_size: 4096,
  *   num_attention_heads: 32, num_key_value_heads: 8, intermediate_size: 14336, vocab_size: 128256,
- * }, "llama.json");
- * assert(m.arch.headDim === 128 && m.quant.linear === "bfloat16");
+ * }, "llama.json", { generation: { temperature: 0.6, top_p: 0.9 } });
+ * assert(m.arch.headDim === 128 && m.quant.linear === "bfloat16" && m.sampling === "top_k_top_p");
  * ```
  */
-export function modelFromHfConfig(config: unknown, id: string, quantFile?: unknown): ModelSpec {
+export function modelFromHfConfig(config: unknown, id: string, companions: HfCompanions = {}): ModelSpec {
   const at: InputLocation = { file: id };
   if (!isObject(config)) throw new InputError("config.json must hold a JSON object", at);
   const c = isObject(config.text_config) ? { ...config, ...config.text_config } : config;
@@ -96,7 +106,12 @@ export function modelFromHfConfig(config: unknown, id: string, quantFile?: unkno
     slidingWindow,
     maxContext: int("max_position_embeddings", 131072),
   };
-  return { id, arch, quant: quantFrom(c, quantFile) };
+  return {
+    id,
+    arch,
+    quant: quantFrom(c, companions.quant),
+    sampling: generationSampling(companions.generation),
+  };
 }
 
 /** The weight formats a config's `quantization_config` (or a ModelOpt quant file) declares. */

@@ -12,6 +12,7 @@
  */
 import { InputError, type InputLocation, suggest } from "../../common/errors.ts";
 import type { ModelArch, ModelSpec, QuantSpec } from "./arch.ts";
+import type { Sampling } from "../sampling.ts";
 
 const llama = (layers: number, hidden: number, heads: number, ffn: number): ModelArch => ({
   family: "llama",
@@ -155,6 +156,24 @@ const MODELOPT_FP4 = q("nvfp4", "nvfp4", "nvfp4", "fp8");
 /** NVIDIA ModelOpt NVFP4 on the experts only (attention and dense layers left in BF16), FP8 KV. */
 const MODELOPT_FP4_EXPERTS = q("bfloat16", "nvfp4", "bfloat16", "fp8");
 
+/**
+ * How each family's checkpoints sample a request that sets no sampling parameters, from their
+ * `generation_config.json` (see `generationSampling`): Llama 3.x temperature 0.6 / top-p 0.9, Qwen3 top-k 20 /
+ * top-p 0.95 (0.8 for the 2507 instruct releases), DeepSeek-V3/R1 top-p 0.95, MiniMax-M2.5 top-k 40 / top-p 0.95;
+ * gpt-oss, Mixtral and Kimi-K2.5 ship none (BOS/EOS and length only), so vLLM samples at temperature 1 without a
+ * cut. Quantized re-releases copy the original's file.
+ */
+const GENERATION_SAMPLING: Readonly<Record<string, Sampling>> = {
+  llama: "top_k_top_p",
+  qwen3: "top_k_top_p",
+  qwen3_moe: "top_k_top_p",
+  deepseek_v3: "top_k_top_p",
+  minimax_m2: "top_k_top_p",
+  gpt_oss: "random",
+  mixtral: "random",
+  kimi_k2: "random",
+};
+
 const entries: ReadonlyArray<[ModelArch, QuantSpec, string[]]> = [
   [llama(32, 4096, 32, 14336), BF16, [
     "meta-llama/Llama-3.1-8B-Instruct",
@@ -237,7 +256,9 @@ const entries: ReadonlyArray<[ModelArch, QuantSpec, string[]]> = [
 
 /** Every catalog model by HF id (each alias is a key; `id` is the first alias). */
 export const MODELS: Readonly<Record<string, ModelSpec>> = Object.fromEntries(
-  entries.flatMap(([arch, quant, ids]) => ids.map((id) => [id, { id: ids[0], arch, quant }])),
+  entries.flatMap(([arch, quant, ids]) =>
+    ids.map((id) => [id, { id: ids[0], arch, quant, sampling: GENERATION_SAMPLING[arch.family] }])
+  ),
 );
 
 /** Every catalog HF id, sorted. */
