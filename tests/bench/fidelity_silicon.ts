@@ -18,6 +18,7 @@ import { loadInputs, runSimulation } from "../../lib/simulate.ts";
 import { GPUS, MODELS, type Sampling } from "../../lib/perf/mod.ts";
 import type { Parallelism } from "../../lib/perf/catalog/arch.ts";
 import { compareVersions } from "../../lib/perf/aic/versions.ts";
+import { defaultGpuMemoryUtilization } from "../../lib/perf/capacity.ts";
 
 /** One measured aggregated point. */
 export interface SiliconRow {
@@ -99,15 +100,27 @@ function quantOverrides(row: SiliconRow): Record<string, string> {
 }
 
 /**
- * The KV-cache format of a row's run: FP8 for FP8/FP4 runs, BF16 otherwise. The corpus does not record it;
- * FP8 is what its measurements imply: with a BF16 cache the derived capacity of several runs (MiniMax-M2.5 on
- * one or two B200s, 8k prompts at 32–512 concurrent) is short of `concurrency × (ISL + OSL)`, so vLLM would
- * queue or preempt and TTFT would reach seconds, yet the measured TTFT stays at 0.5–2.6 s with TPOT as in
- * steady state.
+ * The KV-cache format of a row's run: FP8 for FP8/FP4 runs, BF16 otherwise, except where an InferenceX recipe
+ * leaves the format at vLLM's default and the measurements show it (`BF16_KV_RUNS`). The corpus does not record
+ * the format; FP8 is what most measurements imply: with a BF16 cache the derived capacity of several runs
+ * (MiniMax-M2.5 on one or two B200s, 8k prompts at 32–512 concurrent) is short of `concurrency × (ISL + OSL)`,
+ * so vLLM would queue or preempt and TTFT would reach seconds, yet the measured TTFT stays at 0.5–2.6 s with TPOT
+ * as in steady state.
  */
 function kvDtype(row: SiliconRow): string {
+  if (BF16_KV_RUNS.some(([model, system]) => row.model === model && row.system === system)) return "bfloat16";
   return row.precision === "fp8" || row.precision === "fp4" ? "fp8" : "bfloat16";
 }
+
+/**
+ * FP8/FP4 runs whose KV cache stayed BF16: MiniMax-M2.5 on H100, whose recipe (`SemiAnalysisAI/InferenceX`
+ * `benchmarks/single_node/minimaxm2.5_fp8_h100.sh`) passes no `--kv-cache-dtype`. The measurements agree: its
+ * 8k-prompt runs at 32 and 64 concurrent queue for KV (2.9–3.0 s and 30.6–32.5 s TTFT), which a BF16 cache on
+ * four H100s reproduces (2.8 s and 30.2 s) and an FP8 one does not (0.58 s and 0.93 s).
+ */
+const BF16_KV_RUNS: ReadonlyArray<readonly [model: string, system: string]> = [
+  ["MiniMaxAI/MiniMax-M2.5", "h100_sxm"],
+];
 
 /**
  * The parallel layout a row ran with. AIC's database labels vLLM's TP runs with expert parallelism
@@ -211,6 +224,10 @@ export async function simulateRow(
         aic_kv_cache_dtype: kvDtype(row),
         max_num_batched_tokens: 8192,
         max_num_seqs: 1024,
+        // The row's vLLM default (0.9 before 0.22), not the newest one dynolab assumes without a version.
+        ...(/^\d/.test(row.version)
+          ? { gpu_memory_utilization: defaultGpuMemoryUtilization(row.version) }
+          : {}),
         async_scheduling: client.asyncScheduling,
         frontend_latency: client.frontend,
         sampling: client.sampling,
