@@ -5,79 +5,15 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import type { z } from "zod";
-import { parseConfig } from "../common/config.ts";
 import { InputError, suggest } from "../common/errors.ts";
 import { EngineArgsSchema } from "../engine/mod.ts";
 import { RouterConfigSchema } from "../router/mod.ts";
+import { CLI_FLAGS, FLAGS, type Values } from "./flag_defs.ts";
+import { jsonFlag, optionalInt, optionalNumber, routerMode, traceFormat } from "./flag_values.ts";
 import { plannerFlag } from "./planner_flag.ts";
 import type { SimSpecInput } from "../spec.ts";
 
-/** Flag definitions: name → parseArgs type. */
-const FLAGS = {
-  "extra-engine-args": "string",
-  "prefill-engine-args": "string",
-  "decode-engine-args": "string",
-  "router-config": "string",
-  "router-policy-config": "string",
-  "model-name": "string",
-  "aic-backend": "string",
-  "aic-system": "string",
-  "aic-backend-version": "string",
-  "aic-model-path": "string",
-  "aic-tp-size": "string",
-  "aic-moe-tp-size": "string",
-  "aic-moe-ep-size": "string",
-  "aic-attention-dp-size": "string",
-  "aic-gemm-dtype": "string",
-  "aic-moe-dtype": "string",
-  "aic-fmha-dtype": "string",
-  "aic-kv-cache-dtype": "string",
-  "aic-comm-dtype": "string",
-  "aic-nextn": "string",
-  "aic-nextn-accept-rates": "string",
-  "input-tokens": "string",
-  "output-tokens": "string",
-  "request-count": "string",
-  "request-rate": "string",
-  "arrival-interval-ms": "string",
-  "arrival-seed": "string",
-  "turns-per-session": "string",
-  "shared-prefix-ratio": "string",
-  "num-prefix-groups": "string",
-  "inter-turn-delay-ms": "string",
-  "num-workers": "string",
-  "num-prefill-workers": "string",
-  "num-decode-workers": "string",
-  "replay-concurrency": "string",
-  "replay-mode": "string",
-  "router-mode": "string",
-  "arrival-speedup-ratio": "string",
-  "trace-format": "string",
-  "trace-block-size": "string",
-  "trace-shared-prefix-ratio": "string",
-  "trace-num-prefix-groups": "string",
-  "report-json": "string",
-  "report-jsonl": "string",
-  "planner-config": "string",
-  "benchmark-granularity": "string",
-  "max-sim-time-seconds": "string",
-  "sla-ttft-ms": "string",
-  "sla-itl-ms": "string",
-  "sla-e2e-ms": "string",
-  // dynolab additions
-  "seed": "string",
-  "warmup-request-count": "string",
-  "input-tokens-stddev": "string",
-  "output-tokens-stddev": "string",
-  "length-range-ratio": "string",
-  "kv-transfer-link-sharing": "boolean",
-  "demo": "boolean",
-  "help": "boolean",
-} as const;
-
-/** Every flag the command accepts (for docs and the DSL-coverage test). */
-export const CLI_FLAGS: readonly string[] = Object.keys(FLAGS);
+export { CLI_FLAGS } from "./flag_defs.ts";
 
 /** Router-side AIC estimator flags of the reference: dynolab does not model that estimator yet. */
 const ROUTER_AIC_FLAGS = CLI_FLAGS.filter((f) => f.startsWith("aic-"));
@@ -101,8 +37,6 @@ export type Command =
     /** Flags accepted but without effect in this run, to report once. */
     readonly warnings: readonly string[];
   };
-
-type Values = { [K in keyof typeof FLAGS]?: (typeof FLAGS)[K] extends "boolean" ? boolean : string };
 
 /**
  * Parse command-line arguments. Throws {@link InputError} naming the flag on any problem.
@@ -326,91 +260,6 @@ function topology(v: Values): SimSpecInput["topology"] {
     decode_engine: jsonFlag(v, "decode-engine-args", EngineArgsSchema),
     kv_transfer_link_sharing: v["kv-transfer-link-sharing"],
   };
-}
-
-const TRACE_FORMAT_NAMES: Record<string, "mooncake" | "azure" | "kv_cache_tester"> = {
-  "mooncake": "mooncake",
-  "azure": "azure",
-  "kv_cache_tester": "kv_cache_tester",
-  "kv-cache-tester": "kv_cache_tester",
-};
-const REFERENCE_ONLY_FORMATS = [
-  "mooncake-delta",
-  "agentic_mooncake",
-  "applied_compute_agentic",
-  "dynamo",
-  "weka",
-];
-
-function traceFormat(value: string | undefined): "mooncake" | "azure" | "kv_cache_tester" | undefined {
-  if (value === undefined) return undefined;
-  const format = TRACE_FORMAT_NAMES[value];
-  if (format) return format;
-  if (REFERENCE_ONLY_FORMATS.includes(value)) {
-    throw new InputError(
-      `trace format "${value}" is not supported yet; supported: mooncake, azure, kv_cache_tester`,
-      {
-        field: "--trace-format",
-      },
-    );
-  }
-  throw new InputError(`unknown trace format "${value}"; expected one of: mooncake, azure, kv_cache_tester`, {
-    field: "--trace-format",
-  });
-}
-
-function routerMode(value: string | undefined): "round_robin" | "random" | "kv_router" | undefined {
-  if (value === undefined) return undefined;
-  if (value === "round_robin" || value === "random" || value === "kv_router") return value;
-  throw new InputError(`invalid value "${value}"; expected one of: round_robin, kv_router, random`, {
-    field: "--router-mode",
-  });
-}
-
-/** A JSON flag's value (inline JSON, or a path to a JSON file), validated by `schema`. */
-function jsonFlag<S extends z.ZodType>(v: Values, flag: keyof Values, schema: S): z.output<S> {
-  const raw = String(v[flag]).trim();
-  let text = raw;
-  let file: string | undefined;
-  if (!raw.startsWith("{")) {
-    file = raw;
-    try {
-      text = Deno.readTextFileSync(raw);
-    } catch {
-      throw new InputError(`expected inline JSON or a path to a JSON file; cannot read "${raw}"`, {
-        field: `--${flag}`,
-      });
-    }
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (e) {
-    throw new InputError(`malformed JSON: ${(e as Error).message}`, { file, field: `--${flag}` });
-  }
-  if (value === null || typeof value !== "object" || Array.isArray(value)) {
-    throw new InputError("must be a JSON object", { file, field: `--${flag}` });
-  }
-  return parseConfig(schema, value, `--${flag}`, { file });
-}
-
-function optionalNumber(v: Values, flag: keyof Values): number | undefined {
-  const raw = v[flag];
-  if (raw === undefined) return undefined;
-  const n = Number(raw);
-  if (raw === "" || !Number.isFinite(n)) {
-    throw new InputError(`expected a number, got "${raw}"`, { field: `--${flag}` });
-  }
-  return n;
-}
-
-function optionalInt(v: Values, flag: keyof Values, min: number): number | undefined {
-  const n = optionalNumber(v, flag);
-  if (n === undefined) return undefined;
-  if (!Number.isInteger(n) || n < min) {
-    throw new InputError(`expected an integer ≥ ${min}, got "${v[flag]}"`, { field: `--${flag}` });
-  }
-  return n;
 }
 
 function flagError(e: Error): InputError {

@@ -7,26 +7,21 @@
  * at an engine that is busy (its pass end is scheduled) or about to start, in the front end, in flight on a
  * link, or waiting for its arrival. An engine never runs an effect-free pass.
  *
+ * The workers, their lifecycle and their worker-seconds live in the cluster's {@link Fleet} (`fleet.ts`).
+ *
  * @module
  */
-import { Rng } from "../common/rng.ts";
-import { Engine, RequestTable } from "../engine/mod.ts";
+import { type Engine, RequestTable } from "../engine/mod.ts";
 import { frontendLatencyMs } from "../perf/mod.ts";
 import type { Collector } from "../metrics/mod.ts";
-import { Router, stageConfig } from "../router/mod.ts";
 import type { Workload } from "../workload/mod.ts";
 import { SessionDriver } from "./driver.ts";
 import { EventQueue } from "./event_queue.ts";
-import type { LifecycleOp, ScalingController } from "./lifecycle.ts";
+import { ARRIVE, HANDOFF, LINK, PASS_END, READY, ROUTE, STARTUP } from "./events.ts";
+import { Fleet } from "./fleet.ts";
+import type { ScalingController } from "./lifecycle.ts";
 import { SharedLinks, transferMs } from "./transfer.ts";
 import type { ClusterResult, ClusterSetup, PoolState, Worker } from "./types.ts";
-
-/**
- * Event kinds. ARRIVE: a session's first turn at its time in the workload's schedule, which an open-loop
- * warm-up can delay (see `#openProfiling`); READY: a request ready now (a shifted arrival, a next turn); ROUTE:
- * a dispatched request leaves the front end for the router (after the first stage's `frontend` latency).
- */
-const ARRIVE = 0, READY = 1, PASS_END = 2, HANDOFF = 3, LINK = 4, STARTUP = 5, ROUTE = 6;
 
 /**
  * One simulation's mutable state and event loop. Create, {@link Cluster.run} once, read the result.
@@ -38,26 +33,18 @@ export class Cluster {
   readonly #col: Collector;
   readonly #queue = new EventQueue();
   readonly #driver: SessionDriver;
-  readonly #pools: PoolState[] = [];
-  readonly #engines: Engine[] = [];
-  readonly #poolOf: number[] = [];
+  readonly #fleet: Fleet;
+  /** The fleet's pools, ranks, and pool and worker of each rank (arrays it only appends to). */
+  readonly #pools: PoolState[];
+  readonly #engines: Engine[];
+  readonly #poolOf: number[];
+  readonly #workerOf: Worker[];
+  /** Engines to start a pass on once same-time events have settled (flagged in the fleet's `isDirty`). */
   readonly #dirty: Engine[] = [];
-  /** Per engine id: queued in `#dirty`; start time of its pass in flight. */
-  #isDirty = new Uint8Array(16);
-  #passStart = new Float64Array(16);
   readonly #links = new SharedLinks();
   /** Disagg: the decode rank each request was routed to for its hand-off. */
   readonly #handoffTarget: Int32Array;
-  readonly #workerSeconds: number[];
-  readonly #activeSeconds: number[];
-  /** Per pool: provisioned and active worker counts. */
-  readonly #provisioned: number[];
-  readonly #active: number[];
-  /** Worker of each engine id; hand-offs in flight to each engine (a draining target stays until they land). */
-  readonly #workerOf: Worker[] = [];
-  #inbound = new Int32Array(16);
   readonly #ctl: ScalingController | undefined;
-  readonly #lifecycle: LifecycleOp[] = [];
   #nextTick = Infinity;
   /** Requests past the front end and not yet ended: the streams it serves (its load). */
   #inFlight = 0;
@@ -80,23 +67,12 @@ export class Cluster {
     this.#profiling = warmup === 0;
     if (warmup > 0 && this.#driver.openLoop) this.#readyMs = new Float64Array(setup.workload.requestCount);
     this.#handoffTarget = new Int32Array(setup.workload.requestCount).fill(-1);
-    this.#workerSeconds = setup.pools.map(() => 0);
-    this.#activeSeconds = setup.pools.map(() => 0);
-    this.#provisioned = setup.pools.map(() => 0);
-    this.#active = setup.pools.map(() => 0);
     this.#ctl = setup.controller;
-    const routerRng = new Rng(setup.seed);
-    setup.pools.forEach((pool, p) => {
-      const router = new Router(
-        setup.routerMode,
-        stageConfig(setup.routerConfig, pool.stage),
-        this.#w,
-        pool.config.blockSize,
-        routerRng.nextU32(),
-      );
-      this.#pools.push({ setup: pool, router, workers: [], candidates: [] });
-      for (let i = 0; i < pool.workers; i++) this.#activate(this.#addWorker(p), true);
-    });
+    const fleet = this.#fleet = new Fleet(setup, this.#req, this.#queue);
+    this.#pools = fleet.pools;
+    this.#engines = fleet.engines;
+    this.#poolOf = fleet.poolOf;
+    this.#workerOf = fleet.workerOf;
   }
 
   /** Current simulated time, ms. */
@@ -111,19 +87,17 @@ export class Cluster {
 
   /** Provisioned (starting, active, draining) worker-seconds so far, per pool. */
   get workerSeconds(): readonly number[] {
-    return this.#workerSeconds;
+    return this.#fleet.workerSeconds;
   }
 
   /** Active (routable) worker-seconds so far, per pool. */
   get activeWorkerSeconds(): readonly number[] {
-    return this.#activeSeconds;
+    return this.#fleet.activeSeconds;
   }
 
   /** Non-draining workers (starting + active) of pool `p`. */
   nonDraining(p: number): number {
-    let n = 0;
-    for (const w of this.#pools[p].workers) if (w.state === "starting" || w.state === "active") n++;
-    return n;
+    return this.#fleet.nonDraining(p);
   }
 
   /**
@@ -133,29 +107,7 @@ export class Cluster {
    * draining workers are billed as provisioned.
    */
   scaleTo(p: number, target: number): void {
-    if (target < 1) throw new Error(`cluster: scale target ${target} below one worker (bug)`);
-    const workers = this.#pools[p].workers;
-    let current = this.nonDraining(p);
-    const delayMs = this.#pools[p].setup.config.startupTimeS * 1000;
-    for (; current < target; current++) {
-      const w = this.#addWorker(p);
-      this.#log(w, "start");
-      if (delayMs > 0) this.#queue.push(this.#now + delayMs, STARTUP, w.ranks[0].id);
-      else this.#activate(w);
-    }
-    for (let i = workers.length - 1; i >= 0 && current > target; i--) {
-      if (workers[i].state !== "starting") continue;
-      workers[i].state = "removed";
-      this.#provisioned[p]--;
-      this.#log(workers[i], "cancel");
-      current--;
-    }
-    for (let i = workers.length - 1; i >= 0 && current > target; i--) {
-      if (workers[i].state === "active") {
-        this.#drain(workers[i]);
-        current--;
-      }
-    }
+    this.#fleet.scaleTo(p, target, this.#now);
   }
 
   /** Run to completion (or the time limit). */
@@ -196,9 +148,9 @@ export class Cluster {
       engines: this.#engines,
       endMs: this.#now,
       truncated,
-      workerSeconds: this.#workerSeconds,
-      activeWorkerSeconds: this.#activeSeconds,
-      lifecycle: this.#lifecycle,
+      workerSeconds: this.#fleet.workerSeconds,
+      activeWorkerSeconds: this.#fleet.activeSeconds,
+      lifecycle: this.#fleet.lifecycle,
       events: this.#events,
     };
   }
@@ -226,7 +178,7 @@ export class Cluster {
         break;
       case STARTUP: {
         const w = this.#workerOf[arg];
-        if (w.state === "starting") this.#activate(w); // else cancelled while starting
+        if (w.state === "starting") this.#fleet.activate(w, this.#now); // else cancelled while starting
         break;
       }
     }
@@ -279,7 +231,7 @@ export class Cluster {
   #frontendMs(r: number): number {
     const f = this.#s.pools[0].config.frontend;
     if (f.baseMs === 0 && f.perInputTokenMs === 0 && f.perRequestInFlightMs === 0) return 0;
-    const load = this.#inFlight / Math.max(1, this.#active[0]);
+    const load = this.#inFlight / Math.max(1, this.#fleet.active[0]);
     return frontendLatencyMs(f, this.#w.inputLength[r], load);
   }
 
@@ -300,14 +252,14 @@ export class Cluster {
   }
 
   #startDirty(): void {
-    const dirty = this.#dirty;
+    const dirty = this.#dirty, fleet = this.#fleet;
     for (let i = 0; i < dirty.length; i++) {
       const e = dirty[i];
-      this.#isDirty[e.id] = 0;
+      fleet.isDirty[e.id] = 0;
       if (e.busy || !e.hasWork) continue;
       const duration = e.startPass();
       if (duration < 0) continue;
-      this.#passStart[e.id] = this.#now;
+      fleet.passStart[e.id] = this.#now;
       this.#afterStart(e);
       this.#queue.push(this.#now + duration, PASS_END, e.id);
     }
@@ -343,7 +295,7 @@ export class Cluster {
         this.#handoff(r, e);
       }
     } else {
-      this.#col.tokens(e.emitted, req.burst, e.emittedCount, this.#passStart[e.id], now);
+      this.#col.tokens(e.emitted, req.burst, e.emittedCount, this.#fleet.passStart[e.id], now);
       for (let j = 0; j < e.finishedCount; j++) {
         const r = e.finished[j];
         router.freed(r);
@@ -354,7 +306,7 @@ export class Cluster {
     }
     this.#markDirty(e);
     const w = this.#workerOf[e.id];
-    if (w.state === "draining") this.#removeIfIdle(w);
+    if (w.state === "draining") this.#fleet.removeIfIdle(w, now);
   }
 
   /**
@@ -372,7 +324,7 @@ export class Cluster {
   #handoff(r: number, source: Engine): void {
     const target = this.#choose(1, r);
     this.#handoffTarget[r] = target.id;
-    this.#inbound[target.id]++;
+    this.#fleet.inbound[target.id]++;
     const cfg = source.config;
     if (!(cfg.kvBytesPerToken > 0 && cfg.kvTransferBandwidthGBs > 0)) {
       this.#arriveAtDecode(r);
@@ -407,86 +359,23 @@ export class Cluster {
 
   #arriveAtDecode(r: number): void {
     const engine = this.#engines[this.#handoffTarget[r]];
-    this.#inbound[engine.id]--;
+    this.#fleet.inbound[engine.id]--;
     this.#req.reset(r, this.#w.outputLength[r]);
     engine.enqueue(r);
     this.#markDirty(engine);
   }
 
   #markDirty(e: Engine): void {
-    if (this.#isDirty[e.id]) return;
-    this.#isDirty[e.id] = 1;
+    const isDirty = this.#fleet.isDirty;
+    if (isDirty[e.id]) return;
+    isDirty[e.id] = 1;
     this.#dirty.push(e);
   }
 
   /** Move the clock to `t`, integrating provisioned and active worker-seconds. */
   #advance(t: number): void {
     const dt = (t - this.#now) / 1000;
-    if (dt > 0) {
-      for (let p = 0; p < this.#pools.length; p++) {
-        this.#workerSeconds[p] += this.#provisioned[p] * dt;
-        this.#activeSeconds[p] += this.#active[p] * dt;
-      }
-    }
+    if (dt > 0) this.#fleet.accrue(dt);
     this.#now = t;
-  }
-
-  /** Make `w` routable (the initial deployment is not logged). */
-  #activate(w: Worker, initial = false): void {
-    w.state = "active";
-    this.#active[w.pool]++;
-    this.#pools[w.pool].candidates.push(...w.ranks);
-    if (!initial) this.#log(w, "activate");
-  }
-
-  /** Stop routing to `w`; remove it once its ranks are idle and no hand-off is on its way. */
-  #drain(w: Worker): void {
-    w.state = "draining";
-    this.#active[w.pool]--;
-    const candidates = this.#pools[w.pool].candidates;
-    for (const e of w.ranks) candidates.splice(candidates.indexOf(e), 1);
-    this.#log(w, "drain");
-    this.#removeIfIdle(w);
-  }
-
-  #removeIfIdle(w: Worker): void {
-    for (const e of w.ranks) if (e.busy || e.hasWork || this.#inbound[e.id] > 0) return;
-    w.state = "removed";
-    this.#provisioned[w.pool]--;
-    this.#log(w, "remove");
-  }
-
-  #log(w: Worker, op: LifecycleOp["op"]): void {
-    this.#lifecycle.push({ atMs: this.#now, pool: w.pool, worker: w.id, op });
-  }
-
-  #addWorker(p: number): Worker {
-    const pool = this.#pools[p], setup = pool.setup;
-    const ranks: Engine[] = [];
-    for (let k = 0; k < setup.config.dpSize; k++) {
-      const id = this.#engines.length;
-      const speculative = setup.acceptRates
-        ? { acceptRates: setup.acceptRates, rng: new Rng((setup.mtpSeed ?? 42) + id) }
-        : undefined;
-      const e = new Engine(id, setup.config, setup.perf, this.#req, speculative);
-      this.#engines.push(e);
-      this.#poolOf.push(p);
-      ranks.push(e);
-    }
-    if (this.#isDirty.length < this.#engines.length) {
-      const n = this.#engines.length * 2;
-      const flags = new Uint8Array(n), starts = new Float64Array(n), inbound = new Int32Array(n);
-      flags.set(this.#isDirty);
-      starts.set(this.#passStart);
-      inbound.set(this.#inbound);
-      this.#isDirty = flags;
-      this.#passStart = starts;
-      this.#inbound = inbound;
-    }
-    const worker: Worker = { id: pool.workers.length, pool: p, ranks, state: "starting" };
-    pool.workers.push(worker);
-    for (const e of ranks) this.#workerOf[e.id] = worker;
-    this.#provisioned[p]++;
-    return worker;
   }
 }

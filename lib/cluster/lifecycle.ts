@@ -1,6 +1,7 @@
 /**
  * Run-time scaling of the cluster's pools: the participant that decides (the planner, or a scripted schedule)
- * and the worker lifecycle it drives. The mechanics live in {@link Cluster.scaleTo}.
+ * and the worker lifecycle it drives. The mechanics live in the cluster's `Fleet` (`fleet.ts`), reached through
+ * {@link Cluster.scaleTo}.
  *
  * @module
  */

@@ -19,9 +19,12 @@
  */
 import type { PerfModel } from "../perf/mod.ts";
 import type { EngineConfig } from "./args.ts";
+import { burstReserve, maxSeqLen, rejectReason, reservedBlocks } from "./admission.ts";
 import { allocateBlocks, releaseBlocks } from "./blocks.ts";
 import { IntDeque } from "./deque.ts";
+import { markFinishing } from "./emission.ts";
 import { KvPool } from "./kv_pool.ts";
+import { preempt } from "./preemption.ts";
 import { passDecodeMs, passMixedDecodeMs, passOverheadMs, passPrefillMs } from "./timing.ts";
 import type { RequestTable } from "./requests.ts";
 import type { PassStats, RejectReason, Speculative } from "./types.ts";
@@ -176,7 +179,7 @@ export class Engine {
           }
           i--;
         }
-        this.#preempt(victimIdx);
+        preempt(this, req, victimIdx);
         preempted = true;
         if (victim === r) {
           selfPreempted = true;
@@ -205,7 +208,7 @@ export class Engine {
         // Not yet visible to the scheduler (async scheduling), unless the pass would otherwise be empty.
         if (req.firstPass[r] > this.passes && this.runningCount > 0) break;
         if (req.admitted[r] === 0) {
-          const reason = this.#rejectReason(r);
+          const reason = rejectReason(req, cfg, this.#spec, r);
           if (reason !== undefined) {
             this.#popWaiting();
             this.rejectedIds.push(r);
@@ -271,7 +274,7 @@ export class Engine {
 
     // Apply emissions: tokens, completions (KV released now; delivered at the pass end).
     let kept = 0;
-    const finishing = this.#markFinishing(ready);
+    const finishing = markFinishing(this, req, this.#spec, ready);
     for (let j = 0; j < this.runningCount; j++) {
       const r = running[j];
       if (req.burst[r] < 0) {
@@ -307,65 +310,6 @@ export class Engine {
   }
 
   /**
-   * Set each emitting request's burst (1, or 1 + accepted drafts with MTP) and advance `generated`. A request
-   * that reaches its target or the model length is flagged finishing by a negative burst. Returns how many.
-   */
-  #markFinishing(ready: number): number {
-    const req = this.#req, cfg = this.config, spec = this.#spec;
-    let finishing = 0;
-    for (let j = 0; j < ready; j++) {
-      const r = this.emitted[j];
-      const room = Math.min(
-        req.target[r] - req.generated[r],
-        cfg.maxModelLen - req.promptLen[r] - req.generated[r],
-      );
-      let burst = 1;
-      if (spec !== undefined && req.generated[r] > 0) {
-        const rates = spec.acceptRates;
-        for (let k = 0; k < rates.length && spec.rng.next() < rates[k]; k++) burst++;
-      }
-      if (burst > room) burst = room;
-      if (req.generated[r] > 0 || cfg.role === "decode") {
-        this.decodeForwards++;
-        this.decodeTokens += burst;
-      }
-      req.generated[r] += burst;
-      const done = req.generated[r] >= req.target[r] ||
-        req.promptLen[r] + req.generated[r] >= cfg.maxModelLen;
-      req.burst[r] = done ? -burst : burst;
-      if (done) finishing++;
-    }
-    return finishing;
-  }
-
-  /** Why `r` can never run here, checked before its first admission. */
-  #rejectReason(r: number): RejectReason | undefined {
-    const req = this.#req, cfg = this.config;
-    const prompt = req.promptLen[r];
-    if (prompt >= cfg.maxModelLen) return "max_model_len";
-    // A request whose whole sequence needs more blocks than the pool has can never complete; admitting it
-    // would preempt itself forever (a liveness trap the reference leaves open).
-    if (Math.ceil((this.#maxSeqLen(r) + this.#burstReserve()) / cfg.blockSize) > cfg.numGpuBlocks) {
-      return "kv_capacity";
-    }
-    if (!cfg.enableChunkedPrefill && cfg.role !== "decode" && prompt > cfg.maxNumBatchedTokens) {
-      return "batched_tokens";
-    }
-    return undefined;
-  }
-
-  /** The longest `r`'s sequence can grow on this engine. */
-  #maxSeqLen(r: number): number {
-    const req = this.#req;
-    return Math.min(req.promptLen[r] + req.target[r], this.config.maxModelLen);
-  }
-
-  /** Extra tokens of KV an MTP burst may need beyond the sequence (0 without speculative decoding). */
-  #burstReserve(): number {
-    return this.#spec ? this.#spec.acceptRates.length : 0;
-  }
-
-  /**
    * Try to admit the head of the waiting queue with `budget` tokens left. Returns the prompt tokens to compute
    * in this pass (0 on decode workers, which restore the prompt's KV without compute), or −1 if it must wait.
    */
@@ -388,11 +332,11 @@ export class Engine {
       }
     }
     const cached = matched * bs;
-    const reserve = this.#burstReserve();
+    const reserve = burstReserve(this.#spec);
     let needed: number, available: number;
     if (cfg.policy === "trtllm") {
-      needed = Math.ceil((this.#maxSeqLen(r) + reserve) / bs) - activeHits;
-      available = pool.available - this.#reservedBlocks();
+      needed = Math.ceil((maxSeqLen(req, cfg, r) + reserve) / bs) - activeHits;
+      available = pool.available - reservedBlocks(req, cfg, this.#spec, this.running, this.runningCount);
     } else {
       needed = Math.ceil((known + reserve) / bs) - activeHits;
       available = pool.available;
@@ -407,7 +351,7 @@ export class Engine {
     }
     this.#popWaiting();
     let slots = req.slots[r];
-    const maxBlocks = Math.ceil((this.#maxSeqLen(r) + reserve) / bs) + 1;
+    const maxBlocks = Math.ceil((maxSeqLen(req, cfg, r) + reserve) / bs) + 1;
     if (slots === null || slots.length < maxBlocks) slots = req.slots[r] = new Int32Array(maxBlocks);
     for (let k = 0; k < matched; k++) slots[k] = pool.acquire(req.blocks[from + k]);
     req.held[r] = matched;
@@ -423,31 +367,6 @@ export class Engine {
     this.admittedIds[this.admittedCount] = r;
     this.admittedCached[this.admittedCount++] = cached;
     return take;
-  }
-
-  /** Blocks the running requests may still claim (TRT-LLM GUARANTEED_NO_EVICT reservations). */
-  #reservedBlocks(): number {
-    const req = this.#req, bs = this.config.blockSize, reserve = this.#burstReserve();
-    let total = 0;
-    for (let j = 0; j < this.runningCount; j++) {
-      const r = this.running[j];
-      total += Math.max(0, Math.ceil((this.#maxSeqLen(r) + reserve) / bs) - req.held[r]);
-    }
-    return total;
-  }
-
-  /** Preempt the running request at `idx` by recompute: free its KV and put it at the front of the queue. */
-  #preempt(idx: number): void {
-    const req = this.#req;
-    const r = this.running[idx];
-    releaseBlocks(req, this.pool, r);
-    req.computed[r] = 0;
-    req.prefilling[r] = 1;
-    this.running.copyWithin(idx, idx + 1, this.runningCount);
-    this.runningCount--;
-    this.waiting.pushFront(r);
-    this.waitingTokens += req.promptLen[r] + req.generated[r];
-    this.preemptions++;
   }
 
   #popWaiting(): void {

@@ -1,0 +1,99 @@
+/**
+ * Readers of single `replay` flag values: numbers, integers, enums (trace format, router mode) and JSON
+ * objects (inline or from a file), each throwing an {@link InputError} that names the flag.
+ *
+ * @module
+ */
+import type { z } from "zod";
+import { parseConfig } from "../common/config.ts";
+import { InputError } from "../common/errors.ts";
+import type { Values } from "./flag_defs.ts";
+
+const TRACE_FORMAT_NAMES: Record<string, "mooncake" | "azure" | "kv_cache_tester"> = {
+  "mooncake": "mooncake",
+  "azure": "azure",
+  "kv_cache_tester": "kv_cache_tester",
+  "kv-cache-tester": "kv_cache_tester",
+};
+const REFERENCE_ONLY_FORMATS = [
+  "mooncake-delta",
+  "agentic_mooncake",
+  "applied_compute_agentic",
+  "dynamo",
+  "weka",
+];
+
+/** `--trace-format`: a supported format name (aliases folded), or undefined when not given. */
+export function traceFormat(value: string | undefined): "mooncake" | "azure" | "kv_cache_tester" | undefined {
+  if (value === undefined) return undefined;
+  const format = TRACE_FORMAT_NAMES[value];
+  if (format) return format;
+  if (REFERENCE_ONLY_FORMATS.includes(value)) {
+    throw new InputError(
+      `trace format "${value}" is not supported yet; supported: mooncake, azure, kv_cache_tester`,
+      {
+        field: "--trace-format",
+      },
+    );
+  }
+  throw new InputError(`unknown trace format "${value}"; expected one of: mooncake, azure, kv_cache_tester`, {
+    field: "--trace-format",
+  });
+}
+
+/** `--router-mode`: one of the supported modes, or undefined when not given. */
+export function routerMode(value: string | undefined): "round_robin" | "random" | "kv_router" | undefined {
+  if (value === undefined) return undefined;
+  if (value === "round_robin" || value === "random" || value === "kv_router") return value;
+  throw new InputError(`invalid value "${value}"; expected one of: round_robin, kv_router, random`, {
+    field: "--router-mode",
+  });
+}
+
+/** A JSON flag's value (inline JSON, or a path to a JSON file), validated by `schema`. */
+export function jsonFlag<S extends z.ZodType>(v: Values, flag: keyof Values, schema: S): z.output<S> {
+  const raw = String(v[flag]).trim();
+  let text = raw;
+  let file: string | undefined;
+  if (!raw.startsWith("{")) {
+    file = raw;
+    try {
+      text = Deno.readTextFileSync(raw);
+    } catch {
+      throw new InputError(`expected inline JSON or a path to a JSON file; cannot read "${raw}"`, {
+        field: `--${flag}`,
+      });
+    }
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    throw new InputError(`malformed JSON: ${(e as Error).message}`, { file, field: `--${flag}` });
+  }
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    throw new InputError("must be a JSON object", { file, field: `--${flag}` });
+  }
+  return parseConfig(schema, value, `--${flag}`, { file });
+}
+
+/** A numeric flag's value, or undefined when not given. */
+export function optionalNumber(v: Values, flag: keyof Values): number | undefined {
+  const raw = v[flag];
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (raw === "" || !Number.isFinite(n)) {
+    throw new InputError(`expected a number, got "${raw}"`, { field: `--${flag}` });
+  }
+  return n;
+}
+
+/** An integer flag's value of at least `min`, or undefined when not given. */
+export function optionalInt(v: Values, flag: keyof Values, min: number): number | undefined {
+  const n = optionalNumber(v, flag);
+  if (n === undefined) return undefined;
+  if (!Number.isInteger(n) || n < min) {
+    throw new InputError(`expected an integer ≥ ${min}, got "${v[flag]}"`, { field: `--${flag}` });
+  }
+  return n;
+}

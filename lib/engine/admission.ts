@@ -1,0 +1,60 @@
+/**
+ * Admission rules of an engine rank: why a request can never run there, how long its sequence can grow, the
+ * KV an MTP burst may need on top, and the blocks running requests still claim under TRT-LLM's
+ * GUARANTEED_NO_EVICT policy.
+ *
+ * @module
+ */
+import type { EngineConfig } from "./args.ts";
+import type { RequestTable } from "./requests.ts";
+import type { RejectReason, Speculative } from "./types.ts";
+
+/** Why `r` can never run on an engine with `cfg`, checked before its first admission. */
+export function rejectReason(
+  req: RequestTable,
+  cfg: EngineConfig,
+  spec: Speculative | undefined,
+  r: number,
+): RejectReason | undefined {
+  const prompt = req.promptLen[r];
+  if (prompt >= cfg.maxModelLen) return "max_model_len";
+  // A request whose whole sequence needs more blocks than the pool has can never complete; admitting it
+  // would preempt itself forever (a liveness trap the reference leaves open).
+  if (Math.ceil((maxSeqLen(req, cfg, r) + burstReserve(spec)) / cfg.blockSize) > cfg.numGpuBlocks) {
+    return "kv_capacity";
+  }
+  if (!cfg.enableChunkedPrefill && cfg.role !== "decode" && prompt > cfg.maxNumBatchedTokens) {
+    return "batched_tokens";
+  }
+  return undefined;
+}
+
+/** The longest `r`'s sequence can grow on an engine with `cfg`. */
+export function maxSeqLen(req: RequestTable, cfg: EngineConfig, r: number): number {
+  return Math.min(req.promptLen[r] + req.target[r], cfg.maxModelLen);
+}
+
+/** Extra tokens of KV an MTP burst may need beyond the sequence (0 without speculative decoding). */
+export function burstReserve(spec: Speculative | undefined): number {
+  return spec ? spec.acceptRates.length : 0;
+}
+
+/**
+ * Blocks the running requests `running[0 … runningCount)` may still claim (TRT-LLM GUARANTEED_NO_EVICT
+ * reservations).
+ */
+export function reservedBlocks(
+  req: RequestTable,
+  cfg: EngineConfig,
+  spec: Speculative | undefined,
+  running: Int32Array,
+  runningCount: number,
+): number {
+  const bs = cfg.blockSize, reserve = burstReserve(spec);
+  let total = 0;
+  for (let j = 0; j < runningCount; j++) {
+    const r = running[j];
+    total += Math.max(0, Math.ceil((maxSeqLen(req, cfg, r) + reserve) / bs) - req.held[r]);
+  }
+  return total;
+}

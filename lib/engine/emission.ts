@@ -1,0 +1,47 @@
+/**
+ * Token emission at a pass end: each emitting request's burst (one token, or an MTP burst of accepted
+ * drafts), its generated count, and whether it finishes.
+ *
+ * @module
+ */
+import type { Engine } from "./engine.ts";
+import type { RequestTable } from "./requests.ts";
+import type { Speculative } from "./types.ts";
+
+/**
+ * Set the burst of each of engine `e`'s first `ready` emitting requests (1, or 1 + accepted drafts with MTP)
+ * and advance `generated`. A request that reaches its target or the model length is flagged finishing by a
+ * negative burst. Counts decode forwards and tokens on `e`. Returns how many finish.
+ */
+export function markFinishing(
+  e: Engine,
+  req: RequestTable,
+  spec: Speculative | undefined,
+  ready: number,
+): number {
+  const cfg = e.config;
+  let finishing = 0;
+  for (let j = 0; j < ready; j++) {
+    const r = e.emitted[j];
+    const room = Math.min(
+      req.target[r] - req.generated[r],
+      cfg.maxModelLen - req.promptLen[r] - req.generated[r],
+    );
+    let burst = 1;
+    if (spec !== undefined && req.generated[r] > 0) {
+      const rates = spec.acceptRates;
+      for (let k = 0; k < rates.length && spec.rng.next() < rates[k]; k++) burst++;
+    }
+    if (burst > room) burst = room;
+    if (req.generated[r] > 0 || cfg.role === "decode") {
+      e.decodeForwards++;
+      e.decodeTokens += burst;
+    }
+    req.generated[r] += burst;
+    const done = req.generated[r] >= req.target[r] ||
+      req.promptLen[r] + req.generated[r] >= cfg.maxModelLen;
+    req.burst[r] = done ? -burst : burst;
+    if (done) finishing++;
+  }
+  return finishing;
+}
