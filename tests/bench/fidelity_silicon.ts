@@ -181,14 +181,21 @@ export function benchmarkClient(row: SiliconRow): BenchmarkClient {
   const inferenceX = /^db-dump\/|^source_file=(\d{4}-\d{2}-\d{2}|kimi-k2\.5-gap-analysis)\.csv/.test(
     row.source,
   );
-  // Only numbered versions can be older; nightlies and unrecorded versions count as recent.
-  const older = /^\d/.test(row.version) && compareVersions(row.version, "0.14.0") < 0;
+  const older = numbered(row.version) && compareVersions(row.version, "0.14.0") < 0;
   return {
     lengthRangeRatio: inferenceX ? 0.8 : 1,
     asyncScheduling: !older,
     frontend: inferenceX,
     sampling: inferenceX ? "greedy" : null,
   };
+}
+
+/**
+ * Whether a row's vLLM version is a numbered release. Only those select version-specific behaviour (async
+ * scheduling, memory defaults); nightlies and unrecorded versions count as the newest.
+ */
+function numbered(version: string): boolean {
+  return /^\d/.test(version);
 }
 
 /** Simulated mean TTFT and TPOT (ms) of one row. */
@@ -225,7 +232,7 @@ export async function simulateRow(
         max_num_batched_tokens: 8192,
         max_num_seqs: 1024,
         // The row's vLLM default (0.9 before 0.22), not the newest one dynolab assumes without a version.
-        ...(/^\d/.test(row.version)
+        ...(numbered(row.version)
           ? { gpu_memory_utilization: defaultGpuMemoryUtilization(row.version) }
           : {}),
         async_scheduling: client.asyncScheduling,
