@@ -28,7 +28,7 @@ import {
 } from "../roofline.ts";
 import type { PerfSetup } from "../setup.ts";
 import type { OpBreakdown, PerfModel } from "../types.ts";
-import { mlaWork } from "../analytic/efficiency.ts";
+import { mlaWork } from "../analytic/mla.ts";
 import { type OverheadOptions, passOverheadMs } from "../analytic/overhead.ts";
 import { attentionGrid, collectiveCurve, gemmCurve, mlaGrid, moeCurve } from "./curves.ts";
 import type { AicTables } from "./tables.ts";

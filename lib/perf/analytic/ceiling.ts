@@ -19,7 +19,7 @@
  */
 import type { GpuSpec } from "../catalog/gpus.ts";
 import { gemmBytes, moeBytes, moeFlops } from "../roofline.ts";
-import type { MlaWork } from "./efficiency.ts";
+import type { MlaWork } from "./mla.ts";
 
 /**
  * The ceiling's terms: the cost of one kernel inside a CUDA graph beyond its work (launch gap and ramp, ms; a few
@@ -91,7 +91,7 @@ export function moeCeilingMs(
  * ```ts
  * import assert from "node:assert/strict";
  * import { GPUS } from "../catalog/gpus.ts";
- * import { mlaWork } from "./efficiency.ts";
+ * import { mlaWork } from "./mla.ts";
  * import { mlaCeilingMs } from "./ceiling.ts";
  * const shape = { hidden: 7168, qLoraRank: 1536, kvLoraRank: 512, qkNopeDim: 128, qkRopeDim: 64, vHeadDim: 128 };
  * // DeepSeek-style block, 16 heads per GPU, one decode token over 1500 cached: 38 MB of FP8 weights and KV.

@@ -16,7 +16,6 @@
  *   expert-parallel imbalance term, a cost per routed pair, and a per-token-count correction.
  * - Collectives: a latency plus bytes over an effective bandwidth, with a correction over message size
  *   (protocol switches).
- * - MLA module: projection GEMMs and latent attention of the whole block.
  *
  * @module
  */
@@ -119,28 +118,9 @@ export interface CommCoef {
   readonly bySize: Correction;
 }
 
-/** MLA attention module (whole block) of one KV format and GEMM format. */
-export interface MlaCoef {
-  readonly t0: number;
-  readonly ecGemm: number;
-  readonly ecAttn: number;
-  readonly em: number;
-  readonly q: number;
-  /** µs per sequence. */
-  readonly gamma: number;
-}
-
-/** Shapes of an MLA block (DeepSeek-V3: 7168, 1536, 512, 128, 64, 128). */
-export interface MlaShape {
-  readonly hidden: number;
-  readonly qLoraRank: number;
-  readonly kvLoraRank: number;
-  readonly qkNopeDim: number;
-  readonly qkRopeDim: number;
-  readonly vHeadDim: number;
-}
-
-const blend = (tc: number, tb: number, q: number) => Math.pow(Math.pow(tc, q) + Math.pow(tb, q), 1 / q);
+/** Smooth maximum of a compute and a memory time: `(tc^q + tb^q)^(1/q)`. */
+export const blend = (tc: number, tb: number, q: number): number =>
+  Math.pow(Math.pow(tc, q) + Math.pow(tb, q), 1 / q);
 
 /** Piecewise-linear lookup of `ys` over ascending `xs`, clamped at both ends. */
 export function lerpClamped(xs: readonly number[], ys: readonly number[], x: number): number {
@@ -342,86 +322,4 @@ export function commBaseMs(c: CommCoef, bytes: number): number {
 /** Collective time (ms) for a message of `bytes`. */
 export function commMs(c: CommCoef, bytes: number): number {
   return (c.t0 + bytes / c.bw * 1e3) * correction(c.bySize, bytes);
-}
-
-/** Work of an MLA block on one GPU: projection FLOPs, attention FLOPs and bytes. */
-export interface MlaWork {
-  readonly gemmFlops: number;
-  readonly attnFlops: number;
-  readonly bytes: number;
-}
-
-/** The {@link MlaWork} of an MLA block over `b` sequences of `newTokens` new tokens reading `kvLen` each. */
-export function mlaWork(
-  shape: MlaShape,
-  heads: number,
-  b: number,
-  newTokens: number,
-  kvLen: number,
-  context: boolean,
-  wBytes: number,
-  kvB: number,
-): MlaWork {
-  const s = shape;
-  const qk = s.qkNopeDim + s.qkRopeDim;
-  const latent = s.kvLoraRank + s.qkRopeDim;
-  const tokens = b * newTokens;
-  const down = s.hidden * (s.qLoraRank + latent);
-  const qUp = s.qLoraRank * heads * qk;
-  const out = heads * s.vHeadDim * s.hidden;
-  // Context: K/V up-projection of the new tokens; generation: absorbed per-head W_UK and W_UV.
-  const kvUp = s.kvLoraRank * heads * (s.qkNopeDim + s.vHeadDim);
-  const params = down + qUp + kvUp + out;
-  const gemmFlops = 2 * tokens * params;
-  let attnFlops: number;
-  let kvBytesRead: number;
-  if (context) {
-    const p = kvLen - newTokens;
-    attnFlops = b * (kvLen * kvLen - p * p) * heads * (qk + s.vHeadDim);
-    kvBytesRead = b * kvLen * heads * (qk + s.vHeadDim) * 2;
-  } else {
-    attnFlops = 2 * b * heads * (latent + s.kvLoraRank) * kvLen;
-    kvBytesRead = b * kvLen * latent * kvB;
-  }
-  const bytes = params * wBytes + kvBytesRead + tokens * (2 * s.hidden * 2 + heads * qk * 2 * 2);
-  return { gemmFlops, attnFlops, bytes };
-}
-
-/** MLA block time (ms). */
-export function mlaMs(
-  c: MlaCoef,
-  gpu: GpuSpec,
-  gemmPeak: number,
-  attnPeak: number,
-  shape: MlaShape,
-  heads: number,
-  b: number,
-  newTokens: number,
-  kvLen: number,
-  context: boolean,
-  wBytes: number,
-  kvB: number,
-): number {
-  return mlaWorkMs(
-    c,
-    gpu,
-    gemmPeak,
-    attnPeak,
-    b,
-    mlaWork(shape, heads, b, newTokens, kvLen, context, wBytes, kvB),
-  );
-}
-
-/** MLA block time (ms) of already computed work `w` over `b` sequences. */
-export function mlaWorkMs(
-  c: MlaCoef,
-  gpu: GpuSpec,
-  gemmPeak: number,
-  attnPeak: number,
-  b: number,
-  w: MlaWork,
-): number {
-  const tc = (w.gemmFlops / (gemmPeak * c.ecGemm) + w.attnFlops / (attnPeak * c.ecAttn)) * 1e3;
-  const tb = w.bytes / (gpu.memBw * c.em) * 1e3;
-  return c.t0 + c.gamma * b * 1e-3 + blend(tc, tb, c.q);
 }

@@ -16,16 +16,8 @@ import { buildOps, opFamily } from "../ops.ts";
 import { allGatherBytes, memoryOpMs } from "../roofline.ts";
 import type { PerfSetup } from "../setup.ts";
 import type { OpBreakdown, PerfModel } from "../types.ts";
-import {
-  commMs,
-  contextAttentionMs,
-  gemmMs,
-  generationAttentionMs,
-  type MlaShape,
-  mlaWork,
-  mlaWorkMs,
-  moeMs,
-} from "./efficiency.ts";
+import { commMs, contextAttentionMs, gemmMs, generationAttentionMs, moeMs } from "./efficiency.ts";
+import { type MlaShape, mlaWork, mlaWorkMs } from "./mla.ts";
 import { attentionCurve, type CurveSource, curveSource, findCurve, nearestCount } from "./lookup.ts";
 import { type OverheadOptions, passOverheadMs } from "./overhead.ts";
 import { gemmCeilingMs, mlaCeilingMs, moeCeilingMs } from "./ceiling.ts";

@@ -14,14 +14,8 @@ import {
   weightBytes,
   type WeightDType,
 } from "../dtypes.ts";
-import {
-  commMs,
-  contextAttentionMs,
-  gemmMs,
-  generationAttentionMs,
-  mlaMs,
-  moeMs,
-} from "../analytic/efficiency.ts";
+import { commMs, contextAttentionMs, gemmMs, generationAttentionMs, moeMs } from "../analytic/efficiency.ts";
+import { mlaMs } from "../analytic/mla.ts";
 import type { BackendCoefficients } from "./types.ts";
 import type { Samples } from "./samples.ts";
 import { DEEPSEEK_MLA_SHAPE } from "./mla_shape.ts";

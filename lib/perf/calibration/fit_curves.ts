@@ -27,13 +27,11 @@ import {
   generationAttentionBaseMs,
   type GenerationAttentionCoef,
   lerpClamped,
-  type MlaCoef,
-  mlaMs,
-  type MlaShape,
   moeBaseMs,
   moeClass,
   type MoeCoef,
 } from "../analytic/efficiency.ts";
+import { type MlaCoef, mlaMs, type MlaShape } from "../analytic/mla.ts";
 import { nelderMead } from "./nelder_mead.ts";
 import type { AttentionSample, CommSample, GemmSample, MlaSample, MoeSample } from "./samples.ts";
 

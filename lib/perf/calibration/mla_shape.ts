@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { MlaShape } from "../analytic/efficiency.ts";
+import type { MlaShape } from "../analytic/mla.ts";
 
 /** DeepSeek-V3's MLA block: hidden 7168, q LoRA 1536, KV LoRA 512, nope 128, rope 64, v 128. */
 export const DEEPSEEK_MLA_SHAPE: MlaShape = {

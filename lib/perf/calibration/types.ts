@@ -8,9 +8,9 @@ import type {
   ContextAttentionCoef,
   GemmCoef,
   GenerationAttentionCoef,
-  MlaCoef,
   MoeCoef,
 } from "../analytic/efficiency.ts";
+import type { MlaCoef } from "../analytic/mla.ts";
 
 /** Curves fitted to one system × backend × version. */
 export interface BackendCoefficients {
