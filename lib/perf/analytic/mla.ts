@@ -72,31 +72,6 @@ export function mlaWork(
   return { gemmFlops, attnFlops, bytes };
 }
 
-/** MLA block time (ms). */
-export function mlaMs(
-  c: MlaCoef,
-  gpu: GpuSpec,
-  gemmPeak: number,
-  attnPeak: number,
-  shape: MlaShape,
-  heads: number,
-  b: number,
-  newTokens: number,
-  kvLen: number,
-  context: boolean,
-  wBytes: number,
-  kvB: number,
-): number {
-  return mlaWorkMs(
-    c,
-    gpu,
-    gemmPeak,
-    attnPeak,
-    b,
-    mlaWork(shape, heads, b, newTokens, kvLen, context, wBytes, kvB),
-  );
-}
-
 /** MLA block time (ms) of already computed work `w` over `b` sequences. */
 export function mlaWorkMs(
   c: MlaCoef,

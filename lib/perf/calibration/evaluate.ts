@@ -15,7 +15,7 @@ import {
   type WeightDType,
 } from "../dtypes.ts";
 import { commMs, contextAttentionMs, gemmMs, generationAttentionMs, moeMs } from "../analytic/efficiency.ts";
-import { mlaMs } from "../analytic/mla.ts";
+import { mlaWork, mlaWorkMs } from "../analytic/mla.ts";
 import type { BackendCoefficients } from "./types.ts";
 import type { Samples } from "./samples.ts";
 import { DEEPSEEK_MLA_SHAPE } from "./mla_shape.ts";
@@ -153,35 +153,17 @@ export function evaluate(
       const [kv, gemmDtype] = key.split("/") as [KvDType, WeightDType];
       const gp = peakFlops(gpu, gemmDtype);
       for (const s of rel(list)) {
-        const p = context
-          ? mlaMs(
-            c,
-            gpu,
-            gp,
-            gpu.bf16Flops,
-            DEEPSEEK_MLA_SHAPE,
-            s.heads,
-            s.b,
-            s.s,
-            s.s,
-            true,
-            weightBytes(gemmDtype),
-            kvBytes(kv),
-          )
-          : mlaMs(
-            c,
-            gpu,
-            gp,
-            gpu.bf16Flops,
-            DEEPSEEK_MLA_SHAPE,
-            s.heads,
-            s.b,
-            1,
-            s.s,
-            false,
-            weightBytes(gemmDtype),
-            kvBytes(kv),
-          );
+        const work = mlaWork(
+          DEEPSEEK_MLA_SHAPE,
+          s.heads,
+          s.b,
+          context ? s.s : 1,
+          s.s,
+          context,
+          weightBytes(gemmDtype),
+          kvBytes(kv),
+        );
+        const p = mlaWorkMs(c, gpu, gp, gpu.bf16Flops, s.b, work);
         errors.push(err(p, s.latency));
       }
     }

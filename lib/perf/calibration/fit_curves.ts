@@ -31,7 +31,7 @@ import {
   moeClass,
   type MoeCoef,
 } from "../analytic/efficiency.ts";
-import { type MlaCoef, mlaMs, type MlaShape } from "../analytic/mla.ts";
+import { type MlaCoef, type MlaShape, mlaWork, mlaWorkMs } from "../analytic/mla.ts";
 import { nelderMead } from "./nelder_mead.ts";
 import type { AttentionSample, CommSample, GemmSample, MlaSample, MoeSample } from "./samples.ts";
 
@@ -325,16 +325,14 @@ export function fitMla(
     q: 0.3 + exp(x[4]),
     gamma: exp(x[5]),
   });
+  // The work of each sample does not depend on the coefficients: compute it once, outside the search.
+  const work = new Map(
+    set.map((s) => [s, mlaWork(shape, s.heads, s.b, context ? s.s : 1, s.s, context, wb, kvB)]),
+  );
   const r = nelderMead(
     (v) => {
       const c = decode(v);
-      return logLoss(
-        set,
-        (s) =>
-          context
-            ? mlaMs(c, gpu, gemmPeak, attnPeak, shape, s.heads, s.b, s.s, s.s, true, wb, kvB)
-            : mlaMs(c, gpu, gemmPeak, attnPeak, shape, s.heads, s.b, 1, s.s, false, wb, kvB),
-      );
+      return logLoss(set, (s) => mlaWorkMs(c, gpu, gemmPeak, attnPeak, s.b, work.get(s)!));
     },
     [Math.log(0.05), Math.log(0.5), Math.log(0.4), Math.log(0.5), Math.log(1), Math.log(0.5)],
     0.4,
