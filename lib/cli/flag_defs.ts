@@ -62,6 +62,7 @@ export const FLAGS = {
   "input-tokens-stddev": "string",
   "output-tokens-stddev": "string",
   "length-range-ratio": "string",
+  "num-dataset-entries": "string",
   "kv-transfer-link-sharing": "boolean",
   "demo": "boolean",
   "help": "boolean",

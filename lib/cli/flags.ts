@@ -106,6 +106,7 @@ export function parseCommand(argv: readonly string[]): Command {
     "input-tokens-stddev",
     "output-tokens-stddev",
     "length-range-ratio",
+    "num-dataset-entries",
   ] as const;
   const synthetic = syntheticFlags.some((f) => given(f));
   const demo = v.demo === true;
@@ -168,6 +169,7 @@ export function parseCommand(argv: readonly string[]): Command {
       input_tokens_stddev: optionalNumber(v, "input-tokens-stddev"),
       output_tokens_stddev: optionalNumber(v, "output-tokens-stddev"),
       length_range_ratio: optionalNumber(v, "length-range-ratio"),
+      dataset_entries: optionalInt(v, "num-dataset-entries", 0),
     };
   } else {
     for (const f of ["request-rate", "arrival-interval-ms"] as const) {

@@ -26,6 +26,7 @@ Workload:
   --input-tokens-stddev S, --output-tokens-stddev S
                              normal length spread (AIPerf; default 0: exact lengths)
   --length-range-ratio R     lengths uniform in [len × R, len] (benchmark_serving's --random-range-ratio)
+  --num-dataset-entries N    first prompts drawn from N distinct prompts, shuffled per pass (AIPerf's; 0: all new)
 
 Topology and engines:
   --num-workers N            aggregated workers (default 1)

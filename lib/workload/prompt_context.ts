@@ -95,6 +95,15 @@ export class PromptContext {
     this.#unique = unique;
   }
 
+  /** A copy that later appends do not share: the same content, then its own continuation. */
+  clone(): PromptContext {
+    const copy = new PromptContext(this.#blockSize, this.#unique);
+    copy.#ids.push(...this.#ids);
+    copy.#length = this.#length;
+    copy.#sharedEnd = this.#sharedEnd;
+    return copy;
+  }
+
   /** Tokens in the prompt so far. */
   get length(): number {
     return this.#length;

@@ -108,6 +108,13 @@ export const SyntheticWorkloadSchema = z.strictObject({
   inter_turn_delay_ms: z.number().nonnegative().default(0),
   shared_prefix_ratio: z.number().min(0).max(1).default(0),
   num_prefix_groups: z.number().int().nonnegative().max(1 << 20).default(0),
+  /**
+   * dynolab extension: the client's dataset size, AIPerf's `--num-dataset-entries` (AIPerf's default is 100).
+   * Sessions take their first prompt from this many distinct prompts, each pass over them in a fresh random
+   * order (AIPerf's `shuffle` sampling), so a prompt recurs every `dataset_entries` sessions and the prefix
+   * cache may serve it again. 0 (default): every session's prompt is new.
+   */
+  dataset_entries: z.number().int().nonnegative().max(1 << 20).default(0),
   arrival_seed: z.number().int().nonnegative().default(42),
   /**
    * dynolab extension: how later turns' prompts are built. `cumulative` (default): previous prompt + previous

@@ -39,9 +39,12 @@ export interface SyntheticOptions {
  *   with `input_tokens_stddev` / `output_tokens_stddev` (rounded, floored at 1), or uniform in
  *   `[floor(len × length_range_ratio), len]`; the shared prefix is then `round(ceil(isl / blockSize) ×
  *   shared_prefix_ratio)` blocks of the drawn prompt.
+ * - **Dataset.** With `dataset_entries` = N > 0 the sessions' first prompts come from N distinct prompts, a
+ *   fresh random permutation of them per N sessions (AIPerf's `shuffle` sampling): an entry's first use draws
+ *   its prompt and output length as above, and every later use repeats both.
  * - **Turns** after the first wait `inter_turn_delay_ms` after the previous turn completes.
  *
- * Arrivals, prefix groups, input and output lengths draw from separate streams of `Rng(arrival_seed)`, so the
+ * Arrivals, prefix groups, input and output lengths and the dataset order draw from separate streams of `Rng(arrival_seed)`, so the
  * same spec gives identical arrays, and a spread on one never shifts the others.
  *
  * @example
@@ -69,23 +72,32 @@ export function generateSynthetic(spec: SyntheticWorkloadSpec, options: Syntheti
   const inputLength = lengthSampler(spec.input_tokens, spec.input_tokens_stddev, spec.length_range_ratio);
   const outputLength = lengthSampler(spec.output_tokens, spec.output_tokens_stddev, spec.length_range_ratio);
   const inputs = rng.fork(3), outputs = rng.fork(4);
+  const dataset = spec.dataset_entries > 0 ? new Dataset(spec.dataset_entries, rng.fork(5)) : undefined;
   let t = 0;
   for (let s = 0; s < spec.request_count; s++) {
     if (s > 0) t += gap(arrivals);
     const group = sharing ? groups.int(spec.num_prefix_groups) : -1;
+    const entry = dataset?.next() ?? -1;
     let context: PromptContext | undefined;
     let osl = 0;
     for (let turn = 0; turn < spec.turns_per_session; turn++) {
       const isl = inputLength(inputs);
-      if (context === undefined || spec.turn_prompts === "independent") {
+      const drawnOsl = outputLength(outputs);
+      const stored = turn === 0 && entry >= 0 ? dataset!.prompts[entry] : undefined;
+      if (stored) {
+        context = stored.context.clone();
+        osl = stored.osl;
+      } else if (context === undefined || spec.turn_prompts === "independent") {
         context = new PromptContext(bs, unique);
         const prefix = group >= 0 ? sharedPrefixTokens(isl, bs, spec.shared_prefix_ratio) : 0;
         if (prefix > 0) context.appendShared(prefix, group);
         context.appendUnique(isl - prefix);
+        osl = drawnOsl;
+        if (turn === 0 && entry >= 0) dataset!.prompts[entry] = { context: context.clone(), osl };
       } else {
         context.appendUnique(osl + isl);
+        osl = drawnOsl;
       }
-      osl = outputLength(outputs);
       builder.add({
         session: s,
         arrivalMs: turn === 0 ? t : undefined,
@@ -97,6 +109,37 @@ export function generateSynthetic(spec: SyntheticWorkloadSpec, options: Syntheti
     }
   }
   return builder.build({ speedup: options.speedup });
+}
+
+/**
+ * A client's fixed dataset of first-turn prompts, sampled as AIPerf's `shuffle`: every pass over the entries
+ * is a fresh random permutation. Each entry keeps the prompt (and output length) its first use drew.
+ */
+class Dataset {
+  readonly prompts: ({ readonly context: PromptContext; readonly osl: number } | undefined)[];
+  readonly #order: Int32Array;
+  readonly #rng: Rng;
+  #at: number;
+
+  constructor(entries: number, rng: Rng) {
+    this.prompts = new Array(entries);
+    this.#order = Int32Array.from({ length: entries }, (_, i) => i);
+    this.#rng = rng;
+    this.#at = entries;
+  }
+
+  /** The entry the next session takes. */
+  next(): number {
+    const order = this.#order;
+    if (this.#at === order.length) {
+      for (let i = order.length - 1; i > 0; i--) {
+        const j = this.#rng.int(i + 1);
+        [order[i], order[j]] = [order[j], order[i]];
+      }
+      this.#at = 0;
+    }
+    return order[this.#at++];
+  }
 }
 
 /** Shared-prefix tokens of a prompt of `isl` tokens: `round(ceil(isl / bs) × ratio)` whole blocks, at most `isl`. */

@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { main } from "../../lib/cli/mod.ts";
+import { parseCommand } from "../../lib/cli/flags.ts";
+import { loadInputs, runSimulation } from "../../lib/simulate.ts";
 
 interface Outcome {
   code: number;
@@ -250,4 +252,19 @@ Deno.test("cli: --warmup-request-count leaves the first requests out of the repo
   assert.equal(lines.length, 12);
   assert.deepEqual(lines.map((l) => l.warmup).filter(Boolean).length, 4);
   assert.ok(lines.slice(0, 4).every((l) => l.warmup));
+});
+
+Deno.test("cli: --num-dataset-entries cycles the prompts, which then hit the prefix cache", async () => {
+  const ttft = async (entries: string) => {
+    const argv = ["--input-tokens", "2000", "--output-tokens", "20", "--request-count", "64"];
+    const cmd = parseCommand([...argv, "--replay-concurrency", "4", "--num-dataset-entries", entries]);
+    assert(cmd.kind === "run");
+    assert.equal((cmd.spec.workload as { dataset_entries: number }).dataset_entries, Number(entries));
+    return runSimulation(await loadInputs(cmd.spec)).report.mean_ttft_ms as number;
+  };
+  assert((await ttft("4")) < 0.5 * (await ttft("0")));
+  assert.throws(
+    () => parseCommand(["--input-tokens", "10", "--num-dataset-entries", "-1"]),
+    /num-dataset-entries/,
+  );
 });

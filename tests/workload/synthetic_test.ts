@@ -111,6 +111,38 @@ Deno.test("synthetic: no sharing without prefix groups or ratio", () => {
   }
 });
 
+Deno.test("synthetic: a dataset of N prompts repeats each once per N sessions, in a fresh order per pass", () => {
+  const n = 5, sessions = 20;
+  const w = generateSynthetic(
+    spec({ arrival_interval_ms: 1, request_count: sessions, dataset_entries: n, length_range_ratio: 0.5 }),
+    { blockSize: 64, closedLoop: false },
+  );
+  const key = (r: number) => blocksOf(w, r).join(",") + `|${w.inputLength[r]}|${w.outputLength[r]}`;
+  const passes: string[][] = [];
+  for (let s = 0; s < sessions; s += n) passes.push(Array.from({ length: n }, (_, i) => key(s + i)));
+  // each pass holds every entry once, with its first use's prompt and lengths
+  for (const pass of passes) assert.deepEqual([...pass].sort(), [...passes[0]].sort());
+  assert.equal(new Set(passes[0]).size, n);
+  assert(passes.some((p) => p.join() !== passes[0].join()), "passes are reshuffled");
+  // without a dataset every prompt is new
+  const fresh = generateSynthetic(spec({ arrival_interval_ms: 1, request_count: sessions }), {
+    blockSize: 64,
+    closedLoop: false,
+  });
+  assert.equal(new Set(fresh.blocks).size, fresh.blocks.length);
+});
+
+Deno.test("synthetic: later turns of a dataset prompt extend it with content of their own", () => {
+  const w = generateSynthetic(
+    spec({ arrival_interval_ms: 1, request_count: 4, dataset_entries: 1, turns_per_session: 2 }),
+    { blockSize: 64, closedLoop: false },
+  );
+  const first = [0, 2, 4, 6].map((r) => blocksOf(w, r).join());
+  assert.equal(new Set(first).size, 1);
+  for (const r of [0, 2, 4, 6]) assert.equal(commonPrefix(w, r, r + 1), blocksOf(w, r).length);
+  assert.equal(new Set([1, 3, 5, 7].map((r) => blocksOf(w, r).join())).size, 4);
+});
+
 Deno.test("synthetic: cumulative turns extend the previous prompt, output and new input", () => {
   const w = generateSynthetic(
     spec({
