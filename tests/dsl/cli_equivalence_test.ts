@@ -147,6 +147,10 @@ const REACH: Record<string, { argv: string[]; dsl: Scenario } | { rejected: stri
     argv: [...synthArgs, "--replay-concurrency", "2", "--length-range-ratio", "0.8"],
     dsl: s0.synthetic({ ...synth, concurrency: 2, lengthRangeRatio: 0.8 }),
   },
+  "num-dataset-entries": {
+    argv: [...synthArgs, "--replay-concurrency", "2", "--num-dataset-entries", "100"],
+    dsl: s0.synthetic({ ...synth, concurrency: 2, datasetEntries: 100 }),
+  },
   "benchmark-granularity": {
     argv: [T, "--benchmark-granularity", "4"],
     dsl: s0.trace(T).set({ benchmarkGranularity: 4 }),

@@ -37,12 +37,14 @@ Deno.test("silicon rows: the benchmark client of each source (InferenceX lengths
   const row = (source: string, version: string) => ({ source, version }) as SiliconRow;
   assert.deepEqual(benchmarkClient(row("db-dump/2026-04-27; config_id=733", "0.19.0")), {
     lengthRangeRatio: 0.8,
+    datasetEntries: 0,
     asyncScheduling: true,
     frontend: true,
     sampling: "greedy",
   });
   assert.deepEqual(benchmarkClient(row("source_file=2026-04-06.csv; model=Llama-3.1-70B", "")), {
     lengthRangeRatio: 0.8,
+    datasetEntries: 0,
     asyncScheduling: true,
     frontend: true,
     sampling: "greedy",
@@ -51,6 +53,7 @@ Deno.test("silicon rows: the benchmark client of each source (InferenceX lengths
     benchmarkClient(row("source_file=/data/h100_sxm/vllm/0.12.0/Qwen_Qwen3-32B.csv", "0.12.0")),
     {
       lengthRangeRatio: 1,
+      datasetEntries: 0,
       asyncScheduling: false,
       frontend: false,
       sampling: null,
