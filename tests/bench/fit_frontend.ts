@@ -4,7 +4,7 @@
  * rows the fidelity bench applies the front end to, `benchmarkClient(row).frontend`), then choose the terms
  * `base + perInputToken × ISL + perRequestInFlight × (concurrency − 1)` that minimise the mean absolute
  * relative TTFT error once added to the simulated TTFT (a grid search; the closed loop's other streams are
- * the load).
+ * the load). Rows the fidelity bench distrusts (`untrustedMeasurement`) stay out.
  *
  * `deno run -A tests/bench/fit_frontend.ts PATH/silicon_sample.csv` (about 80 s for ed133e9's 984 such rows).
  * Prints the fit and its TTFT error before and after; paste the terms into `frontend.ts` and rerun
@@ -12,14 +12,14 @@
  *
  * @module
  */
-import { benchmarkClient, siliconRows, simulateRow } from "./fidelity_silicon.ts";
+import { benchmarkClient, siliconRows, simulateRow, untrustedMeasurement } from "./fidelity_silicon.ts";
 
 const path = Deno.args[0] ?? Deno.env.get("DYNOLAB_SILICON_CSV");
 if (!path) throw new Error("give the silicon CSV path (or set DYNOLAB_SILICON_CSV)");
 const points: { isl: number; load: number; measured: number; simulated: number }[] = [];
 let skipped = 0;
 for (const row of siliconRows(await Deno.readTextFile(path))) {
-  if (!benchmarkClient(row).frontend) continue;
+  if (!benchmarkClient(row).frontend || untrustedMeasurement(row)) continue;
   try {
     const sim = await simulateRow(row, { frontend_latency: false });
     points.push({ isl: row.isl, load: row.concurrency - 1, measured: row.ttftMs, simulated: sim.ttft });

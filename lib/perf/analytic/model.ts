@@ -16,7 +16,14 @@ import { buildOps, opFamily } from "../ops.ts";
 import { allGatherBytes, memoryOpMs } from "../roofline.ts";
 import type { PerfSetup } from "../setup.ts";
 import type { OpBreakdown, PerfModel } from "../types.ts";
-import { commMs, contextAttentionMs, gemmMs, generationAttentionMs, moeMs } from "./efficiency.ts";
+import {
+  allReduceMs,
+  commMs,
+  contextAttentionMs,
+  gemmMs,
+  generationAttentionMs,
+  moeMs,
+} from "./efficiency.ts";
 import { type MlaShape, mlaWork, mlaWorkMs } from "./mla.ts";
 import { attentionCurve, type CurveSource, curveSource, findCurve, nearestCount } from "./lookup.ts";
 import { type OverheadOptions, passOverheadMs } from "./overhead.ts";
@@ -316,7 +323,7 @@ function commPrice(
     if (c) {
       const fitted = Number(key);
       const scale = (op.gpus - 1) / op.gpus * fitted / Math.max(1, fitted - 1) * slow;
-      return (t) => c.t0 + t * bytesPerToken * scale / c.bw * 1e3;
+      return (t) => allReduceMs(c, t * bytesPerToken, scale);
     }
   }
   const ncclKey = nearestCount(Object.keys(src.nccl).filter((k) => k.startsWith(op.op + "/")), op.gpus);

@@ -14,7 +14,13 @@ import {
   weightBytes,
   type WeightDType,
 } from "../dtypes.ts";
-import { commMs, contextAttentionMs, gemmMs, generationAttentionMs, moeMs } from "../analytic/efficiency.ts";
+import {
+  allReduceMs,
+  contextAttentionMs,
+  gemmMs,
+  generationAttentionMs,
+  moeMs,
+} from "../analytic/efficiency.ts";
 import { mlaWork, mlaWorkMs } from "../analytic/mla.ts";
 import type { BackendCoefficients } from "./types.ts";
 import type { Samples } from "./samples.ts";
@@ -137,7 +143,7 @@ export function evaluate(
   const ar: number[] = [];
   for (const [gpus, list] of samples.allReduce) {
     const c = coef.allReduce[gpus];
-    if (c) { for (const s of rel(list)) ar.push(err(commMs(c, s.bytes), s.latency)); }
+    if (c) { for (const s of rel(list)) ar.push(err(allReduceMs(c, s.bytes), s.latency)); }
   }
   out.push(summarise("allreduce", ar));
   for (

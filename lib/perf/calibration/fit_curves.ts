@@ -21,6 +21,7 @@ import {
   type ContextAttentionCoef,
   type Correction,
   correction,
+  GEMM_CLASSES,
   gemmBaseMs,
   gemmClass,
   type GemmCoef,
@@ -78,7 +79,7 @@ export function fitGemm(samples: readonly GemmSample[], gpu: GpuSpec, dtype: Wei
   const wb = weightBytes(dtype);
   const ab = activationBytes(dtype);
   const mGrid = [...new Set(samples.map((s) => s.m))].sort((a, b) => a - b);
-  let corr: number[][] = [0, 1, 2].map(() => mGrid.map(() => 1));
+  let corr: number[][] = Array.from({ length: GEMM_CLASSES }, () => mGrid.map(() => 1));
   const decode = (x: number[], c: number[][]): GemmCoef => ({
     t0: exp(x[0]),
     ec: exp(x[1]),
@@ -93,15 +94,15 @@ export function fitGemm(samples: readonly GemmSample[], gpu: GpuSpec, dtype: Wei
   for (let round = 0; round < 5; round++) {
     const c = corr;
     const predict = (p: GemmCoef, s: GemmSample) =>
-      gemmBaseMs(p, gpu, peak, wb, ab, s.m, s.n, s.k) * lerpClamped(mGrid, c[gemmClass(s.n)], s.m);
+      gemmBaseMs(p, gpu, peak, wb, ab, s.m, s.n, s.k) * lerpClamped(mGrid, c[gemmClass(s.n, s.k)], s.m);
     x = nelderMead((v) => logLoss(set, (s) => predict(decode(v, c), s)), x, 0.4, 1500).x;
     const coef = decode(x, c);
-    const ratios: number[][][] = [0, 1, 2].map(() => mGrid.map(() => []));
+    const ratios: number[][][] = Array.from({ length: GEMM_CLASSES }, () => mGrid.map(() => []));
     const index = new Map(mGrid.map((m, i) => [m, i]));
     for (const s of samples) {
       if (s.m > 32768) continue;
       const r = s.latency / gemmBaseMs(coef, gpu, peak, wb, ab, s.m, s.n, s.k);
-      const list = ratios[gemmClass(s.n)][index.get(s.m)!];
+      const list = ratios[gemmClass(s.n, s.k)][index.get(s.m)!];
       list.push(r);
       if (s.relevant) list.push(r, r);
     }
