@@ -305,10 +305,9 @@ export async function runSilicon(path: string): Promise<void> {
     if (untrusted) {
       excluded++;
       console.log(
-        `| ${row.id} | ${row.version} | ${row.tp}/${row.attnDp}/${row.moeEp} | ${row.isl} | ${row.osl} | ` +
-          `${row.concurrency} | ${row.ttftMs.toFixed(1)} | excluded: ${untrusted} | | ${
-            row.tpotMs.toFixed(2)
-          } | | |`,
+        `${rowPoint(row)} ${row.ttftMs.toFixed(1)} | excluded: ${untrusted} | | ${
+          row.tpotMs.toFixed(2)
+        } | | |`,
       );
       continue;
     }
@@ -318,9 +317,7 @@ export async function runSilicon(path: string): Promise<void> {
     } catch (e) {
       skipped++;
       console.log(
-        `| ${row.id} | ${row.version} | ${row.tp}/${row.attnDp}/${row.moeEp} | skipped: ${
-          (e as Error).message
-        } |`,
+        `${rowHead(row)} skipped: ${(e as Error).message} |`,
       );
       continue;
     }
@@ -333,8 +330,7 @@ export async function runSilicon(path: string): Promise<void> {
       acc.tpot.push(Math.abs(e2));
     }
     console.log(
-      `| ${row.id} | ${row.version} | ${row.tp}/${row.attnDp}/${row.moeEp} | ${row.isl} | ${row.osl} | ` +
-        `${row.concurrency} | ${row.ttftMs.toFixed(1)} | ${sim.ttft.toFixed(1)} | ${pct(e1)} | ` +
+      `${rowPoint(row)} ${row.ttftMs.toFixed(1)} | ${sim.ttft.toFixed(1)} | ${pct(e1)} | ` +
         `${row.tpotMs.toFixed(2)} | ${sim.tpot.toFixed(2)} | ${pct(e2)} |`,
     );
   }
@@ -354,6 +350,10 @@ export async function runSilicon(path: string): Promise<void> {
   }
 }
 
+/** A table row's leading cells: id, vLLM version, TP/DP/EP. */
+const rowHead = (row: SiliconRow) => `| ${row.id} | ${row.version} | ${row.tp}/${row.attnDp}/${row.moeEp} |`;
+/** {@link rowHead} plus the measured point: ISL, OSL, concurrency. */
+const rowPoint = (row: SiliconRow) => `${rowHead(row)} ${row.isl} | ${row.osl} | ${row.concurrency} |`;
 const pct = (x: number) => `${x >= 0 ? "+" : ""}${(x * 100).toFixed(1)}%`;
 const pctAbs = (x: number) => `${(x * 100).toFixed(1)}%`;
 const mean = (e: number[]) => e.reduce((a, b) => a + b, 0) / e.length;

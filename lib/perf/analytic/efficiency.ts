@@ -355,10 +355,10 @@ export function commBaseMs(c: CommCoef, bytes: number): number {
  * ```
  */
 export function allReduceMs(c: CommCoef, bytes: number, scale = 1): number {
-  return (c.t0 + bytes * scale / c.bw * 1e3) * Math.min(1, correction(c.bySize, bytes));
+  return commBaseMs(c, bytes * scale) * Math.min(1, correction(c.bySize, bytes));
 }
 
 /** Collective time (ms) for a message of `bytes`. */
 export function commMs(c: CommCoef, bytes: number): number {
-  return (c.t0 + bytes / c.bw * 1e3) * correction(c.bySize, bytes);
+  return commBaseMs(c, bytes) * correction(c.bySize, bytes);
 }
