@@ -13,7 +13,8 @@
  * - Both attention kinds: correction factors over batch size and sequence length (kernel split heuristics),
  *   context attention also over the GQA group size.
  * - MoE: weights of the experts that receive tokens (a saturating count), padded grouped-GEMM compute with an
- *   expert-parallel imbalance term, a cost per routed pair, and a per-token-count correction.
+ *   expert-parallel imbalance term, a cost per routed pair, and a per-token-count correction for each split
+ *   class (unsplit, expert tensor parallel, each expert-parallel degree).
  * - Collectives: a latency plus bytes over an effective bandwidth, with a correction over message size
  *   (protocol switches).
  *
@@ -100,14 +101,30 @@ export interface MoeCoef {
   readonly lambda: number;
   /** Token counts of the correction curves, ascending. */
   readonly tGrid: readonly number[];
-  /** Correction per token count: no split (0), expert parallel (1), expert tensor parallel (2). */
+  /** Correction per token count for each {@link moeClass} class. */
   readonly corr: readonly (readonly number[])[];
 }
 
-/** MoE correction class of a split. */
+/**
+ * MoE correction class of a split: 0 unsplit, 1 expert tensor parallel, then one class per expert-parallel degree
+ * (2, 4, 8, 16, 32 or more; other degrees by the nearest power of two). The grouped GEMMs' efficiency moves with
+ * the experts per GPU: one class for every EP degree left EP 2–8 8–25 % slow and EP 32 17–25 % fast.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { moeClass } from "./efficiency.ts";
+ * assert(moeClass(1, 1) === 0 && moeClass(4, 1) === 1 && moeClass(1, 2) === 2 && moeClass(1, 8) === 4);
+ * assert(moeClass(1, 64) === moeClass(1, 32));
+ * ```
+ */
 export function moeClass(tp: number, ep: number): number {
-  return ep > 1 ? 1 : tp > 1 ? 2 : 0;
+  if (ep > 1) return 1 + Math.min(MOE_CLASSES - 2, Math.max(1, Math.round(Math.log2(ep))));
+  return tp > 1 ? 1 : 0;
 }
+
+/** Number of {@link moeClass} classes. */
+export const MOE_CLASSES = 7;
 
 /** A collective on a fixed number of GPUs: `(t0 + bytes / bw) × correction(bytes)`. */
 export interface CommCoef {
@@ -231,7 +248,23 @@ export function contextAttentionBaseMs(
   return c.t0 + blend(tc, tb, c.q);
 }
 
-/** Context-attention time (ms) for `b` sequences of `s` new tokens after `p` cached ones. */
+/**
+ * Context-attention time (ms) for `b` sequences of `s` new tokens after `p` cached ones: the base time times the
+ * fitted corrections over batch, sequence length and GQA group, all three as the fit applied them.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { GPUS } from "../catalog/gpus.ts";
+ * import { contextAttentionBaseMs, contextAttentionMs } from "./efficiency.ts";
+ * const flat = { grid: [1], values: [1] };
+ * const c = { t0: 0.01, ec: 0.6, em: 0.5, q: 2, byBatch: flat, bySeq: flat, byGroup: { grid: [1, 8], values: [1, 0.8] } };
+ * const gpu = GPUS.h200_sxm;
+ * const base = contextAttentionBaseMs(c, gpu, gpu.bf16Flops, 1, 4096, 0, 32, 4, 128, 0, 2);
+ * const ms = contextAttentionMs(c, gpu, gpu.bf16Flops, 1, 4096, 0, 32, 4, 128, 0, 2); // group 8
+ * assert(Math.abs(ms / base - 0.8) < 1e-12);
+ * ```
+ */
 export function contextAttentionMs(
   c: ContextAttentionCoef,
   gpu: GpuSpec,
@@ -247,7 +280,8 @@ export function contextAttentionMs(
 ): number {
   return contextAttentionBaseMs(c, gpu, peak, b, s, p, heads, kvHeads, d, window, kvB) *
     correction(c.byBatch, b) *
-    correction(c.bySeq, s + p);
+    correction(c.bySeq, s + p) *
+    correction(c.byGroup, heads / kvHeads);
 }
 
 /** Generation-attention time (ms) before the batch and length corrections. */

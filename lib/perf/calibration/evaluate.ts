@@ -23,7 +23,7 @@ import {
 } from "../analytic/efficiency.ts";
 import { mlaWork, mlaWorkMs } from "../analytic/mla.ts";
 import type { BackendCoefficients } from "./types.ts";
-import type { Samples } from "./samples.ts";
+import type { AttentionSample, Samples } from "./samples.ts";
 import { DEEPSEEK_MLA_SHAPE } from "./mla_shape.ts";
 
 /** Error summary of one op family. */
@@ -71,58 +71,43 @@ export function evaluate(
     }
   }
   out.push(summarise("gemm", gemm));
+  const context = (key: string, s: AttentionSample) =>
+    contextAttentionMs(
+      coef.contextAttention[key],
+      gpu,
+      gpu.bf16Flops,
+      s.b,
+      s.s,
+      0,
+      s.heads,
+      s.kvHeads,
+      s.headDim,
+      s.window,
+      kvBytes(key.split("/")[0] as KvDType),
+    );
+  const generation = (key: string, s: AttentionSample) =>
+    generationAttentionMs(
+      coef.generationAttention[key],
+      gpu,
+      gpu.bf16Flops,
+      s.b,
+      s.s,
+      s.heads,
+      s.kvHeads,
+      s.headDim,
+      s.window,
+      kvBytes(key.split("/")[0] as KvDType),
+    );
   for (
-    const [name, map, table] of [
-      ["context_attention", samples.contextAttention, coef.contextAttention],
-      ["generation_attention", samples.generationAttention, coef.generationAttention],
+    const [name, map, table, price] of [
+      ["context_attention", samples.contextAttention, coef.contextAttention, context],
+      ["generation_attention", samples.generationAttention, coef.generationAttention, generation],
     ] as const
   ) {
     const errors: number[] = [];
     for (const [key, list] of map) {
-      const kvB = kvBytes(key.split("/")[0] as KvDType);
-      if (name === "context_attention") {
-        const c = coef.contextAttention[key];
-        if (!c) continue;
-        for (const s of rel(list)) {
-          errors.push(err(
-            contextAttentionMs(
-              c,
-              gpu,
-              gpu.bf16Flops,
-              s.b,
-              s.s,
-              0,
-              s.heads,
-              s.kvHeads,
-              s.headDim,
-              s.window,
-              kvB,
-            ),
-            s.latency,
-          ));
-        }
-      } else {
-        const c = coef.generationAttention[key];
-        if (!c) continue;
-        for (const s of rel(list)) {
-          errors.push(err(
-            generationAttentionMs(
-              c,
-              gpu,
-              gpu.bf16Flops,
-              s.b,
-              s.s,
-              s.heads,
-              s.kvHeads,
-              s.headDim,
-              s.window,
-              kvB,
-            ),
-            s.latency,
-          ));
-        }
-      }
-      void table;
+      if (!table[key]) continue;
+      for (const s of rel(list)) errors.push(err(price(key, s), s.latency));
     }
     out.push(summarise(name, errors));
   }

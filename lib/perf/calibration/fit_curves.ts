@@ -28,6 +28,7 @@ import {
   generationAttentionBaseMs,
   type GenerationAttentionCoef,
   lerpClamped,
+  MOE_CLASSES,
   moeBaseMs,
   moeClass,
   type MoeCoef,
@@ -241,7 +242,7 @@ export function fitMoe(samples: readonly MoeSample[], gpu: GpuSpec, dtype: Weigh
   const peak = peakFlops(gpu, dtype) || gpu.bf16Flops;
   const wb = weightBytes(dtype);
   const tGrid = [...new Set(samples.map((s) => s.tokens))].sort((a, b) => a - b);
-  let corr: number[][] = [0, 1, 2].map(() => tGrid.map(() => 1));
+  let corr: number[][] = Array.from({ length: MOE_CLASSES }, () => tGrid.map(() => 1));
   const decode = (x: number[], c: number[][]): MoeCoef => ({
     t0: exp(x[0]),
     ec: exp(x[1]),
@@ -276,7 +277,7 @@ export function fitMoe(samples: readonly MoeSample[], gpu: GpuSpec, dtype: Weigh
       2500,
     ).x;
     const coef = decode(x, c);
-    const ratios: number[][][] = [0, 1, 2].map(() => tGrid.map(() => []));
+    const ratios: number[][][] = Array.from({ length: MOE_CLASSES }, () => tGrid.map(() => []));
     const index = new Map(tGrid.map((t, i) => [t, i]));
     for (const s of samples) {
       const r = s.latency / base(coef, s);
