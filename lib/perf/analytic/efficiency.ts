@@ -108,7 +108,7 @@ export interface MoeCoef {
 /**
  * MoE correction class of a split: 0 unsplit, 1 expert tensor parallel, then one class per expert-parallel degree
  * (2, 4, 8, 16, 32 or more; other degrees by the nearest power of two). The grouped GEMMs' efficiency moves with
- * the experts per GPU: one class for every EP degree left EP 2–8 8–25 % slow and EP 32 17–25 % fast.
+ * the experts per GPU: one class for every EP degree left EP 2–8 up to 25 % slow and EP 16–32 up to 25 % fast.
  *
  * @example
  * ```ts
