@@ -289,7 +289,10 @@ export async function simulateRow(
   return { ttft: r.mean_ttft_ms as number, tpot: r.mean_tpot_ms as number };
 }
 
-/** Run every row of the corpus at `path`, print a table and MAPEs per (GPU, model) and overall. */
+/**
+ * Run every row of the corpus at `path`, print a table, MAPEs per (GPU, model) and overall, and the errors per
+ * prefill load ({@link prefillLoad}).
+ */
 export async function runSilicon(path: string): Promise<void> {
   const rows = siliconRows(await Deno.readTextFile(path));
   console.log(`\n## End to end: ${rows.length} aggregated vLLM rows of ${path}, analytic model\n`);
@@ -299,6 +302,9 @@ export async function runSilicon(path: string): Promise<void> {
   console.log("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
   const groups = new Map<string, { ttft: number[]; tpot: number[] }>();
   const all = { ttft: [] as number[], tpot: [] as number[] };
+  const loads = new Map<string, { ttft: number[]; tpot: number[] }>(
+    PREFILL_LOADS.map((b) => [b, { ttft: [], tpot: [] }]),
+  );
   let skipped = 0, excluded = 0;
   for (const row of rows) {
     const untrusted = untrustedMeasurement(row);
@@ -329,6 +335,9 @@ export async function runSilicon(path: string): Promise<void> {
       acc.ttft.push(Math.abs(e1));
       acc.tpot.push(Math.abs(e2));
     }
+    const load = loads.get(prefillLoad(row))!;
+    load.ttft.push(e1);
+    load.tpot.push(e2);
     console.log(
       `${rowPoint(row)} ${row.ttftMs.toFixed(1)} | ${sim.ttft.toFixed(1)} | ${pct(e1)} | ` +
         `${row.tpotMs.toFixed(2)} | ${sim.tpot.toFixed(2)} | ${pct(e2)} |`,
@@ -348,6 +357,39 @@ export async function runSilicon(path: string): Promise<void> {
         `${pctAbs(mean(g.tpot))} | ${pctAbs(median(g.tpot))} |`,
     );
   }
+  console.log(
+    "\n| prefill load (c × ISL / OSL) | rows | TTFT MAPE | TTFT mean error | TPOT MAPE | TPOT mean error |",
+  );
+  console.log("|---|---:|---:|---:|---:|---:|");
+  for (const [bucket, l] of loads) {
+    if (l.ttft.length === 0) continue;
+    const abs = (e: number[]) => e.map(Math.abs);
+    console.log(
+      `| ${bucket} | ${l.ttft.length} | ${pctAbs(mean(abs(l.ttft)))} | ${pct(mean(l.ttft))} | ` +
+        `${pctAbs(mean(abs(l.tpot)))} | ${pct(mean(l.tpot))} |`,
+    );
+  }
+}
+
+/** The prefill-load buckets of the silicon summary, lightest first (see {@link prefillLoad}). */
+export const PREFILL_LOADS = ["< 16", "16–64", "64–256", "256–1k", "≥ 1k"] as const;
+
+/**
+ * A row's prefill load: prompt tokens the closed loop feeds the server per emitted output token and stream,
+ * `concurrency × ISL / OSL`, bucketed. Under 16 the passes are nearly all decode; from 256 on prefill work
+ * fills most of each pass, so TPOT measures prefill as much as decode.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { prefillLoad, type SiliconRow } from "./fidelity_silicon.ts";
+ * assert(prefillLoad({ concurrency: 4, isl: 1024, osl: 1024 } as SiliconRow) === "< 16");
+ * assert(prefillLoad({ concurrency: 64, isl: 8192, osl: 1024 } as SiliconRow) === "256–1k");
+ * ```
+ */
+export function prefillLoad(row: SiliconRow): (typeof PREFILL_LOADS)[number] {
+  const x = row.concurrency * row.isl / row.osl;
+  return x < 16 ? "< 16" : x < 64 ? "16–64" : x < 256 ? "64–256" : x < 1024 ? "256–1k" : "≥ 1k";
 }
 
 /** A table row's leading cells: id, vLLM version, TP/DP/EP. */

@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import { benchmarkClient, deployedLayout, type SiliconRow, siliconRows } from "../bench/fidelity_silicon.ts";
+import {
+  benchmarkClient,
+  deployedLayout,
+  PREFILL_LOADS,
+  prefillLoad,
+  type SiliconRow,
+  siliconRows,
+} from "../bench/fidelity_silicon.ts";
 
 const HEADER =
   "id,silicon_data_source,backend,backend_version,model_path,system,precision,mode,isl,osl,gemm_quant_mode," +
@@ -66,4 +73,21 @@ Deno.test("silicon rows: the benchmark client of each source (InferenceX lengths
   );
   assert.equal(benchmarkClient(row("source_file=2026-03-25.csv", "nightly-5b8c30d6")).asyncScheduling, true);
   assert.equal(benchmarkClient(row("source_file=2026-03-25.csv", "0.11.2")).asyncScheduling, false);
+});
+
+Deno.test("silicon rows: prefill load buckets by concurrency × ISL / OSL, lower bounds inclusive", () => {
+  const load = (concurrency: number, isl: number, osl: number) =>
+    prefillLoad({ concurrency, isl, osl } as SiliconRow);
+  assert.deepEqual(
+    [
+      load(15, 1024, 1024),
+      load(16, 1024, 1024),
+      load(8, 8192, 1024),
+      load(32, 8192, 1024),
+      load(128, 8192, 1024),
+    ],
+    [...PREFILL_LOADS],
+  );
+  assert.equal(load(512, 1024, 1024), "256–1k");
+  assert.equal(load(4, 1024, 8192), "< 16");
 });
