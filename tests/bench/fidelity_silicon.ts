@@ -363,10 +363,9 @@ export async function runSilicon(path: string): Promise<void> {
   console.log("|---|---:|---:|---:|---:|---:|");
   for (const [bucket, l] of loads) {
     if (l.ttft.length === 0) continue;
-    const abs = (e: number[]) => e.map(Math.abs);
     console.log(
-      `| ${bucket} | ${l.ttft.length} | ${pctAbs(mean(abs(l.ttft)))} | ${pct(mean(l.ttft))} | ` +
-        `${pctAbs(mean(abs(l.tpot)))} | ${pct(mean(l.tpot))} |`,
+      `| ${bucket} | ${l.ttft.length} | ${pctAbs(meanAbs(l.ttft))} | ${pct(mean(l.ttft))} | ` +
+        `${pctAbs(meanAbs(l.tpot))} | ${pct(mean(l.tpot))} |`,
     );
   }
 }
@@ -375,8 +374,8 @@ export async function runSilicon(path: string): Promise<void> {
 export const PREFILL_LOADS = ["< 16", "16–64", "64–256", "256–1k", "≥ 1k"] as const;
 
 /**
- * A row's prefill load: prompt tokens the closed loop feeds the server per emitted output token and stream,
- * `concurrency × ISL / OSL`, bucketed. Under 16 the passes are nearly all decode; from 256 on prefill work
+ * A row's prefill load: the prompt tokens its closed loop brings per decode step, `concurrency × ISL / OSL`
+ * (each stream brings ISL prompt tokens every OSL output tokens), bucketed. Under 16 the passes are nearly all decode; from 256 on prefill work
  * fills most of each pass, so TPOT measures prefill as much as decode.
  *
  * @example
@@ -399,4 +398,5 @@ const rowPoint = (row: SiliconRow) => `${rowHead(row)} ${row.isl} | ${row.osl} |
 const pct = (x: number) => `${x >= 0 ? "+" : ""}${(x * 100).toFixed(1)}%`;
 const pctAbs = (x: number) => `${(x * 100).toFixed(1)}%`;
 const mean = (e: number[]) => e.reduce((a, b) => a + b, 0) / e.length;
+const meanAbs = (e: number[]) => mean(e.map(Math.abs));
 const median = (e: number[]) => e.slice().sort((a, b) => a - b)[e.length >> 1];
