@@ -12,7 +12,12 @@
  *    `silicon_sample.csv` dynolab can replay; see `fidelity_silicon.ts`. Not part of the default run: the
  *    corpus is not shipped.
  *
- * Needs the shared folder (`DYNOLAB_SHARED` or `../shared`). `--kernels`, `--steps`, `--e2e` run one part.
+ * 5. Our own GPU measurements (`--device`): the analytic curves against the kernel timings of
+ *    `tests/bench/device/<system>.csv` (measured with `measure_kernels.py` on a lent H100 and H200), and AIC's
+ *    tables against the same; see `fidelity_device.ts`. Not part of the default run; needs no shared folder.
+ *
+ * Needs the shared folder (`DYNOLAB_SHARED` or `../shared`), except `--device`. `--kernels`, `--steps`, `--e2e`,
+ * `--device` run one part.
  *
  * @module
  */
@@ -26,6 +31,7 @@ import { createPerfModel, loadPerfInputs, type PerfModel } from "../../lib/perf/
 import { SHARED_DIR } from "../_shared.ts";
 import { runEndToEnd } from "./fidelity_e2e.ts";
 import { runSilicon } from "./fidelity_silicon.ts";
+import { DEVICE_FILES, runDevice } from "./fidelity_device.ts";
 
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 
@@ -166,17 +172,19 @@ async function steps(root: string) {
 }
 
 if (import.meta.main) {
-  if (!SHARED_DIR) {
-    console.error("fidelity needs the shared folder: set DYNOLAB_SHARED");
-    Deno.exit(1);
-  }
-  const root = `${SHARED_DIR}/aic/systems`;
   const at = Deno.args.indexOf("--silicon");
   const silicon = at >= 0 ? Deno.args[at + 1] : Deno.env.get("DYNOLAB_SILICON_CSV");
   const parts = Deno.args.filter((_, i) => at < 0 || (i !== at && i !== at + 1));
   const only = new Set(parts.map((a) => a.replace(/^--/, "")));
   if (at >= 0 && !silicon) throw new Error("--silicon needs the path of an AIC silicon_sample.csv");
   const all = only.size === 0 && at < 0;
+  const root = SHARED_DIR && `${SHARED_DIR}/aic/systems`;
+  if (only.has("device")) await runDevice(DEVICE_FILES, root);
+  if (!root) {
+    if (only.has("device") && only.size === 1) Deno.exit(0);
+    console.error("fidelity needs the shared folder: set DYNOLAB_SHARED");
+    Deno.exit(1);
+  }
   if (all || only.has("kernels")) await kernels(root);
   if (all || only.has("steps")) await steps(root);
   if (all || only.has("e2e")) await runEndToEnd();

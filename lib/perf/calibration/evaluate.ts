@@ -23,7 +23,7 @@ import {
 } from "../analytic/efficiency.ts";
 import { mlaWork, mlaWorkMs } from "../analytic/mla.ts";
 import type { BackendCoefficients } from "./types.ts";
-import type { AttentionSample, Samples } from "./samples.ts";
+import type { AttentionSample, GemmSample, Samples } from "./samples.ts";
 import { DEEPSEEK_MLA_SHAPE } from "./mla_shape.ts";
 
 /** Error summary of one op family. */
@@ -45,6 +45,57 @@ export function summarise(family: string, errors: number[]): FamilyError {
 }
 
 /**
+ * The analytic curve's time (ms) for one GEMM shape, or undefined when `coef` has no curve for `dtype`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { COEFFICIENTS } from "./coefficients.ts";
+ * import { GPUS } from "../catalog/gpus.ts";
+ * import { gemmSampleMs } from "./evaluate.ts";
+ * const coef = COEFFICIENTS.h200_sxm.backends.vllm;
+ * const ms = gemmSampleMs(coef, GPUS.h200_sxm, "bfloat16", { m: 8192, n: 8192, k: 8192 })!;
+ * assert(ms > 1.2 && ms < 2); // 1.1 TFLOP at roughly 600–900 TFLOP/s
+ * assert(gemmSampleMs(coef, GPUS.h200_sxm, "no_such_format", { m: 1, n: 1, k: 1 }) === undefined);
+ * ```
+ */
+export function gemmSampleMs(
+  coef: BackendCoefficients,
+  gpu: GpuSpec,
+  dtype: string,
+  s: Pick<GemmSample, "m" | "n" | "k">,
+): number | undefined {
+  const c = coef.gemm[dtype];
+  if (!c) return undefined;
+  const d = dtype as WeightDType;
+  return gemmMs(c, gpu, peakFlops(gpu, d), weightBytes(d), activationBytes(d), s.m, s.n, s.k);
+}
+
+/**
+ * The analytic curve's time (ms) for one attention call with no cached prefix, or undefined when `coef` has no
+ * curve for `key` (`"<kv dtype>/<head dim>"`). For generation, `s.s` is the KV length including the new token.
+ */
+export function attentionSampleMs(
+  coef: BackendCoefficients,
+  gpu: GpuSpec,
+  context: boolean,
+  key: string,
+  s: Omit<AttentionSample, "latency" | "relevant">,
+): number | undefined {
+  const kvB = kvBytes(key.split("/")[0] as KvDType);
+  if (context) {
+    const c = coef.contextAttention[key];
+    return c
+      ? contextAttentionMs(c, gpu, gpu.bf16Flops, s.b, s.s, 0, s.heads, s.kvHeads, s.headDim, s.window, kvB)
+      : undefined;
+  }
+  const c = coef.generationAttention[key];
+  return c
+    ? generationAttentionMs(c, gpu, gpu.bf16Flops, s.b, s.s, s.heads, s.kvHeads, s.headDim, s.window, kvB)
+    : undefined;
+}
+
+/**
  * Relative errors of the analytic curves on the samples, per family (`gemm`, `context_attention`,
  * `generation_attention`, `moe`, `allreduce`, `mla_context`, `mla_generation`).
  *
@@ -62,52 +113,24 @@ export function evaluate(
   const out: FamilyError[] = [];
   const gemm: number[] = [];
   for (const [dtype, list] of samples.gemm) {
-    const c = coef.gemm[dtype];
-    if (!c) continue;
-    const d = dtype as WeightDType;
-    const peak = peakFlops(gpu, d);
     for (const s of rel(list)) {
-      gemm.push(err(gemmMs(c, gpu, peak, weightBytes(d), activationBytes(d), s.m, s.n, s.k), s.latency));
+      const p = gemmSampleMs(coef, gpu, dtype, s);
+      if (p !== undefined) gemm.push(err(p, s.latency));
     }
   }
   out.push(summarise("gemm", gemm));
-  const context = (key: string, s: AttentionSample) =>
-    contextAttentionMs(
-      coef.contextAttention[key],
-      gpu,
-      gpu.bf16Flops,
-      s.b,
-      s.s,
-      0,
-      s.heads,
-      s.kvHeads,
-      s.headDim,
-      s.window,
-      kvBytes(key.split("/")[0] as KvDType),
-    );
-  const generation = (key: string, s: AttentionSample) =>
-    generationAttentionMs(
-      coef.generationAttention[key],
-      gpu,
-      gpu.bf16Flops,
-      s.b,
-      s.s,
-      s.heads,
-      s.kvHeads,
-      s.headDim,
-      s.window,
-      kvBytes(key.split("/")[0] as KvDType),
-    );
   for (
-    const [name, map, table, price] of [
-      ["context_attention", samples.contextAttention, coef.contextAttention, context],
-      ["generation_attention", samples.generationAttention, coef.generationAttention, generation],
+    const [name, map, context] of [
+      ["context_attention", samples.contextAttention, true],
+      ["generation_attention", samples.generationAttention, false],
     ] as const
   ) {
     const errors: number[] = [];
     for (const [key, list] of map) {
-      if (!table[key]) continue;
-      for (const s of rel(list)) errors.push(err(price(key, s), s.latency));
+      for (const s of rel(list)) {
+        const p = attentionSampleMs(coef, gpu, context, key, s);
+        if (p !== undefined) errors.push(err(p, s.latency));
+      }
     }
     out.push(summarise(name, errors));
   }

@@ -1,0 +1,93 @@
+/**
+ * `deno task fidelity --device`: the analytic model against kernel timings we measured ourselves on real GPUs
+ * with `tests/bench/device/measure_kernels.py` (files `tests/bench/device/<system>.csv`), and, where the shared
+ * folder is present, AIC's own tables against the same measurements (exact grid hits only, no interpolation).
+ *
+ * Needs no shared data for the first part.
+ *
+ * @module
+ */
+import { basename } from "node:path";
+import { COEFFICIENTS } from "../../lib/perf/calibration/coefficients.ts";
+import { loadAllTables } from "../../lib/perf/calibration/fit.ts";
+import {
+  analyticPredictor,
+  type KernelPredictor,
+  type MeasuredError,
+  measuredErrors,
+  parseMeasured,
+} from "../../lib/perf/calibration/measured.ts";
+import { catalogUsage, extractSamples } from "../../lib/perf/calibration/samples.ts";
+import { GPUS } from "../../lib/perf/catalog/gpus.ts";
+
+/** The measurement files committed with the project. */
+export const DEVICE_FILES: readonly string[] = ["h100_sxm", "h200_sxm"].map((s) =>
+  new URL(`./device/${s}.csv`, import.meta.url).pathname
+);
+
+const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+
+function table(errors: readonly MeasuredError[]) {
+  console.log("| op family | kernel | sizes | shapes | median | p90 | bias |");
+  console.log("|---|---|---|---:|---:|---:|---:|");
+  for (const e of errors) {
+    console.log(
+      `| ${e.family} | ${e.kernel} | ${e.regime} | ${e.count} | ${pct(e.median)} | ${pct(e.p90)} | ${
+        e.bias >= 0 ? "+" : ""
+      }${pct(e.bias)} |`,
+    );
+  }
+}
+
+/** AIC's vLLM tables of `system` as a predictor that answers exact grid hits only. */
+async function aicPredictor(root: string, system: string): Promise<[string, KernelPredictor] | undefined> {
+  const tables = await loadAllTables(root, system, "vllm");
+  if (!tables) return undefined;
+  const samples = extractSamples(tables, catalogUsage(system, "vllm"));
+  const hits = new Map<string, number>();
+  for (const [dtype, list] of samples.gemm) {
+    for (const s of list) hits.set(`gemm/${dtype}/${s.m}/${s.n}/${s.k}`, s.latency);
+  }
+  for (
+    const [op, map] of [["context", samples.contextAttention], ["generation", samples.generationAttention]]
+  ) {
+    for (const [key, list] of map as typeof samples.contextAttention) {
+      for (const s of list) {
+        if (s.window === 0) hits.set(`${op}/${key}/${s.b}/${s.s}/${s.heads}/${s.kvHeads}`, s.latency);
+      }
+    }
+  }
+  return [tables.version, (k) => {
+    if (k.op === "gemm" || k.op === "logits") return hits.get(`gemm/${k.dtype}/${k.m}/${k.n}/${k.k}`);
+    // AIC's generation rows are keyed by the KV length including the new token, at 2^i; ours by 2^i before it.
+    const op = k.op === "context_attention" ? "context" : "generation";
+    return hits.get(`${op}/${k.dtype}/${k.headDim}/${k.batch}/${k.seq}/${k.heads}/${k.kvHeads}`);
+  }];
+}
+
+/** Print the comparisons for each measurement file (named `<system>.csv`). */
+export async function runDevice(files: readonly string[], systemsRoot?: string): Promise<void> {
+  for (const file of files) {
+    const system = basename(file).replace(/\.csv$/, "");
+    const gpu = GPUS[system];
+    const coef = COEFFICIENTS[system]?.backends.vllm;
+    if (!gpu || !coef) throw new Error(`${file}: name it <system>.csv for a system with vLLM curves`);
+    const measured = parseMeasured(await Deno.readTextFile(file), file);
+    console.log(`\n## ${system}: ${basename(file)}\n`);
+    for (const line of measured.header) console.log(`    ${line}`);
+    console.log(
+      `\nFirst timings of the run (clocks may still be ramping up from idle): copy ${
+        (measured.copyBytesPerS / 1e12).toFixed(2)
+      } TB/s (catalog HBM ${(gpu.memBw / 1e12).toFixed(2)} TB/s), BF16 8192³ ${
+        (measured.bf16Flops / 1e12).toFixed(0)
+      } TFLOP/s (catalog dense peak ${(gpu.bf16Flops / 1e12).toFixed(0)}).\n`,
+    );
+    console.log(`Analytic model (vLLM curves) against the measurements:\n`);
+    table(measuredErrors(measured.kernels, analyticPredictor(coef, gpu)));
+    const aic = systemsRoot ? await aicPredictor(systemsRoot, system) : undefined;
+    if (aic) {
+      console.log(`\nAIC's vLLM ${aic[0]} tables against the measurements (exact grid hits):\n`);
+      table(measuredErrors(measured.kernels, aic[1]));
+    }
+  }
+}
