@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """Measure the GEMM and attention kernels of dense Llama-3.1 and Qwen3 passes on this GPU, with PyTorch.
 
-Writes `kernels.csv` (one row per kernel shape, the median of timed CUDA-graph replays) and, unless
-`--no-sustained`, `sustained.csv` + `smi.csv`: a prefill-sized GEMM timed isolated, back to back for a while
-and interleaved with decode-sized GEMMs at several duty cycles, with the clocks and power `nvidia-smi` logged.
+Writes `kernels.csv` (one row per kernel shape, the median of timed CUDA-graph replays), `smi.csv` (clocks,
+power and temperature every 100 ms) and, unless `--no-sustained`, `sustained.csv`: a prefill-sized GEMM timed
+isolated, back to back for a while, interleaved with decode-sized GEMMs at several duty cycles and with idle
+gaps. The summary tables it prints last (median times, each phase's prefill share, clocks and power per phase)
+are what the committed `*.log` files hold.
 `tests/bench/fidelity_device.ts` compares dynolab's analytic model with `kernels.csv`.
 
 Method (as AI Configurator's vLLM collector times a kernel): each timed graph holds `REPEAT` calls, each on
@@ -356,7 +358,18 @@ class Sustained:
                 self.record(f"duty_d{d}", pairs, t0)
             phases[f"duty_d{d}"] = (start, time.time())
             time.sleep(3)
-        # 3. Back to back for the full sustained time.
+        # 3. Idle gaps instead of decode work: one prefill GEMM, then `g` ms with the GPU idle.
+        for g in (5, 20):
+            start = time.time()
+            end = start + self.b.args.sustained / 4
+            while time.time() < end:
+                pair = self.timed(self.prefill)
+                pair[1].synchronize()
+                self.record(f"idle_g{g}", [("prefill", pair, time.time())], t0)
+                time.sleep(g / 1000)
+            phases[f"idle_g{g}"] = (start, time.time())
+            time.sleep(3)
+        # 4. Back to back for the full sustained time.
         start = time.time()
         end = start + self.b.args.sustained
         while time.time() < end:
@@ -370,11 +383,13 @@ class Sustained:
         summary = {}
         for phase, kind, _t, ms in self.rows:
             summary.setdefault((phase, kind), []).append(float(ms))
-        print("| phase | kind | calls | median ms | p10 | p90 |")
+        print("| phase | kind | calls | median ms | p10 | p90 | share of the phase's time |")
         for (phase, kind), v in summary.items():
+            a, b = phases[phase]
+            share = sum(v) / ((b - a) * 1000)
             v.sort()
             print(f"| {phase} | {kind} | {len(v)} | {statistics.median(v):.3f} | {v[len(v) // 10]:.3f} | "
-                  f"{v[len(v) * 9 // 10]:.3f} |")
+                  f"{v[len(v) * 9 // 10]:.3f} | {share:.2f} |")
         return phases
 
 
