@@ -181,7 +181,7 @@ if (import.meta.main) {
   const root = SHARED_DIR && `${SHARED_DIR}/aic/systems`;
   if (only.has("device")) await runDevice(DEVICE_FILES, root);
   if (!root) {
-    if (only.has("device") && only.size === 1) Deno.exit(0);
+    if (only.has("device") && only.size === 1 && !silicon) Deno.exit(0);
     console.error("fidelity needs the shared folder: set DYNOLAB_SHARED");
     Deno.exit(1);
   }
