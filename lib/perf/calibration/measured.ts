@@ -7,7 +7,7 @@
  */
 import { InputError } from "../../common/errors.ts";
 import type { GpuSpec } from "../catalog/gpus.ts";
-import { attentionSampleMs, gemmSampleMs } from "./evaluate.ts";
+import { attentionSampleMs, gemmSampleMs, summarise } from "./evaluate.ts";
 import type { BackendCoefficients } from "./types.ts";
 
 /** The op kinds a measurement file holds. */
@@ -239,23 +239,14 @@ export function measuredErrors(
       groups.set(key, g);
     }
   }
-  const at = (s: readonly number[], q: number) => s[Math.min(s.length - 1, Math.floor(q * s.length))];
-  const order = (g: { family: string; kernel: string; regime: string }) =>
-    `${MEASURED_OPS.indexOf(g.family.split(" ")[0] as MeasuredOp)}|${g.family}|${
-      g.kernel === "best" ? "~" : g.kernel
-    }|${REGIMES.indexOf(g.regime)}`;
-  const sorted = [...groups.values()].sort((a, b) => order(a) < order(b) ? -1 : order(a) > order(b) ? 1 : 0);
+  const opRank = (g: { family: string }) => MEASURED_OPS.indexOf(g.family.split(" ")[0] as MeasuredOp);
+  const sorted = [...groups.values()].sort((a, b) =>
+    opRank(a) - opRank(b) || a.family.localeCompare(b.family) ||
+    Number(a.kernel === "best") - Number(b.kernel === "best") || a.kernel.localeCompare(b.kernel) ||
+    REGIMES.indexOf(a.regime) - REGIMES.indexOf(b.regime)
+  );
   return sorted.map(({ family, kernel, regime, errors }) => {
-    const abs = errors.map(Math.abs).sort((a, b) => a - b);
-    const signed = errors.slice().sort((a, b) => a - b);
-    return {
-      family,
-      kernel,
-      regime,
-      count: errors.length,
-      median: at(abs, 0.5),
-      p90: at(abs, 0.9),
-      bias: at(signed, 0.5),
-    };
+    const { count, median, p90 } = summarise(family, errors.map(Math.abs));
+    return { family, kernel, regime, count, median, p90, bias: summarise(family, errors).median };
   });
 }
