@@ -40,8 +40,7 @@ const KINDS: Record<string, string> = {
 if (import.meta.main) {
   const points: Point[] = [];
   const summaries: Array<[string, MeasuredError[]]> = [];
-  for (const file of DEVICE_FILES) {
-    const system = file.split("/").at(-1)!.replace(/\.csv$/, "");
+  for (const { system, path: file } of DEVICE_FILES) {
     const predict = analyticPredictor(COEFFICIENTS[system].backends.vllm, GPUS[system]);
     const { kernels } = parseMeasured(await Deno.readTextFile(file), file);
     const plotted = [

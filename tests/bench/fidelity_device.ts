@@ -20,10 +20,11 @@ import {
 import { catalogUsage, extractSamples } from "../../lib/perf/calibration/samples.ts";
 import { GPUS } from "../../lib/perf/catalog/gpus.ts";
 
-/** The measurement files committed with the project. */
-export const DEVICE_FILES: readonly string[] = ["h100_sxm", "h200_sxm"].map((s) =>
-  new URL(`./device/${s}.csv`, import.meta.url).pathname
-);
+/** The measurement files committed with the project, each with the system it was measured on. */
+export const DEVICE_FILES: ReadonlyArray<{ readonly system: string; readonly path: string }> = [
+  "h100_sxm",
+  "h200_sxm",
+].map((system) => ({ system, path: new URL(`./device/${system}.csv`, import.meta.url).pathname }));
 
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 
@@ -65,13 +66,12 @@ async function aicPredictor(root: string, system: string): Promise<[string, Kern
   }];
 }
 
-/** Print the comparisons for each measurement file (named `<system>.csv`). */
-export async function runDevice(files: readonly string[], systemsRoot?: string): Promise<void> {
-  for (const file of files) {
-    const system = basename(file).replace(/\.csv$/, "");
+/** Print the comparisons for each measurement file. */
+export async function runDevice(files: typeof DEVICE_FILES, systemsRoot?: string): Promise<void> {
+  for (const { system, path: file } of files) {
     const gpu = GPUS[system];
     const coef = COEFFICIENTS[system]?.backends.vllm;
-    if (!gpu || !coef) throw new Error(`${file}: name it <system>.csv for a system with vLLM curves`);
+    if (!gpu || !coef) throw new Error(`${file}: ${system} is no system with vLLM curves`);
     const measured = parseMeasured(await Deno.readTextFile(file), file);
     console.log(`\n## ${system}: ${basename(file)}\n`);
     for (const line of measured.header) console.log(`    ${line}`);

@@ -6,11 +6,9 @@ import { GPUS } from "../../lib/perf/catalog/gpus.ts";
 import { DEVICE_FILES } from "../bench/fidelity_device.ts";
 
 const load = (file: string) => parseMeasured(Deno.readTextFileSync(file), file);
-const systemOf = (file: string) => file.split("/").at(-1)!.replace(/\.csv$/, "");
 
 Deno.test("measured: the committed GPU measurements time exactly the shapes catalog models run", () => {
-  for (const file of DEVICE_FILES) {
-    const system = systemOf(file);
+  for (const { system, path: file } of DEVICE_FILES) {
     const usage = catalogUsage(system, "vllm");
     const { kernels, bf16Flops, copyBytesPerS } = load(file);
     assert(kernels.length > 2000, `${file}: ${kernels.length} kernels`);
@@ -41,8 +39,7 @@ const BOUNDS: ReadonlyArray<[family: string, kernel: string, regime: string, med
 ];
 
 Deno.test("measured: the analytic curves stay within the recorded error of our H100 and H200 timings", () => {
-  for (const file of DEVICE_FILES) {
-    const system = systemOf(file);
+  for (const { system, path: file } of DEVICE_FILES) {
     const predict = analyticPredictor(COEFFICIENTS[system].backends.vllm, GPUS[system]);
     const errors = measuredErrors(load(file).kernels, predict);
     for (const [family, kernel, regime, bound] of BOUNDS) {
