@@ -68,7 +68,10 @@ export function kvBytes(d: KvDType): number {
 
 /**
  * Tensor-core peak (FLOP/s) a GEMM in format `d` runs at on `gpu`; 0 when the GPU lacks the format's math.
- * Weight-only formats (`w4a16_*`, `int4_wo`) dequantise to BF16 and run at the BF16 peak.
+ * Weight-only formats (`w4a16_*`, `int4_wo`) dequantise to BF16 and run at the BF16 peak, except INT4 on
+ * Blackwell: its Marlin kernels are built on the warp-level `mma.sync`, which Blackwell runs at Hopper's rate
+ * per SM, half its `tcgen05` BF16 peak (AIC's B200 vLLM tables time the Marlin experts of an 8k-token prefill
+ * at 0.96× H200's, not at the 0.44× the full peak would give).
  *
  * @example
  * ```ts
@@ -76,14 +79,16 @@ export function kvBytes(d: KvDType): number {
  * import { GPUS } from "./catalog/gpus.ts";
  * import { peakFlops } from "./dtypes.ts";
  * assert(peakFlops(GPUS.h100_sxm, "fp8") === 1978e12 && peakFlops(GPUS.h100_sxm, "nvfp4") === 0);
+ * assert(peakFlops(GPUS.b200_sxm, "int4_wo") === GPUS.b200_sxm.bf16Flops / 2);
  * ```
  */
 export function peakFlops(gpu: GpuSpec, d: WeightDType): number {
   switch (d) {
     case "bfloat16":
     case "w4a16_mxfp4":
-    case "int4_wo":
       return gpu.bf16Flops;
+    case "int4_wo":
+      return gpu.arch === "blackwell" ? gpu.bf16Flops / 2 : gpu.bf16Flops;
     case "fp8":
     case "fp8_block":
     case "w4a8_mxfp4_mxfp8":

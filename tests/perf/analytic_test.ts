@@ -128,6 +128,16 @@ Deno.test("kernel ceilings cut AIC's launch-bound table floors: MiniMax-M2.5 dec
   assert.ok(gemm < 3, `${gemm}`);
 });
 
+Deno.test("INT4 (Marlin) experts on Blackwell run at the mma.sync rate: an 8k prefill's MoE is not 2× H200's speed", () => {
+  // Marlin is built on mma.sync, which B200 runs at Hopper's per-SM rate; AIC's tables time its experts on B200 at
+  // 0.96× H200's. The cut at the full tcgen05 peak priced them at 0.54× (80 ms against 146 ms for 60 layers).
+  const kimi = (system: string) =>
+    model({ aic_model_path: "moonshotai/Kimi-K2.5", aic_system: system, aic_tp_size: 8 })
+      .prefillBreakdown!(1, 8192, 0).moe;
+  const ratio = kimi("b200_sxm") / kimi("h200_sxm");
+  assert.ok(ratio > 0.75 && ratio < 1.05, `${ratio}`);
+});
+
 Deno.test("overhead: decode-only passes (a full CUDA graph) cost less per layer; q/k norm and vocabulary add", () => {
   const llama = model({ aic_model_path: "meta-llama/Llama-3.1-8B-Instruct" }, true);
   const qwen = model({ aic_model_path: "Qwen/Qwen3-8B" }, true);
