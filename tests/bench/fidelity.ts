@@ -31,9 +31,8 @@ import { createPerfModel, loadPerfInputs, type PerfModel } from "../../lib/perf/
 import { SHARED_DIR } from "../_shared.ts";
 import { runEndToEnd } from "./fidelity_e2e.ts";
 import { runSilicon } from "./fidelity_silicon.ts";
+import { pct } from "./percent.ts";
 import { DEVICE_FILES, runDevice } from "./fidelity_device.ts";
-
-const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 
 async function kernels(root: string) {
   console.log("\n## Kernel level: analytic curves vs AIC measurements (kernels catalog models use)\n");

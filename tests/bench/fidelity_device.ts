@@ -19,6 +19,7 @@ import {
 } from "../../lib/perf/calibration/measured.ts";
 import { catalogUsage, extractSamples } from "../../lib/perf/calibration/samples.ts";
 import { GPUS } from "../../lib/perf/catalog/gpus.ts";
+import { pct, signedPct } from "./percent.ts";
 
 /** The measurement files committed with the project, each with the system it was measured on. */
 export const DEVICE_FILES: ReadonlyArray<{ readonly system: string; readonly path: string }> = [
@@ -26,16 +27,14 @@ export const DEVICE_FILES: ReadonlyArray<{ readonly system: string; readonly pat
   "h200_sxm",
 ].map((system) => ({ system, path: new URL(`./device/${system}.csv`, import.meta.url).pathname }));
 
-const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
-
 function table(errors: readonly MeasuredError[]) {
   console.log("| op family | kernel | sizes | shapes | median | p90 | bias |");
   console.log("|---|---|---|---:|---:|---:|---:|");
   for (const e of errors) {
     console.log(
       `| ${e.family} | ${e.kernel} | ${e.regime} | ${e.count} | ${pct(e.median)} | ${pct(e.p90)} | ${
-        e.bias >= 0 ? "+" : ""
-      }${pct(e.bias)} |`,
+        signedPct(e.bias)
+      } |`,
     );
   }
 }

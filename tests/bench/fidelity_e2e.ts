@@ -16,6 +16,7 @@
  */
 import { type SiliconRow, simulateRow } from "./fidelity_silicon.ts";
 import { SHARED_DIR } from "../_shared.ts";
+import { mean, median, pct, signedPct } from "./percent.ts";
 
 /** `[tp, isl, osl, concurrency, ttft_ms, tpot_ms]` measured on H200 (perf-model.md §10.2). */
 export const SILICON_H200_VLLM: ReadonlyArray<readonly [number, number, number, number, number, number]> = [
@@ -80,8 +81,6 @@ function referenceArgs(): Record<string, unknown> {
   };
 }
 
-const pct = (x: number) => `${x >= 0 ? "+" : ""}${(x * 100).toFixed(1)}%`;
-
 /** Print the comparison table and the mean absolute errors. */
 export async function runEndToEnd(): Promise<void> {
   console.log(
@@ -119,16 +118,27 @@ export async function runEndToEnd(): Promise<void> {
       errs.refTtft.push(Math.abs(e[2]));
       errs.refTpot.push(Math.abs(e[3]));
     }
-    console.log(
-      `| ${row.tp} | ${row.isl} | ${row.osl} | ${row.concurrency} | ${kv} | ${row.ttftMs} | ${
-        sim.ttft.toFixed(1)
-      } | ` +
-        `${pct(e[0])} | ${row.tpotMs} | ${sim.tpot.toFixed(2)} | ${pct(e[1])} | ${ref.ttft.toFixed(1)} | ` +
-        `${pct(e[2])} | ${ref.tpot.toFixed(2)} | ${pct(e[3])} |`,
-    );
+    const cells = [
+      row.tp,
+      row.isl,
+      row.osl,
+      row.concurrency,
+      kv,
+      row.ttftMs,
+      sim.ttft.toFixed(1),
+      signedPct(e[0]),
+      row.tpotMs,
+      sim.tpot.toFixed(2),
+      signedPct(e[1]),
+      ref.ttft.toFixed(1),
+      signedPct(e[2]),
+      ref.tpot.toFixed(2),
+      signedPct(e[3]),
+    ];
+    console.log(`| ${cells.join(" | ")} |`);
   }
-  const mape = (e: number[]) => `${(e.reduce((a, b) => a + b, 0) / e.length * 100).toFixed(1)}%`;
-  const med = (e: number[]) => `${(e.slice().sort((a, b) => a - b)[e.length >> 1] * 100).toFixed(1)}%`;
+  const mape = (e: number[]) => pct(mean(e));
+  const med = (e: number[]) => pct(median(e));
   console.log(`\nFP8 KV, ${errs.tpot.length} points:`);
   console.log(
     `analytic model: TTFT MAPE ${mape(errs.ttft)} (median ${med(errs.ttft)}), ` +

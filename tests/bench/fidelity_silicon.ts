@@ -14,6 +14,7 @@
  * @module
  */
 import { parseCsv } from "./csv.ts";
+import { mean, meanAbs, median, pct, signedPct } from "./percent.ts";
 import { loadInputs, runSimulation } from "../../lib/simulate.ts";
 import { GPUS, MODELS, type Sampling } from "../../lib/perf/mod.ts";
 import type { Parallelism } from "../../lib/perf/catalog/arch.ts";
@@ -339,8 +340,8 @@ export async function runSilicon(path: string): Promise<void> {
     load.ttft.push(e1);
     load.tpot.push(e2);
     console.log(
-      `${rowPoint(row)} ${row.ttftMs.toFixed(1)} | ${sim.ttft.toFixed(1)} | ${pct(e1)} | ` +
-        `${row.tpotMs.toFixed(2)} | ${sim.tpot.toFixed(2)} | ${pct(e2)} |`,
+      `${rowPoint(row)} ${row.ttftMs.toFixed(1)} | ${sim.ttft.toFixed(1)} | ${signedPct(e1)} | ` +
+        `${row.tpotMs.toFixed(2)} | ${sim.tpot.toFixed(2)} | ${signedPct(e2)} |`,
     );
   }
   if (skipped > 0) {
@@ -353,8 +354,8 @@ export async function runSilicon(path: string): Promise<void> {
   console.log("|---|---:|---:|---:|---:|---:|");
   for (const [key, g] of [...groups, ["all", all] as const]) {
     console.log(
-      `| ${key} | ${g.tpot.length} | ${pctAbs(mean(g.ttft))} | ${pctAbs(median(g.ttft))} | ` +
-        `${pctAbs(mean(g.tpot))} | ${pctAbs(median(g.tpot))} |`,
+      `| ${key} | ${g.tpot.length} | ${pct(mean(g.ttft))} | ${pct(median(g.ttft))} | ` +
+        `${pct(mean(g.tpot))} | ${pct(median(g.tpot))} |`,
     );
   }
   console.log(
@@ -364,8 +365,8 @@ export async function runSilicon(path: string): Promise<void> {
   for (const [bucket, l] of loads) {
     if (l.ttft.length === 0) continue;
     console.log(
-      `| ${bucket} | ${l.ttft.length} | ${pctAbs(meanAbs(l.ttft))} | ${pct(mean(l.ttft))} | ` +
-        `${pctAbs(meanAbs(l.tpot))} | ${pct(mean(l.tpot))} |`,
+      `| ${bucket} | ${l.ttft.length} | ${pct(meanAbs(l.ttft))} | ${signedPct(mean(l.ttft))} | ` +
+        `${pct(meanAbs(l.tpot))} | ${signedPct(mean(l.tpot))} |`,
     );
   }
 }
@@ -375,8 +376,8 @@ export const PREFILL_LOADS = ["< 16", "16–64", "64–256", "256–1k", "≥ 1k
 
 /**
  * A row's prefill load: the prompt tokens its closed loop brings per decode step, `concurrency × ISL / OSL`
- * (each stream brings ISL prompt tokens every OSL output tokens), bucketed. Under 16 the passes are nearly all decode; from 256 on prefill work
- * fills most of each pass, so TPOT measures prefill as much as decode.
+ * (each stream brings ISL prompt tokens every OSL output tokens), bucketed. Under 16 the passes are nearly all
+ * decode; from 256 on prefill work fills most of each pass, so TPOT measures prefill as much as decode.
  *
  * @example
  * ```ts
@@ -395,8 +396,3 @@ export function prefillLoad(row: SiliconRow): (typeof PREFILL_LOADS)[number] {
 const rowHead = (row: SiliconRow) => `| ${row.id} | ${row.version} | ${row.tp}/${row.attnDp}/${row.moeEp} |`;
 /** {@link rowHead} plus the measured point: ISL, OSL, concurrency. */
 const rowPoint = (row: SiliconRow) => `${rowHead(row)} ${row.isl} | ${row.osl} | ${row.concurrency} |`;
-const pct = (x: number) => `${x >= 0 ? "+" : ""}${(x * 100).toFixed(1)}%`;
-const pctAbs = (x: number) => `${(x * 100).toFixed(1)}%`;
-const mean = (e: number[]) => e.reduce((a, b) => a + b, 0) / e.length;
-const meanAbs = (e: number[]) => mean(e.map(Math.abs));
-const median = (e: number[]) => e.slice().sort((a, b) => a - b)[e.length >> 1];
