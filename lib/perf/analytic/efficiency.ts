@@ -372,10 +372,10 @@ export function commBaseMs(c: CommCoef, bytes: number): number {
 /**
  * All-reduce time (ms) as the analytic model charges it: the fitted line `t0 + bytes · scale / bw`, lowered by
  * the table's per-size correction where that is below 1 (the tiniest messages, and prefill-sized ones of tens
- * of MB and more, where the collective's bandwidth keeps rising) and never raised by it. The tables' mid-size hump (vLLM's custom
- * all-reduce on 8 GPUs takes up to 1.6× the line at 256 kB–2 MB, the messages of a decode at 16–128
- * sequences) does not show in measured decode steps: charged, Llama-3.1-70B's TPOT at TP 8 on B200 and 16–32
- * concurrent goes from within ±10% of the silicon corpus to 20–50% over it.
+ * of MB and more, where the collective's bandwidth keeps rising) and never raised by it. The tables' mid-size
+ * hump (vLLM's custom all-reduce on 8 GPUs takes up to 1.6× the line at 256 kB–2 MB, the messages of a decode
+ * at 16–128 sequences) does not show in measured decode steps: charged, Llama-3.1-70B's TPOT at TP 8 on B200
+ * and 16–32 concurrent goes from within ±10% of the silicon corpus to 20–50% over it.
  *
  * @param scale Message-size factor for a GPU count other than the fitted one (ring traffic and link speed).
  *
