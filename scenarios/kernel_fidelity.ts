@@ -2,7 +2,7 @@
  * The analytic perf model against kernel timings we measured ourselves on a lent H100 and H200
  * (`tests/bench/device/*.csv`, from `tests/bench/device/measure_kernels.py`): every GEMM and attention shape of
  * Llama-3.1-8B/70B and Qwen3-8B/32B at TP 1–8, each point the model's signed error against the GPU. Needs no
- * shared data.
+ * shared data. The files' prefix-attention and element-wise timings are compared by `deno task fidelity --device`.
  *
  * Run: `deno run -A scenarios/kernel_fidelity.ts`. Writes `findings/kernel-fidelity.{md,html}`.
  *
@@ -62,7 +62,7 @@ if (import.meta.main) {
   }
   const rows = summaries.flatMap(([system, errors]) =>
     errors
-      .filter((e) => e.kernel !== "flash" && e.kernel !== "cudnn")
+      .filter((e) => e.family in KINDS && e.kernel !== "flash" && e.kernel !== "cudnn")
       .map((e) =>
         `| ${system} | ${KINDS[e.family]} | ${e.regime} | ${e.count} | ${(100 * e.median).toFixed(1)} | ${
           (100 * e.p90).toFixed(1)

@@ -113,6 +113,27 @@ export function opFamily(op: Op): OpFamily {
 }
 
 /**
+ * HBM bytes per token of one layer's element-wise kernels (BF16 activations), as the op lists charge them.
+ * `addNorm`: the residual add fused with RMSNorm reads the input and the residual and writes both. `actGate`:
+ * SiLU-and-mul reads the gate and up halves and writes their product (`ffn` per GPU). `rope`: rotary embedding
+ * reads and writes q and k (`qkWidth` = (heads + KV heads) × head dim per GPU), with AIC's 10 % allowance for
+ * the fused extras of context attention (perf-model.md §3.3).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ELEMENTWISE_BYTES } from "./ops.ts";
+ * assert(ELEMENTWISE_BYTES.addNorm(4096) === 32768);
+ * assert(ELEMENTWISE_BYTES.actGate(14336) === 86016);
+ * ```
+ */
+export const ELEMENTWISE_BYTES = {
+  addNorm: (hidden: number): number => 8 * hidden,
+  actGate: (ffn: number): number => 3 * ffn * 2,
+  rope: (qkWidth: number): number => qkWidth * 2 * 2 * 1.1,
+} as const;
+
+/**
  * Build the context and generation op lists of a model on one GPU.
  *
  * @example
@@ -159,7 +180,7 @@ function passOps(setup: PerfSetup, isContext: boolean, scale: number): Op[] {
 
   mem("embedding", 2 * h, 1);
   comm("embedding_allreduce", "all_reduce", tp, 1);
-  mem("add_norm_1", 8 * h, L);
+  mem("add_norm_1", ELEMENTWISE_BYTES.addNorm(h), L);
   const headsGpu = a.heads / tp;
   if (a.mla) {
     ops.push({ kind: "mla", name: "mla_attention", heads: headsGpu, count: L * scale });
@@ -183,20 +204,20 @@ function passOps(setup: PerfSetup, isContext: boolean, scale: number): Op[] {
     if (isContext) {
       // Fused extras of context attention (perf-model.md §3.3), ×1.1 as AIC does.
       const qk = (headsGpu + kvGpu) * d;
-      mem("rope", qk * 2, 2 * L * 1.1);
+      mem("rope", ELEMENTWISE_BYTES.rope(qk), L);
       mem("kv_write", kvGpu * d * kvBytes(dtypes.kv), 2 * L * 1.1);
       if (a.qkNorm) mem("qk_norm", qk * 2 * 2, L * 1.1);
     }
     gemm("proj_gemm", h, headsGpu * d, dtypes.attention, L);
   }
   comm("attention_allreduce", "all_reduce", tp, L);
-  mem("add_norm_2", 8 * h, L);
+  mem("add_norm_2", ELEMENTWISE_BYTES.addNorm(h), L);
 
   const moe = a.moe;
   const denseLayers = moe ? moe.denseLayers : L;
   if (denseLayers > 0) {
     gemm("gate_up_gemm", 2 * a.ffn / tp, h, dtypes.linear, denseLayers);
-    mem("act_gate", 3 * a.ffn / tp * 2, denseLayers);
+    mem("act_gate", ELEMENTWISE_BYTES.actGate(a.ffn / tp), denseLayers);
     gemm("down_gemm", h, a.ffn / tp, dtypes.linear, denseLayers);
     if (moe) comm("dense_ffn_allreduce", "all_reduce", tp, denseLayers);
   }
@@ -206,7 +227,7 @@ function passOps(setup: PerfSetup, isContext: boolean, scale: number): Op[] {
     if (moe.sharedExperts > 0) {
       const si = moe.sharedExperts * moe.sharedFfn / tp;
       gemm("shared_gate_up_gemm", 2 * si, h, dtypes.linear, moeLayers);
-      mem("shared_act_gate", 3 * si * 2, moeLayers);
+      mem("shared_act_gate", ELEMENTWISE_BYTES.actGate(si), moeLayers);
       gemm("shared_down_gemm", h, si, dtypes.linear, moeLayers);
     }
     const group = tp * par.attnDp;

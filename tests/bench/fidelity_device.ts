@@ -16,9 +16,11 @@ import {
   type MeasuredError,
   measuredErrors,
   parseMeasured,
+  prefixShareErrors,
 } from "../../lib/perf/calibration/measured.ts";
 import { catalogUsage, extractSamples } from "../../lib/perf/calibration/samples.ts";
 import { GPUS } from "../../lib/perf/catalog/gpus.ts";
+import { contextAttentionFlops } from "../../lib/perf/roofline.ts";
 import { pct, signedPct } from "./percent.ts";
 
 /** The measurement files committed with the project, each with the system it was measured on. */
@@ -59,6 +61,7 @@ async function aicPredictor(root: string, system: string): Promise<[string, Kern
   }
   return [tables.version, (k) => {
     if (k.op === "gemm" || k.op === "logits") return hits.get(`gemm/${k.dtype}/${k.m}/${k.n}/${k.k}`);
+    if (k.op === "prefix_attention" || k.op === "elementwise") return undefined; // AIC has no such tables
     // AIC's generation rows are keyed by the KV length including the new token, at 2^i; ours by 2^i before it.
     const op = k.op === "context_attention" ? "context" : "generation";
     return hits.get(`${op}/${k.dtype}/${k.headDim}/${k.batch}/${k.seq}/${k.heads}/${k.kvHeads}`);
@@ -82,7 +85,18 @@ export async function runDevice(files: typeof DEVICE_FILES, systemsRoot?: string
       } TFLOP/s (catalog dense peak ${(gpu.bf16Flops / 1e12).toFixed(0)}).\n`,
     );
     console.log(`Analytic model (vLLM curves) against the measurements:\n`);
-    table(measuredErrors(measured.kernels, analyticPredictor(coef, gpu)));
+    const analytic = analyticPredictor(coef, gpu);
+    table(measuredErrors(measured.kernels, analytic));
+    console.log(
+      `\nPrefix attention as a share of the full-length pass, t(s, p) / t(s + p, 0), predicted over measured ` +
+        `(regime by s + p; AIC's table mode scales by the FLOP share (full² − p²) / full²):\n`,
+    );
+    const flopShare: KernelPredictor = (k) =>
+      contextAttentionFlops(k.batch, k.seq, k.prefix, k.heads, k.headDim, 0);
+    table([
+      ...prefixShareErrors(measured.kernels, analytic).map((e) => ({ ...e, family: "analytic model" })),
+      ...prefixShareErrors(measured.kernels, flopShare).map((e) => ({ ...e, family: "FLOP share (AIC)" })),
+    ]);
     const aic = systemsRoot ? await aicPredictor(systemsRoot, system) : undefined;
     if (aic) {
       console.log(`\nAIC's vLLM ${aic[0]} tables against the measurements (exact grid hits):\n`);

@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
 import { COEFFICIENTS } from "../../lib/perf/calibration/coefficients.ts";
-import { analyticPredictor, measuredErrors, parseMeasured } from "../../lib/perf/calibration/measured.ts";
+import {
+  analyticPredictor,
+  measuredErrors,
+  parseMeasured,
+  prefixShareErrors,
+} from "../../lib/perf/calibration/measured.ts";
 import { catalogUsage } from "../../lib/perf/calibration/samples.ts";
 import { GPUS } from "../../lib/perf/catalog/gpus.ts";
 import { DEVICE_FILES } from "../bench/fidelity_device.ts";
@@ -13,11 +18,14 @@ Deno.test("measured: the committed GPU measurements time exactly the shapes cata
     const { kernels, bf16Flops, copyBytesPerS } = load(file);
     assert(kernels.length > 2000, `${file}: ${kernels.length} kernels`);
     assert(bf16Flops > 5e14 && copyBytesPerS > 1e12, `${file}: ceilings`);
+    for (const op of ["prefix_attention", "elementwise"]) {
+      assert(kernels.filter((k) => k.op === op).length >= 80, `${file}: too few ${op} timings`);
+    }
     for (const k of kernels) {
       if (k.op === "gemm" || k.op === "logits") {
         const used = usage.gemm.get("bfloat16")!.some(([n, kk]) => n === k.n && kk === k.k);
         assert(used, `${file}:${k.line}: GEMM ${k.n}×${k.k} is no catalog model's`);
-      } else {
+      } else if (k.op !== "elementwise" || k.kernel === "rope") {
         const key = `${k.heads}/${k.kvHeads}/${k.headDim}/0`;
         assert(usage.attention.has(key), `${file}:${k.line}: attention ${key} is no catalog model's`);
       }
@@ -53,20 +61,44 @@ Deno.test("measured: the analytic curves stay within the recorded error of our H
   }
 });
 
+/**
+ * A prefill chunk after a cached prefix, as a share of the full-length pass: measured on FlashAttention-2 it
+ * tracks the chunk's FLOP share down to 128 new tokens after 8k cached ones, with 4 heads per GPU. The model
+ * charged such a chunk at its new-token occupancy, 5.5× the measured share at p90 (15.8× at worst); counting the
+ * cached keys' tiles brings it to 1.8× (2.5×), the rest being the fixed launch cost of a kernel twice as fast as
+ * FlashAttention-2 at full length.
+ */
+Deno.test("measured: a chunk after a cached prefix costs the model its measured share of the full pass", () => {
+  for (const { system, path: file } of DEVICE_FILES) {
+    const predict = analyticPredictor(COEFFICIENTS[system].backends.vllm, GPUS[system]);
+    const all = prefixShareErrors(load(file).kernels, predict).find((e) => e.regime === "all");
+    assert(all && all.count >= 80, `${system}: too few prefix timings`);
+    assert(all.median <= 0.25 && all.p90 <= 1.0, `${system}: median ${all.median}, p90 ${all.p90}`);
+  }
+});
+
 Deno.test("measured: bad files fail naming the file, line and field", () => {
-  const head = "op,dtype,kernel,model,tp,m,n,k,batch,seq,heads,kv_heads,head_dim,latency_ms,repeat";
+  const head = "op,dtype,kernel,model,tp,m,n,k,batch,seq,heads,kv_heads,head_dim,latency_ms,repeat,prefix";
   assert.throws(() => parseMeasured("# gpu\nop,dtype\n", "a.csv"), /a\.csv:2: expected the header line/);
   assert.throws(
-    () => parseMeasured(`${head}\ngemm,bfloat16,cublas,x,1,64,abc,4096,,,,,,0.1,6\n`, "b.csv"),
+    () => parseMeasured(`${head}\ngemm,bfloat16,cublas,x,1,64,abc,4096,,,,,,0.1,6,\n`, "b.csv"),
     /b\.csv:2: n: expected a non-negative number, got "abc"/,
   );
   assert.throws(
-    () => parseMeasured(`${head}\nmoe,bfloat16,x,x,1,64,1,1,,,,,,0.1,6\n`, "c.csv"),
-    /c\.csv:2: op: unknown op "moe" \(valid: gemm, logits, context_attention, generation_attention, copy, peak\)/,
+    () => parseMeasured(`${head}\nmoe,bfloat16,x,x,1,64,1,1,,,,,,0.1,6,\n`, "c.csv"),
+    /c\.csv:2: op: unknown op "moe" \(valid: gemm, logits, context_attention, prefix_attention, generation_attention, elementwise, copy, peak\)/,
   );
   assert.throws(
-    () => parseMeasured(`${head}\ncontext_attention,bfloat16,flash,x,1,,,,1,,32,8,128,0.1,6\n`, "d.csv"),
+    () => parseMeasured(`${head}\ncontext_attention,bfloat16,flash,x,1,,,,1,,32,8,128,0.1,6,\n`, "d.csv"),
     /d\.csv:2: seq: expected a non-negative number, got ""/,
   );
-  assert.throws(() => parseMeasured(`${head}\ngemm,bfloat16\n`, "e.csv"), /e\.csv:2: 2 fields, expected 15/);
+  assert.throws(
+    () => parseMeasured(`${head}\nprefix_attention,bfloat16,flash,x,1,,,,1,256,32,8,128,0.1,6,\n`, "f.csv"),
+    /f\.csv:2: prefix: expected a non-negative number, got ""/,
+  );
+  assert.throws(
+    () => parseMeasured(`${head}\nelementwise,bfloat16,gelu,,,64,4096,,,,,,,0.1,6,\n`, "g.csv"),
+    /g\.csv:2: kernel: unknown element-wise kernel "gelu" \(valid: add_rms_norm, silu_mul, rope\)/,
+  );
+  assert.throws(() => parseMeasured(`${head}\ngemm,bfloat16\n`, "e.csv"), /e\.csv:2: 2 fields, expected 16/);
 });

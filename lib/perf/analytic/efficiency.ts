@@ -7,7 +7,10 @@
  * - GEMM: wave-quantised compute (128×128 tiles over the SMs, blended with the unquantised count), HBM bytes, an
  *   activation-quantisation cost per input element, and a correction factor per `m` (interpolated over AIC's
  *   `m` grid, one curve per `n` size class) that captures kernel dispatch by `m` bucket.
- * - Context attention: causal FLOPs at an occupancy-scaled efficiency, K/V and Q/O bytes.
+ * - Context attention: causal FLOPs at an occupancy-scaled efficiency, K/V and Q/O bytes. The occupancy counts
+ *   128-key tiles of the whole sequence, cached prefix included: FlashAttention splits the keys of a short query
+ *   (split-KV), so a chunk after a long prefix fills the GPU as a full-length pass does (measured:
+ *   `tests/bench/device`, where a chunk costs the full pass's time times its FLOP share).
  * - Generation attention: KV bytes at an occupancy-scaled bandwidth, query-group padding of the compute, a cost
  *   per (sequence × KV head) CTA.
  * - Both attention kinds: correction factors over batch size and sequence length (kernel split heuristics),
@@ -242,7 +245,7 @@ export function contextAttentionBaseMs(
   window: number,
   kvB: number,
 ): number {
-  const occ = Math.min(1, b * heads * Math.ceil(s / 128) / gpu.smCount);
+  const occ = Math.min(1, b * heads * Math.ceil((s + p) / 128) / gpu.smCount);
   const tc = contextAttentionFlops(b, s, p, heads, d, window) / (peak * c.ec * occ) * 1e3;
   const tb = contextAttentionBytes(b, s, p, heads, kvHeads, d, kvB) / (gpu.memBw * c.em) * 1e3;
   return c.t0 + blend(tc, tb, c.q);

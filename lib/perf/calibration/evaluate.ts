@@ -72,8 +72,9 @@ export function gemmSampleMs(
 }
 
 /**
- * The analytic curve's time (ms) for one attention call with no cached prefix, or undefined when `coef` has no
- * curve for `key` (`"<kv dtype>/<head dim>"`). For generation, `s.s` is the KV length including the new token.
+ * The analytic curve's time (ms) for one attention call, or undefined when `coef` has no curve for `key`
+ * (`"<kv dtype>/<head dim>"`). For generation, `s.s` is the KV length including the new token; for context, the
+ * new tokens, after `prefix` cached ones.
  */
 export function attentionSampleMs(
   coef: BackendCoefficients,
@@ -81,12 +82,25 @@ export function attentionSampleMs(
   context: boolean,
   key: string,
   s: Omit<AttentionSample, "latency" | "relevant">,
+  prefix = 0,
 ): number | undefined {
   const kvB = kvBytes(key.split("/")[0] as KvDType);
   if (context) {
     const c = coef.contextAttention[key];
     return c
-      ? contextAttentionMs(c, gpu, gpu.bf16Flops, s.b, s.s, 0, s.heads, s.kvHeads, s.headDim, s.window, kvB)
+      ? contextAttentionMs(
+        c,
+        gpu,
+        gpu.bf16Flops,
+        s.b,
+        s.s,
+        prefix,
+        s.heads,
+        s.kvHeads,
+        s.headDim,
+        s.window,
+        kvB,
+      )
       : undefined;
   }
   const c = coef.generationAttention[key];

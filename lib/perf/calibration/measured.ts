@@ -7,16 +7,31 @@
  */
 import { InputError } from "../../common/errors.ts";
 import type { GpuSpec } from "../catalog/gpus.ts";
+import { ELEMENTWISE_BYTES } from "../ops.ts";
+import { memoryOpMs } from "../roofline.ts";
 import { attentionSampleMs, gemmSampleMs, summarise } from "./evaluate.ts";
 import type { BackendCoefficients } from "./types.ts";
 
 /** The op kinds a measurement file holds. */
-export const MEASURED_OPS = ["gemm", "logits", "context_attention", "generation_attention"] as const;
+export const MEASURED_OPS = [
+  "gemm",
+  "logits",
+  "context_attention",
+  "prefix_attention",
+  "generation_attention",
+  "elementwise",
+] as const;
+
+/** The element-wise kernels a measurement file times (`n`: hidden size, or FFN width per GPU; rope: heads). */
+export const ELEMENTWISE_KERNELS = ["add_rms_norm", "silu_mul", "rope"] as const;
 
 /** One of {@link MEASURED_OPS}. */
 export type MeasuredOp = typeof MEASURED_OPS[number];
 
-/** One measured kernel shape (GEMM fields are 0 for attention and the reverse). */
+/**
+ * One measured kernel shape (GEMM fields are 0 for attention and the reverse; element-wise kernels use `m` for
+ * tokens, `n` for the width, rope the head fields).
+ */
 export interface MeasuredKernel {
   readonly op: MeasuredOp;
   readonly dtype: string;
@@ -26,8 +41,10 @@ export interface MeasuredKernel {
   readonly n: number;
   readonly k: number;
   readonly batch: number;
-  /** Context: new tokens per sequence; generation: cached tokens before the new one. */
+  /** Context and prefix: new tokens per sequence; generation: cached tokens before the new one. */
   readonly seq: number;
+  /** Prefix attention: cached tokens before the new ones (0 elsewhere). */
+  readonly prefix: number;
   readonly heads: number;
   readonly kvHeads: number;
   readonly headDim: number;
@@ -63,6 +80,7 @@ const COLUMNS = [
   "head_dim",
   "latency_ms",
   "repeat",
+  "prefix",
 ] as const;
 
 /**
@@ -72,8 +90,8 @@ const COLUMNS = [
  * ```ts
  * import assert from "node:assert/strict";
  * import { parseMeasured } from "./measured.ts";
- * const text = "# gpu: test\nop,dtype,kernel,model,tp,m,n,k,batch,seq,heads,kv_heads,head_dim,latency_ms,repeat\n" +
- *   "gemm,bfloat16,cublas,Llama-3.1-8B,1,64,6144,4096,,,,,,0.03,6\n";
+ * const text = "# gpu: test\nop,dtype,kernel,model,tp,m,n,k,batch,seq,heads,kv_heads,head_dim,latency_ms,repeat,prefix\n" +
+ *   "gemm,bfloat16,cublas,Llama-3.1-8B,1,64,6144,4096,,,,,,0.03,6,\n";
  * const { header, kernels } = parseMeasured(text, "h200_sxm.csv");
  * assert.deepEqual(header, ["# gpu: test"]);
  * assert(kernels[0].op === "gemm" && kernels[0].m === 64 && kernels[0].latencyMs === 0.03 && kernels[0].line === 3);
@@ -124,18 +142,31 @@ export function parseMeasured(text: string, file: string): Measured {
       });
     }
     const gemm = op === "gemm" || op === "logits";
+    const elementwise = op === "elementwise";
+    if (elementwise && !(ELEMENTWISE_KERNELS as readonly string[]).includes(cells[2])) {
+      throw new InputError(
+        `unknown element-wise kernel "${cells[2]}" (valid: ${ELEMENTWISE_KERNELS.join(", ")})`,
+        {
+          ...where,
+          field: "kernel",
+        },
+      );
+    }
+    const attention = !gemm && !elementwise;
+    const rope = cells[2] === "rope";
     kernels.push({
       op: op as MeasuredOp,
       dtype: cells[1],
       kernel: cells[2],
-      m: num("m", gemm),
-      n: num("n", gemm),
+      m: num("m", gemm || elementwise),
+      n: num("n", gemm || (elementwise && !rope)),
       k: num("k", gemm),
-      batch: num("batch", !gemm),
-      seq: num("seq", !gemm),
-      heads: num("heads", !gemm),
-      kvHeads: num("kv_heads", !gemm),
-      headDim: num("head_dim", !gemm),
+      batch: num("batch", attention),
+      seq: num("seq", attention),
+      prefix: num("prefix", op === "prefix_attention"),
+      heads: num("heads", attention || rope),
+      kvHeads: num("kv_heads", attention || rope),
+      headDim: num("head_dim", attention || rope),
       latencyMs,
       line: i + 1,
     });
@@ -147,22 +178,29 @@ export function parseMeasured(text: string, file: string): Measured {
 export type KernelPredictor = (k: MeasuredKernel) => number | undefined;
 
 /**
- * The analytic curves of one GPU × backend as a {@link KernelPredictor} (attention with a BF16 KV cache, full
- * attention, no cached prefix, as measured).
+ * The analytic model of one GPU × backend as a {@link KernelPredictor}: the fitted curves (attention with a BF16
+ * KV cache and no sliding window, as measured) and the element-wise ops' memory roofline.
  */
 export function analyticPredictor(coef: BackendCoefficients, gpu: GpuSpec): KernelPredictor {
   return (k) => {
     if (k.op === "gemm" || k.op === "logits") return gemmSampleMs(coef, gpu, k.dtype, k);
-    const context = k.op === "context_attention";
-    return attentionSampleMs(coef, gpu, context, `${k.dtype}/${k.headDim}`, {
+    if (k.op === "elementwise") return memoryOpMs(k.m * elementwiseBytesPerToken(k), gpu.memBw);
+    const generation = k.op === "generation_attention";
+    return attentionSampleMs(coef, gpu, !generation, `${k.dtype}/${k.headDim}`, {
       b: k.batch,
-      s: context ? k.seq : k.seq + 1,
+      s: generation ? k.seq + 1 : k.seq,
       heads: k.heads,
       kvHeads: k.kvHeads,
       headDim: k.headDim,
       window: 0,
-    });
+    }, k.prefix);
   };
+}
+
+function elementwiseBytesPerToken(k: MeasuredKernel): number {
+  if (k.kernel === "add_rms_norm") return ELEMENTWISE_BYTES.addNorm(k.n);
+  if (k.kernel === "silu_mul") return ELEMENTWISE_BYTES.actGate(k.n);
+  return ELEMENTWISE_BYTES.rope((k.heads + k.kvHeads) * k.headDim);
 }
 
 /** Error of a predictor on one group of measured kernels. */
@@ -185,11 +223,11 @@ export interface MeasuredError {
 const REGIMES = ["all", "m ≤ 64", "64 < m ≤ 1k", "m > 1k", "s < 4k", "s ≥ 4k", "b < 16", "b ≥ 16"];
 
 function regime(k: MeasuredKernel): string {
-  if (k.op === "gemm" || k.op === "logits") {
+  if (k.op === "gemm" || k.op === "logits" || k.op === "elementwise") {
     return k.m <= 64 ? "m ≤ 64" : k.m <= 1024 ? "64 < m ≤ 1k" : "m > 1k";
   }
-  if (k.op === "context_attention") return k.seq < 4096 ? "s < 4k" : "s ≥ 4k";
-  return k.batch < 16 ? "b < 16" : "b ≥ 16";
+  if (k.op === "generation_attention") return k.batch < 16 ? "b < 16" : "b ≥ 16";
+  return k.seq + k.prefix < 4096 ? "s < 4k" : "s ≥ 4k";
 }
 
 /**
@@ -215,8 +253,8 @@ export function bestAttention(kernels: readonly MeasuredKernel[]): MeasuredKerne
  * ```ts
  * import assert from "node:assert/strict";
  * import { measuredErrors, parseMeasured } from "./measured.ts";
- * const text = "op,dtype,kernel,model,tp,m,n,k,batch,seq,heads,kv_heads,head_dim,latency_ms,repeat\n" +
- *   "gemm,bfloat16,cublas,x,1,8,4096,4096,,,,,,0.02,6\ngemm,bfloat16,cublas,x,1,4096,4096,4096,,,,,,0.2,6\n";
+ * const text = "op,dtype,kernel,model,tp,m,n,k,batch,seq,heads,kv_heads,head_dim,latency_ms,repeat,prefix\n" +
+ *   "gemm,bfloat16,cublas,x,1,8,4096,4096,,,,,,0.02,6,\ngemm,bfloat16,cublas,x,1,4096,4096,4096,,,,,,0.2,6,\n";
  * const errors = measuredErrors(parseMeasured(text, "t.csv").kernels, (k) => k.m === 8 ? 0.022 : 0.18);
  * const all = errors.find((e) => e.regime === "all")!;
  * assert(all.count === 2 && Math.abs(all.median - 0.1) < 1e-9);
@@ -227,15 +265,60 @@ export function measuredErrors(
   kernels: readonly MeasuredKernel[],
   predict: KernelPredictor,
 ): MeasuredError[] {
-  const groups = new Map<string, { family: string; kernel: string; regime: string; errors: number[] }>();
+  const errors: Array<[MeasuredKernel, number]> = [];
   for (const k of [...kernels, ...bestAttention(kernels)]) {
     const p = predict(k);
-    if (p === undefined) continue;
+    if (p !== undefined) errors.push([k, p / k.latencyMs - 1]);
+  }
+  return grouped(errors);
+}
+
+/**
+ * Errors of `predict` on each prefix-attention timing as a share of the same kernel's full-length pass: the
+ * predicted `t(s, p) / t(s + p, 0)` over the measured one, minus 1. Kernel speed cancels out, so a model fitted
+ * to another attention kernel (vLLM's FlashAttention-3) is judged on how it scales with a cached prefix.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseMeasured, prefixShareErrors } from "./measured.ts";
+ * const text = "op,dtype,kernel,model,tp,m,n,k,batch,seq,heads,kv_heads,head_dim,latency_ms,repeat,prefix\n" +
+ *   "context_attention,bfloat16,flash,x,1,,,,1,4096,32,8,128,1.0,6,\n" +
+ *   "prefix_attention,bfloat16,flash,x,1,,,,1,1024,32,8,128,0.25,6,3072\n";
+ * const share = (k: { seq: number; prefix: number }) => ((k.seq + k.prefix) ** 2 - k.prefix ** 2) / 4096 ** 2;
+ * const [all] = prefixShareErrors(parseMeasured(text, "t.csv").kernels, share);
+ * assert(all.count === 1 && Math.abs(all.bias - (0.4375 / 0.25 - 1)) < 1e-9);
+ * ```
+ */
+export function prefixShareErrors(
+  kernels: readonly MeasuredKernel[],
+  predict: KernelPredictor,
+): MeasuredError[] {
+  const shape = (k: MeasuredKernel, seq: number) =>
+    `${k.dtype}/${k.kernel}/${k.batch}/${seq}/${k.heads}/${k.kvHeads}/${k.headDim}`;
+  const full = new Map<string, MeasuredKernel>();
+  for (const k of kernels) if (k.op === "context_attention") full.set(shape(k, k.seq), k);
+  const errors: Array<[MeasuredKernel, number]> = [];
+  for (const k of kernels) {
+    const f = k.op === "prefix_attention" ? full.get(shape(k, k.seq + k.prefix)) : undefined;
+    const p = f && predict(k);
+    const pf = f && predict(f);
+    if (f && p !== undefined && pf !== undefined) {
+      errors.push([k, (p / pf) / (k.latencyMs / f.latencyMs) - 1]);
+    }
+  }
+  return grouped(errors);
+}
+
+/** Relative errors summarised per family × kernel, over all sizes and per size regime. */
+function grouped(errors: ReadonlyArray<[MeasuredKernel, number]>): MeasuredError[] {
+  const groups = new Map<string, { family: string; kernel: string; regime: string; errors: number[] }>();
+  for (const [k, e] of errors) {
     const family = `${k.op} ${k.dtype}`;
     for (const r of ["all", regime(k)]) {
       const key = `${family}|${k.kernel}|${r}`;
       const g = groups.get(key) ?? { family, kernel: k.kernel, regime: r, errors: [] };
-      g.errors.push(p / k.latencyMs - 1);
+      g.errors.push(e);
       groups.set(key, g);
     }
   }

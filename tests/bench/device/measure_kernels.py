@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Measure the GEMM and attention kernels of dense Llama-3.1 and Qwen3 passes on this GPU, with PyTorch.
+"""Measure the GEMM, attention and element-wise kernels of dense Llama-3.1 and Qwen3 passes on this GPU, with PyTorch.
 
 Writes `kernels.csv` (one row per kernel shape, the median of timed CUDA-graph replays), `smi.csv` (clocks,
 power and temperature every 100 ms) and, unless `--no-sustained`, `sustained.csv`: a prefill-sized GEMM timed
@@ -17,7 +17,10 @@ Kernels: BF16 GEMM is `F.linear` (cuBLAS, what vLLM runs for unquantized layers)
 per-tensor activation quantisation (one Triton kernel, as vLLM's `static_scaled_fp8_quant`) followed by
 `torch._scaled_mm` (cuBLASLt FP8) with per-tensor scales, as a modelopt FP8 checkpoint runs. Attention is
 `scaled_dot_product_attention` with grouped KV heads, on the flash (FlashAttention-2) and cuDNN backends;
-vLLM's FlashAttention-3 is not available to PyTorch alone.
+vLLM's FlashAttention-3 is not available to PyTorch alone. Prefix attention (`s` new tokens after `p` cached
+ones, causal aligned bottom-right as in a chunked or prefix-cached prefill) is FlashAttention-2 called directly,
+checked against an explicit mask first. Element-wise ops (residual add + RMSNorm, SiLU-and-mul, NeoX RoPE) are
+compiled by `torch.compile` with a dynamic token dimension, as vLLM V1 compiles them by default.
 
 Usage: python3 measure_kernels.py OUTDIR [--budget SECONDS] [--no-sustained] [--dry-run]
 """
@@ -44,9 +47,16 @@ CONTEXT = [(1, s) for s in (256, 512, 1024, 2048, 4096, 8192, 16384)] + [
     (4, s) for s in (256, 1024, 4096)
 ] + [(16, s) for s in (256, 1024)]
 GENERATION = [(b, s) for b in (1, 4, 16, 64, 256) for s in (1024, 4096, 16384, 32768)]
+# (new tokens, cached prefix) at batch 1; each full length s + p is also in CONTEXT, for the prefix-free ratio.
+PREFIX = [(256, 768), (256, 3840), (1024, 3072), (2048, 2048), (128, 8064), (1024, 7168), (4096, 4096),
+          (512, 15872), (4096, 12288), (8192, 8192)]
+ELEMENTWISE_M = (1, 8, 64, 256, 1024, 4096, 8192, 16384)
+NORM_H = (4096, 5120, 8192)
+ACT_F = (1536, 3584, 7168, 14336, 28672)
+ROPE_HEADS = ((64, 8), (32, 8), (16, 4), (8, 2), (8, 1), (4, 1))
 REPEAT = 6
 COLUMNS = ["op", "dtype", "kernel", "model", "tp", "m", "n", "k", "batch", "seq", "heads", "kv_heads",
-           "head_dim", "latency_ms", "repeat"]
+           "head_dim", "latency_ms", "repeat", "prefix"]
 
 
 def gemm_shapes():
@@ -86,8 +96,10 @@ def main():
     args = ap.parse_args()
     gemms, attns = gemm_shapes(), attention_shapes()
     n_gemm = sum(len(ms) * (1 if name == "logits" else 2) for name, _, _, ms, _ in gemms)
-    n_attn = len(attns) * (len(CONTEXT) + len(GENERATION)) * 2
-    print(f"{len(gemms)} GEMM shapes ({n_gemm} timings), {len(attns)} attention shapes ({n_attn} timings)")
+    n_attn = len(attns) * ((len(CONTEXT) + len(GENERATION)) * 2 + len(PREFIX))
+    n_elem = len(ELEMENTWISE_M) * (len(NORM_H) + len(ACT_F) + len(ROPE_HEADS))
+    print(f"{len(gemms)} GEMM shapes ({n_gemm} timings), {len(attns)} attention shapes ({n_attn} timings), "
+          f"{n_elem} element-wise timings")
     if args.dry_run:
         for g in gemms:
             print(g[0], g[1], g[2], ",".join(g[4]))
@@ -173,6 +185,12 @@ class Bench:
         t1 = time.time()
         done = self.attention_sweep(attns)
         print(f"attention: {done} timings in {time.time() - t1:.0f} s")
+        t1 = time.time()
+        done = self.prefix_sweep(attns)
+        print(f"prefix attention: {done} timings in {time.time() - t1:.0f} s")
+        t1 = time.time()
+        done = self.elementwise_sweep()
+        print(f"element-wise: {done} timings in {time.time() - t1:.0f} s")
         self.file.close()
         print(f"wrote {self.rows} rows to {self.path}; {self.failures} shapes failed")
         phases = {"kernel sweep": (t0, time.time())}
@@ -290,6 +308,118 @@ class Bench:
                                    latency_ms=f"{t:.6g}", repeat=rep)
                         done += 1
                     del q, ks, vs
+            torch.cuda.empty_cache()
+        return done
+
+    def prefix_sweep(self, attns):
+        """Causal attention of `s` new tokens over `s + p` keys, bottom-right aligned, FlashAttention-2."""
+        torch = self.torch
+        flash = torch.ops.aten._scaled_dot_product_flash_attention
+        if not self.prefix_check(flash):
+            return 0
+        done = 0
+        for (heads, kv, d), who in attns.items():
+            model, tp = who[0].split("/tp")
+            for s, p in PREFIX:
+                if time.time() > self.deadline:
+                    return done
+                q = torch.randn(1, heads, s, d, device=self.dev, dtype=torch.bfloat16)
+                ks = [torch.randn(1, kv, s + p, d, device=self.dev, dtype=torch.bfloat16) for _ in range(REPEAT)]
+                vs = [torch.randn(1, kv, s + p, d, device=self.dev, dtype=torch.bfloat16) for _ in range(REPEAT)]
+                try:
+                    t = self.time_graph(lambda i: flash(q, ks[i], vs[i], 0.0, True)[0], REPEAT)
+                except Exception as e:  # noqa: BLE001
+                    self.fail(f"prefix s={s} p={p} h={heads}/{kv}", e)
+                    continue
+                self.write(op="prefix_attention", dtype="bfloat16", kernel="flash", model=model, tp=tp, batch=1,
+                           seq=s, prefix=p, heads=heads, kv_heads=kv, head_dim=d, latency_ms=f"{t:.6g}",
+                           repeat=REPEAT)
+                done += 1
+                del q, ks, vs
+        return done
+
+    def prefix_check(self, flash):
+        """Does the flash op align a short query's causal mask bottom-right, with grouped KV heads?"""
+        torch = self.torch
+        s, p, heads, kv, d = 64, 192, 8, 2, 128
+        q = torch.randn(1, heads, s, d, device=self.dev, dtype=torch.bfloat16)
+        k = torch.randn(1, kv, s + p, d, device=self.dev, dtype=torch.bfloat16)
+        v = torch.randn(1, kv, s + p, d, device=self.dev, dtype=torch.bfloat16)
+        try:
+            out = flash(q, k, v, 0.0, True)[0].float()
+        except Exception as e:  # noqa: BLE001
+            self.fail("prefix check", e)
+            return False
+        rep = heads // kv
+        kf, vf = k.float().repeat_interleave(rep, 1), v.float().repeat_interleave(rep, 1)
+        mask = torch.ones(s, s + p, device=self.dev, dtype=torch.bool).tril(diagonal=p)
+        ref = self.F.scaled_dot_product_attention(q.float(), kf, vf, attn_mask=mask)
+        err = (out - ref).abs().max().item()
+        print(f"prefix check (bottom-right causal, GQA {heads}/{kv}): max abs error {err:.2e}")
+        return err < 2e-2
+
+    def elementwise_sweep(self):
+        """Residual add + RMSNorm, SiLU-and-mul and NeoX RoPE, compiled with a dynamic token count."""
+        torch, F = self.torch, self.F
+        bf16 = torch.bfloat16
+
+        def add_rms_norm(x, r, w):
+            r = x + r
+            rf = r.float()
+            y = rf * torch.rsqrt(rf.pow(2).mean(-1, keepdim=True) + 1e-6)
+            return y.to(bf16) * w, r
+
+        def silu_mul(x):
+            f = x.shape[-1] // 2
+            return F.silu(x[:, :f]) * x[:, f:]
+
+        def rope(q, k, pos, cos, sin):
+            c, s_ = cos[pos].unsqueeze(1), sin[pos].unsqueeze(1)
+
+            def rot(t):
+                a, b = t.chunk(2, dim=-1)
+                return torch.cat((a * c - b * s_, b * c + a * s_), dim=-1)
+
+            return rot(q), rot(k)
+
+        compiled = {name: torch.compile(fn, dynamic=True) for name, fn in
+                    (("add_rms_norm", add_rms_norm), ("silu_mul", silu_mul), ("rope", rope))}
+        cases = [("add_rms_norm", h, None) for h in NORM_H] + [("silu_mul", f, None) for f in ACT_F] + \
+            [("rope", hq, hk) for hq, hk in ROPE_HEADS]
+        d = 128
+        cos = torch.randn(32768, d // 2, device=self.dev, dtype=torch.float32)
+        sin = torch.randn(32768, d // 2, device=self.dev, dtype=torch.float32)
+        done = 0
+        for name, n, kvh in cases:
+            fn = compiled[name]
+            for m in ELEMENTWISE_M:
+                if time.time() > self.deadline:
+                    return done
+                if name == "add_rms_norm":
+                    w = torch.randn(n, device=self.dev, dtype=bf16)
+                    xs = [(torch.randn(m, n, device=self.dev, dtype=bf16),
+                           torch.randn(m, n, device=self.dev, dtype=bf16)) for _ in range(REPEAT)]
+                    call = (lambda i, xs=xs, w=w: fn(xs[i][0], xs[i][1], w))
+                    row = dict(n=n)
+                elif name == "silu_mul":
+                    xs = [torch.randn(m, 2 * n, device=self.dev, dtype=bf16) for _ in range(REPEAT)]
+                    call = (lambda i, xs=xs: fn(xs[i]))
+                    row = dict(n=n)
+                else:
+                    pos = torch.randint(0, 32768, (m,), device=self.dev)
+                    xs = [(torch.randn(m, n, d, device=self.dev, dtype=bf16),
+                           torch.randn(m, kvh, d, device=self.dev, dtype=bf16)) for _ in range(REPEAT)]
+                    call = (lambda i, xs=xs, pos=pos: fn(xs[i][0], xs[i][1], pos, cos, sin))
+                    row = dict(heads=n, kv_heads=kvh, head_dim=d)
+                try:
+                    t = self.time_graph(call, REPEAT)
+                except Exception as e:  # noqa: BLE001
+                    self.fail(f"{name} m={m} n={n}", e)
+                    continue
+                self.write(op="elementwise", dtype="bfloat16", kernel=name, m=m, latency_ms=f"{t:.6g}",
+                           repeat=REPEAT, **row)
+                done += 1
+                del xs
             torch.cuda.empty_cache()
         return done
 
