@@ -7,10 +7,8 @@
  * - GEMM: wave-quantised compute (128×128 tiles over the SMs, blended with the unquantised count), HBM bytes, an
  *   activation-quantisation cost per input element, and a correction factor per `m` (interpolated over AIC's
  *   `m` grid, one curve per `n` size class) that captures kernel dispatch by `m` bucket.
- * - Context attention: causal FLOPs at an occupancy-scaled efficiency, K/V and Q/O bytes. The occupancy counts
- *   128-key tiles of the whole sequence, cached prefix included: FlashAttention splits the keys of a short query
- *   (split-KV), so a chunk after a long prefix fills the GPU as a full-length pass does (measured:
- *   `tests/bench/device`, where a chunk costs the full pass's time times its FLOP share).
+ * - Context attention: causal FLOPs at an occupancy-scaled efficiency (128-key tiles of the whole sequence: a
+ *   chunk after a cached prefix splits its keys, and costs its FLOP share of the full pass), K/V and Q/O bytes.
  * - Generation attention: KV bytes at an occupancy-scaled bandwidth, query-group padding of the compute, a cost
  *   per (sequence × KV head) CTA.
  * - Both attention kinds: correction factors over batch size and sequence length (kernel split heuristics),
