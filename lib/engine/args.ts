@@ -50,7 +50,8 @@ export const EngineArgsSchema = z.strictObject({
   /**
    * dynolab extension: vLLM's async scheduling (`--async-scheduling`, the default since vLLM 0.14). The
    * scheduler plans pass N + 1 while pass N runs, so a request that reaches a busy engine first runs in the
-   * pass after next. Off by default, as the reference mocker.
+   * pass after next, and the scheduler's per-request CPU work overlaps the GPU instead of adding to each pass
+   * (vLLM's `perSeqSync`, lib/perf/analytic/overhead.ts). Off by default, as the reference mocker.
    */
   async_scheduling: z.boolean().default(false),
   planner_profile_data: z.string().nullable().optional(),

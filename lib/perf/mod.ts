@@ -97,6 +97,7 @@ export function createPerfModel(
     const options = {
       frameworkOverhead: args.framework_overhead ?? true,
       sampling: args.sampling ?? undefined,
+      asyncScheduling: args.async_scheduling,
     };
     if (inputs.tables) return tableModel(setup, inputs.tables, options);
     if (args.aic_systems_path != null) {

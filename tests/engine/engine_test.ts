@@ -192,6 +192,20 @@ Deno.test("frontend_latency: off by default, true takes the backend's fitted ter
   assert.throws(() => fe({ basems: 1 }), /frontend_latency/);
 });
 
+Deno.test("async_scheduling hides the synchronous scheduler's per-request CPU work (20 µs a sequence on vLLM)", () => {
+  const overhead = (async_scheduling: boolean, aic_backend = "vllm") => {
+    const raw = { aic_model_path: "Qwen/Qwen3-32B", aic_system: "h100_sxm", aic_backend, async_scheduling };
+    const { args, config } = resolveEngineArgs(raw, "aggregated");
+    return createPerfModel(args, config).passOverheadMs!(0, 64);
+  };
+  assert.ok(
+    Math.abs(overhead(false) - overhead(true) - 64 * 0.02) < 1e-9,
+    `${overhead(false)} ${overhead(true)}`,
+  );
+  // SGLang overlaps its CPU scheduling with the GPU either way.
+  assert.equal(overhead(false, "sglang"), overhead(true, "sglang"));
+});
+
 Deno.test("sampling: unset follows the model's generation config; greedy is cheapest; a bad value names the valid ones", () => {
   const overhead = (model: string, sampling?: string) => {
     const { args, config } = resolveEngineArgs(

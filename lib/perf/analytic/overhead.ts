@@ -2,11 +2,12 @@
  * Per-pass framework overhead of each serving framework: what a real engine step costs beyond the model's kernel
  * sum (scheduling, input preparation, kernel-launch gaps, sampling). Charged once per forward pass:
  * `base + layers × (perLayer, or perLayerDecode for a decode-only pass, + qkNormPerLayer if the model
- * normalizes q and k) + sequences × (perSeq + samplingPasses × vocab × 4 B / memory bandwidth)`.
+ * normalizes q and k) + sequences × (perSeq + perSeqSync unless scheduling is asynchronous + samplingPasses ×
+ * vocab × 4 B / memory bandwidth)`.
  *
  * vLLM: BLIS's fitted step terms for vLLM V1 on H100 (perf-model.md §12): 126 µs per step, 32 µs per layer,
  * 4 µs per request — 1.18 ms for Llama-3.1-8B at batch 8, inside the 1–1.5 ms the vLLM nightly (6.5 ms steps
- * against a 5.0 ms kernel sum) and NIM (4.63 ms against 4.39 ms) imply. Three terms are fitted to the TPOT of
+ * against a 5.0 ms kernel sum) and NIM (4.63 ms against 4.39 ms) imply. Four terms are fitted to the TPOT of
  * measured vLLM runs (AIC's silicon corpora, lib/perf/README.md "Fidelity"), each for an effect the kernel
  * sums leave out:
  * - decode-only passes replay as one full CUDA graph (vLLM's default `FULL_AND_PIECEWISE`) while passes with a
@@ -14,6 +15,11 @@
  *   gpt-oss-120b at TP 4–8 were 15–45% slow at 32 µs);
  * - models that RMS-normalize q and k per layer (Qwen3, MiniMax-M2.5; across TP ranks for MiniMax) run
  *   extra small kernels in every layer: 20 µs per layer;
+ * - without async scheduling (`perSeqSync`, vLLM's default before 0.14) the engine core's per-request CPU work
+ *   between passes (scheduling, input preparation, output processing) runs while the GPU waits: 20 µs per
+ *   sequence. Async scheduling plans the next pass during this one and hides it. Only the corpus's vLLM 0.12 rows
+ *   ran synchronously: with the term, Llama-3.1-8B-FP8 on H200 (16–128 concurrent) goes from −16% to −4% TPOT
+ *   and Qwen3-32B on H100 from 7.5% to 6.1% TPOT MAPE; anything in 15–25 µs fits as well;
  * - sampling (`samplingPasses`, logit-sized FP32 memory passes per sequence, by the requests' {@link Sampling}):
  *   top-k/top-p, which vLLM applies to requests that send no temperature when the checkpoint's generation config
  *   sets them (AIPerf against Llama, Qwen3, DeepSeek, MiniMax), draws every next token from sorted logits, a
@@ -43,6 +49,8 @@ export interface Overhead {
   /** Extra per layer for models with q/k RMSNorm. */
   readonly qkNormPerLayer: number;
   readonly perSeq: number;
+  /** Per sequence, CPU work a synchronous scheduler runs between passes (hidden with async scheduling). */
+  readonly perSeqSync: number;
   readonly samplingPasses: Readonly<Record<Sampling, number>>;
 }
 
@@ -57,6 +65,7 @@ export const FRAMEWORK_OVERHEAD: Readonly<Record<Backend, Overhead>> = {
     perLayerDecode: 0.012,
     qkNormPerLayer: 0.02,
     perSeq: 0.004,
+    perSeqSync: 0.02,
     samplingPasses: { greedy: 0, random: 10, top_k_top_p: 100 },
   },
   sglang: {
@@ -65,6 +74,7 @@ export const FRAMEWORK_OVERHEAD: Readonly<Record<Backend, Overhead>> = {
     perLayerDecode: 0.02,
     qkNormPerLayer: 0,
     perSeq: 0.003,
+    perSeqSync: 0,
     samplingPasses: NO_SAMPLER_TERM,
   },
   trtllm: {
@@ -73,6 +83,7 @@ export const FRAMEWORK_OVERHEAD: Readonly<Record<Backend, Overhead>> = {
     perLayerDecode: 0.015,
     qkNormPerLayer: 0,
     perSeq: 0.002,
+    perSeqSync: 0,
     samplingPasses: NO_SAMPLER_TERM,
   },
 };
@@ -86,18 +97,24 @@ export interface OverheadShape {
   readonly memBw: number;
 }
 
-/** Overhead of one pass (ms) over `sequences` sequences, `prefills` of them prefilling, sampled as `sampling`.
+/**
+ * Overhead of one pass (ms) over `sequences` sequences, `prefills` of them prefilling, sampled as `sampling`, by
+ * an engine that schedules asynchronously or not.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { FRAMEWORK_OVERHEAD, passOverhead } from "./overhead.ts";
  * const llama8b = { layers: 32, qkNorm: false, vocab: 128256, memBw: 4.8e12 }; // on H200
- * const mixed = passOverhead(FRAMEWORK_OVERHEAD.vllm, llama8b, 8, 1, "top_k_top_p");
+ * const vllm = FRAMEWORK_OVERHEAD.vllm;
+ * const mixed = passOverhead(vllm, llama8b, 8, 1, "top_k_top_p", true);
  * assert(mixed > 1 && mixed < 1.5); // Llama-3.1-8B at batch 8: ~1.1–1.5 ms (perf-model.md §12)
- * assert(passOverhead(FRAMEWORK_OVERHEAD.vllm, llama8b, 8, 0, "top_k_top_p") < mixed); // a full CUDA graph
- * const random = passOverhead(FRAMEWORK_OVERHEAD.vllm, llama8b, 8, 1, "random"); // no sort
- * assert(passOverhead(FRAMEWORK_OVERHEAD.vllm, llama8b, 8, 1, "greedy") < random && random < mixed);
+ * assert(passOverhead(vllm, llama8b, 8, 0, "top_k_top_p", true) < mixed); // a full CUDA graph
+ * const random = passOverhead(vllm, llama8b, 8, 1, "random", true); // no sort
+ * assert(passOverhead(vllm, llama8b, 8, 1, "greedy", true) < random && random < mixed);
+ * // A synchronous scheduler adds its per-request CPU work: 20 µs a sequence.
+ * const sync = passOverhead(vllm, llama8b, 8, 1, "top_k_top_p", false);
+ * assert(Math.abs(sync - mixed - 8 * 0.02) < 1e-12);
  * ```
  */
 export function passOverhead(
@@ -106,10 +123,11 @@ export function passOverhead(
   sequences: number,
   prefills: number,
   sampling: Sampling,
+  asyncScheduling: boolean,
 ): number {
   const perLayer = (prefills > 0 ? o.perLayer : o.perLayerDecode) + (shape.qkNorm ? o.qkNormPerLayer : 0);
   const sampler = o.samplingPasses[sampling] * shape.vocab * 4 / shape.memBw * 1e3;
-  const perSeq = o.perSeq + sampler;
+  const perSeq = o.perSeq + (asyncScheduling ? 0 : o.perSeqSync) + sampler;
   return o.base + perLayer * shape.layers + perSeq * sequences;
 }
 
@@ -121,6 +139,8 @@ export interface OverheadOptions {
   readonly overhead?: Overhead;
   /** How requests sample (default: as the model's generation config implies, `ModelSpec.sampling`). */
   readonly sampling?: Sampling;
+  /** Whether the engine schedules asynchronously (`async_scheduling`), hiding `perSeqSync`; default false. */
+  readonly asyncScheduling?: boolean;
 }
 
 /**
@@ -138,8 +158,14 @@ export function passOverheadMs(
   const shape = { layers: arch.layers, qkNorm: arch.qkNorm, vocab: arch.vocab, memBw: setup.gpu.memBw };
   const dp = setup.par.attnDp;
   const sampling = options.sampling ?? setup.model.sampling;
+  const asyncScheduling = options.asyncScheduling ?? false;
   return (prefillBatch, decodeBatch) =>
-    prefillBatch + decodeBatch <= 0
-      ? 0
-      : passOverhead(o, shape, Math.ceil((prefillBatch + decodeBatch) / dp), prefillBatch, sampling);
+    prefillBatch + decodeBatch <= 0 ? 0 : passOverhead(
+      o,
+      shape,
+      Math.ceil((prefillBatch + decodeBatch) / dp),
+      prefillBatch,
+      sampling,
+      asyncScheduling,
+    );
 }
