@@ -38,6 +38,25 @@ export function contextAttentionFlops(b: number, s: number, p: number, heads: nu
   return 2 * b * (full * full - p * p) * heads * d;
 }
 
+/**
+ * The share of a full-length context pass's attention work that a chunk of `s` new tokens after `p` cached ones
+ * does: `(full² − p²) / full²` for causal attention, `s / full` once a sliding window `w > 0` is shorter than
+ * the sequence. How AIC's table mode scales a prefix chunk, and what our H100/H200 FlashAttention timings show
+ * (lib/perf/README.md "Prefix attention").
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { prefixShare } from "./roofline.ts";
+ * assert(prefixShare(500, 500, 0) === 0.75);
+ * assert(prefixShare(500, 500, 128) === 0.5); // each new token sees 128 keys, however long the prefix
+ * assert(prefixShare(64, 32, 128) === prefixShare(64, 32, 0)); // shorter than the window: plain causal
+ * ```
+ */
+export function prefixShare(s: number, p: number, w: number): number {
+  return contextAttentionFlops(1, s, p, 1, 1, w) / contextAttentionFlops(1, s + p, 0, 1, 1, w);
+}
+
 /** Context-attention bytes: Q and O for the new tokens (BF16) plus K and V of the whole sequence. */
 export function contextAttentionBytes(
   b: number,

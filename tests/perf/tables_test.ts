@@ -132,3 +132,18 @@ sharedTest("a systems path without the needed tables is one error naming what is
     /sglang/,
   );
 });
+
+sharedTest(
+  "table mode: a prefix chunk shorter than the sliding window costs the causal share (gpt-oss)",
+  async () => {
+    const m = await tableModelFor({ aic_model_path: "openai/gpt-oss-120b", aic_system: "h200_sxm" });
+    // Prompts of `isl` tokens, `cached` of them hit the prefix cache.
+    const attention = (isl: number, cached: number) => m.prefillBreakdown!(1, isl, cached).attention;
+    // 64 new tokens after 32 cached: 96 ≤ the 128-token window, so every layer does (96² − 32²) / 96² of the work.
+    const share = attention(96, 32) / attention(96, 0);
+    assert.ok(Math.abs(share - (96 * 96 - 32 * 32) / (96 * 96)) < 1e-9, `${share}`);
+    // Past the window, the windowed layers' share is s / full: less than the causal share of the full layers.
+    const long = attention(4096, 3072) / attention(4096, 0);
+    assert.ok(long > 1024 / 4096 && long < (4096 ** 2 - 3072 ** 2) / 4096 ** 2, `${long}`);
+  },
+);

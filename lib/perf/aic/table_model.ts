@@ -25,6 +25,7 @@ import {
   memoryOpMs,
   moeBytes,
   moeFlops,
+  prefixShare,
 } from "../roofline.ts";
 import type { PerfSetup } from "../setup.ts";
 import type { OpBreakdown, PerfModel } from "../types.ts";
@@ -257,11 +258,7 @@ function contextPrice(op: Op, setup: PerfSetup, tables: AicTables): ContextPrice
         op.heads,
         attentionSol(setup, tables, true, op.kvHeads, op.headDim, op.window),
       );
-      return (b, s, p) => {
-        const full = s + p;
-        const factor = op.window > 0 ? s / full : (full * full - p * p) / (full * full);
-        return n * g(b, full) * factor;
-      };
+      return (b, s, p) => n * g(b, s + p) * prefixShare(s, p, op.window);
     }
     case "mla": {
       const t = need(tables.mlaContext, "MLA context module", tables);
@@ -272,10 +269,7 @@ function contextPrice(op: Op, setup: PerfSetup, tables: AicTables): ContextPrice
         op.heads,
         mlaSol(setup, tables, true),
       );
-      return (b, s, p) => {
-        const full = s + p;
-        return n * g(b, full) * (full * full - p * p) / (full * full);
-      };
+      return (b, s, p) => n * g(b, s + p) * prefixShare(s, p, 0);
     }
     case "moe": {
       const f = moePrice(op, tables);
