@@ -84,7 +84,10 @@ export function activationBytesPerGpu(setup: PerfSetup, maxTokens: number, maxSe
  * import assert from "node:assert/strict";
  * import { resolvePerfSetup } from "./setup.ts";
  * import { deriveKvCapacity } from "./capacity.ts";
- * const setup = resolvePerfSetup({ aic_model_path: "nvidia/Llama-3.1-8B-Instruct-FP8" })!;
+ * const setup = resolvePerfSetup({
+ *   aic_model_path: "nvidia/Llama-3.1-8B-Instruct-FP8",
+ *   aic_kv_cache_dtype: "bfloat16", // the checkpoint's default is FP8, §10.5 counts BF16
+ * })!;
  * const cap = deriveKvCapacity(setup, { maxNumBatchedTokens: 8192, maxNumSeqs: 256, blockSize: 64,
  *   gpuMemoryUtilization: 0.9 });
  * assert(cap.tokens > 800_000 && cap.tokens < 960_000); // perf-model.md §10.5: ≈ 870k

@@ -251,6 +251,12 @@ function nativeMoeFormat(format: WeightDType, gpu: GpuSpec): WeightDType {
   return format === "w4a16_mxfp4" && peakFlops(gpu, "nvfp4") > 0 ? "nvfp4" : format;
 }
 
+/**
+ * Each op's format: the args' `aic_*_dtype` where given, else the checkpoint's. An unset KV format is the
+ * checkpoint's calibrated one (a ModelOpt `kv_cache_quant_algo: FP8`) on vLLM and TRT-LLM, as they resolve an
+ * unset `--kv-cache-dtype` (vLLM since 0.13, vllm-project/vllm#30785; every vLLM version dynolab prices is
+ * newer) and as the reference's `auto` ("the model default"); BF16 on SGLang, whose `auto` is the model dtype.
+ */
 function resolveDTypes(
   args: SetupArgs,
   model: ModelSpec,
@@ -264,7 +270,7 @@ function resolveDTypes(
   const moe = args.aic_moe_dtype != null
     ? parseWeightDType(args.aic_moe_dtype, field("aic_moe_dtype"))
     : null;
-  const kvDefault = backend === "trtllm" ? model.quant.kvCheckpoint ?? "bfloat16" : "bfloat16";
+  const kvDefault = backend === "sglang" ? "bfloat16" : model.quant.kvCheckpoint ?? "bfloat16";
   const kv = args.aic_kv_cache_dtype != null
     ? parseKvDType(args.aic_kv_cache_dtype, field("aic_kv_cache_dtype"))
     : kvDefault;

@@ -7,7 +7,12 @@ import { resolvePerfSetup, type SetupArgs } from "../../lib/perf/setup.ts";
 
 const model = (args: SetupArgs, overhead = false) =>
   analyticModel(resolvePerfSetup(args)!, { frameworkOverhead: overhead });
-const FP8 = { aic_model_path: "nvidia/Llama-3.1-8B-Instruct-FP8", aic_system: "h200_sxm" };
+// FP8 GEMMs with a BF16 KV cache, as the kernel sums of perf-model.md §10.1 (FA3 BF16).
+const FP8 = {
+  aic_model_path: "nvidia/Llama-3.1-8B-Instruct-FP8",
+  aic_system: "h200_sxm",
+  aic_kv_cache_dtype: "bfloat16",
+};
 const sum = (o: Record<string, number>) => Object.values(o).reduce((a, b) => a + b, 0);
 const close = (a: number, b: number, tol = 1e-9) => Math.abs(a - b) <= tol * Math.max(1, Math.abs(b));
 

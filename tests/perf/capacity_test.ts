@@ -10,16 +10,14 @@ Deno.test("H200 + Llama-3.1-8B-FP8 at 0.9 holds roughly 870k BF16 KV tokens (per
   const setup = resolvePerfSetup({
     aic_model_path: "nvidia/Llama-3.1-8B-Instruct-FP8",
     aic_system: "h200_sxm",
+    aic_kv_cache_dtype: "bfloat16",
   })!;
   const cap = deriveKvCapacity(setup, { ...MEM, gpuMemoryUtilization: 0.9 });
   assert.ok(Math.abs(cap.tokens / 870_000 - 1) < 0.1, `${cap.tokens}`);
   assert.equal(cap.kvBytesPerToken, 131072);
   assert.equal(cap.tokens, cap.numGpuBlocks * 64);
-  // FP8 KV halves the bytes per token and doubles the tokens.
-  const fp8 = resolvePerfSetup({
-    aic_model_path: "nvidia/Llama-3.1-8B-Instruct-FP8",
-    aic_kv_cache_dtype: "fp8",
-  })!;
+  // FP8 KV (the checkpoint's, which vLLM takes unless told otherwise) halves the bytes per token.
+  const fp8 = resolvePerfSetup({ aic_model_path: "nvidia/Llama-3.1-8B-Instruct-FP8" })!;
   const capFp8 = deriveKvCapacity(fp8, { ...MEM, gpuMemoryUtilization: 0.9 });
   assert.ok(Math.abs(capFp8.tokens / cap.tokens - 2) < 0.01);
 });
@@ -83,7 +81,7 @@ Deno.test("resolveEngineArgs: derived, explicit and default KV capacity; GPUs pe
   ).config;
   assert.equal(derived.kvCapacitySource, "derived");
   assert.ok(derived.kvCapacity && derived.numGpuBlocks === derived.kvCapacity.numGpuBlocks);
-  assert.equal(derived.kvBytesPerToken, 131072);
+  assert.equal(derived.kvBytesPerToken, 65536); // the checkpoint's FP8 KV: 32 layers × 8 heads × 128 × 2 × 1 B
   assert.equal(derived.gpusPerWorker, 1);
   const explicit = resolveEngineArgs(
     { aic_model_path: "nvidia/Llama-3.1-8B-Instruct-FP8", num_gpu_blocks: 1000 },

@@ -24,11 +24,17 @@ Deno.test("no aic_* args: no setup; defaults: h200_sxm, vllm, its newest version
   assert.equal(resolvePerfSetup({ aic_model_path: LLAMA, engine_type: "trtllm" })!.backend, "trtllm");
 });
 
-Deno.test("TRT-LLM follows the checkpoint's FP8 KV; vLLM keeps BF16 unless told", () => {
+Deno.test("vLLM and TRT-LLM follow the checkpoint's FP8 KV, SGLang keeps BF16; an explicit format wins", () => {
   const id = "nvidia/Llama-3.1-8B-Instruct-FP8";
   assert.equal(resolvePerfSetup({ aic_model_path: id, aic_backend: "trtllm" })!.dtypes.kv, "fp8");
-  assert.equal(resolvePerfSetup({ aic_model_path: id })!.dtypes.kv, "bfloat16");
-  assert.equal(resolvePerfSetup({ aic_model_path: id, aic_kv_cache_dtype: "fp8" })!.dtypes.kv, "fp8");
+  assert.equal(resolvePerfSetup({ aic_model_path: id })!.dtypes.kv, "fp8");
+  assert.equal(resolvePerfSetup({ aic_model_path: id, aic_backend: "sglang" })!.dtypes.kv, "bfloat16");
+  assert.equal(
+    resolvePerfSetup({ aic_model_path: id, aic_kv_cache_dtype: "bfloat16" })!.dtypes.kv,
+    "bfloat16",
+  );
+  // A checkpoint without calibrated KV scales keeps BF16 everywhere.
+  assert.equal(resolvePerfSetup({ aic_model_path: "Qwen/Qwen3-32B-FP8" })!.dtypes.kv, "bfloat16");
   assert.equal(resolvePerfSetup({ aic_model_path: LLAMA, aic_gemm_dtype: "fp8" })!.dtypes.linear, "fp8");
 });
 
