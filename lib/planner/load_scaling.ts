@@ -59,10 +59,42 @@ export function reconcile(fpms: readonly Fpm[], workers: number): boolean {
   return ranks.size === workers && new Set(ranks.values()).size <= 1;
 }
 
-/** Up by one if every estimate exceeds the SLA; down by one when allowed; otherwise no signal. */
-function scaleDecision(estimates: number[], sla: number, n: number, min: number, canDown: boolean): Desire {
+/**
+ * Whether an engine's FPM shows no work: nothing scheduled in its pass, nothing queued. An idle engine is, by
+ * definition, not overloaded and gains nothing from absorbing `N/(N − 1)` of its own (zero) load, so it vetoes
+ * a scale-up and passes every consolidation check (dynolab). The reference judges it by its estimates, which
+ * carry moving averages of the last busy passes (the agg ITL estimate prices a pass with the mean prefill
+ * chunk): a fleet whose idle estimate sat above `sensitivity × SLA` never shrank while idle, and one above the
+ * SLA grew to its GPU budget with no request in flight.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { idleFpm } from "./types.ts";
+ * import { isIdle } from "./load_scaling.ts";
+ * assert(isIdle(idleFpm(0, 0)));
+ * assert(!isIdle({ ...idleFpm(0, 0), numDecode: 1, sumDecodeKvTokens: 900 }));
+ * ```
+ */
+export function isIdle(f: Fpm): boolean {
+  return f.numPrefill === 0 && f.numDecode === 0 && f.numQueuedPrefill === 0 && f.numQueuedDecode === 0 &&
+    f.sumQueuedPrefillTokens === 0 && f.sumQueuedDecodeKvTokens === 0;
+}
+
+/**
+ * Up by one if every estimate exceeds the SLA and no engine is idle; down by one when allowed; otherwise no
+ * signal.
+ */
+function scaleDecision(
+  estimates: number[],
+  sla: number,
+  n: number,
+  min: number,
+  canDown: boolean,
+  anyIdle: boolean,
+): Desire {
   if (estimates.length === 0) return { desired: null, reason: "insufficient_data" };
-  if (estimates.every((t) => t > sla)) return { desired: n + 1, reason: "scale_up" };
+  if (!anyIdle && estimates.every((t) => t > sla)) return { desired: n + 1, reason: "scale_up" };
   if (n > 1 && canDown) return { desired: Math.max(n - 1, min), reason: "scale_down" };
   return { desired: null, reason: "no_change" };
 }
@@ -78,23 +110,20 @@ export function prefillSla(ctx: LoadContext, fpms: readonly Fpm[], n: number): D
   const mbt = ctx.caps.prefill!.maxNumBatchedTokens;
   if (!model.regression.hasSufficientData || n === 0) return { desired: null, reason: "insufficient_data" };
   const s = cfg.load_scaling_down_sensitivity / 100, grow = n > 1 ? n / (n - 1) : 1;
-  let canDown = n > 1, refused = false, budget = 0, own = 0;
-  if (canDown) {
-    own = model.estimateNextTtft(0, mbt, ctx.hitRate)! * 1000;
-    budget = (cfg.ttft_ms - own) * s;
-    if (budget <= 0) (canDown = false), (refused = true);
-  }
+  let canDown = n > 1, refused = false;
+  const own = canDown ? model.estimateNextTtft(0, mbt, ctx.hitRate)! * 1000 : 0;
+  const budget = (cfg.ttft_ms - own) * s;
   const est: number[] = [];
   for (const f of fpms) {
     const t = model.estimateNextTtft(f.sumQueuedPrefillTokens, mbt, ctx.hitRate);
     if (t !== null) est.push(t * 1000);
-    if (canDown) {
+    if (canDown && !isIdle(f)) {
       const post = model.estimateNextTtft(Math.trunc(f.sumQueuedPrefillTokens * grow), mbt, ctx.hitRate)!;
-      if (post * 1000 - own >= budget) (canDown = false), (refused = true);
+      if (budget <= 0 || post * 1000 - own >= budget) (canDown = false), (refused = true);
     }
   }
   return refusedOr(
-    scaleDecision(est, cfg.ttft_ms, n, minEndpoint(cfg, "prefill"), canDown),
+    scaleDecision(est, cfg.ttft_ms, n, minEndpoint(cfg, "prefill"), canDown, fpms.some(isIdle)),
     refused,
     est,
     "estTtftMs",
@@ -111,7 +140,7 @@ export function decodeSla(ctx: LoadContext, fpms: readonly Fpm[], n: number): De
   for (const f of fpms) {
     const t = model.estimateNextItl(f.sumDecodeKvTokens, f.sumQueuedDecodeKvTokens);
     if (t !== null) est.push(t * 1000 / ctx.accept);
-    if (!canDown) continue;
+    if (!canDown || isIdle(f)) continue;
     const post = Math.trunc((f.sumDecodeKvTokens + f.sumQueuedDecodeKvTokens) * grow);
     if (maxKv > 0 && post >= maxKv) {
       canDown = false;
@@ -122,7 +151,7 @@ export function decodeSla(ctx: LoadContext, fpms: readonly Fpm[], n: number): De
     if (itl >= cfg.itl_ms * s) (canDown = false), (refused = true);
   }
   return refusedOr(
-    scaleDecision(est, cfg.itl_ms, n, minEndpoint(cfg, "decode"), canDown),
+    scaleDecision(est, cfg.itl_ms, n, minEndpoint(cfg, "decode"), canDown, fpms.some(isIdle)),
     refused,
     est,
     "estItlMs",
@@ -143,7 +172,7 @@ function aggPrefill(ctx: LoadContext, fpms: readonly Fpm[], n: number, mbt: numb
   for (const f of fpms) {
     const t = model.estimateNextTtft(f.sumQueuedPrefillTokens, mbt, f.sumDecodeKvTokens, ctx.hitRate);
     if (t !== null) est.push(t * 1000);
-    if (!canDown) continue;
+    if (!canDown || isIdle(f)) continue;
     const kv = Math.trunc(f.sumDecodeKvTokens * grow);
     const own = model.estimateNextTtft(0, mbt, kv, ctx.hitRate)! * 1000;
     const post = model.estimateNextTtft(Math.trunc(f.sumQueuedPrefillTokens * grow), mbt, kv, ctx.hitRate)! *
@@ -151,7 +180,7 @@ function aggPrefill(ctx: LoadContext, fpms: readonly Fpm[], n: number, mbt: numb
     const budget = (cfg.ttft_ms - own) * s;
     if (budget <= 0 || post - own >= budget) (canDown = false), (refused = true);
   }
-  const d = scaleDecision(est, cfg.ttft_ms, n, minEndpoint(cfg, "decode"), canDown);
+  const d = scaleDecision(est, cfg.ttft_ms, n, minEndpoint(cfg, "decode"), canDown, fpms.some(isIdle));
   // A refusal is a signal ("keep N"), not a missing one: it must not let decode scale down alone.
   if (d.desired === null && refused) {
     return withEstimates({ desired: n, reason: "scale_down_refused_consolidation" }, "estTtftMs", est);
@@ -168,7 +197,7 @@ function aggDecode(ctx: LoadContext, fpms: readonly Fpm[], n: number): Desire {
   for (const f of fpms) {
     const t = model.estimateNextItl(f.sumDecodeKvTokens, f.sumQueuedDecodeKvTokens);
     if (t !== null) est.push(t * 1000 / ctx.accept);
-    if (!canDown) continue;
+    if (!canDown || isIdle(f)) continue;
     const post = Math.trunc(
       (f.sumDecodeKvTokens + f.sumQueuedDecodeKvTokens + f.sumQueuedPrefillTokens) * grow,
     );
@@ -181,7 +210,7 @@ function aggDecode(ctx: LoadContext, fpms: readonly Fpm[], n: number): Desire {
       (canDown = false), (refused = true);
     }
   }
-  const d = scaleDecision(est, cfg.itl_ms, n, minEndpoint(cfg, "decode"), canDown);
+  const d = scaleDecision(est, cfg.itl_ms, n, minEndpoint(cfg, "decode"), canDown, fpms.some(isIdle));
   if (d.desired === null && refused) {
     return withEstimates({ desired: n, reason: "scale_down_refused_consolidation" }, "estItlMs", est);
   }

@@ -157,6 +157,38 @@ Deno.test("load SLA agg: up wins, down needs both sides, refusals keep the count
   assert.equal(keep.reason, "scale_down_refused_consolidation");
 });
 
+Deno.test("an idle engine vetoes scale-up and passes consolidation, whatever its estimates (dynolab)", () => {
+  const m = new AggModel(O);
+  for (const [p, kv] of [[0, 1000], [500, 0], [1000, 20_000], [200, 50_000], [800, 80_000], [0, 90_000]]) {
+    m.add({
+      ...idleFpm(0, 0),
+      numPrefill: p ? 1 : 0,
+      sumPrefillTokens: p,
+      numDecode: kv ? 4 : 0,
+      sumDecodeKvTokens: kv,
+      wallTimeS: 0.01 + 1e-4 * p + 1e-7 * kv,
+    });
+  }
+  // The agg ITL estimate prices a pass with the mean prefill chunk: ≈ 60 ms on an idle engine, over 0.8 × 70.
+  const c = ctx({ mode: "agg", ttft_ms: 300, itl_ms: 70 }, { agg: m });
+  const idle = [idleFpm(0, 0), idleFpm(1, 0), idleFpm(2, 0)];
+  assert.ok(aggSla(c, idle, 3).estItlMs! > 0.8 * 70);
+  assert.equal(aggSla(c, idle, 3).desired, 2);
+  // With decode work to consolidate, the same estimates refuse, as the reference does.
+  const busy = idle.map((f) => ({ ...f, numDecode: 4, sumDecodeKvTokens: 1000 }));
+  assert.equal(aggSla(c, busy, 3).reason, "scale_down_refused_consolidation");
+  // Estimates over the SLA itself: busy engines scale up; idle ones shrink, and one idle engine vetoes up.
+  const tight = ctx({ mode: "agg", ttft_ms: 300, itl_ms: 50 }, { agg: m });
+  assert.equal(aggSla(tight, busy, 3).desired, 4);
+  assert.equal(aggSla(tight, idle, 3).desired, 2);
+  assert.equal(aggSla(tight, [busy[0], busy[1], idle[2]], 3).desired, 3);
+  // Disagg decode: the idle estimate carries the mean batch and context of the last busy passes.
+  const d = ctx({ itl_ms: 8 }, { decode: decodeModel() });
+  const quiet = [idleFpm(0, 0), idleFpm(1, 0)];
+  assert.ok(decodeSla(d, quiet, 2).estItlMs! > 0.8 * 8);
+  assert.equal(decodeSla(d, quiet, 2).desired, 1);
+});
+
 Deno.test("load easy mode: thresholds by target; prefill falls back to MBT without max_model_len", () => {
   const c = ctx({ optimization_target: "throughput", mode: "disagg" });
   // Context = MBT = 1000: ratio ≥ 1 on any engine → up; all < 0.1 → down.
