@@ -268,3 +268,29 @@ Deno.test("cli: --num-dataset-entries cycles the prompts, which then hit the pre
     /num-dataset-entries/,
   );
 });
+
+Deno.test("cli: the README's §10.2 command lands near the measured point (TTFT 115.0 ms, TPOT 21.99 ms)", async () => {
+  const dir = await Deno.makeTempDir();
+  const engine = {
+    aic_backend: "vllm",
+    aic_system: "h200_sxm",
+    aic_model_path: "nvidia/Llama-3.1-8B-Instruct-FP8",
+    gpu_memory_utilization: 0.9,
+  };
+  // deno-fmt-ignore
+  const flags = ["--input-tokens", "4000", "--output-tokens", "1000", "--request-count", "1280",
+    "--replay-concurrency", "128", "--extra-engine-args", JSON.stringify(engine)];
+  const run = async (client: string[]) => {
+    const path = `${dir}/r${client.length}.json`;
+    const res = await cli([...flags, ...client, "--report-json", path]);
+    assert.equal(res.code, 0, res.err);
+    return JSON.parse(await Deno.readTextFile(path)) as { mean_ttft_ms: number; mean_tpot_ms: number };
+  };
+  const aiperf = await run(["--warmup-request-count", "256", "--num-dataset-entries", "100"]);
+  assert.ok(Math.abs(aiperf.mean_ttft_ms / 115.0 - 1) < 0.15, `TTFT ${aiperf.mean_ttft_ms}`);
+  assert.ok(Math.abs(aiperf.mean_tpot_ms / 21.99 - 1) < 0.1, `TPOT ${aiperf.mean_tpot_ms}`);
+  // Without the client's warm-up and prompt reuse, every prompt is prefilled and the first 128 queue at once.
+  const cold = await run([]);
+  assert.ok(cold.mean_ttft_ms > 3 * aiperf.mean_ttft_ms && cold.mean_tpot_ms > aiperf.mean_tpot_ms);
+  await Deno.remove(dir, { recursive: true });
+});
