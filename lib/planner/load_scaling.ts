@@ -82,8 +82,8 @@ export function isIdle(f: Fpm): boolean {
 }
 
 /**
- * Up by one if every estimate exceeds the SLA and no engine is idle; down by one when allowed; otherwise no
- * signal.
+ * Up by one if every estimate exceeds the SLA and none of the engines (`fpms`) is idle; down by one when allowed;
+ * otherwise no signal.
  */
 function scaleDecision(
   estimates: number[],
@@ -91,10 +91,10 @@ function scaleDecision(
   n: number,
   min: number,
   canDown: boolean,
-  anyIdle: boolean,
+  fpms: readonly Fpm[],
 ): Desire {
   if (estimates.length === 0) return { desired: null, reason: "insufficient_data" };
-  if (!anyIdle && estimates.every((t) => t > sla)) return { desired: n + 1, reason: "scale_up" };
+  if (!fpms.some(isIdle) && estimates.every((t) => t > sla)) return { desired: n + 1, reason: "scale_up" };
   if (n > 1 && canDown) return { desired: Math.max(n - 1, min), reason: "scale_down" };
   return { desired: null, reason: "no_change" };
 }
@@ -123,7 +123,7 @@ export function prefillSla(ctx: LoadContext, fpms: readonly Fpm[], n: number): D
     }
   }
   return refusedOr(
-    scaleDecision(est, cfg.ttft_ms, n, minEndpoint(cfg, "prefill"), canDown, fpms.some(isIdle)),
+    scaleDecision(est, cfg.ttft_ms, n, minEndpoint(cfg, "prefill"), canDown, fpms),
     refused,
     est,
     "estTtftMs",
@@ -151,7 +151,7 @@ export function decodeSla(ctx: LoadContext, fpms: readonly Fpm[], n: number): De
     if (itl >= cfg.itl_ms * s) (canDown = false), (refused = true);
   }
   return refusedOr(
-    scaleDecision(est, cfg.itl_ms, n, minEndpoint(cfg, "decode"), canDown, fpms.some(isIdle)),
+    scaleDecision(est, cfg.itl_ms, n, minEndpoint(cfg, "decode"), canDown, fpms),
     refused,
     est,
     "estItlMs",
@@ -180,7 +180,7 @@ function aggPrefill(ctx: LoadContext, fpms: readonly Fpm[], n: number, mbt: numb
     const budget = (cfg.ttft_ms - own) * s;
     if (budget <= 0 || post - own >= budget) (canDown = false), (refused = true);
   }
-  const d = scaleDecision(est, cfg.ttft_ms, n, minEndpoint(cfg, "decode"), canDown, fpms.some(isIdle));
+  const d = scaleDecision(est, cfg.ttft_ms, n, minEndpoint(cfg, "decode"), canDown, fpms);
   // A refusal is a signal ("keep N"), not a missing one: it must not let decode scale down alone.
   if (d.desired === null && refused) {
     return withEstimates({ desired: n, reason: "scale_down_refused_consolidation" }, "estTtftMs", est);
@@ -210,7 +210,7 @@ function aggDecode(ctx: LoadContext, fpms: readonly Fpm[], n: number): Desire {
       (canDown = false), (refused = true);
     }
   }
-  const d = scaleDecision(est, cfg.itl_ms, n, minEndpoint(cfg, "decode"), canDown, fpms.some(isIdle));
+  const d = scaleDecision(est, cfg.itl_ms, n, minEndpoint(cfg, "decode"), canDown, fpms);
   if (d.desired === null && refused) {
     return withEstimates({ desired: n, reason: "scale_down_refused_consolidation" }, "estItlMs", est);
   }
