@@ -171,12 +171,15 @@ export interface BenchmarkClient {
  * - **Front end**: InferenceX rows run with vLLM's API-server latency (`frontend_latency: true`). Exact-length
  *   replays do not: with identical requests the closed loop locks into cohorts, and any ingress delay tips it
  *   from the half-overlapped phase the measurements show into whole-concurrency prefill waves (TTFT ×3–6).
- * - **Prompts** are all distinct, except in the gap analysis of `nvidia/Llama-3.1-8B-Instruct-FP8`
- *   (`AIPERF_DEFAULT_DATASET`), whose client cycled through AIPerf's default dataset of 100 prompts
- *   (`--num-dataset-entries`, shuffled per pass), so repeats hit vLLM's prefix cache. Its measured TPOT is
- *   what a decode with little prefill work gives (1k–8k prompts over 100-token outputs at 7.5–12 ms), which no
- *   replay of distinct prompts reaches (+107% TPOT MAPE; 15% with the dataset). The Qwen3 gap analyses show
- *   no reuse: replayed with 100 prompts their TPOT MAPE rises from 7% to 25%.
+ * - **Prompts** are all distinct, except in the gap analysis of `nvidia/Llama-3.1-8B-Instruct-FP8` and the
+ *   three 4000/1000 Qwen3-32B FP8 runs of the same project's Dynamo job (`qwen3_32b.csv; gtl_job_id=…`,
+ *   `AIPERF_DEFAULT_DATASET`), whose client cycled through AIPerf's default dataset of 100 prompts
+ *   (`--num-dataset-entries`, shuffled per pass), so repeats hit vLLM's prefix cache. Their measured TPOT is
+ *   what a decode with little prefill work gives (Llama: 1k–8k prompts over 100-token outputs at 7.5–12 ms;
+ *   Qwen3-32B: 4k prompts at 24–48 concurrent on one or two H100s at 11.6–16.9 ms), which no replay of
+ *   distinct prompts reaches (Llama +107% TPOT MAPE, 15% with the dataset; the Qwen3-32B three +84 to +134%,
+ *   −13 to +76% with it). The other Qwen3 gap analyses show no reuse: replayed with 100 prompts their TPOT
+ *   MAPE rises from 7% to 25%.
  * - **Sampling**: InferenceX's client sends `temperature: 0.0` (its `backend_request_func.py`): greedy. The
  *   gap-analysis rows' client (AIPerf) sends none, so vLLM applies the checkpoint's generation config (the
  *   model's default `sampling`).
@@ -193,6 +196,8 @@ export interface BenchmarkClient {
  *   frontend: true,
  *   sampling: "greedy",
  * });
+ * const gap = "source_file=/x/aic-auto-gap-analysis/data/h100_sxm/vllm/0.12.0/qwen3_32b.csv; gtl_job_id=23364591";
+ * assert.equal(benchmarkClient({ source: gap, version: "0.12.0" } as SiliconRow).datasetEntries, 100);
  * ```
  */
 export function benchmarkClient(row: SiliconRow): BenchmarkClient {
@@ -210,7 +215,7 @@ export function benchmarkClient(row: SiliconRow): BenchmarkClient {
 }
 
 /** Sources whose client drew from AIPerf's default dataset of 100 prompts (see {@link benchmarkClient}). */
-const AIPERF_DEFAULT_DATASET = /\/nvidia_Llama-3\.1-8B-Instruct-FP8\.csv/;
+const AIPERF_DEFAULT_DATASET = /\/nvidia_Llama-3\.1-8B-Instruct-FP8\.csv|\/qwen3_32b\.csv; gtl_job_id=/;
 
 /**
  * Whether a row's vLLM version is a numbered release. Only those select version-specific behaviour (async
