@@ -122,9 +122,9 @@ function kvDtype(row: SiliconRow): string {
  *   (2.8 s and 30.2 s) and an FP8 one does not (0.58 s and 0.93 s).
  * - Llama-3.1-70B on H100 (measured 2025-10, before vLLM 0.13 read the checkpoint's KV format). On two H100s its
  *   runs that need more than a BF16 cache holds queue for it: 1k/8k at 64 concurrent 30.8 s TTFT and 41.7 ms
- *   TPOT, 8k/1k at 32 and 64 concurrent 6.5 s and 59.2 s. A BF16 cache (about 210k tokens) gives 34.2 s and
- *   41.6 ms, 8.7 s and 58.8 s; an FP8 one (twice the tokens) never queues (0.56 s, 29.7 ms, 1.8 s, 12.5 s). Over
- *   the 45 H100 rows, BF16 takes TPOT MAPE from 8.2% to 5.0%; on H200 and B200 FP8 fits better.
+ *   TPOT, 8k/1k at 32 and 64 concurrent 6.5 s and 59.2 s. Replayed here, a BF16 cache (about 210k tokens) gives
+ *   32.2 s and 40.6 ms, 6.6 s and 55.6 s; an FP8 one (twice the tokens) barely queues (0.48 s, 29.7 ms, 1.8 s,
+ *   9.5 s). Over the 45 H100 rows, BF16 takes TPOT MAPE from 8.3% to 4.9%; on H200 and B200 FP8 fits better.
  */
 const BF16_KV_RUNS: ReadonlyArray<readonly [model: string, system: string]> = [
   ["MiniMaxAI/MiniMax-M2.5", "h100_sxm"],
@@ -177,7 +177,7 @@ export interface BenchmarkClient {
  *   (`--num-dataset-entries`, shuffled per pass), so repeats hit vLLM's prefix cache. Their measured TPOT is
  *   what a decode with little prefill work gives (Llama: 1k–8k prompts over 100-token outputs at 7.5–12 ms;
  *   Qwen3-32B: 4k prompts at 24–48 concurrent on one or two H100s at 11.6–16.9 ms), which no replay of
- *   distinct prompts reaches (Llama +107% TPOT MAPE, 15% with the dataset; the Qwen3-32B three +84 to +134%,
+ *   distinct prompts reaches (Llama +107% TPOT MAPE, 15% with the dataset; the Qwen3-32B three +31 to +134%,
  *   −13 to +76% with it). The other Qwen3 gap analyses show no reuse: replayed with 100 prompts their TPOT
  *   MAPE rises from 7% to 25%.
  * - **Sampling**: InferenceX's client sends `temperature: 0.0` (its `backend_request_func.py`): greedy. The
