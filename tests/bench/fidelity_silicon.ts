@@ -226,32 +226,96 @@ function numbered(version: string): boolean {
 }
 
 /**
- * Why a row's measurement cannot be trusted, or null. One group is known to be bad: the gpt-oss-120b sweep on
- * H100 at concurrency 512 of InferenceX's 2026-04-06 export (vLLM 0.11.2 or unrecorded). Its nine rows report
- * TTFTs of 20–460 s, four times the requests' whole decode time, which in a closed loop means the server held
- * about 100 of the 512 requests at a time; yet their TPOTs (3.6–27 ms) sit at the same configurations' TPOT for
- * 4–64 concurrent requests, five of them below the median TPOT of those lower concurrencies. No KV limit explains
- * either (gpt-oss-120b at TP 2–8 on H100 holds every 512 requests' KV several times over). The rows are printed
- * but kept out of the error summary.
+ * The rows of a corpus whose measurements cannot be trusted, each with why. They are printed but kept out of the
+ * error summary. Two rules, neither looking at the simulator:
+ *
+ * - **One known bad group**: the gpt-oss-120b sweep on H100 at concurrency 512 of InferenceX's 2026-04-06 export
+ *   (vLLM 0.11.2 or unrecorded). Its nine rows report TTFTs of 20–460 s, four times the requests' whole decode
+ *   time, which in a closed loop means the server held about 100 of the 512 requests at a time; yet their TPOTs
+ *   (3.6–27 ms) sit at the same configurations' TPOT for 4–64 concurrent requests, five of them below the median
+ *   TPOT of those lower concurrencies. No KV limit explains either (gpt-oss-120b at TP 2–8 on H100 holds every
+ *   512 requests' KV several times over).
+ * - **Decode slower than at a higher concurrency of the same sweep** (same measurement run, GPU, model, vLLM
+ *   version, quantization, layout and ISL/OSL) by more than {@link SWEEP_TPOT_INVERSION}. A closed loop with more
+ *   streams decodes larger batches and interleaves more prefills, so a server's TPOT does not fall as
+ *   concurrency rises; repeat measurements of one configuration on one vLLM version differ by 2.5% TPOT on
+ *   average, so a 15% inversion means that run was disturbed. In ed133e9 it flags three measurements (four rows:
+ *   one is listed twice), each above both its neighbours: Kimi-K2.5 INT4 on 8 H200s at 1k/8k and 16 concurrent
+ *   (884 ms TTFT, 64 ms TPOT, against 22.5 ms at 32 concurrent, and 16.0 ms when the same point was measured
+ *   again on 2026-03-27), and gpt-oss-120b on 4 H100s at 1k/1k and 32 concurrent (15.9 ms against 9.7 ms at 64)
+ *   and at 1k/8k and 16 concurrent (8.5 ms against 7.1 ms at 32).
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { untrustedMeasurement, type SiliconRow } from "./fidelity_silicon.ts";
+ * import { untrustedMeasurements, type SiliconRow } from "./fidelity_silicon.ts";
  * const row = {
  *   source: "source_file=2026-04-06.csv; silicon_concurrency=512",
  *   model: "openai/gpt-oss-120b",
  *   system: "h100_sxm",
  *   concurrency: 512,
+ *   tpotMs: 10,
  * } as SiliconRow;
- * assert(untrustedMeasurement(row) !== null);
- * assert(untrustedMeasurement({ ...row, concurrency: 64 }) === null);
+ * const low = { ...row, source: "source_file=2026-04-06.csv; silicon_concurrency=64", concurrency: 64 };
+ * assert.deepEqual([...untrustedMeasurements([row, low]).keys()], [row]);
+ * // A sweep whose 16-stream run decoded slower than its 32-stream run: the 16-stream run is flagged.
+ * const run = { system: "h200_sxm", model: "m", source: "measured=2026-03-02T23:25:25Z", isl: 1024, osl: 8192 };
+ * const c16 = { ...run, concurrency: 16, tpotMs: 64 } as SiliconRow;
+ * const c32 = { ...run, concurrency: 32, tpotMs: 22.5 } as SiliconRow;
+ * assert.deepEqual([...untrustedMeasurements([c16, c32]).keys()], [c16]);
+ * assert.equal(untrustedMeasurements([{ ...c16, tpotMs: 21 }, c32]).size, 0);
  * ```
  */
-export function untrustedMeasurement(row: SiliconRow): string | null {
-  const bad = /^source_file=2026-04-06\.csv/.test(row.source) && row.model === "openai/gpt-oss-120b" &&
-    row.system === "h100_sxm" && row.concurrency === 512;
-  return bad ? "self-inconsistent: TTFT says ~100 requests served at once, TPOT says 4–64" : null;
+export function untrustedMeasurements(rows: readonly SiliconRow[]): Map<SiliconRow, string> {
+  const out = new Map<SiliconRow, string>();
+  const sweeps = new Map<string, SiliconRow[]>();
+  for (const row of rows) {
+    if (
+      /^source_file=2026-04-06\.csv/.test(row.source) && row.model === "openai/gpt-oss-120b" &&
+      row.system === "h100_sxm" && row.concurrency === 512
+    ) {
+      out.set(row, "self-inconsistent: TTFT says ~100 requests served at once, TPOT says 4–64");
+    }
+    const key = sweepKey(row);
+    sweeps.set(key, [...sweeps.get(key) ?? [], row]);
+  }
+  for (const sweep of sweeps.values()) {
+    for (const row of sweep) {
+      const faster = sweep.find((o) =>
+        o.concurrency > row.concurrency && row.tpotMs > SWEEP_TPOT_INVERSION * o.tpotMs && !out.has(o)
+      );
+      if (faster && !out.has(row)) {
+        out.set(
+          row,
+          `decoded slower (TPOT ${row.tpotMs.toFixed(2)} ms) than the same sweep at ${faster.concurrency} ` +
+            `concurrent (${faster.tpotMs.toFixed(2)} ms)`,
+        );
+      }
+    }
+  }
+  return out;
+}
+
+/** How much slower a run's TPOT may be than that of a higher concurrency of its sweep before it is distrusted. */
+export const SWEEP_TPOT_INVERSION = 1.15;
+
+/**
+ * The measurement run a row belongs to: its GPU, model, vLLM version, quantization, layout, ISL/OSL and source
+ * (the source's `measured=` timestamp where it has one, else the source without its per-point fields).
+ */
+function sweepKey(row: SiliconRow): string {
+  const l = deployedLayout(row);
+  const run = /measured=([^;]+)/.exec(row.source)?.[1] ??
+    row.source.replace(/(silicon_concurrency|config_id)=\d+;?\s*/g, "");
+  return [
+    row.system,
+    row.model,
+    row.version,
+    `${row.precision}/${row.gemmQuant}/${row.moeQuant}`,
+    `${l.tp}/${l.attnDp}/${l.moeTp}/${l.moeEp}`,
+    `${row.isl}x${row.osl}`,
+    run,
+  ].join("|");
 }
 
 /** Simulated mean TTFT and TPOT (ms) of one row. */
@@ -320,8 +384,9 @@ export async function runSilicon(path: string): Promise<void> {
     PREFILL_LOADS.map((b) => [b, { ttft: [], tpot: [] }]),
   );
   let skipped = 0, excluded = 0;
+  const distrusted = untrustedMeasurements(rows);
   for (const row of rows) {
-    const untrusted = untrustedMeasurement(row);
+    const untrusted = distrusted.get(row);
     if (untrusted) {
       excluded++;
       console.log(

@@ -4,53 +4,99 @@
  * rows the fidelity bench applies the front end to, `benchmarkClient(row).frontend`), then choose the terms
  * `base + perInputToken × ISL + perRequestInFlight × (concurrency − 1)` that minimise the mean absolute
  * relative TTFT error once added to the simulated TTFT (a grid search; the closed loop's other streams are
- * the load). Rows the fidelity bench distrusts (`untrustedMeasurement`) stay out.
+ * the load). Rows the fidelity bench distrusts (`untrustedMeasurements`) stay out.
  *
  * `deno run -A tests/bench/fit_frontend.ts PATH/silicon_sample.csv` (about 80 s for ed133e9's 984 such rows).
- * Prints the fit and its TTFT error before and after; paste the terms into `frontend.ts` and rerun
- * `deno task fidelity --silicon`.
+ * Prints the fit and its TTFT error before and after, then a leave-one-model-out table: each model's rows scored
+ * with terms fitted on the other models' rows only (how the terms transfer to a model the fit has not seen).
+ * Paste the terms into `frontend.ts` and rerun `deno task fidelity --silicon`.
  *
  * @module
  */
-import { benchmarkClient, siliconRows, simulateRow, untrustedMeasurement } from "./fidelity_silicon.ts";
+import { benchmarkClient, siliconRows, simulateRow, untrustedMeasurements } from "./fidelity_silicon.ts";
 
 const path = Deno.args[0] ?? Deno.env.get("DYNOLAB_SILICON_CSV");
 if (!path) throw new Error("give the silicon CSV path (or set DYNOLAB_SILICON_CSV)");
-const points: { isl: number; load: number; measured: number; simulated: number }[] = [];
+type Point = { model: string; isl: number; load: number; measured: number; simulated: number };
+type Fit = { base: number; perToken: number; perLoad: number };
+const points: Point[] = [];
 let skipped = 0;
-for (const row of siliconRows(await Deno.readTextFile(path))) {
-  if (!benchmarkClient(row).frontend || untrustedMeasurement(row)) continue;
+const rows = siliconRows(await Deno.readTextFile(path));
+const distrusted = untrustedMeasurements(rows);
+for (const row of rows) {
+  if (!benchmarkClient(row).frontend || distrusted.has(row)) continue;
   try {
     const sim = await simulateRow(row, { frontend_latency: false });
-    points.push({ isl: row.isl, load: row.concurrency - 1, measured: row.ttftMs, simulated: sim.ttft });
+    points.push({
+      model: row.model,
+      isl: row.isl,
+      load: row.concurrency - 1,
+      measured: row.ttftMs,
+      simulated: sim.ttft,
+    });
   } catch {
     skipped++; // a layout that does not resolve (the fidelity bench lists them)
   }
 }
 
-const error = (base: number, perToken: number, perLoad: number) => {
+/** Mean absolute relative TTFT error of `fit` over `pts`. */
+const error = (pts: readonly Point[], { base, perToken, perLoad }: Fit) => {
   let sum = 0;
-  for (const p of points) {
+  for (const p of pts) {
     sum += Math.abs((p.simulated + base + perToken * p.isl + perLoad * p.load) / p.measured - 1);
   }
-  return sum / points.length;
+  return sum / pts.length;
 };
-let best = { base: 0, perToken: 0, perLoad: 0, err: error(0, 0, 0) };
-for (let base = 0; base <= 40; base += 2.5) {
-  for (let perToken = 0; perToken <= 0.02; perToken += 0.001) {
-    for (let perLoad = 0; perLoad <= 1.5; perLoad += 0.05) {
-      const err = error(base, perToken, perLoad);
-      if (err < best.err) best = { base, perToken, perLoad, err };
+
+/** The grid point with the least {@link error} over `pts`. */
+function fit(pts: readonly Point[]): Fit & { err: number } {
+  const none = { base: 0, perToken: 0, perLoad: 0 };
+  let best = { ...none, err: error(pts, none) };
+  for (let base = 0; base <= 40; base += 2.5) {
+    for (let perToken = 0; perToken <= 0.02; perToken += 0.001) {
+      for (let perLoad = 0; perLoad <= 1.5; perLoad += 0.05) {
+        const err = error(pts, { base, perToken, perLoad });
+        if (err < best.err) best = { base, perToken, perLoad, err };
+      }
     }
   }
+  return best;
 }
+
 const f = (x: number, d: number) => x.toFixed(d);
+const pct = (x: number) => `${f(100 * x, 1)}%`;
+const none = { base: 0, perToken: 0, perLoad: 0 };
+const best = fit(points);
 console.log(
   `${points.length} rows (${skipped} skipped); TTFT mean abs error without a front end ${
-    f(100 * error(0, 0, 0), 1)
-  }%`,
+    pct(error(points, none))
+  }`,
 );
 console.log(
   `fit: baseMs ${f(best.base, 1)}, perInputTokenMs ${f(best.perToken, 3)}, perRequestInFlightMs ` +
-    `${f(best.perLoad, 2)} → ${f(100 * best.err, 1)}%`,
+    `${f(best.perLoad, 2)} → ${pct(best.err)}`,
+);
+
+// Leave one model out: fit on the other models' rows, score the held-out model's, to show how the terms
+// transfer to a model the fit has not seen.
+console.log("\n| held-out model | rows | no front end | fit without it | fit on all rows |");
+console.log("|---|---:|---:|---:|---:|");
+const held: Point[][] = [];
+for (const model of new Set(points.map((p) => p.model))) {
+  const out = points.filter((p) => p.model === model);
+  const loo = fit(points.filter((p) => p.model !== model));
+  held.push(
+    out.map((p) => ({
+      ...p,
+      simulated: p.simulated + loo.base + loo.perToken * p.isl + loo.perLoad * p.load,
+    })),
+  );
+  console.log(
+    `| ${model} | ${out.length} | ${pct(error(out, none))} | ${pct(error(out, loo))} | ${
+      pct(error(out, best))
+    } |`,
+  );
+}
+console.log(
+  `| all, each model held out | ${points.length} | | ${pct(error(held.flat(), none))} | ${pct(best.err)} |`,
 );

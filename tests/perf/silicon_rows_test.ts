@@ -6,6 +6,7 @@ import {
   prefillLoad,
   type SiliconRow,
   siliconRows,
+  untrustedMeasurements,
 } from "../bench/fidelity_silicon.ts";
 
 const HEADER =
@@ -90,4 +91,23 @@ Deno.test("silicon rows: prefill load buckets by concurrency × ISL / OSL, lower
   );
   assert.equal(load(512, 1024, 1024), "256–1k");
   assert.equal(load(4, 1024, 8192), "< 16");
+});
+
+Deno.test("silicon rows: a run that decoded >15% slower than a higher concurrency of its own sweep is distrusted", () => {
+  const point = (id: string, run: string, c: number, tp: number, tpot: number) =>
+    `${id},"measured=${run}; silicon_concurrency=${c}",vllm,0.18.0,openai/gpt-oss-120b,h100_sxm,fp4,agg,1024,1024,` +
+    `nvfp4,nvfp4,${c},${tp},1,1,${tp},1,100,${tpot}`;
+  const rows = siliconRows([
+    HEADER,
+    point("c16", "2026-03-27", 16, 4, 5.83),
+    point("c32", "2026-03-27", 32, 4, 15.92), // slower than c64 of the same run: flagged
+    point("c64", "2026-03-27", 64, 4, 9.7),
+    point("other-run", "2026-04-20", 8, 4, 12), // another run: not compared with the one above
+    point("other-tp", "2026-03-27", 8, 8, 12), // another layout: not compared either
+    point("near", "2026-05-01", 8, 4, 6.3), // 10% over the next concurrency: within noise
+    point("near16", "2026-05-01", 16, 4, 5.8),
+  ].join("\n"));
+  const distrusted = untrustedMeasurements(rows);
+  assert.deepEqual([...distrusted.keys()].map((r) => r.id), ["c32"]);
+  assert.match(distrusted.get(rows[1])!, /TPOT 15\.92 ms.*64 concurrent \(9\.70 ms\)/);
 });
