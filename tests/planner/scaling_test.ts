@@ -132,7 +132,8 @@ Deno.test("load SLA decode: KV must fit and the ITL stay under SLA × sensitivit
   assert.equal(decodeSla(c, [kv(0, 60_000), kv(1, 1000)], 2).reason, "scale_down_refused_consolidation");
 });
 
-Deno.test("load SLA agg: up wins, down needs both sides, refusals keep the count", () => {
+/** An agg regression fed six passes priced 10 ms + 0.1 ms per prefill token + 0.1 µs per decode KV token. */
+function sampledAggModel(): AggModel {
   const m = new AggModel(O);
   for (const [p, kv] of [[0, 1000], [500, 0], [1000, 20_000], [200, 50_000], [800, 80_000], [0, 90_000]]) {
     m.add({
@@ -144,6 +145,11 @@ Deno.test("load SLA agg: up wins, down needs both sides, refusals keep the count
       wallTimeS: 0.01 + 1e-4 * p + 1e-7 * kv,
     });
   }
+  return m;
+}
+
+Deno.test("load SLA agg: up wins, down needs both sides, refusals keep the count", () => {
+  const m = sampledAggModel();
   const c = ctx({ mode: "agg", ttft_ms: 300, itl_ms: 100 }, { agg: m }); // est. ITL ≈ 61 ms: decode never blocks
   const f = (w: number, q: number, kv: number): Fpm => ({
     ...idleFpm(w, 0),
@@ -158,17 +164,7 @@ Deno.test("load SLA agg: up wins, down needs both sides, refusals keep the count
 });
 
 Deno.test("an idle engine vetoes scale-up and passes consolidation, whatever its estimates (dynolab)", () => {
-  const m = new AggModel(O);
-  for (const [p, kv] of [[0, 1000], [500, 0], [1000, 20_000], [200, 50_000], [800, 80_000], [0, 90_000]]) {
-    m.add({
-      ...idleFpm(0, 0),
-      numPrefill: p ? 1 : 0,
-      sumPrefillTokens: p,
-      numDecode: kv ? 4 : 0,
-      sumDecodeKvTokens: kv,
-      wallTimeS: 0.01 + 1e-4 * p + 1e-7 * kv,
-    });
-  }
+  const m = sampledAggModel();
   // The agg ITL estimate prices a pass with the mean prefill chunk: ≈ 60 ms on an idle engine, over 0.8 × 70.
   const c = ctx({ mode: "agg", ttft_ms: 300, itl_ms: 70 }, { agg: m });
   const idle = [idleFpm(0, 0), idleFpm(1, 0), idleFpm(2, 0)];
