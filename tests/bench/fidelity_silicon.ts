@@ -277,7 +277,9 @@ export function untrustedMeasurements(rows: readonly SiliconRow[]): Map<SiliconR
       out.set(row, "self-inconsistent: TTFT says ~100 requests served at once, TPOT says 4–64");
     }
     const key = sweepKey(row);
-    sweeps.set(key, [...sweeps.get(key) ?? [], row]);
+    const sweep = sweeps.get(key);
+    if (sweep) sweep.push(row);
+    else sweeps.set(key, [row]);
   }
   for (const sweep of sweeps.values()) {
     for (const row of sweep) {
