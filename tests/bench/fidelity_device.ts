@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { existsSync } from "node:fs";
 import { basename } from "node:path";
 import { COEFFICIENTS } from "../../lib/perf/calibration/coefficients.ts";
 import { loadAllTables } from "../../lib/perf/calibration/fit.ts";
@@ -18,16 +19,31 @@ import {
   parseMeasured,
   prefixShareErrors,
 } from "../../lib/perf/calibration/measured.ts";
-import { catalogUsage, extractSamples } from "../../lib/perf/calibration/samples.ts";
+import {
+  analyticMoePredictor,
+  moeErrors,
+  type MoePredictor,
+  parseMeasuredMoe,
+} from "../../lib/perf/calibration/measured_moe.ts";
+import { catalogUsage, extractSamples, MOE_DISTRIBUTION } from "../../lib/perf/calibration/samples.ts";
 import { GPUS } from "../../lib/perf/catalog/gpus.ts";
 import { contextAttentionFlops } from "../../lib/perf/roofline.ts";
 import { pct, signedPct } from "./percent.ts";
 
-/** The measurement files committed with the project, each with the system it was measured on. */
-export const DEVICE_FILES: ReadonlyArray<{ readonly system: string; readonly path: string }> = [
+/**
+ * The measurement files committed with the project, each with the system it was measured on: the kernel sweep
+ * (`measure_kernels.py`) and, where measured, the MoE sweep (`measure_moe.py`).
+ */
+export const DEVICE_FILES: ReadonlyArray<
+  { readonly system: string; readonly path: string; readonly moe?: string }
+> = [
   "h100_sxm",
   "h200_sxm",
-].map((system) => ({ system, path: new URL(`./device/${system}.csv`, import.meta.url).pathname }));
+].map((system) => {
+  const at = (name: string) => new URL(`./device/${name}`, import.meta.url).pathname;
+  const moe = at(`${system}_moe.csv`);
+  return { system, path: at(`${system}.csv`), ...(existsSync(moe) ? { moe } : {}) };
+});
 
 function table(errors: readonly MeasuredError[]) {
   console.log("| op family | kernel | sizes | shapes | median | p90 | bias |");
@@ -41,8 +57,11 @@ function table(errors: readonly MeasuredError[]) {
   }
 }
 
-/** AIC's vLLM tables of `system` as a predictor that answers exact grid hits only. */
-async function aicPredictor(root: string, system: string): Promise<[string, KernelPredictor] | undefined> {
+/** AIC's vLLM tables of `system` as predictors that answer exact grid hits only: version, kernels, MoE. */
+async function aicPredictor(
+  root: string,
+  system: string,
+): Promise<[string, KernelPredictor, MoePredictor] | undefined> {
   const tables = await loadAllTables(root, system, "vllm");
   if (!tables) return undefined;
   const samples = extractSamples(tables, catalogUsage(system, "vllm"));
@@ -59,18 +78,26 @@ async function aicPredictor(root: string, system: string): Promise<[string, Kern
       }
     }
   }
+  const moeKey = (m: { tokens: number; hidden: number; inter: number; topK: number; experts: number }) =>
+    `${m.tokens}/${m.hidden}/${m.inter}/${m.topK}/${m.experts}`;
+  const moe = new Map<string, number>();
+  for (const [dtype, list] of samples.moe) {
+    for (const s of list) moe.set(`${dtype}/${moeKey(s)}/${s.tp}/${s.ep}`, s.latency);
+  }
+  const moePredict: MoePredictor = (m) =>
+    m.distribution === MOE_DISTRIBUTION ? moe.get(`${m.dtype}/${moeKey(m)}/${m.tp}/${m.ep}`) : undefined;
   return [tables.version, (k) => {
     if (k.op === "gemm" || k.op === "logits") return hits.get(`gemm/${k.dtype}/${k.m}/${k.n}/${k.k}`);
     if (k.op === "prefix_attention" || k.op === "elementwise") return undefined; // AIC has no such tables
     // AIC's generation rows are keyed by the KV length including the new token, at 2^i; ours by 2^i before it.
     const op = k.op === "context_attention" ? "context" : "generation";
     return hits.get(`${op}/${k.dtype}/${k.headDim}/${k.batch}/${k.seq}/${k.heads}/${k.kvHeads}`);
-  }];
+  }, moePredict];
 }
 
 /** Print the comparisons for each measurement file. */
 export async function runDevice(files: typeof DEVICE_FILES, systemsRoot?: string): Promise<void> {
-  for (const { system, path: file } of files) {
+  for (const { system, path: file, moe: moeFile } of files) {
     const gpu = GPUS[system];
     const coef = COEFFICIENTS[system]?.backends.vllm;
     if (!gpu || !coef) throw new Error(`${file}: ${system} is no system with vLLM curves`);
@@ -101,6 +128,16 @@ export async function runDevice(files: typeof DEVICE_FILES, systemsRoot?: string
     if (aic) {
       console.log(`\nAIC's vLLM ${aic[0]} tables against the measurements (exact grid hits):\n`);
       table(measuredErrors(measured.kernels, aic[1]));
+    }
+    if (!moeFile) continue;
+    const moe = parseMeasuredMoe(await Deno.readTextFile(moeFile), moeFile);
+    console.log(
+      `\nMoE blocks (${basename(moeFile)}, ${moe.length} timings): the analytic MoE curves against them:\n`,
+    );
+    table(moeErrors(moe, analyticMoePredictor(coef, gpu)));
+    if (aic) {
+      console.log(`\nAIC's vLLM ${aic[0]} MoE table against them (exact grid hits):\n`);
+      table(moeErrors(moe, aic[2]));
     }
   }
 }

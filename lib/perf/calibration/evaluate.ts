@@ -23,7 +23,7 @@ import {
 } from "../analytic/efficiency.ts";
 import { mlaWork, mlaWorkMs } from "../analytic/mla.ts";
 import type { BackendCoefficients } from "./types.ts";
-import type { AttentionSample, GemmSample, Samples } from "./samples.ts";
+import type { AttentionSample, GemmSample, MoeSample, Samples } from "./samples.ts";
 import { DEEPSEEK_MLA_SHAPE } from "./mla_shape.ts";
 
 /** Error summary of one op family. */
@@ -69,6 +69,36 @@ export function gemmSampleMs(
   if (!c) return undefined;
   const d = dtype as WeightDType;
   return gemmMs(c, gpu, peakFlops(gpu, d), weightBytes(d), activationBytes(d), s.m, s.n, s.k);
+}
+
+/**
+ * The analytic curve's time (ms) for one routed-expert block (`tokens` before dispatch, `inter` before the MoE
+ * TP split), or undefined when `coef` has no MoE curve for `dtype`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { COEFFICIENTS } from "./coefficients.ts";
+ * import { GPUS } from "../catalog/gpus.ts";
+ * import { moeSampleMs } from "./evaluate.ts";
+ * const coef = COEFFICIENTS.h200_sxm.backends.vllm;
+ * const shape = { tokens: 8192, hidden: 4096, inter: 1536, topK: 8, experts: 128, tp: 1, ep: 1 };
+ * const ms = moeSampleMs(coef, GPUS.h200_sxm, "bfloat16", shape)!;
+ * assert(ms > 2 && ms < 8); // 0.9 TFLOP of expert GEMMs
+ * assert(moeSampleMs(coef, GPUS.h200_sxm, "no_such_format", shape) === undefined);
+ * ```
+ */
+export function moeSampleMs(
+  coef: BackendCoefficients,
+  gpu: GpuSpec,
+  dtype: string,
+  s: Pick<MoeSample, "tokens" | "hidden" | "inter" | "topK" | "experts" | "tp" | "ep">,
+): number | undefined {
+  const c = coef.moe[dtype];
+  if (!c) return undefined;
+  const d = dtype as WeightDType;
+  const peak = peakFlops(gpu, d) || gpu.bf16Flops;
+  return moeMs(c, gpu, peak, weightBytes(d), s.tokens, s.hidden, s.inter, s.topK, s.experts, s.tp, s.ep);
 }
 
 /**
@@ -150,15 +180,9 @@ export function evaluate(
   }
   const moe: number[] = [];
   for (const [dtype, list] of samples.moe) {
-    const c = coef.moe[dtype];
-    if (!c) continue;
-    const d = dtype as WeightDType;
-    const peak = peakFlops(gpu, d) || gpu.bf16Flops;
     for (const s of rel(list)) {
-      moe.push(err(
-        moeMs(c, gpu, peak, weightBytes(d), s.tokens, s.hidden, s.inter, s.topK, s.experts, s.tp, s.ep),
-        s.latency,
-      ));
+      const p = moeSampleMs(coef, gpu, dtype, s);
+      if (p !== undefined) moe.push(err(p, s.latency));
     }
   }
   out.push(summarise("moe", moe));

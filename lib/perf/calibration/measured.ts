@@ -220,7 +220,19 @@ export interface MeasuredError {
   readonly bias: number;
 }
 
-const REGIMES = ["all", "m ≤ 64", "64 < m ≤ 1k", "m > 1k", "s < 4k", "s ≥ 4k", "b < 16", "b ≥ 16"];
+const REGIMES = [
+  "all",
+  "m ≤ 64",
+  "64 < m ≤ 1k",
+  "m > 1k",
+  "s < 4k",
+  "s ≥ 4k",
+  "b < 16",
+  "b ≥ 16",
+  "t ≤ 64",
+  "64 < t ≤ 1k",
+  "t > 1k",
+];
 
 function regime(k: MeasuredKernel): string {
   if (k.op === "gemm" || k.op === "logits" || k.op === "elementwise") {
@@ -265,12 +277,12 @@ export function measuredErrors(
   kernels: readonly MeasuredKernel[],
   predict: KernelPredictor,
 ): MeasuredError[] {
-  const errors: Array<[MeasuredKernel, number]> = [];
+  const items: Array<[string, string, string, number]> = [];
   for (const k of [...kernels, ...bestAttention(kernels)]) {
     const p = predict(k);
-    if (p !== undefined) errors.push([k, p / k.latencyMs - 1]);
+    if (p !== undefined) items.push([`${k.op} ${k.dtype}`, k.kernel, regime(k), p / k.latencyMs - 1]);
   }
-  return grouped(errors);
+  return groupErrors(items);
 }
 
 /**
@@ -298,26 +310,39 @@ export function prefixShareErrors(
     `${k.dtype}/${k.kernel}/${k.batch}/${seq}/${k.heads}/${k.kvHeads}/${k.headDim}`;
   const full = new Map<string, MeasuredKernel>();
   for (const k of kernels) if (k.op === "context_attention") full.set(shape(k, k.seq), k);
-  const errors: Array<[MeasuredKernel, number]> = [];
+  const items: Array<[string, string, string, number]> = [];
   for (const k of kernels) {
     const f = k.op === "prefix_attention" ? full.get(shape(k, k.seq + k.prefix)) : undefined;
     const p = f && predict(k);
     const pf = f && predict(f);
     if (f && p !== undefined && pf !== undefined) {
-      errors.push([k, (p / pf) / (k.latencyMs / f.latencyMs) - 1]);
+      items.push([`${k.op} ${k.dtype}`, k.kernel, regime(k), (p / pf) / (k.latencyMs / f.latencyMs) - 1]);
     }
   }
-  return grouped(errors);
+  return groupErrors(items);
 }
 
-/** Relative errors summarised per family × kernel, over all sizes and per size regime. */
-function grouped(errors: ReadonlyArray<[MeasuredKernel, number]>): MeasuredError[] {
+/**
+ * Relative errors (`[family, kernel, regime, predicted / measured − 1]`) summarised per family × kernel, over
+ * all sizes and per size regime, in report order (op family, then `best` after the kernels, then regime).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { groupErrors } from "./measured.ts";
+ * const out = groupErrors([["gemm fp8", "cublas", "m ≤ 64", 0.1], ["gemm fp8", "cublas", "m > 1k", -0.3]]);
+ * assert.deepEqual(out.map((e) => e.regime), ["all", "m ≤ 64", "m > 1k"]);
+ * assert(out[0].count === 2);
+ * ```
+ */
+export function groupErrors(
+  items: ReadonlyArray<readonly [string, string, string, number]>,
+): MeasuredError[] {
   const groups = new Map<string, { family: string; kernel: string; regime: string; errors: number[] }>();
-  for (const [k, e] of errors) {
-    const family = `${k.op} ${k.dtype}`;
-    for (const r of ["all", regime(k)]) {
-      const key = `${family}|${k.kernel}|${r}`;
-      const g = groups.get(key) ?? { family, kernel: k.kernel, regime: r, errors: [] };
+  for (const [family, kernel, reg, e] of items) {
+    for (const r of ["all", reg]) {
+      const key = `${family}|${kernel}|${r}`;
+      const g = groups.get(key) ?? { family, kernel, regime: r, errors: [] };
       g.errors.push(e);
       groups.set(key, g);
     }
