@@ -25,7 +25,12 @@ import {
   type MoePredictor,
   parseMeasuredMoe,
 } from "../../lib/perf/calibration/measured_moe.ts";
-import { catalogUsage, extractSamples, MOE_DISTRIBUTION } from "../../lib/perf/calibration/samples.ts";
+import {
+  catalogUsage,
+  extractSamples,
+  MOE_DISTRIBUTION,
+  type MoeShape,
+} from "../../lib/perf/calibration/samples.ts";
 import { GPUS } from "../../lib/perf/catalog/gpus.ts";
 import { contextAttentionFlops } from "../../lib/perf/roofline.ts";
 import { pct, signedPct } from "./percent.ts";
@@ -78,14 +83,13 @@ async function aicPredictor(
       }
     }
   }
-  const moeKey = (m: { tokens: number; hidden: number; inter: number; topK: number; experts: number }) =>
-    `${m.tokens}/${m.hidden}/${m.inter}/${m.topK}/${m.experts}`;
+  const moeKey = (m: MoeShape) => `${m.tokens}/${m.hidden}/${m.inter}/${m.topK}/${m.experts}/${m.tp}/${m.ep}`;
   const moe = new Map<string, number>();
   for (const [dtype, list] of samples.moe) {
-    for (const s of list) moe.set(`${dtype}/${moeKey(s)}/${s.tp}/${s.ep}`, s.latency);
+    for (const s of list) moe.set(`${dtype}/${moeKey(s)}`, s.latency);
   }
   const moePredict: MoePredictor = (m) =>
-    m.distribution === MOE_DISTRIBUTION ? moe.get(`${m.dtype}/${moeKey(m)}/${m.tp}/${m.ep}`) : undefined;
+    m.distribution === MOE_DISTRIBUTION ? moe.get(`${m.dtype}/${moeKey(m)}`) : undefined;
   return [tables.version, (k) => {
     if (k.op === "gemm" || k.op === "logits") return hits.get(`gemm/${k.dtype}/${k.m}/${k.n}/${k.k}`);
     if (k.op === "prefix_attention" || k.op === "elementwise") return undefined; // AIC has no such tables

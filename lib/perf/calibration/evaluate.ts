@@ -23,7 +23,7 @@ import {
 } from "../analytic/efficiency.ts";
 import { mlaWork, mlaWorkMs } from "../analytic/mla.ts";
 import type { BackendCoefficients } from "./types.ts";
-import type { AttentionSample, GemmSample, MoeSample, Samples } from "./samples.ts";
+import type { AttentionSample, GemmSample, MoeShape, Samples } from "./samples.ts";
 import { DEEPSEEK_MLA_SHAPE } from "./mla_shape.ts";
 
 /** Error summary of one op family. */
@@ -72,8 +72,8 @@ export function gemmSampleMs(
 }
 
 /**
- * The analytic curve's time (ms) for one routed-expert block (`tokens` before dispatch, `inter` before the MoE
- * TP split), or undefined when `coef` has no MoE curve for `dtype`.
+ * The analytic curve's time (ms) for one routed-expert block, or undefined when `coef` has no MoE curve for
+ * `dtype`.
  *
  * @example
  * ```ts
@@ -92,7 +92,7 @@ export function moeSampleMs(
   coef: BackendCoefficients,
   gpu: GpuSpec,
   dtype: string,
-  s: Pick<MoeSample, "tokens" | "hidden" | "inter" | "topK" | "experts" | "tp" | "ep">,
+  s: MoeShape,
 ): number | undefined {
   const c = coef.moe[dtype];
   if (!c) return undefined;

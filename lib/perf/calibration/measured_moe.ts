@@ -9,24 +9,16 @@ import { InputError } from "../../common/errors.ts";
 import type { GpuSpec } from "../catalog/gpus.ts";
 import { moeSampleMs } from "./evaluate.ts";
 import { groupErrors, type MeasuredError } from "./measured.ts";
+import type { MoeShape } from "./samples.ts";
 import type { BackendCoefficients } from "./types.ts";
 
-/** One measured MoE block: `tokens` before dispatch, the layout's MoE TP and EP, the pairs this GPU ran. */
-export interface MeasuredMoe {
+/** One measured MoE block; `pairs`: the mean token-expert pairs the measured GPU ran. */
+export interface MeasuredMoe extends MoeShape {
   readonly dtype: string;
   /** The implementation timed (`triton`: our fused-MoE kernel in vLLM's design; `grouped_mm`, …). */
   readonly kernel: string;
   readonly model: string;
-  readonly tokens: number;
-  readonly hidden: number;
-  /** The expert FFN width before the MoE TP split. */
-  readonly inter: number;
-  readonly topK: number;
-  readonly experts: number;
-  readonly tp: number;
-  readonly ep: number;
   readonly distribution: string;
-  /** Mean token-expert pairs the measured GPU ran. */
   readonly pairs: number;
   readonly latencyMs: number;
   /** 1-based line in the file. */

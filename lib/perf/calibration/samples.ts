@@ -33,8 +33,8 @@ export interface AttentionSample {
   readonly relevant: boolean;
 }
 
-/** One measured MoE call. */
-export interface MoeSample {
+/** A routed-expert block's shape: `tokens` before dispatch, `inter` before the MoE TP split. */
+export interface MoeShape {
   readonly tokens: number;
   readonly hidden: number;
   readonly inter: number;
@@ -42,6 +42,10 @@ export interface MoeSample {
   readonly experts: number;
   readonly tp: number;
   readonly ep: number;
+}
+
+/** One measured MoE call. */
+export interface MoeSample extends MoeShape {
   readonly latency: number;
   readonly relevant: boolean;
 }

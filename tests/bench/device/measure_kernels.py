@@ -149,32 +149,7 @@ class Bench:
             self.file.flush()
 
     def time_graph(self, fn, repeat):
-        """Median ms of one call of `fn(i)` for i in range(repeat), captured in a CUDA graph."""
-        torch = self.torch
-        stream = torch.cuda.Stream()
-        stream.wait_stream(torch.cuda.current_stream())
-        with torch.cuda.stream(stream):
-            for _ in range(3):
-                for i in range(repeat):
-                    fn(i)
-        torch.cuda.current_stream().wait_stream(stream)
-        torch.cuda.synchronize()
-        graph = torch.cuda.CUDAGraph()
-        with torch.cuda.graph(graph):
-            for i in range(repeat):
-                fn(i)
-        graph.replay()
-        torch.cuda.synchronize()
-        times = []
-        for _ in range(10):
-            a, b = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-            a.record()
-            graph.replay()
-            b.record()
-            b.synchronize()
-            times.append(a.elapsed_time(b) / repeat)
-        del graph
-        return statistics.median(times)
+        return time_graph(self.torch, fn, repeat)
 
     def run(self, gemms, attns):
         smi = start_smi(os.path.join(self.args.outdir, "smi.csv"))
@@ -521,6 +496,36 @@ class Sustained:
             print(f"| {phase} | {kind} | {len(v)} | {statistics.median(v):.3f} | {v[len(v) // 10]:.3f} | "
                   f"{v[len(v) * 9 // 10]:.3f} | {share:.2f} |")
         return phases
+
+
+def time_graph(torch, fn, repeat, warm_replays=1):
+    """Median ms of one call of `fn(i)` for i in range(repeat), captured in a CUDA graph (3 eager warm-up rounds,
+    `warm_replays` replays, then the median of 10)."""
+    stream = torch.cuda.Stream()
+    stream.wait_stream(torch.cuda.current_stream())
+    with torch.cuda.stream(stream):
+        for _ in range(3):
+            for i in range(repeat):
+                fn(i)
+    torch.cuda.current_stream().wait_stream(stream)
+    torch.cuda.synchronize()
+    graph = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(graph):
+        for i in range(repeat):
+            fn(i)
+    for _ in range(warm_replays):
+        graph.replay()
+    torch.cuda.synchronize()
+    times = []
+    for _ in range(10):
+        a, b = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        a.record()
+        graph.replay()
+        b.record()
+        b.synchronize()
+        times.append(a.elapsed_time(b) / repeat)
+    del graph
+    return statistics.median(times)
 
 
 def make_quant(torch):

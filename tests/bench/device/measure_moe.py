@@ -32,7 +32,7 @@ import statistics
 import sys
 import time
 
-from measure_kernels import make_quant, query_smi
+from measure_kernels import make_quant, query_smi, time_graph
 
 # Public config.json values: (hidden, moe_intermediate_size, num_experts_per_tok, num_experts).
 MODELS = {
@@ -312,35 +312,6 @@ class Bench:
         self.failures += 1
         print(f"{what}: {str(err).splitlines()[0][:200]}", file=sys.stderr)
 
-    def time_graph(self, fn, repeat):
-        """Median ms of one call of `fn(i)` for i in range(repeat), captured in a CUDA graph."""
-        torch = self.torch
-        stream = torch.cuda.Stream()
-        stream.wait_stream(torch.cuda.current_stream())
-        with torch.cuda.stream(stream):
-            for _ in range(3):
-                for i in range(repeat):
-                    fn(i)
-        torch.cuda.current_stream().wait_stream(stream)
-        torch.cuda.synchronize()
-        graph = torch.cuda.CUDAGraph()
-        with torch.cuda.graph(graph):
-            for i in range(repeat):
-                fn(i)
-        for _ in range(3):
-            graph.replay()
-        torch.cuda.synchronize()
-        times = []
-        for _ in range(10):
-            a, b = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-            a.record()
-            graph.replay()
-            b.record()
-            b.synchronize()
-            times.append(a.elapsed_time(b) / repeat)
-        del graph
-        return statistics.median(times)
-
     def check(self):
         """Per dtype, the group padding PyTorch's grouped GEMM accepts (none, else 16 rows); then each kernel's
         output against a plain per-expert loop on a small random case, with and without expert parallelism."""
@@ -437,7 +408,7 @@ class Bench:
                                 name = grouped if kernel == "grouped" else "triton"
                                 try:
                                     blk.prepare(tokens, routes, kernel, cfg)
-                                    ms = self.time_graph(blk, REPEAT)
+                                    ms = time_graph(torch, blk, REPEAT, warm_replays=3)
                                 except Exception as e:  # noqa: BLE001 - record and go on
                                     self.fail(f"{dtype} {model} tp{tp} ep{ep} t{tokens} {kernel} {cfg}", e)
                                     continue
