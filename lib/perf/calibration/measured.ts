@@ -98,23 +98,11 @@ const COLUMNS = [
  * ```
  */
 export function parseMeasured(text: string, file: string): Measured {
-  const lines = text.split(/\r?\n/);
-  const header: string[] = [];
-  let at = 0;
-  while (at < lines.length && lines[at].startsWith("#")) header.push(lines[at++]);
-  if (lines[at] !== COLUMNS.join(",")) {
-    throw new InputError(`expected the header line "${COLUMNS.join(",")}"`, { file, line: at + 1 });
-  }
+  const { header, rows } = measurementRows(text, file, COLUMNS);
   const kernels: MeasuredKernel[] = [];
   let copyBytesPerS = 0;
   let bf16Flops = 0;
-  for (let i = at + 1; i < lines.length; i++) {
-    if (lines[i] === "") continue;
-    const cells = lines[i].split(",");
-    const where = { file, line: i + 1 };
-    if (cells.length !== COLUMNS.length) {
-      throw new InputError(`${cells.length} fields, expected ${COLUMNS.length}`, where);
-    }
+  for (const { cells, where } of rows) {
     const num = (name: typeof COLUMNS[number], required: boolean) => {
       const raw = cells[COLUMNS.indexOf(name)];
       if (raw === "" && !required) return 0;
@@ -168,10 +156,50 @@ export function parseMeasured(text: string, file: string): Measured {
       kvHeads: num("kv_heads", attention || rope),
       headDim: num("head_dim", attention || rope),
       latencyMs,
-      line: i + 1,
+      line: where.line,
     });
   }
   return { header, kernels, copyBytesPerS, bf16Flops };
+}
+
+/**
+ * The `#` lines at the top of a measurement CSV and its data rows, split into cells, each with its file and
+ * 1-based line. Fails naming the file and line when the column header is not `columns` or a row has another
+ * number of fields.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { measurementRows } from "./measured.ts";
+ * const { header, rows } = measurementRows("# gpu\na,b\n1,2\n\n3,4\n", "t.csv", ["a", "b"]);
+ * assert.deepEqual(header, ["# gpu"]);
+ * assert.deepEqual(rows.map((r) => [r.cells, r.where.line]), [[["1", "2"], 3], [["3", "4"], 5]]);
+ * assert.throws(() => measurementRows("a,b\n1\n", "t.csv", ["a", "b"]), /t\.csv:2: 1 fields, expected 2/);
+ * ```
+ */
+export function measurementRows(
+  text: string,
+  file: string,
+  columns: readonly string[],
+): { header: string[]; rows: Array<{ cells: string[]; where: { file: string; line: number } }> } {
+  const lines = text.split(/\r?\n/);
+  const header: string[] = [];
+  let at = 0;
+  while (at < lines.length && lines[at].startsWith("#")) header.push(lines[at++]);
+  if (lines[at] !== columns.join(",")) {
+    throw new InputError(`expected the header line "${columns.join(",")}"`, { file, line: at + 1 });
+  }
+  const rows: Array<{ cells: string[]; where: { file: string; line: number } }> = [];
+  for (let i = at + 1; i < lines.length; i++) {
+    if (lines[i] === "") continue;
+    const cells = lines[i].split(",");
+    const where = { file, line: i + 1 };
+    if (cells.length !== columns.length) {
+      throw new InputError(`${cells.length} fields, expected ${columns.length}`, where);
+    }
+    rows.push({ cells, where });
+  }
+  return { header, rows };
 }
 
 /** A predictor of a measured kernel's time (ms); undefined where it has nothing to say. */

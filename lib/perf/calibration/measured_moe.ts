@@ -8,7 +8,7 @@
 import { InputError } from "../../common/errors.ts";
 import type { GpuSpec } from "../catalog/gpus.ts";
 import { moeSampleMs } from "./evaluate.ts";
-import { groupErrors, type MeasuredError } from "./measured.ts";
+import { groupErrors, type MeasuredError, measurementRows } from "./measured.ts";
 import type { MoeShape } from "./samples.ts";
 import type { BackendCoefficients } from "./types.ts";
 
@@ -58,20 +58,8 @@ const COLUMNS = [
  * ```
  */
 export function parseMeasuredMoe(text: string, file: string): MeasuredMoe[] {
-  const lines = text.split(/\r?\n/);
-  let at = 0;
-  while (at < lines.length && lines[at].startsWith("#")) at++;
-  if (lines[at] !== COLUMNS.join(",")) {
-    throw new InputError(`expected the header line "${COLUMNS.join(",")}"`, { file, line: at + 1 });
-  }
   const out: MeasuredMoe[] = [];
-  for (let i = at + 1; i < lines.length; i++) {
-    if (lines[i] === "") continue;
-    const cells = lines[i].split(",");
-    const where = { file, line: i + 1 };
-    if (cells.length !== COLUMNS.length) {
-      throw new InputError(`${cells.length} fields, expected ${COLUMNS.length}`, where);
-    }
+  for (const { cells, where } of measurementRows(text, file, COLUMNS).rows) {
     if (cells[0] !== "moe") {
       throw new InputError(`unknown op "${cells[0]}" (valid: moe)`, { ...where, field: "op" });
     }
@@ -97,7 +85,7 @@ export function parseMeasuredMoe(text: string, file: string): MeasuredMoe[] {
       distribution: cells[11],
       pairs: num("pairs"),
       latencyMs: num("latency_ms"),
-      line: i + 1,
+      line: where.line,
     });
   }
   return out;
