@@ -90,7 +90,8 @@ async function aicPredictor(
   }
   const moePredict: MoePredictor = (m) =>
     m.distribution === MOE_DISTRIBUTION ? moe.get(`${m.dtype}/${moeKey(m)}`) : undefined;
-  return [tables.version, (k) => {
+  const older = tables.picks.map((p) => ` (${p.format} MoE: ${p.version})`).join("");
+  return [`${tables.version}${older}`, (k) => {
     if (k.op === "gemm" || k.op === "logits") return hits.get(`gemm/${k.dtype}/${k.m}/${k.n}/${k.k}`);
     if (k.op === "prefix_attention" || k.op === "elementwise") return undefined; // AIC has no such tables
     // AIC's generation rows are keyed by the KV length including the new token, at 2^i; ours by 2^i before it.

@@ -33,3 +33,24 @@ sharedTest(
     assert.deepEqual(misses, []);
   },
 );
+
+sharedTest(
+  "calibration: only vLLM 0.24's per-tensor FP8 MoE tables on Hopper are passed over, for the older ones",
+  async () => {
+    const root = sharedPath("aic/systems");
+    const picks: string[] = [];
+    for (const system of Object.keys(COEFFICIENTS).sort()) {
+      for (const backend of await listBackends(root, system)) {
+        const tables = await loadAllTables(root, system, backend);
+        for (const p of tables?.picks ?? []) {
+          assert(p.median > 2, `${system}/${backend} ${p.format}: ${p.median}`);
+          picks.push(`${system}/${backend} ${p.format}: ${p.skipped} -> ${p.version}`);
+        }
+      }
+    }
+    assert.deepEqual(picks, [
+      "h100_sxm/vllm fp8: 0.24.0 -> 0.19.0",
+      "h200_sxm/vllm fp8: 0.24.0 -> 0.22.0",
+    ]);
+  },
+);

@@ -109,13 +109,19 @@ Deno.test("measured: the committed MoE timings are blocks of catalog models, in 
  * bounded: AIC's tables route decode batches to fewer experts than serving does, and its vLLM 0.24 H100 FP8 table
  * is 2.7× slower than both its 0.19 table and our kernel.
  */
-Deno.test("measured: the BF16 MoE curve stays within the recorded error of our prefill-sized timings", () => {
+/** Recorded median error of the MoE curves on prefill-sized blocks (t > 1k), per expert format. */
+const MOE_PREFILL_MEDIAN: Record<string, number> = { "moe bfloat16": 0.12, "moe fp8": 0.2 };
+
+Deno.test("measured: the MoE curves stay within the recorded error of our prefill-sized timings", () => {
   for (const { system, moe: file } of moeFiles) {
     const predict = analyticMoePredictor(COEFFICIENTS[system].backends.vllm, GPUS[system]);
     const errors = moeErrors(parseMeasuredMoe(Deno.readTextFileSync(file), file), predict);
-    const e = errors.find((x) => x.family === "moe bfloat16" && x.kernel === "best" && x.regime === "t > 1k");
-    assert(e && e.count >= 40, `${system}: too few prefill-sized MoE timings`);
-    assert(e.median <= 0.12, `${system}: median ${(e.median * 100).toFixed(1)}%`);
+    for (const [family, bound] of Object.entries(MOE_PREFILL_MEDIAN)) {
+      const e = errors.find((x) => x.family === family && x.kernel === "best" && x.regime === "t > 1k");
+      assert(e && e.count >= 40, `${system}: too few prefill-sized ${family} timings`);
+      // FP8: the curve is fitted to the 0.19 table, not 0.24's 2.7× slower one (regressions.ts): +187% before.
+      assert(e.median <= bound, `${system} ${family}: median ${(e.median * 100).toFixed(1)}%`);
+    }
   }
 });
 

@@ -71,3 +71,45 @@ export function distinctByCount(table: Table, column: string, rows?: readonly nu
   for (const i of idx) counts.set(col[i], (counts.get(col[i]) ?? 0) + 1);
   return [...counts.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([v]) => v);
 }
+
+/**
+ * One table made of chosen rows of several, in order, keeping only the named columns (numeric where every part
+ * holds the column as numbers, text otherwise).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { concatRows, tableFromRows } from "./table.ts";
+ * const a = tableFromRows([{ d: "fp8", l: 1 }, { d: "bf16", l: 2 }], "a");
+ * const b = tableFromRows([{ d: "fp8", l: 3 }], "b");
+ * const t = concatRows([{ table: a, rows: [1] }, { table: b, rows: [0] }], ["d", "l"], "a+b");
+ * assert.deepEqual([...t.num("l")!], [2, 3]);
+ * assert.deepEqual(t.str("d"), ["bf16", "fp8"]);
+ * ```
+ */
+export function concatRows(
+  parts: readonly { readonly table: Table; readonly rows: readonly number[] }[],
+  columns: readonly string[],
+  source: string,
+): Table {
+  const length = parts.reduce((n, p) => n + p.rows.length, 0);
+  const nums = new Map<string, Float64Array>();
+  const strs = new Map<string, string[]>();
+  for (const c of columns) {
+    const text: string[] = [];
+    for (const { table, rows } of parts) {
+      const col = table.str(c);
+      for (const i of rows) text.push(col ? col[i] : "");
+    }
+    strs.set(c, text);
+    if (!parts.every((p) => p.table.num(c))) continue;
+    const col = new Float64Array(length);
+    let k = 0;
+    for (const { table, rows } of parts) {
+      const src = table.num(c)!;
+      for (const i of rows) col[k++] = src[i];
+    }
+    nums.set(c, col);
+  }
+  return { source, length, num: (c) => nums.get(c), str: (c) => strs.get(c) };
+}

@@ -4,7 +4,8 @@
  *
  * For every catalog GPU with data in the systems directory (default `$DYNOLAB_SHARED/aic/systems`, else
  * `../shared/aic/systems`) and every backend, the newest version's tables are read and one curve is fitted per
- * op kind and format (see `fit_curves.ts`). Deterministic: the same tables give the same file.
+ * op kind and format (see `fit_curves.ts`); a MoE format whose newest table is a collector regression is fitted
+ * to the older table instead (`regressions.ts`). Deterministic: the same tables give the same file.
  *
  * @module
  */
@@ -17,7 +18,8 @@ import type { Table } from "../aic/table.ts";
 import { compareVersions } from "../aic/versions.ts";
 import type { BackendCoefficients, SystemCoefficients } from "./types.ts";
 import { DEEPSEEK_MLA_SHAPE } from "./mla_shape.ts";
-import { catalogUsage, extractSamples, type Samples } from "./samples.ts";
+import { catalogUsage, extractSamples, MOE_KEYS, type Samples } from "./samples.ts";
+import { type VersionPick, type VersionTable, withoutRegressions } from "./regressions.ts";
 import {
   fitComm,
   fitContextAttention,
@@ -47,16 +49,23 @@ async function optional(
   return loc ? await readParquetTable(loc.path) : undefined;
 }
 
+/** The tables a fit reads, and the formats it takes from an older table than the newest. */
+export interface FitTables extends AicTables {
+  readonly picks: readonly VersionPick[];
+}
+
 /**
- * Every table of one system × backend (newest stable version) that exists, for fitting and fidelity checks.
+ * Every table of one system × backend (newest stable version) that exists, for fitting and fidelity checks; the
+ * MoE table per format from the newest version that is not a regression (`regressions.ts`).
  */
 export async function loadAllTables(
   root: string,
   system: string,
   backend: string,
-): Promise<AicTables | undefined> {
+): Promise<FitTables | undefined> {
   const versions = (await listVersions(root, system, backend)).filter((v) => !/dev/.test(v));
-  const version = versions.sort(compareVersions).at(-1);
+  versions.sort(compareVersions);
+  const version = versions.at(-1);
   if (!version) return undefined;
   const gemm = await optional(root, system, "gemm", backend, version, "gemm_perf");
   if (!gemm) return undefined;
@@ -80,7 +89,7 @@ export async function loadAllTables(
     ),
     mlaContext: await optional(root, system, "mla", backend, version, "mla_context_module_perf"),
     mlaGeneration: await optional(root, system, "mla", backend, version, "mla_generation_module_perf"),
-    moe: await optional(root, system, "moe", backend, version, "moe_perf"),
+    ...await moeTables(root, system, backend, versions),
     allReduce: commVersion
       ? await optional(root, system, "comm", backend, commVersion, "custom_allreduce_perf")
       : undefined,
@@ -88,11 +97,37 @@ export async function loadAllTables(
   };
 }
 
+/**
+ * The MoE table to fit (`moe`, undefined when there is none) and the formats taken from an older version.
+ *
+ * @param versions Stable versions, oldest first.
+ */
+async function moeTables(
+  root: string,
+  system: string,
+  backend: string,
+  versions: readonly string[],
+): Promise<{ moe: Table | undefined; picks: VersionPick[] }> {
+  const found: VersionTable[] = [];
+  for (const v of [...versions].reverse()) {
+    const loc = await locateTable(root, system, "moe", backend, v, "moe_perf");
+    if (loc && !found.some((f) => f.version === loc.version)) {
+      found.push({ version: loc.version, table: await readParquetTable(loc.path) });
+    }
+  }
+  if (found.length === 0) return { moe: undefined, picks: [] };
+  const { table, picks } = withoutRegressions(found, MOE_KEYS);
+  return { moe: table, picks };
+}
+
 /** Fit every curve of one system × backend from its samples. */
-export function fitBackend(tables: AicTables, samples: Samples): BackendCoefficients {
+export function fitBackend(tables: FitTables, samples: Samples): BackendCoefficients {
   const gpu = tables.gpu;
+  const older = tables.picks.map((p) =>
+    `; MoE ${p.format} from ${p.version} (${p.skipped}: ${p.median.toFixed(2)}×)`
+  );
   const out = {
-    source: `${tables.system}/${tables.backend}/${tables.version}`,
+    source: `${tables.system}/${tables.backend}/${tables.version}${older.join("")}`,
     gemm: {} as Record<string, ReturnType<typeof fitGemm>>,
     contextAttention: {} as Record<string, ReturnType<typeof fitContextAttention>>,
     generationAttention: {} as Record<string, ReturnType<typeof fitGenerationAttention>>,

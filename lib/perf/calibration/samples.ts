@@ -11,6 +11,7 @@ import { resolvePerfSetup, type SetupArgs } from "../setup.ts";
 import type { AicTables } from "../aic/tables.ts";
 import { collectiveRows, mainKernelRows, rowsWhere } from "../aic/kernels.ts";
 import type { Table } from "../aic/table.ts";
+import type { TableKeys } from "./regressions.ts";
 
 /** One measured GEMM. */
 export interface GemmSample {
@@ -335,3 +336,21 @@ function extractMoe(t: Table, usage: Usage, out: Map<string, MoeSample[]>) {
 
 /** The expert-load distribution AIC assumes for MoE models (power law, α = 1.2; perf-model.md §2.3). */
 export const MOE_DISTRIBUTION = "power_law_1.2";
+
+const MOE_GRID = [
+  "num_tokens",
+  "hidden_size",
+  "inter_size",
+  "topk",
+  "num_experts",
+  "moe_tp_size",
+  "moe_ep_size",
+];
+
+/** How the MoE table is keyed, for comparing its versions (`regressions.ts`): the rows and columns the fit reads. */
+export const MOE_KEYS: TableKeys = {
+  format: "moe_dtype",
+  grid: MOE_GRID,
+  columns: ["moe_dtype", "distribution", "kernel_source", ...MOE_GRID, "latency"],
+  keep: (t, i) => t.str("distribution")![i] === MOE_DISTRIBUTION,
+};
