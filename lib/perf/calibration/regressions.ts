@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { mainKernelRows, rowsWhere } from "../aic/kernels.ts";
+import { rowsWhere } from "../aic/kernels.ts";
 import { concatRows, type Table } from "../aic/table.ts";
 
 /** Median slowdown against the predecessor beyond which a format's table counts as a collector regression. */
@@ -36,21 +36,21 @@ export interface VersionPick {
   readonly median: number;
 }
 
-/** How a family's table is keyed: its format column, the grid columns, and an optional row filter. */
+/** How a family's table is keyed: its format column, the grid columns, and the rows the fit reads. */
 export interface TableKeys {
   readonly format: string;
   readonly grid: readonly string[];
   /** Columns the fit reads (kept in the merged table). */
   readonly columns: readonly string[];
-  readonly keep?: (table: Table, i: number) => boolean;
+  /** The rows the fit reads (all when absent). */
+  readonly rows?: (table: Table) => number[];
 }
 
-/**
- * The rows the fit reads for one format: its main kernel's (`mainKernelRows`), after the family's filter.
- */
+/** The rows the fit reads for one format. */
 function formatRows(t: Table, keys: TableKeys, format: string): number[] {
   const f = t.str(keys.format)!;
-  return mainKernelRows(t, rowsWhere(t, (i) => f[i] === format && (keys.keep?.(t, i) ?? true)));
+  const rows = keys.rows?.(t) ?? rowsWhere(t, () => true);
+  return rows.filter((i) => f[i] === format);
 }
 
 /**

@@ -297,41 +297,38 @@ export function extractSamples(tables: AicTables, usage: Usage): Samples {
 
 function extractMoe(t: Table, usage: Usage, out: Map<string, MoeSample[]>) {
   const dt = t.str("moe_dtype")!;
+  const [tok, h, inter, topk, e, tp, ep, l] = [...MOE_GRID, "latency"].map((c) => col(t, c));
+  for (const i of moeFitRows(t)) {
+    push(out, dt[i], {
+      tokens: tok[i],
+      hidden: h[i],
+      inter: inter[i],
+      topK: topk[i],
+      experts: e[i],
+      tp: tp[i],
+      ep: ep[i],
+      latency: l[i],
+      relevant: usage.moe.has(`${dt[i]}/${h[i]}/${inter[i]}/${topk[i]}/${e[i]}/${tp[i]}/${ep[i]}`),
+    });
+  }
+}
+
+/**
+ * The MoE rows the fit reads: those of AIC's expert-load distribution ({@link MOE_DISTRIBUTION}) and, per expert
+ * shape (format, sizes, split), its main kernel's (`mainKernelRows`).
+ */
+function moeFitRows(t: Table): number[] {
   const dist = t.str("distribution")!;
-  const [tok, h, inter, topk, e, tp, ep, l] = [
-    col(t, "num_tokens"),
-    col(t, "hidden_size"),
-    col(t, "inter_size"),
-    col(t, "topk"),
-    col(t, "num_experts"),
-    col(t, "moe_tp_size"),
-    col(t, "moe_ep_size"),
-    col(t, "latency"),
-  ];
-  const shapeKey = (i: number) => `${dt[i]}/${h[i]}/${inter[i]}/${topk[i]}/${e[i]}/${tp[i]}/${ep[i]}`;
+  const cols = ["moe_dtype", ...MOE_GRID.slice(1)].map((c) => t.str(c)!);
   const groups = new Map<string, number[]>();
   for (let i = 0; i < t.length; i++) {
     if (dist[i] !== MOE_DISTRIBUTION) continue;
-    const key = shapeKey(i);
+    const key = cols.map((c) => c[i]).join("/");
     const list = groups.get(key);
     if (list) list.push(i);
     else groups.set(key, [i]);
   }
-  for (const [shape, all] of groups) {
-    for (const i of mainKernelRows(t, all)) {
-      push(out, dt[i], {
-        tokens: tok[i],
-        hidden: h[i],
-        inter: inter[i],
-        topK: topk[i],
-        experts: e[i],
-        tp: tp[i],
-        ep: ep[i],
-        latency: l[i],
-        relevant: usage.moe.has(shape),
-      });
-    }
-  }
+  return [...groups.values()].flatMap((rows) => mainKernelRows(t, rows));
 }
 
 /** The expert-load distribution AIC assumes for MoE models (power law, α = 1.2; perf-model.md §2.3). */
@@ -352,5 +349,5 @@ export const MOE_KEYS: TableKeys = {
   format: "moe_dtype",
   grid: MOE_GRID,
   columns: ["moe_dtype", "distribution", "kernel_source", ...MOE_GRID, "latency"],
-  keep: (t, i) => t.str("distribution")![i] === MOE_DISTRIBUTION,
+  rows: moeFitRows,
 };
