@@ -15,9 +15,12 @@
  * 5. Our own GPU measurements (`--device`): the analytic curves against the kernel timings of
  *    `tests/bench/device/<system>.csv` (measured with `measure_kernels.py` on a lent H100 and H200), and AIC's
  *    tables against the same; see `fidelity_device.ts`. Not part of the default run; needs no shared folder.
+ * 6. A deployment's forward-pass metrics (`--fpm PATH --engine JSON`): every measured engine step of an FPM
+ *    detail CSV against the pass the perf model of those engine args predicts; see `fidelity_fpm.ts`. Not
+ *    part of the default run; needs no shared folder unless the engine args read AIC tables.
  *
- * Needs the shared folder (`DYNOLAB_SHARED` or `../shared`), except `--device`. `--kernels`, `--steps`, `--e2e`,
- * `--device` run one part.
+ * Needs the shared folder (`DYNOLAB_SHARED` or `../shared`), except `--device` and `--fpm`. `--kernels`, `--steps`,
+ * `--e2e`, `--device` run one part.
  *
  * @module
  */
@@ -31,6 +34,7 @@ import { createPerfModel, loadPerfInputs, type PerfModel } from "../../lib/perf/
 import { SHARED_DIR } from "../_shared.ts";
 import { runEndToEnd } from "./fidelity_e2e.ts";
 import { runSilicon } from "./fidelity_silicon.ts";
+import { runFpm } from "./fidelity_fpm.ts";
 import { pct } from "./percent.ts";
 import { DEVICE_FILES, runDevice } from "./fidelity_device.ts";
 
@@ -171,16 +175,23 @@ async function steps(root: string) {
 }
 
 if (import.meta.main) {
-  const at = Deno.args.indexOf("--silicon");
-  const silicon = at >= 0 ? Deno.args[at + 1] : Deno.env.get("DYNOLAB_SILICON_CSV");
-  const parts = Deno.args.filter((_, i) => at < 0 || (i !== at && i !== at + 1));
+  const valued = ["--silicon", "--fpm", "--engine"];
+  const value = (flag: string) => {
+    const at = Deno.args.indexOf(flag);
+    if (at >= 0 && !Deno.args[at + 1]) throw new Error(`${flag} needs a value`);
+    return at >= 0 ? Deno.args[at + 1] : undefined;
+  };
+  const silicon = value("--silicon") ?? Deno.env.get("DYNOLAB_SILICON_CSV");
+  const fpm = value("--fpm");
+  if (fpm && !value("--engine")) throw new Error("--fpm needs --engine '<engine args as JSON>'");
+  const parts = Deno.args.filter((a, i) => !valued.includes(a) && !valued.includes(Deno.args[i - 1]));
   const only = new Set(parts.map((a) => a.replace(/^--/, "")));
-  if (at >= 0 && !silicon) throw new Error("--silicon needs the path of an AIC silicon_sample.csv");
-  const all = only.size === 0 && at < 0;
+  const all = only.size === 0 && !value("--silicon") && !fpm;
   const root = SHARED_DIR && `${SHARED_DIR}/aic/systems`;
   if (only.has("device")) await runDevice(DEVICE_FILES, root);
+  if (fpm) await runFpm(fpm, JSON.parse(value("--engine")!));
   if (!root) {
-    if (only.has("device") && only.size === 1 && !silicon) Deno.exit(0);
+    if ((only.size > 0 || fpm) && [...only].every((p) => p === "device") && !silicon) Deno.exit(0);
     console.error("fidelity needs the shared folder: set DYNOLAB_SHARED");
     Deno.exit(1);
   }
