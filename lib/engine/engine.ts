@@ -25,7 +25,7 @@ import { IntDeque } from "./deque.ts";
 import { markFinishing } from "./emission.ts";
 import { KvPool } from "./kv_pool.ts";
 import { preempt } from "./preemption.ts";
-import { passDecodeMs, passMixedDecodeMs, passOverheadMs, passPrefillMs } from "./timing.ts";
+import { passDecodePartMs, passOverheadMs, passPrefillMs } from "./timing.ts";
 import type { RequestTable } from "./requests.ts";
 import type { PassStats, RejectReason, Speculative } from "./types.ts";
 
@@ -262,14 +262,16 @@ export class Engine {
       ? [pfBatch, Math.floor(pfIsl / pfBatch), Math.floor(pfPrefix / pfBatch)] as const
       : undefined;
     const prefillMs = pf ? passPrefillMs(this.perf, cfg, ...pf) : 0;
-    const mixed = pf ? this.perf.mixedDecodeMs : undefined;
-    const decodeMs = ready === 0 || cfg.role === "prefill"
-      ? 0
-      : !mixed
-      ? passDecodeMs(this.perf, cfg, ready, sumContext / ready, pool.activeBlocks * bs)
-      : decoding > 0
-      ? passMixedDecodeMs(mixed, cfg, pf!, decoding, decodingContext / decoding)
-      : 0;
+    const decodeMs = cfg.role === "prefill" ? 0 : passDecodePartMs(
+      this.perf,
+      cfg,
+      pf,
+      ready,
+      sumContext,
+      decoding,
+      decodingContext,
+      pool.activeBlocks * bs,
+    );
     const overheadMs = passOverheadMs(this.perf, cfg, pfBatch, cfg.role !== "prefill" ? ready : 0);
 
     // Apply emissions: tokens, completions (KV released now; delivered at the pass end).

@@ -98,3 +98,41 @@ export function passMixedDecodeMs(
   return mixedDecodeMs(prefill[0], prefill[1], prefill[2], batch, meanContext) /
     (cfg.speedupRatio * cfg.decodeSpeedupRatio);
 }
+
+/**
+ * The decode part of any pass as an engine charges it: 0 without emitting requests; for a pass with a prefill
+ * and a perf model with `mixedDecodeMs`, the decoding requests' share ({@link passMixedDecodeMs}; 0 when the
+ * only emitters are prompts completing); otherwise {@link passDecodeMs} over every emitting request.
+ *
+ * @param prefill The pass's prefill part (`batch, meanIsl, meanPrefix`), if it has one.
+ * @param emitting Requests emitting a token at the pass end, and `emittingContext` their summed lengths.
+ * @param decoding Those of them that were already decoding, and `decodingContext` their summed lengths.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { passDecodePartMs } from "./timing.ts";
+ * import { fixedModel } from "../perf/mod.ts";
+ * const cfg = { speedupRatio: 1, decodeSpeedupRatio: 1 };
+ * const perf = { ...fixedModel({ prefillMs: 1, prefillMsPerToken: 0, decodeMs: 4 }), mixedDecodeMs: () => 0.5 };
+ * assert.equal(passDecodePartMs(perf, cfg, undefined, 8, 8000, 8, 8000, 8000), 4);
+ * assert.equal(passDecodePartMs(perf, cfg, [1, 100, 0], 9, 8100, 8, 8000, 8100), 0.5);
+ * assert.equal(passDecodePartMs(perf, cfg, [1, 100, 0], 1, 100, 0, 0, 100), 0); // only the prompt emits
+ * assert.equal(passDecodePartMs(perf, cfg, undefined, 0, 0, 0, 0, 0), 0);
+ * ```
+ */
+export function passDecodePartMs(
+  perf: PerfModel,
+  cfg: Pick<EngineConfig, "speedupRatio" | "decodeSpeedupRatio">,
+  prefill: readonly [batch: number, meanIsl: number, meanPrefix: number] | undefined,
+  emitting: number,
+  emittingContext: number,
+  decoding: number,
+  decodingContext: number,
+  activeKvTokens: number,
+): number {
+  if (emitting === 0) return 0;
+  const mixed = prefill ? perf.mixedDecodeMs : undefined;
+  if (!mixed) return passDecodeMs(perf, cfg, emitting, emittingContext / emitting, activeKvTokens);
+  return decoding > 0 ? passMixedDecodeMs(mixed, cfg, prefill!, decoding, decodingContext / decoding) : 0;
+}

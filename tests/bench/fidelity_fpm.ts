@@ -16,7 +16,7 @@
 import { parseCsv } from "./csv.ts";
 import { median, pct, signedPct } from "./percent.ts";
 import { parseEngineArgs, resolveEngineArgs } from "../../lib/engine/args.ts";
-import { passDecodeMs, passMixedDecodeMs, passOverheadMs, passPrefillMs } from "../../lib/engine/timing.ts";
+import { passDecodePartMs, passOverheadMs, passPrefillMs } from "../../lib/engine/timing.ts";
 import { createPerfModel, loadPerfInputs, type PerfModel } from "../../lib/perf/mod.ts";
 
 /** One measured forward pass. */
@@ -104,7 +104,7 @@ export function fpmPasses(csvText: string, file: string): FpmPass[] {
 }
 
 /** What {@link predictPassMs} needs of an engine's config. */
-type TimingConfig = Parameters<typeof passDecodeMs>[1];
+type TimingConfig = Parameters<typeof passDecodePartMs>[1];
 
 /**
  * A pass's time as a dynolab engine charges it: the prefill part over the prefilling requests (mean ISL and
@@ -136,12 +136,8 @@ export function predictPassMs(
     ] as const
     : undefined;
   const prefill = pf ? passPrefillMs(perf, cfg, ...pf) : 0;
-  const context = p.decodeRequests > 0 ? p.decodeKvTokens / p.decodeRequests : 0;
-  const decode = p.decodeRequests === 0
-    ? 0
-    : pf && perf.mixedDecodeMs
-    ? passMixedDecodeMs(perf.mixedDecodeMs, cfg, pf, p.decodeRequests, context)
-    : passDecodeMs(perf, cfg, p.decodeRequests, context, p.decodeKvTokens);
+  const d = p.decodeRequests, kv = p.decodeKvTokens;
+  const decode = passDecodePartMs(perf, cfg, pf, d, kv, d, kv, kv);
   return prefill + decode +
     passOverheadMs(perf, cfg, p.prefillRequests, p.prefillRequests + p.decodeRequests);
 }
