@@ -12,7 +12,6 @@ import { z } from "zod";
 import { parseConfig } from "../common/config.ts";
 import { InputError, type InputLocation } from "../common/errors.ts";
 import {
-  type Backend,
   deriveKvCapacity,
   FRONTEND_LATENCY,
   type FrontendLatency,
@@ -20,6 +19,7 @@ import {
   type KvCapacity,
   NO_FRONTEND_LATENCY,
   type PerfInputs,
+  type PerfSetup,
   resolvePerfSetup,
   SAMPLINGS,
   speculativeConfig,
@@ -128,7 +128,8 @@ export const EngineArgsSchema = z.strictObject({
    * dynolab extension: the serving front end's latency before a request reaches the router (HTTP, tokenization,
    * streaming load; no GPU time; see `lib/perf/frontend.ts`), from the first stage's args. Unset or `false`: none
    * (the reference's semantics, and Dynamo's Rust front end). `true`: the terms fitted for the backend's own API
-   * server (vLLM) on the silicon corpus. An object gives the terms (each defaults to 0).
+   * server (vLLM) on the silicon corpus, for the model's tokenizer kind (`fast`, or `slow` for Python
+   * tokenizers such as Kimi's). An object gives the terms (each defaults to 0).
    */
   frontend_latency: z.union([
     z.boolean(),
@@ -348,7 +349,7 @@ export function resolveEngineArgs(
     kvTransferBandwidthGBs: args.kv_transfer_bandwidth ?? 0,
     kvTransferTimingMode: args.kv_transfer_timing_mode,
     gpusPerWorker: tp * attnDp * dpSize,
-    frontend: frontendLatency(args, setup?.backend, what, at),
+    frontend: frontendLatency(args, setup, what, at),
     kvCapacitySource: args.num_gpu_blocks != null ? "explicit" : kvCapacity ? "derived" : "default",
     kvCapacity,
   };
@@ -358,7 +359,7 @@ export function resolveEngineArgs(
 /** The front-end latency the args ask for (see `frontend_latency`). */
 function frontendLatency(
   args: EngineArgs,
-  backend: Backend | undefined,
+  setup: PerfSetup | undefined,
   what: string,
   at: InputLocation,
 ): FrontendLatency {
@@ -371,9 +372,9 @@ function frontendLatency(
       perRequestInFlightMs: f.ms_per_request_in_flight,
     };
   }
-  const which = backend ?? args.engine_type;
+  const which = setup?.backend ?? args.engine_type;
   const fitted = FRONTEND_LATENCY[which];
-  if (fitted) return fitted;
+  if (fitted) return fitted[setup?.model.tokenizer ?? "fast"];
   throw new InputError(
     `no fitted front-end latency for backend ${which} (fitted: ${
       Object.keys(FRONTEND_LATENCY).join(", ")

@@ -11,7 +11,7 @@
 import { InputError, type InputLocation } from "../common/errors.ts";
 import type { EngineArgs } from "../engine/args.ts";
 import type { ModelSpec } from "./catalog/arch.ts";
-import { modelFromHfConfig } from "./catalog/hf_config.ts";
+import { modelFromHfConfig, tokenizerKind } from "./catalog/hf_config.ts";
 import { catalogModel, findModel } from "./catalog/models.ts";
 import { loadAicTables } from "./aic/tables.ts";
 import { parseProfile } from "./profile.ts";
@@ -37,7 +37,8 @@ async function readJson(path: string, at: InputLocation): Promise<unknown> {
 
 /**
  * Read a model from a `config.json` path (or a directory holding one). The optional files beside it are read
- * too: a ModelOpt `hf_quant_config.json` and `generation_config.json`.
+ * too: a ModelOpt `hf_quant_config.json` and `generation_config.json`; whether `tokenizer.json` and
+ * `tokenizer_config.json` are there sets its tokenizer kind.
  */
 export async function loadHfModel(path: string, at: InputLocation = {}): Promise<ModelSpec> {
   let file = path;
@@ -57,9 +58,20 @@ export async function loadHfModel(path: string, at: InputLocation = {}): Promise
     }
     return undefined;
   };
+  const exists = async (name: string): Promise<boolean> => {
+    try {
+      return (await Deno.stat(`${dir}${name}`)).isFile;
+    } catch {
+      return false;
+    }
+  };
   return modelFromHfConfig(config, path, {
     quant: await optional(`${dir}${base}hf_quant_config.json`, `${dir}hf_quant_config.json`),
     generation: await optional(`${dir}generation_config.json`),
+    tokenizer: tokenizerKind({
+      tokenizerJson: await exists("tokenizer.json"),
+      tokenizerConfig: await exists("tokenizer_config.json"),
+    }),
   });
 }
 

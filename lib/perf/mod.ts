@@ -46,6 +46,7 @@ export {
   type FrontendLatency,
   frontendLatencyMs,
   NO_FRONTEND_LATENCY,
+  type TokenizerKind,
 } from "./frontend.ts";
 export { expectedBurst, parseAcceptRates, type SpeculativeConfig, speculativeConfig } from "./speculative.ts";
 export { GPU_IDS, GPUS, type GpuSpec } from "./catalog/gpus.ts";

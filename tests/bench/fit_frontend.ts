@@ -1,24 +1,33 @@
 /**
  * Fit the vLLM front-end latency (`FRONTEND_LATENCY.vllm` in `lib/perf/frontend.ts`) on a silicon corpus:
  * replay, with the front end off (`simulateRow`), every row whose client ran through vLLM's API server (the
- * rows the fidelity bench applies the front end to, `benchmarkClient(row).frontend`), then choose the terms
+ * rows the fidelity bench applies the front end to, `benchmarkClient(row).frontend`), then choose, per
+ * tokenizer kind (`ModelSpec.tokenizer`: fast, or slow for Python tokenizers), the terms
  * `base + perInputToken × ISL + perRequestInFlight × (concurrency − 1)` that minimise the mean absolute
  * relative TTFT error once added to the simulated TTFT (a grid search; the closed loop's other streams are
  * the load). Rows the fidelity bench distrusts (`untrustedMeasurements`) stay out.
  *
- * `deno run -A tests/bench/fit_frontend.ts PATH/silicon_sample.csv` (about 80 s for ed133e9's 984 such rows).
- * Prints the fit and its TTFT error before and after, then a leave-one-model-out table: each model's rows scored
- * with terms fitted on the other models' rows only (how the terms transfer to a model the fit has not seen).
- * Paste the terms into `frontend.ts` and rerun `deno task fidelity --silicon`.
+ * `deno run -A tests/bench/fit_frontend.ts PATH/silicon_sample.csv` (about 80 s for ed133e9's 1,018 such rows).
+ * Prints each kind's fit and its TTFT error before and after, then a leave-one-model-out table over the fast
+ * kind: each model's rows scored with terms fitted on the other models' rows only (how the terms transfer to a
+ * model the fit has not seen). Paste the terms into `frontend.ts` and rerun `deno task fidelity --silicon`.
  *
  * @module
  */
 import { benchmarkClient, siliconRows, simulateRow, untrustedMeasurements } from "./fidelity_silicon.ts";
 import { pct } from "./percent.ts";
+import { MODELS, type TokenizerKind } from "../../lib/perf/mod.ts";
 
 const path = Deno.args[0] ?? Deno.env.get("DYNOLAB_SILICON_CSV");
 if (!path) throw new Error("give the silicon CSV path (or set DYNOLAB_SILICON_CSV)");
-type Point = { model: string; isl: number; load: number; measured: number; simulated: number };
+type Point = {
+  model: string;
+  tokenizer: TokenizerKind;
+  isl: number;
+  load: number;
+  measured: number;
+  simulated: number;
+};
 type Fit = { base: number; perToken: number; perLoad: number };
 const points: Point[] = [];
 let skipped = 0;
@@ -30,6 +39,7 @@ for (const row of rows) {
     const sim = await simulateRow(row, { frontend_latency: false });
     points.push({
       model: row.model,
+      tokenizer: MODELS[row.model].tokenizer,
       isl: row.isl,
       load: row.concurrency - 1,
       measured: row.ttftMs,
@@ -55,9 +65,9 @@ const error = (pts: readonly Point[], { base, perToken, perLoad }: Fit) => {
 /** The grid point with the least {@link error} over `pts`. */
 function fit(pts: readonly Point[]): Fit & { err: number } {
   let best = { ...NONE, err: error(pts, NONE) };
-  for (let base = 0; base <= 40; base += 2.5) {
-    for (let perToken = 0; perToken <= 0.02; perToken += 0.001) {
-      for (let perLoad = 0; perLoad <= 1.5; perLoad += 0.05) {
+  for (let base = 0; base <= 80; base += 2.5) {
+    for (let perToken = 0; perToken <= 0.03; perToken += 0.001) {
+      for (let perLoad = 0; perLoad <= 2.5; perLoad += 0.05) {
         const err = error(pts, { base, perToken, perLoad });
         if (err < best.err) best = { base, perToken, perLoad, err };
       }
@@ -67,32 +77,50 @@ function fit(pts: readonly Point[]): Fit & { err: number } {
 }
 
 const f = (x: number, d: number) => x.toFixed(d);
-const best = fit(points);
 console.log(
   `${points.length} rows (${skipped} skipped); TTFT mean abs error without a front end ${
     pct(error(points, NONE))
   }`,
 );
-console.log(
-  `fit: baseMs ${f(best.base, 1)}, perInputTokenMs ${f(best.perToken, 3)}, perRequestInFlightMs ` +
-    `${f(best.perLoad, 2)} → ${pct(best.err)}`,
-);
-
-// Leave one model out: fit on the other models' rows, score the held-out model's, to show how the terms
-// transfer to a model the fit has not seen.
-console.log("\n| held-out model | rows | no front end | fit without it | fit on all rows |");
-console.log("|---|---:|---:|---:|---:|");
-let heldOutSum = 0; // Σ over models of rows × held-out error
-for (const model of new Set(points.map((p) => p.model))) {
-  const out = points.filter((p) => p.model === model);
-  const loo = fit(points.filter((p) => p.model !== model));
-  heldOutSum += out.length * error(out, loo);
+const fits = new Map<TokenizerKind, Fit & { err: number }>();
+for (const kind of ["fast", "slow"] as const) {
+  const pts = points.filter((p) => p.tokenizer === kind);
+  if (pts.length === 0) continue;
+  const best = fit(pts);
+  fits.set(kind, best);
+  const models = [...new Set(pts.map((p) => p.model))].join(", ");
   console.log(
-    `| ${model} | ${out.length} | ${pct(error(out, NONE))} | ${pct(error(out, loo))} | ${
-      pct(error(out, best))
+    `${kind} tokenizers (${pts.length} rows: ${models}): baseMs ${f(best.base, 1)}, perInputTokenMs ` +
+      `${f(best.perToken, 3)}, perRequestInFlightMs ${f(best.perLoad, 2)}; ${pct(error(pts, NONE))} → ` +
+      pct(best.err),
+  );
+}
+const slow = points.filter((p) => p.tokenizer === "slow");
+if (slow.length > 0 && fits.has("fast")) {
+  console.log(`slow-tokenizer rows under the fast terms: ${pct(error(slow, fits.get("fast")!))}`);
+}
+
+// Leave one model out (fast tokenizers): fit on the other models' rows, score the held-out model's, to show
+// how the terms transfer to a model the fit has not seen.
+const fast = points.filter((p) => p.tokenizer === "fast");
+const fastFit = fits.get("fast");
+if (fastFit) {
+  console.log("\n| held-out model | rows | no front end | fit without it | fit on all rows |");
+  console.log("|---|---:|---:|---:|---:|");
+  let heldOutSum = 0; // Σ over models of rows × held-out error
+  for (const model of new Set(fast.map((p) => p.model))) {
+    const out = fast.filter((p) => p.model === model);
+    const loo = fit(fast.filter((p) => p.model !== model));
+    heldOutSum += out.length * error(out, loo);
+    console.log(
+      `| ${model} | ${out.length} | ${pct(error(out, NONE))} | ${pct(error(out, loo))} | ${
+        pct(error(out, fastFit))
+      } |`,
+    );
+  }
+  console.log(
+    `| all, each model held out | ${fast.length} | | ${pct(heldOutSum / fast.length)} | ${
+      pct(fastFit.err)
     } |`,
   );
 }
-console.log(
-  `| all, each model held out | ${points.length} | | ${pct(heldOutSum / points.length)} | ${pct(best.err)} |`,
-);

@@ -173,7 +173,7 @@ Deno.test("mixed pass: a model's mixedDecodeMs prices the decodes that share a p
   assert.equal(e.startPass(), 4);
 });
 
-Deno.test("frontend_latency: off by default, true takes the backend's fitted terms, an object gives them", () => {
+Deno.test("frontend_latency: off by default, true takes the backend's fitted terms for the model's tokenizer, an object gives them", () => {
   const fe = (v: unknown, extra = {}) =>
     resolveEngineArgs({ frontend_latency: v, ...extra }, "aggregated").config.frontend;
   const off = { baseMs: 0, perInputTokenMs: 0, perRequestInFlightMs: 0 };
@@ -182,7 +182,13 @@ Deno.test("frontend_latency: off by default, true takes the backend's fitted ter
     off,
   );
   assert.deepEqual(fe(false), off);
-  assert.deepEqual(fe(true), FRONTEND_LATENCY.vllm);
+  assert.deepEqual(fe(true), FRONTEND_LATENCY.vllm!.fast);
+  assert.deepEqual(fe(true, { aic_model_path: "Qwen/Qwen3-32B" }), FRONTEND_LATENCY.vllm!.fast);
+  // Kimi's Python (tiktoken) tokenizer: the server's per-request and per-stream costs are higher.
+  const kimi = fe(true, { aic_model_path: "moonshotai/Kimi-K2.5", aic_tp_size: 8 });
+  assert.deepEqual(kimi, FRONTEND_LATENCY.vllm!.slow);
+  assert(kimi.baseMs > FRONTEND_LATENCY.vllm!.fast.baseMs);
+  assert(kimi.perRequestInFlightMs > FRONTEND_LATENCY.vllm!.fast.perRequestInFlightMs);
   assert.deepEqual(fe({ base_ms: 3 }), { ...off, baseMs: 3 });
   assert.throws(
     () => fe(true, { engine_type: "trtllm" }),

@@ -90,6 +90,12 @@ Deno.test("each catalog model samples as its generation config says: top-k/top-p
   for (const id of MODEL_IDS) assert.ok(MODELS[id].sampling, `${id} has no sampling`);
 });
 
+Deno.test("only Kimi ships a Python tokenizer (slow in vLLM's front end); every other catalog model's is fast", () => {
+  const slow = MODEL_IDS.filter((id) => MODELS[id].tokenizer === "slow");
+  assert.deepEqual(slow, ["moonshotai/Kimi-K2.5", "nvidia/Kimi-K2.5-NVFP4"]);
+  for (const id of MODEL_IDS) assert.ok(["fast", "slow"].includes(MODELS[id].tokenizer), id);
+});
+
 Deno.test("an unknown model lists the catalog and says how to pass a config.json", () => {
   assert.throws(() => catalogModel("meta-llama/Llama-3.1-9B", { field: "aic_model_path" }), (e: unknown) => {
     assert.ok(e instanceof InputError);

@@ -56,7 +56,7 @@ sharedTest("a config.json path is read at the edge and drives the analytic model
   assert.equal(config.numGpuBlocks, catalog.config.numGpuBlocks);
 });
 
-Deno.test("a config directory's generation_config.json sets the default sampling (absent: vLLM's, random)", async () => {
+Deno.test("a config directory's generation_config.json sets the default sampling (absent: vLLM's, random), its tokenizer files the tokenizer kind", async () => {
   const dir = await Deno.makeTempDir();
   try {
     await Deno.writeTextFile(
@@ -82,6 +82,15 @@ Deno.test("a config directory's generation_config.json sets the default sampling
     const { model } = await build({ aic_model_path: dir, sampling: "greedy" });
     const { model: sorted } = await build({ aic_model_path: dir });
     assert.ok(model.passOverheadMs!(0, 64) < sorted.passOverheadMs!(0, 64));
+    // The tokenizer files beside it set the tokenizer kind: a tokenizer_config.json without a tokenizer.json
+    // is a Python tokenizer (slow); with one, or with neither, fast.
+    const tokenizer = async () =>
+      (await loadPerfInputs(parseEngineArgs({ aic_model_path: dir }))).model?.tokenizer;
+    assert.equal(await tokenizer(), "fast");
+    await Deno.writeTextFile(`${dir}/tokenizer_config.json`, "{}");
+    assert.equal(await tokenizer(), "slow");
+    await Deno.writeTextFile(`${dir}/tokenizer.json`, "{}");
+    assert.equal(await tokenizer(), "fast");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

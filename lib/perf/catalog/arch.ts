@@ -6,6 +6,7 @@
  */
 import { kvBytes, type KvDType, weightBytes, type WeightDType } from "../dtypes.ts";
 import type { Sampling } from "../sampling.ts";
+import type { TokenizerKind } from "../frontend.ts";
 
 /** Mixture-of-experts block. */
 export interface MoeArch {
@@ -80,6 +81,8 @@ export interface ModelSpec {
   readonly quant: QuantSpec;
   /** How a request that sets no sampling parameters samples, by the checkpoint's `generation_config.json`. */
   readonly sampling: Sampling;
+  /** How the serving front end tokenizes and detokenizes it (sets its front-end latency preset). */
+  readonly tokenizer: TokenizerKind;
 }
 
 /** How a model is split over GPUs. `tp × attnDp = moeTp × moeEp`. */

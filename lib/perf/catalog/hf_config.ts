@@ -1,7 +1,7 @@
 /**
  * Reading a Hugging Face `config.json` (already parsed) into a {@link ModelSpec}: the shapes the perf models need,
  * the checkpoint's weight formats from `quantization_config` (or a ModelOpt `hf_quant_config.json`) and its
- * default sampling from `generation_config.json`.
+ * default sampling from `generation_config.json`, and its tokenizer kind from the tokenizer files beside it.
  *
  * Pure: the caller reads the files (see `loadHfModel` in `inputs.ts`).
  *
@@ -11,6 +11,7 @@ import { InputError, type InputLocation } from "../../common/errors.ts";
 import type { WeightDType } from "../dtypes.ts";
 import type { MlaArch, ModelArch, ModelSpec, MoeArch, QuantSpec } from "./arch.ts";
 import { generationSampling } from "../sampling.ts";
+import type { TokenizerKind } from "../frontend.ts";
 
 type Json = Record<string, unknown>;
 
@@ -20,6 +21,8 @@ export interface HfCompanions {
   readonly quant?: unknown;
   /** `generation_config.json` (absent: vLLM's own sampling defaults, see `generationSampling`). */
   readonly generation?: unknown;
+  /** How its tokenizer runs (absent: `"fast"`); see `tokenizerKind`. */
+  readonly tokenizer?: TokenizerKind;
 }
 
 /**
@@ -111,7 +114,25 @@ export function modelFromHfConfig(config: unknown, id: string, companions: HfCom
     arch,
     quant: quantFrom(c, companions.quant),
     sampling: generationSampling(companions.generation),
+    tokenizer: companions.tokenizer ?? "fast",
   };
+}
+
+/**
+ * The tokenizer kind of a checkpoint from which tokenizer files sit beside its config: `"slow"` when it has a
+ * `tokenizer_config.json` but no `tokenizer.json` (a Python tokenizer class, such as Kimi's), else `"fast"`
+ * (also when neither is there: nearly every model ships a `tokenizer.json`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { tokenizerKind } from "./hf_config.ts";
+ * assert.equal(tokenizerKind({ tokenizerJson: false, tokenizerConfig: true }), "slow");
+ * assert.equal(tokenizerKind({ tokenizerJson: true, tokenizerConfig: true }), "fast");
+ * ```
+ */
+export function tokenizerKind(files: { tokenizerJson: boolean; tokenizerConfig: boolean }): TokenizerKind {
+  return files.tokenizerConfig && !files.tokenizerJson ? "slow" : "fast";
 }
 
 /** The weight formats a config's `quantization_config` (or a ModelOpt quant file) declares. */

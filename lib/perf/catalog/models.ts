@@ -174,6 +174,12 @@ const GENERATION_SAMPLING: Readonly<Record<string, Sampling>> = {
   kimi_k2: "random",
 };
 
+/**
+ * Families whose checkpoints ship a Python tokenizer and no `tokenizer.json` (Kimi-K2's tiktoken tokenizer,
+ * `trust_remote_code`), which vLLM's front end runs slowly (see `TokenizerKind`); every other family is `fast`.
+ */
+const SLOW_TOKENIZER_FAMILIES: ReadonlySet<string> = new Set(["kimi_k2"]);
+
 const entries: ReadonlyArray<[ModelArch, QuantSpec, string[]]> = [
   [llama(32, 4096, 32, 14336), BF16, [
     "meta-llama/Llama-3.1-8B-Instruct",
@@ -257,7 +263,13 @@ const entries: ReadonlyArray<[ModelArch, QuantSpec, string[]]> = [
 /** Every catalog model by HF id (each alias is a key; `id` is the first alias). */
 export const MODELS: Readonly<Record<string, ModelSpec>> = Object.fromEntries(
   entries.flatMap(([arch, quant, ids]) =>
-    ids.map((id) => [id, { id: ids[0], arch, quant, sampling: GENERATION_SAMPLING[arch.family] }])
+    ids.map((id): [string, ModelSpec] => [id, {
+      id: ids[0],
+      arch,
+      quant,
+      sampling: GENERATION_SAMPLING[arch.family],
+      tokenizer: SLOW_TOKENIZER_FAMILIES.has(arch.family) ? "slow" : "fast",
+    }])
   ),
 );
 
