@@ -7,7 +7,7 @@
  * relative TTFT error once added to the simulated TTFT (a grid search; the closed loop's other streams are
  * the load). Rows the fidelity bench distrusts (`untrustedMeasurements`) stay out.
  *
- * `deno run -A tests/bench/fit_frontend.ts PATH/silicon_sample.csv` (about 80 s for ed133e9's 1,018 such rows).
+ * `deno run -A tests/bench/fit_frontend.ts PATH/silicon_sample.csv` (about 60 s for ed133e9's 1,018 such rows).
  * Prints each kind's fit and its TTFT error before and after, then a leave-one-model-out table over the fast
  * kind: each model's rows scored with terms fitted on the other models' rows only (how the terms transfer to a
  * model the fit has not seen). Paste the terms into `frontend.ts` and rerun `deno task fidelity --silicon`.
@@ -82,9 +82,10 @@ console.log(
     pct(error(points, NONE))
   }`,
 );
+const fast = points.filter((p) => p.tokenizer === "fast");
+const slow = points.filter((p) => p.tokenizer === "slow");
 const fits = new Map<TokenizerKind, Fit & { err: number }>();
-for (const kind of ["fast", "slow"] as const) {
-  const pts = points.filter((p) => p.tokenizer === kind);
+for (const [kind, pts] of [["fast", fast], ["slow", slow]] as const) {
   if (pts.length === 0) continue;
   const best = fit(pts);
   fits.set(kind, best);
@@ -95,14 +96,12 @@ for (const kind of ["fast", "slow"] as const) {
       pct(best.err),
   );
 }
-const slow = points.filter((p) => p.tokenizer === "slow");
 if (slow.length > 0 && fits.has("fast")) {
   console.log(`slow-tokenizer rows under the fast terms: ${pct(error(slow, fits.get("fast")!))}`);
 }
 
 // Leave one model out (fast tokenizers): fit on the other models' rows, score the held-out model's, to show
 // how the terms transfer to a model the fit has not seen.
-const fast = points.filter((p) => p.tokenizer === "fast");
 const fastFit = fits.get("fast");
 if (fastFit) {
   console.log("\n| held-out model | rows | no front end | fit without it | fit on all rows |");
