@@ -320,6 +320,55 @@ function sweepKey(row: SiliconRow): string {
   ].join("|");
 }
 
+/**
+ * The corpus's own repeatability: the points measured more than once (same GPU, model, vLLM version,
+ * quantization, deployed layout, ISL/OSL and concurrency, in different exports or runs) with different results,
+ * each as its distinct measurements. Rows copied between exports with identical values are one measurement.
+ * How far two measurements of one point lie apart bounds how close any model can come to a single one of them.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { repeatedPoints, type SiliconRow } from "./fidelity_silicon.ts";
+ * const point = { system: "b200_sxm", model: "m", version: "0.19.0", isl: 1024, osl: 1024, concurrency: 8 };
+ * const a = { ...point, source: "db-dump/2026-04-27", ttftMs: 89, tpotMs: 10.84 } as SiliconRow;
+ * const copy = { ...a, source: "source_file=2026-04-06.csv" };
+ * const again = { ...a, source: "source_file=2026-03-25.csv", ttftMs: 90, tpotMs: 10.82 };
+ * assert.deepEqual(repeatedPoints([a, copy, again]), [[a, again]]);
+ * assert.deepEqual(repeatedPoints([a, copy]), []);
+ * ```
+ */
+export function repeatedPoints(rows: readonly SiliconRow[]): SiliconRow[][] {
+  const points = new Map<string, SiliconRow[]>();
+  for (const row of rows) {
+    const l = deployedLayout(row);
+    const key = [
+      row.system,
+      row.model,
+      row.version,
+      `${row.precision}/${row.gemmQuant}/${row.moeQuant}`,
+      `${l.tp}/${l.attnDp}/${l.moeTp}/${l.moeEp}`,
+      `${row.isl}x${row.osl}`,
+      row.concurrency,
+    ].join("|");
+    const seen = points.get(key);
+    if (!seen) points.set(key, [row]);
+    else if (!seen.some((o) => o.ttftMs === row.ttftMs && o.tpotMs === row.tpotMs)) seen.push(row);
+  }
+  return [...points.values()].filter((p) => p.length > 1);
+}
+
+/** Mean relative difference of two measurements, `|a − b| / ((a + b) / 2)`, over every pair of `values`. */
+function spread(values: readonly number[]): number {
+  const d: number[] = [];
+  for (let i = 0; i < values.length; i++) {
+    for (let j = i + 1; j < values.length; j++) {
+      d.push(Math.abs(values[i] - values[j]) / ((values[i] + values[j]) / 2));
+    }
+  }
+  return mean(d);
+}
+
 /** Simulated mean TTFT and TPOT (ms) of one row. */
 export async function simulateRow(
   row: SiliconRow,
@@ -370,8 +419,9 @@ export async function simulateRow(
 }
 
 /**
- * Run every row of the corpus at `path`, print a table, MAPEs per (GPU, model) and overall, and the errors per
- * prefill load ({@link prefillLoad}).
+ * Run every row of the corpus at `path`, print a table, MAPEs per (GPU, model) and overall, the errors per
+ * prefill load ({@link prefillLoad}), and the corpus's repeatability ({@link repeatedPoints}): how far repeat
+ * measurements of one point lie apart, beside the model's error on the same rows.
  */
 export async function runSilicon(path: string): Promise<void> {
   const rows = siliconRows(await Deno.readTextFile(path));
@@ -387,6 +437,7 @@ export async function runSilicon(path: string): Promise<void> {
   );
   let skipped = 0, excluded = 0;
   const distrusted = untrustedMeasurements(rows);
+  const errors = new Map<SiliconRow, { ttft: number; tpot: number }>();
   for (const row of rows) {
     const untrusted = distrusted.get(row);
     if (untrusted) {
@@ -409,6 +460,7 @@ export async function runSilicon(path: string): Promise<void> {
       continue;
     }
     const e1 = sim.ttft / row.ttftMs - 1, e2 = sim.tpot / row.tpotMs - 1;
+    errors.set(row, { ttft: e1, tpot: e2 });
     const key = `${row.system} ${row.model}`;
     const g = groups.get(key) ?? { ttft: [], tpot: [] };
     groups.set(key, g);
@@ -449,6 +501,22 @@ export async function runSilicon(path: string): Promise<void> {
         `${pct(meanAbs(l.tpot))} | ${signedPct(mean(l.tpot))} |`,
     );
   }
+  const repeated = repeatedPoints([...errors.keys()]);
+  if (repeated.length === 0) return;
+  const measured = repeated.flat();
+  console.log(
+    "\n| points measured twice or more | measurements | TTFT spread | TPOT spread | TTFT MAPE on them | " +
+      "TPOT MAPE on them |",
+  );
+  console.log("|---:|---:|---:|---:|---:|---:|");
+  console.log(
+    `| ${repeated.length} | ${measured.length} | ${
+      pct(mean(repeated.map((p) => spread(p.map((r) => r.ttftMs)))))
+    } | ` +
+      `${pct(mean(repeated.map((p) => spread(p.map((r) => r.tpotMs)))))} | ` +
+      `${pct(meanAbs(measured.map((r) => errors.get(r)!.ttft)))} | ` +
+      `${pct(meanAbs(measured.map((r) => errors.get(r)!.tpot)))} |`,
+  );
 }
 
 /** The prefill-load buckets of the silicon summary, lightest first (see {@link prefillLoad}). */

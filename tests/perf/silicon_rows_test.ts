@@ -4,6 +4,7 @@ import {
   deployedLayout,
   PREFILL_LOADS,
   prefillLoad,
+  repeatedPoints,
   type SiliconRow,
   siliconRows,
   untrustedMeasurements,
@@ -110,4 +111,36 @@ Deno.test("silicon rows: a run that decoded >15% slower than a higher concurrenc
   const distrusted = untrustedMeasurements(rows);
   assert.deepEqual([...distrusted.keys()].map((r) => r.id), ["c32"]);
   assert.match(distrusted.get(rows[1])!, /TPOT 15\.92 ms.*64 concurrent \(9\.70 ms\)/);
+});
+
+Deno.test("silicon rows: repeat measurements of one point group together; copies and other points do not", () => {
+  const point = {
+    system: "h200_sxm",
+    model: "MiniMaxAI/MiniMax-M2.5",
+    version: "0.18.0",
+    precision: "fp8",
+    gemmQuant: "fp8",
+    moeQuant: "fp8",
+    tp: 8,
+    attnDp: 1,
+    moeTp: 8,
+    moeEp: 1,
+    isl: 1024,
+    osl: 1024,
+    concurrency: 16,
+  };
+  const a = { ...point, id: "a", source: "db-dump/2026-04-27", ttftMs: 63.5, tpotMs: 10.59 } as SiliconRow;
+  const copy = { ...a, id: "b", source: "source_file=2026-04-06.csv" };
+  const again = { ...a, id: "c", source: "source_file=2026-03-25.csv", ttftMs: 66.1, tpotMs: 11.05 };
+  const otherConcurrency = { ...again, id: "d", concurrency: 32 };
+  const otherVersion = { ...again, id: "e", version: "0.16.0" };
+  // The same measurements under AIC's "DP = TP, EP = TP²" label are the same deployed layout.
+  const relabelled = { ...a, id: "f", tp: 8, attnDp: 8, moeTp: 1, moeEp: 64, ttftMs: 64.0 };
+  assert.deepEqual(
+    repeatedPoints([a, copy, again, otherConcurrency, otherVersion]).map((p) => p.map((r) => r.id)),
+    [["a", "c"]],
+  );
+  assert.deepEqual(repeatedPoints([a, copy, otherConcurrency]), []);
+  const ep = { ...a, tp: 8, attnDp: 1, moeTp: 1, moeEp: 8 };
+  assert.deepEqual(repeatedPoints([ep, relabelled]).map((p) => p.map((r) => r.id)), [["a", "f"]]);
 });
