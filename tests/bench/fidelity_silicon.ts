@@ -301,14 +301,9 @@ export function untrustedMeasurements(rows: readonly SiliconRow[]): Map<SiliconR
 /** How much slower a run's TPOT may be than that of a higher concurrency of its sweep before it is distrusted. */
 export const SWEEP_TPOT_INVERSION = 1.15;
 
-/**
- * The measurement run a row belongs to: its GPU, model, vLLM version, quantization, layout, ISL/OSL and source
- * (the source's `measured=` timestamp where it has one, else the source without its per-point fields).
- */
-function sweepKey(row: SiliconRow): string {
+/** What a row was measured on: its GPU, model, vLLM version, quantization, deployed layout and ISL/OSL. */
+function setupKey(row: SiliconRow): string {
   const l = deployedLayout(row);
-  const run = /measured=([^;]+)/.exec(row.source)?.[1] ??
-    row.source.replace(/(silicon_concurrency|config_id)=\d+;?\s*/g, "");
   return [
     row.system,
     row.model,
@@ -316,8 +311,17 @@ function sweepKey(row: SiliconRow): string {
     `${row.precision}/${row.gemmQuant}/${row.moeQuant}`,
     `${l.tp}/${l.attnDp}/${l.moeTp}/${l.moeEp}`,
     `${row.isl}x${row.osl}`,
-    run,
   ].join("|");
+}
+
+/**
+ * The measurement run a row belongs to: its {@link setupKey} and source (the source's `measured=` timestamp
+ * where it has one, else the source without its per-point fields).
+ */
+function sweepKey(row: SiliconRow): string {
+  const run = /measured=([^;]+)/.exec(row.source)?.[1] ??
+    row.source.replace(/(silicon_concurrency|config_id)=\d+;?\s*/g, "");
+  return `${setupKey(row)}|${run}`;
 }
 
 /**
@@ -341,16 +345,7 @@ function sweepKey(row: SiliconRow): string {
 export function repeatedPoints(rows: readonly SiliconRow[]): SiliconRow[][] {
   const points = new Map<string, SiliconRow[]>();
   for (const row of rows) {
-    const l = deployedLayout(row);
-    const key = [
-      row.system,
-      row.model,
-      row.version,
-      `${row.precision}/${row.gemmQuant}/${row.moeQuant}`,
-      `${l.tp}/${l.attnDp}/${l.moeTp}/${l.moeEp}`,
-      `${row.isl}x${row.osl}`,
-      row.concurrency,
-    ].join("|");
+    const key = `${setupKey(row)}|${row.concurrency}`;
     const seen = points.get(key);
     if (!seen) points.set(key, [row]);
     else if (!seen.some((o) => o.ttftMs === row.ttftMs && o.tpotMs === row.tpotMs)) seen.push(row);
