@@ -174,13 +174,8 @@ export async function runFpm(path: string, engine: Record<string, unknown>): Pro
   const inputs = await loadPerfInputs(args);
   const { config } = resolveEngineArgs(args, "aggregated", "engine args", {}, inputs);
   const perf = createPerfModel(args, config, inputs);
-  const groups = new Map<string, Array<{ measured: number; predicted: number }>>();
-  for (const p of passes) {
-    const key = passShape(p);
-    const list = groups.get(key) ?? [];
-    list.push({ measured: p.latencyMs, predicted: predictPassMs(perf, config, p) });
-    groups.set(key, list);
-  }
+  const priced = passes.map((p) => ({ p, measured: p.latencyMs, predicted: predictPassMs(perf, config, p) }));
+  const groups = Map.groupBy(priced, (x) => passShape(x.p));
   console.log(`\n## Forward passes: ${passes.length} measured passes of ${path}, ${perf.name} model\n`);
   console.log("| pass | passes | measured median ms | predicted median ms | median error | p90 abs. error |");
   console.log("|---|---:|---:|---:|---:|---:|");

@@ -238,8 +238,8 @@ function numbered(version: string): boolean {
  * - **Decode slower than at a higher concurrency of the same sweep** (same measurement run, GPU, model, vLLM
  *   version, quantization, layout and ISL/OSL) by more than {@link SWEEP_TPOT_INVERSION}. A closed loop with more
  *   streams decodes larger batches and interleaves more prefills, so a server's TPOT does not fall as
- *   concurrency rises; repeat measurements of one configuration on one vLLM version differ by 2.5% TPOT on
- *   average, so a 15% inversion means that run was disturbed. In ed133e9 it flags three measurements (four rows:
+ *   concurrency rises; repeat measurements of one point differ by 1.6% TPOT on average ({@link repeatedPoints}),
+ *   so a 15% inversion means that run was disturbed. In ed133e9 it flags three measurements (four rows:
  *   one is listed twice), each above both its neighbours: Kimi-K2.5 INT4 on 8 H200s at 1k/8k and 16 concurrent
  *   (884 ms TTFT, 64 ms TPOT, against 22.5 ms at 32 concurrent, and 16.0 ms when the same point was measured
  *   again on 2026-03-27), and gpt-oss-120b on 4 H100s at 1k/1k and 32 concurrent (15.9 ms against 9.7 ms at 64)
@@ -268,7 +268,6 @@ function numbered(version: string): boolean {
  */
 export function untrustedMeasurements(rows: readonly SiliconRow[]): Map<SiliconRow, string> {
   const out = new Map<SiliconRow, string>();
-  const sweeps = new Map<string, SiliconRow[]>();
   for (const row of rows) {
     if (
       /^source_file=2026-04-06\.csv/.test(row.source) && row.model === "openai/gpt-oss-120b" &&
@@ -276,12 +275,8 @@ export function untrustedMeasurements(rows: readonly SiliconRow[]): Map<SiliconR
     ) {
       out.set(row, "self-inconsistent: TTFT says ~100 requests served at once, TPOT says 4–64");
     }
-    const key = sweepKey(row);
-    const sweep = sweeps.get(key);
-    if (sweep) sweep.push(row);
-    else sweeps.set(key, [row]);
   }
-  for (const sweep of sweeps.values()) {
+  for (const sweep of Map.groupBy(rows, sweepKey).values()) {
     for (const row of sweep) {
       const faster = sweep.find((o) =>
         o.concurrency > row.concurrency && row.tpotMs > SWEEP_TPOT_INVERSION * o.tpotMs && !out.has(o)
@@ -343,14 +338,10 @@ function sweepKey(row: SiliconRow): string {
  * ```
  */
 export function repeatedPoints(rows: readonly SiliconRow[]): SiliconRow[][] {
-  const points = new Map<string, SiliconRow[]>();
-  for (const row of rows) {
-    const key = `${setupKey(row)}|${row.concurrency}`;
-    const seen = points.get(key);
-    if (!seen) points.set(key, [row]);
-    else if (!seen.some((o) => o.ttftMs === row.ttftMs && o.tpotMs === row.tpotMs)) seen.push(row);
-  }
-  return [...points.values()].filter((p) => p.length > 1);
+  const points = Map.groupBy(rows, (row) => `${setupKey(row)}|${row.concurrency}`).values();
+  const distinct = (p: SiliconRow[]) =>
+    p.filter((row, i) => p.findIndex((o) => o.ttftMs === row.ttftMs && o.tpotMs === row.tpotMs) === i);
+  return [...points].map(distinct).filter((p) => p.length > 1);
 }
 
 /** Mean relative difference of two measurements, `|a − b| / ((a + b) / 2)`, over every pair of `values`. */
