@@ -313,7 +313,7 @@ function setupKey(row: SiliconRow): string {
  * The measurement run a row belongs to: its {@link setupKey} and source (the source's `measured=` timestamp
  * where it has one, else the source without its per-point fields).
  */
-function sweepKey(row: SiliconRow): string {
+export function sweepKey(row: SiliconRow): string {
   const run = /measured=([^;]+)/.exec(row.source)?.[1] ??
     row.source.replace(/(silicon_concurrency|config_id)=\d+;?\s*/g, "");
   return `${setupKey(row)}|${run}`;
