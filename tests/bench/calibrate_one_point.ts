@@ -73,6 +73,7 @@ if (import.meta.main) {
   const rows = siliconRows(await Deno.readTextFile(path));
   const distrusted = untrustedMeasurements(rows);
   const sweeps = Map.groupBy(rows.filter((r) => !distrusted.has(r)), sweepKey);
+  const args = (s: Speedups) => ({ speedup_ratio: s.speedup, decode_speedup_ratio: s.decode });
   const scored: { concurrency: number; before: number[]; after: number[] }[] = [];
   let calibrated = 0;
   for (const sweep of sweeps.values()) {
@@ -80,12 +81,11 @@ if (import.meta.main) {
     if (loads.length < 2) continue;
     const at = values.at === "high" ? loads[loads.length - 1] : loads[0];
     const anchor = sweep.find((r) => r.concurrency === at)!;
-    const measured = (r: typeof anchor) => ({ ttft: r.ttftMs, tpot: r.tpotMs });
-    const args = (s: Speedups) => ({ speedup_ratio: s.speedup, decode_speedup_ratio: s.decode });
+    const measured = { ttft: anchor.ttftMs, tpot: anchor.tpotMs };
     let s: Speedups = { speedup: 1, decode: 1 };
     try {
       for (let round = 0; round < 5; round++) {
-        s = nextSpeedups(s, await simulateRow(anchor, args(s)), measured(anchor), decodeOnly);
+        s = nextSpeedups(s, await simulateRow(anchor, args(s)), measured, decodeOnly);
       }
     } catch {
       continue; // a layout that does not resolve (the fidelity bench lists them)
@@ -105,7 +105,7 @@ if (import.meta.main) {
       pct(meanAbs(set.map((x) => x.after[0])))
     } | ${pct(meanAbs(set.map((x) => x.before[1])))} | ${pct(meanAbs(set.map((x) => x.after[1])))} |`;
   console.log(
-    `\n${calibrated} sweeps calibrated on their ${values.at}est concurrency${
+    `\n${calibrated} sweeps calibrated on their ${values.at === "high" ? "highest" : "lowest"} concurrency${
       decodeOnly ? " (decode_speedup_ratio on TPOT only)" : ""
     }; their other rows:\n`,
   );
