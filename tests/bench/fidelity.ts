@@ -9,8 +9,9 @@
  *    simulator in closed loop (10 × concurrency measured requests after 2 × concurrency warm-up ones, as AIC's
  *    evaluation runner measures); see `fidelity_e2e.ts`.
  * 4. Silicon corpus (`--silicon PATH`, or `DYNOLAB_SILICON_CSV`): every aggregated vLLM row of an AIC
- *    `silicon_sample.csv` dynolab can replay; see `fidelity_silicon.ts`. Not part of the default run: the
- *    corpus is not shipped.
+ *    `silicon_sample.csv` dynolab can replay; see `fidelity_silicon.ts`. Then the reference's own published
+ *    sweep (dynamo-behaviour.md §10.2) replayed with its replay settings, beside its published errors; see
+ *    `fidelity_reference.ts`. Not part of the default run: the corpus is not shipped.
  *
  * 5. Our own GPU measurements (`--device`): the analytic curves against the kernel timings of
  *    `tests/bench/device/<system>.csv` (measured with `measure_kernels.py` on a lent H100 and H200), and AIC's
@@ -34,6 +35,7 @@ import { createPerfModel, loadPerfInputs, type PerfModel } from "../../lib/perf/
 import { SHARED_DIR } from "../_shared.ts";
 import { runEndToEnd } from "./fidelity_e2e.ts";
 import { runSilicon } from "./fidelity_silicon.ts";
+import { runReferenceSweep } from "./fidelity_reference.ts";
 import { runFpm } from "./fidelity_fpm.ts";
 import { pct } from "./percent.ts";
 import { DEVICE_FILES, runDevice } from "./fidelity_device.ts";
@@ -198,5 +200,8 @@ if (import.meta.main) {
   if (all || only.has("kernels")) await kernels(root);
   if (all || only.has("steps")) await steps(root);
   if (all || only.has("e2e")) await runEndToEnd();
-  if (silicon) await runSilicon(silicon);
+  if (silicon) {
+    await runSilicon(silicon);
+    await runReferenceSweep(silicon, root);
+  }
 }
