@@ -30,17 +30,40 @@ export const REFERENCE_PUBLISHED = {
 } as const;
 
 /**
+ * One point of the sweep as the silicon corpus holds it, at `concurrency` with the measured TTFT and TPOT (ms).
+ */
+export function referencePoint(concurrency: number, ttftMs: number, tpotMs: number): SiliconRow {
+  return {
+    id: `qwen3-32b_h100_tp2_1024x1024_c${concurrency}`,
+    version: "0.12.0",
+    source: "source_file=/data/h100_sxm/vllm/0.12.0/Qwen_Qwen3-32B.csv",
+    model: "Qwen/Qwen3-32B",
+    system: "h100_sxm",
+    isl: 1024,
+    osl: 1024,
+    concurrency,
+    tp: 2,
+    attnDp: 1,
+    moeTp: 1,
+    moeEp: 1,
+    precision: "",
+    gemmQuant: "",
+    moeQuant: "",
+    ttftMs,
+    tpotMs,
+  };
+}
+
+/**
  * The sweep's rows of a silicon corpus: Qwen3-32B on H100 at TP 2, 1k/1k, from the gap analysis the reference
  * compared against, one row per concurrency (the first, where a point was measured twice).
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { referenceSweep } from "./fidelity_reference.ts";
- * import type { SiliconRow } from "./fidelity_silicon.ts";
- * const row = (concurrency: number) => ({ model: "Qwen/Qwen3-32B", system: "h100_sxm", tp: 2, isl: 1024,
- *   osl: 1024, concurrency, source: "source_file=/data/h100_sxm/vllm/0.12.0/Qwen_Qwen3-32B.csv" }) as SiliconRow;
- * assert.deepEqual(referenceSweep([row(16), row(8), row(8), row(4)]).map((r) => r.concurrency), [8, 16]);
+ * import { referencePoint, referenceSweep } from "./fidelity_reference.ts";
+ * const points = [16, 8, 8, 4].map((c) => referencePoint(c, 100, 10));
+ * assert.deepEqual(referenceSweep(points).map((r) => r.concurrency), [8, 16]);
  * ```
  */
 export function referenceSweep(rows: readonly SiliconRow[]): SiliconRow[] {
