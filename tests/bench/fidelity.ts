@@ -34,7 +34,7 @@ import { parseEngineArgs, resolveEngineArgs } from "../../lib/engine/args.ts";
 import { createPerfModel, loadPerfInputs, type PerfModel } from "../../lib/perf/mod.ts";
 import { SHARED_DIR } from "../_shared.ts";
 import { runEndToEnd } from "./fidelity_e2e.ts";
-import { runSilicon } from "./fidelity_silicon.ts";
+import { runSilicon, siliconRows } from "./fidelity_silicon.ts";
 import { runReferenceSweep } from "./fidelity_reference.ts";
 import { runFpm } from "./fidelity_fpm.ts";
 import { pct } from "./percent.ts";
@@ -201,7 +201,8 @@ if (import.meta.main) {
   if (all || only.has("steps")) await steps(root);
   if (all || only.has("e2e")) await runEndToEnd();
   if (silicon) {
-    await runSilicon(silicon);
-    await runReferenceSweep(silicon, root);
+    const rows = siliconRows(await Deno.readTextFile(silicon));
+    await runSilicon(silicon, rows);
+    await runReferenceSweep(rows, root);
   }
 }

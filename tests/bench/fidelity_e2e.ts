@@ -14,7 +14,7 @@
  *
  * @module
  */
-import { type SiliconRow, simulateRow } from "./fidelity_silicon.ts";
+import { gapAnalysisRow, type SiliconRow, simulateRow } from "./fidelity_silicon.ts";
 import { SHARED_DIR } from "../_shared.ts";
 import { mean, median, pct, signedPct } from "./percent.ts";
 
@@ -51,25 +51,18 @@ export const SILICON_H200_VLLM: ReadonlyArray<readonly [number, number, number, 
  */
 export function pointRow(point: (typeof SILICON_H200_VLLM)[number]): SiliconRow {
   const [tp, isl, osl, concurrency, ttftMs, tpotMs] = point;
-  return {
-    id: `llama-3.1-8b-fp8_h200_tp${tp}_${isl}x${osl}_c${concurrency}`,
-    version: "0.12.0",
-    source: "source_file=/data/h200_sxm/vllm/0.12.0/nvidia_Llama-3.1-8B-Instruct-FP8.csv",
+  return gapAnalysisRow({
     model: "nvidia/Llama-3.1-8B-Instruct-FP8",
     system: "h200_sxm",
+    file: "nvidia_Llama-3.1-8B-Instruct-FP8",
+    precision: "fp8",
+    tp,
     isl,
     osl,
     concurrency,
-    tp,
-    attnDp: 1,
-    moeTp: 1,
-    moeEp: 1,
-    precision: "fp8",
-    gemmQuant: "fp8",
-    moeQuant: "",
     ttftMs,
     tpotMs,
-  };
+  });
 }
 
 /** Engine args of the reference mocker's timing: AIC's vLLM 0.24.0 tables, no framework overhead. */

@@ -12,8 +12,8 @@
  *
  * @module
  */
-import { type SiliconRow, siliconRows, simulateRow } from "./fidelity_silicon.ts";
-import { mean, pct, signedPct } from "./percent.ts";
+import { gapAnalysisRow, type SiliconRow, simulateRow } from "./fidelity_silicon.ts";
+import { meanAbs, pct, signedPct } from "./percent.ts";
 
 /** The engine settings the reference replayed its H100 sweep with (`dynamo-behaviour.md` §10.2). */
 export const REFERENCE_REPLAY = {
@@ -33,25 +33,18 @@ export const REFERENCE_PUBLISHED = {
  * One point of the sweep as the silicon corpus holds it, at `concurrency` with the measured TTFT and TPOT (ms).
  */
 export function referencePoint(concurrency: number, ttftMs: number, tpotMs: number): SiliconRow {
-  return {
-    id: `qwen3-32b_h100_tp2_1024x1024_c${concurrency}`,
-    version: "0.12.0",
-    source: "source_file=/data/h100_sxm/vllm/0.12.0/Qwen_Qwen3-32B.csv",
+  return gapAnalysisRow({
     model: "Qwen/Qwen3-32B",
     system: "h100_sxm",
+    file: "Qwen_Qwen3-32B",
+    precision: "",
+    tp: 2,
     isl: 1024,
     osl: 1024,
     concurrency,
-    tp: 2,
-    attnDp: 1,
-    moeTp: 1,
-    moeEp: 1,
-    precision: "",
-    gemmQuant: "",
-    moeQuant: "",
     ttftMs,
     tpotMs,
-  };
+  });
 }
 
 /**
@@ -77,9 +70,12 @@ export function referenceSweep(rows: readonly SiliconRow[]): SiliconRow[] {
   return [...picked.values()].sort((a, b) => a.concurrency - b.concurrency);
 }
 
-/** Replay the sweep in each variant and print it beside the reference's published figures. */
-export async function runReferenceSweep(siliconPath: string, systemsRoot: string): Promise<void> {
-  const rows = referenceSweep(siliconRows(await Deno.readTextFile(siliconPath)));
+/**
+ * Replay the sweep's rows of a silicon corpus ({@link referenceSweep}) in each variant and print them beside the
+ * reference's published figures; the last variant is the mocker's timing.
+ */
+export async function runReferenceSweep(corpus: readonly SiliconRow[], systemsRoot: string): Promise<void> {
+  const rows = referenceSweep(corpus);
   console.log(
     "\n## The reference's published sweep, replayed its way: H100, Qwen3-32B, TP 2, 1k/1k (dynamo-behaviour.md §10.2)\n",
   );
@@ -101,21 +97,18 @@ export async function runReferenceSweep(siliconPath: string, systemsRoot: string
     ],
   ];
   const conc = rows.map((r) => r.concurrency);
-  let mockerTiming: { ttft: number; tpot: number } | undefined;
+  let sims: { ttft: number; tpot: number }[] = [];
   console.log(
     `| variant | ${conc.map((c) => `TTFT err c=${c}`).join(" | ")} | TTFT MAPE | ` +
       `${conc.map((c) => `TPOT err c=${c}`).join(" | ")} | TPOT MAPE |`,
   );
   console.log(`|---|${"---:|".repeat(2 * conc.length + 2)}`);
   for (const [name, extra] of variants) {
-    const ttft: number[] = [], tpot: number[] = [];
-    for (const row of rows) {
-      const sim = await simulateRow(row, extra);
-      if (row.concurrency === 128 && extra.framework_overhead === false) mockerTiming = sim;
-      ttft.push(sim.ttft / row.ttftMs - 1);
-      tpot.push(sim.tpot / row.tpotMs - 1);
-    }
-    const mape = (e: number[]) => pct(mean(e.map(Math.abs)));
+    sims = [];
+    for (const row of rows) sims.push(await simulateRow(row, extra));
+    const ttft = sims.map((sim, i) => sim.ttft / rows[i].ttftMs - 1);
+    const tpot = sims.map((sim, i) => sim.tpot / rows[i].tpotMs - 1);
+    const mape = (e: number[]) => pct(meanAbs(e));
     console.log(
       `| ${name} | ${ttft.map(signedPct).join(" | ")} | ${mape(ttft)} | ${
         tpot.map(signedPct).join(" | ")
@@ -123,6 +116,7 @@ export async function runReferenceSweep(siliconPath: string, systemsRoot: string
         `${mape(tpot)} |`,
     );
   }
+  const mockerTiming = sims[conc.indexOf(128)];
   const { mocker, aic } = REFERENCE_PUBLISHED;
   const blank = Array(conc.length).fill("").join(" | ");
   console.log(

@@ -46,6 +46,53 @@ export interface SiliconRow {
   readonly tpotMs: number;
 }
 
+/**
+ * A row of one of AIC's vLLM 0.12 gap analyses (`<system>/vllm/0.12.0/<file>.csv`, the source that selects its
+ * benchmark client) at one measured point, with a plain TP layout.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { benchmarkClient, gapAnalysisRow } from "./fidelity_silicon.ts";
+ * const row = gapAnalysisRow({ model: "Qwen/Qwen3-32B", system: "h100_sxm", file: "Qwen_Qwen3-32B", precision: "",
+ *   tp: 2, isl: 1024, osl: 1024, concurrency: 8, ttftMs: 154, tpotMs: 15.9 });
+ * assert.equal(benchmarkClient(row).lengthRangeRatio, 1); // exact lengths
+ * ```
+ */
+export function gapAnalysisRow(p: {
+  model: string;
+  system: string;
+  file: string;
+  /** The run's precision, also its GEMM quantization (`fp8`), or empty for the checkpoint's own. */
+  precision: string;
+  tp: number;
+  isl: number;
+  osl: number;
+  concurrency: number;
+  ttftMs: number;
+  tpotMs: number;
+}): SiliconRow {
+  return {
+    id: `${p.file}_${p.system}_tp${p.tp}_${p.isl}x${p.osl}_c${p.concurrency}`,
+    version: "0.12.0",
+    source: `source_file=/data/${p.system}/vllm/0.12.0/${p.file}.csv`,
+    model: p.model,
+    system: p.system,
+    isl: p.isl,
+    osl: p.osl,
+    concurrency: p.concurrency,
+    tp: p.tp,
+    attnDp: 1,
+    moeTp: 1,
+    moeEp: 1,
+    precision: p.precision,
+    gemmQuant: p.precision,
+    moeQuant: "",
+    ttftMs: p.ttftMs,
+    tpotMs: p.tpotMs,
+  };
+}
+
 /** The aggregated vLLM rows of a silicon CSV that dynolab can replay (known GPU and model, TP ≥ 1). */
 export function siliconRows(csvText: string): SiliconRow[] {
   const out: SiliconRow[] = [];
@@ -405,12 +452,11 @@ export async function simulateRow(
 }
 
 /**
- * Run every row of the corpus at `path`, print a table, MAPEs per (GPU, model) and overall, the errors per
+ * Run every row of the corpus read from `path` (`rows`, as {@link siliconRows} parses it), print a table, MAPEs per (GPU, model) and overall, the errors per
  * prefill load ({@link prefillLoad}), and the corpus's repeatability ({@link repeatedPoints}): how far repeat
  * measurements of one point lie apart, beside the model's error on the same rows.
  */
-export async function runSilicon(path: string): Promise<void> {
-  const rows = siliconRows(await Deno.readTextFile(path));
+export async function runSilicon(path: string, rows: readonly SiliconRow[]): Promise<void> {
   console.log(`\n## End to end: ${rows.length} aggregated vLLM rows of ${path}, analytic model\n`);
   console.log(
     "| id | vLLM | TP/DP/EP | ISL | OSL | conc. | TTFT meas. | sim. | err | TPOT meas. | sim. | err |",
