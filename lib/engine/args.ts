@@ -12,6 +12,7 @@ import { z } from "zod";
 import { parseConfig } from "../common/config.ts";
 import { InputError, type InputLocation } from "../common/errors.ts";
 import {
+  CUDAGRAPH_MODES,
   deriveKvCapacity,
   FRONTEND_LATENCY,
   type FrontendLatency,
@@ -54,6 +55,13 @@ export const EngineArgsSchema = z.strictObject({
    * (vLLM's `perSeqSync`, lib/perf/analytic/overhead.ts). Off by default, as the reference mocker.
    */
   async_scheduling: z.boolean().default(false),
+  /**
+   * dynolab extension: vLLM's `compilation_config.cudagraph_mode`, which passes replay as CUDA graphs.
+   * `FULL_AND_PIECEWISE` (vLLM's default) graphs every pass; `FULL_DECODE_ONLY` runs passes with a prefill
+   * without graphs and `NONE` (`--enforce-eager`) every pass, so that such a pass takes at least the host's
+   * launch time of its layers (the framework overhead's `eagerPerLayer`, lib/perf/analytic/overhead.ts).
+   */
+  cudagraph_mode: z.enum(CUDAGRAPH_MODES).default("FULL_AND_PIECEWISE"),
   planner_profile_data: z.string().nullable().optional(),
   aic_backend: z.string().nullable().optional(),
   aic_system: z.string().nullable().optional(),

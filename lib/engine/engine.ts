@@ -272,7 +272,13 @@ export class Engine {
       decodingContext,
       pool.activeBlocks * bs,
     );
-    const overheadMs = passOverheadMs(this.perf, cfg, pfBatch, cfg.role !== "prefill" ? ready : 0);
+    const overheadMs = passOverheadMs(
+      this.perf,
+      cfg,
+      pfBatch,
+      cfg.role !== "prefill" ? ready : 0,
+      prefillMs + decodeMs,
+    );
 
     // Apply emissions: tokens, completions (KV released now; delivered at the pass end).
     let kept = 0;

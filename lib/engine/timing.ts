@@ -31,7 +31,8 @@ export function passPrefillMs(
 
 /**
  * The framework overhead of a pass as an engine charges it: the perf model's `passOverheadMs` (0 for models
- * without it, like the reference ones), once per pass, divided by `speedup_ratio`.
+ * without it, like the reference ones), once per pass, divided by `speedup_ratio`. `kernelMs` is the pass's
+ * prefill and decode time as the engine charges them (what a pass without CUDA graphs hides its launches behind).
  *
  * @example
  * ```ts
@@ -47,8 +48,11 @@ export function passOverheadMs(
   cfg: Pick<EngineConfig, "speedupRatio">,
   prefillBatch: number,
   decodeBatch: number,
+  kernelMs = 0,
 ): number {
-  return perf.passOverheadMs ? perf.passOverheadMs(prefillBatch, decodeBatch) / cfg.speedupRatio : 0;
+  return perf.passOverheadMs
+    ? perf.passOverheadMs(prefillBatch, decodeBatch, kernelMs * cfg.speedupRatio) / cfg.speedupRatio
+    : 0;
 }
 
 /**

@@ -41,6 +41,7 @@ export {
 } from "./setup.ts";
 export { deriveKvCapacity, type KvCapacity } from "./capacity.ts";
 export { generationSampling, type Sampling, SAMPLINGS } from "./sampling.ts";
+export { CUDAGRAPH_MODES, type CudagraphMode } from "./analytic/overhead.ts";
 export {
   FRONTEND_LATENCY,
   type FrontendLatency,
@@ -99,6 +100,7 @@ export function createPerfModel(
       frameworkOverhead: args.framework_overhead ?? true,
       sampling: args.sampling ?? undefined,
       asyncScheduling: args.async_scheduling,
+      cudagraphMode: args.cudagraph_mode,
     };
     if (inputs.tables) return tableModel(setup, inputs.tables, options);
     if (args.aic_systems_path != null) {

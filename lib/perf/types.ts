@@ -64,8 +64,10 @@ export interface PerfModel {
    * nothing. The engine divides it by `speedup_ratio` like the rest of the pass.
    * @param prefillBatch Requests computing prompt tokens in the pass (0 if none).
    * @param decodeBatch Requests emitting a token at the end of the pass (0 if none).
+   * @param kernelMs The pass's `prefillMs + decodeMs` (before speed-up ratios), for the launch time a pass
+   *   without CUDA graphs cannot hide behind its kernels; 0 if unknown.
    */
-  passOverheadMs?(prefillBatch: number, decodeBatch: number): number;
+  passOverheadMs?(prefillBatch: number, decodeBatch: number, kernelMs?: number): number;
 }
 
 /**

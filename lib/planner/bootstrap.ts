@@ -38,7 +38,8 @@ export function prefillBootstrap(perf: PerfModel, config: EngineConfig, granular
   const step = Math.max(1, Math.floor((mbt - 100) / granularity));
   const out: Fpm[] = [];
   for (let isl = 100; isl <= mbt; isl += step) {
-    const ms = passPrefillMs(perf, config, 1, isl, 0) + passOverheadMs(perf, config, 1, 0);
+    const kernels = passPrefillMs(perf, config, 1, isl, 0);
+    const ms = kernels + passOverheadMs(perf, config, 1, 0, kernels);
     if (ms > 0) out.push({ ...idleFpm(-1, 0), wallTimeS: ms / 1000, numPrefill: 1, sumPrefillTokens: isl });
   }
   return out;
@@ -54,7 +55,8 @@ export function decodeBootstrap(perf: PerfModel, config: EngineConfig, granulari
     for (let bs = 1; bs <= maxBs; bs += step) {
       const kv = bs * ctx;
       if (kv > maxKv) break;
-      const ms = passDecodeMs(perf, config, bs, ctx, kv) + passOverheadMs(perf, config, 0, bs);
+      const kernels = passDecodeMs(perf, config, bs, ctx, kv);
+      const ms = kernels + passOverheadMs(perf, config, 0, bs, kernels);
       if (ms > 0) {
         out.push({ ...idleFpm(-1, 0), wallTimeS: ms / 1000, numDecode: bs, sumDecodeKvTokens: kv });
       }

@@ -139,7 +139,7 @@ export function predictPassMs(
   const d = p.decodeRequests, kv = p.decodeKvTokens;
   const decode = passDecodePartMs(perf, cfg, pf, d, kv, d, kv, kv);
   return prefill + decode +
-    passOverheadMs(perf, cfg, p.prefillRequests, p.prefillRequests + p.decodeRequests);
+    passOverheadMs(perf, cfg, p.prefillRequests, p.prefillRequests + p.decodeRequests, prefill + decode);
 }
 
 /**

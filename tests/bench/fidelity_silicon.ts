@@ -16,7 +16,7 @@
 import { parseCsv } from "./csv.ts";
 import { mean, meanAbs, median, pct, signedPct } from "./percent.ts";
 import { loadInputs, runSimulation } from "../../lib/simulate.ts";
-import { GPUS, MODELS, type Sampling } from "../../lib/perf/mod.ts";
+import { type CudagraphMode, GPUS, MODELS, type Sampling } from "../../lib/perf/mod.ts";
 import type { Parallelism } from "../../lib/perf/catalog/arch.ts";
 import { compareVersions } from "../../lib/perf/aic/versions.ts";
 import { defaultGpuMemoryUtilization } from "../../lib/perf/capacity.ts";
@@ -203,6 +203,8 @@ export interface BenchmarkClient {
   readonly frontend: boolean;
   /** How the client's requests sample (`sampling`); null: as the checkpoint's generation config says. */
   readonly sampling: Sampling | null;
+  /** Which passes the server replayed as CUDA graphs (`cudagraph_mode`). */
+  readonly cudagraphMode: CudagraphMode;
 }
 
 /**
@@ -230,6 +232,9 @@ export interface BenchmarkClient {
  * - **Sampling**: InferenceX's client sends `temperature: 0.0` (its `backend_request_func.py`): greedy. The
  *   gap-analysis rows' client (AIPerf) sends none, so vLLM applies the checkpoint's generation config (the
  *   model's default `sampling`).
+ * - **CUDA graphs**: InferenceX's Llama-3.1-70B recipes for B200 (`benchmarks/70b_fp8_b200_docker.sh`,
+ *   `70b_fp4_b200_docker.sh`) compile with `"cudagraph_mode": "FULL_DECODE_ONLY"`, so their passes with a prefill
+ *   run without CUDA graphs; every other run keeps vLLM's default, `FULL_AND_PIECEWISE`.
  *
  * @example
  * ```ts
@@ -242,6 +247,7 @@ export interface BenchmarkClient {
  *   asyncScheduling: true,
  *   frontend: true,
  *   sampling: "greedy",
+ *   cudagraphMode: "FULL_AND_PIECEWISE",
  * });
  * const gap = "source_file=/x/aic-auto-gap-analysis/data/h100_sxm/vllm/0.12.0/qwen3_32b.csv; gtl_job_id=23364591";
  * assert.equal(benchmarkClient({ source: gap, version: "0.12.0" } as SiliconRow).datasetEntries, 100);
@@ -258,6 +264,9 @@ export function benchmarkClient(row: SiliconRow): BenchmarkClient {
     asyncScheduling: !older,
     frontend: inferenceX,
     sampling: inferenceX ? "greedy" : null,
+    cudagraphMode: inferenceX && row.model === "meta-llama/Llama-3.1-70B" && row.system === "b200_sxm"
+      ? "FULL_DECODE_ONLY"
+      : "FULL_AND_PIECEWISE",
   };
 }
 
@@ -443,6 +452,7 @@ export async function simulateRow(
         async_scheduling: client.asyncScheduling,
         frontend_latency: client.frontend,
         sampling: client.sampling,
+        cudagraph_mode: client.cudagraphMode,
         ...extra,
       },
     },

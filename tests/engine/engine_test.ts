@@ -229,3 +229,33 @@ Deno.test("sampling: unset follows the model's generation config; greedy is chea
   assert.ok(greedy < random && random < sorted - 1, `${greedy} < ${random} < ${sorted}`);
   assert.throws(() => overhead("Qwen/Qwen3-32B", "beam"), /sampling.*greedy.*random.*top_k_top_p/s);
 });
+
+Deno.test("cudagraph_mode: passes without CUDA graphs take at least their layers' launch time (0.65 ms a layer on vLLM)", () => {
+  const engine = (cudagraph_mode: string) => ({
+    aic_model_path: "nvidia/Llama-3.1-70B-Instruct-FP8",
+    aic_system: "b200_sxm",
+    aic_tp_size: 8,
+    cudagraph_mode,
+  });
+  const sim = (input: number, mode: string) =>
+    run(workloadOf([{ input, output: 8 }]), agg(engine(mode))).report;
+  const launchMs = 80 * 0.65;
+  // A 1k-token prefill's kernels (~26 ms at TP 8) hide 80 layers of launches only inside a graph.
+  const [piecewise, decodeOnly, eager] = ["FULL_AND_PIECEWISE", "FULL_DECODE_ONLY", "NONE"].map((m) =>
+    sim(1024, m)
+  );
+  assert.ok((piecewise.mean_ttft_ms as number) < launchMs, `${piecewise.mean_ttft_ms}`);
+  assert.ok((decodeOnly.mean_ttft_ms as number) > launchMs, `${decodeOnly.mean_ttft_ms}`);
+  // Decode-only passes replay a full graph under FULL_DECODE_ONLY; without any graph they wait for launches too.
+  close(decodeOnly.mean_tpot_ms as number, piecewise.mean_tpot_ms as number);
+  assert.ok((eager.mean_tpot_ms as number) > launchMs, `${eager.mean_tpot_ms}`);
+  // An 8k-token prefill's kernels outlast the launches: no difference.
+  close(
+    sim(8192, "FULL_DECODE_ONLY").mean_ttft_ms as number,
+    sim(8192, "FULL_AND_PIECEWISE").mean_ttft_ms as number,
+  );
+  assert.throws(
+    () => resolveEngineArgs(engine("PIECEWISE"), "aggregated"),
+    /cudagraph_mode.*FULL_AND_PIECEWISE.*FULL_DECODE_ONLY.*NONE/s,
+  );
+});

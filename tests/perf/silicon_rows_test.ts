@@ -42,22 +42,30 @@ Deno.test("silicon rows: aggregated vLLM rows of known GPUs and models, client c
   });
 });
 
-Deno.test("silicon rows: the benchmark client of each source (InferenceX lengths, front end and greedy sampling, async scheduling from vLLM 0.14)", () => {
-  const row = (source: string, version: string) => ({ source, version }) as SiliconRow;
+Deno.test("silicon rows: the benchmark client of each source (InferenceX lengths, front end and greedy sampling, async scheduling from vLLM 0.14, CUDA graphs)", () => {
+  const row = (source: string, version: string, model = "", system = "") =>
+    ({ source, version, model, system }) as SiliconRow;
   assert.deepEqual(benchmarkClient(row("db-dump/2026-04-27; config_id=733", "0.19.0")), {
     lengthRangeRatio: 0.8,
     datasetEntries: 0,
     asyncScheduling: true,
     frontend: true,
     sampling: "greedy",
+    cudagraphMode: "FULL_AND_PIECEWISE",
   });
-  assert.deepEqual(benchmarkClient(row("source_file=2026-04-06.csv; model=Llama-3.1-70B", "")), {
+  const llama = "source_file=2026-04-06.csv; model=Llama-3.1-70B";
+  assert.deepEqual(benchmarkClient(row(llama, "", "meta-llama/Llama-3.1-70B", "b200_sxm")), {
     lengthRangeRatio: 0.8,
     datasetEntries: 0,
     asyncScheduling: true,
     frontend: true,
     sampling: "greedy",
+    cudagraphMode: "FULL_DECODE_ONLY", // InferenceX's B200 Llama recipes
   });
+  assert.equal(
+    benchmarkClient(row(llama, "", "meta-llama/Llama-3.1-70B", "h200_sxm")).cudagraphMode,
+    "FULL_AND_PIECEWISE",
+  );
   assert.deepEqual(
     benchmarkClient(row("source_file=/data/h100_sxm/vllm/0.12.0/Qwen_Qwen3-32B.csv", "0.12.0")),
     {
@@ -66,6 +74,7 @@ Deno.test("silicon rows: the benchmark client of each source (InferenceX lengths
       asyncScheduling: false,
       frontend: false,
       sampling: null,
+      cudagraphMode: "FULL_AND_PIECEWISE",
     },
   );
   // The Kimi-K2.5 "gap analysis" file holds copies of InferenceX rows: replayed as InferenceX ran them.

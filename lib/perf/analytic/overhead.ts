@@ -30,6 +30,13 @@
  *   the exponential draw (1), the division (3) and the argmax (1), 10 passes. Greedy requests (temperature 0, as
  *   vLLM's `benchmark_serving.py` sends) take an argmax inside the kernel sum's LM head: none.
  *
+ * A pass that runs without CUDA graphs ({@link graphless}: every pass under `cudagraph_mode: NONE`, the passes
+ * with a prefill under `FULL_DECODE_ONLY`) launches each kernel from the host, and the GPU waits whenever the
+ * launches fall behind: it takes at least `eagerPerLayer × layers`, whatever its kernels need. 0.65 ms per
+ * layer on vLLM, fitted to InferenceX's Llama-3.1-70B runs on B200, whose recipe sets `FULL_DECODE_ONLY`: their
+ * 1k-prompt TTFT stays at 80–125 ms from TP 1 to TP 8 while the prefill kernels fall from 64 to 26 ms
+ * (lib/perf/README.md, "Passes without CUDA graphs"). SGLang and TensorRT-LLM take vLLM's value.
+ *
  * SGLang and TensorRT-LLM overlap CPU scheduling with the GPU and the references publish no step-overhead
  * figures for them: their values are estimates (smaller per-step and per-layer terms, none of the fitted ones)
  * and are flagged as such in the README.
@@ -52,6 +59,36 @@ export interface Overhead {
   /** Per sequence, CPU work a synchronous scheduler runs between passes (hidden with async scheduling). */
   readonly perSeqSync: number;
   readonly samplingPasses: Readonly<Record<Sampling, number>>;
+  /** Per layer, the host's launch time of a pass run without CUDA graphs: the least such a pass takes. */
+  readonly eagerPerLayer: number;
+}
+
+/**
+ * vLLM's `compilation_config.cudagraph_mode` (the values dynolab models): `FULL_AND_PIECEWISE` (vLLM's default)
+ * replays decode-only passes as one full CUDA graph and passes with a prefill as piecewise graphs;
+ * `FULL_DECODE_ONLY` graphs decode-only passes and runs passes with a prefill without graphs; `NONE`
+ * (`--enforce-eager`) graphs nothing.
+ */
+export const CUDAGRAPH_MODES = ["FULL_AND_PIECEWISE", "FULL_DECODE_ONLY", "NONE"] as const;
+
+/** One of {@link CUDAGRAPH_MODES}. */
+export type CudagraphMode = typeof CUDAGRAPH_MODES[number];
+
+/**
+ * Whether a pass with `prefills` prompt-computing requests runs without CUDA graphs under `mode`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { graphless } from "./overhead.ts";
+ * assert.equal(graphless("FULL_DECODE_ONLY", 1), true);
+ * assert.equal(graphless("FULL_DECODE_ONLY", 0), false);
+ * assert.equal(graphless("FULL_AND_PIECEWISE", 1), false);
+ * assert.equal(graphless("NONE", 0), true);
+ * ```
+ */
+export function graphless(mode: CudagraphMode, prefills: number): boolean {
+  return mode === "NONE" || (mode === "FULL_DECODE_ONLY" && prefills > 0);
 }
 
 /** SGLang and TensorRT-LLM sample with fused FlashInfer kernels; no per-sequence sampler term is charged. */
@@ -67,6 +104,7 @@ export const FRAMEWORK_OVERHEAD: Readonly<Record<Backend, Overhead>> = {
     perSeq: 0.004,
     perSeqSync: 0.02,
     samplingPasses: { greedy: 0, random: 10, top_k_top_p: 100 },
+    eagerPerLayer: 0.65,
   },
   sglang: {
     base: 0.1,
@@ -76,6 +114,7 @@ export const FRAMEWORK_OVERHEAD: Readonly<Record<Backend, Overhead>> = {
     perSeq: 0.003,
     perSeqSync: 0,
     samplingPasses: NO_SAMPLER_TERM,
+    eagerPerLayer: 0.65,
   },
   trtllm: {
     base: 0.1,
@@ -85,6 +124,7 @@ export const FRAMEWORK_OVERHEAD: Readonly<Record<Backend, Overhead>> = {
     perSeq: 0.002,
     perSeqSync: 0,
     samplingPasses: NO_SAMPLER_TERM,
+    eagerPerLayer: 0.65,
   },
 };
 
@@ -141,17 +181,34 @@ export interface OverheadOptions {
   readonly sampling?: Sampling;
   /** Whether the engine schedules asynchronously (`async_scheduling`), hiding `perSeqSync`; default false. */
   readonly asyncScheduling?: boolean;
+  /** Which passes replay as CUDA graphs (`cudagraph_mode`); default `FULL_AND_PIECEWISE`. */
+  readonly cudagraphMode?: CudagraphMode;
 }
 
 /**
- * The `passOverheadMs` of a perf model on `setup`: `(prefillBatch, decodeBatch) → ms` for a pass over a whole
- * attention-DP group (each rank carries `ceil(batch / attnDp)` sequences); 0 for an empty pass or with
- * `frameworkOverhead: false`.
+ * The `passOverheadMs` of a perf model on `setup`: `(prefillBatch, decodeBatch, kernelMs) → ms` for a pass over
+ * a whole attention-DP group (each rank carries `ceil(batch / attnDp)` sequences); 0 for an empty pass or with
+ * `frameworkOverhead: false`. A pass that runs without CUDA graphs ({@link graphless}) also waits for its
+ * launches: what its kernels (`kernelMs`) leave of `eagerPerLayer × layers`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { passOverheadMs } from "./overhead.ts";
+ * import { resolvePerfSetup } from "../setup.ts";
+ * const setup = resolvePerfSetup({ aic_model_path: "meta-llama/Llama-3.1-70B", aic_system: "b200_sxm" })!;
+ * const piecewise = passOverheadMs(setup);
+ * const decodeOnly = passOverheadMs(setup, { cudagraphMode: "FULL_DECODE_ONLY" });
+ * assert.equal(decodeOnly(0, 8, 5), piecewise(0, 8, 5)); // decode-only passes replay a full graph either way
+ * // A 1k-token prefill of 26 ms waits for 80 layers of launches, 52 ms; an 8k one of 180 ms does not.
+ * assert(Math.abs(decodeOnly(1, 4, 26) - piecewise(1, 4, 26) - (80 * 0.65 - 26)) < 1e-9);
+ * assert.equal(decodeOnly(1, 4, 180), piecewise(1, 4, 180));
+ * ```
  */
 export function passOverheadMs(
   setup: PerfSetup,
   options: OverheadOptions = {},
-): (prefillBatch: number, decodeBatch: number) => number {
+): (prefillBatch: number, decodeBatch: number, kernelMs?: number) => number {
   if (options.frameworkOverhead === false) return () => 0;
   const o = options.overhead ?? FRAMEWORK_OVERHEAD[setup.backend];
   const arch = setup.model.arch;
@@ -159,8 +216,11 @@ export function passOverheadMs(
   const dp = setup.par.attnDp;
   const sampling = options.sampling ?? setup.model.sampling;
   const asyncScheduling = options.asyncScheduling ?? false;
-  return (prefillBatch, decodeBatch) =>
-    prefillBatch + decodeBatch <= 0 ? 0 : passOverhead(
+  const mode = options.cudagraphMode ?? "FULL_AND_PIECEWISE";
+  const launchMs = o.eagerPerLayer * arch.layers;
+  return (prefillBatch, decodeBatch, kernelMs = 0) => {
+    if (prefillBatch + decodeBatch <= 0) return 0;
+    const framework = passOverhead(
       o,
       shape,
       Math.ceil((prefillBatch + decodeBatch) / dp),
@@ -168,4 +228,6 @@ export function passOverheadMs(
       sampling,
       asyncScheduling,
     );
+    return graphless(mode, prefillBatch) ? framework + Math.max(0, launchMs - kernelMs) : framework;
+  };
 }
