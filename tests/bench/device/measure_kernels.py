@@ -121,16 +121,7 @@ class Bench:
         self.path = os.path.join(args.outdir, "kernels.csv")
         self.file = open(self.path, "w", newline="")
         self.csv = csv.writer(self.file)
-        p = torch.cuda.get_device_properties(0)
-        smi = query_smi("name,driver_version,clocks.max.sm,clocks.max.mem,power.limit")
-        for line in (
-            f"# gpu: {p.name}, {p.multi_processor_count} SMs, {p.total_memory / 2**30:.1f} GiB",
-            f"# torch {torch.__version__}, cuda {torch.version.cuda}, cudnn {torch.backends.cudnn.version()}",
-            f"# nvidia-smi: {smi}",
-            f"# date: {time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime())} UTC",
-        ):
-            self.file.write(line + "\n")
-            print(line)
+        write_header(self.file, torch)
         self.csv.writerow(COLUMNS)
         self.quant = make_quant(torch)
         self.rows = 0
@@ -596,6 +587,21 @@ def clocks_by_phase(path, phases):
         reasons = sorted({s[4] for s in inside})
         print(f"| {name} | {len(inside)} | {statistics.median(sm):.0f} | {sm[0]:.0f} | {statistics.median(pw):.0f} | "
               f"{max(s[3] for s in inside):.0f} | {' '.join(reasons)[:60]} |")
+
+
+def write_header(f, torch, extra=()):
+    """Write to `f` and print the provenance lines a measurement CSV starts with: the GPU, `extra` lines, the
+    software versions, nvidia-smi's clocks and power limit, the date."""
+    p = torch.cuda.get_device_properties(0)
+    for line in (
+        f"# gpu: {p.name}, {p.multi_processor_count} SMs, {p.total_memory / 2**30:.1f} GiB",
+        *extra,
+        f"# torch {torch.__version__}, cuda {torch.version.cuda}, cudnn {torch.backends.cudnn.version()}",
+        f"# nvidia-smi: {query_smi('name,driver_version,clocks.max.sm,clocks.max.mem,power.limit')}",
+        f"# date: {time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime())} UTC",
+    ):
+        f.write(line + "\n")
+        print(line)
 
 
 def query_smi(fields):

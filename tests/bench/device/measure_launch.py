@@ -38,7 +38,7 @@ import statistics
 import sys
 import time
 
-from measure_kernels import query_smi
+from measure_kernels import query_smi, write_header
 
 # Llama-3.1-70B config.json: hidden, heads, kv heads, head dim, ffn, rms eps, rope theta, depth.
 HIDDEN, HEADS, KV_HEADS, HEAD_DIM, FFN, EPS, THETA, DEPTH = 8192, 64, 8, 128, 28672, 1e-5, 500000.0, 80
@@ -217,21 +217,13 @@ def main():
     deadline = time.time() + args.budget
     os.makedirs(args.outdir, exist_ok=True)
     path = os.path.join(args.outdir, "launch.csv")
-    p = torch.cuda.get_device_properties(0)
     cpu = next((ln.split(":", 1)[1].strip() for ln in open("/proc/cpuinfo") if ln.startswith("model name")), "?")
     tiny = torch.zeros(1, device="cuda")
     op_us = min(time_passes(torch, lambda: [tiny.add_(1.0) for _ in range(1000)])[1] for _ in range(3))
     summary = []
     with open(path, "w", newline="") as f:
-        for line in (
-            f"# gpu: {p.name}, {p.multi_processor_count} SMs, {p.total_memory / 2**30:.1f} GiB",
-            f"# cpu: {cpu}, {os.cpu_count()} threads; python {sys.version.split()[0]}; tiny eager op {op_us:.1f} us",
-            f"# torch {torch.__version__}, cuda {torch.version.cuda}",
-            f"# nvidia-smi: {query_smi('name,driver_version,clocks.max.sm,clocks.max.mem,power.limit')}",
-            f"# date: {time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime())} UTC",
-        ):
-            f.write(line + "\n")
-            print(line)
+        write_header(f, torch, [
+            f"# cpu: {cpu}, {os.cpu_count()} threads; python {sys.version.split()[0]}; tiny eager op {op_us:.1f} us"])
         out = csv.writer(f)
         out.writerow(COLUMNS)
         for tp in tps:

@@ -32,7 +32,7 @@ import statistics
 import sys
 import time
 
-from measure_kernels import make_quant, query_smi, time_graph
+from measure_kernels import make_quant, time_graph, write_header
 
 # Public config.json values: (hidden, moe_intermediate_size, num_experts_per_tok, num_experts).
 MODELS = {
@@ -371,17 +371,9 @@ class Bench:
         torch = self.torch
         deadline = time.time() + self.args.budget
         path = os.path.join(self.args.outdir, "moe.csv")
-        p = torch.cuda.get_device_properties(0)
         rows = 0
         with open(path, "w", newline="") as f:
-            for line in (
-                f"# gpu: {p.name}, {p.multi_processor_count} SMs, {p.total_memory / 2**30:.1f} GiB",
-                f"# torch {torch.__version__}, cuda {torch.version.cuda}",
-                f"# nvidia-smi: {query_smi('name,driver_version,clocks.max.sm,clocks.max.mem,power.limit')}",
-                f"# date: {time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime())} UTC",
-            ):
-                f.write(line + "\n")
-                print(line)
+            write_header(f, torch)
             out = csv.writer(f)
             out.writerow(COLUMNS)
             t0 = time.time()
