@@ -91,6 +91,9 @@ export function graphless(mode: CudagraphMode, prefills: number): boolean {
   return mode === "NONE" || (mode === "FULL_DECODE_ONLY" && prefills > 0);
 }
 
+/** Host launch time per layer of a pass without CUDA graphs, fitted on vLLM; SGLang and TensorRT-LLM take it too. */
+const EAGER_PER_LAYER = 0.65;
+
 /** SGLang and TensorRT-LLM sample with fused FlashInfer kernels; no per-sequence sampler term is charged. */
 const NO_SAMPLER_TERM = { greedy: 0, random: 0, top_k_top_p: 0 };
 
@@ -104,7 +107,7 @@ export const FRAMEWORK_OVERHEAD: Readonly<Record<Backend, Overhead>> = {
     perSeq: 0.004,
     perSeqSync: 0.02,
     samplingPasses: { greedy: 0, random: 10, top_k_top_p: 100 },
-    eagerPerLayer: 0.65,
+    eagerPerLayer: EAGER_PER_LAYER,
   },
   sglang: {
     base: 0.1,
@@ -114,7 +117,7 @@ export const FRAMEWORK_OVERHEAD: Readonly<Record<Backend, Overhead>> = {
     perSeq: 0.003,
     perSeqSync: 0,
     samplingPasses: NO_SAMPLER_TERM,
-    eagerPerLayer: 0.65,
+    eagerPerLayer: EAGER_PER_LAYER,
   },
   trtllm: {
     base: 0.1,
@@ -124,7 +127,7 @@ export const FRAMEWORK_OVERHEAD: Readonly<Record<Backend, Overhead>> = {
     perSeq: 0.002,
     perSeqSync: 0,
     samplingPasses: NO_SAMPLER_TERM,
-    eagerPerLayer: 0.65,
+    eagerPerLayer: EAGER_PER_LAYER,
   },
 };
 
