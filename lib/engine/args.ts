@@ -18,6 +18,7 @@ import {
   type FrontendLatency,
   kvBytesPerToken,
   type KvCapacity,
+  MOE_BACKENDS,
   NO_FRONTEND_LATENCY,
   type PerfInputs,
   type PerfSetup,
@@ -62,6 +63,13 @@ export const EngineArgsSchema = z.strictObject({
    * launch time of its layers (the framework overhead's `eagerPerLayer`, lib/perf/analytic/overhead.ts).
    */
   cudagraph_mode: z.enum(CUDAGRAPH_MODES).default("FULL_AND_PIECEWISE"),
+  /**
+   * dynolab extension: vLLM's `--moe-backend`, the routed-expert kernel of a MoE model. `auto` (vLLM's default)
+   * prices the kernel vLLM picks for the GPU and format (FlashInfer's TensorRT-LLM kernels for block FP8 on
+   * Blackwell); `triton` prices vLLM's Triton fused-MoE kernel, which `--moe-backend triton` or the environment
+   * `VLLM_USE_FLASHINFER_MOE_FP8=0 VLLM_MOE_USE_DEEP_GEMM=0` select (curves fitted to AIC's Triton rows).
+   */
+  moe_backend: z.enum(MOE_BACKENDS).default("auto"),
   planner_profile_data: z.string().nullable().optional(),
   aic_backend: z.string().nullable().optional(),
   aic_system: z.string().nullable().optional(),

@@ -42,6 +42,7 @@ export {
 export { deriveKvCapacity, type KvCapacity } from "./capacity.ts";
 export { generationSampling, type Sampling, SAMPLINGS } from "./sampling.ts";
 export { CUDAGRAPH_MODES, type CudagraphMode } from "./analytic/overhead.ts";
+export { MOE_BACKENDS, type MoeBackend } from "./aic/kernels.ts";
 export {
   FRONTEND_LATENCY,
   type FrontendLatency,

@@ -11,6 +11,7 @@ import { GPU_IDS, GPUS, type GpuSpec } from "./catalog/gpus.ts";
 import { catalogModel, findModel } from "./catalog/models.ts";
 import { type KvDType, parseKvDType, parseWeightDType, peakFlops, type WeightDType } from "./dtypes.ts";
 import type { PerfInputs } from "./types.ts";
+import { MOE_BACKENDS, type MoeBackend } from "./aic/kernels.ts";
 
 /** Serving frameworks AIC has tables for. */
 export type Backend = "vllm" | "trtllm" | "sglang";
@@ -49,6 +50,8 @@ export interface PerfSetup {
   readonly dtypes: OpDTypes;
   /** Draft tokens per verification round (0: no speculative decoding). */
   readonly nextn: number;
+  /** The routed-expert kernel (`moe_backend`): the framework's own choice, or vLLM's Triton kernel. */
+  readonly moeBackend: MoeBackend;
 }
 
 /** The engine-arg fields the setup reads (a subset of `EngineArgs`). */
@@ -69,6 +72,7 @@ export interface SetupArgs {
   readonly aic_kv_cache_dtype?: string | null;
   readonly aic_comm_dtype?: string | null;
   readonly aic_nextn?: number | null;
+  readonly moe_backend?: string | null;
 }
 
 /**
@@ -143,7 +147,36 @@ export function resolvePerfSetup(
   const model = resolveModel(args.aic_model_path, inputs, field("aic_model_path"));
   const par = resolveParallelism(args, model, field);
   const dtypes = resolveDTypes(args, model, backend, gpu, field);
-  return { gpu, backend, version, model, par, dtypes, nextn: args.aic_nextn ?? 0 };
+  const moeBackend = resolveMoeBackend(args.moe_backend, backend, field("moe_backend"));
+  return { gpu, backend, version, model, par, dtypes, nextn: args.aic_nextn ?? 0, moeBackend };
+}
+
+/**
+ * The routed-expert kernel: `auto` unless set; `triton` only for vLLM, whose tables time its Triton kernel.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { resolvePerfSetup } from "./setup.ts";
+ * const args = { aic_model_path: "MiniMaxAI/MiniMax-M2.5", aic_system: "b200_sxm", aic_tp_size: 2 };
+ * assert.equal(resolvePerfSetup(args)?.moeBackend, "auto");
+ * assert.equal(resolvePerfSetup({ ...args, moe_backend: "triton" })?.moeBackend, "triton");
+ * assert.throws(() => resolvePerfSetup({ ...args, moe_backend: "cutlass" }), /valid: auto, triton/);
+ * assert.throws(() => resolvePerfSetup({ ...args, moe_backend: "triton", aic_backend: "sglang" }), /vLLM/);
+ * ```
+ */
+function resolveMoeBackend(
+  value: string | null | undefined,
+  backend: Backend,
+  at: InputLocation,
+): MoeBackend {
+  const name = value ?? "auto";
+  const known = MOE_BACKENDS.find((b) => b === name);
+  if (!known) throw new InputError(`unknown MoE backend "${name}"; valid: ${MOE_BACKENDS.join(", ")}`, at);
+  if (known === "triton" && backend !== "vllm") {
+    throw new InputError(`"triton" selects vLLM's Triton fused-MoE kernel; aic_backend is ${backend}`, at);
+  }
+  return known;
 }
 
 function parseBackend(name: string, at: InputLocation): Backend {

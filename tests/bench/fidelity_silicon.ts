@@ -16,7 +16,7 @@
 import { parseCsv } from "./csv.ts";
 import { mean, meanAbs, median, pct, signedPct } from "./percent.ts";
 import { loadInputs, runSimulation } from "../../lib/simulate.ts";
-import { type CudagraphMode, GPUS, MODELS, type Sampling } from "../../lib/perf/mod.ts";
+import { type CudagraphMode, GPUS, MODELS, type MoeBackend, type Sampling } from "../../lib/perf/mod.ts";
 import type { Parallelism } from "../../lib/perf/catalog/arch.ts";
 import { compareVersions } from "../../lib/perf/aic/versions.ts";
 import { defaultGpuMemoryUtilization } from "../../lib/perf/capacity.ts";
@@ -156,26 +156,36 @@ function quantOverrides(row: SiliconRow): Record<string, string> {
  * as in steady state.
  */
 function kvDtype(row: SiliconRow): string {
-  if (BF16_KV_RUNS.some(([model, system]) => row.model === model && row.system === system)) return "bfloat16";
+  const bf16 = BF16_KV_RUNS.some(({ model, system, before }) =>
+    row.model === model && row.system === system &&
+    (!before || numbered(row.version) && compareVersions(row.version, before) < 0)
+  );
+  if (bf16) return "bfloat16";
   return row.precision === "fp8" || row.precision === "fp4" ? "fp8" : "bfloat16";
 }
 
 /**
- * FP8/FP4 runs whose KV cache stayed BF16, as their KV-bound rows show:
+ * FP8/FP4 runs whose KV cache stayed BF16 (of a vLLM version before `before`, when given), as their recipes or
+ * their KV-bound rows show:
  *
  * - MiniMax-M2.5 on H100, whose recipe (`SemiAnalysisAI/InferenceX`
  *   `benchmarks/single_node/minimaxm2.5_fp8_h100.sh`) passes no `--kv-cache-dtype`. Its 8k-prompt runs at 32 and
  *   64 concurrent queue for KV (2.9–3.0 s and 30.6–32.5 s TTFT), which a BF16 cache on four H100s reproduces
  *   (2.8 s and 30.2 s) and an FP8 one does not (0.58 s and 0.93 s).
+ * - MiniMax-M2.5 on B200 before vLLM 0.19 and on H200 before 0.18: the recipes `minimaxm2.5_fp8_b200.sh` and
+ *   `minimaxm2.5_fp8_h200.sh` added `--kv-cache-dtype fp8` with those image upgrades. On two B200s the 0.17
+ *   run at 8k/1k and 64 concurrent queues for KV (3.4 s TTFT against 0.92 s at 0.19).
  * - Llama-3.1-70B on H100 (measured 2025-10, before vLLM 0.13 read the checkpoint's KV format). On two H100s its
  *   runs that need more than a BF16 cache holds queue for it: 1k/8k at 64 concurrent 30.8 s TTFT and 41.7 ms
  *   TPOT, 8k/1k at 32 and 64 concurrent 6.5 s and 59.2 s. Replayed here, a BF16 cache (about 210k tokens) gives
  *   32.2 s and 40.6 ms, 6.6 s and 55.6 s; an FP8 one (twice the tokens) barely queues (0.48 s, 29.7 ms, 1.8 s,
  *   9.5 s). Over the 45 H100 rows, BF16 takes TPOT MAPE from 8.3% to 4.9%; on H200 and B200 FP8 fits better.
  */
-const BF16_KV_RUNS: ReadonlyArray<readonly [model: string, system: string]> = [
-  ["MiniMaxAI/MiniMax-M2.5", "h100_sxm"],
-  ["meta-llama/Llama-3.1-70B", "h100_sxm"],
+const BF16_KV_RUNS: ReadonlyArray<{ model: string; system: string; before?: string }> = [
+  { model: "MiniMaxAI/MiniMax-M2.5", system: "h100_sxm" },
+  { model: "MiniMaxAI/MiniMax-M2.5", system: "b200_sxm", before: "0.19.0" },
+  { model: "MiniMaxAI/MiniMax-M2.5", system: "h200_sxm", before: "0.18.0" },
+  { model: "meta-llama/Llama-3.1-70B", system: "h100_sxm" },
 ];
 
 /**
@@ -205,6 +215,8 @@ export interface BenchmarkClient {
   readonly sampling: Sampling | null;
   /** Which passes the server replayed as CUDA graphs (`cudagraph_mode`). */
   readonly cudagraphMode: CudagraphMode;
+  /** The server's routed-expert kernel (`moe_backend`). */
+  readonly moeBackend: MoeBackend;
 }
 
 /**
@@ -235,6 +247,10 @@ export interface BenchmarkClient {
  * - **CUDA graphs**: InferenceX's Llama-3.1-70B recipes for B200 (`benchmarks/70b_fp8_b200_docker.sh`,
  *   `70b_fp4_b200_docker.sh`) compile with `"cudagraph_mode": "FULL_DECODE_ONLY"`, so their passes with a prefill
  *   run without CUDA graphs; every other run keeps vLLM's default, `FULL_AND_PIECEWISE`.
+ * - **MoE kernel**: InferenceX's MiniMax-M2.5 FP8 recipe for B200 ran vLLM 0.17 with
+ *   `VLLM_USE_FLASHINFER_MOE_FP8=0 VLLM_MOE_USE_DEEP_GEMM=0` (until its PR #947 moved to 0.19 and dropped
+ *   them), so its experts ran on vLLM's Triton kernel (`moe_backend: triton`), which AIC's B200 tables time at
+ *   1.2× FlashInfer's at decode sizes and 1.7× at 4k–16k tokens; every other run uses vLLM's own choice.
  *
  * @example
  * ```ts
@@ -248,6 +264,7 @@ export interface BenchmarkClient {
  *   frontend: true,
  *   sampling: "greedy",
  *   cudagraphMode: "FULL_AND_PIECEWISE",
+ *   moeBackend: "auto",
  * });
  * const gap = "source_file=/x/aic-auto-gap-analysis/data/h100_sxm/vllm/0.12.0/qwen3_32b.csv; gtl_job_id=23364591";
  * assert.equal(benchmarkClient({ source: gap, version: "0.12.0" } as SiliconRow).datasetEntries, 100);
@@ -267,6 +284,10 @@ export function benchmarkClient(row: SiliconRow): BenchmarkClient {
     cudagraphMode: inferenceX && row.model === "meta-llama/Llama-3.1-70B" && row.system === "b200_sxm"
       ? "FULL_DECODE_ONLY"
       : "FULL_AND_PIECEWISE",
+    moeBackend: inferenceX && row.model === "MiniMaxAI/MiniMax-M2.5" && row.system === "b200_sxm" &&
+        row.precision === "fp8" && row.version === "0.17.0"
+      ? "triton"
+      : "auto",
   };
 }
 
@@ -453,6 +474,7 @@ export async function simulateRow(
         frontend_latency: client.frontend,
         sampling: client.sampling,
         cudagraph_mode: client.cudagraphMode,
+        moe_backend: client.moeBackend,
         ...extra,
       },
     },

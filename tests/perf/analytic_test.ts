@@ -177,3 +177,14 @@ Deno.test("mixed pass: decodes sharing a pass with a prefill add their attention
   assert.equal(m.mixedDecodeMs!(1, 1, 0, 64, 2000), alone);
   assert.equal(m.mixedDecodeMs!(1, 4096, 0, 0, 2000), 0);
 });
+
+Deno.test("moe_backend triton prices vLLM's Triton experts where the fitted curve is another kernel's", () => {
+  const minimax = { aic_model_path: "MiniMaxAI/MiniMax-M2.5", aic_system: "b200_sxm", aic_tp_size: 2 };
+  const moe = (args: SetupArgs) => model(args).decodeBreakdown!(32, 2048, 32 * 2048).moe;
+  // B200 block FP8: FlashInfer's TensorRT-LLM experts by default, Triton's about 1.2× slower at decode sizes.
+  const ratio = moe({ ...minimax, moe_backend: "triton" }) / moe(minimax);
+  assert.ok(ratio > 1.1 && ratio < 1.6, `${ratio}`);
+  // Marlin INT4 experts have no Triton curve: the fitted kernel prices them either way.
+  const kimi = { aic_model_path: "moonshotai/Kimi-K2.5", aic_system: "b200_sxm", aic_tp_size: 8 };
+  assert.equal(moe({ ...kimi, moe_backend: "triton" }), moe(kimi));
+});

@@ -42,7 +42,7 @@ Deno.test("silicon rows: aggregated vLLM rows of known GPUs and models, client c
   });
 });
 
-Deno.test("silicon rows: the benchmark client of each source (InferenceX lengths, front end and greedy sampling, async scheduling from vLLM 0.14, CUDA graphs)", () => {
+Deno.test("silicon rows: the benchmark client of each source (InferenceX lengths, front end and greedy sampling, async scheduling from vLLM 0.14, CUDA graphs, MoE kernel)", () => {
   const row = (source: string, version: string, model = "", system = "") =>
     ({ source, version, model, system }) as SiliconRow;
   assert.deepEqual(benchmarkClient(row("db-dump/2026-04-27; config_id=733", "0.19.0")), {
@@ -52,6 +52,7 @@ Deno.test("silicon rows: the benchmark client of each source (InferenceX lengths
     frontend: true,
     sampling: "greedy",
     cudagraphMode: "FULL_AND_PIECEWISE",
+    moeBackend: "auto",
   });
   const llama = "source_file=2026-04-06.csv; model=Llama-3.1-70B";
   assert.deepEqual(benchmarkClient(row(llama, "", "meta-llama/Llama-3.1-70B", "b200_sxm")), {
@@ -61,6 +62,7 @@ Deno.test("silicon rows: the benchmark client of each source (InferenceX lengths
     frontend: true,
     sampling: "greedy",
     cudagraphMode: "FULL_DECODE_ONLY", // InferenceX's B200 Llama recipes
+    moeBackend: "auto",
   });
   assert.equal(
     benchmarkClient(row(llama, "", "meta-llama/Llama-3.1-70B", "h200_sxm")).cudagraphMode,
@@ -75,8 +77,18 @@ Deno.test("silicon rows: the benchmark client of each source (InferenceX lengths
       frontend: false,
       sampling: null,
       cudagraphMode: "FULL_AND_PIECEWISE",
+      moeBackend: "auto",
     },
   );
+  // InferenceX's MiniMax-M2.5 FP8 B200 recipe forced Triton experts on vLLM 0.17 only.
+  const minimax = (version: string, precision = "fp8") =>
+    ({
+      ...row("source_file=2026-03-25.csv", version, "MiniMaxAI/MiniMax-M2.5", "b200_sxm"),
+      precision,
+    }) as SiliconRow;
+  assert.equal(benchmarkClient(minimax("0.17.0")).moeBackend, "triton");
+  assert.equal(benchmarkClient(minimax("0.19.0")).moeBackend, "auto");
+  assert.equal(benchmarkClient(minimax("0.17.0", "fp4")).moeBackend, "auto");
   // The Kimi-K2.5 "gap analysis" file holds copies of InferenceX rows: replayed as InferenceX ran them.
   assert.equal(
     benchmarkClient(row("source_file=kimi-k2.5-gap-analysis.csv; silicon_concurrency=4", "0.17.0")).sampling,

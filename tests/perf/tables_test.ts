@@ -148,3 +148,20 @@ sharedTest(
     assert.ok(long > 1024 / 4096 && long < (4096 ** 2 - 3072 ** 2) / 4096 ** 2, `${long}`);
   },
 );
+
+sharedTest(
+  "moe_backend triton in table mode reads the Triton rows, or names why there are none",
+  async () => {
+    const minimax = { aic_model_path: "MiniMaxAI/MiniMax-M2.5", aic_system: "b200_sxm", aic_tp_size: 2 };
+    // B200's 0.22 table times block-FP8 experts on Triton only: the same rows either way.
+    const v22 = { ...minimax, aic_backend_version: "0.22.0" };
+    const auto = await tableModelFor(v22);
+    const triton = await tableModelFor({ ...v22, moe_backend: "triton" });
+    assert.equal(triton.decodeMs(32, 2048, 32 * 2048), auto.decodeMs(32, 2048, 32 * 2048));
+    // 0.24's times FlashInfer's TensorRT-LLM experts only.
+    await assert.rejects(
+      async () => (await tableModelFor({ ...minimax, moe_backend: "triton" })).decodeMs(32, 2048, 32 * 2048),
+      /no MoE measured on vLLM's Triton kernel for fp8_block .*aic_backend_version/,
+    );
+  },
+);

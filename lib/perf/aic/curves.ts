@@ -8,7 +8,7 @@
  */
 import { InputError } from "../../common/errors.ts";
 import { Curve, Grid2, type Sol1, type Sol2 } from "./interp.ts";
-import { collectiveRows, mainKernelRows, rowsWhere } from "./kernels.ts";
+import { collectiveRows, mainKernelRows, type MoeBackend, moeKernelRows, rowsWhere } from "./kernels.ts";
 import type { Table } from "./table.ts";
 
 function col(t: Table, name: string): Float64Array {
@@ -232,8 +232,17 @@ export interface MoeShape {
   readonly ep: number;
 }
 
-/** Latency over token count of one MoE shape (power-law 1.2 expert load, else balanced). */
-export function moeCurve(table: Table, shape: MoeShape, distribution: string, sol: Sol1): Curve {
+/**
+ * Latency over token count of one MoE shape (power-law 1.2 expert load, else balanced) on `backend`'s kernel
+ * (`moeKernelRows`).
+ */
+export function moeCurve(
+  table: Table,
+  shape: MoeShape,
+  distribution: string,
+  sol: Sol1,
+  backend: MoeBackend,
+): Curve {
   const dt = table.str("moe_dtype")!;
   const dist = table.str("distribution")!;
   const [tok, h, inter, topk, e, tp, ep, lat] = [
@@ -247,19 +256,24 @@ export function moeCurve(table: Table, shape: MoeShape, distribution: string, so
     col(table, "latency"),
   ];
   const match = (want: string) =>
-    mainKernelRows(
+    moeKernelRows(
       table,
       rowsWhere(table, (i) =>
         dt[i] === shape.dtype && h[i] === shape.hidden && inter[i] === shape.inter &&
         topk[i] === shape.topK &&
         e[i] === shape.experts && tp[i] === shape.tp && ep[i] === shape.ep && dist[i] === want),
+      backend,
     );
   let rows = match(distribution);
   if (rows.length === 0) rows = match("balanced");
   if (rows.length === 0) {
+    const kernel = backend === "triton" ? " on vLLM's Triton kernel" : "";
+    const fix = backend === "triton"
+      ? "pick an aic_backend_version whose table timed it, or use the analytic model (unset aic_systems_path)"
+      : "use the analytic model (unset aic_systems_path)";
     throw new InputError(
-      `no MoE measured for ${shape.dtype} experts ${shape.experts}×(${shape.hidden}→${shape.inter}) top-${shape.topK} ` +
-        `at moe_tp ${shape.tp} × moe_ep ${shape.ep}; use the analytic model (unset aic_systems_path)`,
+      `no MoE measured${kernel} for ${shape.dtype} experts ${shape.experts}×(${shape.hidden}→${shape.inter}) ` +
+        `top-${shape.topK} at moe_tp ${shape.tp} × moe_ep ${shape.ep}; ${fix}`,
       { file: table.source },
     );
   }

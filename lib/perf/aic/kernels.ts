@@ -24,6 +24,44 @@ export function mainKernelRows(table: Table, rows: readonly number[]): number[] 
 }
 
 /**
+ * Which routed-expert kernel a vLLM engine runs (vLLM's `--moe-backend`): `auto`, the framework's own choice for
+ * the GPU and format (what AIC's collector ran for the table: the most common kernel, see
+ * {@link mainKernelRows}), or `triton`, vLLM's Triton fused-MoE kernel, as `--moe-backend triton` or the
+ * environment `VLLM_USE_FLASHINFER_MOE_FP8=0 VLLM_MOE_USE_DEEP_GEMM=0` force it.
+ */
+export const MOE_BACKENDS = ["auto", "triton"] as const;
+
+/** One of {@link MOE_BACKENDS}. */
+export type MoeBackend = typeof MOE_BACKENDS[number];
+
+/**
+ * Whether an AIC MoE `kernel_source` names vLLM's Triton fused-MoE kernel (`vllm_fused_moe` in the 0.14–0.22
+ * tables, `…_triton_tritonexperts` and the like from 0.24 on).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { isTritonMoe } from "./kernels.ts";
+ * assert(isTritonMoe("vllm_fused_moe") && isTritonMoe("vllm_fp8moe_triton_tritonexperts"));
+ * assert(!isTritonMoe("vllm_fp8moe_flashinfer_trtllm_trtllmfp8expertsmonolithic"));
+ * assert(!isTritonMoe("vllm_marlin_int4_moe"));
+ * ```
+ */
+export function isTritonMoe(kernelSource: string): boolean {
+  return kernelSource === "vllm_fused_moe" || /_triton_/.test(kernelSource);
+}
+
+/**
+ * The rows among `rows` that time `backend`'s kernel: the main kernel's for `auto`, the Triton kernel's for
+ * `triton` (none when the table holds no Triton rows there).
+ */
+export function moeKernelRows(table: Table, rows: readonly number[], backend: MoeBackend): number[] {
+  if (backend === "auto") return mainKernelRows(table, rows);
+  const ks = table.str("kernel_source");
+  return ks ? rows.filter((i) => isTritonMoe(ks[i])) : [];
+}
+
+/**
  * Rows of a collective table to use: the op and GPU count asked for, CUDA-graph variant when the table has both
  * (`backend`/`kernel_source` naming "graph"), BF16/half payloads.
  */

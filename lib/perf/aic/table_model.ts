@@ -189,7 +189,11 @@ function mlaSol(setup: PerfSetup, tables: AicTables, context: boolean) {
   };
 }
 
-function moePrice(op: Extract<Op, { kind: "moe" }>, tables: AicTables): (tokens: number) => number {
+function moePrice(
+  op: Extract<Op, { kind: "moe" }>,
+  setup: PerfSetup,
+  tables: AicTables,
+): (tokens: number) => number {
   const gpu = tables.gpu;
   const peak = peakFlops(gpu, op.dtype) || gpu.bf16Flops;
   const wb = weightBytes(op.dtype);
@@ -211,6 +215,7 @@ function moePrice(op: Extract<Op, { kind: "moe" }>, tables: AicTables): (tokens:
     },
     "power_law_1.2",
     sol,
+    setup.moeBackend,
   );
   return (t) => curve.at(t);
 }
@@ -272,7 +277,7 @@ function contextPrice(op: Op, setup: PerfSetup, tables: AicTables): ContextPrice
       return (b, s, p) => n * g(b, s + p) * prefixShare(s, p, 0);
     }
     case "moe": {
-      const f = moePrice(op, tables);
+      const f = moePrice(op, setup, tables);
       return (b, s) => n * f(b * s * op.tokenScale);
     }
     case "comm": {
@@ -319,7 +324,7 @@ function generationPrice(op: Op, setup: PerfSetup, tables: AicTables): Generatio
       return (b, kvLen) => n * g(b, kvLen - 1);
     }
     case "moe": {
-      const f = moePrice(op, tables);
+      const f = moePrice(op, setup, tables);
       return (b) => n * f(b * op.tokenScale);
     }
     case "comm": {

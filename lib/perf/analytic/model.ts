@@ -15,6 +15,7 @@ import type { Op, OpFamily } from "../ops.ts";
 import { buildOps, opFamily } from "../ops.ts";
 import { allGatherBytes, memoryOpMs } from "../roofline.ts";
 import type { PerfSetup } from "../setup.ts";
+import type { MoeBackend } from "../aic/kernels.ts";
 import type { OpBreakdown, PerfModel } from "../types.ts";
 import {
   allReduceMs,
@@ -255,7 +256,7 @@ function moePrice(
   src: CurveSource,
 ): (t: number) => number {
   const gpu = setup.gpu;
-  const c = moeCurve(src, op.dtype);
+  const c = moeCurve(src, op.dtype, setup.moeBackend);
   const [peak, wb] = [peakFlops(gpu, op.dtype) || gpu.bf16Flops, weightBytes(op.dtype)];
   const shape = [op.hidden, op.inter, op.topK, op.experts, op.moeTp, op.moeEp] as const;
   return (t) => Math.min(moeMs(c, gpu, peak, wb, t, ...shape), moeCeilingMs(gpu, peak, wb, t, ...shape));
@@ -290,8 +291,10 @@ function gemmCurve(src: CurveSource, dtype: string) {
   return c;
 }
 
-function moeCurve(src: CurveSource, dtype: string) {
-  const c = findCurve(src, "moe", dtype) ?? findCurve(src, "moe", "bfloat16");
+/** The routed-expert curve of a format: the Triton kernel's where `moeTriton` has one and it is asked for. */
+function moeCurve(src: CurveSource, dtype: string, backend: MoeBackend) {
+  const c = (backend === "triton" ? findCurve(src, "moeTriton", dtype) : undefined) ??
+    findCurve(src, "moe", dtype) ?? findCurve(src, "moe", "bfloat16");
   if (!c) throw new Error(`no fitted MoE curve for ${src.system}`);
   return c;
 }

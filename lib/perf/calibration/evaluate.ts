@@ -73,7 +73,7 @@ export function gemmSampleMs(
 
 /**
  * The analytic curve's time (ms) for one routed-expert block, or undefined when `coef` has no MoE curve for
- * `dtype`.
+ * `dtype` (in `section`: `moe`, or `moeTriton` for vLLM's Triton kernel).
  *
  * @example
  * ```ts
@@ -93,8 +93,9 @@ export function moeSampleMs(
   gpu: GpuSpec,
   dtype: string,
   s: MoeShape,
+  section: "moe" | "moeTriton" = "moe",
 ): number | undefined {
-  const c = coef.moe[dtype];
+  const c = coef[section][dtype];
   if (!c) return undefined;
   const d = dtype as WeightDType;
   const peak = peakFlops(gpu, d) || gpu.bf16Flops;
@@ -141,7 +142,7 @@ export function attentionSampleMs(
 
 /**
  * Relative errors of the analytic curves on the samples, per family (`gemm`, `context_attention`,
- * `generation_attention`, `moe`, `allreduce`, `mla_context`, `mla_generation`).
+ * `generation_attention`, `moe`, `moe_triton`, `allreduce`, `mla_context`, `mla_generation`).
  *
  * @param relevantOnly Compare only samples a catalog model's pass uses.
  */
@@ -178,14 +179,21 @@ export function evaluate(
     }
     out.push(summarise(name, errors));
   }
-  const moe: number[] = [];
-  for (const [dtype, list] of samples.moe) {
-    for (const s of rel(list)) {
-      const p = moeSampleMs(coef, gpu, dtype, s);
-      if (p !== undefined) moe.push(err(p, s.latency));
+  for (
+    const [name, map, section] of [
+      ["moe", samples.moe, "moe"],
+      ["moe_triton", samples.moeTriton, "moeTriton"],
+    ] as const
+  ) {
+    const errors: number[] = [];
+    for (const [dtype, list] of map) {
+      for (const s of rel(list)) {
+        const p = moeSampleMs(coef, gpu, dtype, s, section);
+        if (p !== undefined) errors.push(err(p, s.latency));
+      }
     }
+    out.push(summarise(name, errors));
   }
-  out.push(summarise("moe", moe));
   const ar: number[] = [];
   for (const [gpus, list] of samples.allReduce) {
     const c = coef.allReduce[gpus];

@@ -14,7 +14,8 @@ import type { KvDType, WeightDType } from "../dtypes.ts";
 import { readParquetTable } from "../aic/parquet.ts";
 import { listBackends, listSystems, listVersions, locateTable, nearestVersionDir } from "../aic/systems.ts";
 import type { AicTables } from "../aic/tables.ts";
-import type { Table } from "../aic/table.ts";
+import { concatRows, type Table } from "../aic/table.ts";
+import { isTritonMoe, rowsWhere } from "../aic/kernels.ts";
 import { compareVersions } from "../aic/versions.ts";
 import type { BackendCoefficients, SystemCoefficients } from "./types.ts";
 import { DEEPSEEK_MLA_SHAPE } from "./mla_shape.ts";
@@ -52,6 +53,11 @@ async function optional(
 /** The tables a fit reads, and the formats it takes from an older table than the newest. */
 export interface FitTables extends AicTables {
   readonly picks: readonly VersionPick[];
+  /**
+   * vLLM's Triton fused-MoE rows for the formats whose `moe` rows time another kernel (`moe_backend: triton`),
+   * each from the newest version that has them.
+   */
+  readonly moeTriton?: Table;
 }
 
 /**
@@ -107,7 +113,7 @@ async function moeTables(
   system: string,
   backend: string,
   versions: readonly string[],
-): Promise<{ moe: Table | undefined; picks: VersionPick[] }> {
+): Promise<{ moe: Table | undefined; picks: VersionPick[]; moeTriton?: Table }> {
   const found: VersionTable[] = [];
   for (const v of [...versions].reverse()) {
     const loc = await locateTable(root, system, "moe", backend, v, "moe_perf");
@@ -117,7 +123,35 @@ async function moeTables(
   }
   if (found.length === 0) return { moe: undefined, picks: [] };
   const { table, picks } = withoutRegressions(found, MOE_KEYS);
-  return { moe: table, picks };
+  return { moe: table, picks, moeTriton: backend === "vllm" ? tritonTable(table, found) : undefined };
+}
+
+/**
+ * Per format whose fitted rows (`moe`) are not all vLLM's Triton kernel, the Triton rows of the newest version
+ * that has them; undefined when there are none.
+ *
+ * @param found A family's tables, newest first.
+ */
+function tritonTable(moe: Table, found: readonly VersionTable[]): Table | undefined {
+  const fitted = MOE_KEYS.rows!(moe);
+  const ks = moe.str("kernel_source");
+  const f = moe.str(MOE_KEYS.format)!;
+  const parts: { table: Table; rows: number[] }[] = [];
+  for (const format of new Set(fitted.map((i) => f[i]))) {
+    if (!ks || fitted.every((i) => f[i] !== format || isTritonMoe(ks[i]))) continue;
+    for (const { table } of found) {
+      const tf = table.str(MOE_KEYS.format)!;
+      const tk = table.str("kernel_source");
+      const rows = tk ? rowsWhere(table, (i) => tf[i] === format && isTritonMoe(tk[i])) : [];
+      if (rows.length > 0) {
+        parts.push({ table, rows });
+        break;
+      }
+    }
+  }
+  if (parts.length === 0) return undefined;
+  const source = parts.map((p) => p.table.source).join(", ");
+  return concatRows(parts, MOE_KEYS.columns, `Triton MoE: ${source}`);
 }
 
 /** Fit every curve of one system × backend from its samples. */
@@ -132,6 +166,7 @@ export function fitBackend(tables: FitTables, samples: Samples): BackendCoeffici
     contextAttention: {} as Record<string, ReturnType<typeof fitContextAttention>>,
     generationAttention: {} as Record<string, ReturnType<typeof fitGenerationAttention>>,
     moe: {} as Record<string, ReturnType<typeof fitMoe>>,
+    moeTriton: {} as Record<string, ReturnType<typeof fitMoe>>,
     allReduce: {} as Record<string, ReturnType<typeof fitComm>>,
     mlaContext: {} as Record<string, ReturnType<typeof fitMla>>,
     mlaGeneration: {} as Record<string, ReturnType<typeof fitMla>>,
@@ -151,6 +186,9 @@ export function fitBackend(tables: FitTables, samples: Samples): BackendCoeffici
     );
   }
   for (const [dtype, list] of samples.moe) out.moe[dtype] = fitMoe(list, gpu, dtype as WeightDType);
+  for (const [dtype, list] of samples.moeTriton) {
+    out.moeTriton[dtype] = fitMoe(list, gpu, dtype as WeightDType);
+  }
   for (const [gpus, list] of samples.allReduce) out.allReduce[gpus] = fitComm(list);
   for (const [key, list] of samples.mlaContext) {
     const [kv, gemm] = key.split("/");

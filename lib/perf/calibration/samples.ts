@@ -9,7 +9,7 @@ import { MODEL_IDS, MODELS } from "../catalog/models.ts";
 import { buildOps } from "../ops.ts";
 import { resolvePerfSetup, type SetupArgs } from "../setup.ts";
 import type { AicTables } from "../aic/tables.ts";
-import { collectiveRows, mainKernelRows, rowsWhere } from "../aic/kernels.ts";
+import { collectiveRows, mainKernelRows, type MoeBackend, moeKernelRows, rowsWhere } from "../aic/kernels.ts";
 import type { Table } from "../aic/table.ts";
 import type { TableKeys } from "./regressions.ts";
 
@@ -73,6 +73,8 @@ export interface Samples {
   readonly contextAttention: Map<string, AttentionSample[]>;
   readonly generationAttention: Map<string, AttentionSample[]>;
   readonly moe: Map<string, MoeSample[]>;
+  /** MoE timed on vLLM's Triton kernel, for the formats whose `moe` samples time another kernel. */
+  readonly moeTriton: Map<string, MoeSample[]>;
   readonly allReduce: Map<string, CommSample[]>;
   readonly nccl: Map<string, CommSample[]>;
   readonly mlaContext: Map<string, MlaSample[]>;
@@ -179,12 +181,13 @@ function nearUsed(used: ReadonlyArray<[number, number]> | undefined, n: number, 
 /**
  * Extract the samples of every op kind from loaded tables, flagging those catalog models use.
  */
-export function extractSamples(tables: AicTables, usage: Usage): Samples {
+export function extractSamples(tables: AicTables & { readonly moeTriton?: Table }, usage: Usage): Samples {
   const s: Samples = {
     gemm: new Map(),
     contextAttention: new Map(),
     generationAttention: new Map(),
     moe: new Map(),
+    moeTriton: new Map(),
     allReduce: new Map(),
     nccl: new Map(),
     mlaContext: new Map(),
@@ -241,7 +244,8 @@ export function extractSamples(tables: AicTables, usage: Usage): Samples {
       }
     }
   }
-  if (tables.moe) extractMoe(tables.moe, usage, s.moe);
+  if (tables.moe) extractMoe(tables.moe, usage, s.moe, "auto");
+  if (tables.moeTriton) extractMoe(tables.moeTriton, usage, s.moeTriton, "triton");
   if (tables.allReduce) {
     const size = col(tables.allReduce, "message_size");
     const lat = col(tables.allReduce, "latency");
@@ -295,10 +299,10 @@ export function extractSamples(tables: AicTables, usage: Usage): Samples {
   return s;
 }
 
-function extractMoe(t: Table, usage: Usage, out: Map<string, MoeSample[]>) {
+function extractMoe(t: Table, usage: Usage, out: Map<string, MoeSample[]>, backend: MoeBackend) {
   const dt = t.str("moe_dtype")!;
   const [tok, h, inter, topk, e, tp, ep, l] = [...MOE_GRID, "latency"].map((c) => col(t, c));
-  for (const i of moeFitRows(t)) {
+  for (const i of moeFitRows(t, backend)) {
     push(out, dt[i], {
       tokens: tok[i],
       hidden: h[i],
@@ -315,9 +319,9 @@ function extractMoe(t: Table, usage: Usage, out: Map<string, MoeSample[]>) {
 
 /**
  * The MoE rows the fit reads: those of AIC's expert-load distribution ({@link MOE_DISTRIBUTION}) and, per expert
- * shape (format, sizes, split), its main kernel's (`mainKernelRows`).
+ * shape (format, sizes, split), those of `backend`'s kernel (`moeKernelRows`).
  */
-function moeFitRows(t: Table): number[] {
+function moeFitRows(t: Table, backend: MoeBackend = "auto"): number[] {
   const dist = t.str("distribution")!;
   const cols = ["moe_dtype", ...MOE_GRID.slice(1)].map((c) => t.str(c)!);
   const groups = new Map<string, number[]>();
@@ -328,7 +332,7 @@ function moeFitRows(t: Table): number[] {
     if (list) list.push(i);
     else groups.set(key, [i]);
   }
-  return [...groups.values()].flatMap((rows) => mainKernelRows(t, rows));
+  return [...groups.values()].flatMap((rows) => moeKernelRows(t, rows, backend));
 }
 
 /** The expert-load distribution AIC assumes for MoE models (power law, α = 1.2; perf-model.md §2.3). */

@@ -24,6 +24,11 @@ export interface BackendCoefficients {
   readonly generationAttention: Readonly<Record<string, GenerationAttentionCoef>>;
   /** MoE by expert format. */
   readonly moe: Readonly<Record<string, MoeCoef>>;
+  /**
+   * MoE on vLLM's Triton fused-MoE kernel (`moe_backend: triton`) by expert format, for the formats whose `moe`
+   * curve prices another kernel (elsewhere `moe` is the Triton kernel already).
+   */
+  readonly moeTriton: Readonly<Record<string, MoeCoef>>;
   /** Custom all-reduce by GPU count. */
   readonly allReduce: Readonly<Record<string, CommCoef>>;
   /** MLA context module by `kvDtype/gemmDtype`. */
