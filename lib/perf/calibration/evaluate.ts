@@ -152,82 +152,62 @@ export function evaluate(
   samples: Samples,
   relevantOnly = true,
 ): FamilyError[] {
-  const rel = <T extends { relevant: boolean }>(list: readonly T[]) =>
-    relevantOnly ? list.filter((s) => s.relevant) : list;
-  const err = (p: number, m: number) => Math.abs(p / m - 1);
   const out: FamilyError[] = [];
-  const gemm: number[] = [];
-  for (const [dtype, list] of samples.gemm) {
-    for (const s of rel(list)) {
-      const p = gemmSampleMs(coef, gpu, dtype, s);
-      if (p !== undefined) gemm.push(err(p, s.latency));
-    }
-  }
-  out.push(summarise("gemm", gemm));
-  for (
-    const [name, map, context] of [
-      ["context_attention", samples.contextAttention, true],
-      ["generation_attention", samples.generationAttention, false],
-    ] as const
-  ) {
+  /** Summarise one family: each sample's error against the curve's time (samples without a curve skipped). */
+  const family = <S extends { relevant: boolean; latency: number }>(
+    name: string,
+    map: ReadonlyMap<string, readonly S[]>,
+    price: (key: string, s: S) => number | undefined,
+  ) => {
     const errors: number[] = [];
     for (const [key, list] of map) {
-      for (const s of rel(list)) {
-        const p = attentionSampleMs(coef, gpu, context, key, s);
-        if (p !== undefined) errors.push(err(p, s.latency));
+      for (const s of list) {
+        if (relevantOnly && !s.relevant) continue;
+        const p = price(key, s);
+        if (p !== undefined) errors.push(Math.abs(p / s.latency - 1));
       }
     }
     out.push(summarise(name, errors));
-  }
-  for (
-    const [name, map, section] of [
-      ["moe", samples.moe, "moe"],
-      ["moe_triton", samples.moeTriton, "moeTriton"],
-    ] as const
-  ) {
-    const errors: number[] = [];
-    for (const [dtype, list] of map) {
-      for (const s of rel(list)) {
-        const p = moeSampleMs(coef, gpu, dtype, s, section);
-        if (p !== undefined) errors.push(err(p, s.latency));
-      }
-    }
-    out.push(summarise(name, errors));
-  }
-  const ar: number[] = [];
-  for (const [gpus, list] of samples.allReduce) {
+  };
+  family("gemm", samples.gemm, (dtype, s) => gemmSampleMs(coef, gpu, dtype, s));
+  family(
+    "context_attention",
+    samples.contextAttention,
+    (key, s) => attentionSampleMs(coef, gpu, true, key, s),
+  );
+  family(
+    "generation_attention",
+    samples.generationAttention,
+    (key, s) => attentionSampleMs(coef, gpu, false, key, s),
+  );
+  family("moe", samples.moe, (dtype, s) => moeSampleMs(coef, gpu, dtype, s, "moe"));
+  family("moe_triton", samples.moeTriton, (dtype, s) => moeSampleMs(coef, gpu, dtype, s, "moeTriton"));
+  family("allreduce", samples.allReduce, (gpus, s) => {
     const c = coef.allReduce[gpus];
-    if (c) { for (const s of rel(list)) ar.push(err(allReduceMs(c, s.bytes), s.latency)); }
-  }
-  out.push(summarise("allreduce", ar));
+    return c ? allReduceMs(c, s.bytes) : undefined;
+  });
   for (
     const [name, map, table, context] of [
       ["mla_context", samples.mlaContext, coef.mlaContext, true],
       ["mla_generation", samples.mlaGeneration, coef.mlaGeneration, false],
     ] as const
   ) {
-    const errors: number[] = [];
-    for (const [key, list] of map) {
+    family(name, map, (key, s) => {
       const c = table[key];
-      if (!c) continue;
+      if (!c) return undefined;
       const [kv, gemmDtype] = key.split("/") as [KvDType, WeightDType];
-      const gp = peakFlops(gpu, gemmDtype);
-      for (const s of rel(list)) {
-        const work = mlaWork(
-          DEEPSEEK_MLA_SHAPE,
-          s.heads,
-          s.b,
-          context ? s.s : 1,
-          s.s,
-          context,
-          weightBytes(gemmDtype),
-          kvBytes(kv),
-        );
-        const p = mlaWorkMs(c, gpu, gp, gpu.bf16Flops, s.b, work);
-        errors.push(err(p, s.latency));
-      }
-    }
-    out.push(summarise(name, errors));
+      const work = mlaWork(
+        DEEPSEEK_MLA_SHAPE,
+        s.heads,
+        s.b,
+        context ? s.s : 1,
+        s.s,
+        context,
+        weightBytes(gemmDtype),
+        kvBytes(kv),
+      );
+      return mlaWorkMs(c, gpu, peakFlops(gpu, gemmDtype), gpu.bf16Flops, s.b, work);
+    });
   }
   return out;
 }
