@@ -172,9 +172,10 @@ function kvDtype(row: SiliconRow): string {
  *   `benchmarks/single_node/minimaxm2.5_fp8_h100.sh`) passes no `--kv-cache-dtype`. Its 8k-prompt runs at 32 and
  *   64 concurrent queue for KV (2.9–3.0 s and 30.6–32.5 s TTFT), which a BF16 cache on four H100s reproduces
  *   (2.8 s and 30.2 s) and an FP8 one does not (0.58 s and 0.93 s).
- * - MiniMax-M2.5 on B200 before vLLM 0.19 and on H200 before 0.18: the recipes `minimaxm2.5_fp8_b200.sh` and
- *   `minimaxm2.5_fp8_h200.sh` added `--kv-cache-dtype fp8` with those image upgrades. On two B200s the 0.17
- *   run at 8k/1k and 64 concurrent queues for KV (3.4 s TTFT against 0.92 s at 0.19).
+ * - MiniMax-M2.5 on B200 before vLLM 0.19 and on H200 before 0.18: `minimaxm2.5_fp8_b200.sh` gained
+ *   `--kv-cache-dtype fp8` when InferenceX PR #947 moved it from 0.17 to 0.19, and the H200 script as PR #831
+ *   added it (vLLM 0.16, TP 4) passes none. On two B200s the 0.17 run at 8k/1k and 64 concurrent queues for KV
+ *   (3.4 s TTFT against 0.92 s at 0.19). The H200 0.18 runs (TP 8, a later script) fit an FP8 cache.
  * - Llama-3.1-70B on H100 (measured 2025-10, before vLLM 0.13 read the checkpoint's KV format). On two H100s its
  *   runs that need more than a BF16 cache holds queue for it: 1k/8k at 64 concurrent 30.8 s TTFT and 41.7 ms
  *   TPOT, 8k/1k at 32 and 64 concurrent 6.5 s and 59.2 s. Replayed here, a BF16 cache (about 210k tokens) gives

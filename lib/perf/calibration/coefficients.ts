@@ -1648,7 +1648,7 @@ export const COEFFICIENTS: CoefficientTable = {
         },
       },
       "vllm": {
-        "source": "b200_sxm/vllm/0.24.0",
+        "source": "b200_sxm/vllm/0.24.0; Triton MoE fp8_block from 0.22.0, fp8 from 0.22.0, bfloat16 from 0.22.0",
         "gemm": {
           "nvfp4": {
             "t0": 0.006642,
@@ -4600,7 +4600,7 @@ export const COEFFICIENTS: CoefficientTable = {
         },
       },
       "vllm": {
-        "source": "h100_sxm/vllm/0.24.0; MoE fp8 from 0.19.0 (0.24.0: 3.67×)",
+        "source": "h100_sxm/vllm/0.24.0; MoE fp8 from 0.19.0 (0.24.0: 3.67×); Triton MoE fp8_block from 0.24.0, w4a16_mxfp4 from 0.24.0",
         "gemm": {
           "bfloat16": {
             "t0": 0.002994,
@@ -7296,7 +7296,7 @@ export const COEFFICIENTS: CoefficientTable = {
         },
       },
       "vllm": {
-        "source": "h200_sxm/vllm/0.24.0; MoE fp8 from 0.22.0 (0.24.0: 3.72×)",
+        "source": "h200_sxm/vllm/0.24.0; MoE fp8 from 0.22.0 (0.24.0: 3.72×); Triton MoE fp8_block from 0.24.0, w4a16_mxfp4 from 0.24.0",
         "gemm": {
           "bfloat16": {
             "t0": 0.003384,

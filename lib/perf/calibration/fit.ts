@@ -136,22 +136,21 @@ function tritonTable(moe: Table, found: readonly VersionTable[]): Table | undefi
   const fitted = MOE_KEYS.rows!(moe);
   const ks = moe.str("kernel_source");
   const f = moe.str(MOE_KEYS.format)!;
-  const parts: { table: Table; rows: number[] }[] = [];
+  const parts: { table: Table; rows: number[]; from: string }[] = [];
   for (const format of new Set(fitted.map((i) => f[i]))) {
     if (!ks || fitted.every((i) => f[i] !== format || isTritonMoe(ks[i]))) continue;
-    for (const { table } of found) {
+    for (const { version, table } of found) {
       const tf = table.str(MOE_KEYS.format)!;
       const tk = table.str("kernel_source");
       const rows = tk ? rowsWhere(table, (i) => tf[i] === format && isTritonMoe(tk[i])) : [];
       if (rows.length > 0) {
-        parts.push({ table, rows });
+        parts.push({ table, rows, from: `${format} from ${version}` });
         break;
       }
     }
   }
   if (parts.length === 0) return undefined;
-  const source = parts.map((p) => p.table.source).join(", ");
-  return concatRows(parts, MOE_KEYS.columns, `Triton MoE: ${source}`);
+  return concatRows(parts, MOE_KEYS.columns, `Triton MoE ${parts.map((p) => p.from).join(", ")}`);
 }
 
 /** Fit every curve of one system × backend from its samples. */
@@ -160,6 +159,7 @@ export function fitBackend(tables: FitTables, samples: Samples): BackendCoeffici
   const older = tables.picks.map((p) =>
     `; MoE ${p.format} from ${p.version} (${p.skipped}: ${p.median.toFixed(2)}×)`
   );
+  if (tables.moeTriton) older.push(`; ${tables.moeTriton.source}`);
   const out = {
     source: `${tables.system}/${tables.backend}/${tables.version}${older.join("")}`,
     gemm: {} as Record<string, ReturnType<typeof fitGemm>>,

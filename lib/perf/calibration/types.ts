@@ -14,7 +14,10 @@ import type { MlaCoef } from "../analytic/mla.ts";
 
 /** Curves fitted to one system × backend × version. */
 export interface BackendCoefficients {
-  /** `system/backend/version` the curves were fitted to. */
+  /**
+   * `system/backend/version` the curves were fitted to, then the MoE formats taken from other versions (an older
+   * table where the newest is a collector regression; the Triton curves' tables).
+   */
   readonly source: string;
   /** GEMM curves by weight format. */
   readonly gemm: Readonly<Record<string, GemmCoef>>;
