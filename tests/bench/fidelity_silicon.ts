@@ -485,9 +485,10 @@ export async function simulateRow(
 }
 
 /**
- * Run every row of the corpus read from `path` (`rows`, as {@link siliconRows} parses it), print a table, MAPEs per (GPU, model) and overall, the errors per
- * prefill load ({@link prefillLoad}), and the corpus's repeatability ({@link repeatedPoints}): how far repeat
- * measurements of one point lie apart, beside the model's error on the same rows.
+ * Run every row of the corpus read from `path` (`rows`, as {@link siliconRows} parses it), print a table, MAPEs
+ * per (GPU, model) and overall, the errors per prefill load ({@link prefillLoad}), and the corpus's
+ * repeatability ({@link repeatedPoints}): how far repeat measurements of one point lie apart, beside the model's
+ * error on the same rows.
  */
 export async function runSilicon(path: string, rows: readonly SiliconRow[]): Promise<void> {
   console.log(`\n## End to end: ${rows.length} aggregated vLLM rows of ${path}, analytic model\n`);
