@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { EngineConfig } from "./args.ts";
+import type { EngineConfig } from "./config.ts";
 import type { RequestTable } from "./requests.ts";
 import type { RejectReason, Speculative } from "./types.ts";
 

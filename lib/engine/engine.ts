@@ -18,7 +18,7 @@
  * @module
  */
 import type { PerfModel } from "../perf/mod.ts";
-import type { EngineConfig } from "./args.ts";
+import type { EngineConfig } from "./config.ts";
 import { burstReserve, maxSeqLen, rejectReason, reservedBlocks } from "./admission.ts";
 import { allocateBlocks, releaseBlocks } from "./blocks.ts";
 import { IntDeque } from "./deque.ts";

@@ -1,19 +1,22 @@
 /**
- * The simulated engine: engine args, the vLLM-style scheduler, the paged KV pool.
+ * The simulated engine: engine args and their resolved config, the vLLM-style scheduler, the paged KV pool.
  *
  * @module
  */
 export {
-  DEFAULT_NUM_GPU_BLOCKS,
   ENGINE_ARG_KEYS,
   type EngineArgs,
   type EngineArgsInput,
   EngineArgsSchema,
+  parseEngineArgs,
+} from "./args.ts";
+export {
+  DEFAULT_NUM_GPU_BLOCKS,
   type EngineConfig,
   type ResolvedEngine,
   resolveEngineArgs,
   type WorkerRole,
-} from "./args.ts";
+} from "./config.ts";
 export { Engine } from "./engine.ts";
 export type { PassStats, RejectReason, Speculative } from "./types.ts";
 export { passDecodeMs, passOverheadMs, passPrefillMs } from "./timing.ts";

@@ -5,7 +5,7 @@
  * @module
  */
 import type { PerfModel } from "../perf/mod.ts";
-import type { EngineConfig } from "./args.ts";
+import type { EngineConfig } from "./config.ts";
 
 /**
  * The prefill part of a pass as an engine charges it: the perf model's time divided by `speedup_ratio`.

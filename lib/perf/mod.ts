@@ -16,7 +16,8 @@
  * @module
  */
 import { InputError, type InputLocation } from "../common/errors.ts";
-import type { EngineArgs, EngineConfig } from "../engine/args.ts";
+import type { EngineArgs } from "../engine/args.ts";
+import type { EngineConfig } from "../engine/config.ts";
 import { analyticModel } from "./analytic/model.ts";
 import { tableModel } from "./aic/table_model.ts";
 import { fixedModel } from "./fixed.ts";
@@ -62,7 +63,7 @@ export { kvBytesPerToken, type ModelSpec } from "./catalog/arch.ts";
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { resolveEngineArgs } from "../engine/args.ts";
+ * import { resolveEngineArgs } from "../engine/config.ts";
  * import { createPerfModel } from "./mod.ts";
  * const { args, config } = resolveEngineArgs({}, "aggregated");
  * assert(createPerfModel(args, config).name === "polynomial");

@@ -30,7 +30,7 @@ import { evaluate } from "../../lib/perf/calibration/evaluate.ts";
 import { loadAllTables } from "../../lib/perf/calibration/fit.ts";
 import { catalogUsage, extractSamples } from "../../lib/perf/calibration/samples.ts";
 import { listBackends } from "../../lib/perf/aic/systems.ts";
-import { parseEngineArgs, resolveEngineArgs } from "../../lib/engine/args.ts";
+import { parseEngineArgs, resolveEngineArgs } from "../../lib/engine/mod.ts";
 import { createPerfModel, loadPerfInputs, type PerfModel } from "../../lib/perf/mod.ts";
 import { SHARED_DIR } from "../_shared.ts";
 import { runEndToEnd } from "./fidelity_e2e.ts";

@@ -15,7 +15,7 @@
  */
 import { parseCsv } from "./csv.ts";
 import { median, pct, signedPct } from "./percent.ts";
-import { parseEngineArgs, resolveEngineArgs } from "../../lib/engine/args.ts";
+import { parseEngineArgs, resolveEngineArgs } from "../../lib/engine/mod.ts";
 import { passDecodePartMs, passOverheadMs, passPrefillMs } from "../../lib/engine/timing.ts";
 import { createPerfModel, loadPerfInputs, type PerfModel } from "../../lib/perf/mod.ts";
 

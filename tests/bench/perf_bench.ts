@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { parseEngineArgs, resolveEngineArgs } from "../../lib/engine/args.ts";
+import { parseEngineArgs, resolveEngineArgs } from "../../lib/engine/mod.ts";
 import { createPerfModel, loadPerfInputs } from "../../lib/perf/mod.ts";
 import { SHARED_DIR } from "../_shared.ts";
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { InputError } from "../../lib/common/errors.ts";
-import { resolveEngineArgs } from "../../lib/engine/args.ts";
+import { resolveEngineArgs } from "../../lib/engine/mod.ts";
 import { defaultGpuMemoryUtilization, deriveKvCapacity } from "../../lib/perf/capacity.ts";
 import { resolvePerfSetup } from "../../lib/perf/setup.ts";
 

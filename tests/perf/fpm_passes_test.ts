@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { fpmPasses, passShape, predictPassMs, runFpm } from "../bench/fidelity_fpm.ts";
-import { parseEngineArgs, resolveEngineArgs } from "../../lib/engine/args.ts";
+import { parseEngineArgs, resolveEngineArgs } from "../../lib/engine/mod.ts";
 import { createPerfModel, loadPerfInputs } from "../../lib/perf/mod.ts";
 
 const HEADER =

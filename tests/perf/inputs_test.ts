@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { InputError } from "../../lib/common/errors.ts";
-import { parseEngineArgs, resolveEngineArgs } from "../../lib/engine/args.ts";
+import { parseEngineArgs, resolveEngineArgs } from "../../lib/engine/mod.ts";
 import { createPerfModel, loadPerfInputs } from "../../lib/perf/mod.ts";
 import { sharedPath, sharedTest } from "../_shared.ts";
 

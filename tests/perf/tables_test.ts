@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { InputError } from "../../lib/common/errors.ts";
-import { parseEngineArgs, resolveEngineArgs } from "../../lib/engine/args.ts";
+import { parseEngineArgs, resolveEngineArgs } from "../../lib/engine/mod.ts";
 import { gemmCurve } from "../../lib/perf/aic/curves.ts";
 import { readParquetTable } from "../../lib/perf/aic/parquet.ts";
 import { locateTable } from "../../lib/perf/aic/systems.ts";

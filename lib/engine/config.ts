@@ -1,0 +1,239 @@
+/**
+ * Engine config: the resolution of validated engine args (`args.ts`) into the {@link EngineConfig} one engine
+ * runs with, with the cross-field checks, the perf setup, the derived KV capacity and the front end.
+ *
+ * @module
+ */
+import { InputError, type InputLocation } from "../common/errors.ts";
+import {
+  deriveKvCapacity,
+  FRONTEND_LATENCY,
+  type FrontendLatency,
+  kvBytesPerToken,
+  type KvCapacity,
+  NO_FRONTEND_LATENCY,
+  type PerfInputs,
+  type PerfSetup,
+  resolvePerfSetup,
+  speculativeConfig,
+} from "../perf/mod.ts";
+import { type EngineArgs, parseEngineArgs } from "./args.ts";
+
+/** Role of a worker in the topology. */
+export type WorkerRole = "aggregated" | "prefill" | "decode";
+
+/** Default KV blocks per rank when neither `num_gpu_blocks` nor a known model/GPU fixes it (reference). */
+export const DEFAULT_NUM_GPU_BLOCKS = 16384;
+
+/** Settings that matter only to a live deployment; like the reference's offline replay, dynolab ignores them. */
+const LIVE_ONLY_KEYS = [
+  "bootstrap_port",
+  "enable_local_indexer",
+  "zmq_kv_events_port",
+  "zmq_replay_port",
+  "response_replay_trace_path",
+  "reasoning",
+] as const;
+
+/** Keys whose features dynolab does not simulate yet; setting them is an error, never a silent no-op. */
+const UNSUPPORTED: ReadonlyArray<[keyof EngineArgs, string]> = [
+  ["num_g2_blocks", "KV offload tiers (G2/G3/G4)"],
+  ["num_g3_blocks", "KV offload tiers (G2/G3/G4)"],
+  ["enable_g4_storage", "KV offload tiers (G2/G3/G4)"],
+  ["offload_batch_size", "KV offload tiers (G2/G3/G4)"],
+  ["bandwidth_g1_to_g2_gbps", "KV offload tiers (G2/G3/G4)"],
+  ["bandwidth_g2_to_g1_gbps", "KV offload tiers (G2/G3/G4)"],
+  ["bandwidth_g2_to_g3_gbps", "KV offload tiers (G2/G3/G4)"],
+  ["bandwidth_g3_to_g2_gbps", "KV offload tiers (G2/G3/G4)"],
+  ["bandwidth_g2_to_g4_gbps", "KV offload tiers (G2/G3/G4)"],
+  ["bandwidth_g4_to_g2_gbps", "KV offload tiers (G2/G3/G4)"],
+  ["router_queue_policy", "the router queue"],
+  ["sglang", "the SGLang scheduler"],
+];
+
+/**
+ * The resolved configuration one engine (one DP rank of a worker) runs with. All defaults applied, role fixed.
+ */
+export interface EngineConfig {
+  /** Scheduling policy: vLLM (preemption by recompute) or TRT-LLM GUARANTEED_NO_EVICT. */
+  readonly policy: "vllm" | "trtllm";
+  readonly role: WorkerRole;
+  readonly numGpuBlocks: number;
+  readonly blockSize: number;
+  /** `Infinity` when unset. */
+  readonly maxModelLen: number;
+  readonly maxNumSeqs: number;
+  readonly maxNumBatchedTokens: number;
+  readonly enablePrefixCaching: boolean;
+  readonly enableChunkedPrefill: boolean;
+  readonly speedupRatio: number;
+  readonly decodeSpeedupRatio: number;
+  readonly dpSize: number;
+  /** Seconds before a worker added at run time becomes active. */
+  readonly startupTimeS: number;
+  readonly preemption: "lifo" | "fifo";
+  /** Async scheduling: a request queued while the engine has a pass running or planned joins the pass after. */
+  readonly asyncScheduling: boolean;
+  /** Disagg KV transfer: bytes per token (0 = unknown) and GB/s (0 = no transfer delay). */
+  readonly kvBytesPerToken: number;
+  readonly kvTransferBandwidthGBs: number;
+  readonly kvTransferTimingMode: "full_prompt" | "destination_missing";
+  /** The serving front end's latency (applied by the first stage's pool; all zero when off). */
+  readonly frontend: FrontendLatency;
+  /** GPUs one worker occupies (TP × attention DP × DP), for GPU-hours. */
+  readonly gpusPerWorker: number;
+  /**
+   * Where `numGpuBlocks` came from: `explicit` (`num_gpu_blocks`), `derived` (the framework's memory budget for
+   * the model and GPU, see `kvCapacity`), `default` (the reference's 16384).
+   */
+  readonly kvCapacitySource: "explicit" | "derived" | "default";
+  /** How a derived capacity was reached (for the run summary); absent unless `kvCapacitySource` is `derived`. */
+  readonly kvCapacity?: KvCapacity;
+}
+
+/** What resolving engine args produced: the config plus warnings to show the user once. */
+export interface ResolvedEngine {
+  readonly args: EngineArgs;
+  readonly config: EngineConfig;
+  readonly warnings: readonly string[];
+}
+
+/**
+ * Validate raw engine args (a parsed JSON object) and resolve them for a worker role.
+ *
+ * With `aic_*` args (at least `aic_model_path`), the perf setup is validated here (GPU, backend, version, model,
+ * parallelism, formats), and unless given: `num_gpu_blocks` is derived from the framework's memory budget,
+ * `kv_bytes_per_token` from the model (whole-model bytes, all KV heads once: what a disaggregated transfer moves),
+ * and the GPUs per worker are `tp × attention_dp × dp_size`. With attention DP one engine spans the whole
+ * attention-DP group (its scheduler sees the group's batch, its KV pool holds every rank's blocks), so `dp_size`
+ * must be 1 or equal to `aic_attention_dp_size` and resolves to 1.
+ *
+ * @param role Role implied by the topology (`aggregated` for agg workers). A conflicting `worker_type` or
+ *   `is_prefill`/`is_decode` is an error.
+ * @param what Name for messages, e.g. `--extra-engine-args`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { resolveEngineArgs } from "./config.ts";
+ * const { config } = resolveEngineArgs({ block_size: 32 }, "aggregated");
+ * assert(config.blockSize === 32 && config.numGpuBlocks === 16384 && config.maxNumSeqs === 256);
+ * ```
+ */
+export function resolveEngineArgs(
+  raw: unknown,
+  role: WorkerRole,
+  what = "engine args",
+  at: InputLocation = {},
+  inputs: PerfInputs = {},
+): ResolvedEngine {
+  const args = parseEngineArgs(raw, what, at);
+  const fail = (field: string, detail: string): never => {
+    throw new InputError(detail, { ...at, field: `${what}.${field}` });
+  };
+  for (const [key, feature] of UNSUPPORTED) {
+    const v = args[key];
+    if (v !== undefined && v !== null && v !== false) {
+      fail(key, `${feature} not supported yet in dynolab; remove this key`);
+    }
+  }
+  if (args.engine_type === "sglang") {
+    fail("engine_type", 'the SGLang scheduler is not supported yet; use "vllm" or "trtllm"');
+  }
+  const declared = declaredRole(args, what, at);
+  if (declared !== undefined && declared !== role) {
+    fail("worker_type", `says "${declared}" but these args configure ${role} workers`);
+  }
+  speculativeConfig(args, what, at);
+  if (args.decode_speedup_ratio !== 1 && args.aic_nextn != null) {
+    fail("decode_speedup_ratio", "must be 1.0 when aic_nextn is set");
+  }
+  const warnings = LIVE_ONLY_KEYS.filter((k) => args[k] != null && args[k] !== false).map((k) =>
+    `${what}.${k} configures a live deployment and has no effect in simulation`
+  );
+  const blockSize = args.block_size > 0 ? args.block_size : args.engine_type === "trtllm" ? 32 : 64;
+  const setup = resolvePerfSetup(args, inputs, what, at);
+  const attnDp = setup?.par.attnDp ?? args.aic_attention_dp_size ?? 1;
+  if (attnDp > 1 && args.dp_size !== 1 && args.dp_size !== attnDp) {
+    fail("dp_size", `${args.dp_size} conflicts with aic_attention_dp_size ${attnDp}; give 1 or ${attnDp}`);
+  }
+  const dpSize = attnDp > 1 ? 1 : args.dp_size;
+  let kvCapacity: KvCapacity | undefined;
+  if (args.num_gpu_blocks == null && setup) {
+    kvCapacity = deriveKvCapacity(setup, {
+      maxNumBatchedTokens: args.max_num_batched_tokens,
+      maxNumSeqs: args.max_num_seqs,
+      blockSize,
+      gpuMemoryUtilization: args.gpu_memory_utilization,
+      memFractionStatic: args.mem_fraction_static,
+      freeGpuMemoryFraction: args.free_gpu_memory_fraction,
+    }, { ...at, field: `${what}.aic_tp_size` });
+  }
+  const tp = setup?.par.tp ?? args.aic_tp_size ?? 1;
+  const config: EngineConfig = {
+    policy: args.engine_type === "trtllm" ? "trtllm" : "vllm",
+    role,
+    numGpuBlocks: args.num_gpu_blocks ?? kvCapacity?.numGpuBlocks ?? DEFAULT_NUM_GPU_BLOCKS,
+    blockSize,
+    maxModelLen: args.max_model_len ?? Infinity,
+    maxNumSeqs: args.max_num_seqs,
+    maxNumBatchedTokens: args.max_num_batched_tokens,
+    enablePrefixCaching: args.enable_prefix_caching,
+    enableChunkedPrefill: args.enable_chunked_prefill,
+    speedupRatio: args.speedup_ratio,
+    decodeSpeedupRatio: args.decode_speedup_ratio,
+    dpSize,
+    startupTimeS: args.startup_time ?? 0,
+    preemption: args.preemption_mode,
+    asyncScheduling: args.async_scheduling,
+    kvBytesPerToken: args.kv_bytes_per_token ??
+      (setup ? kvBytesPerToken(setup.model.arch, setup.dtypes.kv) : 0),
+    kvTransferBandwidthGBs: args.kv_transfer_bandwidth ?? 0,
+    kvTransferTimingMode: args.kv_transfer_timing_mode,
+    gpusPerWorker: tp * attnDp * dpSize,
+    frontend: frontendLatency(args, setup, what, at),
+    kvCapacitySource: args.num_gpu_blocks != null ? "explicit" : kvCapacity ? "derived" : "default",
+    kvCapacity,
+  };
+  return { args, config, warnings };
+}
+
+/** The front-end latency the args ask for (see `frontend_latency`). */
+function frontendLatency(
+  args: EngineArgs,
+  setup: PerfSetup | undefined,
+  what: string,
+  at: InputLocation,
+): FrontendLatency {
+  const f = args.frontend_latency;
+  if (f == null || f === false) return NO_FRONTEND_LATENCY;
+  if (f !== true) {
+    return {
+      baseMs: f.base_ms,
+      perInputTokenMs: f.ms_per_input_token,
+      perRequestInFlightMs: f.ms_per_request_in_flight,
+    };
+  }
+  const which = setup?.backend ?? args.engine_type;
+  const fitted = FRONTEND_LATENCY[which];
+  if (fitted) return fitted[setup?.model.tokenizer ?? "fast"];
+  throw new InputError(
+    `no fitted front-end latency for backend ${which} (fitted: ${
+      Object.keys(FRONTEND_LATENCY).join(", ")
+    }); ` +
+      "give the terms as an object {base_ms, ms_per_input_token, ms_per_request_in_flight}",
+    { ...at, field: `${what}.frontend_latency` },
+  );
+}
+
+function declaredRole(args: EngineArgs, what: string, at: InputLocation): WorkerRole | undefined {
+  const flags = (args.is_prefill ? 1 : 0) + (args.is_decode ? 1 : 0);
+  if (args.worker_type != null && (args.is_prefill != null || args.is_decode != null)) {
+    throw new InputError("give worker_type or is_prefill/is_decode, not both", { ...at, field: what });
+  }
+  if (flags > 1) throw new InputError("is_prefill and is_decode cannot both be true", { ...at, field: what });
+  if (args.worker_type != null) return args.worker_type;
+  if (args.is_prefill) return "prefill";
+  if (args.is_decode) return "decode";
+  return undefined;
+}
