@@ -12,7 +12,13 @@
  *
  * @module
  */
-import { gapAnalysisRow, type SiliconRow, simulateRow } from "./fidelity_silicon.ts";
+import {
+  type BenchmarkClient,
+  benchmarkClient,
+  gapAnalysisRow,
+  type SiliconRow,
+  simulateRow,
+} from "./fidelity_silicon.ts";
 import { meanAbs, pct, signedPct } from "./percent.ts";
 
 /** The engine settings the reference replayed its H100 sweep with (`dynamo-behaviour.md` §10.2). */
@@ -22,6 +28,21 @@ export const REFERENCE_REPLAY = {
   max_num_seqs: 256,
   gpu_memory_utilization: 0.9,
 } as const;
+
+/**
+ * The client the reference replays a row with: the silicon bench's ({@link benchmarkClient}) with exact output
+ * lengths, as the reference's trace of identical requests has them (no tie-breaking spread).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { referenceClient, referencePoint } from "./fidelity_reference.ts";
+ * assert.equal(referenceClient(referencePoint(8, 154, 15.9)).outputTokensStddev, 0);
+ * ```
+ */
+export function referenceClient(row: SiliconRow): BenchmarkClient {
+  return { ...benchmarkClient(row), outputTokensStddev: 0 };
+}
 
 /** The reference's published figures for the sweep: its mocker's replay and AIC's static estimate. */
 export const REFERENCE_PUBLISHED = {
@@ -84,16 +105,17 @@ export async function runReferenceSweep(corpus: readonly SiliconRow[], systemsRo
     return;
   }
   const tables = { aic_systems_path: systemsRoot };
-  const variants: Array<[string, Record<string, unknown>]> = [
-    ["dynolab analytic, vLLM's default budget 8,192 (the silicon bench)", {}],
-    ["dynolab analytic, the reference's replay settings", { ...REFERENCE_REPLAY }],
+  const variants: Array<[string, Record<string, unknown>, (row: SiliconRow) => BenchmarkClient]> = [
+    ["dynolab analytic, vLLM's default budget 8,192 (the silicon bench)", {}, benchmarkClient],
+    ["dynolab analytic, the reference's replay settings", { ...REFERENCE_REPLAY }, referenceClient],
     ["AIC tables + dynolab's framework overhead, the reference's settings", {
       ...REFERENCE_REPLAY,
       ...tables,
-    }],
+    }, referenceClient],
     [
       "AIC tables alone (the mocker's timing), the reference's settings",
       { ...REFERENCE_REPLAY, ...tables, framework_overhead: false },
+      referenceClient,
     ],
   ];
   const conc = rows.map((r) => r.concurrency);
@@ -103,9 +125,9 @@ export async function runReferenceSweep(corpus: readonly SiliconRow[], systemsRo
       `${conc.map((c) => `TPOT err c=${c}`).join(" | ")} | TPOT MAPE |`,
   );
   console.log(`|---|${"---:|".repeat(2 * conc.length + 2)}`);
-  for (const [name, extra] of variants) {
+  for (const [name, extra, client] of variants) {
     sims = [];
-    for (const row of rows) sims.push(await simulateRow(row, extra));
+    for (const row of rows) sims.push(await simulateRow(row, extra, client(row)));
     const ttft = sims.map((sim, i) => sim.ttft / rows[i].ttftMs - 1);
     const tpot = sims.map((sim, i) => sim.tpot / rows[i].tpotMs - 1);
     const mape = (e: number[]) => pct(meanAbs(e));

@@ -208,6 +208,8 @@ export interface BenchmarkClient {
   readonly lengthRangeRatio: number;
   /** Distinct prompts the client cycles through (`dataset_entries`), 0 when every prompt is new. */
   readonly datasetEntries: number;
+  /** Spread of the output lengths, in tokens (`output_tokens_stddev`), that breaks an exact-length replay's ties. */
+  readonly outputTokensStddev: number;
   /** Whether the server scheduled asynchronously (`async_scheduling`). */
   readonly asyncScheduling: boolean;
   /** Whether to model vLLM's API server (`frontend_latency`). */
@@ -227,7 +229,13 @@ export interface BenchmarkClient {
  *   its models, GPUs, ISL/OSL pairs, concurrencies and vLLM images; also `source_file=kimi-k2.5-gap-analysis.csv`,
  *   whose 47 rows in ed133e9 are all InferenceX rows' measurements rounded to 0.01 ms) ran its
  *   `benchmark_serving.py` with `--random-range-ratio 0.8`: every prompt and output length uniform in
- *   `[0.8 × len, len]`. Other rows (the gap-analysis sources) replay exact lengths.
+ *   `[0.8 × len, len]`. Other rows (the gap-analysis sources) replay exact prompt lengths, and output lengths
+ *   spread by one token (normal, σ = 1; `output_tokens_stddev`). Identical requests replayed exactly lock into
+ *   cohorts that prefill together round after round, which the measured runs do not (their TPOT at 128-token
+ *   outputs carries the other cohorts' prefill passes); the spread breaks those ties, for < 1% of the decode
+ *   work (`lib/perf/README.md`, "What breaks the exact-length lockstep"). The rows that cycled AIPerf's
+ *   100-prompt dataset (below) keep exact lengths: with the ties broken their cache hits answer at once, and
+ *   their hit rate is itself unknown.
  * - **Async scheduling** is vLLM's default from 0.14 on: rows of an older vLLM run without it, rows of a later
  *   or unrecorded version with it.
  * - **Front end**: InferenceX rows run with vLLM's API-server latency (`frontend_latency: true`). Exact-length
@@ -261,6 +269,7 @@ export interface BenchmarkClient {
  * assert.deepEqual(benchmarkClient(row), {
  *   lengthRangeRatio: 0.8,
  *   datasetEntries: 0,
+ *   outputTokensStddev: 0,
  *   asyncScheduling: true,
  *   frontend: true,
  *   sampling: "greedy",
@@ -276,9 +285,11 @@ export function benchmarkClient(row: SiliconRow): BenchmarkClient {
     row.source,
   );
   const older = numbered(row.version) && compareVersions(row.version, "0.14.0") < 0;
+  const datasetEntries = AIPERF_DEFAULT_DATASET.test(row.source) ? 100 : 0;
   return {
     lengthRangeRatio: inferenceX ? 0.8 : 1,
-    datasetEntries: AIPERF_DEFAULT_DATASET.test(row.source) ? 100 : 0,
+    datasetEntries,
+    outputTokensStddev: inferenceX || datasetEntries > 0 ? 0 : 1,
     asyncScheduling: !older,
     frontend: inferenceX,
     sampling: inferenceX ? "greedy" : null,
@@ -433,14 +444,17 @@ function spread(values: readonly number[]): number {
   return mean(d);
 }
 
-/** Simulated mean TTFT and TPOT (ms) of one row. */
+/**
+ * Simulated mean TTFT and TPOT (ms) of one row, with engine args `extra` on top and the row's
+ * {@link benchmarkClient} unless another `client` is given.
+ */
 export async function simulateRow(
   row: SiliconRow,
   extra: Record<string, unknown> = {},
+  client: BenchmarkClient = benchmarkClient(row),
 ): Promise<{ ttft: number; tpot: number }> {
   const c = row.concurrency;
   const par = deployedLayout(row);
-  const client = benchmarkClient(row);
   const inputs = await loadInputs({
     workload: {
       source: "synthetic",
@@ -448,6 +462,7 @@ export async function simulateRow(
       output_tokens: row.osl,
       request_count: 12 * c,
       length_range_ratio: client.lengthRangeRatio,
+      output_tokens_stddev: client.outputTokensStddev,
       dataset_entries: client.datasetEntries,
     },
     replay_concurrency: c,

@@ -5,7 +5,12 @@
  * dynolab's own analytic model lands on the silicon TPOT the mocker misses.
  */
 import assert from "node:assert/strict";
-import { REFERENCE_PUBLISHED, REFERENCE_REPLAY, referencePoint } from "../bench/fidelity_reference.ts";
+import {
+  REFERENCE_PUBLISHED,
+  REFERENCE_REPLAY,
+  referenceClient,
+  referencePoint,
+} from "../bench/fidelity_reference.ts";
 import { simulateRow } from "../bench/fidelity_silicon.ts";
 import { sharedPath, sharedTest } from "../_shared.ts";
 
@@ -19,7 +24,7 @@ sharedTest(
       ...REFERENCE_REPLAY,
       aic_systems_path: sharedPath("aic/systems"),
       framework_overhead: false,
-    });
+    }, referenceClient(SILICON));
     const { ttftAt128, tpotAt128 } = REFERENCE_PUBLISHED.mocker;
     assert.ok(Math.abs(r.ttft / ttftAt128 - 1) < 0.05, `TTFT ${r.ttft}`);
     assert.ok(Math.abs(r.tpot / tpotAt128 - 1) < 0.05, `TPOT ${r.tpot}`);
@@ -27,7 +32,7 @@ sharedTest(
 );
 
 Deno.test("reference replay: the analytic model's TPOT lands on silicon's 37.8 ms, which the mocker misses by 19%", async () => {
-  const r = await simulateRow(SILICON, REFERENCE_REPLAY);
+  const r = await simulateRow(SILICON, REFERENCE_REPLAY, referenceClient(SILICON));
   const error = Math.abs(r.tpot / SILICON.tpotMs - 1);
   assert.ok(error < 0.05, `TPOT ${r.tpot}`);
   assert.ok(error < Math.abs(REFERENCE_PUBLISHED.mocker.tpotAt128 / SILICON.tpotMs - 1));

@@ -42,12 +42,13 @@ Deno.test("silicon rows: aggregated vLLM rows of known GPUs and models, client c
   });
 });
 
-Deno.test("silicon rows: the benchmark client of each source (InferenceX lengths, front end and greedy sampling, async scheduling from vLLM 0.14, CUDA graphs, MoE kernel)", () => {
+Deno.test("silicon rows: the benchmark client of each source (InferenceX lengths, exact lengths with ties broken, front end and greedy sampling, async scheduling from vLLM 0.14, CUDA graphs, MoE kernel)", () => {
   const row = (source: string, version: string, model = "", system = "") =>
     ({ source, version, model, system }) as SiliconRow;
   assert.deepEqual(benchmarkClient(row("db-dump/2026-04-27; config_id=733", "0.19.0")), {
     lengthRangeRatio: 0.8,
     datasetEntries: 0,
+    outputTokensStddev: 0,
     asyncScheduling: true,
     frontend: true,
     sampling: "greedy",
@@ -58,6 +59,7 @@ Deno.test("silicon rows: the benchmark client of each source (InferenceX lengths
   assert.deepEqual(benchmarkClient(row(llama, "", "meta-llama/Llama-3.1-70B", "b200_sxm")), {
     lengthRangeRatio: 0.8,
     datasetEntries: 0,
+    outputTokensStddev: 0,
     asyncScheduling: true,
     frontend: true,
     sampling: "greedy",
@@ -73,6 +75,7 @@ Deno.test("silicon rows: the benchmark client of each source (InferenceX lengths
     {
       lengthRangeRatio: 1,
       datasetEntries: 0,
+      outputTokensStddev: 1, // exact lengths, ties broken
       asyncScheduling: false,
       frontend: false,
       sampling: null,
@@ -94,6 +97,11 @@ Deno.test("silicon rows: the benchmark client of each source (InferenceX lengths
     benchmarkClient(row("source_file=kimi-k2.5-gap-analysis.csv; silicon_concurrency=4", "0.17.0")).sampling,
     "greedy",
   );
+  // A gap analysis that cycled AIPerf's 100-prompt dataset keeps exact lengths.
+  const cycled = benchmarkClient(
+    row("source_file=/x/h200_sxm/vllm/0.12.0/nvidia_Llama-3.1-8B-Instruct-FP8.csv", "0.12.0"),
+  );
+  assert.deepEqual([cycled.datasetEntries, cycled.outputTokensStddev], [100, 0]);
   assert.equal(benchmarkClient(row("source_file=2026-03-25.csv", "nightly-5b8c30d6")).asyncScheduling, true);
   assert.equal(benchmarkClient(row("source_file=2026-03-25.csv", "0.11.2")).asyncScheduling, false);
 });
