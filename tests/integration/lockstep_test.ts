@@ -1,27 +1,17 @@
 /**
  * The exact-length lockstep: a closed loop of identical requests, replayed with exact lengths, prefills all of
  * its requests in one cohort round after round; the silicon bench breaks those ties with a one-token spread of
- * the output lengths ({@link benchmarkClient}). Measured point: AIC's gap analysis of Qwen3-32B on two H100s,
- * vLLM 0.12, 1k/128 at 8 concurrent: 154 ms TTFT, 18.0 ms TPOT.
+ * the output lengths ({@link benchmarkClient}). Measured point: the reference's sweep at 8 concurrent (AIC's
+ * gap analysis of Qwen3-32B on two H100s, vLLM 0.12, 1k/1k): 154 ms TTFT, 15.9 ms TPOT.
  */
 import assert from "node:assert/strict";
-import { benchmarkClient, gapAnalysisRow, simulateRow } from "../bench/fidelity_silicon.ts";
+import { referenceClient, referencePoint } from "../bench/fidelity_reference.ts";
+import { simulateRow } from "../bench/fidelity_silicon.ts";
 
-const MEASURED = gapAnalysisRow({
-  model: "Qwen/Qwen3-32B",
-  system: "h100_sxm",
-  file: "Qwen_Qwen3-32B",
-  precision: "",
-  tp: 2,
-  isl: 1024,
-  osl: 128,
-  concurrency: 8,
-  ttftMs: 154.2,
-  tpotMs: 18.04,
-});
+const MEASURED = referencePoint(8, 154.3, 15.9);
 
 Deno.test("lockstep: exact lengths prefill the 8 requests as one cohort, far above the measured TTFT", async () => {
-  const exact = await simulateRow(MEASURED, {}, { ...benchmarkClient(MEASURED), outputTokensStddev: 0 });
+  const exact = await simulateRow(MEASURED, {}, referenceClient(MEASURED));
   assert.ok(exact.ttft > 2.5 * MEASURED.ttftMs, `TTFT ${exact.ttft}`);
 });
 
