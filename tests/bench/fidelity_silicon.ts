@@ -93,6 +93,15 @@ export function gapAnalysisRow(p: {
   };
 }
 
+/**
+ * The attention-DP degree a row leaves blank: vLLM's MoE layers span every rank of the DP × TP group, so a
+ * layout whose MoE group (`moeTp × moeEp`) is larger than its TP ran attention data-parallel over the rest
+ * (`--data-parallel-size`). 1 when the MoE group is the TP group or does not divide by it.
+ */
+function impliedAttentionDp(tp: number, moeGroup: number): number {
+  return moeGroup > tp && moeGroup % tp === 0 ? moeGroup / tp : 1;
+}
+
 /** The aggregated vLLM rows of a silicon CSV that dynolab can replay (known GPU and model, TP ≥ 1). */
 export function siliconRows(csvText: string): SiliconRow[] {
   const out: SiliconRow[] = [];
@@ -101,7 +110,10 @@ export function siliconRows(csvText: string): SiliconRow[] {
       continue;
     }
     const num = (k: string) => Number(r[k]);
-    const attnDp = num("attention_dp_size") || 1;
+    const tp = num("tp_size") || 1;
+    const moeTp = num("moe_tp_size") || 1;
+    const moeEp = num("moe_ep_size") || 1;
+    const attnDp = num("attention_dp_size") || impliedAttentionDp(tp, moeTp * moeEp);
     const declared = /silicon_concurrency=(\d+)/.exec(r.silicon_data_source ?? "");
     const row: SiliconRow = {
       id: r.id,
@@ -112,10 +124,10 @@ export function siliconRows(csvText: string): SiliconRow[] {
       isl: num("isl"),
       osl: num("osl"),
       concurrency: declared ? Number(declared[1]) : num("batch_size") * attnDp,
-      tp: num("tp_size") || 1,
+      tp,
       attnDp,
-      moeTp: num("moe_tp_size") || 1,
-      moeEp: num("moe_ep_size") || 1,
+      moeTp,
+      moeEp,
       precision: r.precision ?? "",
       gemmQuant: r.gemm_quant_mode ?? "",
       moeQuant: r.moe_quant_mode ?? "",

@@ -42,6 +42,28 @@ Deno.test("silicon rows: aggregated vLLM rows of known GPUs and models, client c
   });
 });
 
+Deno.test("silicon rows: a blank attention-DP column is implied by a MoE group larger than the TP group", () => {
+  const gap = (id: string, tp: number, moeTp: number, moeEp: number) =>
+    `${id},"gap; silicon_concurrency=8",vllm,0.12.0,Qwen/Qwen3-235B-A22B-FP8,h200_sxm,fp8,agg,1000,100,fp8,fp8,8,` +
+    `${tp},1,,${moeTp},${moeEp},356.92,54.93`;
+  const rows = siliconRows([
+    HEADER,
+    gap("dp2", 1, 2, 1),
+    gap("tp2dp2", 2, 4, 1),
+    gap("tp2", 2, 2, 1),
+    gap("ep", 2, 1, 2),
+    gap("odd", 2, 3, 1),
+  ].join("\n"));
+  assert.deepEqual(rows.map((r) => [r.id, r.tp, r.attnDp, r.moeTp, r.moeEp]), [
+    ["dp2", 1, 2, 2, 1], // vLLM --data-parallel-size 2: the MoE layers span both ranks
+    ["tp2dp2", 2, 2, 4, 1],
+    ["tp2", 2, 1, 2, 1],
+    ["ep", 2, 1, 1, 2],
+    ["odd", 2, 1, 3, 1], // no whole DP degree: left as labelled (the replay reports it)
+  ]);
+  assert.ok(rows.every((r) => r.concurrency === 8)); // the client's, not batch × DP
+});
+
 Deno.test("silicon rows: the benchmark client of each source (InferenceX lengths, exact lengths with ties broken, front end and greedy sampling, async scheduling from vLLM 0.14, CUDA graphs, MoE kernel)", () => {
   const row = (source: string, version: string, model = "", system = "") =>
     ({ source, version, model, system }) as SiliconRow;
