@@ -34,6 +34,7 @@ export interface SiliconRow {
   /** Client concurrency (the `silicon_concurrency` of the source, else `batch_size × attention_dp_size`). */
   readonly concurrency: number;
   readonly tp: number;
+  /** `attention_dp_size`, or where the CSV leaves it blank the degree the MoE group implies (`siliconRows`). */
   readonly attnDp: number;
   readonly moeTp: number;
   readonly moeEp: number;
