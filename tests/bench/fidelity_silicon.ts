@@ -19,6 +19,7 @@ import { loadInputs, runSimulation } from "../../lib/simulate.ts";
 import { type CudagraphMode, GPUS, MODELS, type MoeBackend, type Sampling } from "../../lib/perf/mod.ts";
 import type { Parallelism } from "../../lib/perf/catalog/arch.ts";
 import { compareVersions } from "../../lib/perf/aic/versions.ts";
+import { coefficientSystem } from "../../lib/perf/analytic/lookup.ts";
 import { defaultGpuMemoryUtilization } from "../../lib/perf/capacity.ts";
 
 /** One measured aggregated point. */
@@ -514,9 +515,9 @@ export async function simulateRow(
 
 /**
  * Run every row of the corpus read from `path` (`rows`, as {@link siliconRows} parses it), print a table, MAPEs
- * per (GPU, model) and overall, the errors per prefill load ({@link prefillLoad}), and the corpus's
- * repeatability ({@link repeatedPoints}): how far repeat measurements of one point lie apart, beside the model's
- * error on the same rows.
+ * per (GPU, model) and overall, MAPEs per GPU (with the GPU whose fitted curves it runs on: B300 borrows B200's),
+ * the errors per prefill load ({@link prefillLoad}), and the corpus's repeatability ({@link repeatedPoints}): how
+ * far repeat measurements of one point lie apart, beside the model's error on the same rows.
  */
 export async function runSilicon(path: string, rows: readonly SiliconRow[]): Promise<void> {
   console.log(`\n## End to end: ${rows.length} aggregated vLLM rows of ${path}, analytic model\n`);
@@ -525,6 +526,7 @@ export async function runSilicon(path: string, rows: readonly SiliconRow[]): Pro
   );
   console.log("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
   const groups = new Map<string, { ttft: number[]; tpot: number[] }>();
+  const gpus = new Map<string, { ttft: number[]; tpot: number[] }>();
   const all = { ttft: [] as number[], tpot: [] as number[] };
   const loads = new Map<string, { ttft: number[]; tpot: number[] }>(
     PREFILL_LOADS.map((b) => [b, { ttft: [], tpot: [] }]),
@@ -558,7 +560,9 @@ export async function runSilicon(path: string, rows: readonly SiliconRow[]): Pro
     const key = `${row.system} ${row.model}`;
     const g = groups.get(key) ?? { ttft: [], tpot: [] };
     groups.set(key, g);
-    for (const acc of [g, all]) {
+    const gpu = gpus.get(row.system) ?? { ttft: [], tpot: [] };
+    gpus.set(row.system, gpu);
+    for (const acc of [g, gpu, all]) {
       acc.ttft.push(Math.abs(e1));
       acc.tpot.push(Math.abs(e2));
     }
@@ -581,6 +585,16 @@ export async function runSilicon(path: string, rows: readonly SiliconRow[]): Pro
   for (const [key, g] of [...groups, ["all", all] as const]) {
     console.log(
       `| ${key} | ${g.tpot.length} | ${pct(mean(g.ttft))} | ${pct(median(g.ttft))} | ` +
+        `${pct(mean(g.tpot))} | ${pct(median(g.tpot))} |`,
+    );
+  }
+  console.log("\n| GPU | analytic curves of | rows | TTFT MAPE | TTFT median | TPOT MAPE | TPOT median |");
+  console.log("|---|---|---:|---:|---:|---:|---:|");
+  for (const [id, g] of [...gpus].sort(([a], [b]) => a.localeCompare(b))) {
+    console.log(
+      `| ${id} | ${coefficientSystem(GPUS[id])} | ${g.tpot.length} | ${pct(mean(g.ttft))} | ${
+        pct(median(g.ttft))
+      } | ` +
         `${pct(mean(g.tpot))} | ${pct(median(g.tpot))} |`,
     );
   }

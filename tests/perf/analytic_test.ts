@@ -101,11 +101,18 @@ Deno.test("framework overhead: once per pass, ~1–1.5 ms for an 8B model on vLL
 
 Deno.test("GPUs without tables borrow their generation's curves; faster GPUs are faster", () => {
   assert.equal(curveSource(GPUS.gb200, "vllm").system, "b200_sxm");
+  assert.equal(curveSource(GPUS.b300_sxm, "vllm").system, "b200_sxm");
   assert.equal(curveSource(GPUS.a100_sxm, "vllm").system, "h100_sxm");
   const bf16 = { aic_model_path: "meta-llama/Llama-3.1-8B-Instruct" };
   const t = (system: string) => model({ ...bf16, aic_system: system }).decodeMs(32, 2000, 0);
   assert.ok(t("l40s") > t("a100_sxm") && t("a100_sxm") > t("h100_sxm") && t("h100_sxm") > t("h200_sxm"));
   assert.ok(t("h200_sxm") > t("b200_sxm"));
+  // B300 has B200's FP8 and bandwidth but 1.56x its FP4 peak: an NVFP4 prefill is faster, an FP8 one is not.
+  const prefill = (id: string, system: string) =>
+    model({ aic_model_path: id, aic_system: system }).prefillMs(1, 8000, 0);
+  const [fp4, fp8] = ["nvidia/Llama-3.1-8B-Instruct-FP4", "nvidia/Llama-3.1-8B-Instruct-FP8"];
+  assert.ok(prefill(fp4, "b300_sxm") < 0.9 * prefill(fp4, "b200_sxm"));
+  assert.equal(prefill(fp8, "b300_sxm"), prefill(fp8, "b200_sxm"));
   // Every catalog model builds and prices on B200 (all formats there).
   for (
     const id of [

@@ -107,11 +107,14 @@ Deno.test("an unknown model lists the catalog and says how to pass a config.json
 });
 
 Deno.test("GPU catalog: required GPUs with datasheet figures; unknown ids list the valid ones", () => {
-  for (const id of ["h100_sxm", "h200_sxm", "b200_sxm", "gb200", "a100_sxm", "l40s"]) assert.ok(GPUS[id], id);
+  for (const id of ["h100_sxm", "h200_sxm", "b200_sxm", "b300_sxm", "gb200", "a100_sxm", "l40s"]) {
+    assert.ok(GPUS[id], id);
+  }
   assert.equal(GPUS.h100_sxm.bf16Flops, 989e12);
   assert.equal(GPUS.h200_sxm.memBw, 4.8e12);
   assert.equal(GPUS.a100_sxm.fp8Flops, 0);
   assert.ok(GPUS.b200_sxm.fp4Flops > 0 && GPUS.h200_sxm.fp4Flops === 0);
+  assert.equal(GPUS.b300_sxm.memBytes, 288400343040); // AIC's b300_sxm.yaml: 275,040 MiB
   assert.throws(() => gpuSpec("h300"), (e: unknown) => {
     assert.ok(e instanceof InputError);
     assert.match(e.message, /unknown GPU "h300"/);

@@ -2,8 +2,8 @@
  * Choosing the fitted curve for each op of a setup, with documented fallbacks:
  *
  * - **GPU**: its own fit when AIC has tables for it (h100_sxm, h200_sxm, b200_sxm); otherwise the fit of the
- *   nearest measured GPU of its generation — GB200 uses B200's, A100 and L40S use H100's — applied to the GPU's
- *   own peaks and bandwidth (efficiencies transfer; absolute times do not).
+ *   nearest measured GPU of its generation — B300 and GB200 use B200's, A100 and L40S use H100's — applied to
+ *   the GPU's own peaks and bandwidth (efficiencies transfer; absolute times do not).
  * - **Backend**: its own fit, else vLLM's.
  * - **Format / shape**: the exact key, else the same key on another backend of the GPU, else the nearest head
  *   dimension (attention) or GPU count (collectives), else BF16.

@@ -14,6 +14,12 @@
  * - B200 (HGX B200, SXM): NVIDIA HGX B200 / DGX B200 datasheets: per GPU FP4 9 PF, FP8 4.5 PF, BF16 2.25 PF
  *   dense; 180 GB HBM3e (1,440 GB per 8-GPU board) at 8 TB/s (AIC uses 7.7 TB/s achieved); NVLink 5
  *   1.8 TB/s bidirectional; 148 SMs.
+ * - B300 (HGX B300, SXM; Blackwell Ultra): AIC's `b300_sxm.yaml` and NVIDIA's Blackwell Ultra datasheet and
+ *   technical blog: per GPU FP4 14 PF dense (AIC; the full 160-SM chip 15 PF, HGX B300 108 PF per 8-GPU board),
+ *   FP8 4.5 PF and BF16 2.25 PF dense as B200; 288 GB HBM3e (AIC: 275,040 MiB as nvidia-smi reports it) at
+ *   8 TB/s (AIC: 7.75); NVLink 5 1.8 TB/s bidirectional; PCIe Gen6. SMs: 148 of the full chip's 160 are
+ *   assumed enabled, as on B200 (no datasheet states the product's count; the board's FP4 figure is 90% of the
+ *   full chip's).
  * - GB200 (NVL72): NVIDIA GB200 NVL72 datasheet: rack totals FP4 1,440 PF, FP8 720 PF, BF16 360 PF (all with
  *   sparsity), 13.4 TB HBM3e at 576 TB/s, NVLink 130 TB/s for 72 GPUs; per GPU dense: FP4 10 PF, FP8 5 PF, BF16
  *   2.5 PF, 186 GB, 8 TB/s, NVLink 1.8 TB/s bidirectional; one NVLink domain of 72 GPUs.
@@ -34,7 +40,7 @@ export interface GpuSpec {
   readonly name: string;
   /** Architecture generation; selects fitted efficiencies for GPUs without measured tables. */
   readonly arch: "ampere" | "ada" | "hopper" | "blackwell";
-  /** CUDA SM version (80, 89, 90, 100). */
+  /** CUDA SM version (80, 89, 90, 100, 103). */
   readonly smVersion: number;
   /** Streaming multiprocessors. */
   readonly smCount: number;
@@ -106,6 +112,22 @@ export const GPUS: Readonly<Record<string, GpuSpec>> = {
     bf16Flops: 2250e12,
     fp8Flops: 4500e12,
     fp4Flops: 9000e12,
+    scaleUpBw: 900e9,
+    scaleUpSize: 8,
+    networkBw: 100e9,
+    pcieBw: 128e9,
+  },
+  b300_sxm: {
+    id: "b300_sxm",
+    name: "NVIDIA B300 (HGX) 288GB",
+    arch: "blackwell",
+    smVersion: 103,
+    smCount: 148,
+    memBytes: 275040 * 1024 ** 2,
+    memBw: 8 * TB,
+    bf16Flops: 2250e12,
+    fp8Flops: 4500e12,
+    fp4Flops: 14000e12,
     scaleUpBw: 900e9,
     scaleUpSize: 8,
     networkBw: 100e9,
