@@ -18,12 +18,14 @@ export function rejectReason(
 ): RejectReason | undefined {
   const prompt = req.promptLen[r];
   if (prompt >= cfg.maxModelLen) return "max_model_len";
-  // A request whose whole sequence needs more blocks than the pool has can never complete; admitting it
+  // A request whose whole sequence needs more blocks than its rank's pool has can never complete; admitting it
   // would preempt itself forever (a liveness trap the reference leaves open).
-  if (Math.ceil((maxSeqLen(req, cfg, r) + burstReserve(spec)) / cfg.blockSize) > cfg.numGpuBlocks) {
+  const rankBlocks = cfg.numGpuBlocks / cfg.attentionDp;
+  if (Math.ceil((maxSeqLen(req, cfg, r) + burstReserve(spec)) / cfg.blockSize) > rankBlocks) {
     return "kv_capacity";
   }
-  if (!cfg.enableChunkedPrefill && cfg.role !== "decode" && prompt > cfg.maxNumBatchedTokens) {
+  const rankTokens = cfg.maxNumBatchedTokens / cfg.attentionDp;
+  if (!cfg.enableChunkedPrefill && cfg.role !== "decode" && prompt > rankTokens) {
     return "batched_tokens";
   }
   return undefined;

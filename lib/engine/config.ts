@@ -64,6 +64,12 @@ export interface EngineConfig {
   readonly maxModelLen: number;
   readonly maxNumSeqs: number;
   readonly maxNumBatchedTokens: number;
+  /**
+   * Attention-DP ranks this engine stands for (1 without attention DP). `numGpuBlocks`, `maxNumSeqs` and
+   * `maxNumBatchedTokens` are then the group's totals, each rank's limit times this; a request lives on one rank,
+   * so its prefill chunk and its KV stay within one rank's share.
+   */
+  readonly attentionDp: number;
   readonly enablePrefixCaching: boolean;
   readonly enableChunkedPrefill: boolean;
   readonly speedupRatio: number;
@@ -105,8 +111,10 @@ export interface ResolvedEngine {
  * parallelism, formats), and unless given: `num_gpu_blocks` is derived from the framework's memory budget,
  * `kv_bytes_per_token` from the model (whole-model bytes, all KV heads once: what a disaggregated transfer moves),
  * and the GPUs per worker are `tp × attention_dp × dp_size`. With attention DP one engine spans the whole
- * attention-DP group (its scheduler sees the group's batch, its KV pool holds every rank's blocks), so `dp_size`
- * must be 1 or equal to `aic_attention_dp_size` and resolves to 1.
+ * attention-DP group, whose ranks step together: its scheduler sees the group's batch, and its KV blocks, running
+ * sequences and token budget are every rank's (`num_gpu_blocks`, `max_num_seqs` and `max_num_batched_tokens` are
+ * per rank, as in vLLM, where each DP rank runs its own scheduler), so `dp_size` must be 1 or equal to
+ * `aic_attention_dp_size` and resolves to 1.
  *
  * @param role Role implied by the topology (`aggregated` for agg workers). A conflicting `worker_type` or
  *   `is_prefill`/`is_decode` is an error.
@@ -173,11 +181,12 @@ export function resolveEngineArgs(
   const config: EngineConfig = {
     policy: args.engine_type === "trtllm" ? "trtllm" : "vllm",
     role,
-    numGpuBlocks: args.num_gpu_blocks ?? kvCapacity?.numGpuBlocks ?? DEFAULT_NUM_GPU_BLOCKS,
+    numGpuBlocks: kvCapacity?.numGpuBlocks ?? (args.num_gpu_blocks ?? DEFAULT_NUM_GPU_BLOCKS) * attnDp,
     blockSize,
     maxModelLen: args.max_model_len ?? Infinity,
-    maxNumSeqs: args.max_num_seqs,
-    maxNumBatchedTokens: args.max_num_batched_tokens,
+    maxNumSeqs: args.max_num_seqs * attnDp,
+    maxNumBatchedTokens: args.max_num_batched_tokens * attnDp,
+    attentionDp: attnDp,
     enablePrefixCaching: args.enable_prefix_caching,
     enableChunkedPrefill: args.enable_chunked_prefill,
     speedupRatio: args.speedup_ratio,

@@ -3,8 +3,8 @@
  * forward pass per step.
  *
  * A pass (see {@link Engine.startPass}):
- * 1. schedules running requests first, in order, within the token budget (`max_num_batched_tokens`), chunking
- *    prompts; a request that cannot get a KV block preempts the newest (LIFO) or oldest (FIFO) running request
+ * 1. schedules running requests first, in order, within the token budget (`max_num_batched_tokens`, one
+ *    rank's for each request's chunk under attention DP), chunking prompts; a request that cannot get a KV block preempts the newest (LIFO) or oldest (FIFO) running request
  *    by recompute;
  * 2. admits waiting requests, if nothing was preempted, up to `max_num_seqs` (with `async_scheduling`, only
  *    those queued before the previous pass was planned): prefix lookup on full blocks
@@ -145,6 +145,8 @@ export class Engine {
     this.last.queuedRequests = this.waiting.size;
     this.last.queuedTokens = this.waitingTokens;
     let budget = cfg.maxNumBatchedTokens;
+    // One request's chunk: at most its attention-DP rank's budget (the whole budget without attention DP).
+    const rankBudget = budget / cfg.attentionDp;
     let preempted = false;
     let pfBatch = 0, pfIsl = 0, pfPrefix = 0, pfTokens = 0, computedTokens = 0;
 
@@ -158,9 +160,10 @@ export class Engine {
         throw new Error(`engine ${this.id}: running request ${r} has nothing to compute (bug)`);
       }
       const inPrefill = req.prefilling[r] === 1;
+      const room = budget < rankBudget ? budget : rankBudget;
       // Without chunked prefill a prompt runs whole (a recompute after preemption may still chunk).
-      if (inPrefill && !cfg.enableChunkedPrefill && req.generated[r] === 0 && remaining > budget) break;
-      const take = remaining < budget ? remaining : budget;
+      if (inPrefill && !cfg.enableChunkedPrefill && req.generated[r] === 0 && remaining > room) break;
+      const take = remaining < room ? remaining : room;
       let selfPreempted = false;
       // Fast path: a decoding request whose next token still fits its last block needs no allocation.
       const fits = !inPrefill && req.computed[r] + take <= req.held[r] * bs;
@@ -216,7 +219,7 @@ export class Engine {
             continue;
           }
         }
-        const take = this.#admit(r, budget);
+        const take = this.#admit(r, budget < rankBudget ? budget : rankBudget);
         if (take < 0) break;
         if (take > 0 && cfg.role !== "decode") {
           passPrefill[r] = 1;

@@ -87,6 +87,33 @@ Deno.test("max_num_seqs bounds the running batch", () => {
   assert.equal(collector.firstTokenMs[0], 15);
 });
 
+Deno.test("attention DP: sequences, token budget and KV blocks are per rank; one request stays within a rank's", () => {
+  const dp2 = { aic_attention_dp_size: 2, max_num_seqs: 2, num_gpu_blocks: 100 };
+  const { config } = resolveEngineArgs(dp2, "aggregated");
+  assert.deepEqual(
+    [config.attentionDp, config.maxNumSeqs, config.maxNumBatchedTokens, config.numGpuBlocks],
+    [2, 4, 16384, 200],
+  );
+  // Two ranks hold two sequences each: the fifth request waits for a slot (t = 10 + 5·5 = 35).
+  const five = workloadOf([1, 2, 3, 4, 5].map(() => ({ input: 64, output: 5 })));
+  const { collector } = run(five, agg({ ...dp2, ...fixedTiming(10, 5) }));
+  assert.deepEqual([collector.firstAdmitMs[3], collector.firstAdmitMs[4]], [0, 35]);
+  // A 10k prompt chunks at one rank's 8192 tokens (two prefill passes) although the group's budget is 16384 ...
+  const { report } = run(
+    workloadOf([{ input: 10_000, output: 2 }]),
+    agg({ aic_attention_dp_size: 2, ...fixedTiming(10, 5) }),
+  );
+  assert.equal(report.mean_ttft_ms, 2 * 10 + 5);
+  // ... and without chunked prefill a prompt over one rank's budget, or a sequence over one rank's blocks, never
+  // runs.
+  const big = workloadOf([{ input: 9000, output: 2 }, { input: 100, output: 2, at: 1 }]);
+  const off = run(big, agg({ aic_attention_dp_size: 2, enable_chunked_prefill: false })).report;
+  assert.deepEqual([off.rejected_requests, off.completed_requests], [1, 1]);
+  const long = workloadOf([{ input: 1500, output: 10 }, { input: 100, output: 10, at: 1 }]);
+  const kv = run(long, agg({ aic_attention_dp_size: 2, num_gpu_blocks: 20 })).report;
+  assert.deepEqual([kv.rejected_requests, kv.completed_requests], [1, 1]);
+});
+
 Deno.test("KV pressure: LIFO preemption by recompute, every request still completes", () => {
   const w = workloadOf([1, 2, 3, 4].map(() => ({ input: 256, output: 300 })));
   const { report, cluster } = run(w, agg({ num_gpu_blocks: 24, ...fixedTiming(5, 1) }));
