@@ -24,11 +24,18 @@ export function rejectReason(
   if (Math.ceil((maxSeqLen(req, cfg, r) + burstReserve(spec)) / cfg.blockSize) > rankBlocks) {
     return "kv_capacity";
   }
-  const rankTokens = cfg.maxNumBatchedTokens / cfg.attentionDp;
-  if (!cfg.enableChunkedPrefill && cfg.role !== "decode" && prompt > rankTokens) {
+  if (!cfg.enableChunkedPrefill && cfg.role !== "decode" && prompt > rankTokenBudget(cfg)) {
     return "batched_tokens";
   }
   return undefined;
+}
+
+/**
+ * The most prompt tokens one request may compute in a pass: one attention-DP rank's share of the token budget
+ * (the whole budget without attention DP), since a request lives on one rank.
+ */
+export function rankTokenBudget(cfg: EngineConfig): number {
+  return cfg.maxNumBatchedTokens / cfg.attentionDp;
 }
 
 /** The longest `r`'s sequence can grow on an engine with `cfg`. */

@@ -19,7 +19,7 @@
  */
 import type { PerfModel } from "../perf/mod.ts";
 import type { EngineConfig } from "./config.ts";
-import { burstReserve, maxSeqLen, rejectReason, reservedBlocks } from "./admission.ts";
+import { burstReserve, maxSeqLen, rankTokenBudget, rejectReason, reservedBlocks } from "./admission.ts";
 import { allocateBlocks, releaseBlocks } from "./blocks.ts";
 import { IntDeque } from "./deque.ts";
 import { markFinishing } from "./emission.ts";
@@ -145,8 +145,7 @@ export class Engine {
     this.last.queuedRequests = this.waiting.size;
     this.last.queuedTokens = this.waitingTokens;
     let budget = cfg.maxNumBatchedTokens;
-    // One request's chunk: at most its attention-DP rank's budget (the whole budget without attention DP).
-    const rankBudget = budget / cfg.attentionDp;
+    const rankBudget = rankTokenBudget(cfg);
     let preempted = false;
     let pfBatch = 0, pfIsl = 0, pfPrefix = 0, pfTokens = 0, computedTokens = 0;
 
