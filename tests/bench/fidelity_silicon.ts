@@ -9,7 +9,7 @@
  * The corpus is not part of dynolab: pass its path (`deno task fidelity --silicon PATH`, or the
  * `DYNOLAB_SILICON_CSV` environment variable). Engine args per row: the analytic model for the row's system,
  * model and parallelism, vLLM's defaults for H100/H200/B200-class GPUs (`max_num_batched_tokens` 8192,
- * `max_num_seqs` 1024), an FP8 KV cache for FP8/FP4 runs (see `kvDtype`).
+ * `max_num_seqs` 1024, or the concurrency where larger), an FP8 KV cache for FP8/FP4 runs (see `kvDtype`).
  *
  * @module
  */
@@ -495,7 +495,10 @@ export async function simulateRow(
         ...quantOverrides(row),
         aic_kv_cache_dtype: kvDtype(row),
         max_num_batched_tokens: 8192,
-        max_num_seqs: 1024,
+        // vLLM's default, or the concurrency where that is larger: InferenceX's recipes pass
+        // `--max-num-seqs $CONC` (e.g. `benchmarks/70b_fp8_h100_slurm.sh`), and the corpus's one row above 1,024
+        // (MiniMax-M2.5 NVFP4 on B300 at 2,048) measured a 3.7 s TTFT that no server seating 1,024 could give.
+        max_num_seqs: Math.max(1024, c),
         // The row's vLLM default (0.9 before 0.22), not the newest one dynolab assumes without a version.
         ...(numbered(row.version)
           ? { gpu_memory_utilization: defaultGpuMemoryUtilization(row.version) }
