@@ -496,9 +496,9 @@ export async function simulateRow(
         aic_kv_cache_dtype: kvDtype(row),
         max_num_batched_tokens: 8192,
         // vLLM's default, or the concurrency where that is larger: several InferenceX recipes pass
-        // `--max-num-seqs $CONC` (e.g. `benchmarks/70b_fp8_h100_slurm.sh`; others a fixed 512, which no row
-        // exceeds), and the corpus's one row above 1,024 (MiniMax-M2.5 NVFP4 on B300 at 2,048) measured a 3.7 s
-        // TTFT that no server seating 1,024 could give.
+        // `--max-num-seqs $CONC` (e.g. `benchmarks/70b_fp8_h100_slurm.sh`; others a fixed 512, which none of
+        // their rows exceeds), and the corpus's one row above 1,024 (MiniMax-M2.5 NVFP4 on B300 at 2,048)
+        // measured a 3.7 s TTFT that no server seating 1,024 could give.
         max_num_seqs: Math.max(1024, c),
         // The row's vLLM default (0.9 before 0.22), not the newest one dynolab assumes without a version.
         ...(numbered(row.version)
