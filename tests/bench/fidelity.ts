@@ -11,7 +11,9 @@
  * 4. Silicon corpus (`--silicon PATH`, or `DYNOLAB_SILICON_CSV`): every aggregated vLLM row of an AIC
  *    `silicon_sample.csv` dynolab can replay; see `fidelity_silicon.ts`. Then the reference's own published
  *    sweep (dynamo-behaviour.md §10.2) replayed with its replay settings, beside its published errors; see
- *    `fidelity_reference.ts`. Not part of the default run: the corpus is not shipped.
+ *    `fidelity_reference.ts`. Not part of the default run: the corpus is not shipped. `--only REGEX` keeps the
+ *    rows whose GPU, model, vLLM version and precision (`rowLabel`) match, `--engine JSON` sets engine args on
+ *    top of every row's (a what-if); with either, the reference's sweep is left out.
  *
  * 5. Our own GPU measurements (`--device`): the analytic curves against the kernel timings of
  *    `tests/bench/device/<system>.csv` (measured with `measure_kernels.py` on a lent H100 and H200), and AIC's
@@ -34,7 +36,7 @@ import { parseEngineArgs, resolveEngineArgs } from "../../lib/engine/mod.ts";
 import { createPerfModel, loadPerfInputs, type PerfModel } from "../../lib/perf/mod.ts";
 import { SHARED_DIR } from "../_shared.ts";
 import { runEndToEnd } from "./fidelity_e2e.ts";
-import { runSilicon, siliconRows } from "./fidelity_silicon.ts";
+import { rowLabel, runSilicon, siliconRows } from "./fidelity_silicon.ts";
 import { runReferenceSweep } from "./fidelity_reference.ts";
 import { runFpm } from "./fidelity_fpm.ts";
 import { pct } from "./percent.ts";
@@ -177,7 +179,7 @@ async function steps(root: string) {
 }
 
 if (import.meta.main) {
-  const valued = ["--silicon", "--fpm", "--engine"];
+  const valued = ["--silicon", "--fpm", "--engine", "--only"];
   const value = (flag: string) => {
     const at = Deno.args.indexOf(flag);
     if (at >= 0 && !Deno.args[at + 1]) throw new Error(`${flag} needs a value`);
@@ -186,12 +188,22 @@ if (import.meta.main) {
   const silicon = value("--silicon") ?? Deno.env.get("DYNOLAB_SILICON_CSV");
   const fpm = value("--fpm");
   if (fpm && !value("--engine")) throw new Error("--fpm needs --engine '<engine args as JSON>'");
+  const parsed = <T>(flag: string, parse: (text: string) => T): T | undefined => {
+    const text = value(flag);
+    try {
+      return text === undefined ? undefined : parse(text);
+    } catch (e) {
+      throw new Error(`${flag}: ${(e as Error).message}`);
+    }
+  };
+  const engine = parsed("--engine", (text) => JSON.parse(text) as Record<string, unknown>);
+  const pattern = parsed("--only", (text) => new RegExp(text));
   const parts = Deno.args.filter((a, i) => !valued.includes(a) && !valued.includes(Deno.args[i - 1]));
   const only = new Set(parts.map((a) => a.replace(/^--/, "")));
   const all = only.size === 0 && !value("--silicon") && !fpm;
   const root = SHARED_DIR && `${SHARED_DIR}/aic/systems`;
   if (only.has("device")) await runDevice(DEVICE_FILES, root);
-  if (fpm) await runFpm(fpm, JSON.parse(value("--engine")!));
+  if (fpm) await runFpm(fpm, engine!);
   if (!root) {
     if ((only.size > 0 || fpm) && [...only].every((p) => p === "device") && !silicon) Deno.exit(0);
     console.error("fidelity needs the shared folder: set DYNOLAB_SHARED");
@@ -202,7 +214,13 @@ if (import.meta.main) {
   if (all || only.has("e2e")) await runEndToEnd();
   if (silicon) {
     const rows = siliconRows(await Deno.readTextFile(silicon));
-    await runSilicon(silicon, rows);
-    await runReferenceSweep(rows, root);
+    const chosen = pattern ? rows.filter((row) => pattern.test(rowLabel(row))) : rows;
+    if (chosen.length === 0) {
+      throw new Error(`--only ${pattern}: no row's "GPU model version precision" matches`);
+    }
+    // With --fpm, --engine is that deployment's engine args, not a what-if for the corpus.
+    const whatIf = fpm ? undefined : engine;
+    await runSilicon(silicon, chosen, whatIf);
+    if (!pattern && !whatIf) await runReferenceSweep(rows, root);
   }
 }

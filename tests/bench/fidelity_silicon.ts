@@ -518,13 +518,37 @@ export async function simulateRow(
 }
 
 /**
+ * The text `deno task fidelity --only REGEX` matches a row against: GPU, model, vLLM version and precision.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { rowLabel, type SiliconRow } from "./fidelity_silicon.ts";
+ * const row = { system: "h200_sxm", model: "Qwen/Qwen3-235B-A22B-FP8", version: "0.12.0", precision: "fp8" };
+ * assert.equal(rowLabel(row as SiliconRow), "h200_sxm Qwen/Qwen3-235B-A22B-FP8 0.12.0 fp8");
+ * assert(/^h200_sxm Qwen\/Qwen3-235B/.test(rowLabel(row as SiliconRow)));
+ * ```
+ */
+export function rowLabel(row: SiliconRow): string {
+  return `${row.system} ${row.model} ${row.version} ${row.precision}`;
+}
+
+/**
  * Run every row of the corpus read from `path` (`rows`, as {@link siliconRows} parses it), print a table, MAPEs
  * per (GPU, model) and overall, MAPEs per GPU (with the GPU whose fitted curves it runs on: B300 borrows B200's),
  * the errors per prefill load ({@link prefillLoad}), and the corpus's repeatability ({@link repeatedPoints}): how
- * far repeat measurements of one point lie apart, beside the model's error on the same rows.
+ * far repeat measurements of one point lie apart, beside the model's error on the same rows. `engine` holds
+ * engine args set on top of every row's (a what-if: `deno task fidelity --silicon PATH --engine JSON`).
  */
-export async function runSilicon(path: string, rows: readonly SiliconRow[]): Promise<void> {
-  console.log(`\n## End to end: ${rows.length} aggregated vLLM rows of ${path}, analytic model\n`);
+export async function runSilicon(
+  path: string,
+  rows: readonly SiliconRow[],
+  engine: Record<string, unknown> = {},
+): Promise<void> {
+  const what = Object.keys(engine).length > 0
+    ? `analytic model with ${JSON.stringify(engine)}`
+    : "analytic model";
+  console.log(`\n## End to end: ${rows.length} aggregated vLLM rows of ${path}, ${what}\n`);
   console.log(
     "| id | vLLM | TP/DP/EP | ISL | OSL | conc. | TTFT meas. | sim. | err | TPOT meas. | sim. | err |",
   );
@@ -551,7 +575,7 @@ export async function runSilicon(path: string, rows: readonly SiliconRow[]): Pro
     }
     let sim;
     try {
-      sim = await simulateRow(row);
+      sim = await simulateRow(row, engine);
     } catch (e) {
       skipped++;
       console.log(
