@@ -608,6 +608,10 @@ export async function runSilicon(
   if (excluded > 0) {
     console.log(`\n${excluded} rows excluded from the summary (untrusted measurements; reason above).`);
   }
+  if (errors.size === 0) {
+    console.log("\nNo row replayed, so there is nothing to summarise.");
+    return;
+  }
   console.log("\n| GPU, model | rows | TTFT MAPE | TTFT median | TPOT MAPE | TPOT median |");
   console.log("|---|---:|---:|---:|---:|---:|");
   for (const [key, g] of [...groups, ["all", all] as const]) {
