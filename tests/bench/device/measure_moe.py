@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Measure the routed-expert block (MoE) of Qwen3's MoE models on this GPU, with Triton and PyTorch.
+"""Measure the routed-expert block (MoE) of Qwen3's and MiniMax-M2.5's MoE models on this GPU, with Triton and
+PyTorch.
 
 Writes `moe.csv`: one row per (model, layout, dtype, token count, kernel), the median of timed CUDA-graph
 replays of a whole expert block as vLLM's `fused_experts` runs it, given the router's choices: sort the
@@ -16,10 +17,17 @@ then the median of 10, divided by `REPEAT`.
 
 Kernels: `triton` is our own grouped GEMM in the design of vLLM's fused-MoE kernel (one program per block of
 expert-sorted pairs and output columns, rows gathered in the kernel, routing weight in the down projection's
-epilogue); per shape the faster of two tile configurations is kept (the log lists them). `grouped_mm` is
-PyTorch's `torch._grouped_mm` (CUTLASS, as torchtitan runs MoE) after an explicit gather. BF16 runs BF16
+epilogue); per shape the faster of two tile configurations is kept (the log lists them). Its expert sort is one
+Triton program up to 8,192 pairs and four kernels above, as vLLM's `moe_align_block_size` is one CUDA kernel
+(a sort of about ten PyTorch ops cost 40–70 µs more per block, up to half a decode-sized block). `grouped_mm` is
+PyTorch's `torch._grouped_mm` (CUTLASS, as torchtitan runs MoE) after an explicit gather and a PyTorch-op sort. BF16 runs BF16
 weights; FP8 is static per-tensor W8A8 with unit scales (the `fp8` format of AIC's vLLM tables): one Triton
 kernel quantises the activations and SiLU-and-mul quantises its output (`scaled_grouped_mm` for PyTorch).
+`fp8_block` is the block FP8 of Qwen3-*-FP8 and MiniMax-M2.5 (`fp8_block` in AIC's tables): weights in
+128 × 128 blocks with a scale each, activations quantised per token in groups of 128 (one Triton kernel before
+the gate+up projection, one fused with SiLU-and-mul before the down projection), the scale product applied at
+every K step, as vLLM's block-wise `fused_moe_kernel` does. It is Triton only (PyTorch has no block-scaled
+grouped GEMM), and only where the expert's width on the GPU is a multiple of 128 (vLLM refuses the others).
 vLLM's own kernel, tuned per shape, is not available to PyTorch alone.
 
 Usage: python3 measure_moe.py OUTDIR [--budget SECONDS] [--check]
@@ -34,11 +42,15 @@ import time
 
 from measure_kernels import make_quant, time_graph, write_header
 
-# Public config.json values: (hidden, moe_intermediate_size, num_experts_per_tok, num_experts).
+# Public config.json values: (hidden, moe_intermediate_size, num_experts_per_tok, num_experts), and the formats
+# timed (the served checkpoints' and AIC's).
 MODELS = {
-    "Qwen3-30B-A3B": (2048, 768, 8, 128),
-    "Qwen3-235B-A22B": (4096, 1536, 8, 128),
+    "Qwen3-30B-A3B": (2048, 768, 8, 128, ("bfloat16", "fp8", "fp8_block")),
+    "Qwen3-235B-A22B": (4096, 1536, 8, 128, ("bfloat16", "fp8", "fp8_block")),
+    "MiniMax-M2.5": (3072, 1536, 8, 256, ("fp8_block",)),
 }
+DTYPES = ("bfloat16", "fp8", "fp8_block")
+GROUP = 128  # block FP8's block and group size
 # (moe tp, moe ep) per GPU count, as vLLM deploys them (no TP inside EP).
 LAYOUTS = ((1, 1), (2, 1), (4, 1), (8, 1), (1, 2), (1, 4), (1, 8))
 TOKENS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384)
@@ -111,6 +123,35 @@ def make_silu_mul(torch):
     return silu_mul
 
 
+def make_group_quant():
+    """Block FP8's activation quantisation: per row and group of `GROUP` columns, FP8 values and the group's
+    scale (amax / 448), as vLLM's `per_token_group_quant_fp8`; with `silu` the row is [gate | up] and the value
+    quantised is SiLU(gate) * up (SiLU-and-mul fused with the quantisation)."""
+    import triton
+    import triton.language as tl
+
+    @triton.jit
+    def _group_quant(x_ptr, q_ptr, s_ptr, width, SILU: tl.constexpr, G: tl.constexpr):
+        row = tl.program_id(0).to(tl.int64)
+        g = tl.program_id(1)
+        cols = g * G + tl.arange(0, G)
+        if SILU:
+            gate = tl.load(x_ptr + row * 2 * width + cols).to(tl.float32)
+            up = tl.load(x_ptr + row * 2 * width + width + cols).to(tl.float32)
+            v = gate / (1.0 + tl.exp(-gate)) * up
+        else:
+            v = tl.load(x_ptr + row * width + cols).to(tl.float32)
+        scale = tl.maximum(tl.max(tl.abs(v)), 1e-10) / 448.0
+        tl.store(q_ptr + row * width + cols, (v / scale).to(tl.float8e4nv))
+        tl.store(s_ptr + row * (width // G) + g, scale)
+
+    def group_quant(x, q, s, silu):
+        rows, width = q.shape
+        _group_quant[(rows, width // GROUP)](x, q, s, width, SILU=silu, G=GROUP)
+
+    return group_quant
+
+
 def make_moe_gemm():
     """The grouped GEMM of vLLM's fused-MoE design, our own Triton kernel: one program per (block of `BM`
     expert-sorted pairs, `BN` outputs); rows are gathered inside the kernel, padding pairs are masked, and the
@@ -119,9 +160,10 @@ def make_moe_gemm():
     import triton.language as tl
 
     @triton.jit
-    def _moe_gemm(a_ptr, b_ptr, c_ptr, w_ptr, sorted_ptr, expert_ptr, total_ptr, N, K, n_pairs, a_div,
-                  stride_am, stride_be, stride_bn, stride_cm, MUL_W: tl.constexpr, BM: tl.constexpr,
-                  BN: tl.constexpr, BK: tl.constexpr):
+    def _moe_gemm(a_ptr, b_ptr, c_ptr, w_ptr, sorted_ptr, expert_ptr, total_ptr, as_ptr, bs_ptr, N, K, n_pairs,
+                  a_div, stride_am, stride_be, stride_bn, stride_cm, stride_asm, stride_bse, stride_bsn,
+                  MUL_W: tl.constexpr, BLOCK_SCALE: tl.constexpr, BM: tl.constexpr, BN: tl.constexpr,
+                  BK: tl.constexpr):
         pid = tl.program_id(0)
         num_n = tl.cdiv(N, BN)
         pid_m = pid // num_n
@@ -136,11 +178,19 @@ def make_moe_gemm():
         a_ptrs = a_ptr + (pair // a_div).to(tl.int64)[:, None] * stride_am + offs_k[None, :]
         b_ptrs = b_ptr + e * stride_be + offs_n[None, :].to(tl.int64) * stride_bn + offs_k[:, None]
         acc = tl.zeros((BM, BN), dtype=tl.float32)
+        if BLOCK_SCALE:  # BK is the block size; K and N are multiples of it
+            as_ptrs = as_ptr + (pair // a_div).to(tl.int64) * stride_asm
+            bs_ptrs = bs_ptr + e * stride_bse + (offs_n // BK).to(tl.int64) * stride_bsn
         for k in range(0, tl.cdiv(K, BK)):
             kmask = offs_k < K - k * BK
             a = tl.load(a_ptrs, mask=valid[:, None] & kmask[None, :], other=0.0)
             b = tl.load(b_ptrs, mask=kmask[:, None] & (offs_n[None, :] < N), other=0.0)
-            acc = tl.dot(a, b, acc)
+            if BLOCK_SCALE:
+                a_s = tl.load(as_ptrs + k, mask=valid, other=0.0)
+                b_s = tl.load(bs_ptrs + k, mask=offs_n < N, other=0.0)
+                acc += tl.dot(a, b) * a_s[:, None] * b_s[None, :]
+            else:
+                acc = tl.dot(a, b, acc)
             a_ptrs += BK
             b_ptrs += BK
         if MUL_W:
@@ -148,15 +198,101 @@ def make_moe_gemm():
         c_ptrs = c_ptr + pair.to(tl.int64)[:, None] * stride_cm + offs_n[None, :]
         tl.store(c_ptrs, acc.to(c_ptr.dtype.element_ty), mask=valid[:, None] & (offs_n[None, :] < N))
 
-    def moe_gemm(a, w, c, wts, sorted_ids, expert_of_block, total, n_pairs, a_div, mul_w, cfg):
+    def moe_gemm(a, w, c, wts, sorted_ids, expert_of_block, total, n_pairs, a_div, mul_w, cfg, scales=None):
+        """`scales`: block FP8's (activation group scales, weight block scales); None for the other formats."""
         bm, bn, bk, warps, stages = cfg
+        assert scales is None or bk == GROUP, "block FP8 steps K one scale block at a time"
         experts, n, k = w.shape
         grid = (sorted_ids.numel() // bm * triton.cdiv(n, bn),)
-        _moe_gemm[grid](a, w, c, wts, sorted_ids, expert_of_block, total, n, k, n_pairs, a_div, a.stride(0),
-                        w.stride(0), w.stride(1), c.stride(0), MUL_W=mul_w, BM=bm, BN=bn, BK=bk,
-                        num_warps=warps, num_stages=stages)
+        a_s, b_s = scales if scales else (wts, wts)  # not read without BLOCK_SCALE
+        strides = (a_s.stride(0), b_s.stride(0), b_s.stride(1)) if scales else (0, 0, 0)
+        _moe_gemm[grid](a, w, c, wts, sorted_ids, expert_of_block, total, a_s, b_s, n, k, n_pairs, a_div,
+                        a.stride(0), w.stride(0), w.stride(1), c.stride(0), *strides, MUL_W=mul_w,
+                        BLOCK_SCALE=scales is not None, BM=bm, BN=bn, BK=bk, num_warps=warps, num_stages=stages)
 
     return moe_gemm
+
+
+def make_align():
+    """vLLM's `moe_align_block_size` in Triton: the token-expert pairs sorted by expert, each expert's run padded
+    to `BM` rows (padding rows hold `sentinel`), the expert of each block of `BM` rows, and the padded total.
+    Counting and placing use atomics, so the order of the pairs inside an expert's run is arbitrary, as in
+    vLLM's. Up to `SMALL` pairs one program does it all (vLLM's small-batch kernel); above, a memset and three
+    grid kernels (count, block owners, scatter), as vLLM's large-batch path spreads it over the GPU."""
+    import triton
+    import triton.language as tl
+
+    SMALL, CHUNK, BLOCKS = 8192, 1024, 64
+
+    @triton.jit
+    def _count(ids_ptr, sorted_ptr, count_ptr, n, rows, sentinel, CHUNK: tl.constexpr):
+        offs = tl.program_id(0) * CHUNK + tl.arange(0, CHUNK)
+        tl.store(sorted_ptr + offs, tl.zeros((CHUNK,), tl.int64) + sentinel, mask=offs < rows)
+        e = tl.load(ids_ptr + offs, mask=offs < n, other=0)
+        tl.atomic_add(count_ptr + e, tl.full((CHUNK,), 1, tl.int32), mask=offs < n)
+
+    @triton.jit
+    def _owners(expert_ptr, total_ptr, count_ptr, cursor_ptr, n_blocks, E: tl.constexpr, BM: tl.constexpr,
+                BLOCKS: tl.constexpr):
+        experts = tl.arange(0, E)
+        padded = (tl.load(count_ptr + experts) + BM - 1) // BM * BM
+        ends = tl.cumsum(padded, 0)
+        if tl.program_id(0) == 0:
+            tl.store(cursor_ptr + experts, ends - padded)
+            tl.store(total_ptr, tl.sum(padded, 0))
+        blocks = tl.program_id(0) * BLOCKS + tl.arange(0, BLOCKS)
+        owner = tl.sum((ends[None, :] <= blocks[:, None] * BM).to(tl.int32), 1)  # blocks past the total: E
+        tl.store(expert_ptr + blocks, owner, mask=blocks < n_blocks)
+
+    @triton.jit
+    def _scatter(ids_ptr, pairs_ptr, sorted_ptr, cursor_ptr, n, CHUNK: tl.constexpr):
+        offs = tl.program_id(0) * CHUNK + tl.arange(0, CHUNK)
+        e = tl.load(ids_ptr + offs, mask=offs < n, other=0)
+        at = tl.atomic_add(cursor_ptr + e, tl.full((CHUNK,), 1, tl.int32), mask=offs < n)
+        tl.store(sorted_ptr + at, tl.load(pairs_ptr + offs, mask=offs < n), mask=offs < n)
+
+    @triton.jit
+    def _align(ids_ptr, pairs_ptr, sorted_ptr, expert_ptr, total_ptr, count_ptr, cursor_ptr, n, rows, sentinel,
+               E: tl.constexpr, BM: tl.constexpr, CHUNK: tl.constexpr, BLOCKS: tl.constexpr):
+        experts = tl.arange(0, E)
+        tl.store(count_ptr + experts, tl.zeros((E,), dtype=tl.int32))
+        for start in range(0, rows, CHUNK):
+            offs = start + tl.arange(0, CHUNK)
+            tl.store(sorted_ptr + offs, tl.zeros((CHUNK,), tl.int64) + sentinel, mask=offs < rows)
+        tl.debug_barrier()
+        for start in range(0, n, CHUNK):
+            offs = start + tl.arange(0, CHUNK)
+            e = tl.load(ids_ptr + offs, mask=offs < n, other=0)
+            tl.atomic_add(count_ptr + e, tl.full((CHUNK,), 1, tl.int32), mask=offs < n)
+        tl.debug_barrier()
+        padded = (tl.load(count_ptr + experts, volatile=True) + BM - 1) // BM * BM
+        ends = tl.cumsum(padded, 0)
+        tl.store(cursor_ptr + experts, ends - padded)
+        tl.store(total_ptr, tl.sum(padded, 0))
+        for start in range(0, rows // BM, BLOCKS):
+            blocks = start + tl.arange(0, BLOCKS)
+            owner = tl.sum((ends[None, :] <= blocks[:, None] * BM).to(tl.int32), 1)  # blocks past the total: E
+            tl.store(expert_ptr + blocks, owner, mask=blocks < rows // BM)
+        tl.debug_barrier()
+        for start in range(0, n, CHUNK):
+            offs = start + tl.arange(0, CHUNK)
+            e = tl.load(ids_ptr + offs, mask=offs < n, other=0)
+            at = tl.atomic_add(cursor_ptr + e, tl.full((CHUNK,), 1, tl.int32), mask=offs < n)
+            tl.store(sorted_ptr + at, tl.load(pairs_ptr + offs, mask=offs < n), mask=offs < n)
+
+    def align(ids, pairs, sorted_ids, expert_of_block, total, counts, cursor, sentinel, bm):
+        n, rows, experts = ids.numel(), sorted_ids.numel(), counts.numel()
+        if n <= SMALL:
+            _align[(1,)](ids, pairs, sorted_ids, expert_of_block, total, counts, cursor, n, rows, sentinel,
+                         E=experts, BM=bm, CHUNK=CHUNK, BLOCKS=max(16, 8192 // experts), num_warps=8)
+            return
+        counts.zero_()
+        _count[(triton.cdiv(max(rows, n), CHUNK),)](ids, sorted_ids, counts, n, rows, sentinel, CHUNK=CHUNK)
+        _owners[(triton.cdiv(rows // bm, BLOCKS),)](expert_of_block, total, counts, cursor, rows // bm, E=experts,
+                                                    BM=bm, BLOCKS=BLOCKS)
+        _scatter[(triton.cdiv(n, CHUNK),)](ids, pairs, sorted_ids, cursor, n, CHUNK=CHUNK)
+
+    return align
 
 
 def triton_configs(pairs, experts, fp8):
@@ -179,13 +315,17 @@ class Block:
         torch = bench.torch
         self.torch, self.bench, self.dtype = torch, bench, dtype
         self.hidden, self.inter, self.experts, self.topk, self.ep = hidden, inter, experts, topk, ep
-        self.fp8 = dtype == "fp8"
+        self.fp8 = dtype in ("fp8", "fp8_block")
+        self.block = dtype == "fp8_block"
         self.wdt = torch.float8_e4m3fn if self.fp8 else torch.bfloat16
         dev = bench.dev
         # Stored (experts, out, in) as checkpoints hold them: K-major for both kernels.
         self.w13 = (torch.randn(experts, 2 * inter, hidden, device=dev, dtype=torch.bfloat16) * 0.02).to(self.wdt)
         self.w2 = (torch.randn(experts, hidden, inter, device=dev, dtype=torch.bfloat16) * 0.02).to(self.wdt)
-        if self.fp8:
+        if self.block:  # one scale per 128 x 128 block (unit: the timing does not depend on the values)
+            self.sb13 = torch.ones(experts, 2 * inter // GROUP, hidden // GROUP, device=dev, dtype=torch.float32)
+            self.sb2 = torch.ones(experts, hidden // GROUP, inter // GROUP, device=dev, dtype=torch.float32)
+        elif self.fp8:
             self.sb13 = torch.ones(experts, 2 * inter, device=dev, dtype=torch.float32)
             self.sb2 = torch.ones(experts, hidden, device=dev, dtype=torch.float32)
 
@@ -196,6 +336,9 @@ class Block:
         n_pairs = tokens * self.topk
         self.x = torch.randn(tokens, self.hidden, device=dev, dtype=torch.bfloat16)
         self.xq = torch.empty(tokens, self.hidden, device=dev, dtype=self.wdt) if self.fp8 else None
+        if self.block:  # group scales of the block's input and of the down projection's
+            self.xs = torch.empty(tokens, self.hidden // GROUP, device=dev, dtype=torch.float32)
+            self.acts = torch.empty(n_pairs, self.inter // GROUP, device=dev, dtype=torch.float32)
         self.wts = torch.rand(n_pairs, device=dev, dtype=torch.float32)
         self.routes = [(i.to(dev), p.to(dev)) for i, p in routes]
         local = max(len(i) for i, _ in routes)
@@ -206,7 +349,10 @@ class Block:
         self.c2 = torch.empty(n_pairs, self.hidden, device=dev, dtype=torch.bfloat16)
         if kernel == "triton":
             self.sorted = torch.empty(rows, device=dev, dtype=torch.int64)
-            self.blocks = torch.arange(rows // pad, device=dev, dtype=torch.int32) * pad
+            self.expert_of_block = torch.empty(rows // pad, device=dev, dtype=torch.int32)
+            self.total = torch.empty(1, device=dev, dtype=torch.int32)
+            self.counts = torch.empty(self.experts, device=dev, dtype=torch.int32)
+            self.cursor = torch.empty(self.experts, device=dev, dtype=torch.int32)
             self.c1 = torch.empty(n_pairs, 2 * self.inter, device=dev, dtype=torch.bfloat16)
             self.act = torch.empty(n_pairs, self.inter, device=dev, dtype=self.wdt)
         else:
@@ -231,7 +377,10 @@ class Block:
         torch = self.torch
         ids, pairs = self.routes[r]
         src = self.x
-        if self.fp8:
+        if self.block:
+            self.bench.group_quant(self.x, self.xq, self.xs, False)
+            src = self.xq
+        elif self.fp8:
             self.bench.quant(self.x, self.xq, 1.0)
             src = self.xq
         if self.ep > 1:
@@ -243,19 +392,19 @@ class Block:
         return self.c2.view(self.tokens, self.topk, self.hidden).sum(1)  # vLLM's moe_sum
 
     def triton_block(self, src, ids, pairs):
-        torch = self.torch
-        bm = self.cfg[0]
-        order, dest, ends = self.layout(ids, bm)
         n_pairs = self.tokens * self.topk
-        self.sorted.fill_(n_pairs).index_copy_(0, dest, pairs.index_select(0, order))
-        total = ends[-1:]
-        expert_of_block = torch.searchsorted(ends, self.blocks, right=True).to(torch.int32)
+        expert_of_block, total = self.expert_of_block, self.total
+        self.bench.align(ids, pairs, self.sorted, expert_of_block, total, self.counts, self.cursor, n_pairs,
+                         self.cfg[0])
         gemm = self.bench.moe_gemm
         gemm(src, self.w13, self.c1, self.wts, self.sorted, expert_of_block, total, n_pairs, self.topk, False,
-             self.cfg)
-        self.bench.silu_mul(self.c1, self.act, self.fp8)
+             self.cfg, (self.xs, self.sb13) if self.block else None)
+        if self.block:
+            self.bench.group_quant(self.c1, self.act, self.acts, True)
+        else:
+            self.bench.silu_mul(self.c1, self.act, self.fp8)
         gemm(self.act, self.w2, self.c2, self.wts, self.sorted, expert_of_block, total, n_pairs, 1, True,
-             self.cfg)
+             self.cfg, (self.acts, self.sb2) if self.block else None)
 
     def grouped_block(self, src, ids, pairs):
         torch = self.torch
@@ -302,9 +451,11 @@ class Bench:
         self.dev = torch.device("cuda")
         self.quant = make_quant(torch)
         self.silu_mul = make_silu_mul(torch)
+        self.group_quant = make_group_quant()
         self.gen = torch.Generator().manual_seed(1234)
         self.failures = 0
         self.moe_gemm = make_moe_gemm()
+        self.align = make_align()
         self.configs = []
 
     def fail(self, what, err):
@@ -318,8 +469,9 @@ class Bench:
         torch = self.torch
         hidden, inter, experts, tokens, topk = 256, 128, 16, 40, 4
         self.pad = {}
-        for dtype in ("bfloat16", "fp8"):
-            for pad in (1, 16):
+        for dtype in DTYPES:
+            grouped = [] if dtype == "fp8_block" else [("grouped", None)]
+            for pad in (1, 16) if grouped else ():
                 self.pad[dtype] = pad
                 blk = Block(self, dtype, hidden, inter, experts, topk, 1)
                 blk.prepare(tokens, [routing(torch, self.gen, tokens, experts, topk, 1)], "grouped")
@@ -330,21 +482,21 @@ class Bench:
                 except Exception as e:  # noqa: BLE001 - try the padded layout
                     print(f"check {dtype} pad {pad}: {str(e).splitlines()[0][:200]}", file=sys.stderr)
                     del self.pad[dtype]
-            if dtype not in self.pad:
+            if grouped and dtype not in self.pad:
                 sys.exit(f"no grouped GEMM for {dtype}")
-            for ep in (1, 2):
+            for ep, n in ((1, tokens), (2, tokens), (1, 2500)):  # 2,500 tokens: the large-batch expert sort
                 blk = Block(self, dtype, hidden, inter, experts // ep, topk, ep)
-                routes = [routing(torch, self.gen, tokens, experts, topk, ep)]
-                want = self.reference(blk, tokens, routes)
-                for kernel, cfg in (("grouped", None), ("triton", (16, 64, 64 if dtype == "bfloat16" else 128, 4, 3)),
-                                    ("triton", (64, 128, 64 if dtype == "bfloat16" else 128, 4, 3))):
-                    blk.prepare(tokens, routes, kernel, cfg)
+                routes = [routing(torch, self.gen, n, experts, topk, ep)]
+                want = self.reference(blk, n, routes)
+                bk = 64 if dtype == "bfloat16" else 128
+                for kernel, cfg in grouped + [("triton", (16, 64, bk, 4, 3)), ("triton", (64, 128, bk, 4, 3))]:
+                    blk.prepare(n, routes, kernel, cfg)
                     blk.x.copy_(self.x_ref)
                     blk.wts.copy_(self.w_ref)
                     got = blk(0).float()
                     err = float((got - want).norm() / want.norm())
-                    print(f"check {dtype} ep{ep} {kernel} {cfg}: relative error {err:.3g}")
-                    if not err < (0.1 if dtype == "fp8" else 0.03):
+                    print(f"check {dtype} ep{ep} t{n} {kernel} {cfg}: relative error {err:.3g}")
+                    if not err < (0.1 if blk.fp8 else 0.03):
                         sys.exit(f"check {dtype} {kernel} failed")
 
     def reference(self, blk, tokens, routes):
@@ -353,9 +505,14 @@ class Bench:
         ids, pairs = (t.to(self.dev) for t in routes[0])
         self.x_ref = torch.randn(tokens, blk.hidden, device=self.dev, dtype=torch.bfloat16)
         self.w_ref = torch.rand(tokens * blk.topk, device=self.dev, dtype=torch.float32)
-        x = self.x_ref.float()
-        if blk.fp8:
-            x = x.to(torch.float8_e4m3fn).float()
+        def quant(v):  # the activations as the kernels quantise them (unit weight scales)
+            if blk.block:
+                g = v.view(v.shape[0], -1, GROUP)
+                s = g.abs().amax(-1, keepdim=True).clamp(min=1e-10) / 448.0
+                return ((g / s).to(blk.wdt).float() * s).view(v.shape)
+            return v.to(blk.wdt).float()
+
+        x = quant(self.x_ref.float())
         want = torch.zeros(tokens, blk.hidden, device=self.dev)
         for e in range(blk.experts):
             sel = ids == e
@@ -363,7 +520,7 @@ class Bench:
                 continue
             toks = pairs[sel] // blk.topk
             h = x[toks] @ blk.w13[e].float().t()
-            a = (torch.nn.functional.silu(h[:, :blk.inter]) * h[:, blk.inter:]).to(blk.wdt).float()
+            a = quant(torch.nn.functional.silu(h[:, :blk.inter]) * h[:, blk.inter:])
             want.index_add_(0, toks, (a @ blk.w2[e].float().t()) * self.w_ref[pairs[sel]].unsqueeze(1))
         return want
 
@@ -377,11 +534,15 @@ class Bench:
             out = csv.writer(f)
             out.writerow(COLUMNS)
             t0 = time.time()
-            for dtype in ("bfloat16", "fp8"):
-                for model, (hidden, inter, topk, experts) in MODELS.items():
+            for dtype in DTYPES:
+                for model, (hidden, inter, topk, experts, formats) in MODELS.items():
+                    if dtype not in formats:
+                        continue
                     for tp, ep in LAYOUTS:
                         if inter // tp < 128:
                             continue  # not deployed (AIC's collector skips them too)
+                        if dtype == "fp8_block" and inter // tp % GROUP:
+                            continue  # vLLM refuses block FP8 experts split off a block boundary
                         try:
                             blk = Block(self, dtype, hidden, inter // tp, experts // ep, topk, ep)
                         except Exception as e:  # noqa: BLE001 - record and go on
@@ -395,8 +556,9 @@ class Bench:
                             pairs = statistics.mean(len(i) for i, _ in routes)
                             grouped = "scaled_grouped_mm" if dtype == "fp8" else "grouped_mm"
                             best = {}
-                            for kernel, cfg in [("grouped", None)] + [
-                                    ("triton", c) for c in triton_configs(pairs, experts // ep, dtype == "fp8")]:
+                            grouped_kernel = [] if dtype == "fp8_block" else [("grouped", None)]
+                            for kernel, cfg in grouped_kernel + [
+                                    ("triton", c) for c in triton_configs(pairs, experts // ep, dtype != "bfloat16")]:
                                 name = grouped if kernel == "grouped" else "triton"
                                 try:
                                     blk.prepare(tokens, routes, kernel, cfg)
