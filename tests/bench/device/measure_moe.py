@@ -19,10 +19,11 @@ Kernels: `triton` is our own grouped GEMM in the design of vLLM's fused-MoE kern
 expert-sorted pairs and output columns, rows gathered in the kernel, routing weight in the down projection's
 epilogue); per shape the faster of two tile configurations is kept (the log lists them). Its expert sort is one
 Triton program up to 8,192 pairs and four kernels above, as vLLM's `moe_align_block_size` is one CUDA kernel
-(a sort of about ten PyTorch ops cost 40–70 µs more per block, up to half a decode-sized block). `grouped_mm` is
-PyTorch's `torch._grouped_mm` (CUTLASS, as torchtitan runs MoE) after an explicit gather and a PyTorch-op sort. BF16 runs BF16
-weights; FP8 is static per-tensor W8A8 with unit scales (the `fp8` format of AIC's vLLM tables): one Triton
-kernel quantises the activations and SiLU-and-mul quantises its output (`scaled_grouped_mm` for PyTorch).
+(a sort of about ten PyTorch ops cost 40–70 µs more per block, up to half a decode-sized block).
+`grouped_mm` is PyTorch's `torch._grouped_mm` (CUTLASS, as torchtitan runs MoE) after an explicit gather and a
+PyTorch-op sort. BF16 runs BF16 weights; FP8 is static per-tensor W8A8 with unit scales (the `fp8` format of
+AIC's vLLM tables): one Triton kernel quantises the activations and SiLU-and-mul quantises its output
+(`scaled_grouped_mm` for PyTorch).
 `fp8_block` is the block FP8 of Qwen3-*-FP8 and MiniMax-M2.5 (`fp8_block` in AIC's tables): weights in
 128 × 128 blocks with a scale each, activations quantised per token in groups of 128 (one Triton kernel before
 the gate+up projection, one fused with SiLU-and-mul before the down projection), the scale product applied at
