@@ -517,6 +517,26 @@ export async function simulateRow(
   return { ttft: r.mean_ttft_ms as number, tpot: r.mean_tpot_ms as number };
 }
 
+/** Absolute errors of one summary group. */
+interface AbsErrors {
+  readonly ttft: number[];
+  readonly tpot: number[];
+}
+
+/** The errors of group `key` in `groups`, created empty on first use. */
+function errorsOf(groups: Map<string, AbsErrors>, key: string): AbsErrors {
+  let g = groups.get(key);
+  if (!g) groups.set(key, g = { ttft: [], tpot: [] });
+  return g;
+}
+
+/** A summary row's cells after its label: rows, TTFT MAPE and median, TPOT MAPE and median. */
+function mapeCells(g: AbsErrors): string {
+  return `${g.tpot.length} | ${pct(mean(g.ttft))} | ${pct(median(g.ttft))} | ${pct(mean(g.tpot))} | ${
+    pct(median(g.tpot))
+  } |`;
+}
+
 /**
  * The text `deno task fidelity --only REGEX` matches a row against: GPU, model, vLLM version and precision.
  *
@@ -553,9 +573,9 @@ export async function runSilicon(
     "| id | vLLM | TP/DP/EP | ISL | OSL | conc. | TTFT meas. | sim. | err | TPOT meas. | sim. | err |",
   );
   console.log("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
-  const groups = new Map<string, { ttft: number[]; tpot: number[] }>();
-  const gpus = new Map<string, { ttft: number[]; tpot: number[] }>();
-  const all = { ttft: [] as number[], tpot: [] as number[] };
+  const groups = new Map<string, AbsErrors>();
+  const gpus = new Map<string, AbsErrors>();
+  const all: AbsErrors = { ttft: [], tpot: [] };
   const loads = new Map<string, { ttft: number[]; tpot: number[] }>(
     PREFILL_LOADS.map((b) => [b, { ttft: [], tpot: [] }]),
   );
@@ -585,12 +605,7 @@ export async function runSilicon(
     }
     const e1 = sim.ttft / row.ttftMs - 1, e2 = sim.tpot / row.tpotMs - 1;
     errors.set(row, { ttft: e1, tpot: e2 });
-    const key = `${row.system} ${row.model}`;
-    const g = groups.get(key) ?? { ttft: [], tpot: [] };
-    groups.set(key, g);
-    const gpu = gpus.get(row.system) ?? { ttft: [], tpot: [] };
-    gpus.set(row.system, gpu);
-    for (const acc of [g, gpu, all]) {
+    for (const acc of [errorsOf(groups, `${row.system} ${row.model}`), errorsOf(gpus, row.system), all]) {
       acc.ttft.push(Math.abs(e1));
       acc.tpot.push(Math.abs(e2));
     }
@@ -614,21 +629,11 @@ export async function runSilicon(
   }
   console.log("\n| GPU, model | rows | TTFT MAPE | TTFT median | TPOT MAPE | TPOT median |");
   console.log("|---|---:|---:|---:|---:|---:|");
-  for (const [key, g] of [...groups, ["all", all] as const]) {
-    console.log(
-      `| ${key} | ${g.tpot.length} | ${pct(mean(g.ttft))} | ${pct(median(g.ttft))} | ` +
-        `${pct(mean(g.tpot))} | ${pct(median(g.tpot))} |`,
-    );
-  }
+  for (const [key, g] of [...groups, ["all", all] as const]) console.log(`| ${key} | ${mapeCells(g)}`);
   console.log("\n| GPU | analytic curves of | rows | TTFT MAPE | TTFT median | TPOT MAPE | TPOT median |");
   console.log("|---|---|---:|---:|---:|---:|---:|");
   for (const [id, g] of [...gpus].sort(([a], [b]) => a.localeCompare(b))) {
-    console.log(
-      `| ${id} | ${coefficientSystem(GPUS[id])} | ${g.tpot.length} | ${pct(mean(g.ttft))} | ${
-        pct(median(g.ttft))
-      } | ` +
-        `${pct(mean(g.tpot))} | ${pct(median(g.tpot))} |`,
-    );
+    console.log(`| ${id} | ${coefficientSystem(GPUS[id])} | ${mapeCells(g)}`);
   }
   console.log(
     "\n| prefill load (c × ISL / OSL) | rows | TTFT MAPE | TTFT mean error | TPOT MAPE | TPOT mean error |",
