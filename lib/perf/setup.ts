@@ -148,11 +148,15 @@ export function resolvePerfSetup(
   const par = resolveParallelism(args, model, field);
   const dtypes = resolveDTypes(args, model, backend, gpu, field);
   const moeBackend = resolveMoeBackend(args.moe_backend, backend, field("moe_backend"));
+  if (moeBackend === "deep_gemm") {
+    checkDeepGemm(gpu, model, dtypes.moe, tables !== undefined, field("moe_backend"));
+  }
   return { gpu, backend, version, model, par, dtypes, nextn: args.aic_nextn ?? 0, moeBackend };
 }
 
 /**
- * The routed-expert kernel: `auto` unless set; `triton` only for vLLM, whose tables time its Triton kernel.
+ * The routed-expert kernel: `auto` unless set; `triton` and `deep_gemm` only for vLLM, whose tables time its
+ * Triton kernel and whose Hopper default below MoE TP 8 was DeepGEMM in its late-2025 releases.
  *
  * @example
  * ```ts
@@ -176,7 +180,49 @@ function resolveMoeBackend(
   if (known === "triton" && backend !== "vllm") {
     throw new InputError(`"triton" selects vLLM's Triton fused-MoE kernel; aic_backend is ${backend}`, at);
   }
+  if (known === "deep_gemm" && backend !== "vllm") {
+    throw new InputError(`"deep_gemm" selects vLLM's DeepGEMM MoE kernel; aic_backend is ${backend}`, at);
+  }
   return known;
+}
+
+/**
+ * `moe_backend: deep_gemm` needs what vLLM's DeepGEMM MoE runs on: a Hopper GPU and block-FP8 experts; and the
+ * analytic model, as no AIC table times that kernel.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { resolvePerfSetup } from "./setup.ts";
+ * const qwen = { aic_model_path: "Qwen/Qwen3-235B-A22B-FP8", aic_tp_size: 2, moe_backend: "deep_gemm" };
+ * assert.equal(resolvePerfSetup(qwen)?.moeBackend, "deep_gemm");
+ * assert.throws(() => resolvePerfSetup({ ...qwen, aic_system: "b200_sxm" }), /Hopper/);
+ * assert.throws(() => resolvePerfSetup({ ...qwen, aic_model_path: "openai/gpt-oss-120b" }), /fp8_block/);
+ * ```
+ */
+function checkDeepGemm(
+  gpu: GpuSpec,
+  model: ModelSpec,
+  moe: WeightDType,
+  tableMode: boolean,
+  at: InputLocation,
+) {
+  if (gpu.arch !== "hopper") {
+    throw new InputError(`"deep_gemm" MoE runs on Hopper GPUs; aic_system is ${gpu.id} (${gpu.arch})`, at);
+  }
+  if (model.arch.moe && moe !== "fp8_block") {
+    throw new InputError(
+      `"deep_gemm" MoE runs block-FP8 experts (fp8_block); this model's experts are ${moe}`,
+      at,
+    );
+  }
+  if (tableMode) {
+    throw new InputError(
+      `no AIC table times vLLM's DeepGEMM MoE kernel; use the analytic model (unset aic_systems_path) or ` +
+        `moe_backend auto or triton`,
+      at,
+    );
+  }
 }
 
 function parseBackend(name: string, at: InputLocation): Backend {

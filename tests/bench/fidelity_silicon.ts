@@ -273,7 +273,11 @@ export interface BenchmarkClient {
  * - **MoE kernel**: InferenceX's MiniMax-M2.5 FP8 recipe for B200 ran vLLM 0.17 with
  *   `VLLM_USE_FLASHINFER_MOE_FP8=0 VLLM_MOE_USE_DEEP_GEMM=0` (until its PR #947 moved to 0.19 and dropped
  *   them), so its experts ran on vLLM's Triton kernel (`moe_backend: triton`), which AIC's B200 tables time at
- *   1.2× FlashInfer's at decode sizes and 1.7× at 4k–16k tokens; every other run uses vLLM's own choice.
+ *   1.2× FlashInfer's at decode sizes and 1.7× at 4k–16k tokens. On Hopper, vLLM 0.11.1–0.14 served block-FP8
+ *   experts with DeepGEMM below MoE TP 8 unless told otherwise (`VLLM_MOE_USE_DEEP_GEMM`, on by default; its
+ *   E8M0 scales, on by default for Hopper from 0.11.1, send every batch size to DeepGEMM; TP 8 falls back to
+ *   Triton since vLLM PR #29346), so those runs replay `moe_backend: deep_gemm` (in ed133e9: the gap analysis
+ *   of Qwen3-235B-A22B-FP8 on vLLM 0.12). Every other run uses vLLM's own choice.
  *
  * @example
  * ```ts
@@ -313,8 +317,21 @@ export function benchmarkClient(row: SiliconRow): BenchmarkClient {
     moeBackend: inferenceX && row.model === "MiniMaxAI/MiniMax-M2.5" && row.system === "b200_sxm" &&
         row.precision === "fp8" && row.version === "0.17.0"
       ? "triton"
+      : deepGemmDefault(row)
+      ? "deep_gemm"
       : "auto",
   };
+}
+
+/**
+ * Whether the row's vLLM picked DeepGEMM for its experts by default (see {@link benchmarkClient}): a numbered
+ * release from 0.11.1 to 0.14, a Hopper GPU, a block-FP8 checkpoint's own experts, MoE TP below 8.
+ */
+function deepGemmDefault(row: SiliconRow): boolean {
+  const model = MODELS[row.model];
+  return numbered(row.version) && compareVersions(row.version, "0.11.1") >= 0 &&
+    compareVersions(row.version, "0.15.0") < 0 && GPUS[row.system]?.arch === "hopper" &&
+    model?.quant.moe === "fp8_block" && (row.moeQuant === "" || row.moeQuant === "fp8") && row.moeTp < 8;
 }
 
 /** Sources whose client drew from AIPerf's default dataset of 100 prompts (see {@link benchmarkClient}). */

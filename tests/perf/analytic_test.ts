@@ -185,6 +185,31 @@ Deno.test("mixed pass: decodes sharing a pass with a prefill add their attention
   assert.equal(m.mixedDecodeMs!(1, 4096, 0, 0, 2000), 0);
 });
 
+Deno.test("moe_backend deep_gemm: every local expert read and 128 rows each multiplied, whatever the batch", () => {
+  const qwen = {
+    aic_model_path: "Qwen/Qwen3-235B-A22B-FP8",
+    aic_system: "h200_sxm",
+    moe_backend: "deep_gemm",
+  };
+  const moe = (args: SetupArgs, b: number) => model(args).decodeBreakdown!(b, 2048, b * 2048).moe;
+  const tp2 = { ...qwen, aic_tp_size: 2 };
+  // Flat in the batch (the contiguous layout's padding dominates), unlike the fitted curve.
+  assert.ok(moe(tp2, 32) / moe(tp2, 4) < 1.05, `${moe(tp2, 32) / moe(tp2, 4)}`);
+  const auto = { ...tp2, moe_backend: "auto" };
+  assert.ok(moe(auto, 32) / moe(auto, 4) > 1.5);
+  // Above the fitted curve at decode sizes, and halved with twice the GPUs (the work splits over them).
+  assert.ok(moe(tp2, 4) > 2 * moe(auto, 4));
+  const ratio = moe(tp2, 8) / moe({ ...qwen, aic_tp_size: 4 }, 8);
+  assert.ok(ratio > 1.7 && ratio < 2.1, `${ratio}`);
+  // Expert parallelism splits the same work by experts: about the same time per GPU.
+  const ep = moe({ ...qwen, aic_tp_size: 2, aic_moe_tp_size: 1, aic_moe_ep_size: 2 }, 8);
+  assert.ok(Math.abs(ep / moe(tp2, 8) - 1) < 0.1, `${ep} vs ${moe(tp2, 8)}`);
+  // Only block-FP8 experts on Hopper, and only for vLLM.
+  assert.throws(() => model({ ...tp2, aic_system: "b200_sxm" }), /Hopper GPUs; aic_system is b200_sxm/);
+  assert.throws(() => model({ ...tp2, aic_model_path: "Qwen/Qwen3-235B-A22B" }), /block-FP8 .* bfloat16/);
+  assert.throws(() => model({ ...tp2, aic_backend: "sglang" }), /DeepGEMM MoE kernel; aic_backend is sglang/);
+});
+
 Deno.test("moe_backend triton prices vLLM's Triton experts where the fitted curve is another kernel's", () => {
   const minimax = { aic_model_path: "MiniMaxAI/MiniMax-M2.5", aic_system: "b200_sxm", aic_tp_size: 2 };
   const moe = (args: SetupArgs) => model(args).decodeBreakdown!(32, 2048, 32 * 2048).moe;

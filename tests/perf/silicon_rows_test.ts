@@ -114,6 +114,19 @@ Deno.test("silicon rows: the benchmark client of each source (InferenceX lengths
   assert.equal(benchmarkClient(minimax("0.17.0")).moeBackend, "triton");
   assert.equal(benchmarkClient(minimax("0.19.0")).moeBackend, "auto");
   assert.equal(benchmarkClient(minimax("0.17.0", "fp4")).moeBackend, "auto");
+  // vLLM 0.11.1–0.14 on Hopper ran block-FP8 experts on DeepGEMM below MoE TP 8.
+  const qwen = (version: string, moeTp: number, system = "h200_sxm", moeQuant = "fp8") =>
+    ({
+      ...row("source_file=/x/qwen3_235b.csv", version, "Qwen/Qwen3-235B-A22B-FP8", system),
+      moeTp,
+      moeQuant,
+    }) as SiliconRow;
+  assert.equal(benchmarkClient(qwen("0.12.0", 2)).moeBackend, "deep_gemm");
+  assert.equal(benchmarkClient(qwen("0.12.0", 8)).moeBackend, "auto");
+  assert.equal(benchmarkClient(qwen("0.16.0", 2)).moeBackend, "auto");
+  assert.equal(benchmarkClient(qwen("0.11.0", 2)).moeBackend, "auto");
+  assert.equal(benchmarkClient(qwen("0.12.0", 2, "b200_sxm")).moeBackend, "auto");
+  assert.equal(benchmarkClient(qwen("0.12.0", 2, "h200_sxm", "nvfp4")).moeBackend, "auto");
   // The Kimi-K2.5 "gap analysis" file holds copies of InferenceX rows: replayed as InferenceX ran them.
   assert.equal(
     benchmarkClient(row("source_file=kimi-k2.5-gap-analysis.csv; silicon_concurrency=4", "0.17.0")).sampling,

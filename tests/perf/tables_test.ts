@@ -150,7 +150,7 @@ sharedTest(
 );
 
 sharedTest(
-  "moe_backend triton in table mode reads the Triton rows, or names why there are none",
+  "moe_backend in table mode: triton reads the Triton rows or names why there are none; deep_gemm is refused",
   async () => {
     const minimax = { aic_model_path: "MiniMaxAI/MiniMax-M2.5", aic_system: "b200_sxm", aic_tp_size: 2 };
     // B200's 0.22 table times block-FP8 experts on Triton only: the same rows either way.
@@ -162,6 +162,12 @@ sharedTest(
     await assert.rejects(
       async () => (await tableModelFor({ ...minimax, moe_backend: "triton" })).decodeMs(32, 2048, 32 * 2048),
       /no MoE measured on vLLM's Triton kernel for fp8_block .*aic_backend_version/,
+    );
+    // No table times DeepGEMM's experts: refused up front, naming the way out.
+    const qwen = { aic_model_path: "Qwen/Qwen3-235B-A22B-FP8", aic_system: "h200_sxm", aic_tp_size: 2 };
+    await assert.rejects(
+      () => tableModelFor({ ...qwen, moe_backend: "deep_gemm" }),
+      /no AIC table times vLLM's DeepGEMM MoE kernel; use the analytic model/,
     );
   },
 );

@@ -26,10 +26,12 @@ export function mainKernelRows(table: Table, rows: readonly number[]): number[] 
 /**
  * Which routed-expert kernel a vLLM engine runs (vLLM's `--moe-backend`): `auto`, the framework's own choice for
  * the GPU and format (what AIC's collector ran for the table: the most common kernel, see
- * {@link mainKernelRows}), or `triton`, vLLM's Triton fused-MoE kernel, as `--moe-backend triton` or the
- * environment `VLLM_USE_FLASHINFER_MOE_FP8=0 VLLM_MOE_USE_DEEP_GEMM=0` force it.
+ * {@link mainKernelRows}); `triton`, vLLM's Triton fused-MoE kernel, as `--moe-backend triton` or the
+ * environment `VLLM_USE_FLASHINFER_MOE_FP8=0 VLLM_MOE_USE_DEEP_GEMM=0` force it; or `deep_gemm`, DeepGEMM's
+ * grouped GEMM for block-FP8 experts on Hopper, vLLM's default there below MoE TP 8 in its late-2025 releases
+ * (no AIC table times it; the analytic model prices it, `analytic/deepgemm.ts`).
  */
-export const MOE_BACKENDS = ["auto", "triton"] as const;
+export const MOE_BACKENDS = ["auto", "triton", "deep_gemm"] as const;
 
 /** One of {@link MOE_BACKENDS}. */
 export type MoeBackend = typeof MOE_BACKENDS[number];
@@ -53,11 +55,12 @@ export function isTritonMoe(kernelSource: string): boolean {
 
 /**
  * The rows among `rows` that time `backend`'s kernel: the main kernel's for `auto`, the Triton kernel's for
- * `triton` (none when the table holds no Triton rows there).
+ * `triton` (none when the table holds no Triton rows there), none for `deep_gemm` (no table times it).
  */
 export function moeKernelRows(table: Table, rows: readonly number[], backend: MoeBackend): number[] {
   if (backend === "auto") return mainKernelRows(table, rows);
   const ks = table.str("kernel_source");
+  if (backend === "deep_gemm") return [];
   return ks ? rows.filter((i) => isTritonMoe(ks[i])) : [];
 }
 

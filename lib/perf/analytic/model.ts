@@ -29,6 +29,7 @@ import { type MlaShape, mlaWork, mlaWorkMs } from "./mla.ts";
 import { attentionCurve, type CurveSource, curveSource, findCurve, nearestCount } from "./lookup.ts";
 import { type OverheadOptions, passOverheadMs } from "./overhead.ts";
 import { gemmCeilingMs, mlaCeilingMs, moeCeilingMs } from "./ceiling.ts";
+import { deepGemmMoeMs } from "./deepgemm.ts";
 
 /** Prices one op for a context pass: `(b, s, p) → ms` for all its `count` runs. */
 type ContextPrice = (b: number, s: number, p: number) => number;
@@ -249,13 +250,19 @@ function gemmPrice(
     Math.min(gemmMs(c, gpu, peak, wb, ab, m, op.n, op.k), gemmCeilingMs(gpu, peak, wb, ab, m, op.n, op.k));
 }
 
-/** `tokens → ms` of one routed-expert block: its fitted curve, cut at the kernel-time ceiling. */
+/**
+ * `tokens → ms` of one routed-expert block: its fitted curve, cut at the kernel-time ceiling; DeepGEMM's grouped
+ * GEMM priced by its layout (`deepgemm.ts`) under `moe_backend: deep_gemm`.
+ */
 function moePrice(
   op: Extract<Op, { kind: "moe" }>,
   setup: PerfSetup,
   src: CurveSource,
 ): (t: number) => number {
   const gpu = setup.gpu;
+  if (setup.moeBackend === "deep_gemm") {
+    return (t) => deepGemmMoeMs(gpu, t, op.hidden, op.inter, op.topK, op.experts, op.moeTp, op.moeEp);
+  }
   const c = moeCurve(src, op.dtype, setup.moeBackend);
   const [peak, wb] = [peakFlops(gpu, op.dtype) || gpu.bf16Flops, weightBytes(op.dtype)];
   const shape = [op.hidden, op.inter, op.topK, op.experts, op.moeTp, op.moeEp] as const;
