@@ -4,9 +4,9 @@
  *
  * The layout gives each local expert its own run of rows, padded to DeepGEMM's 128-row block. Without expert
  * counts on the host, vLLM sizes it for the worst case, `tokens × topK + experts × 127` rows rounded up to 128,
- * and both grouped GEMMs and the activation between them run over every one of those rows. So the block costs
- * about the same for one token as for a hundred: every local expert's weights are read and 128 rows per expert
- * are multiplied, whatever the batch. Each GEMM is priced at its roofline, {@link DEEPGEMM.compute} of FP8 peak
+ * and the measured decode steps (flat in the batch) say both grouped GEMMs and the activation between them cost
+ * as if they ran over every one of those rows. So the block costs about the same for one token as for a hundred:
+ * every local expert's weights are read and 128 rows per expert are multiplied, whatever the batch. Each GEMM is priced at its roofline, {@link DEEPGEMM.compute} of FP8 peak
  * or {@link DEEPGEMM.memory} of HBM bandwidth for its weights, input and output; the activation, the permute and
  * the unpermute as memory passes.
  *
