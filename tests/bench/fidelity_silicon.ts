@@ -328,10 +328,10 @@ export function benchmarkClient(row: SiliconRow): BenchmarkClient {
  * release from 0.11.1 to 0.14, a Hopper GPU, a block-FP8 checkpoint's own experts, MoE TP below 8.
  */
 function deepGemmDefault(row: SiliconRow): boolean {
-  const model = MODELS[row.model];
   return numbered(row.version) && compareVersions(row.version, "0.11.1") >= 0 &&
     compareVersions(row.version, "0.15.0") < 0 && GPUS[row.system]?.arch === "hopper" &&
-    model?.quant.moe === "fp8_block" && (row.moeQuant === "" || row.moeQuant === "fp8") && row.moeTp < 8;
+    MODELS[row.model]?.quant.moe === "fp8_block" && quantOverrides(row).aic_moe_dtype === undefined &&
+    row.moeTp < 8;
 }
 
 /** Sources whose client drew from AIPerf's default dataset of 100 prompts (see {@link benchmarkClient}). */
