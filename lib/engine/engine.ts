@@ -89,6 +89,8 @@ export class Engine {
   readonly #req: RequestTable;
   readonly #spec: Speculative | undefined;
   readonly #scratch = new Int32Array(1);
+  /** What the pass being scheduled computes: its prompt chunks (count, KV after them, cached prefix, tokens). */
+  readonly #pass = { prefillBatch: 0, prefillIsl: 0, prefillPrefix: 0, prefillTokens: 0, computedTokens: 0 };
 
   constructor(
     id: number,
@@ -132,7 +134,7 @@ export class Engine {
    */
   startPass(): number {
     const cfg = this.config, req = this.#req, bs = cfg.blockSize, pool = this.pool;
-    const running = this.running, passPrefill = req.passPrefill;
+    const running = this.running;
     this.admittedCount =
       this.emittedCount =
       this.finishedCount =
@@ -147,19 +149,25 @@ export class Engine {
     let budget = cfg.maxNumBatchedTokens;
     const rankBudget = rankTokenBudget(cfg);
     let preempted = false;
-    let pfBatch = 0, pfIsl = 0, pfPrefix = 0, pfTokens = 0, computedTokens = 0;
+    const pass = this.#pass;
+    pass.prefillBatch =
+      pass.prefillIsl =
+      pass.prefillPrefix =
+      pass.prefillTokens =
+      pass.computedTokens =
+        0;
 
     // 1. Running requests first.
     let i = 0;
     while (i < this.runningCount && budget > 0) {
       const r = running[i];
       const remaining = req.promptLen[r] + req.generated[r] - req.computed[r];
-      passPrefill[r] = 0;
+      req.passPrefill[r] = 0;
       if (remaining <= 0) {
         throw new Error(`engine ${this.id}: running request ${r} has nothing to compute (bug)`);
       }
       const inPrefill = req.prefilling[r] === 1;
-      const room = budget < rankBudget ? budget : rankBudget;
+      const room = Math.min(budget, rankBudget);
       // Without chunked prefill a prompt runs whole (a recompute after preemption may still chunk).
       if (inPrefill && !cfg.enableChunkedPrefill && req.generated[r] === 0 && remaining > room) break;
       const take = remaining < room ? remaining : room;
@@ -170,15 +178,9 @@ export class Engine {
         const victimIdx = cfg.preemption === "lifo" ? this.runningCount - 1 : 0;
         const victim = running[victimIdx];
         if (victimIdx < i) {
-          // Already scheduled in this pass: give its tokens and prefill statistics back.
+          // Already scheduled in this pass: give its tokens back.
           budget += req.scheduled[victim];
-          computedTokens -= req.scheduled[victim];
-          if (passPrefill[victim] === 1) {
-            pfBatch--;
-            pfIsl -= req.computed[victim];
-            pfPrefix -= req.computed[victim] - req.scheduled[victim];
-            pfTokens -= req.scheduled[victim];
-          }
+          this.#unschedule(victim);
           i--;
         }
         preempt(this, req, victimIdx);
@@ -189,16 +191,7 @@ export class Engine {
         }
       }
       if (selfPreempted) continue;
-      if (inPrefill) {
-        passPrefill[r] = 1;
-        pfBatch++;
-        pfPrefix += req.computed[r];
-        pfIsl += req.computed[r] + take;
-        pfTokens += take;
-      }
-      req.scheduled[r] = take;
-      req.computed[r] += take;
-      computedTokens += take;
+      this.#schedule(r, take, inPrefill);
       budget -= take;
       i++;
     }
@@ -218,20 +211,9 @@ export class Engine {
             continue;
           }
         }
-        const take = this.#admit(r, budget < rankBudget ? budget : rankBudget);
+        const take = this.#admit(r, Math.min(budget, rankBudget));
         if (take < 0) break;
-        if (take > 0 && cfg.role !== "decode") {
-          passPrefill[r] = 1;
-          pfBatch++;
-          pfPrefix += req.computed[r];
-          pfIsl += req.computed[r] + take;
-          pfTokens += take;
-        } else {
-          passPrefill[r] = 0;
-        }
-        req.scheduled[r] = take;
-        req.computed[r] += take;
-        computedTokens += take;
+        this.#schedule(r, take, take > 0 && cfg.role !== "decode");
         budget -= cfg.role === "decode" ? 1 : take;
       }
     }
@@ -254,7 +236,9 @@ export class Engine {
     }
     this.emittedCount = ready;
 
-    const progress = computedTokens + this.admittedCount + this.rejectedIds.length + ready;
+    const { prefillBatch: pfBatch, prefillIsl: pfIsl, prefillPrefix: pfPrefix, prefillTokens: pfTokens } =
+      pass;
+    const progress = pass.computedTokens + this.admittedCount + this.rejectedIds.length + ready;
     if (progress === 0 && !preempted) {
       if (this.hasWork) throw new Error(`engine ${this.id}: no progress possible with work queued (bug)`);
       return -1;
@@ -377,6 +361,33 @@ export class Engine {
     this.admittedIds[this.admittedCount] = r;
     this.admittedCached[this.admittedCount++] = cached;
     return take;
+  }
+
+  /** Schedule `take` tokens of request `r` in this pass, counting them as a prompt chunk when `prefill`. */
+  #schedule(r: number, take: number, prefill: boolean): void {
+    const req = this.#req, pass = this.#pass;
+    req.passPrefill[r] = prefill ? 1 : 0;
+    if (prefill) {
+      pass.prefillBatch++;
+      pass.prefillPrefix += req.computed[r];
+      pass.prefillIsl += req.computed[r] + take;
+      pass.prefillTokens += take;
+    }
+    req.scheduled[r] = take;
+    req.computed[r] += take;
+    pass.computedTokens += take;
+  }
+
+  /** Undo {@link Engine.#schedule} for request `r`, preempted later in the same pass. */
+  #unschedule(r: number): void {
+    const req = this.#req, pass = this.#pass, take = req.scheduled[r];
+    pass.computedTokens -= take;
+    if (req.passPrefill[r] === 1) {
+      pass.prefillBatch--;
+      pass.prefillIsl -= req.computed[r];
+      pass.prefillPrefix -= req.computed[r] - take;
+      pass.prefillTokens -= take;
+    }
   }
 
   #popWaiting(): void {
