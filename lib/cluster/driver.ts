@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { IntDeque } from "../engine/deque.ts";
+import { IntDeque } from "../common/deque.ts";
 import type { Workload } from "../workload/mod.ts";
 
 /**

@@ -21,7 +21,7 @@ import type { PerfModel } from "../perf/mod.ts";
 import type { EngineConfig } from "./config.ts";
 import { burstReserve, maxSeqLen, rankTokenBudget, rejectReason, reservedBlocks } from "./admission.ts";
 import { allocateBlocks, releaseBlocks } from "./blocks.ts";
-import { IntDeque } from "./deque.ts";
+import { IntDeque } from "../common/deque.ts";
 import { markFinishing } from "./emission.ts";
 import { KvPool } from "./kv_pool.ts";
 import { preempt } from "./preemption.ts";

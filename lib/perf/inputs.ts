@@ -9,13 +9,12 @@
  * @module
  */
 import { InputError, type InputLocation } from "../common/errors.ts";
-import type { EngineArgs } from "../engine/args.ts";
 import type { ModelSpec } from "./catalog/arch.ts";
 import { modelFromHfConfig, tokenizerKind } from "./catalog/hf_config.ts";
 import { catalogModel, findModel } from "./catalog/models.ts";
 import { loadAicTables } from "./aic/tables.ts";
 import { parseProfile } from "./profile.ts";
-import { DEFAULT_SYSTEM, resolvePerfSetup, wantsModelTiming } from "./setup.ts";
+import { DEFAULT_SYSTEM, type PerfArgs, resolvePerfSetup, wantsModelTiming } from "./setup.ts";
 import type { PerfInputs } from "./types.ts";
 
 /** Environment variable naming an AIC `systems` directory for table mode. */
@@ -96,7 +95,7 @@ function envSystemsPath(): string | undefined {
  * ```
  */
 export async function loadPerfInputs(
-  args: EngineArgs,
+  args: PerfArgs,
   what = "engine args",
   at: InputLocation = {},
 ): Promise<PerfInputs> {

@@ -16,14 +16,12 @@
  * @module
  */
 import { InputError, type InputLocation } from "../common/errors.ts";
-import type { EngineArgs } from "../engine/args.ts";
-import type { EngineConfig } from "../engine/config.ts";
 import { analyticModel } from "./analytic/model.ts";
 import { tableModel } from "./aic/table_model.ts";
 import { fixedModel } from "./fixed.ts";
 import { polynomialModel } from "./polynomial.ts";
 import { profileModel } from "./profile.ts";
-import { resolvePerfSetup, wantsModelTiming } from "./setup.ts";
+import { type PerfArgs, resolvePerfSetup, wantsModelTiming } from "./setup.ts";
 import type { PerfInputs, PerfModel } from "./types.ts";
 
 export type { OpBreakdown, PerfInputs, PerfModel } from "./types.ts";
@@ -36,6 +34,7 @@ export { AIC_SYSTEMS_ENV, loadPerfInputs } from "./inputs.ts";
 export {
   type Backend,
   BACKEND_VERSIONS,
+  type PerfArgs,
   type PerfSetup,
   resolvePerfSetup,
   wantsModelTiming,
@@ -56,24 +55,28 @@ export { GPU_IDS, GPUS, type GpuSpec } from "./catalog/gpus.ts";
 export { catalogModel, MODEL_IDS, MODELS } from "./catalog/models.ts";
 export { kvBytesPerToken, type ModelSpec } from "./catalog/arch.ts";
 
+/** The size of an engine's KV cache, which the reference's polynomial model scales with. */
+export interface KvCacheSize {
+  readonly numGpuBlocks: number;
+  readonly blockSize: number;
+}
+
 /**
- * The perf model for one engine, from its validated args and resolved config (and, for models that need files,
- * what {@link loadPerfInputs} read for the same args).
+ * The perf model for one engine, from its validated args and resolved config (an `EngineConfig`; only its KV
+ * size is read), and, for models that need files, what {@link loadPerfInputs} read for the same args.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { resolveEngineArgs } from "../engine/config.ts";
  * import { createPerfModel } from "./mod.ts";
- * const { args, config } = resolveEngineArgs({}, "aggregated");
- * assert(createPerfModel(args, config).name === "polynomial");
- * const llama = resolveEngineArgs({ aic_model_path: "meta-llama/Llama-3.1-8B-Instruct" }, "aggregated");
- * assert(createPerfModel(llama.args, llama.config).name === "analytic");
+ * const kv = { numGpuBlocks: 16384, blockSize: 16 };
+ * assert(createPerfModel({}, kv).name === "polynomial");
+ * assert(createPerfModel({ aic_model_path: "meta-llama/Llama-3.1-8B-Instruct" }, kv).name === "analytic");
  * ```
  */
 export function createPerfModel(
-  args: EngineArgs,
-  config: EngineConfig,
+  args: PerfArgs,
+  config: KvCacheSize,
   inputs: PerfInputs = {},
   what = "engine args",
   at: InputLocation = {},

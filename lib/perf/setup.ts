@@ -12,6 +12,8 @@ import { catalogModel, findModel } from "./catalog/models.ts";
 import { type KvDType, parseKvDType, parseWeightDType, peakFlops, type WeightDType } from "./dtypes.ts";
 import type { PerfInputs } from "./types.ts";
 import { MOE_BACKENDS, type MoeBackend } from "./aic/kernels.ts";
+import type { CudagraphMode } from "./analytic/overhead.ts";
+import type { Sampling } from "./sampling.ts";
 
 /** Serving frameworks AIC has tables for. */
 export type Backend = "vllm" | "trtllm" | "sglang";
@@ -73,6 +75,22 @@ export interface SetupArgs {
   readonly aic_comm_dtype?: string | null;
   readonly aic_nextn?: number | null;
   readonly moe_backend?: string | null;
+}
+
+/**
+ * The engine-arg fields that pick and build a perf model (a subset of `EngineArgs`, so that the perf models
+ * need nothing from the engine).
+ */
+export interface PerfArgs extends SetupArgs {
+  readonly timing_model?:
+    | "polynomial"
+    | { readonly prefill_ms: number; readonly prefill_ms_per_token: number; readonly decode_ms: number }
+    | null;
+  readonly planner_profile_data?: string | null;
+  readonly framework_overhead?: boolean | null;
+  readonly sampling?: Sampling | null;
+  readonly async_scheduling?: boolean;
+  readonly cudagraph_mode?: CudagraphMode;
 }
 
 /**

@@ -1,5 +1,6 @@
 /**
- * A growable ring buffer of int32 values with O(1) push/pop at both ends: the engine's waiting queue.
+ * A growable ring buffer of int32 values with O(1) push/pop at both ends: the engines' waiting queues and the
+ * session driver's ready turns.
  *
  * @module
  */
