@@ -14,7 +14,8 @@ import { modelFromHfConfig, tokenizerKind } from "./catalog/hf_config.ts";
 import { catalogModel, findModel } from "./catalog/models.ts";
 import { loadAicTables } from "./aic/tables.ts";
 import { parseProfile } from "./profile.ts";
-import { DEFAULT_SYSTEM, type PerfArgs, resolvePerfSetup, wantsModelTiming } from "./setup.ts";
+import { type PerfArgs, wantsModelTiming } from "./args.ts";
+import { DEFAULT_SYSTEM, resolvePerfSetup } from "./setup.ts";
 import type { PerfInputs } from "./types.ts";
 
 /** Environment variable naming an AIC `systems` directory for table mode. */

@@ -21,7 +21,8 @@ import { tableModel } from "./aic/table_model.ts";
 import { fixedModel } from "./fixed.ts";
 import { polynomialModel } from "./polynomial.ts";
 import { profileModel } from "./profile.ts";
-import { type PerfArgs, resolvePerfSetup, wantsModelTiming } from "./setup.ts";
+import { type PerfArgs, wantsModelTiming } from "./args.ts";
+import { resolvePerfSetup } from "./setup.ts";
 import type { PerfInputs, PerfModel } from "./types.ts";
 
 export type { OpBreakdown, PerfInputs, PerfModel } from "./types.ts";
@@ -31,14 +32,8 @@ export { analyticModel } from "./analytic/model.ts";
 export { tableModel } from "./aic/table_model.ts";
 export { parseProfile, type ProfileData, profileModel } from "./profile.ts";
 export { AIC_SYSTEMS_ENV, loadPerfInputs } from "./inputs.ts";
-export {
-  type Backend,
-  BACKEND_VERSIONS,
-  type PerfArgs,
-  type PerfSetup,
-  resolvePerfSetup,
-  wantsModelTiming,
-} from "./setup.ts";
+export { type PerfArgs, wantsModelTiming } from "./args.ts";
+export { type Backend, BACKEND_VERSIONS, type PerfSetup, resolvePerfSetup } from "./setup.ts";
 export { deriveKvCapacity, type KvCapacity } from "./capacity.ts";
 export { generationSampling, type Sampling, SAMPLINGS } from "./sampling.ts";
 export { CUDAGRAPH_MODES, type CudagraphMode } from "./analytic/overhead.ts";

@@ -3,7 +3,8 @@ import { analyticModel } from "../../lib/perf/analytic/model.ts";
 import { curveSource } from "../../lib/perf/analytic/lookup.ts";
 import { GPUS } from "../../lib/perf/catalog/gpus.ts";
 import { buildOps } from "../../lib/perf/ops.ts";
-import { resolvePerfSetup, type SetupArgs } from "../../lib/perf/setup.ts";
+import type { SetupArgs } from "../../lib/perf/args.ts";
+import { resolvePerfSetup } from "../../lib/perf/setup.ts";
 
 const model = (args: SetupArgs, overhead = false) =>
   analyticModel(resolvePerfSetup(args)!, { frameworkOverhead: overhead });

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { InputError } from "../../lib/common/errors.ts";
-import { resolvePerfSetup, type SetupArgs, wantsModelTiming } from "../../lib/perf/setup.ts";
+import { type SetupArgs, wantsModelTiming } from "../../lib/perf/args.ts";
+import { resolvePerfSetup } from "../../lib/perf/setup.ts";
 
 const fails = (args: SetupArgs, field: string, ...patterns: RegExp[]) =>
   assert.throws(() => resolvePerfSetup(args, {}, "engine args"), (e: unknown) => {

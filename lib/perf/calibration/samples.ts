@@ -7,7 +7,8 @@
  */
 import { MODEL_IDS, MODELS } from "../catalog/models.ts";
 import { buildOps } from "../ops.ts";
-import { resolvePerfSetup, type SetupArgs } from "../setup.ts";
+import type { SetupArgs } from "../args.ts";
+import { resolvePerfSetup } from "../setup.ts";
 import type { AicTables } from "../aic/tables.ts";
 import { collectiveRows, mainKernelRows, type MoeBackend, moeKernelRows, rowsWhere } from "../aic/kernels.ts";
 import type { Table } from "../aic/table.ts";
