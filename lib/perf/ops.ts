@@ -14,6 +14,7 @@
  */
 import { fullAttentionLayers, kvHeadsPerGpu } from "./catalog/arch.ts";
 import { kvBytes, type WeightDType } from "./dtypes.ts";
+import type { MoeBlock } from "./roofline.ts";
 import type { PerfSetup } from "./setup.ts";
 
 /** Op groups a breakdown reports. */
@@ -51,16 +52,10 @@ export interface MlaOp {
   readonly count: number;
 }
 
-/** Routed-expert compute for this GPU's share of the experts. */
-export interface MoeOp {
+/** Routed-expert compute for this GPU's share of the experts (`tp` and `ep` are the MoE group's). */
+export interface MoeOp extends MoeBlock {
   readonly kind: "moe";
   readonly name: string;
-  readonly hidden: number;
-  readonly inter: number;
-  readonly topK: number;
-  readonly experts: number;
-  readonly moeTp: number;
-  readonly moeEp: number;
   readonly dtype: WeightDType;
   /** Tokens the block sees per token of this rank (the attention-DP size). */
   readonly tokenScale: number;
@@ -239,8 +234,8 @@ function passOps(setup: PerfSetup, isContext: boolean, scale: number): Op[] {
       inter: moe.expertFfn,
       topK: moe.topK,
       experts: moe.experts,
-      moeTp: par.moeTp,
-      moeEp: par.moeEp,
+      tp: par.moeTp,
+      ep: par.moeEp,
       dtype: dtypes.moe,
       tokenScale: par.attnDp,
       count: moeLayers * scale,

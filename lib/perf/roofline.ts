@@ -91,38 +91,34 @@ export function generationAttentionBytes(
 }
 
 /**
+ * A routed-expert block as one GPU of its group runs it: `experts` of `hidden × inter` (before the MoE TP split),
+ * `topK` per token, each expert split over `tp` GPUs and the experts spread over `ep`.
+ */
+export interface MoeBlock {
+  readonly hidden: number;
+  readonly inter: number;
+  readonly topK: number;
+  readonly experts: number;
+  readonly tp: number;
+  readonly ep: number;
+}
+
+/**
  * MoE expert-compute FLOPs on one GPU: `T = tokens × topK` routed token-expert pairs, `G` GEMMs of
  * `hidden × inter` per pair (3 for gated SwiGLU experts), split over `ep × tp` GPUs.
  */
-export function moeFlops(
-  tokens: number,
-  hidden: number,
-  inter: number,
-  topK: number,
-  g: number,
-  ranks: number,
-) {
-  return 2 * tokens * topK * hidden * inter * g / ranks;
+export function moeFlops(tokens: number, b: MoeBlock, g: number): number {
+  return 2 * tokens * b.topK * b.hidden * b.inter * g / (b.tp * b.ep);
 }
 
 /**
  * MoE bytes on one GPU: the weights of the experts that receive tokens (at most `experts/ep`, at most one per
  * routed pair) plus routed activations in and out.
  */
-export function moeBytes(
-  tokens: number,
-  hidden: number,
-  inter: number,
-  topK: number,
-  experts: number,
-  tp: number,
-  ep: number,
-  g: number,
-  wBytes: number,
-): number {
-  const pairs = tokens * topK / ep;
-  const active = Math.min(experts / ep, pairs);
-  return wBytes * hidden * inter * g / tp * active + 2 * pairs * (2 * hidden + inter * g / tp);
+export function moeBytes(tokens: number, b: MoeBlock, g: number, wBytes: number): number {
+  const pairs = tokens * b.topK / b.ep;
+  const active = Math.min(b.experts / b.ep, pairs);
+  return wBytes * b.hidden * b.inter * g / b.tp * active + 2 * pairs * (2 * b.hidden + b.inter * g / b.tp);
 }
 
 /** Ring all-reduce bytes each GPU sends for `bytes` of payload over `gpus` ranks: `2·bytes·(g−1)/g`. */

@@ -37,7 +37,7 @@ Deno.test("op list: MoE with attention DP gathers the tokens of all ranks around
   })!;
   const ops = buildOps(s).generation;
   const moe = ops.find((o) => o.kind === "moe")!;
-  assert.ok(moe.kind === "moe" && moe.tokenScale === 8 && moe.moeEp === 8 && moe.count === 58);
+  assert.ok(moe.kind === "moe" && moe.tokenScale === 8 && moe.ep === 8 && moe.count === 58);
   assert.ok(ops.some((o) => o.name === "moe_dispatch") && ops.some((o) => o.name === "mla_attention"));
 });
 

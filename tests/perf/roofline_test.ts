@@ -45,11 +45,13 @@ Deno.test("generation attention reads every sequence's KV once (window-clamped)"
 });
 
 Deno.test("MoE: FLOPs over routed pairs; bytes of the experts that get tokens", () => {
-  assert.equal(moeFlops(10, 2048, 768, 8, 3, 1), 2 * 10 * 8 * 2048 * 768 * 3);
+  const block = { hidden: 2048, inter: 768, topK: 8, experts: 128, tp: 1, ep: 1 };
+  assert.equal(moeFlops(10, block, 3), 2 * 10 * 8 * 2048 * 768 * 3);
+  assert.equal(moeFlops(10, { ...block, tp: 2, ep: 4 }, 3), 2 * 10 * 8 * 2048 * 768 * 3 / 8);
   // One token routed to 8 of 128 experts loads 8 experts' weights; 1000 tokens load all 128.
-  const one = moeBytes(1, 2048, 768, 8, 128, 1, 1, 3, 2);
+  const one = moeBytes(1, block, 3, 2);
   assert.equal(one, 2 * 2048 * 768 * 3 * 8 + 2 * 8 * (2 * 2048 + 3 * 768));
-  const many = moeBytes(1000, 2048, 768, 8, 128, 1, 1, 3, 2);
+  const many = moeBytes(1000, block, 3, 2);
   assert.ok(
     many > 2 * 2048 * 768 * 3 * 128 && many < 2 * 2048 * 768 * 3 * 129 + 2 * 8000 * (2 * 2048 + 3 * 768),
   );

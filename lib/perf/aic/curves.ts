@@ -10,6 +10,7 @@ import { InputError } from "../../common/errors.ts";
 import { Curve, Grid2, type Sol1, type Sol2 } from "./interp.ts";
 import { collectiveRows, mainKernelRows, type MoeBackend, moeKernelRows, rowsWhere } from "./kernels.ts";
 import type { Table } from "./table.ts";
+import type { MoeBlock } from "../roofline.ts";
 
 function col(t: Table, name: string): Float64Array {
   const c = t.num(name);
@@ -221,15 +222,9 @@ function buildGrid(
   return new Grid2(as, bs, z, sol, sqrtSeq ? "sqrt" : "raw");
 }
 
-/** An MoE shape. */
-export interface MoeShape {
+/** An MoE shape: a block in one expert format. */
+export interface MoeShape extends MoeBlock {
   readonly dtype: string;
-  readonly hidden: number;
-  readonly inter: number;
-  readonly topK: number;
-  readonly experts: number;
-  readonly tp: number;
-  readonly ep: number;
 }
 
 /**

@@ -197,26 +197,8 @@ function moePrice(
   const gpu = tables.gpu;
   const peak = peakFlops(gpu, op.dtype) || gpu.bf16Flops;
   const wb = weightBytes(op.dtype);
-  const sol = (t: number) =>
-    Math.max(
-      moeFlops(t, op.hidden, op.inter, op.topK, 3, op.moeTp * op.moeEp) / peak,
-      moeBytes(t, op.hidden, op.inter, op.topK, op.experts, op.moeTp, op.moeEp, 3, wb) / gpu.memBw,
-    ) * 1e3;
-  const curve = moeCurve(
-    need(tables.moe, "MoE", tables),
-    {
-      dtype: op.dtype,
-      hidden: op.hidden,
-      inter: op.inter,
-      topK: op.topK,
-      experts: op.experts,
-      tp: op.moeTp,
-      ep: op.moeEp,
-    },
-    "power_law_1.2",
-    sol,
-    setup.moeBackend,
-  );
+  const sol = (t: number) => Math.max(moeFlops(t, op, 3) / peak, moeBytes(t, op, 3, wb) / gpu.memBw) * 1e3;
+  const curve = moeCurve(need(tables.moe, "MoE", tables), op, "power_law_1.2", sol, setup.moeBackend);
   return (t) => curve.at(t);
 }
 

@@ -18,7 +18,7 @@
  * @module
  */
 import type { GpuSpec } from "../catalog/gpus.ts";
-import { gemmBytes, moeBytes, moeFlops } from "../roofline.ts";
+import { gemmBytes, type MoeBlock, moeBytes, moeFlops } from "../roofline.ts";
 import type { MlaWork } from "./mla.ts";
 
 /**
@@ -63,7 +63,8 @@ export function gemmCeilingMs(
  * import { GPUS } from "../catalog/gpus.ts";
  * import { moeCeilingMs } from "./ceiling.ts";
  * // 4 tokens, top-8 of 256 experts (hidden 3072, expert FFN 1536), TP 4, FP8: 32 experts' quarters, 113 MB.
- * const ms = moeCeilingMs(GPUS.b200_sxm, 4.5e15, 1, 4, 3072, 1536, 8, 256, 4, 1);
+ * const block = { hidden: 3072, inter: 1536, topK: 8, experts: 256, tp: 4, ep: 1 };
+ * const ms = moeCeilingMs(GPUS.b200_sxm, 4.5e15, 1, 4, block);
  * assert(ms > 0.05 && ms < 0.08);
  * ```
  */
@@ -72,15 +73,10 @@ export function moeCeilingMs(
   peak: number,
   wBytes: number,
   tokens: number,
-  hidden: number,
-  inter: number,
-  topK: number,
-  experts: number,
-  tp: number,
-  ep: number,
+  b: MoeBlock,
 ): number {
-  const tc = moeFlops(tokens, hidden, inter, topK, 3, tp * ep) / (peak * CEILING.compute);
-  const tb = moeBytes(tokens, hidden, inter, topK, experts, tp, ep, 3, wBytes) / (gpu.memBw * CEILING.memory);
+  const tc = moeFlops(tokens, b, 3) / (peak * CEILING.compute);
+  const tb = moeBytes(tokens, b, 3, wBytes) / (gpu.memBw * CEILING.memory);
   return 2 * CEILING.launchMs + Math.max(tc, tb) * 1e3;
 }
 

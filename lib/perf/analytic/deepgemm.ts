@@ -6,14 +6,14 @@
  * counts on the host, vLLM sizes it for the worst case, `tokens × topK + experts × 127` rows rounded up to 128,
  * and the measured decode steps (flat in the batch) say both grouped GEMMs and the activation between them cost
  * as if they ran over every one of those rows. So the block costs about the same for one token as for a hundred:
- * every local expert's weights are read and 128 rows per expert are multiplied, whatever the batch. Each GEMM is priced at its roofline, {@link DEEPGEMM.compute} of FP8 peak
- * or {@link DEEPGEMM.memory} of HBM bandwidth for its weights, input and output; the activation, the permute and
- * the unpermute as memory passes.
+ * every local expert's weights are read and 128 rows per expert are multiplied, whatever the batch. Each GEMM is
+ * priced at its roofline, {@link DEEPGEMM.compute} of FP8 peak or {@link DEEPGEMM.memory} of HBM bandwidth for
+ * its weights, input and output; the activation, the permute and the unpermute as memory passes.
  *
  * @module
  */
 import type { GpuSpec } from "../catalog/gpus.ts";
-import { memoryOpMs } from "../roofline.ts";
+import { memoryOpMs, type MoeBlock } from "../roofline.ts";
 
 /**
  * The block's terms: DeepGEMM's row block (its `m` alignment for the contiguous layout) and the compute and
@@ -37,8 +37,8 @@ export function deepGemmRows(tokens: number, topK: number, localExperts: number)
 }
 
 /**
- * Time of one DeepGEMM routed-expert block (ms) on one GPU: `tokens` tokens, experts of `hidden → inter` split
- * over `tp × ep` GPUs, FP8 weights and activations, BF16 outputs.
+ * Time of one DeepGEMM routed-expert block (ms) on one GPU: `tokens` tokens through block `b`, FP8 weights and
+ * activations, BF16 outputs.
  *
  * @example
  * ```ts
@@ -46,22 +46,15 @@ export function deepGemmRows(tokens: number, topK: number, localExperts: number)
  * import { GPUS } from "../catalog/gpus.ts";
  * import { deepGemmMoeMs } from "./deepgemm.ts";
  * // Qwen3-235B-A22B's experts at TP 2 on H200: ~0.4 ms whether 4 or 64 tokens (1.2 GB of weights per layer).
- * const at = (t: number) => deepGemmMoeMs(GPUS.h200_sxm, t, 4096, 1536, 8, 128, 2, 1);
+ * const block = { hidden: 4096, inter: 1536, topK: 8, experts: 128, tp: 2, ep: 1 };
+ * const at = (t: number) => deepGemmMoeMs(GPUS.h200_sxm, t, block);
  * assert(at(4) > 0.35 && at(4) < 0.45 && at(64) / at(4) < 1.05);
  * ```
  */
-export function deepGemmMoeMs(
-  gpu: GpuSpec,
-  tokens: number,
-  hidden: number,
-  inter: number,
-  topK: number,
-  experts: number,
-  tp: number,
-  ep: number,
-): number {
-  const local = experts / ep;
-  const n = inter / tp;
+export function deepGemmMoeMs(gpu: GpuSpec, tokens: number, b: MoeBlock): number {
+  const { hidden, topK } = b;
+  const local = b.experts / b.ep;
+  const n = b.inter / b.tp;
   const rows = deepGemmRows(tokens, topK, local);
   const peak = gpu.fp8Flops * DEEPGEMM.compute;
   const bw = gpu.memBw * DEEPGEMM.memory;

@@ -28,6 +28,7 @@ import {
   gemmBytes,
   generationAttentionBytes,
   generationAttentionFlops,
+  type MoeBlock,
 } from "../roofline.ts";
 
 /** GEMM curve of one format. Times in ms. */
@@ -330,13 +331,9 @@ export function moeBaseMs(
   peak: number,
   wBytes: number,
   tokens: number,
-  hidden: number,
-  inter: number,
-  topK: number,
-  experts: number,
-  tp: number,
-  ep: number,
+  b: MoeBlock,
 ): number {
+  const { hidden, inter, topK, experts, tp, ep } = b;
   const pairs = tokens * topK / ep;
   const local = experts / ep;
   const active = local * (1 - Math.exp(-pairs / (local * c.kappa)));
@@ -354,15 +351,10 @@ export function moeMs(
   peak: number,
   wBytes: number,
   tokens: number,
-  hidden: number,
-  inter: number,
-  topK: number,
-  experts: number,
-  tp: number,
-  ep: number,
+  b: MoeBlock,
 ): number {
-  const base = moeBaseMs(c, gpu, peak, wBytes, tokens, hidden, inter, topK, experts, tp, ep);
-  return base * lerpClamped(c.tGrid, c.corr[moeClass(tp, ep)], tokens);
+  return moeBaseMs(c, gpu, peak, wBytes, tokens, b) *
+    lerpClamped(c.tGrid, c.corr[moeClass(b.tp, b.ep)], tokens);
 }
 
 /** Collective time (ms) for a message of `bytes`, before the size correction. */

@@ -260,13 +260,10 @@ function moePrice(
   src: CurveSource,
 ): (t: number) => number {
   const gpu = setup.gpu;
-  if (setup.moeBackend === "deep_gemm") {
-    return (t) => deepGemmMoeMs(gpu, t, op.hidden, op.inter, op.topK, op.experts, op.moeTp, op.moeEp);
-  }
+  if (setup.moeBackend === "deep_gemm") return (t) => deepGemmMoeMs(gpu, t, op);
   const c = moeCurve(src, op.dtype, setup.moeBackend);
   const [peak, wb] = [peakFlops(gpu, op.dtype) || gpu.bf16Flops, weightBytes(op.dtype)];
-  const shape = [op.hidden, op.inter, op.topK, op.experts, op.moeTp, op.moeEp] as const;
-  return (t) => Math.min(moeMs(c, gpu, peak, wb, t, ...shape), moeCeilingMs(gpu, peak, wb, t, ...shape));
+  return (t) => Math.min(moeMs(c, gpu, peak, wb, t, op), moeCeilingMs(gpu, peak, wb, t, op));
 }
 
 /**

@@ -99,7 +99,7 @@ export function moeSampleMs(
   if (!c) return undefined;
   const d = dtype as WeightDType;
   const peak = peakFlops(gpu, d) || gpu.bf16Flops;
-  return moeMs(c, gpu, peak, weightBytes(d), s.tokens, s.hidden, s.inter, s.topK, s.experts, s.tp, s.ep);
+  return moeMs(c, gpu, peak, weightBytes(d), s.tokens, s);
 }
 
 /**

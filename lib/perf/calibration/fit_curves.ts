@@ -255,8 +255,7 @@ export function fitMoe(samples: readonly MoeSample[], gpu: GpuSpec, dtype: Weigh
     tGrid,
     corr: c,
   });
-  const base = (c: MoeCoef, s: MoeSample) =>
-    moeBaseMs(c, gpu, peak, wb, s.tokens, s.hidden, s.inter, s.topK, s.experts, s.tp, s.ep);
+  const base = (c: MoeCoef, s: MoeSample) => moeBaseMs(c, gpu, peak, wb, s.tokens, s);
   let x = [
     Math.log(0.03),
     Math.log(0.5),

@@ -13,6 +13,7 @@ import type { AicTables } from "../aic/tables.ts";
 import { collectiveRows, mainKernelRows, type MoeBackend, moeKernelRows, rowsWhere } from "../aic/kernels.ts";
 import type { Table } from "../aic/table.ts";
 import type { TableKeys } from "./regressions.ts";
+import type { MoeBlock } from "../roofline.ts";
 
 /** One measured GEMM. */
 export interface GemmSample {
@@ -36,14 +37,8 @@ export interface AttentionSample {
 }
 
 /** A routed-expert block's shape: `tokens` before dispatch, `inter` before the MoE TP split. */
-export interface MoeShape {
+export interface MoeShape extends MoeBlock {
   readonly tokens: number;
-  readonly hidden: number;
-  readonly inter: number;
-  readonly topK: number;
-  readonly experts: number;
-  readonly tp: number;
-  readonly ep: number;
 }
 
 /** One measured MoE call. */
@@ -150,7 +145,7 @@ export function catalogUsage(system: string, backend: string): Usage {
         } else if (op.kind === "attention") {
           attention.add(`${op.heads}/${op.kvHeads}/${op.headDim}/${op.window}`);
         } else if (op.kind === "moe") {
-          moe.add(`${op.dtype}/${op.hidden}/${op.inter}/${op.topK}/${op.experts}/${op.moeTp}/${op.moeEp}`);
+          moe.add(`${op.dtype}/${op.hidden}/${op.inter}/${op.topK}/${op.experts}/${op.tp}/${op.ep}`);
         } else if (op.kind === "comm") {
           if (op.op === "all_reduce") allReduce.add(op.gpus);
           else nccl.add(`${op.op}/${op.gpus}`);
