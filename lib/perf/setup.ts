@@ -134,14 +134,17 @@ function resolveMoeBackend(
   const name = value ?? "auto";
   const known = MOE_BACKENDS.find((b) => b === name);
   if (!known) throw new InputError(`unknown MoE backend "${name}"; valid: ${MOE_BACKENDS.join(", ")}`, at);
-  if (known === "triton" && backend !== "vllm") {
-    throw new InputError(`"triton" selects vLLM's Triton fused-MoE kernel; aic_backend is ${backend}`, at);
-  }
-  if (known === "deep_gemm" && backend !== "vllm") {
-    throw new InputError(`"deep_gemm" selects vLLM's DeepGEMM MoE kernel; aic_backend is ${backend}`, at);
+  if (known !== "auto" && backend !== "vllm") {
+    throw new InputError(`"${known}" selects ${VLLM_MOE_KERNELS[known]}; aic_backend is ${backend}`, at);
   }
   return known;
 }
+
+/** The vLLM kernel each non-`auto` MoE backend names, for errors. */
+const VLLM_MOE_KERNELS: Readonly<Record<Exclude<MoeBackend, "auto">, string>> = {
+  triton: "vLLM's Triton fused-MoE kernel",
+  deep_gemm: "vLLM's DeepGEMM MoE kernel",
+};
 
 /**
  * `moe_backend: deep_gemm` needs what vLLM's DeepGEMM MoE runs on: a Hopper GPU and block-FP8 experts; and the

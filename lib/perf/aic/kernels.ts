@@ -59,8 +59,8 @@ export function isTritonMoe(kernelSource: string): boolean {
  */
 export function moeKernelRows(table: Table, rows: readonly number[], backend: MoeBackend): number[] {
   if (backend === "auto") return mainKernelRows(table, rows);
-  const ks = table.str("kernel_source");
   if (backend === "deep_gemm") return [];
+  const ks = table.str("kernel_source");
   return ks ? rows.filter((i) => isTritonMoe(ks[i])) : [];
 }
 
