@@ -56,18 +56,19 @@ export function deepGemmMoeMs(gpu: GpuSpec, tokens: number, b: MoeBlock): number
   const local = b.experts / b.ep;
   const n = b.inter / b.tp;
   const rows = deepGemmRows(tokens, topK, local);
-  const peak = gpu.fp8Flops * DEEPGEMM.compute;
-  const bw = gpu.memBw * DEEPGEMM.memory;
-  // One grouped GEMM `rows × cols × depth`: FP8 weights of every local expert and FP8 input in, BF16 out.
-  const gemm = (cols: number, depth: number) =>
-    Math.max(
-      2 * rows * cols * depth / peak,
-      (local * cols * depth + rows * depth + 2 * rows * cols) / bw,
-    ) * 1e3;
   const pairs = tokens * topK;
-  return gemm(2 * n, hidden) + gemm(hidden, n) +
+  return groupedGemmMs(gpu, rows, local, 2 * n, hidden) + groupedGemmMs(gpu, rows, local, hidden, n) +
     // SiLU-and-mul with FP8 quantization over every row; the permute and the weighted unpermute over the pairs.
     memoryOpMs(rows * (2 * n * 2 + n), gpu.memBw) +
     memoryOpMs(tokens * hidden + pairs * hidden, gpu.memBw) +
     memoryOpMs(pairs * hidden * 2 + tokens * hidden * 2, gpu.memBw);
+}
+
+/**
+ * One grouped GEMM of `rows × cols × depth` over `local` experts at its roofline (ms): FP8 weights of every local
+ * expert and FP8 input in, BF16 out.
+ */
+function groupedGemmMs(gpu: GpuSpec, rows: number, local: number, cols: number, depth: number): number {
+  const flops = 2 * rows * cols * depth, bytes = local * cols * depth + rows * depth + 2 * rows * cols;
+  return Math.max(flops / (gpu.fp8Flops * DEEPGEMM.compute), bytes / (gpu.memBw * DEEPGEMM.memory)) * 1e3;
 }
