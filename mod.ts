@@ -20,6 +20,7 @@
  */
 export {
   loadInputs,
+  type RunInputs,
   runSimulation,
   simulate,
   type SimulationInputs,

@@ -38,14 +38,10 @@ interface PoolArgs {
   readonly name: string;
 }
 
-/** A validated spec with its loaded workload: all a run needs. */
-export interface SimulationInputs {
+/** A validated spec with its loaded workload and {@link RunInputs}: all a run needs. */
+export interface SimulationInputs extends Partial<RunInputs> {
   readonly spec: SimSpec;
   readonly workload: Workload;
-  /** Traffic windows of `load_predictor_warmup_trace`, when the planner names one. */
-  readonly plannerWarmup?: readonly TrafficObservation[];
-  /** What each pool's perf model reads from disk (config.json, AIC tables, profile), in topology order. */
-  readonly perf?: readonly PerfInputs[];
 }
 
 /** A run's outcome: the report and the raw state behind it (for time series and custom analyses). */
@@ -86,6 +82,99 @@ function resolvePools(spec: SimSpec, perf: readonly PerfInputs[] = []): Resolved
 }
 
 /**
+ * What a spec reads from disk besides its workload: each pool's perf inputs (a `config.json` model, AIC tables,
+ * a planner profile) and the planner's warm-up windows (`load_predictor_warmup_trace`).
+ */
+export interface RunInputs {
+  /** Each pool's perf inputs, in topology order. */
+  readonly perf: readonly PerfInputs[];
+  /** Traffic windows of `load_predictor_warmup_trace`, when the planner names one. */
+  readonly plannerWarmup?: readonly TrafficObservation[];
+}
+
+/**
+ * The KV block size of a spec's engines, after resolving every pool's engine args with their perf inputs (so a
+ * bad arg, or pools that do not fit together, throw an {@link InputError} naming the field).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseSpec } from "./spec.ts";
+ * import { specBlockSize } from "./simulate.ts";
+ * const spec = parseSpec({
+ *   workload: { source: "synthetic", input_tokens: 100, output_tokens: 10, request_count: 4 },
+ *   replay_concurrency: 2,
+ *   topology: { mode: "agg", num_workers: 1, engine: { block_size: 32 } },
+ * });
+ * assert.equal(specBlockSize(spec, []), 32);
+ * ```
+ */
+export function specBlockSize(spec: SimSpec, perf: readonly PerfInputs[]): number {
+  return resolvePools(spec, perf)[0].config.blockSize;
+}
+
+/**
+ * A loader of {@link RunInputs} for many specs (a sweep's): specs with equal pools share one read of their perf
+ * inputs, and equal warm-up traces one read of the trace. Each loader has its own memo, so files edited between
+ * two loaders' reads are read afresh.
+ *
+ * @param poolName What errors call each pool's engine args (default: the CLI flag that sets them).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseSpec } from "./spec.ts";
+ * import { runInputsLoader } from "./simulate.ts";
+ * const load = runInputsLoader();
+ * const spec = parseSpec({
+ *   workload: { source: "synthetic", input_tokens: 100, output_tokens: 10, request_count: 4 },
+ *   replay_concurrency: 2,
+ *   topology: { mode: "agg", num_workers: 1 },
+ * });
+ * assert.deepEqual(await load(spec), { perf: [{}] });
+ * assert.equal(await load(spec), await load(spec));
+ * ```
+ */
+export function runInputsLoader(
+  poolName?: (role: WorkerRole) => string,
+): (spec: SimSpec) => Promise<RunInputs> {
+  const perfs = new Map<string, Promise<PerfInputs[]>>();
+  const warmups = new Map<string, Promise<readonly TrafficObservation[]>>();
+  const runs = new Map<string, Promise<RunInputs>>();
+  const memo = <T>(cache: Map<string, Promise<T>>, key: string, load: () => Promise<T>): Promise<T> => {
+    let p = cache.get(key);
+    if (!p) {
+      p = load();
+      cache.set(key, p);
+      p.catch(() => cache.delete(key));
+    }
+    return p;
+  };
+  return (spec) => {
+    const warmupTrace = spec.planner?.load_predictor_warmup_trace ?? null;
+    const interval = spec.planner?.throughput_adjustment_interval_seconds;
+    return memo(runs, JSON.stringify([spec.topology, warmupTrace, interval]), async () => {
+      const perf = await memo(
+        perfs,
+        JSON.stringify(spec.topology),
+        () => Promise.all(poolArgs(spec).map((p) => loadPerfInputs(p.args, poolName?.(p.role) ?? p.name))),
+      );
+      if (warmupTrace == null) return { perf };
+      const blockSize = specBlockSize(spec, perf);
+      const plannerWarmup = await memo(
+        warmups,
+        JSON.stringify([warmupTrace, blockSize, interval]),
+        async () => {
+          const history = await loadMooncake(warmupTrace, { blockSize });
+          return trafficWindows(history, interval!);
+        },
+      );
+      return { perf, plannerWarmup };
+    });
+  };
+}
+
+/**
  * Validate `specInput` and load its workload (reads files).
  *
  * @example
@@ -102,22 +191,13 @@ function resolvePools(spec: SimSpec, perf: readonly PerfInputs[] = []): Resolved
  */
 export async function loadInputs(specInput: unknown): Promise<SimulationInputs> {
   const spec = parseSpec(specInput);
-  const perf = await Promise.all(poolArgs(spec).map((p) => loadPerfInputs(p.args, p.name)));
-  const [first] = resolvePools(spec, perf);
+  const run = await runInputsLoader()(spec);
   const workload = await loadWorkload(spec.workload, {
-    blockSize: first.config.blockSize,
+    blockSize: specBlockSize(spec, run.perf),
     speedup: spec.arrival_speedup_ratio,
     closedLoop: spec.replay_concurrency != null,
   });
-  const warmupTrace = spec.planner?.load_predictor_warmup_trace;
-  if (warmupTrace == null) return { spec, workload, perf };
-  const history = await loadMooncake(warmupTrace, { blockSize: first.config.blockSize });
-  return {
-    spec,
-    workload,
-    perf,
-    plannerWarmup: trafficWindows(history, spec.planner!.throughput_adjustment_interval_seconds),
-  };
+  return { spec, workload, ...run };
 }
 
 /** Planner of a spec, checked against the topology; warnings to show once. */

@@ -1,9 +1,10 @@
 /**
  * The content-addressed result cache: one JSON file per run, keyed by the sha256 of the canonical spec (the
- * trace path replaced by the file's name and digest), the time-series settings, the dynolab version and a
- * digest of the simulator's source (every `.ts` file under `lib/` except the DSL and the CLI, so that a code
- * change between releases is never answered from a stale cache). A changed spec, trace, version or simulator
- * misses; anything else is read back instead of re-simulated.
+ * trace path replaced by the file's name and digest), a digest of the other files the run reads (a `config.json`
+ * model, AIC tables, a planner profile, the planner's warm-up trace), the time-series settings, the dynolab
+ * version and a digest of the simulator's source (every `.ts` file under `lib/` except the DSL and the CLI, so
+ * that a code change between releases is never answered from a stale cache). A changed spec, input file,
+ * version or simulator misses; anything else is read back instead of re-simulated.
  *
  * @module
  */
@@ -19,11 +20,13 @@ export const DYNOLAB_VERSION: string = denoConfig.version;
  * The cache key of a run.
  *
  * @param traceDigest sha256 of the trace file, when the workload is a trace.
+ * @param inputsDigest sha256 of what the run reads besides its trace (perf inputs, planner warm-up).
  */
 export async function cacheKey(
   spec: SimSpec,
   traceDigest: string | undefined,
   bucketS?: number,
+  inputsDigest?: string,
 ): Promise<string> {
   const workload = spec.workload.source === "trace"
     ? { ...spec.workload, path: { name: spec.workload.path.split("/").pop(), sha256: traceDigest } }
@@ -33,6 +36,7 @@ export async function cacheKey(
       dynolab: DYNOLAB_VERSION,
       simulator: await simulatorDigest(),
       spec: { ...spec, workload },
+      inputs: inputsDigest,
       series: { bucketS },
     }),
   );

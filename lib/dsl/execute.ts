@@ -7,7 +7,7 @@
  */
 import { InputError } from "../common/errors.ts";
 import type { Report } from "../report/mod.ts";
-import { runSimulation } from "../simulate.ts";
+import { type RunInputs, runInputsLoader, runSimulation } from "../simulate.ts";
 import type { SimSpec } from "../spec.ts";
 import type { Workload } from "../workload/mod.ts";
 import { type RunSeries, runSeries } from "./series.ts";
@@ -30,9 +30,9 @@ export interface JobResult {
   readonly series: RunSeries;
 }
 
-/** Run one job in this thread. */
-export function runJob(job: Job, workload: Workload): JobResult {
-  const { report, collector, cluster, planner } = runSimulation({ spec: job.spec, workload });
+/** Run one job in this thread, on its workload and the {@link RunInputs} its spec reads. */
+export function runJob(job: Job, workload: Workload, inputs: RunInputs): JobResult {
+  const { report, collector, cluster, planner } = runSimulation({ spec: job.spec, workload, ...inputs });
   return { report, series: runSeries(collector, cluster, job.bucketS, planner?.events) };
 }
 
@@ -70,7 +70,8 @@ export function spawnWorkers(count: number): Worker[] {
 
 /**
  * Run `jobs` on `workers` (none: in this thread, one after another). `onDone` is called as each finishes. The
- * first failure stops the pool and rejects. The workers are terminated when done.
+ * first failure stops the pool and rejects. The workers are terminated when done. Each thread reads the
+ * {@link RunInputs} of the jobs it runs itself (AIC tables cannot be sent to a worker), once per distinct pool.
  */
 export async function execute(
   jobs: readonly Job[],
@@ -80,8 +81,9 @@ export async function execute(
 ): Promise<Map<number, JobResult>> {
   const results = new Map<number, JobResult>();
   if (workers.length === 0) {
+    const load = runInputsLoader();
     for (const job of jobs) {
-      const result = runJob(job, workloads.get(job.workloadKey)!);
+      const result = runJob(job, workloads.get(job.workloadKey)!, await load(job.spec));
       results.set(job.id, result);
       onDone(job, result);
       await Promise.resolve();

@@ -1,20 +1,23 @@
 /**
- * The Web Worker that runs simulation jobs for {@link execute}: it keeps each workload it receives and runs
- * the jobs sent to it, one at a time.
+ * The Web Worker that runs simulation jobs for {@link execute}: it keeps each workload it receives, reads each
+ * job's run inputs (perf inputs, planner warm-up; once per distinct pool) and runs the jobs sent to it, one at a
+ * time.
  *
  * @module
  */
 import { InputError } from "../common/errors.ts";
 import type { Workload } from "../workload/mod.ts";
+import { runInputsLoader } from "../simulate.ts";
 import { type FromWorker, runJob, type ToWorker } from "./execute.ts";
 
 const workloads = new Map<string, Workload>();
+const loadRunInputs = runInputsLoader();
 const scope = self as unknown as {
   onmessage: (e: MessageEvent<ToWorker>) => void;
   postMessage: (m: FromWorker) => void;
 };
 
-scope.onmessage = (e) => {
+scope.onmessage = async (e) => {
   const msg = e.data;
   if (msg.type === "workload") {
     workloads.set(msg.key, msg.workload);
@@ -22,7 +25,12 @@ scope.onmessage = (e) => {
   }
   const { job } = msg;
   try {
-    scope.postMessage({ type: "done", id: job.id, result: runJob(job, workloads.get(job.workloadKey)!) });
+    const inputs = await loadRunInputs(job.spec);
+    scope.postMessage({
+      type: "done",
+      id: job.id,
+      result: runJob(job, workloads.get(job.workloadKey)!, inputs),
+    });
   } catch (err) {
     const input = err instanceof InputError;
     const message = input ? (err as Error).message : String((err as Error).stack ?? err);

@@ -262,6 +262,27 @@ async function cliReport(argv: string[], dir: string): Promise<string> {
   return reportJson(withoutWallClock(JSON.parse(await Deno.readTextFile(out))) as never);
 }
 
+/** The planner profile fixture of the perf tests. */
+const PROFILE = new URL("../perf/fixtures/profile.json", import.meta.url).pathname;
+
+/** Write a Llama-3.1-8B-shaped Hugging Face `config.json` into `dir/model/`; returns that directory. */
+async function writeModelConfig(dir: string): Promise<string> {
+  await Deno.mkdir(`${dir}/model`);
+  await Deno.writeTextFile(
+    `${dir}/model/config.json`,
+    JSON.stringify({
+      model_type: "llama",
+      num_hidden_layers: 32,
+      hidden_size: 4096,
+      num_attention_heads: 32,
+      num_key_value_heads: 8,
+      intermediate_size: 14336,
+      vocab_size: 128256,
+    }),
+  );
+  return `${dir}/model`;
+}
+
 async function dslReport(s: Scenario): Promise<string> {
   const results = await s.run(QUIET);
   return reportJson(results.runs[0].report);
@@ -269,7 +290,37 @@ async function dslReport(s: Scenario): Promise<string> {
 
 Deno.test("a DSL scenario and the equivalent CLI command give identical reports", async () => {
   await withTempDir(async (dir) => {
+    const model = await writeModelConfig(dir);
+    const warmPlanner = {
+      mode: "agg",
+      optimization_target: "sla",
+      ttft_ms: 200,
+      itl_ms: 20,
+      enable_load_scaling: false,
+      throughput_adjustment_interval_seconds: 10,
+      load_predictor_warmup_trace: T,
+    };
     const cases: Array<[string[], Scenario]> = [
+      // Runs that read files besides the trace: a config.json model, a planner profile, a warm-up trace.
+      [
+        [T, "--extra-engine-args", JSON.stringify({ aic_model_path: model, aic_system: "h100_sxm" })],
+        s0.trace(T).engine({ model, gpu: "h100_sxm" }),
+      ],
+      [
+        [T, "--extra-engine-args", JSON.stringify({ planner_profile_data: PROFILE })],
+        s0.trace(T).engine({ plannerProfileData: PROFILE }),
+      ],
+      [
+        [T, "--planner-config", JSON.stringify(warmPlanner)],
+        s0.trace(T).planner({
+          optimizationTarget: "sla",
+          ttftMs: 200,
+          itlMs: 20,
+          enableLoadScaling: false,
+          throughputIntervalS: 10,
+          loadPredictorWarmupTrace: T,
+        }),
+      ],
       [
         [
           T,

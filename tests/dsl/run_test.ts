@@ -70,6 +70,11 @@ Deno.test("bad input fails before any run starts, naming the run", async () => {
           scenario("x").trace(MINI_TRACE).disagg({ prefill: { blockSize: 32 }, decode: { blockSize: 64 } }),
         /block_size 32 differs from decode block_size 64/,
       ],
+      [() => scenario("x").trace(MINI_TRACE).engine({ model: `${cacheDir}/no-such-model` }), /unknown model/],
+      [
+        () => scenario("x").trace(MINI_TRACE).planner({ loadPredictorWarmupTrace: "/no/such.jsonl" }),
+        /no\/such/,
+      ],
     ];
     for (const [s, re] of cases) {
       await assert.rejects(
@@ -88,4 +93,33 @@ Deno.test("a workload is loaded once and shared by the runs that can share it", 
   const r = await s.run({ ...QUIET, parallelism: 2 });
   assert.equal(r.runs.length, 6);
   assert.deepEqual(r.rows.map((row) => row.workers), [1, 1, 2, 2, 3, 3]);
+});
+
+Deno.test("runs reading a config.json model run alike in workers, and its edits miss the cache", async () => {
+  await withTempDir(async (dir) => {
+    const config = {
+      model_type: "llama",
+      num_hidden_layers: 32,
+      hidden_size: 4096,
+      num_attention_heads: 32,
+      num_key_value_heads: 8,
+      intermediate_size: 14336,
+      vocab_size: 128256,
+    };
+    await Deno.writeTextFile(`${dir}/config.json`, JSON.stringify(config));
+    const s = scenario("config").trace(MINI_TRACE).engine({ model: `${dir}/config.json`, gpu: "h100_sxm" })
+      .sweep("workers", [1, 2]);
+    const one = await s.run(QUIET);
+    const two = await s.run({ ...QUIET, parallelism: 2 });
+    assert.equal(JSON.stringify(two.toJSON()), JSON.stringify(one.toJSON()));
+
+    const options = { quiet: true, parallelism: 1, cacheDir: `${dir}/cache` };
+    assert.deepEqual((await s.run(options)).runs.map((r) => r.cached), [false, false]);
+    assert.deepEqual((await s.run(options)).runs.map((r) => r.cached), [true, true]);
+    await Deno.writeTextFile(`${dir}/config.json`, JSON.stringify({ ...config, num_hidden_layers: 16 }));
+    const edited = await s.run(options);
+    assert.deepEqual(edited.runs.map((r) => r.cached), [false, false]);
+    // Half the layers: faster passes.
+    assert.ok((edited.column("itlAvg")[0] as number) < (one.column("itlAvg")[0] as number));
+  });
 });
