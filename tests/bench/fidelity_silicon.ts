@@ -16,6 +16,9 @@
 import { parseCsv } from "./csv.ts";
 import { mean, meanAbs, median, pct, signedPct } from "./percent.ts";
 import { loadInputs, runSimulation } from "../../lib/simulate.ts";
+import { execute, type Job, spawnWorkers } from "../../lib/dsl/execute.ts";
+import type { Report } from "../../lib/report/mod.ts";
+import type { Workload } from "../../lib/workload/mod.ts";
 import { type CudagraphMode, GPUS, MODELS, type MoeBackend, type Sampling } from "../../lib/perf/mod.ts";
 import type { Parallelism } from "../../lib/perf/catalog/arch.ts";
 import { compareVersions } from "../../lib/perf/aic/versions.ts";
@@ -475,18 +478,24 @@ function spread(values: readonly number[]): number {
   return mean(d);
 }
 
+/** A replayed row's simulated mean TTFT and TPOT (ms). */
+export interface RowResult {
+  readonly ttft: number;
+  readonly tpot: number;
+}
+
 /**
- * Simulated mean TTFT and TPOT (ms) of one row, with engine args `extra` on top and the row's
+ * The simulation spec that replays one row, with engine args `extra` on top and the row's
  * {@link benchmarkClient} unless another `client` is given.
  */
-export async function simulateRow(
+export function rowSpec(
   row: SiliconRow,
   extra: Record<string, unknown> = {},
   client: BenchmarkClient = benchmarkClient(row),
-): Promise<{ ttft: number; tpot: number }> {
+): Record<string, unknown> {
   const c = row.concurrency;
   const par = deployedLayout(row);
-  const inputs = await loadInputs({
+  return {
     workload: {
       source: "synthetic",
       input_tokens: row.isl,
@@ -529,9 +538,58 @@ export async function simulateRow(
         ...extra,
       },
     },
-  });
-  const r = runSimulation(inputs).report;
-  return { ttft: r.mean_ttft_ms as number, tpot: r.mean_tpot_ms as number };
+  };
+}
+
+/** A report's mean TTFT and TPOT. */
+function rowResult(report: Report): RowResult {
+  return { ttft: report.mean_ttft_ms as number, tpot: report.mean_tpot_ms as number };
+}
+
+/** Replay one row ({@link rowSpec}) in this thread. */
+export async function simulateRow(
+  row: SiliconRow,
+  extra: Record<string, unknown> = {},
+  client: BenchmarkClient = benchmarkClient(row),
+): Promise<RowResult> {
+  return rowResult(runSimulation(await loadInputs(rowSpec(row, extra, client))).report);
+}
+
+/**
+ * Replay many rows as {@link simulateRow} would, on `threads` Web Workers (the DSL's pool; default every core):
+ * each row's result, or the error that kept its configuration from resolving. Results do not depend on
+ * `threads` (the simulator is deterministic).
+ */
+export async function simulateRows(
+  rows: readonly SiliconRow[],
+  extra: Record<string, unknown> = {},
+  threads: number = navigator.hardwareConcurrency,
+): Promise<Map<SiliconRow, RowResult | Error>> {
+  const out = new Map<SiliconRow, RowResult | Error>();
+  const jobs: Job[] = [];
+  const jobRows: SiliconRow[] = [];
+  const workloads = new Map<string, Workload>();
+  // Start the workers first: they load their modules while this thread loads the rows' workloads.
+  const count = Math.min(threads, rows.length);
+  const workers = count > 1 ? spawnWorkers(count) : [];
+  try {
+    for (const row of rows) {
+      try {
+        const { spec, workload } = await loadInputs(rowSpec(row, extra));
+        const id = jobs.length;
+        jobs.push({ id, spec, workloadKey: String(id) });
+        jobRows.push(row);
+        workloads.set(String(id), workload);
+      } catch (e) {
+        out.set(row, e as Error);
+      }
+    }
+    const results = await execute(jobs, workloads, workers, () => {});
+    for (const job of jobs) out.set(jobRows[job.id], rowResult(results.get(job.id)!.report));
+  } finally {
+    for (const w of workers) w.terminate();
+  }
+  return new Map(rows.filter((row) => out.has(row)).map((row) => [row, out.get(row)!]));
 }
 
 /** Absolute errors of one summary group. */
@@ -598,6 +656,7 @@ export async function runSilicon(
   );
   let skipped = 0, excluded = 0;
   const distrusted = untrustedMeasurements(rows);
+  const sims = await simulateRows(rows.filter((row) => !distrusted.has(row)), engine);
   const errors = new Map<SiliconRow, { ttft: number; tpot: number }>();
   for (const row of rows) {
     const untrusted = distrusted.get(row);
@@ -610,14 +669,10 @@ export async function runSilicon(
       );
       continue;
     }
-    let sim;
-    try {
-      sim = await simulateRow(row, engine);
-    } catch (e) {
+    const sim = sims.get(row)!;
+    if (sim instanceof Error) {
       skipped++;
-      console.log(
-        `${rowHead(row)} skipped: ${(e as Error).message} |`,
-      );
+      console.log(`${rowHead(row)} skipped: ${sim.message} |`);
       continue;
     }
     const e1 = sim.ttft / row.ttftMs - 1, e2 = sim.tpot / row.tpotMs - 1;

@@ -7,14 +7,15 @@
  * relative TTFT error once added to the simulated TTFT (a grid search; the closed loop's other streams are
  * the load). Rows the fidelity bench distrusts (`untrustedMeasurements`) stay out.
  *
- * `deno run -A tests/bench/fit_frontend.ts PATH/silicon_sample.csv` (about 60 s for ed133e9's 1,018 such rows).
+ * `deno run -A tests/bench/fit_frontend.ts PATH/silicon_sample.csv` (about 30 s on two cores for ed133e9's 1,150
+ * such rows).
  * Prints each kind's fit and its TTFT error before and after, then a leave-one-model-out table over the fast
  * kind: each model's rows scored with terms fitted on the other models' rows only (how the terms transfer to a
  * model the fit has not seen). Paste the terms into `frontend.ts` and rerun `deno task fidelity --silicon`.
  *
  * @module
  */
-import { benchmarkClient, siliconRows, simulateRow, untrustedMeasurements } from "./fidelity_silicon.ts";
+import { benchmarkClient, siliconRows, simulateRows, untrustedMeasurements } from "./fidelity_silicon.ts";
 import { pct } from "./percent.ts";
 import { MODELS, type TokenizerKind } from "../../lib/perf/mod.ts";
 
@@ -33,21 +34,20 @@ const points: Point[] = [];
 let skipped = 0;
 const rows = siliconRows(await Deno.readTextFile(path));
 const distrusted = untrustedMeasurements(rows);
-for (const row of rows) {
-  if (!benchmarkClient(row).frontend || distrusted.has(row)) continue;
-  try {
-    const sim = await simulateRow(row, { frontend_latency: false });
-    points.push({
-      model: row.model,
-      tokenizer: MODELS[row.model].tokenizer,
-      isl: row.isl,
-      load: row.concurrency - 1,
-      measured: row.ttftMs,
-      simulated: sim.ttft,
-    });
-  } catch {
+const fitted = rows.filter((row) => benchmarkClient(row).frontend && !distrusted.has(row));
+for (const [row, sim] of await simulateRows(fitted, { frontend_latency: false })) {
+  if (sim instanceof Error) {
     skipped++; // a layout that does not resolve (the fidelity bench lists them)
+    continue;
   }
+  points.push({
+    model: row.model,
+    tokenizer: MODELS[row.model].tokenizer,
+    isl: row.isl,
+    load: row.concurrency - 1,
+    measured: row.ttftMs,
+    simulated: sim.ttft,
+  });
 }
 
 /** No front end. */

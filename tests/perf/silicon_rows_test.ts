@@ -7,6 +7,8 @@ import {
   repeatedPoints,
   type SiliconRow,
   siliconRows,
+  simulateRow,
+  simulateRows,
   untrustedMeasurements,
 } from "../bench/fidelity_silicon.ts";
 
@@ -207,4 +209,22 @@ Deno.test("silicon rows: repeat measurements of one point group together; copies
   assert.deepEqual(repeatedPoints([a, copy, otherConcurrency]), []);
   const ep = { ...a, tp: 8, attnDp: 1, moeTp: 1, moeEp: 8 };
   assert.deepEqual(repeatedPoints([ep, relabelled]).map((p) => p.map((r) => r.id)), [["a", "f"]]);
+});
+
+Deno.test("simulateRows replays rows on workers exactly as simulateRow does, and reports the ones that do not resolve", async () => {
+  const csv = [
+    HEADER,
+    "a,x,vllm,0.12.0,nvidia/Llama-3.1-8B-Instruct-FP8,h200_sxm,fp8,agg,1000,20,fp8,,4,1,1,1,1,1,50,5",
+    "b,x,vllm,0.12.0,Qwen/Qwen3-32B,h100_sxm,fp8,agg,500,30,fp8,,3,2,1,1,1,1,50,5",
+    // TP 3 does not divide Qwen3-32B's 64 query heads: its layout does not resolve.
+    "c,x,vllm,0.12.0,Qwen/Qwen3-32B,h100_sxm,fp8,agg,500,30,fp8,,3,3,1,1,1,1,50,5",
+  ].join("\n");
+  const rows = siliconRows(csv);
+  const parallel = await simulateRows(rows, {}, 2);
+  const serial = await simulateRows(rows, {}, 1);
+  assert.deepEqual([...parallel.keys()], rows);
+  assert.deepEqual([...parallel], [...serial]);
+  for (const row of rows.slice(0, 2)) assert.deepEqual(parallel.get(row), await simulateRow(row));
+  assert.match((parallel.get(rows[2]) as Error).message, /aic_tp_size: 3 does not divide/);
+  await assert.rejects(() => simulateRow(rows[2]), /aic_tp_size: 3 does not divide/);
 });
