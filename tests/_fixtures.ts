@@ -48,3 +48,14 @@ export function fixedTiming(prefill: number, decode: number, perToken = 0): Reco
     timing_model: { type: "fixed", prefill_ms: prefill, decode_ms: decode, prefill_ms_per_token: perToken },
   };
 }
+
+/** A Hugging Face `config.json` shaped like Llama-3.1-8B's (the fields dynolab reads). */
+export const LLAMA_8B_CONFIG = {
+  model_type: "llama",
+  num_hidden_layers: 32,
+  hidden_size: 4096,
+  num_attention_heads: 32,
+  num_key_value_heads: 8,
+  intermediate_size: 14336,
+  vocab_size: 128256,
+} as const;

@@ -14,6 +14,7 @@ import { SimSpecSchema, SlaSchema } from "../../lib/spec.ts";
 import { SyntheticWorkloadSchema, TraceWorkloadSchema } from "../../lib/workload/mod.ts";
 import { parseSpec, reportJson, type Scenario, scenario } from "../../mod.ts";
 import { sharedPath, sharedTest } from "../_shared.ts";
+import { LLAMA_8B_CONFIG } from "../_fixtures.ts";
 import { MINI_TRACE, QUIET, withoutWallClock, withTempDir } from "./_helpers.ts";
 
 const T = MINI_TRACE;
@@ -270,15 +271,7 @@ async function writeModelConfig(dir: string): Promise<string> {
   await Deno.mkdir(`${dir}/model`);
   await Deno.writeTextFile(
     `${dir}/model/config.json`,
-    JSON.stringify({
-      model_type: "llama",
-      num_hidden_layers: 32,
-      hidden_size: 4096,
-      num_attention_heads: 32,
-      num_key_value_heads: 8,
-      intermediate_size: 14336,
-      vocab_size: 128256,
-    }),
+    JSON.stringify(LLAMA_8B_CONFIG),
   );
   return `${dir}/model`;
 }

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { InputError } from "../../lib/common/errors.ts";
 import { range, scenario } from "../../mod.ts";
 import { MINI_TRACE, QUIET, withTempDir } from "./_helpers.ts";
+import { LLAMA_8B_CONFIG } from "../_fixtures.ts";
 
 const sweep = scenario("kv capacity").trace(MINI_TRACE).agg({ workers: 2 }).router("kv_router")
   .sweep("numGpuBlocks", range(1024, 4096, 1024));
@@ -97,15 +98,7 @@ Deno.test("a workload is loaded once and shared by the runs that can share it", 
 
 Deno.test("runs reading a config.json model run alike in workers, and its edits miss the cache", async () => {
   await withTempDir(async (dir) => {
-    const config = {
-      model_type: "llama",
-      num_hidden_layers: 32,
-      hidden_size: 4096,
-      num_attention_heads: 32,
-      num_key_value_heads: 8,
-      intermediate_size: 14336,
-      vocab_size: 128256,
-    };
+    const config = LLAMA_8B_CONFIG;
     await Deno.writeTextFile(`${dir}/config.json`, JSON.stringify(config));
     const s = scenario("config").trace(MINI_TRACE).engine({ model: `${dir}/config.json`, gpu: "h100_sxm" })
       .sweep("workers", [1, 2]);

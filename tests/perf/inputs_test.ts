@@ -3,6 +3,7 @@ import { InputError } from "../../lib/common/errors.ts";
 import { parseEngineArgs, resolveEngineArgs } from "../../lib/engine/mod.ts";
 import { createPerfModel, loadPerfInputs } from "../../lib/perf/mod.ts";
 import { sharedPath, sharedTest } from "../_shared.ts";
+import { LLAMA_8B_CONFIG } from "../_fixtures.ts";
 
 async function build(raw: Record<string, unknown>) {
   const args = parseEngineArgs(raw);
@@ -61,15 +62,7 @@ Deno.test("a config directory's generation_config.json sets the default sampling
   try {
     await Deno.writeTextFile(
       `${dir}/config.json`,
-      JSON.stringify({
-        model_type: "llama",
-        num_hidden_layers: 32,
-        hidden_size: 4096,
-        num_attention_heads: 32,
-        num_key_value_heads: 8,
-        intermediate_size: 14336,
-        vocab_size: 128256,
-      }),
+      JSON.stringify(LLAMA_8B_CONFIG),
     );
     const sampling = async () =>
       (await loadPerfInputs(parseEngineArgs({ aic_model_path: dir }))).model?.sampling;
