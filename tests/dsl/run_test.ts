@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { InputError } from "../../lib/common/errors.ts";
-import { range, scenario } from "../../mod.ts";
+import { range, scenario, simulate } from "../../mod.ts";
+import { sharedPath, sharedTest } from "../_shared.ts";
 import { MINI_TRACE, QUIET, withTempDir } from "./_helpers.ts";
 import { LLAMA_8B_CONFIG } from "../_fixtures.ts";
 
@@ -116,3 +117,23 @@ Deno.test("runs reading a config.json model run alike in workers, and its edits 
     assert.ok((edited.column("itlAvg")[0] as number) < (one.column("itlAvg")[0] as number));
   });
 });
+
+sharedTest(
+  "runs in AIC table mode run alike in workers and equal the CLI's simulation of their spec",
+  async () => {
+    const s = scenario("tables").trace(MINI_TRACE)
+      .engine({
+        model: "Qwen/Qwen3-32B",
+        gpu: "h200_sxm",
+        backend: "vllm",
+        aicSystemsPath: sharedPath("aic/systems"),
+      })
+      .sweep("workers", [1, 2]);
+    const one = await s.run(QUIET);
+    const two = await s.run({ ...QUIET, parallelism: 2 });
+    assert.equal(JSON.stringify(two.toJSON()), JSON.stringify(one.toJSON()));
+    for (const run of two.runs) assert.deepEqual(run.report, await simulate(run.spec));
+    const pools = (two.runs[0].report.dynolab as { pools: { perf_model: string }[] }).pools;
+    assert.equal(pools[0].perf_model, "aic-tables");
+  },
+);
