@@ -53,29 +53,38 @@ export interface SimulationResult {
   readonly planner?: PlannerRuntime;
 }
 
-function poolArgs(spec: SimSpec): PoolArgs[] {
+/** What errors call each pool's engine args: by default the CLI flag that sets them. */
+export type PoolName = (role: WorkerRole) => string;
+
+const CLI_POOL_NAMES: Readonly<Record<WorkerRole, string>> = {
+  aggregated: "--extra-engine-args",
+  prefill: "--prefill-engine-args",
+  decode: "--decode-engine-args",
+};
+
+function poolArgs(spec: SimSpec, poolName: PoolName = (role) => CLI_POOL_NAMES[role]): PoolArgs[] {
   const t = spec.topology;
-  if (t.mode === "agg") {
-    return [{ role: "aggregated", workers: t.num_workers, args: t.engine, name: "--extra-engine-args" }];
-  }
-  return [
-    {
-      role: "prefill",
-      workers: t.num_prefill_workers,
-      args: t.prefill_engine,
-      name: "--prefill-engine-args",
-    },
-    { role: "decode", workers: t.num_decode_workers, args: t.decode_engine, name: "--decode-engine-args" },
-  ];
+  const pools: Omit<PoolArgs, "name">[] = t.mode === "agg"
+    ? [{ role: "aggregated", workers: t.num_workers, args: t.engine }]
+    : [
+      { role: "prefill", workers: t.num_prefill_workers, args: t.prefill_engine },
+      { role: "decode", workers: t.num_decode_workers, args: t.decode_engine },
+    ];
+  return pools.map((p) => ({ ...p, name: poolName(p.role) }));
 }
 
-function resolvePools(spec: SimSpec, perf: readonly PerfInputs[] = []): ResolvedEngine[] {
-  const resolved = poolArgs(spec).map((p, i) => resolveEngineArgs(p.args, p.role, p.name, {}, perf[i] ?? {}));
+function resolvePools(
+  spec: SimSpec,
+  perf: readonly PerfInputs[] = [],
+  poolName?: PoolName,
+): ResolvedEngine[] {
+  const pools = poolArgs(spec, poolName);
+  const resolved = pools.map((p, i) => resolveEngineArgs(p.args, p.role, p.name, {}, perf[i] ?? {}));
   if (resolved.length === 2 && resolved[0].config.blockSize !== resolved[1].config.blockSize) {
     throw new InputError(
       `prefill block_size ${resolved[0].config.blockSize} differs from decode block_size ` +
         `${resolved[1].config.blockSize}; disaggregated workers must use the same block size`,
-      { field: "--decode-engine-args.block_size" },
+      { field: `${pools[1].name}.block_size` },
     );
   }
   return resolved;
@@ -94,7 +103,8 @@ export interface RunInputs {
 
 /**
  * The KV block size of a spec's engines, after resolving every pool's engine args with their perf inputs (so a
- * bad arg, or pools that do not fit together, throw an {@link InputError} naming the field).
+ * bad arg, or pools that do not fit together, throw an {@link InputError} naming the field, each pool's as
+ * `poolName` calls it).
  *
  * @example
  * ```ts
@@ -109,8 +119,8 @@ export interface RunInputs {
  * assert.equal(specBlockSize(spec, []), 32);
  * ```
  */
-export function specBlockSize(spec: SimSpec, perf: readonly PerfInputs[]): number {
-  return resolvePools(spec, perf)[0].config.blockSize;
+export function specBlockSize(spec: SimSpec, perf: readonly PerfInputs[], poolName?: PoolName): number {
+  return resolvePools(spec, perf, poolName)[0].config.blockSize;
 }
 
 /**
@@ -118,7 +128,7 @@ export function specBlockSize(spec: SimSpec, perf: readonly PerfInputs[]): numbe
  * inputs, and equal warm-up traces one read of the trace. Each loader has its own memo, so files edited between
  * two loaders' reads are read afresh.
  *
- * @param poolName What errors call each pool's engine args (default: the CLI flag that sets them).
+ * @param poolName What errors call each pool's engine args.
  *
  * @example
  * ```ts
@@ -135,9 +145,7 @@ export function specBlockSize(spec: SimSpec, perf: readonly PerfInputs[]): numbe
  * assert.equal(await load(spec), await load(spec));
  * ```
  */
-export function runInputsLoader(
-  poolName?: (role: WorkerRole) => string,
-): (spec: SimSpec) => Promise<RunInputs> {
+export function runInputsLoader(poolName?: PoolName): (spec: SimSpec) => Promise<RunInputs> {
   const perfs = new Map<string, Promise<PerfInputs[]>>();
   const warmups = new Map<string, Promise<readonly TrafficObservation[]>>();
   const runs = new Map<string, Promise<RunInputs>>();
@@ -157,10 +165,10 @@ export function runInputsLoader(
       const perf = await memo(
         perfs,
         JSON.stringify(spec.topology),
-        () => Promise.all(poolArgs(spec).map((p) => loadPerfInputs(p.args, poolName?.(p.role) ?? p.name))),
+        () => Promise.all(poolArgs(spec, poolName).map((p) => loadPerfInputs(p.args, p.name))),
       );
       if (warmupTrace == null) return { perf };
-      const blockSize = specBlockSize(spec, perf);
+      const blockSize = specBlockSize(spec, perf, poolName);
       const plannerWarmup = await memo(
         warmups,
         JSON.stringify([warmupTrace, blockSize, interval]),

@@ -7,9 +7,8 @@
  * @module
  */
 import { InputError } from "../common/errors.ts";
-import { resolveEngineArgs, type WorkerRole } from "../engine/mod.ts";
-import type { PerfInputs } from "../perf/mod.ts";
-import { type RunInputs, runInputsLoader } from "../simulate.ts";
+import type { WorkerRole } from "../engine/mod.ts";
+import { type PoolName, type RunInputs, runInputsLoader, specBlockSize } from "../simulate.ts";
 import { parseSpec, type SimSpec } from "../spec.ts";
 import { cacheKey } from "./cache.ts";
 import { canonicalJson, fileDigest, sha256Hex } from "./hash.ts";
@@ -33,7 +32,7 @@ export async function prepareRuns(
   env?: TraceEnv,
 ): Promise<PreparedRun[]> {
   const traces = new Map<string, Awaited<ReturnType<typeof resolveTrace>>>();
-  const loadRunInputs = runInputsLoader((role) => POOL_NAMES[role]);
+  const loadRunInputs = runInputsLoader(poolName);
   const out: PreparedRun[] = [];
   for (const run of runs) {
     try {
@@ -52,7 +51,7 @@ export async function prepareRuns(
       }
       const spec = parseSpec(input);
       const inputs = await loadRunInputs(spec);
-      const blockSize = checkPools(spec, inputs.perf);
+      const blockSize = specBlockSize(spec, inputs.perf, poolName);
       const workloadKey = canonicalJson({
         workload: spec.workload,
         digest,
@@ -76,23 +75,7 @@ const POOL_NAMES: Readonly<Record<WorkerRole, string>> = {
   prefill: "prefill engine",
   decode: "decode engine",
 };
-
-/** Validate each pool's engine args as the simulator will, with its perf inputs; returns the block size. */
-function checkPools(spec: SimSpec, perf: readonly PerfInputs[]): number {
-  const t = spec.topology;
-  const pools: Array<[unknown, WorkerRole]> = t.mode === "agg"
-    ? [[t.engine, "aggregated"]]
-    : [[t.prefill_engine, "prefill"], [t.decode_engine, "decode"]];
-  const sizes = pools.map(([args, role], i) =>
-    resolveEngineArgs(args, role, POOL_NAMES[role], {}, perf[i] ?? {}).config.blockSize
-  );
-  if (sizes.length === 2 && sizes[0] !== sizes[1]) {
-    throw new InputError(`prefill block_size ${sizes[0]} differs from decode block_size ${sizes[1]}`, {
-      field: "decode.blockSize",
-    });
-  }
-  return sizes[0];
-}
+const poolName: PoolName = (role) => POOL_NAMES[role];
 
 /**
  * A digest of what a run reads besides its trace, for its cache key: a `config.json` model as parsed (with the
