@@ -200,12 +200,16 @@ export function runInputsLoader(poolName?: PoolName): (spec: SimSpec) => Promise
 export async function loadInputs(specInput: unknown): Promise<SimulationInputs> {
   const spec = parseSpec(specInput);
   const run = await runInputsLoader()(spec);
-  const workload = await loadWorkload(spec.workload, {
-    blockSize: specBlockSize(spec, run.perf),
+  return { spec, workload: await loadSpecWorkload(spec, specBlockSize(spec, run.perf)), ...run };
+}
+
+/** Load a validated spec's workload, interned at its engines' `blockSize` ({@link specBlockSize}). */
+export function loadSpecWorkload(spec: SimSpec, blockSize: number): Promise<Workload> {
+  return loadWorkload(spec.workload, {
+    blockSize,
     speedup: spec.arrival_speedup_ratio,
     closedLoop: spec.replay_concurrency != null,
   });
-  return { spec, workload, ...run };
 }
 
 /** Planner of a spec, checked against the topology; warnings to show once. */

@@ -22,6 +22,8 @@ export interface PreparedRun {
   readonly spec: SimSpec;
   /** Runs with equal keys can share one loaded workload. */
   readonly workloadKey: string;
+  /** The engines' KV block size, which the workload is interned at. */
+  readonly blockSize: number;
   readonly cacheKey: string;
 }
 
@@ -60,7 +62,7 @@ export async function prepareRuns(
         closedLoop: spec.replay_concurrency != null,
       });
       const key = await cacheKey(spec, digest, bucketS, await runInputsDigest(inputs));
-      out.push({ planned: run, spec, workloadKey, cacheKey: key });
+      out.push({ planned: run, spec, workloadKey, blockSize, cacheKey: key });
     } catch (e) {
       if (e instanceof InputError) throw new InputError(`run ${run.index} (${run.name}): ${e.message}`);
       throw e;

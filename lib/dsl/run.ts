@@ -5,7 +5,7 @@
  * @module
  */
 import { InputError } from "../common/errors.ts";
-import { loadInputs } from "../simulate.ts";
+import { loadSpecWorkload } from "../simulate.ts";
 import type { Workload } from "../workload/mod.ts";
 import { ResultCache } from "./cache.ts";
 import { execute, type Job, type JobResult, spawnWorkers } from "./execute.ts";
@@ -72,7 +72,9 @@ export async function runScenario(s: Scenario, options: RunOptions = {}): Promis
   try {
     const workloads = new Map<string, Workload>();
     for (const p of todo) {
-      if (!workloads.has(p.workloadKey)) workloads.set(p.workloadKey, (await loadInputs(p.spec)).workload);
+      if (!workloads.has(p.workloadKey)) {
+        workloads.set(p.workloadKey, await loadSpecWorkload(p.spec, p.blockSize));
+      }
     }
     const jobs: Job[] = todo.map((p) => ({
       id: p.planned.index,
