@@ -71,17 +71,18 @@ export function spawnWorkers(count: number): Worker[] {
 /**
  * Run `jobs` on `workers` (none: in this thread, one after another). `onDone` is called as each finishes. The
  * first failure stops the pool and rejects. The workers are terminated when done. Each thread reads the
- * {@link RunInputs} of the jobs it runs itself (AIC tables cannot be sent to a worker), once per distinct pool.
+ * {@link RunInputs} of the jobs it runs itself (AIC tables cannot be sent to a worker), once per distinct pool;
+ * this thread with `load` (pass the loader that prepared the jobs, so nothing is read twice).
  */
 export async function execute(
   jobs: readonly Job[],
   workloads: ReadonlyMap<string, Workload>,
   workers: readonly Worker[],
   onDone: (job: Job, result: JobResult) => void,
+  load: (spec: SimSpec) => Promise<RunInputs> = runInputsLoader(),
 ): Promise<Map<number, JobResult>> {
   const results = new Map<number, JobResult>();
   if (workers.length === 0) {
-    const load = runInputsLoader();
     for (const job of jobs) {
       const result = runJob(job, workloads.get(job.workloadKey)!, await load(job.spec));
       results.set(job.id, result);

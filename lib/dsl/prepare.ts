@@ -8,7 +8,7 @@
  */
 import { InputError } from "../common/errors.ts";
 import type { WorkerRole } from "../engine/mod.ts";
-import { type PoolName, type RunInputs, runInputsLoader, specBlockSize } from "../simulate.ts";
+import { type PoolName, type RunInputs, specBlockSize } from "../simulate.ts";
 import { parseSpec, type SimSpec } from "../spec.ts";
 import { cacheKey } from "./cache.ts";
 import { canonicalJson, fileDigest, sha256Hex } from "./hash.ts";
@@ -27,14 +27,17 @@ export interface PreparedRun {
   readonly cacheKey: string;
 }
 
-/** Resolve, validate and key `runs`. */
+/**
+ * Resolve, validate and key `runs`, reading their other inputs with `loadRunInputs` (pass the loader that will
+ * run them in this thread, so nothing is read twice).
+ */
 export async function prepareRuns(
   runs: readonly PlannedRun[],
   bucketS: number | undefined,
-  env?: TraceEnv,
+  env: TraceEnv | undefined,
+  loadRunInputs: (spec: SimSpec) => Promise<RunInputs>,
 ): Promise<PreparedRun[]> {
   const traces = new Map<string, Awaited<ReturnType<typeof resolveTrace>>>();
-  const loadRunInputs = runInputsLoader(poolName);
   const out: PreparedRun[] = [];
   for (const run of runs) {
     try {
@@ -53,7 +56,7 @@ export async function prepareRuns(
       }
       const spec = parseSpec(input);
       const inputs = await loadRunInputs(spec);
-      const blockSize = specBlockSize(spec, inputs.perf, poolName);
+      const blockSize = specBlockSize(spec, inputs.perf, DSL_POOL_NAME);
       const workloadKey = canonicalJson({
         workload: spec.workload,
         digest,
@@ -77,7 +80,8 @@ const POOL_NAMES: Readonly<Record<WorkerRole, string>> = {
   prefill: "prefill engine",
   decode: "decode engine",
 };
-const poolName: PoolName = (role) => POOL_NAMES[role];
+/** What the DSL's errors call each pool's engine args (`engine`, `prefill engine`, `decode engine`). */
+export const DSL_POOL_NAME: PoolName = (role) => POOL_NAMES[role];
 
 /**
  * A digest of what a run reads besides its trace, for its cache key: a `config.json` model as parsed (with the

@@ -5,11 +5,11 @@
  * @module
  */
 import { InputError } from "../common/errors.ts";
-import { loadSpecWorkload } from "../simulate.ts";
+import { loadSpecWorkload, runInputsLoader } from "../simulate.ts";
 import type { Workload } from "../workload/mod.ts";
 import { ResultCache } from "./cache.ts";
 import { execute, type Job, type JobResult, spawnWorkers } from "./execute.ts";
-import { prepareRuns } from "./prepare.ts";
+import { DSL_POOL_NAME, prepareRuns } from "./prepare.ts";
 import { Progress } from "./progress.ts";
 import { Results, type RunResult } from "./results.ts";
 import { type Scenario, setScenarioRunner } from "./scenario.ts";
@@ -46,7 +46,10 @@ export async function runScenario(s: Scenario, options: RunOptions = {}): Promis
   const planned = s.runs();
   if (planned.length === 0) throw new InputError("the scenario has no runs", { field: s.name });
   const selected = options.shard ? selectShard(planned, options.shard) : planned;
-  const prepared = await prepareRuns(selected, options.bucketS, options.traceEnv);
+  // One loader reads each run's other inputs (config.json, tables, warm-up trace) for validation and, in this
+  // thread, for the runs themselves.
+  const loadRunInputs = runInputsLoader(DSL_POOL_NAME);
+  const prepared = await prepareRuns(selected, options.bucketS, options.traceEnv, loadRunInputs);
   const cache = options.cache === false
     ? null
     : new ResultCache(options.cacheDir ?? `${cacheRoot(options.traceEnv)}/results`);
@@ -87,7 +90,7 @@ export async function runScenario(s: Scenario, options: RunOptions = {}): Promis
       results.set(job.id, { result, cached: false });
       if (cache) writes.push(cache.put(byId.get(job.id)!.cacheKey, result));
       progress.tick(false);
-    });
+    }, loadRunInputs);
   } finally {
     for (const w of workers) w.terminate();
     progress.end();
