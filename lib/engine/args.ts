@@ -73,7 +73,7 @@ export const EngineArgsSchema = z.strictObject({
   aic_kv_cache_dtype: z.string().nullable().optional(),
   aic_comm_dtype: z.string().nullable().optional(),
   aic_nextn: z.number().int().min(1).max(5).nullable().optional(),
-  aic_nextn_accept_rates: z.string().nullable().optional(),
+  aic_nextn_accept_rates: z.union([z.string(), z.array(z.number())]).nullable().optional(),
   aic_mtp_seed: z.number().int().nonnegative().default(42),
   gpu_memory_utilization: fraction.nullable().optional(),
   mem_fraction_static: fraction.nullable().optional(),

@@ -17,8 +17,9 @@ export interface SpeculativeConfig {
 }
 
 /**
- * Parse `aic_nextn_accept_rates` (comma-separated numbers in [0, 1]); unset gives the default rates. The result
- * has exactly `nextn` rates: missing ones are 0, extra ones are an error.
+ * Parse `aic_nextn_accept_rates`: numbers in [0, 1], comma-separated as Dynamo's mocker takes them or a list as
+ * AI Configurator and the reference's docs write them; unset gives the default rates. The result has exactly
+ * `nextn` rates: missing ones are 0, extra ones are an error.
  *
  * @example
  * ```ts
@@ -26,11 +27,18 @@ export interface SpeculativeConfig {
  * import { parseAcceptRates } from "./speculative.ts";
  * assert(parseAcceptRates(undefined, 2).join() === "0.85,0.3");
  * assert(parseAcceptRates("0.9, 0.5", 3).join() === "0.9,0.5,0");
+ * assert(parseAcceptRates([0.9, 0.5], 2).join() === "0.9,0.5");
  * ```
  */
-export function parseAcceptRates(text: string | null | undefined, nextn: number, at: InputLocation = {}) {
-  if (text == null) return DEFAULT_ACCEPT_RATES.slice(0, nextn);
-  const parts = text.split(",").map((s) => s.trim()).filter((s) => s.length > 0);
+export function parseAcceptRates(
+  given: string | readonly number[] | null | undefined,
+  nextn: number,
+  at: InputLocation = {},
+): number[] {
+  if (given == null) return DEFAULT_ACCEPT_RATES.slice(0, nextn);
+  const parts = typeof given === "string"
+    ? given.split(",").map((s) => s.trim()).filter((s) => s.length > 0)
+    : given.map(String);
   if (parts.length > nextn) {
     throw new InputError(`gives ${parts.length} rates but aic_nextn is ${nextn}; give at most ${nextn}`, at);
   }
@@ -68,7 +76,7 @@ export function expectedBurst(rates: readonly number[]): number {
 /** The subset of engine args speculative decoding reads. */
 export interface SpeculativeArgs {
   readonly aic_nextn?: number | null;
-  readonly aic_nextn_accept_rates?: string | null;
+  readonly aic_nextn_accept_rates?: string | readonly number[] | null;
 }
 
 /**

@@ -134,6 +134,11 @@ Deno.test("resolveEngineArgs validates aic_* args with field names", () => {
     () => resolveEngineArgs({ aic_nextn: 2, aic_nextn_accept_rates: "0.5,7" }, "aggregated"),
     /aic_nextn_accept_rates: "7"/,
   );
+  // The reference documents the rates as a list; engine-args JSON may give them so.
+  assert.throws(
+    () => resolveEngineArgs({ aic_nextn: 2, aic_nextn_accept_rates: [0.5, 7] }, "aggregated"),
+    /aic_nextn_accept_rates: "7"/,
+  );
   assert.throws(
     () => resolveEngineArgs({ aic_nextn: 1, decode_speedup_ratio: 2 }, "aggregated"),
     /decode_speedup_ratio: must be 1\.0 when aic_nextn is set/,

@@ -9,9 +9,14 @@ Deno.test("accept rates default to [0.85, 0.3, 0, 0, 0] truncated to nextn", () 
   assert.equal(speculativeConfig({ aic_nextn: null }), undefined);
 });
 
-Deno.test("accept rates parse from a comma-separated string, padded with zeros", () => {
+Deno.test("accept rates parse from a comma-separated string or a list, padded with zeros", () => {
   assert.deepEqual(parseAcceptRates(" 0.9,0.5 ", 3), [0.9, 0.5, 0]);
   assert.deepEqual(parseAcceptRates("1,0", 2), [1, 0]);
+  assert.deepEqual(parseAcceptRates([0.9, 0.5], 3), [0.9, 0.5, 0]);
+  assert.deepEqual(speculativeConfig({ aic_nextn: 2, aic_nextn_accept_rates: [0.7] }), {
+    nextn: 2,
+    acceptRates: [0.7, 0],
+  });
 });
 
 Deno.test("a rate outside [0, 1] or not a number is an error naming the value", () => {
@@ -25,6 +30,8 @@ Deno.test("a rate outside [0, 1] or not a number is an error naming the value", 
     });
   }
   assert.throws(() => parseAcceptRates("0.5,0.5,0.5", 2), /at most 2/);
+  assert.throws(() => parseAcceptRates([0.5, 1.5], 2), /"1\.5" is not an acceptance rate/);
+  assert.throws(() => parseAcceptRates([0.5, 0.5, 0.5], 2), /at most 2/);
   assert.throws(() => speculativeConfig({ aic_nextn_accept_rates: "0.5" }), /needs aic_nextn/);
 });
 
