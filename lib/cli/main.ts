@@ -12,7 +12,7 @@ import { type OutputFile, plannerFiles } from "./planner_files.ts";
 import { plannerLines } from "./planner_output.ts";
 import { parseCommand } from "./flags.ts";
 import { USAGE } from "./usage.ts";
-import { defaultReportPath, plannerReportPath, writeFilesAtomically } from "./write.ts";
+import { checkOutputPaths, defaultReportPath, plannerReportPath, writeFilesAtomically } from "./write.ts";
 
 /** Where the command prints. */
 export interface Io {
@@ -39,6 +39,14 @@ export async function main(argv: readonly string[], io: Io = consoleIo): Promise
       return 0;
     }
     for (const w of command.warnings) io.err(`warning: ${w}`);
+    const { output } = command;
+    const reportPath = output.reportJson !== undefined || !output.demo
+      ? await defaultReportPath(output.reportJson)
+      : undefined;
+    await checkOutputPaths([
+      ...(reportPath === undefined ? [] : [[reportPath, "--report-json"] as const]),
+      ...(output.reportJsonl === undefined ? [] : [[output.reportJsonl, "--report-jsonl"] as const]),
+    ]);
     const inputs = await loadInputs(command.spec);
     if (command.output.demo) io.out(demoHeader(inputs));
     const started = performance.now();
@@ -49,12 +57,7 @@ export async function main(argv: readonly string[], io: Io = consoleIo): Promise
     for (const w of details.warnings ?? []) io.err(`warning: ${w}`);
 
     const files: OutputFile[] = [];
-    const { output } = command;
-    let reportPath: string | undefined;
-    if (output.reportJson !== undefined || !output.demo) {
-      reportPath = await defaultReportPath(output.reportJson);
-      files.push([reportPath, reportJson(report)]);
-    }
+    if (reportPath !== undefined) files.push([reportPath, reportJson(report)]);
     if (output.reportJsonl !== undefined) {
       const cluster = result.cluster;
       const workerIndex = new Map<number, number>();

@@ -194,6 +194,43 @@ Deno.test("cli: a report path that is a directory gets a timestamped file inside
   assert.ok(names.some((n) => /^dynamo_replay_report_\d{8}_\d{6}\.json$/.test(n)), names.join());
 });
 
+Deno.test("cli: a new directory given with a trailing slash is created with the timestamped report inside", async () => {
+  const { dir, trace } = await tempTrace([GOOD]);
+  const res = await cli([trace, "--report-json", `${dir}/new/`]);
+  assert.equal(res.code, 0, res.err);
+  const names = [...Deno.readDirSync(`${dir}/new`)].map((e) => e.name);
+  assert.equal(names.length, 1, names.join());
+  assert.match(names[0], /^dynamo_replay_report_\d{8}_\d{6}\.json$/);
+});
+
+Deno.test("cli: output paths that cannot take a file fail before the run, leaving nothing behind", async () => {
+  const cases: [string[], RegExp][] = [
+    [["--report-json", ""], /--report-json: empty path/],
+    [["--report-json", "r.json", "--report-jsonl", "out"], /--report-jsonl: ".*out" is a directory/],
+    [["--report-json", "r.json", "--report-jsonl", "new/"], /--report-jsonl: ".*new\/" is a directory/],
+    [
+      ["--report-json", "r.json", "--report-jsonl", "./r.json"],
+      /--report-jsonl: ".*" is also --report-json's path/,
+    ],
+  ];
+  for (const [flags, pattern] of cases) {
+    const { dir, trace } = await tempTrace([GOOD]);
+    await Deno.mkdir(`${dir}/out`);
+    const cwd = Deno.cwd();
+    Deno.chdir(dir);
+    try {
+      const res = await cli([trace, ...flags]);
+      assert.equal(res.code, 2, `${flags.join(" ")}: ${res.err}`);
+      assert.match(res.err, pattern);
+      assert.equal(res.out, "");
+    } finally {
+      Deno.chdir(cwd);
+    }
+    const left = [...Deno.readDirSync(dir)].map((e) => e.name).sort();
+    assert.deepEqual(left, ["out", "trace.jsonl"], flags.join(" "));
+  }
+});
+
 Deno.test("cli: --help prints usage", async () => {
   const res = await cli(["--help"]);
   assert.equal(res.code, 0);
