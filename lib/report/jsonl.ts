@@ -10,8 +10,11 @@ import type { Workload } from "../workload/mod.ts";
 /** One request's record. Missing times are `null`. */
 export interface RequestRecord {
   readonly uuid: string;
-  readonly session_id: number;
+  /** The trace's `session_id`, or the session's index where the trace gives none. */
+  readonly session_id: string | number;
   readonly turn_index: number;
+  /** The turn's position in its session as the trace wrote it (dynolab never reorders turns: `turn_index`). */
+  readonly authored_turn_index: number;
   readonly arrival_time_ms: number | null;
   readonly first_admit_ms: number | null;
   readonly first_token_ms: number | null;
@@ -64,8 +67,9 @@ export function requestRecords(
     const first = c.firstTokenMs[r], last = c.lastTokenMs[r], arrival = c.arrivalMs[r];
     return {
       uuid: String(r),
-      session_id: w.sessionOf[r],
+      session_id: w.sessionIds[w.sessionOf[r]],
       turn_index: w.turnIndex[r],
+      authored_turn_index: w.turnIndex[r],
       arrival_time_ms: num(arrival),
       first_admit_ms: num(c.firstAdmitMs[r]),
       first_token_ms: num(first),

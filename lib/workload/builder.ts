@@ -77,6 +77,7 @@ export class WorkloadBuilder {
   #sessionFirst: number[] = [];
   #sessionLast: number[] = [];
   #sessionKeys = new Map<string | number, number>();
+  #sessionIds: (string | number)[] = [];
   #blockOffset: number[] = [0];
   // Prompt blocks in chunks (full chunks never move; build concatenates once): a chunk holds whole prompts.
   #fullChunks: Int32Array[] = [];
@@ -112,6 +113,7 @@ export class WorkloadBuilder {
       }
       const s = this.#sessionFirst.length;
       if (key !== undefined) this.#sessionKeys.set(key, s);
+      this.#sessionIds.push(key ?? s);
       this.#sessionFirst.push(r);
       this.#sessionLast.push(r);
       this.#sessionOf.push(s);
@@ -215,6 +217,7 @@ export class WorkloadBuilder {
       nextTurn: Int32Array.from(this.#nextTurn),
       turnIndex: Int32Array.from(this.#turnIndex),
       sessionFirst: Int32Array.from(order, (s) => this.#sessionFirst[s]),
+      sessionIds: this.#sessionIds.slice(),
       blockOffset: Int32Array.from(this.#blockOffset),
       blocks: this.#concatBlocks(),
       distinctBlocks: this.#interner.size,

@@ -38,6 +38,11 @@ export interface Workload {
   readonly turnIndex: Int32Array;
   /** First request of each session, sessions ordered by first arrival (stable in load order). */
   readonly sessionFirst: Int32Array;
+  /**
+   * Each session's key as the source gave it (a trace's `session_id`), indexed by session; a session without
+   * one has its index. For reports only: the simulator reads `sessionOf`.
+   */
+  readonly sessionIds: readonly (string | number)[];
   /** `blocks[blockOffset[r] … blockOffset[r + 1])` are request r's full prompt blocks. Length requestCount + 1. */
   readonly blockOffset: Int32Array;
   /** Interned ids of full prompt blocks, `0 … distinctBlocks − 1`. */

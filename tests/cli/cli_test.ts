@@ -186,6 +186,21 @@ Deno.test("cli: a trace replay prints the AIPerf table and writes the JSON and J
   assert.equal(lines[0].terminal_status, "completed");
 });
 
+Deno.test("cli: the JSONL keeps the trace's session ids, and numbers sessions the trace leaves unnamed", async () => {
+  const { dir, trace } = await tempTrace([
+    '{"timestamp": 0, "input_length": 600, "output_length": 4, "hash_ids": [1, 2], "session_id": "alice"}',
+    '{"timestamp": 50, "input_length": 600, "output_length": 4, "hash_ids": [3, 4], "session_id": 17}',
+    '{"timestamp": 60, "input_length": 600, "output_length": 4, "hash_ids": [5, 6]}',
+    '{"input_length": 900, "output_length": 4, "hash_ids": [1, 2], "session_id": "alice", "delay": 10}',
+  ]);
+  const res = await cli([trace, "--report-json", `${dir}/r.json`, "--report-jsonl", `${dir}/r.jsonl`]);
+  assert.equal(res.code, 0, res.err);
+  const lines = (await Deno.readTextFile(`${dir}/r.jsonl`)).trim().split("\n").map((l) => JSON.parse(l));
+  const ids = lines.map((l) => [l.session_id, l.turn_index, l.authored_turn_index]);
+  const byKey = (a: unknown[], b: unknown[]) => String(a).localeCompare(String(b));
+  assert.deepEqual(ids.sort(byKey), [[17, 0, 0], [2, 0, 0], ["alice", 0, 0], ["alice", 1, 1]]);
+});
+
 Deno.test("cli: a report path that is a directory gets a timestamped file inside", async () => {
   const { dir, trace } = await tempTrace([GOOD]);
   const res = await cli([trace, "--report-json", dir]);
