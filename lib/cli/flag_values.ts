@@ -50,6 +50,19 @@ export function routerMode(value: string | undefined): "round_robin" | "random" 
   });
 }
 
+/**
+ * Why a config flag's value that is not inline JSON and cannot be read as a file was refused: inline JSON that
+ * is not an object (`[1, 2]`, `5`) says so; anything else is an unreadable path.
+ */
+export function unreadableConfig(raw: string, files: string): string {
+  try {
+    JSON.parse(raw);
+    return `must be a JSON object ({...}) or a path to ${files}, got ${raw}`;
+  } catch {
+    return `expected inline JSON or a path to ${files}; cannot read "${raw}"`;
+  }
+}
+
 /** A JSON flag's value (inline JSON, or a path to a JSON file), validated by `schema`. */
 export function jsonFlag<S extends z.ZodType>(v: Values, flag: keyof Values, schema: S): z.output<S> {
   const raw = String(v[flag]).trim();
@@ -60,9 +73,7 @@ export function jsonFlag<S extends z.ZodType>(v: Values, flag: keyof Values, sch
     try {
       text = Deno.readTextFileSync(raw);
     } catch {
-      throw new InputError(`expected inline JSON or a path to a JSON file; cannot read "${raw}"`, {
-        field: `--${flag}`,
-      });
+      throw new InputError(unreadableConfig(raw, "a JSON file"), { field: `--${flag}` });
     }
   }
   let value: unknown;

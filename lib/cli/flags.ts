@@ -11,7 +11,7 @@ import { RouterConfigSchema } from "../router/mod.ts";
 import { CLI_FLAGS, FLAGS, type Values } from "./flag_defs.ts";
 import { jsonFlag, optionalInt, optionalNumber, routerMode, traceFormat } from "./flag_values.ts";
 import { plannerFlag } from "./planner_flag.ts";
-import type { SimSpecInput } from "../spec.ts";
+import { parseSpec, type SimSpecInput } from "../spec.ts";
 
 export { CLI_FLAGS } from "./flag_defs.ts";
 
@@ -203,17 +203,58 @@ export function parseCommand(argv: readonly string[]): Command {
     planner: given("planner-config") ? plannerFlag(String(v["planner-config"])) : undefined,
     benchmark_granularity: optionalInt(v, "benchmark-granularity", 1),
   };
-  const warnings = given("benchmark-granularity") && !given("planner-config")
-    ? [
-      "--benchmark-granularity only affects the planner's perf bootstrap and has no effect without a planner",
-    ]
-    : [];
+  const warnings = [
+    given("benchmark-granularity") && !given("planner-config") &&
+    "--benchmark-granularity only affects the planner's perf bootstrap and has no effect without a planner",
+    given("router-config") && spec.router?.mode !== "kv_router" &&
+    `--router-config only affects the KV router and has no effect with --router-mode ${
+      spec.router?.mode ?? "round_robin"
+    }`,
+    synthetic && (optionalNumber(v, "shared-prefix-ratio") ?? 0) > 0 &&
+    !(optionalInt(v, "num-prefix-groups", 0)! > 0) &&
+    "--shared-prefix-ratio shares nothing while --num-prefix-groups is 0 (the reference's default); give " +
+      "--num-prefix-groups N",
+    workload.source !== "trace" && given("trace-block-size") &&
+    "--trace-block-size only applies to trace files and has no effect on this workload",
+  ].filter((w): w is string => typeof w === "string");
+  const checked = dropUndefined(spec) as SimSpecInput;
+  checkSpec(checked);
   return {
     kind: "run",
-    spec: dropUndefined(spec) as SimSpecInput,
+    spec: checked,
     output: { reportJson: v["report-json"], reportJsonl: v["report-jsonl"], demo },
     warnings,
   };
+}
+
+/**
+ * Validate the spec the flags built, so a bad value is reported against its flag (`--shared-prefix-ratio`)
+ * rather than the spec field it fills (`spec.workload.shared_prefix_ratio`).
+ */
+function checkSpec(spec: SimSpecInput): void {
+  try {
+    parseSpec(spec);
+  } catch (e) {
+    if (!(e instanceof InputError) || e.location.field === undefined) throw e;
+    const field = e.location.field;
+    const flag = flagOfSpecField(field);
+    if (!flag) throw e;
+    const detail = e.message.slice(e.message.indexOf(`${field}: `) + field.length + 2);
+    throw new InputError(detail, { field: flag });
+  }
+}
+
+/** The flag that fills a spec field, for the spec's own scalar fields and the synthetic workload's. */
+function flagOfSpecField(field: string): string | undefined {
+  const path = field.split(".").slice(1);
+  const [head, key] = path;
+  const named: Record<string, string> = { dataset_entries: "num-dataset-entries", format: "trace-format" };
+  const flag = (k: string) => named[k] ?? k.replaceAll("_", "-");
+  let name: string | undefined;
+  if (path.length === 1) name = flag(head);
+  else if (path.length === 2 && head === "workload") name = flag(key);
+  else if (path.length === 2 && head === "sla") name = `sla-${key.replaceAll("_", "-")}`;
+  return name !== undefined && CLI_FLAGS.includes(name) ? `--${name}` : undefined;
 }
 
 function topology(v: Values): SimSpecInput["topology"] {

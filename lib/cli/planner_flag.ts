@@ -8,6 +8,7 @@ import type { z } from "zod";
 import { parseConfig } from "../common/config.ts";
 import { InputError } from "../common/errors.ts";
 import { PlannerConfigSchema } from "../planner/mod.ts";
+import { unreadableConfig } from "./flag_values.ts";
 
 /**
  * `--planner-config`: inline JSON, or a path to a JSON or YAML file (by extension; otherwise JSON, then YAML).
@@ -35,9 +36,7 @@ export function plannerFlag(raw: string): z.output<typeof PlannerConfigSchema> {
   try {
     contents = Deno.readTextFileSync(text);
   } catch {
-    throw new InputError(`expected inline JSON or a path to a JSON/YAML file; cannot read "${text}"`, {
-      field,
-    });
+    throw new InputError(unreadableConfig(text, "a JSON/YAML file"), { field });
   }
   let value: unknown;
   const yamlFile = /\.ya?ml$/i.test(text), jsonFile = /\.json$/i.test(text);

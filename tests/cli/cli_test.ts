@@ -103,6 +103,49 @@ Deno.test("cli: conflicting flags", async () => {
   );
 });
 
+Deno.test("cli: an out-of-range value names the flag that gave it, not the spec field it fills", () => {
+  const synthetic = ["--input-tokens", "100", "--output-tokens", "4", "--request-count", "3"];
+  const cases: [string[], RegExp][] = [
+    [["--request-rate", "0"], /: --request-rate: Too small/],
+    [["--request-rate", "1", "--shared-prefix-ratio", "1.5"], /: --shared-prefix-ratio: Too big/],
+    [["--request-rate", "1", "--max-sim-time-seconds=-5"], /: --max-sim-time-seconds: Too small/],
+    [["--request-rate", "1", "--arrival-speedup-ratio", "0"], /: --arrival-speedup-ratio: Too small/],
+    [["--request-rate", "1", "--sla-ttft-ms=-1"], /: --sla-ttft-ms: Too small/],
+  ];
+  for (const [flags, pattern] of cases) {
+    assert.throws(() => parseCommand([...synthetic, ...flags]), pattern, flags.join(" "));
+  }
+});
+
+Deno.test("cli: flags that cannot act on this run are warned about", () => {
+  const cmd = parseCommand([
+    ...["--input-tokens", "100", "--output-tokens", "4", "--request-count", "3", "--request-rate", "1"],
+    ...["--shared-prefix-ratio", "0.5", "--router-config", '{"overlap_score_weight": 2}'],
+    ...["--trace-block-size", "64"],
+  ]);
+  assert.equal(cmd.kind, "run");
+  const warnings = cmd.kind === "run" ? cmd.warnings.join("\n") : "";
+  assert.match(warnings, /--router-config only affects the KV router .* --router-mode round_robin/);
+  assert.match(warnings, /--shared-prefix-ratio shares nothing while --num-prefix-groups is 0/);
+  assert.match(warnings, /--trace-block-size only applies to trace files/);
+  const quiet = parseCommand(["t.jsonl", "--router-mode", "kv_router", "--router-config", "{}"]);
+  assert.deepEqual(quiet.kind === "run" && quiet.warnings, []);
+});
+
+Deno.test("cli: a config flag given JSON that is not an object says so", async () => {
+  await expectBadInput(
+    [GOOD],
+    ["--extra-engine-args", "[1, 2]"],
+    /--extra-engine-args: must be a JSON object/,
+  );
+  await expectBadInput([GOOD], ["--planner-config", "5"], /--planner-config: must be a JSON object/);
+  await expectBadInput(
+    [GOOD],
+    ["--router-config", "nofile.json"],
+    /--router-config: .*cannot read "nofile\.json"/,
+  );
+});
+
 Deno.test("cli: unknown engine arg lists the valid keys and suggests one", async () => {
   await expectBadInput(
     [GOOD],
@@ -186,16 +229,26 @@ Deno.test("cli: a trace replay prints the AIPerf table and writes the JSON and J
   assert.equal(lines[0].terminal_status, "completed");
 });
 
-Deno.test("cli: the JSONL keeps the trace's session ids, and numbers sessions the trace leaves unnamed", async () => {
+Deno.test("cli: the JSONL keeps the trace's session ids and says why a request was rejected", async () => {
   const { dir, trace } = await tempTrace([
     '{"timestamp": 0, "input_length": 600, "output_length": 4, "hash_ids": [1, 2], "session_id": "alice"}',
     '{"timestamp": 50, "input_length": 600, "output_length": 4, "hash_ids": [3, 4], "session_id": 17}',
     '{"timestamp": 60, "input_length": 600, "output_length": 4, "hash_ids": [5, 6]}',
     '{"input_length": 900, "output_length": 4, "hash_ids": [1, 2], "session_id": "alice", "delay": 10}',
   ]);
-  const res = await cli([trace, "--report-json", `${dir}/r.json`, "--report-jsonl", `${dir}/r.jsonl`]);
+  const res = await cli([
+    trace,
+    ...["--extra-engine-args", '{"max_model_len": 800}'],
+    ...["--report-json", `${dir}/r.json`, "--report-jsonl", `${dir}/r.jsonl`],
+  ]);
   assert.equal(res.code, 0, res.err);
+  assert.match(
+    res.out,
+    /Rejected: 1 of 4 requests, in no statistic \(1 with a prompt at or over max_model_len\)/,
+  );
   const lines = (await Deno.readTextFile(`${dir}/r.jsonl`)).trim().split("\n").map((l) => JSON.parse(l));
+  const rejected = lines.filter((l) => l.terminal_status === "rejected");
+  assert.deepEqual(rejected.map((l) => [l.session_id, l.reject_reason]), [["alice", "max_model_len"]]);
   const ids = lines.map((l) => [l.session_id, l.turn_index, l.authored_turn_index]);
   const byKey = (a: unknown[], b: unknown[]) => String(a).localeCompare(String(b));
   assert.deepEqual(ids.sort(byKey), [[17, 0, 0], [2, 0, 0], ["alice", 0, 0], ["alice", 1, 1]]);
