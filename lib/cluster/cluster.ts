@@ -276,9 +276,10 @@ export class Cluster {
     }
     if (e.rejectedIds.length === 0) return;
     const router = this.#pools[this.#poolOf[e.id]].router;
-    for (const r of e.rejectedIds) {
+    for (let j = 0; j < e.rejectedIds.length; j++) {
+      const r = e.rejectedIds[j];
       router.freed(r);
-      col.reject(r, now);
+      col.reject(r, now, e.rejectedReasons[j]);
       this.#ended(r);
     }
   }

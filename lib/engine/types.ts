@@ -30,5 +30,4 @@ export interface PassStats {
   overheadMs: number;
 }
 
-/** Why a request was rejected at admission. */
-export type RejectReason = "max_model_len" | "kv_capacity" | "batched_tokens";
+export type { RejectReason } from "../metrics/mod.ts";

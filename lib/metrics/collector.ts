@@ -11,6 +11,12 @@
 /** Terminal status of a request, as stored in {@link Collector.status}. */
 export const Status = { Pending: 0, Completed: 1, Rejected: 2 } as const;
 
+/** Why an engine can never run a request, in the order of {@link Collector.rejectReason}'s codes (1-based). */
+export const REJECT_REASONS = ["max_model_len", "kv_capacity", "batched_tokens"] as const;
+
+/** Why a request was rejected at admission. */
+export type RejectReason = typeof REJECT_REASONS[number];
+
 /**
  * @example
  * ```ts
@@ -33,6 +39,8 @@ export class Collector {
   readonly terminalMs: Float64Array;
   readonly outputTokens: Int32Array;
   readonly status: Uint8Array;
+  /** A rejected request's reason: 1 + its index in {@link REJECT_REASONS}; 0 for any other request. */
+  readonly rejectReason: Uint8Array;
   /** Prompt tokens served from the prefix cache, summed over (re-)admissions on compute engines. */
   readonly reusedTokens: Float64Array;
   /** Same, at the first admission only. */
@@ -65,6 +73,7 @@ export class Collector {
     this.terminalMs = nan();
     this.outputTokens = new Int32Array(requestCount);
     this.status = new Uint8Array(requestCount);
+    this.rejectReason = new Uint8Array(requestCount);
     this.reusedTokens = new Float64Array(requestCount);
     this.firstReusedTokens = new Float64Array(requestCount);
     this.decodeReusedTokens = new Float64Array(requestCount);
@@ -128,9 +137,10 @@ export class Collector {
     this.terminalMs[r] = t;
   }
 
-  /** `r` was rejected at `t` (it never fits); it is excluded from every statistic. */
-  reject(r: number, t: number): void {
+  /** `r` was rejected at `t` (it never fits, for `reason`); it is excluded from every statistic. */
+  reject(r: number, t: number, reason: RejectReason): void {
     this.status[r] = Status.Rejected;
+    this.rejectReason[r] = REJECT_REASONS.indexOf(reason) + 1;
     this.terminalMs[r] = t;
   }
 

@@ -3,5 +3,5 @@
  *
  * @module
  */
-export { Collector, Status } from "./collector.ts";
+export { Collector, REJECT_REASONS, type RejectReason, Status } from "./collector.ts";
 export { type Distribution, sortedOrder, summarize, summarizeSorted, summarizeWeighted } from "./stats.ts";

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { type Collector, Status } from "../metrics/mod.ts";
+import { type Collector, REJECT_REASONS, type RejectReason, Status } from "../metrics/mod.ts";
 import type { Workload } from "../workload/mod.ts";
 
 /** One request's record. Missing times are `null`. */
@@ -38,6 +38,8 @@ export interface RequestRecord {
   readonly admission_count: number;
   readonly readmission_count: number;
   readonly terminal_status: "completed" | "rejected";
+  /** Why a rejected request can never run (dynolab): `max_model_len`, `kv_capacity` or `batched_tokens`. */
+  readonly reject_reason?: RejectReason;
   /** A warm-up request (`--warmup-request-count`), left out of the report's statistics (dynolab). */
   readonly warmup: boolean;
 }
@@ -91,6 +93,7 @@ export function requestRecords(
       admission_count: c.admissions[r],
       readmission_count: Math.max(0, c.admissions[r] - 1),
       terminal_status: c.status[r] === Status.Completed ? "completed" : "rejected",
+      ...(c.rejectReason[r] > 0 ? { reject_reason: REJECT_REASONS[c.rejectReason[r] - 1] } : {}),
       warmup: c.warmup[r] === 1,
     };
   });

@@ -6,6 +6,7 @@
 import {
   type Collector,
   type Distribution,
+  REJECT_REASONS,
   sortedOrder,
   Status,
   summarize,
@@ -58,6 +59,7 @@ export function buildReport(inputs: ReportInputs): Report {
   let completed = 0, rejected = 0, arrived = 0, nTtst = 0, nTpot = 0, good = 0, goodTokens = 0;
   let inputTokens = 0, outputTokens = 0, reused = 0, firstReused = 0, duration = 0, warmup = 0;
   let windowStart = Infinity;
+  const rejectedBy = new Int32Array(REJECT_REASONS.length + 1);
   const sla = inputs.sla;
   const checkGoodput = sla.ttft_ms != null || sla.itl_ms != null || sla.e2e_ms != null;
   for (let r = 0; r < n; r++) {
@@ -69,7 +71,10 @@ export function buildReport(inputs: ReportInputs): Report {
       arrived++;
       if (c.arrivalMs[r] < windowStart) windowStart = c.arrivalMs[r];
     }
-    if (c.status[r] === Status.Rejected) rejected++;
+    if (c.status[r] === Status.Rejected) {
+      rejected++;
+      rejectedBy[c.rejectReason[r]]++;
+    }
     if (c.status[r] !== Status.Completed) continue;
     const out = c.outputTokens[r];
     const first = c.firstTokenMs[r] - c.arrivalMs[r];
@@ -132,7 +137,12 @@ export function buildReport(inputs: ReportInputs): Report {
   const [itl, perUser] = gapDistributions(c);
   addDistribution(report, "itl", itl, "_ms");
   addDistribution(report, "output_token_throughput_per_user", perUser, "");
-  report.dynolab = inputs.extra;
+  report.dynolab = rejected === 0 ? inputs.extra : {
+    ...inputs.extra,
+    rejected_by_reason: Object.fromEntries(
+      REJECT_REASONS.map((reason, i) => [reason, rejectedBy[i + 1]] as const).filter(([, n]) => n > 0),
+    ),
+  };
   assertFinite(report, "report");
   return report;
 }

@@ -99,7 +99,8 @@ interface PoolSummary {
 
 /**
  * The run summary printed under the table: per pool, its workers, perf model and KV capacity (with how a derived
- * capacity was reached), and the mean speculative accept length when drafts were used.
+ * capacity was reached), the mean speculative accept length when drafts were used, and the requests rejected
+ * and why.
  *
  * @example
  * ```ts
@@ -136,5 +137,24 @@ export function formatRunSummary(report: Report): string[] {
   if (accept !== undefined && accept !== 1) {
     lines.push(`Mean speculative accept length: ${formatValue(accept)}`);
   }
+  const rejected = Number(report.rejected_requests ?? 0);
+  if (rejected > 0) {
+    const by = (report.dynolab as { rejected_by_reason?: Record<string, number> }).rejected_by_reason ?? {};
+    const why = Object.entries(by).map(([reason, n]) =>
+      `${n.toLocaleString("en-US")} ${REJECTED_BECAUSE[reason]}`
+    );
+    lines.push(
+      `Rejected: ${rejected.toLocaleString("en-US")} of ${
+        Number(report.num_requests).toLocaleString("en-US")
+      } requests, in no statistic (${why.join("; ")})`,
+    );
+  }
   return lines;
 }
+
+/** How the run summary explains each rejection reason. */
+const REJECTED_BECAUSE: Readonly<Record<string, string>> = {
+  max_model_len: "with a prompt at or over max_model_len",
+  kv_capacity: "needing more KV blocks than a rank holds",
+  batched_tokens: "with a prompt over max_num_batched_tokens and chunked prefill off",
+};

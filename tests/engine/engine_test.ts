@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { Engine, RequestTable, resolveEngineArgs } from "../../lib/engine/mod.ts";
 import { createPerfModel, fixedModel, FRONTEND_LATENCY, polynomialModel } from "../../lib/perf/mod.ts";
+import { formatRunSummary } from "../../lib/report/mod.ts";
 import { fixedTiming, run, workloadOf } from "../_fixtures.ts";
 
 const poly = polynomialModel(16384 * 64);
@@ -112,6 +113,16 @@ Deno.test("attention DP: sequences, token budget and KV blocks are per rank; one
   const long = workloadOf([{ input: 1500, output: 10 }, { input: 100, output: 10, at: 1 }]);
   const kv = run(long, agg({ aic_attention_dp_size: 2, num_gpu_blocks: 20 })).report;
   assert.deepEqual([kv.rejected_requests, kv.completed_requests], [1, 1]);
+  // The report says why, and the run summary tells the user.
+  assert.deepEqual((off.dynolab as Record<string, unknown>).rejected_by_reason, { batched_tokens: 1 });
+  assert.deepEqual((kv.dynolab as Record<string, unknown>).rejected_by_reason, { kv_capacity: 1 });
+  const tooLong = run(long, agg({ max_model_len: 1000 })).report;
+  assert.deepEqual((tooLong.dynolab as Record<string, unknown>).rejected_by_reason, { max_model_len: 1 });
+  assert.match(
+    formatRunSummary(tooLong).at(-1)!,
+    /^Rejected: 1 of 2 requests, in no statistic \(1 with a prompt at or over max_model_len\)$/,
+  );
+  assert.equal("rejected_by_reason" in (run(five, agg()).report.dynolab as object), false);
 });
 
 Deno.test("KV pressure: LIFO preemption by recompute, every request still completes", () => {
