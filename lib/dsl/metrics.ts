@@ -4,7 +4,7 @@
  * | metric | report key |
  * | --- | --- |
  * | `ttftAvg`, `ttftMin`, `ttftMax`, `ttftP50`, `ttftP75`, `ttftP90`, `ttftP95`, `ttftP99`, `ttftStd` | `mean_ttft_ms`, …, `median_ttft_ms` (P50), … |
- * | the same for `ttst`, `tpot`, `itl` (pooled token gaps) and `e2e` (`*_e2e_latency_ms`), all in ms | |
+ * | the same for `ttst`, `tpot`, `itl` (pooled token gaps) and `e2e` (`*_e2e_latency_ms`), all in ms; null for a run that completed no request | |
  * | `throughput` | `output_throughput_tok_s` (output tokens per second) |
  * | `requestThroughput`, `inputThroughput`, `totalThroughput` | `request_throughput_rps`, `input_throughput_tok_s`, `total_throughput_tok_s` |
  * | `goodput` | `goodput_request_throughput_rps` (null without an SLA) |
@@ -91,15 +91,20 @@ export const DEFAULT_COLUMNS: readonly string[] = [
  * import { flattenMetrics } from "./metrics.ts";
  * const m = flattenMetrics({ mean_ttft_ms: 12, median_ttft_ms: 10, gpu_hours: 0.5, completed_requests: 4 });
  * assert(m.ttftAvg === 12 && m.ttftP50 === 10 && m.gpuHours === 0.5 && m.goodput === null);
+ * assert(flattenMetrics({ mean_ttft_ms: 0, completed_requests: 0, rejected_requests: 4 }).ttftAvg === null);
  * ```
  */
 export function flattenMetrics(report: Report, series?: RunSeries): Record<string, MetricValue> {
   const num = (key: string): MetricValue => typeof report[key] === "number" ? report[key] as number : null;
   const out: Record<string, MetricValue> = {};
-  for (const [name, stem, unit] of STEMS) {
-    for (const [suffix, stat] of STATS) out[`${name}${suffix}`] = num(`${stat}_${stem}${unit}`);
-  }
   const completed = num("completed_requests");
+  // The report writes an empty distribution as zeros, as the reference does; a row says the run has none.
+  const served = completed === null || completed > 0;
+  for (const [name, stem, unit] of STEMS) {
+    for (const [suffix, stat] of STATS) {
+      out[`${name}${suffix}`] = served ? num(`${stat}_${stem}${unit}`) : null;
+    }
+  }
   const good = num("goodput_completed_requests");
   const dyn = (report.dynolab ?? {}) as Record<string, unknown>;
   Object.assign(out, {

@@ -30,7 +30,8 @@ export interface SearchResult {
 }
 
 /**
- * The smallest integer `param` in `[lo, hi]` whose run satisfies `holds`, by parallel bisection.
+ * The smallest integer `param` in `[lo, hi]` whose run satisfies `holds`, by parallel bisection. A run that
+ * completed no request (all rejected, or cut off by `maxSimTimeSeconds`) never holds.
  *
  * @example
  * ```ts ignore
@@ -61,7 +62,10 @@ export async function findSmallest(
     const fresh = values.filter((v) => !probed.has(v));
     if (!fresh.length) return;
     const results = await s.sweep(param, fresh as never).run(options);
-    results.rows.forEach((row, i) => probed.set(fresh[i], { ...results.runs[i], ok: holds(row) }));
+    // A run that served nothing meets no condition: its latencies are null, which `<=` would take as 0.
+    results.rows.forEach((row, i) =>
+      probed.set(fresh[i], { ...results.runs[i], ok: (row.completed as number) > 0 && holds(row) })
+    );
   };
   let rounds = 1;
   await probe(lo === hi ? [lo] : [lo, hi]);

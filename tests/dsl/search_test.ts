@@ -33,3 +33,21 @@ Deno.test("findSmallest rejects bad bounds and swept scenarios", async () => {
     /without sweeps or variants/,
   );
 });
+
+Deno.test("findSmallest: a run that served nothing does not hold, and its latencies are null", async () => {
+  // With one 16-token block no request of the trace fits: every one is rejected.
+  const kv = scenario("kv").trace(MINI_TRACE, { speedup: 8 }).agg({}).engine({ blockSize: 16 });
+  const found = await findSmallest(
+    kv,
+    "numGpuBlocks",
+    1,
+    4096,
+    (row) => (row.ttftP90 as number) <= 1e9,
+    QUIET,
+  );
+  const starved = found.probes.rows.find((r) => r.numGpuBlocks === 1)!;
+  assert.deepEqual([starved.completed, starved.ttftP90, starved.itlAvg], [0, null, null]);
+  assert.ok((found.value ?? 0) > 1, `found ${found.value}`);
+  const at = found.probes.rows.find((r) => r.numGpuBlocks === found.value)!;
+  assert.ok((at.completed as number) > 0);
+});
