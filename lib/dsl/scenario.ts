@@ -173,7 +173,7 @@ export class Scenario {
 
   /**
    * Disaggregated serving: a prefill pool and a decode pool, each with its worker count and engine args
-   * (merged over those of {@link Scenario.engine}).
+   * (merged over those of {@link Scenario.engine}, whichever is called first).
    */
   disagg(options: DisaggOptions = {}): Scenario {
     const { prefill = {}, decode = {}, kvTransferLinkSharing, ...rest } = options;
@@ -193,11 +193,15 @@ export class Scenario {
     });
   }
 
-  /** Engine args of every worker (`--extra-engine-args`; both pools in disagg). */
+  /**
+   * Engine args of every worker (`--extra-engine-args`; both pools in disagg, under the pools' own args from
+   * {@link Scenario.disagg}). Setting or sweeping an engine parameter (`.set()`, `.sweep()`) instead sets it
+   * on every pool, over the pools' own args.
+   */
   engine(options: EngineOptions): Scenario {
     const args = toSnake(options, EngineArgsSchema, ".engine()", ENGINE_ALIASES);
     return this.#edit(`.engine(${JSON.stringify(options)})`, (d) => {
-      for (const [key, value] of Object.entries(args)) setParam(d, { scope: "engine", key }, value, key);
+      Object.assign(d.engine, args);
     });
   }
 

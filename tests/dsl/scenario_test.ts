@@ -60,6 +60,21 @@ Deno.test("disagg pools merge their own engine args over .engine()'s", () => {
     prefill_engine: { block_size: 32, max_num_seqs: 1 },
     decode_engine: { block_size: 32, max_num_seqs: 64 },
   });
+  // Whichever comes first: a later .engine() does not erase the pools' own args ...
+  const later = base.disagg({ decode: { workers: 1, maxNumSeqs: 4 } }).engine({ maxNumSeqs: 256 }).spec();
+  assert.deepEqual(later.topology, {
+    mode: "disagg",
+    num_decode_workers: 1,
+    prefill_engine: { max_num_seqs: 256 },
+    decode_engine: { max_num_seqs: 4 },
+  });
+  // ... while setting or sweeping the parameter sets it on every pool.
+  const set = base.disagg({ decode: { maxNumSeqs: 4 } }).set({ maxNumSeqs: 16 }).spec();
+  assert.deepEqual(set.topology, {
+    mode: "disagg",
+    prefill_engine: { max_num_seqs: 16 },
+    decode_engine: { max_num_seqs: 16 },
+  });
 });
 
 Deno.test("misspelled options and parameters fail at once with a suggestion", () => {
