@@ -34,6 +34,10 @@ export interface Draft {
   sla: Fields;
   run: Fields;
   planner: Fields | null;
+  /** Planner options set by name (`.set()`, `.sweep()`): they need `.planner()`, which they override. */
+  plannerParams: Fields;
+  /** The DSL name of the first of them, for the error when there is no planner. */
+  plannerParamBy: string | null;
 }
 
 /** An empty draft. */
@@ -54,6 +58,8 @@ export function emptyDraft(): Draft {
     sla: {},
     run: {},
     planner: null,
+    plannerParams: {},
+    plannerParamBy: null,
   };
 }
 
@@ -130,7 +136,8 @@ export function setParam(d: Draft, def: ParamDef, value: unknown, name: string):
       d.synthetic[def.key] = value;
       return;
     case "planner":
-      d.planner = { ...(d.planner ?? {}), [def.key]: value };
+      d.plannerParams[def.key] = value;
+      d.plannerParamBy ??= name;
       return;
   }
 }
@@ -158,7 +165,13 @@ export function draftToSpec(d: Draft): DraftSpec {
     sla: { ...d.sla },
   };
   if (d.planner) {
-    spec.planner = { mode: topology.mode, ...d.planner };
+    spec.planner = { mode: topology.mode, ...d.planner, ...d.plannerParams };
+  } else if (d.plannerParamBy !== null) {
+    throw new InputError(
+      "is a planner setting but the scenario has no planner; call .planner({...}) to put the SLA planner in " +
+        "the loop (the report's goodput thresholds are slaTtftMs, slaItlMs, slaE2eMs)",
+      { field: d.plannerParamBy },
+    );
   }
   return {
     spec: spec as unknown as SimSpecInput,

@@ -230,6 +230,7 @@ export class Scenario {
     const keys = toSnake(options, PlannerConfigObject, ".planner()", PLANNER_ALIASES);
     return this.#edit(`.planner(${JSON.stringify(options)})`, (d) => {
       d.planner = { ...(d.planner ?? {}), ...keys };
+      for (const key of Object.keys(keys)) delete d.plannerParams[key]; // the later call wins
     });
   }
 

@@ -190,7 +190,15 @@ Deno.test(".planner() maps camelCase keys and aliases onto the planner config; m
   const runs = s.sweep("loadIntervalS", [5, 10]).sweep("planner.ttftMs", [500, 1000]).runs();
   assert.equal(planner(runs[3].spec).load_adjustment_interval_seconds, 10);
   assert.equal(planner(runs[3].spec).ttft_ms, 1000);
-  assert.equal(planner(base.agg({}).sweep("maxGpuBudget", [4]).runs()[0].spec).max_gpu_budget, 4);
+  assert.equal(planner(base.agg({}).planner({}).sweep("maxGpuBudget", [4]).runs()[0].spec).max_gpu_budget, 4);
+  // A planner setting without .planner() is an error, not a planner turned on behind the user's back.
+  assert.throws(
+    () => base.agg({}).sweep("ttftMs", [200, 2000]).runs(),
+    /ttftMs: is a planner setting but the scenario has no planner; call \.planner/,
+  );
+  // The later of .set() and .planner() wins; a sweep point overrides both.
+  assert.equal(planner(base.set({ ttftMs: 5 }).planner({ ttftMs: 7 }).spec()).ttft_ms, 7);
+  assert.equal(planner(base.planner({ ttftMs: 7 }).set({ ttftMs: 5 }).spec()).ttft_ms, 5);
   // @ts-expect-error: not a planner option
   const typo = () => base.planner({ ttftMS: 1 });
   assert.throws(typo, (e) => e instanceof InputError && /did you mean ttftMs\?/.test(e.message));
