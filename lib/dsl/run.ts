@@ -111,8 +111,34 @@ export async function runScenario(s: Scenario, options: RunOptions = {}): Promis
       cached,
     };
   });
+  for (const line of runWarnings(runs)) console.warn(`warning: ${line}`);
   const shard = options.shard ? { ...options.shard, totalRuns: planned.length } : null;
   return new Results(s.name, runs, shard);
+}
+
+/**
+ * The runs' report warnings (settings without effect, a planner target that ignores the SLA, …), each once,
+ * with the runs it concerns when not all of them.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { runWarnings } from "./run.ts";
+ * const run = (i: number, w: string[]) => ({ index: i, report: { dynolab: { warnings: w } } });
+ * assert.deepEqual(runWarnings([run(0, ["a"]), run(1, ["a", "b"])]), ["a", "b (run 1)"]);
+ * ```
+ */
+export function runWarnings(
+  runs: readonly { readonly index: number; readonly report: { readonly [key: string]: unknown } }[],
+): string[] {
+  const byWarning = new Map<string, number[]>();
+  for (const run of runs) {
+    const warnings = (run.report.dynolab as { warnings?: string[] } | undefined)?.warnings ?? [];
+    for (const w of warnings) byWarning.set(w, [...(byWarning.get(w) ?? []), run.index]);
+  }
+  return [...byWarning].map(([w, at]) =>
+    at.length === runs.length ? w : `${w} (run${at.length > 1 ? "s" : ""} ${at.join(", ")})`
+  );
 }
 
 setScenarioRunner(runScenario);

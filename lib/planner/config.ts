@@ -218,6 +218,17 @@ export function effectivePlanner(config: PlannerConfig): EffectivePlanner {
           `(set optimization_target "sla" for SLA-driven scaling)`,
       );
     }
+    const targets = (["ttft_ms", "itl_ms"] as const).filter((k) =>
+      config[k] !== PlannerConfigObject.shape[k].parse(undefined)
+    );
+    if (targets.length) {
+      notes.push(
+        `${
+          targets.join(", ")
+        } ignored: optimization_target "${config.optimization_target}" scales on static ` +
+          `load thresholds, not SLA targets (set optimization_target "sla")`,
+      );
+    }
     throughputScaling = false;
     loadScaling = true;
   }

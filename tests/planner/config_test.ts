@@ -108,6 +108,19 @@ Deno.test("planner config: targets other than sla force load scaling on and thro
     0,
   ]);
   assert.match(sla.summary, /target sla \(TTFT 500 ms, ITL 50 ms\)/);
+  // SLA targets given to a static-threshold planner are named as ignored.
+  const ignored = effectivePlanner(
+    parsePlannerConfig({
+      mode: "agg",
+      ttft_ms: 1500,
+      enable_throughput_scaling: false,
+      enable_load_scaling: true,
+    }),
+  );
+  assert.deepEqual(ignored.notes, [
+    'ttft_ms ignored: optimization_target "throughput" scales on static load thresholds, not SLA targets ' +
+    '(set optimization_target "sla")',
+  ]);
 });
 
 Deno.test("planner config: prophet is rejected with the alternatives", () => {
