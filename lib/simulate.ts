@@ -53,16 +53,19 @@ export interface SimulationResult {
   readonly planner?: PlannerRuntime;
 }
 
-/** What errors call each pool's engine args: by default the CLI flag that sets them. */
-export type PoolName = (role: WorkerRole) => string;
+/** What errors call each pool's engine args, and the planner's config: by default the CLI flag that sets them. */
+export type PoolName = (role: WorkerRole | "planner") => string;
 
-const CLI_POOL_NAMES: Readonly<Record<WorkerRole, string>> = {
+const CLI_POOL_NAMES: Readonly<Record<WorkerRole | "planner", string>> = {
+  planner: "--planner-config",
   aggregated: "--extra-engine-args",
   prefill: "--prefill-engine-args",
   decode: "--decode-engine-args",
 };
 
-function poolArgs(spec: SimSpec, poolName: PoolName = (role) => CLI_POOL_NAMES[role]): PoolArgs[] {
+const cliName: PoolName = (role) => CLI_POOL_NAMES[role];
+
+function poolArgs(spec: SimSpec, poolName: PoolName = cliName): PoolArgs[] {
   const t = spec.topology;
   const pools: Omit<PoolArgs, "name">[] = t.mode === "agg"
     ? [{ role: "aggregated", workers: t.num_workers, args: t.engine }]
@@ -102,25 +105,28 @@ export interface RunInputs {
 }
 
 /**
- * The KV block size of a spec's engines, after resolving every pool's engine args with their perf inputs (so a
- * bad arg, or pools that do not fit together, throw an {@link InputError} naming the field, each pool's as
- * `poolName` calls it).
+ * Check a spec against its run inputs as the run will resolve them (every pool's engine args with their perf
+ * inputs, the pools together, the planner against the topology and the pools' GPUs) and return the engines' KV
+ * block size. A problem throws an {@link InputError} naming the field as `poolName` calls its pool or planner.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { parseSpec } from "./spec.ts";
- * import { specBlockSize } from "./simulate.ts";
+ * import { checkRun } from "./simulate.ts";
  * const spec = parseSpec({
  *   workload: { source: "synthetic", input_tokens: 100, output_tokens: 10, request_count: 4 },
  *   replay_concurrency: 2,
  *   topology: { mode: "agg", num_workers: 1, engine: { block_size: 32 } },
  * });
- * assert.equal(specBlockSize(spec, []), 32);
+ * assert.equal(checkRun(spec, []), 32);
+ * assert.throws(() => checkRun({ ...spec, planner: { ...spec.planner!, max_gpu_budget: 0 } } as never, []));
  * ```
  */
-export function specBlockSize(spec: SimSpec, perf: readonly PerfInputs[], poolName?: PoolName): number {
-  return resolvePools(spec, perf, poolName)[0].config.blockSize;
+export function checkRun(spec: SimSpec, perf: readonly PerfInputs[], poolName?: PoolName): number {
+  const resolved = resolvePools(spec, perf, poolName);
+  resolvePlanner(spec, resolved, poolName);
+  return resolved[0].config.blockSize;
 }
 
 /**
@@ -168,7 +174,7 @@ export function runInputsLoader(poolName?: PoolName): (spec: SimSpec) => Promise
         () => Promise.all(poolArgs(spec, poolName).map((p) => loadPerfInputs(p.args, p.name))),
       );
       if (warmupTrace == null) return { perf };
-      const blockSize = specBlockSize(spec, perf, poolName);
+      const blockSize = checkRun(spec, perf, poolName);
       const plannerWarmup = await memo(
         warmups,
         JSON.stringify([warmupTrace, blockSize, interval]),
@@ -200,10 +206,10 @@ export function runInputsLoader(poolName?: PoolName): (spec: SimSpec) => Promise
 export async function loadInputs(specInput: unknown): Promise<SimulationInputs> {
   const spec = parseSpec(specInput);
   const run = await runInputsLoader()(spec);
-  return { spec, workload: await loadSpecWorkload(spec, specBlockSize(spec, run.perf)), ...run };
+  return { spec, workload: await loadSpecWorkload(spec, checkRun(spec, run.perf)), ...run };
 }
 
-/** Load a validated spec's workload, interned at its engines' `blockSize` ({@link specBlockSize}). */
+/** Load a validated spec's workload, interned at its engines' `blockSize` ({@link checkRun}). */
 export function loadSpecWorkload(spec: SimSpec, blockSize: number): Promise<Workload> {
   return loadWorkload(spec.workload, {
     blockSize,
@@ -216,6 +222,7 @@ export function loadSpecWorkload(spec: SimSpec, blockSize: number): Promise<Work
 function resolvePlanner(
   spec: SimSpec,
   resolved: ResolvedEngine[],
+  poolName: PoolName = cliName,
 ): { planner: EffectivePlanner; gpus: number[]; warnings: string[] } | undefined {
   if (spec.planner == null) return undefined;
   const planner = effectivePlanner(spec.planner), cfg = planner.config, mode = spec.topology.mode;
@@ -225,13 +232,9 @@ function resolvePlanner(
         ? `mode "${cfg.mode}" does not match the ${
           mode === "agg" ? "aggregated" : "disaggregated"
         } topology ` +
-          `(${
-            mode === "agg"
-              ? "--num-workers/--extra-engine-args"
-              : "--prefill-engine-args/--decode-engine-args"
-          })`
+          `(${mode === "agg" ? poolName("aggregated") : `${poolName("prefill")}/${poolName("decode")}`})`
         : `mode "${cfg.mode}": the planner in the loop supports "agg" and "disagg"`,
-      { field: "--planner-config.mode" },
+      { field: `${poolName("planner")}.mode` },
     );
   }
   if (!planner.easyMode) createPredictor(cfg); // rejects unavailable predictors before the run
@@ -245,7 +248,7 @@ function resolvePlanner(
       `${
         mode === "agg" ? "decode_engine_num_gpu" : "prefill_engine_num_gpu/decode_engine_num_gpu"
       } unset in ` +
-        `--planner-config: planner GPU-hours use the engine's GPUs per worker (TP × DP = ${
+        `${poolName("planner")}: planner GPU-hours use the engine's GPUs per worker (TP × DP = ${
           gpus.join("/")
         }) ` +
         `instead of the reference's 0`,
@@ -257,7 +260,7 @@ function resolvePlanner(
       throw new InputError(
         `${cfg.max_gpu_budget} GPUs cannot hold the minimum of ${min} worker(s) of ${r.config.gpusPerWorker} GPU(s) ` +
           `(the reference would scale to zero workers)`,
-        { field: "--planner-config.max_gpu_budget" },
+        { field: `${poolName("planner")}.max_gpu_budget` },
       );
     }
   });

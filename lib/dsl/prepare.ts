@@ -8,7 +8,7 @@
  */
 import { InputError } from "../common/errors.ts";
 import type { WorkerRole } from "../engine/mod.ts";
-import { type PoolName, type RunInputs, specBlockSize } from "../simulate.ts";
+import { checkRun, type PoolName, type RunInputs } from "../simulate.ts";
 import { parseSpec, type SimSpec } from "../spec.ts";
 import { cacheKey } from "./cache.ts";
 import { canonicalJson, fileDigest, sha256Hex } from "./hash.ts";
@@ -56,7 +56,7 @@ export async function prepareRuns(
       }
       const spec = parseSpec(input);
       const inputs = await loadRunInputs(spec);
-      const blockSize = specBlockSize(spec, inputs.perf, DSL_POOL_NAME);
+      const blockSize = checkRun(spec, inputs.perf, DSL_POOL_NAME);
       const workloadKey = canonicalJson({
         workload: spec.workload,
         digest,
@@ -74,13 +74,14 @@ export async function prepareRuns(
   return out;
 }
 
-/** What errors call each pool's engine args. */
-const POOL_NAMES: Readonly<Record<WorkerRole, string>> = {
+/** What errors call each pool's engine args, and the planner. */
+const POOL_NAMES: Readonly<Record<WorkerRole | "planner", string>> = {
+  planner: "planner",
   aggregated: "engine",
   prefill: "prefill engine",
   decode: "decode engine",
 };
-/** What the DSL's errors call each pool's engine args (`engine`, `prefill engine`, `decode engine`). */
+/** What the DSL's errors call each pool's engine args (`engine`, `prefill engine`, `decode engine`) and the planner. */
 export const DSL_POOL_NAME: PoolName = (role) => POOL_NAMES[role];
 
 /**

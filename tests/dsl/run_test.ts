@@ -77,6 +77,16 @@ Deno.test("bad input fails before any run starts, naming the run", async () => {
         () => scenario("x").trace(MINI_TRACE).planner({ loadPredictorWarmupTrace: "/no/such.jsonl" }),
         /no\/such/,
       ],
+      [
+        () =>
+          scenario("x").trace(MINI_TRACE).agg({}).planner({ optimizationTarget: "sla" })
+            .sweep("maxGpuBudget", [8, 4, 2, 0]),
+        /run 3 \(maxGpuBudget=0\): planner\.max_gpu_budget: 0 GPUs cannot hold/,
+      ],
+      [
+        () => scenario("x").trace(MINI_TRACE).agg({}).planner({}).sweep("plannerMode", ["agg", "disagg"]),
+        /run 1 \(plannerMode=disagg\): planner\.mode: mode "disagg" does not match the aggregated topology \(engine\)/,
+      ],
     ];
     for (const [s, re] of cases) {
       await assert.rejects(
