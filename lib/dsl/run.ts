@@ -45,6 +45,10 @@ export function defaultParallelism(): number {
 export async function runScenario(s: Scenario, options: RunOptions = {}): Promise<Results> {
   const planned = s.runs();
   if (planned.length === 0) throw new InputError("the scenario has no runs", { field: s.name });
+  const bucketS = options.bucketS;
+  if (bucketS !== undefined && !(Number.isFinite(bucketS) && bucketS > 0)) {
+    throw new InputError(`expected a number of seconds > 0, got ${bucketS}`, { field: "run() bucketS" });
+  }
   const selected = options.shard ? selectShard(planned, options.shard) : planned;
   // One loader reads each run's other inputs (config.json, tables, warm-up trace) for validation and, in this
   // thread, for the runs themselves.

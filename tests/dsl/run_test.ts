@@ -94,6 +94,12 @@ Deno.test("bad input fails before any run starts, naming the run", async () => {
         (e) => e instanceof InputError && re.test(e.message),
       );
     }
+    for (const bucketS of [0, -1, NaN]) {
+      await assert.rejects(
+        () => sweep.run({ ...options, bucketS }),
+        /run\(\) bucketS: expected a number of seconds > 0/,
+      );
+    }
     // Nothing ran: the cache is still empty.
     const entries = [...Deno.readDirSync(cacheDir)];
     assert.deepEqual(entries, []);
