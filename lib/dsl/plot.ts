@@ -23,6 +23,7 @@ export interface PlotOptions {
 }
 
 const SERIES = "__series";
+const X = "__x";
 
 /** Metrics against `x`, one panel per metric; one line per combination of variant and other parameters. */
 export function sweepFigure(
@@ -36,21 +37,41 @@ export function sweepFigure(
     ...r,
     [SERIES]: keys.map((k) => (k === "variant" ? String(r[k]) : `${k}=${r[k]}`)).join(" · ") || "all",
   }));
+  return lineFigure(rows, x, x, metrics, options, `${results.scenario}: ${metrics.join(", ")} vs ${x}`);
+}
+
+/**
+ * One panel per metric of `rows` against their field `x` (axis label `label`), a line per `SERIES` value. An
+ * axis of strings keeps the order the values first appear in (a sweep's order), not the alphabet's.
+ */
+function lineFigure(
+  rows: Record<string, unknown>[],
+  x: string,
+  label: string,
+  metrics: string[],
+  options: PlotOptions,
+  title: string,
+): Figure {
   const multi = new Set(rows.map((r) => r[SERIES])).size > 1;
+  const xs = [...new Set(rows.map((r) => r[x]))];
+  const xScale = xs.every((v) => typeof v === "number")
+    ? { label, nice: true }
+    : { label, type: "point" as const, domain: xs.map(String), padding: 0.3 };
+  const at = xScale.type === "point" ? rows.map((r) => ({ ...r, [x]: String(r[x]) })) : rows;
   const panels = metrics.map((y): PanelOptions => ({
     height: options.height ?? 180,
     marginLeft: 60,
     marginRight: multi ? 110 : 20,
-    x: { label: x, nice: true },
+    x: xScale,
     y: { label: y, grid: true, zero: isRatioOrCount(y) },
     color: { type: "categorical" },
     marks: [
-      Plot.line(rows, { x, y, stroke: multi ? SERIES : "steelblue", z: SERIES }),
-      Plot.dot(rows, { x, y, fill: multi ? SERIES : "steelblue", r: 2.5 }),
+      Plot.line(at, { x, y, stroke: multi ? SERIES : "steelblue", z: SERIES }),
+      Plot.dot(at, { x, y, fill: multi ? SERIES : "steelblue", r: 2.5 }),
       ...(multi
         ? [
           Plot.text(
-            rows,
+            at,
             Plot.selectLast({ x, y, z: SERIES, text: SERIES, fill: SERIES, dx: 5, textAnchor: "start" }),
           ),
         ]
@@ -58,11 +79,7 @@ export function sweepFigure(
       ...(options.marks ?? []),
     ],
   }));
-  return new Figure(
-    panels,
-    options.title ?? `${results.scenario}: ${metrics.join(", ")} vs ${x}`,
-    options.width,
-  );
+  return new Figure(panels, options.title ?? title, options.width);
 }
 
 /** A run over time: workers, load, queue, TTFT and ITL, with the goodput SLA lines when set. */
@@ -161,11 +178,19 @@ function poolLines(s: RunResult["series"]): Array<{ t: number; value: number; se
  * over the first swept parameter, one per variant.
  */
 export function compareFigure(results: Results, metrics: string[], options: PlotOptions = {}): Figure {
+  const title = `${results.scenario}: compared`;
   if (results.params.length > 0) {
-    return sweepFigure(results, results.params[0], metrics, {
-      ...options,
-      title: options.title ?? `${results.scenario}: compared`,
+    const swept = (r: Record<string, unknown>) => results.params.find((p) => r[p] != null);
+    if (results.rows.every((r) => swept(r) === results.params[0])) {
+      return sweepFigure(results, results.params[0], metrics, { ...options, title: options.title ?? title });
+    }
+    // Variants sweep different parameters: each line runs over its own variant's first swept parameter.
+    const rows = results.rows.map((r) => {
+      const p = swept(r);
+      return { ...r, [SERIES]: String(r.variant ?? "all"), [X]: p === undefined ? null : r[p] };
     });
+    const label = [...new Set(results.rows.map(swept))].filter((p) => p !== undefined).join(" / ");
+    return lineFigure(rows, X, label, metrics, options, title);
   }
   const key = results.hasVariants ? "variant" : "name";
   const rows = results.rows.map((r, i) => ({ ...r, name: results.runs[i].name }));

@@ -99,6 +99,30 @@ Deno.test("a comparison without sweeps draws bars per variant", async () => {
   assert.ok((svg.match(/<rect/g) ?? []).length >= 5);
 });
 
+Deno.test("variants that sweep different parameters each get their line in a comparison", async () => {
+  const r = await scenario("mixed").trace(MINI_TRACE)
+    .compare({
+      agg: (s) => s.agg({}).sweep("workers", [1, 2]),
+      disagg: (s) => s.disagg({}).sweep("decodeWorkers", [1, 2]),
+    })
+    .run(QUIET);
+  const figure = r.compare(["ttftAvg"]);
+  const svg = figure.toSVG();
+  assert.ok(svg.includes(">agg<") && svg.includes(">disagg<"), "a label per variant");
+  assert.ok(svg.includes("workers / decodeWorkers"), "the axis names both parameters");
+  assert.equal((svg.match(/<circle/g) ?? []).length, 4, "every run is drawn");
+});
+
+Deno.test("a swept axis of strings keeps the sweep's order", async () => {
+  const modes = ["round_robin", "random", "kv_router"];
+  const r = await scenario("modes").trace(MINI_TRACE).agg({ workers: 2 }).sweep("routerMode", modes as never)
+    .run(QUIET);
+  const svg = r.plot("routerMode", ["ttftAvg"]).toSVG();
+  const at = modes.map((m) => svg.indexOf(`>${m}<`));
+  assert.ok(at.every((i) => i >= 0), svg);
+  assert.deepEqual([...at].sort((a, b) => a - b), at, "ticks in sweep order");
+});
+
 Deno.test("show() outside Jupyter prints the text form", async () => {
   const printed: unknown[] = [];
   const log = console.log;
