@@ -142,6 +142,26 @@ export function setParam(d: Draft, def: ParamDef, value: unknown, name: string):
   }
 }
 
+/**
+ * A run's synthetic workload must say how requests arrive: exactly one of `requestRate`, `arrivalIntervalMs`
+ * and `concurrency` (checked per run, after its sweep point; {@link draftToSpec} leaves it to the spec).
+ */
+export function checkArrivalMode(d: Draft): void {
+  if (d.workload?.kind !== "synthetic") return;
+  const modes = [
+    d.synthetic.request_rate != null && "requestRate",
+    d.synthetic.arrival_interval_ms != null && "arrivalIntervalMs",
+    d.run.replay_concurrency != null && "concurrency",
+  ].filter((m): m is string => typeof m === "string");
+  if (modes.length !== 1) {
+    throw new InputError(
+      `${modes.length ? `gives ${modes.join(" and ")}; give` : "needs"} exactly one arrival mode: ` +
+        "requestRate (Poisson), arrivalIntervalMs (fixed gap) or concurrency (closed loop)",
+      { field: ".synthetic()" },
+    );
+  }
+}
+
 /** What {@link draftToSpec} returns: the spec (trace path not yet resolved) and the trace reference. */
 export interface DraftSpec {
   readonly spec: SimSpecInput;
@@ -197,7 +217,9 @@ function workloadSpec(d: Draft): SimSpecInput["workload"] {
     return { source: "trace", path: w.ref, ...d.trace } as SimSpecInput["workload"];
   }
   misplaced(d.trace, "trace");
-  if (w.kind === "synthetic") return { source: "synthetic", ...d.synthetic } as SimSpecInput["workload"];
+  if (w.kind === "synthetic") {
+    return { source: "synthetic", ...d.synthetic } as SimSpecInput["workload"];
+  }
   misplaced(d.synthetic, "synthetic-workload");
   return { source: "default" };
 }

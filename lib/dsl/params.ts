@@ -231,15 +231,17 @@ export function toSnake(
   schema: z.ZodType,
   what: string,
   aliases: Readonly<Record<string, string>> = {},
+  names: OptionNames = {},
 ): Record<string, unknown> {
-  const keys = schemaKeys(schema);
+  const hidden = new Set(names.hidden ?? []);
+  const keys = schemaKeys(schema).filter((k) => !hidden.has(k));
   const byCamel = new Map(keys.map((k) => [camel(k), k]));
   const out: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(options)) {
     if (value === undefined) continue;
     const key = aliases[name] ?? byCamel.get(name);
     if (!key) {
-      const valid = [...byCamel.keys(), ...Object.keys(aliases)];
+      const valid = [...byCamel.keys(), ...Object.keys(aliases), ...(names.extra ?? [])].sort();
       const hint = suggestName(name, valid);
       throw new InputError(
         `unknown option "${name}"` + (hint ? ` (did you mean ${hint}?)` : "") +
@@ -250,6 +252,14 @@ export function toSnake(
     out[key] = value;
   }
   return out;
+}
+
+/** How a method's options differ from its schema's keys, for {@link toSnake}'s checks and messages. */
+export interface OptionNames {
+  /** Options the method takes itself (not schema keys), valid in messages. */
+  readonly extra?: readonly string[];
+  /** Schema keys (snake) the method sets itself, not options. */
+  readonly hidden?: readonly string[];
 }
 
 /** Engine-arg aliases as snake keys (for {@link toSnake}). */

@@ -6,7 +6,7 @@
  */
 import { InputError } from "../common/errors.ts";
 import type { SimSpecInput } from "../spec.ts";
-import { copyDraft, draftToSpec, setParam } from "./draft.ts";
+import { checkArrivalMode, copyDraft, draftToSpec, setParam } from "./draft.ts";
 import type { Scenario } from "./scenario.ts";
 import type { Scalar } from "./types.ts";
 
@@ -38,6 +38,7 @@ export function expandRuns(s: Scenario): PlannedRun[] {
       try {
         for (const [param, value, def] of point) setParam(draft, def, value, param);
         const { spec, traceRef } = draftToSpec(draft);
+        checkArrivalMode(draft);
         runs.push({
           index: runs.length,
           name: label,

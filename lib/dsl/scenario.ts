@@ -133,9 +133,10 @@ export class Scenario {
       throw new InputError("expected a trace path, URL or name", { field: ".trace()" });
     }
     const { speedup, blockSize, ...rest } = options as TraceOptions & Record<string, unknown>;
-    const keys = toSnake(rest, TraceWorkloadSchema, ".trace() options");
-    delete keys.source;
-    delete keys.path;
+    const keys = toSnake(rest, TraceWorkloadSchema, ".trace() options", {}, {
+      extra: ["speedup", "blockSize"],
+      hidden: ["source", "path", "trace_block_size"],
+    });
     return this.#edit(call, (d) => {
       setWorkload(d, { kind: "trace", ref }, ".trace()");
       Object.assign(d.trace, keys);
@@ -147,8 +148,10 @@ export class Scenario {
   /** Generate requests (`--input-tokens/--output-tokens/--request-count` and friends). */
   synthetic(options: SyntheticOptions): Scenario {
     const { concurrency, ...rest } = options as SyntheticOptions & Record<string, unknown>;
-    const keys = toSnake(rest, SyntheticWorkloadSchema, ".synthetic() options");
-    delete keys.source;
+    const keys = toSnake(rest, SyntheticWorkloadSchema, ".synthetic() options", {}, {
+      extra: ["concurrency"],
+      hidden: ["source"],
+    });
     return this.#edit(`.synthetic(${JSON.stringify(options)})`, (d) => {
       setWorkload(d, { kind: "synthetic" }, ".synthetic()");
       Object.assign(d.synthetic, keys);
@@ -180,7 +183,10 @@ export class Scenario {
     unknownOptions(rest, ["prefill", "decode", "kvTransferLinkSharing"], ".disagg()");
     const pool = (p: typeof prefill, what: string) => {
       const { workers, ...engine } = p;
-      return { workers, args: toSnake(engine, EngineArgsSchema, what, ENGINE_ALIASES) };
+      return {
+        workers,
+        args: toSnake(engine, EngineArgsSchema, what, ENGINE_ALIASES, { extra: ["workers"] }),
+      };
     };
     const pre = pool(prefill, ".disagg() prefill"), dec = pool(decode, ".disagg() decode");
     return this.#edit(`.disagg(${JSON.stringify(options)})`, (d) => {

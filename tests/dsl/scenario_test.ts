@@ -92,6 +92,24 @@ Deno.test("misspelled options and parameters fail at once with a suggestion", ()
   // @ts-expect-error: not an agg option
   hint(() => base.agg({ worker: 2 }), /unknown option "worker"/);
   hint(() => base.trace(MINI_TRACE, { formt: "azure" } as never), /did you mean format\?/);
+  // Options a method takes itself are listed and suggested; schema keys it sets itself are not options.
+  hint(() => base.trace(MINI_TRACE, { speedUp: 2 } as never), /did you mean speedup\?.*valid: blockSize, /);
+  hint(() => base.trace(MINI_TRACE, { path: "x" } as never), /unknown option "path"/);
+  hint(() => base.disagg({ prefill: { worker: 1 } as never }), /did you mean workers\?/);
+  hint(() => scenario("s").synthetic({ source: "x" } as never), /unknown option "source".*concurrency/);
+});
+
+Deno.test("a synthetic workload needs exactly one arrival mode, named as the DSL names it", () => {
+  const syn = scenario("s").synthetic({ inputTokens: 100, outputTokens: 10, requestCount: 4 }).agg({});
+  assert.throws(
+    () => syn.runs(),
+    /run 0 \(s\): \.synthetic\(\): needs exactly one arrival mode: requestRate/,
+  );
+  assert.throws(
+    () => syn.set({ requestRate: 1 }).synthetic({ concurrency: 2 } as never).runs(),
+    /gives requestRate and concurrency; give exactly one/,
+  );
+  assert.equal(syn.sweep("requestRate", [1, 2]).runs().length, 2);
 });
 
 Deno.test("an ambiguous flat name asks for the dotted form", () => {
