@@ -8,8 +8,9 @@ import { InputError } from "../common/errors.ts";
 /**
  * The values `start, start + step, …` up to and **including** `stop` (like `seq start step stop`, unlike
  * Python's `range`). `step` defaults to 1 (or −1 when `stop < start`); its sign must lead from `start` towards
- * `stop`. Values are computed as `start + i × step` and rounded to 12 significant digits, so `range(0, 1, 0.1)`
- * ends at exactly 1 rather than drifting. A step of 0, a step of the wrong sign and non-finite bounds are
+ * `stop`. Values are computed as `start + i × step` and rounded to the decimals `start` and `step` are written
+ * with, so `range(0, 1, 0.1)` ends at exactly 1 rather than drifting, and `range(1e12, 1e12 + 3)` keeps its
+ * four distinct values. A step of 0, a step of the wrong sign and non-finite bounds are
  * errors (an {@link InputError}); `range(5, 5)` is `[5]`.
  *
  * @example
@@ -22,6 +23,7 @@ import { InputError } from "../common/errors.ts";
  * assert(range(10, 0, -5).join() === "10,5,0");
  * assert(range(0, 1, 0.25).join() === "0,0.25,0.5,0.75,1");
  * assert(range(0, 10, 3).join() === "0,3,6,9"); // stops at the last value ≤ stop
+ * assert(range(1e12, 1e12 + 2).join() === "1000000000000,1000000000001,1000000000002");
  * ```
  */
 export function range(start: number, stop: number, step?: number): number[] {
@@ -43,7 +45,14 @@ export function range(start: number, stop: number, step?: number): number[] {
   if (count > 1_000_000) {
     throw new InputError(`${count} values is too many for a sweep`, { field: "range" });
   }
+  const digits = Math.min(100, Math.max(decimals(start), decimals(s)));
   const out: number[] = [];
-  for (let i = 0; i < count; i++) out.push(Number((start + i * s).toPrecision(12)));
+  for (let i = 0; i < count; i++) out.push(Number((start + i * s).toFixed(digits)));
   return out;
+}
+
+/** Digits after the decimal point in `x`'s shortest form (`0.25` → 2, `1e-7` → 7, `300` → 0). */
+function decimals(x: number): number {
+  const [mantissa, exponent = "0"] = String(x).split("e");
+  return Math.max(0, (mantissa.split(".")[1]?.length ?? 0) - Number(exponent));
 }
