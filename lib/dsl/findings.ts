@@ -68,9 +68,10 @@ export class Findings {
     return this;
   }
 
-  /** A results table (default columns of {@link Results.defaultColumns}). */
+  /** A results table (default columns of {@link Results.defaultColumns}); an unknown column is an error. */
   table(results: Results, columns: string[] = results.defaultColumns(), caption = ""): this {
-    const rows = results.rows.map((r) => columns.map((c) => formatCell(r[c])));
+    const values = columns.map((c) => results.column(c));
+    const rows = results.rows.map((_, i) => values.map((v) => formatCell(v[i])));
     this.blocks.push({ kind: "table", columns, rows, caption });
     return this;
   }

@@ -34,6 +34,13 @@ Deno.test("findings: markdown with figure files, and a self-contained page", asy
   });
 });
 
+Deno.test("findings: a table column that does not exist is an error with a suggestion", () => {
+  assert.throws(
+    () => new Findings("F").table(results, ["ttftp90"]),
+    /unknown column "ttftp90" \(did you mean ttftP90\?\)/,
+  );
+});
+
 /** Open a local page and check it loads cleanly and self-contained. */
 async function openPage(chromium: string, file: string): Promise<PageVisit> {
   const url = `file://${await Deno.realPath(file)}`;
