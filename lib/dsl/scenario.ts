@@ -302,7 +302,6 @@ export class Scenario {
   compare(variants: Record<string, Scenario | ((s: Scenario) => Scenario)>): Scenario {
     const entries = Object.entries(variants);
     if (entries.length === 0) throw new InputError("needs at least one variant", { field: ".compare()" });
-    const resolved: [string, Scenario][] = [];
     for (const [name, v] of entries) {
       if (v instanceof Scenario) {
         if (this.#s.variants) {
@@ -311,15 +310,17 @@ export class Scenario {
             { field: `.compare() ${name}` },
           );
         }
-        resolved.push([name, v]);
-      } else if (typeof v === "function") {
-        for (const [base, s] of this.#s.variants ?? [["", this] as const]) {
-          resolved.push([base ? `${base}/${name}` : name, v(s)]);
-        }
-      } else {
+      } else if (typeof v !== "function") {
         throw new InputError("expected a scenario or a function of a scenario", {
           field: `.compare() ${name}`,
         });
+      }
+    }
+    // The earlier variants vary slowest, as the first sweep does.
+    const resolved: [string, Scenario][] = [];
+    for (const [base, s] of this.#s.variants ?? [["", this] as const]) {
+      for (const [name, v] of entries) {
+        resolved.push([base ? `${base}/${name}` : name, v instanceof Scenario ? v : v(s)]);
       }
     }
     return new Scenario({ ...this.#s, variants: resolved, calls: [...this.#s.calls, ".compare(…)"] });
