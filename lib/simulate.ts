@@ -244,14 +244,13 @@ function resolvePlanner(
     : [cfg.prefill_engine_num_gpu, cfg.decode_engine_num_gpu];
   const gpus = resolved.map((r, i) => configured[i] ?? r.config.gpusPerWorker);
   if (configured.some((g) => g === null)) {
+    // Warnings go into the report, which must not depend on who ran it: no CLI or DSL names here.
     warnings.push(
       `${
         mode === "agg" ? "decode_engine_num_gpu" : "prefill_engine_num_gpu/decode_engine_num_gpu"
-      } unset in ` +
-        `${poolName("planner")}: planner GPU-hours use the engine's GPUs per worker (TP × DP = ${
-          gpus.join("/")
-        }) ` +
-        `instead of the reference's 0`,
+      } unset in the planner config: planner GPU-hours use the engine's GPUs per worker (TP × DP = ${
+        gpus.join("/")
+      }) instead of the reference's 0`,
     );
   }
   resolved.forEach((r, i) => {
