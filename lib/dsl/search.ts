@@ -37,7 +37,7 @@ export interface SearchResult {
  * ```ts ignore
  * import { findSmallest, scenario } from "../../mod.ts";
  * const fleet = await findSmallest(scenario("fleet").trace("mooncake:conversation").agg({}), "workers", 1, 32,
- *   (row) => (row.ttftP90 as number) <= 500);
+ *   (row) => (row.ttftP90 as number) <= 1000);
  * console.log(fleet.value);
  * ```
  */
