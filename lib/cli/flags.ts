@@ -235,12 +235,10 @@ function checkSpec(spec: SimSpecInput): void {
   try {
     parseSpec(spec);
   } catch (e) {
-    if (!(e instanceof InputError) || e.location.field === undefined) throw e;
-    const field = e.location.field;
-    const flag = flagOfSpecField(field);
+    if (!(e instanceof InputError)) throw e;
+    const flag = e.location.field === undefined ? undefined : flagOfSpecField(e.location.field);
     if (!flag) throw e;
-    const detail = e.message.slice(e.message.indexOf(`${field}: `) + field.length + 2);
-    throw new InputError(detail, { field: flag });
+    throw new InputError(e.detail, { ...e.location, field: flag });
   }
 }
 

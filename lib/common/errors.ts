@@ -26,15 +26,19 @@ export interface InputLocation {
  * import { InputError } from "./errors.ts";
  * const e = new InputError("must be a non-empty array", { file: "t.jsonl", line: 3, field: "hash_ids" });
  * assert(e.message === "t.jsonl:3: hash_ids: must be a non-empty array");
+ * assert(e.detail === "must be a non-empty array");
  * ```
  */
 export class InputError extends Error {
+  /** What is wrong, without the location (the message is the location, then this). */
+  readonly detail: string;
   /** Where the bad value was found. */
   readonly location: InputLocation;
 
   constructor(detail: string, location: InputLocation = {}) {
     super(formatLocated(detail, location));
     this.name = "InputError";
+    this.detail = detail;
     this.location = location;
   }
 }
