@@ -114,13 +114,14 @@ export interface RunInputs {
  * import assert from "node:assert/strict";
  * import { parseSpec } from "./spec.ts";
  * import { checkRun } from "./simulate.ts";
- * const spec = parseSpec({
+ * const input = {
  *   workload: { source: "synthetic", input_tokens: 100, output_tokens: 10, request_count: 4 },
  *   replay_concurrency: 2,
  *   topology: { mode: "agg", num_workers: 1, engine: { block_size: 32 } },
- * });
- * assert.equal(checkRun(spec, []), 32);
- * assert.throws(() => checkRun({ ...spec, planner: { ...spec.planner!, max_gpu_budget: 0 } } as never, []));
+ * } as const;
+ * assert.equal(checkRun(parseSpec(input), []), 32);
+ * const budget = parseSpec({ ...input, planner: { mode: "agg", max_gpu_budget: 0 } });
+ * assert.throws(() => checkRun(budget, []), /--planner-config\.max_gpu_budget: 0 GPUs cannot hold/);
  * ```
  */
 export function checkRun(spec: SimSpec, perf: readonly PerfInputs[], poolName?: PoolName): number {
