@@ -144,7 +144,8 @@ export function setParam(d: Draft, def: ParamDef, value: unknown, name: string):
 
 /**
  * A run's synthetic workload must say how requests arrive: exactly one of `requestRate`, `arrivalIntervalMs`
- * and `concurrency` (checked per run, after its sweep point; {@link draftToSpec} leaves it to the spec).
+ * and `concurrency`. Checked per run, after its sweep point supplied its values; {@link draftToSpec} does not
+ * check it, so a scenario whose sweep gives the mode still has a spec to show.
  */
 export function checkArrivalMode(d: Draft): void {
   if (d.workload?.kind !== "synthetic") return;
@@ -217,9 +218,7 @@ function workloadSpec(d: Draft): SimSpecInput["workload"] {
     return { source: "trace", path: w.ref, ...d.trace } as SimSpecInput["workload"];
   }
   misplaced(d.trace, "trace");
-  if (w.kind === "synthetic") {
-    return { source: "synthetic", ...d.synthetic } as SimSpecInput["workload"];
-  }
+  if (w.kind === "synthetic") return { source: "synthetic", ...d.synthetic } as SimSpecInput["workload"];
   misplaced(d.synthetic, "synthetic-workload");
   return { source: "default" };
 }

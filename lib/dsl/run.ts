@@ -53,7 +53,7 @@ export async function runScenario(s: Scenario, options: RunOptions = {}): Promis
   // One loader reads each run's other inputs (config.json, tables, warm-up trace) for validation and, in this
   // thread, for the runs themselves.
   const loadRunInputs = runInputsLoader(DSL_POOL_NAME);
-  const prepared = await prepareRuns(selected, options.bucketS, options.traceEnv, loadRunInputs);
+  const prepared = await prepareRuns(selected, bucketS, options.traceEnv, loadRunInputs);
   const cache = options.cache === false
     ? null
     : new ResultCache(options.cacheDir ?? `${cacheRoot(options.traceEnv)}/results`);
@@ -87,7 +87,7 @@ export async function runScenario(s: Scenario, options: RunOptions = {}): Promis
       id: p.planned.index,
       spec: p.spec,
       workloadKey: p.workloadKey,
-      bucketS: options.bucketS,
+      bucketS,
     }));
     const byId = new Map(todo.map((p) => [p.planned.index, p]));
     await execute(jobs, workloads, workers, (job, result) => {
