@@ -10,7 +10,7 @@ import { parseConfig } from "./common/config.ts";
 import { EngineArgsSchema } from "./engine/mod.ts";
 import { PlannerConfigSchema } from "./planner/mod.ts";
 import { ROUTER_MODES, RouterConfigSchema } from "./router/mod.ts";
-import { WorkloadSpecSchema } from "./workload/mod.ts";
+import { arrivalModeProblem, arrivalModes, WorkloadSpecSchema } from "./workload/mod.ts";
 
 const positiveInt = z.number().int().positive();
 const optionalMs = z.number().positive().nullable().optional();
@@ -53,7 +53,7 @@ export const SlaSchema = z.strictObject({
   e2e_ms: optionalMs,
 });
 
-/** A complete simulation spec. */
+/** A complete simulation spec. A synthetic workload takes exactly one arrival mode (`arrivalModeProblem`). */
 export const SimSpecSchema = z.strictObject({
   workload: WorkloadSpecSchema,
   /** Divides trace arrivals and inter-turn delays (`--arrival-speedup-ratio`). */
@@ -80,6 +80,10 @@ export const SimSpecSchema = z.strictObject({
   planner: PlannerConfigSchema.nullable().optional(),
   /** Sweep points of the planner's perf bootstrap (`--benchmark-granularity`). */
   benchmark_granularity: positiveInt.default(8),
+}).superRefine((spec, ctx) => {
+  if (spec.workload.source !== "synthetic") return;
+  const problem = arrivalModeProblem(arrivalModes(spec.workload, spec.replay_concurrency));
+  if (problem) ctx.addIssue({ code: "custom", path: ["workload"], message: problem });
 });
 
 /** A spec as written (defaults optional). */

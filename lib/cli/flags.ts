@@ -7,6 +7,7 @@
 import { parseArgs } from "node:util";
 import { InputError, suggest } from "../common/errors.ts";
 import { EngineArgsSchema } from "../engine/mod.ts";
+import { arrivalModeProblem, arrivalModes } from "../workload/mod.ts";
 import { RouterConfigSchema } from "../router/mod.ts";
 import { CLI_FLAGS, FLAGS, type Values } from "./flag_defs.ts";
 import { jsonFlag, optionalInt, optionalNumber, routerMode, traceFormat } from "./flag_values.ts";
@@ -141,19 +142,11 @@ export function parseCommand(argv: readonly string[]): Command {
     for (const f of ["input-tokens", "output-tokens", "request-count"] as const) {
       if (!given(f)) throw new InputError("required with synthetic workloads", { field: `--${f}` });
     }
-    const modes = [
-      concurrency !== undefined ? "--replay-concurrency" : "",
-      rate !== undefined ? "--request-rate" : "",
-      interval !== undefined ? "--arrival-interval-ms" : "",
-    ].filter(Boolean);
-    if (modes.length !== 1) {
-      throw new InputError(
-        modes.length === 0
-          ? "synthetic workloads need exactly one of --replay-concurrency, --request-rate, --arrival-interval-ms"
-          : `give only one of ${modes.join(", ")}`,
-        { field: modes[1] ?? "--request-rate" },
-      );
-    }
+    const problem = arrivalModeProblem(
+      arrivalModes({ request_rate: rate, arrival_interval_ms: interval }, concurrency),
+      (m) => `--${m.replaceAll("_", "-")}`,
+    );
+    if (problem) throw new InputError(problem);
     workload = {
       source: "synthetic",
       input_tokens: optionalInt(v, "input-tokens", 1)!,

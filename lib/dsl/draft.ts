@@ -6,6 +6,7 @@
  */
 import { InputError } from "../common/errors.ts";
 import type { SimSpecInput } from "../spec.ts";
+import { type ArrivalFields, type ArrivalMode, arrivalModeProblem, arrivalModes } from "../workload/mod.ts";
 import type { ParamDef } from "./params.ts";
 
 type Fields = Record<string, unknown>;
@@ -142,25 +143,24 @@ export function setParam(d: Draft, def: ParamDef, value: unknown, name: string):
   }
 }
 
+/** The DSL's name of each arrival-mode spec field. */
+const ARRIVAL_OPTION: Record<ArrivalMode, string> = {
+  request_rate: "requestRate",
+  arrival_interval_ms: "arrivalIntervalMs",
+  replay_concurrency: "concurrency",
+};
+
 /**
- * A run's synthetic workload must say how requests arrive: exactly one of `requestRate`, `arrivalIntervalMs`
- * and `concurrency`. Checked per run, after its sweep point supplied its values; {@link draftToSpec} does not
- * check it, so a scenario whose sweep gives the mode still has a spec to show.
+ * A run's synthetic workload must say how requests arrive (`arrivalModeProblem`, worded in the DSL's option
+ * names). Checked per run, after its sweep point supplied its values; {@link draftToSpec} does not check it,
+ * so a scenario whose sweep gives the mode still has a spec to show.
  */
 export function checkArrivalMode(d: Draft): void {
   if (d.workload?.kind !== "synthetic") return;
-  const modes = [
-    d.synthetic.request_rate != null && "requestRate",
-    d.synthetic.arrival_interval_ms != null && "arrivalIntervalMs",
-    d.run.replay_concurrency != null && "concurrency",
-  ].filter((m): m is string => typeof m === "string");
-  if (modes.length !== 1) {
-    throw new InputError(
-      `${modes.length ? `gives ${modes.join(" and ")}; give` : "needs"} exactly one arrival mode: ` +
-        "requestRate (Poisson), arrivalIntervalMs (fixed gap) or concurrency (closed loop)",
-      { field: ".synthetic()" },
-    );
-  }
+  // Values are the user's, unchecked: only their presence matters here; the spec schema checks them.
+  const given = arrivalModes(d.synthetic as ArrivalFields, d.run.replay_concurrency as number | undefined);
+  const problem = arrivalModeProblem(given, (m) => ARRIVAL_OPTION[m]);
+  if (problem) throw new InputError(problem, { field: ".synthetic()" });
 }
 
 /** What {@link draftToSpec} returns: the spec (trace path not yet resolved) and the trace reference. */

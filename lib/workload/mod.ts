@@ -13,6 +13,13 @@ export { type WallClock, WallClockParser } from "./wall_clock.ts";
 export { type KvCacheTesterOptions, loadKvCacheTester } from "./kv_cache_tester.ts";
 export { generateSynthetic, type SyntheticOptions } from "./synthetic.ts";
 export {
+  ARRIVAL_MODES,
+  type ArrivalFields,
+  type ArrivalMode,
+  arrivalModeProblem,
+  arrivalModes,
+} from "./arrival_mode.ts";
+export {
   type AgentKind,
   DEFAULT_WORKLOAD_SHAPE,
   defaultWorkload,

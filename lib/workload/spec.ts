@@ -78,7 +78,7 @@ export const TraceWorkloadSchema = z.strictObject({
 /**
  * Generate requests (`--input-tokens/--output-tokens/--request-count` and friends), as the reference's
  * `Trace::synthetic`. Exactly one of `request_rate`, `arrival_interval_ms` or closed-loop replay
- * (`--replay-concurrency`) must be chosen; that is checked when the workload is generated.
+ * (`--replay-concurrency`) must be chosen (`arrivalModeProblem`); the simulation spec checks it.
  */
 export const SyntheticWorkloadSchema = z.strictObject({
   source: z.literal("synthetic"),

@@ -6,6 +6,7 @@
  */
 import { InputError } from "../common/errors.ts";
 import { Rng } from "../common/rng.ts";
+import { arrivalModeProblem, arrivalModes } from "./arrival_mode.ts";
 import { WorkloadBuilder } from "./builder.ts";
 import { PromptContext, UniqueIds } from "./prompt_context.ts";
 import type { SyntheticWorkloadSpec } from "./spec.ts";
@@ -27,7 +28,7 @@ export interface SyntheticOptions {
  * - **Arrivals.** Session 0 starts at t = 0; each later session adds a gap: exponential with mean
  *   `1000 / request_rate` ms (drawn as −mean·ln(u)), or exactly `arrival_interval_ms`, or 0 in closed-loop
  *   replay, where arrivals do not matter. Exactly one of the three must be chosen, else an
- *   {@link InputError} names the flags.
+ *   {@link InputError} says so (`arrivalModeProblem`).
  * - **Prompts.** A session's first prompt has `input_tokens` tokens in `num_blocks = ceil(isl / blockSize)`
  *   blocks, the first `round(num_blocks × shared_prefix_ratio)` of them shared with every session of the
  *   same prefix group (one uniform group in `[0, num_prefix_groups)` per session; 0 groups disables
@@ -162,25 +163,9 @@ function lengthSampler(mean: number, stddev: number, ratio: number): (rng: Rng) 
 
 /** The inter-session gap sampler for the chosen arrival mode, after checking exactly one was chosen. */
 function arrivalGap(spec: SyntheticWorkloadSpec, closedLoop: boolean): (rng: Rng) => number {
+  const problem = arrivalModeProblem(arrivalModes(spec, closedLoop ? 1 : null));
+  if (problem) throw new InputError(problem, { field: "workload" });
   const rate = spec.request_rate ?? undefined, interval = spec.arrival_interval_ms ?? undefined;
-  const given = [
-    rate !== undefined ? "--request-rate" : undefined,
-    interval !== undefined ? "--arrival-interval-ms" : undefined,
-    closedLoop ? "--replay-concurrency" : undefined,
-  ].filter((f): f is string => f !== undefined);
-  if (given.length > 1) {
-    throw new InputError(
-      `conflicts with ${given.slice(1).join(" and ")}: a synthetic workload takes exactly one of ` +
-        "--request-rate, --arrival-interval-ms or --replay-concurrency",
-      { field: given[0] },
-    );
-  }
-  if (given.length === 0) {
-    throw new InputError(
-      "a synthetic workload needs exactly one of --request-rate (Poisson), --arrival-interval-ms (fixed gap) " +
-        "or --replay-concurrency (closed loop)",
-    );
-  }
   if (rate !== undefined) {
     const mean = 1000 / rate;
     return (rng) => rng.exponential(mean);

@@ -103,11 +103,11 @@ Deno.test("a synthetic workload needs exactly one arrival mode, named as the DSL
   const syn = scenario("s").synthetic({ inputTokens: 100, outputTokens: 10, requestCount: 4 }).agg({});
   assert.throws(
     () => syn.runs(),
-    /run 0 \(s\): \.synthetic\(\): needs exactly one arrival mode: requestRate/,
+    /run 0 \(s\): \.synthetic\(\): a synthetic workload needs exactly one arrival mode: requestRate \(Poisson\), arrivalIntervalMs \(fixed gap\) or concurrency \(closed loop\)$/,
   );
   assert.throws(
     () => syn.set({ requestRate: 1 }).synthetic({ concurrency: 2 } as never).runs(),
-    /gives requestRate and concurrency; give exactly one/,
+    /gives requestRate and concurrency; a synthetic workload takes exactly one/,
   );
   assert.equal(syn.sweep("requestRate", [1, 2]).runs().length, 2);
 });

@@ -55,5 +55,5 @@ Deno.test("loadWorkload: synthetic validation errors surface as rejections", asy
     output_tokens: 1,
     request_count: 1,
   });
-  await rejectsAt(() => loadWorkload(spec, open), undefined, { includes: ["--replay-concurrency"] });
+  await rejectsAt(() => loadWorkload(spec, open), undefined, { includes: ["exactly one arrival mode"] });
 });

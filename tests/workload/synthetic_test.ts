@@ -15,7 +15,8 @@ function spec(fields: Record<string, unknown>): SyntheticWorkloadSpec {
 
 Deno.test("synthetic: exactly one of request rate, interval or closed loop", () => {
   throwsAt(() => generateSynthetic(spec({}), { blockSize: 64, closedLoop: false }), {
-    includes: ["--request-rate", "--arrival-interval-ms", "--replay-concurrency"],
+    field: "workload",
+    includes: ["needs exactly one arrival mode", "request_rate", "arrival_interval_ms", "replay_concurrency"],
   });
   throwsAt(
     () =>
@@ -23,15 +24,13 @@ Deno.test("synthetic: exactly one of request rate, interval or closed loop", () 
         blockSize: 64,
         closedLoop: false,
       }),
-    { field: "--request-rate", includes: ["conflicts with --arrival-interval-ms"] },
+    { field: "workload", includes: ["gives request_rate and arrival_interval_ms;"] },
   );
   throwsAt(() => generateSynthetic(spec({ request_rate: 1 }), { blockSize: 64, closedLoop: true }), {
-    field: "--request-rate",
-    includes: ["conflicts with --replay-concurrency"],
+    includes: ["gives request_rate and replay_concurrency;"],
   });
   throwsAt(() => generateSynthetic(spec({ arrival_interval_ms: 0 }), { blockSize: 64, closedLoop: true }), {
-    field: "--arrival-interval-ms",
-    includes: ["conflicts with --replay-concurrency"],
+    includes: ["gives arrival_interval_ms and replay_concurrency;"],
   });
   // null means unset, as in JSON specs
   const w = generateSynthetic(spec({ request_rate: null, arrival_interval_ms: null }), {
