@@ -18,9 +18,9 @@
  *
  * @module
  */
+export type { RunInputs } from "./lib/run_inputs.ts";
 export {
   loadInputs,
-  type RunInputs,
   runSimulation,
   simulate,
   type SimulationInputs,

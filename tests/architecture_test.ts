@@ -20,9 +20,10 @@ const RANK: Readonly<Record<string, number>> = {
   planner: 5,
   report: 6,
   "spec.ts": 7,
-  "simulate.ts": 8,
-  dsl: 9,
-  cli: 9,
+  "run_inputs.ts": 8,
+  "simulate.ts": 9,
+  dsl: 10,
+  cli: 10,
 };
 
 /** The stage a path under `lib/` belongs to: its first folder, or the file itself at the top. */

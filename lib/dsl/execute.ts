@@ -7,7 +7,8 @@
  */
 import { InputError } from "../common/errors.ts";
 import type { Report } from "../report/mod.ts";
-import { type RunInputs, runInputsLoader, runSimulation } from "../simulate.ts";
+import { type RunInputs, runInputsLoader } from "../run_inputs.ts";
+import { runSimulation } from "../simulate.ts";
 import type { SimSpec } from "../spec.ts";
 import type { Workload } from "../workload/mod.ts";
 import { type RunSeries, runSeries } from "./series.ts";

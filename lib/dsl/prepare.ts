@@ -8,7 +8,7 @@
  */
 import { InputError } from "../common/errors.ts";
 import type { WorkerRole } from "../engine/mod.ts";
-import { checkRun, type PoolName, type RunInputs } from "../simulate.ts";
+import { checkRun, type PoolName, type RunInputs } from "../run_inputs.ts";
 import { parseSpec, type SimSpec } from "../spec.ts";
 import { cacheKey } from "./cache.ts";
 import { canonicalJson, fileDigest, sha256Hex } from "./hash.ts";

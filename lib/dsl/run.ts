@@ -5,7 +5,7 @@
  * @module
  */
 import { InputError } from "../common/errors.ts";
-import { loadSpecWorkload, runInputsLoader } from "../simulate.ts";
+import { loadSpecWorkload, runInputsLoader } from "../run_inputs.ts";
 import type { Workload } from "../workload/mod.ts";
 import { ResultCache } from "./cache.ts";
 import { execute, type Job, type JobResult, spawnWorkers } from "./execute.ts";

@@ -7,7 +7,7 @@
  */
 import { InputError } from "../common/errors.ts";
 import type { Workload } from "../workload/mod.ts";
-import { runInputsLoader } from "../simulate.ts";
+import { runInputsLoader } from "../run_inputs.ts";
 import { type FromWorker, runJob, type ToWorker } from "./execute.ts";
 
 const workloads = new Map<string, Workload>();

@@ -1,0 +1,233 @@
+/**
+ * What a run needs besides its spec, resolved and loaded at the I/O edge: each pool's engine args resolved
+ * with its perf inputs, the planner checked against the topology, the perf inputs and the planner's warm-up
+ * windows read from disk (shared across a sweep's specs), and the workload interned at the engines' block size.
+ *
+ * @module
+ */
+import { InputError } from "./common/errors.ts";
+import { type EngineArgs, type ResolvedEngine, resolveEngineArgs, type WorkerRole } from "./engine/mod.ts";
+import { loadPerfInputs, type PerfInputs } from "./perf/mod.ts";
+import {
+  createPredictor,
+  type EffectivePlanner,
+  effectivePlanner,
+  minEndpoint,
+  type TrafficObservation,
+  trafficWindows,
+} from "./planner/mod.ts";
+import type { SimSpec } from "./spec.ts";
+import { loadMooncake, loadWorkload, type Workload } from "./workload/mod.ts";
+
+/** Engine args of one pool of a spec's topology, with the role it plays and what errors call it. */
+export interface PoolArgs {
+  readonly role: WorkerRole;
+  readonly workers: number;
+  readonly args: EngineArgs;
+  readonly name: string;
+}
+
+/** What errors call each pool's engine args, and the planner's config: by default the CLI flag that sets them. */
+export type PoolName = (role: WorkerRole | "planner") => string;
+
+const CLI_POOL_NAMES: Readonly<Record<WorkerRole | "planner", string>> = {
+  planner: "--planner-config",
+  aggregated: "--extra-engine-args",
+  prefill: "--prefill-engine-args",
+  decode: "--decode-engine-args",
+};
+
+const cliName: PoolName = (role) => CLI_POOL_NAMES[role];
+
+/** Each pool of a spec's topology, in topology order (prefill before decode). */
+export function poolArgs(spec: SimSpec, poolName: PoolName = cliName): PoolArgs[] {
+  const t = spec.topology;
+  const pools: Omit<PoolArgs, "name">[] = t.mode === "agg"
+    ? [{ role: "aggregated", workers: t.num_workers, args: t.engine }]
+    : [
+      { role: "prefill", workers: t.num_prefill_workers, args: t.prefill_engine },
+      { role: "decode", workers: t.num_decode_workers, args: t.decode_engine },
+    ];
+  return pools.map((p) => ({ ...p, name: poolName(p.role) }));
+}
+
+/**
+ * Each pool's engine args resolved with its perf inputs, in topology order; disaggregated pools must share a
+ * block size.
+ */
+export function resolvePools(
+  spec: SimSpec,
+  perf: readonly PerfInputs[] = [],
+  poolName?: PoolName,
+): ResolvedEngine[] {
+  const pools = poolArgs(spec, poolName);
+  const resolved = pools.map((p, i) => resolveEngineArgs(p.args, p.role, p.name, {}, perf[i] ?? {}));
+  if (resolved.length === 2 && resolved[0].config.blockSize !== resolved[1].config.blockSize) {
+    throw new InputError(
+      `prefill block_size ${resolved[0].config.blockSize} differs from decode block_size ` +
+        `${resolved[1].config.blockSize}; disaggregated workers must use the same block size`,
+      { field: `${pools[1].name}.block_size` },
+    );
+  }
+  return resolved;
+}
+
+/**
+ * What a spec reads from disk besides its workload: each pool's perf inputs (a `config.json` model, AIC tables,
+ * a planner profile) and the planner's warm-up windows (`load_predictor_warmup_trace`).
+ */
+export interface RunInputs {
+  /** Each pool's perf inputs, in topology order. */
+  readonly perf: readonly PerfInputs[];
+  /** Traffic windows of `load_predictor_warmup_trace`, when the planner names one. */
+  readonly plannerWarmup?: readonly TrafficObservation[];
+}
+
+/**
+ * Check a spec against its run inputs as the run will resolve them (every pool's engine args with their perf
+ * inputs, the pools together, the planner against the topology and the pools' GPUs) and return the engines' KV
+ * block size. A problem throws an {@link InputError} naming the field as `poolName` calls its pool or planner.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseSpec } from "./spec.ts";
+ * import { checkRun } from "./run_inputs.ts";
+ * const input = {
+ *   workload: { source: "synthetic", input_tokens: 100, output_tokens: 10, request_count: 4 },
+ *   replay_concurrency: 2,
+ *   topology: { mode: "agg", num_workers: 1, engine: { block_size: 32 } },
+ * } as const;
+ * assert.equal(checkRun(parseSpec(input), []), 32);
+ * const budget = parseSpec({ ...input, planner: { mode: "agg", max_gpu_budget: 0 } });
+ * assert.throws(() => checkRun(budget, []), /--planner-config\.max_gpu_budget: 0 GPUs cannot hold/);
+ * ```
+ */
+export function checkRun(spec: SimSpec, perf: readonly PerfInputs[], poolName?: PoolName): number {
+  const resolved = resolvePools(spec, perf, poolName);
+  resolvePlanner(spec, resolved, poolName);
+  return resolved[0].config.blockSize;
+}
+
+/**
+ * A loader of {@link RunInputs} for many specs (a sweep's): specs with equal pools share one read of their perf
+ * inputs, and equal warm-up traces one read of the trace. Each loader has its own memo, so files edited between
+ * two loaders' reads are read afresh.
+ *
+ * @param poolName What errors call each pool's engine args.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseSpec } from "./spec.ts";
+ * import { runInputsLoader } from "./run_inputs.ts";
+ * const load = runInputsLoader();
+ * const spec = parseSpec({
+ *   workload: { source: "synthetic", input_tokens: 100, output_tokens: 10, request_count: 4 },
+ *   replay_concurrency: 2,
+ *   topology: { mode: "agg", num_workers: 1 },
+ * });
+ * assert.deepEqual(await load(spec), { perf: [{}] });
+ * assert.equal(await load(spec), await load(spec));
+ * ```
+ */
+export function runInputsLoader(poolName?: PoolName): (spec: SimSpec) => Promise<RunInputs> {
+  const perfs = new Map<string, Promise<PerfInputs[]>>();
+  const warmups = new Map<string, Promise<readonly TrafficObservation[]>>();
+  const runs = new Map<string, Promise<RunInputs>>();
+  const memo = <T>(cache: Map<string, Promise<T>>, key: string, load: () => Promise<T>): Promise<T> => {
+    let p = cache.get(key);
+    if (!p) {
+      p = load();
+      cache.set(key, p);
+      p.catch(() => cache.delete(key));
+    }
+    return p;
+  };
+  return (spec) => {
+    const warmupTrace = spec.planner?.load_predictor_warmup_trace ?? null;
+    const interval = spec.planner?.throughput_adjustment_interval_seconds;
+    return memo(runs, JSON.stringify([spec.topology, warmupTrace, interval]), async () => {
+      const perf = await memo(
+        perfs,
+        JSON.stringify(spec.topology),
+        () => Promise.all(poolArgs(spec, poolName).map((p) => loadPerfInputs(p.args, p.name))),
+      );
+      if (warmupTrace == null) return { perf };
+      const blockSize = resolvePools(spec, perf, poolName)[0].config.blockSize;
+      const plannerWarmup = await memo(
+        warmups,
+        JSON.stringify([warmupTrace, blockSize, interval]),
+        async () => {
+          const history = await loadMooncake(warmupTrace, { blockSize });
+          return trafficWindows(history, interval!);
+        },
+      );
+      return { perf, plannerWarmup };
+    });
+  };
+}
+
+/** Load a validated spec's workload, interned at its engines' `blockSize` ({@link checkRun}). */
+export function loadSpecWorkload(spec: SimSpec, blockSize: number): Promise<Workload> {
+  return loadWorkload(spec.workload, {
+    blockSize,
+    speedup: spec.arrival_speedup_ratio,
+    closedLoop: spec.replay_concurrency != null,
+  });
+}
+
+/** A spec's planner resolved for a run: its effective config, each pool's GPUs per worker, warnings to show. */
+export interface ResolvedPlanner {
+  readonly planner: EffectivePlanner;
+  readonly gpus: number[];
+  readonly warnings: string[];
+}
+
+/** The planner of a spec, checked against the topology and the pools' GPUs; undefined without one. */
+export function resolvePlanner(
+  spec: SimSpec,
+  resolved: ResolvedEngine[],
+  poolName: PoolName = cliName,
+): ResolvedPlanner | undefined {
+  if (spec.planner == null) return undefined;
+  const planner = effectivePlanner(spec.planner), cfg = planner.config, mode = spec.topology.mode;
+  if (cfg.mode !== mode) {
+    throw new InputError(
+      cfg.mode === "agg" || cfg.mode === "disagg"
+        ? `mode "${cfg.mode}" does not match the ${
+          mode === "agg" ? "aggregated" : "disaggregated"
+        } topology ` +
+          `(${mode === "agg" ? poolName("aggregated") : `${poolName("prefill")}/${poolName("decode")}`})`
+        : `mode "${cfg.mode}": the planner in the loop supports "agg" and "disagg"`,
+      { field: `${poolName("planner")}.mode` },
+    );
+  }
+  if (!planner.easyMode) createPredictor(cfg); // rejects unavailable predictors before the run
+  const warnings = [...planner.notes];
+  const configured = mode === "agg"
+    ? [cfg.decode_engine_num_gpu]
+    : [cfg.prefill_engine_num_gpu, cfg.decode_engine_num_gpu];
+  const gpus = resolved.map((r, i) => configured[i] ?? r.config.gpusPerWorker);
+  if (configured.some((g) => g === null)) {
+    // Warnings go into the report, which must not depend on who ran it: no CLI or DSL names here.
+    warnings.push(
+      `${
+        mode === "agg" ? "decode_engine_num_gpu" : "prefill_engine_num_gpu/decode_engine_num_gpu"
+      } unset in the planner config: planner GPU-hours use the engine's GPUs per worker (TP × DP = ${
+        gpus.join("/")
+      }) instead of the reference's 0`,
+    );
+  }
+  resolved.forEach((r, i) => {
+    const min = minEndpoint(cfg, i === 0 && mode === "disagg" ? "prefill" : "decode");
+    if (cfg.max_gpu_budget >= 0 && cfg.max_gpu_budget < min * r.config.gpusPerWorker) {
+      throw new InputError(
+        `${cfg.max_gpu_budget} GPUs cannot hold the minimum of ${min} worker(s) of ${r.config.gpusPerWorker} GPU(s) ` +
+          `(the reference would scale to zero workers)`,
+        { field: `${poolName("planner")}.max_gpu_budget` },
+      );
+    }
+  });
+  return { planner, gpus, warnings };
+}
