@@ -8,9 +8,9 @@
  */
 import { InputError } from "./common/errors.ts";
 import { Cluster, type ClusterResult, type PoolSetup, type ScalingController } from "./cluster/mod.ts";
-import type { ResolvedEngine } from "./engine/mod.ts";
+import { type PassTotals, type ResolvedEngine, sumPassTotals, typicalPasses } from "./engine/mod.ts";
 import { Collector } from "./metrics/mod.ts";
-import { createPerfModel, type KvCapacity, speculativeConfig } from "./perf/mod.ts";
+import { createPerfModel, type KvCapacity, type OpBreakdown, speculativeConfig } from "./perf/mod.ts";
 import { PlannerRuntime } from "./planner/mod.ts";
 import { buildReport, plannerDetails, type Report, type ReportValue } from "./report/mod.ts";
 import {
@@ -180,6 +180,7 @@ function runDetails(
       passes: sum(pool.workers.flatMap((w) => w.ranks.map((e) => e.passes))),
       preemptions: sum(pool.workers.flatMap((w) => w.ranks.map((e) => e.preemptions))),
       busy_ms: sum(pool.workers.flatMap((w) => w.ranks.map((e) => e.busyMs))),
+      ...passDetails(pool.setup, sumPassTotals(pool.workers.flatMap((w) => w.ranks.map((e) => e.totals)))),
     })),
     router: cluster.pools[0].router.mode,
     mean_kv_hit_rate: islBlocks > 0 ? overlap / islBlocks : 0,
@@ -191,6 +192,35 @@ function runDetails(
     events: cluster.events,
     warnings: [...resolved.flatMap((r) => r.warnings), ...plannerWarnings],
   };
+}
+
+/** A pool's busy time by part and its typical passes ({@link typicalPasses}), for the report. */
+function passDetails(setup: PoolSetup, totals: PassTotals): { [key: string]: ReportValue } {
+  const { prefill, decode } = typicalPasses(setup.perf, setup.config, totals);
+  const out: { [key: string]: ReportValue } = {
+    busy_ms_by_part: { prefill: totals.prefillMs, decode: totals.decodeMs, overhead: totals.overheadMs },
+  };
+  const withOps = (pass: { [key: string]: ReportValue }, ops: OpBreakdown | undefined) =>
+    ops ? { ...pass, ops_ms: { ...ops } } : pass;
+  if (prefill) {
+    out.typical_prefill_pass = withOps({
+      requests: prefill.requests,
+      mean_isl: prefill.meanIsl,
+      mean_prefix: prefill.meanPrefix,
+      ms: prefill.ms,
+      overhead_ms: prefill.overheadMs,
+    }, prefill.ops);
+  }
+  if (decode) {
+    out.typical_decode_pass = withOps({
+      requests: decode.requests,
+      mean_context: decode.meanContext,
+      active_kv_tokens: decode.activeKvTokens,
+      ms: decode.ms,
+      overhead_ms: decode.overheadMs,
+    }, decode.ops);
+  }
+  return out;
 }
 
 /** How a derived KV capacity was reached, in GiB per GPU (empty for explicit or default capacities). */

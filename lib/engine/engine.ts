@@ -27,7 +27,8 @@ import { KvPool } from "./kv_pool.ts";
 import { preempt } from "./preemption.ts";
 import { passDecodePartMs, passOverheadMs, passPrefillMs } from "./timing.ts";
 import type { RequestTable } from "./requests.ts";
-import type { PassStats, RejectReason, Speculative } from "./types.ts";
+import type { PassStats, PassTotals, RejectReason, Speculative } from "./types.ts";
+import { emptyPassTotals } from "./typical_pass.ts";
 
 /**
  * A simulated engine rank. Created by the cluster; all request state lives in the shared {@link RequestTable}.
@@ -85,6 +86,8 @@ export class Engine {
   /** Decode request-forwards and the tokens they emitted (mean accept length = tokens / forwards). */
   decodeForwards = 0;
   decodeTokens = 0;
+  /** Sums over every pass: busy time by part, and what a typical prefill and decode pass are drawn from. */
+  readonly totals: PassTotals = emptyPassTotals();
 
   readonly #req: RequestTable;
   readonly #spec: Speculative | undefined;
@@ -248,6 +251,7 @@ export class Engine {
       ? [pfBatch, Math.floor(pfIsl / pfBatch), Math.floor(pfPrefix / pfBatch)] as const
       : undefined;
     const prefillMs = pf ? passPrefillMs(this.perf, cfg, ...pf) : 0;
+    const activeKvTokens = pool.activeBlocks * bs;
     const decodeMs = cfg.role === "prefill" ? 0 : passDecodePartMs(
       this.perf,
       cfg,
@@ -256,7 +260,7 @@ export class Engine {
       sumContext,
       decoding,
       decodingContext,
-      pool.activeBlocks * bs,
+      activeKvTokens,
     );
     const overheadMs = passOverheadMs(
       this.perf,
@@ -292,6 +296,22 @@ export class Engine {
     s.decodeMs = decodeMs;
     s.overheadMs = overheadMs;
     this.passes++;
+    const t = this.totals;
+    t.prefillMs += prefillMs;
+    t.decodeMs += decodeMs;
+    t.overheadMs += overheadMs;
+    if (pfBatch > 0) {
+      t.prefillPasses++;
+      t.prefillRequests += pfBatch;
+      t.prefillKvTokens += pfIsl;
+      t.prefillPrefixTokens += pfPrefix;
+    }
+    if (decoding > 0 && cfg.role !== "prefill") {
+      t.decodePasses++;
+      t.decodeRequests += decoding;
+      t.decodeContextTokens += decodingContext;
+      t.decodeActiveKvTokens += activeKvTokens;
+    }
     const duration = prefillMs + decodeMs + overheadMs;
     this.busyMs += duration;
     this.busy = true;

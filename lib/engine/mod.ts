@@ -18,7 +18,14 @@ export {
   type WorkerRole,
 } from "./config.ts";
 export { Engine } from "./engine.ts";
-export type { PassStats, RejectReason, Speculative } from "./types.ts";
+export type { PassStats, PassTotals, RejectReason, Speculative } from "./types.ts";
+export {
+  sumPassTotals,
+  type TypicalDecodePass,
+  type TypicalPasses,
+  typicalPasses,
+  type TypicalPrefillPass,
+} from "./typical_pass.ts";
 export { passDecodeMs, passOverheadMs, passPrefillMs } from "./timing.ts";
 export { KvPool } from "./kv_pool.ts";
 export { RequestTable } from "./requests.ts";

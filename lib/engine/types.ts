@@ -30,4 +30,25 @@ export interface PassStats {
   overheadMs: number;
 }
 
+/**
+ * An engine's lifetime sums over its passes: the busy time by part and the aggregates a typical pass is drawn
+ * from (`typicalPasses`).
+ */
+export interface PassTotals {
+  /** The prefill, decode and overhead parts of every pass, as charged (ms, after speed-up ratios). */
+  prefillMs: number;
+  decodeMs: number;
+  overheadMs: number;
+  /** Passes that computed prompt tokens; over them, the requests that did, their KV tokens after the pass and their tokens cached or computed before it. */
+  prefillPasses: number;
+  prefillRequests: number;
+  prefillKvTokens: number;
+  prefillPrefixTokens: number;
+  /** Passes in which requests already decoding emitted; over them, those requests, their context lengths and the engine's active KV tokens. */
+  decodePasses: number;
+  decodeRequests: number;
+  decodeContextTokens: number;
+  decodeActiveKvTokens: number;
+}
+
 export type { RejectReason } from "../metrics/mod.ts";

@@ -95,12 +95,24 @@ interface PoolSummary {
   block_size: number;
   perf_model: string;
   gpus_per_worker: number;
+  busy_ms_by_part?: { prefill: number; decode: number; overhead: number };
+  typical_prefill_pass?: TypicalPass & { mean_isl: number; mean_prefix: number };
+  typical_decode_pass?: TypicalPass & { mean_context: number };
+}
+
+/** What the report holds of a typical pass, as far as the run summary reads it. */
+interface TypicalPass {
+  requests: number;
+  ms: number;
+  overhead_ms: number;
+  ops_ms?: Record<string, number>;
 }
 
 /**
  * The run summary printed under the table: per pool, its workers, perf model and KV capacity (with how a derived
- * capacity was reached), the mean speculative accept length when drafts were used, and the requests rejected
- * and why.
+ * capacity was reached), its busy time by part and its typical prefill and decode pass (with their split by
+ * operator family where the perf model gives one), the mean speculative accept length when drafts were used,
+ * and the requests rejected and why.
  *
  * @example
  * ```ts
@@ -131,8 +143,8 @@ export function formatRunSummary(report: Report): string[] {
       kv += ` (${p.kv_capacity_source})`;
     }
     const gpus = `${p.gpus_per_worker} GPU${p.gpus_per_worker === 1 ? "" : "s"}`;
-    return `Workers (${p.role}): ${p.workers} × ${gpus}, ${p.perf_model} timing, ${kv}`;
-  });
+    return [`Workers (${p.role}): ${p.workers} × ${gpus}, ${p.perf_model} timing, ${kv}`, ...passLines(p)];
+  }).flat();
   const accept = details?.mean_accept_length;
   if (accept !== undefined && accept !== 1) {
     lines.push(`Mean speculative accept length: ${formatValue(accept)}`);
@@ -147,6 +159,49 @@ export function formatRunSummary(report: Report): string[] {
       `Rejected: ${rejected.toLocaleString("en-US")} of ${
         Number(report.num_requests).toLocaleString("en-US")
       } requests, in no statistic (${why.join("; ")})`,
+    );
+  }
+  return lines;
+}
+
+/** A pool's busy time by part and its typical passes, indented under its `Workers` line. */
+function passLines(p: PoolSummary): string[] {
+  const lines: string[] = [];
+  const busy = p.busy_ms_by_part;
+  const total = busy ? busy.prefill + busy.decode + busy.overhead : 0;
+  if (busy && total > 0) {
+    const pct = (ms: number) => `${(100 * ms / total).toFixed(1)}%`;
+    lines.push(
+      `  Busy ${formatValue(total / 1000)} worker-seconds: prefill ${pct(busy.prefill)}, decode ${
+        pct(busy.decode)
+      }, ` +
+        `framework overhead ${pct(busy.overhead)}`,
+    );
+  }
+  const int = (n: number) => n.toLocaleString("en-US");
+  const requests = (n: number) => `${int(n)} request${n === 1 ? "" : "s"}`;
+  const cost = (t: TypicalPass) => {
+    const ops = Object.entries(t.ops_ms ?? {}).sort((a, b) => b[1] - a[1]);
+    const opsTotal = ops.reduce((a, [, ms]) => a + ms, 0);
+    const split = opsTotal > 0
+      ? ` (${ops.map(([op, ms]) => `${op} ${Math.round(100 * ms / opsTotal)}%`).join(", ")})`
+      : "";
+    return `${formatValue(t.ms)} ms + ${formatValue(t.overhead_ms)} ms overhead${split}`;
+  };
+  const pf = p.typical_prefill_pass, dec = p.typical_decode_pass;
+  if (pf) {
+    lines.push(
+      `  Typical prefill pass: ${requests(pf.requests)}, ${
+        int(pf.mean_isl - pf.mean_prefix)
+      } new tokens after ` +
+        `${int(pf.mean_prefix)} in KV: ${cost(pf)}`,
+    );
+  }
+  if (dec) {
+    lines.push(
+      `  Typical decode pass: ${requests(dec.requests)} at ${int(dec.mean_context)} tokens of context: ${
+        cost(dec)
+      }`,
     );
   }
   return lines;

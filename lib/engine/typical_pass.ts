@@ -1,0 +1,150 @@
+/**
+ * Typical passes: a prefill pass and a decode pass at a run's mean aggregates, priced as the engine prices
+ * passes and split by operator family where the perf model can, so a report says where a pass's time goes.
+ *
+ * @module
+ */
+import type { OpBreakdown, PerfModel } from "../perf/mod.ts";
+import type { EngineConfig } from "./config.ts";
+import { passDecodeMs, passOverheadMs, passPrefillMs } from "./timing.ts";
+import type { PassTotals } from "./types.ts";
+
+/** A prefill pass at the mean of the passes that computed prompt tokens. */
+export interface TypicalPrefillPass {
+  /** Requests computing prompt tokens (the mean, rounded). */
+  readonly requests: number;
+  /** Their mean KV length after the pass, and the mean of it cached or computed before the pass. */
+  readonly meanIsl: number;
+  readonly meanPrefix: number;
+  /** The prefill part as the engine charges it, and the pass's framework overhead on top (ms). */
+  readonly ms: number;
+  readonly overheadMs: number;
+  /** The prefill part by operator family (ms), when the perf model splits it. */
+  readonly ops?: OpBreakdown;
+}
+
+/** A decode-only pass at the mean of the passes in which decoding requests emitted. */
+export interface TypicalDecodePass {
+  /** Decoding requests (the mean, rounded). */
+  readonly requests: number;
+  /** Their mean context length, and the engine's mean active KV tokens. */
+  readonly meanContext: number;
+  readonly activeKvTokens: number;
+  /** The decode part as the engine charges it (with its 1 ms floor), and the framework overhead on top (ms). */
+  readonly ms: number;
+  readonly overheadMs: number;
+  /** The decode part by operator family (ms, before the floor), when the perf model splits it. */
+  readonly ops?: OpBreakdown;
+}
+
+/** {@link typicalPasses}'s result: each part that some pass had. */
+export interface TypicalPasses {
+  readonly prefill?: TypicalPrefillPass;
+  readonly decode?: TypicalDecodePass;
+}
+
+/**
+ * The typical prefill and decode pass of engines whose lifetime sums are `totals`: each at the mean aggregates
+ * of the passes that had that part (requests rounded to a whole batch, lengths floored as the engine floors
+ * them), priced with the engine's timing rules. A mean pass is not the mean of the passes' times (pass time
+ * is not linear in its aggregates); it shows the shape of a pass, not the run's busy time, which `totals`
+ * holds exactly.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { typicalPasses } from "./typical_pass.ts";
+ * import { fixedModel } from "../perf/mod.ts";
+ * const perf = fixedModel({ prefillMs: 2, prefillMsPerToken: 0.01, decodeMs: 5 });
+ * const cfg = { speedupRatio: 1, decodeSpeedupRatio: 1 };
+ * const totals = {
+ *   prefillMs: 0, decodeMs: 0, overheadMs: 0,
+ *   prefillPasses: 2, prefillRequests: 3, prefillKvTokens: 3000, prefillPrefixTokens: 600,
+ *   decodePasses: 0, decodeRequests: 0, decodeContextTokens: 0, decodeActiveKvTokens: 0,
+ * };
+ * const t = typicalPasses(perf, cfg, totals);
+ * assert.deepEqual([t.prefill?.requests, t.prefill?.meanIsl, t.prefill?.meanPrefix], [2, 1000, 200]);
+ * assert.equal(t.decode, undefined);
+ * ```
+ */
+export function typicalPasses(
+  perf: PerfModel,
+  cfg: Pick<EngineConfig, "speedupRatio" | "decodeSpeedupRatio">,
+  totals: PassTotals,
+): TypicalPasses {
+  const scaled = (ops: OpBreakdown | undefined, ratio: number) =>
+    ops && Object.fromEntries(Object.entries(ops).map(([op, ms]) => [op, ms / ratio]));
+  let prefill: TypicalPrefillPass | undefined;
+  if (totals.prefillPasses > 0) {
+    const requests = Math.max(1, Math.round(totals.prefillRequests / totals.prefillPasses));
+    const meanIsl = Math.floor(totals.prefillKvTokens / totals.prefillRequests);
+    const meanPrefix = Math.floor(totals.prefillPrefixTokens / totals.prefillRequests);
+    const ms = passPrefillMs(perf, cfg, requests, meanIsl, meanPrefix);
+    prefill = {
+      requests,
+      meanIsl,
+      meanPrefix,
+      ms,
+      overheadMs: passOverheadMs(perf, cfg, requests, 0, ms),
+      ops: scaled(perf.prefillBreakdown?.(requests, meanIsl, meanPrefix), cfg.speedupRatio),
+    };
+  }
+  let decode: TypicalDecodePass | undefined;
+  if (totals.decodePasses > 0) {
+    const requests = Math.max(1, Math.round(totals.decodeRequests / totals.decodePasses));
+    const meanContext = Math.floor(totals.decodeContextTokens / totals.decodeRequests);
+    const activeKvTokens = Math.round(totals.decodeActiveKvTokens / totals.decodePasses);
+    const ms = passDecodeMs(perf, cfg, requests, meanContext, activeKvTokens);
+    decode = {
+      requests,
+      meanContext,
+      activeKvTokens,
+      ms,
+      overheadMs: passOverheadMs(perf, cfg, 0, requests, ms),
+      ops: scaled(
+        perf.decodeBreakdown?.(requests, meanContext, activeKvTokens),
+        cfg.speedupRatio * cfg.decodeSpeedupRatio,
+      ),
+    };
+  }
+  return { prefill, decode };
+}
+
+/**
+ * The sums of several engines' {@link PassTotals} (a pool's ranks).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { sumPassTotals } from "./typical_pass.ts";
+ * const one = {
+ *   prefillMs: 1, decodeMs: 2, overheadMs: 0.5,
+ *   prefillPasses: 1, prefillRequests: 1, prefillKvTokens: 100, prefillPrefixTokens: 0,
+ *   decodePasses: 2, decodeRequests: 4, decodeContextTokens: 420, decodeActiveKvTokens: 512,
+ * };
+ * assert.equal(sumPassTotals([one, one]).decodeRequests, 8);
+ * ```
+ */
+export function sumPassTotals(totals: readonly PassTotals[]): PassTotals {
+  const sum = emptyPassTotals();
+  const keys = Object.keys(sum) as (keyof PassTotals)[];
+  for (const t of totals) for (const k of keys) sum[k] += t[k];
+  return sum;
+}
+
+/** Totals of no pass yet: every sum 0. */
+export function emptyPassTotals(): PassTotals {
+  return {
+    prefillMs: 0,
+    decodeMs: 0,
+    overheadMs: 0,
+    prefillPasses: 0,
+    prefillRequests: 0,
+    prefillKvTokens: 0,
+    prefillPrefixTokens: 0,
+    decodePasses: 0,
+    decodeRequests: 0,
+    decodeContextTokens: 0,
+    decodeActiveKvTokens: 0,
+  };
+}
