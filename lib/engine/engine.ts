@@ -28,7 +28,7 @@ import { preempt } from "./preemption.ts";
 import { passDecodePartMs, passOverheadMs, passPrefillMs } from "./timing.ts";
 import type { RequestTable } from "./requests.ts";
 import type { PassStats, PassTotals, RejectReason, Speculative } from "./types.ts";
-import { emptyPassTotals } from "./typical_pass.ts";
+import { addPass, emptyPassTotals } from "./pass_totals.ts";
 
 /**
  * A simulated engine rank. Created by the cluster; all request state lives in the shared {@link RequestTable}.
@@ -296,22 +296,7 @@ export class Engine {
     s.decodeMs = decodeMs;
     s.overheadMs = overheadMs;
     this.passes++;
-    const t = this.totals;
-    t.prefillMs += prefillMs;
-    t.decodeMs += decodeMs;
-    t.overheadMs += overheadMs;
-    if (pfBatch > 0) {
-      t.prefillPasses++;
-      t.prefillRequests += pfBatch;
-      t.prefillKvTokens += pfIsl;
-      t.prefillPrefixTokens += pfPrefix;
-    }
-    if (decoding > 0 && cfg.role !== "prefill") {
-      t.decodePasses++;
-      t.decodeRequests += decoding;
-      t.decodeContextTokens += decodingContext;
-      t.decodeActiveKvTokens += activeKvTokens;
-    }
+    addPass(this.totals, s, decoding, decodingContext, activeKvTokens);
     const duration = prefillMs + decodeMs + overheadMs;
     this.busyMs += duration;
     this.busy = true;

@@ -25,7 +25,7 @@ export {
   type TypicalPasses,
   typicalPasses,
   type TypicalPrefillPass,
-} from "./typical_pass.ts";
+} from "./pass_totals.ts";
 export { passDecodeMs, passOverheadMs, passPrefillMs } from "./timing.ts";
 export { KvPool } from "./kv_pool.ts";
 export { RequestTable } from "./requests.ts";

@@ -1,5 +1,6 @@
 /**
- * Typical passes: a prefill pass and a decode pass at a run's mean aggregates, priced as the engine prices
+ * An engine's lifetime pass totals ({@link PassTotals}), and what reports draw from them: the busy time by part
+ * and typical passes, a prefill pass and a decode pass at a run's mean aggregates, priced as the engine prices
  * passes and split by operator family where the perf model can, so a report says where a pass's time goes.
  *
  * @module
@@ -7,7 +8,7 @@
 import type { OpBreakdown, PerfModel } from "../perf/mod.ts";
 import type { EngineConfig } from "./config.ts";
 import { passDecodeMs, passOverheadMs, passPrefillMs } from "./timing.ts";
-import type { PassTotals } from "./types.ts";
+import type { PassStats, PassTotals } from "./types.ts";
 
 /** A prefill pass at the mean of the passes that computed prompt tokens. */
 export interface TypicalPrefillPass {
@@ -53,7 +54,7 @@ export interface TypicalPasses {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { typicalPasses } from "./typical_pass.ts";
+ * import { typicalPasses } from "./pass_totals.ts";
  * import { fixedModel } from "../perf/mod.ts";
  * const perf = fixedModel({ prefillMs: 2, prefillMsPerToken: 0.01, decodeMs: 5 });
  * const cfg = { speedupRatio: 1, decodeSpeedupRatio: 1 };
@@ -116,7 +117,7 @@ export function typicalPasses(
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { sumPassTotals } from "./typical_pass.ts";
+ * import { sumPassTotals } from "./pass_totals.ts";
  * const one = {
  *   prefillMs: 1, decodeMs: 2, overheadMs: 0.5,
  *   prefillPasses: 1, prefillRequests: 1, prefillKvTokens: 100, prefillPrefixTokens: 0,
@@ -130,6 +131,48 @@ export function sumPassTotals(totals: readonly PassTotals[]): PassTotals {
   const keys = Object.keys(sum) as (keyof PassTotals)[];
   for (const t of totals) for (const k of keys) sum[k] += t[k];
   return sum;
+}
+
+/**
+ * Add a pass to `t`: its parts' times and prefill aggregates from `s` (the pass's {@link PassStats}), and the
+ * requests that were already decoding (`decoding`, their summed context lengths `decodingContext`) with the
+ * engine's active KV tokens, which `s` does not separate from the prompts completing in the pass.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { addPass, emptyPassTotals } from "./pass_totals.ts";
+ * const t = emptyPassTotals();
+ * const pass = {
+ *   prefillRequests: 1, prefillTokens: 512, prefillKvTokens: 1024, decodeRequests: 3, decodeKvTokens: 3024,
+ *   queuedRequests: 0, queuedTokens: 0, prefillMs: 20, decodeMs: 1, overheadMs: 0.5,
+ * };
+ * addPass(t, pass, 2, 2000, 4096);
+ * assert.deepEqual([t.prefillPrefixTokens, t.decodeRequests, t.decodeContextTokens], [512, 2, 2000]);
+ * ```
+ */
+export function addPass(
+  t: PassTotals,
+  s: PassStats,
+  decoding: number,
+  decodingContext: number,
+  activeKvTokens: number,
+): void {
+  t.prefillMs += s.prefillMs;
+  t.decodeMs += s.decodeMs;
+  t.overheadMs += s.overheadMs;
+  if (s.prefillRequests > 0) {
+    t.prefillPasses++;
+    t.prefillRequests += s.prefillRequests;
+    t.prefillKvTokens += s.prefillKvTokens;
+    t.prefillPrefixTokens += s.prefillKvTokens - s.prefillTokens;
+  }
+  if (decoding > 0) {
+    t.decodePasses++;
+    t.decodeRequests += decoding;
+    t.decodeContextTokens += decodingContext;
+    t.decodeActiveKvTokens += activeKvTokens;
+  }
 }
 
 /** Totals of no pass yet: every sum 0. */
