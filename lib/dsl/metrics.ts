@@ -13,6 +13,8 @@
  * | `prefixReuse`, `firstPrefixReuse` | `prefix_cache_reused_ratio`, `first_admission_prefix_cache_reused_ratio` |
  * | `kvHitRate` | `dynolab.mean_kv_hit_rate` (router-estimated overlap at admission) |
  * | `completed`, `rejected`, `incomplete`, `durationS` | `completed_requests`, …, `duration_ms / 1000` |
+ * | `prefillBusyShare`, `decodeBusyShare`, `overheadBusyShare` | each part's share of every pool's busy time (`dynolab.pools[].busy_ms_by_part`) |
+ * | `prefillPassMs`, `decodePassMs` | the typical prefill pass of the first pool and decode pass of the last, framework overhead included (`typical_*_pass.ms + overhead_ms`) |
  * | `peakWorkers` | the most workers active at any moment (from the cluster's lifecycle log) |
  * | `scalingEvents`, `plannerTicks`, `activeGpuHours` | `planner.scaling_events` (count), `planner.total_ticks`, `planner.gpu_hours.active` (runs with a planner) |
  *
@@ -60,6 +62,11 @@ export const METRIC_NAMES: readonly string[] = [
   "rejected",
   "incomplete",
   "durationS",
+  "prefillBusyShare",
+  "decodeBusyShare",
+  "overheadBusyShare",
+  "prefillPassMs",
+  "decodePassMs",
   "peakWorkers",
   "scalingEvents",
   "plannerTicks",
@@ -92,6 +99,9 @@ export const DEFAULT_COLUMNS: readonly string[] = [
  * const m = flattenMetrics({ mean_ttft_ms: 12, median_ttft_ms: 10, gpu_hours: 0.5, completed_requests: 4 });
  * assert(m.ttftAvg === 12 && m.ttftP50 === 10 && m.gpuHours === 0.5 && m.goodput === null);
  * assert(flattenMetrics({ mean_ttft_ms: 0, completed_requests: 0, rejected_requests: 4 }).ttftAvg === null);
+ * const pools = [{ busy_ms_by_part: { prefill: 1, decode: 3, overhead: 0 }, typical_decode_pass: { ms: 4, overhead_ms: 0.5 } }];
+ * const p = flattenMetrics({ dynolab: { pools } });
+ * assert(p.decodeBusyShare === 0.75 && p.decodePassMs === 4.5 && p.prefillPassMs === null);
  * ```
  */
 export function flattenMetrics(report: Report, series?: RunSeries): Record<string, MetricValue> {
@@ -123,6 +133,7 @@ export function flattenMetrics(report: Report, series?: RunSeries): Record<strin
     incomplete: num("incomplete_requests"),
     durationS: num("duration_ms") !== null ? num("duration_ms")! / 1000 : null,
   });
+  Object.assign(out, passMetrics(dyn.pools));
   out.peakWorkers = series?.peakActive ?? null;
   const planner = report.planner as
     | { scaling_events?: unknown[]; total_ticks?: number; gpu_hours?: { active?: number } }
@@ -133,4 +144,29 @@ export function flattenMetrics(report: Report, series?: RunSeries): Record<strin
     out.activeGpuHours = planner.gpu_hours?.active ?? null;
   }
   return out;
+}
+
+/** What a pool of `dynolab.pools` holds for {@link passMetrics}. */
+interface PoolPasses {
+  busy_ms_by_part?: { prefill: number; decode: number; overhead: number };
+  typical_prefill_pass?: { ms: number; overhead_ms: number };
+  typical_decode_pass?: { ms: number; overhead_ms: number };
+}
+
+/** The busy-time shares over every pool, and the typical prefill (first pool) and decode (last pool) pass. */
+function passMetrics(value: unknown): Record<string, MetricValue> {
+  const pools = (Array.isArray(value) ? value : []) as PoolPasses[];
+  const part = (k: "prefill" | "decode" | "overhead") =>
+    pools.reduce((a, p) => a + (p.busy_ms_by_part?.[k] ?? 0), 0);
+  const busy = part("prefill") + part("decode") + part("overhead");
+  const share = (k: "prefill" | "decode" | "overhead") => busy > 0 ? part(k) / busy : null;
+  const passMs = (pass: { ms: number; overhead_ms: number } | undefined) =>
+    pass ? pass.ms + pass.overhead_ms : null;
+  return {
+    prefillBusyShare: share("prefill"),
+    decodeBusyShare: share("decode"),
+    overheadBusyShare: share("overhead"),
+    prefillPassMs: passMs(pools[0]?.typical_prefill_pass),
+    decodePassMs: passMs(pools.at(-1)?.typical_decode_pass),
+  };
 }

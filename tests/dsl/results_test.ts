@@ -27,6 +27,14 @@ Deno.test("rows: run, variant, parameters, then camelCase metrics from the repor
   assert.equal(rows[3].goodput, r.report.goodput_request_throughput_rps);
   assert.equal(rows[3].throughput, r.report.output_throughput_tok_s);
   assert.equal("scalingEvents" in rows[3], results.hasPlanner);
+  const shares = ["prefillBusyShare", "decodeBusyShare", "overheadBusyShare"].map((k) =>
+    rows[3][k] as number
+  );
+  assert.ok(Math.abs(shares[0] + shares[1] + shares[2] - 1) < 1e-12, String(shares));
+  const pool =
+    (r.report.dynolab as { pools: Record<string, { ms: number; overhead_ms: number }>[] }).pools[0];
+  const decode = pool.typical_decode_pass;
+  assert.equal(rows[3].decodePassMs, decode.ms + decode.overhead_ms);
   assert.deepEqual(results.get({ variant: "kv", numGpuBlocks: 1024 }).index, 2);
   assert.throws(
     () => results.column("ttftP91"),
