@@ -128,6 +128,16 @@ Deno.test("property: random configs and workloads account for every request and 
       assert.equal(e.pool.activeBlocks, 0, `${context}: engine ${e.id} leaked KV blocks`);
       assert.equal(e.pool.available, e.pool.capacity, context);
       assert.equal(e.runningCount + e.waiting.size, 0, context);
+      // Pass totals: the parts add up to the busy time; each counted pass computed or emitted something.
+      const t = e.totals;
+      const parts = t.prefillMs + t.decodeMs + t.overheadMs;
+      assert.ok(
+        Math.abs(parts - e.busyMs) <= 1e-9 * Math.max(1, e.busyMs),
+        `${context}: ${parts} ≠ ${e.busyMs}`,
+      );
+      assert.ok(t.prefillPasses <= e.passes && t.decodePasses <= e.passes, context);
+      assert.ok(t.prefillRequests >= t.prefillPasses && t.decodeRequests >= t.decodePasses, context);
+      assert.ok(t.prefillKvTokens - t.prefillPrefixTokens >= t.prefillRequests, context);
     }
     if (trial % 10 === 0) {
       assert.equal(reportJson(run(w, spec).report), reportJson(report), `${context}: not deterministic`);
