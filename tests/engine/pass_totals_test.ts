@@ -42,6 +42,9 @@ Deno.test("typical passes: the analytic model splits them by operator family, an
   const rows = Array.from({ length: 8 }, (_, i) => ({ input: 2000, output: 64, at: i * 5 }));
   const { report } = run(workloadOf(rows), { topology: { mode: "agg", engine } });
   const pool = poolOf(report);
+  const busy = pool.busy_ms_by_part;
+  assert.ok(busy.overhead > 0);
+  close(busy.prefill + busy.decode + busy.overhead, pool.busy_ms as unknown as number);
   for (const pass of [pool.typical_prefill_pass, pool.typical_decode_pass]) {
     const ops = Object.values(pass.ops_ms!);
     assert.ok(ops.length >= 3 && ops.every((ms) => ms > 0), JSON.stringify(pass));
