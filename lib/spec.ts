@@ -82,7 +82,7 @@ export const SimSpecSchema = z.strictObject({
   benchmark_granularity: positiveInt.default(8),
 }).superRefine((spec, ctx) => {
   if (spec.workload.source !== "synthetic") return;
-  const problem = arrivalModeProblem(arrivalModes(spec.workload, spec.replay_concurrency));
+  const problem = arrivalModeProblem(arrivalModes(spec.workload, spec.replay_concurrency != null));
   if (problem) ctx.addIssue({ code: "custom", path: ["workload"], message: problem });
 });
 

@@ -143,7 +143,7 @@ export function parseCommand(argv: readonly string[]): Command {
       if (!given(f)) throw new InputError("required with synthetic workloads", { field: `--${f}` });
     }
     const problem = arrivalModeProblem(
-      arrivalModes({ request_rate: rate, arrival_interval_ms: interval }, concurrency),
+      arrivalModes({ request_rate: rate, arrival_interval_ms: interval }, concurrency !== undefined),
       (m) => `--${m.replaceAll("_", "-")}`,
     );
     if (problem) throw new InputError(problem);

@@ -158,7 +158,7 @@ const ARRIVAL_OPTION: Record<ArrivalMode, string> = {
 export function checkArrivalMode(d: Draft): void {
   if (d.workload?.kind !== "synthetic") return;
   // Values are the user's, unchecked: only their presence matters here; the spec schema checks them.
-  const given = arrivalModes(d.synthetic as ArrivalFields, d.run.replay_concurrency as number | undefined);
+  const given = arrivalModes(d.synthetic as ArrivalFields, d.run.replay_concurrency != null);
   const problem = arrivalModeProblem(given, (m) => ARRIVAL_OPTION[m]);
   if (problem) throw new InputError(problem, { field: ".synthetic()" });
 }

@@ -24,20 +24,20 @@ export interface ArrivalFields {
 
 /**
  * The arrival modes given, in {@link ARRIVAL_MODES} order: the workload's rate and interval, and closed loop
- * when `replayConcurrency` is set.
+ * when the replay is closed-loop (`replay_concurrency` set).
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { arrivalModes } from "./arrival_mode.ts";
- * assert.deepEqual(arrivalModes({ request_rate: 2 }, 8), ["request_rate", "replay_concurrency"]);
+ * assert.deepEqual(arrivalModes({ request_rate: 2 }, true), ["request_rate", "replay_concurrency"]);
  * ```
  */
-export function arrivalModes(w: ArrivalFields, replayConcurrency: number | null | undefined): ArrivalMode[] {
+export function arrivalModes(w: ArrivalFields, closedLoop: boolean): ArrivalMode[] {
   const modes: ArrivalMode[] = [];
   if (w.request_rate != null) modes.push("request_rate");
   if (w.arrival_interval_ms != null) modes.push("arrival_interval_ms");
-  if (replayConcurrency != null) modes.push("replay_concurrency");
+  if (closedLoop) modes.push("replay_concurrency");
   return modes;
 }
 

@@ -163,7 +163,7 @@ function lengthSampler(mean: number, stddev: number, ratio: number): (rng: Rng) 
 
 /** The inter-session gap sampler for the chosen arrival mode, after checking exactly one was chosen. */
 function arrivalGap(spec: SyntheticWorkloadSpec, closedLoop: boolean): (rng: Rng) => number {
-  const problem = arrivalModeProblem(arrivalModes(spec, closedLoop ? 1 : null));
+  const problem = arrivalModeProblem(arrivalModes(spec, closedLoop));
   if (problem) throw new InputError(problem, { field: "workload" });
   const rate = spec.request_rate ?? undefined, interval = spec.arrival_interval_ms ?? undefined;
   if (rate !== undefined) {
