@@ -126,7 +126,6 @@ interface TypicalPass {
 export function formatRunSummary(report: Report): string[] {
   const details = report.dynolab as { pools?: PoolSummary[]; mean_accept_length?: number } | undefined;
   const lines = (details?.pools ?? []).map((p) => {
-    const int = (n: number) => Math.round(n).toLocaleString("en-US");
     let kv = `KV cache ${int(p.kv_capacity_blocks)} blocks × ${p.block_size} tokens per rank`;
     const d = p.kv_capacity_derivation;
     if (p.kv_capacity_source === "derived" && d) {
@@ -152,13 +151,11 @@ export function formatRunSummary(report: Report): string[] {
   const rejected = Number(report.rejected_requests ?? 0);
   if (rejected > 0) {
     const by = (report.dynolab as { rejected_by_reason?: Record<string, number> }).rejected_by_reason ?? {};
-    const why = Object.entries(by).map(([reason, n]) =>
-      `${n.toLocaleString("en-US")} ${REJECTED_BECAUSE[reason]}`
-    );
+    const why = Object.entries(by).map(([reason, n]) => `${int(n)} ${REJECTED_BECAUSE[reason]}`);
     lines.push(
-      `Rejected: ${rejected.toLocaleString("en-US")} of ${
-        Number(report.num_requests).toLocaleString("en-US")
-      } requests, in no statistic (${why.join("; ")})`,
+      `Rejected: ${int(rejected)} of ${int(Number(report.num_requests))} requests, in no statistic (${
+        why.join("; ")
+      })`,
     );
   }
   return lines;
@@ -171,40 +168,39 @@ function passLines(p: PoolSummary): string[] {
   const total = busy ? busy.prefill + busy.decode + busy.overhead : 0;
   if (busy && total > 0) {
     const pct = (ms: number) => `${(100 * ms / total).toFixed(1)}%`;
-    lines.push(
-      `  Busy ${formatValue(total / 1000)} worker-seconds: prefill ${pct(busy.prefill)}, decode ${
-        pct(busy.decode)
-      }, ` +
-        `framework overhead ${pct(busy.overhead)}`,
-    );
+    const parts = `prefill ${pct(busy.prefill)}, decode ${pct(busy.decode)}, framework overhead ${
+      pct(busy.overhead)
+    }`;
+    lines.push(`  Busy ${formatValue(total / 1000)} worker-seconds: ${parts}`);
   }
-  const int = (n: number) => n.toLocaleString("en-US");
   const requests = (n: number) => `${int(n)} request${n === 1 ? "" : "s"}`;
-  const cost = (t: TypicalPass) => {
-    const ops = Object.entries(t.ops_ms ?? {}).sort((a, b) => b[1] - a[1]);
-    const opsTotal = ops.reduce((a, [, ms]) => a + ms, 0);
-    const split = opsTotal > 0
-      ? ` (${ops.map(([op, ms]) => `${op} ${Math.round(100 * ms / opsTotal)}%`).join(", ")})`
-      : "";
-    return `${formatValue(t.ms)} ms + ${formatValue(t.overhead_ms)} ms overhead${split}`;
-  };
   const pf = p.typical_prefill_pass, dec = p.typical_decode_pass;
   if (pf) {
-    lines.push(
-      `  Typical prefill pass: ${requests(pf.requests)}, ${
-        int(pf.mean_isl - pf.mean_prefix)
-      } new tokens after ` +
-        `${int(pf.mean_prefix)} in KV: ${cost(pf)}`,
-    );
+    const shape = `${requests(pf.requests)}, ${int(pf.mean_isl - pf.mean_prefix)} new tokens after ${
+      int(pf.mean_prefix)
+    } in KV`;
+    lines.push(`  Typical prefill pass: ${shape}: ${passCost(pf)}`);
   }
   if (dec) {
-    lines.push(
-      `  Typical decode pass: ${requests(dec.requests)} at ${int(dec.mean_context)} tokens of context: ${
-        cost(dec)
-      }`,
-    );
+    const shape = `${requests(dec.requests)} at ${int(dec.mean_context)} tokens of context`;
+    lines.push(`  Typical decode pass: ${shape}: ${passCost(dec)}`);
   }
   return lines;
+}
+
+/** A typical pass's time, overhead and split by operator family (largest first), as the run summary shows it. */
+function passCost(t: TypicalPass): string {
+  const ops = Object.entries(t.ops_ms ?? {}).sort((a, b) => b[1] - a[1]);
+  const opsTotal = ops.reduce((a, [, ms]) => a + ms, 0);
+  const split = opsTotal > 0
+    ? ` (${ops.map(([op, ms]) => `${op} ${Math.round(100 * ms / opsTotal)}%`).join(", ")})`
+    : "";
+  return `${formatValue(t.ms)} ms + ${formatValue(t.overhead_ms)} ms overhead${split}`;
+}
+
+/** An integer with thousands separators (`16,384`), rounded. */
+function int(n: number): string {
+  return Math.round(n).toLocaleString("en-US");
 }
 
 /** How the run summary explains each rejection reason. */
