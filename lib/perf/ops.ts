@@ -20,6 +20,9 @@ import type { PerfSetup } from "./setup.ts";
 /** Op groups a breakdown reports. */
 export type OpFamily = "gemm" | "logits" | "attention" | "moe" | "comm" | "elementwise";
 
+/** Every {@link OpFamily}, in the order breakdowns list them. */
+export const OP_FAMILIES: readonly OpFamily[] = ["gemm", "logits", "attention", "moe", "comm", "elementwise"];
+
 /** A GEMM: `m` is the pass's token count (or its sequence count when `perSeq`). */
 export interface GemmOp {
   readonly kind: "gemm";

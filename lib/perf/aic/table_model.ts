@@ -12,7 +12,7 @@
  * @module
  */
 import { activationBytes, kvBytes, peakFlops, weightBytes } from "../dtypes.ts";
-import { buildOps, type Op, type OpFamily, opFamily } from "../ops.ts";
+import { buildOps, type Op, OP_FAMILIES, opFamily } from "../ops.ts";
 import {
   allGatherBytes,
   allReduceBytes,
@@ -36,7 +36,6 @@ import type { AicTables } from "./tables.ts";
 import type { Table } from "./table.ts";
 import { InputError } from "../../common/errors.ts";
 
-const FAMILIES: readonly OpFamily[] = ["gemm", "logits", "attention", "moe", "comm", "elementwise"];
 const MEMO_LIMIT = 1 << 18;
 
 /** Options of {@link tableModel}: its framework overhead. */
@@ -58,11 +57,11 @@ type GenerationPrice = (b: number, kvLen: number) => number;
 export function tableModel(setup: PerfSetup, tables: AicTables, options: TableModelOptions = {}): PerfModel {
   const ops = buildOps(setup);
   const ctx = ops.context.map((op) => ({
-    family: FAMILIES.indexOf(opFamily(op)),
+    family: OP_FAMILIES.indexOf(opFamily(op)),
     price: contextPrice(op, setup, tables),
   }));
   const gen = ops.generation.map((op) => ({
-    family: FAMILIES.indexOf(opFamily(op)),
+    family: OP_FAMILIES.indexOf(opFamily(op)),
     price: generationPrice(op, setup, tables),
   }));
   const dp = setup.par.attnDp;
@@ -88,7 +87,7 @@ export function tableModel(setup: PerfSetup, tables: AicTables, options: TableMo
     return total;
   };
   const split = (parts: number[]): OpBreakdown =>
-    Object.fromEntries(FAMILIES.map((f, i) => [f, parts[i]]).filter(([, v]) => (v as number) > 0));
+    Object.fromEntries(OP_FAMILIES.map((f, i) => [f, parts[i]]).filter(([, v]) => (v as number) > 0));
   return {
     name: "aic-tables",
     prefillMs(batch, meanIsl, meanPrefix) {
@@ -119,14 +118,14 @@ export function tableModel(setup: PerfSetup, tables: AicTables, options: TableMo
       return v;
     },
     prefillBreakdown(batch, meanIsl, meanPrefix) {
-      const parts = FAMILIES.map(() => 0);
+      const parts = OP_FAMILIES.map(() => 0);
       const p = Math.round(meanPrefix);
       const s = Math.round(meanIsl) - p;
       if (batch > 0 && s > 0) prefillParts(Math.ceil(batch / dp), s, p, parts);
       return split(parts);
     },
     decodeBreakdown(batch, meanContext) {
-      const parts = FAMILIES.map(() => 0);
+      const parts = OP_FAMILIES.map(() => 0);
       if (batch > 0) decodeParts(Math.ceil(batch / dp), Math.round(meanContext) + 1, parts);
       return split(parts);
     },

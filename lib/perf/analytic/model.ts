@@ -11,8 +11,8 @@
  * @module
  */
 import { activationBytes, kvBytes, peakFlops, weightBytes } from "../dtypes.ts";
-import type { Op, OpFamily } from "../ops.ts";
-import { buildOps, opFamily } from "../ops.ts";
+import type { Op } from "../ops.ts";
+import { buildOps, OP_FAMILIES, opFamily } from "../ops.ts";
 import { allGatherBytes, memoryOpMs } from "../roofline.ts";
 import type { PerfSetup } from "../setup.ts";
 import type { MoeBackend } from "../aic/kernels.ts";
@@ -35,8 +35,6 @@ import { deepGemmMoeMs } from "./deepgemm.ts";
 type ContextPrice = (b: number, s: number, p: number) => number;
 /** Prices one op for a generation pass: `(b, kvLen) → ms` for all its `count` runs. */
 type GenerationPrice = (b: number, kvLen: number) => number;
-
-const FAMILIES: readonly OpFamily[] = ["gemm", "logits", "attention", "moe", "comm", "elementwise"];
 
 /** Options of {@link analyticModel}: its framework overhead. */
 export type AnalyticOptions = OverheadOptions;
@@ -61,11 +59,11 @@ export function analyticModel(setup: PerfSetup, options: AnalyticOptions = {}): 
   // Attention depends on the sequence lengths; every other op only on the tokens and sequences of the pass.
   const priced = <P>(list: readonly Op[], attention: (op: Op) => P) => ({
     attn: list.filter(isAttention).map((op) => ({
-      family: FAMILIES.indexOf(opFamily(op)),
+      family: OP_FAMILIES.indexOf(opFamily(op)),
       price: attention(op),
     })),
     rest: list.filter((op) => !isAttention(op)).map((op) => ({
-      family: FAMILIES.indexOf(opFamily(op)),
+      family: OP_FAMILIES.indexOf(opFamily(op)),
       perSeq: op.kind === "gemm" && op.perSeq,
       price: priceTokens(op as TokenOp, setup, src),
     })),
@@ -143,14 +141,14 @@ export function analyticModel(setup: PerfSetup, options: AnalyticOptions = {}): 
     return total;
   };
   const split = (parts: number[]): OpBreakdown =>
-    Object.fromEntries(FAMILIES.map((f, i) => [f, parts[i]]).filter(([, v]) => (v as number) > 0));
+    Object.fromEntries(OP_FAMILIES.map((f, i) => [f, parts[i]]).filter(([, v]) => (v as number) > 0));
   return {
     name: "analytic",
     prefillMs,
     decodeMs,
     mixedDecodeMs,
     prefillBreakdown(batch, meanIsl, meanPrefix) {
-      const parts = FAMILIES.map(() => 0);
+      const parts = OP_FAMILIES.map(() => 0);
       const s = meanIsl - meanPrefix;
       if (batch > 0 && s > 0) {
         const b = Math.ceil(batch / dp);
@@ -160,7 +158,7 @@ export function analyticModel(setup: PerfSetup, options: AnalyticOptions = {}): 
       return split(parts);
     },
     decodeBreakdown(batch, meanContext) {
-      const parts = FAMILIES.map(() => 0);
+      const parts = OP_FAMILIES.map(() => 0);
       if (batch > 0) {
         const b = Math.ceil(batch / dp);
         for (const op of gen.attn) parts[op.family] += op.price(b, meanContext + 1);
