@@ -26,6 +26,7 @@ export {
   type SimulationInputs,
   type SimulationResult,
 } from "./lib/simulate.ts";
+export { type PassShapesInput, PassShapesSchema, type PricedPass, pricePasses } from "./lib/price.ts";
 export {
   AggTopologySchema,
   DisaggTopologySchema,
@@ -35,6 +36,8 @@ export {
   type SimSpecInput,
   SimSpecSchema,
   SlaSchema,
+  type Topology,
+  TopologySchema,
 } from "./lib/spec.ts";
 export { formatSummary, type Report, reportJson, type ReportValue } from "./lib/report/mod.ts";
 export { InputError } from "./lib/common/errors.ts";

@@ -16,7 +16,7 @@ import {
   type TrafficObservation,
   trafficWindows,
 } from "./planner/mod.ts";
-import type { SimSpec } from "./spec.ts";
+import type { SimSpec, Topology } from "./spec.ts";
 import { loadMooncake, loadWorkload, type Workload } from "./workload/mod.ts";
 
 /** Engine args of one pool of a spec's topology, with the role it plays and what errors call it. */
@@ -39,9 +39,8 @@ const CLI_POOL_NAMES: Readonly<Record<WorkerRole | "planner", string>> = {
 
 const cliName: PoolName = (role) => CLI_POOL_NAMES[role];
 
-/** Each pool of a spec's topology, in topology order (prefill before decode). */
-export function poolArgs(spec: SimSpec, poolName: PoolName = cliName): PoolArgs[] {
-  const t = spec.topology;
+/** Each pool of a topology, in topology order (prefill before decode). */
+export function poolArgs(t: Topology, poolName: PoolName = cliName): PoolArgs[] {
   const pools: Omit<PoolArgs, "name">[] = t.mode === "agg"
     ? [{ role: "aggregated", workers: t.num_workers, args: t.engine }]
     : [
@@ -56,11 +55,11 @@ export function poolArgs(spec: SimSpec, poolName: PoolName = cliName): PoolArgs[
  * block size.
  */
 export function resolvePools(
-  spec: SimSpec,
+  topology: Topology,
   perf: readonly PerfInputs[] = [],
   poolName?: PoolName,
 ): ResolvedEngine[] {
-  const pools = poolArgs(spec, poolName);
+  const pools = poolArgs(topology, poolName);
   const resolved = pools.map((p, i) => resolveEngineArgs(p.args, p.role, p.name, {}, perf[i] ?? {}));
   if (resolved.length === 2 && resolved[0].config.blockSize !== resolved[1].config.blockSize) {
     throw new InputError(
@@ -104,7 +103,7 @@ export interface RunInputs {
  * ```
  */
 export function checkRun(spec: SimSpec, perf: readonly PerfInputs[], poolName?: PoolName): number {
-  const resolved = resolvePools(spec, perf, poolName);
+  const resolved = resolvePools(spec.topology, perf, poolName);
   resolvePlanner(spec, resolved, poolName);
   return resolved[0].config.blockSize;
 }
@@ -151,10 +150,10 @@ export function runInputsLoader(poolName?: PoolName): (spec: SimSpec) => Promise
       const perf = await memo(
         perfs,
         JSON.stringify(spec.topology),
-        () => Promise.all(poolArgs(spec, poolName).map((p) => loadPerfInputs(p.args, p.name))),
+        () => Promise.all(poolArgs(spec.topology, poolName).map((p) => loadPerfInputs(p.args, p.name))),
       );
       if (warmupTrace == null) return { perf };
-      const blockSize = resolvePools(spec, perf, poolName)[0].config.blockSize;
+      const blockSize = resolvePools(spec.topology, perf, poolName)[0].config.blockSize;
       const plannerWarmup = await memo(
         warmups,
         JSON.stringify([warmupTrace, blockSize, interval]),

@@ -77,8 +77,8 @@ export function runSimulation(inputs: SimulationInputs, options: RunOptions = {}
       field: "planner",
     });
   }
-  const resolved = resolvePools(spec, inputs.perf);
-  const pools: PoolSetup[] = poolArgs(spec).map((p, i) => ({
+  const resolved = resolvePools(spec.topology, inputs.perf);
+  const pools: PoolSetup[] = poolArgs(spec.topology).map((p, i) => ({
     stage: p.role,
     workers: p.workers,
     config: resolved[i].config,

@@ -39,6 +39,12 @@ export const DisaggTopologySchema = z.strictObject({
   kv_transfer_link_sharing: z.boolean().default(false),
 });
 
+/** A deployment: aggregated workers, or a prefill and a decode pool. */
+export const TopologySchema = z.discriminatedUnion("mode", [AggTopologySchema, DisaggTopologySchema]);
+
+/** A validated topology with every default applied. */
+export type Topology = z.output<typeof TopologySchema>;
+
 /** Router choice and its config. */
 export const RouterSpecSchema = z.strictObject({
   mode: z.enum(ROUTER_MODES).default("round_robin"),
@@ -69,7 +75,7 @@ export const SimSpecSchema = z.strictObject({
    * `request_count + warmup_request_count`.
    */
   warmup_request_count: z.number().int().nonnegative().default(0),
-  topology: z.discriminatedUnion("mode", [AggTopologySchema, DisaggTopologySchema]),
+  topology: TopologySchema,
   router: RouterSpecSchema.prefault({}),
   sla: SlaSchema.prefault({}),
   /** Stop the clock here; unfinished requests count as incomplete (`--max-sim-time-seconds`). */

@@ -22,6 +22,7 @@ const RANK: Readonly<Record<string, number>> = {
   "spec.ts": 7,
   "run_inputs.ts": 8,
   "simulate.ts": 9,
+  "price.ts": 9,
   dsl: 10,
   cli: 10,
 };

@@ -171,16 +171,22 @@ export interface DraftSpec {
 }
 
 /**
- * The simulation spec a draft describes. Cross-field problems (a pool setting without `.disagg()`, synthetic
- * options with a trace, no workload) throw an {@link InputError}; field values are checked later by the spec
- * schema.
+ * Whether a use of a draft's spec needs its workload: a run does; pricing passes does not, and then the spec
+ * carries the default workload whatever the draft says, unchecked.
  */
-export function draftToSpec(d: Draft): DraftSpec {
-  const workload = workloadSpec(d);
+export type WorkloadNeed = "required" | "ignored";
+
+/**
+ * The simulation spec a draft describes. Cross-field problems (a pool setting without `.disagg()`, synthetic
+ * options with a trace, no workload when `workload` is `"required"`) throw an {@link InputError}; field values
+ * are checked later by the spec schema.
+ */
+export function draftToSpec(d: Draft, workload: WorkloadNeed = "required"): DraftSpec {
+  const workloadInput = workload === "required" ? workloadSpec(d) : { source: "default" as const };
   const topology = topologySpec(d);
   const spec: Record<string, unknown> = {
     ...d.run,
-    workload,
+    workload: workloadInput,
     topology,
     router: { ...(d.routerMode !== null ? { mode: d.routerMode } : {}), config: { ...d.router } },
     sla: { ...d.sla },
@@ -196,7 +202,7 @@ export function draftToSpec(d: Draft): DraftSpec {
   }
   return {
     spec: spec as unknown as SimSpecInput,
-    traceRef: d.workload?.kind === "trace" ? d.workload.ref : undefined,
+    traceRef: d.workload?.kind === "trace" && workload === "required" ? d.workload.ref : undefined,
   };
 }
 

@@ -6,7 +6,7 @@
  */
 import { InputError } from "../common/errors.ts";
 import type { SimSpecInput } from "../spec.ts";
-import { checkArrivalMode, copyDraft, draftToSpec, setParam } from "./draft.ts";
+import { checkArrivalMode, copyDraft, draftToSpec, setParam, type WorkloadNeed } from "./draft.ts";
 import type { Scenario } from "./scenario.ts";
 import type { Scalar } from "./types.ts";
 
@@ -26,8 +26,11 @@ export interface PlannedRun {
   readonly traceRef?: string;
 }
 
-/** Expand `s` into its runs; a bad combination throws an {@link InputError} naming the run. */
-export function expandRuns(s: Scenario): PlannedRun[] {
+/**
+ * Expand `s` into its runs; a bad combination throws an {@link InputError} naming the run. With `workload`
+ * `"ignored"` the runs describe deployments only: their specs carry the default workload, unchecked.
+ */
+export function expandRuns(s: Scenario, workload: WorkloadNeed = "required"): PlannedRun[] {
   const runs: PlannedRun[] = [];
   const variants = s.variants ?? [[null, s] as const];
   for (const [variant, v] of variants) {
@@ -37,8 +40,8 @@ export function expandRuns(s: Scenario): PlannedRun[] {
         s.name;
       try {
         for (const [param, value, def] of point) setParam(draft, def, value, param);
-        const { spec, traceRef } = draftToSpec(draft);
-        checkArrivalMode(draft);
+        const { spec, traceRef } = draftToSpec(draft, workload);
+        if (workload === "required") checkArrivalMode(draft);
         runs.push({
           index: runs.length,
           name: label,
@@ -56,6 +59,16 @@ export function expandRuns(s: Scenario): PlannedRun[] {
     }
   }
   return runs;
+}
+
+/** Run `work` for `run`, prefixing an {@link InputError} it throws with the run's index and name. */
+export async function inRun<T>(run: PlannedRun, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (e) {
+    if (e instanceof InputError) throw new InputError(`run ${run.index} (${run.name}): ${e.message}`);
+    throw e;
+  }
 }
 
 type Point = Array<[string, Scalar, Scenario["sweeps"][number]["def"]]>;

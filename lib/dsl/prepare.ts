@@ -6,13 +6,12 @@
  *
  * @module
  */
-import { InputError } from "../common/errors.ts";
 import type { WorkerRole } from "../engine/mod.ts";
 import { checkRun, type PoolName, type RunInputs } from "../run_inputs.ts";
 import { parseSpec, type SimSpec } from "../spec.ts";
 import { cacheKey } from "./cache.ts";
 import { canonicalJson, fileDigest, sha256Hex } from "./hash.ts";
-import type { PlannedRun } from "./plan.ts";
+import { inRun, type PlannedRun } from "./plan.ts";
 import { resolveTrace, type TraceEnv } from "./traces.ts";
 
 /** A run ready to execute. */
@@ -40,7 +39,7 @@ export async function prepareRuns(
   const traces = new Map<string, Awaited<ReturnType<typeof resolveTrace>>>();
   const out: PreparedRun[] = [];
   for (const run of runs) {
-    try {
+    await inRun(run, async () => {
       let input = run.spec as Record<string, unknown>;
       let digest: string | undefined;
       if (run.traceRef !== undefined) {
@@ -66,10 +65,7 @@ export async function prepareRuns(
       });
       const key = await cacheKey(spec, digest, bucketS, await runInputsDigest(inputs));
       out.push({ planned: run, spec, workloadKey, blockSize, cacheKey: key });
-    } catch (e) {
-      if (e instanceof InputError) throw new InputError(`run ${run.index} (${run.name}): ${e.message}`);
-      throw e;
-    }
+    });
   }
   return out;
 }

@@ -31,8 +31,9 @@ import {
   suggestName,
   toSnake,
 } from "./params.ts";
-import type { PlannedRun } from "./plan.ts";
-import { expandRuns } from "./plan.ts";
+import { expandRuns, type PlannedRun } from "./plan.ts";
+import { type PassPrices, priceScenario } from "./pass_prices.ts";
+import type { PassShapesInput } from "../price.ts";
 import type { Results } from "./results.ts";
 import type { RunOptions } from "./run.ts";
 import type {
@@ -340,6 +341,14 @@ export class Scenario {
   run(options: RunOptions = {}): Promise<Results> {
     if (!runner) throw new Error("internal error: import lib/dsl/mod.ts to run scenarios");
     return runner(this, options);
+  }
+
+  /**
+   * Price single passes of `shapes` on every run's deployment, without simulating ({@link priceScenario}): e.g.
+   * `.sweep("tp", [1, 2, 4, 8]).price({ prefill: [{ isl: 4000 }], decode: [{ requests: 64, context: 4500 }] })`.
+   */
+  price(shapes: PassShapesInput): Promise<PassPrices> {
+    return priceScenario(this, shapes);
   }
 
   /** A short description: the calls and the number of runs. */

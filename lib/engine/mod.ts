@@ -18,6 +18,7 @@ export {
   type WorkerRole,
 } from "./config.ts";
 export { Engine } from "./engine.ts";
+export { rankTokenBudget } from "./admission.ts";
 export type { PassStats, PassTotals, RejectReason, Speculative } from "./types.ts";
 export {
   sumPassTotals,
@@ -27,5 +28,6 @@ export {
   type TypicalPrefillPass,
 } from "./pass_totals.ts";
 export { passDecodeMs, passOverheadMs, passPrefillMs } from "./timing.ts";
+export { type PassPrice, priceDecodePass, pricePrefillPass, type SpeedupRatios } from "./pass_price.ts";
 export { KvPool } from "./kv_pool.ts";
 export { RequestTable } from "./requests.ts";

@@ -5,37 +5,26 @@
  *
  * @module
  */
-import type { OpBreakdown, PerfModel } from "../perf/mod.ts";
-import type { EngineConfig } from "./config.ts";
-import { passDecodeMs, passOverheadMs, passPrefillMs } from "./timing.ts";
+import type { PerfModel } from "../perf/mod.ts";
+import { type PassPrice, priceDecodePass, pricePrefillPass, type SpeedupRatios } from "./pass_price.ts";
 import type { PassStats, PassTotals } from "./types.ts";
 
-/** A prefill pass at the mean of the passes that computed prompt tokens. */
-export interface TypicalPrefillPass {
+/** A prefill pass at the mean of the passes that computed prompt tokens, and its price. */
+export interface TypicalPrefillPass extends PassPrice {
   /** Requests computing prompt tokens (the mean, rounded). */
   readonly requests: number;
   /** Their mean KV length after the pass, and the mean of it cached or computed before the pass. */
   readonly meanIsl: number;
   readonly meanPrefix: number;
-  /** The prefill part as the engine charges it, and the pass's framework overhead on top (ms). */
-  readonly ms: number;
-  readonly overheadMs: number;
-  /** The prefill part by operator family (ms), when the perf model splits it. */
-  readonly ops?: OpBreakdown;
 }
 
-/** A decode-only pass at the mean of the passes in which decoding requests emitted. */
-export interface TypicalDecodePass {
+/** A decode-only pass at the mean of the passes in which decoding requests emitted, and its price. */
+export interface TypicalDecodePass extends PassPrice {
   /** Decoding requests (the mean, rounded). */
   readonly requests: number;
   /** Their mean context length, and the engine's mean active KV tokens. */
   readonly meanContext: number;
   readonly activeKvTokens: number;
-  /** The decode part as the engine charges it (with its 1 ms floor), and the framework overhead on top (ms). */
-  readonly ms: number;
-  readonly overheadMs: number;
-  /** The decode part by operator family (ms, before the floor), when the perf model splits it. */
-  readonly ops?: OpBreakdown;
 }
 
 /** {@link typicalPasses}'s result: each part that some pass had. */
@@ -70,24 +59,19 @@ export interface TypicalPasses {
  */
 export function typicalPasses(
   perf: PerfModel,
-  cfg: Pick<EngineConfig, "speedupRatio" | "decodeSpeedupRatio">,
+  cfg: SpeedupRatios,
   totals: PassTotals,
 ): TypicalPasses {
-  const scaled = (ops: OpBreakdown | undefined, ratio: number) =>
-    ops && Object.fromEntries(Object.entries(ops).map(([op, ms]) => [op, ms / ratio]));
   let prefill: TypicalPrefillPass | undefined;
   if (totals.prefillPasses > 0) {
     const requests = Math.max(1, Math.round(totals.prefillRequests / totals.prefillPasses));
     const meanIsl = Math.floor(totals.prefillKvTokens / totals.prefillRequests);
     const meanPrefix = Math.floor(totals.prefillPrefixTokens / totals.prefillRequests);
-    const ms = passPrefillMs(perf, cfg, requests, meanIsl, meanPrefix);
     prefill = {
       requests,
       meanIsl,
       meanPrefix,
-      ms,
-      overheadMs: passOverheadMs(perf, cfg, requests, 0, ms),
-      ops: scaled(perf.prefillBreakdown?.(requests, meanIsl, meanPrefix), cfg.speedupRatio),
+      ...pricePrefillPass(perf, cfg, requests, meanIsl, meanPrefix),
     };
   }
   let decode: TypicalDecodePass | undefined;
@@ -95,17 +79,11 @@ export function typicalPasses(
     const requests = Math.max(1, Math.round(totals.decodeRequests / totals.decodePasses));
     const meanContext = Math.floor(totals.decodeContextTokens / totals.decodeRequests);
     const activeKvTokens = Math.round(totals.decodeActiveKvTokens / totals.decodePasses);
-    const ms = passDecodeMs(perf, cfg, requests, meanContext, activeKvTokens);
     decode = {
       requests,
       meanContext,
       activeKvTokens,
-      ms,
-      overheadMs: passOverheadMs(perf, cfg, 0, requests, ms),
-      ops: scaled(
-        perf.decodeBreakdown?.(requests, meanContext, activeKvTokens),
-        cfg.speedupRatio * cfg.decodeSpeedupRatio,
-      ),
+      ...priceDecodePass(perf, cfg, requests, meanContext, activeKvTokens),
     };
   }
   return { prefill, decode };

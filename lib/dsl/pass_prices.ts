@@ -1,0 +1,112 @@
+/**
+ * `scenario.price(shapes)`: single passes of given shapes priced on every run's deployment (its variants and
+ * swept parameters), without simulating: a table of pass times by operator family.
+ *
+ * @module
+ */
+import { OP_FAMILIES, type OpFamily } from "../perf/mod.ts";
+import { type PassShapesInput, type PricedPass, pricePasses } from "../price.ts";
+import { JUPYTER_DISPLAY, show } from "./display.ts";
+import { expandRuns, inRun } from "./plan.ts";
+import { DSL_POOL_NAME } from "./prepare.ts";
+import type { Scenario } from "./scenario.ts";
+import { formatCell, htmlTable, textTable } from "./table.ts";
+import type { Scalar } from "./types.ts";
+
+/** One priced pass of one run: the run's variant and parameters, the pass's shape, its times (ms). */
+export type PriceRow = Record<string, Scalar | null>;
+
+/** Priced passes of a scenario's runs, a row each (see {@link priceScenario}). */
+export class PassPrices {
+  /** The scenario's name. */
+  readonly scenario: string;
+  /** One row per run, pool and pass shape, in run order. */
+  readonly rows: readonly PriceRow[];
+
+  constructor(scenario: string, rows: readonly PriceRow[]) {
+    this.scenario = scenario;
+    this.rows = rows;
+  }
+
+  /** Every column of the rows, in first-seen order (operator families vary by perf model). */
+  get columns(): string[] {
+    return [...new Set(this.rows.flatMap((r) => Object.keys(r)))];
+  }
+
+  /** Print (and return) a text table of every column. */
+  table(print = true): string {
+    const text = textTable(this.columns, this.#cells());
+    if (print) console.log(text);
+    return text;
+  }
+
+  /** Display now (in Jupyter: awaited `Deno.jupyter.display`; elsewhere: printed as text). */
+  show(): Promise<void> {
+    return show(this);
+  }
+
+  /** Jupyter display: an HTML table (and a text one). */
+  [JUPYTER_DISPLAY](): Record<string, string> {
+    const title = `${this.scenario}: ${this.rows.length} priced pass(es)`;
+    return {
+      "text/html": htmlTable(this.columns, this.#cells(), title),
+      "text/plain": `${title}\n${this.table(false)}`,
+    };
+  }
+
+  #cells(): string[][] {
+    const columns = this.columns;
+    return this.rows.map((r) => columns.map((c) => formatCell(r[c])));
+  }
+}
+
+/**
+ * Price `shapes` on every run of `s` ({@link pricePasses} on each run's topology). Each row holds the run's
+ * variant and swept parameters, the pool, the pass's shape, `ms` (the prefill or decode part), `overheadMs`,
+ * `totalMs` and, where the perf model splits passes, the part by operator family (`gemmMs`, `attentionMs`, …).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { scenario } from "../../mod.ts";
+ * const prices = await scenario("tp")
+ *   .engine({ backend: "vllm", gpu: "h200_sxm", model: "meta-llama/Llama-3.1-70B-Instruct" })
+ *   .sweep("tp", [2, 4])
+ *   .price({ prefill: [{ isl: 4000 }], decode: [{ requests: 32, context: 4000 }] });
+ * assert.equal(prices.rows.length, 4);
+ * const [tp2, tp4] = prices.rows.filter((r) => r.pass === "prefill");
+ * assert(tp2.tp === 2 && (tp4.totalMs as number) < (tp2.totalMs as number));
+ * ```
+ */
+export async function priceScenario(s: Scenario, shapes: PassShapesInput): Promise<PassPrices> {
+  const priced: Array<[PriceRow, PricedPass]> = [];
+  for (const run of expandRuns(s, "ignored")) {
+    const passes = await inRun(run, () => pricePasses(run.spec.topology, shapes, DSL_POOL_NAME));
+    const head: PriceRow = run.variant === null ? {} : { variant: run.variant };
+    for (const p of passes) priced.push([{ ...head, ...run.params }, p]);
+  }
+  const families = OP_FAMILIES.filter((f) => priced.some(([, p]) => p.ops?.[f] !== undefined));
+  return new PassPrices(s.name, priced.map(([head, p]) => ({ ...head, ...priceRow(p, families) })));
+}
+
+/**
+ * A priced pass as a row: the shape's fields (null where the other kind of pass has them), its times, and its
+ * part in each of `families` (null where it has none).
+ */
+function priceRow(p: PricedPass, families: readonly OpFamily[]): PriceRow {
+  const row: PriceRow = {
+    pool: p.pool,
+    timing: p.timing,
+    pass: p.pass,
+    requests: p.requests,
+    isl: p.isl ?? null,
+    prefix: p.prefix ?? null,
+    context: p.context ?? null,
+    kv: p.kv ?? null,
+    ms: p.ms,
+    overheadMs: p.overheadMs,
+    totalMs: p.ms + p.overheadMs,
+  };
+  for (const f of families) row[`${f}Ms`] = p.ops?.[f] ?? null;
+  return row;
+}
