@@ -164,6 +164,57 @@ export function suggestName(word: string, names: readonly string[]): string | un
 }
 
 /**
+ * Throw an {@link InputError} for the first key of `rest` (options left after the valid ones were taken out of
+ * a method's options), naming the method `what`, the closest valid option and every valid one.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { unknownOptions } from "./params.ts";
+ * unknownOptions({}, ["workers"], ".agg()");
+ * assert.throws(() => unknownOptions({ worker: 2 }, ["workers"], ".agg()"), /did you mean workers\?/);
+ * ```
+ */
+export function unknownOptions(rest: object, valid: readonly string[], what: string): void {
+  const key = Object.keys(rest)[0];
+  if (key !== undefined) {
+    const hint = suggestName(key, valid);
+    throw new InputError(
+      `unknown option "${key}"` + (hint ? ` (did you mean ${hint}?)` : "") + `; valid: ${valid.join(", ")}`,
+      { field: what },
+    );
+  }
+}
+
+/**
+ * Check the values of `.sweep(param, values)`: at least one, each a number, string or boolean, none twice.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { checkSweepValues } from "./params.ts";
+ * checkSweepValues("workers", [1, 2]);
+ * assert.throws(() => checkSweepValues("workers", [1, 1]), /duplicate value 1/);
+ * ```
+ */
+export function checkSweepValues(param: string, values: readonly unknown[]): void {
+  const field = `.sweep("${param}")`;
+  if (!Array.isArray(values) || values.length === 0) {
+    throw new InputError(`no values to sweep ${param} over`, { field });
+  }
+  const seen = new Set<string>();
+  for (const v of values) {
+    if (!["number", "string", "boolean"].includes(typeof v)) {
+      throw new InputError(`sweep values must be numbers, strings or booleans, got ${JSON.stringify(v)}`, {
+        field,
+      });
+    }
+    if (seen.has(JSON.stringify(v))) throw new InputError(`duplicate value ${JSON.stringify(v)}`, { field });
+    seen.add(JSON.stringify(v));
+  }
+}
+
+/**
  * Look a parameter up; throws {@link InputError} for an unknown name (with a suggestion) or an ambiguous one.
  *
  * @example

@@ -9,7 +9,7 @@ import { type PassShapesInput, type PricedPass, pricePasses } from "../price.ts"
 import { JUPYTER_DISPLAY, show } from "./display.ts";
 import { expandRuns, inRun } from "./plan.ts";
 import { DSL_POOL_NAME } from "./prepare.ts";
-import type { Scenario } from "./scenario.ts";
+import { type Scenario, setScenarioPricer } from "./scenario.ts";
 import { formatCell, htmlTable, textTable } from "./table.ts";
 import type { Scalar } from "./types.ts";
 
@@ -110,3 +110,5 @@ function priceRow(p: PricedPass, families: readonly OpFamily[]): PriceRow {
   for (const f of families) row[`${f}Ms`] = p.ops?.[f] ?? null;
   return row;
 }
+
+setScenarioPricer(priceScenario);

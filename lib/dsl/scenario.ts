@@ -24,15 +24,17 @@ import {
   setWorkload,
 } from "./draft.ts";
 import {
+  checkSweepValues,
   ENGINE_ALIASES,
   lookupParam,
   type ParamDef,
   PLANNER_ALIASES,
-  suggestName,
   toSnake,
+  unknownOptions,
 } from "./params.ts";
+import { escapeHtml } from "./table.ts";
 import { expandRuns, type PlannedRun } from "./plan.ts";
-import { type PassPrices, priceScenario } from "./pass_prices.ts";
+import type { PassPrices } from "./pass_prices.ts";
 import type { PassShapesInput } from "../price.ts";
 import type { Results } from "./results.ts";
 import type { RunOptions } from "./run.ts";
@@ -69,11 +71,18 @@ interface State {
 }
 
 type RunScenario = (s: Scenario, options: RunOptions) => Promise<Results>;
+type PriceScenario = (s: Scenario, shapes: PassShapesInput) => Promise<PassPrices>;
 let runner: RunScenario | undefined;
+let pricer: PriceScenario | undefined;
 
 /** Installs the runner (`run.ts` does this on import; kept indirect so the builder stays I/O-free). */
 export function setScenarioRunner(fn: RunScenario): void {
   runner = fn;
+}
+
+/** Installs the pricer (`pass_prices.ts` does this on import, as `run.ts` installs the runner). */
+export function setScenarioPricer(fn: PriceScenario): void {
+  pricer = fn;
 }
 
 /**
@@ -129,7 +138,8 @@ export class Scenario {
    * `--arrival-speedup-ratio`.
    */
   trace(ref: string, options: TraceOptions = {}): Scenario {
-    const call = `.trace(${JSON.stringify(ref)}${fmt(options)})`;
+    const shown = Object.keys(options).length ? `, ${JSON.stringify(options)}` : "";
+    const call = `.trace(${JSON.stringify(ref)}${shown})`;
     if (typeof ref !== "string" || ref.trim() === "") {
       throw new InputError("expected a trace path, URL or name", { field: ".trace()" });
     }
@@ -269,21 +279,7 @@ export class Scenario {
    */
   sweep<P extends ParamName>(param: P, values: readonly ParamTypes[P][]): Scenario {
     const def = lookupParam(param, ".sweep()");
-    if (!Array.isArray(values) || values.length === 0) {
-      throw new InputError(`no values to sweep ${param} over`, { field: `.sweep("${param}")` });
-    }
-    const seen = new Set<string>();
-    for (const v of values) {
-      if (!["number", "string", "boolean"].includes(typeof v)) {
-        throw new InputError(`sweep values must be numbers, strings or booleans, got ${JSON.stringify(v)}`, {
-          field: `.sweep("${param}")`,
-        });
-      }
-      if (seen.has(JSON.stringify(v))) {
-        throw new InputError(`duplicate value ${JSON.stringify(v)}`, { field: `.sweep("${param}")` });
-      }
-      seen.add(JSON.stringify(v));
-    }
+    checkSweepValues(param, values);
     if (this.#s.variants) return this.#map((s) => s.sweep(param, values));
     if (this.#s.sweeps.some((s) => s.param === param)) {
       throw new InputError("is swept twice; give all its values in one .sweep()", { field: param });
@@ -348,7 +344,8 @@ export class Scenario {
    * `.sweep("tp", [1, 2, 4, 8]).price({ prefill: [{ isl: 4000 }], decode: [{ requests: 64, context: 4500 }] })`.
    */
   price(shapes: PassShapesInput): Promise<PassPrices> {
-    return priceScenario(this, shapes);
+    if (!pricer) throw new Error("internal error: import lib/dsl/mod.ts to price scenarios");
+    return pricer(this, shapes);
   }
 
   /** A short description: the calls and the number of runs. */
@@ -364,10 +361,9 @@ export class Scenario {
   /** Jupyter display: the calls and each run's spec, collapsed. */
   [JUPYTER_DISPLAY](): Record<string, string> {
     const runs = this.runs();
-    const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;");
-    const html = `<details><summary><b>${esc(this.name)}</b>: ${runs.length} run(s)` +
-      `<code>${esc(this.#s.calls.join(""))}</code></summary><pre>${
-        esc(JSON.stringify(runs.map((r) => ({ name: r.name, spec: r.spec })), null, 2))
+    const html = `<details><summary><b>${escapeHtml(this.name)}</b>: ${runs.length} run(s)` +
+      `<code>${escapeHtml(this.#s.calls.join(""))}</code></summary><pre>${
+        escapeHtml(JSON.stringify(runs.map((r) => ({ name: r.name, spec: r.spec })), null, 2))
       }</pre></details>`;
     return { "text/html": html, "text/plain": this.toString() };
   }
@@ -401,19 +397,4 @@ export function scenario(name: string): Scenario {
     throw new InputError("a scenario needs a name", { field: "scenario()" });
   }
   return new Scenario({ name, draft: emptyDraft(), sweeps: [], variants: null, calls: [] });
-}
-
-function unknownOptions(rest: object, valid: string[], what: string): void {
-  const key = Object.keys(rest)[0];
-  if (key !== undefined) {
-    const hint = suggestName(key, valid);
-    throw new InputError(
-      `unknown option "${key}"` + (hint ? ` (did you mean ${hint}?)` : "") + `; valid: ${valid.join(", ")}`,
-      { field: what },
-    );
-  }
-}
-
-function fmt(options: object): string {
-  return Object.keys(options).length ? `, ${JSON.stringify(options)}` : "";
 }
