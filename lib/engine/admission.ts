@@ -1,11 +1,12 @@
 /**
  * Admission rules of an engine rank: why a request can never run there, how long its sequence can grow, the
- * KV an MTP burst may need on top, and the blocks running requests still claim under TRT-LLM's
- * GUARANTEED_NO_EVICT policy.
+ * KV an MTP burst may need on top, the cached blocks an admission reuses, and the blocks running requests still
+ * claim under TRT-LLM's GUARANTEED_NO_EVICT policy.
  *
  * @module
  */
 import type { EngineConfig } from "./config.ts";
+import type { KvPool } from "./kv_pool.ts";
 import type { RequestTable } from "./requests.ts";
 import type { RejectReason, Speculative } from "./types.ts";
 
@@ -46,6 +47,28 @@ export function maxSeqLen(req: RequestTable, cfg: EngineConfig, r: number): numb
 /** Extra tokens of KV an MTP burst may need beyond the sequence (0 without speculative decoding). */
 export function burstReserve(spec: Speculative | undefined): number {
   return spec ? spec.acceptRates.length : 0;
+}
+
+/**
+ * How many leading KV blocks of `r`'s `known` tokens an admission reuses from `pool`'s prefix cache, as vLLM
+ * counts them: a fully cached context still recomputes its last token, and with MTP (`spec`) one more block.
+ * `activeOut[0]` receives how many of them are active (held by running requests).
+ */
+export function reusedBlocks(
+  req: RequestTable,
+  pool: KvPool,
+  r: number,
+  known: number,
+  blockSize: number,
+  spec: Speculative | undefined,
+  activeOut: Int32Array,
+): number {
+  const from = req.blockOffset[r];
+  const matched = pool.matchPrefix(req.blocks, from, req.blockOffset[r + 1], activeOut);
+  let cut = matched;
+  if (matched * blockSize >= known) cut = Math.floor((known - 1) / blockSize);
+  if (spec !== undefined && cut > 0) cut--;
+  return cut === matched ? matched : pool.matchPrefix(req.blocks, from, from + cut, activeOut);
 }
 
 /**

@@ -19,7 +19,14 @@
  */
 import type { PerfModel } from "../perf/mod.ts";
 import type { EngineConfig } from "./config.ts";
-import { burstReserve, maxSeqLen, rankTokenBudget, rejectReason, reservedBlocks } from "./admission.ts";
+import {
+  burstReserve,
+  maxSeqLen,
+  rankTokenBudget,
+  rejectReason,
+  reservedBlocks,
+  reusedBlocks,
+} from "./admission.ts";
 import { allocateBlocks, releaseBlocks } from "./blocks.ts";
 import { IntDeque } from "../common/deque.ts";
 import { markFinishing } from "./emission.ts";
@@ -316,20 +323,8 @@ export class Engine {
     const req = this.#req, cfg = this.config, pool = this.pool, bs = cfg.blockSize;
     const known = req.promptLen[r] + req.generated[r];
     const from = req.blockOffset[r];
-    let matched = 0, activeHits = 0;
-    if (pool.prefixCaching) {
-      const to = req.blockOffset[r + 1];
-      matched = pool.matchPrefix(req.blocks, from, to, this.#scratch);
-      activeHits = this.#scratch[0];
-      // vLLM: a fully cached context still recomputes its last token (and, with MTP, one more block).
-      let cut = matched;
-      if (matched * bs >= known) cut = Math.floor((known - 1) / bs);
-      if (this.#spec !== undefined && cut > 0) cut--;
-      if (cut !== matched) {
-        matched = pool.matchPrefix(req.blocks, from, from + cut, this.#scratch);
-        activeHits = this.#scratch[0];
-      }
-    }
+    const matched = reusedBlocks(req, pool, r, known, bs, this.#spec, this.#scratch);
+    const activeHits = this.#scratch[0];
     const cached = matched * bs;
     const reserve = burstReserve(this.#spec);
     let needed: number, available: number;
