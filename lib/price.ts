@@ -17,8 +17,7 @@ import {
   rankTokenBudget,
   type WorkerRole,
 } from "./engine/mod.ts";
-import { createPerfModel, loadPerfInputs } from "./perf/mod.ts";
-import { poolArgs, type PoolName, resolvePools } from "./run_inputs.ts";
+import { loadPoolPerfInputs, type PoolName, resolvePoolModels } from "./run_inputs.ts";
 import { TopologySchema } from "./spec.ts";
 
 const positiveInt = z.number().int().positive();
@@ -93,30 +92,26 @@ export async function pricePasses(
 ): Promise<PricedPass[]> {
   const t = parseConfig(TopologySchema, topology, "topology");
   const want = parseConfig(PassShapesSchema, shapes, "shapes");
-  const pools = poolArgs(t, poolName);
-  const perf = await Promise.all(pools.map((p) => loadPerfInputs(p.args, p.name)));
-  const resolved = resolvePools(t, perf, poolName);
+  const pools = resolvePoolModels(t, await loadPoolPerfInputs(t, poolName), poolName);
   const out: PricedPass[] = [];
-  pools.forEach((p, i) => {
-    const { args, config } = resolved[i];
-    const model = createPerfModel(args, config, perf[i], p.name);
-    const base = { pool: p.role, timing: model.name };
-    if (p.role !== "decode") {
+  for (const { role, engine: { config }, perf: model, name } of pools) {
+    const base = { pool: role, timing: model.name };
+    if (role !== "decode") {
       want.prefill.forEach((s, k) => {
-        checkPrefill(s, k, config, p.name);
+        checkPrefill(s, k, config, name);
         const price = pricePrefillPass(model, config, s.requests, s.isl, s.prefix);
         out.push({ ...base, pass: "prefill", requests: s.requests, isl: s.isl, prefix: s.prefix, ...price });
       });
     }
-    if (p.role !== "prefill") {
+    if (role !== "prefill") {
       want.decode.forEach((s, k) => {
         const kv = s.kv ?? s.requests * Math.ceil(s.context / config.blockSize) * config.blockSize;
-        checkDecode(s.requests, kv, k, config, p.name);
+        checkDecode(s.requests, kv, k, config, name);
         const price = priceDecodePass(model, config, s.requests, s.context, kv);
         out.push({ ...base, pass: "decode", requests: s.requests, context: s.context, kv, ...price });
       });
     }
-  });
+  }
   return out;
 }
 

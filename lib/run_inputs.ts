@@ -7,7 +7,7 @@
  */
 import { InputError } from "./common/errors.ts";
 import { type EngineArgs, type ResolvedEngine, resolveEngineArgs, type WorkerRole } from "./engine/mod.ts";
-import { loadPerfInputs, type PerfInputs } from "./perf/mod.ts";
+import { createPerfModel, loadPerfInputs, type PerfInputs, type PerfModel } from "./perf/mod.ts";
 import {
   createPredictor,
   type EffectivePlanner,
@@ -69,6 +69,31 @@ export function resolvePools(
     );
   }
   return resolved;
+}
+
+/** A pool resolved to run: its args as the topology gives them, as resolved, and its perf model. */
+export interface ResolvedPool extends PoolArgs {
+  readonly engine: ResolvedEngine;
+  readonly perf: PerfModel;
+}
+
+/** Each pool of a topology resolved with its perf inputs ({@link resolvePools}), with its perf model. */
+export function resolvePoolModels(
+  topology: Topology,
+  perf: readonly PerfInputs[] = [],
+  poolName?: PoolName,
+): ResolvedPool[] {
+  const resolved = resolvePools(topology, perf, poolName);
+  return poolArgs(topology, poolName).map((p, i) => ({
+    ...p,
+    engine: resolved[i],
+    perf: createPerfModel(resolved[i].args, resolved[i].config, perf[i] ?? {}, p.name),
+  }));
+}
+
+/** Each pool's perf inputs read from disk (a `config.json` model, AIC tables, a profile), in topology order. */
+export function loadPoolPerfInputs(topology: Topology, poolName?: PoolName): Promise<PerfInputs[]> {
+  return Promise.all(poolArgs(topology, poolName).map((p) => loadPerfInputs(p.args, p.name)));
 }
 
 /**
@@ -150,7 +175,7 @@ export function runInputsLoader(poolName?: PoolName): (spec: SimSpec) => Promise
       const perf = await memo(
         perfs,
         JSON.stringify(spec.topology),
-        () => Promise.all(poolArgs(spec.topology, poolName).map((p) => loadPerfInputs(p.args, p.name))),
+        () => loadPoolPerfInputs(spec.topology, poolName),
       );
       if (warmupTrace == null) return { perf };
       const blockSize = resolvePools(spec.topology, perf, poolName)[0].config.blockSize;

@@ -10,15 +10,14 @@ import { InputError } from "./common/errors.ts";
 import { Cluster, type ClusterResult, type PoolSetup, type ScalingController } from "./cluster/mod.ts";
 import { type PassTotals, type ResolvedEngine, sumPassTotals, typicalPasses } from "./engine/mod.ts";
 import { Collector } from "./metrics/mod.ts";
-import { createPerfModel, type KvCapacity, type OpBreakdown, speculativeConfig } from "./perf/mod.ts";
+import { type KvCapacity, type OpBreakdown, speculativeConfig } from "./perf/mod.ts";
 import { PlannerRuntime } from "./planner/mod.ts";
 import { buildReport, plannerDetails, type Report, type ReportValue } from "./report/mod.ts";
 import {
   checkRun,
   loadSpecWorkload,
-  poolArgs,
   resolvePlanner,
-  resolvePools,
+  resolvePoolModels,
   type RunInputs,
   runInputsLoader,
 } from "./run_inputs.ts";
@@ -77,14 +76,15 @@ export function runSimulation(inputs: SimulationInputs, options: RunOptions = {}
       field: "planner",
     });
   }
-  const resolved = resolvePools(spec.topology, inputs.perf);
-  const pools: PoolSetup[] = poolArgs(spec.topology).map((p, i) => ({
+  const models = resolvePoolModels(spec.topology, inputs.perf);
+  const resolved = models.map((p) => p.engine);
+  const pools: PoolSetup[] = models.map((p) => ({
     stage: p.role,
     workers: p.workers,
-    config: resolved[i].config,
-    perf: createPerfModel(resolved[i].args, resolved[i].config, inputs.perf?.[i] ?? {}, p.name),
-    acceptRates: speculativeConfig(resolved[i].args)?.acceptRates,
-    mtpSeed: resolved[i].args.aic_mtp_seed,
+    config: p.engine.config,
+    perf: p.perf,
+    acceptRates: speculativeConfig(p.engine.args)?.acceptRates,
+    mtpSeed: p.engine.args.aic_mtp_seed,
   }));
   if (workload.blockSize !== pools[0].config.blockSize) {
     throw new InputError(
