@@ -10,7 +10,7 @@ import { JUPYTER_DISPLAY, show } from "./display.ts";
 import { expandRuns, inRun } from "./plan.ts";
 import { DSL_POOL_NAME } from "./prepare.ts";
 import { type Scenario, setScenarioPricer } from "./scenario.ts";
-import { formatCell, htmlTable, textTable } from "./table.ts";
+import { formatRows, htmlTable, textTable } from "./table.ts";
 import type { Scalar } from "./types.ts";
 
 /** One priced pass of one run: the run's variant and parameters, the pass's shape, its times (ms). */
@@ -35,7 +35,8 @@ export class PassPrices {
 
   /** Print (and return) a text table of every column. */
   table(print = true): string {
-    const text = textTable(this.columns, this.#cells());
+    const columns = this.columns;
+    const text = textTable(columns, formatRows(columns, this.rows));
     if (print) console.log(text);
     return text;
   }
@@ -47,16 +48,11 @@ export class PassPrices {
 
   /** Jupyter display: an HTML table (and a text one). */
   [JUPYTER_DISPLAY](): Record<string, string> {
-    const title = `${this.scenario}: ${this.rows.length} priced pass(es)`;
+    const title = `${this.scenario}: ${this.rows.length} priced pass(es)`, columns = this.columns;
     return {
-      "text/html": htmlTable(this.columns, this.#cells(), title),
+      "text/html": htmlTable(columns, formatRows(columns, this.rows), title),
       "text/plain": `${title}\n${this.table(false)}`,
     };
-  }
-
-  #cells(): string[][] {
-    const columns = this.columns;
-    return this.rows.map((r) => columns.map((c) => formatCell(r[c])));
   }
 }
 

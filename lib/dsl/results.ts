@@ -14,7 +14,7 @@ import { suggestName } from "./params.ts";
 import { DEFAULT_COLUMNS, flattenMetrics, METRIC_NAMES, type MetricValue } from "./metrics.ts";
 import { compareFigure, type Figure, type PlotOptions, sweepFigure, timelineFigure } from "./plot.ts";
 import type { RunSeries } from "./series.ts";
-import { formatCell, htmlTable, textTable } from "./table.ts";
+import { formatRows, htmlTable, textTable } from "./table.ts";
 import type { Scalar } from "./types.ts";
 
 /** One run's outcome. */
@@ -131,7 +131,7 @@ export class Results {
   /** Print (and return) a text table; `columns` default to {@link Results.defaultColumns}. */
   table(columns: string[] = this.defaultColumns(), print = true): string {
     columns.forEach((c) => this.#checkColumn(c));
-    const text = textTable(columns, this.rows.map((r) => columns.map((c) => formatCell(r[c]))));
+    const text = textTable(columns, formatRows(columns, this.rows));
     if (print) console.log(text);
     return text;
   }
@@ -232,7 +232,7 @@ export class Results {
   /** Jupyter display: an HTML table (and a text one). */
   [JUPYTER_DISPLAY](): Record<string, string> {
     const columns = this.defaultColumns();
-    const rows = this.rows.map((r) => columns.map((c) => formatCell(r[c])));
+    const rows = formatRows(columns, this.rows);
     const title = `${this.scenario}: ${this.runs.length} run(s)` +
       (this.shard ? ` (shard ${this.shard.index}/${this.shard.count})` : "");
     return {

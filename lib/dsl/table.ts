@@ -26,6 +26,11 @@ export function formatCell(value: unknown): string {
   return String(Number(value.toPrecision(4)));
 }
 
+/** Rows as table cells ({@link formatCell}), in `columns` order. */
+export function formatRows(columns: readonly string[], rows: readonly Record<string, unknown>[]): string[][] {
+  return rows.map((r) => columns.map((c) => formatCell(r[c])));
+}
+
 /** A box-drawn text table; numbers right-aligned. */
 export function textTable(columns: string[], rows: string[][]): string {
   const widths = columns.map((c, i) => Math.max(c.length, ...rows.map((r) => r[i].length)));
