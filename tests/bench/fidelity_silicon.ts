@@ -24,6 +24,7 @@ import type { Parallelism } from "../../lib/perf/catalog/arch.ts";
 import { compareVersions } from "../../lib/perf/aic/versions.ts";
 import { coefficientSystem } from "../../lib/perf/analytic/lookup.ts";
 import { defaultGpuMemoryUtilization } from "../../lib/perf/capacity.ts";
+import { deploymentBias, type RowErrors, ttftBiasByTp } from "./silicon_bias.ts";
 
 /** One measured aggregated point. */
 export interface SiliconRow {
@@ -631,7 +632,8 @@ export function rowLabel(row: SiliconRow): string {
 /**
  * Run every row of the corpus read from `path` (`rows`, as {@link siliconRows} parses it), print a table, MAPEs
  * per (GPU, model) and overall, MAPEs per GPU (with the GPU whose fitted curves it runs on: B300 borrows B200's),
- * the errors per prefill load ({@link prefillLoad}), and the corpus's repeatability ({@link repeatedPoints}): how
+ * the errors per prefill load ({@link prefillLoad}), where the error sits (per deployment or within one, and
+ * the TTFT bias by TP: `silicon_bias.ts`), and the corpus's repeatability ({@link repeatedPoints}): how
  * far repeat measurements of one point lie apart, beside the model's error on the same rows. `engine` holds
  * engine args set on top of every row's (a what-if: `deno task fidelity --silicon PATH --engine JSON`).
  */
@@ -657,7 +659,7 @@ export async function runSilicon(
   let skipped = 0, excluded = 0;
   const distrusted = untrustedMeasurements(rows);
   const sims = await simulateRows(rows.filter((row) => !distrusted.has(row)), engine);
-  const errors = new Map<SiliconRow, { ttft: number; tpot: number }>();
+  const errors = new Map<SiliconRow, RowErrors>();
   for (const row of rows) {
     const untrusted = distrusted.get(row);
     if (untrusted) {
@@ -718,6 +720,7 @@ export async function runSilicon(
         `${pct(meanAbs(l.tpot))} | ${signedPct(mean(l.tpot))} |`,
     );
   }
+  printBias(errors);
   const repeated = repeatedPoints([...errors.keys()]);
   if (repeated.length === 0) return;
   const measured = repeated.flat();
@@ -739,6 +742,36 @@ export async function runSilicon(
       `${pct(meanAbs(measured.map((r) => errors.get(r)!.ttft)))} | ` +
       `${pct(meanAbs(measured.map((r) => errors.get(r)!.tpot)))} | ${oneSign} of ${repeated.length} |`,
   );
+}
+
+/**
+ * Print where the error sits: per deployment or within one ({@link deploymentBias}), and the TTFT bias by TP
+ * ({@link ttftBiasByTp}).
+ */
+function printBias(errors: ReadonlyMap<SiliconRow, RowErrors>): void {
+  const b = deploymentBias(errors);
+  console.log("\n| error (deployments with 3 rows or more) | rows | TTFT MAPE | TPOT MAPE |");
+  console.log("|---|---:|---:|---:|");
+  console.log(`| as simulated | ${b.rows} | ${pct(b.ttft)} | ${pct(b.tpot)} |`);
+  console.log(
+    `| each deployment's median bias removed (${b.deployments} deployments) | ${b.rows} | ${
+      pct(b.ttftWithin)
+    } | ` +
+      `${pct(b.tpotWithin)} |`,
+  );
+  const byTp = ttftBiasByTp(errors);
+  const tps = [...new Set([...byTp.values()].flatMap((m) => [...m.keys()]))].sort((a, b) => a - b);
+  console.log(
+    `\n| GPU, plain TP rows: TTFT mean error (rows) | ${tps.map((tp) => `TP ${tp}`).join(" | ")} |`,
+  );
+  console.log(`|---|${tps.map(() => "---:").join("|")}|`);
+  for (const [gpu, cells] of [...byTp].sort(([a], [b]) => a.localeCompare(b))) {
+    const row = tps.map((tp) => {
+      const c = cells.get(tp);
+      return c ? `${signedPct(c.ttft)} (${c.rows})` : "";
+    });
+    console.log(`| ${gpu} | ${row.join(" | ")} |`);
+  }
 }
 
 /** The prefill-load buckets of the silicon summary, lightest first (see {@link prefillLoad}). */
