@@ -101,7 +101,7 @@ if (import.meta.main) {
         "calls on distinct weights, the median of ten replays. Attention is the faster of FlashAttention-2 and " +
         "cuDNN per shape. A negative error means the model is faster than the GPU. FP8 GEMMs and " +
         "short-sequence context attention differ because vLLM runs other kernels there (CUTLASS FP8, " +
-        'variable-length FlashAttention-3); see lib/perf/README.md, "Our own GPU measurements".',
+        'variable-length FlashAttention-3); see lib/perf/FIDELITY.md, "Our own GPU measurements".',
     )
     .figure(figure, "each point one kernel shape; errors beyond −60% / +100% drawn at the edge")
     .text(

@@ -42,7 +42,7 @@ export function contextAttentionFlops(b: number, s: number, p: number, heads: nu
  * The share of a full-length context pass's attention work that a chunk of `s` new tokens after `p` cached ones
  * does: `(full² − p²) / full²` for causal attention, `s / full` once a sliding window `w > 0` is shorter than
  * the sequence. How AIC's table mode scales a prefix chunk, and what our H100/H200 FlashAttention timings show
- * (lib/perf/README.md "Prefix attention").
+ * (lib/perf/FIDELITY.md, "Prefix attention").
  *
  * @example
  * ```ts

@@ -8,7 +8,7 @@
  *
  * `deno run -A tests/bench/calibrate_one_point.ts PATH/silicon_sample.csv [--at high] [--decode-only]`
  * (about 3 min for ed133e9). `--at high` calibrates on the highest concurrency instead; `--decode-only` fits
- * `decode_speedup_ratio` to TPOT alone and leaves prefill as modelled. lib/perf/README.md ("Calibrating on one
+ * `decode_speedup_ratio` to TPOT alone and leaves prefill as modelled. lib/perf/FIDELITY.md ("Calibrating on one
  * measurement") holds the results.
  *
  * @module

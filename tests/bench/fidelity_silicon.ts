@@ -251,7 +251,7 @@ export interface BenchmarkClient {
  *   spread by one token (normal, σ = 1; `output_tokens_stddev`). Identical requests replayed exactly lock into
  *   cohorts that prefill together round after round, which the measured runs do not (their TPOT at 128-token
  *   outputs carries the other cohorts' prefill passes); the spread breaks those ties, for < 1% of the decode
- *   work (`lib/perf/README.md`, "What breaks the exact-length lockstep"). The rows that cycled AIPerf's
+ *   work (`lib/perf/FIDELITY.md`, "What breaks the exact-length lockstep"). The rows that cycled AIPerf's
  *   100-prompt dataset (below) keep exact lengths: with the ties broken their cache hits answer at once, and
  *   their hit rate is itself unknown.
  * - **Async scheduling** is vLLM's default from 0.14 on: rows of an older vLLM run without it, rows of a later

@@ -88,7 +88,8 @@ Deno.test("fpm passes: priced as an engine charges them (mixed passes share one 
   assert(chunk > prefill);
   // AIC's public FPM golden run of Qwen3-32B on two B200s (vLLM 0.20.1, 2026-06-13): 4096-token prefills
   // 112–117 ms (median 114.1; dynolab 116.0, +1.8%), single-request decodes at 4k context 8.5–9.2 ms (median
-  // 8.95; dynolab 10.3, +15%: the framework overhead fitted on older vLLM, see lib/perf/README.md).
+  // 8.95; dynolab 10.3, +15%: the framework overhead fitted on older vLLM, see lib/perf/FIDELITY.md,
+  // "Forward-pass metrics").
   assert(Math.abs(prefill / 114 - 1) < 0.05, `prefill ${prefill}`);
   const single = predictPassMs(perf, config, {
     ...pass,

@@ -40,10 +40,10 @@ Deno.test("measured: the committed GPU measurements time exactly the shapes cata
 });
 
 /**
- * The analytic curves (fit to AIC's vLLM tables) against our own H100 and H200 timings: the bounds hold the
- * figures measured when the tables were committed (lib/perf/README.md, "Our own GPU measurements") with a little
- * room, so a regression of the curves fails here. Kernels vLLM runs differently are left out: FP8 (vLLM's CUTLASS
- * vs cuBLASLt), short-sequence context attention (varlen FlashAttention-3 vs dense cuDNN).
+ * The analytic curves (fit to AIC's vLLM tables) against our own H100 and H200 timings: the bounds hold the figures
+ * measured when the tables were committed (lib/perf/FIDELITY.md, "Our own GPU measurements") with a little room, so
+ * a regression of the curves fails here. Kernels vLLM runs differently are left out: FP8 (vLLM's CUTLASS vs
+ * cuBLASLt), short-sequence context attention (varlen FlashAttention-3 vs dense cuDNN).
  */
 const BOUNDS: ReadonlyArray<[family: string, kernel: string, regime: string, median: number]> = [
   ["gemm bfloat16", "cublas", "all", 0.08],
@@ -104,7 +104,7 @@ Deno.test("measured: the committed MoE timings are blocks of catalog models, in 
 });
 
 /**
- * Recorded median error of the MoE curves on our timings (lib/perf/README.md, "MoE blocks"), per GPU, expert
+ * Recorded median error of the MoE curves on our timings (lib/perf/FIDELITY.md, "MoE blocks"), per GPU, expert
  * format and token regime, with a little room. Prefill-sized blocks (more than 1k tokens) are bounded on both
  * GPUs. Decode-sized ones (at most 64 tokens) only on the H200, whose sweep sorts the pairs in one kernel as vLLM
  * does; the H100 sweep predates that and times its PyTorch-op sort, 50–70 µs a block, so its decode blocks are

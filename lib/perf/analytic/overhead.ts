@@ -8,7 +8,7 @@
  * vLLM: BLIS's fitted step terms for vLLM V1 on H100 (perf-model.md §12): 126 µs per step, 32 µs per layer,
  * 4 µs per request — 1.18 ms for Llama-3.1-8B at batch 8, inside the 1–1.5 ms the vLLM nightly (6.5 ms steps
  * against a 5.0 ms kernel sum) and NIM (4.63 ms against 4.39 ms) imply. Four terms are fitted to the TPOT of
- * measured vLLM runs (AIC's silicon corpora, lib/perf/README.md "Fidelity"), each for an effect the kernel
+ * measured vLLM runs (AIC's silicon corpora, lib/perf/FIDELITY.md), each for an effect the kernel
  * sums leave out:
  * - decode-only passes replay as one full CUDA graph (vLLM's default `FULL_AND_PIECEWISE`) while passes with a
  *   prefill run attention eagerly between graph pieces: 12 µs per layer for the former (Llama-3.1-70B and
@@ -35,7 +35,7 @@
  * launches fall behind: it takes at least `eagerPerLayer × layers`, whatever its kernels need. 0.65 ms per
  * layer on vLLM, fitted to InferenceX's Llama-3.1-70B runs on B200, whose recipe sets `FULL_DECODE_ONLY`: their
  * 1k-prompt TTFT stays at 80–125 ms from TP 1 to TP 8 while the prefill kernels fall from 64 to 26 ms
- * (lib/perf/README.md, "Passes without CUDA graphs"). SGLang and TensorRT-LLM take vLLM's value.
+ * (lib/perf/FIDELITY.md, "Passes without CUDA graphs"). SGLang and TensorRT-LLM take vLLM's value.
  *
  * SGLang and TensorRT-LLM overlap CPU scheduling with the GPU and the references publish no step-overhead
  * figures for them: their values are estimates (smaller per-step and per-layer terms, none of the fitted ones)
