@@ -33,6 +33,8 @@ export function deploymentKey(row: SiliconRow): string {
 
 /** MAPEs before and after removing each deployment's constant bias ({@link deploymentBias}). */
 export interface DeploymentBias {
+  /** The fewest rows a deployment needs to count. */
+  readonly minRows: number;
   /** Deployments with at least `minRows` rows, and their rows. */
   readonly deployments: number;
   readonly rows: number;
@@ -54,7 +56,7 @@ export interface DeploymentBias {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { deploymentBias } from "./silicon_bias.ts";
+ * import { deploymentBias, type RowErrors } from "./silicon_bias.ts";
  * import type { SiliconRow } from "./fidelity_silicon.ts";
  * const at = (concurrency: number) =>
  *   ({ system: "h100_sxm", model: "m", precision: "", tp: 1, attnDp: 1, moeEp: 1, version: "", concurrency });
@@ -63,7 +65,7 @@ export interface DeploymentBias {
  *   [at(1), { ttft: 0.2, tpot: 0 }],
  *   [at(2), { ttft: 0.2, tpot: 0.1 }],
  *   [at(4), { ttft: 0.2, tpot: 0.2 }],
- * ].map(([row, e]) => [row as SiliconRow, e as { ttft: number; tpot: number }]));
+ * ].map(([row, e]) => [row as SiliconRow, e as RowErrors]));
  * const b = deploymentBias(errors);
  * assert.equal(b.deployments, 1);
  * assert(Math.abs(b.ttft - 0.2) < 1e-12 && b.ttftWithin < 1e-12);
@@ -71,14 +73,9 @@ export interface DeploymentBias {
  * ```
  */
 export function deploymentBias(errors: ReadonlyMap<SiliconRow, RowErrors>, minRows = 3): DeploymentBias {
-  const groups = new Map<string, RowErrors[]>();
-  for (const [row, e] of errors) {
-    const key = deploymentKey(row);
-    const g = groups.get(key);
-    if (g) g.push(e);
-    else groups.set(key, [e]);
-  }
-  const kept = [...groups.values()].filter((g) => g.length >= minRows);
+  const kept = [...Map.groupBy(errors, ([row]) => deploymentKey(row)).values()]
+    .filter((g) => g.length >= minRows)
+    .map((g) => g.map(([, e]) => e));
   const all = kept.flat();
   /** Each error relative to its deployment's median ratio. */
   const within = (pick: (e: RowErrors) => number) =>
@@ -87,6 +84,7 @@ export function deploymentBias(errors: ReadonlyMap<SiliconRow, RowErrors>, minRo
       return g.map((e) => (1 + pick(e)) / mid - 1);
     });
   return {
+    minRows,
     deployments: kept.length,
     rows: all.length,
     ttft: meanAbs(all.map((e) => e.ttft)),
@@ -125,19 +123,16 @@ export interface TpCell {
  * ```
  */
 export function ttftBiasByTp(errors: ReadonlyMap<SiliconRow, RowErrors>): Map<string, Map<number, TpCell>> {
-  const cells = new Map<string, Map<number, number[]>>();
-  for (const [row, e] of errors) {
-    if (row.attnDp > 1 || row.moeEp > 1) continue;
-    let byTp = cells.get(row.system);
-    if (!byTp) cells.set(row.system, byTp = new Map());
-    const c = byTp.get(row.tp);
-    if (c) c.push(e.ttft);
-    else byTp.set(row.tp, [e.ttft]);
-  }
+  const plain = [...errors].filter(([row]) => row.attnDp === 1 && row.moeEp === 1);
   return new Map(
-    [...cells].map(([gpu, byTp]) => [
+    [...Map.groupBy(plain, ([row]) => row.system)].map(([gpu, rows]) => [
       gpu,
-      new Map([...byTp].map(([tp, ttft]) => [tp, { rows: ttft.length, ttft: mean(ttft) }])),
+      new Map(
+        [...Map.groupBy(rows, ([row]) => row.tp)].map(([tp, cell]) => [
+          tp,
+          { rows: cell.length, ttft: mean(cell.map(([, e]) => e.ttft)) },
+        ]),
+      ),
     ]),
   );
 }
