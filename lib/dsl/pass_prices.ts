@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { InputError } from "../common/errors.ts";
 import { OP_FAMILIES, type OpFamily } from "../perf/mod.ts";
 import { type PassShapesInput, type PricedPass, pricePasses } from "../price.ts";
 import { JUPYTER_DISPLAY, show } from "./display.ts";
@@ -11,6 +12,7 @@ import { expandRuns, inRun } from "./plan.ts";
 import { DSL_POOL_NAME } from "./prepare.ts";
 import { type Scenario, setScenarioPricer } from "./scenario.ts";
 import { formatRows, htmlTable, textTable } from "./table.ts";
+import type { Scope } from "./params.ts";
 import type { Scalar } from "./types.ts";
 
 /** One priced pass of one run: the run's variant and parameters, the pass's shape, its times (ms). */
@@ -60,6 +62,8 @@ export class PassPrices {
  * Price `shapes` on every run of `s` ({@link pricePasses} on each run's topology). Each row holds the run's
  * variant and swept parameters, the pool, the pass's shape, `ms` (the prefill or decode part), `overheadMs`,
  * `totalMs` and, where the perf model splits passes, the part by operator family (`gemmMs`, `attentionMs`, …).
+ * Only engine args change a price, so sweeping any other parameter (the workload, the worker counts, the
+ * router, the planner) is an error: every value would price the same passes.
  *
  * @example
  * ```ts
@@ -75,6 +79,17 @@ export class PassPrices {
  * ```
  */
 export async function priceScenario(s: Scenario, shapes: PassShapesInput): Promise<PassPrices> {
+  for (const v of s.variants?.map(([, v]) => v) ?? [s]) {
+    const idle = v.sweeps.find((w) => !PRICED_SCOPES.has(w.def.scope));
+    if (idle) {
+      throw new InputError(
+        `price() reads only engine args (engine.*, prefill.*, decode.*: e.g. "tp", "gpu", "model"), and this ` +
+          `${idle.def.scope} parameter changes none, so every value would price the same passes; sweep an engine ` +
+          `arg, or simulate the sweep with .run()`,
+        { field: `sweep("${idle.param}")` },
+      );
+    }
+  }
   const priced: Array<[PriceRow, PricedPass]> = [];
   for (const run of expandRuns(s, "ignored")) {
     const passes = await inRun(run, () => pricePasses(run.spec.topology, shapes, DSL_POOL_NAME));
@@ -84,6 +99,9 @@ export async function priceScenario(s: Scenario, shapes: PassShapesInput): Promi
   const families = OP_FAMILIES.filter((f) => priced.some(([, p]) => p.ops?.[f] !== undefined));
   return new PassPrices(s.name, priced.map(([head, p]) => ({ ...head, ...priceRow(p, families) })));
 }
+
+/** The scopes of the parameters a pass's price depends on: the engine args of every pool, or of one. */
+const PRICED_SCOPES: ReadonlySet<Scope> = new Set(["engine", "prefill", "decode"]);
 
 /**
  * A priced pass as a row: the shape's fields (null where the other kind of pass has them), its times, and its

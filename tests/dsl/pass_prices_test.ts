@@ -92,3 +92,28 @@ Deno.test("price: errors name the run, the shape and the limit", async () => {
       e instanceof InputError && /^run 0 \(typo\): shapes\.prefill\.0: unknown key "prefx"/.test(e.message),
   );
 });
+
+Deno.test("price: sweeping a parameter that changes no engine is an error naming it", async () => {
+  for (
+    const [param, values, scope] of [
+      ["inputTokens", [100, 200], "synthetic"],
+      ["workers", [1, 2], "topology"],
+      ["routerMode", ["round_robin", "kv_router"], "routerMode"],
+    ] as const
+  ) {
+    await assert.rejects(
+      () => scenario("idle").engine(llama).sweep(param, [...values]).price(shapes),
+      (e) =>
+        e instanceof InputError &&
+        e.message.startsWith(`sweep("${param}"): price() reads only engine args`) &&
+        e.message.includes(`this ${scope} parameter changes none`),
+    );
+  }
+  // Inside a variant, too; an engine arg of one pool is priced.
+  await assert.rejects(
+    () => scenario("v").engine(llama).compare({ a: (s) => s.sweep("requestRate", [1, 2]) }).price(shapes),
+    (e) => e instanceof InputError && e.message.startsWith(`sweep("requestRate")`),
+  );
+  const prices = await scenario("ok").engine(llama).sweep("engine.maxNumSeqs", [64, 256]).price(shapes);
+  assert.equal(prices.rows.length, 4);
+});
