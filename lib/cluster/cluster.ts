@@ -271,7 +271,7 @@ export class Cluster {
     const col = this.#col, now = this.#now, decode = e.config.role === "decode";
     for (let j = 0; j < e.admittedCount; j++) {
       const r = e.admittedIds[j];
-      if (decode) col.admitDecode(r, e.admittedCached[j], e.id);
+      if (decode) col.admitDecode(r, now, e.admittedCached[j], e.id);
       else col.admit(r, now, e.admittedCached[j], e.id);
     }
     if (e.rejectedIds.length === 0) return;
@@ -323,6 +323,7 @@ export class Cluster {
 
   /** Prefill finished on `source`: pick the decode rank now, then transfer the KV. */
   #handoff(r: number, source: Engine): void {
+    this.#col.handOff(r, this.#now);
     const target = this.#choose(1, r);
     this.#handoffTarget[r] = target.id;
     this.#fleet.inbound[target.id]++;
@@ -360,6 +361,7 @@ export class Cluster {
 
   #arriveAtDecode(r: number): void {
     const engine = this.#engines[this.#handoffTarget[r]];
+    this.#col.kvArrived(r, this.#now);
     this.#fleet.inbound[engine.id]--;
     this.#req.reset(r, this.#w.outputLength[r]);
     engine.enqueue(r);

@@ -51,6 +51,12 @@ export class Collector {
   /** Engine that computed the prompt (agg or prefill) and, in disagg, the decode engine; −1 if none. */
   readonly computeEngine: Int32Array;
   readonly decodeEngine: Int32Array;
+  /** Disaggregated hand-off: when the prefill finished (its KV ready at the source; NaN until then). */
+  readonly handoffMs: Float64Array;
+  /** When the KV reached the decode worker, which queued the request then. */
+  readonly kvArrivedMs: Float64Array;
+  /** When a decode worker first admitted the request (allocating its KV there). */
+  readonly decodeAdmitMs: Float64Array;
   /** Pooled token gaps as (value, weight) pairs. */
   gapValues: Float64Array = new Float64Array(1024);
   gapWeights: Float64Array = new Float64Array(1024);
@@ -80,6 +86,9 @@ export class Collector {
     this.admissions = new Int32Array(requestCount);
     this.computeEngine = new Int32Array(requestCount).fill(-1);
     this.decodeEngine = new Int32Array(requestCount).fill(-1);
+    this.handoffMs = nan();
+    this.kvArrivedMs = nan();
+    this.decodeAdmitMs = nan();
   }
 
   /** `r` arrived (open loop) or was dispatched (closed loop) at `t`, in the warm-up phase when `warmup`. */
@@ -98,8 +107,19 @@ export class Collector {
     this.computeEngine[r] = engine;
   }
 
+  /** `r` finished its prefill at `t` (disagg): its KV leaves the source for the decode worker. */
+  handOff(r: number, t: number): void {
+    this.handoffMs[r] = t;
+  }
+
+  /** `r`'s KV reached its decode worker at `t` (disagg), which queues it. */
+  kvArrived(r: number, t: number): void {
+    this.kvArrivedMs[r] = t;
+  }
+
   /** `r` was admitted at `t` by a decode engine (disagg) with `resident` prompt tokens already there. */
-  admitDecode(r: number, resident: number, engine: number): void {
+  admitDecode(r: number, t: number, resident: number, engine: number): void {
+    if (Number.isNaN(this.decodeAdmitMs[r])) this.decodeAdmitMs[r] = t;
     this.decodeReusedTokens[r] = resident;
     this.decodeEngine[r] = engine;
   }

@@ -32,6 +32,18 @@ export interface RequestRecord {
   readonly decode_reused_input_tokens: number | null;
   readonly prefill_worker_idx: number | null;
   readonly decode_worker_idx: number | null;
+  /**
+   * Disaggregated hand-off times (null in agg, and for steps a request did not reach). dynolab frees the
+   * source's KV when the prefill finishes (`source_released_ms` = `source_held_ms`) and allocates the
+   * destination's when the decode worker admits the request, after the transfer (`destination_reserved_ms` =
+   * `decode_admit_ms` ≥ `destination_activated_ms`, when the KV arrived and the request joined the queue).
+   */
+  readonly prefill_admit_ms: number | null;
+  readonly source_held_ms: number | null;
+  readonly destination_reserved_ms: number | null;
+  readonly destination_activated_ms: number | null;
+  readonly decode_admit_ms: number | null;
+  readonly source_released_ms: number | null;
   /** KV overlap (cached prompt tokens) the router saw on the chosen worker, per stage. */
   readonly prefill_route_overlap_tokens: number | null;
   readonly decode_route_overlap_tokens: number | null;
@@ -64,6 +76,7 @@ export function requestRecords(
   ids.sort((a, b) => c.arrivalMs[a] - c.arrivalMs[b] || a - b);
   const num = (v: number) => Number.isNaN(v) ? null : v;
   const worker = (engine: number) => engine >= 0 ? workerOf(engine) : null;
+  const stage = (v: number) => disagg ? num(v) : null;
   return ids.map((r) => {
     const out = c.outputTokens[r];
     const first = c.firstTokenMs[r], last = c.lastTokenMs[r], arrival = c.arrivalMs[r];
@@ -88,6 +101,12 @@ export function requestRecords(
       decode_reused_input_tokens: disagg ? c.decodeReusedTokens[r] : null,
       prefill_worker_idx: disagg ? worker(c.computeEngine[r]) : null,
       decode_worker_idx: worker(disagg ? c.decodeEngine[r] : c.computeEngine[r]),
+      prefill_admit_ms: stage(c.firstAdmitMs[r]),
+      source_held_ms: stage(c.handoffMs[r]),
+      destination_reserved_ms: stage(c.decodeAdmitMs[r]),
+      destination_activated_ms: stage(c.kvArrivedMs[r]),
+      decode_admit_ms: stage(c.decodeAdmitMs[r]),
+      source_released_ms: stage(c.handoffMs[r]),
       prefill_route_overlap_tokens: disagg ? routeOverlapBlocks[0][r] * bs : null,
       decode_route_overlap_tokens: routeOverlapBlocks[disagg ? 1 : 0][r] * bs,
       admission_count: c.admissions[r],

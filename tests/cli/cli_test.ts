@@ -260,6 +260,34 @@ Deno.test("cli: the JSONL keeps the trace's session ids and says why a request w
   assert.deepEqual(ids.sort(byKey), [[17, 0, 0], [2, 0, 0], ["alice", 0, 0], ["alice", 1, 1]]);
 });
 
+Deno.test("cli: a disaggregated replay's JSONL times each request's hand-off", async () => {
+  const { dir, trace } = await tempTrace([
+    GOOD,
+    '{"timestamp": 5, "input_length": 1000, "output_length": 6, "hash_ids": [7, 8]}',
+  ]);
+  // 1000 tokens × 100 kB at 10 GB/s: a 10 ms transfer.
+  const stage = JSON.stringify({ kv_bytes_per_token: 100_000, kv_transfer_bandwidth: 10 });
+  const res = await cli([
+    trace,
+    ...["--prefill-engine-args", stage, "--decode-engine-args", "{}"],
+    ...["--report-json", `${dir}/r.json`, "--report-jsonl", `${dir}/r.jsonl`],
+  ]);
+  assert.equal(res.code, 0, res.err);
+  const lines = (await Deno.readTextFile(`${dir}/r.jsonl`)).trim().split("\n").map((l) => JSON.parse(l));
+  const r = lines[1];
+  assert.equal(r.prefill_admit_ms, r.first_admit_ms);
+  assert(r.prefill_admit_ms >= r.arrival_time_ms && r.source_held_ms > r.prefill_admit_ms);
+  assert.equal(r.source_released_ms, r.source_held_ms);
+  assert(Math.abs(r.destination_activated_ms - r.source_held_ms - 10) < 1e-9);
+  assert(r.decode_admit_ms >= r.destination_activated_ms && r.first_token_ms > r.decode_admit_ms);
+  assert.equal(r.destination_reserved_ms, r.decode_admit_ms);
+  // Agg runs have no hand-off.
+  const agg = await cli([trace, "--report-json", `${dir}/a.json`, "--report-jsonl", `${dir}/a.jsonl`]);
+  assert.equal(agg.code, 0, agg.err);
+  const [a] = (await Deno.readTextFile(`${dir}/a.jsonl`)).trim().split("\n").map((l) => JSON.parse(l));
+  assert.deepEqual([a.prefill_admit_ms, a.source_held_ms, a.decode_admit_ms], [null, null, null]);
+});
+
 Deno.test("cli: a report path that is a directory gets a timestamped file inside", async () => {
   const { dir, trace } = await tempTrace([GOOD]);
   const res = await cli([trace, "--report-json", dir]);
