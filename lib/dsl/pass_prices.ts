@@ -8,11 +8,11 @@ import { InputError } from "../common/errors.ts";
 import { OP_FAMILIES, type OpFamily } from "../perf/mod.ts";
 import { type PassShapesInput, type PricedPass, pricePasses } from "../price.ts";
 import { JUPYTER_DISPLAY, show } from "./display.ts";
+import type { Scope } from "./params.ts";
 import { expandRuns, inRun } from "./plan.ts";
 import { DSL_POOL_NAME } from "./prepare.ts";
 import { type Scenario, setScenarioPricer } from "./scenario.ts";
 import { formatRows, htmlTable, textTable } from "./table.ts";
-import type { Scope } from "./params.ts";
 import type { Scalar } from "./types.ts";
 
 /** One priced pass of one run: the run's variant and parameters, the pass's shape, its times (ms). */
