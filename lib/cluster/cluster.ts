@@ -5,7 +5,13 @@
  * Same-time events are drained to a fixed point before any idle engine starts its next pass, so requests that
  * arrive together are scheduled together. Every unfinished request always has a future event: it is queued
  * at an engine that is busy (its pass end is scheduled) or about to start, in the front end, in flight on a
- * link, or waiting for its arrival. An engine never runs an effect-free pass.
+ * link, waiting for its arrival, or waiting for KV room at its decode rank, whose blocks are held by requests
+ * that have such events. An engine never runs an effect-free pass.
+ *
+ * A disaggregated hand-off runs in vLLM's order: the prefill rank holds the prompt's KV; the decode rank
+ * reserves blocks for it when they are free, which starts the transfer; when the KV lands, the source frees
+ * its copy and the decode rank queues the request. A decode pool short of KV thus backs up into the prefill
+ * pool's KV.
  *
  * The workers, their lifecycle and their worker-seconds live in the cluster's {@link Fleet} (`fleet.ts`).
  *
@@ -42,7 +48,8 @@ export class Cluster {
   /** Engines to start a pass on once same-time events have settled (flagged in the fleet's `isDirty`). */
   readonly #dirty: Engine[] = [];
   readonly #links = new SharedLinks();
-  /** Disagg: the decode rank each request was routed to for its hand-off. */
+  /** Disagg: the prefill rank holding each request's KV and the decode rank it was routed to. */
+  readonly #handoffSource: Int32Array;
   readonly #handoffTarget: Int32Array;
   readonly #ctl: ScalingController | undefined;
   #nextTick = Infinity;
@@ -66,6 +73,7 @@ export class Cluster {
     this.#driver = new SessionDriver(setup.workload, setup.concurrency, warmup);
     this.#profiling = warmup === 0;
     if (warmup > 0 && this.#driver.openLoop) this.#readyMs = new Float64Array(setup.workload.requestCount);
+    this.#handoffSource = new Int32Array(setup.workload.requestCount).fill(-1);
     this.#handoffTarget = new Int32Array(setup.workload.requestCount).fill(-1);
     this.#ctl = setup.controller;
     const fleet = this.#fleet = new Fleet(setup, this.#req, this.#queue);
@@ -262,6 +270,8 @@ export class Cluster {
       fleet.passStart[e.id] = this.#now;
       this.#afterStart(e);
       this.#queue.push(this.#now + duration, PASS_END, e.id);
+      // The pass freed the KV and slots of the requests it finished: hand-offs may reserve them.
+      this.#reserve(e);
     }
     dirty.length = 0;
   }
@@ -271,7 +281,7 @@ export class Cluster {
     const col = this.#col, now = this.#now, decode = e.config.role === "decode";
     for (let j = 0; j < e.admittedCount; j++) {
       const r = e.admittedIds[j];
-      if (decode) col.admitDecode(r, now, e.admittedCached[j], e.id);
+      if (decode) col.admitDecode(r, now);
       else col.admit(r, now, e.admittedCached[j], e.id);
     }
     if (e.rejectedIds.length === 0) return;
@@ -321,28 +331,52 @@ export class Cluster {
     this.#slotsFreed = true;
   }
 
-  /** Prefill finished on `source`: pick the decode rank now, then transfer the KV. */
+  /**
+   * Prefill finished on `source`, which holds the KV: pick the decode rank now and queue the hand-off there
+   * for a KV reservation (or reject it where that rank can never run it).
+   */
   #handoff(r: number, source: Engine): void {
     this.#col.handOff(r, this.#now);
     const target = this.#choose(1, r);
+    this.#handoffSource[r] = source.id;
     this.#handoffTarget[r] = target.id;
     this.#fleet.inbound[target.id]++;
+    this.#req.reset(r, this.#w.outputLength[r]);
+    const reason = target.receive(r);
+    if (reason === undefined) {
+      this.#reserve(target);
+      return;
+    }
+    this.#pools[1].router.freed(r);
+    this.#fleet.inbound[target.id]--;
+    this.#releaseSource(r);
+    this.#col.reject(r, this.#now, reason);
+    this.#ended(r);
+    const w = this.#workerOf[target.id];
+    if (w.state === "draining") this.#fleet.removeIfIdle(w, this.#now);
+  }
+
+  /** Reserve KV at decode rank `e` for its pending hand-offs that now fit, and start their transfers. */
+  #reserve(e: Engine): void {
+    if (e.pending.size === 0) return;
+    const n = e.reservePending();
+    for (let j = 0; j < n; j++) {
+      const r = e.reservedIds[j];
+      this.#col.reserve(r, this.#now, e.reservedCached[j], e.id);
+      this.#transfer(r, e.reservedResident[j]);
+    }
+  }
+
+  /** Move `r`'s prompt KV to its decode rank, where `resident` prompt tokens already are. */
+  #transfer(r: number, resident: number): void {
+    const source = this.#engines[this.#handoffSource[r]];
     const cfg = source.config;
     if (!(cfg.kvBytesPerToken > 0 && cfg.kvTransferBandwidthGBs > 0)) {
       this.#arriveAtDecode(r);
       return;
     }
     let tokens = this.#w.inputLength[r];
-    if (cfg.kvTransferTimingMode === "destination_missing") {
-      const from = this.#w.blockOffset[r];
-      const resident = target.pool.matchPrefix(
-        this.#w.blocks,
-        from,
-        this.#w.blockOffset[r + 1],
-        this.#scratch,
-      );
-      tokens -= resident * target.config.blockSize;
-    }
+    if (cfg.kvTransferTimingMode === "destination_missing") tokens -= resident;
     const bytes = tokens * cfg.kvBytesPerToken;
     if (!this.#s.linkSharing) {
       this.#queue.push(this.#now + transferMs(bytes, cfg.kvTransferBandwidthGBs), HANDOFF, r);
@@ -359,13 +393,23 @@ export class Cluster {
     if (next < Infinity) this.#queue.push(next, LINK, key);
   }
 
+  /** `r`'s KV landed on its decode rank: the source frees its copy and the decode rank queues `r`. */
   #arriveAtDecode(r: number): void {
     const engine = this.#engines[this.#handoffTarget[r]];
     this.#col.kvArrived(r, this.#now);
     this.#fleet.inbound[engine.id]--;
-    this.#req.reset(r, this.#w.outputLength[r]);
-    engine.enqueue(r);
+    this.#releaseSource(r);
+    engine.land(r);
     this.#markDirty(engine);
+  }
+
+  /** Free the KV `r`'s prefill rank held for the hand-off; that rank may admit again, or leave if draining. */
+  #releaseSource(r: number): void {
+    const source = this.#engines[this.#handoffSource[r]];
+    source.release(r);
+    this.#markDirty(source);
+    const w = this.#workerOf[source.id];
+    if (w.state === "draining") this.#fleet.removeIfIdle(w, this.#now);
   }
 
   #markDirty(e: Engine): void {

@@ -26,7 +26,8 @@ export class Fleet {
   readonly workerOf: Worker[] = [];
   /**
    * Per engine id, grown as ranks are added: queued in the cluster's dirty list; start time of its pass in
-   * flight; hand-offs in flight to it (a draining target stays until they land).
+   * flight; hand-offs on their way to it, waiting for KV room or in transfer (a draining target stays until
+   * they land).
    */
   isDirty: Uint8Array = new Uint8Array(16);
   passStart: Float64Array = new Float64Array(16);
@@ -106,9 +107,12 @@ export class Fleet {
     if (!initial) this.#log(w, "activate", nowMs);
   }
 
-  /** Remove draining `w` at `nowMs` if its ranks are idle and no hand-off is on its way to them. */
+  /**
+   * Remove draining `w` at `nowMs` if its ranks are idle, hold no KV for a hand-off, and no hand-off is on its
+   * way to them.
+   */
   removeIfIdle(w: Worker, nowMs: number): void {
-    for (const e of w.ranks) if (e.busy || e.hasWork || this.inbound[e.id] > 0) return;
+    for (const e of w.ranks) if (e.busy || e.hasWork || e.holding > 0 || this.inbound[e.id] > 0) return;
     w.state = "removed";
     this.provisioned[w.pool]--;
     this.#log(w, "remove", nowMs);

@@ -52,7 +52,8 @@ export function burstReserve(spec: Speculative | undefined): number {
 /**
  * How many leading KV blocks of `r`'s `known` tokens an admission reuses from `pool`'s prefix cache, as vLLM
  * counts them: a fully cached context still recomputes its last token, and with MTP (`spec`) one more block.
- * `activeOut[0]` receives how many of them are active (held by running requests).
+ * `out[0]` receives how many of them are active (held by running requests), `out[1]` how many blocks were
+ * resident before that cut.
  */
 export function reusedBlocks(
   req: RequestTable,
@@ -61,14 +62,15 @@ export function reusedBlocks(
   known: number,
   blockSize: number,
   spec: Speculative | undefined,
-  activeOut: Int32Array,
+  out: Int32Array,
 ): number {
   const from = req.blockOffset[r];
-  const matched = pool.matchPrefix(req.blocks, from, req.blockOffset[r + 1], activeOut);
+  const matched = pool.matchPrefix(req.blocks, from, req.blockOffset[r + 1], out);
+  out[1] = matched;
   let cut = matched;
   if (matched * blockSize >= known) cut = Math.floor((known - 1) / blockSize);
   if (spec !== undefined && cut > 0) cut--;
-  return cut === matched ? matched : pool.matchPrefix(req.blocks, from, from + cut, activeOut);
+  return cut === matched ? matched : pool.matchPrefix(req.blocks, from, from + cut, out);
 }
 
 /**

@@ -15,6 +15,15 @@
  * The pass lasts `prefill(batch, mean ISL, mean prefix) + decode(batch, mean context, active KV)`. State is
  * mutated at the pass start; the cluster delivers the pass's tokens and completions at its end.
  *
+ * Disaggregated serving hands a request from a prefill rank to a decode rank the way vLLM's KV connectors do:
+ * the prefill rank keeps the finished prompt's KV blocks ({@link Engine.holding}) until the cluster releases
+ * them once the transfer has landed; the decode rank queues the hand-off ({@link Engine.receive}), reserves
+ * the prompt's blocks when they are free and no preempted request waits for blocks
+ * ({@link Engine.reservePending}), which starts the transfer, and once the KV has landed
+ * ({@link Engine.land}) admits the request after any preempted ones without allocating again. A landed
+ * request needs only a running slot, so a preempted request still short of blocks does not hold it back (that
+ * would deadlock a pool full of landed KV).
+ *
  * @module
  */
 import type { PerfModel } from "../perf/mod.ts";
@@ -52,6 +61,19 @@ export class Engine {
   runningCount = 0;
   /** Known tokens (prompt + generated) of the waiting requests. */
   waitingTokens = 0;
+  /** Decode rank: hand-offs waiting for KV room to start their transfer (FIFO), and their prompt tokens. */
+  readonly pending: IntDeque = new IntDeque(16);
+  pendingTokens = 0;
+  /** Decode rank: hand-offs whose KV is reserved here and still in transfer. */
+  inTransfer = 0;
+  /** Decode rank: hand-offs whose KV has landed, waiting for a running slot (their tokens in `waitingTokens`). */
+  readonly landed: IntDeque = new IntDeque(16);
+  /** Outputs of the last {@link Engine.reservePending}: the requests that reserved KV, with the prompt tokens
+   * reused from this rank's cache (as an admission counts them) and those resident before the cut (what a
+   * `destination_missing` transfer need not move). */
+  readonly reservedIds: number[] = [];
+  readonly reservedCached: number[] = [];
+  readonly reservedResident: number[] = [];
   /** Whether a pass is in flight. */
   busy = false;
 
@@ -98,7 +120,9 @@ export class Engine {
 
   readonly #req: RequestTable;
   readonly #spec: Speculative | undefined;
-  readonly #scratch = new Int32Array(1);
+  readonly #scratch = new Int32Array(2);
+  /** Prefill rank: the KV slots of finished prompts not yet transferred, by request id. */
+  readonly #holds = new Map<number, Int32Array>();
   /** What the pass being scheduled computes: its prompt chunks (count, KV after them, cached prefix, tokens). */
   readonly #pass = { prefillBatch: 0, prefillIsl: 0, prefillPrefix: 0, prefillTokens: 0, computedTokens: 0 };
 
@@ -126,16 +150,72 @@ export class Engine {
 
   /** Whether the engine holds any request. */
   get hasWork(): boolean {
-    return this.runningCount > 0 || this.waiting.size > 0;
+    return this.runningCount > 0 || this.waiting.size > 0 || this.landed.size > 0;
+  }
+
+  /** Prefill rank: finished prompts whose KV blocks are held for their transfer. */
+  get holding(): number {
+    return this.#holds.size;
+  }
+
+  /** Prefill rank: free the KV held for `r`'s transfer (tail first, as a finishing request frees). */
+  release(r: number): void {
+    const slots = this.#holds.get(r);
+    if (slots === undefined) throw new Error(`engine ${this.id}: request ${r} holds no KV here (bug)`);
+    for (let k = slots.length - 1; k >= 0; k--) this.pool.release(slots[k]);
+    this.#holds.delete(r);
+  }
+
+  /**
+   * Decode rank: queue hand-off `r` (already `reset` on the request table) for a KV reservation, or return
+   * why this rank can never run it (then nothing is queued).
+   */
+  receive(r: number): RejectReason | undefined {
+    const reason = rejectReason(this.#req, this.config, this.#spec, r);
+    if (reason !== undefined) return reason;
+    this.pending.pushBack(r);
+    this.pendingTokens += this.#req.promptLen[r];
+    return undefined;
+  }
+
+  /**
+   * Decode rank: reserve the prompt's KV blocks for the pending hand-offs, in order, while the blocks are free,
+   * a running slot is open and no preempted request waits ahead of them (vLLM allocates a remote prefill's
+   * blocks when its scheduler reaches it in the waiting queue, where preempted requests go first). Fills
+   * `reservedIds`, `reservedCached` and `reservedResident`; returns how many.
+   */
+  reservePending(): number {
+    const req = this.#req, cfg = this.config, bs = cfg.blockSize;
+    this.reservedIds.length = this.reservedCached.length = this.reservedResident.length = 0;
+    while (this.pending.size > 0 && this.waiting.size === 0 && this.runningCount < cfg.maxNumSeqs) {
+      const r = this.pending.front();
+      const matched = this.#reusable(r);
+      if (matched < 0) break;
+      this.reservedResident.push(this.#scratch[1] * bs);
+      this.pending.popFront();
+      this.pendingTokens -= req.promptLen[r];
+      this.#claimBlocks(r, matched, req.promptLen[r]);
+      this.inTransfer++;
+      this.reservedIds.push(r);
+      this.reservedCached.push(matched * bs);
+    }
+    return this.reservedIds.length;
   }
 
   /** Queue request `r` (already `reset` on the request table) behind the waiting ones. */
   enqueue(r: number): void {
-    // With async scheduling the next pass is already planned while one runs (or is about to start).
-    const planned = this.config.asyncScheduling && (this.busy || this.runningCount > 0);
-    this.#req.firstPass[r] = planned ? this.passes + 1 : 0;
+    this.#markPlanned(r);
     this.waiting.pushBack(r);
     this.waitingTokens += this.#req.promptLen[r] + this.#req.generated[r];
+  }
+
+  /** Decode rank: the KV reserved for hand-off `r` has landed; queue it for a running slot. */
+  land(r: number): void {
+    this.inTransfer--;
+    this.#markPlanned(r);
+    this.#req.computed[r] = this.#req.promptLen[r];
+    this.landed.pushBack(r);
+    this.waitingTokens += this.#req.promptLen[r];
   }
 
   /**
@@ -154,8 +234,8 @@ export class Engine {
       this.rejectedIds = [];
       this.rejectedReasons = [];
     }
-    this.last.queuedRequests = this.waiting.size;
-    this.last.queuedTokens = this.waitingTokens;
+    this.last.queuedRequests = this.waiting.size + this.landed.size + this.pending.size;
+    this.last.queuedTokens = this.waitingTokens + this.pendingTokens;
     let budget = cfg.maxNumBatchedTokens;
     const rankBudget = rankTokenBudget(cfg);
     let preempted = false;
@@ -226,6 +306,16 @@ export class Engine {
         this.#schedule(r, take, take > 0 && cfg.role !== "decode");
         budget -= cfg.role === "decode" ? 1 : take;
       }
+      while (this.runningCount < cfg.maxNumSeqs && this.landed.size > 0 && budget > 0) {
+        const r = this.landed.front();
+        if (req.firstPass[r] > this.passes && this.runningCount > 0) break;
+        this.landed.popFront();
+        this.waitingTokens -= req.promptLen[r];
+        req.prefilling[r] = 0;
+        this.#run(r, 0);
+        this.#schedule(r, 0, false);
+        budget--;
+      }
     }
 
     // 3. Every request whose KV covers its sequence emits at the pass end.
@@ -250,7 +340,11 @@ export class Engine {
       pass;
     const progress = pass.computedTokens + this.admittedCount + this.rejectedIds.length + ready;
     if (progress === 0 && !preempted) {
-      if (this.hasWork) throw new Error(`engine ${this.id}: no progress possible with work queued (bug)`);
+      // A rank whose KV is held for hand-offs (as their source, or reserved for them in transfer here) waits
+      // for the transfers to land.
+      if (this.hasWork && this.#holds.size === 0 && this.inTransfer === 0) {
+        throw new Error(`engine ${this.id}: no progress possible with work queued (bug)`);
+      }
       return -1;
     }
 
@@ -284,7 +378,8 @@ export class Engine {
       const r = running[j];
       if (req.burst[r] < 0) {
         req.burst[r] = -req.burst[r];
-        releaseBlocks(req, this.pool, r);
+        if (cfg.role === "prefill") this.#hold(r);
+        else releaseBlocks(req, this.pool, r);
         this.finished[this.finishedCount++] = r;
       } else {
         running[kept++] = r;
@@ -320,12 +415,35 @@ export class Engine {
    * in this pass (0 on decode workers, which restore the prompt's KV without compute), or −1 if it must wait.
    */
   #admit(r: number, budget: number): number {
+    const req = this.#req, cfg = this.config, bs = cfg.blockSize;
+    const known = req.promptLen[r] + req.generated[r];
+    const matched = this.#reusable(r);
+    if (matched < 0) return -1;
+    const cached = matched * bs;
+    let take: number;
+    if (cfg.role === "decode") {
+      take = 0;
+    } else {
+      take = known - cached < budget ? known - cached : budget;
+      if (!cfg.enableChunkedPrefill && req.generated[r] === 0 && take < known - cached) return -1;
+    }
+    this.#popWaiting();
+    this.#claimBlocks(r, matched, cfg.role === "decode" ? known : cached + take);
+    req.prefilling[r] = cfg.role === "decode" ? 0 : 1;
+    if (cfg.role === "decode") req.computed[r] = known;
+    this.#run(r, cached);
+    return take;
+  }
+
+  /**
+   * The leading blocks of `r`'s known tokens an admission reuses from the prefix cache, or −1 when the KV it
+   * needs is not free. `#scratch[1]` receives the blocks resident before the last-token cut.
+   */
+  #reusable(r: number): number {
     const req = this.#req, cfg = this.config, pool = this.pool, bs = cfg.blockSize;
     const known = req.promptLen[r] + req.generated[r];
-    const from = req.blockOffset[r];
     const matched = reusedBlocks(req, pool, r, known, bs, this.#spec, this.#scratch);
     const activeHits = this.#scratch[0];
-    const cached = matched * bs;
     const reserve = burstReserve(this.#spec);
     let needed: number, available: number;
     if (cfg.policy === "trtllm") {
@@ -335,32 +453,38 @@ export class Engine {
       needed = Math.ceil((known + reserve) / bs) - activeHits;
       available = pool.available;
     }
-    if (needed > available) return -1;
-    let take: number;
-    if (cfg.role === "decode") {
-      take = 0;
-    } else {
-      take = known - cached < budget ? known - cached : budget;
-      if (!cfg.enableChunkedPrefill && req.generated[r] === 0 && take < known - cached) return -1;
-    }
-    this.#popWaiting();
+    return needed > available ? -1 : matched;
+  }
+
+  /** Make `r` hold its first `matched` cached blocks, then blocks up to `upTo` tokens (checked to fit). */
+  #claimBlocks(r: number, matched: number, upTo: number): void {
+    const req = this.#req, cfg = this.config, pool = this.pool, bs = cfg.blockSize;
+    const from = req.blockOffset[r];
     let slots = req.slots[r];
-    const maxBlocks = Math.ceil((maxSeqLen(req, cfg, r) + reserve) / bs) + 1;
+    const maxBlocks = Math.ceil((maxSeqLen(req, cfg, r) + burstReserve(this.#spec)) / bs) + 1;
     if (slots === null || slots.length < maxBlocks) slots = req.slots[r] = new Int32Array(maxBlocks);
     for (let k = 0; k < matched; k++) slots[k] = pool.acquire(req.blocks[from + k]);
     req.held[r] = matched;
-    req.computed[r] = cached;
-    req.prefilling[r] = cfg.role === "decode" ? 0 : 1;
-    const upTo = cfg.role === "decode" ? known : cached + take;
+    req.computed[r] = matched * bs;
     if (!allocateBlocks(req, pool, r, upTo, bs)) {
       throw new Error("engine: admission allocation failed after check (bug)");
     }
-    if (cfg.role === "decode") req.computed[r] = known;
-    req.admitted[r] = 1;
+  }
+
+  /** Add admitted `r` to the running requests, with `cached` prompt tokens reused. */
+  #run(r: number, cached: number): void {
+    this.#req.admitted[r] = 1;
     this.running[this.runningCount++] = r;
     this.admittedIds[this.admittedCount] = r;
     this.admittedCached[this.admittedCount++] = cached;
-    return take;
+  }
+
+  /** Prefill rank: keep finished `r`'s KV slots for its transfer (the request table moves on to decode). */
+  #hold(r: number): void {
+    const req = this.#req;
+    this.#holds.set(r, req.slots[r]!.subarray(0, req.held[r]));
+    req.slots[r] = null;
+    req.held[r] = 0;
   }
 
   /** Schedule `take` tokens of request `r` in this pass, counting them as a prompt chunk when `prefill`. */
@@ -388,6 +512,12 @@ export class Engine {
       pass.prefillPrefix -= req.computed[r] - take;
       pass.prefillTokens -= take;
     }
+  }
+
+  /** With async scheduling the next pass is already planned while one runs (or is about to start). */
+  #markPlanned(r: number): void {
+    const planned = this.config.asyncScheduling && (this.busy || this.runningCount > 0);
+    this.#req.firstPass[r] = planned ? this.passes + 1 : 0;
   }
 
   #popWaiting(): void {

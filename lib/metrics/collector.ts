@@ -51,11 +51,13 @@ export class Collector {
   /** Engine that computed the prompt (agg or prefill) and, in disagg, the decode engine; −1 if none. */
   readonly computeEngine: Int32Array;
   readonly decodeEngine: Int32Array;
-  /** Disaggregated hand-off: when the prefill finished (its KV ready at the source; NaN until then). */
+  /** Disaggregated hand-off: when the prefill finished (its KV held at the source; NaN until then). */
   readonly handoffMs: Float64Array;
-  /** When the KV reached the decode worker, which queued the request then. */
+  /** When the decode worker reserved the prompt's KV blocks, which started the transfer. */
+  readonly reservedMs: Float64Array;
+  /** When the KV reached the decode worker (the source freed its copy), which queued the request then. */
   readonly kvArrivedMs: Float64Array;
-  /** When a decode worker first admitted the request (allocating its KV there). */
+  /** When a decode worker first admitted the request to its running batch. */
   readonly decodeAdmitMs: Float64Array;
   /** Pooled token gaps as (value, weight) pairs. */
   gapValues: Float64Array = new Float64Array(1024);
@@ -87,6 +89,7 @@ export class Collector {
     this.computeEngine = new Int32Array(requestCount).fill(-1);
     this.decodeEngine = new Int32Array(requestCount).fill(-1);
     this.handoffMs = nan();
+    this.reservedMs = nan();
     this.kvArrivedMs = nan();
     this.decodeAdmitMs = nan();
   }
@@ -107,21 +110,29 @@ export class Collector {
     this.computeEngine[r] = engine;
   }
 
-  /** `r` finished its prefill at `t` (disagg): its KV leaves the source for the decode worker. */
+  /** `r` finished its prefill at `t` (disagg): the source holds its KV for the decode worker. */
   handOff(r: number, t: number): void {
     this.handoffMs[r] = t;
   }
 
-  /** `r`'s KV reached its decode worker at `t` (disagg), which queues it. */
+  /**
+   * Decode engine `engine` reserved `r`'s prompt KV at `t` (disagg), reusing `resident` prompt tokens it
+   * already had; the transfer starts.
+   */
+  reserve(r: number, t: number, resident: number, engine: number): void {
+    this.reservedMs[r] = t;
+    this.decodeReusedTokens[r] = resident;
+    this.decodeEngine[r] = engine;
+  }
+
+  /** `r`'s KV reached its decode worker at `t` (disagg), which queues it; the source frees its copy. */
   kvArrived(r: number, t: number): void {
     this.kvArrivedMs[r] = t;
   }
 
-  /** `r` was admitted at `t` by a decode engine (disagg) with `resident` prompt tokens already there. */
-  admitDecode(r: number, t: number, resident: number, engine: number): void {
+  /** `r` was admitted at `t` to a decode engine's running batch (disagg; the first time counts). */
+  admitDecode(r: number, t: number): void {
     if (Number.isNaN(this.decodeAdmitMs[r])) this.decodeAdmitMs[r] = t;
-    this.decodeReusedTokens[r] = resident;
-    this.decodeEngine[r] = engine;
   }
 
   /**

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { reportJson } from "../../lib/report/mod.ts";
+import { Status } from "../../lib/metrics/mod.ts";
 import { fixedTiming, run, workloadOf } from "../_fixtures.ts";
 
 const agg = (engine: Record<string, unknown> = {}, workers = 1) => ({
@@ -135,6 +136,29 @@ Deno.test("disagg: destination_missing charges only the prompt blocks missing at
   assert.equal(collector.firstTokenMs[0], 10 + 256 + 5);
   // The decode worker already holds the two shared blocks; 128 tokens travel.
   assert.equal(collector.firstTokenMs[1] - 5000, 10 + 128 + 5);
+});
+
+Deno.test("disagg: a decode pool short of KV backs up into the prefill pool's KV, as vLLM's hand-off does", () => {
+  // Six 4-block prompts at once. The prefill pool holds two prompts; the decode pool two growing sequences.
+  const w = workloadOf(Array.from({ length: 6 }, () => ({ input: 256, output: 50 })));
+  const prefill = { ...fixedTiming(10, 0), num_gpu_blocks: 8 };
+  const tight = run(w, disagg(prefill, { ...fixedTiming(0, 5), num_gpu_blocks: 10 })).collector;
+  const roomy = run(w, disagg(prefill, { ...fixedTiming(0, 5), num_gpu_blocks: 1000 })).collector;
+  for (const c of [tight, roomy]) {
+    assert.ok(c.status.every((s) => s === Status.Completed));
+    assert.equal(c.outputTokens.reduce((a, b) => a + b, 0), 6 * 50);
+  }
+  // Roomy: every hand-off reserves at once, the source frees its copy, the next pair prefills 10 ms later.
+  assert.deepEqual([...roomy.firstAdmitMs], [0, 0, 10, 10, 20, 20]);
+  assert.deepEqual([...roomy.reservedMs], [...roomy.handoffMs]);
+  // Tight: the second pair's hand-off waits for decode blocks while the prefill worker holds its KV, so the
+  // third pair cannot start its prefill until that KV has left.
+  assert.ok(tight.reservedMs[2] > tight.handoffMs[2] + 100);
+  assert.equal(
+    Math.min(tight.firstAdmitMs[4], tight.firstAdmitMs[5]),
+    Math.min(tight.kvArrivedMs[2], tight.kvArrivedMs[3]),
+  );
+  assert.ok(tight.firstAdmitMs[4] > 200);
 });
 
 Deno.test("disagg: prefill and decode block sizes must agree", () => {

@@ -117,6 +117,18 @@ Deno.test("property: random configs and workloads account for every request and 
       assert.ok(collector.arrivalMs[r] <= collector.firstTokenMs[r], context);
       assert.ok(collector.firstTokenMs[r] <= collector.lastTokenMs[r], context);
       assert.equal(collector.terminalMs[r], collector.lastTokenMs[r], context);
+      if (spec.topology?.mode === "disagg") {
+        // vLLM's hand-off order: held at the source, reserved at the destination, landed, admitted.
+        const steps = [
+          collector.firstAdmitMs[r],
+          collector.handoffMs[r],
+          collector.reservedMs[r],
+          collector.kvArrivedMs[r],
+          collector.decodeAdmitMs[r],
+          collector.firstTokenMs[r],
+        ];
+        for (let k = 1; k < steps.length; k++) assert.ok(steps[k - 1] <= steps[k], `${context}: ${steps}`);
+      }
     }
     assert.equal(report.total_output_tokens, completedOut, context);
     assert.equal(
@@ -127,7 +139,8 @@ Deno.test("property: random configs and workloads account for every request and 
     for (const e of cluster.engines) {
       assert.equal(e.pool.activeBlocks, 0, `${context}: engine ${e.id} leaked KV blocks`);
       assert.equal(e.pool.available, e.pool.capacity, context);
-      assert.equal(e.runningCount + e.waiting.size, 0, context);
+      assert.equal(e.runningCount + e.waiting.size + e.landed.size + e.pending.size, 0, context);
+      assert.equal(e.holding + e.inTransfer, 0, `${context}: engine ${e.id} still holds hand-offs`);
       // Pass totals: the parts add up to the busy time; each counted pass computed or emitted something.
       const t = e.totals;
       const parts = t.prefillMs + t.decodeMs + t.overheadMs;
