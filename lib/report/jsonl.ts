@@ -33,10 +33,11 @@ export interface RequestRecord {
   readonly prefill_worker_idx: number | null;
   readonly decode_worker_idx: number | null;
   /**
-   * Disaggregated hand-off times (null in agg, and for steps a request did not reach). dynolab frees the
-   * source's KV when the prefill finishes (`source_released_ms` = `source_held_ms`) and allocates the
-   * destination's when the decode worker admits the request, after the transfer (`destination_reserved_ms` =
-   * `decode_admit_ms` ≥ `destination_activated_ms`, when the KV arrived and the request joined the queue).
+   * Disaggregated hand-off times (null in agg, and for steps a request did not reach), in vLLM's order: the
+   * prefill finished and its worker holds the KV (`source_held_ms`); the decode worker allocated the prompt's
+   * blocks, starting the transfer (`destination_reserved_ms`); the KV landed and the decode worker queued the
+   * request (`destination_activated_ms`), when the prefill worker freed its copy (`source_released_ms`, the
+   * same time); the decode worker admitted it to its running batch (`decode_admit_ms`).
    */
   readonly prefill_admit_ms: number | null;
   readonly source_held_ms: number | null;
