@@ -4,6 +4,7 @@
  * @module
  */
 import type { Report } from "./report.ts";
+import type { HandoffSummary } from "../metrics/mod.ts";
 
 const TITLE = "NVIDIA AIPerf | LLM Metrics";
 const STAT_COLUMNS = ["avg", "min", "max", "p99", "p90", "p75", "std"] as const;
@@ -111,8 +112,8 @@ interface TypicalPass {
 /**
  * The run summary printed under the table: per pool, its workers, perf model and KV capacity (with how a derived
  * capacity was reached), its busy time by part and its typical prefill and decode pass (with their split by
- * operator family where the perf model gives one), the mean speculative accept length when drafts were used,
- * and the requests rejected and why.
+ * operator family where the perf model gives one), in disaggregated runs where the hand-offs' time went, the
+ * mean speculative accept length when drafts were used, and the requests rejected and why.
  *
  * @example
  * ```ts
@@ -144,6 +145,8 @@ export function formatRunSummary(report: Report): string[] {
     const gpus = `${p.gpus_per_worker} GPU${p.gpus_per_worker === 1 ? "" : "s"}`;
     return [`Workers (${p.role}): ${p.workers} × ${gpus}, ${p.perf_model} timing, ${kv}`, ...passLines(p)];
   }).flat();
+  const handoff = (report.dynolab as { handoff?: HandoffSummary } | undefined)?.handoff;
+  if (handoff) lines.push(handoffLine(handoff));
   const accept = details?.mean_accept_length;
   if (accept !== undefined && accept !== 1) {
     lines.push(`Mean speculative accept length: ${formatValue(accept)}`);
@@ -159,6 +162,15 @@ export function formatRunSummary(report: Report): string[] {
     );
   }
   return lines;
+}
+
+/** Where the disaggregated hand-offs' time went (means, with the p90 of the wait for decode KV). */
+function handoffLine(h: HandoffSummary): string {
+  const pct = `${(100 * h.waited_share).toFixed(1)}%`;
+  const ms = (v: number) => `${formatValue(v)} ms`;
+  return `Hand-off: ${pct} of requests waited for decode KV (mean ${ms(h.decode_kv_wait_ms.mean)}, p90 ${
+    ms(h.decode_kv_wait_ms.p90)
+  }); transfer mean ${ms(h.transfer_ms.mean)}; decode queue mean ${ms(h.decode_queue_ms.mean)}`;
 }
 
 /** A pool's busy time by part and its typical passes, indented under its `Workers` line. */

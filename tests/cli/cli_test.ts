@@ -283,6 +283,11 @@ Deno.test("cli: a disaggregated replay's JSONL times each request's hand-off", a
   assert(Math.abs(r.destination_activated_ms - r.destination_reserved_ms - 10) < 1e-9);
   assert.equal(r.source_released_ms, r.destination_activated_ms);
   assert(r.decode_admit_ms >= r.destination_activated_ms && r.first_token_ms > r.decode_admit_ms);
+  // Transfers of 600 and 1,000 tokens: 6 and 10 ms.
+  assert.match(
+    res.out,
+    /Hand-off: 0\.0% of requests waited for decode KV .*; transfer mean 8\.00 ms; decode queue/,
+  );
   // Agg runs have no hand-off.
   const agg = await cli([trace, "--report-json", `${dir}/a.json`, "--report-jsonl", `${dir}/a.jsonl`]);
   assert.equal(agg.code, 0, agg.err);

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { reportJson } from "../../lib/report/mod.ts";
-import { Status } from "../../lib/metrics/mod.ts";
+import { type HandoffSummary, Status } from "../../lib/metrics/mod.ts";
 import { fixedTiming, run, workloadOf } from "../_fixtures.ts";
 
 const agg = (engine: Record<string, unknown> = {}, workers = 1) => ({
@@ -142,8 +142,9 @@ Deno.test("disagg: a decode pool short of KV backs up into the prefill pool's KV
   // Six 4-block prompts at once. The prefill pool holds two prompts; the decode pool two growing sequences.
   const w = workloadOf(Array.from({ length: 6 }, () => ({ input: 256, output: 50 })));
   const prefill = { ...fixedTiming(10, 0), num_gpu_blocks: 8 };
-  const tight = run(w, disagg(prefill, { ...fixedTiming(0, 5), num_gpu_blocks: 10 })).collector;
-  const roomy = run(w, disagg(prefill, { ...fixedTiming(0, 5), num_gpu_blocks: 1000 })).collector;
+  const tightRun = run(w, disagg(prefill, { ...fixedTiming(0, 5), num_gpu_blocks: 10 }));
+  const roomyRun = run(w, disagg(prefill, { ...fixedTiming(0, 5), num_gpu_blocks: 1000 }));
+  const tight = tightRun.collector, roomy = roomyRun.collector;
   for (const c of [tight, roomy]) {
     assert.ok(c.status.every((s) => s === Status.Completed));
     assert.equal(c.outputTokens.reduce((a, b) => a + b, 0), 6 * 50);
@@ -159,6 +160,11 @@ Deno.test("disagg: a decode pool short of KV backs up into the prefill pool's KV
     Math.min(tight.kvArrivedMs[2], tight.kvArrivedMs[3]),
   );
   assert.ok(tight.firstAdmitMs[4] > 200);
+  // The report says where the hand-offs' time went: the four later requests waited for decode KV.
+  const handoff = (r: typeof tightRun) => (r.report.dynolab as { handoff: HandoffSummary }).handoff;
+  assert.equal(handoff(roomyRun).waited_share, 0);
+  assert.equal(handoff(tightRun).waited_share, 4 / 6);
+  assert.equal(handoff(tightRun).decode_kv_wait_ms.max, tight.reservedMs[4] - tight.handoffMs[4]);
 });
 
 Deno.test("disagg: prefill and decode block sizes must agree", () => {
