@@ -1,6 +1,6 @@
 /**
- * Worker lifecycle under a scripted controller: start-up delay, cancellation, draining, billing, and a
- * disaggregated hand-off whose decode worker starts draining while the KV is in flight.
+ * Worker lifecycle under a scripted controller: start-up delay, cancellation, draining, billing, and
+ * disaggregated hand-offs whose decode or prefill worker starts draining while the KV is in flight.
  */
 import assert from "node:assert/strict";
 import { Cluster, type ClusterResult, type ScalingController } from "../../lib/cluster/mod.ts";
@@ -121,6 +121,22 @@ Deno.test("lifecycle: a hand-off in flight to a decode worker that starts draini
   assert.deepEqual([...collector.status], [1, 1], "both completed");
   assert.equal(collector.terminalMs[1], 10 + 1000 + 3 * 5);
   assert.deepEqual(ops(result), ["500:drain:1", `${10 + 1000 + 15}:remove:1`]);
+});
+
+Deno.test("lifecycle: a draining prefill worker stays until the KV it holds for hand-offs has left", () => {
+  // Two prefill workers, 10 ms prefills, 1000 ms transfers; the second prefill worker drains at 500 ms, while
+  // request 1's KV is still on its way out of it.
+  const w = workloadOf([{ input: 1000, output: 3, at: 0 }, { input: 1000, output: 3, at: 0 }]);
+  const prefill = { ...fixedTiming(10, 0), kv_bytes_per_token: 1_000_000, kv_transfer_bandwidth: 1 };
+  const { result, collector } = simulate(
+    w,
+    [["prefill", 2, prefill], ["decode", 1, fixedTiming(0, 5)]],
+    new Script([[500, 0, 1]]),
+  );
+  assert.deepEqual([...collector.computeEngine], [0, 1]);
+  assert.deepEqual([...collector.status], [1, 1], "both completed");
+  assert.deepEqual(ops(result), ["500:drain:1", `${10 + 1000}:remove:1`]);
+  assert.ok(result.engines.every((e) => e.holding === 0 && e.pool.activeBlocks === 0));
 });
 
 Deno.test("lifecycle: ticks without decisions leave the simulation unchanged", () => {
