@@ -15,11 +15,13 @@
  * | `completed`, `rejected`, `incomplete`, `durationS` | `completed_requests`, …, `duration_ms / 1000` |
  * | `prefillBusyShare`, `decodeBusyShare`, `overheadBusyShare` | each part's share of every pool's busy time (`dynolab.pools[].busy_ms_by_part`) |
  * | `prefillPassMs`, `decodePassMs` | the typical prefill pass of the first pool and decode pass of the last, framework overhead included (`typical_*_pass.ms + overhead_ms`) |
+ * | `handoffWaitShare`, `handoffWaitAvg`, `handoffTransferAvg` | `dynolab.handoff.waited_share`, `.decode_kv_wait_ms.mean`, `.transfer_ms.mean` (disagg runs; null in agg) |
  * | `peakWorkers` | the most workers active at any moment (from the cluster's lifecycle log) |
  * | `scalingEvents`, `plannerTicks`, `activeGpuHours` | `planner.scaling_events` (count), `planner.total_ticks`, `planner.gpu_hours.active` (runs with a planner) |
  *
  * @module
  */
+import type { HandoffSummary } from "../metrics/mod.ts";
 import type { Report } from "../report/mod.ts";
 import type { RunSeries } from "./series.ts";
 
@@ -67,6 +69,9 @@ export const METRIC_NAMES: readonly string[] = [
   "overheadBusyShare",
   "prefillPassMs",
   "decodePassMs",
+  "handoffWaitShare",
+  "handoffWaitAvg",
+  "handoffTransferAvg",
   "peakWorkers",
   "scalingEvents",
   "plannerTicks",
@@ -102,6 +107,7 @@ export const DEFAULT_COLUMNS: readonly string[] = [
  * const pools = [{ busy_ms_by_part: { prefill: 1, decode: 3, overhead: 0 }, typical_decode_pass: { ms: 4, overhead_ms: 0.5 } }];
  * const p = flattenMetrics({ dynolab: { pools } });
  * assert(p.decodeBusyShare === 0.75 && p.decodePassMs === 4.5 && p.prefillPassMs === null);
+ * assert(p.handoffWaitShare === null); // an aggregated run has no hand-offs
  * ```
  */
 export function flattenMetrics(report: Report, series?: RunSeries): Record<string, MetricValue> {
@@ -134,6 +140,10 @@ export function flattenMetrics(report: Report, series?: RunSeries): Record<strin
     durationS: num("duration_ms") !== null ? num("duration_ms")! / 1000 : null,
   });
   Object.assign(out, passMetrics(dyn.pools));
+  const handoff = dyn.handoff as HandoffSummary | undefined;
+  out.handoffWaitShare = handoff?.waited_share ?? null;
+  out.handoffWaitAvg = handoff?.decode_kv_wait_ms.mean ?? null;
+  out.handoffTransferAvg = handoff?.transfer_ms.mean ?? null;
   out.peakWorkers = series?.peakActive ?? null;
   const planner = report.planner as
     | { scaling_events?: unknown[]; total_ticks?: number; gpu_hours?: { active?: number } }

@@ -153,3 +153,15 @@ sharedTest(
     assert.equal(pools[0].perf_model, "aic-tables");
   },
 );
+
+Deno.test("disaggregated rows say how long hand-offs waited for decode KV; aggregated rows have none", async () => {
+  const disagg = scenario("hand-off").trace(MINI_TRACE).disagg({ decode: { blockSize: 64 } })
+    .sweep("decode.numGpuBlocks", [512, 16384]);
+  const results = await disagg.run(QUIET);
+  const [tight, roomy] = results.column("handoffWaitShare") as number[];
+  assert.ok(tight > 0 && roomy === 0, `${tight}, ${roomy}`);
+  const waits = results.column("handoffWaitAvg") as number[];
+  assert.ok(waits[0] > 0 && waits[1] === 0, `${waits}`);
+  const agg = await scenario("agg").trace(MINI_TRACE).agg({}).run(QUIET);
+  assert.deepEqual(agg.column("handoffWaitShare"), [null]);
+});
