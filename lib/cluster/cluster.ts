@@ -58,7 +58,6 @@ export class Cluster {
   #now = 0;
   #events = 0;
   #slotsFreed = false;
-  readonly #scratch = new Int32Array(1);
   /** Warm-up: whether the profiling phase has begun; the delay it put on the open-loop schedule; ready times. */
   #profiling: boolean;
   #shiftMs = 0;
