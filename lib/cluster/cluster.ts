@@ -17,9 +17,10 @@
  *
  * @module
  */
-import { type Engine, RequestTable } from "../engine/mod.ts";
+import { type Engine, type RejectReason, RequestTable } from "../engine/mod.ts";
 import { frontendLatencyMs } from "../perf/mod.ts";
 import type { Collector } from "../metrics/mod.ts";
+import type { Router } from "../router/mod.ts";
 import type { Workload } from "../workload/mod.ts";
 import { SessionDriver } from "./driver.ts";
 import { EventQueue } from "./event_queue.ts";
@@ -286,11 +287,15 @@ export class Cluster {
     if (e.rejectedIds.length === 0) return;
     const router = this.#pools[this.#poolOf[e.id]].router;
     for (let j = 0; j < e.rejectedIds.length; j++) {
-      const r = e.rejectedIds[j];
-      router.freed(r);
-      col.reject(r, now, e.rejectedReasons[j]);
-      this.#ended(r);
+      this.#reject(e.rejectedIds[j], router, e.rejectedReasons[j]);
     }
+  }
+
+  /** `r` can never run where `router` sent it: free its routing slot, record why, and end it. */
+  #reject(r: number, router: Router, reason: RejectReason): void {
+    router.freed(r);
+    this.#col.reject(r, this.#now, reason);
+    this.#ended(r);
   }
 
   #endPass(e: Engine): void {
@@ -315,8 +320,13 @@ export class Cluster {
       }
     }
     this.#markDirty(e);
+    this.#removeIfDrained(e);
+  }
+
+  /** Remove `e`'s worker if it is draining and now idle. */
+  #removeIfDrained(e: Engine): void {
     const w = this.#workerOf[e.id];
-    if (w.state === "draining") this.#fleet.removeIfIdle(w, now);
+    if (w.state === "draining") this.#fleet.removeIfIdle(w, this.#now);
   }
 
   /**
@@ -346,13 +356,10 @@ export class Cluster {
       this.#reserve(target);
       return;
     }
-    this.#pools[1].router.freed(r);
+    // The target was routable just now, so it is not draining: nothing to remove.
     this.#fleet.inbound[target.id]--;
     this.#releaseSource(r);
-    this.#col.reject(r, this.#now, reason);
-    this.#ended(r);
-    const w = this.#workerOf[target.id];
-    if (w.state === "draining") this.#fleet.removeIfIdle(w, this.#now);
+    this.#reject(r, this.#pools[1].router, reason);
   }
 
   /** Reserve KV at decode rank `e` for its pending hand-offs that now fit, and start their transfers. */
@@ -407,8 +414,7 @@ export class Cluster {
     const source = this.#engines[this.#handoffSource[r]];
     source.release(r);
     this.#markDirty(source);
-    const w = this.#workerOf[source.id];
-    if (w.state === "draining") this.#fleet.removeIfIdle(w, this.#now);
+    this.#removeIfDrained(source);
   }
 
   #markDirty(e: Engine): void {
