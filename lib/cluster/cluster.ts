@@ -412,7 +412,7 @@ export class Cluster {
   /** Free the KV `r`'s prefill rank held for the hand-off; that rank may admit again, or leave if draining. */
   #releaseSource(r: number): void {
     const source = this.#engines[this.#handoffSource[r]];
-    source.release(r);
+    source.holds.release(r);
     this.#markDirty(source);
     this.#removeIfDrained(source);
   }

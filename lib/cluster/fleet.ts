@@ -112,7 +112,7 @@ export class Fleet {
    * way to them.
    */
   removeIfIdle(w: Worker, nowMs: number): void {
-    for (const e of w.ranks) if (e.busy || e.hasWork || e.holding > 0 || this.inbound[e.id] > 0) return;
+    for (const e of w.ranks) if (e.busy || e.hasWork || e.holds.size > 0 || this.inbound[e.id] > 0) return;
     w.state = "removed";
     this.provisioned[w.pool]--;
     this.#log(w, "remove", nowMs);

@@ -1,11 +1,12 @@
 /**
  * Admission rules of an engine rank: why a request can never run there, how long its sequence can grow, the
- * KV an MTP burst may need on top, the cached blocks an admission reuses, and the blocks running requests still
- * claim under TRT-LLM's GUARANTEED_NO_EVICT policy.
+ * KV an MTP burst may need on top, the cached blocks an admission reuses, whether the KV it needs is free, and
+ * the blocks running requests still claim under TRT-LLM's GUARANTEED_NO_EVICT policy.
  *
  * @module
  */
 import type { EngineConfig } from "./config.ts";
+import type { Engine } from "./engine.ts";
 import type { KvPool } from "./kv_pool.ts";
 import type { RequestTable } from "./requests.ts";
 import type { RejectReason, Speculative } from "./types.ts";
@@ -71,6 +72,35 @@ export function reusedBlocks(
   if (matched * blockSize >= known) cut = Math.floor((known - 1) / blockSize);
   if (spec !== undefined && cut > 0) cut--;
   return cut === matched ? matched : pool.matchPrefix(req.blocks, from, from + cut, out);
+}
+
+/**
+ * The leading blocks of `r`'s known tokens an admission on engine `e` reuses from its prefix cache
+ * ({@link reusedBlocks}), or −1 when the KV the request needs is not free (its whole known sequence under
+ * vLLM's policy; its longest sequence, beside what the running requests may still claim, under TRT-LLM's).
+ * `out[1]` receives the blocks resident before the last-token cut.
+ */
+export function reuseIfFits(
+  e: Engine,
+  req: RequestTable,
+  spec: Speculative | undefined,
+  r: number,
+  out: Int32Array,
+): number {
+  const cfg = e.config, pool = e.pool, bs = cfg.blockSize;
+  const known = req.promptLen[r] + req.generated[r];
+  const matched = reusedBlocks(req, pool, r, known, bs, spec, out);
+  const activeHits = out[0];
+  const reserve = burstReserve(spec);
+  let needed: number, available: number;
+  if (cfg.policy === "trtllm") {
+    needed = Math.ceil((maxSeqLen(req, cfg, r) + reserve) / bs) - activeHits;
+    available = pool.available - reservedBlocks(req, cfg, spec, e.running, e.runningCount);
+  } else {
+    needed = Math.ceil((known + reserve) / bs) - activeHits;
+    available = pool.available;
+  }
+  return needed > available ? -1 : matched;
 }
 
 /**

@@ -1,11 +1,39 @@
 /**
- * A request's KV blocks on an engine rank: allocating them as its computed tokens grow (registering prompt
- * blocks for prefix reuse once full) and releasing them.
+ * A request's KV blocks on an engine rank: claiming them at admission, allocating them as its computed tokens
+ * grow (registering prompt blocks for prefix reuse once full) and releasing them.
  *
  * @module
  */
+import { burstReserve, maxSeqLen } from "./admission.ts";
+import type { EngineConfig } from "./config.ts";
 import type { KvPool } from "./kv_pool.ts";
 import type { RequestTable } from "./requests.ts";
+import type { Speculative } from "./types.ts";
+
+/**
+ * Admit `r`'s KV: hold its first `matched` cached blocks, then allocate blocks up to `upTo` tokens (the caller
+ * has checked that they fit). Sizes `r`'s slot array for its longest sequence.
+ */
+export function claimBlocks(
+  req: RequestTable,
+  cfg: EngineConfig,
+  pool: KvPool,
+  spec: Speculative | undefined,
+  r: number,
+  matched: number,
+  upTo: number,
+): void {
+  const bs = cfg.blockSize, from = req.blockOffset[r];
+  let slots = req.slots[r];
+  const maxBlocks = Math.ceil((maxSeqLen(req, cfg, r) + burstReserve(spec)) / bs) + 1;
+  if (slots === null || slots.length < maxBlocks) slots = req.slots[r] = new Int32Array(maxBlocks);
+  for (let k = 0; k < matched; k++) slots[k] = pool.acquire(req.blocks[from + k]);
+  req.held[r] = matched;
+  req.computed[r] = matched * bs;
+  if (!allocateBlocks(req, pool, r, upTo, bs)) {
+    throw new Error("engine: admission allocation failed after check (bug)");
+  }
+}
 
 /**
  * Make `r` hold the blocks covering its first `tokens` tokens. Prompt blocks that become full are registered

@@ -16,7 +16,7 @@
  * mutated at the pass start; the cluster delivers the pass's tokens and completions at its end.
  *
  * Disaggregated serving hands a request from a prefill rank to a decode rank the way vLLM's KV connectors do:
- * the prefill rank keeps the finished prompt's KV blocks ({@link Engine.holding}) until the cluster releases
+ * the prefill rank keeps the finished prompt's KV blocks ({@link Engine.holds}) until the cluster releases
  * them once the transfer has landed; the decode rank queues the hand-off ({@link Engine.receive}), reserves
  * the prompt's blocks when they are free and no preempted request waits for blocks
  * ({@link Engine.reservePending}), which starts the transfer, and once the KV has landed
@@ -28,17 +28,11 @@
  */
 import type { PerfModel } from "../perf/mod.ts";
 import type { EngineConfig } from "./config.ts";
-import {
-  burstReserve,
-  maxSeqLen,
-  rankTokenBudget,
-  rejectReason,
-  reservedBlocks,
-  reusedBlocks,
-} from "./admission.ts";
-import { allocateBlocks, releaseBlocks } from "./blocks.ts";
+import { rankTokenBudget, rejectReason, reuseIfFits } from "./admission.ts";
+import { allocateBlocks, claimBlocks, releaseBlocks } from "./blocks.ts";
 import { IntDeque } from "../common/deque.ts";
 import { markFinishing } from "./emission.ts";
+import { KvHolds } from "./kv_holds.ts";
 import { KvPool } from "./kv_pool.ts";
 import { preempt } from "./preemption.ts";
 import { passDecodePartMs, passOverheadMs, passPrefillMs } from "./timing.ts";
@@ -55,6 +49,8 @@ export class Engine {
   readonly config: EngineConfig;
   readonly perf: PerfModel;
   readonly pool: KvPool;
+  /** Prefill rank: the KV of finished prompts, held until the cluster releases it once transferred. */
+  readonly holds: KvHolds;
   readonly waiting: IntDeque = new IntDeque(64);
   /** Running requests in scheduling order: `running[0 … runningCount)`. */
   readonly running: Int32Array;
@@ -121,8 +117,6 @@ export class Engine {
   readonly #req: RequestTable;
   readonly #spec: Speculative | undefined;
   readonly #scratch = new Int32Array(2);
-  /** Prefill rank: the KV slots of finished prompts not yet transferred, by request id. */
-  readonly #holds = new Map<number, Int32Array>();
   /** What the pass being scheduled computes: its prompt chunks (count, KV after them, cached prefix, tokens). */
   readonly #pass = { prefillBatch: 0, prefillIsl: 0, prefillPrefix: 0, prefillTokens: 0, computedTokens: 0 };
 
@@ -139,6 +133,7 @@ export class Engine {
     this.#req = requests;
     this.#spec = speculative;
     this.pool = new KvPool(config.numGpuBlocks, config.enablePrefixCaching);
+    this.holds = new KvHolds(this.pool);
     const cap = config.maxNumSeqs;
     this.running = new Int32Array(cap);
     this.admittedIds = new Int32Array(cap);
@@ -151,19 +146,6 @@ export class Engine {
   /** Whether the engine holds any request. */
   get hasWork(): boolean {
     return this.runningCount > 0 || this.waiting.size > 0 || this.landed.size > 0;
-  }
-
-  /** Prefill rank: finished prompts whose KV blocks are held for their transfer. */
-  get holding(): number {
-    return this.#holds.size;
-  }
-
-  /** Prefill rank: free the KV held for `r`'s transfer (tail first, as a finishing request frees). */
-  release(r: number): void {
-    const slots = this.#holds.get(r);
-    if (slots === undefined) throw new Error(`engine ${this.id}: request ${r} holds no KV here (bug)`);
-    for (let k = slots.length - 1; k >= 0; k--) this.pool.release(slots[k]);
-    this.#holds.delete(r);
   }
 
   /**
@@ -189,12 +171,12 @@ export class Engine {
     this.reservedIds.length = this.reservedCached.length = this.reservedResident.length = 0;
     while (this.pending.size > 0 && this.waiting.size === 0 && this.runningCount < cfg.maxNumSeqs) {
       const r = this.pending.front();
-      const matched = this.#reusable(r);
+      const matched = reuseIfFits(this, req, this.#spec, r, this.#scratch);
       if (matched < 0) break;
       this.reservedResident.push(this.#scratch[1] * bs);
       this.pending.popFront();
       this.pendingTokens -= req.promptLen[r];
-      this.#claimBlocks(r, matched, req.promptLen[r]);
+      claimBlocks(req, cfg, this.pool, this.#spec, r, matched, req.promptLen[r]);
       this.inTransfer++;
       this.reservedIds.push(r);
       this.reservedCached.push(matched * bs);
@@ -342,7 +324,7 @@ export class Engine {
     if (progress === 0 && !preempted) {
       // A rank whose KV is held for hand-offs (as their source, or reserved for them in transfer here) waits
       // for the transfers to land.
-      if (this.hasWork && this.#holds.size === 0 && this.inTransfer === 0) {
+      if (this.hasWork && this.holds.size === 0 && this.inTransfer === 0) {
         throw new Error(`engine ${this.id}: no progress possible with work queued (bug)`);
       }
       return -1;
@@ -378,7 +360,7 @@ export class Engine {
       const r = running[j];
       if (req.burst[r] < 0) {
         req.burst[r] = -req.burst[r];
-        if (cfg.role === "prefill") this.#hold(r);
+        if (cfg.role === "prefill") this.holds.hold(req, r);
         else releaseBlocks(req, this.pool, r);
         this.finished[this.finishedCount++] = r;
       } else {
@@ -417,7 +399,7 @@ export class Engine {
   #admit(r: number, budget: number): number {
     const req = this.#req, cfg = this.config, bs = cfg.blockSize;
     const known = req.promptLen[r] + req.generated[r];
-    const matched = this.#reusable(r);
+    const matched = reuseIfFits(this, req, this.#spec, r, this.#scratch);
     if (matched < 0) return -1;
     const cached = matched * bs;
     let take: number;
@@ -428,47 +410,11 @@ export class Engine {
       if (!cfg.enableChunkedPrefill && req.generated[r] === 0 && take < known - cached) return -1;
     }
     this.#popWaiting();
-    this.#claimBlocks(r, matched, cfg.role === "decode" ? known : cached + take);
+    claimBlocks(req, cfg, this.pool, this.#spec, r, matched, cfg.role === "decode" ? known : cached + take);
     req.prefilling[r] = cfg.role === "decode" ? 0 : 1;
     if (cfg.role === "decode") req.computed[r] = known;
     this.#run(r, cached);
     return take;
-  }
-
-  /**
-   * The leading blocks of `r`'s known tokens an admission reuses from the prefix cache, or −1 when the KV it
-   * needs is not free. `#scratch[1]` receives the blocks resident before the last-token cut.
-   */
-  #reusable(r: number): number {
-    const req = this.#req, cfg = this.config, pool = this.pool, bs = cfg.blockSize;
-    const known = req.promptLen[r] + req.generated[r];
-    const matched = reusedBlocks(req, pool, r, known, bs, this.#spec, this.#scratch);
-    const activeHits = this.#scratch[0];
-    const reserve = burstReserve(this.#spec);
-    let needed: number, available: number;
-    if (cfg.policy === "trtllm") {
-      needed = Math.ceil((maxSeqLen(req, cfg, r) + reserve) / bs) - activeHits;
-      available = pool.available - reservedBlocks(req, cfg, this.#spec, this.running, this.runningCount);
-    } else {
-      needed = Math.ceil((known + reserve) / bs) - activeHits;
-      available = pool.available;
-    }
-    return needed > available ? -1 : matched;
-  }
-
-  /** Make `r` hold its first `matched` cached blocks, then blocks up to `upTo` tokens (checked to fit). */
-  #claimBlocks(r: number, matched: number, upTo: number): void {
-    const req = this.#req, cfg = this.config, pool = this.pool, bs = cfg.blockSize;
-    const from = req.blockOffset[r];
-    let slots = req.slots[r];
-    const maxBlocks = Math.ceil((maxSeqLen(req, cfg, r) + burstReserve(this.#spec)) / bs) + 1;
-    if (slots === null || slots.length < maxBlocks) slots = req.slots[r] = new Int32Array(maxBlocks);
-    for (let k = 0; k < matched; k++) slots[k] = pool.acquire(req.blocks[from + k]);
-    req.held[r] = matched;
-    req.computed[r] = matched * bs;
-    if (!allocateBlocks(req, pool, r, upTo, bs)) {
-      throw new Error("engine: admission allocation failed after check (bug)");
-    }
   }
 
   /** Add admitted `r` to the running requests, with `cached` prompt tokens reused. */
@@ -477,14 +423,6 @@ export class Engine {
     this.running[this.runningCount++] = r;
     this.admittedIds[this.admittedCount] = r;
     this.admittedCached[this.admittedCount++] = cached;
-  }
-
-  /** Prefill rank: keep finished `r`'s KV slots for its transfer (the request table moves on to decode). */
-  #hold(r: number): void {
-    const req = this.#req;
-    this.#holds.set(r, req.slots[r]!.subarray(0, req.held[r]));
-    req.slots[r] = null;
-    req.held[r] = 0;
   }
 
   /** Schedule `take` tokens of request `r` in this pass, counting them as a prompt chunk when `prefill`. */

@@ -136,7 +136,7 @@ Deno.test("lifecycle: a draining prefill worker stays until the KV it holds for 
   assert.deepEqual([...collector.computeEngine], [0, 1]);
   assert.deepEqual([...collector.status], [1, 1], "both completed");
   assert.deepEqual(ops(result), ["500:drain:1", `${10 + 1000}:remove:1`]);
-  assert.ok(result.engines.every((e) => e.holding === 0 && e.pool.activeBlocks === 0));
+  assert.ok(result.engines.every((e) => e.holds.size === 0 && e.pool.activeBlocks === 0));
 });
 
 Deno.test("lifecycle: ticks without decisions leave the simulation unchanged", () => {
