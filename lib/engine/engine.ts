@@ -57,11 +57,12 @@ export class Engine {
   runningCount = 0;
   /** Known tokens (prompt + generated) of the waiting requests. */
   waitingTokens = 0;
-  /** Decode rank: hand-offs waiting for KV room to start their transfer (FIFO), and their prompt tokens. */
+  /** Decode rank: hand-offs waiting for KV room to start their transfer (FIFO). */
   readonly pending: IntDeque = new IntDeque(16);
-  pendingTokens = 0;
   /** Decode rank: hand-offs whose KV is reserved here and still in transfer. */
   inTransfer = 0;
+  /** Decode rank: prompt tokens of the hand-offs not yet landed (pending or in transfer). */
+  inboundTokens = 0;
   /** Decode rank: hand-offs whose KV has landed, waiting for a running slot (their tokens in `waitingTokens`). */
   readonly landed: IntDeque = new IntDeque(16);
   /** Outputs of the last {@link Engine.reservePending}: the requests that reserved KV, with the prompt tokens
@@ -156,7 +157,7 @@ export class Engine {
     const reason = rejectReason(this.#req, this.config, this.#spec, r);
     if (reason !== undefined) return reason;
     this.pending.pushBack(r);
-    this.pendingTokens += this.#req.promptLen[r];
+    this.inboundTokens += this.#req.promptLen[r];
     return undefined;
   }
 
@@ -175,7 +176,6 @@ export class Engine {
       if (matched < 0) break;
       this.reservedResident.push(this.#scratch[1] * bs);
       this.pending.popFront();
-      this.pendingTokens -= req.promptLen[r];
       claimBlocks(req, cfg, this.pool, this.#spec, r, matched, req.promptLen[r]);
       this.inTransfer++;
       this.reservedIds.push(r);
@@ -194,6 +194,7 @@ export class Engine {
   /** Decode rank: the KV reserved for hand-off `r` has landed; queue it for a running slot. */
   land(r: number): void {
     this.inTransfer--;
+    this.inboundTokens -= this.#req.promptLen[r];
     this.#markPlanned(r);
     this.#req.computed[r] = this.#req.promptLen[r];
     this.landed.pushBack(r);
@@ -216,8 +217,9 @@ export class Engine {
       this.rejectedIds = [];
       this.rejectedReasons = [];
     }
-    this.last.queuedRequests = this.waiting.size + this.landed.size + this.pending.size;
-    this.last.queuedTokens = this.waitingTokens + this.pendingTokens;
+    // As vLLM's waiting queue, which keeps a hand-off from its arrival until its KV has landed.
+    this.last.queuedRequests = this.waiting.size + this.landed.size + this.pending.size + this.inTransfer;
+    this.last.queuedTokens = this.waitingTokens + this.inboundTokens;
     let budget = cfg.maxNumBatchedTokens;
     const rankBudget = rankTokenBudget(cfg);
     let preempted = false;

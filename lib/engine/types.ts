@@ -21,7 +21,8 @@ export interface PassStats {
   /** Requests that emitted tokens, and the sum of their context lengths. */
   decodeRequests: number;
   decodeKvTokens: number;
-  /** Waiting requests and their known tokens, at the pass start. */
+  /** Waiting requests and their known tokens, at the pass start (on a decode rank, with the hand-offs whose KV
+   * has not landed yet). */
   queuedRequests: number;
   queuedTokens: number;
   prefillMs: number;
