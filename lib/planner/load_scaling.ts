@@ -130,18 +130,24 @@ export function prefillSla(ctx: LoadContext, fpms: readonly Fpm[], n: number): D
   );
 }
 
-/** SLA decode (disagg): ITL per engine from its scheduled and queued KV. */
+/**
+ * SLA decode (disagg): ITL per engine from its scheduled and queued KV. dynolab also scales up by one when
+ * every engine's KV is oversubscribed (scheduled + queued KV ≥ its capacity): hand-offs then wait for decode KV
+ * (their wait shows as prefill queueing), however short the ITL; the reference's ITL estimate alone never sees it.
+ */
 export function decodeSla(ctx: LoadContext, fpms: readonly Fpm[], n: number): Desire {
   const model = ctx.models.decode!, cfg = ctx.planner.config, maxKv = ctx.caps.decode.maxKvTokens;
   if (!model.regression.hasSufficientData || n === 0) return { desired: null, reason: "insufficient_data" };
   const s = cfg.load_scaling_down_sensitivity / 100, grow = n > 1 ? n / (n - 1) : 1;
-  let canDown = n > 1, refused = false;
+  let canDown = n > 1, refused = false, oversubscribed = maxKv > 0 && fpms.length > 0;
   const est: number[] = [];
   for (const f of fpms) {
     const t = model.estimateNextItl(f.sumDecodeKvTokens, f.sumQueuedDecodeKvTokens);
     if (t !== null) est.push(t * 1000 / ctx.accept);
+    const demand = f.sumDecodeKvTokens + f.sumQueuedDecodeKvTokens;
+    if (isIdle(f) || demand < maxKv) oversubscribed = false;
     if (!canDown || isIdle(f)) continue;
-    const post = Math.trunc((f.sumDecodeKvTokens + f.sumQueuedDecodeKvTokens) * grow);
+    const post = Math.trunc(demand * grow);
     if (maxKv > 0 && post >= maxKv) {
       canDown = false;
       refused = true;
@@ -150,6 +156,7 @@ export function decodeSla(ctx: LoadContext, fpms: readonly Fpm[], n: number): De
     const itl = model.estimateNextItl(post, 0)! * 1000 / ctx.accept;
     if (itl >= cfg.itl_ms * s) (canDown = false), (refused = true);
   }
+  if (oversubscribed) return withEstimates({ desired: n + 1, reason: "scale_up" }, "estItlMs", est);
   return refusedOr(
     scaleDecision(est, cfg.itl_ms, n, minEndpoint(cfg, "decode"), canDown, fpms),
     refused,

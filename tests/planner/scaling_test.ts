@@ -132,6 +132,24 @@ Deno.test("load SLA decode: KV must fit and the ITL stay under SLA × sensitivit
   assert.equal(decodeSla(c, [kv(0, 60_000), kv(1, 1000)], 2).reason, "scale_down_refused_consolidation");
 });
 
+Deno.test("load SLA decode: every engine's KV oversubscribed scales up, however short the ITL", () => {
+  const c = ctx({ itl_ms: 1000 }, { decode: decodeModel() });
+  // Scheduled 80 000 + queued hand-offs 30 000 ≥ 100 000 capacity; est. ITL ≈ 16 ms ≪ 1000 ms.
+  const full = (w: number, queued: number): Fpm => ({
+    ...idleFpm(w, 0),
+    numDecode: 4,
+    sumDecodeKvTokens: 80_000,
+    numQueuedDecode: queued ? 10 : 0,
+    sumQueuedDecodeKvTokens: queued,
+  });
+  const up = decodeSla(c, [full(0, 30_000), full(1, 20_000)], 2);
+  assert.equal(up.desired, 3);
+  assert.equal(up.reason, "scale_up");
+  assert.ok(up.estItlMs! < 20);
+  // One engine with room (80 000 + 10 000 < 100 000): the router can still place hand-offs there.
+  assert.notEqual(decodeSla(c, [full(0, 30_000), full(1, 10_000)], 2).desired, 3);
+});
+
 /** An agg regression fed six passes priced 10 ms + 0.1 ms per prefill token + 0.1 µs per decode KV token. */
 function sampledAggModel(): AggModel {
   const m = new AggModel(O);
