@@ -17,6 +17,7 @@
  * | `prefillPassMs`, `decodePassMs` | the typical prefill pass of the first pool and decode pass of the last, framework overhead included (`typical_*_pass.ms + overhead_ms`) |
  * | `handoffWaitShare`, `handoffWaitAvg`, `handoffTransferAvg` | `dynolab.handoff.waited_share`, `.decode_kv_wait_ms.mean`, `.transfer_ms.mean` (disagg runs; null in agg) |
  * | `peakWorkers` | the most workers active at any moment (from the cluster's lifecycle log) |
+ * | `workersAvg`, `prefillWorkersAvg`, `decodeWorkersAvg` | mean provisioned workers over the run, `dynolab.pools[].worker_seconds ÷ simulated_end_ms`: all pools, and each pool of a disaggregated run (null in agg) |
  * | `scalingEvents`, `plannerTicks`, `activeGpuHours` | `planner.scaling_events` (count), `planner.total_ticks`, `planner.gpu_hours.active` (runs with a planner) |
  *
  * @module
@@ -73,6 +74,9 @@ export const METRIC_NAMES: readonly string[] = [
   "handoffWaitAvg",
   "handoffTransferAvg",
   "peakWorkers",
+  "workersAvg",
+  "prefillWorkersAvg",
+  "decodeWorkersAvg",
   "scalingEvents",
   "plannerTicks",
   "activeGpuHours",
@@ -108,6 +112,9 @@ export const DEFAULT_COLUMNS: readonly string[] = [
  * const p = flattenMetrics({ dynolab: { pools } });
  * assert(p.decodeBusyShare === 0.75 && p.decodePassMs === 4.5 && p.prefillPassMs === null);
  * assert(p.handoffWaitShare === null); // an aggregated run has no hand-offs
+ * const disagg = { simulated_end_ms: 10_000, pools: [{ role: "prefill", worker_seconds: 10 }, { role: "decode", worker_seconds: 25 }] };
+ * const f = flattenMetrics({ dynolab: disagg });
+ * assert(f.workersAvg === 3.5 && f.prefillWorkersAvg === 1 && f.decodeWorkersAvg === 2.5);
  * ```
  */
 export function flattenMetrics(report: Report, series?: RunSeries): Record<string, MetricValue> {
@@ -145,6 +152,7 @@ export function flattenMetrics(report: Report, series?: RunSeries): Record<strin
   out.handoffWaitAvg = handoff?.decode_kv_wait_ms.mean ?? null;
   out.handoffTransferAvg = handoff?.transfer_ms.mean ?? null;
   out.peakWorkers = series?.peakActive ?? null;
+  Object.assign(out, fleetMetrics(dyn.pools, dyn.simulated_end_ms));
   const planner = report.planner as
     | { scaling_events?: unknown[]; total_ticks?: number; gpu_hours?: { active?: number } }
     | undefined;
@@ -178,5 +186,25 @@ function passMetrics(value: unknown): Record<string, MetricValue> {
     overheadBusyShare: share("overhead"),
     prefillPassMs: passMs(pools[0]?.typical_prefill_pass),
     decodePassMs: passMs(pools.at(-1)?.typical_decode_pass),
+  };
+}
+
+/** What a pool of `dynolab.pools` holds for {@link fleetMetrics}. */
+interface PoolWorkers {
+  role?: string;
+  worker_seconds?: number;
+}
+
+/** Mean provisioned workers over the run: of every pool, and of each pool of a disaggregated run. */
+function fleetMetrics(value: unknown, endMs: unknown): Record<string, MetricValue> {
+  const pools = (Array.isArray(value) ? value : []) as PoolWorkers[];
+  const endS = typeof endMs === "number" && endMs > 0 ? endMs / 1000 : 0;
+  const mean = (of: PoolWorkers[]) =>
+    endS > 0 && of.length > 0 ? of.reduce((a, p) => a + (p.worker_seconds ?? 0), 0) / endS : null;
+  const role = (r: string) => pools.filter((p) => p.role === r);
+  return {
+    workersAvg: mean(pools),
+    prefillWorkersAvg: mean(role("prefill")),
+    decodeWorkersAvg: mean(role("decode")),
   };
 }

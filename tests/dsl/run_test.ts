@@ -165,3 +165,19 @@ Deno.test("disaggregated rows say how long hand-offs waited for decode KV; aggre
   const agg = await scenario("agg").trace(MINI_TRACE).agg({}).run(QUIET);
   assert.deepEqual(agg.column("handoffWaitShare"), [null]);
 });
+
+Deno.test("rows carry the mean provisioned workers, per pool in disaggregated runs", async () => {
+  const near = (a: unknown, b: number) => assert.ok(Math.abs((a as number) - b) < 1e-9, `${a} ≉ ${b}`);
+  const disagg = await scenario("fleet").trace(MINI_TRACE).disagg({
+    prefill: { workers: 1 },
+    decode: { workers: 2 },
+  })
+    .run(QUIET);
+  const [row] = disagg.rows;
+  near(row.workersAvg, 3);
+  near(row.prefillWorkersAvg, 1);
+  near(row.decodeWorkersAvg, 2);
+  const [agg] = (await scenario("fleet").trace(MINI_TRACE).agg({ workers: 2 }).run(QUIET)).rows;
+  near(agg.workersAvg, 2);
+  assert.deepEqual([agg.prefillWorkersAvg, agg.decodeWorkersAvg], [null, null]);
+});
