@@ -1,0 +1,122 @@
+/**
+ * Decode KV in disaggregated serving: how much KV a decode worker needs, and what the SLA planner does when it
+ * has too little. One prefill and one decode worker at the start on the Mooncake conversation trace, KV router,
+ * the decode workers' KV pool swept from 300 blocks (19,200 tokens) to 20,000 (1.28 M tokens), with the SLA
+ * planner (load scaling every 10 s) and static.
+ *
+ * A decode worker reserves a hand-off's KV before its transfer starts (vLLM's KV connectors), so a decode
+ * pool short of KV makes finished prompts wait on their prefill worker (`handoffWaitShare`,
+ * `handoffWaitAvg`). The planner's SLA decode rule scales the decode pool when every decode engine's KV is
+ * oversubscribed (a dynolab rule beside the reference's ITL estimate, which a small KV pool never trips:
+ * `lib/planner/README.md`, difference 8).
+ *
+ * Timing: the analytic perf model for Llama-3.1-8B-Instruct-FP8 on H200s with vLLM (the reference's `aic_*`
+ * engine args); prefill workers keep the KV capacity derived from the memory budget.
+ *
+ * Run: `deno run -A scenarios/decode_kv.ts [--no-cache] [--quiet]` (writes `findings/decode-kv.{md,html}`), or
+ * sharded with `deno task sweep scenarios/decode_kv.ts`.
+ *
+ * @module
+ */
+import { Findings, type Results, type Row, runOptionsFromArgs, type Scenario, scenario } from "../mod.ts";
+
+const SLA = { ttftMs: 1500, itlMs: 50 };
+const ENGINE = { backend: "vllm", gpu: "h200_sxm", model: "nvidia/Llama-3.1-8B-Instruct-FP8", tp: 1 };
+const BLOCKS = [300, 600, 1200, 2400, 4800, 20_000];
+const PLANNER = {
+  optimizationTarget: "sla",
+  ...SLA,
+  enableThroughputScaling: false,
+  enableLoadScaling: true,
+  loadIntervalS: 10,
+  prefillEngineNumGpu: 1,
+  decodeEngineNumGpu: 1,
+} as const;
+const COLUMNS = [
+  "variant",
+  "decode.numGpuBlocks",
+  "ttftAvg",
+  "ttftP90",
+  "itlAvg",
+  "handoffWaitShare",
+  "handoffWaitAvg",
+  "prefillWorkersAvg",
+  "decodeWorkersAvg",
+  "gpuHours",
+];
+
+/** The decode pool's KV × planner or static. */
+const study: Scenario = scenario("decode kv")
+  .trace("mooncake:conversation")
+  .engine(ENGINE)
+  .router("kv_router")
+  .sla(SLA)
+  .disagg({ prefill: { workers: 1 }, decode: { workers: 1 } })
+  .compare({
+    planner: (s) => s.planner(PLANNER),
+    static: (s) => s,
+  })
+  .sweep("decode.numGpuBlocks", BLOCKS);
+export default study;
+
+const n = (v: unknown, digits = 0) =>
+  typeof v === "number" ? v.toLocaleString("en-US", { maximumFractionDigits: digits }) : "—";
+const pct = (v: unknown) => typeof v === "number" ? `${(v * 100).toFixed(0)} %` : "—";
+
+const ms = (v: unknown) => typeof v === "number" && v >= 10_000 ? `${n(v / 1000)} s` : `${n(v)} ms`;
+
+/** One sentence per KV size and a summary, from the results. */
+function verdicts(results: Results): string {
+  const row = (variant: string, blocks: number): Row =>
+    results.rows[results.get({ variant, "decode.numGpuBlocks": blocks }).index];
+  const lines = BLOCKS.map((blocks) => {
+    const [p, s] = [row("planner", blocks), row("static", blocks)];
+    const size = `${n(blocks)} blocks (${n(blocks * 64)} tokens)`;
+    const fixed = `${pct(s.handoffWaitShare)} of the hand-offs wait for decode KV ` +
+      `(mean ${ms(s.handoffWaitAvg)}), mean TTFT ${ms(s.ttftAvg)}`;
+    const planned = `${pct(p.handoffWaitShare)} wait, mean TTFT ${ms(p.ttftAvg)}, ` +
+      `${n(p.prefillWorkersAvg, 2)} prefill and ${n(p.decodeWorkersAvg, 2)} decode workers on average, ` +
+      `${n(p.gpuHours, 2)} GPU-hours`;
+    return `- **${size}**: static, ${fixed}; with the planner, ${planned}.`;
+  });
+  const last = BLOCKS[BLOCKS.length - 1];
+  const [small, large, ample] = [row("planner", BLOCKS[0]), row("planner", last), row("static", last)];
+  const ttfts = BLOCKS.map((b) => row("planner", b).ttftAvg as number);
+  const summary =
+    `The static fleet is short of prefill whatever its decode KV (mean TTFT ${ms(ample.ttftAvg)} ` +
+    `with ${n(last)} blocks); a short decode pool multiplies that. The planner keeps mean TTFT between ` +
+    `${ms(Math.min(...ttfts))} and ${ms(Math.max(...ttfts))} at every size by growing the decode pool, for ` +
+    `${n(small.gpuHours, 2)} GPU-hours at ${n(BLOCKS[0])} blocks against ${n(large.gpuHours, 2)} at ${
+      n(last)
+    }.`;
+  return `${lines.join("\n")}\n\n${summary}`;
+}
+
+if (import.meta.main) {
+  const results = await study.run(runOptionsFromArgs());
+  results.table(COLUMNS);
+  const { html } = await new Findings("Decode KV")
+    .text(
+      "One prefill and one decode worker at the start serve the Mooncake conversation trace (KV router; " +
+        "Llama-3.1-8B-Instruct-FP8 on H200s with vLLM, analytic perf model), with the decode workers' KV pool " +
+        `swept from ${n(BLOCKS[0])} to ${
+          n(BLOCKS.at(-1))
+        } blocks of 64 tokens. The SLA planner (target \`sla\`, ` +
+        `TTFT ${SLA.ttftMs} ms, ITL ${SLA.itlMs} ms, load scaling every 10 s) scales each pool; the static ` +
+        "variant keeps its two workers. A decode worker reserves a hand-off's KV before the transfer, so a short " +
+        "decode pool holds finished prompts on their prefill worker.",
+    )
+    .text(`## Results\n\n${verdicts(results)}`)
+    .table(results, COLUMNS)
+    .figure(
+      results.plot("decode.numGpuBlocks", ["ttftAvg", "handoffWaitShare", "decodeWorkersAvg", "gpuHours"]),
+      "the decode pool's KV against TTFT, hand-off waits, decode workers and GPU-hours",
+    )
+    .figure(
+      results.timeline({ variant: "planner", "decode.numGpuBlocks": 600 }),
+      "with the planner, 600 decode blocks",
+    )
+    .scenario(study)
+    .write();
+  console.log(`findings: ${html}`);
+}
