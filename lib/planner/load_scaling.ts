@@ -21,6 +21,8 @@ import type { Fpm, PlannerCapabilities } from "./types.ts";
 /** Why a load tick did (not) change the worker count; the colours of the HTML timeline. */
 export type LoadReason =
   | "scale_up"
+  /** dynolab: decode scaled up because every decode engine's KV is oversubscribed ({@link decodeSla}). */
+  | "scale_up_kv"
   | "scale_down"
   | "scale_down_capped_by_throughput"
   | "scale_down_refused_consolidation"
@@ -156,7 +158,7 @@ export function decodeSla(ctx: LoadContext, fpms: readonly Fpm[], n: number): De
     const itl = model.estimateNextItl(post, 0)! * 1000 / ctx.accept;
     if (itl >= cfg.itl_ms * s) (canDown = false), (refused = true);
   }
-  if (oversubscribed) return withEstimates({ desired: n + 1, reason: "scale_up" }, "estItlMs", est);
+  if (oversubscribed) return withEstimates({ desired: n + 1, reason: "scale_up_kv" }, "estItlMs", est);
   return refusedOr(
     scaleDecision(est, cfg.itl_ms, n, minEndpoint(cfg, "decode"), canDown, fpms),
     refused,

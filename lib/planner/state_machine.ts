@@ -362,7 +362,7 @@ export class PlannerStateMachine {
     diag.loadReasonPrefill = outcome(fp, p, cp.ready);
     diag.loadReasonDecode = outcome(fd, d, cd.ready);
     const rank = (r: LoadReason) =>
-      ["scale_up", "capped", "scale_down_capped_by_throughput", "scale_down"].indexOf(r);
+      ["scale_up", "scale_up_kv", "capped", "scale_down_capped_by_throughput", "scale_down"].indexOf(r);
     const pick = [diag.loadReasonPrefill, diag.loadReasonDecode].filter((r) => rank(r) >= 0)
       .sort((a, b) => rank(a) - rank(b))[0];
     diag.loadReason = pick ?? (p.reason !== "no_change" ? p.reason : d.reason);
@@ -385,7 +385,7 @@ function setEstimates(diag: TickDiagnostics, d: Desire): void {
 /** The reason a load step reports once its target has been clamped. */
 function outcome(target: number, d: Desire, current: number): LoadReason {
   const wanted = d.desired ?? current;
-  if (target > current) return "scale_up";
+  if (target > current) return d.reason === "scale_up_kv" ? "scale_up_kv" : "scale_up";
   if (wanted > current) return "capped";
   if (target < current) return target > wanted ? "scale_down_capped_by_throughput" : "scale_down";
   if (wanted < current) return "scale_down_capped_by_throughput";

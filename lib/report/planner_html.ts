@@ -41,6 +41,7 @@ export interface PlannerHtmlData {
 /** Timeline colours of load decisions (the reference's, plus dynolab's extra reasons). */
 export const LOAD_COLORS: Readonly<Record<LoadReason, string>> = {
   scale_up: "green",
+  scale_up_kv: "darkgreen",
   scale_down: "blue",
   scale_down_capped_by_throughput: "steelblue",
   scale_down_refused_consolidation: "slategray",

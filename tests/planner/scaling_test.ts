@@ -144,7 +144,7 @@ Deno.test("load SLA decode: every engine's KV oversubscribed scales up, however 
   });
   const up = decodeSla(c, [full(0, 30_000), full(1, 20_000)], 2);
   assert.equal(up.desired, 3);
-  assert.equal(up.reason, "scale_up");
+  assert.equal(up.reason, "scale_up_kv");
   assert.ok(up.estItlMs! < 20);
   // One engine with room (80 000 + 10 000 < 100 000): the router can still place hand-offs there.
   assert.notEqual(decodeSla(c, [full(0, 30_000), full(1, 10_000)], 2).desired, 3);
@@ -364,4 +364,40 @@ Deno.test("state machine: a lower bound set by a merged tick's throughput step a
   assert.ok(bound > 2, `lower bound ${bound}`);
   assert.deepEqual(out.decision, { prefill: null, decode: Math.min(bound, 8) }); // GPU budget 8
   assert.equal(out.diagnostics.loadReason, "scale_up");
+});
+
+Deno.test("state machine: a decode pool whose KV is oversubscribed grows, and the diagnostics say why", () => {
+  const planner = effectivePlanner(parsePlannerConfig({
+    mode: "disagg",
+    optimization_target: "sla",
+    itl_ms: 1000,
+    enable_throughput_scaling: false,
+    enable_load_scaling: true,
+    load_adjustment_interval: 10,
+  }));
+  const sm = new PlannerStateMachine(planner, { prefill: caps, decode: caps });
+  const decodeSamples = [0, 20_000, 40_000, 60_000, 80_000].map((kv) => ({
+    ...idleFpm(-1, 0),
+    numDecode: 8,
+    sumDecodeKvTokens: kv,
+    wallTimeS: 0.005 + 1e-7 * kv,
+  }));
+  const prefillSamples = [200, 400, 600, 800, 1000].map((t) => ({
+    ...idleFpm(-1, 0),
+    numPrefill: 1,
+    sumPrefillTokens: t,
+    wallTimeS: 0.01 + 1e-4 * t,
+  }));
+  sm.loadBenchmarkFpms(prefillSamples, decodeSamples);
+  // 80 000 scheduled + 30 000 queued hand-off tokens on a 100 000-token pool; est. ITL ≈ 16 ms ≪ 1000 ms.
+  const full = { ...idleFpm(0, 0), numDecode: 8, sumDecodeKvTokens: 80_000, sumQueuedDecodeKvTokens: 30_000 };
+  const out = sm.onTick(sm.initialTick(0), {
+    nowS: 10,
+    prefill: { ready: 1, expected: 1 },
+    decode: { ready: 1, expected: 1 },
+    fpms: { prefill: [{ ...idleFpm(0, 0), numPrefill: 1, sumPrefillTokens: 500 }], decode: [full] },
+  });
+  assert.equal(out.decision?.decode, 2);
+  assert.equal(out.diagnostics.loadReasonDecode, "scale_up_kv");
+  assert.equal(out.diagnostics.loadReason, "scale_up_kv");
 });
