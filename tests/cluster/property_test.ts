@@ -141,6 +141,7 @@ Deno.test("property: random configs and workloads account for every request and 
       assert.equal(e.pool.available, e.pool.capacity, context);
       assert.equal(e.runningCount + e.waiting.size + e.landed.size + e.pending.size, 0, context);
       assert.equal(e.holds.size + e.inTransfer, 0, `${context}: engine ${e.id} still holds hand-offs`);
+      assert.equal(e.inboundTokens, 0, `${context}: engine ${e.id} still counts inbound hand-off tokens`);
       // Pass totals: the parts add up to the busy time; each counted pass computed or emitted something.
       const t = e.totals;
       const parts = t.prefillMs + t.decodeMs + t.overheadMs;
