@@ -10,7 +10,7 @@ import { parseConfig } from "./common/config.ts";
 import { EngineArgsSchema } from "./engine/mod.ts";
 import { PlannerConfigSchema } from "./planner/mod.ts";
 import { ROUTER_MODES, RouterConfigSchema } from "./router/mod.ts";
-import { arrivalModeProblem, arrivalModes, WorkloadSpecSchema } from "./workload/mod.ts";
+import { arrivalModeProblem, arrivalModes, openLoopProblem, WorkloadSpecSchema } from "./workload/mod.ts";
 
 const positiveInt = z.number().int().positive();
 const optionalMs = z.number().positive().nullable().optional();
@@ -87,6 +87,10 @@ export const SimSpecSchema = z.strictObject({
   /** Sweep points of the planner's perf bootstrap (`--benchmark-granularity`). */
   benchmark_granularity: positiveInt.default(8),
 }).superRefine((spec, ctx) => {
+  if (spec.workload.source === "trace" && spec.replay_concurrency == null) {
+    const problem = openLoopProblem(spec.workload.format);
+    if (problem) ctx.addIssue({ code: "custom", path: ["replay_concurrency"], message: problem });
+  }
   if (spec.workload.source !== "synthetic") return;
   const problem = arrivalModeProblem(arrivalModes(spec.workload, spec.replay_concurrency != null));
   if (problem) ctx.addIssue({ code: "custom", path: ["workload"], message: problem });

@@ -7,36 +7,32 @@
 import type { z } from "zod";
 import { parseConfig } from "../common/config.ts";
 import { InputError } from "../common/errors.ts";
+import type { TraceFormat } from "../workload/mod.ts";
 import type { Values } from "./flag_defs.ts";
 
-const TRACE_FORMAT_NAMES: Record<string, "mooncake" | "azure" | "kv_cache_tester"> = {
+const TRACE_FORMAT_NAMES: Record<string, TraceFormat> = {
   "mooncake": "mooncake",
+  "mooncake-delta": "mooncake_delta",
+  "mooncake_delta": "mooncake_delta",
+  "applied_compute_agentic": "applied_compute_agentic",
   "azure": "azure",
   "kv_cache_tester": "kv_cache_tester",
   "kv-cache-tester": "kv_cache_tester",
 };
-const REFERENCE_ONLY_FORMATS = [
-  "mooncake-delta",
-  "agentic_mooncake",
-  "applied_compute_agentic",
-  "dynamo",
-  "weka",
-];
+const REFERENCE_ONLY_FORMATS = ["agentic_mooncake", "agentic-mooncake", "dynamo", "weka"];
+const SUPPORTED = "mooncake, mooncake-delta, applied_compute_agentic, azure, kv_cache_tester";
 
 /** `--trace-format`: a supported format name (aliases folded), or undefined when not given. */
-export function traceFormat(value: string | undefined): "mooncake" | "azure" | "kv_cache_tester" | undefined {
+export function traceFormat(value: string | undefined): TraceFormat | undefined {
   if (value === undefined) return undefined;
   const format = TRACE_FORMAT_NAMES[value];
   if (format) return format;
   if (REFERENCE_ONLY_FORMATS.includes(value)) {
-    throw new InputError(
-      `trace format "${value}" is not supported yet; supported: mooncake, azure, kv_cache_tester`,
-      {
-        field: "--trace-format",
-      },
-    );
+    throw new InputError(`trace format "${value}" is not supported yet; supported: ${SUPPORTED}`, {
+      field: "--trace-format",
+    });
   }
-  throw new InputError(`unknown trace format "${value}"; expected one of: mooncake, azure, kv_cache_tester`, {
+  throw new InputError(`unknown trace format "${value}"; expected one of: ${SUPPORTED}`, {
     field: "--trace-format",
   });
 }

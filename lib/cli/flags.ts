@@ -84,17 +84,6 @@ export function parseCommand(argv: readonly string[]): Command {
       field: "--replay-mode",
     });
   }
-  for (const flag of ["trace-shared-prefix-ratio", "trace-num-prefix-groups"] as const) {
-    if (given(flag)) {
-      throw new InputError(
-        "only applies to --trace-format applied_compute_agentic, which is not supported yet",
-        {
-          field: `--${flag}`,
-        },
-      );
-    }
-  }
-
   const positionals = parsed.positionals;
   const syntheticFlags = [
     "input-tokens",
@@ -127,6 +116,13 @@ export function parseCommand(argv: readonly string[]): Command {
       "no workload: give a trace file, or --input-tokens/--output-tokens/--request-count, or --demo",
       { field: "workload" },
     );
+  }
+  for (const f of ["trace-shared-prefix-ratio", "trace-num-prefix-groups"] as const) {
+    if (positionals.length === 0 && given(f)) {
+      throw new InputError("only applies to trace files of --trace-format applied_compute_agentic", {
+        field: `--${f}`,
+      });
+    }
   }
   if (positionals.length > 1) {
     throw new InputError(`expected one trace file, got ${positionals.length}: ${positionals.join(", ")}`, {
@@ -173,6 +169,8 @@ export function parseCommand(argv: readonly string[]): Command {
       path: positionals[0],
       format: traceFormat(v["trace-format"]),
       trace_block_size: optionalInt(v, "trace-block-size", 1),
+      trace_shared_prefix_ratio: optionalNumber(v, "trace-shared-prefix-ratio"),
+      trace_num_prefix_groups: optionalInt(v, "trace-num-prefix-groups", 0),
     };
   }
 
@@ -207,6 +205,10 @@ export function parseCommand(argv: readonly string[]): Command {
     !(optionalInt(v, "num-prefix-groups", 0)! > 0) &&
     "--shared-prefix-ratio shares nothing while --num-prefix-groups is 0 (the reference's default); give " +
       "--num-prefix-groups N",
+    (optionalNumber(v, "trace-shared-prefix-ratio") ?? 0) > 0 &&
+    !(optionalInt(v, "trace-num-prefix-groups", 0)! > 0) &&
+    "--trace-shared-prefix-ratio shares nothing while --trace-num-prefix-groups is 0 (the reference's " +
+      "default); give --trace-num-prefix-groups N",
     workload.source !== "trace" && given("trace-block-size") &&
     "--trace-block-size only applies to trace files and has no effect on this workload",
   ].filter((w): w is string => typeof w === "string");
@@ -235,7 +237,7 @@ function checkSpec(spec: SimSpecInput): void {
   }
 }
 
-/** The flag that fills a spec field, for the spec's own scalar fields and the synthetic workload's. */
+/** The flag that fills a spec field, for the spec's own scalar fields and the workload's. */
 function flagOfSpecField(field: string): string | undefined {
   const path = field.split(".").slice(1);
   const [head, key] = path;

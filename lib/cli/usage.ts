@@ -15,8 +15,13 @@ Usage:
   deno task demo                                            the embedded agentic workload
 
 Workload:
-  --trace-format F           mooncake (default) | azure | kv_cache_tester
-  --trace-block-size N       tokens per hash id (default 512 for mooncake)
+  --trace-format F           mooncake (default) | mooncake-delta | applied_compute_agentic | azure |
+                             kv_cache_tester
+  --trace-block-size N       tokens per hash id (default 512 for the mooncake formats and
+                             applied_compute_agentic)
+  --trace-shared-prefix-ratio R, --trace-num-prefix-groups N
+                             applied_compute_agentic: share of each first prompt common to its line's
+                             prefix group (default 0, 0)
   --arrival-speedup-ratio R  divide arrivals and inter-turn delays by R (default 1)
   --replay-concurrency C     closed loop: at most C requests in flight
   --warmup-request-count N   the first N requests are a warm-up phase: served, drained, not measured (AIPerf)

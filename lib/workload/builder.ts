@@ -23,8 +23,10 @@ export interface RequestRow {
   /**
    * Prompt content; its token blocks are re-chunked into engine blocks. `"unique"`: a prompt that shares no
    * block with any other (traces without prefix information); its blocks get fresh ids without hashing.
+   * `"extend"`: the previous turn's prompt of the same session, then content no other prompt has (its full
+   * blocks keep their ids; every block past them, the one that completes its partial tail included, is new).
    */
-  readonly tokenBlocks: TokenBlocks | "unique";
+  readonly tokenBlocks: TokenBlocks | "unique" | "extend";
   /** Hash namespace (kv-cache-tester ids are session-local). Default 0. */
   readonly namespace?: number;
   /** Where the row came from, for error messages. */
@@ -107,6 +109,7 @@ export class WorkloadBuilder {
     const r = this.count;
     const key = row.session;
     const known = key === undefined ? undefined : this.#sessionKeys.get(key);
+    const extended = row.tokenBlocks === "extend" ? this.#extended(known, row, at) : undefined;
     if (known === undefined) {
       if (row.delayMs !== undefined && row.delayMs !== 0) {
         throw new InputError("not allowed on the first turn of a session", { ...at, field: "delay" });
@@ -151,9 +154,12 @@ export class WorkloadBuilder {
       this.#chunkStart = this.#blockCount;
       offset = 0;
     }
-    if (row.tokenBlocks === "unique") {
+    if (extended !== undefined) {
+      this.#chunk.set(extended, offset);
+      this.#interner.uniqueBlocks(count - extended.length, this.#chunk, offset + extended.length);
+    } else if (row.tokenBlocks === "unique") {
       this.#interner.uniqueBlocks(count, this.#chunk, offset);
-    } else {
+    } else if (row.tokenBlocks !== "extend") {
       this.#interner.internPrompt(
         row.tokenBlocks,
         row.inputLength,
@@ -165,6 +171,30 @@ export class WorkloadBuilder {
     }
     this.#blockCount += count;
     this.#blockOffset.push(this.#blockCount);
+  }
+
+  /** The full-block ids of the previous turn of session `known`, which an `"extend"` row starts with. */
+  #extended(known: number | undefined, row: RequestRow, at: InputLocation): Int32Array {
+    if (known === undefined) {
+      throw new InputError("extends the previous turn of its session, but it is the session's first", at);
+    }
+    const prev = this.#sessionLast[known];
+    if (row.inputLength < this.#inputLength[prev]) {
+      throw new InputError(
+        `is ${row.inputLength}, shorter than the previous turn's prompt (${
+          this.#inputLength[prev]
+        }) it extends`,
+        { ...at, field: "input_length" },
+      );
+    }
+    const from = this.#blockOffset[prev], to = this.#blockOffset[prev + 1];
+    if (from >= this.#chunkStart) return this.#chunk.slice(from - this.#chunkStart, to - this.#chunkStart);
+    let start = this.#chunkStart;
+    for (let c = this.#fullChunks.length - 1; c >= 0; c--) {
+      start -= this.#fullChunks[c].length;
+      if (from >= start) return this.#fullChunks[c].slice(from - start, to - start);
+    }
+    throw new Error("builder: previous turn's blocks not found (bug)");
   }
 
   /**

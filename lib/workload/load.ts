@@ -3,11 +3,13 @@
  *
  * @module
  */
+import { loadAppliedComputeAgentic } from "./applied_compute_agentic.ts";
 import { loadAzure } from "./azure.ts";
 import { defaultWorkload } from "./default_workload.ts";
+import { InputError } from "../common/errors.ts";
 import { loadKvCacheTester } from "./kv_cache_tester.ts";
 import { loadMooncake } from "./mooncake.ts";
-import type { TraceWorkloadSpec, WorkloadSpec } from "./spec.ts";
+import { openLoopProblem, type TraceWorkloadSpec, type WorkloadSpec } from "./spec.ts";
 import { generateSynthetic } from "./synthetic.ts";
 import type { Workload } from "./types.ts";
 
@@ -50,11 +52,24 @@ function loadTrace(spec: TraceWorkloadSpec, options: LoadOptions): Promise<Workl
   const { blockSize, speedup } = options;
   switch (spec.format) {
     case "mooncake":
+    case "mooncake_delta":
       return loadMooncake(spec.path, {
         blockSize,
         traceBlockSize: spec.trace_block_size ?? 512,
         speedup,
         requireTimestamps: !options.closedLoop,
+        sessionDeltas: spec.format === "mooncake_delta",
+      });
+    case "applied_compute_agentic":
+      if (!options.closedLoop) {
+        throw new InputError(openLoopProblem(spec.format)!, { file: spec.path, field: "replay_concurrency" });
+      }
+      return loadAppliedComputeAgentic(spec.path, {
+        blockSize,
+        traceBlockSize: spec.trace_block_size ?? 512,
+        speedup,
+        sharedPrefixRatio: spec.trace_shared_prefix_ratio,
+        numPrefixGroups: spec.trace_num_prefix_groups,
       });
     case "azure":
       return loadAzure(spec.path, { blockSize, speedup });

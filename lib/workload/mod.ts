@@ -11,6 +11,7 @@ export { loadMooncake, type MooncakeOptions } from "./mooncake.ts";
 export { AZURE_COLUMNS, type AzureOptions, loadAzure, parseWallClock } from "./azure.ts";
 export { type WallClock, WallClockParser } from "./wall_clock.ts";
 export { type KvCacheTesterOptions, loadKvCacheTester } from "./kv_cache_tester.ts";
+export { type AppliedComputeAgenticOptions, loadAppliedComputeAgentic } from "./applied_compute_agentic.ts";
 export { generateSynthetic, type SyntheticOptions } from "./synthetic.ts";
 export {
   ARRIVAL_MODES,
@@ -31,6 +32,7 @@ export { type LoadOptions, loadWorkload } from "./load.ts";
 export {
   DefaultWorkloadSchema,
   type DefaultWorkloadSpec,
+  openLoopProblem,
   SyntheticWorkloadSchema,
   type SyntheticWorkloadSpec,
   TRACE_FORMATS,

@@ -1,5 +1,6 @@
 /**
- * Mooncake JSONL traces (FAST'25 and compatible): one request per line with 512-token prefix-block hash ids.
+ * Mooncake JSONL traces (FAST'25 and compatible): one request per line with 512-token prefix-block hash ids,
+ * and their session-delta variant (`mooncake-delta`).
  *
  * Fields and aliases follow the reference loader (`Trace::from_mooncake`): `timestamp` (alias `created_time`,
  * ms), `input_length` (alias `input_tokens`), `output_length` (alias `output_tokens`), `hash_ids`, and the
@@ -22,6 +23,11 @@ export interface MooncakeOptions {
   readonly speedup?: number;
   /** Require a timestamp on every session's first row (open-loop replay). Default true. */
   readonly requireTimestamps?: boolean;
+  /**
+   * `mooncake-delta`: a session's later rows carry only the new input. Each such turn's prompt is the previous
+   * turn's prompt, its output, then the row's tokens. Default false: every row is a whole prompt.
+   */
+  readonly sessionDeltas?: boolean;
 }
 
 /**
@@ -29,6 +35,11 @@ export interface MooncakeOptions {
  *
  * `input_length` is clamped to `len(hash_ids) × traceBlockSize` (a missing one means that capacity). A bad
  * row throws an {@link InputError} naming the file, line and field.
+ *
+ * With `sessionDeltas`, a later turn's prompt is `previous prompt + previous output + this row's clamped
+ * input_length` tokens, as the reference accumulates `mooncake-delta` sessions. Only the first turn's
+ * hash ids can be shared with other sessions: everything a turn appends follows the session's own outputs,
+ * so its blocks are the session's own (dynolab's engine does not cache generated tokens, difference 7).
  *
  * @example
  * ```ts ignore
@@ -40,7 +51,9 @@ export async function loadMooncake(path: string, options: MooncakeOptions): Prom
   const traceBlockSize = options.traceBlockSize ?? 512;
   const requireTimestamps = options.requireTimestamps ?? true;
   const builder = new WorkloadBuilder({ name: path.split("/").pop() ?? path, blockSize: options.blockSize });
-  const sessions = new Set<unknown>();
+  const deltas = options.sessionDeltas ?? false;
+  // Per session seen: its last turn's prompt and output lengths (what a delta row extends).
+  const sessions = new Map<unknown, { prompt: number; output: number }>();
   for await (const { text, number } of readLines(path)) {
     if (text.trim() === "") continue;
     const at: InputLocation = { file: path, line: number };
@@ -87,8 +100,8 @@ export async function loadMooncake(path: string, options: MooncakeOptions): Prom
     ) {
       throw new InputError("must be a string or a number", { ...at, field: "session_id" });
     }
-    const firstTurn = session == null || !sessions.has(session);
-    if (session != null) sessions.add(session);
+    const previous = session == null ? undefined : sessions.get(session);
+    const firstTurn = previous === undefined;
     if (firstTurn && timestamp === undefined && requireTimestamps) {
       throw new InputError("required on the first turn of a session in trace replay", {
         ...at,
@@ -101,15 +114,19 @@ export async function loadMooncake(path: string, options: MooncakeOptions): Prom
     if (delay !== undefined && (!Number.isFinite(delay) || delay < 0)) {
       throw new InputError(`must be finite and ≥ 0, got ${delay}`, { ...at, field: delayField });
     }
+    const rowInput = Math.min(input ?? capacity, capacity);
+    const extend = deltas && previous !== undefined;
+    const inputLength = extend ? previous.prompt + previous.output + rowInput : rowInput;
     builder.add({
       session: session ?? undefined,
       arrivalMs: timestamp,
       delayMs: delay,
-      inputLength: Math.min(input ?? capacity, capacity),
+      inputLength,
       outputLength: output,
-      tokenBlocks: { ids: hashIds as number[], size: traceBlockSize },
+      tokenBlocks: extend ? "extend" : { ids: hashIds as number[], size: traceBlockSize },
       at,
     });
+    if (session != null) sessions.set(session, { prompt: inputLength, output });
   }
   if (builder.count === 0) throw new InputError("the trace has no requests", { file: path });
   return builder.build({ speedup: options.speedup });

@@ -8,20 +8,47 @@ import { z } from "zod";
 const positiveInt = z.number().int().positive();
 
 /** Trace file formats dynolab reads. */
-export const TRACE_FORMATS = ["mooncake", "azure", "kv_cache_tester"] as const;
+export const TRACE_FORMATS = [
+  "mooncake",
+  "mooncake_delta",
+  "applied_compute_agentic",
+  "azure",
+  "kv_cache_tester",
+] as const;
 
 /** A trace format name. */
 export type TraceFormat = (typeof TRACE_FORMATS)[number];
 
 /** Trace options and the formats that accept them (any other format rejects them). */
 const FORMAT_OPTIONS: Readonly<Record<string, readonly TraceFormat[]>> = {
-  trace_block_size: ["mooncake", "kv_cache_tester"],
+  trace_block_size: ["mooncake", "mooncake_delta", "applied_compute_agentic", "kv_cache_tester"],
+  trace_shared_prefix_ratio: ["applied_compute_agentic"],
+  trace_num_prefix_groups: ["applied_compute_agentic"],
   max_sessions: ["kv_cache_tester"],
   session_interval_ms: ["kv_cache_tester"],
   session_rate: ["kv_cache_tester"],
   session_seed: ["kv_cache_tester"],
   subagents: ["kv_cache_tester"],
 };
+
+/**
+ * Why a trace of `format` cannot replay open-loop, or undefined when it can: applied_compute_agentic lines
+ * carry no arrival times, so they need closed-loop replay (`replay_concurrency`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { openLoopProblem } from "./spec.ts";
+ * assert.equal(openLoopProblem("mooncake"), undefined);
+ * assert.match(openLoopProblem("applied_compute_agentic")!, /closed loop/);
+ * ```
+ */
+export function openLoopProblem(format: TraceFormat): string | undefined {
+  return format === "applied_compute_agentic"
+    ? "applied_compute_agentic traces carry no arrival times: replay them in closed loop (give a replay " +
+      "concurrency)"
+    : undefined;
+}
 
 /**
  * Replay a trace file. Options that only some formats understand have no schema default (so a misplaced one
@@ -32,8 +59,21 @@ export const TraceWorkloadSchema = z.strictObject({
   /** Path of the trace file (`.gz` is decompressed on the fly). */
   path: z.string().min(1),
   format: z.enum(TRACE_FORMATS).default("mooncake"),
-  /** Tokens per hash id (`--trace-block-size`); default 512 for Mooncake, the file's own for kv-cache-tester. */
+  /**
+   * Tokens per hash id (`--trace-block-size`); default 512 for the Mooncake formats and
+   * applied_compute_agentic, the file's own for kv-cache-tester.
+   */
   trace_block_size: positiveInt.nullable().optional(),
+  /**
+   * applied_compute_agentic (`--trace-shared-prefix-ratio`): the share of each session's first prompt, in
+   * whole hash-id blocks, that is common to its prefix group. Default 0.
+   */
+  trace_shared_prefix_ratio: z.number().min(0).max(1).optional(),
+  /**
+   * applied_compute_agentic (`--trace-num-prefix-groups`): prefix groups; line n's session joins group
+   * `(n − 1) mod trace_num_prefix_groups`. Default 0: no sharing.
+   */
+  trace_num_prefix_groups: z.number().int().nonnegative().max(1 << 20).optional(),
   /** kv_cache_tester: load only the first N sessions (lines) of the file. Default: all. */
   max_sessions: positiveInt.optional(),
   /** kv_cache_tester: fixed gap between session starts, ms. Default 0: every session starts at t = 0. */

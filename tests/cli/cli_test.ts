@@ -440,3 +440,42 @@ Deno.test("cli: the README's §10.2 command lands near the measured point (TTFT 
   assert.ok(cold.mean_ttft_ms > 3 * aiperf.mean_ttft_ms && cold.mean_tpot_ms > aiperf.mean_tpot_ms);
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("cli: the reference's agentic trace formats replay, with their flags checked", async () => {
+  const agentic = JSON.stringify({
+    num_turns: 1,
+    input_prompt_length: 700,
+    assistant_response_length: [5],
+    tool_call_output_length: [300],
+    tool_call_latency: [0.2],
+    final_assistant_response_length: 3,
+  });
+  const format = ["--trace-format", "applied_compute_agentic"];
+  const { dir, trace } = await tempTrace([agentic, agentic]);
+  const report = `${dir}/report.json`;
+  const flags = ["--trace-shared-prefix-ratio", "1", "--trace-num-prefix-groups", "1"];
+  const res = await cli([trace, ...format, "--replay-concurrency", "2", ...flags, "--report-json", report]);
+  assert.equal(res.code, 0, res.err);
+  const json = JSON.parse(await Deno.readTextFile(report));
+  assert.equal(json.completed_requests, 4);
+  assert.equal(json.total_input_tokens, 2 * (700 + 1005));
+  await expectBadInput([agentic], format, /--replay-concurrency: .*closed loop/);
+  await expectBadInput(
+    [GOOD],
+    ["--trace-num-prefix-groups", "2"],
+    /--trace-num-prefix-groups: only applies .*applied_compute_agentic/,
+  );
+  const delta = (ts: number, session: string) =>
+    JSON.stringify({
+      session_id: session,
+      timestamp: ts,
+      input_length: 600,
+      output_length: 4,
+      hash_ids: [1, 2],
+    });
+  const d = await tempTrace([delta(0, "a"), delta(100, "a")]);
+  const dres = await cli([d.trace, "--trace-format", "mooncake-delta", "--report-json", `${d.dir}/r.json`]);
+  assert.equal(dres.code, 0, dres.err);
+  const djson = JSON.parse(await Deno.readTextFile(`${d.dir}/r.json`));
+  assert.equal(djson.total_input_tokens, 600 + (600 + 4 + 600));
+});

@@ -29,6 +29,8 @@ const disaggDsl = {
 };
 const synthArgs = ["--input-tokens", "600", "--output-tokens", "20", "--request-count", "5"];
 const synth = { inputTokens: 600, outputTokens: 20, requestCount: 5 };
+const agenticArgs = ["--trace-format", "applied_compute_agentic", "--replay-concurrency", "2"];
+const agentic = { format: "applied_compute_agentic" } as const;
 
 /** Each CLI flag: the argv that uses it and the DSL scenario that should give the same spec. */
 const REACH: Record<string, { argv: string[]; dsl: Scenario } | { rejected: string } | { output: string }> = {
@@ -166,8 +168,16 @@ const REACH: Record<string, { argv: string[]; dsl: Scenario } | { rejected: stri
   },
   "router-policy-config": { rejected: "not supported yet" },
   "model-name": { rejected: "not supported yet" },
-  "trace-shared-prefix-ratio": { rejected: "not supported yet" },
-  "trace-num-prefix-groups": { rejected: "not supported yet" },
+  "trace-shared-prefix-ratio": {
+    argv: [T, ...agenticArgs, "--trace-shared-prefix-ratio", "0.5", "--trace-num-prefix-groups", "3"],
+    dsl: s0.trace(T, { ...agentic, traceSharedPrefixRatio: 0.5, traceNumPrefixGroups: 3 }).set({
+      concurrency: 2,
+    }),
+  },
+  "trace-num-prefix-groups": {
+    argv: [T, ...agenticArgs, "--trace-num-prefix-groups", "4"],
+    dsl: s0.trace(T, { ...agentic, traceNumPrefixGroups: 4 }).set({ concurrency: 2 }),
+  },
   "report-json": { output: "Results.save(path) / run.report" },
   "report-jsonl": { output: "the collector's per-request arrays via runSimulation()" },
   "help": { output: "lib/dsl/README.md" },

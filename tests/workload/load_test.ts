@@ -46,6 +46,43 @@ Deno.test("loadWorkload: dispatches every source and format", async () => {
     assert.equal((await loadWorkload(spec, { ...open, closedLoop: true })).inputLength[0], 10);
     await rejectsAt(() => loadWorkload(spec, open), path, { line: 1, field: "timestamp" });
   });
+  const turn = (timestamp: number) => ({
+    session_id: 1,
+    timestamp,
+    input_length: 64,
+    output_length: 2,
+    hash_ids: [3],
+  });
+  await withFile("t.jsonl", jsonl([turn(0), turn(9)]), async (path) => {
+    const spec = WorkloadSpecSchema.parse({
+      source: "trace",
+      path,
+      format: "mooncake_delta",
+      trace_block_size: 64,
+    });
+    assert.deepEqual(Array.from((await loadWorkload(spec, open)).inputLength), [64, 130]);
+  });
+  const agent = {
+    num_turns: 0,
+    input_prompt_length: 1024,
+    assistant_response_length: [],
+    tool_call_output_length: [],
+    tool_call_latency: [],
+    final_assistant_response_length: 1,
+  };
+  await withFile("t.jsonl", jsonl([agent, agent]), async (path) => {
+    const spec = WorkloadSpecSchema.parse({
+      source: "trace",
+      path,
+      format: "applied_compute_agentic",
+      trace_block_size: 256,
+      trace_shared_prefix_ratio: 0.5,
+      trace_num_prefix_groups: 1,
+    });
+    const w = await loadWorkload(spec, { ...open, closedLoop: true });
+    assert.equal(w.blocks[7], w.blocks[16 + 7], "the 2 shared 256-token blocks are 8 common engine blocks");
+    assert.notEqual(w.blocks[8], w.blocks[16 + 8]);
+  });
 });
 
 Deno.test("loadWorkload: synthetic validation errors surface as rejections", async () => {

@@ -141,3 +141,43 @@ Deno.test("mooncake: missing, empty, directory and truncated gzip files", async 
     assert.ok(e.location.line !== undefined && e.location.line > 100, e.message);
   });
 });
+
+Deno.test("mooncake-delta: a later turn is the previous prompt, its output, then the row's tokens", async () => {
+  const text = jsonl([
+    { session_id: "a", timestamp: 0, input_length: 1000, output_length: 50, hash_ids: [1, 2] },
+    { session_id: "b", timestamp: 10, input_length: 1000, output_length: 50, hash_ids: [1, 2] },
+    { session_id: "a", timestamp: 500, input_length: 300, output_length: 20, hash_ids: [7] },
+    { session_id: "b", timestamp: 600, input_length: 300, output_length: 20, hash_ids: [7] },
+    { session_id: "a", delay: 40, input_length: 5000, output_length: 9, hash_ids: [8, 9] },
+    { timestamp: 700, input_length: 600, output_length: 3, hash_ids: [1, 2] },
+  ]);
+  await withFile("t.jsonl", text, async (path) => {
+    const w = await loadMooncake(path, { blockSize: 64, sessionDeltas: true });
+    // a: 1000 → 1000 + 50 + 300 → 1350 + 20 + min(5000, 2 × 512); b as a; the session-less row is whole
+    assert.deepEqual(Array.from(w.inputLength), [1000, 1000, 1350, 1350, 2394, 600]);
+    assert.deepEqual(Array.from(w.delayMs), [0, 0, 500, 590, 40, 0]);
+    assert.equal(commonPrefix(w, 0, 1), 15, "first turns share their hash ids");
+    assert.equal(commonPrefix(w, 0, 2), 15, "a later turn keeps the previous prompt's full blocks");
+    assert.equal(commonPrefix(w, 2, 4), 21);
+    assert.equal(commonPrefix(w, 2, 3), 15, "what a session appends is its own");
+    assert.equal(commonPrefix(w, 0, 5), 9);
+    const plain = await loadMooncake(path, { blockSize: 64 });
+    assert.deepEqual(Array.from(plain.inputLength), [1000, 1000, 300, 300, 1024, 600]);
+  });
+});
+
+Deno.test("mooncake-delta: a turn whose predecessor's blocks lie in an earlier chunk extends them", async () => {
+  // Block size 1: each first prompt fills 40,000 ids, so the builder starts a new chunk between them.
+  const first = (s: string) => ({ session_id: s, timestamp: 0, input_length: 40_000, hash_ids: [s.length] });
+  const text = jsonl([
+    { ...first("x"), output_length: 2 },
+    { ...first("yy"), output_length: 2 },
+    { session_id: "x", input_length: 10, output_length: 1, hash_ids: [5] },
+  ]);
+  await withFile("t.jsonl", text, async (path) => {
+    const w = await loadMooncake(path, { blockSize: 1, traceBlockSize: 40_000, sessionDeltas: true });
+    assert.equal(w.inputLength[2], 40_012);
+    assert.equal(commonPrefix(w, 0, 2), 40_000);
+    assert.equal(new Set(blocksOf(w, 2).slice(40_000)).size, 12);
+  });
+});

@@ -86,6 +86,15 @@ Deno.test("spec: kv-cache-tester options are accepted for their format only", ()
     '"inline"',
   );
   rejects(
+    { source: "trace", path: "t", format: "mooncake_delta", trace_num_prefix_groups: 2 },
+    "workload.trace_num_prefix_groups",
+    "applied_compute_agentic, not mooncake_delta",
+  );
+  rejects(
+    { source: "trace", path: "t", format: "applied_compute_agentic", trace_shared_prefix_ratio: 1.5 },
+    "workload.trace_shared_prefix_ratio",
+  );
+  rejects(
     { source: "trace", path: "t", format: "parquet" },
     "workload.format",
     '"azure"',
