@@ -16,6 +16,8 @@ export interface TestRow {
   session?: string;
   ids?: number[];
   size?: number;
+  /** The previous turn's prompt of its session, then new content (a `mooncake-delta` turn); ignores `ids`. */
+  extend?: boolean;
 }
 
 /** A workload of `rows` interned at `blockSize`; prompts without ids get unique ids. */
@@ -31,7 +33,7 @@ export function workloadOf(rows: TestRow[], blockSize = 64, speedup = 1): Worklo
       delayMs: row.delay,
       inputLength: row.input,
       outputLength: row.output,
-      tokenBlocks: { ids, size },
+      tokenBlocks: row.extend ? "extend" : { ids, size },
     });
   });
   return b.build({ speedup });

@@ -40,24 +40,28 @@ function randomEngine(rng: Rng, blockSize: number): Record<string, unknown> {
 
 function randomRows(rng: Rng): TestRow[] {
   const rows: TestRow[] = [];
-  const started = new Set<string>();
+  const last = new Map<string, TestRow>();
   const n = 1 + rng.int(60);
   for (let i = 0; i < n; i++) {
     const blocks = 1 + rng.int(12);
     const ids = Array.from({ length: blocks }, (_, k) => (k < 3 ? rng.int(3) : 100 + rng.int(40)) + k * 1000);
     const size = pick(rng, [16, 64, 256]);
     const session = rng.next() < 0.3 ? `s${rng.int(5)}` : undefined;
-    const later = session !== undefined && started.has(session);
-    if (session !== undefined) started.add(session);
-    rows.push({
-      input: 1 + rng.int(blocks * size),
+    const previous = session === undefined ? undefined : last.get(session);
+    // A later turn either is a whole prompt or extends the previous one (prompt, output, new tokens).
+    const extend = previous !== undefined && rng.next() < 0.5;
+    const row: TestRow = {
+      input: extend ? previous.input + previous.output + rng.int(300) : 1 + rng.int(blocks * size),
       output: 1 + rng.int(pick(rng, [5, 50, 300])),
       ids,
       size,
       session,
-      at: later ? undefined : rng.next() * 5000,
-      delay: later ? pick(rng, [0, rng.next() * 100]) : undefined,
-    });
+      at: previous ? undefined : rng.next() * 5000,
+      delay: previous ? pick(rng, [0, rng.next() * 100]) : undefined,
+      extend,
+    };
+    rows.push(row);
+    if (session !== undefined) last.set(session, row);
   }
   return rows;
 }
