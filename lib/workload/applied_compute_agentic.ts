@@ -8,7 +8,7 @@
  */
 import { InputError, type InputLocation } from "../common/errors.ts";
 import { WorkloadBuilder } from "./builder.ts";
-import { readLines } from "./lines.ts";
+import { parseObjectLine, readLines } from "./lines.ts";
 import { sharedBlockId, UniqueIds } from "./prompt_context.ts";
 import type { Workload } from "./types.ts";
 
@@ -114,15 +114,7 @@ interface Row {
 }
 
 function parseRow(text: string, at: InputLocation): Row {
-  let row: Record<string, unknown>;
-  try {
-    row = JSON.parse(text);
-  } catch (e) {
-    throw new InputError(`malformed JSON: ${(e as Error).message}`, at);
-  }
-  if (row === null || typeof row !== "object" || Array.isArray(row)) {
-    throw new InputError("each line must be a JSON object", at);
-  }
+  const row = parseObjectLine(text, at);
   const turns = count(row, "num_turns", 0, at);
   const input = count(row, "input_prompt_length", 1, at);
   const finalOutput = count(row, "final_assistant_response_length", 0, at);

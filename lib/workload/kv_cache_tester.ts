@@ -8,7 +8,7 @@ import { InputError, type InputLocation } from "../common/errors.ts";
 import { Rng } from "../common/rng.ts";
 import { WorkloadBuilder } from "./builder.ts";
 import { type Call, parseSession, type Step } from "./kv_cache_tester_rows.ts";
-import { readLines } from "./lines.ts";
+import { parseJsonLine, readLines } from "./lines.ts";
 import type { Workload } from "./types.ts";
 
 /** Options for {@link loadKvCacheTester}. */
@@ -70,13 +70,7 @@ export async function loadKvCacheTester(path: string, options: KvCacheTesterOpti
     if (text.trim() === "") continue;
     if (sessions >= max) break;
     const at: InputLocation = { file: path, line: number };
-    let row: unknown;
-    try {
-      row = JSON.parse(text);
-    } catch (e) {
-      throw new InputError(`malformed JSON: ${(e as Error).message}`, at);
-    }
-    const session = parseSession(row, options.traceBlockSize, at);
+    const session = parseSession(parseJsonLine(text, at), options.traceBlockSize, at);
     if (sessions > 0) startMs += poisson ? poisson.exponential(meanGapMs) : interval;
     sessions++;
     const namespace = session.localIds ? sessions : 0;

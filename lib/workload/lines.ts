@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { InputError } from "../common/errors.ts";
+import { InputError, type InputLocation } from "../common/errors.ts";
 
 /** One line of a file with its 1-based number. */
 export interface Line {
@@ -68,4 +68,32 @@ export async function* readLines(path: string): AsyncGenerator<Line> {
     });
   }
   if (carry.length > 0) yield { text: carry.endsWith("\r") ? carry.slice(0, -1) : carry, number: number + 1 };
+}
+
+/**
+ * Parse one JSON Lines line; malformed JSON throws an {@link InputError} at `at`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseJsonLine } from "./lines.ts";
+ * assert.deepEqual(parseJsonLine("[1]", { file: "t.jsonl", line: 3 }), [1]);
+ * assert.throws(() => parseJsonLine("{", { file: "t.jsonl", line: 3 }), /t\.jsonl:3: malformed JSON/);
+ * ```
+ */
+export function parseJsonLine(text: string, at: InputLocation): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new InputError(`malformed JSON: ${(e as Error).message}`, at);
+  }
+}
+
+/** {@link parseJsonLine} for a line that must hold one JSON object (one row). */
+export function parseObjectLine(text: string, at: InputLocation): Record<string, unknown> {
+  const row = parseJsonLine(text, at);
+  if (row === null || typeof row !== "object" || Array.isArray(row)) {
+    throw new InputError("each line must be a JSON object", at);
+  }
+  return row as Record<string, unknown>;
 }

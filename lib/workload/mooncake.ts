@@ -10,7 +10,7 @@
  */
 import { InputError, type InputLocation } from "../common/errors.ts";
 import { WorkloadBuilder } from "./builder.ts";
-import { readLines } from "./lines.ts";
+import { parseObjectLine, readLines } from "./lines.ts";
 import type { Workload } from "./types.ts";
 
 /** Options for {@link loadMooncake}. */
@@ -57,15 +57,7 @@ export async function loadMooncake(path: string, options: MooncakeOptions): Prom
   for await (const { text, number } of readLines(path)) {
     if (text.trim() === "") continue;
     const at: InputLocation = { file: path, line: number };
-    let row: Record<string, unknown>;
-    try {
-      row = JSON.parse(text);
-    } catch (e) {
-      throw new InputError(`malformed JSON: ${(e as Error).message}`, at);
-    }
-    if (row === null || typeof row !== "object" || Array.isArray(row)) {
-      throw new InputError("each line must be a JSON object", at);
-    }
+    const row = parseObjectLine(text, at);
     const hashIds = row.hash_ids;
     if (!Array.isArray(hashIds) || hashIds.length === 0) {
       throw new InputError("required, a non-empty array of integer hash ids", { ...at, field: "hash_ids" });
