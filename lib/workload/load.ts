@@ -3,10 +3,10 @@
  *
  * @module
  */
+import { InputError } from "../common/errors.ts";
 import { loadAppliedComputeAgentic } from "./applied_compute_agentic.ts";
 import { loadAzure } from "./azure.ts";
 import { defaultWorkload } from "./default_workload.ts";
-import { InputError } from "../common/errors.ts";
 import { loadKvCacheTester } from "./kv_cache_tester.ts";
 import { loadMooncake } from "./mooncake.ts";
 import { openLoopProblem, type TraceWorkloadSpec, type WorkloadSpec } from "./spec.ts";
