@@ -201,14 +201,8 @@ export function parseCommand(argv: readonly string[]): Command {
     `--router-config only affects the KV router and has no effect with --router-mode ${
       spec.router?.mode ?? "round_robin"
     }`,
-    synthetic && (optionalNumber(v, "shared-prefix-ratio") ?? 0) > 0 &&
-    !(optionalInt(v, "num-prefix-groups", 0)! > 0) &&
-    "--shared-prefix-ratio shares nothing while --num-prefix-groups is 0 (the reference's default); give " +
-      "--num-prefix-groups N",
-    (optionalNumber(v, "trace-shared-prefix-ratio") ?? 0) > 0 &&
-    !(optionalInt(v, "trace-num-prefix-groups", 0)! > 0) &&
-    "--trace-shared-prefix-ratio shares nothing while --trace-num-prefix-groups is 0 (the reference's " +
-      "default); give --trace-num-prefix-groups N",
+    synthetic && sharesNothing(v, "shared-prefix-ratio", "num-prefix-groups"),
+    sharesNothing(v, "trace-shared-prefix-ratio", "trace-num-prefix-groups"),
     workload.source !== "trace" && given("trace-block-size") &&
     "--trace-block-size only applies to trace files and has no effect on this workload",
   ].filter((w): w is string => typeof w === "string");
@@ -220,6 +214,12 @@ export function parseCommand(argv: readonly string[]): Command {
     output: { reportJson: v["report-json"], reportJsonl: v["report-jsonl"], demo },
     warnings,
   };
+}
+
+/** The warning for a prefix-sharing ratio given while its group count is 0, or false when there is none. */
+function sharesNothing(v: Values, ratio: keyof Values, groups: keyof Values): string | false {
+  return (optionalNumber(v, ratio) ?? 0) > 0 && !(optionalInt(v, groups, 0)! > 0) &&
+    `--${ratio} shares nothing while --${groups} is 0 (the reference's default); give --${groups} N`;
 }
 
 /**
