@@ -9,7 +9,7 @@
 import { InputError, type InputLocation } from "../common/errors.ts";
 import { WorkloadBuilder } from "./builder.ts";
 import { parseObjectLine, readLines } from "./lines.ts";
-import { sharedBlockId, UniqueIds } from "./prompt_context.ts";
+import { sharedBlockId, sharedPrefixBlocks, UniqueIds } from "./prompt_context.ts";
 import type { Workload } from "./types.ts";
 
 /** Options for {@link loadAppliedComputeAgentic}. */
@@ -76,7 +76,7 @@ export async function loadAppliedComputeAgentic(
     const row = parseRow(text, at);
     const session = `applied_compute_agentic_session_${number}`;
     const group = groups > 0 ? (number - 1) % groups : -1;
-    const sharedBlocks = group < 0 ? 0 : Math.round(Math.ceil(row.input / traceBlockSize) * ratio);
+    const sharedBlocks = group < 0 ? 0 : sharedPrefixBlocks(row.input, traceBlockSize, ratio);
     const ids: number[] = [];
     const grow = (tokens: number) => {
       for (let k = ids.length; k < Math.ceil(tokens / traceBlockSize); k++) {

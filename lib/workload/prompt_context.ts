@@ -38,6 +38,22 @@ export function sharedBlockId(group: number, index: number): number {
 }
 
 /**
+ * Blocks of a prompt of `length` tokens that its prefix group shares, by the reference's rule:
+ * `round(ceil(length / blockSize) × ratio)` (the synthetic generator's and applied_compute_agentic's).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { sharedPrefixBlocks } from "./prompt_context.ts";
+ * assert.equal(sharedPrefixBlocks(600, 512, 0.5), 1);
+ * assert.equal(sharedPrefixBlocks(1100, 512, 0.5), 2);
+ * ```
+ */
+export function sharedPrefixBlocks(length: number, blockSize: number, ratio: number): number {
+  return Math.round(Math.ceil(length / blockSize) * ratio);
+}
+
+/**
  * A counter of globally unique token-block ids (0, 1, 2, …), shared by all prompts of one workload.
  *
  * @example

@@ -8,7 +8,7 @@ import { InputError } from "../common/errors.ts";
 import { Rng } from "../common/rng.ts";
 import { arrivalModeProblem, arrivalModes } from "./arrival_mode.ts";
 import { WorkloadBuilder } from "./builder.ts";
-import { PromptContext, UniqueIds } from "./prompt_context.ts";
+import { PromptContext, sharedPrefixBlocks, UniqueIds } from "./prompt_context.ts";
 import type { SyntheticWorkloadSpec } from "./spec.ts";
 import type { Workload } from "./types.ts";
 
@@ -143,9 +143,9 @@ class Dataset {
   }
 }
 
-/** Shared-prefix tokens of a prompt of `isl` tokens: `round(ceil(isl / bs) × ratio)` whole blocks, at most `isl`. */
+/** Shared-prefix tokens of a prompt of `isl` tokens: {@link sharedPrefixBlocks} whole blocks, at most `isl`. */
 function sharedPrefixTokens(isl: number, bs: number, ratio: number): number {
-  return Math.min(isl, Math.round(Math.ceil(isl / bs) * ratio) * bs);
+  return Math.min(isl, sharedPrefixBlocks(isl, bs, ratio) * bs);
 }
 
 /**
