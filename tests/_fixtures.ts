@@ -18,6 +18,8 @@ export interface TestRow {
   size?: number;
   /** The previous turn's prompt of its session, then new content (a `mooncake-delta` turn); ignores `ids`. */
   extend?: boolean;
+  /** Earlier rows (by index) this one waits on, replacing the session chain; `at` is then its start floor. */
+  after?: { row: number; delay?: number; onDispatch?: boolean }[];
 }
 
 /** A workload of `rows` interned at `blockSize`; prompts without ids get unique ids. */
@@ -29,7 +31,8 @@ export function workloadOf(rows: TestRow[], blockSize = 64, speedup = 1): Worklo
     const ids = row.ids ?? Array.from({ length: Math.ceil(row.input / size) }, () => fresh++);
     b.add({
       session: row.session,
-      arrivalMs: row.at ?? (row.session === undefined ? 0 : undefined),
+      after: row.after?.map((d) => ({ request: d.row, delayMs: d.delay, onDispatch: d.onDispatch })),
+      arrivalMs: row.at ?? (row.session === undefined && row.after === undefined ? 0 : undefined),
       delayMs: row.delay,
       inputLength: row.input,
       outputLength: row.output,

@@ -226,6 +226,7 @@ export class Cluster {
       if (delayMs > 0) this.#queue.push(this.#now + delayMs, ROUTE, r);
       else this.#admitted(r);
       this.#ctl?.arrived(r);
+      this.#fire(r, 1);
     }
   }
 
@@ -330,14 +331,31 @@ export class Cluster {
   }
 
   /**
-   * A request left the system: advance its session. Freed closed-loop slots are refilled once same-time
-   * events have settled, so a next turn due now competes on equal terms with queued requests.
+   * A request left the system: fire its edges (its session's next turn waits for this). Freed
+   * closed-loop slots are refilled once same-time events have settled, so a next turn due now competes on
+   * equal terms with queued requests.
    */
   #ended(r: number): void {
     this.#inFlight--;
-    const next = this.#driver.ended(r);
-    if (next >= 0) this.#queue.push(this.#now + this.#w.delayMs[next], READY, next);
+    this.#driver.ended(r);
+    this.#fire(r, 0);
     this.#slotsFreed = true;
+  }
+
+  /**
+   * Fire `r`'s edges of one kind (`onDispatch` 1: at its dispatch; 0: at its end). A request whose last edge
+   * fired is ready when the edges' delays have passed, and in open loop not before its start floor (shifted
+   * with the trace after a warm-up).
+   */
+  #fire(r: number, onDispatch: number): void {
+    const w = this.#w, driver = this.#driver;
+    for (let i = w.succOffset[r]; i < w.succOffset[r + 1]; i++) {
+      if (w.succOnDispatch[i] !== onDispatch) continue;
+      const s = w.succ[i], due = driver.release(s, this.#now + w.succDelayMs[i]);
+      if (due < 0) continue;
+      const floor = driver.openLoop ? w.arrivalMs[s] + this.#shiftMs : 0;
+      this.#queue.push(Math.max(due, floor), READY, s);
+    }
   }
 
   /**

@@ -1,7 +1,7 @@
 /**
  * The workload driver: when each request becomes ready, open loop (trace timestamps) or closed loop
- * (`--replay-concurrency`), with multi-turn sessions that issue their next turn after the previous one ends,
- * and AIPerf's warm-up phase.
+ * (`--replay-concurrency`), with requests that wait for others (a session's next turn, an agentic trace's
+ * join) released once their edges have fired and their delays passed, and AIPerf's warm-up phase.
  *
  * @module
  */
@@ -10,11 +10,12 @@ import type { Workload } from "../workload/mod.ts";
 
 /**
  * Decides dispatch times. The cluster calls {@link SessionDriver.ready} when a request's arrival time comes,
- * {@link SessionDriver.ended} when it completes or is rejected, and dispatches what `take` returns.
+ * {@link SessionDriver.ended} when it completes or is rejected, {@link SessionDriver.release} when an edge
+ * fires (at a request's dispatch or end), and dispatches what `take` returns.
  *
- * Closed loop keeps at most `concurrency` requests in flight. Ready turns of sessions already under way go
- * before new sessions (each slot behaves like a user working through a conversation); within each class the
- * order is first ready, first served.
+ * Closed loop keeps at most `concurrency` requests in flight. Ready requests that waited for others (turns of
+ * sessions already under way) go before roots (new sessions): each slot behaves like a user working through a
+ * conversation. Within each class the order is first ready, first served.
  *
  * Warm-up (AIPerf's `--warmup-request-count`): the first `warmupRequests` dispatched form a phase of their
  * own. Once they are all dispatched nothing more goes out until every one of them has ended; then the
@@ -26,6 +27,10 @@ export class SessionDriver {
   readonly #warmupRequests: number;
   readonly #continuing = new IntDeque(64);
   readonly #fresh = new IntDeque(64);
+  /** Per request: how many of its edges have not fired yet. */
+  readonly #pending: Int32Array;
+  /** Per request: the latest time its fired edges let it go. */
+  readonly #due: Float64Array;
   /** 1 for a request dispatched in the warm-up phase. */
   readonly warmup: Uint8Array;
   #dispatched = 0;
@@ -42,6 +47,8 @@ export class SessionDriver {
     this.#concurrency = concurrency;
     this.#warmupRequests = warmupRequests;
     this.warmup = new Uint8Array(workload.requestCount);
+    this.#pending = workload.waitCount.slice();
+    this.#due = new Float64Array(workload.requestCount);
   }
 
   /** Whether arrivals follow trace timestamps (open loop). */
@@ -54,18 +61,15 @@ export class SessionDriver {
     return this.#dispatched >= this.#warmupRequests && this.#warmInFlight === 0;
   }
 
-  /** First turns with their arrival times (open loop) or all at 0 (closed loop), in session order. */
+  /** Roots with their arrival times (open loop) or all at 0 (closed loop), in arrival order. */
   *initialArrivals(): Generator<[request: number, timeMs: number]> {
     const w = this.#w;
-    for (let s = 0; s < w.sessionCount; s++) {
-      const r = w.sessionFirst[s];
-      yield [r, this.openLoop ? w.arrivalMs[r] : 0];
-    }
+    for (const r of w.roots) yield [r, this.openLoop ? w.arrivalMs[r] : 0];
   }
 
   /** Request `r` became ready. */
   ready(r: number): void {
-    if (this.#w.turnIndex[r] > 0) this.#continuing.pushBack(r);
+    if (this.#w.waitCount[r] > 0) this.#continuing.pushBack(r);
     else this.#fresh.pushBack(r);
   }
 
@@ -96,13 +100,18 @@ export class SessionDriver {
     return out;
   }
 
-  /**
-   * `r` ended (completed or rejected). Returns its session's next turn, or −1. After the last warm-up request
-   * ends, {@link SessionDriver.profiling} turns true.
-   */
-  ended(r: number): number {
+  /** `r` ended (completed or rejected). After the last warm-up request ends, {@link SessionDriver.profiling} turns true. */
+  ended(r: number): void {
     this.inFlight--;
     if (this.warmup[r] === 1) this.#warmInFlight--;
-    return this.#w.nextTurn[r];
+  }
+
+  /**
+   * An edge into `r` fired and lets r go at `timeMs` (the firing time plus the edge's delay). Returns the time
+   * its edges let r go once that was its last, else −1.
+   */
+  release(r: number, timeMs: number): number {
+    if (timeMs > this.#due[r]) this.#due[r] = timeMs;
+    return --this.#pending[r] === 0 ? this.#due[r] : -1;
   }
 }

@@ -57,7 +57,7 @@ const LENGTH_ARRAYS = ["assistant_response_length", "tool_call_output_length", "
  * }) + "\n");
  * const w = await loadAppliedComputeAgentic(path, { blockSize: 64 });
  * assert.deepEqual([...w.inputLength], [1000, 1250]);
- * assert.deepEqual([...w.delayMs], [0, 1500]);
+ * assert.deepEqual([...w.succDelayMs], [1500]);
  * assert.equal(w.blocks[14], w.blocks[15 + 14]); // the second request reuses the first prompt's blocks
  * ```
  */

@@ -10,13 +10,33 @@ import type { Workload } from "./types.ts";
 /** Largest block chunk the builder allocates (ids), unless one prompt needs more. */
 const CHUNK_MAX = 1 << 22;
 
+/** An edge a request waits on: another request, by its index in load order (one added before). */
+export interface Dependency {
+  readonly request: number;
+  /** ms to wait after the edge fires (raw, before the speed-up). Default 0. */
+  readonly delayMs?: number;
+  /** Fire when `request` is dispatched instead of when it ends. Default false. */
+  readonly onDispatch?: boolean;
+}
+
 /** One request as a loader reads it, before normalisation. */
 export interface RequestRow {
-  /** Session key: rows with the same key form one closed-loop session, in the order added. Unset: own session. */
+  /**
+   * Session key: rows with the same key form one session, in the order added; unless `after` says otherwise
+   * each waits for the session's previous row. Unset: a session of its own.
+   */
   readonly session?: string | number;
-  /** Arrival time in ms (first turns; raw, before normalisation and speed-up). */
+  /**
+   * The edges this request waits on, replacing the session chain (`[]` makes it a root): agentic traces give
+   * their dependency graph so.
+   */
+  readonly after?: readonly Dependency[];
+  /**
+   * Raw trace time in ms (before normalisation and speed-up). A root arrives then. With `after`, the earliest
+   * time the request may start. A session's later turn: only what its delay is inferred from.
+   */
   readonly arrivalMs?: number;
-  /** Explicit delay (ms) after the previous turn completes. Later turns only. */
+  /** A session's later turn: its delay (ms) after the previous turn ends. */
   readonly delayMs?: number;
   readonly inputLength: number;
   readonly outputLength: number;
@@ -47,11 +67,13 @@ export interface BuildOptions {
 }
 
 /**
- * Collects rows and produces a {@link Workload}: first arrival normalised to t = 0, speed-up applied, sessions
- * linked, prompt blocks interned.
+ * Collects rows and produces a {@link Workload}: first arrival normalised to t = 0, speed-up applied, the
+ * dependency graph linked, prompt blocks interned.
  *
- * A later turn's delay is its explicit `delayMs`, else the difference between its arrival and the previous
- * turn's arrival when both are known, else 0 (the reference's rule).
+ * A session's later turn waits for its previous one to end. Its delay is its explicit `delayMs`, else the
+ * difference between its arrival and the previous turn's arrival when both are known, else 0 (the reference's
+ * rule). A row with `after` waits on those edges instead. Times are normalised so that the earliest root
+ * arrival or `after` row's start floor is 0.
  *
  * @example
  * ```ts
@@ -61,7 +83,7 @@ export interface BuildOptions {
  * b.add({ session: "s", arrivalMs: 1000, inputLength: 512, outputLength: 10, tokenBlocks: { ids: [1], size: 512 } });
  * b.add({ session: "s", delayMs: 500, inputLength: 1024, outputLength: 5, tokenBlocks: { ids: [1, 2], size: 512 } });
  * const w = b.build({ speedup: 2 });
- * assert(w.arrivalMs[0] === 0 && w.delayMs[1] === 250 && w.nextTurn[0] === 1);
+ * assert(w.arrivalMs[0] === 0 && w.succ[0] === 1 && w.succDelayMs[0] === 250);
  * assert(w.blocks[0] === w.blocks[8]); // the second turn reuses the first turn's prefix
  * ```
  */
@@ -72,11 +94,15 @@ export class WorkloadBuilder {
   #inputLength: number[] = [];
   #outputLength: number[] = [];
   #arrivalRaw: (number | undefined)[] = [];
-  #delay: number[] = [];
+  /** A root's arrival or an `after` row's start floor (raw); undefined for a session's later turns. */
+  #startRaw: (number | undefined)[] = [];
   #sessionOf: number[] = [];
-  #nextTurn: number[] = [];
   #turnIndex: number[] = [];
-  #sessionFirst: number[] = [];
+  /** Edges by target: `#waitsFor[#waitOffset[r] … #waitOffset[r + 1])` are the sources r waits for. */
+  #waitsFor: number[] = [];
+  #waitDelay: number[] = [];
+  #waitOnDispatch: number[] = [];
+  #waitOffset: number[] = [0];
   #sessionLast: number[] = [];
   #sessionKeys = new Map<string | number, number>();
   #sessionIds: (string | number)[] = [];
@@ -110,27 +136,31 @@ export class WorkloadBuilder {
     const key = row.session;
     const known = key === undefined ? undefined : this.#sessionKeys.get(key);
     const extended = row.tokenBlocks === "extend" ? this.#extended(known, row, at) : undefined;
-    if (known === undefined) {
+    let s = known;
+    if (s === undefined) {
+      s = this.#sessionLast.length;
+      if (key !== undefined) this.#sessionKeys.set(key, s);
+      this.#sessionIds.push(key ?? s);
+      this.#turnIndex.push(0);
+    } else {
+      this.#turnIndex.push(this.#turnIndex[this.#sessionLast[s]] + 1);
+    }
+    const prev = known === undefined ? -1 : this.#sessionLast[known];
+    this.#sessionLast[s] = r;
+    this.#sessionOf.push(s);
+    if (row.after !== undefined) {
+      if (row.delayMs !== undefined) throw new Error("builder: a row with `after` has per-edge delays (bug)");
+      this.#waitFor(row.after, r, at);
+      this.#startRaw.push(row.arrivalMs);
+    } else if (prev < 0) {
       if (row.delayMs !== undefined && row.delayMs !== 0) {
         throw new InputError("not allowed on the first turn of a session", { ...at, field: "delay" });
       }
-      const s = this.#sessionFirst.length;
-      if (key !== undefined) this.#sessionKeys.set(key, s);
-      this.#sessionIds.push(key ?? s);
-      this.#sessionFirst.push(r);
-      this.#sessionLast.push(r);
-      this.#sessionOf.push(s);
-      this.#turnIndex.push(0);
-      this.#delay.push(0);
+      this.#startRaw.push(row.arrivalMs);
     } else {
-      const prev = this.#sessionLast[known];
-      this.#nextTurn[prev] = r;
-      this.#sessionLast[known] = r;
-      this.#sessionOf.push(known);
-      this.#turnIndex.push(this.#turnIndex[prev] + 1);
-      const prevArrival = this.#arrivalRaw[prev];
       let delay = row.delayMs;
       if (delay === undefined) {
+        const prevArrival = this.#arrivalRaw[prev];
         delay = row.arrivalMs !== undefined && prevArrival !== undefined ? row.arrivalMs - prevArrival : 0;
         if (delay < 0) {
           throw new InputError(
@@ -140,10 +170,11 @@ export class WorkloadBuilder {
           );
         }
       }
-      this.#delay.push(delay);
+      this.#addEdge(prev, delay, false);
+      this.#startRaw.push(undefined);
     }
+    this.#waitOffset.push(this.#waitsFor.length);
     this.#arrivalRaw.push(row.arrivalMs);
-    this.#nextTurn.push(-1);
     this.#inputLength.push(row.inputLength);
     this.#outputLength.push(row.outputLength);
     const count = Math.floor(row.inputLength / this.#blockSize);
@@ -171,6 +202,29 @@ export class WorkloadBuilder {
     }
     this.#blockCount += count;
     this.#blockOffset.push(this.#blockCount);
+  }
+
+  /** Record the edges request r waits on (from earlier requests, each once). */
+  #waitFor(after: readonly Dependency[], r: number, at: InputLocation): void {
+    const from = this.#waitsFor.length;
+    for (const { request: p, delayMs = 0, onDispatch = false } of after) {
+      if (!Number.isInteger(p) || p < 0 || p >= r) {
+        throw new Error(`builder: request ${r} waits for ${p}, which is not an earlier request (bug)`);
+      }
+      for (let i = from; i < this.#waitsFor.length; i++) {
+        if (this.#waitsFor[i] === p) {
+          throw new InputError("names one request twice", { ...at, field: "wait_for" });
+        }
+      }
+      checkTime(delayMs, "delay", at);
+      this.#addEdge(p, delayMs, onDispatch);
+    }
+  }
+
+  #addEdge(source: number, delayMs: number, onDispatch: boolean): void {
+    this.#waitsFor.push(source);
+    this.#waitDelay.push(delayMs);
+    this.#waitOnDispatch.push(onDispatch ? 1 : 0);
   }
 
   /** The full-block ids of the previous turn of session `known`, which an `"extend"` row starts with. */
@@ -225,33 +279,59 @@ export class WorkloadBuilder {
     }
     const n = this.count;
     if (n === 0) throw new InputError("the workload has no requests");
+    const waitCount = new Int32Array(n);
+    for (let r = 0; r < n; r++) waitCount[r] = this.#waitOffset[r + 1] - this.#waitOffset[r];
     let t0 = Infinity;
-    for (const first of this.#sessionFirst) t0 = Math.min(t0, this.#arrivalRaw[first] ?? 0);
-    const arrivalMs = new Float64Array(n), delayMs = new Float64Array(n);
     for (let r = 0; r < n; r++) {
-      arrivalMs[r] = this.#turnIndex[r] === 0 ? ((this.#arrivalRaw[r] ?? 0) - t0) / speedup : 0;
-      delayMs[r] = this.#delay[r] / speedup;
+      const start = this.#startRaw[r];
+      if (waitCount[r] === 0 || start !== undefined) t0 = Math.min(t0, start ?? 0);
     }
-    const order = this.#sessionFirst.map((_, s) => s);
-    order.sort((a, b) => arrivalMs[this.#sessionFirst[a]] - arrivalMs[this.#sessionFirst[b]] || a - b);
+    const arrivalMs = new Float64Array(n);
+    for (let r = 0; r < n; r++) {
+      const start = this.#startRaw[r];
+      if (waitCount[r] === 0 || start !== undefined) arrivalMs[r] = ((start ?? 0) - t0) / speedup;
+    }
+    const roots: number[] = [];
+    for (let r = 0; r < n; r++) if (waitCount[r] === 0) roots.push(r);
+    roots.sort((a, b) => arrivalMs[a] - arrivalMs[b] || a - b);
+    const edges = this.#successors(speedup);
     return {
       name: this.#name,
       blockSize: this.#blockSize,
       requestCount: n,
-      sessionCount: this.#sessionFirst.length,
+      sessionCount: this.#sessionLast.length,
       inputLength: Int32Array.from(this.#inputLength),
       outputLength: Int32Array.from(this.#outputLength),
       arrivalMs,
-      delayMs,
+      waitCount,
+      ...edges,
+      roots: Int32Array.from(roots),
       sessionOf: Int32Array.from(this.#sessionOf),
-      nextTurn: Int32Array.from(this.#nextTurn),
       turnIndex: Int32Array.from(this.#turnIndex),
-      sessionFirst: Int32Array.from(order, (s) => this.#sessionFirst[s]),
       sessionIds: this.#sessionIds.slice(),
       blockOffset: Int32Array.from(this.#blockOffset),
       blocks: this.#concatBlocks(),
       distinctBlocks: this.#interner.size,
     };
+  }
+
+  /** The edges by source: each request's waiters, in load order (a counting sort). */
+  #successors(speedup: number): Pick<Workload, "succOffset" | "succ" | "succDelayMs" | "succOnDispatch"> {
+    const n = this.count, waits = this.#waitsFor, offset = this.#waitOffset;
+    const succOffset = new Int32Array(n + 1);
+    for (const p of waits) succOffset[p + 1]++;
+    for (let r = 0; r < n; r++) succOffset[r + 1] += succOffset[r];
+    const fill = succOffset.slice(0, n), m = waits.length;
+    const succ = new Int32Array(m), succDelayMs = new Float64Array(m), succOnDispatch = new Uint8Array(m);
+    for (let r = 0; r < n; r++) {
+      for (let i = offset[r]; i < offset[r + 1]; i++) {
+        const e = fill[waits[i]]++;
+        succ[e] = r;
+        succDelayMs[e] = this.#waitDelay[i] / speedup;
+        succOnDispatch[e] = this.#waitOnDispatch[i];
+      }
+    }
+    return { succOffset, succ, succDelayMs, succOnDispatch };
   }
 }
 

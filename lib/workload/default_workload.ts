@@ -111,7 +111,7 @@ export interface DefaultWorkloadOptions {
  * import { DefaultWorkloadSchema } from "./spec.ts";
  * const w = defaultWorkload(DefaultWorkloadSchema.parse({ source: "default", sessions: 20 }), { blockSize: 64 });
  * assert(w.sessionCount === 20 && w.requestCount > 20);
- * assert(w.blocks[0] === w.blocks[w.blockOffset[w.sessionFirst[1]]]); // the preamble is shared
+ * assert(w.blocks[0] === w.blocks[w.blockOffset[w.roots[1]]]); // the preamble is shared
  * ```
  */
 export function defaultWorkload(

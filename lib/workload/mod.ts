@@ -4,8 +4,14 @@
  * @module
  */
 export type { Workload, WorkloadStats } from "./types.ts";
-export { workloadStats } from "./types.ts";
-export { type BuilderOptions, type BuildOptions, type RequestRow, WorkloadBuilder } from "./builder.ts";
+export { nominalArrivals, workloadStats } from "./types.ts";
+export {
+  type BuilderOptions,
+  type BuildOptions,
+  type Dependency,
+  type RequestRow,
+  WorkloadBuilder,
+} from "./builder.ts";
 export type { TokenBlocks } from "./block_ids.ts";
 export { loadMooncake, type MooncakeOptions } from "./mooncake.ts";
 export { AZURE_COLUMNS, type AzureOptions, loadAzure, parseWallClock } from "./azure.ts";

@@ -8,10 +8,16 @@
 /**
  * A workload materialised for one engine block size.
  *
- * Requests are numbered `0 … requestCount − 1` in load order. A session is a chain of turns: its first request
- * arrives at `arrivalMs` (open loop), each later turn becomes ready `delayMs` after the previous turn completes
- * (closed loop). A request's prompt shares KV with another's exactly as far as their `blocks` agree from the
- * start: block ids are interned positional-chain hashes, so equal ids mean equal prefixes.
+ * Requests are numbered `0 … requestCount − 1` and form a dependency graph. A request that waits for none (a
+ * root: a session's first turn) arrives at `arrivalMs`. Any other waits on edges from other requests: an edge
+ * fires when its source ends (or, if marked, when it is dispatched), and the request is ready once every
+ * edge's delay after its firing has passed, and not before its `arrivalMs`. A multi-turn session is a chain
+ * (each turn waits for the previous one's end, for the user's think time); an agentic trace's request may
+ * wait for several (a join) and release several (a fan-out). A request waits only for requests numbered
+ * before it, so the graph has no cycle.
+ * Sessions group requests for reports. A request's prompt shares KV with another's exactly as far as their
+ * `blocks` agree from the start: block ids are interned positional-chain hashes, so equal ids mean equal
+ * prefixes.
  *
  * All arrays are typed arrays so a workload can be sent to a Web Worker without copying its structure.
  */
@@ -26,18 +32,30 @@ export interface Workload {
   readonly inputLength: Int32Array;
   /** Output tokens to generate per request (≥ 1). */
   readonly outputLength: Int32Array;
-  /** First turns: arrival time in ms (first arrival normalised to 0, speed-up applied). Later turns: 0. */
+  /**
+   * Roots: arrival time in ms. Others: the earliest time they may start (0 unless the trace sets one). First
+   * arrival normalised to 0, speed-up applied.
+   */
   readonly arrivalMs: Float64Array;
-  /** Later turns: ms to wait after the previous turn completes (speed-up applied). First turns: 0. */
-  readonly delayMs: Float64Array;
+  /** How many edges each request waits on (0: a root). */
+  readonly waitCount: Int32Array;
+  /**
+   * Edges by source: `succ[succOffset[r] … succOffset[r + 1])` are the requests waiting for r, in load order.
+   * Length requestCount + 1.
+   */
+  readonly succOffset: Int32Array;
+  /** Each edge's target. */
+  readonly succ: Int32Array;
+  /** Each edge's delay, ms after it fires (a session's think time; speed-up applied). */
+  readonly succDelayMs: Float64Array;
+  /** 1 where an edge fires when its source is dispatched, 0 where it fires when its source ends. */
+  readonly succOnDispatch: Uint8Array;
+  /** The roots, ordered by arrival (stable in load order). */
+  readonly roots: Int32Array;
   /** Session index of each request. */
   readonly sessionOf: Int32Array;
-  /** Next turn of the same session, or −1. */
-  readonly nextTurn: Int32Array;
-  /** Turn index within its session (0 for the first turn). */
+  /** Position of each request among its session's, in load order (0 for the first). */
   readonly turnIndex: Int32Array;
-  /** First request of each session, sessions ordered by first arrival (stable in load order). */
-  readonly sessionFirst: Int32Array;
   /**
    * Each session's key as the source gave it (a trace's `session_id`), indexed by session; a session without
    * one has its index. For reports only: the simulator reads `sessionOf`.
@@ -57,7 +75,7 @@ export interface WorkloadStats {
   readonly sessions: number;
   readonly inputTokens: number;
   readonly outputTokens: number;
-  /** Last first-turn arrival, ms. */
+  /** Last root arrival, ms. */
   readonly spanMs: number;
 }
 
@@ -77,7 +95,34 @@ export function workloadStats(w: Workload): WorkloadStats {
   for (let r = 0; r < w.requestCount; r++) {
     inputTokens += w.inputLength[r];
     outputTokens += w.outputLength[r];
-    if (w.turnIndex[r] === 0 && w.arrivalMs[r] > spanMs) spanMs = w.arrivalMs[r];
+    if (w.waitCount[r] === 0 && w.arrivalMs[r] > spanMs) spanMs = w.arrivalMs[r];
   }
   return { requests: w.requestCount, sessions: w.sessionCount, inputTokens, outputTokens, spanMs };
+}
+
+/**
+ * When each request would arrive if every request took no time: a root at its arrival, any other when the
+ * last of its edges' delays has passed (and not before its `arrivalMs`). For a trace whose turns carry
+ * timestamps (and no explicit delays) these are the timestamps, normalised and sped up. What the planner's
+ * warm-up trace is bucketed by.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { WorkloadBuilder } from "./builder.ts";
+ * import { nominalArrivals } from "./types.ts";
+ * const b = new WorkloadBuilder({ name: "t", blockSize: 4 });
+ * b.add({ session: "s", arrivalMs: 100, inputLength: 4, outputLength: 1, tokenBlocks: "unique" });
+ * b.add({ session: "s", arrivalMs: 700, inputLength: 4, outputLength: 1, tokenBlocks: "unique" });
+ * assert.deepEqual([...nominalArrivals(b.build())], [0, 600]);
+ * ```
+ */
+export function nominalArrivals(w: Workload): Float64Array {
+  const at = w.arrivalMs.slice();
+  for (let r = 0; r < w.requestCount; r++) {
+    for (let i = w.succOffset[r]; i < w.succOffset[r + 1]; i++) {
+      at[w.succ[i]] = Math.max(at[w.succ[i]], at[r] + w.succDelayMs[i]);
+    }
+  }
+  return at;
 }

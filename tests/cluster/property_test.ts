@@ -46,7 +46,8 @@ function randomRows(rng: Rng): TestRow[] {
     const blocks = 1 + rng.int(12);
     const ids = Array.from({ length: blocks }, (_, k) => (k < 3 ? rng.int(3) : 100 + rng.int(40)) + k * 1000);
     const size = pick(rng, [16, 64, 256]);
-    const session = rng.next() < 0.3 ? `s${rng.int(5)}` : undefined;
+    const graph = i > 0 && rng.next() < 0.2;
+    const session = !graph && rng.next() < 0.3 ? `s${rng.int(5)}` : undefined;
     const previous = session === undefined ? undefined : last.get(session);
     // A later turn either is a whole prompt or extends the previous one (prompt, output, new tokens).
     const extend = previous !== undefined && rng.next() < 0.5;
@@ -60,6 +61,16 @@ function randomRows(rng: Rng): TestRow[] {
       delay: previous ? pick(rng, [0, rng.next() * 100]) : undefined,
       extend,
     };
+    if (graph) {
+      // An agentic request: waits on 1–3 earlier ones (at their end or dispatch), maybe not before a time.
+      const sources = [...new Set(Array.from({ length: 1 + rng.int(3) }, () => rng.int(i)))];
+      row.after = sources.map((s) => ({
+        row: s,
+        delay: pick(rng, [0, rng.next() * 200]),
+        onDispatch: rng.next() < 0.3,
+      }));
+      row.at = rng.next() < 0.3 ? rng.next() * 5000 : undefined;
+    }
     rows.push(row);
     if (session !== undefined) last.set(session, row);
   }

@@ -114,11 +114,14 @@ export function arraysOf(w: Workload): Record<string, ArrayLike<number>> {
     inputLength: w.inputLength,
     outputLength: w.outputLength,
     arrivalMs: w.arrivalMs,
-    delayMs: w.delayMs,
     sessionOf: w.sessionOf,
-    nextTurn: w.nextTurn,
+    waitCount: w.waitCount,
+    succOffset: w.succOffset,
+    succ: w.succ,
+    succDelayMs: w.succDelayMs,
+    succOnDispatch: w.succOnDispatch,
+    roots: w.roots,
     turnIndex: w.turnIndex,
-    sessionFirst: w.sessionFirst,
     blockOffset: w.blockOffset,
     blocks: w.blocks,
   };
@@ -127,6 +130,22 @@ export function arraysOf(w: Workload): Record<string, ArrayLike<number>> {
 /** Requests of session s in turn order. */
 export function turnsOf(w: Workload, s: number): number[] {
   const out: number[] = [];
-  for (let r = w.sessionFirst[s]; r >= 0; r = w.nextTurn[r]) out.push(r);
+  for (let r = 0; r < w.requestCount; r++) if (w.sessionOf[r] === s) out.push(r);
   return out;
+}
+
+/** Each request's delay after the edge it waits on (a session turn's think time), 0 for roots. */
+export function delaysOf(w: Workload): number[] {
+  const out = new Array<number>(w.requestCount).fill(0);
+  for (let e = 0; e < w.succ.length; e++) out[w.succ[e]] = Math.max(out[w.succ[e]], w.succDelayMs[e]);
+  return out;
+}
+
+/** Each request's one successor (its session's next turn), or −1; throws where a request releases several. */
+export function nextTurns(w: Workload): number[] {
+  return Array.from({ length: w.requestCount }, (_, r) => {
+    const n = w.succOffset[r + 1] - w.succOffset[r];
+    if (n > 1) throw new Error(`request ${r} releases ${n} requests`);
+    return n === 0 ? -1 : w.succ[w.succOffset[r]];
+  });
 }

@@ -3,7 +3,16 @@ import { loadAppliedComputeAgentic } from "../../lib/workload/applied_compute_ag
 import { loadWorkload } from "../../lib/workload/load.ts";
 import { WorkloadSpecSchema } from "../../lib/workload/spec.ts";
 import { parseSpec } from "../../lib/spec.ts";
-import { blocksOf, commonPrefix, jsonl, rejectsAt, throwsAt, turnsOf, withFile } from "./_helpers.ts";
+import {
+  blocksOf,
+  commonPrefix,
+  delaysOf,
+  jsonl,
+  rejectsAt,
+  throwsAt,
+  turnsOf,
+  withFile,
+} from "./_helpers.ts";
 
 const session = (input: number, turns = 2) => ({
   num_turns: turns,
@@ -27,7 +36,7 @@ Deno.test("applied_compute_agentic: each line is a session of num_turns + 1 grow
     // 2000, + 100 + 700, + 200 + 700; a line with no turns is one request; an output of 0 replays as 1
     assert.deepEqual(Array.from(w.inputLength), [2000, 2800, 3700, 900]);
     assert.deepEqual(Array.from(w.outputLength), [100, 200, 42, 1]);
-    assert.deepEqual(Array.from(w.delayMs), [0, 250, 500, 0], "tool latency in ms, over the speed-up");
+    assert.deepEqual(delaysOf(w), [0, 250, 500, 0], "tool latency in ms, over the speed-up");
     assert.equal(commonPrefix(w, 0, 1), blocksOf(w, 0).length, "a request reuses its predecessor's prompt");
     assert.equal(commonPrefix(w, 1, 2), blocksOf(w, 1).length);
     assert.equal(commonPrefix(w, 0, 3), 0, "sessions share nothing without prefix groups");
@@ -39,7 +48,7 @@ Deno.test("applied_compute_agentic: prefix groups share whole hash-id blocks of 
   await withFile("t.jsonl", text, async (path) => {
     const options = { blockSize: 64, sharedPrefixRatio: 0.5, numPrefixGroups: 2 };
     const w = await loadAppliedComputeAgentic(path, options);
-    const first = w.sessionFirst;
+    const first = w.roots;
     // lines 1 and 3 are group 0: round(ceil(2000 / 512) × 0.5) = 2 blocks of 512 tokens = 16 engine blocks
     assert.equal(commonPrefix(w, first[0], first[2]), 16);
     assert.equal(
@@ -49,7 +58,7 @@ Deno.test("applied_compute_agentic: prefix groups share whole hash-id blocks of 
     );
     assert.equal(commonPrefix(w, first[0], first[1]), 0, "different groups stay distinct");
     const none = await loadAppliedComputeAgentic(path, { ...options, sharedPrefixRatio: 0 });
-    assert.equal(commonPrefix(none, none.sessionFirst[0], none.sessionFirst[2]), 0);
+    assert.equal(commonPrefix(none, none.roots[0], none.roots[2]), 0);
   });
 });
 

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { DEFAULT_WORKLOAD_SHAPE, defaultWorkload } from "../../lib/workload/default_workload.ts";
 import { DefaultWorkloadSchema } from "../../lib/workload/spec.ts";
 import { workloadStats } from "../../lib/workload/types.ts";
-import { arraysOf, blocksOf, commonPrefix, turnsOf } from "./_helpers.ts";
+import { arraysOf, blocksOf, commonPrefix, delaysOf, turnsOf } from "./_helpers.ts";
 
 const spec = (fields: Record<string, unknown> = {}) =>
   DefaultWorkloadSchema.parse({ source: "default", ...fields });
@@ -46,13 +46,13 @@ Deno.test("default workload: shared preamble, per-agent tool prompts, growing se
   const atAgentBlock = new Set<number>();
   for (let s = 0; s < w.sessionCount; s++) {
     const turns = turnsOf(w, s);
-    assert.ok(commonPrefix(w, w.sessionFirst[0], turns[0]) >= preambleBlocks);
+    assert.ok(commonPrefix(w, w.roots[0], turns[0]) >= preambleBlocks);
     atAgentBlock.add(blocksOf(w, turns[0])[agentBlock]);
     for (let k = 1; k < turns.length; k++) {
       const prev = turns[k - 1], cur = turns[k];
       assert.ok(w.inputLength[cur] > w.inputLength[prev] + w.outputLength[prev]);
       assert.equal(commonPrefix(w, prev, cur), Math.floor(w.inputLength[prev] / 64));
-      assert.ok(w.delayMs[cur] >= DEFAULT_WORKLOAD_SHAPE.toolThinkMs.min);
+      assert.ok(delaysOf(w)[cur] >= DEFAULT_WORKLOAD_SHAPE.toolThinkMs.min);
     }
   }
   // one tool prompt per agent kind
@@ -65,7 +65,7 @@ Deno.test("default workload: sessions, rate and speed-up options", () => {
   assert.ok(workloadStats(small).spanMs < 60_000);
   const fast = defaultWorkload(spec({ sessions: 40, session_rate: 1 }), { blockSize: 64, speedup: 2 });
   assert.deepEqual(Array.from(fast.arrivalMs), Array.from(small.arrivalMs, (t) => t / 2));
-  assert.deepEqual(Array.from(fast.delayMs), Array.from(small.delayMs, (t) => t / 2));
+  assert.deepEqual(delaysOf(fast), delaysOf(small).map((t) => t / 2));
   const bs16 = defaultWorkload(spec({ sessions: 40, session_rate: 1 }), { blockSize: 16 });
   assert.deepEqual(Array.from(bs16.inputLength), Array.from(small.inputLength));
 });

@@ -1,6 +1,16 @@
 import assert from "node:assert/strict";
 import { type KvCacheTesterOptions, loadKvCacheTester } from "../../lib/workload/kv_cache_tester.ts";
-import { arraysOf, blocksOf, commonPrefix, gzip, jsonl, rejectsAt, turnsOf, withFile } from "./_helpers.ts";
+import {
+  arraysOf,
+  blocksOf,
+  commonPrefix,
+  delaysOf,
+  gzip,
+  jsonl,
+  rejectsAt,
+  turnsOf,
+  withFile,
+} from "./_helpers.ts";
 
 /** An LLM call of `blocks` full 64-token blocks (+ `extra` tokens) with hash ids 1..blocks. */
 function call(t: number, blocks: number, extra = 10, fields: Record<string, unknown> = {}) {
@@ -48,7 +58,7 @@ Deno.test("kv-cache-tester: sessions are closed loops with think-time delays", a
   assert.equal(w.sessionCount, 2);
   assert.deepEqual(turnsOf(w, 0), [0, 1, 2]);
   // think_time (s → ms), not api_time, is the delay; all sessions start at t = 0 by default
-  assert.deepEqual(Array.from(w.delayMs), [0, 3000, 4500, 0, 3000]);
+  assert.deepEqual(delaysOf(w), [0, 3000, 4500, 0, 3000]);
   assert.deepEqual(Array.from(w.arrivalMs), [0, 0, 0, 0, 0]);
   assert.deepEqual(Array.from(w.inputLength), [266, 394, 576, 266, 330]);
   // len(hash_ids) = floor(in / 64) blocks, each turn extends the previous one
@@ -120,7 +130,7 @@ Deno.test("kv-cache-tester: sub-agents run as their own sessions in the parent's
   assert.deepEqual(turnsOf(w, 0), [0, 1]);
   assert.deepEqual(Array.from(w.inputLength), [266, 522, 133, 197]);
   assert.deepEqual(Array.from(w.arrivalMs), [0, 0, 20_000, 0]);
-  assert.deepEqual(Array.from(w.delayMs), [0, 7000, 0, 1000]);
+  assert.deepEqual(delaysOf(w), [0, 7000, 0, 1000]);
   // same namespace: the sub-agent's ids 1, 2 are the parent's blocks 1, 2
   assert.equal(commonPrefix(w, 0, 2), 2);
 });
@@ -130,7 +140,7 @@ Deno.test("kv-cache-tester: inline sub-agents are spliced into the parent's chai
   assert.equal(w.sessionCount, 1);
   assert.deepEqual(turnsOf(w, 0), [0, 1, 2, 3]);
   assert.deepEqual(Array.from(w.inputLength), [266, 133, 197, 522]);
-  assert.deepEqual(Array.from(w.delayMs), [0, 0, 1000, 7000]);
+  assert.deepEqual(delaysOf(w), [0, 0, 1000, 7000]);
 });
 
 Deno.test("kv-cache-tester: missing think_time falls back to the gap the trace implies", async () => {
@@ -143,7 +153,7 @@ Deno.test("kv-cache-tester: missing think_time falls back to the gap the trace i
     ]),
   ]));
   // 10 − 0 − 2.5; 11 − 10 − 2 → floored at 0; 30 − 11 − 0 (no api_time)
-  assert.deepEqual(Array.from(w.delayMs), [0, 7500, 0, 19000]);
+  assert.deepEqual(delaysOf(w), [0, 7500, 0, 19000]);
 });
 
 Deno.test("kv-cache-tester: out 0 is replayed as one token", async () => {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { loadMooncake } from "../../lib/workload/mooncake.ts";
-import { blocksOf, commonPrefix, gzip, jsonl, rejectsAt, withFile } from "./_helpers.ts";
+import { blocksOf, commonPrefix, delaysOf, gzip, jsonl, nextTurns, rejectsAt, withFile } from "./_helpers.ts";
 
 Deno.test("mooncake: rows, sessions, delays and prefix sharing", async () => {
   const text = jsonl([
@@ -15,8 +15,8 @@ Deno.test("mooncake: rows, sessions, delays and prefix sharing", async () => {
     assert.equal(w.sessionCount, 2);
     assert.deepEqual(Array.from(w.arrivalMs), [0, 250, 0, 0]);
     // delay = timestamp difference (2500 ms), else the explicit delay; both divided by the speed-up
-    assert.deepEqual(Array.from(w.delayMs), [0, 0, 1250, 50]);
-    assert.deepEqual(Array.from(w.nextTurn), [-1, 2, 3, -1]);
+    assert.deepEqual(delaysOf(w), [0, 0, 1250, 50]);
+    assert.deepEqual(nextTurns(w), [-1, 2, 3, -1]);
     assert.equal(w.name, path.split("/").pop());
     // 512-token hash ids → 8 engine blocks each; rows 0 and 1 agree on ids 1, 2 = 16 blocks
     assert.equal(blocksOf(w, 0).length, 16);
@@ -46,7 +46,7 @@ Deno.test("mooncake: alias fields input_tokens, output_tokens, created_time, del
     const w = await loadMooncake(path, { blockSize: 64, traceBlockSize: 512 });
     assert.deepEqual(Array.from(w.inputLength), [600, 700]);
     assert.deepEqual(Array.from(w.outputLength), [3, 4]);
-    assert.deepEqual(Array.from(w.delayMs), [0, 20]);
+    assert.deepEqual(delaysOf(w), [0, 20]);
     assert.equal(w.sessionCount, 1);
   });
 });
@@ -155,7 +155,7 @@ Deno.test("mooncake-delta: a later turn is the previous prompt, its output, then
     const w = await loadMooncake(path, { blockSize: 64, sessionDeltas: true });
     // a: 1000 → 1000 + 50 + 300 → 1350 + 20 + min(5000, 2 × 512); b as a; the session-less row is whole
     assert.deepEqual(Array.from(w.inputLength), [1000, 1000, 1350, 1350, 2394, 600]);
-    assert.deepEqual(Array.from(w.delayMs), [0, 0, 500, 590, 40, 0]);
+    assert.deepEqual(delaysOf(w), [0, 0, 500, 590, 40, 0]);
     assert.equal(commonPrefix(w, 0, 1), 15, "first turns share their hash ids");
     assert.equal(commonPrefix(w, 0, 2), 15, "a later turn keeps the previous prompt's full blocks");
     assert.equal(commonPrefix(w, 2, 4), 21);

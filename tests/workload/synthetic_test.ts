@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { SyntheticWorkloadSchema, type SyntheticWorkloadSpec } from "../../lib/workload/spec.ts";
 import { generateSynthetic } from "../../lib/workload/synthetic.ts";
-import { arraysOf, blocksOf, commonPrefix, throwsAt, turnsOf } from "./_helpers.ts";
+import { arraysOf, blocksOf, commonPrefix, delaysOf, throwsAt, turnsOf } from "./_helpers.ts";
 
 function spec(fields: Record<string, unknown>): SyntheticWorkloadSpec {
   return SyntheticWorkloadSchema.parse({
@@ -160,7 +160,7 @@ Deno.test("synthetic: cumulative turns extend the previous prompt, output and ne
     const turns = turnsOf(w, s);
     assert.deepEqual(turns.map((r) => w.turnIndex[r]), [0, 1, 2, 3]);
     assert.deepEqual(turns.map((r) => w.inputLength[r]), [1000, 2050, 3100, 4150]);
-    assert.deepEqual(turns.map((r) => w.delayMs[r]), [0, 500, 500, 500]);
+    assert.deepEqual(turns.map((r) => delaysOf(w)[r]), [0, 500, 500, 500]);
     assert.equal(w.arrivalMs[turns[0]], s * 25);
     for (let k = 1; k < 4; k++) {
       // every full block of the previous turn is a prefix of this one
