@@ -9,7 +9,7 @@
  *
  * @module
  */
-import type { Workload } from "../workload/mod.ts";
+import { nominalArrivals, type Workload } from "../workload/mod.ts";
 import type { TrafficObservation } from "./types.ts";
 
 /**
@@ -103,8 +103,8 @@ export class TrafficWindow {
 }
 
 /**
- * A trace bucketed into throughput intervals (first-turn arrivals), as the reference warms its predictors
- * (`load_predictor_warmup_trace`).
+ * A trace bucketed into throughput intervals by each request's trace time ({@link nominalArrivals}: a later
+ * turn at its own timestamp), as the reference warms its predictors (`load_predictor_warmup_trace`).
  *
  * @example
  * ```ts
@@ -118,8 +118,9 @@ export class TrafficWindow {
  */
 export function trafficWindows(w: Workload, intervalS: number): TrafficObservation[] {
   const out: { n: number; isl: number; osl: number }[] = [];
+  const arrivals = nominalArrivals(w);
   for (let r = 0; r < w.requestCount; r++) {
-    const k = Math.floor(w.arrivalMs[r] / (intervalS * 1000));
+    const k = Math.floor(arrivals[r] / (intervalS * 1000));
     while (out.length <= k) out.push({ n: 0, isl: 0, osl: 0 });
     out[k].n++;
     out[k].isl += w.inputLength[r];
