@@ -14,13 +14,16 @@ const TRACE_FORMAT_NAMES: Record<string, TraceFormat> = {
   "mooncake": "mooncake",
   "mooncake-delta": "mooncake_delta",
   "mooncake_delta": "mooncake_delta",
+  "agentic_mooncake": "agentic_mooncake",
+  "agentic-mooncake": "agentic_mooncake",
   "applied_compute_agentic": "applied_compute_agentic",
   "azure": "azure",
   "kv_cache_tester": "kv_cache_tester",
   "kv-cache-tester": "kv_cache_tester",
 };
-const REFERENCE_ONLY_FORMATS = ["agentic_mooncake", "agentic-mooncake", "dynamo", "weka"];
-const SUPPORTED = "mooncake, mooncake-delta, applied_compute_agentic, azure, kv_cache_tester";
+const REFERENCE_ONLY_FORMATS = ["dynamo", "weka"];
+const SUPPORTED =
+  "mooncake, mooncake-delta, agentic_mooncake, applied_compute_agentic, azure, kv_cache_tester";
 
 /** `--trace-format`: a supported format name (aliases folded), or undefined when not given. */
 export function traceFormat(value: string | undefined): TraceFormat | undefined {

@@ -15,10 +15,10 @@ Usage:
   deno task demo                                            the embedded agentic workload
 
 Workload:
-  --trace-format F           mooncake (default) | mooncake-delta | applied_compute_agentic | azure |
-                             kv_cache_tester
+  --trace-format F           mooncake (default) | mooncake-delta | agentic_mooncake |
+                             applied_compute_agentic | azure | kv_cache_tester
   --trace-block-size N       tokens per hash id (default 512 for the mooncake formats and
-                             applied_compute_agentic)
+                             applied_compute_agentic; an agentic_mooncake v2 header's block_size wins)
   --trace-shared-prefix-ratio R, --trace-num-prefix-groups N
                              applied_compute_agentic: share of each first prompt common to its line's
                              prefix group (default 0, 0)

@@ -4,6 +4,7 @@
  * @module
  */
 import { InputError } from "../common/errors.ts";
+import { loadAgenticMooncake } from "./agentic_mooncake.ts";
 import { loadAppliedComputeAgentic } from "./applied_compute_agentic.ts";
 import { loadAzure } from "./azure.ts";
 import { defaultWorkload } from "./default_workload.ts";
@@ -59,6 +60,12 @@ function loadTrace(spec: TraceWorkloadSpec, options: LoadOptions): Promise<Workl
         speedup,
         requireTimestamps: !options.closedLoop,
         sessionDeltas: spec.format === "mooncake_delta",
+      });
+    case "agentic_mooncake":
+      return loadAgenticMooncake(spec.path, {
+        blockSize,
+        traceBlockSize: spec.trace_block_size ?? 512,
+        speedup,
       });
     case "applied_compute_agentic":
       if (!options.closedLoop) {

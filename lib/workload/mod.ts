@@ -17,6 +17,7 @@ export { loadMooncake, type MooncakeOptions } from "./mooncake.ts";
 export { AZURE_COLUMNS, type AzureOptions, loadAzure, parseWallClock } from "./azure.ts";
 export { type WallClock, WallClockParser } from "./wall_clock.ts";
 export { type KvCacheTesterOptions, loadKvCacheTester } from "./kv_cache_tester.ts";
+export { type AgenticMooncakeOptions, loadAgenticMooncake } from "./agentic_mooncake.ts";
 export { type AppliedComputeAgenticOptions, loadAppliedComputeAgentic } from "./applied_compute_agentic.ts";
 export { generateSynthetic, type SyntheticOptions } from "./synthetic.ts";
 export {

@@ -11,6 +11,7 @@ const positiveInt = z.number().int().positive();
 export const TRACE_FORMATS = [
   "mooncake",
   "mooncake_delta",
+  "agentic_mooncake",
   "applied_compute_agentic",
   "azure",
   "kv_cache_tester",
@@ -21,7 +22,13 @@ export type TraceFormat = (typeof TRACE_FORMATS)[number];
 
 /** Trace options and the formats that accept them (any other format rejects them). */
 const FORMAT_OPTIONS: Readonly<Record<string, readonly TraceFormat[]>> = {
-  trace_block_size: ["mooncake", "mooncake_delta", "applied_compute_agentic", "kv_cache_tester"],
+  trace_block_size: [
+    "mooncake",
+    "mooncake_delta",
+    "agentic_mooncake",
+    "applied_compute_agentic",
+    "kv_cache_tester",
+  ],
   trace_shared_prefix_ratio: ["applied_compute_agentic"],
   trace_num_prefix_groups: ["applied_compute_agentic"],
   max_sessions: ["kv_cache_tester"],
@@ -61,7 +68,8 @@ export const TraceWorkloadSchema = z.strictObject({
   format: z.enum(TRACE_FORMATS).default("mooncake"),
   /**
    * Tokens per hash id (`--trace-block-size`); default 512 for the Mooncake formats and
-   * applied_compute_agentic, the file's own for kv-cache-tester.
+   * applied_compute_agentic, the file's own for kv-cache-tester (and for an agentic_mooncake version 2
+   * trace, whose header's `block_size` wins).
    */
   trace_block_size: positiveInt.nullable().optional(),
   /**

@@ -478,4 +478,18 @@ Deno.test("cli: the reference's agentic trace formats replay, with their flags c
   assert.equal(dres.code, 0, dres.err);
   const djson = JSON.parse(await Deno.readTextFile(`${d.dir}/r.json`));
   assert.equal(djson.total_input_tokens, 600 + (600 + 4 + 600));
+  // agentic_mooncake, as the reference's agent-trace guide runs its one-worker smoke test.
+  const step = (id: string, extra: object) =>
+    JSON.stringify({ request_id: id, input_length: 100, output_length: 3, hash_ids: [7, 8], ...extra });
+  const g = await tempTrace([step("a", { timestamp: 0 }), step("b", { wait_for: ["a"], tool_wait_ms: 50 })]);
+  const gres = await cli([
+    g.trace,
+    ...["--trace-format", "agentic_mooncake", "--trace-block-size", "64", "--replay-mode", "offline"],
+    ...["--router-mode", "round_robin", "--num-workers", "1", "--extra-engine-args", '{"block_size":64}'],
+    ...["--report-json", `${g.dir}/r.json`],
+  ]);
+  assert.equal(gres.code, 0, gres.err);
+  const gjson = JSON.parse(await Deno.readTextFile(`${g.dir}/r.json`));
+  assert.equal(gjson.completed_requests, 2);
+  assert.ok(gjson.duration_ms > 50, `the tool wait is in the replay (${gjson.duration_ms} ms)`);
 });

@@ -1,0 +1,418 @@
+/**
+ * Agentic Mooncake traces (the reference's `agentic_mooncake`): Mooncake rows that form a request graph, where
+ * a request may wait for others (a tool call's result, a sub-agent's join) instead of arriving at a timestamp.
+ *
+ * Version 1 has no header. Each row is a Mooncake row (`input_length`, `output_length`, `hash_ids`,
+ * `timestamp`, `session_id`, with the Mooncake aliases) plus a stable `request_id` and optionally
+ * `wait_for` (request ids), `delay` / `delay_ms` and `tool_wait_ms`. Version 2 opens with a header line
+ * `{"schema": "dynamo.agentic_mooncake", "version": 2, "block_size": …}` and gives each row a `not_before_ms`
+ * and typed `dependencies`.
+ *
+ * @module
+ */
+import { InputError, type InputLocation } from "../common/errors.ts";
+import { type Dependency, WorkloadBuilder } from "./builder.ts";
+import { parseObjectLine, readLines } from "./lines.ts";
+import type { Workload } from "./types.ts";
+
+/** Options for {@link loadAgenticMooncake}. */
+export interface AgenticMooncakeOptions {
+  /** Engine block size to intern prompt blocks at. */
+  readonly blockSize: number;
+  /** Tokens per hash id of a version 1 trace (`--trace-block-size`). Default 512; a version 2 header's wins. */
+  readonly traceBlockSize?: number;
+  /** Divides start times and dependency delays (`--arrival-speedup-ratio`). Default 1. */
+  readonly speedup?: number;
+}
+
+/** The header line's `schema`. */
+const SCHEMA = "dynamo.agentic_mooncake";
+const TRIGGERS = ["completion", "dispatch"];
+/** Relations and the triggers each allows (the reference's table); relations do not change timing. */
+const RELATIONS: Readonly<Record<string, readonly string[]>> = {
+  sequence: ["completion"],
+  spawn: ["completion", "dispatch"],
+  join: ["completion"],
+  replay_barrier: ["completion"],
+};
+
+/** A row as read, before the graph is ordered. */
+interface Row {
+  readonly id: string;
+  readonly at: InputLocation;
+  readonly session: string | number | undefined;
+  readonly play: string | undefined;
+  readonly input: number;
+  readonly output: number;
+  readonly hashIds: number[];
+  /** v1 root: its timestamp; v2: `not_before_ms`; v1 request with `wait_for`: undefined. */
+  readonly startMs: number | undefined;
+  readonly deps: readonly { readonly id: string; readonly delayMs: number; readonly onDispatch: boolean }[];
+  /** The field the dependencies came from, for errors. */
+  readonly depsField: "wait_for" | "dependencies";
+}
+
+/**
+ * Load an agentic Mooncake trace (version 1 or 2) into a {@link Workload} whose requests wait on each other.
+ *
+ * - **Version 1.** A row without `wait_for` arrives at its `timestamp` (0 if absent). A row with `wait_for`
+ *   is ready `delay + tool_wait_ms` ms after the last request it names ends; its timestamp is not used.
+ *   `branches`, `prefix_reset` and `tool_events` describe the trajectory and do not change the replay, as in
+ *   the reference. `input_length` may not exceed `len(hash_ids) × traceBlockSize` (an absent one means that).
+ * - **Version 2.** The header's `block_size` is the tokens per hash id, and each row holds exactly
+ *   `ceil(input_length / block_size)` hash ids. A row is ready when each of its `dependencies` has fired (a
+ *   `completion` edge when its request ends, a `dispatch` edge when its request is sent) and that edge's
+ *   `delay_ms` has passed, and not before its `not_before_ms`. An edge's `relation` (`sequence`, `spawn`,
+ *   `join`, `replay_barrier`) is checked against its trigger, as the reference does, and does not change
+ *   the timing. Edges between different `play_id`s are refused.
+ * - Both: `request_id` is a non-empty string, unique in the file. A dependency may name a later row; unknown
+ *   ids, self-dependencies and cycles are errors naming the line. Equal hash ids share KV blocks across the
+ *   whole file. `session_id` groups requests in reports. An output length of 0 is replayed as 1 token.
+ *   Start times are normalised so the first is 0.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { loadAgenticMooncake } from "./agentic_mooncake.ts";
+ * const path = await Deno.makeTempFile({ suffix: ".jsonl" });
+ * const row = (o: object) => JSON.stringify({ input_length: 1024, output_length: 20, hash_ids: [1, 2], ...o });
+ * await Deno.writeTextFile(path, [
+ *   row({ request_id: "plan", timestamp: 1000 }),
+ *   row({ request_id: "tool-a", wait_for: ["plan"], tool_wait_ms: 300 }),
+ *   row({ request_id: "tool-b", wait_for: ["plan"], tool_wait_ms: 500 }),
+ *   row({ request_id: "answer", wait_for: ["tool-a", "tool-b"], delay: 20 }),
+ * ].join("\n"));
+ * const w = await loadAgenticMooncake(path, { blockSize: 64 });
+ * assert.deepEqual([...w.waitCount], [0, 1, 1, 2]);
+ * assert.deepEqual([...w.succ], [1, 2, 3, 3]);
+ * assert.deepEqual([...w.succDelayMs], [300, 500, 20, 20]);
+ * ```
+ */
+export async function loadAgenticMooncake(path: string, options: AgenticMooncakeOptions): Promise<Workload> {
+  const rows: Row[] = [];
+  let blockSize = options.traceBlockSize ?? 512;
+  let version = 0;
+  for await (const { text, number } of readLines(path)) {
+    if (text.trim() === "") continue;
+    const at: InputLocation = { file: path, line: number };
+    const row = parseObjectLine(text, at);
+    if (version === 0) {
+      version = "schema" in row ? 2 : 1;
+      if (version === 2) {
+        blockSize = parseHeader(row, at);
+        continue;
+      }
+    } else if ("schema" in row) {
+      throw new InputError("a header may only be the first line", { ...at, field: "schema" });
+    }
+    rows.push(version === 2 ? parseRowV2(row, at, blockSize) : parseRowV1(row, at, blockSize));
+  }
+  if (rows.length === 0) throw new InputError("the trace has no requests", { file: path });
+  const index = indexRows(rows);
+  const builder = new WorkloadBuilder({ name: path.split("/").pop() ?? path, blockSize: options.blockSize });
+  const position = new Int32Array(rows.length);
+  let n = 0;
+  for (const i of dependencyOrder(rows, index)) {
+    const row = rows[i];
+    position[i] = n++;
+    const after: Dependency[] = row.deps.map((d) => ({
+      request: position[index.get(d.id)!],
+      delayMs: d.delayMs,
+      onDispatch: d.onDispatch,
+    }));
+    builder.add({
+      session: row.session,
+      after,
+      arrivalMs: row.startMs,
+      inputLength: row.input,
+      outputLength: row.output,
+      tokenBlocks: { ids: row.hashIds, size: blockSize },
+      at: row.at,
+    });
+  }
+  return builder.build({ speedup: options.speedup });
+}
+
+/** Check a version 2 header; returns its `block_size`. */
+function parseHeader(row: Record<string, unknown>, at: InputLocation): number {
+  if (row.schema !== SCHEMA) {
+    throw new InputError(`must be "${SCHEMA}", got ${JSON.stringify(row.schema)}`, {
+      ...at,
+      field: "schema",
+    });
+  }
+  if (row.version !== 2) {
+    throw new InputError(
+      `must be 2 (a file without a header is version 1), got ${JSON.stringify(row.version)}`,
+      {
+        ...at,
+        field: "version",
+      },
+    );
+  }
+  if (row.hash_id_scope !== undefined && row.hash_id_scope !== "local") {
+    throw new InputError(`must be "local", got ${JSON.stringify(row.hash_id_scope)}`, {
+      ...at,
+      field: "hash_id_scope",
+    });
+  }
+  return integer(row, "block_size", at, 1)!;
+}
+
+function parseRowV1(row: Record<string, unknown>, at: InputLocation, blockSize: number): Row {
+  const hashIds = hashIdsOf(row, at);
+  const capacity = hashIds.length * blockSize;
+  const inputField = "input_length" in row ? "input_length" : "input_tokens";
+  const input = integer(row, inputField, at, 1, false) ?? capacity;
+  if (input > capacity) {
+    throw new InputError(
+      `is ${input}, more than the ${hashIds.length} hash ids × ${blockSize} tokens (--trace-block-size) hold`,
+      { ...at, field: inputField },
+    );
+  }
+  const waitFor = row.wait_for ?? [];
+  if (!Array.isArray(waitFor) || waitFor.some((id) => typeof id !== "string" || id === "")) {
+    throw new InputError("must be an array of request_id strings", { ...at, field: "wait_for" });
+  }
+  if ("delay" in row && "delay_ms" in row) {
+    throw new InputError("give delay or delay_ms, not both", { ...at, field: "delay_ms" });
+  }
+  const delay = time(row, "delay_ms" in row ? "delay_ms" : "delay", at) ?? 0;
+  const delayMs = delay + (time(row, "tool_wait_ms", at) ?? 0);
+  const startMs = time(row, "timestamp" in row ? "timestamp" : "created_time", at) ?? 0;
+  return {
+    id: requestId(row, at),
+    at,
+    session: sessionOf(row, at),
+    play: undefined,
+    input,
+    output: outputOf(row, at),
+    hashIds,
+    startMs: waitFor.length === 0 ? startMs : undefined,
+    deps: (waitFor as string[]).map((id) => ({ id, delayMs, onDispatch: false })),
+    depsField: "wait_for",
+  };
+}
+
+function parseRowV2(row: Record<string, unknown>, at: InputLocation, blockSize: number): Row {
+  const hashIds = hashIdsOf(row, at);
+  const inputField = "input_length" in row ? "input_length" : "input_tokens";
+  const input = integer(row, inputField, at, 1)!;
+  const blocks = Math.ceil(input / blockSize);
+  if (hashIds.length !== blocks) {
+    throw new InputError(
+      `holds ${hashIds.length} ids; ${inputField} ${input} at block_size ${blockSize} needs exactly ${blocks}`,
+      { ...at, field: "hash_ids" },
+    );
+  }
+  const startMs = time(row, "not_before_ms", at);
+  if (startMs === undefined) {
+    throw new InputError("required in a version 2 trace", { ...at, field: "not_before_ms" });
+  }
+  const play = row.play_id;
+  if (play !== undefined && typeof play !== "string") {
+    throw new InputError("must be a string", { ...at, field: "play_id" });
+  }
+  const deps = row.dependencies ?? [];
+  if (!Array.isArray(deps)) {
+    throw new InputError("must be an array of edges", { ...at, field: "dependencies" });
+  }
+  return {
+    id: requestId(row, at),
+    at,
+    session: sessionOf(row, at),
+    play,
+    input,
+    output: outputOf(row, at),
+    hashIds,
+    startMs,
+    deps: deps.map((edge, k) => parseEdge(edge, { ...at, field: `dependencies[${k}]` })),
+    depsField: "dependencies",
+  };
+}
+
+function parseEdge(edge: unknown, at: InputLocation): Row["deps"][number] {
+  if (edge === null || typeof edge !== "object" || Array.isArray(edge)) {
+    throw new InputError("must be an object {request_id, trigger, delay_ms, relation}", at);
+  }
+  const e = edge as Record<string, unknown>;
+  const field = (name: string) => ({ ...at, field: `${at.field}.${name}` });
+  if (typeof e.request_id !== "string" || e.request_id === "") {
+    throw new InputError("must be a non-empty string", field("request_id"));
+  }
+  if (typeof e.trigger !== "string" || !TRIGGERS.includes(e.trigger)) {
+    throw new InputError(
+      `must be one of ${TRIGGERS.join(", ")}, got ${JSON.stringify(e.trigger)}`,
+      field("trigger"),
+    );
+  }
+  const allowed = typeof e.relation === "string" ? RELATIONS[e.relation] : undefined;
+  if (allowed === undefined) {
+    throw new InputError(
+      `must be one of ${Object.keys(RELATIONS).join(", ")}, got ${JSON.stringify(e.relation)}`,
+      field("relation"),
+    );
+  }
+  if (!allowed.includes(e.trigger)) {
+    throw new InputError(
+      `a ${e.relation} edge fires on ${allowed.join(" or ")}, not ${e.trigger}`,
+      field("trigger"),
+    );
+  }
+  const delayMs = e.delay_ms ?? 0;
+  if (typeof delayMs !== "number" || !Number.isFinite(delayMs) || delayMs < 0) {
+    throw new InputError(`must be a finite number ≥ 0, got ${JSON.stringify(delayMs)}`, field("delay_ms"));
+  }
+  return { id: e.request_id, delayMs, onDispatch: e.trigger === "dispatch" };
+}
+
+function requestId(row: Record<string, unknown>, at: InputLocation): string {
+  const id = row.request_id;
+  if (typeof id !== "string" || id.trim() === "") {
+    throw new InputError(`required, a non-empty string, got ${JSON.stringify(id)}`, {
+      ...at,
+      field: "request_id",
+    });
+  }
+  return id;
+}
+
+function sessionOf(row: Record<string, unknown>, at: InputLocation): string | number | undefined {
+  const s = row.session_id;
+  if (s === undefined || s === null) return undefined;
+  if (typeof s !== "string" && typeof s !== "number") {
+    throw new InputError("must be a string or a number", { ...at, field: "session_id" });
+  }
+  return s;
+}
+
+function outputOf(row: Record<string, unknown>, at: InputLocation): number {
+  const field = "output_length" in row ? "output_length" : "output_tokens";
+  const output = integer(row, field, at, 0, false);
+  if (output === undefined) throw new InputError("required", { ...at, field: "output_length" });
+  return Math.max(1, output);
+}
+
+function hashIdsOf(row: Record<string, unknown>, at: InputLocation): number[] {
+  const ids = row.hash_ids;
+  if (!Array.isArray(ids) || ids.length === 0) {
+    throw new InputError("required, a non-empty array of integer hash ids", { ...at, field: "hash_ids" });
+  }
+  for (const id of ids) {
+    if (!Number.isInteger(id) || id < 0) {
+      throw new InputError(`must hold non-negative integers, found ${JSON.stringify(id)}`, {
+        ...at,
+        field: "hash_ids",
+      });
+    }
+  }
+  return ids as number[];
+}
+
+/** An integer field ≥ `min`; undefined when absent and not `required`. */
+function integer(
+  row: Record<string, unknown>,
+  field: string,
+  at: InputLocation,
+  min: number,
+  required = true,
+): number | undefined {
+  const v = row[field];
+  if (v === undefined || v === null) {
+    if (required) throw new InputError("required", { ...at, field });
+    return undefined;
+  }
+  if (!Number.isInteger(v) || (v as number) < min) {
+    throw new InputError(`must be an integer ≥ ${min}, got ${JSON.stringify(v)}`, { ...at, field });
+  }
+  return v as number;
+}
+
+/** A time field in ms (finite, ≥ 0), or undefined when absent. */
+function time(row: Record<string, unknown>, field: string, at: InputLocation): number | undefined {
+  const v = row[field];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== "number" || !Number.isFinite(v) || v < 0) {
+    throw new InputError(`must be a finite number ≥ 0, got ${JSON.stringify(v)}`, { ...at, field });
+  }
+  return v;
+}
+
+/** Row index by request id; refuses duplicates, unknown and self dependencies, and edges across plays. */
+function indexRows(rows: readonly Row[]): Map<string, number> {
+  const index = new Map<string, number>();
+  rows.forEach((row, i) => {
+    const first = index.get(row.id);
+    if (first !== undefined) {
+      throw new InputError(`duplicates request_id ${JSON.stringify(row.id)} of line ${rows[first].at.line}`, {
+        ...row.at,
+        field: "request_id",
+      });
+    }
+    index.set(row.id, i);
+  });
+  for (const row of rows) {
+    const field = row.depsField;
+    for (const d of row.deps) {
+      const source = index.get(d.id);
+      if (source === undefined) {
+        throw new InputError(`names request_id ${JSON.stringify(d.id)}, which no row has`, {
+          ...row.at,
+          field,
+        });
+      }
+      if (d.id === row.id) throw new InputError("a request cannot wait for itself", { ...row.at, field });
+      const play = rows[source].play;
+      if (row.play !== undefined && play !== undefined && play !== row.play) {
+        throw new InputError(
+          `waits for ${JSON.stringify(d.id)} of play ${JSON.stringify(play)}, across plays (this row's is ` +
+            `${JSON.stringify(row.play)})`,
+          { ...row.at, field },
+        );
+      }
+    }
+  }
+  return index;
+}
+
+/**
+ * The rows in an order where every request comes after those it waits for: file order, except that a row
+ * named by an earlier one moves up just before it. A cycle is an error that names its requests.
+ */
+function dependencyOrder(rows: readonly Row[], index: Map<string, number>): number[] {
+  const state = new Uint8Array(rows.length); // 0: not seen, 1: on the stack, 2: placed
+  const order: number[] = [];
+  const stack: number[] = [], next: number[] = [];
+  for (let root = 0; root < rows.length; root++) {
+    if (state[root] !== 0) continue;
+    state[root] = 1;
+    stack.push(root);
+    next.push(0);
+    while (stack.length > 0) {
+      const top = stack.length - 1, v = stack[top], deps = rows[v].deps;
+      if (next[top] === deps.length) {
+        state[v] = 2;
+        order.push(v);
+        stack.pop();
+        next.pop();
+        continue;
+      }
+      const d = index.get(deps[next[top]++].id)!;
+      if (state[d] === 1) {
+        const cycle = stack.slice(stack.indexOf(d)).concat(d);
+        throw new InputError(
+          `requests wait for each other in a cycle: ${
+            cycle.map((i) => `${JSON.stringify(rows[i].id)} (line ${rows[i].at.line})`).join(" waits for ")
+          }`,
+          { file: rows[v].at.file },
+        );
+      }
+      if (state[d] === 0) {
+        state[d] = 1;
+        stack.push(d);
+        next.push(0);
+      }
+    }
+  }
+  return order;
+}
