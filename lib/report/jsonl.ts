@@ -10,10 +10,15 @@ import type { Workload } from "../workload/mod.ts";
 /** One request's record. Missing times are `null`. */
 export interface RequestRecord {
   readonly uuid: string;
+  /** The trace's `request_id` (agentic traces only). */
+  readonly request_id?: string;
   /** The trace's `session_id`, or the session's index where the trace gives none. */
   readonly session_id: string | number;
   readonly turn_index: number;
-  /** The turn's position in its session as the trace wrote it (dynolab never reorders turns: `turn_index`). */
+  /**
+   * The turn's position in its session as the trace wrote it: `turn_index`, since dynolab keeps the trace's
+   * order (an agentic_mooncake row named by an earlier row's dependency is the one exception: it moves up).
+   */
   readonly authored_turn_index: number;
   readonly arrival_time_ms: number | null;
   readonly first_admit_ms: number | null;
@@ -83,6 +88,7 @@ export function requestRecords(
     const first = c.firstTokenMs[r], last = c.lastTokenMs[r], arrival = c.arrivalMs[r];
     return {
       uuid: String(r),
+      ...(w.requestIds ? { request_id: w.requestIds[r] } : {}),
       session_id: w.sessionIds[w.sessionOf[r]],
       turn_index: w.turnIndex[r],
       authored_turn_index: w.turnIndex[r],

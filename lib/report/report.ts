@@ -12,6 +12,7 @@ import {
   summarize,
   summarizeSorted,
 } from "../metrics/mod.ts";
+import { trajectoryMetrics } from "./trajectories.ts";
 
 /** A report value: numbers (never NaN or infinite), strings, or nested plain objects. */
 export type ReportValue = number | string | boolean | null | ReportValue[] | { [key: string]: ReportValue };
@@ -36,6 +37,8 @@ export interface ReportInputs {
   readonly prefillGpusPerWorker: number;
   readonly decodeGpusPerWorker: number;
   readonly sla: GoodputSla;
+  /** Agentic traces: each request's trajectory and their count (the workload's), for trajectory metrics. */
+  readonly trajectories?: { readonly of: Int32Array; readonly count: number };
   /** dynolab additions, reported under `dynolab`. */
   readonly extra: { [key: string]: ReportValue };
 }
@@ -134,6 +137,9 @@ export function buildReport(inputs: ReportInputs): Report {
   addDistribution(report, "ttst", summarize(ttst, nTtst), "_ms");
   addDistribution(report, "tpot", summarize(tpot, nTpot), "_ms");
   addDistribution(report, "e2e_latency", summarize(e2e, completed), "_ms");
+  if (inputs.trajectories) {
+    Object.assign(report, trajectoryMetrics(c, inputs.trajectories.of, inputs.trajectories.count));
+  }
   const [itl, perUser] = gapDistributions(c);
   addDistribution(report, "itl", itl, "_ms");
   addDistribution(report, "output_token_throughput_per_user", perUser, "");

@@ -53,6 +53,15 @@ export function formatSummary(report: Report): string {
       }`,
     );
   }
+  if (typeof report.total_trajectories === "number") {
+    lines.push(
+      `Trajectories: ${report.completed_trajectories} completed of ${report.total_trajectories}; end-to-end latency (ms) mean ${
+        formatValue(report.mean_trajectory_e2e_latency_ms)
+      }, p50 ${formatValue(report.p50_trajectory_e2e_latency_ms)}, p90 ${
+        formatValue(report.p90_trajectory_e2e_latency_ms)
+      }, p99 ${formatValue(report.p99_trajectory_e2e_latency_ms)}`,
+    );
+  }
   return lines.join("\n");
 }
 

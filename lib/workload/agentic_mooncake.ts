@@ -67,8 +67,9 @@ interface Row {
  *   the timing. Edges between different `play_id`s are refused.
  * - Both: `request_id` is a non-empty string, unique in the file. A dependency may name a later row; unknown
  *   ids, self-dependencies and cycles are errors naming the line. Equal hash ids share KV blocks across the
- *   whole file. `session_id` groups requests in reports. An output length of 0 is replayed as 1 token.
- *   Start times are normalised so the first is 0.
+ *   whole file. `session_id` groups requests in reports. A trajectory (the reference's play) is a version 2
+ *   row's `play_id`, else the requests its dependencies connect it to; reports give trajectory latencies.
+ *   An output length of 0 is replayed as 1 token. Start times are normalised so the first is 0.
  *
  * @example
  * ```ts
@@ -109,6 +110,7 @@ export async function loadAgenticMooncake(path: string, options: AgenticMooncake
   }
   if (rows.length === 0) throw new InputError("the trace has no requests", { file: path });
   const index = indexRows(rows);
+  const trajectory = trajectories(rows, index);
   const builder = new WorkloadBuilder({ name: path.split("/").pop() ?? path, blockSize: options.blockSize });
   const position = new Int32Array(rows.length);
   let n = 0;
@@ -121,7 +123,9 @@ export async function loadAgenticMooncake(path: string, options: AgenticMooncake
       onDispatch: d.onDispatch,
     }));
     builder.add({
+      id: row.id,
       session: row.session,
+      trajectory: trajectory[i],
       after,
       arrivalMs: row.startMs,
       inputLength: row.input,
@@ -373,6 +377,25 @@ function indexRows(rows: readonly Row[]): Map<string, number> {
     }
   }
   return index;
+}
+
+/**
+ * Each row's trajectory key, as the reference groups plays: a version 2 row's `play_id`; otherwise the
+ * connected group of requests its dependencies link it to (the index of that group's first row).
+ */
+function trajectories(rows: readonly Row[], index: Map<string, number>): (string | number)[] {
+  const parent = Int32Array.from(rows, (_, i) => i);
+  const find = (i: number): number => {
+    while (parent[i] !== i) i = parent[i] = parent[parent[i]];
+    return i;
+  };
+  rows.forEach((row, i) => {
+    for (const d of row.deps) {
+      const a = find(i), b = find(index.get(d.id)!);
+      if (a !== b) parent[Math.max(a, b)] = Math.min(a, b);
+    }
+  });
+  return rows.map((row, i) => row.play ?? find(i));
 }
 
 /**

@@ -47,6 +47,13 @@ export interface RequestRow {
    * blocks keep their ids; every block past them, the one that completes its partial tail included, is new).
    */
   readonly tokenBlocks: TokenBlocks | "unique" | "extend";
+  /** The request's id in the trace (agentic traces' `request_id`), for reports. */
+  readonly id?: string;
+  /**
+   * Trajectory key (agentic traces): rows with the same key form one trajectory. When any row has one, the
+   * workload carries trajectories, and a row without one is a trajectory of its own.
+   */
+  readonly trajectory?: string | number;
   /** Hash namespace (kv-cache-tester ids are session-local). Default 0. */
   readonly namespace?: number;
   /** Where the row came from, for error messages. */
@@ -106,6 +113,10 @@ export class WorkloadBuilder {
   #sessionLast: number[] = [];
   #sessionKeys = new Map<string | number, number>();
   #sessionIds: (string | number)[] = [];
+  #trajectoryKeys = new Map<string | number, number>();
+  #trajectoryOf: number[] = [];
+  #trajectoryCount = 0;
+  #requestIds: string[] = [];
   #blockOffset: number[] = [0];
   // Prompt blocks in chunks (full chunks never move; build concatenates once): a chunk holds whole prompts.
   #fullChunks: Int32Array[] = [];
@@ -148,6 +159,8 @@ export class WorkloadBuilder {
     const prev = known === undefined ? -1 : this.#sessionLast[known];
     this.#sessionLast[s] = r;
     this.#sessionOf.push(s);
+    this.#trajectoryOf.push(this.#trajectory(row.trajectory));
+    if (row.id !== undefined) this.#requestIds[r] = row.id;
     if (row.after !== undefined) {
       if (row.delayMs !== undefined) throw new Error("builder: a row with `after` has per-edge delays (bug)");
       this.#waitFor(row.after, r, at);
@@ -202,6 +215,14 @@ export class WorkloadBuilder {
     }
     this.#blockCount += count;
     this.#blockOffset.push(this.#blockCount);
+  }
+
+  /** The index of trajectory `key` (a new one for a row without a key). */
+  #trajectory(key: string | number | undefined): number {
+    if (key === undefined) return this.#trajectoryCount++;
+    let t = this.#trajectoryKeys.get(key);
+    if (t === undefined) this.#trajectoryKeys.set(key, t = this.#trajectoryCount++);
+    return t;
   }
 
   /** Record the edges request r waits on (from earlier requests, each once). */
@@ -309,6 +330,12 @@ export class WorkloadBuilder {
       sessionOf: Int32Array.from(this.#sessionOf),
       turnIndex: Int32Array.from(this.#turnIndex),
       sessionIds: this.#sessionIds.slice(),
+      ...(this.#trajectoryKeys.size > 0
+        ? { trajectoryOf: Int32Array.from(this.#trajectoryOf), trajectoryCount: this.#trajectoryCount }
+        : {}),
+      ...(this.#requestIds.length > 0
+        ? { requestIds: Array.from({ length: n }, (_, r) => this.#requestIds[r] ?? String(r)) }
+        : {}),
       blockOffset: Int32Array.from(this.#blockOffset),
       blocks: this.#concatBlocks(),
       distinctBlocks: this.#interner.size,

@@ -61,6 +61,14 @@ export interface Workload {
    * one has its index. For reports only: the simulator reads `sessionOf`.
    */
   readonly sessionIds: readonly (string | number)[];
+  /**
+   * Agentic traces: each request's trajectory (the reference's play, a group of requests working on one task),
+   * `0 … trajectoryCount − 1`. Absent for workloads without trajectories.
+   */
+  readonly trajectoryOf?: Int32Array;
+  readonly trajectoryCount?: number;
+  /** Each request's id as the trace gives it (agentic traces' `request_id`), for reports; absent otherwise. */
+  readonly requestIds?: readonly string[];
   /** `blocks[blockOffset[r] … blockOffset[r + 1])` are request r's full prompt blocks. Length requestCount + 1. */
   readonly blockOffset: Int32Array;
   /** Interned ids of full prompt blocks, `0 … distinctBlocks − 1`. */

@@ -486,10 +486,14 @@ Deno.test("cli: the reference's agentic trace formats replay, with their flags c
     g.trace,
     ...["--trace-format", "agentic_mooncake", "--trace-block-size", "64", "--replay-mode", "offline"],
     ...["--router-mode", "round_robin", "--num-workers", "1", "--extra-engine-args", '{"block_size":64}'],
-    ...["--report-json", `${g.dir}/r.json`],
+    ...["--report-json", `${g.dir}/r.json`, "--report-jsonl", `${g.dir}/r.jsonl`],
   ]);
   assert.equal(gres.code, 0, gres.err);
   const gjson = JSON.parse(await Deno.readTextFile(`${g.dir}/r.json`));
   assert.equal(gjson.completed_requests, 2);
+  assert.equal(gjson.completed_trajectories, 1);
+  assert.match(gres.out, /Trajectories: 1 completed of 1; end-to-end latency \(ms\) mean /);
+  const records = (await Deno.readTextFile(`${g.dir}/r.jsonl`)).trim().split("\n").map((l) => JSON.parse(l));
+  assert.deepEqual(records.map((r) => r.request_id), ["a", "b"]);
   assert.ok(gjson.duration_ms > 50, `the tool wait is in the replay (${gjson.duration_ms} ms)`);
 });

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { loadAgenticMooncake } from "../../lib/workload/agentic_mooncake.ts";
 import { loadWorkload } from "../../lib/workload/load.ts";
 import { WorkloadSpecSchema } from "../../lib/workload/spec.ts";
-import { fixedTiming, run } from "../_fixtures.ts";
+import { fixedTiming, run, workloadOf } from "../_fixtures.ts";
 import { blocksOf, type Expected, jsonl, rejectsAt, withFile } from "./_helpers.ts";
 
 /** A v1 row of two 512-token hash blocks. */
@@ -56,6 +56,8 @@ Deno.test("agentic_mooncake v1: wait_for makes a graph; delay + tool_wait_ms is 
     assert.deepEqual([...w.sessionOf], [0, 0, 0, 0, 1]);
     assert.equal(w.outputLength[4], 1, "an output of 0 replays as 1 token");
     assert.deepEqual(blocksOf(w, 3), blocksOf(w, 0), "equal hash ids share blocks");
+    assert.deepEqual([...w.trajectoryOf!], [0, 0, 0, 0, 1], "trajectories: the requests linked by wait_for");
+    assert.equal(w.trajectoryCount, 2);
   });
 });
 
@@ -67,7 +69,7 @@ Deno.test("agentic_mooncake v1: a request may name a later row; it is placed bef
   ]);
   await withFile("a.jsonl", text, async (path) => {
     const w = await loadAgenticMooncake(path, { blockSize: 64 });
-    // Order: a (moved up for b), b, c.
+    assert.deepEqual(w.requestIds, ["a", "b", "c"], "a moved up for b");
     assert.deepEqual(edges(w), ["0→1@0"]);
     assert.deepEqual([...w.arrivalMs], [10, 0, 0]);
     assert.deepEqual([...w.roots], [2, 0]);
@@ -134,6 +136,7 @@ Deno.test("agentic_mooncake v2: the header's block size, typed edges and not_bef
     assert.deepEqual([...w.arrivalMs], [1000, 1000, 9000, 0], "floors, normalised to the earliest (0)");
     assert.deepEqual([...w.inputLength], [130, 100, 100, 100]);
     assert.equal(blocksOf(w, 0).length, 2, "130 tokens at the header's 64 per id: two full engine blocks");
+    assert.deepEqual([...w.trajectoryOf!], [0, 0, 0, 0], "one play_id");
   });
 });
 
@@ -194,7 +197,39 @@ Deno.test("agentic_mooncake: replayed, a join starts after its slowest edge; a d
     assert.deepEqual([...c.arrivalMs], [0, 5, 500, c.lastTokenMs[2] + 30]);
     assert.ok(c.lastTokenMs[2] + 30 > c.lastTokenMs[1] + 2, "the slower edge decides");
     assert.ok(c.lastTokenMs[0] + 1 < 500, "the floor holds 'late' back");
+    const report = result.report;
+    assert.equal(report.total_trajectories, 1);
+    assert.equal(report.completed_trajectories, 1);
+    assert.equal(report.mean_trajectory_e2e_latency_ms, c.terminalMs[3] - c.arrivalMs[0]);
   });
+});
+
+Deno.test("agentic_mooncake: a rejected request leaves its trajectory incomplete and still releases its waiters", async () => {
+  const text = jsonl([
+    row("a", { timestamp: 0, input_length: 100 }),
+    row("too-long", { wait_for: ["a"], input_length: 1000 }),
+    row("after", { wait_for: ["too-long"], input_length: 100 }),
+    row("solo", { timestamp: 0, input_length: 100, hash_ids: [9] }),
+  ]);
+  await withFile("a.jsonl", text, async (path) => {
+    const w = await loadAgenticMooncake(path, { blockSize: 64 });
+    const engine = { ...fixedTiming(10, 10), max_model_len: 500 };
+    const { report, collector } = run(w, { topology: { mode: "agg", num_workers: 1, engine } });
+    assert.equal(report.rejected_requests, 1);
+    assert.equal(report.completed_requests, 3, "'after' ran once 'too-long' was rejected");
+    assert.ok(collector.arrivalMs[2] >= collector.terminalMs[1]);
+    assert.equal(report.total_trajectories, 2);
+    assert.equal(report.completed_trajectories, 1);
+    assert.equal(report.incomplete_trajectories, 1);
+    assert.equal(report.mean_trajectory_e2e_latency_ms, collector.terminalMs[3] - collector.arrivalMs[3]);
+  });
+});
+
+Deno.test("reports of workloads without trajectories carry no trajectory keys", () => {
+  const w = workloadOf([{ input: 100, output: 3 }]);
+  const { report } = run(w, { topology: { mode: "agg", num_workers: 1, engine: fixedTiming(10, 10) } });
+  assert.equal(w.trajectoryOf, undefined);
+  assert.ok(!("total_trajectories" in report));
 });
 
 Deno.test("agentic_mooncake: loadWorkload reads it, open or closed loop, with --trace-block-size", async () => {
