@@ -13,6 +13,7 @@
 import { InputError, type InputLocation } from "../common/errors.ts";
 import { type Dependency, WorkloadBuilder } from "./builder.ts";
 import { parseObjectLine, readLines } from "./lines.ts";
+import { mooncakeHashIds } from "./mooncake.ts";
 import type { Workload } from "./types.ts";
 
 /** Options for {@link loadAgenticMooncake}. */
@@ -164,7 +165,7 @@ function parseHeader(row: Record<string, unknown>, at: InputLocation): number {
 }
 
 function parseRowV1(row: Record<string, unknown>, at: InputLocation, blockSize: number): Row {
-  const hashIds = hashIdsOf(row, at);
+  const hashIds = mooncakeHashIds(row, at);
   const capacity = hashIds.length * blockSize;
   const inputField = "input_length" in row ? "input_length" : "input_tokens";
   const input = integer(row, inputField, at, 1, false) ?? capacity;
@@ -199,7 +200,7 @@ function parseRowV1(row: Record<string, unknown>, at: InputLocation, blockSize: 
 }
 
 function parseRowV2(row: Record<string, unknown>, at: InputLocation, blockSize: number): Row {
-  const hashIds = hashIdsOf(row, at);
+  const hashIds = mooncakeHashIds(row, at);
   const inputField = "input_length" in row ? "input_length" : "input_tokens";
   const input = integer(row, inputField, at, 1)!;
   const blocks = Math.ceil(input / blockSize);
@@ -295,22 +296,6 @@ function outputOf(row: Record<string, unknown>, at: InputLocation): number {
   const output = integer(row, field, at, 0, false);
   if (output === undefined) throw new InputError("required", { ...at, field: "output_length" });
   return Math.max(1, output);
-}
-
-function hashIdsOf(row: Record<string, unknown>, at: InputLocation): number[] {
-  const ids = row.hash_ids;
-  if (!Array.isArray(ids) || ids.length === 0) {
-    throw new InputError("required, a non-empty array of integer hash ids", { ...at, field: "hash_ids" });
-  }
-  for (const id of ids) {
-    if (!Number.isInteger(id) || id < 0) {
-      throw new InputError(`must hold non-negative integers, found ${JSON.stringify(id)}`, {
-        ...at,
-        field: "hash_ids",
-      });
-    }
-  }
-  return ids as number[];
 }
 
 /** An integer field ≥ `min`; undefined when absent and not `required`. */

@@ -58,18 +58,7 @@ export async function loadMooncake(path: string, options: MooncakeOptions): Prom
     if (text.trim() === "") continue;
     const at: InputLocation = { file: path, line: number };
     const row = parseObjectLine(text, at);
-    const hashIds = row.hash_ids;
-    if (!Array.isArray(hashIds) || hashIds.length === 0) {
-      throw new InputError("required, a non-empty array of integer hash ids", { ...at, field: "hash_ids" });
-    }
-    for (const id of hashIds) {
-      if (!Number.isInteger(id) || id < 0) {
-        throw new InputError(`must hold non-negative integers, found ${JSON.stringify(id)}`, {
-          ...at,
-          field: "hash_ids",
-        });
-      }
-    }
+    const hashIds = mooncakeHashIds(row, at);
     const capacity = hashIds.length * traceBlockSize;
     const inputField = "input_length" in row ? "input_length" : "input_tokens";
     const input = optionalNumber(row, inputField, at);
@@ -115,13 +104,40 @@ export async function loadMooncake(path: string, options: MooncakeOptions): Prom
       delayMs: delay,
       inputLength,
       outputLength: output,
-      tokenBlocks: extend ? "extend" : { ids: hashIds as number[], size: traceBlockSize },
+      tokenBlocks: extend ? "extend" : { ids: hashIds, size: traceBlockSize },
       at,
     });
     if (session != null) sessions.set(session, { prompt: inputLength, output });
   }
   if (builder.count === 0) throw new InputError("the trace has no requests", { file: path });
   return builder.build({ speedup: options.speedup });
+}
+
+/**
+ * A Mooncake row's `hash_ids`: a non-empty array of non-negative integers, else an {@link InputError} at `at`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { mooncakeHashIds } from "./mooncake.ts";
+ * assert.deepEqual(mooncakeHashIds({ hash_ids: [3, 4] }, {}), [3, 4]);
+ * assert.throws(() => mooncakeHashIds({ hash_ids: [] }, { line: 2 }), /hash_ids: required/);
+ * ```
+ */
+export function mooncakeHashIds(row: Record<string, unknown>, at: InputLocation): number[] {
+  const ids = row.hash_ids;
+  if (!Array.isArray(ids) || ids.length === 0) {
+    throw new InputError("required, a non-empty array of integer hash ids", { ...at, field: "hash_ids" });
+  }
+  for (const id of ids) {
+    if (!Number.isInteger(id) || id < 0) {
+      throw new InputError(`must hold non-negative integers, found ${JSON.stringify(id)}`, {
+        ...at,
+        field: "hash_ids",
+      });
+    }
+  }
+  return ids as number[];
 }
 
 function optionalNumber(row: Record<string, unknown>, field: string, at: InputLocation): number | undefined {

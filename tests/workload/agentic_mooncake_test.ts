@@ -25,6 +25,17 @@ function edges(w: Awaited<ReturnType<typeof loadAgenticMooncake>>): string[] {
   return out;
 }
 
+/** Each file of rows is refused with the error expected of it. */
+async function refusesAll(cases: [unknown[], Expected][]): Promise<void> {
+  for (const [rows, expected] of cases) {
+    await withFile(
+      "bad.jsonl",
+      jsonl(rows),
+      (path) => rejectsAt(() => loadAgenticMooncake(path, { blockSize: 64 }), path, expected),
+    );
+  }
+}
+
 const HEADER = { schema: "dynamo.agentic_mooncake", version: 2, block_size: 64, hash_id_scope: "local" };
 
 /** A v2 row of `input` tokens at block size 64. */
@@ -94,13 +105,7 @@ Deno.test("agentic_mooncake v1: bad rows are refused, naming the line and field"
     [[{ ...row("a"), output_length: undefined }], { line: 1, field: "output_length" }],
     [[row("a"), { ...HEADER }], { line: 2, field: "schema", includes: ["first line"] }],
   ];
-  for (const [rows, expected] of cases) {
-    await withFile(
-      "bad.jsonl",
-      jsonl(rows),
-      (path) => rejectsAt(() => loadAgenticMooncake(path, { blockSize: 64 }), path, expected),
-    );
-  }
+  await refusesAll(cases);
 });
 
 Deno.test("agentic_mooncake: a cycle is refused, naming its requests and lines", async () => {
@@ -169,13 +174,7 @@ Deno.test("agentic_mooncake v2: bad headers, rows and edges are refused, naming 
     }],
     [[HEADER], { includes: ["no requests"] }],
   ];
-  for (const [rows, expected] of cases) {
-    await withFile(
-      "bad.jsonl",
-      jsonl(rows),
-      (path) => rejectsAt(() => loadAgenticMooncake(path, { blockSize: 64 }), path, expected),
-    );
-  }
+  await refusesAll(cases);
 });
 
 Deno.test("agentic_mooncake: replayed, a join starts after its slowest edge; a dispatch edge after the send", async () => {
