@@ -14,6 +14,7 @@ import { InputError, type InputLocation } from "../common/errors.ts";
 import { type Dependency, WorkloadBuilder } from "./builder.ts";
 import { parseObjectLine, readLines } from "./lines.ts";
 import { mooncakeHashIds } from "./mooncake.ts";
+import { type AgenticRow, dependencyOrder, indexRows, trajectories } from "./agentic_graph.ts";
 import type { Workload } from "./types.ts";
 
 /** Options for {@link loadAgenticMooncake}. */
@@ -36,22 +37,6 @@ const RELATIONS: Readonly<Record<string, readonly string[]>> = {
   join: ["completion"],
   replay_barrier: ["completion"],
 };
-
-/** A row as read, before the graph is ordered. */
-interface Row {
-  readonly id: string;
-  readonly at: InputLocation;
-  readonly session: string | number | undefined;
-  readonly play: string | undefined;
-  readonly input: number;
-  readonly output: number;
-  readonly hashIds: number[];
-  /** v1 root: its timestamp; v2: `not_before_ms`; v1 request with `wait_for`: undefined. */
-  readonly startMs: number | undefined;
-  readonly deps: readonly { readonly id: string; readonly delayMs: number; readonly onDispatch: boolean }[];
-  /** The field the dependencies came from, for errors. */
-  readonly depsField: "wait_for" | "dependencies";
-}
 
 /**
  * Load an agentic Mooncake trace (version 1 or 2) into a {@link Workload} whose requests wait on each other.
@@ -91,7 +76,7 @@ interface Row {
  * ```
  */
 export async function loadAgenticMooncake(path: string, options: AgenticMooncakeOptions): Promise<Workload> {
-  const rows: Row[] = [];
+  const rows: AgenticRow[] = [];
   let blockSize = options.traceBlockSize ?? 512;
   let version = 0;
   for await (const { text, number } of readLines(path)) {
@@ -164,7 +149,7 @@ function parseHeader(row: Record<string, unknown>, at: InputLocation): number {
   return integer(row, "block_size", at, 1)!;
 }
 
-function parseRowV1(row: Record<string, unknown>, at: InputLocation, blockSize: number): Row {
+function parseRowV1(row: Record<string, unknown>, at: InputLocation, blockSize: number): AgenticRow {
   const hashIds = mooncakeHashIds(row, at);
   const capacity = hashIds.length * blockSize;
   const inputField = "input_length" in row ? "input_length" : "input_tokens";
@@ -199,7 +184,7 @@ function parseRowV1(row: Record<string, unknown>, at: InputLocation, blockSize: 
   };
 }
 
-function parseRowV2(row: Record<string, unknown>, at: InputLocation, blockSize: number): Row {
+function parseRowV2(row: Record<string, unknown>, at: InputLocation, blockSize: number): AgenticRow {
   const hashIds = mooncakeHashIds(row, at);
   const inputField = "input_length" in row ? "input_length" : "input_tokens";
   const input = integer(row, inputField, at, 1)!;
@@ -236,7 +221,7 @@ function parseRowV2(row: Record<string, unknown>, at: InputLocation, blockSize: 
   };
 }
 
-function parseEdge(edge: unknown, at: InputLocation): Row["deps"][number] {
+function parseEdge(edge: unknown, at: InputLocation): AgenticRow["deps"][number] {
   if (edge === null || typeof edge !== "object" || Array.isArray(edge)) {
     throw new InputError("must be an object {request_id, trigger, delay_ms, relation}", at);
   }
@@ -325,102 +310,4 @@ function time(row: Record<string, unknown>, field: string, at: InputLocation): n
     throw new InputError(`must be a finite number ≥ 0, got ${JSON.stringify(v)}`, { ...at, field });
   }
   return v;
-}
-
-/** Row index by request id; refuses duplicates, unknown and self dependencies, and edges across plays. */
-function indexRows(rows: readonly Row[]): Map<string, number> {
-  const index = new Map<string, number>();
-  rows.forEach((row, i) => {
-    const first = index.get(row.id);
-    if (first !== undefined) {
-      throw new InputError(`duplicates request_id ${JSON.stringify(row.id)} of line ${rows[first].at.line}`, {
-        ...row.at,
-        field: "request_id",
-      });
-    }
-    index.set(row.id, i);
-  });
-  for (const row of rows) {
-    const field = row.depsField;
-    for (const d of row.deps) {
-      const source = index.get(d.id);
-      if (source === undefined) {
-        throw new InputError(`names request_id ${JSON.stringify(d.id)}, which no row has`, {
-          ...row.at,
-          field,
-        });
-      }
-      if (d.id === row.id) throw new InputError("a request cannot wait for itself", { ...row.at, field });
-      const play = rows[source].play;
-      if (row.play !== undefined && play !== undefined && play !== row.play) {
-        throw new InputError(
-          `waits for ${JSON.stringify(d.id)} of play ${JSON.stringify(play)}, across plays (this row's is ` +
-            `${JSON.stringify(row.play)})`,
-          { ...row.at, field },
-        );
-      }
-    }
-  }
-  return index;
-}
-
-/**
- * Each row's trajectory key, as the reference groups plays: a version 2 row's `play_id`; otherwise the
- * connected group of requests its dependencies link it to (the index of that group's first row).
- */
-function trajectories(rows: readonly Row[], index: Map<string, number>): (string | number)[] {
-  const parent = Int32Array.from(rows, (_, i) => i);
-  const find = (i: number): number => {
-    while (parent[i] !== i) i = parent[i] = parent[parent[i]];
-    return i;
-  };
-  rows.forEach((row, i) => {
-    for (const d of row.deps) {
-      const a = find(i), b = find(index.get(d.id)!);
-      if (a !== b) parent[Math.max(a, b)] = Math.min(a, b);
-    }
-  });
-  return rows.map((row, i) => row.play ?? find(i));
-}
-
-/**
- * The rows in an order where every request comes after those it waits for: file order, except that a row
- * named by an earlier one moves up just before it. A cycle is an error that names its requests.
- */
-function dependencyOrder(rows: readonly Row[], index: Map<string, number>): number[] {
-  const state = new Uint8Array(rows.length); // 0: not seen, 1: on the stack, 2: placed
-  const order: number[] = [];
-  const stack: number[] = [], next: number[] = [];
-  for (let root = 0; root < rows.length; root++) {
-    if (state[root] !== 0) continue;
-    state[root] = 1;
-    stack.push(root);
-    next.push(0);
-    while (stack.length > 0) {
-      const top = stack.length - 1, v = stack[top], deps = rows[v].deps;
-      if (next[top] === deps.length) {
-        state[v] = 2;
-        order.push(v);
-        stack.pop();
-        next.pop();
-        continue;
-      }
-      const d = index.get(deps[next[top]++].id)!;
-      if (state[d] === 1) {
-        const cycle = stack.slice(stack.indexOf(d)).concat(d);
-        throw new InputError(
-          `requests wait for each other in a cycle: ${
-            cycle.map((i) => `${JSON.stringify(rows[i].id)} (line ${rows[i].at.line})`).join(" waits for ")
-          }`,
-          { file: rows[v].at.file },
-        );
-      }
-      if (state[d] === 0) {
-        state[d] = 1;
-        stack.push(d);
-        next.push(0);
-      }
-    }
-  }
-  return order;
 }

@@ -1,0 +1,121 @@
+/**
+ * The request graph of an agentic Mooncake trace, between reading its rows and building the workload: ids
+ * resolved and checked, trajectories grouped, rows put in dependency order.
+ *
+ * @module
+ */
+import { InputError, type InputLocation } from "../common/errors.ts";
+
+/** An agentic Mooncake row as read, before the graph is ordered. */
+export interface AgenticRow {
+  readonly id: string;
+  readonly at: InputLocation;
+  readonly session: string | number | undefined;
+  readonly play: string | undefined;
+  readonly input: number;
+  readonly output: number;
+  readonly hashIds: number[];
+  /** v1 root: its timestamp; v2: `not_before_ms`; v1 request with `wait_for`: undefined. */
+  readonly startMs: number | undefined;
+  readonly deps: readonly { readonly id: string; readonly delayMs: number; readonly onDispatch: boolean }[];
+  /** The field the dependencies came from, for errors. */
+  readonly depsField: "wait_for" | "dependencies";
+}
+
+/** Row index by request id; refuses duplicates, unknown and self dependencies, and edges across plays. */
+export function indexRows(rows: readonly AgenticRow[]): Map<string, number> {
+  const index = new Map<string, number>();
+  rows.forEach((row, i) => {
+    const first = index.get(row.id);
+    if (first !== undefined) {
+      throw new InputError(`duplicates request_id ${JSON.stringify(row.id)} of line ${rows[first].at.line}`, {
+        ...row.at,
+        field: "request_id",
+      });
+    }
+    index.set(row.id, i);
+  });
+  for (const row of rows) {
+    const field = row.depsField;
+    for (const d of row.deps) {
+      const source = index.get(d.id);
+      if (source === undefined) {
+        throw new InputError(`names request_id ${JSON.stringify(d.id)}, which no row has`, {
+          ...row.at,
+          field,
+        });
+      }
+      if (d.id === row.id) throw new InputError("a request cannot wait for itself", { ...row.at, field });
+      const play = rows[source].play;
+      if (row.play !== undefined && play !== undefined && play !== row.play) {
+        throw new InputError(
+          `waits for ${JSON.stringify(d.id)} of play ${JSON.stringify(play)}, across plays (this row's is ` +
+            `${JSON.stringify(row.play)})`,
+          { ...row.at, field },
+        );
+      }
+    }
+  }
+  return index;
+}
+
+/**
+ * Each row's trajectory key, as the reference groups plays: a version 2 row's `play_id`; otherwise the
+ * connected group of requests its dependencies link it to (the index of that group's first row).
+ */
+export function trajectories(rows: readonly AgenticRow[], index: Map<string, number>): (string | number)[] {
+  const parent = Int32Array.from(rows, (_, i) => i);
+  const find = (i: number): number => {
+    while (parent[i] !== i) i = parent[i] = parent[parent[i]];
+    return i;
+  };
+  rows.forEach((row, i) => {
+    for (const d of row.deps) {
+      const a = find(i), b = find(index.get(d.id)!);
+      if (a !== b) parent[Math.max(a, b)] = Math.min(a, b);
+    }
+  });
+  return rows.map((row, i) => row.play ?? find(i));
+}
+
+/**
+ * The rows in an order where every request comes after those it waits for: file order, except that a row
+ * named by an earlier one moves up just before it. A cycle is an error that names its requests.
+ */
+export function dependencyOrder(rows: readonly AgenticRow[], index: Map<string, number>): number[] {
+  const state = new Uint8Array(rows.length); // 0: not seen, 1: on the stack, 2: placed
+  const order: number[] = [];
+  const stack: number[] = [], next: number[] = [];
+  for (let root = 0; root < rows.length; root++) {
+    if (state[root] !== 0) continue;
+    state[root] = 1;
+    stack.push(root);
+    next.push(0);
+    while (stack.length > 0) {
+      const top = stack.length - 1, v = stack[top], deps = rows[v].deps;
+      if (next[top] === deps.length) {
+        state[v] = 2;
+        order.push(v);
+        stack.pop();
+        next.pop();
+        continue;
+      }
+      const d = index.get(deps[next[top]++].id)!;
+      if (state[d] === 1) {
+        const cycle = stack.slice(stack.indexOf(d)).concat(d);
+        throw new InputError(
+          `requests wait for each other in a cycle: ${
+            cycle.map((i) => `${JSON.stringify(rows[i].id)} (line ${rows[i].at.line})`).join(" waits for ")
+          }`,
+          { file: rows[v].at.file },
+        );
+      }
+      if (state[d] === 0) {
+        state[d] = 1;
+        stack.push(d);
+        next.push(0);
+      }
+    }
+  }
+  return order;
+}
