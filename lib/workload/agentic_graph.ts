@@ -22,7 +22,10 @@ export interface AgenticRow {
   readonly depsField: "wait_for" | "dependencies";
 }
 
-/** Row index by request id; refuses duplicates, unknown and self dependencies, and edges across plays. */
+/**
+ * Row index by request id; refuses duplicate ids, unknown, repeated and self dependencies, and edges across
+ * plays.
+ */
 export function indexRows(rows: readonly AgenticRow[]): Map<string, number> {
   const index = new Map<string, number>();
   rows.forEach((row, i) => {
@@ -36,8 +39,10 @@ export function indexRows(rows: readonly AgenticRow[]): Map<string, number> {
     index.set(row.id, i);
   });
   for (const row of rows) {
-    const field = row.depsField;
+    const field = row.depsField, named = new Set<string>();
     for (const d of row.deps) {
+      if (named.has(d.id)) throw new InputError(`names ${JSON.stringify(d.id)} twice`, { ...row.at, field });
+      named.add(d.id);
       const source = index.get(d.id);
       if (source === undefined) {
         throw new InputError(`names request_id ${JSON.stringify(d.id)}, which no row has`, {

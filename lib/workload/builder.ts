@@ -233,9 +233,7 @@ export class WorkloadBuilder {
         throw new Error(`builder: request ${r} waits for ${p}, which is not an earlier request (bug)`);
       }
       for (let i = from; i < this.#waitsFor.length; i++) {
-        if (this.#waitsFor[i] === p) {
-          throw new InputError("names one request twice", { ...at, field: "wait_for" });
-        }
+        if (this.#waitsFor[i] === p) throw new Error(`builder: request ${r} waits for ${p} twice (bug)`);
       }
       checkTime(delayMs, "delay", at);
       this.#addEdge(p, delayMs, onDispatch);

@@ -97,6 +97,7 @@ Deno.test("agentic_mooncake v1: bad rows are refused, naming the line and field"
     [[row("a"), row("a")], { line: 2, field: "request_id", includes: ['"a" of line 1'] }],
     [[row("a", { wait_for: ["zzz"] })], { line: 1, field: "wait_for", includes: ['"zzz"', "no row has"] }],
     [[row("a", { wait_for: ["a"] })], { line: 1, field: "wait_for", includes: ["itself"] }],
+    [[row("a"), row("b", { wait_for: ["a", "a"] })], { line: 2, field: "wait_for", includes: ['"a" twice'] }],
     [[row("a", { wait_for: "b" }), row("b")], { line: 1, field: "wait_for", includes: ["array"] }],
     [[row("a", { delay: 1, delay_ms: 2 })], { line: 1, field: "delay_ms", includes: ["not both"] }],
     [[row("a", { tool_wait_ms: -1 })], { line: 1, field: "tool_wait_ms", includes: ["≥ 0"] }],
