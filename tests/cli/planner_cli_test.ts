@@ -271,7 +271,12 @@ sharedTest(
       assert.ok(hours.every((h) => h > 0), `${hours}`);
       assert.ok(events[0] >= events[1], `scale-ups ${events}: a longer start-up scales less often`);
     } finally {
-      for (const f of html) await Deno.remove(f).catch(() => {});
+      // The reference's sweep writes into the default ./planner_reports: the report and its tick log.
+      for (const f of html) {
+        for (const path of [f, f.replace(/\.html$/, ".log.jsonl.gz")]) {
+          await Deno.remove(path).catch(() => {});
+        }
+      }
     }
   },
 );
