@@ -14,6 +14,7 @@ import { InputError, type InputLocation } from "../common/errors.ts";
 import { type Dependency, WorkloadBuilder } from "./builder.ts";
 import { parseObjectLine, readLines } from "./lines.ts";
 import { mooncakeHashIds } from "./mooncake.ts";
+import { optionalInteger, optionalTime, requiredInteger } from "./row_fields.ts";
 import { type AgenticRow, dependencyOrder, indexRows, trajectories } from "./agentic_graph.ts";
 import type { Workload } from "./types.ts";
 
@@ -146,14 +147,14 @@ function parseHeader(row: Record<string, unknown>, at: InputLocation): number {
       field: "hash_id_scope",
     });
   }
-  return integer(row, "block_size", at, 1)!;
+  return requiredInteger(row, "block_size", 1, at);
 }
 
 function parseRowV1(row: Record<string, unknown>, at: InputLocation, blockSize: number): AgenticRow {
   const hashIds = mooncakeHashIds(row, at);
   const capacity = hashIds.length * blockSize;
   const inputField = "input_length" in row ? "input_length" : "input_tokens";
-  const input = integer(row, inputField, at, 1, false) ?? capacity;
+  const input = optionalInteger(row, inputField, 1, at) ?? capacity;
   if (input > capacity) {
     throw new InputError(
       `is ${input}, more than the ${hashIds.length} hash ids × ${blockSize} tokens (--trace-block-size) hold`,
@@ -167,9 +168,9 @@ function parseRowV1(row: Record<string, unknown>, at: InputLocation, blockSize: 
   if ("delay" in row && "delay_ms" in row) {
     throw new InputError("give delay or delay_ms, not both", { ...at, field: "delay_ms" });
   }
-  const delay = time(row, "delay_ms" in row ? "delay_ms" : "delay", at) ?? 0;
-  const delayMs = delay + (time(row, "tool_wait_ms", at) ?? 0);
-  const startMs = time(row, "timestamp" in row ? "timestamp" : "created_time", at) ?? 0;
+  const delay = optionalTime(row, "delay_ms" in row ? "delay_ms" : "delay", at) ?? 0;
+  const delayMs = delay + (optionalTime(row, "tool_wait_ms", at) ?? 0);
+  const startMs = optionalTime(row, "timestamp" in row ? "timestamp" : "created_time", at) ?? 0;
   return {
     id: requestId(row, at),
     at,
@@ -187,7 +188,7 @@ function parseRowV1(row: Record<string, unknown>, at: InputLocation, blockSize: 
 function parseRowV2(row: Record<string, unknown>, at: InputLocation, blockSize: number): AgenticRow {
   const hashIds = mooncakeHashIds(row, at);
   const inputField = "input_length" in row ? "input_length" : "input_tokens";
-  const input = integer(row, inputField, at, 1)!;
+  const input = requiredInteger(row, inputField, 1, at);
   const blocks = Math.ceil(input / blockSize);
   if (hashIds.length !== blocks) {
     throw new InputError(
@@ -195,7 +196,7 @@ function parseRowV2(row: Record<string, unknown>, at: InputLocation, blockSize: 
       { ...at, field: "hash_ids" },
     );
   }
-  const startMs = time(row, "not_before_ms", at);
+  const startMs = optionalTime(row, "not_before_ms", at);
   if (startMs === undefined) {
     throw new InputError("required in a version 2 trace", { ...at, field: "not_before_ms" });
   }
@@ -278,36 +279,7 @@ function sessionOf(row: Record<string, unknown>, at: InputLocation): string | nu
 
 function outputOf(row: Record<string, unknown>, at: InputLocation): number {
   const field = "output_length" in row ? "output_length" : "output_tokens";
-  const output = integer(row, field, at, 0, false);
+  const output = optionalInteger(row, field, 0, at);
   if (output === undefined) throw new InputError("required", { ...at, field: "output_length" });
   return Math.max(1, output);
-}
-
-/** An integer field ≥ `min`; undefined when absent and not `required`. */
-function integer(
-  row: Record<string, unknown>,
-  field: string,
-  at: InputLocation,
-  min: number,
-  required = true,
-): number | undefined {
-  const v = row[field];
-  if (v === undefined || v === null) {
-    if (required) throw new InputError("required", { ...at, field });
-    return undefined;
-  }
-  if (!Number.isInteger(v) || (v as number) < min) {
-    throw new InputError(`must be an integer ≥ ${min}, got ${JSON.stringify(v)}`, { ...at, field });
-  }
-  return v as number;
-}
-
-/** A time field in ms (finite, ≥ 0), or undefined when absent. */
-function time(row: Record<string, unknown>, field: string, at: InputLocation): number | undefined {
-  const v = row[field];
-  if (v === undefined || v === null) return undefined;
-  if (typeof v !== "number" || !Number.isFinite(v) || v < 0) {
-    throw new InputError(`must be a finite number ≥ 0, got ${JSON.stringify(v)}`, { ...at, field });
-  }
-  return v;
 }

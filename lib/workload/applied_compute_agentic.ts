@@ -9,6 +9,7 @@
 import { InputError, type InputLocation } from "../common/errors.ts";
 import { WorkloadBuilder } from "./builder.ts";
 import { parseObjectLine, readLines } from "./lines.ts";
+import { requiredInteger } from "./row_fields.ts";
 import { sharedBlockId, sharedPrefixBlocks, UniqueIds } from "./prompt_context.ts";
 import type { Workload } from "./types.ts";
 
@@ -115,9 +116,9 @@ interface Row {
 
 function parseRow(text: string, at: InputLocation): Row {
   const row = parseObjectLine(text, at);
-  const turns = count(row, "num_turns", 0, at);
-  const input = count(row, "input_prompt_length", 1, at);
-  const finalOutput = count(row, "final_assistant_response_length", 0, at);
+  const turns = requiredInteger(row, "num_turns", 0, at);
+  const input = requiredInteger(row, "input_prompt_length", 1, at);
+  const finalOutput = requiredInteger(row, "final_assistant_response_length", 0, at);
   const [assistant, tool, latencyS] = LENGTH_ARRAYS.map((field) => {
     const values = row[field];
     if (!Array.isArray(values)) throw new InputError("required, an array", { ...at, field });
@@ -136,13 +137,4 @@ function parseRow(text: string, at: InputLocation): Row {
     return values as number[];
   });
   return { turns, input, assistant, tool, latencyS, finalOutput };
-}
-
-function count(row: Record<string, unknown>, field: string, min: number, at: InputLocation): number {
-  const v = row[field];
-  if (v === undefined || v === null) throw new InputError("required", { ...at, field });
-  if (!Number.isInteger(v) || (v as number) < min) {
-    throw new InputError(`must be an integer ≥ ${min}, got ${JSON.stringify(v)}`, { ...at, field });
-  }
-  return v as number;
 }

@@ -1,0 +1,70 @@
+/**
+ * Readers of a trace row's fields (a JSON object), each throwing an {@link InputError} that names the file,
+ * line and field.
+ *
+ * @module
+ */
+import { InputError, type InputLocation } from "../common/errors.ts";
+
+/**
+ * `row[field]`, an integer ≥ `min`; absent (or null) is an error.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { requiredInteger } from "./row_fields.ts";
+ * assert.equal(requiredInteger({ n: 3 }, "n", 1, {}), 3);
+ * assert.throws(() => requiredInteger({}, "n", 1, { file: "t.jsonl", line: 2 }), /t\.jsonl:2: n: required/);
+ * assert.throws(() => requiredInteger({ n: 0 }, "n", 1, {}), /n: must be an integer ≥ 1, got 0/);
+ * ```
+ */
+export function requiredInteger(
+  row: Record<string, unknown>,
+  field: string,
+  min: number,
+  at: InputLocation,
+): number {
+  const v = optionalInteger(row, field, min, at);
+  if (v === undefined) throw new InputError("required", { ...at, field });
+  return v;
+}
+
+/** `row[field]`, an integer ≥ `min`, or undefined when absent (or null). */
+export function optionalInteger(
+  row: Record<string, unknown>,
+  field: string,
+  min: number,
+  at: InputLocation,
+): number | undefined {
+  const v = row[field];
+  if (v === undefined || v === null) return undefined;
+  if (!Number.isInteger(v) || (v as number) < min) {
+    throw new InputError(`must be an integer ≥ ${min}, got ${JSON.stringify(v)}`, { ...at, field });
+  }
+  return v as number;
+}
+
+/**
+ * `row[field]`, a time in ms (a finite number ≥ 0), or undefined when absent (or null).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { optionalTime } from "./row_fields.ts";
+ * assert.equal(optionalTime({ t: 2.5 }, "t", {}), 2.5);
+ * assert.equal(optionalTime({}, "t", {}), undefined);
+ * assert.throws(() => optionalTime({ t: -1 }, "t", {}), /t: must be a finite number ≥ 0, got -1/);
+ * ```
+ */
+export function optionalTime(
+  row: Record<string, unknown>,
+  field: string,
+  at: InputLocation,
+): number | undefined {
+  const v = row[field];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== "number" || !Number.isFinite(v) || v < 0) {
+    throw new InputError(`must be a finite number ≥ 0, got ${JSON.stringify(v)}`, { ...at, field });
+  }
+  return v;
+}
