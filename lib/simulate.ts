@@ -130,8 +130,7 @@ export function runSimulation(inputs: SimulationInputs, options: RunOptions = {}
     prefillGpusPerWorker: pools.length > 1 ? pools[0].config.gpusPerWorker : 0,
     decodeGpusPerWorker: pools[last].config.gpusPerWorker,
     sla: spec.sla,
-    trajectories: workload.trajectoryOf &&
-      { of: workload.trajectoryOf, count: workload.trajectoryCount ?? 0 },
+    trajectories: workload.trajectories,
     extra: runDetails(inputs, resolved, cluster, collector, plan?.warnings ?? []),
   });
   if (planner) report.planner = plannerDetails(planner, cluster.lifecycle);

@@ -12,6 +12,7 @@ import {
   summarize,
   summarizeSorted,
 } from "../metrics/mod.ts";
+import type { Trajectories } from "../workload/mod.ts";
 import { trajectoryMetrics } from "./trajectories.ts";
 
 /** A report value: numbers (never NaN or infinite), strings, or nested plain objects. */
@@ -38,7 +39,7 @@ export interface ReportInputs {
   readonly decodeGpusPerWorker: number;
   readonly sla: GoodputSla;
   /** Agentic traces: each request's trajectory and their count (the workload's), for trajectory metrics. */
-  readonly trajectories?: { readonly of: Int32Array; readonly count: number };
+  readonly trajectories?: Trajectories;
   /** dynolab additions, reported under `dynolab`. */
   readonly extra: { [key: string]: ReportValue };
 }
@@ -138,7 +139,7 @@ export function buildReport(inputs: ReportInputs): Report {
   addDistribution(report, "tpot", summarize(tpot, nTpot), "_ms");
   addDistribution(report, "e2e_latency", summarize(e2e, completed), "_ms");
   if (inputs.trajectories) {
-    Object.assign(report, trajectoryMetrics(c, inputs.trajectories.of, inputs.trajectories.count));
+    Object.assign(report, trajectoryMetrics(c, inputs.trajectories));
   }
   const [itl, perUser] = gapDistributions(c);
   addDistribution(report, "itl", itl, "_ms");

@@ -5,6 +5,7 @@
  * @module
  */
 import { type Collector, Status, summarize } from "../metrics/mod.ts";
+import type { Trajectories } from "../workload/mod.ts";
 import type { Report } from "./report.ts";
 
 /**
@@ -21,17 +22,17 @@ import type { Report } from "./report.ts";
  * c.arrive(0, 0, false); c.complete(0, 100);
  * c.arrive(1, 150, false); c.complete(1, 400);
  * c.arrive(2, 10, false); // never ends
- * const m = trajectoryMetrics(c, Int32Array.of(0, 0, 1), 2);
+ * const m = trajectoryMetrics(c, { of: Int32Array.of(0, 0, 1), count: 2 });
  * assert.equal(m.completed_trajectories, 1);
  * assert.equal(m.incomplete_trajectories, 1);
  * assert.equal(m.mean_trajectory_e2e_latency_ms, 400);
  * ```
  */
-export function trajectoryMetrics(c: Collector, trajectoryOf: Int32Array, count: number): Report {
+export function trajectoryMetrics(c: Collector, { of, count }: Trajectories): Report {
   const start = new Float64Array(count).fill(Infinity), end = new Float64Array(count);
   const complete = new Uint8Array(count).fill(1), warm = new Uint8Array(count);
-  for (let r = 0; r < trajectoryOf.length; r++) {
-    const t = trajectoryOf[r];
+  for (let r = 0; r < of.length; r++) {
+    const t = of[r];
     if (c.warmup[r] === 1) warm[t] = 1;
     if (c.status[r] !== Status.Completed) {
       complete[t] = 0;

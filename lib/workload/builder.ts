@@ -329,7 +329,7 @@ export class WorkloadBuilder {
       turnIndex: Int32Array.from(this.#turnIndex),
       sessionIds: this.#sessionIds.slice(),
       ...(this.#trajectoryKeys.size > 0
-        ? { trajectoryOf: Int32Array.from(this.#trajectoryOf), trajectoryCount: this.#trajectoryCount }
+        ? { trajectories: { of: Int32Array.from(this.#trajectoryOf), count: this.#trajectoryCount } }
         : {}),
       ...(this.#requestIds.length > 0
         ? { requestIds: Array.from({ length: n }, (_, r) => this.#requestIds[r] ?? String(r)) }

@@ -61,12 +61,8 @@ export interface Workload {
    * one has its index. For reports only: the simulator reads `sessionOf`.
    */
   readonly sessionIds: readonly (string | number)[];
-  /**
-   * Agentic traces: each request's trajectory (the reference's play, a group of requests working on one task),
-   * `0 … trajectoryCount − 1`. Absent for workloads without trajectories.
-   */
-  readonly trajectoryOf?: Int32Array;
-  readonly trajectoryCount?: number;
+  /** Agentic traces: their trajectories. Absent for workloads without them. */
+  readonly trajectories?: Trajectories;
   /** Each request's id as the trace gives it (agentic traces' `request_id`), for reports; absent otherwise. */
   readonly requestIds?: readonly string[];
   /** `blocks[blockOffset[r] … blockOffset[r + 1])` are request r's full prompt blocks. Length requestCount + 1. */
@@ -75,6 +71,13 @@ export interface Workload {
   readonly blocks: Int32Array;
   /** Number of distinct block ids. */
   readonly distinctBlocks: number;
+}
+
+/** The trajectories of a workload (the reference's plays: groups of requests working on one task). */
+export interface Trajectories {
+  /** Each request's trajectory, `0 … count − 1`. */
+  readonly of: Int32Array;
+  readonly count: number;
 }
 
 /** Summary figures of a workload, for reports and sanity checks. */

@@ -67,8 +67,12 @@ Deno.test("agentic_mooncake v1: wait_for makes a graph; delay + tool_wait_ms is 
     assert.deepEqual([...w.sessionOf], [0, 0, 0, 0, 1]);
     assert.equal(w.outputLength[4], 1, "an output of 0 replays as 1 token");
     assert.deepEqual(blocksOf(w, 3), blocksOf(w, 0), "equal hash ids share blocks");
-    assert.deepEqual([...w.trajectoryOf!], [0, 0, 0, 0, 1], "trajectories: the requests linked by wait_for");
-    assert.equal(w.trajectoryCount, 2);
+    assert.deepEqual(
+      [...w.trajectories!.of],
+      [0, 0, 0, 0, 1],
+      "trajectories: the requests linked by wait_for",
+    );
+    assert.equal(w.trajectories!.count, 2);
   });
 });
 
@@ -142,7 +146,7 @@ Deno.test("agentic_mooncake v2: the header's block size, typed edges and not_bef
     assert.deepEqual([...w.arrivalMs], [1000, 1000, 9000, 0], "floors, normalised to the earliest (0)");
     assert.deepEqual([...w.inputLength], [130, 100, 100, 100]);
     assert.equal(blocksOf(w, 0).length, 2, "130 tokens at the header's 64 per id: two full engine blocks");
-    assert.deepEqual([...w.trajectoryOf!], [0, 0, 0, 0], "one play_id");
+    assert.deepEqual([...w.trajectories!.of], [0, 0, 0, 0], "one play_id");
   });
 });
 
@@ -228,7 +232,7 @@ Deno.test("agentic_mooncake: a rejected request leaves its trajectory incomplete
 Deno.test("reports of workloads without trajectories carry no trajectory keys", () => {
   const w = workloadOf([{ input: 100, output: 3 }]);
   const { report } = run(w, { topology: { mode: "agg", num_workers: 1, engine: fixedTiming(10, 10) } });
-  assert.equal(w.trajectoryOf, undefined);
+  assert.equal(w.trajectories, undefined);
   assert.ok(!("total_trajectories" in report));
 });
 
