@@ -101,7 +101,10 @@ export class WorkloadBuilder {
   #inputLength: number[] = [];
   #outputLength: number[] = [];
   #arrivalRaw: (number | undefined)[] = [];
-  /** A root's arrival or an `after` row's start floor (raw); undefined for a session's later turns. */
+  /**
+   * A root's arrival (0 when not given) or an `after` row's start floor (raw); undefined where there is no
+   * start time: a session's later turn, an `after` row without one.
+   */
   #startRaw: (number | undefined)[] = [];
   #sessionOf: number[] = [];
   #turnIndex: number[] = [];
@@ -164,12 +167,12 @@ export class WorkloadBuilder {
     if (row.after !== undefined) {
       if (row.delayMs !== undefined) throw new Error("builder: a row with `after` has per-edge delays (bug)");
       this.#waitFor(row.after, r, at);
-      this.#startRaw.push(row.arrivalMs);
+      this.#startRaw.push(row.after.length === 0 ? row.arrivalMs ?? 0 : row.arrivalMs);
     } else if (prev < 0) {
       if (row.delayMs !== undefined && row.delayMs !== 0) {
         throw new InputError("not allowed on the first turn of a session", { ...at, field: "delay" });
       }
-      this.#startRaw.push(row.arrivalMs);
+      this.#startRaw.push(row.arrivalMs ?? 0);
     } else {
       let delay = row.delayMs;
       if (delay === undefined) {
@@ -301,15 +304,11 @@ export class WorkloadBuilder {
     const waitCount = new Int32Array(n);
     for (let r = 0; r < n; r++) waitCount[r] = this.#waitOffset[r + 1] - this.#waitOffset[r];
     let t0 = Infinity;
-    for (let r = 0; r < n; r++) {
-      const start = this.#startRaw[r];
-      if (waitCount[r] === 0 || start !== undefined) t0 = Math.min(t0, start ?? 0);
-    }
+    for (const start of this.#startRaw) if (start !== undefined) t0 = Math.min(t0, start);
     const arrivalMs = new Float64Array(n);
-    for (let r = 0; r < n; r++) {
-      const start = this.#startRaw[r];
-      if (waitCount[r] === 0 || start !== undefined) arrivalMs[r] = ((start ?? 0) - t0) / speedup;
-    }
+    this.#startRaw.forEach((start, r) => {
+      if (start !== undefined) arrivalMs[r] = (start - t0) / speedup;
+    });
     const roots: number[] = [];
     for (let r = 0; r < n; r++) if (waitCount[r] === 0) roots.push(r);
     roots.sort((a, b) => arrivalMs[a] - arrivalMs[b] || a - b);
