@@ -13,7 +13,7 @@
 import { InputError, type InputLocation } from "../common/errors.ts";
 import { type Dependency, WorkloadBuilder } from "./builder.ts";
 import { parseObjectLine, readLines } from "./lines.ts";
-import { mooncakeHashIds } from "./mooncake.ts";
+import { mooncakeHashIds, mooncakeSessionId } from "./mooncake.ts";
 import { optionalInteger, optionalTime, requiredInteger } from "./row_fields.ts";
 import { type AgenticRow, dependencyOrder, indexRows, trajectories } from "./agentic_graph.ts";
 import type { Workload } from "./types.ts";
@@ -174,7 +174,7 @@ function parseRowV1(row: Record<string, unknown>, at: InputLocation, blockSize: 
   return {
     id: requestId(row, at),
     at,
-    session: sessionOf(row, at),
+    session: mooncakeSessionId(row, at),
     play: undefined,
     input,
     output: outputOf(row, at),
@@ -211,7 +211,7 @@ function parseRowV2(row: Record<string, unknown>, at: InputLocation, blockSize: 
   return {
     id: requestId(row, at),
     at,
-    session: sessionOf(row, at),
+    session: mooncakeSessionId(row, at),
     play,
     input,
     output: outputOf(row, at),
@@ -266,15 +266,6 @@ function requestId(row: Record<string, unknown>, at: InputLocation): string {
     });
   }
   return id;
-}
-
-function sessionOf(row: Record<string, unknown>, at: InputLocation): string | number | undefined {
-  const s = row.session_id;
-  if (s === undefined || s === null) return undefined;
-  if (typeof s !== "string" && typeof s !== "number") {
-    throw new InputError("must be a string or a number", { ...at, field: "session_id" });
-  }
-  return s;
 }
 
 function outputOf(row: Record<string, unknown>, at: InputLocation): number {

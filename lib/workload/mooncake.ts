@@ -75,13 +75,8 @@ export async function loadMooncake(path: string, options: MooncakeOptions): Prom
     const timestamp = optionalNumber(row, tsField, at);
     const delayField = "delay" in row ? "delay" : "delay_ms";
     const delay = optionalNumber(row, delayField, at);
-    const session = row.session_id;
-    if (
-      session !== undefined && session !== null && typeof session !== "string" && typeof session !== "number"
-    ) {
-      throw new InputError("must be a string or a number", { ...at, field: "session_id" });
-    }
-    const previous = session == null ? undefined : sessions.get(session);
+    const session = mooncakeSessionId(row, at);
+    const previous = session === undefined ? undefined : sessions.get(session);
     const firstTurn = previous === undefined;
     if (firstTurn && timestamp === undefined && requireTimestamps) {
       throw new InputError("required on the first turn of a session in trace replay", {
@@ -99,7 +94,7 @@ export async function loadMooncake(path: string, options: MooncakeOptions): Prom
     const extend = deltas && previous !== undefined;
     const inputLength = extend ? previous.prompt + previous.output + rowInput : rowInput;
     builder.add({
-      session: session ?? undefined,
+      session,
       arrivalMs: timestamp,
       delayMs: delay,
       inputLength,
@@ -107,7 +102,7 @@ export async function loadMooncake(path: string, options: MooncakeOptions): Prom
       tokenBlocks: extend ? "extend" : { ids: hashIds, size: traceBlockSize },
       at,
     });
-    if (session != null) sessions.set(session, { prompt: inputLength, output });
+    if (session !== undefined) sessions.set(session, { prompt: inputLength, output });
   }
   if (builder.count === 0) throw new InputError("the trace has no requests", { file: path });
   return builder.build({ speedup: options.speedup });
@@ -138,6 +133,19 @@ export function mooncakeHashIds(row: Record<string, unknown>, at: InputLocation)
     }
   }
   return ids as number[];
+}
+
+/** A Mooncake row's optional `session_id`: a string or a number, undefined when absent (or null). */
+export function mooncakeSessionId(
+  row: Record<string, unknown>,
+  at: InputLocation,
+): string | number | undefined {
+  const s = row.session_id;
+  if (s === undefined || s === null) return undefined;
+  if (typeof s !== "string" && typeof s !== "number") {
+    throw new InputError("must be a string or a number", { ...at, field: "session_id" });
+  }
+  return s;
 }
 
 function optionalNumber(row: Record<string, unknown>, field: string, at: InputLocation): number | undefined {
