@@ -1,12 +1,14 @@
 /**
- * The request graph of an agentic Mooncake trace, between reading its rows and building the workload: ids
- * resolved and checked, trajectories grouped, rows put in dependency order.
+ * The request graph of an agentic trace (agentic Mooncake, Dynamo request traces), between reading its rows and
+ * building the workload: ids resolved and checked, trajectories grouped, rows put in dependency order.
  *
  * @module
  */
 import { InputError, type InputLocation } from "../common/errors.ts";
+import { type Dependency, WorkloadBuilder } from "./builder.ts";
+import type { Workload } from "./types.ts";
 
-/** An agentic Mooncake row as read, before the graph is ordered. */
+/** An agentic trace's request as read, before the graph is ordered. */
 export interface AgenticRow {
   readonly id: string;
   readonly at: InputLocation;
@@ -15,11 +17,11 @@ export interface AgenticRow {
   readonly input: number;
   readonly output: number;
   readonly hashIds: number[];
-  /** v1 root: its timestamp; v2: `not_before_ms`; v1 request with `wait_for`: undefined. */
+  /** A root's arrival or a request's start floor (v2 `not_before_ms`); undefined: released by its edges alone. */
   readonly startMs: number | undefined;
   readonly deps: readonly { readonly id: string; readonly delayMs: number; readonly onDispatch: boolean }[];
   /** The field the dependencies came from, for errors. */
-  readonly depsField: "wait_for" | "dependencies";
+  readonly depsField: string;
 }
 
 /**
@@ -123,4 +125,62 @@ export function dependencyOrder(rows: readonly AgenticRow[], index: Map<string, 
     }
   }
   return order;
+}
+
+/** Options for {@link buildAgenticWorkload}. */
+export interface AgenticBuildOptions {
+  readonly name: string;
+  /** Engine block size to intern prompt blocks at. */
+  readonly blockSize: number;
+  /** Tokens per hash id of the rows' `hashIds`. */
+  readonly traceBlockSize: number;
+  /** Divides start times and dependency delays. Default 1. */
+  readonly speedup?: number;
+}
+
+/**
+ * The workload of an agentic trace's rows: ids checked ({@link indexRows}), trajectories grouped, requests
+ * added in dependency order with their edges.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { type AgenticRow, buildAgenticWorkload } from "./agentic_graph.ts";
+ * const row = (id: string, deps: string[]): AgenticRow => ({
+ *   id, at: {}, session: undefined, play: undefined, input: 64, output: 8, hashIds: [id.length],
+ *   startMs: deps.length === 0 ? 0 : undefined, deps: deps.map((d) => ({ id: d, delayMs: 5, onDispatch: false })),
+ *   depsField: "wait_for",
+ * });
+ * const w = buildAgenticWorkload([row("bb", ["a"]), row("a", [])], { name: "t", blockSize: 64, traceBlockSize: 64 });
+ * assert.deepEqual(w.requestIds, ["a", "bb"]); // "a" moves up before the row that waits for it
+ * assert.deepEqual([...w.succDelayMs], [5]);
+ * ```
+ */
+export function buildAgenticWorkload(rows: readonly AgenticRow[], options: AgenticBuildOptions): Workload {
+  const index = indexRows(rows);
+  const trajectory = trajectories(rows, index);
+  const builder = new WorkloadBuilder({ name: options.name, blockSize: options.blockSize });
+  const position = new Int32Array(rows.length);
+  let n = 0;
+  for (const i of dependencyOrder(rows, index)) {
+    const row = rows[i];
+    position[i] = n++;
+    const after: Dependency[] = row.deps.map((d) => ({
+      request: position[index.get(d.id)!],
+      delayMs: d.delayMs,
+      onDispatch: d.onDispatch,
+    }));
+    builder.add({
+      id: row.id,
+      session: row.session,
+      trajectory: trajectory[i],
+      after,
+      arrivalMs: row.startMs,
+      inputLength: row.input,
+      outputLength: row.output,
+      tokenBlocks: { ids: row.hashIds, size: options.traceBlockSize },
+      at: row.at,
+    });
+  }
+  return builder.build({ speedup: options.speedup });
 }

@@ -11,11 +11,10 @@
  * @module
  */
 import { InputError, type InputLocation } from "../common/errors.ts";
-import { type Dependency, WorkloadBuilder } from "./builder.ts";
 import { parseObjectLine, readLines } from "./lines.ts";
 import { mooncakeHashIds, mooncakeSessionId } from "./mooncake.ts";
 import { optionalInteger, optionalTime, requiredInteger } from "./row_fields.ts";
-import { type AgenticRow, dependencyOrder, indexRows, trajectories } from "./agentic_graph.ts";
+import { type AgenticRow, buildAgenticWorkload } from "./agentic_graph.ts";
 import type { Workload } from "./types.ts";
 
 /** Options for {@link loadAgenticMooncake}. */
@@ -96,32 +95,12 @@ export async function loadAgenticMooncake(path: string, options: AgenticMooncake
     rows.push(version === 2 ? parseRowV2(row, at, blockSize) : parseRowV1(row, at, blockSize));
   }
   if (rows.length === 0) throw new InputError("the trace has no requests", { file: path });
-  const index = indexRows(rows);
-  const trajectory = trajectories(rows, index);
-  const builder = new WorkloadBuilder({ name: path.split("/").pop() ?? path, blockSize: options.blockSize });
-  const position = new Int32Array(rows.length);
-  let n = 0;
-  for (const i of dependencyOrder(rows, index)) {
-    const row = rows[i];
-    position[i] = n++;
-    const after: Dependency[] = row.deps.map((d) => ({
-      request: position[index.get(d.id)!],
-      delayMs: d.delayMs,
-      onDispatch: d.onDispatch,
-    }));
-    builder.add({
-      id: row.id,
-      session: row.session,
-      trajectory: trajectory[i],
-      after,
-      arrivalMs: row.startMs,
-      inputLength: row.input,
-      outputLength: row.output,
-      tokenBlocks: { ids: row.hashIds, size: blockSize },
-      at: row.at,
-    });
-  }
-  return builder.build({ speedup: options.speedup });
+  return buildAgenticWorkload(rows, {
+    name: path.split("/").pop() ?? path,
+    blockSize: options.blockSize,
+    traceBlockSize: blockSize,
+    speedup: options.speedup,
+  });
 }
 
 /** Check a version 2 header; returns its `block_size`. */

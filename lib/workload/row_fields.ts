@@ -1,6 +1,7 @@
 /**
  * Readers of a trace row's fields (a JSON object), each throwing an {@link InputError} that names the file,
- * line and field.
+ * line and field. For an object nested in a row, give its path as `at.field` (`request.replay`): errors then
+ * name `request.replay.input_length`.
  *
  * @module
  */
@@ -16,6 +17,7 @@ import { InputError, type InputLocation } from "../common/errors.ts";
  * assert.equal(requiredInteger({ n: 3 }, "n", 1, {}), 3);
  * assert.throws(() => requiredInteger({}, "n", 1, { file: "t.jsonl", line: 2 }), /t\.jsonl:2: n: required/);
  * assert.throws(() => requiredInteger({ n: 0 }, "n", 1, {}), /n: must be an integer ≥ 1, got 0/);
+ * assert.throws(() => requiredInteger({}, "n", 1, { field: "outer" }), /outer\.n: required/);
  * ```
  */
 export function requiredInteger(
@@ -25,7 +27,7 @@ export function requiredInteger(
   at: InputLocation,
 ): number {
   const v = optionalInteger(row, field, min, at);
-  if (v === undefined) throw new InputError("required", { ...at, field });
+  if (v === undefined) throw new InputError("required", within(at, field));
   return v;
 }
 
@@ -39,7 +41,7 @@ export function optionalInteger(
   const v = row[field];
   if (v === undefined || v === null) return undefined;
   if (!Number.isInteger(v) || (v as number) < min) {
-    throw new InputError(`must be an integer ≥ ${min}, got ${JSON.stringify(v)}`, { ...at, field });
+    throw new InputError(`must be an integer ≥ ${min}, got ${JSON.stringify(v)}`, within(at, field));
   }
   return v as number;
 }
@@ -64,7 +66,22 @@ export function optionalTime(
   const v = row[field];
   if (v === undefined || v === null) return undefined;
   if (typeof v !== "number" || !Number.isFinite(v) || v < 0) {
-    throw new InputError(`must be a finite number ≥ 0, got ${JSON.stringify(v)}`, { ...at, field });
+    throw new InputError(`must be a finite number ≥ 0, got ${JSON.stringify(v)}`, within(at, field));
   }
   return v;
+}
+
+/**
+ * `at` naming `field`, inside the object `at.field` names when it names one.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { within } from "./row_fields.ts";
+ * assert.equal(within({ line: 2 }, "request").field, "request");
+ * assert.equal(within({ line: 2, field: "request" }, "replay").field, "request.replay");
+ * ```
+ */
+export function within(at: InputLocation, field: string): InputLocation {
+  return { ...at, field: at.field === undefined ? field : `${at.field}.${field}` };
 }
