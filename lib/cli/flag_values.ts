@@ -20,10 +20,11 @@ const TRACE_FORMAT_NAMES: Record<string, TraceFormat> = {
   "azure": "azure",
   "kv_cache_tester": "kv_cache_tester",
   "kv-cache-tester": "kv_cache_tester",
+  "dynamo": "dynamo",
 };
-const REFERENCE_ONLY_FORMATS = ["dynamo", "weka"];
+const REFERENCE_ONLY_FORMATS = ["weka"];
 const SUPPORTED =
-  "mooncake, mooncake-delta, agentic_mooncake, applied_compute_agentic, azure, kv_cache_tester";
+  "mooncake, mooncake-delta, agentic_mooncake, applied_compute_agentic, dynamo, azure, kv_cache_tester";
 
 /** `--trace-format`: a supported format name (aliases folded), or undefined when not given. */
 export function traceFormat(value: string | undefined): TraceFormat | undefined {

@@ -124,10 +124,13 @@ export function parseCommand(argv: readonly string[]): Command {
       });
     }
   }
-  if (positionals.length > 1) {
-    throw new InputError(`expected one trace file, got ${positionals.length}: ${positionals.join(", ")}`, {
-      field: "trace_files",
-    });
+  const format = traceFormat(v["trace-format"]);
+  if (positionals.length > 1 && format !== "dynamo") {
+    throw new InputError(
+      `trace format ${v["trace-format"] ?? "mooncake"} reads one trace file, got ${positionals.length}: ` +
+        `${positionals.join(", ")} (only --trace-format dynamo takes several shards)`,
+      { field: "trace_files" },
+    );
   }
 
   const concurrency = optionalInt(v, "replay-concurrency", 1);
@@ -166,8 +169,8 @@ export function parseCommand(argv: readonly string[]): Command {
     }
     workload = demo ? { source: "default" } : {
       source: "trace",
-      path: positionals[0],
-      format: traceFormat(v["trace-format"]),
+      path: positionals.length === 1 ? positionals[0] : positionals,
+      format,
       trace_block_size: optionalInt(v, "trace-block-size", 1),
       trace_shared_prefix_ratio: optionalNumber(v, "trace-shared-prefix-ratio"),
       trace_num_prefix_groups: optionalInt(v, "trace-num-prefix-groups", 0),

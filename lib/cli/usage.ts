@@ -10,15 +10,17 @@ export const USAGE =
 
 Usage:
   deno task replay TRACE.jsonl [flags]                      replay a trace (open loop, trace timestamps)
+  deno task replay SHARD... --trace-format dynamo [flags]   replay Dynamo request-trace shards
   deno task replay --input-tokens N --output-tokens N --request-count N
                    (--request-rate R | --arrival-interval-ms MS | --replay-concurrency C) [flags]
   deno task demo                                            the embedded agentic workload
 
 Workload:
   --trace-format F           mooncake (default) | mooncake-delta | agentic_mooncake |
-                             applied_compute_agentic | azure | kv_cache_tester
+                             applied_compute_agentic | dynamo (one or more shards) | azure | kv_cache_tester
   --trace-block-size N       tokens per hash id (default 512 for the mooncake formats and
-                             applied_compute_agentic; an agentic_mooncake v2 header's block_size wins)
+                             applied_compute_agentic; an agentic_mooncake v2 header's block_size wins; a
+                             dynamo trace embeds its own, which N must match)
   --trace-shared-prefix-ratio R, --trace-num-prefix-groups N
                              applied_compute_agentic: share of each first prompt common to its line's
                              prefix group (default 0, 0)

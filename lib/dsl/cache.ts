@@ -29,7 +29,7 @@ export async function cacheKey(
   inputsDigest?: string,
 ): Promise<string> {
   const workload = spec.workload.source === "trace"
-    ? { ...spec.workload, path: { name: spec.workload.path.split("/").pop(), sha256: traceDigest } }
+    ? { ...spec.workload, path: { name: traceName(spec.workload.path), sha256: traceDigest } }
     : spec.workload;
   return await sha256Hex(
     canonicalJson({
@@ -40,6 +40,11 @@ export async function cacheKey(
       series: { bucketS },
     }),
   );
+}
+
+/** A trace's file name (its shards' names), without directories: a key does not depend on where it lies. */
+function traceName(path: string | readonly string[]): string | string[] {
+  return typeof path === "string" ? path.split("/").pop()! : path.map(traceName) as string[];
 }
 
 let sourceDigest: Promise<string> | undefined;

@@ -11,9 +11,12 @@ import type { ParamDef } from "./params.ts";
 
 type Fields = Record<string, unknown>;
 
+/** A trace as the user named it (path, URL or `family:name`), or a `dynamo` trace's shards. */
+export type TraceRef = string | readonly string[];
+
 /** Which workload a scenario replays. */
 export type WorkloadDraft =
-  | { readonly kind: "trace"; readonly ref: string }
+  | { readonly kind: "trace"; readonly ref: TraceRef }
   | { readonly kind: "synthetic" }
   | { readonly kind: "default" };
 
@@ -78,7 +81,10 @@ export function setWorkload(d: Draft, w: WorkloadDraft, by: string): void {
       { field: by },
     );
   }
-  if (d.workload?.kind === "trace" && w.kind === "trace" && d.workload.ref !== w.ref) d.trace = {};
+  if (
+    d.workload?.kind === "trace" && w.kind === "trace" &&
+    JSON.stringify(d.workload.ref) !== JSON.stringify(w.ref)
+  ) d.trace = {};
   d.workload = w;
   d.workloadBy = by;
 }
@@ -166,8 +172,8 @@ export function checkArrivalMode(d: Draft): void {
 /** What {@link draftToSpec} returns: the spec (trace path not yet resolved) and the trace reference. */
 export interface DraftSpec {
   readonly spec: SimSpecInput;
-  /** The trace as the user named it (path, URL or `family:name`); undefined for other workloads. */
-  readonly traceRef?: string;
+  /** The trace as the user named it; undefined for other workloads. */
+  readonly traceRef?: TraceRef;
 }
 
 /**

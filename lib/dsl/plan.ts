@@ -6,7 +6,14 @@
  */
 import { InputError } from "../common/errors.ts";
 import type { SimSpecInput } from "../spec.ts";
-import { checkArrivalMode, copyDraft, draftToSpec, setParam, type WorkloadNeed } from "./draft.ts";
+import {
+  checkArrivalMode,
+  copyDraft,
+  draftToSpec,
+  setParam,
+  type TraceRef,
+  type WorkloadNeed,
+} from "./draft.ts";
 import type { Scenario } from "./scenario.ts";
 import type { Scalar } from "./types.ts";
 
@@ -22,8 +29,8 @@ export interface PlannedRun {
   readonly params: Readonly<Record<string, Scalar>>;
   /** The spec, its trace path still as the user named it. */
   readonly spec: SimSpecInput;
-  /** The trace as named (path, URL or `family:name`), if the workload is a trace. */
-  readonly traceRef?: string;
+  /** The trace as named (path, URL or `family:name`, or shards), if the workload is a trace. */
+  readonly traceRef?: TraceRef;
 }
 
 /**

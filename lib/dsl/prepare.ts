@@ -11,6 +11,7 @@ import { checkRun, type PoolName, type RunInputs } from "../run_inputs.ts";
 import { parseSpec, type SimSpec } from "../spec.ts";
 import { cacheKey } from "./cache.ts";
 import { canonicalJson, fileDigest, sha256Hex } from "./hash.ts";
+import type { TraceRef } from "./draft.ts";
 import { inRun, type PlannedRun } from "./plan.ts";
 import { resolveTrace, type TraceEnv } from "./traces.ts";
 
@@ -36,22 +37,23 @@ export async function prepareRuns(
   env: TraceEnv | undefined,
   loadRunInputs: (spec: SimSpec) => Promise<RunInputs>,
 ): Promise<PreparedRun[]> {
-  const traces = new Map<string, Awaited<ReturnType<typeof resolveTrace>>>();
+  const traces = new Map<string, { path: string | string[]; format?: string; digest: string }>();
   const out: PreparedRun[] = [];
   for (const run of runs) {
     await inRun(run, async () => {
       let input = run.spec as Record<string, unknown>;
       let digest: string | undefined;
       if (run.traceRef !== undefined) {
-        let resolved = traces.get(run.traceRef);
+        const name = JSON.stringify(run.traceRef);
+        let resolved = traces.get(name);
         if (!resolved) {
-          resolved = await resolveTrace(run.traceRef, env);
-          traces.set(run.traceRef, resolved);
+          resolved = await resolveTraces(run.traceRef, env);
+          traces.set(name, resolved);
         }
         const workload: Record<string, unknown> = { ...(input.workload as object), path: resolved.path };
         if (workload.format === undefined && resolved.format) workload.format = resolved.format;
         input = { ...input, workload };
-        digest = await fileDigest(resolved.path);
+        digest = resolved.digest;
       }
       const spec = parseSpec(input);
       const inputs = await loadRunInputs(spec);
@@ -68,6 +70,22 @@ export async function prepareRuns(
     });
   }
   return out;
+}
+
+/**
+ * A trace reference resolved to local files: one path (with a named trace's format), or a dynamo trace's
+ * shards; the digest covers every file, in order.
+ */
+async function resolveTraces(
+  ref: TraceRef,
+  env: TraceEnv | undefined,
+): Promise<{ path: string | string[]; format?: string; digest: string }> {
+  if (typeof ref === "string") {
+    const { path, format } = await resolveTrace(ref, env);
+    return { path, format, digest: await fileDigest(path) };
+  }
+  const paths = await Promise.all(ref.map(async (r) => (await resolveTrace(r, env)).path));
+  return { path: paths, digest: await sha256Hex((await Promise.all(paths.map(fileDigest))).join("\n")) };
 }
 
 /** What errors call each pool's engine args, and the planner. */

@@ -22,6 +22,7 @@ import {
   setParam,
   setTopology,
   setWorkload,
+  type TraceRef,
 } from "./draft.ts";
 import {
   checkSweepValues,
@@ -135,13 +136,20 @@ export class Scenario {
    * Replay a trace: a file path, an `http(s)` URL, or a named public trace such as `"mooncake:conversation"`,
    * `"mooncake:synthetic"`, `"mooncake:toolagent"`, `"azure:code"`, `"azure:conv"` (see `traces.ts`).
    * `blockSize` is the trace's tokens per hash id (`--trace-block-size`), `speedup` the
-   * `--arrival-speedup-ratio`.
+   * `--arrival-speedup-ratio`. A `dynamo` trace may be several shards: `.trace(["a.jsonl.gz", "b.jsonl.gz"],
+   * { format: "dynamo" })`.
    */
-  trace(ref: string, options: TraceOptions = {}): Scenario {
+  trace(ref: TraceRef, options: TraceOptions = {}): Scenario {
     const shown = Object.keys(options).length ? `, ${JSON.stringify(options)}` : "";
     const call = `.trace(${JSON.stringify(ref)}${shown})`;
-    if (typeof ref !== "string" || ref.trim() === "") {
-      throw new InputError("expected a trace path, URL or name", { field: ".trace()" });
+    const refs: readonly unknown[] = Array.isArray(ref) ? ref : [ref];
+    if (refs.length === 0 || refs.some((r) => typeof r !== "string" || r.trim() === "")) {
+      throw new InputError(
+        "expected a trace path, URL or name (or a list of them: a dynamo trace's shards)",
+        {
+          field: ".trace()",
+        },
+      );
     }
     const { speedup, blockSize, ...rest } = options as TraceOptions & Record<string, unknown>;
     const keys = toSnake(rest, TraceWorkloadSchema, ".trace() options", {}, {

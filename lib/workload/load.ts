@@ -10,7 +10,8 @@ import { loadAzure } from "./azure.ts";
 import { defaultWorkload } from "./default_workload.ts";
 import { loadKvCacheTester } from "./kv_cache_tester.ts";
 import { loadMooncake } from "./mooncake.ts";
-import { openLoopProblem, type TraceWorkloadSpec, type WorkloadSpec } from "./spec.ts";
+import { loadDynamoTrace } from "./dynamo_trace.ts";
+import { openLoopProblem, tracePaths, type TraceWorkloadSpec, type WorkloadSpec } from "./spec.ts";
 import { generateSynthetic } from "./synthetic.ts";
 import type { Workload } from "./types.ts";
 
@@ -51,10 +52,12 @@ export function loadWorkload(spec: WorkloadSpec, options: LoadOptions): Promise<
 
 function loadTrace(spec: TraceWorkloadSpec, options: LoadOptions): Promise<Workload> {
   const { blockSize, speedup } = options;
+  const paths = tracePaths(spec);
+  const path = paths[0];
   switch (spec.format) {
     case "mooncake":
     case "mooncake_delta":
-      return loadMooncake(spec.path, {
+      return loadMooncake(path, {
         blockSize,
         traceBlockSize: spec.trace_block_size ?? 512,
         speedup,
@@ -62,16 +65,16 @@ function loadTrace(spec: TraceWorkloadSpec, options: LoadOptions): Promise<Workl
         sessionDeltas: spec.format === "mooncake_delta",
       });
     case "agentic_mooncake":
-      return loadAgenticMooncake(spec.path, {
+      return loadAgenticMooncake(path, {
         blockSize,
         traceBlockSize: spec.trace_block_size ?? 512,
         speedup,
       });
     case "applied_compute_agentic":
       if (!options.closedLoop) {
-        throw new InputError(openLoopProblem(spec.format)!, { file: spec.path, field: "replay_concurrency" });
+        throw new InputError(openLoopProblem(spec.format)!, { file: path, field: "replay_concurrency" });
       }
-      return loadAppliedComputeAgentic(spec.path, {
+      return loadAppliedComputeAgentic(path, {
         blockSize,
         traceBlockSize: spec.trace_block_size ?? 512,
         speedup,
@@ -79,9 +82,15 @@ function loadTrace(spec: TraceWorkloadSpec, options: LoadOptions): Promise<Workl
         numPrefixGroups: spec.trace_num_prefix_groups,
       });
     case "azure":
-      return loadAzure(spec.path, { blockSize, speedup });
+      return loadAzure(path, { blockSize, speedup });
+    case "dynamo":
+      return loadDynamoTrace(paths, {
+        blockSize,
+        speedup,
+        traceBlockSize: spec.trace_block_size ?? undefined,
+      });
     case "kv_cache_tester":
-      return loadKvCacheTester(spec.path, {
+      return loadKvCacheTester(path, {
         blockSize,
         speedup,
         traceBlockSize: spec.trace_block_size ?? undefined,

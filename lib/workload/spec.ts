@@ -15,6 +15,7 @@ export const TRACE_FORMATS = [
   "applied_compute_agentic",
   "azure",
   "kv_cache_tester",
+  "dynamo",
 ] as const;
 
 /** A trace format name. */
@@ -28,6 +29,7 @@ const FORMAT_OPTIONS: Readonly<Record<string, readonly TraceFormat[]>> = {
     "agentic_mooncake",
     "applied_compute_agentic",
     "kv_cache_tester",
+    "dynamo",
   ],
   trace_shared_prefix_ratio: ["applied_compute_agentic"],
   trace_num_prefix_groups: ["applied_compute_agentic"],
@@ -63,13 +65,16 @@ export function openLoopProblem(format: TraceFormat): string | undefined {
  */
 export const TraceWorkloadSchema = z.strictObject({
   source: z.literal("trace"),
-  /** Path of the trace file (`.gz` is decompressed on the fly). */
-  path: z.string().min(1),
+  /**
+   * Path of the trace file (`.gz` is decompressed on the fly), or several: a `dynamo` trace's shards, read as
+   * one trace.
+   */
+  path: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
   format: z.enum(TRACE_FORMATS).default("mooncake"),
   /**
    * Tokens per hash id (`--trace-block-size`); default 512 for the Mooncake formats and
    * applied_compute_agentic, the file's own for kv-cache-tester (and for an agentic_mooncake version 2
-   * trace, whose header's `block_size` wins).
+   * trace, whose header's `block_size` wins). A `dynamo` trace embeds its own, which this must equal if given.
    */
   trace_block_size: positiveInt.nullable().optional(),
   /**
@@ -97,6 +102,14 @@ export const TraceWorkloadSchema = z.strictObject({
    */
   subagents: z.enum(["sessions", "inline"]).optional(),
 }).superRefine((spec, ctx) => {
+  if (Array.isArray(spec.path) && spec.path.length > 1 && spec.format !== "dynamo") {
+    ctx.addIssue({
+      code: "custom",
+      path: ["path"],
+      message:
+        `trace format ${spec.format} reads one file, got ${spec.path.length} (only dynamo takes shards)`,
+    });
+  }
   for (const [key, formats] of Object.entries(FORMAT_OPTIONS)) {
     const value = (spec as Record<string, unknown>)[key];
     if (value !== undefined && value !== null && !formats.includes(spec.format)) {
@@ -122,6 +135,22 @@ export const TraceWorkloadSchema = z.strictObject({
     });
   }
 });
+
+/**
+ * The files a trace source reads, in order.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { tracePaths, TraceWorkloadSchema } from "./spec.ts";
+ * const spec = TraceWorkloadSchema.parse({ source: "trace", format: "dynamo", path: ["a.jsonl.gz", "b.jsonl.gz"] });
+ * assert.deepEqual(tracePaths(spec), ["a.jsonl.gz", "b.jsonl.gz"]);
+ * assert.deepEqual(tracePaths({ path: "t.jsonl" }), ["t.jsonl"]);
+ * ```
+ */
+export function tracePaths(spec: { readonly path: string | readonly string[] }): string[] {
+  return typeof spec.path === "string" ? [spec.path] : [...spec.path];
+}
 
 /**
  * Generate requests (`--input-tokens/--output-tokens/--request-count` and friends), as the reference's

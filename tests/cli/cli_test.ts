@@ -164,12 +164,61 @@ Deno.test("cli: invalid enum value lists the choices", async () => {
 
 Deno.test("cli: unsupported features fail clearly instead of being ignored", async () => {
   await expectBadInput([GOOD], ["--extra-engine-args", '{"num_g2_blocks": 100}'], /not supported yet/);
-  await expectBadInput([GOOD], ["--trace-format", "dynamo"], /--trace-format: .*not supported yet/);
+  await expectBadInput([GOOD], ["--trace-format", "weka"], /--trace-format: .*not supported yet/);
   await expectBadInput(
     [GOOD],
     ["--router-config", '{"router_queue_threshold": 2}'],
     /router queue is not supported yet/,
   );
+});
+
+Deno.test("cli: --trace-format dynamo replays request-trace shards; other formats take one file", async () => {
+  const dir = await Deno.makeTempDir();
+  const end = (id: string, start: number, session: string, hashes: number[]) =>
+    JSON.stringify({
+      schema: "dynamo.request.trace.v1",
+      event_type: "request_end",
+      event_time_unix_ms: start + 100,
+      agent_context: { session_id: session },
+      request: {
+        request_id: id,
+        request_received_ms: start,
+        output_tokens: 4,
+        replay: { trace_block_size: 64, input_length: 64 * hashes.length, input_sequence_hashes: hashes },
+      },
+    });
+  await Deno.writeTextFile(
+    `${dir}/a.jsonl`,
+    [end("a1", 1000, "a", [1, 2]), end("b1", 1050, "b", [9])].join("\n"),
+  );
+  const gz = new Blob([end("a2", 1400, "a", [1, 2, 3])]).stream().pipeThrough(new CompressionStream("gzip"));
+  await Deno.writeFile(`${dir}/b.jsonl.gz`, new Uint8Array(await new Response(gz).arrayBuffer()));
+  const shards = [`${dir}/a.jsonl`, `${dir}/b.jsonl.gz`];
+  const res = await cli([
+    ...shards,
+    ...["--trace-format", "dynamo", "--num-workers", "1", "--extra-engine-args", '{"block_size":64}'],
+    ...["--report-json", `${dir}/r.json`],
+  ]);
+  assert.equal(res.code, 0, res.err);
+  const report = JSON.parse(await Deno.readTextFile(`${dir}/r.json`));
+  assert.equal(report.completed_requests, 3);
+  assert.equal(report.total_trajectories, 2, "sessions a and b");
+  assert.ok(report.prefix_cache_reused_ratio > 0, "a2 reuses a1's prompt");
+  assert.ok(report.duration_ms >= 300, `a2 waits its 300 ms gap after a1 (${report.duration_ms} ms)`);
+  await expectBadInput(
+    [GOOD],
+    ["--trace-format", "dynamo", "--trace-block-size", "512"],
+    /schema: must be "dynamo\.request\.trace\.v1"/,
+  );
+  const two = await cli([...shards, "--trace-format", "mooncake"]);
+  assert.equal(two.code, 2);
+  assert.match(
+    two.err,
+    /trace_files: trace format mooncake reads one trace file, got 2: .*only --trace-format dynamo/,
+  );
+  const mismatch = await cli([...shards, "--trace-format", "dynamo", "--trace-block-size", "512"]);
+  assert.match(mismatch.err, /trace_block_size: is 512, but the trace's records embed trace_block_size 64/);
+  await Deno.remove(dir, { recursive: true });
 });
 
 Deno.test("cli: a missing trace file", async () => {

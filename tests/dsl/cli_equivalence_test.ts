@@ -303,7 +303,32 @@ Deno.test("a DSL scenario and the equivalent CLI command give identical reports"
       throughput_adjustment_interval_seconds: 10,
       load_predictor_warmup_trace: T,
     };
+    // A Dynamo request trace in two shards.
+    const shards = [`${dir}/s1.jsonl`, `${dir}/s2.jsonl`];
+    for (const [k, shard] of shards.entries()) {
+      const records = Array.from({ length: 20 }, (_, i) =>
+        JSON.stringify({
+          schema: "dynamo.request.trace.v1",
+          event_type: "request_end",
+          event_time_unix_ms: 1000 * i + 900,
+          request: {
+            request_id: `r${k}-${i}`,
+            request_received_ms: 1000 * i + 100 * k,
+            output_tokens: 30,
+            replay: {
+              trace_block_size: 64,
+              input_length: 600,
+              input_sequence_hashes: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10 + i],
+            },
+          },
+        }));
+      await Deno.writeTextFile(shard, records.join("\n"));
+    }
     const cases: Array<[string[], Scenario]> = [
+      [
+        [...shards, "--trace-format", "dynamo", "--num-workers", "2"],
+        s0.trace(shards, { format: "dynamo" }).agg({ workers: 2 }),
+      ],
       // Runs that read files besides the trace: a config.json model, a planner profile, a warm-up trace.
       [
         [T, "--extra-engine-args", JSON.stringify({ aic_model_path: model, aic_system: "h100_sxm" })],
