@@ -5,6 +5,7 @@
  * @module
  */
 import { InputError } from "../common/errors.ts";
+import { enterInvocationDirectory } from "../common/invocation.ts";
 import { formatRunSummary, formatSummary, type Report, reportJson, requestRecords } from "../report/mod.ts";
 import { loadInputs, runSimulation, type SimulationInputs } from "../simulate.ts";
 import { workloadStats } from "../workload/mod.ts";
@@ -127,4 +128,7 @@ function wallFigures(report: Report, wallMs: number): Report {
   };
 }
 
-if (import.meta.main) Deno.exit(await main(Deno.args));
+if (import.meta.main) {
+  enterInvocationDirectory();
+  Deno.exit(await main(Deno.args));
+}

@@ -3,7 +3,11 @@
  *
  * @module
  */
+import { enterInvocationDirectory } from "../common/invocation.ts";
 import { exitWith, MERGE_USAGE, mergeMain } from "./cli.ts";
 
 export { MERGE_USAGE };
-if (import.meta.main) await exitWith(() => mergeMain(Deno.args));
+if (import.meta.main) {
+  enterInvocationDirectory();
+  await exitWith(() => mergeMain(Deno.args));
+}

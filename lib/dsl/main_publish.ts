@@ -5,6 +5,7 @@
  */
 import { parseArgs } from "node:util";
 import { InputError } from "../common/errors.ts";
+import { enterInvocationDirectory } from "../common/invocation.ts";
 import { exitWith } from "./cli.ts";
 import { publish } from "./publish.ts";
 
@@ -35,4 +36,7 @@ async function main(args: string[]): Promise<number> {
   return 0;
 }
 
-if (import.meta.main) await exitWith(() => main(Deno.args));
+if (import.meta.main) {
+  enterInvocationDirectory();
+  await exitWith(() => main(Deno.args));
+}

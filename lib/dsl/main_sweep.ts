@@ -3,7 +3,11 @@
  *
  * @module
  */
+import { enterInvocationDirectory } from "../common/invocation.ts";
 import { exitWith, SWEEP_USAGE, sweepMain } from "./cli.ts";
 
 export { SWEEP_USAGE };
-if (import.meta.main) await exitWith(() => sweepMain(Deno.args));
+if (import.meta.main) {
+  enterInvocationDirectory();
+  await exitWith(() => sweepMain(Deno.args));
+}

@@ -546,3 +546,26 @@ Deno.test("cli: the reference's agentic trace formats replay, with their flags c
   assert.deepEqual(records.map((r) => r.request_id), ["a", "b"]);
   assert.ok(gjson.duration_ms > 50, `the tool wait is in the replay (${gjson.duration_ms} ms)`);
 });
+
+Deno.test("cli: `deno task --config …/deno.json replay` reads and writes relative to where it was run", async () => {
+  const { dir, trace } = await tempTrace([GOOD]);
+  const config = new URL("../../deno.json", import.meta.url).pathname;
+  const run = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "task",
+      "--quiet",
+      "--config",
+      config,
+      "replay",
+      trace.split("/").pop()!,
+      "--report-json",
+      "r.json",
+    ],
+    cwd: dir,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(run.code, 0, new TextDecoder().decode(run.stderr));
+  assert.equal(JSON.parse(await Deno.readTextFile(`${dir}/r.json`)).completed_requests, 1);
+  await Deno.remove(dir, { recursive: true });
+});
