@@ -6,9 +6,10 @@
 
 /**
  * Make the working directory the one the user ran the command from. `deno task` runs a task in its config
- * file's directory and passes the user's own in `INIT_CWD`; without this, `deno task --config
+ * file's directory (the checkout) and passes the user's own in `INIT_CWD`; without this, `deno task --config
  * ~/dynolab/deno.json replay trace.jsonl` run elsewhere would read the trace and write its reports relative to
- * the checkout. Outside `deno task` it changes nothing.
+ * the checkout. Only a process started in the checkout moves: one started elsewhere that inherited
+ * `INIT_CWD` from a task (a subprocess of a test) stays where it was started.
  *
  * @example
  * ```ts ignore
@@ -18,5 +19,8 @@
  */
 export function enterInvocationDirectory(): void {
   const dir = Deno.env.get("INIT_CWD");
-  if (dir && dir !== Deno.cwd()) Deno.chdir(dir);
+  const url = new URL("../..", import.meta.url);
+  if (!dir || url.protocol !== "file:") return;
+  const checkout = decodeURIComponent(url.pathname).replace(/\/$/, "");
+  if (Deno.cwd() === checkout && dir !== checkout) Deno.chdir(dir);
 }

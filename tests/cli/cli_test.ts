@@ -567,5 +567,16 @@ Deno.test("cli: `deno task --config …/deno.json replay` reads and writes relat
   }).output();
   assert.equal(run.code, 0, new TextDecoder().decode(run.stderr));
   assert.equal(JSON.parse(await Deno.readTextFile(`${dir}/r.json`)).completed_requests, 1);
+  // A process started outside the checkout stays there, whatever INIT_CWD it inherited.
+  const main = new URL("../../lib/cli/main.ts", import.meta.url).pathname;
+  const child = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", main, "trace.jsonl", "--report-json", "r2.json"],
+    cwd: dir,
+    env: { INIT_CWD: "/" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(child.code, 0, new TextDecoder().decode(child.stderr));
+  await Deno.stat(`${dir}/r2.json`);
   await Deno.remove(dir, { recursive: true });
 });
