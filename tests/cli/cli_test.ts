@@ -562,6 +562,14 @@ Deno.test("cli: `deno task --config …/deno.json replay` reads and writes relat
       "r.json",
     ],
     cwd: dir,
+    // Without the INIT_CWD of the `deno task test` running this test, which a nested task would keep.
+    clearEnv: true,
+    env: Object.fromEntries(
+      ["PATH", "HOME", "DENO_DIR", "XDG_CACHE_HOME"].flatMap((k) => {
+        const v = Deno.env.get(k);
+        return v === undefined ? [] : [[k, v]];
+      }),
+    ),
     stdout: "piped",
     stderr: "piped",
   }).output();
