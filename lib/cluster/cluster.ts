@@ -23,7 +23,7 @@ import type { Collector } from "../metrics/mod.ts";
 import type { Router } from "../router/mod.ts";
 import type { Workload } from "../workload/mod.ts";
 import { SessionDriver } from "./driver.ts";
-import { EventQueue } from "./event_queue.ts";
+import { EventQueue } from "../common/event_queue.ts";
 import { ARRIVE, HANDOFF, LINK, PASS_END, READY, ROUTE, STARTUP } from "./events.ts";
 import { Fleet } from "./fleet.ts";
 import type { ScalingController } from "./lifecycle.ts";
@@ -137,6 +137,7 @@ export class Cluster {
       if (this.#nextTick < t) {
         // A tick strictly before the next event: work at the tick's own time has settled.
         this.#nextTick = this.#ctl!.tick(this.#now);
+        if (this.#releaseHeld()) this.#startDirty(); // a worker the tick added may take queued requests
         continue;
       }
       while (q.size > 0 && q.peekTime() === t) {
@@ -149,6 +150,7 @@ export class Cluster {
         if (!this.#profiling && this.#driver.profiling) this.#openProfiling();
         this.#dispatchReady();
       }
+      this.#releaseHeld();
       this.#startDirty();
     }
     return {
@@ -230,10 +232,31 @@ export class Cluster {
     }
   }
 
-  /** `r` leaves the front end: it joins the streams in flight and goes to the first stage's router. */
+  /**
+   * `r` leaves the front end: it joins the streams in flight and goes to the first stage's router, which
+   * routes it or holds it in its queue.
+   */
   #admitted(r: number): void {
     this.#inFlight++;
-    this.#route(0, r);
+    const pool = this.#pools[0];
+    if (!pool.router.hold(r, this.#now, pool.candidates, pool.candidates.length)) this.#route(0, r);
+  }
+
+  /**
+   * Route the requests the first stage's router queue releases now; whether any went. Called once events at
+   * a time have settled: a worker's load only falls at a prefill's end or a request's, and a worker only
+   * joins at an event or a tick, so that is when the reference's router re-checks its queue.
+   */
+  #releaseHeld(): boolean {
+    const pool = this.#pools[0], router = pool.router;
+    if (router.waiting === 0) return false;
+    let any = false;
+    for (let r = router.release(pool.candidates, pool.candidates.length); r >= 0;) {
+      this.#route(0, r);
+      any = true;
+      r = router.release(pool.candidates, pool.candidates.length);
+    }
+    return any;
   }
 
   /** The front-end latency of `r` dispatched now: its prompt, and the streams in flight per first-stage worker. */

@@ -8,7 +8,7 @@
 import { Rng } from "../common/rng.ts";
 import { Engine, type RequestTable } from "../engine/mod.ts";
 import { Router, stageConfig } from "../router/mod.ts";
-import type { EventQueue } from "./event_queue.ts";
+import type { EventQueue } from "../common/event_queue.ts";
 import { STARTUP } from "./events.ts";
 import type { LifecycleOp } from "./lifecycle.ts";
 import type { ClusterSetup, PoolState, Worker } from "./types.ts";
@@ -53,9 +53,13 @@ export class Fleet {
     this.active = setup.pools.map(() => 0);
     const routerRng = new Rng(setup.seed);
     setup.pools.forEach((pool, p) => {
+      const policy = pool.config.routerQueuePolicy;
       const router = new Router(
         setup.routerMode,
-        stageConfig(setup.routerConfig, pool.stage),
+        stageConfig(
+          policy ? { ...setup.routerConfig, router_queue_policy: policy } : setup.routerConfig,
+          pool.stage,
+        ),
         setup.workload,
         pool.config.blockSize,
         routerRng.nextU32(),

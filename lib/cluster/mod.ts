@@ -7,5 +7,5 @@ export { Cluster } from "./cluster.ts";
 export type { ClusterResult, ClusterSetup, PoolSetup, PoolState, Worker } from "./types.ts";
 export type { LifecycleOp, ScalingController, WorkerState } from "./lifecycle.ts";
 export { SessionDriver } from "./driver.ts";
-export { EventQueue } from "./event_queue.ts";
+export { EventQueue } from "../common/event_queue.ts";
 export { SharedLinks, transferMs } from "./transfer.ts";

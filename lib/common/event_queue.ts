@@ -1,6 +1,7 @@
 /**
  * The simulator's event queue: a binary min-heap on (time, insertion sequence) over typed arrays, so events
- * at the same time pop in the order they were pushed.
+ * at the same time pop in the order they were pushed. The KV router's waiting queue is one too, keyed by
+ * negated score.
  *
  * @module
  */

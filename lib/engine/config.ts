@@ -47,7 +47,6 @@ const UNSUPPORTED: ReadonlyArray<[keyof EngineArgs, string]> = [
   ["bandwidth_g3_to_g2_gbps", "KV offload tiers (G2/G3/G4)"],
   ["bandwidth_g2_to_g4_gbps", "KV offload tiers (G2/G3/G4)"],
   ["bandwidth_g4_to_g2_gbps", "KV offload tiers (G2/G3/G4)"],
-  ["router_queue_policy", "the router queue"],
   ["sglang", "the SGLang scheduler"],
 ];
 
@@ -95,6 +94,11 @@ export interface EngineConfig {
   readonly kvCapacitySource: "explicit" | "derived" | "default";
   /** How a derived capacity was reached (for the run summary); absent unless `kvCapacitySource` is `derived`. */
   readonly kvCapacity?: KvCapacity;
+  /**
+   * `router_queue_policy` of the engine args: the reference replay's override of `--router-config`'s for the
+   * router of this engine's pool; null when not given.
+   */
+  readonly routerQueuePolicy: "fcfs" | "lcfs" | "wspt" | null;
 }
 
 /** What resolving engine args produced: the config plus warnings to show the user once. */
@@ -203,6 +207,7 @@ export function resolveEngineArgs(
     frontend: frontendLatency(args, setup, what, at),
     kvCapacitySource: args.num_gpu_blocks != null ? "explicit" : kvCapacity ? "derived" : "default",
     kvCapacity,
+    routerQueuePolicy: args.router_queue_policy ?? null,
   };
   return { args, config, warnings };
 }

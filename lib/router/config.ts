@@ -24,11 +24,20 @@ export const RouterConfigSchema = z.strictObject({
   router_max_tree_size: z.number().int().positive().default(2 ** 20),
   /** Router state persistence (no effect offline). */
   router_snapshot_threshold: z.number().int().positive().default(1_000_000),
-  router_queue_threshold: z.null({ error: notYet("the router queue") }).optional(),
-  router_queue_policy: z.literal("fcfs", { error: notYet("router queue policies") }).default("fcfs"),
-  router_prefill_load_model: z.literal("none", { error: notYet("the AIC prefill-load model") }).default(
-    "none",
-  ),
+  /**
+   * Hold requests in a router queue while every worker's router-tracked prefill tokens exceed this ×
+   * the worker's `max_num_batched_tokens` (kv_router only). Default null: no queue (the reference's newest
+   * default; releases before have used 4.0 and 16.0).
+   */
+  router_queue_threshold: z.number().nonnegative().nullable().default(null),
+  /**
+   * Which queued request goes first: `fcfs` (earliest arrival), `lcfs` (latest), `wspt` (fewest uncached
+   * prompt tokens on the best-cached worker, Smith's rule).
+   */
+  router_queue_policy: z.enum(["fcfs", "lcfs", "wspt"]).default("fcfs"),
+  router_prefill_load_model: z.enum(["none", "aic"])
+    .refine((v) => v === "none", { error: notYet("the AIC prefill-load model") })
+    .default("none"),
 });
 
 function notYet(feature: string): string {

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { EventQueue } from "../common/event_queue.ts";
 import { IntMap } from "../common/int_map.ts";
 import { Rng } from "../common/rng.ts";
 import type { Engine } from "../engine/mod.ts";
@@ -24,6 +25,11 @@ export interface RoutedRequests {
  * prefilled, and `decode_blocks_w` the blocks of requests active on `w` plus the request's new blocks. With
  * temperature 0 it takes the argmin, breaking ties by the smallest cache, then by a seeded draw (the
  * reference's draw is unseeded, its §9 item 12); with temperature T it samples a softmax of −logit/(range·T).
+ *
+ * With `router_queue_threshold` set (KV router only), a request that arrives while every candidate is busy
+ * (its router-tracked prefill tokens above threshold × its `max_num_batched_tokens`), or while others wait,
+ * waits in the router's queue ({@link Router.hold}); {@link Router.release} hands them out, best first, while
+ * some candidate is not busy.
  */
 export class Router {
   readonly mode: RouterMode;
@@ -45,6 +51,10 @@ export class Router {
   #costs = new Float64Array(8);
   #overlaps = new Int32Array(8);
   readonly #scratch = new Int32Array(1);
+  /** Requests waiting for a worker below the queue threshold, keyed by negated policy score. */
+  readonly #waiting = new EventQueue();
+  /** Whether this router holds requests in a queue (`router_queue_threshold` set, KV router). */
+  readonly queueing: boolean;
 
   constructor(
     mode: RouterMode,
@@ -62,6 +72,47 @@ export class Router {
     this.#routedPrefill = new Float64Array(n);
     this.#routedEngine = new Int32Array(n).fill(-1);
     this.overlapBlocks = new Int32Array(n);
+    this.queueing = mode === "kv_router" && config.router_queue_threshold !== null;
+  }
+
+  /** Requests waiting in the router's queue. */
+  get waiting(): number {
+    return this.#waiting.size;
+  }
+
+  /**
+   * Whether `r`, arriving at `nowMs`, must wait in the queue: others wait already, or every candidate is busy.
+   * If so it is queued, scored by `router_queue_policy` (fcfs: earlier first; lcfs: later first; wspt: fewer
+   * prompt tokens left uncached by the best-cached candidate first; ties in arrival order).
+   */
+  hold(r: number, nowMs: number, candidates: readonly Engine[], count: number): boolean {
+    if (!this.queueing || (this.#waiting.size === 0 && !this.#allBusy(candidates, count))) return false;
+    let score: number;
+    switch (this.config.router_queue_policy) {
+      case "fcfs":
+        score = -nowMs / 1000;
+        break;
+      case "lcfs":
+        score = nowMs / 1000;
+        break;
+      case "wspt": {
+        const req = this.#req, from = req.blockOffset[r], to = req.blockOffset[r + 1];
+        let best = 0;
+        for (let c = 0; c < count; c++) {
+          best = Math.max(best, candidates[c].pool.matchPrefix(req.blocks, from, to, this.#scratch));
+        }
+        score = 1 / Math.max(1, req.inputLength[r] - best * this.#blockSize);
+      }
+    }
+    this.#waiting.push(-score, 0, r);
+    return true;
+  }
+
+  /** The next queued request to route now, or −1 when none waits or every candidate is busy. */
+  release(candidates: readonly Engine[], count: number): number {
+    if (this.#waiting.size === 0 || this.#allBusy(candidates, count)) return -1;
+    this.#waiting.pop();
+    return this.#waiting.arg;
   }
 
   /** Pick one of `candidates[0 … count)` for request `r`; returns the index into `candidates`. */
@@ -206,6 +257,17 @@ export class Router {
       if (sign > 0 ? holders === 1 : holders === 0) unique++;
     }
     this.#activeBlocks[id] += sign * unique;
+  }
+
+  /** Whether every candidate's routed prefill tokens exceed the queue threshold (true with none). */
+  #allBusy(candidates: readonly Engine[], count: number): boolean {
+    const threshold = this.config.router_queue_threshold!;
+    for (let c = 0; c < count; c++) {
+      const e = candidates[c];
+      this.#ensure(e.id);
+      if (this.#activePrefill[e.id] <= threshold * e.config.maxNumBatchedTokens) return false;
+    }
+    return true;
   }
 
   #ensure(id: number): void {

@@ -167,8 +167,8 @@ Deno.test("cli: unsupported features fail clearly instead of being ignored", asy
   await expectBadInput([GOOD], ["--trace-format", "weka"], /--trace-format: .*not supported yet/);
   await expectBadInput(
     [GOOD],
-    ["--router-config", '{"router_queue_threshold": 2}'],
-    /router queue is not supported yet/,
+    ["--router-config", '{"router_prefill_load_model": "aic"}'],
+    /AIC prefill-load model is not supported yet/,
   );
 });
 

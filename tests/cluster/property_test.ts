@@ -95,7 +95,15 @@ function randomSpec(rng: Rng, blockSize: number): Omit<SimSpecInput, "workload">
         kv_transfer_link_sharing: rng.next() < 0.5,
       }
       : { mode: "agg", num_workers: 1 + rng.int(4), engine: randomEngine(rng, blockSize) },
-    router: { mode: pick(rng, ["round_robin", "random", "kv_router"] as const) },
+    router: {
+      mode: pick(rng, ["round_robin", "random", "kv_router"] as const),
+      config: rng.next() < 0.3
+        ? {
+          router_queue_threshold: pick(rng, [0, 0.5, 2]),
+          router_queue_policy: pick(rng, ["fcfs", "lcfs", "wspt"] as const),
+        }
+        : {},
+    },
     seed: rng.int(1000),
   };
   if (rng.next() < 0.3) spec.replay_concurrency = 1 + rng.int(8);

@@ -1,0 +1,105 @@
+import assert from "node:assert/strict";
+import { parseSpec } from "../../lib/spec.ts";
+import { fixedTiming, run, type TestRow, workloadOf } from "../_fixtures.ts";
+
+/** Admission order of `rows` on one engine behind the KV router with a queue. */
+function admissionOrder(rows: TestRow[], config: Record<string, unknown>, workers = 1): number[] {
+  const engine = { ...fixedTiming(10, 5), max_num_batched_tokens: 2048 };
+  const { collector } = run(workloadOf(rows), {
+    topology: { mode: "agg", num_workers: workers, engine },
+    router: { mode: "kv_router", config },
+  });
+  const order = rows.map((_, r) => r);
+  return order.sort((a, b) => collector.firstAdmitMs[a] - collector.firstAdmitMs[b] || a - b);
+}
+
+// One long prompt keeps the engine busy; three more arrive while it prefills: 1,280, 64 and 640 tokens.
+const ROWS: TestRow[] = [
+  { input: 2048, output: 4, at: 0 },
+  { input: 1280, output: 4, at: 1 },
+  { input: 64, output: 4, at: 2 },
+  { input: 640, output: 4, at: 3 },
+];
+
+Deno.test("router queue: each policy releases queued requests in its order", () => {
+  // Threshold 0: a worker is busy while any prompt it was sent is unfinished, so one request goes at a time.
+  const queue = (policy: string) =>
+    admissionOrder(ROWS, { router_queue_threshold: 0, router_queue_policy: policy });
+  assert.deepEqual(queue("fcfs"), [0, 1, 2, 3]);
+  assert.deepEqual(queue("lcfs"), [0, 3, 2, 1]);
+  assert.deepEqual(queue("wspt"), [0, 2, 3, 1], "fewest uncached prompt tokens first");
+  // Without a queue the engine takes them as they come, all into its next passes.
+  assert.deepEqual(admissionOrder(ROWS, {}), [0, 1, 2, 3]);
+});
+
+Deno.test("router queue: a request waits while every worker is above threshold × max_num_batched_tokens", () => {
+  const engine = { ...fixedTiming(10, 5), max_num_batched_tokens: 1000 };
+  const rows: TestRow[] = [
+    { input: 1200, output: 2, at: 0 },
+    { input: 64, output: 2, at: 1 },
+    { input: 64, output: 2, at: 2 },
+  ];
+  const spec = (threshold: number | null) => ({
+    topology: { mode: "agg" as const, num_workers: 1, engine },
+    router: { mode: "kv_router" as const, config: { router_queue_threshold: threshold } },
+  });
+  // 1,200 tokens in flight: busy at threshold 1 (above 1,000), not at 2 (2,000).
+  const held = run(workloadOf(rows), spec(1)).collector;
+  assert.ok(held.firstAdmitMs[1] >= held.firstTokenMs[0], "row 1 waited for row 0's prefill");
+  const free = run(workloadOf(rows), spec(2)).collector;
+  assert.ok(
+    free.firstAdmitMs[1] < free.firstTokenMs[0],
+    "below the threshold it went straight to the engine",
+  );
+  // Every request still completes, and the wait counts in TTFT.
+  assert.equal(run(workloadOf(rows), spec(1)).report.completed_requests, 3);
+  assert.ok(held.firstTokenMs[1] - held.arrivalMs[1] > free.firstTokenMs[1] - free.arrivalMs[1]);
+});
+
+Deno.test("router queue: released requests go to the worker that freed up; round robin has no queue", () => {
+  const rows: TestRow[] = [
+    { input: 4096, output: 2, at: 0 },
+    { input: 256, output: 2, at: 0 },
+    { input: 256, output: 2, at: 1 },
+  ];
+  const engine = { ...fixedTiming(1, 1, 0.05), max_num_batched_tokens: 8192 };
+  const { collector } = run(workloadOf(rows), {
+    topology: { mode: "agg", num_workers: 2, engine },
+    router: { mode: "kv_router", config: { router_queue_threshold: 0 } },
+  });
+  assert.equal(collector.computeEngine[0] === collector.computeEngine[1], false, "both workers took one");
+  assert.equal(
+    collector.computeEngine[2],
+    collector.computeEngine[1],
+    "row 2 waited for the short prompt's worker",
+  );
+  assert.ok(collector.firstAdmitMs[2] >= collector.firstTokenMs[1]);
+  const rr = run(workloadOf(rows), {
+    topology: { mode: "agg", num_workers: 2, engine },
+    router: { mode: "round_robin", config: { router_queue_threshold: 0 } },
+  }).collector;
+  assert.equal(rr.computeEngine[2], rr.computeEngine[0], "round robin ignores the queue");
+});
+
+Deno.test("router queue: the engine args' router_queue_policy overrides the router config's", () => {
+  const engine = {
+    ...fixedTiming(10, 5),
+    max_num_batched_tokens: 2048,
+    router_queue_policy: "lcfs" as const,
+  };
+  const { collector } = run(workloadOf(ROWS), {
+    topology: { mode: "agg", num_workers: 1, engine },
+    router: { mode: "kv_router", config: { router_queue_threshold: 0, router_queue_policy: "fcfs" } },
+  });
+  const order = ROWS.map((_, r) => r).sort((a, b) => collector.firstAdmitMs[a] - collector.firstAdmitMs[b]);
+  assert.deepEqual(order, [0, 3, 2, 1]);
+  assert.throws(
+    () =>
+      parseSpec({
+        workload: { source: "default" },
+        topology: { mode: "agg", num_workers: 1 },
+        router: { config: { router_queue_threshold: -1 } },
+      }),
+    /router_queue_threshold/,
+  );
+});
