@@ -103,6 +103,8 @@ export function loadPoolPerfInputs(topology: Topology, poolName?: PoolName): Pro
 export interface RunInputs {
   /** Each pool's perf inputs, in topology order. */
   readonly perf: readonly PerfInputs[];
+  /** The router-side perf model's inputs (`router.aic`), when it has any. */
+  readonly routerPerf?: PerfInputs;
   /** Traffic windows of `load_predictor_warmup_trace`, when the planner names one. */
   readonly plannerWarmup?: readonly TrafficObservation[];
 }
@@ -127,10 +129,39 @@ export interface RunInputs {
  * assert.throws(() => checkRun(budget, []), /--planner-config\.max_gpu_budget: 0 GPUs cannot hold/);
  * ```
  */
-export function checkRun(spec: SimSpec, perf: readonly PerfInputs[], poolName?: PoolName): number {
+export function checkRun(
+  spec: SimSpec,
+  perf: readonly PerfInputs[],
+  poolName?: PoolName,
+  routerPerf?: PerfInputs,
+): number {
   const resolved = resolvePools(spec.topology, perf, poolName);
   resolvePlanner(spec, resolved, poolName);
+  routerPrefillModel(spec, routerPerf);
   return resolved[0].config.blockSize;
+}
+
+/** What errors call the router-side perf model's settings. */
+const ROUTER_AIC = "router.aic";
+
+/**
+ * The router-side perf model (`router.aic`, the CLI's `--aic-*` flags) that prices one request's prefill for
+ * `router_prefill_load_model: "aic"`, kernels only as AIC's estimate is; undefined without one.
+ */
+export function routerPrefillModel(spec: SimSpec, inputs: PerfInputs = {}): PerfModel | undefined {
+  const aic = spec.router.aic;
+  if (aic == null) return undefined;
+  return createPerfModel(
+    { ...aic, framework_overhead: false },
+    { numGpuBlocks: 1, blockSize: 1 },
+    inputs,
+    ROUTER_AIC,
+  );
+}
+
+/** What the router-side perf model reads from disk (a `config.json` model, AIC tables), if it has one. */
+function loadRouterPerfInputs(spec: SimSpec): Promise<PerfInputs | undefined> {
+  return spec.router.aic == null ? Promise.resolve(undefined) : loadPerfInputs(spec.router.aic, ROUTER_AIC);
 }
 
 /**
@@ -171,13 +202,15 @@ export function runInputsLoader(poolName?: PoolName): (spec: SimSpec) => Promise
   return (spec) => {
     const warmupTrace = spec.planner?.load_predictor_warmup_trace ?? null;
     const interval = spec.planner?.throughput_adjustment_interval_seconds;
-    return memo(runs, JSON.stringify([spec.topology, warmupTrace, interval]), async () => {
+    return memo(runs, JSON.stringify([spec.topology, spec.router.aic, warmupTrace, interval]), async () => {
       const perf = await memo(
         perfs,
         JSON.stringify(spec.topology),
         () => loadPoolPerfInputs(spec.topology, poolName),
       );
-      if (warmupTrace == null) return { perf };
+      const routerPerf = await loadRouterPerfInputs(spec);
+      const withRouter = routerPerf ? { perf, routerPerf } : { perf };
+      if (warmupTrace == null) return withRouter;
       const blockSize = resolvePools(spec.topology, perf, poolName)[0].config.blockSize;
       const plannerWarmup = await memo(
         warmups,
@@ -187,7 +220,7 @@ export function runInputsLoader(poolName?: PoolName): (spec: SimSpec) => Promise
           return trafficWindows(history, interval!);
         },
       );
-      return { perf, plannerWarmup };
+      return { ...withRouter, plannerWarmup };
     });
   };
 }

@@ -18,6 +18,7 @@ import {
   loadSpecWorkload,
   resolvePlanner,
   resolvePoolModels,
+  routerPrefillModel,
   type RunInputs,
   runInputsLoader,
 } from "./run_inputs.ts";
@@ -57,7 +58,11 @@ export interface SimulationResult {
 export async function loadInputs(specInput: unknown): Promise<SimulationInputs> {
   const spec = parseSpec(specInput);
   const run = await runInputsLoader()(spec);
-  return { spec, workload: await loadSpecWorkload(spec, checkRun(spec, run.perf)), ...run };
+  return {
+    spec,
+    workload: await loadSpecWorkload(spec, checkRun(spec, run.perf, undefined, run.routerPerf)),
+    ...run,
+  };
 }
 
 /** Extra participants of a run. */
@@ -113,6 +118,7 @@ export function runSimulation(inputs: SimulationInputs, options: RunOptions = {}
     pools,
     routerMode: spec.router.mode,
     routerConfig: spec.router.config,
+    routerPrefillModel: routerPrefillModel(spec, inputs.routerPerf),
     concurrency: spec.replay_concurrency ?? Infinity,
     warmupRequests: spec.warmup_request_count,
     limitMs: spec.max_sim_time_seconds != null ? spec.max_sim_time_seconds * 1000 : Infinity,

@@ -45,11 +45,62 @@ export const TopologySchema = z.discriminatedUnion("mode", [AggTopologySchema, D
 /** A validated topology with every default applied. */
 export type Topology = z.output<typeof TopologySchema>;
 
+/** The router-side perf model's settings: the engine args' `aic_*` keys (the CLI's top-level `--aic-*` flags). */
+export const RouterAicSchema = EngineArgsSchema.pick({
+  aic_backend: true,
+  aic_system: true,
+  aic_model_path: true,
+  aic_backend_version: true,
+  aic_systems_path: true,
+  aic_tp_size: true,
+  aic_moe_tp_size: true,
+  aic_moe_ep_size: true,
+  aic_attention_dp_size: true,
+  aic_gemm_dtype: true,
+  aic_moe_dtype: true,
+  aic_fmha_dtype: true,
+  aic_kv_cache_dtype: true,
+  aic_comm_dtype: true,
+  aic_nextn: true,
+  aic_nextn_accept_rates: true,
+}).superRefine((aic, ctx) => {
+  for (const key of ["aic_backend", "aic_system", "aic_model_path"] as const) {
+    if (aic[key] == null) {
+      ctx.addIssue({
+        code: "custom",
+        path: [key],
+        message: "required: the router-side perf model needs aic_backend, aic_system and aic_model_path",
+      });
+    }
+  }
+});
+
 /** Router choice and its config. */
 export const RouterSpecSchema = z.strictObject({
   mode: z.enum(ROUTER_MODES).default("round_robin"),
   /** `--router-config` (partial; missing keys take the reference defaults). */
   config: RouterConfigSchema.prefault({}),
+  /**
+   * The perf model that predicts each prefill for `router_prefill_load_model: "aic"` (the CLI's top-level
+   * `--aic-*` flags). It is the router's own: engine timing keeps the engine args' `aic_*` keys.
+   */
+  aic: RouterAicSchema.nullable().optional(),
+}).superRefine((router, ctx) => {
+  const aicModel = router.config.router_prefill_load_model === "aic";
+  const problem = (path: string[], message: string) => ctx.addIssue({ code: "custom", path, message });
+  if (router.aic != null && router.mode !== "kv_router") {
+    problem(["aic"], `only applies to the KV router (mode kv_router), not ${router.mode}`);
+  } else if (router.aic != null && !aicModel) {
+    problem(["aic"], 'only applies with router_prefill_load_model "aic" in the router config');
+  } else if (aicModel && router.aic == null) {
+    problem(
+      ["config", "router_prefill_load_model"],
+      '"aic" needs the router-side perf model: aic_backend, aic_system and aic_model_path (CLI: --aic-backend, ' +
+        "--aic-system, --aic-model-path)",
+    );
+  } else if (aicModel && !router.config.router_track_prefill_tokens) {
+    problem(["config", "router_prefill_load_model"], '"aic" requires router_track_prefill_tokens: true');
+  }
 });
 
 /** Goodput thresholds (`--sla-ttft-ms`, `--sla-itl-ms`, `--sla-e2e-ms`), for the report only. */

@@ -17,7 +17,33 @@ import { parseSpec, type SimSpecInput } from "../spec.ts";
 export { CLI_FLAGS } from "./flag_defs.ts";
 
 /** Router-side AIC estimator flags of the reference: dynolab does not model that estimator yet. */
+/** The top-level `--aic-*` flags: the router-side perf model's settings, by their engine-arg key. */
 const ROUTER_AIC_FLAGS = CLI_FLAGS.filter((f) => f.startsWith("aic-"));
+/** Those that take an integer. */
+const ROUTER_AIC_INTS = [
+  "aic-tp-size",
+  "aic-moe-tp-size",
+  "aic-moe-ep-size",
+  "aic-attention-dp-size",
+  "aic-nextn",
+];
+
+/**
+ * `router.aic` from the top-level `--aic-*` flags (the router-side AIC prefill-load estimator, which
+ * `router_prefill_load_model: "aic"` uses), or undefined when none is given. A dtype of `auto` is the model's
+ * default, as in the reference.
+ */
+function routerAic(v: Values): Record<string, unknown> | undefined {
+  const aic: Record<string, unknown> = {};
+  for (const flag of ROUTER_AIC_FLAGS) {
+    const value = v[flag as keyof Values];
+    if (value === undefined || (flag.endsWith("-dtype") && value === "auto")) continue;
+    aic[flag.replaceAll("-", "_")] = ROUTER_AIC_INTS.includes(flag)
+      ? optionalInt(v, flag as keyof Values, 1)
+      : value;
+  }
+  return Object.keys(aic).length > 0 ? aic : undefined;
+}
 
 /** Where and how to write results. */
 export interface OutputOptions {
@@ -65,13 +91,9 @@ export function parseCommand(argv: readonly string[]): Command {
   const v = parsed.values as Values;
   const given = (flag: keyof typeof FLAGS) => v[flag] !== undefined;
   if (v.help) return { kind: "help" };
-  for (const flag of ["router-policy-config", "model-name", ...ROUTER_AIC_FLAGS] as const) {
-    if (given(flag as keyof typeof FLAGS)) {
-      throw new InputError(
-        "the router-side AIC prefill-load estimator and router policy classes are not supported yet " +
-          "(engine timing is set with aic_* keys in the engine args)",
-        { field: `--${flag}` },
-      );
+  for (const flag of ["router-policy-config", "model-name"] as const) {
+    if (given(flag)) {
+      throw new InputError("router policy classes are not supported yet", { field: `--${flag}` });
     }
   }
   if (given("replay-mode") && v["replay-mode"] !== "offline") {
@@ -186,6 +208,7 @@ export function parseCommand(argv: readonly string[]): Command {
     router: {
       mode: routerMode(v["router-mode"]),
       config: given("router-config") ? jsonFlag(v, "router-config", RouterConfigSchema) : undefined,
+      aic: routerAic(v),
     },
     sla: {
       ttft_ms: optionalNumber(v, "sla-ttft-ms"),
@@ -240,10 +263,15 @@ function checkSpec(spec: SimSpecInput): void {
   }
 }
 
-/** The flag that fills a spec field, for the spec's own scalar fields and the workload's. */
+/**
+ * The flag that fills a spec field, for the spec's own scalar fields, the workload's, the router-side perf
+ * model's (`--aic-*`) and the router config's (`--router-config.key`).
+ */
 function flagOfSpecField(field: string): string | undefined {
   const path = field.split(".").slice(1);
   const [head, key] = path;
+  if (head === "router" && key === "aic") return path[2] ? `--${path[2].replaceAll("_", "-")}` : "--aic-*";
+  if (head === "router" && key === "config" && path[2]) return `--router-config.${path[2]}`;
   const named: Record<string, string> = { dataset_entries: "num-dataset-entries", format: "trace-format" };
   const flag = (k: string) => named[k] ?? k.replaceAll("_", "-");
   let name: string | undefined;

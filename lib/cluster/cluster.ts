@@ -251,10 +251,10 @@ export class Cluster {
     const pool = this.#pools[0], router = pool.router;
     if (router.waiting === 0) return false;
     let any = false;
-    for (let r = router.release(pool.candidates, pool.candidates.length); r >= 0;) {
+    for (let r = router.release(pool.candidates, pool.candidates.length, this.#now); r >= 0;) {
       this.#route(0, r);
       any = true;
-      r = router.release(pool.candidates, pool.candidates.length);
+      r = router.release(pool.candidates, pool.candidates.length, this.#now);
     }
     return any;
   }
@@ -278,8 +278,8 @@ export class Cluster {
   /** The rank of pool `p` its router picks for `r` (the router records the choice). */
   #choose(p: number, r: number): Engine {
     const pool = this.#pools[p];
-    const engine = pool.candidates[pool.router.select(r, pool.candidates, pool.candidates.length)];
-    pool.router.added(r, engine);
+    const engine = pool.candidates[pool.router.select(r, pool.candidates, pool.candidates.length, this.#now)];
+    pool.router.added(r, engine, this.#now);
     return engine;
   }
 
@@ -317,7 +317,7 @@ export class Cluster {
 
   /** `r` can never run where `router` sent it: free its routing slot, record why, and end it. */
   #reject(r: number, router: Router, reason: RejectReason): void {
-    router.freed(r);
+    router.freed(r, this.#now);
     this.#col.reject(r, this.#now, reason);
     this.#ended(r);
   }
@@ -326,18 +326,18 @@ export class Cluster {
     e.endPass();
     const now = this.#now, req = this.#req;
     const router = this.#pools[this.#poolOf[e.id]].router;
-    for (let j = 0; j < e.prefillDoneCount; j++) router.prefillDone(e.prefillDone[j]);
+    for (let j = 0; j < e.prefillDoneCount; j++) router.prefillDone(e.prefillDone[j], now);
     if (e.config.role === "prefill") {
       for (let j = 0; j < e.finishedCount; j++) {
         const r = e.finished[j];
-        router.freed(r);
+        router.freed(r, this.#now);
         this.#handoff(r, e);
       }
     } else {
       this.#col.tokens(e.emitted, req.burst, e.emittedCount, this.#fleet.passStart[e.id], now);
       for (let j = 0; j < e.finishedCount; j++) {
         const r = e.finished[j];
-        router.freed(r);
+        router.freed(r, this.#now);
         this.#col.complete(r, now);
         this.#ctl?.completed(r);
         this.#ended(r);

@@ -54,6 +54,9 @@ export class Fleet {
     const routerRng = new Rng(setup.seed);
     setup.pools.forEach((pool, p) => {
       const policy = pool.config.routerQueuePolicy;
+      const estimator = p === 0 && setup.routerConfig.router_prefill_load_model === "aic"
+        ? setup.routerPrefillModel
+        : undefined;
       const router = new Router(
         setup.routerMode,
         stageConfig(
@@ -63,6 +66,7 @@ export class Fleet {
         setup.workload,
         pool.config.blockSize,
         routerRng.nextU32(),
+        estimator && ((isl, prefix) => estimator.prefillMs(1, isl, prefix)),
       );
       this.pools.push({ setup: pool, router, workers: [], candidates: [] });
       for (let i = 0; i < pool.workers; i++) this.activate(this.#addWorker(p), 0, true);

@@ -30,6 +30,11 @@ export interface ClusterSetup {
   readonly pools: readonly PoolSetup[];
   readonly routerMode: RouterMode;
   readonly routerConfig: RouterConfig;
+  /**
+   * Prices one request's prefill (batch 1) for the first stage's router when `router_prefill_load_model` is
+   * `aic`; absent otherwise.
+   */
+  readonly routerPrefillModel?: PerfModel;
   /** Closed-loop in-flight cap, or Infinity. */
   readonly concurrency: number;
   /**

@@ -35,6 +35,8 @@ export interface Draft {
   decode: Fields;
   routerMode: string | null;
   router: Fields;
+  /** The router-side perf model (`.router({aic})`), or null. */
+  routerAic: Fields | null;
   sla: Fields;
   run: Fields;
   planner: Fields | null;
@@ -59,6 +61,7 @@ export function emptyDraft(): Draft {
     decode: {},
     routerMode: null,
     router: {},
+    routerAic: null,
     sla: {},
     run: {},
     planner: null,
@@ -194,7 +197,11 @@ export function draftToSpec(d: Draft, workload: WorkloadNeed = "required"): Draf
     ...d.run,
     workload: workloadInput,
     topology,
-    router: { ...(d.routerMode !== null ? { mode: d.routerMode } : {}), config: { ...d.router } },
+    router: {
+      ...(d.routerMode !== null ? { mode: d.routerMode } : {}),
+      config: { ...d.router },
+      ...(d.routerAic !== null ? { aic: { ...d.routerAic } } : {}),
+    },
     sla: { ...d.sla },
   };
   if (d.planner) {

@@ -7,6 +7,7 @@
  * @module
  */
 import type { WorkerRole } from "../engine/mod.ts";
+import type { PerfInputs } from "../perf/mod.ts";
 import { checkRun, type PoolName, type RunInputs } from "../run_inputs.ts";
 import { parseSpec, type SimSpec } from "../spec.ts";
 import { cacheKey } from "./cache.ts";
@@ -57,7 +58,7 @@ export async function prepareRuns(
       }
       const spec = parseSpec(input);
       const inputs = await loadRunInputs(spec);
-      const blockSize = checkRun(spec, inputs.perf, DSL_POOL_NAME);
+      const blockSize = checkRun(spec, inputs.perf, DSL_POOL_NAME, inputs.routerPerf);
       const workloadKey = canonicalJson({
         workload: spec.workload,
         digest,
@@ -103,7 +104,7 @@ export const DSL_POOL_NAME: PoolName = (role) => POOL_NAMES[role];
  * files beside it), a planner profile, the AIC tables' files, the planner's warm-up windows.
  */
 async function runInputsDigest(inputs: RunInputs): Promise<string> {
-  const perf = await Promise.all(inputs.perf.map(async ({ model, profile, tables }) => ({
+  const digest = async ({ model, profile, tables }: PerfInputs) => ({
     model,
     profile,
     tables: tables && {
@@ -116,6 +117,8 @@ async function runInputsDigest(inputs: RunInputs): Promise<string> {
           .map((t) => fileDigest(t.source)),
       ),
     },
-  })));
-  return await sha256Hex(canonicalJson({ perf, plannerWarmup: inputs.plannerWarmup }));
+  });
+  const perf = await Promise.all(inputs.perf.map(digest));
+  const router = inputs.routerPerf && await digest(inputs.routerPerf);
+  return await sha256Hex(canonicalJson({ perf, router, plannerWarmup: inputs.plannerWarmup }));
 }

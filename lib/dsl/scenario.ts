@@ -11,7 +11,7 @@ import { JUPYTER_DISPLAY, show } from "./display.ts";
 import { InputError } from "../common/errors.ts";
 import { EngineArgsSchema } from "../engine/mod.ts";
 import { ROUTER_MODES, RouterConfigSchema, type RouterMode } from "../router/mod.ts";
-import { SlaSchema } from "../spec.ts";
+import { RouterAicSchema, SlaSchema } from "../spec.ts";
 import { PlannerConfigObject } from "../planner/mod.ts";
 import { SyntheticWorkloadSchema, TraceWorkloadSchema } from "../workload/mod.ts";
 import {
@@ -233,16 +233,20 @@ export class Scenario {
   /** Routing: a mode (`"round_robin"`, `"random"`, `"kv_router"`) or `{mode, …router config}`. */
   router(options: RouterMode | RouterOptions): Scenario {
     const opts: RouterOptions = typeof options === "string" ? { mode: options } : options;
-    const { mode, ...config } = opts;
+    const { mode, aic, ...config } = opts;
     if (mode !== undefined && !(ROUTER_MODES as readonly string[]).includes(mode)) {
       throw new InputError(`unknown router mode "${mode}"; expected one of: ${ROUTER_MODES.join(", ")}`, {
         field: ".router()",
       });
     }
-    const keys = toSnake(config, RouterConfigSchema, ".router()", { temperature: "router_temperature" });
+    const keys = toSnake(config, RouterConfigSchema, ".router()", { temperature: "router_temperature" }, {
+      extra: ["mode", "aic"],
+    });
+    const aicKeys = aic && toSnake(aic, RouterAicSchema, ".router() aic", ENGINE_ALIASES);
     return this.#edit(`.router(${JSON.stringify(options)})`, (d) => {
       if (mode !== undefined) d.routerMode = mode;
       Object.assign(d.router, keys);
+      if (aicKeys) d.routerAic = { ...(d.routerAic ?? {}), ...aicKeys };
     });
   }
 

@@ -68,6 +68,34 @@ export type RouterOptions = Partial<CamelKeys<RouterConfigInput>> & {
   mode?: RouterMode;
   /** Alias of `routerTemperature`. */
   temperature?: number;
+  /**
+   * The router-side perf model of `routerPrefillLoadModel: "aic"` (the CLI's `--aic-*` flags): the engine
+   * options' `aic*` keys and aliases (`backend`, `gpu`, `model`, `tp`, …).
+   */
+  aic?: Pick<
+    EngineOptions,
+    | "backend"
+    | "gpu"
+    | "model"
+    | "backendVersion"
+    | "tp"
+    | "aicBackend"
+    | "aicSystem"
+    | "aicModelPath"
+    | "aicBackendVersion"
+    | "aicSystemsPath"
+    | "aicTpSize"
+    | "aicMoeTpSize"
+    | "aicMoeEpSize"
+    | "aicAttentionDpSize"
+    | "aicGemmDtype"
+    | "aicMoeDtype"
+    | "aicFmhaDtype"
+    | "aicKvCacheDtype"
+    | "aicCommDtype"
+    | "aicNextn"
+    | "aicNextnAcceptRates"
+  >;
 };
 
 /** `.sla(options)`: goodput thresholds in ms. */

@@ -35,9 +35,11 @@ export const RouterConfigSchema = z.strictObject({
    * prompt tokens on the best-cached worker, Smith's rule).
    */
   router_queue_policy: z.enum(["fcfs", "lcfs", "wspt"]).default("fcfs"),
-  router_prefill_load_model: z.enum(["none", "aic"])
-    .refine((v) => v === "none", { error: notYet("the AIC prefill-load model") })
-    .default("none"),
+  /**
+   * `aic`: a worker's routed prefill tokens drain as its oldest prefill runs, at the pace the router-side perf
+   * model (the spec's `router.aic`, the CLI's `--aic-*` flags) predicts, instead of all at once when it ends.
+   */
+  router_prefill_load_model: z.enum(["none", "aic"]).default("none"),
 });
 
 function notYet(feature: string): string {

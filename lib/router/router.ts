@@ -30,6 +30,13 @@ export interface RoutedRequests {
  * (its router-tracked prefill tokens above threshold × its `max_num_batched_tokens`), or while others wait,
  * waits in the router's queue ({@link Router.hold}); {@link Router.release} hands them out, best first, while
  * some candidate is not busy.
+ *
+ * With a prefill estimator (`router_prefill_load_model: "aic"`), a candidate's prefill tokens are not counted
+ * whole until each prompt ends: as the reference's newest tracker does, the oldest unfinished prefill routed
+ * to it anchors a clock (from when it became the oldest), and the tokens done by then at the pace its
+ * predicted duration gives come off the candidate's total, spilling past it into the next when it overruns.
+ * When a later prefill ends first, the anchor moves on by that one's predicted duration (at most to now), so
+ * the load stays continuous.
  */
 export class Router {
   readonly mode: RouterMode;
@@ -55,6 +62,18 @@ export class Router {
   readonly #waiting = new EventQueue();
   /** Whether this router holds requests in a queue (`router_queue_threshold` set, KV router). */
   readonly queueing: boolean;
+  /** Predicted prefill ms of one request (`isl`, `prefix` cached): the AIC prefill-load model, if on. */
+  readonly #estimate?: (isl: number, prefix: number) => number;
+  // The prefill-load tracker (with an estimator): per request, its predicted ms (NaN: none) and its neighbours
+  // in its engine's list of unfinished prefills, oldest first; per engine, that list and its anchor clock.
+  #expected = new Float64Array(0);
+  #newer = new Int32Array(0);
+  #older = new Int32Array(0);
+  #tracked = new Uint8Array(0);
+  #head = new Int32Array(8).fill(-1);
+  #tail = new Int32Array(8).fill(-1);
+  #since = new Float64Array(8);
+  #unmodeled = new Int32Array(8);
 
   constructor(
     mode: RouterMode,
@@ -62,6 +81,7 @@ export class Router {
     requests: RoutedRequests,
     blockSize: number,
     seed: number,
+    prefillMs?: (isl: number, prefix: number) => number,
   ) {
     this.mode = mode;
     this.config = config;
@@ -73,6 +93,13 @@ export class Router {
     this.#routedEngine = new Int32Array(n).fill(-1);
     this.overlapBlocks = new Int32Array(n);
     this.queueing = mode === "kv_router" && config.router_queue_threshold !== null;
+    if (prefillMs && mode === "kv_router" && config.router_track_prefill_tokens) {
+      this.#estimate = prefillMs;
+      this.#expected = new Float64Array(n);
+      this.#newer = new Int32Array(n);
+      this.#older = new Int32Array(n);
+      this.#tracked = new Uint8Array(n);
+    }
   }
 
   /** Requests waiting in the router's queue. */
@@ -86,7 +113,9 @@ export class Router {
    * prompt tokens left uncached by the best-cached candidate first; ties in arrival order).
    */
   hold(r: number, nowMs: number, candidates: readonly Engine[], count: number): boolean {
-    if (!this.queueing || (this.#waiting.size === 0 && !this.#allBusy(candidates, count))) return false;
+    if (!this.queueing || (this.#waiting.size === 0 && !this.#allBusy(candidates, count, nowMs))) {
+      return false;
+    }
     let score: number;
     switch (this.config.router_queue_policy) {
       case "fcfs":
@@ -108,15 +137,15 @@ export class Router {
     return true;
   }
 
-  /** The next queued request to route now, or −1 when none waits or every candidate is busy. */
-  release(candidates: readonly Engine[], count: number): number {
-    if (this.#waiting.size === 0 || this.#allBusy(candidates, count)) return -1;
+  /** The next queued request to route at `nowMs`, or −1 when none waits or every candidate is busy. */
+  release(candidates: readonly Engine[], count: number, nowMs: number): number {
+    if (this.#waiting.size === 0 || this.#allBusy(candidates, count, nowMs)) return -1;
     this.#waiting.pop();
     return this.#waiting.arg;
   }
 
-  /** Pick one of `candidates[0 … count)` for request `r`; returns the index into `candidates`. */
-  select(r: number, candidates: readonly Engine[], count: number): number {
+  /** Pick one of `candidates[0 … count)` for request `r` at `nowMs`; returns the index into `candidates`. */
+  select(r: number, candidates: readonly Engine[], count: number, nowMs: number): number {
     if (count === 1) return 0;
     switch (this.mode) {
       case "round_robin":
@@ -124,12 +153,12 @@ export class Router {
       case "random":
         return this.#rng.int(count);
       default:
-        return this.#selectKv(r, candidates, count);
+        return this.#selectKv(r, candidates, count, nowMs);
     }
   }
 
-  /** Record that `r` was routed to `engine` (call right after {@link Router.select}). */
-  added(r: number, engine: Engine): void {
+  /** Record that `r` was routed to `engine` at `nowMs` (call right after {@link Router.select}). */
+  added(r: number, engine: Engine, nowMs: number): void {
     const req = this.#req, id = engine.id;
     this.#ensure(id);
     const from = req.blockOffset[r], to = req.blockOffset[r + 1];
@@ -141,28 +170,32 @@ export class Router {
       const tokens = Math.max(0, req.inputLength[r] - overlap * this.#blockSize);
       this.#routedPrefill[r] = tokens;
       this.#activePrefill[id] += tokens;
+      if (this.#estimate && tokens > 0) {
+        this.#track(r, id, req.inputLength[r], overlap * this.#blockSize, nowMs);
+      }
     }
     if (this.config.router_track_active_blocks) this.#trackBlocks(r, id, +1);
   }
 
-  /** `r` finished its prompt on the engine it was routed to. */
-  prefillDone(r: number): void {
+  /** `r` finished its prompt at `nowMs` on the engine it was routed to. */
+  prefillDone(r: number, nowMs: number): void {
     const id = this.#routedEngine[r];
     if (id < 0) return;
+    if (this.#estimate && this.#tracked[r]) this.#untrack(r, id, nowMs);
     this.#activePrefill[id] -= this.#routedPrefill[r];
     this.#routedPrefill[r] = 0;
   }
 
-  /** `r` left the engine it was routed to (completed, rejected or handed off). */
-  freed(r: number): void {
+  /** `r` left the engine it was routed to at `nowMs` (completed, rejected or handed off). */
+  freed(r: number, nowMs: number): void {
     const id = this.#routedEngine[r];
     if (id < 0) return;
-    this.prefillDone(r);
+    this.prefillDone(r, nowMs);
     if (this.mode === "kv_router" && this.config.router_track_active_blocks) this.#trackBlocks(r, id, -1);
     this.#routedEngine[r] = -1;
   }
 
-  #selectKv(r: number, candidates: readonly Engine[], count: number): number {
+  #selectKv(r: number, candidates: readonly Engine[], count: number, nowMs: number): number {
     const req = this.#req, cfg = this.config, bs = this.#blockSize;
     if (this.#costs.length < count) {
       this.#costs = new Float64Array(count * 2);
@@ -180,7 +213,7 @@ export class Router {
         : 0;
       this.#overlaps[c] = overlap;
       let prefillTokens = Math.max(0, isl - overlap * bs);
-      if (cfg.router_track_prefill_tokens) prefillTokens += this.#activePrefill[e.id];
+      if (cfg.router_track_prefill_tokens) prefillTokens += this.prefillTokens(e.id, nowMs);
       let decodeBlocks: number;
       if (cfg.router_track_active_blocks) {
         decodeBlocks = this.#activeBlocks[e.id] + islBlocks - this.#activeOverlap(r, e.id);
@@ -259,15 +292,66 @@ export class Router {
     this.#activeBlocks[id] += sign * unique;
   }
 
-  /** Whether every candidate's routed prefill tokens exceed the queue threshold (true with none). */
-  #allBusy(candidates: readonly Engine[], count: number): boolean {
+  /** Whether every candidate's routed prefill tokens exceed the queue threshold at `nowMs` (true with none). */
+  #allBusy(candidates: readonly Engine[], count: number, nowMs: number): boolean {
     const threshold = this.config.router_queue_threshold!;
     for (let c = 0; c < count; c++) {
       const e = candidates[c];
       this.#ensure(e.id);
-      if (this.#activePrefill[e.id] <= threshold * e.config.maxNumBatchedTokens) return false;
+      if (this.prefillTokens(e.id, nowMs) <= threshold * e.config.maxNumBatchedTokens) return false;
     }
     return true;
+  }
+
+  /**
+   * Engine `id`'s routed prefill tokens not yet done at `nowMs`, as the KV router's cost and queue see them:
+   * all of them until each prompt ends, or, with an estimator, less what the anchor's clock says is done.
+   */
+  prefillTokens(id: number, nowMs: number): number {
+    this.#ensure(id);
+    const total = this.#activePrefill[id], head = this.#head[id];
+    if (!this.#estimate || head < 0) return total;
+    const tokens = this.#routedPrefill[head], expected = this.#expected[head];
+    const elapsed = Math.max(0, nowMs - this.#since[id]);
+    if (this.#unmodeled[id] === 0) {
+      const done = expected === 0 ? tokens : Math.floor(tokens * elapsed / expected);
+      return Math.max(0, total - done);
+    }
+    const left = Number.isNaN(expected)
+      ? tokens
+      : expected === 0
+      ? 0
+      : Math.ceil(tokens * Math.min(1, Math.max(0, 1 - elapsed / expected)));
+    return total - tokens + left;
+  }
+
+  /** Append `r` (its prompt `isl` tokens, `prefix` of them cached) to engine `id`'s unfinished prefills. */
+  #track(r: number, id: number, isl: number, prefix: number, nowMs: number): void {
+    const ms = this.#estimate!(isl, Math.min(prefix, isl));
+    this.#expected[r] = Number.isFinite(ms) && ms >= 0 ? ms : NaN;
+    if (Number.isNaN(this.#expected[r])) this.#unmodeled[id]++;
+    this.#tracked[r] = 1;
+    this.#newer[r] = -1;
+    this.#older[r] = this.#tail[id];
+    if (this.#tail[id] >= 0) this.#newer[this.#tail[id]] = r;
+    else {
+      this.#head[id] = r;
+      this.#since[id] = nowMs;
+    }
+    this.#tail[id] = r;
+  }
+
+  /** Take `r` out of engine `id`'s unfinished prefills at `nowMs`, moving the anchor clock as it must. */
+  #untrack(r: number, id: number, nowMs: number): void {
+    this.#tracked[r] = 0;
+    const prev = this.#older[r], next = this.#newer[r], expected = this.#expected[r];
+    if (Number.isNaN(expected)) this.#unmodeled[id]--;
+    if (prev >= 0) this.#newer[prev] = next;
+    else this.#head[id] = next;
+    if (next >= 0) this.#older[next] = prev;
+    else this.#tail[id] = prev;
+    if (prev < 0) this.#since[id] = nowMs; // the next oldest anchors from now
+    else if (!Number.isNaN(expected)) this.#since[id] = Math.min(this.#since[id] + expected, nowMs);
   }
 
   #ensure(id: number): void {
@@ -279,5 +363,14 @@ export class Router {
     };
     this.#activePrefill = grow(this.#activePrefill);
     this.#activeBlocks = grow(this.#activeBlocks);
+    this.#since = grow(this.#since);
+    const n = this.#activePrefill.length;
+    const head = new Int32Array(n).fill(-1), tail = new Int32Array(n).fill(-1), unmodeled = new Int32Array(n);
+    head.set(this.#head);
+    tail.set(this.#tail);
+    unmodeled.set(this.#unmodeled);
+    this.#head = head;
+    this.#tail = tail;
+    this.#unmodeled = unmodeled;
   }
 }

@@ -167,8 +167,8 @@ Deno.test("cli: unsupported features fail clearly instead of being ignored", asy
   await expectBadInput([GOOD], ["--trace-format", "weka"], /--trace-format: .*not supported yet/);
   await expectBadInput(
     [GOOD],
-    ["--router-config", '{"router_prefill_load_model": "aic"}'],
-    /AIC prefill-load model is not supported yet/,
+    ["--router-policy-config", "p.yaml"],
+    /router policy classes are not supported yet/,
   );
 });
 
@@ -586,5 +586,31 @@ Deno.test("cli: `deno task --config …/deno.json replay` reads and writes relat
   }).output();
   assert.equal(child.code, 0, new TextDecoder().decode(child.stderr));
   await Deno.stat(`${dir}/r2.json`);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("cli: the router-side AIC prefill-load model takes the reference's top-level --aic-* flags", async () => {
+  const { dir, trace } = await tempTrace([GOOD, GOOD.replace('"timestamp": 0', '"timestamp": 5')]);
+  const aic = ["--aic-backend", "vllm", "--aic-system", "h200_sxm", "--aic-model-path", "Qwen/Qwen3-32B"];
+  const kv = ["--router-mode", "kv_router", "--num-workers", "2"];
+  const load = '{"router_prefill_load_model":"aic","router_queue_threshold":1}';
+  const res = await cli([trace, ...kv, "--router-config", load, ...aic, "--aic-gemm-dtype", "auto"]);
+  assert.equal(res.code, 0, res.err);
+  await expectBadInput(
+    [GOOD],
+    [...kv, "--router-config", load],
+    /--router-config\.router_prefill_load_model: .*--aic-backend/,
+  );
+  await expectBadInput(
+    [GOOD],
+    [...kv, ...aic],
+    /--aic-\*: only applies with router_prefill_load_model "aic"/,
+  );
+  await expectBadInput(
+    [GOOD],
+    [...kv, "--router-config", load, "--aic-backend", "vllm"],
+    /--aic-system: required/,
+  );
+  await expectBadInput([GOOD], ["--router-config", load, ...aic], /--aic-\*: only applies to the KV router/);
   await Deno.remove(dir, { recursive: true });
 });

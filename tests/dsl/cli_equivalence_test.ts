@@ -182,8 +182,40 @@ const REACH: Record<string, { argv: string[]; dsl: Scenario } | { rejected: stri
   "report-jsonl": { output: "the collector's per-request arrays via runSimulation()" },
   "help": { output: "lib/dsl/README.md" },
 };
+// The router-side perf model: each --aic-* flag with the three it needs, and the AIC prefill-load model on.
+const AIC_VALUES: Record<string, string> = {
+  "aic-backend": "vllm",
+  "aic-system": "h200_sxm",
+  "aic-model-path": "nvidia/Llama-3.1-8B-Instruct-FP8",
+  "aic-backend-version": "0.12.0",
+  "aic-tp-size": "2",
+  "aic-moe-tp-size": "1",
+  "aic-moe-ep-size": "1",
+  "aic-attention-dp-size": "1",
+  "aic-gemm-dtype": "fp8_block",
+  "aic-moe-dtype": "fp8_block",
+  "aic-fmha-dtype": "bfloat16",
+  "aic-kv-cache-dtype": "fp8",
+  "aic-comm-dtype": "half",
+  "aic-nextn": "1",
+  "aic-nextn-accept-rates": "0.8",
+};
 for (const flag of CLI_FLAGS.filter((f) => f.startsWith("aic-"))) {
-  REACH[flag] = { rejected: "not supported yet" };
+  const given = {
+    ...Object.fromEntries(["aic-backend", "aic-system", "aic-model-path"].map((f) => [f, AIC_VALUES[f]])),
+  };
+  given[flag] = AIC_VALUES[flag];
+  const aic = Object.fromEntries(
+    Object.entries(given).map(([f, v]) => [camel(f.replaceAll("-", "_")), /^\d+$/.test(v) ? Number(v) : v]),
+  );
+  REACH[flag] = {
+    argv: [
+      T,
+      ...["--router-mode", "kv_router", "--router-config", '{"router_prefill_load_model":"aic"}'],
+      ...Object.entries(given).flatMap(([f, v]) => [`--${f}`, v]),
+    ],
+    dsl: s0.trace(T).router({ mode: "kv_router", routerPrefillLoadModel: "aic", aic }),
+  };
 }
 
 Deno.test("every CLI flag is covered: its DSL scenario gives the same spec, or the CLI rejects it", () => {
