@@ -356,21 +356,20 @@ export class Router {
 
   #ensure(id: number): void {
     if (id < this.#activePrefill.length) return;
-    const grow = (a: Float64Array) => {
-      const b = new Float64Array(Math.max(id + 1, a.length * 2));
-      b.set(a);
-      return b;
-    };
-    this.#activePrefill = grow(this.#activePrefill);
-    this.#activeBlocks = grow(this.#activeBlocks);
-    this.#since = grow(this.#since);
-    const n = this.#activePrefill.length;
-    const head = new Int32Array(n).fill(-1), tail = new Int32Array(n).fill(-1), unmodeled = new Int32Array(n);
-    head.set(this.#head);
-    tail.set(this.#tail);
-    unmodeled.set(this.#unmodeled);
-    this.#head = head;
-    this.#tail = tail;
-    this.#unmodeled = unmodeled;
+    const n = Math.max(id + 1, this.#activePrefill.length * 2);
+    this.#activePrefill = grown(this.#activePrefill, n);
+    this.#activeBlocks = grown(this.#activeBlocks, n);
+    this.#since = grown(this.#since, n);
+    this.#head = grown(this.#head, n, -1);
+    this.#tail = grown(this.#tail, n, -1);
+    this.#unmodeled = grown(this.#unmodeled, n);
   }
+}
+
+/** A copy of `a` with room for `n` entries, the new ones `fill`. */
+function grown<A extends Float64Array | Int32Array>(a: A, n: number, fill = 0): A {
+  const b = new (a.constructor as new (length: number) => A)(n);
+  b.set(a);
+  if (fill !== 0) b.fill(fill, a.length);
+  return b;
 }

@@ -7,7 +7,15 @@
  */
 import { InputError, type InputLocation } from "../common/errors.ts";
 import { parseJsonLine, readLines } from "./lines.ts";
-import { optionalInteger, optionalTime, requiredInteger, within } from "./row_fields.ts";
+import {
+  isObject,
+  objectField,
+  optionalInteger,
+  optionalTime,
+  requiredInteger,
+  textField,
+  within,
+} from "./row_fields.ts";
 
 /** The `schema` every record carries. */
 export const DYNAMO_SCHEMA = "dynamo.request.trace.v1";
@@ -250,39 +258,4 @@ function parseToolLink(record: Record<string, unknown>, at: InputLocation): Dyna
     child: textField(claude, "child_session_id", inClaude, false),
     mode,
   };
-}
-
-/** `row[key]`, an object; `at.field` is the path of `row` when it is nested. */
-function objectField(
-  row: Record<string, unknown>,
-  key: string,
-  at: InputLocation,
-  missing = "required, an object",
-): Record<string, unknown> {
-  const v = row[key];
-  if (v === undefined || v === null) throw new InputError(missing, within(at, key));
-  if (!isObject(v)) throw new InputError(`must be an object, got ${JSON.stringify(v)}`, within(at, key));
-  return v;
-}
-
-/** `row[key]`, a non-empty string, or undefined when absent and not `required`. */
-function textField(
-  row: Record<string, unknown>,
-  key: string,
-  at: InputLocation,
-  required: boolean,
-): string | undefined {
-  const v = row[key];
-  if (v === undefined || v === null) {
-    if (required) throw new InputError("required, a non-empty string", within(at, key));
-    return undefined;
-  }
-  if (typeof v !== "string" || v === "") {
-    throw new InputError(`must be a non-empty string, got ${JSON.stringify(v)}`, within(at, key));
-  }
-  return v;
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === "object" && !Array.isArray(v);
 }

@@ -85,3 +85,60 @@ export function optionalTime(
 export function within(at: InputLocation, field: string): InputLocation {
   return { ...at, field: at.field === undefined ? field : `${at.field}.${field}` };
 }
+
+/**
+ * `row[key]`, an object; absent (or null) is an error saying `missing`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { objectField } from "./row_fields.ts";
+ * assert.deepEqual(objectField({ o: { a: 1 } }, "o", {}), { a: 1 });
+ * assert.throws(() => objectField({ o: [1] }, "o", { field: "request" }), /request\.o: must be an object/);
+ * ```
+ */
+export function objectField(
+  row: Record<string, unknown>,
+  key: string,
+  at: InputLocation,
+  missing = "required, an object",
+): Record<string, unknown> {
+  const v = row[key];
+  if (v === undefined || v === null) throw new InputError(missing, within(at, key));
+  if (!isObject(v)) throw new InputError(`must be an object, got ${JSON.stringify(v)}`, within(at, key));
+  return v;
+}
+
+/**
+ * `row[key]`, a non-empty string; absent (or null) is undefined, or an error when `required`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { textField } from "./row_fields.ts";
+ * assert.equal(textField({ id: "a" }, "id", {}, true), "a");
+ * assert.equal(textField({}, "id", {}, false), undefined);
+ * assert.throws(() => textField({ id: "" }, "id", {}, false), /id: must be a non-empty string/);
+ * ```
+ */
+export function textField(
+  row: Record<string, unknown>,
+  key: string,
+  at: InputLocation,
+  required: boolean,
+): string | undefined {
+  const v = row[key];
+  if (v === undefined || v === null) {
+    if (required) throw new InputError("required, a non-empty string", within(at, key));
+    return undefined;
+  }
+  if (typeof v !== "string" || v === "") {
+    throw new InputError(`must be a non-empty string, got ${JSON.stringify(v)}`, within(at, key));
+  }
+  return v;
+}
+
+/** Whether `v` is a JSON object (not null, not an array). */
+export function isObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === "object" && !Array.isArray(v);
+}

@@ -316,6 +316,9 @@ Deno.test("dynamo: bad records are refused, naming the file, line and field", as
 
 Deno.test("dynamo: agent graphs that cannot replay are refused", async () => {
   const root = (id: string, start: number) => record(id, { start, end: start + 100, session: "root" });
+  /** A blocking tool call of session root at 1,100–1,200 ms with this launch evidence. */
+  const launch = (id: string, claude: object) =>
+    tool("root", id, 1100, 1200, { execution_mode: "blocking", ...claude });
   const cases: [string[], Expected][] = [
     [[
       root("parent-1", 1000),
@@ -338,16 +341,8 @@ Deno.test("dynamo: agent graphs that cannot replay are refused", async () => {
     [[
       root("parent-1", 1000),
       record("child-1", { start: 1200, end: 1300, session: "child", parent: "root" }),
-      tool("root", "t1", 1100, 1200, {
-        source_request_id: "parent-1",
-        child_session_id: "child",
-        execution_mode: "blocking",
-      }),
-      tool("root", "t2", 1100, 1200, {
-        source_request_id: "parent-1",
-        child_session_id: "child",
-        execution_mode: "blocking",
-      }),
+      launch("t1", { source_request_id: "parent-1", child_session_id: "child" }),
+      launch("t2", { source_request_id: "parent-1", child_session_id: "child" }),
     ], { line: 4, field: "tool.claude.child_session_id", includes: ['"t1"'] }],
   ];
   for (const [lines, expected] of cases) {
@@ -363,11 +358,10 @@ Deno.test("dynamo: agent graphs that cannot replay are refused", async () => {
     root("parent-1", 1000),
     root("parent-2", 1300),
     record("child-1", { start: 1200, end: 1250, session: "child", parent: "root" }),
-    tool("root", "t", 1100, 1200, {
+    launch("t", {
       source_request_id: "parent-2",
       consumer_request_id: "parent-1",
       child_session_id: "child",
-      execution_mode: "blocking",
     }),
   ];
   await withFile(
