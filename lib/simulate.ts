@@ -9,7 +9,7 @@
 import { InputError } from "./common/errors.ts";
 import { Cluster, type ClusterResult, type PoolSetup, type ScalingController } from "./cluster/mod.ts";
 import { type PassTotals, type ResolvedEngine, sumPassTotals, typicalPasses } from "./engine/mod.ts";
-import { Collector, handoffSummary } from "./metrics/mod.ts";
+import { Collector, handoffSummary, routerQueueSummary } from "./metrics/mod.ts";
 import { type KvCapacity, type OpBreakdown, speculativeConfig } from "./perf/mod.ts";
 import { PlannerRuntime } from "./planner/mod.ts";
 import { buildReport, plannerDetails, type Report, type ReportValue } from "./report/mod.ts";
@@ -167,6 +167,7 @@ function runDetails(
     decodeTokens += e.decodeTokens;
   }
   const handoff = handoffSummary(collector);
+  const routerQueue = routerQueueSummary(collector);
   return {
     workload: {
       name: inputs.workload.name,
@@ -196,6 +197,7 @@ function runDetails(
     warmup_requests: collector.warmup.reduce((a, b) => a + b, 0),
     mean_accept_length: decodeForwards > 0 ? decodeTokens / decodeForwards : 1,
     ...(handoff ? { handoff } : {}),
+    ...(routerQueue ? { router_queue: routerQueue } : {}),
     simulated_end_ms: cluster.endMs,
     truncated: cluster.truncated,
     events: cluster.events,

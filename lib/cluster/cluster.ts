@@ -239,7 +239,9 @@ export class Cluster {
   #admitted(r: number): void {
     this.#inFlight++;
     const pool = this.#pools[0];
-    if (!pool.router.hold(r, this.#now, pool.candidates, pool.candidates.length)) this.#route(0, r);
+    if (pool.router.hold(r, this.#now, pool.candidates, pool.candidates.length)) {
+      this.#col.routerHeld(r, this.#now);
+    } else this.#route(0, r);
   }
 
   /**
@@ -252,6 +254,7 @@ export class Cluster {
     if (router.waiting === 0) return false;
     let any = false;
     for (let r = router.release(pool.candidates, pool.candidates.length, this.#now); r >= 0;) {
+      this.#col.routerReleased(r, this.#now);
       this.#route(0, r);
       any = true;
       r = router.release(pool.candidates, pool.candidates.length, this.#now);

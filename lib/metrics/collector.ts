@@ -59,6 +59,9 @@ export class Collector {
   readonly kvArrivedMs: Float64Array;
   /** When a decode worker first admitted the request to its running batch. */
   readonly decodeAdmitMs: Float64Array;
+  /** When the KV router's queue took the request in (NaN: routed at once) and released it. */
+  readonly routerHeldMs: Float64Array;
+  readonly routerReleasedMs: Float64Array;
   /** Pooled token gaps as (value, weight) pairs. */
   gapValues: Float64Array = new Float64Array(1024);
   gapWeights: Float64Array = new Float64Array(1024);
@@ -92,6 +95,18 @@ export class Collector {
     this.reservedMs = nan();
     this.kvArrivedMs = nan();
     this.decodeAdmitMs = nan();
+    this.routerHeldMs = nan();
+    this.routerReleasedMs = nan();
+  }
+
+  /** The router's queue held `r` from `t`: every worker was busy, or others waited. */
+  routerHeld(r: number, t: number): void {
+    this.routerHeldMs[r] = t;
+  }
+
+  /** The router's queue released `r` at `t`, to be routed now. */
+  routerReleased(r: number, t: number): void {
+    this.routerReleasedMs[r] = t;
   }
 
   /** `r` arrived (open loop) or was dispatched (closed loop) at `t`, in the warm-up phase when `warmup`. */

@@ -4,7 +4,7 @@
  * @module
  */
 import type { Report } from "./report.ts";
-import type { HandoffSummary } from "../metrics/mod.ts";
+import type { HandoffSummary, RouterQueueSummary } from "../metrics/mod.ts";
 
 const TITLE = "NVIDIA AIPerf | LLM Metrics";
 const STAT_COLUMNS = ["avg", "min", "max", "p99", "p90", "p75", "std"] as const;
@@ -156,6 +156,15 @@ export function formatRunSummary(report: Report): string[] {
   }).flat();
   const handoff = (report.dynolab as { handoff?: HandoffSummary } | undefined)?.handoff;
   if (handoff) lines.push(handoffLine(handoff));
+  const queue = (report.dynolab as { router_queue?: RouterQueueSummary } | undefined)?.router_queue;
+  if (queue) {
+    const ms = (v: number) => `${formatValue(v)} ms`;
+    lines.push(
+      `Router queue: ${(100 * queue.waited_share).toFixed(1)}% of requests waited at the router (mean ${
+        ms(queue.wait_ms.mean)
+      }, p90 ${ms(queue.wait_ms.p90)}, max ${ms(queue.wait_ms.max)})`,
+    );
+  }
   const accept = details?.mean_accept_length;
   if (accept !== undefined && accept !== 1) {
     lines.push(`Mean speculative accept length: ${formatValue(accept)}`);

@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import type { RouterQueueSummary } from "../../lib/metrics/mod.ts";
+import { formatRunSummary } from "../../lib/report/mod.ts";
 import { parseSpec } from "../../lib/spec.ts";
 import { fixedTiming, run, type TestRow, workloadOf } from "../_fixtures.ts";
 
@@ -102,4 +104,21 @@ Deno.test("router queue: the engine args' router_queue_policy overrides the rout
       }),
     /router_queue_threshold/,
   );
+});
+
+Deno.test("router queue: the report and the run summary say who waited at the router and how long", () => {
+  const engine = { ...fixedTiming(10, 5), max_num_batched_tokens: 2048 };
+  const spec = (config: Record<string, unknown>) => ({
+    topology: { mode: "agg" as const, num_workers: 1, engine },
+    router: { mode: "kv_router" as const, config },
+  });
+  const { report } = run(workloadOf(ROWS), spec({ router_queue_threshold: 0 }));
+  const queue = (report.dynolab as { router_queue: RouterQueueSummary }).router_queue;
+  assert.equal(queue.requests, 4);
+  assert.equal(queue.waited_share, 0.75, "all but the first");
+  assert.ok(queue.wait_ms.max >= queue.wait_ms.mean && queue.wait_ms.mean > 0);
+  assert.ok(formatRunSummary(report).some((l) => l.startsWith("Router queue: 75.0% of requests waited")));
+  const none = run(workloadOf(ROWS), spec({})).report;
+  assert.equal((none.dynolab as Record<string, unknown>).router_queue, undefined);
+  assert.ok(!formatRunSummary(none).some((l) => l.startsWith("Router queue")));
 });
