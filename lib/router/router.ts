@@ -297,7 +297,6 @@ export class Router {
     const threshold = this.config.router_queue_threshold!;
     for (let c = 0; c < count; c++) {
       const e = candidates[c];
-      this.#ensure(e.id);
       if (this.prefillTokens(e.id, nowMs) <= threshold * e.config.maxNumBatchedTokens) return false;
     }
     return true;

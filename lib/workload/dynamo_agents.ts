@@ -50,7 +50,9 @@ export function agentDependencies(
   const parents = new Map<string, { parent: string; request: DynamoRequest }>();
   requests.forEach((r, i) => {
     const { session, parent } = r.agent!;
-    sessions.set(session, [...sessions.get(session) ?? [], i]);
+    const list = sessions.get(session);
+    if (list) list.push(i);
+    else sessions.set(session, [i]);
     if (parent === undefined) return;
     const known = parents.get(session);
     if (known && known.parent !== parent) {
@@ -63,9 +65,10 @@ export function agentDependencies(
       );
     }
     if (parent === session) {
-      throw new InputError(`session ${JSON.stringify(session)} cannot be its own parent`, {
-        ...within(r.at, "agent_context.parent_session_id"),
-      });
+      throw new InputError(
+        `session ${JSON.stringify(session)} cannot be its own parent`,
+        within(r.at, "agent_context.parent_session_id"),
+      );
     }
     parents.set(session, { parent, request: r });
   });
