@@ -16,13 +16,14 @@
  * | `prefillBusyShare`, `decodeBusyShare`, `overheadBusyShare` | each part's share of every pool's busy time (`dynolab.pools[].busy_ms_by_part`) |
  * | `prefillPassMs`, `decodePassMs` | the typical prefill pass of the first pool and decode pass of the last, framework overhead included (`typical_*_pass.ms + overhead_ms`) |
  * | `handoffWaitShare`, `handoffWaitAvg`, `handoffTransferAvg` | `dynolab.handoff.waited_share`, `.decode_kv_wait_ms.mean`, `.transfer_ms.mean` (disagg runs; null in agg) |
+ * | `routerQueueShare`, `routerQueueWaitAvg` | `dynolab.router_queue.waited_share` (0 when nobody waited), `.wait_ms.mean` (null then) |
  * | `peakWorkers` | the most workers active at any moment (from the cluster's lifecycle log) |
  * | `workersAvg`, `prefillWorkersAvg`, `decodeWorkersAvg` | mean provisioned workers over the run, `dynolab.pools[].worker_seconds ÷ simulated_end_ms`: all pools, and each pool of a disaggregated run (null in agg) |
  * | `scalingEvents`, `plannerTicks`, `activeGpuHours` | `planner.scaling_events` (count), `planner.total_ticks`, `planner.gpu_hours.active` (runs with a planner) |
  *
  * @module
  */
-import type { HandoffSummary } from "../metrics/mod.ts";
+import type { HandoffSummary, RouterQueueSummary } from "../metrics/mod.ts";
 import type { Report } from "../report/mod.ts";
 import type { RunSeries } from "./series.ts";
 
@@ -73,6 +74,8 @@ export const METRIC_NAMES: readonly string[] = [
   "handoffWaitShare",
   "handoffWaitAvg",
   "handoffTransferAvg",
+  "routerQueueShare",
+  "routerQueueWaitAvg",
   "peakWorkers",
   "workersAvg",
   "prefillWorkersAvg",
@@ -151,6 +154,9 @@ export function flattenMetrics(report: Report, series?: RunSeries): Record<strin
   out.handoffWaitShare = handoff?.waited_share ?? null;
   out.handoffWaitAvg = handoff?.decode_kv_wait_ms.mean ?? null;
   out.handoffTransferAvg = handoff?.transfer_ms.mean ?? null;
+  const queue = dyn.router_queue as RouterQueueSummary | undefined;
+  out.routerQueueShare = queue?.waited_share ?? (served ? 0 : null);
+  out.routerQueueWaitAvg = queue?.wait_ms.mean ?? null;
   out.peakWorkers = series?.peakActive ?? null;
   Object.assign(out, fleetMetrics(dyn.pools, dyn.simulated_end_ms));
   const planner = report.planner as

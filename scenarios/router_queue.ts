@@ -1,0 +1,86 @@
+/**
+ * The KV router's queue under overload: should requests wait at the router (`router_queue_threshold`) instead
+ * of queueing at the engines, and in which order should they leave it? The conversation trace arrives 2×
+ * faster than recorded on 4 aggregated workers with the KV router; the queue's threshold is swept for the
+ * `fcfs` and `wspt` policies, with and without the AIC prefill-load model, against the same fleet with no
+ * queue (the reference's default).
+ *
+ * Timing: the `aic_*` engine args (vLLM, h200_sxm, Llama-3.1-8B-Instruct-FP8), i.e. the analytic perf model;
+ * the router's own perf model, for the AIC prefill-load model, is the same.
+ *
+ * Run: `deno run -A scenarios/router_queue.ts [--no-cache] [--quiet]` (writes `findings/router-queue.{md,html}`).
+ *
+ * @module
+ */
+import { Findings, type Results, runOptionsFromArgs, scenario } from "../mod.ts";
+
+const AIC = { backend: "vllm", gpu: "h200_sxm", model: "nvidia/Llama-3.1-8B-Instruct-FP8" };
+const SPEEDUP = 2;
+const COLUMNS = [
+  "variant",
+  "routerQueueThreshold",
+  "ttftAvg",
+  "ttftP50",
+  "ttftP90",
+  "ttftP99",
+  "routerQueueShare",
+  "routerQueueWaitAvg",
+  "prefixReuse",
+];
+
+/** The fleet: no queue, as the reference's newest default. */
+export const fleet = scenario("router queue")
+  .trace("mooncake:conversation", { speedup: SPEEDUP })
+  .engine(AIC)
+  .agg({ workers: 4 })
+  .router("kv_router");
+
+/** The queue's threshold swept per policy, with and without the AIC prefill-load model. */
+const study = fleet.compare({
+  fcfs: (s) => s.router({ routerQueuePolicy: "fcfs" }),
+  wspt: (s) => s.router({ routerQueuePolicy: "wspt" }),
+  "wspt + AIC load": (s) => s.router({ routerQueuePolicy: "wspt", routerPrefillLoadModel: "aic", aic: AIC }),
+}).sweep("routerQueueThreshold", [0, 0.5, 1, 2, 4, 16]);
+export default study;
+
+/** What the sweep shows against the fleet without a queue. */
+function summary(base: Results, results: Results): string {
+  const none = base.rows[0];
+  const n = (v: unknown) => (v as number).toLocaleString("en-US", { maximumFractionDigits: 0 });
+  const best = results.rows.reduce((a, b) => (b.ttftAvg as number) < (a.ttftAvg as number) ? b : a);
+  const pct = (v: number) => `${v > 0 ? "+" : ""}${(100 * v).toFixed(1)}%`;
+  return `Without a queue, mean TTFT is ${n(none.ttftAvg)} ms (p90 ${
+    n(none.ttftP90)
+  } ms). The best queue is ` +
+    `${best.variant} at threshold ${best.routerQueueThreshold}: mean TTFT ${n(best.ttftAvg)} ms ` +
+    `(${pct((best.ttftAvg as number) / (none.ttftAvg as number) - 1)}), p90 ${n(best.ttftP90)} ms, with ` +
+    `${(100 * (best.routerQueueShare as number)).toFixed(0)}% of requests waiting at the router.`;
+}
+
+if (import.meta.main) {
+  const options = runOptionsFromArgs();
+  const base = await fleet.run(options);
+  const results = await study.run(options);
+  base.table(["ttftAvg", "ttftP50", "ttftP90", "ttftP99", "prefixReuse"]);
+  results.table(COLUMNS);
+  const { html } = await new Findings("Router queue")
+    .text(
+      `The Mooncake conversation trace at ${SPEEDUP}× its arrival rate on 4 aggregated H200 workers ` +
+        "(Llama-3.1-8B-Instruct-FP8, vLLM, analytic timing) behind the KV router. With `router_queue_threshold` " +
+        "set, a request waits at the router while every worker has more than threshold × " +
+        "`max_num_batched_tokens` (8,192) routed prompt tokens still to prefill, and leaves it when one drops " +
+        "below, routed with the load of that moment: `fcfs` in arrival order, `wspt` fewest uncached prompt " +
+        "tokens first. The AIC prefill-load model drains each worker's count as its prefills run instead of " +
+        "at their end.",
+    )
+    .text(`## Results\n\n${summary(base, results)}`)
+    .table(base, ["ttftAvg", "ttftP50", "ttftP90", "ttftP99", "prefixReuse"], "no queue")
+    .table(results, COLUMNS, "with a queue")
+    .figure(
+      results.plot("routerQueueThreshold", ["ttftAvg", "ttftP90", "routerQueueShare"]),
+      "TTFT and the share of requests that waited at the router, against the threshold",
+    )
+    .scenario(study)
+    .write();
+  console.log(`findings: ${html}`);
+}
