@@ -17,7 +17,7 @@ import {
   trafficWindows,
 } from "./planner/mod.ts";
 import type { SimSpec, Topology } from "./spec.ts";
-import { loadMooncake, loadWorkload, type Workload } from "./workload/mod.ts";
+import { isDynamoTrace, loadDynamoTrace, loadMooncake, loadWorkload, type Workload } from "./workload/mod.ts";
 
 /** Engine args of one pool of a spec's topology, with the role it plays and what errors call it. */
 export interface PoolArgs {
@@ -216,7 +216,9 @@ export function runInputsLoader(poolName?: PoolName): (spec: SimSpec) => Promise
         warmups,
         JSON.stringify([warmupTrace, blockSize, interval]),
         async () => {
-          const history = await loadMooncake(warmupTrace, { blockSize });
+          const history = await isDynamoTrace(warmupTrace)
+            ? await loadDynamoTrace([warmupTrace], { blockSize, lengthsOnly: true })
+            : await loadMooncake(warmupTrace, { blockSize });
           return trafficWindows(history, interval!);
         },
       );

@@ -92,7 +92,10 @@ const HASHES_TEXT = /"input_sequence_hashes"\s*:\s*\[([^\]]*)\]/;
  * assert.deepEqual([requests[0].startMs, requests[0].endMs, requests[0].input], [1000, 1100, 3]);
  * ```
  */
-export async function readDynamoRecords(paths: readonly string[]): Promise<DynamoRecords> {
+export async function readDynamoRecords(
+  paths: readonly string[],
+  options: { readonly lengthsOnly?: boolean } = {},
+): Promise<DynamoRecords> {
   const requests: DynamoRequest[] = [];
   const links: DynamoToolLink[] = [];
   const seen = new Map<string, InputLocation>();
@@ -103,7 +106,7 @@ export async function readDynamoRecords(paths: readonly string[]): Promise<Dynam
       if (read === undefined) continue;
       const { record, at } = read;
       if (record.event_type === "request_end") {
-        const request = parseRequest(record, at, text);
+        const request = parseRequest(record, at, text, options.lengthsOnly ?? false);
         const first = seen.get(request.id);
         if (first) {
           throw new InputError(
@@ -157,8 +160,16 @@ function recordOf(
   return { record, at };
 }
 
-/** A `request_end` record; `line` is its text, to re-read hashes beyond 2^53 exactly. */
-function parseRequest(record: Record<string, unknown>, at: InputLocation, line: string): DynamoRequest {
+/**
+ * A `request_end` record; `line` is its text, to re-read hashes beyond 2^53 exactly. With `lengthsOnly`, its
+ * block size and hashes are neither read nor checked (0 and none).
+ */
+function parseRequest(
+  record: Record<string, unknown>,
+  at: InputLocation,
+  line: string,
+  lengthsOnly: boolean,
+): DynamoRequest {
   const request = objectField(record, "request", at, "required on a request_end record");
   const inRequest = within(at, "request");
   const id = textField(request, "request_id", inRequest, true)!;
@@ -169,12 +180,12 @@ function parseRequest(record: Record<string, unknown>, at: InputLocation, line: 
     "required: replay needs each request's input_length and prefix hashes (the trace's replay metadata)",
   );
   const inReplay = within(inRequest, "replay");
-  const blockSize = requiredInteger(replay, "trace_block_size", 1, inReplay);
   const input = requiredInteger(replay, "input_length", 1, inReplay);
+  const blockSize = lengthsOnly ? 0 : requiredInteger(replay, "trace_block_size", 1, inReplay);
   const hashesAt = within(inReplay, "input_sequence_hashes");
-  const hashes = sequenceHashes(replay.input_sequence_hashes, hashesAt, line);
+  const hashes = lengthsOnly ? [] : sequenceHashes(replay.input_sequence_hashes, hashesAt, line);
   const blocks = Math.ceil(input / blockSize);
-  if (hashes.length !== blocks) {
+  if (!lengthsOnly && hashes.length !== blocks) {
     throw new InputError(
       `holds ${hashes.length} hashes; input_length ${input} at trace_block_size ${blockSize} needs exactly ` +
         `${blocks}`,

@@ -6,8 +6,10 @@
  */
 import { InputError } from "../common/errors.ts";
 import { type AgenticRow, buildAgenticWorkload } from "./agentic_graph.ts";
+import type { TokenBlocks } from "./block_ids.ts";
 import { WorkloadBuilder } from "./builder.ts";
-import { type DynamoRequest, readDynamoRecords, type SequenceHash } from "./dynamo_records.ts";
+import { DYNAMO_SCHEMA, type DynamoRequest, readDynamoRecords, type SequenceHash } from "./dynamo_records.ts";
+import { readLines } from "./lines.ts";
 import { agentDependencies } from "./dynamo_agents.ts";
 import { within } from "./row_fields.ts";
 import type { Workload } from "./types.ts";
@@ -23,6 +25,12 @@ export interface DynamoTraceOptions {
   readonly traceBlockSize?: number;
   /** Divides arrivals and dependency delays (`--arrival-speedup-ratio`). Default 1. */
   readonly speedup?: number;
+  /**
+   * Read arrivals and lengths only, as the reference reads the planner's warm-up trace: hashes and block sizes
+   * are not checked, prompts share nothing, and `agent_context` is ignored, so every request arrives at its
+   * `request_received_ms`. Default false.
+   */
+  readonly lengthsOnly?: boolean;
 }
 
 /**
@@ -67,7 +75,10 @@ export async function loadDynamoTrace(
   options: DynamoTraceOptions,
 ): Promise<Workload> {
   if (paths.length === 0) throw new InputError("give at least one trace file", { field: "trace_files" });
-  const { requests, links } = await readDynamoRecords(paths);
+  const lengthsOnly = options.lengthsOnly ?? false;
+  const { requests, links } = await readDynamoRecords(paths, { lengthsOnly });
+  const name = paths.length === 1 ? paths[0].split("/").pop() ?? paths[0] : `${paths.length} dynamo shards`;
+  if (lengthsOnly) return standalone(requests.slice().sort(byStart), name, options, () => "unique");
   const traceBlockSize = embeddedBlockSize(requests, options.traceBlockSize);
   const withContext = requests.filter((r) => r.agent !== undefined).length;
   if (withContext > 0 && withContext < requests.length) {
@@ -81,20 +92,8 @@ export async function loadDynamoTrace(
   }
   const sorted = requests.slice().sort(byStart);
   const hashIds = denseHashIds(sorted);
-  const name = paths.length === 1 ? paths[0].split("/").pop() ?? paths[0] : `${paths.length} dynamo shards`;
   if (withContext === 0) {
-    const builder = new WorkloadBuilder({ name, blockSize: options.blockSize });
-    sorted.forEach((r, i) => {
-      builder.add({
-        id: r.id,
-        arrivalMs: r.startMs,
-        inputLength: r.input,
-        outputLength: Math.max(1, r.output),
-        tokenBlocks: { ids: hashIds[i], size: traceBlockSize },
-        at: r.at,
-      });
-    });
-    return builder.build({ speedup: options.speedup });
+    return standalone(sorted, name, options, (i) => ({ ids: hashIds[i], size: traceBlockSize }));
   }
   const deps = agentDependencies(sorted, links);
   const rows: AgenticRow[] = sorted.map((r, i) => {
@@ -119,6 +118,56 @@ export async function loadDynamoTrace(
     traceBlockSize,
     speedup: options.speedup,
   });
+}
+
+/**
+ * Whether the file at `path` is a Dynamo request trace: its first non-blank line is a
+ * `dynamo.request.trace.v1` record (or wraps one as `{"event": …}`). For inputs that take either this or a
+ * Mooncake trace, as the planner's warm-up trace does in the reference.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { isDynamoTrace } from "./dynamo_trace.ts";
+ * const path = await Deno.makeTempFile({ suffix: ".jsonl" });
+ * await Deno.writeTextFile(path, '\n{"event": {"schema": "dynamo.request.trace.v1"}}\n');
+ * assert(await isDynamoTrace(path));
+ * await Deno.writeTextFile(path, '{"timestamp": 0, "input_length": 8, "output_length": 1, "hash_ids": [1]}\n');
+ * assert(!(await isDynamoTrace(path)));
+ * ```
+ */
+export async function isDynamoTrace(path: string): Promise<boolean> {
+  for await (const { text } of readLines(path)) {
+    if (text.trim() === "") continue;
+    try {
+      const row = JSON.parse(text);
+      return row?.schema === DYNAMO_SCHEMA || row?.event?.schema === DYNAMO_SCHEMA;
+    } catch {
+      return false;
+    }
+  }
+  return false;
+}
+
+/** A workload of `requests` (in start order), each arriving on its own at its receive time. */
+function standalone(
+  requests: readonly DynamoRequest[],
+  name: string,
+  options: DynamoTraceOptions,
+  blocks: (i: number) => TokenBlocks | "unique",
+): Workload {
+  const builder = new WorkloadBuilder({ name, blockSize: options.blockSize });
+  requests.forEach((r, i) => {
+    builder.add({
+      id: r.id,
+      arrivalMs: r.startMs,
+      inputLength: r.input,
+      outputLength: Math.max(1, r.output),
+      tokenBlocks: blocks(i),
+      at: r.at,
+    });
+  });
+  return builder.build({ speedup: options.speedup });
 }
 
 /** Recorded start order: by start, then end, then request id (the reference's order). */

@@ -18,7 +18,7 @@ export { AZURE_COLUMNS, type AzureOptions, loadAzure, parseWallClock } from "./a
 export { type WallClock, WallClockParser } from "./wall_clock.ts";
 export { type KvCacheTesterOptions, loadKvCacheTester } from "./kv_cache_tester.ts";
 export { type AgenticMooncakeOptions, loadAgenticMooncake } from "./agentic_mooncake.ts";
-export { type DynamoTraceOptions, loadDynamoTrace } from "./dynamo_trace.ts";
+export { type DynamoTraceOptions, isDynamoTrace, loadDynamoTrace } from "./dynamo_trace.ts";
 export { type AppliedComputeAgenticOptions, loadAppliedComputeAgentic } from "./applied_compute_agentic.ts";
 export { generateSynthetic, type SyntheticOptions } from "./synthetic.ts";
 export {

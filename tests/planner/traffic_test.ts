@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { trafficWindows } from "../../lib/planner/mod.ts";
 import { WorkloadBuilder } from "../../lib/workload/mod.ts";
+import { runInputsLoader } from "../../lib/run_inputs.ts";
+import { parseSpec } from "../../lib/spec.ts";
 
 Deno.test("planner warm-up trace: a later turn counts in the interval of its own timestamp", () => {
   const b = new WorkloadBuilder({ name: "t", blockSize: 4 });
@@ -10,4 +12,36 @@ Deno.test("planner warm-up trace: a later turn counts in the interval of its own
   b.add({ ...row, session: "a", delayMs: 60_000 }); // an explicit delay, in the third interval
   b.add({ ...row, session: "b", arrivalMs: 2_000 });
   assert.deepEqual(trafficWindows(b.build(), 60).map((w) => w.numReq), [2, 1, 1]);
+});
+
+Deno.test("a Dynamo request trace warms the planner too, bucketed by request_received_ms (the reference's test)", async () => {
+  const dir = await Deno.makeTempDir();
+  const warmup = `${dir}/warmup.jsonl`;
+  const records = [1_000, 11_000].map((received, i) =>
+    JSON.stringify({
+      schema: "dynamo.request.trace.v1",
+      event_type: "request_end",
+      event_time_unix_ms: received + 10,
+      request: {
+        request_id: `request-${i}`,
+        request_received_ms: received,
+        output_tokens: 4 + i,
+        replay: { trace_block_size: 64, input_length: 64 * (i + 1), input_sequence_hashes: [101 + i] },
+      },
+    })
+  );
+  await Deno.writeTextFile(warmup, records.join("\n") + "\n");
+  const spec = parseSpec({
+    workload: { source: "synthetic", input_tokens: 64, output_tokens: 2, request_count: 1, request_rate: 1 },
+    topology: { mode: "agg", num_workers: 1, engine: { block_size: 64 } },
+    planner: {
+      mode: "agg",
+      optimization_target: "throughput",
+      load_predictor_warmup_trace: warmup,
+      throughput_adjustment_interval_seconds: 10,
+    },
+  });
+  const { plannerWarmup } = await runInputsLoader()(spec);
+  assert.deepEqual(plannerWarmup!.map((o) => [o.numReq, o.isl, o.osl]), [[1, 64, 4], [1, 128, 5]]);
+  await Deno.remove(dir, { recursive: true });
 });
