@@ -594,7 +594,11 @@ Deno.test("cli: the router-side AIC prefill-load model takes the reference's top
   const aic = ["--aic-backend", "vllm", "--aic-system", "h200_sxm", "--aic-model-path", "Qwen/Qwen3-32B"];
   const kv = ["--router-mode", "kv_router", "--num-workers", "2"];
   const load = '{"router_prefill_load_model":"aic","router_queue_threshold":1}';
-  const res = await cli([trace, ...kv, "--router-config", load, ...aic, "--aic-gemm-dtype", "auto"]);
+  const res = await cli([
+    trace,
+    ...kv,
+    ...["--router-config", load, ...aic, "--aic-gemm-dtype", "auto", "--report-json", `${dir}/r.json`],
+  ]);
   assert.equal(res.code, 0, res.err);
   await expectBadInput(
     [GOOD],
