@@ -334,6 +334,7 @@ Deno.test("a DSL scenario and the equivalent CLI command give identical reports"
       enable_load_scaling: false,
       throughput_adjustment_interval_seconds: 10,
       load_predictor_warmup_trace: T,
+      report_output_dir: dir,
     };
     // A Dynamo request trace in two shards.
     const shards = [`${dir}/s1.jsonl`, `${dir}/s2.jsonl`];
@@ -379,6 +380,7 @@ Deno.test("a DSL scenario and the equivalent CLI command give identical reports"
           enableLoadScaling: false,
           throughputIntervalS: 10,
           loadPredictorWarmupTrace: T,
+          reportOutputDir: dir,
         }),
       ],
       [
