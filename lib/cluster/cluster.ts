@@ -227,7 +227,6 @@ export class Cluster {
       const delayMs = this.#frontendMs(r);
       if (delayMs > 0) this.#queue.push(this.#now + delayMs, ROUTE, r);
       else this.#admitted(r);
-      this.#ctl?.arrived(r);
       this.#fire(r, 1);
     }
   }
@@ -241,7 +240,13 @@ export class Cluster {
     const pool = this.#pools[0];
     if (pool.router.hold(r, this.#now, pool.candidates, pool.candidates.length)) {
       this.#col.routerHeld(r, this.#now);
-    } else this.#route(0, r);
+    } else this.#routeFirst(r);
+  }
+
+  /** Route `r` in the first pool and tell the controller, which reads the prefix overlap it was routed with. */
+  #routeFirst(r: number): void {
+    this.#route(0, r);
+    this.#ctl?.arrived(r);
   }
 
   /**
@@ -255,7 +260,7 @@ export class Cluster {
     let any = false;
     for (let r = router.release(pool.candidates, pool.candidates.length, this.#now); r >= 0;) {
       this.#col.routerReleased(r, this.#now);
-      this.#route(0, r);
+      this.#routeFirst(r);
       any = true;
       r = router.release(pool.candidates, pool.candidates.length, this.#now);
     }

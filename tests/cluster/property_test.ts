@@ -95,19 +95,28 @@ function randomSpec(rng: Rng, blockSize: number): Omit<SimSpecInput, "workload">
         kv_transfer_link_sharing: rng.next() < 0.5,
       }
       : { mode: "agg", num_workers: 1 + rng.int(4), engine: randomEngine(rng, blockSize) },
-    router: {
-      mode: pick(rng, ["round_robin", "random", "kv_router"] as const),
-      config: rng.next() < 0.3
-        ? {
-          router_queue_threshold: pick(rng, [0, 0.5, 2]),
-          router_queue_policy: pick(rng, ["fcfs", "lcfs", "wspt"] as const),
-        }
-        : {},
-    },
+    router: randomRouter(rng),
     seed: rng.int(1000),
   };
   if (rng.next() < 0.3) spec.replay_concurrency = 1 + rng.int(8);
   return spec;
+}
+
+/** A router: its mode, sometimes a queue, and with the KV router sometimes the AIC prefill-load model. */
+function randomRouter(rng: Rng): SimSpecInput["router"] {
+  const mode = pick(rng, ["round_robin", "random", "kv_router"] as const);
+  const config = rng.next() < 0.3
+    ? {
+      router_queue_threshold: pick(rng, [0, 0.5, 2]),
+      router_queue_policy: pick(rng, ["fcfs", "lcfs", "wspt"] as const),
+    }
+    : {};
+  if (mode !== "kv_router" || rng.next() >= 0.3) return { mode, config };
+  return {
+    mode,
+    config: { ...config, router_prefill_load_model: "aic" },
+    aic: { aic_backend: "vllm", aic_system: "h100_sxm", aic_model_path: "Qwen/Qwen3-8B" },
+  };
 }
 
 Deno.test("property: random configs and workloads account for every request and conserve tokens", () => {
@@ -159,6 +168,12 @@ Deno.test("property: random configs and workloads account for every request and 
       measured,
       context,
     );
+    for (const pool of cluster.pools) {
+      assert.equal(pool.router.waiting, 0, `${context}: requests left in the router queue`);
+      for (const e of cluster.engines) {
+        assert.equal(pool.router.prefillTokens(e.id, cluster.endMs), 0, context);
+      }
+    }
     for (const e of cluster.engines) {
       assert.equal(e.pool.activeBlocks, 0, `${context}: engine ${e.id} leaked KV blocks`);
       assert.equal(e.pool.available, e.pool.capacity, context);

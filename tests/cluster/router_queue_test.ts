@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import type { RouterQueueSummary } from "../../lib/metrics/mod.ts";
 import { formatRunSummary } from "../../lib/report/mod.ts";
 import { parseSpec } from "../../lib/spec.ts";
+import { runSimulation } from "../../lib/simulate.ts";
 import { fixedTiming, run, type TestRow, workloadOf } from "../_fixtures.ts";
 
 /** Admission order of `rows` on one engine behind the KV router with a queue. */
@@ -121,4 +122,51 @@ Deno.test("router queue: the report and the run summary say who waited at the ro
   const none = run(workloadOf(ROWS), spec({})).report;
   assert.equal((none.dynolab as Record<string, unknown>).router_queue, undefined);
   assert.ok(!formatRunSummary(none).some((l) => l.startsWith("Router queue")));
+});
+
+Deno.test("a controller hears of a request once it is routed, with the prefix overlap it was routed with", () => {
+  // The first and third requests share a prompt; the third arrives while the second (another prompt) is
+  // prefilling, once the first has finished. Behind a front-end delay, or held in the router queue until the
+  // second's prefill ends, the controller must still see the overlap the third was routed with.
+  const prompt = Array.from({ length: 10 }, (_, k) => k + 1);
+  const rows: TestRow[] = [
+    { input: 640, output: 2, at: 0, ids: prompt },
+    { input: 640, output: 2, at: 5000 },
+    { input: 640, output: 2, at: 5001, ids: prompt },
+  ];
+  for (
+    const [engine, config] of [
+      [{ ...fixedTiming(10, 5), frontend_latency: { base_ms: 20 } }, {}],
+      [fixedTiming(10, 5), { router_queue_threshold: 0 }],
+    ] as const
+  ) {
+    const seen: number[] = [];
+    const w = workloadOf(rows);
+    const controller = {
+      cluster: null as unknown as { pools: readonly { router: { overlapBlocks: Int32Array } }[] },
+      start(c: never) {
+        this.cluster = c;
+        return Infinity;
+      },
+      arrived(r: number) {
+        seen.push(this.cluster.pools[0].router.overlapBlocks[r]);
+      },
+      completed() {},
+      tick() {
+        return Infinity;
+      },
+    };
+    runSimulation(
+      {
+        spec: parseSpec({
+          workload: { source: "default" },
+          topology: { mode: "agg", num_workers: 1, engine },
+          router: { mode: "kv_router", config },
+        }),
+        workload: w,
+      },
+      { controller },
+    );
+    assert.deepEqual(seen, [0, 0, 10], JSON.stringify(config));
+  }
 });
