@@ -16,7 +16,6 @@ import { parseSpec, type SimSpecInput } from "../spec.ts";
 
 export { CLI_FLAGS } from "./flag_defs.ts";
 
-/** Router-side AIC estimator flags of the reference: dynolab does not model that estimator yet. */
 /** The top-level `--aic-*` flags: the router-side perf model's settings, by their engine-arg key. */
 const ROUTER_AIC_FLAGS = CLI_FLAGS.filter((f) => f.startsWith("aic-"));
 /** Those that take an integer. */

@@ -255,14 +255,16 @@ export class Cluster {
    * joins at an event or a tick, so that is when the reference's router re-checks its queue.
    */
   #releaseHeld(): boolean {
-    const pool = this.#pools[0], router = pool.router;
-    if (router.waiting === 0) return false;
+    const { router, candidates } = this.#pools[0];
     let any = false;
-    for (let r = router.release(pool.candidates, pool.candidates.length, this.#now); r >= 0;) {
+    for (
+      let r = router.release(candidates, candidates.length, this.#now);
+      r >= 0;
+      r = router.release(candidates, candidates.length, this.#now)
+    ) {
       this.#col.routerReleased(r, this.#now);
       this.#routeFirst(r);
       any = true;
-      r = router.release(pool.candidates, pool.candidates.length, this.#now);
     }
     return any;
   }
@@ -338,14 +340,14 @@ export class Cluster {
     if (e.config.role === "prefill") {
       for (let j = 0; j < e.finishedCount; j++) {
         const r = e.finished[j];
-        router.freed(r, this.#now);
+        router.freed(r, now);
         this.#handoff(r, e);
       }
     } else {
       this.#col.tokens(e.emitted, req.burst, e.emittedCount, this.#fleet.passStart[e.id], now);
       for (let j = 0; j < e.finishedCount; j++) {
         const r = e.finished[j];
-        router.freed(r, this.#now);
+        router.freed(r, now);
         this.#col.complete(r, now);
         this.#ctl?.completed(r);
         this.#ended(r);

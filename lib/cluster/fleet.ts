@@ -54,9 +54,7 @@ export class Fleet {
     const routerRng = new Rng(setup.seed);
     setup.pools.forEach((pool, p) => {
       const policy = pool.config.routerQueuePolicy;
-      const estimator = p === 0 && setup.routerConfig.router_prefill_load_model === "aic"
-        ? setup.routerPrefillModel
-        : undefined;
+      const estimator = p === 0 ? setup.routerPrefillModel : undefined;
       const router = new Router(
         setup.routerMode,
         stageConfig(
