@@ -111,8 +111,8 @@ export interface RunInputs {
 
 /**
  * Check a spec against its run inputs as the run will resolve them (every pool's engine args with their perf
- * inputs, the pools together, the planner against the topology and the pools' GPUs) and return the engines' KV
- * block size. A problem throws an {@link InputError} naming the field as `poolName` calls its pool or planner.
+ * inputs, the pools together, the planner against the topology and the pools' GPUs, the router-side perf
+ * model) and return the engines' KV block size. A problem throws an {@link InputError} naming the field as `poolName` calls its pool or planner.
  *
  * @example
  * ```ts
@@ -124,20 +124,19 @@ export interface RunInputs {
  *   replay_concurrency: 2,
  *   topology: { mode: "agg", num_workers: 1, engine: { block_size: 32 } },
  * } as const;
- * assert.equal(checkRun(parseSpec(input), []), 32);
+ * assert.equal(checkRun(parseSpec(input), { perf: [] }), 32);
  * const budget = parseSpec({ ...input, planner: { mode: "agg", max_gpu_budget: 0 } });
- * assert.throws(() => checkRun(budget, []), /--planner-config\.max_gpu_budget: 0 GPUs cannot hold/);
+ * assert.throws(() => checkRun(budget, { perf: [] }), /--planner-config\.max_gpu_budget: 0 GPUs cannot hold/);
  * ```
  */
 export function checkRun(
   spec: SimSpec,
-  perf: readonly PerfInputs[],
+  inputs: Pick<RunInputs, "perf" | "routerPerf">,
   poolName?: PoolName,
-  routerPerf?: PerfInputs,
 ): number {
-  const resolved = resolvePools(spec.topology, perf, poolName);
+  const resolved = resolvePools(spec.topology, inputs.perf, poolName);
   resolvePlanner(spec, resolved, poolName);
-  routerPrefillModel(spec, routerPerf);
+  routerPrefillModel(spec, inputs.routerPerf);
   return resolved[0].config.blockSize;
 }
 

@@ -60,7 +60,7 @@ export async function loadInputs(specInput: unknown): Promise<SimulationInputs> 
   const run = await runInputsLoader()(spec);
   return {
     spec,
-    workload: await loadSpecWorkload(spec, checkRun(spec, run.perf, undefined, run.routerPerf)),
+    workload: await loadSpecWorkload(spec, checkRun(spec, run)),
     ...run,
   };
 }

@@ -58,7 +58,7 @@ export async function prepareRuns(
       }
       const spec = parseSpec(input);
       const inputs = await loadRunInputs(spec);
-      const blockSize = checkRun(spec, inputs.perf, DSL_POOL_NAME, inputs.routerPerf);
+      const blockSize = checkRun(spec, inputs, DSL_POOL_NAME);
       const workloadKey = canonicalJson({
         workload: spec.workload,
         digest,
