@@ -63,15 +63,17 @@ export function handoffSummary(c: Collector): HandoffSummary | undefined {
     count++;
   }
   if (count === 0) return undefined;
-  const step = (values: Float64Array): StepSummary => {
-    const d = summarize(values, count);
-    return { mean: d.mean, p90: d.p90, max: d.max };
-  };
   return {
     requests: count,
     waited_share: waited / count,
-    decode_kv_wait_ms: step(wait),
-    transfer_ms: step(transfer),
-    decode_queue_ms: step(queue),
+    decode_kv_wait_ms: stepSummary(wait, count),
+    transfer_ms: stepSummary(transfer, count),
+    decode_queue_ms: stepSummary(queue, count),
   };
+}
+
+/** The mean, p90 and maximum of `values[0 … n)`, as a {@link StepSummary}. */
+export function stepSummary(values: Float64Array, n: number): StepSummary {
+  const d = summarize(values, n);
+  return { mean: d.mean, p90: d.p90, max: d.max };
 }

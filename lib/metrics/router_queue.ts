@@ -4,8 +4,7 @@
  * @module
  */
 import { type Collector, Status } from "./collector.ts";
-import type { StepSummary } from "./handoff.ts";
-import { summarize } from "./stats.ts";
+import { type StepSummary, stepSummary } from "./handoff.ts";
 
 /** The router-queue waits of a run's completed measured requests. */
 export type RouterQueueSummary = {
@@ -48,6 +47,5 @@ export function routerQueueSummary(c: Collector): RouterQueueSummary | undefined
     if (!Number.isNaN(c.routerHeldMs[r])) wait[waited++] = c.routerReleasedMs[r] - c.routerHeldMs[r];
   }
   if (waited === 0) return undefined;
-  const d = summarize(wait, waited);
-  return { requests: count, waited_share: waited / count, wait_ms: { mean: d.mean, p90: d.p90, max: d.max } };
+  return { requests: count, waited_share: waited / count, wait_ms: stepSummary(wait, waited) };
 }
