@@ -6,7 +6,7 @@
  * @module
  */
 import { InputError, type InputLocation } from "../common/errors.ts";
-import { parseJsonLine, readLines } from "./lines.ts";
+import { parseObjectLine, readLines } from "./lines.ts";
 import {
   isObject,
   objectField,
@@ -136,8 +136,7 @@ function recordOf(
   text: string,
   line: InputLocation,
 ): { record: Record<string, unknown>; at: InputLocation } | undefined {
-  const parsed = parseJsonLine(text, line);
-  if (!isObject(parsed)) throw new InputError("each line must be a JSON object (a trace record)", line);
+  const parsed = parseObjectLine(text, line);
   const wrapped = parsed.event !== undefined && parsed.event !== null;
   const at = wrapped ? within(line, "event") : line;
   if (wrapped && !isObject(parsed.event)) throw new InputError("must be an object (a wrapped record)", at);
