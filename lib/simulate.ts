@@ -118,6 +118,7 @@ export function runSimulation(inputs: SimulationInputs, options: RunOptions = {}
     pools,
     routerMode: spec.router.mode,
     routerConfig: spec.router.config,
+    routerPolicy: { doc: spec.router.policy ?? null, modelName: spec.router.model_name ?? null },
     routerPrefillModel: routerPrefillModel(spec, inputs.routerPerf),
     concurrency: spec.replay_concurrency ?? Infinity,
     warmupRequests: spec.warmup_request_count,

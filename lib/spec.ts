@@ -9,7 +9,7 @@ import { z } from "zod";
 import { parseConfig } from "./common/config.ts";
 import { EngineArgsSchema } from "./engine/mod.ts";
 import { PlannerConfigSchema } from "./planner/mod.ts";
-import { ROUTER_MODES, RouterConfigSchema } from "./router/mod.ts";
+import { ROUTER_MODES, RouterConfigSchema, RouterPolicySchema } from "./router/mod.ts";
 import { arrivalModeProblem, arrivalModes, openLoopProblem, WorkloadSpecSchema } from "./workload/mod.ts";
 
 const positiveInt = z.number().int().positive();
@@ -85,9 +85,19 @@ export const RouterSpecSchema = z.strictObject({
    * `--aic-*` flags). It is the router's own: engine timing keeps the engine args' `aic_*` keys.
    */
   aic: RouterAicSchema.nullable().optional(),
+  /**
+   * The router queue's policy classes (`--router-policy-config`'s YAML document, inline): KV router only. Its
+   * classes replace the one class of `router_queue_threshold` and `router_queue_policy`.
+   */
+  policy: RouterPolicySchema.nullable().optional(),
+  /** The model profile of `policy` to take (`--model-name`); unknown or absent: the document's root. */
+  model_name: z.string().min(1, { error: "model_name must be non-empty" }).nullable().optional(),
 }).superRefine((router, ctx) => {
   const aicModel = router.config.router_prefill_load_model === "aic";
   const problem = (path: string[], message: string) => ctx.addIssue({ code: "custom", path, message });
+  if (router.policy != null && router.mode !== "kv_router") {
+    problem(["policy"], `only applies to the KV router (mode kv_router), not ${router.mode}`);
+  }
   if (router.aic != null && router.mode !== "kv_router") {
     problem(["aic"], `only applies to the KV router (mode kv_router), not ${router.mode}`);
   } else if (router.aic != null && !aicModel) {

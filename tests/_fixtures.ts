@@ -20,6 +20,10 @@ export interface TestRow {
   extend?: boolean;
   /** Earlier rows (by index) this one waits on, replacing the session chain; `at` is then its start floor. */
   after?: { row: number; delay?: number; onDispatch?: boolean }[];
+  /** Router-queue hints: the trace row's `priority`, `strict_priority` and `policy_class`. */
+  priority?: number;
+  strict?: number;
+  policyClass?: string;
 }
 
 /** A workload of `rows` interned at `blockSize`; prompts without ids get unique ids. */
@@ -37,6 +41,9 @@ export function workloadOf(rows: TestRow[], blockSize = 64, speedup = 1): Worklo
       inputLength: row.input,
       outputLength: row.output,
       tokenBlocks: row.extend ? "extend" : { ids, size },
+      priority: row.priority,
+      strictPriority: row.strict,
+      policyClass: row.policyClass,
     });
   });
   return b.build({ speedup });

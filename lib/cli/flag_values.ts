@@ -65,6 +65,15 @@ export function unreadableConfig(raw: string, files: string): string {
 
 /** A JSON flag's value (inline JSON, or a path to a JSON file), validated by `schema`. */
 export function jsonFlag<S extends z.ZodType>(v: Values, flag: keyof Values, schema: S): z.output<S> {
+  const { value, file } = jsonObjectFlag(v, flag);
+  return parseConfig(schema, value, `--${flag}`, { file });
+}
+
+/** A JSON flag's object (inline JSON, or a path to a JSON file) and the file it came from, unvalidated. */
+export function jsonObjectFlag(
+  v: Values,
+  flag: keyof Values,
+): { value: Record<string, unknown>; file: string | undefined } {
   const raw = String(v[flag]).trim();
   let text = raw;
   let file: string | undefined;
@@ -85,7 +94,7 @@ export function jsonFlag<S extends z.ZodType>(v: Values, flag: keyof Values, sch
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
     throw new InputError("must be a JSON object", { file, field: `--${flag}` });
   }
-  return parseConfig(schema, value, `--${flag}`, { file });
+  return { value: value as Record<string, unknown>, file };
 }
 
 /** A numeric flag's value, or undefined when not given. */

@@ -5,12 +5,20 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import { parseConfig } from "../common/config.ts";
 import { InputError, suggest } from "../common/errors.ts";
 import { EngineArgsSchema } from "../engine/mod.ts";
 import { arrivalModeProblem, arrivalModes } from "../workload/mod.ts";
-import { RouterConfigSchema } from "../router/mod.ts";
+import { readRouterPolicy, RouterConfigSchema } from "../router/mod.ts";
 import { CLI_FLAGS, FLAGS, type Values } from "./flag_defs.ts";
-import { jsonFlag, optionalInt, optionalNumber, routerMode, traceFormat } from "./flag_values.ts";
+import {
+  jsonFlag,
+  jsonObjectFlag,
+  optionalInt,
+  optionalNumber,
+  routerMode,
+  traceFormat,
+} from "./flag_values.ts";
 import { plannerFlag } from "./planner_flag.ts";
 import { parseSpec, type SimSpecInput } from "../spec.ts";
 
@@ -90,11 +98,6 @@ export function parseCommand(argv: readonly string[]): Command {
   const v = parsed.values as Values;
   const given = (flag: keyof typeof FLAGS) => v[flag] !== undefined;
   if (v.help) return { kind: "help" };
-  for (const flag of ["router-policy-config", "model-name"] as const) {
-    if (given(flag)) {
-      throw new InputError("router policy classes are not supported yet", { field: `--${flag}` });
-    }
-  }
   if (given("replay-mode") && v["replay-mode"] !== "offline") {
     if (v["replay-mode"] === "online") {
       throw new InputError("online replay drives live workers; dynolab simulates offline only", {
@@ -198,6 +201,20 @@ export function parseCommand(argv: readonly string[]): Command {
     };
   }
 
+  const mode = routerMode(v["router-mode"]);
+  const routerJson = given("router-config") ? jsonObjectFlag(v, "router-config") : undefined;
+  const { router_policy_config: embeddedPolicy, ...routerConfig } = routerJson?.value ?? {};
+  if (embeddedPolicy != null && typeof embeddedPolicy !== "string") {
+    throw new InputError("must be a path to a YAML file", {
+      file: routerJson?.file,
+      field: "--router-config.router_policy_config",
+    });
+  }
+  const policyPath = v["router-policy-config"] ?? policyFromEnv() ?? embeddedPolicy ?? undefined;
+  const policy = policyPath === undefined
+    ? undefined
+    : readRouterPolicy(policyPath, "--router-policy-config");
+  if (v["model-name"] === "") throw new InputError("model_name must be non-empty", { field: "--model-name" });
   const spec: SimSpecInput = {
     workload,
     arrival_speedup_ratio: optionalNumber(v, "arrival-speedup-ratio"),
@@ -205,9 +222,11 @@ export function parseCommand(argv: readonly string[]): Command {
     warmup_request_count: optionalInt(v, "warmup-request-count", 0),
     topology: topology(v),
     router: {
-      mode: routerMode(v["router-mode"]),
-      config: given("router-config") ? jsonFlag(v, "router-config", RouterConfigSchema) : undefined,
+      mode,
+      config: routerJson &&
+        parseConfig(RouterConfigSchema, routerConfig, "--router-config", { file: routerJson.file }),
       aic: routerAic(v),
+      ...(mode === "kv_router" && policy ? { policy, model_name: v["model-name"] } : {}),
     },
     sla: {
       ttft_ms: optionalNumber(v, "sla-ttft-ms"),
@@ -222,10 +241,16 @@ export function parseCommand(argv: readonly string[]): Command {
   const warnings = [
     given("benchmark-granularity") && !given("planner-config") &&
     "--benchmark-granularity only affects the planner's perf bootstrap and has no effect without a planner",
-    given("router-config") && spec.router?.mode !== "kv_router" &&
+    given("router-config") && mode !== "kv_router" &&
     `--router-config only affects the KV router and has no effect with --router-mode ${
-      spec.router?.mode ?? "round_robin"
+      mode ?? "round_robin"
     }`,
+    given("router-policy-config") && mode !== "kv_router" &&
+    `--router-policy-config only affects the KV router and has no effect with --router-mode ${
+      mode ?? "round_robin"
+    }`,
+    given("model-name") && !policy &&
+    "--model-name picks a model profile of --router-policy-config and has no effect without one",
     synthetic && sharesNothing(v, "shared-prefix-ratio", "num-prefix-groups"),
     sharesNothing(v, "trace-shared-prefix-ratio", "trace-num-prefix-groups"),
     workload.source !== "trace" && given("trace-block-size") &&
@@ -239,6 +264,15 @@ export function parseCommand(argv: readonly string[]): Command {
     output: { reportJson: v["report-json"], reportJsonl: v["report-jsonl"], demo },
     warnings,
   };
+}
+
+/** The policy file `DYN_ROUTER_POLICY_CONFIG` names (`--router-policy-config`'s default), if set and readable. */
+function policyFromEnv(): string | undefined {
+  try {
+    return Deno.env.get("DYN_ROUTER_POLICY_CONFIG") || undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The warning for a prefix-sharing ratio given while its group count is 0, or false when there is none. */

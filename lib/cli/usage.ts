@@ -48,6 +48,10 @@ Routing:
                              router_queue_threshold, router_queue_policy, router_prefill_load_model, ...)
   --aic-backend B, --aic-system S, --aic-model-path M, --aic-tp-size N, ... (every engine aic_* key)
                              the router-side perf model of router_prefill_load_model "aic"
+  --router-policy-config PATH
+                             router queue classes (YAML; default $DYN_ROUTER_POLICY_CONFIG); trace rows
+                             pick one with policy_class and order within it by priority, strict_priority
+  --model-name NAME          the model profile of --router-policy-config to use (default: its root)
   --seed N                   seed of router draws and MTP bursts (default 42)
 
 Planner in the loop:

@@ -233,14 +233,20 @@ export class Cluster {
 
   /**
    * `r` leaves the front end: it joins the streams in flight and goes to the first stage's router, which
-   * routes it or holds it in its queue.
+   * routes it, holds it in its queue, or sheds it (its policy class's queue is full).
    */
   #admitted(r: number): void {
     this.#inFlight++;
     const pool = this.#pools[0];
-    if (pool.router.hold(r, this.#now, pool.candidates, pool.candidates.length)) {
-      this.#col.routerHeld(r, this.#now);
-    } else this.#routeFirst(r);
+    switch (pool.router.hold(r, this.#now, pool.candidates, pool.candidates.length)) {
+      case "route":
+        return this.#routeFirst(r);
+      case "hold":
+        return this.#col.routerHeld(r, this.#now);
+      case "shed":
+        this.#col.reject(r, this.#now, "router_queue_limit");
+        this.#ended(r);
+    }
   }
 
   /** Route `r` in the first pool and tell the controller, which reads the prefix overlap it was routed with. */

@@ -7,7 +7,7 @@
  */
 import { Rng } from "../common/rng.ts";
 import { Engine, type RequestTable } from "../engine/mod.ts";
-import { Router, stageConfig } from "../router/mod.ts";
+import { resolveProfile, Router, stageConfig } from "../router/mod.ts";
 import type { EventQueue } from "../common/event_queue.ts";
 import { STARTUP } from "./events.ts";
 import type { LifecycleOp } from "./lifecycle.ts";
@@ -55,16 +55,21 @@ export class Fleet {
     setup.pools.forEach((pool, p) => {
       const policy = pool.config.routerQueuePolicy;
       const estimator = p === 0 ? setup.routerPrefillModel : undefined;
+      const config = stageConfig(
+        policy ? { ...setup.routerConfig, router_queue_policy: policy } : setup.routerConfig,
+        pool.stage,
+      );
+      const classes = p === 0 ? setup.routerPolicy : undefined;
       const router = new Router(
         setup.routerMode,
-        stageConfig(
-          policy ? { ...setup.routerConfig, router_queue_policy: policy } : setup.routerConfig,
-          pool.stage,
-        ),
+        config,
         setup.workload,
         pool.config.blockSize,
         routerRng.nextU32(),
-        estimator && ((isl, prefix) => estimator.prefillMs(1, isl, prefix)),
+        {
+          prefillMs: estimator && ((isl, prefix) => estimator.prefillMs(1, isl, prefix)),
+          profile: classes && resolveProfile(classes.doc, classes.modelName, config),
+        },
       );
       this.pools.push({ setup: pool, router, workers: [], candidates: [] });
       for (let i = 0; i < pool.workers; i++) this.activate(this.#addWorker(p), 0, true);

@@ -6,7 +6,7 @@
 import type { Engine, EngineConfig } from "../engine/mod.ts";
 import type { Collector } from "../metrics/mod.ts";
 import type { PerfModel } from "../perf/mod.ts";
-import type { Router, RouterConfig, RouterMode, RouterStage } from "../router/mod.ts";
+import type { Router, RouterConfig, RouterMode, RouterPolicy, RouterStage } from "../router/mod.ts";
 import type { Workload } from "../workload/mod.ts";
 import type { LifecycleOp, ScalingController, WorkerState } from "./lifecycle.ts";
 
@@ -30,6 +30,8 @@ export interface ClusterSetup {
   readonly pools: readonly PoolSetup[];
   readonly routerMode: RouterMode;
   readonly routerConfig: RouterConfig;
+  /** The first stage's router queue classes (`--router-policy-config`), and the model profile to take. */
+  readonly routerPolicy?: { readonly doc: RouterPolicy | null; readonly modelName: string | null };
   /**
    * Prices one request's prefill (batch 1) for the first stage's router when `router_prefill_load_model` is
    * `aic`; absent otherwise.

@@ -37,6 +37,9 @@ export interface Draft {
   router: Fields;
   /** The router-side perf model (`.router({aic})`), or null. */
   routerAic: Fields | null;
+  /** The router queue's policy document (`.router({policy})`) and model profile, or null. */
+  routerPolicy: Fields | null;
+  routerModelName: string | null;
   sla: Fields;
   run: Fields;
   planner: Fields | null;
@@ -62,6 +65,8 @@ export function emptyDraft(): Draft {
     routerMode: null,
     router: {},
     routerAic: null,
+    routerPolicy: null,
+    routerModelName: null,
     sla: {},
     run: {},
     planner: null,
@@ -201,6 +206,8 @@ export function draftToSpec(d: Draft, workload: WorkloadNeed = "required"): Draf
       ...(d.routerMode !== null ? { mode: d.routerMode } : {}),
       config: { ...d.router },
       ...(d.routerAic !== null ? { aic: { ...d.routerAic } } : {}),
+      ...(d.routerPolicy !== null ? { policy: structuredClone(d.routerPolicy) } : {}),
+      ...(d.routerModelName !== null ? { model_name: d.routerModelName } : {}),
     },
     sla: { ...d.sla },
   };

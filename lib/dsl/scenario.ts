@@ -10,7 +10,7 @@
 import { JUPYTER_DISPLAY, show } from "./display.ts";
 import { InputError } from "../common/errors.ts";
 import { EngineArgsSchema } from "../engine/mod.ts";
-import { ROUTER_MODES, RouterConfigSchema, type RouterMode } from "../router/mod.ts";
+import { readRouterPolicy, ROUTER_MODES, RouterConfigSchema, type RouterMode } from "../router/mod.ts";
 import { RouterAicSchema, SlaSchema } from "../spec.ts";
 import { PlannerConfigObject } from "../planner/mod.ts";
 import { SyntheticWorkloadSchema, TraceWorkloadSchema } from "../workload/mod.ts";
@@ -230,23 +230,29 @@ export class Scenario {
     });
   }
 
-  /** Routing: a mode (`"round_robin"`, `"random"`, `"kv_router"`) or `{mode, …router config}`. */
+  /**
+   * Routing: a mode (`"round_robin"`, `"random"`, `"kv_router"`) or `{mode, …router config}`, with the
+   * router-side perf model (`aic`) and the queue's policy classes (`policy`, `modelName`).
+   */
   router(options: RouterMode | RouterOptions): Scenario {
     const opts: RouterOptions = typeof options === "string" ? { mode: options } : options;
-    const { mode, aic, ...config } = opts;
+    const { mode, aic, policy, modelName, ...config } = opts;
     if (mode !== undefined && !(ROUTER_MODES as readonly string[]).includes(mode)) {
       throw new InputError(`unknown router mode "${mode}"; expected one of: ${ROUTER_MODES.join(", ")}`, {
         field: ".router()",
       });
     }
     const keys = toSnake(config, RouterConfigSchema, ".router()", { temperature: "router_temperature" }, {
-      extra: ["mode", "aic"],
+      extra: ["mode", "aic", "policy", "modelName"],
     });
     const aicKeys = aic && toSnake(aic, RouterAicSchema, ".router() aic", ENGINE_ALIASES);
+    const doc = typeof policy === "string" ? readRouterPolicy(policy, ".router() policy") : policy;
     return this.#edit(`.router(${JSON.stringify(options)})`, (d) => {
       if (mode !== undefined) d.routerMode = mode;
       Object.assign(d.router, keys);
       if (aicKeys) d.routerAic = { ...(d.routerAic ?? {}), ...aicKeys };
+      if (doc !== undefined) d.routerPolicy = structuredClone(doc) as Record<string, unknown>;
+      if (modelName !== undefined) d.routerModelName = modelName;
     });
   }
 

@@ -6,7 +6,7 @@
  */
 import type { EngineArgsInput } from "../engine/mod.ts";
 import type { PlannerConfigInput } from "../planner/mod.ts";
-import type { RouterConfigInput, RouterMode } from "../router/mod.ts";
+import type { RouterConfigInput, RouterMode, RouterPolicyInput } from "../router/mod.ts";
 import type { SimSpecInput } from "../spec.ts";
 import type { z } from "zod";
 import type { SyntheticWorkloadSchema, TraceWorkloadSchema } from "../workload/mod.ts";
@@ -66,6 +66,13 @@ export type SyntheticOptions = Omit<CamelKeys<SyntheticInput>, "source"> & {
 /** `.router(options)`: the mode and the router config keys in camelCase. */
 export type RouterOptions = Partial<CamelKeys<RouterConfigInput>> & {
   mode?: RouterMode;
+  /**
+   * The router queue's policy classes (`--router-policy-config`): the document (its YAML keys as written), or
+   * the path of its YAML file, read when `.router()` is called. KV router only.
+   */
+  policy?: RouterPolicyInput | string;
+  /** The model profile of `policy` to use (`--model-name`); default: the document's root. */
+  modelName?: string;
   /** Alias of `routerTemperature`. */
   temperature?: number;
   /**

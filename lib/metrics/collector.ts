@@ -11,8 +11,16 @@
 /** Terminal status of a request, as stored in {@link Collector.status}. */
 export const Status = { Pending: 0, Completed: 1, Rejected: 2 } as const;
 
-/** Why an engine can never run a request, in the order of {@link Collector.rejectReason}'s codes (1-based). */
-export const REJECT_REASONS = ["max_model_len", "kv_capacity", "batched_tokens"] as const;
+/**
+ * Why a request was refused, in the order of {@link Collector.rejectReason}'s codes (1-based): an engine can
+ * never run it (the first three), or the router shed it (its policy class's queue was at a limit).
+ */
+export const REJECT_REASONS = [
+  "max_model_len",
+  "kv_capacity",
+  "batched_tokens",
+  "router_queue_limit",
+] as const;
 
 /** Why a request was rejected at admission. */
 export type RejectReason = typeof REJECT_REASONS[number];

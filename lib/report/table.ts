@@ -4,7 +4,7 @@
  * @module
  */
 import type { Report } from "./report.ts";
-import type { HandoffSummary, RouterQueueSummary } from "../metrics/mod.ts";
+import type { HandoffSummary, RejectReason, RouterQueueSummary } from "../metrics/mod.ts";
 
 const TITLE = "NVIDIA AIPerf | LLM Metrics";
 const STAT_COLUMNS = ["avg", "min", "max", "p99", "p90", "p75", "std"] as const;
@@ -172,7 +172,9 @@ export function formatRunSummary(report: Report): string[] {
   const rejected = Number(report.rejected_requests ?? 0);
   if (rejected > 0) {
     const by = (report.dynolab as { rejected_by_reason?: Record<string, number> }).rejected_by_reason ?? {};
-    const why = Object.entries(by).map(([reason, n]) => `${int(n)} ${REJECTED_BECAUSE[reason]}`);
+    const why = Object.entries(by).map(([reason, n]) =>
+      `${int(n)} ${REJECTED_BECAUSE[reason as RejectReason]}`
+    );
     lines.push(
       `Rejected: ${int(rejected)} of ${int(Number(report.num_requests))} requests, in no statistic (${
         why.join("; ")
@@ -234,8 +236,9 @@ function int(n: number): string {
 }
 
 /** How the run summary explains each rejection reason. */
-const REJECTED_BECAUSE: Readonly<Record<string, string>> = {
+const REJECTED_BECAUSE: Readonly<Record<RejectReason, string>> = {
   max_model_len: "with a prompt at or over max_model_len",
   kv_capacity: "needing more KV blocks than a rank holds",
   batched_tokens: "with a prompt over max_num_batched_tokens and chunked prefill off",
+  router_queue_limit: "shed by the router, their policy class's queue at a limit",
 };

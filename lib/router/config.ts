@@ -10,6 +10,11 @@ export const ROUTER_MODES = ["round_robin", "random", "kv_router"] as const;
 /** A routing policy name. */
 export type RouterMode = typeof ROUTER_MODES[number];
 
+/** Orders of the router queue: earliest arrival, latest arrival, fewest uncached prompt tokens (Smith's rule). */
+export const QUEUE_POLICIES = ["fcfs", "lcfs", "wspt"] as const;
+/** A router queue order. */
+export type QueuePolicy = typeof QUEUE_POLICIES[number];
+
 /** Router config schema; every field optional in input, defaults as the reference. */
 export const RouterConfigSchema = z.strictObject({
   overlap_score_weight: z.number().nonnegative().default(1),
@@ -34,7 +39,7 @@ export const RouterConfigSchema = z.strictObject({
    * Which queued request goes first: `fcfs` (earliest arrival), `lcfs` (latest), `wspt` (fewest uncached
    * prompt tokens on the best-cached worker, Smith's rule).
    */
-  router_queue_policy: z.enum(["fcfs", "lcfs", "wspt"]).default("fcfs"),
+  router_queue_policy: z.enum(QUEUE_POLICIES).default("fcfs"),
   /**
    * `aic`: a worker's routed prefill tokens drain as its oldest prefill runs, at the pace the router-side perf
    * model (the spec's `router.aic`, the CLI's `--aic-*` flags) predicts, instead of all at once when it ends.

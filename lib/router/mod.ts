@@ -1,9 +1,12 @@
 /**
- * Routers: pick the engine for each request (round robin, seeded random, KV-aware).
+ * Routers: pick the engine for each request (round robin, seeded random, KV-aware), and the KV router's
+ * queue over policy classes.
  *
  * @module
  */
 export {
+  QUEUE_POLICIES,
+  type QueuePolicy,
   ROUTER_MODES,
   type RouterConfig,
   type RouterConfigInput,
@@ -12,4 +15,16 @@ export {
   type RouterStage,
   stageConfig,
 } from "./config.ts";
-export { type RoutedRequests, Router } from "./router.ts";
+export {
+  classify,
+  LIMIT_KINDS,
+  type PolicyClass,
+  type PolicyProfile,
+  resolveProfile,
+  type RouterPolicy,
+  type RouterPolicyInput,
+  RouterPolicySchema,
+} from "./policy_config.ts";
+export { readRouterPolicy } from "./policy_file.ts";
+export { PolicyQueue, policyScore, type QueuedRequest } from "./policy_queue.ts";
+export { type Admission, type RoutedRequests, Router, type RouterOptions } from "./router.ts";

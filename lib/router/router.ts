@@ -3,18 +3,33 @@
  *
  * @module
  */
-import { EventQueue } from "../common/event_queue.ts";
 import { IntMap } from "../common/int_map.ts";
 import { Rng } from "../common/rng.ts";
 import type { Engine } from "../engine/mod.ts";
+import type { RoutingHints } from "../workload/mod.ts";
 import type { RouterConfig, RouterMode } from "./config.ts";
+import { classify, type PolicyClass, type PolicyProfile, queues, resolveProfile } from "./policy_config.ts";
+import { PolicyQueue, policyScore } from "./policy_queue.ts";
 
 /** What routing needs to know about the requests (from the workload). */
 export interface RoutedRequests {
   readonly inputLength: Int32Array;
   readonly blockOffset: Int32Array;
   readonly blocks: Int32Array;
+  /** The trace's priorities and policy classes for the router queue, if it has any. */
+  readonly routing?: RoutingHints;
 }
+
+/** Optional parts of a {@link Router}. */
+export interface RouterOptions {
+  /** Predicted prefill ms of one request (`isl`, `prefix` cached): the AIC prefill-load model. */
+  readonly prefillMs?: (isl: number, prefix: number) => number;
+  /** The queue's policy classes; default: the one class of `router_queue_threshold` and `router_queue_policy`. */
+  readonly profile?: PolicyProfile;
+}
+
+/** What {@link Router.hold} decided for an arriving request. */
+export type Admission = "route" | "hold" | "shed";
 
 /**
  * Chooses an engine for each request and tracks the load it has routed.
@@ -26,10 +41,12 @@ export interface RoutedRequests {
  * temperature 0 it takes the argmin, breaking ties by the smallest cache, then by a seeded draw (the
  * reference's draw is unseeded, its §9 item 12); with temperature T it samples a softmax of −logit/(range·T).
  *
- * With `router_queue_threshold` set (KV router only), a request that arrives while every candidate is busy
- * (its router-tracked prefill tokens above threshold × its `max_num_batched_tokens`), or while others wait,
- * waits in the router's queue ({@link Router.hold}); {@link Router.release} hands them out, best first, while
- * some candidate is not busy.
+ * With a queue (KV router only: `router_queue_threshold` set, or policy classes that queue), a request that
+ * arrives while every candidate is busy for its class (its router-tracked prefill tokens above the class's
+ * threshold: `router_queue_threshold` × its `max_num_batched_tokens` for the one class of the router config),
+ * or while others of its class wait, waits in the router's queue ({@link Router.hold}), unless its class's
+ * queue is at a limit: then it is shed. {@link Router.release} hands them out, best first within a class and by
+ * deficit round robin across classes, while some candidate is not busy for the class.
  *
  * With a prefill estimator (`router_prefill_load_model: "aic"`), a candidate's prefill tokens are not counted
  * whole until each prompt ends: as the reference's newest tracker does, the oldest unfinished prefill routed
@@ -58,10 +75,18 @@ export class Router {
   #costs = new Float64Array(8);
   #overlaps = new Int32Array(8);
   readonly #scratch = new Int32Array(1);
-  /** Requests waiting for a worker below the queue threshold, keyed by negated policy score. */
-  readonly #waiting = new EventQueue();
-  /** Whether this router holds requests in a queue (`router_queue_threshold` set, KV router). */
+  /** The queue's classes and how requests map onto them. */
+  readonly profile: PolicyProfile;
+  /** Requests waiting for a worker below their class's threshold. */
+  readonly #waiting: PolicyQueue;
+  /** Whether this router holds requests in a queue (KV router, a class with a busy threshold). */
   readonly queueing: boolean;
+  /** Why the last request {@link Router.hold} shed was refused (the reference's message). */
+  refusal = "";
+  // The candidates a release weighs (set for the duration of a release).
+  #releasing: readonly Engine[] = [];
+  #releasingCount = 0;
+  #releasingAt = 0;
   /** Predicted prefill ms of one request (`isl`, `prefix` cached): the AIC prefill-load model, if on. */
   readonly #estimate?: (isl: number, prefix: number) => number;
   // The prefill-load tracker (with an estimator): per request, its predicted ms (NaN: none) and its neighbours
@@ -81,8 +106,9 @@ export class Router {
     requests: RoutedRequests,
     blockSize: number,
     seed: number,
-    prefillMs?: (isl: number, prefix: number) => number,
+    options: RouterOptions = {},
   ) {
+    const prefillMs = options.prefillMs;
     this.mode = mode;
     this.config = config;
     this.#req = requests;
@@ -92,7 +118,9 @@ export class Router {
     this.#routedPrefill = new Float64Array(n);
     this.#routedEngine = new Int32Array(n).fill(-1);
     this.overlapBlocks = new Int32Array(n);
-    this.queueing = mode === "kv_router" && config.router_queue_threshold !== null;
+    this.profile = options.profile ?? resolveProfile(null, null, config);
+    this.#waiting = new PolicyQueue(this.profile.classes);
+    this.queueing = mode === "kv_router" && this.profile.classes.some(queues);
     if (prefillMs && mode === "kv_router" && config.router_track_prefill_tokens) {
       this.#estimate = prefillMs;
       this.#expected = new Float64Array(n);
@@ -108,40 +136,66 @@ export class Router {
   }
 
   /**
-   * Whether `r`, arriving at `nowMs`, must wait in the queue: others wait already, or every candidate is busy.
-   * If so it is queued, scored by `router_queue_policy` (fcfs: earlier first; lcfs: later first; wspt: fewer
-   * prompt tokens left uncached by the best-cached candidate first; ties in arrival order).
+   * Whether `r`, arriving at `nowMs`, is routed now, waits in the queue, or is shed. It waits when others of
+   * its class wait already, or every candidate is busy for its class; it is shed instead when its class's
+   * queue is at a limit ({@link Router.refusal} says which). Its class is the one its trace row's
+   * `policy_class` selects, else its family's (the default family's) bucket for the prompt tokens the
+   * best-cached candidate lacks. In its class it is ordered by strict tier, then score (fcfs: earlier first;
+   * lcfs: later first; wspt: fewer uncached prompt tokens first; the row's `priority` is seconds of credit),
+   * then arrival.
    */
-  hold(r: number, nowMs: number, candidates: readonly Engine[], count: number): boolean {
-    if (!this.queueing || (this.#waiting.size === 0 && !this.#allBusy(candidates, count, nowMs))) {
-      return false;
+  hold(r: number, nowMs: number, candidates: readonly Engine[], count: number): Admission {
+    if (!this.queueing) return "route";
+    const req = this.#req, routing = req.routing, profile = this.profile;
+    const isl = req.inputLength[r];
+    const named = routing === undefined || routing.policyClass[r] < 0
+      ? undefined
+      : routing.policyClassNames[routing.policyClass[r]];
+    let cached = profile.bucketMins.length > 1 ? this.#bestCached(r, candidates, count) : -1;
+    const c = classify(profile, named, isl - Math.max(cached, 0));
+    const cls = profile.classes[c];
+    if (!queues(cls) || (this.#waiting.queued(c) === 0 && !this.#allBusy(cls, candidates, count, nowMs))) {
+      return "route";
     }
-    let score: number;
-    switch (this.config.router_queue_policy) {
-      case "fcfs":
-        score = -nowMs / 1000;
-        break;
-      case "lcfs":
-        score = nowMs / 1000;
-        break;
-      case "wspt": {
-        const req = this.#req, from = req.blockOffset[r], to = req.blockOffset[r + 1];
-        let best = 0;
-        for (let c = 0; c < count; c++) {
-          best = Math.max(best, candidates[c].pool.matchPrefix(req.blocks, from, to, this.#scratch));
-        }
-        score = 1 / Math.max(1, req.inputLength[r] - best * this.#blockSize);
-      }
+    let ranks = 0;
+    for (let i = 0; i < count; i++) ranks += candidates[i].config.attentionDp;
+    const refusal = this.#waiting.refusal(c, ranks);
+    if (refusal !== undefined) {
+      this.refusal = refusal;
+      return "shed";
     }
-    this.#waiting.push(-score, 0, r);
-    return true;
+    if (cached < 0) cached = this.#bestCached(r, candidates, count);
+    this.#waiting.push(c, {
+      request: r,
+      strict: routing?.strictPriority[r] ?? 0,
+      score: policyScore(cls.queuePolicy, routing?.priority[r] ?? 0, nowMs, isl - cached),
+      isl,
+      cached,
+    });
+    return "hold";
   }
 
-  /** The next queued request to route at `nowMs`, or −1 when none waits or every candidate is busy. */
+  /** The next queued request to route at `nowMs`, or −1 when none waits or no class has a free candidate. */
   release(candidates: readonly Engine[], count: number, nowMs: number): number {
-    if (this.#waiting.size === 0 || this.#allBusy(candidates, count, nowMs)) return -1;
-    this.#waiting.pop();
-    return this.#waiting.arg;
+    if (this.#waiting.size === 0) return -1;
+    this.#releasing = candidates;
+    this.#releasingCount = count;
+    this.#releasingAt = nowMs;
+    return this.#waiting.pop(this.#dispatchable);
+  }
+
+  /** Whether class `c`'s head may leave the queue now: some candidate of the release is not busy for it. */
+  readonly #dispatchable = (c: number): boolean =>
+    !this.#allBusy(this.profile.classes[c], this.#releasing, this.#releasingCount, this.#releasingAt);
+
+  /** Prompt tokens of `r` cached on the best-cached candidate (at most its prompt). */
+  #bestCached(r: number, candidates: readonly Engine[], count: number): number {
+    const req = this.#req, from = req.blockOffset[r], to = req.blockOffset[r + 1];
+    let best = 0;
+    for (let c = 0; c < count; c++) {
+      best = Math.max(best, candidates[c].pool.matchPrefix(req.blocks, from, to, this.#scratch));
+    }
+    return Math.min(best * this.#blockSize, req.inputLength[r]);
   }
 
   /** Pick one of `candidates[0 … count)` for request `r` at `nowMs`; returns the index into `candidates`. */
@@ -292,12 +346,16 @@ export class Router {
     this.#activeBlocks[id] += sign * unique;
   }
 
-  /** Whether every candidate's routed prefill tokens exceed the queue threshold at `nowMs` (true with none). */
-  #allBusy(candidates: readonly Engine[], count: number, nowMs: number): boolean {
-    const threshold = this.config.router_queue_threshold!;
+  /**
+   * Whether every candidate is busy for class `cls` at `nowMs` (true with none): its routed prefill tokens
+   * above the class's token threshold or its fraction of the candidate's `max_num_batched_tokens`.
+   */
+  #allBusy(cls: PolicyClass, candidates: readonly Engine[], count: number, nowMs: number): boolean {
     for (let c = 0; c < count; c++) {
-      const e = candidates[c];
-      if (this.prefillTokens(e.id, nowMs) <= threshold * e.config.maxNumBatchedTokens) return false;
+      const e = candidates[c], tokens = this.prefillTokens(e.id, nowMs);
+      const busy = (cls.busyTokens !== null && tokens > cls.busyTokens) ||
+        (cls.busyFraction !== null && tokens > cls.busyFraction * e.config.maxNumBatchedTokens);
+      if (!busy) return false;
     }
     return true;
   }

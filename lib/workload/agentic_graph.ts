@@ -5,7 +5,7 @@
  * @module
  */
 import { InputError, type InputLocation } from "../common/errors.ts";
-import { type Dependency, WorkloadBuilder } from "./builder.ts";
+import { type Dependency, type RoutingFields, WorkloadBuilder } from "./builder.ts";
 import type { Workload } from "./types.ts";
 
 /** An agentic trace's request as read, before the graph is ordered. */
@@ -22,6 +22,8 @@ export interface AgenticRow {
   readonly deps: readonly { readonly id: string; readonly delayMs: number; readonly onDispatch: boolean }[];
   /** The field the dependencies came from, for errors. */
   readonly depsField: string;
+  /** The router-queue hints of an agentic Mooncake row. */
+  readonly routing?: RoutingFields;
 }
 
 /**
@@ -179,6 +181,7 @@ export function buildAgenticWorkload(rows: readonly AgenticRow[], options: Agent
       inputLength: row.input,
       outputLength: row.output,
       tokenBlocks: { ids: row.hashIds, size: options.traceBlockSize },
+      ...row.routing,
       at: row.at,
     });
   }

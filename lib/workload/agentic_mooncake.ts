@@ -12,7 +12,7 @@
  */
 import { InputError, type InputLocation } from "../common/errors.ts";
 import { parseObjectLine, readLines } from "./lines.ts";
-import { mooncakeHashIds, mooncakeSessionId } from "./mooncake.ts";
+import { mooncakeHashIds, mooncakeRouting, mooncakeSessionId } from "./mooncake.ts";
 import { optionalInteger, optionalTime, requiredInteger } from "./row_fields.ts";
 import { type AgenticRow, buildAgenticWorkload } from "./agentic_graph.ts";
 import type { Workload } from "./types.ts";
@@ -161,6 +161,7 @@ function parseRowV1(row: Record<string, unknown>, at: InputLocation, blockSize: 
     startMs: waitFor.length === 0 ? startMs : undefined,
     deps: (waitFor as string[]).map((id) => ({ id, delayMs, onDispatch: false })),
     depsField: "wait_for",
+    routing: mooncakeRouting(row, at),
   };
 }
 
@@ -198,6 +199,7 @@ function parseRowV2(row: Record<string, unknown>, at: InputLocation, blockSize: 
     startMs,
     deps: deps.map((edge, k) => parseEdge(edge, { ...at, field: `dependencies[${k}]` })),
     depsField: "dependencies",
+    routing: mooncakeRouting(row, at),
   };
 }
 

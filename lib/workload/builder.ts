@@ -5,7 +5,7 @@
  */
 import { InputError, type InputLocation } from "../common/errors.ts";
 import { BlockInterner, type TokenBlocks } from "./block_ids.ts";
-import type { Workload } from "./types.ts";
+import type { RoutingHints, Workload } from "./types.ts";
 
 /** Largest block chunk the builder allocates (ids), unless one prompt needs more. */
 const CHUNK_MAX = 1 << 22;
@@ -54,11 +54,20 @@ export interface RequestRow {
    * workload carries trajectories, and a row without one is a trajectory of its own.
    */
   readonly trajectory?: string | number;
+  /** Router queue: seconds of first-come credit (a trace row's `priority`). Default 0. */
+  readonly priority?: number;
+  /** Router queue: strict tier (`strict_priority`). Default 0. */
+  readonly strictPriority?: number;
+  /** Router queue: the policy class or family the request names (`policy_class`). Default none. */
+  readonly policyClass?: string;
   /** Hash namespace (kv-cache-tester ids are session-local). Default 0. */
   readonly namespace?: number;
   /** Where the row came from, for error messages. */
   readonly at?: InputLocation;
 }
+
+/** A row's router-queue hints. */
+export type RoutingFields = Pick<RequestRow, "priority" | "strictPriority" | "policyClass">;
 
 /** Options for {@link WorkloadBuilder}. */
 export interface BuilderOptions {
@@ -120,6 +129,12 @@ export class WorkloadBuilder {
   #trajectoryOf: number[] = [];
   #trajectoryCount = 0;
   #requestIds: string[] = [];
+  // Router-queue hints, sparse by request (only rows that give one).
+  #priority: number[] = [];
+  #strictPriority: number[] = [];
+  #policyClass: number[] = [];
+  #policyClassNames = new Map<string, number>();
+  #hinted = false;
   #blockOffset: number[] = [0];
   // Prompt blocks in chunks (full chunks never move; build concatenates once): a chunk holds whole prompts.
   #fullChunks: Int32Array[] = [];
@@ -164,6 +179,7 @@ export class WorkloadBuilder {
     this.#sessionOf.push(s);
     this.#trajectoryOf.push(this.#trajectory(row.trajectory));
     if (row.id !== undefined) this.#requestIds[r] = row.id;
+    this.#hint(r, row);
     if (row.after !== undefined) {
       if (row.delayMs !== undefined) throw new Error("builder: a row with `after` has per-edge delays (bug)");
       this.#waitFor(row.after, r, at);
@@ -218,6 +234,29 @@ export class WorkloadBuilder {
     }
     this.#blockCount += count;
     this.#blockOffset.push(this.#blockCount);
+  }
+
+  /** Record row `r`'s router-queue hints, if it has any. */
+  #hint(r: number, row: RequestRow): void {
+    if (row.priority !== undefined) this.#priority[r] = Math.max(0, row.priority);
+    if (row.strictPriority !== undefined) this.#strictPriority[r] = row.strictPriority;
+    if (row.policyClass !== undefined) {
+      let c = this.#policyClassNames.get(row.policyClass);
+      if (c === undefined) this.#policyClassNames.set(row.policyClass, c = this.#policyClassNames.size);
+      this.#policyClass[r] = c;
+    }
+    this.#hinted ||= row.priority !== undefined || row.strictPriority !== undefined ||
+      row.policyClass !== undefined;
+  }
+
+  #routing(n: number): RoutingHints {
+    const of = (sparse: number[], none: number) => Array.from({ length: n }, (_, r) => sparse[r] ?? none);
+    return {
+      priority: Float64Array.from(of(this.#priority, 0)),
+      strictPriority: Float64Array.from(of(this.#strictPriority, 0)),
+      policyClass: Int32Array.from(of(this.#policyClass, -1)),
+      policyClassNames: [...this.#policyClassNames.keys()],
+    };
   }
 
   /** The index of trajectory `key` (a new one for a row without a key). */
@@ -330,6 +369,7 @@ export class WorkloadBuilder {
       ...(this.#trajectoryKeys.size > 0
         ? { trajectories: { of: Int32Array.from(this.#trajectoryOf), count: this.#trajectoryCount } }
         : {}),
+      ...(this.#hinted ? { routing: this.#routing(n) } : {}),
       ...(this.#requestIds.length > 0
         ? { requestIds: Array.from({ length: n }, (_, r) => this.#requestIds[r] ?? String(r)) }
         : {}),

@@ -3,7 +3,7 @@
  *
  * @module
  */
-export type { Trajectories, Workload, WorkloadStats } from "./types.ts";
+export type { RoutingHints, Trajectories, Workload, WorkloadStats } from "./types.ts";
 export { nominalArrivals, workloadStats } from "./types.ts";
 export {
   type BuilderOptions,

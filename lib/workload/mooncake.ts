@@ -4,13 +4,15 @@
  *
  * Fields and aliases follow the reference loader (`Trace::from_mooncake`): `timestamp` (alias `created_time`,
  * ms), `input_length` (alias `input_tokens`), `output_length` (alias `output_tokens`), `hash_ids`, and the
- * optional `session_id`, `delay` / `delay_ms`. Unknown fields are ignored (traces carry extras).
+ * optional `session_id`, `delay` / `delay_ms`, and the router queue's `priority`, `strict_priority` and
+ * `policy_class`. Unknown fields are ignored (traces carry extras).
  *
  * @module
  */
 import { InputError, type InputLocation } from "../common/errors.ts";
-import { WorkloadBuilder } from "./builder.ts";
+import { type RoutingFields, WorkloadBuilder } from "./builder.ts";
 import { parseObjectLine, readLines } from "./lines.ts";
+import { optionalInteger } from "./row_fields.ts";
 import type { Workload } from "./types.ts";
 
 /** Options for {@link loadMooncake}. */
@@ -100,6 +102,7 @@ export async function loadMooncake(path: string, options: MooncakeOptions): Prom
       inputLength,
       outputLength: output,
       tokenBlocks: extend ? "extend" : { ids: hashIds, size: traceBlockSize },
+      ...mooncakeRouting(row, at),
       at,
     });
     if (session !== undefined) sessions.set(session, { prompt: inputLength, output });
@@ -133,6 +136,44 @@ export function mooncakeHashIds(row: Record<string, unknown>, at: InputLocation)
     }
   }
   return ids as number[];
+}
+
+/**
+ * A Mooncake row's optional router-queue hints: `priority` (an i32: seconds of first-come credit in the KV
+ * router's queue, negative counting as 0), `strict_priority` (a u32 tier) and `policy_class` (a class or
+ * family of `--router-policy-config`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { mooncakeRouting } from "./mooncake.ts";
+ * assert.deepEqual(mooncakeRouting({ priority: -3, policy_class: "batch" }, {}), {
+ *   priority: -3, strictPriority: undefined, policyClass: "batch",
+ * });
+ * const at = { file: "t.jsonl", line: 4 };
+ * assert.throws(() => mooncakeRouting({ strict_priority: -1 }, at), /t\.jsonl:4: strict_priority: must be/);
+ * ```
+ */
+export function mooncakeRouting(row: Record<string, unknown>, at: InputLocation): RoutingFields {
+  const priority = optionalInteger(row, "priority", -(2 ** 31), at);
+  if (priority !== undefined && priority >= 2 ** 31) {
+    throw new InputError(`must fit a 32-bit signed integer, got ${priority}`, { ...at, field: "priority" });
+  }
+  const strictPriority = optionalInteger(row, "strict_priority", 0, at);
+  if (strictPriority !== undefined && strictPriority >= 2 ** 32) {
+    throw new InputError(`must fit a 32-bit unsigned integer, got ${strictPriority}`, {
+      ...at,
+      field: "strict_priority",
+    });
+  }
+  const policyClass = row.policy_class ?? undefined;
+  if (policyClass !== undefined && typeof policyClass !== "string") {
+    throw new InputError(`must be a string, got ${JSON.stringify(policyClass)}`, {
+      ...at,
+      field: "policy_class",
+    });
+  }
+  return { priority, strictPriority, policyClass };
 }
 
 /** A Mooncake row's optional `session_id`: a string or a number, undefined when absent (or null). */

@@ -63,6 +63,8 @@ export interface Workload {
   readonly sessionIds: readonly (string | number)[];
   /** Agentic traces: their trajectories. Absent for workloads without them. */
   readonly trajectories?: Trajectories;
+  /** The router-queue priorities and policy classes the trace gives (absent when no row has one). */
+  readonly routing?: RoutingHints;
   /** Each request's id as the trace gives it (agentic traces' `request_id`), for reports; absent otherwise. */
   readonly requestIds?: readonly string[];
   /** `blocks[blockOffset[r] … blockOffset[r + 1])` are request r's full prompt blocks. Length requestCount + 1. */
@@ -78,6 +80,20 @@ export interface Trajectories {
   /** Each request's trajectory, `0 … count − 1`. */
   readonly of: Int32Array;
   readonly count: number;
+}
+
+/**
+ * What a trace says about each request's place in the KV router's queue: Mooncake rows' `priority`,
+ * `strict_priority` and `policy_class`. They order the router's queue only, not the engines' scheduling.
+ */
+export interface RoutingHints {
+  /** Seconds of first-come credit in the router queue (`priority`; a negative one counts as 0). */
+  readonly priority: Float64Array;
+  /** Strict tier (`strict_priority`): a higher one leaves its class's queue before any lower one. */
+  readonly strictPriority: Float64Array;
+  /** The policy class or family the request names: an index into `policyClassNames`, −1 for none. */
+  readonly policyClass: Int32Array;
+  readonly policyClassNames: readonly string[];
 }
 
 /** Summary figures of a workload, for reports and sanity checks. */

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { main } from "../../lib/cli/mod.ts";
 import { parseCommand } from "../../lib/cli/flags.ts";
+import { RouterConfigSchema } from "../../lib/router/mod.ts";
 import { loadInputs, runSimulation } from "../../lib/simulate.ts";
 
 interface Outcome {
@@ -165,11 +166,6 @@ Deno.test("cli: invalid enum value lists the choices", async () => {
 Deno.test("cli: unsupported features fail clearly instead of being ignored", async () => {
   await expectBadInput([GOOD], ["--extra-engine-args", '{"num_g2_blocks": 100}'], /not supported yet/);
   await expectBadInput([GOOD], ["--trace-format", "weka"], /--trace-format: .*not supported yet/);
-  await expectBadInput(
-    [GOOD],
-    ["--router-policy-config", "p.yaml"],
-    /router policy classes are not supported yet/,
-  );
 });
 
 Deno.test("cli: --trace-format dynamo replays request-trace shards; other formats take one file", async () => {
@@ -616,5 +612,73 @@ Deno.test("cli: the router-side AIC prefill-load model takes the reference's top
     /--aic-system: required/,
   );
   await expectBadInput([GOOD], ["--router-config", load, ...aic], /--aic-\*: only applies to the KV router/);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("cli: --router-policy-config and --model-name pick the router queue's classes", async () => {
+  const { dir, trace } = await tempTrace([GOOD, GOOD.replace('"timestamp": 0', '"timestamp": 5')]);
+  const policy = `${dir}/policy.yaml`;
+  await Deno.writeTextFile(
+    policy,
+    `default_policy_family: standard
+uncached_isl_buckets: [{min_tokens: 0, bucket: all}]
+policy_classes: [{name: standard, policy_family: standard, cache_bucket: all, quantum: 64, prefill_busy_threshold: 0}]
+models:
+  tiny:
+    default_policy_family: f
+    uncached_isl_buckets: [{min_tokens: 0, bucket: all}]
+    policy_classes: [{name: f, policy_family: f, cache_bucket: all, quantum: 1}]
+`,
+  );
+  const kv = ["--router-mode", "kv_router"];
+  const parsed = (extra: string[]) => {
+    const cmd = parseCommand([trace, ...kv, ...extra]);
+    assert(cmd.kind === "run");
+    return cmd;
+  };
+  const spec = parsed(["--router-policy-config", policy, "--model-name", "tiny"]).spec;
+  assert.equal(spec.router?.model_name, "tiny");
+  assert.equal((spec.router?.policy as { default_policy_family: string }).default_policy_family, "standard");
+  // The router config's router_policy_config key names the file too; the flag wins over it.
+  const embedded = parsed(["--router-config", JSON.stringify({ router_policy_config: policy })]).spec;
+  assert.deepEqual(embedded.router?.policy, spec.router?.policy);
+  assert.deepEqual(
+    embedded.router?.config,
+    RouterConfigSchema.parse({}),
+    "the key is not a router config field",
+  );
+  const res = await cli([trace, ...kv, "--router-policy-config", policy, "--report-json", `${dir}/r.json`]);
+  assert.equal(res.code, 0, res.err);
+  assert.match(res.out, /Router queue: 50\.0% of requests waited at the router/);
+  // Outside the KV router, and without a policy file, the flags have no effect and say so.
+  const rr = parseCommand([trace, "--router-policy-config", policy, "--model-name", "tiny"]);
+  assert(rr.kind === "run" && rr.spec.router?.policy === undefined);
+  assert.match(rr.warnings.join("\n"), /--router-policy-config only affects the KV router/);
+  assert.match(parsed(["--model-name", "tiny"]).warnings.join("\n"), /--model-name picks a model profile/);
+  await expectBadInput(
+    [GOOD],
+    [...kv, "--router-policy-config", `${dir}/missing.yaml`],
+    /failed to read router policy config/,
+  );
+  await Deno.writeTextFile(`${dir}/bad.yaml`, "not: [valid");
+  await expectBadInput(
+    [GOOD],
+    [...kv, "--router-policy-config", `${dir}/bad.yaml`],
+    /--router-policy-config: failed to parse router policy config/,
+  );
+  await Deno.writeTextFile(
+    `${dir}/lcfs.yaml`,
+    (await Deno.readTextFile(policy)).replace("quantum: 64", "quantum: 64, queue_policy: lcfs"),
+  );
+  await expectBadInput(
+    [GOOD],
+    [...kv, "--router-policy-config", `${dir}/lcfs.yaml`],
+    /lcfs\.yaml: --router-policy-config: invalid router policy config: root policy class "standard" queue_policy must be fcfs or wspt/,
+  );
+  await expectBadInput(
+    [GOOD],
+    [...kv, "--router-policy-config", policy, "--model-name", ""],
+    /--model-name: model_name must be non-empty/,
+  );
   await Deno.remove(dir, { recursive: true });
 });

@@ -61,6 +61,12 @@ function randomRows(rng: Rng): TestRow[] {
       delay: previous ? pick(rng, [0, rng.next() * 100]) : undefined,
       extend,
     };
+    if (rng.next() < 0.3) {
+      // Router-queue hints: a priority (maybe negative), a strict tier, a class or family (maybe unknown).
+      row.priority = rng.int(200) - 50;
+      row.strict = rng.int(3);
+      row.policyClass = pick(rng, ["latency", "batch", "custom", "unknown"]);
+    }
     if (graph) {
       // An agentic request: waits on 1–3 earlier ones (at their end or dispatch), maybe not before a time.
       const sources = [...new Set(Array.from({ length: 1 + rng.int(3) }, () => rng.int(i)))];
@@ -102,6 +108,39 @@ function randomSpec(rng: Rng, blockSize: number): Omit<SimSpecInput, "workload">
   return spec;
 }
 
+/**
+ * A router policy document: families `latency` and `batch` over two cache buckets and an explicit class
+ * `custom`, each with a random order, quantum, busy threshold (or none) and queue limits (or none).
+ */
+function randomPolicy(rng: Rng): Record<string, unknown> {
+  const limit = () => rng.next() < 0.5 ? undefined : rng.int(4);
+  const cls = (name: string, family?: string, bucket?: string) => ({
+    name,
+    ...(family ? { policy_family: family, cache_bucket: bucket } : {}),
+    queue_policy: pick(rng, ["fcfs", "wspt"]),
+    quantum: 1 + rng.int(2048),
+    ...(rng.next() < 0.8
+      ? rng.next() < 0.5
+        ? { prefill_busy_threshold: rng.int(512) }
+        : { prefill_busy_threshold_frac: pick(rng, [0, 0.5, 2]) }
+      : {}),
+    request_queue_limit_per_worker: limit(),
+    raw_isl_token_queue_limit_per_worker: rng.next() < 0.8 ? undefined : rng.int(4096),
+    cached_token_queue_limit_per_worker: rng.next() < 0.8 ? undefined : rng.int(1024),
+  });
+  return {
+    default_policy_family: pick(rng, ["latency", "batch"]),
+    uncached_isl_buckets: [{ min_tokens: 0, bucket: "cached" }, { min_tokens: 256, bucket: "uncached" }],
+    policy_classes: [
+      cls("latency_cached", "latency", "cached"),
+      cls("latency_uncached", "latency", "uncached"),
+      cls("batch_cached", "batch", "cached"),
+      cls("batch_uncached", "batch", "uncached"),
+      cls("custom"),
+    ],
+  };
+}
+
 /** A router: its mode, sometimes a queue, and with the KV router sometimes the AIC prefill-load model. */
 function randomRouter(rng: Rng): SimSpecInput["router"] {
   const mode = pick(rng, ["round_robin", "random", "kv_router"] as const);
@@ -111,6 +150,7 @@ function randomRouter(rng: Rng): SimSpecInput["router"] {
       router_queue_policy: pick(rng, ["fcfs", "lcfs", "wspt"] as const),
     }
     : {};
+  if (mode === "kv_router" && rng.next() < 0.3) return { mode, config, policy: randomPolicy(rng) };
   if (mode !== "kv_router" || rng.next() >= 0.3) return { mode, config };
   return {
     mode,

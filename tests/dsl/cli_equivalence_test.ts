@@ -32,6 +32,28 @@ const synth = { inputTokens: 600, outputTokens: 20, requestCount: 5 };
 const agenticArgs = ["--trace-format", "applied_compute_agentic", "--replay-concurrency", "2"];
 const agentic = { format: "applied_compute_agentic" } as const;
 
+// A router policy file (the DSL takes its path, or the document itself).
+const POLICY = {
+  default_policy_family: "f",
+  uncached_isl_buckets: [{ min_tokens: 0, bucket: "all" }],
+  policy_classes: [{
+    name: "c",
+    policy_family: "f",
+    cache_bucket: "all",
+    quantum: 8,
+    prefill_busy_threshold: 0,
+  }],
+  models: {
+    m: {
+      default_policy_family: "g",
+      uncached_isl_buckets: [{ min_tokens: 0, bucket: "all" }],
+      policy_classes: [{ name: "d", policy_family: "g", cache_bucket: "all", quantum: 1 }],
+    },
+  },
+};
+const POLICY_FILE = Deno.makeTempFileSync({ suffix: ".yaml" });
+Deno.writeTextFileSync(POLICY_FILE, JSON.stringify(POLICY)); // JSON is YAML
+
 /** Each CLI flag: the argv that uses it and the DSL scenario that should give the same spec. */
 const REACH: Record<string, { argv: string[]; dsl: Scenario } | { rejected: string } | { output: string }> = {
   "extra-engine-args": {
@@ -166,8 +188,14 @@ const REACH: Record<string, { argv: string[]; dsl: Scenario } | { rejected: stri
     ],
     dsl: s0.trace(T).planner({ optimizationTarget: "sla", ttftMs: 900, loadIntervalS: 10 }),
   },
-  "router-policy-config": { rejected: "not supported yet" },
-  "model-name": { rejected: "not supported yet" },
+  "router-policy-config": {
+    argv: [T, "--router-mode", "kv_router", "--router-policy-config", POLICY_FILE],
+    dsl: s0.trace(T).router({ mode: "kv_router", policy: POLICY_FILE }),
+  },
+  "model-name": {
+    argv: [T, "--router-mode", "kv_router", "--router-policy-config", POLICY_FILE, "--model-name", "m"],
+    dsl: s0.trace(T).router({ mode: "kv_router", policy: POLICY, modelName: "m" }),
+  },
   "trace-shared-prefix-ratio": {
     argv: [T, ...agenticArgs, "--trace-shared-prefix-ratio", "0.5", "--trace-num-prefix-groups", "3"],
     dsl: s0.trace(T, { ...agentic, traceSharedPrefixRatio: 0.5, traceNumPrefixGroups: 3 }).set({

@@ -23,7 +23,7 @@ function setup(tokens: number[], ms: number[]) {
     w,
     64,
     1,
-    (input) => ms[isl.indexOf(input)],
+    { prefillMs: (input) => ms[isl.indexOf(input)] },
   );
   return { engine, router };
 }

@@ -255,3 +255,17 @@ Deno.test("agentic_mooncake: loadWorkload reads it, open or closed loop, with --
     }
   });
 });
+
+Deno.test("agentic_mooncake: rows' router-queue hints follow their requests into dependency order", async () => {
+  const text = jsonl([
+    row("late", { wait_for: ["early"], priority: 7, policy_class: "batch" }),
+    row("early", { timestamp: 0, strict_priority: 3 }),
+  ]);
+  await withFile("t.jsonl", text, async (path) => {
+    const w = await loadAgenticMooncake(path, { blockSize: 64 });
+    assert.deepEqual(w.requestIds, ["early", "late"]);
+    assert.deepEqual(Array.from(w.routing!.priority), [0, 7]);
+    assert.deepEqual(Array.from(w.routing!.strictPriority), [3, 0]);
+    assert.deepEqual(Array.from(w.routing!.policyClass), [-1, 0]);
+  });
+});

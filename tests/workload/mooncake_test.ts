@@ -181,3 +181,35 @@ Deno.test("mooncake-delta: a turn whose predecessor's blocks lie in an earlier c
     assert.equal(new Set(blocksOf(w, 2).slice(40_000)).size, 12);
   });
 });
+
+Deno.test("mooncake: rows' router-queue hints (priority, strict_priority, policy_class) reach the workload", async () => {
+  const row = { timestamp: 0, input_length: 64, output_length: 2, hash_ids: [1] };
+  const text = jsonl([
+    { ...row, priority: 5, strict_priority: 2, policy_class: "latency" },
+    { ...row, priority: -3 },
+    row,
+    { ...row, policy_class: "latency" },
+  ]);
+  await withFile("t.jsonl", text, async (path) => {
+    const w = await loadMooncake(path, { blockSize: 64 });
+    assert.deepEqual(Array.from(w.routing!.priority), [5, 0, 0, 0], "a negative priority counts as 0");
+    assert.deepEqual(Array.from(w.routing!.strictPriority), [2, 0, 0, 0]);
+    assert.deepEqual(Array.from(w.routing!.policyClass), [0, -1, -1, 0]);
+    assert.deepEqual(w.routing!.policyClassNames, ["latency"]);
+  });
+  await withFile("plain.jsonl", jsonl([row]), async (path) => {
+    assert.equal((await loadMooncake(path, { blockSize: 64 })).routing, undefined);
+  });
+  for (
+    const [bad, field] of [
+      [{ priority: 1.5 }, "priority"],
+      [{ priority: 2 ** 31 }, "priority"],
+      [{ strict_priority: -1 }, "strict_priority"],
+      [{ policy_class: 3 }, "policy_class"],
+    ] as const
+  ) {
+    await withFile("bad.jsonl", jsonl([row, { ...row, ...bad }]), async (path) => {
+      await rejectsAt(() => loadMooncake(path, { blockSize: 64 }), path, { line: 2, field });
+    });
+  }
+});
