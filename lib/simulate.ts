@@ -168,7 +168,10 @@ function runDetails(
     decodeTokens += e.decodeTokens;
   }
   const handoff = handoffSummary(collector);
-  const routerQueue = routerQueueSummary(collector);
+  const routerQueue = routerQueueSummary(
+    collector,
+    inputs.spec.router.policy != null ? router.profile.classes.map((c) => c.name) : undefined,
+  );
   return {
     workload: {
       name: inputs.workload.name,

@@ -242,8 +242,9 @@ export class Cluster {
       case "route":
         return this.#routeFirst(r);
       case "hold":
-        return this.#col.routerHeld(r, this.#now);
+        return this.#col.routerHeld(r, this.#now, pool.router.lastClass);
       case "shed":
+        this.#col.routerShed(r, pool.router.lastClass);
         this.#col.reject(r, this.#now, "router_queue_limit");
         this.#ended(r);
     }

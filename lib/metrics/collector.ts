@@ -70,6 +70,8 @@ export class Collector {
   /** When the KV router's queue took the request in (NaN: routed at once) and released it. */
   readonly routerHeldMs: Float64Array;
   readonly routerReleasedMs: Float64Array;
+  /** The router queue class of each request that waited in the queue or was shed there (−1: neither). */
+  readonly routerClass: Int32Array;
   /** Pooled token gaps as (value, weight) pairs. */
   gapValues: Float64Array = new Float64Array(1024);
   gapWeights: Float64Array = new Float64Array(1024);
@@ -105,11 +107,18 @@ export class Collector {
     this.decodeAdmitMs = nan();
     this.routerHeldMs = nan();
     this.routerReleasedMs = nan();
+    this.routerClass = new Int32Array(requestCount).fill(-1);
   }
 
-  /** The router's queue held `r` from `t`: every worker was busy, or others waited. */
-  routerHeld(r: number, t: number): void {
+  /** The router's queue held `r` from `t` in class `cls`: every worker was busy for it, or others waited. */
+  routerHeld(r: number, t: number, cls = 0): void {
     this.routerHeldMs[r] = t;
+    this.routerClass[r] = cls;
+  }
+
+  /** The router shed `r`: its class `cls`'s queue was at a limit (record the rejection with {@link reject}). */
+  routerShed(r: number, cls: number): void {
+    this.routerClass[r] = cls;
   }
 
   /** The router's queue released `r` at `t`, to be routed now. */

@@ -164,6 +164,10 @@ export function formatRunSummary(report: Report): string[] {
         ms(queue.wait_ms.mean)
       }, p90 ${ms(queue.wait_ms.p90)}, max ${ms(queue.wait_ms.max)})`,
     );
+    for (const [name, k] of Object.entries(queue.by_class ?? {})) {
+      const wait = k.wait_ms ? ` (mean ${ms(k.wait_ms.mean)}, p90 ${ms(k.wait_ms.p90)})` : "";
+      lines.push(`  class ${name}: ${int(k.waited)} waited${wait}, ${int(k.shed)} shed`);
+    }
   }
   const accept = details?.mean_accept_length;
   if (accept !== undefined && accept !== 1) {

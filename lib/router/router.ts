@@ -83,6 +83,8 @@ export class Router {
   readonly queueing: boolean;
   /** Why the last request {@link Router.hold} shed was refused (the reference's message). */
   refusal = "";
+  /** The class {@link Router.hold} put its last held or shed request in. */
+  lastClass = -1;
   // The candidates a release weighs (set for the duration of a release).
   #releasing: readonly Engine[] = [];
   #releasingCount = 0;
@@ -154,6 +156,7 @@ export class Router {
     let cached = profile.bucketMins.length > 1 ? this.#bestCached(r, candidates, count) : -1;
     const c = classify(profile, named, isl - Math.max(cached, 0));
     const cls = profile.classes[c];
+    this.lastClass = c;
     if (!queues(cls) || (this.#waiting.queued(c) === 0 && !this.#allBusy(cls, candidates, count, nowMs))) {
       return "route";
     }

@@ -97,10 +97,16 @@ Deno.test("policy classes: requests map to their family's bucket; a class at its
   assert.deepEqual((report.dynolab as { rejected_by_reason: unknown }).rejected_by_reason, {
     router_queue_limit: 2,
   });
-  assert.match(
-    formatRunSummary(report).join("\n"),
-    /2 shed by the router, their policy class's queue at a limit/,
+  const summary = formatRunSummary(report).join("\n");
+  assert.match(summary, /2 shed by the router, their policy class's queue at a limit/);
+  // By class: the cached latency request waited; the shed ones count against the class that refused them.
+  type ByClass = Record<string, { waited: number; shed: number }>;
+  const byClass = (report.dynolab as { router_queue: { by_class: ByClass } }).router_queue.by_class;
+  assert.deepEqual(
+    Object.fromEntries(Object.entries(byClass).map(([k, v]) => [k, [v.waited, v.shed]])),
+    { latency_cached: [1, 1], latency_uncached: [0, 1] },
   );
+  assert.match(summary, /\n {2}class latency_cached: 1 waited \(mean [\d.,]+ ms, p90 [\d.,]+ ms\), 1 shed/);
   // The root profile (no --model-name, or an unknown one) has no busy threshold: nothing queues.
   for (const model_name of [null, "other"]) {
     const root = replay(MAPPED, { policy: POLICY, model_name }).collector;
