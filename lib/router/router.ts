@@ -81,8 +81,6 @@ export class Router {
   readonly #waiting: PolicyQueue;
   /** Whether this router holds requests in a queue (KV router, a class with a busy threshold). */
   readonly queueing: boolean;
-  /** Why the last request {@link Router.hold} shed was refused (the reference's message). */
-  refusal = "";
   /** The class {@link Router.hold} put its last held or shed request in. */
   lastClass = -1;
   // The candidates a release weighs (set for the duration of a release).
@@ -140,7 +138,7 @@ export class Router {
   /**
    * Whether `r`, arriving at `nowMs`, is routed now, waits in the queue, or is shed. It waits when others of
    * its class wait already, or every candidate is busy for its class; it is shed instead when its class's
-   * queue is at a limit ({@link Router.refusal} says which). Its class is the one its trace row's
+   * queue is at a limit ({@link Router.lastClass} says which class). Its class is the one its trace row's
    * `policy_class` selects, else its family's (the default family's) bucket for the prompt tokens the
    * best-cached candidate lacks. In its class it is ordered by strict tier, then score (fcfs: earlier first;
    * lcfs: later first; wspt: fewer uncached prompt tokens first; the row's `priority` is seconds of credit),
@@ -162,11 +160,7 @@ export class Router {
     }
     let ranks = 0;
     for (let i = 0; i < count; i++) ranks += candidates[i].config.attentionDp;
-    const refusal = this.#waiting.refusal(c, ranks);
-    if (refusal !== undefined) {
-      this.refusal = refusal;
-      return "shed";
-    }
+    if (this.#waiting.refusal(c, ranks) !== undefined) return "shed";
     if (cached < 0) cached = this.#bestCached(r, candidates, count);
     this.#waiting.push(c, {
       request: r,
