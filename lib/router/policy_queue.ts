@@ -75,6 +75,8 @@ export class PolicyQueue {
   readonly classes: readonly PolicyClass[];
   readonly #heaps: ClassHeap[];
   readonly #deficit: number[];
+  /** Per class, during a pop: its head's cost when it may dispatch, −1 when not (reused across pops). */
+  readonly #candidate: Float64Array;
   #cursor = 0;
   #carry = -1;
   #seq = 0;
@@ -84,6 +86,7 @@ export class PolicyQueue {
     this.classes = classes;
     this.#heaps = classes.map(() => new ClassHeap());
     this.#deficit = classes.map(() => 0);
+    this.#candidate = new Float64Array(classes.length);
   }
 
   /** Requests queued in every class. */
@@ -134,18 +137,17 @@ export class PolicyQueue {
       return -1;
     }
     const n = this.classes.length, heaps = this.#heaps, deficit = this.#deficit;
-    const cost = (c: number) => heaps[c].size > 0 && dispatchable(c) ? heaps[c].headCost : -1;
-    const candidate = new Array<number>(n).fill(-1);
+    const candidate = this.#candidate.fill(-1);
     const carried = this.#carry;
     this.#carry = -1;
     if (carried >= 0) {
-      const x = cost(carried);
+      const x = this.#cost(carried, dispatchable);
       if (x >= 0 && x <= deficit[carried]) return this.#take(carried);
       candidate[carried] = x;
     }
     for (let off = 0; off < n; off++) {
       const c = (this.#cursor + off) % n;
-      const x = c === carried ? candidate[c] : cost(c);
+      const x = c === carried ? candidate[c] : this.#cost(c, dispatchable);
       if (x < 0) {
         if (heaps[c].size === 0) deficit[c] = 0;
         continue;
@@ -168,6 +170,12 @@ export class PolicyQueue {
       if (candidate[c] >= 0 && candidate[c] <= deficit[c]) return this.#take(c);
     }
     return -1;
+  }
+
+  /** Class `c`'s head's cost in credit when it has one that `dispatchable` accepts, else −1. */
+  #cost(c: number, dispatchable: (c: number) => boolean): number {
+    const heap = this.#heaps[c];
+    return heap.size > 0 && dispatchable(c) ? heap.headCost : -1;
   }
 
   /** Dispatch class `c`'s head, spending its cost from the class's credit. */
