@@ -134,7 +134,6 @@ export class WorkloadBuilder {
   #strictPriority: number[] = [];
   #policyClass: number[] = [];
   #policyClassNames = new Map<string, number>();
-  #hinted = false;
   #blockOffset: number[] = [0];
   // Prompt blocks in chunks (full chunks never move; build concatenates once): a chunk holds whole prompts.
   #fullChunks: Int32Array[] = [];
@@ -245,11 +244,13 @@ export class WorkloadBuilder {
       if (c === undefined) this.#policyClassNames.set(row.policyClass, c = this.#policyClassNames.size);
       this.#policyClass[r] = c;
     }
-    this.#hinted ||= row.priority !== undefined || row.strictPriority !== undefined ||
-      row.policyClass !== undefined;
   }
 
-  #routing(n: number): RoutingHints {
+  /** The rows' router-queue hints, or undefined when no row gave one. */
+  #routing(n: number): RoutingHints | undefined {
+    if (this.#priority.length + this.#strictPriority.length + this.#policyClass.length === 0) {
+      return undefined;
+    }
     const of = (sparse: number[], none: number) => Array.from({ length: n }, (_, r) => sparse[r] ?? none);
     return {
       priority: Float64Array.from(of(this.#priority, 0)),
@@ -351,7 +352,7 @@ export class WorkloadBuilder {
     const roots: number[] = [];
     for (let r = 0; r < n; r++) if (waitCount[r] === 0) roots.push(r);
     roots.sort((a, b) => arrivalMs[a] - arrivalMs[b] || a - b);
-    const edges = this.#successors(speedup);
+    const edges = this.#successors(speedup), routing = this.#routing(n);
     return {
       name: this.#name,
       blockSize: this.#blockSize,
@@ -369,7 +370,7 @@ export class WorkloadBuilder {
       ...(this.#trajectoryKeys.size > 0
         ? { trajectories: { of: Int32Array.from(this.#trajectoryOf), count: this.#trajectoryCount } }
         : {}),
-      ...(this.#hinted ? { routing: this.#routing(n) } : {}),
+      ...(routing ? { routing } : {}),
       ...(this.#requestIds.length > 0
         ? { requestIds: Array.from({ length: n }, (_, r) => this.#requestIds[r] ?? String(r)) }
         : {}),
