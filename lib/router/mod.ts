@@ -27,4 +27,5 @@ export {
 } from "./policy_config.ts";
 export { readRouterPolicy } from "./policy_file.ts";
 export { PolicyQueue, policyScore, type QueuedRequest } from "./policy_queue.ts";
+export { PrefillLoad } from "./prefill_load.ts";
 export { type Admission, type RoutedRequests, Router, type RouterOptions } from "./router.ts";

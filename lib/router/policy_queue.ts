@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { grown } from "../common/grown.ts";
 import { LIMIT_KINDS, type PolicyClass } from "./policy_config.ts";
 
 /** A queued request as the queue prices it. */
@@ -286,17 +287,13 @@ class ClassHeap {
   }
 
   #grow(): void {
-    const grow = <T extends Float64Array | Int32Array>(a: T): T => {
-      const b = new (a.constructor as new (n: number) => T)(a.length * 2);
-      b.set(a);
-      return b;
-    };
-    this.#strict = grow(this.#strict);
-    this.#score = grow(this.#score);
-    this.#seq = grow(this.#seq);
-    this.#isl = grow(this.#isl);
-    this.#cached = grow(this.#cached);
-    this.#request = grow(this.#request);
+    const n = this.#seq.length * 2;
+    this.#strict = grown(this.#strict, n);
+    this.#score = grown(this.#score, n);
+    this.#seq = grown(this.#seq, n);
+    this.#isl = grown(this.#isl, n);
+    this.#cached = grown(this.#cached, n);
+    this.#request = grown(this.#request, n);
   }
 }
 

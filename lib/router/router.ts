@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { grown } from "../common/grown.ts";
 import { IntMap } from "../common/int_map.ts";
 import { Rng } from "../common/rng.ts";
 import type { Engine } from "../engine/mod.ts";
@@ -10,6 +11,7 @@ import type { RoutingHints } from "../workload/mod.ts";
 import type { RouterConfig, RouterMode } from "./config.ts";
 import { classify, type PolicyClass, type PolicyProfile, queues, resolveProfile } from "./policy_config.ts";
 import { PolicyQueue, policyScore } from "./policy_queue.ts";
+import { PrefillLoad } from "./prefill_load.ts";
 
 /** What routing needs to know about the requests (from the workload). */
 export interface RoutedRequests {
@@ -48,12 +50,8 @@ export type Admission = "route" | "hold" | "shed";
  * queue is at a limit: then it is shed. {@link Router.release} hands them out, best first within a class and by
  * deficit round robin across classes, while some candidate is not busy for the class.
  *
- * With a prefill estimator (`router_prefill_load_model: "aic"`), a candidate's prefill tokens are not counted
- * whole until each prompt ends: as the reference's newest tracker does, the oldest unfinished prefill routed
- * to it anchors a clock (from when it became the oldest), and the tokens done by then at the pace its
- * predicted duration gives come off the candidate's total, spilling past it into the next when it overruns.
- * When a later prefill ends first, the anchor moves on by that one's predicted duration (at most to now), so
- * the load stays continuous.
+ * With a prefill estimator (`router_prefill_load_model: "aic"`), a candidate's prefill tokens drain as its
+ * prefills run instead of at their end ({@link PrefillLoad}).
  */
 export class Router {
   readonly mode: RouterMode;
@@ -62,13 +60,13 @@ export class Router {
   readonly #rng: Rng;
   readonly #blockSize: number;
   #next = 0;
-  // Per engine id: routed load.
-  #activePrefill = new Float64Array(8);
+  /** Per engine id: routed prompt tokens not yet prefilled. */
+  readonly #load: PrefillLoad;
+  /** Per engine id: blocks of the requests active there. */
   #activeBlocks = new Float64Array(8);
   /** Per engine id: holders of each block of the requests active there (router_assume_kv_reuse). */
   #activeRefs: (IntMap | undefined)[] = [];
-  // Per request: what was added, to remove it exactly.
-  readonly #routedPrefill: Float64Array;
+  /** Per request: the engine it was routed to (−1: none). */
   readonly #routedEngine: Int32Array;
   /** Overlap (cached leading blocks) on the chosen engine at routing time, per request. */
   readonly overlapBlocks: Int32Array;
@@ -87,19 +85,6 @@ export class Router {
   #releasing: readonly Engine[] = [];
   #releasingCount = 0;
   #releasingAt = 0;
-  /** Predicted prefill ms of one request (`isl`, `prefix` cached): the AIC prefill-load model, if on. */
-  readonly #estimate?: (isl: number, prefix: number) => number;
-  // The prefill-load tracker (with an estimator): per request, its predicted ms (NaN: none) and its neighbours
-  // in its engine's list of unfinished prefills, oldest first; per engine, that list and its anchor clock.
-  #expected = new Float64Array(0);
-  #newer = new Int32Array(0);
-  #older = new Int32Array(0);
-  #tracked = new Uint8Array(0);
-  #head = new Int32Array(8).fill(-1);
-  #tail = new Int32Array(8).fill(-1);
-  #since = new Float64Array(8);
-  #unmodeled = new Int32Array(8);
-
   constructor(
     mode: RouterMode,
     config: RouterConfig,
@@ -108,26 +93,19 @@ export class Router {
     seed: number,
     options: RouterOptions = {},
   ) {
-    const prefillMs = options.prefillMs;
     this.mode = mode;
     this.config = config;
     this.#req = requests;
     this.#rng = new Rng(seed);
     this.#blockSize = blockSize;
     const n = requests.inputLength.length;
-    this.#routedPrefill = new Float64Array(n);
     this.#routedEngine = new Int32Array(n).fill(-1);
     this.overlapBlocks = new Int32Array(n);
     this.profile = options.profile ?? resolveProfile(null, null, config);
     this.#waiting = new PolicyQueue(this.profile.classes);
     this.queueing = mode === "kv_router" && this.profile.classes.some(queues);
-    if (prefillMs && mode === "kv_router" && config.router_track_prefill_tokens) {
-      this.#estimate = prefillMs;
-      this.#expected = new Float64Array(n);
-      this.#newer = new Int32Array(n);
-      this.#older = new Int32Array(n);
-      this.#tracked = new Uint8Array(n);
-    }
+    const clocked = mode === "kv_router" && config.router_track_prefill_tokens;
+    this.#load = new PrefillLoad(n, clocked ? options.prefillMs : undefined);
   }
 
   /** Requests waiting in the router's queue. */
@@ -218,12 +196,8 @@ export class Router {
     this.#routedEngine[r] = id;
     if (this.mode !== "kv_router") return;
     if (this.config.router_track_prefill_tokens) {
-      const tokens = Math.max(0, req.inputLength[r] - overlap * this.#blockSize);
-      this.#routedPrefill[r] = tokens;
-      this.#activePrefill[id] += tokens;
-      if (this.#estimate && tokens > 0) {
-        this.#track(r, id, req.inputLength[r], overlap * this.#blockSize, nowMs);
-      }
+      const isl = req.inputLength[r], prefix = overlap * this.#blockSize;
+      this.#load.add(r, id, Math.max(0, isl - prefix), isl, prefix, nowMs);
     }
     if (this.config.router_track_active_blocks) this.#trackBlocks(r, id, +1);
   }
@@ -232,9 +206,7 @@ export class Router {
   prefillDone(r: number, nowMs: number): void {
     const id = this.#routedEngine[r];
     if (id < 0) return;
-    if (this.#estimate && this.#tracked[r]) this.#untrack(r, id, nowMs);
-    this.#activePrefill[id] -= this.#routedPrefill[r];
-    this.#routedPrefill[r] = 0;
+    this.#load.done(r, id, nowMs);
   }
 
   /** `r` left the engine it was routed to at `nowMs` (completed, rejected or handed off). */
@@ -362,68 +334,12 @@ export class Router {
    * all of them until each prompt ends, or, with an estimator, less what the anchor's clock says is done.
    */
   prefillTokens(id: number, nowMs: number): number {
-    this.#ensure(id);
-    const total = this.#activePrefill[id], head = this.#head[id];
-    if (!this.#estimate || head < 0) return total;
-    const tokens = this.#routedPrefill[head], expected = this.#expected[head];
-    const elapsed = Math.max(0, nowMs - this.#since[id]);
-    if (this.#unmodeled[id] === 0) {
-      const done = expected === 0 ? tokens : Math.floor(tokens * elapsed / expected);
-      return Math.max(0, total - done);
-    }
-    const left = Number.isNaN(expected)
-      ? tokens
-      : expected === 0
-      ? 0
-      : Math.ceil(tokens * Math.min(1, Math.max(0, 1 - elapsed / expected)));
-    return total - tokens + left;
-  }
-
-  /** Append `r` (its prompt `isl` tokens, `prefix` of them cached) to engine `id`'s unfinished prefills. */
-  #track(r: number, id: number, isl: number, prefix: number, nowMs: number): void {
-    const ms = this.#estimate!(isl, Math.min(prefix, isl));
-    this.#expected[r] = Number.isFinite(ms) && ms >= 0 ? ms : NaN;
-    if (Number.isNaN(this.#expected[r])) this.#unmodeled[id]++;
-    this.#tracked[r] = 1;
-    this.#newer[r] = -1;
-    this.#older[r] = this.#tail[id];
-    if (this.#tail[id] >= 0) this.#newer[this.#tail[id]] = r;
-    else {
-      this.#head[id] = r;
-      this.#since[id] = nowMs;
-    }
-    this.#tail[id] = r;
-  }
-
-  /** Take `r` out of engine `id`'s unfinished prefills at `nowMs`, moving the anchor clock as it must. */
-  #untrack(r: number, id: number, nowMs: number): void {
-    this.#tracked[r] = 0;
-    const prev = this.#older[r], next = this.#newer[r], expected = this.#expected[r];
-    if (Number.isNaN(expected)) this.#unmodeled[id]--;
-    if (prev >= 0) this.#newer[prev] = next;
-    else this.#head[id] = next;
-    if (next >= 0) this.#older[next] = prev;
-    else this.#tail[id] = prev;
-    if (prev < 0) this.#since[id] = nowMs; // the next oldest anchors from now
-    else if (!Number.isNaN(expected)) this.#since[id] = Math.min(this.#since[id] + expected, nowMs);
+    return this.#load.tokens(id, nowMs);
   }
 
   #ensure(id: number): void {
-    if (id < this.#activePrefill.length) return;
-    const n = Math.max(id + 1, this.#activePrefill.length * 2);
-    this.#activePrefill = grown(this.#activePrefill, n);
-    this.#activeBlocks = grown(this.#activeBlocks, n);
-    this.#since = grown(this.#since, n);
-    this.#head = grown(this.#head, n, -1);
-    this.#tail = grown(this.#tail, n, -1);
-    this.#unmodeled = grown(this.#unmodeled, n);
+    if (id >= this.#activeBlocks.length) {
+      this.#activeBlocks = grown(this.#activeBlocks, Math.max(id + 1, this.#activeBlocks.length * 2));
+    }
   }
-}
-
-/** A copy of `a` with room for `n` entries, the new ones `fill`. */
-function grown<A extends Float64Array | Int32Array>(a: A, n: number, fill = 0): A {
-  const b = new (a.constructor as new (length: number) => A)(n);
-  b.set(a);
-  if (fill !== 0) b.fill(fill, a.length);
-  return b;
 }
