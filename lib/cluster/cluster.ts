@@ -237,14 +237,15 @@ export class Cluster {
    */
   #admitted(r: number): void {
     this.#inFlight++;
-    const pool = this.#pools[0];
-    switch (pool.router.hold(r, this.#now, pool.candidates, pool.candidates.length)) {
+    const pool = this.#pools[0], router = pool.router;
+    const admission = router.hold(r, this.#now, pool.candidates, pool.candidates.length);
+    if (router.queueing) this.#col.routerClassed(r, router.lastClass);
+    switch (admission) {
       case "route":
         return this.#routeFirst(r);
       case "hold":
-        return this.#col.routerHeld(r, this.#now, pool.router.lastClass);
+        return this.#col.routerHeld(r, this.#now);
       case "shed":
-        this.#col.routerShed(r, pool.router.lastClass);
         this.#col.reject(r, this.#now, "router_queue_limit");
         this.#ended(r);
     }

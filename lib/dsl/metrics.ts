@@ -156,7 +156,7 @@ export function flattenMetrics(report: Report, series?: RunSeries): Record<strin
   out.handoffTransferAvg = handoff?.transfer_ms.mean ?? null;
   const queue = dyn.router_queue as RouterQueueSummary | undefined;
   out.routerQueueShare = queue?.waited_share ?? (served ? 0 : null);
-  out.routerQueueWaitAvg = queue?.wait_ms.mean ?? null;
+  out.routerQueueWaitAvg = queue?.wait_ms?.mean ?? null;
   out.peakWorkers = series?.peakActive ?? null;
   Object.assign(out, fleetMetrics(dyn.pools, dyn.simulated_end_ms));
   const planner = report.planner as

@@ -70,7 +70,7 @@ export class Collector {
   /** When the KV router's queue took the request in (NaN: routed at once) and released it. */
   readonly routerHeldMs: Float64Array;
   readonly routerReleasedMs: Float64Array;
-  /** The router queue class of each request that waited in the queue or was shed there (−1: neither). */
+  /** The router queue class of each request, with a queue (−1: none, or not yet routed). */
   readonly routerClass: Int32Array;
   /** Pooled token gaps as (value, weight) pairs. */
   gapValues: Float64Array = new Float64Array(1024);
@@ -110,15 +110,14 @@ export class Collector {
     this.routerClass = new Int32Array(requestCount).fill(-1);
   }
 
-  /** The router's queue held `r` from `t` in class `cls`: every worker was busy for it, or others waited. */
-  routerHeld(r: number, t: number, cls = 0): void {
-    this.routerHeldMs[r] = t;
+  /** The router's queue put `r` in class `cls`, whether it then routed, held or shed it. */
+  routerClassed(r: number, cls: number): void {
     this.routerClass[r] = cls;
   }
 
-  /** The router shed `r`: its class `cls`'s queue was at a limit (record the rejection with {@link reject}). */
-  routerShed(r: number, cls: number): void {
-    this.routerClass[r] = cls;
+  /** The router's queue held `r` from `t`: every worker was busy for its class, or others of it waited. */
+  routerHeld(r: number, t: number): void {
+    this.routerHeldMs[r] = t;
   }
 
   /** The router's queue released `r` at `t`, to be routed now. */

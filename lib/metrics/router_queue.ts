@@ -3,8 +3,10 @@
  *
  * @module
  */
-import { type Collector, Status } from "./collector.ts";
+import { type Collector, REJECT_REASONS, Status } from "./collector.ts";
 import { type StepSummary, stepSummary } from "./handoff.ts";
+
+const ROUTER_QUEUE_LIMIT = REJECT_REASONS.indexOf("router_queue_limit") + 1;
 
 /** The router-queue waits of a run's completed measured requests. */
 export type RouterQueueSummary = {
@@ -12,24 +14,28 @@ export type RouterQueueSummary = {
   readonly requests: number;
   /** Share of them that waited in the queue. */
   readonly waited_share: number;
-  /** Time in the queue over those that waited. */
-  readonly wait_ms: StepSummary;
-  /** With policy classes: by class name, the measured requests that waited (and how long) or were shed. */
+  /** Time in the queue over those that waited (absent when none did). */
+  readonly wait_ms?: StepSummary;
+  /** With policy classes: each class's requests, their waits and TTFT, and the requests it shed. */
   readonly by_class?: Readonly<Record<string, RouterClassSummary>>;
 };
 
-/** One policy class's waits and sheds. */
+/** One policy class's requests, waits, TTFT and sheds, over measured requests. */
 export type RouterClassSummary = {
-  /** Completed measured requests that waited in the class. */
+  /** Completed requests of the class. */
+  readonly requests: number;
+  /** Those that waited in the class's queue. */
   readonly waited: number;
   /** Their time in the queue (absent when none waited). */
   readonly wait_ms?: StepSummary;
-  /** Measured requests shed at the class's queue limits. */
+  /** TTFT of the class's completed requests, queue time included (absent when none completed). */
+  readonly ttft_ms?: StepSummary;
+  /** Requests shed at the class's queue limits. */
   readonly shed: number;
 };
 
 /**
- * Summarise the router-queue waits recorded in `c`, or `undefined` when no completed measured request waited
+ * Summarise the router-queue waits recorded in `c`, or `undefined` when no measured request waited or was shed
  * (no queue, or one that never filled). With `classNames` (the policy classes, by index), also by class.
  *
  * @example
@@ -40,16 +46,24 @@ export type RouterClassSummary = {
  * const c = new Collector(2);
  * for (const r of [0, 1]) {
  *   c.arrive(r, 0);
+ *   c.routerClassed(r, 0);
  *   c.admit(r, 10, 0, 0);
+ *   c.tokens(Int32Array.of(r), Int32Array.of(1, 1), 1, 10, 20 + 10 * r);
  *   c.complete(r, 50);
  * }
  * assert.equal(routerQueueSummary(c), undefined);
  * c.routerHeld(1, 0);
  * c.routerReleased(1, 8);
  * const s = routerQueueSummary(c)!;
- * assert(s.requests === 2 && s.waited_share === 0.5 && s.wait_ms.max === 8);
+ * assert(s.requests === 2 && s.waited_share === 0.5 && s.wait_ms!.max === 8);
  * assert.deepEqual(routerQueueSummary(c, ["default"])!.by_class, {
- *   default: { waited: 1, wait_ms: { mean: 8, p90: 8, max: 8 }, shed: 0 },
+ *   default: {
+ *     requests: 2,
+ *     waited: 1,
+ *     wait_ms: { mean: 8, p90: 8, max: 8 },
+ *     ttft_ms: { mean: 25, p90: 30, max: 30 },
+ *     shed: 0,
+ *   },
  * });
  * ```
  */
@@ -58,33 +72,44 @@ export function routerQueueSummary(
   classNames?: readonly string[],
 ): RouterQueueSummary | undefined {
   const n = c.status.length, wait = new Float64Array(n);
-  let count = 0, waited = 0;
+  let count = 0, waited = 0, shed = 0;
   for (let r = 0; r < n; r++) {
-    if (c.status[r] !== Status.Completed || c.warmup[r] === 1) continue;
+    if (c.warmup[r] === 1) continue;
+    if (c.status[r] === Status.Rejected && c.rejectReason[r] === ROUTER_QUEUE_LIMIT) shed++;
+    if (c.status[r] !== Status.Completed) continue;
     count++;
     if (!Number.isNaN(c.routerHeldMs[r])) wait[waited++] = c.routerReleasedMs[r] - c.routerHeldMs[r];
   }
-  if (waited === 0) return undefined;
-  const summary = { requests: count, waited_share: waited / count, wait_ms: stepSummary(wait, waited) };
+  if (waited === 0 && shed === 0) return undefined;
+  const summary: RouterQueueSummary = {
+    requests: count,
+    waited_share: count > 0 ? waited / count : 0,
+    ...(waited > 0 ? { wait_ms: stepSummary(wait, waited) } : {}),
+  };
   return classNames ? { ...summary, by_class: byClass(c, classNames) } : summary;
 }
 
-/** The waits and sheds of each class that had any, in class order. */
+/** The requests, waits, TTFT and sheds of each class that had any, in class order. */
 function byClass(c: Collector, names: readonly string[]): Record<string, RouterClassSummary> {
   const out: Record<string, RouterClassSummary> = {};
-  const wait = new Float64Array(c.status.length);
+  const n = c.status.length, wait = new Float64Array(n), ttft = new Float64Array(n);
   names.forEach((name, k) => {
-    let waited = 0, shed = 0;
-    for (let r = 0; r < c.status.length; r++) {
+    let requests = 0, waited = 0, shed = 0;
+    for (let r = 0; r < n; r++) {
       if (c.routerClass[r] !== k || c.warmup[r] === 1) continue;
-      if (c.status[r] === Status.Rejected) shed++;
-      else if (c.status[r] === Status.Completed && !Number.isNaN(c.routerHeldMs[r])) {
-        wait[waited++] = c.routerReleasedMs[r] - c.routerHeldMs[r];
-      }
+      if (c.status[r] === Status.Rejected && c.rejectReason[r] === ROUTER_QUEUE_LIMIT) shed++;
+      if (c.status[r] !== Status.Completed) continue;
+      ttft[requests++] = c.firstTokenMs[r] - c.arrivalMs[r];
+      if (!Number.isNaN(c.routerHeldMs[r])) wait[waited++] = c.routerReleasedMs[r] - c.routerHeldMs[r];
     }
-    if (waited > 0 || shed > 0) {
-      out[name] = { waited, ...(waited > 0 ? { wait_ms: stepSummary(wait, waited) } : {}), shed };
-    }
+    if (requests === 0 && shed === 0) return;
+    out[name] = {
+      requests,
+      waited,
+      ...(waited > 0 ? { wait_ms: stepSummary(wait, waited) } : {}),
+      ...(requests > 0 ? { ttft_ms: stepSummary(ttft, requests) } : {}),
+      shed,
+    };
   });
   return out;
 }

@@ -4,7 +4,7 @@
  * @module
  */
 import type { Report } from "./report.ts";
-import type { HandoffSummary, RejectReason, RouterQueueSummary } from "../metrics/mod.ts";
+import type { HandoffSummary, RejectReason, RouterQueueSummary, StepSummary } from "../metrics/mod.ts";
 
 const TITLE = "NVIDIA AIPerf | LLM Metrics";
 const STAT_COLUMNS = ["avg", "min", "max", "p99", "p90", "p75", "std"] as const;
@@ -159,14 +159,20 @@ export function formatRunSummary(report: Report): string[] {
   const queue = (report.dynolab as { router_queue?: RouterQueueSummary } | undefined)?.router_queue;
   if (queue) {
     const ms = (v: number) => `${formatValue(v)} ms`;
+    const waits = (w: StepSummary | undefined) => w ? ` (mean ${ms(w.mean)}, p90 ${ms(w.p90)})` : "";
+    const wait = queue.wait_ms;
     lines.push(
-      `Router queue: ${(100 * queue.waited_share).toFixed(1)}% of requests waited at the router (mean ${
-        ms(queue.wait_ms.mean)
-      }, p90 ${ms(queue.wait_ms.p90)}, max ${ms(queue.wait_ms.max)})`,
+      `Router queue: ${(100 * queue.waited_share).toFixed(1)}% of requests waited at the router${
+        wait ? ` (mean ${ms(wait.mean)}, p90 ${ms(wait.p90)}, max ${ms(wait.max)})` : ""
+      }`,
     );
     for (const [name, k] of Object.entries(queue.by_class ?? {})) {
-      const wait = k.wait_ms ? ` (mean ${ms(k.wait_ms.mean)}, p90 ${ms(k.wait_ms.p90)})` : "";
-      lines.push(`  class ${name}: ${int(k.waited)} waited${wait}, ${int(k.shed)} shed`);
+      const ttft = k.ttft_ms ? `, TTFT mean ${ms(k.ttft_ms.mean)}, p90 ${ms(k.ttft_ms.p90)}` : "";
+      lines.push(
+        `  class ${name}: ${requests(k.requests)}, ${int(k.waited)} waited${waits(k.wait_ms)}${ttft}, ${
+          int(k.shed)
+        } shed`,
+      );
     }
   }
   const accept = details?.mean_accept_length;
@@ -209,7 +215,6 @@ function passLines(p: PoolSummary): string[] {
     }`;
     lines.push(`  Busy ${formatValue(total / 1000)} worker-seconds: ${parts}`);
   }
-  const requests = (n: number) => `${int(n)} request${n === 1 ? "" : "s"}`;
   const pf = p.typical_prefill_pass, dec = p.typical_decode_pass;
   if (pf) {
     const shape = `${requests(pf.requests)}, ${int(pf.mean_isl - pf.mean_prefix)} new tokens after ${
@@ -237,6 +242,11 @@ function passCost(t: TypicalPass): string {
 /** An integer with thousands separators (`16,384`), rounded. */
 function int(n: number): string {
   return Math.round(n).toLocaleString("en-US");
+}
+
+/** A count of requests: `1 request`, `2,048 requests`. */
+function requests(n: number): string {
+  return `${int(n)} request${n === 1 ? "" : "s"}`;
 }
 
 /** How the run summary explains each rejection reason. */

@@ -79,7 +79,7 @@ export class Router {
   readonly #waiting: PolicyQueue;
   /** Whether this router holds requests in a queue (KV router, a class with a busy threshold). */
   readonly queueing: boolean;
-  /** The class {@link Router.hold} put its last held or shed request in. */
+  /** The class {@link Router.hold} put its last request in (with a queue). */
   lastClass = -1;
   // The candidates a release weighs (set for the duration of a release).
   #releasing: readonly Engine[] = [];

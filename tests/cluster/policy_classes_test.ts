@@ -99,14 +99,28 @@ Deno.test("policy classes: requests map to their family's bucket; a class at its
   });
   const summary = formatRunSummary(report).join("\n");
   assert.match(summary, /2 shed by the router, their policy class's queue at a limit/);
-  // By class: the cached latency request waited; the shed ones count against the class that refused them.
-  type ByClass = Record<string, { waited: number; shed: number }>;
+  // By class: every request counts in the class it mapped to on arrival (the first latency request found no
+  // cache; the batch one went straight through); the cached latency request waited; the shed ones count against the class that refused them.
+  type ByClass = Record<
+    string,
+    { requests: number; waited: number; shed: number; ttft_ms?: { mean: number } }
+  >;
   const byClass = (report.dynolab as { router_queue: { by_class: ByClass } }).router_queue.by_class;
   assert.deepEqual(
-    Object.fromEntries(Object.entries(byClass).map(([k, v]) => [k, [v.waited, v.shed]])),
-    { latency_cached: [1, 1], latency_uncached: [0, 1] },
+    Object.fromEntries(Object.entries(byClass).map(([k, v]) => [k, [v.requests, v.waited, v.shed]])),
+    { latency_cached: [1, 1, 1], batch_uncached: [1, 0, 0], latency_uncached: [1, 0, 1] },
   );
-  assert.match(summary, /\n {2}class latency_cached: 1 waited \(mean [\d.,]+ ms, p90 [\d.,]+ ms\), 1 shed/);
+  const ttft = (r: number) => collector.firstTokenMs[r] - collector.arrivalMs[r];
+  assert.equal(byClass.batch_uncached.ttft_ms!.mean, ttft(1));
+  assert.equal(byClass.latency_cached.ttft_ms!.mean, ttft(2));
+  assert.match(
+    summary,
+    /\n {2}class latency_cached: 1 request, 1 waited \(mean [\d.,]+ ms, p90 [\d.,]+ ms\), TTFT mean [\d.,]+ ms, p90 [\d.,]+ ms, 1 shed/,
+  );
+  assert.match(
+    summary,
+    /\n {2}class latency_uncached: 1 request, 0 waited, TTFT mean [\d.,]+ ms, p90 [\d.,]+ ms, 1 shed/,
+  );
   // The root profile (no --model-name, or an unknown one) has no busy threshold: nothing queues.
   for (const model_name of [null, "other"]) {
     const root = replay(MAPPED, { policy: POLICY, model_name }).collector;

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { Rng } from "../../lib/common/rng.ts";
-import { Status } from "../../lib/metrics/mod.ts";
+import { type RouterQueueSummary, Status } from "../../lib/metrics/mod.ts";
 import { reportJson } from "../../lib/report/mod.ts";
 import type { SimSpecInput } from "../../lib/spec.ts";
 import { run, type TestRow, workloadOf } from "../_fixtures.ts";
@@ -208,6 +208,19 @@ Deno.test("property: random configs and workloads account for every request and 
       measured,
       context,
     );
+    // With policy classes, the classes account for every completed and every shed measured request.
+    const queue = (report.dynolab as { router_queue?: RouterQueueSummary }).router_queue;
+    if (queue?.by_class) {
+      const classes = Object.values(queue.by_class);
+      const shed = (report.dynolab as { rejected_by_reason?: Record<string, number> }).rejected_by_reason
+        ?.router_queue_limit ?? 0;
+      assert.equal(classes.reduce((a, k) => a + k.requests, 0), report.completed_requests, context);
+      assert.equal(classes.reduce((a, k) => a + k.shed, 0), shed, context);
+      assert.equal(
+        classes.reduce((a, k) => a + k.waited, 0),
+        Math.round(queue.waited_share * queue.requests),
+      );
+    }
     for (const pool of cluster.pools) {
       assert.equal(pool.router.waiting, 0, `${context}: requests left in the router queue`);
       for (const e of cluster.engines) {

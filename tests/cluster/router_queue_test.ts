@@ -117,7 +117,8 @@ Deno.test("router queue: the report and the run summary say who waited at the ro
   const queue = (report.dynolab as { router_queue: RouterQueueSummary }).router_queue;
   assert.equal(queue.requests, 4);
   assert.equal(queue.waited_share, 0.75, "all but the first");
-  assert.ok(queue.wait_ms.max >= queue.wait_ms.mean && queue.wait_ms.mean > 0);
+  const wait = queue.wait_ms!;
+  assert.ok(wait.max >= wait.mean && wait.mean > 0);
   assert.ok(formatRunSummary(report).some((l) => l.startsWith("Router queue: 75.0% of requests waited")));
   const none = run(workloadOf(ROWS), spec({})).report;
   assert.equal((none.dynolab as Record<string, unknown>).router_queue, undefined);
