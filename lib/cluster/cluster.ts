@@ -239,7 +239,7 @@ export class Cluster {
     this.#inFlight++;
     const pool = this.#pools[0], router = pool.router;
     const admission = router.hold(r, this.#now, pool.candidates, pool.candidates.length);
-    if (router.queueing) this.#col.routerClassed(r, router.lastClass);
+    if (router.classifying) this.#col.routerClassed(r, router.lastClass);
     switch (admission) {
       case "route":
         return this.#routeFirst(r);

@@ -35,8 +35,10 @@ export type RouterClassSummary = {
 };
 
 /**
- * Summarise the router-queue waits recorded in `c`, or `undefined` when no measured request waited or was shed
- * (no queue, or one that never filled). With `classNames` (the policy classes, by index), also by class.
+ * Summarise the router-queue waits recorded in `c`. Without `classNames`, `undefined` when no measured request
+ * waited (no queue, or one that never filled). With them (the policy classes, by index), also by class, and
+ * `undefined` only when no measured request completed or was shed: classes that never queue still break
+ * TTFT down by class.
  *
  * @example
  * ```ts
@@ -52,6 +54,7 @@ export type RouterClassSummary = {
  *   c.complete(r, 50);
  * }
  * assert.equal(routerQueueSummary(c), undefined);
+ * assert.equal(routerQueueSummary(c, ["default"])!.by_class!.default.waited, 0);
  * c.routerHeld(1, 0);
  * c.routerReleased(1, 8);
  * const s = routerQueueSummary(c)!;
@@ -80,7 +83,7 @@ export function routerQueueSummary(
     count++;
     if (!Number.isNaN(c.routerHeldMs[r])) wait[waited++] = c.routerReleasedMs[r] - c.routerHeldMs[r];
   }
-  if (waited === 0 && shed === 0) return undefined;
+  if (classNames ? count === 0 && shed === 0 : waited === 0) return undefined;
   const summary: RouterQueueSummary = {
     requests: count,
     waited_share: count > 0 ? waited / count : 0,

@@ -79,7 +79,9 @@ export class Router {
   readonly #waiting: PolicyQueue;
   /** Whether this router holds requests in a queue (KV router, a class with a busy threshold). */
   readonly queueing: boolean;
-  /** The class {@link Router.hold} put its last request in (with a queue). */
+  /** Whether {@link Router.hold} classifies arrivals: with a queue, or with policy classes (KV router). */
+  readonly classifying: boolean;
+  /** The class {@link Router.hold} put its last request in (when classifying). */
   lastClass = -1;
   // The candidates a release weighs (set for the duration of a release).
   #releasing: readonly Engine[] = [];
@@ -104,6 +106,7 @@ export class Router {
     this.profile = options.profile ?? resolveProfile(null, null, config);
     this.#waiting = new PolicyQueue(this.profile.classes);
     this.queueing = mode === "kv_router" && this.profile.classes.some(queues);
+    this.classifying = this.queueing || (mode === "kv_router" && options.profile !== undefined);
     const clocked = mode === "kv_router" && config.router_track_prefill_tokens;
     this.#load = new PrefillLoad(n, clocked ? options.prefillMs : undefined);
   }
@@ -116,14 +119,14 @@ export class Router {
   /**
    * Whether `r`, arriving at `nowMs`, is routed now, waits in the queue, or is shed. It waits when others of
    * its class wait already, or every candidate is busy for its class; it is shed instead when its class's
-   * queue is at a limit ({@link Router.lastClass} says which class). Its class is the one its trace row's
+   * queue is at a limit. Its class (in {@link Router.lastClass} when classifying) is the one its trace row's
    * `policy_class` selects, else its family's (the default family's) bucket for the prompt tokens the
    * best-cached candidate lacks. In its class it is ordered by strict tier, then score (fcfs: earlier first;
    * lcfs: later first; wspt: fewer uncached prompt tokens first; the row's `priority` is seconds of credit),
    * then arrival.
    */
   hold(r: number, nowMs: number, candidates: readonly Engine[], count: number): Admission {
-    if (!this.queueing) return "route";
+    if (!this.classifying) return "route";
     const req = this.#req, routing = req.routing, profile = this.profile;
     const isl = req.inputLength[r];
     const named = routing === undefined || routing.policyClass[r] < 0

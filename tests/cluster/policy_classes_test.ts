@@ -2,7 +2,7 @@
 // reference's offline-router tests (kv_router/mod.rs), ported. One worker with max_num_batched_tokens 64.
 import assert from "node:assert/strict";
 import { parse as parseYaml } from "yaml";
-import { Status } from "../../lib/metrics/mod.ts";
+import { type RouterQueueSummary, Status } from "../../lib/metrics/mod.ts";
 import { formatRunSummary } from "../../lib/report/mod.ts";
 import { fixedTiming, run, type TestRow, workloadOf } from "../_fixtures.ts";
 
@@ -122,10 +122,21 @@ Deno.test("policy classes: requests map to their family's bucket; a class at its
     /\n {2}class latency_uncached: 1 request, 0 waited, TTFT mean [\d.,]+ ms, p90 [\d.,]+ ms, 1 shed/,
   );
   // The root profile (no --model-name, or an unknown one) has no busy threshold: nothing queues.
+  // Its one class still breaks the run down: every request in it, none waited.
   for (const model_name of [null, "other"]) {
-    const root = replay(MAPPED, { policy: POLICY, model_name }).collector;
+    const { collector: root, report: rootReport } = replay(MAPPED, { policy: POLICY, model_name });
     assert.ok(Array.from(root.status).every((s) => s === Status.Completed), String(model_name));
     assert.ok(root.routerHeldMs.every(Number.isNaN), "no request waited at the router");
+    const rootQueue = (rootReport.dynolab as { router_queue: RouterQueueSummary }).router_queue;
+    assert.equal(rootQueue.waited_share, 0);
+    assert.equal(rootQueue.wait_ms, undefined);
+    assert.deepEqual(Object.keys(rootQueue.by_class!), ["root"]);
+    assert.equal(rootQueue.by_class!.root.requests, MAPPED.length);
+    assert.equal(rootQueue.by_class!.root.waited, 0);
+    assert.match(
+      formatRunSummary(rootReport).join("\n"),
+      /\n {2}class root: 5 requests, 0 waited, TTFT mean/,
+    );
   }
 });
 
