@@ -1,7 +1,9 @@
 /**
  * Figures: one or more Observable Plot panels stacked vertically, rendered server-side with linkedom into one
  * standalone SVG. The panels are plain `Plot.plot` options, so anything Plot can draw can be added or changed
- * (`figure.panels`, {@link Figure.with}); dynolab only lays them out.
+ * (`figure.panels`, {@link Figure.with}); dynolab only lays them out. A categorical colour legend
+ * (`color: {legend: true}`) is redrawn as a row of SVG swatches; a continuous (ramp) legend needs a canvas, which
+ * a server-side DOM lacks: label such a scale in the marks instead.
  *
  * @module
  */
@@ -14,9 +16,11 @@ import { escapeHtml } from "./table.ts";
 interface DomNode {
   readonly tagName: string;
   readonly outerHTML: string;
+  readonly textContent: string | null;
   getAttribute(name: string): string | null;
   setAttribute(name: string, value: string): void;
   querySelector(selector: string): DomNode | null;
+  querySelectorAll(selector: string): Iterable<DomNode>;
 }
 
 /** Options of one panel: `Plot.plot` options (without `document`, which the figure supplies). */
@@ -66,8 +70,16 @@ export class Figure {
       const node = Plot.plot(
         { width: this.width, ...panel, document } as Plot.PlotOptions,
       ) as unknown as DomNode;
-      const svg = node.tagName.toLowerCase() === "svg" ? node : node.querySelector("svg");
+      // With a legend Plot wraps the chart in a <figure>: swatches (HTML) first, then the chart's <svg>.
+      const svg = node.tagName.toLowerCase() === "svg" ? node : node.querySelector(":scope > svg");
       if (!svg) throw new Error("internal error: Plot rendered no SVG");
+      if (svg !== node) {
+        const legend = swatchesSvg(node, y);
+        if (legend) {
+          parts.push(legend.svg);
+          y += legend.height;
+        }
+      }
       const height = Number(svg.getAttribute("height") ?? 0);
       svg.setAttribute("y", String(y));
       svg.setAttribute("x", "0");
@@ -98,4 +110,25 @@ export class Figure {
   [JUPYTER_DISPLAY](): Record<string, string> {
     return { "image/svg+xml": this.toSVG(), "text/plain": `Figure: ${this.title || "untitled"}` };
   }
+}
+
+/**
+ * Plot's swatch legends of `figure` (HTML: a colour square and a label each) redrawn as one row of SVG at `y`,
+ * with the height it takes; none when the figure has no swatches.
+ */
+function swatchesSvg(figure: DomNode, y: number): { svg: string; height: number } | undefined {
+  const items: string[] = [];
+  let x = 8;
+  for (const swatch of figure.querySelectorAll("span[class$='-swatch']")) {
+    const square = swatch.querySelector("svg");
+    const label = (swatch.textContent ?? "").trim();
+    const fill = square?.getAttribute("fill") ?? square?.getAttribute("stroke") ?? "currentColor";
+    items.push(
+      `<rect x="${x}" y="${y + 4}" width="12" height="12" fill="${escapeHtml(fill)}"/>` +
+        `<text x="${x + 17}" y="${y + 14}" font-family="system-ui, sans-serif" font-size="12">` +
+        `${escapeHtml(label)}</text>`,
+    );
+    x += 17 + 7 * label.length + 16;
+  }
+  return items.length ? { svg: `<g aria-label="legend">${items.join("")}</g>`, height: 22 } : undefined;
 }

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { parquetReadObjects } from "hyparquet";
 import { DOMParser } from "linkedom";
 import { InputError } from "../../lib/common/errors.ts";
-import { JUPYTER_DISPLAY, Results, scenario } from "../../mod.ts";
+import * as Plot from "@observablehq/plot";
+import { Figure, JUPYTER_DISPLAY, Results, scenario } from "../../mod.ts";
 import { MINI_TRACE, QUIET, withTempDir } from "./_helpers.ts";
 
 const results = await scenario("results")
@@ -96,6 +97,29 @@ Deno.test("plots: sweep, timeline and comparison figures render to SVG and displ
   assert.ok(table["text/html"].includes("<table") && table["text/html"].includes("ttftP90"));
   assert.ok(table["text/plain"].includes("numGpuBlocks"));
   assert.throws(() => results.plot("numGpuBlocks", ["nope"]), /unknown column "nope"/);
+});
+
+Deno.test("a panel with a colour legend draws the chart with its swatches redrawn in SVG", () => {
+  const data = [{ x: 1, y: 2, c: "short" }, { x: 2, y: 1, c: "long" }, { x: 3, y: 3, c: "short" }];
+  const figure = new Figure([{
+    height: 120,
+    color: { legend: true },
+    marks: [Plot.line(data, { x: "x", y: "y", stroke: "c" })],
+  }], "legend");
+  const svg = figure.toSVG();
+  assertSvg(svg, ["legend"]);
+  const doc = new DOMParser().parseFromString(svg, "image/svg+xml");
+  const legend = doc.querySelector('g[aria-label="legend"]');
+  assert.deepEqual(
+    Array.from(legend.querySelectorAll("text"), (t: { textContent: string }) => t.textContent),
+    [
+      "long",
+      "short",
+    ],
+  );
+  assert.equal(legend.querySelectorAll("rect").length, 2);
+  assert.ok(!svg.includes("<span") && !svg.includes("<div"), "no HTML left in the SVG");
+  assert.ok(doc.querySelectorAll('g[aria-label="line"] path').length >= 2, "the chart itself is drawn");
 });
 
 Deno.test("a comparison without sweeps draws bars per variant", async () => {
