@@ -162,9 +162,11 @@ export function formatRunSummary(report: Report): string[] {
     const waits = (w: StepSummary | undefined) => w ? ` (mean ${ms(w.mean)}, p90 ${ms(w.p90)})` : "";
     const wait = queue.wait_ms;
     lines.push(
-      `Router queue: ${(100 * queue.waited_share).toFixed(1)}% of requests waited at the router${
-        wait ? ` (mean ${ms(wait.mean)}, p90 ${ms(wait.p90)}, max ${ms(wait.max)})` : ""
-      }`,
+      wait
+        ? `Router queue: ${(100 * queue.waited_share).toFixed(1)}% of requests waited at the router (mean ${
+          ms(wait.mean)
+        }, p90 ${ms(wait.p90)}, max ${ms(wait.max)})`
+        : "Router queue: no request waited at the router",
     );
     for (const [name, k] of Object.entries(queue.by_class ?? {})) {
       const ttft = k.ttft_ms ? `, TTFT mean ${ms(k.ttft_ms.mean)}, p90 ${ms(k.ttft_ms.p90)}` : "";

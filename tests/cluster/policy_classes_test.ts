@@ -135,7 +135,7 @@ Deno.test("policy classes: requests map to their family's bucket; a class at its
     assert.equal(rootQueue.by_class!.root.waited, 0);
     assert.match(
       formatRunSummary(rootReport).join("\n"),
-      /\n {2}class root: 5 requests, 0 waited, TTFT mean/,
+      /\nRouter queue: no request waited at the router\n {2}class root: 5 requests, 0 waited, TTFT mean/,
     );
   }
 });
