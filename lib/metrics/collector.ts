@@ -70,7 +70,7 @@ export class Collector {
   /** When the KV router's queue took the request in (NaN: routed at once) and released it. */
   readonly routerHeldMs: Float64Array;
   readonly routerReleasedMs: Float64Array;
-  /** The router queue class of each request, with a queue (−1: none, or not yet routed). */
+  /** The router queue class of each request, when the router classifies (a queue, or policy classes; else −1). */
   readonly routerClass: Int32Array;
   /** Pooled token gaps as (value, weight) pairs. */
   gapValues: Float64Array = new Float64Array(1024);
