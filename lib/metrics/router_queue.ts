@@ -8,6 +8,11 @@ import { type StepSummary, stepSummary } from "./handoff.ts";
 
 const ROUTER_QUEUE_LIMIT = REJECT_REASONS.indexOf("router_queue_limit") + 1;
 
+/** Whether the router shed `r` at its class's queue limit. */
+function shedAt(c: Collector, r: number): boolean {
+  return c.status[r] === Status.Rejected && c.rejectReason[r] === ROUTER_QUEUE_LIMIT;
+}
+
 /** The router-queue waits of a run's completed measured requests. */
 export type RouterQueueSummary = {
   /** Requests summarised. */
@@ -78,7 +83,7 @@ export function routerQueueSummary(
   let count = 0, waited = 0, shed = 0;
   for (let r = 0; r < n; r++) {
     if (c.warmup[r] === 1) continue;
-    if (c.status[r] === Status.Rejected && c.rejectReason[r] === ROUTER_QUEUE_LIMIT) shed++;
+    if (shedAt(c, r)) shed++;
     if (c.status[r] !== Status.Completed) continue;
     count++;
     if (!Number.isNaN(c.routerHeldMs[r])) wait[waited++] = c.routerReleasedMs[r] - c.routerHeldMs[r];
@@ -100,7 +105,7 @@ function byClass(c: Collector, names: readonly string[]): Record<string, RouterC
     let requests = 0, waited = 0, shed = 0;
     for (let r = 0; r < n; r++) {
       if (c.routerClass[r] !== k || c.warmup[r] === 1) continue;
-      if (c.status[r] === Status.Rejected && c.rejectReason[r] === ROUTER_QUEUE_LIMIT) shed++;
+      if (shedAt(c, r)) shed++;
       if (c.status[r] !== Status.Completed) continue;
       ttft[requests++] = c.firstTokenMs[r] - c.arrivalMs[r];
       if (!Number.isNaN(c.routerHeldMs[r])) wait[waited++] = c.routerReleasedMs[r] - c.routerHeldMs[r];
