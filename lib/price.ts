@@ -14,7 +14,6 @@ import {
   type PassPrice,
   priceDecodePass,
   pricePrefillPass,
-  rankTokenBudget,
   type WorkerRole,
 } from "./engine/mod.ts";
 import { loadPoolPerfInputs, type PoolName, resolvePoolModels } from "./run_inputs.ts";
@@ -66,6 +65,7 @@ export interface PricedPass extends PassPrice {
 
 /**
  * Price `shapes` on each pool of `topology` (the spec's `topology`: aggregated, or prefill and decode pools).
+ * A shape is one engine rank's pass; under attention DP every rank of the group is taken to run the same.
  * Reads what the engine args name (a `config.json`, AIC tables, a profile). A pass the engine could not run
  * (more new tokens than `max_num_batched_tokens`, more sequences than `max_num_seqs`, more KV than the cache
  * holds) is an {@link InputError} naming the shape, the limit and the engine arg that sets it.
@@ -127,15 +127,11 @@ function checkPrefill(s: PrefillShape, k: number, cfg: EngineConfig, pool: strin
       },
     );
   }
-  const tokens = s.requests * (s.isl - s.prefix), rank = rankTokenBudget(cfg);
-  if (tokens > cfg.maxNumBatchedTokens || s.isl - s.prefix > rank) {
-    const [n, limit] = tokens > cfg.maxNumBatchedTokens
-      ? [tokens, cfg.maxNumBatchedTokens]
-      : [s.isl - s.prefix, rank];
+  const tokens = s.requests * (s.isl - s.prefix);
+  if (tokens > cfg.maxNumBatchedTokens) {
     throw new InputError(
-      `${n} new tokens exceed the token budget, ${limit} (${pool}.max_num_batched_tokens` +
-        (cfg.attentionDp > 1 ? `, per attention-DP rank for one request` : "") +
-        "); the engine would chunk them over several passes",
+      `${tokens} new tokens exceed the token budget, ${cfg.maxNumBatchedTokens} (${pool}.max_num_batched_tokens)` +
+        "; the engine would chunk them over several passes",
       { field },
     );
   }

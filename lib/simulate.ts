@@ -189,6 +189,7 @@ function runDetails(
       block_size: pool.setup.config.blockSize,
       perf_model: pool.setup.perf.name,
       gpus_per_worker: pool.setup.config.gpusPerWorker,
+      ranks_per_worker: pool.setup.config.dpSize,
       worker_seconds: cluster.workerSeconds[p],
       passes: sum(pool.workers.flatMap((w) => w.ranks.map((e) => e.passes))),
       preemptions: sum(pool.workers.flatMap((w) => w.ranks.map((e) => e.preemptions))),

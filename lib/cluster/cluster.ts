@@ -307,15 +307,35 @@ export class Cluster {
       const e = dirty[i];
       fleet.isDirty[e.id] = 0;
       if (e.busy || !e.hasWork) continue;
+      if (e.config.attentionDp > 1) {
+        this.#startGroup(this.#workerOf[e.id].ranks);
+        continue;
+      }
       const duration = e.startPass();
-      if (duration < 0) continue;
-      fleet.passStart[e.id] = this.#now;
-      this.#afterStart(e);
-      this.#queue.push(this.#now + duration, PASS_END, e.id);
-      // The pass freed the KV and slots of the requests it finished: hand-offs may reserve them.
-      this.#reserve(e);
+      if (duration >= 0) this.#started(e, duration);
     }
     dirty.length = 0;
+  }
+
+  /**
+   * Start a pass of an idle attention-DP group: every rank schedules its own pass, and all of them end when
+   * the slowest does (a rank with nothing to run sits the pass out, as vLLM's idle DP ranks run dummy batches).
+   */
+  #startGroup(ranks: readonly Engine[]): void {
+    let duration = -1;
+    for (const e of ranks) duration = Math.max(duration, e.startPass());
+    if (duration < 0) return;
+    for (const e of ranks) this.#started(e, duration);
+  }
+
+  /** `e` started a pass lasting `duration` ms (a group's) now: deliver its start and schedule its end. */
+  #started(e: Engine, duration: number): void {
+    e.busy = true;
+    this.#fleet.passStart[e.id] = this.#now;
+    this.#afterStart(e);
+    this.#queue.push(this.#now + duration, PASS_END, e.id);
+    // The pass freed the KV and slots of the requests it finished: hand-offs may reserve them.
+    this.#reserve(e);
   }
 
   /** Deliver what happens at a pass start: admissions and rejections. */

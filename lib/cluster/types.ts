@@ -53,7 +53,10 @@ export interface ClusterSetup {
   readonly controller?: ScalingController;
 }
 
-/** A worker: one or more engine ranks (`dp_size`) in one pool. */
+/**
+ * A worker: one or more engine ranks (`dp_size`) in one pool; with attention DP its ranks are the group, which
+ * steps together.
+ */
 export interface Worker {
   /** Index in its pool's `workers` (creation order). */
   readonly id: number;

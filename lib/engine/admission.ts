@@ -20,24 +20,15 @@ export function rejectReason(
 ): RejectReason | undefined {
   const prompt = req.promptLen[r];
   if (prompt >= cfg.maxModelLen) return "max_model_len";
-  // A request whose whole sequence needs more blocks than its rank's pool has can never complete; admitting it
-  // would preempt itself forever (a liveness trap the reference leaves open).
-  const rankBlocks = cfg.numGpuBlocks / cfg.attentionDp;
-  if (Math.ceil((maxSeqLen(req, cfg, r) + burstReserve(spec)) / cfg.blockSize) > rankBlocks) {
+  // A request whose whole sequence needs more blocks than the pool has can never complete; admitting it would
+  // preempt itself forever (a liveness trap the reference leaves open).
+  if (Math.ceil((maxSeqLen(req, cfg, r) + burstReserve(spec)) / cfg.blockSize) > cfg.numGpuBlocks) {
     return "kv_capacity";
   }
-  if (!cfg.enableChunkedPrefill && cfg.role !== "decode" && prompt > rankTokenBudget(cfg)) {
+  if (!cfg.enableChunkedPrefill && cfg.role !== "decode" && prompt > cfg.maxNumBatchedTokens) {
     return "batched_tokens";
   }
   return undefined;
-}
-
-/**
- * The most prompt tokens one request may compute in a pass: one attention-DP rank's share of the token budget
- * (the whole budget without attention DP), since a request lives on one rank.
- */
-export function rankTokenBudget(cfg: EngineConfig): number {
-  return cfg.maxNumBatchedTokens / cfg.attentionDp;
 }
 
 /** The longest `r`'s sequence can grow on an engine with `cfg`. */

@@ -64,15 +64,16 @@ export interface EngineConfig {
   readonly maxNumSeqs: number;
   readonly maxNumBatchedTokens: number;
   /**
-   * Attention-DP ranks this engine stands for (1 without attention DP). `numGpuBlocks`, `maxNumSeqs` and
-   * `maxNumBatchedTokens` are then the group's totals, each rank's limit times this; a request lives on one rank,
-   * so its prefill chunk and its KV stay within one rank's share.
+   * Ranks of the attention-DP group this rank belongs to (1 without attention DP). The group's ranks are the
+   * worker's `dpSize` ranks: each runs its own scheduler and KV pool, and they step together, every pass lasting
+   * as long as the slowest rank's (vLLM pads every rank to the largest one's tokens for the MoE).
    */
   readonly attentionDp: number;
   readonly enablePrefixCaching: boolean;
   readonly enableChunkedPrefill: boolean;
   readonly speedupRatio: number;
   readonly decodeSpeedupRatio: number;
+  /** Engine ranks per worker: `dp_size`, or the attention-DP group's size. */
   readonly dpSize: number;
   /** Seconds before a worker added at run time becomes active. */
   readonly startupTimeS: number;
@@ -85,7 +86,7 @@ export interface EngineConfig {
   readonly kvTransferTimingMode: "full_prompt" | "destination_missing";
   /** The serving front end's latency (applied by the first stage's pool; all zero when off). */
   readonly frontend: FrontendLatency;
-  /** GPUs one worker occupies (TP × attention DP × DP), for GPU-hours. */
+  /** GPUs one worker occupies (TP × DP ranks), for GPU-hours. */
   readonly gpusPerWorker: number;
   /**
    * Where `numGpuBlocks` came from: `explicit` (`num_gpu_blocks`), `derived` (the framework's memory budget for
@@ -114,11 +115,10 @@ export interface ResolvedEngine {
  * With `aic_*` args (at least `aic_model_path`), the perf setup is validated here (GPU, backend, version, model,
  * parallelism, formats), and unless given: `num_gpu_blocks` is derived from the framework's memory budget,
  * `kv_bytes_per_token` from the model (whole-model bytes, all KV heads once: what a disaggregated transfer moves),
- * and the GPUs per worker are `tp × attention_dp × dp_size`. With attention DP one engine spans the whole
- * attention-DP group, whose ranks step together: its scheduler sees the group's batch, and its KV blocks, running
- * sequences and token budget are every rank's (`num_gpu_blocks`, `max_num_seqs` and `max_num_batched_tokens` are
- * per rank, as in vLLM, where each DP rank runs its own scheduler), so `dp_size` must be 1 or equal to
- * `aic_attention_dp_size` and resolves to 1.
+ * and the GPUs per worker are `tp × dp_size`. With attention DP the worker's ranks are the attention-DP group
+ * (as in the reference, `dp_size` becomes `aic_attention_dp_size`, so it must be 1 or equal to it): each rank
+ * runs its own scheduler with its own `num_gpu_blocks`, `max_num_seqs` and `max_num_batched_tokens`, as vLLM's
+ * DP ranks do, and the group's ranks step together.
  *
  * @param role Role implied by the topology (`aggregated` for agg workers). A conflicting `worker_type` or
  *   `is_prefill`/`is_decode` is an error.
@@ -169,7 +169,7 @@ export function resolveEngineArgs(
   if (attnDp > 1 && args.dp_size !== 1 && args.dp_size !== attnDp) {
     fail("dp_size", `${args.dp_size} conflicts with aic_attention_dp_size ${attnDp}; give 1 or ${attnDp}`);
   }
-  const dpSize = attnDp > 1 ? 1 : args.dp_size;
+  const dpSize = attnDp > 1 ? attnDp : args.dp_size;
   let kvCapacity: KvCapacity | undefined;
   if (args.num_gpu_blocks == null && setup) {
     kvCapacity = deriveKvCapacity(setup, {
@@ -185,11 +185,11 @@ export function resolveEngineArgs(
   const config: EngineConfig = {
     policy: args.engine_type === "trtllm" ? "trtllm" : "vllm",
     role,
-    numGpuBlocks: kvCapacity?.numGpuBlocks ?? (args.num_gpu_blocks ?? DEFAULT_NUM_GPU_BLOCKS) * attnDp,
+    numGpuBlocks: kvCapacity?.numGpuBlocks ?? args.num_gpu_blocks ?? DEFAULT_NUM_GPU_BLOCKS,
     blockSize,
     maxModelLen: args.max_model_len ?? Infinity,
-    maxNumSeqs: args.max_num_seqs * attnDp,
-    maxNumBatchedTokens: args.max_num_batched_tokens * attnDp,
+    maxNumSeqs: args.max_num_seqs,
+    maxNumBatchedTokens: args.max_num_batched_tokens,
     attentionDp: attnDp,
     enablePrefixCaching: args.enable_prefix_caching,
     enableChunkedPrefill: args.enable_chunked_prefill,
@@ -203,7 +203,7 @@ export function resolveEngineArgs(
       (setup ? kvBytesPerToken(setup.model.arch, setup.dtypes.kv) : 0),
     kvTransferBandwidthGBs: args.kv_transfer_bandwidth ?? 0,
     kvTransferTimingMode: args.kv_transfer_timing_mode,
-    gpusPerWorker: tp * attnDp * dpSize,
+    gpusPerWorker: tp * dpSize,
     frontend: frontendLatency(args, setup, what, at),
     kvCapacitySource: args.num_gpu_blocks != null ? "explicit" : kvCapacity ? "derived" : "default",
     kvCapacity,

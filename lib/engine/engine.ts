@@ -3,8 +3,8 @@
  * forward pass per step.
  *
  * A pass (see {@link Engine.startPass}):
- * 1. schedules running requests first, in order, within the token budget (`max_num_batched_tokens`; under
- *    attention DP one rank's for each request's chunk), chunking prompts; a request that cannot get a KV block
+ * 1. schedules running requests first, in order, within the token budget (`max_num_batched_tokens`),
+ *    chunking prompts; a request that cannot get a KV block
  *    preempts the newest (LIFO) or oldest (FIFO) running request by recompute;
  * 2. admits waiting requests, if nothing was preempted, up to `max_num_seqs` (with `async_scheduling`, only
  *    those queued before the previous pass was planned): prefix lookup on full blocks
@@ -28,7 +28,7 @@
  */
 import type { PerfModel } from "../perf/mod.ts";
 import type { EngineConfig } from "./config.ts";
-import { rankTokenBudget, rejectReason, reuseIfFits } from "./admission.ts";
+import { rejectReason, reuseIfFits } from "./admission.ts";
 import { allocateBlocks, claimBlocks, releaseBlocks } from "./blocks.ts";
 import { IntDeque } from "../common/deque.ts";
 import { markFinishing } from "./emission.ts";
@@ -71,7 +71,7 @@ export class Engine {
   readonly reservedIds: number[] = [];
   readonly reservedCached: number[] = [];
   readonly reservedResident: number[] = [];
-  /** Whether a pass is in flight. */
+  /** Whether a pass is in flight: its own, or its attention-DP group's that it sits out. */
   busy = false;
 
   // Outputs of the last startPass, valid until the next one.
@@ -221,7 +221,6 @@ export class Engine {
     this.last.queuedRequests = this.waiting.size + this.landed.size + this.pending.size + this.inTransfer;
     this.last.queuedTokens = this.waitingTokens + this.inboundTokens;
     let budget = cfg.maxNumBatchedTokens;
-    const rankBudget = rankTokenBudget(cfg);
     let preempted = false;
     const pass = this.#pass;
     pass.prefillBatch =
@@ -241,10 +240,9 @@ export class Engine {
         throw new Error(`engine ${this.id}: running request ${r} has nothing to compute (bug)`);
       }
       const inPrefill = req.prefilling[r] === 1;
-      const room = Math.min(budget, rankBudget);
       // Without chunked prefill a prompt runs whole (a recompute after preemption may still chunk).
-      if (inPrefill && !cfg.enableChunkedPrefill && req.generated[r] === 0 && remaining > room) break;
-      const take = remaining < room ? remaining : room;
+      if (inPrefill && !cfg.enableChunkedPrefill && req.generated[r] === 0 && remaining > budget) break;
+      const take = remaining < budget ? remaining : budget;
       let selfPreempted = false;
       // Fast path: a decoding request whose next token still fits its last block needs no allocation.
       const fits = !inPrefill && req.computed[r] + take <= req.held[r] * bs;
@@ -285,7 +283,7 @@ export class Engine {
             continue;
           }
         }
-        const take = this.#admit(r, Math.min(budget, rankBudget));
+        const take = this.#admit(r, budget);
         if (take < 0) break;
         this.#schedule(r, take, take > 0 && cfg.role !== "decode");
         budget -= cfg.role === "decode" ? 1 : take;

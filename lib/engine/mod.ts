@@ -18,7 +18,6 @@ export {
   type WorkerRole,
 } from "./config.ts";
 export { Engine } from "./engine.ts";
-export { rankTokenBudget } from "./admission.ts";
 export type { PassStats, PassTotals, RejectReason, Speculative } from "./types.ts";
 export {
   sumPassTotals,

@@ -14,8 +14,8 @@
  * - NCCL buffers (0 at TP 1, 342 MB at TP 2, 392 MB at TP 4–8) and 3.5 GiB of CUDA context, cuBLAS workspaces and
  *   CUDA graphs: AIC's system-file constants.
  *
- * Blocks = `floor(kv / (KV bytes per token per GPU × block size))`; one engine spanning an attention-DP group
- * holds the blocks of all its ranks.
+ * Blocks = `floor(kv / (KV bytes per token per GPU × block size))`, one rank's pool (each attention-DP rank
+ * holds its own).
  *
  * @module
  */
@@ -49,9 +49,9 @@ export interface MemoryArgs {
 
 /** The derived capacity and how it was reached (bytes per GPU unless stated). */
 export interface KvCapacity {
-  /** Blocks of the engine (all attention-DP ranks). */
+  /** Blocks of one engine rank (one attention-DP rank's pool). */
   readonly numGpuBlocks: number;
-  /** Tokens of the engine. */
+  /** Tokens of one engine rank. */
   readonly tokens: number;
   readonly kvBytes: number;
   readonly weightBytes: number;
@@ -132,10 +132,9 @@ export function deriveKvCapacity(setup: PerfSetup, mem: MemoryArgs, at: InputLoc
       { ...at, field: at.field ?? "aic_tp_size" },
     );
   }
-  const numGpuBlocks = blocksPerRank * setup.par.attnDp;
   return {
-    numGpuBlocks,
-    tokens: numGpuBlocks * mem.blockSize,
+    numGpuBlocks: blocksPerRank,
+    tokens: blocksPerRank * mem.blockSize,
     kvBytes: kv,
     weightBytes: weights,
     activationBytes: act,

@@ -15,7 +15,9 @@ import type { ProfileData } from "./profile.ts";
 export type OpBreakdown = Readonly<Record<string, number>>;
 
 /**
- * Predicts the duration of the two parts of a forward pass on one engine (one DP rank).
+ * Predicts the duration of the two parts of a forward pass on one engine (one DP rank). Batches are the rank's
+ * own. Under attention DP the group's ranks step together and vLLM pads each to the largest one's tokens, so a
+ * model prices every rank as carrying this rank's shape (the MoE sees `attention_dp` times its tokens).
  *
  * Implementations are pure and cheap (they run once per pass); any caching is internal.
  */

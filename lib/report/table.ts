@@ -105,6 +105,8 @@ interface PoolSummary {
   block_size: number;
   perf_model: string;
   gpus_per_worker: number;
+  /** Engine ranks per worker (`dp_size` or the attention-DP group); 1 when absent. */
+  ranks_per_worker?: number;
   busy_ms_by_part?: { prefill: number; decode: number; overhead: number };
   typical_prefill_pass?: TypicalPass & { mean_isl: number; mean_prefix: number };
   typical_decode_pass?: TypicalPass & { mean_context: number };
@@ -151,7 +153,9 @@ export function formatRunSummary(report: Report): string[] {
     } else if (p.kv_capacity_source) {
       kv += ` (${p.kv_capacity_source})`;
     }
-    const gpus = `${p.gpus_per_worker} GPU${p.gpus_per_worker === 1 ? "" : "s"}`;
+    const ranks = p.ranks_per_worker ?? 1;
+    const gpus = `${p.gpus_per_worker} GPU${p.gpus_per_worker === 1 ? "" : "s"}` +
+      (ranks > 1 ? ` in ${ranks} DP ranks` : "");
     return [`Workers (${p.role}): ${p.workers} × ${gpus}, ${p.perf_model} timing, ${kv}`, ...passLines(p)];
   }).flat();
   const handoff = (report.dynolab as { handoff?: HandoffSummary } | undefined)?.handoff;
@@ -215,7 +219,8 @@ function passLines(p: PoolSummary): string[] {
     const parts = `prefill ${pct(busy.prefill)}, decode ${pct(busy.decode)}, framework overhead ${
       pct(busy.overhead)
     }`;
-    lines.push(`  Busy ${formatValue(total / 1000)} worker-seconds: ${parts}`);
+    const unit = (p.ranks_per_worker ?? 1) > 1 ? "rank-seconds" : "worker-seconds";
+    lines.push(`  Busy ${formatValue(total / 1000)} ${unit}: ${parts}`);
   }
   const pf = p.typical_prefill_pass, dec = p.typical_decode_pass;
   if (pf) {

@@ -139,9 +139,7 @@ export class Router {
     if (!queues(cls) || (this.#waiting.queued(c) === 0 && !this.#allBusy(cls, candidates, count, nowMs))) {
       return "route";
     }
-    let ranks = 0;
-    for (let i = 0; i < count; i++) ranks += candidates[i].config.attentionDp;
-    if (this.#waiting.refusal(c, ranks) !== undefined) return "shed";
+    if (this.#waiting.refusal(c, count) !== undefined) return "shed";
     if (cached < 0) cached = this.#bestCached(r, candidates, count);
     this.#waiting.push(c, {
       request: r,

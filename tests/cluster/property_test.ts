@@ -35,6 +35,10 @@ function randomEngine(rng: Rng, blockSize: number): Record<string, unknown> {
       prefill_ms_per_token: pick(rng, [0, 0.01]),
     };
   }
+  // Several ranks per worker: independent (dp_size) or an attention-DP group stepping together.
+  const ranks = rng.next();
+  if (ranks < 0.15) engine.aic_attention_dp_size = 2 + rng.int(3);
+  else if (ranks < 0.25) engine.dp_size = 2;
   return engine;
 }
 

@@ -88,30 +88,31 @@ Deno.test("max_num_seqs bounds the running batch", () => {
   assert.equal(collector.firstTokenMs[0], 15);
 });
 
-Deno.test("attention DP: sequences, token budget and KV blocks are per rank; one request stays within a rank's", () => {
+Deno.test("attention DP: each rank schedules its own sequences, token budget and KV blocks", () => {
   const dp2 = { aic_attention_dp_size: 2, max_num_seqs: 2, num_gpu_blocks: 100 };
   const { config } = resolveEngineArgs(dp2, "aggregated");
   assert.deepEqual(
-    [config.attentionDp, config.maxNumSeqs, config.maxNumBatchedTokens, config.numGpuBlocks],
-    [2, 4, 16384, 200],
+    [config.attentionDp, config.dpSize, config.maxNumSeqs, config.maxNumBatchedTokens, config.numGpuBlocks],
+    [2, 2, 2, 8192, 100],
   );
-  // Two ranks hold two sequences each: the fifth request waits for a slot (t = 10 + 5·5 = 35).
+  assert.equal(config.gpusPerWorker, 2);
+  // Round robin over the ranks puts three requests on rank 0, which holds two sequences: the fifth request
+  // waits there for a slot (t = 10 + 5·5 = 35) while rank 1 runs its two.
   const five = workloadOf([1, 2, 3, 4, 5].map(() => ({ input: 64, output: 5 })));
   const { collector } = run(five, agg({ ...dp2, ...fixedTiming(10, 5) }));
   assert.deepEqual([collector.firstAdmitMs[3], collector.firstAdmitMs[4]], [0, 35]);
-  // A 10k prompt chunks at one rank's 8192 tokens (two prefill passes) although the group's budget is 16384 ...
+  // A 10k prompt chunks at the rank's 8192 tokens: two prefill passes.
   const { report } = run(
     workloadOf([{ input: 10_000, output: 2 }]),
     agg({ aic_attention_dp_size: 2, ...fixedTiming(10, 5) }),
   );
   assert.equal(report.mean_ttft_ms, 2 * 10 + 5);
-  // ... and without chunked prefill a prompt over one rank's budget, or a sequence over one rank's blocks, never
-  // runs.
+  // Without chunked prefill a prompt over the budget, or a sequence over the rank's blocks, never runs.
   const big = workloadOf([{ input: 9000, output: 2 }, { input: 100, output: 2, at: 1 }]);
   const off = run(big, agg({ aic_attention_dp_size: 2, enable_chunked_prefill: false })).report;
   assert.deepEqual([off.rejected_requests, off.completed_requests], [1, 1]);
   const long = workloadOf([{ input: 1500, output: 10 }, { input: 100, output: 10, at: 1 }]);
-  const kv = run(long, agg({ aic_attention_dp_size: 2, num_gpu_blocks: 20 })).report;
+  const kv = run(long, agg({ aic_attention_dp_size: 2, num_gpu_blocks: 20 })).report; // 1,510 tokens: 24 blocks
   assert.deepEqual([kv.rejected_requests, kv.completed_requests], [1, 1]);
   // The report says why, and the run summary tells the user.
   assert.deepEqual((off.dynolab as Record<string, unknown>).rejected_by_reason, { batched_tokens: 1 });
@@ -123,6 +124,39 @@ Deno.test("attention DP: sequences, token budget and KV blocks are per rank; one
     /^Rejected: 1 of 2 requests, in no statistic \(1 with a prompt at or over max_model_len\)$/,
   );
   assert.equal("rejected_by_reason" in (run(five, agg()).report.dynolab as object), false);
+});
+
+Deno.test("attention DP: the group's ranks step together, every pass as long as the slowest rank's", () => {
+  // A 1,000-token and a 100-token prompt at once, one per rank (round robin): prefill 10 ms + 0.01 ms/token.
+  const two = workloadOf([{ input: 1000, output: 3 }, { input: 100, output: 3 }]);
+  const timing = fixedTiming(10, 5, 0.01);
+  const group = run(two, agg({ aic_attention_dp_size: 2, ...timing }));
+  // Both first tokens come at the end of the group's first pass, the long prompt's 10 + 10 + 5 ms ...
+  assert.deepEqual([group.collector.firstTokenMs[0], group.collector.firstTokenMs[1]], [25, 25]);
+  // ... and each rank charges its own work; the short prompt's rank waits at the barrier.
+  const [long, short] = group.cluster.engines;
+  assert.deepEqual([long.busyMs, short.busyMs], [25 + 2 * 5, 16 + 2 * 5]);
+  const summary = formatRunSummary(group.report);
+  assert.match(summary[0], /^Workers \(aggregated\): 1 × 2 GPUs in 2 DP ranks, fixed timing, /);
+  assert.match(summary[1], /^ {2}Busy 0\.06 rank-seconds: /);
+  // Independent DP ranks (dp_size, no attention DP) do not wait for each other.
+  const free = run(two, agg({ dp_size: 2, ...timing }));
+  assert.deepEqual([free.collector.firstTokenMs[0], free.collector.firstTokenMs[1]], [25, 16]);
+  // A rank with nothing to run sits the group's pass out: a request reaching it mid-pass starts after it.
+  const late = run(
+    workloadOf([{ input: 1000, output: 1 }, { input: 100, output: 1, at: 1 }]),
+    agg({ aic_attention_dp_size: 2, ...timing }),
+  );
+  assert.deepEqual([late.collector.firstAdmitMs[1], late.collector.firstTokenMs[1]], [25, 25 + 16]);
+});
+
+Deno.test("attention DP: each rank has its own prefix cache", () => {
+  const ids = Array.from({ length: 16 }, (_, i) => 7000 + i);
+  const same = workloadOf([0, 1000, 2000].map((at) => ({ input: 1024, output: 2, at, ids })));
+  const { collector } = run(same, agg({ aic_attention_dp_size: 2, ...fixedTiming(10, 5) }));
+  // Round robin: the second request lands on the other rank and misses; the third is back on the first rank.
+  assert.deepEqual(Array.from(collector.firstReusedTokens), [0, 0, 960]);
+  assert.deepEqual(Array.from(collector.computeEngine), [0, 1, 0]);
 });
 
 Deno.test("KV pressure: LIFO preemption by recompute, every request still completes", () => {

@@ -82,11 +82,15 @@ Deno.test("breakdowns add up to the totals and name the op families", () => {
   assert.ok(model(FP8).decodeBreakdown!(128, 4096, 0).attention > 0.6 * model(FP8).decodeMs(128, 4096, 0));
 });
 
-Deno.test("attention DP: the model prices ceil(batch / attnDp) sequences per rank", () => {
+Deno.test("attention DP: a pass is one rank's batch; the MoE gathers every rank's tokens around it", () => {
   const dp = model({ aic_model_path: "Qwen/Qwen3-30B-A3B", aic_attention_dp_size: 4, aic_moe_ep_size: 4 });
-  const b = dp.decodeBreakdown!(64, 2000, 0).attention;
-  const b16 = dp.decodeBreakdown!(61, 2000, 0).attention; // ceil(61/4) = 16 as well
-  assert.equal(b, b16);
+  const single = model({ aic_model_path: "Qwen/Qwen3-30B-A3B" });
+  // Attention runs on the rank's own 16 sequences, as on one GPU without DP ...
+  assert.equal(dp.decodeBreakdown!(16, 2000, 0).attention, single.decodeBreakdown!(16, 2000, 0).attention);
+  // ... while the MoE's dispatch and combine move the four ranks' tokens.
+  assert.ok(
+    dp.decodeBreakdown!(16, 2000, 0).comm > 0 && single.decodeBreakdown!(16, 2000, 0).comm === undefined,
+  );
 });
 
 Deno.test("framework overhead: once per pass, ~1–1.5 ms for an 8B model on vLLM (perf-model.md §12)", () => {

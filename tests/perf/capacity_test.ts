@@ -100,9 +100,10 @@ Deno.test("resolveEngineArgs: derived, explicit and default KV capacity; GPUs pe
     aic_moe_ep_size: 8,
     dp_size: 8,
   }, "aggregated").config;
+  // Eight ranks of one GPU each, every one with its own KV pool: one GPU's capacity.
   assert.equal(dp.gpusPerWorker, 8);
-  assert.equal(dp.dpSize, 1);
-  assert.equal(dp.numGpuBlocks % 8, 0);
+  assert.equal(dp.dpSize, 8);
+  assert.equal(dp.numGpuBlocks * dp.blockSize, dp.kvCapacity!.tokens);
   assert.throws(
     () =>
       resolveEngineArgs({

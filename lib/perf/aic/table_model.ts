@@ -64,7 +64,6 @@ export function tableModel(setup: PerfSetup, tables: AicTables, options: TableMo
     family: OP_FAMILIES.indexOf(opFamily(op)),
     price: generationPrice(op, setup, tables),
   }));
-  const dp = setup.par.attnDp;
   const prefillMemo = new Map<number, number>();
   const decodeMemo = new Map<number, number>();
 
@@ -90,11 +89,10 @@ export function tableModel(setup: PerfSetup, tables: AicTables, options: TableMo
     Object.fromEntries(OP_FAMILIES.map((f, i) => [f, parts[i]]).filter(([, v]) => (v as number) > 0));
   return {
     name: "aic-tables",
-    prefillMs(batch, meanIsl, meanPrefix) {
+    prefillMs(b, meanIsl, meanPrefix) {
       const p = Math.round(meanPrefix);
       const s = Math.round(meanIsl) - p;
-      if (batch <= 0 || s <= 0) return 0;
-      const b = Math.ceil(batch / dp);
+      if (b <= 0 || s <= 0) return 0;
       const key = (b * 2097152 + s) * 2097152 + p;
       let v = prefillMemo.get(key);
       if (v === undefined) {
@@ -104,9 +102,8 @@ export function tableModel(setup: PerfSetup, tables: AicTables, options: TableMo
       }
       return v;
     },
-    decodeMs(batch, meanContext) {
-      if (batch <= 0) return 0;
-      const b = Math.ceil(batch / dp);
+    decodeMs(b, meanContext) {
+      if (b <= 0) return 0;
       const kvLen = Math.round(meanContext) + 1;
       const key = b * 4194304 + kvLen;
       let v = decodeMemo.get(key);
@@ -121,12 +118,12 @@ export function tableModel(setup: PerfSetup, tables: AicTables, options: TableMo
       const parts = OP_FAMILIES.map(() => 0);
       const p = Math.round(meanPrefix);
       const s = Math.round(meanIsl) - p;
-      if (batch > 0 && s > 0) prefillParts(Math.ceil(batch / dp), s, p, parts);
+      if (batch > 0 && s > 0) prefillParts(batch, s, p, parts);
       return split(parts);
     },
     decodeBreakdown(batch, meanContext) {
       const parts = OP_FAMILIES.map(() => 0);
-      if (batch > 0) decodeParts(Math.ceil(batch / dp), Math.round(meanContext) + 1, parts);
+      if (batch > 0) decodeParts(batch, Math.round(meanContext) + 1, parts);
       return split(parts);
     },
     passOverheadMs: passOverheadMs(setup, options),

@@ -3,8 +3,9 @@
  * framework's per-pass overhead. Needs no data at run time; any GPU of the catalog, any model (catalog or
  * `config.json`), any TP / attention-DP / EP layout.
  *
- * Context pass (per attention-DP rank, `b = ceil(batch / attnDp)`): GEMMs at `m = b·(isl − prefix)` (LM head at
- * `m = b`), causal attention over the new tokens after the cached prefix, MoE over the tokens of all DP ranks.
+ * Context pass (one rank's `b` prompts): GEMMs at `m = b·(isl − prefix)` (LM head at `m = b`), causal attention
+ * over the new tokens after the cached prefix, MoE over the tokens of all attention-DP ranks (each padded to
+ * this rank's).
  * Decode pass: every op at `m = b`, attention reading `meanContext + 1` KV tokens per sequence (AIC's step-0
  * query), op counts scaled by `(L + nextn)/L` under MTP (one verification round).
  *
@@ -70,15 +71,13 @@ export function analyticModel(setup: PerfSetup, options: AnalyticOptions = {}): 
   });
   const ctx = priced(ops.context, (op) => priceContextAttention(op as AttentionOp, setup, src));
   const gen = priced(ops.generation, (op) => priceGenerationAttention(op as AttentionOp, setup, src));
-  const dp = setup.par.attnDp;
 
   // The token-only part is cached per shape, so a pass costs its attention ops plus one lookup.
   const decodeRest = new Float64Array(4096).fill(-1);
   const prefillRest = new Map<number, number>();
-  const prefillMs = (batch: number, meanIsl: number, meanPrefix: number) => {
+  const prefillMs = (b: number, meanIsl: number, meanPrefix: number) => {
     const s = meanIsl - meanPrefix;
-    if (batch <= 0 || s <= 0) return 0;
-    const b = Math.ceil(batch / dp);
+    if (b <= 0 || s <= 0) return 0;
     const key = b * 4294967296 + s;
     let total = prefillRest.get(key);
     if (total === undefined) {
@@ -90,9 +89,8 @@ export function analyticModel(setup: PerfSetup, options: AnalyticOptions = {}): 
     for (const op of ctx.attn) total += op.price(b, s, meanPrefix);
     return total;
   };
-  const decodeMs = (batch: number, meanContext: number) => {
-    if (batch <= 0) return 0;
-    const b = Math.ceil(batch / dp);
+  const decodeMs = (b: number, meanContext: number) => {
+    if (b <= 0) return 0;
     const kvLen = meanContext + 1;
     let total = b < decodeRest.length ? decodeRest[b] : -1;
     if (total < 0) {
@@ -116,18 +114,16 @@ export function analyticModel(setup: PerfSetup, options: AnalyticOptions = {}): 
     return costs;
   };
   const mixedDecodeMs = (
-    prefillBatch: number,
+    q: number,
     meanIsl: number,
     meanPrefix: number,
-    batch: number,
+    b: number,
     meanContext: number,
   ) => {
-    if (batch <= 0) return 0;
-    const q = Math.ceil(prefillBatch / dp);
+    if (b <= 0) return 0;
     const s = meanIsl - meanPrefix;
     const m = q * s;
-    const b = Math.ceil(batch / dp);
-    if (m <= 0) return decodeMs(batch, meanContext);
+    if (m <= 0) return decodeMs(b, meanContext);
     const atPrefill = opCosts(mixedAtPrefill, q * 4294967296 + s, m, q);
     const alone = opCosts(mixedAlone, b, b, b);
     let total = 0;
@@ -147,20 +143,18 @@ export function analyticModel(setup: PerfSetup, options: AnalyticOptions = {}): 
     prefillMs,
     decodeMs,
     mixedDecodeMs,
-    prefillBreakdown(batch, meanIsl, meanPrefix) {
+    prefillBreakdown(b, meanIsl, meanPrefix) {
       const parts = OP_FAMILIES.map(() => 0);
       const s = meanIsl - meanPrefix;
-      if (batch > 0 && s > 0) {
-        const b = Math.ceil(batch / dp);
+      if (b > 0 && s > 0) {
         for (const op of ctx.attn) parts[op.family] += op.price(b, s, meanPrefix);
         for (const op of ctx.rest) parts[op.family] += op.price(b * s, b);
       }
       return split(parts);
     },
-    decodeBreakdown(batch, meanContext) {
+    decodeBreakdown(b, meanContext) {
       const parts = OP_FAMILIES.map(() => 0);
-      if (batch > 0) {
-        const b = Math.ceil(batch / dp);
+      if (b > 0) {
         for (const op of gen.attn) parts[op.family] += op.price(b, meanContext + 1);
         for (const op of gen.rest) parts[op.family] += op.price(b, b);
       }

@@ -189,8 +189,8 @@ export interface OverheadOptions {
 }
 
 /**
- * The `passOverheadMs` of a perf model on `setup`: `(prefillBatch, decodeBatch, kernelMs) → ms` for a pass over
- * a whole attention-DP group (each rank carries `ceil(batch / attnDp)` sequences); 0 for an empty pass or with
+ * The `passOverheadMs` of a perf model on `setup`: `(prefillBatch, decodeBatch, kernelMs) → ms` for one rank's
+ * pass (its own requests); 0 for an empty pass or with
  * `frameworkOverhead: false`. A pass that runs without CUDA graphs ({@link graphless}) also waits for its
  * launches: what its kernels (`kernelMs`) leave of `eagerPerLayer × layers`.
  *
@@ -216,7 +216,6 @@ export function passOverheadMs(
   const o = options.overhead ?? FRAMEWORK_OVERHEAD[setup.backend];
   const arch = setup.model.arch;
   const shape = { layers: arch.layers, qkNorm: arch.qkNorm, vocab: arch.vocab, memBw: setup.gpu.memBw };
-  const dp = setup.par.attnDp;
   const sampling = options.sampling ?? setup.model.sampling;
   const asyncScheduling = options.asyncScheduling ?? false;
   const mode = options.cudagraphMode ?? "FULL_AND_PIECEWISE";
@@ -226,7 +225,7 @@ export function passOverheadMs(
     const framework = passOverhead(
       o,
       shape,
-      Math.ceil((prefillBatch + decodeBatch) / dp),
+      prefillBatch + decodeBatch,
       prefillBatch,
       sampling,
       asyncScheduling,
