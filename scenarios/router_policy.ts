@@ -17,9 +17,16 @@
  * @module
  */
 import * as Plot from "@observablehq/plot";
-import { Figure, Findings, type Results, runOptionsFromArgs, type Scenario, scenario } from "../mod.ts";
+import {
+  Figure,
+  Findings,
+  type Results,
+  type Row,
+  runOptionsFromArgs,
+  type Scenario,
+  scenario,
+} from "../mod.ts";
 import type { RouterPolicyInput } from "../lib/router/mod.ts";
-import type { RouterQueueSummary } from "../lib/metrics/mod.ts";
 
 const AIC = { backend: "vllm", gpu: "h200_sxm", model: "nvidia/Llama-3.1-8B-Instruct-FP8" };
 /** Uncached prompt tokens from which a request is `long`. */
@@ -86,46 +93,18 @@ const study = scenario("router policy")
   .sweep("speedup", [2, 3]);
 export default study;
 
-/** One class of one run: its TTFT and what the queue did to it. */
-interface ClassRow {
-  layout: string;
-  speedup: number;
-  cls: string;
-  ttftMean: number;
-  ttftP90: number;
-  shed: number;
-}
-
-/** Every run's classes, from the reports' `dynolab.router_queue.by_class`. */
-export function classRows(results: Results): ClassRow[] {
-  return results.runs.flatMap((run) => {
-    const byClass = (run.report.dynolab as { router_queue?: RouterQueueSummary }).router_queue?.by_class;
-    if (!byClass) return [];
-    return CLASSES.map((cls) => {
-      const k = byClass[cls];
-      return {
-        layout: run.variant!,
-        speedup: run.params.speedup as number,
-        cls,
-        ttftMean: k?.ttft_ms?.mean ?? NaN,
-        ttftP90: k?.ttft_ms?.p90 ?? NaN,
-        shed: k?.shed ?? 0,
-      };
-    });
-  });
-}
-
-const n = (v: number) => Number.isNaN(v) ? "—" : v.toLocaleString("en-US", { maximumFractionDigits: 0 });
+const n = (v: unknown) =>
+  typeof v === "number" ? v.toLocaleString("en-US", { maximumFractionDigits: 0 }) : "—";
 
 /** A Markdown table: per run, each class's mean and p90 TTFT and the long requests shed. */
-function classTable(rows: ClassRow[]): string {
+function classTable(rows: Row[]): string {
   const head = "| layout | load | short TTFT mean / p90 (ms) | long TTFT mean / p90 (ms) | long shed |\n" +
     "|---|---:|---:|---:|---:|";
   const body: string[] = [];
-  for (let i = 0; i < rows.length; i += CLASSES.length) {
-    const [s, l] = [rows[i], rows[i + 1]];
+  for (const s of rows.filter((r) => r.class === "short")) {
+    const l = rows.find((r) => r.run === s.run && r.class === "long")!;
     body.push(
-      `| ${s.layout} | ${s.speedup}× | ${n(s.ttftMean)} / ${n(s.ttftP90)} | ${n(l.ttftMean)} / ${
+      `| ${s.variant} | ${s.speedup}× | ${n(s.ttftAvg)} / ${n(s.ttftP90)} | ${n(l.ttftAvg)} / ${
         n(l.ttftP90)
       } | ${n(l.shed)} |`,
     );
@@ -134,7 +113,7 @@ function classTable(rows: ClassRow[]): string {
 }
 
 /** Mean TTFT per class (bar) and its p90 (tick), by layout, one panel per load. */
-function classFigure(rows: ClassRow[]): Figure {
+function classFigure(rows: Row[]): Figure {
   return new Figure(
     [{
       height: 460,
@@ -146,8 +125,8 @@ function classFigure(rows: ClassRow[]): Figure {
       fy: { label: null, axis: "left", domain: ["no queue", ...Object.keys(CLASS_LAYOUTS)] },
       color: { legend: true, domain: [...CLASSES] },
       marks: [
-        Plot.barX(rows, { x: "ttftMean", y: "cls", fx: "speedup", fy: "layout", fill: "cls" }),
-        Plot.tickX(rows, { x: "ttftP90", y: "cls", fx: "speedup", fy: "layout", stroke: "black" }),
+        Plot.barX(rows, { x: "ttftAvg", y: "class", fx: "speedup", fy: "variant", fill: "class" }),
+        Plot.tickX(rows, { x: "ttftP90", y: "class", fx: "speedup", fy: "variant", stroke: "black" }),
       ],
     }],
     "TTFT by class and layout",
@@ -155,11 +134,11 @@ function classFigure(rows: ClassRow[]): Figure {
 }
 
 /** What the study shows, from its rows. */
-function summary(results: Results, rows: ClassRow[]): string {
+function summary(results: Results, rows: Row[]): string {
   const mean = (layout: string, x: number, cls?: string) =>
-    cls
-      ? rows.find((r) => r.layout === layout && r.speedup === x && r.cls === cls)!.ttftMean
-      : results.get({ variant: layout, speedup: x }).report.mean_ttft_ms as number;
+    (cls
+      ? rows.find((r) => r.variant === layout && r.speedup === x && r.class === cls)!.ttftAvg
+      : results.get({ variant: layout, speedup: x }).report.mean_ttft_ms) as number;
   const ms = (layout: string, x: number, cls?: string) => `${n(mean(layout, x, cls))} ms`;
   const pct = (layout: string, x: number, cls?: string) => {
     const d = mean(layout, x, cls) / mean("no queue", x, cls) - 1;
@@ -216,7 +195,7 @@ if (import.meta.main) {
     "rejected",
   ];
   results.table(columns);
-  const rows = classRows(results);
+  const rows = results.classRows;
   const { html } = await new Findings("Router policy")
     .text(
       `The Mooncake conversation trace at 2× and 3× its arrival rate on 4 aggregated H200 workers ` +

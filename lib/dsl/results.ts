@@ -12,6 +12,7 @@ import type { SimSpec } from "../spec.ts";
 import { DYNOLAB_VERSION } from "./cache.ts";
 import { suggestName } from "./params.ts";
 import { DEFAULT_COLUMNS, flattenMetrics, METRIC_NAMES, type MetricValue } from "./metrics.ts";
+import { flattenClasses } from "./class_metrics.ts";
 import { compareFigure, type Figure, type PlotOptions, sweepFigure, timelineFigure } from "./plot.ts";
 import type { RunSeries } from "./series.ts";
 import { formatRows, htmlTable, textTable } from "./table.ts";
@@ -90,12 +91,28 @@ export class Results {
   /** One row per run: `run`, `variant` (with variants), the swept parameters, then every metric. */
   get rows(): Row[] {
     const params = this.params;
-    return this.runs.map((r) => {
-      const row: Row = { run: r.index };
-      if (this.hasVariants) row.variant = r.variant;
-      for (const p of params) row[p] = r.params[p] ?? null;
-      return { ...row, ...flattenMetrics(r.report, r.series) };
+    return this.runs.map((r) => ({ ...this.#head(r, params), ...flattenMetrics(r.report, r.series) }));
+  }
+
+  /**
+   * One row per run and router-policy class (runs with `--router-policy-config` classes): `run`, `variant`
+   * (with variants), the swept parameters, then the class's `class`, `requests`, `ttftAvg`, `ttftP90`,
+   * `ttftMax`, `waited`, `waitAvg`, `waitP90` and `shed` (see `class_metrics.ts`). Empty without classes.
+   */
+  get classRows(): Row[] {
+    const params = this.params;
+    return this.runs.flatMap((r) => {
+      const head = this.#head(r, params);
+      return flattenClasses(r.report).map((c) => ({ ...head, ...c }));
     });
+  }
+
+  /** What every row of run `r` starts with: `run`, `variant` (with variants) and the swept `params`. */
+  #head(r: RunResult, params: readonly string[]): Row {
+    const row: Row = { run: r.index };
+    if (this.hasVariants) row.variant = r.variant;
+    for (const p of params) row[p] = r.params[p] ?? null;
+    return row;
   }
 
   /** Column names of {@link Results.rows}. */

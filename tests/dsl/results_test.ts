@@ -5,6 +5,7 @@ import { InputError } from "../../lib/common/errors.ts";
 import * as Plot from "@observablehq/plot";
 import { Figure, JUPYTER_DISPLAY, Results, scenario } from "../../mod.ts";
 import { MINI_TRACE, QUIET, withTempDir } from "./_helpers.ts";
+import type { RouterQueueSummary } from "../../lib/metrics/mod.ts";
 
 const results = await scenario("results")
   .trace(MINI_TRACE)
@@ -41,6 +42,51 @@ Deno.test("rows: run, variant, parameters, then camelCase metrics from the repor
     () => results.column("ttftP91"),
     (e) => e instanceof InputError && /unknown column/.test(e.message),
   );
+});
+
+Deno.test("classRows: one row per run and router-policy class, from the report's by_class", async () => {
+  assert.deepEqual(results.classRows, []); // no policy classes
+  const policy = {
+    default_policy_family: "chat",
+    uncached_isl_buckets: [{ min_tokens: 0, bucket: "short" }, { min_tokens: 2048, bucket: "long" }],
+    policy_classes: ["short", "long"].map((name) => ({
+      name,
+      policy_family: "chat",
+      cache_bucket: name,
+      quantum: 1024,
+      prefill_busy_threshold_frac: 0,
+      ...(name === "long" ? { request_queue_limit_per_worker: 1 } : {}),
+    })),
+  };
+  const classed = await scenario("classes")
+    .trace(MINI_TRACE)
+    .agg({ workers: 2 })
+    .router({ mode: "kv_router", policy })
+    .sweep("speedup", [1, 4])
+    .run(QUIET);
+  const rows = classed.classRows;
+  assert.deepEqual(rows.map((r) => [r.run, r.speedup, r.class]), [
+    [0, 1, "short"],
+    [0, 1, "long"],
+    [1, 4, "short"],
+    [1, 4, "long"],
+  ]);
+  for (const run of classed.runs) {
+    const report = run.report;
+    const mine = rows.filter((r) => r.run === run.index);
+    // The classes' completed and shed requests add up to the run's.
+    assert.equal(mine.reduce((a, r) => a + (r.requests as number), 0), report.completed_requests);
+    assert.equal(mine.reduce((a, r) => a + (r.shed as number), 0), report.rejected_requests);
+    const byClass = (report.dynolab as { router_queue: RouterQueueSummary }).router_queue.by_class!;
+    for (const r of mine) {
+      const k = byClass[r.class as string];
+      const ttft = [r.ttftAvg, r.ttftP90, r.ttftMax].map((v) => v ?? undefined);
+      assert.deepEqual(ttft, [k.ttft_ms?.mean, k.ttft_ms?.p90, k.ttft_ms?.max]);
+      assert.deepEqual([r.waited, r.waitAvg ?? undefined, r.shed], [k.waited, k.wait_ms?.mean, k.shed]);
+      assert.ok(r.waited === 0 ? r.waitAvg === null : (r.waitP90 as number) >= 0);
+    }
+  }
+  assert.ok(rows.some((r) => (r.waited as number) > 0), "expected a class to queue at threshold 0");
 });
 
 Deno.test("time series cover the run and agree with the report", () => {
