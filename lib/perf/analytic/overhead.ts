@@ -190,9 +190,9 @@ export interface OverheadOptions {
 
 /**
  * The `passOverheadMs` of a perf model on `setup`: `(prefillBatch, decodeBatch, kernelMs) → ms` for one rank's
- * pass (its own requests); 0 for an empty pass or with
- * `frameworkOverhead: false`. A pass that runs without CUDA graphs ({@link graphless}) also waits for its
- * launches: what its kernels (`kernelMs`) leave of `eagerPerLayer × layers`.
+ * pass (its own requests); 0 for an empty pass or with `frameworkOverhead: false`. A pass that runs without
+ * CUDA graphs ({@link graphless}) also waits for its launches: what its kernels (`kernelMs`) leave of
+ * `eagerPerLayer × layers`.
  *
  * @example
  * ```ts
