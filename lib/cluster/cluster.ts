@@ -320,12 +320,16 @@ export class Cluster {
   /**
    * Start a pass of an idle attention-DP group: every rank schedules its own pass, and all of them end when
    * the slowest does (a rank with nothing to run sits the pass out, as vLLM's idle DP ranks run dummy batches).
+   * A rank that ran records the group's duration as its pass's wall time.
    */
   #startGroup(ranks: readonly Engine[]): void {
     let duration = -1;
     for (const e of ranks) duration = Math.max(duration, e.startPass());
     if (duration < 0) return;
-    for (const e of ranks) this.#started(e, duration);
+    for (const e of ranks) {
+      if (e.busy) e.last.wallMs = duration; // set by its startPass: it ran
+      this.#started(e, duration);
+    }
   }
 
   /** `e` started a pass lasting `duration` ms (a group's) now: deliver its start and schedule its end. */

@@ -103,6 +103,7 @@ export class Engine {
     prefillMs: 0,
     decodeMs: 0,
     overheadMs: 0,
+    wallMs: 0,
   };
 
   // Lifetime counters.
@@ -379,9 +380,9 @@ export class Engine {
     s.prefillMs = prefillMs;
     s.decodeMs = decodeMs;
     s.overheadMs = overheadMs;
+    const duration = s.wallMs = prefillMs + decodeMs + overheadMs;
     this.passes++;
     addPass(this.totals, s, decoding, decodingContext, activeKvTokens);
-    const duration = prefillMs + decodeMs + overheadMs;
     this.busyMs += duration;
     this.busy = true;
     return duration;

@@ -123,7 +123,7 @@ export function sumPassTotals(totals: readonly PassTotals[]): PassTotals {
  * const t = emptyPassTotals();
  * const pass = {
  *   prefillRequests: 1, prefillTokens: 512, prefillKvTokens: 1024, decodeRequests: 3, decodeKvTokens: 3024,
- *   queuedRequests: 0, queuedTokens: 0, prefillMs: 20, decodeMs: 1, overheadMs: 0.5,
+ *   queuedRequests: 0, queuedTokens: 0, prefillMs: 20, decodeMs: 1, overheadMs: 0.5, wallMs: 21.5,
  * };
  * addPass(t, pass, 2, 2000, 4096);
  * assert.deepEqual([t.prefillPrefixTokens, t.decodeRequests, t.decodeContextTokens], [512, 2, 2000]);

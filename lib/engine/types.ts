@@ -29,6 +29,11 @@ export interface PassStats {
   decodeMs: number;
   /** Framework cost charged once for the pass (perf model's `passOverheadMs`), after speed-up. */
   overheadMs: number;
+  /**
+   * How long the pass lasted: its parts' sum, or under attention DP the group's pass, which ends with its
+   * slowest rank (the FPM's `wall_time_secs`).
+   */
+  wallMs: number;
 }
 
 /**

@@ -285,7 +285,7 @@ function fpmOf(e: Engine, worker: number, rank: number): Fpm {
   return {
     worker,
     rank,
-    wallTimeS: (s.prefillMs + s.decodeMs + s.overheadMs) / 1000,
+    wallTimeS: s.wallMs / 1000,
     numPrefill: s.prefillRequests,
     sumPrefillTokens: s.prefillTokens,
     sumPrefillKvTokens: s.prefillKvTokens,

@@ -136,12 +136,24 @@ Deno.test("attention DP: the group's ranks step together, every pass as long as 
   // ... and each rank charges its own work; the short prompt's rank waits at the barrier.
   const [long, short] = group.cluster.engines;
   assert.deepEqual([long.busyMs, short.busyMs], [25 + 2 * 5, 16 + 2 * 5]);
+  // Its pass still lasts the group's: its wall time (the FPM's `wall_time_secs`) is the long prompt's pass.
+  const once = run(
+    workloadOf([{ input: 1000, output: 1 }, { input: 100, output: 1 }]),
+    agg({ aic_attention_dp_size: 2, ...timing }),
+  ).cluster.engines;
+  const charged = (e: typeof long) => e.last.prefillMs + e.last.decodeMs + e.last.overheadMs;
+  assert.deepEqual(once.map((e) => [charged(e), e.last.wallMs]), [[25, 25], [16, 25]]);
   const summary = formatRunSummary(group.report);
   assert.match(summary[0], /^Workers \(aggregated\): 1 × 2 GPUs in 2 DP ranks, fixed timing, /);
   assert.match(summary[1], /^ {2}Busy 0\.06 rank-seconds: /);
   // Independent DP ranks (dp_size, no attention DP) do not wait for each other.
   const free = run(two, agg({ dp_size: 2, ...timing }));
   assert.deepEqual([free.collector.firstTokenMs[0], free.collector.firstTokenMs[1]], [25, 16]);
+  const alone = run(
+    workloadOf([{ input: 1000, output: 1 }, { input: 100, output: 1 }]),
+    agg({ dp_size: 2, ...timing }),
+  ).cluster.engines;
+  assert.deepEqual(alone.map((e) => e.last.wallMs), [25, 16]);
   // A rank with nothing to run sits the group's pass out: a request reaching it mid-pass starts after it.
   const late = run(
     workloadOf([{ input: 1000, output: 1 }, { input: 100, output: 1, at: 1 }]),
