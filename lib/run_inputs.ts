@@ -277,15 +277,19 @@ export function resolvePlanner(
       }) instead of the reference's 0`,
     );
   }
-  resolved.forEach((r, i) => {
-    const min = minEndpoint(cfg, i === 0 && mode === "disagg" ? "prefill" : "decode");
-    if (cfg.max_gpu_budget >= 0 && cfg.max_gpu_budget < min * r.config.gpusPerWorker) {
-      throw new InputError(
-        `${cfg.max_gpu_budget} GPUs cannot hold the minimum of ${min} worker(s) of ${r.config.gpusPerWorker} GPU(s) ` +
-          `(the reference would scale to zero workers)`,
-        { field: `${poolName("planner")}.max_gpu_budget` },
-      );
-    }
-  });
+  // The smallest fleet the planner may scale to: the minimum workers of every pool, at their GPUs each.
+  const floor = resolved.map((r, i) => ({
+    workers: minEndpoint(cfg, i === 0 && mode === "disagg" ? "prefill" : "decode"),
+    gpus: r.config.gpusPerWorker,
+  }));
+  const floorGpus = floor.reduce((a, f) => a + f.workers * f.gpus, 0);
+  if (cfg.max_gpu_budget >= 0 && cfg.max_gpu_budget < floorGpus) {
+    const parts = floor.map((f) => `${f.workers} worker(s) of ${f.gpus} GPU(s)`).join(" + ");
+    throw new InputError(
+      `${cfg.max_gpu_budget} GPUs cannot hold the minimum fleet, ${parts} = ${floorGpus} GPUs ` +
+        `(the reference would scale to zero workers); raise it to at least ${floorGpus}, or -1 for no budget`,
+      { field: `${poolName("planner")}.max_gpu_budget` },
+    );
+  }
   return { planner, gpus, warnings };
 }

@@ -76,8 +76,8 @@ export async function main(argv: readonly string[], io: Io = consoleIo): Promise
       const cfg = planner.setup.planner.config;
       htmlPath = plannerReportPath(cfg.report_output_dir, cfg.report_filename);
       const decode = result.cluster.pools[result.cluster.pools.length - 1].setup.config;
-      const maxKv = decode.numGpuBlocks * decode.blockSize * decode.dpSize;
-      files.push(...await plannerFiles(planner, report, maxKv, htmlPath));
+      // The decode-load panel draws one line per engine rank: a rank's KV is its limit.
+      files.push(...await plannerFiles(planner, report, decode.numGpuBlocks * decode.blockSize, htmlPath));
     }
     await writeFilesAtomically(files);
     io.out(formatSummary(report));

@@ -16,7 +16,7 @@ export type OutputFile = readonly [path: string, contents: string | Uint8Array];
  * Every planner file of a run, the full report first.
  *
  * @param htmlPath Where the full report goes.
- * @param maxKvTokens KV capacity of one decode (or aggregated) worker, for the decode-load panel.
+ * @param maxKvTokens KV capacity of one decode (or aggregated) engine rank, for the decode-load panel.
  */
 export async function plannerFiles(
   planner: PlannerRuntime,

@@ -88,10 +88,15 @@ export class Results {
     return this.runs.some((r) => (r.spec as Record<string, unknown>).planner != null);
   }
 
-  /** One row per run: `run`, `variant` (with variants), the swept parameters, then every metric. */
+  /**
+   * One row per run: `run`, `variant` (with variants), the swept parameters, then every metric. Every row has
+   * the same columns: where only some runs have a planner, the others' planner metrics are null.
+   */
   get rows(): Row[] {
     const params = this.params;
-    return this.runs.map((r) => ({ ...this.#head(r, params), ...flattenMetrics(r.report, r.series) }));
+    const rows = this.runs.map((r) => ({ ...this.#head(r, params), ...flattenMetrics(r.report, r.series) }));
+    const columns = [...new Set(rows.flatMap((r) => Object.keys(r)))];
+    return rows.map((r) => Object.fromEntries(columns.map((c) => [c, r[c] ?? null])));
   }
 
   /**

@@ -222,15 +222,16 @@ export class PlannerRuntime implements ScalingController {
     const out: Fpm[] = [];
     for (const w of pool.workers) {
       if (w.state !== "active") continue;
+      // A worker is known by its first rank's engine id; its ranks' ids follow it.
+      const worker = w.ranks[0].id;
       w.ranks.forEach((e, rank) => {
-        const globalId = e.id;
-        if (e.passes !== (this.#seenPasses[globalId] ?? 0)) {
-          this.#seenPasses[globalId] = e.passes;
-          this.#cache[globalId] = fpmOf(e, globalId, rank);
+        if (e.passes !== (this.#seenPasses[e.id] ?? 0)) {
+          this.#seenPasses[e.id] = e.passes;
+          this.#cache[e.id] = fpmOf(e, worker, rank);
         } else if (!e.busy && !e.hasWork) {
-          this.#cache[globalId] = idleFpm(globalId, rank);
+          this.#cache[e.id] = idleFpm(worker, rank);
         }
-        out.push(this.#cache[globalId] ?? idleFpm(globalId, rank));
+        out.push(this.#cache[e.id] ?? idleFpm(worker, rank));
       });
     }
     return out;
@@ -262,7 +263,11 @@ export class PlannerRuntime implements ScalingController {
     const loads = (f: Fpm[]) =>
       f.map((
         x,
-      ): EngineLoad => [x.worker, x.sumQueuedPrefillTokens, x.sumDecodeKvTokens + x.sumQueuedDecodeKvTokens]);
+      ): EngineLoad => [
+        x.worker + x.rank, // the rank's engine id
+        x.sumQueuedPrefillTokens,
+        x.sumDecodeKvTokens + x.sumQueuedDecodeKvTokens,
+      ]);
     return {
       atS,
       load: tick.load,
@@ -307,6 +312,7 @@ export function capabilities(pool: PoolState): EngineCapabilities {
     maxNumSeqs: c.maxNumSeqs,
     contextLength: Number.isFinite(c.maxModelLen) ? c.maxModelLen : null,
     maxKvTokens: c.numGpuBlocks * c.blockSize * c.dpSize,
+    ranks: c.dpSize,
   };
 }
 

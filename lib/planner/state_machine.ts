@@ -90,7 +90,7 @@ export interface TickEffects {
  *   mode: "agg", optimization_target: "sla", enable_load_scaling: true,
  *   throughput_adjustment_interval: 60, load_adjustment_interval: 10,
  * }));
- * const caps = { decode: { numGpu: 1, maxNumBatchedTokens: 8192, maxNumSeqs: 256, contextLength: null, maxKvTokens: 1 << 20 } };
+ * const caps = { decode: { numGpu: 1, maxNumBatchedTokens: 8192, maxNumSeqs: 256, contextLength: null, maxKvTokens: 1 << 20, ranks: 1 } };
  * const sm = new PlannerStateMachine(planner, caps);
  * const first = sm.initialTick(0);
  * assert(first.atS === 10 && first.load && !first.throughput);

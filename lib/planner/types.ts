@@ -7,7 +7,7 @@
 
 /** One forward-pass metrics record (FPM) of one engine rank: what it scheduled, what waited, how long it took. */
 export interface Fpm {
-  /** Worker (global id) and DP rank the pass ran on. */
+  /** Worker (its first rank's engine id: the ranks of a worker share it) and DP rank the pass ran on. */
   readonly worker: number;
   readonly rank: number;
   /** Pass duration, seconds. */
@@ -76,7 +76,13 @@ export interface EngineCapabilities {
   readonly maxNumSeqs: number;
   /** `max_model_len`, null when unset (the reference's default). */
   readonly contextLength: number | null;
+  /** KV tokens of one worker, all its ranks together (the reference's `num_gpu_blocks × block_size × dp`). */
   readonly maxKvTokens: number;
+  /**
+   * Engine ranks per worker (`dp_size`). Each rank reports its own FPM, so load decisions weigh a rank's KV
+   * against its share, `maxKvTokens / ranks`.
+   */
+  readonly ranks: number;
 }
 
 /** Engine stage capabilities of the planned topology (prefill only in disagg). */

@@ -155,7 +155,7 @@ export function plannerDetails(p: PlannerRuntime, lifecycle: readonly LifecycleO
  * The data of the planner's HTML report, from a finished run.
  *
  * @param report The run's JSON report (for the TTFT/ITL results and warnings).
- * @param maxKvTokens KV capacity of one decode (agg) worker.
+ * @param maxKvTokens KV capacity of one decode (agg) engine rank.
  */
 export function plannerHtmlData(p: PlannerRuntime, report: Report, maxKvTokens: number): PlannerHtmlData {
   const cfg = p.setup.planner.config, gpu = p.gpuHours(), num = (k: string) => Number(report[k] ?? 0);

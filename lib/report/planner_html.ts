@@ -26,7 +26,7 @@ export interface PlannerHtmlData {
   readonly gpuHours: number;
   readonly activeGpuHours: number;
   readonly gpusPerWorker: readonly number[];
-  /** KV capacity of one decode (agg) worker, for the decode-load panel. */
+  /** KV capacity of one decode (agg) engine rank, for the decode-load panel (one line per rank). */
   readonly maxKvTokens: number;
   /** Run-level results, for comparing runs: completed requests, mean/p90 TTFT and ITL (ms). */
   readonly results: {

@@ -192,6 +192,14 @@ Deno.test("cli planner: bad configs fail with one line naming the field, writing
     ["--extra-engine-args", '{"aic_tp_size": 2}'],
     /max_gpu_budget: 1 GPUs cannot hold/,
   );
+  // Each pool fits the budget alone; together they do not.
+  await bad(
+    '{"mode": "disagg", "max_gpu_budget": 6}',
+    [
+      ...["--prefill-engine-args", '{"aic_tp_size": 4}', "--decode-engine-args", '{"aic_tp_size": 4}'],
+    ],
+    /max_gpu_budget: 6 GPUs cannot hold the minimum fleet, 1 worker\(s\) of 4 GPU\(s\) \+ 1 worker\(s\) of 4 GPU\(s\) = 8 GPUs/,
+  );
   await bad(`${dir}/missing.yaml`, [], /cannot read/);
   await bad('{"mode": "agg",', [], /--planner-config: malformed JSON/);
 });

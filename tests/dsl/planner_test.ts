@@ -70,3 +70,18 @@ Deno.test("a DSL planner scenario and the equivalent CLI command give identical 
     assert.equal(reportJson(dsl.runs[0].report), reportJson(cli as never));
   });
 });
+
+Deno.test("a worker's DP ranks report as one worker: load decisions go ahead", async () => {
+  const dp = await scenario("dp").trace(MINI_TRACE, { speedup: 4 }).agg({ workers: 1 }).engine({ dpSize: 2 })
+    .compare({ static: (s) => s, planner: (s) => s.planner({ ...PLANNER, enableThroughputScaling: false }) })
+    .run(QUIET);
+  const ticks = (dp.runs[1].report.planner as { ticks: { columns: string[]; rows: unknown[][] } }).ticks;
+  const reason = ticks.columns.indexOf("load_reason");
+  const reasons = new Set(ticks.rows.map((r) => r[reason]));
+  assert.ok(!reasons.has("worker_count_mismatch"), [...reasons].join(", "));
+  assert.ok((dp.rows[1].scalingEvents as number) > 0, "the planner scaled");
+  // The static run has the planner's columns too, null.
+  assert.deepEqual(Object.keys(dp.rows[0]), Object.keys(dp.rows[1]));
+  assert.equal(dp.rows[0].scalingEvents, null);
+  assert.equal(dp.table(["variant", "scalingEvents"], false).includes("static"), true);
+});

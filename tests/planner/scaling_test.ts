@@ -30,6 +30,7 @@ const caps = {
   maxNumSeqs: 256,
   contextLength: null,
   maxKvTokens: 100_000,
+  ranks: 1,
 };
 
 /** Prefill model with wall = 0.01 + 1e-4 · tokens s and mean ISL 500. */
@@ -218,6 +219,10 @@ Deno.test("load easy mode: thresholds by target; prefill falls back to MBT witho
   assert.equal(kvEasy(lat, [kv(0, 40_001)], 1, false).desired, 2);
   // Agg adds queued prompt tokens to the utilisation.
   assert.equal(kvEasy(c, [{ ...kv(0, 50_000), sumQueuedPrefillTokens: 60_000 }], 1, true).desired, 2);
+  // A worker of two DP ranks holds 50,000 tokens a rank, and each rank's FPM is weighed against that.
+  const dp = { ...c, caps: { decode: { ...caps, ranks: 2 } } };
+  assert.equal(kvEasy(dp, [{ ...kv(0, 50_001), rank: 0 }, { ...kv(0, 0), rank: 1 }], 1, false).desired, 2);
+  assert.equal(kvEasy(dp, [{ ...kv(0, 49_999), rank: 0 }, { ...kv(0, 0), rank: 1 }], 1, false).desired, null);
   const load = ctx({
     optimization_target: "load",
     mode: "disagg",
