@@ -75,9 +75,7 @@ export async function main(argv: readonly string[], io: Io = consoleIo): Promise
     if (planner) {
       const cfg = planner.setup.planner.config;
       htmlPath = plannerReportPath(cfg.report_output_dir, cfg.report_filename);
-      const decode = result.cluster.pools[result.cluster.pools.length - 1].setup.config;
-      // The decode-load panel draws one line per engine rank: a rank's KV is its limit.
-      files.push(...await plannerFiles(planner, report, decode.numGpuBlocks * decode.blockSize, htmlPath));
+      files.push(...await plannerFiles(planner, report, htmlPath));
     }
     await writeFilesAtomically(files);
     io.out(formatSummary(report));

@@ -16,16 +16,14 @@ export type OutputFile = readonly [path: string, contents: string | Uint8Array];
  * Every planner file of a run, the full report first.
  *
  * @param htmlPath Where the full report goes.
- * @param maxKvTokens KV capacity of one decode (or aggregated) engine rank, for the decode-load panel.
  */
 export async function plannerFiles(
   planner: PlannerRuntime,
   report: Report,
-  maxKvTokens: number,
   htmlPath: string,
 ): Promise<OutputFile[]> {
   const cfg = planner.setup.planner.config;
-  const data = plannerHtmlData(planner, report, maxKvTokens);
+  const data = plannerHtmlData(planner, report);
   const files: OutputFile[] = [[htmlPath, await renderPlannerHtml(data)]];
   const stem = htmlPath.replace(/\.html?$/, "");
   if (cfg.report_interval_hours != null) {

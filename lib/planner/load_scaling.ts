@@ -16,7 +16,7 @@
  */
 import { type EffectivePlanner, minEndpoint } from "./config.ts";
 import type { PlannerModels } from "./perf_models.ts";
-import type { EngineCapabilities, Fpm, PlannerCapabilities } from "./types.ts";
+import { type Fpm, type PlannerCapabilities, rankKvTokens } from "./types.ts";
 
 /** Why a load tick did (not) change the worker count; the colours of the HTML timeline. */
 export type LoadReason =
@@ -138,7 +138,7 @@ export function prefillSla(ctx: LoadContext, fpms: readonly Fpm[], n: number): D
  * (their wait shows as prefill queueing), however short the ITL; the reference's ITL estimate alone never sees it.
  */
 export function decodeSla(ctx: LoadContext, fpms: readonly Fpm[], n: number): Desire {
-  const model = ctx.models.decode!, cfg = ctx.planner.config, maxKv = rankKv(ctx.caps.decode);
+  const model = ctx.models.decode!, cfg = ctx.planner.config, maxKv = rankKvTokens(ctx.caps.decode);
   if (!model.regression.hasSufficientData || n === 0) return { desired: null, reason: "insufficient_data" };
   const s = cfg.load_scaling_down_sensitivity / 100, grow = n > 1 ? n / (n - 1) : 1;
   let canDown = n > 1, refused = false, oversubscribed = maxKv > 0 && fpms.length > 0;
@@ -199,7 +199,7 @@ function aggPrefill(ctx: LoadContext, fpms: readonly Fpm[], n: number, mbt: numb
 
 /** SLA agg, decode side: combined KV `(scheduled + queued KV + queued prompt) · N/(N − 1)`. */
 function aggDecode(ctx: LoadContext, fpms: readonly Fpm[], n: number): Desire {
-  const model = ctx.models.agg!, cfg = ctx.planner.config, maxKv = rankKv(ctx.caps.decode);
+  const model = ctx.models.agg!, cfg = ctx.planner.config, maxKv = rankKvTokens(ctx.caps.decode);
   const s = cfg.load_scaling_down_sensitivity / 100, grow = n > 1 ? n / (n - 1) : 1;
   let canDown = n > 1, refused = false;
   const est: number[] = [];
@@ -282,14 +282,9 @@ export function prefillEasy(ctx: LoadContext, fpms: readonly Fpm[], n: number): 
   return { desired: null, reason: "no_change" };
 }
 
-/** The KV tokens of one rank of a worker with capabilities `c`: what a rank's FPM is weighed against. */
-function rankKv(c: EngineCapabilities): number {
-  return c.maxKvTokens / c.ranks;
-}
-
 /** Easy decode/agg: KV utilisation `(scheduled + queued KV [+ queued prompt for agg]) / max_kv_tokens`. */
 export function kvEasy(ctx: LoadContext, fpms: readonly Fpm[], n: number, withPrefill: boolean): Desire {
-  const cfg = ctx.planner.config, maxKv = rankKv(ctx.caps.decode);
+  const cfg = ctx.planner.config, maxKv = rankKvTokens(ctx.caps.decode);
   if (maxKv <= 0 || n === 0 || fpms.length === 0) return { desired: null, reason: "insufficient_data" };
   const load = cfg.optimization_target === "load";
   const t = EASY[cfg.optimization_target === "latency" ? "latency" : "throughput"];

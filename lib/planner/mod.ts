@@ -57,4 +57,4 @@ export type {
   ScalingDecision,
   TrafficObservation,
 } from "./types.ts";
-export { idleFpm } from "./types.ts";
+export { idleFpm, rankKvTokens } from "./types.ts";

@@ -85,6 +85,21 @@ export interface EngineCapabilities {
   readonly ranks: number;
 }
 
+/**
+ * The KV tokens of one rank of a worker with capabilities `c`: what that rank's FPM is weighed against.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { rankKvTokens } from "./types.ts";
+ * const caps = { numGpu: 8, maxNumBatchedTokens: 8192, maxNumSeqs: 256, contextLength: null };
+ * assert.equal(rankKvTokens({ ...caps, maxKvTokens: 800_000, ranks: 8 }), 100_000);
+ * ```
+ */
+export function rankKvTokens(c: EngineCapabilities): number {
+  return c.maxKvTokens / c.ranks;
+}
+
 /** Engine stage capabilities of the planned topology (prefill only in disagg). */
 export interface PlannerCapabilities {
   readonly prefill?: EngineCapabilities;

@@ -7,7 +7,7 @@
  */
 import { createHash } from "node:crypto";
 import type { LifecycleOp } from "../cluster/mod.ts";
-import type { PlannerRuntime, TickRecord } from "../planner/mod.ts";
+import { type PlannerRuntime, rankKvTokens, type TickRecord } from "../planner/mod.ts";
 import type { PlannerHtmlData } from "./planner_html.ts";
 import type { Report, ReportValue } from "./report.ts";
 
@@ -155,9 +155,8 @@ export function plannerDetails(p: PlannerRuntime, lifecycle: readonly LifecycleO
  * The data of the planner's HTML report, from a finished run.
  *
  * @param report The run's JSON report (for the TTFT/ITL results and warnings).
- * @param maxKvTokens KV capacity of one decode (agg) engine rank.
  */
-export function plannerHtmlData(p: PlannerRuntime, report: Report, maxKvTokens: number): PlannerHtmlData {
+export function plannerHtmlData(p: PlannerRuntime, report: Report): PlannerHtmlData {
   const cfg = p.setup.planner.config, gpu = p.gpuHours(), num = (k: string) => Number(report[k] ?? 0);
   const warnings = (report.dynolab as { warnings?: string[] } | undefined)?.warnings ?? [];
   return {
@@ -172,7 +171,7 @@ export function plannerHtmlData(p: PlannerRuntime, report: Report, maxKvTokens: 
     gpuHours: gpu.provisioned,
     activeGpuHours: gpu.active,
     gpusPerWorker: p.setup.gpusPerWorker,
-    maxKvTokens,
+    maxKvTokens: rankKvTokens(p.stateMachine.caps.decode),
     results: {
       completed: num("completed_requests"),
       ttft: [num("mean_ttft_ms"), num("p90_ttft_ms")],
