@@ -38,6 +38,9 @@ const COLUMNS = [
 
 const TP8 = { aicTpSize: 8, aicMoeEpSize: 8 };
 const DP8 = { aicTpSize: 1, aicAttentionDpSize: 8, aicMoeEpSize: 8 };
+/** The layouts' variant names, as the summary reads them back. */
+const AGG_TP = "agg, 2 × TP 8", AGG_DP = "agg, 2 × DP 8";
+const DIS_TP = "disagg, TP 8 → TP 8", DIS_DP = "disagg, TP 8 → DP 8";
 
 /** The four 16-GPU layouts, swept over requests in flight. */
 const study = scenario("attention dp by load")
@@ -50,12 +53,10 @@ const study = scenario("attention dp by load")
   .engine(AIC)
   .router("kv_router")
   .compare({
-    "agg, 2 × TP 8": (s) => s.agg({ workers: 2 }).engine(TP8),
-    "agg, 2 × DP 8": (s) => s.agg({ workers: 2 }).engine(DP8),
-    "disagg, TP 8 → TP 8": (s) =>
-      s.disagg({ prefill: { workers: 1, ...TP8 }, decode: { workers: 1, ...TP8 } }),
-    "disagg, TP 8 → DP 8": (s) =>
-      s.disagg({ prefill: { workers: 1, ...TP8 }, decode: { workers: 1, ...DP8 } }),
+    [AGG_TP]: (s) => s.agg({ workers: 2 }).engine(TP8),
+    [AGG_DP]: (s) => s.agg({ workers: 2 }).engine(DP8),
+    [DIS_TP]: (s) => s.disagg({ prefill: { workers: 1, ...TP8 }, decode: { workers: 1, ...TP8 } }),
+    [DIS_DP]: (s) => s.disagg({ prefill: { workers: 1, ...TP8 }, decode: { workers: 1, ...DP8 } }),
   })
   .sweep("concurrency", LOADS);
 export default study;
@@ -112,33 +113,26 @@ function summary(rows: Row[]): string {
   const n = (v: unknown, digits = 0) =>
     (v as number).toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
   const low = LOADS[0], high = LOADS[LOADS.length - 1];
-  const [aggTp, aggDp, disTp, disDp] = [
-    "agg, 2 × TP 8",
-    "agg, 2 × DP 8",
-    "disagg, TP 8 → TP 8",
-    "disagg, TP 8 → DP 8",
-  ];
   const tpot = (variant: string, c: number) => `${n(at(variant, c).tpotAvg, 1)} ms`;
   const perGpu = (variant: string, c: number) => n(at(variant, c).perGpu);
   return [
-    `At ${low} requests in flight tensor parallelism is the faster layout: mean TPOT ${tpot(aggTp, low)} ` +
-    `aggregated and ${tpot(disTp, low)} disaggregated, against ${tpot(aggDp, low)} and ${tpot(disDp, low)} ` +
-    "with attention DP, whose ranks each read the whole attention and dense weights every step for a handful " +
-    "of requests.",
+    `At ${low} requests in flight tensor parallelism is the faster layout: mean TPOT ` +
+    `${tpot(AGG_TP, low)} aggregated and ${tpot(DIS_TP, low)} disaggregated, against ` +
+    `${tpot(AGG_DP, low)} and ${tpot(DIS_DP, low)} with attention DP, whose ranks each read the whole ` +
+    "attention and dense weights every step for a handful of requests.",
     "With load, slots and KV decide. A TP 8 worker runs at most 256 requests (`max_num_seqs`, the default) " +
     "and holds one GPU's worth of MLA KV; a DP 8 worker runs 256 per rank and holds eight GPUs' worth. Two " +
-    `aggregated TP 8 workers top out at ${
-      perGpu(aggTp, high)
-    } output tokens/s per GPU whatever the load, and ` +
-    `the disaggregated TP 8 decode worker runs out of KV at 512 in flight: ` +
-    `${n(100 * (at(disTp, 512).handoffWaitShare as number))}% of hand-offs wait for room, mean TTFT ` +
-    `${n(at(disTp, 512).ttftAvg)} ms, ${perGpu(disTp, 512)} tokens/s per GPU. At the same load the DP 8 ` +
-    `decode worker serves ${perGpu(disDp, 512)} tokens/s per GPU at ${tpot(disDp, 512)} TPOT, more and ` +
-    `faster than aggregated TP 8 (${perGpu(aggTp, 512)} at ${tpot(aggTp, 512)}).`,
-    `At ${n(high)} in flight the attention-DP layouts serve the most: ${perGpu(aggDp, high)} tokens/s per ` +
-    `GPU aggregated and ${perGpu(disDp, high)} disaggregated. They differ in smoothness: aggregated, a ` +
+    `aggregated TP 8 workers top out at ${perGpu(AGG_TP, high)} output tokens/s per GPU whatever the load, ` +
+    "and the disaggregated TP 8 decode worker runs out of KV at 512 in flight: " +
+    `${n(100 * (at(DIS_TP, 512).handoffWaitShare as number))}% of hand-offs wait for room, mean TTFT ` +
+    `${n(at(DIS_TP, 512).ttftAvg)} ms, ${perGpu(DIS_TP, 512)} tokens/s per GPU. At the same load the DP 8 ` +
+    `decode worker serves ${perGpu(DIS_DP, 512)} tokens/s per GPU at ${tpot(DIS_DP, 512)} TPOT, more and ` +
+    `faster than aggregated TP 8 (${perGpu(AGG_TP, 512)} at ${tpot(AGG_TP, 512)}).`,
+    `At ${n(high)} in flight the attention-DP layouts serve the most: ${perGpu(AGG_DP, high)} tokens/s per ` +
+    `GPU aggregated and ${perGpu(DIS_DP, high)} disaggregated. They differ in smoothness: aggregated, a ` +
     "prefill on one rank stalls the other seven's decodes, and the p99 gap between tokens is " +
-    `${n(at(aggDp, high).itlP99)} ms against ${n(at(disDp, high).itlP99)} ms with a separate prefill worker.`,
+    `${n(at(AGG_DP, high).itlP99)} ms against ${n(at(DIS_DP, high).itlP99)} ms ` +
+    "with a separate prefill worker.",
   ].join("\n\n");
 }
 
