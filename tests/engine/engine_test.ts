@@ -129,6 +129,7 @@ Deno.test("attention DP: each rank schedules its own sequences, token budget and
 Deno.test("attention DP: the group's ranks step together, every pass as long as the slowest rank's", () => {
   // A 1,000-token and a 100-token prompt at once, one per rank (round robin): prefill 10 ms + 0.01 ms/token.
   const two = workloadOf([{ input: 1000, output: 3 }, { input: 100, output: 3 }]);
+  const twoOnePass = workloadOf([{ input: 1000, output: 1 }, { input: 100, output: 1 }]);
   const timing = fixedTiming(10, 5, 0.01);
   const group = run(two, agg({ aic_attention_dp_size: 2, ...timing }));
   // Both first tokens come at the end of the group's first pass, the long prompt's 10 + 10 + 5 ms ...
@@ -137,10 +138,7 @@ Deno.test("attention DP: the group's ranks step together, every pass as long as 
   const [long, short] = group.cluster.engines;
   assert.deepEqual([long.busyMs, short.busyMs], [25 + 2 * 5, 16 + 2 * 5]);
   // Its pass still lasts the group's: its wall time (the FPM's `wall_time_secs`) is the long prompt's pass.
-  const once = run(
-    workloadOf([{ input: 1000, output: 1 }, { input: 100, output: 1 }]),
-    agg({ aic_attention_dp_size: 2, ...timing }),
-  ).cluster.engines;
+  const once = run(twoOnePass, agg({ aic_attention_dp_size: 2, ...timing })).cluster.engines;
   const charged = (e: typeof long) => e.last.prefillMs + e.last.decodeMs + e.last.overheadMs;
   assert.deepEqual(once.map((e) => [charged(e), e.last.wallMs]), [[25, 25], [16, 25]]);
   const summary = formatRunSummary(group.report);
@@ -149,10 +147,7 @@ Deno.test("attention DP: the group's ranks step together, every pass as long as 
   // Independent DP ranks (dp_size, no attention DP) do not wait for each other.
   const free = run(two, agg({ dp_size: 2, ...timing }));
   assert.deepEqual([free.collector.firstTokenMs[0], free.collector.firstTokenMs[1]], [25, 16]);
-  const alone = run(
-    workloadOf([{ input: 1000, output: 1 }, { input: 100, output: 1 }]),
-    agg({ dp_size: 2, ...timing }),
-  ).cluster.engines;
+  const alone = run(twoOnePass, agg({ dp_size: 2, ...timing })).cluster.engines;
   assert.deepEqual(alone.map((e) => e.last.wallMs), [25, 16]);
   // A rank with nothing to run sits the group's pass out: a request reaching it mid-pass starts after it.
   const late = run(
