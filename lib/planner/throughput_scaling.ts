@@ -8,11 +8,15 @@
  * - Decode (disagg): the largest batch meeting the ITL SLA, `engine_rps = bs / (OSL · wt)`.
  * - Agg: the batch sweep of {@link AggModel.bestEngineRps} under both SLAs.
  *
+ * The regressions learn from each rank's passes, so every rate above is one rank's, sized against one rank's
+ * KV share (`max_kv_tokens / dp`); a worker's rate is its ranks' sum. The reference divides the demand by one
+ * rank's rate (and caps a rank's batch by the whole worker's KV), which asks for `dp` times the workers.
+ *
  * @module
  */
 import { type EffectivePlanner, minEndpoint } from "./config.ts";
 import type { PlannerModels } from "./perf_models.ts";
-import type { PlannerCapabilities } from "./types.ts";
+import { type PlannerCapabilities, rankKvTokens } from "./types.ts";
 
 /** Why a throughput tick did (not) act; the colours of the HTML timeline. */
 export type ThroughputReason =
@@ -29,6 +33,7 @@ export interface ThroughputOutcome {
   readonly prefill: number | null;
   readonly decode: number | null;
   readonly reason: ThroughputReason;
+  /** One worker's request rate at the SLA (all its ranks), per component. */
   readonly engineRpsPrefill?: number;
   readonly engineRpsDecode?: number;
 }
@@ -64,14 +69,21 @@ export function throughputReplicas(i: ThroughputInput): ThroughputOutcome {
       caps.maxNumBatchedTokens,
       cfg.ttft_ms,
       cfg.itl_ms,
-      caps.maxKvTokens,
+      rankKvTokens(caps),
       caps.maxNumSeqs,
       i.hitRate,
       i.accept,
     );
     if (rps <= 0) return { prefill: null, decode: null, reason: "model_not_ready" };
-    const decode = Math.max(Math.ceil(i.demandRps / rps), minEndpoint(cfg, "decode"));
-    return { prefill: null, decode, reason: "scale", engineRpsPrefill: rps, engineRpsDecode: rps };
+    const workerRps = rps * caps.ranks;
+    const decode = Math.max(Math.ceil(i.demandRps / workerRps), minEndpoint(cfg, "decode"));
+    return {
+      prefill: null,
+      decode,
+      reason: "scale",
+      engineRpsPrefill: workerRps,
+      engineRpsDecode: workerRps,
+    };
   }
   const p = prefillReplicas(i), d = decodeReplicas(i);
   if (p === null || d === null) {
@@ -95,22 +107,24 @@ export function throughputReplicas(i: ThroughputInput): ThroughputOutcome {
 function prefillReplicas(i: ThroughputInput): { replicas: number; rps: number } | null {
   const cfg = i.planner.config, caps = i.caps.prefill!;
   const isl = i.isl * (1 - Math.min(1, Math.max(0, i.hitRate ?? 0)));
-  const [rps, ttft] = i.models.prefill!.bestEngineRps(isl, caps.maxNumBatchedTokens);
-  if (rps <= 0) return null;
+  const [rankRps, ttft] = i.models.prefill!.bestEngineRps(isl, caps.maxNumBatchedTokens);
+  if (rankRps <= 0) return null;
+  const rps = rankRps * caps.ranks;
   const floor = ttft > cfg.ttft_ms ? Math.ceil(ttft / cfg.ttft_ms) : 1;
   return { replicas: Math.max(Math.ceil(i.demandRps / rps), floor, minEndpoint(cfg, "prefill")), rps };
 }
 
 function decodeReplicas(i: ThroughputInput): { replicas: number; rps: number } | null {
   const cfg = i.planner.config, caps = i.caps.decode;
-  const [rps] = i.models.decode!.bestEngineRps(
+  const [rankRps] = i.models.decode!.bestEngineRps(
     cfg.itl_ms,
     i.isl + i.osl / 2,
     i.osl,
-    caps.maxKvTokens,
+    rankKvTokens(caps),
     caps.maxNumSeqs,
     i.accept,
   );
-  if (rps <= 0) return null;
+  if (rankRps <= 0) return null;
+  const rps = rankRps * caps.ranks;
   return { replicas: Math.max(Math.ceil(i.demandRps / rps), minEndpoint(cfg, "decode")), rps };
 }

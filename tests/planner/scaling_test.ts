@@ -257,6 +257,23 @@ Deno.test("throughput: prefill latency floor and disagg decode sizing", () => {
   assert.equal(out.reason, "scale");
 });
 
+Deno.test("throughput: a worker with DP ranks serves its ranks' summed rate, each rank on its KV share", () => {
+  const models = { prefill: prefillModel(), decode: decodeModel() };
+  const one = ctx({ ttft_ms: 1000, itl_ms: 25, min_endpoint: 1 }, models);
+  const dp4 = {
+    ...one,
+    caps: { prefill: { ...caps, ranks: 4 }, decode: { ...caps, maxKvTokens: 400_000, ranks: 4 } },
+  };
+  const a = throughputReplicas({ ...one, demandRps: 20, isl: 2500, osl: 200, hitRate: 0 });
+  const b = throughputReplicas({ ...dp4, demandRps: 20, isl: 2500, osl: 200, hitRate: 0 });
+  // Each rank holds 100,000 KV tokens, as the single-rank worker does: the same batch (38), four ranks' rate.
+  close(b.engineRpsPrefill!, 4 * a.engineRpsPrefill!);
+  close(b.engineRpsDecode!, 4 * a.engineRpsDecode!);
+  assert.equal(b.prefill, Math.ceil(20 / b.engineRpsPrefill!));
+  assert.equal(b.decode, Math.ceil(20 / b.engineRpsDecode!));
+  assert.ok(b.decode! < a.decode!);
+});
+
 Deno.test("budget clamps: single component and disagg split", () => {
   assert.equal(budgetClamp(10, 1, 8, 1), 8);
   assert.equal(budgetClamp(5, 2, 8, 1), 4);
