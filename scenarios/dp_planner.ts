@@ -1,0 +1,178 @@
+/**
+ * The SLA planner with an attention-DP decode pool: which decode layout costs fewer GPUs for an ITL target?
+ * DeepSeek-R1 on H200s, disaggregated, one 8-GPU prefill worker (attention TP 8) and one 8-GPU decode worker
+ * at the start, the decode workers' attention split by tensor parallelism (TP 8) or run as eight data-parallel
+ * ranks (attention DP 8), experts over eight GPUs (EP 8) everywhere, behind the KV router. The Mooncake
+ * conversation trace at 1×, 2× and 4× its pace; the planner (target `sla`, TTFT 3 s, ITL 30, 45 or 60 ms,
+ * throughput scaling every 60 s on demand counted at arrival, load scaling every 10 s, 128-GPU budget) sizes
+ * both pools.
+ *
+ * A TP 8 decode worker decodes fast (each GPU reads an eighth of the weights) but holds one GPU's worth of MLA
+ * KV and 256 sequences; a DP 8 worker holds eight GPUs' worth and 8 × 256 sequences, each rank reading the
+ * whole attention and dense weights every step (`findings/attention-dp-load.md`). The planner sizes a DP
+ * worker by its ranks' summed rate (`lib/planner/README.md`, difference 9).
+ *
+ * Timing: the `aic_*` engine args (vLLM, h200_sxm, deepseek-ai/DeepSeek-R1), i.e. the analytic perf model.
+ *
+ * Run: `deno run -A scenarios/dp_planner.ts [--no-cache] [--quiet]` (writes `findings/dp-planner.{md,html}`),
+ * or sharded with `deno task sweep scenarios/dp_planner.ts`.
+ *
+ * @module
+ */
+import * as Plot from "@observablehq/plot";
+import {
+  Figure,
+  Findings,
+  type Results,
+  type Row,
+  runOptionsFromArgs,
+  type Scenario,
+  scenario,
+} from "../mod.ts";
+
+const AIC = { backend: "vllm", gpu: "h200_sxm", model: "deepseek-ai/DeepSeek-R1" };
+const TP8 = { aicTpSize: 8, aicMoeEpSize: 8 };
+const DP8 = { aicTpSize: 1, aicAttentionDpSize: 8, aicMoeEpSize: 8 };
+/** GPUs per worker in both pools. */
+const GPUS = 8;
+const TTFT_MS = 3000;
+const ITL_MS = [30, 45, 60];
+const PACES = [1, 2, 4];
+const LAYOUTS = { "TP 8": TP8, "DP 8": DP8 } as const;
+type Layout = keyof typeof LAYOUTS;
+const PLANNER = {
+  optimizationTarget: "sla",
+  enableThroughputScaling: true,
+  enableLoadScaling: true,
+  throughputIntervalS: 60,
+  loadIntervalS: 10,
+  demandCounting: "arrival",
+  maxGpuBudget: 128,
+} as const;
+const COLUMNS = [
+  "variant",
+  "speedup",
+  "ttftAvg",
+  "ttftP90",
+  "itlAvg",
+  "itlP90",
+  "goodputRatio",
+  "prefillWorkersAvg",
+  "decodeWorkersAvg",
+  "gpuHours",
+  "scalingEvents",
+];
+
+/** The variant name of a decode layout under an ITL target. */
+const variant = (layout: Layout, itlMs: number) => `${layout} decode, ITL ${itlMs} ms`;
+
+/** Every decode layout under every ITL target, swept over the trace's pace. */
+const study: Scenario = scenario("dp planner")
+  .trace("mooncake:conversation")
+  .engine(AIC)
+  .router("kv_router")
+  .compare(Object.fromEntries(
+    ITL_MS.flatMap((itlMs) =>
+      (Object.keys(LAYOUTS) as Layout[]).map((layout) => [
+        variant(layout, itlMs),
+        (s: Scenario) =>
+          s.disagg({ prefill: { workers: 1, ...TP8 }, decode: { workers: 1, ...LAYOUTS[layout] } })
+            .sla({ ttftMs: TTFT_MS, itlMs })
+            .planner({ ...PLANNER, ttftMs: TTFT_MS, itlMs }),
+      ])
+    ),
+  ))
+  .sweep("speedup", PACES);
+export default study;
+
+/** Each run's row with its layout, ITL target and mean GPUs provisioned per pool. */
+function byLayout(results: Results): Row[] {
+  return results.rows.map((r) => {
+    const [, layout, itl] = /^(.+) decode, ITL (\d+) ms$/.exec(r.variant as string)!;
+    return {
+      ...r,
+      layout,
+      itlTarget: `ITL ${itl} ms`,
+      prefillGpus: GPUS * (r.prefillWorkersAvg as number),
+      decodeGpus: GPUS * (r.decodeWorkersAvg as number),
+    };
+  });
+}
+
+/** Mean decode GPUs against pace, one line per layout, one panel per ITL target. */
+function gpuFigure(rows: Row[]): Figure {
+  return new Figure(
+    [{
+      height: 300,
+      marginRight: 60,
+      x: { label: "trace pace (×)", ticks: PACES, type: "log" },
+      y: { label: "decode GPUs provisioned (mean)", grid: true },
+      fx: { label: null },
+      color: { legend: true },
+      marks: [
+        Plot.line(rows, { x: "speedup", y: "decodeGpus", stroke: "layout", fx: "itlTarget" }),
+        Plot.dot(rows, { x: "speedup", y: "decodeGpus", fill: "layout", fx: "itlTarget" }),
+        Plot.frame({ strokeOpacity: 0.2 }),
+      ],
+    }],
+    "decode GPUs the planner provisions",
+  );
+}
+
+/** What the runs show, from their rows. */
+function summary(rows: Row[]): string {
+  const at = (layout: Layout, itlMs: number, pace: number) =>
+    rows.find((r) => r.variant === variant(layout, itlMs) && r.speedup === pace)!;
+  const n = (v: unknown, digits = 0) =>
+    (v as number).toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
+  const s = (v: unknown) => `${n((v as number) / 1000, 1)} s`;
+  const top = PACES[PACES.length - 1], loose = ITL_MS[ITL_MS.length - 1], tight = ITL_MS[0];
+  const line = (itlMs: number) => {
+    const tp = at("TP 8", itlMs, top), dp = at("DP 8", itlMs, top);
+    return `- **ITL ${itlMs} ms**: TP 8 decode ${n(tp.decodeGpus, 1)} GPUs (mean ITL ` +
+      `${n(tp.itlAvg, 1)} ms, TTFT ${s(tp.ttftAvg)}, ${n(100 * (tp.goodputRatio as number))}% within both ` +
+      `targets), DP 8 decode ${n(dp.decodeGpus, 1)} GPUs (ITL ${n(dp.itlAvg, 1)} ms, TTFT ` +
+      `${s(dp.ttftAvg)}, ${n(100 * (dp.goodputRatio as number))}%); ${n(tp.gpuHours, 1)} against ` +
+      `${n(dp.gpuHours, 1)} GPU-hours in all.`;
+  };
+  const dpLoose = at("DP 8", loose, top), tpLoose = at("TP 8", loose, top);
+  return [
+    `At ${top}× pace, by ITL target (mean GPUs over the run):`,
+    ITL_MS.map(line).join("\n"),
+    `With a loose ITL target a DP 8 decode worker carries ${
+      n((tpLoose.decodeGpus as number) / (dpLoose.decodeGpus as number), 1)
+    }× ` +
+    `a TP 8 worker's load (KV and sequence slots for eight ranks): the planner provisions ` +
+    `${n(dpLoose.decodeGpus, 1)} decode GPUs where TP 8 needs ${n(tpLoose.decodeGpus, 1)}, and a TP 8 pool ` +
+    `sized by its KV decodes well inside the target (mean ITL ${
+      n(tpLoose.itlAvg, 1)
+    } ms). With a tight one ` +
+    `the order flips: every DP rank reads the whole attention ` +
+    `and dense weights each step, so a DP 8 pass is slow at any batch and the planner can only keep ITL ` +
+    `under ${tight} ms with small batches on many workers, until the GPU budget starves the prefill pool ` +
+    `(mean TTFT ${s(at("DP 8", tight, top).ttftAvg)}).`,
+  ].join("\n\n");
+}
+
+if (import.meta.main) {
+  const results = await study.run(runOptionsFromArgs());
+  results.table(COLUMNS);
+  const rows = byLayout(results);
+  const { html } = await new Findings("Attention DP decode under the planner", "dp-planner")
+    .text(
+      "DeepSeek-R1 (vLLM, analytic timing) on H200s, disaggregated behind the KV router: 8-GPU prefill " +
+        "workers with attention TP 8, and 8-GPU decode workers with attention TP 8 or run as eight " +
+        "data-parallel ranks (`aic_attention_dp_size: 8`, each with its own scheduler, KV pool and 256 " +
+        "sequence slots, stepping together); experts over eight GPUs (EP 8) everywhere. One worker per pool " +
+        `at the start; the SLA planner (TTFT ${TTFT_MS / 1000} s, ITL ${ITL_MS.join(", ")} ms; throughput ` +
+        "scaling every 60 s on demand counted at arrival, load scaling every 10 s, 128-GPU budget) sizes " +
+        `both pools on the Mooncake conversation trace at ${PACES.join("×, ")}× its pace. It sizes a DP ` +
+        "worker by its ranks' summed rate, each rank on its own share of the KV.",
+    )
+    .text(`## Results\n\n${summary(rows)}`)
+    .figure(gpuFigure(rows), "mean decode GPUs by pace, one panel per ITL target")
+    .table(results, COLUMNS, "by decode layout, ITL target and pace")
+    .scenario(study)
+    .write();
+  console.log(`findings: ${html}`);
+}
