@@ -291,5 +291,14 @@ export function resolvePlanner(
       { field: `${poolName("planner")}.max_gpu_budget` },
     );
   }
+  const t = spec.topology;
+  const start = t.mode === "agg" ? [t.num_workers] : [t.num_prefill_workers, t.num_decode_workers];
+  const startGpus = start.reduce((a, n, i) => a + n * resolved[i].config.gpusPerWorker, 0);
+  if (cfg.max_gpu_budget >= 0 && startGpus > cfg.max_gpu_budget) {
+    warnings.push(
+      `the starting fleet (${startGpus} GPUs) exceeds max_gpu_budget (${cfg.max_gpu_budget}): the planner ` +
+        "applies the budget from its first scaling decision, as the reference does",
+    );
+  }
   return { planner, gpus, warnings };
 }
