@@ -51,21 +51,39 @@ function formatLocated(detail: string, { file, line, field }: InputLocation): st
 }
 
 /**
- * The closest candidate to `word` by edit distance, if it is close enough to be a plausible typo.
+ * The candidate `word` most plausibly meant, ignoring case, `-` and `_`: the shortest candidate that begins with
+ * it, or whose name after an owner's `/` does (`h200` → `h200_sxm`, `deepseek-r1` → `deepseek-ai/DeepSeek-R1`),
+ * else the closest by edit distance if that is close enough to be a typo.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { suggest } from "./errors.ts";
  * assert(suggest("startuptime", ["startup_time", "block_size"]) === "startup_time");
+ * assert(suggest("h200", ["gb200", "h200_sxm"]) === "h200_sxm");
+ * const ids = ["deepseek-ai/DeepSeek-R1-0528", "nvidia/DeepSeek-R1-FP4", "deepseek-ai/DeepSeek-R1"];
+ * assert(suggest("deepseek-r1", ids) === "deepseek-ai/DeepSeek-R1");
  * ```
  */
 export function suggest(word: string, candidates: readonly string[]): string | undefined {
   const norm = (s: string) => s.toLowerCase().replace(/[-_]/g, "");
+  const w = norm(word);
+  if (w.length >= 3) {
+    const name = (c: string) => norm(c.slice(c.lastIndexOf("/") + 1));
+    // The name equal to the word first, then the shortest name, then the shortest owner.
+    const key = (c: string) => [name(c) === w || norm(c) === w ? 0 : 1, name(c).length, c.length];
+    const before = (a: string, b: string) => {
+      const [ka, kb] = [key(a), key(b)];
+      const i = ka.findIndex((v, k) => v !== kb[k]);
+      return i >= 0 && ka[i] < kb[i];
+    };
+    const begun = candidates.filter((c) => norm(c).startsWith(w) || name(c).startsWith(w));
+    if (begun.length > 0) return begun.reduce((a, b) => (before(b, a) ? b : a));
+  }
   let best: string | undefined;
   let bestDistance = Infinity;
   for (const candidate of candidates) {
-    const d = editDistance(norm(word), norm(candidate));
+    const d = editDistance(w, norm(candidate));
     if (d < bestDistance) {
       bestDistance = d;
       best = candidate;

@@ -72,6 +72,10 @@ Deno.test("catalog holds the required models and variants by HF id, case-insensi
     ]
   ) assert.ok(findModel(id), id);
   assert.equal(findModel("QWEN/qwen3-32b-fp8")?.quant.linear, "fp8_block");
+  // An alias is its own id (messages name what was asked for) and shares its checkpoint's description.
+  const [r1, v3] = [findModel("deepseek-ai/deepseek-r1")!, MODELS["deepseek-ai/DeepSeek-V3"]];
+  assert.equal(r1.id, "deepseek-ai/DeepSeek-R1");
+  assert.ok(r1.arch === v3.arch && r1.quant === v3.quant);
   assert.equal(MODELS["nvidia/Llama-3.1-8B-Instruct-FP8"].quant.linear, "fp8");
   assert.equal(MODELS["nvidia/Llama-3.1-8B-Instruct-FP4"].quant.linear, "nvfp4");
 });
@@ -104,6 +108,9 @@ Deno.test("an unknown model lists the catalog and says how to pass a config.json
     assert.match(e.message, /config\.json/);
     return true;
   });
+  // A model named without its owner, or by the start of its name, is suggested.
+  assert.throws(() => catalogModel("deepseek-r1"), /did you mean deepseek-ai\/DeepSeek-R1\?/);
+  assert.throws(() => catalogModel("Qwen3-32B"), /did you mean Qwen\/Qwen3-32B\?/);
 });
 
 Deno.test("GPU catalog: required GPUs with datasheet figures; unknown ids list the valid ones", () => {
@@ -121,6 +128,7 @@ Deno.test("GPU catalog: required GPUs with datasheet figures; unknown ids list t
     for (const id of GPU_IDS) assert.match(e.message, new RegExp(id));
     return true;
   });
+  assert.throws(() => gpuSpec("h200"), /did you mean h200_sxm\?/);
 });
 
 Deno.test("config.json parsing: GQA, MoE, MLA, sliding windows and quantisation", () => {

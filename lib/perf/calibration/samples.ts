@@ -6,6 +6,7 @@
  * @module
  */
 import { MODEL_IDS, MODELS } from "../catalog/models.ts";
+import type { ModelSpec } from "../catalog/arch.ts";
 import { buildOps } from "../ops.ts";
 import type { SetupArgs } from "../args.ts";
 import { resolvePerfSetup } from "../setup.ts";
@@ -123,11 +124,12 @@ export function catalogUsage(system: string, backend: string): Usage {
   const nccl = new Set<string>();
   const mlaHeads = new Set<number>();
   let maxHidden = 0;
-  const seen = new Set<string>();
+  const seen = new Map<ModelSpec["arch"], Set<ModelSpec["quant"]>>(); // aliases share both objects
   for (const id of MODEL_IDS) {
     const spec = MODELS[id];
-    if (seen.has(spec.id)) continue;
-    seen.add(spec.id);
+    const quants = seen.get(spec.arch) ?? seen.set(spec.arch, new Set()).get(spec.arch)!;
+    if (quants.has(spec.quant)) continue;
+    quants.add(spec.quant);
     maxHidden = Math.max(maxHidden, spec.arch.hidden);
     for (const layout of layouts(spec.arch.moe !== undefined, spec.arch.mla !== undefined)) {
       let setup;

@@ -75,7 +75,7 @@ export interface QuantSpec {
 
 /** A model the perf models can time: architecture plus checkpoint format. */
 export interface ModelSpec {
-  /** Canonical id (HF repo id or the config path it was read from). */
+  /** The HF repo id as the catalog spells it (of the alias asked for), or the config path it was read from. */
   readonly id: string;
   readonly arch: ModelArch;
   readonly quant: QuantSpec;

@@ -260,11 +260,11 @@ const entries: ReadonlyArray<[ModelArch, QuantSpec, string[]]> = [
   [KIMI_K25, MODELOPT_FP4_EXPERTS, ["nvidia/Kimi-K2.5-NVFP4"]],
 ];
 
-/** Every catalog model by HF id (each alias is a key; `id` is the first alias). */
+/** Every catalog model by HF id (each alias is a key and its spec's `id`; aliases share `arch` and `quant`). */
 export const MODELS: Readonly<Record<string, ModelSpec>> = Object.fromEntries(
   entries.flatMap(([arch, quant, ids]) =>
     ids.map((id): [string, ModelSpec] => [id, {
-      id: ids[0],
+      id,
       arch,
       quant,
       sampling: GENERATION_SAMPLING[arch.family],
