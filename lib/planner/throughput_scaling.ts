@@ -10,7 +10,7 @@
  *
  * The regressions learn from each rank's passes, so every rate above is one rank's, sized against one rank's
  * KV share (`max_kv_tokens / dp`); a worker's rate is its ranks' sum. The reference divides the demand by one
- * rank's rate (and caps a rank's batch by the whole worker's KV), which asks for `dp` times the workers.
+ * rank's rate (and caps a rank's batch by the whole worker's KV), which asks for up to `dp` times the workers.
  *
  * @module
  */
