@@ -6,7 +6,7 @@
 import { InputError, type InputLocation } from "../common/errors.ts";
 import { WorkloadBuilder } from "./builder.ts";
 import { readLines } from "./lines.ts";
-import type { Workload } from "./types.ts";
+import { MAX_TOKENS, type Workload } from "./types.ts";
 import { type WallClock, WallClockParser } from "./wall_clock.ts";
 
 /** The columns an Azure trace must have (others, such as `NumImages`, are ignored). */
@@ -76,13 +76,21 @@ export async function loadAzure(path: string, options: AzureOptions): Promise<Wo
     }
     const input = count(cells[columns.input]);
     if (input < 1) {
-      throw fail(`must be an integer ≥ 1, got ${JSON.stringify(cells[columns.input])}`, "ContextTokens");
+      const got = JSON.stringify(cells[columns.input]);
+      throw fail(`must be an integer from 1 to ${MAX_TOKENS}, got ${got}`, "ContextTokens");
     }
     const output = count(cells[columns.output]);
     if (output < 0) {
-      throw fail(`must be an integer ≥ 0, got ${JSON.stringify(cells[columns.output])}`, "GeneratedTokens");
+      const got = JSON.stringify(cells[columns.output]);
+      throw fail(`must be an integer from 0 to ${MAX_TOKENS}, got ${got}`, "GeneratedTokens");
     }
-    builder.add({ arrivalMs, inputLength: input, outputLength: Math.max(1, output), tokenBlocks: "unique" });
+    builder.add({
+      arrivalMs,
+      inputLength: input,
+      outputLength: Math.max(1, output),
+      tokenBlocks: "unique",
+      at: { file: path, line },
+    });
   }
   if (columns === undefined) throw new InputError("empty file: expected a header row", { file: path });
   if (builder.count === 0) throw new InputError("the trace has no requests", { file: path });
@@ -114,7 +122,7 @@ function parseHeader(cells: string[], at: InputLocation) {
   };
 }
 
-/** A cell's non-negative integer value, or −1 when it is not one. */
+/** A cell's integer value from 0 to {@link MAX_TOKENS}, or −1 when it is not one. */
 function count(cell: string): number {
   const s = cell.trim();
   if (s.length === 0 || s.length > 15) return -1;
@@ -122,7 +130,8 @@ function count(cell: string): number {
     const c = s.charCodeAt(i);
     if (c < 48 || c > 57) return -1;
   }
-  return Number(s);
+  const n = Number(s);
+  return n <= MAX_TOKENS ? n : -1;
 }
 
 /**

@@ -5,7 +5,7 @@
  */
 import { InputError, type InputLocation } from "../common/errors.ts";
 import { BlockInterner, type TokenBlocks } from "./block_ids.ts";
-import type { RoutingHints, Workload } from "./types.ts";
+import { MAX_TOKENS, type RoutingHints, type Workload } from "./types.ts";
 
 /** Largest block chunk the builder allocates (ids), unless one prompt needs more. */
 const CHUNK_MAX = 1 << 22;
@@ -156,8 +156,8 @@ export class WorkloadBuilder {
   /** Add one request. Throws {@link InputError} (with `row.at`) on invalid values. */
   add(row: RequestRow): void {
     const at = row.at ?? {};
-    checkInt(row.inputLength, 1, "input_length", at);
-    checkInt(row.outputLength, 1, "output_length", at);
+    checkTokens(row.inputLength, "input_length", at);
+    checkTokens(row.outputLength, "output_length", at);
     if (row.arrivalMs !== undefined) checkTime(row.arrivalMs, "timestamp", at);
     if (row.delayMs !== undefined) checkTime(row.delayMs, "delay", at);
     const r = this.count;
@@ -400,9 +400,12 @@ export class WorkloadBuilder {
   }
 }
 
-function checkInt(v: number, min: number, field: string, at: InputLocation): void {
-  if (!Number.isInteger(v) || v < min) {
-    throw new InputError(`must be an integer ≥ ${min}, got ${JSON.stringify(v)}`, { ...at, field });
+function checkTokens(v: number, field: string, at: InputLocation): void {
+  if (!Number.isInteger(v) || v < 1 || v > MAX_TOKENS) {
+    throw new InputError(`must be an integer from 1 to ${MAX_TOKENS}, got ${JSON.stringify(v)}`, {
+      ...at,
+      field,
+    });
   }
 }
 

@@ -4,6 +4,7 @@
  * @module
  */
 import { z } from "zod";
+import { MAX_TOKENS } from "./types.ts";
 
 const positiveInt = z.number().int().positive();
 
@@ -160,8 +161,8 @@ export function tracePaths(spec: { readonly path: string | readonly string[] }):
 export const SyntheticWorkloadSchema = z.strictObject({
   source: z.literal("synthetic"),
   /** Prompt tokens of a session's first turn, and new input tokens added by each later turn. */
-  input_tokens: positiveInt,
-  output_tokens: positiveInt,
+  input_tokens: positiveInt.max(MAX_TOKENS),
+  output_tokens: positiveInt.max(MAX_TOKENS),
   /**
    * Spread of `input_tokens` and `output_tokens`: each request draws its lengths from a normal distribution
    * with this standard deviation (Box–Muller, rounded, floored at 1), as the reference's `LengthSpec` and

@@ -5,6 +5,9 @@
  * @module
  */
 
+/** The longest prompt or output a request may have, in tokens: what the workload's `Int32Array`s hold. */
+export const MAX_TOKENS = 2 ** 31 - 1;
+
 /**
  * A workload materialised for one engine block size.
  *

@@ -105,11 +105,25 @@ const badRows: Array<[string, string, string | undefined, string[]]> = [
   ["a row earlier than the first", "2023-11-16 18:17:02.0,4808,10", "TIMESTAMP", [
     "earlier than the first row",
   ]],
-  ["a fractional ContextTokens", "2023-11-16 18:17:05.0,48.5,10", "ContextTokens", ["integer ≥ 1"]],
-  ["a negative ContextTokens", "2023-11-16 18:17:05.0,-3,10", "ContextTokens", ["integer ≥ 1"]],
-  ["a zero ContextTokens", "2023-11-16 18:17:05.0,0,10", "ContextTokens", ["integer ≥ 1"]],
-  ["a non-numeric GeneratedTokens", "2023-11-16 18:17:05.0,4808,ten", "GeneratedTokens", ["integer ≥ 0"]],
-  ["an empty GeneratedTokens", "2023-11-16 18:17:05.0,4808,", "GeneratedTokens", ["integer ≥ 0"]],
+  ["a fractional ContextTokens", "2023-11-16 18:17:05.0,48.5,10", "ContextTokens", [
+    "integer from 1 to 2147483647",
+  ]],
+  ["a negative ContextTokens", "2023-11-16 18:17:05.0,-3,10", "ContextTokens", [
+    "integer from 1 to 2147483647",
+  ]],
+  ["a zero ContextTokens", "2023-11-16 18:17:05.0,0,10", "ContextTokens", ["integer from 1 to 2147483647"]],
+  ["a ContextTokens too long to hold", "2023-11-16 18:17:05.0,3000000000,10", "ContextTokens", [
+    "to 2147483647",
+  ]],
+  ["a GeneratedTokens too long to hold", "2023-11-16 18:17:05.0,4808,99999999999", "GeneratedTokens", [
+    "to 2147483647",
+  ]],
+  ["a non-numeric GeneratedTokens", "2023-11-16 18:17:05.0,4808,ten", "GeneratedTokens", [
+    "integer from 0 to 2147483647",
+  ]],
+  ["an empty GeneratedTokens", "2023-11-16 18:17:05.0,4808,", "GeneratedTokens", [
+    "integer from 0 to 2147483647",
+  ]],
 ];
 
 for (const [what, row, field, includes] of badRows) {

@@ -73,7 +73,11 @@ const badRows: Array<[string, unknown, string | undefined, string[]]> = [
     "must be a number",
   ]],
   ["non-integer input_length", { ...good, input_length: 10.5 }, "input_length", ["positive integer"]],
-  ["zero output_length", { ...good, output_length: 0 }, "output_length", ["≥ 1"]],
+  ["zero output_length", { ...good, output_length: 0 }, "output_length", ["from 1 to"]],
+  // Lengths live in Int32Arrays: a longer one would wrap (2^53 to 0) instead of failing.
+  ["an output_length too long to hold", { ...good, output_length: 2 ** 53 }, "output_length", [
+    "from 1 to 2147483647, got 9007199254740992",
+  ]],
   ["negative timestamp", { ...good, timestamp: -5 }, "timestamp", ["≥ 0"]],
   [
     "non-finite timestamp",
