@@ -6,7 +6,13 @@
  * @module
  */
 import { InputError } from "./common/errors.ts";
-import { type EngineArgs, type ResolvedEngine, resolveEngineArgs, type WorkerRole } from "./engine/mod.ts";
+import {
+  Engine,
+  type EngineArgs,
+  type ResolvedEngine,
+  resolveEngineArgs,
+  type WorkerRole,
+} from "./engine/mod.ts";
 import { createPerfModel, loadPerfInputs, type PerfInputs, type PerfModel } from "./perf/mod.ts";
 import {
   createPredictor,
@@ -68,7 +74,30 @@ export function resolvePools(
       { field: `${pools[1].name}.block_size` },
     );
   }
+  checkFleetMemory(pools, resolved);
   return resolved;
+}
+
+/** The most memory a simulation's starting fleet may allocate for its engines' state. */
+export const MAX_FLEET_BYTES = 8 * 2 ** 30;
+
+/**
+ * Reject a starting fleet whose engines would allocate more than {@link MAX_FLEET_BYTES} (a num_gpu_blocks,
+ * max_num_seqs, dp_size or worker count far beyond any deployment), naming the pool that holds the most.
+ */
+function checkFleetMemory(pools: readonly PoolArgs[], resolved: readonly ResolvedEngine[]): void {
+  const bytes = resolved.map((r, i) => pools[i].workers * r.config.dpSize * Engine.stateBytes(r.config));
+  const total = bytes.reduce((a, b) => a + b, 0);
+  if (total <= MAX_FLEET_BYTES) return;
+  const i = bytes.indexOf(Math.max(...bytes)), c = resolved[i].config;
+  const count = (n: number) => n.toLocaleString("en-US", { maximumFractionDigits: 1 });
+  throw new InputError(
+    `the starting fleet's engines would allocate ${count(total / 2 ** 30)} GiB, more than a ` +
+      `simulation may (${MAX_FLEET_BYTES / 2 ** 30} GiB): ${count(pools[i].workers)} worker(s) of ` +
+      `${count(c.dpSize)} rank(s), each rank with ${count(c.numGpuBlocks)} KV blocks and ` +
+      `${count(c.maxNumSeqs)} sequence slots; lower num_gpu_blocks, max_num_seqs, dp_size or the workers`,
+    { field: pools[i].name },
+  );
 }
 
 /** A pool resolved to run: its args as the topology gives them, as resolved, and its perf model. */

@@ -7,7 +7,7 @@
  */
 import { z } from "zod";
 import { parseConfig } from "./common/config.ts";
-import { EngineArgsSchema } from "./engine/mod.ts";
+import { EngineArgsSchema, speedupFactor } from "./engine/mod.ts";
 import { PlannerConfigSchema } from "./planner/mod.ts";
 import { ROUTER_MODES, RouterConfigSchema, RouterPolicySchema } from "./router/mod.ts";
 import { arrivalModeProblem, arrivalModes, openLoopProblem, WorkloadSpecSchema } from "./workload/mod.ts";
@@ -124,7 +124,7 @@ export const SlaSchema = z.strictObject({
 export const SimSpecSchema = z.strictObject({
   workload: WorkloadSpecSchema,
   /** Divides trace arrivals and inter-turn delays (`--arrival-speedup-ratio`). */
-  arrival_speedup_ratio: z.number().positive().default(1),
+  arrival_speedup_ratio: speedupFactor.default(1),
   /** Closed loop with at most this many requests in flight (`--replay-concurrency`). */
   replay_concurrency: positiveInt.nullable().optional(),
   /**

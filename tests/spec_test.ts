@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { InputError } from "../lib/common/errors.ts";
+import { resolvePools } from "../lib/run_inputs.ts";
 import { parseSpec } from "../lib/spec.ts";
 
 const synthetic = { source: "synthetic", input_tokens: 100, output_tokens: 10, request_count: 4 };
@@ -33,4 +34,27 @@ Deno.test("spec: a synthetic workload takes exactly one arrival mode", () => {
     parseSpec({ topology, workload: { source: "default" }, replay_concurrency: 4 }).replay_concurrency,
     4,
   );
+});
+
+Deno.test("run inputs: a fleet whose engines would allocate more than 8 GiB is an input error naming the pool", () => {
+  const topo = (engine: Record<string, unknown>, workers = 1) =>
+    parseSpec({ workload: { source: "default" }, topology: { mode: "agg", num_workers: workers, engine } })
+      .topology;
+  const rejects = (t: ReturnType<typeof topo>, message: RegExp) =>
+    assert.throws(() => resolvePools(t), (e) => e instanceof InputError && message.test(e.message));
+  // Each would have thrown a RangeError or run out of memory while building the engines.
+  rejects(topo({ max_num_seqs: 2 ** 40 }), /^--extra-engine-args: .* 1,099,511,627,776 sequence slots/);
+  rejects(topo({ num_gpu_blocks: 2 ** 31 }), /would allocate \d+ GiB, more than a simulation may \(8 GiB\)/);
+  rejects(topo({ aic_attention_dp_size: 100_000 }), /1 worker\(s\) of 100,000 rank\(s\)/);
+  rejects(topo({}, 100_000), /100,000 worker\(s\) of 1 rank\(s\)/);
+  assert.equal(resolvePools(topo({ num_gpu_blocks: 1_000_000 }, 4)).length, 1);
+});
+
+Deno.test("spec: speed-up ratios stay within a million either way (beyond, times overflow the reports)", () => {
+  const spec = (extra: Record<string, unknown>) => ({ workload: { source: "default" }, topology, ...extra });
+  assert.throws(() => parseSpec(spec({ arrival_speedup_ratio: 1e9 })), /arrival_speedup_ratio: Too big/);
+  const engine = (args: Record<string, unknown>) => spec({ topology: { mode: "agg", engine: args } });
+  assert.throws(() => parseSpec(engine({ speedup_ratio: 1e300 })), /speedup_ratio: Too big/);
+  assert.throws(() => parseSpec(engine({ decode_speedup_ratio: 1e-9 })), /decode_speedup_ratio: Too small/);
+  assert.equal(parseSpec(engine({ speedup_ratio: 1e6 })).topology.mode, "agg");
 });

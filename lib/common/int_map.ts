@@ -21,6 +21,20 @@
  * ```
  */
 export class IntMap {
+  /**
+   * Bytes a map made for `expected` entries allocates.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { IntMap } from "./int_map.ts";
+   * assert.equal(IntMap.bytes(100), 256 * 8);
+   * ```
+   */
+  static bytes(expected: number): number {
+    return tableSize(expected) * 8;
+  }
+
   #keys: Int32Array;
   #values: Int32Array;
   #mask: number;
@@ -30,8 +44,7 @@ export class IntMap {
 
   /** @param expected Entries expected at most; the table starts at twice that (rounded to a power of 2). */
   constructor(expected = 16) {
-    let cap = 16;
-    while (cap < expected * 2) cap *= 2;
+    const cap = tableSize(expected);
     this.#keys = new Int32Array(cap).fill(-1);
     this.#values = new Int32Array(cap);
     this.#mask = cap - 1;
@@ -115,4 +128,9 @@ export class IntMap {
     this.#size = 0;
     for (let i = 0; i < oldKeys.length; i++) if (oldKeys[i] >= 0) this.set(oldKeys[i], oldValues[i]);
   }
+}
+
+/** Table slots for `expected` entries: twice that, rounded up to a power of 2, at least 16. */
+function tableSize(expected: number): number {
+  return Math.max(16, 2 ** Math.ceil(Math.log2(Math.max(1, expected * 2))));
 }

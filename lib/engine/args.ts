@@ -17,6 +17,8 @@ import { CUDAGRAPH_MODES, MOE_BACKENDS, SAMPLINGS } from "../perf/mod.ts";
 const positiveInt = z.number().int().positive();
 const nonNegative = z.number().nonnegative();
 const fraction = z.number().min(0).max(1);
+/** A speed-up factor: beyond a million either way, pass times under- or overflow the reports' arithmetic. */
+export const speedupFactor = z.number().min(1e-6).max(1e6);
 
 /** Engine args schema (reference: `lib/mocker/src/common/protocols.rs`). `null` means "unset". */
 export const EngineArgsSchema = z.strictObject({
@@ -28,8 +30,8 @@ export const EngineArgsSchema = z.strictObject({
   max_num_batched_tokens: positiveInt.default(8192),
   enable_prefix_caching: z.boolean().default(true),
   enable_chunked_prefill: z.boolean().default(true),
-  speedup_ratio: z.number().positive().default(1),
-  decode_speedup_ratio: z.number().positive().default(1),
+  speedup_ratio: speedupFactor.default(1),
+  decode_speedup_ratio: speedupFactor.default(1),
   dp_size: positiveInt.default(1),
   startup_time: nonNegative.nullable().optional(),
   worker_type: z.enum(["aggregated", "prefill", "decode"]).nullable().optional(),

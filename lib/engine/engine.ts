@@ -122,6 +122,14 @@ export class Engine {
   /** What the pass being scheduled computes: its prompt chunks (count, KV after them, cached prefix, tokens). */
   readonly #pass = { prefillBatch: 0, prefillIsl: 0, prefillPrefix: 0, prefillTokens: 0, computedTokens: 0 };
 
+  /**
+   * Bytes a rank with `config` allocates when it is made: its KV pool, six Int32 arrays of `max_num_seqs`
+   * slots, and about 4 KiB of objects.
+   */
+  static stateBytes(config: EngineConfig): number {
+    return KvPool.bytes(config.numGpuBlocks, config.enablePrefixCaching) + 24 * config.maxNumSeqs + 4096;
+  }
+
   constructor(
     id: number,
     config: EngineConfig,

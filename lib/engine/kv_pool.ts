@@ -38,7 +38,6 @@ export class KvPool {
   readonly #ref: Int32Array;
   /** Block id cached in each slot, or −1 (free or private). */
   readonly #idOf: Int32Array;
-  /** Slot caching each block id, plus one (0 = not cached: a fresh array needs no fill, pools start fast). */
   /** Slot caching each block id (only cached ids have an entry). */
   readonly #slotOf: IntMap;
   readonly #prev: Int32Array;
@@ -52,6 +51,20 @@ export class KvPool {
   /** Active slots not registered under a block id (partial prompt blocks, output blocks). */
   #privateActive = 0;
   #evictions = 0;
+
+  /**
+   * Bytes a pool of `capacity` blocks allocates: five Int32 arrays, and with prefix caching its block index.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { KvPool } from "./kv_pool.ts";
+   * assert.equal(KvPool.bytes(1000, false), 20_000 + 128); // the arrays, and an empty block index
+   * ```
+   */
+  static bytes(capacity: number, prefixCaching: boolean): number {
+    return 20 * capacity + (prefixCaching ? IntMap.bytes(capacity) : IntMap.bytes(0));
+  }
 
   /**
    * @param capacity Blocks in the pool.

@@ -9,6 +9,7 @@ export {
   type EngineArgsInput,
   EngineArgsSchema,
   parseEngineArgs,
+  speedupFactor,
 } from "./args.ts";
 export {
   DEFAULT_NUM_GPU_BLOCKS,
