@@ -6,13 +6,8 @@
  * @module
  */
 import { InputError } from "./common/errors.ts";
-import {
-  Engine,
-  type EngineArgs,
-  type ResolvedEngine,
-  resolveEngineArgs,
-  type WorkerRole,
-} from "./engine/mod.ts";
+import { MAX_FLEET_BYTES, workerBytes } from "./cluster/mod.ts";
+import { type EngineArgs, type ResolvedEngine, resolveEngineArgs, type WorkerRole } from "./engine/mod.ts";
 import { createPerfModel, loadPerfInputs, type PerfInputs, type PerfModel } from "./perf/mod.ts";
 import {
   createPredictor,
@@ -78,15 +73,12 @@ export function resolvePools(
   return resolved;
 }
 
-/** The most memory a simulation's starting fleet may allocate for its engines' state. */
-export const MAX_FLEET_BYTES = 8 * 2 ** 30;
-
 /**
  * Reject a starting fleet whose engines would allocate more than {@link MAX_FLEET_BYTES} (a num_gpu_blocks,
  * max_num_seqs, dp_size or worker count far beyond any deployment), naming the pool that holds the most.
  */
 function checkFleetMemory(pools: readonly PoolArgs[], resolved: readonly ResolvedEngine[]): void {
-  const bytes = resolved.map((r, i) => pools[i].workers * r.config.dpSize * Engine.stateBytes(r.config));
+  const bytes = resolved.map((r, i) => pools[i].workers * workerBytes(r.config));
   const total = bytes.reduce((a, b) => a + b, 0);
   if (total <= MAX_FLEET_BYTES) return;
   const i = bytes.indexOf(Math.max(...bytes)), c = resolved[i].config;

@@ -5,13 +5,33 @@
  *
  * @module
  */
+import { InputError } from "../common/errors.ts";
 import { Rng } from "../common/rng.ts";
-import { Engine, type RequestTable } from "../engine/mod.ts";
+import { Engine, type EngineConfig, type RequestTable } from "../engine/mod.ts";
 import { resolveProfile, Router, stageConfig } from "../router/mod.ts";
 import type { EventQueue } from "../common/event_queue.ts";
 import { STARTUP } from "./events.ts";
 import type { LifecycleOp } from "./lifecycle.ts";
 import type { ClusterSetup, PoolState, Worker } from "./types.ts";
+
+/** The most memory the engines a simulation creates may allocate (its starting fleet and every scale-up). */
+export const MAX_FLEET_BYTES = 8 * 2 ** 30;
+
+/**
+ * Bytes one worker with `config` allocates: each of its ranks' engine state ({@link Engine.stateBytes}).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { workerBytes } from "./fleet.ts";
+ * import { Engine, resolveEngineArgs } from "../engine/mod.ts";
+ * const { config } = resolveEngineArgs({ dp_size: 4 }, "aggregated");
+ * assert.equal(workerBytes(config), 4 * Engine.stateBytes(config));
+ * ```
+ */
+export function workerBytes(config: EngineConfig): number {
+  return config.dpSize * Engine.stateBytes(config);
+}
 
 /**
  * Every pool's workers and ranks, their lifecycle and their billing. The cluster owns one, moves its clock
@@ -42,6 +62,8 @@ export class Fleet {
   readonly lifecycle: LifecycleOp[] = [];
   readonly #req: RequestTable;
   readonly #queue: EventQueue;
+  /** What the engines created so far allocated (removed workers' included: their ranks stay indexed). */
+  #bytes = 0;
 
   /** Build every pool's router and its initial, active workers. */
   constructor(setup: ClusterSetup, requests: RequestTable, queue: EventQueue) {
@@ -88,7 +110,18 @@ export class Fleet {
     if (target < 1) throw new Error(`cluster: scale target ${target} below one worker (bug)`);
     const workers = this.pools[p].workers;
     let current = this.nonDraining(p);
-    const delayMs = this.pools[p].setup.config.startupTimeS * 1000;
+    const config = this.pools[p].setup.config, delayMs = config.startupTimeS * 1000;
+    const bytes = this.#bytes + Math.max(0, target - current) * workerBytes(config);
+    if (bytes > MAX_FLEET_BYTES) {
+      throw new InputError(
+        `scaling the ${this.pools[p].setup.stage} pool to ${target.toLocaleString("en-US")} workers would ` +
+          `take the engines of this run to ${gib(bytes)} GiB, more than a simulation may ` +
+          `(${
+            MAX_FLEET_BYTES / 2 ** 30
+          } GiB); bound the planner with max_gpu_budget or a smaller min_endpoint`,
+        { field: "planner.max_gpu_budget" },
+      );
+    }
     for (; current < target; current++) {
       const w = this.#addWorker(p);
       this.#log(w, "start", nowMs);
@@ -153,6 +186,7 @@ export class Fleet {
 
   #addWorker(p: number): Worker {
     const pool = this.pools[p], setup = pool.setup;
+    this.#bytes += workerBytes(setup.config);
     const ranks: Engine[] = [];
     for (let k = 0; k < setup.config.dpSize; k++) {
       const id = this.engines.length;
@@ -181,3 +215,5 @@ export class Fleet {
     return worker;
   }
 }
+
+const gib = (bytes: number) => (bytes / 2 ** 30).toLocaleString("en-US", { maximumFractionDigits: 1 });

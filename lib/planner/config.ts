@@ -29,8 +29,9 @@ export const PlannerConfigObject = z.strictObject({
   itl_ms: positive.default(50),
   enable_throughput_scaling: z.boolean().default(true),
   enable_load_scaling: z.boolean().default(false),
-  throughput_adjustment_interval_seconds: positive.default(180),
-  load_adjustment_interval_seconds: positive.default(5),
+  /** Tick intervals: at least 0.1 s (a shorter one would tick billions of times over a trace). */
+  throughput_adjustment_interval_seconds: z.number().min(0.1).default(180),
+  load_adjustment_interval_seconds: z.number().min(0.1).default(5),
   max_throughput_scaling_replicas: positiveInt.default(8),
   /** Total GPUs the planner may use; −1 disables the cap. */
   max_gpu_budget: z.number().int().min(-1).default(8),
@@ -63,7 +64,8 @@ export const PlannerConfigObject = z.strictObject({
   throughput_metrics_source: z.enum(["frontend", "router"]).default("frontend"),
   /** Replay forces advisory mode in the reference; accepted for compatibility. */
   advisory: z.boolean().default(false),
-  report_interval_hours: positive.nullable().default(24),
+  /** One more HTML report per this many simulated hours; at least 0.01 (36 s). */
+  report_interval_hours: z.number().min(0.01).nullable().default(24),
   report_output_dir: z.string().min(1).default("./planner_reports"),
   report_filename: z.string().min(1).nullable().default(null),
   report_write_gzip_log: z.boolean().default(true),

@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { Cluster, type ClusterResult, type ScalingController } from "../../lib/cluster/mod.ts";
+import { InputError } from "../../lib/common/errors.ts";
 import { resolveEngineArgs, type WorkerRole } from "../../lib/engine/mod.ts";
 import { Collector } from "../../lib/metrics/mod.ts";
 import { createPerfModel } from "../../lib/perf/mod.ts";
@@ -92,6 +93,21 @@ Deno.test("lifecycle: a scale-down cancels starting workers first (newest first)
   ]);
   // The cancelled workers' start-up events fire later and must not revive them.
   assert.ok(!ops(result).some((o) => o.includes("activate")));
+});
+
+Deno.test("lifecycle: a scale-up whose engines would allocate more than 8 GiB is an input error, and none of it is made", () => {
+  const w = workloadOf([{ input: 64, output: 1, at: 0 }, { input: 64, output: 1, at: 2000 }]);
+  // 16,384 blocks and 256 slots per rank: about 0.6 MiB each, so 20,000 workers would take ~11 GiB.
+  const script = new Script([[1000, 0, 20_000]]);
+  assert.throws(
+    () => simulate(w, [["aggregated", 1, fixedTiming(10, 1)]], script),
+    (e) =>
+      e instanceof InputError && e.location.field === "planner.max_gpu_budget" &&
+      /aggregated pool to 20,000 workers would take the engines of this run to [\d.]+ GiB/.test(e.message),
+  );
+  // A hundred workers fit: 99 start (and, without a start-up time, activate at once).
+  const { result } = simulate(w, [["aggregated", 1, fixedTiming(10, 1)]], new Script([[1000, 0, 100]]));
+  assert.equal(result.lifecycle.filter((o) => o.op === "start").length, 99);
 });
 
 Deno.test("lifecycle: a draining worker takes no new requests, finishes its queue, then is removed", () => {

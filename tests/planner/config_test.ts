@@ -89,6 +89,20 @@ Deno.test("planner config: validation rules", () => {
     () => parsePlannerConfig({ mode: "both" }),
     /mode: invalid value; expected one of: "agg", "disagg", "prefill", "decode"/,
   );
+  // Intervals that would tick, or write reports, billions of times over a trace (found by fuzzing: a hang).
+  assert.throws(
+    () => parsePlannerConfig({ load_adjustment_interval: 1e-9 }),
+    /load_adjustment_interval_seconds/,
+  );
+  assert.throws(() => parsePlannerConfig({ throughput_adjustment_interval_seconds: 0.01 }), /Too small/);
+  assert.throws(
+    () => parsePlannerConfig({ report_interval_hours: 1e-6 }),
+    /report_interval_hours: Too small/,
+  );
+  assert.equal(
+    parsePlannerConfig({ load_adjustment_interval_seconds: 0.1 }).load_adjustment_interval_seconds,
+    0.1,
+  );
 });
 
 Deno.test("planner config: targets other than sla force load scaling on and throughput off, and say so", () => {
