@@ -5,7 +5,7 @@
  */
 import { InputError, type InputLocation } from "../common/errors.ts";
 import { BlockInterner, type TokenBlocks } from "./block_ids.ts";
-import { MAX_TOKENS, type RoutingHints, type Workload } from "./types.ts";
+import { MAX_PROMPT_BLOCKS, MAX_REQUESTS, MAX_TOKENS, type RoutingHints, type Workload } from "./types.ts";
 
 /** Largest block chunk the builder allocates (ids), unless one prompt needs more. */
 const CHUNK_MAX = 1 << 22;
@@ -158,6 +158,16 @@ export class WorkloadBuilder {
     const at = row.at ?? {};
     checkTokens(row.inputLength, "input_length", at);
     checkTokens(row.outputLength, "output_length", at);
+    const count = Math.floor(row.inputLength / this.#blockSize);
+    if (this.count >= MAX_REQUESTS || this.#blockCount + count > MAX_PROMPT_BLOCKS) {
+      throw new InputError(
+        `the workload outgrows what a simulation holds (${MAX_REQUESTS.toLocaleString("en-US")} requests, ` +
+          `${MAX_PROMPT_BLOCKS.toLocaleString("en-US")} prompt blocks in all) at its request ` +
+          `${(this.count + 1).toLocaleString("en-US")}, whose prompts so far span ` +
+          `${(this.#blockCount + count).toLocaleString("en-US")} blocks of ${this.#blockSize} tokens`,
+        at,
+      );
+    }
     if (row.arrivalMs !== undefined) checkTime(row.arrivalMs, "timestamp", at);
     if (row.delayMs !== undefined) checkTime(row.delayMs, "delay", at);
     const r = this.count;
@@ -208,7 +218,6 @@ export class WorkloadBuilder {
     this.#arrivalRaw.push(row.arrivalMs);
     this.#inputLength.push(row.inputLength);
     this.#outputLength.push(row.outputLength);
-    const count = Math.floor(row.inputLength / this.#blockSize);
     let offset = this.#blockCount - this.#chunkStart;
     if (offset + count > this.#chunk.length) {
       this.#fullChunks.push(this.#chunk.subarray(0, offset));

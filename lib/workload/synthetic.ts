@@ -10,7 +10,7 @@ import { arrivalModeProblem, arrivalModes } from "./arrival_mode.ts";
 import { WorkloadBuilder } from "./builder.ts";
 import { PromptContext, sharedPrefixBlocks, UniqueIds } from "./prompt_context.ts";
 import type { SyntheticWorkloadSpec } from "./spec.ts";
-import type { Workload } from "./types.ts";
+import { MAX_PROMPT_BLOCKS, MAX_REQUESTS, MAX_TOKENS, type Workload } from "./types.ts";
 
 /** How the generated workload will be replayed. */
 export interface SyntheticOptions {
@@ -63,6 +63,7 @@ export interface SyntheticOptions {
  * ```
  */
 export function generateSynthetic(spec: SyntheticWorkloadSpec, options: SyntheticOptions): Workload {
+  checkSize(spec, options.blockSize);
   const gap = arrivalGap(spec, options.closedLoop);
   const rng = new Rng(spec.arrival_seed);
   const arrivals = rng.fork(1), groups = rng.fork(2);
@@ -84,6 +85,8 @@ export function generateSynthetic(spec: SyntheticWorkloadSpec, options: Syntheti
     for (let turn = 0; turn < spec.turns_per_session; turn++) {
       const isl = inputLength(inputs);
       const drawnOsl = outputLength(outputs);
+      const grown = spec.turn_prompts === "cumulative" && context !== undefined ? context.length + osl : 0;
+      if (grown + isl > MAX_TOKENS || drawnOsl > MAX_TOKENS) tooLong(spec, grown + isl, drawnOsl);
       const stored = turn === 0 && entry >= 0 ? dataset!.prompts[entry] : undefined;
       if (stored) {
         context = stored.context.clone();
@@ -172,4 +175,62 @@ function arrivalGap(spec: SyntheticWorkloadSpec, closedLoop: boolean): (rng: Rng
   }
   if (interval !== undefined) return () => interval;
   return () => 0;
+}
+
+/**
+ * Reject, before generating anything, a workload beyond what a simulation holds: more than {@link MAX_REQUESTS}
+ * requests, or prompts spanning more than {@link MAX_PROMPT_BLOCKS} blocks at the mean lengths (cumulative
+ * turns grow by a prompt and an answer each, so a session's blocks grow with the square of its turns).
+ */
+function checkSize(spec: SyntheticWorkloadSpec, blockSize: number): void {
+  const count = (n: number) => Math.round(n).toLocaleString("en-US");
+  const turns = spec.turns_per_session, requests = spec.request_count * turns;
+  if (requests > MAX_REQUESTS) {
+    throw new InputError(
+      `${count(spec.request_count)} sessions × ${count(turns)} turns = ${
+        count(requests)
+      } requests, more than a ` +
+        `workload holds (${count(MAX_REQUESTS)})`,
+      { field: "workload.request_count" },
+    );
+  }
+  // A normal draw far wider than its mean averages about 0.4 σ once floored at 1 token.
+  const isl = Math.max(spec.input_tokens, 0.4 * spec.input_tokens_stddev);
+  const step = isl + Math.max(spec.output_tokens, 0.4 * spec.output_tokens_stddev);
+  const perSession = spec.turn_prompts === "cumulative"
+    ? turns * isl + step * turns * (turns - 1) / 2
+    : turns * isl;
+  const blocks = spec.request_count * perSession / blockSize;
+  if (blocks > MAX_PROMPT_BLOCKS) {
+    throw new InputError(
+      `the prompts would span about ${
+        count(blocks)
+      } blocks of ${blockSize} tokens, more than a workload holds ` +
+        `(${count(MAX_PROMPT_BLOCKS)}); fewer sessions, turns or tokens`,
+      {
+        field: turns > 1 && spec.turn_prompts === "cumulative"
+          ? "workload.turns_per_session"
+          : isl > spec.input_tokens
+          ? "workload.input_tokens_stddev"
+          : "workload.input_tokens",
+      },
+    );
+  }
+}
+
+/** A drawn prompt (a turn's, with its session's earlier turns) or output past {@link MAX_TOKENS}, as an error. */
+function tooLong(spec: SyntheticWorkloadSpec, prompt: number, output: number): never {
+  const [what, tokens, stddev] = prompt > MAX_TOKENS
+    ? ["prompt", prompt, spec.input_tokens_stddev]
+    : ["output", output, spec.output_tokens_stddev];
+  const field = stddev > 0
+    ? `workload.${what === "prompt" ? "input" : "output"}_tokens_stddev`
+    : "workload.turns_per_session";
+  throw new InputError(
+    `a drawn ${what} of ${
+      Math.round(tokens).toLocaleString("en-US")
+    } tokens is longer than a request may be ` +
+      `(${MAX_TOKENS.toLocaleString("en-US")})`,
+    { field },
+  );
 }

@@ -8,6 +8,12 @@
 /** The longest prompt or output a request may have, in tokens: what the workload's `Int32Array`s hold. */
 export const MAX_TOKENS = 2 ** 31 - 1;
 
+/** The most requests a workload may hold (16.8 M). */
+export const MAX_REQUESTS = 2 ** 24;
+
+/** The most full prompt blocks a workload may hold over all its requests (268 M block ids: 1 GiB). */
+export const MAX_PROMPT_BLOCKS = 2 ** 28;
+
 /**
  * A workload materialised for one engine block size.
  *

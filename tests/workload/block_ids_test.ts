@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { Rng } from "../../lib/common/rng.ts";
 import { BlockInterner } from "../../lib/workload/block_ids.ts";
 import { WorkloadBuilder } from "../../lib/workload/builder.ts";
+import { throwsAt } from "./_helpers.ts";
 
 interface Prompt {
   ids: number[];
@@ -154,4 +155,21 @@ Deno.test("builder: prompts spanning many block chunks keep their ids and offset
     assert.equal(w.blockOffset[r], at);
     at += sizes[r];
   }
+});
+
+Deno.test("builder: a row whose prompt would take the workload past 2^28 blocks is an error at that row", () => {
+  const b = new WorkloadBuilder({ name: "t", blockSize: 1 });
+  b.add({ arrivalMs: 0, inputLength: 1000, outputLength: 1, tokenBlocks: "unique" });
+  throwsAt(
+    () =>
+      b.add({
+        arrivalMs: 0,
+        inputLength: 2 ** 31 - 1,
+        outputLength: 1,
+        tokenBlocks: "unique",
+        at: { file: "t.jsonl", line: 2 },
+      }),
+    { includes: ["t.jsonl:2: the workload outgrows what a simulation holds", "at its request 2"] },
+  );
+  assert.equal(b.count, 1);
 });

@@ -40,6 +40,32 @@ Deno.test("synthetic: exactly one of request rate, interval or closed loop", () 
   assert.deepEqual(new Set(w.arrivalMs), new Set([0]));
 });
 
+Deno.test("synthetic: a workload beyond what a simulation holds is an error before anything is generated", () => {
+  const opts = { blockSize: 64, closedLoop: true };
+  throwsAt(() => generateSynthetic(spec({ request_count: 1e12 }), opts), {
+    field: "workload.request_count",
+    includes: ["1,000,000,000,000 requests, more than a workload holds (16,777,216)"],
+  });
+  // Cumulative turns: 20 sessions of 5,000 turns reach 2.6 M-token prompts, ~2 billion blocks in all.
+  throwsAt(() => generateSynthetic(spec({ turns_per_session: 5000 }), opts), {
+    field: "workload.turns_per_session",
+    includes: ["more than a workload holds (268,435,456)"],
+  });
+  throwsAt(() => generateSynthetic(spec({ input_tokens: 2 ** 31 - 1, request_count: 100 }), opts), {
+    field: "workload.input_tokens",
+  });
+  // A draw past 2^31 - 1 tokens (most draws with σ = 1e10) names the spread.
+  throwsAt(() => generateSynthetic(spec({ input_tokens_stddev: 1e10, request_count: 2 }), opts), {
+    field: "workload.input_tokens_stddev",
+    includes: ["is longer than a request may be (2,147,483,647)"],
+  });
+  // The same turns as independent prompts fit.
+  assert.equal(
+    generateSynthetic(spec({ turns_per_session: 5000, turn_prompts: "independent" }), opts).requestCount,
+    100_000,
+  );
+});
+
 Deno.test("synthetic: fixed-interval and Poisson arrivals", () => {
   const fixed = generateSynthetic(spec({ arrival_interval_ms: 250 }), { blockSize: 64, closedLoop: false });
   assert.deepEqual(Array.from(fixed.arrivalMs), Array.from({ length: 20 }, (_, i) => i * 250));
