@@ -71,3 +71,14 @@ export const LLAMA_8B_CONFIG = {
   intermediate_size: 14336,
   vocab_size: 128256,
 } as const;
+
+/** The path of the first non-finite number in `v` (a report), or null: no NaN or Infinity may reach a report. */
+export function nonFinite(v: unknown, path = "report"): string | null {
+  if (typeof v === "number") return Number.isFinite(v) ? null : path;
+  if (v === null || typeof v !== "object") return null;
+  for (const [k, x] of Object.entries(v)) {
+    const bad = nonFinite(x, `${path}.${k}`);
+    if (bad) return bad;
+  }
+  return null;
+}

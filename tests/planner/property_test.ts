@@ -8,9 +8,9 @@
 import assert from "node:assert/strict";
 import { Rng } from "../../lib/common/rng.ts";
 import { Status } from "../../lib/metrics/mod.ts";
-import { reportJson, type ReportValue } from "../../lib/report/mod.ts";
+import { reportJson } from "../../lib/report/mod.ts";
 import type { SimSpecInput } from "../../lib/spec.ts";
-import { run, type TestRow, workloadOf } from "../_fixtures.ts";
+import { nonFinite, run, type TestRow, workloadOf } from "../_fixtures.ts";
 
 function pick<T>(rng: Rng, xs: readonly T[]): T {
   return xs[rng.int(xs.length)];
@@ -111,17 +111,6 @@ function randomSpec(rng: Rng): Omit<SimSpecInput, "workload"> {
     planner,
     seed: rng.int(1000),
   };
-}
-
-/** The path of the first non-finite number in `v`, or null. */
-function nonFinite(v: ReportValue, path = "report"): string | null {
-  if (typeof v === "number") return Number.isFinite(v) ? null : path;
-  if (v === null || typeof v !== "object") return null;
-  for (const [k, x] of Object.entries(v)) {
-    const bad = nonFinite(x as ReportValue, `${path}.${k}`);
-    if (bad) return bad;
-  }
-  return null;
 }
 
 interface Ticks {

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { InputError } from "../../lib/common/errors.ts";
 import { Rng } from "../../lib/common/rng.ts";
 import { loadWorkload, WorkloadSpecSchema } from "../../lib/workload/mod.ts";
-import { run } from "../_fixtures.ts";
+import { nonFinite, run } from "../_fixtures.ts";
 
 const ROWS = [
   {
@@ -42,17 +42,6 @@ function mutated(rng: Rng): string {
     }
   }
   return lines.join("\n") + "\n";
-}
-
-/** The path of the first non-finite number in `v`, or null. */
-function nonFinite(v: unknown, path = "report"): string | null {
-  if (typeof v === "number") return Number.isFinite(v) ? null : path;
-  if (v === null || typeof v !== "object") return null;
-  for (const [k, x] of Object.entries(v)) {
-    const bad = nonFinite(x, `${path}.${k}`);
-    if (bad) return bad;
-  }
-  return null;
 }
 
 Deno.test("property: a mutated trace loads and simulates, or is an InputError naming file and line", async () => {
