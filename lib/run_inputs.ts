@@ -6,6 +6,7 @@
  * @module
  */
 import { InputError } from "./common/errors.ts";
+import { formatCount } from "./common/format.ts";
 import { MAX_FLEET_BYTES, workerBytes } from "./cluster/mod.ts";
 import { type EngineArgs, type ResolvedEngine, resolveEngineArgs, type WorkerRole } from "./engine/mod.ts";
 import { createPerfModel, loadPerfInputs, type PerfInputs, type PerfModel } from "./perf/mod.ts";
@@ -82,12 +83,13 @@ function checkFleetMemory(pools: readonly PoolArgs[], resolved: readonly Resolve
   const total = bytes.reduce((a, b) => a + b, 0);
   if (total <= MAX_FLEET_BYTES) return;
   const i = bytes.indexOf(Math.max(...bytes)), c = resolved[i].config;
-  const count = (n: number) => n.toLocaleString("en-US", { maximumFractionDigits: 1 });
   throw new InputError(
-    `the starting fleet's engines would allocate ${count(total / 2 ** 30)} GiB, more than a ` +
-      `simulation may (${MAX_FLEET_BYTES / 2 ** 30} GiB): ${count(pools[i].workers)} worker(s) of ` +
-      `${count(c.dpSize)} rank(s), each rank with ${count(c.numGpuBlocks)} KV blocks and ` +
-      `${count(c.maxNumSeqs)} sequence slots; lower num_gpu_blocks, max_num_seqs, dp_size or the workers`,
+    `the starting fleet's engines would allocate ${formatCount(total / 2 ** 30, 1)} GiB, more than a ` +
+      `simulation may (${MAX_FLEET_BYTES / 2 ** 30} GiB): ${formatCount(pools[i].workers)} worker(s) of ` +
+      `${formatCount(c.dpSize)} rank(s), each rank with ${formatCount(c.numGpuBlocks)} KV blocks and ` +
+      `${
+        formatCount(c.maxNumSeqs)
+      } sequence slots; lower num_gpu_blocks, max_num_seqs, dp_size or the workers`,
     { field: pools[i].name },
   );
 }

@@ -6,6 +6,7 @@
  * @module
  */
 import { InputError } from "../common/errors.ts";
+import { formatCount } from "../common/format.ts";
 import { Rng } from "../common/rng.ts";
 import { Engine, type EngineConfig, type RequestTable } from "../engine/mod.ts";
 import { resolveProfile, Router, stageConfig } from "../router/mod.ts";
@@ -113,12 +114,11 @@ export class Fleet {
     const config = this.pools[p].setup.config, delayMs = config.startupTimeS * 1000;
     const bytes = this.#bytes + Math.max(0, target - current) * workerBytes(config);
     if (bytes > MAX_FLEET_BYTES) {
+      const [gib, limit] = [formatCount(bytes / 2 ** 30, 1), MAX_FLEET_BYTES / 2 ** 30];
       throw new InputError(
-        `scaling the ${this.pools[p].setup.stage} pool to ${target.toLocaleString("en-US")} workers would ` +
-          `take the engines of this run to ${gib(bytes)} GiB, more than a simulation may ` +
-          `(${
-            MAX_FLEET_BYTES / 2 ** 30
-          } GiB); bound the planner with max_gpu_budget or a smaller min_endpoint`,
+        `scaling the ${this.pools[p].setup.stage} pool to ${formatCount(target)} workers would take the ` +
+          `engines of this run to ${gib} GiB, more than a simulation may (${limit} GiB); bound the planner ` +
+          "with max_gpu_budget or a smaller min_endpoint",
         { field: "planner.max_gpu_budget" },
       );
     }
@@ -215,5 +215,3 @@ export class Fleet {
     return worker;
   }
 }
-
-const gib = (bytes: number) => (bytes / 2 ** 30).toLocaleString("en-US", { maximumFractionDigits: 1 });

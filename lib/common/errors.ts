@@ -70,15 +70,11 @@ export function suggest(word: string, candidates: readonly string[]): string | u
   const w = norm(word);
   if (w.length >= 3) {
     const name = (c: string) => norm(c.slice(c.lastIndexOf("/") + 1));
-    // The name equal to the word first, then the shortest name, then the shortest owner.
-    const key = (c: string) => [name(c) === w || norm(c) === w ? 0 : 1, name(c).length, c.length];
-    const before = (a: string, b: string) => {
-      const [ka, kb] = [key(a), key(b)];
-      const i = ka.findIndex((v, k) => v !== kb[k]);
-      return i >= 0 && ka[i] < kb[i];
-    };
+    const inexact = (c: string) => (name(c) === w || norm(c) === w ? 0 : 1);
     const begun = candidates.filter((c) => norm(c).startsWith(w) || name(c).startsWith(w));
-    if (begun.length > 0) return begun.reduce((a, b) => (before(b, a) ? b : a));
+    // The name equal to the word first, then the shortest name, then the shortest owner.
+    begun.sort((a, b) => inexact(a) - inexact(b) || name(a).length - name(b).length || a.length - b.length);
+    if (begun.length > 0) return begun[0];
   }
   let best: string | undefined;
   let bestDistance = Infinity;

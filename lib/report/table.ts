@@ -4,6 +4,7 @@
  * @module
  */
 import type { Report } from "./report.ts";
+import { formatCount } from "../common/format.ts";
 import type { HandoffSummary, RejectReason, RouterQueueSummary, StepSummary } from "../metrics/mod.ts";
 
 const TITLE = "NVIDIA AIPerf | LLM Metrics";
@@ -138,7 +139,7 @@ interface TypicalPass {
 export function formatRunSummary(report: Report): string[] {
   const details = report.dynolab as { pools?: PoolSummary[]; mean_accept_length?: number } | undefined;
   const lines = (details?.pools ?? []).map((p) => {
-    let kv = `KV cache ${int(p.kv_capacity_blocks)} blocks × ${p.block_size} tokens per rank`;
+    let kv = `KV cache ${formatCount(p.kv_capacity_blocks)} blocks × ${p.block_size} tokens per rank`;
     const d = p.kv_capacity_derivation;
     if (p.kv_capacity_source === "derived" && d) {
       const [fractionArg, fraction] = Object.entries(d)[0];
@@ -148,7 +149,7 @@ export function formatRunSummary(report: Report): string[] {
           gib("weights_gib")
         },` +
         ` activations ${gib("activations_gib")}, reserved ${gib("reserved_gib")}; ${
-          int(d.kv_bytes_per_token)
+          formatCount(d.kv_bytes_per_token)
         } B/token)`;
     } else if (p.kv_capacity_source) {
       kv += ` (${p.kv_capacity_source})`;
@@ -175,9 +176,9 @@ export function formatRunSummary(report: Report): string[] {
     for (const [name, k] of Object.entries(queue.by_class ?? {})) {
       const ttft = k.ttft_ms ? `, TTFT mean ${ms(k.ttft_ms.mean)}, p90 ${ms(k.ttft_ms.p90)}` : "";
       lines.push(
-        `  class ${name}: ${requests(k.requests)}, ${int(k.waited)} waited${waits(k.wait_ms)}${ttft}, ${
-          int(k.shed)
-        } shed`,
+        `  class ${name}: ${requests(k.requests)}, ${formatCount(k.waited)} waited${
+          waits(k.wait_ms)
+        }${ttft}, ${formatCount(k.shed)} shed`,
       );
     }
   }
@@ -189,12 +190,12 @@ export function formatRunSummary(report: Report): string[] {
   if (rejected > 0) {
     const by = (report.dynolab as { rejected_by_reason?: Record<string, number> }).rejected_by_reason ?? {};
     const why = Object.entries(by).map(([reason, n]) =>
-      `${int(n)} ${REJECTED_BECAUSE[reason as RejectReason]}`
+      `${formatCount(n)} ${REJECTED_BECAUSE[reason as RejectReason]}`
     );
     lines.push(
-      `Rejected: ${int(rejected)} of ${int(Number(report.num_requests))} requests, in no statistic (${
-        why.join("; ")
-      })`,
+      `Rejected: ${formatCount(rejected)} of ${
+        formatCount(Number(report.num_requests))
+      } requests, in no statistic (${why.join("; ")})`,
     );
   }
   return lines;
@@ -224,13 +225,13 @@ function passLines(p: PoolSummary): string[] {
   }
   const pf = p.typical_prefill_pass, dec = p.typical_decode_pass;
   if (pf) {
-    const shape = `${requests(pf.requests)}, ${int(pf.mean_isl - pf.mean_prefix)} new tokens after ${
-      int(pf.mean_prefix)
+    const shape = `${requests(pf.requests)}, ${formatCount(pf.mean_isl - pf.mean_prefix)} new tokens after ${
+      formatCount(pf.mean_prefix)
     } in KV`;
     lines.push(`  Typical prefill pass: ${shape}: ${passCost(pf)}`);
   }
   if (dec) {
-    const shape = `${requests(dec.requests)} at ${int(dec.mean_context)} tokens of context`;
+    const shape = `${requests(dec.requests)} at ${formatCount(dec.mean_context)} tokens of context`;
     lines.push(`  Typical decode pass: ${shape}: ${passCost(dec)}`);
   }
   return lines;
@@ -246,14 +247,9 @@ function passCost(t: TypicalPass): string {
   return `${formatValue(t.ms)} ms + ${formatValue(t.overhead_ms)} ms overhead${split}`;
 }
 
-/** An integer with thousands separators (`16,384`), rounded. */
-function int(n: number): string {
-  return Math.round(n).toLocaleString("en-US");
-}
-
 /** A count of requests: `1 request`, `2,048 requests`. */
 function requests(n: number): string {
-  return `${int(n)} request${n === 1 ? "" : "s"}`;
+  return `${formatCount(n)} request${n === 1 ? "" : "s"}`;
 }
 
 /** How the run summary explains each rejection reason. */

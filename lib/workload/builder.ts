@@ -4,6 +4,7 @@
  * @module
  */
 import { InputError, type InputLocation } from "../common/errors.ts";
+import { formatCount } from "../common/format.ts";
 import { BlockInterner, type TokenBlocks } from "./block_ids.ts";
 import { MAX_PROMPT_BLOCKS, MAX_REQUESTS, MAX_TOKENS, type RoutingHints, type Workload } from "./types.ts";
 
@@ -161,10 +162,10 @@ export class WorkloadBuilder {
     const count = Math.floor(row.inputLength / this.#blockSize);
     if (this.count >= MAX_REQUESTS || this.#blockCount + count > MAX_PROMPT_BLOCKS) {
       throw new InputError(
-        `the workload outgrows what a simulation holds (${MAX_REQUESTS.toLocaleString("en-US")} requests, ` +
-          `${MAX_PROMPT_BLOCKS.toLocaleString("en-US")} prompt blocks in all) at its request ` +
-          `${(this.count + 1).toLocaleString("en-US")}, whose prompts so far span ` +
-          `${(this.#blockCount + count).toLocaleString("en-US")} blocks of ${this.#blockSize} tokens`,
+        `the workload outgrows what a simulation holds (${formatCount(MAX_REQUESTS)} requests, ` +
+          `${formatCount(MAX_PROMPT_BLOCKS)} prompt blocks in all) at its request ` +
+          `${formatCount(this.count + 1)}, whose prompts so far span ` +
+          `${formatCount(this.#blockCount + count)} blocks of ${this.#blockSize} tokens`,
         at,
       );
     }

@@ -5,6 +5,7 @@
  * @module
  */
 import { InputError } from "../common/errors.ts";
+import { formatCount } from "../common/format.ts";
 import { Rng } from "../common/rng.ts";
 import { arrivalModeProblem, arrivalModes } from "./arrival_mode.ts";
 import { WorkloadBuilder } from "./builder.ts";
@@ -183,14 +184,13 @@ function arrivalGap(spec: SyntheticWorkloadSpec, closedLoop: boolean): (rng: Rng
  * turns grow by a prompt and an answer each, so a session's blocks grow with the square of its turns).
  */
 function checkSize(spec: SyntheticWorkloadSpec, blockSize: number): void {
-  const count = (n: number) => Math.round(n).toLocaleString("en-US");
   const turns = spec.turns_per_session, requests = spec.request_count * turns;
   if (requests > MAX_REQUESTS) {
     throw new InputError(
-      `${count(spec.request_count)} sessions × ${count(turns)} turns = ${
-        count(requests)
+      `${formatCount(spec.request_count)} sessions × ${formatCount(turns)} turns = ${
+        formatCount(requests)
       } requests, more than a ` +
-        `workload holds (${count(MAX_REQUESTS)})`,
+        `workload holds (${formatCount(MAX_REQUESTS)})`,
       { field: "workload.request_count" },
     );
   }
@@ -204,9 +204,9 @@ function checkSize(spec: SyntheticWorkloadSpec, blockSize: number): void {
   if (blocks > MAX_PROMPT_BLOCKS) {
     throw new InputError(
       `the prompts would span about ${
-        count(blocks)
+        formatCount(blocks)
       } blocks of ${blockSize} tokens, more than a workload holds ` +
-        `(${count(MAX_PROMPT_BLOCKS)}); fewer sessions, turns or tokens`,
+        `(${formatCount(MAX_PROMPT_BLOCKS)}); fewer sessions, turns or tokens`,
       {
         field: turns > 1 && spec.turn_prompts === "cumulative"
           ? "workload.turns_per_session"
@@ -227,10 +227,8 @@ function tooLong(spec: SyntheticWorkloadSpec, prompt: number, output: number): n
     ? `workload.${what === "prompt" ? "input" : "output"}_tokens_stddev`
     : "workload.turns_per_session";
   throw new InputError(
-    `a drawn ${what} of ${
-      Math.round(tokens).toLocaleString("en-US")
-    } tokens is longer than a request may be ` +
-      `(${MAX_TOKENS.toLocaleString("en-US")})`,
+    `a drawn ${what} of ${formatCount(tokens)} tokens is longer than a request may be ` +
+      `(${formatCount(MAX_TOKENS)})`,
     { field },
   );
 }
