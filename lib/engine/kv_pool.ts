@@ -63,7 +63,7 @@ export class KvPool {
    * ```
    */
   static bytes(capacity: number, prefixCaching: boolean): number {
-    return 20 * capacity + (prefixCaching ? IntMap.bytes(capacity) : IntMap.bytes(0));
+    return 20 * capacity + IntMap.bytes(prefixCaching ? capacity : 0); // as the constructor sizes them
   }
 
   /**
