@@ -472,13 +472,16 @@ export class Cluster {
       return;
     }
     const key = source.id;
-    const next = this.#links.add(key, this.#now, r, bytes, cfg.kvTransferBandwidthGBs);
-    this.#queue.push(next, LINK, key);
+    const check = this.#links.add(key, this.#now, r, bytes, cfg.kvTransferBandwidthGBs);
+    if (check < Infinity) this.#queue.push(check, LINK, key);
   }
 
+  /** A check of link `key` is due: land the transfers done by now and schedule the link's next check. */
   #linkCheck(key: number): void {
-    for (const r of this.#links.complete(key, this.#now)) this.#arriveAtDecode(r);
-    const next = this.#links.nextCompletion(key);
+    const links = this.#links;
+    if (links.due(key) !== this.#now) return; // superseded by an earlier check
+    for (const r of links.complete(key, this.#now)) this.#arriveAtDecode(r);
+    const next = links.due(key);
     if (next < Infinity) this.#queue.push(next, LINK, key);
   }
 

@@ -18,57 +18,59 @@ interface Link {
   remaining: number[];
   /** Time the remaining bytes refer to. */
   at: number;
-  /** Bumped on every change; a completion event carrying an older version is stale. */
-  version: number;
+  /** Time of the link's one live check (Infinity when none); a check at any other time is stale. */
+  due: number;
 }
 
 /**
- * Processor-sharing links keyed by an integer (the source worker id).
+ * Processor-sharing links keyed by an integer (the source worker id). Each busy link has one live check time,
+ * its next completion as last computed; the caller schedules a check whenever {@link SharedLinks.add} or
+ * {@link SharedLinks.complete} gives one, and checks that a later change superseded do nothing. So a link
+ * with `n` transfers in flight costs one pending event, not `n`.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { SharedLinks } from "./transfer.ts";
  * const links = new SharedLinks();
- * // 1 GB/s link = 1e6 bytes/ms; two 1 MB transfers starting together finish together after 2 ms.
- * links.add(0, 0, 1, 1e6, 1);
- * const next = links.add(0, 0, 2, 1e6, 1);
- * assert(next === 2);
- * assert(links.complete(0, 2).join() === "1,2");
+ * // 1 GB/s link = 1e6 bytes/ms. A 1 MB transfer alone would land after 1 ms; a second one starting with it
+ * // halves its rate, so both land together after 2 ms, and the check due at 1 ms only moves the due time.
+ * assert(links.add(0, 0, 1, 1e6, 1) === 1);
+ * assert(links.add(0, 0, 2, 1e6, 1) === Infinity); // the check at 1 ms comes first
+ * assert(links.complete(0, 1).length === 0 && links.due(0) === 2);
+ * assert(links.complete(0, 2).join() === "1,2" && links.due(0) === Infinity);
  * ```
  */
 export class SharedLinks {
   readonly #links = new Map<number, Link>();
 
   /**
-   * Start a transfer of `bytes` for request `r` on link `key` (bandwidth `gbps` GB/s) at time `now`.
-   * Returns the link's next completion time; schedule a check then with {@link SharedLinks.version}.
+   * Start a transfer of `bytes` for request `r` on link `key` (bandwidth `gbps` GB/s) at time `now`. Returns
+   * the time to schedule a check of the link at, or Infinity when its live check comes no later.
    */
   add(key: number, now: number, r: number, bytes: number, gbps: number): number {
     let link = this.#links.get(key);
     if (!link) {
-      link = { rate: gbps * 1e6, ids: [], remaining: [], at: now, version: 0 };
+      link = { rate: gbps * 1e6, ids: [], remaining: [], at: now, due: Infinity };
       this.#links.set(key, link);
     }
     this.#advance(link, now);
     link.ids.push(r);
     link.remaining.push(bytes);
-    link.version++;
-    return this.#nextCompletion(link);
-  }
-
-  /** Current version of link `key` (to tag its completion event). */
-  version(key: number): number {
-    return this.#links.get(key)?.version ?? -1;
+    const next = this.#nextCompletion(link);
+    if (next >= link.due) return Infinity;
+    link.due = next;
+    return next;
   }
 
   /**
-   * Finish the transfers of link `key` that are done at `now` and return their request ids (oldest first).
-   * Call {@link SharedLinks.nextCompletion} afterwards to schedule the next check.
+   * Check link `key` at `now`: when this is its live check, finish the transfers done by now and return their
+   * request ids (oldest first); a stale check returns none. Then schedule a check at {@link SharedLinks.due}
+   * when it is finite.
    */
   complete(key: number, now: number): number[] {
     const link = this.#links.get(key);
-    if (!link) return [];
+    if (!link || now !== link.due) return [];
     this.#advance(link, now);
     const done: number[] = [];
     // Completions within a nanosecond of each other are simultaneous (floating-point residue).
@@ -82,14 +84,13 @@ export class SharedLinks {
         i++;
       }
     }
-    if (done.length) link.version++;
+    link.due = this.#nextCompletion(link);
     return done;
   }
 
-  /** Next completion time of link `key`, or Infinity when idle. */
-  nextCompletion(key: number): number {
-    const link = this.#links.get(key);
-    return link ? this.#nextCompletion(link) : Infinity;
+  /** Time of link `key`'s live check, or Infinity when it has none (idle). */
+  due(key: number): number {
+    return this.#links.get(key)?.due ?? Infinity;
   }
 
   #nextCompletion(link: Link): number {

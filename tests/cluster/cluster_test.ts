@@ -121,6 +121,24 @@ Deno.test("disagg: with link sharing, simultaneous transfers from one worker sha
   assert.deepEqual([...shared.collector.firstTokenMs], [10 + 2 * alone + 5, 10 + 2 * alone + 5]);
 });
 
+Deno.test("disagg: a shared link keeps one pending check however many transfers are in flight", () => {
+  // 200 prompts 1 ms apart, each 1 s alone on the link: ~200 transfers share it at the peak. Each link used to
+  // keep a check per transfer, each re-armed at every completion: 47.8 million events on a Mooncake replay.
+  const n = 200;
+  const w = workloadOf(Array.from({ length: n }, (_, i) => ({ input: 1000, output: 1, at: i })));
+  const prefill = { ...fixedTiming(1, 0), kv_bytes_per_token: 1_000_000, kv_transfer_bandwidth: 1 };
+  const { cluster, collector } = run(
+    w,
+    disagg(prefill, fixedTiming(0, 5), { kv_transfer_link_sharing: true }),
+  );
+  assert.ok(collector.status.every((s) => s === Status.Completed));
+  // The link carries 200 s of transfers back to back; they land in arrival order, the last at ~200 s.
+  const first = [...collector.firstTokenMs];
+  assert.ok(first.every((t, i) => i === 0 || t >= first[i - 1]));
+  assert.ok(Math.abs(first[n - 1] - n * 1000) < n + 10, `${first[n - 1]}`);
+  assert.ok(cluster.events < 10 * n, `${cluster.events} events for ${n} requests`);
+});
+
 Deno.test("disagg: destination_missing charges only the prompt blocks missing at the decode worker", () => {
   const w = workloadOf([
     { input: 256, output: 1, ids: [1, 2, 3, 4] },
