@@ -9,6 +9,7 @@ import { parseConfig } from "../common/config.ts";
 import { InputError } from "../common/errors.ts";
 import type { TraceFormat } from "../workload/mod.ts";
 import type { Values } from "./flag_defs.ts";
+import { own } from "../common/own.ts";
 
 const TRACE_FORMAT_NAMES: Record<string, TraceFormat> = {
   "mooncake": "mooncake",
@@ -29,7 +30,7 @@ const SUPPORTED =
 /** `--trace-format`: a supported format name (aliases folded), or undefined when not given. */
 export function traceFormat(value: string | undefined): TraceFormat | undefined {
   if (value === undefined) return undefined;
-  const format = TRACE_FORMAT_NAMES[value];
+  const format = own(TRACE_FORMAT_NAMES, value);
   if (format) return format;
   if (REFERENCE_ONLY_FORMATS.includes(value)) {
     throw new InputError(`trace format "${value}" is not supported yet; supported: ${SUPPORTED}`, {

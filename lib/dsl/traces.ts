@@ -13,6 +13,7 @@
  */
 import { InputError, suggest } from "../common/errors.ts";
 import { sha256Hex } from "./hash.ts";
+import { own } from "../common/own.ts";
 
 /** A public trace dynolab knows by name. */
 export interface NamedTrace {
@@ -131,7 +132,7 @@ export function cacheRoot(env: Pick<TraceEnv, "get"> = defaultEnv): string {
  */
 export async function resolveTrace(ref: string, env: TraceEnv = defaultEnv): Promise<ResolvedTrace> {
   if (/^https?:\/\//.test(ref)) return await fromUrl(ref, env);
-  const named = NAMED_TRACES[ref];
+  const named = own(NAMED_TRACES, ref);
   if (named) return await fromName(ref, named, env);
   if (isFile(ref)) return { path: ref, via: "path" };
   if (/^[a-z][a-z0-9-]*:[a-z0-9-]+$/i.test(ref) && !ref.includes("/")) {

@@ -13,6 +13,7 @@ import { type KvDType, parseKvDType, parseWeightDType, peakFlops, type WeightDTy
 import type { PerfInputs } from "./types.ts";
 import { MOE_BACKENDS, type MoeBackend } from "./aic/kernels.ts";
 import { type SetupArgs, wantsModelTiming } from "./args.ts";
+import { own } from "../common/own.ts";
 
 /** Serving frameworks AIC has tables for. */
 export type Backend = "vllm" | "trtllm" | "sglang";
@@ -86,7 +87,7 @@ export function resolvePerfSetup(
   const backend = parseBackend(args.aic_backend ?? args.engine_type ?? "vllm", field("aic_backend"));
   const tables = inputs.tables;
   const systemId = args.aic_system ?? DEFAULT_SYSTEM;
-  const gpu = GPUS[systemId] ?? (tables?.system === systemId ? tables.gpu : undefined);
+  const gpu = own(GPUS, systemId) ?? (tables?.system === systemId ? tables.gpu : undefined);
   if (!gpu) {
     const hint = suggest(systemId, GPU_IDS);
     throw new InputError(

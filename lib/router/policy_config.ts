@@ -17,6 +17,7 @@
  */
 import { z } from "zod";
 import { QUEUE_POLICIES, type QueuePolicy, type RouterConfig } from "./config.ts";
+import { own } from "../common/own.ts";
 
 const count = z.number().int().nonnegative();
 const optionalCount = count.nullable().optional();
@@ -144,7 +145,8 @@ export function resolveProfile(
   modelName: string | null | undefined,
   config: RouterConfig,
 ): PolicyProfile {
-  const chosen = (modelName != null ? doc?.models[modelName] : undefined) ?? rootProfile(doc);
+  const models = doc?.models;
+  const chosen = (modelName != null && models ? own(models, modelName) : undefined) ?? rootProfile(doc);
   return chosen ? compile(chosen) : syntheticProfile(config);
 }
 

@@ -16,6 +16,7 @@ import { mooncakeHashIds, mooncakeRouting, mooncakeSessionId } from "./mooncake.
 import { optionalInteger, optionalTime, requiredInteger } from "./row_fields.ts";
 import { type AgenticRow, buildAgenticWorkload } from "./agentic_graph.ts";
 import type { Workload } from "./types.ts";
+import { own } from "../common/own.ts";
 
 /** Options for {@link loadAgenticMooncake}. */
 export interface AgenticMooncakeOptions {
@@ -218,7 +219,7 @@ function parseEdge(edge: unknown, at: InputLocation): AgenticRow["deps"][number]
       field("trigger"),
     );
   }
-  const allowed = typeof e.relation === "string" ? RELATIONS[e.relation] : undefined;
+  const allowed = typeof e.relation === "string" ? own(RELATIONS, e.relation) : undefined;
   if (allowed === undefined) {
     throw new InputError(
       `must be one of ${Object.keys(RELATIONS).join(", ")}, got ${JSON.stringify(e.relation)}`,

@@ -90,6 +90,12 @@ Deno.test("download: fetched once into the cache, checked against its sha256", a
   }
 });
 
+Deno.test("a name that is neither a known trace nor a file is a clear error, prototype names included", async () => {
+  for (const ref of ["toString", "constructor"]) {
+    await assert.rejects(() => resolveTrace(ref, envOf({})), /no such trace file/);
+  }
+});
+
 Deno.test("an unreachable URL is a clear error", async () => {
   await withTempDir(async (dir) => {
     await assert.rejects(

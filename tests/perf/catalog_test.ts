@@ -129,6 +129,7 @@ Deno.test("GPU catalog: required GPUs with datasheet figures; unknown ids list t
     return true;
   });
   assert.throws(() => gpuSpec("h200"), /did you mean h200_sxm\?/);
+  assert.throws(() => gpuSpec("toString"), /unknown GPU "toString"/); // not the prototype's method
 });
 
 Deno.test("config.json parsing: GQA, MoE, MLA, sliding windows and quantisation", () => {

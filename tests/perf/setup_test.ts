@@ -47,6 +47,7 @@ Deno.test("unknown GPU, backend, version, model and formats are errors listing v
     /h200_sxm/,
     /l40s/,
   );
+  fails({ aic_model_path: LLAMA, aic_system: "constructor" }, "aic_system", /unknown GPU "constructor"/);
   fails(
     { aic_model_path: LLAMA, aic_backend: "vlm" },
     "aic_backend",

@@ -60,6 +60,9 @@ Deno.test("policy classes: a model profile replaces the root; an unmatched model
     null,
   ]]);
   assert.deepEqual(resolveProfile(d, null, fallback(null)).classes[0].name, "root-default");
+  for (const inherited of ["toString", "constructor", "hasOwnProperty"]) {
+    assert.deepEqual(resolveProfile(d, inherited, fallback(null)).classes[0].name, "root-default", inherited);
+  }
 });
 
 Deno.test("policy classes: without a root, an unmatched model takes the router config's one class", () => {

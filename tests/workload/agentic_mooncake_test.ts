@@ -166,6 +166,7 @@ Deno.test("agentic_mooncake v2: bad headers, rows and edges are refused, naming 
     }],
     [[HEADER, node("a", 0), edge({ trigger: "later" })], { line: 3, field: "dependencies[0].trigger" }],
     [[HEADER, node("a", 0), edge({ relation: "x" })], { line: 3, field: "dependencies[0].relation" }],
+    [[HEADER, node("a", 0), edge({ relation: "toString" })], { line: 3, field: "dependencies[0].relation" }],
     [[HEADER, node("a", 0), edge({ trigger: "dispatch", relation: "join" })], {
       line: 3,
       field: "dependencies[0].trigger",

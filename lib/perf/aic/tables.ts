@@ -17,6 +17,7 @@ import {
 } from "./systems.ts";
 import type { Table } from "./table.ts";
 import { compareVersions } from "./versions.ts";
+import { own } from "../../common/own.ts";
 
 /** The measured tables of one system × backend × version. */
 export interface AicTables {
@@ -127,7 +128,7 @@ export async function loadAicTables(
     if (!loc) throw new InputError(`${system} has no NCCL table`, where("aic_attention_dp_size"));
     nccl = await readParquetTable(loc.path);
   }
-  const gpu = GPUS[system] ?? gpuFromSystemYaml(system, await readSystemYaml(root, system, at));
+  const gpu = own(GPUS, system) ?? gpuFromSystemYaml(system, await readSystemYaml(root, system, at));
   return {
     systemsPath: root,
     system,

@@ -31,6 +31,7 @@
  * @module
  */
 import { InputError, type InputLocation, suggest } from "../../common/errors.ts";
+import { own } from "../../common/own.ts";
 
 /** One GPU model's peak figures. */
 export interface GpuSpec {
@@ -197,7 +198,7 @@ export const GPU_IDS: readonly string[] = Object.keys(GPUS).sort();
  * ```
  */
 export function gpuSpec(id: string, at: InputLocation = {}): GpuSpec {
-  const gpu = GPUS[id];
+  const gpu = own(GPUS, id);
   if (gpu) return gpu;
   const hint = suggest(id, GPU_IDS);
   throw new InputError(
