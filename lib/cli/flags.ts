@@ -57,6 +57,8 @@ export interface OutputOptions {
   /** `--report-json`; undefined means the reference's default timestamped file in the current directory. */
   readonly reportJson?: string;
   readonly reportJsonl?: string;
+  /** The planner's `report_output_dir`, when `--planner-config` is given. */
+  readonly plannerDir?: string;
   /** `--demo`: the embedded workload, no report file unless asked for. */
   readonly demo: boolean;
 }
@@ -215,6 +217,7 @@ export function parseCommand(argv: readonly string[]): Command {
     ? undefined
     : readRouterPolicy(policyPath, "--router-policy-config");
   if (v["model-name"] === "") throw new InputError("model_name must be non-empty", { field: "--model-name" });
+  const planner = given("planner-config") ? plannerFlag(String(v["planner-config"])) : undefined;
   const spec: SimSpecInput = {
     workload,
     arrival_speedup_ratio: optionalNumber(v, "arrival-speedup-ratio"),
@@ -235,7 +238,7 @@ export function parseCommand(argv: readonly string[]): Command {
     },
     max_sim_time_seconds: optionalNumber(v, "max-sim-time-seconds"),
     seed: optionalInt(v, "seed", 0),
-    planner: given("planner-config") ? plannerFlag(String(v["planner-config"])) : undefined,
+    planner,
     benchmark_granularity: optionalInt(v, "benchmark-granularity", 1),
   };
   const warnings = [
@@ -261,7 +264,12 @@ export function parseCommand(argv: readonly string[]): Command {
   return {
     kind: "run",
     spec: checked,
-    output: { reportJson: v["report-json"], reportJsonl: v["report-jsonl"], demo },
+    output: {
+      reportJson: v["report-json"],
+      reportJsonl: v["report-jsonl"],
+      plannerDir: planner?.report_output_dir,
+      demo,
+    },
     warnings,
   };
 }

@@ -44,10 +44,13 @@ export async function main(argv: readonly string[], io: Io = consoleIo): Promise
     const reportPath = output.reportJson !== undefined || !output.demo
       ? await defaultReportPath(output.reportJson)
       : undefined;
-    await checkOutputPaths([
-      ...(reportPath === undefined ? [] : [[reportPath, "--report-json"] as const]),
-      ...(output.reportJsonl === undefined ? [] : [[output.reportJsonl, "--report-jsonl"] as const]),
-    ]);
+    await checkOutputPaths(
+      [
+        ...(reportPath === undefined ? [] : [[reportPath, "--report-json"] as const]),
+        ...(output.reportJsonl === undefined ? [] : [[output.reportJsonl, "--report-jsonl"] as const]),
+      ],
+      output.plannerDir === undefined ? [] : [[output.plannerDir, "--planner-config report_output_dir"]],
+    );
     const inputs = await loadInputs(command.spec);
     if (command.output.demo) io.out(demoHeader(inputs));
     const started = performance.now();

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { dirname, resolve } from "node:path";
 import { InputError } from "../common/errors.ts";
 
 /**
@@ -20,13 +21,18 @@ export async function defaultReportPath(path: string | undefined, now = new Date
   return path;
 }
 
+/** An output path and the flag or setting that named it (for errors). */
+export type NamedPath = readonly [path: string, what: string];
+
 /**
- * Refuse output paths that cannot take a file before anything runs: an empty path, one naming a directory
- * (existing, or written with a trailing `/`), and one path given for two outputs. `files` pairs each path with
- * the flag or setting that named it, for the error.
+ * Refuse output paths that cannot take their files before anything runs: an empty path, a file path naming a
+ * directory (existing, or written with a trailing `/`), one path given for two outputs, a file path that
+ * another output would need as a directory, and a place that cannot be created or written in. `files` are
+ * output files; `dirs` are output directories (created if missing).
  */
 export async function checkOutputPaths(
-  files: readonly (readonly [path: string, what: string])[],
+  files: readonly NamedPath[],
+  dirs: readonly NamedPath[] = [],
 ): Promise<void> {
   const seen = new Map<string, string>();
   for (const [path, what] of files) {
@@ -34,12 +40,51 @@ export async function checkOutputPaths(
     if (path.endsWith("/") || await isDirectory(path)) {
       throw new InputError(`${what}: "${path}" is a directory; give a file path`);
     }
-    const key = normalizePath(path);
+    const key = resolve(path);
     const other = seen.get(key);
     if (other !== undefined) {
       throw new InputError(`${what}: "${path}" is also ${other}'s path; give each output its own file`);
     }
     seen.set(key, what);
+  }
+  const outputs = [
+    ...files.map(([p, w]) => [p, w, dirname(resolve(p))]),
+    ...dirs.map(([p, w]) => [p, w, resolve(p)]),
+  ];
+  for (const [path, what, dir] of outputs) {
+    for (let d = dir;; d = dirname(d)) {
+      const file = seen.get(d);
+      if (file !== undefined) {
+        throw new InputError(
+          `${what}: "${path}" would need ${file}'s file as a directory; give each its own place`,
+        );
+      }
+      if (d === dirname(d)) break;
+    }
+    await checkWritable(path, what, dir);
+  }
+}
+
+/** Refuse `what`'s `path` unless directory `dir` exists or can be made, and a file can be written in it. */
+async function checkWritable(path: string, what: string, dir: string): Promise<void> {
+  let existing = dir;
+  while (!await exists(existing) && existing !== dirname(existing)) existing = dirname(existing);
+  if (!await isDirectory(existing)) {
+    throw new InputError(`${what}: cannot create "${path}": "${existing}" is a file, not a directory`);
+  }
+  try {
+    await Deno.remove(await Deno.makeTempFile({ dir: existing, prefix: ".dynolab-write-check-" }));
+  } catch (e) {
+    throw new InputError(`${what}: cannot write "${path}": ${(e as Error).message}`);
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch {
+    return false;
   }
 }
 
@@ -49,17 +94,6 @@ async function isDirectory(path: string): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-/** `path` with `./` segments, repeated slashes and `dir/..` pairs folded, so `./a.json` and `a.json` compare equal. */
-function normalizePath(path: string): string {
-  const out: string[] = [];
-  for (const part of path.split("/")) {
-    if (part === "." || (part === "" && out.length > 0)) continue;
-    if (part === ".." && out.length > 0 && out[out.length - 1] !== "..") out.pop();
-    else out.push(part);
-  }
-  return out.join("/");
 }
 
 /**
@@ -77,17 +111,16 @@ export function plannerReportPath(dir: string, filename: string | null, now = ne
 /**
  * Write every `[path, contents]` pair: first all to temporary files beside their targets, then rename them
  * into place. Paths are checked first ({@link checkOutputPaths}), and a failure before the renames leaves no
- * target touched.
+ * target touched and removes the directories it created.
  */
 export async function writeFilesAtomically(
   files: readonly (readonly [path: string, contents: string | Uint8Array])[],
 ): Promise<void> {
   await checkOutputPaths(files.map(([path]) => [path, `output "${path}"`] as const));
-  const temps: string[] = [];
+  const temps: string[] = [], made: string[] = [];
   try {
     for (const [path, contents] of files) {
-      const dir = path.includes("/") ? path.slice(0, path.lastIndexOf("/")) : ".";
-      await Deno.mkdir(dir, { recursive: true });
+      made.push(...await makeDirectory(dirname(resolve(path))));
       const temp = `${path}.tmp-${Deno.pid}`;
       if (typeof contents === "string") await Deno.writeTextFile(temp, contents);
       else await Deno.writeFile(temp, contents);
@@ -95,6 +128,7 @@ export async function writeFilesAtomically(
     }
   } catch (e) {
     for (const t of temps) await Deno.remove(t).catch(() => {});
+    for (const d of made.reverse()) await Deno.remove(d).catch(() => {});
     throw new InputError(`cannot write output: ${(e as Error).message}`);
   }
   let renamed = 0;
@@ -104,4 +138,12 @@ export async function writeFilesAtomically(
     for (const t of temps.slice(renamed)) await Deno.remove(t).catch(() => {});
     throw new InputError(`cannot write output "${files[renamed][0]}": ${(e as Error).message}`);
   }
+}
+
+/** Create directory `dir` and its missing parents; the ones it created, outermost first. */
+async function makeDirectory(dir: string): Promise<string[]> {
+  const missing: string[] = [];
+  for (let d = dir; !await exists(d) && d !== dirname(d); d = dirname(d)) missing.unshift(d);
+  await Deno.mkdir(dir, { recursive: true });
+  return missing;
 }

@@ -358,17 +358,37 @@ Deno.test("cli: a new directory given with a trailing slash is created with the 
 });
 
 Deno.test("cli: output paths that cannot take a file fail before the run, leaving nothing behind", async () => {
-  const cases: [string[], RegExp][] = [
-    [["--report-json", ""], /--report-json: empty path/],
-    [["--report-json", "r.json", "--report-jsonl", "out"], /--report-jsonl: ".*out" is a directory/],
-    [["--report-json", "r.json", "--report-jsonl", "new/"], /--report-jsonl: ".*new\/" is a directory/],
+  const planner = (
+    dir: string,
+  ) => ["--planner-config", JSON.stringify({ mode: "agg", report_output_dir: dir })];
+  const cases: [(dir: string) => string[], RegExp][] = [
+    [() => ["--report-json", ""], /--report-json: empty path/],
+    [() => ["--report-json", "r.json", "--report-jsonl", "out"], /--report-jsonl: ".*out" is a directory/],
+    [() => ["--report-json", "r.json", "--report-jsonl", "new/"], /--report-jsonl: ".*new\/" is a directory/],
     [
-      ["--report-json", "r.json", "--report-jsonl", "./r.json"],
+      () => ["--report-json", "r.json", "--report-jsonl", "./r.json"],
       /--report-jsonl: ".*" is also --report-json's path/,
     ],
+    [
+      (dir) => ["--report-json", "r.json", "--report-jsonl", `${dir}/r.json`],
+      /--report-jsonl: ".*" is also --report-json's path/,
+    ],
+    [
+      () => ["--report-json", "r.json", ...planner("r.json")],
+      /--planner-config report_output_dir: "r.json" would need --report-json's file as a directory/,
+    ],
+    [
+      () => ["--report-json", "r.json", "--report-jsonl", "r.json/x.jsonl"],
+      /--report-jsonl: "r.json\/x.jsonl" would need --report-json's file as a directory/,
+    ],
+    [
+      () => ["--report-json", "trace.jsonl/sub/r.json"],
+      /--report-json: cannot create "trace.jsonl\/sub\/r.json": ".*trace.jsonl" is a file, not a directory/,
+    ],
   ];
-  for (const [flags, pattern] of cases) {
+  for (const [flagsOf, pattern] of cases) {
     const { dir, trace } = await tempTrace([GOOD]);
+    const flags = flagsOf(dir);
     await Deno.mkdir(`${dir}/out`);
     const cwd = Deno.cwd();
     Deno.chdir(dir);
