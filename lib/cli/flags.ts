@@ -89,7 +89,7 @@ export function parseCommand(argv: readonly string[]): Command {
   let parsed;
   try {
     parsed = parseArgs({
-      args: [...argv],
+      args: joinNegativeValues(argv),
       options: Object.fromEntries(Object.entries(FLAGS).map(([k, type]) => [k, { type }])),
       allowPositionals: true,
       strict: true,
@@ -370,6 +370,27 @@ function topology(v: Values): SimSpecInput["topology"] {
   };
 }
 
+/**
+ * `argv` with each valued flag followed by a negative number joined to it (`--seed -1` → `--seed=-1`), so the
+ * number is its value, as the reference's argparse takes it, not an unknown flag.
+ */
+function joinNegativeValues(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i], next = argv[i + 1];
+    const name = arg.startsWith("--") && !arg.includes("=") ? arg.slice(2) : undefined;
+    const valued = name !== undefined && Object.hasOwn(FLAGS, name) &&
+      FLAGS[name as keyof typeof FLAGS] === "string";
+    if (valued && next !== undefined && /^-(\d|\.\d|inf)/i.test(next)) {
+      out.push(`${arg}=${next}`);
+      i++;
+    } else {
+      out.push(arg);
+    }
+  }
+  return out;
+}
+
 function flagError(e: Error): InputError {
   const unknown = /Unknown option '(-{1,2}[^']+)'/.exec(e.message);
   if (unknown) {
@@ -380,7 +401,14 @@ function flagError(e: Error): InputError {
   }
   const missing = /Option '(-{1,2}[^ ']+)[^']*' argument missing/.exec(e.message);
   if (missing) return new InputError("needs a value", { field: missing[1].split(",")[0] });
-  return new InputError(e.message, { field: "arguments" });
+  const ambiguous = /Option '(-{1,2}[^ ']+)[^']*' argument is ambiguous/.exec(e.message);
+  if (ambiguous) {
+    const flag = ambiguous[1].split(",")[0];
+    return new InputError(`needs a value (a value starting with "-" goes as ${flag}=-…)`, { field: flag });
+  }
+  const switched = /Option '(-{1,2}[^ ']+)[^']*' does not take an argument/.exec(e.message);
+  if (switched) return new InputError("is a switch and takes no value", { field: switched[1].split(",")[0] });
+  return new InputError(e.message.split("\n")[0], { field: "arguments" });
 }
 
 function dropUndefined(value: unknown): unknown {

@@ -112,6 +112,12 @@ Deno.test("cli: an out-of-range value names the flag that gave it, not the spec 
     [["--request-rate", "1", "--max-sim-time-seconds=-5"], /: --max-sim-time-seconds: Too small/],
     [["--request-rate", "1", "--arrival-speedup-ratio", "0"], /: --arrival-speedup-ratio: Too small/],
     [["--request-rate", "1", "--sla-ttft-ms=-1"], /: --sla-ttft-ms: Too small/],
+    // A negative number after a valued flag is its value, as argparse takes it, not an unknown flag.
+    [["--request-rate", "1", "--sla-ttft-ms", "-1"], /: --sla-ttft-ms: Too small/],
+    [["--request-rate", "1", "--seed", "-1"], /: --seed: expected an integer ≥ 0, got "-1"/],
+    // parseArgs's own complaints, in one line naming the flag.
+    [["--request-rate", "--seed", "1"], /: --request-rate: needs a value \(a value starting with "-" goes as/],
+    [["--request-rate", "1", "--demo=1"], /: --demo: is a switch and takes no value$/],
   ];
   for (const [flags, pattern] of cases) {
     assert.throws(() => parseCommand([...synthetic, ...flags]), pattern, flags.join(" "));
