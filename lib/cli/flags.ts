@@ -212,10 +212,8 @@ export function parseCommand(argv: readonly string[]): Command {
       field: "--router-config.router_policy_config",
     });
   }
-  const policyPath = v["router-policy-config"] ?? policyFromEnv() ?? embeddedPolicy ?? undefined;
-  const policy = policyPath === undefined
-    ? undefined
-    : readRouterPolicy(policyPath, "--router-policy-config");
+  const source = policySource(v["router-policy-config"], mode, embeddedPolicy);
+  const policy = source && readRouterPolicy(source.path, source.field);
   if (v["model-name"] === "") throw new InputError("model_name must be non-empty", { field: "--model-name" });
   const planner = given("planner-config") ? plannerFlag(String(v["planner-config"])) : undefined;
   const spec: SimSpecInput = {
@@ -252,7 +250,7 @@ export function parseCommand(argv: readonly string[]): Command {
     `--router-policy-config only affects the KV router and has no effect with --router-mode ${
       mode ?? "round_robin"
     }`,
-    given("model-name") && !policy &&
+    given("model-name") && !(mode === "kv_router" && policy) &&
     "--model-name picks a model profile of --router-policy-config and has no effect without one",
     synthetic && sharesNothing(v, "shared-prefix-ratio", "num-prefix-groups"),
     sharesNothing(v, "trace-shared-prefix-ratio", "trace-num-prefix-groups"),
@@ -274,7 +272,23 @@ export function parseCommand(argv: readonly string[]): Command {
   };
 }
 
-/** The policy file `DYN_ROUTER_POLICY_CONFIG` names (`--router-policy-config`'s default), if set and readable. */
+/**
+ * Where the router policy comes from, and the name to blame in errors: `--router-policy-config`; else, for the
+ * KV router, the file `DYN_ROUTER_POLICY_CONFIG` names (the flag's default; ambient, so a run that takes no
+ * policy does not read it); else the router config's `router_policy_config` key.
+ */
+function policySource(
+  flag: string | undefined,
+  mode: string | undefined,
+  embedded: string | null | undefined,
+): { path: string; field: string } | undefined {
+  if (flag !== undefined) return { path: flag, field: "--router-policy-config" };
+  const env = mode === "kv_router" ? policyFromEnv() : undefined;
+  if (env !== undefined) return { path: env, field: "$DYN_ROUTER_POLICY_CONFIG" };
+  return embedded == null ? undefined : { path: embedded, field: "--router-config.router_policy_config" };
+}
+
+/** The policy file `DYN_ROUTER_POLICY_CONFIG` names, if set and readable. */
 function policyFromEnv(): string | undefined {
   try {
     return Deno.env.get("DYN_ROUTER_POLICY_CONFIG") || undefined;

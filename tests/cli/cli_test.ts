@@ -116,7 +116,10 @@ Deno.test("cli: an out-of-range value names the flag that gave it, not the spec 
     [["--request-rate", "1", "--sla-ttft-ms", "-1"], /: --sla-ttft-ms: Too small/],
     [["--request-rate", "1", "--seed", "-1"], /: --seed: expected an integer ≥ 0, got "-1"/],
     // parseArgs's own complaints, in one line naming the flag.
-    [["--request-rate", "--seed", "1"], /: --request-rate: needs a value \(a value starting with "-" goes as/],
+    [
+      ["--request-rate", "--seed", "1"],
+      /: --request-rate: needs a value \(a value starting with "-" goes as/,
+    ],
     [["--request-rate", "1", "--demo=1"], /: --demo: is a switch and takes no value$/],
   ];
   for (const [flags, pattern] of cases) {
@@ -681,6 +684,20 @@ models:
   assert(rr.kind === "run" && rr.spec.router?.policy === undefined);
   assert.match(rr.warnings.join("\n"), /--router-policy-config only affects the KV router/);
   assert.match(parsed(["--model-name", "tiny"]).warnings.join("\n"), /--model-name picks a model profile/);
+  // $DYN_ROUTER_POLICY_CONFIG is the flag's default: the KV router reads it, blaming it by name; other modes
+  // leave it alone, so a stale value cannot break them.
+  Deno.env.set("DYN_ROUTER_POLICY_CONFIG", policy);
+  try {
+    assert.deepEqual(parsed([]).spec.router?.policy, spec.router?.policy);
+    const plain = parseCommand([trace, "--model-name", "tiny"]);
+    assert(plain.kind === "run" && plain.spec.router?.policy === undefined);
+    assert.match(plain.warnings.join("\n"), /--model-name picks a model profile/);
+    Deno.env.set("DYN_ROUTER_POLICY_CONFIG", `${dir}/missing.yaml`);
+    assert.throws(() => parsed([]), /\$DYN_ROUTER_POLICY_CONFIG: failed to read router policy config/);
+    assert.equal(parseCommand([trace]).kind, "run");
+  } finally {
+    Deno.env.delete("DYN_ROUTER_POLICY_CONFIG");
+  }
   await expectBadInput(
     [GOOD],
     [...kv, "--router-policy-config", `${dir}/missing.yaml`],
