@@ -9,7 +9,13 @@ import { InputError } from "./common/errors.ts";
 import { formatCount } from "./common/format.ts";
 import { MAX_FLEET_BYTES, workerBytes } from "./cluster/mod.ts";
 import { type EngineArgs, type ResolvedEngine, resolveEngineArgs, type WorkerRole } from "./engine/mod.ts";
-import { createPerfModel, loadPerfInputs, type PerfInputs, type PerfModel } from "./perf/mod.ts";
+import {
+  createPerfModel,
+  loadPerfInputs,
+  type PerfInputs,
+  type PerfModel,
+  speculativeConfig,
+} from "./perf/mod.ts";
 import {
   createPredictor,
   type EffectivePlanner,
@@ -173,6 +179,7 @@ const ROUTER_AIC = "router.aic";
 export function routerPrefillModel(spec: SimSpec, inputs: PerfInputs = {}): PerfModel | undefined {
   const aic = spec.router.aic;
   if (aic == null) return undefined;
+  speculativeConfig(aic, ROUTER_AIC); // checked like the engines' though a prefill estimate has no drafts
   return createPerfModel(
     { ...aic, framework_overhead: false },
     { numGpuBlocks: 1, blockSize: 1 },

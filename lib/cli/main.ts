@@ -11,7 +11,7 @@ import { loadInputs, runSimulation, type SimulationInputs } from "../simulate.ts
 import { workloadStats } from "../workload/mod.ts";
 import { type OutputFile, plannerFiles } from "./planner_files.ts";
 import { plannerLines } from "./planner_output.ts";
-import { parseCommand } from "./flags.ts";
+import { namingFlag, parseCommand } from "./flags.ts";
 import { USAGE } from "./usage.ts";
 import { checkOutputPaths, defaultReportPath, plannerReportPath, writeFilesAtomically } from "./write.ts";
 
@@ -89,7 +89,7 @@ export async function main(argv: readonly string[], io: Io = consoleIo): Promise
     return 0;
   } catch (e) {
     if (e instanceof InputError) {
-      io.err(`error: ${e.message}`);
+      io.err(`error: ${namingFlag(e).message}`);
       return 2;
     }
     throw e;

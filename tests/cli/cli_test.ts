@@ -96,6 +96,11 @@ Deno.test("cli: conflicting flags", async () => {
     /--request-rate: only applies to synthetic workloads/,
   );
   await expectBadInput([GOOD], ["--input-tokens", "10"], /exactly one workload source/);
+  await expectBadInput(
+    [GOOD],
+    ["--warmup-request-count", "1"],
+    /--warmup-request-count: 1 warm-up requests leave none/,
+  );
   await expectBadInput([GOOD], ["--prefill-engine-args", "{}"], /--decode-engine-args: .*needs both/);
   await expectBadInput(
     [GOOD],
@@ -222,7 +227,7 @@ Deno.test("cli: --trace-format dynamo replays request-trace shards; other format
     /trace_files: trace format mooncake reads one trace file, got 2: .*only --trace-format dynamo/,
   );
   const mismatch = await cli([...shards, "--trace-format", "dynamo", "--trace-block-size", "512"]);
-  assert.match(mismatch.err, /trace_block_size: is 512, but the trace's records embed trace_block_size 64/);
+  assert.match(mismatch.err, /--trace-block-size: is 512, but the trace's records embed trace_block_size 64/);
   await Deno.remove(dir, { recursive: true });
 });
 
@@ -483,9 +488,19 @@ Deno.test("cli: --num-dataset-entries cycles the prompts, which then hit the pre
     return runSimulation(await loadInputs(cmd.spec)).report.mean_ttft_ms as number;
   };
   assert((await ttft("4")) < 0.5 * (await ttft("0")));
+  const synthetic = [
+    "--input-tokens",
+    "10",
+    "--output-tokens",
+    "4",
+    "--request-count",
+    "3",
+    "--request-rate",
+    "1",
+  ];
   assert.throws(
-    () => parseCommand(["--input-tokens", "10", "--num-dataset-entries", "-1"]),
-    /num-dataset-entries/,
+    () => parseCommand([...synthetic, "--num-dataset-entries", "-1"]),
+    /--num-dataset-entries: .*≥ 0, got "-1"/,
   );
 });
 
@@ -641,6 +656,17 @@ Deno.test("cli: the router-side AIC prefill-load model takes the reference's top
     /--aic-system: required/,
   );
   await expectBadInput([GOOD], ["--router-config", load, ...aic], /--aic-\*: only applies to the KV router/);
+  // Checked as the engines' keys are, and blamed on the flag, also when the check runs at load time.
+  await expectBadInput(
+    [GOOD],
+    [...kv, "--router-config", load, ...aic, "--aic-nextn", "1", "--aic-nextn-accept-rates", "abc"],
+    /--aic-nextn-accept-rates: "abc" is not an acceptance rate/,
+  );
+  await expectBadInput(
+    [GOOD],
+    [...kv, "--router-config", load, ...aic, "--aic-tp-size", "3"],
+    /--aic-tp-size: 3 does not divide/,
+  );
   await Deno.remove(dir, { recursive: true });
 });
 
