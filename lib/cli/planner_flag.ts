@@ -5,13 +5,14 @@
  */
 import { parse as parseYaml } from "yaml";
 import type { z } from "zod";
-import { parseConfig } from "../common/config.ts";
+import { parseConfig, yamlProblem } from "../common/config.ts";
 import { InputError } from "../common/errors.ts";
 import { PlannerConfigSchema } from "../planner/mod.ts";
 import { unreadableConfig } from "./flag_values.ts";
 
 /**
- * `--planner-config`: inline JSON, or a path to a JSON or YAML file (by extension; otherwise JSON, then YAML).
+ * `--planner-config`: inline JSON, or a path to a JSON or YAML file (read as JSON, then as YAML unless it is a
+ * `.json`).
  *
  * @example
  * ```ts
@@ -39,22 +40,19 @@ export function plannerFlag(raw: string): z.output<typeof PlannerConfigSchema> {
     throw new InputError(unreadableConfig(text, "a JSON/YAML file"), { field });
   }
   let value: unknown;
-  const yamlFile = /\.ya?ml$/i.test(text), jsonFile = /\.json$/i.test(text);
+  const at = { file: text, field };
   try {
-    if (yamlFile) value = parseYaml(contents);
-    else if (jsonFile) value = JSON.parse(contents);
-    else {
-      try {
-        value = JSON.parse(contents);
-      } catch {
-        value = parseYaml(contents);
-      }
-    }
+    value = JSON.parse(contents);
   } catch (e) {
-    throw new InputError(`malformed ${yamlFile ? "YAML" : "JSON"}: ${(e as Error).message}`, {
-      file: text,
-      field,
-    });
+    if (/\.json$/i.test(text)) throw new InputError(`malformed JSON: ${(e as Error).message}`, at);
+    try {
+      value = parseYaml(contents);
+    } catch (e) {
+      throw new InputError(
+        `malformed ${/\.ya?ml$/i.test(text) ? "YAML" : "JSON or YAML"}: ${yamlProblem(e)}`,
+        at,
+      );
+    }
   }
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
     throw new InputError("must be a JSON/YAML object", { file: text, field });

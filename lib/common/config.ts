@@ -121,3 +121,19 @@ function unwrap(schema: z.ZodType): z.ZodType {
   }
   return node as unknown as z.ZodType;
 }
+
+/**
+ * A YAML parser's error message in one line: its first, which says what is wrong and at which line and column
+ * (the rest is an excerpt of the text).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parse } from "yaml";
+ * import { yamlProblem } from "./config.ts";
+ * assert.throws(() => parse("a: [1"), (e) => /^[^\n]* at line 1, column 6$/.test(yamlProblem(e)));
+ * ```
+ */
+export function yamlProblem(e: unknown): string {
+  return String((e as Error).message).split("\n")[0].replace(/:\s*$/, "");
+}

@@ -4,7 +4,7 @@
  * @module
  */
 import { parse as parseYaml } from "yaml";
-import { parseConfig } from "../common/config.ts";
+import { parseConfig, yamlProblem } from "../common/config.ts";
 import { InputError } from "../common/errors.ts";
 import { type RouterPolicyInput, RouterPolicySchema } from "./policy_config.ts";
 
@@ -32,8 +32,7 @@ export function readRouterPolicy(path: string, field: string): RouterPolicyInput
   try {
     doc = parseYaml(text);
   } catch (e) {
-    const first = (e as Error).message.split("\n")[0]; // the YAML error's first line names the line and column
-    throw new InputError(`failed to parse router policy config ${path}: ${first}`, { field });
+    throw new InputError(`failed to parse router policy config ${path}: ${yamlProblem(e)}`, { field });
   }
   if (doc === null || typeof doc !== "object" || Array.isArray(doc)) {
     throw new InputError(`failed to parse router policy config ${path}: expected a YAML mapping`, { field });

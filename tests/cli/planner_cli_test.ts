@@ -3,7 +3,6 @@
  */
 import assert from "node:assert/strict";
 import { main } from "../../lib/cli/mod.ts";
-import { resolveEngineArgs } from "../../lib/engine/mod.ts";
 import { sharedPath, sharedTest } from "../_shared.ts";
 
 async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -202,38 +201,24 @@ Deno.test("cli planner: bad configs fail with one line naming the field, writing
   );
   await bad(`${dir}/missing.yaml`, [], /cannot read/);
   await bad('{"mode": "agg",', [], /--planner-config: malformed JSON/);
+  // A file is read as JSON, then as YAML; the YAML parser's error comes as its one line naming line and column.
+  for (const [name, kind] of [["planner", "JSON or YAML"], ["planner.yaml", "YAML"]]) {
+    await Deno.writeTextFile(`${dir}/${name}`, "mode: agg\nttft_ms: [1\n");
+    await bad(
+      `${dir}/${name}`,
+      [],
+      new RegExp(`--planner-config: malformed ${kind}: .* at line 3, column 1$`),
+    );
+  }
 });
 
 /** The reference sweep script, for a trace, an output folder and a startup range; aic args dropped if unsupported. */
 async function sweepScript(trace: string, out: string, seq: string): Promise<string> {
-  let script = await Deno.readTextFile(
+  const script = await Deno.readTextFile(
     new URL("../../scenarios/reference_startup_sweep.sh", import.meta.url),
   );
-  script = script.replace(/^TRACE=.*$/m, `TRACE=${trace}`).replace(/^OUT=.*$/m, `OUT=${out}`)
+  return script.replace(/^TRACE=.*$/m, `TRACE=${trace}`).replace(/^OUT=.*$/m, `OUT=${out}`)
     .replace("seq 0 10 300", `seq ${seq}`);
-  let aicAvailable = true;
-  try {
-    resolveEngineArgs({
-      aic_backend: "vllm",
-      aic_system: "h200_sxm",
-      aic_model_path: "nvidia/Llama-3.1-8B-Instruct-FP8",
-      aic_tp_size: 1,
-    }, "aggregated");
-  } catch {
-    aicAvailable = false;
-  }
-  if (!aicAvailable) {
-    // Until the AIC perf model lands: the same sweep with the engine's default timing.
-    script = script.replaceAll(
-      '"aic_backend":"vllm","aic_system":"h200_sxm","aic_model_path":"nvidia/Llama-3.1-8B-Instruct-FP8","aic_tp_size":1,',
-      "",
-    )
-      .replaceAll(
-        '"aic_backend":"vllm","aic_system":"h200_sxm","aic_model_path":"nvidia/Llama-3.1-8B-Instruct-FP8","aic_tp_size":1',
-        "",
-      );
-  }
-  return script;
 }
 
 sharedTest(
