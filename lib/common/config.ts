@@ -54,7 +54,12 @@ function describeIssue(issue: z.core.$ZodIssue, schema: z.ZodType, path: string[
         (valid ? `; valid keys: ${valid.join(", ")}` : "");
     }
     case "invalid_value":
-      return `invalid value; expected one of: ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`;
+      // A schema's own message (why a value is refused) says more than the list of the allowed ones.
+      return issue.message.startsWith("Invalid")
+        ? `invalid value; expected one of: ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`
+        : issue.message;
+    case "invalid_type":
+      return / received undefined$/.test(issue.message) ? `required (${issue.expected})` : issue.message;
     case "invalid_union": {
       const options = unionOptions(schema, path);
       return options ? `invalid value; expected one of: ${options.join(", ")}` : issue.message;
@@ -84,16 +89,28 @@ function unionOptions(schema: z.ZodType, path: string[]): string[] | undefined {
   return literals.length ? literals : undefined;
 }
 
-/** The sub-schema at `path`, looking through wrappers and into the union member that has each key. */
+/**
+ * The sub-schema at `path`, looking through wrappers, into the union member that has each key, and into the
+ * elements of arrays and the values of records.
+ */
 function schemaAt(schema: z.ZodType, path: string[]): z.ZodType | undefined {
   let node: z.ZodType | undefined = unwrap(schema);
   for (const key of path) {
+    const def: Container | undefined = (node as { def?: Container }).def;
     const shape = shapeWith(node, key);
-    node = shape ? unwrap(shape[key]) : undefined;
+    const inner: z.ZodType | undefined = def?.type === "array"
+      ? def.element
+      : def?.type === "record"
+      ? def.valueType
+      : shape?.[key];
+    node = inner && unwrap(inner);
     if (!node) return undefined;
   }
   return node;
 }
+
+/** The parts of an array's or a record's definition that hold its items' schema. */
+type Container = { type?: string; element?: z.ZodType; valueType?: z.ZodType };
 
 type Shaped = { shape?: Record<string, z.ZodType>; options?: z.ZodType[] };
 
