@@ -31,6 +31,10 @@ export async function* readLines(path: string): AsyncGenerator<Line> {
     }
     throw new InputError(`cannot open: ${(e as Error).message}`, { file: path });
   }
+  if ((await file.stat()).isDirectory) { // Linux opens a directory; reading it fails
+    file.close();
+    throw new InputError("is a directory, not a trace file", { file: path });
+  }
   let stream: ReadableStream<Uint8Array> = file.readable;
   if (path.endsWith(".gz")) {
     stream = stream.pipeThrough(
