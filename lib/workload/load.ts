@@ -12,6 +12,7 @@ import { loadKvCacheTester } from "./kv_cache_tester.ts";
 import { loadMooncake } from "./mooncake.ts";
 import { loadDynamoTrace } from "./dynamo_trace.ts";
 import { openLoopProblem, tracePaths, type TraceWorkloadSpec, type WorkloadSpec } from "./spec.ts";
+import { sniffFile } from "./sniff.ts";
 import { generateSynthetic } from "./synthetic.ts";
 import type { Workload } from "./types.ts";
 
@@ -50,7 +51,27 @@ export function loadWorkload(spec: WorkloadSpec, options: LoadOptions): Promise<
   }
 }
 
-function loadTrace(spec: TraceWorkloadSpec, options: LoadOptions): Promise<Workload> {
+/**
+ * Load a trace file as its spec's format. When it fails at its first line (or as a whole) and the file looks
+ * like another format, the error says which.
+ */
+async function loadTrace(spec: TraceWorkloadSpec, options: LoadOptions): Promise<Workload> {
+  try {
+    return await loadAs(spec, options);
+  } catch (e) {
+    if (!(e instanceof InputError) || (e.location.line ?? 1) !== 1) throw e;
+    const file = e.location.file ?? tracePaths(spec)[0];
+    const looks = await sniffFile(file);
+    const family = (f: string) => f.replace(/_delta$/, "");
+    if (looks === undefined || family(looks) === family(spec.format)) throw e;
+    throw new InputError(
+      `${e.detail} (the file looks like trace format "${looks}")`,
+      e.location,
+    );
+  }
+}
+
+function loadAs(spec: TraceWorkloadSpec, options: LoadOptions): Promise<Workload> {
   const { blockSize, speedup } = options;
   const paths = tracePaths(spec);
   const path = paths[0];

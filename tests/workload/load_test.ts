@@ -94,3 +94,33 @@ Deno.test("loadWorkload: synthetic validation errors surface as rejections", asy
   });
   await rejectsAt(() => loadWorkload(spec, open), undefined, { includes: ["exactly one arrival mode"] });
 });
+
+Deno.test("loadWorkload: a file that fails at its first line as one format says which format it looks like", async () => {
+  const mooncake = jsonl([{ timestamp: 0, input_length: 100, output_length: 2, hash_ids: [1] }]);
+  const load = (path: string, format: string) => () =>
+    loadWorkload(WorkloadSpecSchema.parse({ source: "trace", path, format }), open);
+  await withFile("t.jsonl", mooncake, async (path) => {
+    for (const format of ["dynamo", "kv_cache_tester", "agentic_mooncake", "azure"]) {
+      await rejectsAt(load(path, format), path, {
+        line: 1,
+        includes: ['(the file looks like trace format "mooncake")'],
+      });
+    }
+  });
+  await withFile(
+    "t.csv",
+    "TIMESTAMP,ContextTokens,GeneratedTokens\n2023-11-16 18:17:03.0,100,3\n",
+    async (path) => {
+      await rejectsAt(load(path, "mooncake"), path, {
+        line: 1,
+        includes: ['looks like trace format "azure"'],
+      });
+    },
+  );
+  // A bad first row of the right format, or a later bad row, gets no hint.
+  const bad = jsonl([{ timestamp: -1, input_length: 100, output_length: 2, hash_ids: [1] }]);
+  await withFile("t.jsonl", bad, async (path) => {
+    const e = await rejectsAt(load(path, "mooncake_delta"), path, { line: 1, field: "timestamp" });
+    assert.ok(!e.message.includes("looks like"), e.message);
+  });
+});

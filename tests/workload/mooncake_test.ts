@@ -129,7 +129,9 @@ Deno.test("mooncake: missing, empty, directory and truncated gzip files", async 
   });
   const dir = await Deno.makeTempDir();
   try {
-    await rejectsAt(() => loadMooncake(dir, { blockSize: 64 }), dir, { includes: ["is a directory, not a trace file"] });
+    await rejectsAt(() => loadMooncake(dir, { blockSize: 64 }), dir, {
+      includes: ["is a directory, not a trace file"],
+    });
   } finally {
     await Deno.remove(dir);
   }
