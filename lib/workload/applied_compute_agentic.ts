@@ -10,8 +10,8 @@ import { InputError, type InputLocation } from "../common/errors.ts";
 import { WorkloadBuilder } from "./builder.ts";
 import { parseObjectLine, readLines } from "./lines.ts";
 import { requiredInteger } from "./row_fields.ts";
-import { sharedBlockId, sharedPrefixBlocks, UniqueIds } from "./prompt_context.ts";
-import type { Workload } from "./types.ts";
+import { MAX_CONTEXT_BLOCKS, sharedBlockId, sharedPrefixBlocks, UniqueIds } from "./prompt_context.ts";
+import { MAX_TIME_MS, MAX_TOKENS, type Workload } from "./types.ts";
 
 /** Options for {@link loadAppliedComputeAgentic}. */
 export interface AppliedComputeAgenticOptions {
@@ -79,13 +79,22 @@ export async function loadAppliedComputeAgentic(
     const group = groups > 0 ? (number - 1) % groups : -1;
     const sharedBlocks = group < 0 ? 0 : sharedPrefixBlocks(row.input, traceBlockSize, ratio);
     const ids: number[] = [];
-    const grow = (tokens: number) => {
-      for (let k = ids.length; k < Math.ceil(tokens / traceBlockSize); k++) {
+    /** Name the token blocks of a prompt grown to `tokens` by `field`'s value. */
+    const grow = (tokens: number, field: string) => {
+      const need = Math.ceil(tokens / traceBlockSize);
+      if (tokens > MAX_TOKENS || need > MAX_CONTEXT_BLOCKS) {
+        throw new InputError(
+          `grows the prompt to ${tokens} tokens (${need} token blocks of ${traceBlockSize}), past what a ` +
+            `request may hold (${MAX_TOKENS} tokens, ${MAX_CONTEXT_BLOCKS} token blocks)`,
+          { ...at, field },
+        );
+      }
+      for (let k = ids.length; k < need; k++) {
         ids.push(k < sharedBlocks ? sharedBlockId(group, k) : unique.take());
       }
     };
     let input = row.input;
-    grow(input);
+    grow(input, "input_prompt_length");
     for (let turn = 0; turn <= row.turns; turn++) {
       const last = turn === row.turns;
       builder.add({
@@ -98,7 +107,7 @@ export async function loadAppliedComputeAgentic(
       });
       if (last) break;
       input += row.assistant[turn] + row.tool[turn];
-      grow(input);
+      grow(input, `tool_call_output_length[${turn}]`);
     }
   }
   if (builder.count === 0) throw new InputError("the trace has no sessions", { file: path });
@@ -119,6 +128,12 @@ function parseRow(text: string, at: InputLocation): Row {
   const turns = requiredInteger(row, "num_turns", 0, at);
   const input = requiredInteger(row, "input_prompt_length", 1, at);
   const finalOutput = requiredInteger(row, "final_assistant_response_length", 0, at);
+  if (finalOutput > MAX_TOKENS) {
+    throw new InputError(`must be at most ${MAX_TOKENS} tokens, got ${finalOutput}`, {
+      ...at,
+      field: "final_assistant_response_length",
+    });
+  }
   const [assistant, tool, latencyS] = LENGTH_ARRAYS.map((field) => {
     const values = row[field];
     if (!Array.isArray(values)) throw new InputError("required, an array", { ...at, field });
@@ -127,10 +142,12 @@ function parseRow(text: string, at: InputLocation): Row {
     }
     values.forEach((v, i) => {
       const ok = field === "tool_call_latency"
-        ? typeof v === "number" && Number.isFinite(v) && v >= 0
-        : Number.isInteger(v) && v >= 0;
+        ? typeof v === "number" && v >= 0 && v * 1000 <= MAX_TIME_MS
+        : Number.isInteger(v) && v >= 0 && v <= MAX_TOKENS;
       if (!ok) {
-        const want = field === "tool_call_latency" ? "a finite number ≥ 0 (seconds)" : "an integer ≥ 0";
+        const want = field === "tool_call_latency"
+          ? `a number of seconds from 0 to ${MAX_TIME_MS / 1000}`
+          : `an integer from 0 to ${MAX_TOKENS}`;
         throw new InputError(`must be ${want}, got ${JSON.stringify(v)}`, { ...at, field: `${field}[${i}]` });
       }
     });

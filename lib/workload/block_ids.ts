@@ -16,6 +16,9 @@
  *
  * @module
  */
+import { InputError } from "../common/errors.ts";
+import { formatCount } from "../common/format.ts";
+import { MAX_BLOCK_IDS } from "./types.ts";
 
 const TABLE_MIN = 1 << 12;
 
@@ -225,6 +228,14 @@ export class BlockInterner {
         t[k] = hi;
         t[k + 1] = lo;
         const base = this.#ids;
+        if (base + count > MAX_BLOCK_IDS) {
+          throw new InputError(
+            `the prompts' token blocks stand for more than ${
+              formatCount(MAX_BLOCK_IDS)
+            } distinct KV blocks ` +
+              `(${formatCount(count)} per token block); lower the trace's token-block size`,
+          );
+        }
         t[k + 2] = base + 1;
         this.#ids += count;
         this.#nodes++;

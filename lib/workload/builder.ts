@@ -6,7 +6,14 @@
 import { InputError, type InputLocation } from "../common/errors.ts";
 import { formatCount } from "../common/format.ts";
 import { BlockInterner, type TokenBlocks } from "./block_ids.ts";
-import { MAX_PROMPT_BLOCKS, MAX_REQUESTS, MAX_TOKENS, type RoutingHints, type Workload } from "./types.ts";
+import {
+  MAX_PROMPT_BLOCKS,
+  MAX_REQUESTS,
+  MAX_TIME_MS,
+  MAX_TOKENS,
+  type RoutingHints,
+  type Workload,
+} from "./types.ts";
 
 /** Largest block chunk the builder allocates (ids), unless one prompt needs more. */
 const CHUNK_MAX = 1 << 22;
@@ -232,14 +239,18 @@ export class WorkloadBuilder {
     } else if (row.tokenBlocks === "unique") {
       this.#interner.uniqueBlocks(count, this.#chunk, offset);
     } else if (row.tokenBlocks !== "extend") {
-      this.#interner.internPrompt(
-        row.tokenBlocks,
-        row.inputLength,
-        this.#blockSize,
-        row.namespace ?? 0,
-        this.#chunk,
-        offset,
-      );
+      try {
+        this.#interner.internPrompt(
+          row.tokenBlocks,
+          row.inputLength,
+          this.#blockSize,
+          row.namespace ?? 0,
+          this.#chunk,
+          offset,
+        );
+      } catch (e) {
+        throw e instanceof InputError ? new InputError(e.detail, at) : e; // at the row that overflowed
+      }
     }
     this.#blockCount += count;
     this.#blockOffset.push(this.#blockCount);
@@ -357,7 +368,7 @@ export class WorkloadBuilder {
     for (const start of this.#startRaw) if (start !== undefined) t0 = Math.min(t0, start);
     const arrivalMs = new Float64Array(n);
     this.#startRaw.forEach((start, r) => {
-      if (start !== undefined) arrivalMs[r] = (start - t0) / speedup;
+      if (start !== undefined) arrivalMs[r] = checkStretch((start - t0) / speedup, speedup);
     });
     const roots: number[] = [];
     for (let r = 0; r < n; r++) if (waitCount[r] === 0) roots.push(r);
@@ -402,7 +413,7 @@ export class WorkloadBuilder {
       for (let i = offset[r]; i < offset[r + 1]; i++) {
         const e = fill[waits[i]]++;
         succ[e] = r;
-        succDelayMs[e] = this.#waitDelay[i] / speedup;
+        succDelayMs[e] = checkStretch(this.#waitDelay[i] / speedup, speedup);
         succOnDispatch[e] = this.#waitOnDispatch[i];
       }
     }
@@ -412,7 +423,7 @@ export class WorkloadBuilder {
 
 function checkTokens(v: number, field: string, at: InputLocation): void {
   if (!Number.isInteger(v) || v < 1 || v > MAX_TOKENS) {
-    throw new InputError(`must be an integer from 1 to ${MAX_TOKENS}, got ${JSON.stringify(v)}`, {
+    throw new InputError(`must be an integer from 1 to ${MAX_TOKENS}, got ${String(v)}`, {
       ...at,
       field,
     });
@@ -420,7 +431,19 @@ function checkTokens(v: number, field: string, at: InputLocation): void {
 }
 
 function checkTime(v: number, field: string, at: InputLocation): void {
-  if (!Number.isFinite(v) || v < 0) {
-    throw new InputError(`must be a finite number ≥ 0, got ${JSON.stringify(v)}`, { ...at, field });
+  if (!(v >= 0 && v <= MAX_TIME_MS)) {
+    throw new InputError(
+      `must be a number from 0 to ${MAX_TIME_MS} ms (about 278 years), got ${String(v)}`,
+      { ...at, field },
+    );
   }
+}
+
+/** `ms`, a time after the speed-up, unless that stretched it past {@link MAX_TIME_MS}. */
+function checkStretch(ms: number, speedup: number): number {
+  if (ms <= MAX_TIME_MS) return ms;
+  throw new InputError(
+    `${speedup} stretches the workload's times past ${MAX_TIME_MS} ms (about 278 years); raise it`,
+    { field: "arrival_speedup_ratio" },
+  );
 }

@@ -15,6 +15,9 @@ import type { TokenBlocks } from "./block_ids.ts";
 const SHARED_BASE = 2 ** 51;
 const GROUP_STRIDE = 2 ** 24;
 
+/** The most token blocks a generated prompt may span: a prefix group's id range (16.8 M). */
+export const MAX_CONTEXT_BLOCKS = GROUP_STRIDE;
+
 /** Largest prefix-group number {@link sharedBlockId} accepts. */
 export const MAX_PREFIX_GROUP = 2 ** 27 - 1;
 

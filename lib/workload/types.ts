@@ -14,6 +14,15 @@ export const MAX_REQUESTS = 2 ** 24;
 /** The most full prompt blocks a workload may hold over all its requests (268 M block ids: 1 GiB). */
 export const MAX_PROMPT_BLOCKS = 2 ** 28;
 
+/** The most distinct KV block ids a workload's prompts may stand for (what an `Int32Array` of ids holds). */
+export const MAX_BLOCK_IDS = 2 ** 31 - 2;
+
+/**
+ * The latest time a workload may hold, ms (2^43 ms: about 278 years), trace times and delays as given and
+ * after the arrival speed-up alike; a double still resolves 2 µs there.
+ */
+export const MAX_TIME_MS = 2 ** 43;
+
 /**
  * A workload materialised for one engine block size.
  *

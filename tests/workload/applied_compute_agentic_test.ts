@@ -80,6 +80,26 @@ for (
       2,
     ],
     ["malformed JSON", "{num_turns: 1", undefined, 2],
+    // Sizes past what a request holds are refused before any prompt is grown (they used to exhaust memory).
+    ["a prompt past 2^31 tokens", { ...session(500), input_prompt_length: 1e15 }, "input_prompt_length", 2],
+    [
+      "a tool output past 2^31 tokens",
+      { ...session(500), tool_call_output_length: [1e15, 1] },
+      "tool_call_output_length[0]",
+      2,
+    ],
+    [
+      "a prompt that grows past 2^31 tokens",
+      { ...session(2 ** 31 - 2000), tool_call_output_length: [2000, 1] },
+      "tool_call_output_length[0]",
+      2,
+    ],
+    [
+      "a latency past 278 years",
+      { ...session(500), tool_call_latency: [1e306, 1] },
+      "tool_call_latency[0]",
+      2,
+    ],
   ] as const
 ) {
   Deno.test(`applied_compute_agentic: ${what} is an error naming file, line and field`, async () => {
@@ -106,5 +126,16 @@ Deno.test("applied_compute_agentic: replays in closed loop only", async () => {
       includes: ["closed loop"],
     });
     assert.equal(parseSpec({ workload, topology, replay_concurrency: 4 }).replay_concurrency, 4);
+  });
+});
+
+Deno.test("applied_compute_agentic: a prompt spanning more token blocks than a prefix group holds is an error", async () => {
+  await withFile("t.jsonl", jsonl([session(20_000_000, 0)]), async (path) => {
+    const options = { blockSize: 64, traceBlockSize: 1, sharedPrefixRatio: 1, numPrefixGroups: 1 };
+    await rejectsAt(() => loadAppliedComputeAgentic(path, options), path, {
+      line: 1,
+      field: "input_prompt_length",
+      includes: ["20000000 token blocks of 1"],
+    });
   });
 });

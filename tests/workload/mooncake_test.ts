@@ -219,3 +219,34 @@ Deno.test("mooncake: rows' router-queue hints (priority, strict_priority, policy
     });
   }
 });
+
+Deno.test("mooncake: times past 2^43 ms, as given or stretched by the speed-up, are errors, not lost requests", async () => {
+  const rows = [
+    { timestamp: 0, input_length: 64, output_length: 2, hash_ids: [1] },
+    { timestamp: 1e12, input_length: 64, output_length: 2, hash_ids: [2] },
+  ];
+  await withFile("t.jsonl", jsonl([rows[0], { ...rows[1], timestamp: 1e308 }]), async (path) => {
+    await rejectsAt(() => loadMooncake(path, { blockSize: 64 }), path, { line: 2, field: "timestamp" });
+  });
+  await withFile("t.jsonl", jsonl(rows), async (path) => {
+    assert.equal((await loadMooncake(path, { blockSize: 64 })).arrivalMs[1], 1e12);
+    await rejectsAt(() => loadMooncake(path, { blockSize: 64, speedup: 0.001 }), undefined, {
+      field: "arrival_speedup_ratio",
+      includes: ["0.001 stretches the workload's times past"],
+    });
+  });
+});
+
+Deno.test("mooncake: token blocks standing for more KV block ids than an Int32Array holds are an error", async () => {
+  const rows = [
+    { timestamp: 0, input_length: 1000, output_length: 2, hash_ids: [1] },
+    { timestamp: 1, input_length: 1000, output_length: 2, hash_ids: [2] },
+  ];
+  await withFile("t.jsonl", jsonl(rows), async (path) => {
+    // 2^36 / 64 = 2^30 ids per token block: the second block would overflow (its ids used to go negative).
+    await rejectsAt(() => loadMooncake(path, { blockSize: 64, traceBlockSize: 2 ** 36 }), path, {
+      line: 2,
+      includes: ["distinct KV blocks"],
+    });
+  });
+});
