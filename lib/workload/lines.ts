@@ -3,6 +3,8 @@
  *
  * @module
  */
+import { Readable } from "node:stream";
+import { createGunzip } from "node:zlib";
 import { InputError, type InputLocation } from "../common/errors.ts";
 
 /** One line of a file with its 1-based number. */
@@ -35,17 +37,15 @@ export async function* readLines(path: string): AsyncGenerator<Line> {
     file.close();
     throw new InputError("is a directory, not a trace file", { file: path });
   }
-  let stream: ReadableStream<Uint8Array> = file.readable;
-  if (path.endsWith(".gz")) {
-    stream = stream.pipeThrough(
-      new DecompressionStream("gzip") as ReadableWritablePair<Uint8Array, Uint8Array>,
-    );
-  }
-  const text = stream.pipeThrough(new TextDecoderStream());
+  // node:zlib reads every member of a multi-member gzip (`cat a.gz b.gz`), which DecompressionStream refuses.
+  const source = path.endsWith(".gz") ? Readable.fromWeb(file.readable) : undefined;
+  const chunks: AsyncIterable<Uint8Array> = source ? source.pipe(createGunzip()) : file.readable;
+  const decoder = new TextDecoder();
   let carry = "";
   let number = 0;
   try {
-    for await (const chunk of text) {
+    for await (const bytes of chunks) {
+      const chunk = decoder.decode(bytes, { stream: true });
       let start = 0;
       let nl = chunk.indexOf("\n");
       if (nl < 0) {
@@ -64,12 +64,15 @@ export async function* readLines(path: string): AsyncGenerator<Line> {
       }
       carry = chunk.slice(start);
     }
+    carry += decoder.decode();
   } catch (e) {
     if (e instanceof InputError) throw e;
     throw new InputError(`cannot read (corrupt or truncated?): ${(e as Error).message}`, {
       file: path,
       line: number + 1,
     });
+  } finally {
+    source?.destroy(); // a reader that stops early (a format sniff, an error) leaves no gunzip running
   }
   if (carry.length > 0) yield { text: carry.endsWith("\r") ? carry.slice(0, -1) : carry, number: number + 1 };
 }

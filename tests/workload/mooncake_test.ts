@@ -250,3 +250,14 @@ Deno.test("mooncake: token blocks standing for more KV block ids than an Int32Ar
     });
   });
 });
+
+Deno.test("mooncake: a multi-member gzip (`cat a.gz b.gz`) is read whole", async () => {
+  const row = (t: number) => jsonl([{ timestamp: t, input_length: 64, output_length: 2, hash_ids: [t] }]);
+  const [a, b] = [await gzip(row(0)), await gzip(row(5))];
+  const both = new Uint8Array(a.length + b.length);
+  both.set(a);
+  both.set(b, a.length);
+  await withFile("t.jsonl.gz", both, async (path) => {
+    assert.deepEqual([...(await loadMooncake(path, { blockSize: 64 })).arrivalMs], [0, 5]);
+  });
+});
