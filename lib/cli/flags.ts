@@ -7,11 +7,11 @@
 import { parseArgs } from "node:util";
 import { parseConfig } from "../common/config.ts";
 import { InputError, suggest } from "../common/errors.ts";
-import { own } from "../common/own.ts";
 import { EngineArgsSchema } from "../engine/mod.ts";
 import { arrivalModeProblem, arrivalModes } from "../workload/mod.ts";
 import { readRouterPolicy, RouterConfigSchema } from "../router/mod.ts";
 import { CLI_FLAGS, FLAGS, type Values } from "./flag_defs.ts";
+import { namingFlag } from "./flag_naming.ts";
 import {
   jsonFlag,
   jsonObjectFlag,
@@ -314,52 +314,6 @@ function checkSpec(spec: SimSpecInput): void {
   } catch (e) {
     throw e instanceof InputError ? namingFlag(e) : e;
   }
-}
-
-/**
- * `e` reported against the flag that filled its spec field (`--shared-prefix-ratio` rather than
- * `spec.workload.shared_prefix_ratio`), or `e` itself when no flag did.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { InputError } from "../common/errors.ts";
- * import { namingFlag } from "./flags.ts";
- * const e = new InputError("must be ≥ 1", { field: "router.aic.aic_tp_size" });
- * assert.equal(namingFlag(e).message, "--aic-tp-size: must be ≥ 1");
- * ```
- */
-export function namingFlag(e: InputError): InputError {
-  const flag = e.location.field === undefined ? undefined : flagOfSpecField(e.location.field);
-  return flag ? new InputError(e.detail, { ...e.location, field: flag }) : e;
-}
-
-/** Engine args keys of each topology pool, and the flag that gives them. */
-const POOL_FLAGS: Readonly<Record<string, string>> = {
-  engine: "--extra-engine-args",
-  prefill_engine: "--prefill-engine-args",
-  decode_engine: "--decode-engine-args",
-};
-
-/**
- * The flag that fills a spec field (given with or without its leading `spec.`), for the spec's own scalar
- * fields, the workload's, the topology's and its engine args', the router-side perf model's (`--aic-*`) and
- * the router config's (`--router-config.key`).
- */
-function flagOfSpecField(field: string): string | undefined {
-  const path = field.replace(/^spec\./, "").split(".");
-  const [head, key] = path;
-  if (head === "router" && key === "aic") return path[2] ? `--${path[2].replaceAll("_", "-")}` : "--aic-*";
-  if (head === "router" && key === "config" && path[2]) return `--router-config.${path[2]}`;
-  const pool = head === "topology" && path.length > 2 ? own(POOL_FLAGS, key) : undefined;
-  if (pool) return `${pool}.${path.slice(2).join(".")}`;
-  const named: Record<string, string> = { dataset_entries: "num-dataset-entries", format: "trace-format" };
-  const flag = (k: string) => named[k] ?? k.replaceAll("_", "-");
-  let name: string | undefined;
-  if (path.length === 1) name = flag(head);
-  else if (path.length === 2 && (head === "workload" || head === "topology")) name = flag(key);
-  else if (path.length === 2 && head === "sla") name = `sla-${key.replaceAll("_", "-")}`;
-  return name !== undefined && CLI_FLAGS.includes(name) ? `--${name}` : undefined;
 }
 
 function topology(v: Values): SimSpecInput["topology"] {

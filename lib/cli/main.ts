@@ -11,7 +11,8 @@ import { loadInputs, runSimulation, type SimulationInputs } from "../simulate.ts
 import { workloadStats } from "../workload/mod.ts";
 import { type OutputFile, plannerFiles } from "./planner_files.ts";
 import { plannerLines } from "./planner_output.ts";
-import { namingFlag, parseCommand } from "./flags.ts";
+import { namingFlag } from "./flag_naming.ts";
+import { parseCommand } from "./flags.ts";
 import { USAGE } from "./usage.ts";
 import { checkOutputPaths, defaultReportPath, plannerReportPath, writeFilesAtomically } from "./write.ts";
 
