@@ -67,8 +67,8 @@ export async function checkOutputPaths(
 
 /** Refuse `what`'s `path` unless directory `dir` exists or can be made, and a file can be written in it. */
 async function checkWritable(path: string, what: string, dir: string): Promise<void> {
-  let existing = dir;
-  while (!await exists(existing) && existing !== dirname(existing)) existing = dirname(existing);
+  const missing = await missingDirectories(dir);
+  const existing = missing.length > 0 ? dirname(missing[0]) : dir;
   if (!await isDirectory(existing)) {
     throw new InputError(`${what}: cannot create "${path}": "${existing}" is a file, not a directory`);
   }
@@ -120,7 +120,10 @@ export async function writeFilesAtomically(
   const temps: string[] = [], made: string[] = [];
   try {
     for (const [path, contents] of files) {
-      made.push(...await makeDirectory(dirname(resolve(path))));
+      const dir = dirname(resolve(path));
+      const missing = await missingDirectories(dir);
+      await Deno.mkdir(dir, { recursive: true });
+      made.push(...missing);
       const temp = `${path}.tmp-${Deno.pid}`;
       if (typeof contents === "string") await Deno.writeTextFile(temp, contents);
       else await Deno.writeFile(temp, contents);
@@ -140,10 +143,9 @@ export async function writeFilesAtomically(
   }
 }
 
-/** Create directory `dir` and its missing parents; the ones it created, outermost first. */
-async function makeDirectory(dir: string): Promise<string[]> {
+/** Directory `dir` and those of its parents that do not exist, outermost first (none when `dir` exists). */
+async function missingDirectories(dir: string): Promise<string[]> {
   const missing: string[] = [];
   for (let d = dir; !await exists(d) && d !== dirname(d); d = dirname(d)) missing.unshift(d);
-  await Deno.mkdir(dir, { recursive: true });
   return missing;
 }
