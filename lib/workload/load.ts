@@ -59,9 +59,9 @@ async function loadTrace(spec: TraceWorkloadSpec, options: LoadOptions): Promise
   try {
     return await loadAs(spec, options);
   } catch (e) {
-    if (!(e instanceof InputError) || (e.location.line ?? 1) !== 1) throw e;
-    const file = e.location.file ?? tracePaths(spec)[0];
-    const looks = await sniffFile(file);
+    // Only an error about a file's content, at its first line or as a whole, may be the wrong format's.
+    if (!(e instanceof InputError) || (e.location.line ?? 1) !== 1 || e.location.file === undefined) throw e;
+    const looks = await sniffFile(e.location.file);
     const family = (f: string) => f.replace(/_delta$/, "");
     if (looks === undefined || family(looks) === family(spec.format)) throw e;
     throw new InputError(
