@@ -15,7 +15,7 @@ import { parseObjectLine, readLines } from "./lines.ts";
 import { mooncakeHashIds, mooncakeRouting, mooncakeSessionId } from "./mooncake.ts";
 import { optionalInteger, optionalTime, requiredInteger } from "./row_fields.ts";
 import { type AgenticRow, buildAgenticWorkload } from "./agentic_graph.ts";
-import type { Workload } from "./types.ts";
+import { MAX_TOKENS, type Workload } from "./types.ts";
 import { own } from "../common/own.ts";
 
 /** Options for {@link loadAgenticMooncake}. */
@@ -134,11 +134,18 @@ function parseRowV1(row: Record<string, unknown>, at: InputLocation, blockSize: 
   const hashIds = mooncakeHashIds(row, at);
   const capacity = hashIds.length * blockSize;
   const inputField = "input_length" in row ? "input_length" : "input_tokens";
-  const input = optionalInteger(row, inputField, 1, at) ?? capacity;
+  const input = optionalInteger(row, inputField, 1, at, MAX_TOKENS) ?? capacity;
   if (input > capacity) {
     throw new InputError(
       `is ${input}, more than the ${hashIds.length} hash ids × ${blockSize} tokens (--trace-block-size) hold`,
       { ...at, field: inputField },
+    );
+  }
+  if (input > MAX_TOKENS) {
+    throw new InputError(
+      `${hashIds.length} ids × ${blockSize} tokens (--trace-block-size) make a ${input}-token prompt, more ` +
+        `than the ${MAX_TOKENS} a prompt may have; give input_length`,
+      { ...at, field: "hash_ids" },
     );
   }
   const waitFor = row.wait_for ?? [];
@@ -169,7 +176,7 @@ function parseRowV1(row: Record<string, unknown>, at: InputLocation, blockSize: 
 function parseRowV2(row: Record<string, unknown>, at: InputLocation, blockSize: number): AgenticRow {
   const hashIds = mooncakeHashIds(row, at);
   const inputField = "input_length" in row ? "input_length" : "input_tokens";
-  const input = requiredInteger(row, inputField, 1, at);
+  const input = requiredInteger(row, inputField, 1, at, MAX_TOKENS);
   const blocks = Math.ceil(input / blockSize);
   if (hashIds.length !== blocks) {
     throw new InputError(
@@ -232,10 +239,7 @@ function parseEdge(edge: unknown, at: InputLocation): AgenticRow["deps"][number]
       field("trigger"),
     );
   }
-  const delayMs = e.delay_ms ?? 0;
-  if (typeof delayMs !== "number" || !Number.isFinite(delayMs) || delayMs < 0) {
-    throw new InputError(`must be a finite number ≥ 0, got ${JSON.stringify(delayMs)}`, field("delay_ms"));
-  }
+  const delayMs = optionalTime(e, "delay_ms", at) ?? 0;
   return { id: e.request_id, delayMs, onDispatch: e.trigger === "dispatch" };
 }
 
@@ -252,7 +256,7 @@ function requestId(row: Record<string, unknown>, at: InputLocation): string {
 
 function outputOf(row: Record<string, unknown>, at: InputLocation): number {
   const field = "output_length" in row ? "output_length" : "output_tokens";
-  const output = optionalInteger(row, field, 0, at);
+  const output = optionalInteger(row, field, 0, at, MAX_TOKENS);
   if (output === undefined) throw new InputError("required", { ...at, field: "output_length" });
   return Math.max(1, output);
 }

@@ -4,6 +4,8 @@
  * @module
  */
 import { InputError, type InputLocation } from "../common/errors.ts";
+import { optionalTime, requiredInteger } from "./row_fields.ts";
+import { MAX_TIME_MS, MAX_TOKENS } from "./types.ts";
 
 /** One LLM call of a session, validated. */
 export interface Call {
@@ -96,7 +98,15 @@ function parseSteps(list: unknown, field: string, baseS: number, bs: number, at:
     }
     const entry = e as Record<string, unknown>;
     const type = entry.type;
-    const t = optionalTime(entry, "t", f, at) ?? 0;
+    const inEntry = { ...at, field: f };
+    const t = optionalTime(entry, "t", inEntry, "s") ?? 0;
+    if ((baseS + t) * 1000 > MAX_TIME_MS) {
+      throw new InputError(
+        `puts the call ${baseS + t} s after its session's start (its sub-agents' offsets added), past the ` +
+          `${MAX_TIME_MS / 1000} s (about 278 years) a workload may span`,
+        { ...at, field: `${f}.t` },
+      );
+    }
     if (type === "subagent") {
       const inner = parseSteps(entry.requests, `${f}.requests`, baseS + t, bs, at);
       if (inner.length > 0) steps.push({ ...inner[0], subagent: inner });
@@ -108,8 +118,8 @@ function parseSteps(list: unknown, field: string, baseS: number, bs: number, at:
         field: `${f}.type`,
       });
     }
-    const input = count(entry, "in", 1, f, at);
-    const output = count(entry, "out", 0, f, at);
+    const input = requiredInteger(entry, "in", 1, inEntry, MAX_TOKENS);
+    const output = requiredInteger(entry, "out", 0, inEntry, MAX_TOKENS);
     const ids = entry.hash_ids;
     if (!Array.isArray(ids)) {
       throw new InputError("required, an array of block hash ids", { ...at, field: `${f}.hash_ids` });
@@ -137,7 +147,7 @@ function parseSteps(list: unknown, field: string, baseS: number, bs: number, at:
         { ...at, field: `${f}.hash_ids` },
       );
     }
-    let delayS = optionalTime(entry, "think_time", f, at);
+    let delayS = optionalTime(entry, "think_time", inEntry, "s");
     if (delayS === undefined) {
       delayS = 0;
       if (prev !== undefined && typeof prev.t === "number" && typeof entry.t === "number") {
@@ -145,45 +155,10 @@ function parseSteps(list: unknown, field: string, baseS: number, bs: number, at:
         delayS = Math.max(0, entry.t - prev.t - api);
       }
     }
-    optionalTime(entry, "api_time", f, at);
+    optionalTime(entry, "api_time", inEntry, "s");
     steps.push({ call: { input, output, hashIds: ids as number[] }, offsetS: baseS + t, delayS });
     prev = entry;
     prevIds = ids;
   }
   return steps;
-}
-
-function count(
-  entry: Record<string, unknown>,
-  key: string,
-  min: number,
-  f: string,
-  at: InputLocation,
-): number {
-  const v = entry[key];
-  if (v === undefined) throw new InputError("required", { ...at, field: `${f}.${key}` });
-  if (!Number.isSafeInteger(v) || (v as number) < min) {
-    throw new InputError(`must be an integer ≥ ${min}, got ${JSON.stringify(v)}`, {
-      ...at,
-      field: `${f}.${key}`,
-    });
-  }
-  return v as number;
-}
-
-function optionalTime(
-  entry: Record<string, unknown>,
-  key: string,
-  f: string,
-  at: InputLocation,
-): number | undefined {
-  const v = entry[key];
-  if (v === undefined || v === null) return undefined;
-  if (typeof v !== "number" || !Number.isFinite(v) || v < 0) {
-    throw new InputError(`must be a finite number of seconds ≥ 0, got ${JSON.stringify(v)}`, {
-      ...at,
-      field: `${f}.${key}`,
-    });
-  }
-  return v;
 }

@@ -12,8 +12,8 @@
 import { InputError, type InputLocation } from "../common/errors.ts";
 import { type RoutingFields, WorkloadBuilder } from "./builder.ts";
 import { parseObjectLine, readLines } from "./lines.ts";
-import { optionalInteger } from "./row_fields.ts";
-import type { Workload } from "./types.ts";
+import { optionalInteger, optionalTime } from "./row_fields.ts";
+import { MAX_TOKENS, type Workload } from "./types.ts";
 
 /** Options for {@link loadMooncake}. */
 export interface MooncakeOptions {
@@ -63,20 +63,14 @@ export async function loadMooncake(path: string, options: MooncakeOptions): Prom
     const hashIds = mooncakeHashIds(row, at);
     const capacity = hashIds.length * traceBlockSize;
     const inputField = "input_length" in row ? "input_length" : "input_tokens";
-    const input = optionalNumber(row, inputField, at);
-    if (input !== undefined && (!Number.isInteger(input) || input < 1)) {
-      throw new InputError(`must be a positive integer, got ${JSON.stringify(input)}`, {
-        ...at,
-        field: inputField,
-      });
-    }
+    const input = optionalInteger(row, inputField, 1, at);
     const outputField = "output_length" in row ? "output_length" : "output_tokens";
-    const output = optionalNumber(row, outputField, at);
+    const output = optionalInteger(row, outputField, 1, at, MAX_TOKENS);
     if (output === undefined) throw new InputError("required", { ...at, field: "output_length" });
     const tsField = "timestamp" in row ? "timestamp" : "created_time";
-    const timestamp = optionalNumber(row, tsField, at);
+    const timestamp = optionalTime(row, tsField, at);
     const delayField = "delay" in row ? "delay" : "delay_ms";
-    const delay = optionalNumber(row, delayField, at);
+    const delay = optionalTime(row, delayField, at);
     const session = mooncakeSessionId(row, at);
     const previous = session === undefined ? undefined : sessions.get(session);
     const firstTurn = previous === undefined;
@@ -86,15 +80,20 @@ export async function loadMooncake(path: string, options: MooncakeOptions): Prom
         field: "timestamp",
       });
     }
-    if (timestamp !== undefined && (!Number.isFinite(timestamp) || timestamp < 0)) {
-      throw new InputError(`must be finite and ≥ 0, got ${timestamp}`, { ...at, field: tsField });
-    }
-    if (delay !== undefined && (!Number.isFinite(delay) || delay < 0)) {
-      throw new InputError(`must be finite and ≥ 0, got ${delay}`, { ...at, field: delayField });
-    }
     const rowInput = Math.min(input ?? capacity, capacity);
     const extend = deltas && previous !== undefined;
     const inputLength = extend ? previous.prompt + previous.output + rowInput : rowInput;
+    if (inputLength > MAX_TOKENS) {
+      const what = extend
+        ? `extends its session's prompt to ${inputLength} tokens`
+        : input === undefined
+        ? `${hashIds.length} ids × ${traceBlockSize} tokens (--trace-block-size) make a ${inputLength}-token prompt`
+        : `is ${inputLength}`;
+      throw new InputError(`${what}, more than the ${MAX_TOKENS} a prompt may have`, {
+        ...at,
+        field: input === undefined ? "hash_ids" : inputField,
+      });
+    }
     builder.add({
       session,
       arrivalMs: timestamp,
@@ -187,13 +186,4 @@ export function mooncakeSessionId(
     throw new InputError("must be a string or a number", { ...at, field: "session_id" });
   }
   return s;
-}
-
-function optionalNumber(row: Record<string, unknown>, field: string, at: InputLocation): number | undefined {
-  const v = row[field];
-  if (v === undefined || v === null) return undefined;
-  if (typeof v !== "number") {
-    throw new InputError(`must be a number, got ${JSON.stringify(v)}`, { ...at, field });
-  }
-  return v;
 }

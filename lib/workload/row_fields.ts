@@ -6,9 +6,10 @@
  * @module
  */
 import { InputError, type InputLocation } from "../common/errors.ts";
+import { MAX_TIME_MS } from "./types.ts";
 
 /**
- * `row[field]`, an integer ≥ `min`; absent (or null) is an error.
+ * `row[field]`, an integer from `min` to `max` (default: any safe integer); absent (or null) is an error.
  *
  * @example
  * ```ts
@@ -17,6 +18,7 @@ import { InputError, type InputLocation } from "../common/errors.ts";
  * assert.equal(requiredInteger({ n: 3 }, "n", 1, {}), 3);
  * assert.throws(() => requiredInteger({}, "n", 1, { file: "t.jsonl", line: 2 }), /t\.jsonl:2: n: required/);
  * assert.throws(() => requiredInteger({ n: 0 }, "n", 1, {}), /n: must be an integer ≥ 1, got 0/);
+ * assert.throws(() => requiredInteger({ n: 9 }, "n", 1, {}, 8), /n: must be an integer from 1 to 8, got 9/);
  * assert.throws(() => requiredInteger({}, "n", 1, { field: "outer" }), /outer\.n: required/);
  * ```
  */
@@ -25,29 +27,33 @@ export function requiredInteger(
   field: string,
   min: number,
   at: InputLocation,
+  max: number = Number.MAX_SAFE_INTEGER,
 ): number {
-  const v = optionalInteger(row, field, min, at);
+  const v = optionalInteger(row, field, min, at, max);
   if (v === undefined) throw new InputError("required", within(at, field));
   return v;
 }
 
-/** `row[field]`, an integer ≥ `min`, or undefined when absent (or null). */
+/** `row[field]`, an integer from `min` to `max` (default: any safe integer), or undefined when absent (or null). */
 export function optionalInteger(
   row: Record<string, unknown>,
   field: string,
   min: number,
   at: InputLocation,
+  max: number = Number.MAX_SAFE_INTEGER,
 ): number | undefined {
   const v = row[field];
   if (v === undefined || v === null) return undefined;
-  if (!Number.isInteger(v) || (v as number) < min) {
-    throw new InputError(`must be an integer ≥ ${min}, got ${JSON.stringify(v)}`, within(at, field));
+  if (!Number.isInteger(v) || (v as number) < min || (v as number) > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `≥ ${min}` : `from ${min} to ${max}`;
+    throw new InputError(`must be an integer ${range}, got ${JSON.stringify(v)}`, within(at, field));
   }
   return v as number;
 }
 
 /**
- * `row[field]`, a time in ms (a finite number ≥ 0), or undefined when absent (or null).
+ * `row[field]`, a time in `unit` (ms by default): a number from 0 to {@link MAX_TIME_MS} ms, or undefined when
+ * absent (or null).
  *
  * @example
  * ```ts
@@ -55,18 +61,28 @@ export function optionalInteger(
  * import { optionalTime } from "./row_fields.ts";
  * assert.equal(optionalTime({ t: 2.5 }, "t", {}), 2.5);
  * assert.equal(optionalTime({}, "t", {}), undefined);
- * assert.throws(() => optionalTime({ t: -1 }, "t", {}), /t: must be a finite number ≥ 0, got -1/);
+ * assert.throws(() => optionalTime({ t: -1 }, "t", {}), /t: must be a finite number of ms ≥ 0, got -1/);
+ * assert.throws(() => optionalTime({ t: 1e10 }, "t", {}, "s"), /t: must be at most 8796093022\.208 s /);
  * ```
  */
 export function optionalTime(
   row: Record<string, unknown>,
   field: string,
   at: InputLocation,
+  unit: "ms" | "s" = "ms",
 ): number | undefined {
   const v = row[field];
   if (v === undefined || v === null) return undefined;
   if (typeof v !== "number" || !Number.isFinite(v) || v < 0) {
-    throw new InputError(`must be a finite number ≥ 0, got ${JSON.stringify(v)}`, within(at, field));
+    const what = unit === "s" ? "seconds" : "ms";
+    throw new InputError(
+      `must be a finite number of ${what} ≥ 0, got ${JSON.stringify(v)}`,
+      within(at, field),
+    );
+  }
+  const max = unit === "s" ? MAX_TIME_MS / 1000 : MAX_TIME_MS;
+  if (v > max) {
+    throw new InputError(`must be at most ${max} ${unit} (about 278 years), got ${v}`, within(at, field));
   }
   return v;
 }

@@ -109,8 +109,25 @@ Deno.test("agentic_mooncake v1: bad rows are refused, naming the line and field"
     [[row("a", { hash_ids: [] })], { line: 1, field: "hash_ids" }],
     [[{ ...row("a"), output_length: undefined }], { line: 1, field: "output_length" }],
     [[row("a"), { ...HEADER }], { line: 2, field: "schema", includes: ["first line"] }],
+    [[row("a", { output_tokens: 2 ** 31, output_length: undefined })], {
+      line: 1,
+      field: "output_tokens",
+      includes: ["from 0 to 2147483647"],
+    }],
+    [[row("a", { created_time: 1e20 })], { line: 1, field: "created_time", includes: ["at most"] }],
   ];
   await refusesAll(cases);
+});
+
+Deno.test("agentic_mooncake v1: hash ids that make too long a prompt are refused, naming hash_ids", async () => {
+  const text = jsonl([row("a", { input_length: undefined, hash_ids: [1, 2, 3, 4, 5, 6, 7, 8, 9] })]);
+  await withFile("big.jsonl", text, async (path) => {
+    await rejectsAt(() => loadAgenticMooncake(path, { blockSize: 64, traceBlockSize: 1e9 }), path, {
+      line: 1,
+      field: "hash_ids",
+      includes: ["9 ids × 1000000000 tokens (--trace-block-size) make a 9000000000-token prompt"],
+    });
+  });
 });
 
 Deno.test("agentic_mooncake: a cycle is refused, naming its requests and lines", async () => {
@@ -173,6 +190,16 @@ Deno.test("agentic_mooncake v2: bad headers, rows and edges are refused, naming 
       includes: ["join edge fires on completion"],
     }],
     [[HEADER, node("a", 0), edge({ delay_ms: -2 })], { line: 3, field: "dependencies[0].delay_ms" }],
+    [[HEADER, node("a", 0), edge({ delay_ms: 2 ** 44 })], {
+      line: 3,
+      field: "dependencies[0].delay_ms",
+      includes: ["at most 8796093022208 ms"],
+    }],
+    [[HEADER, { ...node("a", 0), input_tokens: 2 ** 31, input_length: undefined }], {
+      line: 2,
+      field: "input_tokens",
+      includes: ["from 1 to 2147483647"],
+    }],
     [[HEADER, { ...node("a", 0), play_id: "q" }, edge({})], {
       line: 3,
       field: "dependencies",

@@ -68,11 +68,11 @@ const badRows: Array<[string, unknown, string | undefined, string[]]> = [
   ["missing output_length", { timestamp: 0, input_length: 100, hash_ids: [1] }, "output_length", [
     "required",
   ]],
-  ["wrong-typed input_length", { ...good, input_length: "100" }, "input_length", ["must be a number"]],
+  ["wrong-typed input_length", { ...good, input_length: "100" }, "input_length", ["integer ≥ 1"]],
   ["wrong-typed output_tokens", { ...good, output_length: undefined, output_tokens: true }, "output_tokens", [
-    "must be a number",
+    "integer from 1 to",
   ]],
-  ["non-integer input_length", { ...good, input_length: 10.5 }, "input_length", ["positive integer"]],
+  ["non-integer input_length", { ...good, input_length: 10.5 }, "input_length", ["integer ≥ 1"]],
   ["zero output_length", { ...good, output_length: 0 }, "output_length", ["from 1 to"]],
   // Lengths live in Int32Arrays: a longer one would wrap (2^53 to 0) instead of failing.
   ["an output_length too long to hold", { ...good, output_length: 2 ** 53 }, "output_length", [
@@ -85,6 +85,18 @@ const badRows: Array<[string, unknown, string | undefined, string[]]> = [
     "timestamp",
     [
       "finite",
+    ],
+  ],
+  ["a created_time past 2^43 ms", { ...good, timestamp: undefined, created_time: 1e20 }, "created_time", [
+    "at most 8796093022208 ms",
+  ]],
+  ["a delay_ms past 2^43 ms", { ...good, session_id: "s", delay_ms: 2 ** 44 }, "delay_ms", ["at most"]],
+  [
+    "an output_tokens too long to hold",
+    { ...good, output_length: undefined, output_tokens: 2 ** 31 },
+    "output_tokens",
+    [
+      "from 1 to 2147483647",
     ],
   ],
   ["negative created_time", { ...good, timestamp: undefined, created_time: -1 }, "created_time", ["≥ 0"]],
@@ -104,6 +116,28 @@ for (const [what, row, field, includes] of badRows) {
     });
   });
 }
+
+Deno.test("mooncake: prompts too long to hold name the field they grew from", async () => {
+  const byIds = jsonl([{ ...good, input_length: undefined, hash_ids: [1, 2, 3, 4, 5] }]);
+  await withFile("t.jsonl", byIds, async (path) => {
+    await rejectsAt(() => loadMooncake(path, { blockSize: 64, traceBlockSize: 1e9 }), path, {
+      line: 1,
+      field: "hash_ids",
+      includes: ["5 ids × 1000000000 tokens (--trace-block-size) make a 5000000000-token prompt"],
+    });
+  });
+  const byDeltas = jsonl([{ ...good, session_id: "s", output_length: 2 ** 31 - 1 }, {
+    ...good,
+    session_id: "s",
+  }]);
+  await withFile("t.jsonl", byDeltas, async (path) => {
+    await rejectsAt(() => loadMooncake(path, { blockSize: 64, sessionDeltas: true }), path, {
+      line: 2,
+      field: "input_length",
+      includes: ["extends its session's prompt to 2147483847 tokens"],
+    });
+  });
+});
 
 Deno.test("mooncake: a later turn earlier than the previous one needs an explicit delay", async () => {
   const text = jsonl([{ ...good, timestamp: 500, session_id: "s" }, {
