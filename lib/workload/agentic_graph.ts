@@ -112,11 +112,14 @@ export function dependencyOrder(rows: readonly AgenticRow[], index: Map<string, 
       const d = index.get(deps[next[top]++].id)!;
       if (state[d] === 1) {
         const cycle = stack.slice(stack.indexOf(d)).concat(d);
+        // A cycle across shards names each request's file; one within a file names the file once.
+        const files = new Set(cycle.map((i) => rows[i].at.file));
+        const where = ({ file, line }: InputLocation) => files.size > 1 ? `${file}:${line}` : `line ${line}`;
         throw new InputError(
           `requests wait for each other in a cycle: ${
-            cycle.map((i) => `${JSON.stringify(rows[i].id)} (line ${rows[i].at.line})`).join(" waits for ")
+            cycle.map((i) => `${JSON.stringify(rows[i].id)} (${where(rows[i].at)})`).join(" waits for ")
           }`,
-          { file: rows[v].at.file },
+          files.size > 1 ? {} : { file: rows[v].at.file },
         );
       }
       if (state[d] === 0) {

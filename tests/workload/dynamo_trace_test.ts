@@ -370,6 +370,15 @@ Deno.test("dynamo: agent graphs that cannot replay are refused", async () => {
     (path) =>
       rejectsAt(() => loadDynamoTrace([path], { blockSize: 64 }), path, { includes: ["cycle", "child-1"] }),
   );
+  // The same cycle split over two shards names each request's shard and line, and blames no one shard.
+  await withFile("a.jsonl", jsonl([cycle[0], cycle[1], cycle[3]]), async (a) => {
+    await withFile("b.jsonl", jsonl([cycle[2]]), async (b) => {
+      const e = await rejectsAt(() => loadDynamoTrace([a, b], { blockSize: 64 }), undefined, {
+        includes: [`"child-1" (${b}:1)`, `"parent-2" (${a}:2)`],
+      });
+      assert.equal(e.location.file, undefined);
+    });
+  });
 });
 
 Deno.test("dynamo property: random agent traces load, replay every request, and keep their order", async () => {
