@@ -36,12 +36,36 @@ export function parseConfig<S extends z.ZodType>(
   what: string,
   at: InputLocation = {},
 ): z.output<S> {
+  const reserved = reservedKeyPath(value);
+  if (reserved) {
+    throw new InputError('cannot be a key: JavaScript objects reserve "__proto__"; rename it', {
+      ...at,
+      field: at.field ?? [what, ...reserved].join("."),
+    });
+  }
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   const path = issue.path.map(String);
   const field = [what, ...path].join(".");
   throw new InputError(describeIssue(issue, schema, path), { ...at, field: at.field ?? field });
+}
+
+/**
+ * The path to the first own `__proto__` key in `value` (JSON and YAML parsers keep it as a key; zod's records
+ * would drop it without a word), or undefined.
+ */
+function reservedKeyPath(value: unknown): string[] | undefined {
+  const stack: [unknown, string[]][] = [[value, []]];
+  while (stack.length > 0) {
+    const [v, path] = stack.pop()!;
+    if (v === null || typeof v !== "object") continue;
+    if (Object.hasOwn(v, "__proto__")) return [...path, "__proto__"];
+    for (const [k, child] of Object.entries(v)) {
+      if (typeof child === "object") stack.push([child, [...path, k]]);
+    }
+  }
+  return undefined;
 }
 
 function describeIssue(issue: z.core.$ZodIssue, schema: z.ZodType, path: string[]): string {

@@ -36,3 +36,16 @@ Deno.test("parseConfig: unknown keys inside list items and record values get hin
     'cfg.models.m: unknown key "default_famly" (did you mean default_family?); valid keys: default_family',
   );
 });
+
+Deno.test("parseConfig: a __proto__ key, which a record would silently drop, is refused where it is", () => {
+  const message = 'cannot be a key: JavaScript objects reserve "__proto__"; rename it';
+  fails(
+    JSON.parse('{"quantum": 1, "models": {"__proto__": {}, "m": {}}}'),
+    `cfg.models.__proto__: ${message}`,
+  );
+  fails(
+    JSON.parse('{"quantum": 1, "classes": [{"name": "a", "__proto__": 1}]}'),
+    `cfg.classes.0.__proto__: ${message}`,
+  );
+  assert.deepEqual(parseConfig(Schema, { quantum: 1, models: { proto: {} } }, "cfg").models, { proto: {} });
+});
