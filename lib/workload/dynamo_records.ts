@@ -16,6 +16,7 @@ import {
   textField,
   within,
 } from "./row_fields.ts";
+import { MAX_TIME_MS, MAX_TOKENS } from "./types.ts";
 
 /** The `schema` every record carries. */
 export const DYNAMO_SCHEMA = "dynamo.request.trace.v1";
@@ -154,7 +155,7 @@ function recordOf(
       within(at, "event_type"),
     );
   }
-  requiredInteger(record, "event_time_unix_ms", 0, at);
+  requiredInteger(record, "event_time_unix_ms", 0, at, MAX_TIME_MS);
   if (record.event_type === "tool_start") return undefined;
   return { record, at };
 }
@@ -179,7 +180,7 @@ function parseRequest(
     "required: replay needs each request's input_length and prefix hashes (the trace's replay metadata)",
   );
   const inReplay = within(inRequest, "replay");
-  const input = requiredInteger(replay, "input_length", 1, inReplay);
+  const input = requiredInteger(replay, "input_length", 1, inReplay, MAX_TOKENS);
   const blockSize = lengthsOnly ? 0 : requiredInteger(replay, "trace_block_size", 1, inReplay);
   const hashesAt = within(inReplay, "input_sequence_hashes");
   const hashes = lengthsOnly ? [] : sequenceHashes(replay.input_sequence_hashes, hashesAt, line);
@@ -191,8 +192,8 @@ function parseRequest(
       hashesAt,
     );
   }
-  const startMs = requiredInteger(request, "request_received_ms", 0, inRequest);
-  const output = requiredInteger(request, "output_tokens", 0, inRequest);
+  const startMs = requiredInteger(request, "request_received_ms", 0, inRequest, MAX_TIME_MS);
+  const output = requiredInteger(request, "output_tokens", 0, inRequest, MAX_TOKENS);
   const totalMs = optionalTime(request, "total_time_ms", inRequest);
   const eventMs = record.event_time_unix_ms as number;
   const endMs = totalMs === undefined ? Math.max(eventMs, startMs) : startMs + Math.round(totalMs);
@@ -245,9 +246,10 @@ function parseToolLink(record: Record<string, unknown>, at: InputLocation): Dyna
   const callId = textField(tool, "tool_call_id", inTool, true)!;
   textField(tool, "tool_class", inTool, true);
   if (agent === undefined || tool.claude === undefined || tool.claude === null) return undefined;
-  const endMs = optionalInteger(tool, "ended_at_unix_ms", 0, inTool) ?? (record.event_time_unix_ms as number);
+  const endMs = optionalInteger(tool, "ended_at_unix_ms", 0, inTool, MAX_TIME_MS) ??
+    (record.event_time_unix_ms as number);
   const durationMs = optionalTime(tool, "duration_ms", inTool);
-  const startMs = optionalInteger(tool, "started_at_unix_ms", 0, inTool) ??
+  const startMs = optionalInteger(tool, "started_at_unix_ms", 0, inTool, MAX_TIME_MS) ??
     (durationMs === undefined ? endMs : endMs - Math.round(durationMs));
   if (endMs < startMs) return undefined;
   const claude = objectField(tool, "claude", inTool);

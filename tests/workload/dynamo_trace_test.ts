@@ -277,6 +277,12 @@ Deno.test("dynamo: bad records are refused, naming the file, line and field", as
     [[edit("request.replay.input_length", 0)], { field: "request.replay.input_length" }],
     [[edit("request.request_received_ms")], { field: "request.request_received_ms" }],
     [[edit("request.output_tokens")], { field: "request.output_tokens" }],
+    // Past what a workload holds: named as the record spells it, not as the builder's timestamp or lengths.
+    [[edit("request.output_tokens", 2 ** 31)], { field: "request.output_tokens", includes: ["from 0 to"] }],
+    [[edit("request.request_received_ms", 2 ** 44)], {
+      field: "request.request_received_ms",
+      includes: ["from 0 to 8796093022208"],
+    }],
     [[edit("request.total_time_ms", -1)], { field: "request.total_time_ms" }],
     [[JSON.stringify({ event: 3 })], { line: 1, field: "event" }],
     [[edit("request.request_id", "")], { field: "request.request_id" }],
