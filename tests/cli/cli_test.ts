@@ -53,7 +53,7 @@ Deno.test("cli: wrong-typed field names it", async () => {
   await expectBadInput(
     [GOOD, '{"timestamp": "soon", "output_length": 1, "hash_ids": [1]}'],
     [],
-    /:2: timestamp: must be a number/,
+    /:2: timestamp: must be a finite number of ms ≥ 0, got "soon"/,
   );
 });
 
