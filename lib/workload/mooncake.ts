@@ -63,7 +63,7 @@ export async function loadMooncake(path: string, options: MooncakeOptions): Prom
     const hashIds = mooncakeHashIds(row, at);
     const capacity = hashIds.length * traceBlockSize;
     const inputField = "input_length" in row ? "input_length" : "input_tokens";
-    const input = optionalInteger(row, inputField, 1, at);
+    const input = optionalInteger(row, inputField, 1, at, MAX_TOKENS);
     const outputField = "output_length" in row ? "output_length" : "output_tokens";
     const output = optionalInteger(row, outputField, 1, at, MAX_TOKENS);
     if (output === undefined) throw new InputError("required", { ...at, field: "output_length" });
@@ -84,11 +84,10 @@ export async function loadMooncake(path: string, options: MooncakeOptions): Prom
     const extend = deltas && previous !== undefined;
     const inputLength = extend ? previous.prompt + previous.output + rowInput : rowInput;
     if (inputLength > MAX_TOKENS) {
+      // The row's own length is bounded: past the bound, its session grew it, or its hash ids imply it.
       const what = extend
         ? `extends its session's prompt to ${inputLength} tokens`
-        : input === undefined
-        ? `${hashIds.length} ids × ${traceBlockSize} tokens (--trace-block-size) make a ${inputLength}-token prompt`
-        : `is ${inputLength}`;
+        : `${hashIds.length} ids × ${traceBlockSize} tokens (--trace-block-size) make a ${inputLength}-token prompt`;
       throw new InputError(`${what}, more than the ${MAX_TOKENS} a prompt may have`, {
         ...at,
         field: input === undefined ? "hash_ids" : inputField,

@@ -68,11 +68,11 @@ const badRows: Array<[string, unknown, string | undefined, string[]]> = [
   ["missing output_length", { timestamp: 0, input_length: 100, hash_ids: [1] }, "output_length", [
     "required",
   ]],
-  ["wrong-typed input_length", { ...good, input_length: "100" }, "input_length", ["integer ≥ 1"]],
+  ["wrong-typed input_length", { ...good, input_length: "100" }, "input_length", ["integer from 1 to"]],
   ["wrong-typed output_tokens", { ...good, output_length: undefined, output_tokens: true }, "output_tokens", [
     "integer from 1 to",
   ]],
-  ["non-integer input_length", { ...good, input_length: 10.5 }, "input_length", ["integer ≥ 1"]],
+  ["non-integer input_length", { ...good, input_length: 10.5 }, "input_length", ["integer from 1 to"]],
   ["zero output_length", { ...good, output_length: 0 }, "output_length", ["from 1 to"]],
   // Lengths live in Int32Arrays: a longer one would wrap (2^53 to 0) instead of failing.
   ["an output_length too long to hold", { ...good, output_length: 2 ** 53 }, "output_length", [
@@ -91,6 +91,14 @@ const badRows: Array<[string, unknown, string | undefined, string[]]> = [
     "at most 8796093022208 ms",
   ]],
   ["a delay_ms past 2^43 ms", { ...good, session_id: "s", delay_ms: 2 ** 44 }, "delay_ms", ["at most"]],
+  [
+    "an input_tokens too long to hold",
+    { ...good, input_length: undefined, input_tokens: 2 ** 31 },
+    "input_tokens",
+    [
+      "from 1 to 2147483647",
+    ],
+  ],
   [
     "an output_tokens too long to hold",
     { ...good, output_length: undefined, output_tokens: 2 ** 31 },
