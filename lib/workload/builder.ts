@@ -11,6 +11,7 @@ import {
   MAX_REQUESTS,
   MAX_TIME_MS,
   MAX_TOKENS,
+  maxTimeText,
   type RoutingHints,
   type Workload,
 } from "./types.ts";
@@ -433,7 +434,7 @@ function checkTokens(v: number, field: string, at: InputLocation): void {
 function checkTime(v: number, field: string, at: InputLocation): void {
   if (!(v >= 0 && v <= MAX_TIME_MS)) {
     throw new InputError(
-      `must be a number from 0 to ${MAX_TIME_MS} ms (about 278 years), got ${String(v)}`,
+      `must be a number from 0 to ${maxTimeText()}, got ${String(v)}`,
       { ...at, field },
     );
   }
@@ -443,7 +444,7 @@ function checkTime(v: number, field: string, at: InputLocation): void {
 function checkStretch(ms: number, speedup: number): number {
   if (ms <= MAX_TIME_MS) return ms;
   throw new InputError(
-    `${speedup} stretches the workload's times past ${MAX_TIME_MS} ms (about 278 years); raise it`,
+    `${speedup} stretches the workload's times past ${maxTimeText()}; raise it`,
     { field: "arrival_speedup_ratio" },
   );
 }

@@ -9,7 +9,7 @@ import { Rng } from "../common/rng.ts";
 import { WorkloadBuilder } from "./builder.ts";
 import { type Call, parseSession, type Step } from "./kv_cache_tester_rows.ts";
 import { parseJsonLine, readLines } from "./lines.ts";
-import { MAX_TIME_MS, type Workload } from "./types.ts";
+import { MAX_TIME_MS, maxTimeText, type Workload } from "./types.ts";
 
 /** Options for {@link loadKvCacheTester}. */
 export interface KvCacheTesterOptions {
@@ -74,8 +74,8 @@ export async function loadKvCacheTester(path: string, options: KvCacheTesterOpti
     if (sessions > 0) startMs += poisson ? poisson.exponential(meanGapMs) : interval;
     if (startMs > MAX_TIME_MS) {
       throw new InputError(
-        `starts session ${sessions + 1} (line ${number}) at ${startMs} ms, past the ${MAX_TIME_MS} ms ` +
-          `(about 278 years) a workload may span; ${poisson ? "raise it" : "lower it"}`,
+        `starts session ${sessions + 1} (line ${number}) at ${startMs} ms, past the ${maxTimeText()} a ` +
+          `workload may span; ${poisson ? "raise it" : "lower it"}`,
         { field: poisson ? "session_rate" : "session_interval_ms" },
       );
     }

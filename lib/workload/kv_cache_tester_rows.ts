@@ -5,7 +5,7 @@
  */
 import { InputError, type InputLocation } from "../common/errors.ts";
 import { optionalTime, requiredInteger } from "./row_fields.ts";
-import { MAX_TIME_MS, MAX_TOKENS } from "./types.ts";
+import { MAX_TIME_MS, MAX_TOKENS, maxTimeText } from "./types.ts";
 
 /** One LLM call of a session, validated. */
 export interface Call {
@@ -103,7 +103,7 @@ function parseSteps(list: unknown, field: string, baseS: number, bs: number, at:
     if ((baseS + t) * 1000 > MAX_TIME_MS) {
       throw new InputError(
         `puts the call ${baseS + t} s after its session's start (its sub-agents' offsets added), past the ` +
-          `${MAX_TIME_MS / 1000} s (about 278 years) a workload may span`,
+          `${maxTimeText("s")} a workload may span`,
         { ...at, field: `${f}.t` },
       );
     }

@@ -6,7 +6,7 @@
  * @module
  */
 import { InputError, type InputLocation } from "../common/errors.ts";
-import { MAX_TIME_MS } from "./types.ts";
+import { MAX_TIME_MS, maxTimeText } from "./types.ts";
 
 /**
  * `row[field]`, an integer from `min` to `max` (default: any safe integer); absent (or null) is an error.
@@ -80,9 +80,8 @@ export function optionalTime(
       within(at, field),
     );
   }
-  const max = unit === "s" ? MAX_TIME_MS / 1000 : MAX_TIME_MS;
-  if (v > max) {
-    throw new InputError(`must be at most ${max} ${unit} (about 278 years), got ${v}`, within(at, field));
+  if (v > (unit === "s" ? MAX_TIME_MS / 1000 : MAX_TIME_MS)) {
+    throw new InputError(`must be at most ${maxTimeText(unit)}, got ${v}`, within(at, field));
   }
   return v;
 }

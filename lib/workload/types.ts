@@ -24,6 +24,21 @@ export const MAX_BLOCK_IDS = 2 ** 31 - 2;
 export const MAX_TIME_MS = 2 ** 43;
 
 /**
+ * {@link MAX_TIME_MS} as error messages quote it, in ms or in seconds.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { maxTimeText } from "./types.ts";
+ * assert.equal(maxTimeText("s"), "8796093022.208 s (about 278 years)");
+ * ```
+ */
+export function maxTimeText(unit: "ms" | "s" = "ms"): string {
+  const years = Math.floor(MAX_TIME_MS / (365.25 * 86_400_000));
+  return `${unit === "s" ? MAX_TIME_MS / 1000 : MAX_TIME_MS} ${unit} (about ${years} years)`;
+}
+
+/**
  * A workload materialised for one engine block size.
  *
  * Requests are numbered `0 … requestCount − 1` and form a dependency graph. A request that waits for none (a
