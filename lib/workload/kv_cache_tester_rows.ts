@@ -4,7 +4,7 @@
  * @module
  */
 import { InputError, type InputLocation } from "../common/errors.ts";
-import { optionalTime, requiredInteger } from "./row_fields.ts";
+import { optionalTime, requiredInteger, within } from "./row_fields.ts";
 import { MAX_TIME_MS, MAX_TOKENS, maxTimeText } from "./types.ts";
 
 /** One LLM call of a session, validated. */
@@ -93,18 +93,18 @@ function parseSteps(list: unknown, field: string, baseS: number, bs: number, at:
   for (let i = 0; i < list.length; i++) {
     const f = `${field}[${i}]`;
     const e = list[i];
+    const inEntry = { ...at, field: f };
     if (e === null || typeof e !== "object" || Array.isArray(e)) {
-      throw new InputError("must be an object (a call or a sub-agent)", { ...at, field: f });
+      throw new InputError("must be an object (a call or a sub-agent)", inEntry);
     }
     const entry = e as Record<string, unknown>;
     const type = entry.type;
-    const inEntry = { ...at, field: f };
     const t = optionalTime(entry, "t", inEntry, "s") ?? 0;
     if ((baseS + t) * 1000 > MAX_TIME_MS) {
       throw new InputError(
         `puts the call ${baseS + t} s after its session's start (its sub-agents' offsets added), past the ` +
           `${maxTimeText("s")} a workload may span`,
-        { ...at, field: `${f}.t` },
+        within(inEntry, "t"),
       );
     }
     if (type === "subagent") {
@@ -113,16 +113,16 @@ function parseSteps(list: unknown, field: string, baseS: number, bs: number, at:
       continue;
     }
     if (type !== "n" && type !== "s") {
-      throw new InputError(`must be "n", "s" or "subagent", got ${JSON.stringify(type)}`, {
-        ...at,
-        field: `${f}.type`,
-      });
+      throw new InputError(
+        `must be "n", "s" or "subagent", got ${JSON.stringify(type)}`,
+        within(inEntry, "type"),
+      );
     }
     const input = requiredInteger(entry, "in", 1, inEntry, MAX_TOKENS);
     const output = requiredInteger(entry, "out", 0, inEntry, MAX_TOKENS);
     const ids = entry.hash_ids;
     if (!Array.isArray(ids)) {
-      throw new InputError("required, an array of block hash ids", { ...at, field: `${f}.hash_ids` });
+      throw new InputError("required, an array of block hash ids", within(inEntry, "hash_ids"));
     }
     // A call usually repeats the previous call's ids as a prefix; those were checked already.
     let from = 0;
@@ -134,17 +134,17 @@ function parseSteps(list: unknown, field: string, baseS: number, bs: number, at:
     for (let k = from; k < ids.length; k++) {
       const id = ids[k];
       if (!Number.isInteger(id) || id < 0 || id >= MAX_ID) {
-        throw new InputError(`must hold integers in [0, 2^52), found ${JSON.stringify(id)}`, {
-          ...at,
-          field: `${f}.hash_ids`,
-        });
+        throw new InputError(
+          `must hold integers in [0, 2^52), found ${JSON.stringify(id)}`,
+          within(inEntry, "hash_ids"),
+        );
       }
     }
     if (ids.length !== Math.floor(input / bs)) {
       throw new InputError(
         `has ${ids.length} ids but in = ${input} holds floor(${input} / ${bs}) = ${Math.floor(input / bs)} ` +
           `full ${bs}-token blocks`,
-        { ...at, field: `${f}.hash_ids` },
+        within(inEntry, "hash_ids"),
       );
     }
     let delayS = optionalTime(entry, "think_time", inEntry, "s");
