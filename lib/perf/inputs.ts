@@ -29,9 +29,34 @@ async function readJson(path: string, at: InputLocation): Promise<unknown> {
     throw new InputError(`cannot read ${path}: ${(e as Error).message}`, at);
   }
   try {
-    return JSON.parse(text);
+    return parsePythonJson(text);
   } catch (e) {
     throw new InputError(`not valid JSON: ${(e as Error).message}`, { ...at, file: path });
+  }
+}
+
+/**
+ * Parse JSON as Python's `json` module writes it: bare `NaN`, `Infinity` and `-Infinity` (which Hugging Face
+ * configs hold, e.g. Nemotron-H's `time_step_limit`) read as null.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parsePythonJson } from "./inputs.ts";
+ * assert.deepEqual(parsePythonJson('{"a": [0.0, Infinity], "b": "NaN", "c": -Infinity}'), {
+ *   a: [0, null],
+ *   b: "NaN",
+ *   c: null,
+ * });
+ * ```
+ */
+export function parsePythonJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    const lenient = text.replace(/"(?:[^"\\]|\\.)*"|-?Infinity|NaN/g, (m) => m.startsWith('"') ? m : "null");
+    if (lenient === text) throw e;
+    return JSON.parse(lenient);
   }
 }
 
@@ -53,7 +78,7 @@ export async function loadHfModel(path: string, at: InputLocation = {}): Promise
   const optional = async (...candidates: string[]): Promise<unknown> => {
     for (const candidate of candidates) {
       try {
-        return JSON.parse(await Deno.readTextFile(candidate));
+        return parsePythonJson(await Deno.readTextFile(candidate));
       } catch { /* optional */ }
     }
     return undefined;

@@ -160,6 +160,86 @@ Deno.test("config.json parsing: GQA, MoE, MLA, sliding windows and quantisation"
   assert.throws(() => modelFromHfConfig({ hidden_size: 1 }, "bad.json"), /bad\.json: num_hidden_layers/);
 });
 
+Deno.test("config.json parsing: windows, interleaved MoE and layer kinds as the modelling code places them", () => {
+  const base = {
+    num_hidden_layers: 28,
+    hidden_size: 3584,
+    num_attention_heads: 28,
+    num_key_value_heads: 4,
+    intermediate_size: 18944,
+    vocab_size: 152064,
+  };
+  // Qwen2.5 ships a window it does not use: full attention everywhere (it read as ∞ KV blocks).
+  const qwen = modelFromHfConfig({
+    ...base,
+    model_type: "qwen2",
+    sliding_window: 131072,
+    use_sliding_window: false,
+  }, "q");
+  assert.equal(qwen.arch.slidingWindow, undefined);
+  assert.equal(kvBytesPerToken(qwen.arch, "bfloat16"), 57_344);
+  // Every layer sliding (Mistral 7B v0.1): those layers size the KV cache.
+  const mistral = modelFromHfConfig({ ...base, model_type: "mistral", sliding_window: 4096 }, "m");
+  assert.deepEqual(mistral.arch.slidingWindow, { window: 4096, layers: 28 });
+  assert.equal(kvBytesPerToken(mistral.arch, "bfloat16"), 57_344);
+  // Gemma 3: one full layer in every six.
+  const gemma = modelFromHfConfig({
+    ...base,
+    model_type: "gemma3_text",
+    sliding_window: 1024,
+    sliding_window_pattern: 6,
+  }, "g");
+  assert.deepEqual(gemma.arch.slidingWindow, { window: 1024, layers: 24 });
+  // Llama 4 Maverick: MoE every other layer with a shared expert, dense layers of their own size, chunked
+  // local attention on three RoPE layers in four.
+  const maverick = modelFromHfConfig({
+    model_type: "llama4",
+    text_config: {
+      model_type: "llama4_text",
+      num_hidden_layers: 48,
+      hidden_size: 5120,
+      num_attention_heads: 40,
+      num_key_value_heads: 8,
+      head_dim: 128,
+      intermediate_size: 8192,
+      intermediate_size_mlp: 16384,
+      num_local_experts: 128,
+      num_experts_per_tok: 1,
+      interleave_moe_layer_step: 2,
+      attention_chunk_size: 8192,
+      vocab_size: 202048,
+    },
+  }, "maverick");
+  assert.deepEqual(maverick.arch.moe, {
+    experts: 128,
+    topK: 1,
+    expertFfn: 8192,
+    sharedExperts: 1,
+    sharedFfn: 8192,
+    denseLayers: 24,
+  });
+  assert.equal(maverick.arch.ffn, 16384);
+  assert.deepEqual(maverick.arch.slidingWindow, { window: 8192, layers: 36 });
+  assert.ok(Math.abs(totalParams(maverick.arch) / 1e9 - 400) < 5);
+  // Qwen3-MoE's dense layers, and layer kinds the perf model cannot price.
+  const qwenMoe = modelFromHfConfig({
+    ...base,
+    num_experts: 64,
+    num_experts_per_tok: 8,
+    moe_intermediate_size: 768,
+    mlp_only_layers: [0, 1],
+  }, "qm");
+  assert.equal(qwenMoe.arch.moe?.denseLayers, 2);
+  assert.throws(
+    () => modelFromHfConfig({ ...base, layer_types: ["linear_attention", "full_attention"] }, "next.json"),
+    /next\.json: layer_types: layer 0's "linear_attention" layers .* are not modelled/,
+  );
+  assert.throws(
+    () => modelFromHfConfig({ ...base, hybrid_override_pattern: "MEM*EM" }, "h.json"),
+    /h\.json: hybrid_override_pattern: Mamba layers/,
+  );
+});
+
 sharedTest(
   "every catalog architecture matches its published config.json (shared model_configs)",
   async () => {

@@ -20,7 +20,7 @@ export interface MoeArch {
   readonly sharedExperts: number;
   /** Intermediate size of one shared expert. */
   readonly sharedFfn: number;
-  /** Leading layers that are dense FFN layers instead of MoE (DeepSeek's `first_k_dense_replace`). */
+  /** Layers with a dense FFN instead of MoE (DeepSeek's leading `first_k_dense_replace`, Llama 4's interleave). */
   readonly denseLayers: number;
 }
 
@@ -105,11 +105,16 @@ export function fullAttentionLayers(arch: ModelArch): number {
   return arch.layers - (arch.slidingWindow?.layers ?? 0);
 }
 
+/** Layers whose KV sizes the cache: the full-attention ones, or every layer when all slide (Mistral 7B v0.1). */
+function kvLayers(arch: ModelArch): number {
+  return fullAttentionLayers(arch) || arch.layers;
+}
+
 /**
  * KV-cache bytes per token of the whole model (all KV heads once), over the full-attention layers: GQA
  * `layers × 2 × kvHeads × headDim × bytes`; MLA `layers × (kvLoraRank + ropeDim) × bytes`. Sliding-window layers
  * hold at most `window` tokens per request and are left out (vLLM's hybrid allocator sizes the pool by the
- * full-attention group).
+ * full-attention group), unless every layer slides: then they size it, and a request holds all its tokens.
  *
  * @example
  * ```ts
@@ -120,7 +125,7 @@ export function fullAttentionLayers(arch: ModelArch): number {
  * ```
  */
 export function kvBytesPerToken(arch: ModelArch, kv: KvDType): number {
-  const layers = fullAttentionLayers(arch);
+  const layers = kvLayers(arch);
   if (arch.mla) return layers * (arch.mla.kvLoraRank + arch.mla.qkRopeDim) * kvBytes(kv);
   return layers * 2 * arch.kvHeads * arch.headDim * kvBytes(kv);
 }
@@ -130,7 +135,7 @@ export function kvBytesPerToken(arch: ModelArch, kv: KvDType): number {
  * replicated beyond `kvHeads`); MLA's latent cache is replicated on every rank.
  */
 export function kvBytesPerTokenPerGpu(arch: ModelArch, kv: KvDType, tp: number): number {
-  const layers = fullAttentionLayers(arch);
+  const layers = kvLayers(arch);
   if (arch.mla) return layers * (arch.mla.kvLoraRank + arch.mla.qkRopeDim) * kvBytes(kv);
   return layers * 2 * kvHeadsPerGpu(arch, tp) * arch.headDim * kvBytes(kv);
 }

@@ -56,10 +56,13 @@ export function modelFromHfConfig(config: unknown, id: string, companions: HfCom
   const hidden = int("hidden_size");
   const heads = int("num_attention_heads");
   const kvHeads = int("num_key_value_heads", heads);
+  const family = typeof c.model_type === "string" ? c.model_type : "unknown";
+  const llama4 = family.startsWith("llama4");
   const experts = int("num_local_experts", int("num_experts", int("n_routed_experts", 0)));
   let moe: MoeArch | undefined;
   if (experts > 0) {
-    const shared = int("n_shared_experts", c.shared_expert_intermediate_size ? 1 : 0);
+    // Llama 4's MoE layers run one shared expert of the routed experts' size beside them.
+    const shared = int("n_shared_experts", c.shared_expert_intermediate_size || llama4 ? 1 : 0);
     const expertFfn = int("moe_intermediate_size", int("intermediate_size"));
     moe = {
       experts,
@@ -67,7 +70,7 @@ export function modelFromHfConfig(config: unknown, id: string, companions: HfCom
       expertFfn,
       sharedExperts: shared,
       sharedFfn: int("shared_expert_intermediate_size", expertFfn),
-      denseLayers: int("first_k_dense_replace", 0),
+      denseLayers: layers - moeLayerCount(c, layers, int, at),
     };
   }
   let mla: MlaArch | undefined;
@@ -83,24 +86,20 @@ export function modelFromHfConfig(config: unknown, id: string, companions: HfCom
   const headDim = mla
     ? mla.qkNopeDim + mla.qkRopeDim
     : int("head_dim", Math.floor(hidden / Math.max(1, heads)));
-  const window = typeof c.sliding_window === "number" && c.sliding_window > 0 ? c.sliding_window : 0;
-  let slidingWindow: ModelArch["slidingWindow"];
-  if (window > 0) {
-    const types = Array.isArray(c.layer_types) ? c.layer_types : undefined;
-    const sliding = types ? types.filter((t) => t === "sliding_attention").length : layers;
-    if (sliding > 0) slidingWindow = { window, layers: sliding };
-  }
+  checkLayerKinds(c, at);
+  const slidingWindow = windowedAttention(c, layers, int);
   if (layers === 0 || hidden === 0 || heads === 0) {
     throw new InputError("num_hidden_layers, hidden_size and num_attention_heads must be positive", at);
   }
   const arch: ModelArch = {
-    family: typeof c.model_type === "string" ? c.model_type : "unknown",
+    family,
     layers,
     hidden,
     heads,
     kvHeads: mla ? heads : kvHeads,
     headDim,
-    ffn: int("intermediate_size", moe ? moe.expertFfn : 4 * hidden),
+    // Llama 4 states its dense layers' FFN apart from the experts'.
+    ffn: int("intermediate_size_mlp", int("intermediate_size", moe ? moe.expertFfn : 4 * hidden)),
     vocab: int("vocab_size"),
     tiedEmbeddings: c.tie_word_embeddings === true,
     qkNorm: c.use_qk_norm === true || c.model_type === "qwen3" || c.model_type === "qwen3_moe",
@@ -116,6 +115,114 @@ export function modelFromHfConfig(config: unknown, id: string, companions: HfCom
     sampling: generationSampling(companions.generation),
     tokenizer: companions.tokenizer ?? "fast",
   };
+}
+
+type IntField = (key: string, fallback?: number) => number;
+
+/**
+ * MoE layers of a config with routed experts, as the modelling code places them: from `first_k_dense_replace`
+ * on (DeepSeek, GLM), every `moe_layer_freq`-th (DeepSeek), every `decoder_sparse_step`-th counting from 1 and
+ * not in `mlp_only_layers` (Qwen2/Qwen3-MoE), every `interleave_moe_layer_step`-th (Llama 4), or the layers
+ * `moe_layers` lists, or those a per-layer `moe_layer_freq` list flags (MiniMax-M3, MiMo-V2).
+ */
+function moeLayerCount(c: Json, layers: number, int: IntField, at: InputLocation): number {
+  if (Array.isArray(c.moe_layers)) {
+    return new Set(c.moe_layers.filter((i) => Number.isInteger(i) && i >= 0 && i < layers)).size;
+  }
+  // MiniMax-M3 and MiMo-V2 flag each layer instead.
+  if (Array.isArray(c.moe_layer_freq)) return c.moe_layer_freq.slice(0, layers).filter(Boolean).length;
+  const positive = (key: string) => {
+    const v = int(key, 1);
+    if (v === 0) throw new InputError("needs a positive integer (got 0)", { ...at, field: key });
+    return v;
+  };
+  const firstK = int("first_k_dense_replace", 0), freq = positive("moe_layer_freq");
+  const step = c.interleave_moe_layer_step != null
+    ? positive("interleave_moe_layer_step")
+    : positive("decoder_sparse_step");
+  const dense = new Set(Array.isArray(c.mlp_only_layers) ? c.mlp_only_layers : []);
+  let count = 0;
+  for (let i = firstK; i < layers; i++) {
+    if (i % freq === 0 && (i + 1) % step === 0 && !dense.has(i)) count++;
+  }
+  return count;
+}
+
+/**
+ * The attention layer kinds dynolab prices, as `layer_types` names them. DeepSeek's sparse attention (GLM-5)
+ * is priced as full attention, as `deepseek_v32` models are: it keeps every token's KV, and dense attention
+ * bounds its kernel time from above.
+ */
+const LAYER_TYPES = ["full_attention", "deepseek_sparse_attention", "sliding_attention", "chunked_attention"];
+
+/** Reject layer kinds the perf model cannot price, which would otherwise pass as attention layers. */
+function checkLayerKinds(c: Json, at: InputLocation): void {
+  const unsupported = (field: string, what: string) => {
+    throw new InputError(
+      `${what} are not modelled: dynolab prices transformer layers (full, sliding-window and chunked ` +
+        "attention; dense or MoE FFN) only",
+      { ...at, field },
+    );
+  };
+  if (typeof c.hybrid_override_pattern === "string" && c.hybrid_override_pattern.includes("M")) {
+    unsupported("hybrid_override_pattern", "Mamba layers ('M', Nemotron-H)");
+  }
+  if (Array.isArray(c.layers_block_type) && c.layers_block_type.includes("mamba")) {
+    unsupported("layers_block_type", "Mamba layers (Nemotron-H)");
+  }
+  if (Array.isArray(c.block_configs)) {
+    unsupported("block_configs", "per-layer block configs (NAS-pruned models such as Nemotron Super 49B)");
+  }
+  if (Array.isArray(c.layer_types)) {
+    const odd = c.layer_types.findIndex((t) => !LAYER_TYPES.includes(t));
+    if (odd >= 0) {
+      unsupported(
+        "layer_types",
+        `layer ${odd}'s ${
+          JSON.stringify(c.layer_types[odd])
+        } layers (hybrid linear attention, Mamba or convolution)`,
+      );
+    }
+  }
+}
+
+/**
+ * Layers whose attention sees a bounded window, and the window, as the modelling code places them:
+ * - `layer_types` when given (`sliding_attention` with `sliding_window`, `chunked_attention` with
+ *   `attention_chunk_size`), or MiMo-V2's `hybrid_layer_pattern` (1: sliding);
+ * - `sliding_window` unless `use_sliding_window` is false (Qwen2/Qwen3 ship a window they do not use), on the
+ *   layers from `max_window_layers` on (Qwen), all but every `sliding_window_pattern`-th (Gemma 3), every other
+ *   one from the first (Gemma 2), or all of them (Mistral 7B v0.1);
+ * - Llama 4's chunked local attention (`attention_chunk_size`) on its RoPE layers (`no_rope_layers`, or all
+ *   but every `no_rope_layer_interval`-th, 4), priced as a window of one chunk.
+ */
+function windowedAttention(c: Json, layers: number, int: IntField): ModelArch["slidingWindow"] {
+  const positive = (v: unknown) => typeof v === "number" && v > 0 ? v : 0;
+  const window = c.use_sliding_window === false ? 0 : positive(c.sliding_window);
+  const chunk = positive(c.attention_chunk_size);
+  const make = (w: number, n: number) =>
+    w > 0 && n > 0 ? { window: w, layers: Math.min(n, layers) } : undefined;
+  if (Array.isArray(c.layer_types)) {
+    const count = (kind: string) => (c.layer_types as unknown[]).filter((t) => t === kind).length;
+    return make(window, count("sliding_attention")) ?? make(chunk, count("chunked_attention"));
+  }
+  if (Array.isArray(c.hybrid_layer_pattern)) {
+    return make(window, c.hybrid_layer_pattern.filter(Boolean).length);
+  }
+  if (chunk > 0 && String(c.model_type).startsWith("llama4")) {
+    const interval = int("no_rope_layer_interval", 4);
+    const rope = Array.isArray(c.no_rope_layers)
+      ? c.no_rope_layers.filter((v) => v === 1 || v === true).length
+      : Array.from({ length: layers }, (_, i) => interval === 0 || (i + 1) % interval !== 0).filter(Boolean)
+        .length;
+    return make(chunk, rope);
+  }
+  if (window === 0) return undefined;
+  if (c.max_window_layers != null) return make(window, layers - int("max_window_layers"));
+  const pattern = int("sliding_window_pattern", 0);
+  if (pattern > 0) return make(window, layers - Math.floor(layers / pattern));
+  if (c.model_type === "gemma2") return make(window, Math.ceil(layers / 2));
+  return make(window, layers);
 }
 
 /**
