@@ -87,7 +87,7 @@ export function modelFromHfConfig(config: unknown, id: string, companions: HfCom
     ? mla.qkNopeDim + mla.qkRopeDim
     : int("head_dim", Math.floor(hidden / Math.max(1, heads)));
   checkLayerKinds(c, at);
-  const slidingWindow = windowedAttention(c, layers, int);
+  const slidingWindow = windowedAttention(c, layers, int, llama4);
   if (layers === 0 || hidden === 0 || heads === 0) {
     throw new InputError("num_hidden_layers, hidden_size and num_attention_heads must be positive", at);
   }
@@ -196,10 +196,17 @@ function checkLayerKinds(c: Json, at: InputLocation): void {
  * - Llama 4's chunked local attention (`attention_chunk_size`) on its RoPE layers (`no_rope_layers`, or all
  *   but every `no_rope_layer_interval`-th, 4), priced as a window of one chunk.
  */
-function windowedAttention(c: Json, layers: number, int: IntField): ModelArch["slidingWindow"] {
-  const positive = (v: unknown) => typeof v === "number" && v > 0 ? v : 0;
-  const window = c.use_sliding_window === false ? 0 : positive(c.sliding_window);
-  const chunk = positive(c.attention_chunk_size);
+function windowedAttention(
+  c: Json,
+  layers: number,
+  int: IntField,
+  llama4: boolean,
+): ModelArch["slidingWindow"] {
+  const size = (v: unknown) => typeof v === "number" && v > 0 ? v : 0;
+  const window = c.use_sliding_window === false ? 0 : size(c.sliding_window);
+  const chunk = size(c.attention_chunk_size);
+  // All but every `every`-th layer, counting from 1 (none skipped for 0).
+  const allBut = (every: number) => every > 0 ? layers - Math.floor(layers / every) : layers;
   const make = (w: number, n: number) =>
     w > 0 && n > 0 ? { window: w, layers: Math.min(n, layers) } : undefined;
   if (Array.isArray(c.layer_types)) {
@@ -209,18 +216,16 @@ function windowedAttention(c: Json, layers: number, int: IntField): ModelArch["s
   if (Array.isArray(c.hybrid_layer_pattern)) {
     return make(window, c.hybrid_layer_pattern.filter(Boolean).length);
   }
-  if (chunk > 0 && String(c.model_type).startsWith("llama4")) {
-    const interval = int("no_rope_layer_interval", 4);
+  if (chunk > 0 && llama4) {
     const rope = Array.isArray(c.no_rope_layers)
       ? c.no_rope_layers.filter((v) => v === 1 || v === true).length
-      : Array.from({ length: layers }, (_, i) => interval === 0 || (i + 1) % interval !== 0).filter(Boolean)
-        .length;
+      : allBut(int("no_rope_layer_interval", 4));
     return make(chunk, rope);
   }
   if (window === 0) return undefined;
   if (c.max_window_layers != null) return make(window, layers - int("max_window_layers"));
   const pattern = int("sliding_window_pattern", 0);
-  if (pattern > 0) return make(window, layers - Math.floor(layers / pattern));
+  if (pattern > 0) return make(window, allBut(pattern));
   if (c.model_type === "gemma2") return make(window, Math.ceil(layers / 2));
   return make(window, layers);
 }
