@@ -187,6 +187,9 @@ function runDetails(
       kv_capacity_source: pool.setup.config.kvCapacitySource,
       ...kvCapacityDetails(pool.setup.config.kvCapacity),
       block_size: pool.setup.config.blockSize,
+      ...(pool.setup.config.stateBlocksPerSeq > 0
+        ? { state_blocks_per_seq: pool.setup.config.stateBlocksPerSeq }
+        : {}),
       perf_model: pool.setup.perf.name,
       gpus_per_worker: pool.setup.config.gpusPerWorker,
       ranks_per_worker: pool.setup.config.dpSize,
@@ -252,6 +255,7 @@ function kvCapacityDetails(c: KvCapacity | undefined): { [key: string]: ReportVa
       activations_gib: gib(c.activationBytes),
       reserved_gib: gib(c.reservedBytes),
       kv_bytes_per_token: c.kvBytesPerToken,
+      ...(c.stateBytesPerSeq > 0 ? { state_bytes_per_seq: c.stateBytesPerSeq } : {}),
     },
   };
 }

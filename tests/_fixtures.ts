@@ -72,6 +72,36 @@ export const LLAMA_8B_CONFIG = {
   vocab_size: 128256,
 } as const;
 
+/**
+ * A Hugging Face `config.json` shaped like Qwen3.5-27B's (its text model): three Gated-DeltaNet linear-attention
+ * layers to one gated full-attention layer.
+ */
+export const QWEN35_27B_CONFIG = {
+  model_type: "qwen3_5",
+  text_config: {
+    model_type: "qwen3_5_text",
+    num_hidden_layers: 64,
+    hidden_size: 5120,
+    num_attention_heads: 24,
+    num_key_value_heads: 4,
+    head_dim: 256,
+    intermediate_size: 17408,
+    vocab_size: 248320,
+    attn_output_gate: true,
+    full_attention_interval: 4,
+    layer_types: Array.from(
+      { length: 64 },
+      (_, i) => (i + 1) % 4 === 0 ? "full_attention" : "linear_attention",
+    ),
+    linear_conv_kernel_dim: 4,
+    linear_key_head_dim: 128,
+    linear_num_key_heads: 16,
+    linear_num_value_heads: 48,
+    linear_value_head_dim: 128,
+    mamba_ssm_dtype: "float32",
+  },
+} as const;
+
 /** The path of the first non-finite number in `v` (a report), or null: no NaN or Infinity may reach a report. */
 export function nonFinite(v: unknown, path = "report"): string | null {
   if (typeof v === "number") return Number.isFinite(v) ? null : path;

@@ -22,7 +22,8 @@ export function rejectReason(
   if (prompt >= cfg.maxModelLen) return "max_model_len";
   // A request whose whole sequence needs more blocks than the pool has can never complete; admitting it would
   // preempt itself forever (a liveness trap the reference leaves open).
-  if (Math.ceil((maxSeqLen(req, cfg, r) + burstReserve(spec)) / cfg.blockSize) > cfg.numGpuBlocks) {
+  const blocks = Math.ceil((maxSeqLen(req, cfg, r) + burstReserve(spec)) / cfg.blockSize);
+  if (blocks + cfg.stateBlocksPerSeq > cfg.numGpuBlocks) {
     return "kv_capacity";
   }
   if (!cfg.enableChunkedPrefill && cfg.role !== "decode" && prompt > cfg.maxNumBatchedTokens) {
@@ -68,7 +69,8 @@ export function reusedBlocks(
 /**
  * The leading blocks of `r`'s known tokens an admission on engine `e` reuses from its prefix cache
  * ({@link reusedBlocks}), or −1 when the KV the request needs is not free (its whole known sequence under
- * vLLM's policy; its longest sequence, beside what the running requests may still claim, under TRT-LLM's).
+ * vLLM's policy; its longest sequence, beside what the running requests may still claim, under TRT-LLM's; and
+ * its recurrent-state blocks).
  * `out[1]` receives the blocks resident before the last-token cut.
  */
 export function reuseIfFits(
@@ -91,6 +93,7 @@ export function reuseIfFits(
     needed = Math.ceil((known + reserve) / bs) - activeHits;
     available = pool.available;
   }
+  needed += cfg.stateBlocksPerSeq;
   return needed > available ? -1 : matched;
 }
 

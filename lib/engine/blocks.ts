@@ -11,8 +11,9 @@ import type { RequestTable } from "./requests.ts";
 import type { Speculative } from "./types.ts";
 
 /**
- * Admit `r`'s KV: hold its first `matched` cached blocks, then allocate blocks up to `upTo` tokens (the caller
- * has checked that they fit). Sizes `r`'s slot array for its longest sequence.
+ * Admit `r`'s KV: hold its first `matched` cached blocks, take its recurrent-state blocks (linear-attention
+ * models), then allocate blocks up to `upTo` tokens (the caller has checked that they fit). Sizes `r`'s slot
+ * array for its longest sequence.
  */
 export function claimBlocks(
   req: RequestTable,
@@ -30,6 +31,11 @@ export function claimBlocks(
   for (let k = 0; k < matched; k++) slots[k] = pool.acquire(req.blocks[from + k]);
   req.held[r] = matched;
   req.computed[r] = matched * bs;
+  const state = cfg.stateBlocksPerSeq;
+  if (state > 0 && req.stateBlocks[r] === 0) {
+    if (!pool.reserve(state)) throw new Error("engine: state allocation failed after check (bug)");
+    req.stateBlocks[r] = state;
+  }
   if (!allocateBlocks(req, pool, r, upTo, bs)) {
     throw new Error("engine: admission allocation failed after check (bug)");
   }
@@ -75,9 +81,14 @@ export function allocateBlocks(
   return true;
 }
 
-/** Release all of `r`'s blocks, tail first, so that least-recently-released eviction takes leaves first. */
+/**
+ * Release all of `r`'s blocks, tail first, so that least-recently-released eviction takes leaves first, and its
+ * recurrent-state blocks.
+ */
 export function releaseBlocks(req: RequestTable, pool: KvPool, r: number): void {
   const slots = req.slots[r];
   if (slots !== null) { for (let k = req.held[r] - 1; k >= 0; k--) pool.release(slots[k]); }
   req.held[r] = 0;
+  pool.unreserve(req.stateBlocks[r]);
+  req.stateBlocks[r] = 0;
 }

@@ -16,6 +16,7 @@ import {
   type PerfSetup,
   resolvePerfSetup,
   speculativeConfig,
+  stateBlocksPerSeq,
 } from "../perf/mod.ts";
 import { type EngineArgs, parseEngineArgs } from "./args.ts";
 
@@ -59,6 +60,11 @@ export interface EngineConfig {
   readonly role: WorkerRole;
   readonly numGpuBlocks: number;
   readonly blockSize: number;
+  /**
+   * Blocks each admitted sequence holds for the recurrent state of a linear-attention model's layers (vLLM
+   * keeps it in the same pool as the KV); 0 for other models.
+   */
+  readonly stateBlocksPerSeq: number;
   /** `Infinity` when unset. */
   readonly maxModelLen: number;
   readonly maxNumSeqs: number;
@@ -187,6 +193,7 @@ export function resolveEngineArgs(
     role,
     numGpuBlocks: kvCapacity?.numGpuBlocks ?? args.num_gpu_blocks ?? DEFAULT_NUM_GPU_BLOCKS,
     blockSize,
+    stateBlocksPerSeq: setup ? stateBlocksPerSeq(setup, blockSize) : 0,
     maxModelLen: args.max_model_len ?? Infinity,
     maxNumSeqs: args.max_num_seqs,
     maxNumBatchedTokens: args.max_num_batched_tokens,

@@ -51,19 +51,22 @@ export class KvPool {
   /** Active slots not registered under a block id (partial prompt blocks, output blocks). */
   #privateActive = 0;
   #evictions = 0;
+  /** Private slots taken by {@link KvPool.reserve} (interchangeable: given back last in, first out). */
+  readonly #reserved: Int32Array;
+  #reservedCount = 0;
 
   /**
-   * Bytes a pool of `capacity` blocks allocates: five Int32 arrays, and with prefix caching its block index.
+   * Bytes a pool of `capacity` blocks allocates: six Int32 arrays, and with prefix caching its block index.
    *
    * @example
    * ```ts
    * import assert from "node:assert/strict";
    * import { KvPool } from "./kv_pool.ts";
-   * assert.equal(KvPool.bytes(1000, false), 20_000 + 128); // the arrays, and an empty block index
+   * assert.equal(KvPool.bytes(1000, false), 24_000 + 128); // the arrays, and an empty block index
    * ```
    */
   static bytes(capacity: number, prefixCaching: boolean): number {
-    return 20 * capacity + IntMap.bytes(prefixCaching ? capacity : 0); // as the constructor sizes them
+    return 24 * capacity + IntMap.bytes(prefixCaching ? capacity : 0); // as the constructor sizes them
   }
 
   /**
@@ -78,6 +81,7 @@ export class KvPool {
     this.#prev = new Int32Array(capacity).fill(-1);
     this.#next = new Int32Array(capacity).fill(-1);
     this.#free = new Int32Array(capacity);
+    this.#reserved = new Int32Array(capacity);
     for (let i = 0; i < capacity; i++) this.#free[i] = capacity - 1 - i;
     this.#freeCount = capacity;
   }
@@ -202,6 +206,32 @@ export class KvPool {
       this.#privateActive--;
       this.#free[this.#freeCount++] = slot;
     }
+  }
+
+  /**
+   * Take `n` private slots that belong to no block (a sequence's recurrent state), evicting cached blocks as
+   * needed. Returns false, taking nothing, when fewer than `n` are available.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { KvPool } from "./kv_pool.ts";
+   * const pool = new KvPool(4, true);
+   * assert(pool.reserve(3) && !pool.reserve(2) && pool.available === 1);
+   * pool.unreserve(3);
+   * assert.equal(pool.available, 4);
+   * ```
+   */
+  reserve(n: number): boolean {
+    if (n > this.available) return false;
+    for (let i = 0; i < n; i++) this.#reserved[this.#reservedCount++] = this.allocate(-1);
+    return true;
+  }
+
+  /** Give back `n` slots taken by {@link KvPool.reserve}. */
+  unreserve(n: number): void {
+    if (n > this.#reservedCount) throw new Error("kv pool: more state slots given back than taken (bug)");
+    for (let i = 0; i < n; i++) this.release(this.#reserved[--this.#reservedCount]);
   }
 
   /** Slots that can be allocated right now without preemption (free + evictable). */

@@ -26,6 +26,8 @@ export class RequestTable {
   /** Blocks held on the current engine; the slots are in `slots[r][0 … held[r])`. */
   readonly held: Int32Array;
   readonly slots: (Int32Array | null)[];
+  /** Private blocks holding the request's recurrent state (linear-attention models), 0 when none are held. */
+  readonly stateBlocks: Int32Array;
   /** 1 while the request still has prompt (or recompute) tokens to process. */
   readonly prefilling: Uint8Array;
   /** 1 once admitted on the current engine (first-admission checks apply before). */
@@ -47,6 +49,7 @@ export class RequestTable {
     this.burst = new Int32Array(n);
     this.held = new Int32Array(n);
     this.slots = new Array(n).fill(null);
+    this.stateBlocks = new Int32Array(n);
     this.prefilling = new Uint8Array(n);
     this.admitted = new Uint8Array(n);
     this.passPrefill = new Uint8Array(n);
@@ -60,6 +63,7 @@ export class RequestTable {
     this.computed[r] = 0;
     this.held[r] = 0;
     this.slots[r] = null;
+    this.stateBlocks[r] = 0;
     this.prefilling[r] = 1;
     this.admitted[r] = 0;
   }

@@ -15,12 +15,14 @@
  *   CUDA graphs: AIC's system-file constants.
  *
  * Blocks = `floor(kv / (KV bytes per token per GPU × block size))`, one rank's pool (each attention-DP rank
- * holds its own).
+ * holds its own). A linear-attention model's recurrent state lives in the same pool, as vLLM's hybrid allocator
+ * keeps it: each running sequence takes {@link stateBlocksPerSeq} blocks for it (vLLM instead enlarges the
+ * attention block until one block holds a layer group's state; the bytes are the same).
  *
  * @module
  */
 import { InputError, type InputLocation } from "../common/errors.ts";
-import { kvBytesPerTokenPerGpu, weightBytesPerGpu } from "./catalog/arch.ts";
+import { kvBytesPerTokenPerGpu, linearStateBytesPerSeqPerGpu, weightBytesPerGpu } from "./catalog/arch.ts";
 import { compareVersions } from "./aic/versions.ts";
 import type { PerfSetup } from "./setup.ts";
 
@@ -58,9 +60,32 @@ export interface KvCapacity {
   readonly activationBytes: number;
   readonly reservedBytes: number;
   readonly kvBytesPerToken: number;
+  /** Recurrent-state bytes per running sequence (linear-attention layers; 0 for other models). */
+  readonly stateBytesPerSeq: number;
+  /** Blocks each running sequence holds for that state. */
+  readonly stateBlocksPerSeq: number;
   /** The fraction applied and its engine-arg name. */
   readonly fraction: number;
   readonly fractionArg: "gpu_memory_utilization" | "free_gpu_memory_fraction" | "mem_fraction_static";
+}
+
+/**
+ * Blocks of `blockSize` tokens each running sequence holds for its recurrent state on one GPU: the state of all
+ * its linear-attention layers over the KV bytes of a block, rounded up; 0 for models without linear attention.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { resolvePerfSetup } from "./setup.ts";
+ * import { stateBlocksPerSeq } from "./capacity.ts";
+ * assert.equal(stateBlocksPerSeq(resolvePerfSetup({ aic_model_path: "Qwen/Qwen3-8B" })!, 16), 0);
+ * ```
+ */
+export function stateBlocksPerSeq(setup: PerfSetup, blockSize: number): number {
+  const state = linearStateBytesPerSeqPerGpu(setup.model.arch, setup.par.tp);
+  if (state === 0) return 0;
+  const perBlock = kvBytesPerTokenPerGpu(setup.model.arch, setup.dtypes.kv, setup.par.tp) * blockSize;
+  return Math.ceil(state / perBlock);
 }
 
 /** Peak activation bytes of the memory-profiling forward pass on one GPU. */
@@ -140,6 +165,8 @@ export function deriveKvCapacity(setup: PerfSetup, mem: MemoryArgs, at: InputLoc
     activationBytes: act,
     reservedBytes: reserved,
     kvBytesPerToken: perToken,
+    stateBytesPerSeq: linearStateBytesPerSeqPerGpu(setup.model.arch, setup.par.tp),
+    stateBlocksPerSeq: stateBlocksPerSeq(setup, mem.blockSize),
     fraction,
     fractionArg,
   };

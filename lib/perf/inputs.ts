@@ -160,6 +160,7 @@ export async function loadPerfInputs(
       {
         attention: !setup.model.arch.mla,
         mla: setup.model.arch.mla !== undefined,
+        linearAttention: setup.model.arch.linearAttention !== undefined,
         moe: setup.model.arch.moe !== undefined,
         allReduce: setup.par.tp > 1,
         nccl: setup.par.attnDp > 1,

@@ -12,7 +12,13 @@
  *
  * @module
  */
-import { fullAttentionLayers, kvHeadsPerGpu } from "./catalog/arch.ts";
+import {
+  fullAttentionLayers,
+  kvHeadsPerGpu,
+  type LinearAttentionShape,
+  linearConvDim,
+  softmaxAttentionLayers,
+} from "./catalog/arch.ts";
 import { kvBytes, type WeightDType } from "./dtypes.ts";
 import type { MoeBlock } from "./roofline.ts";
 import type { PerfSetup } from "./setup.ts";
@@ -55,6 +61,16 @@ export interface MlaOp {
   readonly count: number;
 }
 
+/**
+ * The Gated-DeltaNet kernels of one linear-attention layer over this GPU's heads: the causal convolution and the
+ * chunked delta rule in a context pass, the convolution update and the recurrent step in a generation pass.
+ */
+export interface LinearAttentionOp extends LinearAttentionShape {
+  readonly kind: "linear_attention";
+  readonly name: string;
+  readonly count: number;
+}
+
 /** Routed-expert compute for this GPU's share of the experts (`tp` and `ep` are the MoE group's). */
 export interface MoeOp extends MoeBlock {
   readonly kind: "moe";
@@ -85,7 +101,7 @@ export interface MemoryOp {
 }
 
 /** Any op of a pass. */
-export type Op = GemmOp | AttentionOp | MlaOp | MoeOp | CommOp | MemoryOp;
+export type Op = GemmOp | AttentionOp | MlaOp | LinearAttentionOp | MoeOp | CommOp | MemoryOp;
 
 /** The op lists of a context pass and of a generation pass. */
 export interface OpLists {
@@ -100,6 +116,7 @@ export function opFamily(op: Op): OpFamily {
       return op.family;
     case "attention":
     case "mla":
+    case "linear_attention":
       return "attention";
     case "moe":
       return "moe";
@@ -180,12 +197,14 @@ function passOps(setup: PerfSetup, isContext: boolean, scale: number): Op[] {
   comm("embedding_allreduce", "all_reduce", tp, 1);
   mem("add_norm_1", ELEMENTWISE_BYTES.addNorm(h), L);
   const headsGpu = a.heads / tp;
+  const softmax = softmaxAttentionLayers(a);
   if (a.mla) {
     ops.push({ kind: "mla", name: "mla_attention", heads: headsGpu, count: L * scale });
   } else {
     const d = a.headDim;
     const kvGpu = kvHeadsPerGpu(a, tp);
-    gemm("qkv_gemm", (headsGpu + 2 * kvGpu) * d, h, dtypes.attention, L);
+    const qGpu = headsGpu * (a.attnOutputGate ? 2 : 1);
+    gemm("qkv_gemm", (qGpu + 2 * kvGpu) * d, h, dtypes.attention, softmax);
     const full = fullAttentionLayers(a);
     const attn = (name: string, window: number, count: number) =>
       ops.push({
@@ -202,11 +221,31 @@ function passOps(setup: PerfSetup, isContext: boolean, scale: number): Op[] {
     if (isContext) {
       // Fused extras of context attention (perf-model.md §3.3), ×1.1 as AIC does.
       const qk = (headsGpu + kvGpu) * d;
-      mem("rope", ELEMENTWISE_BYTES.rope(qk), L);
-      mem("kv_write", kvGpu * d * kvBytes(dtypes.kv), 2 * L * 1.1);
-      if (a.qkNorm) mem("qk_norm", qk * 2 * 2, L * 1.1);
+      mem("rope", ELEMENTWISE_BYTES.rope(qk), softmax);
+      mem("kv_write", kvGpu * d * kvBytes(dtypes.kv), 2 * softmax * 1.1);
+      if (a.qkNorm) mem("qk_norm", qk * 2 * 2, softmax * 1.1);
     }
-    gemm("proj_gemm", h, headsGpu * d, dtypes.attention, L);
+    if (a.attnOutputGate) mem("output_gate", ELEMENTWISE_BYTES.actGate(headsGpu * d), softmax);
+    gemm("proj_gemm", h, headsGpu * d, dtypes.attention, softmax);
+  }
+  const la = a.linearAttention;
+  if (la) {
+    const v = la.vHeads / tp * la.vHeadDim;
+    gemm("linear_in_gemm", linearConvDim(la, tp) + v + 2 * la.vHeads / tp, h, dtypes.attention, la.layers);
+    ops.push({
+      kind: "linear_attention",
+      name: "gated_delta_net",
+      kHeads: la.kHeads / tp,
+      vHeads: la.vHeads / tp,
+      kHeadDim: la.kHeadDim,
+      vHeadDim: la.vHeadDim,
+      convKernel: la.convKernel,
+      stateBytes: la.stateBytes,
+      count: la.layers * scale,
+    });
+    // Gated RMSNorm: reads the recurrence's output and the gate z, writes the gated output.
+    mem("linear_gated_norm", ELEMENTWISE_BYTES.actGate(v), la.layers);
+    gemm("linear_out_gemm", h, v, dtypes.attention, la.layers);
   }
   comm("attention_allreduce", "all_reduce", tp, L);
   mem("add_norm_2", ELEMENTWISE_BYTES.addNorm(h), L);

@@ -251,6 +251,15 @@ function resolveParallelism(
       field("aic_tp_size"),
     );
   }
+  const la = arch.linearAttention;
+  if (la && (la.kHeads % tp !== 0 || la.vHeads % tp !== 0)) {
+    const valid = divisors(arch.heads).filter((d) => la.kHeads % d === 0 && la.vHeads % d === 0);
+    throw new InputError(
+      `${tp} does not divide the model's ${la.kHeads} linear-attention key heads and ${la.vHeads} value ` +
+        `heads; valid: ${valid.join(", ")}`,
+      field("aic_tp_size"),
+    );
+  }
   const ranks = tp * attnDp;
   let moeTp = args.aic_moe_tp_size ?? undefined;
   let moeEp = args.aic_moe_ep_size ?? undefined;

@@ -104,6 +104,8 @@ interface PoolSummary {
   kv_capacity_tokens?: number;
   kv_capacity_derivation?: Record<string, number>;
   block_size: number;
+  /** Blocks a sequence holds for its recurrent state (linear-attention models); absent for others. */
+  state_blocks_per_seq?: number;
   perf_model: string;
   gpus_per_worker: number;
   /** Engine ranks per worker (`dp_size` or the attention-DP group); 1 when absent. */
@@ -123,7 +125,7 @@ interface TypicalPass {
 
 /**
  * The run summary printed under the table: per pool, its workers, perf model and KV capacity (with how a derived
- * capacity was reached), its busy time by part and its typical prefill and decode pass (with their split by
+ * capacity was reached, and the blocks each sequence holds for a linear-attention model's state), its busy time by part and its typical prefill and decode pass (with their split by
  * operator family where the perf model gives one), in disaggregated runs where the hand-offs' time went, the
  * mean speculative accept length when drafts were used, and the requests rejected and why.
  *
@@ -153,6 +155,9 @@ export function formatRunSummary(report: Report): string[] {
         } B/token)`;
     } else if (p.kv_capacity_source) {
       kv += ` (${p.kv_capacity_source})`;
+    }
+    if (p.state_blocks_per_seq) {
+      kv += `; each sequence's recurrent state takes ${formatCount(p.state_blocks_per_seq)} of them`;
     }
     const ranks = p.ranks_per_worker ?? 1;
     const gpus = `${p.gpus_per_worker} GPU${p.gpus_per_worker === 1 ? "" : "s"}` +

@@ -8,7 +8,9 @@
  */
 import { parseEngineArgs, resolveEngineArgs } from "../../lib/engine/mod.ts";
 import { createPerfModel, loadPerfInputs } from "../../lib/perf/mod.ts";
+import { modelFromHfConfig } from "../../lib/perf/catalog/hf_config.ts";
 import { SHARED_DIR } from "../_shared.ts";
+import { QWEN35_27B_CONFIG } from "../_fixtures.ts";
 
 const ARGS = { aic_model_path: "nvidia/Llama-3.1-8B-Instruct-FP8", aic_system: "h200_sxm" };
 const analytic = (() => {
@@ -42,6 +44,23 @@ let fresh = 0;
 Deno.bench({ name: "analytic prefill step (cold: every shape new)", group: "analytic" }, () => {
   fresh++;
   analytic.prefillMs(1 + (fresh % 7), 100_000 + fresh, 100);
+});
+
+// A hybrid model: 48 Gated-DeltaNet layers beside 16 full-attention ones (Qwen3.5-27B's shape).
+const hybrid = (() => {
+  const modelPath = "qwen3.5-27b/config.json";
+  const inputs = { model: modelFromHfConfig(QWEN35_27B_CONFIG, modelPath), modelPath };
+  const args = { aic_model_path: modelPath, aic_system: "h200_sxm" };
+  const { args: parsed, config } = resolveEngineArgs(args, "aggregated", "engine args", {}, inputs);
+  return createPerfModel(parsed, config, inputs);
+})();
+Deno.bench({ name: "analytic decode step (Qwen3.5-27B shape: linear attention)", group: "hybrid" }, () => {
+  i = (i + 1) % N;
+  hybrid.decodeMs(batch[i], context[i], 0);
+});
+Deno.bench({ name: "analytic prefill step (Qwen3.5-27B shape)", group: "hybrid" }, () => {
+  i = (i + 1) % N;
+  hybrid.prefillMs(1, chunk[i] + 512, 512);
 });
 
 if (SHARED_DIR) {

@@ -231,8 +231,12 @@ Deno.test("config.json parsing: windows, interleaved MoE and layer kinds as the 
   }, "qm");
   assert.equal(qwenMoe.arch.moe?.denseLayers, 2);
   assert.throws(
-    () => modelFromHfConfig({ ...base, layer_types: ["linear_attention", "full_attention"] }, "next.json"),
-    /next\.json: layer_types: layer 0's "linear_attention" layers .* are not modelled/,
+    () => modelFromHfConfig({ ...base, layer_types: ["mamba", "full_attention"] }, "hybrid.json"),
+    /hybrid\.json: layer_types: layer 0's "mamba" layers .* are not modelled/,
+  );
+  assert.throws(
+    () => modelFromHfConfig({ ...base, compress_ratios: [0, 0, 4, 128] }, "v4.json"),
+    /v4\.json: compress_ratios: DeepSeek-V4's compressed sparse attention layers are not modelled/,
   );
   assert.throws(
     () => modelFromHfConfig({ ...base, hybrid_override_pattern: "MEM*EM" }, "h.json"),

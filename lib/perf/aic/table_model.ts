@@ -33,6 +33,7 @@ import { mlaWork } from "../analytic/mla.ts";
 import { type OverheadOptions, passOverheadMs } from "../analytic/overhead.ts";
 import { attentionGrid, collectiveCurve, gemmCurve, mlaGrid, moeCurve } from "./curves.ts";
 import type { AicTables } from "./tables.ts";
+import { linearAttentionGrid } from "./linear_attention.ts";
 import type { Table } from "./table.ts";
 import { InputError } from "../../common/errors.ts";
 
@@ -254,6 +255,12 @@ function contextPrice(op: Op, setup: PerfSetup, tables: AicTables): ContextPrice
       );
       return (b, s, p) => n * g(b, s + p) * prefixShare(s, p, 0);
     }
+    case "linear_attention": {
+      // The cached prefix only seeds the recurrent state: the work is the new tokens'.
+      const t = need(tables.linearAttention, "Gated-DeltaNet", tables);
+      const g = linearAttentionGrid(t, op, true, tables.gpu);
+      return (b, s) => n * g(b, s);
+    }
     case "moe": {
       const f = moePrice(op, setup, tables);
       return (b, s) => n * f(b * s * op.tokenScale);
@@ -300,6 +307,11 @@ function generationPrice(op: Op, setup: PerfSetup, tables: AicTables): Generatio
         mlaSol(setup, tables, false),
       );
       return (b, kvLen) => n * g(b, kvLen - 1);
+    }
+    case "linear_attention": {
+      const t = need(tables.linearAttention, "Gated-DeltaNet", tables);
+      const g = linearAttentionGrid(t, op, false, tables.gpu);
+      return (b) => n * g(b, 1);
     }
     case "moe": {
       const f = moePrice(op, setup, tables);

@@ -35,6 +35,8 @@ export interface AicTables {
   readonly moe?: Table;
   readonly allReduce?: Table;
   readonly nccl?: Table;
+  /** Gated-DeltaNet kernels (`linear_attention/gdn_perf`). */
+  readonly linearAttention?: Table;
 }
 
 /** Which tables a model needs. */
@@ -44,6 +46,8 @@ export interface TableNeeds {
   readonly moe: boolean;
   readonly allReduce: boolean;
   readonly nccl: boolean;
+  /** Gated-DeltaNet linear attention (Qwen3-Next, Qwen3.5). */
+  readonly linearAttention?: boolean;
 }
 
 /**
@@ -114,6 +118,7 @@ export async function loadAicTables(
   const mlaContext = needs.mla ? await need("mla", "mla_context_module_perf") : undefined;
   const mlaGeneration = needs.mla ? await need("mla", "mla_generation_module_perf") : undefined;
   const moe = needs.moe ? await need("moe", "moe_perf") : undefined;
+  const linearAttention = needs.linearAttention ? await need("linear_attention", "gdn_perf") : undefined;
   let allReduce: Table | undefined;
   if (needs.allReduce) {
     const v = await nearestVersionDir(root, system, "comm", backend, chosen);
@@ -143,6 +148,7 @@ export async function loadAicTables(
     moe,
     allReduce,
     nccl,
+    linearAttention,
   };
 }
 

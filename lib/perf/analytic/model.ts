@@ -31,6 +31,7 @@ import { attentionCurve, type CurveSource, curveSource, findCurve, nearestCount 
 import { type OverheadOptions, passOverheadMs } from "./overhead.ts";
 import { gemmCeilingMs, mlaCeilingMs, moeCeilingMs } from "./ceiling.ts";
 import { deepGemmMoeMs } from "./deepgemm.ts";
+import { linearAttentionMs, linearAttentionWork } from "./linear_attention.ts";
 
 /** Prices one op for a context pass: `(b, s, p) → ms` for all its `count` runs. */
 type ContextPrice = (b: number, s: number, p: number) => number;
@@ -56,7 +57,8 @@ export type AnalyticOptions = OverheadOptions;
 export function analyticModel(setup: PerfSetup, options: AnalyticOptions = {}): PerfModel {
   const src = curveSource(setup.gpu, setup.backend);
   const ops = buildOps(setup);
-  const isAttention = (op: Op) => op.kind === "attention" || op.kind === "mla";
+  const isAttention = (op: Op) =>
+    op.kind === "attention" || op.kind === "mla" || op.kind === "linear_attention";
   // Attention depends on the sequence lengths; every other op only on the tokens and sequences of the pass.
   const priced = <P>(list: readonly Op[], attention: (op: Op) => P) => ({
     attn: list.filter(isAttention).map((op) => ({
@@ -170,7 +172,7 @@ function mlaShape(setup: PerfSetup): MlaShape {
 }
 
 /** An op whose cost depends on the sequence lengths of the pass, not only its tokens. */
-type AttentionOp = Extract<Op, { kind: "attention" | "mla" }>;
+type AttentionOp = Extract<Op, { kind: "attention" | "mla" | "linear_attention" }>;
 /** An op whose cost depends only on the tokens and sequences of the pass. */
 type TokenOp = Exclude<Op, AttentionOp>;
 
@@ -207,6 +209,11 @@ function priceContextAttention(op: AttentionOp, setup: PerfSetup, src: CurveSour
     const price = mlaPrice(op, setup, src, true);
     return (b, s, p) => n * price(b, s, s + p);
   }
+  if (op.kind === "linear_attention") {
+    // The cached prefix only seeds the recurrent state: the work is the new tokens'.
+    const c = linearAttentionCurve(src, "context");
+    return (b, s) => n * linearAttentionMs(c, gpu, linearAttentionWork(op, b, s, true));
+  }
   const c = attentionCurve(src, "contextAttention", setup.dtypes.kv, op.headDim);
   const peak = setup.dtypes.fmha === "fp8" ? gpu.fp8Flops : gpu.bf16Flops;
   const kvB = kvBytes(setup.dtypes.kv);
@@ -221,6 +228,10 @@ function priceGenerationAttention(op: AttentionOp, setup: PerfSetup, src: CurveS
   if (op.kind === "mla") {
     const price = mlaPrice(op, setup, src, false);
     return (b, kvLen) => n * price(b, 1, kvLen);
+  }
+  if (op.kind === "linear_attention") {
+    const c = linearAttentionCurve(src, "generation");
+    return (b) => n * linearAttentionMs(c, gpu, linearAttentionWork(op, b, 1, false));
   }
   const c = attentionCurve(src, "generationAttention", setup.dtypes.kv, op.headDim);
   const peak = setup.dtypes.fmha === "fp8" ? gpu.fp8Flops : gpu.bf16Flops;
@@ -292,6 +303,12 @@ function moeCurve(src: CurveSource, dtype: string, backend: MoeBackend) {
   const c = (backend === "triton" ? findCurve(src, "moeTriton", dtype) : undefined) ??
     findCurve(src, "moe", dtype) ?? findCurve(src, "moe", "bfloat16");
   if (!c) throw new Error(`no fitted MoE curve for ${src.system}`);
+  return c;
+}
+
+function linearAttentionCurve(src: CurveSource, phase: "context" | "generation") {
+  const c = findCurve(src, "linearAttention", phase);
+  if (!c) throw new Error(`no fitted linear-attention curve for ${src.system}`);
   return c;
 }
 

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { linearAttentionSampleMs } from "./linear_attention.ts";
 import type { GpuSpec } from "../catalog/gpus.ts";
 import {
   activationBytes,
@@ -142,7 +143,8 @@ export function attentionSampleMs(
 
 /**
  * Relative errors of the analytic curves on the samples, per family (`gemm`, `context_attention`,
- * `generation_attention`, `moe`, `moe_triton`, `allreduce`, `mla_context`, `mla_generation`).
+ * `generation_attention`, `moe`, `moe_triton`, `allreduce`, `mla_context`, `mla_generation`,
+ * `linear_attention_context`, `linear_attention_generation`).
  *
  * @param relevantOnly Compare only samples a catalog model's pass uses.
  */
@@ -208,6 +210,14 @@ export function evaluate(
       );
       return mlaWorkMs(c, gpu, peakFlops(gpu, gemmDtype), gpu.bf16Flops, s.b, work);
     });
+  }
+  for (const [phase, list] of samples.linearAttention) {
+    const c = coef.linearAttention[phase];
+    family(
+      `linear_attention_${phase}`,
+      new Map([[phase, list]]),
+      (_, s) => c ? linearAttentionSampleMs(c, gpu, phase, s) : undefined,
+    );
   }
   return out;
 }

@@ -19,6 +19,7 @@ import { isTritonMoe, rowsWhere } from "../aic/kernels.ts";
 import { compareVersions } from "../aic/versions.ts";
 import type { BackendCoefficients, SystemCoefficients } from "./types.ts";
 import { DEEPSEEK_MLA_SHAPE } from "./mla_shape.ts";
+import { fitLinearAttention } from "./linear_attention.ts";
 import { catalogUsage, extractSamples, MOE_KEYS, type Samples } from "./samples.ts";
 import { type VersionPick, type VersionTable, withoutRegressions } from "./regressions.ts";
 import {
@@ -95,6 +96,7 @@ export async function loadAllTables(
     ),
     mlaContext: await optional(root, system, "mla", backend, version, "mla_context_module_perf"),
     mlaGeneration: await optional(root, system, "mla", backend, version, "mla_generation_module_perf"),
+    linearAttention: await optional(root, system, "linear_attention", backend, version, "gdn_perf"),
     ...await moeTables(root, system, backend, versions),
     allReduce: commVersion
       ? await optional(root, system, "comm", backend, commVersion, "custom_allreduce_perf")
@@ -170,6 +172,7 @@ export function fitBackend(tables: FitTables, samples: Samples): BackendCoeffici
     allReduce: {} as Record<string, ReturnType<typeof fitComm>>,
     mlaContext: {} as Record<string, ReturnType<typeof fitMla>>,
     mlaGeneration: {} as Record<string, ReturnType<typeof fitMla>>,
+    linearAttention: {} as Record<string, ReturnType<typeof fitLinearAttention>>,
   };
   for (const [dtype, list] of samples.gemm) {
     if (GPU_SUPPORTS(gpu, dtype)) out.gemm[dtype] = fitGemm(list, gpu, dtype as WeightDType);
@@ -197,6 +200,9 @@ export function fitBackend(tables: FitTables, samples: Samples): BackendCoeffici
   for (const [key, list] of samples.mlaGeneration) {
     const [kv, gemm] = key.split("/");
     out.mlaGeneration[key] = fitMla(list, gpu, DEEPSEEK_MLA_SHAPE, gemm as WeightDType, kv as KvDType, false);
+  }
+  for (const [phase, list] of samples.linearAttention) {
+    out.linearAttention[phase] = fitLinearAttention(list, gpu, phase);
   }
   return out;
 }

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { type LinearAttentionSample, linearAttentionSamples } from "../aic/linear_attention.ts";
 import { MODEL_IDS, MODELS } from "../catalog/models.ts";
 import type { ModelSpec } from "../catalog/arch.ts";
 import { buildOps } from "../ops.ts";
@@ -76,6 +77,8 @@ export interface Samples {
   readonly nccl: Map<string, CommSample[]>;
   readonly mlaContext: Map<string, MlaSample[]>;
   readonly mlaGeneration: Map<string, MlaSample[]>;
+  /** Gated-DeltaNet kernels by phase. */
+  readonly linearAttention: Map<string, LinearAttentionSample[]>;
 }
 
 /** Kernel shapes catalog models use on a system × backend. */
@@ -190,6 +193,7 @@ export function extractSamples(tables: AicTables & { readonly moeTriton?: Table 
     nccl: new Map(),
     mlaContext: new Map(),
     mlaGeneration: new Map(),
+    linearAttention: tables.linearAttention ? linearAttentionSamples(tables.linearAttention) : new Map(),
   };
   const g = tables.gemm;
   const gd = g.str("gemm_dtype")!;

@@ -11,6 +11,7 @@ import type {
   MoeCoef,
 } from "../analytic/efficiency.ts";
 import type { MlaCoef } from "../analytic/mla.ts";
+import type { LinearAttentionCoef } from "../analytic/linear_attention.ts";
 
 /** Curves fitted to one system × backend × version. */
 export interface BackendCoefficients {
@@ -38,6 +39,8 @@ export interface BackendCoefficients {
   readonly mlaContext: Readonly<Record<string, MlaCoef>>;
   /** MLA generation module by `kvDtype/gemmDtype`. */
   readonly mlaGeneration: Readonly<Record<string, MlaCoef>>;
+  /** Gated-DeltaNet linear attention by phase (`context`, `generation`). */
+  readonly linearAttention: Readonly<Record<string, LinearAttentionCoef>>;
 }
 
 /** Curves of one system (GPU). */

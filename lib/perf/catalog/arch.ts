@@ -35,6 +35,28 @@ export interface MlaArch {
   readonly vHeadDim: number;
 }
 
+/** The shape of a Gated-DeltaNet layer: its key and value heads (of the model, or of one GPU's share). */
+export interface LinearAttentionShape {
+  readonly kHeads: number;
+  readonly vHeads: number;
+  readonly kHeadDim: number;
+  readonly vHeadDim: number;
+  readonly convKernel: number;
+  /** Bytes per element of the recurrent state (`mamba_ssm_dtype`: 4 for float32, 2 for bfloat16). */
+  readonly stateBytes: number;
+}
+
+/**
+ * Gated DeltaNet linear-attention layers (Qwen3-Next, Qwen3.5/3.6): each keeps a fixed-size recurrent state per
+ * sequence instead of a KV cache. Per layer: one fused input projection (`hidden → 2·kHeads·kHeadDim +
+ * 2·vHeads·vHeadDim + 2·vHeads`: q, k, v, the output gate z, and the b/a gates), a causal depthwise convolution of
+ * width `convKernel` over q, k and v, the delta-rule recurrence, a gated RMSNorm and the output projection.
+ */
+export interface LinearAttentionArch extends LinearAttentionShape {
+  /** Layers that are linear attention (the rest are full attention). */
+  readonly layers: number;
+}
+
 /** A decoder-only transformer's shape. */
 export interface ModelArch {
   /** Architecture family (HF `model_type`), informational. */
@@ -55,6 +77,10 @@ export interface ModelArch {
   readonly qkNorm: boolean;
   readonly moe?: MoeArch;
   readonly mla?: MlaArch;
+  /** Gated-DeltaNet linear attention on `layers` of the layers (Qwen3-Next, Qwen3.5). */
+  readonly linearAttention?: LinearAttentionArch;
+  /** The query projection also produces a sigmoid gate on the attention output (Qwen3-Next, Qwen3.5). */
+  readonly attnOutputGate?: boolean;
   /** Sliding-window attention on `layers` of the layers (gpt-oss alternates). */
   readonly slidingWindow?: { readonly window: number; readonly layers: number };
   /** Longest context the model supports. */
@@ -100,14 +126,47 @@ export function kvHeadsPerGpu(arch: ModelArch, tp: number): number {
   return arch.kvHeads >= tp ? arch.kvHeads / tp : 1;
 }
 
-/** Layers with full (not sliding-window) attention. */
+/** Layers with softmax attention (full or sliding-window), that is all but the linear-attention ones. */
+export function softmaxAttentionLayers(arch: ModelArch): number {
+  return arch.layers - (arch.linearAttention?.layers ?? 0);
+}
+
+/** Layers with full (not sliding-window, not linear) attention. */
 export function fullAttentionLayers(arch: ModelArch): number {
-  return arch.layers - (arch.slidingWindow?.layers ?? 0);
+  return softmaxAttentionLayers(arch) - (arch.slidingWindow?.layers ?? 0);
 }
 
 /** Layers whose KV sizes the cache: the full-attention ones, or every layer when all slide (Mistral 7B v0.1). */
 function kvLayers(arch: ModelArch): number {
-  return fullAttentionLayers(arch) || arch.layers;
+  return fullAttentionLayers(arch) || softmaxAttentionLayers(arch);
+}
+
+/** Conv channels of a linear-attention layer on one GPU (q, k and v are convolved). */
+export function linearConvDim(la: LinearAttentionArch, tp: number): number {
+  return (2 * la.kHeads * la.kHeadDim + la.vHeads * la.vHeadDim) / tp;
+}
+
+/**
+ * Recurrent-state bytes one sequence holds on one GPU of a `tp`-way group, over all linear-attention layers: the
+ * delta-rule state (`vHeads × kHeadDim × vHeadDim` at `stateBytes`) and the convolution's last `convKernel − 1`
+ * inputs (BF16), as vLLM sizes its Mamba-style state pages. 0 for models without linear attention.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { linearStateBytesPerSeqPerGpu, type ModelArch } from "./arch.ts";
+ * const linearAttention = { layers: 48, kHeads: 16, vHeads: 48, kHeadDim: 128, vHeadDim: 128, convKernel: 4,
+ *   stateBytes: 4 };
+ * const bytes = linearStateBytesPerSeqPerGpu({ linearAttention } as ModelArch, 1);
+ * assert.equal(bytes, 48 * (48 * 128 * 128 * 4 + 10240 * 3 * 2)); // Qwen3.5-27B: ≈ 154 MB per sequence
+ * ```
+ */
+export function linearStateBytesPerSeqPerGpu(arch: ModelArch, tp: number): number {
+  const la = arch.linearAttention;
+  if (!la) return 0;
+  const ssm = la.vHeads / tp * la.kHeadDim * la.vHeadDim * la.stateBytes;
+  const conv = linearConvDim(la, tp) * (la.convKernel - 1) * 2;
+  return la.layers * (ssm + conv);
 }
 
 /**
@@ -153,7 +212,18 @@ export function attentionParamsPerGpu(arch: ModelArch, tp: number): number {
     return q + kvA + kvB + headsGpu * m.vHeadDim * h;
   }
   const d = arch.headDim;
-  return h * d * (arch.heads / tp + 2 * kvHeadsPerGpu(arch, tp)) + (arch.heads / tp) * d * h;
+  const q = arch.heads / tp * (arch.attnOutputGate ? 2 : 1);
+  return h * d * (q + 2 * kvHeadsPerGpu(arch, tp)) + (arch.heads / tp) * d * h;
+}
+
+/**
+ * Parameters of one linear-attention layer on one GPU: the fused input projection, the output projection and
+ * the convolution (the per-head decay and norm weights are negligible).
+ */
+export function linearAttentionParamsPerGpu(la: LinearAttentionArch, hidden: number, tp: number): number {
+  const v = la.vHeads * la.vHeadDim / tp;
+  const inProj = hidden * (linearConvDim(la, tp) + v + 2 * la.vHeads / tp);
+  return inProj + v * hidden + linearConvDim(la, tp) * la.convKernel;
 }
 
 /** Whole-model parameter count (embedding, lm_head, all experts). */
@@ -178,7 +248,14 @@ function weightParts(arch: ModelArch, par: Parallelism): WeightParts {
   const sharedPerLayer = moe ? 3 * h * moe.sharedExperts * moe.sharedFfn / par.tp + h * moe.experts : 0;
   const expertsPerLayer = moe ? 3 * h * moe.expertFfn * moe.experts / (par.moeTp * par.moeEp) : 0;
   return {
-    attention: arch.layers * attentionParamsPerGpu(arch, par.tp),
+    attention: softmaxAttentionLayers(arch) * attentionParamsPerGpu(arch, par.tp) +
+      (arch.linearAttention
+        ? arch.linearAttention.layers * linearAttentionParamsPerGpu(
+          arch.linearAttention,
+          h,
+          par.tp,
+        )
+        : 0),
     dense: denseLayers * 3 * h * arch.ffn / par.tp + moeLayers * sharedPerLayer,
     experts: moeLayers * expertsPerLayer,
     embed: arch.vocab * h / par.tp,

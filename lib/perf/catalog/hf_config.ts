@@ -9,7 +9,7 @@
  */
 import { InputError, type InputLocation } from "../../common/errors.ts";
 import type { WeightDType } from "../dtypes.ts";
-import type { MlaArch, ModelArch, ModelSpec, MoeArch, QuantSpec } from "./arch.ts";
+import type { LinearAttentionArch, MlaArch, ModelArch, ModelSpec, MoeArch, QuantSpec } from "./arch.ts";
 import { generationSampling } from "../sampling.ts";
 import type { TokenizerKind } from "../frontend.ts";
 
@@ -63,7 +63,10 @@ export function modelFromHfConfig(config: unknown, id: string, companions: HfCom
   if (experts > 0) {
     // Llama 4's MoE layers run one shared expert of the routed experts' size beside them.
     const shared = int("n_shared_experts", c.shared_expert_intermediate_size || llama4 ? 1 : 0);
-    const expertFfn = int("moe_intermediate_size", int("intermediate_size"));
+    // Models whose every layer is MoE (Qwen3.5-MoE) may state no dense `intermediate_size`.
+    const expertFfn = c.moe_intermediate_size != null
+      ? int("moe_intermediate_size")
+      : int("intermediate_size");
     moe = {
       experts,
       topK: int("num_experts_per_tok"),
@@ -88,6 +91,7 @@ export function modelFromHfConfig(config: unknown, id: string, companions: HfCom
     : int("head_dim", Math.floor(hidden / Math.max(1, heads)));
   checkLayerKinds(c, at);
   const slidingWindow = windowedAttention(c, layers, int, llama4);
+  const linear = linearAttention(c, layers, int);
   if (layers === 0 || hidden === 0 || heads === 0) {
     throw new InputError("num_hidden_layers, hidden_size and num_attention_heads must be positive", at);
   }
@@ -102,9 +106,11 @@ export function modelFromHfConfig(config: unknown, id: string, companions: HfCom
     ffn: int("intermediate_size_mlp", int("intermediate_size", moe ? moe.expertFfn : 4 * hidden)),
     vocab: int("vocab_size"),
     tiedEmbeddings: c.tie_word_embeddings === true,
-    qkNorm: c.use_qk_norm === true || c.model_type === "qwen3" || c.model_type === "qwen3_moe",
+    qkNorm: c.use_qk_norm === true || /^qwen3(_moe|_next|_5.*)?$/.test(family),
     moe,
     mla,
+    linearAttention: linear,
+    attnOutputGate: c.attn_output_gate === true || family === "qwen3_next" || undefined,
     slidingWindow,
     maxContext: int("max_position_embeddings", 131072),
   };
@@ -153,14 +159,20 @@ function moeLayerCount(c: Json, layers: number, int: IntField, at: InputLocation
  * is priced as full attention, as `deepseek_v32` models are: it keeps every token's KV, and dense attention
  * bounds its kernel time from above.
  */
-const LAYER_TYPES = ["full_attention", "deepseek_sparse_attention", "sliding_attention", "chunked_attention"];
+const LAYER_TYPES = [
+  "full_attention",
+  "deepseek_sparse_attention",
+  "sliding_attention",
+  "chunked_attention",
+  "linear_attention",
+];
 
 /** Reject layer kinds the perf model cannot price, which would otherwise pass as attention layers. */
 function checkLayerKinds(c: Json, at: InputLocation): void {
   const unsupported = (field: string, what: string) => {
     throw new InputError(
-      `${what} are not modelled: dynolab prices transformer layers (full, sliding-window and chunked ` +
-        "attention; dense or MoE FFN) only",
+      `${what} are not modelled: dynolab prices transformer layers (full, sliding-window, chunked and ` +
+        "Gated-DeltaNet linear attention; dense or MoE FFN) only",
       { ...at, field },
     );
   };
@@ -169,6 +181,9 @@ function checkLayerKinds(c: Json, at: InputLocation): void {
   }
   if (Array.isArray(c.layers_block_type) && c.layers_block_type.includes("mamba")) {
     unsupported("layers_block_type", "Mamba layers (Nemotron-H)");
+  }
+  if (c.compress_ratios != null) {
+    unsupported("compress_ratios", "DeepSeek-V4's compressed sparse attention layers");
   }
   if (Array.isArray(c.block_configs)) {
     unsupported("block_configs", "per-layer block configs (NAS-pruned models such as Nemotron Super 49B)");
@@ -180,10 +195,34 @@ function checkLayerKinds(c: Json, at: InputLocation): void {
         "layer_types",
         `layer ${odd}'s ${
           JSON.stringify(c.layer_types[odd])
-        } layers (hybrid linear attention, Mamba or convolution)`,
+        } layers (Mamba, convolution or another kind of linear attention)`,
       );
     }
   }
+}
+
+/**
+ * Gated-DeltaNet linear-attention layers (Qwen3-Next, Qwen3.5/3.6): those `layer_types` names
+ * `linear_attention`, or, without `layer_types`, all but every `full_attention_interval`-th layer (4) when the
+ * config states `linear_num_value_heads`. The recurrent state is float32 when `mamba_ssm_dtype` says so (vLLM
+ * follows it), else BF16.
+ */
+function linearAttention(c: Json, layers: number, int: IntField): LinearAttentionArch | undefined {
+  const n = Array.isArray(c.layer_types)
+    ? c.layer_types.filter((t) => t === "linear_attention").length
+    : c.linear_num_value_heads != null
+    ? layers - Math.floor(layers / Math.max(1, int("full_attention_interval", 4)))
+    : 0;
+  if (n === 0) return undefined;
+  return {
+    layers: n,
+    kHeads: int("linear_num_key_heads"),
+    vHeads: int("linear_num_value_heads"),
+    kHeadDim: int("linear_key_head_dim"),
+    vHeadDim: int("linear_value_head_dim"),
+    convKernel: int("linear_conv_kernel_dim", 4),
+    stateBytes: c.mamba_ssm_dtype === "float32" ? 4 : 2,
+  };
 }
 
 /**
