@@ -466,7 +466,8 @@ export class Cluster {
     }
     let tokens = this.#w.inputLength[r];
     if (cfg.kvTransferTimingMode === "destination_missing") tokens -= resident;
-    const bytes = tokens * cfg.kvBytesPerToken;
+    // A linear-attention model's recurrent state goes whole: the decode rank holds none of it.
+    const bytes = tokens * cfg.kvBytesPerToken + cfg.stateBytesPerSeq;
     if (!this.#s.linkSharing) {
       this.#queue.push(this.#now + transferMs(bytes, cfg.kvTransferBandwidthGBs), HANDOFF, r);
       return;

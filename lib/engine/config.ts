@@ -11,6 +11,7 @@ import {
   type FrontendLatency,
   kvBytesPerToken,
   type KvCapacity,
+  linearStateBytesPerSeqPerGpu,
   NO_FRONTEND_LATENCY,
   type PerfInputs,
   type PerfSetup,
@@ -88,6 +89,8 @@ export interface EngineConfig {
   readonly asyncScheduling: boolean;
   /** Disagg KV transfer: bytes per token (0 = unknown) and GB/s (0 = no transfer delay). */
   readonly kvBytesPerToken: number;
+  /** Disagg KV transfer: a linear-attention model's recurrent state, sent whole with every request (0: none). */
+  readonly stateBytesPerSeq: number;
   readonly kvTransferBandwidthGBs: number;
   readonly kvTransferTimingMode: "full_prompt" | "destination_missing";
   /** The serving front end's latency (applied by the first stage's pool; all zero when off). */
@@ -208,6 +211,7 @@ export function resolveEngineArgs(
     asyncScheduling: args.async_scheduling,
     kvBytesPerToken: args.kv_bytes_per_token ??
       (setup ? kvBytesPerToken(setup.model.arch, setup.dtypes.kv) : 0),
+    stateBytesPerSeq: setup ? linearStateBytesPerSeqPerGpu(setup.model.arch, 1) : 0,
     kvTransferBandwidthGBs: args.kv_transfer_bandwidth ?? 0,
     kvTransferTimingMode: args.kv_transfer_timing_mode,
     gpusPerWorker: tp * dpSize,

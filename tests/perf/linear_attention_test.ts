@@ -234,3 +234,32 @@ Deno.test("end to end: a hybrid model's sequences wait for room for their state,
   assert.ok((tight.mean_ttft_ms as number) > 1.5 * (roomy.mean_ttft_ms as number));
   assert.match(formatRunSummary(tight).join("\n"), /each sequence's recurrent state takes 37 of them/);
 });
+
+Deno.test("disaggregated: a hybrid model's hand-off carries the recurrent state beside the prompt's KV", async () => {
+  const path = await configPath(QWEN35_DENSE);
+  const engine = {
+    aic_model_path: path,
+    aic_system: "h200_sxm",
+    num_gpu_blocks: 4000,
+    kv_transfer_bandwidth: 10,
+  };
+  const report = await simulate({
+    workload: { source: "synthetic", input_tokens: 1000, output_tokens: 5, request_count: 4 },
+    replay_concurrency: 1,
+    topology: {
+      mode: "disagg",
+      num_prefill_workers: 1,
+      num_decode_workers: 1,
+      prefill_engine: engine,
+      decode_engine: engine,
+    },
+  });
+  // 1,000 tokens × 64 KiB of KV and 154 MB of state over 10 GB/s.
+  const state = 48 * (48 * 128 * 128 * 4 + 10240 * 3 * 2);
+  const expected = (1000 * 65_536 + state) / 10e9 * 1e3;
+  const handoff = (report.dynolab as { handoff: { transfer_ms: { mean: number } } }).handoff;
+  assert.ok(
+    Math.abs(handoff.transfer_ms.mean / expected - 1) < 1e-6,
+    `${handoff.transfer_ms.mean} vs ${expected}`,
+  );
+});
