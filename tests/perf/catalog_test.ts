@@ -235,6 +235,14 @@ Deno.test("config.json parsing: windows, interleaved MoE and layer kinds as the 
     /hybrid\.json: layer_types: layer 0's "mamba" layers .* are not modelled/,
   );
   assert.throws(
+    () => modelFromHfConfig({ ...base, linear_attn_config: { kda_layers: [1, 2, 3] } }, "k3.json"),
+    /k3\.json: linear_attn_config: Kimi Linear's KDA layers \(Kimi Delta Attention\) are not modelled/,
+  );
+  assert.throws(
+    () => modelFromHfConfig({ ...base, global_head_dim: 512 }, "g4.json"),
+    /g4\.json: global_head_dim: Gemma 4's layers .* are not modelled/,
+  );
+  assert.throws(
     () => modelFromHfConfig({ ...base, compress_ratios: [0, 0, 4, 128] }, "v4.json"),
     /v4\.json: compress_ratios: DeepSeek-V4's compressed sparse attention layers are not modelled/,
   );

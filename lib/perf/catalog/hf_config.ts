@@ -46,6 +46,7 @@ export function modelFromHfConfig(config: unknown, id: string, companions: HfCom
   const at: InputLocation = { file: id };
   if (!isObject(config)) throw new InputError("config.json must hold a JSON object", at);
   const c = isObject(config.text_config) ? { ...config, ...config.text_config } : config;
+  checkLayerKinds(c, at);
   const int = (key: string, fallback?: number): number => {
     const v = c[key];
     if (typeof v === "number" && Number.isInteger(v) && v >= 0) return v;
@@ -89,7 +90,6 @@ export function modelFromHfConfig(config: unknown, id: string, companions: HfCom
   const headDim = mla
     ? mla.qkNopeDim + mla.qkRopeDim
     : int("head_dim", Math.floor(hidden / Math.max(1, heads)));
-  checkLayerKinds(c, at);
   const slidingWindow = windowedAttention(c, layers, int, llama4);
   const linear = linearAttention(c, layers, int);
   if (layers === 0 || hidden === 0 || heads === 0) {
@@ -181,6 +181,15 @@ function checkLayerKinds(c: Json, at: InputLocation): void {
   }
   if (Array.isArray(c.layers_block_type) && c.layers_block_type.includes("mamba")) {
     unsupported("layers_block_type", "Mamba layers (Nemotron-H)");
+  }
+  if (isObject(c.linear_attn_config)) {
+    unsupported("linear_attn_config", "Kimi Linear's KDA layers (Kimi Delta Attention)");
+  }
+  if (c.global_head_dim != null || c.enable_moe_block != null) {
+    unsupported(
+      c.global_head_dim != null ? "global_head_dim" : "enable_moe_block",
+      "Gemma 4's layers (wider heads on the global layers, a dense MLP beside the experts)",
+    );
   }
   if (c.compress_ratios != null) {
     unsupported("compress_ratios", "DeepSeek-V4's compressed sparse attention layers");
