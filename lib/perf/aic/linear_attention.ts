@@ -27,9 +27,6 @@ export interface LinearAttentionSample {
   readonly relevant: boolean;
 }
 
-/** The phases a `gdn_perf` table times, as sample keys. */
-export const LINEAR_PHASES = ["context", "generation"] as const;
-
 /**
  * Samples of a `gdn_perf` table by phase: rows grouped by shape, latencies summed over the phase's kernels, and
  * shapes missing one of them dropped. The recurrent state is taken as float32 (the collected Qwen3.5 models'
@@ -105,7 +102,8 @@ export function linearAttentionGrid(
     return (w.stateBytes / gpu.memBw + w.flops / gpu.bf16Flops + w.convBytes / gpu.memBw) * 1e3;
   };
   const [solNear, solOwn] = [sol(near), sol({ ...shape, stateBytes: near.stateBytes })];
-  const scale = (b: number, s: number) => (same(shape) ? 1 : solOwn(b, s) / solNear(b, s));
+  const measured = same(shape);
+  const scale = (b: number, s: number) => (measured ? 1 : solOwn(b, s) / solNear(b, s));
   const bs = [...new Set(rows.map((x) => x.b))].sort((a, b) => a - b);
   if (!context) {
     const ys = bs.map((b) => mean(rows.filter((x) => x.b === b).map((x) => x.latency)));

@@ -247,15 +247,10 @@ function weightParts(arch: ModelArch, par: Parallelism): WeightParts {
   const moeLayers = arch.layers - denseLayers;
   const sharedPerLayer = moe ? 3 * h * moe.sharedExperts * moe.sharedFfn / par.tp + h * moe.experts : 0;
   const expertsPerLayer = moe ? 3 * h * moe.expertFfn * moe.experts / (par.moeTp * par.moeEp) : 0;
+  const la = arch.linearAttention;
+  const linear = la ? la.layers * linearAttentionParamsPerGpu(la, h, par.tp) : 0;
   return {
-    attention: softmaxAttentionLayers(arch) * attentionParamsPerGpu(arch, par.tp) +
-      (arch.linearAttention
-        ? arch.linearAttention.layers * linearAttentionParamsPerGpu(
-          arch.linearAttention,
-          h,
-          par.tp,
-        )
-        : 0),
+    attention: softmaxAttentionLayers(arch) * attentionParamsPerGpu(arch, par.tp) + linear,
     dense: denseLayers * 3 * h * arch.ffn / par.tp + moeLayers * sharedPerLayer,
     experts: moeLayers * expertsPerLayer,
     embed: arch.vocab * h / par.tp,
