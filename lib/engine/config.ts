@@ -9,6 +9,7 @@ import {
   deriveKvCapacity,
   FRONTEND_LATENCY,
   type FrontendLatency,
+  hybridBlockSize,
   kvBytesPerToken,
   type KvCapacity,
   linearStateBytesPerSeqPerGpu,
@@ -172,8 +173,19 @@ export function resolveEngineArgs(
   const warnings = LIVE_ONLY_KEYS.filter((k) => args[k] != null && args[k] !== false).map((k) =>
     `${what}.${k} configures a live deployment and has no effect in simulation`
   );
-  const blockSize = args.block_size > 0 ? args.block_size : args.engine_type === "trtllm" ? 32 : 64;
+  let blockSize = args.block_size > 0 ? args.block_size : args.engine_type === "trtllm" ? 32 : 64;
   const setup = resolvePerfSetup(args, inputs, what, at);
+  if (setup && args.engine_type !== "trtllm") {
+    // vLLM enlarges a hybrid model's attention block until one page holds a layer's recurrent state.
+    const hybrid = hybridBlockSize(setup, blockSize);
+    if (hybrid !== blockSize && args.block_size > 0) {
+      warnings.push(
+        `${what}.block_size ${blockSize} is raised to ${hybrid} tokens, as vLLM raises it for a hybrid model ` +
+          "(an attention page must hold one layer's recurrent state); prefix caching works in these blocks",
+      );
+    }
+    blockSize = hybrid;
+  }
   const attnDp = setup?.par.attnDp ?? args.aic_attention_dp_size ?? 1;
   if (attnDp > 1 && args.dp_size !== 1 && args.dp_size !== attnDp) {
     fail("dp_size", `${args.dp_size} conflicts with aic_attention_dp_size ${attnDp}; give 1 or ${attnDp}`);

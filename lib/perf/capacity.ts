@@ -22,7 +22,13 @@
  * @module
  */
 import { InputError, type InputLocation } from "../common/errors.ts";
-import { kvBytesPerTokenPerGpu, linearStateBytesPerSeqPerGpu, weightBytesPerGpu } from "./catalog/arch.ts";
+import {
+  kvBytesPerTokenPerGpu,
+  kvHeadsPerGpu,
+  linearStateBytesPerSeqPerGpu,
+  weightBytesPerGpu,
+} from "./catalog/arch.ts";
+import { kvBytes } from "./dtypes.ts";
 import { compareVersions } from "./aic/versions.ts";
 import type { PerfSetup } from "./setup.ts";
 
@@ -86,6 +92,30 @@ export function stateBlocksPerSeq(setup: PerfSetup, blockSize: number): number {
   if (state === 0) return 0;
   const perBlock = kvBytesPerTokenPerGpu(setup.model.arch, setup.dtypes.kv, setup.par.tp) * blockSize;
   return Math.ceil(state / perBlock);
+}
+
+/**
+ * The attention block size vLLM gives a hybrid (linear-attention) model: the smallest multiple of 16 tokens
+ * whose KV page, one layer's on one GPU, holds one layer's recurrent state, so that both kinds of page share one
+ * pool (vLLM's `HybridAttentionMambaModelConfig`: 528 tokens for Qwen3.5-4B, 784 for Qwen3.5-27B at TP 1 with a
+ * BF16 KV cache). vLLM raises a smaller `block_size` to it; `requested` is kept when larger, and for models
+ * without linear attention.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { resolvePerfSetup } from "./setup.ts";
+ * import { hybridBlockSize } from "./capacity.ts";
+ * assert.equal(hybridBlockSize(resolvePerfSetup({ aic_model_path: "Qwen/Qwen3-8B" })!, 64), 64);
+ * ```
+ */
+export function hybridBlockSize(setup: PerfSetup, requested: number): number {
+  const a = setup.model.arch, la = a.linearAttention;
+  if (!la || a.mla) return requested;
+  const statePerLayer = linearStateBytesPerSeqPerGpu(a, setup.par.tp) / la.layers;
+  const kvPerTokenPerLayer = 2 * kvHeadsPerGpu(a, setup.par.tp) * a.headDim * kvBytes(setup.dtypes.kv);
+  const aligned = 16 * Math.ceil(statePerLayer / (16 * kvPerTokenPerLayer));
+  return Math.max(requested, aligned);
 }
 
 /** Peak activation bytes of the memory-profiling forward pass on one GPU. */

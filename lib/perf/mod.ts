@@ -35,7 +35,7 @@ export { parseProfile, type ProfileData, profileModel } from "./profile.ts";
 export { AIC_SYSTEMS_ENV, loadPerfInputs } from "./inputs.ts";
 export { type PerfArgs, wantsModelTiming } from "./args.ts";
 export { type Backend, BACKEND_VERSIONS, type PerfSetup, resolvePerfSetup } from "./setup.ts";
-export { deriveKvCapacity, type KvCapacity, stateBlocksPerSeq } from "./capacity.ts";
+export { deriveKvCapacity, hybridBlockSize, type KvCapacity, stateBlocksPerSeq } from "./capacity.ts";
 export { generationSampling, type Sampling, SAMPLINGS } from "./sampling.ts";
 export { CUDAGRAPH_MODES, type CudagraphMode } from "./analytic/overhead.ts";
 export { MOE_BACKENDS, type MoeBackend } from "./aic/kernels.ts";

@@ -11,7 +11,8 @@ import { parsePythonJson } from "../../lib/perf/inputs.ts";
 import { buildOps } from "../../lib/perf/ops.ts";
 import { resolvePerfSetup } from "../../lib/perf/setup.ts";
 import { analyticModel } from "../../lib/perf/analytic/model.ts";
-import { deriveKvCapacity } from "../../lib/perf/capacity.ts";
+import { deriveKvCapacity, hybridBlockSize } from "../../lib/perf/capacity.ts";
+import { resolveEngineArgs } from "../../lib/engine/mod.ts";
 import { loadAicTables } from "../../lib/perf/aic/tables.ts";
 import { tableModel } from "../../lib/perf/aic/table_model.ts";
 import { linearAttentionSamples } from "../../lib/perf/aic/linear_attention.ts";
@@ -223,16 +224,64 @@ Deno.test("end to end: a hybrid model's sequences wait for room for their state,
         engine: { aic_model_path: path, aic_system: "h200_sxm", num_gpu_blocks: blocks },
       },
     });
-  // 2,050 tokens need 33 blocks of KV and 37 of state: 140 blocks run two sequences at a time, 1,000 all six.
-  const [tight, roomy] = [await run(140), await run(1000)];
+  // In vLLM's 784-token blocks, 2,050 tokens need 3 blocks of KV and 3 of state: 12 blocks run two sequences
+  // at a time, 40 all six.
+  const [tight, roomy] = [await run(12), await run(40)];
   for (const r of [tight, roomy]) {
     assert.equal(r.completed_requests, 12);
     assert.equal(r.total_output_tokens, 600);
   }
-  const pool = (tight.dynolab as { pools: { state_blocks_per_seq: number }[] }).pools[0];
-  assert.equal(pool.state_blocks_per_seq, 37);
+  const pool = (tight.dynolab as { pools: { state_blocks_per_seq: number; block_size: number }[] }).pools[0];
+  assert.equal(pool.block_size, 784);
+  assert.equal(pool.state_blocks_per_seq, 3);
   assert.ok((tight.mean_ttft_ms as number) > 1.5 * (roomy.mean_ttft_ms as number));
-  assert.match(formatRunSummary(tight).join("\n"), /each sequence's recurrent state takes 37 of them/);
+  assert.match(
+    formatRunSummary(tight).join("\n"),
+    /784 tokens per rank .*each sequence's recurrent state takes 3 of them/,
+  );
+});
+
+Deno.test("block size: vLLM enlarges a hybrid model's attention block until a page holds a layer's state", async () => {
+  // Qwen3.5-4B's shape: the 528 tokens vLLM logs ("Setting attention block size to 528 tokens").
+  const small = {
+    ...QWEN35_DENSE,
+    text_config: {
+      ...QWEN35_DENSE.text_config,
+      num_hidden_layers: 32,
+      hidden_size: 2560,
+      num_attention_heads: 16,
+      intermediate_size: 9216,
+      layer_types: QWEN35_DENSE.text_config.layer_types.slice(0, 32),
+      linear_num_value_heads: 32,
+    },
+  };
+  assert.equal(hybridBlockSize(await setupOf(small), 16), 528);
+  assert.equal(hybridBlockSize(await setupOf(small), 1024), 1024, "a larger block is kept");
+  const big = await setupOf(QWEN35_DENSE);
+  assert.equal(hybridBlockSize(big, 64), 784);
+  // An FP8 KV cache halves the page per token: twice the tokens. TP splits state and KV heads alike.
+  assert.equal(hybridBlockSize(await setupOf(QWEN35_DENSE, { aic_kv_cache_dtype: "fp8" }), 64), 1568);
+  assert.equal(hybridBlockSize(await setupOf(QWEN35_DENSE, { aic_tp_size: 4 }), 64), 784);
+  // The engine takes it, and says so when it overrides an explicit block_size.
+  const inputs = { model: big.model, modelPath: big.model.id };
+  const resolved = resolveEngineArgs(
+    { aic_model_path: big.model.id, block_size: 64 },
+    "aggregated",
+    "engine args",
+    {},
+    inputs,
+  );
+  assert.equal(resolved.config.blockSize, 784);
+  assert.equal(resolved.config.stateBlocksPerSeq, 3);
+  assert.match(resolved.warnings.join("\n"), /block_size 64 is raised to 784 tokens, as vLLM raises it/);
+  const trtllm = resolveEngineArgs(
+    { aic_model_path: big.model.id, engine_type: "trtllm" },
+    "aggregated",
+    "engine args",
+    {},
+    inputs,
+  );
+  assert.equal(trtllm.config.blockSize, 32, "TRT-LLM keeps its own block size");
 });
 
 Deno.test("disaggregated: a hybrid model's hand-off carries the recurrent state beside the prompt's KV", async () => {
