@@ -271,10 +271,18 @@ sharedTest(
       ["mistralai/Mixtral-8x7B-v0.1", "mistralai--Mixtral-8x7B-v0.1"],
       ["MiniMaxAI/MiniMax-M2.5", "MiniMaxAI--MiniMax-M2.5"],
       ["moonshotai/Kimi-K2.5", "moonshotai--Kimi-K2.5"],
+      ["Qwen/Qwen3.5-27B", "Qwen--Qwen3.5-27B"],
+      ["Qwen/Qwen3.5-35B-A3B", "Qwen--Qwen3.5-35B-A3B"],
+      ["Qwen/Qwen3.5-122B-A10B", "Qwen--Qwen3.5-122B-A10B"],
+      ["Qwen/Qwen3.5-397B-A17B", "Qwen--Qwen3.5-397B-A17B"],
+      ["nvidia/Qwen3.6-27B-NVFP4", "nvidia--Qwen3.6-27B-NVFP4"],
+      ["nvidia/Qwen3.6-35B-A3B-NVFP4", "nvidia--Qwen3.6-35B-A3B-NVFP4"],
     ];
     for (const [id, file] of pairs) {
       const config = JSON.parse(await Deno.readTextFile(sharedPath(`aic/model_configs/${file}_config.json`)));
-      const parsed = modelFromHfConfig(config, file);
+      const quantFile = sharedPath(`aic/model_configs/${file}_hf_quant_config.json`);
+      const quant = await Deno.readTextFile(quantFile).then(JSON.parse, () => undefined);
+      const parsed = modelFromHfConfig(config, file, { quant });
       const cat = MODELS[id];
       const keys = [
         "layers",
@@ -287,6 +295,8 @@ sharedTest(
         "qkNorm",
       ] as const;
       for (const k of keys) assert.equal(parsed.arch[k], cat.arch[k], `${id} ${k}`);
+      assert.deepEqual(parsed.arch.linearAttention, cat.arch.linearAttention, `${id} linear attention`);
+      assert.equal(parsed.arch.attnOutputGate, cat.arch.attnOutputGate, `${id} output gate`);
       assert.deepEqual(parsed.arch.mla, cat.arch.mla, `${id} mla`);
       assert.deepEqual(parsed.arch.slidingWindow, cat.arch.slidingWindow, `${id} window`);
       if (cat.arch.moe) {
@@ -303,8 +313,53 @@ sharedTest(
           `${id} moe`,
         );
       } else assert.equal(parsed.arch.ffn, cat.arch.ffn, `${id} ffn`);
-      assert.equal(parsed.quant.moe, cat.quant.moe, `${id} moe format`);
+      assert.deepEqual(parsed.quant, cat.quant, `${id} formats`);
     }
     assert.ok(MODEL_IDS.length >= 40);
   },
 );
+
+Deno.test("quantisation: ModelOpt mixed precision per module kind, unquantized shared experts", () => {
+  const moe = {
+    model_type: "qwen3_moe",
+    num_hidden_layers: 4,
+    hidden_size: 1024,
+    num_attention_heads: 8,
+    num_key_value_heads: 2,
+    num_experts: 8,
+    num_experts_per_tok: 2,
+    moe_intermediate_size: 256,
+    shared_expert_intermediate_size: 256,
+    vocab_size: 1000,
+  };
+  const mixed = modelFromHfConfig(moe, "mixed.json", {
+    quant: {
+      quantization: {
+        quant_algo: "MIXED_PRECISION",
+        kv_cache_quant_algo: "FP8",
+        quantized_layers: {
+          "model.layers.0.linear_attn.in_proj_qkv": { quant_algo: "FP8" },
+          "model.layers.3.self_attn.q_proj": { quant_algo: "FP8" },
+          "model.layers.0.mlp.experts": { quant_algo: "W4A16_NVFP4", group_size: 16 },
+          "model.layers.0.mlp.shared_expert.gate_proj": { quant_algo: "NVFP4", group_size: 16 },
+        },
+      },
+    },
+  });
+  assert.deepEqual(mixed.quant, { linear: "nvfp4", attention: "fp8", moe: "int4_wo", kvCheckpoint: "fp8" });
+  const sharedKept = modelFromHfConfig(moe, "fp4.json", {
+    quant: {
+      quantization: {
+        quant_algo: "NVFP4",
+        kv_cache_quant_algo: "FP8",
+        exclude_modules: ["lm_head", "*.mlp.shared_expert.*", "model.layers.0.self_attn*"],
+      },
+    },
+  });
+  assert.deepEqual(sharedKept.quant, {
+    linear: "bfloat16",
+    attention: "bfloat16",
+    moe: "nvfp4",
+    kvCheckpoint: "fp8",
+  });
+});

@@ -308,8 +308,13 @@ function quantFrom(config: Json, quantFile: unknown): QuantSpec {
     modelopt?.exclude_modules ?? qc?.ignore ?? qc?.modules_to_not_convert ?? [],
   );
   const attnExcluded = excluded.includes("self_attn");
+  if (algo === "MIXED_PRECISION" && isObject(modelopt?.quantized_layers)) {
+    return mixedPrecision(modelopt.quantized_layers, kv);
+  }
+  // Shared experts left unquantized beside quantized routed ones (NVIDIA's Qwen3.5 NVFP4 checkpoints).
+  const denseExcluded = excluded.includes("shared_expert");
   const spec = (d: WeightDType, moeOnly = false): QuantSpec => ({
-    linear: moeOnly ? "bfloat16" : d,
+    linear: moeOnly || denseExcluded ? "bfloat16" : d,
     attention: moeOnly || attnExcluded ? "bfloat16" : d,
     moe: d,
     kvCheckpoint: kv,
@@ -332,6 +337,38 @@ function quantFrom(config: Json, quantFile: unknown): QuantSpec {
     if (w.num_bits === 8) return spec(w.strategy === "block" ? "fp8_block" : "fp8");
   }
   return spec("bfloat16");
+}
+
+/**
+ * A ModelOpt `MIXED_PRECISION` checkpoint's formats from its per-module `quantized_layers`: attention
+ * projections (`self_attn`, `linear_attn`), routed experts (`mlp.experts`) and the other MLP weights (dense FFN,
+ * shared experts), each taking its modules' format (`FP8`, `NVFP4`, or `W4A16_NVFP4`: FP4 weights on BF16
+ * activations, priced as the 4-bit weight-only `int4_wo` it matches in bytes and kernels); unlisted kinds stay
+ * BF16, and a model without listed experts gives them its MLP's format (NVIDIA's Qwen3.6 NVFP4: FP8 attention,
+ * weight-only FP4 MLP).
+ */
+function mixedPrecision(layers: Json, kv: QuantSpec["kvCheckpoint"]): QuantSpec {
+  const formats: Readonly<Record<string, WeightDType>> = {
+    FP8: "fp8",
+    NVFP4: "nvfp4",
+    W4A16_NVFP4: "int4_wo",
+  };
+  const found: Record<string, WeightDType | undefined> = {};
+  for (const [name, entry] of Object.entries(layers)) {
+    const format = isObject(entry) ? formats[String(entry.quant_algo).toUpperCase()] : undefined;
+    if (!format) continue;
+    const kind = /self_attn|linear_attn/.test(name)
+      ? "attention"
+      : /mlp\.experts/.test(name)
+      ? "moe"
+      : /mlp\./.test(name)
+      ? "linear"
+      : undefined;
+    if (kind) found[kind] = format;
+  }
+  const linear = found.linear ?? "bfloat16";
+  // A dense model lists no experts: its MoE format is moot, and reads as its MLP's.
+  return { linear, attention: found.attention ?? "bfloat16", moe: found.moe ?? linear, kvCheckpoint: kv };
 }
 
 function isObject(v: unknown): v is Json {

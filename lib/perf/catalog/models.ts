@@ -11,7 +11,7 @@
  * @module
  */
 import { InputError, type InputLocation, suggest } from "../../common/errors.ts";
-import type { ModelArch, ModelSpec, QuantSpec } from "./arch.ts";
+import type { ModelArch, ModelSpec, MoeArch, QuantSpec } from "./arch.ts";
 import type { Sampling } from "../sampling.ts";
 
 const llama = (layers: number, hidden: number, heads: number, ffn: number): ModelArch => ({
@@ -55,6 +55,54 @@ const qwen3Moe = (layers: number, hidden: number, heads: number, expertFfn: numb
   qkNorm: true,
   moe: { experts: 128, topK: 8, expertFfn, sharedExperts: 0, sharedFfn: 0, denseLayers: 0 },
   maxContext: 40960,
+});
+
+/**
+ * Qwen3.5 (and 3.6, the same shapes): three Gated-DeltaNet layers to one full-attention layer whose query
+ * projection also gates its output; 256-dim attention heads, 128-dim linear heads, 16 key heads, a float32
+ * recurrent state.
+ */
+const qwen35 = (
+  layers: number,
+  hidden: number,
+  heads: number,
+  kvHeads: number,
+  vHeads: number,
+  ffn: number,
+  moe?: MoeArch,
+): ModelArch => ({
+  family: moe ? "qwen3_5_moe" : "qwen3_5",
+  layers,
+  hidden,
+  heads,
+  kvHeads,
+  headDim: 256,
+  ffn,
+  vocab: 248320,
+  tiedEmbeddings: false,
+  qkNorm: true,
+  moe,
+  linearAttention: {
+    layers: layers * 3 / 4,
+    kHeads: 16,
+    vHeads,
+    kHeadDim: 128,
+    vHeadDim: 128,
+    convKernel: 4,
+    stateBytes: 4,
+  },
+  attnOutputGate: true,
+  maxContext: 262144,
+});
+
+/** A Qwen3.5 MoE block: every layer routed, one shared expert of the routed experts' size. */
+const qwen35Moe = (experts: number, topK: number, expertFfn: number): MoeArch => ({
+  experts,
+  topK,
+  expertFfn,
+  sharedExperts: 1,
+  sharedFfn: expertFfn,
+  denseLayers: 0,
 });
 
 const deepseekMla = { qLoraRank: 1536, kvLoraRank: 512, qkNopeDim: 128, qkRopeDim: 64, vHeadDim: 128 };
@@ -155,11 +203,16 @@ const BLOCK_FP8 = q("fp8_block");
 const MODELOPT_FP4 = q("nvfp4", "nvfp4", "nvfp4", "fp8");
 /** NVIDIA ModelOpt NVFP4 on the experts only (attention and dense layers left in BF16), FP8 KV. */
 const MODELOPT_FP4_EXPERTS = q("bfloat16", "nvfp4", "bfloat16", "fp8");
+/**
+ * NVIDIA ModelOpt mixed precision (Qwen3.6 "NVFP4"): FP8 attention projections, FP4 weights on BF16 activations
+ * in the MLP and experts (priced as the 4-bit weight-only `int4_wo`), FP8 KV.
+ */
+const MODELOPT_MIXED_W4A16 = q("int4_wo", "int4_wo", "fp8", "fp8");
 
 /**
  * How each family's checkpoints sample a request that sets no sampling parameters, from their
  * `generation_config.json` (see `generationSampling`): Llama 3.x temperature 0.6 / top-p 0.9, Qwen3 top-k 20 /
- * top-p 0.95 (0.8 for the 2507 instruct releases), DeepSeek-V3/R1 top-p 0.95, MiniMax-M2.5 top-k 40 / top-p 0.95;
+ * top-p 0.95 (0.8 for the 2507 instruct releases; Qwen3.5 alike), DeepSeek-V3/R1 top-p 0.95, MiniMax-M2.5 top-k 40 / top-p 0.95;
  * gpt-oss, Mixtral and Kimi-K2.5 ship none (BOS/EOS and length only), so vLLM samples at temperature 1 without a
  * cut. Quantized re-releases copy the original's file.
  */
@@ -167,6 +220,8 @@ const GENERATION_SAMPLING: Readonly<Record<string, Sampling>> = {
   llama: "top_k_top_p",
   qwen3: "top_k_top_p",
   qwen3_moe: "top_k_top_p",
+  qwen3_5: "top_k_top_p",
+  qwen3_5_moe: "top_k_top_p",
   deepseek_v3: "top_k_top_p",
   minimax_m2: "top_k_top_p",
   gpt_oss: "random",
@@ -235,6 +290,23 @@ const entries: ReadonlyArray<[ModelArch, QuantSpec, string[]]> = [
   [qwen3Moe(94, 4096, 64, 1536), MODELOPT_FP4, [
     "nvidia/Qwen3-235B-A22B-NVFP4",
     "nvidia/Qwen3-235B-A22B-FP4",
+  ]],
+  [qwen35(64, 5120, 24, 4, 48, 17408), BF16, ["Qwen/Qwen3.5-27B", "Qwen/Qwen3.6-27B"]],
+  [qwen35(64, 5120, 24, 4, 48, 17408), MODELOPT_MIXED_W4A16, ["nvidia/Qwen3.6-27B-NVFP4"]],
+  [qwen35(40, 2048, 16, 2, 32, 512, qwen35Moe(256, 8, 512)), BF16, [
+    "Qwen/Qwen3.5-35B-A3B",
+    "Qwen/Qwen3.6-35B-A3B",
+  ]],
+  [qwen35(40, 2048, 16, 2, 32, 512, qwen35Moe(256, 8, 512)), MODELOPT_MIXED_W4A16, [
+    "nvidia/Qwen3.6-35B-A3B-NVFP4",
+  ]],
+  [qwen35(48, 3072, 32, 2, 64, 1024, qwen35Moe(256, 8, 1024)), BF16, ["Qwen/Qwen3.5-122B-A10B"]],
+  [qwen35(48, 3072, 32, 2, 64, 1024, qwen35Moe(256, 8, 1024)), MODELOPT_FP4_EXPERTS, [
+    "nvidia/Qwen3.5-122B-A10B-NVFP4",
+  ]],
+  [qwen35(60, 4096, 32, 2, 64, 1024, qwen35Moe(512, 10, 1024)), BF16, ["Qwen/Qwen3.5-397B-A17B"]],
+  [qwen35(60, 4096, 32, 2, 64, 1024, qwen35Moe(512, 10, 1024)), MODELOPT_FP4_EXPERTS, [
+    "nvidia/Qwen3.5-397B-A17B-NVFP4",
   ]],
   [DEEPSEEK_V3, BLOCK_FP8, [
     "deepseek-ai/DeepSeek-V3",
