@@ -5,8 +5,7 @@
  * every running sequence holds 154 MB of recurrent state, and vLLM's 784-token blocks (the attention page must
  * hold one layer's state) cache prefixes only in whole blocks of that size.
  *
- * Timing: the `aic_*` engine args (vLLM, h200_sxm), i.e. the analytic perf model. Qwen3.5-27B's `config.json`
- * comes from AI Configurator's model configs in the shared folder (`$DYNOLAB_SHARED`, or `../shared`).
+ * Timing: the `aic_*` engine args (vLLM, h200_sxm), i.e. the analytic perf model; both models from the catalog.
  *
  * Run: `deno run -A scenarios/hybrid_model.ts [--no-cache] [--quiet]` (writes `findings/hybrid-model.{md,html}`).
  *
@@ -14,8 +13,6 @@
  */
 import { Findings, type Results, runOptionsFromArgs, scenario } from "../mod.ts";
 
-const SHARED = Deno.env.get("DYNOLAB_SHARED") ?? new URL("../../shared", import.meta.url).pathname;
-const QWEN35 = `${SHARED}/aic/model_configs/Qwen--Qwen3.5-27B_config.json`;
 /** Paces of the trace (its recorded rate is 3.4 requests/s of 12k-token prompts on average). */
 const PACES = [0.1, 0.15, 0.2];
 const COLUMNS = [
@@ -37,7 +34,7 @@ const study = scenario("hybrid model")
   .router("kv_router")
   .compare({
     "Qwen3-32B (dense)": (s) => s.engine({ aicModelPath: "Qwen/Qwen3-32B" }),
-    "Qwen3.5-27B (hybrid)": (s) => s.engine({ aicModelPath: QWEN35 }),
+    "Qwen3.5-27B (hybrid)": (s) => s.engine({ aicModelPath: "Qwen/Qwen3.5-27B" }),
   })
   .sweep("speedup", PACES);
 export default study;
