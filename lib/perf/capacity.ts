@@ -78,6 +78,8 @@ export interface KvCapacity {
 /**
  * Blocks of `blockSize` tokens each running sequence holds for its recurrent state on one GPU: the state of all
  * its linear-attention layers over the KV bytes of a block, rounded up; 0 for models without linear attention.
+ * With MTP (`aic_nextn` = k) each sequence keeps k + 1 states, one per position a verification round may stop
+ * at, as vLLM's `num_speculative_blocks` reserves them.
  *
  * @example
  * ```ts
@@ -88,7 +90,7 @@ export interface KvCapacity {
  * ```
  */
 export function stateBlocksPerSeq(setup: PerfSetup, blockSize: number): number {
-  const state = linearStateBytesPerSeqPerGpu(setup.model.arch, setup.par.tp);
+  const state = linearStateBytesPerSeqPerGpu(setup.model.arch, setup.par.tp) * (1 + setup.nextn);
   if (state === 0) return 0;
   const perBlock = kvBytesPerTokenPerGpu(setup.model.arch, setup.dtypes.kv, setup.par.tp) * blockSize;
   return Math.ceil(state / perBlock);

@@ -273,6 +273,15 @@ Deno.test("block size: vLLM enlarges a hybrid model's attention block until a pa
   );
   assert.equal(resolved.config.blockSize, 784);
   assert.equal(resolved.config.stateBlocksPerSeq, 3);
+  // MTP keeps a state per draft position too (vLLM's num_speculative_blocks).
+  const mtp = resolveEngineArgs(
+    { aic_model_path: big.model.id, aic_nextn: 2 },
+    "aggregated",
+    "engine args",
+    {},
+    inputs,
+  );
+  assert.equal(mtp.config.stateBlocksPerSeq, 9);
   assert.match(resolved.warnings.join("\n"), /block_size 64 is raised to 784 tokens, as vLLM raises it/);
   const trtllm = resolveEngineArgs(
     { aic_model_path: big.model.id, engine_type: "trtllm" },
