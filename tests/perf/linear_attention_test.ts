@@ -264,32 +264,15 @@ Deno.test("block size: vLLM enlarges a hybrid model's attention block until a pa
   assert.equal(hybridBlockSize(await setupOf(QWEN35_DENSE, { aic_tp_size: 4 }), 64), 784);
   // The engine takes it, and says so when it overrides an explicit block_size.
   const inputs = { model: big.model, modelPath: big.model.id };
-  const resolved = resolveEngineArgs(
-    { aic_model_path: big.model.id, block_size: 64 },
-    "aggregated",
-    "engine args",
-    {},
-    inputs,
-  );
+  const resolve = (args: Record<string, unknown>) =>
+    resolveEngineArgs({ aic_model_path: big.model.id, ...args }, "aggregated", "engine args", {}, inputs);
+  const resolved = resolve({ block_size: 64 });
   assert.equal(resolved.config.blockSize, 784);
   assert.equal(resolved.config.stateBlocksPerSeq, 3);
-  // MTP keeps a state per draft position too (vLLM's num_speculative_blocks).
-  const mtp = resolveEngineArgs(
-    { aic_model_path: big.model.id, aic_nextn: 2 },
-    "aggregated",
-    "engine args",
-    {},
-    inputs,
-  );
-  assert.equal(mtp.config.stateBlocksPerSeq, 9);
   assert.match(resolved.warnings.join("\n"), /block_size 64 is raised to 784 tokens, as vLLM raises it/);
-  const trtllm = resolveEngineArgs(
-    { aic_model_path: big.model.id, engine_type: "trtllm" },
-    "aggregated",
-    "engine args",
-    {},
-    inputs,
-  );
+  // MTP keeps a state per draft position too (vLLM's num_speculative_blocks).
+  assert.equal(resolve({ aic_nextn: 2 }).config.stateBlocksPerSeq, 9);
+  const trtllm = resolve({ engine_type: "trtllm" });
   assert.equal(trtllm.config.blockSize, 32, "TRT-LLM keeps its own block size");
 });
 
