@@ -347,6 +347,20 @@ Deno.test("quantisation: ModelOpt mixed precision per module kind, unquantized s
     },
   });
   assert.deepEqual(mixed.quant, { linear: "nvfp4", attention: "fp8", moe: "int4_wo", kvCheckpoint: "fp8" });
+  // The same per-module formats inside config.json's quantization_config.
+  const inline = modelFromHfConfig({
+    ...moe,
+    quantization_config: {
+      quant_algo: "MIXED_PRECISION",
+      quantized_layers: { "model.layers.0.mlp.experts": { quant_algo: "NVFP4" } },
+    },
+  }, "inline.json");
+  assert.deepEqual(inline.quant, {
+    linear: "bfloat16",
+    attention: "bfloat16",
+    moe: "nvfp4",
+    kvCheckpoint: null,
+  });
   const sharedKept = modelFromHfConfig(moe, "fp4.json", {
     quant: {
       quantization: {

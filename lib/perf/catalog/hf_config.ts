@@ -308,9 +308,9 @@ function quantFrom(config: Json, quantFile: unknown): QuantSpec {
     modelopt?.exclude_modules ?? qc?.ignore ?? qc?.modules_to_not_convert ?? [],
   );
   const attnExcluded = excluded.includes("self_attn");
-  if (algo === "MIXED_PRECISION" && isObject(modelopt?.quantized_layers)) {
-    return mixedPrecision(modelopt.quantized_layers, kv);
-  }
+  // ModelOpt writes the per-module formats into its quant file, and into `quantization_config` in newer exports.
+  const perModule = modelopt?.quantized_layers ?? qc?.quantized_layers;
+  if (algo === "MIXED_PRECISION" && isObject(perModule)) return mixedPrecision(perModule, kv);
   // Shared experts left unquantized beside quantized routed ones (NVIDIA's Qwen3.5 NVFP4 checkpoints).
   const denseExcluded = excluded.includes("shared_expert");
   const spec = (d: WeightDType, moeOnly = false): QuantSpec => ({
