@@ -341,34 +341,38 @@ function quantFrom(config: Json, quantFile: unknown): QuantSpec {
 
 /**
  * A ModelOpt `MIXED_PRECISION` checkpoint's formats from its per-module `quantized_layers`: attention
- * projections (`self_attn`, `linear_attn`), routed experts (`mlp.experts`) and the other MLP weights (dense FFN,
- * shared experts), each taking its modules' format (`FP8`, `NVFP4`, or `W4A16_NVFP4`: FP4 weights on BF16
- * activations, priced as the 4-bit weight-only `int4_wo` it matches in bytes and kernels); unlisted kinds stay
- * BF16, and a model without listed experts gives them its MLP's format (NVIDIA's Qwen3.6 NVFP4: FP8 attention,
- * weight-only FP4 MLP).
+ * projections (`self_attn`, `linear_attn`), routed experts (`experts`, but not shared ones) and the other MLP
+ * weights (dense FFN, shared experts), each taking its modules' most common format: `FP8` and `MXFP8` as FP8,
+ * `NVFP4`, or `W4A16_NVFP4` (FP4 weights on BF16 activations, priced as the 4-bit weight-only `int4_wo` it matches
+ * in bytes and kernels). Kinds with no listed module stay BF16, and a model without listed experts gives them its
+ * MLP's format. NVIDIA's Qwen3.6 NVFP4: FP8 attention, weight-only FP4 MLP; MiniMax-M3 NVFP4: MXFP8 attention
+ * and dense layers, NVFP4 experts.
  */
 function mixedPrecision(layers: Json, kv: QuantSpec["kvCheckpoint"]): QuantSpec {
   const formats: Readonly<Record<string, WeightDType>> = {
     FP8: "fp8",
+    MXFP8: "fp8",
     NVFP4: "nvfp4",
     W4A16_NVFP4: "int4_wo",
   };
-  const found: Record<string, WeightDType | undefined> = {};
+  const counts = new Map<string, Map<WeightDType, number>>();
   for (const [name, entry] of Object.entries(layers)) {
     const format = isObject(entry) ? formats[String(entry.quant_algo).toUpperCase()] : undefined;
-    if (!format) continue;
     const kind = /self_attn|linear_attn/.test(name)
       ? "attention"
-      : /mlp\.experts/.test(name)
+      : /experts/.test(name) && !/shared_expert/.test(name)
       ? "moe"
-      : /mlp\./.test(name)
+      : /mlp|shared_expert/.test(name)
       ? "linear"
       : undefined;
-    if (kind) found[kind] = format;
+    if (!format || !kind) continue;
+    const byFormat = counts.get(kind) ?? counts.set(kind, new Map()).get(kind)!;
+    byFormat.set(format, (byFormat.get(format) ?? 0) + 1);
   }
-  const linear = found.linear ?? "bfloat16";
-  // A dense model lists no experts: its MoE format is moot, and reads as its MLP's.
-  return { linear, attention: found.attention ?? "bfloat16", moe: found.moe ?? linear, kvCheckpoint: kv };
+  const most = (kind: string) =>
+    [...counts.get(kind) ?? []].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0]?.[0];
+  const linear = most("linear") ?? "bfloat16";
+  return { linear, attention: most("attention") ?? "bfloat16", moe: most("moe") ?? linear, kvCheckpoint: kv };
 }
 
 function isObject(v: unknown): v is Json {
