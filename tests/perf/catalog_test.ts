@@ -352,15 +352,16 @@ Deno.test("quantisation: ModelOpt mixed precision per module kind, unquantized s
     ...moe,
     quantization_config: {
       quant_algo: "MIXED_PRECISION",
-      quantized_layers: { "model.layers.0.mlp.experts": { quant_algo: "NVFP4" } },
+      quantized_layers: {
+        "model.layers.0.block_sparse_moe.experts.0.w1": { quant_algo: "NVFP4" },
+        "model.layers.0.block_sparse_moe.experts.1.w1": { quant_algo: "NVFP4" },
+        "model.layers.0.block_sparse_moe.experts.2.w1": { quant_algo: "MXFP8" },
+        "model.layers.0.self_attn.q_proj": { quant_algo: "MXFP8" },
+      },
     },
   }, "inline.json");
-  assert.deepEqual(inline.quant, {
-    linear: "bfloat16",
-    attention: "bfloat16",
-    moe: "nvfp4",
-    kvCheckpoint: null,
-  });
+  // Each kind takes its modules' most common format; MXFP8 prices as FP8 (MiniMax-M3 NVFP4).
+  assert.deepEqual(inline.quant, { linear: "bfloat16", attention: "fp8", moe: "nvfp4", kvCheckpoint: null });
   const sharedKept = modelFromHfConfig(moe, "fp4.json", {
     quant: {
       quantization: {
