@@ -16,8 +16,8 @@
  *
  * Blocks = `floor(kv / (KV bytes per token per GPU × block size))`, one rank's pool (each attention-DP rank
  * holds its own). A linear-attention model's recurrent state lives in the same pool, as vLLM's hybrid allocator
- * keeps it: each running sequence takes {@link stateBlocksPerSeq} blocks for it (vLLM instead enlarges the
- * attention block until one block holds a layer group's state; the bytes are the same).
+ * keeps it: each running sequence takes {@link stateBlocksPerSeq} blocks for it, in blocks that vLLM first
+ * enlarges until one holds a layer's state ({@link hybridBlockSize}).
  *
  * @module
  */
@@ -68,8 +68,6 @@ export interface KvCapacity {
   readonly kvBytesPerToken: number;
   /** Recurrent-state bytes per running sequence (linear-attention layers; 0 for other models). */
   readonly stateBytesPerSeq: number;
-  /** Blocks each running sequence holds for that state. */
-  readonly stateBlocksPerSeq: number;
   /** The fraction applied and its engine-arg name. */
   readonly fraction: number;
   readonly fractionArg: "gpu_memory_utilization" | "free_gpu_memory_fraction" | "mem_fraction_static";
@@ -198,7 +196,6 @@ export function deriveKvCapacity(setup: PerfSetup, mem: MemoryArgs, at: InputLoc
     reservedBytes: reserved,
     kvBytesPerToken: perToken,
     stateBytesPerSeq: linearStateBytesPerSeqPerGpu(setup.model.arch, setup.par.tp),
-    stateBlocksPerSeq: stateBlocksPerSeq(setup, mem.blockSize),
     fraction,
     fractionArg,
   };

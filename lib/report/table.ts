@@ -125,9 +125,10 @@ interface TypicalPass {
 
 /**
  * The run summary printed under the table: per pool, its workers, perf model and KV capacity (with how a derived
- * capacity was reached, and the blocks each sequence holds for a linear-attention model's state), its busy time by part and its typical prefill and decode pass (with their split by
- * operator family where the perf model gives one), in disaggregated runs where the hand-offs' time went, the
- * mean speculative accept length when drafts were used, and the requests rejected and why.
+ * capacity was reached, and the blocks each sequence holds for a linear-attention model's state), its busy time
+ * by part and its typical prefill and decode pass (with their split by operator family where the perf model
+ * gives one), in disaggregated runs where the hand-offs' time went, the mean speculative accept length when
+ * drafts were used, and the requests rejected and why.
  *
  * @example
  * ```ts

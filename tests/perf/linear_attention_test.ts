@@ -11,7 +11,7 @@ import { parsePythonJson } from "../../lib/perf/inputs.ts";
 import { buildOps } from "../../lib/perf/ops.ts";
 import { resolvePerfSetup } from "../../lib/perf/setup.ts";
 import { analyticModel } from "../../lib/perf/analytic/model.ts";
-import { deriveKvCapacity, hybridBlockSize } from "../../lib/perf/capacity.ts";
+import { deriveKvCapacity, hybridBlockSize, stateBlocksPerSeq } from "../../lib/perf/capacity.ts";
 import { resolveEngineArgs } from "../../lib/engine/mod.ts";
 import { loadAicTables } from "../../lib/perf/aic/tables.ts";
 import { tableModel } from "../../lib/perf/aic/table_model.ts";
@@ -92,8 +92,8 @@ Deno.test("recurrent state: 154 MB a sequence for Qwen3.5-27B in float32, split 
   const cap = deriveKvCapacity(setup, { maxNumBatchedTokens: 8192, maxNumSeqs: 256, blockSize: 64 });
   assert.equal(cap.stateBytesPerSeq, bytes);
   // A sequence's state weighs as much as 2,349 tokens of KV: 37 blocks of 64.
-  assert.equal(cap.stateBlocksPerSeq, Math.ceil(bytes / (65_536 * 64)));
-  assert.equal(cap.stateBlocksPerSeq, 37);
+  assert.equal(stateBlocksPerSeq(setup, 64), Math.ceil(bytes / (65_536 * 64)));
+  assert.equal(stateBlocksPerSeq(setup, 64), 37);
 });
 
 Deno.test("a TP that does not divide the linear-attention heads is refused, naming the valid sizes", async () => {
