@@ -24,11 +24,10 @@
 import { InputError, type InputLocation } from "../common/errors.ts";
 import {
   kvBytesPerTokenPerGpu,
-  kvHeadsPerGpu,
+  kvBytesPerTokenPerLayerPerGpu,
   linearStateBytesPerSeqPerGpu,
   weightBytesPerGpu,
 } from "./catalog/arch.ts";
-import { kvBytes } from "./dtypes.ts";
 import { compareVersions } from "./aic/versions.ts";
 import type { PerfSetup } from "./setup.ts";
 
@@ -111,9 +110,9 @@ export function stateBlocksPerSeq(setup: PerfSetup, blockSize: number): number {
  */
 export function hybridBlockSize(setup: PerfSetup, requested: number): number {
   const a = setup.model.arch, la = a.linearAttention;
-  if (!la || a.mla) return requested;
+  if (!la) return requested;
   const statePerLayer = linearStateBytesPerSeqPerGpu(a, setup.par.tp) / la.layers;
-  const kvPerTokenPerLayer = 2 * kvHeadsPerGpu(a, setup.par.tp) * a.headDim * kvBytes(setup.dtypes.kv);
+  const kvPerTokenPerLayer = kvBytesPerTokenPerLayerPerGpu(a, setup.dtypes.kv, setup.par.tp);
   const aligned = 16 * Math.ceil(statePerLayer / (16 * kvPerTokenPerLayer));
   return Math.max(requested, aligned);
 }

@@ -194,9 +194,13 @@ export function kvBytesPerToken(arch: ModelArch, kv: KvDType): number {
  * replicated beyond `kvHeads`); MLA's latent cache is replicated on every rank.
  */
 export function kvBytesPerTokenPerGpu(arch: ModelArch, kv: KvDType, tp: number): number {
-  const layers = kvLayers(arch);
-  if (arch.mla) return layers * (arch.mla.kvLoraRank + arch.mla.qkRopeDim) * kvBytes(kv);
-  return layers * 2 * kvHeadsPerGpu(arch, tp) * arch.headDim * kvBytes(kv);
+  return kvLayers(arch) * kvBytesPerTokenPerLayerPerGpu(arch, kv, tp);
+}
+
+/** One layer's share of {@link kvBytesPerTokenPerGpu}: the KV page of one token, one layer, one GPU. */
+export function kvBytesPerTokenPerLayerPerGpu(arch: ModelArch, kv: KvDType, tp: number): number {
+  if (arch.mla) return (arch.mla.kvLoraRank + arch.mla.qkRopeDim) * kvBytes(kv);
+  return 2 * kvHeadsPerGpu(arch, tp) * arch.headDim * kvBytes(kv);
 }
 
 /** Attention projection parameters of one layer on one GPU (QKV and O; MLA's down/up projections). */
