@@ -23,6 +23,7 @@
  */
 import { InputError, type InputLocation } from "../common/errors.ts";
 import {
+  ffnMatrices,
   kvBytesPerTokenPerGpu,
   kvBytesPerTokenPerLayerPerGpu,
   linearStateBytesPerSeqPerGpu,
@@ -124,9 +125,13 @@ export function activationBytesPerGpu(setup: PerfSetup, maxTokens: number, maxSe
   const qkv = a.mla
     ? a.heads / tp * (a.mla.qkNopeDim + a.mla.qkRopeDim) * 2
     : (a.heads / tp + 2 * Math.max(1, a.kvHeads / tp)) * a.headDim;
+  const mats = ffnMatrices(a);
   const ffn = a.moe
-    ? Math.max(a.moe.denseLayers > 0 ? 3 * a.ffn / tp : 0, a.moe.topK * 3 * a.moe.expertFfn / setup.par.moeTp)
-    : 3 * a.ffn / tp;
+    ? Math.max(
+      a.moe.denseLayers > 0 ? mats * a.ffn / tp : 0,
+      a.moe.topK * mats * a.moe.expertFfn / setup.par.moeTp,
+    )
+    : mats * a.ffn / tp;
   return maxTokens * 2 * (4 * a.hidden + qkv + ffn) + maxSeqs * a.vocab / tp * 4;
 }
 

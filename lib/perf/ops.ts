@@ -6,17 +6,22 @@
  * Per layer: add-norm, QKV projection, attention, O projection, add-norm, then either the dense FFN (gate+up,
  * activation, down) or the MoE block (router, shared experts, routed experts), with a TP all-reduce after the
  * attention and after the FFN/MoE; per pass: embedding, embedding all-reduce, LM head (one row per sequence).
- * MLA models (DeepSeek-V3, Kimi-K2) replace the projections and attention by one MLA-module op. With attention
+ * MLA models (DeepSeek-V3, Kimi-K2) replace the projections and attention by one MLA-module op; linear-attention
+ * layers (Gated DeltaNet, Mamba-2) run their projections and recurrence instead. Where a layer holds a mixer or an
+ * FFN but not both (Nemotron-H), each block has one add-norm and one all-reduce. With attention
  * data parallelism the MoE block sees the tokens of every DP rank, gathered before and scattered after it.
- * Generation ops run `(L + nextn)/L` times as often under MTP (one verification round per pass).
+ * Generation ops run `(L + nextn)/L` times as often under MTP (one verification round per pass; `L` the
+ * model's `decoderLayers`).
  *
  * @module
  */
 import {
+  decoderLayers,
+  ffnLayerCount,
   fullAttentionLayers,
   kvHeadsPerGpu,
   type LinearAttentionShape,
-  linearConvDim,
+  linearInProjDim,
   softmaxAttentionLayers,
 } from "./catalog/arch.ts";
 import { kvBytes, type WeightDType } from "./dtypes.ts";
@@ -62,8 +67,9 @@ export interface MlaOp {
 }
 
 /**
- * The Gated-DeltaNet kernels of one linear-attention layer over this GPU's heads: the causal convolution and the
- * chunked delta rule in a context pass, the convolution update and the recurrent step in a generation pass.
+ * The kernels of one linear-attention layer over this GPU's heads: the causal convolution and the chunked
+ * recurrence (Gated DeltaNet's delta rule, or Mamba-2's SSD, named `mamba2_ssd`) in a context pass, the
+ * convolution update and the recurrent step in a generation pass.
  */
 export interface LinearAttentionOp extends LinearAttentionShape {
   readonly kind: "linear_attention";
@@ -132,7 +138,8 @@ export function opFamily(op: Op): OpFamily {
  * `addNorm`: the residual add fused with RMSNorm reads the input and the residual and writes both. `actGate`:
  * SiLU-and-mul reads the gate and up halves and writes their product (`ffn` per GPU). `rope`: rotary embedding
  * reads and writes q and k (`qkWidth` = (heads + KV heads) × head dim per GPU), with AIC's 10 % allowance for
- * the fused extras of context attention (perf-model.md §3.3).
+ * the fused extras of context attention (perf-model.md §3.3). `actUngated`: an ungated activation (Nemotron-H's
+ * squared ReLU) reads and writes the up projection's output.
  *
  * @example
  * ```ts
@@ -145,6 +152,7 @@ export function opFamily(op: Op): OpFamily {
 export const ELEMENTWISE_BYTES = {
   addNorm: (hidden: number): number => 8 * hidden,
   actGate: (ffn: number): number => 3 * ffn * 2,
+  actUngated: (ffn: number): number => 2 * ffn * 2,
   rope: (qkWidth: number): number => qkWidth * 2 * 2 * 1.1,
 } as const;
 
@@ -162,7 +170,7 @@ export const ELEMENTWISE_BYTES = {
  * ```
  */
 export function buildOps(setup: PerfSetup): OpLists {
-  const L = setup.model.arch.layers;
+  const L = decoderLayers(setup.model.arch);
   const mtp = setup.nextn > 0 ? (setup.nextn + L) / L : 1;
   const context = passOps(setup, true, 1);
   const generation = passOps(setup, false, mtp);
@@ -189,9 +197,28 @@ function passOps(setup: PerfSetup, isContext: boolean, scale: number): Op[] {
     });
   const mem = (name: string, bytesPerToken: number, count: number) =>
     ops.push({ kind: "memory", name, bytesPerToken, count: count * scale });
-  const comm = (name: string, op: CommOp["op"], gpus: number, count: number, tokenScale = 1) => {
-    if (gpus > 1) ops.push({ kind: "comm", name, op, hidden: h, gpus, tokenScale, count: count * scale });
+  const comm = (name: string, op: CommOp["op"], gpus: number, count: number, tokenScale = 1, width = h) => {
+    if (gpus > 1) ops.push({ kind: "comm", name, op, hidden: width, gpus, tokenScale, count: count * scale });
   };
+  // An FFN (or shared experts) of `inter` per GPU: gate and up fused, SiLU-and-mul, down; or up, squared ReLU,
+  // down where it has no gate.
+  const ffn = (prefix: string, inter: number, count: number) => {
+    const ungated = a.ffnUngated === true;
+    gemm(
+      `${prefix}${ungated ? "up_gemm" : "gate_up_gemm"}`,
+      (ungated ? 1 : 2) * inter,
+      h,
+      dtypes.linear,
+      count,
+    );
+    mem(
+      `${prefix}${ungated ? "act" : "act_gate"}`,
+      ungated ? ELEMENTWISE_BYTES.actUngated(inter) : ELEMENTWISE_BYTES.actGate(inter),
+      count,
+    );
+    gemm(`${prefix}down_gemm`, h, inter, dtypes.linear, count);
+  };
+  const F = ffnLayerCount(a);
 
   mem("embedding", 2 * h, 1);
   comm("embedding_allreduce", "all_reduce", tp, 1);
@@ -231,10 +258,10 @@ function passOps(setup: PerfSetup, isContext: boolean, scale: number): Op[] {
   const la = a.linearAttention;
   if (la) {
     const v = la.vHeads / tp * la.vHeadDim;
-    gemm("linear_in_gemm", linearConvDim(la, tp) + v + 2 * la.vHeads / tp, h, dtypes.attention, la.layers);
+    gemm("linear_in_gemm", linearInProjDim(la, tp), h, dtypes.attention, la.layers);
     ops.push({
       kind: "linear_attention",
-      name: "gated_delta_net",
+      name: la.kind === "mamba2" ? "mamba2_ssd" : "gated_delta_net",
       kHeads: la.kHeads / tp,
       vHeads: la.vHeads / tp,
       kHeadDim: la.kHeadDim,
@@ -248,32 +275,29 @@ function passOps(setup: PerfSetup, isContext: boolean, scale: number): Op[] {
     gemm("linear_out_gemm", h, v, dtypes.attention, la.layers);
   }
   comm("attention_allreduce", "all_reduce", tp, L);
-  mem("add_norm_2", ELEMENTWISE_BYTES.addNorm(h), L);
+  mem("add_norm_2", ELEMENTWISE_BYTES.addNorm(h), F);
 
   const moe = a.moe;
-  const denseLayers = moe ? moe.denseLayers : L;
+  const denseLayers = moe ? moe.denseLayers : F;
   if (denseLayers > 0) {
-    gemm("gate_up_gemm", 2 * a.ffn / tp, h, dtypes.linear, denseLayers);
-    mem("act_gate", ELEMENTWISE_BYTES.actGate(a.ffn / tp), denseLayers);
-    gemm("down_gemm", h, a.ffn / tp, dtypes.linear, denseLayers);
+    ffn("", a.ffn / tp, denseLayers);
     if (moe) comm("dense_ffn_allreduce", "all_reduce", tp, denseLayers);
   }
   if (moe) {
-    const moeLayers = L - denseLayers;
+    const moeLayers = F - denseLayers;
     gemm("router_gemm", moe.experts, h, "bfloat16", moeLayers);
-    if (moe.sharedExperts > 0) {
-      const si = moe.sharedExperts * moe.sharedFfn / tp;
-      gemm("shared_gate_up_gemm", 2 * si, h, dtypes.linear, moeLayers);
-      mem("shared_act_gate", ELEMENTWISE_BYTES.actGate(si), moeLayers);
-      gemm("shared_down_gemm", h, si, dtypes.linear, moeLayers);
-    }
+    if (moe.sharedExperts > 0) ffn("shared_", moe.sharedExperts * moe.sharedFfn / tp, moeLayers);
+    // LatentMoE: every rank projects its tokens down to the experts' width and back up (replicated weights).
+    const width = moe.latent ?? h;
+    if (moe.latent) gemm("moe_latent_down_gemm", moe.latent, h, dtypes.linear, moeLayers);
     const group = tp * par.attnDp;
-    if (par.attnDp > 1) comm("moe_dispatch", "all_gather", group, moeLayers, par.attnDp);
+    if (par.attnDp > 1) comm("moe_dispatch", "all_gather", group, moeLayers, par.attnDp, width);
     ops.push({
       kind: "moe",
       name: "moe_experts",
-      hidden: h,
-      inter: moe.expertFfn,
+      hidden: width,
+      // An ungated expert of `expertFfn` has the FLOPs and weight bytes of a gated one of 2/3 its size.
+      inter: a.ffnUngated ? moe.expertFfn * 2 / 3 : moe.expertFfn,
       topK: moe.topK,
       experts: moe.experts,
       tp: par.moeTp,
@@ -282,10 +306,11 @@ function passOps(setup: PerfSetup, isContext: boolean, scale: number): Op[] {
       tokenScale: par.attnDp,
       count: moeLayers * scale,
     });
-    if (par.attnDp > 1) comm("moe_combine", "reduce_scatter", group, moeLayers, par.attnDp);
-    else comm("moe_allreduce", "all_reduce", tp, moeLayers);
+    if (par.attnDp > 1) comm("moe_combine", "reduce_scatter", group, moeLayers, par.attnDp, width);
+    if (moe.latent) gemm("moe_latent_up_gemm", h, moe.latent, dtypes.linear, moeLayers);
+    if (par.attnDp <= 1) comm("moe_allreduce", "all_reduce", tp, moeLayers);
   } else {
-    comm("ffn_allreduce", "all_reduce", tp, L);
+    comm("ffn_allreduce", "all_reduce", tp, F);
   }
   gemm("logits_gemm", a.vocab / tp, h, "bfloat16", 1, true);
   return ops;

@@ -40,6 +40,7 @@ async function setupOf(config: unknown, args: Record<string, unknown> = {}) {
 Deno.test("config.json: Gated-DeltaNet layers are read from layer_types, or every layer but each 4th without it", () => {
   const m = modelFromHfConfig(QWEN35_DENSE, "q35");
   assert.deepEqual(m.arch.linearAttention, {
+    kind: "gated_delta_net",
     layers: 48,
     kHeads: 16,
     vHeads: 48,

@@ -43,6 +43,7 @@
  *
  * @module
  */
+import { decoderLayers } from "../catalog/arch.ts";
 import type { Backend, PerfSetup } from "../setup.ts";
 import type { Sampling } from "../sampling.ts";
 
@@ -215,11 +216,12 @@ export function passOverheadMs(
   if (options.frameworkOverhead === false) return () => 0;
   const o = options.overhead ?? FRAMEWORK_OVERHEAD[setup.backend];
   const arch = setup.model.arch;
-  const shape = { layers: arch.layers, qkNorm: arch.qkNorm, vocab: arch.vocab, memBw: setup.gpu.memBw };
+  const layers = decoderLayers(arch);
+  const shape = { layers, qkNorm: arch.qkNorm, vocab: arch.vocab, memBw: setup.gpu.memBw };
   const sampling = options.sampling ?? setup.model.sampling;
   const asyncScheduling = options.asyncScheduling ?? false;
   const mode = options.cudagraphMode ?? "FULL_AND_PIECEWISE";
-  const launchMs = o.eagerPerLayer * arch.layers;
+  const launchMs = o.eagerPerLayer * layers;
   return (prefillBatch, decodeBatch, kernelMs = 0) => {
     if (prefillBatch + decodeBatch <= 0) return 0;
     const framework = passOverhead(

@@ -22,6 +22,11 @@ export interface MoeArch {
   readonly sharedFfn: number;
   /** Layers with a dense FFN instead of MoE (DeepSeek's leading `first_k_dense_replace`, Llama 4's interleave). */
   readonly denseLayers: number;
+  /**
+   * LatentMoE (Nemotron-3 Super/Ultra): the routed experts run `latent` wide, between a projection down from
+   * the hidden size and one back up; absent: they run at the hidden size.
+   */
+  readonly latent?: number;
 }
 
 /** Multi-head latent attention (DeepSeek-V3 style). */
@@ -47,12 +52,18 @@ export interface LinearAttentionShape {
 }
 
 /**
- * Gated DeltaNet linear-attention layers (Qwen3-Next, Qwen3.5/3.6): each keeps a fixed-size recurrent state per
- * sequence instead of a KV cache. Per layer: one fused input projection (`hidden → 2·kHeads·kHeadDim +
- * 2·vHeads·vHeadDim + 2·vHeads`: q, k, v, the output gate z, and the b/a gates), a causal depthwise convolution of
- * width `convKernel` over q, k and v, the delta-rule recurrence, a gated RMSNorm and the output projection.
+ * Linear-attention layers: each keeps a fixed-size recurrent state per sequence instead of a KV cache. Per layer:
+ * one fused input projection ({@link linearInProjDim}), a causal depthwise convolution of width `convKernel`
+ * over q, k and v, the recurrence, a gated RMSNorm and the output projection. Two recurrences share that shape:
+ *
+ * - `gated_delta_net` (Qwen3-Next, Qwen3.5/3.6): the projection gives q, k, v, the output gate z and the b/a
+ *   gates (two per value head);
+ * - `mamba2` (Nemotron-H): Mamba-2's SSD, read onto the same shape with C as q and B as k (`kHeads` = its
+ *   `n_groups`, `kHeadDim` = its `ssm_state_size`), x as v (`vHeads` × `vHeadDim` = its heads × head dim), the
+ *   gate z, and one `dt` per head.
  */
 export interface LinearAttentionArch extends LinearAttentionShape {
+  readonly kind: "gated_delta_net" | "mamba2";
   /** Layers that are linear attention (the rest are full attention). */
   readonly layers: number;
 }
@@ -81,6 +92,13 @@ export interface ModelArch {
   readonly linearAttention?: LinearAttentionArch;
   /** The query projection also produces a sigmoid gate on the attention output (Qwen3-Next, Qwen3.5). */
   readonly attnOutputGate?: boolean;
+  /**
+   * Layers with an FFN or MoE block, where that is not every layer: Nemotron-H's blocks hold either a mixer
+   * (attention or Mamba-2, counted in `layers`) or an FFN / MoE (counted here). Absent: `layers`.
+   */
+  readonly ffnLayers?: number;
+  /** The FFN and the experts are an up projection and a squared ReLU, without a gate (Nemotron-H). */
+  readonly ffnUngated?: boolean;
   /** Sliding-window attention on `layers` of the layers (gpt-oss alternates). */
   readonly slidingWindow?: { readonly window: number; readonly layers: number };
   /** Longest context the model supports. */
@@ -126,6 +144,24 @@ export function kvHeadsPerGpu(arch: ModelArch, tp: number): number {
   return arch.kvHeads >= tp ? arch.kvHeads / tp : 1;
 }
 
+/** Layers with an FFN or MoE block ({@link ModelArch.ffnLayers}). */
+export function ffnLayerCount(arch: ModelArch): number {
+  return arch.ffnLayers ?? arch.layers;
+}
+
+/** Weight matrices of an FFN or expert: gate, up and down (SwiGLU), or up and down without a gate. */
+export function ffnMatrices(arch: ModelArch): number {
+  return arch.ffnUngated ? 2 : 3;
+}
+
+/**
+ * Transformer layers the model's per-layer costs count: `layers`, or, where blocks hold a mixer or an FFN
+ * but not both (Nemotron-H), half the blocks.
+ */
+export function decoderLayers(arch: ModelArch): number {
+  return (arch.layers + ffnLayerCount(arch)) / 2;
+}
+
 /** Layers with softmax attention (full or sliding-window), that is all but the linear-attention ones. */
 export function softmaxAttentionLayers(arch: ModelArch): number {
   return arch.layers - (arch.linearAttention?.layers ?? 0);
@@ -147,6 +183,15 @@ export function linearConvDim(la: LinearAttentionArch, tp: number): number {
 }
 
 /**
+ * Output width of a linear-attention layer's fused input projection on one GPU: the convolved q, k and v, the
+ * gate z, and the per-head gates (GDN's b and a, Mamba-2's dt).
+ */
+export function linearInProjDim(la: LinearAttentionArch, tp: number): number {
+  const gatesPerHead = la.kind === "mamba2" ? 1 : 2;
+  return linearConvDim(la, tp) + (la.vHeads * la.vHeadDim + gatesPerHead * la.vHeads) / tp;
+}
+
+/**
  * Recurrent-state bytes one sequence holds on one GPU of a `tp`-way group, over all linear-attention layers: the
  * delta-rule state (`vHeads × kHeadDim × vHeadDim` at `stateBytes`) and the convolution's last `convKernel − 1`
  * inputs (BF16), as vLLM sizes its Mamba-style state pages. 0 for models without linear attention.
@@ -155,7 +200,7 @@ export function linearConvDim(la: LinearAttentionArch, tp: number): number {
  * ```ts
  * import assert from "node:assert/strict";
  * import { linearStateBytesPerSeqPerGpu, type ModelArch } from "./arch.ts";
- * const linearAttention = { layers: 48, kHeads: 16, vHeads: 48, kHeadDim: 128, vHeadDim: 128, convKernel: 4,
+ * const linearAttention = { kind: "gated_delta_net" as const, layers: 48, kHeads: 16, vHeads: 48, kHeadDim: 128, vHeadDim: 128, convKernel: 4,
  *   stateBytes: 4 };
  * const bytes = linearStateBytesPerSeqPerGpu({ linearAttention } as ModelArch, 1);
  * assert.equal(bytes, 48 * (48 * 128 * 128 * 4 + 10240 * 3 * 2)); // Qwen3.5-27B: ≈ 154 MB per sequence
@@ -226,8 +271,7 @@ export function attentionParamsPerGpu(arch: ModelArch, tp: number): number {
  */
 export function linearAttentionParamsPerGpu(la: LinearAttentionArch, hidden: number, tp: number): number {
   const v = la.vHeads * la.vHeadDim / tp;
-  const inProj = hidden * (linearConvDim(la, tp) + v + 2 * la.vHeads / tp);
-  return inProj + v * hidden + linearConvDim(la, tp) * la.convKernel;
+  return hidden * linearInProjDim(la, tp) + v * hidden + linearConvDim(la, tp) * la.convKernel;
 }
 
 /** Whole-model parameter count (embedding, lm_head, all experts). */
@@ -247,15 +291,21 @@ interface WeightParts {
 function weightParts(arch: ModelArch, par: Parallelism): WeightParts {
   const h = arch.hidden;
   const moe = arch.moe;
-  const denseLayers = moe ? moe.denseLayers : arch.layers;
-  const moeLayers = arch.layers - denseLayers;
-  const sharedPerLayer = moe ? 3 * h * moe.sharedExperts * moe.sharedFfn / par.tp + h * moe.experts : 0;
-  const expertsPerLayer = moe ? 3 * h * moe.expertFfn * moe.experts / (par.moeTp * par.moeEp) : 0;
+  const mats = ffnMatrices(arch);
+  const denseLayers = moe ? moe.denseLayers : ffnLayerCount(arch);
+  const moeLayers = ffnLayerCount(arch) - denseLayers;
+  // Shared experts are TP-sharded; the router and LatentMoE's two projections are replicated.
+  const sharedPerLayer = moe
+    ? mats * h * moe.sharedExperts * moe.sharedFfn / par.tp + h * moe.experts + 2 * h * (moe.latent ?? 0)
+    : 0;
+  const expertsPerLayer = moe
+    ? mats * (moe.latent ?? h) * moe.expertFfn * moe.experts / (par.moeTp * par.moeEp)
+    : 0;
   const la = arch.linearAttention;
   const linear = la ? la.layers * linearAttentionParamsPerGpu(la, h, par.tp) : 0;
   return {
     attention: softmaxAttentionLayers(arch) * attentionParamsPerGpu(arch, par.tp) + linear,
-    dense: denseLayers * 3 * h * arch.ffn / par.tp + moeLayers * sharedPerLayer,
+    dense: denseLayers * mats * h * arch.ffn / par.tp + moeLayers * sharedPerLayer,
     experts: moeLayers * expertsPerLayer,
     embed: arch.vocab * h / par.tp,
     lmHead: arch.tiedEmbeddings ? 0 : arch.vocab * h / par.tp,

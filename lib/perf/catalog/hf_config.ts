@@ -53,7 +53,9 @@ export function modelFromHfConfig(config: unknown, id: string, companions: HfCom
     if (v == null && fallback !== undefined) return fallback;
     throw new InputError(`needs a non-negative integer (got ${JSON.stringify(v)})`, { ...at, field: key });
   };
-  const layers = int("num_hidden_layers");
+  const blocks = hybridBlocks(c, at);
+  // Nemotron-H: the mixer blocks are the layers; its FFN and MoE blocks are counted apart (`ffnLayers`).
+  const layers = blocks ? blocks.mamba + blocks.attention : int("num_hidden_layers");
   const hidden = int("hidden_size");
   const heads = int("num_attention_heads");
   const kvHeads = int("num_key_value_heads", heads);
@@ -68,13 +70,18 @@ export function modelFromHfConfig(config: unknown, id: string, companions: HfCom
     const expertFfn = c.moe_intermediate_size != null
       ? int("moe_intermediate_size")
       : int("intermediate_size");
+    const latent = int("moe_latent_size", 0);
     moe = {
       experts,
       topK: int("num_experts_per_tok"),
       expertFfn,
       sharedExperts: shared,
-      sharedFfn: int("shared_expert_intermediate_size", expertFfn),
-      denseLayers: layers - moeLayerCount(c, layers, int, at),
+      sharedFfn: int(
+        "shared_expert_intermediate_size",
+        int("moe_shared_expert_intermediate_size", expertFfn),
+      ),
+      denseLayers: blocks ? blocks.mlp : layers - moeLayerCount(c, layers, int, at),
+      ...(latent > 0 ? { latent } : {}),
     };
   }
   let mla: MlaArch | undefined;
@@ -89,9 +96,9 @@ export function modelFromHfConfig(config: unknown, id: string, companions: HfCom
   }
   const headDim = mla
     ? mla.qkNopeDim + mla.qkRopeDim
-    : int("head_dim", Math.floor(hidden / Math.max(1, heads)));
+    : int("head_dim", int("attention_head_dim", Math.floor(hidden / Math.max(1, heads))));
   const slidingWindow = windowedAttention(c, layers, int, llama4);
-  const linear = linearAttention(c, layers, int);
+  const linear = blocks ? mamba2(c, blocks.mamba, int) : linearAttention(c, layers, int);
   if (layers === 0 || hidden === 0 || heads === 0) {
     throw new InputError("num_hidden_layers, hidden_size and num_attention_heads must be positive", at);
   }
@@ -111,6 +118,9 @@ export function modelFromHfConfig(config: unknown, id: string, companions: HfCom
     mla,
     linearAttention: linear,
     attnOutputGate: c.attn_output_gate === true || family === "qwen3_next" || undefined,
+    ffnLayers: blocks ? blocks.mlp + blocks.moe : undefined,
+    // Nemotron-H's FFNs and experts are `up → relu² → down` (its `mlp_hidden_act`, relu2 by default).
+    ffnUngated: blocks && (c.mlp_hidden_act ?? "relu2") === "relu2" || undefined,
     slidingWindow,
     maxContext: int("max_position_embeddings", 131072),
   };
@@ -124,6 +134,75 @@ export function modelFromHfConfig(config: unknown, id: string, companions: HfCom
 }
 
 type IntField = (key: string, fallback?: number) => number;
+
+/** The block counts of a Nemotron-H model, each block one mixer (Mamba-2 or attention) or one FFN / MoE. */
+interface HybridBlocks {
+  readonly mamba: number;
+  readonly attention: number;
+  readonly mlp: number;
+  readonly moe: number;
+}
+
+/** Nemotron-H's block kinds by their `hybrid_override_pattern` letter and their `layers_block_type` name. */
+const BLOCK_KINDS: Readonly<Record<string, keyof HybridBlocks>> = {
+  M: "mamba",
+  "*": "attention",
+  "-": "mlp",
+  E: "moe",
+  mamba: "mamba",
+  attention: "attention",
+  mlp: "mlp",
+  moe: "moe",
+};
+
+/**
+ * Nemotron-H's blocks, from `layers_block_type` (`"mamba"`, `"attention"`, `"mlp"`, `"moe"`) or
+ * `hybrid_override_pattern` (`M`, `*`, `-`, `E`); undefined for configs with neither. It needs an attention
+ * block: the KV pool is sized by them.
+ */
+function hybridBlocks(c: Json, at: InputLocation): HybridBlocks | undefined {
+  const field = Array.isArray(c.layers_block_type)
+    ? "layers_block_type"
+    : typeof c.hybrid_override_pattern === "string"
+    ? "hybrid_override_pattern"
+    : undefined;
+  if (!field) return undefined;
+  const kinds: unknown[] = field === "layers_block_type"
+    ? c.layers_block_type as unknown[]
+    : [...c.hybrid_override_pattern as string];
+  const counts = { mamba: 0, attention: 0, mlp: 0, moe: 0 };
+  kinds.forEach((k, i) => {
+    const kind = typeof k === "string" && Object.hasOwn(BLOCK_KINDS, k) ? BLOCK_KINDS[k] : undefined;
+    if (!kind) {
+      const valid = field === "layers_block_type" ? '"mamba", "attention", "mlp", "moe"' : "M, *, -, E";
+      throw new InputError(`block ${i} is ${JSON.stringify(k)}; valid: ${valid}`, { ...at, field });
+    }
+    counts[kind]++;
+  });
+  if (counts.attention === 0) {
+    throw new InputError("has no attention block; dynolab sizes the KV pool by them", { ...at, field });
+  }
+  return counts;
+}
+
+/**
+ * Nemotron-H's Mamba-2 mixers on `n` blocks, read onto the linear-attention shape (see `LinearAttentionArch`):
+ * `n_groups` B/C groups of `ssm_state_size`, `mamba_num_heads` heads of `mamba_head_dim`. The state is float32
+ * when `mamba_ssm_cache_dtype` says so (vLLM follows it), else BF16.
+ */
+function mamba2(c: Json, n: number, int: IntField): LinearAttentionArch | undefined {
+  if (n === 0) return undefined;
+  return {
+    kind: "mamba2",
+    layers: n,
+    kHeads: int("n_groups", 1),
+    vHeads: int("mamba_num_heads"),
+    kHeadDim: int("ssm_state_size"),
+    vHeadDim: int("mamba_head_dim"),
+    convKernel: int("conv_kernel", 4),
+    stateBytes: c.mamba_ssm_cache_dtype === "float32" ? 4 : 2,
+  };
+}
 
 /**
  * MoE layers of a config with routed experts, as the modelling code places them: from `first_k_dense_replace`
@@ -172,16 +251,10 @@ function checkLayerKinds(c: Json, at: InputLocation): void {
   const unsupported = (field: string, what: string) => {
     throw new InputError(
       `${what} are not modelled: dynolab prices transformer layers (full, sliding-window, chunked and ` +
-        "Gated-DeltaNet linear attention; dense or MoE FFN) only",
+        "Gated-DeltaNet linear attention; dense or MoE FFN) and Nemotron-H's Mamba-2 blocks only",
       { ...at, field },
     );
   };
-  if (typeof c.hybrid_override_pattern === "string" && c.hybrid_override_pattern.includes("M")) {
-    unsupported("hybrid_override_pattern", "Mamba layers ('M', Nemotron-H)");
-  }
-  if (Array.isArray(c.layers_block_type) && c.layers_block_type.includes("mamba")) {
-    unsupported("layers_block_type", "Mamba layers (Nemotron-H)");
-  }
   if (isObject(c.linear_attn_config)) {
     unsupported("linear_attn_config", "Kimi Linear's KDA layers (Kimi Delta Attention)");
   }
@@ -224,6 +297,7 @@ function linearAttention(c: Json, layers: number, int: IntField): LinearAttentio
     : 0;
   if (n === 0) return undefined;
   return {
+    kind: "gated_delta_net",
     layers: n,
     kHeads: int("linear_num_key_heads"),
     vHeads: int("linear_num_value_heads"),
@@ -341,8 +415,8 @@ function quantFrom(config: Json, quantFile: unknown): QuantSpec {
 
 /**
  * A ModelOpt `MIXED_PRECISION` checkpoint's formats from its per-module `quantized_layers`: attention
- * projections (`self_attn`, `linear_attn`), routed experts (`experts`, but not shared ones) and the other MLP
- * weights (dense FFN, shared experts), each taking its modules' most common format: `FP8` and `MXFP8` as FP8,
+ * projections (`self_attn`, `linear_attn`, a Nemotron-H mixer's `in/out/q/k/v/o_proj`), routed experts
+ * (`experts`, but not shared ones) and the other MLP weights (dense FFN, shared experts), each taking its modules' most common format: `FP8` and `MXFP8` as FP8,
  * `NVFP4`, or `W4A16_NVFP4` (FP4 weights on BF16 activations, priced as the 4-bit weight-only `int4_wo` it matches
  * in bytes and kernels). Kinds with no listed module stay BF16, and a model without listed experts gives them its
  * MLP's format. NVIDIA's Qwen3.6 NVFP4: FP8 attention, weight-only FP4 MLP; MiniMax-M3 NVFP4: MXFP8 attention
@@ -358,11 +432,11 @@ function mixedPrecision(layers: Json, kv: QuantSpec["kvCheckpoint"]): QuantSpec 
   const counts = new Map<string, Map<WeightDType, number>>();
   for (const [name, entry] of Object.entries(layers)) {
     const format = isObject(entry) ? formats[String(entry.quant_algo).toUpperCase()] : undefined;
-    const kind = /self_attn|linear_attn/.test(name)
+    const kind = /self_attn|linear_attn|mixer\.(in|out|[qkvo])_proj/.test(name)
       ? "attention"
       : /experts/.test(name) && !/shared_expert/.test(name)
       ? "moe"
-      : /mlp|shared_expert/.test(name)
+      : /mlp|shared_expert|mixer\.(up|down)_proj/.test(name)
       ? "linear"
       : undefined;
     if (!format || !kind) continue;

@@ -83,6 +83,7 @@ const qwen35 = (
   qkNorm: true,
   moe,
   linearAttention: {
+    kind: "gated_delta_net",
     layers: layers * 3 / 4,
     kHeads: 16,
     vHeads,
@@ -104,6 +105,56 @@ const qwen35Moe = (experts: number, topK: number, expertFfn: number): MoeArch =>
   sharedFfn: expertFfn,
   denseLayers: 0,
 });
+
+/**
+ * Nemotron-3 (NVIDIA's Nemotron-H MoE): blocks of one Mamba-2 mixer, one attention mixer or one MoE each, as many
+ * Mamba-2 as MoE blocks; 2 KV heads of 128; Mamba-2 heads of 64 in 8 groups with a 128-wide float32 state;
+ * ungated squared-ReLU experts beside one shared expert, LatentMoE (`latent`) on the larger models.
+ */
+const nemotron3 = (
+  shape: { mamba: number; attention: number; hidden: number; heads: number; mambaHeads: number },
+  moe: Omit<MoeArch, "sharedExperts" | "denseLayers">,
+): ModelArch => ({
+  family: "nemotron_h",
+  layers: shape.mamba + shape.attention,
+  ffnLayers: shape.mamba,
+  hidden: shape.hidden,
+  heads: shape.heads,
+  kvHeads: 2,
+  headDim: 128,
+  ffn: moe.expertFfn,
+  vocab: 131072,
+  tiedEmbeddings: false,
+  qkNorm: false,
+  moe: { ...moe, sharedExperts: 1, denseLayers: 0 },
+  linearAttention: {
+    kind: "mamba2",
+    layers: shape.mamba,
+    kHeads: 8,
+    vHeads: shape.mambaHeads,
+    kHeadDim: 128,
+    vHeadDim: 64,
+    convKernel: 4,
+    stateBytes: 4,
+  },
+  ffnUngated: true,
+  maxContext: 262144,
+});
+
+const NEMOTRON3_NANO = nemotron3(
+  { mamba: 23, attention: 6, hidden: 2688, heads: 32, mambaHeads: 64 },
+  { experts: 128, topK: 6, expertFfn: 1856, sharedFfn: 3712 },
+);
+
+const NEMOTRON3_SUPER = nemotron3(
+  { mamba: 40, attention: 8, hidden: 4096, heads: 32, mambaHeads: 128 },
+  { experts: 512, topK: 22, expertFfn: 2688, sharedFfn: 5376, latent: 1024 },
+);
+
+const NEMOTRON3_ULTRA = nemotron3(
+  { mamba: 48, attention: 12, hidden: 8192, heads: 64, mambaHeads: 256 },
+  { experts: 512, topK: 22, expertFfn: 5120, sharedFfn: 10240, latent: 2048 },
+);
 
 const deepseekMla = { qLoraRank: 1536, kvLoraRank: 512, qkNopeDim: 128, qkRopeDim: 64, vHeadDim: 128 };
 
@@ -214,7 +265,8 @@ const MODELOPT_MIXED_W4A16 = q("int4_wo", "int4_wo", "fp8", "fp8");
  * `generation_config.json` (see `generationSampling`): Llama 3.x temperature 0.6 / top-p 0.9, Qwen3 top-k 20 /
  * top-p 0.95 (0.8 for the 2507 instruct releases; Qwen3.5 alike), DeepSeek-V3/R1 top-p 0.95, MiniMax-M2.5
  * top-k 40 / top-p 0.95; gpt-oss, Mixtral and Kimi-K2.5 ship none (BOS/EOS and length only), so vLLM samples at temperature 1 without a
- * cut. Quantized re-releases copy the original's file.
+ * cut. Quantized re-releases copy the original's file. Nemotron-3's file is not on record here: it takes vLLM's
+ * defaults without one, as the last group does.
  */
 const GENERATION_SAMPLING: Readonly<Record<string, Sampling>> = {
   llama: "top_k_top_p",
@@ -227,6 +279,7 @@ const GENERATION_SAMPLING: Readonly<Record<string, Sampling>> = {
   gpt_oss: "random",
   mixtral: "random",
   kimi_k2: "random",
+  nemotron_h: "random",
 };
 
 /**
@@ -308,6 +361,13 @@ const entries: ReadonlyArray<[ModelArch, QuantSpec, string[]]> = [
   [qwen35(60, 4096, 32, 2, 64, 1024, qwen35Moe(512, 10, 1024)), MODELOPT_FP4_EXPERTS, [
     "nvidia/Qwen3.5-397B-A17B-NVFP4",
   ]],
+  [NEMOTRON3_NANO, BF16, ["nvidia/NVIDIA-Nemotron-3-Nano-30B-A3B-BF16"]],
+  [NEMOTRON3_NANO, MODELOPT_FP4, ["nvidia/NVIDIA-Nemotron-3-Nano-30B-A3B-NVFP4"]],
+  [NEMOTRON3_SUPER, MODELOPT_FP8, ["nvidia/NVIDIA-Nemotron-3-Super-120B-A12B-FP8"]],
+  [NEMOTRON3_SUPER, MODELOPT_FP4, ["nvidia/NVIDIA-Nemotron-3-Super-120B-A12B-NVFP4"]],
+  [NEMOTRON3_ULTRA, BF16, ["nvidia/NVIDIA-Nemotron-3-Ultra-550B-A55B-BF16"]],
+  [NEMOTRON3_ULTRA, MODELOPT_FP8, ["nvidia/NVIDIA-Nemotron-3-Ultra-550B-A55B-FP8"]],
+  [NEMOTRON3_ULTRA, MODELOPT_FP4, ["nvidia/NVIDIA-Nemotron-3-Ultra-550B-A55B-NVFP4"]],
   [DEEPSEEK_V3, BLOCK_FP8, [
     "deepseek-ai/DeepSeek-V3",
     "deepseek-ai/DeepSeek-V3-0324",
