@@ -296,8 +296,8 @@ function passOps(setup: PerfSetup, isContext: boolean, scale: number): Op[] {
       kind: "moe",
       name: "moe_experts",
       hidden: width,
-      // An ungated expert of `expertFfn` has the FLOPs and weight bytes of a gated one of 2/3 its size.
-      inter: a.ffnUngated ? moe.expertFfn * 2 / 3 : moe.expertFfn,
+      inter: moe.expertFfn,
+      ungated: a.ffnUngated,
       topK: moe.topK,
       experts: moe.experts,
       tp: par.moeTp,

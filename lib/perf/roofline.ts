@@ -101,11 +101,18 @@ export interface MoeBlock {
   readonly experts: number;
   readonly tp: number;
   readonly ep: number;
+  /** Experts of an up projection and a squared ReLU, without a gate (Nemotron-H); absent: gated SwiGLU. */
+  readonly ungated?: boolean;
+}
+
+/** GEMMs of `hidden × inter` per routed pair: 3 for gated SwiGLU experts (gate, up, down), 2 for ungated ones. */
+export function moeMatrices(b: MoeBlock): number {
+  return b.ungated ? 2 : 3;
 }
 
 /**
  * MoE expert-compute FLOPs on one GPU: `T = tokens × topK` routed token-expert pairs, `G` GEMMs of
- * `hidden × inter` per pair (3 for gated SwiGLU experts), split over `ep × tp` GPUs.
+ * `hidden × inter` per pair ({@link moeMatrices}), split over `ep × tp` GPUs.
  */
 export function moeFlops(tokens: number, b: MoeBlock, g: number): number {
   return 2 * tokens * b.topK * b.hidden * b.inter * g / (b.tp * b.ep);

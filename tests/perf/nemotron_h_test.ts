@@ -13,7 +13,12 @@ import { parsePythonJson } from "../../lib/perf/inputs.ts";
 import { buildOps, type Op } from "../../lib/perf/ops.ts";
 import { resolvePerfSetup } from "../../lib/perf/setup.ts";
 import { analyticModel } from "../../lib/perf/analytic/model.ts";
+import { tableModel } from "../../lib/perf/aic/table_model.ts";
+import { loadAicTables } from "../../lib/perf/aic/tables.ts";
 import { hybridBlockSize, stateBlocksPerSeq } from "../../lib/perf/capacity.ts";
+import { curveSource, findCurve } from "../../lib/perf/analytic/lookup.ts";
+import { moeBaseMs } from "../../lib/perf/analytic/efficiency.ts";
+import { GPUS } from "../../lib/perf/catalog/gpus.ts";
 import { sharedPath, sharedTest } from "../_shared.ts";
 import { simulate } from "../../mod.ts";
 
@@ -125,10 +130,16 @@ Deno.test("op list: Mamba-2 mixers, ungated experts and one add-norm and all-red
   assert.equal(byName(ops, "shared_gate_up_gemm"), undefined);
   const experts = byName(ops, "moe_experts");
   assert.ok(experts?.kind === "moe");
-  assert.ok(
-    Math.abs(experts.inter - 512 * 2 / 3) < 1e-9,
-    "an ungated expert is priced as a gated one of 2/3",
-  );
+  assert.ok(experts.inter === 512 && experts.ungated === true, "the table's shape, with its kind");
+  // Priced, an ungated expert costs what a gated one of 2/3 its width does: the same FLOPs and weight bytes.
+  const curve = findCurve(curveSource(GPUS.h200_sxm, "vllm"), "moe", "bfloat16")!;
+  const gpu = GPUS.h200_sxm;
+  const block = { hidden: 1024, inter: 768, topK: 4, experts: 16, tp: 1, ep: 1 };
+  for (const tokens of [1, 64, 4096]) {
+    const ungated = moeBaseMs(curve, gpu, gpu.bf16Flops, 2, tokens, { ...block, ungated: true });
+    const gated = moeBaseMs(curve, gpu, gpu.bf16Flops, 2, tokens, { ...block, inter: 512 });
+    assert.ok(Math.abs(ungated - gated) < 1e-12, `${tokens}: ${ungated} vs ${gated}`);
+  }
 });
 
 Deno.test("LatentMoE: experts run at the latent width between two replicated projections", () => {
@@ -232,6 +243,44 @@ sharedTest(
       assert.equal(softmaxAttentionLayers(m), count("*"), file);
       assert.equal(m.ffnLayers, count("-") + count("E"), file);
       assert.equal(m.linearAttention?.vHeads, config.mamba_num_heads, file);
+    }
+  },
+);
+
+sharedTest(
+  "Nemotron-3 Nano: the analytic model agrees with AIC's measured Nemotron MoE and GDN grid (H200, vLLM)",
+  async () => {
+    const setup = resolvePerfSetup({
+      aic_model_path: "nvidia/NVIDIA-Nemotron-3-Nano-30B-A3B-BF16",
+      aic_system: "h200_sxm",
+    })!;
+    const tables = await loadAicTables(sharedPath("aic/systems"), "h200_sxm", "vllm", undefined, {
+      attention: true,
+      mla: false,
+      linearAttention: true,
+      moe: true,
+      allReduce: false,
+      nccl: false,
+    });
+    // AIC measured this model's expert shape (2688 → 1856, 128 experts, top 6): table mode looks it up as is,
+    // the analytic model prices it ungated on the curves fitted to other models.
+    const analytic = analyticModel(setup), table = tableModel(setup, tables);
+    const near = (a: number, t: number, what: string) =>
+      assert.ok(Math.abs(a / t - 1) < 0.1, `${what}: ${a} vs ${t}`);
+    for (const isl of [512, 2048, 8192]) {
+      near(analytic.prefillMs(1, isl, 0), table.prefillMs(1, isl, 0), `prefill ${isl}`);
+      near(
+        analytic.prefillBreakdown!(1, isl, 0).moe,
+        table.prefillBreakdown!(1, isl, 0).moe,
+        `experts ${isl}`,
+      );
+    }
+    for (const batch of [8, 64, 256]) {
+      near(
+        analytic.decodeMs(batch, 4096, batch * 4096),
+        table.decodeMs(batch, 4096, batch * 4096),
+        `decode ${batch}`,
+      );
     }
   },
 );

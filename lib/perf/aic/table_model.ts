@@ -25,6 +25,7 @@ import {
   memoryOpMs,
   moeBytes,
   moeFlops,
+  moeMatrices,
   prefixShare,
 } from "../roofline.ts";
 import type { PerfSetup } from "../setup.ts";
@@ -194,7 +195,8 @@ function moePrice(
   const gpu = tables.gpu;
   const peak = peakFlops(gpu, op.dtype) || gpu.bf16Flops;
   const wb = weightBytes(op.dtype);
-  const sol = (t: number) => Math.max(moeFlops(t, op, 3) / peak, moeBytes(t, op, 3, wb) / gpu.memBw) * 1e3;
+  const g = moeMatrices(op);
+  const sol = (t: number) => Math.max(moeFlops(t, op, g) / peak, moeBytes(t, op, g, wb) / gpu.memBw) * 1e3;
   const curve = moeCurve(need(tables.moe, "MoE", tables), op, "power_law_1.2", sol, setup.moeBackend);
   return (t) => curve.at(t);
 }

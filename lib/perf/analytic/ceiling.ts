@@ -18,7 +18,7 @@
  * @module
  */
 import type { GpuSpec } from "../catalog/gpus.ts";
-import { gemmBytes, type MoeBlock, moeBytes, moeFlops } from "../roofline.ts";
+import { gemmBytes, type MoeBlock, moeBytes, moeFlops, moeMatrices } from "../roofline.ts";
 import type { MlaWork } from "./mla.ts";
 
 /**
@@ -75,8 +75,9 @@ export function moeCeilingMs(
   tokens: number,
   b: MoeBlock,
 ): number {
-  const tc = moeFlops(tokens, b, 3) / (peak * CEILING.compute);
-  const tb = moeBytes(tokens, b, 3, wBytes) / (gpu.memBw * CEILING.memory);
+  const g = moeMatrices(b);
+  const tc = moeFlops(tokens, b, g) / (peak * CEILING.compute);
+  const tb = moeBytes(tokens, b, g, wBytes) / (gpu.memBw * CEILING.memory);
   return 2 * CEILING.launchMs + Math.max(tc, tb) * 1e3;
 }
 

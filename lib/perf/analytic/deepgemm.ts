@@ -13,7 +13,7 @@
  * @module
  */
 import type { GpuSpec } from "../catalog/gpus.ts";
-import { memoryOpMs, type MoeBlock } from "../roofline.ts";
+import { memoryOpMs, type MoeBlock, moeMatrices } from "../roofline.ts";
 
 /**
  * The block's terms: DeepGEMM's row block (its `m` alignment for the contiguous layout) and the compute and
@@ -55,11 +55,12 @@ export function deepGemmMoeMs(gpu: GpuSpec, tokens: number, b: MoeBlock): number
   const { hidden, topK } = b;
   const local = b.experts / b.ep;
   const n = b.inter / b.tp;
+  const up = (moeMatrices(b) - 1) * n; // gate and up, or up alone
   const rows = deepGemmRows(tokens, topK, local);
   const pairs = tokens * topK;
-  return groupedGemmMs(gpu, rows, local, 2 * n, hidden) + groupedGemmMs(gpu, rows, local, hidden, n) +
-    // SiLU-and-mul with FP8 quantization over every row; the permute and the weighted unpermute over the pairs.
-    memoryOpMs(rows * (2 * n * 2 + n), gpu.memBw) +
+  return groupedGemmMs(gpu, rows, local, up, hidden) + groupedGemmMs(gpu, rows, local, hidden, n) +
+    // The activation with FP8 quantization over every row; the permute and the weighted unpermute over the pairs.
+    memoryOpMs(rows * (up * 2 + n), gpu.memBw) +
     memoryOpMs(tokens * hidden + pairs * hidden, gpu.memBw) +
     memoryOpMs(pairs * hidden * 2 + tokens * hidden * 2, gpu.memBw);
 }

@@ -29,6 +29,7 @@ import {
   generationAttentionBytes,
   generationAttentionFlops,
   type MoeBlock,
+  moeMatrices,
 } from "../roofline.ts";
 
 /** GEMM curve of one format. Times in ms. */
@@ -334,12 +335,13 @@ export function moeBaseMs(
   b: MoeBlock,
 ): number {
   const { hidden, inter, topK, experts, tp, ep } = b;
+  const g = moeMatrices(b);
   const pairs = tokens * topK / ep;
   const local = experts / ep;
   const active = local * (1 - Math.exp(-pairs / (local * c.kappa)));
-  const bytes = wBytes * hidden * inter * 3 / tp * active + 2 * pairs * (2 * hidden + 3 * inter / tp);
+  const bytes = wBytes * hidden * inter * g / tp * active + 2 * pairs * (2 * hidden + g * inter / tp);
   const rows = Math.max(pairs * (1 + c.lambda * Math.log2(ep)), active * c.tm);
-  const tc = 2 * rows * hidden * inter * 3 / tp / (peak * c.ec) * 1e3;
+  const tc = 2 * rows * hidden * inter * g / tp / (peak * c.ec) * 1e3;
   const tb = bytes / (gpu.memBw * c.em) * 1e3;
   return c.t0 + c.gamma * pairs * 1e-6 + blend(tc, tb, c.q);
 }
