@@ -1,0 +1,96 @@
+/**
+ * A Mamba-2 hybrid MoE against a transformer MoE of its class on the same GPUs: NVIDIA Nemotron-3 Nano 30B-A3B
+ * (23 Mamba-2, 6 attention and 23 MoE blocks) and Qwen3-30B-A3B (48 attention + MoE layers), each on two H200
+ * workers behind the KV router, replaying the Mooncake conversation trace at half to twice its recorded
+ * pace. Nemotron caches 6 KB of KV a token against Qwen's 96 KB, but every running sequence holds 49 MB
+ * of Mamba-2 state, and vLLM's attention blocks grow to 2,096 tokens so that a page holds one layer's state:
+ * prefixes are cached only in whole blocks of that size.
+ *
+ * Timing: the `aic_*` engine args (vLLM, h200_sxm), i.e. the analytic perf model; both models from the catalog.
+ *
+ * Run: `deno run -A scenarios/mamba_hybrid.ts [--no-cache] [--quiet]` (writes `findings/mamba-2-hybrid.{md,html}`).
+ *
+ * @module
+ */
+import { Findings, type Results, runOptionsFromArgs, scenario } from "../mod.ts";
+
+/** Paces of the trace (its recorded rate is 3.4 requests/s of 12k-token prompts on average). */
+const PACES = [0.5, 1, 2];
+const COLUMNS = [
+  "variant",
+  "speedup",
+  "ttftAvg",
+  "ttftP90",
+  "tpotAvg",
+  "prefixReuse",
+  "prefillPassMs",
+  "decodePassMs",
+];
+const QWEN = "Qwen3-30B-A3B (transformer)", NEMOTRON = "Nemotron-3 Nano (Mamba-2 hybrid)";
+
+/** The two models on the same fleet, at three paces of the trace. */
+const study = scenario("mamba hybrid")
+  .trace("mooncake:conversation")
+  .engine({ aicBackend: "vllm", aicSystem: "h200_sxm" })
+  .agg({ workers: 2 })
+  .router("kv_router")
+  .compare({
+    [QWEN]: (s) => s.engine({ aicModelPath: "Qwen/Qwen3-30B-A3B" }),
+    [NEMOTRON]: (s) => s.engine({ aicModelPath: "nvidia/NVIDIA-Nemotron-3-Nano-30B-A3B-BF16" }),
+  })
+  .sweep("speedup", PACES);
+export default study;
+
+/** What the runs show, in the findings' words. */
+function summary(results: Results): string {
+  const row = (variant: string, speedup: number) =>
+    results.rows.find((r) => r.variant === variant && r.speedup === speedup)!;
+  const fmt = (v: unknown, digits = 0) =>
+    (v as number).toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
+  const pools = (variant: string) =>
+    (results.runs.find((r) => r.variant === variant)!.report.dynolab as {
+      pools: { kv_capacity_tokens: number; block_size: number; state_blocks_per_seq?: number }[];
+    }).pools[0];
+  const [q, n] = [pools(QWEN), pools(NEMOTRON)];
+  const [low, high] = [PACES[0], PACES.at(-1)!];
+  return [
+    `Per worker Qwen3-30B-A3B caches ${
+      fmt(q.kv_capacity_tokens / 1000)
+    }k tokens of KV in ${q.block_size}-token ` +
+    `blocks; Nemotron-3 Nano ${
+      fmt(n.kv_capacity_tokens / 1e6, 1)
+    }M in ${n.block_size}-token blocks, of which ` +
+    `every running sequence takes ${n.state_blocks_per_seq} for its Mamba-2 state.`,
+    `At ${low}× the recorded pace Nemotron reuses ${
+      fmt(100 * (row(NEMOTRON, low).prefixReuse as number))
+    }% ` +
+    `of prompt tokens from its prefix caches against ${fmt(100 * (row(QWEN, low).prefixReuse as number))}% ` +
+    `for Qwen; its mean TTFT is ${fmt(row(NEMOTRON, low).ttftAvg)} ms against ${
+      fmt(row(QWEN, low).ttftAvg)
+    } ms, ` +
+    `its mean TPOT ${fmt(row(NEMOTRON, low).tpotAvg, 1)} ms against ${fmt(row(QWEN, low).tpotAvg, 1)} ms. ` +
+    `At ${high}×: TTFT ${fmt(row(NEMOTRON, high).ttftAvg)} ms against ${fmt(row(QWEN, high).ttftAvg)} ms, ` +
+    `TPOT ${fmt(row(NEMOTRON, high).tpotAvg, 1)} ms against ${fmt(row(QWEN, high).tpotAvg, 1)} ms.`,
+  ].join("\n\n");
+}
+
+if (import.meta.main) {
+  const results = await study.run(runOptionsFromArgs());
+  results.table(COLUMNS);
+  const { html } = await new Findings("Mamba-2 hybrid")
+    .text(
+      "NVIDIA Nemotron-3 Nano 30B-A3B (Mamba-2, attention and MoE blocks) against Qwen3-30B-A3B, each on two " +
+        "H200 workers behind the KV router, replaying the Mooncake conversation trace at half to twice its " +
+        "recorded pace; vLLM's defaults, analytic timing. Nemotron's Mamba-2 kernels are priced " +
+        "by the fitted Gated-DeltaNet blocks (AIC times no SSD scan), so its prefill figures are an estimate.",
+    )
+    .text(summary(results))
+    .table(results, COLUMNS, "every run")
+    .figure(
+      results.plot("speedup", ["ttftAvg", "tpotAvg", "prefixReuse"]),
+      "TTFT, TPOT and prefix reuse by pace",
+    )
+    .scenario(study)
+    .write();
+  console.log(`findings: ${html}`);
+}
