@@ -8,12 +8,9 @@
  * link, waiting for its arrival, or waiting for KV room at its decode rank, whose blocks are held by requests
  * that have such events. An engine never runs an effect-free pass.
  *
- * A disaggregated hand-off runs in vLLM's order: the prefill rank holds the prompt's KV; the decode rank
- * reserves blocks for it when they are free, which starts the transfer; when the KV lands, the source frees
- * its copy and the decode rank queues the request. A decode pool short of KV thus backs up into the prefill
- * pool's KV.
- *
- * The workers, their lifecycle and their worker-seconds live in the cluster's {@link Fleet} (`fleet.ts`).
+ * Disaggregated hand-offs (reservation at the decode rank, the KV transfer, its landing) are the cluster's
+ * {@link Handoffs} (`handoff.ts`); the workers, their lifecycle and their worker-seconds live in its
+ * {@link Fleet} (`fleet.ts`).
  *
  * @module
  */
@@ -26,8 +23,8 @@ import { SessionDriver } from "./driver.ts";
 import { EventQueue } from "../common/event_queue.ts";
 import { ARRIVE, HANDOFF, LINK, PASS_END, READY, ROUTE, STARTUP } from "./events.ts";
 import { Fleet } from "./fleet.ts";
+import { Handoffs } from "./handoff.ts";
 import type { ScalingController } from "./lifecycle.ts";
-import { SharedLinks, transferMs } from "./transfer.ts";
 import type { ClusterResult, ClusterSetup, PoolState, Worker } from "./types.ts";
 
 /**
@@ -48,10 +45,7 @@ export class Cluster {
   readonly #workerOf: Worker[];
   /** Engines to start a pass on once same-time events have settled (flagged in the fleet's `isDirty`). */
   readonly #dirty: Engine[] = [];
-  readonly #links = new SharedLinks();
-  /** Disagg: the prefill rank holding each request's KV and the decode rank it was routed to. */
-  readonly #handoffSource: Int32Array;
-  readonly #handoffTarget: Int32Array;
+  readonly #handoffs: Handoffs;
   readonly #ctl: ScalingController | undefined;
   #nextTick = Infinity;
   /** Requests past the front end and not yet ended: the streams it serves (its load). */
@@ -73,14 +67,27 @@ export class Cluster {
     this.#driver = new SessionDriver(setup.workload, setup.concurrency, warmup);
     this.#profiling = warmup === 0;
     if (warmup > 0 && this.#driver.openLoop) this.#readyMs = new Float64Array(setup.workload.requestCount);
-    this.#handoffSource = new Int32Array(setup.workload.requestCount).fill(-1);
-    this.#handoffTarget = new Int32Array(setup.workload.requestCount).fill(-1);
     this.#ctl = setup.controller;
     const fleet = this.#fleet = new Fleet(setup, this.#req, this.#queue);
     this.#pools = fleet.pools;
     this.#engines = fleet.engines;
     this.#poolOf = fleet.poolOf;
     this.#workerOf = fleet.workerOf;
+    const host = {
+      now: () => this.#now,
+      choose: (p: number, r: number) => this.#choose(p, r),
+      reject: (r: number, router: Router, reason: RejectReason) => this.#reject(r, router, reason),
+      markDirty: (e: Engine) => this.#markDirty(e),
+      removeIfDrained: (e: Engine) => this.#removeIfDrained(e),
+    };
+    this.#handoffs = new Handoffs(host, {
+      workload: setup.workload,
+      requests: this.#req,
+      collector: this.#col,
+      queue: this.#queue,
+      fleet,
+      linkSharing: setup.linkSharing,
+    });
   }
 
   /** Current simulated time, ms. */
@@ -181,10 +188,10 @@ export class Cluster {
         this.#endPass(this.#engines[arg]);
         break;
       case HANDOFF:
-        this.#arriveAtDecode(arg);
+        this.#handoffs.arrive(arg);
         break;
       case LINK:
-        this.#linkCheck(arg);
+        this.#handoffs.linkCheck(arg);
         break;
       case STARTUP: {
         const w = this.#workerOf[arg];
@@ -339,7 +346,7 @@ export class Cluster {
     this.#afterStart(e);
     this.#queue.push(this.#now + duration, PASS_END, e.id);
     // The pass freed the KV and slots of the requests it finished: hand-offs may reserve them.
-    this.#reserve(e);
+    this.#handoffs.reserve(e);
   }
 
   /** Deliver what happens at a pass start: admissions and rejections. */
@@ -373,7 +380,7 @@ export class Cluster {
       for (let j = 0; j < e.finishedCount; j++) {
         const r = e.finished[j];
         router.freed(r, now);
-        this.#handoff(r, e);
+        this.#handoffs.start(r, e);
       }
     } else {
       this.#col.tokens(e.emitted, req.burst, e.emittedCount, this.#fleet.passStart[e.id], now);
@@ -421,87 +428,6 @@ export class Cluster {
       const floor = driver.openLoop ? w.arrivalMs[s] + this.#shiftMs : 0;
       this.#queue.push(Math.max(due, floor), READY, s);
     }
-  }
-
-  /**
-   * Prefill finished on `source`, which holds the KV: pick the decode rank now and queue the hand-off there
-   * for a KV reservation (or reject it where that rank can never run it).
-   */
-  #handoff(r: number, source: Engine): void {
-    this.#col.handOff(r, this.#now);
-    const target = this.#choose(1, r);
-    this.#handoffSource[r] = source.id;
-    this.#handoffTarget[r] = target.id;
-    this.#fleet.inbound[target.id]++;
-    this.#req.reset(r, this.#w.outputLength[r]);
-    const reason = target.receive(r);
-    if (reason === undefined) {
-      this.#reserve(target);
-      return;
-    }
-    // The target was routable just now, so it is not draining: nothing to remove.
-    this.#fleet.inbound[target.id]--;
-    this.#releaseSource(r);
-    this.#reject(r, this.#pools[1].router, reason);
-  }
-
-  /** Reserve KV at decode rank `e` for its pending hand-offs that now fit, and start their transfers. */
-  #reserve(e: Engine): void {
-    if (e.pending.size === 0) return;
-    const n = e.reservePending();
-    for (let j = 0; j < n; j++) {
-      const r = e.reservedIds[j];
-      this.#col.reserve(r, this.#now, e.reservedCached[j], e.id);
-      this.#transfer(r, e.reservedResident[j]);
-    }
-  }
-
-  /** Move `r`'s prompt KV to its decode rank, where `resident` prompt tokens already are. */
-  #transfer(r: number, resident: number): void {
-    const source = this.#engines[this.#handoffSource[r]];
-    const cfg = source.config;
-    if (!(cfg.kvBytesPerToken > 0 && cfg.kvTransferBandwidthGBs > 0)) {
-      this.#arriveAtDecode(r);
-      return;
-    }
-    let tokens = this.#w.inputLength[r];
-    if (cfg.kvTransferTimingMode === "destination_missing") tokens -= resident;
-    // A linear-attention model's recurrent state goes whole: the decode rank holds none of it.
-    const bytes = tokens * cfg.kvBytesPerToken + cfg.stateBytesPerSeq;
-    if (!this.#s.linkSharing) {
-      this.#queue.push(this.#now + transferMs(bytes, cfg.kvTransferBandwidthGBs), HANDOFF, r);
-      return;
-    }
-    const key = source.id;
-    const check = this.#links.add(key, this.#now, r, bytes, cfg.kvTransferBandwidthGBs);
-    if (check < Infinity) this.#queue.push(check, LINK, key);
-  }
-
-  /** A check of link `key` is due: land the transfers done by now and schedule the link's next check. */
-  #linkCheck(key: number): void {
-    const links = this.#links;
-    if (links.due(key) !== this.#now) return; // superseded by an earlier check
-    for (const r of links.complete(key, this.#now)) this.#arriveAtDecode(r);
-    const next = links.due(key);
-    if (next < Infinity) this.#queue.push(next, LINK, key);
-  }
-
-  /** `r`'s KV landed on its decode rank: the source frees its copy and the decode rank queues `r`. */
-  #arriveAtDecode(r: number): void {
-    const engine = this.#engines[this.#handoffTarget[r]];
-    this.#col.kvArrived(r, this.#now);
-    this.#fleet.inbound[engine.id]--;
-    this.#releaseSource(r);
-    engine.land(r);
-    this.#markDirty(engine);
-  }
-
-  /** Free the KV `r`'s prefill rank held for the hand-off; that rank may admit again, or leave if draining. */
-  #releaseSource(r: number): void {
-    const source = this.#engines[this.#handoffSource[r]];
-    source.holds.release(r);
-    this.#markDirty(source);
-    this.#removeIfDrained(source);
   }
 
   #markDirty(e: Engine): void {
