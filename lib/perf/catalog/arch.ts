@@ -200,8 +200,8 @@ export function linearInProjDim(la: LinearAttentionArch, tp: number): number {
  * ```ts
  * import assert from "node:assert/strict";
  * import { linearStateBytesPerSeqPerGpu, type ModelArch } from "./arch.ts";
- * const linearAttention = { kind: "gated_delta_net" as const, layers: 48, kHeads: 16, vHeads: 48, kHeadDim: 128, vHeadDim: 128, convKernel: 4,
- *   stateBytes: 4 };
+ * const linearAttention = { kind: "gated_delta_net" as const, layers: 48, kHeads: 16, vHeads: 48,
+ *   kHeadDim: 128, vHeadDim: 128, convKernel: 4, stateBytes: 4 };
  * const bytes = linearStateBytesPerSeqPerGpu({ linearAttention } as ModelArch, 1);
  * assert.equal(bytes, 48 * (48 * 128 * 128 * 4 + 10240 * 3 * 2)); // Qwen3.5-27B: ≈ 154 MB per sequence
  * ```

@@ -416,11 +416,12 @@ function quantFrom(config: Json, quantFile: unknown): QuantSpec {
 /**
  * A ModelOpt `MIXED_PRECISION` checkpoint's formats from its per-module `quantized_layers`: attention
  * projections (`self_attn`, `linear_attn`, a Nemotron-H mixer's `in/out/q/k/v/o_proj`), routed experts
- * (`experts`, but not shared ones) and the other MLP weights (dense FFN, shared experts), each taking its modules' most common format: `FP8` and `MXFP8` as FP8,
- * `NVFP4`, or `W4A16_NVFP4` (FP4 weights on BF16 activations, priced as the 4-bit weight-only `int4_wo` it matches
- * in bytes and kernels). Kinds with no listed module stay BF16, and a model without listed experts gives them its
- * MLP's format. NVIDIA's Qwen3.6 NVFP4: FP8 attention, weight-only FP4 MLP; MiniMax-M3 NVFP4: MXFP8 attention
- * and dense layers, NVFP4 experts.
+ * (`experts`, but not shared ones) and the other MLP weights (dense FFN, shared experts), each taking its
+ * modules' most common format: `FP8` and `MXFP8` as FP8, `NVFP4`, or `W4A16_NVFP4` (FP4 weights on BF16
+ * activations, priced as the 4-bit weight-only `int4_wo` it matches in bytes and kernels). Kinds with no
+ * listed module stay BF16, and a model without listed experts gives them its MLP's format. NVIDIA's Qwen3.6
+ * NVFP4: FP8 attention, weight-only FP4 MLP; MiniMax-M3 NVFP4: MXFP8 attention and dense layers, NVFP4
+ * experts.
  */
 function mixedPrecision(layers: Json, kv: QuantSpec["kvCheckpoint"]): QuantSpec {
   const formats: Readonly<Record<string, WeightDType>> = {

@@ -262,11 +262,11 @@ const MODELOPT_MIXED_W4A16 = q("int4_wo", "int4_wo", "fp8", "fp8");
 
 /**
  * How each family's checkpoints sample a request that sets no sampling parameters, from their
- * `generation_config.json` (see `generationSampling`): Llama 3.x temperature 0.6 / top-p 0.9, Qwen3 top-k 20 /
- * top-p 0.95 (0.8 for the 2507 instruct releases; Qwen3.5 alike), DeepSeek-V3/R1 top-p 0.95, MiniMax-M2.5
- * top-k 40 / top-p 0.95; gpt-oss, Mixtral and Kimi-K2.5 ship none (BOS/EOS and length only), so vLLM samples at temperature 1 without a
- * cut. Quantized re-releases copy the original's file. Nemotron-3's file is not on record here: it takes vLLM's
- * defaults without one, as the last group does.
+ * `generation_config.json` (see `generationSampling`): Llama 3.x temperature 0.6 / top-p 0.9, Qwen3 top-k 20
+ * / top-p 0.95 (0.8 for the 2507 instruct releases; Qwen3.5 alike), DeepSeek-V3/R1 top-p 0.95, MiniMax-M2.5
+ * top-k 40 / top-p 0.95; gpt-oss, Mixtral and Kimi-K2.5 ship none (BOS/EOS and length only), so vLLM samples
+ * at temperature 1 without a cut. Quantized re-releases copy the original's file. Nemotron-3's file is not on
+ * record here: it takes vLLM's defaults without one, as the last group does.
  */
 const GENERATION_SAMPLING: Readonly<Record<string, Sampling>> = {
   llama: "top_k_top_p",
