@@ -308,6 +308,7 @@ export function extractSamples(tables: AicTables & { readonly moeTriton?: Table 
 function extractMoe(t: Table, usage: Usage, out: Map<string, MoeSample[]>, backend: MoeBackend) {
   const dt = t.str("moe_dtype")!;
   const [tok, h, inter, topk, e, tp, ep, l] = [...MOE_GRID, "latency"].map((c) => col(t, c));
+  const ungated = ungatedExpertShapes();
   for (const i of moeFitRows(t, backend)) {
     push(out, dt[i], {
       tokens: tok[i],
@@ -317,10 +318,27 @@ function extractMoe(t: Table, usage: Usage, out: Map<string, MoeSample[]>, backe
       experts: e[i],
       tp: tp[i],
       ep: ep[i],
+      ...(ungated.has(`${h[i]}/${inter[i]}/${topk[i]}/${e[i]}`) ? { ungated: true } : {}),
       latency: l[i],
       relevant: usage.moe.has(`${dt[i]}/${h[i]}/${inter[i]}/${topk[i]}/${e[i]}/${tp[i]}/${ep[i]}`),
     });
   }
+}
+
+/**
+ * The expert shapes (`hidden/inter/topK/experts`, at the latent width under LatentMoE) of the catalog's
+ * models with ungated experts (Nemotron-3). AIC's newest collectors time them with the model's own
+ * activation: vLLM 0.24's and TRT-LLM 1.3's BF16 rows of these shapes (and B200's FP8 ones) sit at the
+ * ungated curve's price (median ratio 0.94–1.06) and a quarter under the gated one's, so the fit reads them
+ * as ungated. (Older vLLM tables, 0.14–0.22, timed them gated; the fit reads only the newest.)
+ */
+function ungatedExpertShapes(): Set<string> {
+  const shapes = new Set<string>();
+  for (const id of MODEL_IDS) {
+    const { moe, ffnUngated, hidden } = MODELS[id].arch;
+    if (moe && ffnUngated) shapes.add(`${moe.latent ?? hidden}/${moe.expertFfn}/${moe.topK}/${moe.experts}`);
+  }
+  return shapes;
 }
 
 /**
