@@ -63,6 +63,21 @@ Deno.bench({ name: "analytic prefill step (Qwen3.5-27B shape)", group: "hybrid" 
   hybrid.prefillMs(1, chunk[i] + 512, 512);
 });
 
+// A Mamba-2 hybrid MoE: 23 Mamba-2, 6 attention and 23 MoE blocks (Nemotron-3 Nano, from the catalog).
+const nemotron = (() => {
+  const args = { aic_model_path: "nvidia/NVIDIA-Nemotron-3-Nano-30B-A3B-BF16", aic_system: "h200_sxm" };
+  const { args: parsed, config } = resolveEngineArgs(args, "aggregated");
+  return createPerfModel(parsed, config);
+})();
+Deno.bench({ name: "analytic decode step (Nemotron-3 Nano: Mamba-2 + MoE)", group: "hybrid" }, () => {
+  i = (i + 1) % N;
+  nemotron.decodeMs(batch[i], context[i], 0);
+});
+Deno.bench({ name: "analytic prefill step (Nemotron-3 Nano)", group: "hybrid" }, () => {
+  i = (i + 1) % N;
+  nemotron.prefillMs(1, chunk[i] + 512, 512);
+});
+
 if (SHARED_DIR) {
   const tableArgs = parseEngineArgs({ ...ARGS, aic_systems_path: `${SHARED_DIR}/aic/systems` });
   const inputs = await loadPerfInputs(tableArgs);
