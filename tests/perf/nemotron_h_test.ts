@@ -21,6 +21,7 @@ import { moeBaseMs } from "../../lib/perf/analytic/efficiency.ts";
 import { GPUS } from "../../lib/perf/catalog/gpus.ts";
 import { sharedPath, sharedTest } from "../_shared.ts";
 import { simulate } from "../../mod.ts";
+import { Rng } from "../../lib/common/rng.ts";
 
 /** A small Nemotron-H MoE config: Mamba-2, attention and MoE blocks, as Nemotron-3 Nano writes them. */
 const NEMOTRON_H = {
@@ -284,3 +285,77 @@ sharedTest(
     }
   },
 );
+
+Deno.test("random Nemotron-H configs: priced finite, and every request of a replay completes or is refused", async () => {
+  const rng = new Rng(64);
+  const kinds = ["M", "*", "-", "E"];
+  let ran = 0;
+  for (let trial = 0; trial < 24; trial++) {
+    const blocks = 2 + rng.int(14);
+    const pattern = Array.from({ length: blocks }, () => kinds[rng.int(4)]);
+    pattern[rng.int(blocks)] = "*"; // at least one attention block
+    const moe = pattern.includes("E");
+    const groups = [1, 2, 4, 8][rng.int(4)];
+    const config = {
+      ...NEMOTRON_H,
+      hybrid_override_pattern: pattern.join(""),
+      hidden_size: 256 * (1 + rng.int(8)),
+      num_attention_heads: 8 * (1 + rng.int(4)),
+      num_key_value_heads: [1, 2, 4, 8][rng.int(4)],
+      head_dim: [64, 128][rng.int(2)],
+      mamba_num_heads: groups * 4 * (1 + rng.int(4)),
+      mamba_head_dim: [32, 64][rng.int(2)],
+      n_groups: groups,
+      ssm_state_size: [64, 128][rng.int(2)],
+      mamba_ssm_cache_dtype: rng.next() < 0.5 ? "float32" : "bfloat16",
+      n_routed_experts: moe ? 8 * (1 + rng.int(8)) : 0,
+      num_experts_per_tok: 1 + rng.int(4),
+      moe_latent_size: moe && rng.next() < 0.3 ? 128 : null,
+    };
+    const path = `random-${trial}.json`;
+    const model = modelFromHfConfig(config, path);
+    const tp = [1, 2, 4][rng.int(3)];
+    const args = { aic_model_path: path, aic_system: "h200_sxm", aic_tp_size: tp };
+    let setup;
+    try {
+      setup = resolvePerfSetup(args, { model, modelPath: path })!;
+    } catch {
+      continue; // a TP the heads do not divide: refused by name (tested above)
+    }
+    const perf = analyticModel(setup);
+    for (const [b, s] of [[1, 1], [3, 700], [16, 4096]]) {
+      const p = perf.prefillMs(b, s, 0), d = perf.decodeMs(b, s, b * s);
+      assert.ok(Number.isFinite(p) && p > 0 && Number.isFinite(d) && d > 0, `${pattern.join("")}: ${p} ${d}`);
+    }
+    const dir = await Deno.makeTempDir();
+    await Deno.writeTextFile(`${dir}/config.json`, JSON.stringify(config));
+    const n = 4 + rng.int(8), output = 1 + rng.int(30);
+    const r = await simulate({
+      workload: {
+        source: "synthetic",
+        input_tokens: 1 + rng.int(3000),
+        output_tokens: output,
+        request_count: n,
+      },
+      replay_concurrency: 1 + rng.int(n),
+      topology: {
+        mode: "agg",
+        num_workers: 1,
+        engine: { ...args, aic_model_path: `${dir}/config.json`, num_gpu_blocks: 4 + rng.int(60) },
+      },
+    });
+    const done = r.completed_requests as number, refused = r.rejected_requests as number;
+    assert.equal(done + refused, n, `${pattern.join("")}: ${done} done, ${refused} refused of ${n}`);
+    assert.equal(r.total_output_tokens, done * output);
+    assert.ok(!hasNaN(r), `${pattern.join("")}: NaN in the report`);
+    ran++;
+  }
+  assert.ok(ran >= 12, `only ${ran} of 24 configs ran`);
+});
+
+/** Whether any number in a (report) object is NaN. */
+function hasNaN(v: unknown): boolean {
+  if (typeof v === "number") return Number.isNaN(v);
+  if (v && typeof v === "object") return Object.values(v).some(hasNaN);
+  return false;
+}
