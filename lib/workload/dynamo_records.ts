@@ -6,9 +6,9 @@
  * @module
  */
 import { InputError, type InputLocation } from "../common/errors.ts";
+import { isObject } from "../common/json.ts";
 import { parseObjectLine, readLines } from "./lines.ts";
 import {
-  isObject,
   objectField,
   optionalInteger,
   optionalTime,

@@ -6,6 +6,7 @@
  * @module
  */
 import { InputError, type InputLocation } from "../common/errors.ts";
+import { isObject } from "../common/json.ts";
 import { MAX_TIME_MS, maxTimeText } from "./types.ts";
 
 /**
@@ -151,9 +152,4 @@ export function textField(
     throw new InputError(`must be a non-empty string, got ${JSON.stringify(v)}`, within(at, key));
   }
   return v;
-}
-
-/** Whether `v` is a JSON object (not null, not an array). */
-export function isObject(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === "object" && !Array.isArray(v);
 }

@@ -8,8 +8,9 @@
  * @module
  */
 import { InputError, type InputLocation } from "../../common/errors.ts";
-import type { WeightDType } from "../dtypes.ts";
-import type { LinearAttentionArch, MlaArch, ModelArch, ModelSpec, MoeArch, QuantSpec } from "./arch.ts";
+import { isObject } from "../../common/json.ts";
+import type { LinearAttentionArch, MlaArch, ModelArch, ModelSpec, MoeArch } from "./arch.ts";
+import { quantFrom } from "./hf_quant.ts";
 import { generationSampling } from "../sampling.ts";
 import type { TokenizerKind } from "../frontend.ts";
 
@@ -367,89 +368,4 @@ function windowedAttention(
  */
 export function tokenizerKind(files: { tokenizerJson: boolean; tokenizerConfig: boolean }): TokenizerKind {
   return files.tokenizerConfig && !files.tokenizerJson ? "slow" : "fast";
-}
-
-/** The weight formats a config's `quantization_config` (or a ModelOpt quant file) declares. */
-function quantFrom(config: Json, quantFile: unknown): QuantSpec {
-  const modelopt = isObject(quantFile) && isObject(quantFile.quantization)
-    ? quantFile.quantization
-    : undefined;
-  const qc = isObject(config.quantization_config) ? config.quantization_config : undefined;
-  const algo = String(modelopt?.quant_algo ?? qc?.quant_algo ?? "").toUpperCase();
-  const kvAlgo = String(modelopt?.kv_cache_quant_algo ?? qc?.kv_cache_quant_algo ?? "").toUpperCase();
-  const kv = kvAlgo === "FP8" ? "fp8" as const : null;
-  const excluded = JSON.stringify(
-    modelopt?.exclude_modules ?? qc?.ignore ?? qc?.modules_to_not_convert ?? [],
-  );
-  const attnExcluded = excluded.includes("self_attn");
-  // ModelOpt writes the per-module formats into its quant file, and into `quantization_config` in newer exports.
-  const perModule = modelopt?.quantized_layers ?? qc?.quantized_layers;
-  if (algo === "MIXED_PRECISION" && isObject(perModule)) return mixedPrecision(perModule, kv);
-  // Shared experts left unquantized beside quantized routed ones (NVIDIA's Qwen3.5 NVFP4 checkpoints).
-  const denseExcluded = excluded.includes("shared_expert");
-  const spec = (d: WeightDType, moeOnly = false): QuantSpec => ({
-    linear: moeOnly || denseExcluded ? "bfloat16" : d,
-    attention: moeOnly || attnExcluded ? "bfloat16" : d,
-    moe: d,
-    kvCheckpoint: kv,
-  });
-  if (algo === "FP8") return spec("fp8");
-  if (algo === "NVFP4") return spec("nvfp4");
-  if (!qc) return spec("bfloat16");
-  const method = String(qc.quant_method ?? "").toLowerCase();
-  if (method === "fp8") return spec(Array.isArray(qc.weight_block_size) ? "fp8_block" : "fp8");
-  if (method === "mxfp4") return spec("w4a16_mxfp4", true);
-  if (method === "modelopt") return spec(algo === "NVFP4" ? "nvfp4" : "fp8");
-  if (method === "compressed-tensors" && isObject(qc.config_groups)) {
-    const group = Object.values(qc.config_groups).find(isObject);
-    const w = isObject(group?.weights) ? group.weights : {};
-    const a = isObject(group?.input_activations) ? group.input_activations : undefined;
-    if (w.num_bits === 4) {
-      if (a?.num_bits === 4) return spec("nvfp4");
-      return spec("int4_wo", true);
-    }
-    if (w.num_bits === 8) return spec(w.strategy === "block" ? "fp8_block" : "fp8");
-  }
-  return spec("bfloat16");
-}
-
-/**
- * A ModelOpt `MIXED_PRECISION` checkpoint's formats from its per-module `quantized_layers`: attention
- * projections (`self_attn`, `linear_attn`, a Nemotron-H mixer's `in/out/q/k/v/o_proj`), routed experts
- * (`experts`, but not shared ones) and the other MLP weights (dense FFN, shared experts), each taking its
- * modules' most common format: `FP8` and `MXFP8` as FP8, `NVFP4`, or `W4A16_NVFP4` (FP4 weights on BF16
- * activations, priced as the 4-bit weight-only `int4_wo` it matches in bytes and kernels). Kinds with no
- * listed module stay BF16, and a model without listed experts gives them its MLP's format. NVIDIA's Qwen3.6
- * NVFP4: FP8 attention, weight-only FP4 MLP; MiniMax-M3 NVFP4: MXFP8 attention and dense layers, NVFP4
- * experts.
- */
-function mixedPrecision(layers: Json, kv: QuantSpec["kvCheckpoint"]): QuantSpec {
-  const formats: Readonly<Record<string, WeightDType>> = {
-    FP8: "fp8",
-    MXFP8: "fp8",
-    NVFP4: "nvfp4",
-    W4A16_NVFP4: "int4_wo",
-  };
-  const counts = new Map<string, Map<WeightDType, number>>();
-  for (const [name, entry] of Object.entries(layers)) {
-    const format = isObject(entry) ? formats[String(entry.quant_algo).toUpperCase()] : undefined;
-    const kind = /self_attn|linear_attn|mixer\.(in|out|[qkvo])_proj/.test(name)
-      ? "attention"
-      : /experts/.test(name) && !/shared_expert/.test(name)
-      ? "moe"
-      : /mlp|shared_expert|mixer\.(up|down)_proj/.test(name)
-      ? "linear"
-      : undefined;
-    if (!format || !kind) continue;
-    const byFormat = counts.get(kind) ?? counts.set(kind, new Map()).get(kind)!;
-    byFormat.set(format, (byFormat.get(format) ?? 0) + 1);
-  }
-  const most = (kind: string) =>
-    [...counts.get(kind) ?? []].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0]?.[0];
-  const linear = most("linear") ?? "bfloat16";
-  return { linear, attention: most("attention") ?? "bfloat16", moe: most("moe") ?? linear, kvCheckpoint: kv };
-}
-
-function isObject(v: unknown): v is Json {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
 }
