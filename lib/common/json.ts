@@ -4,6 +4,9 @@
  * @module
  */
 
+/** A parsed JSON object. */
+export type Json = Record<string, unknown>;
+
 /**
  * Whether `v` is a JSON object (not null, not an array).
  *
@@ -14,6 +17,6 @@
  * assert(isObject({ a: 1 }) && !isObject([1]) && !isObject(null));
  * ```
  */
-export function isObject(v: unknown): v is Record<string, unknown> {
+export function isObject(v: unknown): v is Json {
   return v !== null && typeof v === "object" && !Array.isArray(v);
 }

@@ -8,13 +8,11 @@
  * @module
  */
 import { InputError, type InputLocation } from "../../common/errors.ts";
-import { isObject } from "../../common/json.ts";
+import { isObject, type Json } from "../../common/json.ts";
 import type { LinearAttentionArch, MlaArch, ModelArch, ModelSpec, MoeArch } from "./arch.ts";
 import { quantFrom } from "./hf_quant.ts";
 import { generationSampling } from "../sampling.ts";
 import type { TokenizerKind } from "../frontend.ts";
-
-type Json = Record<string, unknown>;
 
 /** The files a checkpoint may hold beside `config.json`, parsed; `undefined` when absent. */
 export interface HfCompanions {

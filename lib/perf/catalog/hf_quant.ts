@@ -7,9 +7,7 @@
  */
 import type { WeightDType } from "../dtypes.ts";
 import type { QuantSpec } from "./arch.ts";
-import { isObject } from "../../common/json.ts";
-
-type Json = Record<string, unknown>;
+import { isObject, type Json } from "../../common/json.ts";
 
 /** The weight formats a config's `quantization_config` (or a ModelOpt quant file) declares. */
 export function quantFrom(config: Json, quantFile: unknown): QuantSpec {
