@@ -22,6 +22,7 @@ import { GPUS } from "../../lib/perf/catalog/gpus.ts";
 import { sharedPath, sharedTest } from "../_shared.ts";
 import { simulate } from "../../mod.ts";
 import { Rng } from "../../lib/common/rng.ts";
+import { nonFinite } from "../_fixtures.ts";
 
 /** A small Nemotron-H MoE config: Mamba-2, attention and MoE blocks, as Nemotron-3 Nano writes them. */
 const NEMOTRON_H = {
@@ -347,15 +348,8 @@ Deno.test("random Nemotron-H configs: priced finite, and every request of a repl
     const done = r.completed_requests as number, refused = r.rejected_requests as number;
     assert.equal(done + refused, n, `${pattern.join("")}: ${done} done, ${refused} refused of ${n}`);
     assert.equal(r.total_output_tokens, done * output);
-    assert.ok(!hasNaN(r), `${pattern.join("")}: NaN in the report`);
+    assert.equal(nonFinite(r), null, pattern.join(""));
     ran++;
   }
   assert.ok(ran >= 12, `only ${ran} of 24 configs ran`);
 });
-
-/** Whether any number in a (report) object is NaN. */
-function hasNaN(v: unknown): boolean {
-  if (typeof v === "number") return Number.isNaN(v);
-  if (v && typeof v === "object") return Object.values(v).some(hasNaN);
-  return false;
-}
