@@ -17,6 +17,7 @@
  */
 import {
   decoderLayers,
+  denseFfns,
   ffnLayerCount,
   fullAttentionLayers,
   kvHeadsPerGpu,
@@ -278,13 +279,12 @@ function passOps(setup: PerfSetup, isContext: boolean, scale: number): Op[] {
   mem("add_norm_2", ELEMENTWISE_BYTES.addNorm(h), F);
 
   const moe = a.moe;
-  const denseLayers = moe ? moe.denseLayers : F;
-  if (denseLayers > 0) {
-    ffn("", a.ffn / tp, denseLayers);
-    if (moe) comm("dense_ffn_allreduce", "all_reduce", tp, denseLayers);
+  for (const g of denseFfns(a)) {
+    ffn("", g.ffn / tp, g.layers);
+    if (moe) comm("dense_ffn_allreduce", "all_reduce", tp, g.layers);
   }
   if (moe) {
-    const moeLayers = F - denseLayers;
+    const moeLayers = F - moe.denseLayers;
     gemm("router_gemm", moe.experts, h, "bfloat16", moeLayers);
     if (moe.sharedExperts > 0) ffn("shared_", moe.sharedExperts * moe.sharedFfn / tp, moeLayers);
     // LatentMoE: every rank projects its tokens down to the experts' width and back up (replicated weights).

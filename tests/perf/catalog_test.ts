@@ -275,6 +275,7 @@ sharedTest(
       ["nvidia/Qwen3.6-27B-NVFP4", "nvidia--Qwen3.6-27B-NVFP4"],
       ["nvidia/Qwen3.6-35B-A3B-NVFP4", "nvidia--Qwen3.6-35B-A3B-NVFP4"],
       ["nvidia/NVIDIA-Nemotron-3-Nano-30B-A3B-BF16", "nvidia--NVIDIA-Nemotron-3-Nano-30B-A3B-BF16"],
+      ["nvidia/Llama-3_3-Nemotron-Super-49B-v1", "nvidia--Llama-3_3-Nemotron-Super-49B-v1"],
       ["nvidia/NVIDIA-Nemotron-3-Nano-30B-A3B-NVFP4", "nvidia--NVIDIA-Nemotron-3-Nano-30B-A3B-NVFP4"],
       ["nvidia/NVIDIA-Nemotron-3-Super-120B-A12B-FP8", "nvidia--NVIDIA-Nemotron-3-Super-120B-A12B-FP8"],
       ["nvidia/NVIDIA-Nemotron-3-Super-120B-A12B-NVFP4", "nvidia--NVIDIA-Nemotron-3-Super-120B-A12B-NVFP4"],
@@ -307,6 +308,7 @@ sharedTest(
       assert.equal(parsed.arch.attnOutputGate, cat.arch.attnOutputGate, `${id} output gate`);
       assert.deepEqual(parsed.arch.mla, cat.arch.mla, `${id} mla`);
       assert.deepEqual(parsed.arch.slidingWindow, cat.arch.slidingWindow, `${id} window`);
+      assert.deepEqual(parsed.arch.ffnWidths, cat.arch.ffnWidths, `${id} FFN widths`);
       if (cat.arch.moe) {
         const { experts, topK, expertFfn, sharedExperts, denseLayers, latent } = parsed.arch.moe!;
         assert.deepEqual(

@@ -68,6 +68,13 @@ export interface LinearAttentionArch extends LinearAttentionShape {
   readonly layers: number;
 }
 
+/** Dense FFN layers of one width. */
+export interface FfnWidth {
+  /** Intermediate size. */
+  readonly ffn: number;
+  readonly layers: number;
+}
+
 /** A decoder-only transformer's shape. */
 export interface ModelArch {
   /** Architecture family (HF `model_type`), informational. */
@@ -97,6 +104,11 @@ export interface ModelArch {
    * (attention or Mamba-2, counted in `layers`) or an FFN / MoE (counted here). Absent: `layers`.
    */
   readonly ffnLayers?: number;
+  /**
+   * Dense FFN layers by width, where the widths differ from layer to layer (NAS-pruned Llama-Nemotron); `ffn`
+   * is then the widest. Absent: every dense FFN layer is `ffn` wide (see {@link denseFfns}).
+   */
+  readonly ffnWidths?: readonly FfnWidth[];
   /** The FFN and the experts are an up projection and a squared ReLU, without a gate (Nemotron-H). */
   readonly ffnUngated?: boolean;
   /** Sliding-window attention on `layers` of the layers (gpt-oss alternates). */
@@ -147,6 +159,25 @@ export function kvHeadsPerGpu(arch: ModelArch, tp: number): number {
 /** Layers with an FFN or MoE block ({@link ModelArch.ffnLayers}). */
 export function ffnLayerCount(arch: ModelArch): number {
   return arch.ffnLayers ?? arch.layers;
+}
+
+/**
+ * The dense FFN layers by width: {@link ModelArch.ffnWidths}, or every FFN layer of a dense model (a MoE model's
+ * `denseLayers`) at `ffn`; empty when there are none.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { MODELS } from "./models.ts";
+ * import { denseFfns } from "./arch.ts";
+ * assert.deepEqual(denseFfns(MODELS["meta-llama/Llama-3.1-8B-Instruct"].arch), [{ ffn: 14336, layers: 32 }]);
+ * assert.deepEqual(denseFfns(MODELS["Qwen/Qwen3-30B-A3B"].arch), []);
+ * ```
+ */
+export function denseFfns(arch: ModelArch): readonly FfnWidth[] {
+  if (arch.ffnWidths) return arch.ffnWidths;
+  const layers = arch.moe ? arch.moe.denseLayers : ffnLayerCount(arch);
+  return layers > 0 ? [{ ffn: arch.ffn, layers }] : [];
 }
 
 /** Weight matrices of an FFN or expert: gate, up and down (SwiGLU), or up and down without a gate. */
@@ -292,8 +323,8 @@ function weightParts(arch: ModelArch, par: Parallelism): WeightParts {
   const h = arch.hidden;
   const moe = arch.moe;
   const mats = ffnMatrices(arch);
-  const denseLayers = moe ? moe.denseLayers : ffnLayerCount(arch);
-  const moeLayers = ffnLayerCount(arch) - denseLayers;
+  const moeLayers = moe ? ffnLayerCount(arch) - moe.denseLayers : 0;
+  const denseParams = denseFfns(arch).reduce((sum, g) => sum + g.layers * mats * h * g.ffn, 0);
   // Shared experts are TP-sharded; the router and LatentMoE's two projections are replicated.
   const sharedPerLayer = moe
     ? mats * h * moe.sharedExperts * moe.sharedFfn / par.tp + h * moe.experts + 2 * h * (moe.latent ?? 0)
@@ -305,7 +336,7 @@ function weightParts(arch: ModelArch, par: Parallelism): WeightParts {
   const linear = la ? la.layers * linearAttentionParamsPerGpu(la, h, par.tp) : 0;
   return {
     attention: softmaxAttentionLayers(arch) * attentionParamsPerGpu(arch, par.tp) + linear,
-    dense: denseLayers * mats * h * arch.ffn / par.tp + moeLayers * sharedPerLayer,
+    dense: denseParams / par.tp + moeLayers * sharedPerLayer,
     experts: moeLayers * expertsPerLayer,
     embed: arch.vocab * h / par.tp,
     lmHead: arch.tiedEmbeddings ? 0 : arch.vocab * h / par.tp,

@@ -11,6 +11,7 @@ import { InputError, type InputLocation } from "../../common/errors.ts";
 import { isObject, type Json } from "../../common/json.ts";
 import type { LinearAttentionArch, MlaArch, ModelArch, ModelSpec, MoeArch } from "./arch.ts";
 import { quantFrom } from "./hf_quant.ts";
+import { nasBlocks } from "./hf_nas.ts";
 import { generationSampling } from "../sampling.ts";
 import type { TokenizerKind } from "../frontend.ts";
 
@@ -53,15 +54,24 @@ export function modelFromHfConfig(config: unknown, id: string, companions: HfCom
     throw new InputError(`needs a non-negative integer (got ${JSON.stringify(v)})`, { ...at, field: key });
   };
   const blocks = hybridBlocks(c, at);
-  // Nemotron-H: the mixer blocks are the layers; its FFN and MoE blocks are counted apart (`ffnLayers`).
-  const layers = blocks ? blocks.mamba + blocks.attention : int("num_hidden_layers");
+  const stated = blocks ? 0 : int("num_hidden_layers");
   const hidden = int("hidden_size");
   const heads = int("num_attention_heads");
-  const kvHeads = int("num_key_value_heads", heads);
+  const nas = nasBlocks(c, heads, hidden, at);
+  // Nemotron-H and NAS models: the mixer (attention) blocks are the layers; FFN blocks are counted apart
+  // (`ffnLayers`).
+  const layers = blocks ? blocks.mamba + blocks.attention : nas ? nas.attention : stated;
+  const kvHeads = nas ? nas.kvHeads : int("num_key_value_heads", heads);
   const family = typeof c.model_type === "string" ? c.model_type : "unknown";
   const llama4 = family.startsWith("llama4");
   const experts = int("num_local_experts", int("num_experts", int("n_routed_experts", 0)));
   let moe: MoeArch | undefined;
+  if (experts > 0 && nas) {
+    throw new InputError("per-layer block configs with routed experts are not modelled", {
+      ...at,
+      field: "block_configs",
+    });
+  }
   if (experts > 0) {
     // Llama 4's MoE layers run one shared expert of the routed experts' size beside them.
     const shared = int("n_shared_experts", c.shared_expert_intermediate_size || llama4 ? 1 : 0);
@@ -108,8 +118,10 @@ export function modelFromHfConfig(config: unknown, id: string, companions: HfCom
     heads,
     kvHeads: mla ? heads : kvHeads,
     headDim,
-    // Llama 4 states its dense layers' FFN apart from the experts'.
-    ffn: int("intermediate_size_mlp", int("intermediate_size", moe ? moe.expertFfn : 4 * hidden)),
+    // Llama 4 states its dense layers' FFN apart from the experts'; NAS models size each layer's.
+    ffn: nas
+      ? nas.ffnWidths[0]?.ffn ?? 0
+      : int("intermediate_size_mlp", int("intermediate_size", moe ? moe.expertFfn : 4 * hidden)),
     vocab: int("vocab_size"),
     tiedEmbeddings: c.tie_word_embeddings === true,
     qkNorm: c.use_qk_norm === true || /^qwen3(_moe|_next|_5.*)?$/.test(family),
@@ -117,7 +129,12 @@ export function modelFromHfConfig(config: unknown, id: string, companions: HfCom
     mla,
     linearAttention: linear,
     attnOutputGate: c.attn_output_gate === true || family === "qwen3_next" || undefined,
-    ffnLayers: blocks ? blocks.mlp + blocks.moe : undefined,
+    ffnLayers: blocks
+      ? blocks.mlp + blocks.moe
+      : nas
+      ? nas.ffnWidths.reduce((sum, g) => sum + g.layers, 0)
+      : undefined,
+    ffnWidths: nas?.ffnWidths,
     // Nemotron-H's FFNs and experts are `up → relu² → down` (its `mlp_hidden_act`, relu2 by default).
     ffnUngated: blocks && (c.mlp_hidden_act ?? "relu2") === "relu2" || undefined,
     slidingWindow,
@@ -250,7 +267,8 @@ function checkLayerKinds(c: Json, at: InputLocation): void {
   const unsupported = (field: string, what: string) => {
     throw new InputError(
       `${what} are not modelled: dynolab prices transformer layers (full, sliding-window, chunked and ` +
-        "Gated-DeltaNet linear attention; dense or MoE FFN) and Nemotron-H's Mamba-2 blocks only",
+        "Gated-DeltaNet linear attention; dense or MoE FFN), Nemotron-H's Mamba-2 blocks and NAS-pruned " +
+        "Llama-Nemotron blocks only",
       { ...at, field },
     );
   };
@@ -265,9 +283,6 @@ function checkLayerKinds(c: Json, at: InputLocation): void {
   }
   if (c.compress_ratios != null) {
     unsupported("compress_ratios", "DeepSeek-V4's compressed sparse attention layers");
-  }
-  if (Array.isArray(c.block_configs)) {
-    unsupported("block_configs", "per-layer block configs (NAS-pruned models such as Nemotron Super 49B)");
   }
   if (Array.isArray(c.layer_types)) {
     const odd = c.layer_types.findIndex((t) => !LAYER_TYPES.includes(t));

@@ -28,6 +28,24 @@ const llama = (layers: number, hidden: number, heads: number, ffn: number): Mode
   maxContext: 131072,
 });
 
+/**
+ * Llama-3.3-Nemotron-Super-49B (NAS-pruned from Llama-3.3-70B): 49 of its 80 layers keep their attention, and
+ * its 80 FFNs come in six widths (`block_configs`).
+ */
+const NEMOTRON_SUPER_49B: ModelArch = {
+  ...llama(49, 8192, 64, 28672),
+  family: "nemotron-nas",
+  ffnLayers: 80,
+  ffnWidths: [
+    { ffn: 28672, layers: 49 },
+    { ffn: 17920, layers: 1 },
+    { ffn: 14336, layers: 6 },
+    { ffn: 7168, layers: 10 },
+    { ffn: 5632, layers: 8 },
+    { ffn: 2816, layers: 6 },
+  ],
+};
+
 const qwen3 = (layers: number, hidden: number, heads: number, ffn: number): ModelArch => ({
   family: "qwen3",
   layers,
@@ -266,7 +284,7 @@ const MODELOPT_MIXED_W4A16 = q("int4_wo", "int4_wo", "fp8", "fp8");
  * / top-p 0.95 (0.8 for the 2507 instruct releases; Qwen3.5 alike), DeepSeek-V3/R1 top-p 0.95, MiniMax-M2.5
  * top-k 40 / top-p 0.95; gpt-oss, Mixtral and Kimi-K2.5 ship none (BOS/EOS and length only), so vLLM samples
  * at temperature 1 without a cut. Quantized re-releases copy the original's file. Nemotron-3's file is not on
- * record here: it takes vLLM's defaults without one, as the last group does.
+ * record here, nor is Llama-Nemotron-Super's: they take vLLM's defaults without one, as the last group does.
  */
 const GENERATION_SAMPLING: Readonly<Record<string, Sampling>> = {
   llama: "top_k_top_p",
@@ -280,6 +298,7 @@ const GENERATION_SAMPLING: Readonly<Record<string, Sampling>> = {
   mixtral: "random",
   kimi_k2: "random",
   nemotron_h: "random",
+  "nemotron-nas": "random",
 };
 
 /**
@@ -322,6 +341,7 @@ const entries: ReadonlyArray<[ModelArch, QuantSpec, string[]]> = [
   ]],
   [llama(126, 16384, 128, 53248), MODELOPT_FP8, ["nvidia/Llama-3.1-405B-Instruct-FP8"]],
   [llama(126, 16384, 128, 53248), MODELOPT_FP4, ["nvidia/Llama-3.1-405B-Instruct-FP4"]],
+  [NEMOTRON_SUPER_49B, BF16, ["nvidia/Llama-3_3-Nemotron-Super-49B-v1"]],
   [qwen3(36, 4096, 32, 12288), BF16, ["Qwen/Qwen3-8B"]],
   [qwen3(36, 4096, 32, 12288), BLOCK_FP8, ["Qwen/Qwen3-8B-FP8"]],
   [qwen3(36, 4096, 32, 12288), MODELOPT_FP4, ["nvidia/Qwen3-8B-FP4"]],
