@@ -1,8 +1,7 @@
 /**
  * Model catalog: architectures of well-known checkpoints and their quantised variants, by Hugging Face id.
  *
- * Shapes are those of each model's published `config.json` (layers, hidden size, heads, KV heads, head
- * dimension, FFN and expert sizes, vocabulary, MLA ranks, sliding windows); formats follow each checkpoint's
+ * Shapes are those of each model's published `config.json` (`architectures.ts`); formats follow each checkpoint's
  * quantisation config (`fp8` = per-tensor FP8 as NVIDIA ModelOpt and RedHat/Neural Magic ship it, `fp8_block` =
  * 128×128 block FP8 as Qwen and DeepSeek ship it, `nvfp4` = NVIDIA ModelOpt FP4, `w4a16_mxfp4` = gpt-oss's MXFP4
  * experts, `int4_wo` = Kimi's INT4 experts). Any other model can be given as a path to its `config.json`
@@ -11,242 +10,31 @@
  * @module
  */
 import { InputError, type InputLocation, suggest } from "../../common/errors.ts";
-import type { ModelArch, ModelSpec, MoeArch, QuantSpec } from "./arch.ts";
+import type { ModelArch, ModelSpec, QuantSpec } from "./arch.ts";
+import {
+  DEEPSEEK_V3,
+  GPT_OSS_120B,
+  GPT_OSS_20B,
+  KIMI_K25,
+  LLAMA31_405B,
+  LLAMA31_70B,
+  LLAMA31_8B,
+  MINIMAX_M25,
+  MIXTRAL_8X7B,
+  NEMOTRON3_NANO,
+  NEMOTRON3_SUPER,
+  NEMOTRON3_ULTRA,
+  NEMOTRON_SUPER_49B,
+  QWEN35_122B_A10B,
+  QWEN35_27B,
+  QWEN35_35B_A3B,
+  QWEN35_397B_A17B,
+  QWEN3_235B_A22B,
+  QWEN3_30B_A3B,
+  QWEN3_32B,
+  QWEN3_8B,
+} from "./architectures.ts";
 import type { Sampling } from "../sampling.ts";
-
-const llama = (layers: number, hidden: number, heads: number, ffn: number): ModelArch => ({
-  family: "llama",
-  layers,
-  hidden,
-  heads,
-  kvHeads: 8,
-  headDim: 128,
-  ffn,
-  vocab: 128256,
-  tiedEmbeddings: false,
-  qkNorm: false,
-  maxContext: 131072,
-});
-
-/**
- * Llama-3.3-Nemotron-Super-49B (NAS-pruned from Llama-3.3-70B): 49 of its 80 layers keep their attention, and
- * its 80 FFNs come in six widths (`block_configs`).
- */
-const NEMOTRON_SUPER_49B: ModelArch = {
-  ...llama(49, 8192, 64, 28672),
-  family: "nemotron-nas",
-  ffnLayers: 80,
-  ffnWidths: [
-    { ffn: 28672, layers: 49 },
-    { ffn: 17920, layers: 1 },
-    { ffn: 14336, layers: 6 },
-    { ffn: 7168, layers: 10 },
-    { ffn: 5632, layers: 8 },
-    { ffn: 2816, layers: 6 },
-  ],
-};
-
-const qwen3 = (layers: number, hidden: number, heads: number, ffn: number): ModelArch => ({
-  family: "qwen3",
-  layers,
-  hidden,
-  heads,
-  kvHeads: 8,
-  headDim: 128,
-  ffn,
-  vocab: 151936,
-  tiedEmbeddings: false,
-  qkNorm: true,
-  maxContext: 40960,
-});
-
-const qwen3Moe = (layers: number, hidden: number, heads: number, expertFfn: number): ModelArch => ({
-  family: "qwen3_moe",
-  layers,
-  hidden,
-  heads,
-  kvHeads: 4,
-  headDim: 128,
-  ffn: hidden * 3,
-  vocab: 151936,
-  tiedEmbeddings: false,
-  qkNorm: true,
-  moe: { experts: 128, topK: 8, expertFfn, sharedExperts: 0, sharedFfn: 0, denseLayers: 0 },
-  maxContext: 40960,
-});
-
-/**
- * Qwen3.5 (and 3.6, the same shapes): three Gated-DeltaNet layers to one full-attention layer whose query
- * projection also gates its output; 256-dim attention heads, 128-dim linear heads, 16 key heads, a float32
- * recurrent state.
- */
-const qwen35 = (
-  layers: number,
-  hidden: number,
-  heads: number,
-  kvHeads: number,
-  vHeads: number,
-  ffn: number,
-  moe?: MoeArch,
-): ModelArch => ({
-  family: moe ? "qwen3_5_moe" : "qwen3_5",
-  layers,
-  hidden,
-  heads,
-  kvHeads,
-  headDim: 256,
-  ffn,
-  vocab: 248320,
-  tiedEmbeddings: false,
-  qkNorm: true,
-  moe,
-  linearAttention: {
-    kind: "gated_delta_net",
-    layers: layers * 3 / 4,
-    kHeads: 16,
-    vHeads,
-    kHeadDim: 128,
-    vHeadDim: 128,
-    convKernel: 4,
-    stateBytes: 4,
-  },
-  attnOutputGate: true,
-  maxContext: 262144,
-});
-
-/** A Qwen3.5 MoE block: every layer routed, one shared expert of the routed experts' size. */
-const qwen35Moe = (experts: number, topK: number, expertFfn: number): MoeArch => ({
-  experts,
-  topK,
-  expertFfn,
-  sharedExperts: 1,
-  sharedFfn: expertFfn,
-  denseLayers: 0,
-});
-
-/**
- * Nemotron-3 (NVIDIA's Nemotron-H MoE): blocks of one Mamba-2 mixer, one attention mixer or one MoE each, as many
- * Mamba-2 as MoE blocks; 2 KV heads of 128; Mamba-2 heads of 64 in 8 groups with a 128-wide float32 state;
- * ungated squared-ReLU experts beside one shared expert, LatentMoE (`latent`) on the larger models.
- */
-const nemotron3 = (
-  shape: { mamba: number; attention: number; hidden: number; heads: number; mambaHeads: number },
-  moe: Omit<MoeArch, "sharedExperts" | "denseLayers">,
-): ModelArch => ({
-  family: "nemotron_h",
-  layers: shape.mamba + shape.attention,
-  ffnLayers: shape.mamba,
-  hidden: shape.hidden,
-  heads: shape.heads,
-  kvHeads: 2,
-  headDim: 128,
-  ffn: moe.expertFfn,
-  vocab: 131072,
-  tiedEmbeddings: false,
-  qkNorm: false,
-  moe: { ...moe, sharedExperts: 1, denseLayers: 0 },
-  linearAttention: {
-    kind: "mamba2",
-    layers: shape.mamba,
-    kHeads: 8,
-    vHeads: shape.mambaHeads,
-    kHeadDim: 128,
-    vHeadDim: 64,
-    convKernel: 4,
-    stateBytes: 4,
-  },
-  ffnUngated: true,
-  maxContext: 262144,
-});
-
-const NEMOTRON3_NANO = nemotron3(
-  { mamba: 23, attention: 6, hidden: 2688, heads: 32, mambaHeads: 64 },
-  { experts: 128, topK: 6, expertFfn: 1856, sharedFfn: 3712 },
-);
-
-const NEMOTRON3_SUPER = nemotron3(
-  { mamba: 40, attention: 8, hidden: 4096, heads: 32, mambaHeads: 128 },
-  { experts: 512, topK: 22, expertFfn: 2688, sharedFfn: 5376, latent: 1024 },
-);
-
-const NEMOTRON3_ULTRA = nemotron3(
-  { mamba: 48, attention: 12, hidden: 8192, heads: 64, mambaHeads: 256 },
-  { experts: 512, topK: 22, expertFfn: 5120, sharedFfn: 10240, latent: 2048 },
-);
-
-const deepseekMla = { qLoraRank: 1536, kvLoraRank: 512, qkNopeDim: 128, qkRopeDim: 64, vHeadDim: 128 };
-
-const DEEPSEEK_V3: ModelArch = {
-  family: "deepseek_v3",
-  layers: 61,
-  hidden: 7168,
-  heads: 128,
-  kvHeads: 128,
-  headDim: 192,
-  ffn: 18432,
-  vocab: 129280,
-  tiedEmbeddings: false,
-  qkNorm: false,
-  moe: { experts: 256, topK: 8, expertFfn: 2048, sharedExperts: 1, sharedFfn: 2048, denseLayers: 3 },
-  mla: deepseekMla,
-  maxContext: 163840,
-};
-
-const KIMI_K25: ModelArch = {
-  ...DEEPSEEK_V3,
-  family: "kimi_k2",
-  heads: 64,
-  kvHeads: 64,
-  vocab: 163840,
-  moe: { experts: 384, topK: 8, expertFfn: 2048, sharedExperts: 1, sharedFfn: 2048, denseLayers: 1 },
-  maxContext: 262144,
-};
-
-const gptOss = (layers: number, experts: number): ModelArch => ({
-  family: "gpt_oss",
-  layers,
-  hidden: 2880,
-  heads: 64,
-  kvHeads: 8,
-  headDim: 64,
-  ffn: 2880,
-  vocab: 201088,
-  tiedEmbeddings: false,
-  qkNorm: false,
-  moe: { experts, topK: 4, expertFfn: 2880, sharedExperts: 0, sharedFfn: 0, denseLayers: 0 },
-  slidingWindow: { window: 128, layers: layers / 2 },
-  maxContext: 131072,
-});
-
-const MIXTRAL_8X7B: ModelArch = {
-  family: "mixtral",
-  layers: 32,
-  hidden: 4096,
-  heads: 32,
-  kvHeads: 8,
-  headDim: 128,
-  ffn: 14336,
-  vocab: 32000,
-  tiedEmbeddings: false,
-  qkNorm: false,
-  moe: { experts: 8, topK: 2, expertFfn: 14336, sharedExperts: 0, sharedFfn: 0, denseLayers: 0 },
-  maxContext: 32768,
-};
-
-const MINIMAX_M25: ModelArch = {
-  family: "minimax_m2",
-  layers: 62,
-  hidden: 3072,
-  heads: 48,
-  kvHeads: 8,
-  headDim: 128,
-  ffn: 1536,
-  vocab: 200064,
-  tiedEmbeddings: false,
-  qkNorm: true,
-  moe: { experts: 256, topK: 8, expertFfn: 1536, sharedExperts: 0, sharedFfn: 0, denseLayers: 0 },
-  maxContext: 196608,
-};
 
 const q = (
   linear: QuantSpec["linear"],
@@ -308,77 +96,77 @@ const GENERATION_SAMPLING: Readonly<Record<string, Sampling>> = {
 const SLOW_TOKENIZER_FAMILIES: ReadonlySet<string> = new Set(["kimi_k2"]);
 
 const entries: ReadonlyArray<[ModelArch, QuantSpec, string[]]> = [
-  [llama(32, 4096, 32, 14336), BF16, [
+  [LLAMA31_8B, BF16, [
     "meta-llama/Llama-3.1-8B-Instruct",
     "meta-llama/Llama-3.1-8B",
     "meta-llama/Meta-Llama-3.1-8B-Instruct",
     "meta-llama/Meta-Llama-3.1-8B",
   ]],
-  [llama(32, 4096, 32, 14336), MODELOPT_FP8, ["nvidia/Llama-3.1-8B-Instruct-FP8"]],
-  [llama(32, 4096, 32, 14336), RH_FP8, [
+  [LLAMA31_8B, MODELOPT_FP8, ["nvidia/Llama-3.1-8B-Instruct-FP8"]],
+  [LLAMA31_8B, RH_FP8, [
     "RedHatAI/Meta-Llama-3.1-8B-Instruct-FP8",
     "neuralmagic/Meta-Llama-3.1-8B-Instruct-FP8",
   ]],
-  [llama(32, 4096, 32, 14336), MODELOPT_FP4, ["nvidia/Llama-3.1-8B-Instruct-FP4"]],
-  [llama(80, 8192, 64, 28672), BF16, [
+  [LLAMA31_8B, MODELOPT_FP4, ["nvidia/Llama-3.1-8B-Instruct-FP4"]],
+  [LLAMA31_70B, BF16, [
     "meta-llama/Llama-3.1-70B-Instruct",
     "meta-llama/Llama-3.1-70B",
     "meta-llama/Meta-Llama-3.1-70B-Instruct",
     "meta-llama/Meta-Llama-3.1-70B",
     "meta-llama/Llama-3.3-70B-Instruct",
   ]],
-  [llama(80, 8192, 64, 28672), MODELOPT_FP8, [
+  [LLAMA31_70B, MODELOPT_FP8, [
     "nvidia/Llama-3.1-70B-Instruct-FP8",
     "nvidia/Llama-3.3-70B-Instruct-FP8",
   ]],
-  [llama(80, 8192, 64, 28672), RH_FP8, ["RedHatAI/Meta-Llama-3.1-70B-Instruct-FP8"]],
-  [llama(80, 8192, 64, 28672), MODELOPT_FP4, ["nvidia/Llama-3.3-70B-Instruct-FP4"]],
-  [llama(126, 16384, 128, 53248), BF16, [
+  [LLAMA31_70B, RH_FP8, ["RedHatAI/Meta-Llama-3.1-70B-Instruct-FP8"]],
+  [LLAMA31_70B, MODELOPT_FP4, ["nvidia/Llama-3.3-70B-Instruct-FP4"]],
+  [LLAMA31_405B, BF16, [
     "meta-llama/Llama-3.1-405B-Instruct",
     "meta-llama/Llama-3.1-405B",
     "meta-llama/Meta-Llama-3.1-405B-Instruct",
     "meta-llama/Meta-Llama-3.1-405B",
   ]],
-  [llama(126, 16384, 128, 53248), MODELOPT_FP8, ["nvidia/Llama-3.1-405B-Instruct-FP8"]],
-  [llama(126, 16384, 128, 53248), MODELOPT_FP4, ["nvidia/Llama-3.1-405B-Instruct-FP4"]],
+  [LLAMA31_405B, MODELOPT_FP8, ["nvidia/Llama-3.1-405B-Instruct-FP8"]],
+  [LLAMA31_405B, MODELOPT_FP4, ["nvidia/Llama-3.1-405B-Instruct-FP4"]],
   [NEMOTRON_SUPER_49B, BF16, ["nvidia/Llama-3_3-Nemotron-Super-49B-v1"]],
-  [qwen3(36, 4096, 32, 12288), BF16, ["Qwen/Qwen3-8B"]],
-  [qwen3(36, 4096, 32, 12288), BLOCK_FP8, ["Qwen/Qwen3-8B-FP8"]],
-  [qwen3(36, 4096, 32, 12288), MODELOPT_FP4, ["nvidia/Qwen3-8B-FP4"]],
-  [qwen3(64, 5120, 64, 25600), BF16, ["Qwen/Qwen3-32B"]],
-  [qwen3(64, 5120, 64, 25600), BLOCK_FP8, ["Qwen/Qwen3-32B-FP8"]],
-  [qwen3(64, 5120, 64, 25600), MODELOPT_FP8, ["Qwen/Qwen3-32B-FP8-Static-PerTensor"]],
-  [qwen3(64, 5120, 64, 25600), MODELOPT_FP4, ["nvidia/Qwen3-32B-FP4"]],
-  [qwen3Moe(48, 2048, 32, 768), BF16, ["Qwen/Qwen3-30B-A3B", "Qwen/Qwen3-30B-A3B-Instruct-2507"]],
-  [qwen3Moe(48, 2048, 32, 768), BLOCK_FP8, [
+  [QWEN3_8B, BF16, ["Qwen/Qwen3-8B"]],
+  [QWEN3_8B, BLOCK_FP8, ["Qwen/Qwen3-8B-FP8"]],
+  [QWEN3_8B, MODELOPT_FP4, ["nvidia/Qwen3-8B-FP4"]],
+  [QWEN3_32B, BF16, ["Qwen/Qwen3-32B"]],
+  [QWEN3_32B, BLOCK_FP8, ["Qwen/Qwen3-32B-FP8"]],
+  [QWEN3_32B, MODELOPT_FP8, ["Qwen/Qwen3-32B-FP8-Static-PerTensor"]],
+  [QWEN3_32B, MODELOPT_FP4, ["nvidia/Qwen3-32B-FP4"]],
+  [QWEN3_30B_A3B, BF16, ["Qwen/Qwen3-30B-A3B", "Qwen/Qwen3-30B-A3B-Instruct-2507"]],
+  [QWEN3_30B_A3B, BLOCK_FP8, [
     "Qwen/Qwen3-30B-A3B-FP8",
     "Qwen/Qwen3-30B-A3B-Instruct-2507-FP8",
   ]],
-  [qwen3Moe(48, 2048, 32, 768), MODELOPT_FP4, ["nvidia/Qwen3-30B-A3B-FP4"]],
-  [qwen3Moe(94, 4096, 64, 1536), BF16, ["Qwen/Qwen3-235B-A22B", "Qwen/Qwen3-235B-A22B-Instruct-2507"]],
-  [qwen3Moe(94, 4096, 64, 1536), BLOCK_FP8, [
+  [QWEN3_30B_A3B, MODELOPT_FP4, ["nvidia/Qwen3-30B-A3B-FP4"]],
+  [QWEN3_235B_A22B, BF16, ["Qwen/Qwen3-235B-A22B", "Qwen/Qwen3-235B-A22B-Instruct-2507"]],
+  [QWEN3_235B_A22B, BLOCK_FP8, [
     "Qwen/Qwen3-235B-A22B-FP8",
     "Qwen/Qwen3-235B-A22B-Instruct-2507-FP8",
   ]],
-  [qwen3Moe(94, 4096, 64, 1536), MODELOPT_FP4, [
+  [QWEN3_235B_A22B, MODELOPT_FP4, [
     "nvidia/Qwen3-235B-A22B-NVFP4",
     "nvidia/Qwen3-235B-A22B-FP4",
   ]],
-  [qwen35(64, 5120, 24, 4, 48, 17408), BF16, ["Qwen/Qwen3.5-27B", "Qwen/Qwen3.6-27B"]],
-  [qwen35(64, 5120, 24, 4, 48, 17408), MODELOPT_MIXED_W4A16, ["nvidia/Qwen3.6-27B-NVFP4"]],
-  [qwen35(40, 2048, 16, 2, 32, 512, qwen35Moe(256, 8, 512)), BF16, [
+  [QWEN35_27B, BF16, ["Qwen/Qwen3.5-27B", "Qwen/Qwen3.6-27B"]],
+  [QWEN35_27B, MODELOPT_MIXED_W4A16, ["nvidia/Qwen3.6-27B-NVFP4"]],
+  [QWEN35_35B_A3B, BF16, [
     "Qwen/Qwen3.5-35B-A3B",
     "Qwen/Qwen3.6-35B-A3B",
   ]],
-  [qwen35(40, 2048, 16, 2, 32, 512, qwen35Moe(256, 8, 512)), MODELOPT_MIXED_W4A16, [
+  [QWEN35_35B_A3B, MODELOPT_MIXED_W4A16, [
     "nvidia/Qwen3.6-35B-A3B-NVFP4",
   ]],
-  [qwen35(48, 3072, 32, 2, 64, 1024, qwen35Moe(256, 8, 1024)), BF16, ["Qwen/Qwen3.5-122B-A10B"]],
-  [qwen35(48, 3072, 32, 2, 64, 1024, qwen35Moe(256, 8, 1024)), MODELOPT_FP4_EXPERTS, [
+  [QWEN35_122B_A10B, BF16, ["Qwen/Qwen3.5-122B-A10B"]],
+  [QWEN35_122B_A10B, MODELOPT_FP4_EXPERTS, [
     "nvidia/Qwen3.5-122B-A10B-NVFP4",
   ]],
-  [qwen35(60, 4096, 32, 2, 64, 1024, qwen35Moe(512, 10, 1024)), BF16, ["Qwen/Qwen3.5-397B-A17B"]],
-  [qwen35(60, 4096, 32, 2, 64, 1024, qwen35Moe(512, 10, 1024)), MODELOPT_FP4_EXPERTS, [
+  [QWEN35_397B_A17B, BF16, ["Qwen/Qwen3.5-397B-A17B"]],
+  [QWEN35_397B_A17B, MODELOPT_FP4_EXPERTS, [
     "nvidia/Qwen3.5-397B-A17B-NVFP4",
   ]],
   [NEMOTRON3_NANO, BF16, ["nvidia/NVIDIA-Nemotron-3-Nano-30B-A3B-BF16"]],
@@ -399,8 +187,8 @@ const entries: ReadonlyArray<[ModelArch, QuantSpec, string[]]> = [
     "nvidia/DeepSeek-R1-0528-FP4",
     "nvidia/DeepSeek-V3-0324-FP4",
   ]],
-  [gptOss(24, 32), q("bfloat16", "w4a16_mxfp4"), ["openai/gpt-oss-20b"]],
-  [gptOss(36, 128), q("bfloat16", "w4a16_mxfp4"), ["openai/gpt-oss-120b"]],
+  [GPT_OSS_20B, q("bfloat16", "w4a16_mxfp4"), ["openai/gpt-oss-20b"]],
+  [GPT_OSS_120B, q("bfloat16", "w4a16_mxfp4"), ["openai/gpt-oss-120b"]],
   [MIXTRAL_8X7B, BF16, ["mistralai/Mixtral-8x7B-Instruct-v0.1", "mistralai/Mixtral-8x7B-v0.1"]],
   [MIXTRAL_8X7B, RH_FP8, [
     "RedHatAI/Mixtral-8x7B-Instruct-v0.1-FP8",
