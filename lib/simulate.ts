@@ -8,7 +8,13 @@
  */
 import { InputError } from "./common/errors.ts";
 import { Cluster, type ClusterResult, type PoolSetup, type ScalingController } from "./cluster/mod.ts";
-import { type PassTotals, type ResolvedEngine, sumPassTotals, typicalPasses } from "./engine/mod.ts";
+import {
+  type PassTotals,
+  type ResolvedEngine,
+  sideBlocks,
+  sumPassTotals,
+  typicalPasses,
+} from "./engine/mod.ts";
 import { Collector, handoffSummary, routerQueueSummary } from "./metrics/mod.ts";
 import { type KvCapacity, type OpBreakdown, speculativeConfig } from "./perf/mod.ts";
 import { PlannerRuntime } from "./planner/mod.ts";
@@ -189,6 +195,12 @@ function runDetails(
       block_size: pool.setup.config.blockSize,
       ...(pool.setup.config.stateBlocksPerSeq > 0
         ? { state_blocks_per_seq: pool.setup.config.stateBlocksPerSeq }
+        : {}),
+      ...(pool.setup.config.windowShare > 0
+        ? {
+          window_blocks_per_seq: sideBlocks(pool.setup.config, Infinity, 1) -
+            pool.setup.config.stateBlocksPerSeq,
+        }
         : {}),
       perf_model: pool.setup.perf.name,
       gpus_per_worker: pool.setup.config.gpusPerWorker,

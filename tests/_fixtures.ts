@@ -102,6 +102,34 @@ export const QWEN35_27B_CONFIG = {
   },
 } as const;
 
+/**
+ * A Hugging Face `config.json` shaped like Gemma 4 31B's (its text model, the fields dynolab reads): five
+ * sliding-window layers of 16 KV heads × 256 to one global layer of 4 KV heads × 512 whose keys double as values.
+ */
+export const GEMMA4_31B_CONFIG = {
+  model_type: "gemma4",
+  text_config: {
+    model_type: "gemma4_text",
+    num_hidden_layers: 60,
+    hidden_size: 5376,
+    num_attention_heads: 32,
+    num_key_value_heads: 16,
+    num_global_key_value_heads: 4,
+    head_dim: 256,
+    global_head_dim: 512,
+    attention_k_eq_v: true,
+    sliding_window: 1024,
+    layer_types: Array.from(
+      { length: 60 },
+      (_, i) => (i + 1) % 6 === 0 ? "full_attention" : "sliding_attention",
+    ),
+    intermediate_size: 21504,
+    vocab_size: 262144,
+    tie_word_embeddings: true,
+    max_position_embeddings: 262144,
+  },
+} as const;
+
 /** The path of the first non-finite number in `v` (a report), or null: no NaN or Infinity may reach a report. */
 export function nonFinite(v: unknown, path = "report"): string | null {
   if (typeof v === "number") return Number.isFinite(v) ? null : path;

@@ -121,10 +121,12 @@ export class Handoffs {
       this.arrive(r);
       return;
     }
-    let tokens = this.#p.workload.inputLength[r];
-    if (cfg.kvTransferTimingMode === "destination_missing") tokens -= resident;
-    // A linear-attention model's recurrent state goes whole: the decode rank holds none of it.
-    const bytes = tokens * cfg.kvBytesPerToken + cfg.stateBytesPerSeq;
+    const prompt = this.#p.workload.inputLength[r];
+    const tokens = cfg.kvTransferTimingMode === "destination_missing" ? prompt - resident : prompt;
+    // A linear-attention model's recurrent state goes whole, and the sliding-window layers' last window: the
+    // decode rank holds none of them.
+    const bytes = tokens * cfg.kvBytesPerToken + cfg.stateBytesPerSeq +
+      Math.min(prompt, cfg.window) * cfg.windowKvBytesPerToken;
     if (!this.#p.linkSharing) {
       queue.push(now + transferMs(bytes, cfg.kvTransferBandwidthGBs), HANDOFF, r);
       return;

@@ -1,7 +1,8 @@
 /**
  * Admission rules of an engine rank: why a request can never run there, how long its sequence can grow, the
- * KV an MTP burst may need on top, the cached blocks an admission reuses, whether the KV it needs is free, and
- * the blocks running requests still claim under TRT-LLM's GUARANTEED_NO_EVICT policy.
+ * KV an MTP burst may need on top, the blocks it holds beside its tokens' (recurrent state, sliding window), the
+ * cached blocks an admission reuses, whether the KV it needs is free, and the blocks running requests still
+ * claim under TRT-LLM's GUARANTEED_NO_EVICT policy.
  *
  * @module
  */
@@ -22,8 +23,10 @@ export function rejectReason(
   if (prompt >= cfg.maxModelLen) return "max_model_len";
   // A request whose whole sequence needs more blocks than the pool has can never complete; admitting it would
   // preempt itself forever (a liveness trap the reference leaves open).
-  const blocks = Math.ceil((maxSeqLen(req, cfg, r) + burstReserve(spec)) / cfg.blockSize);
-  if (blocks + cfg.stateBlocksPerSeq > cfg.numGpuBlocks) {
+  // Its sliding-window layers keep a whole pass's tokens beside the window, as vLLM's check counts them.
+  const longest = maxSeqLen(req, cfg, r) + burstReserve(spec);
+  const pass = cfg.role === "decode" ? 1 : Math.min(longest, cfg.maxNumBatchedTokens);
+  if (Math.ceil(longest / cfg.blockSize) + sideBlocks(cfg, longest, pass) > cfg.numGpuBlocks) {
     return "kv_capacity";
   }
   if (!cfg.enableChunkedPrefill && cfg.role !== "decode" && prompt > cfg.maxNumBatchedTokens) {
@@ -40,6 +43,30 @@ export function maxSeqLen(req: RequestTable, cfg: EngineConfig, r: number): numb
 /** Extra tokens of KV an MTP burst may need beyond the sequence (0 without speculative decoding). */
 export function burstReserve(spec: Speculative | undefined): number {
   return spec ? spec.acceptRates.length : 0;
+}
+
+/**
+ * Blocks a sequence holds beside its token blocks once `tokens` of it have KV, `fresh` of them computed in the
+ * current pass: its recurrent state (linear-attention models, `stateBlocksPerSeq`) and its sliding-window
+ * layers' share of the pool (`windowShare` per block of the tokens they keep: the last `window − 1` before the
+ * pass and the pass's own, one block more where the window starts inside one).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { sideBlocks } from "./admission.ts";
+ * import type { EngineConfig } from "./config.ts";
+ * const cfg = { blockSize: 16, stateBlocksPerSeq: 0, windowShare: 10, window: 1024 } as EngineConfig;
+ * assert.equal(sideBlocks(cfg, 100, 100), 70); // 7 blocks of tokens, all in the window
+ * assert.equal(sideBlocks(cfg, 5000, 1), 650); // the window's 64 blocks, and the one it starts in
+ * assert.equal(sideBlocks(cfg, 5000, 2000), 1900); // a pass's prompt chunk is kept whole while it runs
+ * ```
+ */
+export function sideBlocks(cfg: EngineConfig, tokens: number, fresh: number): number {
+  if (cfg.windowShare === 0) return cfg.stateBlocksPerSeq;
+  const kept = Math.min(tokens, cfg.window - 1 + fresh);
+  const blocks = Math.ceil(kept / cfg.blockSize) + (kept < tokens ? 1 : 0);
+  return cfg.stateBlocksPerSeq + Math.ceil(cfg.windowShare * blocks);
 }
 
 /**
@@ -70,7 +97,7 @@ export function reusedBlocks(
  * The leading blocks of `r`'s known tokens an admission on engine `e` reuses from its prefix cache
  * ({@link reusedBlocks}), or −1 when the KV the request needs is not free (its whole known sequence under
  * vLLM's policy; its longest sequence, beside what the running requests may still claim, under TRT-LLM's; and
- * its recurrent-state blocks).
+ * its side blocks, {@link sideBlocks}: on a decode rank, whose prompt arrives computed, its window's).
  * `out[1]` receives the blocks resident before the last-token cut.
  */
 export function reuseIfFits(
@@ -85,15 +112,16 @@ export function reuseIfFits(
   const matched = reusedBlocks(req, pool, r, known, bs, spec, out);
   const activeHits = out[0];
   const reserve = burstReserve(spec);
+  const fresh = cfg.role === "decode" ? 1 : Math.min(known - matched * bs, cfg.maxNumBatchedTokens);
   let needed: number, available: number;
   if (cfg.policy === "trtllm") {
-    needed = Math.ceil((maxSeqLen(req, cfg, r) + reserve) / bs) - activeHits;
+    const longest = maxSeqLen(req, cfg, r) + reserve;
+    needed = Math.ceil(longest / bs) - activeHits + sideBlocks(cfg, longest, fresh);
     available = pool.available - reservedBlocks(req, cfg, spec, e.running, e.runningCount);
   } else {
-    needed = Math.ceil((known + reserve) / bs) - activeHits;
+    needed = Math.ceil((known + reserve) / bs) - activeHits + sideBlocks(cfg, known + reserve, fresh);
     available = pool.available;
   }
-  needed += cfg.stateBlocksPerSeq;
   return needed > available ? -1 : matched;
 }
 
@@ -111,8 +139,9 @@ export function reservedBlocks(
   const bs = cfg.blockSize, reserve = burstReserve(spec);
   let total = 0;
   for (let j = 0; j < runningCount; j++) {
-    const r = running[j];
-    total += Math.max(0, Math.ceil((maxSeqLen(req, cfg, r) + reserve) / bs) - req.held[r]);
+    const r = running[j], longest = maxSeqLen(req, cfg, r) + reserve;
+    total += Math.max(0, Math.ceil(longest / bs) - req.held[r]);
+    total += Math.max(0, sideBlocks(cfg, longest, 1) - req.sideBlocks[r]);
   }
   return total;
 }

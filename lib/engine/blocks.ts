@@ -4,15 +4,15 @@
  *
  * @module
  */
-import { burstReserve, maxSeqLen } from "./admission.ts";
+import { burstReserve, maxSeqLen, sideBlocks } from "./admission.ts";
 import type { EngineConfig } from "./config.ts";
 import type { KvPool } from "./kv_pool.ts";
 import type { RequestTable } from "./requests.ts";
 import type { Speculative } from "./types.ts";
 
 /**
- * Admit `r`'s KV: hold its first `matched` cached blocks, take its recurrent-state blocks (linear-attention
- * models), then allocate blocks up to `upTo` tokens (the caller has checked that they fit). Sizes `r`'s slot
+ * Admit `r`'s KV: hold its first `matched` cached blocks, then allocate blocks up to `upTo` tokens, `fresh` of
+ * them computed in this pass, with its side blocks (the caller has checked that they fit). Sizes `r`'s slot
  * array for its longest sequence.
  */
 export function claimBlocks(
@@ -23,6 +23,7 @@ export function claimBlocks(
   r: number,
   matched: number,
   upTo: number,
+  fresh: number,
 ): void {
   const bs = cfg.blockSize, from = req.blockOffset[r];
   let slots = req.slots[r];
@@ -31,29 +32,30 @@ export function claimBlocks(
   for (let k = 0; k < matched; k++) slots[k] = pool.acquire(req.blocks[from + k]);
   req.held[r] = matched;
   req.computed[r] = matched * bs;
-  const state = cfg.stateBlocksPerSeq;
-  if (state > 0 && req.stateBlocks[r] === 0) {
-    if (!pool.reserve(state)) throw new Error("engine: state allocation failed after check (bug)");
-    req.stateBlocks[r] = state;
-  }
-  if (!allocateBlocks(req, pool, r, upTo, bs)) {
+  if (!allocateBlocks(req, cfg, pool, r, upTo, fresh)) {
     throw new Error("engine: admission allocation failed after check (bug)");
   }
 }
 
 /**
- * Make `r` hold the blocks covering its first `tokens` tokens. Prompt blocks that become full are registered
- * for prefix reuse, or folded into an identical cached block. Returns false when a block cannot be allocated;
- * the blocks obtained so far are kept (the caller preempts and retries).
+ * Make `r` hold the blocks covering its first `tokens` tokens, `fresh` of them computed in this pass, and its
+ * side blocks (`sideBlocks`: taken as they grow, given back as the sliding window moves on). Prompt blocks
+ * that become full are registered for prefix reuse, or folded into an identical cached block. Returns false
+ * when a block cannot be allocated; the blocks obtained so far are kept (the caller preempts and retries).
  */
 export function allocateBlocks(
   req: RequestTable,
+  cfg: EngineConfig,
   pool: KvPool,
   r: number,
   tokens: number,
-  bs: number,
+  fresh: number,
 ): boolean {
-  const slots = req.slots[r]!;
+  const side = sideBlocks(cfg, tokens, fresh), had = req.sideBlocks[r];
+  if (side > had && !pool.reserve(side - had)) return false;
+  if (side < had) pool.unreserve(had - side);
+  req.sideBlocks[r] = side;
+  const slots = req.slots[r]!, bs = cfg.blockSize;
   const from = req.blockOffset[r], fullPrompt = req.blockOffset[r + 1] - from;
   let held = req.held[r];
   // The last held block may be a prompt block that was partial and is now full: promote it.
@@ -83,12 +85,12 @@ export function allocateBlocks(
 
 /**
  * Release all of `r`'s blocks, tail first, so that least-recently-released eviction takes leaves first, and its
- * recurrent-state blocks.
+ * side blocks.
  */
 export function releaseBlocks(req: RequestTable, pool: KvPool, r: number): void {
   const slots = req.slots[r];
   if (slots !== null) { for (let k = req.held[r] - 1; k >= 0; k--) pool.release(slots[k]); }
   req.held[r] = 0;
-  pool.unreserve(req.stateBlocks[r]);
-  req.stateBlocks[r] = 0;
+  pool.unreserve(req.sideBlocks[r]);
+  req.sideBlocks[r] = 0;
 }

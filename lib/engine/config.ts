@@ -17,8 +17,10 @@ import {
   type PerfInputs,
   type PerfSetup,
   resolvePerfSetup,
+  slidingKvBytesPerTokenPerGpu,
   speculativeConfig,
   stateBlocksPerSeq,
+  windowBlocks,
 } from "../perf/mod.ts";
 import { type EngineArgs, parseEngineArgs } from "./args.ts";
 
@@ -67,6 +69,13 @@ export interface EngineConfig {
    * keeps it in the same pool as the KV); 0 for other models.
    */
   readonly stateBlocksPerSeq: number;
+  /**
+   * Pool blocks a sequence's sliding-window layers take per block of tokens in their window, where the pool is
+   * sized by the model's full-attention layers (vLLM's hybrid allocator); 0 for other models.
+   */
+  readonly windowShare: number;
+  /** Tokens the sliding-window layers keep (0 without {@link EngineConfig.windowShare}). */
+  readonly window: number;
   /** `Infinity` when unset. */
   readonly maxModelLen: number;
   readonly maxNumSeqs: number;
@@ -92,6 +101,11 @@ export interface EngineConfig {
   readonly kvBytesPerToken: number;
   /** Disagg KV transfer: a linear-attention model's recurrent state, sent whole with every request (0: none). */
   readonly stateBytesPerSeq: number;
+  /**
+   * Disagg KV transfer: the sliding-window layers' KV bytes per token (of a model that also has full-attention
+   * layers, which `kvBytesPerToken` counts), sent for the prompt's last `window` tokens (0: none).
+   */
+  readonly windowKvBytesPerToken: number;
   readonly kvTransferBandwidthGBs: number;
   readonly kvTransferTimingMode: "full_prompt" | "destination_missing";
   /** The serving front end's latency (applied by the first stage's pool; all zero when off). */
@@ -203,12 +217,15 @@ export function resolveEngineArgs(
     }, { ...at, field: `${what}.aic_tp_size` });
   }
   const tp = setup?.par.tp ?? args.aic_tp_size ?? 1;
+  const sliding = setup ? windowBlocks(setup) : { share: 0, window: 0 };
   const config: EngineConfig = {
     policy: args.engine_type === "trtllm" ? "trtllm" : "vllm",
     role,
     numGpuBlocks: kvCapacity?.numGpuBlocks ?? args.num_gpu_blocks ?? DEFAULT_NUM_GPU_BLOCKS,
     blockSize,
     stateBlocksPerSeq: setup ? stateBlocksPerSeq(setup, blockSize) : 0,
+    windowShare: sliding.share,
+    window: sliding.window,
     maxModelLen: args.max_model_len ?? Infinity,
     maxNumSeqs: args.max_num_seqs,
     maxNumBatchedTokens: args.max_num_batched_tokens,
@@ -224,6 +241,7 @@ export function resolveEngineArgs(
     kvBytesPerToken: args.kv_bytes_per_token ??
       (setup ? kvBytesPerToken(setup.model.arch, setup.dtypes.kv) : 0),
     stateBytesPerSeq: setup ? linearStateBytesPerSeqPerGpu(setup.model.arch, 1) : 0,
+    windowKvBytesPerToken: setup ? slidingKvBytesPerTokenPerGpu(setup.model.arch, setup.dtypes.kv, 1) : 0,
     kvTransferBandwidthGBs: args.kv_transfer_bandwidth ?? 0,
     kvTransferTimingMode: args.kv_transfer_timing_mode,
     gpusPerWorker: tp * dpSize,

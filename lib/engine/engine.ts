@@ -185,7 +185,7 @@ export class Engine {
       if (matched < 0) break;
       this.reservedResident.push(this.#scratch[1] * bs);
       this.pending.popFront();
-      claimBlocks(req, cfg, this.pool, this.#spec, r, matched, req.promptLen[r]);
+      claimBlocks(req, cfg, this.pool, this.#spec, r, matched, req.promptLen[r], 1);
       this.inTransfer++;
       this.reservedIds.push(r);
       this.reservedCached.push(matched * bs);
@@ -255,7 +255,7 @@ export class Engine {
       let selfPreempted = false;
       // Fast path: a decoding request whose next token still fits its last block needs no allocation.
       const fits = !inPrefill && req.computed[r] + take <= req.held[r] * bs;
-      while (!fits && !allocateBlocks(req, pool, r, req.computed[r] + take, bs)) {
+      while (!fits && !allocateBlocks(req, cfg, pool, r, req.computed[r] + take, take)) {
         const victimIdx = cfg.preemption === "lifo" ? this.runningCount - 1 : 0;
         const victim = running[victimIdx];
         if (victimIdx < i) {
@@ -419,7 +419,8 @@ export class Engine {
       if (!cfg.enableChunkedPrefill && req.generated[r] === 0 && take < known - cached) return -1;
     }
     this.#popWaiting();
-    claimBlocks(req, cfg, this.pool, this.#spec, r, matched, cfg.role === "decode" ? known : cached + take);
+    const upTo = cfg.role === "decode" ? known : cached + take;
+    claimBlocks(req, cfg, this.pool, this.#spec, r, matched, upTo, cfg.role === "decode" ? 1 : take);
     req.prefilling[r] = cfg.role === "decode" ? 0 : 1;
     if (cfg.role === "decode") req.computed[r] = known;
     this.#run(r, cached);

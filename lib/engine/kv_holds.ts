@@ -13,8 +13,8 @@ import type { RequestTable } from "./requests.ts";
 export class KvHolds {
   readonly #pool: KvPool;
   readonly #slots = new Map<number, Int32Array>();
-  /** Recurrent-state blocks held per request (linear-attention models). */
-  readonly #state = new Map<number, number>();
+  /** Side blocks held per request (recurrent state, sliding-window layers). */
+  readonly #side = new Map<number, number>();
 
   constructor(pool: KvPool) {
     this.#pool = pool;
@@ -28,10 +28,10 @@ export class KvHolds {
   /** Keep finished `r`'s KV slots, taking them from the request table (which then holds none for it). */
   hold(req: RequestTable, r: number): void {
     this.#slots.set(r, req.slots[r]!.subarray(0, req.held[r]));
-    this.#state.set(r, req.stateBlocks[r]);
+    this.#side.set(r, req.sideBlocks[r]);
     req.slots[r] = null;
     req.held[r] = 0;
-    req.stateBlocks[r] = 0;
+    req.sideBlocks[r] = 0;
   }
 
   /** Free the KV held for `r` (tail first, as a finishing request frees). */
@@ -39,8 +39,8 @@ export class KvHolds {
     const slots = this.#slots.get(r);
     if (slots === undefined) throw new Error(`request ${r} holds no KV here (bug)`);
     for (let k = slots.length - 1; k >= 0; k--) this.#pool.release(slots[k]);
-    this.#pool.unreserve(this.#state.get(r)!);
+    this.#pool.unreserve(this.#side.get(r)!);
     this.#slots.delete(r);
-    this.#state.delete(r);
+    this.#side.delete(r);
   }
 }

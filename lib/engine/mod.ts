@@ -30,4 +30,5 @@ export {
 export { passDecodeMs, passOverheadMs, passPrefillMs } from "./timing.ts";
 export { type PassPrice, priceDecodePass, pricePrefillPass, type SpeedupRatios } from "./pass_price.ts";
 export { KvPool } from "./kv_pool.ts";
+export { sideBlocks } from "./admission.ts";
 export { RequestTable } from "./requests.ts";

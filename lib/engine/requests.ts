@@ -26,8 +26,11 @@ export class RequestTable {
   /** Blocks held on the current engine; the slots are in `slots[r][0 … held[r])`. */
   readonly held: Int32Array;
   readonly slots: (Int32Array | null)[];
-  /** Private blocks holding the request's recurrent state (linear-attention models), 0 when none are held. */
-  readonly stateBlocks: Int32Array;
+  /**
+   * Private blocks held beside the token blocks: the recurrent state (linear-attention models) and the
+   * sliding-window layers' share (see `sideBlocks`); 0 when none are held.
+   */
+  readonly sideBlocks: Int32Array;
   /** 1 while the request still has prompt (or recompute) tokens to process. */
   readonly prefilling: Uint8Array;
   /** 1 once admitted on the current engine (first-admission checks apply before). */
@@ -49,7 +52,7 @@ export class RequestTable {
     this.burst = new Int32Array(n);
     this.held = new Int32Array(n);
     this.slots = new Array(n).fill(null);
-    this.stateBlocks = new Int32Array(n);
+    this.sideBlocks = new Int32Array(n);
     this.prefilling = new Uint8Array(n);
     this.admitted = new Uint8Array(n);
     this.passPrefill = new Uint8Array(n);
@@ -63,7 +66,7 @@ export class RequestTable {
     this.computed[r] = 0;
     this.held[r] = 0;
     this.slots[r] = null;
-    this.stateBlocks[r] = 0;
+    this.sideBlocks[r] = 0;
     this.prefilling[r] = 1;
     this.admitted[r] = 0;
   }

@@ -17,16 +17,23 @@
  * Blocks = `floor(kv / (KV bytes per token per GPU × block size))`, one rank's pool (each attention-DP rank
  * holds its own). A linear-attention model's recurrent state lives in the same pool, as vLLM's hybrid allocator
  * keeps it: each running sequence takes {@link stateBlocksPerSeq} blocks for it, in blocks that vLLM first
- * enlarges until one holds a layer's state ({@link hybridBlockSize}).
+ * enlarges until one holds a layer's state ({@link hybridBlockSize}). So do the sliding-window layers of a model that
+ * also has full-attention ones: the pool is sized by the full-attention layers, and each sequence's sliding
+ * layers take blocks of it for the tokens in their window ({@link windowBlocks}).
  *
  * @module
  */
 import { InputError, type InputLocation } from "../common/errors.ts";
 import {
+  type AttentionShape,
   ffnMatrices,
+  fullAttentionShape,
   kvBytesPerTokenPerGpu,
   kvBytesPerTokenPerLayerPerGpu,
+  kvHeadsPerGpu,
   linearStateBytesPerSeqPerGpu,
+  slidingAttentionShape,
+  slidingKvBytesPerTokenPerGpu,
   weightBytesPerGpu,
 } from "./catalog/arch.ts";
 import { compareVersions } from "./aic/versions.ts";
@@ -95,6 +102,30 @@ export function stateBlocksPerSeq(setup: PerfSetup, blockSize: number): number {
 }
 
 /**
+ * How a model's sliding-window layers hold KV in a pool sized by its full-attention layers, as vLLM's hybrid
+ * allocator keeps both kinds of layer in one pool of same-size pages: a sequence's sliding layers take `share`
+ * pool blocks for each block of tokens in their `window` (the last `window − 1` tokens and those of the pass
+ * being computed; older blocks are freed). `share` is 0 for models without both kinds of layer.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { resolvePerfSetup } from "./setup.ts";
+ * import { windowBlocks } from "./capacity.ts";
+ * // gpt-oss-120b: 18 sliding layers of 128-token windows beside 18 full-attention layers of the same shape.
+ * const setup = resolvePerfSetup({ aic_model_path: "openai/gpt-oss-120b" })!;
+ * assert.deepEqual(windowBlocks(setup), { share: 1, window: 128 });
+ * assert.deepEqual(windowBlocks(resolvePerfSetup({ aic_model_path: "Qwen/Qwen3-8B" })!), { share: 0, window: 0 });
+ * ```
+ */
+export function windowBlocks(setup: PerfSetup): { readonly share: number; readonly window: number } {
+  const { arch } = setup.model, kv = setup.dtypes.kv, tp = setup.par.tp;
+  const sliding = slidingKvBytesPerTokenPerGpu(arch, kv, tp);
+  if (sliding === 0) return { share: 0, window: 0 };
+  return { share: sliding / kvBytesPerTokenPerGpu(arch, kv, tp), window: arch.slidingWindow!.window };
+}
+
+/**
  * The attention block size vLLM gives a hybrid (linear-attention) model: the smallest multiple of 16 tokens
  * whose KV page, one layer's on one GPU, holds one layer's recurrent state, so that both kinds of page share one
  * pool (vLLM's `HybridAttentionMambaModelConfig`: 528 tokens for Qwen3.5-4B, 784 for Qwen3.5-27B at TP 1 with a
@@ -122,9 +153,14 @@ export function hybridBlockSize(setup: PerfSetup, requested: number): number {
 export function activationBytesPerGpu(setup: PerfSetup, maxTokens: number, maxSeqs: number): number {
   const a = setup.model.arch;
   const tp = setup.par.tp;
+  // The widest kind of attention layer's q, k and v.
+  const width = (s: AttentionShape) => {
+    const kv = kvHeadsPerGpu(s, tp);
+    return (a.heads / tp + kv) * s.headDim + kv * s.vHeadDim;
+  };
   const qkv = a.mla
     ? a.heads / tp * (a.mla.qkNopeDim + a.mla.qkRopeDim) * 2
-    : (a.heads / tp + 2 * Math.max(1, a.kvHeads / tp)) * a.headDim;
+    : Math.max(width(fullAttentionShape(a)), a.slidingWindow ? width(slidingAttentionShape(a)) : 0);
   const mats = ffnMatrices(a);
   const ffn = a.moe
     ? Math.max(

@@ -35,7 +35,13 @@ export { parseProfile, type ProfileData, profileModel } from "./profile.ts";
 export { AIC_SYSTEMS_ENV, loadPerfInputs } from "./inputs.ts";
 export { type PerfArgs, wantsModelTiming } from "./args.ts";
 export { type Backend, BACKEND_VERSIONS, type PerfSetup, resolvePerfSetup } from "./setup.ts";
-export { deriveKvCapacity, hybridBlockSize, type KvCapacity, stateBlocksPerSeq } from "./capacity.ts";
+export {
+  deriveKvCapacity,
+  hybridBlockSize,
+  type KvCapacity,
+  stateBlocksPerSeq,
+  windowBlocks,
+} from "./capacity.ts";
 export { generationSampling, type Sampling, SAMPLINGS } from "./sampling.ts";
 export { CUDAGRAPH_MODES, type CudagraphMode } from "./analytic/overhead.ts";
 export { MOE_BACKENDS, type MoeBackend } from "./aic/kernels.ts";
@@ -49,7 +55,12 @@ export {
 export { expectedBurst, parseAcceptRates, type SpeculativeConfig, speculativeConfig } from "./speculative.ts";
 export { GPU_IDS, GPUS, type GpuSpec } from "./catalog/gpus.ts";
 export { catalogModel, MODEL_IDS, MODELS } from "./catalog/models.ts";
-export { kvBytesPerToken, linearStateBytesPerSeqPerGpu, type ModelSpec } from "./catalog/arch.ts";
+export {
+  kvBytesPerToken,
+  linearStateBytesPerSeqPerGpu,
+  type ModelSpec,
+  slidingKvBytesPerTokenPerGpu,
+} from "./catalog/arch.ts";
 
 /** The size of an engine's KV cache, which the reference's polynomial model scales with. */
 export interface KvCacheSize {

@@ -16,13 +16,16 @@
  * @module
  */
 import {
+  type AttentionShape,
   decoderLayers,
   denseFfns,
   ffnLayerCount,
   fullAttentionLayers,
+  fullAttentionShape,
   kvHeadsPerGpu,
   type LinearAttentionShape,
   linearInProjDim,
+  slidingAttentionShape,
   softmaxAttentionLayers,
 } from "./catalog/arch.ts";
 import { kvBytes, type WeightDType } from "./dtypes.ts";
@@ -178,6 +181,10 @@ export function buildOps(setup: PerfSetup): OpLists {
   return { context, generation };
 }
 
+function sameShape(x: AttentionShape, y: AttentionShape): boolean {
+  return x.kvHeads === y.kvHeads && x.headDim === y.headDim && x.vHeadDim === y.vHeadDim && x.kEqV === y.kEqV;
+}
+
 function passOps(setup: PerfSetup, isContext: boolean, scale: number): Op[] {
   const { model, par, dtypes } = setup;
   const a = model.arch;
@@ -229,32 +236,50 @@ function passOps(setup: PerfSetup, isContext: boolean, scale: number): Op[] {
   if (a.mla) {
     ops.push({ kind: "mla", name: "mla_attention", heads: headsGpu, count: L * scale });
   } else {
-    const d = a.headDim;
-    const kvGpu = kvHeadsPerGpu(a, tp);
-    const qGpu = headsGpu * (a.attnOutputGate ? 2 : 1);
-    gemm("qkv_gemm", (qGpu + 2 * kvGpu) * d, h, dtypes.attention, softmax);
+    // Full and sliding-window layers: their projections and fused extras by shape (one group where the two
+    // kinds share it), their attention by kind.
     const full = fullAttentionLayers(a);
-    const attn = (name: string, window: number, count: number) =>
+    const sliding = a.slidingWindow?.layers ?? 0;
+    const fullShape = fullAttentionShape(a), slidingShape = slidingAttentionShape(a);
+    const groups: [AttentionShape, number][] = sliding === 0 || sameShape(fullShape, slidingShape)
+      ? [[fullShape, softmax]]
+      : ([[fullShape, full], [slidingShape, sliding]] as [AttentionShape, number][]).filter(([, n]) => n > 0);
+    const qGpu = headsGpu * (a.attnOutputGate ? 2 : 1);
+    for (const [shape, n] of groups) {
+      const kvGpu = kvHeadsPerGpu(shape, tp);
+      gemm(
+        "qkv_gemm",
+        (qGpu + kvGpu) * shape.headDim + (shape.kEqV ? 0 : kvGpu * shape.vHeadDim),
+        h,
+        dtypes.attention,
+        n,
+      );
+    }
+    // Priced at the query/key head dimension, as AIC's tables key attention (MiMo-V2's 192/128 heads at 192).
+    const attn = (name: string, window: number, count: number, shape: AttentionShape) =>
       ops.push({
         kind: "attention",
         name,
         heads: headsGpu,
-        kvHeads: kvGpu,
-        headDim: d,
+        kvHeads: kvHeadsPerGpu(shape, tp),
+        headDim: shape.headDim,
         window,
         count: count * scale,
       });
-    if (full > 0) attn("attention", 0, full);
-    if (a.slidingWindow) attn("attention_sliding", a.slidingWindow.window, a.slidingWindow.layers);
-    if (isContext) {
+    if (full > 0) attn("attention", 0, full, fullShape);
+    if (sliding > 0) attn("attention_sliding", a.slidingWindow!.window, sliding, slidingShape);
+    for (const [shape, n] of isContext ? groups : []) {
       // Fused extras of context attention (perf-model.md §3.3), ×1.1 as AIC does.
-      const qk = (headsGpu + kvGpu) * d;
-      mem("rope", ELEMENTWISE_BYTES.rope(qk), softmax);
-      mem("kv_write", kvGpu * d * kvBytes(dtypes.kv), 2 * softmax * 1.1);
-      if (a.qkNorm) mem("qk_norm", qk * 2 * 2, softmax * 1.1);
+      const kvGpu = kvHeadsPerGpu(shape, tp);
+      const qk = (headsGpu + kvGpu) * shape.headDim;
+      mem("rope", ELEMENTWISE_BYTES.rope(qk), n);
+      mem("kv_write", kvGpu * (shape.headDim + shape.vHeadDim) / 2 * kvBytes(dtypes.kv), 2 * n * 1.1);
+      if (a.qkNorm) mem("qk_norm", qk * 2 * 2, n * 1.1);
     }
-    if (a.attnOutputGate) mem("output_gate", ELEMENTWISE_BYTES.actGate(headsGpu * d), softmax);
-    gemm("proj_gemm", h, headsGpu * d, dtypes.attention, softmax);
+    for (const [shape, n] of groups) {
+      if (a.attnOutputGate) mem("output_gate", ELEMENTWISE_BYTES.actGate(headsGpu * shape.vHeadDim), n);
+      gemm("proj_gemm", h, headsGpu * shape.vHeadDim, dtypes.attention, n);
+    }
   }
   const la = a.linearAttention;
   if (la) {

@@ -245,11 +245,14 @@ function resolveParallelism(
       field("aic_tp_size"),
     );
   }
-  if (!arch.mla && arch.kvHeads % tp !== 0 && tp % arch.kvHeads !== 0) {
-    throw new InputError(
-      `${tp} neither divides nor is a multiple of the model's ${arch.kvHeads} KV heads`,
-      field("aic_tp_size"),
-    );
+  const kvCounts = new Set([arch.kvHeads, arch.slidingWindow?.kvHeads ?? arch.kvHeads]);
+  for (const kv of arch.mla ? [] : kvCounts) {
+    if (kv % tp !== 0 && tp % kv !== 0) {
+      throw new InputError(
+        `${tp} neither divides nor is a multiple of the model's ${[...kvCounts].join(" and ")} KV heads`,
+        field("aic_tp_size"),
+      );
+    }
   }
   const la = arch.linearAttention;
   if (la && (la.kHeads % tp !== 0 || la.vHeads % tp !== 0)) {

@@ -106,6 +106,11 @@ interface PoolSummary {
   block_size: number;
   /** Blocks a sequence holds for its recurrent state (linear-attention models); absent for others. */
   state_blocks_per_seq?: number;
+  /**
+   * Blocks a decoding sequence's sliding-window layers hold once past their window, where the pool is sized by
+   * the full-attention layers; absent for other models.
+   */
+  window_blocks_per_seq?: number;
   perf_model: string;
   gpus_per_worker: number;
   /** Engine ranks per worker (`dp_size` or the attention-DP group); 1 when absent. */
@@ -159,6 +164,11 @@ export function formatRunSummary(report: Report): string[] {
     }
     if (p.state_blocks_per_seq) {
       kv += `; each sequence's recurrent state takes ${formatCount(p.state_blocks_per_seq)} of them`;
+    }
+    if (p.window_blocks_per_seq) {
+      kv += `; each sequence's sliding-window layers take up to ${
+        formatCount(p.window_blocks_per_seq)
+      } of them`;
     }
     const ranks = p.ranks_per_worker ?? 1;
     const gpus = `${p.gpus_per_worker} GPU${p.gpus_per_worker === 1 ? "" : "s"}` +

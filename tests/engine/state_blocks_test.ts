@@ -37,7 +37,7 @@ Deno.test("recurrent state: each running sequence holds its state blocks, which 
   assert.equal(finished, 3);
   assert.equal(widest, 2);
   assert.equal(e.pool.activeBlocks, 0);
-  assert.ok(Array.from(req.stateBlocks).every((n) => n === 0));
+  assert.ok(Array.from(req.sideBlocks).every((n) => n === 0));
 });
 
 Deno.test("recurrent state: a sequence whose KV and state outgrow the pool is rejected; preemption frees the state", () => {
@@ -74,7 +74,7 @@ Deno.test("recurrent state: a prefill rank holds a finished prompt's state with 
   e.startPass();
   e.endPass();
   assert.equal(e.pool.activeBlocks, 2 + 5);
-  assert.equal(req.stateBlocks[0], 0, "the request table no longer counts them");
+  assert.equal(req.sideBlocks[0], 0, "the request table no longer counts them");
   e.holds.release(0);
   assert.equal(e.pool.activeBlocks, 0);
 });

@@ -240,8 +240,8 @@ Deno.test("config.json parsing: windows, interleaved MoE and layer kinds as the 
     /k3\.json: linear_attn_config: Kimi Linear's KDA layers \(Kimi Delta Attention\) are not modelled/,
   );
   assert.throws(
-    () => modelFromHfConfig({ ...base, global_head_dim: 512 }, "g4.json"),
-    /g4\.json: global_head_dim: Gemma 4's layers .* are not modelled/,
+    () => modelFromHfConfig({ ...base, hidden_size_per_layer_input: 256 }, "e2b.json"),
+    /e2b\.json: hidden_size_per_layer_input: Gemma 4 E2B\/E4B's per-layer embeddings.* are not modelled/,
   );
   assert.throws(
     () => modelFromHfConfig({ ...base, compress_ratios: [0, 0, 4, 128] }, "v4.json"),
@@ -302,6 +302,8 @@ sharedTest(
         "qkNorm",
         "ffnLayers",
         "ffnUngated",
+        "vHeadDim",
+        "kEqV",
       ] as const;
       for (const k of keys) assert.equal(parsed.arch[k], cat.arch[k], `${id} ${k}`);
       assert.deepEqual(parsed.arch.linearAttention, cat.arch.linearAttention, `${id} linear attention`);

@@ -68,6 +68,32 @@ export interface LinearAttentionArch extends LinearAttentionShape {
   readonly layers: number;
 }
 
+/**
+ * The attention shape of one kind of layer (full or sliding-window), as {@link fullAttentionShape} and
+ * {@link slidingAttentionShape} resolve it.
+ */
+export interface AttentionShape {
+  readonly kvHeads: number;
+  /** Query and key head dimension. */
+  readonly headDim: number;
+  /** Value head dimension. */
+  readonly vHeadDim: number;
+  /** The keys double as values: no value projection (the KV cache still holds both, as vLLM pages it). */
+  readonly kEqV: boolean;
+}
+
+/**
+ * Sliding-window attention on some layers, with the shape of those layers where it differs from the
+ * full-attention layers' (Gemma 4's narrower heads, MiMo-V2's other KV-head count).
+ */
+export interface SlidingWindowArch {
+  readonly window: number;
+  readonly layers: number;
+  readonly kvHeads?: number;
+  readonly headDim?: number;
+  readonly vHeadDim?: number;
+}
+
 /** Dense FFN layers of one width. */
 export interface FfnWidth {
   /** Intermediate size. */
@@ -83,10 +109,14 @@ export interface ModelArch {
   readonly hidden: number;
   /** Attention (query) heads. */
   readonly heads: number;
-  /** KV heads (GQA); equal to `heads` for MHA and MLA. */
+  /** KV heads (GQA) of the full-attention layers; equal to `heads` for MHA and MLA. */
   readonly kvHeads: number;
-  /** Head dimension (for MLA: unused; see {@link MlaArch}). */
+  /** Query and key head dimension of the full-attention layers (for MLA: unused; see {@link MlaArch}). */
   readonly headDim: number;
+  /** Value head dimension where it differs from `headDim` (MiMo-V2). */
+  readonly vHeadDim?: number;
+  /** The full-attention layers' keys double as values (Gemma 4's `attention_k_eq_v`). */
+  readonly kEqV?: boolean;
   /** Dense FFN intermediate size (dense models and the dense layers of MoE models). */
   readonly ffn: number;
   readonly vocab: number;
@@ -112,7 +142,7 @@ export interface ModelArch {
   /** The FFN and the experts are an up projection and a squared ReLU, without a gate (Nemotron-H). */
   readonly ffnUngated?: boolean;
   /** Sliding-window attention on `layers` of the layers (gpt-oss alternates). */
-  readonly slidingWindow?: { readonly window: number; readonly layers: number };
+  readonly slidingWindow?: SlidingWindowArch;
   /** Longest context the model supports. */
   readonly maxContext: number;
 }
@@ -152,8 +182,41 @@ export interface Parallelism {
 }
 
 /** KV heads held by one GPU at tensor parallelism `tp` (replicated when `tp > kvHeads`). */
-export function kvHeadsPerGpu(arch: ModelArch, tp: number): number {
-  return arch.kvHeads >= tp ? arch.kvHeads / tp : 1;
+export function kvHeadsPerGpu(shape: { readonly kvHeads: number }, tp: number): number {
+  return shape.kvHeads >= tp ? shape.kvHeads / tp : 1;
+}
+
+/** The full-attention layers' shape. */
+export function fullAttentionShape(arch: ModelArch): AttentionShape {
+  return {
+    kvHeads: arch.kvHeads,
+    headDim: arch.headDim,
+    vHeadDim: arch.vHeadDim ?? arch.headDim,
+    kEqV: arch.kEqV === true,
+  };
+}
+
+/**
+ * The sliding-window layers' shape: the full-attention layers', but for what {@link SlidingWindowArch} states
+ * (a value head dimension follows its own head dimension when it states one); their values are projected.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { slidingAttentionShape, type ModelArch } from "./arch.ts";
+ * const gemma4 = { kvHeads: 2, headDim: 512, kEqV: true,
+ *   slidingWindow: { window: 1024, layers: 25, kvHeads: 8, headDim: 256 } } as ModelArch;
+ * assert.deepEqual(slidingAttentionShape(gemma4), { kvHeads: 8, headDim: 256, vHeadDim: 256, kEqV: false });
+ * ```
+ */
+export function slidingAttentionShape(arch: ModelArch): AttentionShape {
+  const w = arch.slidingWindow;
+  return {
+    kvHeads: w?.kvHeads ?? arch.kvHeads,
+    headDim: w?.headDim ?? arch.headDim,
+    vHeadDim: w?.vHeadDim ?? w?.headDim ?? arch.vHeadDim ?? arch.headDim,
+    kEqV: false,
+  };
 }
 
 /** Layers with an FFN or MoE block ({@link ModelArch.ffnLayers}). */
@@ -206,6 +269,11 @@ export function fullAttentionLayers(arch: ModelArch): number {
 /** Layers whose KV sizes the cache: the full-attention ones, or every layer when all slide (Mistral 7B v0.1). */
 function kvLayers(arch: ModelArch): number {
   return fullAttentionLayers(arch) || softmaxAttentionLayers(arch);
+}
+
+/** The shape of the layers {@link kvLayers} counts. */
+function kvShape(arch: ModelArch): AttentionShape {
+  return fullAttentionLayers(arch) > 0 ? fullAttentionShape(arch) : slidingAttentionShape(arch);
 }
 
 /** Conv channels of a linear-attention layer on one GPU (q, k and v are convolved). */
@@ -262,7 +330,8 @@ export function linearStateBytesPerSeqPerGpu(arch: ModelArch, tp: number): numbe
 export function kvBytesPerToken(arch: ModelArch, kv: KvDType): number {
   const layers = kvLayers(arch);
   if (arch.mla) return layers * (arch.mla.kvLoraRank + arch.mla.qkRopeDim) * kvBytes(kv);
-  return layers * 2 * arch.kvHeads * arch.headDim * kvBytes(kv);
+  const shape = kvShape(arch);
+  return layers * shape.kvHeads * (shape.headDim + shape.vHeadDim) * kvBytes(kv);
 }
 
 /**
@@ -273,14 +342,50 @@ export function kvBytesPerTokenPerGpu(arch: ModelArch, kv: KvDType, tp: number):
   return kvLayers(arch) * kvBytesPerTokenPerLayerPerGpu(arch, kv, tp);
 }
 
+/**
+ * KV bytes per token the sliding-window layers of a model that also has full-attention layers hold on one GPU
+ * of a `tp`-way group (each sequence holds them for its last `window` tokens only); 0 when it has no such layers
+ * or every layer slides (then they are {@link kvBytesPerTokenPerGpu}).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { MODELS } from "./models.ts";
+ * import { slidingKvBytesPerTokenPerGpu } from "./arch.ts";
+ * // gpt-oss-120b: 18 sliding layers of 8 KV heads × (64 + 64), over TP 2, in BF16.
+ * assert.equal(slidingKvBytesPerTokenPerGpu(MODELS["openai/gpt-oss-120b"].arch, "bfloat16", 2), 18 * 4 * 128 * 2);
+ * ```
+ */
+export function slidingKvBytesPerTokenPerGpu(arch: ModelArch, kv: KvDType, tp: number): number {
+  const sliding = arch.slidingWindow?.layers ?? 0;
+  if (arch.mla || sliding === 0 || fullAttentionLayers(arch) === 0) return 0;
+  const shape = slidingAttentionShape(arch);
+  return sliding * kvHeadsPerGpu(shape, tp) * (shape.headDim + shape.vHeadDim) * kvBytes(kv);
+}
+
 /** One layer's share of {@link kvBytesPerTokenPerGpu}: the KV page of one token, one layer, one GPU. */
 export function kvBytesPerTokenPerLayerPerGpu(arch: ModelArch, kv: KvDType, tp: number): number {
   if (arch.mla) return (arch.mla.kvLoraRank + arch.mla.qkRopeDim) * kvBytes(kv);
-  return 2 * kvHeadsPerGpu(arch, tp) * arch.headDim * kvBytes(kv);
+  const shape = kvShape(arch);
+  return kvHeadsPerGpu(shape, tp) * (shape.headDim + shape.vHeadDim) * kvBytes(kv);
 }
 
-/** Attention projection parameters of one layer on one GPU (QKV and O; MLA's down/up projections). */
+/**
+ * Attention projection parameters on one GPU over all softmax-attention layers (QKV and O, each kind of layer at
+ * its shape; MLA's down/up projections).
+ */
 export function attentionParamsPerGpu(arch: ModelArch, tp: number): number {
+  if (arch.mla) {
+    return softmaxAttentionLayers(arch) * layerAttentionParamsPerGpu(arch, fullAttentionShape(arch), tp);
+  }
+  const sliding = arch.slidingWindow?.layers ?? 0;
+  const full = softmaxAttentionLayers(arch) - sliding;
+  return (full > 0 ? full * layerAttentionParamsPerGpu(arch, fullAttentionShape(arch), tp) : 0) +
+    (sliding > 0 ? sliding * layerAttentionParamsPerGpu(arch, slidingAttentionShape(arch), tp) : 0);
+}
+
+/** Attention projection parameters of one layer of shape `shape` on one GPU. */
+function layerAttentionParamsPerGpu(arch: ModelArch, shape: AttentionShape, tp: number): number {
   const h = arch.hidden;
   if (arch.mla) {
     const m = arch.mla;
@@ -291,9 +396,10 @@ export function attentionParamsPerGpu(arch: ModelArch, tp: number): number {
     const kvB = m.kvLoraRank * headsGpu * (m.qkNopeDim + m.vHeadDim);
     return q + kvA + kvB + headsGpu * m.vHeadDim * h;
   }
-  const d = arch.headDim;
+  const { headDim: d, vHeadDim: dv } = shape;
   const q = arch.heads / tp * (arch.attnOutputGate ? 2 : 1);
-  return h * d * (q + 2 * kvHeadsPerGpu(arch, tp)) + (arch.heads / tp) * d * h;
+  const kv = kvHeadsPerGpu(shape, tp);
+  return h * d * (q + kv) + (shape.kEqV ? 0 : h * dv * kv) + (arch.heads / tp) * dv * h;
 }
 
 /**
@@ -335,7 +441,7 @@ function weightParts(arch: ModelArch, par: Parallelism): WeightParts {
   const la = arch.linearAttention;
   const linear = la ? la.layers * linearAttentionParamsPerGpu(la, h, par.tp) : 0;
   return {
-    attention: softmaxAttentionLayers(arch) * attentionParamsPerGpu(arch, par.tp) + linear,
+    attention: attentionParamsPerGpu(arch, par.tp) + linear,
     dense: denseParams / par.tp + moeLayers * sharedPerLayer,
     experts: moeLayers * expertsPerLayer,
     embed: arch.vocab * h / par.tp,

@@ -12,6 +12,7 @@ import { isObject, type Json } from "../../common/json.ts";
 import type { LinearAttentionArch, MlaArch, ModelArch, ModelSpec, MoeArch } from "./arch.ts";
 import { quantFrom } from "./hf_quant.ts";
 import { nasBlocks } from "./hf_nas.ts";
+import { attentionFrom, type IntField, windowedAttention } from "./hf_attention.ts";
 import { generationSampling } from "../sampling.ts";
 import type { TokenizerKind } from "../frontend.ts";
 
@@ -61,7 +62,6 @@ export function modelFromHfConfig(config: unknown, id: string, companions: HfCom
   // Nemotron-H and NAS models: the mixer (attention) blocks are the layers; FFN blocks are counted apart
   // (`ffnLayers`).
   const layers = blocks ? blocks.mamba + blocks.attention : nas ? nas.attention : stated;
-  const kvHeads = nas ? nas.kvHeads : int("num_key_value_heads", heads);
   const family = typeof c.model_type === "string" ? c.model_type : "unknown";
   const llama4 = family.startsWith("llama4");
   const experts = int("num_local_experts", int("num_experts", int("n_routed_experts", 0)));
@@ -73,19 +73,24 @@ export function modelFromHfConfig(config: unknown, id: string, companions: HfCom
     });
   }
   if (experts > 0) {
-    // Llama 4's MoE layers run one shared expert of the routed experts' size beside them.
-    const shared = int("n_shared_experts", c.shared_expert_intermediate_size || llama4 ? 1 : 0);
+    // Llama 4's MoE layers run one shared expert of the routed experts' size beside them; Gemma 4's run their
+    // dense MLP beside them (`enable_moe_block`), a shared expert of `intermediate_size`.
+    const denseBeside = c.enable_moe_block === true;
+    const shared = int(
+      "n_shared_experts",
+      c.shared_expert_intermediate_size || llama4 || denseBeside ? 1 : 0,
+    );
     // Models whose every layer is MoE (Qwen3.5-MoE) may state no dense `intermediate_size`.
     const expertFfn = c.moe_intermediate_size != null
       ? int("moe_intermediate_size")
-      : int("intermediate_size");
+      : int("expert_intermediate_size", int("intermediate_size"));
     const latent = int("moe_latent_size", 0);
     moe = {
       experts,
-      topK: int("num_experts_per_tok"),
+      topK: int("num_experts_per_tok", c.top_k_experts != null ? int("top_k_experts") : undefined),
       expertFfn,
       sharedExperts: shared,
-      sharedFfn: int(
+      sharedFfn: denseBeside ? int("intermediate_size") : int(
         "shared_expert_intermediate_size",
         int("moe_shared_expert_intermediate_size", expertFfn),
       ),
@@ -103,10 +108,13 @@ export function modelFromHfConfig(config: unknown, id: string, companions: HfCom
       vHeadDim: int("v_head_dim"),
     };
   }
-  const headDim = mla
-    ? mla.qkNopeDim + mla.qkRopeDim
-    : int("head_dim", int("attention_head_dim", Math.floor(hidden / Math.max(1, heads))));
-  const slidingWindow = windowedAttention(c, layers, int, llama4);
+  const attention = mla
+    ? {
+      kvHeads: heads,
+      headDim: mla.qkNopeDim + mla.qkRopeDim,
+      slidingWindow: windowedAttention(c, layers, int, llama4),
+    }
+    : attentionFrom(c, int, { layers, heads, hidden, llama4, kvHeads: nas?.kvHeads }, at);
   const linear = blocks ? mamba2(c, blocks.mamba, int) : linearAttention(c, layers, int);
   if (layers === 0 || hidden === 0 || heads === 0) {
     throw new InputError("num_hidden_layers, hidden_size and num_attention_heads must be positive", at);
@@ -116,15 +124,14 @@ export function modelFromHfConfig(config: unknown, id: string, companions: HfCom
     layers,
     hidden,
     heads,
-    kvHeads: mla ? heads : kvHeads,
-    headDim,
+    ...attention,
     // Llama 4 states its dense layers' FFN apart from the experts'; NAS models size each layer's.
     ffn: nas
       ? nas.ffnWidths[0]?.ffn ?? 0
       : int("intermediate_size_mlp", int("intermediate_size", moe ? moe.expertFfn : 4 * hidden)),
     vocab: int("vocab_size"),
     tiedEmbeddings: c.tie_word_embeddings === true,
-    qkNorm: c.use_qk_norm === true || /^qwen3(_moe|_next|_5.*)?$/.test(family),
+    qkNorm: c.use_qk_norm === true || /^(qwen3(_moe|_next|_5.*)?|gemma[34](_text)?)$/.test(family),
     moe,
     mla,
     linearAttention: linear,
@@ -137,7 +144,6 @@ export function modelFromHfConfig(config: unknown, id: string, companions: HfCom
     ffnWidths: nas?.ffnWidths,
     // Nemotron-H's FFNs and experts are `up → relu² → down` (its `mlp_hidden_act`, relu2 by default).
     ffnUngated: blocks && (c.mlp_hidden_act ?? "relu2") === "relu2" || undefined,
-    slidingWindow,
     maxContext: int("max_position_embeddings", 131072),
   };
   return {
@@ -148,8 +154,6 @@ export function modelFromHfConfig(config: unknown, id: string, companions: HfCom
     tokenizer: companions.tokenizer ?? "fast",
   };
 }
-
-type IntField = (key: string, fallback?: number) => number;
 
 /** The block counts of a Nemotron-H model, each block one mixer (Mamba-2 or attention) or one FFN / MoE. */
 interface HybridBlocks {
@@ -275,10 +279,15 @@ function checkLayerKinds(c: Json, at: InputLocation): void {
   if (isObject(c.linear_attn_config)) {
     unsupported("linear_attn_config", "Kimi Linear's KDA layers (Kimi Delta Attention)");
   }
-  if (c.global_head_dim != null || c.enable_moe_block != null) {
+  const gemmaNano = [
+    ["hidden_size_per_layer_input", (c.hidden_size_per_layer_input as number) > 0],
+    ["num_kv_shared_layers", (c.num_kv_shared_layers as number) > 0],
+    ["use_double_wide_mlp", c.use_double_wide_mlp === true],
+  ].find(([, on]) => on);
+  if (gemmaNano) {
     unsupported(
-      c.global_head_dim != null ? "global_head_dim" : "enable_moe_block",
-      "Gemma 4's layers (wider heads on the global layers, a dense MLP beside the experts)",
+      gemmaNano[0] as string,
+      "Gemma 4 E2B/E4B's per-layer embeddings, shared KV layers and double-wide MLPs",
     );
   }
   if (c.compress_ratios != null) {
@@ -320,50 +329,6 @@ function linearAttention(c: Json, layers: number, int: IntField): LinearAttentio
     convKernel: int("linear_conv_kernel_dim", 4),
     stateBytes: c.mamba_ssm_dtype === "float32" ? 4 : 2,
   };
-}
-
-/**
- * Layers whose attention sees a bounded window, and the window, as the modelling code places them:
- * - `layer_types` when given (`sliding_attention` with `sliding_window`, `chunked_attention` with
- *   `attention_chunk_size`), or MiMo-V2's `hybrid_layer_pattern` (1: sliding);
- * - `sliding_window` unless `use_sliding_window` is false (Qwen2/Qwen3 ship a window they do not use), on the
- *   layers from `max_window_layers` on (Qwen), all but every `sliding_window_pattern`-th (Gemma 3), every other
- *   one from the first (Gemma 2), or all of them (Mistral 7B v0.1);
- * - Llama 4's chunked local attention (`attention_chunk_size`) on its RoPE layers (`no_rope_layers`, or all
- *   but every `no_rope_layer_interval`-th, 4), priced as a window of one chunk.
- */
-function windowedAttention(
-  c: Json,
-  layers: number,
-  int: IntField,
-  llama4: boolean,
-): ModelArch["slidingWindow"] {
-  const size = (v: unknown) => typeof v === "number" && v > 0 ? v : 0;
-  const window = c.use_sliding_window === false ? 0 : size(c.sliding_window);
-  const chunk = size(c.attention_chunk_size);
-  // All but every `every`-th layer, counting from 1 (none skipped for 0).
-  const allBut = (every: number) => every > 0 ? layers - Math.floor(layers / every) : layers;
-  const make = (w: number, n: number) =>
-    w > 0 && n > 0 ? { window: w, layers: Math.min(n, layers) } : undefined;
-  if (Array.isArray(c.layer_types)) {
-    const count = (kind: string) => (c.layer_types as unknown[]).filter((t) => t === kind).length;
-    return make(window, count("sliding_attention")) ?? make(chunk, count("chunked_attention"));
-  }
-  if (Array.isArray(c.hybrid_layer_pattern)) {
-    return make(window, c.hybrid_layer_pattern.filter(Boolean).length);
-  }
-  if (chunk > 0 && llama4) {
-    const rope = Array.isArray(c.no_rope_layers)
-      ? c.no_rope_layers.filter((v) => v === 1 || v === true).length
-      : allBut(int("no_rope_layer_interval", 4));
-    return make(chunk, rope);
-  }
-  if (window === 0) return undefined;
-  if (c.max_window_layers != null) return make(window, layers - int("max_window_layers"));
-  const pattern = int("sliding_window_pattern", 0);
-  if (pattern > 0) return make(window, allBut(pattern));
-  if (c.model_type === "gemma2") return make(window, Math.ceil(layers / 2));
-  return make(window, layers);
 }
 
 /**

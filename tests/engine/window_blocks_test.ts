@@ -1,0 +1,130 @@
+import assert from "node:assert/strict";
+import { Engine, RequestTable, resolveEngineArgs, sideBlocks } from "../../lib/engine/mod.ts";
+import { fixedModel } from "../../lib/perf/mod.ts";
+import { GEMMA4_31B_CONFIG, workloadOf } from "../_fixtures.ts";
+import { Rng } from "../../lib/common/rng.ts";
+import { simulate } from "../../mod.ts";
+
+const perf = fixedModel({ prefillMs: 10, prefillMsPerToken: 0, decodeMs: 4 });
+
+/** An engine of 16-token blocks whose sliding-window layers take `share` blocks per block of their `window`. */
+function engine(req: RequestTable, blocks: number, share: number, window: number, extra = {}) {
+  const { config } = resolveEngineArgs({ num_gpu_blocks: blocks, block_size: 16, ...extra }, "aggregated");
+  return new Engine(0, { ...config, windowShare: share, window }, perf, req);
+}
+
+Deno.test("sliding window: a sequence's window layers take blocks as it grows, and give them back as it slides", () => {
+  const req = new RequestTable(workloadOf([{ input: 100, output: 40 }], 16));
+  const e = engine(req, 64, 2, 64);
+  req.reset(0, 40);
+  e.enqueue(0);
+  e.startPass();
+  // The 100-token prompt in one pass: its 7 blocks, and 2 × 7 for the window layers, which keep the pass's tokens.
+  assert.equal(req.sideBlocks[0], 14);
+  assert.equal(e.pool.activeBlocks, 7 + 14);
+  e.endPass();
+  let held = 0;
+  for (let pass = 0; pass < 20 && e.runningCount > 0; pass++) {
+    e.startPass();
+    held = req.sideBlocks[0];
+    e.endPass();
+  }
+  // Decoding past block 7: the window keeps its last 64 tokens, 4 blocks and the one it starts in, × 2.
+  assert.equal(held, 10);
+  while (e.runningCount > 0) {
+    e.startPass();
+    e.endPass();
+  }
+  assert.equal(e.pool.activeBlocks, 0);
+  assert.equal(req.sideBlocks[0], 0);
+});
+
+Deno.test("sliding window: the window layers' blocks bound the batch; a sequence they cannot fit is refused", () => {
+  // 200-token prompts: 13 token blocks and 2 × 13 window blocks each while prefilling (one pass each), so
+  // 60 blocks run one prompt at a time where, without the window layers, four would fit.
+  const rows = [0, 1, 2, 3].map(() => ({ input: 200, output: 2 }));
+  const req = new RequestTable(workloadOf(rows, 16));
+  const e = engine(req, 60, 2, 1024, { max_num_batched_tokens: 4096 });
+  for (let r = 0; r < 4; r++) {
+    req.reset(r, 2);
+    e.enqueue(r);
+  }
+  e.startPass();
+  assert.equal(e.runningCount, 1);
+  e.endPass();
+  const tiny = engine(req, 30, 2, 1024);
+  req.reset(0, 2);
+  assert.equal(tiny.receive(0), "kv_capacity", "13 + 2 × 13 blocks exceed 30");
+});
+
+Deno.test("sliding window, random engines: no over-commit, every request finishes or is refused, the pool empties", () => {
+  const rng = new Rng(65);
+  for (let trial = 0; trial < 200; trial++) {
+    const n = 1 + rng.int(12);
+    const rows = Array.from({ length: n }, () => ({ input: 1 + rng.int(600), output: 1 + rng.int(150) }));
+    const req = new RequestTable(workloadOf(rows, 16));
+    const blocks = 8 + rng.int(200),
+      share = [0.5, 1, 2, 10][rng.int(4)],
+      window = [32, 128, 1024][rng.int(3)];
+    const { config } = resolveEngineArgs({
+      num_gpu_blocks: blocks,
+      block_size: 16,
+      engine_type: rng.next() < 0.3 ? "trtllm" : "vllm",
+      preemption_mode: rng.next() < 0.5 ? "lifo" : "fifo",
+      max_num_seqs: 1 + rng.int(8),
+      max_num_batched_tokens: [32, 256, 2048][rng.int(3)],
+      enable_prefix_caching: rng.next() < 0.5,
+    }, "aggregated");
+    const cfg = { ...config, windowShare: share, window, stateBlocksPerSeq: rng.next() < 0.3 ? 2 : 0 };
+    const e = new Engine(0, cfg, perf, req);
+    let refused = 0, finished = 0, tokens = 0;
+    for (let r = 0; r < n; r++) {
+      req.reset(r, rows[r].output);
+      e.enqueue(r);
+    }
+    const label = `trial ${trial} (share ${share}, window ${window}, ${blocks} blocks)`;
+    for (let pass = 0; pass < 20_000 && finished + refused < n; pass++) {
+      const ms = e.startPass();
+      refused += e.rejectedIds.length;
+      assert.ok(e.pool.activeBlocks <= blocks, `${label}: over-committed`);
+      for (let j = 0; j < e.runningCount; j++) {
+        const r = e.running[j];
+        assert.ok(req.sideBlocks[r] <= sideBlocks(cfg, Infinity, cfg.maxNumBatchedTokens), label);
+      }
+      if (ms < 0) break;
+      e.endPass();
+      for (let k = 0; k < e.finishedCount; k++) tokens += req.generated[e.finished[k]];
+      finished += e.finishedCount;
+    }
+    assert.equal(finished + refused, n, `${label}: ${finished} finished, ${refused} refused of ${n}`);
+    const expected = rows.reduce((a, row, r) => a + (req.admitted[r] ? row.output : 0), 0);
+    assert.equal(tokens, expected, `${label}: tokens`);
+    assert.equal(e.pool.activeBlocks, 0, `${label}: blocks left held`);
+  }
+});
+
+Deno.test("end to end: Gemma 4's sliding layers take pool blocks, reported per sequence", async () => {
+  const run = (model: string) =>
+    simulate({
+      workload: { source: "synthetic", input_tokens: 6000, output_tokens: 100, request_count: 64 },
+      replay_concurrency: 64,
+      topology: {
+        mode: "agg",
+        num_workers: 1,
+        engine: { aic_model_path: model, aic_system: "h100_sxm", aic_tp_size: 2, max_num_seqs: 64 },
+      },
+    });
+  const dir = await Deno.makeTempDir();
+  await Deno.writeTextFile(`${dir}/config.json`, JSON.stringify(GEMMA4_31B_CONFIG));
+  const r = await run(dir);
+  assert.equal(r.completed_requests, 64);
+  const pool = (r.dynolab as { pools: { window_blocks_per_seq?: number; block_size: number }[] }).pools[0];
+  // 10 blocks of the window layers per block of the 1,024-token window, and the block it starts in.
+  assert.equal(pool.window_blocks_per_seq, 10 * (1024 / pool.block_size + 1));
+  const gptOss = (await run("openai/gpt-oss-120b")).dynolab as {
+    pools: { window_blocks_per_seq?: number }[];
+  };
+  assert.ok(gptOss.pools[0].window_blocks_per_seq! > 0, "gpt-oss alternates 128-token windows");
+  const qwen = (await run("Qwen/Qwen3-32B")).dynolab as { pools: { window_blocks_per_seq?: number }[] };
+  assert.equal(qwen.pools[0].window_blocks_per_seq, undefined);
+});
