@@ -10,7 +10,7 @@ import { parseEngineArgs, resolveEngineArgs } from "../../lib/engine/mod.ts";
 import { createPerfModel, loadPerfInputs } from "../../lib/perf/mod.ts";
 import { modelFromHfConfig } from "../../lib/perf/catalog/hf_config.ts";
 import { SHARED_DIR } from "../_shared.ts";
-import { QWEN35_27B_CONFIG } from "../_fixtures.ts";
+import { GEMMA4_31B_CONFIG, QWEN35_27B_CONFIG } from "../_fixtures.ts";
 
 const ARGS = { aic_model_path: "nvidia/Llama-3.1-8B-Instruct-FP8", aic_system: "h200_sxm" };
 const analytic = (() => {
@@ -76,6 +76,41 @@ Deno.bench({ name: "analytic decode step (Nemotron-3 Nano: Mamba-2 + MoE)", grou
 Deno.bench({ name: "analytic prefill step (Nemotron-3 Nano)", group: "hybrid" }, () => {
   i = (i + 1) % N;
   nemotron.prefillMs(1, chunk[i] + 512, 512);
+});
+
+// Two attention shapes: Gemma 4 31B's 256-wide sliding and 512-wide global layers (from a config.json).
+const gemma4 = (() => {
+  const modelPath = "gemma-4-31b/config.json";
+  const inputs = { model: modelFromHfConfig(GEMMA4_31B_CONFIG, modelPath), modelPath };
+  const args = { aic_model_path: modelPath, aic_system: "h200_sxm", aic_tp_size: 2 };
+  const { args: parsed, config } = resolveEngineArgs(args, "aggregated", "engine args", {}, inputs);
+  return createPerfModel(parsed, config, inputs);
+})();
+Deno.bench({ name: "analytic decode step (Gemma 4 31B: two attention shapes)", group: "shapes" }, () => {
+  i = (i + 1) % N;
+  gemma4.decodeMs(batch[i], context[i], 0);
+});
+Deno.bench({ name: "analytic prefill step (Gemma 4 31B)", group: "shapes" }, () => {
+  i = (i + 1) % N;
+  gemma4.prefillMs(1, chunk[i] + 512, 512);
+});
+// NAS-pruned: 49 attention layers and 80 FFNs in six widths (Llama-3.3-Nemotron-Super-49B, from the catalog).
+const nas = (() => {
+  const args = {
+    aic_model_path: "nvidia/Llama-3_3-Nemotron-Super-49B-v1",
+    aic_system: "h200_sxm",
+    aic_tp_size: 2,
+  };
+  const { args: parsed, config } = resolveEngineArgs(args, "aggregated");
+  return createPerfModel(parsed, config);
+})();
+Deno.bench({ name: "analytic decode step (Nemotron-Super-49B: six FFN widths)", group: "shapes" }, () => {
+  i = (i + 1) % N;
+  nas.decodeMs(batch[i], context[i], 0);
+});
+Deno.bench({ name: "analytic prefill step (Nemotron-Super-49B)", group: "shapes" }, () => {
+  i = (i + 1) % N;
+  nas.prefillMs(1, chunk[i] + 512, 512);
 });
 
 if (SHARED_DIR) {
