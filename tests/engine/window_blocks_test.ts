@@ -57,14 +57,15 @@ Deno.test("sliding window: the window layers' blocks bound the batch; a sequence
   assert.equal(tiny.receive(0), "kv_capacity", "13 + 2 × 13 blocks exceed 30");
 });
 
-Deno.test("sliding window, random engines: no over-commit, every request finishes or is refused, the pool empties", () => {
+// Recurrent-state blocks, sliding-window blocks, or both (state_blocks_test.ts holds the state's own cases).
+Deno.test("side blocks, random engines: no over-commit, every request finishes or is refused, the pool empties", () => {
   const rng = new Rng(65);
   for (let trial = 0; trial < 200; trial++) {
     const n = 1 + rng.int(12);
     const rows = Array.from({ length: n }, () => ({ input: 1 + rng.int(600), output: 1 + rng.int(150) }));
     const req = new RequestTable(workloadOf(rows, 16));
     const blocks = 8 + rng.int(200),
-      share = [0.5, 1, 2, 10][rng.int(4)],
+      share = [0, 0.5, 1, 2, 10][rng.int(5)],
       window = [32, 128, 1024][rng.int(3)];
     const { config } = resolveEngineArgs({
       num_gpu_blocks: blocks,
@@ -75,14 +76,15 @@ Deno.test("sliding window, random engines: no over-commit, every request finishe
       max_num_batched_tokens: [32, 256, 2048][rng.int(3)],
       enable_prefix_caching: rng.next() < 0.5,
     }, "aggregated");
-    const cfg = { ...config, windowShare: share, window, stateBlocksPerSeq: rng.next() < 0.3 ? 2 : 0 };
+    const state = rng.next() < 0.4 ? 1 + rng.int(12) : 0;
+    const cfg = { ...config, windowShare: share, window: share > 0 ? window : 0, stateBlocksPerSeq: state };
     const e = new Engine(0, cfg, perf, req);
     let refused = 0, finished = 0, tokens = 0;
     for (let r = 0; r < n; r++) {
       req.reset(r, rows[r].output);
       e.enqueue(r);
     }
-    const label = `trial ${trial} (share ${share}, window ${window}, ${blocks} blocks)`;
+    const label = `trial ${trial} (share ${share}, window ${window}, state ${state}, ${blocks} blocks)`;
     for (let pass = 0; pass < 20_000 && finished + refused < n; pass++) {
       const ms = e.startPass();
       refused += e.rejectedIds.length;

@@ -10,13 +10,11 @@ import {
 import { parsePythonJson } from "../../lib/perf/inputs.ts";
 import { buildOps, type Op } from "../../lib/perf/ops.ts";
 import { resolvePerfSetup } from "../../lib/perf/setup.ts";
-import { analyticModel } from "../../lib/perf/analytic/model.ts";
-import { tableModel } from "../../lib/perf/aic/table_model.ts";
-import { loadAicTables } from "../../lib/perf/aic/tables.ts";
 import { sharedPath, sharedTest } from "../_shared.ts";
 import { GEMMA4_31B_CONFIG, nonFinite } from "../_fixtures.ts";
 import { simulate } from "../../mod.ts";
 import { Rng } from "../../lib/common/rng.ts";
+import { assertNearTables, checkRandomModel } from "./_model_checks.ts";
 
 /** A small Gemma 4 text config: two sliding layers to one global layer, experts beside the dense MLP. */
 const GEMMA4 = {
@@ -214,35 +212,14 @@ sharedTest(
         aic_kv_cache_dtype: "bfloat16",
       };
       const setup = resolvePerfSetup(args, { model, modelPath: id })!;
-      const tables = await loadAicTables(sharedPath("aic/systems"), system, "vllm", undefined, {
-        attention: true,
-        mla: false,
-        linearAttention: false,
-        moe: setup.model.arch.moe !== undefined,
-        allReduce: true,
-        nccl: false,
-      });
-      const analytic = analyticModel(setup), table = tableModel(setup, tables);
       // Whole passes within 15%; attention alone within 25% (its 512-wide global heads run Triton kernels
       // whose measured grid the fitted curves follow less closely).
-      const near = (a: number, t: number, what: string, tolerance = 0.15) =>
-        assert.ok(Math.abs(a / t - 1) < tolerance, `${id} ${what}: ${a} vs ${t}`);
-      for (const isl of [512, 2048, 8192]) {
-        near(analytic.prefillMs(1, isl, 0), table.prefillMs(1, isl, 0), `prefill ${isl}`);
-        near(
-          analytic.prefillBreakdown!(1, isl, 0).attention,
-          table.prefillBreakdown!(1, isl, 0).attention,
-          `prefill attention ${isl}`,
-          0.25,
-        );
-      }
-      for (const batch of [8, 64, 256]) {
-        near(
-          analytic.decodeMs(batch, 4096, batch * 4096),
-          table.decodeMs(batch, 4096, batch * 4096),
-          `decode ${batch}`,
-        );
-      }
+      await assertNearTables(setup, {
+        tolerance: 0.15,
+        context: 4096,
+        family: "attention",
+        familyTolerance: 0.25,
+      });
     }
   },
 );
@@ -295,41 +272,11 @@ Deno.test("random per-kind attention shapes: priced finite, and every request of
       moe_intermediate_size: 256,
       vocab_size: 32000,
     };
-    const dir = await Deno.makeTempDir();
-    await Deno.writeTextFile(`${dir}/config.json`, JSON.stringify(config));
-    const args = {
-      aic_model_path: `${dir}/config.json`,
-      aic_system: "h200_sxm",
-      aic_tp_size: pick([1, 2, 4]),
-    };
-    const model = modelFromHfConfig(config, args.aic_model_path);
-    let setup;
-    try {
-      setup = resolvePerfSetup(args, { model, modelPath: args.aic_model_path })!;
-    } catch {
-      continue; // a TP the heads do not take: refused by name (tested above)
-    }
-    const label = `trial ${trial}: ${JSON.stringify(model.arch.slidingWindow)} tp ${args.aic_tp_size}`;
-    const perf = analyticModel(setup);
-    for (const [b, s] of [[1, 1], [3, 700], [16, 4096]]) {
-      const p = perf.prefillMs(b, s, 0), d = perf.decodeMs(b, s, b * s);
-      assert.ok(Number.isFinite(p) && p > 0 && Number.isFinite(d) && d > 0, `${label}: ${p} ${d}`);
-    }
-    const n = 4 + rng.int(8), output = 1 + rng.int(30);
-    const r = await simulate({
-      workload: {
-        source: "synthetic",
-        input_tokens: 1 + rng.int(3000),
-        output_tokens: output,
-        request_count: n,
-      },
-      replay_concurrency: 1 + rng.int(n),
-      topology: { mode: "agg", num_workers: 1, engine: { ...args, num_gpu_blocks: 4 + rng.int(60) } },
-    });
-    const done = r.completed_requests as number, refused = r.rejected_requests as number;
-    assert.equal(done + refused, n, `${label}: ${done} done, ${refused} refused of ${n}`);
-    assert.equal(r.total_output_tokens, done * output, label);
-    assert.equal(nonFinite(r), null, label);
+    const tp = pick([1, 2, 4]);
+    const label = `trial ${trial}: ${
+      kinds.filter((k) => k[0] === "f").length
+    } of ${layers} layers full, tp ${tp}`;
+    if (!await checkRandomModel(config, tp, rng, label)) continue; // a TP the KV heads do not take (tested above)
     ran++;
   }
   assert.ok(ran >= 10, `only ${ran} of 20 configs ran`);

@@ -12,12 +12,11 @@ import { MODELS } from "../../lib/perf/catalog/models.ts";
 import { buildOps, type Op } from "../../lib/perf/ops.ts";
 import { resolvePerfSetup } from "../../lib/perf/setup.ts";
 import { analyticModel } from "../../lib/perf/analytic/model.ts";
-import { tableModel } from "../../lib/perf/aic/table_model.ts";
-import { loadAicTables } from "../../lib/perf/aic/tables.ts";
-import { sharedPath, sharedTest } from "../_shared.ts";
+import { sharedTest } from "../_shared.ts";
 import { nonFinite } from "../_fixtures.ts";
 import { simulate } from "../../mod.ts";
 import { Rng } from "../../lib/common/rng.ts";
+import { assertNearTables, checkRandomModel } from "./_model_checks.ts";
 
 const attention = (group: number | null) => ({
   no_op: group === null,
@@ -171,27 +170,7 @@ sharedTest(
       aic_system: "h200_sxm",
       aic_tp_size: 2,
     })!;
-    const tables = await loadAicTables(sharedPath("aic/systems"), "h200_sxm", "vllm", undefined, {
-      attention: true,
-      mla: false,
-      linearAttention: false,
-      moe: false,
-      allReduce: true,
-      nccl: false,
-    });
-    const analytic = analyticModel(setup), table = tableModel(setup, tables);
-    const near = (a: number, t: number, what: string) =>
-      assert.ok(Math.abs(a / t - 1) < 0.1, `${what}: ${a} vs ${t}`);
-    for (const isl of [512, 2048, 8192]) {
-      near(analytic.prefillMs(1, isl, 0), table.prefillMs(1, isl, 0), `prefill ${isl}`);
-    }
-    for (const batch of [8, 64, 256]) {
-      near(
-        analytic.decodeMs(batch, 2048, batch * 2048),
-        table.decodeMs(batch, 2048, batch * 2048),
-        `decode ${batch}`,
-      );
-    }
+    await assertNearTables(setup, { tolerance: 0.1, context: 2048 });
   },
 );
 
@@ -232,30 +211,7 @@ Deno.test("random NAS configs: priced finite, and every request of a replay comp
       block_configs: blocks,
     };
     const tp = [1, 2, 4][rng.int(3)];
-    const dir = await Deno.makeTempDir();
-    await Deno.writeTextFile(`${dir}/config.json`, JSON.stringify(config));
-    const args = { aic_model_path: `${dir}/config.json`, aic_system: "h200_sxm", aic_tp_size: tp };
-    const model = modelFromHfConfig(config, args.aic_model_path);
-    const perf = analyticModel(resolvePerfSetup(args, { model, modelPath: args.aic_model_path })!);
-    const label = `trial ${trial}: ${JSON.stringify(model.arch.ffnWidths)}, tp ${tp}`;
-    for (const [b, s] of [[1, 1], [3, 700], [16, 4096]]) {
-      const p = perf.prefillMs(b, s, 0), d = perf.decodeMs(b, s, b * s);
-      assert.ok(Number.isFinite(p) && p > 0 && Number.isFinite(d) && d > 0, `${label}: ${p} ${d}`);
-    }
-    const n = 4 + rng.int(8), output = 1 + rng.int(30);
-    const r = await simulate({
-      workload: {
-        source: "synthetic",
-        input_tokens: 1 + rng.int(3000),
-        output_tokens: output,
-        request_count: n,
-      },
-      replay_concurrency: 1 + rng.int(n),
-      topology: { mode: "agg", num_workers: 1, engine: { ...args, num_gpu_blocks: 4 + rng.int(60) } },
-    });
-    const done = r.completed_requests as number, refused = r.rejected_requests as number;
-    assert.equal(done + refused, n, `${label}: ${done} done, ${refused} refused of ${n}`);
-    assert.equal(r.total_output_tokens, done * output, label);
-    assert.equal(nonFinite(r), null, label);
+    const widths = [...new Set(blocks.map((b) => b.ffn.ffn_mult))].join("/");
+    assert.ok(await checkRandomModel(config, tp, rng, `trial ${trial}: FFN multipliers ${widths}, tp ${tp}`));
   }
 });

@@ -13,8 +13,6 @@ import { parsePythonJson } from "../../lib/perf/inputs.ts";
 import { buildOps, type Op } from "../../lib/perf/ops.ts";
 import { resolvePerfSetup } from "../../lib/perf/setup.ts";
 import { analyticModel } from "../../lib/perf/analytic/model.ts";
-import { tableModel } from "../../lib/perf/aic/table_model.ts";
-import { loadAicTables } from "../../lib/perf/aic/tables.ts";
 import { hybridBlockSize, stateBlocksPerSeq } from "../../lib/perf/capacity.ts";
 import { curveSource, findCurve } from "../../lib/perf/analytic/lookup.ts";
 import { moeBaseMs } from "../../lib/perf/analytic/efficiency.ts";
@@ -22,7 +20,7 @@ import { GPUS } from "../../lib/perf/catalog/gpus.ts";
 import { sharedPath, sharedTest } from "../_shared.ts";
 import { simulate } from "../../mod.ts";
 import { Rng } from "../../lib/common/rng.ts";
-import { nonFinite } from "../_fixtures.ts";
+import { assertNearTables, checkRandomModel } from "./_model_checks.ts";
 
 /** A small Nemotron-H MoE config: Mamba-2, attention and MoE blocks, as Nemotron-3 Nano writes them. */
 const NEMOTRON_H = {
@@ -256,34 +254,9 @@ sharedTest(
       aic_model_path: "nvidia/NVIDIA-Nemotron-3-Nano-30B-A3B-BF16",
       aic_system: "h200_sxm",
     })!;
-    const tables = await loadAicTables(sharedPath("aic/systems"), "h200_sxm", "vllm", undefined, {
-      attention: true,
-      mla: false,
-      linearAttention: true,
-      moe: true,
-      allReduce: false,
-      nccl: false,
-    });
     // AIC measured this model's expert shape (2688 → 1856, 128 experts, top 6): table mode looks it up as is,
     // the analytic model prices it ungated on the curves fitted to other models.
-    const analytic = analyticModel(setup), table = tableModel(setup, tables);
-    const near = (a: number, t: number, what: string) =>
-      assert.ok(Math.abs(a / t - 1) < 0.1, `${what}: ${a} vs ${t}`);
-    for (const isl of [512, 2048, 8192]) {
-      near(analytic.prefillMs(1, isl, 0), table.prefillMs(1, isl, 0), `prefill ${isl}`);
-      near(
-        analytic.prefillBreakdown!(1, isl, 0).moe,
-        table.prefillBreakdown!(1, isl, 0).moe,
-        `experts ${isl}`,
-      );
-    }
-    for (const batch of [8, 64, 256]) {
-      near(
-        analytic.decodeMs(batch, 4096, batch * 4096),
-        table.decodeMs(batch, 4096, batch * 4096),
-        `decode ${batch}`,
-      );
-    }
+    await assertNearTables(setup, { tolerance: 0.1, context: 4096, family: "moe" });
   },
 );
 
@@ -313,42 +286,8 @@ Deno.test("random Nemotron-H configs: priced finite, and every request of a repl
       num_experts_per_tok: 1 + rng.int(4),
       moe_latent_size: moe && rng.next() < 0.3 ? 128 : null,
     };
-    const path = `random-${trial}.json`;
-    const model = modelFromHfConfig(config, path);
     const tp = [1, 2, 4][rng.int(3)];
-    const args = { aic_model_path: path, aic_system: "h200_sxm", aic_tp_size: tp };
-    let setup;
-    try {
-      setup = resolvePerfSetup(args, { model, modelPath: path })!;
-    } catch {
-      continue; // a TP the heads do not divide: refused by name (tested above)
-    }
-    const perf = analyticModel(setup);
-    for (const [b, s] of [[1, 1], [3, 700], [16, 4096]]) {
-      const p = perf.prefillMs(b, s, 0), d = perf.decodeMs(b, s, b * s);
-      assert.ok(Number.isFinite(p) && p > 0 && Number.isFinite(d) && d > 0, `${pattern.join("")}: ${p} ${d}`);
-    }
-    const dir = await Deno.makeTempDir();
-    await Deno.writeTextFile(`${dir}/config.json`, JSON.stringify(config));
-    const n = 4 + rng.int(8), output = 1 + rng.int(30);
-    const r = await simulate({
-      workload: {
-        source: "synthetic",
-        input_tokens: 1 + rng.int(3000),
-        output_tokens: output,
-        request_count: n,
-      },
-      replay_concurrency: 1 + rng.int(n),
-      topology: {
-        mode: "agg",
-        num_workers: 1,
-        engine: { ...args, aic_model_path: `${dir}/config.json`, num_gpu_blocks: 4 + rng.int(60) },
-      },
-    });
-    const done = r.completed_requests as number, refused = r.rejected_requests as number;
-    assert.equal(done + refused, n, `${pattern.join("")}: ${done} done, ${refused} refused of ${n}`);
-    assert.equal(r.total_output_tokens, done * output);
-    assert.equal(nonFinite(r), null, pattern.join(""));
+    if (!await checkRandomModel(config, tp, rng, `${pattern.join("")}, tp ${tp}`)) continue;
     ran++;
   }
   assert.ok(ran >= 12, `only ${ran} of 24 configs ran`);
