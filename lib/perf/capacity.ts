@@ -8,7 +8,7 @@
  * - SGLang: `kv = mem_fraction_static × memory − weights` (default 0.88; SGLang's static pool holds weights and
  *   KV, activations live outside it);
  * - weights from the architecture and the run's weight formats (the checkpoint's unless `aic_gemm_dtype` /
- *   `aic_moe_dtype` requantize it; `catalog/arch.ts`);
+ *   `aic_moe_dtype` requantize it; `catalog/footprint.ts`);
  * - activations: the profiling forward pass over `max_num_batched_tokens` tokens (residual, QKV, FFN or routed
  *   expert intermediates in BF16) plus FP32 logits for `max_num_seqs` sequences;
  * - NCCL buffers (0 at TP 1, 342 MB at TP 2, 392 MB at TP 4–8) and 3.5 GiB of CUDA context, cuBLAS workspaces and
@@ -28,14 +28,16 @@ import {
   type AttentionShape,
   ffnMatrices,
   fullAttentionShape,
+  kvHeadsPerGpu,
+  slidingAttentionShape,
+} from "./catalog/arch.ts";
+import {
   kvBytesPerTokenPerGpu,
   kvBytesPerTokenPerLayerPerGpu,
-  kvHeadsPerGpu,
   linearStateBytesPerSeqPerGpu,
-  slidingAttentionShape,
   slidingKvBytesPerTokenPerGpu,
   weightBytesPerGpu,
-} from "./catalog/arch.ts";
+} from "./catalog/footprint.ts";
 import { compareVersions } from "./aic/versions.ts";
 import type { PerfSetup } from "./setup.ts";
 

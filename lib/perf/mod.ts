@@ -55,12 +55,12 @@ export {
 export { expectedBurst, parseAcceptRates, type SpeculativeConfig, speculativeConfig } from "./speculative.ts";
 export { GPU_IDS, GPUS, type GpuSpec } from "./catalog/gpus.ts";
 export { catalogModel, MODEL_IDS, MODELS } from "./catalog/models.ts";
+export { type ModelSpec } from "./catalog/arch.ts";
 export {
   kvBytesPerToken,
   linearStateBytesPerSeqPerGpu,
-  type ModelSpec,
   slidingKvBytesPerTokenPerGpu,
-} from "./catalog/arch.ts";
+} from "./catalog/footprint.ts";
 
 /** The size of an engine's KV cache, which the reference's polynomial model scales with. */
 export interface KvCacheSize {

@@ -4,7 +4,7 @@ import {
   kvBytesPerTokenPerGpu,
   totalParams,
   weightBytesPerGpu,
-} from "../../lib/perf/catalog/arch.ts";
+} from "../../lib/perf/catalog/footprint.ts";
 import { GPU_IDS, GPUS, gpuSpec } from "../../lib/perf/catalog/gpus.ts";
 import { modelFromHfConfig } from "../../lib/perf/catalog/hf_config.ts";
 import { catalogModel, findModel, MODEL_IDS, MODELS } from "../../lib/perf/catalog/models.ts";

@@ -1,12 +1,11 @@
 import assert from "node:assert/strict";
 import { modelFromHfConfig } from "../../lib/perf/catalog/hf_config.ts";
+import { fullAttentionLayers, type ModelArch } from "../../lib/perf/catalog/arch.ts";
 import {
-  fullAttentionLayers,
   kvBytesPerToken,
   linearStateBytesPerSeqPerGpu,
-  type ModelArch,
   totalParams,
-} from "../../lib/perf/catalog/arch.ts";
+} from "../../lib/perf/catalog/footprint.ts";
 import { parsePythonJson } from "../../lib/perf/inputs.ts";
 import { buildOps } from "../../lib/perf/ops.ts";
 import { resolvePerfSetup } from "../../lib/perf/setup.ts";

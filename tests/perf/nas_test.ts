@@ -1,13 +1,8 @@
 import assert from "node:assert/strict";
 import { modelFromHfConfig } from "../../lib/perf/catalog/hf_config.ts";
 import { nasFfnWidth } from "../../lib/perf/catalog/hf_nas.ts";
-import {
-  decoderLayers,
-  denseFfns,
-  kvBytesPerToken,
-  softmaxAttentionLayers,
-  totalParams,
-} from "../../lib/perf/catalog/arch.ts";
+import { decoderLayers, denseFfns, softmaxAttentionLayers } from "../../lib/perf/catalog/arch.ts";
+import { kvBytesPerToken, totalParams } from "../../lib/perf/catalog/footprint.ts";
 import { MODELS } from "../../lib/perf/catalog/models.ts";
 import { buildOps, type Op } from "../../lib/perf/ops.ts";
 import { resolvePerfSetup } from "../../lib/perf/setup.ts";

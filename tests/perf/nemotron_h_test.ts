@@ -1,13 +1,12 @@
 import assert from "node:assert/strict";
 import { modelFromHfConfig } from "../../lib/perf/catalog/hf_config.ts";
+import { decoderLayers, softmaxAttentionLayers } from "../../lib/perf/catalog/arch.ts";
 import {
-  decoderLayers,
   kvBytesPerToken,
   linearStateBytesPerSeqPerGpu,
-  softmaxAttentionLayers,
   totalParams,
   weightBytesPerGpu,
-} from "../../lib/perf/catalog/arch.ts";
+} from "../../lib/perf/catalog/footprint.ts";
 import { MODELS } from "../../lib/perf/catalog/models.ts";
 import { parsePythonJson } from "../../lib/perf/inputs.ts";
 import { buildOps, type Op } from "../../lib/perf/ops.ts";
