@@ -17,6 +17,7 @@ import {
   type LinearAttentionArch,
   linearConvDim,
   linearInProjDim,
+  type MlaArch,
   type ModelArch,
   type ModelSpec,
   type Parallelism,
@@ -120,9 +121,7 @@ export function kvBytesPerTokenPerLayerPerGpu(arch: ModelArch, kv: KvDType, tp: 
  * its shape; MLA's down/up projections).
  */
 export function attentionParamsPerGpu(arch: ModelArch, tp: number): number {
-  if (arch.mla) {
-    return softmaxAttentionLayers(arch) * layerAttentionParamsPerGpu(arch, fullAttentionShape(arch), tp);
-  }
+  if (arch.mla) return softmaxAttentionLayers(arch) * mlaParamsPerGpu(arch.mla, arch.hidden, arch.heads / tp);
   const sliding = arch.slidingWindow?.layers ?? 0;
   const full = softmaxAttentionLayers(arch) - sliding;
   return (full > 0 ? full * layerAttentionParamsPerGpu(arch, fullAttentionShape(arch), tp) : 0) +
@@ -132,19 +131,19 @@ export function attentionParamsPerGpu(arch: ModelArch, tp: number): number {
 /** Attention projection parameters of one layer of shape `shape` on one GPU. */
 function layerAttentionParamsPerGpu(arch: ModelArch, shape: AttentionShape, tp: number): number {
   const h = arch.hidden;
-  if (arch.mla) {
-    const m = arch.mla;
-    const headsGpu = arch.heads / tp;
-    const qDim = m.qkNopeDim + m.qkRopeDim;
-    const q = m.qLoraRank > 0 ? h * m.qLoraRank + m.qLoraRank * headsGpu * qDim : h * headsGpu * qDim;
-    const kvA = h * (m.kvLoraRank + m.qkRopeDim);
-    const kvB = m.kvLoraRank * headsGpu * (m.qkNopeDim + m.vHeadDim);
-    return q + kvA + kvB + headsGpu * m.vHeadDim * h;
-  }
   const { headDim: d, vHeadDim: dv } = shape;
   const q = arch.heads / tp * (arch.attnOutputGate ? 2 : 1);
   const kv = kvHeadsPerGpu(shape, tp);
   return h * d * (q + kv) + (shape.kEqV ? 0 : h * dv * kv) + (arch.heads / tp) * dv * h;
+}
+
+/** MLA projection parameters of one layer with `headsGpu` heads on one GPU (down/up projections, output). */
+function mlaParamsPerGpu(m: MlaArch, h: number, headsGpu: number): number {
+  const qDim = m.qkNopeDim + m.qkRopeDim;
+  const q = m.qLoraRank > 0 ? h * m.qLoraRank + m.qLoraRank * headsGpu * qDim : h * headsGpu * qDim;
+  const kvA = h * (m.kvLoraRank + m.qkRopeDim);
+  const kvB = m.kvLoraRank * headsGpu * (m.qkNopeDim + m.vHeadDim);
+  return q + kvA + kvB + headsGpu * m.vHeadDim * h;
 }
 
 /**
