@@ -28,7 +28,7 @@
  */
 import type { PerfModel } from "../perf/mod.ts";
 import type { EngineConfig } from "./config.ts";
-import { rejectReason, reuseIfFits } from "./admission.ts";
+import { rejectReason, reuseIfFits, sideBlocks } from "./admission.ts";
 import { allocateBlocks, claimBlocks, releaseBlocks } from "./blocks.ts";
 import { IntDeque } from "../common/deque.ts";
 import { markFinishing } from "./emission.ts";
@@ -253,8 +253,10 @@ export class Engine {
       if (inPrefill && !cfg.enableChunkedPrefill && req.generated[r] === 0 && remaining > budget) break;
       const take = remaining < budget ? remaining : budget;
       let selfPreempted = false;
-      // Fast path: a decoding request whose next token still fits its last block needs no allocation.
-      const fits = !inPrefill && req.computed[r] + take <= req.held[r] * bs;
+      // Fast path: a decoding request whose next token still fits its last block needs no allocation (unless its
+      // sliding-window layers' blocks change, as after a prompt chunk they kept whole).
+      const fits = !inPrefill && req.computed[r] + take <= req.held[r] * bs &&
+        (cfg.windowShare === 0 || sideBlocks(cfg, req.computed[r] + take, take) === req.sideBlocks[r]);
       while (!fits && !allocateBlocks(req, cfg, pool, r, req.computed[r] + take, take)) {
         const victimIdx = cfg.preemption === "lifo" ? this.runningCount - 1 : 0;
         const victim = running[victimIdx];

@@ -39,6 +39,21 @@ Deno.test("sliding window: a sequence's window layers take blocks as it grows, a
   assert.equal(req.sideBlocks[0], 0);
 });
 
+Deno.test("sliding window: the first decode pass after a long prompt gives back the blocks its chunk kept", () => {
+  const req = new RequestTable(workloadOf([{ input: 1000, output: 5 }], 16));
+  const e = engine(req, 400, 2, 64, { max_num_batched_tokens: 2048 });
+  req.reset(0, 5);
+  e.enqueue(0);
+  e.startPass();
+  assert.equal(req.sideBlocks[0], 2 * 63, "the 1,000-token chunk's 63 blocks, twice");
+  e.endPass();
+  e.startPass();
+  // Its 1,001st token fits the prompt's last block, but the window layers now keep 64 tokens: 4 blocks and one.
+  assert.equal(req.sideBlocks[0], 2 * 5);
+  assert.equal(e.pool.activeBlocks, 63 + 10);
+  e.endPass();
+});
+
 Deno.test("sliding window: the window layers' blocks bound the batch; a sequence they cannot fit is refused", () => {
   // 200-token prompts: 13 token blocks and 2 × 13 window blocks each while prefilling (one pass each), so
   // 60 blocks run one prompt at a time where, without the window layers, four would fit.
