@@ -190,12 +190,16 @@ export function resolveEngineArgs(
   let blockSize = args.block_size > 0 ? args.block_size : args.engine_type === "trtllm" ? 32 : 64;
   const setup = resolvePerfSetup(args, inputs, what, at);
   if (setup && args.engine_type !== "trtllm") {
-    // vLLM enlarges a hybrid model's attention block until one page holds a layer's recurrent state.
+    // vLLM enlarges a hybrid model's attention block until one page holds a layer's recurrent state, or a
+    // sliding-window model's full-attention block until its page matches a sliding layer's.
     const hybrid = hybridBlockSize(setup, blockSize);
     if (hybrid !== blockSize && args.block_size > 0) {
+      const why = setup.model.arch.linearAttention
+        ? "an attention page must hold one layer's recurrent state"
+        : "a full-attention page must match a sliding-window layer's";
       warnings.push(
         `${what}.block_size ${blockSize} is raised to ${hybrid} tokens, as vLLM raises it for a hybrid model ` +
-          "(an attention page must hold one layer's recurrent state); prefix caching works in these blocks",
+          `(${why}); prefix caching works in these blocks`,
       );
     }
     blockSize = hybrid;

@@ -131,8 +131,9 @@ export function windowBlocks(setup: PerfSetup): { readonly share: number; readon
  * The attention block size vLLM gives a hybrid (linear-attention) model: the smallest multiple of 16 tokens
  * whose KV page, one layer's on one GPU, holds one layer's recurrent state, so that both kinds of page share one
  * pool (vLLM's `HybridAttentionMambaModelConfig`: 528 tokens for Qwen3.5-4B, 784 for Qwen3.5-27B at TP 1 with a
- * BF16 KV cache). vLLM raises a smaller `block_size` to it; `requested` is kept when larger, and for models
- * without linear attention.
+ * BF16 KV cache). vLLM raises a smaller `block_size` to it; `requested` is kept when larger. For a model with
+ * sliding-window layers of larger pages (Gemma 4), the full-attention layers' blocks grow by the pages' ratio;
+ * for other models `requested` is kept.
  *
  * @example
  * ```ts
@@ -140,15 +141,30 @@ export function windowBlocks(setup: PerfSetup): { readonly share: number; readon
  * import { resolvePerfSetup } from "./setup.ts";
  * import { hybridBlockSize } from "./capacity.ts";
  * assert.equal(hybridBlockSize(resolvePerfSetup({ aic_model_path: "Qwen/Qwen3-8B" })!, 64), 64);
+ * assert.equal(hybridBlockSize(resolvePerfSetup({ aic_model_path: "openai/gpt-oss-120b" })!, 64), 64);
  * ```
  */
 export function hybridBlockSize(setup: PerfSetup, requested: number): number {
   const a = setup.model.arch, la = a.linearAttention;
-  if (!la) return requested;
+  if (!la) return slidingBlockSize(setup, requested);
   const statePerLayer = linearStateBytesPerSeqPerGpu(a, setup.par.tp) / la.layers;
   const kvPerTokenPerLayer = kvBytesPerTokenPerLayerPerGpu(a, setup.dtypes.kv, setup.par.tp);
   const aligned = 16 * Math.ceil(statePerLayer / (16 * kvPerTokenPerLayer));
   return Math.max(requested, aligned);
+}
+
+/**
+ * The full-attention block size vLLM gives a model whose sliding-window layers have larger KV pages per token
+ * than its full-attention layers (Gemma 4, MiMo-V2): `requested` times the ratio, so that both kinds of page are
+ * the same size (vLLM's `unify_kv_cache_spec_page_size`); `requested` where the pages already match, where the
+ * full layers' are the larger, or where the ratio is not whole (vLLM refuses those).
+ */
+function slidingBlockSize(setup: PerfSetup, requested: number): number {
+  const a = setup.model.arch, kv = setup.dtypes.kv, tp = setup.par.tp;
+  const sliding = slidingKvBytesPerTokenPerGpu(a, kv, tp);
+  if (sliding === 0) return requested;
+  const ratio = sliding / a.slidingWindow!.layers / kvBytesPerTokenPerLayerPerGpu(a, kv, tp);
+  return ratio > 1 && Number.isInteger(ratio) ? requested * ratio : requested;
 }
 
 /** Peak activation bytes of the memory-profiling forward pass on one GPU. */

@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
-import { Engine, RequestTable, resolveEngineArgs, sideBlocks } from "../../lib/engine/mod.ts";
-import { fixedModel } from "../../lib/perf/mod.ts";
+import {
+  Engine,
+  parseEngineArgs,
+  RequestTable,
+  resolveEngineArgs,
+  sideBlocks,
+} from "../../lib/engine/mod.ts";
+import { fixedModel, loadPerfInputs } from "../../lib/perf/mod.ts";
 import { GEMMA4_31B_CONFIG, workloadOf } from "../_fixtures.ts";
 import { Rng } from "../../lib/common/rng.ts";
 import { simulate } from "../../mod.ts";
@@ -118,6 +124,24 @@ Deno.test("side blocks, random engines: no over-commit, every request finishes o
     assert.equal(tokens, expected, `${label}: tokens`);
     assert.equal(e.pool.activeBlocks, 0, `${label}: blocks left held`);
   }
+});
+
+Deno.test("block size: Gemma 4's global-layer blocks double, so that their pages match its sliding layers'", async () => {
+  const dir = await Deno.makeTempDir();
+  await Deno.writeTextFile(`${dir}/config.json`, JSON.stringify(GEMMA4_31B_CONFIG));
+  const resolve = async (extra: Record<string, unknown>) => {
+    const args = parseEngineArgs({ aic_model_path: dir, aic_system: "h100_sxm", ...extra });
+    return resolveEngineArgs(args, "aggregated", "engine args", {}, await loadPerfInputs(args));
+  };
+  // TP 2: a sliding layer's page holds 8 KV heads × (256 + 256) a token, a global layer's 2 × (512 + 512).
+  const tp2 = await resolve({ aic_tp_size: 2, block_size: 16 });
+  assert.equal(tp2.config.blockSize, 32);
+  assert.match(
+    tp2.warnings.join("\n"),
+    /block_size 16 is raised to 32 tokens.*a full-attention page must match/,
+  );
+  // TP 8: 2 sliding KV heads a GPU, and the 4 global ones replicated to 1: the pages match already.
+  assert.equal((await resolve({ aic_tp_size: 8, block_size: 16 })).config.blockSize, 16);
 });
 
 Deno.test("end to end: Gemma 4's sliding layers take pool blocks, reported per sequence", async () => {
