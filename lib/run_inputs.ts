@@ -8,7 +8,13 @@
 import { InputError } from "./common/errors.ts";
 import { formatCount } from "./common/format.ts";
 import { MAX_FLEET_BYTES, workerBytes } from "./cluster/mod.ts";
-import { type EngineArgs, type ResolvedEngine, resolveEngineArgs, type WorkerRole } from "./engine/mod.ts";
+import {
+  type EngineArgs,
+  requestedBlockSize,
+  type ResolvedEngine,
+  resolveEngineArgs,
+  type WorkerRole,
+} from "./engine/mod.ts";
 import {
   createPerfModel,
   loadPerfInputs,
@@ -70,9 +76,15 @@ export function resolvePools(
   const pools = poolArgs(topology, poolName);
   const resolved = pools.map((p, i) => resolveEngineArgs(p.args, p.role, p.name, {}, perf[i] ?? {}));
   if (resolved.length === 2 && resolved[0].config.blockSize !== resolved[1].config.blockSize) {
+    // A hybrid or sliding-window model's block size is raised per parallelism (see `hybridBlockSize`).
+    const raised = resolved.some((r) => r.config.blockSize !== requestedBlockSize(r.args));
     throw new InputError(
       `prefill block_size ${resolved[0].config.blockSize} differs from decode block_size ` +
-        `${resolved[1].config.blockSize}; disaggregated workers must use the same block size`,
+        `${resolved[1].config.blockSize}; disaggregated workers must use the same block size` +
+        (raised
+          ? " (this model's blocks are raised to fit its pages at each pool's parallelism; give both pools " +
+            "parallelisms that raise them alike)"
+          : ""),
       { field: `${pools[1].name}.block_size` },
     );
   }

@@ -187,7 +187,7 @@ export function resolveEngineArgs(
   const warnings = LIVE_ONLY_KEYS.filter((k) => args[k] != null && args[k] !== false).map((k) =>
     `${what}.${k} configures a live deployment and has no effect in simulation`
   );
-  let blockSize = args.block_size > 0 ? args.block_size : args.engine_type === "trtllm" ? 32 : 64;
+  let blockSize = requestedBlockSize(args);
   const setup = resolvePerfSetup(args, inputs, what, at);
   if (setup && args.engine_type !== "trtllm") {
     // vLLM enlarges a hybrid model's attention block until one page holds a layer's recurrent state, or a
@@ -295,4 +295,19 @@ function declaredRole(args: EngineArgs, what: string, at: InputLocation): Worker
   if (args.is_prefill) return "prefill";
   if (args.is_decode) return "decode";
   return undefined;
+}
+
+/**
+ * The block size `args` ask for: `block_size`, else the engine's default (64 tokens, 32 for TRT-LLM). A hybrid or
+ * sliding-window model's engine may raise it (`hybridBlockSize`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseEngineArgs, requestedBlockSize } from "./mod.ts";
+ * assert.equal(requestedBlockSize(parseEngineArgs({ engine_type: "trtllm" })), 32);
+ * ```
+ */
+export function requestedBlockSize(args: EngineArgs): number {
+  return args.block_size > 0 ? args.block_size : args.engine_type === "trtllm" ? 32 : 64;
 }

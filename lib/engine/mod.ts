@@ -14,6 +14,7 @@ export {
 export {
   DEFAULT_NUM_GPU_BLOCKS,
   type EngineConfig,
+  requestedBlockSize,
   type ResolvedEngine,
   resolveEngineArgs,
   type WorkerRole,

@@ -142,6 +142,17 @@ Deno.test("block size: Gemma 4's global-layer blocks double, so that their pages
   );
   // TP 8: 2 sliding KV heads a GPU, and the 4 global ones replicated to 1: the pages match already.
   assert.equal((await resolve({ aic_tp_size: 8, block_size: 16 })).config.blockSize, 16);
+  // So prefill at TP 2 and decode at TP 8 would page alike in neither; refused, saying why.
+  const engine = (tp: number) => ({ aic_model_path: dir, aic_system: "h100_sxm", aic_tp_size: tp });
+  await assert.rejects(
+    () =>
+      simulate({
+        workload: { source: "synthetic", input_tokens: 100, output_tokens: 2, request_count: 2 },
+        replay_concurrency: 1,
+        topology: { mode: "disagg", prefill_engine: engine(2), decode_engine: engine(8) },
+      }),
+    /prefill block_size 128 differs from decode block_size 64;.*raised to fit its pages at each pool's parallelism/,
+  );
 });
 
 Deno.test("end to end: Gemma 4's sliding layers take pool blocks, reported per sequence", async () => {
