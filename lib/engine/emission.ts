@@ -1,9 +1,10 @@
 /**
  * Token emission at a pass end: each emitting request's burst (one token, or an MTP burst of accepted
- * drafts), its generated count, and whether it finishes.
+ * drafts), its generated count, and whether it finishes; finishing requests leave the running set.
  *
  * @module
  */
+import { releaseBlocks } from "./blocks.ts";
 import type { Engine } from "./engine.ts";
 import type { RequestTable } from "./requests.ts";
 import type { Speculative } from "./types.ts";
@@ -13,7 +14,7 @@ import type { Speculative } from "./types.ts";
  * and advance `generated`. A request that reaches its target or the model length is flagged finishing by a
  * negative burst. Counts decode forwards and tokens on `e`. Returns how many finish.
  */
-export function markFinishing(
+function markFinishing(
   e: Engine,
   req: RequestTable,
   spec: Speculative | undefined,
@@ -44,4 +45,33 @@ export function markFinishing(
     if (done) finishing++;
   }
   return finishing;
+}
+
+/**
+ * Apply the pass's emissions on engine `e` ({@link markFinishing} on its first `ready` emitters) and take the
+ * finishing requests out of its running set, in order, into `e.finished`: their KV is released now (a prefill
+ * rank holds it for the hand-off), their tokens delivered at the pass end.
+ */
+export function applyEmissions(
+  e: Engine,
+  req: RequestTable,
+  spec: Speculative | undefined,
+  ready: number,
+): void {
+  const running = e.running;
+  const finishing = markFinishing(e, req, spec, ready);
+  let kept = 0;
+  for (let j = 0; j < e.runningCount; j++) {
+    const r = running[j];
+    if (req.burst[r] < 0) {
+      req.burst[r] = -req.burst[r];
+      if (e.config.role === "prefill") e.holds.hold(req, r);
+      else releaseBlocks(req, e.pool, r);
+      e.finished[e.finishedCount++] = r;
+    } else {
+      running[kept++] = r;
+    }
+  }
+  e.runningCount = kept;
+  if (finishing !== e.finishedCount) throw new Error("engine: completion bookkeeping mismatch (bug)");
 }

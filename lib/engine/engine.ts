@@ -29,13 +29,13 @@
 import type { PerfModel } from "../perf/mod.ts";
 import type { EngineConfig } from "./config.ts";
 import { rejectReason, reuseIfFits, sideBlocks } from "./admission.ts";
-import { allocateBlocks, claimBlocks, releaseBlocks } from "./blocks.ts";
+import { allocateBlocks, claimBlocks } from "./blocks.ts";
 import { IntDeque } from "../common/deque.ts";
-import { markFinishing } from "./emission.ts";
+import { applyEmissions } from "./emission.ts";
 import { KvHolds } from "./kv_holds.ts";
 import { KvPool } from "./kv_pool.ts";
 import { preempt } from "./preemption.ts";
-import { passDecodePartMs, passOverheadMs, passPrefillMs } from "./timing.ts";
+import { chargePass } from "./timing.ts";
 import type { RequestTable } from "./requests.ts";
 import type { PassStats, PassTotals, RejectReason, Speculative } from "./types.ts";
 import { addPass, emptyPassTotals } from "./pass_totals.ts";
@@ -329,8 +329,6 @@ export class Engine {
     }
     this.emittedCount = ready;
 
-    const { prefillBatch: pfBatch, prefillIsl: pfIsl, prefillPrefix: pfPrefix, prefillTokens: pfTokens } =
-      pass;
     const progress = pass.computedTokens + this.admittedCount + this.rejectedIds.length + ready;
     if (progress === 0 && !preempted) {
       // A rank whose KV is held for hand-offs (as their source, or reserved for them in transfer here) waits
@@ -341,56 +339,15 @@ export class Engine {
       return -1;
     }
 
-    const pf = pfBatch > 0
-      ? [pfBatch, Math.floor(pfIsl / pfBatch), Math.floor(pfPrefix / pfBatch)] as const
-      : undefined;
-    const prefillMs = pf ? passPrefillMs(this.perf, cfg, ...pf) : 0;
     const activeKvTokens = pool.activeBlocks * bs;
-    const decodeMs = cfg.role === "prefill" ? 0 : passDecodePartMs(
-      this.perf,
-      cfg,
-      pf,
-      ready,
-      sumContext,
-      decoding,
-      decodingContext,
-      activeKvTokens,
-    );
-    const overheadMs = passOverheadMs(
-      this.perf,
-      cfg,
-      pfBatch,
-      cfg.role !== "prefill" ? ready : 0,
-      prefillMs + decodeMs,
-    );
-
-    // Apply emissions: tokens, completions (KV released now; delivered at the pass end).
-    let kept = 0;
-    const finishing = markFinishing(this, req, this.#spec, ready);
-    for (let j = 0; j < this.runningCount; j++) {
-      const r = running[j];
-      if (req.burst[r] < 0) {
-        req.burst[r] = -req.burst[r];
-        if (cfg.role === "prefill") this.holds.hold(req, r);
-        else releaseBlocks(req, this.pool, r);
-        this.finished[this.finishedCount++] = r;
-      } else {
-        running[kept++] = r;
-      }
-    }
-    this.runningCount = kept;
-    if (finishing !== this.finishedCount) throw new Error("engine: completion bookkeeping mismatch (bug)");
-
     const s = this.last;
-    s.prefillRequests = pfBatch;
-    s.prefillTokens = pfTokens;
-    s.prefillKvTokens = pfIsl;
+    s.prefillRequests = pass.prefillBatch;
+    s.prefillTokens = pass.prefillTokens;
+    s.prefillKvTokens = pass.prefillIsl;
     s.decodeRequests = ready;
     s.decodeKvTokens = sumContext;
-    s.prefillMs = prefillMs;
-    s.decodeMs = decodeMs;
-    s.overheadMs = overheadMs;
-    const duration = s.wallMs = prefillMs + decodeMs + overheadMs;
+    const duration = chargePass(s, this.perf, cfg, pass, decoding, decodingContext, activeKvTokens);
+    applyEmissions(this, req, this.#spec, ready);
     this.passes++;
     addPass(this.totals, s, decoding, decodingContext, activeKvTokens);
     this.busyMs += duration;

@@ -6,6 +6,7 @@
  */
 import type { PerfModel } from "../perf/mod.ts";
 import type { EngineConfig } from "./config.ts";
+import type { PassStats } from "./types.ts";
 
 /**
  * The prefill part of a pass as an engine charges it: the perf model's time divided by `speedup_ratio`.
@@ -139,4 +140,44 @@ export function passDecodePartMs(
   const mixed = prefill ? perf.mixedDecodeMs : undefined;
   if (!mixed) return passDecodeMs(perf, cfg, emitting, emittingContext / emitting, activeKvTokens);
   return decoding > 0 ? passMixedDecodeMs(mixed, cfg, prefill!, decoding, decodingContext / decoding) : 0;
+}
+
+/** A pass's prompt chunks: how many, their summed KV after them and cached prefixes. */
+export interface PassPrefill {
+  readonly prefillBatch: number;
+  readonly prefillIsl: number;
+  readonly prefillPrefix: number;
+}
+
+/**
+ * Price a pass as an engine charges it into `s` (its `prefillMs`, `decodeMs`, `overheadMs` and `wallMs`, from
+ * its `decodeRequests` and `decodeKvTokens`, which emit at the pass end) and return its wall time: the prefill
+ * part at the chunks' mean length and prefix, the decode part ({@link passDecodePartMs}; none on a prefill
+ * rank), and the framework overhead on both ({@link passOverheadMs}).
+ *
+ * @param decoding The emitting requests that were already decoding, and `decodingContext` their summed lengths.
+ */
+export function chargePass(
+  s: PassStats,
+  perf: PerfModel,
+  cfg: EngineConfig,
+  pass: PassPrefill,
+  decoding: number,
+  decodingContext: number,
+  activeKvTokens: number,
+): number {
+  const b = pass.prefillBatch;
+  const pf = b > 0
+    ? [b, Math.floor(pass.prefillIsl / b), Math.floor(pass.prefillPrefix / b)] as const
+    : undefined;
+  const prefillMs = pf ? passPrefillMs(perf, cfg, ...pf) : 0;
+  const ready = s.decodeRequests;
+  const decodeMs = cfg.role === "prefill"
+    ? 0
+    : passDecodePartMs(perf, cfg, pf, ready, s.decodeKvTokens, decoding, decodingContext, activeKvTokens);
+  const overheadMs = passOverheadMs(perf, cfg, b, cfg.role !== "prefill" ? ready : 0, prefillMs + decodeMs);
+  s.prefillMs = prefillMs;
+  s.decodeMs = decodeMs;
+  s.overheadMs = overheadMs;
+  return s.wallMs = prefillMs + decodeMs + overheadMs;
 }
