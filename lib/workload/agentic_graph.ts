@@ -5,7 +5,8 @@
  * @module
  */
 import { InputError, type InputLocation } from "../common/errors.ts";
-import { type Dependency, type RoutingFields, WorkloadBuilder } from "./builder.ts";
+import { WorkloadBuilder } from "./builder.ts";
+import type { Dependency, RoutingFields } from "./request_row.ts";
 import type { Workload } from "./types.ts";
 
 /** An agentic trace's request as read, before the graph is ordered. */

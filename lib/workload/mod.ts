@@ -5,13 +5,8 @@
  */
 export type { RoutingHints, Trajectories, Workload, WorkloadStats } from "./types.ts";
 export { nominalArrivals, workloadStats } from "./types.ts";
-export {
-  type BuilderOptions,
-  type BuildOptions,
-  type Dependency,
-  type RequestRow,
-  WorkloadBuilder,
-} from "./builder.ts";
+export { type BuilderOptions, type BuildOptions, WorkloadBuilder } from "./builder.ts";
+export type { Dependency, RequestRow } from "./request_row.ts";
 export type { TokenBlocks } from "./block_ids.ts";
 export { loadMooncake, type MooncakeOptions } from "./mooncake.ts";
 export { AZURE_COLUMNS, type AzureOptions, loadAzure, parseWallClock } from "./azure.ts";

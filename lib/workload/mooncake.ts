@@ -10,7 +10,8 @@
  * @module
  */
 import { InputError, type InputLocation } from "../common/errors.ts";
-import { type RoutingFields, WorkloadBuilder } from "./builder.ts";
+import { WorkloadBuilder } from "./builder.ts";
+import type { RoutingFields } from "./request_row.ts";
 import { parseObjectLine, readLines } from "./lines.ts";
 import { optionalInteger, optionalTime } from "./row_fields.ts";
 import { MAX_TOKENS, type Workload } from "./types.ts";
