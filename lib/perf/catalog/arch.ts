@@ -122,7 +122,7 @@ export interface ModelArch {
   readonly ffn: number;
   readonly vocab: number;
   readonly tiedEmbeddings: boolean;
-  /** Per-head RMS norm on Q and K (Qwen3, MiniMax-M2). */
+  /** Per-head RMS norm on Q and K (Qwen3, MiniMax-M2, Gemma 3 and 4). */
   readonly qkNorm: boolean;
   readonly moe?: MoeArch;
   readonly mla?: MlaArch;
