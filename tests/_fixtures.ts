@@ -130,6 +130,13 @@ export const GEMMA4_31B_CONFIG = {
   },
 } as const;
 
+/** A temporary `config.json` holding `config`; its path, as `aic_model_path` can name it. */
+export async function configPath(config: unknown): Promise<string> {
+  const dir = await Deno.makeTempDir();
+  await Deno.writeTextFile(`${dir}/config.json`, JSON.stringify(config));
+  return `${dir}/config.json`;
+}
+
 /** The path of the first non-finite number in `v` (a report), or null: no NaN or Infinity may reach a report. */
 export function nonFinite(v: unknown, path = "report"): string | null {
   if (typeof v === "number") return Number.isFinite(v) ? null : path;

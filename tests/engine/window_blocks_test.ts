@@ -7,7 +7,7 @@ import {
   sideBlocks,
 } from "../../lib/engine/mod.ts";
 import { fixedModel, loadPerfInputs } from "../../lib/perf/mod.ts";
-import { GEMMA4_31B_CONFIG, workloadOf } from "../_fixtures.ts";
+import { configPath, GEMMA4_31B_CONFIG, workloadOf } from "../_fixtures.ts";
 import { Rng } from "../../lib/common/rng.ts";
 import { simulate } from "../../mod.ts";
 
@@ -127,10 +127,9 @@ Deno.test("side blocks, random engines: no over-commit, every request finishes o
 });
 
 Deno.test("block size: Gemma 4's global-layer blocks double, so that their pages match its sliding layers'", async () => {
-  const dir = await Deno.makeTempDir();
-  await Deno.writeTextFile(`${dir}/config.json`, JSON.stringify(GEMMA4_31B_CONFIG));
+  const path = await configPath(GEMMA4_31B_CONFIG);
   const resolve = async (extra: Record<string, unknown>) => {
-    const args = parseEngineArgs({ aic_model_path: dir, aic_system: "h100_sxm", ...extra });
+    const args = parseEngineArgs({ aic_model_path: path, aic_system: "h100_sxm", ...extra });
     return resolveEngineArgs(args, "aggregated", "engine args", {}, await loadPerfInputs(args));
   };
   // TP 2: a sliding layer's page holds 8 KV heads × (256 + 256) a token, a global layer's 2 × (512 + 512).
@@ -143,7 +142,7 @@ Deno.test("block size: Gemma 4's global-layer blocks double, so that their pages
   // TP 8: 2 sliding KV heads a GPU, and the 4 global ones replicated to 1: the pages match already.
   assert.equal((await resolve({ aic_tp_size: 8, block_size: 16 })).config.blockSize, 16);
   // So prefill at TP 2 and decode at TP 8 would page alike in neither; refused, saying why.
-  const engine = (tp: number) => ({ aic_model_path: dir, aic_system: "h100_sxm", aic_tp_size: tp });
+  const engine = (tp: number) => ({ aic_model_path: path, aic_system: "h100_sxm", aic_tp_size: tp });
   await assert.rejects(
     () =>
       simulate({
@@ -166,9 +165,7 @@ Deno.test("end to end: Gemma 4's sliding layers take pool blocks, reported per s
         engine: { aic_model_path: model, aic_system: "h100_sxm", aic_tp_size: 2, max_num_seqs: 64 },
       },
     });
-  const dir = await Deno.makeTempDir();
-  await Deno.writeTextFile(`${dir}/config.json`, JSON.stringify(GEMMA4_31B_CONFIG));
-  const r = await run(dir);
+  const r = await run(await configPath(GEMMA4_31B_CONFIG));
   assert.equal(r.completed_requests, 64);
   const pool = (r.dynolab as { pools: { window_blocks_per_seq?: number; block_size: number }[] }).pools[0];
   // 10 blocks of the window layers per block of the 1,024-token window, and the block it starts in.

@@ -6,7 +6,7 @@ import { parsePythonJson } from "../../lib/perf/inputs.ts";
 import { buildOps, type Op } from "../../lib/perf/ops.ts";
 import { resolvePerfSetup } from "../../lib/perf/setup.ts";
 import { sharedPath, sharedTest } from "../_shared.ts";
-import { GEMMA4_31B_CONFIG, nonFinite } from "../_fixtures.ts";
+import { configPath, GEMMA4_31B_CONFIG, nonFinite } from "../_fixtures.ts";
 import { simulate } from "../../mod.ts";
 import { Rng } from "../../lib/common/rng.ts";
 import { assertNearTables, checkRandomModel } from "./_model_checks.ts";
@@ -220,15 +220,14 @@ sharedTest(
 );
 
 Deno.test("end to end: Gemma 4 31B replays on two H100s with every request complete", async () => {
-  const dir = await Deno.makeTempDir();
-  await Deno.writeTextFile(`${dir}/config.json`, JSON.stringify(GEMMA4_31B_CONFIG));
+  const path = await configPath(GEMMA4_31B_CONFIG);
   const r = await simulate({
     workload: { source: "synthetic", input_tokens: 3000, output_tokens: 40, request_count: 12 },
     replay_concurrency: 6,
     topology: {
       mode: "agg",
       num_workers: 1,
-      engine: { aic_model_path: dir, aic_system: "h100_sxm", aic_tp_size: 2 },
+      engine: { aic_model_path: path, aic_system: "h100_sxm", aic_tp_size: 2 },
     },
   });
   assert.equal(r.completed_requests, 12);

@@ -17,18 +17,11 @@ import { tableModel } from "../../lib/perf/aic/table_model.ts";
 import { linearAttentionSamples } from "../../lib/perf/aic/linear_attention.ts";
 import { readParquetTable } from "../../lib/perf/aic/parquet.ts";
 import { sharedPath, sharedTest } from "../_shared.ts";
-import { QWEN35_27B_CONFIG } from "../_fixtures.ts";
+import { configPath, QWEN35_27B_CONFIG } from "../_fixtures.ts";
 import { simulate } from "../../mod.ts";
 import { formatRunSummary } from "../../lib/report/mod.ts";
 
 const QWEN35_DENSE = QWEN35_27B_CONFIG;
-
-/** The same shape as a path `aic_model_path` can name. */
-async function configPath(config: unknown): Promise<string> {
-  const dir = await Deno.makeTempDir();
-  await Deno.writeTextFile(`${dir}/config.json`, JSON.stringify(config));
-  return `${dir}/config.json`;
-}
 
 async function setupOf(config: unknown, args: Record<string, unknown> = {}) {
   const path = await configPath(config);
