@@ -14,7 +14,8 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { siliconRows, simulateRow, sweepKey, untrustedMeasurements } from "./fidelity_silicon.ts";
+import { simulateRow } from "./fidelity_silicon.ts";
+import { siliconRows, sweepKey, untrustedMeasurements } from "./silicon_rows.ts";
 import { meanAbs, pct } from "./percent.ts";
 
 /** The two speedup engine args: `speedup_ratio` divides all pass time, `decode_speedup_ratio` decode time. */

@@ -14,7 +14,8 @@
  *
  * @module
  */
-import { gapAnalysisRow, type SiliconRow, simulateRow } from "./fidelity_silicon.ts";
+import { simulateRow } from "./fidelity_silicon.ts";
+import { gapAnalysisRow, type SiliconRow } from "./silicon_rows.ts";
 import { SHARED_DIR } from "../_shared.ts";
 import { mean, median, pct, signedPct } from "./percent.ts";
 
@@ -43,7 +44,7 @@ export const SILICON_H200_VLLM: ReadonlyArray<readonly [number, number, number, 
  * ```ts
  * import assert from "node:assert/strict";
  * import { pointRow, SILICON_H200_VLLM } from "./fidelity_e2e.ts";
- * import { benchmarkClient } from "./fidelity_silicon.ts";
+ * import { benchmarkClient } from "./silicon_client.ts";
  * const row = pointRow(SILICON_H200_VLLM[4]);
  * assert.equal(row.concurrency, 128);
  * assert.equal(benchmarkClient(row).datasetEntries, 100); // AIPerf's default dataset

@@ -12,13 +12,9 @@
  *
  * @module
  */
-import {
-  type BenchmarkClient,
-  benchmarkClient,
-  gapAnalysisRow,
-  type SiliconRow,
-  simulateRow,
-} from "./fidelity_silicon.ts";
+import { simulateRow } from "./fidelity_silicon.ts";
+import { type BenchmarkClient, benchmarkClient } from "./silicon_client.ts";
+import { gapAnalysisRow, type SiliconRow } from "./silicon_rows.ts";
 import { meanAbs, pct, signedPct } from "./percent.ts";
 
 /** The engine settings the reference replayed its H100 sweep with (`dynamo-behaviour.md` §10.2). */

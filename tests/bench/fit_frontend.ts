@@ -15,7 +15,9 @@
  *
  * @module
  */
-import { benchmarkClient, siliconRows, simulateRows, untrustedMeasurements } from "./fidelity_silicon.ts";
+import { simulateRows } from "./fidelity_silicon.ts";
+import { benchmarkClient } from "./silicon_client.ts";
+import { siliconRows, untrustedMeasurements } from "./silicon_rows.ts";
 import { pct } from "./percent.ts";
 import { MODELS, type TokenizerKind } from "../../lib/perf/mod.ts";
 

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { SiliconRow } from "./fidelity_silicon.ts";
+import type { SiliconRow } from "./silicon_rows.ts";
 import { mean, meanAbs, median } from "./percent.ts";
 
 /** A replayed row's signed relative errors. */
@@ -22,7 +22,7 @@ export interface RowErrors {
  * ```ts
  * import assert from "node:assert/strict";
  * import { deploymentKey } from "./silicon_bias.ts";
- * import type { SiliconRow } from "./fidelity_silicon.ts";
+ * import type { SiliconRow } from "./silicon_rows.ts";
  * const row = { system: "h100_sxm", model: "m", precision: "fp8", tp: 4, attnDp: 1, moeEp: 1, version: "0.18.0" };
  * assert.equal(deploymentKey(row as SiliconRow), "h100_sxm m fp8 4/1/1 0.18.0");
  * ```
@@ -57,7 +57,7 @@ export interface DeploymentBias {
  * ```ts
  * import assert from "node:assert/strict";
  * import { deploymentBias, type RowErrors } from "./silicon_bias.ts";
- * import type { SiliconRow } from "./fidelity_silicon.ts";
+ * import type { SiliconRow } from "./silicon_rows.ts";
  * const at = (concurrency: number) =>
  *   ({ system: "h100_sxm", model: "m", precision: "", tp: 1, attnDp: 1, moeEp: 1, version: "", concurrency });
  * // A constant +20 % bias is all removable; the TPOT errors vary inside the deployment, so some stays.
@@ -110,7 +110,7 @@ export interface TpCell {
  * ```ts
  * import assert from "node:assert/strict";
  * import { ttftBiasByTp } from "./silicon_bias.ts";
- * import type { SiliconRow } from "./fidelity_silicon.ts";
+ * import type { SiliconRow } from "./silicon_rows.ts";
  * const row = (tp: number, moeEp = 1) => ({ system: "h200_sxm", tp, attnDp: 1, moeEp }) as SiliconRow;
  * const by = ttftBiasByTp(new Map([
  *   [row(2), { ttft: -0.1, tpot: 0 }],

@@ -1,16 +1,15 @@
 import assert from "node:assert/strict";
+import { simulateRow, simulateRows } from "../bench/fidelity_silicon.ts";
+import { benchmarkClient } from "../bench/silicon_client.ts";
 import {
-  benchmarkClient,
   deployedLayout,
   PREFILL_LOADS,
   prefillLoad,
   repeatedPoints,
   type SiliconRow,
   siliconRows,
-  simulateRow,
-  simulateRows,
   untrustedMeasurements,
-} from "../bench/fidelity_silicon.ts";
+} from "../bench/silicon_rows.ts";
 
 const HEADER =
   "id,silicon_data_source,backend,backend_version,model_path,system,precision,mode,isl,osl,gemm_quant_mode," +
