@@ -9,18 +9,8 @@ import { sharedPath, sharedTest } from "../_shared.ts";
 /** The issue's kernel-level target: analytic vs AIC tables, median error per op family a pass uses. */
 const TARGET_MEDIAN = 0.08;
 
-/**
- * Cells known to miss the target, each with the median it must stay under: SGLang's Gated-DeltaNet context
- * kernels, whose table has steps (a 4× jump from 8k to 16k tokens of the convolution alone) that the smooth
- * block cannot follow (lib/perf/FIDELITY.md, "Linear attention").
- */
-const KNOWN_MISSES: Readonly<Record<string, number>> = {
-  "h100_sxm/sglang linear_attention_context": 0.13,
-  "h200_sxm/sglang linear_attention_context": 0.16,
-};
-
 sharedTest(
-  "calibration: the committed curves are within 8% median of AIC's tables in every GPU × backend × op family but two",
+  "calibration: the committed curves are within 8% median of AIC's tables in every GPU × backend × op family",
   async () => {
     const root = sharedPath("aic/systems");
     const misses: string[] = [];
@@ -34,7 +24,7 @@ sharedTest(
           if (e.count === 0) continue;
           cells++;
           const cell = `${system}/${backend} ${e.family}`;
-          if (!(e.median <= (KNOWN_MISSES[cell] ?? TARGET_MEDIAN))) {
+          if (!(e.median <= TARGET_MEDIAN)) {
             misses.push(`${cell}: ${(e.median * 100).toFixed(1)}%`);
           }
         }

@@ -17,6 +17,9 @@ import { tableModel } from "../../lib/perf/aic/table_model.ts";
 import { linearAttentionSamples } from "../../lib/perf/aic/linear_attention.ts";
 import { readParquetTable } from "../../lib/perf/aic/parquet.ts";
 import { sharedPath, sharedTest } from "../_shared.ts";
+import { COEFFICIENTS } from "../../lib/perf/calibration/coefficients.ts";
+import { GPUS } from "../../lib/perf/catalog/gpus.ts";
+import { linearAttentionMs, linearAttentionWork } from "../../lib/perf/analytic/linear_attention.ts";
 import { configPath, QWEN35_27B_CONFIG } from "../_fixtures.ts";
 import { simulate } from "../../mod.ts";
 import { formatRunSummary } from "../../lib/report/mod.ts";
@@ -137,6 +140,25 @@ Deno.test("analytic Gated-DeltaNet: a long prompt scans chunk after chunk; short
   assert.ok(withPrefix > attention(1, 4096));
   for (const v of [m.prefillMs(4, 2048, 0), m.decodeMs(64, 2048, 64 * 2048)]) {
     assert.ok(Number.isFinite(v) && v > 0);
+  }
+});
+
+Deno.test("analytic Gated-DeltaNet: SGLang's chunk kernel (FLA) grows over the first chunk, vLLM's (FlashInfer) hardly", () => {
+  // One sequence of 16 × 16 heads, as AIC's gdn_perf tables time it: on H200 FLA takes 23.7 µs at 1 token,
+  // 41.5 µs at 64 and 43.8 µs at 128 (convolution and delta rule summed); FlashInfer is flat to 64 tokens.
+  const shape = { kHeads: 16, vHeads: 16, kHeadDim: 128, vHeadDim: 128, convKernel: 4, stateBytes: 4 };
+  for (const system of ["h100_sxm", "h200_sxm", "b200_sxm"]) {
+    const at = (backend: string, s: number) =>
+      linearAttentionMs(
+        COEFFICIENTS[system].backends[backend].linearAttention.context,
+        GPUS[system],
+        linearAttentionWork(shape, 1, s, true),
+      );
+    const rise = (backend: string) => at(backend, 64) / at(backend, 1);
+    assert.ok(rise("sglang") > 1.5, `${system} sglang: ${rise("sglang")}`);
+    assert.ok(rise("vllm") < 1.25, `${system} vllm: ${rise("vllm")}`);
+    // Past the first chunk the ramp is spent: a second chunk adds far less than the first one's fill did.
+    assert.ok(at("sglang", 128) - at("sglang", 64) < (at("sglang", 64) - at("sglang", 1)) / 4, system);
   }
 });
 

@@ -11,7 +11,10 @@
  * - **scan** (context only): the state's pass from chunk to chunk, sequential within a sequence and parallel
  *   over sequences × value heads: `ceil(s / GDN_CHUNK)` steps of `scan` ms (for 128 × 128 heads), in
  *   `max(1, b·vHeads / width)` waves. This is what makes one long prompt slower than many short ones of the same
- *   total length.
+ *   total length;
+ * - **ramp** (context only): the first chunk's cost in proportion to the tokens in it, `ramp` ms per wave for a
+ *   full chunk, added after the overlap. FLA's kernel (SGLang) rises about linearly from 1 to 64 tokens and is
+ *   then nearly flat to 128; FlashInfer's (vLLM) is flat over the first chunk, and its fitted `ramp` is small.
  *
  * Fitted to AIC's `gdn_perf` tables by `fit.ts` (the kernels of a phase summed, as a pass runs them).
  *
@@ -30,6 +33,8 @@ export interface LinearAttentionCoef {
   readonly scan: number;
   /** Sequences × value heads one scan step runs at once (context). */
   readonly width: number;
+  /** ms per scan wave for a full first chunk, scaled by its fill (context; 0 in a generation pass). */
+  readonly ramp: number;
   /**
    * How the floor and the work overlap: the time is their `overlap`-norm, `(t0^p + work^p)^(1/p)` (1: they add;
    * large: the larger one alone).
@@ -49,6 +54,8 @@ export interface LinearAttentionWork {
   readonly steps: number;
   /** Independent scans: sequences × value heads. */
   readonly scans: number;
+  /** How full the first chunk is, `min(s, GDN_CHUNK) / GDN_CHUNK` (0 in a generation pass). */
+  readonly fill: number;
 }
 
 /**
@@ -63,6 +70,7 @@ export interface LinearAttentionWork {
  * const one = linearAttentionWork(shape, 1, 1, true), chunk = linearAttentionWork(shape, 1, 64, true);
  * assert.equal(one.flops, chunk.flops); // a 1-token prompt still runs a whole chunk
  * assert.equal(one.stateBytes, 2 * 48 * 128 * 128 * 4); // loaded and stored once per sequence
+ * assert.equal(one.fill, 1 / 64); // but its first chunk holds one token
  * ```
  */
 export function linearAttentionWork(
@@ -77,14 +85,21 @@ export function linearAttentionWork(
   const scans = b * vHeads;
   if (!context) {
     // One recurrent step (q·S, k·S and the rank-1 update) and the convolution window read and rolled.
-    return { stateBytes, flops: 6 * scans * dk * dv, convBytes: 2 * b * convDim * (k + 1), steps: 0, scans };
+    return {
+      stateBytes,
+      flops: 6 * scans * dk * dv,
+      convBytes: 2 * b * convDim * (k + 1),
+      steps: 0,
+      scans,
+      fill: 0,
+    };
   }
   const c = GDN_CHUNK;
   const perSeq = Math.ceil(s / c);
   // Per chunk and head: the inter-chunk products with the state and the intra-chunk causal products.
   const flops = 2 * b * perSeq * vHeads * c * (3 * dk * dv + c * (dk + dv));
   const steps = perSeq * dk * dv / 16384;
-  return { stateBytes, flops, convBytes: 4 * b * s * convDim, steps, scans };
+  return { stateBytes, flops, convBytes: 4 * b * s * convDim, steps, scans, fill: Math.min(s, c) / c };
 }
 
 /**
@@ -95,10 +110,10 @@ export function linearAttentionWork(
  * import assert from "node:assert/strict";
  * import { GPUS } from "../catalog/gpus.ts";
  * import { linearAttentionMs } from "./linear_attention.ts";
- * const coef = { t0: 0.01, state: 1, compute: 1, conv: 1, scan: 0.003, width: 100, overlap: 1 };
- * const work = { stateBytes: 4.8e9, flops: 0, convBytes: 0, steps: 0, scans: 1 };
+ * const coef = { t0: 0.01, state: 1, compute: 1, conv: 1, scan: 0.003, width: 100, overlap: 1, ramp: 0.02 };
+ * const work = { stateBytes: 4.8e9, flops: 0, convBytes: 0, steps: 0, scans: 1, fill: 0.5 };
  * const ms = linearAttentionMs(coef, GPUS.h200_sxm, work);
- * assert(Math.abs(ms - 1.01) < 1e-9); // 4.8 GB at 4.8 TB/s
+ * assert(Math.abs(ms - 1.02) < 1e-9); // 4.8 GB at 4.8 TB/s, then half a chunk's ramp
  * ```
  */
 export function linearAttentionMs(coef: LinearAttentionCoef, gpu: GpuSpec, w: LinearAttentionWork): number {
@@ -107,5 +122,5 @@ export function linearAttentionMs(coef: LinearAttentionCoef, gpu: GpuSpec, w: Li
     (coef.state * w.stateBytes / gpu.memBw + coef.compute * w.flops / gpu.bf16Flops +
         coef.conv * w.convBytes / gpu.memBw) * 1e3;
   const p = coef.overlap;
-  return (coef.t0 ** p + work ** p) ** (1 / p);
+  return (coef.t0 ** p + work ** p) ** (1 / p) + coef.ramp * w.fill * waves;
 }
