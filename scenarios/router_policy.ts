@@ -140,16 +140,19 @@ function summary(results: Results, rows: Row[]): string {
       ? rows.find((r) => r.variant === layout && r.speedup === x && r.class === cls)!.ttftAvg
       : results.get({ variant: layout, speedup: x }).report.mean_ttft_ms) as number;
   const ms = (layout: string, x: number, cls?: string) => `${n(mean(layout, x, cls))} ms`;
-  const pct = (layout: string, x: number, cls?: string) => {
-    const d = mean(layout, x, cls) / mean("no queue", x, cls) - 1;
-    return `${d > 0 ? "+" : "−"}${Math.abs(100 * d).toFixed(0)}%`;
-  };
+  const signed = (d: number) => `${d > 0 ? "+" : "−"}${Math.abs(100 * d).toFixed(0)}%`;
+  const pct = (layout: string, x: number, cls?: string) =>
+    signed(mean(layout, x, cls) / mean("no queue", x, cls) - 1);
   const shed = (layout: string, x: number) => {
     const report = results.get({ variant: layout, speedup: x }).report;
     const k = report.rejected_requests as number;
     return `${n(k)} (${(100 * k / (report.num_requests as number)).toFixed(1)}%)`;
   };
   const cut = "4:1, long fcfs ≤ 1 per worker";
+  const than = (a: number, b: number) => a > b ? "above" : "below";
+  // How much the long class's order and the quanta each move the 3× mean.
+  const order = Math.abs(mean("4:1, long fcfs", 3) / mean("4:1, long wspt", 3) - 1);
+  const quanta = Math.abs(mean("1:1, long wspt", 3) / mean("4:1, long wspt", 3) - 1);
   return [
     `At 2×, every queue helps a little: mean TTFT ${ms("no queue", 2)} without one, ` +
     `${ms("one queue (wspt)", 2)} with one \`wspt\` queue, ${ms("1:1, long wspt", 2)} with two classes at ` +
@@ -165,17 +168,22 @@ function summary(results: Results, rows: Row[]): string {
     } at threshold 0: a worker then counts as busy while any prompt ` +
     "routed to it is unfinished, so it prefills one prompt at a time and loses batching. Two classes protect " +
     `short prompts (${ms("4:1, long wspt", 3, "short")} against ${ms("no queue", 3, "short")}, ` +
-    `${pct("4:1, long wspt", 3, "short")}), but their mean (${ms("4:1, long wspt", 3)}) stays above the ` +
-    "single queue's, and the order inside the long class matters more than the quanta. Served first come, " +
-    `first served, long prompts wait ` +
+    `${pct("4:1, long wspt", 3, "short")}), and their mean (${ms("4:1, long wspt", 3)}) ` +
+    `is ${
+      than(mean("4:1, long wspt", 3), mean("one queue (wspt)", 3))
+    } the single queue's. Inside the long ` +
+    `class the order matters: served first come, first served, long prompts wait ` +
     `${ms("4:1, long fcfs", 3, "long")} (${pct("4:1, long fcfs", 3, "long")} against no queue) behind ` +
-    `the longest; served shortest first, ${ms("4:1, long wspt", 3, "long")}; quanta of 4:1 or 1:1 change ` +
-    `the mean by less than 1% (${ms("4:1, long wspt", 3)}, ${ms("1:1, long wspt", 3)}).`,
+    `the longest; served shortest first, ${ms("4:1, long wspt", 3, "long")}. The quanta matter ` +
+    `${order > quanta ? "less" : "more"}: 4:1 and 1:1 give means of ${ms("4:1, long wspt", 3)} and ` +
+    `${ms("1:1, long wspt", 3)} (${signed(mean("1:1, long wspt", 3) / mean("4:1, long wspt", 3) - 1)}), ` +
+    `where the long class's order moves the mean by ${(100 * order).toFixed(0)}%.`,
     `Shedding is what holds an SLA under overload: with at most one long request queued per worker, the ` +
     `router sheds ${shed(cut, 3)} of the requests at 3× and serves the rest at ${
       ms(cut, 3, "short")
     } (short) and ` +
-    `${ms(cut, 3, "long")} (long), mean ${ms(cut, 3)}, below the 2× fleet without a queue; at 2× the same ` +
+    `${ms(cut, 3, "long")} (long), mean ${ms(cut, 3)}, ${than(mean(cut, 3), mean("no queue", 2))} the 2× ` +
+    `fleet's without a queue (${ms("no queue", 2)}); at 2× the same ` +
     `limit sheds ${shed(cut, 2)}. A limit of four per worker sheds ${
       shed("4:1, long fcfs ≤ 4 per worker", 3)
     } at 3× for a mean of ${ms("4:1, long fcfs ≤ 4 per worker", 3)}.`,
