@@ -5,21 +5,15 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import { flagError, joinNegativeValues } from "./argv.ts";
+import { topology } from "./topology_flags.ts";
 import { parseConfig } from "../common/config.ts";
-import { InputError, suggest } from "../common/errors.ts";
-import { EngineArgsSchema } from "../engine/mod.ts";
+import { InputError } from "../common/errors.ts";
 import { arrivalModeProblem, arrivalModes } from "../workload/mod.ts";
 import { readRouterPolicy, RouterConfigSchema } from "../router/mod.ts";
 import { CLI_FLAGS, FLAGS, type Values } from "./flag_defs.ts";
 import { namingFlag } from "./flag_naming.ts";
-import {
-  jsonFlag,
-  jsonObjectFlag,
-  optionalInt,
-  optionalNumber,
-  routerMode,
-  traceFormat,
-} from "./flag_values.ts";
+import { jsonObjectFlag, optionalInt, optionalNumber, routerMode, traceFormat } from "./flag_values.ts";
 import { plannerFlag } from "./planner_flag.ts";
 import { parseSpec, type SimSpecInput } from "../spec.ts";
 
@@ -316,95 +310,7 @@ function checkSpec(spec: SimSpecInput): void {
   }
 }
 
-function topology(v: Values): SimSpecInput["topology"] {
-  const staged = v["prefill-engine-args"] !== undefined || v["decode-engine-args"] !== undefined;
-  if (!staged) {
-    for (const f of ["num-prefill-workers", "num-decode-workers", "kv-transfer-link-sharing"] as const) {
-      if (v[f] !== undefined) {
-        throw new InputError("needs disaggregated serving (--prefill-engine-args and --decode-engine-args)", {
-          field: `--${f}`,
-        });
-      }
-    }
-    return {
-      mode: "agg",
-      num_workers: optionalInt(v, "num-workers", 1),
-      engine: v["extra-engine-args"] !== undefined
-        ? jsonFlag(v, "extra-engine-args", EngineArgsSchema)
-        : undefined,
-    };
-  }
-  for (const f of ["prefill-engine-args", "decode-engine-args"] as const) {
-    if (v[f] === undefined) {
-      throw new InputError(
-        "disaggregated serving needs both --prefill-engine-args and --decode-engine-args",
-        {
-          field: `--${f}`,
-        },
-      );
-    }
-  }
-  for (const f of ["extra-engine-args", "num-workers"] as const) {
-    if (v[f] !== undefined) {
-      throw new InputError(
-        "conflicts with --prefill-engine-args/--decode-engine-args (disaggregated serving)",
-        {
-          field: `--${f}`,
-        },
-      );
-    }
-  }
-  return {
-    mode: "disagg",
-    num_prefill_workers: optionalInt(v, "num-prefill-workers", 1),
-    num_decode_workers: optionalInt(v, "num-decode-workers", 1),
-    prefill_engine: jsonFlag(v, "prefill-engine-args", EngineArgsSchema),
-    decode_engine: jsonFlag(v, "decode-engine-args", EngineArgsSchema),
-    kv_transfer_link_sharing: v["kv-transfer-link-sharing"],
-  };
-}
-
-/**
- * `argv` with each valued flag followed by a negative number joined to it (`--seed -1` → `--seed=-1`), so the
- * number is its value, as the reference's argparse takes it, not an unknown flag.
- */
-function joinNegativeValues(argv: readonly string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i], next = argv[i + 1];
-    const name = arg.startsWith("--") && !arg.includes("=") ? arg.slice(2) : undefined;
-    const valued = name !== undefined && Object.hasOwn(FLAGS, name) &&
-      FLAGS[name as keyof typeof FLAGS] === "string";
-    if (valued && next !== undefined && /^-(\d|\.\d|inf)/i.test(next)) {
-      out.push(`${arg}=${next}`);
-      i++;
-    } else {
-      out.push(arg);
-    }
-  }
-  return out;
-}
-
-function flagError(e: Error): InputError {
-  const unknown = /Unknown option '(-{1,2}[^']+)'/.exec(e.message);
-  if (unknown) {
-    const hint = suggest(unknown[1].replace(/^-+/, ""), CLI_FLAGS);
-    return new InputError(`unknown flag${hint ? ` (did you mean --${hint}?)` : ""}; see --help`, {
-      field: unknown[1],
-    });
-  }
-  const missing = /Option '(-{1,2}[^ ']+)[^']*' argument missing/.exec(e.message);
-  if (missing) return new InputError("needs a value", { field: missing[1].split(",")[0] });
-  const ambiguous = /Option '(-{1,2}[^ ']+)[^']*' argument is ambiguous/.exec(e.message);
-  if (ambiguous) {
-    const flag = ambiguous[1].split(",")[0];
-    return new InputError(`needs a value (a value starting with "-" goes as ${flag}=-…)`, { field: flag });
-  }
-  const switched = /Option '(-{1,2}[^ ']+)[^']*' does not take an argument/.exec(e.message);
-  if (switched) return new InputError("is a switch and takes no value", { field: switched[1].split(",")[0] });
-  return new InputError(e.message.split("\n")[0], { field: "arguments" });
-}
-
+/** `value` with its undefined object fields removed, at every depth (what a JSON round trip would drop). */
 function dropUndefined(value: unknown): unknown {
   if (value === null || typeof value !== "object" || Array.isArray(value)) return value;
   const out: Record<string, unknown> = {};
