@@ -2,14 +2,8 @@
  * The `replay` command with `--planner-config`: outputs, config files, errors, and the reference's bash sweep.
  */
 import assert from "node:assert/strict";
-import { main } from "../../lib/cli/mod.ts";
 import { sharedPath, sharedTest } from "../_shared.ts";
-
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [], err: string[] = [];
-  const code = await main(args, { out: (s) => out.push(s), err: (s) => err.push(s) });
-  return { code, out: out.join("\n"), err: err.join("\n") };
-}
+import { cli } from "./_cli.ts";
 
 /** A bursty Mooncake trace: a quiet minute (0.5 req/s), a 2-minute burst (10 req/s), a quiet minute. */
 async function burstyTrace(dir: string): Promise<string> {
