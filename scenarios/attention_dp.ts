@@ -48,6 +48,13 @@ function summary(results: Results): string {
   const ms = (variant: string, metric: string) =>
     `${(row(variant)[metric] as number).toLocaleString("en-US", { maximumFractionDigits: 0 })} ms`;
   const reuse = (variant: string) => `${(100 * (row(variant).prefixReuse as number)).toFixed(0)}%`;
+  // Which of mean TTFT and mean ITL attention DP loses on, behind the KV router.
+  const verdict = () => {
+    const worse = (metric: string) =>
+      (row("DP 8, KV router")[metric] as number) > (row("TP 8, KV router")[metric] as number);
+    const [ttft, itl] = [worse("ttftAvg"), worse("itlAvg")];
+    return ttft && itl ? "loses on both counts" : ttft ? "loses on TTFT" : itl ? "loses on ITL" : "wins";
+  };
   return [
     `Attention DP holds eight GPUs' worth of MLA KV per worker against one under TP, so its prefix caches ` +
     `keep more of the conversations: behind the KV router ${reuse("DP 8, KV router")} of prompt tokens are ` +
@@ -60,8 +67,8 @@ function summary(results: Results): string {
     `TP 8 (KV router), mean ITL ${ms("DP 8, KV router", "itlAvg")} against ${
       ms("TP 8, KV router", "itlAvg")
     }. ` +
-    "On this trace of long prompts and short answers, aggregated attention DP loses on both counts despite " +
-    "its larger caches.",
+    `On this trace of long prompts and short answers, aggregated attention DP ${verdict()} despite its ` +
+    "larger caches.",
   ].join("\n\n");
 }
 

@@ -115,8 +115,15 @@ function summary(rows: Row[]): string {
   const low = LOADS[0], high = LOADS[LOADS.length - 1];
   const tpot = (variant: string, c: number) => `${n(at(variant, c).tpotAvg, 1)} ms`;
   const perGpu = (variant: string, c: number) => n(at(variant, c).perGpu);
+  const tpot1 = (variant: string, c: number) => at(variant, c).tpotAvg as number;
+  const tpFaster = tpot1(AGG_TP, low) < tpot1(AGG_DP, low) && tpot1(DIS_TP, low) < tpot1(DIS_DP, low);
+  const dpBetter = (at(DIS_DP, 512).perGpu as number) > (at(AGG_TP, 512).perGpu as number) &&
+    tpot1(DIS_DP, 512) < tpot1(AGG_TP, 512);
+  const dpMost = Math.min(at(AGG_DP, high).perGpu as number, at(DIS_DP, high).perGpu as number) >
+    Math.max(at(AGG_TP, high).perGpu as number, at(DIS_TP, high).perGpu as number);
   return [
-    `At ${low} requests in flight tensor parallelism is the faster layout: mean TPOT ` +
+    `At ${low} requests in flight ${tpFaster ? "tensor parallelism" : "neither layout"} is the faster ` +
+    `${tpFaster ? "layout" : "one both ways"}: mean TPOT ` +
     `${tpot(AGG_TP, low)} aggregated and ${tpot(DIS_TP, low)} disaggregated, against ` +
     `${tpot(AGG_DP, low)} and ${tpot(DIS_DP, low)} with attention DP, whose ranks each read the whole ` +
     "attention and dense weights every step for a handful of requests.",
@@ -126,9 +133,11 @@ function summary(rows: Row[]): string {
     "and the disaggregated TP 8 decode worker runs out of KV at 512 in flight: " +
     `${n(100 * (at(DIS_TP, 512).handoffWaitShare as number))}% of hand-offs wait for room, mean TTFT ` +
     `${n(at(DIS_TP, 512).ttftAvg)} ms, ${perGpu(DIS_TP, 512)} tokens/s per GPU. At the same load the DP 8 ` +
-    `decode worker serves ${perGpu(DIS_DP, 512)} tokens/s per GPU at ${tpot(DIS_DP, 512)} TPOT, more and ` +
-    `faster than aggregated TP 8 (${perGpu(AGG_TP, 512)} at ${tpot(AGG_TP, 512)}).`,
-    `At ${n(high)} in flight the attention-DP layouts serve the most: ${perGpu(AGG_DP, high)} tokens/s per ` +
+    `decode worker serves ${perGpu(DIS_DP, 512)} tokens/s per GPU at ${tpot(DIS_DP, 512)} TPOT, ` +
+    `${dpBetter ? "more and faster than" : "against"} aggregated TP 8 (${perGpu(AGG_TP, 512)} at ` +
+    `${tpot(AGG_TP, 512)}).`,
+    `At ${n(high)} in flight the attention-DP layouts ${dpMost ? "serve the most" : "serve"}: ` +
+    `${perGpu(AGG_DP, high)} tokens/s per ` +
     `GPU aggregated and ${perGpu(DIS_DP, high)} disaggregated. They differ in smoothness: aggregated, a ` +
     "prefill on one rank stalls the other seven's decodes, and the p99 gap between tokens is " +
     `${n(at(AGG_DP, high).itlP99)} ms against ${n(at(DIS_DP, high).itlP99)} ms ` +

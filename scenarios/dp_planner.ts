@@ -136,6 +136,7 @@ function summary(rows: Row[]): string {
       `${n(dp.gpuHours, 1)} GPU-hours in all.`;
   };
   const dpLoose = at("DP 8", loose, top), tpLoose = at("TP 8", loose, top);
+  const flips = (at("DP 8", tight, top).decodeGpus as number) > (at("TP 8", tight, top).decodeGpus as number);
   return [
     `At ${top}× pace, by ITL target (mean GPUs over the run):`,
     ITL_MS.map(line).join("\n"),
@@ -147,7 +148,8 @@ function summary(rows: Row[]): string {
     `sized by its KV decodes well inside the target (mean ITL ${
       n(tpLoose.itlAvg, 1)
     } ms). With a tight one ` +
-    `the order flips: every DP rank reads the whole attention ` +
+    `${flips ? "the order flips" : "DP 8 still needs fewer GPUs, but its margin shrinks"}: every DP rank ` +
+    `reads the whole attention ` +
     `and dense weights each step, so a DP 8 pass is slow at any batch and the planner can only keep ITL ` +
     `under ${tight} ms with small batches on many workers, until the GPU budget starves the prefill pool ` +
     `(mean TTFT ${s(at("DP 8", tight, top).ttftAvg)}).`,

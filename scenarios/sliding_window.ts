@@ -1,8 +1,8 @@
 /**
  * What sliding-window layers cost in the KV pool: Gemma 4 31B (50 sliding layers of 16 KV heads × 256 over a
  * 1,024-token window, 10 global layers of 4 KV heads × 512) against Qwen3-32B (64 full-attention layers of 8 KV
- * heads × 128), each on one worker of two H100s (TP 2), closed loop, 8k-token prompts (±20%) and 500-token
- * answers, from 16 to 128 requests in flight. Gemma's global layers cache 80 KB a token, Qwen's 256 KB; but vLLM
+ * heads × 128), each on one worker of two H100s (TP 2), closed loop, prompts of 6,400–8,000 tokens and answers
+ * of 400–500 (uniform), from 16 to 128 requests in flight. Gemma's global layers cache 80 KB a token, Qwen's 256 KB; but vLLM
  * keeps both kinds of layer in one pool sized by the global layers, and each running sequence's sliding layers
  * take ten blocks of it for every block of their window.
  *
@@ -22,12 +22,20 @@ const GEMMA4_31B = `${SHARED}/aic/model_configs/nvidia--Gemma-4-31B-IT-NVFP4_con
 /** Google's checkpoint's formats (NVIDIA's NVFP4 one would run FP4 GEMMs, which Hopper lacks, and an FP8 KV cache). */
 const BF16 = { aicGemmDtype: "bfloat16", aicKvCacheDtype: "bfloat16" } as const;
 const LOADS = [16, 32, 64, 128];
+/** The longest prompt; lengths are uniform down to {@link LENGTH_RANGE} of it (answers likewise, of 500). */
+const PROMPT_TOKENS = 8000, LENGTH_RANGE = 0.8;
+const n = (v: number) => v.toLocaleString("en-US");
 const COLUMNS = ["variant", "concurrency", "ttftAvg", "ttftP90", "tpotAvg", "throughput", "decodePassMs"];
 const GEMMA = "Gemma 4 31B (sliding + global)", QWEN = "Qwen3-32B (full attention)";
 
 /** The two models on the same two GPUs, swept over requests in flight. */
 const study = scenario("sliding window")
-  .synthetic({ inputTokens: 8000, outputTokens: 500, lengthRangeRatio: 0.2, requestCount: 4 * LOADS.at(-1)! })
+  .synthetic({
+    inputTokens: PROMPT_TOKENS,
+    outputTokens: 500,
+    lengthRangeRatio: LENGTH_RANGE,
+    requestCount: 4 * LOADS.at(-1)!,
+  })
   .engine({ aicBackend: "vllm", aicSystem: "h100_sxm", aicTpSize: 2 })
   .agg({ workers: 1 })
   .compare({
@@ -67,7 +75,8 @@ function summary(results: Results): string {
     }k. But every decoding Gemma sequence's sliding layers ` +
     `take ${fmt(g.window_blocks_per_seq!)} of its ${g.block_size}-token blocks, the room of ${
       fmt(windowTokens)
-    } tokens, more than its ~8k-token prompt's own global KV.`,
+    } tokens, ${windowTokens > PROMPT_TOKENS ? "more" : "less"} than its longest prompt's own global KV ` +
+    `(${fmt(PROMPT_TOKENS)} tokens).`,
     `At ${top} requests in flight Gemma decodes ${
       g.typical_decode_pass?.requests ?? "?"
     } sequences at a time ` +
@@ -88,7 +97,10 @@ if (import.meta.main) {
   const { html } = await new Findings("Sliding window")
     .text(
       "Gemma 4 31B (five sliding-window layers to one global layer) against Qwen3-32B, each on one worker of two " +
-        "H100s (TP 2), closed loop, 8k-token prompts and 500-token answers, 16 to 128 requests in flight; " +
+        `H100s (TP 2), closed loop, prompts of ${n(LENGTH_RANGE * PROMPT_TOKENS)}–${
+          n(PROMPT_TOKENS)
+        } tokens ` +
+        `and answers of ${n(LENGTH_RANGE * 500)}–500 (uniform), 16 to 128 requests in flight; ` +
         "vLLM's defaults, analytic timing. The pool is sized by the global layers' KV, and each sequence's " +
         "sliding layers take blocks of it for their window, as vLLM's hybrid allocator keeps them.",
     )
