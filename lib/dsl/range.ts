@@ -1,5 +1,6 @@
 /**
- * `range(start, stop, step)`: sweep values, inclusive of `stop` like the shell's `seq`.
+ * Sweep values: `range(start, stop, step)`, inclusive of `stop` like the shell's `seq`, and
+ * `around(center, spread, count)`, a band of values either side of one point.
  *
  * @module
  */
@@ -55,4 +56,41 @@ export function range(start: number, stop: number, step?: number): number[] {
 function decimals(x: number): number {
   const [mantissa, exponent = "0"] = String(x).split("e");
   return Math.max(0, (mantissa.split(".")[1]?.length ?? 0) - Number(exponent));
+}
+
+/**
+ * `count` values evenly spaced within `±spread` (relative) of `center`, `center` among them when `count` is
+ * odd: a band to sweep around one point and see whether what it shows holds nearby. A planner study that
+ * reports one run per pace can sit on a knife edge (a GPU budget reached or not); the same study a per cent
+ * either side says so. Values are rounded to 12 significant digits. `spread` must lie in [0, 1), `count` be
+ * an integer from 1 (just `center`) to 1,000.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { around } from "./range.ts";
+ * assert.deepEqual(around(4, 0.01), [3.96, 3.98, 4, 4.02, 4.04]);
+ * assert.deepEqual(around(100, 0.1, 3), [90, 100, 110]);
+ * assert.deepEqual(around(7, 0.2, 1), [7]);
+ * assert.throws(() => around(4, 1), /spread/);
+ * ```
+ */
+export function around(center: number, spread: number, count = 5): number[] {
+  if (!Number.isFinite(center)) {
+    throw new InputError(`must be a finite number, got ${center}`, { field: "around center" });
+  }
+  if (!(spread >= 0 && spread < 1)) {
+    throw new InputError(`must be in [0, 1) (a fraction of center), got ${spread}`, {
+      field: "around spread",
+    });
+  }
+  if (!Number.isInteger(count) || count < 1 || count > 1000) {
+    throw new InputError(`must be an integer from 1 to 1,000, got ${count}`, { field: "around count" });
+  }
+  if (count === 1) return [center];
+  const out: number[] = [];
+  for (let i = 0; i < count; i++) {
+    out.push(Number((center * (1 + spread * (2 * i / (count - 1) - 1))).toPrecision(12)));
+  }
+  return out;
 }
