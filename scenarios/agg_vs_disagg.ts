@@ -17,7 +17,15 @@
  *
  * @module
  */
-import { Findings, type Results, type Row, runOptionsFromArgs, type Scenario, scenario } from "../mod.ts";
+import {
+  around,
+  Findings,
+  type Results,
+  type Row,
+  runOptionsFromArgs,
+  type Scenario,
+  scenario,
+} from "../mod.ts";
 
 const AGENTIC = "kv-cache-tester:claude-code";
 const TRACE = Deno.env.get("DYNOLAB_STUDY_TRACE") ?? AGENTIC;
@@ -47,20 +55,33 @@ const COLUMNS = [
   "peakWorkers",
 ];
 
-/** Agg vs disagg, with the planner and static, × pace. */
-const study: Scenario = scenario("agg vs disagg")
+/** The workload, engines, router and SLA every variant shares. */
+const base: Scenario = scenario("agg vs disagg")
   .trace(TRACE, TRACE === AGENTIC ? SESSIONS : {})
   .engine(ENGINE)
   .router("kv_router")
-  .sla(SLA)
+  .sla(SLA);
+/** The two fleets with the planner. */
+const PLANNED = {
+  agg: (s: Scenario) => s.agg({ workers: 2 }).planner(PLANNER),
+  disagg: (s: Scenario) => s.disagg({ prefill: { workers: 1 }, decode: { workers: 1 } }).planner(PLANNER),
+};
+
+/** Agg vs disagg, with the planner and static, × pace. */
+const study: Scenario = base
   .compare({
-    agg: (s) => s.agg({ workers: 2 }).planner(PLANNER),
-    disagg: (s) => s.disagg({ prefill: { workers: 1 }, decode: { workers: 1 } }).planner(PLANNER),
+    ...PLANNED,
     "agg static": (s) => s.agg({ workers: 2 }),
     "disagg static": (s) => s.disagg({ prefill: { workers: 1 }, decode: { workers: 1 } }),
   })
   .sweep("arrivalSpeedupRatio", SPEEDUPS);
 export default study;
+
+/** The planner's two fleets at paces within 1 % of each studied one: which comparisons hold nearby. */
+const band: Scenario = base.compare(PLANNED).sweep(
+  "arrivalSpeedupRatio",
+  SPEEDUPS.flatMap((x) => around(x, 0.01)),
+);
 
 const fmt = (v: unknown) => typeof v === "number" ? Number(v.toPrecision(3)).toLocaleString("en-US") : "—";
 const pct = (v: unknown) => typeof v === "number" ? `${(v * 100).toFixed(1)} %` : "—";
@@ -69,10 +90,25 @@ const change = (x: unknown, y: unknown) =>
     ((((y as number) - (x as number)) / (x as number)) * 100).toFixed(0)
   } %`;
 
-/** Sentences comparing the variants at each pace, from the results. */
-function verdicts(results: Results): string {
+/**
+ * Sentences comparing the variants at each pace, from the results, each with how the planner's two fleets
+ * compare over the paces within 1 % of it (`nearby`: the {@link band}'s results).
+ */
+function verdicts(results: Results, nearby: Results): string {
   const row = (variant: string, speed: number): Row =>
     results.rows[results.get({ variant, arrivalSpeedupRatio: speed }).index];
+  const span = (variant: string, speed: number, key: string) => {
+    const xs = nearby.rows.filter((r) =>
+      r.variant === variant && Math.abs((r.arrivalSpeedupRatio as number) / speed - 1) <= 0.0100001
+    ).map((r) => r[key] as number);
+    return [Math.min(...xs), Math.max(...xs)] as const;
+  };
+  const holds = (speed: number, key: string, label: string) => {
+    const [a, d] = [span("agg", speed, key), span("disagg", speed, key)];
+    const lower = a[1] < d[0] ? "agg" : d[1] < a[0] ? "disagg" : null;
+    return `${label} ${fmt(a[0])}–${fmt(a[1])} (agg) vs ${fmt(d[0])}–${fmt(d[1])} (disagg): ` +
+      (lower ? `${lower} lower throughout` : "overlapping, no winner");
+  };
   return SPEEDUPS.map((speed) => {
     const [a, d, as, ds] = ["agg", "disagg", "agg static", "disagg static"].map((v) => row(v, speed));
     return `- **${speed}× pace**, with the planner: p90 TTFT ${fmt(a.ttftP90)} ms (agg) vs ${
@@ -85,12 +121,17 @@ function verdicts(results: Results): string {
       `${
         fmt(d.gpuHours)
       } (${a.scalingEvents} vs ${d.scalingEvents} scaling events). Static fleets: p90 TTFT ` +
-      `${fmt(as.ttftP90)} vs ${fmt(ds.ttftP90)} ms for ${fmt(as.gpuHours)} vs ${fmt(ds.gpuHours)} GPU-hours.`;
+      `${fmt(as.ttftP90)} vs ${fmt(ds.ttftP90)} ms for ${fmt(as.gpuHours)} vs ${fmt(ds.gpuHours)} ` +
+      `GPU-hours. Within 1 % of this pace, with the planner: ${holds(speed, "ttftP90", "p90 TTFT (ms)")}; ${
+        holds(speed, "itlAvg", "mean ITL (ms)")
+      }; ${holds(speed, "gpuHours", "GPU-hours")}.`;
   }).join("\n");
 }
 
 if (import.meta.main) {
-  const results = await study.run(runOptionsFromArgs());
+  const options = runOptionsFromArgs();
+  const results = await study.run(options);
+  const nearby = await band.run(options);
   results.table(COLUMNS);
   const { html } = await new Findings("Agg vs disagg")
     .text(
@@ -107,7 +148,7 @@ if (import.meta.main) {
         "static variants keep their two GPUs. Goodput counts the requests within the same SLA. A run lasts as " +
         "long as its longest session, so GPU-hours include a long tail with few sessions left.",
     )
-    .text(`## Results\n\n${verdicts(results)}`)
+    .text(`## Results\n\n${verdicts(results, nearby)}`)
     .table(results, COLUMNS)
     .figure(
       results.compare(["ttftP90", "itlAvg", "goodputRatio", "gpuHours"]),
