@@ -77,11 +77,10 @@ const study: Scenario = base
   .sweep("arrivalSpeedupRatio", SPEEDUPS);
 export default study;
 
+/** The paces within 1 % of a studied one. */
+const nearPaces = (speed: number) => around(speed, 0.01);
 /** The planner's two fleets at paces within 1 % of each studied one: which comparisons hold nearby. */
-const band: Scenario = base.compare(PLANNED).sweep(
-  "arrivalSpeedupRatio",
-  SPEEDUPS.flatMap((x) => around(x, 0.01)),
-);
+const band: Scenario = base.compare(PLANNED).sweep("arrivalSpeedupRatio", SPEEDUPS.flatMap(nearPaces));
 
 const fmt = (v: unknown) => typeof v === "number" ? Number(v.toPrecision(3)).toLocaleString("en-US") : "—";
 const pct = (v: unknown) => typeof v === "number" ? `${(v * 100).toFixed(1)} %` : "—";
@@ -98,8 +97,9 @@ function verdicts(results: Results, nearby: Results): string {
   const row = (variant: string, speed: number): Row =>
     results.rows[results.get({ variant, arrivalSpeedupRatio: speed }).index];
   const span = (variant: string, speed: number, key: string) => {
+    const paces = nearPaces(speed);
     const xs = nearby.rows.filter((r) =>
-      r.variant === variant && Math.abs((r.arrivalSpeedupRatio as number) / speed - 1) <= 0.0100001
+      r.variant === variant && paces.includes(r.arrivalSpeedupRatio as number)
     ).map((r) => r[key] as number);
     return [Math.min(...xs), Math.max(...xs)] as const;
   };

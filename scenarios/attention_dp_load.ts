@@ -113,14 +113,16 @@ function summary(rows: Row[]): string {
   const n = (v: unknown, digits = 0) =>
     (v as number).toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
   const low = LOADS[0], high = LOADS[LOADS.length - 1];
-  const tpot = (variant: string, c: number) => `${n(at(variant, c).tpotAvg, 1)} ms`;
-  const perGpu = (variant: string, c: number) => n(at(variant, c).perGpu);
-  const tpot1 = (variant: string, c: number) => at(variant, c).tpotAvg as number;
-  const tpFaster = tpot1(AGG_TP, low) < tpot1(AGG_DP, low) && tpot1(DIS_TP, low) < tpot1(DIS_DP, low);
-  const dpBetter = (at(DIS_DP, 512).perGpu as number) > (at(AGG_TP, 512).perGpu as number) &&
-    tpot1(DIS_DP, 512) < tpot1(AGG_TP, 512);
-  const dpMost = Math.min(at(AGG_DP, high).perGpu as number, at(DIS_DP, high).perGpu as number) >
-    Math.max(at(AGG_TP, high).perGpu as number, at(DIS_TP, high).perGpu as number);
+  const value = (variant: string, c: number, key: "tpotAvg" | "perGpu") => at(variant, c)[key] as number;
+  const tpot = (variant: string, c: number) => `${n(value(variant, c, "tpotAvg"), 1)} ms`;
+  const perGpu = (variant: string, c: number) => n(value(variant, c, "perGpu"));
+  const [faster, more] = [
+    (a: string, b: string, c: number) => value(a, c, "tpotAvg") < value(b, c, "tpotAvg"),
+    (a: string, b: string, c: number) => value(a, c, "perGpu") > value(b, c, "perGpu"),
+  ];
+  const tpFaster = faster(AGG_TP, AGG_DP, low) && faster(DIS_TP, DIS_DP, low);
+  const dpBetter = more(DIS_DP, AGG_TP, 512) && faster(DIS_DP, AGG_TP, 512);
+  const dpMost = [AGG_DP, DIS_DP].every((dp) => [AGG_TP, DIS_TP].every((tp) => more(dp, tp, high)));
   return [
     `At ${low} requests in flight ${tpFaster ? "tensor parallelism" : "neither layout"} is the faster ` +
     `${tpFaster ? "layout" : "one both ways"}: mean TPOT ` +

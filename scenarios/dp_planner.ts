@@ -125,12 +125,20 @@ function gpuFigure(rows: Row[]): Figure {
   );
 }
 
+/** `v` with thousands separators and exactly `digits` decimals. */
+const n = (v: unknown, digits = 0) =>
+  (v as number).toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+/** The smallest and largest `key` over one variant's rows. */
+function extent(rows: Row[], variant: string, key: string): readonly [min: number, max: number] {
+  const xs = rows.filter((r) => r.variant === variant).map((r) => r[key] as number);
+  return [Math.min(...xs), Math.max(...xs)];
+}
+
 /** What the runs show, from their rows (`nearby`: the runs of {@link BAND}). */
 function summary(rows: Row[], nearby: Row[]): string {
   const at = (layout: Layout, itlMs: number, pace: number) =>
     rows.find((r) => r.variant === variant(layout, itlMs) && r.speedup === pace)!;
-  const n = (v: unknown, digits = 0) =>
-    (v as number).toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
   const s = (v: unknown) => `${n((v as number) / 1000, 1)} s`;
   const top = PACES[PACES.length - 1], loose = ITL_MS[ITL_MS.length - 1], tight = ITL_MS[0];
   const line = (itlMs: number) => {
@@ -143,7 +151,7 @@ function summary(rows: Row[], nearby: Row[]): string {
   };
   const dpLoose = at("DP 8", loose, top), tpLoose = at("TP 8", loose, top);
   const flips = (at("DP 8", tight, top).decodeGpus as number) > (at("TP 8", tight, top).decodeGpus as number);
-  const tightDp = nearby.filter((r) => r.variant === variant("DP 8", tight));
+  const tightTtft = extent(nearby, variant("DP 8", tight), "ttftAvg");
   return [
     `At ${top}× pace, by ITL target (mean GPUs over the run):`,
     ITL_MS.map(line).join("\n"),
@@ -159,9 +167,9 @@ function summary(rows: Row[], nearby: Row[]): string {
     `reads the whole attention ` +
     `and dense weights each step, so a DP 8 pass is slow at any batch and the planner can only keep ITL ` +
     `under ${tight} ms with small batches on many workers, until the GPU budget can starve the prefill pool ` +
-    `(mean TTFT ${s(at("DP 8", tight, top).ttftAvg)} at ${top}×, ${
-      s(Math.min(...tightDp.map((r) => r.ttftAvg as number)))
-    } to ${s(Math.max(...tightDp.map((r) => r.ttftAvg as number)))} within 1 % of it: below).`,
+    `(mean TTFT ${s(at("DP 8", tight, top).ttftAvg)} at ${top}×, ${s(tightTtft[0])} to ${
+      s(tightTtft[1])
+    } within 1 % of it: below).`,
   ].join("\n\n");
 }
 
@@ -170,13 +178,8 @@ function summary(rows: Row[], nearby: Row[]): string {
  * TTFT or decode GPUs swing (max over min above 1.5 or 1.2), and a table of every variant's ranges.
  */
 function bandSummary(rows: Row[]): string {
-  const n = (v: number, digits = 0) =>
-    v.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
   const variants = [...new Set(rows.map((r) => r.variant as string))];
-  const span = (variant: string, key: string) => {
-    const xs = rows.filter((r) => r.variant === variant).map((r) => r[key] as number);
-    return [Math.min(...xs), Math.max(...xs)] as const;
-  };
+  const span = (variant: string, key: string) => extent(rows, variant, key);
   const table = [
     "| variant | mean TTFT (s) | decode GPUs | GPU-hours |",
     "|---|---:|---:|---:|",

@@ -2,9 +2,9 @@
  * What sliding-window layers cost in the KV pool: Gemma 4 31B (50 sliding layers of 16 KV heads × 256 over a
  * 1,024-token window, 10 global layers of 4 KV heads × 512) against Qwen3-32B (64 full-attention layers of 8 KV
  * heads × 128), each on one worker of two H100s (TP 2), closed loop, prompts of 6,400–8,000 tokens and answers
- * of 400–500 (uniform), from 16 to 128 requests in flight. Gemma's global layers cache 80 KB a token, Qwen's 256 KB; but vLLM
- * keeps both kinds of layer in one pool sized by the global layers, and each running sequence's sliding layers
- * take ten blocks of it for every block of their window.
+ * of 400–500 (uniform), from 16 to 128 requests in flight. Gemma's global layers cache 80 KB a token, Qwen's
+ * 256 KB; but vLLM keeps both kinds of layer in one pool sized by the global layers, and each running
+ * sequence's sliding layers take ten blocks of it for every block of their window.
  *
  * Timing: the `aic_*` engine args (vLLM, h100_sxm), i.e. the analytic perf model. Gemma 4 is priced from its
  * `config.json` (NVIDIA's Gemma-4-31B-IT-NVFP4 in AIC's `model_configs`, run with BF16 weights and KV cache, as
@@ -22,9 +22,10 @@ const GEMMA4_31B = `${SHARED}/aic/model_configs/nvidia--Gemma-4-31B-IT-NVFP4_con
 /** Google's checkpoint's formats (NVIDIA's NVFP4 one would run FP4 GEMMs, which Hopper lacks, and an FP8 KV cache). */
 const BF16 = { aicGemmDtype: "bfloat16", aicKvCacheDtype: "bfloat16" } as const;
 const LOADS = [16, 32, 64, 128];
-/** The longest prompt; lengths are uniform down to {@link LENGTH_RANGE} of it (answers likewise, of 500). */
-const PROMPT_TOKENS = 8000, LENGTH_RANGE = 0.8;
-const n = (v: number) => v.toLocaleString("en-US");
+/** The longest prompt and answer; lengths are uniform down to {@link LENGTH_RANGE} of them. */
+const PROMPT_TOKENS = 8000, ANSWER_TOKENS = 500, LENGTH_RANGE = 0.8;
+const fmt = (v: number, digits = 0) =>
+  v.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 const COLUMNS = ["variant", "concurrency", "ttftAvg", "ttftP90", "tpotAvg", "throughput", "decodePassMs"];
 const GEMMA = "Gemma 4 31B (sliding + global)", QWEN = "Qwen3-32B (full attention)";
 
@@ -32,7 +33,7 @@ const GEMMA = "Gemma 4 31B (sliding + global)", QWEN = "Qwen3-32B (full attentio
 const study = scenario("sliding window")
   .synthetic({
     inputTokens: PROMPT_TOKENS,
-    outputTokens: 500,
+    outputTokens: ANSWER_TOKENS,
     lengthRangeRatio: LENGTH_RANGE,
     requestCount: 4 * LOADS.at(-1)!,
   })
@@ -55,8 +56,6 @@ interface PoolSummary {
 
 /** What the runs show, in the findings' words. */
 function summary(results: Results): string {
-  const fmt = (v: number, digits = 0) =>
-    v.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
   const pool = (variant: string, concurrency: number) => {
     const run = results.runs.find((r) => r.variant === variant && r.params.concurrency === concurrency)!;
     return (run.report.dynolab as unknown as { pools: PoolSummary[] }).pools[0];
@@ -97,10 +96,11 @@ if (import.meta.main) {
   const { html } = await new Findings("Sliding window")
     .text(
       "Gemma 4 31B (five sliding-window layers to one global layer) against Qwen3-32B, each on one worker of two " +
-        `H100s (TP 2), closed loop, prompts of ${n(LENGTH_RANGE * PROMPT_TOKENS)}–${
-          n(PROMPT_TOKENS)
+        `H100s (TP 2), closed loop, prompts of ${fmt(LENGTH_RANGE * PROMPT_TOKENS)}–${
+          fmt(PROMPT_TOKENS)
         } tokens ` +
-        `and answers of ${n(LENGTH_RANGE * 500)}–500 (uniform), 16 to 128 requests in flight; ` +
+        `and answers of ${fmt(LENGTH_RANGE * ANSWER_TOKENS)}–${fmt(ANSWER_TOKENS)} (uniform), 16 to 128 ` +
+        "requests in flight; " +
         "vLLM's defaults, analytic timing. The pool is sized by the global layers' KV, and each sequence's " +
         "sliding layers take blocks of it for their window, as vLLM's hybrid allocator keeps them.",
     )
