@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { Findings, type Results, runOptionsFromArgs, scenario } from "../mod.ts";
+import { Findings, formatCount, type Results, runOptionsFromArgs, scenario } from "../mod.ts";
 
 const AIC = { backend: "vllm", gpu: "h200_sxm", model: "deepseek-ai/DeepSeek-R1" };
 const SPEEDUP = 0.25;
@@ -45,8 +45,7 @@ export default study;
 /** What the runs show. */
 function summary(results: Results): string {
   const row = (variant: string) => results.rows.find((r) => r.variant === variant)!;
-  const ms = (variant: string, metric: string) =>
-    `${(row(variant)[metric] as number).toLocaleString("en-US", { maximumFractionDigits: 0 })} ms`;
+  const ms = (variant: string, metric: string) => `${formatCount(row(variant)[metric])} ms`;
   const reuse = (variant: string) => `${(100 * (row(variant).prefixReuse as number)).toFixed(0)}%`;
   // Which of mean TTFT and mean ITL attention DP loses on, behind the KV router.
   const verdict = () => {

@@ -18,7 +18,16 @@
  * @module
  */
 import * as Plot from "@observablehq/plot";
-import { Figure, Findings, type Results, type Row, runOptionsFromArgs, scenario } from "../mod.ts";
+import {
+  Figure,
+  Findings,
+  formatCount,
+  formatFixed,
+  type Results,
+  type Row,
+  runOptionsFromArgs,
+  scenario,
+} from "../mod.ts";
 
 const AIC = { backend: "vllm", gpu: "h200_sxm", model: "deepseek-ai/DeepSeek-R1" };
 /** GPUs in every layout. */
@@ -110,12 +119,10 @@ function tradeOffFigure(rows: Row[]): Figure {
 /** What the runs show, from their rows. */
 function summary(rows: Row[]): string {
   const at = (variant: string, c: number) => rows.find((r) => r.variant === variant && r.concurrency === c)!;
-  const n = (v: unknown, digits = 0) =>
-    (v as number).toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
   const low = LOADS[0], high = LOADS[LOADS.length - 1];
   const value = (variant: string, c: number, key: "tpotAvg" | "perGpu") => at(variant, c)[key] as number;
-  const tpot = (variant: string, c: number) => `${n(value(variant, c, "tpotAvg"), 1)} ms`;
-  const perGpu = (variant: string, c: number) => n(value(variant, c, "perGpu"));
+  const tpot = (variant: string, c: number) => `${formatFixed(value(variant, c, "tpotAvg"), 1)} ms`;
+  const perGpu = (variant: string, c: number) => formatFixed(value(variant, c, "perGpu"));
   const [faster, more] = [
     (a: string, b: string, c: number) => value(a, c, "tpotAvg") < value(b, c, "tpotAvg"),
     (a: string, b: string, c: number) => value(a, c, "perGpu") > value(b, c, "perGpu"),
@@ -133,16 +140,20 @@ function summary(rows: Row[]): string {
     "and holds one GPU's worth of MLA KV; a DP 8 worker runs 256 per rank and holds eight GPUs' worth. Two " +
     `aggregated TP 8 workers top out at ${perGpu(AGG_TP, high)} output tokens/s per GPU whatever the load, ` +
     "and the disaggregated TP 8 decode worker runs out of KV at 512 in flight: " +
-    `${n(100 * (at(DIS_TP, 512).handoffWaitShare as number))}% of hand-offs wait for room, mean TTFT ` +
-    `${n(at(DIS_TP, 512).ttftAvg)} ms, ${perGpu(DIS_TP, 512)} tokens/s per GPU. At the same load the DP 8 ` +
+    `${
+      formatFixed(100 * (at(DIS_TP, 512).handoffWaitShare as number))
+    }% of hand-offs wait for room, mean TTFT ` +
+    `${formatFixed(at(DIS_TP, 512).ttftAvg)} ms, ${
+      perGpu(DIS_TP, 512)
+    } tokens/s per GPU. At the same load the DP 8 ` +
     `decode worker serves ${perGpu(DIS_DP, 512)} tokens/s per GPU at ${tpot(DIS_DP, 512)} TPOT, ` +
     `${dpBetter ? "more and faster than" : "against"} aggregated TP 8 (${perGpu(AGG_TP, 512)} at ` +
     `${tpot(AGG_TP, 512)}).`,
-    `At ${n(high)} in flight the attention-DP layouts ${dpMost ? "serve the most" : "serve"}: ` +
+    `At ${formatFixed(high)} in flight the attention-DP layouts ${dpMost ? "serve the most" : "serve"}: ` +
     `${perGpu(AGG_DP, high)} tokens/s per ` +
     `GPU aggregated and ${perGpu(DIS_DP, high)} disaggregated. They differ in smoothness: aggregated, a ` +
     "prefill on one rank stalls the other seven's decodes, and the p99 gap between tokens is " +
-    `${n(at(AGG_DP, high).itlP99)} ms against ${n(at(DIS_DP, high).itlP99)} ms ` +
+    `${formatFixed(at(AGG_DP, high).itlP99)} ms against ${formatFixed(at(DIS_DP, high).itlP99)} ms ` +
     "with a separate prefill worker.",
   ].join("\n\n");
 }
@@ -159,7 +170,7 @@ if (import.meta.main) {
         "`aic_attention_dp_size: 8`, each rank with its own scheduler, KV pool and prefix cache, stepping " +
         "together); experts over eight GPUs (EP 8) everywhere. Closed loop, prompts and answers of 820–1,024 " +
         "tokens (uniform, as InferenceX's client draws them), " +
-        `${LOADS[0]} to ${LOADS[LOADS.length - 1].toLocaleString("en-US")} requests in flight.`,
+        `${LOADS[0]} to ${formatCount(LOADS[LOADS.length - 1])} requests in flight.`,
     )
     .text(`## Results\n\n${summary(rows)}`)
     .figure(

@@ -13,7 +13,15 @@
  *
  * @module
  */
-import { Findings, range, type Results, runOptionsFromArgs, type Scenario, scenario } from "../mod.ts";
+import {
+  Findings,
+  formatCount,
+  range,
+  type Results,
+  runOptionsFromArgs,
+  type Scenario,
+  scenario,
+} from "../mod.ts";
 
 const SLA = { ttftMs: 1500, itlMs: 50 };
 const AIC = { backend: "vllm", gpu: "h200_sxm", model: "nvidia/Llama-3.1-8B-Instruct-FP8", tp: 1 };
@@ -44,19 +52,21 @@ export default study;
 function summary(results: Results): string {
   const rows = results.rows, first = rows[0], last = rows[rows.length - 1];
   const broken = rows.find((r) => (r.ttftP90 as number) > SLA.ttftMs);
-  const n = (v: unknown, digits = 0) =>
-    (v as number).toLocaleString("en-US", { maximumFractionDigits: digits });
   const start = (first.ttftP90 as number) <= SLA.ttftMs
-    ? `At a start-up time of 0 s the planner holds the SLA: p90 TTFT ${n(first.ttftP90)} ms. `
-    : `Even at 0 s start-up p90 TTFT is ${n(first.ttftP90)} ms, above the ${SLA.ttftMs} ms SLA. `;
+    ? `At a start-up time of 0 s the planner holds the SLA: p90 TTFT ${formatCount(first.ttftP90)} ms. `
+    : `Even at 0 s start-up p90 TTFT is ${formatCount(first.ttftP90)} ms, above the ${SLA.ttftMs} ms SLA. `;
   const cliff = broken && broken !== first
-    ? `p90 TTFT first exceeds the SLA at ${broken.startupTime} s (${n(broken.ttftP90)} ms). `
+    ? `p90 TTFT first exceeds the SLA at ${broken.startupTime} s (${formatCount(broken.ttftP90)} ms). `
     : "";
   return start + cliff +
     `From ${first.startupTime} s to ${last.startupTime} s, scaling events go from ${first.scalingEvents} to ` +
-    `${last.scalingEvents}, mean TTFT from ${n(first.ttftAvg)} to ${n(last.ttftAvg)} ms, p90 TTFT from ` +
-    `${n(first.ttftP90)} to ${n(last.ttftP90)} ms, and GPU-hours from ${n(first.gpuHours, 2)} to ` +
-    `${n(last.gpuHours, 2)}.`;
+    `${last.scalingEvents}, mean TTFT from ${formatCount(first.ttftAvg)} to ${
+      formatCount(last.ttftAvg)
+    } ms, p90 TTFT from ` +
+    `${formatCount(first.ttftP90)} to ${formatCount(last.ttftP90)} ms, and GPU-hours from ${
+      formatCount(first.gpuHours, 2)
+    } to ` +
+    `${formatCount(last.gpuHours, 2)}.`;
 }
 
 if (import.meta.main) {

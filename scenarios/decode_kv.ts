@@ -18,7 +18,15 @@
  *
  * @module
  */
-import { Findings, type Results, type Row, runOptionsFromArgs, type Scenario, scenario } from "../mod.ts";
+import {
+  Findings,
+  formatCount,
+  type Results,
+  type Row,
+  runOptionsFromArgs,
+  type Scenario,
+  scenario,
+} from "../mod.ts";
 
 const SLA = { ttftMs: 1500, itlMs: 50 };
 const ENGINE = { backend: "vllm", gpu: "h200_sxm", model: "nvidia/Llama-3.1-8B-Instruct-FP8", tp: 1 };
@@ -59,11 +67,10 @@ const study: Scenario = scenario("decode kv")
   .sweep("decode.numGpuBlocks", BLOCKS);
 export default study;
 
-const n = (v: unknown, digits = 0) =>
-  typeof v === "number" ? v.toLocaleString("en-US", { maximumFractionDigits: digits }) : "—";
 const pct = (v: unknown) => typeof v === "number" ? `${(v * 100).toFixed(0)} %` : "—";
 
-const ms = (v: unknown) => typeof v === "number" && v >= 10_000 ? `${n(v / 1000)} s` : `${n(v)} ms`;
+const ms = (v: unknown) =>
+  typeof v === "number" && v >= 10_000 ? `${formatCount(v / 1000)} s` : `${formatCount(v)} ms`;
 
 /** One sentence per KV size and a summary, from the results. */
 function verdicts(results: Results): string {
@@ -71,12 +78,14 @@ function verdicts(results: Results): string {
     results.rows[results.get({ variant, "decode.numGpuBlocks": blocks }).index];
   const lines = BLOCKS.map((blocks) => {
     const [p, s] = [row("planner", blocks), row("static", blocks)];
-    const size = `${n(blocks)} blocks (${n(blocks * 64)} tokens)`;
+    const size = `${formatCount(blocks)} blocks (${formatCount(blocks * 64)} tokens)`;
     const fixed = `${pct(s.handoffWaitShare)} of the hand-offs wait for decode KV ` +
       `(mean ${ms(s.handoffWaitAvg)}), mean TTFT ${ms(s.ttftAvg)}`;
     const planned = `${pct(p.handoffWaitShare)} wait, mean TTFT ${ms(p.ttftAvg)}, ` +
-      `${n(p.prefillWorkersAvg, 2)} prefill and ${n(p.decodeWorkersAvg, 2)} decode workers on average, ` +
-      `${n(p.gpuHours, 2)} GPU-hours`;
+      `${formatCount(p.prefillWorkersAvg, 2)} prefill and ${
+        formatCount(p.decodeWorkersAvg, 2)
+      } decode workers on average, ` +
+      `${formatCount(p.gpuHours, 2)} GPU-hours`;
     return `- **${size}**: static, ${fixed}; with the planner, ${planned}.`;
   });
   const last = BLOCKS[BLOCKS.length - 1];
@@ -84,11 +93,13 @@ function verdicts(results: Results): string {
   const ttfts = BLOCKS.map((b) => row("planner", b).ttftAvg as number);
   const summary =
     `The static fleet is short of prefill whatever its decode KV (mean TTFT ${ms(ample.ttftAvg)} ` +
-    `with ${n(last)} blocks); a short decode pool multiplies that. The planner keeps mean TTFT between ` +
+    `with ${
+      formatCount(last)
+    } blocks); a short decode pool multiplies that. The planner keeps mean TTFT between ` +
     `${ms(Math.min(...ttfts))} and ${ms(Math.max(...ttfts))} at every size by growing the decode pool, for ` +
-    `${n(small.gpuHours, 2)} GPU-hours at ${n(BLOCKS[0])} blocks against ${n(large.gpuHours, 2)} at ${
-      n(last)
-    }.`;
+    `${formatCount(small.gpuHours, 2)} GPU-hours at ${formatCount(BLOCKS[0])} blocks against ${
+      formatCount(large.gpuHours, 2)
+    } at ${formatCount(last)}.`;
   return `${lines.join("\n")}\n\n${summary}`;
 }
 
@@ -99,8 +110,8 @@ if (import.meta.main) {
     .text(
       "One prefill and one decode worker at the start serve the Mooncake conversation trace (KV router; " +
         "Llama-3.1-8B-Instruct-FP8 on H200s with vLLM, analytic perf model), with the decode workers' KV pool " +
-        `swept from ${n(BLOCKS[0])} to ${
-          n(BLOCKS.at(-1))
+        `swept from ${formatCount(BLOCKS[0])} to ${
+          formatCount(BLOCKS.at(-1))
         } blocks of 64 tokens. The SLA planner (target \`sla\`, ` +
         `TTFT ${SLA.ttftMs} ms, ITL ${SLA.itlMs} ms, load scaling every 10 s) scales each pool; the static ` +
         "variant keeps its two workers. A decode worker reserves a hand-off's KV before the transfer, so a short " +

@@ -9,6 +9,7 @@
  */
 import { parseArgs } from "node:util";
 import { loadInputs, runSimulation } from "../lib/simulate.ts";
+import { formatCount } from "../mod.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -18,7 +19,6 @@ const rows = [
   "| arrival speed-up | counting | first windows' count | throughput decisions | TTFT mean / p90 (ms) | GPU-hours | events |",
   "| --- | --- | --- | --- | --- | --- | --- |",
 ];
-const f = (v: number) => v.toLocaleString("en-US", { maximumFractionDigits: 0 });
 for (const speedup of [1, 2]) {
   for (const counting of ["completion", "arrival"]) {
     const result = runSimulation(
@@ -44,9 +44,9 @@ for (const speedup of [1, 2]) {
     const windows = p.ticks.filter((t) => t.throughput);
     rows.push(
       `| ${speedup}× | ${counting} | ${windows.slice(0, 5).map((t) => t.traffic?.numReq).join(", ")} | ` +
-        `${windows.slice(0, 8).map((t) => t.target?.decode ?? "–").join(", ")} | ${f(r.mean_ttft_ms)} / ${
-          f(r.p90_ttft_ms)
-        } | ` +
+        `${windows.slice(0, 8).map((t) => t.target?.decode ?? "–").join(", ")} | ${
+          formatCount(r.mean_ttft_ms)
+        } / ${formatCount(r.p90_ttft_ms)} | ` +
         `${p.gpuHours().provisioned.toFixed(2)} | ${p.events.length} |`,
     );
   }

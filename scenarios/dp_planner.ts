@@ -24,6 +24,7 @@ import {
   around,
   Figure,
   Findings,
+  formatFixed,
   type Results,
   type Row,
   runOptionsFromArgs,
@@ -125,10 +126,6 @@ function gpuFigure(rows: Row[]): Figure {
   );
 }
 
-/** `v` with thousands separators and exactly `digits` decimals. */
-const n = (v: unknown, digits = 0) =>
-  (v as number).toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
-
 /** The smallest and largest `key` over one variant's rows. */
 function extent(rows: Row[], variant: string, key: string): readonly [min: number, max: number] {
   const xs = rows.filter((r) => r.variant === variant).map((r) => r[key] as number);
@@ -139,15 +136,21 @@ function extent(rows: Row[], variant: string, key: string): readonly [min: numbe
 function summary(rows: Row[], nearby: Row[]): string {
   const at = (layout: Layout, itlMs: number, pace: number) =>
     rows.find((r) => r.variant === variant(layout, itlMs) && r.speedup === pace)!;
-  const s = (v: unknown) => `${n((v as number) / 1000, 1)} s`;
+  const s = (v: unknown) => `${formatFixed((v as number) / 1000, 1)} s`;
   const top = PACES[PACES.length - 1], loose = ITL_MS[ITL_MS.length - 1], tight = ITL_MS[0];
   const line = (itlMs: number) => {
     const tp = at("TP 8", itlMs, top), dp = at("DP 8", itlMs, top);
-    return `- **ITL ${itlMs} ms**: TP 8 decode ${n(tp.decodeGpus, 1)} GPUs (mean ITL ` +
-      `${n(tp.itlAvg, 1)} ms, TTFT ${s(tp.ttftAvg)}, ${n(100 * (tp.goodputRatio as number))}% within both ` +
-      `targets), DP 8 decode ${n(dp.decodeGpus, 1)} GPUs (ITL ${n(dp.itlAvg, 1)} ms, TTFT ` +
-      `${s(dp.ttftAvg)}, ${n(100 * (dp.goodputRatio as number))}%); ${n(tp.gpuHours, 1)} against ` +
-      `${n(dp.gpuHours, 1)} GPU-hours in all.`;
+    return `- **ITL ${itlMs} ms**: TP 8 decode ${formatFixed(tp.decodeGpus, 1)} GPUs (mean ITL ` +
+      `${formatFixed(tp.itlAvg, 1)} ms, TTFT ${s(tp.ttftAvg)}, ${
+        formatFixed(100 * (tp.goodputRatio as number))
+      }% within both ` +
+      `targets), DP 8 decode ${formatFixed(dp.decodeGpus, 1)} GPUs (ITL ${
+        formatFixed(dp.itlAvg, 1)
+      } ms, TTFT ` +
+      `${s(dp.ttftAvg)}, ${formatFixed(100 * (dp.goodputRatio as number))}%); ${
+        formatFixed(tp.gpuHours, 1)
+      } against ` +
+      `${formatFixed(dp.gpuHours, 1)} GPU-hours in all.`;
   };
   const dpLoose = at("DP 8", loose, top), tpLoose = at("TP 8", loose, top);
   const flips = (at("DP 8", tight, top).decodeGpus as number) > (at("TP 8", tight, top).decodeGpus as number);
@@ -156,12 +159,14 @@ function summary(rows: Row[], nearby: Row[]): string {
     `At ${top}× pace, by ITL target (mean GPUs over the run):`,
     ITL_MS.map(line).join("\n"),
     `With a loose ITL target a DP 8 decode worker carries ${
-      n((tpLoose.decodeGpus as number) / (dpLoose.decodeGpus as number), 1)
+      formatFixed((tpLoose.decodeGpus as number) / (dpLoose.decodeGpus as number), 1)
     }× ` +
     `a TP 8 worker's load (KV and sequence slots for eight ranks): the planner provisions ` +
-    `${n(dpLoose.decodeGpus, 1)} decode GPUs where TP 8 needs ${n(tpLoose.decodeGpus, 1)}, and a TP 8 pool ` +
+    `${formatFixed(dpLoose.decodeGpus, 1)} decode GPUs where TP 8 needs ${
+      formatFixed(tpLoose.decodeGpus, 1)
+    }, and a TP 8 pool ` +
     `sized by its KV decodes well inside the target (mean ITL ${
-      n(tpLoose.itlAvg, 1)
+      formatFixed(tpLoose.itlAvg, 1)
     } ms). With a tight one ` +
     `${flips ? "the order flips" : "DP 8 still needs fewer GPUs, but its margin shrinks"}: every DP rank ` +
     `reads the whole attention ` +
@@ -185,8 +190,10 @@ function bandSummary(rows: Row[]): string {
     "|---|---:|---:|---:|",
     ...variants.map((v) => {
       const [t, g, h] = [span(v, "ttftAvg"), span(v, "decodeGpus"), span(v, "gpuHours")];
-      return `| ${v} | ${n(t[0] / 1000, 1)}–${n(t[1] / 1000, 1)} | ${n(g[0], 1)}–${n(g[1], 1)} | ` +
-        `${n(h[0], 1)}–${n(h[1], 1)} |`;
+      return `| ${v} | ${formatFixed(t[0] / 1000, 1)}–${formatFixed(t[1] / 1000, 1)} | ${
+        formatFixed(g[0], 1)
+      }–${formatFixed(g[1], 1)} | ` +
+        `${formatFixed(h[0], 1)}–${formatFixed(h[1], 1)} |`;
     }),
   ].join("\n");
   const swinging = variants.filter((v) => {
@@ -197,8 +204,8 @@ function bandSummary(rows: Row[]): string {
     ? "every variant's figures hold: mean TTFT within 1.5× and decode GPUs within 1.2× across the band."
     : `${
       swinging.map((v) =>
-        `**${v}** (mean TTFT ${n(span(v, "ttftAvg")[0] / 1000, 1)}–` +
-        `${n(span(v, "ttftAvg")[1] / 1000, 1)} s)`
+        `**${v}** (mean TTFT ${formatFixed(span(v, "ttftAvg")[0] / 1000, 1)}–` +
+        `${formatFixed(span(v, "ttftAvg")[1] / 1000, 1)} s)`
       ).join(", ")
     } ${swinging.length > 1 ? "swing" : "swings"}: ` +
       "whether the planner's growth reaches the GPU budget and starves the prefill pool turns on the exact " +

@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { Findings, type Results, runOptionsFromArgs, scenario } from "../mod.ts";
+import { Findings, formatFixed, type Results, runOptionsFromArgs, scenario } from "../mod.ts";
 
 /** Paces of the trace (its recorded rate is 3.4 requests/s of 12k-token prompts on average). */
 const PACES = [0.1, 0.15, 0.2];
@@ -43,8 +43,6 @@ export default study;
 function summary(results: Results): string {
   const row = (variant: string, speedup: number) =>
     results.rows.find((r) => r.variant === variant && r.speedup === speedup)!;
-  const fmt = (v: unknown, digits = 0) =>
-    (v as number).toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
   const dense = "Qwen3-32B (dense)", hybrid = "Qwen3.5-27B (hybrid)";
   const pools = (variant: string) =>
     (results.runs.find((r) => r.variant === variant)!.report.dynolab as {
@@ -54,22 +52,26 @@ function summary(results: Results): string {
   const [low, high] = [PACES[0], PACES.at(-1)!];
   return [
     `Per worker the dense model caches ${
-      fmt(d.kv_capacity_tokens / 1000)
+      formatFixed(d.kv_capacity_tokens / 1000)
     }k tokens of KV in ${d.block_size}-token ` +
     `blocks; the hybrid one ${
-      fmt(h.kv_capacity_tokens / 1000)
+      formatFixed(h.kv_capacity_tokens / 1000)
     }k in ${h.block_size}-token blocks, of which every ` +
     `running sequence takes ${h.state_blocks_per_seq} for its recurrent state.`,
     `At ${low}× the recorded pace the hybrid model reuses ${
-      fmt(100 * (row(hybrid, low).prefixReuse as number))
+      formatFixed(100 * (row(hybrid, low).prefixReuse as number))
     }% ` +
     `of prompt tokens from its prefix caches against ${
-      fmt(100 * (row(dense, low).prefixReuse as number))
+      formatFixed(100 * (row(dense, low).prefixReuse as number))
     }% ` +
-    `for the dense one; its mean TTFT is ${fmt(row(hybrid, low).ttftAvg)} ms against ` +
-    `${fmt(row(dense, low).ttftAvg)} ms, its mean TPOT ${fmt(row(hybrid, low).tpotAvg, 1)} ms against ` +
-    `${fmt(row(dense, low).tpotAvg, 1)} ms. At ${high}×: TTFT ${fmt(row(hybrid, high).ttftAvg)} ms against ` +
-    `${fmt(row(dense, high).ttftAvg)} ms.`,
+    `for the dense one; its mean TTFT is ${formatFixed(row(hybrid, low).ttftAvg)} ms against ` +
+    `${formatFixed(row(dense, low).ttftAvg)} ms, its mean TPOT ${
+      formatFixed(row(hybrid, low).tpotAvg, 1)
+    } ms against ` +
+    `${formatFixed(row(dense, low).tpotAvg, 1)} ms. At ${high}×: TTFT ${
+      formatFixed(row(hybrid, high).ttftAvg)
+    } ms against ` +
+    `${formatFixed(row(dense, high).ttftAvg)} ms.`,
   ].join("\n\n");
 }
 

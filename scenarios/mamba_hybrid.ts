@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { Findings, type Results, runOptionsFromArgs, scenario } from "../mod.ts";
+import { Findings, formatFixed, type Results, runOptionsFromArgs, scenario } from "../mod.ts";
 
 /** Paces of the trace (its recorded rate is 3.4 requests/s of 12k-token prompts on average). */
 const PACES = [0.5, 1, 2];
@@ -45,8 +45,6 @@ export default study;
 function summary(results: Results): string {
   const row = (variant: string, speedup: number) =>
     results.rows.find((r) => r.variant === variant && r.speedup === speedup)!;
-  const fmt = (v: unknown, digits = 0) =>
-    (v as number).toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
   const pools = (variant: string) =>
     (results.runs.find((r) => r.variant === variant)!.report.dynolab as {
       pools: { kv_capacity_tokens: number; block_size: number; state_blocks_per_seq?: number }[];
@@ -55,22 +53,30 @@ function summary(results: Results): string {
   const [low, high] = [PACES[0], PACES.at(-1)!];
   return [
     `Per worker Qwen3-30B-A3B caches ${
-      fmt(q.kv_capacity_tokens / 1000)
+      formatFixed(q.kv_capacity_tokens / 1000)
     }k tokens of KV in ${q.block_size}-token ` +
     `blocks; Nemotron-3 Nano ${
-      fmt(n.kv_capacity_tokens / 1e6, 1)
+      formatFixed(n.kv_capacity_tokens / 1e6, 1)
     }M in ${n.block_size}-token blocks, of which ` +
     `every running sequence takes ${n.state_blocks_per_seq} for its Mamba-2 state.`,
     `At ${low}× the recorded pace Nemotron reuses ${
-      fmt(100 * (row(NEMOTRON, low).prefixReuse as number))
+      formatFixed(100 * (row(NEMOTRON, low).prefixReuse as number))
     }% ` +
-    `of prompt tokens from its prefix caches against ${fmt(100 * (row(QWEN, low).prefixReuse as number))}% ` +
-    `for Qwen; its mean TTFT is ${fmt(row(NEMOTRON, low).ttftAvg)} ms against ${
-      fmt(row(QWEN, low).ttftAvg)
+    `of prompt tokens from its prefix caches against ${
+      formatFixed(100 * (row(QWEN, low).prefixReuse as number))
+    }% ` +
+    `for Qwen; its mean TTFT is ${formatFixed(row(NEMOTRON, low).ttftAvg)} ms against ${
+      formatFixed(row(QWEN, low).ttftAvg)
     } ms, ` +
-    `its mean TPOT ${fmt(row(NEMOTRON, low).tpotAvg, 1)} ms against ${fmt(row(QWEN, low).tpotAvg, 1)} ms. ` +
-    `At ${high}×: TTFT ${fmt(row(NEMOTRON, high).ttftAvg)} ms against ${fmt(row(QWEN, high).ttftAvg)} ms, ` +
-    `TPOT ${fmt(row(NEMOTRON, high).tpotAvg, 1)} ms against ${fmt(row(QWEN, high).tpotAvg, 1)} ms.`,
+    `its mean TPOT ${formatFixed(row(NEMOTRON, low).tpotAvg, 1)} ms against ${
+      formatFixed(row(QWEN, low).tpotAvg, 1)
+    } ms. ` +
+    `At ${high}×: TTFT ${formatFixed(row(NEMOTRON, high).ttftAvg)} ms against ${
+      formatFixed(row(QWEN, high).ttftAvg)
+    } ms, ` +
+    `TPOT ${formatFixed(row(NEMOTRON, high).tpotAvg, 1)} ms against ${
+      formatFixed(row(QWEN, high).tpotAvg, 1)
+    } ms.`,
   ].join("\n\n");
 }
 

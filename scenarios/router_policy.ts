@@ -20,6 +20,7 @@ import * as Plot from "@observablehq/plot";
 import {
   Figure,
   Findings,
+  formatCount,
   type Results,
   type Row,
   runOptionsFromArgs,
@@ -93,9 +94,6 @@ const study = scenario("router policy")
   .sweep("speedup", [2, 3]);
 export default study;
 
-const n = (v: unknown) =>
-  typeof v === "number" ? v.toLocaleString("en-US", { maximumFractionDigits: 0 }) : "—";
-
 /** A Markdown table: per run, each class's mean and p90 TTFT and the long requests shed. */
 function classTable(rows: Row[]): string {
   const head = "| layout | load | short TTFT mean / p90 (ms) | long TTFT mean / p90 (ms) | long shed |\n" +
@@ -104,9 +102,9 @@ function classTable(rows: Row[]): string {
   for (const s of rows.filter((r) => r.class === "short")) {
     const l = rows.find((r) => r.run === s.run && r.class === "long")!;
     body.push(
-      `| ${s.variant} | ${s.speedup}× | ${n(s.ttftAvg)} / ${n(s.ttftP90)} | ${n(l.ttftAvg)} / ${
-        n(l.ttftP90)
-      } | ${n(l.shed)} |`,
+      `| ${s.variant} | ${s.speedup}× | ${formatCount(s.ttftAvg)} / ${formatCount(s.ttftP90)} | ${
+        formatCount(l.ttftAvg)
+      } / ${formatCount(l.ttftP90)} | ${formatCount(l.shed)} |`,
     );
   }
   return [head, ...body].join("\n");
@@ -139,14 +137,14 @@ function summary(results: Results, rows: Row[]): string {
     (cls
       ? rows.find((r) => r.variant === layout && r.speedup === x && r.class === cls)!.ttftAvg
       : results.get({ variant: layout, speedup: x }).report.mean_ttft_ms) as number;
-  const ms = (layout: string, x: number, cls?: string) => `${n(mean(layout, x, cls))} ms`;
+  const ms = (layout: string, x: number, cls?: string) => `${formatCount(mean(layout, x, cls))} ms`;
   const signed = (d: number) => `${d > 0 ? "+" : "−"}${Math.abs(100 * d).toFixed(0)}%`;
   const pct = (layout: string, x: number, cls?: string) =>
     signed(mean(layout, x, cls) / mean("no queue", x, cls) - 1);
   const shed = (layout: string, x: number) => {
     const report = results.get({ variant: layout, speedup: x }).report;
     const k = report.rejected_requests as number;
-    return `${n(k)} (${(100 * k / (report.num_requests as number)).toFixed(1)}%)`;
+    return `${formatCount(k)} (${(100 * k / (report.num_requests as number)).toFixed(1)}%)`;
   };
   const cut = "4:1, long fcfs ≤ 1 per worker";
   const than = (a: number, b: number) => a > b ? "above" : "below";
@@ -209,9 +207,7 @@ if (import.meta.main) {
       `The Mooncake conversation trace at 2× and 3× its arrival rate on 4 aggregated H200 workers ` +
         "(Llama-3.1-8B-Instruct-FP8, vLLM, analytic timing) behind the KV router, with a router policy file " +
         "(`--router-policy-config`) of two classes: `short`, fewer than " +
-        `${
-          SPLIT.toLocaleString("en-US")
-        } prompt tokens missing from the best-cached worker's cache, queued ` +
+        `${formatCount(SPLIT)} prompt tokens missing from the best-cached worker's cache, queued ` +
         "shortest first (`wspt`), and `long`, queued in arrival order (`fcfs`) or shortest first. Both queue " +
         `while every worker has more than ${THRESHOLD} × \`max_num_batched_tokens\` (8,192) routed prompt ` +
         "tokens still to prefill. The queue serves the classes by deficit round robin in uncached tokens, each " +

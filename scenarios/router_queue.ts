@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { Findings, type Results, runOptionsFromArgs, scenario } from "../mod.ts";
+import { Findings, formatCount, type Results, runOptionsFromArgs, scenario } from "../mod.ts";
 
 const AIC = { backend: "vllm", gpu: "h200_sxm", model: "nvidia/Llama-3.1-8B-Instruct-FP8" };
 const SPEEDUP = 2;
@@ -46,14 +46,15 @@ export default study;
 /** What the sweep shows against the fleet without a queue. */
 function summary(base: Results, results: Results): string {
   const none = base.rows[0];
-  const n = (v: unknown) => (v as number).toLocaleString("en-US", { maximumFractionDigits: 0 });
   const best = results.rows.reduce((a, b) => (b.ttftAvg as number) < (a.ttftAvg as number) ? b : a);
   const pct = (v: number) => `${v > 0 ? "+" : ""}${(100 * v).toFixed(1)}%`;
-  return `Without a queue, mean TTFT is ${n(none.ttftAvg)} ms (p90 ${
-    n(none.ttftP90)
+  return `Without a queue, mean TTFT is ${formatCount(none.ttftAvg)} ms (p90 ${
+    formatCount(none.ttftP90)
   } ms). The best queue is ` +
-    `${best.variant} at threshold ${best.routerQueueThreshold}: mean TTFT ${n(best.ttftAvg)} ms ` +
-    `(${pct((best.ttftAvg as number) / (none.ttftAvg as number) - 1)}), p90 ${n(best.ttftP90)} ms, with ` +
+    `${best.variant} at threshold ${best.routerQueueThreshold}: mean TTFT ${formatCount(best.ttftAvg)} ms ` +
+    `(${pct((best.ttftAvg as number) / (none.ttftAvg as number) - 1)}), p90 ${
+      formatCount(best.ttftP90)
+    } ms, with ` +
     `${(100 * (best.routerQueueShare as number)).toFixed(0)}% of requests waiting at the router.`;
 }
 

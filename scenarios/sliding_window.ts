@@ -15,7 +15,7 @@
  *
  * @module
  */
-import { Findings, type Results, runOptionsFromArgs, scenario } from "../mod.ts";
+import { Findings, formatFixed, type Results, runOptionsFromArgs, scenario } from "../mod.ts";
 
 const SHARED = Deno.env.get("DYNOLAB_SHARED") ?? new URL("../../shared", import.meta.url).pathname;
 const GEMMA4_31B = `${SHARED}/aic/model_configs/nvidia--Gemma-4-31B-IT-NVFP4_config.json`;
@@ -24,8 +24,6 @@ const BF16 = { aicGemmDtype: "bfloat16", aicKvCacheDtype: "bfloat16" } as const;
 const LOADS = [16, 32, 64, 128];
 /** The longest prompt and answer; lengths are uniform down to {@link LENGTH_RANGE} of them. */
 const PROMPT_TOKENS = 8000, ANSWER_TOKENS = 500, LENGTH_RANGE = 0.8;
-const fmt = (v: number, digits = 0) =>
-  v.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 const COLUMNS = ["variant", "concurrency", "ttftAvg", "ttftP90", "tpotAvg", "throughput", "decodePassMs"];
 const GEMMA = "Gemma 4 31B (sliding + global)", QWEN = "Qwen3-32B (full attention)";
 
@@ -67,26 +65,28 @@ function summary(results: Results): string {
   const windowTokens = g.window_blocks_per_seq! * g.block_size;
   return [
     `On two H100s Gemma 4 31B's pool holds ${
-      fmt(g.kv_capacity_tokens / 1e6, 2)
+      formatFixed(g.kv_capacity_tokens / 1e6, 2)
     }M tokens of its global layers' ` +
     `KV, Qwen3-32B's ${
-      fmt(q.kv_capacity_tokens / 1e3)
+      formatFixed(q.kv_capacity_tokens / 1e3)
     }k. But every decoding Gemma sequence's sliding layers ` +
-    `take ${fmt(g.window_blocks_per_seq!)} of its ${g.block_size}-token blocks, the room of ${
-      fmt(windowTokens)
+    `take ${formatFixed(g.window_blocks_per_seq!)} of its ${g.block_size}-token blocks, the room of ${
+      formatFixed(windowTokens)
     } tokens, ${windowTokens > PROMPT_TOKENS ? "more" : "less"} than its longest prompt's own global KV ` +
-    `(${fmt(PROMPT_TOKENS)} tokens).`,
+    `(${formatFixed(PROMPT_TOKENS)} tokens).`,
     `At ${top} requests in flight Gemma decodes ${
       g.typical_decode_pass?.requests ?? "?"
     } sequences at a time ` +
     `against Qwen's ${q.typical_decode_pass?.requests ?? "?"}, with ${
-      fmt(g.kv_capacity_tokens / q.kv_capacity_tokens, 1)
-    }× Qwen's room in its pool: mean TTFT ${fmt(row(GEMMA, top).ttftAvg as number)} ms ` +
-    `against ${fmt(row(QWEN, top).ttftAvg as number)} ms, TPOT ${
-      fmt(row(GEMMA, top).tpotAvg as number, 1)
+      formatFixed(g.kv_capacity_tokens / q.kv_capacity_tokens, 1)
+    }× Qwen's room in its pool: mean TTFT ${formatFixed(row(GEMMA, top).ttftAvg as number)} ms ` +
+    `against ${formatFixed(row(QWEN, top).ttftAvg as number)} ms, TPOT ${
+      formatFixed(row(GEMMA, top).tpotAvg as number, 1)
     } ms ` +
-    `against ${fmt(row(QWEN, top).tpotAvg as number, 1)} ms, ${fmt(row(GEMMA, top).throughput as number)} ` +
-    `output tokens/s against ${fmt(row(QWEN, top).throughput as number)}.`,
+    `against ${formatFixed(row(QWEN, top).tpotAvg as number, 1)} ms, ${
+      formatFixed(row(GEMMA, top).throughput as number)
+    } ` +
+    `output tokens/s against ${formatFixed(row(QWEN, top).throughput as number)}.`,
   ].join("\n\n");
 }
 
@@ -96,10 +96,12 @@ if (import.meta.main) {
   const { html } = await new Findings("Sliding window")
     .text(
       "Gemma 4 31B (five sliding-window layers to one global layer) against Qwen3-32B, each on one worker of two " +
-        `H100s (TP 2), closed loop, prompts of ${fmt(LENGTH_RANGE * PROMPT_TOKENS)}–${
-          fmt(PROMPT_TOKENS)
+        `H100s (TP 2), closed loop, prompts of ${formatFixed(LENGTH_RANGE * PROMPT_TOKENS)}–${
+          formatFixed(PROMPT_TOKENS)
         } tokens ` +
-        `and answers of ${fmt(LENGTH_RANGE * ANSWER_TOKENS)}–${fmt(ANSWER_TOKENS)} (uniform), 16 to 128 ` +
+        `and answers of ${formatFixed(LENGTH_RANGE * ANSWER_TOKENS)}–${
+          formatFixed(ANSWER_TOKENS)
+        } (uniform), 16 to 128 ` +
         "requests in flight; " +
         "vLLM's defaults, analytic timing. The pool is sized by the global layers' KV, and each sequence's " +
         "sliding layers take blocks of it for their window, as vLLM's hybrid allocator keeps them.",

@@ -8,6 +8,7 @@ import "./run.ts";
 
 export { type Scenario, scenario, type Sweep } from "./scenario.ts";
 export { around, range } from "./range.ts";
+export { formatCount, formatFixed } from "../common/format.ts";
 export { PassPrices, type PriceRow, priceScenario } from "./pass_prices.ts";
 export { defaultParallelism, type RunOptions, runScenario } from "./run.ts";
 export { Results, type ResultsJson, type Row, type RunResult, type ShardInfo } from "./results.ts";

@@ -10,6 +10,7 @@
  */
 import * as Plot from "@observablehq/plot";
 import { parseHTML } from "linkedom";
+import { formatFixed } from "../common/format.ts";
 import type { LoadReason, ScalingEvent, ThroughputReason, TickRecord } from "../planner/mod.ts";
 
 /** What the page shows. */
@@ -105,7 +106,6 @@ export function thin<R extends Record<string, unknown>>(
   }
   return out;
 }
-const NUMBER = new Intl.NumberFormat("en-US", { maximumFractionDigits: 2, minimumFractionDigits: 2 });
 
 type Row = Record<string, number | string>;
 type Mark = Plot.Markish;
@@ -342,15 +342,17 @@ details { max-width: 1260px; margin: 12px auto; font-size: 12px; }
 <body>
 <header>
 <h1>Planner Diagnostics Report</h1>
-<p>Simulated time ${fmt(first)} s – ${fmt(last)} s | Planner ticks: ${data.totalTicks}</p>
-<p class="headline">Scaling events: ${data.events.length} | GPU hours: ${NUMBER.format(data.gpuHours)}</p>
+<p>Simulated time ${formatFixed(first, 2)} s – ${
+    formatFixed(last, 2)
+  } s | Planner ticks: ${data.totalTicks}</p>
+<p class="headline">Scaling events: ${data.events.length} | GPU hours: ${formatFixed(data.gpuHours, 2)}</p>
 <p>SLA targets: TTFT ${data.ttftSlaMs} ms, ITL ${data.itlSlaMs} ms | ${escape(data.summary)}</p>
 <p>Provisioned GPU-hours (starting, active and draining workers, GPUs per worker ${
     data.gpusPerWorker.join("/")
-  }): ${NUMBER.format(data.gpuHours)}; active-worker GPU-hours: ${NUMBER.format(data.activeGpuHours)}</p>
-<p>Results: ${r.completed} requests completed | TTFT mean ${fmt(r.ttft[0])} ms, p90 ${
-    fmt(r.ttft[1])
-  } ms | ITL mean ${fmt(r.itl[0])} ms, p90 ${fmt(r.itl[1])} ms</p>
+  }): ${formatFixed(data.gpuHours, 2)}; active-worker GPU-hours: ${formatFixed(data.activeGpuHours, 2)}</p>
+<p>Results: ${r.completed} requests completed | TTFT mean ${formatFixed(r.ttft[0], 2)} ms, p90 ${
+    formatFixed(r.ttft[1], 2)
+  } ms | ITL mean ${formatFixed(r.itl[0], 2)} ms, p90 ${formatFixed(r.itl[1], 2)} ms</p>
 ${data.warnings.map((w) => `<p class="warn">warning: ${escape(w)}</p>`).join("\n")}
 </header>
 <main class="grid">
@@ -360,10 +362,6 @@ ${panels.join("\n")}
 </body>
 </html>
 `;
-}
-
-function fmt(v: number): string {
-  return NUMBER.format(v);
 }
 
 function escape(s: string): string {

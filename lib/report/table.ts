@@ -4,7 +4,7 @@
  * @module
  */
 import type { Report } from "./report.ts";
-import { formatCount } from "../common/format.ts";
+import { formatCount, formatFixed } from "../common/format.ts";
 import type { HandoffSummary, RejectReason, RouterQueueSummary, StepSummary } from "../metrics/mod.ts";
 
 const TITLE = "NVIDIA AIPerf | LLM Metrics";
@@ -86,12 +86,10 @@ function renderTable(rows: string[][]): string {
   );
 }
 
-const NUMBER = new Intl.NumberFormat("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
-
 /** `{:,.2f}` formatting; `N/A` for missing values. */
 export function formatValue(value: unknown): string {
   if (value === null || value === undefined) return "N/A";
-  if (typeof value === "number") return NUMBER.format(value);
+  if (typeof value === "number") return formatFixed(value, 2);
   return String(value);
 }
 
