@@ -19,6 +19,7 @@
  */
 import {
   around,
+  extent,
   Findings,
   type Results,
   type Row,
@@ -96,13 +97,9 @@ const change = (x: unknown, y: unknown) =>
 function verdicts(results: Results, nearby: Results): string {
   const row = (variant: string, speed: number): Row =>
     results.rows[results.get({ variant, arrivalSpeedupRatio: speed }).index];
-  const span = (variant: string, speed: number, key: string) => {
-    const paces = nearPaces(speed);
-    const xs = nearby.rows.filter((r) =>
-      r.variant === variant && paces.includes(r.arrivalSpeedupRatio as number)
-    ).map((r) => r[key] as number);
-    return [Math.min(...xs), Math.max(...xs)] as const;
-  };
+  const near = nearby.rows;
+  const span = (variant: string, speed: number, key: string) =>
+    extent(near, key, { variant, arrivalSpeedupRatio: nearPaces(speed) });
   const holds = (speed: number, key: string, label: string) => {
     const [a, d] = [span("agg", speed, key), span("disagg", speed, key)];
     const lower = a[1] < d[0] ? "agg" : d[1] < a[0] ? "disagg" : null;

@@ -22,6 +22,7 @@
 import * as Plot from "@observablehq/plot";
 import {
   around,
+  extent,
   Figure,
   Findings,
   formatFixed,
@@ -126,12 +127,6 @@ function gpuFigure(rows: Row[]): Figure {
   );
 }
 
-/** The smallest and largest `key` over one variant's rows. */
-function extent(rows: Row[], variant: string, key: string): readonly [min: number, max: number] {
-  const xs = rows.filter((r) => r.variant === variant).map((r) => r[key] as number);
-  return [Math.min(...xs), Math.max(...xs)];
-}
-
 /** What the runs show, from their rows (`nearby`: the runs of {@link BAND}). */
 function summary(rows: Row[], nearby: Row[]): string {
   const at = (layout: Layout, itlMs: number, pace: number) =>
@@ -154,7 +149,7 @@ function summary(rows: Row[], nearby: Row[]): string {
   };
   const dpLoose = at("DP 8", loose, top), tpLoose = at("TP 8", loose, top);
   const flips = (at("DP 8", tight, top).decodeGpus as number) > (at("TP 8", tight, top).decodeGpus as number);
-  const tightTtft = extent(nearby, variant("DP 8", tight), "ttftAvg");
+  const tightTtft = extent(nearby, "ttftAvg", { variant: variant("DP 8", tight) });
   return [
     `At ${top}× pace, by ITL target (mean GPUs over the run):`,
     ITL_MS.map(line).join("\n"),
@@ -184,7 +179,7 @@ function summary(rows: Row[], nearby: Row[]): string {
  */
 function bandSummary(rows: Row[]): string {
   const variants = [...new Set(rows.map((r) => r.variant as string))];
-  const span = (variant: string, key: string) => extent(rows, variant, key);
+  const span = (variant: string, key: string) => extent(rows, key, { variant });
   const table = [
     "| variant | mean TTFT (s) | decode GPUs | GPU-hours |",
     "|---|---:|---:|---:|",

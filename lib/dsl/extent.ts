@@ -1,0 +1,51 @@
+/**
+ * The range a metric spans over a set of result rows: how far a figure moves across a band of runs
+ * (`around()`), per variant or per swept value.
+ *
+ * @module
+ */
+import { InputError } from "../common/errors.ts";
+import type { Row } from "./results.ts";
+import type { Scalar } from "./types.ts";
+
+/** Which rows count: each key is a column, each value the column's value or a list of accepted values. */
+export type RowFilter = Readonly<Record<string, Scalar | readonly Scalar[]>>;
+
+/**
+ * The smallest and largest `key` over the `rows` that match `where` (every listed column equal to its value,
+ * or to one of its values when given a list). Throws when no row matches or a matching row's `key` is not a
+ * finite number, so a band with a missing run cannot pass for a narrow one.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { extent } from "./extent.ts";
+ * const rows = [
+ *   { variant: "agg", speedup: 0.99, ttftP90: 1520 },
+ *   { variant: "agg", speedup: 1, ttftP90: 1610 },
+ *   { variant: "agg", speedup: 1.01, ttftP90: 1740 },
+ *   { variant: "disagg", speedup: 1, ttftP90: 1200 },
+ * ];
+ * assert.deepEqual(extent(rows, "ttftP90", { variant: "agg" }), [1520, 1740]);
+ * assert.deepEqual(extent(rows, "ttftP90", { speedup: [0.99, 1] }), [1200, 1610]);
+ * ```
+ */
+export function extent(rows: readonly Row[], key: string, where: RowFilter = {}): [min: number, max: number] {
+  const tests = Object.entries(where).map(([column, want]) => {
+    const accepted: readonly Scalar[] = Array.isArray(want) ? want : [want as Scalar];
+    return (r: Row) => accepted.includes(r[column] as Scalar);
+  });
+  const matching = rows.filter((r) => tests.every((test) => test(r)));
+  const context = { field: `extent(${JSON.stringify(key)}, ${JSON.stringify(where)})` };
+  if (matching.length === 0) throw new InputError("no row matches", context);
+  let min = Infinity, max = -Infinity;
+  for (const r of matching) {
+    const v = r[key];
+    if (typeof v !== "number" || !Number.isFinite(v)) {
+      throw new InputError(`run ${r.run ?? "?"} has no finite value (${String(v)})`, context);
+    }
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  return [min, max];
+}

@@ -1,0 +1,25 @@
+import assert from "node:assert/strict";
+import { InputError } from "../../lib/common/errors.ts";
+import { around, extent, type Row } from "../../mod.ts";
+
+const rows: Row[] = around(1, 0.01).flatMap((speedup, i) => [
+  { run: 2 * i, variant: "agg", speedup, ttftP90: 1000 + 10 * i },
+  { run: 2 * i + 1, variant: "disagg", speedup, ttftP90: i === 4 ? null : 900 - 10 * i },
+]);
+
+Deno.test("extent: min and max over the rows a filter keeps; no filter keeps every row", () => {
+  assert.deepEqual(extent(rows, "ttftP90", { variant: "agg" }), [1000, 1040]);
+  assert.deepEqual(extent(rows, "ttftP90", { variant: "agg", speedup: [0.995, 1.005] }), [1010, 1030]);
+  assert.deepEqual(extent(rows, "ttftP90", { variant: "disagg", speedup: around(1, 0.005, 3) }), [870, 890]);
+  assert.deepEqual(extent(rows.slice(0, 2), "ttftP90"), [900, 1000]);
+});
+
+Deno.test("extent: no matching row, or a missing value in one, is an error naming the key and filter", () => {
+  assert.throws(() => extent(rows, "ttftP90", { variant: "static" }), (e: unknown) => {
+    assert.ok(e instanceof InputError);
+    assert.match(e.message, /extent\("ttftP90", \{"variant":"static"\}\): no row matches/);
+    return true;
+  });
+  assert.throws(() => extent(rows, "ttftP90", { variant: "disagg" }), /run 9 has no finite value \(null\)/);
+  assert.throws(() => extent(rows, "itlAvg", { variant: "agg" }), /run 0 has no finite value \(undefined\)/);
+});
