@@ -2,7 +2,8 @@
  * Cold start, the reference's study: how engine start-up time (`startup_time`, 0 … 300 s in steps of 10 s)
  * changes what the SLA planner can do on the conversation trace — scaling events, TTFT and GPU-hours. Issue 4's
  * command: agg, 2 workers at the start, target `sla`, TTFT 1,500 ms, ITL 50 ms, throughput and load scaling
- * every 300 s and 10 s.
+ * every 300 s and 10 s. At 0, 100, 200 and 300 s it also runs the paces within 1 % of the trace's own
+ * (`around(1, 0.01)`), to show which of the trend's figures hold nearby.
  *
  * Timing follows the reference's command: the `aic_*` engine args (vLLM, h200_sxm, Llama-3.1-8B-Instruct-FP8,
  * TP 1), i.e. the analytic perf model. `DYNOLAB_TIMING=polynomial` uses the reference mocker's default
@@ -14,10 +15,14 @@
  * @module
  */
 import {
+  around,
+  extent,
   Findings,
   formatCount,
+  formatFixed,
   range,
   type Results,
+  type Row,
   runOptionsFromArgs,
   type Scenario,
   scenario,
@@ -28,8 +33,8 @@ const AIC = { backend: "vllm", gpu: "h200_sxm", model: "nvidia/Llama-3.1-8B-Inst
 const POLYNOMIAL = Deno.env.get("DYNOLAB_TIMING") === "polynomial";
 const COLUMNS = ["startupTime", "ttftAvg", "ttftP90", "itlAvg", "scalingEvents", "peakWorkers", "gpuHours"];
 
-/** Issue 4's command, swept over `startup_time`. */
-const study: Scenario = scenario("cold start")
+/** Issue 4's command. */
+const base: Scenario = scenario("cold start")
   .trace("mooncake:conversation")
   .engine(POLYNOMIAL ? {} : AIC)
   .agg({ workers: 2 })
@@ -44,9 +49,16 @@ const study: Scenario = scenario("cold start")
     loadIntervalS: 10,
     prefillEngineNumGpu: 1,
     decodeEngineNumGpu: 1,
-  })
-  .sweep("startupTime", range(0, 300, 10));
+  });
+/** The study: issue 4's command swept over `startup_time`. */
+const study: Scenario = base.sweep("startupTime", range(0, 300, 10));
 export default study;
+
+/** Start-up times at which the band checks the trend, and the paces within 1 % of the trace's own. */
+const BAND_STARTUPS = [0, 100, 200, 300];
+const BAND_PACES = around(1, 0.01);
+/** A few start-up times, each run at every pace of {@link BAND_PACES}: does the trend hold nearby? */
+const band: Scenario = base.sweep("startupTime", BAND_STARTUPS).sweep("arrivalSpeedupRatio", BAND_PACES);
 
 /** What the sweep shows, from the results. */
 function summary(results: Results): string {
@@ -69,8 +81,60 @@ function summary(results: Results): string {
     `${formatCount(last.gpuHours, 2)}.`;
 }
 
+/** The band's metrics: column, label and decimals. */
+const BAND_METRICS = [
+  ["ttftAvg", "mean TTFT (ms)", 0],
+  ["ttftP90", "p90 TTFT (ms)", 0],
+  ["scalingEvents", "scaling events", 0],
+  ["gpuHours", "GPU-hours", 2],
+] as const;
+
+/**
+ * How far each figure moves within 1 % of the trace's pace at each of {@link BAND_STARTUPS}, and whether the
+ * trend between neighbouring start-up times survives that: a later start-up's whole range above or below the
+ * earlier's, or the two overlapping.
+ */
+function bandSummary(rows: Row[]): string {
+  const span = (startupTime: number, key: string) => extent(rows, key, { startupTime });
+  const table = [
+    `| start-up (s) | ${BAND_METRICS.map(([, label]) => label).join(" | ")} |`,
+    `|---:|${BAND_METRICS.map(() => "---:").join("|")}|`,
+    ...BAND_STARTUPS.map((t) =>
+      `| ${t} | ${
+        BAND_METRICS.map(([key, , digits]) => {
+          const [lo, hi] = span(t, key);
+          return `${formatFixed(lo, digits)}–${formatFixed(hi, digits)}`;
+        }).join(" | ")
+      } |`
+    ),
+  ].join("\n");
+  const pairs = BAND_STARTUPS.slice(1).map((t, i) => [BAND_STARTUPS[i], t] as const);
+  /** How `key` moves from each start-up time to the next: wholly up, wholly down, or ranges overlapping. */
+  const steps = (key: string) =>
+    pairs.map(([a, b]) => {
+      const [x, y] = [span(a, key), span(b, key)];
+      return y[0] > x[1] ? "rises" : y[1] < x[0] ? "falls" : "overlaps";
+    });
+  const trend = (key: string, label: string) => {
+    const moves = steps(key);
+    if (moves.every((m) => m === moves[0])) {
+      return moves[0] === "overlaps"
+        ? `the ranges of ${label} overlap between every pair, so one run's ${label} cannot rank start-up times`
+        : `${label} ${moves[0]} from each of these start-up times to the next, whatever the pace in the band`;
+    }
+    return `${label} ${moves.map((m, i) => `${m} from ${pairs[i][0]} s to ${pairs[i][1]} s`).join(", ")}`;
+  };
+  const sla = span(BAND_STARTUPS[0], "ttftP90");
+  return `Run at ${BAND_PACES.join("×, ")}× the trace's pace, at ${BAND_STARTUPS.join(", ")} s start-up: ` +
+    `${trend("scalingEvents", "the count of scaling events")}; ${trend("ttftAvg", "mean TTFT")}; ` +
+    `${trend("gpuHours", "GPU-hours")}. At ${BAND_STARTUPS[0]} s, p90 TTFT is ${formatCount(sla[0])}–` +
+    `${formatCount(sla[1])} ms (SLA ${formatCount(SLA.ttftMs)} ms).\n\n${table}`;
+}
+
 if (import.meta.main) {
-  const results = await study.run(runOptionsFromArgs());
+  const options = runOptionsFromArgs();
+  const results = await study.run(options);
+  const nearby = await band.run(options);
   results.table(COLUMNS);
   const { html } = await new Findings("Cold start")
     .text(
@@ -83,6 +147,7 @@ if (import.meta.main) {
     )
     .text(`## Results\n\n${summary(results)}`)
     .table(results, COLUMNS)
+    .text(`### Within 1 % of the trace's pace\n\n${bandSummary(nearby.rows)}`)
     .figure(
       results.plot("startupTime", ["ttftP90", "ttftAvg", "scalingEvents", "gpuHours"]),
       "the planner's outcome against start-up time",
