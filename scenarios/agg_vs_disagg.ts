@@ -19,6 +19,7 @@
  */
 import {
   around,
+  compareExtents,
   extent,
   Findings,
   type Results,
@@ -102,7 +103,7 @@ function verdicts(results: Results, nearby: Results): string {
     extent(near, key, { variant, arrivalSpeedupRatio: nearPaces(speed) });
   const holds = (speed: number, key: string, label: string) => {
     const [a, d] = [span("agg", speed, key), span("disagg", speed, key)];
-    const lower = a[1] < d[0] ? "agg" : d[1] < a[0] ? "disagg" : null;
+    const lower = { above: "agg", below: "disagg", overlaps: null }[compareExtents(a, d)];
     return `${label} ${fmt(a[0])}–${fmt(a[1])} (agg) vs ${fmt(d[0])}–${fmt(d[1])} (disagg): ` +
       (lower ? `${lower} lower throughout` : "overlapping, no winner");
   };

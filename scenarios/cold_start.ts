@@ -16,6 +16,7 @@
  */
 import {
   around,
+  compareExtents,
   extent,
   Findings,
   formatCount,
@@ -81,6 +82,9 @@ function summary(results: Results): string {
     `${formatCount(last.gpuHours, 2)}.`;
 }
 
+/** How a figure moves from one start-up time to the next, by {@link compareExtents}. */
+const MOVES = { above: "rises", below: "falls", overlaps: "overlaps" } as const;
+
 /** The band's metrics: column, label and decimals. */
 const BAND_METRICS = [
   ["ttftAvg", "mean TTFT (ms)", 0],
@@ -110,11 +114,7 @@ function bandSummary(rows: Row[]): string {
   ].join("\n");
   const pairs = BAND_STARTUPS.slice(1).map((t, i) => [BAND_STARTUPS[i], t] as const);
   /** How `key` moves from each start-up time to the next: wholly up, wholly down, or ranges overlapping. */
-  const steps = (key: string) =>
-    pairs.map(([a, b]) => {
-      const [x, y] = [span(a, key), span(b, key)];
-      return y[0] > x[1] ? "rises" : y[1] < x[0] ? "falls" : "overlaps";
-    });
+  const steps = (key: string) => pairs.map(([a, b]) => MOVES[compareExtents(span(a, key), span(b, key))]);
   const trend = (key: string, label: string) => {
     const moves = steps(key);
     if (moves.every((m) => m === moves[0])) {

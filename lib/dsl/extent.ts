@@ -49,3 +49,24 @@ export function extent(rows: readonly Row[], key: string, where: RowFilter = {})
   }
   return [min, max];
 }
+
+/**
+ * Where range `b` lies against range `a` (each `[min, max]`, as {@link extent} gives): `"above"` when all of
+ * `b` exceeds all of `a`, `"below"` when all of it falls short, else `"overlaps"`: whether a comparison between
+ * two bands of runs holds whatever run of each is taken.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { compareExtents } from "./extent.ts";
+ * assert.equal(compareExtents([721, 855], [2049, 2367]), "above");
+ * assert.equal(compareExtents([118, 175], [47, 56]), "below");
+ * assert.equal(compareExtents([4.87, 5.69], [4.68, 5.13]), "overlaps");
+ * ```
+ */
+export function compareExtents(
+  a: readonly [number, number],
+  b: readonly [number, number],
+): "above" | "below" | "overlaps" {
+  return b[0] > a[1] ? "above" : b[1] < a[0] ? "below" : "overlaps";
+}

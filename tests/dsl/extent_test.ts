@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { InputError } from "../../lib/common/errors.ts";
-import { around, extent, type Row } from "../../mod.ts";
+import { around, compareExtents, extent, type Row } from "../../mod.ts";
 
 const rows: Row[] = around(1, 0.01).flatMap((speedup, i) => [
   { run: 2 * i, variant: "agg", speedup, ttftP90: 1000 + 10 * i },
@@ -22,4 +22,12 @@ Deno.test("extent: no matching row, or a missing value in one, is an error namin
   });
   assert.throws(() => extent(rows, "ttftP90", { variant: "disagg" }), /run 9 has no finite value \(null\)/);
   assert.throws(() => extent(rows, "itlAvg", { variant: "agg" }), /run 0 has no finite value \(undefined\)/);
+});
+
+Deno.test("compareExtents: above or below only when the ranges do not touch", () => {
+  assert.equal(compareExtents([1, 2], [2.5, 3]), "above");
+  assert.equal(compareExtents([1, 2], [2, 3]), "overlaps");
+  assert.equal(compareExtents([1, 2], [0, 1]), "overlaps");
+  assert.equal(compareExtents([1, 2], [0, 0.5]), "below");
+  assert.equal(compareExtents([1, 1], [1, 1]), "overlaps");
 });
