@@ -16,8 +16,8 @@
  */
 import {
   around,
-  compareExtents,
   extent,
+  extentSteps,
   Findings,
   formatCount,
   formatFixed,
@@ -82,7 +82,7 @@ function summary(results: Results): string {
     `${formatCount(last.gpuHours, 2)}.`;
 }
 
-/** How a figure moves from one start-up time to the next, by {@link compareExtents}. */
+/** How a figure moves from one start-up time to the next, by {@link extentSteps}. */
 const MOVES = { above: "rises", below: "falls", overlaps: "overlaps" } as const;
 
 /** The band's metrics: column, label and decimals. */
@@ -113,10 +113,8 @@ function bandSummary(rows: Row[]): string {
     ),
   ].join("\n");
   const pairs = BAND_STARTUPS.slice(1).map((t, i) => [BAND_STARTUPS[i], t] as const);
-  /** How `key` moves from each start-up time to the next: wholly up, wholly down, or ranges overlapping. */
-  const steps = (key: string) => pairs.map(([a, b]) => MOVES[compareExtents(span(a, key), span(b, key))]);
   const trend = (key: string, label: string) => {
-    const moves = steps(key);
+    const moves = extentSteps(rows, key, "startupTime", BAND_STARTUPS).map((step) => MOVES[step]);
     if (moves.every((m) => m === moves[0])) {
       return moves[0] === "overlaps"
         ? `the ranges of ${label} overlap between every pair, so one run's ${label} cannot rank start-up times`

@@ -70,3 +70,31 @@ export function compareExtents(
 ): "above" | "below" | "overlaps" {
   return b[0] > a[1] ? "above" : b[1] < a[0] ? "below" : "overlaps";
 }
+
+/**
+ * How `key` moves from each of `values` of column `by` to the next, over the rows matching `where`: the
+ * {@link compareExtents} of each neighbouring pair's ranges (one fewer entry than `values`). A sweep with a band
+ * at each of its points reads its trend this way: `"above"` at every step is a rise that holds whichever runs
+ * are taken.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { extentSteps } from "./extent.ts";
+ * const rows = [0, 100, 200].flatMap((startupTime, i) =>
+ *   [0.99, 1, 1.01].map((pace, j) => ({ startupTime, pace, ttftAvg: 1000 * (i + 1) + 10 * j, gpuHours: 5 - j }))
+ * );
+ * assert.deepEqual(extentSteps(rows, "ttftAvg", "startupTime", [0, 100, 200]), ["above", "above"]);
+ * assert.deepEqual(extentSteps(rows, "gpuHours", "startupTime", [0, 200]), ["overlaps"]);
+ * ```
+ */
+export function extentSteps(
+  rows: readonly Row[],
+  key: string,
+  by: string,
+  values: readonly Scalar[],
+  where: RowFilter = {},
+): Array<"above" | "below" | "overlaps"> {
+  const spans = values.map((v) => extent(rows, key, { ...where, [by]: v }));
+  return spans.slice(1).map((b, i) => compareExtents(spans[i], b));
+}
