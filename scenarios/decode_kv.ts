@@ -19,8 +19,12 @@
  * @module
  */
 import {
+  around,
+  extent,
+  extentSteps,
   Findings,
   formatCount,
+  formatFixed,
   type Results,
   type Row,
   runOptionsFromArgs,
@@ -53,19 +57,29 @@ const COLUMNS = [
   "gpuHours",
 ];
 
-/** The decode pool's KV × planner or static. */
-const study: Scenario = scenario("decode kv")
+/** One prefill and one decode worker at the start. */
+const base: Scenario = scenario("decode kv")
   .trace("mooncake:conversation")
   .engine(ENGINE)
   .router("kv_router")
   .sla(SLA)
-  .disagg({ prefill: { workers: 1 }, decode: { workers: 1 } })
+  .disagg({ prefill: { workers: 1 }, decode: { workers: 1 } });
+/** The decode pool's KV × planner or static. */
+const study: Scenario = base
   .compare({
     planner: (s) => s.planner(PLANNER),
     static: (s) => s,
   })
   .sweep("decode.numGpuBlocks", BLOCKS);
 export default study;
+
+/** The paces within 1 % of the trace's own. */
+const PACES = around(1, 0.01);
+/** The planner at every KV size and every pace of {@link PACES}: which of its figures hold nearby. */
+const band: Scenario = base.planner(PLANNER).sweep("decode.numGpuBlocks", BLOCKS).sweep(
+  "arrivalSpeedupRatio",
+  PACES,
+);
 
 const pct = (v: unknown) => typeof v === "number" ? `${(v * 100).toFixed(0)} %` : "—";
 
@@ -103,8 +117,54 @@ function verdicts(results: Results): string {
   return `${lines.join("\n")}\n\n${summary}`;
 }
 
+/** The band's metrics: column, label and how to print a value. */
+const BAND_METRICS = [
+  ["ttftAvg", "mean TTFT", ms],
+  ["handoffWaitShare", "hand-offs waiting", pct],
+  ["decodeWorkersAvg", "decode workers", (v: unknown) => formatFixed(v, 2)],
+  ["gpuHours", "GPU-hours", (v: unknown) => formatFixed(v, 2)],
+] as const;
+
+/** How the planner's figures move from one KV size to the next, by {@link extentSteps}. */
+const MOVES = { above: "grow", below: "shrink", overlaps: "overlap" } as const;
+
+/**
+ * The planner's figures within 1 % of the trace's pace (`rows`: the {@link band}'s): each size's ranges, the
+ * TTFT it holds over every run, and whether decode workers and GPU-hours keep their order from size to size.
+ */
+function bandSummary(rows: Row[]): string {
+  const table = [
+    `| decode KV (blocks) | ${BAND_METRICS.map(([, label]) => label).join(" | ")} |`,
+    `|---:|${BAND_METRICS.map(() => "---:").join("|")}|`,
+    ...BLOCKS.map((blocks) =>
+      `| ${formatCount(blocks)} | ${
+        BAND_METRICS.map(([key, , show]) => {
+          const [lo, hi] = extent(rows, key, { "decode.numGpuBlocks": blocks });
+          return `${show(lo)}–${show(hi)}`;
+        }).join(" | ")
+      } |`
+    ),
+  ].join("\n");
+  const order = (key: string, label: string) => {
+    const moves = extentSteps(rows, key, "decode.numGpuBlocks", BLOCKS).map((step) => MOVES[step]);
+    const others = moves.flatMap((m, i) =>
+      m === "shrink" ? [] : [`${m} from ${formatCount(BLOCKS[i])} to ${formatCount(BLOCKS[i + 1])} blocks`]
+    );
+    return others.length === 0
+      ? `${label} shrink from each size to the next in every run`
+      : `${label} shrink from one size to the next in ${moves.length - others.length} of ${moves.length} ` +
+        `steps, and ${others.join(", ")}`;
+  };
+  const [lo, hi] = extent(rows, "ttftAvg");
+  return `Run at ${PACES.join("×, ")}× the trace's pace, the planner keeps mean TTFT between ${ms(lo)} and ` +
+    `${ms(hi)} at every size; ${order("decodeWorkersAvg", "decode workers")}; ` +
+    `${order("gpuHours", "GPU-hours")}.\n\n${table}`;
+}
+
 if (import.meta.main) {
-  const results = await study.run(runOptionsFromArgs());
+  const options = runOptionsFromArgs();
+  const results = await study.run(options);
+  const nearby = await band.run(options);
   results.table(COLUMNS);
   const { html } = await new Findings("Decode KV")
     .text(
@@ -119,6 +179,7 @@ if (import.meta.main) {
     )
     .text(`## Results\n\n${verdicts(results)}`)
     .table(results, COLUMNS)
+    .text(`### Within 1 % of the trace's pace, with the planner\n\n${bandSummary(nearby.rows)}`)
     .figure(
       results.plot("decode.numGpuBlocks", ["ttftAvg", "handoffWaitShare", "decodeWorkersAvg", "gpuHours"]),
       "the decode pool's KV against TTFT, hand-off waits, decode workers and GPU-hours",
