@@ -12,7 +12,18 @@
  *
  * @module
  */
-import { Findings, formatCount, type Results, runOptionsFromArgs, scenario } from "../mod.ts";
+import {
+  around,
+  compareExtents,
+  extent,
+  Findings,
+  formatCount,
+  type Results,
+  type Row,
+  runOptionsFromArgs,
+  type Scenario,
+  scenario,
+} from "../mod.ts";
 
 const AIC = { backend: "vllm", gpu: "h200_sxm", model: "nvidia/Llama-3.1-8B-Instruct-FP8" };
 const SPEEDUP = 2;
@@ -35,18 +46,37 @@ export const fleet = scenario("router queue")
   .agg({ workers: 4 })
   .router("kv_router");
 
-/** The queue's threshold swept per policy, with and without the AIC prefill-load model. */
-const study = fleet.compare({
+/** The queue's policies, with and without the AIC prefill-load model. */
+const QUEUES: Record<string, (s: Scenario) => Scenario> = {
   fcfs: (s) => s.router({ routerQueuePolicy: "fcfs" }),
   wspt: (s) => s.router({ routerQueuePolicy: "wspt" }),
   "wspt + AIC load": (s) => s.router({ routerQueuePolicy: "wspt", routerPrefillLoadModel: "aic", aic: AIC }),
-}).sweep("routerQueueThreshold", [0, 0.5, 1, 2, 4, 16]);
+};
+
+/** The queue's threshold swept per policy. */
+const study = fleet.compare(QUEUES).sweep("routerQueueThreshold", [0, 0.5, 1, 2, 4, 16]);
 export default study;
+
+/** The paces within 1 % of the study's. */
+const PACES = around(SPEEDUP, 0.01);
+/** The variant name of the best queue in the band. */
+const BEST = "best queue";
+
+/** The fleet without a queue and with the queue `policy` at `threshold`, at every pace of {@link PACES}. */
+const band = (policy: string, threshold: number): Scenario =>
+  fleet.compare({
+    "no queue": (s) => s,
+    [BEST]: (s) => QUEUES[policy](s).set({ routerQueueThreshold: threshold }),
+  }).sweep("arrivalSpeedupRatio", PACES);
+
+/** The run with the lowest mean TTFT of the sweep. */
+const bestOf = (results: Results): Row =>
+  results.rows.reduce((a, b) => (b.ttftAvg as number) < (a.ttftAvg as number) ? b : a);
 
 /** What the sweep shows against the fleet without a queue. */
 function summary(base: Results, results: Results): string {
   const none = base.rows[0];
-  const best = results.rows.reduce((a, b) => (b.ttftAvg as number) < (a.ttftAvg as number) ? b : a);
+  const best = bestOf(results);
   const pct = (v: number) => `${v > 0 ? "+" : ""}${(100 * v).toFixed(1)}%`;
   return `Without a queue, mean TTFT is ${formatCount(none.ttftAvg)} ms (p90 ${
     formatCount(none.ttftP90)
@@ -58,10 +88,27 @@ function summary(base: Results, results: Results): string {
     `${(100 * (best.routerQueueShare as number)).toFixed(0)}% of requests waiting at the router.`;
 }
 
+/** Whether the best queue's gain over no queue holds within 1 % of the pace (`rows`: its {@link band}'s). */
+function bandSummary(rows: Row[], best: Row): string {
+  const span = (variant: string, key: string) => extent(rows, key, { variant });
+  const line = (key: string, label: string) => {
+    const [none, queued] = [span("no queue", key), span(BEST, key)];
+    const verdict = { above: "higher with the queue", below: "lower with the queue", overlaps: "no winner" };
+    return `${label} ${formatCount(queued[0])}–${formatCount(queued[1])} ms with the queue against ` +
+      `${formatCount(none[0])}–${formatCount(none[1])} ms without (${verdict[compareExtents(none, queued)]})`;
+  };
+  return `${best.variant} at threshold ${best.routerQueueThreshold}, run at ${PACES.join("×, ")}× the ` +
+    `trace's pace against the same fleet without a queue: ${line("ttftAvg", "mean TTFT")}; ${
+      line("ttftP90", "p90 TTFT")
+    }.`;
+}
+
 if (import.meta.main) {
   const options = runOptionsFromArgs();
   const base = await fleet.run(options);
   const results = await study.run(options);
+  const best = bestOf(results);
+  const nearby = await band(best.variant as string, best.routerQueueThreshold as number).run(options);
   base.table(["ttftAvg", "ttftP50", "ttftP90", "ttftP99", "prefixReuse"]);
   results.table(COLUMNS);
   const { html } = await new Findings("Router queue")
@@ -77,6 +124,7 @@ if (import.meta.main) {
     .text(`## Results\n\n${summary(base, results)}`)
     .table(base, ["ttftAvg", "ttftP50", "ttftP90", "ttftP99", "prefixReuse"], "no queue")
     .table(results, COLUMNS, "with a queue")
+    .text(`### Within 1 % of the pace\n\n${bandSummary(nearby.rows, best)}`)
     .figure(
       results.plot("routerQueueThreshold", ["ttftAvg", "ttftP90", "routerQueueShare"]),
       "TTFT and the share of requests that waited at the router, against the threshold",
