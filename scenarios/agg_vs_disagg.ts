@@ -20,6 +20,7 @@
 import {
   around,
   compareExtents,
+  countLower,
   extent,
   Findings,
   type Results,
@@ -104,8 +105,14 @@ function verdicts(results: Results, nearby: Results): string {
   const holds = (speed: number, key: string, label: string) => {
     const [a, d] = [span("agg", speed, key), span("disagg", speed, key)];
     const lower = { above: "agg", below: "disagg", overlaps: null }[compareExtents(a, d)];
+    const paces = nearPaces(speed);
+    const wins = countLower(near, key, "arrivalSpeedupRatio", paces, { variant: "agg" }, {
+      variant: "disagg",
+    });
     return `${label} ${fmt(a[0])}–${fmt(a[1])} (agg) vs ${fmt(d[0])}–${fmt(d[1])} (disagg): ` +
-      (lower ? `${lower} lower throughout` : "overlapping, no winner");
+      (lower
+        ? `${lower} lower throughout`
+        : `overlapping; agg the lower at ${wins} of ${paces.length} paces`);
   };
   return SPEEDUPS.map((speed) => {
     const [a, d, as, ds] = ["agg", "disagg", "agg static", "disagg static"].map((v) => row(v, speed));

@@ -18,11 +18,16 @@
  */
 import * as Plot from "@observablehq/plot";
 import {
+  around,
+  compareExtents,
+  countLower,
+  extent,
   Figure,
   Findings,
   formatCount,
   type Results,
   type Row,
+  type RowFilter,
   runOptionsFromArgs,
   type Scenario,
   scenario,
@@ -84,15 +89,29 @@ const LAYOUTS: Readonly<Record<string, Variant>> = {
   ...Object.fromEntries(Object.entries(CLASS_LAYOUTS).map(([name, layout]) => [name, withClasses(layout)])),
 };
 
-/** The layouts at 2× and 3× the trace's pace. */
-const study = scenario("router policy")
+/** The fleet: 4 aggregated workers behind the KV router. */
+const fleet = scenario("router policy")
   .trace("mooncake:conversation")
   .engine(AIC)
   .agg({ workers: 4 })
-  .router("kv_router")
-  .compare(LAYOUTS)
-  .sweep("speedup", [2, 3]);
+  .router("kv_router");
+/** The layouts at 2× and 3× the trace's pace. */
+const study = fleet.compare(LAYOUTS).sweep("speedup", [2, 3]);
 export default study;
+
+/** The paces within 1 % of 3×, where the layouts differ. */
+const PACES = around(3, 0.01);
+/** The layouts the 3× comparisons name. */
+const COMPARED = [
+  "one queue (wspt)",
+  "one queue (wspt), threshold 0",
+  "4:1, long fcfs",
+  "4:1, long wspt",
+  "1:1, long wspt",
+];
+/** Those layouts at every pace of {@link PACES}. */
+const band = fleet.compare(Object.fromEntries(COMPARED.map((name) => [name, LAYOUTS[name]])))
+  .sweep("speedup", PACES);
 
 /** A Markdown table: per run, each class's mean and p90 TTFT and the long requests shed. */
 function classTable(rows: Row[]): string {
@@ -188,9 +207,50 @@ function summary(results: Results, rows: Row[]): string {
   ].join("\n\n");
 }
 
+/**
+ * Whether the 3× comparisons hold within 1 % of that pace (`nearby`: the {@link band}'s results): each one's
+ * ranges over the band, and at how many of its paces the first layout is the lower (both see the same
+ * arrivals at each pace, so pace by pace is the fair comparison).
+ */
+function bandSummary(nearby: Results): string {
+  const [all, classes] = [nearby.rows, nearby.classRows];
+  /** One comparison's line, and whether the same layout is the lower at every pace. */
+  const vs = (label: string, a: string, b: string, cls?: string) => {
+    const rows = cls ? classes : all;
+    const where = (variant: string): RowFilter => cls ? { variant, class: cls } : { variant };
+    const [x, y] = [extent(rows, "ttftAvg", where(a)), extent(rows, "ttftAvg", where(b))];
+    const wins = countLower(rows, "ttftAvg", "speedup", PACES, where(a), where(b));
+    const verdict = compareExtents(x, y) === "overlaps"
+      ? `the ranges overlap; ${a} is the lower at ${wins} of ${PACES.length} paces`
+      : `${compareExtents(x, y) === "above" ? a : b} lower throughout`;
+    return {
+      label,
+      holds: wins === 0 || wins === PACES.length,
+      line: `- ${label}: ${formatCount(x[0])}–${formatCount(x[1])} ms (${a}) against ` +
+        `${formatCount(y[0])}–${formatCount(y[1])} ms (${b}): ${verdict}.`,
+    };
+  };
+  const comparisons = [
+    vs("mean TTFT, the single queue's threshold", "one queue (wspt)", "one queue (wspt), threshold 0"),
+    vs("mean TTFT, two classes or one queue", "4:1, long wspt", "one queue (wspt)"),
+    vs("long prompts' mean TTFT, the long class's order", "4:1, long wspt", "4:1, long fcfs", "long"),
+    vs("short prompts' mean TTFT, the quanta", "4:1, long wspt", "1:1, long wspt", "short"),
+    vs("mean TTFT, the quanta", "4:1, long wspt", "1:1, long wspt"),
+  ];
+  const [held, turned] = [comparisons.filter((c) => c.holds), comparisons.filter((c) => !c.holds)];
+  const names = (cs: typeof comparisons) => cs.map((c) => c.label).join("; ");
+  const conclusion = turned.length === 0
+    ? "Every comparison holds pace by pace."
+    : `Pace by pace, these hold: ${names(held) || "none"}. These turn on the exact pace, so the 3× figures ` +
+      `above do not decide them: ${names(turned)}.`;
+  return [`Run at ${PACES.join("×, ")}× the trace's pace:`, ...comparisons.map((c) => c.line), "", conclusion]
+    .join("\n");
+}
+
 if (import.meta.main) {
   const options = runOptionsFromArgs();
   const results = await study.run(options);
+  const nearby = await band.run(options);
   const columns = [
     "variant",
     "speedup",
@@ -217,6 +277,7 @@ if (import.meta.main) {
         "router config's single `wspt` queue (`router_queue_threshold`, no classes) runs beside them.",
     )
     .text(`## Results\n\n${summary(results, rows)}`)
+    .text(`### Within 1 % of 3× pace\n\n${bandSummary(nearby)}`)
     .figure(classFigure(rows), "each class's mean TTFT (bar) and p90 (tick), by layout and load")
     .text(classTable(rows))
     .table(results, columns, "all requests (TTFT over the served ones; rejected: shed)")

@@ -1,6 +1,6 @@
 /**
- * The range a metric spans over a set of result rows: how far a figure moves across a band of runs
- * (`around()`), per variant or per swept value.
+ * Reading a band of runs (a sweep over `around()`, say): the range a metric spans, whether one range lies above
+ * another, how a sweep's trend survives the band, and paired comparisons of two variants run on the same inputs.
  *
  * @module
  */
@@ -19,7 +19,7 @@ export type RowFilter = Readonly<Record<string, Scalar | readonly Scalar[]>>;
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { extent } from "./extent.ts";
+ * import { extent } from "./band.ts";
  * const rows = [
  *   { variant: "agg", speedup: 0.99, ttftP90: 1520 },
  *   { variant: "agg", speedup: 1, ttftP90: 1610 },
@@ -31,11 +31,7 @@ export type RowFilter = Readonly<Record<string, Scalar | readonly Scalar[]>>;
  * ```
  */
 export function extent(rows: readonly Row[], key: string, where: RowFilter = {}): [min: number, max: number] {
-  const tests = Object.entries(where).map(([column, want]) => {
-    const accepted: readonly Scalar[] = Array.isArray(want) ? want : [want as Scalar];
-    return (r: Row) => accepted.includes(r[column] as Scalar);
-  });
-  const matching = rows.filter((r) => tests.every((test) => test(r)));
+  const matching = rows.filter((r) => matches(r, where));
   const context = { field: `extent(${JSON.stringify(key)}, ${JSON.stringify(where)})` };
   if (matching.length === 0) throw new InputError("no row matches", context);
   let min = Infinity, max = -Infinity;
@@ -58,7 +54,7 @@ export function extent(rows: readonly Row[], key: string, where: RowFilter = {})
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { compareExtents } from "./extent.ts";
+ * import { compareExtents } from "./band.ts";
  * assert.equal(compareExtents([721, 855], [2049, 2367]), "above");
  * assert.equal(compareExtents([118, 175], [47, 56]), "below");
  * assert.equal(compareExtents([4.87, 5.69], [4.68, 5.13]), "overlaps");
@@ -80,7 +76,7 @@ export function compareExtents(
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { extentSteps } from "./extent.ts";
+ * import { extentSteps } from "./band.ts";
  * const rows = [0, 100, 200].flatMap((startupTime, i) =>
  *   [0.99, 1, 1.01].map((pace, j) => ({ startupTime, pace, ttftAvg: 1000 * (i + 1) + 10 * j, gpuHours: 5 - j }))
  * );
@@ -97,4 +93,49 @@ export function extentSteps(
 ): Array<"above" | "below" | "overlaps"> {
   const spans = values.map((v) => extent(rows, key, { ...where, [by]: v }));
   return spans.slice(1).map((b, i) => compareExtents(spans[i], b));
+}
+
+/**
+ * At how many of `values` of column `by` the row matching `a` has a lower `key` than the row matching `b`: a
+ * paired comparison of two variants that saw the same inputs at each value (the same pace, say), which can
+ * hold where their ranges over the band overlap. Exactly one row must match each side at each value.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { countLower } from "./band.ts";
+ * const rows = [0.99, 1, 1.01].flatMap((pace, i) => [
+ *   { variant: "fcfs", pace, ttftAvg: 2000 + 1000 * i },
+ *   { variant: "wspt", pace, ttftAvg: 1500 + 1000 * i },
+ * ]);
+ * assert.equal(countLower(rows, "ttftAvg", "pace", [0.99, 1, 1.01], { variant: "wspt" }, { variant: "fcfs" }), 3);
+ * ```
+ */
+export function countLower(
+  rows: readonly Row[],
+  key: string,
+  by: string,
+  values: readonly Scalar[],
+  a: RowFilter,
+  b: RowFilter,
+): number {
+  /** The one row's `key` where `where` and `by` = `value` hold (checked finite by {@link extent}). */
+  const one = (where: RowFilter, value: Scalar) => {
+    const filter = { ...where, [by]: value };
+    const n = rows.filter((r) => matches(r, filter)).length;
+    if (n !== 1) {
+      throw new InputError(`${n} rows match; a paired comparison needs one`, {
+        field: `countLower(${JSON.stringify(key)}, ${JSON.stringify(filter)})`,
+      });
+    }
+    return extent(rows, key, filter)[0];
+  };
+  return values.filter((v) => one(a, v) < one(b, v)).length;
+}
+
+/** Whether row `r` passes filter `where`. */
+function matches(r: Row, where: RowFilter): boolean {
+  return Object.entries(where).every(([column, want]) =>
+    Array.isArray(want) ? want.includes(r[column] as Scalar) : r[column] === want
+  );
 }

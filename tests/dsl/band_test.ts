@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { InputError } from "../../lib/common/errors.ts";
-import { around, compareExtents, extent, type Row } from "../../mod.ts";
+import { around, compareExtents, countLower, extent, type Row } from "../../mod.ts";
 
 const rows: Row[] = around(1, 0.01).flatMap((speedup, i) => [
   { run: 2 * i, variant: "agg", speedup, ttftP90: 1000 + 10 * i },
@@ -30,4 +30,16 @@ Deno.test("compareExtents: above or below only when the ranges do not touch", ()
   assert.equal(compareExtents([1, 2], [0, 1]), "overlaps");
   assert.equal(compareExtents([1, 2], [0, 0.5]), "below");
   assert.equal(compareExtents([1, 1], [1, 1]), "overlaps");
+});
+
+Deno.test("countLower: pace by pace, and an error unless exactly one row matches each side", () => {
+  const agg = { variant: "agg" }, disagg = { variant: "disagg" };
+  const paces = around(1, 0.005, 3);
+  assert.equal(countLower(rows, "ttftP90", "speedup", paces, disagg, agg), 3);
+  assert.equal(countLower(rows, "ttftP90", "speedup", paces, agg, disagg), 0);
+  assert.throws(
+    () => countLower([...rows, rows[2]], "ttftP90", "speedup", paces, agg, disagg),
+    /countLower\("ttftP90", \{"variant":"agg","speedup":0.995\}\): 2 rows match; a paired comparison needs one/,
+  );
+  assert.throws(() => countLower(rows, "ttftP90", "speedup", [2], agg, disagg), /0 rows match/);
 });
