@@ -29,7 +29,8 @@ import {
   runInputsLoader,
 } from "./run_inputs.ts";
 import { parseSpec, type SimSpec } from "./spec.ts";
-import { type Workload, workloadStats } from "./workload/mod.ts";
+import { jitterArrivals, type Workload, workloadStats } from "./workload/mod.ts";
+import { Rng } from "./common/rng.ts";
 
 /** A validated spec with its loaded workload and {@link RunInputs}: all a run needs. */
 export interface SimulationInputs extends Partial<RunInputs> {
@@ -79,9 +80,17 @@ export interface RunOptions {
   readonly controller?: ScalingController;
 }
 
+/** The tag of the arrival jitter's stream of `Rng(seed)`, apart from the cluster's draws. */
+const JITTER_STREAM = 1;
+
 /** Run a simulation on loaded inputs. Pure and deterministic. */
 export function runSimulation(inputs: SimulationInputs, options: RunOptions = {}): SimulationResult {
-  const { spec, workload } = inputs;
+  const { spec } = inputs;
+  const workload = jitterArrivals(
+    inputs.workload,
+    spec.arrival_jitter_ms,
+    new Rng(spec.seed).fork(JITTER_STREAM),
+  );
   if (options.controller && spec.planner != null) {
     throw new InputError("a run takes the spec's planner or a custom controller, not both", {
       field: "planner",
@@ -144,7 +153,7 @@ export function runSimulation(inputs: SimulationInputs, options: RunOptions = {}
     decodeGpusPerWorker: pools[last].config.gpusPerWorker,
     sla: spec.sla,
     trajectories: workload.trajectories,
-    extra: runDetails(inputs, resolved, cluster, collector, plan?.warnings ?? []),
+    extra: runDetails({ ...inputs, workload }, resolved, cluster, collector, plan?.warnings ?? []),
   });
   if (planner) report.planner = plannerDetails(planner, cluster.lifecycle);
   return { report, cluster, collector, planner };

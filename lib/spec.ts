@@ -120,11 +120,19 @@ export const SlaSchema = z.strictObject({
   e2e_ms: optionalMs,
 });
 
+/** The largest `arrival_jitter_ms`: an hour. */
+export const MAX_JITTER_MS = 3_600_000;
+
 /** A complete simulation spec. A synthetic workload takes exactly one arrival mode (`arrivalModeProblem`). */
 export const SimSpecSchema = z.strictObject({
   workload: WorkloadSpecSchema,
   /** Divides trace arrivals and inter-turn delays (`--arrival-speedup-ratio`). */
   arrival_speedup_ratio: speedupFactor.default(1),
+  /**
+   * Moves each session's arrivals by a uniform draw from ±this many ms, seeded by `seed` (`--arrival-jitter-ms`;
+   * 0: none): replications of one trace at the same load, to see how far a figure moves by chance.
+   */
+  arrival_jitter_ms: z.number().min(0).max(MAX_JITTER_MS).default(0),
   /** Closed loop with at most this many requests in flight (`--replay-concurrency`). */
   replay_concurrency: positiveInt.nullable().optional(),
   /**
@@ -141,13 +149,23 @@ export const SimSpecSchema = z.strictObject({
   sla: SlaSchema.prefault({}),
   /** Stop the clock here; unfinished requests count as incomplete (`--max-sim-time-seconds`). */
   max_sim_time_seconds: z.number().positive().nullable().optional(),
-  /** Seed for every random choice of the run (router draws, MTP bursts), except `arrival_seed`. */
+  /**
+   * Seed for every random choice of the run (router draws, MTP bursts, the arrival jitter), except a synthetic
+   * workload's `arrival_seed`.
+   */
   seed: z.number().int().nonnegative().default(42),
   /** The planner in the loop (`--planner-config`); null or absent for a fixed deployment. */
   planner: PlannerConfigSchema.nullable().optional(),
   /** Sweep points of the planner's perf bootstrap (`--benchmark-granularity`). */
   benchmark_granularity: positiveInt.default(8),
 }).superRefine((spec, ctx) => {
+  if (spec.arrival_jitter_ms > 0 && spec.replay_concurrency != null) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["arrival_jitter_ms"],
+      message: "a closed loop (replay_concurrency) has no arrival times to jitter; vary seed instead",
+    });
+  }
   if (spec.workload.source === "trace" && spec.replay_concurrency == null) {
     const problem = openLoopProblem(spec.workload.format);
     if (problem) ctx.addIssue({ code: "custom", path: ["replay_concurrency"], message: problem });

@@ -8,7 +8,8 @@
  * classes' deficit-round-robin quanta (how the queue shares prefill between them, in uncached tokens) and a
  * per-worker limit on queued `long` requests, past which they are shed. Without thresholds the same classes only
  * label requests: the "no queue" baseline. The router config's single `wspt` queue (no classes) at thresholds 0
- * and {@link THRESHOLD} runs beside them.
+ * and {@link THRESHOLD} runs beside them. At 3× the compared layouts also run five times with a ±1 ms arrival jitter
+ * (`arrival_jitter_ms`, seeds 1–5), to tell which comparisons hold by more than chance.
  *
  * Timing: the `aic_*` engine args (vLLM, h200_sxm, Llama-3.1-8B-Instruct-FP8), i.e. the analytic perf model.
  *
@@ -18,7 +19,6 @@
  */
 import * as Plot from "@observablehq/plot";
 import {
-  around,
   compareExtents,
   countLower,
   extent,
@@ -99,8 +99,10 @@ const fleet = scenario("router policy")
 const study = fleet.compare(LAYOUTS).sweep("speedup", [2, 3]);
 export default study;
 
-/** The paces within 1 % of 3×, where the layouts differ. */
-const PACES = around(3, 0.01);
+/** Replications at 3×, where the layouts differ: seeds of a ±{@link JITTER_MS} ms arrival jitter. */
+const SEEDS = [1, 2, 3, 4, 5];
+/** Small against a pass (tens of ms), so the trace's bursts keep their shape; only chance moves. */
+const JITTER_MS = 1;
 /** The layouts the 3× comparisons name. */
 const COMPARED = [
   "one queue (wspt)",
@@ -109,9 +111,10 @@ const COMPARED = [
   "4:1, long wspt",
   "1:1, long wspt",
 ];
-/** Those layouts at every pace of {@link PACES}. */
-const band = fleet.compare(Object.fromEntries(COMPARED.map((name) => [name, LAYOUTS[name]])))
-  .sweep("speedup", PACES);
+/** Those layouts at 3×, once per seed of {@link SEEDS}. */
+const replicas = fleet.compare(Object.fromEntries(COMPARED.map((name) => [name, LAYOUTS[name]])))
+  .set({ speedup: 3, arrivalJitterMs: JITTER_MS })
+  .sweep("seed", SEEDS);
 
 /** A Markdown table: per run, each class's mean and p90 TTFT and the long requests shed. */
 function classTable(rows: Row[]): string {
@@ -208,24 +211,29 @@ function summary(results: Results, rows: Row[]): string {
 }
 
 /**
- * Whether the 3× comparisons hold within 1 % of that pace (`nearby`: the {@link band}'s results): each one's
- * ranges over the band, and at how many of its paces the first layout is the lower (both see the same
- * arrivals at each pace, so pace by pace is the fair comparison).
+ * Whether the 3× comparisons hold by chance (`replicated`: the {@link replicas}' results): each one's range
+ * over the replications, and in how many of them the first layout is the lower (both layouts see the same
+ * jittered arrivals at each seed, so seed by seed is the fair comparison).
  */
-function bandSummary(nearby: Results): string {
-  const [all, classes] = [nearby.rows, nearby.classRows];
-  /** One comparison's line, and whether the same layout is the lower at every pace. */
+function replicaSummary(results: Results, replicated: Results): string {
+  /** One comparison: its line, and the layout lower in every replication (null when that changes). */
   const vs = (label: string, a: string, b: string, cls?: string) => {
-    const rows = cls ? classes : all;
     const where = (variant: string): RowFilter => cls ? { variant, class: cls } : { variant };
+    const rowsOf = (r: Results) => cls ? r.classRows : r.rows;
+    const rows = rowsOf(replicated);
     const [x, y] = [extent(rows, "ttftAvg", where(a)), extent(rows, "ttftAvg", where(b))];
-    const wins = countLower(rows, "ttftAvg", "speedup", PACES, where(a), where(b));
+    const wins = countLower(rows, "ttftAvg", "seed", SEEDS, where(a), where(b));
+    const winner = wins === SEEDS.length ? a : wins === 0 ? b : null;
+    const single = (variant: string) =>
+      extent(rowsOf(results), "ttftAvg", { ...where(variant), speedup: 3 })[0];
     const verdict = compareExtents(x, y) === "overlaps"
-      ? `the ranges overlap; ${a} is the lower at ${wins} of ${PACES.length} paces`
+      ? `the ranges overlap; ${a} is the lower in ${wins} of ${SEEDS.length} replications`
       : `${compareExtents(x, y) === "above" ? a : b} lower throughout`;
     return {
       label,
-      holds: wins === 0 || wins === PACES.length,
+      winner,
+      /** Whether the unjittered 3× run above had the other layout lower. */
+      contradicts: winner !== null && (single(a) < single(b) ? a : b) !== winner,
       line: `- ${label}: ${formatCount(x[0])}–${formatCount(x[1])} ms (${a}) against ` +
         `${formatCount(y[0])}–${formatCount(y[1])} ms (${b}): ${verdict}.`,
     };
@@ -237,20 +245,31 @@ function bandSummary(nearby: Results): string {
     vs("short prompts' mean TTFT, the quanta", "4:1, long wspt", "1:1, long wspt", "short"),
     vs("mean TTFT, the quanta", "4:1, long wspt", "1:1, long wspt"),
   ];
-  const [held, turned] = [comparisons.filter((c) => c.holds), comparisons.filter((c) => !c.holds)];
-  const names = (cs: typeof comparisons) => cs.map((c) => c.label).join("; ");
-  const conclusion = turned.length === 0
-    ? "Every comparison holds pace by pace."
-    : `Pace by pace, these hold: ${names(held) || "none"}. These turn on the exact pace, so the 3× figures ` +
-      `above do not decide them: ${names(turned)}.`;
-  return [`Run at ${PACES.join("×, ")}× the trace's pace:`, ...comparisons.map((c) => c.line), "", conclusion]
-    .join("\n");
+  const held = comparisons.filter((c) => c.winner !== null);
+  const turned = comparisons.filter((c) => c.winner === null);
+  const holds = held.map((c) =>
+    `${c.label} (${c.winner} lower${c.contradicts ? "; the single 3× run above had the other order" : ""})`
+  );
+  const conclusion = [
+    held.length ? `In every replication: ${holds.join("; ")}.` : "",
+    turned.length
+      ? `These change with the seed, so one run does not decide them: ${
+        turned.map((c) => c.label).join("; ")
+      }.`
+      : "",
+  ].filter(Boolean).join(" ");
+  return [
+    `${SEEDS.length} replications at 3× (\`arrival_jitter_ms\` ${JITTER_MS}, seeds ${SEEDS.join(", ")}):`,
+    ...comparisons.map((c) => c.line),
+    "",
+    conclusion,
+  ].join("\n");
 }
 
 if (import.meta.main) {
   const options = runOptionsFromArgs();
   const results = await study.run(options);
-  const nearby = await band.run(options);
+  const replicated = await replicas.run(options);
   const columns = [
     "variant",
     "speedup",
@@ -277,7 +296,7 @@ if (import.meta.main) {
         "router config's single `wspt` queue (`router_queue_threshold`, no classes) runs beside them.",
     )
     .text(`## Results\n\n${summary(results, rows)}`)
-    .text(`### Within 1 % of 3× pace\n\n${bandSummary(nearby)}`)
+    .text(`### Replications at 3×\n\n${replicaSummary(results, replicated)}`)
     .figure(classFigure(rows), "each class's mean TTFT (bar) and p90 (tick), by layout and load")
     .text(classTable(rows))
     .table(results, columns, "all requests (TTFT over the served ones; rejected: shed)")

@@ -44,6 +44,7 @@ export const FLAGS = {
   "replay-mode": "string",
   "router-mode": "string",
   "arrival-speedup-ratio": "string",
+  "arrival-jitter-ms": "string",
   "trace-format": "string",
   "trace-block-size": "string",
   "trace-shared-prefix-ratio": "string",

@@ -214,6 +214,7 @@ export function parseCommand(argv: readonly string[]): Command {
   const spec: SimSpecInput = {
     workload,
     arrival_speedup_ratio: optionalNumber(v, "arrival-speedup-ratio"),
+    arrival_jitter_ms: optionalNumber(v, "arrival-jitter-ms"),
     replay_concurrency: concurrency,
     warmup_request_count: optionalInt(v, "warmup-request-count", 0),
     topology: topology(v),

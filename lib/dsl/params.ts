@@ -7,7 +7,7 @@
  * | engine args (all pools) | `startupTime`, `numGpuBlocks`, … | `engine.startupTime` | `topology.engine.startup_time` (agg), both pools (disagg) |
  * | one disagg pool | — | `prefill.startupTime`, `decode.maxNumSeqs` | `topology.prefill_engine.…` |
  * | topology | `workers`, `prefillWorkers`, `decodeWorkers`, `kvTransferLinkSharing` | | `topology.num_workers`, … |
- * | run | `arrivalSpeedupRatio`, `replayConcurrency`, `warmupRequestCount`, `maxSimTimeSeconds`, `seed` | | top-level spec fields |
+ * | run | `arrivalSpeedupRatio`, `arrivalJitterMs`, `replayConcurrency`, `warmupRequestCount`, `maxSimTimeSeconds`, `seed` | | top-level spec fields |
  * | router | `routerMode`, `overlapScoreWeight`, `routerTemperature`, … | `router.mode`, `router.…` | `router.mode`, `router.config.…` |
  * | goodput SLA | `slaTtftMs`, `slaItlMs`, `slaE2eMs` | `sla.ttftMs` | `sla.ttft_ms`, … |
  * | trace | `tracePath`, `traceFormat`, `traceBlockSize`, … | `workload.path` | `workload.path`, … |

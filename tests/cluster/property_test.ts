@@ -108,7 +108,9 @@ function randomSpec(rng: Rng, blockSize: number): Omit<SimSpecInput, "workload">
     router: randomRouter(rng),
     seed: rng.int(1000),
   };
-  if (rng.next() < 0.3) spec.replay_concurrency = 1 + rng.int(8);
+  const loop = rng.next();
+  if (loop < 0.3) spec.replay_concurrency = 1 + rng.int(8);
+  else if (loop < 0.5) spec.arrival_jitter_ms = pick(rng, [0.5, 20, 1000]);
   return spec;
 }
 

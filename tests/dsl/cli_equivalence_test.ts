@@ -89,6 +89,10 @@ const REACH: Record<string, { argv: string[]; dsl: Scenario } | { rejected: stri
   "replay-concurrency": { argv: [T, "--replay-concurrency", "8"], dsl: s0.trace(T).set({ concurrency: 8 }) },
   "replay-mode": { argv: [T, "--replay-mode", "offline"], dsl: s0.trace(T) },
   "arrival-speedup-ratio": { argv: [T, "--arrival-speedup-ratio", "2"], dsl: s0.trace(T, { speedup: 2 }) },
+  "arrival-jitter-ms": {
+    argv: [T, "--arrival-jitter-ms", "2.5", "--seed", "3"],
+    dsl: s0.trace(T).set({ arrivalJitterMs: 2.5 }).seed(3),
+  },
   "trace-format": { argv: [T, "--trace-format", "mooncake"], dsl: s0.trace(T, { format: "mooncake" }) },
   "trace-block-size": { argv: [T, "--trace-block-size", "256"], dsl: s0.trace(T, { blockSize: 256 }) },
   "max-sim-time-seconds": {
@@ -435,6 +439,8 @@ Deno.test("a DSL scenario and the equivalent CLI command give identical reports"
           "--kv-transfer-link-sharing",
           "--arrival-speedup-ratio",
           "1.5",
+          "--arrival-jitter-ms",
+          "2",
           "--sla-ttft-ms",
           "200",
           "--sla-itl-ms",
@@ -449,6 +455,7 @@ Deno.test("a DSL scenario and the equivalent CLI command give identical reports"
             kvTransferLinkSharing: true,
           })
           .sla({ ttftMs: 200, itlMs: 30 })
+          .set({ arrivalJitterMs: 2 })
           .seed(3),
       ],
       [

@@ -1,0 +1,71 @@
+import assert from "node:assert/strict";
+import { Rng } from "../../lib/common/rng.ts";
+import { parseSpec } from "../../lib/spec.ts";
+import { defaultWorkload, jitterArrivals } from "../../lib/workload/mod.ts";
+import { fixedTiming, run, workloadOf } from "../_fixtures.ts";
+
+const w = defaultWorkload({ source: "default", seed: 5, sessions: 60, session_rate: 1 }, { blockSize: 64 });
+const rootsOf = (arrival: Float64Array, roots: Int32Array) => Array.from(roots, (r) => arrival[r]);
+
+Deno.test("jitterArrivals: each session moves as one by at most ±J, roots stay ordered, lengths untouched", () => {
+  for (const jitter of [0.5, 40, 2000]) {
+    const j = jitterArrivals(w, jitter, new Rng(1));
+    assert.deepEqual([...j.roots].sort((a, b) => a - b), [...w.roots].sort((a, b) => a - b));
+    const at = rootsOf(j.arrivalMs, j.roots);
+    assert.ok(at.every((t, i) => i === 0 || t >= at[i - 1]), "roots sorted by arrival");
+    assert.equal(at[0], 0);
+    // Relative to a reference root, every root moved by at most 2J (its own draw and the reference's).
+    const ref = w.roots[0], shift = j.arrivalMs[ref] - w.arrivalMs[ref];
+    for (let r = 0; r < w.requestCount; r++) {
+      if (w.waitCount[r] !== 0) continue;
+      const moved = j.arrivalMs[r] - w.arrivalMs[r] - shift;
+      assert.ok(Math.abs(moved) <= 2 * jitter + 1e-9, `root ${r} moved ${moved} ms at ±${jitter}`);
+    }
+    assert.equal(j.inputLength, w.inputLength);
+    assert.equal(j.succDelayMs, w.succDelayMs);
+  }
+});
+
+Deno.test("jitterArrivals: a seed gives the same draws, another seed others; 0 ms is the workload itself", () => {
+  const [a, b, c] = [1, 1, 2].map((seed) => jitterArrivals(w, 10, new Rng(seed)));
+  assert.deepEqual(a.arrivalMs, b.arrivalMs);
+  assert.notDeepEqual(a.arrivalMs, c.arrivalMs);
+  assert.equal(jitterArrivals(w, 0, new Rng(1)), w);
+});
+
+Deno.test("jitterArrivals: a session's start floors move with its root", () => {
+  const floors = workloadOf([
+    { input: 64, output: 2, at: 1000, session: "a" },
+    { input: 64, output: 2, at: 5000, session: "a", after: [{ row: 0 }] },
+    { input: 64, output: 2, at: 3000, session: "b" },
+  ]);
+  const j = jitterArrivals(floors, 100, new Rng(3));
+  // Row 1, session a's later turn, carries a start floor: it moves exactly as the session's root.
+  assert.equal(j.arrivalMs[1] - j.arrivalMs[0], 4000);
+  assert.ok(Math.abs((j.arrivalMs[2] - j.arrivalMs[0]) - 2000) <= 200);
+});
+
+Deno.test("arrival_jitter_ms: a run serves every request, the same seed repeats it, the field is checked", () => {
+  const spec = {
+    topology: { mode: "agg", num_workers: 2, engine: fixedTiming(5, 2, 0.01) },
+    arrival_jitter_ms: 3,
+  } as const;
+  const [x, y, z] = [7, 7, 8].map((seed) => run(w, { ...spec, seed }).report);
+  assert.equal(x.completed_requests, w.requestCount);
+  assert.deepEqual(x, y);
+  assert.notEqual(x.mean_ttft_ms, z.mean_ttft_ms);
+  assert.throws(
+    () => parseSpec({ workload: { source: "default" }, topology: spec.topology, arrival_jitter_ms: -1 }),
+    /arrival_jitter_ms/,
+  );
+  assert.throws(
+    () =>
+      parseSpec({
+        workload: { source: "default" },
+        topology: spec.topology,
+        arrival_jitter_ms: 1,
+        replay_concurrency: 4,
+      }),
+    /arrival_jitter_ms: a closed loop \(replay_concurrency\) has no arrival times to jitter/,
+  );
+});
