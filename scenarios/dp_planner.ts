@@ -5,7 +5,8 @@
  * ranks (attention DP 8), experts over eight GPUs (EP 8) everywhere, behind the KV router. The Mooncake
  * conversation trace at 1×, 2× and 4× its pace; the planner (target `sla`, TTFT 3 s, ITL 30, 45 or 60 ms,
  * throughput scaling every 60 s on demand counted at arrival, load scaling every 10 s, 128-GPU budget) sizes
- * both pools.
+ * both pools. Every variant also runs within 1 % of 4× pace, and any whose figures swing there runs five times
+ * more at exactly 4× with a ±1 ms arrival jitter, to tell a swing with the pace from one by chance.
  *
  * A TP 8 decode worker decodes fast (each GPU reads an eighth of the weights) but holds one GPU's worth of MLA
  * KV and 256 sequences; a DP 8 worker holds eight GPUs' worth and 8 × 256 sequences, each rank reading the
@@ -69,22 +70,22 @@ const COLUMNS = [
 /** The variant name of a decode layout under an ITL target. */
 const variant = (layout: Layout, itlMs: number) => `${layout} decode, ITL ${itlMs} ms`;
 
-/** Every decode layout under every ITL target. */
-const base: Scenario = scenario("dp planner")
-  .trace("mooncake:conversation")
-  .engine(AIC)
-  .router("kv_router")
-  .compare(Object.fromEntries(
-    ITL_MS.flatMap((itlMs) =>
-      (Object.keys(LAYOUTS) as Layout[]).map((layout) => [
-        variant(layout, itlMs),
-        (s: Scenario) =>
-          s.disagg({ prefill: { workers: 1, ...TP8 }, decode: { workers: 1, ...LAYOUTS[layout] } })
-            .sla({ ttftMs: TTFT_MS, itlMs })
-            .planner({ ...PLANNER, ttftMs: TTFT_MS, itlMs }),
-      ])
-    ),
-  ));
+/** Every decode layout under every ITL target, by variant name. */
+const VARIANTS: Readonly<Record<string, (s: Scenario) => Scenario>> = Object.fromEntries(
+  ITL_MS.flatMap((itlMs) =>
+    (Object.keys(LAYOUTS) as Layout[]).map((layout) => [
+      variant(layout, itlMs),
+      (s: Scenario) =>
+        s.disagg({ prefill: { workers: 1, ...TP8 }, decode: { workers: 1, ...LAYOUTS[layout] } })
+          .sla({ ttftMs: TTFT_MS, itlMs })
+          .planner({ ...PLANNER, ttftMs: TTFT_MS, itlMs }),
+    ])
+  ),
+);
+/** The trace, engines and router every variant shares. */
+const fleet: Scenario = scenario("dp planner").trace("mooncake:conversation").engine(AIC).router("kv_router");
+/** Every variant. */
+const base: Scenario = fleet.compare(VARIANTS);
 /** The study: every variant swept over the trace's pace. */
 const study: Scenario = base.sweep("speedup", PACES);
 export default study;
@@ -92,6 +93,15 @@ export default study;
 /** Paces within 1 % of the top one, to see whether each figure at the top pace holds nearby. */
 const BAND = around(PACES[PACES.length - 1], 0.01);
 const band: Scenario = base.sweep("speedup", BAND);
+
+/** Seeds of the replications at the top pace, and their arrival jitter (small against a pass). */
+const SEEDS = [1, 2, 3, 4, 5];
+const JITTER_MS = 1;
+/** `names` at exactly the top pace, once per seed: does a variant that swings in the band swing by chance? */
+const replicasOf = (names: readonly string[]): Scenario =>
+  fleet.compare(Object.fromEntries(names.map((name) => [name, VARIANTS[name]])))
+    .set({ speedup: PACES[PACES.length - 1], arrivalJitterMs: JITTER_MS })
+    .sweep("seed", SEEDS);
 
 /** Each run's row with its layout, ITL target and mean GPUs provisioned per pool. */
 function byLayout(results: Results): Row[] {
@@ -173,6 +183,39 @@ function summary(rows: Row[], nearby: Row[]): string {
   ].join("\n\n");
 }
 
+/** Whether a range swings: its largest value above `factor` × its smallest. */
+const swings = ([lo, hi]: readonly [number, number], factor: number) => hi > factor * lo;
+
+/** The variants whose mean TTFT (more than 1.5×) or decode GPUs (more than 1.2×) swing over `rows`. */
+function swingingOf(rows: Row[]): string[] {
+  const variants = [...new Set(rows.map((r) => r.variant as string))];
+  return variants.filter((variant) =>
+    swings(extent(rows, "ttftAvg", { variant }), 1.5) || swings(extent(rows, "decodeGpus", { variant }), 1.2)
+  );
+}
+
+/**
+ * Whether each variant that swings over {@link BAND} also swings by chance at exactly the top pace
+ * (`replicated`: its replications' rows).
+ */
+function replicaSummary(replicated: Row[]): string {
+  const names = [...new Set(replicated.map((r) => r.variant as string))];
+  const lines = names.map((variant) => {
+    const [t, g] = [
+      extent(replicated, "ttftAvg", { variant }),
+      extent(replicated, "decodeGpus", { variant }),
+    ];
+    const steady = !swings(t, 1.5) && !swings(g, 1.2);
+    return `**${variant}**: mean TTFT ${formatFixed(t[0] / 1000, 1)}–${formatFixed(t[1] / 1000, 1)} s, ` +
+      `decode GPUs ${formatFixed(g[0], 1)}–${formatFixed(g[1], 1)}: ` +
+      (steady ? "steady, so its swing in the band follows the pace, not chance" : "it swings by chance too");
+  });
+  return `At exactly ${
+    PACES[PACES.length - 1]
+  }× pace, ${SEEDS.length} replications with a ±${JITTER_MS} ms ` +
+    `arrival jitter (\`arrival_jitter_ms\`, seeds ${SEEDS.join(", ")}): ${lines.join("; ")}.`;
+}
+
 /**
  * How far each variant's figures move over the paces of {@link BAND}: a sentence naming the variants whose mean
  * TTFT or decode GPUs swing (max over min above 1.5 or 1.2), and a table of every variant's ranges.
@@ -191,10 +234,7 @@ function bandSummary(rows: Row[]): string {
         `${formatFixed(h[0], 1)}–${formatFixed(h[1], 1)} |`;
     }),
   ].join("\n");
-  const swinging = variants.filter((v) => {
-    const [t, g] = [span(v, "ttftAvg"), span(v, "decodeGpus")];
-    return t[1] > 1.5 * t[0] || g[1] > 1.2 * g[0];
-  });
+  const swinging = swingingOf(rows);
   const verdict = swinging.length === 0
     ? "every variant's figures hold: mean TTFT within 1.5× and decode GPUs within 1.2× across the band."
     : `${
@@ -213,6 +253,8 @@ if (import.meta.main) {
   const options = runOptionsFromArgs();
   const results = await study.run(options);
   const nearby = byLayout(await band.run(options));
+  const swinging = swingingOf(nearby);
+  const replicated = swinging.length ? byLayout(await replicasOf(swinging).run(options)) : [];
   results.table(COLUMNS);
   const rows = byLayout(results);
   const { html } = await new Findings("Attention DP decode under the planner", "dp-planner")
@@ -227,7 +269,10 @@ if (import.meta.main) {
         "worker by its ranks' summed rate, each rank on its own share of the KV.",
     )
     .text(`## Results\n\n${summary(rows, nearby)}`)
-    .text(`### Within 1 % of ${PACES[PACES.length - 1]}× pace\n\n${bandSummary(nearby)}`)
+    .text(
+      `### Within 1 % of ${PACES[PACES.length - 1]}× pace\n\n${bandSummary(nearby)}` +
+        (replicated.length ? `\n\n${replicaSummary(replicated)}` : ""),
+    )
     .figure(gpuFigure(rows), "mean decode GPUs by pace, one panel per ITL target")
     .table(results, COLUMNS, "by decode layout, ITL target and pace")
     .scenario(study)
