@@ -1,7 +1,9 @@
 /**
  * Agg vs disagg, the reference's study: two GPUs at the start as two aggregated workers or as one prefill and
  * one decode worker, KV router, the SLA planner in the loop (and, for comparison, the same fleets static), on
- * an agentic trace at 1×, 2× and 4× its pace.
+ * an agentic trace at 1×, 2× and 4× its pace. The planner's two fleets also run within 1 % of each pace
+ * (`around`) and five times at each pace with a ±1 ms arrival jitter (`arrival_jitter_ms`), to tell which of
+ * their comparisons hold nearby and which by more than chance.
  *
  * The trace is the Claude Code agentic sessions of kv-cache-tester (`kv-cache-tester:claude-code`): 40 sessions
  * starting 20 s apart, each a closed loop of requests and think times (the speed-up divides the think times).
@@ -84,6 +86,12 @@ export default study;
 const nearPaces = (speed: number) => around(speed, 0.01);
 /** The planner's two fleets at paces within 1 % of each studied one: which comparisons hold nearby. */
 const band: Scenario = base.compare(PLANNED).sweep("arrivalSpeedupRatio", SPEEDUPS.flatMap(nearPaces));
+/** Seeds of the replications at each studied pace, and their arrival jitter (small against a pass). */
+const SEEDS = [1, 2, 3, 4, 5];
+const JITTER_MS = 1;
+/** The planner's two fleets at each studied pace, once per seed: which comparisons hold by chance alone. */
+const replicas: Scenario = base.compare(PLANNED).sweep("arrivalSpeedupRatio", SPEEDUPS)
+  .set({ arrivalJitterMs: JITTER_MS }).sweep("seed", SEEDS);
 
 const fmt = (v: unknown) => typeof v === "number" ? Number(v.toPrecision(3)).toLocaleString("en-US") : "—";
 const pct = (v: unknown) => typeof v === "number" ? `${(v * 100).toFixed(1)} %` : "—";
@@ -94,26 +102,34 @@ const change = (x: unknown, y: unknown) =>
 
 /**
  * Sentences comparing the variants at each pace, from the results, each with how the planner's two fleets
- * compare over the paces within 1 % of it (`nearby`: the {@link band}'s results).
+ * compare over the paces within 1 % of it (`nearby`: the {@link band}'s results) and over the replications at
+ * it (`replicated`: the {@link replicas}' results).
  */
-function verdicts(results: Results, nearby: Results): string {
+function verdicts(results: Results, nearby: Results, replicated: Results): string {
   const row = (variant: string, speed: number): Row =>
     results.rows[results.get({ variant, arrivalSpeedupRatio: speed }).index];
-  const near = nearby.rows;
-  const span = (variant: string, speed: number, key: string) =>
-    extent(near, key, { variant, arrivalSpeedupRatio: nearPaces(speed) });
-  const holds = (speed: number, key: string, label: string) => {
-    const [a, d] = [span("agg", speed, key), span("disagg", speed, key)];
+  const [near, again] = [nearby.rows, replicated.rows];
+  /**
+   * How agg and disagg compare on `key` over `rows` at the values `values` of column `by` (for the band, the
+   * paces; for the replications, the seeds at one pace `where`).
+   */
+  const holds = (rows: Row[], by: string, values: number[], key: string, label: string, where = {}) => {
+    const span = (variant: string) => extent(rows, key, { ...where, variant, [by]: values });
+    const [a, d] = [span("agg"), span("disagg")];
     const lower = { above: "agg", below: "disagg", overlaps: null }[compareExtents(a, d)];
-    const paces = nearPaces(speed);
-    const wins = countLower(near, key, "arrivalSpeedupRatio", paces, { variant: "agg" }, {
+    const wins = countLower(rows, key, by, values, { ...where, variant: "agg" }, {
+      ...where,
       variant: "disagg",
     });
+    const unit = by === "seed" ? "replications" : "paces";
     return `${label} ${fmt(a[0])}–${fmt(a[1])} (agg) vs ${fmt(d[0])}–${fmt(d[1])} (disagg): ` +
       (lower
         ? `${lower} lower throughout`
-        : `overlapping; agg the lower at ${wins} of ${paces.length} paces`);
+        : `overlapping; agg the lower in ${wins} of ${values.length} ${unit}`);
   };
+  const all = (rows: Row[], by: string, values: number[], where = {}) =>
+    [["ttftP90", "p90 TTFT (ms)"], ["itlAvg", "mean ITL (ms)"], ["gpuHours", "GPU-hours"]]
+      .map(([key, label]) => holds(rows, by, values, key, label, where)).join("; ");
   return SPEEDUPS.map((speed) => {
     const [a, d, as, ds] = ["agg", "disagg", "agg static", "disagg static"].map((v) => row(v, speed));
     return `- **${speed}× pace**, with the planner: p90 TTFT ${fmt(a.ttftP90)} ms (agg) vs ${
@@ -127,9 +143,11 @@ function verdicts(results: Results, nearby: Results): string {
         fmt(d.gpuHours)
       } (${a.scalingEvents} vs ${d.scalingEvents} scaling events). Static fleets: p90 TTFT ` +
       `${fmt(as.ttftP90)} vs ${fmt(ds.ttftP90)} ms for ${fmt(as.gpuHours)} vs ${fmt(ds.gpuHours)} ` +
-      `GPU-hours. Within 1 % of this pace, with the planner: ${holds(speed, "ttftP90", "p90 TTFT (ms)")}; ${
-        holds(speed, "itlAvg", "mean ITL (ms)")
-      }; ${holds(speed, "gpuHours", "GPU-hours")}.`;
+      `GPU-hours. Within 1 % of this pace, with the planner: ${
+        all(near, "arrivalSpeedupRatio", nearPaces(speed))
+      }. In ${SEEDS.length} replications at this pace (±${JITTER_MS} ms arrival jitter): ${
+        all(again, "seed", SEEDS, { arrivalSpeedupRatio: speed })
+      }.`;
   }).join("\n");
 }
 
@@ -137,6 +155,7 @@ if (import.meta.main) {
   const options = runOptionsFromArgs();
   const results = await study.run(options);
   const nearby = await band.run(options);
+  const replicated = await replicas.run(options);
   results.table(COLUMNS);
   const { html } = await new Findings("Agg vs disagg")
     .text(
@@ -153,7 +172,7 @@ if (import.meta.main) {
         "static variants keep their two GPUs. Goodput counts the requests within the same SLA. A run lasts as " +
         "long as its longest session, so GPU-hours include a long tail with few sessions left.",
     )
-    .text(`## Results\n\n${verdicts(results, nearby)}`)
+    .text(`## Results\n\n${verdicts(results, nearby, replicated)}`)
     .table(results, COLUMNS)
     .figure(
       results.compare(["ttftP90", "itlAvg", "goodputRatio", "gpuHours"]),
