@@ -154,13 +154,23 @@ function classFigure(rows: Row[]): Figure {
 }
 
 /** What the study shows, from its rows. */
-function summary(results: Results, rows: Row[]): string {
+function summary(results: Results, rows: Row[], replicated: Results): string {
   const mean = (layout: string, x: number, cls?: string) =>
     (cls
       ? rows.find((r) => r.variant === layout && r.speedup === x && r.class === cls)!.ttftAvg
       : results.get({ variant: layout, speedup: x }).report.mean_ttft_ms) as number;
   const ms = (layout: string, x: number, cls?: string) => `${formatCount(mean(layout, x, cls))} ms`;
   const signed = (d: number) => `${d > 0 ? "+" : "−"}${Math.abs(100 * d).toFixed(0)}%`;
+  /** Whether this run's order of `a` and `b` on mean TTFT at 3× is also the replications' (below). */
+  const chance = (a: string, b: string) => {
+    const wins = countLower(replicated.rows, "ttftAvg", "seed", SEEDS, { variant: a }, { variant: b });
+    const here = mean(a, 3) < mean(b, 3) ? SEEDS.length : 0;
+    return wins === here
+      ? " (so in every replication below)"
+      : wins === SEEDS.length - here
+      ? " (this run only: every replication below has the other order)"
+      : " (this run only: across the replications below the order changes with the seed)";
+  };
   const pct = (layout: string, x: number, cls?: string) =>
     signed(mean(layout, x, cls) / mean("no queue", x, cls) - 1);
   const shed = (layout: string, x: number) => {
@@ -189,15 +199,16 @@ function summary(results: Results, rows: Row[]): string {
     "routed to it is unfinished, so it prefills one prompt at a time and loses batching. Two classes protect " +
     `short prompts (${ms("4:1, long wspt", 3, "short")} against ${ms("no queue", 3, "short")}, ` +
     `${pct("4:1, long wspt", 3, "short")}), and their mean (${ms("4:1, long wspt", 3)}) ` +
-    `is ${
-      than(mean("4:1, long wspt", 3), mean("one queue (wspt)", 3))
-    } the single queue's. Inside the long ` +
+    `is ${than(mean("4:1, long wspt", 3), mean("one queue (wspt)", 3))} the single queue's${
+      chance("4:1, long wspt", "one queue (wspt)")
+    }. Inside the long ` +
     `class the order matters: served first come, first served, long prompts wait ` +
     `${ms("4:1, long fcfs", 3, "long")} (${pct("4:1, long fcfs", 3, "long")} against no queue) behind ` +
     `the longest; served shortest first, ${ms("4:1, long wspt", 3, "long")}. The quanta matter ` +
     `${order > quanta ? "less" : "more"}: 4:1 and 1:1 give means of ${ms("4:1, long wspt", 3)} and ` +
     `${ms("1:1, long wspt", 3)} (${signed(mean("1:1, long wspt", 3) / mean("4:1, long wspt", 3) - 1)}), ` +
-    `where the long class's order moves the mean by ${(100 * order).toFixed(0)}%.`,
+    `where the long class's order moves the mean by ${(100 * order).toFixed(0)}%` +
+    `${chance("4:1, long wspt", "1:1, long wspt")}.`,
     `Shedding is what holds an SLA under overload: with at most one long request queued per worker, the ` +
     `router sheds ${shed(cut, 3)} of the requests at 3× and serves the rest at ${
       ms(cut, 3, "short")
@@ -295,7 +306,7 @@ if (import.meta.main) {
         "the classes have no threshold: they only label requests, so TTFT can be compared class by class. The " +
         "router config's single `wspt` queue (`router_queue_threshold`, no classes) runs beside them.",
     )
-    .text(`## Results\n\n${summary(results, rows)}`)
+    .text(`## Results\n\n${summary(results, rows, replicated)}`)
     .text(`### Replications at 3×\n\n${replicaSummary(results, replicated)}`)
     .figure(classFigure(rows), "each class's mean TTFT (bar) and p90 (tick), by layout and load")
     .text(classTable(rows))
