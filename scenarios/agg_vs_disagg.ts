@@ -21,9 +21,7 @@
  */
 import {
   around,
-  compareExtents,
-  countLower,
-  extent,
+  compareBands,
   Findings,
   type Results,
   type Row,
@@ -114,18 +112,15 @@ function verdicts(results: Results, nearby: Results, replicated: Results): strin
    * paces; for the replications, the seeds at one pace `where`).
    */
   const holds = (rows: Row[], by: string, values: number[], key: string, label: string, where = {}) => {
-    const span = (variant: string) => extent(rows, key, { ...where, variant, [by]: values });
-    const [a, d] = [span("agg"), span("disagg")];
-    const lower = { above: "agg", below: "disagg", overlaps: null }[compareExtents(a, d)];
-    const wins = countLower(rows, key, by, values, { ...where, variant: "agg" }, {
+    const c = compareBands(rows, key, by, values, { ...where, variant: "agg" }, {
       ...where,
       variant: "disagg",
     });
     const unit = by === "seed" ? "replications" : "paces";
-    return `${label} ${fmt(a[0])}–${fmt(a[1])} (agg) vs ${fmt(d[0])}–${fmt(d[1])} (disagg): ` +
-      (lower
-        ? `${lower} lower throughout`
-        : `overlapping; agg the lower in ${wins} of ${values.length} ${unit}`);
+    return `${label} ${fmt(c.a[0])}–${fmt(c.a[1])} (agg) vs ${fmt(c.b[0])}–${fmt(c.b[1])} (disagg): ` +
+      (c.order === "overlaps"
+        ? `overlapping; agg the lower in ${c.aLower} of ${c.count} ${unit}`
+        : `${c.order === "above" ? "agg" : "disagg"} lower throughout`);
   };
   const all = (rows: Row[], by: string, values: number[], where = {}) =>
     [["ttftP90", "p90 TTFT (ms)"], ["itlAvg", "mean ITL (ms)"], ["gpuHours", "GPU-hours"]]

@@ -19,7 +19,7 @@
  */
 import * as Plot from "@observablehq/plot";
 import {
-  compareExtents,
+  compareBands,
   countLower,
   extent,
   Figure,
@@ -232,21 +232,20 @@ function replicaSummary(results: Results, replicated: Results): string {
     const where = (variant: string): RowFilter => cls ? { variant, class: cls } : { variant };
     const rowsOf = (r: Results) => cls ? r.classRows : r.rows;
     const rows = rowsOf(replicated);
-    const [x, y] = [extent(rows, "ttftAvg", where(a)), extent(rows, "ttftAvg", where(b))];
-    const wins = countLower(rows, "ttftAvg", "seed", SEEDS, where(a), where(b));
-    const winner = wins === SEEDS.length ? a : wins === 0 ? b : null;
+    const c = compareBands(rows, "ttftAvg", "seed", SEEDS, where(a), where(b));
+    const winner = c.aLower === c.count ? a : c.aLower === 0 ? b : null;
     const single = (variant: string) =>
       extent(rowsOf(results), "ttftAvg", { ...where(variant), speedup: 3 })[0];
-    const verdict = compareExtents(x, y) === "overlaps"
-      ? `the ranges overlap; ${a} is the lower in ${wins} of ${SEEDS.length} replications`
-      : `${compareExtents(x, y) === "above" ? a : b} lower throughout`;
+    const verdict = c.order === "overlaps"
+      ? `the ranges overlap; ${a} is the lower in ${c.aLower} of ${c.count} replications`
+      : `${c.order === "above" ? a : b} lower throughout`;
     return {
       label,
       winner,
       /** Whether the unjittered 3× run above had the other layout lower. */
       contradicts: winner !== null && (single(a) < single(b) ? a : b) !== winner,
-      line: `- ${label}: ${formatCount(x[0])}–${formatCount(x[1])} ms (${a}) against ` +
-        `${formatCount(y[0])}–${formatCount(y[1])} ms (${b}): ${verdict}.`,
+      line: `- ${label}: ${formatCount(c.a[0])}–${formatCount(c.a[1])} ms (${a}) against ` +
+        `${formatCount(c.b[0])}–${formatCount(c.b[1])} ms (${b}): ${verdict}.`,
     };
   };
   const comparisons = [

@@ -139,3 +139,51 @@ function matches(r: Row, where: RowFilter): boolean {
     Array.isArray(want) ? want.includes(r[column] as Scalar) : r[column] === want
   );
 }
+
+/** Two variants' comparison over a band: each one's range, how the ranges lie, and the paired count. */
+export interface BandComparison {
+  /** `[min, max]` of the key over the rows of `a`, and of `b`. */
+  readonly a: [min: number, max: number];
+  readonly b: [min: number, max: number];
+  /** Where `b`'s range lies against `a`'s ({@link compareExtents}). */
+  readonly order: "above" | "below" | "overlaps";
+  /** At how many of the band's values `a` is the lower ({@link countLower}). */
+  readonly aLower: number;
+  /** The band's size. */
+  readonly count: number;
+}
+
+/**
+ * Compare variants `a` and `b` on `key` over the band `values` of column `by`: both ranges, whether one lies
+ * wholly below the other, and at how many of the values `a` is the lower: what a findings page needs to say
+ * whether a comparison holds throughout, run by run, or not at all.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { compareBands } from "./band.ts";
+ * const rows = [1, 2, 3].flatMap((seed) => [
+ *   { variant: "agg", seed, ttftP90: 1600 + 100 * seed },
+ *   { variant: "disagg", seed, ttftP90: 1750 + 100 * seed },
+ * ]);
+ * const c = compareBands(rows, "ttftP90", "seed", [1, 2, 3], { variant: "agg" }, { variant: "disagg" });
+ * assert.deepEqual([c.a, c.b, c.order, c.aLower], [[1700, 1900], [1850, 2050], "overlaps", 3]);
+ * ```
+ */
+export function compareBands(
+  rows: readonly Row[],
+  key: string,
+  by: string,
+  values: readonly Scalar[],
+  a: RowFilter,
+  b: RowFilter,
+): BandComparison {
+  const [x, y] = [extent(rows, key, { ...a, [by]: values }), extent(rows, key, { ...b, [by]: values })];
+  return {
+    a: x,
+    b: y,
+    order: compareExtents(x, y),
+    aLower: countLower(rows, key, by, values, a, b),
+    count: values.length,
+  };
+}

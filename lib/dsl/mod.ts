@@ -8,7 +8,15 @@ import "./run.ts";
 
 export { type Scenario, scenario, type Sweep } from "./scenario.ts";
 export { around, range } from "./range.ts";
-export { compareExtents, countLower, extent, extentSteps, type RowFilter } from "./band.ts";
+export {
+  type BandComparison,
+  compareBands,
+  compareExtents,
+  countLower,
+  extent,
+  extentSteps,
+  type RowFilter,
+} from "./band.ts";
 export { formatCount, formatFixed } from "../common/format.ts";
 export { PassPrices, type PriceRow, priceScenario } from "./pass_prices.ts";
 export { defaultParallelism, type RunOptions, runScenario } from "./run.ts";

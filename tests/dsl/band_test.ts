@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { InputError } from "../../lib/common/errors.ts";
-import { around, compareExtents, countLower, extent, type Row } from "../../mod.ts";
+import { around, compareBands, compareExtents, countLower, extent, type Row } from "../../mod.ts";
 
 const rows: Row[] = around(1, 0.01).flatMap((speedup, i) => [
   { run: 2 * i, variant: "agg", speedup, ttftP90: 1000 + 10 * i },
@@ -42,4 +42,15 @@ Deno.test("countLower: pace by pace, and an error unless exactly one row matches
     /countLower\("ttftP90", \{"variant":"agg","speedup":0.995\}\): 2 rows match; a paired comparison needs one/,
   );
   assert.throws(() => countLower(rows, "ttftP90", "speedup", [2], agg, disagg), /0 rows match/);
+});
+
+Deno.test("compareBands: both ranges, their order and the paired count, over one band", () => {
+  const paces = around(1, 0.005, 3);
+  const c = compareBands(rows, "ttftP90", "speedup", paces, { variant: "agg" }, { variant: "disagg" });
+  assert.deepEqual(c, { a: [1010, 1030], b: [870, 890], order: "below", aLower: 0, count: 3 });
+  assert.throws(
+    () =>
+      compareBands(rows, "ttftP90", "speedup", around(1, 0.01), { variant: "agg" }, { variant: "disagg" }),
+    /run 9 has no finite value/,
+  );
 });
