@@ -14,8 +14,7 @@
  */
 import {
   around,
-  compareExtents,
-  extent,
+  compareBands,
   Findings,
   formatCount,
   type Results,
@@ -62,12 +61,22 @@ const PACES = around(SPEEDUP, 0.01);
 /** The variant name of the best queue in the band. */
 const BEST = "best queue";
 
-/** The fleet without a queue and with the queue `policy` at `threshold`, at every pace of {@link PACES}. */
-const band = (policy: string, threshold: number): Scenario =>
+/** Seeds of the replications at the study's pace, and their arrival jitter (small against a pass). */
+const SEEDS = [1, 2, 3, 4, 5];
+const JITTER_MS = 1;
+
+/** The fleet without a queue and with the queue `policy` at `threshold`. */
+const pair = (policy: string, threshold: number): Scenario =>
   fleet.compare({
     "no queue": (s) => s,
     [BEST]: (s) => QUEUES[policy](s).set({ routerQueueThreshold: threshold }),
-  }).sweep("arrivalSpeedupRatio", PACES);
+  });
+/** {@link pair} at every pace of {@link PACES}. */
+const band = (policy: string, threshold: number): Scenario =>
+  pair(policy, threshold).sweep("arrivalSpeedupRatio", PACES);
+/** {@link pair} at the study's pace, once per seed of {@link SEEDS}. */
+const replicas = (policy: string, threshold: number): Scenario =>
+  pair(policy, threshold).set({ arrivalJitterMs: JITTER_MS }).sweep("seed", SEEDS);
 
 /** The run with the lowest mean TTFT of the sweep. */
 const bestOf = (results: Results): Row =>
@@ -88,19 +97,27 @@ function summary(base: Results, results: Results): string {
     `${(100 * (best.routerQueueShare as number)).toFixed(0)}% of requests waiting at the router.`;
 }
 
-/** Whether the best queue's gain over no queue holds within 1 % of the pace (`rows`: its {@link band}'s). */
-function bandSummary(rows: Row[], best: Row): string {
-  const span = (variant: string, key: string) => extent(rows, key, { variant });
-  const line = (key: string, label: string) => {
-    const [none, queued] = [span("no queue", key), span(BEST, key)];
-    const verdict = { above: "higher with the queue", below: "lower with the queue", overlaps: "no winner" };
-    return `${label} ${formatCount(queued[0])}–${formatCount(queued[1])} ms with the queue against ` +
-      `${formatCount(none[0])}–${formatCount(none[1])} ms without (${verdict[compareExtents(none, queued)]})`;
+/**
+ * Whether the best queue's gain over no queue holds within 1 % of the pace (`nearby`: its {@link band}'s rows)
+ * and by more than chance at the pace (`replicated`: its {@link replicas}' rows).
+ */
+function bandSummary(nearby: Row[], replicated: Row[], best: Row): string {
+  const line = (rows: Row[], by: string, values: number[], key: string, label: string) => {
+    const c = compareBands(rows, key, by, values, { variant: BEST }, { variant: "no queue" });
+    const verdict = c.order === "overlaps"
+      ? `ranges overlapping; the queue lower in ${c.aLower} of ${c.count}`
+      : c.order === "above"
+      ? "lower with the queue throughout"
+      : "higher with the queue throughout";
+    return `${label} ${formatCount(c.a[0])}–${formatCount(c.a[1])} ms with the queue against ` +
+      `${formatCount(c.b[0])}–${formatCount(c.b[1])} ms without (${verdict})`;
   };
-  return `${best.variant} at threshold ${best.routerQueueThreshold}, run at ${PACES.join("×, ")}× the ` +
-    `trace's pace against the same fleet without a queue: ${line("ttftAvg", "mean TTFT")}; ${
-      line("ttftP90", "p90 TTFT")
-    }.`;
+  const both = (rows: Row[], by: string, values: number[]) =>
+    `${line(rows, by, values, "ttftAvg", "mean TTFT")}; ${line(rows, by, values, "ttftP90", "p90 TTFT")}`;
+  return `${best.variant} at threshold ${best.routerQueueThreshold} against the same fleet without a queue. ` +
+    `At ${PACES.join("×, ")}× the trace's pace: ${both(nearby, "arrivalSpeedupRatio", PACES)}. In ` +
+    `${SEEDS.length} replications at ${SPEEDUP}× (±${JITTER_MS} ms arrival jitter, \`arrival_jitter_ms\`): ` +
+    `${both(replicated, "seed", SEEDS)}.`;
 }
 
 if (import.meta.main) {
@@ -108,7 +125,9 @@ if (import.meta.main) {
   const base = await fleet.run(options);
   const results = await study.run(options);
   const best = bestOf(results);
-  const nearby = await band(best.variant as string, best.routerQueueThreshold as number).run(options);
+  const [policy, threshold] = [best.variant as string, best.routerQueueThreshold as number];
+  const nearby = await band(policy, threshold).run(options);
+  const replicated = await replicas(policy, threshold).run(options);
   base.table(["ttftAvg", "ttftP50", "ttftP90", "ttftP99", "prefixReuse"]);
   results.table(COLUMNS);
   const { html } = await new Findings("Router queue")
@@ -124,7 +143,7 @@ if (import.meta.main) {
     .text(`## Results\n\n${summary(base, results)}`)
     .table(base, ["ttftAvg", "ttftP50", "ttftP90", "ttftP99", "prefixReuse"], "no queue")
     .table(results, COLUMNS, "with a queue")
-    .text(`### Within 1 % of the pace\n\n${bandSummary(nearby.rows, best)}`)
+    .text(`### Within 1 % of the pace, and by chance\n\n${bandSummary(nearby.rows, replicated.rows, best)}`)
     .figure(
       results.plot("routerQueueThreshold", ["ttftAvg", "ttftP90", "routerQueueShare"]),
       "TTFT and the share of requests that waited at the router, against the threshold",
