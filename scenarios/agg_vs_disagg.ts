@@ -23,6 +23,8 @@ import {
   around,
   compareBands,
   Findings,
+  REPLICAS,
+  replicate,
   type Results,
   type Row,
   runOptionsFromArgs,
@@ -84,12 +86,10 @@ export default study;
 const nearPaces = (speed: number) => around(speed, 0.01);
 /** The planner's two fleets at paces within 1 % of each studied one: which comparisons hold nearby. */
 const band: Scenario = base.compare(PLANNED).sweep("arrivalSpeedupRatio", SPEEDUPS.flatMap(nearPaces));
-/** Seeds of the replications at each studied pace, and their arrival jitter (small against a pass). */
-const SEEDS = [1, 2, 3, 4, 5];
-const JITTER_MS = 1;
+/** The replications' seeds and arrival jitter: the DSL's defaults ({@link REPLICAS}). */
+const { seeds: SEEDS, jitterMs: JITTER_MS } = REPLICAS;
 /** The planner's two fleets at each studied pace, once per seed: which comparisons hold by chance alone. */
-const replicas: Scenario = base.compare(PLANNED).sweep("arrivalSpeedupRatio", SPEEDUPS)
-  .set({ arrivalJitterMs: JITTER_MS }).sweep("seed", SEEDS);
+const replicas: Scenario = replicate(base.compare(PLANNED).sweep("arrivalSpeedupRatio", SPEEDUPS));
 
 const fmt = (v: unknown) => typeof v === "number" ? Number(v.toPrecision(3)).toLocaleString("en-US") : "—";
 const pct = (v: unknown) => typeof v === "number" ? `${(v * 100).toFixed(1)} %` : "—";
@@ -111,7 +111,14 @@ function verdicts(results: Results, nearby: Results, replicated: Results): strin
    * How agg and disagg compare on `key` over `rows` at the values `values` of column `by` (for the band, the
    * paces; for the replications, the seeds at one pace `where`).
    */
-  const holds = (rows: Row[], by: string, values: number[], key: string, label: string, where = {}) => {
+  const holds = (
+    rows: Row[],
+    by: string,
+    values: readonly number[],
+    key: string,
+    label: string,
+    where = {},
+  ) => {
     const c = compareBands(rows, key, by, values, { ...where, variant: "agg" }, {
       ...where,
       variant: "disagg",
@@ -122,7 +129,7 @@ function verdicts(results: Results, nearby: Results, replicated: Results): strin
         ? `overlapping; agg the lower in ${c.aLower} of ${c.count} ${unit}`
         : `${c.order === "above" ? "agg" : "disagg"} lower throughout`);
   };
-  const all = (rows: Row[], by: string, values: number[], where = {}) =>
+  const all = (rows: Row[], by: string, values: readonly number[], where = {}) =>
     [["ttftP90", "p90 TTFT (ms)"], ["itlAvg", "mean ITL (ms)"], ["gpuHours", "GPU-hours"]]
       .map(([key, label]) => holds(rows, by, values, key, label, where)).join("; ");
   return SPEEDUPS.map((speed) => {

@@ -18,11 +18,15 @@
 import {
   around,
   extent,
+  type ExtentColumn,
   extentSteps,
+  extentTable,
   Findings,
   formatCount,
   formatFixed,
   range,
+  REPLICAS,
+  replicate,
   type Results,
   type Row,
   runOptionsFromArgs,
@@ -61,12 +65,10 @@ const BAND_STARTUPS = [0, 100, 200, 300];
 const BAND_PACES = around(1, 0.01);
 /** A few start-up times, each run at every pace of {@link BAND_PACES}: does the trend hold nearby? */
 const band: Scenario = base.sweep("startupTime", BAND_STARTUPS).sweep("arrivalSpeedupRatio", BAND_PACES);
-/** Seeds of replications at the trace's pace, and their arrival jitter (small against a pass). */
-const SEEDS = [1, 2, 3, 4, 5];
-const JITTER_MS = 1;
+/** The replications' seeds and arrival jitter: the DSL's defaults ({@link REPLICAS}). */
+const { seeds: SEEDS, jitterMs: JITTER_MS } = REPLICAS;
 /** The same start-up times, each run once per seed of {@link SEEDS}: does the trend hold by chance alone? */
-const replicas: Scenario = base.sweep("startupTime", BAND_STARTUPS).set({ arrivalJitterMs: JITTER_MS })
-  .sweep("seed", SEEDS);
+const replicas: Scenario = replicate(base.sweep("startupTime", BAND_STARTUPS));
 
 /** What the sweep shows, from the results. */
 function summary(results: Results): string {
@@ -92,13 +94,13 @@ function summary(results: Results): string {
 /** How a figure moves from one start-up time to the next, by {@link extentSteps}. */
 const MOVES = { above: "rises", below: "falls", overlaps: "overlaps" } as const;
 
-/** The band's metrics: column, label and decimals. */
-const BAND_METRICS = [
-  ["ttftAvg", "mean TTFT (ms)", 0],
-  ["ttftP90", "p90 TTFT (ms)", 0],
-  ["scalingEvents", "scaling events", 0],
-  ["gpuHours", "GPU-hours", 2],
-] as const;
+/** The band's metrics: column, label and how a value prints. */
+const BAND_METRICS: readonly ExtentColumn[] = [
+  { key: "ttftAvg", label: "mean TTFT (ms)", show: (v) => formatFixed(v) },
+  { key: "ttftP90", label: "p90 TTFT (ms)", show: (v) => formatFixed(v) },
+  { key: "scalingEvents", label: "scaling events", show: (v) => formatFixed(v) },
+  { key: "gpuHours", label: "GPU-hours", show: (v) => formatFixed(v, 2) },
+];
 
 /**
  * How far each figure moves over a set of runs at each of {@link BAND_STARTUPS} (`rows`: the paces within 1 %
@@ -108,18 +110,7 @@ const BAND_METRICS = [
  */
 function bandSummary(rows: Row[], runs: string, every: string): string {
   const span = (startupTime: number, key: string) => extent(rows, key, { startupTime });
-  const table = [
-    `| start-up (s) | ${BAND_METRICS.map(([, label]) => label).join(" | ")} |`,
-    `|---:|${BAND_METRICS.map(() => "---:").join("|")}|`,
-    ...BAND_STARTUPS.map((t) =>
-      `| ${t} | ${
-        BAND_METRICS.map(([key, , digits]) => {
-          const [lo, hi] = span(t, key);
-          return `${formatFixed(lo, digits)}–${formatFixed(hi, digits)}`;
-        }).join(" | ")
-      } |`
-    ),
-  ].join("\n");
+  const table = extentTable(rows, "startupTime", BAND_STARTUPS, "start-up (s)", BAND_METRICS);
   const pairs = BAND_STARTUPS.slice(1).map((t, i) => [BAND_STARTUPS[i], t] as const);
   const trend = (key: string, label: string) => {
     const moves = extentSteps(rows, key, "startupTime", BAND_STARTUPS).map((step) => MOVES[step]);

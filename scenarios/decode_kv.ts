@@ -21,7 +21,9 @@
 import {
   around,
   extent,
+  type ExtentColumn,
   extentSteps,
+  extentTable,
   Findings,
   formatCount,
   formatFixed,
@@ -118,12 +120,12 @@ function verdicts(results: Results): string {
 }
 
 /** The band's metrics: column, label and how to print a value. */
-const BAND_METRICS = [
-  ["ttftAvg", "mean TTFT", ms],
-  ["handoffWaitShare", "hand-offs waiting", pct],
-  ["decodeWorkersAvg", "decode workers", (v: unknown) => formatFixed(v, 2)],
-  ["gpuHours", "GPU-hours", (v: unknown) => formatFixed(v, 2)],
-] as const;
+const BAND_METRICS: readonly ExtentColumn[] = [
+  { key: "ttftAvg", label: "mean TTFT", show: ms },
+  { key: "handoffWaitShare", label: "hand-offs waiting", show: pct },
+  { key: "decodeWorkersAvg", label: "decode workers", show: (v) => formatFixed(v, 2) },
+  { key: "gpuHours", label: "GPU-hours", show: (v) => formatFixed(v, 2) },
+];
 
 /** How the planner's figures move from one KV size to the next, by {@link extentSteps}. */
 const MOVES = { above: "grow", below: "shrink", overlaps: "overlap" } as const;
@@ -133,18 +135,7 @@ const MOVES = { above: "grow", below: "shrink", overlaps: "overlap" } as const;
  * TTFT it holds over every run, and whether decode workers and GPU-hours keep their order from size to size.
  */
 function bandSummary(rows: Row[]): string {
-  const table = [
-    `| decode KV (blocks) | ${BAND_METRICS.map(([, label]) => label).join(" | ")} |`,
-    `|---:|${BAND_METRICS.map(() => "---:").join("|")}|`,
-    ...BLOCKS.map((blocks) =>
-      `| ${formatCount(blocks)} | ${
-        BAND_METRICS.map(([key, , show]) => {
-          const [lo, hi] = extent(rows, key, { "decode.numGpuBlocks": blocks });
-          return `${show(lo)}–${show(hi)}`;
-        }).join(" | ")
-      } |`
-    ),
-  ].join("\n");
+  const table = extentTable(rows, "decode.numGpuBlocks", BLOCKS, "decode KV (blocks)", BAND_METRICS);
   const order = (key: string, label: string) => {
     const moves = extentSteps(rows, key, "decode.numGpuBlocks", BLOCKS).map((step) => MOVES[step]);
     const others = moves.flatMap((m, i) =>

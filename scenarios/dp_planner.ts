@@ -24,9 +24,12 @@ import * as Plot from "@observablehq/plot";
 import {
   around,
   extent,
+  extentTable,
   Figure,
   Findings,
   formatFixed,
+  REPLICAS,
+  replicate,
   type Results,
   type Row,
   runOptionsFromArgs,
@@ -94,14 +97,14 @@ export default study;
 const BAND = around(PACES[PACES.length - 1], 0.01);
 const band: Scenario = base.sweep("speedup", BAND);
 
-/** Seeds of the replications at the top pace, and their arrival jitter (small against a pass). */
-const SEEDS = [1, 2, 3, 4, 5];
-const JITTER_MS = 1;
+/** The replications' seeds and arrival jitter: the DSL's defaults ({@link REPLICAS}). */
+const { seeds: SEEDS, jitterMs: JITTER_MS } = REPLICAS;
 /** `names` at exactly the top pace, once per seed: does a variant that swings in the band swing by chance? */
 const replicasOf = (names: readonly string[]): Scenario =>
-  fleet.compare(Object.fromEntries(names.map((name) => [name, VARIANTS[name]])))
-    .set({ speedup: PACES[PACES.length - 1], arrivalJitterMs: JITTER_MS })
-    .sweep("seed", SEEDS);
+  replicate(
+    fleet.compare(Object.fromEntries(names.map((name) => [name, VARIANTS[name]])))
+      .set({ speedup: PACES[PACES.length - 1] }),
+  );
 
 /** Each run's row with its layout, ITL target and mean GPUs provisioned per pool. */
 function byLayout(results: Results): Row[] {
@@ -223,17 +226,11 @@ function replicaSummary(replicated: Row[]): string {
 function bandSummary(rows: Row[]): string {
   const variants = [...new Set(rows.map((r) => r.variant as string))];
   const span = (variant: string, key: string) => extent(rows, key, { variant });
-  const table = [
-    "| variant | mean TTFT (s) | decode GPUs | GPU-hours |",
-    "|---|---:|---:|---:|",
-    ...variants.map((v) => {
-      const [t, g, h] = [span(v, "ttftAvg"), span(v, "decodeGpus"), span(v, "gpuHours")];
-      return `| ${v} | ${formatFixed(t[0] / 1000, 1)}–${formatFixed(t[1] / 1000, 1)} | ${
-        formatFixed(g[0], 1)
-      }–${formatFixed(g[1], 1)} | ` +
-        `${formatFixed(h[0], 1)}–${formatFixed(h[1], 1)} |`;
-    }),
-  ].join("\n");
+  const table = extentTable(rows, "variant", variants, "variant", [
+    { key: "ttftAvg", label: "mean TTFT (s)", show: (v) => formatFixed(v / 1000, 1) },
+    { key: "decodeGpus", label: "decode GPUs", show: (v) => formatFixed(v, 1) },
+    { key: "gpuHours", label: "GPU-hours", show: (v) => formatFixed(v, 1) },
+  ]);
   const swinging = swingingOf(rows);
   const verdict = swinging.length === 0
     ? "every variant's figures hold: mean TTFT within 1.5× and decode GPUs within 1.2× across the band."

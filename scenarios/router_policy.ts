@@ -25,6 +25,8 @@ import {
   Figure,
   Findings,
   formatCount,
+  REPLICAS,
+  replicate,
   type Results,
   type Row,
   type RowFilter,
@@ -99,10 +101,8 @@ const fleet = scenario("router policy")
 const study = fleet.compare(LAYOUTS).sweep("speedup", [2, 3]);
 export default study;
 
-/** Replications at 3×, where the layouts differ: seeds of a ±{@link JITTER_MS} ms arrival jitter. */
-const SEEDS = [1, 2, 3, 4, 5];
-/** Small against a pass (tens of ms), so the trace's bursts keep their shape; only chance moves. */
-const JITTER_MS = 1;
+/** The replications' seeds and arrival jitter: the DSL's defaults ({@link REPLICAS}). */
+const { seeds: SEEDS, jitterMs: JITTER_MS } = REPLICAS;
 /** The layouts the 3× comparisons name. */
 const COMPARED = [
   "one queue (wspt)",
@@ -112,9 +112,9 @@ const COMPARED = [
   "1:1, long wspt",
 ];
 /** Those layouts at 3×, once per seed of {@link SEEDS}. */
-const replicas = fleet.compare(Object.fromEntries(COMPARED.map((name) => [name, LAYOUTS[name]])))
-  .set({ speedup: 3, arrivalJitterMs: JITTER_MS })
-  .sweep("seed", SEEDS);
+const replicas = replicate(
+  fleet.compare(Object.fromEntries(COMPARED.map((name) => [name, LAYOUTS[name]]))).set({ speedup: 3 }),
+);
 
 /** A Markdown table: per run, each class's mean and p90 TTFT and the long requests shed. */
 function classTable(rows: Row[]): string {

@@ -17,6 +17,8 @@ import {
   compareBands,
   Findings,
   formatCount,
+  REPLICAS,
+  replicate,
   type Results,
   type Row,
   runOptionsFromArgs,
@@ -61,9 +63,8 @@ const PACES = around(SPEEDUP, 0.01);
 /** The variant name of the best queue in the band. */
 const BEST = "best queue";
 
-/** Seeds of the replications at the study's pace, and their arrival jitter (small against a pass). */
-const SEEDS = [1, 2, 3, 4, 5];
-const JITTER_MS = 1;
+/** The replications' seeds and arrival jitter: the DSL's defaults ({@link REPLICAS}). */
+const { seeds: SEEDS, jitterMs: JITTER_MS } = REPLICAS;
 
 /** The fleet without a queue and with the queue `policy` at `threshold`. */
 const pair = (policy: string, threshold: number): Scenario =>
@@ -75,8 +76,7 @@ const pair = (policy: string, threshold: number): Scenario =>
 const band = (policy: string, threshold: number): Scenario =>
   pair(policy, threshold).sweep("arrivalSpeedupRatio", PACES);
 /** {@link pair} at the study's pace, once per seed of {@link SEEDS}. */
-const replicas = (policy: string, threshold: number): Scenario =>
-  pair(policy, threshold).set({ arrivalJitterMs: JITTER_MS }).sweep("seed", SEEDS);
+const replicas = (policy: string, threshold: number): Scenario => replicate(pair(policy, threshold));
 
 /** The run with the lowest mean TTFT of the sweep. */
 const bestOf = (results: Results): Row =>
@@ -102,7 +102,7 @@ function summary(base: Results, results: Results): string {
  * and by more than chance at the pace (`replicated`: its {@link replicas}' rows).
  */
 function bandSummary(nearby: Row[], replicated: Row[], best: Row): string {
-  const line = (rows: Row[], by: string, values: number[], key: string, label: string) => {
+  const line = (rows: Row[], by: string, values: readonly number[], key: string, label: string) => {
     const c = compareBands(rows, key, by, values, { variant: BEST }, { variant: "no queue" });
     const verdict = c.order === "overlaps"
       ? `ranges overlapping; the queue lower in ${c.aLower} of ${c.count}`
@@ -112,7 +112,7 @@ function bandSummary(nearby: Row[], replicated: Row[], best: Row): string {
     return `${label} ${formatCount(c.a[0])}–${formatCount(c.a[1])} ms with the queue against ` +
       `${formatCount(c.b[0])}–${formatCount(c.b[1])} ms without (${verdict})`;
   };
-  const both = (rows: Row[], by: string, values: number[]) =>
+  const both = (rows: Row[], by: string, values: readonly number[]) =>
     `${line(rows, by, values, "ttftAvg", "mean TTFT")}; ${line(rows, by, values, "ttftP90", "p90 TTFT")}`;
   return `${best.variant} at threshold ${best.routerQueueThreshold} against the same fleet without a queue. ` +
     `At ${PACES.join("×, ")}× the trace's pace: ${both(nearby, "arrivalSpeedupRatio", PACES)}. In ` +

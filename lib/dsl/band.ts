@@ -5,6 +5,7 @@
  * @module
  */
 import { InputError } from "../common/errors.ts";
+import { formatCount } from "../common/format.ts";
 import type { Row } from "./results.ts";
 import type { Scalar } from "./types.ts";
 
@@ -131,6 +132,53 @@ export function countLower(
     return extent(rows, key, filter)[0];
   };
   return values.filter((v) => one(a, v) < one(b, v)).length;
+}
+
+/** One column of an {@link extentTable}: the metric, its header and how a value prints. */
+export interface ExtentColumn {
+  readonly key: string;
+  readonly label: string;
+  readonly show: (v: number) => string;
+}
+
+/**
+ * A Markdown table of ranges: one row per value of column `by` (headed `head`), one cell per metric, each the
+ * `min–max` of the metric over the rows with that value. Numeric row labels print with thousands separators
+ * and align right; others align left.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { extentTable } from "./band.ts";
+ * const rows = [0, 100].flatMap((startupTime) =>
+ *   [1, 2].map((seed) => ({ startupTime, seed, ttftAvg: 800 + 10 * startupTime + seed }))
+ * );
+ * const table = extentTable(rows, "startupTime", [0, 100], "start-up (s)", [
+ *   { key: "ttftAvg", label: "mean TTFT (ms)", show: String },
+ * ]);
+ * assert.equal(table, "| start-up (s) | mean TTFT (ms) |\n|---:|---:|\n| 0 | 801–802 |\n| 100 | 1801–1802 |");
+ * ```
+ */
+export function extentTable(
+  rows: readonly Row[],
+  by: string,
+  values: readonly Scalar[],
+  head: string,
+  columns: readonly ExtentColumn[],
+): string {
+  const numeric = values.every((v) => typeof v === "number");
+  return [
+    `| ${head} | ${columns.map((c) => c.label).join(" | ")} |`,
+    `|${numeric ? "---:" : "---"}|${columns.map(() => "---:").join("|")}|`,
+    ...values.map((value) =>
+      `| ${numeric ? formatCount(value) : String(value)} | ${
+        columns.map(({ key, show }) => {
+          const [lo, hi] = extent(rows, key, { [by]: value });
+          return `${show(lo)}–${show(hi)}`;
+        }).join(" | ")
+      } |`
+    ),
+  ].join("\n");
 }
 
 /** Whether row `r` passes filter `where`. */

@@ -14,9 +14,12 @@ export {
   compareExtents,
   countLower,
   extent,
+  type ExtentColumn,
   extentSteps,
+  extentTable,
   type RowFilter,
 } from "./band.ts";
+export { REPLICAS, replicate } from "./replicate.ts";
 export { formatCount, formatFixed } from "../common/format.ts";
 export { PassPrices, type PriceRow, priceScenario } from "./pass_prices.ts";
 export { defaultParallelism, type RunOptions, runScenario } from "./run.ts";

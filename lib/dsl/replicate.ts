@@ -1,0 +1,32 @@
+/**
+ * Replications: one scenario run once per seed of a small arrival jitter, to see how far its figures move by
+ * chance at the same load.
+ *
+ * @module
+ */
+import type { Scenario } from "./scenario.ts";
+
+/** The replications the studies run by default: five seeds of a ±1 ms jitter (small against a pass). */
+export const REPLICAS: { readonly seeds: readonly number[]; readonly jitterMs: number } = {
+  seeds: [1, 2, 3, 4, 5],
+  jitterMs: 1,
+};
+
+/**
+ * `s` run once per seed of `seeds`, each with its arrivals jittered by ±`jitterMs` (`arrival_jitter_ms`),
+ * swept as `seed` (after any sweeps `s` has).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { replicate, scenario } from "../../mod.ts";
+ * const runs = replicate(scenario("r").trace("t.jsonl").agg({ workers: 2 })).runs();
+ * assert.deepEqual(runs.map((r) => [r.spec.seed, r.spec.arrival_jitter_ms]), [[1, 1], [2, 1], [3, 1], [4, 1], [5, 1]]);
+ * ```
+ */
+export function replicate(
+  s: Scenario,
+  { seeds = REPLICAS.seeds, jitterMs = REPLICAS.jitterMs } = {},
+): Scenario {
+  return s.set({ arrivalJitterMs: jitterMs }).sweep("seed", seeds);
+}
