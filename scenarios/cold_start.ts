@@ -24,6 +24,7 @@ import {
   Findings,
   formatCount,
   formatFixed,
+  outsideBand,
   range,
   REPLICAS,
   replicate,
@@ -32,6 +33,7 @@ import {
   runOptionsFromArgs,
   type Scenario,
   scenario,
+  SIMULTANEOUS_ARRIVALS,
 } from "../mod.ts";
 
 const SLA = { ttftMs: 1500, itlMs: 50 };
@@ -133,19 +135,13 @@ function bandSummary(rows: Row[], runs: string, every: string): string {
  * that can happen (`rows`: the study's; `replicated`: the {@link replicas}').
  */
 function outliers(rows: Row[], replicated: Row[]): string {
-  const out = BAND_STARTUPS.flatMap((startupTime) => {
-    const [lo, hi] = extent(replicated, "ttftAvg", { startupTime });
-    const single = extent(rows, "ttftAvg", { startupTime })[0];
-    return single < lo || single > hi
-      ? [`${startupTime} s (${formatCount(single)} ms against ${formatCount(lo)}–${formatCount(hi)} ms)`]
-      : [];
-  });
+  const out = outsideBand(rows, replicated, "ttftAvg", "startupTime", BAND_STARTUPS).map((
+    { value, single, range },
+  ) => `${value} s (${formatCount(single)} ms against ${formatCount(range[0])}–${formatCount(range[1])} ms)`);
   return out.length === 0
     ? "The unjittered run's mean TTFT lies within its replications' range at each of these start-up times."
-    : `The unjittered run's mean TTFT lies outside its replications' range at ${out.join(", ")}. The trace ` +
-      "gives bursts of requests the same millisecond; arriving at exactly one instant, an idle engine batches " +
-      "a burst into one pass, while any jitter (even 1 µs) lets its first request start a pass alone. Real " +
-      "arrivals are never simultaneous, so the replications are the likelier figures.";
+    : `The unjittered run's mean TTFT lies outside its replications' range at ${out.join(", ")}. ` +
+      SIMULTANEOUS_ARRIVALS;
 }
 
 if (import.meta.main) {

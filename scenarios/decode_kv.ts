@@ -27,11 +27,15 @@ import {
   Findings,
   formatCount,
   formatFixed,
+  outsideBand,
+  REPLICAS,
+  replicate,
   type Results,
   type Row,
   runOptionsFromArgs,
   type Scenario,
   scenario,
+  SIMULTANEOUS_ARRIVALS,
 } from "../mod.ts";
 
 const SLA = { ttftMs: 1500, itlMs: 50 };
@@ -77,11 +81,14 @@ export default study;
 
 /** The paces within 1 % of the trace's own. */
 const PACES = around(1, 0.01);
+/** The planner at every KV size. */
+const plannerRuns: Scenario = base.planner(PLANNER).sweep("decode.numGpuBlocks", BLOCKS);
 /** The planner at every KV size and every pace of {@link PACES}: which of its figures hold nearby. */
-const band: Scenario = base.planner(PLANNER).sweep("decode.numGpuBlocks", BLOCKS).sweep(
-  "arrivalSpeedupRatio",
-  PACES,
-);
+const band: Scenario = plannerRuns.sweep("arrivalSpeedupRatio", PACES);
+/** The replications' seeds and arrival jitter: the DSL's defaults ({@link REPLICAS}). */
+const { seeds: SEEDS, jitterMs: JITTER_MS } = REPLICAS;
+/** The planner at every KV size, once per seed of {@link SEEDS}: which of its figures hold by chance alone. */
+const replicas: Scenario = replicate(plannerRuns);
 
 const pct = (v: unknown) => typeof v === "number" ? `${(v * 100).toFixed(0)} %` : "—";
 
@@ -131,10 +138,11 @@ const BAND_METRICS: readonly ExtentColumn[] = [
 const MOVES = { above: "grow", below: "shrink", overlaps: "overlap" } as const;
 
 /**
- * The planner's figures within 1 % of the trace's pace (`rows`: the {@link band}'s): each size's ranges, the
- * TTFT it holds over every run, and whether decode workers and GPU-hours keep their order from size to size.
+ * The planner's figures over a set of runs at each KV size (`rows`: the paces within 1 % of the trace's, or
+ * replications; `runs` says which, `every` how an order holds over them): each size's ranges, the TTFT it
+ * holds over every run, and whether decode workers and GPU-hours keep their order from size to size.
  */
-function bandSummary(rows: Row[]): string {
+function bandSummary(rows: Row[], runs: string, every: string): string {
   const table = extentTable(rows, "decode.numGpuBlocks", BLOCKS, "decode KV (blocks)", BAND_METRICS);
   const order = (key: string, label: string) => {
     const moves = extentSteps(rows, key, "decode.numGpuBlocks", BLOCKS).map((step) => MOVES[step]);
@@ -142,20 +150,37 @@ function bandSummary(rows: Row[]): string {
       m === "shrink" ? [] : [`${m} from ${formatCount(BLOCKS[i])} to ${formatCount(BLOCKS[i + 1])} blocks`]
     );
     return others.length === 0
-      ? `${label} shrink from each size to the next in every run`
+      ? `${label} shrink from each size to the next ${every}`
       : `${label} shrink from one size to the next in ${moves.length - others.length} of ${moves.length} ` +
         `steps, and ${others.join(", ")}`;
   };
   const [lo, hi] = extent(rows, "ttftAvg");
-  return `Run at ${PACES.join("×, ")}× the trace's pace, the planner keeps mean TTFT between ${ms(lo)} and ` +
+  return `${runs}, the planner keeps mean TTFT between ${ms(lo)} and ` +
     `${ms(hi)} at every size; ${order("decodeWorkersAvg", "decode workers")}; ` +
     `${order("gpuHours", "GPU-hours")}.\n\n${table}`;
+}
+
+/**
+ * The KV sizes at which the planner's unjittered run has a mean TTFT outside its replications' range, and why
+ * (`rows`: the study's; `replicated`: the {@link replicas}').
+ */
+function outliers(rows: Row[], replicated: Row[]): string {
+  const planner = rows.filter((r) => r.variant === "planner");
+  const out = outsideBand(planner, replicated, "ttftAvg", "decode.numGpuBlocks", BLOCKS).map((o) =>
+    `${formatCount(o.value)} blocks (${ms(o.single)} against ${ms(o.range[0])}–${ms(o.range[1])})`
+  );
+  return out.length === 0
+    ? "With the planner, the unjittered run's mean TTFT lies within its replications' range at every size."
+    : `With the planner, the unjittered run's mean TTFT lies outside its replications' range at ` +
+      `${out.length === BLOCKS.length ? "every size" : `${out.length} of ${BLOCKS.length} sizes`}: ` +
+      `${out.join(", ")}. ${SIMULTANEOUS_ARRIVALS}`;
 }
 
 if (import.meta.main) {
   const options = runOptionsFromArgs();
   const results = await study.run(options);
   const nearby = await band.run(options);
+  const replicated = await replicas.run(options);
   results.table(COLUMNS);
   const { html } = await new Findings("Decode KV")
     .text(
@@ -170,7 +195,17 @@ if (import.meta.main) {
     )
     .text(`## Results\n\n${verdicts(results)}`)
     .table(results, COLUMNS)
-    .text(`### Within 1 % of the trace's pace, with the planner\n\n${bandSummary(nearby.rows)}`)
+    .text(
+      `### Within 1 % of the trace's pace, and by chance, with the planner\n\n${
+        bandSummary(nearby.rows, `Run at ${PACES.join("×, ")}× the trace's pace`, "in every run")
+      }\n\n${
+        bandSummary(
+          replicated.rows,
+          `Run ${SEEDS.length} times at the trace's pace with a ±${JITTER_MS} ms arrival jitter (\`arrival_jitter_ms\`)`,
+          "in every replication",
+        )
+      }\n\n${outliers(results.rows, replicated.rows)}`,
+    )
     .figure(
       results.plot("decode.numGpuBlocks", ["ttftAvg", "handoffWaitShare", "decodeWorkersAvg", "gpuHours"]),
       "the decode pool's KV against TTFT, hand-off waits, decode workers and GPU-hours",

@@ -235,3 +235,48 @@ export function compareBands(
     count: values.length,
   };
 }
+
+/** A value of a swept column where one run lies outside a band of runs: its figure and the band's range. */
+export interface Outlier {
+  readonly value: Scalar;
+  readonly single: number;
+  readonly range: [min: number, max: number];
+}
+
+/**
+ * The values of column `by` at which the one row of `single` lies outside the range of `key` over the rows
+ * of `band` with the same value: where a single run (unjittered, say) is not one of its replications.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { outsideBand } from "./band.ts";
+ * const single = [{ startupTime: 0, ttftAvg: 854 }, { startupTime: 100, ttftAvg: 1450 }];
+ * const band = [1, 2].flatMap((seed) => [
+ *   { startupTime: 0, seed, ttftAvg: 990 + seed },
+ *   { startupTime: 100, seed, ttftAvg: 1400 + 50 * seed },
+ * ]);
+ * assert.deepEqual(outsideBand(single, band, "ttftAvg", "startupTime", [0, 100]), [
+ *   { value: 0, single: 854, range: [991, 992] },
+ * ]);
+ * ```
+ */
+export function outsideBand(
+  single: readonly Row[],
+  band: readonly Row[],
+  key: string,
+  by: string,
+  values: readonly Scalar[],
+): Outlier[] {
+  return values.flatMap((value) => {
+    const n = single.filter((r) => r[by] === value).length;
+    if (n !== 1) {
+      throw new InputError(`${n} single rows match; one is needed`, {
+        field: `outsideBand(${JSON.stringify(key)}, ${JSON.stringify({ [by]: value })})`,
+      });
+    }
+    const one = extent(single, key, { [by]: value })[0];
+    const range = extent(band, key, { [by]: value });
+    return one < range[0] || one > range[1] ? [{ value, single: one, range }] : [];
+  });
+}

@@ -17,9 +17,11 @@ export {
   type ExtentColumn,
   extentSteps,
   extentTable,
+  type Outlier,
+  outsideBand,
   type RowFilter,
 } from "./band.ts";
-export { REPLICAS, replicate } from "./replicate.ts";
+export { REPLICAS, replicate, SIMULTANEOUS_ARRIVALS } from "./replicate.ts";
 export { formatCount, formatFixed } from "../common/format.ts";
 export { PassPrices, type PriceRow, priceScenario } from "./pass_prices.ts";
 export { defaultParallelism, type RunOptions, runScenario } from "./run.ts";

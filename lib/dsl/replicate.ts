@@ -30,3 +30,12 @@ export function replicate(
 ): Scenario {
   return s.set({ arrivalJitterMs: jitterMs }).sweep("seed", seeds);
 }
+
+/**
+ * Why an unjittered run can lie outside its replications' range, for a findings page to quote where
+ * `outsideBand` finds it does: a trace's same-millisecond bursts.
+ */
+export const SIMULTANEOUS_ARRIVALS: string =
+  "The trace gives bursts of requests the same millisecond; arriving at exactly one instant, an idle engine " +
+  "batches a burst into one pass, while any jitter (even 1 µs) lets its first request start a pass alone. Real " +
+  "arrivals are never simultaneous, so the replications are the likelier figures.";

@@ -1,6 +1,14 @@
 import assert from "node:assert/strict";
 import { InputError } from "../../lib/common/errors.ts";
-import { around, compareBands, compareExtents, countLower, extent, type Row } from "../../mod.ts";
+import {
+  around,
+  compareBands,
+  compareExtents,
+  countLower,
+  extent,
+  outsideBand,
+  type Row,
+} from "../../mod.ts";
 
 const rows: Row[] = around(1, 0.01).flatMap((speedup, i) => [
   { run: 2 * i, variant: "agg", speedup, ttftP90: 1000 + 10 * i },
@@ -53,4 +61,23 @@ Deno.test("compareBands: both ranges, their order and the paired count, over one
       compareBands(rows, "ttftP90", "speedup", around(1, 0.01), { variant: "agg" }, { variant: "disagg" }),
     /run 9 has no finite value/,
   );
+});
+
+Deno.test("outsideBand: the values where one run leaves its band, ends included; one single row per value", () => {
+  const single = [{ seed: 0, t: 0, ttftAvg: 10 }, { seed: 0, t: 1, ttftAvg: 20 }, {
+    seed: 0,
+    t: 2,
+    ttftAvg: 35,
+  }];
+  const band = [1, 2].flatMap((seed) => [0, 1, 2].map((t) => ({ seed, t, ttftAvg: 10 * (t + seed) })));
+  assert.deepEqual(outsideBand(single, band, "ttftAvg", "t", [0, 1, 2]), []);
+  assert.deepEqual(outsideBand([{ t: 0, ttftAvg: 9 }, { t: 1, ttftAvg: 41 }], band, "ttftAvg", "t", [0, 1]), [
+    { value: 0, single: 9, range: [10, 20] },
+    { value: 1, single: 41, range: [20, 30] },
+  ]);
+  assert.throws(
+    () => outsideBand(band, band, "ttftAvg", "t", [0]),
+    /outsideBand\("ttftAvg", \{"t":0\}\): 2 single rows/,
+  );
+  assert.throws(() => outsideBand(single, band, "ttftAvg", "t", [3]), /0 single rows match/);
 });
