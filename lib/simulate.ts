@@ -29,8 +29,15 @@ import {
   runInputsLoader,
 } from "./run_inputs.ts";
 import { parseSpec, type SimSpec } from "./spec.ts";
-import { jitterArrivals, type Workload, workloadStats } from "./workload/mod.ts";
+import {
+  type ArrivalStep,
+  arrivalStep,
+  jitterArrivals,
+  type Workload,
+  workloadStats,
+} from "./workload/mod.ts";
 import { Rng } from "./common/rng.ts";
+import { formatCount } from "./common/format.ts";
 
 /** A validated spec with its loaded workload and {@link RunInputs}: all a run needs. */
 export interface SimulationInputs extends Partial<RunInputs> {
@@ -153,18 +160,29 @@ export function runSimulation(inputs: SimulationInputs, options: RunOptions = {}
     decodeGpusPerWorker: pools[last].config.gpusPerWorker,
     sla: spec.sla,
     trajectories: workload.trajectories,
-    extra: runDetails({ ...inputs, workload }, resolved, cluster, collector, plan?.warnings ?? []),
+    extra: runDetails(
+      { ...inputs, workload },
+      resolved,
+      cluster,
+      collector,
+      arrivalStep(inputs.workload),
+      plan?.warnings ?? [],
+    ),
   });
   if (planner) report.planner = plannerDetails(planner, cluster.lifecycle);
   return { report, cluster, collector, planner };
 }
 
-/** dynolab's additions to the report (under `dynolab`). */
+/**
+ * dynolab's additions to the report (under `dynolab`); `inputs` carry the workload as run (jittered), `step`
+ * is the trace's own ({@link arrivalStep}).
+ */
 function runDetails(
   inputs: SimulationInputs,
   resolved: ResolvedEngine[],
   cluster: ClusterResult,
   collector: Collector,
+  step: ArrivalStep | null,
   plannerWarnings: readonly string[],
 ): { [key: string]: ReportValue } {
   const stats = workloadStats(inputs.workload);
@@ -194,6 +212,7 @@ function runDetails(
       sessions: stats.sessions,
       input_tokens: stats.inputTokens,
       output_tokens: stats.outputTokens,
+      ...(step ? { arrival_step_ms: step.stepMs } : {}),
     },
     pools: cluster.pools.map((pool, p) => ({
       role: pool.setup.stage,
@@ -230,8 +249,28 @@ function runDetails(
     simulated_end_ms: cluster.endMs,
     truncated: cluster.truncated,
     events: cluster.events,
-    warnings: [...resolved.flatMap((r) => r.warnings), ...plannerWarnings],
+    warnings: [
+      ...stepWarning(step, inputs.spec.arrival_jitter_ms),
+      ...resolved.flatMap((r) => r.warnings),
+      ...plannerWarnings,
+    ],
   };
+}
+
+/**
+ * The warning for a trace whose arrivals come in steps ({@link arrivalStep}) replayed with less jitter than
+ * half a step: each step's requests then arrive at one instant, which queues them behind each other as no real
+ * server would see (the Mooncake conversation trace: about a third more mean TTFT).
+ */
+function stepWarning(step: ArrivalStep | null, jitterMs: number): string[] {
+  if (step == null || jitterMs >= step.stepMs / 2) return [];
+  return [
+    `the trace's arrival times come in steps of ${formatCount(step.stepMs)} ms (${
+      formatCount(step.requests)
+    } ` +
+    `requests at ${formatCount(step.instants)} instants), so each step's requests arrive at one instant; ` +
+    `arrival_jitter_ms ${formatCount(step.stepMs / 2)} (--arrival-jitter-ms) spreads them over their step`,
+  ];
 }
 
 /** A pool's busy time by part and its typical passes ({@link typicalPasses}), for the report. */

@@ -33,9 +33,9 @@ export function replicate(
 
 /**
  * Why an unjittered run can lie outside its replications' range, for a findings page to quote where
- * `outsideBand` finds it does: a trace's same-millisecond bursts.
+ * `outsideBand` finds it does: requests that share an instant (`arrivalStep` finds a quantised trace).
  */
 export const SIMULTANEOUS_ARRIVALS: string =
-  "The trace gives bursts of requests the same millisecond; arriving at exactly one instant, an idle engine " +
-  "batches a burst into one pass, while any jitter (even 1 µs) lets its first request start a pass alone. Real " +
-  "arrivals are never simultaneous, so the replications are the likelier figures.";
+  "The trace's requests share arrival instants (its timestamps are quantised); arriving at exactly one " +
+  "instant, an idle engine batches them into one pass, while any jitter (even 1 µs) lets the first start a " +
+  "pass alone. Real arrivals are never simultaneous, so the replications are the likelier figures.";

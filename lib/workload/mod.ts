@@ -31,6 +31,7 @@ export {
   type DefaultWorkloadShape,
   type LogNormal,
 } from "./default_workload.ts";
+export { type ArrivalStep, arrivalStep } from "./arrival_step.ts";
 export { jitterArrivals } from "./jitter.ts";
 export { type LoadOptions, loadWorkload } from "./load.ts";
 export {
