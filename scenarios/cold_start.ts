@@ -3,8 +3,9 @@
  * changes what the SLA planner can do on the conversation trace — scaling events, TTFT and GPU-hours. Issue 4's
  * command: agg, 2 workers at the start, target `sla`, TTFT 1,500 ms, ITL 50 ms, throughput and load scaling
  * every 300 s and 10 s. At 0, 100, 200 and 300 s it also runs the paces within 1 % of the trace's own
- * (`around(1, 0.01)`) and five replications with a ±1 ms arrival jitter, to show which of the trend's figures
- * hold nearby and by more than chance.
+ * (`around(1, 0.01)`), five replications with a ±1 ms arrival jitter, to show which of the trend's figures
+ * hold nearby and by more than chance, and five with a ±1,500 ms jitter, which spreads the trace's quantised
+ * 3 s timestamp steps over each step, as the real arrivals were.
  *
  * Timing follows the reference's command: the `aic_*` engine args (vLLM, h200_sxm, Llama-3.1-8B-Instruct-FP8,
  * TP 1), i.e. the analytic perf model. `DYNOLAB_TIMING=polynomial` uses the reference mocker's default
@@ -17,6 +18,7 @@
  */
 import {
   around,
+  countLower,
   extent,
   type ExtentColumn,
   extentSteps,
@@ -31,6 +33,7 @@ import {
   type Results,
   type Row,
   runOptionsFromArgs,
+  type RunResult,
   type Scenario,
   scenario,
   SIMULTANEOUS_ARRIVALS,
@@ -71,6 +74,10 @@ const band: Scenario = base.sweep("startupTime", BAND_STARTUPS).sweep("arrivalSp
 const { seeds: SEEDS, jitterMs: JITTER_MS } = REPLICAS;
 /** The same start-up times, each run once per seed of {@link SEEDS}: does the trend hold by chance alone? */
 const replicas: Scenario = replicate(base.sweep("startupTime", BAND_STARTUPS));
+/** Half the trace's 3,000 ms timestamp step: a jitter that spreads each step's requests over it. */
+const SPREAD_MS = 1500;
+/** The same start-up times and seeds with the trace's quantised steps spread ({@link SPREAD_MS}). */
+const spread: Scenario = replicate(base.sweep("startupTime", BAND_STARTUPS), { jitterMs: SPREAD_MS });
 
 /** What the sweep shows, from the results. */
 function summary(results: Results): string {
@@ -144,11 +151,46 @@ function outliers(rows: Row[], replicated: Row[]): string {
       SIMULTANEOUS_ARRIVALS;
 }
 
+/**
+ * Seed by seed over the {@link spread} runs (`results`): how often mean TTFT rises from one start-up time to
+ * the next, and how the planner's first scaling decision splits the replications at the longest start-up.
+ */
+function spreadPairs(results: Results): string {
+  const rows = results.rows, n = SEEDS.length;
+  const rises = BAND_STARTUPS.slice(1).map((t, i) =>
+    countLower(rows, "ttftAvg", "seed", SEEDS, { startupTime: BAND_STARTUPS[i] }, { startupTime: t })
+  );
+  const rise = rises.every((k) => k === n)
+    ? `from each of these start-up times to the next in every replication`
+    : rises.map((k, i) => `in ${k} of ${n} from ${BAND_STARTUPS[i]} to ${BAND_STARTUPS[i + 1]} s`).join(", ");
+  const last = BAND_STARTUPS[BAND_STARTUPS.length - 1];
+  const runs = results.runs.filter((r) => r.params.startupTime === last);
+  const down = runs.filter((r) => {
+    const first = r.series.scalingEvents[0];
+    return first != null && first.to < first.from;
+  });
+  const span = (group: readonly RunResult[]) => {
+    const [lo, hi] = extent(group.map((r) => rows[r.index]), "ttftAvg");
+    return lo === hi ? `${formatCount(lo)} ms` : `${formatCount(lo)}–${formatCount(hi)} ms`;
+  };
+  const others = runs.filter((r) => !down.includes(r));
+  const split = down.length === 0 || others.length === 0
+    ? `At ${last} s the planner's first decision scales the fleet ${
+      down.length === 0 ? "up" : "down"
+    } in every ` +
+      "replication."
+    : `At ${last} s the planner's first decision scales the fleet down in ${down.length} of ${n} replications ` +
+      `(mean TTFT ${span(down)}): the scale-up that follows serves only after the start-up time. In the ` +
+      `other${others.length === 1 ? "" : "s"} it does not (${span(others)}).`;
+  return `Seed by seed, mean TTFT rises ${rise}. ${split}`;
+}
+
 if (import.meta.main) {
   const options = runOptionsFromArgs();
   const results = await study.run(options);
   const nearby = await band.run(options);
   const replicated = await replicas.run(options);
+  const spreadOut = await spread.run(options);
   results.table(COLUMNS);
   const { html } = await new Findings("Cold start")
     .text(
@@ -175,6 +217,16 @@ if (import.meta.main) {
           "in every replication",
         )
       }\n\n${outliers(results.rows, replicated.rows)}`,
+    )
+    .text(
+      `### The trace's steps spread\n\nThe trace's timestamps are quantised to 3,000 ms steps, so up to 28 ` +
+        `requests share an instant (\`arrivalStep\`). ${
+          bandSummary(
+            spreadOut.rows,
+            `Spread over their steps (±${formatCount(SPREAD_MS)} ms jitter, ${SEEDS.length} seeds)`,
+            "in every replication",
+          )
+        }\n\n${spreadPairs(spreadOut)}`,
     )
     .figure(
       results.plot("startupTime", ["ttftP90", "ttftAvg", "scalingEvents", "gpuHours"]),
