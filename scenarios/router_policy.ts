@@ -9,7 +9,8 @@
  * per-worker limit on queued `long` requests, past which they are shed. Without thresholds the same classes only
  * label requests: the "no queue" baseline. The router config's single `wspt` queue (no classes) at thresholds 0
  * and {@link THRESHOLD} runs beside them. At 3× the compared layouts also run five times with a ±1 ms arrival jitter
- * (`arrival_jitter_ms`, seeds 1–5), to tell which comparisons hold by more than chance.
+ * (`arrival_jitter_ms`, seeds 1–5), to tell which comparisons hold by more than chance, and five times with
+ * a ±500 ms jitter, which spreads the trace's quantised 3 s timestamp steps (1 s at 3×) over each step.
  *
  * Timing: the `aic_*` engine args (vLLM, h200_sxm, Llama-3.1-8B-Instruct-FP8), i.e. the analytic perf model.
  *
