@@ -37,6 +37,7 @@ import {
   type Scenario,
   scenario,
   SIMULTANEOUS_ARRIVALS,
+  spreadJitterMs,
 } from "../mod.ts";
 
 const SLA = { ttftMs: 1500, itlMs: 50 };
@@ -74,8 +75,8 @@ const band: Scenario = base.sweep("startupTime", BAND_STARTUPS).sweep("arrivalSp
 const { seeds: SEEDS, jitterMs: JITTER_MS } = REPLICAS;
 /** The same start-up times, each run once per seed of {@link SEEDS}: does the trend hold by chance alone? */
 const replicas: Scenario = replicate(base.sweep("startupTime", BAND_STARTUPS));
-/** Half the trace's 3,000 ms timestamp step: a jitter that spreads each step's requests over it. */
-const SPREAD_MS = 1500;
+/** Half the trace's timestamp step: a jitter that spreads each step's requests over it. */
+const SPREAD_MS = spreadJitterMs("mooncake:conversation");
 /** The same start-up times and seeds with the trace's quantised steps spread ({@link SPREAD_MS}). */
 const spread: Scenario = replicate(base.sweep("startupTime", BAND_STARTUPS), { jitterMs: SPREAD_MS });
 

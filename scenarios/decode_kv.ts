@@ -37,6 +37,7 @@ import {
   type Scenario,
   scenario,
   SIMULTANEOUS_ARRIVALS,
+  spreadJitterMs,
 } from "../mod.ts";
 
 const SLA = { ttftMs: 1500, itlMs: 50 };
@@ -90,8 +91,8 @@ const band: Scenario = plannerRuns.sweep("arrivalSpeedupRatio", PACES);
 const { seeds: SEEDS, jitterMs: JITTER_MS } = REPLICAS;
 /** The planner at every KV size, once per seed of {@link SEEDS}: which of its figures hold by chance alone. */
 const replicas: Scenario = replicate(plannerRuns);
-/** Half the trace's 3,000 ms timestamp step: a jitter that spreads each step's requests over it. */
-const SPREAD_MS = 1500;
+/** Half the trace's timestamp step: a jitter that spreads each step's requests over it. */
+const SPREAD_MS = spreadJitterMs("mooncake:conversation");
 /** The planner at every KV size, once per seed with the trace's quantised steps spread ({@link SPREAD_MS}). */
 const spread: Scenario = replicate(plannerRuns, { jitterMs: SPREAD_MS });
 

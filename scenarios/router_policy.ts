@@ -34,6 +34,7 @@ import {
   runOptionsFromArgs,
   type Scenario,
   scenario,
+  spreadJitterMs,
 } from "../mod.ts";
 import type { RouterPolicyInput } from "../lib/router/mod.ts";
 
@@ -118,8 +119,8 @@ const compared = fleet.compare(Object.fromEntries(COMPARED.map((name) => [name, 
 });
 /** {@link compared}, once per seed of {@link SEEDS}. */
 const replicas = replicate(compared);
-/** Half the trace's 3,000 ms timestamp step at 3×: a jitter that spreads each step over it. */
-const SPREAD_MS = 500;
+/** Half the trace's timestamp step at 3×: a jitter that spreads each step over it. */
+const SPREAD_MS = spreadJitterMs("mooncake:conversation", 3);
 /** {@link compared} once per seed with the trace's quantised steps spread ({@link SPREAD_MS}). */
 const spread = replicate(compared, { jitterMs: SPREAD_MS });
 

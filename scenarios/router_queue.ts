@@ -26,6 +26,7 @@ import {
   runOptionsFromArgs,
   type Scenario,
   scenario,
+  spreadJitterMs,
 } from "../mod.ts";
 
 const AIC = { backend: "vllm", gpu: "h200_sxm", model: "nvidia/Llama-3.1-8B-Instruct-FP8" };
@@ -79,8 +80,8 @@ const band = (policy: string, threshold: number): Scenario =>
   pair(policy, threshold).sweep("arrivalSpeedupRatio", PACES);
 /** {@link pair} at the study's pace, once per seed of {@link SEEDS}. */
 const replicas = (policy: string, threshold: number): Scenario => replicate(pair(policy, threshold));
-/** Half the trace's 3,000 ms timestamp step at the study's pace: a jitter that spreads each step over it. */
-const SPREAD_MS = 1500 / SPEEDUP;
+/** Half the trace's timestamp step at the study's pace: a jitter that spreads each step over it. */
+const SPREAD_MS = spreadJitterMs("mooncake:conversation", SPEEDUP);
 /** {@link replicas} with the trace's quantised steps spread ({@link SPREAD_MS}). */
 const spread = (policy: string, threshold: number): Scenario =>
   replicate(pair(policy, threshold), { jitterMs: SPREAD_MS });

@@ -30,7 +30,14 @@ export { DEFAULT_COLUMNS, flattenMetrics, METRIC_NAMES, type MetricValue } from 
 export { type RunSeries, runSeries, type ScalingEvent } from "./series.ts";
 export { Figure, type PanelOptions, type PlotOptions } from "./plot.ts";
 export { cacheKey, DYNOLAB_VERSION, ResultCache } from "./cache.ts";
-export { NAMED_TRACES, type NamedTrace, type ResolvedTrace, resolveTrace, type TraceEnv } from "./traces.ts";
+export {
+  NAMED_TRACES,
+  type NamedTrace,
+  type ResolvedTrace,
+  resolveTrace,
+  spreadJitterMs,
+  type TraceEnv,
+} from "./traces.ts";
 export { parseShard, selectShard, type Shard, shardFromEnv } from "./shard.ts";
 export { mergeResults } from "./merge.ts";
 export { ALIASES, lookupParam, PARAM_NAMES } from "./params.ts";

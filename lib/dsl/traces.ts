@@ -25,6 +25,11 @@ export interface NamedTrace {
   readonly url: string | null;
   readonly sha256?: string;
   readonly license: string;
+  /**
+   * The step its timestamps are quantised to, ms, where they are (`arrivalStep` finds it): a jitter of half
+   * of it (`arrival_jitter_ms`, divided by the speed-up) spreads each step's requests over the step.
+   */
+  readonly stepMs?: number;
 }
 
 const MOONCAKE =
@@ -41,6 +46,7 @@ export const NAMED_TRACES: Readonly<Record<string, NamedTrace>> = {
     url: `${MOONCAKE}/FAST25-release/traces/conversation_trace.jsonl`,
     sha256: "b8cbb061a85206d729d91cdc2981f43c9e0d99209dce588d3af5f7934408b9df",
     license: "Apache-2.0",
+    stepMs: 3000,
   },
   "mooncake:synthetic": {
     family: "mooncake",
@@ -229,4 +235,29 @@ function besideCheckout(): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The arrival jitter that spreads a named trace's quantised timestamp steps over each step, at `speedup`:
+ * half its {@link NamedTrace.stepMs}, divided by the speed-up (the jitter applies after it). Throws for a
+ * trace whose timestamps are not quantised.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { spreadJitterMs } from "./traces.ts";
+ * assert.equal(spreadJitterMs("mooncake:conversation"), 1500);
+ * assert.equal(spreadJitterMs("mooncake:conversation", 2), 750);
+ * assert.throws(() => spreadJitterMs("mooncake:synthetic"), /not quantised/);
+ * ```
+ */
+export function spreadJitterMs(name: string, speedup = 1): number {
+  const stepMs = NAMED_TRACES[name]?.stepMs;
+  if (stepMs == null) {
+    const quantised = Object.keys(NAMED_TRACES).filter((n) => NAMED_TRACES[n].stepMs != null);
+    throw new InputError(`${name}: its timestamps are not quantised (those of ${quantised.join(", ")} are)`, {
+      field: "trace",
+    });
+  }
+  return stepMs / 2 / speedup;
 }

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { arrivalStep, defaultWorkload, loadWorkload, WorkloadSpecSchema } from "../../lib/workload/mod.ts";
 import { sharedPath, sharedTest } from "../_shared.ts";
+import { NAMED_TRACES } from "../../mod.ts";
 import { fixedTiming, run, workloadOf } from "../_fixtures.ts";
 
 /** 60 one-turn requests at `at(i)` ms, and two later turns of a session (not roots: they do not count). */
@@ -64,6 +65,7 @@ sharedTest(
       requests: 12_031,
       instants: 1180,
     });
+    assert.equal(NAMED_TRACES["mooncake:conversation"].stepMs, 3000, "the named trace's step, as found");
     assert.equal(arrivalStep(await load(conversation, "mooncake", 3))?.stepMs, 1000);
     assert.equal(arrivalStep(await load("traces/mooncake/synthetic_trace.jsonl", "mooncake", 1)), null);
     assert.equal(arrivalStep(await load("traces/azure/AzureLLMInferenceTrace_conv.csv", "azure", 1)), null);
