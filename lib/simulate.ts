@@ -264,12 +264,13 @@ function runDetails(
  */
 function stepWarning(step: ArrivalStep | null, jitterMs: number): string[] {
   if (step == null || jitterMs >= step.stepMs / 2) return [];
+  const spread = Math.ceil(step.stepMs / 2);
   return [
     `the trace's arrival times come in steps of ${formatCount(step.stepMs)} ms (${
       formatCount(step.requests)
     } ` +
     `requests at ${formatCount(step.instants)} instants), so each step's requests arrive at one instant; ` +
-    `arrival_jitter_ms ${formatCount(step.stepMs / 2)} (--arrival-jitter-ms) spreads them over their step`,
+    `--arrival-jitter-ms ${spread} (arrival_jitter_ms) spreads them over their step`,
   ];
 }
 

@@ -40,11 +40,19 @@ Deno.test("arrival step: a run warns until the jitter spreads half a step, and r
   assert.equal(plain.workload.arrival_step_ms, 2000);
   assert.deepEqual(plain.warnings, [
     "the trace's arrival times come in steps of 2,000 ms (61 requests at 15 instants), so each step's " +
-    "requests arrive at one instant; arrival_jitter_ms 1,000 (--arrival-jitter-ms) spreads them over their step",
+    "requests arrive at one instant; --arrival-jitter-ms 1000 (arrival_jitter_ms) spreads them over their step",
   ]);
   assert.equal(details(999).warnings.length, 1);
   assert.deepEqual(details(1000).warnings, []);
   assert.equal(details(1000).workload.arrival_step_ms, 2000, "the step is the trace's, before the jitter");
+  // A step whose half is not whole (1,492.4 ms): the suggested jitter, rounded up, silences the warning.
+  const odd = (jitter: number) =>
+    (run(trace((i) => 2984.8 * Math.floor(i / 4)), { ...spec, arrival_jitter_ms: jitter }).report.dynolab as {
+      warnings: string[];
+    }).warnings;
+  const suggested = Number(/--arrival-jitter-ms (\d+) /.exec(odd(0)[0])?.[1]);
+  assert.equal(suggested, 1493);
+  assert.deepEqual(odd(suggested), []);
   const poisson = run(trace((i) => 137 * i), spec).report.dynolab as { workload: object; warnings: string[] };
   assert.deepEqual(poisson.warnings, []);
   assert.ok(!("arrival_step_ms" in poisson.workload));
