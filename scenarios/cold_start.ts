@@ -175,11 +175,13 @@ function spreadPairs(results: Results): string {
     return lo === hi ? `${formatCount(lo)} ms` : `${formatCount(lo)}–${formatCount(hi)} ms`;
   };
   const others = runs.filter((r) => !down.includes(r));
-  const split = down.length === 0 || others.length === 0
-    ? `At ${last} s the planner's first decision scales the fleet ${
-      down.length === 0 ? "up" : "down"
-    } in every ` +
-      "replication."
+  const split = down.length === 0
+    ? `At ${last} s the planner's first decision shrinks the fleet in no replication (mean TTFT ${
+      span(runs)
+    }).`
+    : others.length === 0
+    ? `At ${last} s the planner's first decision shrinks the fleet in every replication (mean TTFT ` +
+      `${span(runs)}): the scale-up that follows serves only after the start-up time.`
     : `At ${last} s the planner's first decision scales the fleet down in ${down.length} of ${n} replications ` +
       `(mean TTFT ${span(down)}): the scale-up that follows serves only after the start-up time. In the ` +
       `other${others.length === 1 ? "" : "s"} it does not (${span(others)}).`;
