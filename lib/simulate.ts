@@ -93,11 +93,9 @@ const JITTER_STREAM = 1;
 /** Run a simulation on loaded inputs. Pure and deterministic. */
 export function runSimulation(inputs: SimulationInputs, options: RunOptions = {}): SimulationResult {
   const { spec } = inputs;
-  const workload = jitterArrivals(
-    inputs.workload,
-    spec.arrival_jitter_ms,
-    new Rng(spec.seed).fork(JITTER_STREAM),
-  );
+  const step = arrivalStep(inputs.workload);
+  const jitterMs = spec.spread_arrival_steps ? (step ? step.stepMs / 2 : 0) : spec.arrival_jitter_ms;
+  const workload = jitterArrivals(inputs.workload, jitterMs, new Rng(spec.seed).fork(JITTER_STREAM));
   if (options.controller && spec.planner != null) {
     throw new InputError("a run takes the spec's planner or a custom controller, not both", {
       field: "planner",
@@ -165,7 +163,7 @@ export function runSimulation(inputs: SimulationInputs, options: RunOptions = {}
       resolved,
       cluster,
       collector,
-      arrivalStep(inputs.workload),
+      { step, jitterMs },
       plan?.warnings ?? [],
     ),
   });
@@ -175,14 +173,14 @@ export function runSimulation(inputs: SimulationInputs, options: RunOptions = {}
 
 /**
  * dynolab's additions to the report (under `dynolab`); `inputs` carry the workload as run (jittered), `step`
- * is the trace's own ({@link arrivalStep}).
+ * is the trace's own ({@link arrivalStep}) and `jitterMs` the arrival jitter it was run with.
  */
 function runDetails(
   inputs: SimulationInputs,
   resolved: ResolvedEngine[],
   cluster: ClusterResult,
   collector: Collector,
-  step: ArrivalStep | null,
+  { step, jitterMs }: { step: ArrivalStep | null; jitterMs: number },
   plannerWarnings: readonly string[],
 ): { [key: string]: ReportValue } {
   const stats = workloadStats(inputs.workload);
@@ -213,6 +211,7 @@ function runDetails(
       input_tokens: stats.inputTokens,
       output_tokens: stats.outputTokens,
       ...(step ? { arrival_step_ms: step.stepMs } : {}),
+      ...(inputs.spec.spread_arrival_steps ? { arrival_jitter_ms: jitterMs } : {}),
     },
     pools: cluster.pools.map((pool, p) => ({
       role: pool.setup.stage,
@@ -250,7 +249,7 @@ function runDetails(
     truncated: cluster.truncated,
     events: cluster.events,
     warnings: [
-      ...stepWarning(step, inputs.spec.arrival_jitter_ms),
+      ...stepWarning(step, jitterMs, inputs.spec.spread_arrival_steps),
       ...resolved.flatMap((r) => r.warnings),
       ...plannerWarnings,
     ],
@@ -260,17 +259,22 @@ function runDetails(
 /**
  * The warning for a trace whose arrivals come in steps ({@link arrivalStep}) replayed with less jitter than
  * half a step: each step's requests then arrive at one instant, which queues them behind each other as no real
- * server would see (the Mooncake conversation trace: about a third more mean TTFT).
+ * server would see (the Mooncake conversation trace: about a third more mean TTFT). With `spread` asked of a
+ * trace without steps, the warning that there was nothing to spread.
  */
-function stepWarning(step: ArrivalStep | null, jitterMs: number): string[] {
-  if (step == null || jitterMs >= step.stepMs / 2) return [];
-  const spread = Math.ceil(step.stepMs / 2);
+function stepWarning(step: ArrivalStep | null, jitterMs: number, spread: boolean): string[] {
+  if (step == null) {
+    return spread
+      ? ["spread_arrival_steps: the trace's arrival times are not quantised, so it was replayed as is"]
+      : [];
+  }
+  if (jitterMs >= step.stepMs / 2) return [];
+  const shared = `${formatCount(step.requests)} requests at ${formatCount(step.instants)} instants, up to ` +
+    `${step.peak} at one`;
   return [
-    `the trace's arrival times come in steps of ${formatCount(step.stepMs)} ms (${
-      formatCount(step.requests)
-    } ` +
-    `requests at ${formatCount(step.instants)} instants), so each step's requests arrive at one instant; ` +
-    `--arrival-jitter-ms ${spread} (arrival_jitter_ms) spreads them over their step`,
+    `the trace's arrival times come in steps of ${formatCount(step.stepMs)} ms (${shared}), so each step's ` +
+    `requests arrive at one instant; --spread-arrival-steps (spread_arrival_steps) spreads them over their ` +
+    `step, as --arrival-jitter-ms ${Math.ceil(step.stepMs / 2)} does`,
   ];
 }
 

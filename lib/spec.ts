@@ -133,6 +133,13 @@ export const SimSpecSchema = z.strictObject({
    * 0: none): replications of one trace at the same load, to see how far a figure moves by chance.
    */
   arrival_jitter_ms: z.number().min(0).max(MAX_JITTER_MS).default(0),
+  /**
+   * Spread a trace's quantised timestamps over their steps (`--spread-arrival-steps`; dynolab): the arrival
+   * jitter becomes half the step `arrivalStep` finds (after the speed-up), so each step's requests arrive
+   * uniformly over it, seeded by `seed`. A trace whose timestamps are not quantised is replayed as is, with a
+   * warning.
+   */
+  spread_arrival_steps: z.boolean().default(false),
   /** Closed loop with at most this many requests in flight (`--replay-concurrency`). */
   replay_concurrency: positiveInt.nullable().optional(),
   /**
@@ -159,11 +166,20 @@ export const SimSpecSchema = z.strictObject({
   /** Sweep points of the planner's perf bootstrap (`--benchmark-granularity`). */
   benchmark_granularity: positiveInt.default(8),
 }).superRefine((spec, ctx) => {
-  if (spec.arrival_jitter_ms > 0 && spec.replay_concurrency != null) {
+  for (const key of ["arrival_jitter_ms", "spread_arrival_steps"] as const) {
+    if (spec[key] && spec.replay_concurrency != null) {
+      ctx.addIssue({
+        code: "custom",
+        path: [key],
+        message: "a closed loop (replay_concurrency) has no arrival times to jitter; vary seed instead",
+      });
+    }
+  }
+  if (spec.spread_arrival_steps && spec.arrival_jitter_ms > 0) {
     ctx.addIssue({
       code: "custom",
-      path: ["arrival_jitter_ms"],
-      message: "a closed loop (replay_concurrency) has no arrival times to jitter; vary seed instead",
+      path: ["spread_arrival_steps"],
+      message: "sets the arrival jitter to half the trace's step: give it or an arrival jitter, not both",
     });
   }
   if (spec.workload.source === "trace" && spec.replay_concurrency == null) {

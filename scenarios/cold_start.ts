@@ -27,6 +27,7 @@ import {
   formatCount,
   formatFixed,
   outsideBand,
+  quantisedSteps,
   range,
   REPLICAS,
   replicate,
@@ -40,6 +41,9 @@ import {
   spreadJitterMs,
 } from "../mod.ts";
 
+/** The trace: its timestamps are quantised ({@link quantisedSteps}). */
+const TRACE = "mooncake:conversation";
+
 const SLA = { ttftMs: 1500, itlMs: 50 };
 const AIC = { backend: "vllm", gpu: "h200_sxm", model: "nvidia/Llama-3.1-8B-Instruct-FP8", tp: 1 };
 const POLYNOMIAL = Deno.env.get("DYNOLAB_TIMING") === "polynomial";
@@ -47,7 +51,7 @@ const COLUMNS = ["startupTime", "ttftAvg", "ttftP90", "itlAvg", "scalingEvents",
 
 /** Issue 4's command. */
 const base: Scenario = scenario("cold start")
-  .trace("mooncake:conversation")
+  .trace(TRACE)
   .engine(POLYNOMIAL ? {} : AIC)
   .agg({ workers: 2 })
   .sla(SLA)
@@ -75,10 +79,10 @@ const band: Scenario = base.sweep("startupTime", BAND_STARTUPS).sweep("arrivalSp
 const { seeds: SEEDS, jitterMs: JITTER_MS } = REPLICAS;
 /** The same start-up times, each run once per seed of {@link SEEDS}: does the trend hold by chance alone? */
 const replicas: Scenario = replicate(base.sweep("startupTime", BAND_STARTUPS));
-/** Half the trace's timestamp step: a jitter that spreads each step's requests over it. */
-const SPREAD_MS = spreadJitterMs("mooncake:conversation");
+/** The jitter `spread_arrival_steps` gives the trace here (half its timestamp step), for the prose. */
+const SPREAD_MS = spreadJitterMs(TRACE);
 /** The same start-up times and seeds with the trace's quantised steps spread ({@link SPREAD_MS}). */
-const spread: Scenario = replicate(base.sweep("startupTime", BAND_STARTUPS), { jitterMs: SPREAD_MS });
+const spread: Scenario = replicate(base.sweep("startupTime", BAND_STARTUPS), { spread: true });
 
 /** What the sweep shows, from the results. */
 function summary(results: Results): string {
@@ -222,14 +226,15 @@ if (import.meta.main) {
       }\n\n${outliers(results.rows, replicated.rows)}`,
     )
     .text(
-      `### The trace's steps spread\n\nThe trace's timestamps are quantised to 3,000 ms steps, so up to 28 ` +
-        `requests share an instant (\`arrivalStep\`). ${
-          bandSummary(
-            spreadOut.rows,
-            `Spread over their steps (±${formatCount(SPREAD_MS)} ms jitter, ${SEEDS.length} seeds)`,
-            "in every replication",
-          )
-        }\n\n${spreadPairs(spreadOut)}`,
+      `### The trace's steps spread\n\n${quantisedSteps(TRACE)} (\`arrivalStep\`). ${
+        bandSummary(
+          spreadOut.rows,
+          `Spread over their steps (\`spread_arrival_steps\`: ±${
+            formatCount(SPREAD_MS)
+          } ms, ${SEEDS.length} seeds)`,
+          "in every replication",
+        )
+      }\n\n${spreadPairs(spreadOut)}`,
     )
     .figure(
       results.plot("startupTime", ["ttftP90", "ttftAvg", "scalingEvents", "gpuHours"]),

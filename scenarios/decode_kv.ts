@@ -29,6 +29,7 @@ import {
   formatCount,
   formatFixed,
   outsideBand,
+  quantisedSteps,
   REPLICAS,
   replicate,
   type Results,
@@ -39,6 +40,9 @@ import {
   SIMULTANEOUS_ARRIVALS,
   spreadJitterMs,
 } from "../mod.ts";
+
+/** The trace: its timestamps are quantised ({@link quantisedSteps}). */
+const TRACE = "mooncake:conversation";
 
 const SLA = { ttftMs: 1500, itlMs: 50 };
 const ENGINE = { backend: "vllm", gpu: "h200_sxm", model: "nvidia/Llama-3.1-8B-Instruct-FP8", tp: 1 };
@@ -67,7 +71,7 @@ const COLUMNS = [
 
 /** One prefill and one decode worker at the start. */
 const base: Scenario = scenario("decode kv")
-  .trace("mooncake:conversation")
+  .trace(TRACE)
   .engine(ENGINE)
   .router("kv_router")
   .sla(SLA)
@@ -91,10 +95,10 @@ const band: Scenario = plannerRuns.sweep("arrivalSpeedupRatio", PACES);
 const { seeds: SEEDS, jitterMs: JITTER_MS } = REPLICAS;
 /** The planner at every KV size, once per seed of {@link SEEDS}: which of its figures hold by chance alone. */
 const replicas: Scenario = replicate(plannerRuns);
-/** Half the trace's timestamp step: a jitter that spreads each step's requests over it. */
-const SPREAD_MS = spreadJitterMs("mooncake:conversation");
+/** The jitter `spread_arrival_steps` gives the trace here (half its timestamp step), for the prose. */
+const SPREAD_MS = spreadJitterMs(TRACE);
 /** The planner at every KV size, once per seed with the trace's quantised steps spread ({@link SPREAD_MS}). */
-const spread: Scenario = replicate(plannerRuns, { jitterMs: SPREAD_MS });
+const spread: Scenario = replicate(plannerRuns, { spread: true });
 
 const pct = (v: unknown) => typeof v === "number" ? `${(v * 100).toFixed(0)} %` : "—";
 
@@ -214,14 +218,15 @@ if (import.meta.main) {
       }\n\n${outliers(results.rows, replicated.rows)}`,
     )
     .text(
-      "### The trace's steps spread, with the planner\n\nThe trace's timestamps are quantised to 3,000 ms " +
-        `steps, so up to 28 requests share an instant. ${
-          bandSummary(
-            spreadOut.rows,
-            `Spread over their steps (±${formatCount(SPREAD_MS)} ms jitter, ${SEEDS.length} seeds)`,
-            "in every replication",
-          )
-        }`,
+      `### The trace's steps spread, with the planner\n\n${quantisedSteps(TRACE)}. ${
+        bandSummary(
+          spreadOut.rows,
+          `Spread over their steps (\`spread_arrival_steps\`: ±${
+            formatCount(SPREAD_MS)
+          } ms, ${SEEDS.length} seeds)`,
+          "in every replication",
+        )
+      }`,
     )
     .figure(
       results.plot("decode.numGpuBlocks", ["ttftAvg", "handoffWaitShare", "decodeWorkersAvg", "gpuHours"]),

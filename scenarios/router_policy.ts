@@ -26,6 +26,7 @@ import {
   Figure,
   Findings,
   formatCount,
+  quantisedSteps,
   REPLICAS,
   replicate,
   type Results,
@@ -36,6 +37,9 @@ import {
   scenario,
   spreadJitterMs,
 } from "../mod.ts";
+
+/** The trace: its timestamps are quantised ({@link quantisedSteps}). */
+const TRACE = "mooncake:conversation";
 import type { RouterPolicyInput } from "../lib/router/mod.ts";
 
 const AIC = { backend: "vllm", gpu: "h200_sxm", model: "nvidia/Llama-3.1-8B-Instruct-FP8" };
@@ -95,7 +99,7 @@ const LAYOUTS: Readonly<Record<string, Variant>> = {
 
 /** The fleet: 4 aggregated workers behind the KV router. */
 const fleet = scenario("router policy")
-  .trace("mooncake:conversation")
+  .trace(TRACE)
   .engine(AIC)
   .agg({ workers: 4 })
   .router("kv_router");
@@ -119,10 +123,10 @@ const compared = fleet.compare(Object.fromEntries(COMPARED.map((name) => [name, 
 });
 /** {@link compared}, once per seed of {@link SEEDS}. */
 const replicas = replicate(compared);
-/** Half the trace's timestamp step at 3×: a jitter that spreads each step over it. */
-const SPREAD_MS = spreadJitterMs("mooncake:conversation", 3);
+/** The jitter `spread_arrival_steps` gives the trace here (half its timestamp step), for the prose. */
+const SPREAD_MS = spreadJitterMs(TRACE, 3);
 /** {@link compared} once per seed with the trace's quantised steps spread ({@link SPREAD_MS}). */
-const spread = replicate(compared, { jitterMs: SPREAD_MS });
+const spread = replicate(compared, { spread: true });
 
 /** A Markdown table: per run, each class's mean and p90 TTFT and the long requests shed. */
 function classTable(rows: Row[]): string {
@@ -231,11 +235,11 @@ function summary(results: Results, rows: Row[], replicated: Results): string {
 
 /**
  * Whether the 3× comparisons hold by chance (`replicated`: the {@link replicas}' results, or the
- * {@link spread}'s, jittered by ±`jitterMs`): each one's range
+ * {@link spread}'s; `jitter` names their arrival jitter): each one's range
  * over the replications, and in how many of them the first layout is the lower (both layouts see the same
  * jittered arrivals at each seed, so seed by seed is the fair comparison).
  */
-function replicaSummary(results: Results, replicated: Results, jitterMs: number): string {
+function replicaSummary(results: Results, replicated: Results, jitter: string): string {
   /** One comparison: its line, and the layout lower in every replication (null when that changes). */
   const vs = (label: string, a: string, b: string, cls?: string) => {
     const where = (variant: string): RowFilter => cls ? { variant, class: cls } : { variant };
@@ -278,7 +282,7 @@ function replicaSummary(results: Results, replicated: Results, jitterMs: number)
       : "",
   ].filter(Boolean).join(" ");
   return [
-    `${SEEDS.length} replications at 3× (\`arrival_jitter_ms\` ${jitterMs}, seeds ${SEEDS.join(", ")}):`,
+    `${SEEDS.length} replications at 3× (${jitter}, seeds ${SEEDS.join(", ")}):`,
     ...comparisons.map((c) => c.line),
     "",
     conclusion,
@@ -316,11 +320,16 @@ if (import.meta.main) {
         "router config's single `wspt` queue (`router_queue_threshold`, no classes) runs beside them.",
     )
     .text(`## Results\n\n${summary(results, rows, replicated)}`)
-    .text(`### Replications at 3×\n\n${replicaSummary(results, replicated, JITTER_MS)}`)
     .text(
-      "### The trace's steps spread\n\nThe trace's timestamps are quantised to 3,000 ms steps, so up to 28 " +
-        `requests share an instant; a ±${SPREAD_MS} ms jitter at 3× spreads them over their steps. ` +
-        replicaSummary(results, spreadOut, SPREAD_MS),
+      `### Replications at 3×\n\n${
+        replicaSummary(results, replicated, `\`arrival_jitter_ms\` ${JITTER_MS}`)
+      }`,
+    )
+    .text(
+      `### The trace's steps spread\n\n${
+        quantisedSteps(TRACE)
+      }; \`spread_arrival_steps\` spreads them over their steps. ` +
+        replicaSummary(results, spreadOut, `\`spread_arrival_steps\`: ±${SPREAD_MS} ms`),
     )
     .figure(classFigure(rows), "each class's mean TTFT (bar) and p90 (tick), by layout and load")
     .text(classTable(rows))

@@ -19,6 +19,7 @@ import {
   compareBands,
   Findings,
   formatCount,
+  quantisedSteps,
   REPLICAS,
   replicate,
   type Results,
@@ -28,6 +29,9 @@ import {
   scenario,
   spreadJitterMs,
 } from "../mod.ts";
+
+/** The trace: its timestamps are quantised ({@link quantisedSteps}). */
+const TRACE = "mooncake:conversation";
 
 const AIC = { backend: "vllm", gpu: "h200_sxm", model: "nvidia/Llama-3.1-8B-Instruct-FP8" };
 const SPEEDUP = 2;
@@ -45,7 +49,7 @@ const COLUMNS = [
 
 /** The fleet: no queue, as the reference's newest default. */
 export const fleet = scenario("router queue")
-  .trace("mooncake:conversation", { speedup: SPEEDUP })
+  .trace(TRACE, { speedup: SPEEDUP })
   .engine(AIC)
   .agg({ workers: 4 })
   .router("kv_router");
@@ -80,11 +84,11 @@ const band = (policy: string, threshold: number): Scenario =>
   pair(policy, threshold).sweep("arrivalSpeedupRatio", PACES);
 /** {@link pair} at the study's pace, once per seed of {@link SEEDS}. */
 const replicas = (policy: string, threshold: number): Scenario => replicate(pair(policy, threshold));
-/** Half the trace's timestamp step at the study's pace: a jitter that spreads each step over it. */
-const SPREAD_MS = spreadJitterMs("mooncake:conversation", SPEEDUP);
+/** The jitter `spread_arrival_steps` gives the trace here (half its timestamp step), for the prose. */
+const SPREAD_MS = spreadJitterMs(TRACE, SPEEDUP);
 /** {@link replicas} with the trace's quantised steps spread ({@link SPREAD_MS}). */
 const spread = (policy: string, threshold: number): Scenario =>
-  replicate(pair(policy, threshold), { jitterMs: SPREAD_MS });
+  replicate(pair(policy, threshold), { spread: true });
 
 /** The run with the lowest mean TTFT of the sweep. */
 const bestOf = (results: Results): Row =>
@@ -126,13 +130,12 @@ function bandSummary(nearby: Row[], replicated: Row[], spreadOut: Row[], best: R
   return `${best.variant} at threshold ${best.routerQueueThreshold} against the same fleet without a queue. ` +
     `At ${PACES.join("×, ")}× the trace's pace: ${both(nearby, "arrivalSpeedupRatio", PACES)}. In ` +
     `${SEEDS.length} replications at ${SPEEDUP}× (±${JITTER_MS} ms arrival jitter, \`arrival_jitter_ms\`): ` +
-    `${
-      both(replicated, "seed", SEEDS)
-    }. The trace's timestamps are quantised to 3,000 ms steps, so up to 28 ` +
-    `requests share an instant; spread over their steps (±${
-      formatCount(SPREAD_MS)
-    } ms jitter at ${SPEEDUP}×, ` +
-    `${SEEDS.length} seeds): ${both(spreadOut, "seed", SEEDS)}.`;
+    `${both(replicated, "seed", SEEDS)}. ${
+      quantisedSteps(TRACE)
+    }; spread over their steps (\`spread_arrival_steps\`: ` +
+    `±${formatCount(SPREAD_MS)} ms at ${SPEEDUP}×, ${SEEDS.length} seeds): ${
+      both(spreadOut, "seed", SEEDS)
+    }.`;
 }
 
 if (import.meta.main) {

@@ -45,6 +45,7 @@ export const FLAGS = {
   "router-mode": "string",
   "arrival-speedup-ratio": "string",
   "arrival-jitter-ms": "string",
+  "spread-arrival-steps": "boolean",
   "trace-format": "string",
   "trace-block-size": "string",
   "trace-shared-prefix-ratio": "string",

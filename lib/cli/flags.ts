@@ -215,6 +215,7 @@ export function parseCommand(argv: readonly string[]): Command {
     workload,
     arrival_speedup_ratio: optionalNumber(v, "arrival-speedup-ratio"),
     arrival_jitter_ms: optionalNumber(v, "arrival-jitter-ms"),
+    spread_arrival_steps: v["spread-arrival-steps"],
     replay_concurrency: concurrency,
     warmup_request_count: optionalInt(v, "warmup-request-count", 0),
     topology: topology(v),

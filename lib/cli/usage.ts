@@ -27,6 +27,8 @@ Workload:
   --arrival-speedup-ratio R  divide arrivals and inter-turn delays by R (default 1)
   --arrival-jitter-ms J      move each session's arrivals by a uniform draw from ±J ms, seeded by --seed
                              (default 0): replications of one trace at the same load
+  --spread-arrival-steps     a trace whose timestamps are quantised to steps: jitter by half a step, spreading
+                             each step's requests over it (dynolab)
   --replay-concurrency C     closed loop: at most C requests in flight
   --warmup-request-count N   the first N requests are a warm-up phase: served, drained, not measured (AIPerf)
   --input-tokens/--output-tokens/--request-count, --request-rate, --arrival-interval-ms,

@@ -236,6 +236,89 @@ export function compareBands(
   };
 }
 
+/** How {@link describeBands} writes a comparison. */
+export interface DescribeOptions {
+  /** A figure (default {@link formatCount}). */
+  readonly show?: (v: number) => string;
+  /** The figures' unit, after each range (default none). */
+  readonly unit?: string;
+  /** What one of the band's runs is called (default `"run"`). */
+  readonly run?: string;
+}
+
+/**
+ * A {@link BandComparison} in words, for a findings page: `a`'s range against `b`'s and in how many of the
+ * band's runs `a` is the lower.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { compareBands, describeBands } from "./band.ts";
+ * const rows = [1, 2].flatMap((seed) => [
+ *   { variant: "hybrid", seed, ttftAvg: 900 + seed },
+ *   { variant: "dense", seed, ttftAvg: 1200 + 100 * seed },
+ * ]);
+ * const c = compareBands(rows, "ttftAvg", "seed", [1, 2], { variant: "hybrid" }, { variant: "dense" });
+ * assert.equal(
+ *   describeBands(c, { unit: " ms", run: "replication" }),
+ *   "901–902 ms against 1,300–1,400 ms (lower in every replication)",
+ * );
+ * ```
+ */
+export function describeBands(
+  c: BandComparison,
+  { show = formatCount, unit = "", run = "run" }: DescribeOptions = {},
+): string {
+  const range = ([lo, hi]: readonly [number, number]) =>
+    (lo === hi ? show(lo) : `${show(lo)}–${show(hi)}`) + unit;
+  const lower = c.aLower === c.count
+    ? `lower in every ${run}`
+    : c.aLower === 0
+    ? `lower in no ${run}`
+    : `lower in ${c.aLower} of ${c.count} ${run}s`;
+  return `${range(c.a)} against ${range(c.b)} (${lower})`;
+}
+
+/** A figure {@link describeMetrics} compares: its key, its name in the sentence, and how it is written. */
+export interface DescribedMetric extends Omit<DescribeOptions, "run"> {
+  readonly key: string;
+  readonly label: string;
+}
+
+/**
+ * Variants `a` against `b` on each of `metrics` over the band `values` of column `by` ({@link compareBands},
+ * {@link describeBands}), as one clause per metric joined by commas; `run` names one of the band's runs.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { describeMetrics } from "./band.ts";
+ * const rows = [1, 2].flatMap((seed) => [
+ *   { variant: "hybrid", seed, ttftAvg: 900 + seed, tpotAvg: 20 },
+ *   { variant: "dense", seed, ttftAvg: 1200 + 100 * seed, tpotAvg: 19 + seed },
+ * ]);
+ * const metrics = [{ key: "ttftAvg", label: "mean TTFT", unit: " ms" }, { key: "tpotAvg", label: "mean TPOT", unit: " ms" }];
+ * assert.equal(
+ *   describeMetrics(rows, "seed", [1, 2], { variant: "hybrid" }, { variant: "dense" }, metrics, "seed"),
+ *   "mean TTFT 901–902 ms against 1,300–1,400 ms (lower in every seed), " +
+ *     "mean TPOT 20 ms against 20–21 ms (lower in 1 of 2 seeds)",
+ * );
+ * ```
+ */
+export function describeMetrics(
+  rows: readonly Row[],
+  by: string,
+  values: readonly Scalar[],
+  a: RowFilter,
+  b: RowFilter,
+  metrics: readonly DescribedMetric[],
+  run = "run",
+): string {
+  return metrics.map(({ key, label, ...format }) =>
+    `${label} ${describeBands(compareBands(rows, key, by, values, a, b), { ...format, run })}`
+  ).join(", ");
+}
+
 /** A value of a swept column where one run lies outside a band of runs: its figure and the band's range. */
 export interface Outlier {
   readonly value: Scalar;

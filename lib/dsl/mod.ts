@@ -13,6 +13,10 @@ export {
   compareBands,
   compareExtents,
   countLower,
+  describeBands,
+  type DescribedMetric,
+  describeMetrics,
+  type DescribeOptions,
   extent,
   type ExtentColumn,
   extentSteps,
@@ -33,6 +37,7 @@ export { cacheKey, DYNOLAB_VERSION, ResultCache } from "./cache.ts";
 export {
   NAMED_TRACES,
   type NamedTrace,
+  quantisedSteps,
   type ResolvedTrace,
   resolveTrace,
   spreadJitterMs,

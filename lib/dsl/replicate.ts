@@ -13,22 +13,30 @@ export const REPLICAS: { readonly seeds: readonly number[]; readonly jitterMs: n
 };
 
 /**
- * `s` run once per seed of `seeds`, each with its arrivals jittered by ±`jitterMs` (`arrival_jitter_ms`),
- * swept as `seed` (after any sweeps `s` has).
+ * `s` run once per seed of `seeds`, each with its arrivals jittered by ±`jitterMs` (`arrival_jitter_ms`), or
+ * with `spread`, by half the trace's timestamp step (`spread_arrival_steps`: a quantised trace's steps spread
+ * over their length), swept as `seed` (after any sweeps `s` has).
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { replicate, scenario } from "../../mod.ts";
- * const runs = replicate(scenario("r").trace("t.jsonl").agg({ workers: 2 })).runs();
+ * const fleet = scenario("r").trace("t.jsonl").agg({ workers: 2 });
+ * const runs = replicate(fleet).runs();
  * assert.deepEqual(runs.map((r) => [r.spec.seed, r.spec.arrival_jitter_ms]), [[1, 1], [2, 1], [3, 1], [4, 1], [5, 1]]);
+ * const spread = replicate(fleet, { seeds: [1, 2], spread: true }).runs();
+ * assert.deepEqual(spread.map((r) => [r.spec.seed, r.spec.spread_arrival_steps]), [[1, true], [2, true]]);
  * ```
  */
 export function replicate(
   s: Scenario,
-  { seeds = REPLICAS.seeds, jitterMs = REPLICAS.jitterMs } = {},
+  { seeds = REPLICAS.seeds, jitterMs = REPLICAS.jitterMs, spread = false }: {
+    seeds?: readonly number[];
+    jitterMs?: number;
+    spread?: boolean;
+  } = {},
 ): Scenario {
-  return s.set({ arrivalJitterMs: jitterMs }).sweep("seed", seeds);
+  return s.set(spread ? { spreadArrivalSteps: true } : { arrivalJitterMs: jitterMs }).sweep("seed", seeds);
 }
 
 /**

@@ -14,6 +14,7 @@
 import { InputError, suggest } from "../common/errors.ts";
 import { sha256Hex } from "./hash.ts";
 import { own } from "../common/own.ts";
+import { formatCount } from "../common/format.ts";
 
 /** A public trace dynolab knows by name. */
 export interface NamedTrace {
@@ -27,9 +28,11 @@ export interface NamedTrace {
   readonly license: string;
   /**
    * The step its timestamps are quantised to, ms, where they are (`arrivalStep` finds it): a jitter of half
-   * of it (`arrival_jitter_ms`, divided by the speed-up) spreads each step's requests over the step.
+   * of it (`spread_arrival_steps`) spreads each step's requests over the step.
    */
   readonly stepMs?: number;
+  /** The most requests at one instant of its quantised timestamps, where they are (`arrivalStep`'s `peak`). */
+  readonly peakPerInstant?: number;
 }
 
 const MOONCAKE =
@@ -47,6 +50,7 @@ export const NAMED_TRACES: Readonly<Record<string, NamedTrace>> = {
     sha256: "b8cbb061a85206d729d91cdc2981f43c9e0d99209dce588d3af5f7934408b9df",
     license: "Apache-2.0",
     stepMs: 3000,
+    peakPerInstant: 28,
   },
   "mooncake:synthetic": {
     family: "mooncake",
@@ -238,9 +242,9 @@ function besideCheckout(): string | undefined {
 }
 
 /**
- * The arrival jitter that spreads a named trace's quantised timestamp steps over each step, at `speedup`:
- * half its {@link NamedTrace.stepMs}, divided by the speed-up (the jitter applies after it). Throws for a
- * trace whose timestamps are not quantised.
+ * The arrival jitter `spread_arrival_steps` gives a named trace at `speedup`: half its
+ * {@link NamedTrace.stepMs}, divided by the speed-up (the jitter applies after it), for a findings page to
+ * quote. Throws for a trace whose timestamps are not quantised.
  *
  * @example
  * ```ts
@@ -252,12 +256,39 @@ function besideCheckout(): string | undefined {
  * ```
  */
 export function spreadJitterMs(name: string, speedup = 1): number {
-  const stepMs = NAMED_TRACES[name]?.stepMs;
-  if (stepMs == null) {
-    const quantised = Object.keys(NAMED_TRACES).filter((n) => NAMED_TRACES[n].stepMs != null);
-    throw new InputError(`${name}: its timestamps are not quantised (those of ${quantised.join(", ")} are)`, {
+  return quantised(name).stepMs / 2 / speedup;
+}
+
+/**
+ * A findings page's sentence on a named trace's quantised timestamps: their step and the most requests that
+ * share an instant. Throws for a trace whose timestamps are not quantised.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { quantisedSteps } from "./traces.ts";
+ * assert.equal(
+ *   quantisedSteps("mooncake:conversation"),
+ *   "The trace's timestamps are quantised to 3,000 ms steps, so up to 28 requests share an instant",
+ * );
+ * ```
+ */
+export function quantisedSteps(name: string): string {
+  const { stepMs, peakPerInstant } = quantised(name);
+  return `The trace's timestamps are quantised to ${
+    formatCount(stepMs)
+  } ms steps, so up to ${peakPerInstant} ` +
+    "requests share an instant";
+}
+
+/** A named trace whose timestamps are quantised, with its step and peak; an {@link InputError} otherwise. */
+function quantised(name: string): { stepMs: number; peakPerInstant: number } {
+  const { stepMs, peakPerInstant }: Partial<NamedTrace> = own(NAMED_TRACES, name) ?? {};
+  if (stepMs == null || peakPerInstant == null) {
+    const known = Object.keys(NAMED_TRACES).filter((n) => NAMED_TRACES[n].stepMs != null);
+    throw new InputError(`${name}: its timestamps are not quantised (those of ${known.join(", ")} are)`, {
       field: "trace",
     });
   }
-  return stepMs / 2 / speedup;
+  return { stepMs, peakPerInstant };
 }

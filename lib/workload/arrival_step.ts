@@ -13,6 +13,8 @@ export interface ArrivalStep {
   readonly requests: number;
   /** Distinct arrival instants they share. */
   readonly instants: number;
+  /** The most requests at one instant. */
+  readonly peak: number;
 }
 
 /** Arrivals this close together (ms) share an instant: a rounding of ±1 ms, sped up or slowed down a little. */
@@ -47,6 +49,7 @@ const ON_STEP_SHARE = 0.95;
  *   stepMs: 3000,
  *   requests: 60,
  *   instants: 10,
+ *   peak: 6,
  * });
  * assert.equal(arrivalStep(trace((i) => 137 * i)), null);
  * ```
@@ -57,8 +60,13 @@ export function arrivalStep(w: Workload): ArrivalStep | null {
   if (times.length < MIN_REQUESTS) return null;
   times.sort((a, b) => a - b);
   const instants = [times[0]];
+  let peak = 1, run = 1;
   for (let i = 1; i < times.length; i++) {
-    if (times[i] - times[i - 1] > SAME_INSTANT_MS) instants.push(times[i]);
+    if (times[i] - times[i - 1] > SAME_INSTANT_MS) {
+      instants.push(times[i]);
+      run = 0;
+    }
+    peak = Math.max(peak, ++run);
   }
   if (instants.length < 3 || times.length < MIN_PER_INSTANT * instants.length) return null;
   const gaps = instants.slice(1).map((t, i) => t - instants[i]);
@@ -66,5 +74,10 @@ export function arrivalStep(w: Workload): ArrivalStep | null {
   const tolerance = Math.max(SAME_INSTANT_MS, 0.002 * stepMs);
   const onStep = gaps.filter((g) => Math.abs(g - stepMs * Math.round(g / stepMs)) <= tolerance).length;
   if (onStep < ON_STEP_SHARE * gaps.length) return null;
-  return { stepMs: Math.round(stepMs * 1000) / 1000, requests: times.length, instants: instants.length };
+  return {
+    stepMs: Math.round(stepMs * 1000) / 1000,
+    requests: times.length,
+    instants: instants.length,
+    peak,
+  };
 }

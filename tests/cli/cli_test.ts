@@ -337,3 +337,33 @@ models:
   );
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("cli: --spread-arrival-steps spreads a quantised trace's steps, silencing the warning", async () => {
+  const lines = Array.from(
+    { length: 40 },
+    (_, i) =>
+      `{"timestamp": ${
+        3000 * Math.floor(i / 5)
+      }, "input_length": 600, "output_length": 4, "hash_ids": [${i}]}`,
+  );
+  const { dir, trace } = await tempTrace(lines);
+  const replay = (extra: string[]) => cli([trace, "--report-json", `${dir}/r.json`, ...extra]);
+  const asIs = await replay([]);
+  assert.equal(asIs.code, 0, asIs.err);
+  assert.match(
+    asIs.err,
+    /warning: the trace's arrival times come in steps of 3,000 ms \(40 requests at 8 instants, up to 5 at one\)/,
+  );
+  assert.match(asIs.err, /--spread-arrival-steps \(spread_arrival_steps\) spreads them over their step/);
+  const spread = await replay(["--spread-arrival-steps", "--seed", "7"]);
+  assert.equal(spread.code, 0, spread.err);
+  assert.doesNotMatch(spread.err, /warning/);
+  const report = JSON.parse(await Deno.readTextFile(`${dir}/r.json`));
+  assert.deepEqual(
+    [report.dynolab.workload.arrival_step_ms, report.dynolab.workload.arrival_jitter_ms],
+    [3000, 1500],
+  );
+  const both = await replay(["--spread-arrival-steps", "--arrival-jitter-ms", "5"]);
+  assert.equal(both.code, 2);
+  assert.match(both.err, /--spread-arrival-steps: .*give it or an arrival jitter, not both/);
+});

@@ -5,6 +5,8 @@ import {
   compareBands,
   compareExtents,
   countLower,
+  describeBands,
+  describeMetrics,
   extent,
   outsideBand,
   type Row,
@@ -80,4 +82,29 @@ Deno.test("outsideBand: the values where one run leaves its band, ends included;
     /outsideBand\("ttftAvg", \{"t":0\}\): 2 single rows/,
   );
   assert.throws(() => outsideBand(single, band, "ttftAvg", "t", [3]), /0 single rows match/);
+});
+
+Deno.test("describeBands: every, some or none of the runs lower; one figure where a range is one value", () => {
+  const rows = [1, 2, 3].flatMap((seed) => [
+    { variant: "a", seed, ttft: seed === 2 ? 1500 : 1000 },
+    { variant: "b", seed, ttft: 1200 },
+  ]);
+  const words = (a: string, b: string) =>
+    describeBands(compareBands(rows, "ttft", "seed", [1, 2, 3], { variant: a }, { variant: b }), {
+      unit: " ms",
+      run: "seed",
+    });
+  assert.equal(words("a", "b"), "1,000–1,500 ms against 1,200 ms (lower in 2 of 3 seeds)");
+  assert.equal(words("b", "b"), "1,200 ms against 1,200 ms (lower in no seed)");
+  const only = rows.filter((r) => r.seed !== 2);
+  assert.equal(
+    describeMetrics(only, "seed", [1, 3], { variant: "b" }, { variant: "a" }, [{
+      key: "ttft",
+      label: "TTFT",
+    }]),
+    "TTFT 1,200 against 1,000 (lower in no run)",
+  );
+  assert.throws(() =>
+    describeMetrics(rows, "seed", [1], { variant: "c" }, { variant: "a" }, [{ key: "ttft", label: "x" }])
+  );
 });

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { InputError } from "../../lib/common/errors.ts";
 import { sha256Hex } from "../../lib/dsl/hash.ts";
-import { NAMED_TRACES, resolveTrace, type TraceEnv } from "../../mod.ts";
+import { NAMED_TRACES, quantisedSteps, resolveTrace, spreadJitterMs, type TraceEnv } from "../../mod.ts";
 import { MINI_TRACE, withTempDir } from "./_helpers.ts";
 
 function envOf(vars: Record<string, string>, fetcher?: typeof fetch): TraceEnv {
@@ -108,4 +108,16 @@ Deno.test("an unreachable URL is a clear error", async () => {
         e instanceof InputError && /cannot download http:\/\/127\.0\.0\.1:9\/none\.jsonl/.test(e.message),
     );
   });
+});
+
+Deno.test("quantisedSteps and spreadJitterMs: a quantised named trace's step; any other name is an error", () => {
+  assert.match(quantisedSteps("mooncake:conversation"), /quantised to 3,000 ms steps, so up to 28 requests/);
+  assert.equal(spreadJitterMs("mooncake:conversation", 4), 375);
+  for (const name of ["azure:code", "no:such", "constructor"]) {
+    assert.throws(
+      () => quantisedSteps(name),
+      (e) =>
+        e instanceof InputError && /not quantised \(those of mooncake:conversation are\)/.test(e.message),
+    );
+  }
 });

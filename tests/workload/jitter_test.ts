@@ -68,4 +68,24 @@ Deno.test("arrival_jitter_ms: a run serves every request, the same seed repeats 
       }),
     /arrival_jitter_ms: a closed loop \(replay_concurrency\) has no arrival times to jitter/,
   );
+  assert.throws(
+    () =>
+      parseSpec({
+        workload: { source: "default" },
+        topology: spec.topology,
+        spread_arrival_steps: true,
+        replay_concurrency: 4,
+      }),
+    /spread_arrival_steps: a closed loop \(replay_concurrency\) has no arrival times to jitter/,
+  );
+  assert.throws(
+    () =>
+      parseSpec({
+        workload: { source: "default" },
+        topology: spec.topology,
+        spread_arrival_steps: true,
+        arrival_jitter_ms: 5,
+      }),
+    /spread_arrival_steps: sets the arrival jitter to half the trace's step: give it or an arrival jitter, not both/,
+  );
 });
