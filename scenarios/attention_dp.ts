@@ -3,7 +3,9 @@
  * (attention DP 8), experts over eight GPUs either way, behind a round-robin or a KV-aware router. MLA's
  * compressed KV is replicated under TP, so a TP 8 worker holds one GPU's worth of KV; an attention-DP worker
  * runs eight ranks, each with its own scheduler, KV pool and prefix cache, stepping together. The conversation
- * trace arrives at a quarter of its recorded rate.
+ * trace arrives at a quarter of its recorded rate. Every variant also runs five times with the trace's
+ * quantised 3 s timestamp steps (12 s at a quarter of the pace) spread over their length
+ * (`spread_arrival_steps`).
  *
  * Timing: the `aic_*` engine args (vLLM, h200_sxm, deepseek-ai/DeepSeek-R1), i.e. the analytic perf model.
  *
@@ -11,7 +13,21 @@
  *
  * @module
  */
-import { Findings, formatCount, type Results, runOptionsFromArgs, scenario } from "../mod.ts";
+import {
+  type DescribedMetric,
+  describeMetrics,
+  Findings,
+  formatCount,
+  formatFixed,
+  quantisedSteps,
+  REPLICAS,
+  replicate,
+  type Results,
+  type Row,
+  runOptionsFromArgs,
+  scenario,
+  spreadJitterMs,
+} from "../mod.ts";
 
 const AIC = { backend: "vllm", gpu: "h200_sxm", model: "deepseek-ai/DeepSeek-R1" };
 const SPEEDUP = 0.25;
@@ -29,9 +45,12 @@ const COLUMNS = [
 const TP8 = { aicTpSize: 8, aicMoeEpSize: 8 };
 const DP8 = { aicTpSize: 1, aicAttentionDpSize: 8, aicMoeEpSize: 8 };
 
+/** The trace: its timestamps are quantised ({@link quantisedSteps}). */
+const TRACE = "mooncake:conversation";
+
 /** The two layouts behind each router. */
 const study = scenario("attention dp")
-  .trace("mooncake:conversation", { speedup: SPEEDUP })
+  .trace(TRACE, { speedup: SPEEDUP })
   .engine(AIC)
   .agg({ workers: 2 })
   .compare({
@@ -41,6 +60,37 @@ const study = scenario("attention dp")
     "DP 8, KV router": (s) => s.engine(DP8).router("kv_router"),
   });
 export default study;
+
+/** The seeds of the replications: the DSL's ({@link REPLICAS}). */
+const SEEDS = REPLICAS.seeds;
+/** The study once per seed with the trace's quantised steps spread over their length. */
+const spread = replicate(study, { spread: true });
+
+/** The figures compared with the steps spread. */
+const SPREAD_METRICS: DescribedMetric[] = [
+  { key: "ttftAvg", label: "mean TTFT", unit: " ms" },
+  { key: "itlAvg", label: "mean ITL", unit: " ms", show: (v) => formatFixed(v, 1) },
+  { key: "prefixReuse", label: "prefix reuse", unit: "%", show: (v) => formatFixed(100 * v) },
+];
+
+/** Attention DP against TP 8 behind each router with the steps spread (`rows`: {@link spread}'s). */
+function spreadSummary(rows: Row[]): string {
+  const lines = ["KV router", "round robin"].map((router) =>
+    `- **${router}**: ` +
+    describeMetrics(
+      rows,
+      "seed",
+      SEEDS,
+      { variant: `DP 8, ${router}` },
+      { variant: `TP 8, ${router}` },
+      SPREAD_METRICS,
+      "replication",
+    )
+  );
+  return `${quantisedSteps(TRACE)}. Spread over their steps (\`spread_arrival_steps\`: ±${
+    formatCount(spreadJitterMs(TRACE, SPEEDUP))
+  } ms at ${SPEEDUP}×, seeds ${SEEDS.join(", ")}), attention DP against TP 8:\n\n${lines.join("\n")}`;
+}
 
 /** What the runs show. */
 function summary(results: Results): string {
@@ -74,6 +124,7 @@ function summary(results: Results): string {
 if (import.meta.main) {
   const options = runOptionsFromArgs();
   const results = await study.run(options);
+  const spreadOut = await spread.run(options);
   results.table(COLUMNS);
   const { html } = await new Findings("Attention DP")
     .text(
@@ -85,6 +136,7 @@ if (import.meta.main) {
     )
     .text(`## Results\n\n${summary(results)}`)
     .table(results, COLUMNS, "by layout and router")
+    .text(`### The trace's steps spread\n\n${spreadSummary(spreadOut.rows)}`)
     .scenario(study)
     .write();
   console.log(`findings: ${html}`);

@@ -3,7 +3,9 @@
  * full-attention ones) and Qwen3-32B, each on two H200 workers behind the KV router, replaying the Mooncake
  * conversation trace at a tenth to a fifth of its recorded pace. The hybrid model caches a quarter of the dense one's KV per token, but
  * every running sequence holds 154 MB of recurrent state, and vLLM's 784-token blocks (the attention page must
- * hold one layer's state) cache prefixes only in whole blocks of that size.
+ * hold one layer's state) cache prefixes only in whole blocks of that size. Both models also run five
+ * times at each pace with the trace's quantised 3 s timestamp steps spread over their length
+ * (`spread_arrival_steps`).
  *
  * Timing: the `aic_*` engine args (vLLM, h200_sxm), i.e. the analytic perf model; both models from the catalog.
  *
@@ -11,7 +13,21 @@
  *
  * @module
  */
-import { Findings, formatFixed, type Results, runOptionsFromArgs, scenario } from "../mod.ts";
+import {
+  type DescribedMetric,
+  describeMetrics,
+  Findings,
+  formatCount,
+  formatFixed,
+  quantisedSteps,
+  REPLICAS,
+  replicate,
+  type Results,
+  type Row,
+  runOptionsFromArgs,
+  scenario,
+  spreadJitterMs,
+} from "../mod.ts";
 
 /** Paces of the trace (its recorded rate is 3.4 requests/s of 12k-token prompts on average). */
 const PACES = [0.1, 0.15, 0.2];
@@ -26,24 +42,64 @@ const COLUMNS = [
   "decodePassMs",
 ];
 
+/** The trace: its timestamps are quantised ({@link quantisedSteps}). */
+const TRACE = "mooncake:conversation";
+const DENSE = "Qwen3-32B (dense)", HYBRID = "Qwen3.5-27B (hybrid)";
+
 /** The two models on the same fleet, at three paces of the trace. */
 const study = scenario("hybrid model")
-  .trace("mooncake:conversation")
+  .trace(TRACE)
   .engine({ aicBackend: "vllm", aicSystem: "h200_sxm" })
   .agg({ workers: 2 })
   .router("kv_router")
   .compare({
-    "Qwen3-32B (dense)": (s) => s.engine({ aicModelPath: "Qwen/Qwen3-32B" }),
-    "Qwen3.5-27B (hybrid)": (s) => s.engine({ aicModelPath: "Qwen/Qwen3.5-27B" }),
+    [DENSE]: (s) => s.engine({ aicModelPath: "Qwen/Qwen3-32B" }),
+    [HYBRID]: (s) => s.engine({ aicModelPath: "Qwen/Qwen3.5-27B" }),
   })
   .sweep("speedup", PACES);
 export default study;
+
+/** The seeds of the replications: the DSL's ({@link REPLICAS}). */
+const SEEDS = REPLICAS.seeds;
+/** The study once per seed with the trace's quantised steps spread over their length. */
+const spread = replicate(study, { spread: true });
+
+/** The figures compared with the steps spread. */
+const SPREAD_METRICS: DescribedMetric[] = [
+  { key: "ttftAvg", label: "mean TTFT", unit: " ms" },
+  { key: "ttftP90", label: "p90 TTFT", unit: " ms" },
+  { key: "tpotAvg", label: "mean TPOT", unit: " ms", show: (v) => formatFixed(v, 1) },
+];
+
+/** The hybrid model against the dense one at each pace with the steps spread (`rows`: {@link spread}'s). */
+function spreadSummary(rows: Row[]): string {
+  const jitterMs = (speedup: number) => spreadJitterMs(TRACE, speedup);
+  const lines = PACES.map((speedup) =>
+    `- **${speedup}×** (±${formatCount(jitterMs(speedup))} ms): ` +
+    describeMetrics(
+      rows,
+      "seed",
+      SEEDS,
+      { variant: HYBRID, speedup },
+      { variant: DENSE, speedup },
+      SPREAD_METRICS,
+      "replication",
+    )
+  );
+  return `${quantisedSteps(TRACE)}; at these paces a step lasts ${
+    formatCount((2 * jitterMs(PACES.at(-1)!)) / 1000)
+  }–${
+    formatCount((2 * jitterMs(PACES[0])) / 1000)
+  } s. Spread over their steps (\`spread_arrival_steps\`, seeds ${
+    SEEDS.join(", ")
+  }), the hybrid model against the dense one:\n\n${lines.join("\n")}`;
+}
 
 /** What the runs show, in the findings' words. */
 function summary(results: Results): string {
   const row = (variant: string, speedup: number) =>
     results.rows.find((r) => r.variant === variant && r.speedup === speedup)!;
-  const dense = "Qwen3-32B (dense)", hybrid = "Qwen3.5-27B (hybrid)";
+  const [dense, hybrid] = [DENSE, HYBRID];
   const pools = (variant: string) =>
     (results.runs.find((r) => r.variant === variant)!.report.dynolab as {
       pools: { kv_capacity_tokens: number; block_size: number; state_blocks_per_seq?: number }[];
@@ -76,7 +132,9 @@ function summary(results: Results): string {
 }
 
 if (import.meta.main) {
-  const results = await study.run(runOptionsFromArgs());
+  const options = runOptionsFromArgs();
+  const results = await study.run(options);
+  const spreadOut = await spread.run(options);
   results.table(COLUMNS);
   const { html } = await new Findings("Hybrid model")
     .text(
@@ -86,6 +144,7 @@ if (import.meta.main) {
     )
     .text(summary(results))
     .table(results, COLUMNS, "every run")
+    .text(`### The trace's steps spread\n\n${spreadSummary(spreadOut.rows)}`)
     .figure(
       results.plot("speedup", ["ttftAvg", "tpotAvg", "prefixReuse"]),
       "TTFT, TPOT and prefix reuse by pace",

@@ -4,7 +4,9 @@
  * workers behind the KV router, replaying the Mooncake conversation trace at half to twice its recorded
  * pace. Nemotron caches 6 KB of KV a token against Qwen's 96 KB, but every running sequence holds 49 MB
  * of Mamba-2 state, and vLLM's attention blocks grow to 2,096 tokens so that a page holds one layer's state:
- * prefixes are cached only in whole blocks of that size.
+ * prefixes are cached only in whole blocks of that size. Both models also run five
+ * times at each pace with the trace's quantised 3 s timestamp steps spread over their length
+ * (`spread_arrival_steps`).
  *
  * Timing: the `aic_*` engine args (vLLM, h200_sxm), i.e. the analytic perf model; both models from the catalog.
  *
@@ -12,7 +14,21 @@
  *
  * @module
  */
-import { Findings, formatFixed, type Results, runOptionsFromArgs, scenario } from "../mod.ts";
+import {
+  type DescribedMetric,
+  describeMetrics,
+  Findings,
+  formatCount,
+  formatFixed,
+  quantisedSteps,
+  REPLICAS,
+  replicate,
+  type Results,
+  type Row,
+  runOptionsFromArgs,
+  scenario,
+  spreadJitterMs,
+} from "../mod.ts";
 
 /** Paces of the trace (its recorded rate is 3.4 requests/s of 12k-token prompts on average). */
 const PACES = [0.5, 1, 2];
@@ -28,9 +44,12 @@ const COLUMNS = [
 ];
 const QWEN = "Qwen3-30B-A3B (transformer)", NEMOTRON = "Nemotron-3 Nano (Mamba-2 hybrid)";
 
+/** The trace: its timestamps are quantised ({@link quantisedSteps}). */
+const TRACE = "mooncake:conversation";
+
 /** The two models on the same fleet, at three paces of the trace. */
 const study = scenario("mamba hybrid")
-  .trace("mooncake:conversation")
+  .trace(TRACE)
   .engine({ aicBackend: "vllm", aicSystem: "h200_sxm" })
   .agg({ workers: 2 })
   .router("kv_router")
@@ -40,6 +59,37 @@ const study = scenario("mamba hybrid")
   })
   .sweep("speedup", PACES);
 export default study;
+
+/** The seeds of the replications: the DSL's ({@link REPLICAS}). */
+const SEEDS = REPLICAS.seeds;
+/** The study once per seed with the trace's quantised steps spread over their length. */
+const spread = replicate(study, { spread: true });
+
+/** The figures compared with the steps spread. */
+const SPREAD_METRICS: DescribedMetric[] = [
+  { key: "ttftAvg", label: "mean TTFT", unit: " ms" },
+  { key: "ttftP90", label: "p90 TTFT", unit: " ms" },
+  { key: "tpotAvg", label: "mean TPOT", unit: " ms", show: (v) => formatFixed(v, 1) },
+];
+
+/** Nemotron against Qwen at each pace with the steps spread (`rows`: {@link spread}'s). */
+function spreadSummary(rows: Row[]): string {
+  const lines = PACES.map((speedup) =>
+    `- **${speedup}×** (±${formatCount(spreadJitterMs(TRACE, speedup))} ms): ` +
+    describeMetrics(
+      rows,
+      "seed",
+      SEEDS,
+      { variant: NEMOTRON, speedup },
+      { variant: QWEN, speedup },
+      SPREAD_METRICS,
+      "replication",
+    )
+  );
+  return `${quantisedSteps(TRACE)}. Spread over their steps (\`spread_arrival_steps\`, seeds ${
+    SEEDS.join(", ")
+  }), Nemotron against Qwen:\n\n${lines.join("\n")}`;
+}
 
 /** What the runs show, in the findings' words. */
 function summary(results: Results): string {
@@ -81,7 +131,9 @@ function summary(results: Results): string {
 }
 
 if (import.meta.main) {
-  const results = await study.run(runOptionsFromArgs());
+  const options = runOptionsFromArgs();
+  const results = await study.run(options);
+  const spreadOut = await spread.run(options);
   results.table(COLUMNS);
   const { html } = await new Findings("Mamba-2 hybrid")
     .text(
@@ -92,6 +144,7 @@ if (import.meta.main) {
     )
     .text(summary(results))
     .table(results, COLUMNS, "every run")
+    .text(`### The trace's steps spread\n\n${spreadSummary(spreadOut.rows)}`)
     .figure(
       results.plot("speedup", ["ttftAvg", "tpotAvg", "prefixReuse"]),
       "TTFT, TPOT and prefix reuse by pace",

@@ -247,8 +247,8 @@ export interface DescribeOptions {
 }
 
 /**
- * A {@link BandComparison} in words, for a findings page: `a`'s range against `b`'s and in how many of the
- * band's runs `a` is the lower.
+ * A {@link BandComparison} in words, for a findings page: `a`'s range against `b`'s (one figure where both
+ * ends read the same) and in how many of the band's runs `a` is the lower.
  *
  * @example
  * ```ts
@@ -270,7 +270,7 @@ export function describeBands(
   { show = formatCount, unit = "", run = "run" }: DescribeOptions = {},
 ): string {
   const range = ([lo, hi]: readonly [number, number]) =>
-    (lo === hi ? show(lo) : `${show(lo)}–${show(hi)}`) + unit;
+    (show(lo) === show(hi) ? show(lo) : `${show(lo)}–${show(hi)}`) + unit;
   const lower = c.aLower === c.count
     ? `lower in every ${run}`
     : c.aLower === 0

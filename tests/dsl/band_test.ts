@@ -104,6 +104,15 @@ Deno.test("describeBands: every, some or none of the runs lower; one figure wher
     }]),
     "TTFT 1,200 against 1,000 (lower in no run)",
   );
+  const close = [{ variant: "a", seed: 1, x: 0.061 }, { variant: "a", seed: 2, x: 0.064 }];
+  assert.equal(
+    describeBands(compareBands(close, "x", "seed", [1, 2], { variant: "a" }, { variant: "a" }), {
+      show: (v) => (100 * v).toFixed(0),
+      unit: "%",
+    }),
+    "6% against 6% (lower in no run)",
+    "a range whose ends read the same is one figure",
+  );
   assert.throws(() =>
     describeMetrics(rows, "seed", [1], { variant: "c" }, { variant: "a" }, [{ key: "ttft", label: "x" }])
   );
