@@ -93,6 +93,10 @@ const REACH: Record<string, { argv: string[]; dsl: Scenario } | { rejected: stri
     argv: [T, "--arrival-jitter-ms", "2.5", "--seed", "3"],
     dsl: s0.trace(T).set({ arrivalJitterMs: 2.5 }).seed(3),
   },
+  "spread-arrival-steps": {
+    argv: [T, "--spread-arrival-steps", "--seed", "3"],
+    dsl: s0.trace(T).set({ spreadArrivalSteps: true }).seed(3),
+  },
   "trace-format": { argv: [T, "--trace-format", "mooncake"], dsl: s0.trace(T, { format: "mooncake" }) },
   "trace-block-size": { argv: [T, "--trace-block-size", "256"], dsl: s0.trace(T, { blockSize: 256 }) },
   "max-sim-time-seconds": {
