@@ -25,7 +25,7 @@ export {
   outsideBand,
   type RowFilter,
 } from "./band.ts";
-export { REPLICAS, replicate, SIMULTANEOUS_ARRIVALS } from "./replicate.ts";
+export { REPLICAS, replicate, type ReplicateOptions, SIMULTANEOUS_ARRIVALS } from "./replicate.ts";
 export { formatCount, formatFixed } from "../common/format.ts";
 export { PassPrices, type PriceRow, priceScenario } from "./pass_prices.ts";
 export { defaultParallelism, type RunOptions, runScenario } from "./run.ts";

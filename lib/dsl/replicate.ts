@@ -12,6 +12,14 @@ export const REPLICAS: { readonly seeds: readonly number[]; readonly jitterMs: n
   jitterMs: 1,
 };
 
+/** How {@link replicate} jitters each seed's arrivals: by ±`jitterMs`, or with `spread`, by half a step. */
+export type ReplicateOptions =
+  & { readonly seeds?: readonly number[] }
+  & ({ readonly jitterMs?: number; readonly spread?: false } | {
+    readonly spread: true;
+    readonly jitterMs?: never;
+  });
+
 /**
  * `s` run once per seed of `seeds`, each with its arrivals jittered by ±`jitterMs` (`arrival_jitter_ms`), or
  * with `spread`, by half the trace's timestamp step (`spread_arrival_steps`: a quantised trace's steps spread
@@ -30,11 +38,7 @@ export const REPLICAS: { readonly seeds: readonly number[]; readonly jitterMs: n
  */
 export function replicate(
   s: Scenario,
-  { seeds = REPLICAS.seeds, jitterMs = REPLICAS.jitterMs, spread = false }: {
-    seeds?: readonly number[];
-    jitterMs?: number;
-    spread?: boolean;
-  } = {},
+  { seeds = REPLICAS.seeds, jitterMs = REPLICAS.jitterMs, spread = false }: ReplicateOptions = {},
 ): Scenario {
   return s.set(spread ? { spreadArrivalSteps: true } : { arrivalJitterMs: jitterMs }).sweep("seed", seeds);
 }
