@@ -26,6 +26,7 @@ import {
   Findings,
   formatCount,
   formatFixed,
+  formatSpan,
   outsideBand,
   quantisedSteps,
   range,
@@ -175,8 +176,7 @@ function spreadPairs(results: Results): string {
     return first != null && first.to < first.from;
   });
   const span = (group: readonly RunResult[]) => {
-    const [lo, hi] = extent(group.map((r) => rows[r.index]), "ttftAvg");
-    return lo === hi ? `${formatCount(lo)} ms` : `${formatCount(lo)}–${formatCount(hi)} ms`;
+    return `${formatSpan(extent(group.map((r) => rows[r.index]), "ttftAvg"))} ms`;
   };
   const others = runs.filter((r) => !down.includes(r));
   const split = down.length === 0

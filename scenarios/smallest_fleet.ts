@@ -12,10 +12,12 @@
  * @module
  */
 import {
+  extent,
   Findings,
   findSmallest,
   formatCount,
   formatFixed,
+  formatSpan,
   quantisedSteps,
   REPLICAS,
   Results,
@@ -49,19 +51,13 @@ export const fleet = scenario("smallest fleet")
 const search = (s: Scenario, options: RunOptions): Promise<SearchResult> =>
   findSmallest(s, "workers", 1, 32, holds, options);
 
-/** `values` as one figure or a range. */
-const span = (values: number[], show: (v: number) => string) => {
-  const [lo, hi] = [Math.min(...values), Math.max(...values)];
-  return lo === hi ? show(lo) : `${show(lo)}–${show(hi)}`;
-};
-
 /** What runs (of one fleet size) miss the SLA by: the figures over their targets, as ranges. */
 function misses(rows: Row[]): string {
-  const over = (key: string, target: number) => rows.map((r) => r[key] as number).filter((v) => v > target);
+  const over = (key: string, target: number) => rows.filter((r) => (r[key] as number) > target);
   const [ttft, itl] = [over("ttftP90", SLA.ttftMs), over("itlAvg", SLA.itlMs)];
   return [
-    ttft.length ? `p90 TTFT ${span(ttft, (v) => formatCount(v))} ms` : "",
-    itl.length ? `mean ITL ${span(itl, (v) => formatFixed(v, 1))} ms` : "",
+    ttft.length ? `p90 TTFT ${formatSpan(extent(ttft, "ttftP90"))} ms` : "",
+    itl.length ? `mean ITL ${formatSpan(extent(itl, "itlAvg"), (v) => formatFixed(v, 1))} ms` : "",
   ].filter(Boolean).join(" and ");
 }
 

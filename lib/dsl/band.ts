@@ -236,6 +236,24 @@ export function compareBands(
   };
 }
 
+/**
+ * A range `[lo, hi]` for prose: `lo–hi`, each end `show`n, or one figure where both ends read the same.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { formatSpan } from "./band.ts";
+ * assert.equal(formatSpan([1103, 1159]), "1,103–1,159");
+ * assert.equal(formatSpan([0.061, 0.064], (v) => (100 * v).toFixed(0)), "6");
+ * ```
+ */
+export function formatSpan(
+  [lo, hi]: readonly [number, number],
+  show: (v: number) => string = formatCount,
+): string {
+  return show(lo) === show(hi) ? show(lo) : `${show(lo)}–${show(hi)}`;
+}
+
 /** How {@link describeBands} writes a comparison. */
 export interface DescribeOptions {
   /** A figure (default {@link formatCount}). */
@@ -269,8 +287,7 @@ export function describeBands(
   c: BandComparison,
   { show = formatCount, unit = "", run = "run" }: DescribeOptions = {},
 ): string {
-  const range = ([lo, hi]: readonly [number, number]) =>
-    (show(lo) === show(hi) ? show(lo) : `${show(lo)}–${show(hi)}`) + unit;
+  const range = (span: readonly [number, number]) => formatSpan(span, show) + unit;
   const lower = c.aLower === c.count
     ? `lower in every ${run}`
     : c.aLower === 0

@@ -21,6 +21,7 @@ export {
   type ExtentColumn,
   extentSteps,
   extentTable,
+  formatSpan,
   type Outlier,
   outsideBand,
   type RowFilter,
