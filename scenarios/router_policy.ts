@@ -26,6 +26,7 @@ import {
   Figure,
   Findings,
   formatCount,
+  formatSpan,
   quantisedSteps,
   REPLICAS,
   replicate,
@@ -257,8 +258,7 @@ function replicaSummary(results: Results, replicated: Results, jitter: string): 
       winner,
       /** Whether the unjittered 3× run above had the other layout lower. */
       contradicts: winner !== null && (single(a) < single(b) ? a : b) !== winner,
-      line: `- ${label}: ${formatCount(c.a[0])}–${formatCount(c.a[1])} ms (${a}) against ` +
-        `${formatCount(c.b[0])}–${formatCount(c.b[1])} ms (${b}): ${verdict}.`,
+      line: `- ${label}: ${formatSpan(c.a)} ms (${a}) against ${formatSpan(c.b)} ms (${b}): ${verdict}.`,
     };
   };
   const comparisons = [

@@ -19,6 +19,7 @@ import {
   compareBands,
   Findings,
   formatCount,
+  formatSpan,
   quantisedSteps,
   REPLICAS,
   replicate,
@@ -122,8 +123,7 @@ function bandSummary(nearby: Row[], replicated: Row[], spreadOut: Row[], best: R
       : c.order === "above"
       ? "lower with the queue throughout"
       : "higher with the queue throughout";
-    return `${label} ${formatCount(c.a[0])}–${formatCount(c.a[1])} ms with the queue against ` +
-      `${formatCount(c.b[0])}–${formatCount(c.b[1])} ms without (${verdict})`;
+    return `${label} ${formatSpan(c.a)} ms with the queue against ${formatSpan(c.b)} ms without (${verdict})`;
   };
   const both = (rows: Row[], by: string, values: readonly number[]) =>
     `${line(rows, by, values, "ttftAvg", "mean TTFT")}; ${line(rows, by, values, "ttftP90", "p90 TTFT")}`;
