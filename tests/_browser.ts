@@ -69,6 +69,7 @@ export async function visit(chromium: string, url: string, width = 1300, height 
       "--remote-debugging-port=0",
       "about:blank",
     ],
+    env: { TMPDIR: profile }, // its singleton socket too, so removing the profile leaves nothing behind
     stdout: "null",
     stderr: "piped",
   }).spawn();
@@ -135,7 +136,20 @@ export async function visit(chromium: string, url: string, width = 1300, height 
       child.kill("SIGKILL");
     } catch { /* already gone */ }
     await child.status;
-    await Deno.remove(profile, { recursive: true }).catch(() => {});
+    await removeProfile(profile);
+  }
+}
+
+/** Remove a profile directory; Chromium's helper processes can still be writing to it just after it exits. */
+async function removeProfile(profile: string): Promise<void> {
+  for (let attempt = 1;; attempt++) {
+    try {
+      return await Deno.remove(profile, { recursive: true });
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) return;
+      if (attempt === 20) throw e;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
   }
 }
 

@@ -6,6 +6,7 @@
 import { parseSpec, type SimSpecInput } from "../lib/spec.ts";
 import { runSimulation, type SimulationResult } from "../lib/simulate.ts";
 import { type Workload, WorkloadBuilder } from "../lib/workload/mod.ts";
+import { tempDir } from "./_temp.ts";
 
 /** One test request: prompt tokens as token-block ids of `size` tokens, arrival or delay. */
 export interface TestRow {
@@ -130,11 +131,12 @@ export const GEMMA4_31B_CONFIG = {
   },
 } as const;
 
-/** A temporary `config.json` holding `config`; its path, as `aic_model_path` can name it. */
-export async function configPath(config: unknown): Promise<string> {
-  const dir = await Deno.makeTempDir();
-  await Deno.writeTextFile(`${dir}/config.json`, JSON.stringify(config));
-  return `${dir}/config.json`;
+/** A temporary `config.json` holding `config`, as `aic_model_path` can name it; removed when its `await using` scope ends. */
+export async function configFile(config: unknown): Promise<{ readonly path: string } & AsyncDisposable> {
+  const dir = await tempDir();
+  const path = `${dir.path}/config.json`;
+  await Deno.writeTextFile(path, JSON.stringify(config));
+  return { path, [Symbol.asyncDispose]: () => dir[Symbol.asyncDispose]() };
 }
 
 /** The path of the first non-finite number in `v` (a report), or null: no NaN or Infinity may reach a report. */

@@ -101,25 +101,28 @@ async function main(args: string[]): Promise<number> {
   if (notebooks.length === 0) throw new InputError("no notebooks found", { file: "notebooks/" });
   const outDir = values.write ? undefined : await Deno.makeTempDir({ prefix: "dynolab-notebooks-" });
   let failed = 0;
-  for (const path of notebooks) {
-    const started = performance.now();
-    let problems: string[] = [], attempts = 0;
-    // The Deno kernel occasionally reports a cell idle before its output reaches the client, and nbclient then
-    // drops that output; a cell that failed is never retried, a missing figure is (runs come from the cache).
-    do {
-      attempts++;
-      const executed = await execute(path, outDir ?? (path.slice(0, path.lastIndexOf("/")) || "."));
-      problems = notebookProblems(JSON.parse(await Deno.readTextFile(executed)));
-    } while (problems.length && attempts < 4 && problems.every((p) => p.endsWith(NO_FIGURE)));
-    const seconds = ((performance.now() - started) / 1000).toFixed(0);
-    const retried = attempts > 1 ? `, ${attempts} attempts (the kernel dropped outputs)` : "";
-    if (problems.length) {
-      failed++;
-      console.error(`FAIL ${path} (${seconds} s${retried})\n  ${problems.join("\n  ")}`);
-    } else console.log(`ok   ${path} (${seconds} s${retried})${values.write ? ", outputs written" : ""}`);
+  try {
+    for (const path of notebooks) {
+      const started = performance.now();
+      let problems: string[] = [], attempts = 0;
+      // The Deno kernel occasionally reports a cell idle before its output reaches the client, and nbclient then
+      // drops that output; a cell that failed is never retried, a missing figure is (runs come from the cache).
+      do {
+        attempts++;
+        const executed = await execute(path, outDir ?? (path.slice(0, path.lastIndexOf("/")) || "."));
+        problems = notebookProblems(JSON.parse(await Deno.readTextFile(executed)));
+      } while (problems.length && attempts < 4 && problems.every((p) => p.endsWith(NO_FIGURE)));
+      const seconds = ((performance.now() - started) / 1000).toFixed(0);
+      const retried = attempts > 1 ? `, ${attempts} attempts (the kernel dropped outputs)` : "";
+      if (problems.length) {
+        failed++;
+        console.error(`FAIL ${path} (${seconds} s${retried})\n  ${problems.join("\n  ")}`);
+      } else console.log(`ok   ${path} (${seconds} s${retried})${values.write ? ", outputs written" : ""}`);
+    }
+    return failed ? 1 : 0;
+  } finally {
+    if (outDir) await Deno.remove(outDir, { recursive: true });
   }
-  if (outDir) await Deno.remove(outDir, { recursive: true });
-  return failed ? 1 : 0;
 }
 
 if (import.meta.main) await exitWith(() => main(Deno.args));

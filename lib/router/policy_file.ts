@@ -19,6 +19,7 @@ import { type RouterPolicyInput, RouterPolicySchema } from "./policy_config.ts";
  * const path = await Deno.makeTempFile({ suffix: ".yaml" });
  * await Deno.writeTextFile(path, "default_policy_family: standard\nuncached_isl_buckets: []\npolicy_classes: []\n");
  * assert.throws(() => readRouterPolicy(path, "--router-policy-config"), /root policy_classes must not be empty/);
+ * await Deno.remove(path);
  * ```
  */
 export function readRouterPolicy(path: string, field: string): RouterPolicyInput {

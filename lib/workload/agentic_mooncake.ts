@@ -74,6 +74,7 @@ const RELATIONS: Readonly<Record<string, readonly string[]>> = {
  * assert.deepEqual([...w.waitCount], [0, 1, 1, 2]);
  * assert.deepEqual([...w.succ], [1, 2, 3, 3]);
  * assert.deepEqual([...w.succDelayMs], [300, 500, 20, 20]);
+ * await Deno.remove(path);
  * ```
  */
 export async function loadAgenticMooncake(path: string, options: AgenticMooncakeOptions): Promise<Workload> {

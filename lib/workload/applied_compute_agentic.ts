@@ -60,6 +60,7 @@ const LENGTH_ARRAYS = ["assistant_response_length", "tool_call_output_length", "
  * assert.deepEqual([...w.inputLength], [1000, 1250]);
  * assert.deepEqual([...w.succDelayMs], [1500]);
  * assert.equal(w.blocks[14], w.blocks[15 + 14]); // the second request reuses the first prompt's blocks
+ * await Deno.remove(path);
  * ```
  */
 export async function loadAppliedComputeAgentic(

@@ -91,6 +91,7 @@ const HASHES_TEXT = /"input_sequence_hashes"\s*:\s*\[([^\]]*)\]/;
  * }));
  * const { requests } = await readDynamoRecords([path]);
  * assert.deepEqual([requests[0].startMs, requests[0].endMs, requests[0].input], [1000, 1100, 3]);
+ * await Deno.remove(path);
  * ```
  */
 export async function readDynamoRecords(

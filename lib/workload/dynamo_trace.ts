@@ -68,6 +68,7 @@ export interface DynamoTraceOptions {
  * assert.deepEqual([...w.succ], [1]);
  * assert.deepEqual([...w.succDelayMs], [200]); // r2 started 200 ms after r1 ended
  * assert.equal(w.blocks[0], w.blocks[1]); // both prompts open with hash 7
+ * await Deno.remove(path);
  * ```
  */
 export async function loadDynamoTrace(
@@ -134,6 +135,7 @@ export async function loadDynamoTrace(
  * assert(await isDynamoTrace(path));
  * await Deno.writeTextFile(path, '{"timestamp": 0, "input_length": 8, "output_length": 1, "hash_ids": [1]}\n');
  * assert(!(await isDynamoTrace(path)));
+ * await Deno.remove(path);
  * ```
  */
 export async function isDynamoTrace(path: string): Promise<boolean> {

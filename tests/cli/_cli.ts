@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { main } from "../../lib/cli/mod.ts";
+import { tempDir } from "../_temp.ts";
 
 /** What a run of the command returned and printed. */
 export interface Outcome {
@@ -21,12 +22,14 @@ export async function cli(args: string[]): Promise<Outcome> {
   return { code, out: out.join("\n"), err: err.join("\n") };
 }
 
-/** Write `lines` as `trace.jsonl` in a new temporary directory. */
-export async function tempTrace(lines: string[]): Promise<{ dir: string; trace: string }> {
-  const dir = await Deno.makeTempDir();
-  const trace = `${dir}/trace.jsonl`;
+/** `lines` written as `trace.jsonl` in a fresh temporary directory, removed when its `await using` scope ends. */
+export async function tempTrace(
+  lines: string[],
+): Promise<{ readonly dir: string; readonly trace: string } & AsyncDisposable> {
+  const tmp = await tempDir();
+  const trace = `${tmp.path}/trace.jsonl`;
   await Deno.writeTextFile(trace, lines.join("\n") + "\n");
-  return { dir, trace };
+  return { dir: tmp.path, trace, [Symbol.asyncDispose]: () => tmp[Symbol.asyncDispose]() };
 }
 
 /** A valid Mooncake trace line. */
@@ -34,7 +37,8 @@ export const GOOD = '{"timestamp": 0, "input_length": 600, "output_length": 4, "
 
 /** Run on a trace of `lines`: exit 2, one error line matching `pattern`, nothing printed or written. */
 export async function expectBadInput(lines: string[], extra: string[], pattern: RegExp): Promise<void> {
-  const { dir, trace } = await tempTrace(lines);
+  await using temp = await tempTrace(lines);
+  const { dir, trace } = temp;
   const report = `${dir}/out/report.json`;
   const res = await cli([trace, "--report-json", report, ...extra]);
   assert.equal(res.code, 2, res.err);

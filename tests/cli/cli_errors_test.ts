@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { parseCommand } from "../../lib/cli/flags.ts";
 import { cli, expectBadInput, GOOD } from "./_cli.ts";
+import { tempDir } from "../_temp.ts";
 
 Deno.test("cli: malformed JSON line names file and line", async () => {
   await expectBadInput([GOOD, '{"timestamp": 1,'], [], /trace\.jsonl:2: malformed JSON/);
@@ -149,7 +150,8 @@ Deno.test("cli: unsupported features fail clearly instead of being ignored", asy
 });
 
 Deno.test("cli: --trace-format dynamo replays request-trace shards; other formats take one file", async () => {
-  const dir = await Deno.makeTempDir();
+  await using tmp = await tempDir();
+  const dir = tmp.path;
   const end = (id: string, start: number, session: string, hashes: number[]) =>
     JSON.stringify({
       schema: "dynamo.request.trace.v1",
@@ -194,7 +196,6 @@ Deno.test("cli: --trace-format dynamo replays request-trace shards; other format
   );
   const mismatch = await cli([...shards, "--trace-format", "dynamo", "--trace-block-size", "512"]);
   assert.match(mismatch.err, /--trace-block-size: is 512, but the trace's records embed trace_block_size 64/);
-  await Deno.remove(dir, { recursive: true });
 });
 
 Deno.test("cli: a missing trace file", async () => {

@@ -3,10 +3,11 @@ import assert from "node:assert/strict";
 import { cli, GOOD, tempTrace } from "./_cli.ts";
 
 Deno.test("cli: a trace replay prints the AIPerf table and writes the JSON and JSONL reports", async () => {
-  const { dir, trace } = await tempTrace([
+  await using temp = await tempTrace([
     GOOD,
     '{"timestamp": 100, "input_length": 700, "output_length": 3, "hash_ids": [1, 2]}',
   ]);
+  const { dir, trace } = temp;
   const res = await cli([
     trace,
     "--num-workers",
@@ -34,12 +35,13 @@ Deno.test("cli: a trace replay prints the AIPerf table and writes the JSON and J
 });
 
 Deno.test("cli: the JSONL keeps the trace's session ids and says why a request was rejected", async () => {
-  const { dir, trace } = await tempTrace([
+  await using temp = await tempTrace([
     '{"timestamp": 0, "input_length": 600, "output_length": 4, "hash_ids": [1, 2], "session_id": "alice"}',
     '{"timestamp": 50, "input_length": 600, "output_length": 4, "hash_ids": [3, 4], "session_id": 17}',
     '{"timestamp": 60, "input_length": 600, "output_length": 4, "hash_ids": [5, 6]}',
     '{"input_length": 900, "output_length": 4, "hash_ids": [1, 2], "session_id": "alice", "delay": 10}',
   ]);
+  const { dir, trace } = temp;
   const res = await cli([
     trace,
     ...["--extra-engine-args", '{"max_model_len": 800}'],
@@ -59,10 +61,11 @@ Deno.test("cli: the JSONL keeps the trace's session ids and says why a request w
 });
 
 Deno.test("cli: a disaggregated replay's JSONL times each request's hand-off", async () => {
-  const { dir, trace } = await tempTrace([
+  await using temp = await tempTrace([
     GOOD,
     '{"timestamp": 5, "input_length": 1000, "output_length": 6, "hash_ids": [7, 8]}',
   ]);
+  const { dir, trace } = temp;
   // 1000 tokens × 100 kB at 10 GB/s: a 10 ms transfer.
   const stage = JSON.stringify({ kv_bytes_per_token: 100_000, kv_transfer_bandwidth: 10 });
   const res = await cli([
@@ -94,7 +97,8 @@ Deno.test("cli: a disaggregated replay's JSONL times each request's hand-off", a
 });
 
 Deno.test("cli: a report path that is a directory gets a timestamped file inside", async () => {
-  const { dir, trace } = await tempTrace([GOOD]);
+  await using temp = await tempTrace([GOOD]);
+  const { dir, trace } = temp;
   const res = await cli([trace, "--report-json", dir]);
   assert.equal(res.code, 0, res.err);
   const names = [...Deno.readDirSync(dir)].map((e) => e.name);
@@ -102,7 +106,8 @@ Deno.test("cli: a report path that is a directory gets a timestamped file inside
 });
 
 Deno.test("cli: a new directory given with a trailing slash is created with the timestamped report inside", async () => {
-  const { dir, trace } = await tempTrace([GOOD]);
+  await using temp = await tempTrace([GOOD]);
+  const { dir, trace } = temp;
   const res = await cli([trace, "--report-json", `${dir}/new/`]);
   assert.equal(res.code, 0, res.err);
   const names = [...Deno.readDirSync(`${dir}/new`)].map((e) => e.name);
@@ -140,7 +145,8 @@ Deno.test("cli: output paths that cannot take a file fail before the run, leavin
     ],
   ];
   for (const [flagsOf, pattern] of cases) {
-    const { dir, trace } = await tempTrace([GOOD]);
+    await using temp = await tempTrace([GOOD]);
+    const { dir, trace } = temp;
     const flags = flagsOf(dir);
     await Deno.mkdir(`${dir}/out`);
     const cwd = Deno.cwd();

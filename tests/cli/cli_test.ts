@@ -4,6 +4,7 @@ import { parseCommand } from "../../lib/cli/flags.ts";
 import { RouterConfigSchema } from "../../lib/router/mod.ts";
 import { loadInputs, runSimulation } from "../../lib/simulate.ts";
 import { cli, expectBadInput, GOOD, tempTrace } from "./_cli.ts";
+import { tempDir } from "../_temp.ts";
 
 Deno.test("cli: --help prints usage", async () => {
   const res = await cli(["--help"]);
@@ -37,7 +38,8 @@ Deno.test("cli: the demo replays the embedded workload on the analytic model, wr
 });
 
 Deno.test("cli: --warmup-request-count leaves the first requests out of the report, flags them in the JSONL", async () => {
-  const dir = await Deno.makeTempDir();
+  await using tmp = await tempDir();
+  const dir = tmp.path;
   const res = await cli([
     "--input-tokens",
     "512",
@@ -91,7 +93,8 @@ Deno.test("cli: --num-dataset-entries cycles the prompts, which then hit the pre
 });
 
 Deno.test("cli: the README's §10.2 command lands near the measured point (TTFT 115.0 ms, TPOT 21.99 ms)", async () => {
-  const dir = await Deno.makeTempDir();
+  await using tmp = await tempDir();
+  const dir = tmp.path;
   const engine = {
     aic_backend: "vllm",
     aic_system: "h200_sxm",
@@ -113,7 +116,6 @@ Deno.test("cli: the README's §10.2 command lands near the measured point (TTFT 
   // Without the client's warm-up and prompt reuse, every prompt is prefilled and the first 128 queue at once.
   const cold = await run([]);
   assert.ok(cold.mean_ttft_ms > 3 * aiperf.mean_ttft_ms && cold.mean_tpot_ms > aiperf.mean_tpot_ms);
-  await Deno.remove(dir, { recursive: true });
 });
 
 Deno.test("cli: the reference's agentic trace formats replay, with their flags checked", async () => {
@@ -126,7 +128,8 @@ Deno.test("cli: the reference's agentic trace formats replay, with their flags c
     final_assistant_response_length: 3,
   });
   const format = ["--trace-format", "applied_compute_agentic"];
-  const { dir, trace } = await tempTrace([agentic, agentic]);
+  await using temp = await tempTrace([agentic, agentic]);
+  const { dir, trace } = temp;
   const report = `${dir}/report.json`;
   const flags = ["--trace-shared-prefix-ratio", "1", "--trace-num-prefix-groups", "1"];
   const res = await cli([trace, ...format, "--replay-concurrency", "2", ...flags, "--report-json", report]);
@@ -148,7 +151,7 @@ Deno.test("cli: the reference's agentic trace formats replay, with their flags c
       output_length: 4,
       hash_ids: [1, 2],
     });
-  const d = await tempTrace([delta(0, "a"), delta(100, "a")]);
+  await using d = await tempTrace([delta(0, "a"), delta(100, "a")]);
   const dres = await cli([d.trace, "--trace-format", "mooncake-delta", "--report-json", `${d.dir}/r.json`]);
   assert.equal(dres.code, 0, dres.err);
   const djson = JSON.parse(await Deno.readTextFile(`${d.dir}/r.json`));
@@ -156,7 +159,10 @@ Deno.test("cli: the reference's agentic trace formats replay, with their flags c
   // agentic_mooncake, as the reference's agent-trace guide runs its one-worker smoke test.
   const step = (id: string, extra: object) =>
     JSON.stringify({ request_id: id, input_length: 100, output_length: 3, hash_ids: [7, 8], ...extra });
-  const g = await tempTrace([step("a", { timestamp: 0 }), step("b", { wait_for: ["a"], tool_wait_ms: 50 })]);
+  await using g = await tempTrace([
+    step("a", { timestamp: 0 }),
+    step("b", { wait_for: ["a"], tool_wait_ms: 50 }),
+  ]);
   const gres = await cli([
     g.trace,
     ...["--trace-format", "agentic_mooncake", "--trace-block-size", "64", "--replay-mode", "offline"],
@@ -174,7 +180,8 @@ Deno.test("cli: the reference's agentic trace formats replay, with their flags c
 });
 
 Deno.test("cli: `deno task --config …/deno.json replay` reads and writes relative to where it was run", async () => {
-  const { dir, trace } = await tempTrace([GOOD]);
+  await using temp = await tempTrace([GOOD]);
+  const { dir, trace } = temp;
   const config = new URL("../../deno.json", import.meta.url).pathname;
   const run = await new Deno.Command(Deno.execPath(), {
     args: [
@@ -212,11 +219,11 @@ Deno.test("cli: `deno task --config …/deno.json replay` reads and writes relat
   }).output();
   assert.equal(child.code, 0, new TextDecoder().decode(child.stderr));
   await Deno.stat(`${dir}/r2.json`);
-  await Deno.remove(dir, { recursive: true });
 });
 
 Deno.test("cli: the router-side AIC prefill-load model takes the reference's top-level --aic-* flags", async () => {
-  const { dir, trace } = await tempTrace([GOOD, GOOD.replace('"timestamp": 0', '"timestamp": 5')]);
+  await using temp = await tempTrace([GOOD, GOOD.replace('"timestamp": 0', '"timestamp": 5')]);
+  const { dir, trace } = temp;
   const aic = ["--aic-backend", "vllm", "--aic-system", "h200_sxm", "--aic-model-path", "Qwen/Qwen3-32B"];
   const kv = ["--router-mode", "kv_router", "--num-workers", "2"];
   const load = '{"router_prefill_load_model":"aic","router_queue_threshold":1}';
@@ -253,11 +260,11 @@ Deno.test("cli: the router-side AIC prefill-load model takes the reference's top
     [...kv, "--router-config", load, ...aic, "--aic-tp-size", "3"],
     /--aic-tp-size: 3 does not divide/,
   );
-  await Deno.remove(dir, { recursive: true });
 });
 
 Deno.test("cli: --router-policy-config and --model-name pick the router queue's classes", async () => {
-  const { dir, trace } = await tempTrace([GOOD, GOOD.replace('"timestamp": 0', '"timestamp": 5')]);
+  await using temp = await tempTrace([GOOD, GOOD.replace('"timestamp": 0', '"timestamp": 5')]);
+  const { dir, trace } = temp;
   const policy = `${dir}/policy.yaml`;
   await Deno.writeTextFile(
     policy,
@@ -335,7 +342,6 @@ models:
     [...kv, "--router-policy-config", policy, "--model-name", ""],
     /--model-name: model_name must be non-empty/,
   );
-  await Deno.remove(dir, { recursive: true });
 });
 
 Deno.test("cli: --spread-arrival-steps spreads a quantised trace's steps, silencing the warning", async () => {
@@ -346,7 +352,8 @@ Deno.test("cli: --spread-arrival-steps spreads a quantised trace's steps, silenc
         3000 * Math.floor(i / 5)
       }, "input_length": 600, "output_length": 4, "hash_ids": [${i}]}`,
   );
-  const { dir, trace } = await tempTrace(lines);
+  await using temp = await tempTrace(lines);
+  const { dir, trace } = temp;
   const replay = (extra: string[]) => cli([trace, "--report-json", `${dir}/r.json`, ...extra]);
   const asIs = await replay([]);
   assert.equal(asIs.code, 0, asIs.err);

@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { sharedPath, sharedTest } from "../_shared.ts";
 import { cli } from "./_cli.ts";
+import { tempDir } from "../_temp.ts";
 
 /** A bursty Mooncake trace: a quiet minute (0.5 req/s), a 2-minute burst (10 req/s), a quiet minute. */
 async function burstyTrace(dir: string): Promise<string> {
@@ -39,7 +40,8 @@ const SLA_PLANNER = {
 };
 
 Deno.test("cli planner: prints events, ticks and GPU hours; writes the HTML and the JSON details", async () => {
-  const dir = await Deno.makeTempDir();
+  await using tmp = await tempDir();
+  const dir = tmp.path;
   const trace = await burstyTrace(dir);
   const planner = { ...SLA_PLANNER, report_output_dir: `${dir}/reports`, decode_engine_num_gpu: 2 };
   const res = await cli([
@@ -104,7 +106,8 @@ Deno.test("cli planner: prints events, ticks and GPU hours; writes the HTML and 
 });
 
 Deno.test("cli planner: report_interval_hours adds one report per interval; notes on settings without effect", async () => {
-  const dir = await Deno.makeTempDir();
+  await using tmp = await tempDir();
+  const dir = tmp.path;
   const trace = await burstyTrace(dir);
   const planner = {
     ...SLA_PLANNER,
@@ -131,7 +134,8 @@ Deno.test("cli planner: report_interval_hours adds one report per interval; note
 });
 
 Deno.test("cli planner: a YAML config file with aliases; unset GPU counts warn once and use TP × DP", async () => {
-  const dir = await Deno.makeTempDir();
+  await using tmp = await tempDir();
+  const dir = tmp.path;
   const trace = await burstyTrace(dir);
   await Deno.writeTextFile(
     `${dir}/planner.yaml`,
@@ -156,7 +160,8 @@ Deno.test("cli planner: a YAML config file with aliases; unset GPU counts warn o
 });
 
 Deno.test("cli planner: bad configs fail with one line naming the field, writing nothing", async () => {
-  const dir = await Deno.makeTempDir();
+  await using tmp = await tempDir();
+  const dir = tmp.path;
   const trace = await burstyTrace(dir);
   const bad = async (planner: string, extra: string[], pattern: RegExp) => {
     const res = await cli([trace, "--planner-config", planner, "--report-json", `${dir}/x.json`, ...extra]);
@@ -218,7 +223,8 @@ async function sweepScript(trace: string, out: string, seq: string): Promise<str
 sharedTest(
   "cli planner: the reference's xargs sweep works with `deno task replay` (2 runs) and greps GPU hours",
   async () => {
-    const dir = await Deno.makeTempDir();
+    await using tmp = await tempDir();
+    const dir = tmp.path;
     // The first 20 minutes of the conversation trace keep the two runs short.
     const lines = (await Deno.readTextFile(sharedPath("traces/mooncake/conversation_trace.jsonl"))).split(
       "\n",
@@ -269,7 +275,8 @@ sharedTest(
 );
 
 Deno.test("cli planner: --report-jsonl and --max-sim-time-seconds work with the planner (restrictions lifted)", async () => {
-  const dir = await Deno.makeTempDir();
+  await using tmp = await tempDir();
+  const dir = tmp.path;
   const trace = await burstyTrace(dir);
   const planner = { ...SLA_PLANNER, report_output_dir: dir };
   const res = await cli([
@@ -294,7 +301,8 @@ Deno.test("cli planner: --report-jsonl and --max-sim-time-seconds work with the 
 });
 
 Deno.test("cli planner: load_predictor_warmup_trace warms the demand predictors", async () => {
-  const dir = await Deno.makeTempDir();
+  await using tmp = await tempDir();
+  const dir = tmp.path;
   const trace = await burstyTrace(dir);
   const predicted = async (warmup: boolean) => {
     const planner = {

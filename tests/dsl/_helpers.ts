@@ -11,16 +11,6 @@ export const MINI_TRACE: string = new URL("./fixtures/mini_trace.jsonl", import.
 /** Run options for tests: no cache, no progress, in this thread unless overridden. */
 export const QUIET: RunOptions = { cache: false, quiet: true, parallelism: 1 };
 
-/** A fresh temporary directory, removed when `fn` ends. */
-export async function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
-  const dir = await Deno.makeTempDir({ prefix: "dynolab-dsl-" });
-  try {
-    return await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
-
 /** A report without the CLI's wall-clock figures. */
 export function withoutWallClock(report: Record<string, unknown>): Record<string, unknown> {
   const out = { ...report };

@@ -3,6 +3,7 @@
  * command produce identical reports.
  */
 import assert from "node:assert/strict";
+import { parse as parseYaml } from "yaml";
 import type { z } from "zod";
 import { InputError } from "../../lib/common/errors.ts";
 import { CLI_FLAGS, main, parseCommand } from "../../lib/cli/mod.ts";
@@ -15,7 +16,8 @@ import { SyntheticWorkloadSchema, TraceWorkloadSchema } from "../../lib/workload
 import { parseSpec, reportJson, type Scenario, scenario } from "../../mod.ts";
 import { sharedPath, sharedTest } from "../_shared.ts";
 import { LLAMA_8B_CONFIG } from "../_fixtures.ts";
-import { MINI_TRACE, QUIET, withoutWallClock, withTempDir } from "./_helpers.ts";
+import { MINI_TRACE, QUIET, withoutWallClock } from "./_helpers.ts";
+import { withTempDir } from "../_temp.ts";
 
 const T = MINI_TRACE;
 const s0 = scenario("equivalence");
@@ -33,26 +35,8 @@ const agenticArgs = ["--trace-format", "applied_compute_agentic", "--replay-conc
 const agentic = { format: "applied_compute_agentic" } as const;
 
 // A router policy file (the DSL takes its path, or the document itself).
-const POLICY = {
-  default_policy_family: "f",
-  uncached_isl_buckets: [{ min_tokens: 0, bucket: "all" }],
-  policy_classes: [{
-    name: "c",
-    policy_family: "f",
-    cache_bucket: "all",
-    quantum: 8,
-    prefill_busy_threshold: 0,
-  }],
-  models: {
-    m: {
-      default_policy_family: "g",
-      uncached_isl_buckets: [{ min_tokens: 0, bucket: "all" }],
-      policy_classes: [{ name: "d", policy_family: "g", cache_bucket: "all", quantum: 1 }],
-    },
-  },
-};
-const POLICY_FILE = Deno.makeTempFileSync({ suffix: ".yaml" });
-Deno.writeTextFileSync(POLICY_FILE, JSON.stringify(POLICY)); // JSON is YAML
+const POLICY_FILE = new URL("./fixtures/router_policy.yaml", import.meta.url).pathname;
+const POLICY = parseYaml(Deno.readTextFileSync(POLICY_FILE));
 
 /** Each CLI flag: the argv that uses it and the DSL scenario that should give the same spec. */
 const REACH: Record<string, { argv: string[]; dsl: Scenario } | { rejected: string } | { output: string }> = {

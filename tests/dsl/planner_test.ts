@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { main } from "../../lib/cli/mod.ts";
 import { reportJson, scenario } from "../../mod.ts";
-import { MINI_TRACE, QUIET, withoutWallClock, withTempDir } from "./_helpers.ts";
+import { MINI_TRACE, QUIET, withoutWallClock } from "./_helpers.ts";
+import { withTempDir } from "../_temp.ts";
 
 const PLANNER = {
   optimizationTarget: "sla" as const,

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { InputError } from "../../lib/common/errors.ts";
 import { Findings, JUPYTER_DISPLAY, notebookFindings, publish, scenario } from "../../mod.ts";
 import { browserTest, decodePng, imageStats, type PageVisit, visit } from "../_browser.ts";
-import { MINI_TRACE, QUIET, withTempDir } from "./_helpers.ts";
+import { MINI_TRACE, QUIET } from "./_helpers.ts";
+import { withTempDir } from "../_temp.ts";
 
 const study = scenario("publish").trace(MINI_TRACE).compare({
   one: (s) => s.agg({ workers: 1 }),

@@ -4,7 +4,8 @@ import { DOMParser } from "linkedom";
 import { InputError } from "../../lib/common/errors.ts";
 import * as Plot from "@observablehq/plot";
 import { Figure, JUPYTER_DISPLAY, Results, scenario } from "../../mod.ts";
-import { MINI_TRACE, QUIET, withTempDir } from "./_helpers.ts";
+import { MINI_TRACE, QUIET } from "./_helpers.ts";
+import { withTempDir } from "../_temp.ts";
 import type { RouterQueueSummary } from "../../lib/metrics/mod.ts";
 
 const results = await scenario("results")

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { InputError } from "../../lib/common/errors.ts";
 import { range, scenario, simulate } from "../../mod.ts";
 import { sharedPath, sharedTest } from "../_shared.ts";
-import { MINI_TRACE, QUIET, withTempDir } from "./_helpers.ts";
+import { MINI_TRACE, QUIET } from "./_helpers.ts";
+import { withTempDir } from "../_temp.ts";
 import { LLAMA_8B_CONFIG } from "../_fixtures.ts";
 
 const sweep = scenario("kv capacity").trace(MINI_TRACE).agg({ workers: 2 }).router("kv_router")

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { InputError } from "../../lib/common/errors.ts";
 import { mergeMain, scenarioOf } from "../../lib/dsl/cli.ts";
 import { mergeResults, Results } from "../../mod.ts";
-import { QUIET, withTempDir } from "./_helpers.ts";
+import { QUIET } from "./_helpers.ts";
+import { withTempDir } from "../_temp.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
 const FIXTURE = "tests/dsl/fixtures/sweep_scenario.ts";

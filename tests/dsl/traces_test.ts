@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { InputError } from "../../lib/common/errors.ts";
 import { sha256Hex } from "../../lib/dsl/hash.ts";
 import { NAMED_TRACES, quantisedSteps, resolveTrace, spreadJitterMs, type TraceEnv } from "../../mod.ts";
-import { MINI_TRACE, withTempDir } from "./_helpers.ts";
+import { MINI_TRACE } from "./_helpers.ts";
+import { withTempDir } from "../_temp.ts";
 
 function envOf(vars: Record<string, string>, fetcher?: typeof fetch): TraceEnv {
   return {

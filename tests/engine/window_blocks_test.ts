@@ -7,7 +7,7 @@ import {
   sideBlocks,
 } from "../../lib/engine/mod.ts";
 import { fixedModel, loadPerfInputs } from "../../lib/perf/mod.ts";
-import { configPath, GEMMA4_31B_CONFIG, workloadOf } from "../_fixtures.ts";
+import { configFile, GEMMA4_31B_CONFIG, workloadOf } from "../_fixtures.ts";
 import { Rng } from "../../lib/common/rng.ts";
 import { simulate } from "../../mod.ts";
 
@@ -127,7 +127,8 @@ Deno.test("side blocks, random engines: no over-commit, every request finishes o
 });
 
 Deno.test("block size: Gemma 4's global-layer blocks double, so that their pages match its sliding layers'", async () => {
-  const path = await configPath(GEMMA4_31B_CONFIG);
+  await using file = await configFile(GEMMA4_31B_CONFIG);
+  const path = file.path;
   const resolve = async (extra: Record<string, unknown>) => {
     const args = parseEngineArgs({ aic_model_path: path, aic_system: "h100_sxm", ...extra });
     return resolveEngineArgs(args, "aggregated", "engine args", {}, await loadPerfInputs(args));
@@ -165,7 +166,8 @@ Deno.test("end to end: Gemma 4's sliding layers take pool blocks, reported per s
         engine: { aic_model_path: model, aic_system: "h100_sxm", aic_tp_size: 2, max_num_seqs: 64 },
       },
     });
-  const r = await run(await configPath(GEMMA4_31B_CONFIG));
+  await using file = await configFile(GEMMA4_31B_CONFIG);
+  const r = await run(file.path);
   assert.equal(r.completed_requests, 64);
   const pool = (r.dynolab as { pools: { window_blocks_per_seq?: number; block_size: number }[] }).pools[0];
   // 10 blocks of the window layers per block of the 1,024-token window, and the block it starts in.

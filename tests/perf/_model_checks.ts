@@ -15,7 +15,7 @@ import type { OpFamily } from "../../lib/perf/ops.ts";
 import { sharedPath } from "../_shared.ts";
 import type { Rng } from "../../lib/common/rng.ts";
 import { simulate } from "../../mod.ts";
-import { configPath, nonFinite } from "../_fixtures.ts";
+import { configFile, nonFinite } from "../_fixtures.ts";
 
 /**
  * Check a random model config at tensor parallelism `tp` on H200: the analytic model prices prefill and decode
@@ -29,7 +29,8 @@ export async function checkRandomModel(
   rng: Rng,
   label: string,
 ): Promise<boolean> {
-  const path = await configPath(config);
+  await using file = await configFile(config);
+  const path = file.path;
   const args = { aic_model_path: path, aic_system: "h200_sxm", aic_tp_size: tp };
   const model = modelFromHfConfig(config, path);
   let setup;

@@ -6,7 +6,7 @@ import { parsePythonJson } from "../../lib/perf/inputs.ts";
 import { buildOps, type Op } from "../../lib/perf/ops.ts";
 import { resolvePerfSetup } from "../../lib/perf/setup.ts";
 import { sharedPath, sharedTest } from "../_shared.ts";
-import { configPath, GEMMA4_31B_CONFIG, nonFinite } from "../_fixtures.ts";
+import { configFile, GEMMA4_31B_CONFIG, nonFinite } from "../_fixtures.ts";
 import { simulate } from "../../mod.ts";
 import { Rng } from "../../lib/common/rng.ts";
 import { assertNearTables, checkRandomModel } from "./_model_checks.ts";
@@ -220,7 +220,8 @@ sharedTest(
 );
 
 Deno.test("end to end: Gemma 4 31B replays on two H100s with every request complete", async () => {
-  const path = await configPath(GEMMA4_31B_CONFIG);
+  await using file = await configFile(GEMMA4_31B_CONFIG);
+  const path = file.path;
   const r = await simulate({
     workload: { source: "synthetic", input_tokens: 3000, output_tokens: 40, request_count: 12 },
     replay_concurrency: 6,

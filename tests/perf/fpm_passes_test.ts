@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { fpmPasses, passShape, predictPassMs, runFpm } from "../bench/fidelity_fpm.ts";
 import { parseEngineArgs, resolveEngineArgs } from "../../lib/engine/mod.ts";
 import { createPerfModel, loadPerfInputs } from "../../lib/perf/mod.ts";
+import { tempDir } from "../_temp.ts";
 
 const HEADER =
   "phase,workload_segment,counter_id,worker_id,dp_rank,sum_prefill_tokens,num_prefill_requests," +
@@ -102,7 +103,8 @@ Deno.test("fpm passes: priced as an engine charges them (mixed passes share one 
 });
 
 Deno.test("fpm passes: the report prints one row per shape and the overall error", async () => {
-  const dir = await Deno.makeTempDir();
+  await using tmp = await tempDir();
+  const dir = tmp.path;
   const path = `${dir}/fpm_metrics_detail.csv`;
   await Deno.writeTextFile(
     path,
@@ -115,7 +117,6 @@ Deno.test("fpm passes: the report prints one row per shape and the overall error
     await runFpm(path, { aic_model_path: "Qwen/Qwen3-32B", aic_system: "b200_sxm", aic_tp_size: 2 });
   } finally {
     console.log = log;
-    await Deno.remove(dir, { recursive: true });
   }
   const text = out.join("\n");
   assert.match(text, /\| prefill 2k–8k tokens \| 1 \| 114\.10 \|/);

@@ -4,6 +4,7 @@ import { parseEngineArgs, resolveEngineArgs } from "../../lib/engine/mod.ts";
 import { createPerfModel, loadPerfInputs } from "../../lib/perf/mod.ts";
 import { sharedPath, sharedTest } from "../_shared.ts";
 import { LLAMA_8B_CONFIG } from "../_fixtures.ts";
+import { tempDir } from "../_temp.ts";
 
 async function build(raw: Record<string, unknown>) {
   const args = parseEngineArgs(raw);
@@ -58,33 +59,30 @@ sharedTest("a config.json path is read at the edge and drives the analytic model
 });
 
 Deno.test("a config directory's generation_config.json sets the default sampling (absent: vLLM's, random), its tokenizer files the tokenizer kind", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
-    await Deno.writeTextFile(
-      `${dir}/config.json`,
-      JSON.stringify(LLAMA_8B_CONFIG),
-    );
-    const sampling = async () =>
-      (await loadPerfInputs(parseEngineArgs({ aic_model_path: dir }))).model?.sampling;
-    assert.equal(await sampling(), "random");
-    await Deno.writeTextFile(
-      `${dir}/generation_config.json`,
-      JSON.stringify({ temperature: 0.6, top_p: 0.9 }),
-    );
-    assert.equal(await sampling(), "top_k_top_p");
-    const { model } = await build({ aic_model_path: dir, sampling: "greedy" });
-    const { model: sorted } = await build({ aic_model_path: dir });
-    assert.ok(model.passOverheadMs!(0, 64) < sorted.passOverheadMs!(0, 64));
-    // The tokenizer files beside it set the tokenizer kind: a tokenizer_config.json without a tokenizer.json
-    // is a Python tokenizer (slow); with one, or with neither, fast.
-    const tokenizer = async () =>
-      (await loadPerfInputs(parseEngineArgs({ aic_model_path: dir }))).model?.tokenizer;
-    assert.equal(await tokenizer(), "fast");
-    await Deno.writeTextFile(`${dir}/tokenizer_config.json`, "{}");
-    assert.equal(await tokenizer(), "slow");
-    await Deno.writeTextFile(`${dir}/tokenizer.json`, "{}");
-    assert.equal(await tokenizer(), "fast");
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  await using tmp = await tempDir();
+  const dir = tmp.path;
+  await Deno.writeTextFile(
+    `${dir}/config.json`,
+    JSON.stringify(LLAMA_8B_CONFIG),
+  );
+  const sampling = async () =>
+    (await loadPerfInputs(parseEngineArgs({ aic_model_path: dir }))).model?.sampling;
+  assert.equal(await sampling(), "random");
+  await Deno.writeTextFile(
+    `${dir}/generation_config.json`,
+    JSON.stringify({ temperature: 0.6, top_p: 0.9 }),
+  );
+  assert.equal(await sampling(), "top_k_top_p");
+  const { model } = await build({ aic_model_path: dir, sampling: "greedy" });
+  const { model: sorted } = await build({ aic_model_path: dir });
+  assert.ok(model.passOverheadMs!(0, 64) < sorted.passOverheadMs!(0, 64));
+  // The tokenizer files beside it set the tokenizer kind: a tokenizer_config.json without a tokenizer.json
+  // is a Python tokenizer (slow); with one, or with neither, fast.
+  const tokenizer = async () =>
+    (await loadPerfInputs(parseEngineArgs({ aic_model_path: dir }))).model?.tokenizer;
+  assert.equal(await tokenizer(), "fast");
+  await Deno.writeTextFile(`${dir}/tokenizer_config.json`, "{}");
+  assert.equal(await tokenizer(), "slow");
+  await Deno.writeTextFile(`${dir}/tokenizer.json`, "{}");
+  assert.equal(await tokenizer(), "fast");
 });

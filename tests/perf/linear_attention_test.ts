@@ -20,14 +20,15 @@ import { sharedPath, sharedTest } from "../_shared.ts";
 import { COEFFICIENTS } from "../../lib/perf/calibration/coefficients.ts";
 import { GPUS } from "../../lib/perf/catalog/gpus.ts";
 import { linearAttentionMs, linearAttentionWork } from "../../lib/perf/analytic/linear_attention.ts";
-import { configPath, QWEN35_27B_CONFIG } from "../_fixtures.ts";
+import { configFile, QWEN35_27B_CONFIG } from "../_fixtures.ts";
 import { simulate } from "../../mod.ts";
 import { formatRunSummary } from "../../lib/report/mod.ts";
 
 const QWEN35_DENSE = QWEN35_27B_CONFIG;
 
 async function setupOf(config: unknown, args: Record<string, unknown> = {}) {
-  const path = await configPath(config);
+  await using file = await configFile(config);
+  const path = file.path;
   const model = modelFromHfConfig(config, path);
   return resolvePerfSetup({ aic_model_path: path, ...args }, { model, modelPath: path })!;
 }
@@ -228,7 +229,8 @@ function withoutLinear(arch: ModelArch): ModelArch {
 }
 
 Deno.test("end to end: a hybrid model's sequences wait for room for their state, and every request completes", async () => {
-  const path = await configPath(QWEN35_DENSE);
+  await using file = await configFile(QWEN35_DENSE);
+  const path = file.path;
   const run = (blocks: number) =>
     simulate({
       workload: { source: "synthetic", input_tokens: 2000, output_tokens: 50, request_count: 12 },
@@ -292,7 +294,8 @@ Deno.test("block size: vLLM enlarges a hybrid model's attention block until a pa
 });
 
 Deno.test("disaggregated: a hybrid model's hand-off carries the recurrent state beside the prompt's KV", async () => {
-  const path = await configPath(QWEN35_DENSE);
+  await using file = await configFile(QWEN35_DENSE);
+  const path = file.path;
   const engine = {
     aic_model_path: path,
     aic_system: "h200_sxm",

@@ -3,6 +3,7 @@ import { trafficWindows } from "../../lib/planner/mod.ts";
 import { WorkloadBuilder } from "../../lib/workload/mod.ts";
 import { runInputsLoader } from "../../lib/run_inputs.ts";
 import { parseSpec } from "../../lib/spec.ts";
+import { tempDir } from "../_temp.ts";
 
 Deno.test("planner warm-up trace: a later turn counts in the interval of its own timestamp", () => {
   const b = new WorkloadBuilder({ name: "t", blockSize: 4 });
@@ -15,7 +16,8 @@ Deno.test("planner warm-up trace: a later turn counts in the interval of its own
 });
 
 Deno.test("a Dynamo request trace warms the planner too, bucketed by request_received_ms (the reference's test)", async () => {
-  const dir = await Deno.makeTempDir();
+  await using tmp = await tempDir();
+  const dir = tmp.path;
   const warmup = `${dir}/warmup.jsonl`;
   const records = [1_000, 11_000].map((received, i) =>
     JSON.stringify({
@@ -43,5 +45,4 @@ Deno.test("a Dynamo request trace warms the planner too, bucketed by request_rec
   });
   const { plannerWarmup } = await runInputsLoader()(spec);
   assert.deepEqual(plannerWarmup!.map((o) => [o.numReq, o.isl, o.osl]), [[1, 64, 4], [1, 128, 5]]);
-  await Deno.remove(dir, { recursive: true });
 });

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { main } from "../../lib/cli/mod.ts";
 import { thin } from "../../lib/report/planner_html.ts";
 import { browserTest, decodePng, imageStats, visit } from "../_browser.ts";
+import { tempDir } from "../_temp.ts";
 
 /** A small bursty run that scales, written to `dir`. */
 async function plannerRun(dir: string): Promise<string> {
@@ -46,7 +47,8 @@ async function plannerRun(dir: string): Promise<string> {
 browserTest(
   "planner HTML: loads cleanly in headless Chromium and the screenshot shows charts",
   async (chromium) => {
-    const dir = await Deno.makeTempDir();
+    await using tmp = await tempDir();
+    const dir = tmp.path;
     const html = await plannerRun(dir);
     const page = await visit(chromium, `file://${html}`);
     assert.deepEqual(page.consoleErrors, []);
@@ -64,7 +66,8 @@ browserTest(
 browserTest(
   "browser check: a blank page is recognised as blank, a page error is caught",
   async (chromium) => {
-    const dir = await Deno.makeTempDir();
+    await using tmp = await tempDir();
+    const dir = tmp.path;
     await Deno.writeTextFile(
       `${dir}/blank.html`,
       "<!DOCTYPE html><html><body style='background:white'></body></html>",

@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { InputError, type InputLocation } from "../../lib/common/errors.ts";
 import type { Workload } from "../../lib/workload/types.ts";
+import { tempDir } from "../_temp.ts";
 
 /** Gzip `text` in memory. */
 export async function gzip(text: string): Promise<Uint8Array> {
@@ -22,17 +23,13 @@ export async function withFile<T>(
   content: string | Uint8Array,
   fn: (path: string) => Promise<T>,
 ): Promise<T> {
-  const dir = await Deno.makeTempDir({ prefix: "dynolab-workload-" });
-  try {
-    const path = `${dir}/${name}`;
-    const bytes = typeof content === "string"
-      ? (name.endsWith(".gz") ? await gzip(content) : new TextEncoder().encode(content))
-      : content;
-    await Deno.writeFile(path, bytes);
-    return await fn(path);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  await using dir = await tempDir();
+  const path = `${dir.path}/${name}`;
+  const bytes = typeof content === "string"
+    ? (name.endsWith(".gz") ? await gzip(content) : new TextEncoder().encode(content))
+    : content;
+  await Deno.writeFile(path, bytes);
+  return await fn(path);
 }
 
 /** JSON Lines text of `rows`. */

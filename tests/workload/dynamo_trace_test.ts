@@ -6,6 +6,7 @@ import type { Workload } from "../../lib/workload/types.ts";
 import { Rng } from "../../lib/common/rng.ts";
 import { fixedTiming, run } from "../_fixtures.ts";
 import { blocksOf, type Expected, gzip, jsonl, rejectsAt, withFile } from "./_helpers.ts";
+import { tempDir } from "../_temp.ts";
 
 const SCHEMA = "dynamo.request.trace.v1";
 
@@ -106,33 +107,30 @@ Deno.test("dynamo: requests without agent_context arrive on their own, from requ
 Deno.test("dynamo: shards read as one trace; gzip; u64 hashes keep every bit", async () => {
   // 2^63 + 1 and 2^63 + 2 are one double apart from nothing: as numbers they would be one block.
   const big = ["9223372036854775809", "9223372036854775810"];
-  const dir = await Deno.makeTempDir();
-  try {
-    await Deno.writeFile(
-      `${dir}/a.jsonl.gz`,
-      await gzip(jsonl([record("x", { start: 0, end: 5, hashes: [big[0]] })])),
-    );
-    await Deno.writeTextFile(
-      `${dir}/b.jsonl`,
-      jsonl([
-        record("y", { start: 10, end: 20, hashes: [big[1]] }),
-        record("z", { start: 30, end: 40, hashes: [big[0]] }),
-      ]),
-    );
-    const spec = WorkloadSpecSchema.parse({
-      source: "trace",
-      format: "dynamo",
-      path: [`${dir}/b.jsonl`, `${dir}/a.jsonl.gz`],
-    });
-    const w = await loadWorkload(spec, { blockSize: 64, speedup: 2, closedLoop: false });
-    assert.equal(w.name, "2 dynamo shards");
-    assert.deepEqual(w.requestIds, ["x", "y", "z"], "sorted across shards");
-    assert.deepEqual([...w.arrivalMs], [0, 5, 15], "over the speed-up");
-    assert.deepEqual(blocksOf(w, 0), blocksOf(w, 2));
-    assert.notDeepEqual(blocksOf(w, 0), blocksOf(w, 1));
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  await using tmp = await tempDir();
+  const dir = tmp.path;
+  await Deno.writeFile(
+    `${dir}/a.jsonl.gz`,
+    await gzip(jsonl([record("x", { start: 0, end: 5, hashes: [big[0]] })])),
+  );
+  await Deno.writeTextFile(
+    `${dir}/b.jsonl`,
+    jsonl([
+      record("y", { start: 10, end: 20, hashes: [big[1]] }),
+      record("z", { start: 30, end: 40, hashes: [big[0]] }),
+    ]),
+  );
+  const spec = WorkloadSpecSchema.parse({
+    source: "trace",
+    format: "dynamo",
+    path: [`${dir}/b.jsonl`, `${dir}/a.jsonl.gz`],
+  });
+  const w = await loadWorkload(spec, { blockSize: 64, speedup: 2, closedLoop: false });
+  assert.equal(w.name, "2 dynamo shards");
+  assert.deepEqual(w.requestIds, ["x", "y", "z"], "sorted across shards");
+  assert.deepEqual([...w.arrivalMs], [0, 5, 15], "over the speed-up");
+  assert.deepEqual(blocksOf(w, 0), blocksOf(w, 2));
+  assert.notDeepEqual(blocksOf(w, 0), blocksOf(w, 1));
 });
 
 Deno.test("dynamo: the block size is the trace's own (a matching --trace-block-size is accepted); an output of 0 is 1 token", async () => {

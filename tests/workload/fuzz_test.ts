@@ -9,6 +9,7 @@ import { InputError } from "../../lib/common/errors.ts";
 import { Rng } from "../../lib/common/rng.ts";
 import { loadWorkload, WorkloadSpecSchema } from "../../lib/workload/mod.ts";
 import { nonFinite, run } from "../_fixtures.ts";
+import { tempDir } from "../_temp.ts";
 
 const ROWS = [
   {
@@ -46,30 +47,27 @@ function mutated(rng: Rng): string {
 
 Deno.test("property: a mutated trace loads and simulates, or is an InputError naming file and line", async () => {
   const rng = new Rng(11);
-  const path = await Deno.makeTempFile({ suffix: ".jsonl" });
+  await using tmp = await tempDir();
+  const path = `${tmp.path}/trace.jsonl`;
   let loaded = 0, rejected = 0;
-  try {
-    for (let trial = 0; trial < 300; trial++) {
-      const text = mutated(rng);
-      await Deno.writeTextFile(path, text);
-      const format = rng.next() < 0.5 ? "mooncake" : "mooncake_delta";
-      const spec = WorkloadSpecSchema.parse({ source: "trace", path, format });
-      let w;
-      try {
-        w = await loadWorkload(spec, { blockSize: 64, speedup: 1, closedLoop: rng.next() < 0.3 });
-      } catch (e) {
-        assert.ok(e instanceof InputError, `trial ${trial}: ${e}\n${text}`);
-        assert.match(e.message, new RegExp(`^${path}(:\\d+)?: `), `trial ${trial}`);
-        rejected++;
-        continue;
-      }
-      loaded++;
-      const disagg = rng.next() < 0.5;
-      const { report } = run(w, { topology: disagg ? { mode: "disagg" } : { mode: "agg", num_workers: 2 } });
-      assert.equal(nonFinite(report), null, `trial ${trial}\n${text}`);
+  for (let trial = 0; trial < 300; trial++) {
+    const text = mutated(rng);
+    await Deno.writeTextFile(path, text);
+    const format = rng.next() < 0.5 ? "mooncake" : "mooncake_delta";
+    const spec = WorkloadSpecSchema.parse({ source: "trace", path, format });
+    let w;
+    try {
+      w = await loadWorkload(spec, { blockSize: 64, speedup: 1, closedLoop: rng.next() < 0.3 });
+    } catch (e) {
+      assert.ok(e instanceof InputError, `trial ${trial}: ${e}\n${text}`);
+      assert.match(e.message, new RegExp(`^${path}(:\\d+)?: `), `trial ${trial}`);
+      rejected++;
+      continue;
     }
-  } finally {
-    await Deno.remove(path);
+    loaded++;
+    const disagg = rng.next() < 0.5;
+    const { report } = run(w, { topology: disagg ? { mode: "disagg" } : { mode: "agg", num_workers: 2 } });
+    assert.equal(nonFinite(report), null, `trial ${trial}\n${text}`);
   }
   assert.ok(loaded >= 20 && rejected >= 50, `loaded ${loaded}, rejected ${rejected}`);
 });

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { loadMooncake } from "../../lib/workload/mooncake.ts";
 import { blocksOf, commonPrefix, delaysOf, gzip, jsonl, nextTurns, rejectsAt, withFile } from "./_helpers.ts";
+import { tempDir } from "../_temp.ts";
 
 Deno.test("mooncake: rows, sessions, delays and prefix sharing", async () => {
   const text = jsonl([
@@ -169,14 +170,11 @@ Deno.test("mooncake: missing, empty, directory and truncated gzip files", async 
   await withFile("empty.jsonl", "\n\n", async (path) => {
     await rejectsAt(() => loadMooncake(path, { blockSize: 64 }), path, { includes: ["no requests"] });
   });
-  const dir = await Deno.makeTempDir();
-  try {
-    await rejectsAt(() => loadMooncake(dir, { blockSize: 64 }), dir, {
-      includes: ["is a directory, not a trace file"],
-    });
-  } finally {
-    await Deno.remove(dir);
-  }
+  await using tmp = await tempDir();
+  const dir = tmp.path;
+  await rejectsAt(() => loadMooncake(dir, { blockSize: 64 }), dir, {
+    includes: ["is a directory, not a trace file"],
+  });
   const text = jsonl(Array.from({ length: 200 }, (_, i) => ({ ...good, timestamp: i })));
   const bytes = await gzip(text);
   await withFile("t.jsonl.gz", bytes, async (path) => {
