@@ -6,7 +6,9 @@
  * conversation trace at 1×, 2× and 4× its pace; the planner (target `sla`, TTFT 3 s, ITL 30, 45 or 60 ms,
  * throughput scaling every 60 s on demand counted at arrival, load scaling every 10 s, 128-GPU budget) sizes
  * both pools. Every variant also runs within 1 % of 4× pace, and any whose figures swing there runs five times
- * more at exactly 4× with a ±1 ms arrival jitter, to tell a swing with the pace from one by chance.
+ * more at exactly 4× with a ±1 ms arrival jitter, to tell a swing with the pace from one by chance. Every
+ * variant runs five times more at 4× with the trace's quantised 3 s timestamp steps spread over their length
+ * (`spread_arrival_steps`), to see which orders hold when requests do not arrive in bursts at one instant.
  *
  * A TP 8 decode worker decodes fast (each GPU reads an eighth of the weights) but holds one GPU's worth of MLA
  * KV and 256 sequences; a DP 8 worker holds eight GPUs' worth and 8 × 256 sequences, each rank reading the
@@ -23,11 +25,15 @@
 import * as Plot from "@observablehq/plot";
 import {
   around,
+  type DescribedMetric,
+  describeMetrics,
   extent,
   extentTable,
   Figure,
   Findings,
+  formatCount,
   formatFixed,
+  quantisedSteps,
   REPLICAS,
   replicate,
   type Results,
@@ -35,6 +41,7 @@ import {
   runOptionsFromArgs,
   type Scenario,
   scenario,
+  spreadJitterMs,
 } from "../mod.ts";
 
 const AIC = { backend: "vllm", gpu: "h200_sxm", model: "deepseek-ai/DeepSeek-R1" };
@@ -45,6 +52,10 @@ const GPUS = 8;
 const TTFT_MS = 3000;
 const ITL_MS = [30, 45, 60];
 const PACES = [1, 2, 4];
+/** The top pace, where the band, the replications and the spread runs are. */
+const TOP = PACES[PACES.length - 1];
+/** The trace: its timestamps are quantised ({@link quantisedSteps}). */
+const TRACE = "mooncake:conversation";
 const LAYOUTS = { "TP 8": TP8, "DP 8": DP8 } as const;
 type Layout = keyof typeof LAYOUTS;
 const PLANNER = {
@@ -86,7 +97,7 @@ const VARIANTS: Readonly<Record<string, (s: Scenario) => Scenario>> = Object.fro
   ),
 );
 /** The trace, engines and router every variant shares. */
-const fleet: Scenario = scenario("dp planner").trace("mooncake:conversation").engine(AIC).router("kv_router");
+const fleet: Scenario = scenario("dp planner").trace(TRACE).engine(AIC).router("kv_router");
 /** Every variant. */
 const base: Scenario = fleet.compare(VARIANTS);
 /** The study: every variant swept over the trace's pace. */
@@ -94,7 +105,7 @@ const study: Scenario = base.sweep("speedup", PACES);
 export default study;
 
 /** Paces within 1 % of the top one, to see whether each figure at the top pace holds nearby. */
-const BAND = around(PACES[PACES.length - 1], 0.01);
+const BAND = around(TOP, 0.01);
 const band: Scenario = base.sweep("speedup", BAND);
 
 /** The replications' seeds and arrival jitter: the DSL's defaults ({@link REPLICAS}). */
@@ -103,8 +114,45 @@ const { seeds: SEEDS, jitterMs: JITTER_MS } = REPLICAS;
 const replicasOf = (names: readonly string[]): Scenario =>
   replicate(
     fleet.compare(Object.fromEntries(names.map((name) => [name, VARIANTS[name]])))
-      .set({ speedup: PACES[PACES.length - 1] }),
+      .set({ speedup: TOP }),
   );
+
+/** Every variant at the top pace once per seed, the trace's quantised steps spread over their length. */
+const spread: Scenario = replicate(base.set({ speedup: TOP }), { spread: true });
+
+/** The figures compared with the steps spread. */
+const SPREAD_METRICS: DescribedMetric[] = [
+  { key: "decodeGpus", label: "decode GPUs", show: (v) => formatFixed(v, 1) },
+  { key: "gpuHours", label: "GPU-hours", show: (v) => formatFixed(v, 1) },
+  { key: "ttftAvg", label: "mean TTFT", unit: " s", show: (v) => formatFixed(v / 1000, 1) },
+  { key: "itlAvg", label: "mean ITL", unit: " ms", show: (v) => formatFixed(v, 1) },
+];
+
+/** DP 8 decode against TP 8 decode under each ITL target with the steps spread (`rows`: {@link spread}'s). */
+function spreadSummary(rows: Row[]): string {
+  const lines = ITL_MS.map((itlMs) =>
+    `- **ITL ${itlMs} ms**: ` +
+    describeMetrics(
+      rows,
+      "seed",
+      SEEDS,
+      { variant: variant("DP 8", itlMs) },
+      { variant: variant("TP 8", itlMs) },
+      SPREAD_METRICS,
+      "replication",
+    )
+  );
+  const swinging = swingingOf(rows);
+  const verdict = swinging.length === 0
+    ? "No variant's figures swing over the replications (mean TTFT within 1.5×, decode GPUs within 1.2×)."
+    : `${swinging.map((v) => `**${v}**`).join(", ")} ${swinging.length > 1 ? "swing" : "swings"} over the ` +
+      "replications (mean TTFT beyond 1.5× or decode GPUs beyond 1.2×): with the arrivals spread, whether " +
+      "the planner's growth reaches the GPU budget and starves the prefill pool is chance as well as pace.";
+  return `${quantisedSteps(TRACE)}. Spread over their steps (\`spread_arrival_steps\`: ±${
+    formatCount(spreadJitterMs(TRACE, TOP))
+  } ms at ${TOP}×, seeds ${SEEDS.join(", ")}), DP 8 decode against TP 8 decode:\n\n${lines.join("\n")}\n\n` +
+    verdict;
+}
 
 /** Each run's row with its layout, ITL target and mean GPUs provisioned per pool. */
 function byLayout(results: Results): Row[] {
@@ -145,9 +193,9 @@ function summary(rows: Row[], nearby: Row[]): string {
   const at = (layout: Layout, itlMs: number, pace: number) =>
     rows.find((r) => r.variant === variant(layout, itlMs) && r.speedup === pace)!;
   const s = (v: unknown) => `${formatFixed((v as number) / 1000, 1)} s`;
-  const top = PACES[PACES.length - 1], loose = ITL_MS[ITL_MS.length - 1], tight = ITL_MS[0];
+  const loose = ITL_MS[ITL_MS.length - 1], tight = ITL_MS[0];
   const line = (itlMs: number) => {
-    const tp = at("TP 8", itlMs, top), dp = at("DP 8", itlMs, top);
+    const tp = at("TP 8", itlMs, TOP), dp = at("DP 8", itlMs, TOP);
     return `- **ITL ${itlMs} ms**: TP 8 decode ${formatFixed(tp.decodeGpus, 1)} GPUs (mean ITL ` +
       `${formatFixed(tp.itlAvg, 1)} ms, TTFT ${s(tp.ttftAvg)}, ${
         formatFixed(100 * (tp.goodputRatio as number))
@@ -160,11 +208,11 @@ function summary(rows: Row[], nearby: Row[]): string {
       } against ` +
       `${formatFixed(dp.gpuHours, 1)} GPU-hours in all.`;
   };
-  const dpLoose = at("DP 8", loose, top), tpLoose = at("TP 8", loose, top);
-  const flips = (at("DP 8", tight, top).decodeGpus as number) > (at("TP 8", tight, top).decodeGpus as number);
+  const dpLoose = at("DP 8", loose, TOP), tpLoose = at("TP 8", loose, TOP);
+  const flips = (at("DP 8", tight, TOP).decodeGpus as number) > (at("TP 8", tight, TOP).decodeGpus as number);
   const tightTtft = extent(nearby, "ttftAvg", { variant: variant("DP 8", tight) });
   return [
-    `At ${top}× pace, by ITL target (mean GPUs over the run):`,
+    `At ${TOP}× pace, by ITL target (mean GPUs over the run):`,
     ITL_MS.map(line).join("\n"),
     `With a loose ITL target a DP 8 decode worker carries ${
       formatFixed((tpLoose.decodeGpus as number) / (dpLoose.decodeGpus as number), 1)
@@ -180,7 +228,7 @@ function summary(rows: Row[], nearby: Row[]): string {
     `reads the whole attention ` +
     `and dense weights each step, so a DP 8 pass is slow at any batch and the planner can only keep ITL ` +
     `under ${tight} ms with small batches on many workers, until the GPU budget can starve the prefill pool ` +
-    `(mean TTFT ${s(at("DP 8", tight, top).ttftAvg)} at ${top}×, ${s(tightTtft[0])} to ${
+    `(mean TTFT ${s(at("DP 8", tight, TOP).ttftAvg)} at ${TOP}×, ${s(tightTtft[0])} to ${
       s(tightTtft[1])
     } within 1 % of it: below).`,
   ].join("\n\n");
@@ -213,9 +261,7 @@ function replicaSummary(replicated: Row[]): string {
       `decode GPUs ${formatFixed(g[0], 1)}–${formatFixed(g[1], 1)}: ` +
       (steady ? "steady, so its swing in the band follows the pace, not chance" : "it swings by chance too");
   });
-  return `At exactly ${
-    PACES[PACES.length - 1]
-  }× pace, ${SEEDS.length} replications with a ±${JITTER_MS} ms ` +
+  return `At exactly ${TOP}× pace, ${SEEDS.length} replications with a ±${JITTER_MS} ms ` +
     `arrival jitter (\`arrival_jitter_ms\`, seeds ${SEEDS.join(", ")}): ${lines.join("; ")}.`;
 }
 
@@ -252,6 +298,7 @@ if (import.meta.main) {
   const nearby = byLayout(await band.run(options));
   const swinging = swingingOf(nearby);
   const replicated = swinging.length ? byLayout(await replicasOf(swinging).run(options)) : [];
+  const spreadOut = byLayout(await spread.run(options));
   results.table(COLUMNS);
   const rows = byLayout(results);
   const { html } = await new Findings("Attention DP decode under the planner", "dp-planner")
@@ -267,9 +314,10 @@ if (import.meta.main) {
     )
     .text(`## Results\n\n${summary(rows, nearby)}`)
     .text(
-      `### Within 1 % of ${PACES[PACES.length - 1]}× pace\n\n${bandSummary(nearby)}` +
+      `### Within 1 % of ${TOP}× pace\n\n${bandSummary(nearby)}` +
         (replicated.length ? `\n\n${replicaSummary(replicated)}` : ""),
     )
+    .text(`### The trace's steps spread\n\n${spreadSummary(spreadOut)}`)
     .figure(gpuFigure(rows), "mean decode GPUs by pace, one panel per ITL target")
     .table(results, COLUMNS, "by decode layout, ITL target and pace")
     .scenario(study)
