@@ -23,6 +23,7 @@ import {
   around,
   compareBands,
   Findings,
+  formatSpan,
   REPLICAS,
   replicate,
   type Results,
@@ -124,7 +125,7 @@ function verdicts(results: Results, nearby: Results, replicated: Results): strin
       variant: "disagg",
     });
     const unit = by === "seed" ? "replications" : "paces";
-    return `${label} ${fmt(c.a[0])}–${fmt(c.a[1])} (agg) vs ${fmt(c.b[0])}–${fmt(c.b[1])} (disagg): ` +
+    return `${label} ${formatSpan(c.a, fmt)} (agg) vs ${formatSpan(c.b, fmt)} (disagg): ` +
       (c.order === "overlaps"
         ? `overlapping; agg the lower in ${c.aLower} of ${c.count} ${unit}`
         : `${c.order === "above" ? "agg" : "disagg"} lower throughout`);

@@ -139,8 +139,9 @@ function bandSummary(rows: Row[], runs: string, every: string): string {
   const sla = span(BAND_STARTUPS[0], "ttftP90");
   return `${runs}, at ${BAND_STARTUPS.join(", ")} s start-up: ` +
     `${trend("scalingEvents", "the count of scaling events")}; ${trend("ttftAvg", "mean TTFT")}; ` +
-    `${trend("gpuHours", "GPU-hours")}. At ${BAND_STARTUPS[0]} s, p90 TTFT is ${formatCount(sla[0])}–` +
-    `${formatCount(sla[1])} ms (SLA ${formatCount(SLA.ttftMs)} ms).\n\n${table}`;
+    `${trend("gpuHours", "GPU-hours")}. At ${BAND_STARTUPS[0]} s, p90 TTFT is ${formatSpan(sla)} ms (SLA ${
+      formatCount(SLA.ttftMs)
+    } ms).\n\n${table}`;
 }
 
 /**
@@ -150,7 +151,7 @@ function bandSummary(rows: Row[], runs: string, every: string): string {
 function outliers(rows: Row[], replicated: Row[]): string {
   const out = outsideBand(rows, replicated, "ttftAvg", "startupTime", BAND_STARTUPS).map((
     { value, single, range },
-  ) => `${value} s (${formatCount(single)} ms against ${formatCount(range[0])}–${formatCount(range[1])} ms)`);
+  ) => `${value} s (${formatCount(single)} ms against ${formatSpan(range)} ms)`);
   return out.length === 0
     ? "The unjittered run's mean TTFT lies within its replications' range at each of these start-up times."
     : `The unjittered run's mean TTFT lies outside its replications' range at ${out.join(", ")}. ` +

@@ -28,6 +28,7 @@ import {
   Findings,
   formatCount,
   formatFixed,
+  formatSpan,
   outsideBand,
   quantisedSteps,
   REPLICAS,
@@ -177,7 +178,7 @@ function bandSummary(rows: Row[], runs: string, every: string): string {
 function outliers(rows: Row[], replicated: Row[]): string {
   const planner = rows.filter((r) => r.variant === "planner");
   const out = outsideBand(planner, replicated, "ttftAvg", "decode.numGpuBlocks", BLOCKS).map((o) =>
-    `${formatCount(o.value)} blocks (${ms(o.single)} against ${ms(o.range[0])}–${ms(o.range[1])})`
+    `${formatCount(o.value)} blocks (${ms(o.single)} against ${formatSpan(o.range, ms)})`
   );
   return out.length === 0
     ? "With the planner, the unjittered run's mean TTFT lies within its replications' range at every size."

@@ -33,6 +33,7 @@ import {
   Findings,
   formatCount,
   formatFixed,
+  formatSpan,
   quantisedSteps,
   REPLICAS,
   replicate,
@@ -81,6 +82,11 @@ const COLUMNS = [
   "scalingEvents",
 ];
 
+/** Milliseconds written as seconds, to a tenth. */
+const seconds = (ms: number) => formatFixed(ms / 1000, 1);
+/** A figure to a tenth. */
+const tenths = (v: number) => formatFixed(v, 1);
+
 /** The variant name of a decode layout under an ITL target. */
 const variant = (layout: Layout, itlMs: number) => `${layout} decode, ITL ${itlMs} ms`;
 
@@ -122,10 +128,10 @@ const spread: Scenario = replicate(base.set({ speedup: TOP }), { spread: true })
 
 /** The figures compared with the steps spread. */
 const SPREAD_METRICS: DescribedMetric[] = [
-  { key: "decodeGpus", label: "decode GPUs", show: (v) => formatFixed(v, 1) },
-  { key: "gpuHours", label: "GPU-hours", show: (v) => formatFixed(v, 1) },
-  { key: "ttftAvg", label: "mean TTFT", unit: " s", show: (v) => formatFixed(v / 1000, 1) },
-  { key: "itlAvg", label: "mean ITL", unit: " ms", show: (v) => formatFixed(v, 1) },
+  { key: "decodeGpus", label: "decode GPUs", show: tenths },
+  { key: "gpuHours", label: "GPU-hours", show: tenths },
+  { key: "ttftAvg", label: "mean TTFT", unit: " s", show: seconds },
+  { key: "itlAvg", label: "mean ITL", unit: " ms", show: tenths },
 ];
 
 /** DP 8 decode against TP 8 decode under each ITL target with the steps spread (`rows`: {@link spread}'s). */
@@ -257,8 +263,8 @@ function replicaSummary(replicated: Row[]): string {
       extent(replicated, "decodeGpus", { variant }),
     ];
     const steady = !swings(t, 1.5) && !swings(g, 1.2);
-    return `**${variant}**: mean TTFT ${formatFixed(t[0] / 1000, 1)}–${formatFixed(t[1] / 1000, 1)} s, ` +
-      `decode GPUs ${formatFixed(g[0], 1)}–${formatFixed(g[1], 1)}: ` +
+    return `**${variant}**: mean TTFT ${formatSpan(t, seconds)} s, ` +
+      `decode GPUs ${formatSpan(g, tenths)}: ` +
       (steady ? "steady, so its swing in the band follows the pace, not chance" : "it swings by chance too");
   });
   return `At exactly ${TOP}× pace, ${SEEDS.length} replications with a ±${JITTER_MS} ms ` +
@@ -273,18 +279,15 @@ function bandSummary(rows: Row[]): string {
   const variants = [...new Set(rows.map((r) => r.variant as string))];
   const span = (variant: string, key: string) => extent(rows, key, { variant });
   const table = extentTable(rows, "variant", variants, "variant", [
-    { key: "ttftAvg", label: "mean TTFT (s)", show: (v) => formatFixed(v / 1000, 1) },
-    { key: "decodeGpus", label: "decode GPUs", show: (v) => formatFixed(v, 1) },
-    { key: "gpuHours", label: "GPU-hours", show: (v) => formatFixed(v, 1) },
+    { key: "ttftAvg", label: "mean TTFT (s)", show: seconds },
+    { key: "decodeGpus", label: "decode GPUs", show: tenths },
+    { key: "gpuHours", label: "GPU-hours", show: tenths },
   ]);
   const swinging = swingingOf(rows);
   const verdict = swinging.length === 0
     ? "every variant's figures hold: mean TTFT within 1.5× and decode GPUs within 1.2× across the band."
     : `${
-      swinging.map((v) =>
-        `**${v}** (mean TTFT ${formatFixed(span(v, "ttftAvg")[0] / 1000, 1)}–` +
-        `${formatFixed(span(v, "ttftAvg")[1] / 1000, 1)} s)`
-      ).join(", ")
+      swinging.map((v) => `**${v}** (mean TTFT ${formatSpan(span(v, "ttftAvg"), seconds)} s)`).join(", ")
     } ${swinging.length > 1 ? "swing" : "swings"}: ` +
       "whether the planner's growth reaches the GPU budget and starves the prefill pool turns on the exact " +
       "pace, so its figure at one pace is a knife edge, not a property of the layout. The others hold (mean " +
