@@ -6,13 +6,14 @@
  */
 import { InputError } from "../common/errors.ts";
 import { enterInvocationDirectory } from "../common/invocation.ts";
-import { formatRunSummary, formatSummary, type Report, reportJson, requestRecords } from "../report/mod.ts";
+import { formatRunSummary, formatSummary, reportJson } from "../report/mod.ts";
 import { loadInputs, runSimulation, type SimulationInputs } from "../simulate.ts";
 import { workloadStats } from "../workload/mod.ts";
 import { type OutputFile, plannerFiles } from "./planner_files.ts";
 import { plannerLines } from "./planner_output.ts";
 import { namingFlag } from "./flag_naming.ts";
 import { parseCommand } from "./flags.ts";
+import { runRecords, withWallFigures } from "./run_outputs.ts";
 import { USAGE } from "./usage.ts";
 import { checkOutputPaths, defaultReportPath, plannerReportPath, writeFilesAtomically } from "./write.ts";
 
@@ -57,22 +58,17 @@ export async function main(argv: readonly string[], io: Io = consoleIo): Promise
     const started = performance.now();
     const result = runSimulation(inputs);
     const wallMs = performance.now() - started;
-    const report: Report = { ...result.report, ...wallFigures(result.report, wallMs) };
+    const report = withWallFigures(result.report, wallMs);
     const details = report.dynolab as { warnings?: string[] };
     for (const w of details.warnings ?? []) io.err(`warning: ${w}`);
 
     const files: OutputFile[] = [];
     if (reportPath !== undefined) files.push([reportPath, reportJson(report)]);
     if (output.reportJsonl !== undefined) {
-      const cluster = result.cluster;
-      const workerIndex = new Map<number, number>();
-      for (const w of cluster.pools.flatMap((p) => p.workers)) {
-        for (const e of w.ranks) workerIndex.set(e.id, w.id);
-      }
-      const workerOf = (id: number) => workerIndex.get(id)!;
-      const overlaps = cluster.pools.map((p) => p.router.overlapBlocks);
-      const records = requestRecords(result.collector, inputs.workload, workerOf, overlaps);
-      files.push([output.reportJsonl, records.map((r) => JSON.stringify(r)).join("\n") + "\n"]);
+      files.push([
+        output.reportJsonl,
+        runRecords(result, inputs).map((r) => JSON.stringify(r)).join("\n") + "\n",
+      ]);
     }
     const planner = result.planner;
     let htmlPath: string | undefined;
@@ -116,18 +112,6 @@ function demoHeader({ spec, workload }: SimulationInputs): string {
     `${
       (s.spanMs / 60_000).toFixed(0)
     } min of session starts) on ${topology}${model} behind the ${router} router`;
-}
-
-/** The reference's wall-clock figures (they make the CLI report differ from run to run). */
-function wallFigures(report: Report, wallMs: number): Report {
-  const tokens = Number(report.total_input_tokens) + Number(report.total_output_tokens);
-  const seconds = Math.max(wallMs / 1000, 1e-9);
-  return {
-    wall_time_ms: wallMs,
-    processed_tokens: tokens,
-    processed_tokens_per_s: tokens / seconds,
-    processed_output_tokens_per_s: Number(report.total_output_tokens) / seconds,
-  };
 }
 
 if (import.meta.main) {

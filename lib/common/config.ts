@@ -13,7 +13,7 @@ import { InputError, type InputLocation, suggest } from "./errors.ts";
 /**
  * Parse `value` with `schema`; on failure throw an {@link InputError} naming the first bad field.
  *
- * @param what Human name of the config, used as the field prefix (e.g. `engine args`).
+ * @param what Human name of the config, used as the field prefix (e.g. `engine args`; empty: none).
  * @param at Where the value came from (file or flag), for the message.
  *
  * @example
@@ -40,14 +40,14 @@ export function parseConfig<S extends z.ZodType>(
   if (reserved) {
     throw new InputError('cannot be a key: JavaScript objects reserve "__proto__"; rename it', {
       ...at,
-      field: at.field ?? [what, ...reserved].join("."),
+      field: at.field ?? [what, ...reserved].filter(Boolean).join("."),
     });
   }
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   const path = issue.path.map(String);
-  const field = [what, ...path].join(".");
+  const field = [what, ...path].filter(Boolean).join(".");
   throw new InputError(describeIssue(issue, schema, path), { ...at, field: at.field ?? field });
 }
 

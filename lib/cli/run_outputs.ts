@@ -1,0 +1,32 @@
+/**
+ * What both commands (`replay`, `aisimulate predict`) add to a run's result before writing it: the wall-clock
+ * figures of the reference's report, and the per-request records.
+ *
+ * @module
+ */
+import { type Report, type RequestRecord, requestRecords } from "../report/mod.ts";
+import type { SimulationInputs, SimulationResult } from "../simulate.ts";
+
+/** `report` with the reference's wall-clock figures of a run that took `wallMs` (they differ run to run). */
+export function withWallFigures(report: Report, wallMs: number): Report {
+  const tokens = Number(report.total_input_tokens) + Number(report.total_output_tokens);
+  const seconds = Math.max(wallMs / 1000, 1e-9);
+  return {
+    ...report,
+    wall_time_ms: wallMs,
+    processed_tokens: tokens,
+    processed_tokens_per_s: tokens / seconds,
+    processed_output_tokens_per_s: Number(report.total_output_tokens) / seconds,
+  };
+}
+
+/** The run's per-request records (the reference's `--report-jsonl` rows), each worker named by its index. */
+export function runRecords(result: SimulationResult, inputs: SimulationInputs): RequestRecord[] {
+  const cluster = result.cluster;
+  const workerIndex = new Map<number, number>();
+  for (const w of cluster.pools.flatMap((p) => p.workers)) {
+    for (const e of w.ranks) workerIndex.set(e.id, w.id);
+  }
+  const overlaps = cluster.pools.map((p) => p.router.overlapBlocks);
+  return requestRecords(result.collector, inputs.workload, (id) => workerIndex.get(id)!, overlaps);
+}

@@ -1,0 +1,318 @@
+import assert from "node:assert/strict";
+import { stringify } from "yaml";
+import { aisimulate } from "../../lib/cli/predict.ts";
+import type { Outcome } from "./_cli.ts";
+import { LLAMA_8B_CONFIG } from "../_fixtures.ts";
+import { tempDir } from "../_temp.ts";
+
+/** Run `aisimulate` with `args`, capturing its output. */
+async function run(args: string[]): Promise<Outcome> {
+  const out: string[] = [], err: string[] = [];
+  const code = await aisimulate(args, { out: (s) => out.push(s), err: (s) => err.push(s) });
+  return { code, out: out.join("\n"), err: err.join("\n") };
+}
+
+/** The user guide's Dynamo prediction example. */
+const GUIDE = {
+  traffic: {
+    source: { type: "synthetic", input_tokens: 1024, output_tokens: 128 },
+    load: { type: "poisson", requests_per_second: 8, seed: 42 },
+    stop: { requests: 100 },
+  },
+  engine: {
+    mode: "aggregated",
+    model: "Qwen/Qwen3-32B-FP8",
+    hardware: "h200_sxm",
+    backend: "vllm",
+    backend_version: "0.24.0",
+    context_length: "max",
+    workers: {
+      aggregated: {
+        parallelism: { replicas: 2, tensor: 1, pipeline: 1, attention_data: 1, moe_tensor: 1, moe_expert: 1 },
+        scheduler: { max_batched_tokens: 8192, max_sequences: 256 },
+        kv_cache: {
+          block_size: 64,
+          prefix_caching: true,
+          capacity: { type: "default", memory_fraction: 0.9 },
+        },
+        timing: { type: "default" },
+        startup_seconds: 0,
+      },
+    },
+  },
+  router: { policy: "round_robin", prefill_load_model: { type: "none" } },
+  planner: { policy: "disabled" },
+  evaluation: { sla: { ttft_ms: 500, itl_ms: 50 } },
+};
+
+/** The docs' dynamo-planner example: a local model directory, fixed timing, load scaling. */
+function plannerExample(model: string) {
+  return {
+    traffic: {
+      source: { type: "synthetic", input_tokens: 32, output_tokens: 4 },
+      load: { type: "constant_rate", requests_per_second: 1.0 },
+      stop: { requests: 12 },
+    },
+    engine: {
+      mode: "aggregated",
+      model,
+      hardware: "h200_sxm",
+      backend: "vllm",
+      context_length: 2048,
+      workers: {
+        aggregated: {
+          parallelism: { replicas: 2 },
+          scheduler: { max_batched_tokens: 2048, max_sequences: 32 },
+          kv_cache: { block_size: 64, prefix_caching: true, capacity: { type: "fixed", blocks: 256 } },
+          timing: { type: "fixed", prefill_ms: 1, decode_ms: 1 },
+        },
+      },
+    },
+    evaluation: { sla: { ttft_ms: 8000.0, itl_ms: 200.0 } },
+    planner: {
+      policy: "enabled",
+      target: "load",
+      enable_throughput_scaling: false,
+      enable_load_scaling: true,
+      load_adjustment_interval_seconds: 5,
+      max_num_gpus: 2,
+      min_workers: 1,
+    },
+  };
+}
+
+async function writeConfig(dir: string, config: unknown): Promise<string> {
+  const path = `${dir}/prediction.yaml`;
+  await Deno.writeTextFile(path, stringify(config));
+  return path;
+}
+
+Deno.test("aisimulate predict: the user guide's Dynamo example writes prediction.json and prints the table", async () => {
+  await using tmp = await tempDir();
+  const config = await writeConfig(tmp.path, GUIDE);
+  const out = `${tmp.path}/dynamo-full-prediction`;
+  const res = await run(["predict", "--stack", "dynamo", "--config", config, "--output-dir", out]);
+  assert.equal(res.code, 0, res.err);
+  assert.match(res.out, /^NVIDIA AIPerf \| LLM Metrics/);
+  assert.match(res.out, /Request Count \(requests\)\s+┃\s+100\.00/);
+  assert.ok(res.out.endsWith(`Saved full report to: ${out}/prediction.json`));
+  assert.deepEqual([...Deno.readDirSync(out)].map((e) => e.name), ["prediction.json"]);
+  const text = await Deno.readTextFile(`${out}/prediction.json`);
+  const prediction = JSON.parse(text);
+  assert.equal(prediction.completed_requests, 100);
+  assert.equal(prediction.summary.completed_requests, 100);
+  assert.equal(prediction.summary.mean_ttft_ms, prediction.mean_ttft_ms);
+  assert.ok(prediction.summary.goodput_completed_requests <= 100, "an SLA gives goodput figures");
+  assert.equal(prediction.planner, undefined, "no planner block with policy disabled");
+  // Keys sorted at every level, as AISimulate writes them.
+  const keys = Object.keys(prediction);
+  assert.deepEqual(keys, [...keys].sort());
+  assert.ok(text.endsWith("}\n"));
+});
+
+Deno.test("aisimulate predict: the planner example captures per-request records and prints the summary as JSON", async () => {
+  await using tmp = await tempDir();
+  await Deno.mkdir(`${tmp.path}/model`);
+  await Deno.writeTextFile(`${tmp.path}/model/config.json`, JSON.stringify(LLAMA_8B_CONFIG));
+  const config = await writeConfig(tmp.path, plannerExample(`${tmp.path}/model`));
+  const out = `${tmp.path}/planner-output`;
+  const res = await run([
+    "predict",
+    "--stack",
+    "dynamo",
+    "--config",
+    config,
+    "--output-dir",
+    out,
+    "--capture-per-request",
+    "--format",
+    "json",
+  ]);
+  assert.equal(res.code, 0, res.err);
+  assert.equal(res.out.split("\n").length, 1, "one line");
+  const summary = JSON.parse(res.out);
+  assert.equal(summary.completed_requests, 12);
+  assert.ok(summary.planner_total_ticks > 0);
+  const prediction = JSON.parse(await Deno.readTextFile(`${out}/prediction.json`));
+  assert.equal(prediction.planner.total_ticks, summary.planner_total_ticks);
+  assert.equal(prediction.per_request.length, 12);
+  const lines = (await Deno.readTextFile(`${out}/requests.jsonl`)).trim().split("\n");
+  assert.equal(lines.length, 12);
+  const first = JSON.parse(lines[0]);
+  assert.equal(first.input_length, 32);
+  assert.equal(first.output_length, 4);
+  assert.deepEqual(Object.keys(first), Object.keys(first).sort());
+});
+
+Deno.test("aisimulate predict: --set replaces leaves, and whole mappings, before the config is checked", async () => {
+  await using tmp = await tempDir();
+  const config = await writeConfig(tmp.path, {
+    ...GUIDE,
+    traffic: undefined,
+    router: undefined,
+    planner: undefined,
+  });
+  const summary = async (...sets: string[]) => {
+    const res = await run([
+      "predict",
+      "-c",
+      config,
+      "--output-dir",
+      `${tmp.path}/o`,
+      "--overwrite",
+      "--format",
+      "json",
+      ...sets.flatMap((s) => ["--set", s]),
+    ]);
+    assert.equal(res.code, 0, res.err);
+    return JSON.parse(res.out);
+  };
+  // No traffic section: 100 requests at concurrency 10.
+  assert.equal((await summary()).completed_requests, 100);
+  const traffic =
+    "traffic={source: {type: synthetic}, load: {type: concurrency, concurrency: 16}, stop: {requests: 7}}";
+  assert.equal((await summary(traffic)).completed_requests, 7);
+  assert.equal((await summary(traffic, "traffic.stop.requests=3")).completed_requests, 3, "later sets win");
+  const paced = await summary(
+    "traffic.source={type: synthetic, input_tokens: 500, output_tokens: 20}",
+    "traffic.load={type: constant_rate, requests_per_second: 2}",
+    "traffic.stop={requests: 9}",
+  );
+  assert.equal(paced.completed_requests, 9);
+  assert.equal(paced.total_input_tokens, 9 * 500);
+  assert.ok(
+    Math.abs(paced.duration_ms - (8 * 500 + paced.max_e2e_latency_ms)) < 1e-6,
+    "one arrival every 500 ms",
+  );
+});
+
+Deno.test("aisimulate predict: a partial traffic section is not merged with the default", async () => {
+  await using tmp = await tempDir();
+  const config = await writeConfig(tmp.path, { ...GUIDE, traffic: { source: { type: "synthetic" } } });
+  const res = await run(["predict", "-c", config, "--stack", "dynamo", "--output-dir", `${tmp.path}/o`]);
+  assert.equal(res.code, 2);
+  assert.match(res.err, /^error: .*prediction\.yaml: traffic\.load: /);
+});
+
+Deno.test("aisimulate predict: bad input names the file and field, exits 2 and writes nothing", async () => {
+  await using tmp = await tempDir();
+  const out = `${tmp.path}/out`;
+  const expectError = async (config: unknown, args: string[], pattern: RegExp) => {
+    const path = await writeConfig(tmp.path, config);
+    const res = await run(["predict", "-c", path, "--output-dir", out, ...args]);
+    assert.equal(res.code, 2, `${pattern}: ${res.out}`);
+    assert.match(res.err, pattern);
+    await assert.rejects(Deno.stat(out), Deno.errors.NotFound, `${pattern}: nothing written`);
+  };
+  const engine = GUIDE.engine;
+  await expectError(
+    { ...GUIDE, engine: { ...engine, modle: "x" } },
+    ["--stack", "dynamo"],
+    /engine: unknown key "modle"/,
+  );
+  await expectError(GUIDE, [], /prediction\.yaml: router: a router or planner section needs --stack dynamo/);
+  await expectError(
+    GUIDE,
+    ["--stack", "llm-d"],
+    /--stack: stack 'llm-d' is unavailable; installed stacks: engine, dynamo/,
+  );
+  await expectError(
+    { ...GUIDE, engine: { ...engine, speculation: { kind: "ngram" } } },
+    ["--stack", "dynamo"],
+    /engine\.speculation: not supported by dynolab: n-gram speculation/,
+  );
+  await expectError(
+    { ...GUIDE, planner: { policy: "enabled" } },
+    ["--stack", "dynamo"],
+    /planner\.enable_throughput_scaling: throughput scaling needs target: sla/,
+  );
+  await expectError(
+    {
+      ...GUIDE,
+      traffic: { ...GUIDE.traffic, load: { type: "poisson", requests_per_second: 8, speedup: 2 } },
+    },
+    ["--stack", "dynamo"],
+    /traffic\.load\.speedup: traffic\.load\.type 'poisson' does not accept it/,
+  );
+  await expectError(
+    { ...GUIDE, engine: { ...engine, mode: "disaggregated", workers: { prefill: {} } } },
+    ["--stack", "dynamo"],
+    /engine\.workers\.decode: required in disaggregated mode/,
+  );
+  await expectError(
+    GUIDE,
+    ["--stack", "dynamo", "--set", "engine.workers.0.x=1"],
+    /sequence indexes are unsupported/,
+  );
+  await expectError(GUIDE, ["--stack", "dynamo", "--set", "engine.model.x=1"], /crosses a non-mapping value/);
+  await expectError(GUIDE, ["--stack", "dynamo", "--format", "csv"], /--format: invalid choice 'csv'/);
+  const res = await run(["recommend", "-c", "x.yaml"]);
+  assert.equal(res.code, 2);
+  assert.match(res.err, /recommend: not supported by dynolab; the commands: predict/);
+});
+
+Deno.test("aisimulate predict: a non-empty output directory needs --overwrite, which replaces only known outputs", async () => {
+  await using tmp = await tempDir();
+  const config = await writeConfig(tmp.path, { ...GUIDE, router: undefined, planner: undefined });
+  const out = `${tmp.path}/out`;
+  await Deno.mkdir(out);
+  await Deno.writeTextFile(`${out}/prediction.json`, "old");
+  await Deno.writeTextFile(`${out}/notes.txt`, "mine");
+  const refused = await run(["predict", "-c", config, "--output-dir", out]);
+  assert.equal(refused.code, 2);
+  assert.match(refused.err, /is not empty; pass --overwrite/);
+  assert.equal(await Deno.readTextFile(`${out}/prediction.json`), "old");
+  const res = await run(["predict", "-c", config, "--output-dir", out, "--overwrite", "--format", "json"]);
+  assert.equal(res.code, 0, res.err);
+  const prediction = JSON.parse(await Deno.readTextFile(`${out}/prediction.json`));
+  assert.equal(prediction.completed_requests, 100);
+  assert.equal(prediction.summary, undefined, "the engine stack's report is flat");
+  assert.equal(await Deno.readTextFile(`${out}/notes.txt`), "mine");
+});
+
+Deno.test("aisimulate predict: disaggregated workers behind the KV router, with a KV transfer", async () => {
+  await using tmp = await tempDir();
+  const role = {
+    scheduler: { max_batched_tokens: 4096 },
+    kv_cache: { capacity: { type: "fixed", blocks: 2000 } },
+  };
+  const config = await writeConfig(tmp.path, {
+    traffic: {
+      source: {
+        type: "synthetic-session",
+        new_input_tokens_per_turn: 800,
+        output_tokens_per_turn: 30,
+        session: { turns: 3, shared_prefix_ratio: 0.5, prefix_groups: 2, inter_turn_delay_ms: 100 },
+      },
+      load: { type: "poisson", sessions_per_second: 2 },
+      stop: { sessions: 10 },
+    },
+    engine: {
+      mode: "disaggregated",
+      model: "meta-llama/Llama-3.1-8B-Instruct",
+      hardware: "h100_sxm",
+      workers: { prefill: { ...role, parallelism: { replicas: 2 } }, decode: role },
+      kv_transfer: { bandwidth_gb_per_second: 50 },
+    },
+    router: { policy: "kv_router", overlap_score_credit: 2 },
+  });
+  const out = `${tmp.path}/out`;
+  const res = await run([
+    "predict",
+    "--stack",
+    "dynamo",
+    "-c",
+    config,
+    "--output-dir",
+    out,
+    "--format",
+    "json",
+  ]);
+  assert.equal(res.code, 0, res.err);
+  const summary = JSON.parse(res.out);
+  assert.equal(summary.completed_requests, 30, "10 sessions of 3 turns");
+  assert.equal(summary.prefill_gpus_per_worker, 1);
+  assert.ok(summary.prefix_cache_reused_ratio > 0, "later turns and shared prefixes hit the cache");
+  const prediction = JSON.parse(await Deno.readTextFile(`${out}/prediction.json`));
+  assert.equal(prediction.dynolab.pools.length, 2);
+});
