@@ -12,8 +12,9 @@ import { parseArgs } from "node:util";
 import { parse as parseYaml } from "yaml";
 import { parseConfig, yamlProblem } from "../common/config.ts";
 import { InputError } from "../common/errors.ts";
+import { isObject } from "../common/json.ts";
 import { enterInvocationDirectory } from "../common/invocation.ts";
-import { formatSummary, type Report } from "../report/mod.ts";
+import { formatSummary, type Report, reportJson, sortKeys } from "../report/mod.ts";
 import { loadInputs, runSimulation } from "../simulate.ts";
 import { PredictConfigSchema } from "./predict_config.ts";
 import { predictSpec, type Stack, STACKS } from "./predict_spec.ts";
@@ -90,24 +91,24 @@ export async function aisimulate(argv: readonly string[], io: Io = consoleIo): P
     const report = withWallFigures(result.report, performance.now() - started);
     for (const w of (report.dynolab as { warnings?: string[] }).warnings ?? []) io.err(`warning: ${w}`);
     const summary = summaryOf(report, result.planner?.totalTicks);
-    const prediction: Record<string, unknown> = args.stack === "dynamo"
+    const prediction: Report = args.stack === "dynamo"
       ? {
         ...report,
         ...(result.planner ? { planner: { total_ticks: result.planner.totalTicks } } : {}),
         summary,
       }
       : { ...report };
-    const path = `${args.outputDir.replace(/\/$/, "")}/prediction.json`;
+    const dir = args.outputDir.replace(/\/$/, ""), path = `${dir}/prediction.json`;
     const files: [string, string][] = [];
     if (args.capture) {
-      const records = runRecords(result, inputs);
+      const records = runRecords(result, inputs) as unknown as Report[];
       prediction.per_request = records;
       files.push([
-        `${args.outputDir.replace(/\/$/, "")}/requests.jsonl`,
+        `${dir}/requests.jsonl`,
         records.map((r) => JSON.stringify(sortKeys(r))).join("\n") + "\n",
       ]);
     }
-    files.unshift([path, JSON.stringify(sortKeys(prediction), null, 2) + "\n"]);
+    files.unshift([path, reportJson(prediction)]);
     await writeFilesAtomically(files);
     if (args.format === "json") io.out(JSON.stringify(sortKeys(summary)));
     else io.out(`${formatSummary(report)}\n\nSaved full report to: ${path}`);
@@ -191,10 +192,10 @@ async function loadConfigSpec(path: string, stack: Stack, overrides: readonly st
   } catch (e) {
     throw new InputError(yamlProblem(e), { file: path });
   }
-  if (doc === null || typeof doc !== "object" || Array.isArray(doc)) {
+  if (!isObject(doc)) {
     throw new InputError("the config must be one YAML mapping", { file: path });
   }
-  for (const o of overrides) applyOverride(doc as Record<string, unknown>, o);
+  for (const o of overrides) applyOverride(doc, o);
   const config = parseConfig(PredictConfigSchema, doc, "", { file: path });
   try {
     return predictSpec(config, stack);
@@ -230,12 +231,12 @@ function applyOverride(doc: Record<string, unknown>, override: string): void {
   let node = doc;
   for (const key of keys.slice(0, -1)) {
     const next = node[key] ?? (node[key] = {});
-    if (next === null || typeof next !== "object" || Array.isArray(next)) {
+    if (!isObject(next)) {
       throw new InputError(`--set path '${path}' crosses a non-mapping value at '${key}'`, {
         field: "--set",
       });
     }
-    node = next as Record<string, unknown>;
+    node = next;
   }
   node[keys[keys.length - 1]] = value ?? null;
 }
@@ -302,15 +303,6 @@ function summaryOf(report: Report, plannerTicks: number | undefined): Record<str
     ...Object.fromEntries(figures),
     ...(plannerTicks === undefined ? {} : { planner_total_ticks: plannerTicks }),
   };
-}
-
-/** `v` with every object's keys in sorted order (AISimulate writes its JSON with `sort_keys`). */
-function sortKeys(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(sortKeys);
-  if (v === null || typeof v !== "object") return v;
-  return Object.fromEntries(
-    Object.keys(v).sort().map((k) => [k, sortKeys((v as Record<string, unknown>)[k])]),
-  );
 }
 
 if (import.meta.main) {

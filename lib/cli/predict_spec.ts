@@ -72,13 +72,15 @@ export function predictSpec(config: PredictConfig, stack: Stack): SimSpecInput {
   if (sla.e2e_ms != null && (sla.ttft_ms != null || sla.itl_ms != null)) {
     fail("evaluation.sla.e2e_ms", "give either e2e_ms or ttft_ms and itl_ms, not both");
   }
+  const arrivals = traffic(config.traffic ?? DEFAULT_TRAFFIC);
+  const r = roles(config);
   const spec: SimSpecInput = {
-    ...traffic(config.traffic ?? DEFAULT_TRAFFIC),
-    topology: topology(config),
-    router: router(config),
+    ...arrivals,
+    topology: topology(config, r),
+    router: router(config, r.aggregated ?? r.prefill),
     sla: { ttft_ms: sla.ttft_ms ?? null, itl_ms: sla.itl_ms ?? null, e2e_ms: sla.e2e_ms ?? null },
   };
-  const planner = plannerConfig(config);
+  const planner = plannerConfig(config, r);
   if (planner) spec.planner = planner;
   return spec;
 }
@@ -188,8 +190,11 @@ function traffic(
   };
 }
 
+/** The worker roles a mode runs, by name: `aggregated`, or `prefill` and `decode`. */
+type Roles = Readonly<Record<string, WorkerRole>>;
+
 /** The worker roles the mode needs, checked. */
-function roles(config: PredictConfig): Record<string, WorkerRole> {
+function roles(config: PredictConfig): Roles {
   const w = config.engine.workers;
   const want = config.engine.mode === "aggregated" ? ["aggregated"] : ["prefill", "decode"];
   for (const role of ["aggregated", "prefill", "decode"] as const) {
@@ -282,8 +287,7 @@ function engineArgs(config: PredictConfig, name: string, role: WorkerRole): Reco
 }
 
 /** The agg or disagg topology. */
-function topology(config: PredictConfig): SimSpecInput["topology"] {
-  const r = roles(config);
+function topology(config: PredictConfig, r: Roles): SimSpecInput["topology"] {
   if (r.aggregated) {
     return {
       mode: "agg",
@@ -300,8 +304,8 @@ function topology(config: PredictConfig): SimSpecInput["topology"] {
   };
 }
 
-/** The router: its mode, knobs and, for the `aic` prefill-load model, the first role's perf model. */
-function router(config: PredictConfig): SimSpecInput["router"] {
+/** The router: its mode, knobs and, for the `aic` prefill-load model, the perf model of the `first` role. */
+function router(config: PredictConfig, first: WorkerRole): SimSpecInput["router"] {
   const r = config.router;
   if (!r) return { mode: "round_robin" };
   const knobs = { overlap_score_credit: r.overlap_score_credit, temperature: r.temperature };
@@ -315,7 +319,6 @@ function router(config: PredictConfig): SimSpecInput["router"] {
     return { mode: "round_robin" };
   }
   const aic = r.prefill_load_model.type === "aic";
-  const first = roles(config).aggregated ?? roles(config).prefill;
   return {
     mode: "kv_router",
     config: {
@@ -337,7 +340,7 @@ function router(config: PredictConfig): SimSpecInput["router"] {
 }
 
 /** The planner config, or undefined when there is no planner section or its policy is `disabled`. */
-function plannerConfig(config: PredictConfig): SimSpecInput["planner"] {
+function plannerConfig(config: PredictConfig, r: Roles): SimSpecInput["planner"] {
   const p = config.planner;
   if (!p || p.policy === "disabled") return undefined;
   if (!p.enable_throughput_scaling && !p.enable_load_scaling) {
@@ -354,7 +357,6 @@ function plannerConfig(config: PredictConfig): SimSpecInput["planner"] {
   if (format === "mooncake-delta" || format === "agentic_mooncake") {
     fail("planner.policy", `a ${format} trace replays without the planner (policy: disabled)`);
   }
-  const r = roles(config);
   const gpus = (role: WorkerRole) => role.parallelism.tensor * role.parallelism.attention_data;
   const {
     policy: _policy,

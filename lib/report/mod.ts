@@ -12,6 +12,7 @@ export {
   type ReportInputs,
   reportJson,
   type ReportValue,
+  sortKeys,
 } from "./report.ts";
 export { formatRunSummary, formatSummary, formatValue } from "./table.ts";
 export { type RequestRecord, requestRecords } from "./jsonl.ts";

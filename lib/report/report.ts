@@ -212,7 +212,17 @@ export function reportJson(report: Report): string {
   return JSON.stringify(sortKeys(report), null, 2) + "\n";
 }
 
-function sortKeys(value: ReportValue): ReportValue {
+/**
+ * `value` with every object's keys in sorted order, as the reference writes its JSON.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { sortKeys } from "./report.ts";
+ * assert.equal(JSON.stringify(sortKeys({ b: [{ d: 1, c: 2 }], a: 0 })), '{"a":0,"b":[{"c":2,"d":1}]}');
+ * ```
+ */
+export function sortKeys(value: ReportValue): ReportValue {
   if (Array.isArray(value)) return value.map(sortKeys);
   if (value === null || typeof value !== "object") return value;
   const out: { [key: string]: ReportValue } = {};
