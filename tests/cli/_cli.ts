@@ -1,11 +1,11 @@
 /**
- * The `replay` command run in process, for the CLI tests: its exit code and what it printed, and a trace file
- * written to a fresh temporary directory.
+ * CLI entry points (`replay`, `aisimulate`) run in process, for the CLI tests: the exit code and what was
+ * printed, and a trace file written to a fresh temporary directory.
  *
  * @module
  */
 import assert from "node:assert/strict";
-import { main } from "../../lib/cli/mod.ts";
+import { type Io, main } from "../../lib/cli/mod.ts";
 import { tempDir } from "../_temp.ts";
 
 /** What a run of the command returned and printed. */
@@ -15,11 +15,19 @@ export interface Outcome {
   readonly err: string;
 }
 
-/** Run the `replay` command with `args`, capturing its output. */
-export async function cli(args: string[]): Promise<Outcome> {
+/** Run `command` (a CLI entry point) with `args`, capturing its output. */
+export async function capture(
+  command: (args: string[], io: Io) => Promise<number>,
+  args: string[],
+): Promise<Outcome> {
   const out: string[] = [], err: string[] = [];
-  const code = await main(args, { out: (s) => out.push(s), err: (s) => err.push(s) });
+  const code = await command(args, { out: (s) => out.push(s), err: (s) => err.push(s) });
   return { code, out: out.join("\n"), err: err.join("\n") };
+}
+
+/** Run the `replay` command with `args`, capturing its output. */
+export function cli(args: string[]): Promise<Outcome> {
+  return capture(main, args);
 }
 
 /** `lines` written as `trace.jsonl` in a fresh temporary directory, removed when its `await using` scope ends. */

@@ -1,16 +1,12 @@
 import assert from "node:assert/strict";
 import { stringify } from "yaml";
 import { aisimulate } from "../../lib/cli/predict.ts";
-import type { Outcome } from "./_cli.ts";
+import { capture } from "./_cli.ts";
 import { LLAMA_8B_CONFIG } from "../_fixtures.ts";
 import { tempDir } from "../_temp.ts";
 
 /** Run `aisimulate` with `args`, capturing its output. */
-async function run(args: string[]): Promise<Outcome> {
-  const out: string[] = [], err: string[] = [];
-  const code = await aisimulate(args, { out: (s) => out.push(s), err: (s) => err.push(s) });
-  return { code, out: out.join("\n"), err: err.join("\n") };
-}
+const run = (args: string[]) => capture(aisimulate, args);
 
 /** The user guide's Dynamo prediction example. */
 const GUIDE = {
