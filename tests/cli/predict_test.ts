@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { stringify } from "yaml";
 import { aisimulate } from "../../lib/cli/predict.ts";
-import { capture } from "./_cli.ts";
+import { capture, cli, tempTrace } from "./_cli.ts";
 import { LLAMA_8B_CONFIG } from "../_fixtures.ts";
 import { tempDir } from "../_temp.ts";
 
@@ -311,4 +311,95 @@ Deno.test("aisimulate predict: disaggregated workers behind the KV router, with 
   assert.ok(summary.prefix_cache_reused_ratio > 0, "later turns and shared prefixes hit the cache");
   const prediction = JSON.parse(await Deno.readTextFile(`${out}/prediction.json`));
   assert.equal(prediction.dynolab.pools.length, 2);
+});
+
+Deno.test("aisimulate predict: a config and the replay flags it stands for give the same report", async () => {
+  const lines = Array.from({ length: 40 }, (_, i) =>
+    JSON.stringify({
+      timestamp: i * 150,
+      session_id: `s${i % 8}`,
+      input_length: 700 + 37 * (i % 5),
+      output_length: 12 + (i % 7),
+      hash_ids: [i % 3, 10 + (i % 8), 100 + i],
+    }));
+  await using trace = await tempTrace(lines);
+  const role = (replicas: number) => ({
+    parallelism: { replicas, tensor: 2 },
+    scheduler: { max_batched_tokens: 1024, max_sequences: 64 },
+    kv_cache: { block_size: 32, capacity: { type: "fixed", blocks: 600 } },
+  });
+  const config = await writeConfig(trace.dir, {
+    traffic: {
+      source: { type: "trace", format: "mooncake", paths: [trace.trace] },
+      load: { type: "trace_timestamps", speedup: 2 },
+    },
+    engine: {
+      mode: "disaggregated",
+      model: "meta-llama/Llama-3.1-8B-Instruct",
+      hardware: "h100_sxm",
+      workers: { prefill: role(1), decode: role(2) },
+      kv_transfer: { bytes_per_token: 131072, bandwidth_gb_per_second: 25 },
+    },
+    router: { policy: "kv_router", overlap_score_credit: 0.5 },
+    evaluation: { sla: { ttft_ms: 300, itl_ms: 20 } },
+  });
+  const predicted = await run([
+    "predict",
+    "--stack",
+    "dynamo",
+    "-c",
+    config,
+    "--output-dir",
+    `${trace.dir}/out`,
+    "--format",
+    "json",
+  ]);
+  assert.equal(predicted.code, 0, predicted.err);
+  const args = JSON.stringify({
+    aic_backend: "vllm",
+    aic_system: "h100_sxm",
+    aic_model_path: "meta-llama/Llama-3.1-8B-Instruct",
+    aic_tp_size: 2,
+    max_num_batched_tokens: 1024,
+    max_num_seqs: 64,
+    block_size: 32,
+    num_gpu_blocks: 600,
+    kv_bytes_per_token: 131072,
+    kv_transfer_bandwidth: 25,
+    // AISimulate's default; the replay CLI's (the reference's) is full_prompt.
+    kv_transfer_timing_mode: "destination_missing",
+  });
+  const reportPath = `${trace.dir}/replay.json`;
+  const replayed = await cli([
+    trace.trace,
+    "--arrival-speedup-ratio",
+    "2",
+    "--num-prefill-workers",
+    "1",
+    "--num-decode-workers",
+    "2",
+    "--prefill-engine-args",
+    args,
+    "--decode-engine-args",
+    args,
+    "--router-mode",
+    "kv_router",
+    "--router-config",
+    '{"overlap_score_weight": 0.5}',
+    "--sla-ttft-ms",
+    "300",
+    "--sla-itl-ms",
+    "20",
+    "--report-json",
+    reportPath,
+  ]);
+  assert.equal(replayed.code, 0, replayed.err);
+  const summary = JSON.parse(predicted.out);
+  const report = JSON.parse(await Deno.readTextFile(reportPath));
+  const wall = ["wall_time_ms", "processed_tokens_per_s", "processed_output_tokens_per_s"];
+  const figures = Object.keys(report).filter((k) => typeof report[k] === "number" && !wall.includes(k));
+  assert.ok(figures.length > 50, `${figures.length} figures`);
+  assert.equal(summary.completed_requests, 40);
+  assert.ok(summary.goodput_completed_requests > 0);
+  for (const key of figures) assert.equal(summary[key], report[key], key);
 });
