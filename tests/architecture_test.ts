@@ -24,7 +24,7 @@ const RANK: Readonly<Record<string, number>> = {
   "simulate.ts": 9,
   "price.ts": 9,
   dsl: 10,
-  cli: 10,
+  cli: 11,
 };
 
 /** The stage a path under `lib/` belongs to: its first folder, or the file itself at the top. */

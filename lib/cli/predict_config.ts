@@ -206,6 +206,10 @@ export const PredictPlannerSchema = z.strictObject({
 
 const ms = posNum.nullable().optional();
 
+/** A section of `recommend`'s config, refused by `predict`. */
+const recommendOnly = z.custom<never>(() => false, { error: "predict does not accept it (recommend does)" })
+  .optional();
+
 /** The whole config file. */
 export const PredictConfigSchema = z.strictObject({
   /** Omitted: 100 synthetic requests of 1,024 input and 128 output tokens at concurrency 10. */
@@ -226,8 +230,8 @@ export const PredictConfigSchema = z.strictObject({
       available_memory_fraction: z.number().gt(0).max(1).optional(),
     }).optional(),
   }).optional(),
-  optimization: unsupported("predict takes no optimization section (AISimulate's recommend does)"),
-  optimizer: unsupported("predict takes no optimizer section (AISimulate's recommend does)"),
+  optimization: recommendOnly,
+  optimizer: recommendOnly,
 });
 /** A config after defaults. */
 export type PredictConfig = z.output<typeof PredictConfigSchema>;

@@ -15,7 +15,7 @@ export const STACKS = ["engine", "dynamo"] as const;
 export type Stack = typeof STACKS[number];
 
 /** AISimulate's traffic when the config has none. */
-const DEFAULT_TRAFFIC: NonNullable<PredictConfig["traffic"]> = {
+export const DEFAULT_TRAFFIC: NonNullable<PredictConfig["traffic"]> = {
   source: { type: "synthetic", input_tokens: 1024, output_tokens: 128 },
   load: { type: "concurrency", concurrency: 10 },
   stop: { requests: 100 },

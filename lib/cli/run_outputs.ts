@@ -1,6 +1,6 @@
 /**
- * What both commands (`replay`, `aisimulate predict`) add to a run's result before writing it: the wall-clock
- * figures of the reference's report, and the per-request records.
+ * What the commands (`replay`, `aisimulate predict` and `recommend`) add to a run's result before writing it:
+ * the wall-clock figures of the reference's report, the per-request records, and the summary of its figures.
  *
  * @module
  */
@@ -29,4 +29,13 @@ export function runRecords(result: SimulationResult, inputs: SimulationInputs): 
   }
   const overlaps = cluster.pools.map((p) => p.router.overlapBlocks);
   return requestRecords(result.collector, inputs.workload, (id) => workerIndex.get(id)!, overlaps);
+}
+
+/** The summary: the report's numeric top-level figures (and the planner's tick count when it ran). */
+export function summaryOf(report: Report, plannerTicks: number | undefined): Record<string, number> {
+  const figures = Object.entries(report).filter((e): e is [string, number] => typeof e[1] === "number");
+  return {
+    ...Object.fromEntries(figures),
+    ...(plannerTicks === undefined ? {} : { planner_total_ticks: plannerTicks }),
+  };
 }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { stringify } from "yaml";
-import { aisimulate } from "../../lib/cli/predict.ts";
+import { aisimulate } from "../../lib/cli/aisimulate.ts";
 import { capture, cli, tempTrace } from "./_cli.ts";
 import { LLAMA_8B_CONFIG } from "../_fixtures.ts";
 import { tempDir } from "../_temp.ts";
@@ -242,9 +242,19 @@ Deno.test("aisimulate predict: bad input names the file and field, exits 2 and w
   );
   await expectError(GUIDE, ["--stack", "dynamo", "--set", "engine.model.x=1"], /crosses a non-mapping value/);
   await expectError(GUIDE, ["--stack", "dynamo", "--format", "csv"], /--format: invalid choice 'csv'/);
-  const res = await run(["recommend", "-c", "x.yaml"]);
+  await expectError(
+    { ...GUIDE, optimization: {} },
+    ["--stack", "dynamo"],
+    /optimization: predict does not accept it/,
+  );
+  await expectError(
+    GUIDE,
+    ["--stack", "dynamo", "--set", "optimizer.seed=1"],
+    /--set path 'optimizer\.seed' is not in the schema/,
+  );
+  const res = await run(["forecast", "-c", "x.yaml"]);
   assert.equal(res.code, 2);
-  assert.match(res.err, /recommend: not supported by dynolab; the commands: predict/);
+  assert.match(res.err, /forecast: unknown command; the commands: predict, recommend/);
 });
 
 Deno.test("aisimulate predict: a non-empty output directory needs --overwrite, which replaces only known outputs", async () => {

@@ -1,0 +1,186 @@
+/**
+ * What both `aisimulate` commands (`predict`, `recommend`) read and prepare: the YAML config with its `--set`
+ * overrides applied, a prediction config compiled into a simulation spec and loaded (errors naming the config's
+ * fields), and the output directory, cleared of AISimulate's known outputs with `--overwrite`.
+ *
+ * @module
+ */
+import { parse as parseYaml } from "yaml";
+import { parseConfig, yamlProblem } from "../common/config.ts";
+import { InputError } from "../common/errors.ts";
+import { isObject, type Json } from "../common/json.ts";
+import { loadInputs, type SimulationInputs } from "../simulate.ts";
+import type { SimSpecInput } from "../spec.ts";
+import { PredictConfigSchema } from "./predict_config.ts";
+import { predictSpec, type Stack } from "./predict_spec.ts";
+
+/**
+ * The YAML mapping at `path` with the `--set PATH=YAML_VALUE` `overrides` applied, left to right. `refused`:
+ * sections no override may name (predict's `optimization` and `optimizer`).
+ */
+export async function readConfigDoc(
+  path: string,
+  overrides: readonly string[],
+  refused: readonly string[] = [],
+): Promise<Json> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch {
+    throw new InputError("no such config file", { file: path });
+  }
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (e) {
+    throw new InputError(yamlProblem(e), { file: path });
+  }
+  if (!isObject(doc)) {
+    throw new InputError("the config must be one YAML mapping", { file: path });
+  }
+  for (const o of overrides) applyOverride(doc, o, refused);
+  return doc;
+}
+
+/**
+ * Apply one `--set PATH=YAML_VALUE` to `doc`: the path's keys, separated by dots, name a leaf (created with
+ * its missing parents) that takes the value parsed as YAML, replacing what was there.
+ */
+function applyOverride(doc: Json, override: string, refused: readonly string[]): void {
+  const at = override.indexOf("=");
+  if (at < 0) {
+    throw new InputError(`invalid --set '${override}'; expected PATH=YAML_VALUE`, { field: "--set" });
+  }
+  const path = override.slice(0, at), keys = path.split(".");
+  if (keys.some((k) => k === "" || /^\d+$/.test(k))) {
+    throw new InputError(`invalid --set path '${path}'; sequence indexes are unsupported`, {
+      field: "--set",
+    });
+  }
+  if (refused.includes(keys[0])) {
+    throw new InputError(`--set path '${path}' is not in the schema`, { field: "--set" });
+  }
+  let value: unknown;
+  try {
+    value = parseYaml(override.slice(at + 1));
+  } catch (e) {
+    throw new InputError(`${path}: ${yamlProblem(e)}`, { field: "--set" });
+  }
+  let node = doc;
+  for (const key of keys.slice(0, -1)) {
+    const next = node[key] ?? (node[key] = {});
+    if (!isObject(next)) {
+      throw new InputError(`--set path '${path}' crosses a non-mapping value at '${key}'`, {
+        field: "--set",
+      });
+    }
+    node = next;
+  }
+  node[keys[keys.length - 1]] = value ?? null;
+}
+
+/** A prediction config (`doc`, read from `file`) checked and compiled for `stack`; errors name `file`. */
+export function compilePrediction(doc: Json, stack: Stack, file: string): SimSpecInput {
+  const config = parseConfig(PredictConfigSchema, doc, "", { file });
+  try {
+    return predictSpec(config, stack);
+  } catch (e) {
+    if (e instanceof InputError && e.location.file === undefined) {
+      throw new InputError(e.detail, { ...e.location, file });
+    }
+    throw e;
+  }
+}
+
+/** Load what a compiled prediction runs on; an engine arg's error names the config field that set it. */
+export function loadPrediction(spec: SimSpecInput, file: string): Promise<SimulationInputs> {
+  return loadInputs(spec).catch((e) => {
+    if (!(e instanceof InputError)) throw e;
+    const { file: at = file, line, field } = e.location;
+    throw new InputError(e.detail, {
+      file: at,
+      line,
+      field: field === undefined ? undefined : configField(field),
+    });
+  });
+}
+
+/** Files an `--overwrite` run may replace in a non-empty output directory (AISimulate's list). */
+const KNOWN_OUTPUTS = [
+  "prediction.json",
+  "fpm-coverage.json",
+  "recommendation.json",
+  "recommendation.csv",
+  "requests.jsonl",
+  "resource-plan.json",
+  "resource-runtime.json",
+  "execution-events.jsonl",
+  "afd-replay-spec.json",
+  "afd-qualification.json",
+];
+/** `recommend`'s candidate configs, under `recommendations/`. */
+const CANDIDATE_FILE = /^[0-9]{4}\.yaml$/;
+
+/**
+ * Check the output directory `dir`: absent or empty is fine; otherwise, with `overwrite`, remove the outputs a
+ * run writes (AISimulate's known files, and the candidate configs under `recommendations/`), else refuse.
+ */
+export async function prepareOutputDir(dir: string, overwrite: boolean): Promise<void> {
+  let entries: string[];
+  try {
+    const stat = await Deno.stat(dir);
+    if (!stat.isDirectory) throw new InputError("exists and is not a directory", { field: "--output-dir" });
+    entries = [...Deno.readDirSync(dir)].map((e) => e.name);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return;
+    throw e;
+  }
+  if (entries.length === 0) return;
+  if (!overwrite) {
+    throw new InputError(`output directory ${dir} is not empty; pass --overwrite to replace known outputs`, {
+      field: "--output-dir",
+    });
+  }
+  for (const name of entries.filter((n) => KNOWN_OUTPUTS.includes(n))) await Deno.remove(`${dir}/${name}`);
+  const candidates = `${dir}/recommendations`;
+  if (entries.includes("recommendations") && (await Deno.stat(candidates)).isDirectory) {
+    for (const e of Deno.readDirSync(candidates)) {
+      if (e.isFile && CANDIDATE_FILE.test(e.name)) await Deno.remove(`${candidates}/${e.name}`);
+    }
+  }
+}
+
+/** Each engine arg a config field sets: under the worker role, or (`engine.…`) for every role. */
+const ROLE_FIELDS: Readonly<Record<string, string>> = {
+  aic_backend: "engine.backend",
+  aic_backend_version: "engine.backend_version",
+  aic_model_path: "engine.model",
+  aic_system: "engine.hardware",
+  max_model_len: "engine.context_length",
+  aic_tp_size: "parallelism.tensor",
+  aic_attention_dp_size: "parallelism.attention_data",
+  aic_moe_tp_size: "parallelism.moe_tensor",
+  aic_moe_ep_size: "parallelism.moe_expert",
+  max_num_batched_tokens: "scheduler.max_batched_tokens",
+  max_num_seqs: "scheduler.max_sequences",
+  block_size: "kv_cache.block_size",
+  enable_prefix_caching: "kv_cache.prefix_caching",
+  kv_bytes_per_token: "kv_cache.bytes_per_token",
+  num_gpu_blocks: "kv_cache.capacity.blocks",
+  gpu_memory_utilization: "kv_cache.capacity.memory_fraction",
+  free_gpu_memory_fraction: "kv_cache.capacity.memory_fraction",
+  startup_time: "startup_seconds",
+};
+const ROLE_FLAGS: Readonly<Record<string, string>> = {
+  "--extra-engine-args": "aggregated",
+  "--prefill-engine-args": "prefill",
+  "--decode-engine-args": "decode",
+};
+
+/** An error's field as the config names it, where the run names an engine arg by its flag. */
+function configField(field: string): string {
+  const m = /^(--[a-z]+-engine-args)\.(\w+)(.*)$/.exec(field);
+  const role = m && ROLE_FLAGS[m[1]], key = m && ROLE_FIELDS[m[2]];
+  if (!role || !key) return field;
+  return (key.startsWith("engine.") ? key : `engine.workers.${role}.${key}`) + m[3];
+}

@@ -1,0 +1,240 @@
+/**
+ * `aisimulate recommend`: search the deployments a config spans (its `{choices}` and `{range}` domains and the
+ * knobs AISimulate searches when left out) for the `optimization` target, simulating each candidate as
+ * `predict` would, under the GPU budget and SLA; write the ledger (`recommendation.json`, `.csv`) and each
+ * selected candidate as a predict config (`recommendations/NNNN.yaml`, best first); print the ranking. Exit 1
+ * when no candidate is feasible (the ledger is still written).
+ *
+ * @module
+ */
+import { parseConfig } from "../common/config.ts";
+import { InputError } from "../common/errors.ts";
+import type { Json } from "../common/json.ts";
+import { canonicalJson, DYNOLAB_VERSION, sha256Hex } from "../dsl/mod.ts";
+import type { AisimulateArgs } from "./aisimulate.ts";
+import { compilePrediction, prepareOutputDir, readConfigDoc } from "./aisimulate_files.ts";
+import type { Io } from "./main.ts";
+import {
+  checkOptimization,
+  type Optimization,
+  OptimizationSchema,
+  OptimizerSchema,
+} from "./recommend_config.ts";
+import {
+  candidateYaml,
+  formatRanking,
+  g4,
+  type LedgerRow,
+  type Recommendation,
+  recommendationCsv,
+  recommendationJson,
+} from "./recommend_output.ts";
+import { runCandidates, type RunOutcome } from "./recommend_run.ts";
+import { judge, objectiveOf, type Ranked, selection, type Sla } from "./recommend_score.ts";
+import { search, type Trial } from "./recommend_search.ts";
+import { type Branch, materialize, sample, searchSpace, usedGpus } from "./recommend_space.ts";
+import { writeFilesAtomically } from "./write.ts";
+
+/** Run `aisimulate recommend` with its parsed flags; returns the exit code (bad input is thrown). */
+export async function recommend(args: AisimulateArgs, io: Io): Promise<number> {
+  const file = args.config;
+  const { optimization: o, optimizer: opt, ...doc } = await readConfigDoc(file, args.set);
+  if (o === undefined) throw new InputError("required by recommend", { file, field: "optimization" });
+  const optimization = parseConfig(OptimizationSchema, o, "optimization", { file });
+  const optimizer = parseConfig(OptimizerSchema, opt ?? {}, "optimizer", { file });
+  const branches = inFile(file, () => {
+    checkOptimization(optimization, doc);
+    return searchSpace(doc, optimization);
+  });
+  for (const b of branches) checkBranch(b, args, file);
+  await prepareOutputDir(args.outputDir, args.overwrite);
+
+  const sla = ((doc.evaluation as Json | undefined)?.sla ?? {}) as Sla;
+  const rows: LedgerRow[] = [];
+  const evaluate = async (trials: readonly Trial[]) => {
+    const configs = trials.map((t) => materialize(branches[t.branch], t.point));
+    const gpus = configs.map(usedGpus);
+    const outOfBudget = gpus.map((g) => budgetProblem(g, optimization));
+    const runs = await runCandidates(
+      configs.filter((_, i) => outOfBudget[i] === null),
+      args.stack,
+      optimizer.parallelism,
+      optimizer.candidate_timeout_seconds,
+    );
+    return trials.map((t, i) => {
+      const row = ledgerRow(
+        {
+          candidate_id: `candidate-${String(rows.length + 1).padStart(6, "0")}`,
+          config: { ...sample(branches[t.branch], t.point), used_gpus: gpus[i] },
+          prediction_config: configs[i],
+          provenance: provenance(configs[i], optimization, sla),
+          used_gpus: gpus[i],
+        },
+        outOfBudget[i] ?? runs.shift()!,
+        optimization,
+        sla,
+      );
+      rows.push(row);
+      return row.score;
+    });
+  };
+  const stats = await search(branches, optimizer, evaluate);
+
+  const feasible: Ranked[] = rows.filter((r) => r.status === "feasible").map((r) => ({
+    id: r.candidate_id,
+    score: r.score!,
+    usedGpus: r.used_gpus!,
+    figures: r.metrics,
+    objectives: r.objectives,
+    key: canonicalJson(r.prediction_config),
+  }));
+  const selected = selection(optimization.target, feasible);
+  const pareto = optimization.target === "pareto";
+  const result: Recommendation = {
+    rows,
+    selected: selected.map((s) => s.id),
+    pareto,
+    cacheHits: stats.cacheHits,
+    provenance: {
+      config: { optimization, optimizer } as unknown as Json,
+      created_at: new Date().toISOString(),
+      implementation: "dynolab.recommend",
+      implementation_version: DYNOLAB_VERSION,
+      input_fingerprint: `sha256:${await sha256Hex(canonicalJson({ ...doc, optimization, optimizer }))}`,
+      run_id: crypto.randomUUID().replaceAll("-", ""),
+      search_strategy: stats.strategy,
+    },
+  };
+  const dir = args.outputDir, resultPath = `${dir}/recommendation.json`;
+  const yamls = selected.map((s, i) => {
+    const row = rows.find((r) => r.candidate_id === s.id)!;
+    return [
+      `${dir}/recommendations/${String(i + 1).padStart(4, "0")}.yaml`,
+      candidateYaml(row.prediction_config),
+    ] as const;
+  });
+  await writeFilesAtomically([
+    [resultPath, recommendationJson(result)],
+    [`${dir}/recommendation.csv`, recommendationCsv(result)],
+    ...yamls,
+  ]);
+  if (args.format === "table") io.out(sweepLine(rows, stats.cacheHits, optimization, selected[0]));
+  if (selected.length === 0) {
+    io.err(`no feasible candidate found; saved full result to: ${resultPath}`);
+    return 1;
+  }
+  const printed = selected.map((s, i) => ({
+    rank: i + 1,
+    score: s.score,
+    used_gpus: s.usedGpus,
+    objectives: s.objectives,
+    config_path: yamls[i][0],
+  }));
+  io.out(formatRanking(printed, args.format, resultPath));
+  return 0;
+}
+
+/** Why `gpus` GPUs are outside the budget, or null. */
+function budgetProblem(gpus: number, o: Optimization): string | null {
+  const { max_candidate_gpus: max, min_candidate_gpus: min } = o.constraints;
+  if (gpus > max) return `over gpu_budget: used_gpus=${gpus} > gpu_budget=${max}`;
+  if (min !== null && gpus < min) return `under min_candidate_gpus: used_gpus=${gpus} < ${min}`;
+  return null;
+}
+
+/** A candidate's ledger row: out of the budget (`outcome` says why), refused or failed, or judged on its run. */
+function ledgerRow(
+  base: Pick<LedgerRow, "candidate_id" | "config" | "prediction_config" | "provenance" | "used_gpus">,
+  outcome: string | RunOutcome,
+  o: Optimization,
+  sla: Sla,
+): LedgerRow {
+  const none = { score: null, objectives: null, metrics: {} };
+  if (typeof outcome === "string") {
+    return { ...base, ...none, status: "infeasible", reason_category: "gpu_budget", reason: outcome };
+  }
+  if (!outcome.ok) {
+    return {
+      ...base,
+      ...none,
+      status: outcome.status,
+      reason_category: outcome.category,
+      reason: outcome.reason,
+    };
+  }
+  const verdict = judge(o, sla, outcome.figures, base.used_gpus!);
+  return {
+    ...base,
+    metrics: outcome.figures,
+    ...(verdict.feasible
+      ? {
+        status: "feasible",
+        reason: null,
+        reason_category: null,
+        score: verdict.score,
+        objectives: verdict.objectives,
+      }
+      : {
+        status: "infeasible",
+        reason: verdict.reason,
+        reason_category: verdict.category,
+        score: null,
+        objectives: null,
+      }),
+  };
+}
+
+/** Run `f`; an input error without a file names `file`. */
+function inFile<T>(file: string, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof InputError && e.location.file === undefined) {
+      throw new InputError(e.detail, { ...e.location, file });
+    }
+    throw e;
+  }
+}
+
+/**
+ * Check a branch's config before searching: its first point must compile, unless what fails is a searched
+ * knob (then only that candidate is infeasible). A typo or a section the stack does not take fails here.
+ */
+function checkBranch(b: Branch, args: AisimulateArgs, file: string): void {
+  try {
+    compilePrediction(materialize(b, b.dims.map((d) => d.kind === "choice" ? 0 : d.min)), args.stack, file);
+  } catch (e) {
+    const field = e instanceof InputError ? e.location.field ?? "" : "";
+    if (!(e instanceof InputError) || !b.dims.some((d) => field.startsWith(d.name))) throw e;
+  }
+}
+
+/** What a candidate's row records of its setting. */
+function provenance(config: Json, o: Optimization, sla: Sla): Json {
+  const engine = config.engine as Json;
+  return {
+    backend: engine.backend,
+    backend_version: engine.backend_version ?? null,
+    hardware: engine.hardware,
+    model: engine.model,
+    objective: o.target,
+    sla,
+    topology: engine.mode,
+    workload: config.traffic ?? null,
+  };
+}
+
+/** The sweeper's closing line: attempts, outcomes, cache hits and the best objective. */
+function sweepLine(rows: readonly LedgerRow[], cacheHits: number, o: Optimization, best?: Ranked): string {
+  const n = (...statuses: string[]) => rows.filter((r) => statuses.includes(r.status)).length;
+  const attempts =
+    rows.filter((r) => Object.keys(r.metrics).length > 0 || r.status === "failed" || r.status === "timed_out")
+      .length;
+  const objective = o.target === "pareto" ? "throughput_per_gpu" : o.target;
+  const value = best === undefined ? "n/a" : g4(objectiveOf(o.target, best.score));
+  return `Sweeper done: ${n("feasible")}/${attempts} replay attempt(s) feasible, ${n("infeasible")} gated, ` +
+    `${n("unsupported")} backend-unsupported, ${
+      n("failed", "timed_out")
+    } replay-failed, 0 resource-limited, ` +
+    `${cacheHits} cache hit(s); best ${objective}=${value}`;
+}

@@ -1,0 +1,373 @@
+import assert from "node:assert/strict";
+import { parse, stringify } from "yaml";
+import { aisimulate } from "../../lib/cli/aisimulate.ts";
+import { capture } from "./_cli.ts";
+import { tempDir } from "../_temp.ts";
+
+/** Run `aisimulate` with `args`, capturing its output. */
+const run = (args: string[]) => capture(aisimulate, args);
+
+/** The user guide's recommendation example (§6). */
+const GUIDE = {
+  traffic: {
+    source: { type: "synthetic", input_tokens: 1024, output_tokens: 128 },
+    load: { type: "concurrency", concurrency: { choices: [4, 8] } },
+    stop: { requests: 32 },
+  },
+  engine: {
+    mode: "aggregated",
+    model: "Qwen/Qwen3-32B-FP8",
+    hardware: "h200_sxm",
+    backend: "vllm",
+    backend_version: "0.24.0",
+    workers: {
+      aggregated: {
+        parallelism: {
+          preset: [
+            { replicas: 1, tensor: 1, pipeline: 1, attention_data: 1, moe_tensor: 1, moe_expert: 1 },
+            { replicas: 2, tensor: 2, pipeline: 1, attention_data: 1, moe_tensor: 1, moe_expert: 1 },
+          ],
+        },
+        scheduler: { max_batched_tokens: 8192, max_sequences: 256 },
+        kv_cache: { block_size: 64, capacity: { type: "default", memory_fraction: 0.9 } },
+      },
+    },
+  },
+  optimization: { target: "throughput_per_gpu", constraints: { max_candidate_gpus: 4 } },
+  optimizer: { algorithm: "random", max_trials: 4, parallelism: 1, seed: 42 },
+};
+
+/** A fixed-time engine (5 ms a prefill pass, 2 ms a decode pass), for fast candidates. */
+const FIXED = { type: "fixed", prefill_ms: 5, decode_ms: 2 };
+
+async function writeConfig(dir: string, config: unknown): Promise<string> {
+  const path = `${dir}/recommendation.yaml`;
+  await Deno.writeTextFile(path, stringify(config));
+  return path;
+}
+
+interface Row {
+  candidate_id: string;
+  status: string;
+  reason_category: string | null;
+  score: number | null;
+  used_gpus: number;
+  config: Record<string, unknown>;
+  metrics: Record<string, number>;
+}
+
+Deno.test("aisimulate recommend: the user guide's example ranks its four candidates and writes each as a predict config", async () => {
+  await using tmp = await tempDir();
+  const config = await writeConfig(tmp.path, GUIDE);
+  const out = `${tmp.path}/recommendation-output`;
+  const res = await run(["recommend", "--config", config, "--output-dir", out]);
+  assert.equal(res.code, 0, res.err);
+  const lines = res.out.split("\n");
+  assert.match(
+    lines[0],
+    /^Sweeper done: 4\/4 replay attempt\(s\) feasible, 0 gated, .* best throughput_per_gpu=/,
+  );
+  assert.equal(lines[1], "AISimulate recommendations");
+  assert.equal(lines.length, 7);
+  for (let i = 1; i <= 4; i++) {
+    assert.match(
+      lines[i + 1],
+      new RegExp(`^${i}: score=[0-9.]+ used_gpus=[14] config=${out}/recommendations/000${i}\\.yaml$`),
+    );
+  }
+  assert.equal(lines[6], `Saved full result to: ${out}/recommendation.json`);
+
+  const text = await Deno.readTextFile(`${out}/recommendation.json`);
+  const result = JSON.parse(text);
+  assert.equal(result.schema_version, "1.1");
+  assert.deepEqual(Object.keys(result), [...Object.keys(result)].sort());
+  assert.deepEqual(result.counts, {
+    cache_hits: 0,
+    evaluated: 4,
+    failed: 0,
+    feasible: 4,
+    infeasible: 0,
+    resource_limited: 0,
+    timed_out: 0,
+    unsupported: 0,
+  });
+  assert.equal(result.provenance.search_strategy, "exhaustive", "4 points, 4 trials: every point once");
+  const rows = result.candidates as Row[];
+  const top = result.views.top_n as string[];
+  assert.equal(top.length, 4);
+  const scores = top.map((id) => rows.find((r) => r.candidate_id === id)!.score!);
+  assert.deepEqual(scores, [...scores].sort((a, b) => b - a), "best first");
+  for (const r of rows) {
+    const gpuHours = r.metrics.gpu_hours, hours = r.metrics.duration_ms / 3_600_000;
+    assert.ok(Math.abs(r.score! - r.metrics.output_throughput_tok_s / (gpuHours / hours)) < 1e-9 * r.score!);
+  }
+
+  const csv = (await Deno.readTextFile(`${out}/recommendation.csv`)).trimEnd().split("\n");
+  assert.equal(csv.length, 5);
+  assert.ok(csv[0].startsWith("schema_version,candidate_id,status,reason_category,reason,used_gpus,score,"));
+  assert.ok(csv[0].endsWith(",is_top_n,is_pareto"));
+  assert.ok(csv.slice(1).every((l) => l.startsWith("1.1,candidate-00000") && l.endsWith(",True,False")));
+
+  // The best candidate's YAML is a predict config that reproduces its figures.
+  const best = rows.find((r) => r.candidate_id === top[0])!;
+  const yaml = parse(await Deno.readTextFile(`${out}/recommendations/0001.yaml`));
+  assert.deepEqual(Object.keys(yaml), ["traffic", "engine", "evaluation"]);
+  const predicted = await run([
+    "predict",
+    "-c",
+    `${out}/recommendations/0001.yaml`,
+    "--output-dir",
+    `${tmp.path}/p`,
+    "--format",
+    "json",
+  ]);
+  assert.equal(predicted.code, 0, predicted.err);
+  const summary = JSON.parse(predicted.out);
+  for (const [key, value] of Object.entries(best.metrics)) assert.equal(summary[key], value, key);
+
+  // --format json: the ranking as one line; the same files.
+  const json = await run(["recommend", "-c", config, "--output-dir", out, "--overwrite", "--format", "json"]);
+  assert.equal(json.code, 0, json.err);
+  const ranking = JSON.parse(json.out);
+  assert.deepEqual(ranking.map((r: { rank: number }) => r.rank), [1, 2, 3, 4]);
+  assert.deepEqual(Object.keys(ranking[0]), [
+    "config_path",
+    "objectives",
+    "power_coverage",
+    "power_w",
+    "rank",
+    "score",
+    "used_gpus",
+  ]);
+  const again = JSON.parse(await Deno.readTextFile(`${out}/recommendation.json`));
+  const strip = (r: { provenance: Record<string, unknown> }) => ({
+    ...r,
+    provenance: { ...r.provenance, created_at: 0, run_id: 0 },
+  });
+  assert.deepEqual(strip(again), strip(result), "deterministic");
+});
+
+Deno.test("aisimulate recommend: min_gpus ranks the smallest deployment meeting the SLA first, and none meeting it exits 1", async () => {
+  await using tmp = await tempDir();
+  const preset = (replicas: number) => ({
+    replicas,
+    tensor: 1,
+    pipeline: 1,
+    attention_data: 1,
+    moe_tensor: 1,
+    moe_expert: 1,
+  });
+  const config = await writeConfig(tmp.path, {
+    traffic: {
+      source: { type: "synthetic", input_tokens: 256, output_tokens: 16 },
+      load: { type: "constant_rate", requests_per_second: 5 },
+      stop: { requests_per_load_unit: 4 },
+    },
+    engine: {
+      mode: "aggregated",
+      model: "meta-llama/Llama-3.1-8B-Instruct",
+      hardware: "h200_sxm",
+      workers: {
+        aggregated: {
+          parallelism: { preset: [preset(1), preset(2)] },
+          scheduler: { max_batched_tokens: 2048, max_sequences: 32 },
+          timing: FIXED,
+        },
+      },
+    },
+    evaluation: { sla: { ttft_ms: 10, itl_ms: 5 } },
+    optimization: {
+      target: "min_gpus",
+      strict_sla: true,
+      constraints: { max_candidate_gpus: 2, min_goodput_rps: 4 },
+    },
+    optimizer: { algorithm: "random", max_trials: 2, parallelism: 1, seed: 17 },
+  });
+  const out = `${tmp.path}/out`;
+  const res = await run(["recommend", "-c", config, "--output-dir", out, "--format", "json"]);
+  assert.equal(res.code, 0, res.err);
+  const ranking = JSON.parse(res.out) as { score: number; used_gpus: number }[];
+  assert.deepEqual(ranking.map((r) => r.used_gpus), [1, 2]);
+  assert.equal(ranking[0].score, -1);
+
+  const none = await run([
+    "recommend",
+    "-c",
+    config,
+    "--output-dir",
+    out,
+    "--overwrite",
+    "--set",
+    "evaluation.sla={e2e_ms: 0.001}",
+  ]);
+  assert.equal(none.code, 1);
+  assert.equal(none.err, `no feasible candidate found; saved full result to: ${out}/recommendation.json`);
+  const result = JSON.parse(await Deno.readTextFile(`${out}/recommendation.json`));
+  assert.deepEqual(result.views, { pareto_front: [], top_n: [] });
+  assert.ok(
+    (result.candidates as Row[]).every((r) =>
+      r.status === "infeasible" && r.reason_category === "sla_constraint"
+    ),
+  );
+  await assert.rejects(
+    Deno.stat(`${out}/recommendations/0001.yaml`),
+    Deno.errors.NotFound,
+    "the old YAMLs went",
+  );
+});
+
+Deno.test("aisimulate recommend: left-out knobs are searched (both modes, parallelism within the budget, scheduler limits)", async () => {
+  await using tmp = await tempDir();
+  const config = await writeConfig(tmp.path, {
+    traffic: {
+      source: { type: "synthetic", input_tokens: 512, output_tokens: 32 },
+      load: { type: "poisson", requests_per_second: { range: { min: 2, max: 20, scale: "log" } } },
+      stop: { requests: 40 },
+    },
+    engine: {
+      model: "meta-llama/Llama-3.1-8B-Instruct",
+      hardware: "auto",
+      workers: { aggregated: { timing: FIXED }, prefill: { timing: FIXED }, decode: { timing: FIXED } },
+    },
+    evaluation: { sla: { ttft_ms: 200 } },
+    optimization: { target: "goodput_per_gpu", hardware: "h100_sxm", constraints: { max_candidate_gpus: 3 } },
+    optimizer: { max_trials: 24, parallelism: 4, seed: 7 },
+  });
+  const out = `${tmp.path}/out`;
+  const res = await run(["recommend", "-c", config, "--output-dir", out, "--format", "json"]);
+  assert.equal(res.code, 0, res.err);
+  const result = JSON.parse(await Deno.readTextFile(`${out}/recommendation.json`));
+  const rows = result.candidates as Row[];
+  assert.equal(rows.length + result.counts.cache_hits, 24, "every trial is a row or a cache hit");
+  assert.equal(result.provenance.search_strategy, "optimizer_guided");
+  const modes = new Set(rows.map((r) => r.config.deployment_mode));
+  assert.deepEqual([...modes].sort(), ["agg", "disagg"]);
+  assert.ok(rows.every((r) => r.used_gpus <= 3 && r.status === "feasible"));
+  const rates = rows.map((r) => r.config["traffic.load.requests_per_second"] as number);
+  assert.ok(rates.every((x) => x >= 2 && x <= 20));
+  const disagg = rows.find((r) => r.config.deployment_mode === "disagg")!;
+  assert.ok(
+    [1, 2, 4, 8, 16, 32, 64, 128, 256].includes(
+      disagg.config["engine.workers.prefill.scheduler.max_sequences"] as number,
+    ),
+  );
+  assert.equal(rows.find((r) => r.config.deployment_mode === "agg")!.metrics.num_requests, 40);
+  const yaml = parse(await Deno.readTextFile(`${out}/recommendations/0001.yaml`));
+  assert.equal(yaml.engine.hardware, "h100_sxm", "auto resolved");
+});
+
+Deno.test("aisimulate recommend: candidates the simulator refuses are recorded with AISimulate's status, not fatal", async () => {
+  await using tmp = await tempDir();
+  const config = await writeConfig(tmp.path, {
+    engine: {
+      mode: "aggregated",
+      model: "meta-llama/Llama-3.1-70B-Instruct",
+      hardware: "h100_sxm",
+      backend: { choices: ["vllm", "sglang"] },
+      workers: {
+        aggregated: {
+          parallelism: { tensor: { choices: [1, 3, 4] } },
+          scheduler: { max_batched_tokens: 8192, max_sequences: 64 },
+        },
+      },
+    },
+    optimization: { target: "throughput" },
+    optimizer: { max_trials: 6, parallelism: 2 },
+  });
+  const out = `${tmp.path}/out`;
+  const res = await run(["recommend", "-c", config, "--output-dir", out]);
+  assert.equal(res.code, 0, res.err);
+  const rows = JSON.parse(await Deno.readTextFile(`${out}/recommendation.json`)).candidates as Row[];
+  const status = (backend: string, tensor: number) =>
+    rows.find((r) =>
+      r.config["engine.backend"] === backend &&
+      r.config["engine.workers.aggregated.parallelism.tensor"] === tensor
+    )!;
+  assert.deepEqual([status("vllm", 1).status, status("vllm", 1).reason_category], [
+    "infeasible",
+    "kv_capacity",
+  ]);
+  assert.deepEqual([status("vllm", 3).status, status("vllm", 3).reason_category], [
+    "infeasible",
+    "parallel_projection",
+  ]);
+  assert.equal(status("vllm", 4).status, "feasible");
+  assert.deepEqual([status("sglang", 4).status, status("sglang", 4).reason_category], [
+    "unsupported",
+    "backend_topology",
+  ]);
+  assert.match(res.out, /^1: score=[0-9.]+ used_gpus=4 /m);
+});
+
+Deno.test("aisimulate recommend: a run past candidate_timeout_seconds is timed out", async () => {
+  await using tmp = await tempDir();
+  const config = await writeConfig(tmp.path, {
+    ...GUIDE,
+    optimizer: { ...GUIDE.optimizer, max_trials: 2, candidate_timeout_seconds: 0.001 },
+    traffic: { ...GUIDE.traffic, load: { type: "concurrency", concurrency: 8 }, stop: { requests: 20000 } },
+  });
+  const res = await run(["recommend", "-c", config, "--output-dir", `${tmp.path}/out`]);
+  assert.equal(res.code, 1);
+  const result = JSON.parse(await Deno.readTextFile(`${tmp.path}/out/recommendation.json`));
+  assert.equal(result.counts.timed_out, 2);
+  assert.match(result.candidates[0].reason, /^exceed runtime: replay > 0\.001s$/);
+});
+
+Deno.test("aisimulate recommend: bad input names the file and field, exits 2 and writes nothing", async () => {
+  await using tmp = await tempDir();
+  const out = `${tmp.path}/out`;
+  const expectError = async (config: unknown, pattern: RegExp, args: string[] = []) => {
+    const path = await writeConfig(tmp.path, config);
+    const res = await run(["recommend", "-c", path, "--output-dir", out, ...args]);
+    assert.equal(res.code, 2, `${pattern}: ${res.out} ${res.err}`);
+    assert.match(res.err, pattern);
+    await assert.rejects(Deno.stat(out), Deno.errors.NotFound, `${pattern}: nothing written`);
+  };
+  const { optimization: _, ...noOptimization } = GUIDE;
+  await expectError(noOptimization, /recommendation\.yaml: optimization: required by recommend/);
+  const engine = GUIDE.engine;
+  await expectError(
+    { ...GUIDE, engine: { ...engine, model: { choices: ["a", "b"] } } },
+    /engine\.model: must be concrete/,
+  );
+  await expectError(
+    {
+      ...GUIDE,
+      traffic: { ...GUIDE.traffic, load: { concurrency: { range: { min: 8, max: 4, step: 1 } } } },
+    },
+    /traffic\.load\.concurrency\.range: range requires min <= max/,
+  );
+  await expectError(
+    { ...GUIDE, traffic: { ...GUIDE.traffic, load: { concurrency: { range: { min: 4, max: 8 } } } } },
+    /integer linear ranges require step/,
+  );
+  await expectError(
+    { ...GUIDE, traffic: { ...GUIDE.traffic, load: { concurrency: { choices: [4, 4] } } } },
+    /choices must contain unique values/,
+  );
+  await expectError(
+    {
+      ...GUIDE,
+      engine: {
+        ...engine,
+        workers: { aggregated: { parallelism: { preset: [{ replicas: 1, tensor: 1 }] } } },
+      },
+    },
+    /preset\[0\]: entry must cover exactly .*missing=\[pipeline, attention_data, moe_tensor, moe_expert\]/,
+  );
+  await expectError({ ...GUIDE, engine: { ...engine, modle: "x" } }, /engine: unknown key "modle"/);
+  await expectError(
+    { ...GUIDE, router: { policy: "kv_router" } },
+    /router: a router or planner section needs --stack dynamo/,
+  );
+  await expectError(
+    { ...GUIDE, engine: { ...engine, mode: undefined }, optimizer: { max_trials: 1 } },
+    /optimizer\.max_trials: optimizer\.max_trials must be at least the number of active deployment branches \(2\)/,
+  );
+  await expectError(
+    { ...GUIDE, optimization: { target: "goodput" } },
+    /optimization target 'goodput' requires an evaluation\.sla bound/,
+  );
+  await expectError({ ...GUIDE, optimizer: { algorithm: "grid" } }, /optimizer\.algorithm: /);
+  await expectError(GUIDE, /--capture-per-request/, ["--capture-per-request"]);
+});
