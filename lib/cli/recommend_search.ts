@@ -3,7 +3,8 @@
  * branches, rounds of `parallelism` suggestions per branch, each new point evaluated and each repeated one
  * counted as a cache hit. A branch whose space fits its budget is enumerated, every point once; otherwise
  * points are drawn at random (`random`), or (`bayesian`) drawn near the best points found so far once there
- * are some. Deterministic for a seed.
+ * are some; a suggestion that repeats an evaluated point is redrawn a few times first. Deterministic for a
+ * seed.
  *
  * @module
  */
@@ -82,9 +83,9 @@ export async function search(
   while (states.some((s) => s.left > 0)) {
     const trials: Trial[] = [];
     states.forEach((s, b) => {
-      let fresh = 0;
+      let added = 0;
       for (let n = Math.min(optimizer.parallelism, s.left); n > 0; n--, s.left--) {
-        const point = s.next >= 0 ? pointAt(s.branch.dims, s.next++) : suggest(s, optimizer.algorithm);
+        const point = s.next >= 0 ? pointAt(s.branch.dims, s.next++) : fresh(s, optimizer.algorithm);
         const key = JSON.stringify(point);
         if (s.seen.has(key)) {
           cacheHits++;
@@ -92,9 +93,9 @@ export async function search(
         }
         s.seen.add(key);
         trials.push({ branch: b, point });
-        fresh++;
+        added++;
       }
-      if (fresh === 0) s.left = 0; // stalled: every suggestion repeated a point
+      if (added === 0) s.left = 0; // stalled: the space is (nearly) exhausted
     });
     const scores = await evaluate(trials);
     trials.forEach((t, i) => {
@@ -115,6 +116,19 @@ function pointAt(dims: readonly Dim[], index: number): Point {
     point[i] = index % n;
     index = Math.floor(index / n);
   }
+  return point;
+}
+
+/** Draws a suggestion may take to find a point not yet evaluated before it repeats one. */
+const REDRAWS = 32;
+
+/** A suggestion, redrawn while it repeats an evaluated point (up to {@link REDRAWS} times). */
+function fresh(
+  s: { branch: Branch; rng: Rng; scored: readonly { point: Point }[]; seen: ReadonlySet<string> },
+  algorithm: Optimizer["algorithm"],
+): Point {
+  let point = suggest(s, algorithm);
+  for (let i = 1; i < REDRAWS && s.seen.has(JSON.stringify(point)); i++) point = suggest(s, algorithm);
   return point;
 }
 
