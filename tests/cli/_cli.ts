@@ -1,10 +1,11 @@
 /**
  * CLI entry points (`replay`, `aisimulate`) run in process, for the CLI tests: the exit code and what was
- * printed, and a trace file written to a fresh temporary directory.
+ * printed, and a trace file or YAML config written to a temporary directory.
  *
  * @module
  */
 import assert from "node:assert/strict";
+import { stringify } from "yaml";
 import { type Io, main } from "../../lib/cli/mod.ts";
 import { tempDir } from "../_temp.ts";
 
@@ -23,6 +24,13 @@ export async function capture(
   const out: string[] = [], err: string[] = [];
   const code = await command(args, { out: (s) => out.push(s), err: (s) => err.push(s) });
   return { code, out: out.join("\n"), err: err.join("\n") };
+}
+
+/** `config` written as YAML to `dir/name`; returns the path. */
+export async function writeYaml(dir: string, name: string, config: unknown): Promise<string> {
+  const path = `${dir}/${name}`;
+  await Deno.writeTextFile(path, stringify(config));
+  return path;
 }
 
 /** Run the `replay` command with `args`, capturing its output. */

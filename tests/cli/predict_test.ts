@@ -1,12 +1,14 @@
 import assert from "node:assert/strict";
-import { stringify } from "yaml";
 import { aisimulate } from "../../lib/cli/aisimulate.ts";
-import { capture, cli, tempTrace } from "./_cli.ts";
+import { capture, cli, tempTrace, writeYaml } from "./_cli.ts";
 import { LLAMA_8B_CONFIG } from "../_fixtures.ts";
 import { tempDir } from "../_temp.ts";
 
 /** Run `aisimulate` with `args`, capturing its output. */
 const run = (args: string[]) => capture(aisimulate, args);
+/** `aisimulate predict --stack dynamo` on `config`, the summary printed as JSON. */
+const predictJson = (config: string, out: string) =>
+  run(["predict", "--stack", "dynamo", "-c", config, "--output-dir", out, "--format", "json"]);
 
 /** The user guide's Dynamo prediction example. */
 const GUIDE = {
@@ -77,11 +79,8 @@ function plannerExample(model: string) {
   };
 }
 
-async function writeConfig(dir: string, config: unknown): Promise<string> {
-  const path = `${dir}/prediction.yaml`;
-  await Deno.writeTextFile(path, stringify(config));
-  return path;
-}
+/** `config` written as `prediction.yaml` in `dir`. */
+const writeConfig = (dir: string, config: unknown) => writeYaml(dir, "prediction.yaml", config);
 
 Deno.test("aisimulate predict: the user guide's Dynamo example writes prediction.json and prints the table", async () => {
   await using tmp = await tempDir();
@@ -303,17 +302,7 @@ Deno.test("aisimulate predict: disaggregated workers behind the KV router, with 
     router: { policy: "kv_router", overlap_score_credit: 2 },
   });
   const out = `${tmp.path}/out`;
-  const res = await run([
-    "predict",
-    "--stack",
-    "dynamo",
-    "-c",
-    config,
-    "--output-dir",
-    out,
-    "--format",
-    "json",
-  ]);
+  const res = await predictJson(config, out);
   assert.equal(res.code, 0, res.err);
   const summary = JSON.parse(res.out);
   assert.equal(summary.completed_requests, 30, "10 sessions of 3 turns");
@@ -353,17 +342,7 @@ Deno.test("aisimulate predict: a config and the replay flags it stands for give 
     router: { policy: "kv_router", overlap_score_credit: 0.5 },
     evaluation: { sla: { ttft_ms: 300, itl_ms: 20 } },
   });
-  const predicted = await run([
-    "predict",
-    "--stack",
-    "dynamo",
-    "-c",
-    config,
-    "--output-dir",
-    `${trace.dir}/out`,
-    "--format",
-    "json",
-  ]);
+  const predicted = await predictJson(config, `${trace.dir}/out`);
   assert.equal(predicted.code, 0, predicted.err);
   const args = JSON.stringify({
     aic_backend: "vllm",

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { parse, stringify } from "yaml";
+import { parse } from "yaml";
 import { aisimulate } from "../../lib/cli/aisimulate.ts";
-import { capture } from "./_cli.ts";
+import { capture, writeYaml } from "./_cli.ts";
 import { tempDir } from "../_temp.ts";
 
 /** Run `aisimulate` with `args`, capturing its output. */
@@ -40,11 +40,8 @@ const GUIDE = {
 /** A fixed-time engine (5 ms a prefill pass, 2 ms a decode pass), for fast candidates. */
 const FIXED = { type: "fixed", prefill_ms: 5, decode_ms: 2 };
 
-async function writeConfig(dir: string, config: unknown): Promise<string> {
-  const path = `${dir}/recommendation.yaml`;
-  await Deno.writeTextFile(path, stringify(config));
-  return path;
-}
+/** `config` written as `recommendation.yaml` in `dir`. */
+const writeConfig = (dir: string, config: unknown) => writeYaml(dir, "recommendation.yaml", config);
 
 interface Row {
   candidate_id: string;
