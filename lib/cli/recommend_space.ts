@@ -144,10 +144,11 @@ export function searchSpace(doc: Json, optimization: Optimization): Branch[] {
         ladders.push(r);
         delete role.parallelism;
       } else if (isObject(par) && "preset" in par) {
+        const others = Object.keys(par).filter((k) => k !== "preset");
         if (par.preset === false) delete par.preset;
-        else if (Array.isArray(par.preset)) {
-          const others = Object.keys(par).filter((k) => k !== "preset");
-          if (others.length) fail(at, `cannot combine preset with independent knobs [${others.join(", ")}]`);
+        else if (others.length) {
+          fail(at, `cannot combine preset with independent knobs [${others.join(", ")}]`);
+        } else if (Array.isArray(par.preset)) {
           dims.push({
             kind: "choice",
             name: at,

@@ -354,6 +354,13 @@ Deno.test("aisimulate recommend: bad input names the file and field, exits 2 and
   );
   await expectError({ ...GUIDE, engine: { ...engine, modle: "x" } }, /engine: unknown key "modle"/);
   await expectError(
+    {
+      ...GUIDE,
+      engine: { ...engine, workers: { aggregated: { parallelism: { preset: "default", tensor: 2 } } } },
+    },
+    /parallelism: cannot combine preset with independent knobs \[tensor\]/,
+  );
+  await expectError(
     { ...GUIDE, router: { policy: "kv_router" } },
     /router: a router or planner section needs --stack dynamo/,
   );
