@@ -8,7 +8,7 @@
 import { parse as parseYaml } from "yaml";
 import { parseConfig, yamlProblem } from "../common/config.ts";
 import { InputError } from "../common/errors.ts";
-import { isObject, type Json } from "../common/json.ts";
+import { isObject, type Json, setPath } from "../common/json.ts";
 import { loadInputs, type SimulationInputs } from "../simulate.ts";
 import type { SimSpecInput } from "../spec.ts";
 import { PredictConfigSchema } from "./predict_config.ts";
@@ -66,24 +66,24 @@ function applyOverride(doc: Json, override: string, refused: readonly string[]):
   } catch (e) {
     throw new InputError(`${path}: ${yamlProblem(e)}`, { field: "--set" });
   }
-  let node = doc;
-  for (const key of keys.slice(0, -1)) {
-    const next = node[key] ?? (node[key] = {});
-    if (!isObject(next)) {
-      throw new InputError(`--set path '${path}' crosses a non-mapping value at '${key}'`, {
-        field: "--set",
-      });
-    }
-    node = next;
+  const blocked = setPath(doc, keys, value ?? null);
+  if (blocked !== undefined) {
+    throw new InputError(`--set path '${path}' crosses a non-mapping value at '${blocked}'`, {
+      field: "--set",
+    });
   }
-  node[keys[keys.length - 1]] = value ?? null;
 }
 
 /** A prediction config (`doc`, read from `file`) checked and compiled for `stack`; errors name `file`. */
 export function compilePrediction(doc: Json, stack: Stack, file: string): SimSpecInput {
   const config = parseConfig(PredictConfigSchema, doc, "", { file });
+  return inConfigFile(file, () => predictSpec(config, stack));
+}
+
+/** `f()`, an input error it throws naming the config `file` when it names no file. */
+export function inConfigFile<T>(file: string, f: () => T): T {
   try {
-    return predictSpec(config, stack);
+    return f();
   } catch (e) {
     if (e instanceof InputError && e.location.file === undefined) {
       throw new InputError(e.detail, { ...e.location, file });

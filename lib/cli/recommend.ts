@@ -12,7 +12,7 @@ import { InputError } from "../common/errors.ts";
 import type { Json } from "../common/json.ts";
 import { canonicalJson, DYNOLAB_VERSION, sha256Hex } from "../dsl/mod.ts";
 import type { AisimulateArgs } from "./aisimulate.ts";
-import { compilePrediction, prepareOutputDir, readConfigDoc } from "./aisimulate_files.ts";
+import { compilePrediction, inConfigFile, prepareOutputDir, readConfigDoc } from "./aisimulate_files.ts";
 import type { Io } from "./main.ts";
 import {
   checkOptimization,
@@ -42,7 +42,7 @@ export async function recommend(args: AisimulateArgs, io: Io): Promise<number> {
   if (o === undefined) throw new InputError("required by recommend", { file, field: "optimization" });
   const optimization = parseConfig(OptimizationSchema, o, "optimization", { file });
   const optimizer = parseConfig(OptimizerSchema, opt ?? {}, "optimizer", { file });
-  const branches = inFile(file, () => {
+  const branches = inConfigFile(file, () => {
     checkOptimization(optimization, doc);
     return searchSpace(doc, optimization);
   });
@@ -182,18 +182,6 @@ function ledgerRow(
         objectives: null,
       }),
   };
-}
-
-/** Run `f`; an input error without a file names `file`. */
-function inFile<T>(file: string, f: () => T): T {
-  try {
-    return f();
-  } catch (e) {
-    if (e instanceof InputError && e.location.file === undefined) {
-      throw new InputError(e.detail, { ...e.location, file });
-    }
-    throw e;
-  }
 }
 
 /**

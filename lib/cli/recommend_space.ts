@@ -7,7 +7,8 @@
  * @module
  */
 import { InputError } from "../common/errors.ts";
-import { isObject, type Json } from "../common/json.ts";
+import { isObject, type Json, setPath } from "../common/json.ts";
+import { range } from "../dsl/mod.ts";
 import type { Optimization } from "./recommend_config.ts";
 
 /** The leaves one value of a dimension sets: `[path, value]` pairs. */
@@ -273,11 +274,7 @@ function dim(d: Json, path: readonly string[], name: string): Dim {
   if (step !== undefined) {
     if (typeof step !== "number" || !(step > 0)) fail(`${field}.step`, "must be a positive number");
     if (int && !Number.isInteger(step)) fail(`${field}.step`, "must be an integer");
-    const values: number[] = [];
-    for (let i = 0; min + i * (step as number) <= max * (1 + 1e-12); i++) {
-      values.push(Number((min + i * (step as number)).toPrecision(12)));
-    }
-    return { kind: "choice", name, patches: values.map((v) => [[path, v]]) };
+    return { kind: "choice", name, patches: range(min, max, step as number).map((v) => [[path, v]]) };
   }
   if (int && scale === "linear") fail(field, "integer linear ranges require step");
   if (min === max) return { kind: "choice", name, patches: [[[path, min]]] };
@@ -321,10 +318,4 @@ export function usedGpus(config: Json): number {
     const p = (role.parallelism ?? {}) as Record<string, number | undefined>;
     return sum + (p.replicas ?? 1) * (p.tensor ?? 1) * (p.pipeline ?? 1) * (p.attention_data ?? 1);
   }, 0);
-}
-
-function setPath(node: Json, path: readonly string[], value: unknown): void {
-  let at = node;
-  for (const key of path.slice(0, -1)) at = (isObject(at[key]) ? at[key] : (at[key] = {})) as Json;
-  at[path[path.length - 1]] = value;
 }
