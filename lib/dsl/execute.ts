@@ -69,75 +69,135 @@ export function spawnWorkers(count: number): Worker[] {
   );
 }
 
+/** Why a job has no result, when {@link ExecuteOptions.onFailure} records it instead of rejecting. */
+export type JobFailure =
+  | { readonly kind: "input"; readonly message: string }
+  | { readonly kind: "timeout"; readonly seconds: number };
+
+/** How {@link execute} runs its jobs; every field is optional. */
+export interface ExecuteOptions {
+  /**
+   * Reads a job's {@link RunInputs} in this thread (no workers). Pass the loader that prepared the jobs, so
+   * nothing is read twice; a fresh one by default.
+   */
+  readonly load?: (spec: SimSpec) => Promise<RunInputs>;
+  /** Called as each job finishes. */
+  readonly onDone?: (job: Job, result: JobResult) => void;
+  /**
+   * Seconds a job may run on a worker; past it, the worker is replaced and the job fails with a timeout. Jobs
+   * run in this thread (no workers) have no limit.
+   */
+  readonly timeoutS?: number;
+  /**
+   * Records a job that fails on its input (an {@link InputError}) or its time limit, and goes on with the
+   * others. Without it, the first such failure rejects. Any other error always rejects.
+   */
+  readonly onFailure?: (job: Job, failure: JobFailure) => void;
+}
+
 /**
- * Run `jobs` on `workers` (none: in this thread, one after another). `onDone` is called as each finishes. The
- * first failure stops the pool and rejects. The workers are terminated when done. Each thread reads the
- * {@link RunInputs} of the jobs it runs itself (AIC tables cannot be sent to a worker), once per distinct pool;
- * this thread with `load` (pass the loader that prepared the jobs, so nothing is read twice).
+ * Run `jobs` on `workers` (none: in this thread, one after another) and return their results by job id. The
+ * first failure stops the pool and rejects, unless `onFailure` records it (see {@link ExecuteOptions}). The
+ * workers are terminated when done. Each thread reads the {@link RunInputs} of the jobs it runs itself (AIC
+ * tables cannot be sent to a worker), once per distinct pool.
  */
 export async function execute(
   jobs: readonly Job[],
   workloads: ReadonlyMap<string, Workload>,
   workers: readonly Worker[],
-  onDone: (job: Job, result: JobResult) => void,
-  load: (spec: SimSpec) => Promise<RunInputs> = runInputsLoader(),
+  options: ExecuteOptions = {},
 ): Promise<Map<number, JobResult>> {
+  const { load = runInputsLoader(), onDone, onFailure, timeoutS } = options;
   const results = new Map<number, JobResult>();
+  const done = (job: Job, result: JobResult) => {
+    results.set(job.id, result);
+    onDone?.(job, result);
+  };
+  const failed = (job: Job, failure: JobFailure) => {
+    if (onFailure) return onFailure(job, failure);
+    throw failure.kind === "input"
+      ? new InputError(failure.message)
+      : new Error(`simulation job ${job.id} ran past its limit of ${failure.seconds} s`);
+  };
   if (workers.length === 0) {
     for (const job of jobs) {
-      const result = runJob(job, workloads.get(job.workloadKey)!, await load(job.spec));
-      results.set(job.id, result);
-      onDone(job, result);
+      let result: JobResult;
+      try {
+        result = runJob(job, workloads.get(job.workloadKey)!, await load(job.spec));
+      } catch (e) {
+        if (!(e instanceof InputError)) throw e;
+        failed(job, { kind: "input", message: e.message });
+        continue;
+      }
+      done(job, result);
       await Promise.resolve();
     }
     return results;
   }
   const shared = new Map([...workloads].map(([k, w]) => [k, shareWorkload(w)]));
   const queue = [...jobs];
+  const live = [...workers];
+  const timers = new Set<Timer>();
   try {
-    await new Promise<void>((resolve, reject) => {
-      let running = 0;
-      const start = (worker: Worker, sent: Set<string>) => {
-        const job = queue.shift();
-        if (!job) {
-          if (running === 0) resolve();
-          return;
-        }
-        running++;
+    await Promise.all(workers.map(async (first) => {
+      let worker = first, sent = new Set<string>();
+      for (let job = queue.shift(); job; job = queue.shift()) {
         if (!sent.has(job.workloadKey)) {
-          worker.postMessage({
+          const message: ToWorker = {
             type: "workload",
             key: job.workloadKey,
             workload: shared.get(job.workloadKey)!,
-          });
+          };
+          worker.postMessage(message);
           sent.add(job.workloadKey);
         }
-        worker.postMessage({ type: "job", job } satisfies ToWorker);
-      };
-      for (const worker of workers) {
-        const sent = new Set<string>();
-        worker.onmessage = (e: MessageEvent<FromWorker>) => {
-          const msg = e.data;
-          running--;
-          if (msg.type === "error") {
-            reject(msg.input ? new InputError(msg.message) : new Error(msg.message));
-            return;
-          }
-          const job = jobs.find((j) => j.id === msg.id)!;
-          results.set(msg.id, msg.result);
-          onDone(job, msg.result);
-          start(worker, sent);
-          if (queue.length === 0 && running === 0) resolve();
-        };
-        worker.onerror = (e) => {
-          e.preventDefault();
-          reject(new Error(`simulation worker failed: ${e.message}`));
-        };
-        start(worker, sent);
+        const reply = await runOn(worker, job, timeoutS, timers);
+        if (reply === "timeout") {
+          worker.terminate();
+          [worker] = spawnWorkers(1);
+          live.push(worker);
+          sent = new Set();
+          failed(job, { kind: "timeout", seconds: timeoutS! });
+        } else if (reply.type === "done") done(job, reply.result);
+        else if (reply.input) failed(job, { kind: "input", message: reply.message });
+        else throw new Error(reply.message);
       }
-    });
+    }));
   } finally {
-    for (const w of workers) w.terminate();
+    queue.length = 0;
+    for (const timer of timers) clearTimeout(timer);
+    for (const w of live) w.terminate();
   }
   return results;
+}
+
+/** A pending time limit. */
+type Timer = ReturnType<typeof setTimeout>;
+
+/** Send `job` to `worker` and wait for its reply, or "timeout" after `timeoutS` (its timer kept in `timers`). */
+function runOn(
+  worker: Worker,
+  job: Job,
+  timeoutS: number | undefined,
+  timers: Set<Timer>,
+): Promise<FromWorker | "timeout"> {
+  return new Promise((resolve, reject) => {
+    const timer = timeoutS === undefined ? undefined : setTimeout(() => resolve("timeout"), timeoutS * 1000);
+    if (timer !== undefined) timers.add(timer);
+    const settle = () => {
+      if (timer === undefined) return;
+      clearTimeout(timer);
+      timers.delete(timer);
+    };
+    worker.onmessage = (e: MessageEvent<FromWorker>) => {
+      settle();
+      resolve(e.data);
+    };
+    worker.onerror = (e) => {
+      settle();
+      e.preventDefault();
+      reject(new Error(`simulation worker failed: ${e.message}`));
+    };
+    worker.postMessage({ type: "job", job } satisfies ToWorker);
+  });
 }

@@ -36,7 +36,14 @@ export { type RunSeries, runSeries, type ScalingEvent } from "./series.ts";
 export { Figure, type PanelOptions, type PlotOptions } from "./plot.ts";
 export { cacheKey, DYNOLAB_VERSION, ResultCache } from "./cache.ts";
 export { canonicalJson, sha256Hex } from "./hash.ts";
-export { type FromWorker, type Job, type JobResult, spawnWorkers, type ToWorker } from "./execute.ts";
+export {
+  execute,
+  type ExecuteOptions,
+  type Job,
+  type JobFailure,
+  type JobResult,
+  spawnWorkers,
+} from "./execute.ts";
 export {
   NAMED_TRACES,
   type NamedTrace,

@@ -90,11 +90,14 @@ export async function runScenario(s: Scenario, options: RunOptions = {}): Promis
       bucketS,
     }));
     const byId = new Map(todo.map((p) => [p.planned.index, p]));
-    await execute(jobs, workloads, workers, (job, result) => {
-      results.set(job.id, { result, cached: false });
-      if (cache) writes.push(cache.put(byId.get(job.id)!.cacheKey, result));
-      progress.tick(false);
-    }, loadRunInputs);
+    await execute(jobs, workloads, workers, {
+      load: loadRunInputs,
+      onDone: (job, result) => {
+        results.set(job.id, { result, cached: false });
+        if (cache) writes.push(cache.put(byId.get(job.id)!.cacheKey, result));
+        progress.tick(false);
+      },
+    });
   } finally {
     for (const w of workers) w.terminate();
     progress.end();

@@ -90,7 +90,7 @@ export async function simulateRows(
         out.set(row, e as Error);
       }
     }
-    const results = await execute(jobs, workloads, workers, () => {});
+    const results = await execute(jobs, workloads, workers);
     for (const job of jobs) out.set(jobRows[job.id], rowResult(results.get(job.id)!.report));
   } finally {
     for (const w of workers) w.terminate();
