@@ -268,6 +268,34 @@ export function runInputsLoader(poolName?: PoolName): (spec: SimSpec) => Promise
   };
 }
 
+/**
+ * What a spec's loaded workload depends on: specs with equal keys load equal workloads and can share one.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { workloadKey } from "./run_inputs.ts";
+ * import { parseSpec } from "./spec.ts";
+ * const spec = (workers: number, speedup = 1) =>
+ *   parseSpec({
+ *     workload: { source: "trace", path: "trace.jsonl" },
+ *     arrival_speedup_ratio: speedup,
+ *     topology: { mode: "agg", num_workers: workers },
+ *   });
+ * assert.equal(workloadKey(spec(1), 16), workloadKey(spec(4), 16));
+ * assert.notEqual(workloadKey(spec(1), 16), workloadKey(spec(1), 32));
+ * assert.notEqual(workloadKey(spec(1), 16), workloadKey(spec(1, 2), 16));
+ * ```
+ */
+export function workloadKey(spec: SimSpec, blockSize: number): string {
+  return JSON.stringify([
+    spec.workload,
+    blockSize,
+    spec.arrival_speedup_ratio,
+    spec.replay_concurrency != null,
+  ]);
+}
+
 /** Load a validated spec's workload, interned at its engines' `blockSize` ({@link checkRun}). */
 export function loadSpecWorkload(spec: SimSpec, blockSize: number): Promise<Workload> {
   return loadWorkload(spec.workload, {

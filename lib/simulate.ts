@@ -27,6 +27,7 @@ import {
   routerPrefillModel,
   type RunInputs,
   runInputsLoader,
+  workloadKey,
 } from "./run_inputs.ts";
 import { parseSpec, type SimSpec } from "./spec.ts";
 import {
@@ -69,13 +70,44 @@ export interface SimulationResult {
  * assert(runSimulation(inputs).report.completed_requests === 8);
  * ```
  */
-export async function loadInputs(specInput: unknown): Promise<SimulationInputs> {
-  const spec = parseSpec(specInput);
-  const run = await runInputsLoader()(spec);
-  return {
-    spec,
-    workload: await loadSpecWorkload(spec, checkRun(spec, run)),
-    ...run,
+export function loadInputs(specInput: unknown): Promise<SimulationInputs> {
+  return inputsLoader()(specInput);
+}
+
+/**
+ * {@link loadInputs} for many specs, reading what they share once: each pool's perf inputs and the planner's
+ * warm-up ({@link runInputsLoader}), and the workload, one object for every spec with an equal
+ * {@link workloadKey}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { inputsLoader } from "./simulate.ts";
+ * const load = inputsLoader();
+ * const spec = (workers: number) => ({
+ *   workload: { source: "synthetic", input_tokens: 1000, output_tokens: 50, request_count: 8 },
+ *   replay_concurrency: 4,
+ *   topology: { mode: "agg", num_workers: workers },
+ * });
+ * const [one, two] = [await load(spec(1)), await load(spec(2))];
+ * assert.equal(one.workload, two.workload);
+ * ```
+ */
+export function inputsLoader(): (specInput: unknown) => Promise<SimulationInputs> {
+  const loadRun = runInputsLoader();
+  const workloads = new Map<string, Promise<Workload>>();
+  return async (specInput) => {
+    const spec = parseSpec(specInput);
+    const run = await loadRun(spec);
+    const blockSize = checkRun(spec, run);
+    const key = workloadKey(spec, blockSize);
+    let workload = workloads.get(key);
+    if (!workload) {
+      workload = loadSpecWorkload(spec, blockSize);
+      workloads.set(key, workload);
+      workload.catch(() => workloads.delete(key));
+    }
+    return { spec, workload: await workload, ...run };
   };
 }
 

@@ -92,9 +92,16 @@ export function inConfigFile<T>(file: string, f: () => T): T {
   }
 }
 
-/** Load what a compiled prediction runs on; an engine arg's error names the config field that set it. */
-export function loadPrediction(spec: SimSpecInput, file: string): Promise<SimulationInputs> {
-  return loadInputs(spec).catch((e) => {
+/**
+ * Load what a compiled prediction runs on, with `load` (pass one `inputsLoader()` for many predictions, so
+ * what they share is read once); an engine arg's error names the config field that set it.
+ */
+export function loadPrediction(
+  spec: SimSpecInput,
+  file: string,
+  load: (spec: SimSpecInput) => Promise<SimulationInputs> = loadInputs,
+): Promise<SimulationInputs> {
+  return load(spec).catch((e) => {
     if (!(e instanceof InputError)) throw e;
     const { file: at = file, line, field } = e.location;
     throw new InputError(e.detail, {

@@ -1,13 +1,15 @@
 /**
  * Running `aisimulate recommend`'s candidates: each concrete config compiled and loaded here (a config the
- * simulator refuses is recorded, not fatal), then simulated by the DSL's {@link execute} on a pool of Web
- * Workers, each run stopped at the optimizer's `candidate_timeout_seconds`. Figures come back in candidate order.
+ * simulator refuses is recorded, not fatal; what candidates share, such as the workload, is read once), then
+ * simulated by the DSL's {@link execute} on a pool of Web Workers, each run stopped at the optimizer's
+ * `candidate_timeout_seconds`. Figures come back in candidate order.
  *
  * @module
  */
 import { InputError } from "../common/errors.ts";
 import type { Json } from "../common/json.ts";
 import { execute, type Job, spawnWorkers } from "../dsl/mod.ts";
+import { inputsLoader } from "../simulate.ts";
 import type { Workload } from "../workload/mod.ts";
 import { compilePrediction, loadPrediction } from "./aisimulate_files.ts";
 import type { Stack } from "./predict_spec.ts";
@@ -39,12 +41,17 @@ export async function runCandidates(
   timeoutS: number,
 ): Promise<RunOutcome[]> {
   const outcomes: (RunOutcome | undefined)[] = new Array(configs.length);
-  const jobs: Job[] = [], workloads = new Map<string, Workload>();
+  const jobs: Job[] = [], workloads = new Map<string, Workload>(), keys = new Map<Workload, string>();
+  const load = inputsLoader();
   for (const [id, config] of configs.entries()) {
     try {
-      const inputs = await loadPrediction(compilePrediction(config, stack, "candidate"), "candidate");
-      jobs.push({ id, spec: inputs.spec, workloadKey: String(id) });
-      workloads.set(String(id), inputs.workload);
+      const inputs = await loadPrediction(compilePrediction(config, stack, "candidate"), "candidate", load);
+      let key = keys.get(inputs.workload);
+      if (key === undefined) {
+        keys.set(inputs.workload, key = String(keys.size));
+        workloads.set(key, inputs.workload);
+      }
+      jobs.push({ id, spec: inputs.spec, workloadKey: key });
     } catch (e) {
       if (!(e instanceof InputError)) throw e;
       const reason = `${e.location.field ? `${e.location.field}: ` : ""}${e.detail}`;

@@ -8,7 +8,7 @@
  */
 import type { WorkerRole } from "../engine/mod.ts";
 import type { PerfInputs } from "../perf/mod.ts";
-import { checkRun, type PoolName, type RunInputs } from "../run_inputs.ts";
+import { checkRun, type PoolName, type RunInputs, workloadKey } from "../run_inputs.ts";
 import { parseSpec, type SimSpec } from "../spec.ts";
 import { cacheKey } from "./cache.ts";
 import { canonicalJson, fileDigest, sha256Hex } from "./hash.ts";
@@ -59,15 +59,8 @@ export async function prepareRuns(
       const spec = parseSpec(input);
       const inputs = await loadRunInputs(spec);
       const blockSize = checkRun(spec, inputs, DSL_POOL_NAME);
-      const workloadKey = canonicalJson({
-        workload: spec.workload,
-        digest,
-        blockSize,
-        speedup: spec.arrival_speedup_ratio,
-        closedLoop: spec.replay_concurrency != null,
-      });
       const key = await cacheKey(spec, digest, bucketS, await runInputsDigest(inputs));
-      out.push({ planned: run, spec, workloadKey, blockSize, cacheKey: key });
+      out.push({ planned: run, spec, workloadKey: workloadKey(spec, blockSize), blockSize, cacheKey: key });
     });
   }
   return out;
