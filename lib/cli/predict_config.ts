@@ -220,7 +220,7 @@ export const PredictConfigSchema = z.strictObject({
   evaluation: z.strictObject({
     sla: z.strictObject({ ttft_ms: ms, itl_ms: ms, e2e_ms: ms }).prefault({}),
   }).prefault({}),
-  /** The simulator's host budget (no effect on results; dynolab needs far less). */
+  /** The simulator's host budget: `recommend` runs at most `cpu_limit` candidates at once; no effect on results. */
   execution: z.strictObject({
     resources: z.strictObject({
       memory_limit_gib: z.union([posNum, z.literal("auto")]).optional(),

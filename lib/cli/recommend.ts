@@ -50,6 +50,11 @@ export async function recommend(args: AisimulateArgs, io: Io): Promise<number> {
   await prepareOutputDir(args.outputDir, args.overwrite);
 
   const sla = ((doc.evaluation as Json | undefined)?.sla ?? {}) as Sla;
+  const parallelism = Math.min(
+    optimizer.parallelism,
+    cpuLimit(doc),
+    Math.max(1, navigator.hardwareConcurrency || 1),
+  );
   const rows: LedgerRow[] = [];
   const evaluate = async (trials: readonly Trial[]) => {
     const configs = trials.map((t) => materialize(branches[t.branch], t.point));
@@ -58,7 +63,7 @@ export async function recommend(args: AisimulateArgs, io: Io): Promise<number> {
     const runs = await runCandidates(
       configs.filter((_, i) => outOfBudget[i] === null),
       args.stack,
-      optimizer.parallelism,
+      parallelism,
       optimizer.candidate_timeout_seconds,
     );
     return trials.map((t, i) => {
@@ -102,6 +107,7 @@ export async function recommend(args: AisimulateArgs, io: Io): Promise<number> {
       implementation_version: DYNOLAB_VERSION,
       input_fingerprint: `sha256:${await sha256Hex(canonicalJson({ ...doc, optimization, optimizer }))}`,
       run_id: crypto.randomUUID().replaceAll("-", ""),
+      parallelism,
       search_strategy: stats.strategy,
     },
   };
@@ -195,6 +201,12 @@ function checkBranch(b: Branch, args: AisimulateArgs, file: string): void {
     const field = e instanceof InputError ? e.location.field ?? "" : "";
     if (!(e instanceof InputError) || !b.dims.some((d) => field.startsWith(d.name))) throw e;
   }
+}
+
+/** `execution.resources.cpu_limit` (checked with the branches), or no limit for `auto` or none. */
+function cpuLimit(doc: Json): number {
+  const limit = ((doc.execution as Json | undefined)?.resources as Json | undefined)?.cpu_limit;
+  return typeof limit === "number" ? limit : Infinity;
 }
 
 /** What a candidate's row records of its setting. */

@@ -33,7 +33,10 @@ const REFUSALS: readonly [RegExp, "infeasible" | "unsupported", string][] = [
   [/not supported by dynolab/, "unsupported", "backend_topology"],
 ];
 
-/** Simulate `configs` (concrete predict configs) on `stack`, `parallelism` at a time, each for `timeoutS` at most. */
+/**
+ * Simulate `configs` (concrete predict configs) on `stack`, `parallelism` at a time (on as many workers; the
+ * caller caps it to the host), each for `timeoutS` at most.
+ */
 export async function runCandidates(
   configs: readonly Json[],
   stack: Stack,
@@ -67,8 +70,7 @@ export async function runCandidates(
       };
     }
   }
-  const count = Math.min(parallelism, jobs.length, Math.max(1, navigator.hardwareConcurrency || 1));
-  await execute(jobs, workloads, spawnWorkers(count), {
+  await execute(jobs, workloads, spawnWorkers(Math.min(parallelism, jobs.length)), {
     timeoutS,
     onDone: (job, result) => outcomes[job.id] = { ok: true, figures: summaryOf(result.report, undefined) },
     onFailure: (job, failure) =>

@@ -310,6 +310,23 @@ Deno.test("aisimulate recommend: a run past candidate_timeout_seconds is timed o
   assert.match(result.candidates[0].reason, /^exceed runtime: replay > 0\.001s$/);
 });
 
+Deno.test("aisimulate recommend: execution.resources.cpu_limit caps the candidates run at once", async () => {
+  await using tmp = await tempDir();
+  const parallelism = async (execution?: unknown) => {
+    const out = `${tmp.path}/out-${execution ? "capped" : "free"}`;
+    const config = await writeConfig(tmp.path, {
+      ...GUIDE,
+      ...(execution ? { execution } : {}),
+      optimizer: { ...GUIDE.optimizer, max_trials: 2, parallelism: 4 },
+    });
+    const res = await run(["recommend", "-c", config, "--output-dir", out]);
+    assert.equal(res.code, 0, res.err);
+    return JSON.parse(await Deno.readTextFile(`${out}/recommendation.json`)).provenance.parallelism;
+  };
+  assert.equal(await parallelism({ resources: { cpu_limit: 1, memory_limit_gib: "auto" } }), 1);
+  assert.equal(await parallelism(), Math.min(4, navigator.hardwareConcurrency));
+});
+
 Deno.test("aisimulate recommend: bad input names the file and field, exits 2 and writes nothing", async () => {
   await using tmp = await tempDir();
   const out = `${tmp.path}/out`;
