@@ -7,4 +7,5 @@
 export { type Io, main } from "./main.ts";
 export { CLI_FLAGS, type Command, type OutputOptions, parseCommand } from "./flags.ts";
 export { USAGE } from "./usage.ts";
-export { aisimulate, AISIMULATE_USAGE, type AisimulateArgs } from "./aisimulate.ts";
+export { aisimulate } from "./aisimulate.ts";
+export { AISIMULATE_USAGE, type AisimulateArgs } from "./aisimulate_args.ts";

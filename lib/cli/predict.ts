@@ -7,7 +7,7 @@
  */
 import { formatSummary, type Report, reportJson, sortKeys } from "../report/mod.ts";
 import { runSimulation } from "../simulate.ts";
-import type { AisimulateArgs } from "./aisimulate.ts";
+import type { AisimulateArgs } from "./aisimulate_args.ts";
 import { compilePrediction, loadPrediction, prepareOutputDir, readConfigDoc } from "./aisimulate_files.ts";
 import { runRecords, summaryOf, withWallFigures } from "./run_outputs.ts";
 import { writeFilesAtomically } from "./write.ts";

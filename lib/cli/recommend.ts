@@ -11,7 +11,7 @@ import { parseConfig } from "../common/config.ts";
 import { InputError } from "../common/errors.ts";
 import type { Json } from "../common/json.ts";
 import { canonicalJson, DYNOLAB_VERSION, sha256Hex } from "../dsl/mod.ts";
-import type { AisimulateArgs } from "./aisimulate.ts";
+import type { AisimulateArgs } from "./aisimulate_args.ts";
 import { compilePrediction, inConfigFile, prepareOutputDir, readConfigDoc } from "./aisimulate_files.ts";
 import type { Io } from "./main.ts";
 import {
