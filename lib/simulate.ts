@@ -117,6 +117,11 @@ export interface RunOptions {
    * A custom scaling participant (a scripted schedule, an experimental policy) for a spec without a planner.
    */
   readonly controller?: ScalingController;
+  /**
+   * Record every rank's operator time (each engine's `opTotals`), for diagnostics; a second pricing of each
+   * pass. The report is the same either way.
+   */
+  readonly recordOps?: boolean;
 }
 
 /** The tag of the arrival jitter's stream of `Rng(seed)`, apart from the cluster's draws. */
@@ -142,6 +147,7 @@ export function runSimulation(inputs: SimulationInputs, options: RunOptions = {}
     perf: p.perf,
     acceptRates: speculativeConfig(p.engine.args)?.acceptRates,
     mtpSeed: p.engine.args.aic_mtp_seed,
+    recordOps: options.recordOps,
   }));
   if (workload.blockSize !== pools[0].config.blockSize) {
     throw new InputError(

@@ -1,7 +1,8 @@
 /**
  * `aisimulate predict`: read the YAML config, apply `--set` overrides, compile it (`predict_spec.ts`), run the
  * simulation and write `prediction.json` (and `requests.jsonl` with `--capture-per-request`) to the output
- * directory; print the AIPerf table or, with `--format json`, the summary as one line.
+ * directory; print the AIPerf table or, with `--format json`, the summary as one line. `--detail` adds the
+ * sections it names (`predict_detail.ts`) to both.
  *
  * @module
  */
@@ -9,6 +10,7 @@ import { formatSummary, type Report, reportJson, sortKeys } from "../report/mod.
 import { runSimulation } from "../simulate.ts";
 import type { AisimulateArgs } from "./aisimulate_args.ts";
 import { compilePrediction, loadPrediction, prepareOutputDir, readConfigDoc } from "./aisimulate_files.ts";
+import { formatDetails, needsOpTotals, predictionDetails } from "./predict_detail.ts";
 import { runRecords, summaryOf, withWallFigures } from "./run_outputs.ts";
 import { writeFilesAtomically } from "./write.ts";
 import type { Io } from "./main.ts";
@@ -22,7 +24,7 @@ export async function predict(args: AisimulateArgs, io: Io): Promise<number> {
   const inputs = await loadPrediction(compilePrediction(doc, args.stack, args.config), args.config);
   await prepareOutputDir(args.outputDir, args.overwrite);
   const started = performance.now();
-  const result = runSimulation(inputs);
+  const result = runSimulation(inputs, { recordOps: needsOpTotals(args.detail) });
   const report = withWallFigures(result.report, performance.now() - started);
   for (const w of (report.dynolab as { warnings?: string[] }).warnings ?? []) io.err(`warning: ${w}`);
   const summary = summaryOf(report, result.planner?.totalTicks);
@@ -43,9 +45,15 @@ export async function predict(args: AisimulateArgs, io: Io): Promise<number> {
       records.map((r) => JSON.stringify(sortKeys(r))).join("\n") + "\n",
     ]);
   }
+  const details = args.detail.length > 0 ? predictionDetails(args.detail, result, summary) : undefined;
+  if (details) prediction.details = details as unknown as Report;
   files.unshift([path, reportJson(prediction)]);
   await writeFilesAtomically(files);
-  if (args.format === "json") io.out(JSON.stringify(sortKeys(summary)));
-  else io.out(`${formatSummary(report)}\n\nSaved full report to: ${path}`);
+  if (args.format === "json") {
+    io.out(JSON.stringify(sortKeys((details ? { details, summary } : summary) as unknown as Report)));
+  } else {
+    const detailText = details ? `\n\n${formatDetails(details, args.detailTopN)}` : "";
+    io.out(`${formatSummary(report)}${detailText}\n\nSaved full report to: ${path}`);
+  }
   return 0;
 }

@@ -8,7 +8,7 @@
 import { InputError } from "../common/errors.ts";
 import { formatCount } from "../common/format.ts";
 import { Rng } from "../common/rng.ts";
-import { Engine, type EngineConfig, type RequestTable } from "../engine/mod.ts";
+import { Engine, type EngineConfig, OpTotals, type RequestTable } from "../engine/mod.ts";
 import { resolveProfile, Router, stageConfig } from "../router/mod.ts";
 import type { EventQueue } from "../common/event_queue.ts";
 import { STARTUP } from "./events.ts";
@@ -194,6 +194,7 @@ export class Fleet {
         ? { acceptRates: setup.acceptRates, rng: new Rng((setup.mtpSeed ?? 42) + id) }
         : undefined;
       const e = new Engine(id, setup.config, setup.perf, this.#req, speculative);
+      if (setup.recordOps) e.opTotals = new OpTotals();
       this.engines.push(e);
       this.poolOf.push(p);
       ranks.push(e);

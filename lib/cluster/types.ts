@@ -21,6 +21,8 @@ export interface PoolSetup {
   readonly acceptRates?: readonly number[];
   /** Base seed of the MTP draws (`aic_mtp_seed`); rank r uses seed + r. */
   readonly mtpSeed?: number;
+  /** Record each rank's operator time (its `opTotals`; a second pricing of each pass). */
+  readonly recordOps?: boolean;
 }
 
 /** Everything the cluster needs; built by `lib/simulate.ts` from a spec. */

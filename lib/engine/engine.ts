@@ -39,6 +39,7 @@ import { chargePass } from "./timing.ts";
 import type { RequestTable } from "./requests.ts";
 import type { PassStats, PassTotals, RejectReason, Speculative } from "./types.ts";
 import { addPass, emptyPassTotals } from "./pass_totals.ts";
+import type { OpTotals } from "./op_totals.ts";
 
 /**
  * A simulated engine rank. Created by the cluster; all request state lives in the shared {@link RequestTable}.
@@ -115,6 +116,8 @@ export class Engine {
   decodeTokens = 0;
   /** Sums over every pass: busy time by part, and what a typical prefill and decode pass are drawn from. */
   readonly totals: PassTotals = emptyPassTotals();
+  /** Operator time over every pass, when recorded (set before the first pass); null otherwise. */
+  opTotals: OpTotals | null = null;
 
   readonly #req: RequestTable;
   readonly #spec: Speculative | undefined;
@@ -347,6 +350,14 @@ export class Engine {
     s.decodeRequests = ready;
     s.decodeKvTokens = sumContext;
     const duration = chargePass(s, this.perf, cfg, pass, decoding, decodingContext, activeKvTokens);
+    if (this.opTotals !== null) {
+      const mixed = pass.prefillBatch > 0 && this.perf.mixedDecodeMs !== undefined;
+      this.opTotals.add(this.perf, pass, s.prefillMs, s.decodeMs, [
+        mixed ? decoding : ready,
+        mixed ? decodingContext : sumContext,
+        activeKvTokens,
+      ]);
+    }
     applyEmissions(this, req, this.#spec, ready);
     this.passes++;
     addPass(this.totals, s, decoding, decodingContext, activeKvTokens);

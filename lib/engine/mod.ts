@@ -20,6 +20,7 @@ export {
   type WorkerRole,
 } from "./config.ts";
 export { Engine } from "./engine.ts";
+export { MIXED_DECODE_OP, OpTotals } from "./op_totals.ts";
 export type { PassStats, PassTotals, RejectReason, Speculative } from "./types.ts";
 export {
   sumPassTotals,

@@ -73,7 +73,12 @@ export interface KvCapacity {
   readonly kvBytes: number;
   readonly weightBytes: number;
   readonly activationBytes: number;
+  /** Runtime memory besides activations: the communicator's buffers ({@link KvCapacity.commBytes}) and the rest. */
   readonly reservedBytes: number;
+  /** The TP communicator's buffers (NCCL), part of `reservedBytes`. */
+  readonly commBytes: number;
+  /** The GPU's memory. */
+  readonly gpuBytes: number;
   readonly kvBytesPerToken: number;
   /** Recurrent-state bytes per running sequence (linear-attention layers; 0 for other models). */
   readonly stateBytesPerSeq: number;
@@ -213,7 +218,7 @@ export function deriveKvCapacity(setup: PerfSetup, mem: MemoryArgs, at: InputLoc
   const quant = { ...setup.model.quant, linear: d.linear, attention: d.attention, moe: d.moe };
   const weights = weightBytesPerGpu({ ...setup.model, quant }, setup.par);
   const act = activationBytesPerGpu(setup, mem.maxNumBatchedTokens, mem.maxNumSeqs);
-  const reserved = ncclBytes(setup.par.tp) + OTHER_MEM_BYTES;
+  const comm = ncclBytes(setup.par.tp), reserved = comm + OTHER_MEM_BYTES;
   let kv: number;
   let fraction: number;
   let fractionArg: KvCapacity["fractionArg"];
@@ -252,6 +257,8 @@ export function deriveKvCapacity(setup: PerfSetup, mem: MemoryArgs, at: InputLoc
     weightBytes: weights,
     activationBytes: act,
     reservedBytes: reserved,
+    commBytes: comm,
+    gpuBytes: gpu.memBytes,
     kvBytesPerToken: perToken,
     stateBytesPerSeq: linearStateBytesPerSeqPerGpu(setup.model.arch, setup.par.tp),
     fraction,

@@ -1,0 +1,192 @@
+import assert from "node:assert/strict";
+import { aisimulate } from "../../lib/cli/aisimulate.ts";
+import { capture, writeYaml } from "./_cli.ts";
+import { tempDir } from "../_temp.ts";
+
+/** Run `aisimulate` with `args`, capturing its output. */
+const run = (args: string[]) => capture(aisimulate, args);
+
+/** Qwen3-32B-FP8 at TP 2 on H200, priced by the analytic model; `extra` merged into the config. */
+function config(extra: Record<string, unknown> = {}) {
+  return {
+    traffic: {
+      source: { type: "synthetic", input_tokens: 2048, output_tokens: 64 },
+      load: { type: "poisson", requests_per_second: 8, seed: 3 },
+      stop: { requests: 60 },
+    },
+    engine: {
+      model: "Qwen/Qwen3-32B-FP8",
+      hardware: "h200_sxm",
+      workers: { aggregated: { parallelism: { tensor: 2 } } },
+    },
+    ...extra,
+  };
+}
+
+type Obj = Record<string, unknown>;
+/** The prediction's per-pool busy time of `part`, summed over pools. */
+const busy = (prediction: Obj, part: "prefill" | "decode") =>
+  ((prediction.dynolab as Obj).pools as Obj[])
+    .reduce((a, p) => a + ((p.busy_ms_by_part as Record<string, number>)[part]), 0);
+const close = (a: number, b: number) => Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(b));
+
+Deno.test("predict --detail all: each section from the run, operator time adding up to the busy time, the report unchanged", async () => {
+  await using tmp = await tempDir();
+  const path = await writeYaml(tmp.path, "p.yaml", config());
+  const plain = await run(["predict", "-c", path, "--output-dir", `${tmp.path}/plain`]);
+  assert.equal(plain.code, 0, plain.err);
+  const res = await run([
+    "predict",
+    "-c",
+    path,
+    "--output-dir",
+    `${tmp.path}/out`,
+    "--detail",
+    "all",
+    "--format",
+    "json",
+  ]);
+  assert.equal(res.code, 0, res.err);
+  const prediction = JSON.parse(await Deno.readTextFile(`${tmp.path}/out/prediction.json`));
+  const stdout = JSON.parse(res.out);
+  assert.deepEqual(Object.keys(stdout), ["details", "summary"]);
+  assert.deepEqual(stdout.details, prediction.details);
+
+  // The figures are those of a run without --detail.
+  const without = JSON.parse(await Deno.readTextFile(`${tmp.path}/plain/prediction.json`));
+  const strip = (r: Obj) =>
+    Object.fromEntries(Object.entries(r).filter(([k]) => !/^(wall_time_ms|processed_|details$)/.test(k)));
+  assert.deepEqual(strip(prediction), strip(without));
+
+  const { schema_version, sections, skipped } = prediction.details;
+  assert.equal(schema_version, "1.0");
+  assert.deepEqual(Object.keys(sections).sort(), ["energy", "memory", "source", "summary", "time"]);
+  assert.deepEqual(skipped, {});
+  assert.deepEqual(sections.summary.metrics, stdout.summary);
+
+  // Memory: the derived KV capacity of the one role, its parts within the GPU.
+  const role = sections.memory.roles.aggregated;
+  assert.equal(role.status, "available");
+  assert.equal(role.total_gpu_capacity_bytes, 141 * 2 ** 30); // the catalog's H200
+  const parts = role.memory_breakdown;
+  assert.ok(
+    role.total_kv_size_bytes + parts.weights_bytes + parts.activations_bytes + parts.runtime_overhead_bytes +
+        parts.comm_overhead_bytes <= role.total_gpu_capacity_bytes,
+  );
+  assert.equal(
+    role.estimated_num_gpu_blocks,
+    Math.floor(role.total_kv_size_tokens / role.scheduler_block_size_tokens),
+  );
+  const pool = (prediction.dynolab.pools as Obj[])[0];
+  assert.equal(pool.kv_capacity_tokens, role.estimated_num_gpu_blocks * role.scheduler_block_size_tokens);
+
+  // Time: serving latencies, and each phase's operators adding up to the pools' busy time of that part.
+  assert.equal(sections.time.serving_metrics.mean_ttft_ms, prediction.mean_ttft_ms);
+  assert.ok(!("duration_ms" in sections.time.serving_metrics));
+  const diagnostics = sections.time.diagnostics;
+  assert.equal(diagnostics.status, "available");
+  assert.deepEqual(diagnostics.phases.map((p: Obj) => p.name), ["prefill", "decode"]);
+  for (const phase of diagnostics.phases) {
+    const ops = phase.operations as { name: string; latency_ms: number; source: string }[];
+    assert.ok(ops.some((o) => o.name === "gemm" && o.source === "analytic"), JSON.stringify(ops));
+    assert.ok(close(ops.reduce((a, o) => a + o.latency_ms, 0), phase.latency_ms));
+    assert.ok(close(phase.latency_ms, busy(prediction, phase.name)), `${phase.name}: ${phase.latency_ms}`);
+  }
+  // The decoding share of mixed passes is one figure, not split by operator.
+  const mixed = diagnostics.phases[1].operations.find((o: Obj) => o.name === "mixed_pass_decode");
+  assert.equal(mixed?.source, "analytic (mixed passes, not split by operator)");
+  // Source: the same operators, with the model that priced them; energy: no evidence.
+  assert.deepEqual(
+    sections.source.phases.map((p: Obj) => (p.operations as Obj[]).map((o) => o.name)),
+    diagnostics.phases.map((p: Obj) => (p.operations as Obj[]).map((o) => o.name)),
+  );
+  assert.equal(sections.energy.status, "unsupported");
+  assert.equal(sections.energy.diagnostics.power_w, null);
+});
+
+Deno.test("predict --detail: a disaggregated run splits prefill and decode by pool; the table lists the top operators", async () => {
+  await using tmp = await tempDir();
+  const path = await writeYaml(tmp.path, "p.yaml", {
+    ...config(),
+    engine: {
+      mode: "disaggregated",
+      model: "Qwen/Qwen3-32B-FP8",
+      hardware: "h200_sxm",
+      workers: { prefill: { parallelism: { tensor: 2 } }, decode: { parallelism: { tensor: 2 } } },
+    },
+  });
+  const res = await run([
+    "predict",
+    "-c",
+    path,
+    "--output-dir",
+    `${tmp.path}/out`,
+    "--detail",
+    "time, memory",
+    "--detail-top-n",
+    "2",
+  ]);
+  assert.equal(res.code, 0, res.err);
+  const prediction = JSON.parse(await Deno.readTextFile(`${tmp.path}/out/prediction.json`));
+  const { sections } = prediction.details;
+  assert.deepEqual(Object.keys(sections.memory.roles), ["decode", "prefill"]); // the file's keys are sorted
+  for (const phase of sections.time.diagnostics.phases) {
+    assert.ok(close(phase.latency_ms, busy(prediction, phase.name)));
+  }
+  // Sections in AISimulate's order whatever the flag's, each operator list cut at 2 with the rest counted.
+  const text = res.out;
+  assert.ok(text.indexOf("Detail: memory") < text.indexOf("Detail: time"));
+  assert.match(text, /^ {2}prefill: available\n {4}stage: before_native_capacity_adjustments$/m);
+  const decodeOps = sections.time.diagnostics.phases[1].operations.length;
+  assert.match(text, new RegExp(`^ {4}\\.\\.\\. ${decodeOps - 2} more operations in JSON$`, "m"));
+  assert.match(text, /^ {2}operation scope: accumulated_active_forward_pass_per_gpu$/m);
+});
+
+Deno.test("predict --detail: without a model-based capacity or operator split, memory is skipped and time says why", async () => {
+  await using tmp = await tempDir();
+  const path = await writeYaml(tmp.path, "p.yaml", {
+    ...config(),
+    engine: {
+      model: "Qwen/Qwen3-32B-FP8",
+      hardware: "h200_sxm",
+      workers: {
+        aggregated: {
+          kv_cache: { capacity: { type: "fixed", blocks: 4000 } },
+          timing: { type: "fixed", prefill_ms: 5, decode_ms: 2 },
+        },
+      },
+    },
+  });
+  const res = await run(["predict", "-c", path, "--output-dir", `${tmp.path}/out`, "--detail", "all"]);
+  assert.equal(res.code, 0, res.err);
+  const { sections, skipped } =
+    JSON.parse(await Deno.readTextFile(`${tmp.path}/out/prediction.json`)).details;
+  assert.ok(!("memory" in sections));
+  assert.match(skipped.memory, /^aggregated: KV capacity was not derived \(num_gpu_blocks given/);
+  assert.equal(sections.time.status, "available");
+  assert.equal(sections.time.diagnostics.status, "unavailable");
+  assert.match(sections.source.unavailable_reason, /does not split passes by operator/);
+  assert.match(res.out, /^Skipped memory: aggregated: KV capacity was not derived/m);
+});
+
+Deno.test("predict --detail: a bad section or top-n is an error before the config is read; recommend has no --detail", async () => {
+  const missing = ["predict", "-c", "/no/such/config.yaml"];
+  for (
+    const [flags, pattern] of [
+      [
+        ["--detail", "time,"],
+        /--detail: unsupported or empty detail section \[''\]; choose from summary, memory, time, energy, source, all/,
+      ],
+      [["--detail", "SUMMARY,power"], /\['SUMMARY', 'power'\]/],
+      [["--detail", "all", "--detail-top-n", "0"], /--detail-top-n: must be at least 1/],
+      [["--detail", "all", "--diagnostics-top-n", "x"], /--detail-top-n: invalid int value: 'x'/],
+    ] as const
+  ) {
+    const res = await run([...missing, ...flags]);
+    assert.equal(res.code, 2);
+    assert.match(res.err, pattern);
+  }
+  const res = await run(["recommend", "-c", "/no/such/config.yaml", "--detail", "all"]);
+  assert.equal(res.code, 2);
+  assert.match(res.err, /--detail/);
+});
