@@ -23,6 +23,13 @@ function config(extra: Record<string, unknown> = {}) {
   };
 }
 
+/** `predict -c path --output-dir out FLAGS`, which must succeed: what it printed and the prediction it wrote. */
+async function predictTo(out: string, path: string, flags: string[]) {
+  const res = await run(["predict", "-c", path, "--output-dir", out, ...flags]);
+  assert.equal(res.code, 0, res.err);
+  return { res, prediction: JSON.parse(await Deno.readTextFile(`${out}/prediction.json`)) };
+}
+
 type Obj = Record<string, unknown>;
 /** The prediction's per-pool busy time of `part`, summed over pools. */
 const busy = (prediction: Obj, part: "prefill" | "decode") =>
@@ -33,27 +40,18 @@ const close = (a: number, b: number) => Math.abs(a - b) <= 1e-9 * Math.max(1, Ma
 Deno.test("predict --detail all: each section from the run, operator time adding up to the busy time, the report unchanged", async () => {
   await using tmp = await tempDir();
   const path = await writeYaml(tmp.path, "p.yaml", config());
-  const plain = await run(["predict", "-c", path, "--output-dir", `${tmp.path}/plain`]);
-  assert.equal(plain.code, 0, plain.err);
-  const res = await run([
-    "predict",
-    "-c",
-    path,
-    "--output-dir",
-    `${tmp.path}/out`,
+  const without = (await predictTo(`${tmp.path}/plain`, path, [])).prediction;
+  const { res, prediction } = await predictTo(`${tmp.path}/out`, path, [
     "--detail",
     "all",
     "--format",
     "json",
   ]);
-  assert.equal(res.code, 0, res.err);
-  const prediction = JSON.parse(await Deno.readTextFile(`${tmp.path}/out/prediction.json`));
   const stdout = JSON.parse(res.out);
   assert.deepEqual(Object.keys(stdout), ["details", "summary"]);
   assert.deepEqual(stdout.details, prediction.details);
 
   // The figures are those of a run without --detail.
-  const without = JSON.parse(await Deno.readTextFile(`${tmp.path}/plain/prediction.json`));
   const strip = (r: Obj) =>
     Object.fromEntries(Object.entries(r).filter(([k]) => !/^(wall_time_ms|processed_|details$)/.test(k)));
   assert.deepEqual(strip(prediction), strip(without));
@@ -115,19 +113,12 @@ Deno.test("predict --detail: a disaggregated run splits prefill and decode by po
       workers: { prefill: { parallelism: { tensor: 2 } }, decode: { parallelism: { tensor: 2 } } },
     },
   });
-  const res = await run([
-    "predict",
-    "-c",
-    path,
-    "--output-dir",
-    `${tmp.path}/out`,
+  const { res, prediction } = await predictTo(`${tmp.path}/out`, path, [
     "--detail",
     "time, memory",
     "--detail-top-n",
     "2",
   ]);
-  assert.equal(res.code, 0, res.err);
-  const prediction = JSON.parse(await Deno.readTextFile(`${tmp.path}/out/prediction.json`));
   const { sections } = prediction.details;
   assert.deepEqual(Object.keys(sections.memory.roles), ["decode", "prefill"]); // the file's keys are sorted
   for (const phase of sections.time.diagnostics.phases) {
@@ -157,10 +148,8 @@ Deno.test("predict --detail: without a model-based capacity or operator split, m
       },
     },
   });
-  const res = await run(["predict", "-c", path, "--output-dir", `${tmp.path}/out`, "--detail", "all"]);
-  assert.equal(res.code, 0, res.err);
-  const { sections, skipped } =
-    JSON.parse(await Deno.readTextFile(`${tmp.path}/out/prediction.json`)).details;
+  const { res, prediction } = await predictTo(`${tmp.path}/out`, path, ["--detail", "all"]);
+  const { sections, skipped } = prediction.details;
   assert.ok(!("memory" in sections));
   assert.match(skipped.memory, /^aggregated: KV capacity was not derived \(num_gpu_blocks given/);
   assert.equal(sections.time.status, "available");
