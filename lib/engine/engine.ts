@@ -350,14 +350,7 @@ export class Engine {
     s.decodeRequests = ready;
     s.decodeKvTokens = sumContext;
     const duration = chargePass(s, this.perf, cfg, pass, decoding, decodingContext, activeKvTokens);
-    if (this.opTotals !== null) {
-      const mixed = pass.prefillBatch > 0 && this.perf.mixedDecodeMs !== undefined;
-      this.opTotals.add(this.perf, pass, s.prefillMs, s.decodeMs, [
-        mixed ? decoding : ready,
-        mixed ? decodingContext : sumContext,
-        activeKvTokens,
-      ]);
-    }
+    this.opTotals?.add(this.perf, pass, s.prefillMs, s.decodeMs, [ready, sumContext, activeKvTokens]);
     applyEmissions(this, req, this.#spec, ready);
     this.passes++;
     addPass(this.totals, s, decoding, decodingContext, activeKvTokens);

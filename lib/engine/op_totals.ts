@@ -40,9 +40,9 @@ export class OpTotals {
   readonly decode: Map<string, number> = new Map();
 
   /**
-   * Add a pass: its prompt chunks `pass`, its charged `prefillMs` and `decodeMs`, and the decode part's
-   * shape `[requests, summed context, active KV tokens]` (the requests that were already decoding in a mixed
-   * pass, every emitting one otherwise).
+   * Add a pass: its prompt chunks `pass`, its charged `prefillMs` and `decodeMs`, and the shape of its
+   * decode part `[emitting requests, their summed context, active KV tokens]` (not needed by a mixed pass,
+   * whose decode part is recorded whole).
    */
   add(
     perf: PerfModel,
