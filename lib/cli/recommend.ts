@@ -10,7 +10,7 @@
 import { parseConfig } from "../common/config.ts";
 import { InputError } from "../common/errors.ts";
 import type { Json } from "../common/json.ts";
-import { canonicalJson, DYNOLAB_VERSION, sha256Hex } from "../dsl/mod.ts";
+import { canonicalJson, defaultParallelism, DYNOLAB_VERSION, sha256Hex } from "../dsl/mod.ts";
 import type { AisimulateArgs } from "./aisimulate_args.ts";
 import { compilePrediction, inConfigFile, prepareOutputDir, readConfigDoc } from "./aisimulate_files.ts";
 import type { Io } from "./main.ts";
@@ -50,11 +50,7 @@ export async function recommend(args: AisimulateArgs, io: Io): Promise<number> {
   await prepareOutputDir(args.outputDir, args.overwrite);
 
   const sla = ((doc.evaluation as Json | undefined)?.sla ?? {}) as Sla;
-  const parallelism = Math.min(
-    optimizer.parallelism,
-    cpuLimit(doc),
-    Math.max(1, navigator.hardwareConcurrency || 1),
-  );
+  const parallelism = Math.min(optimizer.parallelism, cpuLimit(doc), defaultParallelism());
   const rows: LedgerRow[] = [];
   const evaluate = async (trials: readonly Trial[]) => {
     const configs = trials.map((t) => materialize(branches[t.branch], t.point));
