@@ -88,7 +88,7 @@ export function predictionDetails(
   summary: Readonly<Record<string, number>>,
 ): PredictionDetails {
   const out: Obj = {}, skipped: { [section: string]: string } = {};
-  const ops = sections.some((s) => s === "time" || s === "source") ? operatorTime(result) : undefined;
+  const ops = needsOpTotals(sections) ? operatorTime(result) : undefined;
   for (const section of sections) {
     if (section === "summary") {
       out.summary = { status: "available", scope: "serving_workload", metrics: summary };
