@@ -231,15 +231,6 @@ export function runInputsLoader(poolName?: PoolName): (spec: SimSpec) => Promise
   const perfs = new Map<string, Promise<PerfInputs[]>>();
   const warmups = new Map<string, Promise<readonly TrafficObservation[]>>();
   const runs = new Map<string, Promise<RunInputs>>();
-  const memo = <T>(cache: Map<string, Promise<T>>, key: string, load: () => Promise<T>): Promise<T> => {
-    let p = cache.get(key);
-    if (!p) {
-      p = load();
-      cache.set(key, p);
-      p.catch(() => cache.delete(key));
-    }
-    return p;
-  };
   return (spec) => {
     const warmupTrace = spec.planner?.load_predictor_warmup_trace ?? null;
     const interval = spec.planner?.throughput_adjustment_interval_seconds;
@@ -266,6 +257,31 @@ export function runInputsLoader(poolName?: PoolName): (spec: SimSpec) => Promise
       return { ...withRouter, plannerWarmup };
     });
   };
+}
+
+/**
+ * `cache`'s promise for `key`, made by `load` on first use; a rejected one is dropped, so the next call tries
+ * again.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { memo } from "./run_inputs.ts";
+ * const cache = new Map<string, Promise<number>>();
+ * let loads = 0;
+ * const load = () => Promise.resolve(++loads);
+ * assert.equal(await memo(cache, "a", load), await memo(cache, "a", load));
+ * assert.equal(loads, 1);
+ * ```
+ */
+export function memo<T>(cache: Map<string, Promise<T>>, key: string, load: () => Promise<T>): Promise<T> {
+  let p = cache.get(key);
+  if (!p) {
+    p = load();
+    cache.set(key, p);
+    p.catch(() => cache.delete(key));
+  }
+  return p;
 }
 
 /**

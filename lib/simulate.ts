@@ -22,6 +22,7 @@ import { buildReport, plannerDetails, type Report, type ReportValue } from "./re
 import {
   checkRun,
   loadSpecWorkload,
+  memo,
   resolvePlanner,
   resolvePoolModels,
   routerPrefillModel,
@@ -100,14 +101,12 @@ export function inputsLoader(): (specInput: unknown) => Promise<SimulationInputs
     const spec = parseSpec(specInput);
     const run = await loadRun(spec);
     const blockSize = checkRun(spec, run);
-    const key = workloadKey(spec, blockSize);
-    let workload = workloads.get(key);
-    if (!workload) {
-      workload = loadSpecWorkload(spec, blockSize);
-      workloads.set(key, workload);
-      workload.catch(() => workloads.delete(key));
-    }
-    return { spec, workload: await workload, ...run };
+    const workload = await memo(
+      workloads,
+      workloadKey(spec, blockSize),
+      () => loadSpecWorkload(spec, blockSize),
+    );
+    return { spec, workload, ...run };
   };
 }
 
