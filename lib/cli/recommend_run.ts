@@ -9,6 +9,7 @@
 import { InputError } from "../common/errors.ts";
 import type { Json } from "../common/json.ts";
 import { execute, type Job, spawnWorkers } from "../dsl/mod.ts";
+import { workloadKey } from "../run_inputs.ts";
 import { inputsLoader } from "../simulate.ts";
 import type { Workload } from "../workload/mod.ts";
 import { compilePrediction, loadPrediction } from "./aisimulate_files.ts";
@@ -44,16 +45,13 @@ export async function runCandidates(
   timeoutS: number,
 ): Promise<RunOutcome[]> {
   const outcomes: (RunOutcome | undefined)[] = new Array(configs.length);
-  const jobs: Job[] = [], workloads = new Map<string, Workload>(), keys = new Map<Workload, string>();
+  const jobs: Job[] = [], workloads = new Map<string, Workload>();
   const load = inputsLoader();
   for (const [id, config] of configs.entries()) {
     try {
       const inputs = await loadPrediction(compilePrediction(config, stack, "candidate"), "candidate", load);
-      let key = keys.get(inputs.workload);
-      if (key === undefined) {
-        keys.set(inputs.workload, key = String(keys.size));
-        workloads.set(key, inputs.workload);
-      }
+      const key = workloadKey(inputs.spec, inputs.workload.blockSize);
+      workloads.set(key, inputs.workload);
       jobs.push({ id, spec: inputs.spec, workloadKey: key });
     } catch (e) {
       if (!(e instanceof InputError)) throw e;
