@@ -38,6 +38,19 @@ export function cli(args: string[]): Promise<Outcome> {
   return capture(main, args);
 }
 
+/** Run the `replay` command with `args` in a child process whose working directory is `cwd`. */
+export async function cliIn(cwd: string, args: string[]): Promise<Outcome> {
+  const main = new URL("../../lib/cli/main.ts", import.meta.url).pathname;
+  const run = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-read", "--allow-write", "--allow-env", main, ...args],
+    cwd,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes).replace(/\n$/, "");
+  return { code: run.code, out: text(run.stdout), err: text(run.stderr) };
+}
+
 /** `lines` written as `trace.jsonl` in a fresh temporary directory, removed when its `await using` scope ends. */
 export async function tempTrace(
   lines: string[],

@@ -1,6 +1,6 @@
 /** The `replay` command's outputs: the summary table, the JSON and JSONL reports, where they are written. */
 import assert from "node:assert/strict";
-import { cli, GOOD, tempTrace } from "./_cli.ts";
+import { cli, cliIn, GOOD, tempTrace } from "./_cli.ts";
 
 Deno.test("cli: a trace replay prints the AIPerf table and writes the JSON and JSONL reports", async () => {
   await using temp = await tempTrace([
@@ -149,16 +149,12 @@ Deno.test("cli: output paths that cannot take a file fail before the run, leavin
     const { dir, trace } = temp;
     const flags = flagsOf(dir);
     await Deno.mkdir(`${dir}/out`);
-    const cwd = Deno.cwd();
-    Deno.chdir(dir);
-    try {
-      const res = await cli([trace, ...flags]);
-      assert.equal(res.code, 2, `${flags.join(" ")}: ${res.err}`);
-      assert.match(res.err, pattern);
-      assert.equal(res.out, "");
-    } finally {
-      Deno.chdir(cwd);
-    }
+    // A child process started in `dir`: chdir here would move the cwd of every test module running beside
+    // this one (`deno test --parallel` runs them in one process).
+    const res = await cliIn(dir, [trace, ...flags]);
+    assert.equal(res.code, 2, `${flags.join(" ")}: ${res.err}`);
+    assert.match(res.err, pattern);
+    assert.equal(res.out, "");
     const left = [...Deno.readDirSync(dir)].map((e) => e.name).sort();
     assert.deepEqual(left, ["out", "trace.jsonl"], flags.join(" "));
   }
