@@ -54,8 +54,13 @@ const TraceSource = z.strictObject({
 });
 
 const Load = z.strictObject({
-  type: z.enum(["concurrency", "poisson", "constant_rate", "trace_timestamps"]).default("concurrency"),
+  type: z.enum(["concurrency", "poisson", "constant_rate", "trace_timestamps", "kv_capacity_fraction"])
+    .default(
+      "concurrency",
+    ),
   concurrency: posInt.optional(),
+  /** `kv_capacity_fraction` (recommend only): the in-flight requests' KV over the candidate's capacity. */
+  fraction: nonNeg.optional(),
   requests_per_second: posNum.optional(),
   sessions_per_second: posNum.optional(),
   seed: z.number().int().nonnegative().optional(),

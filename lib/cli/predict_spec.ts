@@ -94,13 +94,28 @@ function traffic(
     poisson: ["requests_per_second", "sessions_per_second", "seed"],
     constant_rate: ["requests_per_second", "sessions_per_second"],
     trace_timestamps: ["speedup"],
+    kv_capacity_fraction: ["fraction"],
   };
   for (
-    const key of ["concurrency", "requests_per_second", "sessions_per_second", "seed", "speedup"] as const
+    const key of [
+      "concurrency",
+      "requests_per_second",
+      "sessions_per_second",
+      "seed",
+      "speedup",
+      "fraction",
+    ] as const
   ) {
     if (load[key] !== undefined && !allowed[load.type].includes(key)) {
       fail(`traffic.load.${key}`, `traffic.load.type '${load.type}' does not accept it`);
     }
+  }
+  if (load.type === "kv_capacity_fraction") {
+    fail(
+      "traffic.load.type",
+      "kv_capacity_fraction is for recommend, which turns it into each candidate's concurrency; give " +
+        "concurrency, poisson, constant_rate or trace_timestamps",
+    );
   }
   if (source.type === "trace") {
     if (load.type !== "trace_timestamps" && load.type !== "concurrency") {

@@ -11,6 +11,7 @@ import { parseConfig } from "../common/config.ts";
 import { InputError } from "../common/errors.ts";
 import type { Json } from "../common/json.ts";
 import { canonicalJson, defaultParallelism, DYNOLAB_VERSION, sha256Hex } from "../dsl/mod.ts";
+import { inputsLoader } from "../simulate.ts";
 import type { AisimulateArgs } from "./aisimulate_args.ts";
 import { compilePrediction, inConfigFile, prepareOutputDir, readConfigDoc } from "./aisimulate_files.ts";
 import type { Io } from "./main.ts";
@@ -29,6 +30,7 @@ import {
   recommendationCsv,
   recommendationJson,
 } from "./recommend_output.ts";
+import { kvLoadRequest, withConcurrency } from "./recommend_kv_load.ts";
 import { runCandidates, type RunOutcome } from "./recommend_run.ts";
 import { judge, objectiveOf, type Ranked, selection, type Sla } from "./recommend_score.ts";
 import { search, type Trial } from "./recommend_search.ts";
@@ -52,26 +54,28 @@ export async function recommend(args: AisimulateArgs, io: Io): Promise<number> {
   const sla = ((doc.evaluation as Json | undefined)?.sla ?? {}) as Sla;
   const parallelism = Math.min(optimizer.parallelism, cpuLimit(doc), defaultParallelism());
   const rows: LedgerRow[] = [];
+  const load = inputsLoader();
   const evaluate = async (trials: readonly Trial[]) => {
     const configs = trials.map((t) => materialize(branches[t.branch], t.point));
     const gpus = configs.map(usedGpus);
     const outOfBudget = gpus.map((g) => budgetProblem(g, optimization));
-    const runs = await runCandidates(
-      configs.filter((_, i) => outOfBudget[i] === null),
-      args.stack,
+    const runs = await runCandidates(configs.filter((_, i) => outOfBudget[i] === null), args.stack, {
       parallelism,
-      optimizer.candidate_timeout_seconds,
-    );
+      timeoutS: optimizer.candidate_timeout_seconds,
+      load,
+    });
     return trials.map((t, i) => {
+      const run = outOfBudget[i] === null ? runs.shift()! : undefined;
+      const config = run?.config ?? configs[i];
       const row = ledgerRow(
         {
           candidate_id: `candidate-${String(rows.length + 1).padStart(6, "0")}`,
-          config: { ...sample(branches[t.branch], t.point), used_gpus: gpus[i] },
-          prediction_config: configs[i],
-          provenance: provenance(configs[i], optimization, sla),
+          config: { ...sample(branches[t.branch], t.point), ...run?.kvLoad, used_gpus: gpus[i] },
+          prediction_config: config,
+          provenance: provenance(config, optimization, sla),
           used_gpus: gpus[i],
         },
-        outOfBudget[i] ?? runs.shift()!,
+        outOfBudget[i] ?? run!.outcome,
         optimization,
         sla,
       );
@@ -187,12 +191,15 @@ function ledgerRow(
 }
 
 /**
- * Check a branch's config before searching: its first point must compile, unless what fails is a searched
- * knob (then only that candidate is infeasible). A typo or a section the stack does not take fails here.
+ * Check a branch's config before searching: its first point must compile (a KV-fraction load as any
+ * concurrency), unless what fails is a searched knob (then only that candidate is infeasible). A typo or a
+ * section the stack does not take fails here.
  */
 function checkBranch(b: Branch, args: AisimulateArgs, file: string): void {
   try {
-    compilePrediction(materialize(b, b.dims.map((d) => d.kind === "choice" ? 0 : d.min)), args.stack, file);
+    const config = materialize(b, b.dims.map((d) => d.kind === "choice" ? 0 : d.min));
+    const concrete = inConfigFile(file, () => kvLoadRequest(config)) ? withConcurrency(config, 1) : config;
+    compilePrediction(concrete, args.stack, file);
   } catch (e) {
     const field = e instanceof InputError ? e.location.field ?? "" : "";
     if (!(e instanceof InputError) || !b.dims.some((d) => field.startsWith(d.name))) throw e;

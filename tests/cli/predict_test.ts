@@ -230,6 +230,16 @@ Deno.test("aisimulate predict: bad input names the file and field, exits 2 and w
     /traffic\.load\.speedup: traffic\.load\.type 'poisson' does not accept it/,
   );
   await expectError(
+    { ...GUIDE, traffic: { ...GUIDE.traffic, load: { type: "kv_capacity_fraction", fraction: 0.5 } } },
+    ["--stack", "dynamo"],
+    /traffic\.load\.type: kv_capacity_fraction is for recommend/,
+  );
+  await expectError(
+    { ...GUIDE, traffic: { ...GUIDE.traffic, load: { type: "concurrency", fraction: 0.5 } } },
+    ["--stack", "dynamo"],
+    /traffic\.load\.fraction: traffic\.load\.type 'concurrency' does not accept it/,
+  );
+  await expectError(
     { ...GUIDE, engine: { ...engine, mode: "disaggregated", workers: { prefill: {} } } },
     ["--stack", "dynamo"],
     /engine\.workers\.decode: required in disaggregated mode/,

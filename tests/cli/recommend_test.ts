@@ -296,6 +296,71 @@ Deno.test("aisimulate recommend: candidates the simulator refuses are recorded w
   assert.match(res.out, /^1: score=[0-9.]+ used_gpus=4 /m);
 });
 
+Deno.test("aisimulate recommend: a kv_capacity_fraction load runs each candidate at the concurrency filling that share of its KV", async () => {
+  await using tmp = await tempDir();
+  const preset = (replicas: number) => ({
+    replicas,
+    tensor: 1,
+    pipeline: 1,
+    attention_data: 1,
+    moe_tensor: 1,
+    moe_expert: 1,
+  });
+  const config = await writeConfig(tmp.path, {
+    ...GUIDE,
+    traffic: {
+      source: { type: "synthetic", input_tokens: 1024, output_tokens: 128 },
+      load: { type: "kv_capacity_fraction", fraction: 0.5 },
+      stop: { requests_per_load_unit: 2 },
+    },
+    engine: {
+      ...GUIDE.engine,
+      workers: {
+        aggregated: {
+          parallelism: { preset: [preset(1), preset(2)] },
+          scheduler: { max_batched_tokens: 8192, max_sequences: 256 },
+          kv_cache: { block_size: 64, capacity: { type: "fixed", blocks: { choices: [4, 1000] } } },
+          timing: FIXED,
+        },
+      },
+    },
+    optimizer: { algorithm: "random", max_trials: 4, parallelism: 2, seed: 1 },
+  });
+  const out = `${tmp.path}/out`;
+  const res = await run(["recommend", "-c", config, "--output-dir", out]);
+  assert.equal(res.code, 0, res.err);
+  const rows = JSON.parse(await Deno.readTextFile(`${out}/recommendation.json`)).candidates as (Row & {
+    prediction_config: { traffic: { load: unknown } };
+  })[];
+  const row = (replicas: number, blocks: number) =>
+    rows.find((r) =>
+      (r.config["engine.workers.aggregated.parallelism"] as { replicas: number }).replicas === replicas &&
+      r.config["engine.workers.aggregated.kv_cache.capacity.blocks"] === blocks
+    )!;
+  // 1000 blocks of 64 tokens hold 58 requests of 1024 + 128/2 tokens per replica; half of them run.
+  for (const [replicas, fit] of [[1, 58], [2, 117]]) {
+    const r = row(replicas, 1000);
+    assert.equal(r.status, "feasible", r.reason_category ?? "");
+    const concurrency = Math.floor(fit / 2);
+    assert.deepEqual(
+      [r.config.kv_load_ratio, r.config.kv_load_concurrency_capacity, r.config.concurrency],
+      [0.5, fit, concurrency],
+    );
+    assert.equal(r.config.agg_kv_capacity_tokens, 64_000 * replicas);
+    assert.equal(r.config.kv_load_capacity_tokens, 64_000 * replicas);
+    assert.deepEqual(r.prediction_config.traffic.load, { type: "concurrency", concurrency });
+    assert.equal(r.metrics.completed_requests, 2 * concurrency, "requests_per_load_unit × the concurrency");
+  }
+  // 4 blocks (256 tokens) cannot hold one request: infeasible for its KV capacity.
+  for (const replicas of [1, 2]) {
+    const r = row(replicas, 4);
+    assert.deepEqual([r.status, r.reason_category], ["infeasible", "kv_capacity"]);
+  }
+  // The selected candidate's YAML runs with predict at its concurrency.
+  const yaml = parse(await Deno.readTextFile(`${out}/recommendations/0001.yaml`));
+  assert.equal(yaml.traffic.load.type, "concurrency");
+});
+
 Deno.test("aisimulate recommend: a run past candidate_timeout_seconds is timed out", async () => {
   await using tmp = await tempDir();
   const config = await writeConfig(tmp.path, {
@@ -388,6 +453,27 @@ Deno.test("aisimulate recommend: bad input names the file and field, exits 2 and
   await expectError(
     { ...GUIDE, optimization: { target: "goodput" } },
     /optimization target 'goodput' requires an evaluation\.sla bound/,
+  );
+  const kvFraction = (source: unknown, load: unknown) => ({
+    ...GUIDE,
+    traffic: { source, load: { type: "kv_capacity_fraction", ...load as object }, stop: { requests: 8 } },
+  });
+  const synthetic = { type: "synthetic" };
+  await expectError(
+    kvFraction(synthetic, {}),
+    /traffic\.load\.fraction: required by kv_capacity_fraction/,
+  );
+  await expectError(
+    kvFraction(synthetic, { fraction: 0.5, concurrency: 4 }),
+    /traffic\.load\.concurrency: traffic\.load\.type 'kv_capacity_fraction' does not accept it/,
+  );
+  await expectError(
+    kvFraction({ type: "synthetic-session", session: {} }, { fraction: 0.5 }),
+    /traffic\.source\.type: kv_capacity_fraction sizes the load on a synthetic source's/,
+  );
+  await expectError(
+    kvFraction(synthetic, { fraction: { range: { min: 0, max: 1, scale: "log" } } }),
+    /traffic\.load\.fraction\.range: .*min > 0/,
   );
   await expectError({ ...GUIDE, optimizer: { algorithm: "grid" } }, /optimizer\.algorithm: /);
   await expectError(GUIDE, /--capture-per-request/, ["--capture-per-request"]);
