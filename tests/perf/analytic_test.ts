@@ -112,6 +112,12 @@ Deno.test("GPUs without tables borrow their generation's curves; faster GPUs are
   const t = (system: string) => model({ ...bf16, aic_system: system }).decodeMs(32, 2000, 0);
   assert.ok(t("l40s") > t("a100_sxm") && t("a100_sxm") > t("h100_sxm") && t("h100_sxm") > t("h200_sxm"));
   assert.ok(t("h200_sxm") > t("b200_sxm"));
+  // Borrowed collective curves run at the GPU's own link: L40S's PCIe (32 GB/s) against H100's NVLink (450),
+  // A100's NVLink (300). A long prompt's all-reduces at TP 2 are bound by it.
+  const comm = (system: string) =>
+    model({ ...bf16, aic_system: system, aic_tp_size: 2 }).prefillBreakdown!(1, 8000, 0).comm;
+  assert.ok(comm("l40s") > 10 * comm("h100_sxm"), `${comm("l40s")} vs ${comm("h100_sxm")}`);
+  assert.ok(comm("a100_sxm") > 1.4 * comm("h100_sxm"), `${comm("a100_sxm")} vs ${comm("h100_sxm")}`);
   // B300 has B200's FP8 and bandwidth but 1.56x its FP4 peak: an NVFP4 prefill is faster, an FP8 one is not.
   const prefill = (id: string, system: string) =>
     model({ aic_model_path: id, aic_system: system }).prefillMs(1, 8000, 0);

@@ -11,6 +11,7 @@
  *
  * @module
  */
+import { gpuSpec } from "../catalog/gpus.ts";
 import { activationBytes, kvBytes, peakFlops, weightBytes } from "../dtypes.ts";
 import type { Op } from "../ops.ts";
 import { buildOps, OP_FAMILIES, opFamily } from "../ops.ts";
@@ -329,8 +330,11 @@ function commPrice(
 ): (tokens: number) => number {
   const gpu = setup.gpu;
   const domain = gpu.scaleUpSize;
-  // Beyond the scale-up domain the ring runs over the network: scale bandwidth by network / scale-up.
-  const slow = op.gpus > domain && gpu.networkBw > 0 ? gpu.scaleUpBw / gpu.networkBw : 1;
+  // The curves were fitted inside the scale-up domain of the fitted system: scale their bandwidth by this GPU's
+  // link over that system's (A100's NVLink, L40S's PCIe against H100's NVLink), and beyond the domain the ring
+  // runs over the network.
+  const link = op.gpus > domain && gpu.networkBw > 0 ? gpu.networkBw : gpu.scaleUpBw;
+  const slow = gpuSpec(src.system).scaleUpBw / link;
   const bytesPerToken = 2 * op.hidden * op.tokenScale;
   if (op.op === "all_reduce") {
     const keys = [src.primary, ...src.others].flatMap((b) => Object.keys(b.allReduce));
