@@ -6,7 +6,8 @@
  * - `memory`: each role's KV capacity estimate per rank (weights, activations, communicator and runtime
  *   memory, KV), when it was derived from the model and GPU; skipped when no role has one.
  * - `time`: the serving latency figures, and the operator time accumulated over every pass of every rank by
- *   phase (prefill, decode), from the perf model's per-operator split (analytic and AIC-table models).
+ *   phase (prefill, decode), from the perf model's per-operator split (analytic and AIC-table models), each
+ *   with its speed of light (the same passes at the roofline, `lib/perf/sol.ts`) and the ratio of the two.
  * - `energy`: unsupported (dynolab's timing models carry no energy evidence), as AISimulate reports a runner
  *   without it.
  * - `source`: which timing model priced each operator.
@@ -75,7 +76,7 @@ const SERVING_LATENCY = new Set([
 ]);
 const OP_SCOPE = "accumulated_active_forward_pass_per_gpu";
 const ENERGY_SCOPE = "active_forward_pass_per_gpu";
-const NO_SOL = "dynolab's timing models export no speed-of-light evidence";
+const NO_SOL = "the selected timing model has no roofline (the analytic and AIC-table models do)";
 const PHASE_NO_SOL = "one or more operations lack SOL evidence, or this phase was not observed";
 
 /**
@@ -158,14 +159,22 @@ function memorySection(result: SimulationResult): Obj | string {
 
 /** Operator time of every rank, by phase and by (operator, timing model), as AISimulate's performance diagnostics. */
 function operatorTime(result: SimulationResult): Obj {
-  const phases = { prefill: new Map<string, number>(), decode: new Map<string, number>() };
+  /** Per phase and `op\nsource`: the time, and the SOL while every rank that ran the op had one. */
+  const phases = { prefill: new Map<string, OpSum>(), decode: new Map<string, OpSum>() };
   for (const rank of result.cluster.engines) {
     const totals: OpTotals | null = rank.opTotals;
     if (!totals) continue;
     for (const phase of ["prefill", "decode"] as const) {
-      for (const [op, ms] of totals[phase]) {
+      const { time, sol } = totals[phase];
+      for (const [op, ms] of time) {
         const key = `${op}\n${rank.perf.name}`;
-        phases[phase].set(key, (phases[phase].get(key) ?? 0) + ms);
+        const sum = phases[phase].get(key) ?? { ms: 0, sol: [0, 0, 0] };
+        const r = sol.get(op);
+        sum.ms += ms;
+        sum.sol = sum.sol && r
+          ? [sum.sol[0] + r.latencyMs, sum.sol[1] + r.mathMs, sum.sol[2] + r.memoryMs]
+          : null;
+        phases[phase].set(key, sum);
       }
     }
   }
@@ -184,27 +193,47 @@ function operatorTime(result: SimulationResult): Obj {
     scope: OP_SCOPE,
     latency_unit: "ms",
     phases: (["prefill", "decode"] as const).map((name) => {
-      const operations = [...phases[name]].sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0).map(([key, ms]) => {
-        const [op, source] = key.split("\n");
-        return {
-          name: op,
-          latency_ms: ms,
-          source: op === MIXED_DECODE_OP ? `${source} (mixed passes, not split by operator)` : source,
-          fallbacks: null,
-          sol: null,
-          sol_unavailable_reason: NO_SOL,
-          latency_to_sol_ratio: null,
-        };
-      });
+      const operations = [...phases[name]].sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0).map(
+        ([key, sum]) => {
+          const [op, source] = key.split("\n");
+          const sol = solValue(sum.sol);
+          return {
+            name: op,
+            latency_ms: sum.ms,
+            source: op === MIXED_DECODE_OP ? `${source} (mixed passes, not split by operator)` : source,
+            fallbacks: null,
+            sol,
+            sol_unavailable_reason: sol ? null : NO_SOL,
+            latency_to_sol_ratio: sol && sol.latency_ms > 0 ? sum.ms / sol.latency_ms : null,
+          };
+        },
+      );
+      const sols = operations.map((o) => o.sol);
+      const phaseSol = operations.length > 0 && sols.every((x) => x !== null)
+        ? solValue(
+          sols.reduce((a, x) => [a[0] + x.latency_ms, a[1] + x.math_ms, a[2] + x.memory_ms], [0, 0, 0]),
+        )
+        : null;
       return {
         name,
         latency_ms: operations.reduce((a, o) => a + o.latency_ms, 0),
-        sol: null,
-        sol_unavailable_reason: PHASE_NO_SOL,
+        sol: phaseSol,
+        sol_unavailable_reason: phaseSol ? null : PHASE_NO_SOL,
         operations,
       };
     }),
   };
+}
+
+/** An operator's accumulated time (ms) and SOL `[latency, math, memory]` (ms), null once a rank had none. */
+interface OpSum {
+  ms: number;
+  sol: [number, number, number] | null;
+}
+
+/** AISimulate's SOL record of `[latency, math, memory]` ms. */
+function solValue(sol: readonly [number, number, number] | null) {
+  return sol && { latency_ms: sol[0], math_ms: sol[1], memory_ms: sol[2] };
 }
 
 /** The energy section of a runner without energy evidence. */
@@ -290,7 +319,7 @@ function memoryLines(roles: Obj): string[] {
 function phaseLines(section: string, phase: Obj, topN: number): string[] {
   const lines = [`  ${phase.name}:`];
   if (section === "time") {
-    lines.push(`    accumulated latency_ms: ${phase.latency_ms}`, `    SOL: ${phase.sol_unavailable_reason}`);
+    lines.push(`    accumulated latency_ms: ${phase.latency_ms}`, `    SOL: ${solText(phase)}`);
   }
   const ops = [...(phase.operations as Obj[])].sort((a, b) =>
     (b.latency_ms as number) - (a.latency_ms as number) || ((a.name as string) < (b.name as string) ? -1 : 1)
@@ -298,12 +327,21 @@ function phaseLines(section: string, phase: Obj, topN: number): string[] {
   for (const op of ops.slice(0, topN)) {
     lines.push(
       section === "time"
-        ? `    ${op.name}: ${op.latency_ms} ms; SOL: ${op.sol_unavailable_reason}; latency/SOL: None`
+        ? `    ${op.name}: ${op.latency_ms} ms; SOL: ${solText(op)}; latency/SOL: ${
+          op.latency_to_sol_ratio ?? "None"
+        }`
         : `    ${op.name}: ${op.source}; fallbacks: unavailable`,
     );
   }
   if (ops.length > topN) lines.push(`    ... ${ops.length - topN} more operations in JSON`);
   return lines;
+}
+
+/** A phase's or operator's SOL as AISimulate prints it: its record in Python's dict form, or why there is none. */
+function solText(o: Obj): string {
+  const sol = o.sol as Obj | null;
+  if (!sol) return o.sol_unavailable_reason as string;
+  return `{${Object.entries(sol).map(([k, v]) => `'${k}': ${v}`).join(", ")}}`;
 }
 
 function energyLines(d: Obj): string[] {

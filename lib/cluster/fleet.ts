@@ -194,7 +194,7 @@ export class Fleet {
         ? { acceptRates: setup.acceptRates, rng: new Rng((setup.mtpSeed ?? 42) + id) }
         : undefined;
       const e = new Engine(id, setup.config, setup.perf, this.#req, speculative);
-      if (setup.recordOps) e.opTotals = new OpTotals();
+      if (setup.recordOps) e.opTotals = new OpTotals(setup.perf);
       this.engines.push(e);
       this.poolOf.push(p);
       ranks.push(e);

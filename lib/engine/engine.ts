@@ -350,7 +350,13 @@ export class Engine {
     s.decodeRequests = ready;
     s.decodeKvTokens = sumContext;
     const duration = chargePass(s, this.perf, cfg, pass, decoding, decodingContext, activeKvTokens);
-    this.opTotals?.add(this.perf, pass, s.prefillMs, s.decodeMs, [ready, sumContext, activeKvTokens]);
+    this.opTotals?.add(pass, s.prefillMs, s.decodeMs, [
+      ready,
+      sumContext,
+      decoding,
+      decodingContext,
+      activeKvTokens,
+    ]);
     applyEmissions(this, req, this.#spec, ready);
     this.passes++;
     addPass(this.totals, s, decoding, decodingContext, activeKvTokens);

@@ -123,9 +123,13 @@ export function moeFlops(tokens: number, b: MoeBlock, g: number): number {
  * routed pair) plus routed activations in and out.
  */
 export function moeBytes(tokens: number, b: MoeBlock, g: number, wBytes: number): number {
-  const pairs = tokens * b.topK / b.ep;
-  const active = Math.min(b.experts / b.ep, pairs);
-  return wBytes * b.hidden * b.inter * g / b.tp * active + 2 * pairs * (2 * b.hidden + b.inter * g / b.tp);
+  const active = Math.min(b.experts / b.ep, tokens * b.topK / b.ep);
+  return wBytes * b.hidden * b.inter * g / b.tp * active + moeActivationBytes(tokens, b, g);
+}
+
+/** MoE activation bytes on one GPU: each routed pair's input and output and its intermediate, in BF16. */
+export function moeActivationBytes(tokens: number, b: MoeBlock, g: number): number {
+  return 2 * (tokens * b.topK / b.ep) * (2 * b.hidden + b.inter * g / b.tp);
 }
 
 /** Ring all-reduce bytes each GPU sends for `bytes` of payload over `gpus` ranks: `2·bytes·(g−1)/g`. */

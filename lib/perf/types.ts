@@ -10,6 +10,7 @@
 import type { AicTables } from "./aic/tables.ts";
 import type { ModelSpec } from "./catalog/arch.ts";
 import type { ProfileData } from "./profile.ts";
+import type { SolModel } from "./sol.ts";
 
 /** One forward pass's cost split into named operator groups (ms), for reports and fidelity checks. */
 export type OpBreakdown = Readonly<Record<string, number>>;
@@ -60,6 +61,11 @@ export interface PerfModel {
   prefillBreakdown?(batch: number, meanIsl: number, meanPrefix: number): OpBreakdown;
   /** Optional per-operator split of a decode pass (same arguments as {@link PerfModel.decodeMs}). */
   decodeBreakdown?(batch: number, meanContext: number, activeKvTokens: number): OpBreakdown;
+  /**
+   * Optional speed of light of the passes, by the same operator families as the breakdowns (built on each
+   * call; for diagnostics). Models priced from an op decomposition have it.
+   */
+  roofline?(): SolModel;
   /**
    * Optional framework cost of one forward pass (CPU scheduling, input preparation, launch and sampling), in ms,
    * charged **once per pass** on top of `prefillMs + decodeMs`. Models without it (the reference ones) charge

@@ -93,6 +93,35 @@ Deno.test("predict --detail all: each section from the run, operator time adding
   // The decoding share of mixed passes is one figure, not split by operator.
   const mixed = diagnostics.phases[1].operations.find((o: Obj) => o.name === "mixed_pass_decode");
   assert.equal(mixed?.source, "analytic (mixed passes, not split by operator)");
+  // Each operator's speed of light (math, memory, the larger per kernel summed) and its time over it; a
+  // phase's SOL sums its operators'.
+  type Sol = { latency_ms: number; math_ms: number; memory_ms: number };
+  for (const phase of diagnostics.phases) {
+    const ops = phase.operations as {
+      name: string;
+      latency_ms: number;
+      sol: Sol;
+      latency_to_sol_ratio: number;
+    }[];
+    for (const o of ops) {
+      const { latency_ms, math_ms, memory_ms } = o.sol;
+      // (What decoding rows add to a pass can hide under its prompt's bound, so not below max(math, memory).)
+      const floor = o.name === "mixed_pass_decode" ? 0 : Math.max(math_ms, memory_ms);
+      assert.ok(latency_ms >= floor && latency_ms <= math_ms + memory_ms, o.name);
+      assert.ok(close(o.latency_to_sol_ratio, o.latency_ms / latency_ms), o.name);
+      assert.ok(o.latency_to_sol_ratio > 1, `${phase.name} ${o.name}: no faster than its roofline`);
+    }
+    const sum = (k: keyof Sol) => ops.reduce((a, o) => a + o.sol[k], 0);
+    assert.ok(close(phase.sol.latency_ms, sum("latency_ms")) && close(phase.sol.math_ms, sum("math_ms")));
+    assert.equal(phase.sol_unavailable_reason, null);
+  }
+  const byName = (phase: number, name: string) =>
+    diagnostics.phases[phase].operations.find((o: Obj) => o.name === name).sol as Sol;
+  assert.ok(
+    byName(0, "gemm").math_ms > byName(0, "gemm").memory_ms,
+    "2,048-token prompts: GEMMs compute-bound",
+  );
+  assert.ok(byName(1, "gemm").memory_ms > byName(1, "gemm").math_ms, "decode: GEMMs bound by the weights");
   // Source: the same operators, with the model that priced them; energy: no evidence.
   assert.deepEqual(
     sections.source.phases.map((p: Obj) => (p.operations as Obj[]).map((o) => o.name)),
@@ -131,6 +160,12 @@ Deno.test("predict --detail: a disaggregated run splits prefill and decode by po
   const decodeOps = sections.time.diagnostics.phases[1].operations.length;
   assert.match(text, new RegExp(`^ {4}\\.\\.\\. ${decodeOps - 2} more operations in JSON$`, "m"));
   assert.match(text, /^ {2}operation scope: accumulated_active_forward_pass_per_gpu$/m);
+  assert.match(
+    text,
+    /^ {4}SOL: \{'latency_ms': [0-9.e+-]+, 'math_ms': [0-9.e+-]+, 'memory_ms': [0-9.e+-]+\}$/m,
+    "a phase's SOL in Python's dict form",
+  );
+  assert.match(text, /^ {4}gemm: [0-9.]+ ms; SOL: \{'latency_ms': .*\}; latency\/SOL: [0-9.]+$/m);
 });
 
 Deno.test("predict --detail: without a model-based capacity or operator split, memory is skipped and time says why", async () => {

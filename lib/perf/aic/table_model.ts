@@ -29,6 +29,7 @@ import {
   prefixShare,
 } from "../roofline.ts";
 import type { PerfSetup } from "../setup.ts";
+import { solModel } from "../sol.ts";
 import type { OpBreakdown, PerfModel } from "../types.ts";
 import { mlaWork } from "../analytic/mla.ts";
 import { type OverheadOptions, passOverheadMs } from "../analytic/overhead.ts";
@@ -129,6 +130,7 @@ export function tableModel(setup: PerfSetup, tables: AicTables, options: TableMo
       return split(parts);
     },
     passOverheadMs: passOverheadMs(setup, options),
+    roofline: () => solModel(setup),
   };
 }
 

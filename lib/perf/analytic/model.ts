@@ -17,6 +17,7 @@ import type { Op } from "../ops.ts";
 import { buildOps, OP_FAMILIES, opFamily } from "../ops.ts";
 import { allGatherBytes, memoryOpMs } from "../roofline.ts";
 import type { PerfSetup } from "../setup.ts";
+import { solModel } from "../sol.ts";
 import type { MoeBackend } from "../aic/kernels.ts";
 import type { OpBreakdown, PerfModel } from "../types.ts";
 import {
@@ -164,6 +165,7 @@ export function analyticModel(setup: PerfSetup, options: AnalyticOptions = {}): 
       return split(parts);
     },
     passOverheadMs: passOverheadMs(setup, options),
+    roofline: () => solModel(setup),
   };
 }
 
