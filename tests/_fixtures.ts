@@ -4,7 +4,7 @@
  * @module
  */
 import { parseSpec, type SimSpecInput } from "../lib/spec.ts";
-import { runSimulation, type SimulationResult } from "../lib/simulate.ts";
+import { type RunOptions, runSimulation, type SimulationResult } from "../lib/simulate.ts";
 import { type Workload, WorkloadBuilder } from "../lib/workload/mod.ts";
 import { tempDir } from "./_temp.ts";
 
@@ -51,8 +51,12 @@ export function workloadOf(rows: TestRow[], blockSize = 64, speedup = 1): Worklo
 }
 
 /** Run `workload` with a spec; the spec's workload field is a placeholder (the given workload is used). */
-export function run(workload: Workload, spec: Omit<SimSpecInput, "workload">): SimulationResult {
-  return runSimulation({ spec: parseSpec({ ...spec, workload: { source: "default" } }), workload });
+export function run(
+  workload: Workload,
+  spec: Omit<SimSpecInput, "workload">,
+  options?: RunOptions,
+): SimulationResult {
+  return runSimulation({ spec: parseSpec({ ...spec, workload: { source: "default" } }), workload }, options);
 }
 
 /** Engine args of a fixed-time model (ms per pass part, ms per prefill token). */

@@ -27,13 +27,18 @@ function randomEngine(rng: Rng, blockSize: number): Record<string, unknown> {
     async_scheduling: rng.next() < 0.3,
   };
   if (rng.next() < 0.2) engine.max_model_len = 200 + rng.int(3000);
-  if (rng.next() < 0.5) {
+  const timing = rng.next();
+  if (timing < 0.5) {
     engine.timing_model = {
       type: "fixed",
       prefill_ms: pick(rng, [0, 1, 10]),
       decode_ms: pick(rng, [0, 0.5, 3]),
       prefill_ms_per_token: pick(rng, [0, 0.01]),
     };
+  } else if (timing < 0.7) {
+    // The analytic model (its KV capacity still the given blocks), dense or MoE.
+    engine.aic_system = "h100_sxm";
+    engine.aic_model_path = pick(rng, ["Qwen/Qwen3-8B", "Qwen/Qwen3-30B-A3B"]);
   }
   // Several ranks per worker: independent (dp_size) or an attention-DP group stepping together.
   const ranks = rng.next();
@@ -251,7 +256,26 @@ Deno.test("property: random configs and workloads account for every request and 
       assert.ok(t.prefillKvTokens - t.prefillPrefixTokens >= t.prefillRequests, context);
     }
     if (trial % 10 === 0) {
-      assert.equal(reportJson(run(w, spec).report), reportJson(report), `${context}: not deterministic`);
+      // Repeated, and with every rank's operator time recorded: the same report, and the operators of each
+      // part adding up to its busy time, each with a finite speed of light where the model has a roofline.
+      const again = run(w, spec, { recordOps: true });
+      assert.equal(reportJson(again.report), reportJson(report), `${context}: not deterministic`);
+      for (const e of again.cluster.engines) {
+        for (const part of ["prefill", "decode"] as const) {
+          const { time, sol } = e.opTotals![part];
+          const ms = [...time.values()].reduce((a, b) => a + b, 0);
+          const busy = e.totals[`${part}Ms`];
+          if (e.perf.prefillBreakdown) assert.ok(Math.abs(ms - busy) <= 1e-9 * Math.max(1, busy), context);
+          if (!e.perf.roofline) continue;
+          for (const op of time.keys()) {
+            const s = sol.get(op)!;
+            assert.ok(
+              [s.latencyMs, s.mathMs, s.memoryMs].every((x) => Number.isFinite(x) && x >= 0),
+              context,
+            );
+          }
+        }
+      }
     }
   }
 });
