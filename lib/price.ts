@@ -16,6 +16,7 @@ import {
   pricePrefillPass,
   type WorkerRole,
 } from "./engine/mod.ts";
+import type { SolBreakdown } from "./perf/mod.ts";
 import { loadPoolPerfInputs, type PoolName, resolvePoolModels } from "./run_inputs.ts";
 import { TopologySchema } from "./spec.ts";
 
@@ -61,6 +62,11 @@ export interface PricedPass extends PassPrice {
   /** Decode: context per sequence, and KV tokens held on the engine. */
   readonly context?: number;
   readonly kv?: number;
+  /**
+   * The pass's speed of light (ms, before speed-up ratios: its kernels at the roofline, `lib/perf/sol.ts`),
+   * when the perf model has one (analytic, AIC tables).
+   */
+  readonly solMs?: number;
 }
 
 /**
@@ -83,6 +89,7 @@ export interface PricedPass extends PassPrice {
  * });
  * assert.equal(prefill.timing, "analytic");
  * assert(prefill.ms > decode.ms && decode.ops!.attention > 0);
+ * assert(decode.solMs! < decode.ms); // weights and KV streamed at full HBM bandwidth
  * ```
  */
 export async function pricePasses(
@@ -96,11 +103,21 @@ export async function pricePasses(
   const out: PricedPass[] = [];
   for (const { role, engine: { config }, perf: model, name } of pools) {
     const base = { pool: role, timing: model.name };
+    const roof = model.roofline?.();
     if (role !== "decode") {
       want.prefill.forEach((s, k) => {
         checkPrefill(s, k, config, name);
         const price = pricePrefillPass(model, config, s.requests, s.isl, s.prefix);
-        out.push({ ...base, pass: "prefill", requests: s.requests, isl: s.isl, prefix: s.prefix, ...price });
+        const sol = roof && solTotal(roof.prefill(s.requests, s.isl, s.prefix));
+        out.push({
+          ...base,
+          pass: "prefill",
+          requests: s.requests,
+          isl: s.isl,
+          prefix: s.prefix,
+          ...price,
+          ...(sol === undefined ? {} : { solMs: sol }),
+        });
       });
     }
     if (role !== "prefill") {
@@ -108,11 +125,25 @@ export async function pricePasses(
         const kv = s.kv ?? s.requests * Math.ceil(s.context / config.blockSize) * config.blockSize;
         checkDecode(s.requests, kv, k, config, name);
         const price = priceDecodePass(model, config, s.requests, s.context, kv);
-        out.push({ ...base, pass: "decode", requests: s.requests, context: s.context, kv, ...price });
+        const sol = roof && solTotal(roof.decode(s.requests, s.context));
+        out.push({
+          ...base,
+          pass: "decode",
+          requests: s.requests,
+          context: s.context,
+          kv,
+          ...price,
+          ...(sol === undefined ? {} : { solMs: sol }),
+        });
       });
     }
   }
   return out;
+}
+
+/** A pass's SOL: its operator families' summed. */
+function solTotal(sol: SolBreakdown): number {
+  return Object.values(sol).reduce((a, t) => a + t.latencyMs, 0);
 }
 
 type PrefillShape = z.output<typeof PrefillShapeSchema>;

@@ -61,7 +61,9 @@ export class PassPrices {
 /**
  * Price `shapes` on every run of `s` ({@link pricePasses} on each run's topology). Each row holds the run's
  * variant and swept parameters, the pool, the pass's shape, `ms` (the prefill or decode part), `overheadMs`,
- * `totalMs` and, where the perf model splits passes, the part by operator family (`gemmMs`, `attentionMs`, …).
+ * `totalMs`, `solMs` (the pass's speed of light, where the perf model has a roofline: `ms / solMs` is how far
+ * its kernels run from the hardware's limits) and, where the perf model splits passes, the part by operator
+ * family (`gemmMs`, `attentionMs`, …).
  * Only engine args change a price, so sweeping any other parameter (the workload, the worker counts, the
  * router, the planner) is an error: every value would price the same passes.
  *
@@ -120,6 +122,7 @@ function priceRow(p: PricedPass, families: readonly OpFamily[]): PriceRow {
     ms: p.ms,
     overheadMs: p.overheadMs,
     totalMs: p.ms + p.overheadMs,
+    solMs: p.solMs ?? null,
   };
   for (const f of families) row[`${f}Ms`] = p.ops?.[f] ?? null;
   return row;

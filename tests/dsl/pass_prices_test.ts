@@ -26,7 +26,7 @@ Deno.test("price: a row per run, pool and shape, with the run's parameters and t
   assert.equal(prefill.commMs, direct[0].ops!.comm);
   assert.deepEqual([prefill.isl, prefill.prefix, prefill.context, prefill.kv], [4000, 0, null, null]);
   assert.deepEqual([decode.isl, decode.context, decode.kv], [null, 4000, 32 * 4032]);
-  assert.deepEqual(prices.columns.slice(0, 12), [
+  assert.deepEqual(prices.columns.slice(0, 13), [
     "tp",
     "pool",
     "timing",
@@ -39,9 +39,14 @@ Deno.test("price: a row per run, pool and shape, with the run's parameters and t
     "ms",
     "overheadMs",
     "totalMs",
+    "solMs",
   ]);
+  // The pass's speed of light, below its time.
+  assert.equal(prefill.solMs, direct[0].solMs);
+  const ratio = (r: typeof prefill) => (r.ms as number) / (r.solMs as number);
+  assert.ok(ratio(prefill) > 1 && ratio(decode) > 1, `${ratio(prefill)} ${ratio(decode)}`);
   // Every row has each family some pass has, in the breakdowns' order; TP 1 has no all-reduce.
-  assert.deepEqual(prices.columns.slice(12), [
+  assert.deepEqual(prices.columns.slice(13), [
     "gemmMs",
     "logitsMs",
     "attentionMs",
