@@ -14,6 +14,7 @@ import { InputError } from "../common/errors.ts";
 import { exitWith } from "./cli.ts";
 
 const NO_FIGURE = "no figure displayed";
+const NO_DISPLAY = "nothing displayed";
 
 interface Cell {
   cell_type: string;
@@ -23,30 +24,37 @@ interface Cell {
 }
 
 /**
- * Problems of an executed notebook: failed cells, and `figure`-tagged cells without an SVG output.
+ * Problems of an executed notebook: failed cells, `figure`-tagged cells without an SVG output, and cells that
+ * call `.show()` without a displayed output.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { notebookProblems } from "./notebooks.ts";
- * const cells = [{ cell_type: "code", metadata: { tags: ["figure"] }, source: "results.plot(…)", outputs: [] }];
- * assert.deepEqual(notebookProblems({ cells }), ["cell 1 (results.plot(…)): no figure displayed"]);
+ * const cells = [
+ *   { cell_type: "code", metadata: { tags: ["figure"] }, source: "results.plot(…)", outputs: [] },
+ *   { cell_type: "code", source: "await results.show();", outputs: [{ output_type: "stream" }] },
+ * ];
+ * assert.deepEqual(notebookProblems({ cells }), [
+ *   "cell 1 (results.plot(…)): no figure displayed",
+ *   "cell 2 (await results.show();): nothing displayed",
+ * ]);
  * ```
  */
 export function notebookProblems(notebook: { cells: Cell[] }): string[] {
   const problems: string[] = [];
   notebook.cells.forEach((cell, i) => {
     if (cell.cell_type !== "code") return;
-    const source = (Array.isArray(cell.source) ? cell.source.join("") : cell.source).split("\n")[0].slice(
-      0,
-      60,
-    );
+    const text = Array.isArray(cell.source) ? cell.source.join("") : cell.source;
+    const source = text.split("\n")[0].slice(0, 60);
     const outputs = cell.outputs ?? [];
     for (const o of outputs) {
       if (o.output_type === "error") problems.push(`cell ${i + 1} (${source}): ${o.ename}: ${o.evalue}`);
     }
     if (cell.metadata?.tags?.includes("figure") && !outputs.some((o) => o.data?.["image/svg+xml"])) {
       problems.push(`cell ${i + 1} (${source}): ${NO_FIGURE}`);
+    } else if (/\.show\(\)/.test(text) && !outputs.some((o) => o.output_type === "display_data")) {
+      problems.push(`cell ${i + 1} (${source}): ${NO_DISPLAY}`);
     }
   });
   return problems;
@@ -106,12 +114,16 @@ async function main(args: string[]): Promise<number> {
       const started = performance.now();
       let problems: string[] = [], attempts = 0;
       // The Deno kernel occasionally reports a cell idle before its output reaches the client, and nbclient then
-      // drops that output; a cell that failed is never retried, a missing figure is (runs come from the cache).
+      // drops that output (a figure, a table, stderr lines); a cell that failed is never retried, a missing
+      // display is (runs come from the cache).
       do {
         attempts++;
         const executed = await execute(path, outDir ?? (path.slice(0, path.lastIndexOf("/")) || "."));
         problems = notebookProblems(JSON.parse(await Deno.readTextFile(executed)));
-      } while (problems.length && attempts < 4 && problems.every((p) => p.endsWith(NO_FIGURE)));
+      } while (
+        problems.length && attempts < 4 &&
+        problems.every((p) => p.endsWith(NO_FIGURE) || p.endsWith(NO_DISPLAY))
+      );
       const seconds = ((performance.now() - started) / 1000).toFixed(0);
       const retried = attempts > 1 ? `, ${attempts} attempts (the kernel dropped outputs)` : "";
       if (problems.length) {
