@@ -40,6 +40,16 @@ const GUIDE = {
 /** A fixed-time engine (5 ms a prefill pass, 2 ms a decode pass), for fast candidates. */
 const FIXED = { type: "fixed", prefill_ms: 5, decode_ms: 2 };
 
+/** A parallelism preset entry of `replicas` single-GPU workers. */
+const preset = (replicas: number) => ({
+  replicas,
+  tensor: 1,
+  pipeline: 1,
+  attention_data: 1,
+  moe_tensor: 1,
+  moe_expert: 1,
+});
+
 /** `config` written as `recommendation.yaml` in `dir`. */
 const writeConfig = (dir: string, config: unknown) => writeYaml(dir, "recommendation.yaml", config);
 
@@ -146,14 +156,6 @@ Deno.test("aisimulate recommend: the user guide's example ranks its four candida
 
 Deno.test("aisimulate recommend: min_gpus ranks the smallest deployment meeting the SLA first, and none meeting it exits 1", async () => {
   await using tmp = await tempDir();
-  const preset = (replicas: number) => ({
-    replicas,
-    tensor: 1,
-    pipeline: 1,
-    attention_data: 1,
-    moe_tensor: 1,
-    moe_expert: 1,
-  });
   const config = await writeConfig(tmp.path, {
     traffic: {
       source: { type: "synthetic", input_tokens: 256, output_tokens: 16 },
@@ -298,14 +300,6 @@ Deno.test("aisimulate recommend: candidates the simulator refuses are recorded w
 
 Deno.test("aisimulate recommend: a kv_capacity_fraction load runs each candidate at the concurrency filling that share of its KV", async () => {
   await using tmp = await tempDir();
-  const preset = (replicas: number) => ({
-    replicas,
-    tensor: 1,
-    pipeline: 1,
-    attention_data: 1,
-    moe_tensor: 1,
-    moe_expert: 1,
-  });
   const config = await writeConfig(tmp.path, {
     ...GUIDE,
     traffic: {

@@ -67,6 +67,15 @@ sharedTest("table mode reproduces the §10.1 kernel sums for Llama-3.1-8B on H20
   // Memoised: the same pass twice gives the same number; a prefix discounts the attention.
   assert.equal(fp8.decodeMs(37, 1234, 0), fp8.decodeMs(37, 1234, 0));
   assert.ok(fp8.prefillMs(1, 8192, 4096) < fp8.prefillMs(1, 8192, 0));
+  // The measured kernels run no faster than their roofline (at the tables' own GPU figures).
+  const roof = fp8.roofline!();
+  const passes = [
+    [fp8.decodeBreakdown!(64, 2048, 0), roof.decode(64, 2048)],
+    [fp8.prefillBreakdown!(1, 4096, 0), roof.prefill(1, 4096, 0)],
+  ] as const;
+  for (const [time, sol] of passes) {
+    for (const family in time) assert.ok(time[family] >= sol[family].latencyMs, family);
+  }
 });
 
 sharedTest("reuse.yaml is followed: h100_sxm vllm 0.22.0 reads 0.24.0's GEMM table", async () => {

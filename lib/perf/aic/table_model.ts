@@ -130,7 +130,8 @@ export function tableModel(setup: PerfSetup, tables: AicTables, options: TableMo
       return split(parts);
     },
     passOverheadMs: passOverheadMs(setup, options),
-    roofline: () => solModel(setup),
+    // At the tables' own GPU figures, as the util interpolation above.
+    roofline: () => solModel({ ...setup, gpu: tables.gpu }),
   };
 }
 
