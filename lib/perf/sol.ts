@@ -107,6 +107,13 @@ export function solModel(setup: PerfSetup): SolModel {
       }),
     );
   };
+  const decode = (b: number, meanContext: number): SolBreakdown => {
+    if (b <= 0) return {};
+    return breakdown([
+      ...gen.attn.map((op) => [op.family, op.roof(b, 1, meanContext)] as const),
+      ...gen.rest.map((op) => [op.family, op.roof(b, b)] as const),
+    ]);
+  };
   return {
     prefill(b, meanIsl, meanPrefix) {
       const s = meanIsl - meanPrefix;
@@ -116,16 +123,18 @@ export function solModel(setup: PerfSetup): SolModel {
         ...ctx.rest.map((op) => [op.family, op.roof(b * s, b)] as const),
       ]);
     },
-    decode(b, meanContext) {
-      if (b <= 0) return {};
-      return breakdown([
-        ...gen.attn.map((op) => [op.family, op.roof(b, 1, meanContext)] as const),
-        ...gen.rest.map((op) => [op.family, op.roof(b, b)] as const),
-      ]);
-    },
+    decode,
     mixedDecode(q, meanIsl, meanPrefix, b, meanContext) {
+      const m = q * (meanIsl - meanPrefix);
+      if (m <= 0) {
+        // No prompt tokens to share the pass with: a decode pass, as the models price it.
+        return Object.values(decode(b, meanContext)).reduce((a, t) => ({
+          latencyMs: a.latencyMs + t.latencyMs,
+          mathMs: a.mathMs + t.mathMs,
+          memoryMs: a.memoryMs + t.memoryMs,
+        }), { latencyMs: 0, mathMs: 0, memoryMs: 0 });
+      }
       let latency = 0, math = 0, memory = 0;
-      const m = q * Math.max(0, meanIsl - meanPrefix);
       for (const op of gen.rest) {
         const [m0, b0] = op.roof(m, q), [m1, b1] = op.roof(m + b, q + b);
         latency += Math.max(m1, b1) - Math.max(m0, b0);

@@ -39,6 +39,8 @@ Deno.test("SOL: decoding rows added to a prompt's pass cost their attention and 
   const mixed = s.mixedDecode(1, 2048, 0, 32, 3000);
   assert.ok(mixed.latencyMs < total - alone.gemm.latencyMs / 2, `${mixed.latencyMs} vs ${total}`);
   assert.ok(mixed.latencyMs >= alone.attention.latencyMs);
+  // With no prompt token to share the pass, the rows cost a decode pass, as the models price them.
+  assert.ok(Math.abs(s.mixedDecode(1, 2048, 2048, 32, 3000).latencyMs - total) < 1e-9 * total);
   assert.deepEqual(s.prefill(0, 100, 0), {});
   assert.deepEqual(s.decode(0, 100), {});
 });
