@@ -114,8 +114,8 @@ async function main(args: string[]): Promise<number> {
       const started = performance.now();
       let problems: string[] = [], attempts = 0;
       // The Deno kernel occasionally reports a cell idle before its output reaches the client, and nbclient then
-      // drops that output (a figure, a table, stderr lines); a cell that failed is never retried, a missing
-      // display is (runs come from the cache).
+      // drops that output; a cell that failed is never retried, a missing figure or table is (runs come from
+      // the cache). A dropped stream (a warning line) is not detected.
       do {
         attempts++;
         const executed = await execute(path, outDir ?? (path.slice(0, path.lastIndexOf("/")) || "."));

@@ -61,8 +61,8 @@ export class PassPrices {
 /**
  * Price `shapes` on every run of `s` ({@link pricePasses} on each run's topology). Each row holds the run's
  * variant and swept parameters, the pool, the pass's shape, `ms` (the prefill or decode part), `overheadMs`,
- * `totalMs`, `solMs` (the pass's speed of light, where the perf model has a roofline: `ms / solMs` is how far
- * its kernels run from the hardware's limits) and, where the perf model splits passes, the part by operator
+ * `totalMs`, `solMs` (the pass's speed of light, where the perf model has a roofline: at speed-up ratio 1, `ms / solMs`
+ * is how far its kernels run from the hardware's limits) and, where the perf model splits passes, the part by operator
  * family (`gemmMs`, `attentionMs`, …).
  * Only engine args change a price, so sweeping any other parameter (the workload, the worker counts, the
  * router, the planner) is an error: every value would price the same passes.

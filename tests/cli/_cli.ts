@@ -5,6 +5,7 @@
  * @module
  */
 import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
 import { stringify } from "yaml";
 import { type Io, main } from "../../lib/cli/mod.ts";
 import { tempDir } from "../_temp.ts";
@@ -40,7 +41,7 @@ export function cli(args: string[]): Promise<Outcome> {
 
 /** Run the `replay` command with `args` in a child process whose working directory is `cwd`. */
 export async function cliIn(cwd: string, args: string[]): Promise<Outcome> {
-  const main = new URL("../../lib/cli/main.ts", import.meta.url).pathname;
+  const main = fileURLToPath(new URL("../../lib/cli/main.ts", import.meta.url));
   const run = await new Deno.Command(Deno.execPath(), {
     args: ["run", "--allow-read", "--allow-write", "--allow-env", main, ...args],
     cwd,
