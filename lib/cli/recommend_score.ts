@@ -45,10 +45,11 @@ function objective(target: Exclude<Target, "pareto">, f: Figures, gpus: number):
       return f.goodput_output_throughput_tok_s;
     case "goodput_per_gpu":
       return perGpu(f.goodput_output_throughput_tok_s);
+    // A run that completed nothing has no latency samples (its report's means are 0): no objective.
     case "ttft":
-      return f.mean_ttft_ms;
+      return f.completed_requests > 0 ? f.mean_ttft_ms : NaN;
     case "e2e_latency":
-      return f.mean_e2e_latency_ms;
+      return f.completed_requests > 0 ? f.mean_e2e_latency_ms : NaN;
     case "min_gpus":
       return gpus;
   }

@@ -121,7 +121,7 @@ export function searchSpace(doc: Json, optimization: Optimization): Branch[] {
     }
   }
   const limits = optimization.constraints;
-  return (modes as ("aggregated" | "disaggregated")[]).map((m) => {
+  const branches = (modes as ("aggregated" | "disaggregated")[]).map((m) => {
     const base = structuredClone(doc);
     const e = base.engine as Json;
     e.mode = m;
@@ -165,6 +165,18 @@ export function searchSpace(doc: Json, optimization: Optimization): Branch[] {
     collect(base, [], dims);
     return { mode: m, seedOffset: m === "aggregated" ? 0 : 1, base, dims };
   });
+  // A mode whose default parallelism has no layout within the GPU limits is not searched.
+  const fits = branches.filter((b) => b.dims.every((d) => d.kind === "range" || d.patches.length > 0));
+  if (fits.length === 0) {
+    const { min_candidate_gpus: lo, max_candidate_gpus: hi } = limits;
+    fail(
+      "optimization.constraints",
+      `no ${modes.join(" or ")} deployment of the default parallelism (workers of 1, 2, 4, 8 or 16 GPUs, ` +
+        `replicated) uses between ${lo ?? 1} and ${hi} GPUs; raise max_candidate_gpus or give ` +
+        "engine.workers.<role>.parallelism",
+    );
+  }
+  return fits;
 }
 
 /** One parallelism preset, checked: exactly the six keys, positive integers. */

@@ -253,6 +253,52 @@ Deno.test("aisimulate recommend: left-out knobs are searched (both modes, parall
   assert.equal(rows.find((r) => r.config.deployment_mode === "agg")!.metrics.num_requests, 40);
   const yaml = parse(await Deno.readTextFile(`${out}/recommendations/0001.yaml`));
   assert.equal(yaml.engine.hardware, "h100_sxm", "auto resolved");
+
+  // A budget of one GPU leaves no disaggregated layout (a prefill and a decode worker): only agg is searched,
+  // and the ttft target ranks no candidate that completed nothing (4 blocks cannot hold a prompt).
+  const small = await writeConfig(tmp.path, {
+    traffic: {
+      source: { type: "synthetic", input_tokens: 512, output_tokens: 32 },
+      load: { type: "concurrency", concurrency: 2 },
+      stop: { requests: 8 },
+    },
+    engine: {
+      model: "meta-llama/Llama-3.1-8B-Instruct",
+      hardware: "h100_sxm",
+      workers: {
+        aggregated: {
+          timing: FIXED,
+          kv_cache: { block_size: 16, capacity: { type: "fixed", blocks: { choices: [4, 400] } } },
+        },
+        prefill: { timing: FIXED },
+        decode: { timing: FIXED },
+      },
+    },
+    optimization: { target: "ttft", constraints: { max_candidate_gpus: 1 } },
+    optimizer: { max_trials: 4, parallelism: 2 },
+  });
+  const one = await run(["recommend", "-c", small, "--output-dir", `${tmp.path}/one`]);
+  assert.equal(one.code, 0, one.err);
+  const oneRows = JSON.parse(await Deno.readTextFile(`${tmp.path}/one/recommendation.json`))
+    .candidates as Row[];
+  assert.ok(oneRows.every((r) => r.config.deployment_mode === "agg"));
+  const starved = oneRows.filter((r) => r.config["engine.workers.aggregated.kv_cache.capacity.blocks"] === 4);
+  assert.ok(
+    starved.length > 0 &&
+      starved.every((r) => r.status === "infeasible" && r.reason_category === "no_samples"),
+  );
+  // Disaggregated alone has nothing to search.
+  const smallDoc = parse(await Deno.readTextFile(small));
+  const disaggOnly = await writeConfig(tmp.path, {
+    ...smallDoc,
+    engine: { ...smallDoc.engine, mode: "disaggregated" },
+  });
+  const none = await run(["recommend", "-c", disaggOnly, "--output-dir", `${tmp.path}/none`]);
+  assert.equal(none.code, 2, none.err);
+  assert.match(
+    none.err,
+    /optimization\.constraints: no disaggregated deployment .* uses between 1 and 1 GPUs/,
+  );
 });
 
 Deno.test("aisimulate recommend: candidates the simulator refuses are recorded with AISimulate's status, not fatal", async () => {
