@@ -177,6 +177,9 @@ const ROLE_FIELDS: Readonly<Record<string, string>> = {
   gpu_memory_utilization: "kv_cache.capacity.memory_fraction",
   free_gpu_memory_fraction: "kv_cache.capacity.memory_fraction",
   startup_time: "startup_seconds",
+  num_g2_blocks: "kv_cache.host_offload.num_host_blocks",
+  bandwidth_g1_to_g2_gbps: "kv_cache.host_offload.d2h_bandwidth_gbps",
+  bandwidth_g2_to_g1_gbps: "kv_cache.host_offload.h2d_bandwidth_gbps",
 };
 const ROLE_FLAGS: Readonly<Record<string, string>> = {
   "--extra-engine-args": "aggregated",
@@ -184,8 +187,25 @@ const ROLE_FLAGS: Readonly<Record<string, string>> = {
   "--decode-engine-args": "decode",
 };
 
-/** An error's field as the config names it, where the run names an engine arg by its flag. */
+/** Each planner-config key the config's sections set under another name (any other: `planner.<key>`). */
+const PLANNER_FIELDS: Readonly<Record<string, string>> = {
+  max_gpu_budget: "planner.max_num_gpus",
+  min_endpoint: "planner.min_workers",
+  prefill_min_endpoint: "planner.prefill_min_workers",
+  decode_min_endpoint: "planner.decode_min_workers",
+  optimization_target: "planner.target",
+  ttft_ms: "evaluation.sla.ttft_ms",
+  itl_ms: "evaluation.sla.itl_ms",
+  mode: "engine.mode",
+  backend: "engine.backend",
+  prefill_engine_num_gpu: "engine.workers.prefill.parallelism",
+  decode_engine_num_gpu: "engine.workers.decode.parallelism",
+};
+
+/** An error's field as the config names it, where the run names an engine arg or planner key by its flag. */
 function configField(field: string): string {
+  const planner = /^--planner-config\.(\w+)(.*)$/.exec(field);
+  if (planner) return (PLANNER_FIELDS[planner[1]] ?? `planner.${planner[1]}`) + planner[2];
   const m = /^(--[a-z]+-engine-args)\.(\w+)(.*)$/.exec(field);
   const role = m && ROLE_FLAGS[m[1]], key = m && ROLE_FIELDS[m[2]];
   if (!role || !key) return field;

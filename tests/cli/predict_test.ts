@@ -230,6 +230,32 @@ Deno.test("aisimulate predict: bad input names the file and field, exits 2 and w
     /traffic\.load\.speedup: traffic\.load\.type 'poisson' does not accept it/,
   );
   await expectError(
+    {
+      ...GUIDE,
+      engine: {
+        ...engine,
+        workers: { aggregated: { kv_cache: { host_offload: { num_host_blocks: 100 } } } },
+      },
+    },
+    ["--stack", "dynamo"],
+    /engine\.workers\.aggregated\.kv_cache\.host_offload\.num_host_blocks: KV offload tiers .* not supported yet/,
+  );
+  await expectError(
+    {
+      ...GUIDE,
+      engine: { ...engine, workers: { aggregated: { parallelism: { tensor: 4 } } } },
+      planner: {
+        policy: "enabled",
+        target: "load",
+        enable_throughput_scaling: false,
+        enable_load_scaling: true,
+        max_num_gpus: 2,
+      },
+    },
+    ["--stack", "dynamo"],
+    /planner\.max_num_gpus: 2 GPUs cannot hold the minimum fleet/,
+  );
+  await expectError(
     { ...GUIDE, traffic: { ...GUIDE.traffic, load: { type: "kv_capacity_fraction", fraction: 0.5 } } },
     ["--stack", "dynamo"],
     /traffic\.load\.type: kv_capacity_fraction is for recommend/,
