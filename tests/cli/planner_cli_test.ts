@@ -237,6 +237,7 @@ sharedTest(
     const html = ["dynosim_agg_startup_000.html", "dynosim_agg_startup_060.html"].map((f) =>
       `${root}planner_reports/${f}`
     );
+    const made = await Deno.stat(`${root}planner_reports`).then(() => false, () => true);
     try {
       const run = await new Deno.Command("bash", {
         args: [`${dir}/sweep.sh`],
@@ -270,6 +271,8 @@ sharedTest(
           await Deno.remove(path).catch(() => {});
         }
       }
+      // And the folder, if the sweep made it (removed only when empty).
+      if (made) await Deno.remove(`${root}planner_reports`).catch(() => {});
     }
   },
 );
