@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { aisimulate } from "../../lib/cli/aisimulate.ts";
 import { Rng } from "../../lib/common/rng.ts";
+import { canonicalJson } from "../../lib/dsl/mod.ts";
 import { capture, writeYaml } from "./_cli.ts";
 import { tempDir } from "../_temp.ts";
 
@@ -109,6 +110,7 @@ interface Row {
   score: number | null;
   used_gpus: number;
   metrics: Record<string, number>;
+  prediction_config: unknown;
 }
 
 Deno.test("property: recommend on random configs exits 0 or 1 with a consistent ledger", async () => {
@@ -167,10 +169,14 @@ Deno.test("property: recommend on random configs exits 0 or 1 with a consistent 
     const selected: string[] = target === "pareto" ? result.views.pareto_front : result.views.top_n;
     const byId = new Map(rows.map((r) => [r.candidate_id, r]));
     assert.ok(selected.every((id) => byId.get(id)?.status === "feasible"), context);
+    const configs = selected.map((id) => canonical(byId.get(id)!.prediction_config));
+    assert.equal(new Set(configs).size, configs.length, `${context}: a config selected twice`);
     if (target !== "pareto" && target !== "min_gpus") {
       const scores = selected.map((id) => byId.get(id)!.score!);
       assert.deepEqual(scores, [...scores].sort((a, b) => b - a), `${context}: best first`);
-      assert.equal(selected.length, counts.feasible, context);
+      // Every feasible config, once (candidates that came out as one config are one recommendation).
+      const feasible = rows.filter((r) => r.status === "feasible").map((r) => canonical(r.prediction_config));
+      assert.equal(selected.length, new Set(feasible).size, context);
     }
     assert.equal(res.code, selected.length > 0 ? 0 : 1, context);
     const yamls = selected.length > 0 ? [...Deno.readDirSync(`${out}/recommendations`)] : [];
@@ -184,3 +190,5 @@ Deno.test("property: recommend on random configs exits 0 or 1 with a consistent 
     }
   }
 });
+
+const canonical = (v: unknown) => canonicalJson(v);

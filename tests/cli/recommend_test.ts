@@ -401,6 +401,39 @@ Deno.test("aisimulate recommend: a kv_capacity_fraction load runs each candidate
   assert.equal(yaml.traffic.load.type, "concurrency");
 });
 
+Deno.test("aisimulate recommend: candidates that come out as one config are one recommendation", async () => {
+  await using tmp = await tempDir();
+  // KV fractions from 0.5 to 0.55 of 14 requests' worth of blocks (1,000 × 16 tokens over 1,024 + 128/2 each):
+  // six feasible rows, all at concurrency 7.
+  const config = await writeConfig(tmp.path, {
+    ...GUIDE,
+    traffic: {
+      ...GUIDE.traffic,
+      load: { type: "kv_capacity_fraction", fraction: { range: { min: 0.5, max: 0.55 } } },
+    },
+    engine: {
+      ...GUIDE.engine,
+      workers: {
+        aggregated: {
+          parallelism: { tensor: 1 },
+          scheduler: { max_batched_tokens: 8192, max_sequences: 256 },
+          kv_cache: { block_size: 16, capacity: { type: "fixed", blocks: 1000 } },
+          timing: FIXED,
+        },
+      },
+    },
+    optimizer: { algorithm: "random", max_trials: 6, parallelism: 2, seed: 5 },
+  });
+  const out = `${tmp.path}/out`;
+  const res = await run(["recommend", "-c", config, "--output-dir", out]);
+  assert.equal(res.code, 0, res.err);
+  const result = JSON.parse(await Deno.readTextFile(`${out}/recommendation.json`));
+  assert.equal(result.counts.feasible, 6);
+  assert.ok(result.candidates.every((r: Row) => r.config.concurrency === 7));
+  assert.equal(result.views.top_n.length, 1);
+  assert.deepEqual([...Deno.readDirSync(`${out}/recommendations`)].map((e) => e.name), ["0001.yaml"]);
+});
+
 Deno.test("aisimulate recommend: a run past candidate_timeout_seconds is timed out", async () => {
   await using tmp = await tempDir();
   const config = await writeConfig(tmp.path, {
