@@ -51,6 +51,21 @@ function formatLocated(detail: string, { file, line, field }: InputLocation): st
 }
 
 /**
+ * A value as an error shows what it got: its JSON, or `nothing` for a missing one (never `undefined`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { shown } from "./errors.ts";
+ * assert.deepEqual([shown("x"), shown(1e400), shown(undefined), shown([1])], ['"x"', "Infinity", "nothing", "[1]"]);
+ * ```
+ */
+export function shown(value: unknown): string {
+  if (value === undefined) return "nothing";
+  return typeof value === "number" ? String(value) : JSON.stringify(value) ?? String(value);
+}
+
+/**
  * The candidate `word` most plausibly meant, ignoring case, `-` and `_`: the shortest candidate that begins with
  * it, or whose name after an owner's `/` does (`h200` → `h200_sxm`, `deepseek-r1` → `deepseek-ai/DeepSeek-R1`),
  * else the closest by edit distance if that is close enough to be a typo.

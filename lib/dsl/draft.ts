@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { InputError } from "../common/errors.ts";
+import { InputError, shown } from "../common/errors.ts";
 import type { SimSpecInput } from "../spec.ts";
 import { type ArrivalFields, type ArrivalMode, arrivalModeProblem, arrivalModes } from "../workload/mod.ts";
 import type { ParamDef } from "./params.ts";
@@ -140,7 +140,7 @@ export function setParam(d: Draft, def: ParamDef, value: unknown, name: string):
     case "trace":
       if (def.key === "path") {
         if (typeof value !== "string") {
-          throw new InputError(`expected a trace path, URL or name, got ${JSON.stringify(value)}`, {
+          throw new InputError(`expected a trace path, URL or name, got ${shown(value)}`, {
             field: name,
           });
         }

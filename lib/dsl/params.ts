@@ -20,7 +20,7 @@
  * @module
  */
 import type { z } from "zod";
-import { InputError, suggest } from "../common/errors.ts";
+import { InputError, shown, suggest } from "../common/errors.ts";
 import { EngineArgsSchema } from "../engine/mod.ts";
 import { RouterConfigSchema } from "../router/mod.ts";
 import { AggTopologySchema, DisaggTopologySchema, SimSpecSchema, SlaSchema } from "../spec.ts";
@@ -205,7 +205,7 @@ export function checkSweepValues(param: string, values: readonly unknown[]): voi
   const seen = new Set<string>();
   for (const v of values) {
     if (!["number", "string", "boolean"].includes(typeof v)) {
-      throw new InputError(`sweep values must be numbers, strings or booleans, got ${JSON.stringify(v)}`, {
+      throw new InputError(`sweep values must be numbers, strings or booleans, got ${shown(v)}`, {
         field,
       });
     }

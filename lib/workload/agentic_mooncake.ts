@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { InputError, type InputLocation } from "../common/errors.ts";
+import { InputError, type InputLocation, shown } from "../common/errors.ts";
 import { parseObjectLine, readLines } from "./lines.ts";
 import { mooncakeHashIds, mooncakeRouting, mooncakeSessionId } from "./mooncake.ts";
 import { optionalInteger, optionalTime, requiredInteger } from "./row_fields.ts";
@@ -108,14 +108,14 @@ export async function loadAgenticMooncake(path: string, options: AgenticMooncake
 /** Check a version 2 header; returns its `block_size`. */
 function parseHeader(row: Record<string, unknown>, at: InputLocation): number {
   if (row.schema !== SCHEMA) {
-    throw new InputError(`must be "${SCHEMA}", got ${JSON.stringify(row.schema)}`, {
+    throw new InputError(`must be "${SCHEMA}", got ${shown(row.schema)}`, {
       ...at,
       field: "schema",
     });
   }
   if (row.version !== 2) {
     throw new InputError(
-      `must be 2 (a file without a header is version 1), got ${JSON.stringify(row.version)}`,
+      `must be 2 (a file without a header is version 1), got ${shown(row.version)}`,
       {
         ...at,
         field: "version",
@@ -123,7 +123,7 @@ function parseHeader(row: Record<string, unknown>, at: InputLocation): number {
     );
   }
   if (row.hash_id_scope !== undefined && row.hash_id_scope !== "local") {
-    throw new InputError(`must be "local", got ${JSON.stringify(row.hash_id_scope)}`, {
+    throw new InputError(`must be "local", got ${shown(row.hash_id_scope)}`, {
       ...at,
       field: "hash_id_scope",
     });
@@ -223,14 +223,14 @@ function parseEdge(edge: unknown, at: InputLocation): AgenticRow["deps"][number]
   }
   if (typeof e.trigger !== "string" || !TRIGGERS.includes(e.trigger)) {
     throw new InputError(
-      `must be one of ${TRIGGERS.join(", ")}, got ${JSON.stringify(e.trigger)}`,
+      `must be one of ${TRIGGERS.join(", ")}, got ${shown(e.trigger)}`,
       field("trigger"),
     );
   }
   const allowed = typeof e.relation === "string" ? own(RELATIONS, e.relation) : undefined;
   if (allowed === undefined) {
     throw new InputError(
-      `must be one of ${Object.keys(RELATIONS).join(", ")}, got ${JSON.stringify(e.relation)}`,
+      `must be one of ${Object.keys(RELATIONS).join(", ")}, got ${shown(e.relation)}`,
       field("relation"),
     );
   }
@@ -247,7 +247,7 @@ function parseEdge(edge: unknown, at: InputLocation): AgenticRow["deps"][number]
 function requestId(row: Record<string, unknown>, at: InputLocation): string {
   const id = row.request_id;
   if (typeof id !== "string" || id.trim() === "") {
-    throw new InputError(`required, a non-empty string, got ${JSON.stringify(id)}`, {
+    throw new InputError(`required, a non-empty string, got ${shown(id)}`, {
       ...at,
       field: "request_id",
     });

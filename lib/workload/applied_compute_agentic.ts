@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { InputError, type InputLocation } from "../common/errors.ts";
+import { InputError, type InputLocation, shown } from "../common/errors.ts";
 import { WorkloadBuilder } from "./builder.ts";
 import { parseObjectLine, readLines } from "./lines.ts";
 import { requiredInteger } from "./row_fields.ts";
@@ -149,7 +149,7 @@ function parseRow(text: string, at: InputLocation): Row {
         const want = field === "tool_call_latency"
           ? `a number of seconds from 0 to ${MAX_TIME_MS / 1000}`
           : `an integer from 0 to ${MAX_TOKENS}`;
-        throw new InputError(`must be ${want}, got ${JSON.stringify(v)}`, { ...at, field: `${field}[${i}]` });
+        throw new InputError(`must be ${want}, got ${shown(v)}`, { ...at, field: `${field}[${i}]` });
       }
     });
     return values as number[];

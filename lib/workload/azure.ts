@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { InputError, type InputLocation } from "../common/errors.ts";
+import { InputError, type InputLocation, shown } from "../common/errors.ts";
 import { WorkloadBuilder } from "./builder.ts";
 import { readLines } from "./lines.ts";
 import { MAX_TOKENS, type Workload } from "./types.ts";
@@ -59,7 +59,7 @@ export async function loadAzure(path: string, options: AzureOptions): Promise<Wo
     const time = clock.parse(stamp);
     if (time === undefined) {
       throw fail(
-        `must be a time like 2023-11-16 18:17:03.9799600, got ${JSON.stringify(stamp)}`,
+        `must be a time like 2023-11-16 18:17:03.9799600, got ${shown(stamp)}`,
         "TIMESTAMP",
       );
     }
@@ -149,7 +149,7 @@ function count(cell: string): number {
 export function parseWallClock(text: string, at: InputLocation = {}): WallClock {
   const time = new WallClockParser().parse(text);
   if (time === undefined) {
-    throw new InputError(`must be a time like 2023-11-16 18:17:03.9799600, got ${JSON.stringify(text)}`, at);
+    throw new InputError(`must be a time like 2023-11-16 18:17:03.9799600, got ${shown(text)}`, at);
   }
   return time;
 }

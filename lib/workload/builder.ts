@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { InputError, type InputLocation } from "../common/errors.ts";
+import { InputError, type InputLocation, shown } from "../common/errors.ts";
 import { formatCount } from "../common/format.ts";
 import { BlockInterner } from "./block_ids.ts";
 import type { Dependency, RequestRow } from "./request_row.ts";
@@ -366,7 +366,7 @@ export class WorkloadBuilder {
 
 function checkTokens(v: number, field: string, at: InputLocation): void {
   if (!Number.isInteger(v) || v < 1 || v > MAX_TOKENS) {
-    throw new InputError(`must be an integer from 1 to ${MAX_TOKENS}, got ${String(v)}`, {
+    throw new InputError(`must be an integer from 1 to ${MAX_TOKENS}, got ${shown(v)}`, {
       ...at,
       field,
     });
@@ -376,7 +376,7 @@ function checkTokens(v: number, field: string, at: InputLocation): void {
 function checkTime(v: number, field: string, at: InputLocation): void {
   if (!(v >= 0 && v <= MAX_TIME_MS)) {
     throw new InputError(
-      `must be a number from 0 to ${maxTimeText()}, got ${String(v)}`,
+      `must be a number from 0 to ${maxTimeText()}, got ${shown(v)}`,
       { ...at, field },
     );
   }

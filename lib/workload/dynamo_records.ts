@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { InputError, type InputLocation } from "../common/errors.ts";
+import { InputError, type InputLocation, shown } from "../common/errors.ts";
 import { isObject } from "../common/json.ts";
 import { parseObjectLine, readLines } from "./lines.ts";
 import {
@@ -146,13 +146,13 @@ function recordOf(
   if (record.event_type === "request_payload") return undefined;
   if (record.schema !== DYNAMO_SCHEMA) {
     throw new InputError(
-      `must be "${DYNAMO_SCHEMA}", got ${JSON.stringify(record.schema)}`,
+      `must be "${DYNAMO_SCHEMA}", got ${shown(record.schema)}`,
       within(at, "schema"),
     );
   }
   if (typeof record.event_type !== "string" || !EVENT_TYPES.includes(record.event_type)) {
     throw new InputError(
-      `must be one of ${EVENT_TYPES.join(", ")}, got ${JSON.stringify(record.event_type)}`,
+      `must be one of ${EVENT_TYPES.join(", ")}, got ${shown(record.event_type)}`,
       within(at, "event_type"),
     );
   }
@@ -218,7 +218,7 @@ function agentOf(record: Record<string, unknown>, at: InputLocation): DynamoRequ
  */
 function sequenceHashes(v: unknown, at: InputLocation, line: string): SequenceHash[] {
   if (!Array.isArray(v)) {
-    throw new InputError(`required, an array of u64 hashes, got ${JSON.stringify(v)}`, at);
+    throw new InputError(`required, an array of u64 hashes, got ${shown(v)}`, at);
   }
   for (const h of v) {
     if (!Number.isInteger(h) || h < 0 || h >= 2 ** 64) {
@@ -258,7 +258,7 @@ function parseToolLink(record: Record<string, unknown>, at: InputLocation): Dyna
   const mode = textField(claude, "execution_mode", inClaude, true)!;
   if (!EXECUTION_MODES.includes(mode)) {
     throw new InputError(
-      `must be one of ${EXECUTION_MODES.join(", ")}, got ${JSON.stringify(mode)}`,
+      `must be one of ${EXECUTION_MODES.join(", ")}, got ${shown(mode)}`,
       within(inClaude, "execution_mode"),
     );
   }

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { InputError, type InputLocation } from "../common/errors.ts";
+import { InputError, type InputLocation, shown } from "../common/errors.ts";
 import { optionalTime, requiredInteger, within } from "./row_fields.ts";
 import { MAX_TIME_MS, MAX_TOKENS, maxTimeText } from "./types.ts";
 
@@ -67,7 +67,7 @@ export function parseSession(row: unknown, traceBlockSize: number | undefined, a
       throw new InputError("required (or set trace_block_size)", { ...at, field: "block_size" });
     }
     if (!Number.isInteger(b) || (b as number) < 1) {
-      throw new InputError(`must be a positive integer, got ${JSON.stringify(b)}`, {
+      throw new InputError(`must be a positive integer, got ${shown(b)}`, {
         ...at,
         field: "block_size",
       });
@@ -76,7 +76,7 @@ export function parseSession(row: unknown, traceBlockSize: number | undefined, a
   }
   const scope = o.hash_id_scope ?? "local";
   if (scope !== "local" && scope !== "global") {
-    throw new InputError(`must be "local" or "global", got ${JSON.stringify(scope)}`, {
+    throw new InputError(`must be "local" or "global", got ${shown(scope)}`, {
       ...at,
       field: "hash_id_scope",
     });
@@ -114,7 +114,7 @@ function parseSteps(list: unknown, field: string, baseS: number, bs: number, at:
     }
     if (type !== "n" && type !== "s") {
       throw new InputError(
-        `must be "n", "s" or "subagent", got ${JSON.stringify(type)}`,
+        `must be "n", "s" or "subagent", got ${shown(type)}`,
         within(inEntry, "type"),
       );
     }

@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { InputError, type InputLocation } from "../common/errors.ts";
+import { InputError, type InputLocation, shown } from "../common/errors.ts";
 import { WorkloadBuilder } from "./builder.ts";
 import type { RoutingFields } from "./request_row.ts";
 import { parseObjectLine, readLines } from "./lines.ts";
@@ -167,7 +167,7 @@ export function mooncakeRouting(row: Record<string, unknown>, at: InputLocation)
   }
   const policyClass = row.policy_class ?? undefined;
   if (policyClass !== undefined && typeof policyClass !== "string") {
-    throw new InputError(`must be a string, got ${JSON.stringify(policyClass)}`, {
+    throw new InputError(`must be a string, got ${shown(policyClass)}`, {
       ...at,
       field: "policy_class",
     });

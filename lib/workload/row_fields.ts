@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { InputError, type InputLocation } from "../common/errors.ts";
+import { InputError, type InputLocation, shown } from "../common/errors.ts";
 import { isObject } from "../common/json.ts";
 import { MAX_TIME_MS, maxTimeText } from "./types.ts";
 
@@ -47,7 +47,7 @@ export function optionalInteger(
   if (v === undefined || v === null) return undefined;
   if (!Number.isInteger(v) || (v as number) < min || (v as number) > max) {
     const range = max === Number.MAX_SAFE_INTEGER ? `≥ ${min}` : `from ${min} to ${max}`;
-    throw new InputError(`must be an integer ${range}, got ${JSON.stringify(v)}`, within(at, field));
+    throw new InputError(`must be an integer ${range}, got ${shown(v)}`, within(at, field));
   }
   return v as number;
 }
@@ -77,7 +77,7 @@ export function optionalTime(
   if (typeof v !== "number" || !Number.isFinite(v) || v < 0) {
     const what = unit === "s" ? "seconds" : "ms";
     throw new InputError(
-      `must be a finite number of ${what} ≥ 0, got ${JSON.stringify(v)}`,
+      `must be a finite number of ${what} ≥ 0, got ${shown(v)}`,
       within(at, field),
     );
   }
@@ -121,7 +121,7 @@ export function objectField(
 ): Record<string, unknown> {
   const v = row[key];
   if (v === undefined || v === null) throw new InputError(missing, within(at, key));
-  if (!isObject(v)) throw new InputError(`must be an object, got ${JSON.stringify(v)}`, within(at, key));
+  if (!isObject(v)) throw new InputError(`must be an object, got ${shown(v)}`, within(at, key));
   return v;
 }
 
@@ -149,7 +149,7 @@ export function textField(
     return undefined;
   }
   if (typeof v !== "string" || v === "") {
-    throw new InputError(`must be a non-empty string, got ${JSON.stringify(v)}`, within(at, key));
+    throw new InputError(`must be a non-empty string, got ${shown(v)}`, within(at, key));
   }
   return v;
 }

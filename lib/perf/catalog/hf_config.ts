@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { InputError, type InputLocation } from "../../common/errors.ts";
+import { InputError, type InputLocation, shown } from "../../common/errors.ts";
 import { isObject, type Json } from "../../common/json.ts";
 import type { LinearAttentionArch, MlaArch, ModelArch, ModelSpec, MoeArch } from "./arch.ts";
 import { quantFrom } from "./hf_quant.ts";
@@ -52,7 +52,7 @@ export function modelFromHfConfig(config: unknown, id: string, companions: HfCom
     const v = c[key];
     if (typeof v === "number" && Number.isInteger(v) && v >= 0) return v;
     if (v == null && fallback !== undefined) return fallback;
-    throw new InputError(`needs a non-negative integer (got ${JSON.stringify(v)})`, { ...at, field: key });
+    throw new InputError(`needs a non-negative integer (got ${shown(v)})`, { ...at, field: key });
   };
   const blocks = hybridBlocks(c, at);
   const stated = blocks ? 0 : int("num_hidden_layers");

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { InputError, type InputLocation } from "../../common/errors.ts";
+import { InputError, type InputLocation, shown } from "../../common/errors.ts";
 import { isObject, type Json } from "../../common/json.ts";
 import type { FfnWidth } from "./arch.ts";
 
@@ -70,7 +70,7 @@ export function nasBlocks(c: Json, heads: number, hidden: number, at: InputLocat
       const g = attn.n_heads_in_group;
       if (typeof g !== "number" || !Number.isInteger(g) || g <= 0 || heads % g !== 0) {
         fail(
-          `needs a positive divisor of the ${heads} heads (got ${JSON.stringify(g)})`,
+          `needs a positive divisor of the ${heads} heads (got ${shown(g)})`,
           i,
           "attention.n_heads_in_group",
         );
@@ -88,7 +88,7 @@ export function nasBlocks(c: Json, heads: number, hidden: number, at: InputLocat
     if (ffn.no_op !== true) {
       const mult = ffn.ffn_mult;
       if (typeof mult !== "number" || !(mult > 0)) {
-        fail(`needs a positive number (got ${JSON.stringify(mult)})`, i, "ffn.ffn_mult");
+        fail(`needs a positive number (got ${shown(mult)})`, i, "ffn.ffn_mult");
       }
       const width = nasFfnWidth(mult as number, hidden);
       widths.set(width, (widths.get(width) ?? 0) + 1);
