@@ -1,0 +1,158 @@
+/**
+ * Property test of bad input in every other trace format (Azure CSV, applied_compute_agentic, kv-cache-tester
+ * sessions): a valid file with lines cut short, lines inserted, fields removed or set to wrong values either
+ * loads and simulates with finite figures, or fails with an {@link InputError} naming the file (and the line,
+ * where there is one); nothing else may escape.
+ */
+import assert from "node:assert/strict";
+import { InputError } from "../../lib/common/errors.ts";
+import { Rng } from "../../lib/common/rng.ts";
+import { loadWorkload, WorkloadSpecSchema } from "../../lib/workload/mod.ts";
+import { nonFinite, run } from "../_fixtures.ts";
+import { tempDir } from "../_temp.ts";
+
+const BAD: unknown[] = ["x", -1, null, 1e400, [], 1.5, 1e15, "", true, 0, [1, "a"], {}];
+
+/** A valid file's lines, and how to mutate one of its values. */
+interface Format {
+  readonly name: "azure" | "applied_compute_agentic" | "kv_cache_tester";
+  readonly file: string;
+  readonly lines: readonly string[];
+}
+
+const call = (t: number, blocks: number) => ({
+  t,
+  type: "n",
+  model: "m",
+  in: blocks * 64 + 10,
+  out: 20,
+  hash_ids: Array.from({ length: blocks }, (_, i) => i + 1),
+  input_types: ["text"],
+  output_types: ["text"],
+  stop: "tool_use",
+  think_time: t === 0 ? 0 : 3,
+  api_time: 2,
+});
+const kvSession = (id: string, requests: unknown[]) => ({
+  id,
+  models: ["m"],
+  block_size: 64,
+  hash_id_scope: "local",
+  tool_tokens: 0,
+  system_tokens: 0,
+  requests,
+});
+const appliedSession = (input: number, turns: number) => ({
+  num_turns: turns,
+  input_prompt_length: input,
+  assistant_response_length: Array.from({ length: turns }, (_, i) => 100 * (i + 1)),
+  tool_call_output_length: Array.from({ length: turns }, () => 700),
+  tool_call_latency: Array.from({ length: turns }, (_, i) => 0.5 * (i + 1)),
+  final_assistant_response_length: 42,
+});
+
+const FORMATS: readonly Format[] = [
+  {
+    name: "azure",
+    file: "trace.csv",
+    lines: [
+      "TIMESTAMP,ContextTokens,GeneratedTokens",
+      "2023-11-16 18:17:03.9799600,4808,10",
+      "2023-11-16 18:17:04.0319600,3180,8",
+      "2023-11-16 18:18:03.9799601,100,0",
+    ],
+  },
+  {
+    name: "applied_compute_agentic",
+    file: "trace.jsonl",
+    lines: [appliedSession(2000, 2), appliedSession(900, 1), appliedSession(300, 3)].map((s) =>
+      JSON.stringify(s)
+    ),
+  },
+  {
+    name: "kv_cache_tester",
+    file: "trace.jsonl",
+    lines: [
+      kvSession("trace_0001", [call(0, 4), call(5, 6), call(12, 9)]),
+      kvSession("trace_0002", [call(0, 4), call(8, 5)]),
+    ].map((s) => JSON.stringify(s)),
+  },
+];
+
+/** `value` (a parsed JSON line) with one field, at any depth, removed or set to a bad value. */
+function mutateJson(rng: Rng, value: unknown): unknown {
+  if (Array.isArray(value)) {
+    if (value.length === 0 || rng.next() < 0.2) return BAD[rng.int(BAD.length)];
+    const out = [...value];
+    const i = rng.int(out.length);
+    out[i] = mutateJson(rng, out[i]);
+    return out;
+  }
+  if (value === null || typeof value !== "object") return BAD[rng.int(BAD.length)];
+  const out = { ...value } as Record<string, unknown>;
+  const keys = Object.keys(out);
+  const key = keys[rng.int(keys.length)];
+  const how = rng.next();
+  if (how < 0.2) delete out[key];
+  else if (how < 0.5) out[key] = BAD[rng.int(BAD.length)];
+  else out[key] = mutateJson(rng, out[key]);
+  return out;
+}
+
+/** One mutated copy of `f`'s lines. */
+function mutated(rng: Rng, f: Format): string {
+  const lines = [...f.lines];
+  for (let k = 0; k < 1 + rng.int(2); k++) {
+    const i = rng.int(lines.length), how = rng.int(4);
+    if (how === 0) lines[i] = lines[i].slice(0, rng.int(lines[i].length));
+    else if (how === 1) lines.splice(i, 0, ["", "  ", "{}", "[]", "null", "1", "a,b,c"][rng.int(7)]);
+    else if (f.name === "azure") {
+      const cells = lines[i].split(",");
+      cells[rng.int(cells.length)] = String(BAD[rng.int(BAD.length)]);
+      lines[i] = cells.join(",");
+    } else {
+      lines[i] = JSON.stringify(mutateJson(rng, JSON.parse(f.lines[Math.min(i, f.lines.length - 1)])));
+    }
+  }
+  return lines.join("\n") + "\n";
+}
+
+Deno.test("property: mutated Azure, applied_compute_agentic and kv-cache-tester traces load and simulate, or are an InputError naming the file", async () => {
+  const rng = new Rng(23);
+  await using tmp = await tempDir();
+  const counts = new Map<string, [loaded: number, rejected: number]>();
+  for (let trial = 0; trial < 300; trial++) {
+    const f = FORMATS[trial % FORMATS.length];
+    const path = `${tmp.path}/${f.file}`;
+    const text = mutated(rng, f);
+    await Deno.writeTextFile(path, text);
+    const spec = WorkloadSpecSchema.parse({ source: "trace", path, format: f.name });
+    const c = counts.get(f.name) ?? [0, 0];
+    counts.set(f.name, c);
+    const context = `trial ${trial} (${f.name})\n${text}`;
+    let w;
+    try {
+      w = await loadWorkload(spec, {
+        blockSize: 64,
+        speedup: 1,
+        closedLoop: f.name !== "azure" || rng.next() < 0.3,
+      });
+    } catch (e) {
+      assert.ok(e instanceof InputError, `${context}\n${(e as Error).stack}`);
+      assert.ok(e.message.startsWith(path), `${context}\n${e.message}`);
+      assert.doesNotMatch(e.message, /undefined|NaN/, context);
+      c[1]++;
+      continue;
+    }
+    c[0]++;
+    const disagg = rng.next() < 0.5;
+    const { report } = run(w, {
+      topology: disagg ? { mode: "disagg" } : { mode: "agg", num_workers: 2 },
+      ...(f.name === "azure" ? {} : { replay_concurrency: 4 }),
+    });
+    assert.equal(nonFinite(report), null, context);
+  }
+  for (const [name, [loaded, rejected]] of counts) {
+    assert.ok(loaded >= 5 && rejected >= 5, `${name}: loaded ${loaded}, rejected ${rejected}`);
+  }
+});
