@@ -106,8 +106,20 @@ export function inputsLoader(): (specInput: unknown) => Promise<SimulationInputs
       workloadKey(spec, blockSize),
       () => loadSpecWorkload(spec, blockSize),
     );
+    checkWarmup(spec, workload);
     return { spec, workload, ...run };
   };
+}
+
+/** Refuse a warm-up that leaves no request of `workload` to measure. */
+function checkWarmup(spec: SimSpec, workload: Workload): void {
+  if (spec.warmup_request_count >= workload.requestCount) {
+    throw new InputError(
+      `${spec.warmup_request_count} warm-up requests leave none of the workload's ${workload.requestCount} ` +
+        "to measure; raise the request count or lower the warm-up",
+      { field: "warmup_request_count" },
+    );
+  }
 }
 
 /** Extra participants of a run. */
@@ -153,13 +165,7 @@ export function runSimulation(inputs: SimulationInputs, options: RunOptions = {}
       `workload was loaded for block size ${workload.blockSize}, engines use ${pools[0].config.blockSize}`,
     );
   }
-  if (spec.warmup_request_count >= workload.requestCount) {
-    throw new InputError(
-      `${spec.warmup_request_count} warm-up requests leave none of the workload's ${workload.requestCount} ` +
-        "to measure; raise the request count or lower the warm-up",
-      { field: "warmup_request_count" },
-    );
-  }
+  checkWarmup(spec, workload);
   const collector = new Collector(workload.requestCount);
   const plan = resolvePlanner(spec, resolved);
   const planner = plan && new PlannerRuntime({
