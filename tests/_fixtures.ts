@@ -3,8 +3,10 @@
  *
  * @module
  */
+import assert from "node:assert/strict";
+import { InputError } from "../lib/common/errors.ts";
 import { parseSpec, type SimSpecInput } from "../lib/spec.ts";
-import { type RunOptions, runSimulation, type SimulationResult } from "../lib/simulate.ts";
+import { loadInputs, type RunOptions, runSimulation, type SimulationResult } from "../lib/simulate.ts";
 import { type Workload, WorkloadBuilder } from "../lib/workload/mod.ts";
 import { tempDir } from "./_temp.ts";
 
@@ -152,4 +154,33 @@ export function nonFinite(v: unknown, path = "report"): string | null {
     if (bad) return bad;
   }
   return null;
+}
+
+/**
+ * Load and run `spec` for a property test: true when it ran with every request accounted for and every figure
+ * finite, false when loading refused it with an {@link InputError} naming a field (never "got undefined");
+ * anything else fails the test, its message starting with `context`.
+ */
+export async function runsOrRefuses(spec: unknown, context: string): Promise<boolean> {
+  let inputs;
+  try {
+    inputs = await loadInputs(spec);
+  } catch (e) {
+    assert.ok(e instanceof InputError, `${context}: ${(e as Error).stack}`);
+    assert.ok(e.location.field, `${context}: ${e.message}`);
+    assert.doesNotMatch(e.message, /got (undefined|NaN)/, `${context}: ${e.message}`);
+    return false;
+  }
+  let result;
+  try {
+    result = runSimulation(inputs);
+  } catch (e) {
+    assert.fail(`${context}: the run threw ${(e as Error).stack}`);
+  }
+  const r = result.report;
+  assert.equal(nonFinite(r), null, context);
+  const accounted = (r.completed_requests as number) + (r.rejected_requests as number) +
+    ((r.incomplete_requests as number) ?? 0);
+  assert.equal(accounted, r.num_requests, `${context}: requests accounted for`);
+  return true;
 }

@@ -146,3 +146,45 @@ export function nextTurns(w: Workload): number[] {
     return n === 0 ? -1 : w.succ[w.succOffset[r]];
   });
 }
+
+/** A kv-cache-tester LLM call at `t` s of `blocks` full 64-token blocks (+ `extra` tokens), hash ids 1..blocks. */
+export function kvCall(t: number, blocks: number, extra = 10, fields: Record<string, unknown> = {}) {
+  return {
+    t,
+    type: "n",
+    model: "m",
+    in: blocks * 64 + extra,
+    out: 20,
+    hash_ids: Array.from({ length: blocks }, (_, i) => i + 1),
+    input_types: ["text"],
+    output_types: ["text"],
+    stop: "tool_use",
+    think_time: t === 0 ? 0 : 3,
+    api_time: 2,
+    ...fields,
+  };
+}
+
+/** A kv-cache-tester session line of `requests`. */
+export function kvSession(id: string, requests: unknown[], extra: Record<string, unknown> = {}) {
+  return {
+    id,
+    models: ["m"],
+    block_size: 64,
+    hash_id_scope: "local",
+    tool_tokens: 0,
+    system_tokens: 0,
+    requests,
+    ...extra,
+  };
+}
+
+/** An applied_compute_agentic line: a prompt of `input` tokens and `turns` tool-calling turns. */
+export const appliedSession = (input: number, turns = 2) => ({
+  num_turns: turns,
+  input_prompt_length: input,
+  assistant_response_length: Array.from({ length: turns }, (_, i) => 100 * (i + 1)),
+  tool_call_output_length: Array.from({ length: turns }, () => 700),
+  tool_call_latency: Array.from({ length: turns }, (_, i) => 0.5 * (i + 1)),
+  final_assistant_response_length: 42,
+});

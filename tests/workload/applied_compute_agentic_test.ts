@@ -4,6 +4,7 @@ import { loadWorkload } from "../../lib/workload/load.ts";
 import { WorkloadSpecSchema } from "../../lib/workload/spec.ts";
 import { parseSpec } from "../../lib/spec.ts";
 import {
+  appliedSession as session,
   blocksOf,
   commonPrefix,
   delaysOf,
@@ -13,15 +14,6 @@ import {
   turnsOf,
   withFile,
 } from "./_helpers.ts";
-
-const session = (input: number, turns = 2) => ({
-  num_turns: turns,
-  input_prompt_length: input,
-  assistant_response_length: Array.from({ length: turns }, (_, i) => 100 * (i + 1)),
-  tool_call_output_length: Array.from({ length: turns }, () => 700),
-  tool_call_latency: Array.from({ length: turns }, (_, i) => 0.5 * (i + 1)),
-  final_assistant_response_length: 42,
-});
 
 Deno.test("applied_compute_agentic: each line is a session of num_turns + 1 growing requests", async () => {
   const text = jsonl([session(2000), "", { ...session(900, 0), final_assistant_response_length: 0 }]);

@@ -10,6 +10,7 @@ import { Rng } from "../../lib/common/rng.ts";
 import { loadWorkload, WorkloadSpecSchema } from "../../lib/workload/mod.ts";
 import { nonFinite, run } from "../_fixtures.ts";
 import { tempDir } from "../_temp.ts";
+import { appliedSession, kvCall, kvSession } from "./_helpers.ts";
 
 const BAD: unknown[] = ["x", -1, null, 1e400, [], 1.5, 1e15, "", true, 0, [1, "a"], {}];
 
@@ -19,37 +20,6 @@ interface Format {
   readonly file: string;
   readonly lines: readonly string[];
 }
-
-const call = (t: number, blocks: number) => ({
-  t,
-  type: "n",
-  model: "m",
-  in: blocks * 64 + 10,
-  out: 20,
-  hash_ids: Array.from({ length: blocks }, (_, i) => i + 1),
-  input_types: ["text"],
-  output_types: ["text"],
-  stop: "tool_use",
-  think_time: t === 0 ? 0 : 3,
-  api_time: 2,
-});
-const kvSession = (id: string, requests: unknown[]) => ({
-  id,
-  models: ["m"],
-  block_size: 64,
-  hash_id_scope: "local",
-  tool_tokens: 0,
-  system_tokens: 0,
-  requests,
-});
-const appliedSession = (input: number, turns: number) => ({
-  num_turns: turns,
-  input_prompt_length: input,
-  assistant_response_length: Array.from({ length: turns }, (_, i) => 100 * (i + 1)),
-  tool_call_output_length: Array.from({ length: turns }, () => 700),
-  tool_call_latency: Array.from({ length: turns }, (_, i) => 0.5 * (i + 1)),
-  final_assistant_response_length: 42,
-});
 
 const FORMATS: readonly Format[] = [
   {
@@ -73,8 +43,8 @@ const FORMATS: readonly Format[] = [
     name: "kv_cache_tester",
     file: "trace.jsonl",
     lines: [
-      kvSession("trace_0001", [call(0, 4), call(5, 6), call(12, 9)]),
-      kvSession("trace_0002", [call(0, 4), call(8, 5)]),
+      kvSession("trace_0001", [kvCall(0, 4), kvCall(5, 6), kvCall(12, 9)]),
+      kvSession("trace_0002", [kvCall(0, 4), kvCall(8, 5)]),
     ].map((s) => JSON.stringify(s)),
   },
 ];

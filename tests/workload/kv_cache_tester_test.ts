@@ -7,41 +7,12 @@ import {
   delaysOf,
   gzip,
   jsonl,
+  kvCall as call,
+  kvSession as session,
   rejectsAt,
   turnsOf,
   withFile,
 } from "./_helpers.ts";
-
-/** An LLM call of `blocks` full 64-token blocks (+ `extra` tokens) with hash ids 1..blocks. */
-function call(t: number, blocks: number, extra = 10, fields: Record<string, unknown> = {}) {
-  return {
-    t,
-    type: "n",
-    model: "m",
-    in: blocks * 64 + extra,
-    out: 20,
-    hash_ids: Array.from({ length: blocks }, (_, i) => i + 1),
-    input_types: ["text"],
-    output_types: ["text"],
-    stop: "tool_use",
-    think_time: t === 0 ? 0 : 3,
-    api_time: 2,
-    ...fields,
-  };
-}
-
-function session(id: string, requests: unknown[], extra: Record<string, unknown> = {}) {
-  return {
-    id,
-    models: ["m"],
-    block_size: 64,
-    hash_id_scope: "local",
-    tool_tokens: 0,
-    system_tokens: 0,
-    requests,
-    ...extra,
-  };
-}
 
 const TWO = jsonl([
   session("trace_0001", [call(0, 4), call(5, 6), call(12, 9, 0, { think_time: 4.5 })]),
