@@ -78,3 +78,13 @@ export async function expectBadInput(lines: string[], extra: string[], pattern: 
   assert.equal(res.out, "");
   await assert.rejects(() => Deno.stat(report), "nothing written");
 }
+
+/** An AISimulate parallelism preset entry of `replicas` single-GPU workers. */
+export const preset = (replicas: number) => ({
+  replicas,
+  tensor: 1,
+  pipeline: 1,
+  attention_data: 1,
+  moe_tensor: 1,
+  moe_expert: 1,
+});

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { aisimulate } from "../../lib/cli/aisimulate.ts";
 import { Rng } from "../../lib/common/rng.ts";
 import { canonicalJson } from "../../lib/dsl/mod.ts";
-import { capture, writeYaml } from "./_cli.ts";
+import { capture, preset, writeYaml } from "./_cli.ts";
 import { tempDir } from "../_temp.ts";
 
 const pick = <T>(rng: Rng, xs: readonly T[]): T => xs[rng.int(xs.length)];
@@ -20,16 +20,7 @@ function randomRole(rng: Rng): Record<string, unknown> {
     undefined,
     { tensor: { choices: [1, 2] } },
     { replicas: { choices: [1, 2, 3] } },
-    {
-      preset: [1, 2].map((replicas) => ({
-        replicas,
-        tensor: 1,
-        pipeline: 1,
-        attention_data: 1,
-        moe_tensor: 1,
-        moe_expert: 1,
-      })),
-    },
+    { preset: [preset(1), preset(2)] },
   ]);
   const blocks = pick(rng, [undefined, 40, 400, { choices: [3, 200] }]);
   return {

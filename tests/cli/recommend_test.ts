@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { parse } from "yaml";
 import { aisimulate } from "../../lib/cli/aisimulate.ts";
-import { capture, writeYaml } from "./_cli.ts";
+import { capture, preset, writeYaml } from "./_cli.ts";
 import { tempDir } from "../_temp.ts";
 
 /** Run `aisimulate` with `args`, capturing its output. */
@@ -39,16 +39,6 @@ const GUIDE = {
 
 /** A fixed-time engine (5 ms a prefill pass, 2 ms a decode pass), for fast candidates. */
 const FIXED = { type: "fixed", prefill_ms: 5, decode_ms: 2 };
-
-/** A parallelism preset entry of `replicas` single-GPU workers. */
-const preset = (replicas: number) => ({
-  replicas,
-  tensor: 1,
-  pipeline: 1,
-  attention_data: 1,
-  moe_tensor: 1,
-  moe_expert: 1,
-});
 
 /** `config` written as `recommendation.yaml` in `dir`. */
 const writeConfig = (dir: string, config: unknown) => writeYaml(dir, "recommendation.yaml", config);
