@@ -1,6 +1,6 @@
 /**
- * Property test of bad input in every other trace format (Azure CSV, applied_compute_agentic, kv-cache-tester
- * sessions): a valid file with lines cut short, lines inserted, fields removed or set to wrong values either
+ * Property test of bad input in the other trace formats (Azure CSV, applied_compute_agentic, agentic_mooncake v1
+ * and v2, kv-cache-tester sessions): a valid file with lines cut short, lines inserted, fields removed or set to wrong values either
  * loads and simulates with finite figures, or fails with an {@link InputError} naming the file (and the line,
  * where there is one); nothing else may escape.
  */
@@ -16,10 +16,30 @@ const BAD: unknown[] = ["x", -1, null, 1e400, [], 1.5, 1e15, "", true, 0, [1, "a
 
 /** A valid file's lines, and how to mutate one of its values. */
 interface Format {
-  readonly name: "azure" | "applied_compute_agentic" | "kv_cache_tester";
+  readonly name: "azure" | "applied_compute_agentic" | "kv_cache_tester" | "agentic_mooncake";
   readonly file: string;
   readonly lines: readonly string[];
 }
+
+/** An agentic_mooncake v2 row of `input` tokens at block size 64. */
+const node = (id: string, notBefore: number, dependencies: object[] = [], input = 100) => ({
+  request_id: id,
+  play_id: "p",
+  session_id: "s",
+  input_length: input,
+  output_length: 5,
+  hash_ids: Array.from({ length: Math.ceil(input / 64) }, (_, k) => k + 1),
+  not_before_ms: notBefore,
+  dependencies,
+});
+/** An agentic_mooncake v1 row of two 512-token hash blocks. */
+const row = (id: string, extra: object = {}) => ({
+  request_id: id,
+  input_length: 1000,
+  output_length: 10,
+  hash_ids: [1, 2],
+  ...extra,
+});
 
 const FORMATS: readonly Format[] = [
   {
@@ -38,6 +58,31 @@ const FORMATS: readonly Format[] = [
     lines: [appliedSession(2000, 2), appliedSession(900, 1), appliedSession(300, 3)].map((s) =>
       JSON.stringify(s)
     ),
+  },
+  {
+    name: "agentic_mooncake",
+    file: "trace.jsonl",
+    lines: [
+      { schema: "dynamo.agentic_mooncake", version: 2, block_size: 64, hash_id_scope: "local" },
+      node("root", 1000, [], 130),
+      node("spawned", 1000, [{ request_id: "root", trigger: "dispatch", delay_ms: 5, relation: "spawn" }]),
+      node("next", 9000, [{ request_id: "root", trigger: "completion", delay_ms: 1, relation: "sequence" }]),
+      node("join", 0, [
+        { request_id: "spawned", trigger: "completion", delay_ms: 2, relation: "join" },
+        { request_id: "next", trigger: "completion", delay_ms: 0, relation: "join" },
+      ]),
+    ].map((r) => JSON.stringify(r)),
+  },
+  {
+    name: "agentic_mooncake",
+    file: "trace.jsonl",
+    lines: [
+      row("root", { timestamp: 5000, session_id: "a", branches: ["t1", "t2"], prefix_reset: true }),
+      row("t1", { wait_for: ["root"], tool_wait_ms: 300, timestamp: 1, session_id: "a" }),
+      row("t2", { wait_for: ["root"], delay_ms: 40, tool_wait_ms: 60, session_id: "a" }),
+      row("join", { wait_for: ["t1", "t2"], delay: 20, session_id: "a" }),
+      row("other", { timestamp: 6000, output_length: 0 }),
+    ].map((r) => JSON.stringify(r)),
   },
   {
     name: "kv_cache_tester",
@@ -71,8 +116,8 @@ function mutateJson(rng: Rng, value: unknown): unknown {
 
 /** One mutated copy of `f`'s lines. */
 function mutated(rng: Rng, f: Format): string {
-  const lines = [...f.lines];
-  for (let k = 0; k < 1 + rng.int(2); k++) {
+  const lines = [...f.lines]; // none to two changes: the valid file loads too
+  for (let k = 0; k < rng.int(3); k++) {
     const i = rng.int(lines.length), how = rng.int(4);
     if (how === 0) lines[i] = lines[i].slice(0, rng.int(lines[i].length));
     else if (how === 1) lines.splice(i, 0, ["", "  ", "{}", "[]", "null", "1", "a,b,c"][rng.int(7)]);
@@ -87,11 +132,11 @@ function mutated(rng: Rng, f: Format): string {
   return lines.join("\n") + "\n";
 }
 
-Deno.test("property: mutated Azure, applied_compute_agentic and kv-cache-tester traces load and simulate, or are an InputError naming the file", async () => {
+Deno.test("property: mutated Azure, applied_compute_agentic, agentic_mooncake and kv-cache-tester traces load and simulate, or are an InputError naming the file", async () => {
   const rng = new Rng(23);
   await using tmp = await tempDir();
   const counts = new Map<string, [loaded: number, rejected: number]>();
-  for (let trial = 0; trial < 300; trial++) {
+  for (let trial = 0; trial < 500; trial++) {
     const f = FORMATS[trial % FORMATS.length];
     const path = `${tmp.path}/${f.file}`;
     const text = mutated(rng, f);
@@ -100,12 +145,14 @@ Deno.test("property: mutated Azure, applied_compute_agentic and kv-cache-tester 
     const c = counts.get(f.name) ?? [0, 0];
     counts.set(f.name, c);
     const context = `trial ${trial} (${f.name})\n${text}`;
+    // Sessions of tool calls replay in a closed loop; a request graph and Azure's arrivals open (Azure: both).
+    const closed = f.name === "azure" ? rng.next() < 0.3 : f.name !== "agentic_mooncake";
     let w;
     try {
       w = await loadWorkload(spec, {
         blockSize: 64,
         speedup: 1,
-        closedLoop: f.name !== "azure" || rng.next() < 0.3,
+        closedLoop: closed,
       });
     } catch (e) {
       assert.ok(e instanceof InputError, `${context}\n${(e as Error).stack}`);
@@ -118,7 +165,7 @@ Deno.test("property: mutated Azure, applied_compute_agentic and kv-cache-tester 
     const disagg = rng.next() < 0.5;
     const { report } = run(w, {
       topology: disagg ? { mode: "disagg" } : { mode: "agg", num_workers: 2 },
-      ...(f.name === "azure" ? {} : { replay_concurrency: 4 }),
+      ...(closed ? { replay_concurrency: 4 } : {}),
     });
     assert.equal(nonFinite(report), null, context);
   }
