@@ -1,6 +1,6 @@
 /**
  * Property test of bad input in the other trace formats (Azure CSV, applied_compute_agentic, agentic_mooncake v1
- * and v2, kv-cache-tester sessions): a valid file with lines cut short, lines inserted, fields removed or set to wrong values either
+ * and v2, Dynamo request traces, kv-cache-tester sessions): a valid file with lines cut short, lines inserted, fields removed or set to wrong values either
  * loads and simulates with finite figures, or fails with an {@link InputError} naming the file (and the line,
  * where there is one); nothing else may escape.
  */
@@ -16,7 +16,7 @@ const BAD: unknown[] = ["x", -1, null, 1e400, [], 1.5, 1e15, "", true, 0, [1, "a
 
 /** A valid file's lines, and how to mutate one of its values. */
 interface Format {
-  readonly name: "azure" | "applied_compute_agentic" | "kv_cache_tester" | "agentic_mooncake";
+  readonly name: "azure" | "applied_compute_agentic" | "kv_cache_tester" | "agentic_mooncake" | "dynamo";
   readonly file: string;
   readonly lines: readonly string[];
 }
@@ -39,6 +39,25 @@ const row = (id: string, extra: object = {}) => ({
   output_length: 10,
   hash_ids: [1, 2],
   ...extra,
+});
+
+/** A Dynamo request-trace `request_end` record of `blocks` 64-token blocks, in `session` when given. */
+const record = (id: string, start: number, blocks: number, session?: string) => ({
+  schema: "dynamo.request.trace.v1",
+  event_type: "request_end",
+  event_time_unix_ms: start + 500,
+  ...(session ? { agent_context: { session_id: session } } : {}),
+  request: {
+    request_id: id,
+    model: "m",
+    request_received_ms: start,
+    output_tokens: 8,
+    replay: {
+      trace_block_size: 64,
+      input_length: 64 * blocks,
+      input_sequence_hashes: Array.from({ length: blocks }, (_, k) => k + 1),
+    },
+  },
 });
 
 const FORMATS: readonly Format[] = [
@@ -82,6 +101,16 @@ const FORMATS: readonly Format[] = [
       row("t2", { wait_for: ["root"], delay_ms: 40, tool_wait_ms: 60, session_id: "a" }),
       row("join", { wait_for: ["t1", "t2"], delay: 20, session_id: "a" }),
       row("other", { timestamp: 6000, output_length: 0 }),
+    ].map((r) => JSON.stringify(r)),
+  },
+  {
+    name: "dynamo",
+    file: "trace.jsonl",
+    lines: [
+      record("a", 1_700_000_000_000, 3, "s1"),
+      record("b", 1_700_000_001_000, 5, "s1"),
+      record("c", 1_700_000_000_500, 2, "s3"),
+      record("d", 1_700_000_002_000, 4, "s2"),
     ].map((r) => JSON.stringify(r)),
   },
   {
@@ -132,11 +161,11 @@ function mutated(rng: Rng, f: Format): string {
   return lines.join("\n") + "\n";
 }
 
-Deno.test("property: mutated Azure, applied_compute_agentic, agentic_mooncake and kv-cache-tester traces load and simulate, or are an InputError naming the file", async () => {
+Deno.test("property: mutated traces of the other formats load and simulate, or are an InputError naming the file", async () => {
   const rng = new Rng(23);
   await using tmp = await tempDir();
   const counts = new Map<string, [loaded: number, rejected: number]>();
-  for (let trial = 0; trial < 500; trial++) {
+  for (let trial = 0; trial < 600; trial++) {
     const f = FORMATS[trial % FORMATS.length];
     const path = `${tmp.path}/${f.file}`;
     const text = mutated(rng, f);
@@ -146,7 +175,9 @@ Deno.test("property: mutated Azure, applied_compute_agentic, agentic_mooncake an
     counts.set(f.name, c);
     const context = `trial ${trial} (${f.name})\n${text}`;
     // Sessions of tool calls replay in a closed loop; a request graph and Azure's arrivals open (Azure: both).
-    const closed = f.name === "azure" ? rng.next() < 0.3 : f.name !== "agentic_mooncake";
+    const closed = f.name === "azure" || f.name === "dynamo"
+      ? rng.next() < 0.3
+      : f.name !== "agentic_mooncake";
     let w;
     try {
       w = await loadWorkload(spec, {
