@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { aisimulate } from "../../lib/cli/aisimulate.ts";
 import { Rng } from "../../lib/common/rng.ts";
 import { capture, writeYaml } from "./_cli.ts";
+import { nonFinite } from "../_fixtures.ts";
 import { tempDir } from "../_temp.ts";
 
 const pick = <T>(rng: Rng, xs: readonly T[]): T => xs[rng.int(xs.length)];
@@ -166,6 +167,7 @@ Deno.test("property: predict on random configs runs and accounts for every reque
     const context = `trial ${trial}: ${JSON.stringify(config)}`;
     const path = await writeYaml(tmp.path, `p${trial}.yaml`, config);
     const out = `${tmp.path}/out${trial}`;
+    const detail = rng.next() < 0.3;
     const res = await capture(aisimulate, [
       "predict",
       "--stack",
@@ -176,6 +178,7 @@ Deno.test("property: predict on random configs runs and accounts for every reque
       out,
       "--format",
       "json",
+      ...(detail ? ["--detail", "all"] : []),
     ]);
     if (res.code === 2) {
       assert.match(res.err, new RegExp(`^error: ${path}: [\\w.\\[\\]<>-]+: \\S`), context);
@@ -188,13 +191,7 @@ Deno.test("property: predict on random configs runs and accounts for every reque
     assert.equal(res.code, 0, `${context}\n${res.err}`);
     ran++;
     const prediction = JSON.parse(await Deno.readTextFile(`${out}/prediction.json`));
-    const finite = (v: unknown, at: string): void => {
-      if (typeof v === "number") assert.ok(Number.isFinite(v), `${context}: ${at} = ${v}`);
-      else if (v && typeof v === "object") {
-        for (const [k, x] of Object.entries(v)) finite(x, `${at}.${k}`);
-      }
-    };
-    finite(prediction, "prediction");
+    assert.equal(nonFinite(prediction), null, context);
     const n = prediction.num_requests;
     assert.ok(n > 0, context);
     assert.equal(
@@ -202,9 +199,19 @@ Deno.test("property: predict on random configs runs and accounts for every reque
       n,
       `${context}: requests accounted for`,
     );
-    // The printed summary: the prediction's figures (and the planner's ticks).
-    for (const [k, v] of Object.entries(JSON.parse(res.out))) {
+    // The printed summary: the prediction's figures (and the planner's ticks); with --detail, the details too,
+    // each phase's operators adding up to the phase.
+    const printed = JSON.parse(res.out);
+    for (const [k, v] of Object.entries(detail ? printed.summary : printed)) {
       if (k !== "planner_total_ticks") assert.equal(v, prediction[k], `${context}: ${k}`);
+    }
+    if (detail) {
+      assert.deepEqual(printed.details, prediction.details, context);
+      const ops = prediction.details.sections.time.diagnostics;
+      for (const phase of ops.phases ?? []) {
+        const sum = phase.operations.reduce((a: number, o: { latency_ms: number }) => a + o.latency_ms, 0);
+        assert.ok(Math.abs(sum - phase.latency_ms) <= 1e-9 * Math.max(1, sum), context);
+      }
     }
   }
   assert.ok(ran >= 10, `only ${ran} of 40 random configs ran`);
