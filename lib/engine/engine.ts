@@ -350,13 +350,7 @@ export class Engine {
     s.decodeRequests = ready;
     s.decodeKvTokens = sumContext;
     const duration = chargePass(s, this.perf, cfg, pass, decoding, decodingContext, activeKvTokens);
-    this.opTotals?.add(pass, s.prefillMs, s.decodeMs, [
-      ready,
-      sumContext,
-      decoding,
-      decodingContext,
-      activeKvTokens,
-    ]);
+    this.opTotals?.add(pass, s, decoding, decodingContext, activeKvTokens);
     applyEmissions(this, req, this.#spec, ready);
     this.passes++;
     addPass(this.totals, s, decoding, decodingContext, activeKvTokens);

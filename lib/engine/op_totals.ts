@@ -6,6 +6,7 @@
  * @module
  */
 import type { OpBreakdown, PerfModel, SolBreakdown, SolModel, SolTime } from "../perf/mod.ts";
+import type { PassStats } from "./types.ts";
 
 /** The decoding requests' share of a mixed pass, which perf models price as one marginal cost, not by operator. */
 export const MIXED_DECODE_OP = "mixed_pass_decode";
@@ -34,8 +35,10 @@ export interface PartTotals {
  *   decodeBreakdown: () => ({ gemm: 1, attention: 1 }),
  * });
  * // A prefill pass charged 2 ms, then a decode pass of 4 requests (400 tokens of context) charged 1 ms.
- * t.add({ prefillBatch: 1, prefillIsl: 100, prefillPrefix: 0 }, 2, 0, [0, 0, 0, 0, 0]);
- * t.add({ prefillBatch: 0, prefillIsl: 0, prefillPrefix: 0 }, 0, 1, [4, 400, 4, 400, 512]);
+ * const prefill = { prefillMs: 2, decodeMs: 0, decodeRequests: 0, decodeKvTokens: 0 };
+ * const decode = { prefillMs: 0, decodeMs: 1, decodeRequests: 4, decodeKvTokens: 400 };
+ * t.add({ prefillBatch: 1, prefillIsl: 100, prefillPrefix: 0 }, prefill, 0, 0, 0);
+ * t.add({ prefillBatch: 0, prefillIsl: 0, prefillPrefix: 0 }, decode, 4, 400, 512);
  * assert.deepEqual(Object.fromEntries(t.prefill.time), { gemm: 1.5, attention: 0.5 });
  * assert.deepEqual(Object.fromEntries(t.decode.time), { gemm: 0.5, attention: 0.5 });
  * assert.equal(t.decode.sol.size, 0); // no roofline
@@ -56,23 +59,19 @@ export class OpTotals {
   }
 
   /**
-   * Add a pass: its prompt chunks `pass`, its charged `prefillMs` and `decodeMs`, and the shape of its decode
-   * part: the emitting requests and their summed context, those of them that were already decoding (what a
-   * mixed pass's decode part prices) and theirs, and the active KV tokens.
+   * Add a pass: its prompt chunks `pass`; its charged parts and emitting requests `stats` (`prefillMs`,
+   * `decodeMs`, `decodeRequests` and their summed context `decodeKvTokens`); those of them that were already
+   * decoding (what a mixed pass's decode part prices) and their context; the active KV tokens.
    */
   add(
     pass: { readonly prefillBatch: number; readonly prefillIsl: number; readonly prefillPrefix: number },
-    prefillMs: number,
-    decodeMs: number,
-    decode: readonly [
-      emitting: number,
-      emittingContext: number,
-      decoding: number,
-      decodingContext: number,
-      activeKvTokens: number,
-    ],
+    stats: Readonly<Pick<PassStats, "prefillMs" | "decodeMs" | "decodeRequests" | "decodeKvTokens">>,
+    decoding: number,
+    decodingContext: number,
+    activeKvTokens: number,
   ): void {
     const perf = this.#perf, sol = this.#sol;
+    const { prefillMs, decodeMs, decodeRequests: emitting, decodeKvTokens: emittingContext } = stats;
     const b = pass.prefillBatch;
     const isl = b > 0 ? Math.floor(pass.prefillIsl / b) : 0;
     const prefix = b > 0 ? Math.floor(pass.prefillPrefix / b) : 0;
@@ -81,7 +80,6 @@ export class OpTotals {
       if (sol) addSol(this.prefill.sol, sol.prefill(b, isl, prefix));
     }
     if (decodeMs <= 0 || !perf.decodeBreakdown) return;
-    const [emitting, emittingContext, decoding, decodingContext, activeKvTokens] = decode;
     if (b > 0 && perf.mixedDecodeMs) {
       this.decode.time.set(MIXED_DECODE_OP, (this.decode.time.get(MIXED_DECODE_OP) ?? 0) + decodeMs);
       if (sol) {
