@@ -188,3 +188,24 @@ export const appliedSession = (input: number, turns = 2) => ({
   tool_call_latency: Array.from({ length: turns }, (_, i) => 0.5 * (i + 1)),
   final_assistant_response_length: 42,
 });
+
+/** An agentic_mooncake v1 row of two 512-token hash blocks. */
+export const agenticRow = (id: string, extra: object = {}) => ({
+  request_id: id,
+  input_length: 1000,
+  output_length: 10,
+  hash_ids: [1, 2],
+  ...extra,
+});
+
+/** An agentic_mooncake v2 row of `input` tokens at block size 64. */
+export const agenticNode = (id: string, notBefore: number, dependencies: object[] = [], input = 100) => ({
+  request_id: id,
+  play_id: "p",
+  session_id: "s",
+  input_length: input,
+  output_length: 5,
+  hash_ids: Array.from({ length: Math.ceil(input / 64) }, (_, k) => k + 1),
+  not_before_ms: notBefore,
+  dependencies,
+});

@@ -3,16 +3,15 @@ import { loadAgenticMooncake } from "../../lib/workload/agentic_mooncake.ts";
 import { loadWorkload } from "../../lib/workload/load.ts";
 import { WorkloadSpecSchema } from "../../lib/workload/spec.ts";
 import { fixedTiming, run, workloadOf } from "../_fixtures.ts";
-import { blocksOf, type Expected, jsonl, rejectsAt, withFile } from "./_helpers.ts";
-
-/** A v1 row of two 512-token hash blocks. */
-const row = (id: string, extra: object = {}) => ({
-  request_id: id,
-  input_length: 1000,
-  output_length: 10,
-  hash_ids: [1, 2],
-  ...extra,
-});
+import {
+  agenticNode as node,
+  agenticRow as row,
+  blocksOf,
+  type Expected,
+  jsonl,
+  rejectsAt,
+  withFile,
+} from "./_helpers.ts";
 
 /** Each edge as `source→target@delay` (`!` marks a dispatch edge), by source. */
 function edges(w: Awaited<ReturnType<typeof loadAgenticMooncake>>): string[] {
@@ -37,18 +36,6 @@ async function refusesAll(cases: [unknown[], Expected][]): Promise<void> {
 }
 
 const HEADER = { schema: "dynamo.agentic_mooncake", version: 2, block_size: 64, hash_id_scope: "local" };
-
-/** A v2 row of `input` tokens at block size 64. */
-const node = (id: string, notBefore: number, dependencies: object[] = [], input = 100) => ({
-  request_id: id,
-  play_id: "p",
-  session_id: "s",
-  input_length: input,
-  output_length: 5,
-  hash_ids: Array.from({ length: Math.ceil(input / 64) }, (_, k) => k + 1),
-  not_before_ms: notBefore,
-  dependencies,
-});
 
 Deno.test("agentic_mooncake v1: wait_for makes a graph; delay + tool_wait_ms is each edge's delay", async () => {
   const text = jsonl([

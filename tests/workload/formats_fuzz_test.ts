@@ -10,7 +10,7 @@ import { Rng } from "../../lib/common/rng.ts";
 import { loadWorkload, WorkloadSpecSchema } from "../../lib/workload/mod.ts";
 import { nonFinite, run } from "../_fixtures.ts";
 import { tempDir } from "../_temp.ts";
-import { appliedSession, kvCall, kvSession } from "./_helpers.ts";
+import { agenticNode as node, agenticRow as row, appliedSession, kvCall, kvSession } from "./_helpers.ts";
 
 const BAD: unknown[] = ["x", -1, null, 1e400, [], 1.5, 1e15, "", true, 0, [1, "a"], {}];
 
@@ -20,26 +20,6 @@ interface Format {
   readonly file: string;
   readonly lines: readonly string[];
 }
-
-/** An agentic_mooncake v2 row of `input` tokens at block size 64. */
-const node = (id: string, notBefore: number, dependencies: object[] = [], input = 100) => ({
-  request_id: id,
-  play_id: "p",
-  session_id: "s",
-  input_length: input,
-  output_length: 5,
-  hash_ids: Array.from({ length: Math.ceil(input / 64) }, (_, k) => k + 1),
-  not_before_ms: notBefore,
-  dependencies,
-});
-/** An agentic_mooncake v1 row of two 512-token hash blocks. */
-const row = (id: string, extra: object = {}) => ({
-  request_id: id,
-  input_length: 1000,
-  output_length: 10,
-  hash_ids: [1, 2],
-  ...extra,
-});
 
 /** A Dynamo request-trace `request_end` record of `blocks` 64-token blocks, in `session` when given. */
 const record = (id: string, start: number, blocks: number, session?: string) => ({
