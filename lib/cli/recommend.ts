@@ -93,8 +93,8 @@ export async function recommend(args: AisimulateArgs, io: Io): Promise<number> {
     objectives: r.objectives,
     key: canonicalJson(r.prediction_config),
   }));
-  // Candidates that came out as the same concrete config (rounded integer ranges, KV fractions giving one
-  // concurrency) are one recommendation: the best-ranked copy, as AISimulate's CLI keeps.
+  // Candidates that came out as the same concrete config (KV fractions giving one concurrency) are one
+  // recommendation: the best-ranked copy, as AISimulate's CLI keeps.
   const seen = new Set<string>();
   const selected = selection(optimization.target, feasible).filter((s) =>
     !seen.has(s.key) && seen.add(s.key)
