@@ -16,7 +16,7 @@ import {
   pricePrefillPass,
   type WorkerRole,
 } from "./engine/mod.ts";
-import type { SolBreakdown } from "./perf/mod.ts";
+import { sumSol } from "./perf/mod.ts";
 import { loadPoolPerfInputs, type PoolName, resolvePoolModels } from "./run_inputs.ts";
 import { TopologySchema } from "./spec.ts";
 
@@ -108,7 +108,7 @@ export async function pricePasses(
       want.prefill.forEach((s, k) => {
         checkPrefill(s, k, config, name);
         const price = pricePrefillPass(model, config, s.requests, s.isl, s.prefix);
-        const sol = roof && solTotal(roof.prefill(s.requests, s.isl, s.prefix));
+        const sol = roof && sumSol(Object.values(roof.prefill(s.requests, s.isl, s.prefix))).latencyMs;
         out.push({
           ...base,
           pass: "prefill",
@@ -125,7 +125,7 @@ export async function pricePasses(
         const kv = s.kv ?? s.requests * Math.ceil(s.context / config.blockSize) * config.blockSize;
         checkDecode(s.requests, kv, k, config, name);
         const price = priceDecodePass(model, config, s.requests, s.context, kv);
-        const sol = roof && solTotal(roof.decode(s.requests, s.context));
+        const sol = roof && sumSol(Object.values(roof.decode(s.requests, s.context))).latencyMs;
         out.push({
           ...base,
           pass: "decode",
@@ -139,11 +139,6 @@ export async function pricePasses(
     }
   }
   return out;
-}
-
-/** A pass's SOL: its operator families' summed. */
-function solTotal(sol: SolBreakdown): number {
-  return Object.values(sol).reduce((a, t) => a + t.latencyMs, 0);
 }
 
 type PrefillShape = z.output<typeof PrefillShapeSchema>;

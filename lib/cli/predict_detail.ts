@@ -16,6 +16,7 @@
  */
 import { InputError } from "../common/errors.ts";
 import { MIXED_DECODE_OP, type OpTotals } from "../engine/mod.ts";
+import { type SolTime, sumSol } from "../perf/mod.ts";
 import type { SimulationResult } from "../simulate.ts";
 
 /** The sections, in the order they are written. */
@@ -168,12 +169,10 @@ function operatorTime(result: SimulationResult): Obj {
       const { time, sol } = totals[phase];
       for (const [op, ms] of time) {
         const key = `${op}\n${rank.perf.name}`;
-        const sum = phases[phase].get(key) ?? { ms: 0, sol: [0, 0, 0] };
+        const sum = phases[phase].get(key) ?? { ms: 0, sol: sumSol([]) };
         const r = sol.get(op);
         sum.ms += ms;
-        sum.sol = sum.sol && r
-          ? [sum.sol[0] + r.latencyMs, sum.sol[1] + r.mathMs, sum.sol[2] + r.memoryMs]
-          : null;
+        sum.sol = sum.sol && r ? sumSol([sum.sol, r]) : null;
         phases[phase].set(key, sum);
       }
     }
@@ -193,7 +192,8 @@ function operatorTime(result: SimulationResult): Obj {
     scope: OP_SCOPE,
     latency_unit: "ms",
     phases: (["prefill", "decode"] as const).map((name) => {
-      const operations = [...phases[name]].sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0).map(
+      const sums = [...phases[name]].sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0);
+      const operations = sums.map(
         ([key, sum]) => {
           const [op, source] = key.split("\n");
           const sol = solValue(sum.sol);
@@ -208,12 +208,8 @@ function operatorTime(result: SimulationResult): Obj {
           };
         },
       );
-      const sols = operations.map((o) => o.sol);
-      const phaseSol = operations.length > 0 && sols.every((x) => x !== null)
-        ? solValue(
-          sols.reduce((a, x) => [a[0] + x.latency_ms, a[1] + x.math_ms, a[2] + x.memory_ms], [0, 0, 0]),
-        )
-        : null;
+      const sols = sums.map(([, sum]) => sum.sol);
+      const phaseSol = sols.length > 0 && sols.every((x) => x !== null) ? solValue(sumSol(sols)) : null;
       return {
         name,
         latency_ms: operations.reduce((a, o) => a + o.latency_ms, 0),
@@ -225,15 +221,15 @@ function operatorTime(result: SimulationResult): Obj {
   };
 }
 
-/** An operator's accumulated time (ms) and SOL `[latency, math, memory]` (ms), null once a rank had none. */
+/** An operator's accumulated time (ms) and SOL, null once a rank had none. */
 interface OpSum {
   ms: number;
-  sol: [number, number, number] | null;
+  sol: SolTime | null;
 }
 
-/** AISimulate's SOL record of `[latency, math, memory]` ms. */
-function solValue(sol: readonly [number, number, number] | null) {
-  return sol && { latency_ms: sol[0], math_ms: sol[1], memory_ms: sol[2] };
+/** AISimulate's SOL record of `sol`. */
+function solValue(sol: SolTime | null) {
+  return sol && { latency_ms: sol.latencyMs, math_ms: sol.mathMs, memory_ms: sol.memoryMs };
 }
 
 /** The energy section of a runner without energy evidence. */

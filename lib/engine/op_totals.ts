@@ -5,7 +5,15 @@
  *
  * @module
  */
-import type { OpBreakdown, PerfModel, SolBreakdown, SolModel, SolTime } from "../perf/mod.ts";
+import {
+  type OpBreakdown,
+  type PerfModel,
+  type SolBreakdown,
+  type SolModel,
+  type SolTime,
+  sumSol,
+} from "../perf/mod.ts";
+import { type PassPrefill, prefillShape } from "./timing.ts";
 import type { PassStats } from "./types.ts";
 
 /** The decoding requests' share of a mixed pass, which perf models price as one marginal cost, not by operator. */
@@ -64,7 +72,7 @@ export class OpTotals {
    * decoding (what a mixed pass's decode part prices) and their context; the active KV tokens.
    */
   add(
-    pass: { readonly prefillBatch: number; readonly prefillIsl: number; readonly prefillPrefix: number },
+    pass: PassPrefill,
     stats: Readonly<Pick<PassStats, "prefillMs" | "decodeMs" | "decodeRequests" | "decodeKvTokens">>,
     decoding: number,
     decodingContext: number,
@@ -72,9 +80,7 @@ export class OpTotals {
   ): void {
     const perf = this.#perf, sol = this.#sol;
     const { prefillMs, decodeMs, decodeRequests: emitting, decodeKvTokens: emittingContext } = stats;
-    const b = pass.prefillBatch;
-    const isl = b > 0 ? Math.floor(pass.prefillIsl / b) : 0;
-    const prefix = b > 0 ? Math.floor(pass.prefillPrefix / b) : 0;
+    const [b, isl, prefix] = prefillShape(pass) ?? [0, 0, 0];
     if (prefillMs > 0 && perf.prefillBreakdown) {
       addShares(this.prefill.time, perf.prefillBreakdown(b, isl, prefix), prefillMs);
       if (sol) addSol(this.prefill.sol, sol.prefill(b, isl, prefix));
@@ -107,14 +113,7 @@ function addShares(into: Map<string, number>, ops: OpBreakdown, ms: number): voi
 /** Add each operator's SOL of `ops` to `into`. */
 function addSol(into: Map<string, SolTime>, ops: SolBreakdown): void {
   for (const op in ops) {
-    const a = into.get(op), o = ops[op];
-    into.set(
-      op,
-      a === undefined ? o : {
-        latencyMs: a.latencyMs + o.latencyMs,
-        mathMs: a.mathMs + o.mathMs,
-        memoryMs: a.memoryMs + o.memoryMs,
-      },
-    );
+    const a = into.get(op);
+    into.set(op, a === undefined ? ops[op] : sumSol([a, ops[op]]));
   }
 }

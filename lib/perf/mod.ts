@@ -26,7 +26,7 @@ import { resolvePerfSetup } from "./setup.ts";
 import type { PerfInputs, PerfModel } from "./types.ts";
 
 export type { OpBreakdown, PerfInputs, PerfModel } from "./types.ts";
-export { type SolBreakdown, type SolModel, solModel, type SolTime } from "./sol.ts";
+export { type SolBreakdown, type SolModel, solModel, type SolTime, sumSol } from "./sol.ts";
 export { OP_FAMILIES, type OpFamily } from "./ops.ts";
 export { polynomialModel } from "./polynomial.ts";
 export { fixedModel, type FixedTiming } from "./fixed.ts";

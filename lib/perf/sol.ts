@@ -36,6 +36,27 @@ export interface SolTime {
   readonly memoryMs: number;
 }
 
+/**
+ * The SOL of several parts together: their times added.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { sumSol } from "./sol.ts";
+ * const t = sumSol([{ latencyMs: 2, mathMs: 2, memoryMs: 1 }, { latencyMs: 3, mathMs: 1, memoryMs: 3 }]);
+ * assert.deepEqual(t, { latencyMs: 5, mathMs: 3, memoryMs: 4 });
+ * ```
+ */
+export function sumSol(parts: Iterable<SolTime>): SolTime {
+  let latencyMs = 0, mathMs = 0, memoryMs = 0;
+  for (const p of parts) {
+    latencyMs += p.latencyMs;
+    mathMs += p.mathMs;
+    memoryMs += p.memoryMs;
+  }
+  return { latencyMs, mathMs, memoryMs };
+}
+
 /** SOL time of a pass by operator family (the keys of the models' breakdowns). */
 export type SolBreakdown = Readonly<Record<string, SolTime>>;
 
@@ -128,11 +149,7 @@ export function solModel(setup: PerfSetup): SolModel {
       const m = q * (meanIsl - meanPrefix);
       if (m <= 0) {
         // No prompt tokens to share the pass with: a decode pass, as the models price it.
-        return Object.values(decode(b, meanContext)).reduce((a, t) => ({
-          latencyMs: a.latencyMs + t.latencyMs,
-          mathMs: a.mathMs + t.mathMs,
-          memoryMs: a.memoryMs + t.memoryMs,
-        }), { latencyMs: 0, mathMs: 0, memoryMs: 0 });
+        return sumSol(Object.values(decode(b, meanContext)));
       }
       let latency = 0, math = 0, memory = 0;
       for (const op of gen.rest) {
