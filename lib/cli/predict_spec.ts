@@ -85,17 +85,17 @@ export function predictSpec(config: PredictConfig, stack: Stack): SimSpecInput {
   return spec;
 }
 
-/** The workload, its arrival mode and the stop rule. */
-function traffic(
-  { source, load, stop = {} }: NonNullable<PredictConfig["traffic"]>,
-): Pick<SimSpecInput, "workload" | "replay_concurrency" | "arrival_speedup_ratio" | "max_sim_time_seconds"> {
-  const allowed: Record<string, string[]> = {
-    concurrency: ["concurrency"],
-    poisson: ["requests_per_second", "sessions_per_second", "seed"],
-    constant_rate: ["requests_per_second", "sessions_per_second"],
-    trace_timestamps: ["speedup"],
-    kv_capacity_fraction: ["fraction"],
-  };
+/** The keys each `traffic.load.type` takes. */
+const LOAD_KEYS: Readonly<Record<string, readonly string[]>> = {
+  concurrency: ["concurrency"],
+  poisson: ["requests_per_second", "sessions_per_second", "seed"],
+  constant_rate: ["requests_per_second", "sessions_per_second"],
+  trace_timestamps: ["speedup"],
+  kv_capacity_fraction: ["fraction"],
+};
+
+/** Refuse a `traffic.load` key its type does not take (`recommend` checks a KV-fraction load with it too). */
+export function checkLoadKeys(load: NonNullable<PredictConfig["traffic"]>["load"]): void {
   for (
     const key of [
       "concurrency",
@@ -106,10 +106,17 @@ function traffic(
       "fraction",
     ] as const
   ) {
-    if (load[key] !== undefined && !allowed[load.type].includes(key)) {
+    if (load[key] !== undefined && !LOAD_KEYS[load.type].includes(key)) {
       fail(`traffic.load.${key}`, `traffic.load.type '${load.type}' does not accept it`);
     }
   }
+}
+
+/** The workload, its arrival mode and the stop rule. */
+function traffic(
+  { source, load, stop = {} }: NonNullable<PredictConfig["traffic"]>,
+): Pick<SimSpecInput, "workload" | "replay_concurrency" | "arrival_speedup_ratio" | "max_sim_time_seconds"> {
+  checkLoadKeys(load);
   if (load.type === "kv_capacity_fraction") {
     fail(
       "traffic.load.type",

@@ -14,6 +14,7 @@ import { isObject, type Json } from "../common/json.ts";
 import { resolvePools } from "../run_inputs.ts";
 import type { SimulationInputs } from "../simulate.ts";
 import { TrafficSchema } from "./predict_config.ts";
+import { checkLoadKeys } from "./predict_spec.ts";
 
 /** A candidate's load resolved from its KV capacity: the fields its ledger row records, AISimulate's names. */
 export interface KvLoad {
@@ -58,11 +59,7 @@ export function kvLoadRequest(config: Json): KvLoadRequest | undefined {
     throw new InputError(message, { field });
   };
   const { source, load: l } = parseConfig(TrafficSchema, config.traffic, "traffic");
-  for (const key of Object.keys(load)) {
-    if (key !== "type" && key !== "fraction") {
-      fail(`traffic.load.${key}`, "traffic.load.type 'kv_capacity_fraction' does not accept it");
-    }
-  }
+  checkLoadKeys(l);
   if (l.fraction === undefined) return fail("traffic.load.fraction", "required by kv_capacity_fraction");
   if (source.type !== "synthetic") {
     return fail(
