@@ -150,6 +150,25 @@ export interface PassPrefill {
 }
 
 /**
+ * A pass's prefill part as perf models price it: `[chunks, mean KV length after the pass, mean prefix]` (means
+ * floored), or undefined when no prompt chunk runs.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { prefillShape } from "./timing.ts";
+ * assert.deepEqual(prefillShape({ prefillBatch: 2, prefillIsl: 1001, prefillPrefix: 300 }), [2, 500, 150]);
+ * assert.equal(prefillShape({ prefillBatch: 0, prefillIsl: 0, prefillPrefix: 0 }), undefined);
+ * ```
+ */
+export function prefillShape(
+  pass: PassPrefill,
+): readonly [batch: number, meanIsl: number, meanPrefix: number] | undefined {
+  const b = pass.prefillBatch;
+  return b > 0 ? [b, Math.floor(pass.prefillIsl / b), Math.floor(pass.prefillPrefix / b)] : undefined;
+}
+
+/**
  * Price a pass as an engine charges it into `s` (its `prefillMs`, `decodeMs`, `overheadMs` and `wallMs`, from
  * its `decodeRequests` and `decodeKvTokens`, which emit at the pass end) and return its wall time: the prefill
  * part at the chunks' mean length and prefix, the decode part ({@link passDecodePartMs}; none on a prefill
@@ -167,9 +186,7 @@ export function chargePass(
   activeKvTokens: number,
 ): number {
   const b = pass.prefillBatch;
-  const pf = b > 0
-    ? [b, Math.floor(pass.prefillIsl / b), Math.floor(pass.prefillPrefix / b)] as const
-    : undefined;
+  const pf = prefillShape(pass);
   const prefillMs = pf ? passPrefillMs(perf, cfg, ...pf) : 0;
   const ready = s.decodeRequests;
   const decodeMs = cfg.role === "prefill"
