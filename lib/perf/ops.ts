@@ -113,6 +113,21 @@ export interface MemoryOp {
 /** Any op of a pass. */
 export type Op = GemmOp | AttentionOp | MlaOp | LinearAttentionOp | MoeOp | CommOp | MemoryOp;
 
+/** An op whose cost depends on the sequence lengths of the pass (attention of any kind), not only its tokens. */
+export type LengthOp = Extract<Op, { kind: "attention" | "mla" | "linear_attention" }>;
+/** An op whose cost depends only on the tokens and sequences of the pass. */
+export type TokenOp = Exclude<Op, LengthOp>;
+
+/** Whether `op`'s cost depends on the sequence lengths of the pass ({@link LengthOp}). */
+export function dependsOnLengths(op: Op): op is LengthOp {
+  return op.kind === "attention" || op.kind === "mla" || op.kind === "linear_attention";
+}
+
+/** `op` is a {@link TokenOp}. */
+export function dependsOnTokens(op: Op): op is TokenOp {
+  return !dependsOnLengths(op);
+}
+
 /** The op lists of a context pass and of a generation pass. */
 export interface OpLists {
   readonly context: readonly Op[];

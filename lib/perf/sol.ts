@@ -10,7 +10,16 @@
 import { activationBytes, kvBytes, peakFlops, weightBytes } from "./dtypes.ts";
 import { linearAttentionWork } from "./analytic/linear_attention.ts";
 import { mlaWork } from "./analytic/mla.ts";
-import { buildOps, type Op, OP_FAMILIES, opFamily } from "./ops.ts";
+import {
+  buildOps,
+  dependsOnLengths,
+  dependsOnTokens,
+  type LengthOp,
+  type Op,
+  OP_FAMILIES,
+  opFamily,
+  type TokenOp,
+} from "./ops.ts";
 import {
   allGatherBytes,
   allReduceBytes,
@@ -99,17 +108,12 @@ type Roof = readonly [math: number, memory: number];
  */
 export function solModel(setup: PerfSetup): SolModel {
   const ops = buildOps(setup);
-  const isAttention = (op: Op) =>
-    op.kind === "attention" || op.kind === "mla" || op.kind === "linear_attention";
   const split = (list: readonly Op[], context: boolean) => ({
-    attn: list.filter(isAttention).map((op) => ({
+    attn: list.filter(dependsOnLengths).map((op) => ({
       family: opFamily(op),
-      roof: attentionRoof(op as AttentionOp, setup, context),
+      roof: attentionRoof(op, setup, context),
     })),
-    rest: list.filter((op) => !isAttention(op)).map((op) => ({
-      family: opFamily(op),
-      roof: tokenRoof(op as TokenOp, setup),
-    })),
+    rest: list.filter(dependsOnTokens).map((op) => ({ family: opFamily(op), roof: tokenRoof(op, setup) })),
   });
   const ctx = split(ops.context, true), gen = split(ops.generation, false);
   const breakdown = (parts: readonly (readonly [string, Roof])[]): SolBreakdown => {
@@ -169,17 +173,12 @@ export function solModel(setup: PerfSetup): SolModel {
   };
 }
 
-/** An op whose work depends on the sequence lengths of the pass. */
-type AttentionOp = Extract<Op, { kind: "attention" | "mla" | "linear_attention" }>;
-/** An op whose work depends only on the tokens and sequences of the pass. */
-type TokenOp = Exclude<Op, AttentionOp>;
-
 /**
  * `(b, s, p) → roof` of an attention op over `b` sequences of `s` new tokens after `p` in KV (a generation
  * pass: `s = 1` and `p` the context; its query reads `p + 1` tokens, as the models price it).
  */
 function attentionRoof(
-  op: AttentionOp,
+  op: LengthOp,
   setup: PerfSetup,
   context: boolean,
 ): (b: number, s: number, p: number) => Roof {

@@ -13,8 +13,8 @@
  */
 import { gpuSpec } from "../catalog/gpus.ts";
 import { activationBytes, kvBytes, peakFlops, weightBytes } from "../dtypes.ts";
-import type { Op } from "../ops.ts";
-import { buildOps, OP_FAMILIES, opFamily } from "../ops.ts";
+import type { LengthOp, Op, TokenOp } from "../ops.ts";
+import { buildOps, dependsOnLengths, dependsOnTokens, OP_FAMILIES, opFamily } from "../ops.ts";
 import { allGatherBytes, memoryOpMs } from "../roofline.ts";
 import type { PerfSetup } from "../setup.ts";
 import { solModel } from "../sol.ts";
@@ -59,22 +59,20 @@ export type AnalyticOptions = OverheadOptions;
 export function analyticModel(setup: PerfSetup, options: AnalyticOptions = {}): PerfModel {
   const src = curveSource(setup.gpu, setup.backend);
   const ops = buildOps(setup);
-  const isAttention = (op: Op) =>
-    op.kind === "attention" || op.kind === "mla" || op.kind === "linear_attention";
   // Attention depends on the sequence lengths; every other op only on the tokens and sequences of the pass.
-  const priced = <P>(list: readonly Op[], attention: (op: Op) => P) => ({
-    attn: list.filter(isAttention).map((op) => ({
+  const priced = <P>(list: readonly Op[], attention: (op: LengthOp) => P) => ({
+    attn: list.filter(dependsOnLengths).map((op) => ({
       family: OP_FAMILIES.indexOf(opFamily(op)),
       price: attention(op),
     })),
-    rest: list.filter((op) => !isAttention(op)).map((op) => ({
+    rest: list.filter(dependsOnTokens).map((op) => ({
       family: OP_FAMILIES.indexOf(opFamily(op)),
       perSeq: op.kind === "gemm" && op.perSeq,
-      price: priceTokens(op as TokenOp, setup, src),
+      price: priceTokens(op, setup, src),
     })),
   });
-  const ctx = priced(ops.context, (op) => priceContextAttention(op as AttentionOp, setup, src));
-  const gen = priced(ops.generation, (op) => priceGenerationAttention(op as AttentionOp, setup, src));
+  const ctx = priced(ops.context, (op) => priceContextAttention(op, setup, src));
+  const gen = priced(ops.generation, (op) => priceGenerationAttention(op, setup, src));
 
   // The token-only part is cached per shape, so a pass costs its attention ops plus one lookup.
   const decodeRest = new Float64Array(4096).fill(-1);
@@ -174,11 +172,6 @@ function mlaShape(setup: PerfSetup): MlaShape {
   return { hidden: setup.model.arch.hidden, ...m };
 }
 
-/** An op whose cost depends on the sequence lengths of the pass, not only its tokens. */
-type AttentionOp = Extract<Op, { kind: "attention" | "mla" | "linear_attention" }>;
-/** An op whose cost depends only on the tokens and sequences of the pass. */
-type TokenOp = Exclude<Op, AttentionOp>;
-
 /**
  * `(m, q) → ms` of a token-only op for all its `count` runs, in a pass that computes `m` tokens of `q` sequences:
  * GEMMs at `m` (the LM head at `q`: one logit row per sequence), MoE over `m` tokens of every DP rank,
@@ -205,7 +198,7 @@ function priceTokens(op: TokenOp, setup: PerfSetup, src: CurveSource): (m: numbe
 }
 
 /** Price of an attention op in a context pass. */
-function priceContextAttention(op: AttentionOp, setup: PerfSetup, src: CurveSource): ContextPrice {
+function priceContextAttention(op: LengthOp, setup: PerfSetup, src: CurveSource): ContextPrice {
   const gpu = setup.gpu;
   const n = op.count;
   if (op.kind === "mla") {
@@ -225,7 +218,7 @@ function priceContextAttention(op: AttentionOp, setup: PerfSetup, src: CurveSour
 }
 
 /** Price of an attention op in a generation pass. */
-function priceGenerationAttention(op: AttentionOp, setup: PerfSetup, src: CurveSource): GenerationPrice {
+function priceGenerationAttention(op: LengthOp, setup: PerfSetup, src: CurveSource): GenerationPrice {
   const gpu = setup.gpu;
   const n = op.count;
   if (op.kind === "mla") {
