@@ -178,8 +178,8 @@ export const EngineSchema = z.strictObject({
 export const RouterSchema = z.strictObject({
   policy: z.enum(["round_robin", "kv_router"]).default("round_robin"),
   prefill_load_model: z.strictObject({ type: z.enum(["none", "aic"]).default("none") }).prefault({}),
-  overlap_score_credit: nonNeg.optional(),
-  prefill_load_scale: z.literal(1, { error: "not supported by dynolab: only 1" }).optional(),
+  overlap_score_credit: z.number().min(0).max(1).optional(),
+  prefill_load_scale: nonNeg.optional(),
   temperature: nonNeg.optional(),
 });
 

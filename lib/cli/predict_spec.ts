@@ -330,9 +330,13 @@ function topology(config: PredictConfig, r: Roles): SimSpecInput["topology"] {
 function router(config: PredictConfig, first: WorkerRole): SimSpecInput["router"] {
   const r = config.router;
   if (!r) return { mode: "round_robin" };
-  const knobs = { overlap_score_credit: r.overlap_score_credit, temperature: r.temperature };
   if (r.policy === "round_robin") {
-    for (const [key, value] of Object.entries({ ...knobs, prefill_load_scale: r.prefill_load_scale })) {
+    const knobs = {
+      overlap_score_credit: r.overlap_score_credit,
+      prefill_load_scale: r.prefill_load_scale,
+      temperature: r.temperature,
+    };
+    for (const [key, value] of Object.entries(knobs)) {
       if (value !== undefined) fail(`router.${key}`, "only applies with policy kv_router");
     }
     if (r.prefill_load_model.type === "aic") {
@@ -344,7 +348,8 @@ function router(config: PredictConfig, first: WorkerRole): SimSpecInput["router"
   return {
     mode: "kv_router",
     config: {
-      ...(r.overlap_score_credit === undefined ? {} : { overlap_score_weight: r.overlap_score_credit }),
+      ...(r.overlap_score_credit === undefined ? {} : { overlap_score_credit: r.overlap_score_credit }),
+      ...(r.prefill_load_scale === undefined ? {} : { prefill_load_scale: r.prefill_load_scale }),
       ...(r.temperature === undefined ? {} : { router_temperature: r.temperature }),
       ...(aic ? { router_prefill_load_model: "aic" } : {}),
     },

@@ -48,7 +48,7 @@ Topology and engines:
 
 Routing:
   --router-mode M            round_robin (default) | kv_router | random
-  --router-config JSON       KV-router settings (overlap_score_weight, router_temperature,
+  --router-config JSON       KV-router settings (overlap_score_credit, prefill_load_scale, router_temperature,
                              router_queue_threshold, router_queue_policy, router_prefill_load_model, ...)
   --aic-backend B, --aic-system S, --aic-model-path M, --aic-tp-size N, ... (every engine aic_* key)
                              the router-side perf model of router_prefill_load_model "aic"

@@ -8,7 +8,7 @@
  * | one disagg pool | — | `prefill.startupTime`, `decode.maxNumSeqs` | `topology.prefill_engine.…` |
  * | topology | `workers`, `prefillWorkers`, `decodeWorkers`, `kvTransferLinkSharing` | | `topology.num_workers`, … |
  * | run | `arrivalSpeedupRatio`, `arrivalJitterMs`, `replayConcurrency`, `warmupRequestCount`, `maxSimTimeSeconds`, `seed` | | top-level spec fields |
- * | router | `routerMode`, `overlapScoreWeight`, `routerTemperature`, … | `router.mode`, `router.…` | `router.mode`, `router.config.…` |
+ * | router | `routerMode`, `overlapScoreCredit`, `routerTemperature`, … | `router.mode`, `router.…` | `router.mode`, `router.config.…` |
  * | goodput SLA | `slaTtftMs`, `slaItlMs`, `slaE2eMs` | `sla.ttftMs` | `sla.ttft_ms`, … |
  * | trace | `tracePath`, `traceFormat`, `traceBlockSize`, … | `workload.path` | `workload.path`, … |
  * | synthetic | `inputTokens`, `requestRate`, … | `workload.inputTokens` | `workload.input_tokens`, … |

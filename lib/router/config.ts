@@ -15,9 +15,36 @@ export const QUEUE_POLICIES = ["fcfs", "lcfs", "wspt"] as const;
 /** A router queue order. */
 export type QueuePolicy = typeof QUEUE_POLICIES[number];
 
+const CREDIT_RANGE = "must be between 0.0 and 1.0";
+const CREDIT_ABOVE_ONE = `${CREDIT_RANGE}: values above 1.0 are probably not what you intended. To weigh ` +
+  "prompt-side prefill load more heavily, keep overlap_score_credit <= 1.0 and give the larger value to " +
+  "prefill_load_scale instead (it applies after the overlap credits)";
+
 /** Router config schema; every field optional in input, defaults as the reference. */
 export const RouterConfigSchema = z.strictObject({
-  overlap_score_weight: z.number().nonnegative().default(1),
+  /**
+   * Credit for each leading prompt block cached on the worker's device, subtracted from its prefill load
+   * (0 to 1; 0 ignores prefix matching).
+   */
+  overlap_score_credit: z.number().min(0, CREDIT_RANGE).max(1, CREDIT_ABOVE_ONE).default(1),
+  /**
+   * Decay of that credit as a worker's router-tracked prefill load exceeds the least-loaded candidate's: the
+   * credit is divided by `1 + decay × excess`, the excess in requests of this one's size (0: off).
+   */
+  overlap_score_credit_decay: z.number().nonnegative().default(0),
+  /** Scale of the prefill load after the credits are subtracted. */
+  prefill_load_scale: z.number().nonnegative().default(1),
+  /**
+   * Deprecated (the classic cost's weight): when given it sets `prefill_load_scale`, and 0 also sets
+   * `overlap_score_credit` to 0, as the reference maps it.
+   */
+  overlap_score_weight: z.number().nonnegative().nullable().default(null),
+  /** Credit for prefix blocks in a host (CPU) offload tier; dynolab simulates no offload tier (no effect). */
+  host_cache_hit_weight: z.number().min(0).max(1).default(0.75),
+  /** Credit for prefix blocks in a disk offload tier; dynolab simulates no offload tier (no effect). */
+  disk_cache_hit_weight: z.number().min(0).max(1).default(0.25),
+  /** Credit for blocks in an external shared cache beyond the device prefix; dynolab has none (no effect). */
+  shared_cache_multiplier: z.number().min(0).max(1).default(0),
   router_temperature: z.number().nonnegative().default(0),
   router_track_active_blocks: z.boolean().default(true),
   router_assume_kv_reuse: z.boolean().default(true),
@@ -31,10 +58,10 @@ export const RouterConfigSchema = z.strictObject({
   router_snapshot_threshold: z.number().int().positive().default(1_000_000),
   /**
    * Hold requests in a router queue while every worker's router-tracked prefill tokens exceed this ×
-   * the worker's `max_num_batched_tokens` (kv_router only). Default null: no queue (the reference's newest
-   * default; releases before have used 4.0 and 16.0).
+   * the worker's `max_num_batched_tokens` (kv_router only). Default 16, the reference's newest default
+   * (releases before late 2026 had none); null: no queue.
    */
-  router_queue_threshold: z.number().nonnegative().nullable().default(null),
+  router_queue_threshold: z.number().nonnegative().nullable().default(16),
   /**
    * Which queued request goes first: `fcfs` (earliest arrival), `lcfs` (latest), `wspt` (fewest uncached
    * prompt tokens on the best-cached worker, Smith's rule).
@@ -68,7 +95,7 @@ export type RouterStage = "aggregated" | "prefill" | "decode";
  * import assert from "node:assert/strict";
  * import { RouterConfigSchema, stageConfig } from "./config.ts";
  * const d = stageConfig(RouterConfigSchema.parse({}), "decode");
- * assert(d.overlap_score_weight === 0 && !d.router_track_prefill_tokens);
+ * assert(d.overlap_score_credit === 0 && !d.router_track_prefill_tokens);
  * ```
  */
 export function stageConfig(config: RouterConfig, stage: RouterStage): RouterConfig {
@@ -78,11 +105,43 @@ export function stageConfig(config: RouterConfig, stage: RouterStage): RouterCon
     case "decode":
       return {
         ...config,
-        overlap_score_weight: 0,
+        overlap_score_credit: 0,
+        overlap_score_weight: null,
         router_assume_kv_reuse: false,
         router_track_prefill_tokens: false,
       };
     default:
       return config;
   }
+}
+
+/** The KV router cost's weights once the deprecated `overlap_score_weight` is applied. */
+export interface CostWeights {
+  /** Credit per cached device block (`overlap_score_credit`). */
+  readonly credit: number;
+  /** `overlap_score_credit_decay`. */
+  readonly decay: number;
+  /** `prefill_load_scale`. */
+  readonly scale: number;
+}
+
+/**
+ * The cost's weights, as the reference resolves them: a deprecated `overlap_score_weight` sets
+ * `prefill_load_scale`, and a weight of 0 also sets the credit to 0.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { costWeights, RouterConfigSchema } from "./config.ts";
+ * assert.deepEqual(costWeights(RouterConfigSchema.parse({ overlap_score_weight: 2 })), { credit: 1, decay: 0, scale: 2 });
+ * assert.equal(costWeights(RouterConfigSchema.parse({ overlap_score_weight: 0 })).credit, 0);
+ * ```
+ */
+export function costWeights(config: RouterConfig): CostWeights {
+  const weight = config.overlap_score_weight;
+  return {
+    credit: weight === 0 ? 0 : config.overlap_score_credit,
+    decay: config.overlap_score_credit_decay,
+    scale: weight ?? config.prefill_load_scale,
+  };
 }

@@ -8,7 +8,7 @@ import { IntMap } from "../common/int_map.ts";
 import { Rng } from "../common/rng.ts";
 import type { Engine } from "../engine/mod.ts";
 import type { RoutingHints } from "../workload/mod.ts";
-import type { RouterConfig, RouterMode } from "./config.ts";
+import { type CostWeights, costWeights, type RouterConfig, type RouterMode } from "./config.ts";
 import { classify, type PolicyClass, type PolicyProfile, queues, resolveProfile } from "./policy_config.ts";
 import { PolicyQueue, policyScore } from "./policy_queue.ts";
 import { PrefillLoad } from "./prefill_load.ts";
@@ -36,10 +36,14 @@ export type Admission = "route" | "hold" | "shed";
 /**
  * Chooses an engine for each request and tracks the load it has routed.
  *
- * The KV router scores each candidate `w` with the reference's classic cost (lower is better):
- * `logit_w = overlap_score_weight × prefill_tokens_w / block_size + decode_blocks_w`, where
- * `prefill_tokens_w` is the request's uncached tokens on `w` plus the prompt tokens routed to `w` and not yet
- * prefilled, and `decode_blocks_w` the blocks of requests active on `w` plus the request's new blocks. With
+ * The KV router scores each candidate `w` with the reference's cost (lower is better):
+ * `logit_w = prefill_load_scale × max(raw_w − credit_w × overlap_w, 0) + decode_blocks_w`, where `raw_w` is
+ * the request's prompt blocks plus those routed to `w` and not yet prefilled (0 without
+ * `router_track_prefill_tokens`), `overlap_w` its leading blocks cached on `w`, `credit_w` the
+ * `overlap_score_credit` divided by `1 + overlap_score_credit_decay × excess_w` (`excess_w`: `w`'s routed
+ * prefill blocks above the least-loaded candidate's, in requests of this size), and `decode_blocks_w` the
+ * blocks of requests active on `w` plus the request's new blocks. With the defaults (credit 1, scale 1) it is
+ * the classic `overlap_score_weight × prefill_tokens_w / block_size + decode_blocks_w` at weight 1. With
  * temperature 0 it takes the argmin, breaking ties by the smallest cache, then by a seeded draw (the
  * reference's draw is unseeded, its §9 item 12); with temperature T it samples a softmax of −logit/(range·T).
  *
@@ -59,6 +63,7 @@ export class Router {
   readonly #req: RoutedRequests;
   readonly #rng: Rng;
   readonly #blockSize: number;
+  readonly #weights: CostWeights;
   #next = 0;
   /** Per engine id: routed prompt tokens not yet prefilled. */
   readonly #load: PrefillLoad;
@@ -100,6 +105,7 @@ export class Router {
     this.#req = requests;
     this.#rng = new Rng(seed);
     this.#blockSize = blockSize;
+    this.#weights = costWeights(config);
     const n = requests.inputLength.length;
     this.#routedEngine = new Int32Array(n).fill(-1);
     this.overlapBlocks = new Int32Array(n);
@@ -220,7 +226,7 @@ export class Router {
   }
 
   #selectKv(r: number, candidates: readonly Engine[], count: number, nowMs: number): number {
-    const req = this.#req, cfg = this.config, bs = this.#blockSize;
+    const req = this.#req, cfg = this.config, bs = this.#blockSize, { credit, decay, scale } = this.#weights;
     if (this.#costs.length < count) {
       this.#costs = new Float64Array(count * 2);
       this.#overlaps = new Int32Array(count * 2);
@@ -229,22 +235,30 @@ export class Router {
     const from = req.blockOffset[r], to = req.blockOffset[r + 1];
     const isl = req.inputLength[r];
     const islBlocks = Math.ceil(isl / bs);
+    const track = cfg.router_track_prefill_tokens;
+    let minActive = 0;
+    if (track && decay > 0) {
+      minActive = Infinity;
+      for (let c = 0; c < count; c++) {
+        minActive = Math.min(minActive, this.prefillTokens(candidates[c].id, nowMs));
+      }
+    }
     for (let c = 0; c < count; c++) {
       const e = candidates[c];
       this.#ensure(e.id);
-      const overlap = cfg.overlap_score_weight > 0
-        ? e.pool.matchPrefix(req.blocks, from, to, this.#scratch)
-        : 0;
+      const overlap = credit > 0 ? e.pool.matchPrefix(req.blocks, from, to, this.#scratch) : 0;
       this.#overlaps[c] = overlap;
-      let prefillTokens = Math.max(0, isl - overlap * bs);
-      if (cfg.router_track_prefill_tokens) prefillTokens += this.prefillTokens(e.id, nowMs);
-      let decodeBlocks: number;
-      if (cfg.router_track_active_blocks) {
-        decodeBlocks = this.#activeBlocks[e.id] + islBlocks - this.#activeOverlap(r, e.id);
-      } else {
-        decodeBlocks = Math.floor(prefillTokens / bs);
+      const active = track ? this.prefillTokens(e.id, nowMs) : 0;
+      let prefillCost = 0;
+      if (track) {
+        const excess = decay > 0 ? (active - minActive) / bs / Math.max(1, islBlocks) : 0;
+        const credited = credit / (1 + decay * excess) * overlap * bs;
+        prefillCost = scale * Math.max(0, active + isl - credited) / bs;
       }
-      costs[c] = cfg.overlap_score_weight * prefillTokens / bs + decodeBlocks;
+      const decodeBlocks = cfg.router_track_active_blocks
+        ? this.#activeBlocks[e.id] + islBlocks - this.#activeOverlap(r, e.id)
+        : Math.floor((Math.max(0, isl - overlap * bs) + active) / bs);
+      costs[c] = prefillCost + decodeBlocks;
     }
     return cfg.router_temperature > 0
       ? this.#softmax(count, cfg.router_temperature)

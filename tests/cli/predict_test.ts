@@ -335,7 +335,7 @@ Deno.test("aisimulate predict: disaggregated workers behind the KV router, with 
       workers: { prefill: { ...role, parallelism: { replicas: 2 } }, decode: role },
       kv_transfer: { bandwidth_gb_per_second: 50 },
     },
-    router: { policy: "kv_router", overlap_score_credit: 2 },
+    router: { policy: "kv_router", overlap_score_credit: 1, prefill_load_scale: 2 },
   });
   const out = `${tmp.path}/out`;
   const res = await predictJson(config, out);
@@ -375,7 +375,7 @@ Deno.test("aisimulate predict: a config and the replay flags it stands for give 
       workers: { prefill: role(1), decode: role(2) },
       kv_transfer: { bytes_per_token: 131072, bandwidth_gb_per_second: 25 },
     },
-    router: { policy: "kv_router", overlap_score_credit: 0.5 },
+    router: { policy: "kv_router", overlap_score_credit: 0.5, prefill_load_scale: 1.5 },
     evaluation: { sla: { ttft_ms: 300, itl_ms: 20 } },
   });
   const predicted = await predictJson(config, `${trace.dir}/out`);
@@ -410,7 +410,7 @@ Deno.test("aisimulate predict: a config and the replay flags it stands for give 
     "--router-mode",
     "kv_router",
     "--router-config",
-    '{"overlap_score_weight": 0.5}',
+    '{"overlap_score_credit": 0.5, "prefill_load_scale": 1.5}',
     "--sla-ttft-ms",
     "300",
     "--sla-itl-ms",
