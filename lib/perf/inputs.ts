@@ -13,7 +13,8 @@ import type { ModelSpec } from "./catalog/arch.ts";
 import { modelFromHfConfig, tokenizerKind } from "./catalog/hf_config.ts";
 import { catalogModel, findModel } from "./catalog/models.ts";
 import { loadAicTables } from "./aic/tables.ts";
-import { parseProfile } from "./profile.ts";
+import { readNpz, toNested } from "./npz.ts";
+import { parseProfile, PROFILE_KEYS } from "./profile.ts";
 import { type PerfArgs, wantsModelTiming } from "./args.ts";
 import { DEFAULT_SYSTEM, resolvePerfSetup } from "./setup.ts";
 import type { PerfInputs } from "./types.ts";
@@ -100,6 +101,34 @@ export async function loadHfModel(path: string, at: InputLocation = {}): Promise
   });
 }
 
+/**
+ * A planner profile as the JSON object `parseProfile` checks: a JSON file as it is, or the five arrays of a
+ * NumPy `.npz` (the reference mocker's format; `decode_itl` as rows). Any other array of the `.npz` is ignored.
+ */
+async function readProfile(path: string, at: InputLocation): Promise<unknown> {
+  let isDirectory = false;
+  try {
+    isDirectory = (await Deno.stat(path)).isDirectory;
+  } catch { /* reported by the read below */ }
+  if (isDirectory) {
+    throw new InputError(
+      `${path} is a directory; profiler results directories are not read: pass the mocker-format ` +
+        "perf_data.npz (the output of the reference's planner_profiler_perf_data_converter.py) or a JSON profile " +
+        `with the keys ${PROFILE_KEYS.join(", ")}`,
+      at,
+    );
+  }
+  if (!/\.npz$/i.test(path)) return await readJson(path, at);
+  let bytes: Uint8Array;
+  try {
+    bytes = await Deno.readFile(path);
+  } catch (e) {
+    throw new InputError(`cannot read ${path}: ${(e as Error).message}`, at);
+  }
+  const arrays = await readNpz(bytes, { names: PROFILE_KEYS, at: { ...at, file: path } });
+  return Object.fromEntries([...arrays].map(([k, a]) => [k, toNested(a)]));
+}
+
 function envSystemsPath(): string | undefined {
   try {
     return Deno.env.get(AIC_SYSTEMS_ENV) || undefined;
@@ -139,14 +168,7 @@ export async function loadPerfInputs(
   }
   const profilePath = args.planner_profile_data;
   if (profilePath != null) {
-    if (/\.npz$/i.test(profilePath)) {
-      throw new InputError(
-        "NumPy .npz profiles are not read; convert it to JSON with the keys prefill_isl, prefill_ttft_ms, " +
-          "decode_active_kv_tokens, decode_context_length, decode_itl (see lib/perf/profile.ts)",
-        field("planner_profile_data"),
-      );
-    }
-    const json = await readJson(profilePath, field("planner_profile_data"));
+    const json = await readProfile(profilePath, field("planner_profile_data"));
     inputs = { ...inputs, profile: parseProfile(json, { file: profilePath }) };
   }
   const systemsPath = args.aic_systems_path ?? envSystemsPath();

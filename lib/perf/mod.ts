@@ -5,7 +5,7 @@
  * args ask for, in this order:
  *
  * 1. `timing_model` (dynolab extension): `"polynomial"` or a fixed model;
- * 2. `planner_profile_data`: profile mode (interpolated planner profile, JSON);
+ * 2. `planner_profile_data`: profile mode (interpolated planner profile, the mocker's `.npz` or JSON);
  * 3. `aic_systems_path` (or `DYNOLAB_AIC_SYSTEMS`) with `aic_*` args: AIC table mode;
  * 4. other `aic_*` args (at least `aic_model_path`): the analytic model;
  * 5. otherwise the reference's polynomial model.

@@ -2,7 +2,8 @@
  * Profile mode (`planner_profile_data`): step times interpolated from a measured profile, as the reference's
  * interpolated model does (dynamo-behaviour.md §3.7).
  *
- * The profile is a JSON object with the reference NPZ's arrays:
+ * The profile is the reference mocker's NumPy `.npz` (`perf_data.npz`, as `np.savez` or `np.savez_compressed`
+ * write it; other arrays in it, such as `afd_metadata_json`, are ignored), or a JSON object with the same arrays:
  *
  * | key | shape | meaning |
  * |---|---|---|
@@ -15,12 +16,24 @@
  * Prefill is a 1-D linear interpolation, extrapolated linearly from the end segments, on
  * `T = batch × (meanIsl − meanPrefix)`; decode a 2-D bilinear interpolation, extrapolated linearly, on
  * `(activeKvTokens, meanContext)`. Negative results are clamped to 0 (the engine's 1 ms decode floor then
- * applies). NumPy `.npz` files are not read; convert them (`numpy.load` → `json.dump` of the five arrays).
+ * applies). `loadPerfInputs` (inputs.ts) reads the file — an `.npz` through `readNpz` (npz.ts) — and hands
+ * `parseProfile` the same JSON-shaped object either way, so both formats are checked alike. A profiler results
+ * directory is not read: convert it to `perf_data.npz` with the reference's
+ * `planner_profiler_perf_data_converter.py`.
  *
  * @module
  */
 import { InputError, type InputLocation } from "../common/errors.ts";
 import type { PerfModel } from "./types.ts";
+
+/** The keys of a profile, in the order of the table above. */
+export const PROFILE_KEYS: readonly string[] = [
+  "prefill_isl",
+  "prefill_ttft_ms",
+  "decode_active_kv_tokens",
+  "decode_context_length",
+  "decode_itl",
+];
 
 /** A parsed planner profile. */
 export interface ProfileData {
@@ -71,13 +84,7 @@ export function parseProfile(json: unknown, at: InputLocation = {}): ProfileData
     throw new InputError("a profile must be a JSON object with prefill_* and decode_* arrays", at);
   }
   const o = json as Record<string, unknown>;
-  const known = [
-    "prefill_isl",
-    "prefill_ttft_ms",
-    "decode_active_kv_tokens",
-    "decode_context_length",
-    "decode_itl",
-  ];
+  const known = PROFILE_KEYS;
   for (const k of Object.keys(o)) {
     if (!known.includes(k)) throw new InputError(`unknown key "${k}"; valid keys: ${known.join(", ")}`, at);
   }

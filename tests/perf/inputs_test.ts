@@ -20,15 +20,16 @@ Deno.test("catalog models and the polynomial need no inputs", async () => {
 
 const FIXTURES = new URL("./fixtures/", import.meta.url).pathname;
 
-Deno.test("a profile JSON selects profile mode; an .npz is refused with a conversion hint", async () => {
+Deno.test("a profile JSON selects profile mode; a missing profile is an input error", async () => {
   const path = `${FIXTURES}profile.json`;
   const { model } = await build({ planner_profile_data: path });
   assert.equal(model.name, "profile");
   assert.equal(model.prefillMs(1, 8192, 0), 400);
   assert.equal(model.decodeMs(8, 128, 0), 4);
   await assert.rejects(
-    () => loadPerfInputs(parseEngineArgs({ planner_profile_data: `${FIXTURES}raw_data.npz` })),
-    (e: unknown) => e instanceof InputError && /planner_profile_data: .*convert it to JSON/.test(e.message),
+    () => loadPerfInputs(parseEngineArgs({ planner_profile_data: `${FIXTURES}missing.npz` })),
+    (e: unknown) =>
+      e instanceof InputError && /planner_profile_data: cannot read .*missing\.npz/.test(e.message),
   );
   await assert.rejects(
     () => loadPerfInputs(parseEngineArgs({ planner_profile_data: `${FIXTURES}missing.json` })),

@@ -1,0 +1,417 @@
+/**
+ * The `.npz` reader (lib/perf/npz.ts) and profile mode reading the reference mocker's `perf_data.npz`. The
+ * archives are built here: a small ZIP writer for stored and deflated members, with the ZIP64 extra field numpy
+ * writes (`force_zip64=True`: local header sizes saturated at 0xFFFFFFFF, the real ones in the extra field).
+ */
+import assert from "node:assert/strict";
+import { InputError } from "../../lib/common/errors.ts";
+import { parseEngineArgs } from "../../lib/engine/mod.ts";
+import { crc32, parseNpy, readNpz, toNested } from "../../lib/perf/npz.ts";
+import { loadPerfInputs } from "../../lib/perf/mod.ts";
+import { reportJson, simulate } from "../../mod.ts";
+import { tempDir } from "../_temp.ts";
+
+const enc = new TextEncoder();
+
+/** An `.npy` file: `values` written as `descr` (little- or big-endian as it says), in the order given. */
+function npy(
+  descr: string,
+  shape: number[],
+  values: number[],
+  opts: { fortran?: boolean; version?: 1 | 2 } = {},
+): Uint8Array {
+  const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(", ")})`;
+  const dict = `{'descr': '${descr}', 'fortran_order': ${
+    opts.fortran ? "True" : "False"
+  }, 'shape': ${shapeText}, }`;
+  const version = opts.version ?? 1;
+  const prefix = version === 1 ? 10 : 12;
+  // Pad with spaces and a newline so the data starts 64-byte aligned, as numpy does.
+  const total = Math.ceil((prefix + dict.length + 1) / 64) * 64;
+  const header = enc.encode(dict + " ".repeat(total - prefix - dict.length - 1) + "\n");
+  const m = descr.match(/^([<>|])([fiub])(\d+)$/)!;
+  const size = Number(m[3]);
+  const le = m[1] !== ">";
+  const data = new DataView(new ArrayBuffer(values.length * size));
+  values.forEach((v, i) => {
+    const o = i * size;
+    const set: Record<string, () => void> = {
+      f8: () => data.setFloat64(o, v, le),
+      f4: () => data.setFloat32(o, v, le),
+      i8: () => data.setBigInt64(o, BigInt(v), le),
+      u8: () => data.setBigUint64(o, BigInt(v), le),
+      i4: () => data.setInt32(o, v, le),
+      u4: () => data.setUint32(o, v, le),
+      i2: () => data.setInt16(o, v, le),
+      u2: () => data.setUint16(o, v, le),
+      i1: () => data.setInt8(o, v),
+      u1: () => data.setUint8(o, v),
+      b1: () => data.setUint8(o, v),
+    };
+    set[`${m[2]}${size}`]();
+  });
+  const out = new Uint8Array(prefix + header.length + data.byteLength);
+  out.set([0x93, ...enc.encode("NUMPY"), version, 0]);
+  const view = new DataView(out.buffer);
+  if (version === 1) view.setUint16(8, header.length, true);
+  else view.setUint32(8, header.length, true);
+  out.set(header, prefix);
+  out.set(new Uint8Array(data.buffer), prefix + header.length);
+  return out;
+}
+
+/** A 0-d unicode array, as `np.savez(..., afd_metadata_json=np.array(json.dumps(...)))` writes it. */
+function npyUnicode(text: string): Uint8Array {
+  const dict = `{'descr': '<U${text.length}', 'fortran_order': False, 'shape': (), }`;
+  const header = enc.encode(dict.padEnd(117, " ") + "\n");
+  const data = new DataView(new ArrayBuffer(4 * text.length));
+  [...text].forEach((c, i) => data.setUint32(4 * i, c.codePointAt(0)!, true));
+  return Uint8Array.of(
+    0x93,
+    ...enc.encode("NUMPY"),
+    1,
+    0,
+    header.length,
+    0,
+    ...header,
+    ...new Uint8Array(data.buffer),
+  );
+}
+
+interface Member {
+  name: string;
+  data: Uint8Array;
+  /** Deflate (method 8) instead of storing. */
+  deflate?: boolean;
+  /** As numpy writes: local sizes saturated, real sizes in a ZIP64 extra field. */
+  zip64Local?: boolean;
+  /** Central directory sizes and offset saturated too, with their ZIP64 extra field. */
+  zip64Central?: boolean;
+}
+
+async function deflateRaw(data: Uint8Array): Promise<Uint8Array> {
+  const stream = new Blob([data.slice()]).stream().pipeThrough(new CompressionStream("deflate-raw"));
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+
+/** A ZIP archive of the members. */
+async function zip(members: Member[]): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  const central: Uint8Array[] = [];
+  let offset = 0;
+  const le = (size: number, values: number[]) => {
+    const b = new DataView(new ArrayBuffer(size * values.length));
+    values.forEach((v, i) => {
+      if (size === 2) b.setUint16(2 * i, v, true);
+      else if (size === 4) b.setUint32(4 * i, v, true);
+      else b.setBigUint64(8 * i, BigInt(v), true);
+    });
+    return new Uint8Array(b.buffer);
+  };
+  const cat = (...parts: Uint8Array[]) => {
+    const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
+    let p = 0;
+    for (const part of parts) {
+      out.set(part, p);
+      p += part.length;
+    }
+    return out;
+  };
+  for (const m of members) {
+    const name = enc.encode(m.name);
+    const body = m.deflate ? await deflateRaw(m.data) : m.data;
+    const method = m.deflate ? 8 : 0;
+    const crc = crc32(m.data);
+    const localExtra = m.zip64Local
+      ? cat(le(2, [1, 16]), le(8, [m.data.length, body.length]))
+      : new Uint8Array();
+    const localSizes = m.zip64Local ? [0xffffffff, 0xffffffff] : [body.length, m.data.length];
+    const local = cat(
+      le(4, [0x04034b50]),
+      le(2, [45, 0, method, 0, 0x21]),
+      le(4, [crc, ...localSizes]),
+      le(2, [name.length, localExtra.length]),
+      name,
+      localExtra,
+    );
+    const centralExtra = m.zip64Central
+      ? cat(le(2, [1, 24]), le(8, [m.data.length, body.length, offset]))
+      : new Uint8Array();
+    const centralFields = m.zip64Central
+      ? [0xffffffff, 0xffffffff, 0xffffffff]
+      : [body.length, m.data.length, offset];
+    central.push(cat(
+      le(4, [0x02014b50]),
+      le(2, [45, 45, 0, method, 0, 0x21]),
+      le(4, [crc, centralFields[0], centralFields[1]]),
+      le(2, [name.length, centralExtra.length, 0, 0, 0]),
+      le(4, [0, centralFields[2]]),
+      name,
+      centralExtra,
+    ));
+    chunks.push(local, body);
+    offset += local.length + body.length;
+  }
+  const cd = cat(...central);
+  const end = cat(
+    le(4, [0x06054b50]),
+    le(2, [0, 0, members.length, members.length]),
+    le(4, [cd.length, offset]),
+    le(2, [0]),
+  );
+  return cat(...chunks, cd, end);
+}
+
+const PROFILE = {
+  prefill_isl: [128, 1024, 8192],
+  prefill_ttft_ms: [12.5, 61.25, 400.125],
+  decode_active_kv_tokens: [0, 100000, 1000000],
+  decode_context_length: [128, 8192],
+  decode_itl: [[4.5, 5.25], [9.75, 12], [20, 30.5]],
+};
+
+/** The profile as numpy's `np.savez` (or `np.savez_compressed`) writes it, with an AFD metadata string. */
+function profileMembers(deflate: boolean, fortranItl = false): Member[] {
+  const rows = PROFILE.decode_itl.length;
+  const cols = PROFILE.decode_itl[0].length;
+  const itl = fortranItl
+    ? Array.from({ length: rows * cols }, (_, k) => PROFILE.decode_itl[k % rows][Math.floor(k / rows)])
+    : PROFILE.decode_itl.flat();
+  const f8 = (values: number[]) => npy("<f8", [values.length], values);
+  return [
+    { name: "prefill_isl.npy", data: f8(PROFILE.prefill_isl) },
+    { name: "prefill_ttft_ms.npy", data: f8(PROFILE.prefill_ttft_ms) },
+    { name: "decode_active_kv_tokens.npy", data: f8(PROFILE.decode_active_kv_tokens) },
+    { name: "decode_context_length.npy", data: f8(PROFILE.decode_context_length) },
+    { name: "decode_itl.npy", data: npy("<f8", [rows, cols], itl, { fortran: fortranItl }) },
+    { name: "afd_metadata_json.npy", data: npyUnicode('{"attention_dp": 1}') },
+  ].map((m) => ({ ...m, deflate, zip64Local: true }));
+}
+
+Deno.test("stored members: 1-D and 2-D float64 (C and Fortran order) and integer arrays decode exactly", async () => {
+  const bytes = await zip([
+    { name: "x.npy", data: npy("<f8", [3], [0.1, -2.5, 1e300]) },
+    { name: "c.npy", data: npy("<f8", [2, 3], [1, 2, 3, 4, 5, 6]) },
+    { name: "f.npy", data: npy("<f8", [2, 3], [1, 4, 2, 5, 3, 6], { fortran: true }) },
+    { name: "cube.npy", data: npy("<f8", [2, 2, 2], [0, 4, 2, 6, 1, 5, 3, 7], { fortran: true }) },
+    { name: "i8.npy", data: npy("<i8", [2], [-3, 2 ** 40]) },
+    { name: "i4.npy", data: npy("<i4", [2, 2], [1, -2, 3, -4]) },
+    { name: "i2.npy", data: npy("<i2", [1], [-7]) },
+    { name: "i1.npy", data: npy("|i1", [1], [-128]) },
+    { name: "u8.npy", data: npy("<u8", [1], [2 ** 53]) },
+    { name: "u4.npy", data: npy("<u4", [1], [2 ** 32 - 1]) },
+    { name: "u2.npy", data: npy("<u2", [1], [65535]) },
+    { name: "u1.npy", data: npy("|u1", [2], [0, 255]) },
+    { name: "f4.npy", data: npy("<f4", [2], [1.5, -0.25]) },
+    { name: "be.npy", data: npy(">f8", [2], [1.25, -3]) },
+    { name: "v2.npy", data: npy("<f8", [1], [42], { version: 2 }) },
+  ]);
+  const arrays = await readNpz(bytes);
+  const got = Object.fromEntries([...arrays].map(([k, a]) => [k, toNested(a)]));
+  assert.deepEqual(got, {
+    x: [0.1, -2.5, 1e300],
+    c: [[1, 2, 3], [4, 5, 6]],
+    f: [[1, 2, 3], [4, 5, 6]],
+    cube: [[[0, 1], [2, 3]], [[4, 5], [6, 7]]],
+    i8: [-3, 2 ** 40],
+    i4: [[1, -2], [3, -4]],
+    i2: [-7],
+    i1: [-128],
+    u8: [2 ** 53],
+    u4: [2 ** 32 - 1],
+    u2: [65535],
+    u1: [0, 255],
+    f4: [1.5, -0.25],
+    be: [1.25, -3],
+    v2: [42],
+  });
+  assert.deepEqual(arrays.get("f")?.shape, [2, 3]);
+  assert.equal(arrays.get("f")?.dtype, "<f8");
+  assert.deepEqual([...arrays.get("f")!.data], [1, 2, 3, 4, 5, 6]);
+  assert.deepEqual(
+    parseNpy(npy("<f8", [2, 2], [1, 3, 2, 4], { fortran: true })).data,
+    Float64Array.of(1, 2, 3, 4),
+  );
+});
+
+Deno.test("deflated and ZIP64 members (as np.savez_compressed and force_zip64 write them) decode alike", async () => {
+  const data = npy("<f8", [2, 2], [1.5, 2.5, 3.5, 4.5]);
+  for (
+    const m of [
+      { deflate: true },
+      { zip64Local: true },
+      { deflate: true, zip64Local: true },
+      { zip64Local: true, zip64Central: true },
+      { deflate: true, zip64Local: true, zip64Central: true },
+    ]
+  ) {
+    // A member before it, so the ZIP64 local header offset is not 0.
+    const bytes = await zip([{ name: "pad.npy", data: npy("<i4", [1], [7]), ...m }, {
+      name: "a.npy",
+      data,
+      ...m,
+    }]);
+    const arrays = await readNpz(bytes);
+    assert.deepEqual(toNested(arrays.get("a")!), [[1.5, 2.5], [3.5, 4.5]], JSON.stringify(m));
+    assert.deepEqual(toNested(arrays.get("pad")!), [7], JSON.stringify(m));
+  }
+  // The deflated member really is deflated: the archive is smaller than the stored one.
+  const zeros = npy("<f8", [1000], new Array(1000).fill(0));
+  const stored = await zip([{ name: "z.npy", data: zeros }]);
+  const deflated = await zip([{ name: "z.npy", data: zeros, deflate: true }]);
+  assert.ok(deflated.length < stored.length / 10);
+  assert.deepEqual((await readNpz(deflated)).get("z")?.data, new Float64Array(1000));
+});
+
+Deno.test("non-numeric arrays and non-.npy members are skipped unless asked for", async () => {
+  const bytes = await zip([
+    { name: "afd_metadata_json.npy", data: npyUnicode('{"a": 1}'), zip64Local: true },
+    { name: "notes.txt", data: enc.encode("hello") },
+    { name: "x.npy", data: npy("<f8", [1], [3]), deflate: true },
+  ]);
+  assert.deepEqual([...(await readNpz(bytes)).keys()], ["x"]);
+  assert.deepEqual([...(await readNpz(bytes, { names: ["x", "y"] })).keys()], ["x"]);
+  await assert.rejects(
+    readNpz(bytes, { names: ["afd_metadata_json"], at: { file: "p.npz" } }),
+    (e: unknown) => {
+      assert.ok(e instanceof InputError);
+      assert.equal(
+        e.message,
+        "p.npz: afd_metadata_json: unsupported dtype '<U8'; numeric arrays (float, int, uint, bool) are read",
+      );
+      return true;
+    },
+  );
+});
+
+Deno.test("damaged archives are InputErrors that name the file and what is wrong", async () => {
+  const good = await zip([{ name: "x.npy", data: npy("<f8", [2], [1, 2]) }]);
+  const fails = async (bytes: Uint8Array, re: RegExp, names?: string[]) =>
+    await assert.rejects(readNpz(bytes, { at: { file: "p.npz" }, names }), (e: unknown) => {
+      assert.ok(e instanceof InputError, String(e));
+      assert.match(e.message, re);
+      return true;
+    });
+  await fails(
+    enc.encode('{"prefill_isl": [1, 2]}'),
+    /^p\.npz: not a readable \.npz \(ZIP\) archive: no end-of/,
+  );
+  await fails(
+    good.subarray(0, good.length - 30),
+    /^p\.npz: not a readable \.npz \(ZIP\) archive: a ZIP start/,
+  );
+  const flipped = good.slice();
+  flipped[flipped.length - 22 - 51 - 1] ^= 0xff; // the last data byte, before the central directory and end
+  await fails(flipped, /^p\.npz: x: damaged \.npz member x\.npy: CRC-32 mismatch$/);
+  const badDeflate = await zip([{ name: "x.npy", data: npy("<f8", [2], [1, 2]), deflate: true }]);
+  badDeflate[30 + 5] ^= 0xff; // inside the deflate stream (header 30 bytes, name "x.npy")
+  await fails(
+    badDeflate,
+    /^p\.npz: x: damaged \.npz member x\.npy: (cannot inflate|CRC-32 mismatch|\d+ bytes)/,
+  );
+  const notNpy = await zip([{ name: "x.npy", data: enc.encode("not an array") }]);
+  await fails(notNpy, /^p\.npz: x: not a readable \.npy array: no \\x93NUMPY magic$/);
+  const short = await zip([{ name: "x.npy", data: npy("<f8", [2], [1, 2]).subarray(0, 130) }]);
+  await fails(
+    short,
+    /^p\.npz: x: not a readable \.npy array: 2 data bytes for shape \(2\) of '<f8' \(needs 16\)$/,
+  );
+});
+
+const FIXTURES = new URL("./fixtures/", import.meta.url).pathname;
+
+Deno.test("profile mode reads an .npz as the same profile as its JSON, and reports the same", async () => {
+  await using dir = await tempDir();
+  const json = `${dir.path}/profile.json`;
+  await Deno.writeTextFile(json, JSON.stringify(PROFILE));
+  const stored = `${dir.path}/perf_data.npz`;
+  await Deno.writeFile(stored, await zip(profileMembers(false)));
+  const compressed = `${dir.path}/perf_data_compressed.NPZ`;
+  await Deno.writeFile(compressed, await zip(profileMembers(true, true)));
+  const profileOf = async (path: string) =>
+    (await loadPerfInputs(parseEngineArgs({ planner_profile_data: path }))).profile;
+  const expected = await profileOf(json);
+  assert.deepEqual(expected?.decodeItl, PROFILE.decode_itl);
+  assert.deepEqual(await profileOf(stored), expected);
+  assert.deepEqual(await profileOf(compressed), expected);
+
+  const run = async (path: string) =>
+    reportJson(
+      await simulate({
+        workload: { source: "synthetic", input_tokens: 2000, output_tokens: 50, request_count: 12 },
+        replay_concurrency: 6,
+        topology: { mode: "agg", num_workers: 1, engine: { planner_profile_data: path } },
+      }),
+    );
+  const fromJson = await run(json);
+  assert.equal(JSON.parse(fromJson).completed_requests, 12);
+  assert.equal(await run(stored), fromJson);
+  assert.equal(await run(compressed), fromJson);
+  // A different profile gives a different report: the comparison can fail.
+  assert.notEqual(await run(`${FIXTURES}profile.json`), fromJson);
+});
+
+Deno.test("a bad .npz profile: the file, the field, and parseProfile's own messages", async () => {
+  await using dir = await tempDir();
+  const at = (name: string) => `${dir.path}/${name}`;
+  const load = (path: string) => loadPerfInputs(parseEngineArgs({ planner_profile_data: path }));
+  const rejects = async (path: string, check: (e: InputError) => void) =>
+    await assert.rejects(load(path), (e: unknown) => {
+      assert.ok(e instanceof InputError, String(e));
+      check(e);
+      return true;
+    });
+
+  // Not a ZIP file at all.
+  await Deno.writeTextFile(at("corrupt.npz"), JSON.stringify(PROFILE));
+  await rejects(at("corrupt.npz"), (e) => {
+    assert.equal(e.location.file, at("corrupt.npz"));
+    assert.equal(e.location.field, "engine args.planner_profile_data");
+    assert.match(e.detail, /^not a readable \.npz \(ZIP\) archive/);
+  });
+
+  // A missing array: the message parseProfile gives for the JSON without it.
+  const { decode_itl: _, ...withoutItl } = PROFILE;
+  await Deno.writeTextFile(at("no_itl.json"), JSON.stringify(withoutItl));
+  await Deno.writeFile(
+    at("no_itl.npz"),
+    await zip(profileMembers(true).filter((m) => m.name !== "decode_itl.npy")),
+  );
+  let fromJson: InputError | undefined;
+  await rejects(at("no_itl.json"), (e) => fromJson = e);
+  await rejects(at("no_itl.npz"), (e) => {
+    assert.equal(
+      e.message,
+      `${at("no_itl.npz")}: decode_itl: must have 3 rows (one per decode_active_kv_tokens)`,
+    );
+    assert.equal(e.detail, fromJson?.detail);
+    assert.equal(e.location.field, fromJson?.location.field);
+  });
+
+  // A decode_itl of the wrong shape, and a non-numeric one.
+  const members = profileMembers(false);
+  const swap = (data: Uint8Array) => members.map((m) => m.name === "decode_itl.npy" ? { ...m, data } : m);
+  await Deno.writeFile(at("flat_itl.npz"), await zip(swap(npy("<f8", [6], [1, 2, 3, 4, 5, 6]))));
+  await rejects(at("flat_itl.npz"), (e) => {
+    assert.equal(
+      e.message,
+      `${at("flat_itl.npz")}: decode_itl: must have 3 rows (one per decode_active_kv_tokens)`,
+    );
+  });
+  await Deno.writeFile(at("text_itl.npz"), await zip(swap(npyUnicode("fast"))));
+  await rejects(at("text_itl.npz"), (e) => {
+    assert.equal(e.location.file, at("text_itl.npz"));
+    assert.equal(e.location.field, "decode_itl");
+    assert.match(e.detail, /^unsupported dtype '<U4'/);
+  });
+
+  // A missing file, and a profiler results directory.
+  await rejects(
+    at("missing.npz"),
+    (e) => assert.match(e.message, /planner_profile_data: cannot read .*missing\.npz/),
+  );
+  await rejects(dir.path, (e) => {
+    assert.equal(e.location.field, "engine args.planner_profile_data");
+    assert.match(e.detail, /is a directory; .*perf_data\.npz .*planner_profiler_perf_data_converter\.py/);
+  });
+});
