@@ -15,7 +15,14 @@ import { namingFlag } from "./flag_naming.ts";
 import { parseCommand } from "./flags.ts";
 import { runRecords, withWallFigures } from "./run_outputs.ts";
 import { USAGE } from "./usage.ts";
-import { checkOutputPaths, defaultReportPath, plannerReportPath, writeFilesAtomically } from "./write.ts";
+import {
+  checkOutputPaths,
+  claimReportPath,
+  defaultReportPath,
+  plannerReportPath,
+  releaseClaim,
+  writeFilesAtomically,
+} from "./write.ts";
 
 /** Where the command prints. */
 export interface Io {
@@ -43,12 +50,12 @@ export async function main(argv: readonly string[], io: Io = consoleIo): Promise
     }
     for (const w of command.warnings) io.err(`warning: ${w}`);
     const { output } = command;
-    const reportPath = output.reportJson !== undefined || !output.demo
+    const reportTarget = output.reportJson !== undefined || !output.demo
       ? await defaultReportPath(output.reportJson)
       : undefined;
     await checkOutputPaths(
       [
-        ...(reportPath === undefined ? [] : [[reportPath, "--report-json"] as const]),
+        ...(reportTarget === undefined ? [] : [[reportTarget.path, "--report-json"] as const]),
         ...(output.reportJsonl === undefined ? [] : [[output.reportJsonl, "--report-jsonl"] as const]),
       ],
       output.plannerDir === undefined ? [] : [[output.plannerDir, "--planner-config report_output_dir"]],
@@ -63,7 +70,6 @@ export async function main(argv: readonly string[], io: Io = consoleIo): Promise
     for (const w of details.warnings ?? []) io.err(`warning: ${w}`);
 
     const files: OutputFile[] = [];
-    if (reportPath !== undefined) files.push([reportPath, reportJson(report)]);
     if (output.reportJsonl !== undefined) {
       files.push([
         output.reportJsonl,
@@ -77,7 +83,17 @@ export async function main(argv: readonly string[], io: Io = consoleIo): Promise
       htmlPath = plannerReportPath(cfg.report_output_dir, cfg.report_filename);
       files.push(...await plannerFiles(planner, report, htmlPath));
     }
-    await writeFilesAtomically(files);
+    // A timestamped name is claimed last, so that two runs ending in the same second write two reports.
+    const reportPath = reportTarget?.timestamped
+      ? await claimReportPath(reportTarget.path)
+      : reportTarget?.path;
+    if (reportPath !== undefined) files.unshift([reportPath, reportJson(report)]);
+    try {
+      await writeFilesAtomically(files);
+    } catch (e) {
+      if (reportTarget?.timestamped) await releaseClaim(reportPath!);
+      throw e;
+    }
     io.out(formatSummary(report));
     for (const line of formatRunSummary(report)) io.out(line);
     if (planner) { for (const line of plannerLines(planner, htmlPath!)) io.out(line); }

@@ -6,19 +6,61 @@
 import { dirname, resolve } from "node:path";
 import { InputError } from "../common/errors.ts";
 
+/** Where the JSON report goes: its path, and whether dynolab named it (a timestamped name). */
+export interface ReportPath {
+  readonly path: string;
+  readonly timestamped: boolean;
+}
+
 /**
  * The report path the reference would use: `path` itself, a timestamped file inside `path` when it is a
  * directory (an existing one, or a new one written with a trailing `/`, created on write), or
- * `./dynamo_replay_report_YYYYmmdd_HHMMSS.json` when unset.
+ * `<cwd>/dynamo_replay_report_YYYYmmdd_HHMMSS.json` when unset.
  */
-export async function defaultReportPath(path: string | undefined, now = new Date()): Promise<string> {
+export async function defaultReportPath(path: string | undefined, now = new Date()): Promise<ReportPath> {
   const p = (n: number) => String(n).padStart(2, "0");
   const stamp = `${now.getFullYear()}${p(now.getMonth() + 1)}${p(now.getDate())}_` +
     `${p(now.getHours())}${p(now.getMinutes())}${p(now.getSeconds())}`;
   const name = `dynamo_replay_report_${stamp}.json`;
-  if (path === undefined) return name;
-  if (path.endsWith("/") || await isDirectory(path)) return `${path.replace(/\/+$/, "")}/${name}`;
-  return path;
+  if (path === undefined) return { path: resolve(name), timestamped: true };
+  if (path.endsWith("/") || await isDirectory(path)) {
+    return { path: `${path.replace(/\/+$/, "")}/${name}`, timestamped: true };
+  }
+  return { path, timestamped: false };
+}
+
+/**
+ * Claim a timestamped report name so that runs finishing in the same second do not overwrite each other:
+ * `path` if no file has it yet, else the first free `<stem>_2.json`, `<stem>_3.json`, …. The name is taken by
+ * creating an empty file, which the report then replaces; {@link releaseClaim} removes it if the write fails.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { claimReportPath } from "./write.ts";
+ * const dir = await Deno.makeTempDir();
+ * const a = await claimReportPath(`${dir}/r.json`), b = await claimReportPath(`${dir}/r.json`);
+ * assert.deepEqual([a, b], [`${dir}/r.json`, `${dir}/r_2.json`]);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function claimReportPath(path: string): Promise<string> {
+  await Deno.mkdir(dirname(resolve(path)), { recursive: true });
+  for (let n = 1;; n++) {
+    const candidate = n === 1 ? path : path.replace(/(\.json)?$/, `_${n}$1`);
+    try {
+      (await Deno.open(candidate, { write: true, createNew: true })).close();
+      return candidate;
+    } catch (e) {
+      if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
+    }
+  }
+}
+
+/** Remove a name {@link claimReportPath} took, if it is still the empty placeholder. */
+export async function releaseClaim(path: string): Promise<void> {
+  const info = await Deno.stat(path).catch(() => undefined);
+  if (info?.isFile && info.size === 0) await Deno.remove(path).catch(() => {});
 }
 
 /** An output path and the flag or setting that named it (for errors). */
