@@ -7,7 +7,13 @@
  * @module
  */
 import { InputError } from "./common/errors.ts";
-import { Cluster, type ClusterResult, type PoolSetup, type ScalingController } from "./cluster/mod.ts";
+import {
+  Cluster,
+  type ClusterResult,
+  type PoolSetup,
+  type ScalingController,
+  transferArgWarnings,
+} from "./cluster/mod.ts";
 import {
   type PassTotals,
   type ResolvedEngine,
@@ -227,10 +233,11 @@ function runDetails(
   plannerWarnings: readonly string[],
 ): { [key: string]: ReportValue } {
   const stats = workloadStats(inputs.workload);
-  let overlap = 0, islBlocks = 0, admitted = 0;
+  let overlap = 0, islBlocks = 0, admitted = 0, unarrived = 0;
   const bs = resolved[0].config.blockSize;
   const router = cluster.pools[0].router;
   for (let r = 0; r < inputs.workload.requestCount; r++) {
+    if (Number.isNaN(collector.arrivalMs[r]) && collector.warmup[r] === 0) unarrived++;
     if (collector.admissions[r] === 0) continue;
     admitted++;
     overlap += router.overlapBlocks[r];
@@ -290,10 +297,12 @@ function runDetails(
     ...(routerQueue ? { router_queue: routerQueue } : {}),
     simulated_end_ms: cluster.endMs,
     truncated: cluster.truncated,
+    ...(cluster.truncated ? { unarrived_requests: unarrived } : {}),
     events: cluster.events,
     warnings: [
       ...stepWarning(step, jitterMs, inputs.spec.spread_arrival_steps),
       ...resolved.flatMap((r) => r.warnings),
+      ...(resolved.length === 2 ? transferArgWarnings(resolved[0].args, resolved[1].args) : []),
       ...plannerWarnings,
     ],
   };

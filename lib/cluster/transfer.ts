@@ -124,3 +124,36 @@ export class SharedLinks {
 export function transferMs(bytes: number, gbps: number): number {
   return bytes / (gbps * 1e9) * 1000;
 }
+
+/** The engine args that time a KV transfer (those of its source, the prefill engine). */
+export interface TransferArgs {
+  readonly kv_transfer_bandwidth?: number | null;
+  readonly kv_transfer_timing_mode: string;
+}
+
+/**
+ * The warning for KV-transfer args the decode engines give differently from the prefill engines: a transfer is
+ * timed by its source's args, as in the reference, so the decode engines' have no effect.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { transferArgWarnings } from "./transfer.ts";
+ * const rr = { kv_transfer_timing_mode: "full_prompt" };
+ * assert.deepEqual(transferArgWarnings(rr, rr), []);
+ * assert.match(transferArgWarnings(rr, { ...rr, kv_transfer_bandwidth: 50 })[0], /kv_transfer_bandwidth 50/);
+ * ```
+ */
+export function transferArgWarnings(prefill: TransferArgs, decode: TransferArgs): string[] {
+  const keys = (["kv_transfer_bandwidth", "kv_transfer_timing_mode"] as const).filter((k) =>
+    (decode[k] ?? null) !== (prefill[k] ?? null)
+  );
+  if (keys.length === 0) return [];
+  const given = (a: TransferArgs) => keys.map((k) => `${k} ${a[k] ?? "unset"}`).join(", ");
+  return [
+    `the decode engine args' ${
+      given(decode)
+    } have no effect: a KV transfer is timed by the prefill (source) ` +
+    `engine's args, as in the reference (${given(prefill)}); give them in the prefill engine args`,
+  ];
+}

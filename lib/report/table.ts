@@ -200,6 +200,16 @@ export function formatRunSummary(report: Report): string[] {
   if (accept !== undefined && accept !== 1) {
     lines.push(`Mean speculative accept length: ${formatValue(accept)}`);
   }
+  const stopped = details as { truncated?: boolean; simulated_end_ms?: number; unarrived_requests?: number };
+  if (stopped?.truncated) {
+    lines.push(
+      `Stopped at the simulated-time limit (${formatValue((stopped.simulated_end_ms ?? 0) / 1000)} s): ${
+        formatCount(Number(report.incomplete_requests ?? 0))
+      } requests in flight count as incomplete and ${
+        formatCount(stopped.unarrived_requests ?? 0)
+      } had not arrived; neither is in any statistic`,
+    );
+  }
   const rejected = Number(report.rejected_requests ?? 0);
   if (rejected > 0) {
     const by = (report.dynolab as { rejected_by_reason?: Record<string, number> }).rejected_by_reason ?? {};

@@ -111,6 +111,19 @@ Deno.test("disagg: KV transfer takes prompt × bytes per token ÷ bandwidth", ()
   assert.ok(Math.abs(collector.firstTokenMs[0] - (30 + 30 + transfer + 5)) < 1e-9); // two 8192-budget chunks
 });
 
+Deno.test("disagg: the decode engines' transfer args have no effect, and say so", () => {
+  const w = workloadOf([{ input: 10_000, output: 2 }]);
+  const decode = { ...fixedTiming(0, 5), kv_bytes_per_token: 131_072, kv_transfer_bandwidth: 400 };
+  const { collector, report } = run(w, disagg(fixedTiming(30, 0), decode));
+  assert.equal(collector.firstTokenMs[0], 30 + 30 + 5, "no transfer time");
+  const warnings = (report.dynolab as { warnings: string[] }).warnings;
+  assert.equal(warnings.length, 1, warnings.join("\n"));
+  assert.match(warnings[0], /kv_transfer_bandwidth 400 have no effect.*prefill \(source\).*unset/);
+  // The same value on both sides is the usual way to give it (the DSL's .engine() sets both): no warning.
+  const both = run(w, disagg({ ...fixedTiming(30, 0), kv_transfer_bandwidth: 400 }, decode));
+  assert.deepEqual((both.report.dynolab as { warnings: string[] }).warnings, []);
+});
+
 Deno.test("disagg: with link sharing, simultaneous transfers from one worker share its bandwidth", () => {
   const w = workloadOf([{ input: 1000, output: 1 }, { input: 1000, output: 1 }]);
   const prefill = { ...fixedTiming(10, 0), kv_bytes_per_token: 1_000_000, kv_transfer_bandwidth: 1 };
