@@ -67,7 +67,7 @@ const base: Scenario = scenario("cold start")
     prefillEngineNumGpu: 1,
     decodeEngineNumGpu: 1,
   });
-/** The study: issue 4's command swept over `startup_time`. */
+/** The study: the reference's cold-start command (README's planner example) swept over `startup_time`. */
 const study: Scenario = base.sweep("startupTime", range(0, 300, 10));
 export default study;
 

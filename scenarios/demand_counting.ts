@@ -3,18 +3,22 @@
  * scaling alone on the Mooncake conversation trace: 1 initial agg worker, 60 s start-up, throughput interval
  * 120 s, at 1× and 2× arrival speed. Prints a Markdown table.
  *
- *   deno run -A scenarios/demand_counting.ts [--trace PATH]
+ *   deno run -A scenarios/demand_counting.ts [--trace PATH|NAME]
+ *
+ * The trace defaults to the named `mooncake:conversation`, found as the DSL finds it (`$DYNOLAB_TRACES`,
+ * `$DYNOLAB_SHARED/traces`, `../shared/traces` beside the checkout, or a download).
  *
  * @module
  */
 import { parseArgs } from "node:util";
 import { loadInputs, runSimulation } from "../lib/simulate.ts";
-import { formatCount } from "../mod.ts";
+import { formatCount, resolveTrace } from "../mod.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
-  options: { trace: { type: "string", default: "../shared/traces/mooncake/conversation_trace.jsonl" } },
+  options: { trace: { type: "string", default: "mooncake:conversation" } },
 });
+const trace = (await resolveTrace(values.trace)).path;
 const rows = [
   "| arrival speed-up | counting | first windows' count | throughput decisions | TTFT mean / p90 (ms) | GPU-hours | events |",
   "| --- | --- | --- | --- | --- | --- | --- |",
@@ -23,7 +27,7 @@ for (const speedup of [1, 2]) {
   for (const counting of ["completion", "arrival"]) {
     const result = runSimulation(
       await loadInputs({
-        workload: { source: "trace", path: values.trace },
+        workload: { source: "trace", path: trace },
         arrival_speedup_ratio: speedup,
         topology: { mode: "agg", num_workers: 1, engine: { startup_time: 60 } },
         planner: {

@@ -4,8 +4,8 @@
 # TRACE and OUT are plain (unexported) shell variables in the reference, so the `bash -c` children would not
 # see them; start it with both already in the environment (any value: the script's own assignments below then
 # update the exported variables): `TRACE= OUT= bash scenarios/reference_startup_sweep.sh`.
-# The aic_* engine args need the AIC perf model (the perf-model issue); scenarios/startup_sweep.ts runs the
-# same sweep with any timing model.
+# The aic_* engine args select the analytic perf model; scenarios/cold_start.ts runs the same sweep as a DSL
+# scenario, with any timing model.
 set -euo pipefail
 
 TRACE=traces/mooncake_fast25/toolagent_trace.jsonl
