@@ -75,6 +75,37 @@ export const PlannerConfigObject = z.strictObject({
   environment: z.enum(["kubernetes", "virtual", "global-planner"]).default("kubernetes"),
   log_dir: z.string().nullable().default(null),
   model_name: z.string().nullable().default(null),
+  namespace: z.string().nullable().default(null),
+  global_planner_namespace: z.string().nullable().default(null),
+  no_operation: z.boolean().default(false),
+  control_api_port: z.number().int().min(0).max(65535).nullable().default(null),
+  metric_pulling_prometheus_endpoint: z.string().nullable().default(null),
+  metric_pulling_prometheus_token: z.string().nullable().default(null),
+  metric_pulling_prometheus_token_file: z.string().nullable().default(null),
+  metric_pulling_prometheus_ssl_verify: z.boolean().nullable().default(null),
+  metric_pulling_prometheus_extra_query_params: z.record(z.string(), z.string()).nullable().default(null),
+  metric_pulling_prometheus_ca_bundle: z.string().nullable().default(null),
+  metric_pulling_prometheus_request_timeout_seconds: positive.nullable().default(null),
+  metric_reporting_prometheus_port: z.number().int().nonnegative().nullable().default(null),
+  enable_power_awareness: z.boolean().default(false),
+  total_gpu_power_limit: positiveInt.nullable().default(null),
+  /** Where a live planner loads profiler results; dynolab bootstraps from the engines' perf model instead. */
+  profile_results_dir: z.string().nullable().default(null),
+  /** The profiler's AIC sweep spec and the native AIC model identity: the bootstrap uses the perf model. */
+  aic_interpolation: z.record(z.string(), z.unknown()).nullable().default(null),
+  aic_perf_model: z.record(z.string(), z.unknown()).nullable().default(null),
+  plugin_registration: z.record(z.string(), z.unknown()).nullable().default(null),
+  /**
+   * The plugin pipeline's cadence: `scale_interval_seconds` must divide the load interval (and the
+   * throughput interval when throughput scaling runs), as the reference checks; dynolab's ticks at those
+   * intervals are the same. External plugins and the gateway have no effect offline.
+   */
+  scheduling: z.strictObject({
+    scale_interval_seconds: positive.nullable().default(null),
+    tick_max_duration_seconds: positive.default(30),
+    external_plugins: z.array(z.record(z.string(), z.unknown())).default([]),
+    gateway: z.record(z.string(), z.unknown()).nullable().default(null),
+  }).prefault({}),
   /**
    * dynolab extension (§9 item 6): count the demand the throughput planner sees at request **arrival**
    * (`arrival`) instead of at completion (`completion`, the reference), which lags arrivals under backlog.
@@ -103,6 +134,22 @@ export const PlannerConfigObject = z.strictObject({
       } else if (c.decode_scale_up_kv_rate <= c.decode_scale_down_kv_rate) {
         issue("decode_scale_up_kv_rate", "must be greater than decode_scale_down_kv_rate");
       }
+    }
+  }
+  const scale = c.scheduling.scale_interval_seconds;
+  if (scale !== null) {
+    const throughput = c.optimization_target === "sla" && c.enable_throughput_scaling;
+    const intervals = [
+      c.load_adjustment_interval_seconds,
+      ...(throughput ? [c.throughput_adjustment_interval_seconds] : []),
+    ];
+    if (intervals.some((i) => Math.abs(i / scale - Math.round(i / scale)) > 1e-9 * Math.max(1, i / scale))) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["scheduling", "scale_interval_seconds"],
+        message: `(${scale} s) must evenly divide load_adjustment_interval_seconds` +
+          (throughput ? " and throughput_adjustment_interval_seconds" : "") + ` (${intervals.join(", ")} s)`,
+      });
     }
   }
   if (c.optimization_target === "sla") {
@@ -179,6 +226,24 @@ const LIVE_SETTINGS = [
   ["environment", "kubernetes"],
   ["log_dir", null],
   ["model_name", null],
+  ["namespace", null],
+  ["global_planner_namespace", null],
+  ["no_operation", false],
+  ["control_api_port", null],
+  ["metric_pulling_prometheus_endpoint", null],
+  ["metric_pulling_prometheus_token", null],
+  ["metric_pulling_prometheus_token_file", null],
+  ["metric_pulling_prometheus_ssl_verify", null],
+  ["metric_pulling_prometheus_extra_query_params", null],
+  ["metric_pulling_prometheus_ca_bundle", null],
+  ["metric_pulling_prometheus_request_timeout_seconds", null],
+  ["metric_reporting_prometheus_port", null],
+  ["enable_power_awareness", false],
+  ["total_gpu_power_limit", null],
+  ["profile_results_dir", null],
+  ["aic_interpolation", null],
+  ["aic_perf_model", null],
+  ["plugin_registration", null],
 ] as const satisfies readonly (readonly [keyof PlannerConfig, unknown])[];
 
 /** What a config really does once the reference's implicit rules are applied. */
@@ -240,7 +305,13 @@ export function effectivePlanner(config: PlannerConfig): EffectivePlanner {
     );
   }
   if (config.min_gpu_budget !== -1) notes.push("min_gpu_budget is not enforced by dynolab; it has no effect");
-  const live = LIVE_SETTINGS.filter(([key, fallback]) => config[key] !== fallback).map(([key]) => key);
+  const sched = config.scheduling;
+  const live = [
+    ...LIVE_SETTINGS.filter(([key, fallback]) => config[key] !== fallback).map(([key]) => key),
+    ...(sched.external_plugins.length > 0 ? ["scheduling.external_plugins"] : []),
+    ...(sched.gateway !== null ? ["scheduling.gateway"] : []),
+    ...(sched.tick_max_duration_seconds !== 30 ? ["scheduling.tick_max_duration_seconds"] : []),
+  ];
   if (live.length) notes.push(`${live.join(", ")}: live-deployment settings, no effect in simulation`);
   const onOff = (b: boolean) => (b ? "on" : "off");
   const summary = `mode ${config.mode}, target ${config.optimization_target}` +

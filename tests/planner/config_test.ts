@@ -141,3 +141,46 @@ Deno.test("planner config: prophet is rejected with the alternatives", () => {
   const c = parsePlannerConfig({ optimization_target: "sla", load_predictor: "prophet" });
   assert.throws(() => createPredictor(c), /load_predictor: .*use "arima", "kalman" or "constant"/);
 });
+
+Deno.test("planner config: the reference's live-deployment keys are accepted, with a note that they do nothing", () => {
+  // Keys of a real deployment's planner config (the reference's PlannerConfig, late 2026).
+  const c = parsePlannerConfig({
+    mode: "disagg",
+    namespace: "dynamo",
+    profile_results_dir: "/data/profiling_results",
+    metric_pulling_prometheus_endpoint: "http://prometheus:9090",
+    metric_pulling_prometheus_extra_query_params: { namespace: "ns" },
+    metric_reporting_prometheus_port: 9085,
+    control_api_port: 0,
+    aic_perf_model: { hf_id: "Qwen/Qwen3-32B", system: "h200_sxm", backend: "vllm" },
+    scheduling: { scale_interval_seconds: 5, external_plugins: [{ plugin_id: "p" }] },
+  });
+  const note = effectivePlanner(c).notes.find((n) => n.includes("live-deployment"));
+  assert.ok(note, effectivePlanner(c).notes.join("\n"));
+  for (const key of ["namespace", "profile_results_dir", "aic_perf_model", "scheduling.external_plugins"]) {
+    assert.ok(note.includes(key), `${key} in ${note}`);
+  }
+  assert.equal(
+    effectivePlanner(parsePlannerConfig({})).notes.some((n) => n.includes("live-deployment")),
+    false,
+  );
+  // The reference's cadence rule: the pipeline's interval divides the loops' intervals.
+  assert.throws(
+    () => parsePlannerConfig({ mode: "agg", scheduling: { scale_interval_seconds: 3 } }),
+    /scheduling\.scale_interval_seconds.*evenly divide load_adjustment_interval_seconds \(5 s\)/,
+  );
+  assert.throws(
+    () =>
+      parsePlannerConfig({
+        mode: "agg",
+        optimization_target: "sla",
+        scheduling: { scale_interval_seconds: 5 },
+        throughput_adjustment_interval_seconds: 182,
+      }),
+    /and throughput_adjustment_interval_seconds/,
+  );
+  assert.throws(
+    () => parsePlannerConfig({ scheduling: { scale_interval: 5 } }),
+    /scheduling.*scale_interval/,
+  );
+});
