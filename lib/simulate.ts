@@ -40,6 +40,7 @@ import { parseSpec, type SimSpec } from "./spec.ts";
 import {
   type ArrivalStep,
   arrivalStep,
+  clampWarnings,
   jitterArrivals,
   type Workload,
   workloadStats,
@@ -301,6 +302,7 @@ function runDetails(
     events: cluster.events,
     warnings: [
       ...stepWarning(step, jitterMs, inputs.spec.spread_arrival_steps),
+      ...clampWarnings(inputs.workload),
       ...resolved.flatMap((r) => r.warnings),
       ...(resolved.length === 2 ? transferArgWarnings(resolved[0].args, resolved[1].args) : []),
       ...plannerWarnings,

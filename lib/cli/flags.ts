@@ -106,20 +106,23 @@ export function parseCommand(argv: readonly string[]): Command {
     });
   }
   const positionals = parsed.positionals;
-  const syntheticFlags = [
-    "input-tokens",
-    "output-tokens",
-    "request-count",
-    "turns-per-session",
-    "shared-prefix-ratio",
-    "num-prefix-groups",
-    "inter-turn-delay-ms",
-    "input-tokens-stddev",
-    "output-tokens-stddev",
-    "length-range-ratio",
-    "num-dataset-entries",
-  ] as const;
-  const synthetic = syntheticFlags.some((f) => given(f));
+  // The triple makes a synthetic workload; a shaping flag does only at a value other than its default, as the
+  // reference counts it (`--turns-per-session 1` beside a trace file changes nothing).
+  const shapingDefaults = {
+    "turns-per-session": 1,
+    "shared-prefix-ratio": 0,
+    "num-prefix-groups": 0,
+    "inter-turn-delay-ms": 0,
+    "input-tokens-stddev": 0,
+    "output-tokens-stddev": 0,
+    "length-range-ratio": 1,
+    "num-dataset-entries": 0,
+  } as const;
+  const synthetic = (["input-tokens", "output-tokens", "request-count"] as const).some((f) => given(f)) ||
+    Object.entries(shapingDefaults).some(([f, d]) => {
+      const value = v[f as keyof typeof shapingDefaults];
+      return value !== undefined && Number(value) !== d;
+    });
   const demo = v.demo === true;
   const sources = [
     positionals.length > 0 ? "a trace file" : "",

@@ -31,6 +31,8 @@ export interface BuilderOptions {
 export interface BuildOptions {
   /** Divides arrivals and inter-turn delays (`--arrival-speedup-ratio`). Default 1. */
   readonly speedup?: number;
+  /** Prompt tokens the source gave beyond what its block ids cover and dropped (see {@link Workload}). */
+  readonly clampedInputTokens?: number;
 }
 
 /**
@@ -129,7 +131,7 @@ export class WorkloadBuilder {
     if (s === undefined) {
       s = this.#sessionLast.length;
       if (key !== undefined) this.#sessionKeys.set(key, s);
-      this.#sessionIds.push(key ?? s);
+      this.#sessionIds.push(key ?? row.sessionName ?? s);
       this.#turnIndex.push(0);
     } else {
       this.#turnIndex.push(this.#turnIndex[this.#sessionLast[s]] + 1);
@@ -341,6 +343,7 @@ export class WorkloadBuilder {
       blockOffset: Int32Array.from(this.#blockOffset),
       blocks: this.#concatBlocks(),
       distinctBlocks: this.#interner.size,
+      ...(options.clampedInputTokens ? { clampedInputTokens: options.clampedInputTokens } : {}),
     };
   }
 

@@ -8,7 +8,7 @@ export { nominalArrivals, workloadStats } from "./types.ts";
 export { type BuilderOptions, type BuildOptions, WorkloadBuilder } from "./builder.ts";
 export type { Dependency, RequestRow } from "./request_row.ts";
 export type { TokenBlocks } from "./block_ids.ts";
-export { loadMooncake, type MooncakeOptions } from "./mooncake.ts";
+export { clampWarnings, loadMooncake, type MooncakeOptions } from "./mooncake.ts";
 export { AZURE_COLUMNS, type AzureOptions, loadAzure, parseWallClock } from "./azure.ts";
 export { type WallClock, WallClockParser } from "./wall_clock.ts";
 export { type KvCacheTesterOptions, loadKvCacheTester } from "./kv_cache_tester.ts";

@@ -10,6 +10,7 @@
  * @module
  */
 import { InputError, type InputLocation, shown } from "../common/errors.ts";
+import { formatCount } from "../common/format.ts";
 import { WorkloadBuilder } from "./builder.ts";
 import type { RoutingFields } from "./request_row.ts";
 import { parseObjectLine, readLines } from "./lines.ts";
@@ -57,6 +58,8 @@ export async function loadMooncake(path: string, options: MooncakeOptions): Prom
   const deltas = options.sessionDeltas ?? false;
   // Per session seen: its last turn's prompt and output lengths (what a delta row extends).
   const sessions = new Map<unknown, { prompt: number; output: number }>();
+  // input_length tokens beyond what the row's hash ids cover, dropped as the reference clamps them.
+  let clamped = 0;
   for await (const { text, number } of readLines(path)) {
     if (text.trim() === "") continue;
     const at: InputLocation = { file: path, line: number };
@@ -82,6 +85,7 @@ export async function loadMooncake(path: string, options: MooncakeOptions): Prom
       });
     }
     const rowInput = Math.min(input ?? capacity, capacity);
+    clamped += (input ?? capacity) - rowInput;
     const extend = deltas && previous !== undefined;
     const inputLength = extend ? previous.prompt + previous.output + rowInput : rowInput;
     if (inputLength > MAX_TOKENS) {
@@ -102,12 +106,13 @@ export async function loadMooncake(path: string, options: MooncakeOptions): Prom
       outputLength: output,
       tokenBlocks: extend ? "extend" : { ids: hashIds, size: traceBlockSize },
       ...mooncakeRouting(row, at),
+      ...(session === undefined ? { sessionName: `request_${number}` } : {}),
       at,
     });
     if (session !== undefined) sessions.set(session, { prompt: inputLength, output });
   }
   if (builder.count === 0) throw new InputError("the trace has no requests", { file: path });
-  return builder.build({ speedup: options.speedup });
+  return builder.build({ speedup: options.speedup, clampedInputTokens: clamped });
 }
 
 /**
@@ -186,4 +191,32 @@ export function mooncakeSessionId(
     throw new InputError("must be a string or a number", { ...at, field: "session_id" });
   }
   return s;
+}
+
+/**
+ * The warning for a trace whose rows' `input_length` exceed what their hash ids cover by more than 5 % of its
+ * prompt tokens in all: they are dropped, as the reference clamps them, which usually means the trace block
+ * size does not match the trace's (Mooncake traces: 512 tokens a hash id).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { clampWarnings } from "./mooncake.ts";
+ * assert.deepEqual(clampWarnings({ inputLength: Int32Array.of(900), clampedInputTokens: 10 }), []);
+ * assert.match(clampWarnings({ inputLength: Int32Array.of(100), clampedInputTokens: 900 })[0], /90\.0 %/);
+ * ```
+ */
+export function clampWarnings(w: Pick<Workload, "inputLength" | "clampedInputTokens">): string[] {
+  const clamped = w.clampedInputTokens ?? 0;
+  if (clamped === 0) return [];
+  let kept = 0;
+  for (const n of w.inputLength) kept += n;
+  const share = clamped / (clamped + kept);
+  if (share <= 0.05) return [];
+  return [
+    `${formatCount(clamped)} of the trace's ${formatCount(clamped + kept)} prompt tokens (${
+      (100 * share).toFixed(1)
+    } %) lie beyond what their rows' hash ids cover and were dropped, as the reference clamps input_length; ` +
+    "check the trace block size (--trace-block-size, 512 tokens a hash id by default)",
+  ];
 }

@@ -23,6 +23,8 @@ export interface RequestRow {
    * each waits for the session's previous row. Unset: a session of its own.
    */
   readonly session?: string | number;
+  /** What reports call a session without a key (the reference's `request_<line>`); default: its index. */
+  readonly sessionName?: string;
   /**
    * The edges this request waits on, replacing the session chain (`[]` makes it a root): agentic traces give
    * their dependency graph so.

@@ -91,7 +91,8 @@ export interface Workload {
   readonly turnIndex: Int32Array;
   /**
    * Each session's key as the source gave it (a trace's `session_id`), indexed by session; a session without
-   * one has its index. For reports only: the simulator reads `sessionOf`.
+   * one has the name its loader gives it (a Mooncake row's `request_<line>`, as the reference), else its index.
+   * For reports only: the simulator reads `sessionOf`.
    */
   readonly sessionIds: readonly (string | number)[];
   /** Agentic traces: their trajectories. Absent for workloads without them. */
@@ -106,6 +107,11 @@ export interface Workload {
   readonly blocks: Int32Array;
   /** Number of distinct block ids. */
   readonly distinctBlocks: number;
+  /**
+   * Prompt tokens a trace's rows gave beyond what their hash ids cover (`input_length` over ids × trace block
+   * size), dropped as the reference clamps them; absent when none were.
+   */
+  readonly clampedInputTokens?: number;
 }
 
 /** The trajectories of a workload (the reference's plays: groups of requests working on one task). */

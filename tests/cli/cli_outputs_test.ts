@@ -57,7 +57,7 @@ Deno.test("cli: the JSONL keeps the trace's session ids and says why a request w
   assert.deepEqual(rejected.map((l) => [l.session_id, l.reject_reason]), [["alice", "max_model_len"]]);
   const ids = lines.map((l) => [l.session_id, l.turn_index, l.authored_turn_index]);
   const byKey = (a: unknown[], b: unknown[]) => String(a).localeCompare(String(b));
-  assert.deepEqual(ids.sort(byKey), [[17, 0, 0], [2, 0, 0], ["alice", 0, 0], ["alice", 1, 1]]);
+  assert.deepEqual(ids.sort(byKey), [[17, 0, 0], ["alice", 0, 0], ["alice", 1, 1], ["request_3", 0, 0]]);
 });
 
 Deno.test("cli: a disaggregated replay's JSONL times each request's hand-off", async () => {

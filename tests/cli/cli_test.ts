@@ -350,7 +350,7 @@ Deno.test("cli: --spread-arrival-steps spreads a quantised trace's steps, silenc
     (_, i) =>
       `{"timestamp": ${
         3000 * Math.floor(i / 5)
-      }, "input_length": 600, "output_length": 4, "hash_ids": [${i}]}`,
+      }, "input_length": 500, "output_length": 4, "hash_ids": [${i}]}`,
   );
   await using temp = await tempTrace(lines);
   const { dir, trace } = temp;

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { loadMooncake } from "../../lib/workload/mooncake.ts";
+import { clampWarnings, loadMooncake } from "../../lib/workload/mooncake.ts";
 import { blocksOf, commonPrefix, delaysOf, gzip, jsonl, nextTurns, rejectsAt, withFile } from "./_helpers.ts";
 import { tempDir } from "../_temp.ts";
 
@@ -19,6 +19,11 @@ Deno.test("mooncake: rows, sessions, delays and prefix sharing", async () => {
     assert.deepEqual(delaysOf(w), [0, 0, 1250, 50]);
     assert.deepEqual(nextTurns(w), [-1, 2, 3, -1]);
     assert.equal(w.name, path.split("/").pop());
+    assert.deepEqual(
+      w.sessionIds,
+      ["request_1", "a"],
+      "a row without session_id: request_<line>, as the reference",
+    );
     // 512-token hash ids → 8 engine blocks each; rows 0 and 1 agree on ids 1, 2 = 16 blocks
     assert.equal(blocksOf(w, 0).length, 16);
     assert.equal(commonPrefix(w, 0, 1), 16);
@@ -35,6 +40,8 @@ Deno.test("mooncake: input_length is clamped to the hash capacity and defaults t
   await withFile("t.jsonl", text, async (path) => {
     const w = await loadMooncake(path, { blockSize: 64 });
     assert.deepEqual(Array.from(w.inputLength), [1024, 1536]);
+    assert.equal(w.clampedInputTokens, 5000 - 1024, "what was dropped is kept for the warning");
+    assert.match(clampWarnings(w)[0], /3,976 of the trace's 6,536 prompt tokens \(60\.8 %\)/);
   });
 });
 
