@@ -85,7 +85,9 @@ export function parseCommand(argv: readonly string[]): Command {
   try {
     parsed = parseArgs({
       args: joinNegativeValues(argv),
-      options: Object.fromEntries(Object.entries(FLAGS).map(([k, type]) => [k, { type }])),
+      options: Object.fromEntries(
+        Object.entries(FLAGS).map(([k, type]) => [k, k === "help" ? { type, short: "h" } : { type }]),
+      ),
       allowPositionals: true,
       strict: true,
     });

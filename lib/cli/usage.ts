@@ -14,6 +14,7 @@ Usage:
   deno task replay --input-tokens N --output-tokens N --request-count N
                    (--request-rate R | --arrival-interval-ms MS | --replay-concurrency C) [flags]
   deno task demo                                            the embedded agentic workload
+  deno task replay --demo [flags]                           the same, with your flags
 
 Workload:
   --trace-format F           mooncake (default) | mooncake-delta | agentic_mooncake |
@@ -56,7 +57,7 @@ Routing:
                              router queue classes (YAML; default $DYN_ROUTER_POLICY_CONFIG); trace rows
                              pick one with policy_class and order within it by priority, strict_priority
   --model-name NAME          the model profile of --router-policy-config to use (default: its root)
-  --seed N                   seed of router draws and MTP bursts (default 42)
+  --seed N                   seed of router draws, MTP bursts and arrival jitter (default 42)
 
 Planner in the loop:
   --planner-config JSON|PATH the reference's planner config, inline JSON or a JSON/YAML file (lib/planner/README.md);

@@ -88,8 +88,29 @@ function describeIssue(issue: z.core.$ZodIssue, schema: z.ZodType, path: string[
       const options = unionOptions(schema, path);
       return options ? `invalid value; expected one of: ${options.join(", ")}` : issue.message;
     }
+    case "too_small":
+    case "too_big":
+      return issue.message.startsWith("Too ") ? boundMessage(issue) : issue.message;
     default:
       return issue.message;
+  }
+}
+
+/** A bound in words, for zod's default `Too small`/`Too big` messages: `must be ≥ 1`, `needs at most 8 items`. */
+function boundMessage(issue: z.core.$ZodIssueTooSmall | z.core.$ZodIssueTooBig): string {
+  const small = issue.code === "too_small";
+  const bound = Number(small ? issue.minimum : issue.maximum);
+  const inclusive = issue.inclusive !== false;
+  switch (issue.origin) {
+    case "string":
+      return small
+        ? (bound <= 1 ? "must not be empty" : `needs at least ${bound} characters`)
+        : `needs at most ${bound} characters`;
+    case "array":
+    case "set":
+      return `needs ${small ? "at least" : "at most"} ${bound} item${bound === 1 ? "" : "s"}`;
+    default:
+      return `must be ${small ? (inclusive ? "≥" : ">") : (inclusive ? "≤" : "<")} ${bound}`;
   }
 }
 

@@ -52,7 +52,7 @@ export function arrivalModes(w: ArrivalFields, closedLoop: boolean): ArrivalMode
  * assert.equal(arrivalModeProblem(["request_rate"]), undefined);
  * assert.equal(
  *   arrivalModeProblem(["request_rate", "replay_concurrency"], (m) => `--${m.replaceAll("_", "-")}`),
- *   "gives --request-rate and --replay-concurrency; a synthetic workload takes exactly one arrival mode: " +
+ *   "--request-rate and --replay-concurrency are both given; a synthetic workload takes exactly one arrival mode: " +
  *     "--request-rate (Poisson), --arrival-interval-ms (fixed gap) or --replay-concurrency (closed loop)",
  * );
  * ```
@@ -68,5 +68,8 @@ export function arrivalModeProblem(
   const choice = `exactly one arrival mode: ${a}, ${b} or ${c}`;
   return given.length === 0
     ? `a synthetic workload needs ${choice}`
-    : `gives ${given.map(name).join(" and ")}; a synthetic workload takes ${choice}`;
+    : `${given.map(name).join(" and ")} are ${
+      given.length === 2 ? "both" : "all"
+    } given; a synthetic workload ` +
+      `takes ${choice}`;
 }

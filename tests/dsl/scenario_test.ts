@@ -107,7 +107,7 @@ Deno.test("a synthetic workload needs exactly one arrival mode, named as the DSL
   );
   assert.throws(
     () => syn.set({ requestRate: 1 }).synthetic({ concurrency: 2 } as never).runs(),
-    /gives requestRate and concurrency; a synthetic workload takes exactly one/,
+    /requestRate and concurrency are both given; a synthetic workload takes exactly one/,
   );
   assert.equal(syn.sweep("requestRate", [1, 2]).runs().length, 2);
 });

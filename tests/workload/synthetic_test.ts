@@ -24,13 +24,13 @@ Deno.test("synthetic: exactly one of request rate, interval or closed loop", () 
         blockSize: 64,
         closedLoop: false,
       }),
-    { field: "workload", includes: ["gives request_rate and arrival_interval_ms;"] },
+    { field: "workload", includes: ["request_rate and arrival_interval_ms are both given;"] },
   );
   throwsAt(() => generateSynthetic(spec({ request_rate: 1 }), { blockSize: 64, closedLoop: true }), {
-    includes: ["gives request_rate and replay_concurrency;"],
+    includes: ["request_rate and replay_concurrency are both given;"],
   });
   throwsAt(() => generateSynthetic(spec({ arrival_interval_ms: 0 }), { blockSize: 64, closedLoop: true }), {
-    includes: ["gives arrival_interval_ms and replay_concurrency;"],
+    includes: ["arrival_interval_ms and replay_concurrency are both given;"],
   });
   // null means unset, as in JSON specs
   const w = generateSynthetic(spec({ request_rate: null, arrival_interval_ms: null }), {
