@@ -6,7 +6,7 @@
  */
 import type { z } from "zod";
 import { parseConfig } from "../common/config.ts";
-import { InputError } from "../common/errors.ts";
+import { InputError, suggest } from "../common/errors.ts";
 import type { TraceFormat } from "../workload/mod.ts";
 import type { Values } from "./flag_defs.ts";
 import { own } from "../common/own.ts";
@@ -37,9 +37,12 @@ export function traceFormat(value: string | undefined): TraceFormat | undefined 
       field: "--trace-format",
     });
   }
-  throw new InputError(`unknown trace format "${value}"; expected one of: ${SUPPORTED}`, {
-    field: "--trace-format",
-  });
+  const hint = suggest(value, Object.keys(TRACE_FORMAT_NAMES));
+  throw new InputError(
+    `unknown trace format "${value}"` + (hint ? ` (did you mean ${hint}?)` : "") +
+      `; expected one of: ${SUPPORTED}`,
+    { field: "--trace-format" },
+  );
 }
 
 /** `--router-mode`: one of the supported modes, or undefined when not given. */

@@ -151,6 +151,7 @@ Deno.test("cli: invalid enum value lists the choices", async () => {
 Deno.test("cli: unsupported features fail clearly instead of being ignored", async () => {
   await expectBadInput([GOOD], ["--extra-engine-args", '{"num_g2_blocks": 100}'], /not supported yet/);
   await expectBadInput([GOOD], ["--trace-format", "weka"], /--trace-format: .*not supported yet/);
+  await expectBadInput([GOOD], ["--trace-format", "Mooncake"], /"Mooncake" \(did you mean mooncake\?\)/);
 });
 
 Deno.test("cli: --trace-format dynamo replays request-trace shards; other formats take one file", async () => {
