@@ -258,6 +258,8 @@ export function parseCommand(argv: readonly string[]): Command {
     sharesNothing(v, "trace-shared-prefix-ratio", "trace-num-prefix-groups"),
     workload.source !== "trace" && given("trace-block-size") &&
     "--trace-block-size only applies to trace files and has no effect on this workload",
+    !synthetic && given("arrival-seed") &&
+    "--arrival-seed only seeds synthetic arrivals and has no effect on this workload (--seed seeds the jitter)",
   ].filter((w): w is string => typeof w === "string");
   const checked = dropUndefined(spec) as SimSpecInput;
   checkSpec(checked);

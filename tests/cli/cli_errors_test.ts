@@ -114,6 +114,11 @@ Deno.test("cli: flags that cannot act on this run are warned about", () => {
   assert.match(warnings, /--router-config only affects the KV router .* --router-mode round_robin/);
   assert.match(warnings, /--shared-prefix-ratio shares nothing while --num-prefix-groups is 0/);
   assert.match(warnings, /--trace-block-size only applies to trace files/);
+  const seeded = parseCommand(["t.jsonl", "--arrival-seed", "3"]);
+  assert.match(
+    seeded.kind === "run" ? seeded.warnings.join("\n") : "",
+    /--arrival-seed only seeds synthetic/,
+  );
   const quiet = parseCommand(["t.jsonl", "--router-mode", "kv_router", "--router-config", "{}"]);
   assert.deepEqual(quiet.kind === "run" && quiet.warnings, []);
 });
