@@ -4,8 +4,9 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
+import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
 import { InputError } from "../common/errors.ts";
+import { flagError } from "./argv.ts";
 import { type DetailSection, parseDetailSections } from "./predict_detail.ts";
 import { type Stack, STACKS } from "./predict_spec.ts";
 
@@ -47,31 +48,27 @@ export function parseAisimulateArgs(
   argv: readonly string[],
 ): AisimulateArgs | "help" {
   let values;
+  const options: ParseArgsOptionsConfig = {
+    stack: { type: "string", default: "engine" },
+    config: { type: "string", short: "c" },
+    set: { type: "string", multiple: true, default: [] },
+    "output-dir": { type: "string", default: "./aisimulate-output" },
+    overwrite: { type: "boolean", default: false },
+    format: { type: "string", default: "table" },
+    ...(command === "predict"
+      ? {
+        "capture-per-request": { type: "boolean", default: false },
+        detail: { type: "string" },
+        "detail-top-n": { type: "string" },
+        "diagnostics-top-n": { type: "string" },
+      }
+      : {}),
+    help: { type: "boolean", short: "h", default: false },
+  };
   try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      options: {
-        stack: { type: "string", default: "engine" },
-        config: { type: "string", short: "c" },
-        set: { type: "string", multiple: true, default: [] },
-        "output-dir": { type: "string", default: "./aisimulate-output" },
-        overwrite: { type: "boolean", default: false },
-        format: { type: "string", default: "table" },
-        ...(command === "predict"
-          ? {
-            "capture-per-request": { type: "boolean", default: false },
-            detail: { type: "string" },
-            "detail-top-n": { type: "string" },
-            "diagnostics-top-n": { type: "string" },
-          }
-          : {}),
-        help: { type: "boolean", short: "h", default: false },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
+    ({ values } = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false }));
   } catch (e) {
-    throw new InputError((e as Error).message.replace(/\. To specify.*$/s, ""), { field: command });
+    throw flagError(e as Error, Object.keys(options));
   }
   if (values.help) return "help";
   const stack = values.stack as string;

@@ -29,8 +29,8 @@ export function joinNegativeValues(argv: readonly string[]): string[] {
 }
 
 /**
- * A `parseArgs` error as an {@link InputError} naming the flag: an unknown flag (with the nearest known one),
- * a missing value, a value that looks like a flag, a value given to a switch.
+ * A `parseArgs` error as an {@link InputError} naming the flag: an unknown flag (with the nearest of `known`,
+ * the replay flags by default), a missing value, a value that looks like a flag, a value given to a switch.
  *
  * @example
  * ```ts
@@ -40,10 +40,10 @@ export function joinNegativeValues(argv: readonly string[]): string[] {
  * assert.match(e.message, /did you mean --num-workers\?/);
  * ```
  */
-export function flagError(e: Error): InputError {
+export function flagError(e: Error, known: readonly string[] = CLI_FLAGS): InputError {
   const unknown = /Unknown option '(-{1,2}[^']+)'/.exec(e.message);
   if (unknown) {
-    const hint = suggest(unknown[1].replace(/^-+/, ""), CLI_FLAGS);
+    const hint = suggest(unknown[1].replace(/^-+/, ""), known);
     return new InputError(`unknown flag${hint ? ` (did you mean --${hint}?)` : ""}; see --help`, {
       field: unknown[1],
     });

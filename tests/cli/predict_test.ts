@@ -206,6 +206,7 @@ Deno.test("aisimulate predict: bad input names the file and field, exits 2 and w
     /engine: unknown key "modle"/,
   );
   await expectError(GUIDE, [], /prediction\.yaml: router: a router or planner section needs --stack dynamo/);
+  await expectError(GUIDE, ["--fromat", "json"], /--fromat: unknown flag \(did you mean --format\?\)/);
   await expectError(
     GUIDE,
     ["--stack", "llm-d"],
