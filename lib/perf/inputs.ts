@@ -14,6 +14,7 @@ import { modelFromHfConfig, tokenizerKind } from "./catalog/hf_config.ts";
 import { catalogModel, findModel } from "./catalog/models.ts";
 import { loadAicTables } from "./aic/tables.ts";
 import { readNpz, toNested } from "./npz.ts";
+import { isProfilerResults, readProfilerResults } from "./profiler_results.ts";
 import { parseProfile, PROFILE_KEYS } from "./profile.ts";
 import { type PerfArgs, wantsModelTiming } from "./args.ts";
 import { DEFAULT_SYSTEM, resolvePerfSetup } from "./setup.ts";
@@ -102,8 +103,9 @@ export async function loadHfModel(path: string, at: InputLocation = {}): Promise
 }
 
 /**
- * A planner profile as the JSON object `parseProfile` checks: a JSON file as it is, or the five arrays of a
- * NumPy `.npz` (the reference mocker's format; `decode_itl` as rows). Any other array of the `.npz` is ignored.
+ * A planner profile as the JSON object `parseProfile` checks: a JSON file as it is, the five arrays of a NumPy
+ * `.npz` (the reference mocker's format; `decode_itl` as rows; any other array is ignored), or a planner
+ * profiler's results directory converted as the reference converts it ({@link readProfilerResults}).
  */
 async function readProfile(path: string, at: InputLocation): Promise<unknown> {
   let isDirectory = false;
@@ -111,10 +113,11 @@ async function readProfile(path: string, at: InputLocation): Promise<unknown> {
     isDirectory = (await Deno.stat(path)).isDirectory;
   } catch { /* reported by the read below */ }
   if (isDirectory) {
+    if (await isProfilerResults(path)) return await readProfilerResults(path, { ...at, file: path });
     throw new InputError(
-      `${path} is a directory; profiler results directories are not read: pass the mocker-format ` +
-        "perf_data.npz (the output of the reference's planner_profiler_perf_data_converter.py) or a JSON profile " +
-        `with the keys ${PROFILE_KEYS.join(", ")}`,
+      `${path} is a directory but not a profiler's results (selected_prefill_interpolation/raw_data.npz or ` +
+        "prefill_raw_data.json, and their decode counterparts); pass such a directory, the mocker's " +
+        `perf_data.npz or a JSON profile with the keys ${PROFILE_KEYS.join(", ")}`,
       at,
     );
   }

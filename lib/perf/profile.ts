@@ -17,9 +17,8 @@
  * `T = batch × (meanIsl − meanPrefix)`; decode a 2-D bilinear interpolation, extrapolated linearly, on
  * `(activeKvTokens, meanContext)`. Negative results are clamped to 0 (the engine's 1 ms decode floor then
  * applies). `loadPerfInputs` (inputs.ts) reads the file — an `.npz` through `readNpz` (npz.ts) — and hands
- * `parseProfile` the same JSON-shaped object either way, so both formats are checked alike. A profiler results
- * directory is not read: convert it to `perf_data.npz` with the reference's
- * `planner_profiler_perf_data_converter.py`.
+ * `parseProfile` the same JSON-shaped object either way, so both formats are checked alike; a planner profiler's
+ * results directory is converted to that object first (profiler_results.ts).
  *
  * @module
  */
