@@ -141,7 +141,10 @@ export class PlannerRuntime implements ScalingController {
   arrived(r: number): void {
     const w = this.setup.workload, router = this.#cluster.pools[0].router;
     const islBlocks = Math.ceil(w.inputLength[r] / w.blockSize);
-    this.#window.arrived(w.inputLength[r], w.outputLength[r], router.overlapBlocks[r], islBlocks);
+    // Hits are reported by KV-router admissions only: behind another router the planner sees none, as in the
+    // reference (its round robin dispatches without an admission record).
+    const overlap = router.mode === "kv_router" ? router.overlapBlocks[r] : 0;
+    this.#window.arrived(w.inputLength[r], w.outputLength[r], overlap, islBlocks);
   }
 
   completed(r: number): void {
@@ -217,7 +220,10 @@ export class PlannerRuntime implements ScalingController {
     };
   }
 
-  /** Latest FPM of each rank of the pool's active workers (fresh ones also feed the regressions). */
+  /**
+   * Latest FPM of each rank of the pool's active workers, as the reference's FPM buffer holds them: a new pass's,
+   * the same one again while its pass runs on, an idle FPM for a rank idle since its last pass.
+   */
   #collectFpms(pool: PoolState): Fpm[] {
     const out: Fpm[] = [];
     for (const w of pool.workers) {

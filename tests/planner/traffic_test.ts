@@ -4,6 +4,7 @@ import { WorkloadBuilder } from "../../lib/workload/mod.ts";
 import { runInputsLoader } from "../../lib/run_inputs.ts";
 import { parseSpec } from "../../lib/spec.ts";
 import { tempDir } from "../_temp.ts";
+import { fixedTiming, run, workloadOf } from "../_fixtures.ts";
 
 Deno.test("planner warm-up trace: a later turn counts in the interval of its own timestamp", () => {
   const b = new WorkloadBuilder({ name: "t", blockSize: 4 });
@@ -45,4 +46,32 @@ Deno.test("a Dynamo request trace warms the planner too, bucketed by request_rec
   });
   const { plannerWarmup } = await runInputsLoader()(spec);
   assert.deepEqual(plannerWarmup!.map((o) => [o.numReq, o.isl, o.osl]), [[1, 64, 4], [1, 128, 5]]);
+});
+
+Deno.test("the planner's KV hit rate comes from KV-router admissions only, as the reference's", () => {
+  // Sessions whose later turns extend their prompts: the engines' prefix caches hit under any router.
+  const rows = Array.from({ length: 60 }, (_, i) => ({
+    input: 512 * (1 + (i % 3)),
+    output: 4,
+    session: `s${Math.floor(i / 3)}`,
+    ids: Array.from({ length: 1 + (i % 3) }, (_, k) => 1000 * Math.floor(i / 3) + k),
+    size: 512,
+    at: i % 3 === 0 ? 500 * i : undefined,
+  }));
+  const hitRates = (mode: "round_robin" | "kv_router") => {
+    const { planner } = run(workloadOf(rows), {
+      topology: { mode: "agg", num_workers: 2, engine: fixedTiming(20, 5) },
+      router: { mode },
+      planner: {
+        mode: "agg",
+        optimization_target: "sla",
+        throughput_adjustment_interval_seconds: 10,
+        load_adjustment_interval_seconds: 5,
+        load_predictor: "constant",
+      },
+    });
+    return planner!.ticks.flatMap((t) => t.traffic ? [t.traffic.kvHitRate ?? 0] : []);
+  };
+  assert.ok(hitRates("kv_router").some((h) => h > 0.3), String(hitRates("kv_router")));
+  assert.deepEqual([...new Set(hitRates("round_robin"))], [0]);
 });
