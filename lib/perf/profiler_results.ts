@@ -9,12 +9,12 @@
  * The directory holds `selected_prefill_interpolation/raw_data.npz` (`prefill_isl`, `prefill_ttft` in ms) or
  * the legacy `prefill_raw_data.json`, and `selected_decode_interpolation/raw_data.npz` (`x_kv_usage` as a share
  * of `max_kv_tokens`, `y_context_length`, `z_itl` in ms) or `decode_raw_data.json`. The regressions are the
- * planner's own (`lib/planner/regression.ts`), as the reference's converter uses its planner's.
+ * planner's own (`lib/common/regression.ts`), as the reference's converter uses its planner's.
  *
  * @module
  */
 import { InputError, type InputLocation } from "../common/errors.ts";
-import { BucketedRegression } from "../planner/regression.ts";
+import { BucketedRegression } from "../common/regression.ts";
 import { readNpz, toNested } from "./npz.ts";
 
 /** Grid points per axis, the converter's default `resolution`. */

@@ -27,7 +27,7 @@ export {
   KalmanPredictor,
   type Predictor,
 } from "./predictors.ts";
-export { BucketedRegression, leastSquares, MovingAverage } from "./regression.ts";
+export { BucketedRegression, leastSquares, MovingAverage } from "../common/regression.ts";
 export {
   type BootstrapInfo,
   capabilities,

@@ -13,7 +13,7 @@
  * @module
  */
 import type { Fpm } from "./types.ts";
-import { BucketedRegression, MovingAverage } from "./regression.ts";
+import { BucketedRegression, MovingAverage } from "../common/regression.ts";
 
 /** Sample retention settings (`max_num_fpm_samples`, `fpm_sample_bucket_size`, `load_min_observations`). */
 export interface RetentionOptions {

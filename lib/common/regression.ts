@@ -1,6 +1,7 @@
 /**
  * Linear regressions of forward-pass wall time fitted on FPM samples, with the reference's bucketed sample
- * retention (`core/perf_model/base.py`).
+ * retention (`core/perf_model/base.py`): the planner's perf models, and the conversion of a profiler's results
+ * into a planner profile (perf), fit with them.
  *
  * Each input axis is split into equal-width buckets between the running minimum and maximum (`bucketCount`
  * buckets in 1-D, √bucketCount per axis in 2-D). When more than `maxSamples` samples are held, the oldest
