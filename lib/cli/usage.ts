@@ -57,7 +57,7 @@ Routing:
                              router queue classes (YAML; default $DYN_ROUTER_POLICY_CONFIG); trace rows
                              pick one with policy_class and order within it by priority, strict_priority
   --model-name NAME          the model profile of --router-policy-config to use (default: its root)
-  --seed N                   seed of router draws, MTP bursts and arrival jitter (default 42)
+  --seed N                   seed of router draws and arrival jitter (default 42; MTP draws: aic_mtp_seed)
 
 Planner in the loop:
   --planner-config JSON|PATH the reference's planner config, inline JSON or a JSON/YAML file (lib/planner/README.md);

@@ -15,8 +15,8 @@
  *
  * Prefill is a 1-D linear interpolation, extrapolated linearly from the end segments, on
  * `T = batch × (meanIsl − meanPrefix)`; decode a 2-D bilinear interpolation, extrapolated linearly, on
- * `(activeKvTokens, meanContext)`. Negative results are clamped to 0 (the engine's 1 ms decode floor then
- * applies). `loadPerfInputs` (inputs.ts) reads the file — an `.npz` through `readNpz` (npz.ts) — and hands
+ * `(activeKvTokens, meanContext)`. Prefill results below 0 are clamped to 0; decode results are floored at 1 ms,
+ * as the reference floors them (an interpolation at or below 0 too). `loadPerfInputs` (inputs.ts) reads the file — an `.npz` through `readNpz` (npz.ts) — and hands
  * `parseProfile` the same JSON-shaped object either way, so both formats are checked alike; a planner profiler's
  * results directory is converted to that object first (profiler_results.ts).
  *
@@ -188,8 +188,9 @@ export function profileModel(p: ProfileData): PerfModel {
       return Math.max(0, interp1(p.prefillIsl, p.prefillTtftMs, t));
     },
     decodeMs(_batch, meanContext, activeKvTokens) {
+      // The reference's 1 ms decode floor, also where the interpolation gives 0 or less.
       return Math.max(
-        0,
+        1,
         interp2(p.decodeActiveKvTokens, p.decodeContextLength, p.decodeItl, activeKvTokens, meanContext),
       );
     },

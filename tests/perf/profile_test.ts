@@ -27,8 +27,8 @@ Deno.test("decode is bilinear on (active KV tokens, mean context), extrapolated 
   assert.equal(m.decodeMs(8, 2100, 1000), 7); // context beyond: slope 1 ms / 1000
   assert.equal(interp2([0, 1], [0, 1], [[0, 1], [1, 2]], 2, 2), 4);
   assert.equal(interp1([0, 10], [0, 5], -10), -5);
-  // Negative extrapolations are clamped to 0.
-  assert.equal(m.decodeMs(1, -100_000, 0), 0);
+  // A decode extrapolation at or below 0 takes the reference's 1 ms floor.
+  assert.equal(m.decodeMs(1, -100_000, 0), 1);
 });
 
 Deno.test("profile validation names the bad key", () => {
