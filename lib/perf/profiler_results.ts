@@ -13,6 +13,7 @@
  *
  * @module
  */
+import { pathExists } from "../common/files.ts";
 import { InputError, type InputLocation } from "../common/errors.ts";
 import { BucketedRegression } from "../common/regression.ts";
 import { readNpz, toNested } from "./npz.ts";
@@ -23,7 +24,7 @@ const RESOLUTION = 100;
 /** Whether `dir` holds a profiler's prefill and decode results (the reference's `is_profile_results_dir`). */
 export async function isProfilerResults(dir: string): Promise<boolean> {
   const any = async (...paths: string[]) => {
-    for (const p of paths) if (await exists(`${dir}/${p}`)) return true;
+    for (const p of paths) if (await pathExists(`${dir}/${p}`)) return true;
     return false;
   };
   return await any("selected_prefill_interpolation/raw_data.npz", "prefill_raw_data.json") &&
@@ -141,11 +142,11 @@ async function results(
   const npzPath = `${dir}/selected_${phase}_interpolation/raw_data.npz`;
   const jsonPath = `${dir}/${phase}_raw_data.json`;
   let raw: Record<string, unknown>, file: string;
-  if (await exists(npzPath)) {
+  if (await pathExists(npzPath)) {
     file = npzPath;
     const arrays = await readNpz(await Deno.readFile(npzPath), { names: keys, at: { ...at, file } });
     raw = Object.fromEntries([...arrays].map(([k, a]) => [k, toNested(a)]));
-  } else if (await exists(jsonPath)) {
+  } else if (await pathExists(jsonPath)) {
     file = jsonPath;
     try {
       raw = JSON.parse(await Deno.readTextFile(jsonPath));
@@ -171,13 +172,4 @@ async function results(
     }
   }
   return out;
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { pathExists } from "../../common/files.ts";
 import { parse as parseYaml } from "yaml";
 import { InputError, type InputLocation } from "../../common/errors.ts";
 import { compareVersions } from "./versions.ts";
@@ -25,15 +26,6 @@ async function subdirs(dir: string): Promise<string[]> {
     if (!(e instanceof Deno.errors.NotFound)) throw e;
   }
   return out;
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Systems (GPUs) with data under `root/data`, sorted. */
@@ -70,7 +62,7 @@ export async function locateTable(
 ): Promise<TableLocation | undefined> {
   const dir = `${root}/data/${system}/${family}/${backend}/${version}`;
   const path = `${dir}/${table}.parquet`;
-  if (await exists(path)) return { path, version };
+  if (await pathExists(path)) return { path, version };
   if (depth > 4) return undefined;
   let text: string;
   try {
