@@ -249,9 +249,10 @@ function passLines(p: PoolSummary): string[] {
   }
   const pf = p.typical_prefill_pass, dec = p.typical_decode_pass;
   if (pf) {
-    const shape = `${requests(pf.requests)}, ${formatCount(pf.mean_isl - pf.mean_prefix)} new tokens after ${
-      formatCount(pf.mean_prefix)
-    } in KV`;
+    // Per-request means: "each" where there are several.
+    const shape = `${requests(pf.requests)}, ${pf.requests > 1 ? "each " : ""}${
+      formatCount(pf.mean_isl - pf.mean_prefix)
+    } new tokens after ${formatCount(pf.mean_prefix)} in KV`;
     lines.push(`  Typical prefill pass: ${shape}: ${passCost(pf)}`);
   }
   if (dec) {

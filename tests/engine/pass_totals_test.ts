@@ -58,7 +58,7 @@ Deno.test("typical passes: the analytic model splits them by operator family, an
   );
   assert.match(
     lines[2],
-    /^ {2}Typical prefill pass: \d+ requests?, [\d,]+ new tokens after [\d,]+ in KV: [\d.]+ ms \+ [\d.]+ ms overhead \(gemm \d+%/,
+    /^ {2}Typical prefill pass: \d+ requests?, (each )?[\d,]+ new tokens after [\d,]+ in KV: [\d.]+ ms \+ [\d.]+ ms overhead \(gemm \d+%/,
   );
   assert.match(
     lines[3],
