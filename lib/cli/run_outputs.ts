@@ -23,12 +23,12 @@ export function withWallFigures(report: Report, wallMs: number): Report {
 /** The run's per-request records (the reference's `--report-jsonl` rows), each worker named by its index. */
 export function runRecords(result: SimulationResult, inputs: SimulationInputs): RequestRecord[] {
   const cluster = result.cluster;
-  const workerIndex = new Map<number, number>();
+  const place = new Map<number, readonly [worker: number, rank: number]>();
   for (const w of cluster.pools.flatMap((p) => p.workers)) {
-    for (const e of w.ranks) workerIndex.set(e.id, w.id);
+    w.ranks.forEach((e, rank) => place.set(e.id, [w.id, rank]));
   }
   const overlaps = cluster.pools.map((p) => p.router.overlapBlocks);
-  return requestRecords(result.collector, inputs.workload, (id) => workerIndex.get(id)!, overlaps);
+  return requestRecords(result.collector, inputs.workload, (id) => place.get(id)!, overlaps);
 }
 
 /** The summary: the report's numeric top-level figures (and the planner's tick count when it ran). */

@@ -37,6 +37,8 @@ export interface RequestRecord {
   readonly decode_reused_input_tokens: number | null;
   readonly prefill_worker_idx: number | null;
   readonly decode_worker_idx: number | null;
+  /** The data-parallel rank, within its worker, of the engine that decoded the request (0 without DP). */
+  readonly dp_rank: number | null;
   /**
    * Disaggregated hand-off times (null in agg, and for steps a request did not reach), in vLLM's order: the
    * prefill finished and its worker holds the KV (`source_held_ms`); the decode worker allocated the prompt's
@@ -65,14 +67,14 @@ export interface RequestRecord {
 /**
  * Records of every completed or rejected request, sorted by arrival then id.
  *
- * @param workerOf Worker index (within its pool) of an engine rank id.
+ * @param workerOf Worker index (within its pool) and DP rank (within its worker) of an engine rank id.
  * @param routeOverlapBlocks Per pool (agg, or prefill then decode), the KV overlap in blocks each request had
  *   on the worker its router chose.
  */
 export function requestRecords(
   c: Collector,
   w: Workload,
-  workerOf: (engineId: number) => number,
+  workerOf: (engineId: number) => readonly [worker: number, rank: number],
   routeOverlapBlocks: readonly Int32Array[],
 ): RequestRecord[] {
   const disagg = routeOverlapBlocks.length > 1;
@@ -81,7 +83,8 @@ export function requestRecords(
   for (let r = 0; r < w.requestCount; r++) if (c.status[r] !== Status.Pending) ids.push(r);
   ids.sort((a, b) => c.arrivalMs[a] - c.arrivalMs[b] || a - b);
   const num = (v: number) => Number.isNaN(v) ? null : v;
-  const worker = (engine: number) => engine >= 0 ? workerOf(engine) : null;
+  const worker = (engine: number) => engine >= 0 ? workerOf(engine)[0] : null;
+  const rank = (engine: number) => engine >= 0 ? workerOf(engine)[1] : null;
   const stage = (v: number) => disagg ? num(v) : null;
   return ids.map((r) => {
     const out = c.outputTokens[r];
@@ -108,6 +111,7 @@ export function requestRecords(
       decode_reused_input_tokens: disagg ? c.decodeReusedTokens[r] : null,
       prefill_worker_idx: disagg ? worker(c.computeEngine[r]) : null,
       decode_worker_idx: worker(disagg ? c.decodeEngine[r] : c.computeEngine[r]),
+      dp_rank: rank(disagg ? c.decodeEngine[r] : c.computeEngine[r]),
       prefill_admit_ms: stage(c.firstAdmitMs[r]),
       source_held_ms: stage(c.handoffMs[r]),
       destination_reserved_ms: stage(c.reservedMs[r]),

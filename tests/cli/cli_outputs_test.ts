@@ -94,6 +94,16 @@ Deno.test("cli: a disaggregated replay's JSONL times each request's hand-off", a
   assert.equal(agg.code, 0, agg.err);
   const [a] = (await Deno.readTextFile(`${dir}/a.jsonl`)).trim().split("\n").map((l) => JSON.parse(l));
   assert.deepEqual([a.prefill_admit_ms, a.source_held_ms, a.decode_admit_ms], [null, null, null]);
+  assert.equal(a.dp_rank, 0);
+  // With DP ranks, the rank of the engine that decoded: both ranks of the one worker serve the two requests.
+  const dp = await cli([
+    trace,
+    ...["--extra-engine-args", '{"dp_size": 2}', "--router-mode", "kv_router", "--num-workers", "1"],
+    ...["--report-json", `${dir}/d.json`, "--report-jsonl", `${dir}/d.jsonl`],
+  ]);
+  assert.equal(dp.code, 0, dp.err);
+  const rows = (await Deno.readTextFile(`${dir}/d.jsonl`)).trim().split("\n").map((l) => JSON.parse(l));
+  assert.deepEqual(rows.map((x) => [x.decode_worker_idx, x.dp_rank]).sort(), [[0, 0], [0, 1]]);
 });
 
 Deno.test("cli: a report path that is a directory gets a timestamped file inside", async () => {
