@@ -152,20 +152,33 @@ function randomPolicy(rng: Rng): Record<string, unknown> {
   };
 }
 
-/** A router: its mode, sometimes a queue, and with the KV router sometimes the AIC prefill-load model. */
+/**
+ * A router: its mode, sometimes a queue (or none), sometimes other cost weights, and with the KV router sometimes
+ * the AIC prefill-load model.
+ */
 function randomRouter(rng: Rng): SimSpecInput["router"] {
   const mode = pick(rng, ["round_robin", "random", "kv_router"] as const);
-  const config = rng.next() < 0.3
+  const queue = rng.next() < 0.3
     ? {
-      router_queue_threshold: pick(rng, [0, 0.5, 2]),
+      router_queue_threshold: pick(rng, [0, 0.5, 2, null]),
       router_queue_policy: pick(rng, ["fcfs", "lcfs", "wspt"] as const),
     }
     : {};
+  const cost = rng.next() < 0.3
+    ? {
+      overlap_score_credit: pick(rng, [0, 0.5, 1]),
+      overlap_score_credit_decay: pick(rng, [0, 0.5, 4]),
+      prefill_load_scale: pick(rng, [0, 0.5, 3]),
+      router_track_prefill_tokens: rng.next() < 0.7,
+      ...(rng.next() < 0.2 ? { overlap_score_weight: pick(rng, [0, 2]) } : {}),
+    }
+    : {};
+  const config = { ...queue, ...cost };
   if (mode === "kv_router" && rng.next() < 0.3) return { mode, config, policy: randomPolicy(rng) };
   if (mode !== "kv_router" || rng.next() >= 0.3) return { mode, config };
   return {
     mode,
-    config: { ...config, router_prefill_load_model: "aic" },
+    config: { ...config, router_prefill_load_model: "aic", router_track_prefill_tokens: true },
     aic: { aic_backend: "vllm", aic_system: "h100_sxm", aic_model_path: "Qwen/Qwen3-8B" },
   };
 }
