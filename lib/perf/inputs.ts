@@ -13,7 +13,8 @@ import type { ModelSpec } from "./catalog/arch.ts";
 import { modelFromHfConfig, tokenizerKind } from "./catalog/hf_config.ts";
 import { catalogModel, findModel } from "./catalog/models.ts";
 import { loadAicTables } from "./aic/tables.ts";
-import { readNpz, toNested } from "./npz.ts";
+import { parsePythonJson, readJson } from "./json_file.ts";
+import { readNpzFile } from "./npz.ts";
 import { isProfilerResults, readProfilerResults } from "./profiler_results.ts";
 import { parseProfile, PROFILE_KEYS } from "./profile.ts";
 import { type PerfArgs, wantsModelTiming } from "./args.ts";
@@ -22,45 +23,6 @@ import type { PerfInputs } from "./types.ts";
 
 /** Environment variable naming an AIC `systems` directory for table mode. */
 export const AIC_SYSTEMS_ENV = "DYNOLAB_AIC_SYSTEMS";
-
-async function readJson(path: string, at: InputLocation): Promise<unknown> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (e) {
-    throw new InputError(`cannot read ${path}: ${(e as Error).message}`, at);
-  }
-  try {
-    return parsePythonJson(text);
-  } catch (e) {
-    throw new InputError(`not valid JSON: ${(e as Error).message}`, { ...at, file: path });
-  }
-}
-
-/**
- * Parse JSON as Python's `json` module writes it: bare `NaN`, `Infinity` and `-Infinity` (which Hugging Face
- * configs hold, e.g. Nemotron-H's `time_step_limit`) read as null.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { parsePythonJson } from "./inputs.ts";
- * assert.deepEqual(parsePythonJson('{"a": [0.0, Infinity], "b": "NaN", "c": -Infinity}'), {
- *   a: [0, null],
- *   b: "NaN",
- *   c: null,
- * });
- * ```
- */
-export function parsePythonJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    const lenient = text.replace(/"(?:[^"\\]|\\.)*"|-?Infinity|NaN/g, (m) => m.startsWith('"') ? m : "null");
-    if (lenient === text) throw e;
-    return JSON.parse(lenient);
-  }
-}
 
 /**
  * Read a model from a `config.json` path (or a directory holding one). The optional files beside it are read
@@ -121,15 +83,7 @@ async function readProfile(path: string, at: InputLocation): Promise<unknown> {
       at,
     );
   }
-  if (!/\.npz$/i.test(path)) return await readJson(path, at);
-  let bytes: Uint8Array;
-  try {
-    bytes = await Deno.readFile(path);
-  } catch (e) {
-    throw new InputError(`cannot read ${path}: ${(e as Error).message}`, at);
-  }
-  const arrays = await readNpz(bytes, { names: PROFILE_KEYS, at: { ...at, file: path } });
-  return Object.fromEntries([...arrays].map(([k, a]) => [k, toNested(a)]));
+  return /\.npz$/i.test(path) ? await readNpzFile(path, PROFILE_KEYS, at) : await readJson(path, at);
 }
 
 function envSystemsPath(): string | undefined {

@@ -426,3 +426,23 @@ export async function readNpz(
   }
   return out;
 }
+
+/**
+ * The arrays `names` of the `.npz` file `path` as a plain object of nested number arrays ({@link toNested}),
+ * the shape a JSON file of the same arrays parses to; an unreadable file is an {@link InputError} at `at`,
+ * a bad archive one naming the file.
+ */
+export async function readNpzFile(
+  path: string,
+  names: readonly string[],
+  at: InputLocation = {},
+): Promise<Record<string, unknown>> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await Deno.readFile(path);
+  } catch (e) {
+    throw new InputError(`cannot read ${path}: ${(e as Error).message}`, at);
+  }
+  const arrays = await readNpz(bytes, { names, at: { ...at, file: path } });
+  return Object.fromEntries([...arrays].map(([k, a]) => [k, toNested(a)]));
+}

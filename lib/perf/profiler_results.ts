@@ -16,7 +16,8 @@
 import { pathExists } from "../common/files.ts";
 import { InputError, type InputLocation } from "../common/errors.ts";
 import { BucketedRegression } from "../common/regression.ts";
-import { readNpz, toNested } from "./npz.ts";
+import { readJson } from "./json_file.ts";
+import { readNpzFile } from "./npz.ts";
 
 /** Grid points per axis, the converter's default `resolution`. */
 const RESOLUTION = 100;
@@ -141,24 +142,19 @@ async function results(
 ): Promise<Record<string, number[]>> {
   const npzPath = `${dir}/selected_${phase}_interpolation/raw_data.npz`;
   const jsonPath = `${dir}/${phase}_raw_data.json`;
-  let raw: Record<string, unknown>, file: string;
+  let raw: unknown, file: string;
   if (await pathExists(npzPath)) {
     file = npzPath;
-    const arrays = await readNpz(await Deno.readFile(npzPath), { names: keys, at: { ...at, file } });
-    raw = Object.fromEntries([...arrays].map(([k, a]) => [k, toNested(a)]));
+    raw = await readNpzFile(npzPath, keys, at);
   } else if (await pathExists(jsonPath)) {
     file = jsonPath;
-    try {
-      raw = JSON.parse(await Deno.readTextFile(jsonPath));
-    } catch (e) {
-      throw new InputError(`cannot read: ${(e as Error).message}`, { ...at, file });
-    }
+    raw = await readJson(jsonPath, at);
   } else {
     throw new InputError(`no ${phase} results: neither ${npzPath} nor ${jsonPath} exists`, at);
   }
   const out: Record<string, number[]> = {};
   for (const key of keys) {
-    const v = raw?.[key];
+    const v = (raw as Record<string, unknown> | null)?.[key];
     const flat = (Array.isArray(v) ? v.flat() : [v]) as unknown[];
     if (!flat.length || !flat.every((x) => typeof x === "number" && Number.isFinite(x))) {
       throw new InputError("must be finite numbers", { ...at, file, field: key });

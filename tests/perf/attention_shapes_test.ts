@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { modelFromHfConfig } from "../../lib/perf/catalog/hf_config.ts";
 import { fullAttentionShape, slidingAttentionShape } from "../../lib/perf/catalog/arch.ts";
 import { attentionParamsPerGpu, kvBytesPerToken, totalParams } from "../../lib/perf/catalog/footprint.ts";
-import { parsePythonJson } from "../../lib/perf/inputs.ts";
+import { parsePythonJson } from "../../lib/perf/json_file.ts";
 import { buildOps, type Op } from "../../lib/perf/ops.ts";
 import { resolvePerfSetup } from "../../lib/perf/setup.ts";
 import { sharedPath, sharedTest } from "../_shared.ts";

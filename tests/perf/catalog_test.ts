@@ -9,7 +9,7 @@ import { GPU_IDS, GPUS, gpuSpec } from "../../lib/perf/catalog/gpus.ts";
 import { modelFromHfConfig } from "../../lib/perf/catalog/hf_config.ts";
 import { catalogModel, findModel, MODEL_IDS, MODELS } from "../../lib/perf/catalog/models.ts";
 import { InputError } from "../../lib/common/errors.ts";
-import { parsePythonJson } from "../../lib/perf/inputs.ts";
+import { parsePythonJson } from "../../lib/perf/json_file.ts";
 import { sharedPath, sharedTest } from "../_shared.ts";
 
 const one = { tp: 1, attnDp: 1, moeTp: 1, moeEp: 1 };

@@ -6,7 +6,7 @@ import {
   linearStateBytesPerSeqPerGpu,
   totalParams,
 } from "../../lib/perf/catalog/footprint.ts";
-import { parsePythonJson } from "../../lib/perf/inputs.ts";
+import { parsePythonJson } from "../../lib/perf/json_file.ts";
 import { buildOps } from "../../lib/perf/ops.ts";
 import { resolvePerfSetup } from "../../lib/perf/setup.ts";
 import { analyticModel } from "../../lib/perf/analytic/model.ts";

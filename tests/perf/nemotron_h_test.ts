@@ -8,7 +8,7 @@ import {
   weightBytesPerGpu,
 } from "../../lib/perf/catalog/footprint.ts";
 import { MODELS } from "../../lib/perf/catalog/models.ts";
-import { parsePythonJson } from "../../lib/perf/inputs.ts";
+import { parsePythonJson } from "../../lib/perf/json_file.ts";
 import { buildOps, type Op } from "../../lib/perf/ops.ts";
 import { resolvePerfSetup } from "../../lib/perf/setup.ts";
 import { analyticModel } from "../../lib/perf/analytic/model.ts";
