@@ -302,7 +302,7 @@ function runDetails(
     events: cluster.events,
     warnings: [
       ...stepWarning(step, jitterMs, inputs.spec.spread_arrival_steps),
-      ...clampWarnings(inputs.workload),
+      ...clampWarnings(inputs.workload.clampedInputTokens ?? 0, stats.inputTokens),
       ...resolved.flatMap((r) => r.warnings),
       ...(resolved.length === 2 ? transferArgWarnings(resolved[0].args, resolved[1].args) : []),
       ...plannerWarnings,

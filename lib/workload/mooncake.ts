@@ -202,15 +202,15 @@ export function mooncakeSessionId(
  * ```ts
  * import assert from "node:assert/strict";
  * import { clampWarnings } from "./mooncake.ts";
- * assert.deepEqual(clampWarnings({ inputLength: Int32Array.of(900), clampedInputTokens: 10 }), []);
- * assert.match(clampWarnings({ inputLength: Int32Array.of(100), clampedInputTokens: 900 })[0], /90\.0 %/);
+ * assert.deepEqual(clampWarnings(10, 900), []);
+ * assert.match(clampWarnings(900, 100)[0], /90\.0 %/);
  * ```
+ *
+ * @param clamped The workload's `clampedInputTokens`.
+ * @param kept Its prompt tokens (`workloadStats(w).inputTokens`).
  */
-export function clampWarnings(w: Pick<Workload, "inputLength" | "clampedInputTokens">): string[] {
-  const clamped = w.clampedInputTokens ?? 0;
+export function clampWarnings(clamped: number, kept: number): string[] {
   if (clamped === 0) return [];
-  let kept = 0;
-  for (const n of w.inputLength) kept += n;
   const share = clamped / (clamped + kept);
   if (share <= 0.05) return [];
   return [

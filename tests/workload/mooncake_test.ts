@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { clampWarnings, loadMooncake } from "../../lib/workload/mooncake.ts";
+import { workloadStats } from "../../lib/workload/types.ts";
 import { blocksOf, commonPrefix, delaysOf, gzip, jsonl, nextTurns, rejectsAt, withFile } from "./_helpers.ts";
 import { tempDir } from "../_temp.ts";
 
@@ -41,7 +42,10 @@ Deno.test("mooncake: input_length is clamped to the hash capacity and defaults t
     const w = await loadMooncake(path, { blockSize: 64 });
     assert.deepEqual(Array.from(w.inputLength), [1024, 1536]);
     assert.equal(w.clampedInputTokens, 5000 - 1024, "what was dropped is kept for the warning");
-    assert.match(clampWarnings(w)[0], /3,976 of the trace's 6,536 prompt tokens \(60\.8 %\)/);
+    assert.match(
+      clampWarnings(w.clampedInputTokens!, workloadStats(w).inputTokens)[0],
+      /3,976 of the trace's 6,536 prompt tokens \(60\.8 %\)/,
+    );
   });
 });
 
