@@ -173,7 +173,8 @@ export function runSimulation(inputs: SimulationInputs, options: RunOptions = {}
     );
   }
   checkWarmup(spec, workload);
-  const collector = new Collector(workload.requestCount);
+  const limitMs = spec.max_sim_time_seconds != null ? spec.max_sim_time_seconds * 1000 : Infinity;
+  const collector = new Collector(workload.requestCount, limitMs < Infinity);
   const plan = resolvePlanner(spec, resolved);
   const planner = plan && new PlannerRuntime({
     planner: plan.planner,
@@ -192,7 +193,7 @@ export function runSimulation(inputs: SimulationInputs, options: RunOptions = {}
     routerPrefillModel: routerPrefillModel(spec, inputs.routerPerf),
     concurrency: spec.replay_concurrency ?? Infinity,
     warmupRequests: spec.warmup_request_count,
-    limitMs: spec.max_sim_time_seconds != null ? spec.max_sim_time_seconds * 1000 : Infinity,
+    limitMs,
     linkSharing: spec.topology.mode === "disagg" && spec.topology.kv_transfer_link_sharing,
     seed: spec.seed,
     collector,

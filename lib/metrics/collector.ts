@@ -3,10 +3,14 @@
  *
  * Token gaps (the pooled inter-token-latency distribution) are recorded per pass, not per token: every
  * request that also emitted at the end of the engine's previous pass sees the same gap, the pass duration, so
- * one weighted sample stands for all of them; only the others are recorded one by one.
+ * one weighted sample stands for all of them; only the others are recorded one by one. A run that may stop
+ * before every request completes (a simulated-time limit) records each gap with its request instead, so that
+ * {@link Collector.completedGaps} can leave out the gaps of requests that never completed, as the reference does.
  *
  * @module
  */
+
+import { grown } from "../common/grown.ts";
 
 /** Terminal status of a request, as stored in {@link Collector.status}. */
 export const Status = { Pending: 0, Completed: 1, Rejected: 2 } as const;
@@ -76,14 +80,21 @@ export class Collector {
   gapValues: Float64Array = new Float64Array(1024);
   gapWeights: Float64Array = new Float64Array(1024);
   gapCount = 0;
+  /** The request of each gap, when gaps are recorded one request at a time (`attributeGaps`); else null. */
+  gapOwners: Int32Array | null;
   /**
    * 1 for a warm-up request (AIPerf's `--warmup-request-count`): served like any other, but left out of every
    * statistic; its tokens and gaps are not recorded as samples.
    */
   readonly warmup: Uint8Array;
 
-  /** @param requestCount Requests of the workload. */
-  constructor(requestCount: number) {
+  /**
+   * @param requestCount Requests of the workload.
+   * @param attributeGaps Record each token gap with its request (a run that may stop before every request
+   * completes), so that {@link Collector.completedGaps} can leave out those of unfinished requests.
+   */
+  constructor(requestCount: number, attributeGaps = false) {
+    this.gapOwners = attributeGaps ? new Int32Array(1024) : null;
     this.warmup = new Uint8Array(requestCount);
     const nan = () => new Float64Array(requestCount).fill(NaN);
     this.arrivalMs = nan();
@@ -171,6 +182,7 @@ export class Collector {
    */
   tokens(ids: Int32Array, bursts: Int32Array, count: number, start: number, end: number): void {
     let shared = 0;
+    const share = this.gapOwners === null;
     for (let j = 0; j < count; j++) {
       const r = ids[j];
       const n = bursts[r];
@@ -181,16 +193,46 @@ export class Collector {
         if (n > 1) this.secondTokenMs[r] = end;
       } else {
         if (sampled) {
-          if (last === start) shared++;
-          else this.#gap(end - last, 1);
+          if (share && last === start) shared++;
+          else this.#gap(end - last, 1, r);
         }
         if (this.outputTokens[r] === 1) this.secondTokenMs[r] = end;
       }
-      if (n > 1 && sampled) this.#gap(0, n - 1);
+      if (n > 1 && sampled) this.#gap(0, n - 1, r);
       this.lastTokenMs[r] = end;
       this.outputTokens[r] += n;
     }
-    if (shared > 0) this.#gap(end - start, shared);
+    if (shared > 0) this.#gap(end - start, shared, -1);
+  }
+
+  /**
+   * The pooled token gaps of the completed requests as (value, weight) pairs, `count` of them: every recorded
+   * gap, or, when gaps are attributed, those of requests that completed.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Collector } from "./collector.ts";
+   * const c = new Collector(2, true);
+   * c.arrive(0, 0);
+   * c.arrive(1, 0);
+   * c.tokens(Int32Array.of(0, 1), Int32Array.of(1, 1), 2, 0, 30);
+   * c.tokens(Int32Array.of(0, 1), Int32Array.of(1, 1), 2, 30, 40);
+   * c.complete(0, 40); // request 1 is still running when the run stops
+   * assert.equal(c.completedGaps().count, 1);
+   * ```
+   */
+  completedGaps(): { values: Float64Array; weights: Float64Array; count: number } {
+    const owners = this.gapOwners;
+    if (owners === null) return { values: this.gapValues, weights: this.gapWeights, count: this.gapCount };
+    const values = new Float64Array(this.gapCount), weights = new Float64Array(this.gapCount);
+    let count = 0;
+    for (let g = 0; g < this.gapCount; g++) {
+      if (this.status[owners[g]] !== Status.Completed) continue;
+      values[count] = this.gapValues[g];
+      weights[count++] = this.gapWeights[g];
+    }
+    return { values, weights, count };
   }
 
   /** `r` completed at `t`. */
@@ -206,15 +248,17 @@ export class Collector {
     this.terminalMs[r] = t;
   }
 
-  #gap(value: number, weight: number): void {
+  /** Record a gap of `value` ms, `weight` tokens, of request `owner` (−1: several requests' shared gap). */
+  #gap(value: number, weight: number, owner: number): void {
     if (this.gapCount === this.gapValues.length) {
-      const v = new Float64Array(this.gapCount * 2), w = new Float64Array(this.gapCount * 2);
-      v.set(this.gapValues);
-      w.set(this.gapWeights);
-      this.gapValues = v;
-      this.gapWeights = w;
+      const n = this.gapCount * 2;
+      this.gapValues = grown(this.gapValues, n);
+      this.gapWeights = grown(this.gapWeights, n);
+      if (this.gapOwners !== null) this.gapOwners = grown(this.gapOwners, n);
     }
     this.gapValues[this.gapCount] = value;
-    this.gapWeights[this.gapCount++] = weight;
+    this.gapWeights[this.gapCount] = weight;
+    if (this.gapOwners !== null) this.gapOwners[this.gapCount] = owner;
+    this.gapCount++;
   }
 }

@@ -155,16 +155,16 @@ export function buildReport(inputs: ReportInputs): Report {
 }
 
 /**
- * The pooled token gaps and, from the same sort, the per-user throughput `1000 / gap` of every positive gap
+ * The pooled token gaps of the completed requests and, from the same sort, the per-user throughput `1000 / gap` of every positive gap
  * (its ascending order is the gaps' descending order).
  */
 function gapDistributions(c: Collector): [Distribution, Distribution] {
-  const n = c.gapCount;
-  const order = sortedOrder(c.gapValues, n);
+  const { values, weights: w, count: n } = c.completedGaps();
+  const order = sortedOrder(values, n);
   const gaps = new Float64Array(n), weights = new Float64Array(n);
   for (let j = 0; j < n; j++) {
-    gaps[j] = c.gapValues[order[j]];
-    weights[j] = c.gapWeights[order[j]];
+    gaps[j] = values[order[j]];
+    weights[j] = w[order[j]];
   }
   const rates = new Float64Array(n), rateWeights = new Float64Array(n);
   let k = 0;

@@ -213,6 +213,17 @@ Deno.test("max_sim_time_seconds stops the clock; unfinished requests are incompl
   assert.equal(cluster.endMs, 1050);
 });
 
+Deno.test("max_sim_time_seconds: the token gaps of requests cut off unfinished stay out of the ITL", () => {
+  // The first request completes with 10 tokens (9 gaps of 10 ms); the second, cut off, has 3 gaps of 20 ms.
+  const w = workloadOf([{ input: 64, output: 10 }, { input: 64, output: 10, at: 1000 }]);
+  const { report, collector } = run(w, { ...agg(fixedTiming(10, 20)), max_sim_time_seconds: 1.1 });
+  assert.equal(report.completed_requests, 1);
+  assert(collector.outputTokens[1] > 1, "the second request has emitted several tokens");
+  const { weights, count } = collector.completedGaps();
+  assert.equal(weights.subarray(0, count).reduce((a, b) => a + b, 0), 9);
+  assert.equal(report.max_itl_ms, report.min_itl_ms);
+});
+
 Deno.test("goodput counts requests meeting every SLA", () => {
   const w = workloadOf([{ input: 64, output: 3 }, { input: 64, output: 3, at: 1000 }]);
   const res = run(w, { ...agg(fixedTiming(10, 5)), sla: { ttft_ms: 20, itl_ms: 5 } });
