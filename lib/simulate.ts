@@ -235,15 +235,18 @@ function runDetails(
   plannerWarnings: readonly string[],
 ): { [key: string]: ReportValue } {
   const stats = workloadStats(inputs.workload);
-  let overlap = 0, islBlocks = 0, admitted = 0, unarrived = 0;
+  // The KV hit rate as the reference's planner averages it: over admissions, each prompt's routed overlap share.
+  let hitSum = 0, hitCount = 0, admitted = 0, unarrived = 0;
   const bs = resolved[0].config.blockSize;
   const router = cluster.pools[0].router;
   for (let r = 0; r < inputs.workload.requestCount; r++) {
     if (Number.isNaN(collector.arrivalMs[r]) && collector.warmup[r] === 0) unarrived++;
     if (collector.admissions[r] === 0) continue;
     admitted++;
-    overlap += router.overlapBlocks[r];
-    islBlocks += Math.ceil(inputs.workload.inputLength[r] / bs);
+    const islBlocks = Math.ceil(inputs.workload.inputLength[r] / bs);
+    if (collector.warmup[r] === 1 || islBlocks === 0) continue;
+    hitSum += router.overlapBlocks[r] / islBlocks;
+    hitCount++;
   }
   let decodeForwards = 0, decodeTokens = 0;
   for (const e of cluster.engines) {
@@ -291,7 +294,7 @@ function runDetails(
       ...passDetails(pool.setup, sumPassTotals(pool.workers.flatMap((w) => w.ranks.map((e) => e.totals)))),
     })),
     router: cluster.pools[0].router.mode,
-    mean_kv_hit_rate: islBlocks > 0 ? overlap / islBlocks : 0,
+    mean_kv_hit_rate: hitCount > 0 ? hitSum / hitCount : 0,
     admitted_requests: admitted,
     warmup_requests: collector.warmup.reduce((a, b) => a + b, 0),
     mean_accept_length: decodeForwards > 0 ? decodeTokens / decodeForwards : 1,

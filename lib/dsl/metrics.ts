@@ -11,7 +11,7 @@
  * | `goodputRatio` | `goodput_completed_requests / completed_requests` (null without an SLA) |
  * | `gpuHours` | `gpu_hours` (provisioned workers × GPUs per worker) |
  * | `prefixReuse`, `firstPrefixReuse` | `prefix_cache_reused_ratio`, `first_admission_prefix_cache_reused_ratio` |
- * | `kvHitRate` | `dynolab.mean_kv_hit_rate` (router-estimated overlap at admission) |
+ * | `kvHitRate` | `dynolab.mean_kv_hit_rate` (the mean, over admitted requests, of the share of the prompt's blocks the router found cached, as the reference's planner averages it) |
  * | `completed`, `rejected`, `incomplete`, `durationS` | `completed_requests`, …, `duration_ms / 1000` |
  * | `prefillBusyShare`, `decodeBusyShare`, `overheadBusyShare` | each part's share of every pool's busy time (`dynolab.pools[].busy_ms_by_part`) |
  * | `prefillPassMs`, `decodePassMs` | the typical prefill pass of the first pool and decode pass of the last, framework overhead included (`typical_*_pass.ms + overhead_ms`) |

@@ -309,3 +309,14 @@ Deno.test("front-end latency grows with the streams already in flight per worker
   const twoWorkers = run(w, agg({ ...fixedTiming(10, 5), frontend_latency: frontend }, 2));
   assert.ok(twoWorkers.collector.firstTokenMs[1] - twoWorkers.collector.arrivalMs[1] < 7 + 15);
 });
+
+Deno.test("mean_kv_hit_rate averages each admitted prompt's routed overlap share, as the reference's planner", () => {
+  const w = workloadOf([
+    { input: 256, output: 1, ids: [1, 2, 3, 4] }, // nothing cached: 0
+    { input: 128, output: 1, ids: [1, 2], at: 1000 }, // all cached: 1
+    { input: 512, output: 1, ids: [1, 2, 3, 4, 9, 10, 11, 12], at: 2000 }, // half: 0.5
+  ]);
+  const { report } = run(w, { ...agg(fixedTiming(10, 5), 2), router: { mode: "kv_router" } });
+  const dyn = report.dynolab as Record<string, unknown>;
+  assert.equal(dyn.mean_kv_hit_rate, 0.5); // the blocks' ratio would be 6 / 14
+});
