@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { jsonLines } from "../common/json.ts";
 import { InputError } from "../common/errors.ts";
 import { enterInvocationDirectory } from "../common/invocation.ts";
 import { formatRunSummary, formatSummary, reportJson } from "../report/mod.ts";
@@ -73,7 +74,7 @@ export async function main(argv: readonly string[], io: Io = consoleIo): Promise
     if (output.reportJsonl !== undefined) {
       files.push([
         output.reportJsonl,
-        runRecords(result, inputs).map((r) => JSON.stringify(r)).join("\n") + "\n",
+        jsonLines(runRecords(result, inputs)),
       ]);
     }
     const planner = result.planner;

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { jsonLines } from "../common/json.ts";
 import type { PlannerRuntime } from "../planner/mod.ts";
 import { type PlannerHtmlData, plannerHtmlData, renderPlannerHtml, type Report } from "../report/mod.ts";
 
@@ -74,7 +75,7 @@ export function intervalWindows(data: PlannerHtmlData, seconds: number): Planner
 }
 
 async function gzipLines(rows: readonly unknown[]): Promise<Uint8Array> {
-  const text = rows.map((r) => JSON.stringify(r)).join("\n") + "\n";
+  const text = jsonLines(rows);
   const stream = new Blob([text]).stream().pipeThrough(new CompressionStream("gzip"));
   return new Uint8Array(await new Response(stream).arrayBuffer());
 }

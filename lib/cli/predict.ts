@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { jsonLines } from "../common/json.ts";
 import { formatSummary, type Report, reportJson, sortKeys } from "../report/mod.ts";
 import { runSimulation } from "../simulate.ts";
 import type { AisimulateArgs } from "./aisimulate_args.ts";
@@ -42,7 +43,7 @@ export async function predict(args: AisimulateArgs, io: Io): Promise<number> {
     prediction.per_request = records;
     files.push([
       `${args.outputDir}/requests.jsonl`,
-      records.map((r) => JSON.stringify(sortKeys(r))).join("\n") + "\n",
+      jsonLines(records.map(sortKeys)),
     ]);
   }
   const details = args.detail.length > 0 ? predictionDetails(args.detail, result, summary) : undefined;

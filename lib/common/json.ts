@@ -45,3 +45,18 @@ export function setPath(node: Json, path: readonly string[], value: unknown): st
   at[path[path.length - 1]] = value;
   return undefined;
 }
+
+/**
+ * `rows` as JSON Lines: each row's JSON and a newline (nothing at all for no rows).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { jsonLines } from "./json.ts";
+ * assert.equal(jsonLines([{ a: 1 }, { a: 2 }]), '{"a":1}\n{"a":2}\n');
+ * assert.equal(jsonLines([]), "");
+ * ```
+ */
+export function jsonLines(rows: readonly unknown[]): string {
+  return rows.map((r) => JSON.stringify(r) + "\n").join("");
+}

@@ -59,7 +59,10 @@ export class Collector {
   readonly firstReusedTokens: Float64Array;
   /** Prompt tokens found resident at the decode worker (disaggregated serving). */
   readonly decodeReusedTokens: Float64Array;
+  /** Admissions by a compute engine (agg or prefill), re-admissions after preemption included. */
   readonly admissions: Int32Array;
+  /** Admissions to a decode engine's running batch (disagg), re-admissions after preemption included. */
+  readonly decodeAdmissions: Int32Array;
   /** Engine that computed the prompt (agg or prefill) and, in disagg, the decode engine; −1 if none. */
   readonly computeEngine: Int32Array;
   readonly decodeEngine: Int32Array;
@@ -110,6 +113,7 @@ export class Collector {
     this.firstReusedTokens = new Float64Array(requestCount);
     this.decodeReusedTokens = new Float64Array(requestCount);
     this.admissions = new Int32Array(requestCount);
+    this.decodeAdmissions = new Int32Array(requestCount);
     this.computeEngine = new Int32Array(requestCount).fill(-1);
     this.decodeEngine = new Int32Array(requestCount).fill(-1);
     this.handoffMs = nan();
@@ -172,9 +176,9 @@ export class Collector {
     this.kvArrivedMs[r] = t;
   }
 
-  /** `r` was admitted at `t` to a decode engine's running batch (disagg; the first time counts). */
+  /** `r` was admitted at `t` to a decode engine's running batch (disagg; its first time is kept). */
   admitDecode(r: number, t: number): void {
-    if (Number.isNaN(this.decodeAdmitMs[r])) this.decodeAdmitMs[r] = t;
+    if (this.decodeAdmissions[r]++ === 0) this.decodeAdmitMs[r] = t;
   }
 
   /**

@@ -55,7 +55,9 @@ export interface RequestRecord {
   /** KV overlap (cached prompt tokens) the router saw on the chosen worker, per stage. */
   readonly prefill_route_overlap_tokens: number | null;
   readonly decode_route_overlap_tokens: number | null;
+  /** Admissions to a running batch, each pool's (prefill and decode in disagg), re-admissions included. */
   readonly admission_count: number;
+  /** Re-admissions after preemption: per pool, its admissions beyond the first. */
   readonly readmission_count: number;
   readonly terminal_status: "completed" | "rejected";
   /** Why a rejected request can never run (dynolab): `max_model_len`, `kv_capacity` or `batched_tokens`. */
@@ -120,8 +122,8 @@ export function requestRecords(
       source_released_ms: stage(c.kvArrivedMs[r]),
       prefill_route_overlap_tokens: disagg ? routeOverlapBlocks[0][r] * bs : null,
       decode_route_overlap_tokens: routeOverlapBlocks[disagg ? 1 : 0][r] * bs,
-      admission_count: c.admissions[r],
-      readmission_count: Math.max(0, c.admissions[r] - 1),
+      admission_count: c.admissions[r] + c.decodeAdmissions[r],
+      readmission_count: Math.max(0, c.admissions[r] - 1) + Math.max(0, c.decodeAdmissions[r] - 1),
       terminal_status: c.status[r] === Status.Completed ? "completed" : "rejected",
       ...(c.rejectReason[r] > 0 ? { reject_reason: REJECT_REASONS[c.rejectReason[r] - 1] } : {}),
       warmup: c.warmup[r] === 1,

@@ -60,6 +60,18 @@ Deno.test("cli: the JSONL keeps the trace's session ids and says why a request w
   assert.deepEqual(ids.sort(byKey), [[17, 0, 0], ["alice", 0, 0], ["alice", 1, 1], ["request_3", 0, 0]]);
 });
 
+Deno.test("cli: a run that ends no request writes an empty JSONL, not a blank line", async () => {
+  await using temp = await tempTrace([GOOD]);
+  const { dir, trace } = temp;
+  const res = await cli([
+    trace,
+    ...["--max-sim-time-seconds", "0.001"],
+    ...["--report-json", `${dir}/r.json`, "--report-jsonl", `${dir}/r.jsonl`],
+  ]);
+  assert.equal(res.code, 0, res.err);
+  assert.equal(await Deno.readTextFile(`${dir}/r.jsonl`), "");
+});
+
 Deno.test("cli: a disaggregated replay's JSONL times each request's hand-off", async () => {
   await using temp = await tempTrace([
     GOOD,
@@ -84,6 +96,8 @@ Deno.test("cli: a disaggregated replay's JSONL times each request's hand-off", a
   assert(Math.abs(r.destination_activated_ms - r.destination_reserved_ms - 10) < 1e-9);
   assert.equal(r.source_released_ms, r.destination_activated_ms);
   assert(r.decode_admit_ms >= r.destination_activated_ms && r.first_token_ms > r.decode_admit_ms);
+  // Admitted once by each pool, as the reference's admission history counts them.
+  assert.deepEqual([r.admission_count, r.readmission_count], [2, 0]);
   // Transfers of 600 and 1,000 tokens: 6 and 10 ms.
   assert.match(
     res.out,
