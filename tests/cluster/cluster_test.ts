@@ -320,3 +320,11 @@ Deno.test("mean_kv_hit_rate averages each admitted prompt's routed overlap share
   const dyn = report.dynolab as Record<string, unknown>;
   assert.equal(dyn.mean_kv_hit_rate, 0.5); // the blocks' ratio would be 6 / 14
 });
+
+Deno.test("a fixed fleet is billed to the simulation's end, a rejection after the last completion included", () => {
+  const w = workloadOf([{ input: 64, output: 2 }, { input: 5000, output: 2, at: 10_000 }]);
+  const { report } = run(w, agg({ ...fixedTiming(10, 5), max_model_len: 4096 }, 2));
+  assert.equal(report.rejected_requests, 1);
+  assert.equal(report.duration_ms, 20); // the last completion
+  assert.equal(report.decode_worker_seconds, 20); // two workers to the rejection at 10 s
+});
