@@ -12,7 +12,7 @@ export interface RequestRecord {
   readonly uuid: string;
   /** The trace's `request_id` (agentic traces only). */
   readonly request_id?: string;
-  /** The trace's `session_id`, or the session's index where the trace gives none. */
+  /** The trace's `session_id`, or the name its loader gives a session without one (`session_<index>`, …). */
   readonly session_id: string | number;
   readonly turn_index: number;
   /**

@@ -131,7 +131,7 @@ export class WorkloadBuilder {
     if (s === undefined) {
       s = this.#sessionLast.length;
       if (key !== undefined) this.#sessionKeys.set(key, s);
-      this.#sessionIds.push(key ?? row.sessionName ?? s);
+      this.#sessionIds.push(key ?? row.sessionName ?? `session_${s}`);
       this.#turnIndex.push(0);
     } else {
       this.#turnIndex.push(this.#turnIndex[this.#sessionLast[s]] + 1);

@@ -140,7 +140,7 @@ export function defaultWorkload(
     for (let turn = 0; turn < turns; turn++) {
       const output = draw(r, shape.outputTokens);
       builder.add({
-        session: s,
+        session: `session_${s}`,
         arrivalMs: turn === 0 ? t : undefined,
         delayMs: turn === 0 ? undefined : delayMs,
         inputLength: context.length,

@@ -104,7 +104,7 @@ export function generateSynthetic(spec: SyntheticWorkloadSpec, options: Syntheti
         osl = drawnOsl;
       }
       builder.add({
-        session: s,
+        session: `session_${s}`,
         arrivalMs: turn === 0 ? t : undefined,
         delayMs: turn === 0 ? undefined : spec.inter_turn_delay_ms,
         inputLength: context.length,

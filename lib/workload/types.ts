@@ -91,7 +91,8 @@ export interface Workload {
   readonly turnIndex: Int32Array;
   /**
    * Each session's key as the source gave it (a trace's `session_id`), indexed by session; a session without
-   * one has the name its loader gives it (a Mooncake row's `request_<line>`, as the reference), else its index.
+   * one has the name its loader gives it (a Mooncake row's `request_<line>`, as the reference), else
+   * `session_<index>` (the reference's name for a synthetic session).
    * For reports only: the simulator reads `sessionOf`.
    */
   readonly sessionIds: readonly (string | number)[];

@@ -183,3 +183,16 @@ Deno.test("cli: output paths that cannot take a file fail before the run, leavin
     assert.deepEqual(left, ["out", "trace.jsonl"], flags.join(" "));
   }
 });
+
+Deno.test("cli: a synthetic session is named session_<index> in the JSONL, as the reference names it", async () => {
+  await using temp = await tempTrace([GOOD]);
+  const { dir } = temp;
+  const res = await cli([
+    ...["--input-tokens", "100", "--output-tokens", "2", "--request-count", "2", "--request-rate", "1"],
+    ...["--turns-per-session", "2", "--report-json", `${dir}/r.json`, "--report-jsonl", `${dir}/r.jsonl`],
+  ]);
+  assert.equal(res.code, 0, res.err);
+  const lines = (await Deno.readTextFile(`${dir}/r.jsonl`)).trim().split("\n").map((l) => JSON.parse(l));
+  const ids = lines.map((l) => [l.session_id, l.turn_index]).sort((a, b) => `${a}`.localeCompare(`${b}`));
+  assert.deepEqual(ids, [["session_0", 0], ["session_0", 1], ["session_1", 0], ["session_1", 1]]);
+});
