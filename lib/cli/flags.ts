@@ -15,6 +15,8 @@ import { CLI_FLAGS, FLAGS, type Values } from "./flag_defs.ts";
 import { namingFlag } from "./flag_naming.ts";
 import { jsonObjectFlag, optionalInt, optionalNumber, routerMode, traceFormat } from "./flag_values.ts";
 import { plannerFlag } from "./planner_flag.ts";
+import { plannerLogPath } from "./planner_files.ts";
+import { plannerReportPath } from "./write.ts";
 import { parseSpec, type SimSpecInput } from "../spec.ts";
 
 export { CLI_FLAGS } from "./flag_defs.ts";
@@ -54,8 +56,34 @@ export interface OutputOptions {
   readonly reportJsonl?: string;
   /** The planner's `report_output_dir`, when `--planner-config` is given. */
   readonly plannerDir?: string;
+  /** The planner's files whose names are known before the run (`report_filename` and its log), with the key. */
+  readonly plannerFiles: readonly (readonly [path: string, what: string])[];
+  /** The files the run reads (trace files, config files), each with the flag that names it. */
+  readonly inputs: readonly (readonly [path: string, what: string])[];
   /** `--demo`: the embedded workload, no report file unless asked for. */
   readonly demo: boolean;
+}
+
+/** Flags whose value may be a file the run reads (else inline JSON). */
+const FILE_FLAGS = [
+  "extra-engine-args",
+  "prefill-engine-args",
+  "decode-engine-args",
+  "router-config",
+  "router-policy-config",
+  "planner-config",
+] as const;
+
+/** The planner's files at `htmlPath` whose names are known before the run: the report, and its tick log. */
+function plannerNamedFiles(
+  htmlPath: string,
+  cfg: { readonly report_write_gzip_log: boolean },
+): (readonly [path: string, what: string])[] {
+  const what = "--planner-config report_filename";
+  return [
+    [htmlPath, what],
+    ...(cfg.report_write_gzip_log ? [[plannerLogPath(htmlPath), `${what} (its tick log)`] as const] : []),
+  ];
 }
 
 /** The parsed command. */
@@ -270,6 +298,18 @@ export function parseCommand(argv: readonly string[]): Command {
       reportJson: v["report-json"],
       reportJsonl: v["report-jsonl"],
       plannerDir: planner?.report_output_dir,
+      plannerFiles: planner?.report_filename != null
+        ? plannerNamedFiles(plannerReportPath(planner.report_output_dir, planner.report_filename), planner)
+        : [],
+      inputs: [
+        ...positionals.map((p) => [p, "the trace file"] as const),
+        ...FILE_FLAGS.flatMap((f) => {
+          const value = v[f];
+          return value !== undefined && !value.trim().startsWith("{")
+            ? [[value.trim(), `--${f}`] as const]
+            : [];
+        }),
+      ],
       demo,
     },
     warnings,

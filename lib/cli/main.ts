@@ -58,8 +58,10 @@ export async function main(argv: readonly string[], io: Io = consoleIo): Promise
       [
         ...(reportTarget === undefined ? [] : [[reportTarget.path, "--report-json"] as const]),
         ...(output.reportJsonl === undefined ? [] : [[output.reportJsonl, "--report-jsonl"] as const]),
+        ...output.plannerFiles,
       ],
       output.plannerDir === undefined ? [] : [[output.plannerDir, "--planner-config report_output_dir"]],
+      output.inputs,
     );
     const inputs = await loadInputs(command.spec);
     if (command.output.demo) io.out(demoHeader(inputs));

@@ -33,8 +33,22 @@ export async function plannerFiles(
       files.push([`${stem}_${String(k + 1).padStart(3, "0")}.html`, await renderPlannerHtml(windows[k])]);
     }
   }
-  if (cfg.report_write_gzip_log) files.push([`${stem}.log.jsonl.gz`, await gzipLines(planner.ticks)]);
+  if (cfg.report_write_gzip_log) files.push([plannerLogPath(htmlPath), await gzipLines(planner.ticks)]);
   return files;
+}
+
+/**
+ * Where the per-tick log of the planner report at `htmlPath` goes: beside it, `<name>.log.jsonl.gz`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { plannerLogPath } from "./planner_files.ts";
+ * assert.equal(plannerLogPath("out/run.html"), "out/run.log.jsonl.gz");
+ * ```
+ */
+export function plannerLogPath(htmlPath: string): string {
+  return `${htmlPath.replace(/\.html?$/, "")}.log.jsonl.gz`;
 }
 
 /**

@@ -67,32 +67,64 @@ export async function releaseClaim(path: string): Promise<void> {
 export type NamedPath = readonly [path: string, what: string];
 
 /**
+ * Where a write to `path` lands: the file itself, or through a symbolic link the file it names (the link is
+ * kept); `stream` when that is not a regular file (a device, a FIFO, `/dev/stdout`), which is written in place
+ * since it cannot be replaced atomically.
+ */
+export async function outputTarget(path: string): Promise<{ target: string; stream: boolean }> {
+  const info = await Deno.stat(path).catch(() => undefined);
+  if (info === undefined) {
+    // A dangling link is written through to the file it names.
+    const link = await Deno.lstat(path).catch(() => undefined);
+    if (!link?.isSymlink) return { target: resolve(path), stream: false };
+    const to = await Deno.readLink(path);
+    return { target: resolve(dirname(resolve(path)), to), stream: false };
+  }
+  const stream = !info.isFile && !info.isDirectory;
+  // A pipe behind /dev/stdout has no path to resolve to.
+  const real = await Deno.realPath(path).catch(() => resolve(path));
+  return { target: real, stream };
+}
+
+/**
  * Refuse output paths that cannot take their files before anything runs: an empty path, a file path naming a
  * directory (existing, or written with a trailing `/`), one path given for two outputs, a file path that
- * another output would need as a directory, and a place that cannot be created or written in. `files` are
- * output files; `dirs` are output directories (created if missing).
+ * another output would need as a directory, an output that is one of the run's `inputs` (it would overwrite
+ * it), and a place that cannot be created or written in. `files` are output files; `dirs` are output
+ * directories (created if missing). A path through a symbolic link counts as the file it names.
  */
 export async function checkOutputPaths(
   files: readonly NamedPath[],
   dirs: readonly NamedPath[] = [],
+  inputs: readonly NamedPath[] = [],
 ): Promise<void> {
   const seen = new Map<string, string>();
+  const read = new Map<string, string>();
+  for (const [path, what] of inputs) {
+    const real = await Deno.realPath(path).catch(() => undefined);
+    if (real !== undefined) read.set(real, what);
+  }
+  const outputs: [path: string, what: string, dir: string][] = [];
   for (const [path, what] of files) {
     if (path.trim() === "") throw new InputError(`${what}: empty path; give a file path`);
     if (path.endsWith("/") || await isDirectory(path)) {
       throw new InputError(`${what}: "${path}" is a directory; give a file path`);
     }
-    const key = resolve(path);
-    const other = seen.get(key);
+    const { target, stream } = await outputTarget(path);
+    const input = read.get(target);
+    if (input !== undefined) {
+      throw new InputError(
+        `${what}: "${path}" is ${input}, which the run reads; give the output its own file`,
+      );
+    }
+    const other = seen.get(target);
     if (other !== undefined) {
       throw new InputError(`${what}: "${path}" is also ${other}'s path; give each output its own file`);
     }
-    seen.set(key, what);
+    seen.set(target, what);
+    if (!stream) outputs.push([path, what, dirname(target)]);
   }
-  const outputs = [
-    ...files.map(([p, w]) => [p, w, dirname(resolve(p))]),
-    ...dirs.map(([p, w]) => [p, w, resolve(p)]),
-  ];
+  outputs.push(...dirs.map(([p, w]) => [p, w, resolve(p)] as [string, string, string]));
   for (const [path, what, dir] of outputs) {
     for (let d = dir;; d = dirname(d)) {
       const file = seen.get(d);
@@ -153,23 +185,28 @@ export function plannerReportPath(dir: string, filename: string | null, now = ne
 /**
  * Write every `[path, contents]` pair: first all to temporary files beside their targets, then rename them
  * into place. Paths are checked first ({@link checkOutputPaths}), and a failure before the renames leaves no
- * target touched and removes the directories it created.
+ * target touched and removes the directories it created. A path through a symbolic link writes the file it
+ * names; one that is not a regular file (a device, a FIFO, `/dev/stdout`) is written in place, after the
+ * files.
  */
 export async function writeFilesAtomically(
   files: readonly (readonly [path: string, contents: string | Uint8Array])[],
 ): Promise<void> {
   await checkOutputPaths(files.map(([path]) => [path, `output "${path}"`] as const));
+  const targets = await Promise.all(files.map(([path]) => outputTarget(path)));
   const temps: string[] = [], made: string[] = [];
+  const renames: [temp: string, target: string, path: string][] = [];
   try {
-    for (const [path, contents] of files) {
-      const dir = dirname(resolve(path));
+    for (let k = 0; k < files.length; k++) {
+      if (targets[k].stream) continue;
+      const target = targets[k].target, dir = dirname(target);
       const missing = await missingDirectories(dir);
       await Deno.mkdir(dir, { recursive: true });
       made.push(...missing);
-      const temp = `${path}.tmp-${Deno.pid}`;
-      if (typeof contents === "string") await Deno.writeTextFile(temp, contents);
-      else await Deno.writeFile(temp, contents);
+      const temp = `${target}.tmp-${Deno.pid}`;
+      await writeContents(temp, files[k][1]);
       temps.push(temp);
+      renames.push([temp, target, files[k][0]]);
     }
   } catch (e) {
     for (const t of temps) await Deno.remove(t).catch(() => {});
@@ -178,11 +215,23 @@ export async function writeFilesAtomically(
   }
   let renamed = 0;
   try {
-    for (; renamed < files.length; renamed++) await Deno.rename(temps[renamed], files[renamed][0]);
+    for (; renamed < renames.length; renamed++) await Deno.rename(renames[renamed][0], renames[renamed][1]);
   } catch (e) {
-    for (const t of temps.slice(renamed)) await Deno.remove(t).catch(() => {});
-    throw new InputError(`cannot write output "${files[renamed][0]}": ${(e as Error).message}`);
+    for (const [t] of renames.slice(renamed)) await Deno.remove(t).catch(() => {});
+    throw new InputError(`cannot write output "${renames[renamed][2]}": ${(e as Error).message}`);
   }
+  for (let k = 0; k < files.length; k++) {
+    if (!targets[k].stream) continue;
+    try {
+      await writeContents(files[k][0], files[k][1]);
+    } catch (e) {
+      throw new InputError(`cannot write output "${files[k][0]}": ${(e as Error).message}`);
+    }
+  }
+}
+
+function writeContents(path: string, contents: string | Uint8Array): Promise<void> {
+  return typeof contents === "string" ? Deno.writeTextFile(path, contents) : Deno.writeFile(path, contents);
 }
 
 /** Directory `dir` and those of its parents that do not exist, outermost first (none when `dir` exists). */

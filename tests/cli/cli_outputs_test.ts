@@ -164,6 +164,28 @@ Deno.test("cli: output paths that cannot take a file fail before the run, leavin
       /--report-jsonl: "r.json\/x.jsonl" would need --report-json's file as a directory/,
     ],
     [
+      () => ["--report-json", "trace.jsonl"],
+      /--report-json: "trace.jsonl" is the trace file, which the run reads/,
+    ],
+    [
+      () => ["--report-json", "r.json", "--report-jsonl", "./out/../trace.jsonl"],
+      /--report-jsonl: ".*" is the trace file, which the run reads; give the output its own file/,
+    ],
+    [
+      () => [
+        ...["--report-json", "r.json", "--planner-config"],
+        JSON.stringify({ mode: "agg", report_output_dir: ".", report_filename: "out" }),
+      ],
+      /--planner-config report_filename: ".*out" is a directory/,
+    ],
+    [
+      () => [
+        ...["--report-json", "r.json", "--planner-config"],
+        JSON.stringify({ mode: "agg", report_output_dir: ".", report_filename: "r.json" }),
+      ],
+      /--planner-config report_filename: ".*r.json" is also --report-json's path/,
+    ],
+    [
       () => ["--report-json", "trace.jsonl/sub/r.json"],
       /--report-json: cannot create "trace.jsonl\/sub\/r.json": ".*trace.jsonl" is a file, not a directory/,
     ],
@@ -182,6 +204,17 @@ Deno.test("cli: output paths that cannot take a file fail before the run, leavin
     const left = [...Deno.readDirSync(dir)].map((e) => e.name).sort();
     assert.deepEqual(left, ["out", "trace.jsonl"], flags.join(" "));
   }
+});
+
+Deno.test("cli: an output path through a symbolic link writes the file it names, keeping the link", async () => {
+  await using temp = await tempTrace([GOOD]);
+  const { dir, trace } = temp;
+  await Deno.writeTextFile(`${dir}/real.json`, "old");
+  await Deno.symlink(`${dir}/real.json`, `${dir}/link.json`);
+  const res = await cli([trace, "--report-json", `${dir}/link.json`]);
+  assert.equal(res.code, 0, res.err);
+  assert((await Deno.lstat(`${dir}/link.json`)).isSymlink);
+  assert.equal(JSON.parse(await Deno.readTextFile(`${dir}/real.json`)).completed_requests, 1);
 });
 
 Deno.test("cli: a synthetic session is named session_<index> in the JSONL, as the reference names it", async () => {
