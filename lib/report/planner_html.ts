@@ -144,7 +144,9 @@ export function plannerHtml(data: PlannerHtmlData): string {
     ) as unknown as { outerHTML: string }).outerHTML;
     return `<section class="panel"><h2>${escape(title)}</h2>${body}</section>`;
   };
-  const t = data.ticks, x = { label: "time (s)", grid: true } as const;
+  // One time axis for every panel, from 0 (a run of one tick would otherwise have an empty domain).
+  const t = data.ticks;
+  const x = { label: "time (s)", grid: true, domain: [0, Math.max(1, ...t.map((r) => r.atS))] };
   const component = data.disagg ? ["prefill", "decode"] as const : ["decode"] as const;
   const name = (c: "prefill" | "decode") => data.disagg ? c : "agg";
 
@@ -216,7 +218,7 @@ export function plannerHtml(data: PlannerHtmlData): string {
     const rows = thin(all, "series");
     return {
       x,
-      y: { grid: true, tickFormat: "~s", ...y },
+      y: { grid: true, tickFormat: "~s", domain: flatDomain(rows, y.type === "log"), ...y },
       marginLeft: 50,
       // One legend entry per series; per-engine panels of large runs would drown in theirs.
       color: { legend: new Set(rows.map((r) => r.series)).size <= 12 },
@@ -366,4 +368,28 @@ ${panels.join("\n")}
 
 function escape(s: string): string {
   return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+}
+
+/**
+ * A y domain around the one value `rows` all have (a flat series, or a single point), whose own domain would be
+ * empty and its ticks unlabelled (NaN); undefined when the values differ, or there are none.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { flatDomain } from "./planner_html.ts";
+ * assert.deepEqual(flatDomain([{ t: 0, value: 0 }, { t: 1, value: 0 }], false), [0, 1]);
+ * assert.deepEqual(flatDomain([{ t: 0, value: 8 }], true), [4, 16]);
+ * assert.equal(flatDomain([{ t: 0, value: 1 }, { t: 1, value: 2 }], false), undefined);
+ * ```
+ */
+export function flatDomain(
+  rows: readonly Readonly<Record<string, unknown>>[],
+  log: boolean,
+): [number, number] | undefined {
+  if (rows.length === 0) return undefined;
+  const v = rows[0].value as number;
+  if (rows.some((r) => r.value !== v)) return undefined;
+  if (log) return [v / 2, v * 2];
+  return v > 0 ? [0, 2 * v] : v < 0 ? [2 * v, 0] : [0, 1];
 }

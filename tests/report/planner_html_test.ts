@@ -95,3 +95,30 @@ Deno.test("planner HTML: long series are thinned per series, keeping each bucket
   assert.ok(out.some((r) => r.value === 1e9), "the spike survives");
   assert.equal(thin(rows.slice(0, 50), "series", 100).length, 50, "short series are kept whole");
 });
+
+Deno.test("planner HTML: a run of one tick, its series flat, labels every axis tick (no NaN)", async () => {
+  await using tmp = await tempDir();
+  const dir = tmp.path;
+  // Five prompts at once, done after the first tick (at 5 s, the load interval).
+  const rows = [[6758, 500], [7322, 490], [7236, 794], [2290, 316], [6760, 3]].map(([isl, osl], i) =>
+    JSON.stringify({
+      timestamp: 0,
+      input_length: isl,
+      output_length: osl,
+      hash_ids: Array.from({ length: Math.ceil(isl / 512) }, (_, k) => 100 * i + k),
+    })
+  );
+  await Deno.writeTextFile(`${dir}/t.jsonl`, rows.join("\n") + "\n");
+  const planner = { mode: "agg", report_output_dir: dir, report_filename: "report.html" };
+  const argv = [
+    `${dir}/t.jsonl`,
+    "--planner-config",
+    JSON.stringify(planner),
+    "--report-json",
+    `${dir}/r.json`,
+  ];
+  assert.equal(await main(argv, { out: () => {}, err: () => {} }), 0);
+  const html = await Deno.readTextFile(`${dir}/report.html`);
+  assert.match(html, /aria-label="y-axis tick label"/);
+  assert.doesNotMatch(html, />NaN</);
+});
