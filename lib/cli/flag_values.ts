@@ -106,17 +106,21 @@ export function optionalNumber(v: Values, flag: keyof Values): number | undefine
   const raw = v[flag];
   if (raw === undefined) return undefined;
   const n = Number(raw);
-  if (raw === "" || !Number.isFinite(n)) {
+  // Decimal notation only, as Python's float() reads it: no hexadecimal, binary or octal literals.
+  if (!DECIMAL.test(String(raw).trim()) || !Number.isFinite(n)) {
     throw new InputError(`expected a number, got "${raw}"`, { field: `--${flag}` });
   }
   return n;
 }
 
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+
 /** An integer flag's value of at least `min`, or undefined when not given. */
 export function optionalInt(v: Values, flag: keyof Values, min: number): number | undefined {
   const n = optionalNumber(v, flag);
   if (n === undefined) return undefined;
-  if (!Number.isInteger(n) || n < min) {
+  // Digits only, as Python's int() reads them: "1e3" and "2.0" are not integers there.
+  if (!/^[+-]?\d+$/.test(String(v[flag]).trim()) || !Number.isInteger(n) || n < min) {
     throw new InputError(`expected an integer ≥ ${min}, got "${v[flag]}"`, { field: `--${flag}` });
   }
   return n;

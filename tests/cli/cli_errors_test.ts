@@ -91,6 +91,10 @@ Deno.test("cli: an out-of-range value names the flag that gave it, not the spec 
     // A negative number after a valued flag is its value, as argparse takes it, not an unknown flag.
     [["--request-rate", "1", "--sla-ttft-ms", "-1"], /: --sla-ttft-ms: must be [≥>] /],
     [["--request-rate", "1", "--seed", "-1"], /: --seed: expected an integer ≥ 0, got "-1"/],
+    // Numbers as Python's int() and float() read them: no hexadecimal, binary or octal literals.
+    [["--request-rate", "1", "--seed", "0x10"], /: --seed: expected a number, got "0x10"/],
+    [["--request-rate", "0b11"], /: --request-rate: expected a number, got "0b11"/],
+    [["--request-rate", "1", "--seed", "1e1"], /: --seed: expected an integer ≥ 0, got "1e1"/],
     // parseArgs's own complaints, in one line naming the flag.
     [
       ["--request-rate", "--seed", "1"],
@@ -238,4 +242,12 @@ Deno.test("cli: synthetic mode needs exactly one arrival mode", async () => {
     both.err,
     /^error: --request-rate and --replay-concurrency are both given; a synthetic workload takes exactly/m,
   );
+});
+
+Deno.test("cli: decimal numbers in every notation Python's float() reads are accepted", () => {
+  const synthetic = ["--input-tokens", "100", "--output-tokens", "4", "--request-count", "3"];
+  for (const rate of ["2", "2.", ".5", "1e3", "+1.5E-1", " 3 "]) {
+    const cmd = parseCommand([...synthetic, "--request-rate", rate]);
+    assert.equal(cmd.kind, "run", rate);
+  }
 });
