@@ -133,10 +133,16 @@ export function mooncakeHashIds(row: Record<string, unknown>, at: InputLocation)
   }
   for (const id of ids) {
     if (!Number.isInteger(id) || id < 0) {
-      throw new InputError(`must hold non-negative integers, found ${JSON.stringify(id)}`, {
-        ...at,
-        field: "hash_ids",
-      });
+      const found = typeof id === "number" ? String(id) : JSON.stringify(id);
+      throw new InputError(`must hold non-negative integers, found ${found}`, { ...at, field: "hash_ids" });
+    }
+    // A JSON number above 2^53 is rounded as it is read: two such ids could merge into one block.
+    if (!Number.isSafeInteger(id)) {
+      throw new InputError(
+        `holds ${id}, above 2^53 − 1, the largest id a JSON number holds exactly (ids past it can merge); ` +
+          "renumber the trace's hash ids",
+        { ...at, field: "hash_ids" },
+      );
     }
   }
   return ids as number[];

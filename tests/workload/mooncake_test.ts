@@ -124,6 +124,7 @@ const badRows: Array<[string, unknown, string | undefined, string[]]> = [
   ["missing hash_ids", { ...good, hash_ids: undefined }, "hash_ids", ["non-empty"]],
   ["a negative hash id", { ...good, hash_ids: [1, -2] }, "hash_ids", ["non-negative integers"]],
   ["a fractional hash id", { ...good, hash_ids: [1.5] }, "hash_ids", ["non-negative integers"]],
+  ["a hash id past 2^53", { ...good, hash_ids: [2 ** 53] }, "hash_ids", ["above 2^53 − 1", "renumber"]],
   ["a bad session_id", { ...good, session_id: [1] }, "session_id", ["string or a number"]],
   ["a delay on a first turn", { ...good, session_id: "s", delay: 5 }, "delay", ["first turn"]],
   ["a negative delay_ms", { ...good, session_id: "s", delay_ms: -1 }, "delay_ms", ["≥ 0"]],
