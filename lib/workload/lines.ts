@@ -86,13 +86,19 @@ export async function* readLines(path: string): AsyncGenerator<Line> {
  * import { parseJsonLine } from "./lines.ts";
  * assert.deepEqual(parseJsonLine("[1]", { file: "t.jsonl", line: 3 }), [1]);
  * assert.throws(() => parseJsonLine("{", { file: "t.jsonl", line: 3 }), /t\.jsonl:3: malformed JSON/);
+ * assert.throws(() => parseJsonLine('{"a" 1}', { file: "t.jsonl", line: 3 }), /at column 6$/);
  * ```
  */
 export function parseJsonLine(text: string, at: InputLocation): unknown {
   try {
     return JSON.parse(text);
   } catch (e) {
-    throw new InputError(`malformed JSON: ${(e as Error).message}`, at);
+    // V8 counts lines within the line it parsed: its "line 1" is the location's line, named already.
+    const message = (e as Error).message.replace(
+      / at position \d+ \(line 1 column (\d+)\)$/,
+      " at column $1",
+    );
+    throw new InputError(`malformed JSON: ${message}`, at);
   }
 }
 
