@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { readTextSync } from "../common/files.ts";
 import type { z } from "zod";
 import { parseConfig } from "../common/config.ts";
 import { InputError, suggest } from "../common/errors.ts";
@@ -84,7 +85,7 @@ export function jsonObjectFlag(
   if (!raw.startsWith("{")) {
     file = raw;
     try {
-      text = Deno.readTextFileSync(raw);
+      text = readTextSync(raw);
     } catch {
       throw new InputError(unreadableConfig(raw, "a JSON file"), { field: `--${flag}` });
     }

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { readTextSync } from "../common/files.ts";
 import { parse as parseYaml } from "yaml";
 import type { z } from "zod";
 import { parseConfig, yamlProblem } from "../common/config.ts";
@@ -35,7 +36,7 @@ export function plannerFlag(raw: string): z.output<typeof PlannerConfigSchema> {
   }
   let contents: string;
   try {
-    contents = Deno.readTextFileSync(text);
+    contents = readTextSync(text);
   } catch {
     throw new InputError(unreadableConfig(text, "a JSON/YAML file"), { field });
   }

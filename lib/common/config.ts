@@ -48,7 +48,22 @@ export function parseConfig<S extends z.ZodType>(
   const issue = result.error.issues[0];
   const path = issue.path.map(String);
   const field = [what, ...path].filter(Boolean).join(".");
-  throw new InputError(describeIssue(issue, schema, path), { ...at, field: at.field ?? field });
+  throw new InputError(describeIssue(issue, schema, path, value), { ...at, field: at.field ?? field });
+}
+
+/** The value at `path` in `root` (undefined where the path leaves it). */
+function valueAt(root: unknown, path: readonly string[]): unknown {
+  let v = root;
+  for (const key of path) {
+    v = v !== null && typeof v === "object" ? (v as Record<string, unknown>)[key] : undefined;
+  }
+  return v;
+}
+
+/** A value as an error message shows it: JSON, cut to 40 characters. */
+function shown(v: unknown): string {
+  const text = typeof v === "number" ? String(v) : JSON.stringify(v) ?? String(v);
+  return text.length > 40 ? `${text.slice(0, 37)}...` : text;
 }
 
 /**
@@ -68,7 +83,7 @@ function reservedKeyPath(value: unknown): string[] | undefined {
   return undefined;
 }
 
-function describeIssue(issue: z.core.$ZodIssue, schema: z.ZodType, path: string[]): string {
+function describeIssue(issue: z.core.$ZodIssue, schema: z.ZodType, path: string[], value: unknown): string {
   switch (issue.code) {
     case "unrecognized_keys": {
       const valid = objectKeys(schema, path);
@@ -83,7 +98,12 @@ function describeIssue(issue: z.core.$ZodIssue, schema: z.ZodType, path: string[
         ? `invalid value; expected one of: ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`
         : issue.message;
     case "invalid_type":
-      return / received undefined$/.test(issue.message) ? `required (${issue.expected})` : issue.message;
+      if (/ received undefined$/.test(issue.message)) return `required (${issue.expected})`;
+      return issue.message.startsWith("Invalid input")
+        ? `expected ${/^[aeiou]/.test(issue.expected) ? "an" : "a"} ${issue.expected}, got ${
+          shown(valueAt(value, path))
+        }`
+        : issue.message;
     case "invalid_union": {
       const options = unionOptions(schema, path);
       return options ? `invalid value; expected one of: ${options.join(", ")}` : issue.message;

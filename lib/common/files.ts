@@ -22,3 +22,22 @@ export async function pathExists(path: string): Promise<boolean> {
     return false;
   }
 }
+
+/**
+ * The text of the UTF-8 file at `path`, without the byte-order mark some editors put first (as trace files are
+ * read), which JSON and YAML parsers would take for a stray character.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { readTextSync } from "./files.ts";
+ * const path = await Deno.makeTempFile();
+ * await Deno.writeTextFile(path, "\uFEFF{}");
+ * assert.equal(readTextSync(path), "{}");
+ * await Deno.remove(path);
+ * ```
+ */
+export function readTextSync(path: string): string {
+  const text = Deno.readTextFileSync(path);
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}

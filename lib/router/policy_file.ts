@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { readTextSync } from "../common/files.ts";
 import { parse as parseYaml } from "yaml";
 import { parseConfig, yamlProblem } from "../common/config.ts";
 import { InputError } from "../common/errors.ts";
@@ -25,7 +26,7 @@ import { type RouterPolicyInput, RouterPolicySchema } from "./policy_config.ts";
 export function readRouterPolicy(path: string, field: string): RouterPolicyInput {
   let text: string;
   try {
-    text = Deno.readTextFileSync(path);
+    text = readTextSync(path);
   } catch (e) {
     throw new InputError(`failed to read router policy config ${path}: ${(e as Error).message}`, { field });
   }

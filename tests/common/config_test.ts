@@ -18,7 +18,7 @@ const fails = (value: unknown, message: string) =>
 
 Deno.test("parseConfig: a missing key is 'required', naming what it takes", () => {
   fails({}, "cfg.quantum: required (number)");
-  fails({ quantum: "8" }, "cfg.quantum: Invalid input: expected number, received string");
+  fails({ quantum: "8" }, `cfg.quantum: expected a number, got "8"`);
 });
 
 Deno.test("parseConfig: a schema's own message beats the list of allowed values; enums list theirs", () => {
