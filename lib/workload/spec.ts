@@ -4,7 +4,7 @@
  * @module
  */
 import { z } from "zod";
-import { MAX_TOKENS } from "./types.ts";
+import { MAX_TIME_MS, MAX_TOKENS } from "./types.ts";
 
 const positiveInt = z.number().int().positive();
 
@@ -183,7 +183,7 @@ export const SyntheticWorkloadSchema = z.strictObject({
   /** Fixed open-loop inter-arrival gap, ms. */
   arrival_interval_ms: z.number().nonnegative().nullable().optional(),
   turns_per_session: positiveInt.default(1),
-  inter_turn_delay_ms: z.number().nonnegative().default(0),
+  inter_turn_delay_ms: z.number().nonnegative().max(MAX_TIME_MS).default(0),
   shared_prefix_ratio: z.number().min(0).max(1).default(0),
   num_prefix_groups: z.number().int().nonnegative().max(1 << 20).default(0),
   /**

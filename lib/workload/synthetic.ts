@@ -11,7 +11,14 @@ import { arrivalModeProblem, arrivalModes } from "./arrival_mode.ts";
 import { WorkloadBuilder } from "./builder.ts";
 import { PromptContext, sharedPrefixBlocks, UniqueIds } from "./prompt_context.ts";
 import type { SyntheticWorkloadSpec } from "./spec.ts";
-import { MAX_PROMPT_BLOCKS, MAX_REQUESTS, MAX_TOKENS, type Workload } from "./types.ts";
+import {
+  MAX_PROMPT_BLOCKS,
+  MAX_REQUESTS,
+  MAX_TIME_MS,
+  MAX_TOKENS,
+  maxTimeText,
+  type Workload,
+} from "./types.ts";
 
 /** How the generated workload will be replayed. */
 export interface SyntheticOptions {
@@ -79,6 +86,7 @@ export function generateSynthetic(spec: SyntheticWorkloadSpec, options: Syntheti
   let t = 0;
   for (let s = 0; s < spec.request_count; s++) {
     if (s > 0) t += gap(arrivals);
+    if (t > MAX_TIME_MS) throw spanError(spec, s);
     const group = sharing ? groups.int(spec.num_prefix_groups) : -1;
     const entry = dataset?.next() ?? -1;
     let context: PromptContext | undefined;
@@ -176,6 +184,16 @@ function arrivalGap(spec: SyntheticWorkloadSpec, closedLoop: boolean): (rng: Rng
   }
   if (interval !== undefined) return () => interval;
   return () => 0;
+}
+
+/** The error for arrivals whose span passed {@link MAX_TIME_MS} at session `s`, naming the setting that paces them. */
+function spanError(spec: SyntheticWorkloadSpec, s: number): InputError {
+  const field = spec.request_rate != null ? "request_rate" : "arrival_interval_ms";
+  return new InputError(
+    `${formatCount(s + 1)} sessions at this pace arrive over more than ${maxTimeText()}, the longest a ` +
+      `workload may span; ${field === "request_rate" ? "raise" : "lower"} it or give fewer requests`,
+    { field: `workload.${field}` },
+  );
 }
 
 /**

@@ -326,3 +326,19 @@ Deno.test("synthetic: a range ratio and stddevs together are rejected, naming th
     );
   }
 });
+
+Deno.test("synthetic: arrivals paced past the longest span a workload holds name the setting that paces them", () => {
+  const base = { source: "synthetic", input_tokens: 64, output_tokens: 4, request_count: 3 };
+  for (
+    const [pace, field] of [[{ request_rate: 1e-300 }, "request_rate"], [
+      { arrival_interval_ms: 1e300 },
+      "arrival_interval_ms",
+    ]] as const
+  ) {
+    const spec = SyntheticWorkloadSchema.parse({ ...base, ...pace });
+    assert.throws(
+      () => generateSynthetic(spec, { blockSize: 64, closedLoop: false }),
+      (e: Error) => e.message.startsWith(`workload.${field}: 2 sessions at this pace arrive over more than`),
+    );
+  }
+});
