@@ -148,15 +148,18 @@ export function parseCommand(argv: readonly string[]): Command {
     "length-range-ratio": 1,
     "num-dataset-entries": 0,
   } as const;
-  const synthetic = (["input-tokens", "output-tokens", "request-count"] as const).some((f) => given(f)) ||
-    Object.entries(shapingDefaults).some(([f, d]) => {
+  const syntheticFlags = [
+    ...(["input-tokens", "output-tokens", "request-count"] as const).filter((f) => given(f)),
+    ...Object.entries(shapingDefaults).filter(([f, d]) => {
       const value = v[f as keyof typeof shapingDefaults];
       return value !== undefined && Number(value) !== d;
-    });
+    }).map(([f]) => f),
+  ];
+  const synthetic = syntheticFlags.length > 0;
   const demo = v.demo === true;
   const sources = [
     positionals.length > 0 ? "a trace file" : "",
-    synthetic ? "synthetic flags" : "",
+    synthetic ? `synthetic flags (${syntheticFlags.map((f) => `--${f}`).join(", ")})` : "",
     demo ? "--demo" : "",
   ]
     .filter(Boolean);

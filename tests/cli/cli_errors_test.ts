@@ -63,7 +63,11 @@ Deno.test("cli: conflicting flags", async () => {
     /--request-rate: only applies to synthetic workloads/,
   );
   await expectBadInput([GOOD], ["--input-tokens", "10"], /exactly one workload source/);
-  await expectBadInput([GOOD], ["--turns-per-session", "2"], /exactly one workload source/);
+  await expectBadInput(
+    [GOOD],
+    ["--turns-per-session", "2"],
+    /exactly one workload source, got a trace file and synthetic flags \(--turns-per-session\)/,
+  );
   // A shaping flag at its default value is no workload source (the reference's rule).
   const spec = parseCommand(["t.jsonl", "--turns-per-session", "1", "--shared-prefix-ratio", "0"]);
   assert.equal(spec.kind === "run" && spec.spec.workload.source, "trace");
