@@ -299,8 +299,12 @@ export class Scenario {
     const def = lookupParam(param, ".sweep()");
     checkSweepValues(param, values);
     if (this.#s.variants) return this.#map((s) => s.sweep(param, values));
-    if (this.#s.sweeps.some((s) => s.param === param)) {
-      throw new InputError("is swept twice; give all its values in one .sweep()", { field: param });
+    const twice = this.#s.sweeps.find((s) => s.def.scope === def.scope && s.def.key === def.key);
+    if (twice) {
+      const names = twice.param === param
+        ? ""
+        : ` (as "${twice.param}" and "${param}", names of one parameter)`;
+      throw new InputError(`is swept twice${names}; give all its values in one .sweep()`, { field: param });
     }
     const sweep: Sweep = { param, def, values: [...values] as Scalar[] };
     return new Scenario({

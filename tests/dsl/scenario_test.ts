@@ -142,6 +142,12 @@ Deno.test("sweep: bad values fail before anything runs", () => {
   assert.throws(() => base.sweep("numGpuBlocks", []), /no values to sweep numGpuBlocks over/);
   assert.throws(() => base.sweep("numGpuBlocks", [1, 1]), /duplicate value 1/);
   assert.throws(() => base.sweep("numGpuBlocks", [1]).sweep("numGpuBlocks", [2]), /swept twice/);
+  // Two names of one parameter are one sweep too.
+  assert.throws(
+    () => base.sweep("workers", [2, 3]).sweep("numWorkers", [4, 5]),
+    /numWorkers: is swept twice \(as "workers" and "numWorkers", names of one parameter\)/,
+  );
+  assert.throws(() => base.sweep("speedup", [1, 2]).sweep("arrivalSpeedupRatio", [3]), /swept twice/);
   assert.throws(() => base.sweep("numGpuBlocks", range(10, 0, 1)), /goes away from stop/);
 });
 
