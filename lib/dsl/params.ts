@@ -275,6 +275,7 @@ export function dottedName(def: ParamDef): string {
  * import { EngineArgsSchema } from "../engine/mod.ts";
  * const out = toSnake({ startupTime: 60, tp: 2 }, EngineArgsSchema, ".engine()", { tp: "aic_tp_size" });
  * assert(out.startup_time === 60 && out.aic_tp_size === 2);
+ * assert.throws(() => toSnake({ tp: 2, aicTpSize: 4 }, EngineArgsSchema, ".engine()", { tp: "aic_tp_size" }));
  * ```
  */
 export function toSnake(
@@ -288,9 +289,15 @@ export function toSnake(
   const keys = schemaKeys(schema).filter((k) => !hidden.has(k));
   const byCamel = new Map(keys.map((k) => [camel(k), k]));
   const out: Record<string, unknown> = {};
+  const given = new Map<string, string>();
   for (const [name, value] of Object.entries(options)) {
     if (value === undefined) continue;
     const key = aliases[name] ?? byCamel.get(name);
+    const first = key === undefined ? undefined : given.get(key);
+    if (first !== undefined) {
+      throw new InputError(`"${first}" and "${name}" name one option; give one of them`, { field: what });
+    }
+    if (key !== undefined) given.set(key, name);
     if (!key) {
       const valid = [...byCamel.keys(), ...Object.keys(aliases), ...(names.extra ?? [])].sort();
       const hint = suggestName(name, valid);
