@@ -215,7 +215,7 @@ export function runSimulation(inputs: SimulationInputs, options: RunOptions = {}
       cluster,
       collector,
       { step, jitterMs },
-      plan?.warnings ?? [],
+      [...plan?.warnings ?? [], ...planner?.budgetWarnings() ?? []],
     ),
   });
   if (planner) report.planner = plannerDetails(planner, cluster.lifecycle);

@@ -180,6 +180,23 @@ export class PlannerRuntime implements ScalingController {
     return effects.next.atS * 1000;
   }
 
+  /**
+   * The warning for a run whose GPU budget held back a load decision that wanted more workers (`capped`), with
+   * how many of the recorded ticks it did that at; none when it never did.
+   */
+  budgetWarnings(): string[] {
+    const capped = this.ticks.filter((t) => {
+      const d = t.diagnostics;
+      return d.loadReason === "capped" || d.loadReasonPrefill === "capped" || d.loadReasonDecode === "capped";
+    }).length;
+    if (capped === 0) return [];
+    return [
+      `the GPU budget (max_gpu_budget ${this.setup.planner.config.max_gpu_budget}) held back scaling up at ` +
+      `${capped} of ${this.ticks.length} planner ticks: the fleet would have grown further (raise it, or -1 ` +
+      `for no budget)`,
+    ];
+  }
+
   /** Cumulative GPU-hours so far: provisioned (starting + active + draining) and active only. */
   gpuHours(): { provisioned: number; active: number } {
     const c = this.#cluster, g = this.setup.gpusPerWorker;

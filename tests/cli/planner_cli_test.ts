@@ -105,6 +105,26 @@ Deno.test("cli planner: prints events, ticks and GPU hours; writes the HTML and 
   assert.ok(lines.every((l, i) => i === 0 || l.atS >= lines[i - 1].atS));
 });
 
+Deno.test("cli planner: a GPU budget that holds back scaling up is warned about, with the ticks it did", async () => {
+  await using tmp = await tempDir();
+  const dir = tmp.path;
+  const trace = await burstyTrace(dir);
+  const planner = { ...SLA_PLANNER, report_output_dir: `${dir}/reports`, decode_engine_num_gpu: 1 };
+  const run = (budget: number) =>
+    cli([
+      trace,
+      ...["--planner-config", JSON.stringify({ ...planner, max_gpu_budget: budget })],
+      ...["--num-workers", "1", "--report-json", `${dir}/out.json`],
+    ]);
+  const capped = await run(1);
+  assert.equal(capped.code, 0, capped.err);
+  assert.match(
+    capped.err,
+    /warning: the GPU budget \(max_gpu_budget 1\) held back scaling up at \d+ of \d+ planner ticks/,
+  );
+  assert.doesNotMatch((await run(-1)).err, /held back scaling up/);
+});
+
 Deno.test("cli planner: report_interval_hours adds one report per interval; notes on settings without effect", async () => {
   await using tmp = await tempDir();
   const dir = tmp.path;
