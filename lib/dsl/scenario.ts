@@ -134,7 +134,8 @@ export class Scenario {
 
   /**
    * Replay a trace: a file path, an `http(s)` URL, or a named public trace such as `"mooncake:conversation"`,
-   * `"mooncake:synthetic"`, `"mooncake:toolagent"`, `"azure:code"`, `"azure:conv"` (see `traces.ts`).
+   * `"mooncake:synthetic"`, `"mooncake:toolagent"`, `"mooncake:arxiv"`, `"azure:code"`, `"azure:conv"`,
+   * `"kv-cache-tester:claude-code"` (see `traces.ts`).
    * `blockSize` is the trace's tokens per hash id (`--trace-block-size`), `speedup` the
    * `--arrival-speedup-ratio`. A `dynamo` trace may be several shards: `.trace(["a.jsonl.gz", "b.jsonl.gz"],
    * { format: "dynamo" })`.
@@ -269,7 +270,7 @@ export class Scenario {
     });
   }
 
-  /** Seed for the run's random choices (router draws, MTP bursts). */
+  /** Seed for the run's random choices (router draws, MTP bursts, the arrival jitter). */
   seed(seed: number): Scenario {
     return this.#edit(`.seed(${seed})`, (d) => void (d.run.seed = seed));
   }
