@@ -6,7 +6,7 @@
  */
 import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
 import { InputError } from "../common/errors.ts";
-import { flagError } from "./argv.ts";
+import { flagError } from "../common/flag_error.ts";
 import { type DetailSection, parseDetailSections } from "./predict_detail.ts";
 import { type Stack, STACKS } from "./predict_spec.ts";
 

@@ -5,7 +5,8 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { flagError, joinNegativeValues } from "./argv.ts";
+import { joinNegativeValues } from "./argv.ts";
+import { flagError } from "../common/flag_error.ts";
 import { topology } from "./topology_flags.ts";
 import { parseConfig } from "../common/config.ts";
 import { InputError } from "../common/errors.ts";
@@ -120,7 +121,7 @@ export function parseCommand(argv: readonly string[]): Command {
       strict: true,
     });
   } catch (e) {
-    throw flagError(e as Error);
+    throw flagError(e as Error, CLI_FLAGS);
   }
   const v = parsed.values as Values;
   const given = (flag: keyof typeof FLAGS) => v[flag] !== undefined;

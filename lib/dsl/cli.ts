@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { flagError } from "../common/flag_error.ts";
 import { parseArgs } from "node:util";
 import { InputError } from "../common/errors.ts";
 import { mergeResults } from "./merge.ts";
@@ -80,7 +81,7 @@ function parse<T extends Record<string, { type: "string" | "boolean" }>>(
   try {
     return parseArgs({ args: [...args], options, allowPositionals: positionals, strict: true });
   } catch (e) {
-    throw new InputError((e as Error).message, { field: "arguments" });
+    throw flagError(e as Error, Object.keys(options));
   }
 }
 

@@ -3,8 +3,8 @@
  *
  * @module
  */
+import { flagError } from "../common/flag_error.ts";
 import { parseArgs } from "node:util";
-import { InputError } from "../common/errors.ts";
 import { enterInvocationDirectory } from "../common/invocation.ts";
 import { exitWith } from "./cli.ts";
 import { publish } from "./publish.ts";
@@ -24,7 +24,7 @@ async function main(args: string[]): Promise<number> {
       allowPositionals: true,
     });
   } catch (e) {
-    throw new InputError((e as Error).message, { field: "arguments" });
+    throw flagError(e as Error, ["out", "help"]);
   }
   if (parsed.values.help || parsed.positionals.length !== 1) {
     console.log(PUBLISH_USAGE);
