@@ -12,24 +12,36 @@ export interface ProgressOptions {
   readonly inPlace: boolean;
   /** Output sink; default stderr. */
   readonly write?: (text: string) => void;
+  /** The clock, in ms; default `performance.now`. */
+  readonly now?: () => number;
 }
 
 /** Progress of a sweep of `total` runs. */
 export class Progress {
   readonly #total: number;
   readonly #options: ProgressOptions;
-  readonly #start = performance.now();
+  readonly #now: () => number;
+  readonly #start: number;
   readonly #write: (text: string) => void;
   #done = 0;
   #cached = 0;
   #simulated = 0;
+  #parallel = 1;
   #lastDecile = -1;
 
   constructor(total: number, options: ProgressOptions) {
     this.#total = total;
     this.#options = options;
+    this.#now = options.now ?? (() => performance.now());
+    this.#start = this.#now();
     const encoder = new TextEncoder();
     this.#write = options.write ?? ((text) => Deno.stderr.writeSync(encoder.encode(text)));
+  }
+
+  /** The simulations start, `parallel` at a time: draw the bar before the first of them ends. */
+  start(parallel: number): void {
+    this.#parallel = Math.max(1, parallel);
+    this.#draw();
   }
 
   /** One run finished, from the cache or simulated. */
@@ -43,10 +55,12 @@ export class Progress {
   /** The current line, e.g. `[██████░░░░] 12/31 runs (3 cached) 0:14 elapsed, ETA 0:20`. */
   line(): string {
     const width = 24, filled = Math.round((this.#done / Math.max(1, this.#total)) * width);
-    const elapsed = (performance.now() - this.#start) / 1000;
+    const elapsed = (this.#now() - this.#start) / 1000;
     const left = this.#total - this.#done;
-    const perRun = this.#simulated > 0 ? elapsed / this.#simulated : 0;
-    const eta = left === 0 ? "done" : perRun > 0 ? `ETA ${clock(perRun * left)}` : "ETA …";
+    // A run's wall time: until `parallel` runs have ended, the first ones took about all the time so far.
+    const p = this.#parallel, sims = this.#simulated;
+    const runWall = sims === 0 ? 0 : sims < p ? elapsed : (elapsed * p) / sims;
+    const eta = left === 0 ? "done" : runWall > 0 ? `ETA ${clock((runWall * left) / p)}` : "ETA …";
     return `[${"█".repeat(filled)}${"░".repeat(width - filled)}] ${this.#done}/${this.#total} runs` +
       (this.#cached ? ` (${this.#cached} cached)` : "") + ` ${clock(elapsed)} elapsed, ${eta}`;
   }

@@ -75,6 +75,7 @@ export async function runScenario(s: Scenario, options: RunOptions = {}): Promis
   // Start the workers first: they load their modules while this thread loads the workloads.
   const threads = Math.min(Math.floor(options.parallelism ?? defaultParallelism()), todo.length);
   const workers = threads > 1 ? spawnWorkers(threads) : [];
+  if (todo.length > 0) progress.start(threads);
   const writes: Promise<void>[] = [];
   try {
     const workloads = new Map<string, Workload>();

@@ -27,3 +27,17 @@ Deno.test("progress: a line per 10 % in a log, nothing when quiet", () => {
   q.end();
   assert.deepEqual(quiet, []);
 });
+
+Deno.test("progress: the bar shows before the first simulation ends; the ETA counts the runs in parallel", () => {
+  const out: string[] = [];
+  let ms = 0;
+  const p = new Progress(5, { enabled: true, inPlace: false, write: (t) => out.push(t), now: () => ms });
+  p.start(2);
+  assert.match(out[0], /0\/5 runs 0:00 elapsed, ETA …/);
+  ms = 8000;
+  p.tick(false); // one of two parallel runs took 8 s: the four left take about 2 × 8 s
+  assert.match(p.line(), /1\/5 runs 0:08 elapsed, ETA 0:16$/);
+  ms = 10_000;
+  p.tick(false); // two runs in 10 s, two at a time: 10 s a run, 3 left → 15 s
+  assert.match(p.line(), /2\/5 runs 0:10 elapsed, ETA 0:15$/);
+});
