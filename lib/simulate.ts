@@ -215,11 +215,24 @@ export function runSimulation(inputs: SimulationInputs, options: RunOptions = {}
       cluster,
       collector,
       { step, jitterMs },
-      [...plan?.warnings ?? [], ...planner?.budgetWarnings() ?? []],
+      [
+        ...plan?.warnings ?? [],
+        ...planner?.budgetWarnings() ?? [],
+        ...(planner || options.controller ? [] : startupWarnings(resolved)),
+      ],
     ),
   });
   if (planner) report.planner = plannerDetails(planner, cluster.lifecycle);
   return { report, cluster, collector, planner };
+}
+
+/** The warning for a `startup_time` set in a run without a planner, whose fleet never adds a worker. */
+function startupWarnings(resolved: readonly ResolvedEngine[]): string[] {
+  return resolved.some((r) => r.args.startup_time != null && r.args.startup_time > 0)
+    ? [
+      "startup_time only delays the workers a planner adds; without a planner the fleet is fixed and it has no effect",
+    ]
+    : [];
 }
 
 /**

@@ -328,3 +328,14 @@ Deno.test("a fixed fleet is billed to the simulation's end, a rejection after th
   assert.equal(report.duration_ms, 20); // the last completion
   assert.equal(report.decode_worker_seconds, 20); // two workers to the rejection at 10 s
 });
+
+Deno.test("a startup_time without a planner is warned about: the fleet never adds a worker", () => {
+  const w = workloadOf([{ input: 64, output: 2 }]);
+  const warnings = (run(w, agg({ ...fixedTiming(10, 5), startup_time: 30 })).report.dynolab as {
+    warnings: string[];
+  }).warnings;
+  assert(
+    warnings.some((x) => x.startsWith("startup_time only delays the workers a planner adds")),
+    `${warnings}`,
+  );
+});
