@@ -10,7 +10,7 @@ import { InputError } from "../common/errors.ts";
 import type { Report } from "../report/mod.ts";
 import type { SimSpec } from "../spec.ts";
 import { DYNOLAB_VERSION } from "./cache.ts";
-import { suggestName } from "./params.ts";
+import { lookupParam, suggestName } from "./params.ts";
 import { DEFAULT_COLUMNS, flattenMetrics, METRIC_NAMES, type MetricValue } from "./metrics.ts";
 import { flattenClasses } from "./class_metrics.ts";
 import { compareFigure, type Figure, type PlotOptions, sweepFigure, timelineFigure } from "./plot.ts";
@@ -126,21 +126,58 @@ export class Results {
     return rows.length ? Object.keys(rows[0]) : ["run", ...METRIC_NAMES];
   }
 
-  /** A metric or parameter column as an array. */
+  /** A metric or parameter column as an array (a swept parameter by any of its names). */
   column(name: string): Array<Scalar | MetricValue> {
-    this.#checkColumn(name);
-    return this.rows.map((r) => r[name] ?? null);
+    const column = this.#checkColumn(name);
+    return this.rows.map((r) => r[column] ?? null);
   }
 
-  /** The run at `index`, or the first whose parameters (and variant) match `where`. */
-  get(where: number | Record<string, Scalar | null>): RunResult {
-    const found = typeof where === "number"
-      ? this.runs.find((r) => r.index === where)
-      : this.runs.find((r) =>
-        Object.entries(where).every(([k, v]) => k === "variant" ? r.variant === v : r.params[k] === v)
+  /**
+   * The run at `index`, or the first whose parameters (and variant) match `where` (a swept parameter by any of
+   * its names).
+   */
+  get(where: number | Record<string, Scalar | null>, what = "results.get()"): RunResult {
+    let found: RunResult | undefined;
+    if (typeof where === "number") {
+      found = this.runs.find((r) => r.index === where);
+    } else {
+      const keys = Object.keys(where).map((k) => {
+        if (k === "variant") return k;
+        const param = this.#swept(k);
+        if (param !== undefined) return param;
+        const hint = suggestName(k, this.params);
+        throw new InputError(
+          `"${k}" is not a swept parameter` + (hint ? ` (did you mean ${hint}?)` : "") +
+            `; swept: ${this.params.join(", ") || "none"}`,
+          { field: what },
+        );
+      });
+      const values = Object.values(where);
+      found = this.runs.find((r) =>
+        keys.every((k, i) => k === "variant" ? r.variant === values[i] : r.params[k] === values[i])
       );
-    if (!found) throw new InputError(`no run matches ${JSON.stringify(where)}`, { field: "results.get()" });
+    }
+    if (!found) throw new InputError(`no run matches ${JSON.stringify(where)}`, { field: what });
     return found;
+  }
+
+  /** The swept parameter `name` names: itself, or another name of the same parameter (`workers`, `numWorkers`). */
+  #swept(name: string): string | undefined {
+    if (this.params.includes(name)) return name;
+    let def;
+    try {
+      def = lookupParam(name);
+    } catch {
+      return undefined;
+    }
+    return this.params.find((p) => {
+      try {
+        const d = lookupParam(p);
+        return d.scope === def.scope && d.key === def.key;
+      } catch {
+        return false;
+      }
+    });
   }
 
   /** The table shown by {@link Results.table}: variant, parameters and the default metrics present. */
@@ -152,7 +189,7 @@ export class Results {
 
   /** Print (and return) a text table; `columns` default to {@link Results.defaultColumns}. */
   table(columns: string[] = this.defaultColumns(), print = true): string {
-    columns.forEach((c) => this.#checkColumn(c));
+    columns = columns.map((c) => this.#checkColumn(c));
     const text = textTable(columns, formatRows(columns, this.rows));
     if (print) console.log(text);
     return text;
@@ -229,15 +266,15 @@ export class Results {
 
   /** Metrics against a swept parameter, one panel per metric, a line per variant / other parameters. */
   plot(x: string, metrics: string | string[], options: PlotOptions = {}): Figure {
-    this.#checkColumn(x);
+    const column = this.#checkColumn(x);
     const ys = typeof metrics === "string" ? [metrics] : metrics;
     ys.forEach((m) => this.#checkColumn(m));
-    return sweepFigure(this, x, ys, options);
+    return sweepFigure(this, column, ys, options);
   }
 
   /** One run over time: workers, request rate, queue, TTFT and ITL (and scaling events). */
   timeline(run: number | Record<string, Scalar | null> = 0, options: PlotOptions = {}): Figure {
-    return timelineFigure(this.get(run), options);
+    return timelineFigure(this.get(run, "results.timeline()"), options);
   }
 
   /** Variants side by side on `metrics` (bars; lines over the first swept parameter when there is one). */
@@ -263,9 +300,12 @@ export class Results {
     };
   }
 
-  #checkColumn(name: string): void {
+  /** The column `name` names (a swept parameter by any of its names), or an error naming the columns. */
+  #checkColumn(name: string): string {
     const columns = this.columns;
-    if (columns.includes(name)) return;
+    if (columns.includes(name)) return name;
+    const param = this.#swept(name);
+    if (param !== undefined) return param;
     const metric = METRIC_NAMES.includes(name);
     const hint = suggestName(name, columns);
     throw new InputError(

@@ -39,6 +39,13 @@ Deno.test("rows: run, variant, parameters, then camelCase metrics from the repor
   const decode = pool.typical_decode_pass;
   assert.equal(rows[3].decodePassMs, decode.ms + decode.overhead_ms);
   assert.deepEqual(results.get({ variant: "kv", numGpuBlocks: 1024 }).index, 2);
+  // A swept parameter answers to any of its names.
+  assert.deepEqual(results.get({ variant: "kv", "engine.numGpuBlocks": 1024 }).index, 2);
+  assert.deepEqual(results.column("engine.numGpuBlocks"), results.column("numGpuBlocks"));
+  assert.throws(
+    () => results.get({ numGpuBlock: 1024 }),
+    /results.get\(\): "numGpuBlock" is not a swept parameter \(did you mean numGpuBlocks\?\)/,
+  );
   assert.throws(
     () => results.column("ttftP91"),
     (e) => e instanceof InputError && /unknown column/.test(e.message),
