@@ -180,20 +180,21 @@ export class PlannerRuntime implements ScalingController {
     return effects.next.atS * 1000;
   }
 
-  /**
-   * The warning for a run whose GPU budget held back a load decision that wanted more workers (`capped`), with
-   * how many of the recorded ticks it did that at; none when it never did.
-   */
-  budgetWarnings(): string[] {
-    const capped = this.ticks.filter((t) => {
+  /** How many of the recorded ticks had the GPU budget hold back a load decision that wanted more workers. */
+  budgetCappedTicks(): number {
+    return this.ticks.filter((t) => {
       const d = t.diagnostics;
       return d.loadReason === "capped" || d.loadReasonPrefill === "capped" || d.loadReasonDecode === "capped";
     }).length;
-    if (capped === 0) return [];
+  }
+
+  /** The warning for a run whose GPU budget held back scaling up ({@link budgetCappedTicks}); none otherwise. */
+  budgetWarnings(): string[] {
+    if (this.budgetCappedTicks() === 0) return [];
     return [
-      `the GPU budget (max_gpu_budget ${this.setup.planner.config.max_gpu_budget}) held back scaling up at ` +
-      `${capped} of ${this.ticks.length} planner ticks: the fleet would have grown further (raise it, or -1 ` +
-      `for no budget)`,
+      `the GPU budget (max_gpu_budget ${this.setup.planner.config.max_gpu_budget}) held back scaling up: ` +
+      `the fleet would have grown further (raise it, or -1 for no budget; planner.budget_capped_ticks ` +
+      `counts the ticks)`,
     ];
   }
 

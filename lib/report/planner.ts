@@ -129,6 +129,7 @@ export function plannerDetails(p: PlannerRuntime, lifecycle: readonly LifecycleO
       },
     },
     total_ticks: p.totalTicks,
+    budget_capped_ticks: p.budgetCappedTicks(),
     scaling_events: p.events.map((e) => ({
       at_s: round(e.atS, 3),
       component: e.component,
