@@ -93,7 +93,7 @@ export const DEFAULT_COLUMNS: readonly string[] = [
   "itlP90",
   "e2eP90",
   "throughput",
-  "goodput",
+  "goodputRatio",
   "gpuHours",
   "prefixReuse",
   "scalingEvents",
