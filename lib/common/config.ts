@@ -8,7 +8,7 @@
  * @module
  */
 import type { z } from "zod";
-import { InputError, type InputLocation, suggest } from "./errors.ts";
+import { InputError, type InputLocation, shown, suggest } from "./errors.ts";
 
 /**
  * Parse `value` with `schema`; on failure throw an {@link InputError} naming the first bad field.
@@ -60,9 +60,9 @@ function valueAt(root: unknown, path: readonly string[]): unknown {
   return v;
 }
 
-/** A value as an error message shows it: JSON, cut to 40 characters. */
-function shown(v: unknown): string {
-  const text = typeof v === "number" ? String(v) : JSON.stringify(v) ?? String(v);
+/** A value as an error message shows it ({@link shown}), cut to 40 characters. */
+function shownShort(v: unknown): string {
+  const text = shown(v);
   return text.length > 40 ? `${text.slice(0, 37)}...` : text;
 }
 
@@ -101,7 +101,7 @@ function describeIssue(issue: z.core.$ZodIssue, schema: z.ZodType, path: string[
       if (/ received undefined$/.test(issue.message)) return `required (${issue.expected})`;
       return issue.message.startsWith("Invalid input")
         ? `expected ${/^[aeiou]/.test(issue.expected) ? "an" : "a"} ${issue.expected}, got ${
-          shown(valueAt(value, path))
+          shownShort(valueAt(value, path))
         }`
         : issue.message;
     case "invalid_union": {

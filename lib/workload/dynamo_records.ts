@@ -223,7 +223,7 @@ function sequenceHashes(v: unknown, at: InputLocation, line: string): SequenceHa
   for (const h of v) {
     if (!Number.isInteger(h) || h < 0 || h >= 2 ** 64) {
       throw new InputError(
-        `must hold integers in [0, 2^64), found ${typeof h === "number" ? String(h) : JSON.stringify(h)}`,
+        `must hold integers in [0, 2^64), found ${shown(h)}`,
         at,
       );
     }

@@ -133,8 +133,10 @@ export function mooncakeHashIds(row: Record<string, unknown>, at: InputLocation)
   }
   for (const id of ids) {
     if (!Number.isInteger(id) || id < 0) {
-      const found = typeof id === "number" ? String(id) : JSON.stringify(id);
-      throw new InputError(`must hold non-negative integers, found ${found}`, { ...at, field: "hash_ids" });
+      throw new InputError(`must hold non-negative integers, found ${shown(id)}`, {
+        ...at,
+        field: "hash_ids",
+      });
     }
     // A JSON number above 2^53 is rounded as it is read: two such ids could merge into one block.
     if (!Number.isSafeInteger(id)) {
