@@ -46,3 +46,38 @@ export function snake(camelName: string): string {
 export function pascal(name: string): string {
   return name.charAt(0).toUpperCase() + name.slice(1);
 }
+
+/** The spec's pools as the DSL's dotted names call them. */
+const POOL_SCOPES: Readonly<Record<string, string>> = {
+  engine: "engine",
+  prefill_engine: "prefill",
+  decode_engine: "decode",
+};
+
+/**
+ * A spec field path as the DSL names it: `spec.topology.engine.startup_time` → `engine.startupTime`,
+ * `spec.planner.ttft_ms` → `planner.ttftMs`, `spec.topology.num_workers` → `numWorkers`,
+ * `spec.router.config.overlap_score_credit` → `router.overlapScoreCredit`; anything else camelCased.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { dslField } from "./names.ts";
+ * assert.equal(dslField("spec.topology.engine.startup_time"), "engine.startupTime");
+ * assert.equal(dslField("spec.topology.decode_engine.num_gpu_blocks"), "decode.numGpuBlocks");
+ * assert.equal(dslField("spec.topology.num_workers"), "numWorkers");
+ * assert.equal(dslField("spec.planner.ttft_ms"), "planner.ttftMs");
+ * assert.equal(dslField("spec.router.config.overlap_score_credit"), "router.overlapScoreCredit");
+ * ```
+ */
+export function dslField(field: string): string {
+  const path = field.replace(/^spec\./, "").split(".");
+  if (path[0] === "topology") {
+    const pool = POOL_SCOPES[path[1]];
+    return pool && path.length > 2
+      ? [pool, ...path.slice(2).map(camel)].join(".")
+      : path.slice(1).map(camel).join(".");
+  }
+  if (path[0] === "router" && path[1] === "config") return ["router", ...path.slice(2).map(camel)].join(".");
+  return path.map(camel).join(".");
+}

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { dslField } from "./names.ts";
 import { InputError } from "../common/errors.ts";
 import type { SimSpecInput } from "../spec.ts";
 import {
@@ -58,9 +59,7 @@ export function expandRuns(s: Scenario, workload: WorkloadNeed = "required"): Pl
           traceRef,
         });
       } catch (e) {
-        if (e instanceof InputError) {
-          throw new InputError(`run ${runs.length} (${label}): ${e.message}`);
-        }
+        if (e instanceof InputError) throw inRunError(e, runs.length, label);
         throw e;
       }
     }
@@ -73,9 +72,18 @@ export async function inRun<T>(run: PlannedRun, work: () => Promise<T>): Promise
   try {
     return await work();
   } catch (e) {
-    if (e instanceof InputError) throw new InputError(`run ${run.index} (${run.name}): ${e.message}`);
+    if (e instanceof InputError) throw inRunError(e, run.index, run.name);
     throw e;
   }
+}
+
+/** `e` prefixed with the run it came from, a spec field it names called as the DSL calls it ({@link dslField}). */
+function inRunError(e: InputError, index: number, name: string): InputError {
+  const field = e.location.field;
+  const named = field !== undefined && field.startsWith("spec.")
+    ? new InputError(e.detail, { ...e.location, field: dslField(field) })
+    : e;
+  return new InputError(`run ${index} (${name}): ${named.message}`);
 }
 
 type Point = Array<[string, Scalar, Scenario["sweeps"][number]["def"]]>;

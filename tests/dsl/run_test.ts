@@ -56,8 +56,14 @@ Deno.test("bad input fails before any run starts, naming the run", async () => {
   await withTempDir(async (cacheDir) => {
     const options = { quiet: true, cacheDir };
     const cases: Array<[() => ReturnType<typeof scenario>, RegExp]> = [
-      [() => sweep.sweep("workers", [1, 0]), /run \d \(numGpuBlocks=1024 · workers=0\).*num_workers/],
-      [() => sweep.sweep("maxNumSeqs", [8, "many" as never]), /run \d .*max_num_seqs/],
+      [
+        () => sweep.sweep("workers", [1, 0]),
+        /run \d \(numGpuBlocks=1024 · workers=0\): numWorkers: must be > 0/,
+      ],
+      [
+        () => sweep.sweep("maxNumSeqs", [8, "many" as never]),
+        /run \d .*: engine.maxNumSeqs: expected a number/,
+      ],
       [() => scenario("x").trace("/no/such/trace.jsonl").agg({}), /no such trace file/],
       [
         () => scenario("x").trace("mooncake:conversaton").agg({}),
