@@ -34,7 +34,9 @@ function markFinishing(
       for (let k = 0; k < rates.length && spec.rng.next() < rates[k]; k++) burst++;
     }
     if (burst > room) burst = room;
-    if (req.generated[r] > 0 || cfg.role === "decode") {
+    // A verification round: a forward after the first token (a decode rank's first emits the prompt's token,
+    // as the prompt-completing pass of an aggregated rank does, with no drafts to verify yet).
+    if (req.generated[r] > 0) {
       e.decodeForwards++;
       e.decodeTokens += burst;
     }

@@ -36,3 +36,16 @@ Deno.test("MTP: rates outside [0, 1] are rejected naming the value", () => {
     /"1\.5" is not an acceptance rate/,
   );
 });
+
+Deno.test("MTP: a disaggregated run's mean accept length counts verification rounds only, as an aggregated one", () => {
+  const short = workloadOf(Array.from({ length: 20 }, (_, i) => ({ input: 200, output: 3, at: i * 100 })));
+  const engine = { ...fixedTiming(10, 5), aic_nextn: 3, aic_nextn_accept_rates: "1,1,1" };
+  const accept = (spec: Record<string, unknown>) =>
+    (run(short, { topology: spec as never }).report.dynolab as { mean_accept_length: number })
+      .mean_accept_length;
+  const agg = accept({ mode: "agg", num_workers: 1, engine });
+  const disagg = accept({ mode: "disagg", prefill_engine: engine, decode_engine: engine });
+  // Every draft accepted: the first token, then one round of the 2 tokens left.
+  assert.equal(agg, 2);
+  assert.equal(disagg, agg);
+});
