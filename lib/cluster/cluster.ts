@@ -132,8 +132,9 @@ export class Cluster {
     if (this.#ctl) this.#nextTick = this.#ctl.start(this);
     let truncated = false;
     for (;;) {
-      const t = q.size > 0 ? q.peekTime() : Infinity;
-      if (t === Infinity) break; // no work left: ticking stops too
+      // No work left (at most the start-ups of cancelled workers): ticking stops too.
+      const t = q.size > this.#fleet.staleStartups ? q.peekTime() : Infinity;
+      if (t === Infinity) break;
       const next = Math.min(t, this.#nextTick);
       if (next > limit) {
         truncated = true;
@@ -195,7 +196,8 @@ export class Cluster {
         break;
       case STARTUP: {
         const w = this.#workerOf[arg];
-        if (w.state === "starting") this.#fleet.activate(w, this.#now); // else cancelled while starting
+        if (w.state === "starting") this.#fleet.activate(w, this.#now);
+        else this.#fleet.staleStartups--; // cancelled while starting
         break;
       }
     }

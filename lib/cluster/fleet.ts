@@ -61,6 +61,8 @@ export class Fleet {
   readonly activeSeconds: number[];
   /** Lifecycle steps after the initial deployment. */
   readonly lifecycle: LifecycleOp[] = [];
+  /** Start-up events still queued for workers cancelled while starting: no work, so they keep no run going. */
+  staleStartups = 0;
   readonly #req: RequestTable;
   readonly #queue: EventQueue;
   /** What the engines created so far allocated (removed workers' included: their ranks stay indexed). */
@@ -132,6 +134,7 @@ export class Fleet {
       if (workers[i].state !== "starting") continue;
       workers[i].state = "removed";
       this.provisioned[p]--;
+      this.staleStartups++;
       this.#log(workers[i], "cancel", nowMs);
       current--;
     }

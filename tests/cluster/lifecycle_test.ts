@@ -95,6 +95,16 @@ Deno.test("lifecycle: a scale-down cancels starting workers first (newest first)
   assert.ok(!ops(result).some((o) => o.includes("activate")));
 });
 
+Deno.test("lifecycle: a cancelled worker's start-up keeps no run going, nor billing, after the last request", () => {
+  const w = workloadOf(Array.from({ length: 3 }, (_, i) => ({ input: 64, output: 1, at: i * 1000 })));
+  // Started at 500 ms with a 600 s start-up, cancelled at 1,500 ms; the last request ends at 2,100 ms.
+  const script = new Script([[500, 0, 2], [1500, 0, 1]]);
+  const { result } = simulate(w, [["aggregated", 1, { ...fixedTiming(100, 0), startup_time: 600 }]], script);
+  assert.deepEqual(ops(result), ["500:start:1", "1500:cancel:1"]);
+  assert.equal(result.endMs, 2100);
+  assert.ok(Math.abs(result.workerSeconds[0] - (2.1 + 1.0)) < 1e-9, `${result.workerSeconds[0]}`);
+});
+
 Deno.test("lifecycle: a scale-up whose engines would allocate more than 8 GiB is an input error, and none of it is made", () => {
   const w = workloadOf([{ input: 64, output: 1, at: 0 }, { input: 64, output: 1, at: 2000 }]);
   // 16,384 blocks and 256 slots per rank: about 0.6 MiB each, so 20,000 workers would take ~11 GiB.
