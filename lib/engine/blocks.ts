@@ -13,7 +13,8 @@ import type { Speculative } from "./types.ts";
 /**
  * Admit `r`'s KV: hold its first `matched` cached blocks, then allocate blocks up to `upTo` tokens, `fresh` of
  * them computed in this pass, with its side blocks (the caller has checked that they fit). Sizes `r`'s slot
- * array for its longest sequence.
+ * array for its longest sequence. With `register` false the new prompt blocks stay private until
+ * {@link registerPromptBlocks} (KV still to arrive: no other request may reuse it before it lands).
  */
 export function claimBlocks(
   req: RequestTable,
@@ -24,6 +25,7 @@ export function claimBlocks(
   matched: number,
   upTo: number,
   fresh: number,
+  register = true,
 ): void {
   const bs = cfg.blockSize, from = req.blockOffset[r];
   let slots = req.slots[r];
@@ -32,16 +34,29 @@ export function claimBlocks(
   for (let k = 0; k < matched; k++) slots[k] = pool.acquire(req.blocks[from + k]);
   req.held[r] = matched;
   req.computed[r] = matched * bs;
-  if (!allocateBlocks(req, cfg, pool, r, upTo, fresh)) {
+  if (!allocateBlocks(req, cfg, pool, r, upTo, fresh, register)) {
     throw new Error("engine: admission allocation failed after check (bug)");
+  }
+}
+
+/**
+ * Register `r`'s private full prompt blocks for prefix reuse (folding each into an identical cached block), as
+ * vLLM caches a remote prefill's blocks once its KV has landed.
+ */
+export function registerPromptBlocks(req: RequestTable, pool: KvPool, r: number): void {
+  const slots = req.slots[r]!, from = req.blockOffset[r];
+  const full = Math.min(req.blockOffset[r + 1] - from, req.held[r]);
+  for (let k = 0; k < full; k++) {
+    if (pool.isPrivate(slots[k])) slots[k] = pool.promote(slots[k], req.blocks[from + k]);
   }
 }
 
 /**
  * Make `r` hold the blocks covering its first `tokens` tokens, `fresh` of them computed in this pass, and its
  * side blocks (`sideBlocks`: taken as they grow, given back as the sliding window moves on). Prompt blocks
- * that become full are registered for prefix reuse, or folded into an identical cached block. Returns false
- * when a block cannot be allocated; the blocks obtained so far are kept (the caller preempts and retries).
+ * that become full are registered for prefix reuse (unless `register` is false), or folded into an identical
+ * cached block. Returns false when a block cannot be allocated; the blocks obtained so far are kept (the caller
+ * preempts and retries).
  */
 export function allocateBlocks(
   req: RequestTable,
@@ -50,6 +65,7 @@ export function allocateBlocks(
   r: number,
   tokens: number,
   fresh: number,
+  register = true,
 ): boolean {
   const side = sideBlocks(cfg, tokens, fresh), had = req.sideBlocks[r];
   if (side > had && !pool.reserve(side - had)) return false;
@@ -69,7 +85,7 @@ export function allocateBlocks(
     let slot: number;
     if (k < fullPrompt && tokens >= (k + 1) * bs) {
       const id = req.blocks[from + k];
-      slot = pool.cachedSlot(id) >= 0 ? pool.acquire(id) : pool.allocate(id);
+      slot = pool.cachedSlot(id) >= 0 ? pool.acquire(id) : pool.allocate(register ? id : -1);
     } else {
       slot = pool.allocate(-1);
     }

@@ -29,7 +29,7 @@
 import type { PerfModel } from "../perf/mod.ts";
 import type { EngineConfig } from "./config.ts";
 import { rejectReason, reuseIfFits, sideBlocks } from "./admission.ts";
-import { allocateBlocks, claimBlocks } from "./blocks.ts";
+import { allocateBlocks, claimBlocks, registerPromptBlocks } from "./blocks.ts";
 import { IntDeque } from "../common/deque.ts";
 import { applyEmissions } from "./emission.ts";
 import { KvHolds } from "./kv_holds.ts";
@@ -188,7 +188,8 @@ export class Engine {
       if (matched < 0) break;
       this.reservedResident.push(this.#scratch[1] * bs);
       this.pending.popFront();
-      claimBlocks(req, cfg, this.pool, this.#spec, r, matched, req.promptLen[r], 1);
+      // The blocks the transfer fills stay private until it lands: no other hand-off may count them as here.
+      claimBlocks(req, cfg, this.pool, this.#spec, r, matched, req.promptLen[r], 1, false);
       this.inTransfer++;
       this.reservedIds.push(r);
       this.reservedCached.push(matched * bs);
@@ -205,6 +206,7 @@ export class Engine {
 
   /** Decode rank: the KV reserved for hand-off `r` has landed; queue it for a running slot. */
   land(r: number): void {
+    registerPromptBlocks(this.#req, this.pool, r);
     this.inTransfer--;
     this.inboundTokens -= this.#req.promptLen[r];
     this.#markPlanned(r);

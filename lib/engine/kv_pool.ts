@@ -111,6 +111,11 @@ export class KvPool {
     return this.prefixCaching ? this.#slotOf.get(id) : -1;
   }
 
+  /** Whether `slot` is a private block (registered for no reuse). */
+  isPrivate(slot: number): boolean {
+    return this.#idOf[slot] < 0;
+  }
+
   /** Whether `slot` is held by a running request. */
   isActive(slot: number): boolean {
     return this.#ref[slot] > 0;

@@ -169,6 +169,25 @@ Deno.test("disagg: destination_missing charges only the prompt blocks missing at
   assert.equal(collector.firstTokenMs[1] - 5000, 10 + 128 + 5);
 });
 
+Deno.test("disagg: destination_missing counts no block still in transfer as at the decode worker", () => {
+  // Two prompts of the same blocks end their prefills at once on two prefill workers: both transfers move the
+  // whole prompt (the first's blocks count only once they have landed, as vLLM caches a remote prefill's).
+  const w = workloadOf([{ input: 256, output: 1, ids: [1, 2, 3, 4] }, {
+    input: 256,
+    output: 1,
+    ids: [1, 2, 3, 4],
+  }]);
+  const prefill = {
+    ...fixedTiming(10, 0),
+    kv_bytes_per_token: 1_000_000,
+    kv_transfer_bandwidth: 1,
+    kv_transfer_timing_mode: "destination_missing",
+  };
+  const { collector } = run(w, disagg(prefill, fixedTiming(0, 5), { num_prefill_workers: 2 }));
+  assert.deepEqual([...collector.kvArrivedMs], [10 + 256, 10 + 256]);
+  assert.deepEqual([...collector.decodeReusedTokens], [0, 0]);
+});
+
 Deno.test("disagg: a decode pool short of KV backs up into the prefill pool's KV, as vLLM's hand-off does", () => {
   // Six 4-block prompts at once. The prefill pool holds two prompts; the decode pool two growing sequences.
   const w = workloadOf(Array.from({ length: 6 }, () => ({ input: 256, output: 50 })));
