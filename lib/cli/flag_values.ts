@@ -6,7 +6,7 @@
  */
 import { readTextSync } from "../common/files.ts";
 import type { z } from "zod";
-import { parseConfig } from "../common/config.ts";
+import { parseConfig, rejectDuplicateKeys } from "../common/config.ts";
 import { InputError, suggest } from "../common/errors.ts";
 import type { TraceFormat } from "../workload/mod.ts";
 import type { Values } from "./flag_defs.ts";
@@ -96,6 +96,7 @@ export function jsonObjectFlag(
   } catch (e) {
     throw new InputError(`malformed JSON: ${(e as Error).message}`, { file, field: `--${flag}` });
   }
+  rejectDuplicateKeys(text, { file, field: `--${flag}` });
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
     throw new InputError("must be a JSON object", { file, field: `--${flag}` });
   }

@@ -6,7 +6,7 @@
 import { readTextSync } from "../common/files.ts";
 import { parse as parseYaml } from "yaml";
 import type { z } from "zod";
-import { parseConfig, yamlProblem } from "../common/config.ts";
+import { parseConfig, rejectDuplicateKeys, yamlProblem } from "../common/config.ts";
 import { InputError } from "../common/errors.ts";
 import { PlannerConfigSchema } from "../planner/mod.ts";
 import { unreadableConfig } from "./flag_values.ts";
@@ -32,6 +32,7 @@ export function plannerFlag(raw: string): z.output<typeof PlannerConfigSchema> {
     } catch (e) {
       throw new InputError(`malformed JSON: ${(e as Error).message}`, { field });
     }
+    rejectDuplicateKeys(text, { field });
     return parseConfig(PlannerConfigSchema, value, field);
   }
   let contents: string;
@@ -44,7 +45,9 @@ export function plannerFlag(raw: string): z.output<typeof PlannerConfigSchema> {
   const at = { file: text, field };
   try {
     value = JSON.parse(contents);
+    rejectDuplicateKeys(contents, at);
   } catch (e) {
+    if (e instanceof InputError) throw e;
     if (/\.json$/i.test(text)) throw new InputError(`malformed JSON: ${(e as Error).message}`, at);
     try {
       value = parseYaml(contents);

@@ -8,6 +8,7 @@
  * @module
  */
 import type { z } from "zod";
+import { parseDocument } from "yaml";
 import { InputError, type InputLocation, shown, suggest } from "./errors.ts";
 
 /**
@@ -218,4 +219,35 @@ function unwrap(schema: z.ZodType): z.ZodType {
  */
 export function yamlProblem(e: unknown): string {
   return String((e as Error).message).split("\n")[0].replace(/:\s*$/, "");
+}
+
+/**
+ * The first key a JSON object `text` gives twice (JSON.parse would keep the last silently; the reference's
+ * serde refuses it), with its line; undefined when every key is given once.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { duplicateKey } from "./config.ts";
+ * assert.deepEqual(duplicateKey('{\n"a": 1,\n"b": {"c": 2},\n"a": 3\n}'), { key: "a", line: 4 });
+ * assert.equal(duplicateKey('{"a": {"a": 1}}'), undefined);
+ * ```
+ */
+export function duplicateKey(text: string): { key: string; line: number } | undefined {
+  const error = parseDocument(text, { uniqueKeys: true }).errors.find((e) => e.code === "DUPLICATE_KEY");
+  if (error === undefined) return undefined;
+  const key = /^"((?:[^"\\]|\\.)*)"/.exec(text.slice(error.pos[0]))?.[1] ??
+    text.slice(error.pos[0], error.pos[1]);
+  return { key, line: error.linePos?.[0].line ?? 1 };
+}
+
+/**
+ * Throw an {@link InputError} at `at` (with the line when `at` names a file) if JSON object `text` gives a key
+ * twice ({@link duplicateKey}).
+ */
+export function rejectDuplicateKeys(text: string, at: InputLocation): void {
+  const dup = duplicateKey(text);
+  if (dup === undefined) return;
+  const where = at.file !== undefined ? { ...at, line: dup.line } : at;
+  throw new InputError(`key "${dup.key}" is given twice; give it once`, where);
 }

@@ -161,6 +161,19 @@ Deno.test("cli: invalid enum value lists the choices", async () => {
   );
 });
 
+Deno.test("cli: a JSON config giving a key twice is refused, as the reference's parser refuses it", async () => {
+  await expectBadInput(
+    [GOOD],
+    ["--extra-engine-args", '{"num_gpu_blocks": 100, "num_gpu_blocks": 200}'],
+    /--extra-engine-args: key "num_gpu_blocks" is given twice; give it once$/,
+  );
+  await expectBadInput(
+    [GOOD],
+    ["--planner-config", '{"mode": "agg", "ttft": 1, "ttft": 2}'],
+    /--planner-config: key "ttft" is given twice/,
+  );
+});
+
 Deno.test("cli: unsupported features fail clearly instead of being ignored", async () => {
   await expectBadInput([GOOD], ["--extra-engine-args", '{"num_g2_blocks": 100}'], /not supported yet/);
   await expectBadInput([GOOD], ["--trace-format", "weka"], /--trace-format: .*not supported yet/);
