@@ -24,6 +24,8 @@ export interface RunOptions {
   readonly quiet?: boolean;
   /** Force progress output even when stderr is not a terminal (a line every 10 %). */
   readonly progress?: boolean;
+  /** Print the runs' report warnings, each once (default true). */
+  readonly warnings?: boolean;
   /** Use the result cache (default true; `--no-cache` in scripts). */
   readonly cache?: boolean;
   /** Cache directory; default `$DYNOLAB_CACHE_DIR/results` or `~/.cache/dynolab/results`. */
@@ -119,7 +121,7 @@ export async function runScenario(s: Scenario, options: RunOptions = {}): Promis
       cached,
     };
   });
-  for (const line of runWarnings(runs)) console.warn(`warning: ${line}`);
+  if (options.warnings !== false) printWarnings(runs);
   const shard = options.shard ? { ...options.shard, totalRuns: planned.length } : null;
   return new Results(s.name, runs, shard);
 }
@@ -147,6 +149,11 @@ export function runWarnings(
   return [...byWarning].map(([w, at]) =>
     at.length === runs.length ? w : `${w} (run${at.length > 1 ? "s" : ""} ${at.join(", ")})`
   );
+}
+
+/** Print {@link runWarnings} of `runs` on stderr. */
+export function printWarnings(runs: Parameters<typeof runWarnings>[0]): void {
+  for (const line of runWarnings(runs)) console.warn(`warning: ${line}`);
 }
 
 setScenarioRunner(runScenario);

@@ -9,7 +9,7 @@
 import { InputError } from "../common/errors.ts";
 import { lookupParam } from "./params.ts";
 import { Results, type Row, type RunResult } from "./results.ts";
-import { defaultParallelism, type RunOptions } from "./run.ts";
+import { defaultParallelism, printWarnings, type RunOptions } from "./run.ts";
 import type { Scenario } from "./scenario.ts";
 import type { ParamName } from "./types.ts";
 
@@ -61,7 +61,7 @@ export async function findSmallest(
   const probe = async (values: number[]) => {
     const fresh = values.filter((v) => !probed.has(v));
     if (!fresh.length) return;
-    const results = await s.sweep(param, fresh as never).run(options);
+    const results = await s.sweep(param, fresh as never).run({ ...options, warnings: false });
     // A run that served nothing meets no condition: its latencies are null, which `<=` would take as 0.
     results.rows.forEach((row, i) =>
       probed.set(fresh[i], { ...results.runs[i], ok: (row.completed as number) > 0 && holds(row) })
@@ -92,5 +92,7 @@ export async function findSmallest(
     ...run,
     index,
   }));
+  // Once for the whole search, not once a round.
+  if (options.warnings !== false) printWarnings(runs);
   return { value, probes: new Results(s.name, runs), rounds };
 }

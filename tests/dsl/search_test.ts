@@ -51,3 +51,21 @@ Deno.test("findSmallest: a run that served nothing does not hold, and its latenc
   const at = found.probes.rows.find((r) => r.numGpuBlocks === found.value)!;
   assert.ok((at.completed as number) > 0);
 });
+
+Deno.test("findSmallest: the probes' warnings are printed once for the search, not once a round", async () => {
+  const warned: string[] = [];
+  const warn = console.warn;
+  console.warn = (line: string) => warned.push(line);
+  try {
+    // A start-up time without a planner warns in every run.
+    const s = fleet.engine({ startupTime: 30 });
+    const found = await findSmallest(s, "workers", 1, 8, (row) => (row.workers as number) >= 6, {
+      ...QUIET,
+      probesPerRound: 1,
+    });
+    assert.ok(found.rounds > 2, `${found.rounds} rounds`);
+  } finally {
+    console.warn = warn;
+  }
+  assert.deepEqual(warned.filter((w) => w.includes("startup_time")).length, 1, warned.join("\n"));
+});
