@@ -139,6 +139,7 @@ export class Cluster {
       if (next > limit) {
         truncated = true;
         this.#advance(limit);
+        for (const e of this.#engines) e.clipPass(this.#fleet.passStart[e.id], limit);
         break;
       }
       this.#advance(next);

@@ -111,6 +111,8 @@ export class Engine {
   passes = 0;
   preemptions = 0;
   busyMs = 0;
+  /** The charged duration of this rank's own pass in flight (0 when it sits out its group's pass). */
+  passMs = 0;
   /** Decode request-forwards and the tokens they emitted (mean accept length = tokens / forwards). */
   decodeForwards = 0;
   decodeTokens = 0;
@@ -222,6 +224,7 @@ export class Engine {
   startPass(): number {
     const cfg = this.config, req = this.#req, bs = cfg.blockSize, pool = this.pool;
     const running = this.running;
+    this.passMs = 0;
     this.admittedCount =
       this.emittedCount =
       this.finishedCount =
@@ -357,8 +360,23 @@ export class Engine {
     this.passes++;
     addPass(this.totals, s, decoding, decodingContext, activeKvTokens);
     this.busyMs += duration;
+    this.passMs = duration;
     this.busy = true;
     return duration;
+  }
+
+  /**
+   * The run stopped at `limitMs` in the middle of this rank's pass, started at `startMs`: take the part past the
+   * limit out of the busy time and its parts (the pass still counts as one).
+   */
+  clipPass(startMs: number, limitMs: number): void {
+    const over = startMs + this.passMs - limitMs;
+    if (!this.busy || this.passMs <= 0 || over <= 0) return;
+    const f = over / this.passMs, s = this.last, t = this.totals;
+    this.busyMs -= over;
+    t.prefillMs -= f * s.prefillMs;
+    t.decodeMs -= f * s.decodeMs;
+    t.overheadMs -= f * s.overheadMs;
   }
 
   /** Mark the pass as delivered (the cluster calls this at the pass end). */

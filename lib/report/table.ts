@@ -203,7 +203,7 @@ export function formatRunSummary(report: Report): string[] {
   const stopped = details as { truncated?: boolean; simulated_end_ms?: number; unarrived_requests?: number };
   if (stopped?.truncated) {
     lines.push(
-      `Stopped at the simulated-time limit (${formatValue((stopped.simulated_end_ms ?? 0) / 1000)} s): ${
+      `Stopped at the simulated-time limit (${simulatedTime(stopped.simulated_end_ms ?? 0)}): ${
         formatCount(Number(report.incomplete_requests ?? 0))
       } requests in flight count as incomplete and ${
         formatCount(stopped.unarrived_requests ?? 0)
@@ -284,3 +284,8 @@ const REJECTED_BECAUSE: Readonly<Record<RejectReason, string>> = {
   batched_tokens: "with a prompt over max_num_batched_tokens and chunked prefill off",
   router_queue_limit: "shed by the router, their policy class's queue at a limit",
 };
+
+/** A simulated time in seconds, or in ms below a second (a limit of 0.001 s would read "0.00 s"). */
+function simulatedTime(ms: number): string {
+  return ms >= 1000 ? `${formatValue(ms / 1000)} s` : `${formatValue(ms)} ms`;
+}

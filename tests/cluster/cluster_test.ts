@@ -358,3 +358,12 @@ Deno.test("a startup_time without a planner is warned about: the fleet never add
     `${warnings}`,
   );
 });
+
+Deno.test("max_sim_time_seconds: busy time stops at the limit, in the middle of the pass in flight", () => {
+  const w = workloadOf([{ input: 64, output: 100 }]);
+  const { cluster, report } = run(w, { ...agg(fixedTiming(0, 10)), max_sim_time_seconds: 0.055 });
+  assert.equal(cluster.endMs, 55);
+  assert.ok(Math.abs(cluster.engines[0].busyMs - 55) < 1e-9, `${cluster.engines[0].busyMs}`);
+  const pool = (report.dynolab as { pools: { busy_ms: number; worker_seconds: number }[] }).pools[0];
+  assert.ok(pool.busy_ms <= pool.worker_seconds * 1000 + 1e-9);
+});
