@@ -101,6 +101,15 @@ function checkFleetMemory(pools: readonly PoolArgs[], resolved: readonly Resolve
   const total = bytes.reduce((a, b) => a + b, 0);
   if (total <= MAX_FLEET_BYTES) return;
   const i = bytes.indexOf(Math.max(...bytes)), c = resolved[i].config;
+  // Blame the worker count when one worker fits many times over, else the engine args.
+  const workersField = {
+    aggregated: "num_workers",
+    prefill: "num_prefill_workers",
+    decode: "num_decode_workers",
+  };
+  const field = workerBytes(c) * 4 <= MAX_FLEET_BYTES
+    ? `spec.topology.${workersField[pools[i].role]}`
+    : pools[i].name;
   throw new InputError(
     `the starting fleet's engines would allocate ${formatCount(total / 2 ** 30, 1)} GiB, more than a ` +
       `simulation may (${MAX_FLEET_BYTES / 2 ** 30} GiB): ${formatCount(pools[i].workers)} worker(s) of ` +
@@ -108,7 +117,7 @@ function checkFleetMemory(pools: readonly PoolArgs[], resolved: readonly Resolve
       `${
         formatCount(c.maxNumSeqs)
       } sequence slots; lower num_gpu_blocks, max_num_seqs, dp_size or the workers`,
-    { field: pools[i].name },
+    { field },
   );
 }
 
