@@ -30,8 +30,9 @@ function markFinishing(
     );
     let burst = 1;
     if (spec !== undefined && req.generated[r] > 0) {
-      const rates = spec.acceptRates;
-      for (let k = 0; k < rates.length && spec.rng.next() < rates[k]; k++) burst++;
+      // The drafts the pass verified: all of them, unless the token budget cut them (`charged`).
+      const rates = spec.acceptRates, drafts = Math.min(rates.length, req.charged[r] - 1);
+      for (let k = 0; k < drafts && spec.rng.next() < rates[k]; k++) burst++;
     }
     if (burst > room) burst = room;
     // A verification round: a forward after the first token (a decode rank's first emits the prompt's token,

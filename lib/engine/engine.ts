@@ -4,7 +4,7 @@
  *
  * A pass (see {@link Engine.startPass}):
  * 1. schedules running requests first, in order, within the token budget (`max_num_batched_tokens`),
- *    chunking prompts; a request that cannot get a KV block preempts the newest (LIFO) or oldest (FIFO)
+ *    chunking prompts (an MTP verification round takes 1 + its drafts); a request that cannot get a KV block preempts the newest (LIFO) or oldest (FIFO)
  *    running request by recompute;
  * 2. admits waiting requests, if nothing was preempted, up to `max_num_seqs` (with `async_scheduling`, only
  *    those queued before the previous pass was planned): prefix lookup on full blocks
@@ -270,7 +270,7 @@ export class Engine {
         const victim = running[victimIdx];
         if (victimIdx < i) {
           // Already scheduled in this pass: give its tokens back.
-          budget += req.scheduled[victim];
+          budget += req.charged[victim];
           this.#unschedule(victim);
           i--;
         }
@@ -282,8 +282,7 @@ export class Engine {
         }
       }
       if (selfPreempted) continue;
-      this.#schedule(r, take, inPrefill);
-      budget -= take;
+      budget -= this.#schedule(r, take, inPrefill, inPrefill ? take : this.#verifyCharge(take, budget));
       i++;
     }
 
@@ -304,8 +303,12 @@ export class Engine {
         }
         const take = this.#admit(r, budget);
         if (take < 0) break;
-        this.#schedule(r, take, take > 0 && cfg.role !== "decode");
-        budget -= cfg.role === "decode" ? 1 : take;
+        budget -= this.#schedule(
+          r,
+          take,
+          take > 0 && cfg.role !== "decode",
+          cfg.role === "decode" ? 1 : take,
+        );
       }
       while (this.runningCount < cfg.maxNumSeqs && this.landed.size > 0 && budget > 0) {
         const r = this.landed.front();
@@ -314,8 +317,7 @@ export class Engine {
         this.waitingTokens -= req.promptLen[r];
         req.prefilling[r] = 0;
         this.#run(r, 0);
-        this.#schedule(r, 0, false);
-        budget--;
+        budget -= this.#schedule(r, 0, false, 1);
       }
     }
 
@@ -418,9 +420,25 @@ export class Engine {
     this.admittedCached[this.admittedCount++] = cached;
   }
 
-  /** Schedule `take` tokens of request `r` in this pass, counting them as a prompt chunk when `prefill`. */
-  #schedule(r: number, take: number, prefill: boolean): void {
+  /**
+   * What a decoding request's `take` tokens cost of the pass's `budget`: with MTP, as vLLM schedules a
+   * verification round, the token it emitted last and a full set of drafts (`1 + nextn`, at least `take`), cut to
+   * the budget left (fewer drafts then); without, `take`.
+   */
+  #verifyCharge(take: number, budget: number): number {
+    const spec = this.#spec;
+    if (spec === undefined) return take;
+    const full = Math.max(take, 1 + spec.acceptRates.length);
+    return full < budget ? full : Math.max(budget, take);
+  }
+
+  /**
+   * Schedule `take` tokens of request `r` in this pass, counting them as a prompt chunk when `prefill`, at a
+   * cost of `charge` tokens of the pass's budget (returned).
+   */
+  #schedule(r: number, take: number, prefill: boolean, charge: number): number {
     const req = this.#req, pass = this.#pass;
+    req.charged[r] = charge;
     req.passPrefill[r] = prefill ? 1 : 0;
     if (prefill) {
       pass.prefillBatch++;
@@ -431,6 +449,7 @@ export class Engine {
     req.scheduled[r] = take;
     req.computed[r] += take;
     pass.computedTokens += take;
+    return charge;
   }
 
   /** Undo {@link Engine.#schedule} for request `r`, preempted later in the same pass. */

@@ -19,8 +19,13 @@ export class RequestTable {
   readonly generated: Int32Array;
   /** Tokens whose KV is computed (or restored) on the current engine. */
   readonly computed: Int32Array;
-  /** Tokens scheduled in the current pass (to give back when preempted within the pass). */
+  /** Tokens scheduled in the current pass. */
   readonly scheduled: Int32Array;
+  /**
+   * Tokens of the current pass's budget the request took (to give back when preempted within the pass): its
+   * scheduled tokens, 1 for a restored or landed one, and 1 + its drafts for an MTP verification round.
+   */
+  readonly charged: Int32Array;
   /** Tokens emitted at the end of the current pass (1, or an MTP burst). */
   readonly burst: Int32Array;
   /** Blocks held on the current engine; the slots are in `slots[r][0 … held[r])`. */
@@ -49,6 +54,7 @@ export class RequestTable {
     this.generated = new Int32Array(n);
     this.computed = new Int32Array(n);
     this.scheduled = new Int32Array(n);
+    this.charged = new Int32Array(n);
     this.burst = new Int32Array(n);
     this.held = new Int32Array(n);
     this.slots = new Array(n).fill(null);

@@ -49,3 +49,35 @@ Deno.test("MTP: a disaggregated run's mean accept length counts verification rou
   assert.equal(agg, 2);
   assert.equal(disagg, agg);
 });
+
+Deno.test("MTP: a verification round takes 1 + the draft count of the token budget, as vLLM schedules it", () => {
+  // Two requests decode while a 64-token prompt waits, 16 tokens a pass. Every draft is rejected, so each round
+  // emits one token either way; with 3 drafts each round takes 4 tokens of the budget instead of 1, and the
+  // prompt gets 8 tokens a pass instead of 14.
+  const w = workloadOf([
+    { input: 16, output: 20 },
+    { input: 16, output: 20 },
+    { input: 64, output: 2, at: 1 },
+  ]);
+  const ttft = (extra: Record<string, unknown>) => {
+    const engine = { ...fixedTiming(1, 1), max_num_batched_tokens: 16, ...extra };
+    const { collector } = run(w, { topology: { mode: "agg", engine } });
+    return collector.firstTokenMs[2] - collector.arrivalMs[2];
+  };
+  assert.equal(ttft({}), 13);
+  assert.equal(ttft({ aic_nextn: 3, aic_nextn_accept_rates: "0,0,0" }), 19);
+});
+
+Deno.test("MTP: a budget shorter than a round cuts its drafts, as vLLM trims them", () => {
+  const w = workloadOf([{ input: 16, output: 41 }]);
+  const engine = {
+    ...fixedTiming(1, 1),
+    max_num_batched_tokens: 2,
+    aic_nextn: 3,
+    aic_nextn_accept_rates: "1,1,1",
+  };
+  const { report, collector } = run(w, { topology: { mode: "agg", engine } });
+  assert.equal(collector.outputTokens[0], 41);
+  // Two tokens a pass: the emitted token and one draft, always accepted.
+  assert.equal((report.dynolab as { mean_accept_length: number }).mean_accept_length, 2);
+});
