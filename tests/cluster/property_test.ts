@@ -40,6 +40,13 @@ function randomEngine(rng: Rng, blockSize: number): Record<string, unknown> {
     engine.aic_system = "h100_sxm";
     engine.aic_model_path = pick(rng, ["Qwen/Qwen3-8B", "Qwen/Qwen3-30B-A3B"]);
   }
+  // Speculative decoding: rounds of 1 + drafts, which may outgrow a small token budget.
+  if (rng.next() < 0.2) {
+    const nextn = 1 + rng.int(3);
+    engine.aic_nextn = nextn;
+    engine.aic_nextn_accept_rates = pick(rng, [[1, 1, 1], [0.85, 0.3, 0], [0, 0, 0], [0.5, 0.5, 0.5]])
+      .slice(0, nextn);
+  }
   // Several ranks per worker: independent (dp_size) or an attention-DP group stepping together.
   const ranks = rng.next();
   if (ranks < 0.15) engine.aic_attention_dp_size = 2 + rng.int(3);
