@@ -84,14 +84,24 @@ export async function loadKvCacheTester(path: string, options: KvCacheTesterOpti
     // Local ids: no later session can share this one's blocks (unless an earlier session used global ids).
     if (session.localIds && !sawGlobal) builder.forgetBlocks();
     sawGlobal ||= !session.localIds;
-    const add = (chain: readonly Step[]) => {
-      const key = chains++;
+    // A chain's calls, the first at its offset after the session's start; a sub-agent's first call waits on the
+    // session's first call being sent (`anchor`), so that it keeps its place in closed loop too.
+    const add = (chain: readonly Step[], anchor?: { request: number; offsetS: number }) => {
+      const key = chains++, head = { request: builder.count, offsetS: chain[0].offsetS };
       let first = true;
       for (const { call, offsetS, delayS } of chain) {
+        const after = first && anchor
+          ? [{
+            request: anchor.request,
+            delayMs: Math.max(0, offsetS - anchor.offsetS) * 1000,
+            onDispatch: true,
+          }]
+          : undefined;
         builder.add({
           session: key,
+          after,
           arrivalMs: first ? startMs + offsetS * 1000 : undefined,
-          delayMs: first ? undefined : delayS * 1000,
+          delayMs: first || after ? undefined : delayS * 1000,
           inputLength: call.input,
           outputLength: Math.max(1, call.output),
           tokenBlocks: tokenBlocksOf(call, session.blockSize, options.blockSize, builder.count),
@@ -100,6 +110,7 @@ export async function loadKvCacheTester(path: string, options: KvCacheTesterOpti
         });
         first = false;
       }
+      return head;
     };
     if (inline) {
       const flat = session.steps.flatMap(function splice(s): Step[] {
@@ -108,9 +119,13 @@ export async function loadKvCacheTester(path: string, options: KvCacheTesterOpti
       if (flat.length > 0) add(flat);
     } else {
       const queue: (readonly Step[])[] = [session.steps];
+      let anchor: { request: number; offsetS: number } | undefined;
       for (let q = 0; q < queue.length; q++) {
         const chain = queue[q].filter((s) => s.subagent === undefined);
-        if (chain.length > 0) add(chain);
+        if (chain.length > 0) {
+          const head = add(chain, anchor);
+          anchor ??= head;
+        }
         for (const s of queue[q]) if (s.subagent) queue.push(s.subagent);
       }
     }

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { type KvCacheTesterOptions, loadKvCacheTester } from "../../lib/workload/kv_cache_tester.ts";
+import { fixedTiming, run } from "../_fixtures.ts";
 import {
   arraysOf,
   blocksOf,
@@ -114,11 +115,12 @@ Deno.test("kv-cache-tester: sub-agents run as their own sessions in the parent's
   const w = await load(WITH_SUBAGENT, { sessionIntervalMs: 0 });
   assert.equal(w.sessionCount, 2);
   assert.equal(w.requestCount, 4);
-  // parent chain: calls 0 and 2 of the list; sub-agent chain starts 20 s after the parent started
+  // parent chain: calls 0 and 2 of the list; sub-agent chain starts 20 s after the parent's first call is sent
+  // (an edge from it, so that closed loop keeps the sub-agent beside its parent)
   assert.deepEqual(turnsOf(w, 0), [0, 1]);
   assert.deepEqual(Array.from(w.inputLength), [266, 522, 133, 197]);
   assert.deepEqual(Array.from(w.arrivalMs), [0, 0, 20_000, 0]);
-  assert.deepEqual(delaysOf(w), [0, 7000, 0, 1000]);
+  assert.deepEqual(delaysOf(w), [0, 7000, 20_000, 1000]);
   // same namespace: the sub-agent's ids 1, 2 are the parent's blocks 1, 2
   assert.equal(commonPrefix(w, 0, 2), 2);
 });
@@ -250,4 +252,19 @@ Deno.test("kv-cache-tester: loading is deterministic", async () => {
   const a = await load(WITH_SUBAGENT + TWO, { sessionRate: 0.5 });
   const b = await load(WITH_SUBAGENT + TWO, { sessionRate: 0.5 });
   assert.deepEqual(arraysOf(a), arraysOf(b));
+});
+
+Deno.test("kv-cache-tester: in closed loop a sub-agent starts its offset after its parent's first call is sent", async () => {
+  // The parent session, then a second session; one request at a time. The sub-agent waits 20 s after its
+  // parent's first call went out, not for every session of the trace to have started.
+  const w = await load(jsonl([...WITH_SUBAGENT.trim().split("\n"), session("q", [call(0, 2)])]), {
+    sessionIntervalMs: 0,
+  });
+  const { collector } = run(w, {
+    topology: { mode: "agg", engine: fixedTiming(1, 1) },
+    replay_concurrency: 1,
+  });
+  const [parent, , sub, , other] = collector.arrivalMs;
+  assert.ok(sub >= parent + 20_000, `sub-agent at ${sub}, parent at ${parent}`);
+  assert.ok(other < sub, "the other session went out while the sub-agent waited");
 });
