@@ -62,7 +62,8 @@ export class WorkloadBuilder {
   readonly #interner = new BlockInterner();
   #inputLength: number[] = [];
   #outputLength: number[] = [];
-  #arrivalRaw: (number | undefined)[] = [];
+  /** Per session: the timestamp of its last row that gave one (raw), from which a later turn's delay is inferred. */
+  #sessionTimestamp: (number | undefined)[] = [];
   /**
    * A root's arrival (0 when not given) or an `after` row's start floor (raw); undefined where there is no
    * start time: a session's later turn, an `after` row without one.
@@ -154,8 +155,16 @@ export class WorkloadBuilder {
     } else {
       let delay = row.delayMs;
       if (delay === undefined) {
-        const prevArrival = this.#arrivalRaw[prev];
-        delay = row.arrivalMs !== undefined && prevArrival !== undefined ? row.arrivalMs - prevArrival : 0;
+        // As the reference: the difference from the session's last timestamp, wherever that row is.
+        const prevArrival = this.#sessionTimestamp[s];
+        if (row.arrivalMs !== undefined && prevArrival === undefined) {
+          throw new InputError(
+            `cannot give the delay after the previous turn: no earlier row of session ${JSON.stringify(key)} ` +
+              "has a timestamp; give delay",
+            { ...at, field: "timestamp" },
+          );
+        }
+        delay = row.arrivalMs !== undefined ? row.arrivalMs - prevArrival! : 0;
         if (delay < 0) {
           throw new InputError(
             `is ${row.arrivalMs}, earlier than the previous turn of session ${JSON.stringify(key)}` +
@@ -168,7 +177,7 @@ export class WorkloadBuilder {
       this.#startRaw.push(undefined);
     }
     this.#waitOffset.push(this.#waitsFor.length);
-    this.#arrivalRaw.push(row.arrivalMs);
+    if (row.arrivalMs !== undefined) this.#sessionTimestamp[s] = row.arrivalMs;
     this.#inputLength.push(row.inputLength);
     this.#outputLength.push(row.outputLength);
     let offset = this.#blockCount - this.#chunkStart;

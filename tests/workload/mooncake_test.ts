@@ -72,6 +72,35 @@ Deno.test("mooncake: closed-loop replay does not need timestamps", async () => {
   });
 });
 
+Deno.test("mooncake: a turn's delay is the difference from its session's last timestamp, as the reference's", async () => {
+  const row = (extra: Record<string, unknown>) => ({
+    input_length: 100,
+    output_length: 1,
+    hash_ids: [1],
+    ...extra,
+  });
+  const text = jsonl([
+    row({ session_id: "s", timestamp: 0 }),
+    row({ session_id: "s" }),
+    row({ session_id: "s", timestamp: 5000 }),
+  ]);
+  await withFile("t.jsonl", text, async (path) => {
+    const w = await loadMooncake(path, { blockSize: 64, requireTimestamps: false });
+    assert.deepEqual(delaysOf(w), [0, 0, 5000]);
+  });
+  // No earlier timestamp to take the difference from: the reference refuses the trace too.
+  await withFile(
+    "u.jsonl",
+    jsonl([row({ session_id: "s" }), row({ session_id: "s", timestamp: 5000 })]),
+    (path) =>
+      rejectsAt(() => loadMooncake(path, { blockSize: 64, requireTimestamps: false }), path, {
+        line: 2,
+        field: "timestamp",
+        includes: ["no earlier row of session"],
+      }),
+  );
+});
+
 const good = { timestamp: 0, input_length: 100, output_length: 1, hash_ids: [1] };
 
 const badRows: Array<[string, unknown, string | undefined, string[]]> = [
