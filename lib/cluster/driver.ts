@@ -61,10 +61,17 @@ export class SessionDriver {
     return this.#dispatched >= this.#warmupRequests && this.#warmInFlight === 0;
   }
 
-  /** Roots with their arrival times (open loop) or all at 0 (closed loop), in arrival order. */
+  /**
+   * Roots with their arrival times, in arrival order (open loop); or all at 0 in the trace's order (closed loop,
+   * whose first-turn timestamps are ignored, as the reference admits sessions in the order the trace lists them).
+   */
   *initialArrivals(): Generator<[request: number, timeMs: number]> {
     const w = this.#w;
-    for (const r of w.roots) yield [r, this.openLoop ? w.arrivalMs[r] : 0];
+    if (this.openLoop) {
+      for (const r of w.roots) yield [r, w.arrivalMs[r]];
+    } else {
+      for (const r of Int32Array.from(w.roots).sort()) yield [r, 0];
+    }
   }
 
   /** Request `r` became ready. */

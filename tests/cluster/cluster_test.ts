@@ -367,3 +367,10 @@ Deno.test("max_sim_time_seconds: busy time stops at the limit, in the middle of 
   const pool = (report.dynolab as { pools: { busy_ms: number; worker_seconds: number }[] }).pools[0];
   assert.ok(pool.busy_ms <= pool.worker_seconds * 1000 + 1e-9);
 });
+
+Deno.test("closed loop: sessions start in the trace's order, their first-turn timestamps ignored", () => {
+  const w = workloadOf([5000, 1000, 3000].map((at) => ({ input: 64, output: 2, at })));
+  const { collector } = run(w, { ...agg(fixedTiming(10, 5)), replay_concurrency: 1 });
+  const a = collector.arrivalMs;
+  assert.ok(a[0] < a[1] && a[1] < a[2], `dispatched at ${[...a]}`);
+});
