@@ -77,9 +77,18 @@ export function objectiveOf(target: Target, score: number): number {
  * assert.deepEqual(judge(OptimizationSchema.parse({ strict_sla: true }), { ttft_ms: 500 }, f, 2), {
  *   feasible: false, category: "sla_constraint", reason: "strict aggregate SLA violation: ttft 612ms > 500ms",
  * });
+ * assert.equal(judge(OptimizationSchema.parse({}), {}, { ...f, completed_requests: 0 }, 2).feasible, false);
  * ```
  */
 export function judge(o: Optimization, sla: Sla, f: Figures, gpus: number): Verdict {
+  // A run that served nothing measures nothing: its throughput of 0 must not rank as a deployment.
+  if (!(f.completed_requests > 0)) {
+    return {
+      feasible: false,
+      category: "no_samples",
+      reason: "completed no request (every one rejected or cut off)",
+    };
+  }
   if (o.strict_sla || o.target === "min_gpus") {
     const bounds = [
       ["ttft", "mean_ttft_ms", sla.ttft_ms],
