@@ -94,6 +94,7 @@ export class Fleet {
         {
           prefillMs: estimator && ((isl, prefix) => estimator.prefillMs(1, isl, prefix)),
           profile: classes && resolveProfile(classes.doc, classes.modelName, config),
+          stage: pool.stage,
         },
       );
       this.pools.push({ setup: pool, router, workers: [], candidates: [] });

@@ -8,7 +8,13 @@ import { IntMap } from "../common/int_map.ts";
 import { Rng } from "../common/rng.ts";
 import type { Engine } from "../engine/mod.ts";
 import type { RoutingHints } from "../workload/mod.ts";
-import { type CostWeights, costWeights, type RouterConfig, type RouterMode } from "./config.ts";
+import {
+  type CostWeights,
+  costWeights,
+  type RouterConfig,
+  type RouterMode,
+  type RouterStage,
+} from "./config.ts";
 import { classify, type PolicyClass, type PolicyProfile, queues, resolveProfile } from "./policy_config.ts";
 import { PolicyQueue, policyScore } from "./policy_queue.ts";
 import { PrefillLoad } from "./prefill_load.ts";
@@ -28,6 +34,11 @@ export interface RouterOptions {
   readonly prefillMs?: (isl: number, prefix: number) => number;
   /** The queue's policy classes; default: the one class of `router_queue_threshold` and `router_queue_policy`. */
   readonly profile?: PolicyProfile;
+  /**
+   * The pool's stage. A decode router's ties are a plain seeded draw: decode workers publish no KV events, so
+   * the reference's radix trees there are empty (elsewhere ties go to the smaller cache first).
+   */
+  readonly stage?: RouterStage;
 }
 
 /** What {@link Router.hold} decided for an arriving request. */
@@ -64,6 +75,8 @@ export class Router {
   readonly #rng: Rng;
   readonly #blockSize: number;
   readonly #weights: CostWeights;
+  /** Whether cost ties go to the smaller prefix cache first (not in a decode pool). */
+  readonly #treeTies: boolean;
   #next = 0;
   /** Per engine id: routed prompt tokens not yet prefilled. */
   readonly #load: PrefillLoad;
@@ -106,6 +119,7 @@ export class Router {
     this.#rng = new Rng(seed);
     this.#blockSize = blockSize;
     this.#weights = costWeights(config);
+    this.#treeTies = options.stage !== "decode";
     const n = requests.inputLength.length;
     this.#routedEngine = new Int32Array(n).fill(-1);
     this.overlapBlocks = new Int32Array(n);
@@ -246,7 +260,10 @@ export class Router {
     for (let c = 0; c < count; c++) {
       const e = candidates[c];
       this.#ensure(e.id);
-      const overlap = credit > 0 ? e.pool.matchPrefix(req.blocks, from, to, this.#scratch) : 0;
+      // The overlap earns credit, and without active-block tracking also shortens the decode fallback.
+      const overlap = credit > 0 || !cfg.router_track_active_blocks
+        ? e.pool.matchPrefix(req.blocks, from, to, this.#scratch)
+        : 0;
       this.#overlaps[c] = overlap;
       const active = track ? this.prefillTokens(e.id, nowMs) : 0;
       let prefillCost = 0;
@@ -270,7 +287,7 @@ export class Router {
     let best = 0, ties = 1;
     for (let c = 1; c < count; c++) {
       const d = costs[c] - costs[best];
-      const tree = candidates[c].pool.cachedBlocks - candidates[best].pool.cachedBlocks;
+      const tree = this.#treeTies ? candidates[c].pool.cachedBlocks - candidates[best].pool.cachedBlocks : 0;
       if (d < 0 || (d === 0 && tree < 0)) {
         best = c;
         ties = 1;

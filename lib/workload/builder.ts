@@ -159,7 +159,9 @@ export class WorkloadBuilder {
         const prevArrival = this.#sessionTimestamp[s];
         if (row.arrivalMs !== undefined && prevArrival === undefined) {
           throw new InputError(
-            `cannot give the delay after the previous turn: no earlier row of session ${JSON.stringify(key)} ` +
+            `cannot give the delay after the previous turn: no earlier row of session ${
+              JSON.stringify(key)
+            } ` +
               "has a timestamp; give delay",
             { ...at, field: "timestamp" },
           );

@@ -81,3 +81,40 @@ Deno.test("KV router config: the credit is checked as the reference checks it", 
     0,
   ]);
 });
+
+Deno.test("KV router cost: without active-block tracking the decode fallback counts the overlap, credit or none", () => {
+  // Engine 1 caches 2 of request 1's 4 prompt blocks: its fallback is floor((256 − 128) / 64) = 2 blocks
+  // against engine 0's 4, whether or not the overlap earns credit.
+  const rows = [{ input: 128, output: 1, ids: [1, 2] }, { input: 256, output: 1, ids: [1, 2, 3, 4] }];
+  for (const config of [{}, { overlap_score_credit: 0 }, { overlap_score_weight: 0 }]) {
+    const { pick } = setup(rows, [0], { router_track_active_blocks: false, ...config });
+    assert.equal(pick(1), 1, JSON.stringify(config));
+  }
+});
+
+Deno.test("KV router: a decode pool's ties are a plain seeded draw, not the smaller cache", () => {
+  // Engine 1 caches blocks of request 0, engine 0 none: an aggregated pool's tie goes to engine 0 every time,
+  // a decode pool's to either, by the seeded draw.
+  const rows = [{ input: 256, output: 1 }, { input: 256, output: 1 }];
+  const w = workloadOf(rows);
+  const table = new RequestTable(w);
+  const engines = [0, 1].map((id) =>
+    new Engine(
+      id,
+      resolveEngineArgs({}, "decode").config,
+      fixedModel({ prefillMs: 1, prefillMsPerToken: 0, decodeMs: 1 }),
+      table,
+    )
+  );
+  for (let i = w.blockOffset[0]; i < w.blockOffset[1]; i++) {
+    engines[1].pool.release(engines[1].pool.allocate(w.blocks[i]));
+  }
+  const picks = (stage: "aggregated" | "decode") =>
+    new Set(
+      Array.from({ length: 32 }, (_, seed) =>
+        new Router("kv_router", RouterConfigSchema.parse({ overlap_score_credit: 0 }), w, 64, seed, { stage })
+          .select(1, engines, 2, 0)),
+    );
+  assert.deepEqual([...picks("aggregated")], [0]);
+  assert.deepEqual([...picks("decode")].sort(), [0, 1]);
+});
