@@ -408,7 +408,5 @@ function plannerConfig(config: PredictConfig, r: Roles): SimSpecInput["planner"]
     ...(decode_min_workers == null ? {} : { decode_min_endpoint: decode_min_workers }),
     prefill_engine_num_gpu: gpus(r.prefill ?? r.aggregated),
     decode_engine_num_gpu: gpus(r.decode ?? r.aggregated),
-    backend: config.engine.backend,
-    environment: "virtual",
   };
 }

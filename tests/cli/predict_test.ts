@@ -130,6 +130,9 @@ Deno.test("aisimulate predict: the planner example captures per-request records 
   assert.ok(summary.planner_total_ticks > 0);
   const prediction = JSON.parse(await Deno.readTextFile(`${out}/prediction.json`));
   assert.equal(prediction.planner.total_ticks, summary.planner_total_ticks);
+  // The front end sets no live-deployment key the user did not: no warning about one.
+  assert.doesNotMatch(res.err, /live-deployment/);
+  assert.ok(!prediction.dynolab.warnings.some((w: string) => w.includes("live-deployment")));
   assert.equal(prediction.per_request.length, 12);
   const lines = (await Deno.readTextFile(`${out}/requests.jsonl`)).trim().split("\n");
   assert.equal(lines.length, 12);
