@@ -33,7 +33,7 @@ import {
 import { kvLoadRequest, withConcurrency } from "./recommend_kv_load.ts";
 import { runCandidates, type RunOutcome } from "./recommend_run.ts";
 import { judge, objectiveOf, type Ranked, selection, type Sla } from "./recommend_score.ts";
-import { search, type Trial } from "./recommend_search.ts";
+import { checkTrials, search, type Trial } from "./recommend_search.ts";
 import { type Branch, materialize, sample, searchSpace, usedGpus } from "./recommend_space.ts";
 import { writeFilesAtomically } from "./write.ts";
 
@@ -46,7 +46,9 @@ export async function recommend(args: AisimulateArgs, io: Io): Promise<number> {
   const optimizer = parseConfig(OptimizerSchema, opt ?? {}, "optimizer", { file });
   const branches = inConfigFile(file, () => {
     checkOptimization(optimization, doc);
-    return searchSpace(doc, optimization);
+    const space = searchSpace(doc, optimization);
+    checkTrials(space, optimizer);
+    return space;
   });
   for (const b of branches) checkBranch(b, args, file);
   await prepareOutputDir(args.outputDir, args.overwrite);

@@ -59,12 +59,7 @@ export async function search(
   optimizer: Optimizer,
   evaluate: Evaluate,
 ): Promise<SearchStats> {
-  if (optimizer.max_trials < branches.length) {
-    throw new InputError(
-      `optimizer.max_trials must be at least the number of active deployment branches (${branches.length})`,
-      { field: "optimizer.max_trials" },
-    );
-  }
+  checkTrials(branches, optimizer);
   const share = Math.floor(optimizer.max_trials / branches.length);
   const extra = optimizer.max_trials % branches.length;
   const states = branches.map((b, i) => {
@@ -168,4 +163,14 @@ function draw(d: Extract<Dim, { kind: "range" }>, u: number): number {
     : d.min + u * (d.max - d.min);
   const clamped = Math.min(d.max, Math.max(d.min, v));
   return d.int ? Math.min(Math.floor(d.max), Math.max(Math.ceil(d.min), Math.round(clamped))) : clamped;
+}
+
+/** Refuse a trial budget below one trial per deployment branch (`recommend` checks it before writing anything). */
+export function checkTrials(branches: readonly Branch[], optimizer: Optimizer): void {
+  if (optimizer.max_trials < branches.length) {
+    throw new InputError(
+      `must be at least the number of active deployment branches (${branches.length}), got ${optimizer.max_trials}`,
+      { field: "optimizer.max_trials" },
+    );
+  }
 }

@@ -511,8 +511,20 @@ Deno.test("aisimulate recommend: bad input names the file and field, exits 2 and
   );
   await expectError(
     { ...GUIDE, engine: { ...engine, mode: undefined }, optimizer: { max_trials: 1 } },
-    /optimizer\.max_trials: optimizer\.max_trials must be at least the number of active deployment branches \(2\)/,
+    /recommendation\.yaml: optimizer\.max_trials: must be at least the number of active deployment branches \(2\), got 1/,
   );
+  // Refused before --overwrite clears the previous outputs.
+  await Deno.mkdir(out);
+  await Deno.writeTextFile(`${out}/recommendation.json`, "{}");
+  const trials = await writeConfig(tmp.path, {
+    ...GUIDE,
+    engine: { ...engine, mode: undefined },
+    optimizer: { max_trials: 1 },
+  });
+  const kept = await run(["recommend", "-c", trials, "--output-dir", out, "--overwrite"]);
+  assert.equal(kept.code, 2, kept.err);
+  assert.equal(await Deno.readTextFile(`${out}/recommendation.json`), "{}");
+  await Deno.remove(out, { recursive: true });
   await expectError(
     { ...GUIDE, optimization: { target: "goodput" } },
     /optimization target 'goodput' requires an evaluation\.sla bound/,
