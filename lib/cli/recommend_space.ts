@@ -6,9 +6,11 @@
  *
  * @module
  */
+import { isIntegerAt } from "../common/config.ts";
 import { InputError } from "../common/errors.ts";
 import { isObject, type Json, setPath } from "../common/json.ts";
 import { range } from "../dsl/mod.ts";
+import { PredictConfigSchema } from "./predict_config.ts";
 import type { Optimization } from "./recommend_config.ts";
 
 /** The leaves one value of a dimension sets: `[path, value]` pairs. */
@@ -41,23 +43,6 @@ export type Point = readonly number[];
 
 /** Worker sizes (GPUs) of the default parallelism ladder. */
 const LADDER = [1, 2, 4, 8, 16];
-/** Leaves that hold integers: a continuous range over them is rounded, a linear one needs a step. */
-const INT_KEYS = new Set([
-  "concurrency",
-  "replicas",
-  "tensor",
-  "pipeline",
-  "attention_data",
-  "moe_tensor",
-  "moe_expert",
-  "max_batched_tokens",
-  "max_sequences",
-  "block_size",
-  "blocks",
-  "seed",
-  "min_workers",
-  "max_num_gpus",
-]);
 /** Paths (prefixes) that must stay concrete. */
 const CONCRETE = [
   "engine.model",
@@ -256,7 +241,8 @@ function collect(node: Json, path: string[], dims: Dim[]): void {
 
 /** The dimension of domain `d` at `path`. */
 function dim(d: Json, path: readonly string[], name: string): Dim {
-  const int = INT_KEYS.has(path[path.length - 1]);
+  // An integer knob of predict's schema: a continuous range over it is rounded, a linear one needs a step.
+  const int = isIntegerAt(PredictConfigSchema, path);
   if ("choices" in d) {
     return { kind: "choice", name, patches: choicesOf(d, name).map((v) => [[path, v]]) };
   }

@@ -156,6 +156,22 @@ function unionOptions(schema: z.ZodType, path: string[]): string[] | undefined {
 }
 
 /**
+ * Whether `schema` holds an integer at `path` (a `z.number().int()` leaf, through wrappers and unions).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { z } from "zod";
+ * import { isIntegerAt } from "./config.ts";
+ * const schema = z.object({ a: z.object({ n: z.number().int().optional(), x: z.number() }) });
+ * assert.deepEqual([isIntegerAt(schema, ["a", "n"]), isIntegerAt(schema, ["a", "x"])], [true, false]);
+ * ```
+ */
+export function isIntegerAt(schema: z.ZodType, path: readonly string[]): boolean {
+  return (schemaAt(schema, [...path]) as { isInt?: boolean } | undefined)?.isInt === true;
+}
+
+/**
  * The sub-schema at `path`, looking through wrappers, into the union member that has each key, and into the
  * elements of arrays and the values of records.
  */

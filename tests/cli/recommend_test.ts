@@ -483,6 +483,21 @@ Deno.test("aisimulate recommend: bad input names the file and field, exits 2 and
     { ...GUIDE, traffic: { ...GUIDE.traffic, load: { concurrency: { range: { min: 4, max: 8 } } } } },
     /integer linear ranges require step/,
   );
+  // Any integer knob of the schema, not only the parallelism and scheduler ones.
+  await expectError(
+    {
+      ...GUIDE,
+      planner: {
+        policy: "enabled",
+        target: "load",
+        enable_throughput_scaling: false,
+        enable_load_scaling: true,
+        load_min_observations: { range: { min: 2, max: 10 } },
+      },
+    },
+    /planner\.load_min_observations\.range: integer linear ranges require step/,
+    ["--stack", "dynamo"],
+  );
   await expectError(
     { ...GUIDE, traffic: { ...GUIDE.traffic, load: { concurrency: { choices: [4, 4] } } } },
     /choices must contain unique values/,
