@@ -49,7 +49,10 @@ export function parseConfig<S extends z.ZodType>(
   const issue = result.error.issues[0];
   const path = issue.path.map(String);
   const field = [what, ...path].filter(Boolean).join(".");
-  throw new InputError(describeIssue(issue, schema, path, value), { ...at, field: at.field ?? field });
+  throw new InputError(describeIssue(issue, schema, path, value), {
+    ...at,
+    field: at.field ?? (field || undefined),
+  });
 }
 
 /** The value at `path` in `root` (undefined where the path leaves it). */

@@ -49,3 +49,10 @@ Deno.test("parseConfig: a __proto__ key, which a record would silently drop, is 
   );
   assert.deepEqual(parseConfig(Schema, { quantum: 1, models: { proto: {} } }, "cfg").models, { proto: {} });
 });
+
+Deno.test("parseConfig: a top-level error of a document without a name names only the file", () => {
+  assert.throws(
+    () => parseConfig(Schema, { quantum: 1, polcy: "x" }, "", { file: "c.yaml" }),
+    (e: Error) => e.message.startsWith('c.yaml: unknown key "polcy" (did you mean policy?)'),
+  );
+});
