@@ -31,7 +31,7 @@ export async function readConfigDoc(
   }
   let doc: unknown;
   try {
-    doc = parseYaml(text);
+    doc = parseYaml(text, { merge: true }); // `<<: *anchor` merge keys, as Python's YAML loaders read them
   } catch (e) {
     throw new InputError(yamlProblem(e), { file: path });
   }

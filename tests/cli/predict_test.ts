@@ -432,3 +432,30 @@ Deno.test("aisimulate predict: a config and the replay flags it stands for give 
   assert.ok(summary.goodput_completed_requests > 0);
   for (const key of figures) assert.equal(summary[key], report[key], key);
 });
+
+Deno.test("aisimulate predict: YAML merge keys (`<<: *anchor`) read as Python's YAML loaders read them", async () => {
+  await using tmp = await tempDir();
+  const config = `${tmp.path}/merge.yaml`;
+  await Deno.writeTextFile(
+    config,
+    `traffic:
+  source: {type: synthetic, input_tokens: 256, output_tokens: 16}
+  load: {type: concurrency, concurrency: 2}
+  stop: {requests: 4}
+engine:
+  mode: disaggregated
+  model: Qwen/Qwen3-8B
+  hardware: h200_sxm
+  workers:
+    prefill: &role
+      parallelism: {replicas: 1, tensor: 1}
+      timing: {type: fixed, prefill_ms: 1, decode_ms: 1}
+    decode:
+      <<: *role
+      startup_seconds: 0
+`,
+  );
+  const res = await run(["predict", "--config", config, "--output-dir", `${tmp.path}/out`]);
+  assert.equal(res.code, 0, res.err);
+  assert.equal(JSON.parse(await Deno.readTextFile(`${tmp.path}/out/prediction.json`)).completed_requests, 4);
+});
