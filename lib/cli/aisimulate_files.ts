@@ -202,8 +202,31 @@ const PLANNER_FIELDS: Readonly<Record<string, string>> = {
   decode_engine_num_gpu: "engine.workers.decode.parallelism",
 };
 
-/** An error's field as the config names it, where the run names an engine arg or planner key by its flag. */
+/** The config section each spec field of the workload and the run comes from. */
+const SPEC_FIELDS: Readonly<Record<string, string>> = {
+  "workload.request_rate": "traffic.load",
+  "workload.arrival_interval_ms": "traffic.load",
+  "workload.request_count": "traffic.stop",
+  "workload.path": "traffic.source.paths",
+  "workload.trace_block_size": "traffic.source.block_size",
+  "workload.input_tokens": "traffic.source",
+  "workload.output_tokens": "traffic.source",
+  "workload.turns_per_session": "traffic.source.session.turns",
+  "workload.inter_turn_delay_ms": "traffic.source.session.inter_turn_delay_ms",
+  "workload.shared_prefix_ratio": "traffic.source.session.shared_prefix_ratio",
+  "workload.num_prefix_groups": "traffic.source.session.prefix_groups",
+  replay_concurrency: "traffic.load.concurrency",
+  arrival_speedup_ratio: "traffic.load.speedup",
+  max_sim_time_seconds: "traffic.stop.max_virtual_time_seconds",
+};
+
+/**
+ * An error's field as the config names it, where the run names an engine arg or planner key by its flag, or a
+ * workload or run setting by its spec field.
+ */
 function configField(field: string): string {
+  const spec = SPEC_FIELDS[field.replace(/^spec\./, "")];
+  if (spec) return spec;
   const planner = /^--planner-config\.(\w+)(.*)$/.exec(field);
   if (planner) return (PLANNER_FIELDS[planner[1]] ?? `planner.${planner[1]}`) + planner[2];
   const m = /^(--[a-z]+-engine-args)\.(\w+)(.*)$/.exec(field);

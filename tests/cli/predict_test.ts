@@ -203,6 +203,12 @@ Deno.test("aisimulate predict: bad input names the file and field, exits 2 and w
     await assert.rejects(Deno.stat(out), Deno.errors.NotFound, `${pattern}: nothing written`);
   };
   const engine = GUIDE.engine;
+  // A workload setting's error names the config section that gave it, not the spec field it fills.
+  await expectError(
+    GUIDE,
+    ["--stack", "dynamo", "--set", "traffic.load.requests_per_second=1e-300"],
+    /prediction\.yaml: traffic\.load: 2 sessions at this pace arrive over more than/,
+  );
   await expectError(
     { ...GUIDE, engine: { ...engine, modle: "x" } },
     ["--stack", "dynamo"],
