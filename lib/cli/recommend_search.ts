@@ -165,11 +165,12 @@ function draw(d: Extract<Dim, { kind: "range" }>, u: number): number {
   return d.int ? Math.min(Math.floor(d.max), Math.max(Math.ceil(d.min), Math.round(clamped))) : clamped;
 }
 
-/** Refuse a trial budget below one trial per deployment branch (`recommend` checks it before writing anything). */
+/** Refuse a trial budget below one trial per deployment branch (`recommend` checks it before it writes). */
 export function checkTrials(branches: readonly Branch[], optimizer: Optimizer): void {
   if (optimizer.max_trials < branches.length) {
     throw new InputError(
-      `must be at least the number of active deployment branches (${branches.length}), got ${optimizer.max_trials}`,
+      `must be at least the number of active deployment branches (${branches.length}), got ` +
+        String(optimizer.max_trials),
       { field: "optimizer.max_trials" },
     );
   }

@@ -4,8 +4,8 @@
  *
  * A pass (see {@link Engine.startPass}):
  * 1. schedules running requests first, in order, within the token budget (`max_num_batched_tokens`),
- *    chunking prompts (an MTP verification round takes 1 + its drafts); a request that cannot get a KV block preempts the newest (LIFO) or oldest (FIFO)
- *    running request by recompute;
+ *    chunking prompts (an MTP verification round takes 1 + its drafts); a request that cannot get a KV
+ *    block preempts the newest (LIFO) or oldest (FIFO) running request by recompute;
  * 2. admits waiting requests, if nothing was preempted, up to `max_num_seqs` (with `async_scheduling`, only
  *    those queued before the previous pass was planned): prefix lookup on full blocks
  *    (the whole-context hit is cut so the last token is recomputed), a capacity check on the whole known
