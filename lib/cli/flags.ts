@@ -57,7 +57,7 @@ export interface OutputOptions {
   readonly reportJsonl?: string;
   /** The planner's `report_output_dir`, when `--planner-config` is given. */
   readonly plannerDir?: string;
-  /** The planner's files named before the run (`report_filename` and its tick log), with the key naming them. */
+  /** The planner's files named before the run (`report_filename`, its tick log), with the key naming them. */
   readonly plannerFiles: readonly (readonly [path: string, what: string])[];
   /** The files the run reads (trace files, config files), each with the flag that names it. */
   readonly inputs: readonly (readonly [path: string, what: string])[];

@@ -63,8 +63,8 @@ export class SessionDriver {
 
   /**
    * Roots with their arrival times, in arrival order (open loop); or all at 0 in the trace's order (closed
-   * loop, whose first-turn timestamps are ignored, as the reference admits sessions in the order the trace lists
-   * them).
+   * loop, whose first-turn timestamps are ignored, as the reference admits sessions in the order the trace
+   * lists them).
    */
   *initialArrivals(): Generator<[request: number, timeMs: number]> {
     const w = this.#w;

@@ -6,8 +6,8 @@
 import { InputError, suggest } from "./errors.ts";
 
 /**
- * A `parseArgs` error as an {@link InputError} naming the flag: an unknown flag (with the nearest of `known`), a
- * missing value, a value that looks like a flag, a value given to a switch.
+ * A `parseArgs` error as an {@link InputError} naming the flag: an unknown flag (with the nearest of
+ * `known`), a missing value, a value that looks like a flag, a value given to a switch.
  *
  * @example
  * ```ts
