@@ -10,13 +10,18 @@ import { type TestRow, workloadOf } from "../_fixtures.ts";
  * Two idle engines behind a KV router (64-token blocks): `rows` are the requests, `cachedOn1` the rows whose
  * prompt blocks engine 1 holds in its prefix cache.
  */
-function setup(rows: TestRow[], cachedOn1: number[], config: RouterConfigInput) {
+function setup(
+  rows: TestRow[],
+  cachedOn1: number[],
+  config: RouterConfigInput,
+  { stage = "aggregated", seed = 1 }: { stage?: "aggregated" | "decode"; seed?: number } = {},
+) {
   const w = workloadOf(rows);
   const table = new RequestTable(w);
   const engines = [0, 1].map((id) =>
     new Engine(
       id,
-      resolveEngineArgs({}, "aggregated").config,
+      resolveEngineArgs({}, stage).config,
       fixedModel({ prefillMs: 1, prefillMsPerToken: 0, decodeMs: 1 }),
       table,
     )
@@ -26,7 +31,7 @@ function setup(rows: TestRow[], cachedOn1: number[], config: RouterConfigInput) 
       engines[1].pool.release(engines[1].pool.allocate(w.blocks[i]));
     }
   }
-  const router = new Router("kv_router", RouterConfigSchema.parse(config), w, 64, 1);
+  const router = new Router("kv_router", RouterConfigSchema.parse(config), w, 64, seed, { stage });
   return { engines, router, pick: (r: number) => router.select(r, engines, 2, 0) };
 }
 
@@ -93,27 +98,13 @@ Deno.test("KV router cost: without active-block tracking the decode fallback cou
 });
 
 Deno.test("KV router: a decode pool's ties are a plain seeded draw, not the smaller cache", () => {
-  // Engine 1 caches blocks of request 0, engine 0 none: an aggregated pool's tie goes to engine 0 every time,
-  // a decode pool's to either, by the seeded draw.
+  // Engine 1 caches request 0's blocks, engine 0 none: an aggregated pool's tie goes to engine 0 whatever the
+  // seed, a decode pool's to either, by the seeded draw.
   const rows = [{ input: 256, output: 1 }, { input: 256, output: 1 }];
-  const w = workloadOf(rows);
-  const table = new RequestTable(w);
-  const engines = [0, 1].map((id) =>
-    new Engine(
-      id,
-      resolveEngineArgs({}, "decode").config,
-      fixedModel({ prefillMs: 1, prefillMsPerToken: 0, decodeMs: 1 }),
-      table,
-    )
-  );
-  for (let i = w.blockOffset[0]; i < w.blockOffset[1]; i++) {
-    engines[1].pool.release(engines[1].pool.allocate(w.blocks[i]));
-  }
   const picks = (stage: "aggregated" | "decode") =>
     new Set(
       Array.from({ length: 32 }, (_, seed) =>
-        new Router("kv_router", RouterConfigSchema.parse({ overlap_score_credit: 0 }), w, 64, seed, { stage })
-          .select(1, engines, 2, 0)),
+        setup(rows, [0], { overlap_score_credit: 0 }, { stage, seed }).pick(1)),
     );
   assert.deepEqual([...picks("aggregated")], [0]);
   assert.deepEqual([...picks("decode")].sort(), [0, 1]);
