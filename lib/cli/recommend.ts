@@ -10,6 +10,7 @@
 import { parseConfig } from "../common/config.ts";
 import { InputError } from "../common/errors.ts";
 import type { Json } from "../common/json.ts";
+import { PredictPlannerSchema } from "./predict_config.ts";
 import { canonicalJson, defaultParallelism, DYNOLAB_VERSION, sha256Hex } from "../dsl/mod.ts";
 import { inputsLoader } from "../simulate.ts";
 import type { AisimulateArgs } from "./aisimulate_args.ts";
@@ -58,7 +59,7 @@ export async function recommend(args: AisimulateArgs, io: Io): Promise<number> {
   const rows: LedgerRow[] = [];
   const load = inputsLoader();
   const evaluate = async (trials: readonly Trial[]) => {
-    const configs = trials.map((t) => materialize(branches[t.branch], t.point));
+    const configs = trials.map((t) => withinBudget(materialize(branches[t.branch], t.point), optimization));
     const gpus = configs.map(usedGpus);
     const outOfBudget = gpus.map((g) => budgetProblem(g, optimization));
     const runs = await runCandidates(configs.filter((_, i) => outOfBudget[i] === null), args.stack, {
@@ -148,6 +149,19 @@ export async function recommend(args: AisimulateArgs, io: Io): Promise<number> {
 }
 
 /** Why `gpus` GPUs are outside the budget, or null. */
+/**
+ * `config` with its planner's GPU budget (`planner.max_num_gpus`) held to the candidates' budget
+ * (`max_candidate_gpus`): an enabled planner would otherwise grow the deployment past it.
+ */
+function withinBudget(config: Json, o: Optimization): Json {
+  const planner = config.planner as Json | undefined;
+  if (planner?.policy !== "enabled") return config;
+  const max = o.constraints.max_candidate_gpus;
+  const budget = (planner.max_num_gpus as number | undefined) ??
+    PredictPlannerSchema.shape.max_num_gpus.parse(undefined);
+  return budget <= max ? config : { ...config, planner: { ...planner, max_num_gpus: max } };
+}
+
 function budgetProblem(gpus: number, o: Optimization): string | null {
   const { max_candidate_gpus: max, min_candidate_gpus: min } = o.constraints;
   if (gpus > max) return `over gpu_budget: used_gpus=${gpus} > gpu_budget=${max}`;

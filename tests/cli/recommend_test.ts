@@ -568,3 +568,35 @@ Deno.test("aisimulate recommend: bad input names the file and field, exits 2 and
   await expectError({ ...GUIDE, optimizer: { algorithm: "grid" } }, /optimizer\.algorithm: /);
   await expectError(GUIDE, /--capture-per-request/, ["--capture-per-request"]);
 });
+
+Deno.test("aisimulate recommend: an enabled planner's GPU budget is held to the candidates' budget", async () => {
+  await using tmp = await tempDir();
+  const config = await writeConfig(tmp.path, {
+    traffic: {
+      source: { type: "synthetic", input_tokens: 1024, output_tokens: 64 },
+      load: { type: "poisson", requests_per_second: 40 },
+      stop: { requests: 400 },
+    },
+    engine: {
+      mode: "aggregated",
+      model: "Qwen/Qwen3-8B",
+      hardware: "h200_sxm",
+      workers: { aggregated: { parallelism: { replicas: 1 }, timing: FIXED } },
+    },
+    planner: {
+      policy: "enabled",
+      target: "load",
+      enable_throughput_scaling: false,
+      enable_load_scaling: true,
+    },
+    optimization: { target: "throughput_per_gpu", constraints: { max_candidate_gpus: 2 } },
+    optimizer: { algorithm: "random", max_trials: 1, parallelism: 1 },
+  });
+  const out = `${tmp.path}/out`;
+  const res = await run(["recommend", "--stack", "dynamo", "-c", config, "--output-dir", out]);
+  assert.equal(res.code, 0, res.err);
+  const candidate = parse(await Deno.readTextFile(`${out}/recommendations/0001.yaml`));
+  assert.equal(candidate.planner.max_num_gpus, 2); // the planner's default is 8
+  const [row] = JSON.parse(await Deno.readTextFile(`${out}/recommendation.json`)).candidates as Row[];
+  assert.ok(row.metrics.gpu_hours / (row.metrics.duration_ms / 3_600_000) <= 2 + 1e-9);
+});
