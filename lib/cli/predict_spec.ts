@@ -181,10 +181,26 @@ function traffic(
   for (const key of [wrongCount, wrongPerUnit]) {
     if (stop[key] !== undefined) fail(`traffic.stop.${key}`, `a ${source.type} source stops by ${countKey}`);
   }
-  if ((stop[countKey] === undefined) === (stop[perUnitKey] === undefined)) {
-    fail("traffic.stop", `give exactly one of ${countKey} and ${perUnitKey}`);
+  const seconds = stop.max_virtual_time_seconds;
+  const byTime = stop[countKey] === undefined && stop[perUnitKey] === undefined && seconds !== undefined;
+  if (byTime && load.type === "concurrency") {
+    fail(
+      "traffic.stop",
+      `a concurrency load needs ${countKey} or ${perUnitKey}: a time alone does not size it`,
+    );
   }
-  const count = stop[countKey] ?? Math.max(1, Math.round(stop[perUnitKey]! * unit));
+  if (!byTime && (stop[countKey] === undefined) === (stop[perUnitKey] === undefined)) {
+    fail(
+      "traffic.stop",
+      `give exactly one of ${countKey} and ${perUnitKey} (or, at a rate, max_virtual_time_seconds)`,
+    );
+  }
+  // Stopped by time alone: enough arrivals to outlast it (Poisson's count plus six deviations); the run is cut
+  // there, and those left unsent are not in any statistic.
+  const expected = byTime ? rate! * seconds : 0;
+  const count = byTime
+    ? Math.ceil(expected + 6 * Math.sqrt(expected) + 10)
+    : stop[countKey] ?? Math.max(1, Math.round(stop[perUnitKey]! * unit));
   const lengths = source.type === "synthetic"
     ? { input_tokens: source.input_tokens, output_tokens: source.output_tokens }
     : {

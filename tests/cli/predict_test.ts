@@ -465,3 +465,23 @@ engine:
   assert.equal(res.code, 0, res.err);
   assert.equal(JSON.parse(await Deno.readTextFile(`${tmp.path}/out/prediction.json`)).completed_requests, 4);
 });
+
+Deno.test("aisimulate predict: a rate stopped by max_virtual_time_seconds alone runs to that time", async () => {
+  await using tmp = await tempDir();
+  const stopAt = (load: unknown) => ({
+    ...GUIDE,
+    traffic: { ...GUIDE.traffic, load, stop: { max_virtual_time_seconds: 10 } },
+  });
+  const config = await writeConfig(tmp.path, stopAt(GUIDE.traffic.load));
+  const res = await run(["predict", "--stack", "dynamo", "-c", config, "--output-dir", `${tmp.path}/out`]);
+  assert.equal(res.code, 0, res.err);
+  const prediction = JSON.parse(await Deno.readTextFile(`${tmp.path}/out/prediction.json`));
+  assert.equal(prediction.dynolab.simulated_end_ms, 10_000);
+  // About 8 a second arrived in the 10 s; those generated past it never did.
+  assert.ok(prediction.num_requests > 50 && prediction.num_requests < 110, `${prediction.num_requests}`);
+  // A concurrency load has no rate to size the workload by.
+  const closed = await writeConfig(tmp.path, stopAt({ type: "concurrency", concurrency: 4 }));
+  const refused = await run(["predict", "--stack", "dynamo", "-c", closed, "--output-dir", `${tmp.path}/c`]);
+  assert.equal(refused.code, 2);
+  assert.match(refused.err, /traffic\.stop: a concurrency load needs requests or requests_per_load_unit/);
+});
