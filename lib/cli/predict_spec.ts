@@ -386,14 +386,16 @@ function router(config: PredictConfig, first: WorkerRole): SimSpecInput["router"
 function plannerConfig(config: PredictConfig, r: Roles): SimSpecInput["planner"] {
   const p = config.planner;
   if (!p || p.policy === "disabled") return undefined;
-  if (!p.enable_throughput_scaling && !p.enable_load_scaling) {
+  // Any target but sla is the planner's easy mode, load scaling on static thresholds whatever the switches say
+  // (the planner notes it, as the reference's does); the switches act with target sla only.
+  const sla = config.evaluation.sla;
+  if (p.target === "sla" && !p.enable_throughput_scaling && !p.enable_load_scaling) {
     fail("planner.enable_throughput_scaling", "an enabled planner needs throughput or load scaling on");
   }
-  const sla = config.evaluation.sla;
-  if (p.enable_throughput_scaling && (p.target !== "sla" || sla.ttft_ms == null || sla.itl_ms == null)) {
+  if (p.target === "sla" && p.enable_throughput_scaling && (sla.ttft_ms == null || sla.itl_ms == null)) {
     fail(
       "planner.enable_throughput_scaling",
-      "throughput scaling needs target: sla and evaluation.sla.ttft_ms and itl_ms (or turn it off and scale by load)",
+      "throughput scaling needs evaluation.sla.ttft_ms and itl_ms (or turn it off and scale by load)",
     );
   }
   const format = config.traffic?.source.type === "trace" ? config.traffic.source.format : undefined;

@@ -227,9 +227,9 @@ Deno.test("aisimulate predict: bad input names the file and field, exits 2 and w
     /engine\.speculation: not supported by dynolab: n-gram speculation/,
   );
   await expectError(
-    { ...GUIDE, planner: { policy: "enabled" } },
+    { ...GUIDE, evaluation: {}, planner: { policy: "enabled", target: "sla" } },
     ["--stack", "dynamo"],
-    /planner\.enable_throughput_scaling: throughput scaling needs target: sla/,
+    /planner\.enable_throughput_scaling: throughput scaling needs evaluation\.sla\.ttft_ms and itl_ms/,
   );
   await expectError(
     {
@@ -484,4 +484,13 @@ Deno.test("aisimulate predict: a rate stopped by max_virtual_time_seconds alone 
   const refused = await run(["predict", "--stack", "dynamo", "-c", closed, "--output-dir", `${tmp.path}/c`]);
   assert.equal(refused.code, 2);
   assert.match(refused.err, /traffic\.stop: a concurrency load needs requests or requests_per_load_unit/);
+});
+
+Deno.test("aisimulate predict: an enabled planner with its defaults runs the planner's easy mode, with its note", async () => {
+  await using tmp = await tempDir();
+  const config = await writeConfig(tmp.path, { ...GUIDE, planner: { policy: "enabled" } });
+  const res = await run(["predict", "--stack", "dynamo", "-c", config, "--output-dir", `${tmp.path}/out`]);
+  assert.equal(res.code, 0, res.err);
+  assert.match(res.err, /optimization_target "throughput" uses static load thresholds/);
+  assert.ok(JSON.parse(await Deno.readTextFile(`${tmp.path}/out/prediction.json`)).planner.total_ticks > 0);
 });
