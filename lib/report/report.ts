@@ -155,8 +155,8 @@ export function buildReport(inputs: ReportInputs): Report {
 }
 
 /**
- * The pooled token gaps of the completed requests and, from the same sort, the per-user throughput `1000 / gap` of every positive gap
- * (its ascending order is the gaps' descending order).
+ * The pooled token gaps of the completed requests and, from the same sort, the per-user throughput
+ * `1000 / gap` of every positive gap (its ascending order is the gaps' descending order).
  */
 function gapDistributions(c: Collector): [Distribution, Distribution] {
   const { values, weights: w, count: n } = c.completedGaps();
