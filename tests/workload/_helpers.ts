@@ -209,3 +209,30 @@ export const agenticNode = (id: string, notBefore: number, dependencies: object[
   not_before_ms: notBefore,
   dependencies,
 });
+
+/** An agentic_mooncake version 2 header: 64-token blocks, session-local hash ids. */
+export const AGENTIC_V2_HEADER = {
+  schema: "dynamo.agentic_mooncake",
+  version: 2,
+  block_size: 64,
+  hash_id_scope: "local",
+};
+
+/**
+ * An agentic_mooncake v2 graph of every edge kind: a root (130 tokens, not before 1 s), a request it spawns
+ * on dispatch (+5 ms), one that follows its completion (+1 ms, not before 9 s) and a join of both (+2 ms, +0).
+ */
+export const agenticV2Graph = () => [
+  agenticNode("root", 1000, [], 130),
+  agenticNode("spawned", 1000, [{ request_id: "root", trigger: "dispatch", delay_ms: 5, relation: "spawn" }]),
+  agenticNode("next", 9000, [{
+    request_id: "root",
+    trigger: "completion",
+    delay_ms: 1,
+    relation: "sequence",
+  }]),
+  agenticNode("join", 0, [
+    { request_id: "spawned", trigger: "completion", delay_ms: 2, relation: "join" },
+    { request_id: "next", trigger: "completion", delay_ms: 0, relation: "join" },
+  ]),
+];

@@ -4,8 +4,10 @@ import { loadWorkload } from "../../lib/workload/load.ts";
 import { WorkloadSpecSchema } from "../../lib/workload/spec.ts";
 import { fixedTiming, run, workloadOf } from "../_fixtures.ts";
 import {
+  AGENTIC_V2_HEADER,
   agenticNode as node,
   agenticRow as row,
+  agenticV2Graph,
   blocksOf,
   type Expected,
   jsonl,
@@ -35,7 +37,7 @@ async function refusesAll(cases: [unknown[], Expected][]): Promise<void> {
   }
 }
 
-const HEADER = { schema: "dynamo.agentic_mooncake", version: 2, block_size: 64, hash_id_scope: "local" };
+const HEADER = AGENTIC_V2_HEADER;
 
 Deno.test("agentic_mooncake v1: wait_for makes a graph; delay + tool_wait_ms is each edge's delay", async () => {
   const text = jsonl([
@@ -134,16 +136,7 @@ Deno.test("agentic_mooncake: a cycle is refused, naming its requests and lines",
 });
 
 Deno.test("agentic_mooncake v2: the header's block size, typed edges and not_before_ms floors", async () => {
-  const text = jsonl([
-    HEADER,
-    node("root", 1000, [], 130),
-    node("spawned", 1000, [{ request_id: "root", trigger: "dispatch", delay_ms: 5, relation: "spawn" }]),
-    node("next", 9000, [{ request_id: "root", trigger: "completion", delay_ms: 1, relation: "sequence" }]),
-    node("join", 0, [
-      { request_id: "spawned", trigger: "completion", delay_ms: 2, relation: "join" },
-      { request_id: "next", trigger: "completion", delay_ms: 0, relation: "join" },
-    ]),
-  ]);
+  const text = jsonl([HEADER, ...agenticV2Graph()]);
   await withFile("v2.jsonl", text, async (path) => {
     const w = await loadAgenticMooncake(path, { blockSize: 64, traceBlockSize: 512 });
     assert.deepEqual(edges(w), ["0→1@5!", "0→2@1", "1→3@2", "2→3@0"]);

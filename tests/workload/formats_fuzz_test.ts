@@ -10,7 +10,14 @@ import { Rng } from "../../lib/common/rng.ts";
 import { loadWorkload, WorkloadSpecSchema } from "../../lib/workload/mod.ts";
 import { nonFinite, run } from "../_fixtures.ts";
 import { tempDir } from "../_temp.ts";
-import { agenticNode as node, agenticRow as row, appliedSession, kvCall, kvSession } from "./_helpers.ts";
+import {
+  AGENTIC_V2_HEADER,
+  agenticRow as row,
+  agenticV2Graph,
+  appliedSession,
+  kvCall,
+  kvSession,
+} from "./_helpers.ts";
 
 const BAD: unknown[] = ["x", -1, null, 1e400, [], 1.5, 1e15, "", true, 0, [1, "a"], {}];
 
@@ -62,14 +69,8 @@ const FORMATS: readonly Format[] = [
     name: "agentic_mooncake",
     file: "trace.jsonl",
     lines: [
-      { schema: "dynamo.agentic_mooncake", version: 2, block_size: 64, hash_id_scope: "local" },
-      node("root", 1000, [], 130),
-      node("spawned", 1000, [{ request_id: "root", trigger: "dispatch", delay_ms: 5, relation: "spawn" }]),
-      node("next", 9000, [{ request_id: "root", trigger: "completion", delay_ms: 1, relation: "sequence" }]),
-      node("join", 0, [
-        { request_id: "spawned", trigger: "completion", delay_ms: 2, relation: "join" },
-        { request_id: "next", trigger: "completion", delay_ms: 0, relation: "join" },
-      ]),
+      AGENTIC_V2_HEADER,
+      ...agenticV2Graph(),
     ].map((r) => JSON.stringify(r)),
   },
   {
