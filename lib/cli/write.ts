@@ -71,7 +71,7 @@ export type NamedPath = readonly [path: string, what: string];
  * kept); `stream` when that is not a regular file (a device, a FIFO, `/dev/stdout`), which is written in place
  * since it cannot be replaced atomically.
  */
-export async function outputTarget(path: string): Promise<{ target: string; stream: boolean }> {
+async function outputTarget(path: string): Promise<{ target: string; stream: boolean }> {
   const info = await Deno.stat(path).catch(() => undefined);
   if (info === undefined) {
     // A dangling link is written through to the file it names.
@@ -91,13 +91,14 @@ export async function outputTarget(path: string): Promise<{ target: string; stre
  * directory (existing, or written with a trailing `/`), one path given for two outputs, a file path that
  * another output would need as a directory, an output that is one of the run's `inputs` (it would overwrite
  * it), and a place that cannot be created or written in. `files` are output files; `dirs` are output
- * directories (created if missing). A path through a symbolic link counts as the file it names.
+ * directories (created if missing). A path through a symbolic link counts as the file it names. Returns where
+ * each of `files` lands ({@link outputTarget}).
  */
 export async function checkOutputPaths(
   files: readonly NamedPath[],
   dirs: readonly NamedPath[] = [],
   inputs: readonly NamedPath[] = [],
-): Promise<void> {
+): Promise<{ target: string; stream: boolean }[]> {
   const seen = new Map<string, string>();
   const read = new Map<string, string>();
   for (const [path, what] of inputs) {
@@ -105,12 +106,14 @@ export async function checkOutputPaths(
     if (real !== undefined) read.set(real, what);
   }
   const outputs: [path: string, what: string, dir: string][] = [];
+  const targets: { target: string; stream: boolean }[] = [];
   for (const [path, what] of files) {
     if (path.trim() === "") throw new InputError(`${what}: empty path; give a file path`);
     if (path.endsWith("/") || await isDirectory(path)) {
       throw new InputError(`${what}: "${path}" is a directory; give a file path`);
     }
     const { target, stream } = await outputTarget(path);
+    targets.push({ target, stream });
     const input = read.get(target);
     if (input !== undefined) {
       throw new InputError(
@@ -137,6 +140,7 @@ export async function checkOutputPaths(
     }
     await checkWritable(path, what, dir);
   }
+  return targets;
 }
 
 /** Refuse `what`'s `path` unless directory `dir` exists or can be made, and a file can be written in it. */
@@ -192,8 +196,7 @@ export function plannerReportPath(dir: string, filename: string | null, now = ne
 export async function writeFilesAtomically(
   files: readonly (readonly [path: string, contents: string | Uint8Array])[],
 ): Promise<void> {
-  await checkOutputPaths(files.map(([path]) => [path, `output "${path}"`] as const));
-  const targets = await Promise.all(files.map(([path]) => outputTarget(path)));
+  const targets = await checkOutputPaths(files.map(([path]) => [path, `output "${path}"`] as const));
   const temps: string[] = [], made: string[] = [];
   const renames: [temp: string, target: string, path: string][] = [];
   try {
