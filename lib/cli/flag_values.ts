@@ -6,7 +6,7 @@
  */
 import { readTextSync } from "../common/files.ts";
 import type { z } from "zod";
-import { parseConfig, rejectDuplicateKeys } from "../common/config.ts";
+import { parseConfig, parseJsonText } from "../common/config.ts";
 import { InputError, suggest } from "../common/errors.ts";
 import type { TraceFormat } from "../workload/mod.ts";
 import type { Values } from "./flag_defs.ts";
@@ -90,13 +90,7 @@ export function jsonObjectFlag(
       throw new InputError(unreadableConfig(raw, "a JSON file"), { field: `--${flag}` });
     }
   }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (e) {
-    throw new InputError(`malformed JSON: ${(e as Error).message}`, { file, field: `--${flag}` });
-  }
-  rejectDuplicateKeys(text, { file, field: `--${flag}` });
+  const value = parseJsonText(text, { file, field: `--${flag}` });
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
     throw new InputError("must be a JSON object", { file, field: `--${flag}` });
   }

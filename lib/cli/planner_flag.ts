@@ -6,7 +6,7 @@
 import { readTextSync } from "../common/files.ts";
 import { parse as parseYaml } from "yaml";
 import type { z } from "zod";
-import { parseConfig, rejectDuplicateKeys, yamlProblem } from "../common/config.ts";
+import { parseConfig, parseJsonText, rejectDuplicateKeys, yamlProblem } from "../common/config.ts";
 import { InputError } from "../common/errors.ts";
 import { PlannerConfigSchema } from "../planner/mod.ts";
 import { unreadableConfig } from "./flag_values.ts";
@@ -25,16 +25,7 @@ import { unreadableConfig } from "./flag_values.ts";
 export function plannerFlag(raw: string): z.output<typeof PlannerConfigSchema> {
   const text = raw.trim();
   const field = "--planner-config";
-  if (text.startsWith("{")) {
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch (e) {
-      throw new InputError(`malformed JSON: ${(e as Error).message}`, { field });
-    }
-    rejectDuplicateKeys(text, { field });
-    return parseConfig(PlannerConfigSchema, value, field);
-  }
+  if (text.startsWith("{")) return parseConfig(PlannerConfigSchema, parseJsonText(text, { field }), field);
   let contents: string;
   try {
     contents = readTextSync(text);

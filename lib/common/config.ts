@@ -261,6 +261,30 @@ export function duplicateKey(text: string): { key: string; line: number } | unde
 }
 
 /**
+ * JSON `text` parsed, as a config is: malformed JSON, or a key given twice ({@link rejectDuplicateKeys}), is an
+ * {@link InputError} at `at`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseJsonText } from "./config.ts";
+ * assert.deepEqual(parseJsonText('{"a": 1}', {}), { a: 1 });
+ * assert.throws(() => parseJsonText('{"a": 1,}', { field: "--x" }), /--x: malformed JSON/);
+ * assert.throws(() => parseJsonText('{"a": 1, "a": 2}', { field: "--x" }), /"a" is given twice/);
+ * ```
+ */
+export function parseJsonText(text: string, at: InputLocation): unknown {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    throw new InputError(`malformed JSON: ${(e as Error).message}`, at);
+  }
+  rejectDuplicateKeys(text, at);
+  return value;
+}
+
+/**
  * Throw an {@link InputError} at `at` (with the line when `at` names a file) if JSON object `text` gives a key
  * twice ({@link duplicateKey}).
  */
