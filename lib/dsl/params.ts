@@ -248,6 +248,27 @@ export function lookupParam(name: string, where = "parameter"): ParamDef {
   return defs[0];
 }
 
+/** The definition `name` stands for, or undefined when it stands for none or for several. */
+export function findParam(name: string): ParamDef | undefined {
+  const defs = REGISTRY.get(name);
+  return defs?.length === 1 ? defs[0] : undefined;
+}
+
+/**
+ * Whether two definitions are one parameter (two of its names: `workers` and `numWorkers`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { lookupParam, sameParam } from "./params.ts";
+ * assert(sameParam(lookupParam("workers"), lookupParam("numWorkers")));
+ * assert(!sameParam(lookupParam("workers"), lookupParam("seed")));
+ * ```
+ */
+export function sameParam(a: ParamDef, b: ParamDef): boolean {
+  return a.scope === b.scope && a.key === b.key;
+}
+
 /** The dotted name of a definition (for messages). */
 export function dottedName(def: ParamDef): string {
   switch (def.scope) {

@@ -10,7 +10,7 @@ import { InputError } from "../common/errors.ts";
 import type { Report } from "../report/mod.ts";
 import type { SimSpec } from "../spec.ts";
 import { DYNOLAB_VERSION } from "./cache.ts";
-import { lookupParam, suggestName } from "./params.ts";
+import { findParam, sameParam, suggestName } from "./params.ts";
 import { DEFAULT_COLUMNS, flattenMetrics, METRIC_NAMES, type MetricValue } from "./metrics.ts";
 import { flattenClasses } from "./class_metrics.ts";
 import { compareFigure, type Figure, type PlotOptions, sweepFigure, timelineFigure } from "./plot.ts";
@@ -164,19 +164,11 @@ export class Results {
   /** The swept parameter `name` names: itself, or another name of the same parameter (`workers`, `numWorkers`). */
   #swept(name: string): string | undefined {
     if (this.params.includes(name)) return name;
-    let def;
-    try {
-      def = lookupParam(name);
-    } catch {
-      return undefined;
-    }
+    const def = findParam(name);
+    if (def === undefined) return undefined;
     return this.params.find((p) => {
-      try {
-        const d = lookupParam(p);
-        return d.scope === def.scope && d.key === def.key;
-      } catch {
-        return false;
-      }
+      const d = findParam(p);
+      return d !== undefined && sameParam(d, def);
     });
   }
 

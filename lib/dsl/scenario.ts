@@ -30,6 +30,7 @@ import {
   lookupParam,
   type ParamDef,
   PLANNER_ALIASES,
+  sameParam,
   toSnake,
   unknownOptions,
 } from "./params.ts";
@@ -300,7 +301,7 @@ export class Scenario {
     const def = lookupParam(param, ".sweep()");
     checkSweepValues(param, values);
     if (this.#s.variants) return this.#map((s) => s.sweep(param, values));
-    const twice = this.#s.sweeps.find((s) => s.def.scope === def.scope && s.def.key === def.key);
+    const twice = this.#s.sweeps.find((s) => sameParam(s.def, def));
     if (twice) {
       const names = twice.param === param
         ? ""
