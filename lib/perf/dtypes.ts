@@ -103,7 +103,6 @@ const ALIASES: Readonly<Record<string, string>> = {
   float16: "bfloat16",
   fp16: "bfloat16",
   half: "bfloat16",
-  auto: "bfloat16",
   float8: "fp8",
   fp8_e4m3: "fp8",
   fp4: "nvfp4",
@@ -129,13 +128,13 @@ export function parseWeightDType(name: string, at: InputLocation = {}): WeightDT
 }
 
 /**
- * Parse a KV-cache / FMHA format name (`bfloat16` or `fp8`; `bf16`, `fp16`, `auto` mean `bfloat16`).
+ * Parse a KV-cache / FMHA format name (`bfloat16` or `fp8`; `bf16`, `fp16` mean `bfloat16`).
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { parseKvDType } from "./dtypes.ts";
- * assert(parseKvDType("fp8") === "fp8" && parseKvDType("auto") === "bfloat16");
+ * assert(parseKvDType("fp8") === "fp8" && parseKvDType("fp16") === "bfloat16");
  * ```
  */
 export function parseKvDType(name: string, at: InputLocation = {}): KvDType {
@@ -147,7 +146,7 @@ export function parseKvDType(name: string, at: InputLocation = {}): KvDType {
 function badName(name: string, valid: readonly string[], at: InputLocation): never {
   const hint = suggest(name, valid);
   throw new InputError(
-    `unknown format "${name}"` + (hint ? ` (did you mean ${hint}?)` : "") + `; valid: ${valid.join(", ")}`,
+    `unknown format "${name}"` + (hint ? ` (did you mean ${hint}?)` : "") + `; valid: ${valid.join(", ")}, or "auto" (the checkpoint's)`,
     at,
   );
 }

@@ -316,20 +316,22 @@ function resolveDTypes(
   gpu: GpuSpec,
   field: (k: string) => InputLocation,
 ): OpDTypes {
-  const gemm = args.aic_gemm_dtype != null
-    ? parseWeightDType(args.aic_gemm_dtype, field("aic_gemm_dtype"))
-    : null;
-  const moe = args.aic_moe_dtype != null
-    ? parseWeightDType(args.aic_moe_dtype, field("aic_moe_dtype"))
-    : null;
+  // "auto" is the model's default, as the reference documents it: the same as leaving the key unset.
+  const given = (
+    key: "aic_gemm_dtype" | "aic_moe_dtype" | "aic_kv_cache_dtype" | "aic_fmha_dtype" | "aic_comm_dtype",
+  ) => {
+    const v = args[key];
+    return v == null || v.toLowerCase() === "auto" ? null : v;
+  };
+  const gemmName = given("aic_gemm_dtype"), moeName = given("aic_moe_dtype");
+  const kvName = given("aic_kv_cache_dtype"), fmhaName = given("aic_fmha_dtype");
+  const commName = given("aic_comm_dtype");
+  const gemm = gemmName != null ? parseWeightDType(gemmName, field("aic_gemm_dtype")) : null;
+  const moe = moeName != null ? parseWeightDType(moeName, field("aic_moe_dtype")) : null;
   const kvDefault = backend === "sglang" ? "bfloat16" : model.quant.kvCheckpoint ?? "bfloat16";
-  const kv = args.aic_kv_cache_dtype != null
-    ? parseKvDType(args.aic_kv_cache_dtype, field("aic_kv_cache_dtype"))
-    : kvDefault;
-  const fmha = args.aic_fmha_dtype != null
-    ? parseKvDType(args.aic_fmha_dtype, field("aic_fmha_dtype"))
-    : "bfloat16";
-  if (args.aic_comm_dtype != null) parseKvDType(args.aic_comm_dtype, field("aic_comm_dtype"));
+  const kv = kvName != null ? parseKvDType(kvName, field("aic_kv_cache_dtype")) : kvDefault;
+  const fmha = fmhaName != null ? parseKvDType(fmhaName, field("aic_fmha_dtype")) : "bfloat16";
+  if (commName != null) parseKvDType(commName, field("aic_comm_dtype"));
   const d: OpDTypes = {
     attention: gemm ?? model.quant.attention,
     linear: gemm ?? model.quant.linear,

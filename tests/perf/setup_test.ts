@@ -39,6 +39,21 @@ Deno.test("vLLM and TRT-LLM follow the checkpoint's FP8 KV, SGLang keeps BF16; a
   assert.equal(resolvePerfSetup({ aic_model_path: LLAMA, aic_gemm_dtype: "fp8" })!.dtypes.linear, "fp8");
 });
 
+Deno.test('"auto" formats are the checkpoint\'s, as leaving them unset (the reference\'s "model default")', () => {
+  const id = "nvidia/Llama-3.1-8B-Instruct-FP8";
+  const auto = resolvePerfSetup({
+    aic_model_path: id,
+    aic_gemm_dtype: "auto",
+    aic_moe_dtype: "AUTO",
+    aic_kv_cache_dtype: "auto",
+    aic_fmha_dtype: "auto",
+    aic_comm_dtype: "auto",
+  })!;
+  assert.deepEqual(auto.dtypes, resolvePerfSetup({ aic_model_path: id })!.dtypes);
+  assert.equal(auto.dtypes.linear, "fp8");
+  assert.equal(auto.dtypes.kv, "fp8");
+});
+
 Deno.test("unknown GPU, backend, version, model and formats are errors listing valid choices", () => {
   fails(
     { aic_model_path: LLAMA, aic_system: "h201_sxm" },
