@@ -215,7 +215,9 @@ export function deriveKvCapacity(setup: PerfSetup, mem: MemoryArgs, at: InputLoc
   const gpu = setup.gpu;
   // Weights in the formats the run uses (aic_gemm_dtype / aic_moe_dtype may requantize the checkpoint).
   const d = setup.dtypes;
-  const quant = { ...setup.model.quant, linear: d.linear, attention: d.attention, moe: d.moe };
+  // MXFP4 experts priced on FP4 tensor cores (`nvfp4`, see setup.ts) keep their checkpoint's bytes.
+  const moe = d.moe === "nvfp4" && setup.model.quant.moe === "w4a16_mxfp4" ? "w4a16_mxfp4" : d.moe;
+  const quant = { ...setup.model.quant, linear: d.linear, attention: d.attention, moe };
   const weights = weightBytesPerGpu({ ...setup.model, quant }, setup.par);
   const act = activationBytesPerGpu(setup, mem.maxNumBatchedTokens, mem.maxNumSeqs);
   const comm = ncclBytes(setup.par.tp), reserved = comm + OTHER_MEM_BYTES;

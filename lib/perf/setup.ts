@@ -104,7 +104,7 @@ export function resolvePerfSetup(
   );
   const model = resolveModel(args.aic_model_path, inputs, field("aic_model_path"));
   const par = resolveParallelism(args, model, field);
-  const dtypes = resolveDTypes(args, model, backend, gpu, field);
+  const dtypes = resolveDTypes(args, model, backend, gpu, tables !== undefined, field);
   const moeBackend = resolveMoeBackend(args.moe_backend, backend, field("moe_backend"));
   if (moeBackend === "deep_gemm") {
     checkDeepGemm(gpu, model, dtypes.moe, tables !== undefined, field("moe_backend"));
@@ -297,10 +297,11 @@ function resolveParallelism(
  * The format a checkpoint's experts run in on `gpu` unless `aic_moe_dtype` says otherwise: MXFP4 experts
  * (gpt-oss) are dequantized to BF16 on GPUs without FP4 tensor cores (vLLM's Marlin/Triton `w4a16` path) and
  * run on the FP4 tensor cores of Blackwell (FlashInfer's MXFP4 kernels), priced with the NVFP4 curves: the same
- * 4.25-bit weights. On the measured gpt-oss-120b B200 runs this moves TPOT MAPE from 49% to 18%.
+ * 4.25-bit weights. On the measured gpt-oss-120b B200 runs this moves TPOT MAPE from 49% to 18%. Table mode
+ * keeps the checkpoint's format: AIC looks its `w4a16_mxfp4` rows up, which time the same kernels.
  */
-function nativeMoeFormat(format: WeightDType, gpu: GpuSpec): WeightDType {
-  return format === "w4a16_mxfp4" && peakFlops(gpu, "nvfp4") > 0 ? "nvfp4" : format;
+function nativeMoeFormat(format: WeightDType, gpu: GpuSpec, tableMode: boolean): WeightDType {
+  return format === "w4a16_mxfp4" && !tableMode && peakFlops(gpu, "nvfp4") > 0 ? "nvfp4" : format;
 }
 
 /**
@@ -314,6 +315,7 @@ function resolveDTypes(
   model: ModelSpec,
   backend: Backend,
   gpu: GpuSpec,
+  tableMode: boolean,
   field: (k: string) => InputLocation,
 ): OpDTypes {
   // "auto" is the model's default, as the reference documents it: the same as leaving the key unset.
@@ -335,7 +337,7 @@ function resolveDTypes(
   const d: OpDTypes = {
     attention: gemm ?? model.quant.attention,
     linear: gemm ?? model.quant.linear,
-    moe: moe ?? nativeMoeFormat(model.quant.moe, gpu),
+    moe: moe ?? nativeMoeFormat(model.quant.moe, gpu, tableMode),
     kv,
     fmha,
   };

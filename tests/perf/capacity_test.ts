@@ -153,3 +153,10 @@ Deno.test("capacity: weights follow the run's formats (an NVFP4 requantization f
   assert.ok(fp4.weightBytes < fp8.weightBytes * 0.6, `${fp4.weightBytes} vs ${fp8.weightBytes}`);
   assert.ok(fp4.tokens > fp8.tokens);
 });
+
+Deno.test("capacity: MXFP4 experts priced on Blackwell's FP4 tensor cores keep their checkpoint's bytes", () => {
+  const oss = { aic_model_path: "openai/gpt-oss-120b" };
+  const weights = (system: string) =>
+    deriveKvCapacity(resolvePerfSetup({ ...oss, aic_system: system })!, MEM);
+  assert.equal(weights("b200_sxm").weightBytes, weights("h200_sxm").weightBytes);
+});

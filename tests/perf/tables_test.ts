@@ -180,3 +180,13 @@ sharedTest(
     );
   },
 );
+
+sharedTest(
+  "table mode prices gpt-oss's MXFP4 experts on B200 from AIC's w4a16_mxfp4 rows, as AIC does",
+  async () => {
+    const oss = { aic_model_path: "openai/gpt-oss-120b", aic_system: "b200_sxm" };
+    const auto = await tableModelFor(oss);
+    const named = await tableModelFor({ ...oss, aic_moe_dtype: "w4a16_mxfp4" });
+    assert.equal(auto.decodeMs(32, 2048, 32 * 2048), named.decodeMs(32, 2048, 32 * 2048));
+  },
+);
