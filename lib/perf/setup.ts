@@ -9,7 +9,14 @@ import { InputError, type InputLocation, suggest } from "../common/errors.ts";
 import type { ModelSpec, Parallelism } from "./catalog/arch.ts";
 import { GPU_IDS, GPUS, type GpuSpec } from "./catalog/gpus.ts";
 import { catalogModel, findModel } from "./catalog/models.ts";
-import { type KvDType, parseKvDType, parseWeightDType, peakFlops, type WeightDType } from "./dtypes.ts";
+import {
+  type KvDType,
+  parseKvDType,
+  parseWeightDType,
+  peakFlops,
+  WEIGHT_DTYPES,
+  type WeightDType,
+} from "./dtypes.ts";
 import type { PerfInputs } from "./types.ts";
 import { MOE_BACKENDS, type MoeBackend } from "./aic/kernels.ts";
 import { type SetupArgs, wantsModelTiming } from "./args.ts";
@@ -334,6 +341,17 @@ function resolveDTypes(
   const kv = kvName != null ? parseKvDType(kvName, field("aic_kv_cache_dtype")) : kvDefault;
   const fmha = fmhaName != null ? parseKvDType(fmhaName, field("aic_fmha_dtype")) : "bfloat16";
   if (commName != null) parseKvDType(commName, field("aic_comm_dtype"));
+  if (model.quant.unpriced) {
+    const key = gemm == null ? "aic_gemm_dtype" : model.arch.moe && moe == null ? "aic_moe_dtype" : null;
+    if (key) {
+      throw new InputError(
+        `${model.id} is quantized with "${model.quant.unpriced}", which dynolab does not price; set ` +
+          `aic_gemm_dtype${model.arch.moe ? " and aic_moe_dtype" : ""} to the format its kernels run ` +
+          `(${WEIGHT_DTYPES.join(", ")})`,
+        field(key),
+      );
+    }
+  }
   const d: OpDTypes = {
     attention: gemm ?? model.quant.attention,
     linear: gemm ?? model.quant.linear,

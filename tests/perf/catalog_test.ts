@@ -394,3 +394,39 @@ Deno.test("quantisation: ModelOpt mixed precision per module kind, unquantized s
     kvCheckpoint: "fp8",
   });
 });
+
+Deno.test("quantisation: AWQ/GPTQ 4-bit is weight-only INT4; an unknown method must be named by the run", () => {
+  const llama = {
+    architectures: ["LlamaForCausalLM"],
+    num_hidden_layers: 80,
+    hidden_size: 8192,
+    num_attention_heads: 64,
+    num_key_value_heads: 8,
+    intermediate_size: 28672,
+    vocab_size: 128256,
+  };
+  for (const qc of [{ quant_method: "awq", bits: 4 }, { quant_method: "gptq", bits: 4 }]) {
+    const m = modelFromHfConfig({ ...llama, quantization_config: qc }, "q.json");
+    assert.deepEqual(m.quant, {
+      linear: "int4_wo",
+      attention: "int4_wo",
+      moe: "int4_wo",
+      kvCheckpoint: null,
+    });
+  }
+  const fbgemm = modelFromHfConfig(
+    { ...llama, quantization_config: { quant_method: "fbgemm_fp8" } },
+    "f.json",
+  );
+  assert.equal(fbgemm.quant.linear, "fp8");
+  const bnb = modelFromHfConfig(
+    { ...llama, quantization_config: { quant_method: "bitsandbytes" } },
+    "b.json",
+  );
+  assert.equal(bnb.quant.unpriced, "bitsandbytes");
+  const gptq8 = modelFromHfConfig(
+    { ...llama, quantization_config: { quant_method: "gptq", bits: 8 } },
+    "g.json",
+  );
+  assert.equal(gptq8.quant.unpriced, "gptq (8-bit)");
+});

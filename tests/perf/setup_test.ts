@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { InputError } from "../../lib/common/errors.ts";
 import { type SetupArgs, wantsModelTiming } from "../../lib/perf/args.ts";
+import { modelFromHfConfig } from "../../lib/perf/catalog/hf_config.ts";
 import { resolvePerfSetup } from "../../lib/perf/setup.ts";
 
 const fails = (args: SetupArgs, field: string, ...patterns: RegExp[]) =>
@@ -146,4 +147,25 @@ Deno.test("MXFP4 experts run on Blackwell's FP4 tensor cores, dequantized elsewh
   );
   // Attention and dense layers keep the checkpoint's BF16.
   assert.equal(resolvePerfSetup({ ...oss, aic_system: "b200_sxm" })!.dtypes.linear, "bfloat16");
+});
+
+Deno.test("a checkpoint quantization dynolab does not price must be given its formats", () => {
+  const config = {
+    architectures: ["LlamaForCausalLM"],
+    num_hidden_layers: 32,
+    hidden_size: 4096,
+    num_attention_heads: 32,
+    num_key_value_heads: 8,
+    intermediate_size: 14336,
+    vocab_size: 128256,
+    quantization_config: { quant_method: "bitsandbytes" },
+  };
+  const path = "/models/llama-bnb/config.json";
+  const inputs = { model: modelFromHfConfig(config, path), modelPath: path };
+  assert.throws(
+    () => resolvePerfSetup({ aic_model_path: path }, inputs),
+    /aic_gemm_dtype: .*quantized with "bitsandbytes", which dynolab does not price; set aic_gemm_dtype to .*int4_wo/,
+  );
+  const named = resolvePerfSetup({ aic_model_path: path, aic_gemm_dtype: "int4_wo" }, inputs)!;
+  assert.equal(named.dtypes.linear, "int4_wo");
 });

@@ -158,6 +158,11 @@ export interface QuantSpec {
   readonly moe: WeightDType;
   /** KV-cache format the checkpoint was calibrated for (TRT-LLM uses it by default), null: none. */
   readonly kvCheckpoint: KvDType | null;
+  /**
+   * A quantization dynolab cannot price (its `quant_method`), whose formats above are then BF16: the run must
+   * name the formats its kernels use (`aic_gemm_dtype`, `aic_moe_dtype`).
+   */
+  readonly unpriced?: string;
 }
 
 /** A model the perf models can time: architecture plus checkpoint format. */

@@ -40,6 +40,9 @@ export function quantFrom(config: Json, quantFile: unknown): QuantSpec {
   if (method === "fp8") return spec(Array.isArray(qc.weight_block_size) ? "fp8_block" : "fp8");
   if (method === "mxfp4") return spec("w4a16_mxfp4", true);
   if (method === "modelopt") return spec(algo === "NVFP4" ? "nvfp4" : "fp8");
+  if (method === "fbgemm_fp8") return spec("fp8");
+  // AutoAWQ and GPTQ checkpoints: 4-bit weights that vLLM runs on BF16 activations (Marlin kernels).
+  if (/^(awq|gptq)/.test(method) && (qc.bits ?? qc.w_bit) === 4) return spec("int4_wo");
   if (method === "compressed-tensors" && isObject(qc.config_groups)) {
     const group = Object.values(qc.config_groups).find(isObject);
     const w = isObject(group?.weights) ? group.weights : {};
@@ -50,7 +53,8 @@ export function quantFrom(config: Json, quantFile: unknown): QuantSpec {
     }
     if (w.num_bits === 8) return spec(w.strategy === "block" ? "fp8_block" : "fp8");
   }
-  return spec("bfloat16");
+  const bits = qc.bits ?? qc.w_bit;
+  return { ...spec("bfloat16"), unpriced: method + (typeof bits === "number" ? ` (${bits}-bit)` : "") };
 }
 
 /**
