@@ -18,7 +18,7 @@ import { readNpzFile } from "./npz.ts";
 import { isProfilerResults, readProfilerResults } from "./profiler_results.ts";
 import { parseProfile, PROFILE_KEYS } from "./profile.ts";
 import { type PerfArgs, wantsModelTiming } from "./args.ts";
-import { DEFAULT_SYSTEM, resolvePerfSetup } from "./setup.ts";
+import { DEFAULT_SYSTEM, isModelPath, resolvePerfSetup } from "./setup.ts";
 import type { PerfInputs } from "./types.ts";
 
 /** Environment variable naming an AIC `systems` directory for table mode. */
@@ -120,6 +120,9 @@ export async function loadPerfInputs(
       await Deno.stat(modelPath);
       exists = true;
     } catch { /* not a path */ }
+    if (!exists && isModelPath(modelPath)) {
+      throw new InputError(`no such file or folder: ${modelPath}`, field("aic_model_path"));
+    }
     if (!exists) catalogModel(modelPath, field("aic_model_path"));
     inputs = { ...inputs, model: await loadHfModel(modelPath, field("aic_model_path")), modelPath };
   }
@@ -128,6 +131,7 @@ export async function loadPerfInputs(
     const json = await readProfile(profilePath, field("planner_profile_data"));
     inputs = { ...inputs, profile: parseProfile(json, { file: profilePath }) };
   }
+  const fromEnv = args.aic_systems_path == null;
   const systemsPath = args.aic_systems_path ?? envSystemsPath();
   if (systemsPath != null && wantsModelTiming(args)) {
     const setup = resolvePerfSetup({ ...args, aic_backend_version: null }, inputs, what, at)!;
@@ -145,7 +149,15 @@ export async function loadPerfInputs(
         nccl: setup.par.attnDp > 1,
       },
       { ...at, field: what },
-    );
+    ).catch((e) => {
+      // Table mode the user did not ask for in these args: say where it came from, and how to leave it.
+      if (!fromEnv || !(e instanceof InputError)) throw e;
+      const field = e.location.field?.endsWith("aic_systems_path") ? AIC_SYSTEMS_ENV : e.location.field;
+      throw new InputError(
+        `${e.detail} (table mode is on because ${AIC_SYSTEMS_ENV}=${systemsPath}; unset it for the analytic model)`,
+        { ...e.location, field },
+      );
+    });
     inputs = { ...inputs, tables };
   }
   return inputs;

@@ -44,6 +44,11 @@ Deno.test("an unknown model id that is not a file lists the catalog", async () =
     () => loadPerfInputs(parseEngineArgs({ aic_model_path: "acme/Unknown-7B" })),
     (e: unknown) => e instanceof InputError && /aic_model_path: unknown model/.test(e.message),
   );
+  // A path that names nothing says so, rather than listing the catalog.
+  await assert.rejects(
+    () => loadPerfInputs(parseEngineArgs({ aic_model_path: "./models/llama/config.json" })),
+    /aic_model_path: no such file or folder: \.\/models\/llama\/config\.json$/,
+  );
 });
 
 sharedTest("a config.json path is read at the edge and drives the analytic model and capacity", async () => {
@@ -86,4 +91,33 @@ Deno.test("a config directory's generation_config.json sets the default sampling
   assert.equal(await tokenizer(), "slow");
   await Deno.writeTextFile(`${dir}/tokenizer.json`, "{}");
   assert.equal(await tokenizer(), "fast");
+});
+
+Deno.test("table mode from DYNOLAB_AIC_SYSTEMS: its errors name the variable and how to leave table mode", async () => {
+  const main = new URL("../../lib/cli/main.ts", import.meta.url).pathname;
+  await using dir = await tempDir();
+  const run = await new Deno.Command(Deno.execPath(), {
+    cwd: dir.path,
+    args: [
+      "run",
+      "--allow-read",
+      "--allow-write",
+      "--allow-env",
+      main,
+      "--input-tokens",
+      "20",
+      "--output-tokens",
+      "10",
+    ]
+      .concat(["--request-count", "2", "--replay-concurrency", "1", "--extra-engine-args"])
+      .concat([JSON.stringify({ aic_model_path: "nvidia/Llama-3.1-8B-Instruct-FP8" })]),
+    env: { DYNOLAB_AIC_SYSTEMS: "/nonexistent-aic-systems" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(run.code, 2);
+  assert.match(
+    new TextDecoder().decode(run.stderr),
+    /error: DYNOLAB_AIC_SYSTEMS: "\/nonexistent-aic-systems" is not an AIC systems directory .*unset it for the analytic model/,
+  );
 });
