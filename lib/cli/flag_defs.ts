@@ -15,6 +15,7 @@ export const FLAGS = {
   "aic-backend": "string",
   "aic-system": "string",
   "aic-backend-version": "string",
+  "aic-systems-path": "string",
   "aic-model-path": "string",
   "aic-tp-size": "string",
   "aic-moe-tp-size": "string",

@@ -260,6 +260,12 @@ Deno.test("cli: the router-side AIC prefill-load model takes the reference's top
     [...kv, "--router-config", load, ...aic, "--aic-tp-size", "3"],
     /--aic-tp-size: 3 does not divide/,
   );
+  // dynolab's --aic-systems-path puts the router's estimator in table mode.
+  await expectBadInput(
+    [GOOD],
+    [...kv, "--router-config", load, ...aic, "--aic-systems-path", `${dir}/no-tables`],
+    /--aic-systems-path: ".*no-tables" is not an AIC systems directory/,
+  );
 });
 
 Deno.test("cli: --router-policy-config and --model-name pick the router queue's classes", async () => {
