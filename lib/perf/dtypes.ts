@@ -146,7 +146,8 @@ export function parseKvDType(name: string, at: InputLocation = {}): KvDType {
 function badName(name: string, valid: readonly string[], at: InputLocation): never {
   const hint = suggest(name, valid);
   throw new InputError(
-    `unknown format "${name}"` + (hint ? ` (did you mean ${hint}?)` : "") + `; valid: ${valid.join(", ")}, or "auto" (the checkpoint's)`,
+    `unknown format "${name}"` + (hint ? ` (did you mean ${hint}?)` : "") +
+      `; valid: ${valid.join(", ")}, or "auto" (the checkpoint's)`,
     at,
   );
 }

@@ -208,6 +208,7 @@ const AIC_VALUES: Record<string, string> = {
   "aic-system": "h200_sxm",
   "aic-model-path": "nvidia/Llama-3.1-8B-Instruct-FP8",
   "aic-backend-version": "0.12.0",
+  "aic-systems-path": "/aic/systems",
   "aic-tp-size": "2",
   "aic-moe-tp-size": "1",
   "aic-moe-ep-size": "1",

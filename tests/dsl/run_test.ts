@@ -79,7 +79,7 @@ Deno.test("bad input fails before any run starts, naming the run", async () => {
           scenario("x").trace(MINI_TRACE).disagg({ prefill: { blockSize: 32 }, decode: { blockSize: 64 } }),
         /block_size 32 differs from decode block_size 64/,
       ],
-      [() => scenario("x").trace(MINI_TRACE).engine({ model: `${cacheDir}/no-such-model` }), /unknown model/],
+      [() => scenario("x").trace(MINI_TRACE).engine({ model: `${cacheDir}/no-such-model` }), /no such file/],
       [
         () => scenario("x").trace(MINI_TRACE).planner({ loadPredictorWarmupTrace: "/no/such.jsonl" }),
         /no\/such/,
