@@ -40,6 +40,13 @@ const LIVE_ONLY_KEYS = [
   "reasoning",
 ] as const;
 
+/** Each backend's KV memory budget: vLLM's, SGLang's and TRT-LLM's (the derived capacity reads the run's). */
+const MEMORY_FRACTION_KEYS = [
+  "gpu_memory_utilization",
+  "mem_fraction_static",
+  "free_gpu_memory_fraction",
+] as const;
+
 /** Keys whose features dynolab does not simulate yet; setting them is an error, never a silent no-op. */
 const UNSUPPORTED: ReadonlyArray<[keyof EngineArgs, string]> = [
   ["num_g2_blocks", "KV offload tiers (G2/G3/G4)"],
@@ -219,6 +226,15 @@ export function resolveEngineArgs(
       memFractionStatic: args.mem_fraction_static,
       freeGpuMemoryFraction: args.free_gpu_memory_fraction,
     }, { ...at, field: `${what}.aic_tp_size` });
+  }
+  for (const k of MEMORY_FRACTION_KEYS) {
+    if (args[k] == null || k === kvCapacity?.fractionArg) continue;
+    const why = kvCapacity
+      ? `on ${setup!.backend}, whose KV budget is ${kvCapacity.fractionArg}`
+      : args.num_gpu_blocks != null
+      ? "when num_gpu_blocks is given"
+      : "without a model to size the KV cache by (aic_model_path)";
+    warnings.push(`${what}.${k} has no effect ${why}`);
   }
   const tp = setup?.par.tp ?? args.aic_tp_size ?? 1;
   const sliding = setup ? windowBlocks(setup) : { share: 0, window: 0 };

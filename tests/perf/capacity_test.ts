@@ -160,3 +160,19 @@ Deno.test("capacity: MXFP4 experts priced on Blackwell's FP4 tensor cores keep t
     deriveKvCapacity(resolvePerfSetup({ ...oss, aic_system: system })!, MEM);
   assert.equal(weights("b200_sxm").weightBytes, weights("h200_sxm").weightBytes);
 });
+
+Deno.test("resolveEngineArgs warns of a memory fraction the capacity does not read, saying why", () => {
+  const warnings = (args: Record<string, unknown>) =>
+    resolveEngineArgs(args, "aggregated").warnings.join("\n");
+  const llama = { aic_model_path: "nvidia/Llama-3.1-8B-Instruct-FP8" };
+  assert.equal(warnings({ ...llama, gpu_memory_utilization: 0.8 }), "");
+  assert.match(
+    warnings({ ...llama, aic_backend: "trtllm", gpu_memory_utilization: 0.8 }),
+    /gpu_memory_utilization has no effect on trtllm, whose KV budget is free_gpu_memory_fraction/,
+  );
+  assert.match(
+    warnings({ ...llama, num_gpu_blocks: 100, mem_fraction_static: 0.8 }),
+    /mem_fraction_static has no effect when num_gpu_blocks is given/,
+  );
+  assert.match(warnings({ free_gpu_memory_fraction: 0.8 }), /without a model to size the KV cache by/);
+});
