@@ -132,8 +132,11 @@ export class Cluster {
     if (this.#ctl) this.#nextTick = this.#ctl.start(this);
     let truncated = false;
     for (;;) {
-      // No work left (at most the start-ups of cancelled workers): ticking stops too.
-      const t = q.size > this.#fleet.staleStartups ? q.peekTime() : Infinity;
+      // No work left, and ticking stops too: no request in the system and nothing queued but start-ups (a
+      // worker still starting then serves nobody), or nothing but cancelled workers' start-ups.
+      const f = this.#fleet;
+      const idle = q.size === f.staleStartups || (this.#inFlight === 0 && q.size === f.queuedStartups);
+      const t = idle ? Infinity : q.peekTime();
       if (t === Infinity) break;
       const next = Math.min(t, this.#nextTick);
       if (next > limit) {
@@ -197,6 +200,7 @@ export class Cluster {
         break;
       case STARTUP: {
         const w = this.#workerOf[arg];
+        this.#fleet.queuedStartups--;
         if (w.state === "starting") this.#fleet.activate(w, this.#now);
         else this.#fleet.staleStartups--; // cancelled while starting
         break;

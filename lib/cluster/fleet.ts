@@ -61,6 +61,8 @@ export class Fleet {
   readonly activeSeconds: number[];
   /** Lifecycle steps after the initial deployment. */
   readonly lifecycle: LifecycleOp[] = [];
+  /** Start-up events still queued: those of workers cancelled while starting first ({@link staleStartups}). */
+  queuedStartups = 0;
   /** Start-up events still queued for workers cancelled while starting: no work, so they keep no run going. */
   staleStartups = 0;
   readonly #req: RequestTable;
@@ -128,8 +130,10 @@ export class Fleet {
     for (; current < target; current++) {
       const w = this.#addWorker(p);
       this.#log(w, "start", nowMs);
-      if (delayMs > 0) this.#queue.push(nowMs + delayMs, STARTUP, w.ranks[0].id);
-      else this.activate(w, nowMs);
+      if (delayMs > 0) {
+        this.#queue.push(nowMs + delayMs, STARTUP, w.ranks[0].id);
+        this.queuedStartups++;
+      } else this.activate(w, nowMs);
     }
     for (let i = workers.length - 1; i >= 0 && current > target; i--) {
       if (workers[i].state !== "starting") continue;

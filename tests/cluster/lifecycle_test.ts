@@ -105,6 +105,27 @@ Deno.test("lifecycle: a cancelled worker's start-up keeps no run going, nor bill
   assert.ok(Math.abs(result.workerSeconds[0] - (2.1 + 1.0)) < 1e-9, `${result.workerSeconds[0]}`);
 });
 
+Deno.test("lifecycle: a worker still starting after the last request ends keeps no run going either", () => {
+  const w = workloadOf(Array.from({ length: 3 }, (_, i) => ({ input: 64, output: 1, at: i * 1000 })));
+  // Started at 500 ms with a 600 s start-up and never cancelled; the last request ends at 2,100 ms.
+  const script = new Script([[500, 0, 2]]);
+  const { result } = simulate(w, [["aggregated", 1, { ...fixedTiming(100, 0), startup_time: 600 }]], script);
+  assert.deepEqual(ops(result), ["500:start:1"]);
+  assert.equal(result.endMs, 2100);
+  // Billed while starting, to the run's end: 2.1 s + 1.6 s.
+  assert.ok(Math.abs(result.workerSeconds[0] - (2.1 + 1.6)) < 1e-9, `${result.workerSeconds[0]}`);
+  // A request yet to arrive is work: the run goes on to it (and the worker still starting is billed to it).
+  const late = workloadOf([{ input: 64, output: 1, at: 0 }, { input: 64, output: 1, at: 5000 }]);
+  const { result: waited, collector } = simulate(
+    late,
+    [["aggregated", 1, { ...fixedTiming(100, 0), startup_time: 600 }]],
+    new Script([[500, 0, 2]]),
+  );
+  assert.equal(waited.endMs, 5100);
+  assert.equal(collector.terminalMs[1], 5100);
+  assert.ok(Math.abs(waited.workerSeconds[0] - (5.1 + 4.6)) < 1e-9, `${waited.workerSeconds[0]}`);
+});
+
 Deno.test("lifecycle: a scale-up whose engines would allocate more than 8 GiB is an input error, and none of it is made", () => {
   const w = workloadOf([{ input: 64, output: 1, at: 0 }, { input: 64, output: 1, at: 2000 }]);
   // 16,384 blocks and 256 slots per rank: about 0.6 MiB each, so 20,000 workers would take ~11 GiB.
