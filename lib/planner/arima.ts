@@ -6,8 +6,10 @@
  * - Differencing order `d ∈ {0, 1, 2}` by repeated KPSS level-stationarity tests at 5 % (pmdarima's default
  *   test), lag `⌊4 (n/100)^{1/4}⌋` (Schwert's short rule).
  * - Orders `p, q ∈ {0, 1, 2}`, with a constant when `d < 2`, each fitted by conditional sum of squares
- *   (Nelder–Mead, stationarity and invertibility enforced); the lowest AIC = `n log(σ²) + 2k` wins. Models
- *   with as many parameters as observations are skipped.
+ *   (Nelder–Mead; stationarity and invertibility enforced with a margin, every root at least 1/0.98 from the
+ *   origin, so no fit sits on the unit circle); the lowest AIC = `n log(σ²) + 2k` wins. Every order is scored
+ *   on the same `n` observations (those after the first two, the largest `p`), so the choice does not depend
+ *   on the series' scale. Models with as many parameters as observations are skipped.
  * - One-step forecast on the differenced series, integrated back.
  *
  * @module
@@ -76,13 +78,22 @@ function isConstant(y: readonly number[]): boolean {
   return y.every((v) => v === y[0]);
 }
 
-/** Whether the lag polynomial `1 − a1 B − a2 B²` has all roots outside the unit circle (p ≤ 2). */
+/** How far inside the unit circle the lag polynomials' inverse roots must stay. */
+const ROOT_RADIUS = 0.98;
+
+/**
+ * Whether the lag polynomial `1 − a1 B − a2 B²` has all inverse roots within {@link ROOT_RADIUS} (p ≤ 2): the
+ * stationarity triangle of the coefficients scaled by the radius.
+ */
 function stable(a: readonly number[]): boolean {
   if (a.length === 0) return true;
-  if (a.length === 1) return Math.abs(a[0]) < 1;
-  const [a1, a2] = a;
-  return Math.abs(a2) < 1 && a1 + a2 < 1 && a2 - a1 < 1;
+  if (a.length === 1) return Math.abs(a[0]) < ROOT_RADIUS;
+  const b1 = a[0] / ROOT_RADIUS, b2 = a[1] / (ROOT_RADIUS * ROOT_RADIUS);
+  return Math.abs(b2) < 1 && b1 + b2 < 1 && b2 - b1 < 1;
 }
+
+/** The observations every order's fit conditions on (the largest `p`): all are scored on the rest alike. */
+const CONDITIONING = 2;
 
 /** Conditional residuals of ARMA(p, q) with constant on `w`; the first `p` observations are conditioning. */
 function residuals(w: readonly number[], p: number, q: number, params: readonly number[]): number[] {
@@ -97,11 +108,13 @@ function residuals(w: readonly number[], p: number, q: number, params: readonly 
   return e.slice(p);
 }
 
+/** Sum of squared residuals after the first {@link CONDITIONING} observations; Infinity outside the margin. */
 function sse(w: readonly number[], p: number, q: number, params: readonly number[]): number {
   const phi = params.slice(1, 1 + p), theta = params.slice(1 + p);
   if (!stable(phi) || !stable(theta.map((t) => -t))) return Infinity;
+  const e = residuals(w, p, q, params);
   let s = 0;
-  for (const r of residuals(w, p, q, params)) s += r * r;
+  for (let i = CONDITIONING - p; i < e.length; i++) s += e[i] * e[i];
   return s;
 }
 
@@ -158,7 +171,7 @@ export function nelderMead(f: (x: number[]) => number, x0: readonly number[], it
 
 /** Fit ARMA(p, q) with constant on the (already differenced) series `w`; null when over-parameterised. */
 function fitArma(w: readonly number[], p: number, q: number, start?: readonly number[]): ArimaModel | null {
-  const k = 1 + p + q, nEff = w.length - p;
+  const k = 1 + p + q, nEff = w.length - CONDITIONING;
   if (nEff <= k + 1) return null;
   const mean = w.reduce((a, b) => a + b, 0) / w.length;
   const x0 = start ?? [mean, ...new Array(p + q).fill(0)];

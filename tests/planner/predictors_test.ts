@@ -84,6 +84,20 @@ Deno.test("arima: an AR(1) series is identified and forecast", () => {
   assert.ok(Math.abs(forecast(m, y) - expected) < 1.5, `${forecast(m, y)} vs ${expected}`);
 });
 
+Deno.test("arima: the order chosen does not depend on the series' scale, and no fit sits on the unit circle", () => {
+  const rng = new Rng(5);
+  for (let trial = 0; trial < 20; trial++) {
+    const y = Array.from({ length: 8 + trial }, () => 400 + 80 * rng.next());
+    const orders = [0.001, 1, 1000].map((k) => {
+      const m = autoArima(y.map((v) => v * k));
+      for (const c of m.params.slice(1)) assert.ok(Math.abs(c) <= 0.98 * 2, `${c}`);
+      if (m.p + m.q === 1) assert.ok(Math.abs(m.params[1]) < 0.98, `${m.params[1]}`);
+      return `(${m.p},${m.d},${m.q})`;
+    });
+    assert.deepEqual(orders, [orders[1], orders[1], orders[1]], `trial ${trial}`);
+  }
+});
+
 Deno.test("arima predictor: reference rules (few points, constant series, clamp at 0, deterministic)", () => {
   const p = new ArimaPredictor(false);
   for (const v of [5, 6, 7, 8]) p.add(v);
