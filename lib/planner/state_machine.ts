@@ -226,7 +226,9 @@ export class PlannerStateMachine {
     diag.predictedNumReq = numReq;
     diag.predictedIsl = isl;
     diag.predictedOsl = osl;
-    if (t.durationS <= 0) {
+    // A window without requests has no ISL or OSL: the reference skips it ("no active requests"), keeping
+    // the lower bound it had, after its predictors took the window's zeros.
+    if (t.durationS <= 0 || t.numReq === 0) {
       diag.throughputReason = "no_traffic_data";
       return null;
     }

@@ -386,6 +386,14 @@ Deno.test("state machine: a lower bound set by a merged tick's throughput step a
   assert.ok(bound > 2, `lower bound ${bound}`);
   assert.deepEqual(out.decision, { prefill: null, decode: Math.min(bound, 8) }); // GPU budget 8
   assert.equal(out.diagnostics.loadReason, "scale_up");
+  // A window without requests is skipped as the reference skips it, keeping the bound it had.
+  const empty = sm.onTick({ atS: 60, load: false, throughput: true, traffic: true }, {
+    nowS: 60,
+    decode: { ready: 8, expected: 8 },
+    traffic: { ...traffic, numReq: 0, isl: 0, osl: 0 },
+  });
+  assert.equal(empty.diagnostics.throughputReason, "no_traffic_data");
+  assert.equal(empty.diagnostics.lowerBoundDecode, bound);
 });
 
 Deno.test("state machine: a decode pool whose KV is oversubscribed grows, and the diagnostics say why", () => {
