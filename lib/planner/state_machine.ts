@@ -367,7 +367,8 @@ export class PlannerStateMachine {
       ["scale_up", "scale_up_kv", "capped", "scale_down_capped_by_throughput", "scale_down"].indexOf(r);
     const pick = [diag.loadReasonPrefill, diag.loadReasonDecode].filter((r) => rank(r) >= 0)
       .sort((a, b) => rank(a) - rank(b))[0];
-    diag.loadReason = pick ?? (p.reason !== "no_change" ? p.reason : d.reason);
+    const [rp, rd] = [diag.loadReasonPrefill, diag.loadReasonDecode];
+    diag.loadReason = pick ?? (rp !== "no_change" ? rp : rd);
     if (fp === cp.ready && fd === cd.ready) return null;
     return { prefill: fp, decode: fd };
   }

@@ -345,6 +345,24 @@ Deno.test("state machine: scaling in progress and worker-count mismatch block lo
   assert.equal(up.diagnostics.loadReason, "scale_up");
 });
 
+Deno.test("state machine: disagg at its minimum fleet, idle, reports no scale-down it did not make", () => {
+  const planner = effectivePlanner(parsePlannerConfig({
+    mode: "disagg",
+    optimization_target: "throughput",
+    prefill_min_endpoint: 2,
+    decode_min_endpoint: 3,
+  }));
+  const sm = new PlannerStateMachine(planner, { prefill: caps, decode: caps });
+  const out = sm.onTick(sm.initialTick(0), {
+    nowS: 5,
+    prefill: { ready: 2, expected: 2 },
+    decode: { ready: 3, expected: 3 },
+    fpms: { prefill: [idleFpm(0, 0), idleFpm(1, 0)], decode: [idleFpm(2, 0), idleFpm(3, 0), idleFpm(4, 0)] },
+  });
+  assert.equal(out.decision, null);
+  assert.equal(out.diagnostics.loadReason, "no_change");
+});
+
 Deno.test("state machine: a lower bound set by a merged tick's throughput step applies to its load decision", () => {
   const planner = effectivePlanner(parsePlannerConfig({
     mode: "agg",
