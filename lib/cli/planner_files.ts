@@ -53,16 +53,17 @@ export function plannerLogPath(htmlPath: string): string {
 
 /**
  * The report data of each full interval of `seconds` when the run spans more than one (none otherwise): ticks,
- * events and GPU-hours within the interval.
+ * events and GPU-hours within the interval, the last one's to the run's end (so they sum to the run's).
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { intervalWindows } from "./planner_files.ts";
  * const tick = (atS: number, gpuHours: number) => ({ atS, gpuHours, activeGpuHours: gpuHours }) as never;
- * const data = { ticks: [tick(10, 1), tick(70, 2), tick(130, 3)], events: [], totalTicks: 3 } as never;
+ * const ticks = [tick(10, 1), tick(70, 2), tick(130, 3)];
+ * const data = { ticks, events: [], totalTicks: 3, gpuHours: 3.5, activeGpuHours: 3.5 } as never;
  * const w = intervalWindows(data, 60);
- * assert(w.length === 3 && w[1].ticks.length === 1 && w[1].gpuHours === 1);
+ * assert(w.length === 3 && w[1].ticks.length === 1 && w[1].gpuHours === 1 && w[2].gpuHours === 1.5);
  * ```
  */
 export function intervalWindows(data: PlannerHtmlData, seconds: number): PlannerHtmlData[] {
@@ -74,7 +75,12 @@ export function intervalWindows(data: PlannerHtmlData, seconds: number): Planner
     const end = start + seconds;
     const inside = ticks.filter((t) => t.atS > start && t.atS <= end);
     const last = inside.length ? inside[inside.length - 1] : undefined;
-    const after = last ? { gpu: last.gpuHours, active: last.activeGpuHours } : before;
+    // The last window runs to the run's end, past its last tick: it closes with the run's totals.
+    const after = end >= ticks[ticks.length - 1].atS
+      ? { gpu: data.gpuHours, active: data.activeGpuHours }
+      : last
+      ? { gpu: last.gpuHours, active: last.activeGpuHours }
+      : before;
     windows.push({
       ...data,
       ticks: inside,
