@@ -21,10 +21,13 @@ export function rejectReason(
 ): RejectReason | undefined {
   const prompt = req.promptLen[r];
   if (prompt >= cfg.maxModelLen) return "max_model_len";
-  // A request whose whole sequence needs more blocks than the pool has can never complete; admitting it would
-  // preempt itself forever (a liveness trap the reference leaves open).
+  // A request whose KV at its longest needs more blocks than the pool has can never complete; admitting it
+  // would preempt itself forever (a liveness trap the reference leaves open). Its last token is never fed
+  // back, so it holds KV for one token less than its sequence; TRT-LLM's policy reserves the whole sequence
+  // at admission (`reuseIfFits`), so it is checked at that.
   // Its sliding-window layers keep a whole pass's tokens beside the window, as vLLM's check counts them.
-  const longest = maxSeqLen(req, cfg, r) + burstReserve(spec);
+  const sequence = maxSeqLen(req, cfg, r);
+  const longest = (cfg.policy === "trtllm" ? sequence : sequence - 1) + burstReserve(spec);
   const pass = cfg.role === "decode" ? 1 : Math.min(longest, cfg.maxNumBatchedTokens);
   if (Math.ceil(longest / cfg.blockSize) + sideBlocks(cfg, longest, pass) > cfg.numGpuBlocks) {
     return "kv_capacity";

@@ -338,3 +338,17 @@ Deno.test("cudagraph_mode: passes without CUDA graphs take at least their layers
     /cudagraph_mode.*FULL_AND_PIECEWISE.*FULL_DECODE_ONLY.*NONE/s,
   );
 });
+
+Deno.test("kv_capacity: a sequence whose KV fits the pool exactly runs (its last token holds none)", () => {
+  // 4 prompt tokens and 5 output: KV for 8 tokens at most, two blocks of 4.
+  const tiny = (output: number, extra: Record<string, unknown> = {}) =>
+    run(
+      workloadOf([{ input: 4, output }], 4),
+      agg({ block_size: 4, num_gpu_blocks: 2, ...fixedTiming(10, 5), ...extra }),
+    ).report;
+  assert.equal(tiny(5).completed_requests, 1);
+  assert.equal(tiny(6).rejected_requests, 1);
+  // TRT-LLM's GUARANTEED_NO_EVICT reserves the whole sequence at admission: 9 tokens need three blocks.
+  assert.equal(tiny(5, { engine_type: "trtllm" }).rejected_requests, 1);
+  assert.equal(tiny(4, { engine_type: "trtllm" }).completed_requests, 1);
+});
