@@ -257,8 +257,9 @@ export class Engine {
         throw new Error(`engine ${this.id}: running request ${r} has nothing to compute (bug)`);
       }
       const inPrefill = req.prefilling[r] === 1;
-      // Without chunked prefill a prompt runs whole (a recompute after preemption may still chunk).
-      if (inPrefill && !cfg.enableChunkedPrefill && req.generated[r] === 0 && remaining > budget) break;
+      // Without chunked prefill the rest of the prompt runs whole, as the reference's `prompt_remaining` test
+      // (a recompute after preemption may chunk the generated tokens after it).
+      if (inPrefill && !cfg.enableChunkedPrefill && req.promptLen[r] - req.computed[r] > budget) break;
       const take = remaining < budget ? remaining : budget;
       let selfPreempted = false;
       // Fast path: a decoding request whose next token still fits its last block needs no allocation (unless its
@@ -401,7 +402,7 @@ export class Engine {
       take = 0;
     } else {
       take = known - cached < budget ? known - cached : budget;
-      if (!cfg.enableChunkedPrefill && req.generated[r] === 0 && take < known - cached) return -1;
+      if (!cfg.enableChunkedPrefill && req.promptLen[r] - cached > budget) return -1;
     }
     this.#popWaiting();
     const upTo = cfg.role === "decode" ? known : cached + take;

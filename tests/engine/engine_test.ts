@@ -352,3 +352,23 @@ Deno.test("kv_capacity: a sequence whose KV fits the pool exactly runs (its last
   assert.equal(tiny(5, { engine_type: "trtllm" }).rejected_requests, 1);
   assert.equal(tiny(4, { engine_type: "trtllm" }).completed_requests, 1);
 });
+
+Deno.test("without chunked prefill, a preempted request waits until the rest of its prompt fits the budget", () => {
+  // Budget 10, 7 blocks of 4. A (10 + 6) is preempted at 45 ms by FIFO; at 65 ms only C decodes (9 tokens of
+  // budget left): A's whole 10-token prompt waits for the next pass, as the reference's prompt_remaining test.
+  const w = workloadOf([
+    { input: 10, output: 6, at: 0 },
+    { input: 1, output: 8, at: 0.5 },
+    { input: 1, output: 16, at: 0.5 },
+  ], 4);
+  const { collector } = run(w, agg({
+    block_size: 4,
+    num_gpu_blocks: 7,
+    max_num_batched_tokens: 10,
+    enable_chunked_prefill: false,
+    enable_prefix_caching: false,
+    preemption_mode: "fifo",
+    ...fixedTiming(10, 5),
+  }));
+  assert.deepEqual([...collector.lastTokenMs], [130, 65, 105]);
+});
