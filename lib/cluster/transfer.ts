@@ -131,9 +131,13 @@ export interface TransferArgs {
   readonly kv_transfer_timing_mode: string;
 }
 
+/** The transfer args' defaults: a decode engine left at them has set nothing to warn of. */
+const TRANSFER_DEFAULTS = { kv_transfer_bandwidth: null, kv_transfer_timing_mode: "full_prompt" } as const;
+
 /**
- * The warning for KV-transfer args the decode engines give differently from the prefill engines: a transfer is
- * timed by its source's args, as in the reference, so the decode engines' have no effect.
+ * The warning for KV-transfer args the decode engines set differently from the prefill engines: a transfer is
+ * timed by its source's args, as in the reference, so the decode engines' have no effect. Decode args left at
+ * their defaults say nothing, whatever the prefill engines give.
  *
  * @example
  * ```ts
@@ -142,11 +146,12 @@ export interface TransferArgs {
  * const rr = { kv_transfer_timing_mode: "full_prompt" };
  * assert.deepEqual(transferArgWarnings(rr, rr), []);
  * assert.match(transferArgWarnings(rr, { ...rr, kv_transfer_bandwidth: 50 })[0], /kv_transfer_bandwidth 50/);
+ * assert.deepEqual(transferArgWarnings({ ...rr, kv_transfer_bandwidth: 50 }, rr), []);
  * ```
  */
 export function transferArgWarnings(prefill: TransferArgs, decode: TransferArgs): string[] {
   const keys = (["kv_transfer_bandwidth", "kv_transfer_timing_mode"] as const).filter((k) =>
-    (decode[k] ?? null) !== (prefill[k] ?? null)
+    (decode[k] ?? null) !== (prefill[k] ?? null) && (decode[k] ?? null) !== TRANSFER_DEFAULTS[k]
   );
   if (keys.length === 0) return [];
   const given = (a: TransferArgs) => keys.map((k) => `${k} ${a[k] ?? "unset"}`).join(", ");
