@@ -82,7 +82,7 @@ export const EngineArgsSchema = z.strictObject({
   free_gpu_memory_fraction: fraction.nullable().optional(),
   enable_local_indexer: z.boolean().default(false),
   bootstrap_port: z.number().int().nullable().optional(),
-  handoff_session_timeout_ms: positiveInt.default(300_000),
+  handoff_session_timeout_ms: positiveInt.nullable().optional(),
   kv_bytes_per_token: positiveInt.nullable().optional(),
   kv_transfer_bandwidth: nonNegative.nullable().optional(),
   kv_transfer_timing_mode: z.enum(["full_prompt", "destination_missing"]).default("full_prompt"),

@@ -38,6 +38,7 @@ const LIVE_ONLY_KEYS = [
   "zmq_replay_port",
   "response_replay_trace_path",
   "reasoning",
+  "handoff_session_timeout_ms",
 ] as const;
 
 /** Each backend's KV memory budget: vLLM's, SGLang's and TRT-LLM's (the derived capacity reads the run's). */
