@@ -157,8 +157,8 @@ export const SimSpecSchema = z.strictObject({
   /** Stop the clock here; unfinished requests count as incomplete (`--max-sim-time-seconds`). */
   max_sim_time_seconds: z.number().positive().nullable().optional(),
   /**
-   * Seed for every random choice of the run (router draws, MTP bursts, the arrival jitter), except a synthetic
-   * workload's `arrival_seed`.
+   * Seed for the run's random choices (router draws, the arrival jitter), except a synthetic workload's
+   * `arrival_seed` and MTP bursts (the engine args' `aic_mtp_seed`, as in the reference).
    */
   seed: z.number().int().nonnegative().default(42),
   /** The planner in the loop (`--planner-config`); null or absent for a fixed deployment. */

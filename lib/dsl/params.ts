@@ -134,9 +134,9 @@ function buildRegistry(): Map<string, ParamDef[]> {
     add(camel(key), { scope: "planner", key });
     add(`planner.${camel(key)}`, { scope: "planner", key });
   }
-  for (const [alias, target] of Object.entries(ALIASES)) {
-    for (const def of map.get(target) ?? []) add(alias, def);
-  }
+  // An alias means its target, also where a scope has a key of the alias's name (the planner's `backend`,
+  // a live-deployment setting, stays `planner.backend`).
+  for (const [alias, target] of Object.entries(ALIASES)) map.set(alias, [...map.get(target) ?? []]);
   return map;
 }
 

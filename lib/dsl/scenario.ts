@@ -271,7 +271,7 @@ export class Scenario {
     });
   }
 
-  /** Seed for the run's random choices (router draws, MTP bursts, the arrival jitter). */
+  /** Seed for the run's random choices (router draws, the arrival jitter; MTP bursts take `aicMtpSeed`). */
   seed(seed: number): Scenario {
     return this.#edit(`.seed(${seed})`, (d) => void (d.run.seed = seed));
   }

@@ -149,7 +149,8 @@ type TraceParams = {
   ]-?: NonNullable<TraceInput[K]>;
 };
 type SyntheticParams = Required2<Omit<CamelKeys<SyntheticInput>, "source">>;
-type PlannerParams = Required2<Omit<CamelKeys<PlannerConfigInput>, "mode">> & {
+// `backend` is the engine's alias of `aicBackend`; the planner's is `planner.backend`.
+type PlannerParams = Required2<Omit<CamelKeys<PlannerConfigInput>, "mode" | "backend">> & {
   throughputIntervalS: number;
   loadIntervalS: number;
   plannerMode: NonNullable<PlannerConfigInput["mode"]>;

@@ -118,6 +118,9 @@ Deno.test("an ambiguous flat name asks for the dotted form", () => {
     (e) =>
       e instanceof InputError && /engine\.routerQueuePolicy or router\.routerQueuePolicy/.test(e.message),
   );
+  // An alias means its target: `backend` is the engine's aicBackend; the planner's stays `planner.backend`.
+  const topology = base.agg({ workers: 1 }).set({ backend: "trtllm" }).spec().topology;
+  assert.equal(topology.mode === "agg" && topology.engine?.aic_backend, "trtllm");
 });
 
 Deno.test("conflicting topology and workload calls are errors", () => {

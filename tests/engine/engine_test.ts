@@ -361,14 +361,17 @@ Deno.test("without chunked prefill, a preempted request waits until the rest of 
     { input: 1, output: 8, at: 0.5 },
     { input: 1, output: 16, at: 0.5 },
   ], 4);
-  const { collector } = run(w, agg({
-    block_size: 4,
-    num_gpu_blocks: 7,
-    max_num_batched_tokens: 10,
-    enable_chunked_prefill: false,
-    enable_prefix_caching: false,
-    preemption_mode: "fifo",
-    ...fixedTiming(10, 5),
-  }));
+  const { collector } = run(
+    w,
+    agg({
+      block_size: 4,
+      num_gpu_blocks: 7,
+      max_num_batched_tokens: 10,
+      enable_chunked_prefill: false,
+      enable_prefix_caching: false,
+      preemption_mode: "fifo",
+      ...fixedTiming(10, 5),
+    }),
+  );
   assert.deepEqual([...collector.lastTokenMs], [130, 65, 105]);
 });
