@@ -305,6 +305,12 @@ export function effectivePlanner(config: PlannerConfig): EffectivePlanner {
     );
   }
   if (config.min_gpu_budget !== -1) notes.push("min_gpu_budget is not enforced by dynolab; it has no effect");
+  if (easyMode && config.load_predictor !== "arima") {
+    notes.push(
+      `load_predictor "${config.load_predictor}" has no effect: optimization_target ` +
+        `"${config.optimization_target}" does not predict the load (set optimization_target "sla")`,
+    );
+  }
   const sched = config.scheduling;
   const live = [
     ...LIVE_SETTINGS.filter(([key, fallback]) => config[key] !== fallback).map(([key]) => key),

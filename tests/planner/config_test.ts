@@ -135,6 +135,12 @@ Deno.test("planner config: targets other than sla force load scaling on and thro
     'ttft_ms ignored: optimization_target "throughput" scales on static load thresholds, not SLA targets ' +
     '(set optimization_target "sla")',
   ]);
+  // So is a load predictor, which only throughput scaling (target sla) uses.
+  const prophet = effectivePlanner(parsePlannerConfig({ mode: "agg", load_predictor: "prophet" }));
+  assert.deepEqual(prophet.notes.slice(1), [
+    'load_predictor "prophet" has no effect: optimization_target "throughput" does not predict the load ' +
+    '(set optimization_target "sla")',
+  ]);
 });
 
 Deno.test("planner config: prophet is rejected with the alternatives", () => {
