@@ -28,7 +28,7 @@ export interface RunOptions {
   readonly warnings?: boolean;
   /** Use the result cache (default true; `--no-cache` in scripts). */
   readonly cache?: boolean;
-  /** Cache directory; default `$DYNOLAB_CACHE_DIR/results` or `~/.cache/dynolab/results`. */
+  /** Cache directory; default `<cacheRoot()>/results` (`$DYNOLAB_CACHE_DIR`, `$XDG_CACHE_HOME/dynolab` or `~/.cache/dynolab`). */
   readonly cacheDir?: string;
   /** Run only this shard of the runs (see `shard.ts`). */
   readonly shard?: Shard;
