@@ -39,6 +39,9 @@ export function parseAcceptRates(
   const parts = typeof given === "string"
     ? given.split(",").map((s) => s.trim()).filter((s) => s.length > 0)
     : given.map(String);
+  if (parts.length === 0) {
+    throw new InputError(`gives no rates; give 1 to ${nextn}, or leave it unset for the defaults`, at);
+  }
   if (parts.length > nextn) {
     throw new InputError(`gives ${parts.length} rates but aic_nextn is ${nextn}; give at most ${nextn}`, at);
   }

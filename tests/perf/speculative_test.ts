@@ -40,3 +40,12 @@ Deno.test("expected burst is 1 + r1 + r1·r2 + …", () => {
   assert.ok(Math.abs(expectedBurst([0.85, 0.3]) - 2.105) < 1e-12);
   assert.equal(expectedBurst([1, 1, 1]), 4);
 });
+
+Deno.test("an empty list of rates is an error, not all-zero rates", () => {
+  for (const empty of ["", " , ", []]) {
+    assert.throws(
+      () => speculativeConfig({ aic_nextn: 2, aic_nextn_accept_rates: empty }),
+      /aic_nextn_accept_rates: gives no rates; give 1 to 2, or leave it unset for the defaults/,
+    );
+  }
+});
