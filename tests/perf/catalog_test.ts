@@ -430,3 +430,28 @@ Deno.test("quantisation: AWQ/GPTQ 4-bit is weight-only INT4; an unknown method m
   );
   assert.equal(gptq8.quant.unpriced, "gptq (8-bit)");
 });
+
+Deno.test("config.json: Gemma 3's text config takes its class's vocabulary and tied embeddings when it omits them", () => {
+  // google/gemma-3-27b-it, abridged: its text_config leaves both to Gemma3TextConfig.
+  const gemma3 = {
+    architectures: ["Gemma3ForConditionalGeneration"],
+    model_type: "gemma3",
+    text_config: {
+      model_type: "gemma3_text",
+      hidden_size: 5376,
+      intermediate_size: 21504,
+      num_attention_heads: 32,
+      num_key_value_heads: 16,
+      head_dim: 128,
+      num_hidden_layers: 62,
+      sliding_window: 1024,
+      sliding_window_pattern: 6,
+    },
+  };
+  const m = modelFromHfConfig(gemma3, "gemma3.json");
+  assert.equal(m.arch.vocab, 262_208);
+  assert.equal(m.arch.tiedEmbeddings, true);
+  // A config that says otherwise wins.
+  const untied = { ...gemma3, text_config: { ...gemma3.text_config, tie_word_embeddings: false } };
+  assert.equal(modelFromHfConfig(untied, "u.json").arch.tiedEmbeddings, false);
+});

@@ -27,8 +27,19 @@ export interface HfCompanions {
 }
 
 /**
+ * Keys a `config.json` may leave to its transformers config class, by `model_type`, where the class's default
+ * is not the usual one (untied embeddings): Gemma ties its embeddings, and Gemma 3's text config (which
+ * google/gemma-3-27b-it's omits) has a vocabulary of 262,208.
+ */
+const CLASS_DEFAULTS: Readonly<Record<string, Json>> = {
+  gemma: { tie_word_embeddings: true },
+  gemma2: { tie_word_embeddings: true },
+  gemma3_text: { tie_word_embeddings: true, vocab_size: 262_208 },
+};
+
+/**
  * Build a model spec from a parsed `config.json` and the files beside it. Multimodal configs are read through
- * their `text_config`.
+ * their `text_config`; keys left to the config class take its defaults where they are unusual.
  *
  * @param id Name to report the model under (the path it came from).
  *
@@ -46,7 +57,8 @@ export interface HfCompanions {
 export function modelFromHfConfig(config: unknown, id: string, companions: HfCompanions = {}): ModelSpec {
   const at: InputLocation = { file: id };
   if (!isObject(config)) throw new InputError("config.json must hold a JSON object", at);
-  const c = isObject(config.text_config) ? { ...config, ...config.text_config } : config;
+  const merged = isObject(config.text_config) ? { ...config, ...config.text_config } : config;
+  const c: Json = { ...CLASS_DEFAULTS[String(merged.model_type)], ...merged };
   checkLayerKinds(c, at);
   const int = (key: string, fallback?: number): number => {
     const v = c[key];
