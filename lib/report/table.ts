@@ -150,13 +150,12 @@ export function formatRunSummary(report: Report): string[] {
     if (p.kv_capacity_source === "derived" && d) {
       const [fractionArg, fraction] = Object.entries(d)[0];
       const gib = (k: string) => `${d[k].toFixed(1)} GiB`;
-      kv +=
-        ` (derived: ${fractionArg} ${fraction} → ${gib("kv_gib")} of KV per GPU after weights ${
-          gib("weights_gib")
-        },` +
-        ` activations ${gib("activations_gib")}, reserved ${gib("reserved_gib")}; ${
-          formatCount(d.kv_bytes_per_token)
-        } B/token)`;
+      // SGLang's static fraction holds weights and KV only; vLLM and TRT-LLM also leave activations and more.
+      const rest = fractionArg === "mem_fraction_static"
+        ? ""
+        : `, activations ${gib("activations_gib")}, reserved ${gib("reserved_gib")}`;
+      kv += ` (derived: ${fractionArg} ${fraction} → ${gib("kv_gib")} of KV per GPU after weights ` +
+        `${gib("weights_gib")}${rest}; ${formatCount(d.kv_bytes_per_token)} B/token)`;
     } else if (p.kv_capacity_source) {
       kv += ` (${p.kv_capacity_source})`;
     }
