@@ -44,13 +44,23 @@ export interface ProfileData {
   readonly decodeItl: readonly (readonly number[])[];
 }
 
+/** A profile's array `key`: present, at least `minLength` long, every value a finite number ≥ 0. */
 function numbers(v: unknown, key: string, at: InputLocation, minLength: number): number[] {
+  if (v === undefined) throw missing(key, at);
   if (
-    !Array.isArray(v) || v.length < minLength || !v.every((x) => typeof x === "number" && Number.isFinite(x))
+    !Array.isArray(v) || v.length < minLength ||
+    !v.every((x) => typeof x === "number" && Number.isFinite(x) && x >= 0)
   ) {
-    throw new InputError(`must be an array of at least ${minLength} finite numbers`, { ...at, field: key });
+    throw new InputError(`must be an array of at least ${minLength} finite numbers ≥ 0`, {
+      ...at,
+      field: key,
+    });
   }
   return v as number[];
+}
+
+function missing(key: string, at: InputLocation): InputError {
+  return new InputError(`is missing; a profile needs ${PROFILE_KEYS.join(", ")}`, { ...at, field: key });
 }
 
 function ascending(xs: readonly number[], key: string, at: InputLocation) {
@@ -101,6 +111,7 @@ export function parseProfile(json: unknown, at: InputLocation = {}): ProfileData
   ascending(active, "decode_active_kv_tokens", at);
   ascending(context, "decode_context_length", at);
   const itl = o.decode_itl;
+  if (itl === undefined) throw missing("decode_itl", at);
   if (!Array.isArray(itl) || itl.length !== active.length) {
     throw new InputError(`must have ${active.length} rows (one per decode_active_kv_tokens)`, {
       ...at,

@@ -233,7 +233,8 @@ Deno.test("a bad .npz profile: the file, the field, and parseProfile's own messa
   await rejects(at("no_itl.npz"), (e) => {
     assert.equal(
       e.message,
-      `${at("no_itl.npz")}: decode_itl: must have 3 rows (one per decode_active_kv_tokens)`,
+      `${at("no_itl.npz")}: decode_itl: is missing; a profile needs prefill_isl, prefill_ttft_ms, ` +
+        "decode_active_kv_tokens, decode_context_length, decode_itl",
     );
     assert.equal(e.detail, fromJson?.detail);
     assert.equal(e.location.field, fromJson?.location.field);

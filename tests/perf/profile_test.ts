@@ -43,4 +43,10 @@ Deno.test("profile validation names the bad key", () => {
   bad({ decode_itl: [[5, 6]] }, /decode_itl: must have 2 rows/);
   bad({ decode_itl: [[5, 6], [7]] }, /decode_itl\[1\]/);
   bad({ extra: 1 }, /unknown key "extra"/);
+  bad(
+    { prefill_ttft_ms: [10, -20, 30] },
+    /prefill_ttft_ms: must be an array of at least 2 finite numbers ≥ 0/,
+  );
+  bad({ decode_itl: [[5, 6], [7, -1]] }, /decode_itl\[1\]: must be an array/);
+  bad({ decode_context_length: undefined }, /decode_context_length: is missing; a profile needs prefill_isl/);
 });
