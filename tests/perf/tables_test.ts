@@ -141,6 +141,17 @@ sharedTest("a systems path without the needed tables is one error naming what is
       }),
     /sglang/,
   );
+  // A table the newest version lacks: the error offers the way out, and blames the path (no version was given).
+  await fails(
+    () =>
+      tableModelFor({
+        aic_model_path: "MiniMaxAI/MiniMax-M2.5",
+        aic_system: "b200_sxm",
+        aic_backend: "sglang",
+        aic_tp_size: 4,
+      }),
+    /aic_systems_path: b200_sxm\/sglang 0\.5\.14 has no moe\/moe_perf table .*use the analytic model/,
+  );
 });
 
 sharedTest(

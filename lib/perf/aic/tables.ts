@@ -103,9 +103,17 @@ export async function loadAicTables(
   const need = async (family: string, table: string): Promise<Table> => {
     const loc = await locateTable(root, system, family, backend, chosen, table);
     if (!loc) {
+      const having: string[] = [];
+      for (const v of versions) {
+        if (await locateTable(root, system, family, backend, v, table)) having.push(v);
+      }
+      const choices = having.length
+        ? `pick an aic_backend_version that has it (${having.join(", ")}) or `
+        : "";
       throw new InputError(
-        `${system}/${backend} ${chosen} has no ${family}/${table} table (nor a reuse.yaml entry for it)`,
-        where("aic_backend_version"),
+        `${system}/${backend} ${chosen} has no ${family}/${table} table (nor a reuse.yaml entry for it); ` +
+          `${choices}use the analytic model (unset aic_systems_path)`,
+        where(version === undefined ? "aic_systems_path" : "aic_backend_version"),
       );
     }
     return await readParquetTable(loc.path);
