@@ -7,7 +7,7 @@
  * @module
  */
 import { jsonLines } from "../common/json.ts";
-import type { PlannerRuntime } from "../planner/mod.ts";
+import type { IntervalTotals, PlannerRuntime } from "../planner/mod.ts";
 import { type PlannerHtmlData, plannerHtmlData, renderPlannerHtml, type Report } from "../report/mod.ts";
 
 /** A file to write: its path and contents. */
@@ -28,7 +28,7 @@ export async function plannerFiles(
   const files: OutputFile[] = [[htmlPath, await renderPlannerHtml(data)]];
   const stem = htmlPath.replace(/\.html?$/, "");
   if (cfg.report_interval_hours != null) {
-    const windows = intervalWindows(data, cfg.report_interval_hours * 3600);
+    const windows = intervalWindows(data, planner.intervals, cfg.report_interval_hours * 3600);
     for (let k = 0; k < windows.length; k++) {
       files.push([`${stem}_${String(k + 1).padStart(3, "0")}.html`, await renderPlannerHtml(windows[k])]);
     }
@@ -52,46 +52,45 @@ export function plannerLogPath(htmlPath: string): string {
 }
 
 /**
- * The report data of each full interval of `seconds` when the run spans more than one (none otherwise): ticks,
- * events and GPU-hours within the interval, the last one's to the run's end (so they sum to the run's).
+ * The report data of each interval of `seconds` when the run's ticks span more than one (none otherwise):
+ * `totals` (the runtime's `intervals`, over every tick) give each window's tick count and GPU-hours, the last
+ * window's to the run's end, so they sum to the run's; the recorded ticks and the events within it are
+ * plotted.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { intervalWindows } from "./planner_files.ts";
- * const tick = (atS: number, gpuHours: number) => ({ atS, gpuHours, activeGpuHours: gpuHours }) as never;
- * const ticks = [tick(10, 1), tick(70, 2), tick(130, 3)];
- * const data = { ticks, events: [], totalTicks: 3, gpuHours: 3.5, activeGpuHours: 3.5 } as never;
- * const w = intervalWindows(data, 60);
- * assert(w.length === 3 && w[1].ticks.length === 1 && w[1].gpuHours === 1 && w[2].gpuHours === 1.5);
+ * const tick = (atS: number) => ({ atS }) as never;
+ * const data = { ticks: [tick(10), tick(70)], events: [], totalTicks: 3, toS: 130, gpuHours: 3.5, activeGpuHours: 3.5 };
+ * // The third tick, at 130 s, was not recorded; the totals count it.
+ * const totals = [1, 2, 3].map((h) => ({ ticks: 1, gpuHours: h, activeGpuHours: h }));
+ * const w = intervalWindows(data as never, totals, 60);
+ * assert(w.length === 3 && w[1].ticks.length === 1 && w[1].gpuHours === 1);
+ * assert(w[2].ticks.length === 0 && w[2].totalTicks === 1 && w[2].gpuHours === 1.5 && w[2].toS === 130);
  * ```
  */
-export function intervalWindows(data: PlannerHtmlData, seconds: number): PlannerHtmlData[] {
-  const ticks = data.ticks;
-  if (ticks.length === 0 || ticks[ticks.length - 1].atS <= seconds) return [];
-  const windows: PlannerHtmlData[] = [];
-  let before = { gpu: 0, active: 0 };
-  for (let start = 0; start < ticks[ticks.length - 1].atS; start += seconds) {
-    const end = start + seconds;
-    const inside = ticks.filter((t) => t.atS > start && t.atS <= end);
-    const last = inside.length ? inside[inside.length - 1] : undefined;
-    // The last window runs to the run's end, past its last tick: it closes with the run's totals.
-    const after = end >= ticks[ticks.length - 1].atS
-      ? { gpu: data.gpuHours, active: data.activeGpuHours }
-      : last
-      ? { gpu: last.gpuHours, active: last.activeGpuHours }
-      : before;
-    windows.push({
+export function intervalWindows(
+  data: PlannerHtmlData,
+  totals: readonly IntervalTotals[],
+  seconds: number,
+): PlannerHtmlData[] {
+  if (totals.length < 2) return [];
+  return totals.map((t, k) => {
+    const start = k * seconds, end = start + seconds, last = k === totals.length - 1;
+    const before = totals[k - 1] ?? { gpuHours: 0, activeGpuHours: 0 };
+    const after = last ? { gpuHours: data.gpuHours, activeGpuHours: data.activeGpuHours } : t;
+    return {
       ...data,
-      ticks: inside,
+      ticks: data.ticks.filter((r) => r.atS > start && r.atS <= end),
       events: data.events.filter((e) => e.atS > start && e.atS <= end),
-      totalTicks: inside.length,
-      gpuHours: after.gpu - before.gpu,
-      activeGpuHours: after.active - before.active,
-    });
-    before = after;
-  }
-  return windows;
+      totalTicks: t.ticks,
+      fromS: start,
+      toS: Math.min(end, data.toS),
+      gpuHours: after.gpuHours - before.gpuHours,
+      activeGpuHours: after.activeGpuHours - before.activeGpuHours,
+    };
+  });
 }
 
 async function gzipLines(rows: readonly unknown[]): Promise<Uint8Array> {

@@ -32,6 +32,7 @@ export {
   type BootstrapInfo,
   capabilities,
   type EngineLoad,
+  type IntervalTotals,
   MAX_TICK_RECORDS,
   PlannerRuntime,
   type PlannerSetup,

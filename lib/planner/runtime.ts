@@ -91,12 +91,28 @@ export interface PlannerSetup {
 /** The most tick records kept (the reference's diagnostics cap). */
 export const MAX_TICK_RECORDS = 50_000;
 
+/** One `report_interval_hours` window of a run, counted over every tick (records or not). */
+export interface IntervalTotals {
+  /** Ticks within the window. */
+  ticks: number;
+  /** Cumulative GPU-hours (provisioned, active-worker) at the window's last tick. */
+  gpuHours: number;
+  activeGpuHours: number;
+}
+
 /** The planner in the loop. Create per run, pass as the cluster's controller, read the results after. */
 export class PlannerRuntime implements ScalingController {
   readonly setup: PlannerSetup;
   readonly ticks: TickRecord[] = [];
   readonly events: ScalingEvent[] = [];
   totalTicks = 0;
+  /** The time of the last tick (s), recorded or not. */
+  lastTickS = 0;
+  /**
+   * Per `report_interval_hours` window `(k·h, (k+1)·h]`, over every tick: the per-interval reports' totals,
+   * beyond the {@link MAX_TICK_RECORDS} records too. Empty without intervals.
+   */
+  readonly intervals: IntervalTotals[] = [];
   bootstrap: BootstrapInfo;
   #sm!: PlannerStateMachine;
   #cluster!: Cluster;
@@ -176,8 +192,25 @@ export class PlannerRuntime implements ScalingController {
     if (this.ticks.length < MAX_TICK_RECORDS) {
       this.ticks.push(this.#record(tick, nowS, effects.diagnostics, traffic, fpms, d));
     }
+    this.lastTickS = nowS;
+    this.#countInterval(nowS);
     this.#pending = effects.next;
     return effects.next.atS * 1000;
+  }
+
+  /** Add the tick at `nowS` to its report interval (windows without ticks carry the totals before them). */
+  #countInterval(nowS: number): void {
+    const hours = this.setup.planner.config.report_interval_hours;
+    if (hours == null) return;
+    const k = Math.max(0, Math.ceil(nowS / (hours * 3600)) - 1), list = this.intervals;
+    const gpu = this.gpuHours();
+    while (list.length <= k) {
+      const before = list[list.length - 1];
+      list.push({ ticks: 0, gpuHours: before?.gpuHours ?? 0, activeGpuHours: before?.activeGpuHours ?? 0 });
+    }
+    list[k].ticks++;
+    list[k].gpuHours = gpu.provisioned;
+    list[k].activeGpuHours = gpu.active;
   }
 
   /** How many of the recorded ticks had the GPU budget hold back a load decision that wanted more workers. */

@@ -164,6 +164,8 @@ export function plannerHtmlData(p: PlannerRuntime, report: Report): PlannerHtmlD
     ticks: p.ticks,
     events: p.events,
     totalTicks: p.totalTicks,
+    fromS: p.ticks[0]?.atS ?? 0,
+    toS: p.lastTickS,
     summary: p.setup.planner.summary,
     ttftSlaMs: cfg.ttft_ms,
     itlSlaMs: cfg.itl_ms,

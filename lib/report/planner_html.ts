@@ -10,14 +10,19 @@
  */
 import * as Plot from "@observablehq/plot";
 import { parseHTML } from "linkedom";
-import { formatFixed } from "../common/format.ts";
+import { formatCount, formatFixed } from "../common/format.ts";
 import type { LoadReason, ScalingEvent, ThroughputReason, TickRecord } from "../planner/mod.ts";
 
 /** What the page shows. */
 export interface PlannerHtmlData {
+  /** The tick records plotted (at most the first `MAX_TICK_RECORDS` of the run). */
   readonly ticks: readonly TickRecord[];
   readonly events: readonly ScalingEvent[];
+  /** Every tick of the span, recorded or not. */
   readonly totalTicks: number;
+  /** The span the page covers (s): its first and last tick, or an interval's bounds. */
+  readonly fromS: number;
+  readonly toS: number;
   /** The effective-mode line (`mode agg, target sla (…): …`). */
   readonly summary: string;
   readonly ttftSlaMs: number;
@@ -118,7 +123,7 @@ type Mark = Plot.Markish;
  * import assert from "node:assert/strict";
  * import { plannerHtml } from "./planner_html.ts";
  * const html = plannerHtml({
- *   ticks: [], events: [], totalTicks: 0, summary: "mode agg", ttftSlaMs: 500, itlSlaMs: 50, throughputIntervalS: 180,
+ *   ticks: [], events: [], totalTicks: 0, fromS: 0, toS: 0, summary: "mode agg", ttftSlaMs: 500, itlSlaMs: 50, throughputIntervalS: 180,
  *   disagg: false, gpuHours: 1.5, activeGpuHours: 1.25, gpusPerWorker: [1], maxKvTokens: 1024,
  *   results: { completed: 0, ttft: [0, 0], itl: [0, 0] }, warnings: [],
  * });
@@ -314,7 +319,10 @@ export function plannerHtml(data: PlannerHtmlData): string {
 }
 
 function page(data: PlannerHtmlData, panels: string[]): string {
-  const first = data.ticks[0]?.atS ?? 0, last = data.ticks[data.ticks.length - 1]?.atS ?? 0;
+  const recorded = data.ticks.length, plotted = data.ticks[recorded - 1]?.atS ?? data.fromS;
+  const cut = recorded < data.totalTicks
+    ? ` (the plots show the ${formatCount(recorded)} recorded ticks, to ${formatFixed(plotted, 2)} s)`
+    : "";
   const events = data.events.map((e) =>
     `<li>t=${e.atS.toFixed(1)}s [${e.component}]: ${e.from} → ${e.to} workers (${
       e.reason.replace("_", " ")
@@ -344,9 +352,9 @@ details { max-width: 1260px; margin: 12px auto; font-size: 12px; }
 <body>
 <header>
 <h1>Planner Diagnostics Report</h1>
-<p>Simulated time ${formatFixed(first, 2)} s – ${
-    formatFixed(last, 2)
-  } s | Planner ticks: ${data.totalTicks}</p>
+<p>Simulated time ${formatFixed(data.fromS, 2)} s – ${
+    formatFixed(data.toS, 2)
+  } s | Planner ticks: ${data.totalTicks}${cut}</p>
 <p class="headline">Scaling events: ${data.events.length} | GPU hours: ${formatFixed(data.gpuHours, 2)}</p>
 <p>SLA targets: TTFT ${data.ttftSlaMs} ms, ITL ${data.itlSlaMs} ms | ${escape(data.summary)}</p>
 <p>Provisioned GPU-hours (starting, active and draining workers, GPUs per worker ${
