@@ -9,9 +9,10 @@
 import { jsonLines } from "../common/json.ts";
 import type { IntervalTotals, PlannerRuntime } from "../planner/mod.ts";
 import { type PlannerHtmlData, plannerHtmlData, renderPlannerHtml, type Report } from "../report/mod.ts";
+import type { FileContents } from "./write.ts";
 
 /** A file to write: its path and contents. */
-export type OutputFile = readonly [path: string, contents: string | Uint8Array];
+export type OutputFile = readonly [path: string, contents: FileContents];
 
 /**
  * Every planner file of a run, the full report first.
@@ -94,7 +95,6 @@ export function intervalWindows(
 }
 
 async function gzipLines(rows: readonly unknown[]): Promise<Uint8Array> {
-  const text = jsonLines(rows);
-  const stream = new Blob([text]).stream().pipeThrough(new CompressionStream("gzip"));
+  const stream = new Blob(jsonLines(rows)).stream().pipeThrough(new CompressionStream("gzip"));
   return new Uint8Array(await new Response(stream).arrayBuffer());
 }

@@ -7,13 +7,13 @@
  * @module
  */
 import { jsonLines } from "../common/json.ts";
-import { formatSummary, type Report, reportJson, sortKeys } from "../report/mod.ts";
+import { formatSummary, type Report, reportJsonChunks, sortKeys } from "../report/mod.ts";
 import { runSimulation } from "../simulate.ts";
 import type { AisimulateArgs } from "./aisimulate_args.ts";
 import { compilePrediction, loadPrediction, prepareOutputDir, readConfigDoc } from "./aisimulate_files.ts";
 import { formatDetails, needsOpTotals, predictionDetails } from "./predict_detail.ts";
 import { runRecords, summaryOf, withWallFigures } from "./run_outputs.ts";
-import { writeFilesAtomically } from "./write.ts";
+import { type FileContents, writeFilesAtomically } from "./write.ts";
 import type { Io } from "./main.ts";
 
 /** The sections `predict` refuses (`recommend`'s). */
@@ -37,7 +37,7 @@ export async function predict(args: AisimulateArgs, io: Io): Promise<number> {
     }
     : { ...report };
   const path = `${args.outputDir}/prediction.json`;
-  const files: [string, string][] = [];
+  const files: [string, FileContents][] = [];
   if (args.capture) {
     const records = runRecords(result, inputs) as unknown as Report[];
     prediction.per_request = records;
@@ -48,7 +48,7 @@ export async function predict(args: AisimulateArgs, io: Io): Promise<number> {
   }
   const details = args.detail.length > 0 ? predictionDetails(args.detail, result, summary) : undefined;
   if (details) prediction.details = details as unknown as Report;
-  files.unshift([path, reportJson(prediction)]);
+  files.unshift([path, reportJsonChunks(prediction)]);
   await writeFilesAtomically(files);
   if (args.format === "json") {
     io.out(JSON.stringify(sortKeys((details ? { details, summary } : summary) as unknown as Report)));

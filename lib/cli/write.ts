@@ -194,7 +194,7 @@ export function plannerReportPath(dir: string, filename: string | null, now = ne
  * files.
  */
 export async function writeFilesAtomically(
-  files: readonly (readonly [path: string, contents: string | Uint8Array])[],
+  files: readonly (readonly [path: string, contents: FileContents])[],
 ): Promise<void> {
   const targets = await checkOutputPaths(files.map(([path]) => [path, `output "${path}"`] as const));
   const temps: string[] = [], made: string[] = [];
@@ -233,8 +233,18 @@ export async function writeFilesAtomically(
   }
 }
 
-function writeContents(path: string, contents: string | Uint8Array): Promise<void> {
-  return typeof contents === "string" ? Deno.writeTextFile(path, contents) : Deno.writeFile(path, contents);
+/** What a file holds: text, bytes, or text in chunks (a file larger than one string may be). */
+export type FileContents = string | Uint8Array | readonly string[];
+
+async function writeContents(path: string, contents: FileContents): Promise<void> {
+  if (typeof contents === "string") return await Deno.writeTextFile(path, contents);
+  if (contents instanceof Uint8Array) return await Deno.writeFile(path, contents);
+  using file = await Deno.open(path, { write: true, create: true, truncate: true });
+  const encoder = new TextEncoder();
+  for (const chunk of contents) {
+    const bytes = encoder.encode(chunk);
+    for (let at = 0; at < bytes.length;) at += await file.write(bytes.subarray(at));
+  }
 }
 
 /** Directory `dir` and those of its parents that do not exist, outermost first (none when `dir` exists). */

@@ -11,6 +11,7 @@ export {
   type Report,
   type ReportInputs,
   reportJson,
+  reportJsonChunks,
   type ReportValue,
   sortKeys,
 } from "./report.ts";

@@ -12,6 +12,7 @@ import {
   summarize,
   summarizeSorted,
 } from "../metrics/mod.ts";
+import { Chunks } from "../common/json.ts";
 import type { Trajectories } from "../workload/mod.ts";
 import { trajectoryMetrics } from "./trajectories.ts";
 
@@ -209,7 +210,55 @@ export function assertFinite(value: ReportValue, path: string): void {
  * ```
  */
 export function reportJson(report: Report): string {
-  return JSON.stringify(sortKeys(report), null, 2) + "\n";
+  return reportJsonChunks(report).join("");
+}
+
+/**
+ * {@link reportJson}'s text in chunks ({@link Chunks}), for a report larger than one string may be (AISimulate's
+ * `per_request` records of hundreds of thousands of requests).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { reportJsonChunks } from "./report.ts";
+ * const report = { z: [{ b: 1, a: [1, 2] }, null, []], a: {}, m: "x" };
+ * assert.equal(reportJsonChunks(report).join(""), JSON.stringify(report, ["a", "b", "m", "z"], 2) + "\n");
+ * ```
+ */
+export function reportJsonChunks(report: Report): string[] {
+  const out = new Chunks();
+  pretty(sortKeys(report), "", out);
+  out.push("\n");
+  return out.done();
+}
+
+/**
+ * `JSON.stringify(value, null, 2)` at indent `indent`, into `out`: the top-level object and arrays piece by
+ * piece (a long array's elements each), anything else whole.
+ */
+function pretty(value: ReportValue, indent: string, out: Chunks, top = true): void {
+  const inner = indent + "  ";
+  if (Array.isArray(value) && value.length > 0) {
+    out.push("[\n");
+    value.forEach((v, i) => {
+      out.push(inner);
+      pretty(v ?? null, inner, out, false);
+      out.push(i < value.length - 1 ? ",\n" : "\n");
+    });
+    out.push(indent + "]");
+  } else if (top && value !== null && typeof value === "object" && !Array.isArray(value)) {
+    const keys = Object.keys(value).filter((k) => value[k] !== undefined);
+    if (keys.length === 0) return out.push("{}");
+    out.push("{\n");
+    keys.forEach((k, i) => {
+      out.push(`${inner}${JSON.stringify(k)}: `);
+      pretty(value[k], inner, out);
+      out.push(i < keys.length - 1 ? ",\n" : "\n");
+    });
+    out.push(indent + "}");
+  } else {
+    out.push(JSON.stringify(value, null, 2).replaceAll("\n", "\n" + indent));
+  }
 }
 
 /**
