@@ -143,9 +143,16 @@ export class KalmanPredictor extends Base {
 }
 
 /**
+ * The most recent observations the ARIMA predictor fits on: its cost per tick stays bounded, so a long trace's
+ * planner costs time linear in its ticks (pmdarima refits on the whole history).
+ */
+export const ARIMA_WINDOW = 1024;
+
+/**
  * Automatic ARIMA: with fewer than 5 points (or all equal) the last (or common) value; otherwise the order is
- * selected once and its parameters refitted as points arrive. A raw-space order that collapses to (0, d, 0)
- * is refitted on log1p values; forecasts are clamped at 0; any numerical failure gives the last value.
+ * selected once and its parameters refitted as points arrive, on the last {@link ARIMA_WINDOW} of them. A
+ * raw-space order that collapses to (0, d, 0) is refitted on log1p values; forecasts are clamped at 0; any
+ * numerical failure gives the last value.
  *
  * @example
  * ```ts
@@ -173,7 +180,8 @@ export class ArimaPredictor extends Base {
   }
 
   predict(): number {
-    const raw = this.values.map((v) => Math.max(0, v));
+    const seen = this.values.length;
+    const raw = this.values.slice(-ARIMA_WINDOW).map((v) => Math.max(0, v));
     if (raw.length < 5) return this.last();
     if (raw.every((v) => v === raw[0])) return raw[0];
     const space = (log: boolean) => (log ? raw.map(Math.log1p) : raw);
@@ -186,10 +194,10 @@ export class ArimaPredictor extends Base {
           model = autoArima(space(true));
         }
         this.#model = model;
-      } else if (this.#fittedOn !== raw.length) {
+      } else if (this.#fittedOn !== seen) {
         this.#model = refit(this.#model, space(this.#log));
       }
-      this.#fittedOn = raw.length;
+      this.#fittedOn = seen;
       const next = forecast(this.#model, space(this.#log));
       const value = this.#log ? Math.expm1(next) : next;
       return Number.isFinite(value) ? Math.max(0, value) : this.last();

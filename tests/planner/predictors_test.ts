@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { Rng } from "../../lib/common/rng.ts";
 import { autoArima, forecast } from "../../lib/planner/mod.ts";
 import { ArimaPredictor, ConstantPredictor, KalmanPredictor } from "../../lib/planner/mod.ts";
+import { ARIMA_WINDOW } from "../../lib/planner/predictors.ts";
 import { chooseD, kpss } from "../../lib/planner/arima.ts";
 
 const close = (a: number, b: number, eps = 1e-9) =>
@@ -96,6 +97,20 @@ Deno.test("arima: the order chosen does not depend on the series' scale, and no 
     });
     assert.deepEqual(orders, [orders[1], orders[1], orders[1]], `trial ${trial}`);
   }
+});
+
+Deno.test("arima predictor: past its window it keeps refitting on the newest points", () => {
+  const rng = new Rng(9);
+  const p = new ArimaPredictor(false);
+  for (let i = 0; i < ARIMA_WINDOW + 100; i++) {
+    p.add(100 + 10 * rng.next());
+    if (i % 97 === 0) p.predict();
+  }
+  const before = p.predict();
+  assert.ok(Math.abs(before - 105) < 5, `${before}`);
+  for (let i = 0; i < 30; i++) p.add(1000 + 10 * rng.next());
+  const after = p.predict();
+  assert.ok(after > 500, `${after}`);
 });
 
 Deno.test("arima predictor: reference rules (few points, constant series, clamp at 0, deterministic)", () => {
