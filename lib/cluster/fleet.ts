@@ -61,7 +61,7 @@ export class Fleet {
   readonly activeSeconds: number[];
   /** Lifecycle steps after the initial deployment. */
   readonly lifecycle: LifecycleOp[] = [];
-  /** Start-up events still queued: those of workers cancelled while starting first ({@link staleStartups}). */
+  /** Start-up events still queued, the {@link staleStartups} included. */
   queuedStartups = 0;
   /** Start-up events still queued for workers cancelled while starting: no work, so they keep no run going. */
   staleStartups = 0;
