@@ -52,7 +52,11 @@ export class Cluster {
   #inFlight = 0;
   #now = 0;
   #events = 0;
-  #slotsFreed = false;
+  /**
+   * A request became ready or a closed-loop slot was freed: dispatch once the instant's events have settled, so
+   * that every next turn due now is ready before new sessions take the slots.
+   */
+  #dispatchDue = false;
   /** Warm-up: whether the profiling phase has begun; the delay it put on the open-loop schedule; ready times. */
   #profiling: boolean;
   #shiftMs = 0;
@@ -157,10 +161,10 @@ export class Cluster {
         this.#events++;
         this.#handle(kind, q.arg);
       }
-      if (this.#slotsFreed) {
-        this.#slotsFreed = false;
+      while (this.#dispatchDue) {
+        this.#dispatchDue = false;
         if (!this.#profiling && this.#driver.profiling) this.#openProfiling();
-        this.#dispatchReady();
+        this.#dispatchReady(); // a request the router sheds frees its slot again
       }
       this.#releaseHeld();
       this.#startDirty();
@@ -208,11 +212,11 @@ export class Cluster {
     }
   }
 
-  /** `r` is ready to go: hand it to the driver and dispatch what it releases. */
+  /** `r` is ready to go: hand it to the driver, which releases it once the instant has settled. */
   #ready(r: number): void {
     if (this.#readyMs) this.#readyMs[r] = this.#now;
     this.#driver.ready(r);
-    this.#dispatchReady();
+    this.#dispatchDue = true;
   }
 
   /**
@@ -410,15 +414,14 @@ export class Cluster {
   }
 
   /**
-   * A request left the system: fire its edges (its session's next turn waits for this). Freed
-   * closed-loop slots are refilled once same-time events have settled, so a next turn due now competes on
-   * equal terms with queued requests.
+   * A request left the system: fire its edges (its session's next turn waits for this). Its closed-loop slot is
+   * refilled once same-time events have settled ({@link Cluster.#dispatchDue}).
    */
   #ended(r: number): void {
     this.#inFlight--;
     this.#driver.ended(r);
     this.#fire(r, 0);
-    this.#slotsFreed = true;
+    this.#dispatchDue = true;
   }
 
   /**

@@ -56,6 +56,15 @@ Deno.test("closed loop: continuing session turns go before new sessions", () => 
   ]);
   const { collector } = run(w, { ...agg(fixedTiming(10, 0)), replay_concurrency: 1 });
   assert.ok(collector.arrivalMs[1] < collector.arrivalMs[2]);
+  // Four sessions of three turns (and a fifth waiting) at concurrency 4: turns that end together free four
+  // slots, and all four sessions' next turns take them before the fifth session starts.
+  const rows = [0, 1, 2, 3, 4].flatMap((s) =>
+    [0, 1, 2].map((turn) => ({ input: 64, output: 3, session: `s${s}`, ...(turn ? { delay: 0 } : {}) }))
+  );
+  const four = run(workloadOf(rows), { ...agg(fixedTiming(10, 5)), replay_concurrency: 4 }).collector;
+  const turns = (turn: number) => [0, 1, 2, 3].map((s) => four.arrivalMs[3 * s + turn]);
+  assert.deepEqual([turns(0), turns(1), turns(2)], [[0, 0, 0, 0], [25, 25, 25, 25], [50, 50, 50, 50]]);
+  assert.equal(four.arrivalMs[12], 75, "the fifth session starts once the four have ended");
 });
 
 Deno.test("round robin alternates workers; GPU-hours count provisioned workers", () => {
@@ -298,6 +307,14 @@ Deno.test("open loop: a draining warm-up delays the rest of the schedule, keepin
   // 10 ms apart as in the trace.
   assert.deepEqual([...collector.arrivalMs], [0, 25, 35, 45]);
   assert.equal(report.num_requests, 3);
+  // So it does when the warm-up request's session goes on at once: its next turn is ready at the same instant.
+  const turns = workloadOf([
+    { input: 100, output: 3, session: "a", at: 0 },
+    { input: 100, output: 3, session: "a", delay: 0 },
+    ...[10, 20, 30].map((at) => ({ input: 100, output: 3, at })),
+  ]);
+  const held = run(turns, { ...agg(fixedTiming(10, 5)), warmup_request_count: 1 }).collector;
+  assert.deepEqual([2, 3, 4].map((r) => held.arrivalMs[r]), [25, 35, 45]);
 });
 
 Deno.test("a warm-up that leaves nothing to measure is refused, naming the field", () => {
