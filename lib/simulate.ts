@@ -142,8 +142,12 @@ export interface RunOptions {
   readonly recordOps?: boolean;
 }
 
-/** The tag of the arrival jitter's stream of `Rng(seed)`, apart from the cluster's draws. */
-const JITTER_STREAM = 1;
+/**
+ * The tag of the arrival jitter's stream of `Rng(seed)`, apart from the cluster's draws and from the streams
+ * the workload generators fork (tags 1–5 of `Rng(arrival_seed)`), which a seed equal to the arrival seed
+ * would otherwise repeat.
+ */
+const JITTER_STREAM = 0x5eed_1177;
 
 /** Run a simulation on loaded inputs. Pure and deterministic. */
 export function runSimulation(inputs: SimulationInputs, options: RunOptions = {}): SimulationResult {

@@ -1,7 +1,12 @@
 import assert from "node:assert/strict";
 import { Rng } from "../../lib/common/rng.ts";
 import { parseSpec } from "../../lib/spec.ts";
-import { defaultWorkload, jitterArrivals } from "../../lib/workload/mod.ts";
+import {
+  defaultWorkload,
+  generateSynthetic,
+  jitterArrivals,
+  SyntheticWorkloadSchema,
+} from "../../lib/workload/mod.ts";
 import { fixedTiming, run, workloadOf } from "../_fixtures.ts";
 
 const w = defaultWorkload({ source: "default", seed: 5, sessions: 60, session_rate: 1 }, { blockSize: 64 });
@@ -88,4 +93,38 @@ Deno.test("arrival_jitter_ms: a run serves every request, the same seed repeats 
       }),
     /spread_arrival_steps: sets the arrival jitter to half the trace's step: give it or an arrival jitter, not both/,
   );
+});
+
+Deno.test("arrival_jitter_ms: the jitter is independent of synthetic arrivals drawn from the same seed", () => {
+  // Both seeds at their default, 42: the jitter's stream must not repeat the Poisson gaps' stream.
+  const synthetic = generateSynthetic(
+    SyntheticWorkloadSchema.parse({
+      source: "synthetic",
+      input_tokens: 64,
+      output_tokens: 1,
+      request_count: 4000,
+      request_rate: 10,
+    }),
+    { blockSize: 64, closedLoop: false },
+  );
+  const arrivals = (jitter: number) =>
+    run(synthetic, {
+      topology: { mode: "agg", num_workers: 4, engine: fixedTiming(1, 0) },
+      arrival_jitter_ms: jitter,
+    })
+      .collector.arrivalMs;
+  const [plain, jittered] = [arrivals(0), arrivals(50)];
+  const n = synthetic.requestCount - 1, shift = jittered[0] - plain[0];
+  const offset = Array.from({ length: n }, (_, r) => jittered[r] - plain[r] - shift);
+  const gap = Array.from({ length: n }, (_, r) => plain[r + 1] - plain[r]);
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const [mo, mg] = [mean(offset), mean(gap)];
+  let cov = 0, vo = 0, vg = 0;
+  for (let r = 0; r < n; r++) {
+    cov += (offset[r] - mo) * (gap[r] - mg);
+    vo += (offset[r] - mo) ** 2;
+    vg += (gap[r] - mg) ** 2;
+  }
+  const correlation = cov / Math.sqrt(vo * vg);
+  assert.ok(Math.abs(correlation) < 0.1, `correlation ${correlation}`);
 });
