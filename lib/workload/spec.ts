@@ -175,7 +175,7 @@ export const SyntheticWorkloadSchema = z.strictObject({
    * `--random-range-ratio` of SGLang's and InferenceMAX's `benchmark_serving.py` (and vLLM's before v0.10).
    * 1 (default): exact lengths. Exclusive with the stddevs.
    */
-  length_range_ratio: z.number().gt(0).max(1).default(1),
+  length_range_ratio: z.number().min(0).max(1).default(1),
   /** Sessions to generate (= requests when `turns_per_session` is 1). */
   request_count: positiveInt,
   /** Poisson open-loop arrivals, requests (sessions) per second. */

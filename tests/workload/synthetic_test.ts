@@ -265,6 +265,12 @@ Deno.test("synthetic: uniform lengths in [floor(len × r), len] (benchmark_servi
   assert.ok(Math.abs(moments(input).mean - 900) < 5, `input mean ${moments(input).mean}`);
   // the prompt's full blocks follow the drawn length
   for (let r = 0; r < 20; r++) assert.equal(blocksOf(w, r).length, Math.floor(w.inputLength[r] / 64));
+  // ratio 0, which benchmark_serving accepts: uniform in [1, len]
+  const all = generateSynthetic(spec({ request_count: 3000, length_range_ratio: 0 }), {
+    blockSize: 64,
+    closedLoop: true,
+  });
+  assert.deepEqual([Math.min(...all.outputLength), Math.max(...all.outputLength)], [1, 50]);
 });
 
 Deno.test("synthetic: a length spread leaves arrivals and prefix groups as they were, and is seeded", () => {
@@ -314,7 +320,9 @@ Deno.test("synthetic: a range ratio and stddevs together are rejected, naming th
   });
   assert.ok(!r.success);
   assert.deepEqual(r.error.issues[0].path, ["length_range_ratio"]);
-  for (const bad of [{ length_range_ratio: 0 }, { length_range_ratio: 1.5 }, { input_tokens_stddev: -1 }]) {
+  for (
+    const bad of [{ length_range_ratio: -0.1 }, { length_range_ratio: 1.5 }, { input_tokens_stddev: -1 }]
+  ) {
     assert.ok(
       !SyntheticWorkloadSchema.safeParse({
         source: "synthetic",
