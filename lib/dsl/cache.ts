@@ -49,9 +49,12 @@ function traceName(path: string | readonly string[]): string | string[] {
 
 let sourceDigest: Promise<string> | undefined;
 
+/** The DSL's files whose code shapes what a cache entry holds (the run's report and time series). */
+const CACHED_DSL_FILES = ["dsl/execute.ts", "dsl/series.ts"];
+
 /**
- * sha256 over the simulator's source files (`lib/**.ts` except `lib/dsl/` and `lib/cli/`, sorted by path), or
- * `"unknown"` when the modules are not loaded from disk.
+ * sha256 over the simulator's source files (`lib/**.ts` except `lib/dsl/` and `lib/cli/`, but with
+ * {@link CACHED_DSL_FILES}; sorted by path), or `"unknown"` when the modules are not loaded from disk.
  */
 export function simulatorDigest(): Promise<string> {
   sourceDigest ??= (async () => {
@@ -67,6 +70,7 @@ export function simulatorDigest(): Promise<string> {
     };
     const root = lib.pathname.replace(/\/$/, "");
     walk(root);
+    files.push(...CACHED_DSL_FILES.map((f) => `${root}/${f}`));
     files.sort();
     const parts = files.map((f) => `${f.slice(root.length)}\0${Deno.readTextFileSync(f)}`);
     return await sha256Hex(parts.join("\0"));
