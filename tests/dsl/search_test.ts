@@ -32,6 +32,10 @@ Deno.test("findSmallest rejects bad bounds and swept scenarios", async () => {
     () => findSmallest(fleet.sweep("seed", [1, 2]), "workers", 1, 2, () => true, QUIET),
     /without sweeps or variants/,
   );
+  await assert.rejects(
+    () => findSmallest(fleet, "workers", 1, 2, () => true, { ...QUIET, shard: { index: 1, count: 2 } }),
+    /a search cannot be sharded/,
+  );
 });
 
 Deno.test("findSmallest: a run that served nothing does not hold, and its latencies are null", async () => {
