@@ -157,6 +157,9 @@ export interface ExtentColumn {
  *   { key: "ttftAvg", label: "mean TTFT (ms)", show: String },
  * ]);
  * assert.equal(table, "| start-up (s) | mean TTFT (ms) |\n|---:|---:|\n| 0 | 801–802 |\n| 100 | 1801–1802 |");
+ * const paces = [0.99, 1].flatMap((pace) => [{ pace, seed: 1, ttftAvg: 900 * pace }]);
+ * const byPace = extentTable(paces, "pace", [0.99, 1], "pace", [{ key: "ttftAvg", label: "TTFT", show: String }]);
+ * assert(byPace.includes("| 0.99 | 891–891 |"));
  * ```
  */
 export function extentTable(
@@ -171,7 +174,7 @@ export function extentTable(
     `| ${head} | ${columns.map((c) => c.label).join(" | ")} |`,
     `|${numeric ? "---:" : "---"}|${columns.map(() => "---:").join("|")}|`,
     ...values.map((value) =>
-      `| ${numeric ? formatCount(value) : String(value)} | ${
+      `| ${numeric ? formatCount(value, 12) : String(value)} | ${
         columns.map(({ key, show }) => {
           const [lo, hi] = extent(rows, key, { [by]: value });
           return `${show(lo)}–${show(hi)}`;
