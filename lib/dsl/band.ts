@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { InputError } from "../common/errors.ts";
+import { InputError, suggest } from "../common/errors.ts";
 import { formatCount } from "../common/format.ts";
 import type { Row } from "./results.ts";
 import type { Scalar } from "./types.ts";
@@ -35,6 +35,10 @@ export function extent(rows: readonly Row[], key: string, where: RowFilter = {})
   const matching = rows.filter((r) => matches(r, where));
   const context = { field: `extent(${JSON.stringify(key)}, ${JSON.stringify(where)})` };
   if (matching.length === 0) throw new InputError("no row matches", context);
+  if (!matching.some((r) => key in r)) {
+    const hint = suggest(key, Object.keys(matching[0]));
+    throw new InputError(`no column "${key}"` + (hint ? ` (did you mean ${hint}?)` : ""), context);
+  }
   let min = Infinity, max = -Infinity;
   for (const r of matching) {
     const v = r[key];

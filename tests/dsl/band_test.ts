@@ -31,7 +31,8 @@ Deno.test("extent: no matching row, or a missing value in one, is an error namin
     return true;
   });
   assert.throws(() => extent(rows, "ttftP90", { variant: "disagg" }), /run 9 has no finite value \(null\)/);
-  assert.throws(() => extent(rows, "itlAvg", { variant: "agg" }), /run 0 has no finite value \(undefined\)/);
+  assert.throws(() => extent(rows, "itlAvg", { variant: "agg" }), /no column "itlAvg"/);
+  assert.throws(() => extent(rows, "ttftp90"), /no column "ttftp90" \(did you mean ttftP90\?\)/);
 });
 
 Deno.test("compareExtents: above or below only when the ranges do not touch", () => {
