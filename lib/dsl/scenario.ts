@@ -300,7 +300,8 @@ export class Scenario {
   sweep<P extends ParamName>(param: P, values: readonly ParamTypes[P][]): Scenario {
     const def = lookupParam(param, ".sweep()");
     checkSweepValues(param, values);
-    if (this.#s.variants) return this.#map((s) => s.sweep(param, values));
+    const call = `.sweep(${JSON.stringify(param)}, [${values.length} values])`;
+    if (this.#s.variants) return this.#map(call, (s) => s.sweep(param, values));
     const twice = this.#s.sweeps.find((s) => sameParam(s.def, def));
     if (twice) {
       const names = twice.param === param
@@ -312,7 +313,7 @@ export class Scenario {
     return new Scenario({
       ...this.#s,
       sweeps: [...this.#s.sweeps, sweep],
-      calls: [...this.#s.calls, `.sweep(${JSON.stringify(param)}, [${values.length} values])`],
+      calls: [...this.#s.calls, call],
     });
   }
 
@@ -393,15 +394,16 @@ export class Scenario {
   }
 
   #edit(call: string, change: (d: Draft) => void): Scenario {
-    if (this.#s.variants) return this.#map((s) => s.#edit(call, change));
+    if (this.#s.variants) return this.#map(call, (s) => s.#edit(call, change));
     const draft = copyDraft(this.#s.draft);
     change(draft);
     return new Scenario({ ...this.#s, draft, calls: [...this.#s.calls, call] });
   }
 
-  #map(fn: (s: Scenario) => Scenario): Scenario {
+  /** Apply `fn` to every variant, recording `call` once. */
+  #map(call: string, fn: (s: Scenario) => Scenario): Scenario {
     const variants = this.#s.variants!.map(([name, s]) => [name, fn(s)] as const);
-    return new Scenario({ ...this.#s, variants });
+    return new Scenario({ ...this.#s, variants, calls: [...this.#s.calls, call] });
   }
 }
 

@@ -13,6 +13,11 @@ Deno.test("every method returns a new scenario; the base is unchanged", () => {
   assert.deepEqual(b.spec().topology, { mode: "agg", num_workers: 2, engine: { num_gpu_blocks: 1024 } });
   assert.equal(base.spec().topology.mode, "agg");
   assert.equal(base.calls.length, 1);
+  // Calls after .compare() apply to every variant and are recorded once.
+  const compared = base.compare({ a: (s) => s, b: (s) => s.agg({ workers: 2 }) }).sweep("seed", [1, 2]).seed(
+    7,
+  );
+  assert.deepEqual(compared.calls.slice(1), [".compare(…)", '.sweep("seed", [2 values])', ".seed(7)"]);
 });
 
 Deno.test("options map one to one onto the spec's snake_case fields, aliases included", () => {
