@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { dirname } from "node:path";
 import { InputError } from "../common/errors.ts";
 import { Findings } from "./findings.ts";
 import { escapeHtml } from "./table.ts";
@@ -104,9 +105,13 @@ export async function publish(path: string, outDir = "findings"): Promise<string
     throw new InputError("no such file", { file: path });
   }
   const manifest = await Deno.makeTempFile({ prefix: "dynolab-publish-" });
+  // A script outside any Deno project resolves dynolab's npm imports through this checkout's deno.json.
+  const config = await findConfig(path)
+    ? []
+    : ["--config", new URL("../../deno.json", import.meta.url).pathname];
   try {
     const child = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "--allow-read", "--allow-write", "--allow-env", "--allow-net", path],
+      args: ["run", "--allow-read", "--allow-write", "--allow-env", "--allow-net", ...config, path],
       env: { DYNOLAB_PUBLISH_MANIFEST: manifest, DYNOLAB_FINDINGS_DIR: outDir },
       stdout: "inherit",
       stderr: "inherit",
@@ -121,5 +126,19 @@ export async function publish(path: string, outDir = "findings"): Promise<string
     return pages;
   } finally {
     await Deno.remove(manifest);
+  }
+}
+
+/** Whether a `deno.json` or `deno.jsonc` lies in the script's directory or one above it. */
+async function findConfig(script: string): Promise<boolean> {
+  let dir = dirname(await Deno.realPath(script));
+  for (;;) {
+    for (const name of ["deno.json", "deno.jsonc"]) {
+      try {
+        if ((await Deno.stat(`${dir}/${name}`)).isFile) return true;
+      } catch { /* not here */ }
+    }
+    if (dirname(dir) === dir) return false;
+    dir = dirname(dir);
   }
 }

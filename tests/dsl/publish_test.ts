@@ -123,5 +123,13 @@ Deno.test("deno task publish runs a scenario script and reports the page it wrot
     assert.deepEqual(pages, [`${dir}/mini-findings.html`]);
     assert.match(await Deno.readTextFile(pages[0]), /Two workers halve the queueing/);
     await assert.rejects(() => publish("tests/dsl/fixtures/nope.ts", dir), /no such file/);
+    // A script outside any Deno project, importing dynolab from the checkout, resolves through its deno.json.
+    const mod = new URL("../../mod.ts", import.meta.url).href;
+    const fixtures = new URL("./fixtures/", import.meta.url).href;
+    const script = (await Deno.readTextFile("tests/dsl/fixtures/findings_scenario.ts"))
+      .replace('"../../../mod.ts"', JSON.stringify(mod))
+      .replace('new URL("./mini_trace.jsonl", import.meta.url)', `new URL("mini_trace.jsonl", "${fixtures}")`);
+    await Deno.writeTextFile(`${dir}/outside.ts`, script);
+    assert.deepEqual(await publish(`${dir}/outside.ts`, `${dir}/out`), [`${dir}/out/mini-findings.html`]);
   });
 });
