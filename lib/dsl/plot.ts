@@ -41,8 +41,9 @@ export function sweepFigure(
 }
 
 /**
- * One panel per metric of `rows` against their field `x` (axis label `label`), a line per `SERIES` value. An
- * axis of strings keeps the order the values first appear in (a sweep's order), not the alphabet's.
+ * One panel per metric of `rows` against their field `x` (axis label `label`), a line per `SERIES` value, and
+ * a dashed level line per row of `levels` (variants that sweep nothing). An axis of strings keeps the order the
+ * values first appear in (a sweep's order), not the alphabet's.
  */
 function lineFigure(
   rows: Record<string, unknown>[],
@@ -51,8 +52,9 @@ function lineFigure(
   metrics: string[],
   options: PlotOptions,
   title: string,
+  levels: Record<string, unknown>[] = [],
 ): Figure {
-  const multi = new Set(rows.map((r) => r[SERIES])).size > 1;
+  const multi = new Set([...rows, ...levels].map((r) => r[SERIES])).size > 1;
   const xs = [...new Set(rows.map((r) => r[x]))];
   const xScale = xs.every((v) => typeof v === "number")
     ? { label, nice: true }
@@ -76,6 +78,8 @@ function lineFigure(
           ),
         ]
         : []),
+      Plot.ruleY(levels, { y, stroke: SERIES, strokeDasharray: "4,3" }),
+      Plot.text(levels, { y, text: SERIES, fill: SERIES, frameAnchor: "right", dy: -6, textAnchor: "end" }),
       ...(options.marks ?? []),
     ],
   }));
@@ -184,13 +188,15 @@ export function compareFigure(results: Results, metrics: string[], options: Plot
     if (results.rows.every((r) => swept(r) === results.params[0])) {
       return sweepFigure(results, results.params[0], metrics, { ...options, title: options.title ?? title });
     }
-    // Variants sweep different parameters: each line runs over its own variant's first swept parameter.
+    // Variants sweep different parameters: each line runs over its own variant's first swept parameter, and a
+    // variant that sweeps nothing is a level line across the panel.
     const rows = results.rows.map((r) => {
       const p = swept(r);
       return { ...r, [SERIES]: String(r.variant ?? "all"), [X]: p === undefined ? null : r[p] };
     });
     const label = [...new Set(results.rows.map(swept))].filter((p) => p !== undefined).join(" / ");
-    return lineFigure(rows, X, label, metrics, options, title);
+    const levels = rows.filter((r) => r[X] === null);
+    return lineFigure(rows.filter((r) => r[X] !== null), X, label, metrics, options, title, levels);
   }
   const key = results.hasVariants ? "variant" : "name";
   const rows = results.rows.map((r, i) => ({ ...r, name: results.runs[i].name }));

@@ -197,6 +197,13 @@ Deno.test("variants that sweep different parameters each get their line in a com
   assert.ok(svg.includes(">agg<") && svg.includes(">disagg<"), "a label per variant");
   assert.ok(svg.includes("workers / decodeWorkers"), "the axis names both parameters");
   assert.equal((svg.match(/<circle/g) ?? []).length, 4, "every run is drawn");
+  // A variant that sweeps nothing is a labelled level line, not a point at an x of "null".
+  const level = await scenario("level").trace(MINI_TRACE)
+    .compare({ swept: (s) => s.agg({}).sweep("workers", [1, 2]), baseline: (s) => s.agg({ workers: 2 }) })
+    .run(QUIET);
+  const levelSvg = level.compare(["ttftAvg"]).toSVG();
+  assert.ok(!levelSvg.includes(">null<") && levelSvg.includes(">baseline<"), levelSvg);
+  assert.ok(levelSvg.includes('aria-label="rule"'), "the baseline is a rule");
 });
 
 Deno.test("a swept axis of strings keeps the sweep's order", async () => {
