@@ -247,6 +247,11 @@ export class Results {
 
   /** Read a JSON export. */
   static async load(path: string): Promise<Results> {
+    if (/\.(csv|parquet)$/i.test(path)) {
+      throw new InputError("Results.load() reads a .json export; CSV and Parquet hold the rows only", {
+        file: path,
+      });
+    }
     let json: ResultsJson;
     try {
       json = JSON.parse(await Deno.readTextFile(path));

@@ -57,9 +57,12 @@ export async function findSmallest(
     throw new InputError("search a scenario without sweeps or variants", { field: "findSmallest()" });
   }
   if (options.shard) {
-    throw new InputError("a search cannot be sharded: each round's probes depend on the last round's results", {
-      field: "findSmallest()",
-    });
+    throw new InputError(
+      "a search cannot be sharded: each round's probes depend on the last round's results",
+      {
+        field: "findSmallest()",
+      },
+    );
   }
   const k = Math.max(1, options.probesPerRound ?? options.parallelism ?? defaultParallelism());
   const probed = new Map<number, RunResult & { ok: boolean }>();

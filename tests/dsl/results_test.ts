@@ -126,6 +126,7 @@ Deno.test("exports: CSV, JSON round trip and Parquet read back", async () => {
   await withTempDir(async (dir) => {
     for (const ext of ["csv", "json", "parquet"]) await results.save(`${dir}/r.${ext}`);
     assert.deepEqual((await Results.load(`${dir}/r.json`)).rows, results.rows);
+    await assert.rejects(() => Results.load(`${dir}/r.csv`), /reads a \.json export/);
     await assert.rejects(() => results.save(`${dir}/r.xlsx`), /unknown format/);
   });
 });
