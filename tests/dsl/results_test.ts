@@ -205,6 +205,8 @@ Deno.test("variants that sweep different parameters each get their line in a com
   const levelSvg = level.compare(["ttftAvg"]).toSVG();
   assert.ok(!levelSvg.includes(">null<") && levelSvg.includes(">baseline<"), levelSvg);
   assert.ok(levelSvg.includes('aria-label="rule"'), "the baseline is a rule");
+  // Swept integers are ticked at their values.
+  assert.ok(levelSvg.includes(">1<") && levelSvg.includes(">2<") && !levelSvg.includes(">1.5<"), levelSvg);
 });
 
 Deno.test("a swept axis of strings keeps the sweep's order", async () => {
