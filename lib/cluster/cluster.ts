@@ -222,18 +222,22 @@ export class Cluster {
   /**
    * The last warm-up request ended: the profiling phase starts now. Closed loop: the held requests go out at
    * once (up to the concurrency). Open loop: the workload's remaining schedule is delayed by how late its
-   * first held request now is, so the profiling phase keeps the trace's spacing, starting now.
+   * first held session start now is, so the profiling phase keeps the trace's spacing, starting now; a held
+   * next turn, due after a request that has ended, goes now.
    */
   #openProfiling(): void {
     this.#profiling = true;
     const ready = this.#readyMs;
     if (!ready) return;
-    const held = this.#driver.takeHeld();
+    const held = this.#driver.takeHeld(), waits = this.#w.waitCount;
     if (held.length === 0) return;
     let first = Infinity;
-    for (const r of held) first = Math.min(first, ready[r]);
-    this.#shiftMs = this.#now - first;
-    for (const r of held) this.#queue.push(Math.max(this.#now, ready[r] + this.#shiftMs), READY, r);
+    for (const r of held) if (waits[r] === 0) first = Math.min(first, ready[r]);
+    if (first < Infinity) this.#shiftMs = this.#now - first;
+    for (const r of held) {
+      const at = waits[r] === 0 ? ready[r] + this.#shiftMs : this.#now;
+      this.#queue.push(Math.max(this.#now, at), READY, r);
+    }
   }
 
   /** Dispatch every request the driver releases now. */

@@ -315,6 +315,8 @@ Deno.test("open loop: a draining warm-up delays the rest of the schedule, keepin
   ]);
   const held = run(turns, { ...agg(fixedTiming(10, 5)), warmup_request_count: 1 }).collector;
   assert.deepEqual([2, 3, 4].map((r) => held.arrivalMs[r]), [25, 35, 45]);
+  // The session's next turn, due when the warm-up request ended, goes then: it keeps no trace time to shift.
+  assert.equal(held.arrivalMs[1], 25);
 });
 
 Deno.test("a warm-up that leaves nothing to measure is refused, naming the field", () => {
