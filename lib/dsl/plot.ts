@@ -57,7 +57,9 @@ function lineFigure(
   const multi = new Set([...rows, ...levels].map((r) => r[SERIES])).size > 1;
   const xs = [...new Set(rows.map((r) => r[x]))];
   // A few swept integers (workers, seeds) are ticked at their values, not at 1.2, 1.4, …
-  const ticks = xs.length <= 12 && xs.every(Number.isInteger) ? { ticks: xs as number[], tickFormat: ",d" } : {};
+  const ticks = xs.length <= 12 && xs.every(Number.isInteger)
+    ? { ticks: xs as number[], tickFormat: ",d" }
+    : {};
   const xScale = xs.every((v) => typeof v === "number")
     ? { label, nice: true, ...ticks }
     : { label, type: "point" as const, domain: xs.map(String), padding: 0.3 };

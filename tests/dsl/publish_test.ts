@@ -128,7 +128,10 @@ Deno.test("deno task publish runs a scenario script and reports the page it wrot
     const fixtures = new URL("./fixtures/", import.meta.url).href;
     const script = (await Deno.readTextFile("tests/dsl/fixtures/findings_scenario.ts"))
       .replace('"../../../mod.ts"', JSON.stringify(mod))
-      .replace('new URL("./mini_trace.jsonl", import.meta.url)', `new URL("mini_trace.jsonl", "${fixtures}")`);
+      .replace(
+        'new URL("./mini_trace.jsonl", import.meta.url)',
+        `new URL("mini_trace.jsonl", "${fixtures}")`,
+      );
     await Deno.writeTextFile(`${dir}/outside.ts`, script);
     assert.deepEqual(await publish(`${dir}/outside.ts`, `${dir}/out`), [`${dir}/out/mini-findings.html`]);
   });
