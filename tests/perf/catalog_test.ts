@@ -11,6 +11,7 @@ import { catalogModel, findModel, MODEL_IDS, MODELS } from "../../lib/perf/catal
 import { InputError } from "../../lib/common/errors.ts";
 import { parsePythonJson } from "../../lib/perf/json_file.ts";
 import { sharedPath, sharedTest } from "../_shared.ts";
+import { LLAMA_8B_CONFIG } from "../_fixtures.ts";
 
 const one = { tp: 1, attnDp: 1, moeTp: 1, moeEp: 1 };
 
@@ -396,15 +397,7 @@ Deno.test("quantisation: ModelOpt mixed precision per module kind, unquantized s
 });
 
 Deno.test("quantisation: AWQ/GPTQ 4-bit is weight-only INT4; an unknown method must be named by the run", () => {
-  const llama = {
-    architectures: ["LlamaForCausalLM"],
-    num_hidden_layers: 80,
-    hidden_size: 8192,
-    num_attention_heads: 64,
-    num_key_value_heads: 8,
-    intermediate_size: 28672,
-    vocab_size: 128256,
-  };
+  const llama = LLAMA_8B_CONFIG;
   for (const qc of [{ quant_method: "awq", bits: 4 }, { quant_method: "gptq", bits: 4 }]) {
     const m = modelFromHfConfig({ ...llama, quantization_config: qc }, "q.json");
     assert.deepEqual(m.quant, {

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { InputError } from "../../lib/common/errors.ts";
 import { type SetupArgs, wantsModelTiming } from "../../lib/perf/args.ts";
 import { modelFromHfConfig } from "../../lib/perf/catalog/hf_config.ts";
+import { LLAMA_8B_CONFIG } from "../_fixtures.ts";
 import { resolvePerfSetup } from "../../lib/perf/setup.ts";
 
 const fails = (args: SetupArgs, field: string, ...patterns: RegExp[]) =>
@@ -150,16 +151,7 @@ Deno.test("MXFP4 experts run on Blackwell's FP4 tensor cores, dequantized elsewh
 });
 
 Deno.test("a checkpoint quantization dynolab does not price must be given its formats", () => {
-  const config = {
-    architectures: ["LlamaForCausalLM"],
-    num_hidden_layers: 32,
-    hidden_size: 4096,
-    num_attention_heads: 32,
-    num_key_value_heads: 8,
-    intermediate_size: 14336,
-    vocab_size: 128256,
-    quantization_config: { quant_method: "bitsandbytes" },
-  };
+  const config = { ...LLAMA_8B_CONFIG, quantization_config: { quant_method: "bitsandbytes" } };
   const path = "/models/llama-bnb/config.json";
   const inputs = { model: modelFromHfConfig(config, path), modelPath: path };
   assert.throws(
