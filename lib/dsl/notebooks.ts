@@ -118,7 +118,15 @@ async function main(args: string[]): Promise<number> {
       // the cache). A dropped stream (a warning line) is not detected.
       do {
         attempts++;
-        const executed = await execute(path, outDir ?? (path.slice(0, path.lastIndexOf("/")) || "."));
+        let executed: string;
+        try {
+          executed = await execute(path, outDir ?? (path.slice(0, path.lastIndexOf("/")) || "."));
+        } catch (e) {
+          // A cell that raised fails its notebook; the others are still checked.
+          if (!(e instanceof InputError) || e.detail.startsWith("cannot run jupyter")) throw e;
+          problems = [e.detail];
+          break;
+        }
         problems = notebookProblems(JSON.parse(await Deno.readTextFile(executed)));
       } while (
         problems.length && attempts < 4 &&
