@@ -102,7 +102,8 @@ export class Findings {
       if (b.kind === "text") parts.push(b.markdown.trim());
       else if (b.kind === "html") parts.push(b.html);
       else if (b.kind === "table") {
-        const esc = (s: string) => s.replace(/\|/g, "\\|");
+        // Cells are text: HTML in a variant's name shows as written, and a `|` stays inside its cell.
+        const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/\|/g, "\\|");
         parts.push(
           (b.caption ? `**${b.caption}**\n\n` : "") + `| ${b.columns.map(esc).join(" | ")} |\n` +
             `|${b.columns.map(() => " --- ").join("|")}|\n` +
@@ -116,7 +117,7 @@ export class Findings {
         );
       } else {
         parts.push(
-          `<details><summary>Scenario spec: ${b.name}</summary>\n\n\`\`\`ts\n${b.calls}\n\`\`\`\n\n\`\`\`json\n${
+          `<details><summary>Scenario spec: ${escapeHtml(b.name)}</summary>\n\n\`\`\`ts\n${b.calls}\n\`\`\`\n\n\`\`\`json\n${
             JSON.stringify(b.specs, null, 2)
           }\n\`\`\`\n</details>`,
         );

@@ -35,6 +35,16 @@ Deno.test("findings: markdown with figure files, and a self-contained page", asy
   });
 });
 
+Deno.test("findings: markdown table cells show HTML in a variant's name as text", async () => {
+  const sc = scenario("<b>esc</b>").trace(MINI_TRACE).compare({ "<i>c</i> | d": (s) => s.agg({}) });
+  const md = new Findings("Escapes").table(await sc.run(QUIET), ["variant", "ttftAvg"]).scenario(sc)
+    .toMarkdown();
+  assert.ok(md.includes("| &lt;i>c&lt;/i> \\| d |"), md);
+  assert.ok(md.includes("Scenario spec: &lt;b&gt;esc&lt;/b&gt;"), md);
+  // In the fenced code blocks the calls and specs stay as written.
+  assert.ok(md.includes('scenario("<b>esc</b>")'), md);
+});
+
 Deno.test("findings: a table column that does not exist is an error with a suggestion", () => {
   assert.throws(
     () => new Findings("F").table(results, ["ttftp90"]),
