@@ -74,5 +74,21 @@ export const FLAGS = {
 /** Every flag the command accepts (for docs and the DSL-coverage test). */
 export const CLI_FLAGS: readonly string[] = Object.keys(FLAGS);
 
+/** dynolab's flags beyond the reference's `python -m dynamo.replay` (an abbreviation prefers the reference's). */
+export const DYNOLAB_FLAGS: readonly string[] = [
+  "aic-systems-path",
+  "arrival-jitter-ms",
+  "spread-arrival-steps",
+  "seed",
+  "warmup-request-count",
+  "input-tokens-stddev",
+  "output-tokens-stddev",
+  "length-range-ratio",
+  "num-dataset-entries",
+  "kv-transfer-link-sharing",
+  "demo",
+  "help",
+];
+
 /** Parsed flag values: a string per valued flag, a boolean per switch; absent when not given. */
 export type Values = { [K in keyof typeof FLAGS]?: (typeof FLAGS)[K] extends "boolean" ? boolean : string };

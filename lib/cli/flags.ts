@@ -5,7 +5,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { joinNegativeValues } from "./argv.ts";
+import { expandAbbreviations, joinNegativeValues } from "./argv.ts";
 import { flagError } from "../common/flag_error.ts";
 import { topology } from "./topology_flags.ts";
 import { parseConfig } from "../common/config.ts";
@@ -110,10 +110,11 @@ export type Command =
  * ```
  */
 export function parseCommand(argv: readonly string[]): Command {
+  const args = joinNegativeValues(expandAbbreviations(argv));
   let parsed;
   try {
     parsed = parseArgs({
-      args: joinNegativeValues(argv),
+      args,
       options: Object.fromEntries(
         Object.entries(FLAGS).map(([k, type]) => [k, k === "help" ? { type, short: "h" } : { type }]),
       ),

@@ -1,7 +1,7 @@
 /** The `replay` command on bad input: one clear line naming the file, line, field or flag, nothing written. */
 import assert from "node:assert/strict";
 import { parseCommand } from "../../lib/cli/flags.ts";
-import { cli, expectBadInput, GOOD } from "./_cli.ts";
+import { cli, expectBadInput, GOOD, tempTrace } from "./_cli.ts";
 import { tempDir } from "../_temp.ts";
 
 Deno.test("cli: malformed JSON line names file and line", async () => {
@@ -48,12 +48,21 @@ Deno.test("cli: empty hash_ids", async () => {
   );
 });
 
-Deno.test("cli: unknown flag, with a suggestion", async () => {
+Deno.test("cli: unknown flag, with a suggestion; an unambiguous prefix is the flag, as argparse takes it", async () => {
   await expectBadInput(
     [GOOD],
-    ["--num-worker", "2"],
-    /--num-worker: unknown flag \(did you mean --num-workers\?\)/,
+    ["--num-wrokers", "2"],
+    /--num-wrokers: unknown flag \(did you mean --num-workers\?\)/,
   );
+  await expectBadInput(
+    [GOOD],
+    ["--num", "2"],
+    /^error: --num: ambiguous: --num-prefix-groups, --num-workers/,
+  );
+  await using temp = await tempTrace([GOOD]);
+  const res = await cli([temp.trace, "--num-work", "2", "--report-json", `${temp.dir}/r.json`]);
+  assert.equal(res.code, 0, res.err);
+  assert.equal(JSON.parse(await Deno.readTextFile(`${temp.dir}/r.json`)).num_requests, 1);
 });
 
 Deno.test("cli: conflicting flags", async () => {
