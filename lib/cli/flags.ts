@@ -249,6 +249,13 @@ export function parseCommand(argv: readonly string[]): Command {
   const policy = source && readRouterPolicy(source.path, source.field);
   if (v["model-name"] === "") throw new InputError("model_name must be non-empty", { field: "--model-name" });
   const planner = given("planner-config") ? plannerFlag(String(v["planner-config"])) : undefined;
+  // The reference takes the --aic-* flags whatever the router (it checks only that the three are there); they
+  // drive the KV router's "aic" prefill-load model, and say so where there is none.
+  const aic = routerAic(v);
+  const aicUsed = mode === "kv_router" && routerConfig.router_prefill_load_model === "aic";
+  for (const key of aic && !aicUsed ? ["aic-backend", "aic-system", "aic-model-path"] as const : []) {
+    if (!given(key)) throw new InputError("required when any --aic-* flag is given", { field: `--${key}` });
+  }
   const spec: SimSpecInput = {
     workload,
     arrival_speedup_ratio: optionalNumber(v, "arrival-speedup-ratio"),
@@ -261,7 +268,7 @@ export function parseCommand(argv: readonly string[]): Command {
       mode,
       config: routerJson &&
         parseConfig(RouterConfigSchema, routerConfig, "--router-config", { file: routerJson.file }),
-      aic: routerAic(v),
+      aic: aicUsed ? aic : undefined,
       ...(mode === "kv_router" && policy ? { policy, model_name: v["model-name"] } : {}),
     },
     sla: {
@@ -285,6 +292,9 @@ export function parseCommand(argv: readonly string[]): Command {
     `--router-policy-config only affects the KV router and has no effect with --router-mode ${
       mode ?? "round_robin"
     }`,
+    aic && !aicUsed &&
+    '--aic-* only set the KV router\'s "aic" prefill-load model (router_prefill_load_model) and have no effect ' +
+      "here",
     given("model-name") && !(mode === "kv_router" && policy) &&
     "--model-name picks a model profile of --router-policy-config and has no effect without one",
     synthetic && sharesNothing(v, "shared-prefix-ratio", "num-prefix-groups"),

@@ -238,17 +238,22 @@ Deno.test("cli: the router-side AIC prefill-load model takes the reference's top
     [...kv, "--router-config", load],
     /--router-config\.router_prefill_load_model: .*--aic-backend/,
   );
-  await expectBadInput(
-    [GOOD],
-    [...kv, ...aic],
-    /--aic-\*: only applies with router_prefill_load_model "aic"/,
-  );
+  // As the reference, the flags are taken without the "aic" load model (or the KV router), with a warning.
+  for (const args of [[...kv, ...aic], [...aic]]) {
+    const other = await cli([trace, ...args, "--report-json", `${dir}/o.json`]);
+    assert.equal(other.code, 0, other.err);
+    assert.match(other.err, /--aic-\* only set the KV router's "aic" prefill-load model .* no effect here/);
+  }
   await expectBadInput(
     [GOOD],
     [...kv, "--router-config", load, "--aic-backend", "vllm"],
     /--aic-system: required/,
   );
-  await expectBadInput([GOOD], ["--router-config", load, ...aic], /--aic-\*: only applies to the KV router/);
+  await expectBadInput(
+    [GOOD],
+    ["--aic-backend", "vllm"],
+    /--aic-system: required when any --aic-\* flag is given/,
+  );
   // Checked as the engines' keys are, and blamed on the flag, also when the check runs at load time.
   await expectBadInput(
     [GOOD],
