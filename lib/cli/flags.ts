@@ -98,6 +98,13 @@ export type Command =
     readonly warnings: readonly string[];
   };
 
+/** The synthetic shaping flags that take an integer. */
+const INT_SHAPING_FLAGS: readonly string[] = [
+  "turns-per-session",
+  "num-prefix-groups",
+  "num-dataset-entries",
+];
+
 /**
  * Parse command-line arguments. Throws {@link InputError} naming the flag on any problem.
  *
@@ -153,8 +160,9 @@ export function parseCommand(argv: readonly string[]): Command {
   const syntheticFlags = [
     ...(["input-tokens", "output-tokens", "request-count"] as const).filter((f) => given(f)),
     ...Object.entries(shapingDefaults).filter(([f, d]) => {
-      const value = v[f as keyof typeof shapingDefaults];
-      return value !== undefined && Number(value) !== d;
+      const flag = f as keyof typeof shapingDefaults;
+      const value = INT_SHAPING_FLAGS.includes(flag) ? optionalInt(v, flag, 0) : optionalNumber(v, flag);
+      return value !== undefined && value !== d;
     }).map(([f]) => f),
   ];
   const synthetic = syntheticFlags.length > 0;
@@ -184,6 +192,11 @@ export function parseCommand(argv: readonly string[]): Command {
     }
   }
   const format = traceFormat(v["trace-format"]);
+  if (positionals.length === 0 && format === "dynamo") {
+    throw new InputError("--trace-format dynamo reads trace shards; give at least one trace file", {
+      field: "--trace-format",
+    });
+  }
   if (positionals.length > 1 && format !== "dynamo") {
     throw new InputError(
       `trace format ${v["trace-format"] ?? "mooncake"} reads one trace file, got ${positionals.length}: ` +
@@ -299,6 +312,8 @@ export function parseCommand(argv: readonly string[]): Command {
     "--model-name picks a model profile of --router-policy-config and has no effect without one",
     synthetic && sharesNothing(v, "shared-prefix-ratio", "num-prefix-groups"),
     sharesNothing(v, "trace-shared-prefix-ratio", "trace-num-prefix-groups"),
+    workload.source !== "trace" && given("trace-format") &&
+    "--trace-format only applies to trace files and has no effect on this workload",
     workload.source !== "trace" && given("trace-block-size") &&
     "--trace-block-size only applies to trace files and has no effect on this workload",
     !synthetic && given("arrival-seed") &&
