@@ -31,6 +31,7 @@ export function scripted(inputs: SimulationInputs, events: readonly ScalingEvent
   const controller: ScalingController = {
     start: (c) => ((cluster = c), steps[0]?.[0] ?? Infinity),
     arrived: () => {},
+    routed: () => {},
     completed: () => {},
     tick: (now) => {
       for (; i < steps.length && steps[i][0] <= now; i++) cluster.scaleTo(steps[i][1], steps[i][2]);

@@ -259,6 +259,7 @@ export class Cluster {
    */
   #admitted(r: number): void {
     this.#inFlight++;
+    this.#ctl?.arrived(r);
     const pool = this.#pools[0], router = pool.router;
     const admission = router.hold(r, this.#now, pool.candidates, pool.candidates.length);
     if (router.classifying) this.#col.routerClassed(r, router.lastClass);
@@ -276,7 +277,7 @@ export class Cluster {
   /** Route `r` in the first pool and tell the controller, which reads the prefix overlap it was routed with. */
   #routeFirst(r: number): void {
     this.#route(0, r);
-    this.#ctl?.arrived(r);
+    this.#ctl?.routed(r);
   }
 
   /**

@@ -14,8 +14,10 @@ import type { Cluster } from "./cluster.ts";
 export interface ScalingController {
   /** Called once before the first event; returns the first tick time in ms (Infinity: never). */
   start(cluster: Cluster): number;
-  /** Request `r` was dispatched and routed in the first pool (its KV overlap is in that pool's router). */
+  /** Request `r` reached the first pool's router (offered load, before any router queue holds it). */
   arrived(r: number): void;
+  /** Request `r` was routed in the first pool (its KV overlap is in that pool's router). */
+  routed(r: number): void;
   /** Request `r` completed (its last token was delivered). */
   completed(r: number): void;
   /** A tick at `nowMs`; may call {@link Cluster.scaleTo}. Returns the next tick time in ms (Infinity: stop). */

@@ -117,7 +117,9 @@ export class Findings {
         );
       } else {
         parts.push(
-          `<details><summary>Scenario spec: ${escapeHtml(b.name)}</summary>\n\n\`\`\`ts\n${b.calls}\n\`\`\`\n\n\`\`\`json\n${
+          `<details><summary>Scenario spec: ${
+            escapeHtml(b.name)
+          }</summary>\n\n\`\`\`ts\n${b.calls}\n\`\`\`\n\n\`\`\`json\n${
             JSON.stringify(b.specs, null, 2)
           }\n\`\`\`\n</details>`,
         );

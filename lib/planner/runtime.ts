@@ -155,12 +155,16 @@ export class PlannerRuntime implements ScalingController {
   }
 
   arrived(r: number): void {
+    const w = this.setup.workload;
+    this.#window.arrived(w.inputLength[r], w.outputLength[r]);
+  }
+
+  routed(r: number): void {
     const w = this.setup.workload, router = this.#cluster.pools[0].router;
-    const islBlocks = Math.ceil(w.inputLength[r] / w.blockSize);
     // Hits are reported by KV-router admissions only: behind another router the planner sees none, as in the
     // reference (its round robin dispatches without an admission record).
     const overlap = router.mode === "kv_router" ? router.overlapBlocks[r] : 0;
-    this.#window.arrived(w.inputLength[r], w.outputLength[r], overlap, islBlocks);
+    this.#window.routed(overlap, Math.ceil(w.inputLength[r] / w.blockSize));
   }
 
   completed(r: number): void {

@@ -18,7 +18,8 @@ import type { TrafficObservation } from "./types.ts";
  * import assert from "node:assert/strict";
  * import { TrafficWindow } from "./traffic.ts";
  * const w = new TrafficWindow("completion", 0);
- * w.arrived(1000, 100, 3, 4);
+ * w.arrived(1000, 100);
+ * w.routed(3, 4);
  * w.completed(1000, 80, 250, 20);
  * const obs = w.drain(10_000, null);
  * assert(obs.numReq === 1 && obs.osl === 80 && obs.kvHitRate === 0.75 && obs.durationS === 10);
@@ -45,11 +46,15 @@ export class TrafficWindow {
     this.#startMs = startMs;
   }
 
-  /** A request arrived and was routed with `overlapBlocks` of its `islBlocks` prompt blocks cached. */
-  arrived(isl: number, requestedOsl: number, overlapBlocks: number, islBlocks: number): void {
+  /** A request reached the router with `isl` prompt tokens, asking for `requestedOsl` output tokens. */
+  arrived(isl: number, requestedOsl: number): void {
     this.#arrivals++;
     this.#arrivalIsl += isl;
     this.#arrivalOsl += requestedOsl;
+  }
+
+  /** A request was routed with `overlapBlocks` of its `islBlocks` prompt blocks cached (the KV hit rate). */
+  routed(overlapBlocks: number, islBlocks: number): void {
     if (islBlocks > 0) {
       this.#hitSum += overlapBlocks / islBlocks;
       this.#hitCount++;

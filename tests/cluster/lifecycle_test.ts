@@ -25,6 +25,7 @@ class Script implements ScalingController {
     return this.#steps[0]?.[0] ?? Infinity;
   }
   arrived(): void {}
+  routed(): void {}
   completed(): void {}
   tick(nowMs: number): number {
     this.ticks++;

@@ -149,7 +149,8 @@ Deno.test("a controller hears of a request once it is routed, with the prefix ov
         this.cluster = c;
         return Infinity;
       },
-      arrived(r: number) {
+      arrived() {},
+      routed(r: number) {
         seen.push(this.cluster.pools[0].router.overlapBlocks[r]);
       },
       completed() {},

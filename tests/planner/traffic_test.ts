@@ -75,3 +75,23 @@ Deno.test("the planner's KV hit rate comes from KV-router admissions only, as th
   assert.ok(hitRates("kv_router").some((h) => h > 0.3), String(hitRates("kv_router")));
   assert.deepEqual([...new Set(hitRates("round_robin"))], [0]);
 });
+
+Deno.test("demand counted at arrival counts requests as they reach the router, also those its queue holds", () => {
+  // 40 requests a second for 20 s on one slow worker behind the KV router's queue: most wait at the router.
+  const rows = Array.from({ length: 800 }, (_, i) => ({ input: 512, output: 4, at: 25 * i }));
+  const { planner } = run(workloadOf(rows), {
+    topology: { mode: "agg", num_workers: 1, engine: { ...fixedTiming(200, 5), max_num_seqs: 2 } },
+    router: { mode: "kv_router", config: { router_queue_threshold: 1 } },
+    planner: {
+      mode: "agg",
+      optimization_target: "sla",
+      throughput_adjustment_interval_seconds: 10,
+      load_adjustment_interval_seconds: 5,
+      demand_counting: "arrival",
+      load_predictor: "constant",
+      max_gpu_budget: 1,
+    },
+  });
+  const counts = planner!.ticks.flatMap((t) => t.traffic ? [t.traffic.numReq] : []);
+  assert.deepEqual(counts.slice(0, 2), [401, 399]); // the first window holds the arrivals at 0 and 10 s
+});
