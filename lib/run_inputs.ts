@@ -362,14 +362,16 @@ export function resolvePlanner(
     ? [cfg.decode_engine_num_gpu]
     : [cfg.prefill_engine_num_gpu, cfg.decode_engine_num_gpu];
   const gpus = resolved.map((r, i) => configured[i] ?? r.config.gpusPerWorker);
-  if (configured.some((g) => g === null)) {
+  const keys = mode === "agg"
+    ? ["decode_engine_num_gpu"]
+    : ["prefill_engine_num_gpu", "decode_engine_num_gpu"];
+  const unset = keys.filter((_, i) => configured[i] === null);
+  if (unset.length) {
     // Warnings go into the report, which must not depend on who ran it: no CLI or DSL names here.
+    const engine = keys.flatMap((_, i) => configured[i] === null ? [resolved[i].config.gpusPerWorker] : []);
     warnings.push(
-      `${
-        mode === "agg" ? "decode_engine_num_gpu" : "prefill_engine_num_gpu/decode_engine_num_gpu"
-      } unset in the planner config: planner GPU-hours use the engine's GPUs per worker (TP × DP = ${
-        gpus.join("/")
-      }) instead of the reference's 0`,
+      `${unset.join("/")} unset in the planner config: planner GPU-hours use the engine's GPUs per worker ` +
+        `(TP × DP = ${engine.join("/")}) instead of the reference's 0`,
     );
   }
   // The smallest fleet the planner may scale to: the minimum workers of every pool, at their GPUs each.

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { effectivePlanner, parsePlannerConfig, PLANNER_ALIASES } from "../../lib/planner/mod.ts";
 import { createPredictor } from "../../lib/planner/mod.ts";
+import { fixedTiming, run, workloadOf } from "../_fixtures.ts";
 
 Deno.test("planner config: the reference's defaults", () => {
   const c = parsePlannerConfig({});
@@ -189,4 +190,20 @@ Deno.test("planner config: the reference's live-deployment keys are accepted, wi
     () => parsePlannerConfig({ scheduling: { scale_interval: 5 } }),
     /scheduling.*scale_interval/,
   );
+});
+
+Deno.test("a planner run with one pool's GPU count unset warns about that pool only, with its engine's GPUs", () => {
+  const { report } = run(workloadOf([{ input: 64, output: 2 }]), {
+    topology: {
+      mode: "disagg",
+      num_prefill_workers: 1,
+      num_decode_workers: 1,
+      prefill_engine: fixedTiming(10, 5),
+      decode_engine: { ...fixedTiming(10, 5), aic_tp_size: 2 },
+    },
+    planner: { mode: "disagg", prefill_engine_num_gpu: 3 },
+  });
+  const warnings = (report.dynolab as { warnings: string[] }).warnings.join("\n");
+  assert.match(warnings, /^decode_engine_num_gpu unset in the planner config: .*\(TP × DP = 2\)/m);
+  assert.doesNotMatch(warnings, /prefill_engine_num_gpu/);
 });
