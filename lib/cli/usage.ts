@@ -45,7 +45,7 @@ Topology and engines:
   --extra-engine-args JSON   engine args of aggregated workers (inline JSON or a file path)
   --prefill-engine-args JSON, --decode-engine-args JSON, --num-prefill-workers N, --num-decode-workers N
                              disaggregated serving
-  --kv-transfer-link-sharing concurrent KV transfers share the prefill worker's link (dynolab)
+  --kv-transfer-link-sharing concurrent KV transfers share their prefill rank's link (dynolab)
 
 Routing:
   --router-mode M            round_robin (default) | kv_router | random

@@ -2,7 +2,8 @@
  * KV transfer between a prefill worker and a decode worker in disaggregated serving.
  *
  * The reference charges each transfer a pure latency, `bytes / bandwidth`, however many run at once (its §9
- * item 11). With link sharing on, each prefill worker's outgoing link is a processor-sharing queue: the `n`
+ * item 11). With link sharing on, each prefill rank's outgoing link (a worker's, or each DP rank's) is a
+ * processor-sharing queue: the `n`
  * transfers in flight on it progress at `bandwidth / n` each, so a burst of hand-offs takes as long as the
  * link really needs.
  *

@@ -42,7 +42,7 @@ export type PoolOptions = EngineOptions & {
 export interface DisaggOptions {
   prefill?: PoolOptions;
   decode?: PoolOptions;
-  /** dynolab extension: concurrent KV transfers share the prefill worker's link. */
+  /** dynolab extension: concurrent KV transfers share their prefill rank's link (each DP rank has its own). */
   kvTransferLinkSharing?: boolean;
 }
 
