@@ -289,7 +289,8 @@ export class PlannerRuntime implements ScalingController {
         if (e.passes !== (this.#seenPasses[e.id] ?? 0)) {
           this.#seenPasses[e.id] = e.passes;
           this.#cache[e.id] = fpmOf(e, worker, rank);
-        } else if (!e.busy && !e.hasWork) {
+        } else if (!e.hasWork) {
+          // Idle, even while its attention-DP group runs a pass it sits out (the group marks it busy).
           this.#cache[e.id] = idleFpm(worker, rank);
         }
         out.push(this.#cache[e.id] ?? idleFpm(worker, rank));

@@ -20,6 +20,7 @@ import {
   reconcile,
 } from "../../lib/planner/load_scaling.ts";
 import { throughputReplicas } from "../../lib/planner/throughput_scaling.ts";
+import { fixedTiming, run, workloadOf } from "../_fixtures.ts";
 
 const O = { maxSamples: 64, bucketCount: 16, minObservations: 5 };
 const close = (a: number, b: number, eps = 1e-9) =>
@@ -448,4 +449,19 @@ Deno.test("state machine: a decode pool whose KV is oversubscribed grows, and th
   assert.equal(out.decision?.decode, 2);
   assert.equal(out.diagnostics.loadReasonDecode, "scale_up_kv");
   assert.equal(out.diagnostics.loadReason, "scale_up_kv");
+});
+
+Deno.test("runtime: an attention-DP rank with nothing to do reports idle while its group's passes run", () => {
+  // One worker of two DP ranks; rank 0 decodes 400 tokens, rank 1 one request of 2 and then nothing.
+  const w = workloadOf([{ input: 512, output: 400 }, { input: 512, output: 2 }]);
+  const { planner } = run(w, {
+    topology: { mode: "agg", num_workers: 1, engine: { ...fixedTiming(10, 5), aic_attention_dp_size: 2 } },
+    planner: { mode: "agg", load_adjustment_interval_seconds: 0.5 },
+  });
+  const later = planner!.ticks.filter((t) => t.load && t.atS >= 1 && t.atS <= 1.5);
+  assert.ok(later.length > 0);
+  for (const t of later) {
+    const loads = t.decodeEngines!.map(([, , kv]) => kv);
+    assert.equal(loads.filter((kv) => kv === 0).length, 1, JSON.stringify(t.decodeEngines));
+  }
 });
