@@ -326,15 +326,10 @@ function resolveDTypes(
   field: (k: string) => InputLocation,
 ): OpDTypes {
   // "auto" is the model's default, as the reference documents it: the same as leaving the key unset.
-  const given = (
-    key: "aic_gemm_dtype" | "aic_moe_dtype" | "aic_kv_cache_dtype" | "aic_fmha_dtype" | "aic_comm_dtype",
-  ) => {
-    const v = args[key];
-    return v == null || v.toLowerCase() === "auto" ? null : v;
-  };
-  const gemmName = given("aic_gemm_dtype"), moeName = given("aic_moe_dtype");
-  const kvName = given("aic_kv_cache_dtype"), fmhaName = given("aic_fmha_dtype");
-  const commName = given("aic_comm_dtype");
+  const given = (v: string | null | undefined) => v == null || v.toLowerCase() === "auto" ? null : v;
+  const gemmName = given(args.aic_gemm_dtype), moeName = given(args.aic_moe_dtype);
+  const kvName = given(args.aic_kv_cache_dtype), fmhaName = given(args.aic_fmha_dtype);
+  const commName = given(args.aic_comm_dtype);
   const gemm = gemmName != null ? parseWeightDType(gemmName, field("aic_gemm_dtype")) : null;
   const moe = moeName != null ? parseWeightDType(moeName, field("aic_moe_dtype")) : null;
   const kvDefault = backend === "sglang" ? "bfloat16" : model.quant.kvCheckpoint ?? "bfloat16";
