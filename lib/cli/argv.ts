@@ -37,7 +37,8 @@ export function expandAbbreviations(argv: readonly string[]): string[] {
       continue;
     }
     const within = (flags: readonly string[]) => flags.filter((f) => f.startsWith(m[1]));
-    const matches = within(reference).length ? within(reference) : within(CLI_FLAGS);
+    const ofReference = within(reference);
+    const matches = ofReference.length ? ofReference : within(CLI_FLAGS);
     if (matches.length > 1) {
       throw new InputError(`ambiguous: ${matches.map((f) => `--${f}`).join(", ")}`, { field: `--${m[1]}` });
     }
