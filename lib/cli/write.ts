@@ -67,11 +67,17 @@ export async function releaseClaim(path: string): Promise<void> {
 export type NamedPath = readonly [path: string, what: string];
 
 /**
- * Where a write to `path` lands: the file itself, or through a symbolic link the file it names (the link is
- * kept); `stream` when that is not a regular file (a device, a FIFO, `/dev/stdout`), which is written in place
- * since it cannot be replaced atomically.
+ * Where a write lands: the file itself, or through a symbolic link the file it names (the link is kept);
+ * `stream` when that is not a regular file (a device, a FIFO, `/dev/stdout`), which is written in place since
+ * it cannot be replaced atomically.
  */
-async function outputTarget(path: string): Promise<{ target: string; stream: boolean }> {
+interface OutputTarget {
+  readonly target: string;
+  readonly stream: boolean;
+}
+
+/** Where a write to `path` lands ({@link OutputTarget}). */
+async function outputTarget(path: string): Promise<OutputTarget> {
   const info = await Deno.stat(path).catch(() => undefined);
   if (info === undefined) {
     // A dangling link is written through to the file it names.
@@ -98,7 +104,7 @@ export async function checkOutputPaths(
   files: readonly NamedPath[],
   dirs: readonly NamedPath[] = [],
   inputs: readonly NamedPath[] = [],
-): Promise<{ target: string; stream: boolean }[]> {
+): Promise<OutputTarget[]> {
   const seen = new Map<string, string>();
   const read = new Map<string, string>();
   for (const [path, what] of inputs) {
@@ -106,7 +112,7 @@ export async function checkOutputPaths(
     if (real !== undefined) read.set(real, what);
   }
   const outputs: [path: string, what: string, dir: string][] = [];
-  const targets: { target: string; stream: boolean }[] = [];
+  const targets: OutputTarget[] = [];
   for (const [path, what] of files) {
     if (path.trim() === "") throw new InputError(`${what}: empty path; give a file path`);
     if (path.endsWith("/") || await isDirectory(path)) {
