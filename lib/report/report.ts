@@ -233,20 +233,20 @@ export function reportJsonChunks(report: Report): string[] {
 }
 
 /**
- * `JSON.stringify(value, null, 2)` at indent `indent`, into `out`: the top-level object and arrays piece by
- * piece (a long array's elements each), anything else whole.
+ * `JSON.stringify(value, null, 2)` at indent `indent`, into `out`: arrays element by element, objects key by key
+ * unless they are an array's elements (`inArray`), which go whole, as does anything else.
  */
-function pretty(value: ReportValue, indent: string, out: Chunks, top = true): void {
+function pretty(value: ReportValue, indent: string, out: Chunks, inArray = false): void {
   const inner = indent + "  ";
   if (Array.isArray(value) && value.length > 0) {
     out.push("[\n");
     value.forEach((v, i) => {
       out.push(inner);
-      pretty(v ?? null, inner, out, false);
+      pretty(v ?? null, inner, out, true);
       out.push(i < value.length - 1 ? ",\n" : "\n");
     });
     out.push(indent + "]");
-  } else if (top && value !== null && typeof value === "object" && !Array.isArray(value)) {
+  } else if (!inArray && value !== null && typeof value === "object" && !Array.isArray(value)) {
     const keys = Object.keys(value).filter((k) => value[k] !== undefined);
     if (keys.length === 0) return out.push("{}");
     out.push("{\n");
