@@ -358,20 +358,19 @@ export function resolvePlanner(
   }
   if (!planner.easyMode) createPredictor(cfg); // rejects unavailable predictors before the run
   const warnings = [...planner.notes];
-  const configured = mode === "agg"
-    ? [cfg.decode_engine_num_gpu]
-    : [cfg.prefill_engine_num_gpu, cfg.decode_engine_num_gpu];
-  const gpus = resolved.map((r, i) => configured[i] ?? r.config.gpusPerWorker);
   const keys = mode === "agg"
-    ? ["decode_engine_num_gpu"]
-    : ["prefill_engine_num_gpu", "decode_engine_num_gpu"];
-  const unset = keys.filter((_, i) => configured[i] === null);
+    ? ["decode_engine_num_gpu"] as const
+    : ["prefill_engine_num_gpu", "decode_engine_num_gpu"] as const;
+  const configured = keys.map((k) => cfg[k]);
+  const gpus = resolved.map((r, i) => configured[i] ?? r.config.gpusPerWorker);
+  const unset = keys.flatMap((_, i) => configured[i] === null ? [i] : []);
   if (unset.length) {
     // Warnings go into the report, which must not depend on who ran it: no CLI or DSL names here.
-    const engine = keys.flatMap((_, i) => configured[i] === null ? [resolved[i].config.gpusPerWorker] : []);
     warnings.push(
-      `${unset.join("/")} unset in the planner config: planner GPU-hours use the engine's GPUs per worker ` +
-        `(TP × DP = ${engine.join("/")}) instead of the reference's 0`,
+      `${
+        unset.map((i) => keys[i]).join("/")
+      } unset in the planner config: planner GPU-hours use the engine's ` +
+        `GPUs per worker (TP × DP = ${unset.map((i) => gpus[i]).join("/")}) instead of the reference's 0`,
     );
   }
   // The smallest fleet the planner may scale to: the minimum workers of every pool, at their GPUs each.
