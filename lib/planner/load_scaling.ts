@@ -136,6 +136,8 @@ export function prefillSla(ctx: LoadContext, fpms: readonly Fpm[], n: number): D
  * SLA decode (disagg): ITL per engine from its scheduled and queued KV. dynolab also scales up by one when
  * every engine's KV is oversubscribed (scheduled + queued KV ≥ its capacity): hand-offs then wait for decode KV
  * (their wait shows as prefill queueing), however short the ITL; the reference's ITL estimate alone never sees it.
+ * To match, consolidation needs the survivors' KV under sensitivity × capacity (the reference: under capacity),
+ * so a steady load between the two neither grows nor shrinks the pool.
  */
 export function decodeSla(ctx: LoadContext, fpms: readonly Fpm[], n: number): Desire {
   const model = ctx.models.decode!, cfg = ctx.planner.config, maxKv = rankKvTokens(ctx.caps.decode);
@@ -150,7 +152,7 @@ export function decodeSla(ctx: LoadContext, fpms: readonly Fpm[], n: number): De
     if (isIdle(f) || demand < maxKv) oversubscribed = false;
     if (!canDown || isIdle(f)) continue;
     const post = Math.trunc(demand * grow);
-    if (maxKv > 0 && post >= maxKv) {
+    if (maxKv > 0 && post >= maxKv * s) {
       canDown = false;
       refused = true;
       continue;

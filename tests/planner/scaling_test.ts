@@ -152,6 +152,23 @@ Deno.test("load SLA decode: every engine's KV oversubscribed scales up, however 
   assert.notEqual(decodeSla(c, [full(0, 30_000), full(1, 10_000)], 2).desired, 3);
 });
 
+Deno.test("load SLA decode: consolidating KV leaves the sensitivity's margin below capacity, so it cannot undo a KV scale-up", () => {
+  const c = ctx({ itl_ms: 1000 }, { decode: decodeModel() });
+  const held = (w: number, sched: number): Fpm => ({
+    ...idleFpm(w, 0),
+    numDecode: 4,
+    sumDecodeKvTokens: sched,
+  });
+  // One engine at 100 000 scales up; two at 45 000 would hold 90 000 on one: under capacity, over 80 % of it.
+  assert.equal(decodeSla(c, [held(0, 100_000)], 1).reason, "scale_up_kv");
+  assert.equal(
+    decodeSla(c, [held(0, 45_000), held(1, 45_000)], 2).reason,
+    "scale_down_refused_consolidation",
+  );
+  // At 39 000 each the survivor holds 78 000, under 80 % of the capacity: down.
+  assert.equal(decodeSla(c, [held(0, 39_000), held(1, 39_000)], 2).desired, 1);
+});
+
 /** An agg regression fed six passes priced 10 ms + 0.1 ms per prefill token + 0.1 µs per decode KV token. */
 function sampledAggModel(): AggModel {
   const m = new AggModel(O);
