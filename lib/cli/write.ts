@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { dirname, resolve } from "node:path";
+import { dirname, isAbsolute, resolve } from "node:path";
 import { InputError } from "../common/errors.ts";
 
 /** Where the JSON report goes: its path, and whether dynolab named it (a timestamped name). */
@@ -182,14 +182,23 @@ async function isDirectory(path: string): Promise<boolean> {
 
 /**
  * Where the planner's HTML report goes: `dir/filename`, or `dir/planner_report_YYYYmmdd_HHMMSS_<ms>.html` when
- * no file name is configured (the reference's timestamped name).
+ * no file name is configured (the reference's timestamped name). An absolute file name stands alone, as Python's
+ * `os.path.join` has it.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { plannerReportPath } from "./write.ts";
+ * assert.equal(plannerReportPath("./planner_reports", "run.html"), "./planner_reports/run.html");
+ * assert.equal(plannerReportPath("./planner_reports", "/tmp/run.html"), "/tmp/run.html");
+ * ```
  */
 export function plannerReportPath(dir: string, filename: string | null, now = new Date()): string {
   const p = (n: number, w = 2) => String(n).padStart(w, "0");
   const name = filename ??
     `planner_report_${now.getFullYear()}${p(now.getMonth() + 1)}${p(now.getDate())}_` +
       `${p(now.getHours())}${p(now.getMinutes())}${p(now.getSeconds())}_${p(now.getMilliseconds(), 3)}.html`;
-  return `${dir.replace(/\/$/, "")}/${name}`;
+  return isAbsolute(name) ? name : `${dir.replace(/\/$/, "")}/${name}`;
 }
 
 /**
