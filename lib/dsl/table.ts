@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { formatCount } from "../common/format.ts";
 
 /**
  * A value as a table cell: numbers with 4 significant digits (integers and large values in full, with
@@ -21,7 +22,7 @@ export function formatCell(value: unknown): string {
   if (typeof value !== "number") return String(value);
   if (!Number.isFinite(value)) return String(value);
   if (Number.isInteger(value) || Math.abs(value) >= 1000) {
-    return Math.round(value).toLocaleString("en-US");
+    return formatCount(value);
   }
   return String(Number(value.toPrecision(4)));
 }

@@ -12,7 +12,8 @@ const STAT_COLUMNS = ["avg", "min", "max", "p99", "p90", "p75", "std"] as const;
 
 /**
  * Format the summary: title, box-drawing table (rows appear when their `mean_*` key exists), then the footer
- * lines. Numbers use thousands separators and two decimals; missing values print `N/A`.
+ * lines. Numbers use thousands separators and two decimals, rounded as Python's `{:,.2f}` rounds; missing values
+ * print `N/A`.
  *
  * @example
  * ```ts
