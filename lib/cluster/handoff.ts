@@ -13,7 +13,8 @@ import type { Workload } from "../workload/mod.ts";
 import type { EventQueue } from "../common/event_queue.ts";
 import { HANDOFF, LINK } from "./events.ts";
 import type { Fleet } from "./fleet.ts";
-import { SharedLinks, transferMs } from "./transfer.ts";
+import { SharedLinks } from "../common/shared_links.ts";
+import { transferMs } from "./transfer.ts";
 
 /** What the hand-offs need from the cluster's loop. */
 export interface HandoffHost {

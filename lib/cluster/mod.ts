@@ -9,4 +9,4 @@ export type { ClusterResult, ClusterSetup, PoolSetup, PoolState, Worker } from "
 export type { LifecycleOp, ScalingController, WorkerState } from "./lifecycle.ts";
 export { SessionDriver } from "./driver.ts";
 export { EventQueue } from "../common/event_queue.ts";
-export { SharedLinks, type TransferArgs, transferArgWarnings, transferMs } from "./transfer.ts";
+export { type TransferArgs, transferArgWarnings, transferMs } from "./transfer.ts";
