@@ -5,8 +5,9 @@
  * Same-time events are drained to a fixed point before any idle engine starts its next pass, so requests that
  * arrive together are scheduled together. Every unfinished request always has a future event: it is queued
  * at an engine that is busy (its pass end is scheduled) or about to start, in the front end, in flight on a
- * link, waiting for its arrival, or waiting for KV room at its decode rank, whose blocks are held by requests
- * that have such events. An engine never runs an effect-free pass.
+ * link, parked while its prefix is copied back from a host KV tier (the copy's landing is scheduled), waiting
+ * for its arrival, or waiting for KV room at its decode rank, whose blocks are held by requests that have such
+ * events. An engine never runs an effect-free pass.
  *
  * Disaggregated hand-offs (reservation at the decode rank, the KV transfer, its landing) are the cluster's
  * {@link Handoffs} (`handoff.ts`); the workers, their lifecycle and their worker-seconds live in its
@@ -21,7 +22,7 @@ import type { Router } from "../router/mod.ts";
 import type { Workload } from "../workload/mod.ts";
 import { SessionDriver } from "./driver.ts";
 import { EventQueue } from "../common/event_queue.ts";
-import { ARRIVE, HANDOFF, LINK, PASS_END, READY, ROUTE, STARTUP } from "./events.ts";
+import { ARRIVE, COPIES, HANDOFF, LINK, PASS_END, READY, ROUTE, STARTUP } from "./events.ts";
 import { Fleet } from "./fleet.ts";
 import { Handoffs } from "./handoff.ts";
 import type { ScalingController } from "./lifecycle.ts";
@@ -48,6 +49,10 @@ export class Cluster {
   readonly #handoffs: Handoffs;
   readonly #ctl: ScalingController | undefined;
   #nextTick = Infinity;
+  /** Per engine id: the time of its queued host-tier check ({@link COPIES}), if any. */
+  readonly #copyCheck: number[] = [];
+  /** Host-tier checks queued: with no request left, copies still landing do not keep the run going. */
+  #copyChecks = 0;
   /** Requests past the front end and not yet ended: the streams it serves (its load). */
   #inFlight = 0;
   #now = 0;
@@ -139,7 +144,8 @@ export class Cluster {
       // No work left, and ticking stops too: no request in the system and nothing queued but start-ups (a
       // worker still starting then serves nobody), or nothing but cancelled workers' start-ups.
       const f = this.#fleet;
-      const idle = q.size === f.staleStartups || (this.#inFlight === 0 && q.size === f.queuedStartups);
+      const idle = q.size === f.staleStartups ||
+        (this.#inFlight === 0 && q.size === f.queuedStartups + this.#copyChecks);
       const t = idle ? Infinity : q.peekTime();
       if (t === Infinity) break;
       const next = Math.min(t, this.#nextTick);
@@ -202,6 +208,15 @@ export class Cluster {
       case LINK:
         this.#handoffs.linkCheck(arg);
         break;
+      case COPIES: {
+        const e = this.#engines[arg];
+        this.#copyChecks--;
+        if (this.#copyCheck[arg] === this.#now) this.#copyCheck[arg] = Infinity;
+        e.landCopies(this.#now);
+        this.#markDirty(e);
+        this.#checkCopies(e);
+        break;
+      }
       case STARTUP: {
         const w = this.#workerOf[arg];
         this.#fleet.queuedStartups--;
@@ -334,7 +349,8 @@ export class Cluster {
         this.#startGroup(this.#workerOf[e.id].ranks);
         continue;
       }
-      const duration = e.startPass();
+      const duration = e.startPass(this.#now);
+      this.#checkCopies(e);
       if (duration >= 0) this.#started(e, duration);
     }
     dirty.length = 0;
@@ -347,7 +363,10 @@ export class Cluster {
    */
   #startGroup(ranks: readonly Engine[]): void {
     let duration = -1;
-    for (const e of ranks) duration = Math.max(duration, e.startPass());
+    for (const e of ranks) {
+      duration = Math.max(duration, e.startPass(this.#now));
+      this.#checkCopies(e);
+    }
     if (duration < 0) return;
     for (const e of ranks) {
       if (e.busy) e.last.wallMs = duration; // set by its startPass: it ran
@@ -388,7 +407,8 @@ export class Cluster {
   }
 
   #endPass(e: Engine): void {
-    e.endPass();
+    e.endPass(this.#now);
+    this.#checkCopies(e);
     const now = this.#now, req = this.#req;
     const router = this.#pools[this.#poolOf[e.id]].router;
     for (let j = 0; j < e.prefillDoneCount; j++) router.prefillDone(e.prefillDone[j], now);
@@ -443,6 +463,15 @@ export class Cluster {
       const floor = driver.openLoop ? w.arrivalMs[s] + this.#shiftMs : 0;
       this.#queue.push(Math.max(due, floor), READY, s);
     }
+  }
+
+  /** Queue a check of `e`'s host tier when its next copy lands, unless one is queued for then. */
+  #checkCopies(e: Engine): void {
+    const due = e.offload?.due() ?? Infinity;
+    if (due === Infinity || this.#copyCheck[e.id] === due) return;
+    this.#copyCheck[e.id] = due;
+    this.#copyChecks++;
+    this.#queue.push(due, COPIES, e.id);
   }
 
   #markDirty(e: Engine): void {

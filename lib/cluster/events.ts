@@ -24,3 +24,5 @@ export const STARTUP = 5;
  * Arg: the request.
  */
 export const ROUTE = 6;
+/** An engine's copies to or from its host KV tier may have landed. Arg: the engine id. */
+export const COPIES = 7;

@@ -23,6 +23,7 @@ import {
   windowBlocks,
 } from "../perf/mod.ts";
 import { type EngineArgs, parseEngineArgs } from "./args.ts";
+import type { HostTierConfig } from "./host_tier.ts";
 
 /** Role of a worker in the topology. */
 export type WorkerRole = "aggregated" | "prefill" | "decode";
@@ -50,16 +51,12 @@ const MEMORY_FRACTION_KEYS = [
 
 /** Keys whose features dynolab does not simulate yet; setting them is an error, never a silent no-op. */
 const UNSUPPORTED: ReadonlyArray<[keyof EngineArgs, string]> = [
-  ["num_g2_blocks", "KV offload tiers (G2/G3/G4)"],
-  ["num_g3_blocks", "KV offload tiers (G2/G3/G4)"],
-  ["enable_g4_storage", "KV offload tiers (G2/G3/G4)"],
-  ["offload_batch_size", "KV offload tiers (G2/G3/G4)"],
-  ["bandwidth_g1_to_g2_gbps", "KV offload tiers (G2/G3/G4)"],
-  ["bandwidth_g2_to_g1_gbps", "KV offload tiers (G2/G3/G4)"],
-  ["bandwidth_g2_to_g3_gbps", "KV offload tiers (G2/G3/G4)"],
-  ["bandwidth_g3_to_g2_gbps", "KV offload tiers (G2/G3/G4)"],
-  ["bandwidth_g2_to_g4_gbps", "KV offload tiers (G2/G3/G4)"],
-  ["bandwidth_g4_to_g2_gbps", "KV offload tiers (G2/G3/G4)"],
+  ["num_g3_blocks", "the disk KV tier (G3)"],
+  ["enable_g4_storage", "the object-storage KV tier (G4)"],
+  ["bandwidth_g2_to_g3_gbps", "the disk KV tier (G3)"],
+  ["bandwidth_g3_to_g2_gbps", "the disk KV tier (G3)"],
+  ["bandwidth_g2_to_g4_gbps", "the object-storage KV tier (G4)"],
+  ["bandwidth_g4_to_g2_gbps", "the object-storage KV tier (G4)"],
   ["sglang", "the SGLang scheduler"],
 ];
 
@@ -116,6 +113,8 @@ export interface EngineConfig {
   readonly windowKvBytesPerToken: number;
   readonly kvTransferBandwidthGBs: number;
   readonly kvTransferTimingMode: "full_prompt" | "destination_missing";
+  /** The host-memory KV tier (`num_g2_blocks`), or null without one (see `HostTier`). */
+  readonly hostTier: HostTierConfig | null;
   /** The serving front end's latency (applied by the first stage's pool; all zero when off). */
   readonly frontend: FrontendLatency;
   /** GPUs one worker occupies (TP × DP ranks), for GPU-hours. */
@@ -265,6 +264,7 @@ export function resolveEngineArgs(
     windowKvBytesPerToken: setup ? slidingKvBytesPerTokenPerGpu(setup.model.arch, setup.dtypes.kv, 1) : 0,
     kvTransferBandwidthGBs: args.kv_transfer_bandwidth ?? 0,
     kvTransferTimingMode: args.kv_transfer_timing_mode,
+    hostTier: hostTier(args, role, setup, blockSize, warnings, what, at),
     gpusPerWorker: tp * dpSize,
     frontend: frontendLatency(args, setup, what, at),
     kvCapacitySource: args.num_gpu_blocks != null ? "explicit" : kvCapacity ? "derived" : "default",
@@ -273,6 +273,59 @@ export function resolveEngineArgs(
   };
   return { args, config, warnings };
 }
+
+/** The reference's bandwidth of each direction between GPU and host memory, in GB/s (`kvbm_offload`). */
+const HOST_TIER_GBPS = 14;
+
+/**
+ * The host tier `num_g2_blocks` asks for, or null. Without a block size in bytes (`kv_bytes_per_token`, or the
+ * model's from `aic_model_path`) the reference runs without the tier, and so does dynolab, with a warning; so
+ * without prefix caching, when no block is ever cached to offload. Decode ranks get none (not simulated yet).
+ */
+function hostTier(
+  args: EngineArgs,
+  role: WorkerRole,
+  setup: PerfSetup | undefined,
+  blockSize: number,
+  warnings: string[],
+  what: string,
+  at: InputLocation,
+): HostTierConfig | null {
+  const blocks = args.num_g2_blocks ?? 0;
+  if (blocks === 0) {
+    for (const k of HOST_TIER_KEYS) {
+      if (args[k] != null) {
+        warnings.push(`${what}.${k} has no effect without num_g2_blocks (the host KV tier)`);
+      }
+    }
+    return null;
+  }
+  if (role === "decode") {
+    throw new InputError(
+      "a host KV tier on decode workers is not simulated yet; give num_g2_blocks in the prefill engine args",
+      { ...at, field: `${what}.num_g2_blocks` },
+    );
+  }
+  const bytes = args.kv_bytes_per_token ?? (setup ? kvBytesPerToken(setup.model.arch, setup.dtypes.kv) : 0);
+  const off = !args.enable_prefix_caching
+    ? "without prefix caching (only cached blocks are offloaded)"
+    : bytes === 0
+    ? "without kv_bytes_per_token or aic_model_path to size a block's copy (the reference runs without it too)"
+    : null;
+  if (off !== null) {
+    warnings.push(`${what}.num_g2_blocks has no effect ${off}`);
+    return null;
+  }
+  return {
+    blocks,
+    blockBytes: blockSize * bytes,
+    offloadGbps: args.bandwidth_g1_to_g2_gbps ?? HOST_TIER_GBPS,
+    onboardGbps: args.bandwidth_g2_to_g1_gbps ?? HOST_TIER_GBPS,
+  };
+}
+
+/** Keys that tune the host tier (`offload_batch_size` groups copies into batches, which share a link alike). */
+const HOST_TIER_KEYS = ["offload_batch_size", "bandwidth_g1_to_g2_gbps", "bandwidth_g2_to_g1_gbps"] as const;
 
 /** The front-end latency the args ask for (see `frontend_latency`). */
 function frontendLatency(

@@ -34,12 +34,16 @@ import { IntDeque } from "../common/deque.ts";
 import { applyEmissions } from "./emission.ts";
 import { KvHolds } from "./kv_holds.ts";
 import { KvPool } from "./kv_pool.ts";
+import { Offload } from "./offload.ts";
 import { preempt } from "./preemption.ts";
 import { chargePass } from "./timing.ts";
 import type { RequestTable } from "./requests.ts";
 import type { PassStats, PassTotals, RejectReason, Speculative } from "./types.ts";
 import { addPass, emptyPassTotals } from "./pass_totals.ts";
 import type { OpTotals } from "./op_totals.ts";
+
+/** What {@link Engine.#admit} returns for a request parked while its prefix is copied back from the host tier. */
+const PARKED = -2;
 
 /**
  * A simulated engine rank. Created by the cluster; all request state lives in the shared {@link RequestTable}.
@@ -50,6 +54,8 @@ export class Engine {
   readonly config: EngineConfig;
   readonly perf: PerfModel;
   readonly pool: KvPool;
+  /** The host-memory KV tier and the requests parked for its copies (`num_g2_blocks`); null without one. */
+  readonly offload: Offload | null;
   /** Prefill rank: the KV of finished prompts, held until the cluster releases it once transferred. */
   readonly holds: KvHolds;
   readonly waiting: IntDeque = new IntDeque(64);
@@ -124,6 +130,8 @@ export class Engine {
   readonly #req: RequestTable;
   readonly #spec: Speculative | undefined;
   readonly #scratch = new Int32Array(2);
+  /** Start time of the pass being scheduled. */
+  #now = 0;
   /** What the pass being scheduled computes: its prompt chunks (count, KV after them, cached prefix, tokens). */
   readonly #pass = { prefillBatch: 0, prefillIsl: 0, prefillPrefix: 0, prefillTokens: 0, computedTokens: 0 };
 
@@ -148,6 +156,7 @@ export class Engine {
     this.#req = requests;
     this.#spec = speculative;
     this.pool = new KvPool(config.numGpuBlocks, config.enablePrefixCaching);
+    this.offload = config.hostTier ? new Offload(config.hostTier, this.pool) : null;
     this.holds = new KvHolds(this.pool);
     const cap = config.maxNumSeqs;
     this.running = new Int32Array(cap);
@@ -160,7 +169,17 @@ export class Engine {
 
   /** Whether the engine holds any request. */
   get hasWork(): boolean {
-    return this.runningCount > 0 || this.waiting.size > 0 || this.landed.size > 0;
+    return this.runningCount > 0 || this.waiting.size > 0 || this.landed.size > 0 ||
+      (this.offload !== null && this.offload.parked > 0);
+  }
+
+  /**
+   * Land the host tier's copies due at `nowMs` ({@link Offload.due}): the requests parked for a copy back return
+   * to the front of the waiting queue, in landing order.
+   */
+  landCopies(nowMs: number): void {
+    const back = this.offload?.tick(this.#req, nowMs) ?? [];
+    for (let j = back.length - 1; j >= 0; j--) this.waiting.pushFront(back[j]);
   }
 
   /**
@@ -218,12 +237,13 @@ export class Engine {
   }
 
   /**
-   * Run the scheduling of one pass and return its duration in ms, or −1 when there is nothing the engine can
-   * do. Fills the output lists (admitted, rejected, emitted, finished, prefillDone).
+   * Run the scheduling of one pass starting at `nowMs` and return its duration in ms, or −1 when there is
+   * nothing the engine can do. Fills the output lists (admitted, rejected, emitted, finished, prefillDone).
    */
-  startPass(): number {
+  startPass(nowMs = 0): number {
     const cfg = this.config, req = this.#req, bs = cfg.blockSize, pool = this.pool;
-    const running = this.running;
+    const running = this.running, off = this.offload;
+    this.#now = nowMs;
     this.passMs = 0;
     this.admittedCount =
       this.emittedCount =
@@ -235,7 +255,8 @@ export class Engine {
       this.rejectedReasons = [];
     }
     // As vLLM's waiting queue, which keeps a hand-off from its arrival until its KV has landed.
-    this.last.queuedRequests = this.waiting.size + this.landed.size + this.pending.size + this.inTransfer;
+    this.last.queuedRequests = this.waiting.size + this.landed.size + this.pending.size + this.inTransfer +
+      (off === null ? 0 : off.parked);
     this.last.queuedTokens = this.waitingTokens + this.inboundTokens;
     let budget = cfg.maxNumBatchedTokens;
     let preempted = false;
@@ -303,6 +324,7 @@ export class Engine {
           }
         }
         const take = this.#admit(r, budget);
+        if (take === PARKED) continue;
         if (take < 0) break;
         budget -= this.#schedule(
           r,
@@ -343,8 +365,10 @@ export class Engine {
     const progress = pass.computedTokens + this.admittedCount + this.rejectedIds.length + ready;
     if (progress === 0 && !preempted) {
       // A rank whose KV is held for hand-offs (as their source, or reserved for them in transfer here) waits
-      // for the transfers to land.
-      if (this.hasWork && this.holds.size === 0 && this.inTransfer === 0) {
+      // for the transfers to land; one whose requests are parked, for their copies back from the host tier.
+      if (
+        this.hasWork && this.holds.size === 0 && this.inTransfer === 0 && (off === null || off.parked === 0)
+      ) {
         throw new Error(`engine ${this.id}: no progress possible with work queued (bug)`);
       }
       return -1;
@@ -382,20 +406,37 @@ export class Engine {
     t.overheadMs -= f * s.overheadMs;
   }
 
-  /** Mark the pass as delivered (the cluster calls this at the pass end). */
-  endPass(): void {
+  /**
+   * Mark the pass as delivered (the cluster calls this at the pass end, `nowMs`): the prompt blocks it computed
+   * start their copies to the host tier.
+   */
+  endPass(nowMs = 0): void {
     this.busy = false;
+    this.offload?.store(nowMs);
   }
 
   /**
    * Try to admit the head of the waiting queue with `budget` tokens left. Returns the prompt tokens to compute
-   * in this pass (0 on decode workers, which restore the prompt's KV without compute), or −1 if it must wait.
+   * in this pass (0 on decode workers, which restore the prompt's KV without compute), −1 if it must wait, or
+   * {@link PARKED} when it left the queue while its prefix is copied back from the host tier.
    */
   #admit(r: number, budget: number): number {
-    const req = this.#req, cfg = this.config, bs = cfg.blockSize;
+    const req = this.#req, cfg = this.config, bs = cfg.blockSize, off = this.offload;
     const known = req.promptLen[r] + req.generated[r];
-    const matched = reuseIfFits(this, req, this.#spec, r, this.#scratch);
+    let matched = reuseIfFits(this, req, this.#spec, r, this.#scratch);
     if (matched < 0) return -1;
+    if (off !== null && req.admitted[r] === 0 && req.swapped[r] === 0) {
+      const from = req.blockOffset[r], resident = this.#scratch[1];
+      const hits = off.tier.match(req.blocks, from + resident, req.blockOffset[r + 1]);
+      if (hits > 0) {
+        if (off.swapIn(req, r, resident, hits, this.#now)) {
+          this.waiting.popFront(); // its tokens stay queued while it is parked
+          return PARKED;
+        }
+        matched = reuseIfFits(this, req, this.#spec, r, this.#scratch);
+        if (matched < 0) return -1;
+      }
+    }
     const cached = matched * bs;
     let take: number;
     if (cfg.role === "decode") {

@@ -44,6 +44,8 @@ export class RequestTable {
   readonly passPrefill: Uint8Array;
   /** Async scheduling: the first pass number (its engine's `passes` before the pass) `r` may be admitted to. */
   readonly firstPass: Float64Array;
+  /** 1 once the request's prefix was copied back from its engine's host tier (it swaps in once per engine). */
+  readonly swapped: Uint8Array;
 
   constructor(w: Workload) {
     const n = w.requestCount;
@@ -63,6 +65,7 @@ export class RequestTable {
     this.admitted = new Uint8Array(n);
     this.passPrefill = new Uint8Array(n);
     this.firstPass = new Float64Array(n);
+    this.swapped = new Uint8Array(n);
   }
 
   /** Prepare request `r` to run on a fresh engine, generating `target` tokens. */
@@ -75,5 +78,6 @@ export class RequestTable {
     this.sideBlocks[r] = 0;
     this.prefilling[r] = 1;
     this.admitted[r] = 0;
+    this.swapped[r] = 0;
   }
 }

@@ -117,6 +117,16 @@ interface PoolSummary {
   busy_ms_by_part?: { prefill: number; decode: number; overhead: number };
   typical_prefill_pass?: TypicalPass & { mean_isl: number; mean_prefix: number };
   typical_decode_pass?: TypicalPass & { mean_context: number };
+  /** The pool's host KV tier and what its ranks copied; absent without one. */
+  host_tier?: {
+    blocks_per_rank: number;
+    offload_gbps: number;
+    onboard_gbps: number;
+    offloaded_blocks: number;
+    dropped_blocks: number;
+    onboarded_blocks: number;
+    swap_ins: number;
+  };
 }
 
 /** What the report holds of a typical pass, as far as the run summary reads it. */
@@ -171,7 +181,11 @@ export function formatRunSummary(report: Report): string[] {
     const ranks = p.ranks_per_worker ?? 1;
     const gpus = `${p.gpus_per_worker} GPU${p.gpus_per_worker === 1 ? "" : "s"}` +
       (ranks > 1 ? ` in ${ranks} DP ranks` : "");
-    return [`Workers (${p.role}): ${p.workers} × ${gpus}, ${p.perf_model} timing, ${kv}`, ...passLines(p)];
+    return [
+      `Workers (${p.role}): ${p.workers} × ${gpus}, ${p.perf_model} timing, ${kv}`,
+      ...hostTierLines(p),
+      ...passLines(p),
+    ];
   }).flat();
   const handoff = (report.dynolab as { handoff?: HandoffSummary } | undefined)?.handoff;
   if (handoff) lines.push(handoffLine(handoff));
@@ -235,6 +249,21 @@ function handoffLine(h: HandoffSummary): string {
 }
 
 /** A pool's busy time by part and its typical passes, indented under its `Workers` line. */
+/** A pool's host KV tier: its size and links, and the blocks copied each way. */
+function hostTierLines(p: PoolSummary): string[] {
+  const t = p.host_tier;
+  if (!t) return [];
+  const gbps = (v: number) => v > 0 ? `${formatCount(v, 2)} GB/s` : "instant";
+  const dropped = t.dropped_blocks > 0 ? ` (${formatCount(t.dropped_blocks)} dropped: every block held)` : "";
+  return [
+    `  Host KV tier: ${formatCount(t.blocks_per_rank)} blocks per rank, copies ${
+      gbps(t.offload_gbps)
+    } out, ` +
+    `${gbps(t.onboard_gbps)} back: ${formatCount(t.offloaded_blocks)} blocks stored${dropped}, ` +
+    `${formatCount(t.onboarded_blocks)} copied back (${formatCount(t.swap_ins)} requests parked for them)`,
+  ];
+}
+
 function passLines(p: PoolSummary): string[] {
   const lines: string[] = [];
   const busy = p.busy_ms_by_part;

@@ -39,7 +39,7 @@ export const RouterConfigSchema = z.strictObject({
    * `overlap_score_credit` to 0, as the reference maps it.
    */
   overlap_score_weight: z.number().nonnegative().nullable().default(null),
-  /** Credit for prefix blocks in a host (CPU) offload tier; dynolab simulates no offload tier (no effect). */
+  /** Credit per prefix block a worker holds in its host tier (`num_g2_blocks`) past its GPU-cached prefix. */
   host_cache_hit_weight: z.number().min(0).max(1).default(0.75),
   /** Credit for prefix blocks in a disk offload tier; dynolab simulates no offload tier (no effect). */
   disk_cache_hit_weight: z.number().min(0).max(1).default(0.25),
@@ -119,6 +119,8 @@ export function stageConfig(config: RouterConfig, stage: RouterStage): RouterCon
 export interface CostWeights {
   /** Credit per cached device block (`overlap_score_credit`). */
   readonly credit: number;
+  /** Credit per block in a worker's host tier past its device prefix (`host_cache_hit_weight`). */
+  readonly hostCredit: number;
   /** `overlap_score_credit_decay`. */
   readonly decay: number;
   /** `prefill_load_scale`. */
@@ -133,7 +135,7 @@ export interface CostWeights {
  * ```ts
  * import assert from "node:assert/strict";
  * import { costWeights, RouterConfigSchema } from "./config.ts";
- * assert.deepEqual(costWeights(RouterConfigSchema.parse({ overlap_score_weight: 2 })), { credit: 1, decay: 0, scale: 2 });
+ * assert.deepEqual(costWeights(RouterConfigSchema.parse({ overlap_score_weight: 2 })).scale, 2);
  * assert.equal(costWeights(RouterConfigSchema.parse({ overlap_score_weight: 0 })).credit, 0);
  * ```
  */
@@ -141,6 +143,7 @@ export function costWeights(config: RouterConfig): CostWeights {
   const weight = config.overlap_score_weight;
   return {
     credit: weight === 0 ? 0 : config.overlap_score_credit,
+    hostCredit: config.host_cache_hit_weight,
     decay: config.overlap_score_credit_decay,
     scale: weight ?? config.prefill_load_scale,
   };

@@ -48,10 +48,11 @@ export type Admission = "route" | "hold" | "shed";
  * Chooses an engine for each request and tracks the load it has routed.
  *
  * The KV router scores each candidate `w` with the reference's cost (lower is better):
- * `logit_w = prefill_load_scale × max(raw_w − credit_w × overlap_w, 0) + decode_blocks_w`, where `raw_w` is
- * the request's prompt blocks plus those routed to `w` and not yet prefilled (0 without
- * `router_track_prefill_tokens`), `overlap_w` its leading blocks cached on `w`, `credit_w` the
- * `overlap_score_credit` divided by `1 + overlap_score_credit_decay × excess_w` (`excess_w`: `w`'s routed
+ * `logit_w = prefill_load_scale × max(raw_w − (credit × overlap_w + host_credit × host_w) / d_w, 0) +
+ * decode_blocks_w`, where `raw_w` is the request's prompt blocks plus those routed to `w` and not yet prefilled
+ * (0 without `router_track_prefill_tokens`), `overlap_w` its leading blocks cached on `w`, `host_w` the blocks
+ * after them in `w`'s host tier (`host_cache_hit_weight` each), `credit` the `overlap_score_credit`, `d_w` is
+ * `1 + overlap_score_credit_decay × excess_w` (`excess_w`: `w`'s routed
  * prefill blocks above the least-loaded candidate's, in requests of this size), and `decode_blocks_w` the
  * blocks of requests active on `w` plus the request's new blocks. With the defaults (credit 1, scale 1) it is
  * the classic `overlap_score_weight × prefill_tokens_w / block_size + decode_blocks_w` at weight 1. With
@@ -240,7 +241,8 @@ export class Router {
   }
 
   #selectKv(r: number, candidates: readonly Engine[], count: number, nowMs: number): number {
-    const req = this.#req, cfg = this.config, bs = this.#blockSize, { credit, decay, scale } = this.#weights;
+    const req = this.#req, cfg = this.config, bs = this.#blockSize;
+    const { credit, hostCredit, decay, scale } = this.#weights;
     if (this.#costs.length < count) {
       this.#costs = new Float64Array(count * 2);
       this.#overlaps = new Int32Array(count * 2);
@@ -269,7 +271,11 @@ export class Router {
       let prefillCost = 0;
       if (track) {
         const excess = decay > 0 ? (active - minActive) / bs / Math.max(1, islBlocks) : 0;
-        const credited = credit / (1 + decay * excess) * overlap * bs;
+        // Blocks past the device prefix in the worker's host tier earn `host_cache_hit_weight` each.
+        const host = e.offload !== null && hostCredit > 0
+          ? e.offload.tier.match(req.blocks, from + overlap, to)
+          : 0;
+        const credited = (credit * overlap + hostCredit * host) / (1 + decay * excess) * bs;
         prefillCost = scale * Math.max(0, active + isl - credited) / bs;
       }
       const decodeBlocks = cfg.router_track_active_blocks

@@ -244,11 +244,11 @@ Deno.test("aisimulate predict: bad input names the file and field, exits 2 and w
       ...GUIDE,
       engine: {
         ...engine,
-        workers: { aggregated: { kv_cache: { host_offload: { num_host_blocks: 100 } } } },
+        workers: { aggregated: { kv_cache: { g3_offload: { num_blocks: 100 } } } },
       },
     },
     ["--stack", "dynamo"],
-    /engine\.workers\.aggregated\.kv_cache\.host_offload\.num_host_blocks: KV offload tiers .* not supported yet/,
+    /engine\.workers\.aggregated\.kv_cache\.g3_offload: not supported by dynolab: G3 offload/,
   );
   await expectError(
     {
@@ -356,6 +356,29 @@ Deno.test("aisimulate predict: disaggregated workers behind the KV router, with 
   assert.ok(summary.prefix_cache_reused_ratio > 0, "later turns and shared prefixes hit the cache");
   const prediction = JSON.parse(await Deno.readTextFile(`${out}/prediction.json`));
   assert.equal(prediction.dynolab.pools.length, 2);
+});
+
+Deno.test("aisimulate predict: host_offload gives the workers a host KV tier at its bandwidths", async () => {
+  await using tmp = await tempDir();
+  const aggregated = GUIDE.engine.workers.aggregated;
+  const config = await writeConfig(tmp.path, {
+    ...GUIDE,
+    traffic: { ...GUIDE.traffic, stop: { requests: 10 } },
+    engine: {
+      ...GUIDE.engine,
+      workers: {
+        aggregated: {
+          ...aggregated,
+          kv_cache: { ...aggregated.kv_cache, host_offload: { num_host_blocks: 100 } },
+        },
+      },
+    },
+  });
+  const res = await predictJson(config, `${tmp.path}/out`);
+  assert.equal(res.code, 0, res.err);
+  const prediction = JSON.parse(await Deno.readTextFile(`${tmp.path}/out/prediction.json`));
+  const tier = prediction.dynolab.pools[0].host_tier;
+  assert.deepEqual([tier.blocks_per_rank, tier.offload_gbps, tier.onboard_gbps], [100, 32, 32]);
 });
 
 Deno.test("aisimulate predict: a config and the replay flags it stands for give the same report", async () => {

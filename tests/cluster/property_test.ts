@@ -99,6 +99,20 @@ function randomRows(rng: Rng): TestRow[] {
   return rows;
 }
 
+/**
+ * Maybe a host KV tier on the agg or prefill engines (drawn from its own stream, so the other draws stay as they
+ * were): a few blocks or many, instant or slow copies, each way.
+ */
+function withHostTier(rng: Rng, spec: Omit<SimSpecInput, "workload">): void {
+  if (rng.next() >= 0.3) return;
+  const t = spec.topology!;
+  const engine = (t.mode === "disagg" ? t.prefill_engine : t.engine) as Record<string, unknown>;
+  engine.num_g2_blocks = pick(rng, [1, 8, 500]);
+  engine.kv_bytes_per_token = pick(rng, [1024, 131072]);
+  engine.bandwidth_g1_to_g2_gbps = pick(rng, [0, 0.01, 14]);
+  engine.bandwidth_g2_to_g1_gbps = pick(rng, [0, 0.01, 14]);
+}
+
 function randomSpec(rng: Rng, blockSize: number): Omit<SimSpecInput, "workload"> {
   const disagg = rng.next() < 0.35;
   const spec: Omit<SimSpecInput, "workload"> = {
@@ -191,12 +205,13 @@ function randomRouter(rng: Rng): SimSpecInput["router"] {
 }
 
 Deno.test("property: random configs and workloads account for every request and conserve tokens", () => {
-  const rng = new Rng(2024), warmRng = new Rng(7);
+  const rng = new Rng(2024), warmRng = new Rng(7), hostRng = new Rng(31);
   for (let trial = 0; trial < 300; trial++) {
     const blockSize = pick(rng, [16, 32, 64]);
     const rows = randomRows(rng);
     const w = workloadOf(rows, blockSize);
     const spec = randomSpec(rng, blockSize);
+    withHostTier(hostRng, spec);
     const warmup = rows.length > 1 && warmRng.next() < 0.3 ? 1 + warmRng.int(rows.length - 1) : 0;
     if (warmup > 0) spec.warmup_request_count = warmup;
     const context = `trial ${trial}: ${JSON.stringify(spec)}`;
@@ -264,6 +279,14 @@ Deno.test("property: random configs and workloads account for every request and 
       assert.equal(e.runningCount + e.waiting.size + e.landed.size + e.pending.size, 0, context);
       assert.equal(e.holds.size + e.inTransfer, 0, `${context}: engine ${e.id} still holds hand-offs`);
       assert.equal(e.inboundTokens, 0, `${context}: engine ${e.id} still counts inbound hand-off tokens`);
+      if (e.offload) {
+        assert.equal(e.offload.parked, 0, `${context}: engine ${e.id} still parks requests`);
+        assert.equal(
+          e.offload.tier.pool.activeBlocks,
+          0,
+          `${context}: engine ${e.id} still holds host blocks`,
+        );
+      }
       // Pass totals: the parts add up to the busy time; each counted pass computed or emitted something.
       const t = e.totals;
       const parts = t.prefillMs + t.decodeMs + t.overheadMs;

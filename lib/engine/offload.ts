@@ -1,0 +1,128 @@
+/**
+ * How an engine rank's scheduler meets its host tier ({@link HostTier}).
+ *
+ * - **Copies to host memory** start when a pass ends, for the prompt blocks it registered (write-through). They
+ *   never hold a request. The reference mocker instead copies a block when GPU memory evicts it and holds the
+ *   request whose allocation evicted it until the copy lands, which costs that request a whole pass per eviction
+ *   (a copy takes well under a millisecond); the engines it models (KVBM, vLLM's CPU offloading) copy blocks as
+ *   they are computed, so an eviction finds its copy made.
+ * - **Copies back**, as the reference's vLLM core swaps in: a request admitted for the first time whose prefix
+ *   continues in host memory past what GPU memory holds is parked. Its GPU prefix is pinned, GPU slots are taken
+ *   for the host blocks, and the copy back starts; it leaves the waiting queue (no running slot, no token budget)
+ *   and returns to its front once the copy has landed, when its next admission finds those blocks cached. A
+ *   request swaps in once per engine; a preempted one recomputes.
+ *
+ * @module
+ */
+import { HostTier, type HostTierConfig } from "./host_tier.ts";
+import type { KvPool } from "./kv_pool.ts";
+import type { RequestTable } from "./requests.ts";
+
+/** A parked request's GPU slots: its pinned prefix, then the slots its host blocks are copied into. */
+interface SwapIn {
+  readonly slots: Int32Array;
+  /** Index in the request's blocks of the first host block, and how many there are. */
+  readonly first: number;
+  readonly count: number;
+}
+
+/**
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { KvPool } from "./kv_pool.ts";
+ * import { Offload } from "./offload.ts";
+ * import { RequestTable } from "./requests.ts";
+ * // One request whose one-block prompt (block id 7) was computed and copied to host memory, then evicted.
+ * const req = new RequestTable({
+ *   requestCount: 1, inputLength: Int32Array.of(64), blockOffset: Int32Array.of(0, 1), blocks: Int32Array.of(7),
+ * } as never);
+ * const gpu = new KvPool(2, true);
+ * const off = new Offload({ blocks: 8, blockBytes: 1e6, offloadGbps: 1, onboardGbps: 1 }, gpu);
+ * gpu.release(gpu.allocate(7));
+ * off.store(0); // lands at 1 ms
+ * assert.deepEqual(off.tick(req, 1), []);
+ * for (const slot of [gpu.allocate(-1), gpu.allocate(-1)]) gpu.release(slot); // evicts block 7 from GPU memory
+ * assert(off.swapIn(req, 0, 0, 1, 5) && off.parked === 1); // copied back by 6 ms
+ * assert.deepEqual(off.tick(req, 6), [0]);
+ * ```
+ */
+export class Offload {
+  readonly tier: HostTier;
+  readonly #gpu: KvPool;
+  readonly #registered: number[] = [];
+  readonly #parked = new Map<number, SwapIn>();
+  /** Requests parked for a copy back. */
+  swapIns = 0;
+
+  constructor(config: HostTierConfig, gpu: KvPool) {
+    this.tier = new HostTier(config);
+    this.#gpu = gpu;
+    gpu.registered = this.#registered;
+  }
+
+  /** Requests parked while their prefix is copied back. */
+  get parked(): number {
+    return this.#parked.size;
+  }
+
+  /** Start the copies to host memory of the blocks GPU memory registered since the last call, at `now`. */
+  store(now: number): void {
+    const ids = this.#registered;
+    if (ids.length === 0) return;
+    this.tier.offload(ids, now);
+    ids.length = 0;
+  }
+
+  /**
+   * Copy back the `count` host blocks of `r` that follow its `resident` blocks in GPU memory, at `now` (the
+   * caller has checked that its whole sequence fits). Returns whether `r` is parked; false when the copy was
+   * instant (the blocks are cached in GPU memory now).
+   */
+  swapIn(req: RequestTable, r: number, resident: number, count: number, now: number): boolean {
+    const gpu = this.#gpu, from = req.blockOffset[r];
+    req.swapped[r] = 1;
+    const wait = this.tier.onboard(req.blocks, from + resident, count, now, r);
+    const slots = new Int32Array(resident + count);
+    for (let k = 0; k < resident; k++) slots[k] = gpu.acquire(req.blocks[from + k]);
+    for (let k = resident; k < resident + count; k++) {
+      // The caller's check covered the whole sequence, which these blocks are part of.
+      if ((slots[k] = gpu.allocate(-1)) < 0) throw new Error("offload: no GPU slot for a copy back (bug)");
+    }
+    const swap: SwapIn = { slots, first: resident, count };
+    if (!wait) {
+      this.#land(req, r, swap);
+      return false;
+    }
+    this.#parked.set(r, swap);
+    this.swapIns++;
+    return true;
+  }
+
+  /**
+   * Land the copies done at `now` and return the parked requests whose copy back landed, in landing order, with
+   * their blocks cached in GPU memory.
+   */
+  tick(req: RequestTable, now: number): number[] {
+    const back = this.tier.tick(now);
+    for (const r of back) {
+      this.#land(req, r, this.#parked.get(r)!);
+      this.#parked.delete(r);
+    }
+    return back;
+  }
+
+  /** When the next copy lands (Infinity when none is in flight). */
+  due(): number {
+    return this.tier.due();
+  }
+
+  /** Cache the copied blocks under their ids and unpin the prefix: all of them unheld, most recent last. */
+  #land(req: RequestTable, r: number, swap: SwapIn): void {
+    const gpu = this.#gpu, from = req.blockOffset[r], slots = swap.slots;
+    for (let k = swap.first; k < swap.first + swap.count; k++) {
+      slots[k] = gpu.promote(slots[k], req.blocks[from + k]);
+    }
+    for (let k = slots.length - 1; k >= 0; k--) gpu.release(slots[k]);
+  }
+}

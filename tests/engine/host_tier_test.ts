@@ -1,0 +1,132 @@
+/**
+ * The host KV tier (`num_g2_blocks`): write-through copies of computed prompt blocks, a request parked while its
+ * evicted prefix is copied back, the copies' timing over processor-sharing links, and its config.
+ */
+import assert from "node:assert/strict";
+import { InputError } from "../../lib/common/errors.ts";
+import { resolveEngineArgs } from "../../lib/engine/mod.ts";
+import { HostTier } from "../../lib/engine/host_tier.ts";
+import { fixedTiming, run, type TestRow, workloadOf } from "../_fixtures.ts";
+
+/** 16-token blocks of 1 MB each (62,500 B a token): one block copies in 1 ms at 1 GB/s. */
+const BLOCK = 16, BYTES_PER_TOKEN = 62_500;
+
+/**
+ * One worker with 3 GPU blocks: A (blocks 1–3), then B (blocks 4–6), which evicts A's blocks, then A's prompt
+ * again as C. Prefill costs 10 ms a pass plus 1 ms a token, so recomputing shows.
+ */
+function evictAndReturn(host: Record<string, unknown>) {
+  const rows: TestRow[] = [
+    { input: 48, output: 1, ids: [1, 2, 3], at: 0 },
+    { input: 48, output: 1, ids: [4, 5, 6], at: 1000 },
+    { input: 48, output: 1, ids: [1, 2, 3], at: 2000 },
+  ];
+  return run(workloadOf(rows, BLOCK), {
+    topology: {
+      mode: "agg",
+      num_workers: 1,
+      engine: {
+        block_size: BLOCK,
+        num_gpu_blocks: 3,
+        kv_bytes_per_token: BYTES_PER_TOKEN,
+        ...fixedTiming(10, 1, 1),
+        ...host,
+      },
+    },
+  });
+}
+
+Deno.test("host tier: an evicted prefix is copied back at the link's rate, not recomputed", () => {
+  const without = evictAndReturn({});
+  const { collector, report } = evictAndReturn({
+    num_g2_blocks: 16,
+    bandwidth_g1_to_g2_gbps: 1,
+    bandwidth_g2_to_g1_gbps: 1,
+  });
+  // Without the tier C recomputes its whole prompt; with it, C parks for 3 blocks × 1 ms, then reuses 32 of
+  // its 48 tokens (the last block is recomputed for the last token, as a whole-prompt hit is cut).
+  assert.equal(without.collector.firstReusedTokens[2], 0);
+  assert.equal(collector.firstAdmitMs[2], 2003);
+  assert.equal(collector.firstReusedTokens[2], 32);
+  assert.ok(collector.firstTokenMs[2] - 2000 < without.collector.firstTokenMs[2] - 2000);
+  const tier = (report.dynolab as { pools: { host_tier: Record<string, number> }[] }).pools[0].host_tier;
+  assert.deepEqual(
+    [tier.offloaded_blocks, tier.onboarded_blocks, tier.swap_ins, tier.block_bytes],
+    [6, 3, 1, 1e6],
+  );
+});
+
+Deno.test("host tier: instant links copy back within the admission, without parking", () => {
+  const { collector, report } = evictAndReturn({
+    num_g2_blocks: 16,
+    bandwidth_g1_to_g2_gbps: 0,
+    bandwidth_g2_to_g1_gbps: 0,
+  });
+  assert.equal(collector.firstAdmitMs[2], 2000);
+  assert.equal(collector.firstReusedTokens[2], 32);
+  const tier = (report.dynolab as { pools: { host_tier: Record<string, number> }[] }).pools[0].host_tier;
+  assert.equal(tier.swap_ins, 0);
+});
+
+Deno.test("host tier: a copy to host memory that has not landed is no hit", () => {
+  // At 0.001 GB/s a block takes 1 s to reach host memory: A's three blocks share the link for 3 s, so when C
+  // arrives at 2 s, nothing has landed and C recomputes.
+  const { collector } = evictAndReturn({
+    num_g2_blocks: 16,
+    bandwidth_g1_to_g2_gbps: 0.001,
+    bandwidth_g2_to_g1_gbps: 1,
+  });
+  assert.equal(collector.firstAdmitMs[2], 2000);
+  assert.equal(collector.firstReusedTokens[2], 0);
+});
+
+Deno.test("host tier: a full tier evicts its least recently used unheld blocks, and drops blocks when all are held", () => {
+  const tier = new HostTier({ blocks: 2, blockBytes: 1, offloadGbps: 0, onboardGbps: 1 });
+  tier.offload([1, 2], 0);
+  tier.offload([3], 0); // evicts block 1
+  assert.deepEqual([1, 2, 3].map((id) => tier.match(Int32Array.of(id), 0, 1)), [0, 1, 1]);
+  assert.ok(tier.onboard(Int32Array.of(2, 3), 0, 2, 0, 9)); // both held by a copy back
+  tier.offload([4], 0);
+  assert.equal(tier.dropped, 1);
+  assert.equal(tier.match(Int32Array.of(4), 0, 1), 0);
+  assert.deepEqual(tier.tick(tier.due()), [9]);
+  tier.offload([4], 0); // block 2 is the least recently used again: evicted
+  assert.deepEqual([2, 3, 4].map((id) => tier.match(Int32Array.of(id), 0, 1)), [0, 1, 1]);
+});
+
+Deno.test("host tier config: defaults, the block's bytes, and what has no effect", () => {
+  const { config } = resolveEngineArgs(
+    { num_g2_blocks: 100, kv_bytes_per_token: 1000, block_size: 16 },
+    "aggregated",
+  );
+  assert.deepEqual(config.hostTier, { blocks: 100, blockBytes: 16_000, offloadGbps: 14, onboardGbps: 14 });
+  // The model sizes a block when kv_bytes_per_token is not given (Llama-3.1-8B FP8: 64 KiB a token).
+  const model = resolveEngineArgs({
+    num_g2_blocks: 100,
+    aic_system: "h200_sxm",
+    aic_model_path: "nvidia/Llama-3.1-8B-Instruct-FP8",
+  }, "prefill").config;
+  assert.equal(model.hostTier?.blockBytes, 64 * 65_536);
+  const unsized = resolveEngineArgs({ num_g2_blocks: 100 }, "aggregated");
+  assert.equal(unsized.config.hostTier, null);
+  assert.match(unsized.warnings.join("\n"), /num_g2_blocks has no effect without kv_bytes_per_token/);
+  const uncached = resolveEngineArgs(
+    { num_g2_blocks: 100, kv_bytes_per_token: 1, enable_prefix_caching: false },
+    "aggregated",
+  );
+  assert.match(uncached.warnings.join("\n"), /without prefix caching/);
+  const off = resolveEngineArgs({ num_g2_blocks: 0, bandwidth_g2_to_g1_gbps: 5 }, "aggregated");
+  assert.equal(off.config.hostTier, null);
+  assert.match(off.warnings.join("\n"), /bandwidth_g2_to_g1_gbps has no effect without num_g2_blocks/);
+});
+
+Deno.test("host tier config: decode workers and the disk and object-storage tiers are refused by name", () => {
+  const refuses = (args: Record<string, unknown>, role: "aggregated" | "decode", field: RegExp) =>
+    assert.throws(
+      () => resolveEngineArgs({ kv_bytes_per_token: 1, ...args }, role, "--decode-engine-args"),
+      (e) => e instanceof InputError && field.test(e.message),
+    );
+  refuses({ num_g2_blocks: 10 }, "decode", /num_g2_blocks.*decode workers is not simulated yet/);
+  refuses({ num_g2_blocks: 10, num_g3_blocks: 10 }, "aggregated", /num_g3_blocks.*disk KV tier \(G3\)/);
+  refuses({ num_g2_blocks: 10, enable_g4_storage: true }, "aggregated", /enable_g4_storage.*\(G4\)/);
+});
