@@ -16,6 +16,7 @@
  * | `prefillBusyShare`, `decodeBusyShare`, `overheadBusyShare` | each part's share of every pool's busy time (`dynolab.pools[].busy_ms_by_part`) |
  * | `prefillPassMs`, `decodePassMs` | the typical prefill pass of the first pool and decode pass of the last, framework overhead included (`typical_*_pass.ms + overhead_ms`) |
  * | `handoffWaitShare`, `handoffWaitAvg`, `handoffTransferAvg` | `dynolab.handoff.waited_share`, `.decode_kv_wait_ms.mean`, `.transfer_ms.mean` (disagg runs; null in agg) |
+ * | `hostCopiedBack`, `hostSwapIns` | the blocks copied back from every pool's host KV tier and the requests parked for them (`dynolab.pools[].host_tier`; null without one) |
  * | `routerQueueShare`, `routerQueueWaitAvg` | `dynolab.router_queue.waited_share` (0 when nobody waited), `.wait_ms.mean` (null then) |
  * | `peakWorkers` | the most workers active at any moment (from the cluster's lifecycle log) |
  * | `workersAvg`, `prefillWorkersAvg`, `decodeWorkersAvg` | mean provisioned workers over the run, `dynolab.pools[].worker_seconds ÷ simulated_end_ms`: all pools, and each pool of a disaggregated run (null in agg) |
@@ -74,6 +75,8 @@ export const METRIC_NAMES: readonly string[] = [
   "handoffWaitShare",
   "handoffWaitAvg",
   "handoffTransferAvg",
+  "hostCopiedBack",
+  "hostSwapIns",
   "routerQueueShare",
   "routerQueueWaitAvg",
   "peakWorkers",
@@ -154,6 +157,7 @@ export function flattenMetrics(report: Report, series?: RunSeries): Record<strin
   out.handoffWaitShare = handoff?.waited_share ?? null;
   out.handoffWaitAvg = handoff?.decode_kv_wait_ms.mean ?? null;
   out.handoffTransferAvg = handoff?.transfer_ms.mean ?? null;
+  Object.assign(out, hostTierMetrics(dyn.pools));
   const queue = dyn.router_queue as RouterQueueSummary | undefined;
   out.routerQueueShare = queue?.waited_share ?? (served ? 0 : null);
   out.routerQueueWaitAvg = queue?.wait_ms?.mean ?? null;
@@ -193,6 +197,15 @@ function passMetrics(value: unknown): Record<string, MetricValue> {
     prefillPassMs: passMs(pools[0]?.typical_prefill_pass),
     decodePassMs: passMs(pools.at(-1)?.typical_decode_pass),
   };
+}
+
+/** The blocks copied back from the pools' host KV tiers and the swap-ins, null when no pool has a tier. */
+function hostTierMetrics(value: unknown): Record<string, MetricValue> {
+  const tiers = (Array.isArray(value) ? value : []).flatMap((p: { host_tier?: Record<string, number> }) =>
+    p.host_tier ? [p.host_tier] : []
+  );
+  const total = (k: string) => tiers.length ? tiers.reduce((a, t) => a + t[k], 0) : null;
+  return { hostCopiedBack: total("onboarded_blocks"), hostSwapIns: total("swap_ins") };
 }
 
 /** What a pool of `dynolab.pools` holds for {@link fleetMetrics}. */
