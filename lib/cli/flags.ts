@@ -98,12 +98,21 @@ export type Command =
     readonly warnings: readonly string[];
   };
 
-/** The synthetic shaping flags that take an integer. */
-const INT_SHAPING_FLAGS: readonly string[] = [
-  "turns-per-session",
-  "num-prefix-groups",
-  "num-dataset-entries",
-];
+/**
+ * The synthetic shaping flags, each with its default and whether it takes an integer. One makes a synthetic
+ * workload only at a value other than its default, as the reference counts it (`--turns-per-session 1` beside a
+ * trace file changes nothing).
+ */
+const SHAPING_FLAGS = {
+  "turns-per-session": { default: 1, int: true },
+  "shared-prefix-ratio": { default: 0, int: false },
+  "num-prefix-groups": { default: 0, int: true },
+  "inter-turn-delay-ms": { default: 0, int: false },
+  "input-tokens-stddev": { default: 0, int: false },
+  "output-tokens-stddev": { default: 0, int: false },
+  "length-range-ratio": { default: 1, int: false },
+  "num-dataset-entries": { default: 0, int: true },
+} as const;
 
 /**
  * Parse command-line arguments. Throws {@link InputError} naming the flag on any problem.
@@ -145,23 +154,12 @@ export function parseCommand(argv: readonly string[]): Command {
     });
   }
   const positionals = parsed.positionals;
-  // The triple makes a synthetic workload; a shaping flag does only at a value other than its default, as the
-  // reference counts it (`--turns-per-session 1` beside a trace file changes nothing).
-  const shapingDefaults = {
-    "turns-per-session": 1,
-    "shared-prefix-ratio": 0,
-    "num-prefix-groups": 0,
-    "inter-turn-delay-ms": 0,
-    "input-tokens-stddev": 0,
-    "output-tokens-stddev": 0,
-    "length-range-ratio": 1,
-    "num-dataset-entries": 0,
-  } as const;
+  // The triple makes a synthetic workload, and so does a shaping flag away from its default.
   const syntheticFlags = [
     ...(["input-tokens", "output-tokens", "request-count"] as const).filter((f) => given(f)),
-    ...Object.entries(shapingDefaults).filter(([f, d]) => {
-      const flag = f as keyof typeof shapingDefaults;
-      const value = INT_SHAPING_FLAGS.includes(flag) ? optionalInt(v, flag, 0) : optionalNumber(v, flag);
+    ...Object.entries(SHAPING_FLAGS).filter(([f, { default: d, int }]) => {
+      const flag = f as keyof typeof SHAPING_FLAGS;
+      const value = int ? optionalInt(v, flag, 0) : optionalNumber(v, flag);
       return value !== undefined && value !== d;
     }).map(([f]) => f),
   ];
