@@ -113,10 +113,10 @@ function checkFleetMemory(pools: readonly PoolArgs[], resolved: readonly Resolve
   throw new InputError(
     `the starting fleet's engines would allocate ${formatCount(total / 2 ** 30, 1)} GiB, more than a ` +
       `simulation may (${MAX_FLEET_BYTES / 2 ** 30} GiB): ${formatCount(pools[i].workers)} worker(s) of ` +
-      `${formatCount(c.dpSize)} rank(s), each rank with ${formatCount(c.numGpuBlocks)} KV blocks and ` +
-      `${
-        formatCount(c.maxNumSeqs)
-      } sequence slots; lower num_gpu_blocks, max_num_seqs, dp_size or the workers`,
+      `${formatCount(c.dpSize)} rank(s), each rank with ${formatCount(c.numGpuBlocks)} KV blocks` +
+      (c.hostTier ? `, ${formatCount(c.hostTier.blocks)} host KV blocks` : "") +
+      ` and ${formatCount(c.maxNumSeqs)} sequence slots; lower num_gpu_blocks` +
+      (c.hostTier ? ", num_g2_blocks" : "") + ", max_num_seqs, dp_size or the workers",
     { field },
   );
 }

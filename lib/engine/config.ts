@@ -293,16 +293,17 @@ function hostTier(
 ): HostTierConfig | null {
   const blocks = args.num_g2_blocks ?? 0;
   if (blocks === 0) {
+    const tier = role === "decode"
+      ? "on decode workers, which have no host KV tier"
+      : "without num_g2_blocks";
     for (const k of HOST_TIER_KEYS) {
-      if (args[k] != null) {
-        warnings.push(`${what}.${k} has no effect without num_g2_blocks (the host KV tier)`);
-      }
+      if (args[k] != null) warnings.push(`${what}.${k} has no effect ${tier}`);
     }
     return null;
   }
   if (role === "decode") {
     throw new InputError(
-      "a host KV tier on decode workers is not simulated yet; give num_g2_blocks in the prefill engine args",
+      "a host KV tier is simulated on aggregated and prefill workers only, not yet on decode workers",
       { ...at, field: `${what}.num_g2_blocks` },
     );
   }

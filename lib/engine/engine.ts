@@ -136,11 +136,13 @@ export class Engine {
   readonly #pass = { prefillBatch: 0, prefillIsl: 0, prefillPrefix: 0, prefillTokens: 0, computedTokens: 0 };
 
   /**
-   * Bytes a rank with `config` allocates when it is made: its KV pool, six Int32 arrays of `max_num_seqs`
-   * slots, and about 4 KiB of objects.
+   * Bytes a rank with `config` allocates when it is made: its KV pool (and its host tier's), six Int32 arrays of
+   * `max_num_seqs` slots, and about 4 KiB of objects.
    */
   static stateBytes(config: EngineConfig): number {
-    return KvPool.bytes(config.numGpuBlocks, config.enablePrefixCaching) + 24 * config.maxNumSeqs + 4096;
+    const host = config.hostTier ? KvPool.bytes(config.hostTier.blocks, true) : 0;
+    return KvPool.bytes(config.numGpuBlocks, config.enablePrefixCaching) + host + 24 * config.maxNumSeqs +
+      4096;
   }
 
   constructor(
@@ -179,7 +181,10 @@ export class Engine {
    */
   landCopies(nowMs: number): void {
     const back = this.offload?.tick(this.#req, nowMs) ?? [];
-    for (let j = back.length - 1; j >= 0; j--) this.waiting.pushFront(back[j]);
+    for (let j = back.length - 1; j >= 0; j--) {
+      this.#markPlanned(back[j]);
+      this.waiting.pushFront(back[j]);
+    }
   }
 
   /**
@@ -427,7 +432,9 @@ export class Engine {
     if (matched < 0) return -1;
     if (off !== null && req.admitted[r] === 0 && req.swapped[r] === 0) {
       const from = req.blockOffset[r], resident = this.#scratch[1];
-      const hits = off.tier.match(req.blocks, from + resident, req.blockOffset[r + 1]);
+      // Only the blocks an admission keeps (the last token is recomputed, and with MTP one block more).
+      const kept = Math.floor((known - 1) / bs) - (this.#spec !== undefined ? 1 : 0);
+      const hits = off.tier.match(req.blocks, from + resident, from + Math.max(resident, kept));
       if (hits > 0) {
         if (off.swapIn(req, r, resident, hits, this.#now)) {
           this.waiting.popFront(); // its tokens stay queued while it is parked

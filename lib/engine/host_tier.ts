@@ -82,14 +82,19 @@ export class HostTier {
     return n;
   }
 
-  /** Copy the blocks `ids`, computed by `now`, to host memory: those not there already or on their way. */
+  /**
+   * Copy the blocks `ids` (in prompt order), computed by `now`, to host memory: those not there already or on
+   * their way; those there already become the most recently used.
+   */
   offload(ids: readonly number[], now: number): void {
     const blocks: number[] = [];
-    for (const id of ids) {
-      if (this.pool.cachedSlot(id) >= 0 || this.#inFlight.get(id) > 0) continue;
-      this.#inFlight.add(id, 1);
-      blocks.push(id);
+    for (let i = ids.length - 1; i >= 0; i--) {
+      const id = ids[i];
+      if (this.pool.cachedSlot(id) >= 0) this.pool.release(this.pool.acquire(id));
+      else if (this.#inFlight.get(id) <= 0) blocks.push(id);
     }
+    blocks.reverse();
+    for (const id of blocks) this.#inFlight.add(id, 1);
     if (blocks.length === 0) return;
     if (this.config.offloadGbps <= 0) this.#store(blocks);
     else this.#start({ onboard: false, blocks, waiter: -1 }, OFFLOAD, now, this.config.offloadGbps);
@@ -104,7 +109,7 @@ export class HostTier {
     for (let i = from; i < from + n; i++) slots.push(this.pool.acquire(blocks[i]));
     this.onboarded += n;
     if (this.config.onboardGbps <= 0) {
-      for (const s of slots) this.pool.release(s);
+      for (let i = slots.length - 1; i >= 0; i--) this.pool.release(slots[i]);
       return false;
     }
     this.#start({ onboard: true, blocks: slots, waiter }, ONBOARD, now, this.config.onboardGbps);
@@ -122,7 +127,7 @@ export class HostTier {
         const copy = this.#copies.get(id)!;
         this.#copies.delete(id);
         if (copy.onboard) {
-          for (const s of copy.blocks) this.pool.release(s);
+          for (let i = copy.blocks.length - 1; i >= 0; i--) this.pool.release(copy.blocks[i]);
           waiters.push(copy.waiter);
         } else {
           this.#store(copy.blocks);
@@ -143,17 +148,20 @@ export class HostTier {
     this.#links.add(key, now, id, copy.blocks.length * this.config.blockBytes, gbps);
   }
 
-  /** Store the landed blocks `ids`, evicting the least recently stored unheld ones; drop them when all are held. */
+  /**
+   * Store the landed blocks `ids` (in prompt order), evicting the least recently used unheld ones, or dropping
+   * a block when all are held. A prompt's blocks are released leaf first, so its root is used most recently and
+   * evicted last (a root lost makes the rest of its chain unreachable).
+   */
   #store(ids: readonly number[]): void {
+    const slots: number[] = [];
     for (const id of ids) {
       this.#inFlight.add(id, -1);
       const slot = this.pool.allocate(id);
-      if (slot < 0) {
-        this.dropped++;
-        continue;
-      }
-      this.pool.release(slot);
-      this.offloaded++;
+      if (slot < 0) this.dropped++;
+      else slots.push(slot);
     }
+    for (let i = slots.length - 1; i >= 0; i--) this.pool.release(slots[i]);
+    this.offloaded += slots.length;
   }
 }

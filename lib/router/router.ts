@@ -90,7 +90,6 @@ export class Router {
   /** Overlap (cached leading blocks) on the chosen engine at routing time, per request. */
   readonly overlapBlocks: Int32Array;
   #costs = new Float64Array(8);
-  #overlaps = new Int32Array(8);
   readonly #scratch = new Int32Array(1);
   /** The queue's classes and how requests map onto them. */
   readonly profile: PolicyProfile;
@@ -243,10 +242,7 @@ export class Router {
   #selectKv(r: number, candidates: readonly Engine[], count: number, nowMs: number): number {
     const req = this.#req, cfg = this.config, bs = this.#blockSize;
     const { credit, hostCredit, decay, scale } = this.#weights;
-    if (this.#costs.length < count) {
-      this.#costs = new Float64Array(count * 2);
-      this.#overlaps = new Int32Array(count * 2);
-    }
+    if (this.#costs.length < count) this.#costs = new Float64Array(count * 2);
     const costs = this.#costs;
     const from = req.blockOffset[r], to = req.blockOffset[r + 1];
     const isl = req.inputLength[r];
@@ -262,19 +258,18 @@ export class Router {
     for (let c = 0; c < count; c++) {
       const e = candidates[c];
       this.#ensure(e.id);
-      // The overlap earns credit, and without active-block tracking also shortens the decode fallback.
-      const overlap = credit > 0 || !cfg.router_track_active_blocks
+      // The overlap earns credit, and without active-block tracking also shortens the decode fallback; a host
+      // tier's blocks count from its end.
+      const tiered = e.offload !== null && hostCredit > 0;
+      const overlap = credit > 0 || tiered || !cfg.router_track_active_blocks
         ? e.pool.matchPrefix(req.blocks, from, to, this.#scratch)
         : 0;
-      this.#overlaps[c] = overlap;
       const active = track ? this.prefillTokens(e.id, nowMs) : 0;
       let prefillCost = 0;
       if (track) {
         const excess = decay > 0 ? (active - minActive) / bs / Math.max(1, islBlocks) : 0;
         // Blocks past the device prefix in the worker's host tier earn `host_cache_hit_weight` each.
-        const host = e.offload !== null && hostCredit > 0
-          ? e.offload.tier.match(req.blocks, from + overlap, to)
-          : 0;
+        const host = tiered ? e.offload!.tier.match(req.blocks, from + overlap, to) : 0;
         const credited = (credit * overlap + hostCredit * host) / (1 + decay * excess) * bs;
         prefillCost = scale * Math.max(0, active + isl - credited) / bs;
       }

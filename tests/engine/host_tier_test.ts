@@ -43,16 +43,16 @@ Deno.test("host tier: an evicted prefix is copied back at the link's rate, not r
     bandwidth_g1_to_g2_gbps: 1,
     bandwidth_g2_to_g1_gbps: 1,
   });
-  // Without the tier C recomputes its whole prompt; with it, C parks for 3 blocks × 1 ms, then reuses 32 of
-  // its 48 tokens (the last block is recomputed for the last token, as a whole-prompt hit is cut).
+  // Without the tier C recomputes its whole prompt; with it, C parks while 2 blocks copy back (1 ms each), then
+  // reuses those 32 of its 48 tokens: its last block is recomputed for the last token, so it is not copied.
   assert.equal(without.collector.firstReusedTokens[2], 0);
-  assert.equal(collector.firstAdmitMs[2], 2003);
+  assert.equal(collector.firstAdmitMs[2], 2002);
   assert.equal(collector.firstReusedTokens[2], 32);
   assert.ok(collector.firstTokenMs[2] - 2000 < without.collector.firstTokenMs[2] - 2000);
   const tier = (report.dynolab as { pools: { host_tier: Record<string, number> }[] }).pools[0].host_tier;
   assert.deepEqual(
     [tier.offloaded_blocks, tier.onboarded_blocks, tier.swap_ins, tier.block_bytes],
-    [6, 3, 1, 1e6],
+    [6, 2, 1, 1e6],
   );
 });
 
@@ -80,18 +80,22 @@ Deno.test("host tier: a copy to host memory that has not landed is no hit", () =
   assert.equal(collector.firstReusedTokens[2], 0);
 });
 
-Deno.test("host tier: a full tier evicts its least recently used unheld blocks, and drops blocks when all are held", () => {
-  const tier = new HostTier({ blocks: 2, blockBytes: 1, offloadGbps: 0, onboardGbps: 1 });
-  tier.offload([1, 2], 0);
-  tier.offload([3], 0); // evicts block 1
-  assert.deepEqual([1, 2, 3].map((id) => tier.match(Int32Array.of(id), 0, 1)), [0, 1, 1]);
-  assert.ok(tier.onboard(Int32Array.of(2, 3), 0, 2, 0, 9)); // both held by a copy back
-  tier.offload([4], 0);
+Deno.test("host tier: a full tier evicts its least recently used unheld blocks, a prompt's leaf first", () => {
+  const tier = new HostTier({ blocks: 3, blockBytes: 1, offloadGbps: 0, onboardGbps: 1 });
+  const held = (...ids: number[]) => ids.map((id) => tier.match(Int32Array.of(id), 0, 1));
+  tier.offload([1, 2, 3], 0); // one prompt's chain: its root, 1, is used last
+  tier.offload([4], 0); // evicts the leaf, 3
+  assert.deepEqual(held(1, 2, 3, 4), [1, 1, 0, 1]);
+  assert.equal(tier.match(Int32Array.of(1, 2, 3), 0, 3), 2);
+  tier.offload([2], 0); // already there: used again, so 1 is now the least recently used
+  tier.offload([5], 0);
+  assert.deepEqual(held(1, 2, 4, 5), [0, 1, 1, 1]);
+  // Blocks held by a copy back are not evicted; with every block held, a new one is dropped.
+  assert.ok(tier.onboard(Int32Array.of(2, 4, 5), 0, 3, 0, 9));
+  tier.offload([6], 0);
   assert.equal(tier.dropped, 1);
-  assert.equal(tier.match(Int32Array.of(4), 0, 1), 0);
   assert.deepEqual(tier.tick(tier.due()), [9]);
-  tier.offload([4], 0); // block 2 is the least recently used again: evicted
-  assert.deepEqual([2, 3, 4].map((id) => tier.match(Int32Array.of(id), 0, 1)), [0, 1, 1]);
+  assert.deepEqual(held(2, 4, 5, 6), [1, 1, 1, 0]);
 });
 
 Deno.test("host tier config: defaults, the block's bytes, and what has no effect", () => {
@@ -126,7 +130,49 @@ Deno.test("host tier config: decode workers and the disk and object-storage tier
       () => resolveEngineArgs({ kv_bytes_per_token: 1, ...args }, role, "--decode-engine-args"),
       (e) => e instanceof InputError && field.test(e.message),
     );
-  refuses({ num_g2_blocks: 10 }, "decode", /num_g2_blocks.*decode workers is not simulated yet/);
+  refuses({ num_g2_blocks: 10 }, "decode", /num_g2_blocks.*not yet on decode workers/);
   refuses({ num_g2_blocks: 10, num_g3_blocks: 10 }, "aggregated", /num_g3_blocks.*disk KV tier \(G3\)/);
   refuses({ num_g2_blocks: 10, enable_g4_storage: true }, "aggregated", /enable_g4_storage.*\(G4\)/);
+});
+
+Deno.test("host tier: the KV router credits host blocks past a worker's GPU prefix only, whatever the GPU credit", () => {
+  // A runs on one worker; B, the same prompt later, finds it all in that worker's GPU memory (and, written
+  // through, in its host tier). Without GPU credit, the host copies of GPU-cached blocks earn nothing either.
+  const rows: TestRow[] = [
+    { input: 160, output: 1, ids: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], at: 0 },
+    { input: 160, output: 1, ids: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], at: 1000 },
+  ];
+  const routed = (credit: number, hostBlocks: number) => {
+    const { collector } = run(workloadOf(rows, BLOCK), {
+      topology: {
+        mode: "agg",
+        num_workers: 2,
+        engine: {
+          block_size: BLOCK,
+          num_gpu_blocks: 100,
+          kv_bytes_per_token: 1024,
+          num_g2_blocks: hostBlocks,
+          ...fixedTiming(10, 1, 1),
+        },
+      },
+      router: { mode: "kv_router", config: { overlap_score_credit: credit } },
+    });
+    return [collector.computeEngine[0], collector.computeEngine[1]];
+  };
+  assert.deepEqual(routed(0, 100), routed(0, 0));
+  assert.deepEqual(routed(1, 100), routed(1, 0));
+});
+
+Deno.test("host tier: a tier too large to simulate is an input error naming num_g2_blocks", () => {
+  assert.throws(
+    () =>
+      run(workloadOf([{ input: 100, output: 1 }], BLOCK), {
+        topology: {
+          mode: "agg",
+          num_workers: 1,
+          engine: { block_size: BLOCK, num_gpu_blocks: 100, kv_bytes_per_token: 1, num_g2_blocks: 5e11 },
+        },
+      }),
+    (e) => e instanceof InputError && /num_g2_blocks/.test(e.message),
+  );
 });
