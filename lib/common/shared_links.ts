@@ -19,7 +19,8 @@ interface Link {
 }
 
 /**
- * Processor-sharing links keyed by an integer (the source worker id). Each busy link has one live check time,
+ * Processor-sharing links keyed by the caller's integer (a source worker, a copy's direction). Each busy link has
+ * one live check time,
  * its next completion as last computed; the caller schedules a check whenever {@link SharedLinks.add} or
  * {@link SharedLinks.complete} gives one, and checks that a later change superseded do nothing. So a link
  * with `n` transfers in flight costs one pending event, not `n`.
@@ -41,8 +42,9 @@ export class SharedLinks {
   readonly #links = new Map<number, Link>();
 
   /**
-   * Start a transfer of `bytes` for request `r` on link `key` (bandwidth `gbps` GB/s) at time `now`. Returns
-   * the time to schedule a check of the link at, or Infinity when its live check comes no later.
+   * Start transfer `r` (the caller's id: a request, a copy) of `bytes` on link `key` (bandwidth `gbps` GB/s) at
+   * time `now`. Returns the time to schedule a check of the link at, or Infinity when its live check comes no
+   * later.
    */
   add(key: number, now: number, r: number, bytes: number, gbps: number): number {
     let link = this.#links.get(key);

@@ -132,6 +132,8 @@ export class Engine {
   readonly #scratch = new Int32Array(2);
   /** Start time of the pass being scheduled. */
   #now = 0;
+  /** With a host tier: the requests the pass computes prompt tokens of. */
+  readonly #prefilled: number[] = [];
   /** What the pass being scheduled computes: its prompt chunks (count, KV after them, cached prefix, tokens). */
   readonly #pass = { prefillBatch: 0, prefillIsl: 0, prefillPrefix: 0, prefillTokens: 0, computedTokens: 0 };
 
@@ -245,7 +247,7 @@ export class Engine {
    * Run the scheduling of one pass starting at `nowMs` and return its duration in ms, or −1 when there is
    * nothing the engine can do. Fills the output lists (admitted, rejected, emitted, finished, prefillDone).
    */
-  startPass(nowMs = 0): number {
+  startPass(nowMs: number): number {
     const cfg = this.config, req = this.#req, bs = cfg.blockSize, pool = this.pool;
     const running = this.running, off = this.offload;
     this.#now = nowMs;
@@ -266,6 +268,7 @@ export class Engine {
     let budget = cfg.maxNumBatchedTokens;
     let preempted = false;
     const pass = this.#pass;
+    this.#prefilled.length = 0;
     pass.prefillBatch =
       pass.prefillIsl =
       pass.prefillPrefix =
@@ -388,6 +391,10 @@ export class Engine {
     s.decodeKvTokens = sumContext;
     const duration = chargePass(s, this.perf, cfg, pass, decoding, decodingContext, activeKvTokens);
     this.opTotals?.add(pass, s, decoding, decodingContext, activeKvTokens);
+    if (off !== null) {
+      // Those preempted later in the pass have nothing computed.
+      for (const r of this.#prefilled) off.computes(req, r, req.computed[r], bs);
+    }
     applyEmissions(this, req, this.#spec, ready);
     this.passes++;
     addPass(this.totals, s, decoding, decodingContext, activeKvTokens);
@@ -415,7 +422,7 @@ export class Engine {
    * Mark the pass as delivered (the cluster calls this at the pass end, `nowMs`): the prompt blocks it computed
    * start their copies to the host tier.
    */
-  endPass(nowMs = 0): void {
+  endPass(nowMs: number): void {
     this.busy = false;
     this.offload?.store(nowMs);
   }
@@ -432,8 +439,9 @@ export class Engine {
     if (matched < 0) return -1;
     if (off !== null && req.admitted[r] === 0 && req.swapped[r] === 0) {
       const from = req.blockOffset[r], resident = this.#scratch[1];
-      // Only the blocks an admission keeps (the last token is recomputed, and with MTP one block more).
-      const kept = Math.floor((known - 1) / bs) - (this.#spec !== undefined ? 1 : 0);
+      // Not a last block the last token is recomputed in. (With MTP the admission drops one block more of what
+      // it matches, as vLLM does, whether from GPU memory or copied back.)
+      const kept = Math.floor((known - 1) / bs);
       const hits = off.tier.match(req.blocks, from + resident, from + Math.max(resident, kept));
       if (hits > 0) {
         if (off.swapIn(req, r, resident, hits, this.#now)) {
@@ -490,6 +498,7 @@ export class Engine {
     req.charged[r] = charge;
     req.passPrefill[r] = prefill ? 1 : 0;
     if (prefill) {
+      if (this.offload !== null) this.#prefilled.push(r);
       pass.prefillBatch++;
       pass.prefillPrefix += req.computed[r];
       pass.prefillIsl += req.computed[r] + take;

@@ -5,8 +5,9 @@
  *
  * A prompt block is copied to host memory once computed, unless it is there already or on its way (write-through,
  * as KVBM registers blocks with its offload manager and vLLM's CPU offloading stores them; the reference mocker
- * copies a block when G1 evicts it, see `offload.ts`). A full host tier evicts its least recently used block
- * that no copy back holds (leaf first, as G1), and drops the new block when every block is held. A request's
+ * copies a block when G1 evicts it, see `offload.ts`). A pass's prompts are offered whole from their roots, so
+ * their blocks there count as used, roots last. A full host tier evicts its least recently used block that no
+ * copy back holds (a prompt's leaf first, as G1), and drops the new block when every block is held. A request's
  * prefix that continues in host memory is copied back in one transfer, holding its host blocks until it lands.
  * Copies each way go over their own processor-sharing link (`bandwidth_g1_to_g2_gbps`,
  * `bandwidth_g2_to_g1_gbps`, 14 GB/s each by default, as in the reference); a bandwidth of 0 moves blocks at
@@ -33,15 +34,21 @@ export interface HostTierConfig {
 /** The link keys of a tier's two directions. */
 const OFFLOAD = 0, ONBOARD = 1;
 
-/** A copy in flight: its direction, its blocks (ids to store, or host slots to unpin) and who waits on it. */
-interface Copy {
-  readonly onboard: boolean;
-  readonly blocks: readonly number[];
-  /** The request parked for a copy back; −1 for a copy to host memory. */
+/** A copy back to the GPU in flight: the host slots it holds and the request parked for it. */
+interface CopyBack {
+  readonly slots: readonly number[];
   readonly waiter: number;
 }
 
+/** A copy to host memory in flight: the prompt chains it belongs to, and which of their blocks it moves. */
+interface CopyOut {
+  readonly chains: readonly number[];
+  readonly fresh: Set<number>;
+}
+
 /**
+ * One rank's host KV tier: its blocks, and its copies each way in flight.
+ *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
@@ -57,17 +64,21 @@ interface Copy {
  * ```
  */
 export class HostTier {
+  /** The tier's size, block bytes and links. */
   readonly config: HostTierConfig;
   /** Host memory's blocks: inactive when stored, active while a copy back to the GPU holds them. */
   readonly pool: KvPool;
   readonly #links = new SharedLinks();
-  /** Block ids on their way to host memory (a count per id). */
+  /** Block ids on their way to host memory (1 each: a block is copied once at a time). */
   readonly #inFlight = new IntMap(64);
-  readonly #copies = new Map<number, Copy>();
+  readonly #out = new Map<number, CopyOut>();
+  readonly #back = new Map<number, CopyBack>();
   #nextCopy = 0;
-  /** Blocks stored in host memory, copied back to the GPU, and dropped for want of room. */
+  /** Blocks stored in host memory. */
   offloaded = 0;
+  /** Blocks copied back to the GPU. */
   onboarded = 0;
+  /** Blocks dropped for want of room: every block was held by a copy back. */
   dropped = 0;
 
   constructor(config: HostTierConfig) {
@@ -83,21 +94,27 @@ export class HostTier {
   }
 
   /**
-   * Copy the blocks `ids` (in prompt order), computed by `now`, to host memory: those not there already or on
-   * their way; those there already become the most recently used.
+   * Copy to host memory the blocks of `chains` (prompt prefixes, each from its root, one after another), computed
+   * by `now`, that are not there already or on their way. The chains' blocks there already become the most
+   * recently used, now and again when the copy lands, each chain's root last: a chain leaves the tier leaf first
+   * (a root lost makes the rest of its chain unreachable).
    */
-  offload(ids: readonly number[], now: number): void {
-    const blocks: number[] = [];
-    for (let i = ids.length - 1; i >= 0; i--) {
-      const id = ids[i];
-      if (this.pool.cachedSlot(id) >= 0) this.pool.release(this.pool.acquire(id));
-      else if (this.#inFlight.get(id) <= 0) blocks.push(id);
+  offload(chains: readonly number[], now: number): void {
+    const fresh = new Set<number>();
+    for (const id of chains) {
+      if (this.pool.cachedSlot(id) < 0 && this.#inFlight.get(id) < 0) {
+        this.#inFlight.set(id, 1);
+        fresh.add(id);
+      }
     }
-    blocks.reverse();
-    for (const id of blocks) this.#inFlight.add(id, 1);
-    if (blocks.length === 0) return;
-    if (this.config.offloadGbps <= 0) this.#store(blocks);
-    else this.#start({ onboard: false, blocks, waiter: -1 }, OFFLOAD, now, this.config.offloadGbps);
+    if (fresh.size === 0 || this.config.offloadGbps <= 0) {
+      this.#store(chains, fresh);
+      return;
+    }
+    this.#touch(chains);
+    const copy = this.#nextCopy++;
+    this.#out.set(copy, { chains, fresh });
+    this.#links.add(OFFLOAD, now, copy, fresh.size * this.config.blockBytes, this.config.offloadGbps);
   }
 
   /**
@@ -112,7 +129,9 @@ export class HostTier {
       for (let i = slots.length - 1; i >= 0; i--) this.pool.release(slots[i]);
       return false;
     }
-    this.#start({ onboard: true, blocks: slots, waiter }, ONBOARD, now, this.config.onboardGbps);
+    const copy = this.#nextCopy++;
+    this.#back.set(copy, { slots, waiter });
+    this.#links.add(ONBOARD, now, copy, n * this.config.blockBytes, this.config.onboardGbps);
     return true;
   }
 
@@ -121,18 +140,17 @@ export class HostTier {
    * nothing due) and return the requests parked for the copies back among them, in the order they landed.
    */
   tick(now: number): number[] {
+    for (const copy of this.#links.complete(OFFLOAD, now)) {
+      const { chains, fresh } = this.#out.get(copy)!;
+      this.#out.delete(copy);
+      this.#store(chains, fresh);
+    }
     const waiters: number[] = [];
-    for (const key of [OFFLOAD, ONBOARD]) {
-      for (const id of this.#links.complete(key, now)) {
-        const copy = this.#copies.get(id)!;
-        this.#copies.delete(id);
-        if (copy.onboard) {
-          for (let i = copy.blocks.length - 1; i >= 0; i--) this.pool.release(copy.blocks[i]);
-          waiters.push(copy.waiter);
-        } else {
-          this.#store(copy.blocks);
-        }
-      }
+    for (const copy of this.#links.complete(ONBOARD, now)) {
+      const { slots, waiter } = this.#back.get(copy)!;
+      this.#back.delete(copy);
+      for (let i = slots.length - 1; i >= 0; i--) this.pool.release(slots[i]);
+      waiters.push(waiter);
     }
     return waiters;
   }
@@ -142,26 +160,30 @@ export class HostTier {
     return Math.min(this.#links.due(OFFLOAD), this.#links.due(ONBOARD));
   }
 
-  #start(copy: Copy, key: number, now: number, gbps: number): void {
-    const id = this.#nextCopy++;
-    this.#copies.set(id, copy);
-    this.#links.add(key, now, id, copy.blocks.length * this.config.blockBytes, gbps);
-  }
-
   /**
-   * Store the landed blocks `ids` (in prompt order), evicting the least recently used unheld ones, or dropping
-   * a block when all are held. A prompt's blocks are released leaf first, so its root is used most recently and
-   * evicted last (a root lost makes the rest of its chain unreachable).
+   * Store the `fresh` blocks of `chains`, evicting the least recently used unheld ones (or dropping a block when
+   * all are held), and make the chains' stored blocks the most recently used, each chain's root last.
    */
-  #store(ids: readonly number[]): void {
+  #store(chains: readonly number[], fresh: Set<number>): void {
     const slots: number[] = [];
-    for (const id of ids) {
-      this.#inFlight.add(id, -1);
-      const slot = this.pool.allocate(id);
-      if (slot < 0) this.dropped++;
-      else slots.push(slot);
+    for (const id of chains) {
+      let slot = this.pool.cachedSlot(id);
+      if (slot >= 0) slot = this.pool.acquire(id);
+      else if (fresh.delete(id)) {
+        this.#inFlight.delete(id);
+        slot = this.pool.allocate(id);
+        if (slot < 0) this.dropped++;
+        else this.offloaded++;
+      }
+      if (slot >= 0) slots.push(slot);
     }
     for (let i = slots.length - 1; i >= 0; i--) this.pool.release(slots[i]);
-    this.offloaded += slots.length;
+  }
+
+  /** Make the chains' stored blocks the most recently used, each chain's root last. */
+  #touch(chains: readonly number[]): void {
+    for (let i = chains.length - 1; i >= 0; i--) {
+      if (this.pool.cachedSlot(chains[i]) >= 0) this.pool.release(this.pool.acquire(chains[i]));
+    }
   }
 }

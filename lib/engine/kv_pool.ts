@@ -51,11 +51,6 @@ export class KvPool {
   /** Active slots not registered under a block id (partial prompt blocks, output blocks). */
   #privateActive = 0;
   #evictions = 0;
-  /**
-   * Block ids registered for reuse since the caller last emptied this list, when it is on (an engine with a
-   * host tier copies them there); null: not kept.
-   */
-  registered: number[] | null = null;
   /** Private slots taken by {@link KvPool.reserve} (interchangeable: given back last in, first out). */
   readonly #reserved: Int32Array;
   #reservedCount = 0;
@@ -180,7 +175,6 @@ export class KvPool {
     if (id >= 0 && this.prefixCaching) {
       this.#idOf[slot] = id;
       this.#slotOf.set(id, slot);
-      this.registered?.push(id);
     } else {
       this.#idOf[slot] = -1;
       this.#privateActive++;
@@ -201,7 +195,6 @@ export class KvPool {
     this.#idOf[slot] = id;
     this.#slotOf.set(id, slot);
     this.#privateActive--;
-    this.registered?.push(id);
     return slot;
   }
 

@@ -1,7 +1,7 @@
 /**
  * How an engine rank's scheduler meets its host tier ({@link HostTier}).
  *
- * - **Copies to host memory** start when a pass ends, for the prompt blocks it registered (write-through). They
+ * - **Copies to host memory** start when a pass ends, for the prompt blocks it computed (write-through). They
  *   never hold a request. The reference mocker instead copies a block when GPU memory evicts it and holds the
  *   request whose allocation evicted it until the copy lands, which costs that request a whole pass per eviction
  *   (a copy takes well under a millisecond); the engines it models (KVBM, vLLM's CPU offloading) copy blocks as
@@ -27,6 +27,9 @@ interface SwapIn {
 }
 
 /**
+ * One rank's host tier as its scheduler uses it: the prompt blocks a pass computes, and the requests parked
+ * while their prefix is copied back.
+ *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
@@ -48,9 +51,11 @@ interface SwapIn {
  * ```
  */
 export class Offload {
+  /** The rank's host tier. */
   readonly tier: HostTier;
   readonly #gpu: KvPool;
-  readonly #registered: number[] = [];
+  /** The full prompt blocks, from each root, of the requests the pass in flight computes prompt tokens of. */
+  readonly #chains: number[] = [];
   readonly #parked = new Map<number, SwapIn>();
   /** Requests parked for a copy back. */
   swapIns = 0;
@@ -58,7 +63,6 @@ export class Offload {
   constructor(config: HostTierConfig, gpu: KvPool) {
     this.tier = new HostTier(config);
     this.#gpu = gpu;
-    gpu.registered = this.#registered;
   }
 
   /** Requests parked while their prefix is copied back. */
@@ -66,12 +70,21 @@ export class Offload {
     return this.#parked.size;
   }
 
-  /** Start the copies to host memory of the blocks GPU memory registered since the last call, at `now`. */
+  /**
+   * The pass being scheduled computes prompt tokens of `r`, up to `computed` tokens: its full prompt blocks up
+   * to there go to host memory when the pass ends ({@link Offload.store}).
+   */
+  computes(req: RequestTable, r: number, computed: number, blockSize: number): void {
+    const from = req.blockOffset[r];
+    const full = Math.min(req.blockOffset[r + 1] - from, Math.floor(computed / blockSize));
+    for (let k = 0; k < full; k++) this.#chains.push(req.blocks[from + k]);
+  }
+
+  /** The pass ended at `now`: copy the prompt blocks it computed to host memory ({@link HostTier.offload}). */
   store(now: number): void {
-    const ids = this.#registered;
-    if (ids.length === 0) return;
-    this.tier.offload(ids, now);
-    ids.length = 0;
+    if (this.#chains.length === 0) return;
+    this.tier.offload(this.#chains.slice(), now);
+    this.#chains.length = 0;
   }
 
   /**

@@ -248,7 +248,6 @@ function handoffLine(h: HandoffSummary): string {
   }); transfer mean ${ms(h.transfer_ms.mean)}; decode queue mean ${ms(h.decode_queue_ms.mean)}`;
 }
 
-/** A pool's busy time by part and its typical passes, indented under its `Workers` line. */
 /** A pool's host KV tier: its size and links, and the blocks copied each way. */
 function hostTierLines(p: PoolSummary): string[] {
   const t = p.host_tier;
@@ -264,6 +263,7 @@ function hostTierLines(p: PoolSummary): string[] {
   ];
 }
 
+/** A pool's busy time by part and its typical passes, indented under its `Workers` line. */
 function passLines(p: PoolSummary): string[] {
   const lines: string[] = [];
   const busy = p.busy_ms_by_part;

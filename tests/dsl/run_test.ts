@@ -173,6 +173,19 @@ Deno.test("disaggregated rows say how long hand-offs waited for decode KV; aggre
   assert.deepEqual(agg.column("handoffWaitShare"), [null]);
 });
 
+Deno.test("rows count the blocks copied back from a host KV tier and the swap-ins; null without one", async () => {
+  const s = scenario("host").trace(MINI_TRACE).agg({}).engine({ numGpuBlocks: 64, kvBytesPerToken: 1024 })
+    .sweep("numG2Blocks", [0, 4096]);
+  const results = await s.run(QUIET);
+  const [none, tier] = results.rows;
+  assert.equal(none.hostCopiedBack, null);
+  assert.equal(none.hostSwapIns, null);
+  const pools = (results.runs[1].report.dynolab as { pools: { host_tier: Record<string, number> }[] }).pools;
+  assert.equal(tier.hostCopiedBack, pools[0].host_tier.onboarded_blocks);
+  assert.equal(tier.hostSwapIns, pools[0].host_tier.swap_ins);
+  assert.ok((tier.hostCopiedBack as number) > 0, "the trace's shared prefixes come back from host memory");
+});
+
 Deno.test("rows carry the mean provisioned workers, per pool in disaggregated runs", async () => {
   const near = (a: unknown, b: number) => assert.ok(Math.abs((a as number) - b) < 1e-9, `${a} ≉ ${b}`);
   const disagg = await scenario("fleet").trace(MINI_TRACE).disagg({

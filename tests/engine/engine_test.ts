@@ -241,15 +241,15 @@ Deno.test("mixed pass: a model's mixedDecodeMs prices the decodes that share a p
   req.reset(0, 5);
   e.enqueue(0);
   // A pass that only completes a prompt charges no decode part: the first token comes from the prefill.
-  assert.equal(e.startPass(), 10);
-  e.endPass();
+  assert.equal(e.startPass(0), 10);
+  e.endPass(0);
   req.reset(1, 5);
   e.enqueue(1);
   // Request 0 decodes beside request 1's prefill: prefill plus the mixed decode part.
-  assert.equal(e.startPass(), 10.5);
-  e.endPass();
+  assert.equal(e.startPass(0), 10.5);
+  e.endPass(0);
   // Decode only: the standalone decode part.
-  assert.equal(e.startPass(), 4);
+  assert.equal(e.startPass(0), 4);
 });
 
 Deno.test("frontend_latency: off by default, true takes the backend's fitted terms for the model's tokenizer, an object gives them", () => {

@@ -25,13 +25,13 @@ Deno.test("hand-off: the prefill rank holds a finished prompt's KV until it is r
   const { req, prefill } = ranks(16);
   req.reset(0, 1);
   prefill.enqueue(0);
-  prefill.startPass();
-  prefill.endPass();
+  prefill.startPass(0);
+  prefill.endPass(0);
   assert.equal(prefill.finishedCount, 1);
   assert.equal(prefill.holds.size, 1);
   assert.equal(prefill.pool.activeBlocks, 2, "both blocks of the 100-token prompt stay held");
   assert.equal(req.held[0], 0, "the request table no longer counts them");
-  assert.equal(prefill.startPass(), -1, "waiting on held KV alone is not a bug");
+  assert.equal(prefill.startPass(0), -1, "waiting on held KV alone is not a bug");
   prefill.holds.release(0);
   assert.equal(prefill.holds.size, 0);
   assert.equal(prefill.pool.activeBlocks, 0);
@@ -53,18 +53,18 @@ Deno.test("hand-off: the decode rank reserves KV in order while it is free, and 
   assert.equal(decode.reservePending(), 0, "request 1's prompt does not fit beside request 0's");
 
   // Nothing has landed: the pass has nothing to do, but both hand-offs are queued for the planner.
-  assert.equal(decode.startPass(), -1);
+  assert.equal(decode.startPass(0), -1);
   assert.equal(decode.last.queuedRequests, 2);
   assert.equal(decode.last.queuedTokens, 200);
 
   decode.land(0);
   assert.equal(decode.inTransfer, 0);
-  assert.ok(decode.startPass() > 0);
+  assert.ok(decode.startPass(0) > 0);
   assert.deepEqual([...decode.admittedIds.subarray(0, decode.admittedCount)], [0]);
   assert.equal(decode.emittedCount, 1, "a landed request decodes at once, without prefill");
   assert.equal(decode.last.queuedRequests, 2, "request 0 (landed) and request 1 (pending)");
   assert.equal(decode.last.queuedTokens, 200);
-  decode.endPass();
+  decode.endPass(0);
 });
 
 Deno.test("hand-off: a prompt that can never fit the decode rank is refused at receipt", () => {

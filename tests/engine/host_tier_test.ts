@@ -176,3 +176,51 @@ Deno.test("host tier: a tier too large to simulate is an input error naming num_
     (e) => e instanceof InputError && /num_g2_blocks/.test(e.message),
   );
 });
+
+Deno.test("host tier: with MTP a copy back reuses what GPU memory would have, no block fewer", () => {
+  // A's four blocks, evicted from 5 GPU blocks by B, come back for C: with ample GPU memory C would reuse two
+  // blocks (the last one is recomputed for its last token, and MTP drops one more); the tier must give the same.
+  const rows: TestRow[] = [
+    { input: 64, output: 1, ids: [1, 2, 3, 4], at: 0 },
+    { input: 64, output: 1, ids: [5, 6, 7, 8], at: 1000 },
+    { input: 64, output: 1, ids: [1, 2, 3, 4], at: 2000 },
+  ];
+  const reused = (gpuBlocks: number, hostBlocks: number) =>
+    run(workloadOf(rows, BLOCK), {
+      topology: {
+        mode: "agg",
+        num_workers: 1,
+        engine: {
+          block_size: BLOCK,
+          num_gpu_blocks: gpuBlocks,
+          kv_bytes_per_token: BYTES_PER_TOKEN,
+          num_g2_blocks: hostBlocks,
+          aic_nextn: 1,
+          ...fixedTiming(10, 1, 1),
+        },
+      },
+    }).collector.firstReusedTokens[2];
+  assert.equal(reused(100, 0), 32);
+  assert.equal(reused(5, 0), 0);
+  assert.equal(reused(5, 16), 32);
+});
+
+Deno.test("host tier: a prompt stored over several passes still leaves the tier leaf first", () => {
+  // Chunked prefill stores a prompt's chain a block more each pass, from its root: the root stays the most
+  // recently used, so a new block evicts the leaf and the chain's first two blocks still match.
+  const tier = new HostTier({ blocks: 3, blockBytes: 1, offloadGbps: 0, onboardGbps: 1 });
+  tier.offload([1], 0);
+  tier.offload([1, 2], 0);
+  tier.offload([1, 2, 3], 0);
+  tier.offload([9], 0);
+  assert.equal(tier.match(Int32Array.of(1, 2, 3), 0, 3), 2);
+  // The same with copies in flight: chains touched when offered and again when their copy lands.
+  const slow = new HostTier({ blocks: 3, blockBytes: 1e6, offloadGbps: 1, onboardGbps: 1 });
+  slow.offload([1], 0);
+  slow.offload([1, 2], 0.5);
+  slow.offload([1, 2, 3], 1);
+  for (let t = slow.due(); t < Infinity; t = slow.due()) slow.tick(t);
+  slow.offload([9], 10);
+  for (let t = slow.due(); t < Infinity; t = slow.due()) slow.tick(t);
+  assert.equal(slow.match(Int32Array.of(1, 2, 3), 0, 3), 2);
+});

@@ -26,11 +26,11 @@ Deno.test("recurrent state: each running sequence holds its state blocks, which 
   }
   let finished = 0, widest = 0, passes = 0;
   while (finished < 3 && passes++ < 100) {
-    e.startPass();
+    e.startPass(0);
     widest = Math.max(widest, e.runningCount);
     assert.ok(e.pool.activeBlocks <= 13);
     if (e.runningCount > 0) assert.ok(e.pool.activeBlocks >= 6 * e.runningCount - e.runningCount);
-    e.endPass();
+    e.endPass(0);
     finished += e.finishedCount;
   }
   assert.equal(finished, 3);
@@ -55,9 +55,9 @@ Deno.test("recurrent state: a sequence whose KV and state outgrow the pool is re
   }
   let finished = 0;
   for (let i = 0; i < 2000 && finished < 2; i++) {
-    small.startPass();
+    small.startPass(0);
     assert.ok(small.pool.activeBlocks <= 24);
-    small.endPass();
+    small.endPass(0);
     finished += small.finishedCount;
   }
   assert.equal(finished, 2);
@@ -70,8 +70,8 @@ Deno.test("recurrent state: a prefill rank holds a finished prompt's state with 
   const e = engine(req, 16, 5, "prefill");
   req.reset(0, 1);
   e.enqueue(0);
-  e.startPass();
-  e.endPass();
+  e.startPass(0);
+  e.endPass(0);
   assert.equal(e.pool.activeBlocks, 2 + 5);
   assert.equal(req.sideBlocks[0], 0, "the request table no longer counts them");
   e.holds.release(0);

@@ -24,22 +24,22 @@ Deno.test("sliding window: a sequence's window layers take blocks as it grows, a
   const e = engine(req, 64, 2, 64);
   req.reset(0, 40);
   e.enqueue(0);
-  e.startPass();
+  e.startPass(0);
   // The 100-token prompt in one pass: its 7 blocks, and 2 × 7 for the window layers, which keep the pass's tokens.
   assert.equal(req.sideBlocks[0], 14);
   assert.equal(e.pool.activeBlocks, 7 + 14);
-  e.endPass();
+  e.endPass(0);
   let held = 0;
   for (let pass = 0; pass < 20 && e.runningCount > 0; pass++) {
-    e.startPass();
+    e.startPass(0);
     held = req.sideBlocks[0];
-    e.endPass();
+    e.endPass(0);
   }
   // Decoding past block 7: the window keeps its last 64 tokens, 4 blocks and the one it starts in, × 2.
   assert.equal(held, 10);
   while (e.runningCount > 0) {
-    e.startPass();
-    e.endPass();
+    e.startPass(0);
+    e.endPass(0);
   }
   assert.equal(e.pool.activeBlocks, 0);
   assert.equal(req.sideBlocks[0], 0);
@@ -50,14 +50,14 @@ Deno.test("sliding window: the first decode pass after a long prompt gives back 
   const e = engine(req, 400, 2, 64, { max_num_batched_tokens: 2048 });
   req.reset(0, 5);
   e.enqueue(0);
-  e.startPass();
+  e.startPass(0);
   assert.equal(req.sideBlocks[0], 2 * 63, "the 1,000-token chunk's 63 blocks, twice");
-  e.endPass();
-  e.startPass();
+  e.endPass(0);
+  e.startPass(0);
   // Its 1,001st token fits the prompt's last block, but the window layers now keep 64 tokens: 4 blocks and one.
   assert.equal(req.sideBlocks[0], 2 * 5);
   assert.equal(e.pool.activeBlocks, 63 + 10);
-  e.endPass();
+  e.endPass(0);
 });
 
 Deno.test("sliding window: the window layers' blocks bound the batch; a sequence they cannot fit is refused", () => {
@@ -70,9 +70,9 @@ Deno.test("sliding window: the window layers' blocks bound the batch; a sequence
     req.reset(r, 2);
     e.enqueue(r);
   }
-  e.startPass();
+  e.startPass(0);
   assert.equal(e.runningCount, 1);
-  e.endPass();
+  e.endPass(0);
   const tiny = engine(req, 30, 2, 1024);
   req.reset(0, 2);
   assert.equal(tiny.receive(0), "kv_capacity", "13 + 2 × 13 blocks exceed 30");
@@ -107,7 +107,7 @@ Deno.test("side blocks, random engines: no over-commit, every request finishes o
     }
     const label = `trial ${trial} (share ${share}, window ${window}, state ${state}, ${blocks} blocks)`;
     for (let pass = 0; pass < 20_000 && finished + refused < n; pass++) {
-      const ms = e.startPass();
+      const ms = e.startPass(0);
       refused += e.rejectedIds.length;
       assert.ok(e.pool.activeBlocks <= blocks, `${label}: over-committed`);
       for (let j = 0; j < e.runningCount; j++) {
@@ -115,7 +115,7 @@ Deno.test("side blocks, random engines: no over-commit, every request finishes o
         assert.ok(req.sideBlocks[r] <= sideBlocks(cfg, Infinity, cfg.maxNumBatchedTokens), label);
       }
       if (ms < 0) break;
-      e.endPass();
+      e.endPass(0);
       for (let k = 0; k < e.finishedCount; k++) tokens += req.generated[e.finished[k]];
       finished += e.finishedCount;
     }
