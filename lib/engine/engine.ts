@@ -130,8 +130,6 @@ export class Engine {
   readonly #req: RequestTable;
   readonly #spec: Speculative | undefined;
   readonly #scratch = new Int32Array(2);
-  /** Start time of the pass being scheduled. */
-  #now = 0;
   /** With a host tier: the requests the pass computes prompt tokens of. */
   readonly #prefilled: number[] = [];
   /** What the pass being scheduled computes: its prompt chunks (count, KV after them, cached prefix, tokens). */
@@ -250,7 +248,6 @@ export class Engine {
   startPass(nowMs: number): number {
     const cfg = this.config, req = this.#req, bs = cfg.blockSize, pool = this.pool;
     const running = this.running, off = this.offload;
-    this.#now = nowMs;
     this.passMs = 0;
     this.admittedCount =
       this.emittedCount =
@@ -331,7 +328,7 @@ export class Engine {
             continue;
           }
         }
-        const take = this.#admit(r, budget);
+        const take = this.#admit(r, budget, nowMs);
         if (take === PARKED) continue;
         if (take < 0) break;
         budget -= this.#schedule(
@@ -430,27 +427,22 @@ export class Engine {
   /**
    * Try to admit the head of the waiting queue with `budget` tokens left. Returns the prompt tokens to compute
    * in this pass (0 on decode workers, which restore the prompt's KV without compute), −1 if it must wait, or
-   * {@link PARKED} when it left the queue while its prefix is copied back from the host tier.
+   * {@link PARKED} when it left the queue while its prefix is copied back from the host tier (from `nowMs`).
    */
-  #admit(r: number, budget: number): number {
+  #admit(r: number, budget: number, nowMs: number): number {
     const req = this.#req, cfg = this.config, bs = cfg.blockSize, off = this.offload;
     const known = req.promptLen[r] + req.generated[r];
     let matched = reuseIfFits(this, req, this.#spec, r, this.#scratch);
     if (matched < 0) return -1;
-    if (off !== null && req.admitted[r] === 0 && req.swapped[r] === 0) {
-      const from = req.blockOffset[r], resident = this.#scratch[1];
-      // Not a last block the last token is recomputed in. (With MTP the admission drops one block more of what
-      // it matches, as vLLM does, whether from GPU memory or copied back.)
-      const kept = Math.floor((known - 1) / bs);
-      const hits = off.tier.match(req.blocks, from + resident, from + Math.max(resident, kept));
-      if (hits > 0) {
-        if (off.swapIn(req, r, resident, hits, this.#now)) {
-          this.waiting.popFront(); // its tokens stay queued while it is parked
-          return PARKED;
-        }
-        matched = reuseIfFits(this, req, this.#spec, r, this.#scratch);
-        if (matched < 0) return -1;
+    const resident = this.#scratch[1];
+    const hits = off === null ? 0 : off.hostHits(req, r, resident, known, bs);
+    if (hits > 0) {
+      if (off!.swapIn(req, r, resident, hits, nowMs)) {
+        this.waiting.popFront(); // its tokens stay queued while it is parked
+        return PARKED;
       }
+      matched = reuseIfFits(this, req, this.#spec, r, this.#scratch);
+      if (matched < 0) return -1;
     }
     const cached = matched * bs;
     let take: number;

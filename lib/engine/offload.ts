@@ -88,6 +88,18 @@ export class Offload {
   }
 
   /**
+   * How many host blocks `r` would copy back at this admission ({@link Offload.swapIn}): none unless it is its
+   * first on this engine and it has not swapped in here, else those after its `resident` blocks in GPU memory,
+   * up to the blocks the admission keeps of its `known` tokens (not a last block its last token is recomputed
+   * in; with MTP the admission drops one block more of what it matches, as vLLM does, wherever it came from).
+   */
+  hostHits(req: RequestTable, r: number, resident: number, known: number, blockSize: number): number {
+    if (req.admitted[r] !== 0 || req.swapped[r] !== 0) return 0;
+    const from = req.blockOffset[r], kept = Math.floor((known - 1) / blockSize);
+    return this.tier.match(req.blocks, from + resident, from + Math.max(resident, kept));
+  }
+
+  /**
    * Copy back the `count` host blocks of `r` that follow its `resident` blocks in GPU memory, at `now` (the
    * caller has checked that its whole sequence fits). Returns whether `r` is parked; false when the copy was
    * instant (the blocks are cached in GPU memory now).
