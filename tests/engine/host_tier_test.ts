@@ -7,33 +7,38 @@ import { InputError } from "../../lib/common/errors.ts";
 import { resolveEngineArgs } from "../../lib/engine/mod.ts";
 import { HostTier } from "../../lib/engine/host_tier.ts";
 import { fixedTiming, run, type TestRow, workloadOf } from "../_fixtures.ts";
+import type { SimSpecInput } from "../../lib/spec.ts";
 
 /** 16-token blocks of 1 MB each (62,500 B a token): one block copies in 1 ms at 1 GB/s. */
 const BLOCK = 16, BYTES_PER_TOKEN = 62_500;
 
 /**
- * One worker with 3 GPU blocks: A (blocks 1–3), then B (blocks 4–6), which evicts A's blocks, then A's prompt
- * again as C. Prefill costs 10 ms a pass plus 1 ms a token, so recomputing shows.
+ * `rows` on `workers` agg workers of 16-token blocks of 1 MB, prefill costing 10 ms a pass plus 1 ms a token (so
+ * recomputing shows), with `engine`'s args on top and `router` (round robin unless given).
  */
+function runTier(
+  rows: TestRow[],
+  engine: Record<string, unknown>,
+  { workers = 1, router }: { workers?: number; router?: Omit<SimSpecInput, "workload">["router"] } = {},
+) {
+  return run(workloadOf(rows, BLOCK), {
+    topology: {
+      mode: "agg",
+      num_workers: workers,
+      engine: { block_size: BLOCK, kv_bytes_per_token: BYTES_PER_TOKEN, ...fixedTiming(10, 1, 1), ...engine },
+    },
+    ...(router ? { router } : {}),
+  });
+}
+
+/** One worker with 3 GPU blocks: A (blocks 1–3), then B (blocks 4–6), which evicts A's blocks, then A as C. */
 function evictAndReturn(host: Record<string, unknown>) {
   const rows: TestRow[] = [
     { input: 48, output: 1, ids: [1, 2, 3], at: 0 },
     { input: 48, output: 1, ids: [4, 5, 6], at: 1000 },
     { input: 48, output: 1, ids: [1, 2, 3], at: 2000 },
   ];
-  return run(workloadOf(rows, BLOCK), {
-    topology: {
-      mode: "agg",
-      num_workers: 1,
-      engine: {
-        block_size: BLOCK,
-        num_gpu_blocks: 3,
-        kv_bytes_per_token: BYTES_PER_TOKEN,
-        ...fixedTiming(10, 1, 1),
-        ...host,
-      },
-    },
-  });
+  return runTier(rows, { num_gpu_blocks: 3, ...host });
 }
 
 Deno.test("host tier: an evicted prefix is copied back at the link's rate, not recomputed", () => {
@@ -143,20 +148,11 @@ Deno.test("host tier: the KV router credits host blocks past a worker's GPU pref
     { input: 160, output: 1, ids: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], at: 1000 },
   ];
   const routed = (credit: number, hostBlocks: number) => {
-    const { collector } = run(workloadOf(rows, BLOCK), {
-      topology: {
-        mode: "agg",
-        num_workers: 2,
-        engine: {
-          block_size: BLOCK,
-          num_gpu_blocks: 100,
-          kv_bytes_per_token: 1024,
-          num_g2_blocks: hostBlocks,
-          ...fixedTiming(10, 1, 1),
-        },
-      },
-      router: { mode: "kv_router", config: { overlap_score_credit: credit } },
-    });
+    const { collector } = runTier(
+      rows,
+      { num_gpu_blocks: 100, kv_bytes_per_token: 1024, num_g2_blocks: hostBlocks },
+      { workers: 2, router: { mode: "kv_router", config: { overlap_score_credit: credit } } },
+    );
     return [collector.computeEngine[0], collector.computeEngine[1]];
   };
   assert.deepEqual(routed(0, 100), routed(0, 0));
@@ -166,12 +162,10 @@ Deno.test("host tier: the KV router credits host blocks past a worker's GPU pref
 Deno.test("host tier: a tier too large to simulate is an input error naming num_g2_blocks", () => {
   assert.throws(
     () =>
-      run(workloadOf([{ input: 100, output: 1 }], BLOCK), {
-        topology: {
-          mode: "agg",
-          num_workers: 1,
-          engine: { block_size: BLOCK, num_gpu_blocks: 100, kv_bytes_per_token: 1, num_g2_blocks: 5e11 },
-        },
+      runTier([{ input: 100, output: 1 }], {
+        num_gpu_blocks: 100,
+        kv_bytes_per_token: 1,
+        num_g2_blocks: 5e11,
       }),
     (e) => e instanceof InputError && /num_g2_blocks/.test(e.message),
   );
@@ -186,20 +180,8 @@ Deno.test("host tier: with MTP a copy back reuses what GPU memory would have, no
     { input: 64, output: 1, ids: [1, 2, 3, 4], at: 2000 },
   ];
   const reused = (gpuBlocks: number, hostBlocks: number) =>
-    run(workloadOf(rows, BLOCK), {
-      topology: {
-        mode: "agg",
-        num_workers: 1,
-        engine: {
-          block_size: BLOCK,
-          num_gpu_blocks: gpuBlocks,
-          kv_bytes_per_token: BYTES_PER_TOKEN,
-          num_g2_blocks: hostBlocks,
-          aic_nextn: 1,
-          ...fixedTiming(10, 1, 1),
-        },
-      },
-    }).collector.firstReusedTokens[2];
+    runTier(rows, { num_gpu_blocks: gpuBlocks, num_g2_blocks: hostBlocks, aic_nextn: 1 }).collector
+      .firstReusedTokens[2];
   assert.equal(reused(100, 0), 32);
   assert.equal(reused(5, 0), 0);
   assert.equal(reused(5, 16), 32);
