@@ -15,9 +15,7 @@ import {
   transferArgWarnings,
 } from "./cluster/mod.ts";
 import {
-  type Engine,
-  type EngineConfig,
-  type Offload,
+  hostTierSummary,
   type PassTotals,
   type ResolvedEngine,
   sideBlocks,
@@ -311,7 +309,11 @@ function runDetails(
       passes: sum(pool.workers.flatMap((w) => w.ranks.map((e) => e.passes))),
       preemptions: sum(pool.workers.flatMap((w) => w.ranks.map((e) => e.preemptions))),
       busy_ms: sum(pool.workers.flatMap((w) => w.ranks.map((e) => e.busyMs))),
-      ...hostTierDetails(pool.setup.config, pool.workers.flatMap((w) => w.ranks)),
+      ...(pool.setup.config.hostTier
+        ? {
+          host_tier: { ...hostTierSummary(pool.setup.config.hostTier, pool.workers.flatMap((w) => w.ranks)) },
+        }
+        : {}),
       ...passDetails(pool.setup, sumPassTotals(pool.workers.flatMap((w) => w.ranks.map((e) => e.totals)))),
     })),
     router: cluster.pools[0].router.mode,
@@ -384,25 +386,6 @@ function passDetails(setup: PoolSetup, totals: PassTotals): { [key: string]: Rep
     }, decode.ops);
   }
   return out;
-}
-
-/** A pool's host KV tier: its size and links, and what its ranks copied (empty without one). */
-function hostTierDetails(config: EngineConfig, ranks: readonly Engine[]): { [key: string]: ReportValue } {
-  const t = config.hostTier;
-  if (t === null) return {};
-  const total = (f: (o: Offload) => number) => sum(ranks.map((e) => f(e.offload!)));
-  return {
-    host_tier: {
-      blocks_per_rank: t.blocks,
-      block_bytes: t.blockBytes,
-      offload_gbps: t.offloadGbps,
-      onboard_gbps: t.onboardGbps,
-      offloaded_blocks: total((o) => o.tier.offloaded),
-      dropped_blocks: total((o) => o.tier.dropped),
-      onboarded_blocks: total((o) => o.tier.onboarded),
-      swap_ins: total((o) => o.swapIns),
-    },
-  };
 }
 
 /** How a derived KV capacity was reached, in GiB per GPU (empty for explicit or default capacities). */

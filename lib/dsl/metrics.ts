@@ -24,6 +24,7 @@
  *
  * @module
  */
+import type { HostTierSummary } from "../engine/mod.ts";
 import type { HandoffSummary, RouterQueueSummary } from "../metrics/mod.ts";
 import type { Report } from "../report/mod.ts";
 import type { RunSeries } from "./series.ts";
@@ -201,10 +202,11 @@ function passMetrics(value: unknown): Record<string, MetricValue> {
 
 /** The blocks copied back from the pools' host KV tiers and the swap-ins, null when no pool has a tier. */
 function hostTierMetrics(value: unknown): Record<string, MetricValue> {
-  const tiers = (Array.isArray(value) ? value : []).flatMap((p: { host_tier?: Record<string, number> }) =>
+  const tiers = (Array.isArray(value) ? value : []).flatMap((p: { host_tier?: HostTierSummary }) =>
     p.host_tier ? [p.host_tier] : []
   );
-  const total = (k: string) => tiers.length ? tiers.reduce((a, t) => a + t[k], 0) : null;
+  const total = (k: "onboarded_blocks" | "swap_ins") =>
+    tiers.length ? tiers.reduce((a, t) => a + t[k], 0) : null;
   return { hostCopiedBack: total("onboarded_blocks"), hostSwapIns: total("swap_ins") };
 }
 

@@ -33,6 +33,6 @@ export { passDecodeMs, passOverheadMs, passPrefillMs } from "./timing.ts";
 export { type PassPrice, priceDecodePass, pricePrefillPass, type SpeedupRatios } from "./pass_price.ts";
 export { KvPool } from "./kv_pool.ts";
 export { HostTier, type HostTierConfig } from "./host_tier.ts";
-export { Offload } from "./offload.ts";
+export { type HostTierSummary, hostTierSummary, Offload } from "./offload.ts";
 export { sideBlocks } from "./admission.ts";
 export { RequestTable } from "./requests.ts";

@@ -15,6 +15,7 @@
  * @module
  */
 import { HostTier, type HostTierConfig } from "./host_tier.ts";
+import type { Engine } from "./engine.ts";
 import type { KvPool } from "./kv_pool.ts";
 import type { RequestTable } from "./requests.ts";
 
@@ -150,4 +151,53 @@ export class Offload {
     }
     for (let k = slots.length - 1; k >= 0; k--) gpu.release(slots[k]);
   }
+}
+
+/**
+ * A pool's host KV tier as the report gives it (`dynolab.pools[].host_tier`): its size and links, and what its
+ * ranks copied.
+ */
+export interface HostTierSummary {
+  readonly blocks_per_rank: number;
+  readonly block_bytes: number;
+  readonly offload_gbps: number;
+  readonly onboard_gbps: number;
+  /** Blocks stored in host memory, dropped for want of room, and copied back to the GPU. */
+  readonly offloaded_blocks: number;
+  readonly dropped_blocks: number;
+  readonly onboarded_blocks: number;
+  /** Requests parked for a copy back. */
+  readonly swap_ins: number;
+}
+
+/**
+ * The summary of the host tier `config` of the pool whose ranks are `ranks` (each with its tier).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { hostTierSummary } from "./offload.ts";
+ * const config = { blocks: 8, blockBytes: 1e6, offloadGbps: 14, onboardGbps: 14 };
+ * assert.equal(hostTierSummary(config, []).swap_ins, 0);
+ * ```
+ */
+export function hostTierSummary(config: HostTierConfig, ranks: readonly Engine[]): HostTierSummary {
+  let offloaded = 0, dropped = 0, onboarded = 0, swapIns = 0;
+  for (const e of ranks) {
+    const o = e.offload!;
+    offloaded += o.tier.offloaded;
+    dropped += o.tier.dropped;
+    onboarded += o.tier.onboarded;
+    swapIns += o.swapIns;
+  }
+  return {
+    blocks_per_rank: config.blocks,
+    block_bytes: config.blockBytes,
+    offload_gbps: config.offloadGbps,
+    onboard_gbps: config.onboardGbps,
+    offloaded_blocks: offloaded,
+    dropped_blocks: dropped,
+    onboarded_blocks: onboarded,
+    swap_ins: swapIns,
+  };
 }

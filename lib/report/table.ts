@@ -6,6 +6,7 @@
 import type { Report } from "./report.ts";
 import { formatCount, formatFixed } from "../common/format.ts";
 import type { HandoffSummary, RejectReason, RouterQueueSummary, StepSummary } from "../metrics/mod.ts";
+import type { HostTierSummary } from "../engine/mod.ts";
 
 const TITLE = "NVIDIA AIPerf | LLM Metrics";
 const STAT_COLUMNS = ["avg", "min", "max", "p99", "p90", "p75", "std"] as const;
@@ -118,15 +119,7 @@ interface PoolSummary {
   typical_prefill_pass?: TypicalPass & { mean_isl: number; mean_prefix: number };
   typical_decode_pass?: TypicalPass & { mean_context: number };
   /** The pool's host KV tier and what its ranks copied; absent without one. */
-  host_tier?: {
-    blocks_per_rank: number;
-    offload_gbps: number;
-    onboard_gbps: number;
-    offloaded_blocks: number;
-    dropped_blocks: number;
-    onboarded_blocks: number;
-    swap_ins: number;
-  };
+  host_tier?: HostTierSummary;
 }
 
 /** What the report holds of a typical pass, as far as the run summary reads it. */
