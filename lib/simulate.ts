@@ -288,6 +288,7 @@ function runDetails(
     },
     pools: cluster.pools.map((pool, p) => ({
       role: pool.setup.stage,
+      scheduler: pool.setup.config.policy,
       workers: pool.setup.workers,
       kv_capacity_blocks: pool.setup.config.numGpuBlocks,
       kv_capacity_source: pool.setup.config.kvCapacitySource,

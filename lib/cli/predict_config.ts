@@ -101,11 +101,12 @@ const Scheduler = z.strictObject({
   max_sequences: posInt.optional(),
   prefill_schedule_interval: z.literal(1, { error: "not supported by dynolab: only 1 (every step)" })
     .optional(),
-  prefill_decode_interval: unsupported("the SGLang scheduler"),
+  /** SGLang only: decode batches after each prefill batch before the next (0: prefill first always). */
+  prefill_decode_interval: z.number().int().nonnegative().optional(),
 });
 
 const KvCache = z.strictObject({
-  /** Default: the backend's (vLLM 64, TRT-LLM 32). */
+  /** Default: the backend's (vLLM 64, TRT-LLM 32, SGLang 1). */
   block_size: posInt.nullable().optional(),
   prefix_caching: z.boolean().default(true),
   bytes_per_token: z.union([posInt, z.literal("auto")]).default("auto"),

@@ -257,7 +257,10 @@ function roles(config: PredictConfig): Roles {
 function engineArgs(config: PredictConfig, name: string, role: WorkerRole): Record<string, unknown> {
   const { engine } = config;
   const at = (field: string) => `engine.workers.${name}.${field}`;
-  if (engine.backend === "sglang") fail("engine.backend", "not supported by dynolab: the SGLang scheduler");
+  const interval = role.scheduler.prefill_decode_interval;
+  if (interval !== undefined && engine.backend !== "sglang") {
+    fail(at("scheduler.prefill_decode_interval"), "applies to the sglang backend only");
+  }
   const p = role.parallelism, kv = role.kv_cache, cap = kv.capacity, t = role.timing;
   if (engine.mode === "disaggregated" && p.attention_data > 1) {
     fail(
@@ -293,13 +296,17 @@ function engineArgs(config: PredictConfig, name: string, role: WorkerRole): Reco
     ...(p.moe_expert > 1 ? { aic_moe_ep_size: p.moe_expert } : {}),
     max_num_batched_tokens: role.scheduler.max_batched_tokens,
     max_num_seqs: role.scheduler.max_sequences ?? (name === "prefill" ? 1 : 256),
-    block_size: kv.block_size ?? (engine.backend === "trtllm" ? 32 : 64),
+    block_size: kv.block_size ?? { vllm: 64, trtllm: 32, sglang: 1 }[engine.backend],
+    ...(interval === undefined ? {} : { sglang: { prefill_decode_interval: interval } }),
     enable_prefix_caching: kv.prefix_caching,
     ...(kv.bytes_per_token === "auto" ? {} : { kv_bytes_per_token: kv.bytes_per_token }),
     ...(cap.type === "fixed" ? { num_gpu_blocks: cap.blocks } : {}),
     ...(cap.memory_fraction === undefined ? {} : {
-      [engine.backend === "trtllm" ? "free_gpu_memory_fraction" : "gpu_memory_utilization"]:
-        cap.memory_fraction,
+      [
+        { vllm: "gpu_memory_utilization", trtllm: "free_gpu_memory_fraction", sglang: "mem_fraction_static" }[
+          engine.backend
+        ]
+      ]: cap.memory_fraction,
     }),
     ...(kv.host_offload === undefined ? {} : {
       num_g2_blocks: kv.host_offload.num_host_blocks,

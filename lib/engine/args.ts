@@ -105,13 +105,19 @@ export const EngineArgsSchema = z.strictObject({
   zmq_kv_events_port: z.number().int().nullable().optional(),
   zmq_replay_port: z.number().int().nullable().optional(),
   router_queue_policy: z.enum(["fcfs", "lcfs", "wspt"]).nullable().optional(),
+  /** The SGLang scheduler's settings (`engine_type: "sglang"`); `fcfs` is FIFO's other name. */
   sglang: z.strictObject({
-    schedule_policy: z.string().nullable().optional(),
+    schedule_policy: z.enum(["fifo", "fcfs", "lpm"]).nullable().optional(),
     page_size: positiveInt.nullable().optional(),
     max_prefill_tokens: positiveInt.nullable().optional(),
     chunked_prefill_size: positiveInt.nullable().optional(),
     clip_max_new_tokens: positiveInt.nullable().optional(),
-    schedule_conservativeness: fraction.nullable().optional(),
+    schedule_conservativeness: z.number().positive().nullable().optional(),
+    /**
+     * dynolab extension (SGLang's `--prefill-decode-interval`): after a prefill batch, run this many decode
+     * batches before the next prefill batch while requests are decoding. Unset: 0, prefill first always.
+     */
+    prefill_decode_interval: z.number().int().nonnegative().nullable().optional(),
   }).nullable().optional(),
   trtllm: z.strictObject({
     capacity_scheduler_policy: z.literal("guaranteed_no_evict").nullable().optional(),

@@ -24,6 +24,7 @@ import {
 } from "../perf/mod.ts";
 import { type EngineArgs, parseEngineArgs } from "./args.ts";
 import type { HostTierConfig } from "./host_tier.ts";
+import type { SglangSchedule } from "./sglang.ts";
 
 /** Role of a worker in the topology. */
 export type WorkerRole = "aggregated" | "prefill" | "decode";
@@ -57,15 +58,19 @@ const UNSUPPORTED: ReadonlyArray<[keyof EngineArgs, string]> = [
   ["bandwidth_g3_to_g2_gbps", "the disk KV tier (G3)"],
   ["bandwidth_g2_to_g4_gbps", "the object-storage KV tier (G4)"],
   ["bandwidth_g4_to_g2_gbps", "the object-storage KV tier (G4)"],
-  ["sglang", "the SGLang scheduler"],
 ];
 
 /**
  * The resolved configuration one engine (one DP rank of a worker) runs with. All defaults applied, role fixed.
  */
 export interface EngineConfig {
-  /** Scheduling policy: vLLM (preemption by recompute) or TRT-LLM GUARANTEED_NO_EVICT. */
-  readonly policy: "vllm" | "trtllm";
+  /**
+   * Scheduler: vLLM's (preemption by recompute), TRT-LLM's GUARANTEED_NO_EVICT policy on it, or SGLang's
+   * (prefill batches ahead of decode, decode retraction; {@link EngineConfig.sglang}).
+   */
+  readonly policy: "vllm" | "trtllm" | "sglang";
+  /** The SGLang scheduler's settings when `policy` is "sglang"; null otherwise. */
+  readonly sglang: SglangSchedule | null;
   readonly role: WorkerRole;
   readonly numGpuBlocks: number;
   readonly blockSize: number;
@@ -180,9 +185,6 @@ export function resolveEngineArgs(
       fail(key, `${feature} not supported yet in dynolab; remove this key`);
     }
   }
-  if (args.engine_type === "sglang") {
-    fail("engine_type", 'the SGLang scheduler is not supported yet; use "vllm" or "trtllm"');
-  }
   const declared = declaredRole(args, what, at);
   if (declared !== undefined && declared !== role) {
     fail("worker_type", `says "${declared}" but these args configure ${role} workers`);
@@ -195,8 +197,15 @@ export function resolveEngineArgs(
     `${what}.${k} configures a live deployment and has no effect in simulation`
   );
   let blockSize = requestedBlockSize(args);
+  const pageSize = args.sglang?.page_size;
+  if (
+    args.engine_type === "sglang" && args.block_size > 0 && pageSize != null && pageSize !== args.block_size
+  ) {
+    fail("sglang.page_size", `${pageSize} differs from block_size ${args.block_size}; give one of them`);
+  }
+  const sglang = sglangSchedule(args, blockSize, fail, warnings, what);
   const setup = resolvePerfSetup(args, inputs, what, at);
-  if (setup && args.engine_type !== "trtllm") {
+  if (setup && args.engine_type === "vllm") {
     // vLLM enlarges a hybrid model's attention block until one page holds a layer's recurrent state, or a
     // sliding-window model's full-attention block until its page matches a sliding layer's.
     const hybrid = hybridBlockSize(setup, blockSize);
@@ -239,7 +248,8 @@ export function resolveEngineArgs(
   const tp = setup?.par.tp ?? args.aic_tp_size ?? 1;
   const sliding = setup ? windowBlocks(setup) : { share: 0, window: 0 };
   const config: EngineConfig = {
-    policy: args.engine_type === "trtllm" ? "trtllm" : "vllm",
+    policy: args.engine_type,
+    sglang,
     role,
     numGpuBlocks: kvCapacity?.numGpuBlocks ?? args.num_gpu_blocks ?? DEFAULT_NUM_GPU_BLOCKS,
     blockSize,
@@ -274,6 +284,55 @@ export function resolveEngineArgs(
   return { args, config, warnings };
 }
 
+/** SGLang's scheduler defaults, as the reference's mocker has them (`scheduler/sglang/config.rs`). */
+const SGLANG_DEFAULTS = {
+  maxPrefillTokens: 16384,
+  chunkedPrefillSize: 8192,
+  clipMaxNewTokens: 4096,
+  /** `init_new_token_ratio` per unit of `schedule_conservativeness`. */
+  initNewTokenRatio: 0.7,
+  /** `min_new_token_ratio` as a share of the initial ratio, and the passes the ratio decays over to it. */
+  minNewTokenRatioFactor: 0.14,
+  decaySteps: 600,
+} as const;
+
+/**
+ * The SGLang scheduler `args` ask for (null unless `engine_type` is "sglang"): its `sglang` settings over
+ * SGLang's defaults. A `sglang` section on another engine is reported as having no effect, and so are vLLM's
+ * scheduling keys that SGLang has no use for.
+ */
+function sglangSchedule(
+  args: EngineArgs,
+  blockSize: number,
+  fail: (field: string, detail: string) => never,
+  warnings: string[],
+  what: string,
+): SglangSchedule | null {
+  const s = args.sglang;
+  if (args.engine_type !== "sglang") {
+    if (s != null) warnings.push(`${what}.sglang has no effect unless engine_type is "sglang"`);
+    return null;
+  }
+  if (args.async_scheduling) warnings.push(`${what}.async_scheduling has no effect on the SGLang scheduler`);
+  const d = SGLANG_DEFAULTS;
+  const chunk = s?.chunked_prefill_size ?? d.chunkedPrefillSize;
+  if (chunk % blockSize !== 0) {
+    fail("sglang.chunked_prefill_size", `${chunk} is not a multiple of the page size (${blockSize} tokens)`);
+  }
+  const init = d.initNewTokenRatio * (s?.schedule_conservativeness ?? 1);
+  const min = init * d.minNewTokenRatioFactor;
+  return {
+    lpm: s?.schedule_policy === "lpm",
+    maxPrefillTokens: s?.max_prefill_tokens ?? d.maxPrefillTokens,
+    chunkedPrefillSize: chunk,
+    clipMaxNewTokens: s?.clip_max_new_tokens ?? d.clipMaxNewTokens,
+    prefillDecodeInterval: s?.prefill_decode_interval ?? 0,
+    initNewTokenRatio: init,
+    minNewTokenRatio: min,
+    newTokenRatioDecay: (init - min) / d.decaySteps,
+  };
+}
+
 /** The reference's bandwidth of each direction between GPU and host memory, in GB/s (`kvbm_offload`). */
 const HOST_TIER_GBPS = 14;
 
@@ -304,6 +363,12 @@ function hostTier(
   if (role === "decode") {
     throw new InputError(
       "a host KV tier is simulated on aggregated and prefill workers only, not yet on decode workers",
+      { ...at, field: `${what}.num_g2_blocks` },
+    );
+  }
+  if (args.engine_type === "sglang") {
+    throw new InputError(
+      'the SGLang scheduler has no host KV tier (nor has the reference\'s); use engine_type "vllm" with it',
       { ...at, field: `${what}.num_g2_blocks` },
     );
   }
@@ -369,8 +434,8 @@ function declaredRole(args: EngineArgs, what: string, at: InputLocation): Worker
 }
 
 /**
- * The block size `args` ask for: `block_size`, else the engine's default (64 tokens, 32 for TRT-LLM). A hybrid or
- * sliding-window model's engine may raise it (`hybridBlockSize`).
+ * The block size `args` ask for: `block_size`, else the engine's default (64 tokens, 32 for TRT-LLM, SGLang's
+ * `sglang.page_size` or 1). A hybrid or sliding-window model's vLLM engine may raise it (`hybridBlockSize`).
  *
  * @example
  * ```ts
@@ -380,5 +445,7 @@ function declaredRole(args: EngineArgs, what: string, at: InputLocation): Worker
  * ```
  */
 export function requestedBlockSize(args: EngineArgs): number {
-  return args.block_size > 0 ? args.block_size : args.engine_type === "trtllm" ? 32 : 64;
+  if (args.block_size > 0) return args.block_size;
+  if (args.engine_type === "sglang") return args.sglang?.page_size ?? 1;
+  return args.engine_type === "trtllm" ? 32 : 64;
 }

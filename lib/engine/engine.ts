@@ -1,6 +1,7 @@
 /**
  * One engine rank: the reference mocker's vLLM scheduler (`lib/mocker/src/scheduler/vllm/core.rs`), one
- * forward pass per step.
+ * forward pass per step; an SGLang engine plans its passes with SGLang's scheduler instead (`sglang.ts`), and
+ * shares the rest (KV, emission, timing, hand-offs).
  *
  * A pass (see {@link Engine.startPass}):
  * 1. schedules running requests first, in order, within the token budget (`max_num_batched_tokens`),
@@ -36,6 +37,7 @@ import { KvHolds } from "./kv_holds.ts";
 import { KvPool } from "./kv_pool.ts";
 import { Offload } from "./offload.ts";
 import { preempt } from "./preemption.ts";
+import { SglangScheduler } from "./sglang.ts";
 import { chargePass } from "./timing.ts";
 import type { RequestTable } from "./requests.ts";
 import type { PassStats, PassTotals, RejectReason, Speculative } from "./types.ts";
@@ -56,6 +58,11 @@ export class Engine {
   readonly pool: KvPool;
   /** The host-memory KV tier and the requests parked for its copies (`num_g2_blocks`); null without one. */
   readonly offload: Offload | null;
+  /**
+   * SGLang's scheduler, which plans the passes of an aggregated or prefill rank when the engine is SGLang; null
+   * otherwise (a decode rank's passes are planned as vLLM's, see {@link SglangScheduler}).
+   */
+  readonly sglang: SglangScheduler | null;
   /** Prefill rank: the KV of finished prompts, held until the cluster releases it once transferred. */
   readonly holds: KvHolds;
   readonly waiting: IntDeque = new IntDeque(64);
@@ -159,6 +166,7 @@ export class Engine {
     this.#spec = speculative;
     this.pool = new KvPool(config.numGpuBlocks, config.enablePrefixCaching);
     this.offload = config.hostTier ? new Offload(config.hostTier, this.pool) : null;
+    this.sglang = config.sglang ? new SglangScheduler(config.sglang) : null;
     this.holds = new KvHolds(this.pool);
     const cap = config.maxNumSeqs;
     this.running = new Int32Array(cap);
@@ -262,8 +270,6 @@ export class Engine {
     this.last.queuedRequests = this.waiting.size + this.landed.size + this.pending.size + this.inTransfer +
       (off === null ? 0 : off.parked);
     this.last.queuedTokens = this.waitingTokens + this.inboundTokens;
-    let budget = cfg.maxNumBatchedTokens;
-    let preempted = false;
     const pass = this.#pass;
     this.#prefilled.length = 0;
     pass.prefillBatch =
@@ -272,84 +278,11 @@ export class Engine {
       pass.prefillTokens =
       pass.computedTokens =
         0;
+    const preempted = this.sglang !== null && cfg.role !== "decode"
+      ? this.sglang.plan(this, req, this.#spec)
+      : this.#planVllm(nowMs);
 
-    // 1. Running requests first.
-    let i = 0;
-    while (i < this.runningCount && budget > 0) {
-      const r = running[i];
-      const remaining = req.promptLen[r] + req.generated[r] - req.computed[r];
-      req.passPrefill[r] = 0;
-      if (remaining <= 0) {
-        throw new Error(`engine ${this.id}: running request ${r} has nothing to compute (bug)`);
-      }
-      const inPrefill = req.prefilling[r] === 1;
-      // Without chunked prefill the rest of the prompt runs whole, as the reference's `prompt_remaining` test
-      // (a recompute after preemption may chunk the generated tokens after it).
-      if (inPrefill && !cfg.enableChunkedPrefill && req.promptLen[r] - req.computed[r] > budget) break;
-      const take = remaining < budget ? remaining : budget;
-      let selfPreempted = false;
-      // Fast path: a decoding request whose next token still fits its last block needs no allocation (unless its
-      // sliding-window layers' blocks change, as after a prompt chunk they kept whole).
-      const fits = !inPrefill && req.computed[r] + take <= req.held[r] * bs &&
-        (cfg.windowShare === 0 || sideBlocks(cfg, req.computed[r] + take, take) === req.sideBlocks[r]);
-      while (!fits && !allocateBlocks(req, cfg, pool, r, req.computed[r] + take, take)) {
-        const victimIdx = cfg.preemption === "lifo" ? this.runningCount - 1 : 0;
-        const victim = running[victimIdx];
-        if (victimIdx < i) {
-          // Already scheduled in this pass: give its tokens back.
-          budget += req.charged[victim];
-          this.#unschedule(victim);
-          i--;
-        }
-        preempt(this, req, victimIdx);
-        preempted = true;
-        if (victim === r) {
-          selfPreempted = true;
-          break;
-        }
-      }
-      if (selfPreempted) continue;
-      budget -= this.#schedule(r, take, inPrefill, inPrefill ? take : this.#verifyCharge(take, budget));
-      i++;
-    }
-
-    // 2. Admissions, only when nothing was preempted.
-    if (!preempted) {
-      while (this.runningCount < cfg.maxNumSeqs && this.waiting.size > 0 && budget > 0) {
-        const r = this.waiting.front();
-        // Not yet visible to the scheduler (async scheduling), unless the pass would otherwise be empty.
-        if (req.firstPass[r] > this.passes && this.runningCount > 0) break;
-        if (req.admitted[r] === 0) {
-          const reason = rejectReason(req, cfg, this.#spec, r);
-          if (reason !== undefined) {
-            this.#popWaiting();
-            this.rejectedIds.push(r);
-            this.rejectedReasons.push(reason);
-            continue;
-          }
-        }
-        const take = this.#admit(r, budget, nowMs);
-        if (take === PARKED) continue;
-        if (take < 0) break;
-        budget -= this.#schedule(
-          r,
-          take,
-          take > 0 && cfg.role !== "decode",
-          cfg.role === "decode" ? 1 : take,
-        );
-      }
-      while (this.runningCount < cfg.maxNumSeqs && this.landed.size > 0 && budget > 0) {
-        const r = this.landed.front();
-        if (req.firstPass[r] > this.passes && this.runningCount > 0) break;
-        this.landed.popFront();
-        this.waitingTokens -= req.promptLen[r];
-        req.prefilling[r] = 0;
-        this.#run(r, 0);
-        budget -= this.#schedule(r, 0, false, 1);
-      }
-    }
-
-    // 3. Every request whose KV covers its sequence emits at the pass end.
+    // Every request whose KV covers its sequence emits at the pass end.
     let ready = 0, sumContext = 0, decoding = 0, decodingContext = 0;
     for (let j = 0; j < this.runningCount; j++) {
       const r = running[j];
@@ -399,6 +332,93 @@ export class Engine {
     this.passMs = duration;
     this.busy = true;
     return duration;
+  }
+
+  /**
+   * Schedule a pass as vLLM's scheduler does, from `nowMs`: 1. running requests first, in order, within the token
+   * budget, preempting by recompute when a block cannot be had; 2. admissions, only when nothing was preempted.
+   * Returns whether it preempted.
+   */
+  #planVllm(nowMs: number): boolean {
+    const cfg = this.config, req = this.#req, bs = cfg.blockSize, pool = this.pool, running = this.running;
+    let budget = cfg.maxNumBatchedTokens;
+    let preempted = false;
+
+    // 1. Running requests first.
+    let i = 0;
+    while (i < this.runningCount && budget > 0) {
+      const r = running[i];
+      const remaining = req.promptLen[r] + req.generated[r] - req.computed[r];
+      req.passPrefill[r] = 0;
+      if (remaining <= 0) {
+        throw new Error(`engine ${this.id}: running request ${r} has nothing to compute (bug)`);
+      }
+      const inPrefill = req.prefilling[r] === 1;
+      // Without chunked prefill the rest of the prompt runs whole, as the reference's `prompt_remaining` test
+      // (a recompute after preemption may chunk the generated tokens after it).
+      if (inPrefill && !cfg.enableChunkedPrefill && req.promptLen[r] - req.computed[r] > budget) break;
+      const take = remaining < budget ? remaining : budget;
+      let selfPreempted = false;
+      // Fast path: a decoding request whose next token still fits its last block needs no allocation (unless its
+      // sliding-window layers' blocks change, as after a prompt chunk they kept whole).
+      const fits = !inPrefill && req.computed[r] + take <= req.held[r] * bs &&
+        (cfg.windowShare === 0 || sideBlocks(cfg, req.computed[r] + take, take) === req.sideBlocks[r]);
+      while (!fits && !allocateBlocks(req, cfg, pool, r, req.computed[r] + take, take)) {
+        const victimIdx = cfg.preemption === "lifo" ? this.runningCount - 1 : 0;
+        const victim = running[victimIdx];
+        if (victimIdx < i) {
+          // Already scheduled in this pass: give its tokens back.
+          budget += req.charged[victim];
+          this.#unschedule(victim);
+          i--;
+        }
+        preempt(this, req, victimIdx);
+        preempted = true;
+        if (victim === r) {
+          selfPreempted = true;
+          break;
+        }
+      }
+      if (selfPreempted) continue;
+      budget -= this.schedule(r, take, inPrefill, inPrefill ? take : this.#verifyCharge(take, budget));
+      i++;
+    }
+
+    // 2. Admissions, only when nothing was preempted.
+    if (!preempted) {
+      while (this.runningCount < cfg.maxNumSeqs && this.waiting.size > 0 && budget > 0) {
+        const r = this.waiting.front();
+        // Not yet visible to the scheduler (async scheduling), unless the pass would otherwise be empty.
+        if (req.firstPass[r] > this.passes && this.runningCount > 0) break;
+        if (req.admitted[r] === 0) {
+          const reason = rejectReason(req, cfg, this.#spec, r);
+          if (reason !== undefined) {
+            this.popWaiting();
+            this.reject(r, reason);
+            continue;
+          }
+        }
+        const take = this.#admit(r, budget, nowMs);
+        if (take === PARKED) continue;
+        if (take < 0) break;
+        budget -= this.schedule(
+          r,
+          take,
+          take > 0 && cfg.role !== "decode",
+          cfg.role === "decode" ? 1 : take,
+        );
+      }
+      while (this.runningCount < cfg.maxNumSeqs && this.landed.size > 0 && budget > 0) {
+        const r = this.landed.front();
+        if (req.firstPass[r] > this.passes && this.runningCount > 0) break;
+        this.landed.popFront();
+        this.waitingTokens -= req.promptLen[r];
+        req.prefilling[r] = 0;
+        this.run(r, 0);
+        budget -= this.schedule(r, 0, false, 1);
+      }
+    }
+    return preempted;
   }
 
   /**
@@ -452,17 +472,23 @@ export class Engine {
       take = known - cached < budget ? known - cached : budget;
       if (!cfg.enableChunkedPrefill && req.promptLen[r] - cached > budget) return -1;
     }
-    this.#popWaiting();
+    this.popWaiting();
     const upTo = cfg.role === "decode" ? known : cached + take;
     claimBlocks(req, cfg, this.pool, this.#spec, r, matched, upTo, cfg.role === "decode" ? 1 : take);
     req.prefilling[r] = cfg.role === "decode" ? 0 : 1;
     if (cfg.role === "decode") req.computed[r] = known;
-    this.#run(r, cached);
+    this.run(r, cached);
     return take;
   }
 
+  /** Record that `r`, taken off the waiting queue, can never run here, for `reason`. */
+  reject(r: number, reason: RejectReason): void {
+    this.rejectedIds.push(r);
+    this.rejectedReasons.push(reason);
+  }
+
   /** Add admitted `r` to the running requests, with `cached` prompt tokens reused. */
-  #run(r: number, cached: number): void {
+  run(r: number, cached: number): void {
     this.#req.admitted[r] = 1;
     this.running[this.runningCount++] = r;
     this.admittedIds[this.admittedCount] = r;
@@ -483,9 +509,10 @@ export class Engine {
 
   /**
    * Schedule `take` tokens of request `r` in this pass, counting them as a prompt chunk when `prefill`, at a
-   * cost of `charge` tokens of the pass's budget (returned).
+   * cost of `charge` tokens of the pass's budget (returned; with MTP, the verification round's tokens, which
+   * bound the drafts it verifies).
    */
-  #schedule(r: number, take: number, prefill: boolean, charge: number): number {
+  schedule(r: number, take: number, prefill: boolean, charge: number): number {
     const req = this.#req, pass = this.#pass;
     req.charged[r] = charge;
     req.passPrefill[r] = prefill ? 1 : 0;
@@ -502,7 +529,7 @@ export class Engine {
     return charge;
   }
 
-  /** Undo {@link Engine.#schedule} for request `r`, preempted later in the same pass. */
+  /** Undo {@link Engine.schedule} for request `r`, preempted later in the same pass. */
   #unschedule(r: number): void {
     const req = this.#req, pass = this.#pass, take = req.scheduled[r];
     pass.computedTokens -= take;
@@ -520,7 +547,8 @@ export class Engine {
     this.#req.firstPass[r] = planned ? this.passes + 1 : 0;
   }
 
-  #popWaiting(): void {
+  /** Take the head of the waiting queue off it. */
+  popWaiting(): void {
     const r = this.waiting.popFront();
     this.waitingTokens -= this.#req.promptLen[r] + this.#req.generated[r];
   }

@@ -1,5 +1,6 @@
 /**
- * The simulated engine: engine args and their resolved config, the vLLM-style scheduler, the paged KV pool.
+ * The simulated engine: engine args and their resolved config, the vLLM-style and SGLang schedulers, the paged KV
+ * pool.
  *
  * @module
  */
@@ -33,6 +34,7 @@ export { passDecodeMs, passOverheadMs, passPrefillMs } from "./timing.ts";
 export { type PassPrice, priceDecodePass, pricePrefillPass, type SpeedupRatios } from "./pass_price.ts";
 export { KvPool } from "./kv_pool.ts";
 export { HostTier, type HostTierConfig } from "./host_tier.ts";
+export { type SglangSchedule, SglangScheduler } from "./sglang.ts";
 export { type HostTierSummary, hostTierSummary, Offload } from "./offload.ts";
 export { sideBlocks } from "./admission.ts";
 export { RequestTable } from "./requests.ts";

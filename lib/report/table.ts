@@ -98,6 +98,8 @@ export function formatValue(value: unknown): string {
 /** What `report.dynolab.pools` holds per pool, as far as the run summary reads it. */
 interface PoolSummary {
   role: string;
+  /** The engines' scheduler: vllm, trtllm or sglang (vllm when absent). */
+  scheduler?: string;
   workers: number;
   kv_capacity_blocks: number;
   kv_capacity_source?: string;
@@ -121,6 +123,12 @@ interface PoolSummary {
   /** The pool's host KV tier and what its ranks copied; absent without one. */
   host_tier?: HostTierSummary;
 }
+
+/** How the run summary names a scheduler other than vLLM's. */
+const SCHEDULERS: Readonly<Record<string, string>> = {
+  trtllm: "TRT-LLM GUARANTEED_NO_EVICT scheduler, ",
+  sglang: "SGLang scheduler, ",
+};
 
 /** What the report holds of a typical pass, as far as the run summary reads it. */
 interface TypicalPass {
@@ -149,7 +157,8 @@ interface TypicalPass {
 export function formatRunSummary(report: Report): string[] {
   const details = report.dynolab as { pools?: PoolSummary[]; mean_accept_length?: number } | undefined;
   const lines = (details?.pools ?? []).map((p) => {
-    let kv = `KV cache ${formatCount(p.kv_capacity_blocks)} blocks × ${p.block_size} tokens per rank`;
+    let kv = `KV cache ${formatCount(p.kv_capacity_blocks)} blocks × ${p.block_size} token` +
+      `${p.block_size === 1 ? "" : "s"} per rank`;
     const d = p.kv_capacity_derivation;
     if (p.kv_capacity_source === "derived" && d) {
       const [fractionArg, fraction] = Object.entries(d)[0];
@@ -175,7 +184,10 @@ export function formatRunSummary(report: Report): string[] {
     const gpus = `${p.gpus_per_worker} GPU${p.gpus_per_worker === 1 ? "" : "s"}` +
       (ranks > 1 ? ` in ${ranks} DP ranks` : "");
     return [
-      `Workers (${p.role}): ${p.workers} × ${gpus}, ${p.perf_model} timing, ${kv}`,
+      `Workers (${p.role}): ${p.workers} × ${gpus}, ${
+        SCHEDULERS[p.scheduler ?? "vllm"] ?? ""
+      }${p.perf_model} ` +
+      `timing, ${kv}`,
       ...hostTierLines(p),
       ...passLines(p),
     ];

@@ -381,6 +381,46 @@ Deno.test("aisimulate predict: host_offload gives the workers a host KV tier at 
   assert.deepEqual([tier.blocks_per_rank, tier.offload_gbps, tier.onboard_gbps], [100, 32, 32]);
 });
 
+Deno.test("aisimulate predict: the sglang backend runs SGLang's scheduler at its page size, with its KV budget", async () => {
+  await using tmp = await tempDir();
+  const aggregated = GUIDE.engine.workers.aggregated;
+  const config = await writeConfig(tmp.path, {
+    ...GUIDE,
+    traffic: { ...GUIDE.traffic, stop: { requests: 10 } },
+    engine: {
+      ...GUIDE.engine,
+      backend: "sglang",
+      backend_version: null,
+      workers: {
+        aggregated: {
+          ...aggregated,
+          scheduler: { ...aggregated.scheduler, prefill_decode_interval: 4 },
+          kv_cache: { ...aggregated.kv_cache, block_size: null },
+        },
+      },
+    },
+  });
+  const res = await predictJson(config, `${tmp.path}/out`);
+  assert.equal(res.code, 0, res.err);
+  const prediction = JSON.parse(await Deno.readTextFile(`${tmp.path}/out/prediction.json`));
+  const pool = prediction.dynolab.pools[0];
+  assert.deepEqual([pool.scheduler, pool.block_size], ["sglang", 1]);
+  assert.equal(pool.kv_capacity_derivation.mem_fraction_static, 0.9);
+  assert.deepEqual(prediction.dynolab.warnings, []);
+  const vllm = await writeConfig(tmp.path, {
+    ...GUIDE,
+    engine: {
+      ...GUIDE.engine,
+      workers: {
+        aggregated: { ...aggregated, scheduler: { ...aggregated.scheduler, prefill_decode_interval: 4 } },
+      },
+    },
+  });
+  const refused = await predictJson(vllm, `${tmp.path}/out2`);
+  assert.equal(refused.code, 2);
+  assert.match(refused.err, /scheduler\.prefill_decode_interval.*applies to the sglang backend only/);
+});
+
 Deno.test("aisimulate predict: a config and the replay flags it stands for give the same report", async () => {
   const lines = Array.from({ length: 40 }, (_, i) =>
     JSON.stringify({

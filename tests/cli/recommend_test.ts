@@ -302,35 +302,35 @@ Deno.test("aisimulate recommend: candidates the simulator refuses are recorded w
       workers: {
         aggregated: {
           parallelism: { tensor: { choices: [1, 3, 4] } },
-          scheduler: { max_batched_tokens: 8192, max_sequences: 64 },
+          scheduler: {
+            max_batched_tokens: 8192,
+            max_sequences: 64,
+            prefill_schedule_interval: { choices: [1, 2] },
+          },
         },
       },
     },
     optimization: { target: "throughput" },
-    optimizer: { max_trials: 6, parallelism: 2 },
+    optimizer: { max_trials: 12, parallelism: 2 },
   });
   const out = `${tmp.path}/out`;
   const res = await run(["recommend", "-c", config, "--output-dir", out]);
   assert.equal(res.code, 0, res.err);
   const rows = JSON.parse(await Deno.readTextFile(`${out}/recommendation.json`)).candidates as Row[];
-  const status = (backend: string, tensor: number) =>
-    rows.find((r) =>
+  const status = (backend: string, tensor: number, interval = 1) => {
+    const row = rows.find((r) =>
       r.config["engine.backend"] === backend &&
-      r.config["engine.workers.aggregated.parallelism.tensor"] === tensor
+      r.config["engine.workers.aggregated.parallelism.tensor"] === tensor &&
+      r.config["engine.workers.aggregated.scheduler.prefill_schedule_interval"] === interval
     )!;
-  assert.deepEqual([status("vllm", 1).status, status("vllm", 1).reason_category], [
-    "infeasible",
-    "kv_capacity",
-  ]);
-  assert.deepEqual([status("vllm", 3).status, status("vllm", 3).reason_category], [
-    "infeasible",
-    "parallel_projection",
-  ]);
-  assert.equal(status("vllm", 4).status, "feasible");
-  assert.deepEqual([status("sglang", 4).status, status("sglang", 4).reason_category], [
-    "unsupported",
-    "backend_topology",
-  ]);
+    return [row.status, row.reason_category];
+  };
+  for (const backend of ["vllm", "sglang"]) {
+    assert.deepEqual(status(backend, 1), ["infeasible", "kv_capacity"]);
+    assert.deepEqual(status(backend, 3), ["infeasible", "parallel_projection"]);
+    assert.equal(status(backend, 4)[0], "feasible");
+    assert.deepEqual(status(backend, 4, 2), ["unsupported", "backend_topology"]);
+  }
   assert.match(res.out, /^1: score=[0-9.]+ used_gpus=4 /m);
 });
 

@@ -53,6 +53,12 @@ const POOL: Readonly<Record<string, readonly unknown[]>> = {
   sampling: ["greedy", "random", "top_k_top_p"],
   frontend_latency: [true, false],
   timing_model: [{ type: "fixed", prefill_ms: 2, decode_ms: 1 }, "polynomial"],
+  sglang: [
+    { schedule_policy: "lpm", chunked_prefill_size: 64 },
+    { page_size: 16, max_prefill_tokens: 512 },
+    { schedule_policy: "bogus" },
+    { chunked_prefill_size: 100, clip_max_new_tokens: 8 },
+  ],
 };
 const KEYS = Object.keys(POOL);
 

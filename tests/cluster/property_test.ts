@@ -113,6 +113,29 @@ function withHostTier(rng: Rng, spec: Omit<SimSpecInput, "workload">): void {
   engine.bandwidth_g2_to_g1_gbps = pick(rng, [0, 0.01, 14]);
 }
 
+/**
+ * Maybe SGLang's scheduler on the agg engine, or on each disagg engine (its own stream too), with random settings
+ * (the chunk a multiple of the page size), where no host tier was drawn.
+ */
+function withSglang(rng: Rng, spec: Omit<SimSpecInput, "workload">, blockSize: number): void {
+  const t = spec.topology!;
+  const engines = (t.mode === "disagg" ? [t.prefill_engine, t.decode_engine] : [t.engine]) as Record<
+    string,
+    unknown
+  >[];
+  for (const engine of engines) {
+    if (rng.next() >= 0.3 || engine.num_g2_blocks !== undefined) continue;
+    engine.engine_type = "sglang";
+    engine.sglang = {
+      schedule_policy: pick(rng, ["fifo", "lpm"]),
+      chunked_prefill_size: blockSize * pick(rng, [1, 4, 128]),
+      max_prefill_tokens: pick(rng, [16, 512, 16384]),
+      clip_max_new_tokens: pick(rng, [1, 4096]),
+      schedule_conservativeness: pick(rng, [0.3, 1, 2]),
+    };
+  }
+}
+
 function randomSpec(rng: Rng, blockSize: number): Omit<SimSpecInput, "workload"> {
   const disagg = rng.next() < 0.35;
   const spec: Omit<SimSpecInput, "workload"> = {
@@ -205,13 +228,14 @@ function randomRouter(rng: Rng): SimSpecInput["router"] {
 }
 
 Deno.test("property: random configs and workloads account for every request and conserve tokens", () => {
-  const rng = new Rng(2024), warmRng = new Rng(7), hostRng = new Rng(31);
+  const rng = new Rng(2024), warmRng = new Rng(7), hostRng = new Rng(31), sglangRng = new Rng(43);
   for (let trial = 0; trial < 300; trial++) {
     const blockSize = pick(rng, [16, 32, 64]);
     const rows = randomRows(rng);
     const w = workloadOf(rows, blockSize);
     const spec = randomSpec(rng, blockSize);
     withHostTier(hostRng, spec);
+    withSglang(sglangRng, spec, blockSize);
     const warmup = rows.length > 1 && warmRng.next() < 0.3 ? 1 + warmRng.int(rows.length - 1) : 0;
     if (warmup > 0) spec.warmup_request_count = warmup;
     const context = `trial ${trial}: ${JSON.stringify(spec)}`;

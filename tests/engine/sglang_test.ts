@@ -1,0 +1,187 @@
+/**
+ * The SGLang scheduler (`engine_type: "sglang"`): its settings, prefill batches ahead of decode, chunking and
+ * the prefill budget, the KV reserve for decoding requests' output, decode retraction and LPM ordering.
+ */
+import assert from "node:assert/strict";
+import { InputError } from "../../lib/common/errors.ts";
+import { resolveEngineArgs } from "../../lib/engine/mod.ts";
+import { formatRunSummary } from "../../lib/report/mod.ts";
+import { fixedTiming, run, type TestRow, workloadOf } from "../_fixtures.ts";
+
+const sglang = (extra: Record<string, unknown> = {}): Record<string, unknown> => ({
+  engine_type: "sglang",
+  block_size: 16,
+  num_gpu_blocks: 1000,
+  ...fixedTiming(5, 1),
+  ...extra,
+});
+const agg = (engine: Record<string, unknown>) => ({
+  topology: { mode: "agg" as const, num_workers: 1, engine },
+});
+
+Deno.test("sglang config: SGLang's defaults, page size 1 unless set, new_token_ratio from conservativeness", () => {
+  const { config } = resolveEngineArgs({ engine_type: "sglang" }, "aggregated");
+  assert.equal(config.policy, "sglang");
+  assert.equal(config.blockSize, 1);
+  const s = config.sglang!;
+  assert.deepEqual(
+    [s.lpm, s.maxPrefillTokens, s.chunkedPrefillSize, s.clipMaxNewTokens],
+    [false, 16384, 8192, 4096],
+  );
+  assert.equal(s.initNewTokenRatio, 0.7);
+  assert.ok(Math.abs(s.minNewTokenRatio - 0.098) < 1e-12);
+  assert.ok(Math.abs(s.newTokenRatioDecay - (0.7 - 0.098) / 600) < 1e-12);
+  const paged = resolveEngineArgs(
+    {
+      engine_type: "sglang",
+      sglang: { page_size: 16, schedule_policy: "lpm", schedule_conservativeness: 2 },
+    },
+    "aggregated",
+  ).config;
+  assert.equal(paged.blockSize, 16);
+  assert.equal(paged.sglang!.lpm, true);
+  assert.equal(paged.sglang!.initNewTokenRatio, 1.4);
+  assert.equal(resolveEngineArgs({ engine_type: "vllm" }, "aggregated").config.sglang, null);
+});
+
+Deno.test("sglang config: wrong settings name their field; settings without effect are reported", () => {
+  const fails = (args: Record<string, unknown>, field: string, message: RegExp) =>
+    assert.throws(
+      () => resolveEngineArgs(args, "aggregated", "extra_engine_args"),
+      (e: unknown) => e instanceof InputError && e.location.field === field && message.test(e.message),
+    );
+  fails(
+    { engine_type: "sglang", block_size: 16, sglang: { page_size: 32 } },
+    "extra_engine_args.sglang.page_size",
+    /differs from block_size 16/,
+  );
+  fails(
+    { engine_type: "sglang", block_size: 64, sglang: { chunked_prefill_size: 100 } },
+    "extra_engine_args.sglang.chunked_prefill_size",
+    /100 is not a multiple of the page size \(64 tokens\)/,
+  );
+  fails(
+    { engine_type: "sglang", sglang: { schedule_policy: "random" } },
+    "extra_engine_args.sglang.schedule_policy",
+    /fifo.*fcfs.*lpm/,
+  );
+  fails(
+    { engine_type: "sglang", num_g2_blocks: 100, kv_bytes_per_token: 1024 },
+    "extra_engine_args.num_g2_blocks",
+    /SGLang scheduler has no host KV tier/,
+  );
+  const { warnings } = resolveEngineArgs({ sglang: { page_size: 16 } }, "aggregated", "e");
+  assert.deepEqual(warnings, ['e.sglang has no effect unless engine_type is "sglang"']);
+  const async = resolveEngineArgs({ engine_type: "sglang", async_scheduling: true }, "aggregated", "e");
+  assert.deepEqual(async.warnings, ["e.async_scheduling has no effect on the SGLang scheduler"]);
+});
+
+Deno.test("sglang: a prompt's prefill pass holds back the decoding requests (vLLM mixes them)", () => {
+  // A decodes from 6 ms (1 ms steps); B arrives at 7.5 ms, and its prefill pass (8–14 ms) runs alone.
+  const w = workloadOf([{ input: 100, output: 10 }, { input: 100, output: 5, at: 7.5 }], 16);
+  const s = run(w, agg(sglang())).collector;
+  assert.equal(s.firstTokenMs[0], 6);
+  assert.equal(s.firstTokenMs[1], 14);
+  // A's tokens: 6, 7, 8, then none until B's prefill pass ends, then 15.
+  assert.equal(s.lastTokenMs[0], 15 + 6);
+  const v = run(w, agg({ ...sglang(), engine_type: "vllm" })).collector;
+  // vLLM runs B's prompt beside A's decode step: A loses no pass.
+  assert.ok(v.lastTokenMs[0] < s.lastTokenMs[0], `${v.lastTokenMs[0]} vs ${s.lastTokenMs[0]}`);
+});
+
+Deno.test("sglang: prefill_decode_interval runs that many decode passes after a prefill batch", () => {
+  // A's prefill pass ends at 6 ms; B arrives at 6.5 ms, during A's first decode pass (6–7 ms).
+  const w = workloadOf([{ input: 100, output: 10 }, { input: 100, output: 5, at: 6.5 }], 16);
+  const first = (interval: number) =>
+    run(w, agg(sglang({ sglang: { prefill_decode_interval: interval } }))).collector.firstTokenMs[1];
+  assert.equal(first(0), 7 + 6);
+  // Three decode passes (6–9 ms) before B's prefill batch.
+  assert.equal(first(3), 9 + 6);
+});
+
+Deno.test("sglang: a long prompt is chunked at chunked_prefill_size, one chunk per pass", () => {
+  const w = workloadOf([{ input: 20_000, output: 2 }], 16);
+  const one = run(w, agg(sglang({ num_gpu_blocks: 2000, sglang: { chunked_prefill_size: 8192 } }))).collector;
+  // Chunks of 8192, 8192 and 3616 tokens, then the first token's decode charge.
+  assert.equal(one.firstTokenMs[0], 3 * 5 + 1);
+  const whole = run(
+    w,
+    agg(sglang({ num_gpu_blocks: 2000, sglang: { chunked_prefill_size: 32_768, max_prefill_tokens: 100 } })),
+  );
+  // Alone in its batch, a request may exceed max_prefill_tokens.
+  assert.equal(whole.collector.firstTokenMs[0], 5 + 1);
+});
+
+Deno.test("sglang: max_prefill_tokens caps a batch after its first request", () => {
+  const rows: TestRow[] = [0, 1, 2].map(() => ({ input: 6000, output: 1 }));
+  const { collector } = run(
+    workloadOf(rows, 16),
+    agg(sglang({ sglang: { chunked_prefill_size: 32_768, max_prefill_tokens: 16_384 } })),
+  );
+  // 6000 + 6000 fit 16384; the third (6000 ≥ the 4384 left) waits for the next pass.
+  assert.deepEqual([...collector.firstTokenMs.slice(0, 3)], [6, 6, 12]);
+});
+
+Deno.test("sglang: a prompt waits while its tokens and output do not fit beside the decoding requests' reserve", () => {
+  // 20 blocks of 16 = 320 tokens. B needs its prompt and output (246 tokens) below what A leaves: never while A
+  // runs. vLLM admits B at once (its prompt fits) and preempts later.
+  const w = workloadOf([{ input: 96, output: 150 }, { input: 96, output: 150, at: 1 }], 16);
+  const s = run(w, agg(sglang({ num_gpu_blocks: 20 })));
+  assert.equal(s.report.completed_requests, 2);
+  assert.ok(s.collector.firstTokenMs[1] > s.collector.lastTokenMs[0], `${s.collector.firstTokenMs[1]}`);
+  const v = run(w, agg(sglang({ num_gpu_blocks: 20, engine_type: "vllm" }))).collector;
+  assert.ok(v.firstTokenMs[1] < v.lastTokenMs[0], `${v.firstTokenMs[1]}`);
+});
+
+Deno.test("sglang: decode retracts the request with the fewest output tokens when the KV cannot grow", () => {
+  // 60 blocks of 16. B (16 + 400 tokens) arrives when A (16 + 600) has ~195 output tokens and new_token_ratio has
+  // decayed to ~0.5: it fits beside A's reserve, but not beside A at full length (39 + 26 blocks > 60), so
+  // decode retracts B, which has fewer output tokens, and recomputes it once A is done.
+  const w = workloadOf([{ input: 16, output: 600 }, { input: 16, output: 400, at: 200 }], 16);
+  // SGLang's rule, not vLLM's preemption_mode: FIFO would preempt A, the oldest.
+  const { report, collector } = run(w, agg(sglang({ num_gpu_blocks: 60, preemption_mode: "fifo" })));
+  const summary = formatRunSummary(report)[0];
+  assert.match(summary, /^Workers \(aggregated\): 1 × 1 GPU, SGLang scheduler, fixed timing/);
+  assert.equal(report.completed_requests, 2);
+  assert.equal(report.total_output_tokens, 1000);
+  const pools = (report.dynolab as { pools: { preemptions: number }[] }).pools;
+  assert.ok(pools[0].preemptions >= 1, JSON.stringify(pools[0]));
+  assert.ok(collector.firstTokenMs[1] < collector.lastTokenMs[0]);
+  assert.ok(collector.lastTokenMs[1] > collector.lastTokenMs[0], "B finishes after A once retracted");
+});
+
+Deno.test("sglang: LPM admits the request with the longest cached prefix first", () => {
+  // Z caches blocks 1–4; X (uncached) and Y (Z's prefix) arrive together, X first; one admission per pass.
+  const rows: TestRow[] = [
+    { input: 64, output: 1, ids: [1, 2, 3, 4], size: 16 },
+    { input: 64, output: 1, ids: [50, 51, 52, 53], size: 16, at: 100 },
+    { input: 80, output: 1, ids: [1, 2, 3, 4, 5], size: 16, at: 100 },
+  ];
+  const order = (policy: string) => {
+    const c = run(
+      workloadOf(rows, 16),
+      agg(sglang({ sglang: { schedule_policy: policy, max_prefill_tokens: 16 } })),
+    ).collector;
+    return c.firstTokenMs[1] < c.firstTokenMs[2] ? "X" : "Y";
+  };
+  assert.equal(order("fifo"), "X");
+  assert.equal(order("lpm"), "Y");
+});
+
+Deno.test("sglang: disaggregated prefill and decode workers serve every request", () => {
+  const rows: TestRow[] = Array.from(
+    { length: 30 },
+    (_, i) => ({ input: 200 + 37 * i, output: 20, at: 3 * i }),
+  );
+  const { report } = run(workloadOf(rows, 16), {
+    topology: {
+      mode: "disagg",
+      num_prefill_workers: 1,
+      num_decode_workers: 1,
+      prefill_engine: sglang({ num_gpu_blocks: 200 }),
+      decode_engine: sglang({ num_gpu_blocks: 120 }),
+    },
+  });
+  assert.equal(report.completed_requests, 30);
+  assert.equal(report.total_output_tokens, 600);
+});
