@@ -257,11 +257,21 @@ function roles(config: PredictConfig): Roles {
 function engineArgs(config: PredictConfig, name: string, role: WorkerRole): Record<string, unknown> {
   const { engine } = config;
   const at = (field: string) => `engine.workers.${name}.${field}`;
-  const interval = role.scheduler.prefill_decode_interval;
-  if (interval !== undefined && engine.backend !== "sglang") {
-    fail(at("scheduler.prefill_decode_interval"), "applies to the sglang backend only");
-  }
   const p = role.parallelism, kv = role.kv_cache, cap = kv.capacity, t = role.timing;
+  const blockSize = kv.block_size ?? { vllm: 64, trtllm: 32, sglang: 1 }[engine.backend];
+  // SGLang's prefill ranks chunk prompts at chunked_prefill_size, its name for the pass's token budget; its
+  // decode ranks plan as vLLM's.
+  const sglang = engine.backend === "sglang" && name !== "decode";
+  const budget = role.scheduler.max_batched_tokens, interval = role.scheduler.prefill_decode_interval;
+  if (interval !== undefined && !sglang) {
+    fail(
+      at("scheduler.prefill_decode_interval"),
+      "applies to aggregated and prefill workers of the sglang backend",
+    );
+  }
+  if (sglang && budget % blockSize !== 0) {
+    fail(at("scheduler.max_batched_tokens"), `${budget} is not a multiple of the block size ${blockSize}`);
+  }
   if (engine.mode === "disaggregated" && p.attention_data > 1) {
     fail(
       at("parallelism.attention_data"),
@@ -294,10 +304,11 @@ function engineArgs(config: PredictConfig, name: string, role: WorkerRole): Reco
     ...(p.attention_data > 1 ? { aic_attention_dp_size: p.attention_data } : {}),
     ...(p.moe_tensor > 1 ? { aic_moe_tp_size: p.moe_tensor } : {}),
     ...(p.moe_expert > 1 ? { aic_moe_ep_size: p.moe_expert } : {}),
-    max_num_batched_tokens: role.scheduler.max_batched_tokens,
+    ...(sglang
+      ? { sglang: { chunked_prefill_size: budget, prefill_decode_interval: interval } }
+      : { max_num_batched_tokens: budget }),
     max_num_seqs: role.scheduler.max_sequences ?? (name === "prefill" ? 1 : 256),
-    block_size: kv.block_size ?? { vllm: 64, trtllm: 32, sglang: 1 }[engine.backend],
-    ...(interval === undefined ? {} : { sglang: { prefill_decode_interval: interval } }),
+    block_size: blockSize,
     enable_prefix_caching: kv.prefix_caching,
     ...(kv.bytes_per_token === "auto" ? {} : { kv_bytes_per_token: kv.bytes_per_token }),
     ...(cap.type === "fixed" ? { num_gpu_blocks: cap.blocks } : {}),

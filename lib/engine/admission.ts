@@ -28,14 +28,30 @@ export function rejectReason(
   // Its sliding-window layers keep a whole pass's tokens beside the window, as vLLM's check counts them.
   const sequence = maxSeqLen(req, cfg, r);
   const longest = (cfg.policy === "trtllm" ? sequence : sequence - 1) + burstReserve(spec);
-  const pass = cfg.role === "decode" ? 1 : Math.min(longest, cfg.maxNumBatchedTokens);
-  if (Math.ceil(longest / cfg.blockSize) + sideBlocks(cfg, longest, pass) > cfg.numGpuBlocks) {
+  const chunk = cfg.sglang?.chunkedPrefillSize ?? cfg.maxNumBatchedTokens;
+  const pass = cfg.role === "decode" ? 1 : Math.min(longest, chunk);
+  if (Math.ceil(longest / cfg.blockSize) + mostSideBlocks(cfg, longest, pass) > cfg.numGpuBlocks) {
     return "kv_capacity";
   }
-  if (!cfg.enableChunkedPrefill && cfg.role !== "decode" && prompt > cfg.maxNumBatchedTokens) {
+  if (
+    !cfg.enableChunkedPrefill && cfg.sglang === null && cfg.role !== "decode" &&
+    prompt > cfg.maxNumBatchedTokens
+  ) {
     return "batched_tokens";
   }
   return undefined;
+}
+
+/**
+ * The most side blocks ({@link sideBlocks}) a sequence growing to `tokens` holds, its passes computing up to
+ * `pass` tokens each: a pass whose window starts inside a block keeps one block more than the whole sequence's
+ * (the last chunk of a prompt, or a decode step past the window).
+ */
+function mostSideBlocks(cfg: EngineConfig, tokens: number, pass: number): number {
+  const whole = sideBlocks(cfg, tokens, pass);
+  if (cfg.windowShare === 0 || tokens <= cfg.window) return whole;
+  // The largest pass that keeps fewer tokens than the sequence: its window starts inside the sequence.
+  return Math.max(whole, sideBlocks(cfg, tokens, Math.min(pass, tokens - cfg.window)));
 }
 
 /** The longest `r`'s sequence can grow on an engine with `cfg`. */

@@ -69,7 +69,7 @@ export interface EngineConfig {
    * (prefill batches ahead of decode, decode retraction; {@link EngineConfig.sglang}).
    */
   readonly policy: "vllm" | "trtllm" | "sglang";
-  /** The SGLang scheduler's settings when `policy` is "sglang"; null otherwise. */
+  /** The SGLang scheduler's settings when `policy` is "sglang" on an agg or prefill rank; null otherwise. */
   readonly sglang: SglangSchedule | null;
   readonly role: WorkerRole;
   readonly numGpuBlocks: number;
@@ -203,7 +203,7 @@ export function resolveEngineArgs(
   ) {
     fail("sglang.page_size", `${pageSize} differs from block_size ${args.block_size}; give one of them`);
   }
-  const sglang = sglangSchedule(args, blockSize, fail, warnings, what);
+  const sglang = sglangSchedule(args, role, blockSize, fail, warnings, what);
   const setup = resolvePerfSetup(args, inputs, what, at);
   if (setup && args.engine_type === "vllm") {
     // vLLM enlarges a hybrid model's attention block until one page holds a layer's recurrent state, or a
@@ -296,33 +296,58 @@ const SGLANG_DEFAULTS = {
   decaySteps: 600,
 } as const;
 
+/** vLLM's scheduling keys, which SGLang's scheduler (on agg and prefill ranks) does not read. */
+const VLLM_SCHEDULING_KEYS = [
+  "max_num_batched_tokens",
+  "enable_chunked_prefill",
+  "preemption_mode",
+  "async_scheduling",
+] as const;
+/** Their defaults: a value other than these is reported as having no effect on an SGLang rank. */
+const VLLM_SCHEDULING_DEFAULTS = parseEngineArgs({});
+
 /**
- * The SGLang scheduler `args` ask for (null unless `engine_type` is "sglang"): its `sglang` settings over
- * SGLang's defaults. A `sglang` section on another engine is reported as having no effect, and so are vLLM's
- * scheduling keys that SGLang has no use for.
+ * The SGLang scheduler `args` ask for a `role` rank, null unless `engine_type` is "sglang":
+ * its `sglang` settings over SGLang's defaults (the new-token ratios capped at 1, as SGLang caps them). Settings
+ * without effect are reported: a `sglang` section on another engine or on a decode rank (planned as vLLM's),
+ * vLLM's scheduling keys set to other than their defaults on an SGLang rank, and `lpm` without prefix caching
+ * (SGLang then schedules FIFO).
  */
 function sglangSchedule(
   args: EngineArgs,
+  role: WorkerRole,
   blockSize: number,
   fail: (field: string, detail: string) => never,
   warnings: string[],
   what: string,
 ): SglangSchedule | null {
   const s = args.sglang;
-  if (args.engine_type !== "sglang") {
-    if (s != null) warnings.push(`${what}.sglang has no effect unless engine_type is "sglang"`);
+  if (args.engine_type !== "sglang" || role === "decode") {
+    const why = args.engine_type === "sglang"
+      ? "on decode workers, which plan their passes as vLLM's"
+      : 'unless engine_type is "sglang"';
+    if (s != null) warnings.push(`${what}.sglang has no effect ${why}`);
     return null;
   }
-  if (args.async_scheduling) warnings.push(`${what}.async_scheduling has no effect on the SGLang scheduler`);
+  for (const k of VLLM_SCHEDULING_KEYS) {
+    if (args[k] !== VLLM_SCHEDULING_DEFAULTS[k]) {
+      warnings.push(`${what}.${k} has no effect on the SGLang scheduler`);
+    }
+  }
   const d = SGLANG_DEFAULTS;
   const chunk = s?.chunked_prefill_size ?? d.chunkedPrefillSize;
   if (chunk % blockSize !== 0) {
     fail("sglang.chunked_prefill_size", `${chunk} is not a multiple of the page size (${blockSize} tokens)`);
   }
-  const init = d.initNewTokenRatio * (s?.schedule_conservativeness ?? 1);
-  const min = init * d.minNewTokenRatioFactor;
+  if (s?.schedule_policy === "lpm" && !args.enable_prefix_caching) {
+    warnings.push(
+      `${what}.sglang.schedule_policy "lpm" has no effect without prefix caching (SGLang schedules FIFO)`,
+    );
+  }
+  const init = Math.min(d.initNewTokenRatio * (s?.schedule_conservativeness ?? 1), 1);
+  const min = Math.min(init * d.minNewTokenRatioFactor, 1);
   return {
-    lpm: s?.schedule_policy === "lpm",
+    lpm: s?.schedule_policy === "lpm" && args.enable_prefix_caching,
     maxPrefillTokens: s?.max_prefill_tokens ?? d.maxPrefillTokens,
     chunkedPrefillSize: chunk,
     clipMaxNewTokens: s?.clip_max_new_tokens ?? d.clipMaxNewTokens,

@@ -60,7 +60,7 @@ export class Engine {
   readonly offload: Offload | null;
   /**
    * SGLang's scheduler, which plans the passes of an aggregated or prefill rank when the engine is SGLang; null
-   * otherwise (a decode rank's passes are planned as vLLM's, see {@link SglangScheduler}).
+   * otherwise (an SGLang decode rank's passes are planned as vLLM's, see {@link SglangScheduler}).
    */
   readonly sglang: SglangScheduler | null;
   /** Prefill rank: the KV of finished prompts, held until the cluster releases it once transferred. */
@@ -278,9 +278,7 @@ export class Engine {
       pass.prefillTokens =
       pass.computedTokens =
         0;
-    const preempted = this.sglang !== null && cfg.role !== "decode"
-      ? this.sglang.plan(this, req, this.#spec)
-      : this.#planVllm(nowMs);
+    const preempted = this.sglang !== null ? this.sglang.plan(this, req, this.#spec) : this.#planVllm(nowMs);
 
     // Every request whose KV covers its sequence emits at the pass end.
     let ready = 0, sumContext = 0, decoding = 0, decodingContext = 0;

@@ -9,16 +9,17 @@ import type { RequestTable } from "./requests.ts";
 
 /**
  * Preempt engine `e`'s running request at `idx` by recompute: free its KV and put it at the front of the
- * queue.
+ * queue (vLLM), or at its back (`front` false: SGLang's retraction).
  */
-export function preempt(e: Engine, req: RequestTable, idx: number): void {
+export function preempt(e: Engine, req: RequestTable, idx: number, front = true): void {
   const r = e.running[idx];
   releaseBlocks(req, e.pool, r);
   req.computed[r] = 0;
   req.prefilling[r] = 1;
   e.running.copyWithin(idx, idx + 1, e.runningCount);
   e.runningCount--;
-  e.waiting.pushFront(r);
+  if (front) e.waiting.pushFront(r);
+  else e.waiting.pushBack(r);
   e.waitingTokens += req.promptLen[r] + req.generated[r];
   e.preemptions++;
 }

@@ -9,14 +9,17 @@
  *   (one prompt is cut to what is left of it, in whole pages, and continues next pass), `max_prefill_tokens`
  *   (the first request may exceed it), and the KV: free and evictable tokens, less `new_token_ratio` × the
  *   remaining output tokens (each at most `clip_max_new_tokens`) of the decoding requests; a request needs its
- *   uncached tokens and its own remaining output below that. A request admitted alone on an idle rank is let
- *   in whatever its output (it fits: requests that cannot are rejected before their first admission). Requests
- *   whose prompt completes emit their first token at the pass end; the decoding requests wait. With
+ *   uncached tokens and its own remaining output below that, and below it again once the cached blocks it
+ *   reuses no longer count as evictable. A request admitted alone on an idle rank is let in whatever its
+ *   output (it fits: requests that cannot are rejected before their first admission). Requests whose prompt
+ *   completes emit their first token at the pass end; the decoding requests wait. With
  *   `prefill_decode_interval` N, the N passes after a prefill batch decode, while any request is decoding.
  * - **Decode** when no prefill batch forms: every decoding request takes a step. If their KV growth does not
- *   fit, requests are retracted (by recompute; their prompt blocks stay cached) until it does, fewest output
- *   tokens first (then longest prompt), keeping at least one. A retraction resets `new_token_ratio` to its
- *   initial value; a decode pass without one lowers it by its decay step, to its floor.
+ *   fit, requests are retracted (by recompute, to the back of the queue; their prompt blocks stay cached) until
+ *   it does, fewest output tokens first (then longest prompt), keeping at least one. A retraction sets
+ *   `new_token_ratio` to the remaining requests' output so far plus 20 steps each over their whole output (at
+ *   most 1), as SGLang's `retract_decode`; a decode pass without one lowers it by its decay step, to its floor;
+ *   an idle rank starts again from its initial value.
  *
  * Decode ranks plan their passes as vLLM's do (they admit no prompt: only hand-offs whose KV has landed).
  *
@@ -54,6 +57,8 @@ const LPM_MAX_WAITING = 128;
  * many, in whole pages) equal an earlier waiting request's goes after the others, so the earlier one caches them.
  */
 const IN_BATCH_PREFIX_TOKENS = 32;
+/** Decode steps SGLang's retraction expects each remaining request to still take (`RETRACT_DECODE_STEPS`). */
+const RETRACT_DECODE_STEPS = 20;
 
 /**
  * One rank's SGLang scheduler state: its `new_token_ratio` and scratch space. It plans passes on the engine's
@@ -87,6 +92,8 @@ export class SglangScheduler {
    * decode batch. Returns whether a request was retracted.
    */
   plan(e: Engine, req: RequestTable, spec: Speculative | undefined): boolean {
+    // An idle rank starts over from the initial ratio, as SGLang's idle check resets it.
+    if (e.runningCount === 0) this.newTokenRatio = this.config.initNewTokenRatio;
     if (this.#decodesDue > 0 && this.#decoding(e, req)) this.#decodesDue--;
     else if (this.#prefill(e, req, spec) > 0) {
       this.#decodesDue = this.config.prefillDecodeInterval;
@@ -117,7 +124,8 @@ export class SglangScheduler {
       const r = running[j];
       if (req.prefilling[r] === 0) continue;
       const rest = req.promptLen[r] + req.generated[r] - req.computed[r];
-      const take = Math.min(rest, chunkLeft);
+      const take = Math.min(rest, chunkLeft, Math.floor(totalLeft / bs) * bs);
+      if (take <= 0) return batch;
       const upTo = req.computed[r] + take;
       if (Math.ceil(upTo / bs) - req.held[r] > pool.available) return batch;
       if (!allocateBlocks(req, cfg, pool, r, upTo, take)) return batch;
@@ -144,7 +152,10 @@ export class SglangScheduler {
       const matched = reusedBlocks(req, pool, r, known, bs, spec, this.#scratch);
       const activeHits = this.#scratch[0], cached = matched * bs, extend = known - cached;
       const output = this.#outputLeft(req, r);
-      if (extend + output >= totalLeft && (batch > 0 || e.runningCount > 0)) break;
+      // Cached blocks nobody holds are evictable until this request holds them.
+      const locked = (matched - activeHits) * bs;
+      const crowded = batch > 0 || e.runningCount > 0;
+      if (crowded && (extend + output >= totalLeft || extend + output > totalLeft - locked)) break;
       if (paged(extend) >= inputLeft && batch > 0) break;
       const take = paged(extend) <= chunkLeft ? extend : Math.floor(chunkLeft / bs) * bs;
       if (take <= 0) break;
@@ -156,7 +167,7 @@ export class SglangScheduler {
       e.run(r, cached);
       e.schedule(r, take, true, take);
       batch++;
-      totalLeft -= paged(take) + (take === extend ? output : 0);
+      totalLeft -= locked + paged(take) + (take === extend ? output : 0);
       inputLeft -= paged(take);
       chunkLeft -= paged(take);
     }
@@ -176,14 +187,16 @@ export class SglangScheduler {
         const r = running[j];
         if (req.prefilling[r] === 1) continue;
         decoding++;
-        growth += Math.max(0, Math.ceil((req.promptLen[r] + req.generated[r]) / bs) - req.held[r]);
+        const known = req.promptLen[r] + req.generated[r];
+        growth += Math.max(0, Math.ceil(known / bs) - req.held[r]) +
+          Math.max(0, sideBlocks(cfg, known, known - req.computed[r]) - req.sideBlocks[r]);
       }
       if (growth <= pool.available || decoding <= 1) break;
-      preempt(e, req, this.#retractee(e, req));
+      preempt(e, req, this.#retractee(e, req, -1), false);
       retracted = true;
     }
     this.newTokenRatio = retracted
-      ? sg.initNewTokenRatio
+      ? this.#ratioAfterRetraction(e, req)
       : Math.max(this.newTokenRatio - sg.newTokenRatioDecay, sg.minNewTokenRatio);
     const drafts = spec === undefined ? 0 : spec.acceptRates.length;
     for (let i = 0; i < e.runningCount;) {
@@ -194,11 +207,12 @@ export class SglangScheduler {
       }
       const take = req.promptLen[r] + req.generated[r] - req.computed[r];
       while (!allocateBlocks(req, cfg, pool, r, req.computed[r] + take, take)) {
-        // The one request left decoding cannot grow beside a prompt being chunked: the prompt goes back to the
-        // queue (a lone request always fits, see `rejectReason`).
-        const idx = this.#prefillingIndex(e, req);
+        // A prompt being chunked holds the KV this request needs: it goes back to the front of the queue; else
+        // another decoding request is retracted (a lone request always fits, see `rejectReason`).
+        const chunked = this.#prefillingIndex(e, req);
+        const idx = chunked >= 0 ? chunked : this.#retractee(e, req, i);
         if (idx < 0) throw new Error(`engine ${e.id}: a lone decoding request has no KV to grow into (bug)`);
-        preempt(e, req, idx);
+        preempt(e, req, idx, chunked >= 0);
         retracted = true;
         if (idx < i) i--;
       }
@@ -214,14 +228,29 @@ export class SglangScheduler {
   }
 
   /**
-   * Index in `e.running` of the decoding request SGLang retracts first: the fewest output tokens, then the
-   * longest prompt, then the latest in running order.
+   * `new_token_ratio` after a retraction, as SGLang's `retract_decode` sets it: the decoding requests' output
+   * so far plus 20 steps each, over their whole output, at most 1.
    */
-  #retractee(e: Engine, req: RequestTable): number {
-    let best = -1;
+  #ratioAfterRetraction(e: Engine, req: RequestTable): number {
+    let decoded = 0, total = 0;
     for (let j = 0; j < e.runningCount; j++) {
       const r = e.running[j];
       if (req.prefilling[r] === 1) continue;
+      decoded += req.generated[r] + RETRACT_DECODE_STEPS;
+      total += req.target[r];
+    }
+    return total > 0 ? Math.min(1, decoded / total) : this.config.initNewTokenRatio;
+  }
+
+  /**
+   * Index in `e.running` of the decoding request SGLang retracts first, other than the one at `except`: the
+   * fewest output tokens, then the longest prompt, then the latest in running order; −1 when there is none.
+   */
+  #retractee(e: Engine, req: RequestTable, except: number): number {
+    let best = -1;
+    for (let j = 0; j < e.runningCount; j++) {
+      const r = e.running[j];
+      if (req.prefilling[r] === 1 || j === except) continue;
       if (best < 0) {
         best = j;
         continue;
@@ -241,7 +270,7 @@ export class SglangScheduler {
 
   /**
    * Reorder `e`'s waiting queue by cached prefix, longest first (stable), with the requests in-batch prefix
-   * caching defers last ({@link IN_BATCH_PREFIX_TOKENS}).
+   * caching defers last, in their order ({@link IN_BATCH_PREFIX_TOKENS}).
    */
   #orderByPrefix(e: Engine, req: RequestTable): void {
     const n = e.waiting.size, bs = e.config.blockSize, pool = e.pool;
@@ -258,8 +287,8 @@ export class SglangScheduler {
         seen.add(key);
       }
       ids.push(r);
-      // Deferred requests after the others; within each, more cached tokens first.
-      score.push(deferred ? -1 - 1 / (1 + cached) : cached);
+      // More cached tokens first; deferred requests after all others, in their order.
+      score.push(deferred ? -1 : cached);
     }
     const order = ids.map((_, i) => i).sort((a, b) => score[b] - score[a]);
     for (let i = 0; i < n; i++) e.waiting.popFront();

@@ -418,7 +418,22 @@ Deno.test("aisimulate predict: the sglang backend runs SGLang's scheduler at its
   });
   const refused = await predictJson(vllm, `${tmp.path}/out2`);
   assert.equal(refused.code, 2);
-  assert.match(refused.err, /scheduler\.prefill_decode_interval.*applies to the sglang backend only/);
+  assert.match(
+    refused.err,
+    /scheduler\.prefill_decode_interval.*applies to aggregated and prefill workers of the sglang backend/,
+  );
+  // SGLang's pass budget is its chunked_prefill_size, in whole pages.
+  const unaligned = await writeConfig(tmp.path, {
+    ...GUIDE,
+    engine: {
+      ...GUIDE.engine,
+      backend: "sglang",
+      workers: { aggregated: { ...aggregated, scheduler: { max_batched_tokens: 1000 } } },
+    },
+  });
+  const odd = await predictJson(unaligned, `${tmp.path}/out3`);
+  assert.equal(odd.code, 2);
+  assert.match(odd.err, /scheduler\.max_batched_tokens.*1000 is not a multiple of the block size 64/);
 });
 
 Deno.test("aisimulate predict: a config and the replay flags it stands for give the same report", async () => {

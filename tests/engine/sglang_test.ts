@@ -34,13 +34,19 @@ Deno.test("sglang config: SGLang's defaults, page size 1 unless set, new_token_r
   const paged = resolveEngineArgs(
     {
       engine_type: "sglang",
-      sglang: { page_size: 16, schedule_policy: "lpm", schedule_conservativeness: 2 },
+      sglang: { page_size: 16, schedule_policy: "lpm", schedule_conservativeness: 1.2 },
     },
     "aggregated",
   ).config;
   assert.equal(paged.blockSize, 16);
   assert.equal(paged.sglang!.lpm, true);
-  assert.equal(paged.sglang!.initNewTokenRatio, 1.4);
+  assert.ok(Math.abs(paged.sglang!.initNewTokenRatio - 0.84) < 1e-12);
+  // SGLang caps the ratio at 1.
+  const capped = resolveEngineArgs(
+    { engine_type: "sglang", sglang: { schedule_conservativeness: 2 } },
+    "aggregated",
+  );
+  assert.equal(capped.config.sglang!.initNewTokenRatio, 1);
   assert.equal(resolveEngineArgs({ engine_type: "vllm" }, "aggregated").config.sglang, null);
 });
 
@@ -72,8 +78,34 @@ Deno.test("sglang config: wrong settings name their field; settings without effe
   );
   const { warnings } = resolveEngineArgs({ sglang: { page_size: 16 } }, "aggregated", "e");
   assert.deepEqual(warnings, ['e.sglang has no effect unless engine_type is "sglang"']);
-  const async = resolveEngineArgs({ engine_type: "sglang", async_scheduling: true }, "aggregated", "e");
-  assert.deepEqual(async.warnings, ["e.async_scheduling has no effect on the SGLang scheduler"]);
+  const vllmKeys = resolveEngineArgs(
+    {
+      engine_type: "sglang",
+      async_scheduling: true,
+      max_num_batched_tokens: 512,
+      enable_prefix_caching: false,
+    },
+    "aggregated",
+    "e",
+  );
+  assert.deepEqual(vllmKeys.warnings, [
+    "e.max_num_batched_tokens has no effect on the SGLang scheduler",
+    "e.async_scheduling has no effect on the SGLang scheduler",
+  ]);
+  const lpm = resolveEngineArgs(
+    { engine_type: "sglang", enable_prefix_caching: false, sglang: { schedule_policy: "lpm" } },
+    "aggregated",
+    "e",
+  );
+  assert.equal(lpm.config.sglang!.lpm, false);
+  assert.deepEqual(lpm.warnings, [
+    'e.sglang.schedule_policy "lpm" has no effect without prefix caching (SGLang schedules FIFO)',
+  ]);
+  const decode = resolveEngineArgs({ engine_type: "sglang", sglang: { page_size: 16 } }, "decode", "e");
+  assert.equal(decode.config.sglang, null);
+  assert.deepEqual(decode.warnings, [
+    "e.sglang has no effect on decode workers, which plan their passes as vLLM's",
+  ]);
 });
 
 Deno.test("sglang: a prompt's prefill pass holds back the decoding requests (vLLM mixes them)", () => {
@@ -184,4 +216,43 @@ Deno.test("sglang: disaggregated prefill and decode workers serve every request"
   });
   assert.equal(report.completed_requests, 30);
   assert.equal(report.total_output_tokens, 600);
+});
+
+Deno.test("sglang: a prompt over max_num_batched_tokens is chunked at chunked_prefill_size, not rejected", () => {
+  const w = workloadOf([{ input: 6000, output: 2 }], 16);
+  const { report } = run(w, agg(sglang({ enable_chunked_prefill: false, max_num_batched_tokens: 4096 })));
+  assert.equal(report.completed_requests, 1);
+});
+
+Deno.test("sglang: reusing cached blocks nobody holds makes them unevictable, which the KV budget counts", () => {
+  // 100 blocks of 16. A leaves 50 cached blocks nobody holds; B reuses all of them (800 tokens) and C needs 700
+  // new ones. Once B holds its prefix, 1,600 − 800 − 16 − 100 = 684 tokens are left: C waits a pass.
+  const prefix = Array.from({ length: 50 }, (_, k) => k + 1);
+  const rows: TestRow[] = [
+    { input: 800, output: 1, ids: prefix, size: 16 },
+    { input: 816, output: 100, ids: [...prefix, 99], size: 16, at: 100 },
+    { input: 700, output: 1, at: 100 },
+  ];
+  const { collector } = run(workloadOf(rows, 16), agg(sglang({ num_gpu_blocks: 100 })));
+  assert.equal(collector.firstTokenMs[1], 106);
+  assert.ok(collector.firstTokenMs[2] > 106, `${collector.firstTokenMs[2]}`);
+});
+
+Deno.test("sglang: sliding-window models retract and chunk within their window's blocks, never stall", () => {
+  const model = { aic_model_path: "openai/gpt-oss-20b", aic_system: "h200_sxm" };
+  // Four requests decoding while their window grows: the retraction check counts the window's blocks.
+  const four = workloadOf([1, 2, 3, 4].map((i) => ({ input: 40, output: 100, ids: [i], size: 64 })), 1);
+  const a = run(four, agg({ engine_type: "sglang", num_gpu_blocks: 350, ...model }));
+  assert.equal(a.report.completed_requests, 4);
+  // A prompt whose last chunk's window starts inside a block: rejected up front, or served, never stuck.
+  const long = workloadOf([{ input: 165, output: 2 }], 64);
+  for (
+    const engine of [
+      { engine_type: "sglang", sglang: { page_size: 64, chunked_prefill_size: 128 } },
+      { engine_type: "vllm", block_size: 64, max_num_batched_tokens: 128 },
+    ]
+  ) {
+    const { report } = run(long, agg({ ...engine, num_gpu_blocks: 6, ...model }));
+    assert.equal((report.completed_requests as number) + (report.rejected_requests as number), 1);
+  }
 });
