@@ -1,6 +1,7 @@
 /**
  * Replay speed on the full Mooncake conversation trace (12,031 requests, 4.1 M output tokens, ~59 simulated
- * minutes), 2 aggregated workers, default engine, round robin and KV router.
+ * minutes), 2 aggregated workers, default engine, round robin and KV router; and SGLang's scheduler behind the KV
+ * router (16-token pages).
  *
  * Run: `deno task bench` (needs the shared traces; see tests/_shared.ts). Besides Deno's own timings it prints
  * the figures that matter: simulated time ÷ wall time, and µs of wall time per output token.
@@ -10,10 +11,13 @@ import { SHARED_DIR } from "../_shared.ts";
 
 const trace = SHARED_DIR && `${SHARED_DIR}/traces/mooncake/conversation_trace.jsonl`;
 
-async function inputsFor(mode: "round_robin" | "kv_router"): Promise<SimulationInputs> {
+async function inputsFor(
+  mode: "round_robin" | "kv_router",
+  engine: Record<string, unknown> = { num_gpu_blocks: 16384, block_size: 64 },
+): Promise<SimulationInputs> {
   return await loadInputs({
     workload: { source: "trace", path: trace! },
-    topology: { mode: "agg", num_workers: 2, engine: { num_gpu_blocks: 16384, block_size: 64 } },
+    topology: { mode: "agg", num_workers: 2, engine },
     router: { mode },
   });
 }
@@ -21,7 +25,15 @@ async function inputsFor(mode: "round_robin" | "kv_router"): Promise<SimulationI
 if (!trace) {
   console.warn("replay_bench: shared traces not found (set DYNOLAB_SHARED); skipping");
 } else {
-  const cases = { round_robin: await inputsFor("round_robin"), kv_router: await inputsFor("kv_router") };
+  const cases = {
+    round_robin: await inputsFor("round_robin"),
+    kv_router: await inputsFor("kv_router"),
+    "kv_router, sglang": await inputsFor("kv_router", {
+      engine_type: "sglang",
+      num_gpu_blocks: 65536,
+      block_size: 16,
+    }),
+  };
   const t0 = performance.now();
   await inputsFor("round_robin");
   const loadMs = performance.now() - t0;
