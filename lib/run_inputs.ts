@@ -10,6 +10,7 @@ import { formatCount } from "./common/format.ts";
 import { MAX_FLEET_BYTES, workerBytes } from "./cluster/mod.ts";
 import {
   type EngineArgs,
+  lowerTiersBytes,
   requestedBlockSize,
   type ResolvedEngine,
   resolveEngineArgs,
@@ -98,8 +99,21 @@ export function resolvePools(
  */
 function checkFleetMemory(pools: readonly PoolArgs[], resolved: readonly ResolvedEngine[]): void {
   const bytes = resolved.map((r, i) => pools[i].workers * workerBytes(r.config));
-  const total = bytes.reduce((a, b) => a + b, 0);
+  const tiered = resolved.findIndex((r) => r.config.lowerTiers !== null);
+  const lower = tiered >= 0 ? resolved[tiered].config.lowerTiers : null;
+  const lowerBytes = lower ? lowerTiersBytes(lower) : 0;
+  const total = bytes.reduce((a, b) => a + b, 0) + lowerBytes;
   if (total <= MAX_FLEET_BYTES) return;
+  if (lowerBytes > Math.max(...bytes)) {
+    throw new InputError(
+      `the disk KV tier's ${formatCount(lower!.disk!.blocks)} blocks would take the run's engines to ` +
+        `${formatCount(total / 2 ** 30, 1)} GiB, more than a simulation may (${
+          MAX_FLEET_BYTES / 2 ** 30
+        } GiB); ` +
+        "lower num_g3_blocks",
+      { field: `${pools[tiered].name}.num_g3_blocks` },
+    );
+  }
   const i = bytes.indexOf(Math.max(...bytes)), c = resolved[i].config;
   // Blame the worker count when one worker fits many times over, else the engine args.
   const workersField = {

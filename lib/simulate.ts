@@ -16,6 +16,7 @@ import {
 } from "./cluster/mod.ts";
 import {
   hostTierSummary,
+  lowerTiersSummary,
   type PassTotals,
   type ResolvedEngine,
   sideBlocks,
@@ -317,6 +318,7 @@ function runDetails(
         : {}),
       ...passDetails(pool.setup, sumPassTotals(pool.workers.flatMap((w) => w.ranks.map((e) => e.totals)))),
     })),
+    ...(cluster.lowerTiers ? { lower_kv_tiers: lowerTiersSummary(cluster.lowerTiers) } : {}),
     router: cluster.pools[0].router.mode,
     mean_kv_hit_rate: hitCount > 0 ? hitSum / hitCount : 0,
     admitted_requests: admitted,

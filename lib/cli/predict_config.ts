@@ -124,7 +124,10 @@ const KvCache = z.strictObject({
     d2h_bandwidth_gbps: posNum.default(32),
     h2d_bandwidth_gbps: posNum.default(32),
   }).optional(),
-  g3_offload: unsupported("G3 offload (give host_offload)"),
+  g3_offload: unsupported(
+    "AISimulate's G3 model (its per-worker bandwidth caps and latency to first byte); the replay CLI's " +
+      "num_g3_blocks gives the reference mocker's shared disk tier",
+  ),
   state_cache: unsupported("state_cache (dynolab sizes a hybrid model's state from its config)"),
 });
 

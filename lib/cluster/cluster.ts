@@ -51,6 +51,8 @@ export class Cluster {
   #nextTick = Infinity;
   /** Per engine id: the time of its queued host-tier check ({@link COPIES}), if any. */
   readonly #copyCheck: number[] = [];
+  /** The time of the lower tiers' queued check ({@link COPIES} with argument −1), if any. */
+  #lowerCheck = Infinity;
   /** Host-tier checks queued: with no request left, copies still landing do not keep the run going. */
   #copyChecks = 0;
   /** Requests past the front end and not yet ended: the streams it serves (its load). */
@@ -184,6 +186,7 @@ export class Cluster {
       activeWorkerSeconds: this.#fleet.activeSeconds,
       lifecycle: this.#fleet.lifecycle,
       events: this.#events,
+      lowerTiers: this.#fleet.lower,
     };
   }
 
@@ -209,8 +212,12 @@ export class Cluster {
         this.#handoffs.linkCheck(arg);
         break;
       case COPIES: {
-        const e = this.#engines[arg];
         this.#copyChecks--;
+        if (arg < 0) {
+          this.#landStagings();
+          break;
+        }
+        const e = this.#engines[arg];
         if (this.#copyCheck[arg] === this.#now) this.#copyCheck[arg] = Infinity;
         e.landCopies(this.#now);
         this.#markDirty(e);
@@ -465,13 +472,41 @@ export class Cluster {
     }
   }
 
-  /** Queue a check of `e`'s host tier when its next copy lands, unless one is queued for then. */
+  /**
+   * Queue a check of `e`'s host tier when its next copy lands, unless one is queued for then; and of the lower
+   * tiers, which its copies may have started copies in.
+   */
   #checkCopies(e: Engine): void {
+    this.#checkLower();
     const due = e.offload?.due() ?? Infinity;
     if (due === Infinity || this.#copyCheck[e.id] === due) return;
     this.#copyCheck[e.id] = due;
     this.#copyChecks++;
     this.#queue.push(due, COPIES, e.id);
+  }
+
+  /** Queue a check of the lower tiers when their next copy lands, unless one is queued for then. */
+  #checkLower(): void {
+    const due = this.#fleet.lower?.due(this.#now) ?? Infinity;
+    if (due === Infinity || this.#lowerCheck === due) return;
+    this.#lowerCheck = due;
+    this.#copyChecks++;
+    this.#queue.push(due, COPIES, -1);
+  }
+
+  /**
+   * Land the lower tiers' copies due now: each staging landed starts its rank's copy back to the GPU (a rank
+   * whose request is back in its queue may start a pass).
+   */
+  #landStagings(): void {
+    if (this.#lowerCheck === this.#now) this.#lowerCheck = Infinity;
+    for (const { engine, id } of this.#fleet.lower!.tick(this.#now)) {
+      const e = this.#engines[engine];
+      e.landStaging(id, this.#now);
+      this.#markDirty(e);
+      this.#checkCopies(e);
+    }
+    this.#checkLower();
   }
 
   #markDirty(e: Engine): void {

@@ -24,5 +24,8 @@ export const STARTUP = 5;
  * Arg: the request.
  */
 export const ROUTE = 6;
-/** An engine's copies to or from its host KV tier may have landed. Arg: the engine id. */
+/**
+ * An engine's copies to or from its host KV tier may have landed. Arg: the engine id, or −1 for the lower
+ * tiers' copies (shared by every engine).
+ */
 export const COPIES = 7;

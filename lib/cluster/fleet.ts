@@ -8,7 +8,14 @@
 import { InputError } from "../common/errors.ts";
 import { formatCount } from "../common/format.ts";
 import { Rng } from "../common/rng.ts";
-import { Engine, type EngineConfig, OpTotals, type RequestTable } from "../engine/mod.ts";
+import {
+  Engine,
+  type EngineConfig,
+  LowerTiers,
+  lowerTiersBytes,
+  OpTotals,
+  type RequestTable,
+} from "../engine/mod.ts";
 import { resolveProfile, Router, stageConfig } from "../router/mod.ts";
 import type { EventQueue } from "../common/event_queue.ts";
 import { STARTUP } from "./events.ts";
@@ -61,6 +68,8 @@ export class Fleet {
   readonly activeSeconds: number[];
   /** Lifecycle steps after the initial deployment. */
   readonly lifecycle: LifecycleOp[] = [];
+  /** The disk tier and object store every rank's host tier writes through to, or null (`LowerTiers`). */
+  readonly lower: LowerTiers | null;
   /** Start-up events still queued, the {@link staleStartups} included. */
   queuedStartups = 0;
   /** Start-up events still queued for workers cancelled while starting: no work, so they keep no run going. */
@@ -78,6 +87,9 @@ export class Fleet {
     this.activeSeconds = setup.pools.map(() => 0);
     this.provisioned = setup.pools.map(() => 0);
     this.active = setup.pools.map(() => 0);
+    const lower = setup.pools.find((p) => p.config.lowerTiers !== null)?.config.lowerTiers ?? null;
+    this.lower = lower && new LowerTiers(lower);
+    if (lower) this.#bytes += lowerTiersBytes(lower);
     const routerRng = new Rng(setup.seed);
     setup.pools.forEach((pool, p) => {
       const policy = pool.config.routerQueuePolicy;
@@ -201,7 +213,7 @@ export class Fleet {
       const speculative = setup.acceptRates
         ? { acceptRates: setup.acceptRates, rng: new Rng((setup.mtpSeed ?? 42) + id) }
         : undefined;
-      const e = new Engine(id, setup.config, setup.perf, this.#req, speculative);
+      const e = new Engine(id, setup.config, setup.perf, this.#req, speculative, this.lower);
       if (setup.recordOps) e.opTotals = new OpTotals(setup.perf);
       this.engines.push(e);
       this.poolOf.push(p);

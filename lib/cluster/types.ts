@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { Engine, EngineConfig } from "../engine/mod.ts";
+import type { Engine, EngineConfig, LowerTiers } from "../engine/mod.ts";
 import type { Collector } from "../metrics/mod.ts";
 import type { PerfModel } from "../perf/mod.ts";
 import type { Router, RouterConfig, RouterMode, RouterPolicy, RouterStage } from "../router/mod.ts";
@@ -92,4 +92,6 @@ export interface ClusterResult {
   readonly lifecycle: readonly LifecycleOp[];
   /** Events processed (a cost figure for benchmarks). */
   readonly events: number;
+  /** The disk tier and object store the host tiers wrote through to, or null. */
+  readonly lowerTiers: LowerTiers | null;
 }

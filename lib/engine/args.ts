@@ -3,9 +3,9 @@
  * defaults. {@link parseEngineArgs} validates a user's object against it; `config.ts` resolves the result into
  * the `EngineConfig` the engine runs with.
  *
- * Keys the reference accepts but dynolab does not simulate are accepted by the schema and then either rejected
- * with a "not supported yet" error or, for live-deployment settings that have no effect offline in the reference
- * either, reported as warnings (both in `config.ts`). Nothing is silently ignored.
+ * Keys the reference accepts that have no effect offline (live-deployment settings, as in the reference) or in
+ * the setup given (a host tier's bandwidths without one, vLLM's scheduling keys on an SGLang engine) are
+ * reported as warnings by `config.ts`. Nothing is silently ignored.
  *
  * @module
  */
@@ -87,7 +87,7 @@ export const EngineArgsSchema = z.strictObject({
   kv_transfer_bandwidth: nonNegative.nullable().optional(),
   kv_transfer_timing_mode: z.enum(["full_prompt", "destination_missing"]).default("full_prompt"),
   num_g2_blocks: z.number().int().nonnegative().nullable().optional(),
-  num_g3_blocks: positiveInt.nullable().optional(),
+  num_g3_blocks: z.number().int().nonnegative().nullable().optional(),
   enable_g4_storage: z.boolean().default(false),
   offload_batch_size: z.number().int().nonnegative().nullable().optional(),
   bandwidth_g1_to_g2_gbps: nonNegative.nullable().optional(),

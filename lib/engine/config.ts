@@ -24,6 +24,7 @@ import {
 } from "../perf/mod.ts";
 import { type EngineArgs, parseEngineArgs } from "./args.ts";
 import type { HostTierConfig } from "./host_tier.ts";
+import type { LowerTiersConfig } from "./lower_tiers.ts";
 import type { SglangSchedule } from "./sglang.ts";
 
 /** Role of a worker in the topology. */
@@ -49,16 +50,6 @@ const MEMORY_FRACTION_KEYS = [
   "mem_fraction_static",
   "free_gpu_memory_fraction",
 ] as const;
-
-/** Keys whose features dynolab does not simulate yet; setting them is an error, never a silent no-op. */
-const UNSUPPORTED: ReadonlyArray<[keyof EngineArgs, string]> = [
-  ["num_g3_blocks", "the disk KV tier (G3)"],
-  ["enable_g4_storage", "the object-storage KV tier (G4)"],
-  ["bandwidth_g2_to_g3_gbps", "the disk KV tier (G3)"],
-  ["bandwidth_g3_to_g2_gbps", "the disk KV tier (G3)"],
-  ["bandwidth_g2_to_g4_gbps", "the object-storage KV tier (G4)"],
-  ["bandwidth_g4_to_g2_gbps", "the object-storage KV tier (G4)"],
-];
 
 /**
  * The resolved configuration one engine (one DP rank of a worker) runs with. All defaults applied, role fixed.
@@ -120,6 +111,8 @@ export interface EngineConfig {
   readonly kvTransferTimingMode: "full_prompt" | "destination_missing";
   /** The host-memory KV tier (`num_g2_blocks`), or null without one (see `HostTier`). */
   readonly hostTier: HostTierConfig | null;
+  /** The disk tier and object store below the host tier, shared by the run's ranks (see `LowerTiers`), or null. */
+  readonly lowerTiers: LowerTiersConfig | null;
   /** The serving front end's latency (applied by the first stage's pool; all zero when off). */
   readonly frontend: FrontendLatency;
   /** GPUs one worker occupies (TP × DP ranks), for GPU-hours. */
@@ -179,12 +172,6 @@ export function resolveEngineArgs(
   const fail = (field: string, detail: string): never => {
     throw new InputError(detail, { ...at, field: `${what}.${field}` });
   };
-  for (const [key, feature] of UNSUPPORTED) {
-    const v = args[key];
-    if (v !== undefined && v !== null && v !== false) {
-      fail(key, `${feature} not supported yet in dynolab; remove this key`);
-    }
-  }
   const declared = declaredRole(args, what, at);
   if (declared !== undefined && declared !== role) {
     fail("worker_type", `says "${declared}" but these args configure ${role} workers`);
@@ -247,6 +234,7 @@ export function resolveEngineArgs(
   }
   const tp = setup?.par.tp ?? args.aic_tp_size ?? 1;
   const sliding = setup ? windowBlocks(setup) : { share: 0, window: 0 };
+  const host = hostTier(args, role, setup, blockSize, warnings, what, at);
   const config: EngineConfig = {
     policy: args.engine_type,
     sglang,
@@ -274,7 +262,8 @@ export function resolveEngineArgs(
     windowKvBytesPerToken: setup ? slidingKvBytesPerTokenPerGpu(setup.model.arch, setup.dtypes.kv, 1) : 0,
     kvTransferBandwidthGBs: args.kv_transfer_bandwidth ?? 0,
     kvTransferTimingMode: args.kv_transfer_timing_mode,
-    hostTier: hostTier(args, role, setup, blockSize, warnings, what, at),
+    hostTier: host,
+    lowerTiers: lowerTiers(args, host, warnings, what, at),
     gpusPerWorker: tp * dpSize,
     frontend: frontendLatency(args, setup, what, at),
     kvCapacitySource: args.num_gpu_blocks != null ? "explicit" : kvCapacity ? "derived" : "default",
@@ -412,6 +401,61 @@ function hostTier(
     blockBytes: blockSize * bytes,
     offloadGbps: args.bandwidth_g1_to_g2_gbps ?? HOST_TIER_GBPS,
     onboardGbps: args.bandwidth_g2_to_g1_gbps ?? HOST_TIER_GBPS,
+  };
+}
+
+/** The reference's bandwidth of each direction between host memory and disk, and the object store, in GB/s. */
+const DISK_GBPS = 7, OBJECT_GBPS = 4;
+
+/**
+ * The lower tiers `num_g3_blocks` and `enable_g4_storage` ask for below the `host` tier, or null. They need a
+ * host tier (an error otherwise, as the reference's) and the block size in bytes it has; without prefix
+ * caching, which turns the host tier off, they are off too, with a warning. Bandwidths without their tier are
+ * reported as having no effect.
+ */
+function lowerTiers(
+  args: EngineArgs,
+  host: HostTierConfig | null,
+  warnings: string[],
+  what: string,
+  at: InputLocation,
+): LowerTiersConfig | null {
+  const disk = args.num_g3_blocks ?? 0, object = args.enable_g4_storage;
+  const unused = (keys: readonly (keyof EngineArgs)[], why: string) => {
+    for (const k of keys) if (args[k] != null) warnings.push(`${what}.${k} has no effect ${why}`);
+  };
+  if (disk === 0) unused(["bandwidth_g2_to_g3_gbps", "bandwidth_g3_to_g2_gbps"], "without num_g3_blocks");
+  if (!object) unused(["bandwidth_g2_to_g4_gbps", "bandwidth_g4_to_g2_gbps"], "without enable_g4_storage");
+  if (disk === 0 && !object) return null;
+  const key = disk > 0 ? "num_g3_blocks" : "enable_g4_storage";
+  if (host === null) {
+    if ((args.num_g2_blocks ?? 0) > 0 && !args.enable_prefix_caching) {
+      warnings.push(`${what}.${key} has no effect without prefix caching (only cached blocks are offloaded)`);
+      return null;
+    }
+    const why = (args.num_g2_blocks ?? 0) > 0
+      ? "a block size in bytes: kv_bytes_per_token, or a model (aic_model_path)"
+      : "a host tier: num_g2_blocks";
+    throw new InputError(`the disk and object-storage KV tiers (G3, G4) need ${why}`, {
+      ...at,
+      field: `${what}.${key}`,
+    });
+  }
+  return {
+    blockBytes: host.blockBytes,
+    disk: disk > 0
+      ? {
+        blocks: disk,
+        writeGbps: args.bandwidth_g2_to_g3_gbps ?? DISK_GBPS,
+        readGbps: args.bandwidth_g3_to_g2_gbps ?? DISK_GBPS,
+      }
+      : null,
+    object: object
+      ? {
+        writeGbps: args.bandwidth_g2_to_g4_gbps ?? OBJECT_GBPS,
+        readGbps: args.bandwidth_g4_to_g2_gbps ?? OBJECT_GBPS,
+      }
+      : null,
   };
 }
 

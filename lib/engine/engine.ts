@@ -35,6 +35,7 @@ import { IntDeque } from "../common/deque.ts";
 import { applyEmissions } from "./emission.ts";
 import { KvHolds } from "./kv_holds.ts";
 import { KvPool } from "./kv_pool.ts";
+import type { LowerTiers } from "./lower_tiers.ts";
 import { Offload } from "./offload.ts";
 import { preempt } from "./preemption.ts";
 import { SglangScheduler } from "./sglang.ts";
@@ -152,12 +153,17 @@ export class Engine {
       4096;
   }
 
+  /**
+   * @param speculative MTP's draft acceptance, if any.
+   * @param lower The run's lower KV tiers, shared by every rank (with a host tier only), or null.
+   */
   constructor(
     id: number,
     config: EngineConfig,
     perf: PerfModel,
     requests: RequestTable,
     speculative?: Speculative,
+    lower: LowerTiers | null = null,
   ) {
     this.id = id;
     this.config = config;
@@ -165,7 +171,7 @@ export class Engine {
     this.#req = requests;
     this.#spec = speculative;
     this.pool = new KvPool(config.numGpuBlocks, config.enablePrefixCaching);
-    this.offload = config.hostTier ? new Offload(config.hostTier, this.pool) : null;
+    this.offload = config.hostTier ? new Offload(config.hostTier, this.pool, lower, id) : null;
     this.sglang = config.sglang ? new SglangScheduler(config.sglang) : null;
     this.holds = new KvHolds(this.pool);
     const cap = config.maxNumSeqs;
@@ -193,6 +199,17 @@ export class Engine {
       this.#markPlanned(back[j]);
       this.waiting.pushFront(back[j]);
     }
+  }
+
+  /**
+   * The lower tiers' staging `id` for this rank landed at `nowMs` ({@link Offload.landStaging}): its request's
+   * copy back to the GPU starts, and if that was instant the request returns to the front of the waiting queue.
+   */
+  landStaging(id: number, nowMs: number): void {
+    const r = this.offload!.landStaging(this.#req, id, nowMs);
+    if (r < 0) return;
+    this.#markPlanned(r);
+    this.waiting.pushFront(r);
   }
 
   /**

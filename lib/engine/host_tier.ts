@@ -11,13 +11,15 @@
  * prefix that continues in host memory is copied back in one transfer, holding its host blocks until it lands.
  * Copies each way go over their own processor-sharing link (`bandwidth_g1_to_g2_gbps`,
  * `bandwidth_g2_to_g1_gbps`, 14 GB/s each by default, as in the reference); a bandwidth of 0 moves blocks at
- * once.
+ * once. Blocks stored are offered on to the lower tiers below, if any (`lower_tiers.ts`, which also uses this
+ * class for its disk tier).
  *
  * @module
  */
 import { IntMap } from "../common/int_map.ts";
 import { SharedLinks } from "../common/shared_links.ts";
 import { KvPool } from "./kv_pool.ts";
+import type { LowerTiers } from "./lower_tiers.ts";
 
 /** What sizes and times a host tier. */
 export interface HostTierConfig {
@@ -73,6 +75,7 @@ export class HostTier {
   readonly #inFlight = new IntMap(64);
   readonly #out = new Map<number, CopyOut>();
   readonly #back = new Map<number, CopyBack>();
+  readonly #below: LowerTiers | null;
   #nextCopy = 0;
   /** Blocks stored in host memory. */
   offloaded = 0;
@@ -81,9 +84,11 @@ export class HostTier {
   /** Blocks dropped for want of room: every block was held by a copy back. */
   dropped = 0;
 
-  constructor(config: HostTierConfig) {
+  /** @param below The lower tiers that blocks stored here are written through to. */
+  constructor(config: HostTierConfig, below: LowerTiers | null = null) {
     this.config = config;
     this.pool = new KvPool(config.blocks, true);
+    this.#below = below;
   }
 
   /** How many of `blocks[from … to)` host memory holds, counting from `from` and stopping at the first miss. */
@@ -108,7 +113,7 @@ export class HostTier {
       }
     }
     if (fresh.size === 0 || this.config.offloadGbps <= 0) {
-      this.#store(chains, fresh);
+      this.#store(chains, fresh, now);
       return;
     }
     this.#touch(chains);
@@ -143,7 +148,7 @@ export class HostTier {
     for (const copy of this.#links.complete(OFFLOAD, now)) {
       const { chains, fresh } = this.#out.get(copy)!;
       this.#out.delete(copy);
-      this.#store(chains, fresh);
+      this.#store(chains, fresh, now);
     }
     const waiters: number[] = [];
     for (const copy of this.#links.complete(ONBOARD, now)) {
@@ -162,10 +167,11 @@ export class HostTier {
 
   /**
    * Store the `fresh` blocks of `chains`, evicting the least recently used unheld ones (or dropping a block when
-   * all are held), and make the chains' stored blocks the most recently used, each chain's root last.
+   * all are held), make the chains' stored blocks the most recently used, each chain's root last, and offer
+   * them to the lower tiers (at `now`).
    */
-  #store(chains: readonly number[], fresh: Set<number>): void {
-    const slots: number[] = [];
+  #store(chains: readonly number[], fresh: Set<number>, now: number): void {
+    const slots: number[] = [], kept: number[] = [];
     for (const id of chains) {
       let slot = this.pool.cachedSlot(id);
       if (slot >= 0) slot = this.pool.acquire(id);
@@ -175,9 +181,13 @@ export class HostTier {
         if (slot < 0) this.dropped++;
         else this.offloaded++;
       }
-      if (slot >= 0) slots.push(slot);
+      if (slot >= 0) {
+        slots.push(slot);
+        if (this.#below) kept.push(id);
+      }
     }
     for (let i = slots.length - 1; i >= 0; i--) this.pool.release(slots[i]);
+    if (kept.length > 0) this.#below!.offer(kept, now);
   }
 
   /** Make the chains' stored blocks the most recently used, each chain's root last. */

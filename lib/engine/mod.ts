@@ -36,5 +36,14 @@ export { KvPool } from "./kv_pool.ts";
 export { HostTier, type HostTierConfig } from "./host_tier.ts";
 export { type SglangSchedule, SglangScheduler } from "./sglang.ts";
 export { type HostTierSummary, hostTierSummary, Offload } from "./offload.ts";
+export {
+  LowerTiers,
+  lowerTiersBytes,
+  type LowerTiersConfig,
+  type LowerTiersSummary,
+  lowerTiersSummary,
+  ObjectStore,
+  type Staged,
+} from "./lower_tiers.ts";
 export { sideBlocks } from "./admission.ts";
 export { RequestTable } from "./requests.ts";

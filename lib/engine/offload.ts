@@ -11,12 +11,17 @@
  *   for the host blocks, and the copy back starts; it leaves the waiting queue (no running slot, no token budget)
  *   and returns to its front once the copy has landed, when its next admission finds those blocks cached. A
  *   request swaps in once per engine; a preempted one recomputes.
+ * - **Staging**, with lower tiers (`lower_tiers.ts`): where the prefix continues past the host tier's blocks on
+ *   disk and then in the object store, and the host tier has room for those blocks, they are copied up into it
+ *   first (its slots taken, the host run's blocks held), then the whole run is copied back to the GPU; without
+ *   room, only the host tier's blocks are, as the reference falls back.
  *
  * @module
  */
 import { HostTier, type HostTierConfig } from "./host_tier.ts";
 import type { Engine } from "./engine.ts";
 import type { KvPool } from "./kv_pool.ts";
+import type { LowerTiers } from "./lower_tiers.ts";
 import type { RequestTable } from "./requests.ts";
 
 /** A parked request's GPU slots: its pinned prefix, then the slots its host blocks are copied into. */
@@ -25,6 +30,12 @@ interface SwapIn {
   /** Index in the request's blocks of the first host block, and how many there are. */
   readonly first: number;
   readonly count: number;
+  /**
+   * While blocks are staged up from the lower tiers: the host slots held, the host tier's own run (`hostRun`
+   * of them) then the staged blocks' private slots; null otherwise.
+   */
+  host: number[] | null;
+  readonly hostRun: number;
 }
 
 /**
@@ -44,8 +55,10 @@ interface SwapIn {
  * const gpu = new KvPool(2, true);
  * const off = new Offload({ blocks: 8, blockBytes: 1e6, offloadGbps: 1, onboardGbps: 1 }, gpu);
  * gpu.release(gpu.allocate(7));
+ * off.computes(req, 0, 64, 64); // the pass computed its 64 tokens
  * off.store(0); // lands at 1 ms
  * assert.deepEqual(off.tick(req, 1), []);
+ * assert.equal(off.hostHits(req, 0, 0, 65, 64), 1); // its first admission, with a token generated, reuses it
  * for (const slot of [gpu.allocate(-1), gpu.allocate(-1)]) gpu.release(slot); // evicts block 7 from GPU memory
  * assert(off.swapIn(req, 0, 0, 1, 5) && off.parked === 1); // copied back by 6 ms
  * assert.deepEqual(off.tick(req, 6), [0]);
@@ -55,15 +68,29 @@ export class Offload {
   /** The rank's host tier. */
   readonly tier: HostTier;
   readonly #gpu: KvPool;
+  /** The run's lower tiers, which the host tier writes through to and stages from, or null. */
+  readonly lower: LowerTiers | null;
+  /** The rank's engine id, which stagings are addressed to. */
+  readonly #engine: number;
+  /** Requests by the id of their staging in flight. */
+  readonly #staging = new Map<number, number>();
   /** The full prompt blocks, from each root, of the requests the pass in flight computes prompt tokens of. */
   readonly #chains: number[] = [];
   readonly #parked = new Map<number, SwapIn>();
   /** Requests parked for a copy back. */
   swapIns = 0;
+  /** Blocks staged up from the lower tiers into the host tier. */
+  stagedBlocks = 0;
 
-  constructor(config: HostTierConfig, gpu: KvPool) {
-    this.tier = new HostTier(config);
+  /**
+   * @param lower The run's lower tiers (shared by every rank), or null.
+   * @param engine The rank's engine id.
+   */
+  constructor(config: HostTierConfig, gpu: KvPool, lower: LowerTiers | null = null, engine = 0) {
+    this.tier = new HostTier(config, lower);
     this.#gpu = gpu;
+    this.lower = lower;
+    this.#engine = engine;
   }
 
   /** Requests parked while their prefix is copied back. */
@@ -96,8 +123,11 @@ export class Offload {
    */
   hostHits(req: RequestTable, r: number, resident: number, known: number, blockSize: number): number {
     if (req.admitted[r] !== 0 || req.swapped[r] !== 0) return 0;
-    const from = req.blockOffset[r], kept = Math.floor((known - 1) / blockSize);
-    return this.tier.match(req.blocks, from + resident, from + Math.max(resident, kept));
+    const from = req.blockOffset[r], end = from + Math.max(resident, Math.floor((known - 1) / blockSize));
+    const host = this.tier.match(req.blocks, from + resident, end);
+    if (this.lower === null) return host;
+    const [disk, object] = this.lower.match(req.blocks, from + resident + host, end);
+    return disk + object > 0 && this.tier.pool.available >= disk + object ? host + disk + object : host;
   }
 
   /**
@@ -106,16 +136,21 @@ export class Offload {
    * instant (the blocks are cached in GPU memory now).
    */
   swapIn(req: RequestTable, r: number, resident: number, count: number, now: number): boolean {
-    const gpu = this.#gpu, from = req.blockOffset[r];
+    const gpu = this.#gpu, from = req.blockOffset[r], start = from + resident;
     req.swapped[r] = 1;
-    const wait = this.tier.onboard(req.blocks, from + resident, count, now, r);
+    const hostRun = this.tier.match(req.blocks, start, start + count);
     const slots = new Int32Array(resident + count);
     for (let k = 0; k < resident; k++) slots[k] = gpu.acquire(req.blocks[from + k]);
     for (let k = resident; k < resident + count; k++) {
       // The caller's check covered the whole sequence, which these blocks are part of.
       if ((slots[k] = gpu.allocate(-1)) < 0) throw new Error("offload: no GPU slot for a copy back (bug)");
     }
-    const swap: SwapIn = { slots, first: resident, count };
+    if (hostRun < count) {
+      this.#stage(req, r, { slots, first: resident, count, host: [], hostRun }, now);
+      return true;
+    }
+    const wait = this.tier.onboard(req.blocks, start, count, now, r);
+    const swap: SwapIn = { slots, first: resident, count, host: null, hostRun };
     if (!wait) {
       this.#land(req, r, swap);
       return false;
@@ -143,6 +178,48 @@ export class Offload {
     return this.tier.due();
   }
 
+  /**
+   * The lower tiers' staging `id` has landed at `now`: register its blocks in the host tier and copy the
+   * request's whole run back to the GPU. Returns the request when that copy was instant (its blocks are cached
+   * in GPU memory now), else −1 (it lands by {@link Offload.tick}).
+   */
+  landStaging(req: RequestTable, id: number, now: number): number {
+    const r = this.#staging.get(id)!, swap = this.#parked.get(r)!, pool = this.tier.pool;
+    this.#staging.delete(id);
+    const start = req.blockOffset[r] + swap.first, host = swap.host!;
+    for (let k = swap.hostRun; k < swap.count; k++) host[k] = pool.promote(host[k], req.blocks[start + k]);
+    for (let k = host.length - 1; k >= 0; k--) pool.release(host[k]);
+    swap.host = null;
+    if (this.tier.onboard(req.blocks, start, swap.count, now, r)) return -1;
+    this.#land(req, r, swap);
+    this.#parked.delete(r);
+    return r;
+  }
+
+  /**
+   * Park `r` while the blocks after its host run are copied up from the lower tiers into host slots taken now
+   * (the host run's blocks held meanwhile), starting at `now`.
+   */
+  #stage(req: RequestTable, r: number, swap: SwapIn, now: number): void {
+    const pool = this.tier.pool, start = req.blockOffset[r] + swap.first, host = swap.host!;
+    for (let k = 0; k < swap.hostRun; k++) host.push(pool.acquire(req.blocks[start + k]));
+    for (let k = swap.hostRun; k < swap.count; k++) {
+      // `hostHits` checked the room.
+      const slot = pool.allocate(-1);
+      if (slot < 0) throw new Error("offload: no host slot to stage a block into (bug)");
+      host.push(slot);
+    }
+    const [disk, object] = this.lower!.match(req.blocks, start + swap.hostRun, start + swap.count);
+    if (disk + object !== swap.count - swap.hostRun) throw new Error("offload: staging plan changed (bug)");
+    this.#staging.set(
+      this.lower!.stage(this.#engine, req.blocks, start + swap.hostRun, disk, object, now),
+      r,
+    );
+    this.#parked.set(r, swap);
+    this.stagedBlocks += disk + object;
+    this.swapIns++;
+  }
+
   /** Cache the copied blocks under their ids and unpin the prefix: all of them unheld, most recent last. */
   #land(req: RequestTable, r: number, swap: SwapIn): void {
     const gpu = this.#gpu, from = req.blockOffset[r], slots = swap.slots;
@@ -168,6 +245,8 @@ export interface HostTierSummary {
   readonly onboarded_blocks: number;
   /** Requests parked for a copy back. */
   readonly swap_ins: number;
+  /** Blocks staged up from the lower tiers (disk, object store) for those copies back. */
+  readonly staged_blocks: number;
 }
 
 /**
@@ -182,13 +261,14 @@ export interface HostTierSummary {
  * ```
  */
 export function hostTierSummary(config: HostTierConfig, ranks: readonly Engine[]): HostTierSummary {
-  let offloaded = 0, dropped = 0, onboarded = 0, swapIns = 0;
+  let offloaded = 0, dropped = 0, onboarded = 0, swapIns = 0, staged = 0;
   for (const e of ranks) {
     const o = e.offload!;
     offloaded += o.tier.offloaded;
     dropped += o.tier.dropped;
     onboarded += o.tier.onboarded;
     swapIns += o.swapIns;
+    staged += o.stagedBlocks;
   }
   return {
     blocks_per_rank: config.blocks,
@@ -199,5 +279,6 @@ export function hostTierSummary(config: HostTierConfig, ranks: readonly Engine[]
     dropped_blocks: dropped,
     onboarded_blocks: onboarded,
     swap_ins: swapIns,
+    staged_blocks: staged,
   };
 }

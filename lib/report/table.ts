@@ -6,7 +6,7 @@
 import type { Report } from "./report.ts";
 import { formatCount, formatFixed } from "../common/format.ts";
 import type { HandoffSummary, RejectReason, RouterQueueSummary, StepSummary } from "../metrics/mod.ts";
-import type { HostTierSummary } from "../engine/mod.ts";
+import type { HostTierSummary, LowerTiersSummary } from "../engine/mod.ts";
 
 const TITLE = "NVIDIA AIPerf | LLM Metrics";
 const STAT_COLUMNS = ["avg", "min", "max", "p99", "p90", "p75", "std"] as const;
@@ -192,6 +192,11 @@ export function formatRunSummary(report: Report): string[] {
       ...passLines(p),
     ];
   }).flat();
+  lines.push(
+    ...lowerTiersLines(
+      (report.dynolab as { lower_kv_tiers?: LowerTiersSummary } | undefined)?.lower_kv_tiers,
+    ),
+  );
   const handoff = (report.dynolab as { handoff?: HandoffSummary } | undefined)?.handoff;
   if (handoff) lines.push(handoffLine(handoff));
   const queue = (report.dynolab as { router_queue?: RouterQueueSummary } | undefined)?.router_queue;
@@ -264,8 +269,34 @@ function hostTierLines(p: PoolSummary): string[] {
       gbps(t.offload_gbps)
     } out, ` +
     `${gbps(t.onboard_gbps)} back: ${formatCount(t.offloaded_blocks)} blocks stored${dropped}, ` +
-    `${formatCount(t.onboarded_blocks)} copied back (${formatCount(t.swap_ins)} requests parked for them)`,
+    `${formatCount(t.onboarded_blocks)} copied back (${formatCount(t.swap_ins)} requests parked for them` +
+    `${t.staged_blocks > 0 ? `; ${formatCount(t.staged_blocks)} of them staged from the lower tiers` : ""})`,
   ];
+}
+
+/** The run summary's line about the lower KV tiers, if the run had any. */
+function lowerTiersLines(t: LowerTiersSummary | undefined): string[] {
+  if (!t) return [];
+  const gbps = (v: number) => v > 0 ? `${formatCount(v, 2)} GB/s` : "instant";
+  const parts: string[] = [];
+  if (t.disk) {
+    const d = t.disk;
+    const dropped = d.dropped_blocks > 0
+      ? ` (${formatCount(d.dropped_blocks)} dropped: every block held)`
+      : "";
+    parts.push(
+      `disk ${formatCount(d.blocks)} blocks, ${gbps(d.write_gbps)} in, ${gbps(d.read_gbps)} out: ` +
+        `${formatCount(d.stored_blocks)} stored${dropped}, ${formatCount(d.read_blocks)} read back`,
+    );
+  }
+  if (t.object) {
+    const o = t.object;
+    parts.push(
+      `object store ${gbps(o.write_gbps)} in, ${gbps(o.read_gbps)} out: ${formatCount(o.stored_blocks)} ` +
+        `stored, ${formatCount(o.read_blocks)} read back`,
+    );
+  }
+  return [`Lower KV tiers (shared by every rank): ${parts.join("; ")}`];
 }
 
 /** A pool's busy time by part and its typical passes, indented under its `Workers` line. */

@@ -41,7 +41,10 @@ export const RouterConfigSchema = z.strictObject({
   overlap_score_weight: z.number().nonnegative().nullable().default(null),
   /** Credit per prefix block a worker holds in its host tier (`num_g2_blocks`) past its GPU-cached prefix. */
   host_cache_hit_weight: z.number().min(0).max(1).default(0.75),
-  /** Credit for prefix blocks in a disk offload tier; dynolab simulates no offload tier (no effect). */
+  /**
+   * Credit per prefix block in the lower tiers (disk `num_g3_blocks`, object store `enable_g4_storage`) past a
+   * worker's GPU and host prefix.
+   */
   disk_cache_hit_weight: z.number().min(0).max(1).default(0.25),
   /** Credit for blocks in an external shared cache beyond the device prefix; dynolab has none (no effect). */
   shared_cache_multiplier: z.number().min(0).max(1).default(0),
@@ -121,6 +124,8 @@ export interface CostWeights {
   readonly credit: number;
   /** Credit per block in a worker's host tier past its device prefix (`host_cache_hit_weight`). */
   readonly hostCredit: number;
+  /** Credit per block in the lower tiers past those (`disk_cache_hit_weight`). */
+  readonly diskCredit: number;
   /** `overlap_score_credit_decay`. */
   readonly decay: number;
   /** `prefill_load_scale`. */
@@ -144,6 +149,7 @@ export function costWeights(config: RouterConfig): CostWeights {
   return {
     credit: weight === 0 ? 0 : config.overlap_score_credit,
     hostCredit: config.host_cache_hit_weight,
+    diskCredit: config.disk_cache_hit_weight,
     decay: config.overlap_score_credit_decay,
     scale: weight ?? config.prefill_load_scale,
   };

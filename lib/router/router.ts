@@ -48,10 +48,12 @@ export type Admission = "route" | "hold" | "shed";
  * Chooses an engine for each request and tracks the load it has routed.
  *
  * The KV router scores each candidate `w` with the reference's cost (lower is better):
- * `logit_w = prefill_load_scale × max(raw_w − (credit × overlap_w + host_credit × host_w) / d_w, 0) +
- * decode_blocks_w`, where `raw_w` is the request's prompt blocks plus those routed to `w` and not yet prefilled
- * (0 without `router_track_prefill_tokens`), `overlap_w` its leading blocks cached on `w`, `host_w` the blocks
- * after them in `w`'s host tier (`host_cache_hit_weight` each), `credit` the `overlap_score_credit`, `d_w` is
+ * `logit_w = prefill_load_scale × max(raw_w − (credit × overlap_w + host_credit × host_w + disk_credit ×
+ * lower_w) / d_w, 0) + decode_blocks_w`, where `raw_w` is the request's prompt blocks plus those routed to `w`
+ * and not yet prefilled (0 without `router_track_prefill_tokens`), `overlap_w` its leading blocks cached on `w`,
+ * `host_w` the blocks after them in `w`'s host tier (`host_cache_hit_weight` each), `lower_w` the blocks after
+ * those in the lower tiers `w` reads from (`disk_cache_hit_weight` each), `credit` the `overlap_score_credit`,
+ * `d_w` is
  * `1 + overlap_score_credit_decay × excess_w` (`excess_w`: `w`'s routed
  * prefill blocks above the least-loaded candidate's, in requests of this size), and `decode_blocks_w` the
  * blocks of requests active on `w` plus the request's new blocks. With the defaults (credit 1, scale 1) it is
@@ -241,7 +243,7 @@ export class Router {
 
   #selectKv(r: number, candidates: readonly Engine[], count: number, nowMs: number): number {
     const req = this.#req, cfg = this.config, bs = this.#blockSize;
-    const { credit, hostCredit, decay, scale } = this.#weights;
+    const { credit, hostCredit, diskCredit, decay, scale } = this.#weights;
     if (this.#costs.length < count) this.#costs = new Float64Array(count * 2);
     const costs = this.#costs;
     const from = req.blockOffset[r], to = req.blockOffset[r + 1];
@@ -259,8 +261,9 @@ export class Router {
       const e = candidates[c];
       this.#ensure(e.id);
       // The overlap earns credit, and without active-block tracking also shortens the decode fallback; a host
-      // tier's blocks count from its end.
-      const tiered = e.offload !== null && hostCredit > 0;
+      // tier's blocks count from its end, and the lower tiers' from theirs.
+      const lowered = e.offload !== null && e.offload.lower !== null && diskCredit > 0;
+      const tiered = e.offload !== null && (hostCredit > 0 || lowered);
       const overlap = credit > 0 || tiered || !cfg.router_track_active_blocks
         ? e.pool.matchPrefix(req.blocks, from, to, this.#scratch)
         : 0;
@@ -268,9 +271,12 @@ export class Router {
       let prefillCost = 0;
       if (track) {
         const excess = decay > 0 ? (active - minActive) / bs / Math.max(1, islBlocks) : 0;
-        // Blocks past the device prefix in the worker's host tier earn `host_cache_hit_weight` each.
+        // Blocks past the device prefix in the worker's host tier earn `host_cache_hit_weight` each, and past
+        // those in the lower tiers `disk_cache_hit_weight`.
         const host = tiered ? e.offload!.tier.match(req.blocks, from + overlap, to) : 0;
-        const credited = (credit * overlap + hostCredit * host) / (1 + decay * excess) * bs;
+        const lower = lowered ? e.offload!.lower!.run(req.blocks, from + overlap + host, to) : 0;
+        const credited = (credit * overlap + hostCredit * host + diskCredit * lower) / (1 + decay * excess) *
+          bs;
         prefillCost = scale * Math.max(0, active + isl - credited) / bs;
       }
       const decodeBlocks = cfg.router_track_active_blocks

@@ -184,7 +184,11 @@ Deno.test("cli: a JSON config giving a key twice is refused, as the reference's 
 });
 
 Deno.test("cli: unsupported features fail clearly instead of being ignored", async () => {
-  await expectBadInput([GOOD], ["--extra-engine-args", '{"num_g3_blocks": 100}'], /not supported yet/);
+  await expectBadInput(
+    [GOOD],
+    ["--extra-engine-args", '{"num_g3_blocks": 100}'],
+    /num_g3_blocks: .*need a host tier: num_g2_blocks/,
+  );
   await expectBadInput([GOOD], ["--trace-format", "weka"], /--trace-format: .*not supported yet/);
   await expectBadInput([GOOD], ["--trace-format", "Mooncake"], /"Mooncake" \(did you mean mooncake\?\)/);
 });

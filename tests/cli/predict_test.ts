@@ -248,7 +248,7 @@ Deno.test("aisimulate predict: bad input names the file and field, exits 2 and w
       },
     },
     ["--stack", "dynamo"],
-    /engine\.workers\.aggregated\.kv_cache\.g3_offload: not supported by dynolab: G3 offload/,
+    /engine\.workers\.aggregated\.kv_cache\.g3_offload: not supported by dynolab: AISimulate's G3 model/,
   );
   await expectError(
     {

@@ -101,7 +101,7 @@ function randomRows(rng: Rng): TestRow[] {
 
 /**
  * Maybe a host KV tier on the agg or prefill engines (drawn from its own stream, so the other draws stay as they
- * were): a few blocks or many, instant or slow copies, each way.
+ * were): a few blocks or many, instant or slow copies, each way; maybe lower tiers below it.
  */
 function withHostTier(rng: Rng, spec: Omit<SimSpecInput, "workload">): void {
   if (rng.next() >= 0.3) return;
@@ -111,6 +111,17 @@ function withHostTier(rng: Rng, spec: Omit<SimSpecInput, "workload">): void {
   engine.kv_bytes_per_token = pick(rng, [1024, 131072]);
   engine.bandwidth_g1_to_g2_gbps = pick(rng, [0, 0.01, 14]);
   engine.bandwidth_g2_to_g1_gbps = pick(rng, [0, 0.01, 14]);
+  // The lower tiers, shared by every rank: a disk of a few blocks or many, an object store, both or neither.
+  if (rng.next() < 0.5) {
+    engine.num_g3_blocks = pick(rng, [0, 2, 40, 1000]);
+    engine.bandwidth_g2_to_g3_gbps = pick(rng, [0, 0.01, 7]);
+    engine.bandwidth_g3_to_g2_gbps = pick(rng, [0, 0.01, 7]);
+  }
+  if (rng.next() < 0.3) {
+    engine.enable_g4_storage = true;
+    engine.bandwidth_g2_to_g4_gbps = pick(rng, [0, 0.01, 4]);
+    engine.bandwidth_g4_to_g2_gbps = pick(rng, [0, 0.01, 4]);
+  }
 }
 
 /**

@@ -72,7 +72,7 @@ Deno.test("bad input fails before any run starts, naming the run", async () => {
       [() => sweep.sweep("prefixCaching" as never, [true] as never), /did you mean enablePrefixCaching/],
       [
         () => scenario("x").trace(MINI_TRACE).engine({ numG3Blocks: 10 }),
-        /the disk KV tier \(G3\) not supported yet/,
+        /need a host tier: num_g2_blocks/,
       ],
       [
         () =>

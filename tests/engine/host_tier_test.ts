@@ -129,15 +129,15 @@ Deno.test("host tier config: defaults, the block's bytes, and what has no effect
   assert.match(off.warnings.join("\n"), /bandwidth_g2_to_g1_gbps has no effect without num_g2_blocks/);
 });
 
-Deno.test("host tier config: decode workers and the disk and object-storage tiers are refused by name", () => {
+Deno.test("host tier config: decode workers are refused by name, and tiers below a host tier need one", () => {
   const refuses = (args: Record<string, unknown>, role: "aggregated" | "decode", field: RegExp) =>
     assert.throws(
       () => resolveEngineArgs({ kv_bytes_per_token: 1, ...args }, role, "--decode-engine-args"),
       (e) => e instanceof InputError && field.test(e.message),
     );
   refuses({ num_g2_blocks: 10 }, "decode", /num_g2_blocks.*not yet on decode workers/);
-  refuses({ num_g2_blocks: 10, num_g3_blocks: 10 }, "aggregated", /num_g3_blocks.*disk KV tier \(G3\)/);
-  refuses({ num_g2_blocks: 10, enable_g4_storage: true }, "aggregated", /enable_g4_storage.*\(G4\)/);
+  refuses({ num_g3_blocks: 10 }, "decode", /\(G3, G4\) need a host tier: num_g2_blocks/);
+  refuses({ enable_g4_storage: true }, "aggregated", /\(G3, G4\) need a host tier: num_g2_blocks/);
 });
 
 Deno.test("host tier: the KV router credits host blocks past a worker's GPU prefix only, whatever the GPU credit", () => {
