@@ -16,7 +16,7 @@
  * | `prefillBusyShare`, `decodeBusyShare`, `overheadBusyShare` | each part's share of every pool's busy time (`dynolab.pools[].busy_ms_by_part`) |
  * | `prefillPassMs`, `decodePassMs` | the typical prefill pass of the first pool and decode pass of the last, framework overhead included (`typical_*_pass.ms + overhead_ms`) |
  * | `handoffWaitShare`, `handoffWaitAvg`, `handoffTransferAvg` | `dynolab.handoff.waited_share`, `.decode_kv_wait_ms.mean`, `.transfer_ms.mean` (disagg runs; null in agg) |
- * | `hostCopiedBack`, `hostSwapIns` | the blocks copied back from every pool's host KV tier and the requests parked for them (`dynolab.pools[].host_tier`; null without one) |
+ * | `hostCopiedBack`, `hostSwapIns`, `hostStaged` | the blocks copied back from every pool's host KV tier, the requests parked for them, and the blocks of those staged up from the disk tier or object store (`dynolab.pools[].host_tier`; null without one) |
  * | `routerQueueShare`, `routerQueueWaitAvg` | `dynolab.router_queue.waited_share` (0 when nobody waited), `.wait_ms.mean` (null then) |
  * | `peakWorkers` | the most workers active at any moment (from the cluster's lifecycle log) |
  * | `workersAvg`, `prefillWorkersAvg`, `decodeWorkersAvg` | mean provisioned workers over the run, `dynolab.pools[].worker_seconds ÷ simulated_end_ms`: all pools, and each pool of a disaggregated run (null in agg) |
@@ -78,6 +78,7 @@ export const METRIC_NAMES: readonly string[] = [
   "handoffTransferAvg",
   "hostCopiedBack",
   "hostSwapIns",
+  "hostStaged",
   "routerQueueShare",
   "routerQueueWaitAvg",
   "peakWorkers",
@@ -200,14 +201,21 @@ function passMetrics(value: unknown): Record<string, MetricValue> {
   };
 }
 
-/** The blocks copied back from the pools' host KV tiers and the swap-ins, null when no pool has a tier. */
+/**
+ * The blocks copied back from the pools' host KV tiers, the swap-ins and the blocks staged for them from the
+ * lower tiers, null when no pool has a host tier.
+ */
 function hostTierMetrics(value: unknown): Record<string, MetricValue> {
   const tiers = (Array.isArray(value) ? value : []).flatMap((p: { host_tier?: HostTierSummary }) =>
     p.host_tier ? [p.host_tier] : []
   );
-  const total = (k: "onboarded_blocks" | "swap_ins") =>
+  const total = (k: "onboarded_blocks" | "swap_ins" | "staged_blocks") =>
     tiers.length ? tiers.reduce((a, t) => a + t[k], 0) : null;
-  return { hostCopiedBack: total("onboarded_blocks"), hostSwapIns: total("swap_ins") };
+  return {
+    hostCopiedBack: total("onboarded_blocks"),
+    hostSwapIns: total("swap_ins"),
+    hostStaged: total("staged_blocks"),
+  };
 }
 
 /** What a pool of `dynolab.pools` holds for {@link fleetMetrics}. */

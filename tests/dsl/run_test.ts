@@ -184,6 +184,17 @@ Deno.test("rows count the blocks copied back from a host KV tier and the swap-in
   assert.equal(tier.hostCopiedBack, pools[0].host_tier.onboarded_blocks);
   assert.equal(tier.hostSwapIns, pools[0].host_tier.swap_ins);
   assert.ok((tier.hostCopiedBack as number) > 0, "the trace's shared prefixes come back from host memory");
+  assert.equal(tier.hostStaged, 0);
+  const staged = await scenario("disk").trace(MINI_TRACE).agg({}).engine({
+    numGpuBlocks: 64,
+    kvBytesPerToken: 1024,
+    numG2Blocks: 64,
+    numG3Blocks: 4096,
+  }).run(QUIET);
+  const stagedPools =
+    (staged.runs[0].report.dynolab as { pools: { host_tier: Record<string, number> }[] }).pools;
+  assert.equal(staged.rows[0].hostStaged, stagedPools[0].host_tier.staged_blocks);
+  assert.ok((staged.rows[0].hostStaged as number) > 0, "a small host tier stages prefixes from the disk");
 });
 
 Deno.test("rows carry the mean provisioned workers, per pool in disaggregated runs", async () => {
