@@ -263,7 +263,7 @@ export function resolveEngineArgs(
     kvTransferBandwidthGBs: args.kv_transfer_bandwidth ?? 0,
     kvTransferTimingMode: args.kv_transfer_timing_mode,
     hostTier: host,
-    lowerTiers: lowerTiers(args, host, warnings, what, at),
+    lowerTiers: lowerTiers(args, role, host, warnings, what, at),
     gpusPerWorker: tp * dpSize,
     frontend: frontendLatency(args, setup, what, at),
     kvCapacitySource: args.num_gpu_blocks != null ? "explicit" : kvCapacity ? "derived" : "default",
@@ -415,6 +415,7 @@ const DISK_GBPS = 7, OBJECT_GBPS = 4;
  */
 function lowerTiers(
   args: EngineArgs,
+  role: WorkerRole,
   host: HostTierConfig | null,
   warnings: string[],
   what: string,
@@ -428,6 +429,12 @@ function lowerTiers(
   if (!object) unused(["bandwidth_g2_to_g4_gbps", "bandwidth_g4_to_g2_gbps"], "without enable_g4_storage");
   if (disk === 0 && !object) return null;
   const key = disk > 0 ? "num_g3_blocks" : "enable_g4_storage";
+  if (role === "decode") {
+    throw new InputError(
+      "the disk and object-storage KV tiers (G3, G4) are simulated on aggregated and prefill workers only",
+      { ...at, field: `${what}.${key}` },
+    );
+  }
   if (host === null) {
     if ((args.num_g2_blocks ?? 0) > 0 && !args.enable_prefix_caching) {
       warnings.push(`${what}.${key} has no effect without prefix caching (only cached blocks are offloaded)`);

@@ -81,7 +81,7 @@ export class HostTier {
   offloaded = 0;
   /** Blocks copied back to the GPU. */
   onboarded = 0;
-  /** Blocks dropped for want of room: every block was held by a copy back. */
+  /** Blocks dropped for want of room: every block was held (by copies back, or by the store that brought it). */
   dropped = 0;
 
   /** @param below The lower tiers that blocks stored here are written through to. */
@@ -167,13 +167,15 @@ export class HostTier {
 
   /**
    * Store the `fresh` blocks of `chains`, evicting the least recently used unheld ones (or dropping a block when
-   * all are held), make the chains' stored blocks the most recently used, each chain's root last, and offer
-   * them to the lower tiers (at `now`).
+   * all are held, by copies back or by this store itself when the chains outgrow the tier), make the chains'
+   * stored blocks the most recently used, each chain's root last, and offer the blocks that are here or have
+   * just landed (stored or dropped) to the lower tiers (at `now`).
    */
   #store(chains: readonly number[], fresh: Set<number>, now: number): void {
-    const slots: number[] = [], kept: number[] = [];
+    const slots: number[] = [], landed: number[] = [];
     for (const id of chains) {
       let slot = this.pool.cachedSlot(id);
+      const here = slot >= 0 || fresh.has(id);
       if (slot >= 0) slot = this.pool.acquire(id);
       else if (fresh.delete(id)) {
         this.#inFlight.delete(id);
@@ -181,13 +183,11 @@ export class HostTier {
         if (slot < 0) this.dropped++;
         else this.offloaded++;
       }
-      if (slot >= 0) {
-        slots.push(slot);
-        if (this.#below) kept.push(id);
-      }
+      if (slot >= 0) slots.push(slot);
+      if (here && this.#below) landed.push(id);
     }
     for (let i = slots.length - 1; i >= 0; i--) this.pool.release(slots[i]);
-    if (kept.length > 0) this.#below!.offer(kept, now);
+    if (landed.length > 0) this.#below!.offer(landed, now);
   }
 
   /** Make the chains' stored blocks the most recently used, each chain's root last. */

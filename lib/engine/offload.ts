@@ -12,9 +12,9 @@
  *   and returns to its front once the copy has landed, when its next admission finds those blocks cached. A
  *   request swaps in once per engine; a preempted one recomputes.
  * - **Staging**, with lower tiers (`lower_tiers.ts`): where the prefix continues past the host tier's blocks on
- *   disk and then in the object store, and the host tier has room for those blocks, they are copied up into it
- *   first (its slots taken, the host run's blocks held), then the whole run is copied back to the GPU; without
- *   room, only the host tier's blocks are, as the reference falls back.
+ *   disk and then in the object store, as many of those blocks as the host tier has room for (beside the host
+ *   run, which is held meanwhile) are copied up into it first, then the whole run is copied back to the GPU.
+ *   The reference stages all of them or, without room for all, none.
  *
  * @module
  */
@@ -127,7 +127,14 @@ export class Offload {
     const host = this.tier.match(req.blocks, from + resident, end);
     if (this.lower === null) return host;
     const [disk, object] = this.lower.match(req.blocks, from + resident + host, end);
-    return disk + object > 0 && this.tier.pool.available >= disk + object ? host + disk + object : host;
+    if (disk + object === 0) return host;
+    // Staging holds the host run first: its blocks nobody holds are no room for the staged ones.
+    const pool = this.tier.pool;
+    let room = pool.available;
+    for (let i = from + resident; i < from + resident + host; i++) {
+      if (!pool.isActive(pool.cachedSlot(req.blocks[i]))) room--;
+    }
+    return host + Math.min(disk + object, room);
   }
 
   /**

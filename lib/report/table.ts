@@ -263,7 +263,7 @@ function hostTierLines(p: PoolSummary): string[] {
   const t = p.host_tier;
   if (!t) return [];
   const gbps = (v: number) => v > 0 ? `${formatCount(v, 2)} GB/s` : "instant";
-  const dropped = t.dropped_blocks > 0 ? ` (${formatCount(t.dropped_blocks)} dropped: every block held)` : "";
+  const dropped = t.dropped_blocks > 0 ? ` (${formatCount(t.dropped_blocks)} dropped: no unheld block)` : "";
   return [
     `  Host KV tier: ${formatCount(t.blocks_per_rank)} blocks per rank, copies ${
       gbps(t.offload_gbps)
@@ -282,7 +282,7 @@ function lowerTiersLines(t: LowerTiersSummary | undefined): string[] {
   if (t.disk) {
     const d = t.disk;
     const dropped = d.dropped_blocks > 0
-      ? ` (${formatCount(d.dropped_blocks)} dropped: every block held)`
+      ? ` (${formatCount(d.dropped_blocks)} dropped: no unheld block)`
       : "";
     parts.push(
       `disk ${formatCount(d.blocks)} blocks, ${gbps(d.write_gbps)} in, ${gbps(d.read_gbps)} out: ` +

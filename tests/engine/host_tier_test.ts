@@ -136,7 +136,7 @@ Deno.test("host tier config: decode workers are refused by name, and tiers below
       (e) => e instanceof InputError && field.test(e.message),
     );
   refuses({ num_g2_blocks: 10 }, "decode", /num_g2_blocks.*not yet on decode workers/);
-  refuses({ num_g3_blocks: 10 }, "decode", /\(G3, G4\) need a host tier: num_g2_blocks/);
+  refuses({ num_g3_blocks: 10 }, "decode", /\(G3, G4\) are simulated on aggregated and prefill workers only/);
   refuses({ enable_g4_storage: true }, "aggregated", /\(G3, G4\) need a host tier: num_g2_blocks/);
 });
 

@@ -107,12 +107,34 @@ Deno.test("lower tiers: a worker reads blocks another worker wrote", () => {
   );
 });
 
-Deno.test("lower tiers: the disk holds what passed through host memory", () => {
-  // A one-block host tier keeps each prompt's root only (the rest dropped while the store holds it), so only
-  // roots reach the disk: C stages its first block and recomputes the rest.
+Deno.test("lower tiers: blocks a small host tier cannot keep still reach the disk; staging takes what fits", () => {
+  // A one-block host tier keeps each prompt's root only, but every block that landed there goes on to disk. C's
+  // two disk blocks find room for one in host memory: it stages that one and recomputes the rest.
   const { collector, lower, host } = replay({ num_g2_blocks: 1, num_g3_blocks: 16 });
   assert.equal(collector.firstReusedTokens[2], 16);
-  assert.deepEqual([lower!.disk!.stored_blocks, lower!.disk!.read_blocks, host!.dropped_blocks], [2, 1, 4]);
+  assert.deepEqual([lower!.disk!.stored_blocks, lower!.disk!.read_blocks, host!.dropped_blocks], [6, 1, 4]);
+});
+
+Deno.test("lower tiers: the host run's own unheld blocks are no room for staging", () => {
+  // D's first 4 blocks are in the 4-block host tier and its next 4 on disk (stored while the host tier, with a
+  // slow link, dropped them); holding its host run leaves no room, so only the host run is copied back.
+  const rows: TestRow[] = [
+    { input: 65, output: 1, ids: [1, 2, 3, 4, 100], at: 0 },
+    { input: 65, output: 1, ids: [11, 12, 13, 14, 101], at: 0 },
+    { input: 129, output: 1, ids: [1, 2, 3, 4, 5, 6, 7, 8, 102], at: 5 },
+    { input: 145, output: 1, ids: [21, 22, 23, 24, 25, 26, 27, 28, 29, 103], at: 140 },
+    { input: 129, output: 1, ids: [1, 2, 3, 4, 5, 6, 7, 8, 104], at: 160 },
+  ];
+  const { report, host } = replay({
+    num_gpu_blocks: 10,
+    num_g2_blocks: 4,
+    num_g3_blocks: 16,
+    bandwidth_g1_to_g2_gbps: 0.1,
+    bandwidth_g2_to_g3_gbps: 0,
+    ...fixedTiming(10, 1, 0),
+  }, { rows });
+  assert.equal(report.completed_requests, 5);
+  assert.deepEqual([host!.swap_ins, host!.onboarded_blocks, host!.staged_blocks], [1, 4, 0]);
 });
 
 Deno.test("lower tiers: config needs a host tier and a block size; bandwidths alone are reported", () => {
