@@ -3,7 +3,9 @@
  * sessions of kv-cache-tester (`kv-cache-tester:claude-code`), 40, 60 or 80 of them starting 10 s apart, on two
  * aggregated workers behind the KV router, without a host tier and with 30,000 to 120,000 host blocks per
  * worker (4 MiB each: 117 to 469 GiB of host memory); then, at 60 sessions and 60,000 host blocks, the copies'
- * bandwidth from 2 to 32 GB/s each way; and the main comparison five times with a ±1 ms arrival jitter.
+ * bandwidth from 2 to 32 GB/s each way; below a host tier of 30,000 blocks, a disk tier shared by both workers
+ * (`num_g3_blocks` 120,000 or 240,000) or an object store (`enable_g4_storage`); and the main comparison five
+ * times with a ±1 ms arrival jitter.
  *
  * The engines are Llama-3.1-8B-Instruct-FP8 on H200s with vLLM (analytic perf model, KV capacity derived from
  * the memory budget: 29,860 blocks of 64 tokens, 1.9M tokens a worker). A session's context grows with every
@@ -66,6 +68,21 @@ const bandwidth: Scenario = base
     `${gbps} GB/s`,
     (s: Scenario) => s.set({ bandwidthG1ToG2Gbps: gbps, bandwidthG2ToG1Gbps: gbps }),
   ])));
+
+/** The host tier below which {@link LOWER}'s tiers sit. */
+const SMALL_HOST = 30_000;
+/** Lower tiers under a host tier of {@link SMALL_HOST} blocks at {@link MAIN}'s sessions: disk sizes, or the store. */
+const LOWER: Record<string, Record<string, unknown>> = {
+  "host only": {},
+  "disk 120,000": { numG3Blocks: 120_000 },
+  "disk 240,000": { numG3Blocks: 240_000 },
+  "object store": { enableG4Storage: true },
+};
+const lower: Scenario = base
+  .set({ traceMaxSessions: MAIN.sessions, numG2Blocks: SMALL_HOST })
+  .compare(
+    Object.fromEntries(Object.entries(LOWER).map(([name, set]) => [name, (s: Scenario) => s.set(set)])),
+  );
 
 /** At {@link MAIN}'s sessions, without and with its host tier, once per seed of the DSL's replications. */
 const replicas: Scenario = replicate(
@@ -146,10 +163,32 @@ function bandwidthSummary(results: Results, replicated: Row[]): string {
     "at 14 GB/s.";
 }
 
+/** The lower tiers' table and a sentence, against the study's largest host tier (`results`). */
+function lowerSummary(below: Results, results: Results): string {
+  const rows = Object.keys(LOWER).map((variant) => below.rows[below.get({ variant }).index]);
+  const cells = rows.map((r) =>
+    `| ${r.variant} | ${ms(r.ttftAvg)} | ${ms(r.ttftP90)} | ${pct(r.prefixReuse)} | ${
+      formatCount(r.hostStaged)
+    } |`
+  );
+  const [host, , largest, store] = rows;
+  const bigHost = HOST_BLOCKS.at(-1)!;
+  const alone = results.rows[results.get({ traceMaxSessions: MAIN.sessions, numG2Blocks: bigHost }).index];
+  return `At ${MAIN.sessions} sessions, a host tier of ${formatCount(SMALL_HOST)} blocks per worker with a ` +
+    "tier below it, shared by both workers (a block either wrote, either can read; 7 GB/s each way for the " +
+    "disk, 4 GB/s for the store):\n\n| below the host tier | mean TTFT | p90 TTFT | reused | staged blocks |\n" +
+    `|---|---:|---:|---:|---:|\n${cells.join("\n")}\n\nA shared disk of ${
+      formatCount(LOWER["disk 240,000"].numG3Blocks)
+    } blocks takes mean TTFT from ${ms(host.ttftAvg)} to ${ms(largest.ttftAvg)}, an unbounded object ` +
+    `store to ${ms(store.ttftAvg)}; a host tier alone of ${formatCount(bigHost)} blocks a worker gives ` +
+    `${ms(alone.ttftAvg)}.`;
+}
+
 if (import.meta.main) {
   const options = runOptionsFromArgs();
   const results = await study.run(options);
   const links = await bandwidth.run(options);
+  const below = await lower.run(options);
   const replicated = await replicas.run(options);
   results.table(COLUMNS);
   const band = extentTable(
@@ -179,6 +218,7 @@ if (import.meta.main) {
     .text(`## Results\n\n${verdicts(results)}\n\n${reading(results, replicated.rows)}`)
     .table(results, COLUMNS)
     .text(`### The copies' bandwidth\n\n${bandwidthSummary(links, replicated.rows)}`)
+    .text(`### Disk and object storage below the host tier\n\n${lowerSummary(below, results)}`)
     .text(
       `### By chance\n\nRun ${REPLICAS.seeds.length} times at ${MAIN.sessions} sessions with a ` +
         `±${REPLICAS.jitterMs} ms arrival jitter (\`arrival_jitter_ms\`):\n\n${band}`,
