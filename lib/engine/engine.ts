@@ -1,17 +1,10 @@
 /**
- * One engine rank: the reference mocker's vLLM scheduler (`lib/mocker/src/scheduler/vllm/core.rs`), one
- * forward pass per step; an SGLang engine plans its passes with SGLang's scheduler instead (`sglang.ts`), and
- * shares the rest (KV, emission, timing, hand-offs).
- *
- * A pass (see {@link Engine.startPass}):
- * 1. schedules running requests first, in order, within the token budget (`max_num_batched_tokens`),
- *    chunking prompts (an MTP verification round takes 1 + its drafts); a request that cannot get a KV
- *    block preempts the newest (LIFO) or oldest (FIFO) running request by recompute;
- * 2. admits waiting requests, if nothing was preempted, up to `max_num_seqs` (with `async_scheduling`, only
- *    those queued before the previous pass was planned): prefix lookup on full blocks
- *    (the whole-context hit is cut so the last token is recomputed), a capacity check on the whole known
- *    sequence, then a first chunk;
- * 3. every request whose KV now covers its sequence emits a token (or an MTP burst) at the pass end.
+ * One engine rank, one forward pass per step (the reference mocker's engine core). A pass (see
+ * {@link Engine.startPass}):
+ * 1. is planned by the rank's scheduler: vLLM's (`vllm.ts`: running requests first within the token budget,
+ *    preemption by recompute, then admissions) or SGLang's (`sglang.ts`: a prefill batch or a decode batch),
+ *    through the engine's scheduling methods ({@link Engine.schedule}, {@link Engine.run}, …);
+ * 2. every request whose KV now covers its sequence emits a token (or an MTP burst) at the pass end.
  *
  * The pass lasts `prefill(batch, mean ISL, mean prefix) + decode(batch, mean context, active KV)`. State is
  * mutated at the pass start; the cluster delivers the pass's tokens and completions at its end.
@@ -29,24 +22,32 @@
  */
 import type { PerfModel } from "../perf/mod.ts";
 import type { EngineConfig } from "./config.ts";
-import { rejectReason, reuseIfFits, sideBlocks } from "./admission.ts";
-import { allocateBlocks, claimBlocks, registerPromptBlocks } from "./blocks.ts";
+import { rejectReason, reuseIfFits } from "./admission.ts";
+import { claimBlocks, registerPromptBlocks } from "./blocks.ts";
 import { IntDeque } from "../common/deque.ts";
 import { applyEmissions } from "./emission.ts";
 import { KvHolds } from "./kv_holds.ts";
 import { KvPool } from "./kv_pool.ts";
 import type { LowerTiers } from "./lower_tiers.ts";
 import { Offload } from "./offload.ts";
-import { preempt } from "./preemption.ts";
 import { SglangScheduler } from "./sglang.ts";
+import { VllmScheduler } from "./vllm.ts";
 import { chargePass } from "./timing.ts";
 import type { RequestTable } from "./requests.ts";
 import type { PassStats, PassTotals, RejectReason, Speculative } from "./types.ts";
 import { addPass, emptyPassTotals } from "./pass_totals.ts";
 import type { OpTotals } from "./op_totals.ts";
 
-/** What {@link Engine.#admit} returns for a request parked while its prefix is copied back from the host tier. */
-const PARKED = -2;
+/**
+ * What plans an engine's passes: vLLM's scheduler ({@link VllmScheduler}) or SGLang's ({@link SglangScheduler}).
+ */
+export interface PassScheduler {
+  /**
+   * Plan engine `e`'s next pass, starting at `nowMs`, on the request table `req` (MTP: `spec`), through the
+   * engine's scheduling methods ({@link Engine.schedule}, {@link Engine.run}, …). Returns whether it preempted.
+   */
+  plan(e: Engine, req: RequestTable, spec: Speculative | undefined, nowMs: number): boolean;
+}
 
 /**
  * A simulated engine rank. Created by the cluster; all request state lives in the shared {@link RequestTable}.
@@ -60,10 +61,10 @@ export class Engine {
   /** The host-memory KV tier and the requests parked for its copies (`num_g2_blocks`); null without one. */
   readonly offload: Offload | null;
   /**
-   * SGLang's scheduler, which plans the passes of an aggregated or prefill rank when the engine is SGLang; null
-   * otherwise (an SGLang decode rank's passes are planned as vLLM's, see {@link SglangScheduler}).
+   * What plans its passes: SGLang's scheduler on an SGLang engine's aggregated or prefill rank, vLLM's otherwise
+   * (an SGLang decode rank's passes are planned as vLLM's, see {@link SglangScheduler}).
    */
-  readonly sglang: SglangScheduler | null;
+  readonly scheduler: PassScheduler;
   /** Prefill rank: the KV of finished prompts, held until the cluster releases it once transferred. */
   readonly holds: KvHolds;
   readonly waiting: IntDeque = new IntDeque(64);
@@ -172,7 +173,7 @@ export class Engine {
     this.#spec = speculative;
     this.pool = new KvPool(config.numGpuBlocks, config.enablePrefixCaching);
     this.offload = config.hostTier ? new Offload(config.hostTier, this.pool, lower, id) : null;
-    this.sglang = config.sglang ? new SglangScheduler(config.sglang) : null;
+    this.scheduler = config.sglang ? new SglangScheduler(config.sglang) : new VllmScheduler();
     this.holds = new KvHolds(this.pool);
     const cap = config.maxNumSeqs;
     this.running = new Int32Array(cap);
@@ -295,7 +296,7 @@ export class Engine {
       pass.prefillTokens =
       pass.computedTokens =
         0;
-    const preempted = this.sglang !== null ? this.sglang.plan(this, req, this.#spec) : this.#planVllm(nowMs);
+    const preempted = this.scheduler.plan(this, req, this.#spec, nowMs);
 
     // Every request whose KV covers its sequence emits at the pass end.
     let ready = 0, sumContext = 0, decoding = 0, decodingContext = 0;
@@ -350,93 +351,6 @@ export class Engine {
   }
 
   /**
-   * Schedule a pass as vLLM's scheduler does, from `nowMs`: 1. running requests first, in order, within the token
-   * budget, preempting by recompute when a block cannot be had; 2. admissions, only when nothing was preempted.
-   * Returns whether it preempted.
-   */
-  #planVllm(nowMs: number): boolean {
-    const cfg = this.config, req = this.#req, bs = cfg.blockSize, pool = this.pool, running = this.running;
-    let budget = cfg.maxNumBatchedTokens;
-    let preempted = false;
-
-    // 1. Running requests first.
-    let i = 0;
-    while (i < this.runningCount && budget > 0) {
-      const r = running[i];
-      const remaining = req.promptLen[r] + req.generated[r] - req.computed[r];
-      req.passPrefill[r] = 0;
-      if (remaining <= 0) {
-        throw new Error(`engine ${this.id}: running request ${r} has nothing to compute (bug)`);
-      }
-      const inPrefill = req.prefilling[r] === 1;
-      // Without chunked prefill the rest of the prompt runs whole, as the reference's `prompt_remaining` test
-      // (a recompute after preemption may chunk the generated tokens after it).
-      if (inPrefill && !cfg.enableChunkedPrefill && req.promptLen[r] - req.computed[r] > budget) break;
-      const take = remaining < budget ? remaining : budget;
-      let selfPreempted = false;
-      // Fast path: a decoding request whose next token still fits its last block needs no allocation (unless its
-      // sliding-window layers' blocks change, as after a prompt chunk they kept whole).
-      const fits = !inPrefill && req.computed[r] + take <= req.held[r] * bs &&
-        (cfg.windowShare === 0 || sideBlocks(cfg, req.computed[r] + take, take) === req.sideBlocks[r]);
-      while (!fits && !allocateBlocks(req, cfg, pool, r, req.computed[r] + take, take)) {
-        const victimIdx = cfg.preemption === "lifo" ? this.runningCount - 1 : 0;
-        const victim = running[victimIdx];
-        if (victimIdx < i) {
-          // Already scheduled in this pass: give its tokens back.
-          budget += req.charged[victim];
-          this.#unschedule(victim);
-          i--;
-        }
-        preempt(this, req, victimIdx);
-        preempted = true;
-        if (victim === r) {
-          selfPreempted = true;
-          break;
-        }
-      }
-      if (selfPreempted) continue;
-      budget -= this.schedule(r, take, inPrefill, inPrefill ? take : this.#verifyCharge(take, budget));
-      i++;
-    }
-
-    // 2. Admissions, only when nothing was preempted.
-    if (!preempted) {
-      while (this.runningCount < cfg.maxNumSeqs && this.waiting.size > 0 && budget > 0) {
-        const r = this.waiting.front();
-        // Not yet visible to the scheduler (async scheduling), unless the pass would otherwise be empty.
-        if (req.firstPass[r] > this.passes && this.runningCount > 0) break;
-        if (req.admitted[r] === 0) {
-          const reason = rejectReason(req, cfg, this.#spec, r);
-          if (reason !== undefined) {
-            this.popWaiting();
-            this.reject(r, reason);
-            continue;
-          }
-        }
-        const take = this.#admit(r, budget, nowMs);
-        if (take === PARKED) continue;
-        if (take < 0) break;
-        budget -= this.schedule(
-          r,
-          take,
-          take > 0 && cfg.role !== "decode",
-          cfg.role === "decode" ? 1 : take,
-        );
-      }
-      while (this.runningCount < cfg.maxNumSeqs && this.landed.size > 0 && budget > 0) {
-        const r = this.landed.front();
-        if (req.firstPass[r] > this.passes && this.runningCount > 0) break;
-        this.landed.popFront();
-        this.waitingTokens -= req.promptLen[r];
-        req.prefilling[r] = 0;
-        this.run(r, 0);
-        budget -= this.schedule(r, 0, false, 1);
-      }
-    }
-    return preempted;
-  }
-
-  /**
    * The run stopped at `limitMs` in the middle of this rank's pass, started at `startMs`: take the part past the
    * limit out of the busy time and its parts (the pass still counts as one).
    */
@@ -459,43 +373,6 @@ export class Engine {
     this.offload?.store(nowMs);
   }
 
-  /**
-   * Try to admit the head of the waiting queue with `budget` tokens left. Returns the prompt tokens to compute
-   * in this pass (0 on decode workers, which restore the prompt's KV without compute), −1 if it must wait, or
-   * {@link PARKED} when it left the queue while its prefix is copied back from the host tier (from `nowMs`).
-   */
-  #admit(r: number, budget: number, nowMs: number): number {
-    const req = this.#req, cfg = this.config, bs = cfg.blockSize, off = this.offload;
-    const known = req.promptLen[r] + req.generated[r];
-    let matched = reuseIfFits(this, req, this.#spec, r, this.#scratch);
-    if (matched < 0) return -1;
-    const resident = this.#scratch[1];
-    const hits = off === null ? 0 : off.hostHits(req, r, resident, known, bs);
-    if (hits > 0) {
-      if (off!.swapIn(req, r, resident, hits, nowMs)) {
-        this.waiting.popFront(); // its tokens stay queued while it is parked
-        return PARKED;
-      }
-      matched = reuseIfFits(this, req, this.#spec, r, this.#scratch);
-      if (matched < 0) return -1;
-    }
-    const cached = matched * bs;
-    let take: number;
-    if (cfg.role === "decode") {
-      take = 0;
-    } else {
-      take = known - cached < budget ? known - cached : budget;
-      if (!cfg.enableChunkedPrefill && req.promptLen[r] - cached > budget) return -1;
-    }
-    this.popWaiting();
-    const upTo = cfg.role === "decode" ? known : cached + take;
-    claimBlocks(req, cfg, this.pool, this.#spec, r, matched, upTo, cfg.role === "decode" ? 1 : take);
-    req.prefilling[r] = cfg.role === "decode" ? 0 : 1;
-    if (cfg.role === "decode") req.computed[r] = known;
-    this.run(r, cached);
-    return take;
-  }
-
   /** Record that `r`, taken off the waiting queue, can never run here, for `reason`. */
   reject(r: number, reason: RejectReason): void {
     this.rejectedIds.push(r);
@@ -508,18 +385,6 @@ export class Engine {
     this.running[this.runningCount++] = r;
     this.admittedIds[this.admittedCount] = r;
     this.admittedCached[this.admittedCount++] = cached;
-  }
-
-  /**
-   * What a decoding request's `take` tokens cost of the pass's `budget`: with MTP, as vLLM schedules a
-   * verification round, the token it emitted last and a full set of drafts (`1 + nextn`, at least `take`), cut to
-   * the budget left (fewer drafts then); without, `take`.
-   */
-  #verifyCharge(take: number, budget: number): number {
-    const spec = this.#spec;
-    if (spec === undefined) return take;
-    const full = Math.max(take, 1 + spec.acceptRates.length);
-    return full < budget ? full : Math.max(budget, take);
   }
 
   /**
@@ -545,7 +410,7 @@ export class Engine {
   }
 
   /** Undo {@link Engine.schedule} for request `r`, preempted later in the same pass. */
-  #unschedule(r: number): void {
+  unschedule(r: number): void {
     const req = this.#req, pass = this.#pass, take = req.scheduled[r];
     pass.computedTokens -= take;
     if (req.passPrefill[r] === 1) {
