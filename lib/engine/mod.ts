@@ -20,7 +20,8 @@ export {
   resolveEngineArgs,
   type WorkerRole,
 } from "./config.ts";
-export { Engine } from "./engine.ts";
+export { Engine, type PassScheduler } from "./engine.ts";
+export { VllmScheduler } from "./vllm.ts";
 export { MIXED_DECODE_OP, OpTotals } from "./op_totals.ts";
 export type { PassStats, PassTotals, RejectReason, Speculative } from "./types.ts";
 export {
