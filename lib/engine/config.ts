@@ -1,6 +1,7 @@
 /**
  * Engine config: the resolution of validated engine args (`args.ts`) into the {@link EngineConfig} one engine
- * runs with, with the cross-field checks, the perf setup, the derived KV capacity and the front end.
+ * runs with, with the cross-field checks, the perf setup, the derived KV capacity and the front end; the offload
+ * tiers' part is in `tier_config.ts`, the SGLang scheduler's in `sglang_config.ts`.
  *
  * @module
  */
@@ -26,6 +27,8 @@ import { type EngineArgs, parseEngineArgs } from "./args.ts";
 import type { HostTierConfig } from "./host_tier.ts";
 import type { LowerTiersConfig } from "./lower_tiers.ts";
 import type { SglangSchedule } from "./sglang.ts";
+import { sglangSchedule } from "./sglang_config.ts";
+import { hostTier, lowerTiers } from "./tier_config.ts";
 
 /** Role of a worker in the topology. */
 export type WorkerRole = "aggregated" | "prefill" | "decode";
@@ -272,202 +275,6 @@ export function resolveEngineArgs(
   };
   return { args, config, warnings };
 }
-
-/** SGLang's scheduler defaults, as the reference's mocker has them (`scheduler/sglang/config.rs`). */
-const SGLANG_DEFAULTS = {
-  maxPrefillTokens: 16384,
-  chunkedPrefillSize: 8192,
-  clipMaxNewTokens: 4096,
-  /** `init_new_token_ratio` per unit of `schedule_conservativeness`. */
-  initNewTokenRatio: 0.7,
-  /** `min_new_token_ratio` as a share of the initial ratio, and the passes the ratio decays over to it. */
-  minNewTokenRatioFactor: 0.14,
-  decaySteps: 600,
-} as const;
-
-/** vLLM's scheduling keys, which SGLang's scheduler (on agg and prefill ranks) does not read. */
-const VLLM_SCHEDULING_KEYS = [
-  "max_num_batched_tokens",
-  "enable_chunked_prefill",
-  "preemption_mode",
-  "async_scheduling",
-] as const;
-/** Their defaults: a value other than these is reported as having no effect on an SGLang rank. */
-const VLLM_SCHEDULING_DEFAULTS = parseEngineArgs({});
-
-/**
- * The SGLang scheduler `args` ask for a `role` rank, null unless `engine_type` is "sglang":
- * its `sglang` settings over SGLang's defaults (the new-token ratios capped at 1, as SGLang caps them). Settings
- * without effect are reported: a `sglang` section on another engine or on a decode rank (planned as vLLM's),
- * vLLM's scheduling keys set to other than their defaults on an SGLang rank, and `lpm` without prefix caching
- * (SGLang then schedules FIFO).
- */
-function sglangSchedule(
-  args: EngineArgs,
-  role: WorkerRole,
-  blockSize: number,
-  fail: (field: string, detail: string) => never,
-  warnings: string[],
-  what: string,
-): SglangSchedule | null {
-  const s = args.sglang;
-  if (args.engine_type !== "sglang" || role === "decode") {
-    const why = args.engine_type === "sglang"
-      ? "on decode workers, which plan their passes as vLLM's"
-      : 'unless engine_type is "sglang"';
-    if (s != null) warnings.push(`${what}.sglang has no effect ${why}`);
-    return null;
-  }
-  for (const k of VLLM_SCHEDULING_KEYS) {
-    if (args[k] !== VLLM_SCHEDULING_DEFAULTS[k]) {
-      warnings.push(`${what}.${k} has no effect on the SGLang scheduler`);
-    }
-  }
-  const d = SGLANG_DEFAULTS;
-  const chunk = s?.chunked_prefill_size ?? d.chunkedPrefillSize;
-  if (chunk % blockSize !== 0) {
-    fail("sglang.chunked_prefill_size", `${chunk} is not a multiple of the page size (${blockSize} tokens)`);
-  }
-  if (s?.schedule_policy === "lpm" && !args.enable_prefix_caching) {
-    warnings.push(
-      `${what}.sglang.schedule_policy "lpm" has no effect without prefix caching (SGLang schedules FIFO)`,
-    );
-  }
-  const init = Math.min(d.initNewTokenRatio * (s?.schedule_conservativeness ?? 1), 1);
-  const min = Math.min(init * d.minNewTokenRatioFactor, 1);
-  return {
-    lpm: s?.schedule_policy === "lpm" && args.enable_prefix_caching,
-    maxPrefillTokens: s?.max_prefill_tokens ?? d.maxPrefillTokens,
-    chunkedPrefillSize: chunk,
-    clipMaxNewTokens: s?.clip_max_new_tokens ?? d.clipMaxNewTokens,
-    prefillDecodeInterval: s?.prefill_decode_interval ?? 0,
-    initNewTokenRatio: init,
-    minNewTokenRatio: min,
-    newTokenRatioDecay: (init - min) / d.decaySteps,
-  };
-}
-
-/** The reference's bandwidth of each direction between GPU and host memory, in GB/s (`kvbm_offload`). */
-const HOST_TIER_GBPS = 14;
-
-/**
- * The host tier `num_g2_blocks` asks for, or null. Without a block size in bytes (`kv_bytes_per_token`, or the
- * model's from `aic_model_path`) the reference runs without the tier, and so does dynolab, with a warning; so
- * without prefix caching, when no block is ever cached to offload. Decode ranks get none (not simulated yet).
- */
-function hostTier(
-  args: EngineArgs,
-  role: WorkerRole,
-  setup: PerfSetup | undefined,
-  blockSize: number,
-  warnings: string[],
-  what: string,
-  at: InputLocation,
-): HostTierConfig | null {
-  const blocks = args.num_g2_blocks ?? 0;
-  if (blocks === 0) {
-    const tier = role === "decode"
-      ? "on decode workers, which have no host KV tier"
-      : "without num_g2_blocks";
-    for (const k of HOST_TIER_KEYS) {
-      if (args[k] != null) warnings.push(`${what}.${k} has no effect ${tier}`);
-    }
-    return null;
-  }
-  if (role === "decode") {
-    throw new InputError(
-      "a host KV tier is simulated on aggregated and prefill workers only, not yet on decode workers",
-      { ...at, field: `${what}.num_g2_blocks` },
-    );
-  }
-  if (args.engine_type === "sglang") {
-    throw new InputError(
-      'the SGLang scheduler has no host KV tier (nor has the reference\'s); use engine_type "vllm" with it',
-      { ...at, field: `${what}.num_g2_blocks` },
-    );
-  }
-  const bytes = args.kv_bytes_per_token ?? (setup ? kvBytesPerToken(setup.model.arch, setup.dtypes.kv) : 0);
-  const off = !args.enable_prefix_caching
-    ? "without prefix caching (only cached blocks are offloaded)"
-    : bytes === 0
-    ? "without kv_bytes_per_token or aic_model_path to size a block's copy (the reference runs without it too)"
-    : null;
-  if (off !== null) {
-    warnings.push(`${what}.num_g2_blocks has no effect ${off}`);
-    return null;
-  }
-  return {
-    blocks,
-    blockBytes: blockSize * bytes,
-    offloadGbps: args.bandwidth_g1_to_g2_gbps ?? HOST_TIER_GBPS,
-    onboardGbps: args.bandwidth_g2_to_g1_gbps ?? HOST_TIER_GBPS,
-  };
-}
-
-/** The reference's bandwidth of each direction between host memory and disk, and the object store, in GB/s. */
-const DISK_GBPS = 7, OBJECT_GBPS = 4;
-
-/**
- * The lower tiers `num_g3_blocks` and `enable_g4_storage` ask for below the `host` tier, or null. They need a
- * host tier (an error otherwise, as the reference's) and the block size in bytes it has; without prefix
- * caching, which turns the host tier off, they are off too, with a warning. Bandwidths without their tier are
- * reported as having no effect.
- */
-function lowerTiers(
-  args: EngineArgs,
-  role: WorkerRole,
-  host: HostTierConfig | null,
-  warnings: string[],
-  what: string,
-  at: InputLocation,
-): LowerTiersConfig | null {
-  const disk = args.num_g3_blocks ?? 0, object = args.enable_g4_storage;
-  const unused = (keys: readonly (keyof EngineArgs)[], why: string) => {
-    for (const k of keys) if (args[k] != null) warnings.push(`${what}.${k} has no effect ${why}`);
-  };
-  if (disk === 0) unused(["bandwidth_g2_to_g3_gbps", "bandwidth_g3_to_g2_gbps"], "without num_g3_blocks");
-  if (!object) unused(["bandwidth_g2_to_g4_gbps", "bandwidth_g4_to_g2_gbps"], "without enable_g4_storage");
-  if (disk === 0 && !object) return null;
-  const key = disk > 0 ? "num_g3_blocks" : "enable_g4_storage";
-  if (role === "decode") {
-    throw new InputError(
-      "the disk and object-storage KV tiers (G3, G4) are simulated on aggregated and prefill workers only",
-      { ...at, field: `${what}.${key}` },
-    );
-  }
-  if (host === null) {
-    if ((args.num_g2_blocks ?? 0) > 0 && !args.enable_prefix_caching) {
-      warnings.push(`${what}.${key} has no effect without prefix caching (only cached blocks are offloaded)`);
-      return null;
-    }
-    const why = (args.num_g2_blocks ?? 0) > 0
-      ? "a block size in bytes: kv_bytes_per_token, or a model (aic_model_path)"
-      : "a host tier: num_g2_blocks";
-    throw new InputError(`the disk and object-storage KV tiers (G3, G4) need ${why}`, {
-      ...at,
-      field: `${what}.${key}`,
-    });
-  }
-  return {
-    blockBytes: host.blockBytes,
-    disk: disk > 0
-      ? {
-        blocks: disk,
-        writeGbps: args.bandwidth_g2_to_g3_gbps ?? DISK_GBPS,
-        readGbps: args.bandwidth_g3_to_g2_gbps ?? DISK_GBPS,
-      }
-      : null,
-    object: object
-      ? {
-        writeGbps: args.bandwidth_g2_to_g4_gbps ?? OBJECT_GBPS,
-        readGbps: args.bandwidth_g4_to_g2_gbps ?? OBJECT_GBPS,
-      }
-      : null,
-  };
-}
-
-/** Keys that tune the host tier (`offload_batch_size` groups copies into batches, which share a link alike). */
-const HOST_TIER_KEYS = ["offload_batch_size", "bandwidth_g1_to_g2_gbps", "bandwidth_g2_to_g1_gbps"] as const;
 
 /** The front-end latency the args ask for (see `frontend_latency`). */
 function frontendLatency(
