@@ -373,10 +373,18 @@ export class Engine {
     this.offload?.store(nowMs);
   }
 
-  /** Record that `r`, taken off the waiting queue, can never run here, for `reason`. */
-  reject(r: number, reason: RejectReason): void {
+  /**
+   * Reject `r`, the head of the waiting queue, if this is its first admission and it can never run here
+   * ({@link rejectReason}): take it off the queue, record why, and return true.
+   */
+  rejectHead(r: number): boolean {
+    if (this.#req.admitted[r] !== 0) return false;
+    const reason = rejectReason(this.#req, this.config, this.#spec, r);
+    if (reason === undefined) return false;
+    this.popWaiting();
     this.rejectedIds.push(r);
     this.rejectedReasons.push(reason);
+    return true;
   }
 
   /** Add admitted `r` to the running requests, with `cached` prompt tokens reused. */

@@ -25,7 +25,7 @@
  *
  * @module
  */
-import { rejectReason, reusedBlocks, sideBlocks } from "./admission.ts";
+import { reusedBlocks, sideBlocks } from "./admission.ts";
 import { allocateBlocks, claimBlocks } from "./blocks.ts";
 import type { Engine } from "./engine.ts";
 import { preempt } from "./preemption.ts";
@@ -140,14 +140,7 @@ export class SglangScheduler {
       chunkLeft > 0 && inputLeft > 0 && totalLeft > 0 && e.runningCount < cfg.maxNumSeqs && e.waiting.size > 0
     ) {
       const r = e.waiting.front();
-      if (req.admitted[r] === 0) {
-        const reason = rejectReason(req, cfg, spec, r);
-        if (reason !== undefined) {
-          e.popWaiting();
-          e.reject(r, reason);
-          continue;
-        }
-      }
+      if (e.rejectHead(r)) continue;
       const known = req.promptLen[r] + req.generated[r];
       const matched = reusedBlocks(req, pool, r, known, bs, spec, this.#scratch);
       const activeHits = this.#scratch[0], cached = matched * bs, extend = known - cached;

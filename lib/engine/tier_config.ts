@@ -33,9 +33,7 @@ export function hostTier(
     const tier = role === "decode"
       ? "on decode workers, which have no host KV tier"
       : "without num_g2_blocks";
-    for (const k of HOST_TIER_KEYS) {
-      if (args[k] != null) warnings.push(`${what}.${k} has no effect ${tier}`);
-    }
+    unused(args, HOST_TIER_KEYS, tier, warnings, what);
     return null;
   }
   if (role === "decode") {
@@ -86,11 +84,24 @@ export function lowerTiers(
   at: InputLocation,
 ): LowerTiersConfig | null {
   const disk = args.num_g3_blocks ?? 0, object = args.enable_g4_storage;
-  const unused = (keys: readonly (keyof EngineArgs)[], why: string) => {
-    for (const k of keys) if (args[k] != null) warnings.push(`${what}.${k} has no effect ${why}`);
-  };
-  if (disk === 0) unused(["bandwidth_g2_to_g3_gbps", "bandwidth_g3_to_g2_gbps"], "without num_g3_blocks");
-  if (!object) unused(["bandwidth_g2_to_g4_gbps", "bandwidth_g4_to_g2_gbps"], "without enable_g4_storage");
+  if (disk === 0) {
+    unused(
+      args,
+      ["bandwidth_g2_to_g3_gbps", "bandwidth_g3_to_g2_gbps"],
+      "without num_g3_blocks",
+      warnings,
+      what,
+    );
+  }
+  if (!object) {
+    unused(
+      args,
+      ["bandwidth_g2_to_g4_gbps", "bandwidth_g4_to_g2_gbps"],
+      "without enable_g4_storage",
+      warnings,
+      what,
+    );
+  }
   if (disk === 0 && !object) return null;
   const key = disk > 0 ? "num_g3_blocks" : "enable_g4_storage";
   if (role === "decode") {
@@ -128,6 +139,17 @@ export function lowerTiers(
       }
       : null,
   };
+}
+
+/** Report each of `keys` that `args` set as having no effect `why`. */
+function unused(
+  args: EngineArgs,
+  keys: readonly (keyof EngineArgs)[],
+  why: string,
+  warnings: string[],
+  what: string,
+): void {
+  for (const k of keys) if (args[k] != null) warnings.push(`${what}.${k} has no effect ${why}`);
 }
 
 /** Keys that tune the host tier (`offload_batch_size` groups copies into batches, which share a link alike). */

@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { rejectReason, reuseIfFits, sideBlocks } from "./admission.ts";
+import { reuseIfFits, sideBlocks } from "./admission.ts";
 import { allocateBlocks, claimBlocks } from "./blocks.ts";
 import type { Engine } from "./engine.ts";
 import { preempt } from "./preemption.ts";
@@ -101,14 +101,7 @@ export class VllmScheduler {
         const r = e.waiting.front();
         // Not yet visible to the scheduler (async scheduling), unless the pass would otherwise be empty.
         if (req.firstPass[r] > e.passes && e.runningCount > 0) break;
-        if (req.admitted[r] === 0) {
-          const reason = rejectReason(req, cfg, spec, r);
-          if (reason !== undefined) {
-            e.popWaiting();
-            e.reject(r, reason);
-            continue;
-          }
-        }
+        if (e.rejectHead(r)) continue;
         const take = this.#admit(e, req, spec, r, budget, nowMs);
         if (take === PARKED) continue;
         if (take < 0) break;

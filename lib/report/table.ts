@@ -258,17 +258,27 @@ function handoffLine(h: HandoffSummary): string {
   }); transfer mean ${ms(h.transfer_ms.mean)}; decode queue mean ${ms(h.decode_queue_ms.mean)}`;
 }
 
+/** A link's bandwidth as the run summary gives it (0: instant). */
+function gbps(v: number): string {
+  return v > 0 ? `${formatCount(v, 2)} GB/s` : "instant";
+}
+
+/** The note on blocks a KV tier dropped for want of an unheld block to evict, if any. */
+function dropped(n: number): string {
+  return n > 0 ? ` (${formatCount(n)} dropped: no unheld block)` : "";
+}
+
 /** A pool's host KV tier: its size and links, and the blocks copied each way. */
 function hostTierLines(p: PoolSummary): string[] {
   const t = p.host_tier;
   if (!t) return [];
-  const gbps = (v: number) => v > 0 ? `${formatCount(v, 2)} GB/s` : "instant";
-  const dropped = t.dropped_blocks > 0 ? ` (${formatCount(t.dropped_blocks)} dropped: no unheld block)` : "";
   return [
     `  Host KV tier: ${formatCount(t.blocks_per_rank)} blocks per rank, copies ${
       gbps(t.offload_gbps)
     } out, ` +
-    `${gbps(t.onboard_gbps)} back: ${formatCount(t.offloaded_blocks)} blocks stored${dropped}, ` +
+    `${gbps(t.onboard_gbps)} back: ${formatCount(t.offloaded_blocks)} blocks stored${
+      dropped(t.dropped_blocks)
+    }, ` +
     `${formatCount(t.onboarded_blocks)} copied back (${formatCount(t.swap_ins)} requests parked for them` +
     `${t.staged_blocks > 0 ? `; ${formatCount(t.staged_blocks)} of them staged from the lower tiers` : ""})`,
   ];
@@ -277,16 +287,14 @@ function hostTierLines(p: PoolSummary): string[] {
 /** The run summary's line about the lower KV tiers, if the run had any. */
 function lowerTiersLines(t: LowerTiersSummary | undefined): string[] {
   if (!t) return [];
-  const gbps = (v: number) => v > 0 ? `${formatCount(v, 2)} GB/s` : "instant";
   const parts: string[] = [];
   if (t.disk) {
     const d = t.disk;
-    const dropped = d.dropped_blocks > 0
-      ? ` (${formatCount(d.dropped_blocks)} dropped: no unheld block)`
-      : "";
     parts.push(
       `disk ${formatCount(d.blocks)} blocks, ${gbps(d.write_gbps)} in, ${gbps(d.read_gbps)} out: ` +
-        `${formatCount(d.stored_blocks)} stored${dropped}, ${formatCount(d.read_blocks)} read back`,
+        `${formatCount(d.stored_blocks)} stored${dropped(d.dropped_blocks)}, ${
+          formatCount(d.read_blocks)
+        } read back`,
     );
   }
   if (t.object) {
