@@ -7,12 +7,16 @@
  * block also holds its parent, so a parent is always released after its children: LRU order is therefore
  * leaf-first order (the reference's default `Lineage` eviction), with no tree to maintain.
  *
- * Per-slot state is typed arrays indexed by slot; the block id → slot index is a hash map sized to the pool
- * (not to the workload), so every operation is O(1) expected.
+ * A slot's state is four adjacent words of one typed array (slots are visited in no order, so a slot's
+ * state costs one cache line); the block id → slot index is a map sized to the pool (not to the workload) and
+ * laid out for runs of consecutive ids, so every operation is O(1) expected.
  *
  * @module
  */
 import { IntMap } from "../common/int_map.ts";
+
+/** A slot's fields in `KvPool`'s state array: holders, block id, LRU links. */
+const REF = 0, ID = 1, PREV = 2, NEXT = 3, FIELDS = 4;
 
 /**
  * @example
@@ -34,14 +38,13 @@ export class KvPool {
   readonly capacity: number;
   /** Whether full prompt blocks are registered for reuse. */
   readonly prefixCaching: boolean;
-  /** Holders per slot (0 = free or inactive). */
-  readonly #ref: Int32Array;
-  /** Block id cached in each slot, or −1 (free or private). */
-  readonly #idOf: Int32Array;
+  /**
+   * Per slot, side by side (one cache line for a slot's whole state, whose slots are scattered): holders
+   * (`REF`, 0 = free or inactive), the block id cached (`ID`, −1 = free or private), and the LRU links.
+   */
+  readonly #state: Int32Array;
   /** Slot caching each block id (only cached ids have an entry). */
   readonly #slotOf: IntMap;
-  readonly #prev: Int32Array;
-  readonly #next: Int32Array;
   #lruHead = -1;
   #lruTail = -1;
   readonly #free: Int32Array;
@@ -56,13 +59,13 @@ export class KvPool {
   #reservedCount = 0;
 
   /**
-   * Bytes a pool of `capacity` blocks allocates: six Int32 arrays, and with prefix caching its block index.
+   * Bytes a pool of `capacity` blocks allocates: six Int32 words a slot, and with prefix caching its block index.
    *
    * @example
    * ```ts
    * import assert from "node:assert/strict";
    * import { KvPool } from "./kv_pool.ts";
-   * assert.equal(KvPool.bytes(1000, false), 24_000 + 128); // the arrays, and an empty block index
+   * assert.equal(KvPool.bytes(1000, false), 24_000 + 260); // the arrays, and an empty block index
    * ```
    */
   static bytes(capacity: number, prefixCaching: boolean): number {
@@ -75,11 +78,9 @@ export class KvPool {
   constructor(capacity: number, prefixCaching: boolean) {
     this.capacity = capacity;
     this.prefixCaching = prefixCaching;
-    this.#ref = new Int32Array(capacity);
-    this.#idOf = new Int32Array(capacity).fill(-1);
+    this.#state = new Int32Array(capacity * FIELDS).fill(-1);
+    for (let i = 0; i < capacity; i++) this.#state[i * FIELDS + REF] = 0;
     this.#slotOf = new IntMap(prefixCaching ? capacity : 0);
-    this.#prev = new Int32Array(capacity).fill(-1);
-    this.#next = new Int32Array(capacity).fill(-1);
     this.#free = new Int32Array(capacity);
     this.#reserved = new Int32Array(capacity);
     for (let i = 0; i < capacity; i++) this.#free[i] = capacity - 1 - i;
@@ -113,12 +114,12 @@ export class KvPool {
 
   /** Whether `slot` is a private block (registered for no reuse). */
   isPrivate(slot: number): boolean {
-    return this.#idOf[slot] < 0;
+    return this.#state[slot * FIELDS + ID] < 0;
   }
 
   /** Whether `slot` is held by a running request. */
   isActive(slot: number): boolean {
-    return this.#ref[slot] > 0;
+    return this.#state[slot * FIELDS + REF] > 0;
   }
 
   /**
@@ -128,12 +129,12 @@ export class KvPool {
   matchPrefix(blocks: Int32Array, from: number, to: number, activeOut: Int32Array): number {
     activeOut[0] = 0;
     if (!this.prefixCaching) return 0;
-    const slotOf = this.#slotOf, ref = this.#ref;
+    const slotOf = this.#slotOf, state = this.#state;
     let n = 0, active = 0;
     for (let i = from; i < to; i++) {
       const slot = slotOf.get(blocks[i]);
       if (slot < 0) break;
-      if (ref[slot] > 0) active++;
+      if (state[slot * FIELDS + REF] > 0) active++;
       n++;
     }
     activeOut[0] = active;
@@ -143,12 +144,12 @@ export class KvPool {
   /** Take a reference on the cached block `id` (which must be cached), reviving it if inactive. */
   acquire(id: number): number {
     const slot = this.#slotOf.get(id);
-    if (this.#ref[slot] === 0) {
+    if (this.#state[slot * FIELDS + REF] === 0) {
       this.#unlink(slot);
       this.#inactive--;
       this.#active++;
     }
-    this.#ref[slot]++;
+    this.#state[slot * FIELDS + REF]++;
     return slot;
   }
 
@@ -165,18 +166,18 @@ export class KvPool {
       slot = this.#lruHead;
       this.#unlink(slot);
       this.#inactive--;
-      this.#slotOf.delete(this.#idOf[slot]);
+      this.#slotOf.delete(this.#state[slot * FIELDS + ID]);
       this.#evictions++;
     } else {
       return -1;
     }
-    this.#ref[slot] = 1;
+    this.#state[slot * FIELDS + REF] = 1;
     this.#active++;
     if (id >= 0 && this.prefixCaching) {
-      this.#idOf[slot] = id;
+      this.#state[slot * FIELDS + ID] = id;
       this.#slotOf.set(id, slot);
     } else {
-      this.#idOf[slot] = -1;
+      this.#state[slot * FIELDS + ID] = -1;
       this.#privateActive++;
     }
     return slot;
@@ -192,7 +193,7 @@ export class KvPool {
       this.release(slot);
       return this.acquire(id);
     }
-    this.#idOf[slot] = id;
+    this.#state[slot * FIELDS + ID] = id;
     this.#slotOf.set(id, slot);
     this.#privateActive--;
     return slot;
@@ -200,11 +201,11 @@ export class KvPool {
 
   /** Drop one reference; an unheld cached block becomes inactive (most recently used), a private one free. */
   release(slot: number): void {
-    const left = --this.#ref[slot];
+    const left = --this.#state[slot * FIELDS + REF];
     if (left > 0) return;
     if (left < 0) throw new Error(`kv pool: slot ${slot} released more often than acquired (bug)`);
     this.#active--;
-    if (this.#idOf[slot] >= 0) {
+    if (this.#state[slot * FIELDS + ID] >= 0) {
       this.#inactive++;
       this.#append(slot);
     } else {
@@ -245,18 +246,19 @@ export class KvPool {
   }
 
   #append(slot: number): void {
-    this.#prev[slot] = this.#lruTail;
-    this.#next[slot] = -1;
-    if (this.#lruTail >= 0) this.#next[this.#lruTail] = slot;
+    const state = this.#state;
+    state[slot * FIELDS + PREV] = this.#lruTail;
+    state[slot * FIELDS + NEXT] = -1;
+    if (this.#lruTail >= 0) state[this.#lruTail * FIELDS + NEXT] = slot;
     else this.#lruHead = slot;
     this.#lruTail = slot;
   }
 
   #unlink(slot: number): void {
-    const p = this.#prev[slot], n = this.#next[slot];
-    if (p >= 0) this.#next[p] = n;
+    const state = this.#state, p = state[slot * FIELDS + PREV], n = state[slot * FIELDS + NEXT];
+    if (p >= 0) state[p * FIELDS + NEXT] = n;
     else this.#lruHead = n;
-    if (n >= 0) this.#prev[n] = p;
+    if (n >= 0) state[n * FIELDS + PREV] = p;
     else this.#lruTail = p;
   }
 }
