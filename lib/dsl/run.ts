@@ -9,6 +9,7 @@ import { loadSpecWorkload, runInputsLoader } from "../run_inputs.ts";
 import type { Workload } from "../workload/mod.ts";
 import { ResultCache } from "./cache.ts";
 import { execute, type Job, type JobResult, spawnWorkers } from "./execute.ts";
+import { dslWording } from "./params.ts";
 import { DSL_POOL_NAME, prepareRuns } from "./prepare.ts";
 import { Progress } from "./progress.ts";
 import { Results, type RunResult } from "./results.ts";
@@ -127,8 +128,8 @@ export async function runScenario(s: Scenario, options: RunOptions = {}): Promis
 }
 
 /**
- * The runs' report warnings (settings without effect, a planner target that ignores the SLA, …), each once,
- * with the runs it concerns when not all of them.
+ * The runs' report warnings (settings without effect, a planner target that ignores the SLA, …) in the DSL's
+ * names, each once, with the runs it concerns when not all of them.
  *
  * @example
  * ```ts
@@ -144,7 +145,7 @@ export function runWarnings(
   const byWarning = new Map<string, number[]>();
   for (const run of runs) {
     const warnings = (run.report.dynolab as { warnings?: string[] } | undefined)?.warnings ?? [];
-    for (const w of warnings) byWarning.set(w, [...(byWarning.get(w) ?? []), run.index]);
+    for (const w of warnings.map(dslWording)) byWarning.set(w, [...(byWarning.get(w) ?? []), run.index]);
   }
   return [...byWarning].map(([w, at]) =>
     at.length === runs.length ? w : `${w} (run${at.length > 1 ? "s" : ""} ${at.join(", ")})`

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { InputError } from "../../lib/common/errors.ts";
 import { range, scenario, simulate } from "../../mod.ts";
+import { runWarnings } from "../../lib/dsl/run.ts";
 import { sharedPath, sharedTest } from "../_shared.ts";
 import { MINI_TRACE, QUIET } from "./_helpers.ts";
 import { withTempDir } from "../_temp.ts";
@@ -211,4 +212,24 @@ Deno.test("rows carry the mean provisioned workers, per pool in disaggregated ru
   const [agg] = (await scenario("fleet").trace(MINI_TRACE).agg({ workers: 2 }).run(QUIET)).rows;
   near(agg.workersAvg, 2);
   assert.deepEqual([agg.prefillWorkersAvg, agg.decodeWorkersAvg], [null, null]);
+});
+
+Deno.test("a run's warnings are worded in the DSL's names; the report keeps the CLI's", async () => {
+  const results = await scenario("warnings").trace(MINI_TRACE)
+    .engine({ engineType: "sglang", maxNumBatchedTokens: 4096, numGpuBlocks: 4096, blockSize: 16 })
+    .disagg({ prefill: { workers: 1 }, decode: { workers: 1, sglang: { page_size: 16 } } })
+    .run({ ...QUIET, warnings: false });
+  const report = results.runs[0].report.dynolab as { warnings: string[] };
+  assert(
+    report.warnings.includes(
+      "--prefill-engine-args.max_num_batched_tokens has no effect on the SGLang scheduler",
+    ),
+  );
+  const lines = runWarnings(results.runs);
+  assert(
+    lines.includes("prefill.maxNumBatchedTokens has no effect on the SGLang scheduler"),
+    lines.join("\n"),
+  );
+  assert(lines.some((l) => l.startsWith("decode.sglang has no effect")), lines.join("\n"));
+  assert(!lines.some((l) => /--|_/.test(l.split(" ")[0])), lines.join("\n"));
 });
