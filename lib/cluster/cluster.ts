@@ -10,8 +10,8 @@
  * events. An engine never runs an effect-free pass.
  *
  * Disaggregated hand-offs (reservation at the decode rank, the KV transfer, its landing) are the cluster's
- * {@link Handoffs} (`handoff.ts`); the workers, their lifecycle and their worker-seconds live in its
- * {@link Fleet} (`fleet.ts`).
+ * {@link Handoffs} (`handoff.ts`); the KV offload tiers' copy landings its {@link CopyChecks} (`copies.ts`); the
+ * workers, their lifecycle and their worker-seconds live in its {@link Fleet} (`fleet.ts`).
  *
  * @module
  */
@@ -25,6 +25,7 @@ import { EventQueue } from "../common/event_queue.ts";
 import { ARRIVE, COPIES, HANDOFF, LINK, PASS_END, READY, ROUTE, STARTUP } from "./events.ts";
 import { Fleet } from "./fleet.ts";
 import { Handoffs } from "./handoff.ts";
+import { CopyChecks } from "./copies.ts";
 import type { ScalingController } from "./lifecycle.ts";
 import type { ClusterResult, ClusterSetup, PoolState, Worker } from "./types.ts";
 
@@ -49,12 +50,7 @@ export class Cluster {
   readonly #handoffs: Handoffs;
   readonly #ctl: ScalingController | undefined;
   #nextTick = Infinity;
-  /** Per engine id: the time of its queued host-tier check ({@link COPIES}), if any. */
-  readonly #copyCheck: number[] = [];
-  /** The time of the lower tiers' queued check ({@link COPIES} with argument −1), if any. */
-  #lowerCheck = Infinity;
-  /** Host-tier checks queued: with no request left, copies still landing do not keep the run going. */
-  #copyChecks = 0;
+  readonly #copies: CopyChecks;
   /** Requests past the front end and not yet ended: the streams it serves (its load). */
   #inFlight = 0;
   #now = 0;
@@ -84,6 +80,7 @@ export class Cluster {
     this.#engines = fleet.engines;
     this.#poolOf = fleet.poolOf;
     this.#workerOf = fleet.workerOf;
+    this.#copies = new CopyChecks(this.#queue, fleet, (e) => this.#markDirty(e));
     const host = {
       now: () => this.#now,
       choose: (p: number, r: number) => this.#choose(p, r),
@@ -147,7 +144,7 @@ export class Cluster {
       // worker still starting then serves nobody), or nothing but cancelled workers' start-ups.
       const f = this.#fleet;
       const idle = q.size === f.staleStartups ||
-        (this.#inFlight === 0 && q.size === f.queuedStartups + this.#copyChecks);
+        (this.#inFlight === 0 && q.size === f.queuedStartups + this.#copies.queued);
       const t = idle ? Infinity : q.peekTime();
       if (t === Infinity) break;
       const next = Math.min(t, this.#nextTick);
@@ -211,19 +208,9 @@ export class Cluster {
       case LINK:
         this.#handoffs.linkCheck(arg);
         break;
-      case COPIES: {
-        this.#copyChecks--;
-        if (arg < 0) {
-          this.#landStagings();
-          break;
-        }
-        const e = this.#engines[arg];
-        if (this.#copyCheck[arg] === this.#now) this.#copyCheck[arg] = Infinity;
-        e.landCopies(this.#now);
-        this.#markDirty(e);
-        this.#checkCopies(e);
+      case COPIES:
+        this.#copies.handle(arg, this.#now);
         break;
-      }
       case STARTUP: {
         const w = this.#workerOf[arg];
         this.#fleet.queuedStartups--;
@@ -357,7 +344,7 @@ export class Cluster {
         continue;
       }
       const duration = e.startPass(this.#now);
-      this.#checkCopies(e);
+      this.#copies.check(e, this.#now);
       if (duration >= 0) this.#started(e, duration);
     }
     dirty.length = 0;
@@ -372,7 +359,7 @@ export class Cluster {
     let duration = -1;
     for (const e of ranks) {
       duration = Math.max(duration, e.startPass(this.#now));
-      this.#checkCopies(e);
+      this.#copies.check(e, this.#now);
     }
     if (duration < 0) return;
     for (const e of ranks) {
@@ -415,7 +402,7 @@ export class Cluster {
 
   #endPass(e: Engine): void {
     e.endPass(this.#now);
-    this.#checkCopies(e);
+    this.#copies.check(e, this.#now);
     const now = this.#now, req = this.#req;
     const router = this.#pools[this.#poolOf[e.id]].router;
     for (let j = 0; j < e.prefillDoneCount; j++) router.prefillDone(e.prefillDone[j], now);
@@ -470,43 +457,6 @@ export class Cluster {
       const floor = driver.openLoop ? w.arrivalMs[s] + this.#shiftMs : 0;
       this.#queue.push(Math.max(due, floor), READY, s);
     }
-  }
-
-  /**
-   * Queue a check of `e`'s host tier when its next copy lands, unless one is queued for then; and of the lower
-   * tiers, which its copies may have started copies in.
-   */
-  #checkCopies(e: Engine): void {
-    this.#checkLower();
-    const due = e.offload?.due() ?? Infinity;
-    if (due === Infinity || this.#copyCheck[e.id] === due) return;
-    this.#copyCheck[e.id] = due;
-    this.#copyChecks++;
-    this.#queue.push(due, COPIES, e.id);
-  }
-
-  /** Queue a check of the lower tiers when their next copy lands, unless one is queued for then. */
-  #checkLower(): void {
-    const due = this.#fleet.lower?.due(this.#now) ?? Infinity;
-    if (due === Infinity || this.#lowerCheck === due) return;
-    this.#lowerCheck = due;
-    this.#copyChecks++;
-    this.#queue.push(due, COPIES, -1);
-  }
-
-  /**
-   * Land the lower tiers' copies due now: each staging landed starts its rank's copy back to the GPU (a rank
-   * whose request is back in its queue may start a pass).
-   */
-  #landStagings(): void {
-    if (this.#lowerCheck === this.#now) this.#lowerCheck = Infinity;
-    for (const { engine, id } of this.#fleet.lower!.tick(this.#now)) {
-      const e = this.#engines[engine];
-      e.landStaging(id, this.#now);
-      this.#markDirty(e);
-      this.#checkCopies(e);
-    }
-    this.#checkLower();
   }
 
   #markDirty(e: Engine): void {
