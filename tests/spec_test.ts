@@ -44,7 +44,10 @@ Deno.test("run inputs: a fleet whose engines would allocate more than 8 GiB is a
     assert.throws(() => resolvePools(t), (e) => e instanceof InputError && message.test(e.message));
   // Each would have thrown a RangeError or run out of memory while building the engines.
   rejects(topo({ max_num_seqs: 2 ** 40 }), /^--extra-engine-args: .* 1,099,511,627,776 sequence slots/);
-  rejects(topo({ num_gpu_blocks: 2 ** 31 }), /would allocate [\d.]+ GiB, more than a simulation may \(8 GiB\)/);
+  rejects(
+    topo({ num_gpu_blocks: 2 ** 31 }),
+    /would allocate [\d.]+ GiB, more than a simulation may \(8 GiB\)/,
+  );
   rejects(topo({ aic_attention_dp_size: 100_000 }), /1 worker\(s\) of 100,000 rank\(s\)/);
   // One worker fits many times over: the worker count is to blame.
   rejects(topo({}, 100_000), /^spec\.topology\.num_workers: .*100,000 worker\(s\) of 1 rank\(s\)/);
