@@ -129,32 +129,44 @@ const KNOWN_OUTPUTS = [
 const CANDIDATE_FILE = /^[0-9]{4}\.yaml$/;
 
 /**
- * Check the output directory `dir`: absent or empty is fine; otherwise, with `overwrite`, remove the outputs a
- * run writes (AISimulate's known files, and the candidate configs under `recommendations/`), else refuse.
+ * Check the output directory `dir` before a run: absent or empty is fine; otherwise, without `overwrite`,
+ * refuse. With it, return the outputs an earlier run left there (AISimulate's known files, and the candidate
+ * configs under `recommendations/`): {@link removeStaleOutputs} removes those the new run did not replace once
+ * its own are written, so a run that fails leaves the earlier results as they were.
  */
-export async function prepareOutputDir(dir: string, overwrite: boolean): Promise<void> {
+export async function checkOutputDir(dir: string, overwrite: boolean): Promise<string[]> {
   let entries: string[];
   try {
     const stat = await Deno.stat(dir);
     if (!stat.isDirectory) throw new InputError("exists and is not a directory", { field: "--output-dir" });
     entries = [...Deno.readDirSync(dir)].map((e) => e.name);
   } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return;
+    if (e instanceof Deno.errors.NotFound) return [];
     throw e;
   }
-  if (entries.length === 0) return;
+  if (entries.length === 0) return [];
   if (!overwrite) {
     throw new InputError(`output directory ${dir} is not empty; pass --overwrite to replace known outputs`, {
       field: "--output-dir",
     });
   }
-  for (const name of entries.filter((n) => KNOWN_OUTPUTS.includes(n))) await Deno.remove(`${dir}/${name}`);
+  const stale = entries.filter((n) => KNOWN_OUTPUTS.includes(n)).map((n) => `${dir}/${n}`);
   const candidates = `${dir}/recommendations`;
   if (entries.includes("recommendations") && (await Deno.stat(candidates)).isDirectory) {
     for (const e of Deno.readDirSync(candidates)) {
-      if (e.isFile && CANDIDATE_FILE.test(e.name)) await Deno.remove(`${candidates}/${e.name}`);
+      if (e.isFile && CANDIDATE_FILE.test(e.name)) stale.push(`${candidates}/${e.name}`);
     }
   }
+  return stale;
+}
+
+/** Remove the earlier outputs `stale` ({@link checkOutputDir}) that the run's `written` files did not replace. */
+export async function removeStaleOutputs(
+  stale: readonly string[],
+  written: readonly string[],
+): Promise<void> {
+  const kept = new Set(written);
+  for (const path of stale) if (!kept.has(path)) await Deno.remove(path);
 }
 
 /** Each engine arg a config field sets: under the worker role, or (`engine.…`) for every role. */

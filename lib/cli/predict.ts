@@ -10,7 +10,13 @@ import { jsonLines } from "../common/json.ts";
 import { formatSummary, type Report, reportJsonChunks, sortKeys } from "../report/mod.ts";
 import { runSimulation } from "../simulate.ts";
 import type { AisimulateArgs } from "./aisimulate_args.ts";
-import { compilePrediction, loadPrediction, prepareOutputDir, readConfigDoc } from "./aisimulate_files.ts";
+import {
+  checkOutputDir,
+  compilePrediction,
+  loadPrediction,
+  readConfigDoc,
+  removeStaleOutputs,
+} from "./aisimulate_files.ts";
 import { formatDetails, needsOpTotals, predictionDetails } from "./predict_detail.ts";
 import { runRecords, summaryOf, withWallFigures } from "./run_outputs.ts";
 import { type FileContents, writeFilesAtomically } from "./write.ts";
@@ -23,7 +29,7 @@ export const RECOMMEND_SECTIONS = ["optimization", "optimizer"];
 export async function predict(args: AisimulateArgs, io: Io): Promise<number> {
   const doc = await readConfigDoc(args.config, args.set, RECOMMEND_SECTIONS);
   const inputs = await loadPrediction(compilePrediction(doc, args.stack, args.config), args.config);
-  await prepareOutputDir(args.outputDir, args.overwrite);
+  const stale = await checkOutputDir(args.outputDir, args.overwrite);
   const started = performance.now();
   const result = runSimulation(inputs, { recordOps: needsOpTotals(args.detail) });
   const report = withWallFigures(result.report, performance.now() - started);
@@ -32,7 +38,9 @@ export async function predict(args: AisimulateArgs, io: Io): Promise<number> {
   const prediction: Report = args.stack === "dynamo"
     ? {
       ...report,
-      ...(result.planner ? { planner: { total_ticks: result.planner.totalTicks } } : {}),
+      ...(result.planner
+        ? { planner: { ...report.planner as Report, total_ticks: result.planner.totalTicks } }
+        : {}),
       summary,
     }
     : { ...report };
@@ -50,6 +58,7 @@ export async function predict(args: AisimulateArgs, io: Io): Promise<number> {
   if (details) prediction.details = details as unknown as Report;
   files.unshift([path, reportJsonChunks(prediction)]);
   await writeFilesAtomically(files);
+  await removeStaleOutputs(stale, files.map(([p]) => p));
   if (args.format === "json") {
     io.out(JSON.stringify(sortKeys((details ? { details, summary } : summary) as unknown as Report)));
   } else {

@@ -14,7 +14,13 @@ import { PredictPlannerSchema } from "./predict_config.ts";
 import { canonicalJson, defaultParallelism, DYNOLAB_VERSION, sha256Hex } from "../dsl/mod.ts";
 import { inputsLoader } from "../simulate.ts";
 import type { AisimulateArgs } from "./aisimulate_args.ts";
-import { compilePrediction, inConfigFile, prepareOutputDir, readConfigDoc } from "./aisimulate_files.ts";
+import {
+  checkOutputDir,
+  compilePrediction,
+  inConfigFile,
+  readConfigDoc,
+  removeStaleOutputs,
+} from "./aisimulate_files.ts";
 import type { Io } from "./main.ts";
 import {
   checkOptimization,
@@ -52,7 +58,7 @@ export async function recommend(args: AisimulateArgs, io: Io): Promise<number> {
     return space;
   });
   for (const b of branches) checkBranch(b, args, file);
-  await prepareOutputDir(args.outputDir, args.overwrite);
+  const stale = await checkOutputDir(args.outputDir, args.overwrite);
 
   const sla = ((doc.evaluation as Json | undefined)?.sla ?? {}) as Sla;
   const parallelism = Math.min(optimizer.parallelism, cpuLimit(doc), defaultParallelism());
@@ -127,11 +133,13 @@ export async function recommend(args: AisimulateArgs, io: Io): Promise<number> {
       candidateYaml(row.prediction_config),
     ] as const;
   });
-  await writeFilesAtomically([
+  const files = [
     [resultPath, recommendationJson(result)],
     [`${dir}/recommendation.csv`, recommendationCsv(result)],
     ...yamls,
-  ]);
+  ] as const;
+  await writeFilesAtomically(files);
+  await removeStaleOutputs(stale, files.map(([p]) => p));
   if (args.format === "table") io.out(sweepLine(rows, stats.cacheHits, optimization, selected[0]));
   if (selected.length === 0) {
     io.err(`no feasible candidate found; saved full result to: ${resultPath}`);

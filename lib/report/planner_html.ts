@@ -124,10 +124,10 @@ type Mark = Plot.Markish;
  * import { plannerHtml } from "./planner_html.ts";
  * const html = plannerHtml({
  *   ticks: [], events: [], totalTicks: 0, fromS: 0, toS: 0, summary: "mode agg", ttftSlaMs: 500, itlSlaMs: 50, throughputIntervalS: 180,
- *   disagg: false, gpuHours: 1.5, activeGpuHours: 1.25, gpusPerWorker: [1], maxKvTokens: 1024,
+ *   disagg: false, gpuHours: 1234.5, activeGpuHours: 1.25, gpusPerWorker: [1], maxKvTokens: 1024,
  *   results: { completed: 0, ttft: [0, 0], itl: [0, 0] }, warnings: [],
  * });
- * assert(html.includes("Scaling events: 0 | GPU hours: 1.50") && !html.includes("<script"));
+ * assert(html.includes("Scaling events: 0 | GPU hours: 1234.50") && !html.includes("<script")); // a plain float
  * ```
  */
 export function plannerHtml(data: PlannerHtmlData): string {
@@ -355,7 +355,7 @@ details { max-width: 1260px; margin: 12px auto; font-size: 12px; }
 <p>Simulated time ${formatFixed(data.fromS, 2)} s – ${
     formatFixed(data.toS, 2)
   } s | Planner ticks: ${data.totalTicks}${cut}</p>
-<p class="headline">Scaling events: ${data.events.length} | GPU hours: ${formatFixed(data.gpuHours, 2)}</p>
+<p class="headline">Scaling events: ${data.events.length} | GPU hours: ${data.gpuHours.toFixed(2)}</p>
 <p>SLA targets: TTFT ${data.ttftSlaMs} ms, ITL ${data.itlSlaMs} ms | ${escape(data.summary)}</p>
 <p>Provisioned GPU-hours (starting, active and draining workers, GPUs per worker ${
     data.gpusPerWorker.join("/")

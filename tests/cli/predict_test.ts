@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { aisimulate } from "../../lib/cli/aisimulate.ts";
+import { checkOutputDir, removeStaleOutputs } from "../../lib/cli/aisimulate_files.ts";
 import { capture, cli, tempTrace, writeYaml } from "./_cli.ts";
 import { LLAMA_8B_CONFIG } from "../_fixtures.ts";
 import { tempDir } from "../_temp.ts";
@@ -130,6 +131,10 @@ Deno.test("aisimulate predict: the planner example captures per-request records 
   assert.ok(summary.planner_total_ticks > 0);
   const prediction = JSON.parse(await Deno.readTextFile(`${out}/prediction.json`));
   assert.equal(prediction.planner.total_ticks, summary.planner_total_ticks);
+  // The replay report's planner section, whole: scaling events, lifecycle, GPU-hours.
+  assert.ok(Array.isArray(prediction.planner.scaling_events));
+  assert.ok(Array.isArray(prediction.planner.lifecycle_operations));
+  assert.ok(prediction.planner.gpu_hours.provisioned > 0);
   // The front end sets no live-deployment key the user did not: no warning about one.
   assert.doesNotMatch(res.err, /live-deployment/);
   assert.ok(!prediction.dynolab.warnings.some((w: string) => w.includes("live-deployment")));
@@ -300,6 +305,30 @@ Deno.test("aisimulate predict: bad input names the file and field, exits 2 and w
   const res = await run(["forecast", "-c", "x.yaml"]);
   assert.equal(res.code, 2);
   assert.match(res.err, /forecast: unknown command; the commands: predict, recommend/);
+});
+
+Deno.test("aisimulate: --overwrite removes nothing before the run; afterwards, only the known outputs not rewritten", async () => {
+  await using tmp = await tempDir();
+  const out = tmp.path;
+  for (const name of ["prediction.json", "requests.jsonl", "notes.txt"]) {
+    await Deno.writeTextFile(`${out}/${name}`, "old");
+  }
+  await Deno.mkdir(`${out}/recommendations`);
+  await Deno.writeTextFile(`${out}/recommendations/0001.yaml`, "old");
+  const stale = await checkOutputDir(out, true);
+  assert.deepEqual(stale.toSorted(), [
+    `${out}/prediction.json`,
+    `${out}/recommendations/0001.yaml`,
+    `${out}/requests.jsonl`,
+  ]);
+  assert.equal(await Deno.readTextFile(`${out}/requests.jsonl`), "old", "a run that fails leaves them");
+  await removeStaleOutputs(stale, [`${out}/prediction.json`]);
+  assert.deepEqual([...Deno.readDirSync(out)].map((e) => e.name).toSorted(), [
+    "notes.txt",
+    "prediction.json",
+    "recommendations",
+  ]);
+  assert.deepEqual([...Deno.readDirSync(`${out}/recommendations`)], []);
 });
 
 Deno.test("aisimulate predict: a non-empty output directory needs --overwrite, which replaces only known outputs", async () => {
