@@ -7,7 +7,7 @@
  */
 import { InputError } from "./common/errors.ts";
 import { formatCount } from "./common/format.ts";
-import { MAX_FLEET_BYTES, workerBytes } from "./cluster/mod.ts";
+import { MAX_FLEET_BYTES, overFleetLimit, workerBytes } from "./cluster/mod.ts";
 import {
   type EngineArgs,
   lowerTiersBytes,
@@ -107,10 +107,7 @@ function checkFleetMemory(pools: readonly PoolArgs[], resolved: readonly Resolve
   if (lowerBytes > Math.max(...bytes)) {
     throw new InputError(
       `the disk KV tier's ${formatCount(lower!.disk!.blocks)} blocks would take the run's engines to ` +
-        `${formatCount(total / 2 ** 30, 1)} GiB, more than a simulation may (${
-          MAX_FLEET_BYTES / 2 ** 30
-        } GiB); ` +
-        "lower num_g3_blocks",
+        `${overFleetLimit(total)}; lower num_g3_blocks`,
       { field: `${pools[tiered].name}.num_g3_blocks` },
     );
   }
@@ -124,10 +121,11 @@ function checkFleetMemory(pools: readonly PoolArgs[], resolved: readonly Resolve
   const field = workerBytes(c) * 4 <= MAX_FLEET_BYTES
     ? `spec.topology.${workersField[pools[i].role]}`
     : pools[i].name;
+  const fleet = `${formatCount(pools[i].workers)} worker(s) of ${formatCount(c.dpSize)} rank(s)`;
   throw new InputError(
-    `the starting fleet's engines would allocate ${formatCount(total / 2 ** 30, 1)} GiB, more than a ` +
-      `simulation may (${MAX_FLEET_BYTES / 2 ** 30} GiB): ${formatCount(pools[i].workers)} worker(s) of ` +
-      `${formatCount(c.dpSize)} rank(s), each rank with ${formatCount(c.numGpuBlocks)} KV blocks` +
+    `the starting fleet's engines would allocate ${overFleetLimit(total)}: ${fleet}, each rank with ${
+      formatCount(c.numGpuBlocks)
+    } KV blocks` +
       (c.hostTier ? `, ${formatCount(c.hostTier.blocks)} host KV blocks` : "") +
       ` and ${formatCount(c.maxNumSeqs)} sequence slots; lower num_gpu_blocks` +
       (c.hostTier ? ", num_g2_blocks" : "") + ", max_num_seqs, dp_size or the workers",

@@ -102,13 +102,30 @@ export function loadPrediction(
   load: (spec: SimSpecInput) => Promise<SimulationInputs> = loadInputs,
 ): Promise<SimulationInputs> {
   return load(spec).catch((e) => {
-    if (!(e instanceof InputError)) throw e;
-    const { file: at = file, line, field } = e.location;
-    throw new InputError(e.detail, {
-      file: at,
-      line,
-      field: field === undefined ? undefined : configField(field),
-    });
+    throw inConfigTerms(e, file);
+  });
+}
+
+/**
+ * `e` as the config file `file` names things: an input error's field (an engine arg, a planner key, a spec
+ * field) as the config field that set it; any other error as it is.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { InputError } from "../common/errors.ts";
+ * import { inConfigTerms } from "./aisimulate_files.ts";
+ * const e = inConfigTerms(new InputError("over the limit", { field: "planner.max_gpu_budget" }), "c.yaml");
+ * assert.equal((e as Error).message, "c.yaml: planner.max_num_gpus: over the limit");
+ * ```
+ */
+export function inConfigTerms(e: unknown, file: string): unknown {
+  if (!(e instanceof InputError)) return e;
+  const { file: at = file, line, field } = e.location;
+  return new InputError(e.detail, {
+    file: at,
+    line,
+    field: field === undefined ? undefined : configField(field),
   });
 }
 
@@ -239,7 +256,7 @@ const SPEC_FIELDS: Readonly<Record<string, string>> = {
 function configField(field: string): string {
   const spec = SPEC_FIELDS[field.replace(/^spec\./, "")];
   if (spec) return spec;
-  const planner = /^--planner-config\.(\w+)(.*)$/.exec(field);
+  const planner = /^(?:--planner-config|planner)\.(\w+)(.*)$/.exec(field);
   if (planner) return (PLANNER_FIELDS[planner[1]] ?? `planner.${planner[1]}`) + planner[2];
   const m = /^(--[a-z]+-engine-args)\.(\w+)(.*)$/.exec(field);
   const role = m && ROLE_FLAGS[m[1]], key = m && ROLE_FIELDS[m[2]];

@@ -19,6 +19,8 @@ import { CLI_FLAGS } from "./flag_defs.ts";
  * import { namingFlag } from "./flag_naming.ts";
  * const e = new InputError("must be ≥ 1", { field: "router.aic.aic_tp_size" });
  * assert.equal(namingFlag(e).message, "--aic-tp-size: must be ≥ 1");
+ * const budget = new InputError("too many GPUs", { field: "planner.max_gpu_budget" });
+ * assert.equal(namingFlag(budget).message, "--planner-config.max_gpu_budget: too many GPUs");
  * ```
  */
 export function namingFlag(e: InputError): InputError {
@@ -35,14 +37,15 @@ const POOL_FLAGS: Readonly<Record<string, string>> = {
 
 /**
  * The flag that fills a spec field (given with or without its leading `spec.`), for the spec's own scalar
- * fields, the workload's, the topology's and its engine args', the router-side perf model's (`--aic-*`) and
- * the router config's (`--router-config.key`).
+ * fields, the workload's, the topology's and its engine args', the router-side perf model's (`--aic-*`), the
+ * router config's (`--router-config.key`) and the planner config's (`--planner-config.key`).
  */
 function flagOfSpecField(field: string): string | undefined {
   const path = field.replace(/^spec\./, "").split(".");
   const [head, key] = path;
   if (head === "router" && key === "aic") return path[2] ? `--${path[2].replaceAll("_", "-")}` : "--aic-*";
   if (head === "router" && key === "config" && path[2]) return `--router-config.${path[2]}`;
+  if (head === "planner" && key) return `--planner-config.${path.slice(1).join(".")}`;
   const pool = head === "topology" && path.length > 2 ? own(POOL_FLAGS, key) : undefined;
   if (pool) return `${pool}.${path.slice(2).join(".")}`;
   const named: Record<string, string> = { dataset_entries: "num-dataset-entries", format: "trace-format" };

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { expandAbbreviations, joinNegativeValues } from "./argv.ts";
 import { flagError } from "../common/flag_error.ts";
@@ -74,6 +75,27 @@ const FILE_FLAGS = [
   "router-policy-config",
   "planner-config",
 ] as const;
+
+/**
+ * Refuse `--report-json` or `--report-jsonl` named as one of the interval reports the planner writes beside its
+ * report at `htmlPath` (`<name>_001.html`, …), whose count the run decides.
+ */
+function checkIntervalNames(
+  htmlPath: string,
+  outputs: readonly (readonly [string | undefined, string])[],
+): void {
+  const stem = resolve(htmlPath.replace(/\.html?$/, ""));
+  for (const [path, flag] of outputs) {
+    const at = path === undefined ? "" : resolve(path);
+    if (at.startsWith(`${stem}_`) && /^_\d{3}\.html$/.test(at.slice(stem.length))) {
+      throw new InputError(
+        `"${path}" is the name of one of the planner's interval reports (report_interval_hours); give the ` +
+          "output another name",
+        { field: flag },
+      );
+    }
+  }
+}
 
 /** The planner's files at `htmlPath` whose names are known before the run: the report, and its tick log. */
 function plannerNamedFiles(
@@ -319,6 +341,12 @@ export function parseCommand(argv: readonly string[]): Command {
   ].filter((w): w is string => typeof w === "string");
   const checked = dropUndefined(spec) as SimSpecInput;
   checkSpec(checked);
+  if (planner?.report_filename != null && planner.report_interval_hours != null) {
+    checkIntervalNames(plannerReportPath(planner.report_output_dir, planner.report_filename), [
+      [v["report-json"], "--report-json"],
+      [v["report-jsonl"], "--report-jsonl"],
+    ]);
+  }
   return {
     kind: "run",
     spec: checked,

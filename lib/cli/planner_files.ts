@@ -90,6 +90,7 @@ export function intervalWindows(
       toS: Math.min(end, data.toS),
       gpuHours: after.gpuHours - before.gpuHours,
       activeGpuHours: after.activeGpuHours - before.activeGpuHours,
+      interval: true,
     };
   });
 }

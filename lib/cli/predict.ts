@@ -13,6 +13,7 @@ import type { AisimulateArgs } from "./aisimulate_args.ts";
 import {
   checkOutputDir,
   compilePrediction,
+  inConfigTerms,
   loadPrediction,
   readConfigDoc,
   removeStaleOutputs,
@@ -31,7 +32,12 @@ export async function predict(args: AisimulateArgs, io: Io): Promise<number> {
   const inputs = await loadPrediction(compilePrediction(doc, args.stack, args.config), args.config);
   const stale = await checkOutputDir(args.outputDir, args.overwrite);
   const started = performance.now();
-  const result = runSimulation(inputs, { recordOps: needsOpTotals(args.detail) });
+  let result;
+  try {
+    result = runSimulation(inputs, { recordOps: needsOpTotals(args.detail) });
+  } catch (e) {
+    throw inConfigTerms(e, args.config); // a planner's scale-up past the memory limit names max_num_gpus
+  }
   const report = withWallFigures(result.report, performance.now() - started);
   for (const w of (report.dynolab as { warnings?: string[] }).warnings ?? []) io.err(`warning: ${w}`);
   const summary = summaryOf(report, result.planner?.totalTicks);

@@ -6,7 +6,7 @@
  * @module
  */
 import { InputError } from "../common/errors.ts";
-import { formatCount } from "../common/format.ts";
+import { formatCount, formatFixed } from "../common/format.ts";
 import { Rng } from "../common/rng.ts";
 import {
   Engine,
@@ -24,6 +24,23 @@ import type { ClusterSetup, PoolState, Worker } from "./types.ts";
 
 /** The most memory the engines a simulation creates may allocate (its starting fleet and every scale-up). */
 export const MAX_FLEET_BYTES = 8 * 2 ** 30;
+
+/**
+ * `bytes` over {@link MAX_FLEET_BYTES} against the limit, in GiB, rounded up (a size over the limit never
+ * reads as the limit).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { overFleetLimit } from "./fleet.ts";
+ * assert.equal(overFleetLimit(8.001 * 2 ** 30), "8.01 GiB, more than a simulation may (8 GiB)");
+ * ```
+ */
+export function overFleetLimit(bytes: number): string {
+  return `${formatFixed(Math.ceil(bytes / 2 ** 30 * 100) / 100, 2)} GiB, more than a simulation may (${
+    MAX_FLEET_BYTES / 2 ** 30
+  } GiB)`;
+}
 
 /**
  * Bytes one worker with `config` allocates: each of its ranks' engine state ({@link Engine.stateBytes}).
@@ -131,11 +148,10 @@ export class Fleet {
     const config = this.pools[p].setup.config, delayMs = config.startupTimeS * 1000;
     const bytes = this.#bytes + Math.max(0, target - current) * workerBytes(config);
     if (bytes > MAX_FLEET_BYTES) {
-      const [gib, limit] = [formatCount(bytes / 2 ** 30, 1), MAX_FLEET_BYTES / 2 ** 30];
       throw new InputError(
         `scaling the ${this.pools[p].setup.stage} pool to ${formatCount(target)} workers would take the ` +
-          `engines of this run to ${gib} GiB, more than a simulation may (${limit} GiB); bound the planner ` +
-          "with max_gpu_budget or a smaller min_endpoint",
+          `engines of this run to ${overFleetLimit(bytes)}; bound the planner with max_gpu_budget or a ` +
+          "smaller min_endpoint",
         { field: "planner.max_gpu_budget" },
       );
     }

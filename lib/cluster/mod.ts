@@ -4,7 +4,7 @@
  * @module
  */
 export { Cluster } from "./cluster.ts";
-export { MAX_FLEET_BYTES, workerBytes } from "./fleet.ts";
+export { MAX_FLEET_BYTES, overFleetLimit, workerBytes } from "./fleet.ts";
 export type { ClusterResult, ClusterSetup, PoolSetup, PoolState, Worker } from "./types.ts";
 export type { LifecycleOp, ScalingController, WorkerState } from "./lifecycle.ts";
 export { SessionDriver } from "./driver.ts";

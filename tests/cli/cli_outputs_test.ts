@@ -186,6 +186,13 @@ Deno.test("cli: output paths that cannot take a file fail before the run, leavin
       /--planner-config report_filename: ".*r.json" is also --report-json's path/,
     ],
     [
+      () => [
+        ...["--report-json", "r.json", "--report-jsonl", "./run_002.html", "--planner-config"],
+        JSON.stringify({ mode: "agg", report_output_dir: ".", report_filename: "run.html" }),
+      ],
+      /--report-jsonl: ".\/run_002.html" is the name of one of the planner's interval reports/,
+    ],
+    [
       () => ["--report-json", "trace.jsonl/sub/r.json"],
       /--report-json: cannot create "trace.jsonl\/sub\/r.json": ".*trace.jsonl" is a file, not a directory/,
     ],

@@ -32,4 +32,9 @@ Deno.test("planner files: per-interval reports count every tick, past the 50,000
   assert.deepEqual(whole.span, [0.1, 5100]);
   assert.match(String(files[0][1]), /the plots show the 50,000 recorded ticks, to 5,000\.00 s/);
   assert.deepEqual(parts[2].span, [3600, 5100]);
+  // An interval's page shows the run's results, and says so.
+  assert.match(String(files[0][1]), /<p>Results: 2 requests completed/);
+  for (const [, html] of files.slice(1)) {
+    assert.match(String(html), /<p>Results of the whole run: 2 requests completed/);
+  }
 });
