@@ -26,6 +26,8 @@ export interface AgenticMooncakeOptions {
   readonly traceBlockSize?: number;
   /** Divides start times and dependency delays (`--arrival-speedup-ratio`). Default 1. */
   readonly speedup?: number;
+  /** Require a timestamp on every version 1 row without `wait_for` (open-loop replay). Default true. */
+  readonly requireTimestamps?: boolean;
 }
 
 /** The header line's `schema`. */
@@ -42,7 +44,7 @@ const RELATIONS: Readonly<Record<string, readonly string[]>> = {
 /**
  * Load an agentic Mooncake trace (version 1 or 2) into a {@link Workload} whose requests wait on each other.
  *
- * - **Version 1.** A row without `wait_for` arrives at its `timestamp` (0 if absent). A row with `wait_for`
+ * - **Version 1.** A row without `wait_for` arrives at its `timestamp` (required unless `requireTimestamps` is false). A row with `wait_for`
  *   is ready `delay + tool_wait_ms` ms after the last request it names ends; its timestamp is not used.
  *   `branches`, `prefix_reset` and `tool_events` describe the trajectory and do not change the replay, as in
  *   the reference. `input_length` may not exceed `len(hash_ids) × traceBlockSize` (an absent one means that).
@@ -94,7 +96,11 @@ export async function loadAgenticMooncake(path: string, options: AgenticMooncake
     } else if ("schema" in row) {
       throw new InputError("a header may only be the first line", { ...at, field: "schema" });
     }
-    rows.push(version === 2 ? parseRowV2(row, at, blockSize) : parseRowV1(row, at, blockSize));
+    rows.push(
+      version === 2
+        ? parseRowV2(row, at, blockSize)
+        : parseRowV1(row, at, blockSize, options.requireTimestamps ?? true),
+    );
   }
   if (rows.length === 0) throw new InputError("the trace has no requests", { file: path });
   return buildAgenticWorkload(rows, {
@@ -131,7 +137,12 @@ function parseHeader(row: Record<string, unknown>, at: InputLocation): number {
   return requiredInteger(row, "block_size", 1, at);
 }
 
-function parseRowV1(row: Record<string, unknown>, at: InputLocation, blockSize: number): AgenticRow {
+function parseRowV1(
+  row: Record<string, unknown>,
+  at: InputLocation,
+  blockSize: number,
+  requireTimestamps: boolean,
+): AgenticRow {
   const hashIds = mooncakeHashIds(row, at);
   const capacity = hashIds.length * blockSize;
   const inputField = "input_length" in row ? "input_length" : "input_tokens";
@@ -158,16 +169,23 @@ function parseRowV1(row: Record<string, unknown>, at: InputLocation, blockSize: 
   }
   const delay = optionalTime(row, "delay_ms" in row ? "delay_ms" : "delay", at) ?? 0;
   const delayMs = delay + (optionalTime(row, "tool_wait_ms", at) ?? 0);
-  const startMs = optionalTime(row, "timestamp" in row ? "timestamp" : "created_time", at) ?? 0;
+  const startMs = optionalTime(row, "timestamp" in row ? "timestamp" : "created_time", at);
+  const id = requestId(row, at);
+  if (startMs === undefined && waitFor.length === 0 && requireTimestamps) {
+    throw new InputError(
+      "required on a row without wait_for in trace replay (its arrival); or replay with --replay-concurrency",
+      { ...at, field: "timestamp" },
+    );
+  }
   return {
-    id: requestId(row, at),
+    id,
     at,
     session: mooncakeSessionId(row, at),
     play: undefined,
     input,
     output: outputOf(row, at),
     hashIds,
-    startMs: waitFor.length === 0 ? startMs : undefined,
+    startMs: waitFor.length === 0 ? startMs ?? 0 : undefined,
     deps: (waitFor as string[]).map((id) => ({ id, delayMs, onDispatch: false })),
     depsField: "wait_for",
     routing: mooncakeRouting(row, at),

@@ -90,6 +90,7 @@ function loadAs(spec: TraceWorkloadSpec, options: LoadOptions): Promise<Workload
         blockSize,
         traceBlockSize: spec.trace_block_size ?? 512,
         speedup,
+        requireTimestamps: !options.closedLoop,
       });
     case "applied_compute_agentic":
       if (!options.closedLoop) {

@@ -32,7 +32,13 @@ async function refusesAll(cases: [unknown[], Expected][]): Promise<void> {
     await withFile(
       "bad.jsonl",
       jsonl(rows),
-      (path) => rejectsAt(() => loadAgenticMooncake(path, { blockSize: 64 }), path, expected),
+      // Closed loop, where roots need no timestamp: the rows' other faults show.
+      (path) =>
+        rejectsAt(
+          () => loadAgenticMooncake(path, { blockSize: 64, requireTimestamps: false }),
+          path,
+          expected,
+        ),
     );
   }
 }
@@ -106,6 +112,17 @@ Deno.test("agentic_mooncake v1: bad rows are refused, naming the line and field"
     [[row("a", { created_time: 1e20 })], { line: 1, field: "created_time", includes: ["at most"] }],
   ];
   await refusesAll(cases);
+  // Open loop: a root (no wait_for) needs its arrival time, as a Mooncake session's first turn does.
+  await withFile(
+    "roots.jsonl",
+    jsonl([row("a", { timestamp: 0 }), row("b", { wait_for: ["a"] }), row("c")]),
+    (path) =>
+      rejectsAt(() => loadAgenticMooncake(path, { blockSize: 64 }), path, {
+        line: 3,
+        field: "timestamp",
+        includes: ["without wait_for", "--replay-concurrency"],
+      }),
+  );
 });
 
 Deno.test("agentic_mooncake v1: hash ids that make too long a prompt are refused, naming hash_ids", async () => {
