@@ -44,8 +44,9 @@ const RELATIONS: Readonly<Record<string, readonly string[]>> = {
 /**
  * Load an agentic Mooncake trace (version 1 or 2) into a {@link Workload} whose requests wait on each other.
  *
- * - **Version 1.** A row without `wait_for` arrives at its `timestamp` (required unless `requireTimestamps` is false). A row with `wait_for`
- *   is ready `delay + tool_wait_ms` ms after the last request it names ends; its timestamp is not used.
+ * - **Version 1.** A row without `wait_for` arrives at its `timestamp` (required unless `requireTimestamps` is
+ *   false). A row with `wait_for` is ready `delay + tool_wait_ms` ms after the last request it names ends; its
+ *   timestamp is not used.
  *   `branches`, `prefix_reset` and `tool_events` describe the trajectory and do not change the replay, as in
  *   the reference. `input_length` may not exceed `len(hash_ids) × traceBlockSize` (an absent one means that).
  * - **Version 2.** The header's `block_size` is the tokens per hash id, and each row holds exactly
