@@ -154,7 +154,8 @@ const JITTER_STREAM = 0x5eed_1177;
 /** Run a simulation on loaded inputs. Pure and deterministic. */
 export function runSimulation(inputs: SimulationInputs, options: RunOptions = {}): SimulationResult {
   const { spec } = inputs;
-  const step = arrivalStep(inputs.workload);
+  // A closed loop ignores the trace's arrival times: no steps to report or spread.
+  const step = spec.replay_concurrency == null ? arrivalStep(inputs.workload) : null;
   const jitterMs = spec.spread_arrival_steps ? (step ? step.stepMs / 2 : 0) : spec.arrival_jitter_ms;
   const workload = jitterArrivals(inputs.workload, jitterMs, new Rng(spec.seed).fork(JITTER_STREAM));
   if (options.controller && spec.planner != null) {

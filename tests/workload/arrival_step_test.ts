@@ -57,6 +57,13 @@ Deno.test("arrival step: a run warns until the jitter spreads half a step, and r
   const poisson = run(trace((i) => 137 * i), spec).report.dynolab as { workload: object; warnings: string[] };
   assert.deepEqual(poisson.warnings, []);
   assert.ok(!("arrival_step_ms" in poisson.workload));
+  // A closed loop ignores arrival times (and refuses the jitter the warning would suggest): no step.
+  const closed = run(stepped, { ...spec, replay_concurrency: 4 }).report.dynolab as {
+    workload: object;
+    warnings: string[];
+  };
+  assert.deepEqual(closed.warnings, []);
+  assert.ok(!("arrival_step_ms" in closed.workload));
 });
 
 sharedTest(
