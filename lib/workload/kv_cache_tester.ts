@@ -100,7 +100,9 @@ export async function loadKvCacheTester(path: string, options: KvCacheTesterOpti
         builder.add({
           session: key,
           after,
-          arrivalMs: first ? startMs + offsetS * 1000 : undefined,
+          // An anchored first call has no start floor of its own: its edge from the session's first call holds
+          // the offset, and jitter moves it with that call.
+          arrivalMs: first && !anchor ? startMs + offsetS * 1000 : undefined,
           delayMs: first || after ? undefined : delayS * 1000,
           inputLength: call.input,
           outputLength: Math.max(1, call.output),

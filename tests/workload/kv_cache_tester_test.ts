@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { type KvCacheTesterOptions, loadKvCacheTester } from "../../lib/workload/kv_cache_tester.ts";
+import { jitterArrivals } from "../../lib/workload/jitter.ts";
+import { Rng } from "../../lib/common/rng.ts";
 import { fixedTiming, run } from "../_fixtures.ts";
 import {
   arraysOf,
@@ -119,8 +121,11 @@ Deno.test("kv-cache-tester: sub-agents run as their own sessions in the parent's
   // (an edge from it, so that closed loop keeps the sub-agent beside its parent)
   assert.deepEqual(turnsOf(w, 0), [0, 1]);
   assert.deepEqual(Array.from(w.inputLength), [266, 522, 133, 197]);
-  assert.deepEqual(Array.from(w.arrivalMs), [0, 0, 20_000, 0]);
+  // The sub-agent's first call has no start floor of its own: its edge holds the 20 s, so arrival jitter, which
+  // moves each session's floors by the session's own draw, moves it with its parent.
+  assert.deepEqual(Array.from(w.arrivalMs), [0, 0, 0, 0]);
   assert.deepEqual(delaysOf(w), [0, 7000, 20_000, 1000]);
+  for (const seed of [1, 2, 3]) assert.equal(jitterArrivals(w, 5000, new Rng(seed)).arrivalMs[2], 0);
   // same namespace: the sub-agent's ids 1, 2 are the parent's blocks 1, 2
   assert.equal(commonPrefix(w, 0, 2), 2);
 });
