@@ -221,11 +221,9 @@ function sequenceHashes(v: unknown, at: InputLocation, line: string): SequenceHa
     throw new InputError(`required, an array of u64 hashes, got ${shown(v)}`, at);
   }
   for (const h of v) {
-    if (!Number.isInteger(h) || h < 0 || h >= 2 ** 64) {
-      throw new InputError(
-        `must hold integers in [0, 2^64), found ${shown(h)}`,
-        at,
-      );
+    // The upper bound is checked on the digits below: a double rounds the largest u64 values up to 2^64.
+    if (!Number.isInteger(h) || h < 0 || h > 2 ** 64) {
+      throw new InputError(`must hold integers in [0, 2^64), found ${shown(h)}`, at);
     }
   }
   if (v.every(Number.isSafeInteger)) return v;
@@ -233,6 +231,8 @@ function sequenceHashes(v: unknown, at: InputLocation, line: string): SequenceHa
   if (digits.length !== v.length || digits.some((d, i) => !/^\d+$/.test(d) || Number(d) !== v[i])) {
     throw new InputError("hashes beyond 2^53 must be written as plain integers, in one list per line", at);
   }
+  const over = digits.find((d) => BigInt(d) >= 2n ** 64n);
+  if (over !== undefined) throw new InputError(`must hold integers in [0, 2^64), found ${over}`, at);
   return digits.map((d, i) => Number.isSafeInteger(v[i]) ? v[i] : BigInt(d));
 }
 

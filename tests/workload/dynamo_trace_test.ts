@@ -104,6 +104,24 @@ Deno.test("dynamo: requests without agent_context arrive on their own, from requ
   assert.notDeepEqual(blocksOf(w, 1), blocksOf(w, 0).slice(1, 2), "a hash's block depends on its prefix");
 });
 
+Deno.test("dynamo: u64 hashes up to 2^64 − 1 are read, though as doubles they round to 2^64; 2^64 is not", async () => {
+  const top = ["18446744073709551557", "18446744073709551615"];
+  const w = await load([
+    record("a", { start: 0, end: 5, hashes: [top[0]] }),
+    record("b", { start: 1, end: 6, hashes: [top[1]] }),
+  ]);
+  assert.notDeepEqual(blocksOf(w, 0), blocksOf(w, 1));
+  await withFile(
+    "trace.jsonl",
+    jsonl([record("a", { start: 0, end: 5, hashes: ["18446744073709551616"] })]),
+    (path) =>
+      rejectsAt(() => loadDynamoTrace([path], { blockSize: 64 }), path, {
+        line: 1,
+        includes: ["[0, 2^64)", "found 18446744073709551616"],
+      }),
+  );
+});
+
 Deno.test("dynamo: shards read as one trace; gzip; u64 hashes keep every bit", async () => {
   // 2^63 + 1 and 2^63 + 2 are one double apart from nothing: as numbers they would be one block.
   const big = ["9223372036854775809", "9223372036854775810"];
