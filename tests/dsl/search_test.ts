@@ -71,5 +71,5 @@ Deno.test("findSmallest: the probes' warnings are printed once for the search, n
   } finally {
     console.warn = warn;
   }
-  assert.deepEqual(warned.filter((w) => w.includes("startup_time")).length, 1, warned.join("\n"));
+  assert.deepEqual(warned.filter((w) => w.includes("startupTime")).length, 1, warned.join("\n"));
 });
