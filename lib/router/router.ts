@@ -35,8 +35,9 @@ export interface RouterOptions {
   /** The queue's policy classes; default: the one class of `router_queue_threshold` and `router_queue_policy`. */
   readonly profile?: PolicyProfile;
   /**
-   * The pool's stage. A decode router's ties are a plain seeded draw: decode workers publish no KV events, so
-   * the reference's radix trees there are empty (elsewhere ties go to the smaller cache first).
+   * The pool's stage. A decode router sees no cached prefix: decode workers publish no KV events, so the
+   * reference's radix trees there are empty. Its overlaps are 0 and its ties a plain seeded draw (elsewhere
+   * ties go to the smaller cache first).
    */
   readonly stage?: RouterStage;
 }
@@ -79,7 +80,8 @@ export class Router {
   readonly #blockSize: number;
   readonly #weights: CostWeights;
   /** Whether cost ties go to the smaller prefix cache first (not in a decode pool). */
-  readonly #treeTies: boolean;
+  /** Whether the workers' caches are visible (they publish KV events: not a decode pool's). */
+  readonly #seesCaches: boolean;
   #next = 0;
   /** Per engine id: routed prompt tokens not yet prefilled. */
   readonly #load: PrefillLoad;
@@ -121,7 +123,7 @@ export class Router {
     this.#rng = new Rng(seed);
     this.#blockSize = blockSize;
     this.#weights = costWeights(config);
-    this.#treeTies = options.stage !== "decode";
+    this.#seesCaches = options.stage !== "decode";
     const n = requests.inputLength.length;
     this.#routedEngine = new Int32Array(n).fill(-1);
     this.overlapBlocks = new Int32Array(n);
@@ -264,7 +266,7 @@ export class Router {
       // tier's blocks count from its end, and the lower tiers' from theirs.
       const lowered = e.offload !== null && e.offload.lower !== null && diskCredit > 0;
       const tiered = e.offload !== null && (hostCredit > 0 || lowered);
-      const overlap = credit > 0 || tiered || !cfg.router_track_active_blocks
+      const overlap = this.#seesCaches && (credit > 0 || tiered || !cfg.router_track_active_blocks)
         ? e.pool.matchPrefix(req.blocks, from, to, this.#scratch)
         : 0;
       const active = track ? this.prefillTokens(e.id, nowMs) : 0;
@@ -294,7 +296,9 @@ export class Router {
     let best = 0, ties = 1;
     for (let c = 1; c < count; c++) {
       const d = costs[c] - costs[best];
-      const tree = this.#treeTies ? candidates[c].pool.cachedBlocks - candidates[best].pool.cachedBlocks : 0;
+      const tree = this.#seesCaches
+        ? candidates[c].pool.cachedBlocks - candidates[best].pool.cachedBlocks
+        : 0;
       if (d < 0 || (d === 0 && tree < 0)) {
         best = c;
         ties = 1;

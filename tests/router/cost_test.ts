@@ -109,3 +109,16 @@ Deno.test("KV router: a decode pool's ties are a plain seeded draw, not the smal
   assert.deepEqual([...picks("aggregated")], [0]);
   assert.deepEqual([...picks("decode")].sort(), [0, 1]);
 });
+
+Deno.test("KV router: a decode pool sees no cached prefix, also in the fallback without active-block tracking", () => {
+  // Engine 1 caches request 0's whole prompt: an aggregated pool's fallback sends the request there whatever
+  // the seed, a decode pool (its radix trees empty in the reference) draws either.
+  const rows = [{ input: 256, output: 1 }];
+  const picks = (stage: "aggregated" | "decode") =>
+    new Set(
+      Array.from({ length: 32 }, (_, seed) =>
+        setup(rows, [0], { router_track_active_blocks: false }, { stage, seed }).pick(0)),
+    );
+  assert.deepEqual([...picks("aggregated")], [1]);
+  assert.deepEqual([...picks("decode")].sort(), [0, 1]);
+});
