@@ -36,9 +36,10 @@ export const MAX_FLEET_BYTES = 8 * 2 ** 30;
  * assert.equal(overFleetLimit(8.001 * 2 ** 30), "8.01 GiB, more than a simulation may (8 GiB)");
  * ```
  */
-export function overFleetLimit(bytes: number): string {
+export function overFleetLimit(bytes: number, limit = MAX_FLEET_BYTES): string {
+  const gib = (b: number) => formatCount(Math.ceil(b / 2 ** 30 * 100) / 100, 2);
   return `${formatFixed(Math.ceil(bytes / 2 ** 30 * 100) / 100, 2)} GiB, more than a simulation may (${
-    MAX_FLEET_BYTES / 2 ** 30
+    gib(limit)
   } GiB)`;
 }
 
@@ -93,13 +94,18 @@ export class Fleet {
   staleStartups = 0;
   readonly #req: RequestTable;
   readonly #queue: EventQueue;
-  /** What the engines created so far allocated (removed workers' included: their ranks stay indexed). */
+  /**
+   * What the live engines allocated: those created so far, less what removed workers' ranks gave back (a rank
+   * stays indexed, with its counters, after its worker leaves).
+   */
   #bytes = 0;
+  readonly #maxBytes: number;
 
   /** Build every pool's router and its initial, active workers. */
   constructor(setup: ClusterSetup, requests: RequestTable, queue: EventQueue) {
     this.#req = requests;
     this.#queue = queue;
+    this.#maxBytes = setup.maxFleetBytes ?? MAX_FLEET_BYTES;
     this.workerSeconds = setup.pools.map(() => 0);
     this.activeSeconds = setup.pools.map(() => 0);
     this.provisioned = setup.pools.map(() => 0);
@@ -147,10 +153,12 @@ export class Fleet {
     let current = this.nonDraining(p);
     const config = this.pools[p].setup.config, delayMs = config.startupTimeS * 1000;
     const bytes = this.#bytes + Math.max(0, target - current) * workerBytes(config);
-    if (bytes > MAX_FLEET_BYTES) {
+    if (bytes > this.#maxBytes) {
       throw new InputError(
         `scaling the ${this.pools[p].setup.stage} pool to ${formatCount(target)} workers would take the ` +
-          `engines of this run to ${overFleetLimit(bytes)}; bound the planner with max_gpu_budget or a ` +
+          `engines of this run to ${
+            overFleetLimit(bytes, this.#maxBytes)
+          }; bound the planner with max_gpu_budget or a ` +
           "smaller min_endpoint",
         { field: "planner.max_gpu_budget" },
       );
@@ -169,6 +177,7 @@ export class Fleet {
       this.provisioned[p]--;
       this.staleStartups++;
       this.#log(workers[i], "cancel", nowMs);
+      this.#retire(workers[i]);
       current--;
     }
     for (let i = workers.length - 1; i >= 0 && current > target; i--) {
@@ -196,6 +205,12 @@ export class Fleet {
     w.state = "removed";
     this.provisioned[w.pool]--;
     this.#log(w, "remove", nowMs);
+    this.#retire(w);
+  }
+
+  /** Give back the KV memory of removed `w`'s ranks. */
+  #retire(w: Worker): void {
+    for (const e of w.ranks) this.#bytes -= e.retire();
   }
 
   /** Add `dt` seconds of the current provisioned and active workers to each pool's worker-seconds. */

@@ -53,6 +53,11 @@ export interface ClusterSetup {
   readonly collector: Collector;
   /** A participant that scales pools at run time (the planner); absent for a fixed deployment. */
   readonly controller?: ScalingController;
+  /**
+   * The most memory the live engines may allocate, bytes (default `MAX_FLEET_BYTES`, 8 GiB): a scale-up past it
+   * is an input error. A removed worker's ranks give theirs back.
+   */
+  readonly maxFleetBytes?: number;
 }
 
 /**

@@ -185,6 +185,16 @@ export class Engine {
   }
 
   /** Whether the engine holds any request. */
+  /**
+   * Give back the KV memory of a rank whose worker has left the fleet (idle, holding no KV), unless its host tier
+   * still has copies on their way; its counters stay for the report. Returns the bytes given back (0: none).
+   */
+  retire(): number {
+    if (this.busy || this.hasWork) throw new Error(`engine ${this.id}: retired with work left (bug)`);
+    if (this.offload !== null && this.offload.due() < Infinity) return 0;
+    return this.pool.retire() + (this.offload?.tier.pool.retire() ?? 0);
+  }
+
   get hasWork(): boolean {
     return this.runningCount > 0 || this.waiting.size > 0 || this.landed.size > 0 ||
       (this.offload !== null && this.offload.parked > 0);

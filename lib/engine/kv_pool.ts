@@ -42,12 +42,12 @@ export class KvPool {
    * Per slot, side by side (one cache line for a slot's whole state, whose slots are scattered): holders
    * (`REF`, 0 = free or inactive), the block id cached (`ID`, −1 = free or private), and the LRU links.
    */
-  readonly #state: Int32Array;
+  #state: Int32Array;
   /** Slot caching each block id (only cached ids have an entry). */
-  readonly #slotOf: IntMap;
+  #slotOf: IntMap;
   #lruHead = -1;
   #lruTail = -1;
-  readonly #free: Int32Array;
+  #free: Int32Array;
   #freeCount: number;
   #active = 0;
   #inactive = 0;
@@ -55,7 +55,7 @@ export class KvPool {
   #privateActive = 0;
   #evictions = 0;
   /** Private slots taken by {@link KvPool.reserve} (interchangeable: given back last in, first out). */
-  readonly #reserved: Int32Array;
+  #reserved: Int32Array;
   #reservedCount = 0;
 
   /**
@@ -243,6 +243,17 @@ export class KvPool {
   /** Slots that can be allocated right now without preemption (free + evictable). */
   get available(): number {
     return this.capacity - this.#active;
+  }
+
+  /**
+   * Give back the memory of an idle pool whose rank has left the fleet: its block arrays and index go, its
+   * counters stay (for reports). Nothing may allocate, acquire or release after this.
+   */
+  retire(): number {
+    const bytes = KvPool.bytes(this.capacity, this.prefixCaching);
+    this.#state = this.#free = this.#reserved = new Int32Array(0);
+    this.#slotOf = new IntMap(0);
+    return bytes - KvPool.bytes(0, this.prefixCaching);
   }
 
   #append(slot: number): void {

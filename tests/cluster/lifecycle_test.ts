@@ -3,7 +3,7 @@
  * disaggregated hand-offs whose decode or prefill worker starts draining while the KV is in flight.
  */
 import assert from "node:assert/strict";
-import { Cluster, type ClusterResult, type ScalingController } from "../../lib/cluster/mod.ts";
+import { Cluster, type ClusterResult, type ScalingController, workerBytes } from "../../lib/cluster/mod.ts";
 import { InputError } from "../../lib/common/errors.ts";
 import { resolveEngineArgs, type WorkerRole } from "../../lib/engine/mod.ts";
 import { Collector } from "../../lib/metrics/mod.ts";
@@ -41,6 +41,7 @@ function simulate(
   w: Workload,
   pools: [WorkerRole, number, Record<string, unknown>][],
   controller?: ScalingController,
+  maxFleetBytes?: number,
 ): { result: ClusterResult; collector: Collector } {
   const collector = new Collector(w.requestCount);
   const result = new Cluster({
@@ -57,6 +58,7 @@ function simulate(
     seed: 42,
     collector,
     controller,
+    maxFleetBytes,
   }).run();
   return { result, collector };
 }
@@ -140,6 +142,26 @@ Deno.test("lifecycle: a scale-up whose engines would allocate more than 8 GiB is
   // A hundred workers fit: 99 start (and, without a start-up time, activate at once).
   const { result } = simulate(w, [["aggregated", 1, fixedTiming(10, 1)]], new Script([[1000, 0, 100]]));
   assert.equal(result.lifecycle.filter((o) => o.op === "start").length, 99);
+});
+
+Deno.test("lifecycle: a removed worker's ranks give their KV memory back, so it no longer counts to the limit", () => {
+  // Two workers serve a request each; the second drains at 1 s and is removed. Then a worker is started and
+  // cancelled 20 times, under a limit of three workers' engines: 23 workers are made, never more than two live.
+  const w = workloadOf([
+    { input: 64, output: 1, at: 0, ids: [1] },
+    { input: 64, output: 1, at: 0, ids: [2] },
+    { input: 64, output: 1, at: 60_000, ids: [3] },
+  ]);
+  const args = { ...fixedTiming(10, 1), startup_time: 600 };
+  const steps: [number, number, number][] = [[1000, 0, 1]];
+  for (let k = 0; k < 20; k++) steps.push([2000 + 1000 * k, 0, 2], [2500 + 1000 * k, 0, 1]);
+  const limit = 3 * workerBytes(resolveEngineArgs(args, "aggregated").config);
+  const { result } = simulate(w, [["aggregated", 2, args]], new Script(steps), limit);
+  assert.deepEqual(ops(result).slice(0, 2), ["1000:drain:1", "1000:remove:1"]);
+  assert.equal(result.lifecycle.filter((o) => o.op === "cancel").length, 20);
+  // The removed worker's block index went with its memory; the live worker keeps its cache.
+  assert.ok(result.engines[0].pool.cachedSlot(w.blocks[w.blockOffset[0]]) >= 0);
+  assert.equal(result.engines[1].pool.cachedSlot(w.blocks[w.blockOffset[1]]), -1);
 });
 
 Deno.test("lifecycle: a draining worker takes no new requests, finishes its queue, then is removed", () => {
