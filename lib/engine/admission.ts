@@ -28,9 +28,7 @@ export function rejectReason(
   // Its sliding-window layers keep a whole pass's tokens beside the window, as vLLM's check counts them.
   const sequence = maxSeqLen(req, cfg, r);
   const longest = (cfg.policy === "trtllm" ? sequence : sequence - 1) + burstReserve(spec);
-  const chunk = cfg.sglang?.chunkedPrefillSize ?? cfg.maxNumBatchedTokens;
-  const pass = cfg.role === "decode" ? 1 : Math.min(longest, chunk);
-  if (Math.ceil(longest / cfg.blockSize) + mostSideBlocks(cfg, longest, pass) > cfg.numGpuBlocks) {
+  if (Math.ceil(longest / cfg.blockSize) + peakSideBlocks(cfg, spec, longest, true) > cfg.numGpuBlocks) {
     return "kv_capacity";
   }
   if (
@@ -40,6 +38,22 @@ export function rejectReason(
     return "batched_tokens";
   }
   return undefined;
+}
+
+/**
+ * The most side blocks a sequence growing to `longest` holds on an engine with `cfg`, its prompt (`prompt`)
+ * computed in chunks of up to a pass's budget, else in decode steps (a decode rank's, or a decoding request's),
+ * each of an MTP burst's tokens with `spec`.
+ */
+function peakSideBlocks(
+  cfg: EngineConfig,
+  spec: Speculative | undefined,
+  longest: number,
+  prompt: boolean,
+): number {
+  const chunk = cfg.sglang?.chunkedPrefillSize ?? cfg.maxNumBatchedTokens, step = 1 + burstReserve(spec);
+  const pass = cfg.role === "decode" || !prompt ? step : Math.max(step, Math.min(longest, chunk));
+  return mostSideBlocks(cfg, longest, pass);
 }
 
 /**
@@ -135,7 +149,8 @@ export function reuseIfFits(
   let needed: number, available: number;
   if (cfg.policy === "trtllm") {
     const longest = maxSeqLen(req, cfg, r) + reserve;
-    needed = Math.ceil(longest / bs) - activeHits + sideBlocks(cfg, longest, fresh);
+    // Its later prompt chunks may keep more side blocks than its first (a window starting inside a block).
+    needed = Math.ceil(longest / bs) - activeHits + peakSideBlocks(cfg, spec, longest, true);
     available = pool.available - reservedBlocks(req, cfg, spec, e.running, e.runningCount);
   } else {
     needed = Math.ceil((known + reserve) / bs) - activeHits + sideBlocks(cfg, known + reserve, fresh);
@@ -160,7 +175,7 @@ export function reservedBlocks(
   for (let j = 0; j < runningCount; j++) {
     const r = running[j], longest = maxSeqLen(req, cfg, r) + reserve;
     total += Math.max(0, Math.ceil(longest / bs) - req.held[r]);
-    total += Math.max(0, sideBlocks(cfg, longest, 1) - req.sideBlocks[r]);
+    total += Math.max(0, peakSideBlocks(cfg, spec, longest, req.prefilling[r] === 1) - req.sideBlocks[r]);
   }
   return total;
 }

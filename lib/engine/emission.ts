@@ -28,16 +28,18 @@ function markFinishing(
       req.target[r] - req.generated[r],
       cfg.maxModelLen - req.promptLen[r] - req.generated[r],
     );
+    // A verification round: a decode step after the first token. The pass that completes a prompt (or its
+    // recompute after a preemption, whose drafts vLLM cleared) emits one token, as does a decode rank's first
+    // (the prompt's token), with no drafts to verify yet.
+    const verifies = req.generated[r] > 0 && req.passPrefill[r] === 0;
     let burst = 1;
-    if (spec !== undefined && req.generated[r] > 0) {
+    if (spec !== undefined && verifies) {
       // The drafts the pass verified: all of them, unless the token budget cut them (`charged`).
       const rates = spec.acceptRates, drafts = Math.min(rates.length, req.charged[r] - 1);
       for (let k = 0; k < drafts && spec.rng.next() < rates[k]; k++) burst++;
     }
     if (burst > room) burst = room;
-    // A verification round: a forward after the first token (a decode rank's first emits the prompt's token,
-    // as the prompt-completing pass of an aggregated rank does, with no drafts to verify yet).
-    if (req.generated[r] > 0) {
+    if (verifies) {
       e.decodeForwards++;
       e.decodeTokens += burst;
     }

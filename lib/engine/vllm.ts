@@ -97,10 +97,12 @@ export class VllmScheduler {
 
     // 2. Admissions, only when nothing was preempted.
     if (!preempted) {
+      // Async scheduling: requests queued after the previous pass was planned are not visible yet, unless the
+      // pass would otherwise be empty (then all of them are, as an idle scheduler sees its whole queue).
+      const idle = e.runningCount === 0;
       while (e.runningCount < cfg.maxNumSeqs && e.waiting.size > 0 && budget > 0) {
         const r = e.waiting.front();
-        // Not yet visible to the scheduler (async scheduling), unless the pass would otherwise be empty.
-        if (req.firstPass[r] > e.passes && e.runningCount > 0) break;
+        if (req.firstPass[r] > e.passes && !idle) break;
         if (e.rejectHead(r)) continue;
         const take = this.#admit(e, req, spec, r, budget, nowMs);
         if (take === PARKED) continue;
@@ -114,7 +116,7 @@ export class VllmScheduler {
       }
       while (e.runningCount < cfg.maxNumSeqs && e.landed.size > 0 && budget > 0) {
         const r = e.landed.front();
-        if (req.firstPass[r] > e.passes && e.runningCount > 0) break;
+        if (req.firstPass[r] > e.passes && !idle) break;
         e.landed.popFront();
         e.waitingTokens -= req.promptLen[r];
         req.prefilling[r] = 0;

@@ -3,6 +3,7 @@ import { Engine, RequestTable, resolveEngineArgs } from "../../lib/engine/mod.ts
 import { createPerfModel, fixedModel, FRONTEND_LATENCY, polynomialModel } from "../../lib/perf/mod.ts";
 import { formatRunSummary } from "../../lib/report/mod.ts";
 import { fixedTiming, run, workloadOf } from "../_fixtures.ts";
+import { Rng } from "../../lib/common/rng.ts";
 
 const poly = polynomialModel(16384 * 64);
 const close = (a: number, b: number, eps = 1e-9) =>
@@ -227,6 +228,53 @@ Deno.test("async scheduling: a request reaching a busy engine joins the pass aft
   // sync: B runs in the next pass [15, 30); async: that pass was planned without it, B runs in [20, 35)
   assert.equal(sync.firstTokenMs[1], 30);
   assert.equal(planned.firstTokenMs[1], 35);
+});
+
+Deno.test("async scheduling: requests queued together at an idle engine are admitted together", () => {
+  // A: prompt pass [0, 15), its last token [15, 20). B and C arrive at 16, during that pass, planned without
+  // them; at 20 the engine would otherwise run nothing, so both are admitted then, as without async scheduling.
+  const w = workloadOf([{ input: 4, output: 2 }, { input: 4, output: 3, at: 16 }, {
+    input: 4,
+    output: 3,
+    at: 16,
+  }], 4);
+  for (const async_scheduling of [false, true]) {
+    const { collector } = run(w, agg({ block_size: 4, async_scheduling, ...fixedTiming(10, 5) }));
+    assert.deepEqual([...collector.firstAdmitMs], [0, 20, 20], `async_scheduling ${async_scheduling}`);
+  }
+});
+
+Deno.test("MTP: the pass that completes a recompute after preemption emits one token, not a draft burst", () => {
+  // Two 4-token prompts, 20 tokens each, in 8 blocks of 4: one is preempted. Every draft is accepted (bursts of
+  // 3), but the pass that recomputes a prompt emits one token and verifies nothing.
+  const req = new RequestTable(workloadOf([{ input: 4, output: 20 }, { input: 4, output: 20 }], 4));
+  const { config } = resolveEngineArgs({ block_size: 4, num_gpu_blocks: 8 }, "aggregated");
+  const spec = { acceptRates: [1, 1], rng: new Rng(1) };
+  const e = new Engine(
+    0,
+    config,
+    fixedModel({ prefillMs: 10, prefillMsPerToken: 0, decodeMs: 5 }),
+    req,
+    spec,
+  );
+  for (const r of [0, 1]) {
+    req.reset(r, 20);
+    e.enqueue(r);
+  }
+  let t = 0, promptBursts = 0;
+  for (let pass = 0; pass < 100 && e.hasWork; pass++) {
+    t += e.startPass(t);
+    for (let j = 0; j < e.emittedCount; j++) {
+      const r = e.emitted[j];
+      if (req.passPrefill[r] === 1) promptBursts += req.burst[r] - 1;
+    }
+    e.endPass(t);
+  }
+  assert.ok(e.preemptions > 0);
+  assert.equal(promptBursts, 0);
+  // The 40 tokens less each prompt pass's one (2, and 1 a recompute) come from verification rounds.
+  assert.equal(e.decodeTokens, 40 - 2 - e.preemptions);
+  assert.ok(e.decodeForwards <= Math.ceil(e.decodeTokens / 3) + 2, `${e.decodeForwards} rounds`);
 });
 
 Deno.test("mixed pass: a model's mixedDecodeMs prices the decodes that share a pass with a prefill", () => {

@@ -79,6 +79,33 @@ Deno.test("sliding window: the window layers' blocks bound the batch; a sequence
 });
 
 // Recurrent-state blocks, sliding-window blocks, or both (state_blocks_test.ts holds the state's own cases).
+Deno.test("sliding window: TRT-LLM's no-evict policy reserves the side blocks of a prompt's later chunks", () => {
+  // 4-token blocks, 10 of them, 4-token passes, an 8-token window whose layers take a block per block. Request
+  // 1's 10-token prompt keeps 3 window blocks in its last chunk (its window starts inside a block), 1 more than
+  // its first chunk: reserved at admission, request 0 is never preempted.
+  const req = new RequestTable(workloadOf([{ input: 2, output: 4 }, { input: 10, output: 1 }], 4));
+  const { config } = resolveEngineArgs({
+    engine_type: "trtllm",
+    block_size: 4,
+    num_gpu_blocks: 10,
+    max_num_batched_tokens: 4,
+    enable_prefix_caching: false,
+  }, "aggregated");
+  const e = new Engine(0, { ...config, windowShare: 1, window: 8 }, perf, req);
+  for (const r of [0, 1]) {
+    req.reset(r, r === 0 ? 4 : 1);
+    e.enqueue(r);
+  }
+  let t = 0;
+  for (let pass = 0; pass < 50 && e.hasWork; pass++) {
+    t += e.startPass(t);
+    e.endPass(t);
+  }
+  assert.ok(!e.hasWork);
+  assert.equal(e.preemptions, 0);
+  assert.equal(e.pool.activeBlocks, 0);
+});
+
 Deno.test("side blocks, random engines: no over-commit, every request finishes or is refused, the pool empties", () => {
   const rng = new Rng(65);
   for (let trial = 0; trial < 200; trial++) {
