@@ -9,7 +9,7 @@ import { loadSpecWorkload, runInputsLoader } from "../run_inputs.ts";
 import type { Workload } from "../workload/mod.ts";
 import { ResultCache } from "./cache.ts";
 import { execute, type Job, type JobResult, spawnWorkers } from "./execute.ts";
-import { dslWording } from "./params.ts";
+import { dslWording } from "./wording.ts";
 import { DSL_POOL_NAME, prepareRuns } from "./prepare.ts";
 import { Progress } from "./progress.ts";
 import { Results, type RunResult } from "./results.ts";
