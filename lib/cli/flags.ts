@@ -4,7 +4,6 @@
  *
  * @module
  */
-import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { expandAbbreviations, joinNegativeValues } from "./argv.ts";
 import { flagError } from "../common/flag_error.ts";
@@ -17,7 +16,7 @@ import { CLI_FLAGS, FLAGS, type Values } from "./flag_defs.ts";
 import { namingFlag } from "./flag_naming.ts";
 import { jsonObjectFlag, optionalInt, optionalNumber, routerMode, traceFormat } from "./flag_values.ts";
 import { plannerFlag } from "./planner_flag.ts";
-import { plannerLogPath } from "./planner_files.ts";
+import { checkIntervalNames, plannerNamedFiles } from "./planner_files.ts";
 import { plannerReportPath } from "./write.ts";
 import { parseSpec, type SimSpecInput } from "../spec.ts";
 
@@ -75,39 +74,6 @@ const FILE_FLAGS = [
   "router-policy-config",
   "planner-config",
 ] as const;
-
-/**
- * Refuse `--report-json` or `--report-jsonl` named as one of the interval reports the planner writes beside its
- * report at `htmlPath` (`<name>_001.html`, …), whose count the run decides.
- */
-function checkIntervalNames(
-  htmlPath: string,
-  outputs: readonly (readonly [string | undefined, string])[],
-): void {
-  const stem = resolve(htmlPath.replace(/\.html?$/, ""));
-  for (const [path, flag] of outputs) {
-    const at = path === undefined ? "" : resolve(path);
-    if (at.startsWith(`${stem}_`) && /^_\d{3}\.html$/.test(at.slice(stem.length))) {
-      throw new InputError(
-        `"${path}" is the name of one of the planner's interval reports (report_interval_hours); give the ` +
-          "output another name",
-        { field: flag },
-      );
-    }
-  }
-}
-
-/** The planner's files at `htmlPath` whose names are known before the run: the report, and its tick log. */
-function plannerNamedFiles(
-  htmlPath: string,
-  cfg: { readonly report_write_gzip_log: boolean },
-): (readonly [path: string, what: string])[] {
-  const what = "--planner-config report_filename";
-  return [
-    [htmlPath, what],
-    ...(cfg.report_write_gzip_log ? [[plannerLogPath(htmlPath), `${what} (its tick log)`] as const] : []),
-  ];
-}
 
 /** The parsed command. */
 export type Command =

@@ -6,6 +6,8 @@
  *
  * @module
  */
+import { resolve } from "node:path";
+import { InputError } from "../common/errors.ts";
 import { jsonLines } from "../common/json.ts";
 import type { IntervalTotals, PlannerRuntime } from "../planner/mod.ts";
 import { type PlannerHtmlData, plannerHtmlData, renderPlannerHtml, type Report } from "../report/mod.ts";
@@ -98,4 +100,37 @@ export function intervalWindows(
 async function gzipLines(rows: readonly unknown[]): Promise<Uint8Array> {
   const stream = new Blob(jsonLines(rows)).stream().pipeThrough(new CompressionStream("gzip"));
   return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+
+/**
+ * Refuse `--report-json` or `--report-jsonl` named as one of the interval reports the planner writes beside its
+ * report at `htmlPath` (`<name>_001.html`, …), whose count the run decides.
+ */
+export function checkIntervalNames(
+  htmlPath: string,
+  outputs: readonly (readonly [string | undefined, string])[],
+): void {
+  const stem = resolve(htmlPath.replace(/\.html?$/, ""));
+  for (const [path, flag] of outputs) {
+    const at = path === undefined ? "" : resolve(path);
+    if (at.startsWith(`${stem}_`) && /^_\d{3}\.html$/.test(at.slice(stem.length))) {
+      throw new InputError(
+        `"${path}" is the name of one of the planner's interval reports (report_interval_hours); give the ` +
+          "output another name",
+        { field: flag },
+      );
+    }
+  }
+}
+
+/** The planner's files at `htmlPath` whose names are known before the run: the report, and its tick log. */
+export function plannerNamedFiles(
+  htmlPath: string,
+  cfg: { readonly report_write_gzip_log: boolean },
+): (readonly [path: string, what: string])[] {
+  const what = "--planner-config report_filename";
+  return [
+    [htmlPath, what],
+    ...(cfg.report_write_gzip_log ? [[plannerLogPath(htmlPath), `${what} (its tick log)`] as const] : []),
+  ];
 }
