@@ -104,14 +104,15 @@ function checkFleetMemory(pools: readonly PoolArgs[], resolved: readonly Resolve
   const lowerBytes = lower ? lowerTiersBytes(lower) : 0;
   const total = bytes.reduce((a, b) => a + b, 0) + lowerBytes;
   if (total <= MAX_FLEET_BYTES) return;
-  if (lowerBytes > Math.max(...bytes)) {
+  const most = Math.max(...bytes);
+  if (lowerBytes > most) {
     throw new InputError(
       `the disk KV tier's ${formatCount(lower!.disk!.blocks)} blocks would take the run's engines to ` +
         `${overFleetLimit(total)}; lower num_g3_blocks`,
       { field: `${pools[tiered].name}.num_g3_blocks` },
     );
   }
-  const i = bytes.indexOf(Math.max(...bytes)), c = resolved[i].config;
+  const i = bytes.indexOf(most), c = resolved[i].config;
   // Blame the worker count when one worker fits many times over, else the engine args.
   const workersField = {
     aggregated: "num_workers",

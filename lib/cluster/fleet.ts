@@ -37,10 +37,8 @@ export const MAX_FLEET_BYTES = 8 * 2 ** 30;
  * ```
  */
 export function overFleetLimit(bytes: number, limit = MAX_FLEET_BYTES): string {
-  const gib = (b: number) => formatCount(Math.ceil(b / 2 ** 30 * 100) / 100, 2);
-  return `${formatFixed(Math.ceil(bytes / 2 ** 30 * 100) / 100, 2)} GiB, more than a simulation may (${
-    gib(limit)
-  } GiB)`;
+  const gib = (b: number) => Math.ceil(b / 2 ** 30 * 100) / 100;
+  return `${formatFixed(gib(bytes), 2)} GiB, more than a simulation may (${formatCount(gib(limit), 2)} GiB)`;
 }
 
 /**
@@ -154,12 +152,10 @@ export class Fleet {
     const config = this.pools[p].setup.config, delayMs = config.startupTimeS * 1000;
     const bytes = this.#bytes + Math.max(0, target - current) * workerBytes(config);
     if (bytes > this.#maxBytes) {
+      const over = overFleetLimit(bytes, this.#maxBytes);
       throw new InputError(
         `scaling the ${this.pools[p].setup.stage} pool to ${formatCount(target)} workers would take the ` +
-          `engines of this run to ${
-            overFleetLimit(bytes, this.#maxBytes)
-          }; bound the planner with max_gpu_budget or a ` +
-          "smaller min_endpoint",
+          `engines of this run to ${over}; bound the planner with max_gpu_budget or a smaller min_endpoint`,
         { field: "planner.max_gpu_budget" },
       );
     }

@@ -184,7 +184,6 @@ export class Engine {
     this.prefillDone = new Int32Array(cap);
   }
 
-  /** Whether the engine holds any request. */
   /**
    * Give back the KV memory of a rank whose worker has left the fleet (idle, holding no KV), unless its host tier
    * still has copies on their way; its counters stay for the report. Returns the bytes given back (0: none).
@@ -195,6 +194,7 @@ export class Engine {
     return this.pool.retire() + (this.offload?.tier.pool.retire() ?? 0);
   }
 
+  /** Whether the engine holds any request. */
   get hasWork(): boolean {
     return this.runningCount > 0 || this.waiting.size > 0 || this.landed.size > 0 ||
       (this.offload !== null && this.offload.parked > 0);

@@ -183,11 +183,9 @@ export function formatRunSummary(report: Report): string[] {
     const ranks = p.ranks_per_worker ?? 1;
     const gpus = `${p.gpus_per_worker} GPU${p.gpus_per_worker === 1 ? "" : "s"}` +
       (ranks > 1 ? ` in ${ranks} DP ranks` : "");
+    const scheduler = SCHEDULERS[p.scheduler ?? "vllm"] ?? "";
     return [
-      `Workers (${p.role}): ${p.workers} × ${gpus}, ${
-        SCHEDULERS[p.scheduler ?? "vllm"] ?? ""
-      }${p.perf_model} ` +
-      `timing, ${kv}`,
+      `Workers (${p.role}): ${p.workers} × ${gpus}, ${scheduler}${p.perf_model} timing, ${kv}`,
       ...hostTierLines(p),
       ...passLines(p),
     ];

@@ -54,10 +54,9 @@ export type Admission = "route" | "hold" | "shed";
  * and not yet prefilled (0 without `router_track_prefill_tokens`), `overlap_w` its leading blocks cached on `w`,
  * `host_w` the blocks after them in `w`'s host tier (`host_cache_hit_weight` each), `lower_w` the blocks after
  * those in the lower tiers `w` reads from (`disk_cache_hit_weight` each), `credit` the `overlap_score_credit`,
- * `d_w` is
- * `1 + overlap_score_credit_decay × excess_w` (`excess_w`: `w`'s routed
- * prefill blocks above the least-loaded candidate's, in requests of this size), and `decode_blocks_w` the
- * blocks of requests active on `w` plus the request's new blocks. With the defaults (credit 1, scale 1) it is
+ * `d_w` is `1 + overlap_score_credit_decay × excess_w` (`excess_w`: `w`'s routed prefill blocks above the
+ * least-loaded candidate's, in requests of this size), and `decode_blocks_w` the blocks of requests active on
+ * `w` plus the request's new blocks. With the defaults (credit 1, scale 1) it is
  * the classic `overlap_score_weight × prefill_tokens_w / block_size + decode_blocks_w` at weight 1. With
  * temperature 0 it takes the argmin, breaking ties by the smallest cache, then by a seeded draw (the
  * reference's draw is unseeded, its §9 item 12); with temperature T it samples a softmax of −logit/(range·T).
@@ -79,7 +78,6 @@ export class Router {
   readonly #rng: Rng;
   readonly #blockSize: number;
   readonly #weights: CostWeights;
-  /** Whether cost ties go to the smaller prefix cache first (not in a decode pool). */
   /** Whether the workers' caches are visible (they publish KV events: not a decode pool's). */
   readonly #seesCaches: boolean;
   #next = 0;
