@@ -20,8 +20,8 @@ Workload:
   --trace-format F           mooncake (default) | mooncake-delta | agentic_mooncake |
                              applied_compute_agentic | dynamo (one or more shards) | azure | kv_cache_tester
   --trace-block-size N       tokens per hash id (default 512 for the mooncake formats and
-                             applied_compute_agentic; an agentic_mooncake v2 header's block_size wins; a
-                             dynamo trace embeds its own, which N must match)
+                             applied_compute_agentic; an agentic_mooncake v2 header and a dynamo trace
+                             carry their own, which N must match)
   --trace-shared-prefix-ratio R, --trace-num-prefix-groups N
                              applied_compute_agentic: share of each first prompt common to its line's
                              prefix group (default 0, 0)

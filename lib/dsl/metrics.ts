@@ -15,7 +15,7 @@
  * | `completed`, `rejected`, `incomplete`, `durationS` | `completed_requests`, …, `duration_ms / 1000` |
  * | `prefillBusyShare`, `decodeBusyShare`, `overheadBusyShare` | each part's share of every pool's busy time (`dynolab.pools[].busy_ms_by_part`) |
  * | `prefillPassMs`, `decodePassMs` | the typical prefill pass of the first pool and decode pass of the last, framework overhead included (`typical_*_pass.ms + overhead_ms`) |
- * | `handoffWaitShare`, `handoffWaitAvg`, `handoffTransferAvg` | `dynolab.handoff.waited_share`, `.decode_kv_wait_ms.mean`, `.transfer_ms.mean` (disagg runs; null in agg) |
+ * | `handoffWaitShare`, `handoffWaitAvg`, `handoffTransferAvg` | `dynolab.handoff.waited_share`, `.decode_kv_wait_ms.mean` (over the requests that waited; null when none did), `.transfer_ms.mean` (disagg runs; null in agg) |
  * | `hostCopiedBack`, `hostSwapIns`, `hostStaged` | the blocks copied back from every pool's host KV tier, the requests parked for them, and the blocks of those staged up from the disk tier or object store (`dynolab.pools[].host_tier`; null without one) |
  * | `routerQueueShare`, `routerQueueWaitAvg` | `dynolab.router_queue.waited_share` (0 when nobody waited), `.wait_ms.mean` (null then) |
  * | `peakWorkers` | the most workers active at any moment (from the cluster's lifecycle log) |
@@ -157,7 +157,7 @@ export function flattenMetrics(report: Report, series?: RunSeries): Record<strin
   Object.assign(out, passMetrics(dyn.pools));
   const handoff = dyn.handoff as HandoffSummary | undefined;
   out.handoffWaitShare = handoff?.waited_share ?? null;
-  out.handoffWaitAvg = handoff?.decode_kv_wait_ms.mean ?? null;
+  out.handoffWaitAvg = handoff?.decode_kv_wait_ms?.mean ?? null;
   out.handoffTransferAvg = handoff?.transfer_ms.mean ?? null;
   Object.assign(out, hostTierMetrics(dyn.pools));
   const queue = dyn.router_queue as RouterQueueSummary | undefined;

@@ -337,6 +337,8 @@ export class Engine {
       }
       return -1;
     }
+    // Rejections alone run nothing: the cluster delivers them now, and the last pass's stats stay this rank's.
+    if (progress === this.rejectedIds.length && !preempted) return 0;
 
     const activeKvTokens = pool.activeBlocks * bs;
     const s = this.last;

@@ -21,8 +21,11 @@ export type HandoffSummary = {
   readonly requests: number;
   /** Share of them whose decode worker had no KV room when their prefill finished. */
   readonly waited_share: number;
-  /** From the prefill's end (KV held at the source) to the decode worker's reservation. */
-  readonly decode_kv_wait_ms: StepSummary;
+  /**
+   * From the prefill's end (KV held at the source) to the decode worker's reservation, over the requests that
+   * waited (as the router queue's wait; absent when none did).
+   */
+  readonly decode_kv_wait_ms?: StepSummary;
   /** From the reservation to the KV landing (the source frees its copy). */
   readonly transfer_ms: StepSummary;
   /** From the KV landing to the decode worker's admission. */
@@ -46,27 +49,27 @@ export type HandoffSummary = {
  * c.admitDecode(0, 32);
  * c.complete(0, 40);
  * const s = handoffSummary(c)!;
- * assert(s.waited_share === 1 && s.decode_kv_wait_ms.mean === 15 && s.transfer_ms.max === 5);
+ * assert(s.waited_share === 1 && s.decode_kv_wait_ms!.mean === 15 && s.transfer_ms.max === 5);
  * assert(s.decode_queue_ms.p90 === 2);
  * ```
  */
 export function handoffSummary(c: Collector): HandoffSummary | undefined {
   const n = c.status.length;
-  const wait = new Float64Array(n), transfer = new Float64Array(n), queue = new Float64Array(n);
+  const waits = new Float64Array(n), transfer = new Float64Array(n), queue = new Float64Array(n);
   let count = 0, waited = 0;
   for (let r = 0; r < n; r++) {
     if (c.status[r] !== Status.Completed || c.warmup[r] === 1 || Number.isNaN(c.handoffMs[r])) continue;
-    wait[count] = c.reservedMs[r] - c.handoffMs[r];
+    const wait = c.reservedMs[r] - c.handoffMs[r];
+    if (wait > 0) waits[waited++] = wait;
     transfer[count] = c.kvArrivedMs[r] - c.reservedMs[r];
     queue[count] = c.decodeAdmitMs[r] - c.kvArrivedMs[r];
-    if (wait[count] > 0) waited++;
     count++;
   }
   if (count === 0) return undefined;
   return {
     requests: count,
     waited_share: waited / count,
-    decode_kv_wait_ms: stepSummary(wait, count),
+    ...(waited > 0 ? { decode_kv_wait_ms: stepSummary(waits, waited) } : {}),
     transfer_ms: stepSummary(transfer, count),
     decode_queue_ms: stepSummary(queue, count),
   };

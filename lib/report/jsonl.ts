@@ -60,7 +60,10 @@ export interface RequestRecord {
   /** Re-admissions after preemption: per pool, its admissions beyond the first. */
   readonly readmission_count: number;
   readonly terminal_status: "completed" | "rejected";
-  /** Why a rejected request can never run (dynolab): `max_model_len`, `kv_capacity` or `batched_tokens`. */
+  /**
+   * Why a rejected request did not run (dynolab): `max_model_len`, `kv_capacity`, `batched_tokens`, or
+   * `router_queue_limit` (shed by the router queue).
+   */
   readonly reject_reason?: RejectReason;
   /** A warm-up request (`--warmup-request-count`), left out of the report's statistics (dynolab). */
   readonly warmup: boolean;

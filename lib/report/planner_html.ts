@@ -362,11 +362,11 @@ details { max-width: 1260px; margin: 12px auto; font-size: 12px; }
 <p>Provisioned GPU-hours (starting, active and draining workers, GPUs per worker ${
     data.gpusPerWorker.join("/")
   }): ${formatFixed(data.gpuHours, 2)}; active-worker GPU-hours: ${formatFixed(data.activeGpuHours, 2)}</p>
-<p>Results${data.interval ? " of the whole run" : ""}: ${r.completed} requests completed | TTFT mean ${
-    formatFixed(r.ttft[0], 2)
-  } ms, p90 ${formatFixed(r.ttft[1], 2)} ms | ITL mean ${formatFixed(r.itl[0], 2)} ms, p90 ${
-    formatFixed(r.itl[1], 2)
-  } ms</p>
+<p>Results${data.interval ? " of the whole run" : ""}: ${
+    formatCount(r.completed)
+  } requests completed | TTFT mean ${formatFixed(r.ttft[0], 2)} ms, p90 ${
+    formatFixed(r.ttft[1], 2)
+  } ms | ITL mean ${formatFixed(r.itl[0], 2)} ms, p90 ${formatFixed(r.itl[1], 2)} ms</p>
 ${data.warnings.map((w) => `<p class="warn">warning: ${escape(w)}</p>`).join("\n")}
 </header>
 <main class="grid">

@@ -225,11 +225,9 @@ export function formatRunSummary(report: Report): string[] {
   const stopped = details as { truncated?: boolean; simulated_end_ms?: number; unarrived_requests?: number };
   if (stopped?.truncated) {
     lines.push(
-      `Stopped at the simulated-time limit (${simulatedTime(stopped.simulated_end_ms ?? 0)}): ${
-        formatCount(Number(report.incomplete_requests ?? 0))
-      } requests in flight count as incomplete and ${
-        formatCount(stopped.unarrived_requests ?? 0)
-      } had not arrived; neither is in any statistic`,
+      `Stopped at the simulated-time limit (${simulatedTime(stopped.simulated_end_ms ?? 0)}): incomplete, ${
+        requests(Number(report.incomplete_requests ?? 0))
+      } in flight and ${requests(stopped.unarrived_requests ?? 0)} not yet arrived, in no statistic`,
     );
   }
   const rejected = Number(report.rejected_requests ?? 0);
@@ -247,13 +245,14 @@ export function formatRunSummary(report: Report): string[] {
   return lines;
 }
 
-/** Where the disaggregated hand-offs' time went (means, with the p90 of the wait for decode KV). */
+/** Where the disaggregated hand-offs' time went (means, with the p90 of the wait of those that waited for decode KV). */
 function handoffLine(h: HandoffSummary): string {
   const pct = `${(100 * h.waited_share).toFixed(1)}%`;
   const ms = (v: number) => `${formatValue(v)} ms`;
-  return `Hand-off: ${pct} of requests waited for decode KV (mean ${ms(h.decode_kv_wait_ms.mean)}, p90 ${
-    ms(h.decode_kv_wait_ms.p90)
-  }); transfer mean ${ms(h.transfer_ms.mean)}; decode queue mean ${ms(h.decode_queue_ms.mean)}`;
+  const wait = h.decode_kv_wait_ms;
+  return `Hand-off: ${pct} of requests waited for decode KV${
+    wait ? ` (mean ${ms(wait.mean)}, p90 ${ms(wait.p90)})` : ""
+  }; transfer mean ${ms(h.transfer_ms.mean)}; decode queue mean ${ms(h.decode_queue_ms.mean)}`;
 }
 
 /** A link's bandwidth as the run summary gives it (0: instant). */

@@ -22,7 +22,10 @@ import { own } from "../common/own.ts";
 export interface AgenticMooncakeOptions {
   /** Engine block size to intern prompt blocks at. */
   readonly blockSize: number;
-  /** Tokens per hash id of a version 1 trace (`--trace-block-size`). Default 512; a version 2 header's wins. */
+  /**
+   * Tokens per hash id (`--trace-block-size`). Default 512 for version 1; a version 2 header carries its own,
+   * which this must match when given.
+   */
   readonly traceBlockSize?: number;
   /** Divides start times and dependency delays (`--arrival-speedup-ratio`). Default 1. */
   readonly speedup?: number;
@@ -91,7 +94,7 @@ export async function loadAgenticMooncake(path: string, options: AgenticMooncake
     if (version === 0) {
       version = "schema" in row ? 2 : 1;
       if (version === 2) {
-        blockSize = parseHeader(row, at);
+        blockSize = parseHeader(row, at, options.traceBlockSize);
         continue;
       }
     } else if ("schema" in row) {
@@ -113,7 +116,8 @@ export async function loadAgenticMooncake(path: string, options: AgenticMooncake
 }
 
 /** Check a version 2 header; returns its `block_size`. */
-function parseHeader(row: Record<string, unknown>, at: InputLocation): number {
+/** A version 2 header's block size, checked against `--trace-block-size` when given. */
+function parseHeader(row: Record<string, unknown>, at: InputLocation, given: number | undefined): number {
   if (row.schema !== SCHEMA) {
     throw new InputError(`must be "${SCHEMA}", got ${shown(row.schema)}`, {
       ...at,
@@ -135,7 +139,17 @@ function parseHeader(row: Record<string, unknown>, at: InputLocation): number {
       field: "hash_id_scope",
     });
   }
-  return requiredInteger(row, "block_size", 1, at);
+  const blockSize = requiredInteger(row, "block_size", 1, at);
+  if (given !== undefined && given !== blockSize) {
+    throw new InputError(
+      `is ${blockSize}, but --trace-block-size is ${given} (omit the flag to use the header's)`,
+      {
+        ...at,
+        field: "block_size",
+      },
+    );
+  }
+  return blockSize;
 }
 
 function parseRowV1(

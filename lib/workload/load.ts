@@ -88,7 +88,7 @@ function loadAs(spec: TraceWorkloadSpec, options: LoadOptions): Promise<Workload
     case "agentic_mooncake":
       return loadAgenticMooncake(path, {
         blockSize,
-        traceBlockSize: spec.trace_block_size ?? 512,
+        traceBlockSize: spec.trace_block_size ?? undefined,
         speedup,
         requireTimestamps: !options.closedLoop,
       });

@@ -69,8 +69,9 @@ export async function loadMooncake(path: string, options: MooncakeOptions): Prom
     const inputField = "input_length" in row ? "input_length" : "input_tokens";
     const input = optionalInteger(row, inputField, 1, at, MAX_TOKENS);
     const outputField = "output_length" in row ? "output_length" : "output_tokens";
-    const output = optionalInteger(row, outputField, 1, at, MAX_TOKENS);
-    if (output === undefined) throw new InputError("required", { ...at, field: "output_length" });
+    const recorded = optionalInteger(row, outputField, 0, at, MAX_TOKENS);
+    if (recorded === undefined) throw new InputError("required", { ...at, field: "output_length" });
+    const output = Math.max(1, recorded); // as every format: a request generates at least its first token
     const tsField = "timestamp" in row ? "timestamp" : "created_time";
     const timestamp = optionalTime(row, tsField, at);
     const delayField = "delay" in row ? "delay" : "delay_ms";

@@ -223,7 +223,7 @@ Deno.test("disagg: a decode pool short of KV backs up into the prefill pool's KV
   const handoff = (r: typeof tightRun) => (r.report.dynolab as { handoff: HandoffSummary }).handoff;
   assert.equal(handoff(roomyRun).waited_share, 0);
   assert.equal(handoff(tightRun).waited_share, 4 / 6);
-  assert.equal(handoff(tightRun).decode_kv_wait_ms.max, tight.reservedMs[4] - tight.handoffMs[4]);
+  assert.equal(handoff(tightRun).decode_kv_wait_ms!.max, tight.reservedMs[4] - tight.handoffMs[4]);
 });
 
 Deno.test("disagg: prefill and decode block sizes must agree", () => {

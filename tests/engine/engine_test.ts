@@ -212,6 +212,21 @@ Deno.test("max_model_len: prompts at the limit are rejected, generation stops at
   assert.equal(collector.outputTokens[1], 100);
 });
 
+Deno.test("rejections alone are no pass: the passes and the last pass's stats are the work's", () => {
+  const one = workloadOf([{ input: 4, output: 3, at: 5 }]);
+  const three = workloadOf([{ input: 700, output: 3 }, { input: 800, output: 3 }, {
+    input: 4,
+    output: 3,
+    at: 5,
+  }]);
+  const pools = (r: ReturnType<typeof run>) => (r.report.dynolab as { pools: { passes: number }[] }).pools;
+  const alone = run(one, agg({ max_model_len: 600, ...fixedTiming(10, 5) }));
+  const rejecting = run(three, agg({ max_model_len: 600, ...fixedTiming(10, 5) }));
+  assert.equal(rejecting.report.rejected_requests, 2);
+  assert.equal(pools(rejecting)[0].passes, pools(alone)[0].passes);
+  assert.equal(rejecting.report.mean_e2e_latency_ms, alone.report.mean_e2e_latency_ms);
+});
+
 Deno.test("speedup_ratio divides every pass duration", () => {
   const w = workloadOf([{ input: 1000, output: 3 }]);
   const slow = run(w, agg()).report, fast = run(w, agg({ speedup_ratio: 2 })).report;

@@ -155,12 +155,23 @@ Deno.test("agentic_mooncake: a cycle is refused, naming its requests and lines",
 Deno.test("agentic_mooncake v2: the header's block size, typed edges and not_before_ms floors", async () => {
   const text = jsonl([HEADER, ...agenticV2Graph()]);
   await withFile("v2.jsonl", text, async (path) => {
-    const w = await loadAgenticMooncake(path, { blockSize: 64, traceBlockSize: 512 });
+    const w = await loadAgenticMooncake(path, { blockSize: 64 });
     assert.deepEqual(edges(w), ["0→1@5!", "0→2@1", "1→3@2", "2→3@0"]);
     assert.deepEqual([...w.arrivalMs], [1000, 1000, 9000, 0], "floors, normalised to the earliest (0)");
     assert.deepEqual([...w.inputLength], [130, 100, 100, 100]);
     assert.equal(blocksOf(w, 0).length, 2, "130 tokens at the header's 64 per id: two full engine blocks");
     assert.deepEqual([...w.trajectories!.of], [0, 0, 0, 0], "one play_id");
+    const given = await loadAgenticMooncake(path, { blockSize: 64, traceBlockSize: HEADER.block_size });
+    assert.deepEqual(
+      [...given.inputLength],
+      [...w.inputLength],
+      "--trace-block-size may repeat the header's",
+    );
+    await rejectsAt(() => loadAgenticMooncake(path, { blockSize: 64, traceBlockSize: 512 }), path, {
+      line: 1,
+      field: "block_size",
+      includes: ["is 64, but --trace-block-size is 512"],
+    });
   });
 });
 

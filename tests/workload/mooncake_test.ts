@@ -103,6 +103,15 @@ Deno.test("mooncake: a turn's delay is the difference from its session's last ti
 
 const good = { timestamp: 0, input_length: 100, output_length: 1, hash_ids: [1] };
 
+Deno.test("mooncake: an output_length of 0 replays as 1 token, as every format", async () => {
+  const text = jsonl([{ ...good, output_length: 0, session_id: "s" }, { ...good, session_id: "s" }]);
+  await withFile("t.jsonl", text, async (path) => {
+    const w = await loadMooncake(path, { blockSize: 64, sessionDeltas: true });
+    assert.deepEqual(Array.from(w.outputLength), [1, 1]);
+    assert.deepEqual(Array.from(w.inputLength), [100, 201], "the next turn extends the token generated");
+  });
+});
+
 const badRows: Array<[string, unknown, string | undefined, string[]]> = [
   ["malformed JSON", '{"timestamp": 0, "input_length": ', undefined, ["malformed JSON"]],
   ["a non-object line", "[1, 2]", undefined, ["JSON object"]],
@@ -111,13 +120,13 @@ const badRows: Array<[string, unknown, string | undefined, string[]]> = [
   ]],
   ["wrong-typed input_length", { ...good, input_length: "100" }, "input_length", ["integer from 1 to"]],
   ["wrong-typed output_tokens", { ...good, output_length: undefined, output_tokens: true }, "output_tokens", [
-    "integer from 1 to",
+    "integer from 0 to",
   ]],
   ["non-integer input_length", { ...good, input_length: 10.5 }, "input_length", ["integer from 1 to"]],
-  ["zero output_length", { ...good, output_length: 0 }, "output_length", ["from 1 to"]],
+  ["a negative output_length", { ...good, output_length: -1 }, "output_length", ["from 0 to"]],
   // Lengths live in Int32Arrays: a longer one would wrap (2^53 to 0) instead of failing.
   ["an output_length too long to hold", { ...good, output_length: 2 ** 53 }, "output_length", [
-    "from 1 to 2147483647, got 9007199254740992",
+    "from 0 to 2147483647, got 9007199254740992",
   ]],
   ["negative timestamp", { ...good, timestamp: -5 }, "timestamp", ["≥ 0"]],
   [
@@ -145,7 +154,7 @@ const badRows: Array<[string, unknown, string | undefined, string[]]> = [
     { ...good, output_length: undefined, output_tokens: 2 ** 31 },
     "output_tokens",
     [
-      "from 1 to 2147483647",
+      "from 0 to 2147483647",
     ],
   ],
   ["negative created_time", { ...good, timestamp: undefined, created_time: -1 }, "created_time", ["≥ 0"]],
