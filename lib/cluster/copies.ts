@@ -54,6 +54,7 @@ export class CopyChecks {
     e.landCopies(now);
     this.#markDirty(e);
     this.check(e, now);
+    this.#fleet.copiesLanded(e);
   }
 
   /** Queue a check of the lower tiers when their next copy lands, unless one is queued for then. */

@@ -204,9 +204,14 @@ export class Fleet {
     this.#retire(w);
   }
 
-  /** Give back the KV memory of removed `w`'s ranks. */
+  /** Give back the KV memory of removed `w`'s ranks (one whose host tier still copies, once they land). */
   #retire(w: Worker): void {
     for (const e of w.ranks) this.#bytes -= e.retire();
+  }
+
+  /** `e`'s host tier landed copies: if its worker was removed, give its memory back now that none are left. */
+  copiesLanded(e: Engine): void {
+    if (this.workerOf[e.id].state === "removed") this.#bytes -= e.retire();
   }
 
   /** Add `dt` seconds of the current provisioned and active workers to each pool's worker-seconds. */

@@ -71,10 +71,12 @@ export class SharedLinks {
     if (!link || now !== link.due) return [];
     this.#advance(link, now);
     const done: number[] = [];
-    // Completions within a nanosecond of each other are simultaneous (floating-point residue).
-    const eps = link.rate * 1e-6;
+    // Completions within a nanosecond of each other are simultaneous (floating-point residue), and so is one
+    // whose completion time rounds to `now` (late in a long run, where a nanosecond is below a time's ulp):
+    // otherwise its check would come back at `now` forever.
+    const eps = link.rate * 1e-6, perByte = link.ids.length / link.rate;
     for (let i = 0; i < link.ids.length;) {
-      if (link.remaining[i] <= eps) {
+      if (link.remaining[i] <= eps || now + link.remaining[i] * perByte <= now) {
         done.push(link.ids[i]);
         link.ids.splice(i, 1);
         link.remaining.splice(i, 1);

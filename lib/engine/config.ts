@@ -273,6 +273,14 @@ export function resolveEngineArgs(
     kvCapacity,
     routerQueuePolicy: args.router_queue_policy ?? null,
   };
+  if (args.kv_transfer_bandwidth != null && role !== "decode") { // the decode args' are warned of with the pair's
+    const why = role === "aggregated"
+      ? "in aggregated serving, which transfers no KV"
+      : config.kvBytesPerToken === 0
+      ? "without kv_bytes_per_token or aic_model_path to size the KV sent: transfers are instant, as in the reference"
+      : "";
+    if (why) warnings.push(`${what}.kv_transfer_bandwidth has no effect ${why}`);
+  }
   return { args, config, warnings };
 }
 

@@ -143,6 +143,8 @@ export class Engine {
   readonly #prefilled: number[] = [];
   /** What the pass being scheduled computes: its prompt chunks (count, KV after them, cached prefix, tokens). */
   readonly #pass = { prefillBatch: 0, prefillIsl: 0, prefillPrefix: 0, prefillTokens: 0, computedTokens: 0 };
+  /** Whether {@link Engine.retire} gave its KV memory back. */
+  #retired = false;
 
   /**
    * Bytes a rank with `config` allocates when it is made: its KV pool (and its host tier's), six Int32 arrays of
@@ -186,11 +188,13 @@ export class Engine {
 
   /**
    * Give back the KV memory of a rank whose worker has left the fleet (idle, holding no KV), unless its host tier
-   * still has copies on their way; its counters stay for the report. Returns the bytes given back (0: none).
+   * still has copies on their way (call again once they have landed) or it was given back already; its counters
+   * stay for the report. Returns the bytes given back (0: none).
    */
   retire(): number {
     if (this.busy || this.hasWork) throw new Error(`engine ${this.id}: retired with work left (bug)`);
-    if (this.offload !== null && this.offload.due() < Infinity) return 0;
+    if (this.#retired || (this.offload !== null && this.offload.due() < Infinity)) return 0;
+    this.#retired = true;
     return this.pool.retire() + (this.offload?.tier.pool.retire() ?? 0);
   }
 

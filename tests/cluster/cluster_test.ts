@@ -129,8 +129,14 @@ Deno.test("disagg: the decode engines' transfer args have no effect, and say so"
   assert.equal(warnings.length, 1, warnings.join("\n"));
   assert.match(warnings[0], /kv_transfer_bandwidth 400 have no effect.*prefill \(source\).*unset/);
   // The same value on both sides is the usual way to give it (the DSL's .engine() sets both): no warning.
-  const both = run(w, disagg({ ...fixedTiming(30, 0), kv_transfer_bandwidth: 400 }, decode));
+  const both = run(w, disagg({ ...decode, ...fixedTiming(30, 0) }, decode));
   assert.deepEqual((both.report.dynolab as { warnings: string[] }).warnings, []);
+  // Without a size in bytes, the prefill engines' bandwidth times nothing either.
+  const unsized = run(w, disagg({ ...fixedTiming(30, 0), kv_transfer_bandwidth: 400 }, fixedTiming(0, 5)));
+  assert.match(
+    (unsized.report.dynolab as { warnings: string[] }).warnings.join(),
+    /instant, as in the reference/,
+  );
 });
 
 Deno.test("disagg: with link sharing, simultaneous transfers from one worker share its bandwidth", () => {

@@ -164,6 +164,30 @@ Deno.test("lifecycle: a removed worker's ranks give their KV memory back, so it 
   assert.equal(result.engines[1].pool.cachedSlot(w.blocks[w.blockOffset[1]]), -1);
 });
 
+Deno.test("lifecycle: a removed worker whose host tier was still copying gives its memory back once the copies land", () => {
+  // The second worker's prompt (4 blocks of 64 tokens, 1 MB a token) copies to its host tier at 0.1 GB/s: 2.6 s,
+  // past its removal at 1 s. Then 20 start-and-cancel rounds under a limit of three workers' engines.
+  const w = workloadOf([
+    { input: 256, output: 1, at: 0, ids: [1, 2, 3, 4] },
+    { input: 256, output: 1, at: 0, ids: [5, 6, 7, 8] },
+    { input: 64, output: 1, at: 60_000, ids: [9] },
+  ]);
+  const args = {
+    ...fixedTiming(10, 1),
+    startup_time: 600,
+    num_g2_blocks: 16,
+    kv_bytes_per_token: 1e6,
+    bandwidth_g1_to_g2_gbps: 0.1,
+  };
+  const steps: [number, number, number][] = [[1000, 0, 1]];
+  for (let k = 0; k < 20; k++) steps.push([5000 + 1000 * k, 0, 2], [5500 + 1000 * k, 0, 1]);
+  const limit = 3 * workerBytes(resolveEngineArgs(args, "aggregated").config);
+  const { result } = simulate(w, [["aggregated", 2, args]], new Script(steps), limit);
+  assert.deepEqual(ops(result).slice(0, 2), ["1000:drain:1", "1000:remove:1"]);
+  assert.equal(result.lifecycle.filter((o) => o.op === "cancel").length, 20);
+  assert.equal(result.engines[1].pool.cachedSlot(w.blocks[w.blockOffset[1]]), -1, "its memory went");
+});
+
 Deno.test("lifecycle: a draining worker takes no new requests, finishes its queue, then is removed", () => {
   // Six requests of 1 s each at t = 0 on two workers (3 each, run one after another: max_num_seqs 1).
   const w = workloadOf(Array.from({ length: 8 }, (_, i) => ({ input: 64, output: 1, at: i < 6 ? 0 : 5000 })));

@@ -74,3 +74,19 @@ Deno.test("hand-off: a prompt that can never fit the decode rank is refused at r
   assert.equal(decode.pending.size, 0);
   assert.equal(decode.hasWork, false);
 });
+
+Deno.test("hand-off: a transfer bandwidth that times nothing is warned of", () => {
+  const warned = (args: Record<string, unknown>, role: "aggregated" | "prefill" | "decode") =>
+    resolveEngineArgs(args, role).warnings.filter((w) => w.includes("kv_transfer_bandwidth"));
+  assert.match(
+    warned({ kv_transfer_bandwidth: 50, kv_bytes_per_token: 1000 }, "aggregated")[0],
+    /transfers no KV/,
+  );
+  assert.match(warned({ kv_transfer_bandwidth: 50 }, "prefill")[0], /without kv_bytes_per_token/);
+  assert.deepEqual(warned({ kv_transfer_bandwidth: 50, kv_bytes_per_token: 1000 }, "prefill"), []);
+  assert.deepEqual(
+    warned({ kv_transfer_bandwidth: 50 }, "decode"),
+    [],
+    "the pair's warning names the decode args'",
+  );
+});
