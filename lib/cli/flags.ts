@@ -244,7 +244,9 @@ export function parseCommand(argv: readonly string[]): Command {
       field: "--router-config.router_policy_config",
     });
   }
-  const source = policySource(v["router-policy-config"], mode, embeddedPolicy);
+  // Only the KV router reads a policy file: other modes warn that the flag has no effect and leave the file
+  // (the flag's, the router config's key, $DYN_ROUTER_POLICY_CONFIG) unread, so a stale path cannot break them.
+  const source = mode === "kv_router" ? policySource(v["router-policy-config"], embeddedPolicy) : undefined;
   const policy = source && readRouterPolicy(source.path, source.field);
   if (v["model-name"] === "") throw new InputError("model_name must be non-empty", { field: "--model-name" });
   const planner = given("planner-config") ? plannerFlag(String(v["planner-config"])) : undefined;
@@ -339,17 +341,16 @@ export function parseCommand(argv: readonly string[]): Command {
 }
 
 /**
- * Where the router policy comes from, and the name to blame in errors: `--router-policy-config`; else, for the
- * KV router, the file `DYN_ROUTER_POLICY_CONFIG` names (the flag's default; ambient, so a run that takes no
- * policy does not read it); else the router config's `router_policy_config` key.
+ * Where the KV router's policy comes from, and the name to blame in errors: `--router-policy-config`; else the
+ * file `DYN_ROUTER_POLICY_CONFIG` names (the flag's default); else the router config's `router_policy_config`
+ * key. Asked only for the KV router: other modes read none of them.
  */
 function policySource(
   flag: string | undefined,
-  mode: string | undefined,
   embedded: string | null | undefined,
 ): { path: string; field: string } | undefined {
   if (flag !== undefined) return { path: flag, field: "--router-policy-config" };
-  const env = mode === "kv_router" ? policyFromEnv() : undefined;
+  const env = policyFromEnv();
   if (env !== undefined) return { path: env, field: "$DYN_ROUTER_POLICY_CONFIG" };
   return embedded == null ? undefined : { path: embedded, field: "--router-config.router_policy_config" };
 }

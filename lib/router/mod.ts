@@ -20,6 +20,7 @@ export {
   LIMIT_KINDS,
   type PolicyClass,
   type PolicyProfile,
+  policyWarnings,
   resolveProfile,
   type RouterPolicy,
   type RouterPolicyInput,

@@ -37,7 +37,8 @@ const ClassSchema = z.strictObject({
   prefill_busy_threshold: optionalCount,
   /** … or above this × its `max_num_batched_tokens`. Neither set: the class never queues. */
   prefill_busy_threshold_frac: z.number().nullable().optional(),
-  /** Validated; a replay queues only while every worker is busy, as the reference's does. */
+  /** Validated, then ignored with a warning ({@link policyWarnings}): a replay queues only while every worker is
+   * busy, as the reference's does. */
   busy_worker_ratio: z.number().nullable().optional(),
   request_queue_limit_per_worker: optionalCount,
   raw_isl_token_queue_limit_per_worker: optionalCount,
@@ -148,6 +149,44 @@ export function resolveProfile(
   const models = doc?.models;
   const chosen = (modelName != null && models ? own(models, modelName) : undefined) ?? rootProfile(doc);
   return chosen ? compile(chosen) : syntheticProfile(config);
+}
+
+/**
+ * Warnings about what the profile a run takes (`modelName`'s, else the root) sets to no effect: one naming
+ * every class that sets `busy_worker_ratio`, which the reference validates and its offline replay, like
+ * dynolab, ignores (a request queues only while every worker is busy for its class); none otherwise.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { policyWarnings } from "./policy_config.ts";
+ * const doc = {
+ *   default_policy_family: "f",
+ *   uncached_isl_buckets: [{ min_tokens: 0, bucket: "all" }],
+ *   policy_classes: [
+ *     { name: "f", policy_family: "f", cache_bucket: "all", quantum: 1, prefill_busy_threshold: 0, busy_worker_ratio: 0.5 },
+ *   ],
+ * };
+ * assert.match(policyWarnings(doc, null)[0], /router policy class "f" sets busy_worker_ratio, which has no effect/);
+ * ```
+ */
+export function policyWarnings(
+  doc: RouterPolicyInput | null | undefined,
+  modelName: string | null | undefined,
+): string[] {
+  if (doc == null) return [];
+  const parsed = RouterPolicySchema.parse(doc);
+  const chosen = (modelName != null ? own(parsed.models, modelName) : undefined) ?? rootProfile(parsed);
+  const named = (chosen?.policy_classes ?? []).filter((c) => c.busy_worker_ratio != null).map((c) =>
+    q(c.name)
+  );
+  if (named.length === 0) return [];
+  return [
+    `router policy class${named.length > 1 ? "es" : ""} ${named.join(", ")} set${
+      named.length > 1 ? "" : "s"
+    } busy_worker_ratio, which has no effect: the reference's offline replay, like dynolab, queues a request ` +
+    "only while every worker is busy for its class",
+  ];
 }
 
 /** The class of a request naming `requested` (a trace row's `policy_class`) with `uncached` prompt tokens. */

@@ -101,9 +101,10 @@ export class PolicyQueue {
   }
 
   /**
-   * Why class `c` refuses one more request with `workers` workers (ranks) serving it, or undefined: each
-   * per-worker limit × `workers` against the class's queued requests, prompt tokens and cached tokens before
-   * adding, so the request that crosses a limit is accepted. The reference's message.
+   * Why class `c` refuses one more request with `workers` workers serving it (a worker with several DP ranks
+   * counts once, as the reference counts its workers), or undefined: each per-worker limit × `workers` against
+   * the class's queued requests, prompt tokens and cached tokens before adding, so the request that crosses a
+   * limit is accepted. The reference's message.
    */
   refusal(c: number, workers: number): string | undefined {
     const heap = this.#heaps[c], current = [heap.size, heap.rawTokens, heap.cachedTokens];

@@ -10,12 +10,14 @@ import { grown } from "../common/grown.ts";
  * Prompt tokens routed to each engine and not yet prefilled, as the KV router's cost and queue see them.
  *
  * Without an estimator a request's tokens count whole until its prompt ends. With one (the AIC prefill-load
- * model, `router_prefill_load_model: "aic"`), as the reference's newest tracker does, the oldest unfinished
- * prefill routed to an engine anchors a clock (from when it became the oldest), and the tokens done by then at
- * the pace its predicted duration gives come off the engine's total, spilling past it into the next when it
- * overruns. When a later prefill ends first, the anchor moves on by that one's predicted duration (at most to
- * now), so the load stays continuous. A prediction that is not a finite, non-negative number leaves its
- * engine's count whole until that prompt ends.
+ * model, `router_prefill_load_model: "aic"`), as upstream Dynamo's newest `PrefillLoadTracker` does, the oldest
+ * unfinished prefill routed to an engine anchors a clock (from when it became the oldest), and the tokens done
+ * by then at the pace its predicted duration gives come off the engine's total, spilling past it into the next
+ * when it overruns. When a later prefill ends first, the anchor moves on by that one's predicted duration (at
+ * most to now), so the load stays continuous. While a prefill without a prediction (not a finite, non-negative
+ * number) is unfinished on the engine, only the anchor drains, down to 0, and no further (and without a
+ * prediction of its own, the anchor counts whole). Upstream's earlier trackers, which the behaviour reference
+ * (§5.6) describes, always drained the anchor alone and kept the anchor's clock when a later prefill ended.
  *
  * @example
  * ```ts

@@ -145,7 +145,8 @@ export class Router {
    * `policy_class` selects, else its family's (the default family's) bucket for the prompt tokens the
    * best-cached candidate lacks. In its class it is ordered by strict tier, then score (fcfs: earlier first;
    * lcfs: later first; wspt: fewer uncached prompt tokens first; the row's `priority` is seconds of credit),
-   * then arrival.
+   * then arrival. Its class's per-worker limits scale with the workers serving (a worker's DP ranks count
+   * once, as the reference counts its registered workers), while the busy test weighs each rank.
    */
   hold(r: number, nowMs: number, candidates: readonly Engine[], count: number): Admission {
     if (!this.classifying) return "route";
@@ -161,7 +162,7 @@ export class Router {
     if (!queues(cls) || (this.#waiting.queued(c) === 0 && !this.#allBusy(cls, candidates, count, nowMs))) {
       return "route";
     }
-    if (this.#waiting.refusal(c, count) !== undefined) return "shed";
+    if (this.#waiting.refusal(c, workerCount(candidates, count)) !== undefined) return "shed";
     if (cached < 0) cached = this.#bestCached(r, candidates, count);
     this.#waiting.push(c, {
       request: r,
@@ -383,4 +384,12 @@ export class Router {
       this.#activeBlocks = grown(this.#activeBlocks, Math.max(id + 1, this.#activeBlocks.length * 2));
     }
   }
+}
+
+/**
+ * The workers behind `candidates[0 … count)`: ranks of whole workers, `dpSize` of them each (the engines of one
+ * pool share one config, and a worker joins and leaves the candidates with all its ranks).
+ */
+function workerCount(candidates: readonly Engine[], count: number): number {
+  return count === 0 ? 0 : Math.ceil(count / Math.max(1, candidates[0].config.dpSize));
 }

@@ -154,6 +154,37 @@ Deno.test("policy classes: a busy class blocks only itself", () => {
   assert.ok(collector.firstAdmitMs[1] >= collector.firstTokenMs[0], "latency waited for the prefill");
 });
 
+Deno.test("policy classes: per-worker queue limits count workers, not their DP ranks", () => {
+  // Eight requests at once; every rank is busy while a prompt routed to it is unfinished. One worker of two DP
+  // ranks takes one request per rank, then its queue holds request_queue_limit_per_worker × 1 worker (the
+  // reference counts registered workers); the rest are shed. Two workers of one rank each hold two.
+  const policy = parseYaml(`
+default_policy_family: root
+uncached_isl_buckets: [{min_tokens: 0, bucket: all}]
+policy_classes:
+  - {name: root, policy_family: root, cache_bucket: all, quantum: 1, prefill_busy_threshold: 0,
+     request_queue_limit_per_worker: 1}
+`);
+  const rows: TestRow[] = Array.from(
+    { length: 8 },
+    (_, i) => ({ input: 64, output: 2, at: 0, ids: [100 + i] }),
+  );
+  const outcome = (num_workers: number, dp_size: number) => {
+    const { collector } = run(workloadOf(rows), {
+      topology: { mode: "agg", num_workers, engine: { ...engine, dp_size } },
+      router: { mode: "kv_router", policy },
+    });
+    const status = Array.from(collector.status);
+    return [
+      status.filter((s) => s === Status.Completed).length,
+      status.filter((s) => s === Status.Rejected).length,
+    ];
+  };
+  assert.deepEqual(outcome(1, 2), [3, 5]);
+  assert.deepEqual(outcome(2, 1), [4, 4]);
+  assert.deepEqual(outcome(2, 2), [6, 2]);
+});
+
 Deno.test("policy classes: the spec refuses a policy outside the KV router and an empty model name", () => {
   assert.throws(
     () =>

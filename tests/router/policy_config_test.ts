@@ -5,6 +5,7 @@ import { parseConfig } from "../../lib/common/config.ts";
 import {
   classify,
   type PolicyProfile,
+  policyWarnings,
   resolveProfile,
   RouterConfigSchema,
   type RouterPolicy,
@@ -303,4 +304,26 @@ Deno.test("policy classes: worker_selection is checked and changes nothing", () 
       "worker_selection: {instances: [{name: a, type: t}, {name: a, type: u}]}",
     ]
   ) assert.throws(() => doc(bad), /worker_selection/, bad);
+});
+
+Deno.test("policy classes: busy_worker_ratio warns once for the profile the run takes", () => {
+  const ratioed = (name: string) =>
+    `{name: ${name}, policy_family: ${name}, cache_bucket: all, quantum: 1, prefill_busy_threshold: 0, busy_worker_ratio: 0.5}`;
+  const policy = doc(`
+default_policy_family: a
+uncached_isl_buckets: [{min_tokens: 0, bucket: all}]
+policy_classes: [${ratioed("a")}, ${ratioed("b")}, {name: c, quantum: 1}]
+models:
+  plain:
+    default_policy_family: a
+    uncached_isl_buckets: [{min_tokens: 0, bucket: all}]
+    policy_classes: [{name: a, policy_family: a, cache_bucket: all, quantum: 1}]
+`);
+  assert.deepEqual(policyWarnings(policy, null), [
+    'router policy classes "a", "b" set busy_worker_ratio, which has no effect: the reference\'s offline replay, ' +
+    "like dynolab, queues a request only while every worker is busy for its class",
+  ]);
+  assert.equal(policyWarnings(policy, "other").length, 1, "an unknown model takes the root");
+  assert.deepEqual(policyWarnings(policy, "plain"), []);
+  assert.deepEqual(policyWarnings(null, null), []);
 });

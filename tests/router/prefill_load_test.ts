@@ -73,3 +73,24 @@ Deno.test("AIC prefill load: with a prefill the estimator cannot price, only the
   router.added(1, engine, 0);
   assert.deepEqual([5000, 12_000].map((t) => router.prefillTokens(0, t)), [110, 60]);
 });
+
+Deno.test("AIC prefill load: upstream's newest tracker tests, where its earlier trackers gave other numbers", () => {
+  // removing_nonfront_modeled_prefill_shifts_existing_anchor: 30 tokens over 6 s and 20 over 4 s at 0; the second
+  // ends at 2 s. The anchor moves to min(0 + 4 s, 2 s): 30 left at 2 s (earlier trackers kept it at 0: 21).
+  const a = setup([30, 20], [6_000, 4_000]);
+  a.router.added(0, a.engine, 0);
+  a.router.added(1, a.engine, 0);
+  a.router.prefillDone(1, 2000);
+  assert.deepEqual([2000, 4000].map((t) => a.router.prefillTokens(0, t)), [30, 20]);
+  // nonfront_unmodeled_removal_does_not_shift_anchor: an unpriced prefill ending moves nothing.
+  const b = setup([100, 40], [10_000, NaN]);
+  b.router.added(0, b.engine, 0);
+  b.router.added(1, b.engine, 0);
+  b.router.prefillDone(1, 5000);
+  assert.equal(b.router.prefillTokens(0, 5000), 50);
+  // active_tokens_zero_duration_anchor_only_completes_anchor: a 0 ms anchor counts as done, and no more.
+  const c = setup([100, 60], [0, 6_000]);
+  c.router.added(0, c.engine, 0);
+  c.router.added(1, c.engine, 0);
+  assert.deepEqual([0, 3000].map((t) => c.router.prefillTokens(0, t)), [60, 60]);
+});
