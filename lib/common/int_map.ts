@@ -56,9 +56,14 @@ export class IntMap {
   #chunks = 0;
   readonly #table: ChunkTable;
   #size = 0;
-  /** The chunk key last looked up, and its chunk (−1: none). */
+  /**
+   * The two chunk keys last looked up, most recent first, and their chunks (−1: none). Two, because an engine
+   * interleaves two walks: registering a prompt's blocks while evicting the least recently used ones.
+   */
   #memoKey = -1;
   #memoChunk = -1;
+  #memoKey2 = -1;
+  #memoChunk2 = -1;
 
   /** @param expected Entries expected at most, in runs of consecutive keys; more, or scattered keys, grow it. */
   constructor(expected = 16) {
@@ -112,16 +117,18 @@ export class IntMap {
     if (--this.#counts[c] > 0) return;
     this.#table.delete(ck);
     this.#spare.push(c);
-    this.#memoChunk = -1; // the memo holds `ck`: it is absent now
+    this.#memoChunk = -1; // `#chunk` has just put `ck` first in the memo: it is absent now
   }
 
   /** The chunk of chunk key `ck`, or −1. */
   #chunk(ck: number): number {
-    if (ck !== this.#memoKey) {
-      this.#memoKey = ck;
-      this.#memoChunk = this.#table.get(ck);
-    }
-    return this.#memoChunk;
+    if (ck === this.#memoKey) return this.#memoChunk;
+    const c = ck === this.#memoKey2 ? this.#memoChunk2 : this.#table.get(ck);
+    this.#memoKey2 = this.#memoKey;
+    this.#memoChunk2 = this.#memoChunk;
+    this.#memoKey = ck;
+    this.#memoChunk = c;
+    return c;
   }
 
   /** A chunk for chunk key `ck` (absent): a spare one, or a new one. */
@@ -132,7 +139,7 @@ export class IntMap {
       if (c === this.#counts.length) this.#grow();
     }
     this.#table.set(ck, c);
-    this.#memoChunk = c; // `#chunk` has just put `ck` in the memo
+    this.#memoChunk = c; // `#chunk` has just put `ck` first in the memo
     return c;
   }
 
