@@ -27,7 +27,7 @@ import { Collector, handoffSummary, routerQueueSummary } from "./metrics/mod.ts"
 import { type KvCapacity, type OpBreakdown, speculativeConfig } from "./perf/mod.ts";
 import { PlannerRuntime } from "./planner/mod.ts";
 import { buildReport, plannerDetails, type Report, type ReportValue } from "./report/mod.ts";
-import { policyWarnings } from "./router/mod.ts";
+import { policyWarnings, unusedConfigWarnings } from "./router/mod.ts";
 import {
   checkRun,
   loadSpecWorkload,
@@ -339,7 +339,7 @@ function runDetails(
       ...(resolved.length === 2 ? transferArgWarnings(resolved[0].args, resolved[1].args) : []),
       ...(inputs.spec.router.mode === "kv_router"
         ? policyWarnings(inputs.spec.router.policy, inputs.spec.router.model_name)
-        : []),
+        : unusedConfigWarnings(inputs.spec.router.mode, inputs.spec.router.config)),
       ...plannerWarnings,
     ],
   };

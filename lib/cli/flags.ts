@@ -285,8 +285,8 @@ export function parseCommand(argv: readonly string[]): Command {
   const warnings = [
     given("benchmark-granularity") && !given("planner-config") &&
     "--benchmark-granularity only affects the planner's perf bootstrap and has no effect without a planner",
-    given("router-config") && mode !== "kv_router" &&
-    `--router-config only affects the KV router and has no effect with --router-mode ${
+    embeddedPolicy != null && mode !== "kv_router" &&
+    `--router-config.router_policy_config only affects the KV router and has no effect with --router-mode ${
       mode ?? "round_robin"
     }`,
     given("router-policy-config") && mode !== "kv_router" &&

@@ -7,7 +7,7 @@
 import { InputError, shown } from "../common/errors.ts";
 import type { SimSpecInput } from "../spec.ts";
 import { type ArrivalFields, type ArrivalMode, arrivalModeProblem, arrivalModes } from "../workload/mod.ts";
-import type { ParamDef } from "./params.ts";
+import { dottedName, type ParamDef } from "./params.ts";
 
 type Fields = Record<string, unknown>;
 
@@ -80,8 +80,11 @@ export function copyDraft(d: Draft): Draft {
   return structuredClone(d);
 }
 
-/** Choose the workload; a different kind than one already chosen is a conflict. */
-export function setWorkload(d: Draft, w: WorkloadDraft, by: string): void {
+/**
+ * Choose the workload; a different kind than one already chosen is a conflict. A different trace drops the
+ * earlier one's options unless `keepOptions` (a `tracePath` setting: the same options, another file).
+ */
+export function setWorkload(d: Draft, w: WorkloadDraft, by: string, keepOptions = false): void {
   if (d.workload && d.workload.kind !== w.kind) {
     throw new InputError(
       `conflicting workload calls: ${d.workloadBy} then ${by}; a scenario replays one workload ` +
@@ -90,7 +93,7 @@ export function setWorkload(d: Draft, w: WorkloadDraft, by: string): void {
     );
   }
   if (
-    d.workload?.kind === "trace" && w.kind === "trace" &&
+    !keepOptions && d.workload?.kind === "trace" && w.kind === "trace" &&
     JSON.stringify(d.workload.ref) !== JSON.stringify(w.ref)
   ) d.trace = {};
   d.workload = w;
@@ -144,7 +147,7 @@ export function setParam(d: Draft, def: ParamDef, value: unknown, name: string):
             field: name,
           });
         }
-        setWorkload(d, { kind: "trace", ref: value }, name);
+        setWorkload(d, { kind: "trace", ref: value }, name, true);
       } else d.trace[def.key] = value;
       return;
     case "synthetic":
@@ -233,31 +236,40 @@ function workloadSpec(d: Draft): SimSpecInput["workload"] {
       field: "workload",
     });
   }
-  const misplaced = (fields: Fields, kind: string) => {
+  const misplaced = (fields: Fields, scope: "trace" | "synthetic") => {
     const key = Object.keys(fields)[0];
     if (key !== undefined) {
-      throw new InputError(`is a ${kind} setting but the workload is ${w.kind}`, { field: key });
+      const kind = scope === "trace" ? "trace" : "synthetic-workload";
+      throw new InputError(`is a ${kind} setting but the workload is ${w.kind}`, {
+        field: dottedName({ scope, key }),
+      });
     }
   };
   if (w.kind === "trace") {
-    misplaced(d.synthetic, "synthetic-workload");
+    misplaced(d.synthetic, "synthetic");
     return { source: "trace", path: w.ref, ...d.trace } as SimSpecInput["workload"];
   }
   misplaced(d.trace, "trace");
   if (w.kind === "synthetic") return { source: "synthetic", ...d.synthetic } as SimSpecInput["workload"];
-  misplaced(d.synthetic, "synthetic-workload");
+  misplaced(d.synthetic, "synthetic");
   return { source: "default" };
 }
 
 function topologySpec(d: Draft): SimSpecInput["topology"] {
   const mode = d.topology ?? (has(d.topo, "num_prefill_workers", "num_decode_workers") ? "disagg" : "agg");
   if (mode === "agg") {
-    const pool = Object.keys(d.prefill)[0] ?? Object.keys(d.decode)[0];
-    if (pool !== undefined) {
-      throw new InputError("prefill./decode. settings need .disagg()", { field: pool });
+    for (const scope of ["prefill", "decode"] as const) {
+      const key = Object.keys(d[scope])[0];
+      if (key !== undefined) {
+        throw new InputError("prefill./decode. settings need .disagg()", {
+          field: dottedName({ scope, key }),
+        });
+      }
     }
     for (const key of ["num_prefill_workers", "num_decode_workers", "kv_transfer_link_sharing"]) {
-      if (key in d.topo) throw new InputError("needs .disagg()", { field: key });
+      if (key in d.topo) {
+        throw new InputError("needs .disagg()", { field: dottedName({ scope: "topology", key }) });
+      }
     }
     return { mode: "agg", ...pick(d.topo, "num_workers"), engine: { ...d.engine } };
   }

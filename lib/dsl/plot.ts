@@ -25,7 +25,10 @@ export interface PlotOptions {
 const SERIES = "__series";
 const X = "__x";
 
-/** Metrics against `x`, one panel per metric; one line per combination of variant and other parameters. */
+/**
+ * Metrics against `x`, one panel per metric; one line per combination of variant and other parameters (those a
+ * row sets), and a dashed level line per row that does not sweep `x` (a variant of a comparison).
+ */
 export function sweepFigure(
   results: Results,
   x: string,
@@ -35,9 +38,12 @@ export function sweepFigure(
   const keys = [...(results.hasVariants ? ["variant"] : []), ...results.params.filter((p) => p !== x)];
   const rows = results.rows.map((r) => ({
     ...r,
-    [SERIES]: keys.map((k) => (k === "variant" ? String(r[k]) : `${k}=${r[k]}`)).join(" · ") || "all",
+    [SERIES]: keys.filter((k) => r[k] != null).map((k) => (k === "variant" ? String(r[k]) : `${k}=${r[k]}`))
+      .join(" · ") || "all",
   }));
-  return lineFigure(rows, x, x, metrics, options, `${results.scenario}: ${metrics.join(", ")} vs ${x}`);
+  const title = `${results.scenario}: ${metrics.join(", ")} vs ${x}`;
+  const levels = rows.filter((r) => r[x] == null);
+  return lineFigure(rows.filter((r) => r[x] != null), x, x, metrics, options, title, levels);
 }
 
 /**

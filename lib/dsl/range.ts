@@ -25,6 +25,7 @@ import { InputError } from "../common/errors.ts";
  * assert(range(0, 1, 0.25).join() === "0,0.25,0.5,0.75,1");
  * assert(range(0, 10, 3).join() === "0,3,6,9"); // stops at the last value ≤ stop
  * assert(range(1e12, 1e12 + 2).join() === "1000000000000,1000000000001,1000000000002");
+ * assert(range(0, 2.9999999999, 1).join() === "0,1,2"); // never past stop
  * ```
  */
 export function range(start: number, stop: number, step?: number): number[] {
@@ -49,6 +50,9 @@ export function range(start: number, stop: number, step?: number): number[] {
   const digits = Math.min(100, Math.max(decimals(start), decimals(s)));
   const out: number[] = [];
   for (let i = 0; i < count; i++) out.push(Number((start + i * s).toFixed(digits)));
+  // The tolerance that keeps `stop` despite float drift may admit one value just past it, which rounding to
+  // `start`'s and `step`'s decimals did not bring back.
+  if ((out[count - 1] - stop) * Math.sign(s) > 0) out.pop();
   return out;
 }
 
@@ -63,7 +67,8 @@ function decimals(x: number): number {
  * odd: a band to sweep around one point and see whether what it shows holds nearby. A planner study that
  * reports one run per pace can sit on a knife edge (a GPU budget reached or not); the same study a per cent
  * either side says so. Values are rounded to 12 significant digits. `spread` must lie in [0, 1), `count` be
- * an integer from 1 (just `center`) to 1,000.
+ * an integer from 1 (just `center`) to 1,000; a center of 0 has no band relative to it (a `spread` above 0 is
+ * an error there).
  *
  * @example
  * ```ts
@@ -88,6 +93,11 @@ export function around(center: number, spread: number, count = 5): number[] {
     throw new InputError(`must be an integer from 1 to 1,000, got ${count}`, { field: "around count" });
   }
   if (count === 1) return [center];
+  if (center === 0 && spread > 0) {
+    throw new InputError("0 has no band relative to it: sweep explicit values instead", {
+      field: "around center",
+    });
+  }
   const out: number[] = [];
   for (let i = 0; i < count; i++) {
     out.push(Number((center * (1 + spread * (2 * i / (count - 1) - 1))).toPrecision(12)));

@@ -52,6 +52,10 @@ export async function runScenario(s: Scenario, options: RunOptions = {}): Promis
   if (bucketS !== undefined && !(Number.isFinite(bucketS) && bucketS > 0)) {
     throw new InputError(`expected a number of seconds > 0, got ${bucketS}`, { field: "run() bucketS" });
   }
+  const parallelism = options.parallelism;
+  if (parallelism !== undefined && !(Number.isInteger(parallelism) && parallelism >= 1)) {
+    throw new InputError(`expected an integer ≥ 1, got ${parallelism}`, { field: "run() parallelism" });
+  }
   const selected = options.shard ? selectShard(planned, options.shard) : planned;
   // One loader reads each run's other inputs (config.json, tables, warm-up trace) for validation and, in this
   // thread, for the runs themselves.
@@ -76,7 +80,7 @@ export async function runScenario(s: Scenario, options: RunOptions = {}): Promis
   }
 
   // Start the workers first: they load their modules while this thread loads the workloads.
-  const threads = Math.min(Math.floor(options.parallelism ?? defaultParallelism()), todo.length);
+  const threads = Math.min(parallelism ?? defaultParallelism(), todo.length);
   const workers = threads > 1 ? spawnWorkers(threads) : [];
   if (todo.length > 0) progress.start(threads);
   const writes: Promise<void>[] = [];

@@ -154,3 +154,29 @@ export function costWeights(config: RouterConfig): CostWeights {
     scale: weight ?? config.prefill_load_scale,
   };
 }
+
+/**
+ * The warning for router config keys set away from their defaults under a mode other than the KV router's,
+ * which reads none of them; none otherwise.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { RouterConfigSchema, unusedConfigWarnings } from "./config.ts";
+ * const config = RouterConfigSchema.parse({ overlap_score_weight: 3 });
+ * assert.match(unusedConfigWarnings("round_robin", config)[0], /overlap_score_weight only affects the KV router/);
+ * assert.deepEqual(unusedConfigWarnings("kv_router", config), []);
+ * ```
+ */
+export function unusedConfigWarnings(mode: RouterMode, config: RouterConfig): string[] {
+  if (mode === "kv_router") return [];
+  const defaults: Record<string, unknown> = RouterConfigSchema.parse({});
+  const set = Object.entries(config).filter(([k, v]) => JSON.stringify(v) !== JSON.stringify(defaults[k]));
+  if (set.length === 0) return [];
+  const keys = set.map(([k]) => `--router-config.${k}`).join(", ");
+  return [
+    `${keys} only affect${set.length > 1 ? "" : "s"} the KV router and ha${
+      set.length > 1 ? "ve" : "s"
+    } no effect with the ${mode} router`,
+  ];
+}

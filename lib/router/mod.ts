@@ -14,6 +14,7 @@ export {
   type RouterMode,
   type RouterStage,
   stageConfig,
+  unusedConfigWarnings,
 } from "./config.ts";
 export {
   classify,

@@ -128,7 +128,6 @@ Deno.test("cli: flags that cannot act on this run are warned about", () => {
   ]);
   assert.equal(cmd.kind, "run");
   const warnings = cmd.kind === "run" ? cmd.warnings.join("\n") : "";
-  assert.match(warnings, /--router-config only affects the KV router .* --router-mode round_robin/);
   assert.match(warnings, /--shared-prefix-ratio shares nothing while --num-prefix-groups is 0/);
   assert.match(warnings, /--trace-block-size only applies to trace files/);
   const seeded = parseCommand(["t.jsonl", "--arrival-seed", "3"]);

@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { parseCommand } from "../../lib/cli/flags.ts";
 import { simulate } from "../../mod.ts";
+import { dslWording } from "../../lib/dsl/wording.ts";
 import { GOOD, tempTrace } from "./_cli.ts";
 
 const CLASS = "{name: f, policy_family: f, cache_bucket: all, quantum: 1, prefill_busy_threshold: 0";
@@ -37,7 +38,10 @@ Deno.test("cli: outside the KV router a policy file is not read, whatever names 
       ]);
       assert(key.kind === "run", `${mode} ${path}`);
       assert.equal(key.spec.router?.policy, undefined);
-      assert.match(key.warnings.join("\n"), /--router-config only affects the KV router and has no effect/);
+      assert.match(
+        key.warnings.join("\n"),
+        /--router-config.router_policy_config only affects the KV router and has no effect/,
+      );
     }
   }
   // The KV router still reads (and blames) them.
@@ -78,4 +82,27 @@ Deno.test("a policy class's busy_worker_ratio warns, in the report, that it has 
     'router policy class "f" sets busy_worker_ratio, which has no effect: the reference\'s offline replay, like ' +
     "dynolab, queues a request only while every worker is busy for its class",
   ]);
+});
+
+Deno.test("router config set under another router warns, in the report, in the DSL's names there", async () => {
+  await using temp = await tempTrace([GOOD]);
+  const spec = (mode: string) => ({
+    workload: { source: "trace", path: temp.trace },
+    topology: { mode: "agg", num_workers: 1, engine: {} },
+    router: { mode, config: { overlap_score_weight: 3, router_temperature: 0 } },
+  });
+  const warnings = async (mode: string) =>
+    ((await simulate(spec(mode))).dynolab as { warnings: string[] }).warnings.filter((w) =>
+      w.includes("router")
+    );
+  const [random] = await warnings("random");
+  assert.equal(
+    random,
+    "--router-config.overlap_score_weight only affects the KV router and has no effect with the random router",
+  );
+  assert.deepEqual(await warnings("kv_router"), []);
+  assert.equal(
+    dslWording(random),
+    "router.overlapScoreWeight only affects the KV router and has no effect with the random router",
+  );
 });

@@ -53,4 +53,5 @@ Deno.test("around rejects a spread outside [0, 1), a count that is not an intege
     assert.throws(bad, /around count: must be an integer from 1 to 1,000/);
   }
   assert.throws(() => around(Infinity, 0.1), /around center: must be a finite number/);
+  assert.throws(() => around(0, 0.1), /around center: 0 has no band relative to it/);
 });

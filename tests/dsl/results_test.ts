@@ -207,6 +207,9 @@ Deno.test("variants that sweep different parameters each get their line in a com
   assert.ok(levelSvg.includes('aria-label="rule"'), "the baseline is a rule");
   // Swept integers are ticked at their values.
   assert.ok(levelSvg.includes(">1<") && levelSvg.includes(">2<") && !levelSvg.includes(">1.5<"), levelSvg);
+  // So in a plot against one variant's parameter: the other variant is a level line, its label has no "=null".
+  const plotted = level.plot("workers", ["ttftAvg"]).toSVG();
+  assert.ok(!plotted.includes("null") && plotted.includes('aria-label="rule"'), plotted);
 });
 
 Deno.test("a swept axis of strings keeps the sweep's order", async () => {

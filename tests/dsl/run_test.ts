@@ -108,6 +108,12 @@ Deno.test("bad input fails before any run starts, naming the run", async () => {
         /run\(\) bucketS: expected a number of seconds > 0/,
       );
     }
+    for (const parallelism of [0, -3, 1.5, NaN]) {
+      await assert.rejects(
+        () => sweep.run({ ...options, parallelism }),
+        /run\(\) parallelism: expected an integer ≥ 1/,
+      );
+    }
     // Nothing ran: the cache is still empty.
     const entries = [...Deno.readDirSync(cacheDir)];
     assert.deepEqual(entries, []);

@@ -104,6 +104,27 @@ Deno.test("misspelled options and parameters fail at once with a suggestion", ()
   hint(() => scenario("s").synthetic({ source: "x" } as never), /unknown option "source".*concurrency/);
 });
 
+Deno.test("settings that do not fit the scenario are named as the DSL names them", () => {
+  assert.throws(
+    () => base.agg({}).sweep("decode.maxNumSeqs", [1, 2]).runs(),
+    /decode\.maxNumSeqs: prefill\.\/decode\. settings need \.disagg\(\)/,
+  );
+  assert.throws(
+    () => base.agg({}).set({ prefillWorkers: 2 }).runs(),
+    /numPrefillWorkers: needs \.disagg\(\)/,
+  );
+  const syn = scenario("s").synthetic({
+    inputTokens: 100,
+    outputTokens: 10,
+    requestCount: 4,
+    requestRate: 1,
+  });
+  assert.throws(
+    () => syn.agg({}).set({ traceBlockSize: 16 }).runs(),
+    /workload\.traceBlockSize: is a trace setting/,
+  );
+});
+
 Deno.test("a synthetic workload needs exactly one arrival mode, named as the DSL names it", () => {
   const syn = scenario("s").synthetic({ inputTokens: 100, outputTokens: 10, requestCount: 4 }).agg({});
   assert.throws(
@@ -198,6 +219,19 @@ Deno.test("sweeping the trace itself", () => {
   const runs = scenario("traces").agg({}).sweep("tracePath", ["mooncake:conversation", "mooncake:synthetic"])
     .runs();
   assert.deepEqual(runs.map((r) => r.traceRef), ["mooncake:conversation", "mooncake:synthetic"]);
+});
+
+Deno.test("sweeping the trace keeps the trace's options for every file; a new .trace() drops them", () => {
+  const runs = scenario("traces").trace("a.jsonl", { blockSize: 16 }).agg({}).set({
+    traceFormat: "mooncake_delta",
+  })
+    .sweep("tracePath", ["b.jsonl", "a.jsonl"]).runs();
+  for (const r of runs) {
+    const w = r.spec.workload as { trace_block_size?: number; format?: string };
+    assert.deepEqual([w.trace_block_size, w.format], [16, "mooncake_delta"], r.traceRef);
+  }
+  const again = scenario("traces").trace("a.jsonl", { blockSize: 16 }).trace("b.jsonl").agg({}).spec();
+  assert.equal((again.workload as { trace_block_size?: number }).trace_block_size, undefined);
 });
 
 Deno.test(".planner() maps camelCase keys and aliases onto the planner config; mode follows the topology", () => {
