@@ -36,7 +36,7 @@ export function sweepFigure(
   options: PlotOptions = {},
 ): Figure {
   const keys = [...(results.hasVariants ? ["variant"] : []), ...results.params.filter((p) => p !== x)];
-  const rows = results.rows.map((r) => ({
+  const rows = results.rows.map((r): Record<string, unknown> => ({
     ...r,
     [SERIES]: keys.filter((k) => r[k] != null).map((k) => (k === "variant" ? String(r[k]) : `${k}=${r[k]}`))
       .join(" · ") || "all",

@@ -195,6 +195,7 @@ export function resolveEngineArgs(
   }
   const sglang = sglangSchedule(args, role, blockSize, fail, warnings, what);
   const setup = resolvePerfSetup(args, inputs, what, at);
+  for (const w of inputs.warnings ?? []) warnings.push(`${what}.${w}`); // what the AIC tables price otherwise
   if (setup && args.engine_type === "vllm") {
     // vLLM enlarges a hybrid model's attention block until one page holds a layer's recurrent state, or a
     // sliding-window model's full-attention block until its page matches a sliding layer's.

@@ -71,7 +71,9 @@ export function kvBytes(d: KvDType): number {
  * Weight-only formats (`w4a16_*`, `int4_wo`) dequantise to BF16 and run at the BF16 peak, except INT4 on
  * Blackwell: its Marlin kernels are built on the warp-level `mma.sync`, which Blackwell runs at Hopper's rate
  * per SM, half its `tcgen05` BF16 peak (AIC's B200 vLLM tables time the Marlin experts of an 8k-token prefill
- * at 0.96× H200's, not at the 0.44× the full peak would give).
+ * at 0.96× H200's, not at the 0.44× the full peak would give). MXFP4 weights on MXFP8 activations
+ * (`w4a8_mxfp4_mxfp8`) run at the FP8 peak on Blackwell, whose block-scaled MMA reads MX formats, and on no
+ * earlier GPU (AIC times them on B200 only).
  *
  * @example
  * ```ts
@@ -80,6 +82,7 @@ export function kvBytes(d: KvDType): number {
  * import { peakFlops } from "./dtypes.ts";
  * assert(peakFlops(GPUS.h100_sxm, "fp8") === 1978e12 && peakFlops(GPUS.h100_sxm, "nvfp4") === 0);
  * assert(peakFlops(GPUS.b200_sxm, "int4_wo") === GPUS.b200_sxm.bf16Flops / 2);
+ * assert(peakFlops(GPUS.h200_sxm, "w4a8_mxfp4_mxfp8") === 0);
  * ```
  */
 export function peakFlops(gpu: GpuSpec, d: WeightDType): number {
@@ -91,8 +94,9 @@ export function peakFlops(gpu: GpuSpec, d: WeightDType): number {
       return gpu.arch === "blackwell" ? gpu.bf16Flops / 2 : gpu.bf16Flops;
     case "fp8":
     case "fp8_block":
-    case "w4a8_mxfp4_mxfp8":
       return gpu.fp8Flops;
+    case "w4a8_mxfp4_mxfp8":
+      return gpu.arch === "blackwell" ? gpu.fp8Flops : 0;
     case "nvfp4":
       return gpu.fp4Flops;
   }

@@ -12,7 +12,8 @@ import { InputError, type InputLocation } from "../common/errors.ts";
 import type { ModelSpec } from "./catalog/arch.ts";
 import { modelFromHfConfig, tokenizerKind } from "./catalog/hf_config.ts";
 import { catalogModel, findModel } from "./catalog/models.ts";
-import { loadAicTables } from "./aic/tables.ts";
+import { loadAicTables, systemGpu } from "./aic/tables.ts";
+import { tableWarnings } from "./aic/table_model.ts";
 import { parsePythonJson, readJson } from "./json_file.ts";
 import { readNpzFile } from "./npz.ts";
 import { isProfilerResults, readProfilerResults } from "./profiler_results.ts";
@@ -134,10 +135,23 @@ export async function loadPerfInputs(
   const fromEnv = args.aic_systems_path == null;
   const systemsPath = args.aic_systems_path ?? envSystemsPath();
   if (systemsPath != null && wantsModelTiming(args)) {
+    const fromTables = (e: unknown): never => {
+      // Table mode the user did not ask for in these args: say where it came from, and how to leave it.
+      if (!fromEnv || !(e instanceof InputError)) throw e;
+      const field = e.location.field?.endsWith("aic_systems_path") ? AIC_SYSTEMS_ENV : e.location.field;
+      throw new InputError(
+        `${e.detail} (table mode is on because ${AIC_SYSTEMS_ENV}=${systemsPath}; unset it for the analytic model)`,
+        { ...e.location, field },
+      );
+    };
+    // A system the GPU catalog lacks is read from its system file, before the setup needs its GPU.
+    const system = args.aic_system ?? DEFAULT_SYSTEM;
+    const gpu = await systemGpu(systemsPath, system, field("aic_system")).catch(fromTables);
+    inputs = { ...inputs, gpu };
     const setup = resolvePerfSetup({ ...args, aic_backend_version: null }, inputs, what, at)!;
     const tables = await loadAicTables(
       systemsPath,
-      args.aic_system ?? DEFAULT_SYSTEM,
+      system,
       setup.backend,
       args.aic_backend_version ?? undefined,
       {
@@ -149,16 +163,8 @@ export async function loadPerfInputs(
         nccl: setup.par.attnDp > 1,
       },
       { ...at, field: what },
-    ).catch((e) => {
-      // Table mode the user did not ask for in these args: say where it came from, and how to leave it.
-      if (!fromEnv || !(e instanceof InputError)) throw e;
-      const field = e.location.field?.endsWith("aic_systems_path") ? AIC_SYSTEMS_ENV : e.location.field;
-      throw new InputError(
-        `${e.detail} (table mode is on because ${AIC_SYSTEMS_ENV}=${systemsPath}; unset it for the analytic model)`,
-        { ...e.location, field },
-      );
-    });
-    inputs = { ...inputs, tables };
+    ).catch(fromTables);
+    inputs = { ...inputs, tables, warnings: tableWarnings(setup, tables) };
   }
   return inputs;
 }

@@ -94,7 +94,7 @@ export function resolvePerfSetup(
   const backend = parseBackend(args.aic_backend ?? args.engine_type ?? "vllm", field("aic_backend"));
   const tables = inputs.tables;
   const systemId = args.aic_system ?? DEFAULT_SYSTEM;
-  const gpu = own(GPUS, systemId) ?? (tables?.system === systemId ? tables.gpu : undefined);
+  const gpu = own(GPUS, systemId) ?? [inputs.gpu, tables?.gpu].find((g) => g?.id === systemId);
   if (!gpu) {
     const hint = suggest(systemId, GPU_IDS);
     throw new InputError(
@@ -368,8 +368,10 @@ function resolveDTypes(
       );
     }
   }
-  if (d.kv === "fp8" && gpu.fp8Flops === 0) {
-    throw new InputError(`${gpu.name} has no FP8 support; use "bfloat16"`, field("aic_kv_cache_dtype"));
+  for (const [dtype, key] of [[d.kv, "aic_kv_cache_dtype"], [d.fmha, "aic_fmha_dtype"]] as const) {
+    if (dtype === "fp8" && gpu.fp8Flops === 0) {
+      throw new InputError(`${gpu.name} has no FP8 support; use "bfloat16"`, field(key));
+    }
   }
   return d;
 }

@@ -9,6 +9,7 @@
  */
 import type { AicTables } from "./aic/tables.ts";
 import type { ModelSpec } from "./catalog/arch.ts";
+import type { GpuSpec } from "./catalog/gpus.ts";
 import type { ProfileData } from "./profile.ts";
 import type { SolModel } from "./sol.ts";
 
@@ -87,8 +88,12 @@ export interface PerfInputs {
   /** The model read from `modelPath` (`aic_model_path` as given). */
   readonly model?: ModelSpec;
   readonly modelPath?: string;
+  /** The GPU of `aic_system` in table mode: the catalog's, or a system file's for a system it lacks. */
+  readonly gpu?: GpuSpec;
   /** AIC tables for the chosen system, backend and version (table mode). */
   readonly tables?: AicTables;
+  /** What the perf model prices otherwise than the args ask, one line each, to show the user. */
+  readonly warnings?: readonly string[];
   /** A planner profile (`planner_profile_data`). */
   readonly profile?: ProfileData;
 }

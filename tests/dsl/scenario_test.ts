@@ -228,7 +228,7 @@ Deno.test("sweeping the trace keeps the trace's options for every file; a new .t
     .sweep("tracePath", ["b.jsonl", "a.jsonl"]).runs();
   for (const r of runs) {
     const w = r.spec.workload as { trace_block_size?: number; format?: string };
-    assert.deepEqual([w.trace_block_size, w.format], [16, "mooncake_delta"], r.traceRef);
+    assert.deepEqual([w.trace_block_size, w.format], [16, "mooncake_delta"], String(r.traceRef));
   }
   const again = scenario("traces").trace("a.jsonl", { blockSize: 16 }).trace("b.jsonl").agg({}).spec();
   assert.equal((again.workload as { trace_block_size?: number }).trace_block_size, undefined);

@@ -231,3 +231,10 @@ Deno.test("moe_backend triton prices vLLM's Triton experts where the fitted curv
   const kimi = { aic_model_path: "moonshotai/Kimi-K2.5", aic_system: "b200_sxm", aic_tp_size: 8 };
   assert.equal(moe({ ...kimi, moe_backend: "triton" }), moe(kimi));
 });
+
+Deno.test("FP8 attention math is priced as BF16 math, as AIC measures it on one kernel (not at the FP8 peak)", () => {
+  const llama = { aic_model_path: "nvidia/Llama-3.1-8B-Instruct-FP8", aic_backend: "trtllm" };
+  const [bf16, fp8] = [model(llama), model({ ...llama, aic_fmha_dtype: "fp8" })];
+  assert.equal(fp8.prefillBreakdown!(1, 8192, 0).attention, bf16.prefillBreakdown!(1, 8192, 0).attention);
+  assert.equal(fp8.decodeBreakdown!(64, 4096, 0).attention, bf16.decodeBreakdown!(64, 4096, 0).attention);
+});

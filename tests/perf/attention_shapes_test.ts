@@ -148,7 +148,12 @@ Deno.test("op list: projections and attention per kind of layer, at each kind's 
 Deno.test("a TP that one kind of layer's KV heads cannot take is refused, naming both counts", () => {
   const config = {
     ...GEMMA4,
-    text_config: { ...GEMMA4.text_config, num_global_key_value_heads: 2, num_key_value_heads: 6 },
+    text_config: {
+      ...GEMMA4.text_config,
+      num_attention_heads: 12,
+      num_global_key_value_heads: 2,
+      num_key_value_heads: 6,
+    },
   };
   const model = modelFromHfConfig(config, "g4.json");
   assert.throws(

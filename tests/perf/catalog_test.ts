@@ -162,6 +162,45 @@ Deno.test("config.json parsing: GQA, MoE, MLA, sliding windows and quantisation"
   assert.throws(() => modelFromHfConfig({ hidden_size: 1 }, "bad.json"), /bad\.json: num_hidden_layers/);
 });
 
+Deno.test("config.json values no model has are errors naming the file, field, value and valid range", () => {
+  const llama = {
+    model_type: "llama",
+    num_hidden_layers: 4,
+    hidden_size: 4096,
+    num_attention_heads: 32,
+    num_key_value_heads: 8,
+    intermediate_size: 14336,
+    vocab_size: 128256,
+  };
+  const moe = { ...llama, moe_intermediate_size: 768, num_experts: 128, num_experts_per_tok: 8 };
+  const cases: Array<[Record<string, unknown>, RegExp]> = [
+    [
+      { ...llama, num_key_value_heads: 0 },
+      /num_key_value_heads: is 0; valid: a divisor of num_attention_heads 32/,
+    ],
+    [{ ...llama, num_key_value_heads: 5 }, /num_key_value_heads: is 5; valid: .*\(1, 2, 4, 8, 16, 32\)/],
+    [{ ...llama, num_key_value_heads: 64 }, /num_key_value_heads: is 64; valid/],
+    [{ ...llama, intermediate_size: 0 }, /intermediate_size: needs a positive integer \(got 0\)/],
+    [{ ...llama, vocab_size: 0 }, /vocab_size: needs a positive integer \(got 0\)/],
+    [
+      { ...llama, layer_types: ["full_attention"] },
+      /layer_types: has 1 entries; valid: one per layer .* 4\)/,
+    ],
+    [{ ...moe, num_experts_per_tok: 0 }, /num_experts_per_tok: is 0; valid: 1 to 128, the num_experts/],
+    [{ ...moe, num_experts_per_tok: 200 }, /num_experts_per_tok: is 200; valid: 1 to 128/],
+    [{ ...moe, moe_intermediate_size: 0 }, /moe_intermediate_size: needs a positive integer \(got 0\)/],
+  ];
+  for (const [config, message] of cases) {
+    assert.throws(() => modelFromHfConfig(config, "bad/config.json"), (e: unknown) => {
+      assert.ok(e instanceof InputError, String(e));
+      assert.match(e.message, /^bad\/config\.json: /);
+      assert.match(e.message, message);
+      return true;
+    });
+  }
+  assert.equal(modelFromHfConfig(moe, "ok.json").arch.moe?.topK, 8);
+});
+
 Deno.test("config.json parsing: windows, interleaved MoE and layer kinds as the modelling code places them", () => {
   const base = {
     num_hidden_layers: 28,

@@ -136,6 +136,14 @@ Deno.test("a format the GPU cannot run is an error naming the override", () => {
       .linear,
     "nvfp4",
   );
+  // FP8 attention math and KV need FP8 tensor cores (A100 has none: its FP8 peak would price them at ∞).
+  const a100 = { aic_model_path: LLAMA, aic_system: "a100_sxm" };
+  fails({ ...a100, aic_fmha_dtype: "fp8" }, "aic_fmha_dtype", /NVIDIA A100.* has no FP8 support/);
+  fails({ ...a100, aic_kv_cache_dtype: "fp8" }, "aic_kv_cache_dtype", /no FP8 support/);
+  // MXFP4 × MXFP8 experts run on Blackwell's block-scaled MMA only.
+  const oss = { aic_model_path: "openai/gpt-oss-120b", aic_moe_dtype: "w4a8_mxfp4_mxfp8" };
+  fails({ ...oss, aic_system: "h200_sxm" }, "aic_moe_dtype", /w4a8_mxfp4_mxfp8/, /NVIDIA H200/);
+  assert.equal(resolvePerfSetup({ ...oss, aic_system: "b200_sxm" })!.dtypes.moe, "w4a8_mxfp4_mxfp8");
 });
 
 Deno.test("MXFP4 experts run on Blackwell's FP4 tensor cores, dequantized elsewhere; aic_moe_dtype wins", () => {

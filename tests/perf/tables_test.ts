@@ -6,13 +6,15 @@ import { readParquetTable } from "../../lib/perf/aic/parquet.ts";
 import { locateTable } from "../../lib/perf/aic/systems.ts";
 import { loadAicTables } from "../../lib/perf/aic/tables.ts";
 import { createPerfModel, loadPerfInputs } from "../../lib/perf/mod.ts";
+import type { Table } from "../../lib/perf/aic/table.ts";
 import { sharedPath, sharedTest } from "../_shared.ts";
+import { tempDir } from "../_temp.ts";
 
 const root = () => sharedPath("aic/systems");
 const NONE = { attention: true, mla: false, moe: false, allReduce: false, nccl: false };
 
-async function tableModelFor(raw: Record<string, unknown>) {
-  const args = parseEngineArgs({ ...raw, aic_systems_path: root() });
+async function tableModelFor(raw: Record<string, unknown>, systems = root()) {
+  const args = parseEngineArgs({ ...raw, aic_systems_path: systems });
   const inputs = await loadPerfInputs(args);
   const { config } = resolveEngineArgs(args, "aggregated", "engine args", {}, inputs);
   return createPerfModel(args, config, inputs);
@@ -201,3 +203,126 @@ sharedTest(
     assert.equal(auto.decodeMs(32, 2048, 32 * 2048), named.decodeMs(32, 2048, 32 * 2048));
   },
 );
+
+/** The latency of the one row of `table` whose columns hold `where`'s values. */
+function rowLatency(table: Table, where: Record<string, number | string>): number {
+  const cols = Object.entries(where).map(([c, v]) => [table.num(c) ?? table.str(c)!, v] as const);
+  const rows = [...Array(table.length).keys()].filter((i) => cols.every(([c, v]) => c[i] === v));
+  assert.equal(rows.length, 1, JSON.stringify(where));
+  return table.num("latency")![rows[0]];
+}
+
+sharedTest(
+  "table mode merges the kernels one slice is split into: MLA prefill past 512 tokens, block-FP8 GEMMs below m = 32",
+  async () => {
+    // H200 vLLM, BF16 KV: FLASH_ATTN_MLA timed prompts of 1–512 tokens, FLASH_ATTN those of 1,024–32,768.
+    const ds = await tableModelFor({
+      aic_model_path: "deepseek-ai/DeepSeek-V3",
+      aic_system: "h200_sxm",
+      aic_tp_size: 8,
+      aic_kv_cache_dtype: "bfloat16",
+    });
+    const mla = (await loadAicTables(root(), "h200_sxm", "vllm", undefined, { ...NONE, mla: true }))
+      .mlaContext!;
+    const at = (isl: number, kernel: string) =>
+      rowLatency(mla, {
+        kv_cache_dtype: "bfloat16",
+        gemm_type: "fp8_block",
+        num_heads: 16,
+        batch_size: 1,
+        isl,
+        kernel_source: kernel,
+      });
+    for (const [isl, kernel] of [[8192, "FLASH_ATTN"], [512, "FLASH_ATTN_MLA"]] as const) {
+      const attention = ds.prefillBreakdown!(1, isl, 0).attention;
+      assert.ok(Math.abs(attention / (61 * at(isl, kernel)) - 1) < 1e-9, `${isl}: ${attention}`);
+    }
+    // vLLM 0.24's block-FP8 GEMMs on Hopper: FlashInfer's below m = 32, DeepGEMM's from there.
+    const gemm = (await loadAicTables(root(), "h200_sxm", "vllm", undefined, NONE)).gemm;
+    const sol = (m: number, n: number, k: number) => 2 * m * n * k / 1979e12 * 1e3;
+    const curve = gemmCurve(gemm, "fp8_block", 65536, 16384, sol);
+    for (
+      const [m, kernel] of [[8, "FlashInferFp8BlockScaledMMKernel"], [
+        32,
+        "DeepGemmFp8BlockScaledMMKernel",
+      ]] as const
+    ) {
+      const row = { gemm_dtype: "fp8_block", n: 65536, k: 16384, m, kernel_source: kernel };
+      assert.equal(curve.at(m), rowLatency(gemm, row));
+    }
+  },
+);
+
+sharedTest(
+  "table mode: a system the GPU catalog lacks runs on its tables and system file; an unknown one lists both",
+  async () => {
+    await using dir = await tempDir();
+    await Deno.mkdir(`${dir.path}/data`);
+    await Deno.symlink(`${root()}/data/h200_sxm`, `${dir.path}/data/h200_custom`);
+    const yaml = await Deno.readTextFile(`${root()}/h200_sxm.yaml`);
+    await Deno.writeTextFile(`${dir.path}/h200_custom.yaml`, yaml);
+    const llama = { aic_model_path: "nvidia/Llama-3.1-8B-Instruct-FP8" };
+    const custom = await tableModelFor({ ...llama, aic_system: "h200_custom" }, dir.path);
+    const h200 = await tableModelFor({ ...llama, aic_system: "h200_sxm" });
+    assert.equal(custom.name, "aic-tables");
+    assert.equal(custom.decodeMs(32, 2048, 0), h200.decodeMs(32, 2048, 0));
+    await assert.rejects(
+      () => tableModelFor({ ...llama, aic_system: "h300_sxm" }, dir.path),
+      /engine args\.aic_system: unknown GPU "h300_sxm".*; valid: a100_sxm, .*, l40s, h200_custom \(/,
+    );
+    await Deno.writeTextFile(`${dir.path}/h200_custom.yaml`, yaml.replace(/^ {2}mem_bw:.*$/m, ""));
+    await assert.rejects(
+      () => tableModelFor({ ...llama, aic_system: "h200_custom" }, dir.path),
+      /h200_custom\.yaml: gpu\.mem_bw: needs a positive number \(got nothing\)/,
+    );
+  },
+);
+
+sharedTest(
+  "table mode reads context attention in the FMHA format asked for, from BF16 rows with a warning where none",
+  async () => {
+    // TRT-LLM on H200 times Llama-3.1-8B's attention layer (32 heads, 8 KV heads of 128) with FP8 and BF16 math.
+    const llama = { aic_model_path: "nvidia/Llama-3.1-8B-Instruct-FP8", aic_backend: "trtllm" };
+    const attention = async (raw: Record<string, unknown>) => {
+      const args = parseEngineArgs({ ...llama, ...raw, aic_systems_path: root() });
+      const inputs = await loadPerfInputs(args);
+      const { config, warnings } = resolveEngineArgs(args, "aggregated", "engine args", {}, inputs);
+      const perf = createPerfModel(args, config, inputs);
+      return { ms: perf.prefillBreakdown!(1, 8192, 0).attention / 32, warnings }; // the run's, as reported
+    };
+    const t = (await loadAicTables(root(), "h200_sxm", "trtllm", undefined, NONE)).contextAttention!;
+    const row = (attn: string, kv: string) =>
+      rowLatency(t, {
+        attn_dtype: attn,
+        kv_cache_dtype: kv,
+        num_heads: 32,
+        num_key_value_heads: 8,
+        head_dim: 128,
+        window_size: 0,
+        batch_size: 1,
+        isl: 8192,
+      });
+    assert.deepEqual(await attention({ aic_fmha_dtype: "fp8" }), { ms: row("fp8", "fp8"), warnings: [] });
+    assert.deepEqual(await attention({}), { ms: row("bfloat16", "fp8"), warnings: [] });
+    // No table times FP8 math over a BF16 KV cache.
+    const bf16Kv = await attention({ aic_fmha_dtype: "fp8", aic_kv_cache_dtype: "bfloat16" });
+    assert.equal(bf16Kv.ms, row("bfloat16", "bfloat16"));
+    assert.equal(bf16Kv.warnings?.length, 1);
+    assert.match(
+      bf16Kv.warnings![0],
+      /^engine args\.aic_fmha_dtype fp8: h200_sxm\/trtllm 1\.3\.0rc20 times no fp8 context attention over a bfloat16 KV cache for 8 KV heads of dimension 128; priced from its bfloat16 rows/,
+    );
+  },
+);
+
+sharedTest("table mode memoises passes under exact keys: no two shapes share one", async () => {
+  const llama = { aic_model_path: "nvidia/Llama-3.1-8B-Instruct-FP8" };
+  const [a, b] = [await tableModelFor(llama), await tableModelFor(llama)];
+  // (4096·2^21 + 2000)·2^21 and the key of (4096, 2003, 3) are beyond 2^53 and round to one double.
+  a.prefillMs(4096, 2000, 0);
+  assert.equal(a.prefillMs(4096, 2003, 3), b.prefillMs(4096, 2003, 3));
+  // 1·2^22 + 4,194,405 = 2·2^22 + 101: a 4M-token context and a batch of 2 at 100 tokens.
+  const long = a.decodeMs(1, 4194404, 0);
+  assert.equal(a.decodeMs(2, 100, 0), b.decodeMs(2, 100, 0));
+  assert.equal(long, b.decodeMs(1, 4194404, 0));
+});

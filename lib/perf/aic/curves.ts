@@ -8,7 +8,7 @@
  */
 import { InputError } from "../../common/errors.ts";
 import { Curve, Grid2, type Sol1, type Sol2 } from "./interp.ts";
-import { collectiveRows, mainKernelRows, type MoeBackend, moeKernelRows, rowsWhere } from "./kernels.ts";
+import { collectiveRows, kernelRows, type MoeBackend, moeKernelRows, rowsWhere } from "./kernels.ts";
 import type { Table } from "./table.ts";
 import type { MoeBlock } from "../roofline.ts";
 
@@ -30,7 +30,7 @@ function gemmSites(table: Table, dtype: string): Sites {
   if (cached) return cached;
   const dt = table.str("gemm_dtype")!;
   const [m, n, k, lat] = [col(table, "m"), col(table, "n"), col(table, "k"), col(table, "latency")];
-  const rows = mainKernelRows(table, rowsWhere(table, (i) => dt[i] === dtype));
+  const rows = kernelRows(table, rowsWhere(table, (i) => dt[i] === dtype), ["n", "k", "m"]);
   const sites: Sites = new Map();
   for (const i of rows) {
     const key = `${n[i]}/${k[i]}`;
@@ -105,8 +105,45 @@ export interface AttentionSlice {
   readonly headDim: number;
   readonly window: number;
   readonly kvDtype: string;
+  /** The attention math's format (`attn_dtype`); see {@link fmhaRows}. */
+  readonly fmhaDtype: string;
   /** Context tables key the sequence by `isl`; generation tables by `step`. */
   readonly context: boolean;
+}
+
+/** The rows of `table` in `slice`, of every head count, kernel and FMHA format. */
+function attentionSliceRows(table: Table, slice: AttentionSlice): number[] {
+  const kd = table.str("kv_cache_dtype")!;
+  const [kv, hd] = [col(table, "num_key_value_heads"), col(table, "head_dim")];
+  // Older tables (e.g. vLLM 0.14) have no window column: every row is full attention.
+  const w = table.num("window_size");
+  return rowsWhere(
+    table,
+    (i) =>
+      kv[i] === slice.kvHeads && hd[i] === slice.headDim && (w ? w[i] : 0) === slice.window &&
+      kd[i] === slice.kvDtype,
+  );
+}
+
+/**
+ * The rows among `rows` whose attention math runs in `fmha` (`attn_dtype`), or, where the table times none in
+ * it, the BF16 ones: generation tables time BF16 math only (AIC applies the FMHA format to context attention),
+ * and no table times FP8 math over a BF16 KV cache. All rows of a table without the column.
+ */
+function fmhaRows(table: Table, rows: readonly number[], fmha: string): number[] {
+  const ad = table.str("attn_dtype");
+  if (!ad) return rows.slice();
+  const own = rows.filter((i) => ad[i] === fmha);
+  return own.length ? own : rows.filter((i) => ad[i] === "bfloat16");
+}
+
+/**
+ * Whether `table` times context attention of `slice` with its math in `slice.fmhaDtype` (false: {@link fmhaRows}
+ * falls back to the BF16 rows).
+ */
+export function timesFmha(table: Table, slice: AttentionSlice): boolean {
+  const ad = table.str("attn_dtype");
+  return attentionSliceRows(table, slice).some((i) => (ad ? ad[i] : "bfloat16") === slice.fmhaDtype);
 }
 
 /**
@@ -119,21 +156,9 @@ export function attentionGrid(
   heads: number,
   sol: (heads: number) => Sol2,
 ): (b: number, s: number) => number {
-  const kd = table.str("kv_cache_dtype")!;
-  const attnDtype = table.str("attn_dtype");
-  const [kv, hd] = [col(table, "num_key_value_heads"), col(table, "head_dim")];
-  // Older tables (e.g. vLLM 0.14) have no window column: every row is full attention.
-  const w = table.num("window_size");
-  const rows = mainKernelRows(
-    table,
-    rowsWhere(
-      table,
-      (i) =>
-        kv[i] === slice.kvHeads && hd[i] === slice.headDim && (w ? w[i] : 0) === slice.window &&
-        kd[i] === slice.kvDtype &&
-        (!attnDtype || attnDtype[i] === "bfloat16"),
-    ),
-  );
+  const seq = slice.context ? "isl" : "step";
+  const inSlice = fmhaRows(table, attentionSliceRows(table, slice), slice.fmhaDtype);
+  const rows = kernelRows(table, inSlice, ["num_heads", "batch_size", seq]);
   if (rows.length === 0) {
     throw new InputError(
       `no ${slice.context ? "context" : "generation"} attention measured for ${slice.kvHeads} KV heads of ` +
@@ -141,7 +166,7 @@ export function attentionGrid(
       { file: table.source },
     );
   }
-  return headBlend(table, rows, "num_heads", heads, sol, slice.context ? "isl" : "step", slice.context);
+  return headBlend(table, rows, "num_heads", heads, sol, seq, slice.context);
 }
 
 /** Filters selecting an MLA module slice. */
@@ -160,16 +185,18 @@ export function mlaGrid(
 ): (b: number, s: number) => number {
   const kd = table.str("kv_cache_dtype")!;
   const gt = table.str("gemm_type")!;
-  const rows = mainKernelRows(
+  const seq = slice.context ? "isl" : "step";
+  const rows = kernelRows(
     table,
     rowsWhere(table, (i) => kd[i] === slice.kvDtype && gt[i] === slice.gemmType),
+    ["num_heads", "batch_size", seq],
   );
   if (rows.length === 0) {
     throw new InputError(`no MLA module measured for ${slice.kvDtype} KV and ${slice.gemmType} GEMMs`, {
       file: table.source,
     });
   }
-  return headBlend(table, rows, "num_heads", heads, sol, slice.context ? "isl" : "step", slice.context);
+  return headBlend(table, rows, "num_heads", heads, sol, seq, slice.context);
 }
 
 function headBlend(

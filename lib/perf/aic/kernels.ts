@@ -1,8 +1,11 @@
 /**
  * Which measured rows of an AIC table stand for a framework's kernel. Tables can hold several kernels for the same
  * format (e.g. vLLM's DeepGEMM and CUTLASS block-FP8 GEMMs, or an eager and a CUDA-graph all-reduce); dynolab
- * takes, per slice, the kernel with the most rows (the one the collector ran the full grid for), and the
- * CUDA-graph variant of collectives. Table mode, the fit and the fidelity benchmark all use these choices.
+ * takes, per slice, the kernel with the most rows (the one the collector ran the full grid for) and the CUDA-graph
+ * variant of collectives. Table mode completes the main kernel's GEMM, attention and MLA grids with the other
+ * kernels' points where it measured nothing ({@link kernelRows}); the fit, the kernel-level fidelity benchmark
+ * and MoE curves (AIC times one kernel per expert shape) read the main kernel alone ({@link mainKernelRows}), as
+ * the committed curves were fitted.
  *
  * @module
  */
@@ -21,6 +24,49 @@ export function mainKernelRows(table: Table, rows: readonly number[]): number[] 
   if (!ks || rows.length === 0) return rows.slice();
   const [main] = distinctByCount(table, "kernel_source", rows);
   return rows.filter((i) => ks[i] === main);
+}
+
+/**
+ * The rows among `rows` that stand for the framework's kernel: all of those of the most common `kernel_source`,
+ * and, at the grid points it did not measure (a point: the values of the `point` columns), those of the other
+ * kernels, the more common first (all rows when the column is absent). Frameworks switch kernels along an
+ * axis, and AIC labels each part of the grid by the kernel that ran it: vLLM's MLA prefill on Hopper with a
+ * BF16 KV cache is FLASH_ATTN_MLA up to 512 tokens and FLASH_ATTN from 1,024, its block-FP8 GEMMs FlashInfer's
+ * below m = 32 and DeepGEMM's from there.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { kernelRows } from "./kernels.ts";
+ * import { tableFromRows } from "./table.ts";
+ * const t = tableFromRows([
+ *   { kernel_source: "short", isl: 128, latency: 1 },
+ *   { kernel_source: "short", isl: 256, latency: 2 },
+ *   { kernel_source: "short", isl: 512, latency: 3 },
+ *   { kernel_source: "long", isl: 512, latency: 9 },
+ *   { kernel_source: "long", isl: 1024, latency: 5 },
+ * ], "mla");
+ * // "short" has the most rows; "long" adds the point it did not measure.
+ * assert.deepEqual(kernelRows(t, [0, 1, 2, 3, 4], ["isl"]), [0, 1, 2, 4]);
+ * ```
+ */
+export function kernelRows(table: Table, rows: readonly number[], point: readonly string[]): number[] {
+  const ks = table.str("kernel_source");
+  if (!ks || rows.length === 0) return rows.slice();
+  const kernels = distinctByCount(table, "kernel_source", rows);
+  if (kernels.length === 1) return rows.slice();
+  const cols = point.map((c) => table.num(c) ?? table.str(c));
+  const at = (i: number) => cols.map((c) => c?.[i]).join("/");
+  const measured = new Set<string>();
+  const keep = new Set<number>();
+  for (const kernel of kernels) {
+    const fresh = rows.filter((i) => ks[i] === kernel && !measured.has(at(i)));
+    for (const i of fresh) {
+      keep.add(i);
+      measured.add(at(i));
+    }
+  }
+  return rows.filter((i) => keep.has(i));
 }
 
 /**

@@ -17,15 +17,25 @@ export interface TableLocation {
   readonly version: string;
 }
 
-/** Subdirectory names of `dir`, or [] when it does not exist. */
+/** Subdirectory names of `dir` (links to directories included), or [] when it does not exist. */
 async function subdirs(dir: string): Promise<string[]> {
   const out: string[] = [];
   try {
-    for await (const e of Deno.readDir(dir)) if (e.isDirectory) out.push(e.name);
+    for await (const e of Deno.readDir(dir)) {
+      if (e.isDirectory || e.isSymlink && await isDirectory(`${dir}/${e.name}`)) out.push(e.name);
+    }
   } catch (e) {
     if (!(e instanceof Deno.errors.NotFound)) throw e;
   }
   return out;
+}
+
+async function isDirectory(path: string): Promise<boolean> {
+  try {
+    return (await Deno.stat(path)).isDirectory;
+  } catch {
+    return false; // a dangling link
+  }
 }
 
 /** Systems (GPUs) with data under `root/data`, sorted. */

@@ -33,13 +33,27 @@ import { solModel } from "../sol.ts";
 import type { OpBreakdown, PerfModel } from "../types.ts";
 import { mlaWork } from "../analytic/mla.ts";
 import { type OverheadOptions, passOverheadMs } from "../analytic/overhead.ts";
-import { attentionGrid, collectiveCurve, gemmCurve, mlaGrid, moeCurve } from "./curves.ts";
+import {
+  attentionGrid,
+  type AttentionSlice,
+  collectiveCurve,
+  gemmCurve,
+  mlaGrid,
+  moeCurve,
+  timesFmha,
+} from "./curves.ts";
 import type { AicTables } from "./tables.ts";
 import { linearAttentionGrid } from "./linear_attention.ts";
 import type { Table } from "./table.ts";
 import { InputError } from "../../common/errors.ts";
 
 const MEMO_LIMIT = 1 << 18;
+// Memo keys are exact integers below 2^53: prefill `(b·2^21 + s)·2^21 + p` for b < 2^11 and s, p < 2^21, decode
+// `b·2^22 + kvLen` for b < 2^31 and kvLen < 2^22. Passes outside those bounds are priced without the memo.
+const PREFILL_BATCHES = 2048;
+const PREFILL_TOKENS = 2097152;
+const DECODE_BATCHES = 2147483648;
+const DECODE_TOKENS = 4194304;
 
 /** Options of {@link tableModel}: its framework overhead. */
 export type TableModelOptions = OverheadOptions;
@@ -96,7 +110,12 @@ export function tableModel(setup: PerfSetup, tables: AicTables, options: TableMo
       const p = Math.round(meanPrefix);
       const s = Math.round(meanIsl) - p;
       if (b <= 0 || s <= 0) return 0;
-      const key = (b * 2097152 + s) * 2097152 + p;
+      if (
+        !(b < PREFILL_BATCHES && s < PREFILL_TOKENS && p < PREFILL_TOKENS && p >= 0 && Number.isInteger(b))
+      ) {
+        return prefillParts(b, s, p);
+      }
+      const key = (b * PREFILL_TOKENS + s) * PREFILL_TOKENS + p;
       let v = prefillMemo.get(key);
       if (v === undefined) {
         if (prefillMemo.size >= MEMO_LIMIT) prefillMemo.clear();
@@ -108,7 +127,10 @@ export function tableModel(setup: PerfSetup, tables: AicTables, options: TableMo
     decodeMs(b, meanContext) {
       if (b <= 0) return 0;
       const kvLen = Math.round(meanContext) + 1;
-      const key = b * 4194304 + kvLen;
+      if (!(b < DECODE_BATCHES && kvLen < DECODE_TOKENS && kvLen >= 0 && Number.isInteger(b))) {
+        return decodeParts(b, kvLen);
+      }
+      const key = b * DECODE_TOKENS + kvLen;
       let v = decodeMemo.get(key);
       if (v === undefined) {
         if (decodeMemo.size >= MEMO_LIMIT) decodeMemo.clear();
@@ -140,6 +162,37 @@ function need(table: Table | undefined, what: string, tables: AicTables): Table 
   throw new InputError(`${tables.system}/${tables.backend} ${tables.version} has no ${what} table loaded`, {
     field: "aic_systems_path",
   });
+}
+
+/** The table slice of an attention op: its shape, the KV and FMHA formats, the phase. */
+function attentionSlice(
+  op: Extract<Op, { kind: "attention" }>,
+  setup: PerfSetup,
+  context: boolean,
+): AttentionSlice {
+  const { kvHeads, headDim, window } = op;
+  return { kvHeads, headDim, window, kvDtype: setup.dtypes.kv, fmhaDtype: setup.dtypes.fmha, context };
+}
+
+/**
+ * What table mode prices otherwise than `setup` asks, one warning each: context attention whose FMHA format
+ * (`aic_fmha_dtype`) the tables do not time for a layer shape, priced from their BF16 rows.
+ */
+export function tableWarnings(setup: PerfSetup, tables: AicTables): string[] {
+  const t = tables.contextAttention;
+  const fmha = setup.dtypes.fmha;
+  if (!t || fmha === "bfloat16") return [];
+  const shapes = buildOps(setup).context.flatMap((op) =>
+    op.kind === "attention" && !timesFmha(t, attentionSlice(op, setup, true))
+      ? [`${op.kvHeads} KV heads of dimension ${op.headDim}${op.window ? `, window ${op.window}` : ""}`]
+      : []
+  );
+  if (shapes.length === 0) return [];
+  return [
+    `aic_fmha_dtype ${fmha}: ${tables.system}/${tables.backend} ${tables.version} times no ${fmha} context ` +
+    `attention over a ${setup.dtypes.kv} KV cache for ${[...new Set(shapes)].join("; ")}; priced from its ` +
+    "bfloat16 rows",
+  ];
 }
 
 /** `m → ms` of one GEMM op. */
@@ -237,13 +290,7 @@ function contextPrice(op: Op, setup: PerfSetup, tables: AicTables): ContextPrice
       const t = need(tables.contextAttention, "context attention", tables);
       const g = attentionGrid(
         t,
-        {
-          kvHeads: op.kvHeads,
-          headDim: op.headDim,
-          window: op.window,
-          kvDtype: setup.dtypes.kv,
-          context: true,
-        },
+        attentionSlice(op, setup, true),
         op.heads,
         attentionSol(setup, tables, true, op.kvHeads, op.headDim, op.window),
       );
@@ -290,13 +337,7 @@ function generationPrice(op: Op, setup: PerfSetup, tables: AicTables): Generatio
       const t = need(tables.generationAttention, "generation attention", tables);
       const g = attentionGrid(
         t,
-        {
-          kvHeads: op.kvHeads,
-          headDim: op.headDim,
-          window: op.window,
-          kvDtype: setup.dtypes.kv,
-          context: false,
-        },
+        attentionSlice(op, setup, false),
         op.heads,
         attentionSol(setup, tables, false, op.kvHeads, op.headDim, op.window),
       );

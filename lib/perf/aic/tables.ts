@@ -4,8 +4,8 @@
  *
  * @module
  */
-import { InputError, type InputLocation, suggest } from "../../common/errors.ts";
-import { GPUS, type GpuSpec } from "../catalog/gpus.ts";
+import { InputError, type InputLocation, shown, suggest } from "../../common/errors.ts";
+import { GPU_IDS, GPUS, type GpuSpec } from "../catalog/gpus.ts";
 import { readParquetTable } from "./parquet.ts";
 import {
   listBackends,
@@ -141,7 +141,7 @@ export async function loadAicTables(
     if (!loc) throw new InputError(`${system} has no NCCL table`, where("aic_attention_dp_size"));
     nccl = await readParquetTable(loc.path);
   }
-  const gpu = own(GPUS, system) ?? gpuFromSystemYaml(system, await readSystemYaml(root, system, at));
+  const gpu = await systemGpu(root, system, where("aic_system"));
   return {
     systemsPath: root,
     system,
@@ -165,6 +165,38 @@ function newestComplete(versions: readonly string[]): string {
   const sorted = versions.slice().sort(compareVersions);
   const stable = sorted.filter((v) => !/dev/.test(v));
   return (stable.length ? stable : sorted)[(stable.length ? stable : sorted).length - 1];
+}
+
+/**
+ * The GPU of `system`: the catalog's, or, for a system the catalog lacks, the one its `<system>.yaml` under `root`
+ * describes. A system in neither is an {@link InputError} listing the catalog's GPUs and the systems with tables
+ * under `root`.
+ */
+export async function systemGpu(root: string, system: string, at: InputLocation = {}): Promise<GpuSpec> {
+  const known = own(GPUS, system);
+  if (known) return known;
+  const systems = await listSystems(root);
+  if (!systems.includes(system)) {
+    const valid = [...new Set([...GPU_IDS, ...systems])];
+    const hint = suggest(system, valid);
+    throw new InputError(
+      `unknown GPU "${system}"` + (hint ? ` (did you mean ${hint}?)` : "") + `; valid: ${valid.join(", ")} ` +
+        `(the catalog's and the systems with tables under ${root})`,
+      at,
+    );
+  }
+  const doc = await readSystemYaml(root, system, at);
+  const stated = (doc as { gpu?: Record<string, unknown> } | null)?.gpu ?? {};
+  for (const key of ["mem_capacity", "mem_bw", "bfloat16_tc_flops"]) {
+    const v = stated[key] ?? (key === "bfloat16_tc_flops" ? stated.float16_tc_flops : undefined);
+    if (!(typeof v === "number" && v > 0 && Number.isFinite(v))) {
+      throw new InputError(`needs a positive number (got ${shown(v)})`, {
+        file: `${root}/${system}.yaml`,
+        field: `gpu.${key}`,
+      });
+    }
+  }
+  return gpuFromSystemYaml(system, doc);
 }
 
 /** A {@link GpuSpec} from an AIC `<system>.yaml` (for systems the catalog lacks). */

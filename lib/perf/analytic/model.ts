@@ -211,7 +211,10 @@ function priceContextAttention(op: LengthOp, setup: PerfSetup, src: CurveSource)
     return (b, s) => n * linearAttentionMs(c, gpu, linearAttentionWork(op, b, s, true));
   }
   const c = attentionCurve(src, "contextAttention", setup.dtypes.kv, op.headDim);
-  const peak = setup.dtypes.fmha === "fp8" ? gpu.fp8Flops : gpu.bf16Flops;
+  // The BF16 peak whatever `aic_fmha_dtype` says: the curves are fitted to BF16-math rows, and where AIC times
+  // FP8 math on the same kernel (TRT-LLM's context attention on H100, H200, B200) it is no faster (0.96–1.00×
+  // the BF16 time in the median), not the 0.5× the FP8 peak would give.
+  const peak = gpu.bf16Flops;
   const kvB = kvBytes(setup.dtypes.kv);
   return (b, s, p) =>
     n * contextAttentionMs(c, gpu, peak, b, s, p, op.heads, op.kvHeads, op.headDim, op.window, kvB);
@@ -230,7 +233,7 @@ function priceGenerationAttention(op: LengthOp, setup: PerfSetup, src: CurveSour
     return (b) => n * linearAttentionMs(c, gpu, linearAttentionWork(op, b, 1, false));
   }
   const c = attentionCurve(src, "generationAttention", setup.dtypes.kv, op.headDim);
-  const peak = setup.dtypes.fmha === "fp8" ? gpu.fp8Flops : gpu.bf16Flops;
+  const peak = gpu.bf16Flops; // as in context attention
   const kvB = kvBytes(setup.dtypes.kv);
   return (b, kvLen) =>
     n * generationAttentionMs(c, gpu, peak, b, kvLen, op.heads, op.kvHeads, op.headDim, op.window, kvB);

@@ -49,11 +49,21 @@ export interface AttentionContext {
  */
 export function attentionFrom(c: Json, int: IntField, ctx: AttentionContext, at: InputLocation): HfAttention {
   const { heads, hidden } = ctx;
+  // KV heads are shared by whole groups of query heads.
+  const kvHeadsField = (key: string, fallback: number) => {
+    const v = int(key, fallback);
+    if (v >= 1 && heads % v === 0) return v;
+    const valid = [...Array(heads).keys()].map((i) => i + 1).filter((d) => heads % d === 0);
+    throw new InputError(
+      `is ${v}; valid: a divisor of num_attention_heads ${heads} (${valid.join(", ")})`,
+      { ...at, field: key },
+    );
+  };
   const localDim = int("head_dim", int("attention_head_dim", Math.floor(hidden / Math.max(1, heads))));
-  const localKv = ctx.kvHeads ?? int("num_key_value_heads", heads);
+  const localKv = ctx.kvHeads ?? kvHeadsField("num_key_value_heads", heads);
   const kEqV = c.attention_k_eq_v === true;
   const headDim = int("global_head_dim", localDim);
-  const kvHeads = kEqV ? int("num_global_key_value_heads", localKv) : localKv;
+  const kvHeads = kEqV ? kvHeadsField("num_global_key_value_heads", localKv) : localKv;
   const vHeadDim = int("v_head_dim", headDim);
   if (int("swa_num_attention_heads", heads) !== heads) {
     throw new InputError(
@@ -64,7 +74,7 @@ export function attentionFrom(c: Json, int: IntField, ctx: AttentionContext, at:
   }
   const swaDim = int("swa_head_dim", localDim);
   const sliding = {
-    kvHeads: int("swa_num_key_value_heads", localKv),
+    kvHeads: kvHeadsField("swa_num_key_value_heads", localKv),
     headDim: swaDim,
     vHeadDim: int("swa_v_head_dim", c.swa_head_dim != null || c.global_head_dim != null ? swaDim : vHeadDim),
   };

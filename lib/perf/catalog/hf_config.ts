@@ -66,8 +66,20 @@ export function modelFromHfConfig(config: unknown, id: string, companions: HfCom
     if (v == null && fallback !== undefined) return fallback;
     throw new InputError(`needs a non-negative integer (got ${shown(v)})`, { ...at, field: key });
   };
+  // Sizes a layer is built from.
+  const size = (key: string, fallback?: number): number => {
+    const v = int(key, fallback);
+    if (v > 0) return v;
+    throw new InputError(`needs a positive integer (got ${shown(c[key] ?? v)})`, { ...at, field: key });
+  };
   const blocks = hybridBlocks(c, at);
   const stated = blocks ? 0 : int("num_hidden_layers");
+  if (!blocks && Array.isArray(c.layer_types) && c.layer_types.length !== stated) {
+    throw new InputError(
+      `has ${c.layer_types.length} entries; valid: one per layer (num_hidden_layers ${stated})`,
+      { ...at, field: "layer_types" },
+    );
+  }
   const hidden = int("hidden_size");
   const heads = int("num_attention_heads");
   const nas = nasBlocks(c, heads, hidden, at);
@@ -76,7 +88,8 @@ export function modelFromHfConfig(config: unknown, id: string, companions: HfCom
   const layers = blocks ? blocks.mamba + blocks.attention : nas ? nas.attention : stated;
   const family = typeof c.model_type === "string" ? c.model_type : "unknown";
   const llama4 = family.startsWith("llama4");
-  const experts = int("num_local_experts", int("num_experts", int("n_routed_experts", 0)));
+  const expertsKey = ["num_local_experts", "num_experts", "n_routed_experts"].find((k) => c[k] != null);
+  const experts = expertsKey ? int(expertsKey) : 0;
   let moe: MoeArch | undefined;
   if (experts > 0 && nas) {
     throw new InputError("per-layer block configs with routed experts are not modelled", {
@@ -94,12 +107,22 @@ export function modelFromHfConfig(config: unknown, id: string, companions: HfCom
     );
     // Models whose every layer is MoE (Qwen3.5-MoE) may state no dense `intermediate_size`.
     const expertFfn = c.moe_intermediate_size != null
-      ? int("moe_intermediate_size")
-      : int("expert_intermediate_size", int("intermediate_size"));
+      ? size("moe_intermediate_size")
+      : size("expert_intermediate_size", size("intermediate_size"));
     const latent = int("moe_latent_size", 0);
+    const topKKey = c.num_experts_per_tok == null && c.top_k_experts != null
+      ? "top_k_experts"
+      : "num_experts_per_tok";
+    const topK = int(topKKey);
+    if (topK < 1 || topK > experts) {
+      throw new InputError(`is ${topK}; valid: 1 to ${experts}, the ${expertsKey}`, {
+        ...at,
+        field: topKKey,
+      });
+    }
     moe = {
       experts,
-      topK: int("num_experts_per_tok", c.top_k_experts != null ? int("top_k_experts") : undefined),
+      topK,
       expertFfn,
       sharedExperts: shared,
       sharedFfn: denseBeside ? int("intermediate_size") : int(
@@ -140,8 +163,8 @@ export function modelFromHfConfig(config: unknown, id: string, companions: HfCom
     // Llama 4 states its dense layers' FFN apart from the experts'; NAS models size each layer's.
     ffn: nas
       ? nas.ffnWidths[0]?.ffn ?? 0
-      : int("intermediate_size_mlp", int("intermediate_size", moe ? moe.expertFfn : 4 * hidden)),
-    vocab: int("vocab_size"),
+      : size("intermediate_size_mlp", size("intermediate_size", moe ? moe.expertFfn : 4 * hidden)),
+    vocab: size("vocab_size"),
     tiedEmbeddings: c.tie_word_embeddings === true,
     qkNorm: c.use_qk_norm === true || /^(qwen3(_moe|_next|_5.*)?|gemma[34](_text)?)$/.test(family),
     moe,
