@@ -113,8 +113,10 @@ function verdicts(results: Results): string {
   const lines = BLOCKS.map((blocks) => {
     const [p, s] = [row("planner", blocks), row("static", blocks)];
     const size = `${formatCount(blocks)} blocks (${formatCount(blocks * 64)} tokens)`;
-    const fixed = `${pct(s.handoffWaitShare)} of the hand-offs wait for decode KV ` +
-      `(mean ${ms(s.handoffWaitAvg)}), mean TTFT ${ms(s.ttftAvg)}`;
+    const waited = s.handoffWaitAvg === null ? "" : ` (mean ${ms(s.handoffWaitAvg)} of those)`;
+    const fixed = `${pct(s.handoffWaitShare)} of the hand-offs wait for decode KV${waited}, mean TTFT ${
+      ms(s.ttftAvg)
+    }`;
     const planned = `${pct(p.handoffWaitShare)} wait, mean TTFT ${ms(p.ttftAvg)}, ` +
       `${formatCount(p.prefillWorkersAvg, 2)} prefill and ${
         formatCount(p.decodeWorkersAvg, 2)
