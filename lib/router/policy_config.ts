@@ -146,9 +146,17 @@ export function resolveProfile(
   modelName: string | null | undefined,
   config: RouterConfig,
 ): PolicyProfile {
-  const models = doc?.models;
-  const chosen = (modelName != null && models ? own(models, modelName) : undefined) ?? rootProfile(doc);
+  const chosen = chosenProfile(doc, modelName);
   return chosen ? compile(chosen) : syntheticProfile(config);
+}
+
+/** The profile of `doc` a run takes: `modelName`'s under `models:`, else the root's (undefined: none). */
+function chosenProfile(
+  doc: RouterPolicy | null | undefined,
+  modelName: string | null | undefined,
+): Profile | undefined {
+  const models = doc?.models;
+  return (modelName != null && models ? own(models, modelName) : undefined) ?? rootProfile(doc);
 }
 
 /**
@@ -159,27 +167,24 @@ export function resolveProfile(
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { policyWarnings } from "./policy_config.ts";
- * const doc = {
+ * import { policyWarnings, RouterPolicySchema } from "./policy_config.ts";
+ * const doc = RouterPolicySchema.parse({
  *   default_policy_family: "f",
  *   uncached_isl_buckets: [{ min_tokens: 0, bucket: "all" }],
  *   policy_classes: [
  *     { name: "f", policy_family: "f", cache_bucket: "all", quantum: 1, prefill_busy_threshold: 0, busy_worker_ratio: 0.5 },
  *   ],
- * };
+ * });
  * assert.match(policyWarnings(doc, null)[0], /router policy class "f" sets busy_worker_ratio, which has no effect/);
  * ```
  */
 export function policyWarnings(
-  doc: RouterPolicyInput | null | undefined,
+  doc: RouterPolicy | null | undefined,
   modelName: string | null | undefined,
 ): string[] {
-  if (doc == null) return [];
-  const parsed = RouterPolicySchema.parse(doc);
-  const chosen = (modelName != null ? own(parsed.models, modelName) : undefined) ?? rootProfile(parsed);
-  const named = (chosen?.policy_classes ?? []).filter((c) => c.busy_worker_ratio != null).map((c) =>
-    q(c.name)
-  );
+  const named = (chosenProfile(doc, modelName)?.policy_classes ?? []).filter((c) =>
+    c.busy_worker_ratio != null
+  ).map((c) => q(c.name));
   if (named.length === 0) return [];
   return [
     `router policy class${named.length > 1 ? "es" : ""} ${named.join(", ")} set${
