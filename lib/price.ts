@@ -43,6 +43,9 @@ export const DecodeShapeSchema = z.strictObject({
 export const PassShapesSchema = z.strictObject({
   prefill: z.array(PrefillShapeSchema).default([]),
   decode: z.array(DecodeShapeSchema).default([]),
+}).refine((s) => s.prefill.length + s.decode.length > 0, {
+  error: "no pass to price: give prefill and/or decode shapes",
+  path: ["prefill"],
 });
 
 /** {@link PassShapesSchema} as written. */

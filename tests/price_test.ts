@@ -82,6 +82,7 @@ Deno.test("pricePasses: a pass the engine could not run is an error naming the s
     agg,
     /^shapes\.prefill\.1: 9000 new tokens exceed the token budget, 8192 \(--extra-engine-args\.max_num_batched_tokens\); the engine would chunk/,
   );
+  await bad({}, agg, /^shapes\.prefill: no pass to price: give prefill and\/or decode shapes/);
   const [cachedLong] = await pricePasses(agg, { prefill: [{ isl: 9000, prefix: 8000 }] });
   assert(cachedLong.ms > 0, "the budget counts new tokens only");
   await bad(
@@ -101,10 +102,11 @@ Deno.test("pricePasses: a pass the engine could not run is an error naming the s
   );
   await bad({ decode: [{ requests: 1, contxt: 10 }] }, agg, /^shapes\.decode\.0/);
   await bad({ prefill: [{ isl: 0 }] }, agg, /^shapes\.prefill\.0\.isl: /);
+  const one = { prefill: [{ isl: 100 }] };
   await bad(
-    {},
+    one,
     { mode: "both" },
     /^topology\.mode: Invalid discriminator value\. Expected 'agg' \| 'disagg'/,
   );
-  await bad({}, { mode: "agg", engine: { aic_model_path: "nope/x" } }, /unknown model "nope\/x"/);
+  await bad(one, { mode: "agg", engine: { aic_model_path: "nope/x" } }, /unknown model "nope\/x"/);
 });

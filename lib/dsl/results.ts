@@ -182,7 +182,7 @@ export class Results {
   /** Print (and return) a text table; `columns` default to {@link Results.defaultColumns}. */
   table(columns: string[] = this.defaultColumns(), print = true): string {
     columns = columns.map((c) => this.#checkColumn(c));
-    const text = textTable(columns, formatRows(columns, this.rows));
+    const text = this.rows.length === 0 ? "(no runs)" : textTable(columns, formatRows(columns, this.rows));
     if (print) console.log(text);
     return text;
   }

@@ -82,3 +82,8 @@ Deno.test("merge refuses missing, duplicate or foreign shards", async () => {
   const other = new Results("other", parts[1].runs, parts[1].shard);
   assert.throws(() => mergeResults([parts[0], other]), /different scenarios/);
 });
+
+Deno.test("an empty shard's table says it has no runs", () => {
+  const empty = new Results("empty", [], { index: 3, count: 4 });
+  assert.equal(empty.table(undefined, false), "(no runs)");
+});
