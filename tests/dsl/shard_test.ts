@@ -84,6 +84,6 @@ Deno.test("merge refuses missing, duplicate or foreign shards", async () => {
 });
 
 Deno.test("an empty shard's table says it has no runs", () => {
-  const empty = new Results("empty", [], { index: 3, count: 4 });
+  const empty = new Results("empty", [], { index: 3, count: 4, totalRuns: 3 });
   assert.equal(empty.table(undefined, false), "(no runs)");
 });
