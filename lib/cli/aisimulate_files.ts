@@ -152,24 +152,37 @@ const CANDIDATE_FILE = /^[0-9]{4}\.yaml$/;
  * its own are written, so a run that fails leaves the earlier results as they were.
  */
 export async function checkOutputDir(dir: string, overwrite: boolean): Promise<string[]> {
-  let entries: string[];
+  const field = "--output-dir";
+  if (dir.trim() === "") throw new InputError("empty path; give a directory", { field });
+  let entries: Deno.DirEntry[];
   try {
     const stat = await Deno.stat(dir);
-    if (!stat.isDirectory) throw new InputError("exists and is not a directory", { field: "--output-dir" });
-    entries = [...Deno.readDirSync(dir)].map((e) => e.name);
+    if (!stat.isDirectory) throw new InputError(`${dir} exists and is not a directory`, { field });
+    entries = [...Deno.readDirSync(dir)];
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) return [];
-    throw e;
+    if (e instanceof InputError) throw e;
+    throw new InputError(`${dir} cannot be used: ${e instanceof Error ? e.message : e}`, { field });
   }
   if (entries.length === 0) return [];
   if (!overwrite) {
     throw new InputError(`output directory ${dir} is not empty; pass --overwrite to replace known outputs`, {
-      field: "--output-dir",
+      field,
     });
   }
-  const stale = entries.filter((n) => KNOWN_OUTPUTS.includes(n)).map((n) => `${dir}/${n}`);
+  const known = entries.filter((e) => KNOWN_OUTPUTS.includes(e.name));
+  const blocked = known.find((e) => e.isDirectory);
+  if (blocked) {
+    throw new InputError(
+      `${dir}/${blocked.name} is a directory where the run writes that file; move it away`,
+      {
+        field,
+      },
+    );
+  }
+  const stale = known.map((e) => `${dir}/${e.name}`);
   const candidates = `${dir}/recommendations`;
-  if (entries.includes("recommendations") && (await Deno.stat(candidates)).isDirectory) {
+  if (entries.some((e) => e.name === "recommendations") && (await Deno.stat(candidates)).isDirectory) {
     for (const e of Deno.readDirSync(candidates)) {
       if (e.isFile && CANDIDATE_FILE.test(e.name)) stale.push(`${candidates}/${e.name}`);
     }

@@ -145,7 +145,13 @@ export function searchSpace(doc: Json, optimization: Optimization): Branch[] {
       }
     }
     if (ladders.length) {
-      dims.push(ladderDim(ladders, limits.min_candidate_gpus ?? 1, limits.max_candidate_gpus));
+      // The roles given a fixed layout take their GPUs out of the limits the searched roles share.
+      const fixed = roles.filter((r) => !ladders.includes(r)).reduce((sum, r) => {
+        const role = (e.workers as Record<string, Json>)[r];
+        return sum + (fixedLayout(role.parallelism) ? usedGpus({ engine: { workers: { [r]: role } } }) : 0);
+      }, 0);
+      const lo = (limits.min_candidate_gpus ?? 1) - fixed, hi = limits.max_candidate_gpus - fixed;
+      dims.push(ladderDim(ladders, lo, hi));
     }
     collect(base, [], dims);
     return { mode: m, seedOffset: m === "aggregated" ? 0 : 1, base, dims };
@@ -162,6 +168,11 @@ export function searchSpace(doc: Json, optimization: Optimization): Branch[] {
     );
   }
   return fits;
+}
+
+/** Whether `par` is a concrete layout (numbers only, no domain or preset): its GPUs are known before the search. */
+function fixedLayout(par: unknown): boolean {
+  return isObject(par) && Object.values(par).every((v) => typeof v === "number");
 }
 
 /** One parallelism preset, checked: exactly the six keys, positive integers. */

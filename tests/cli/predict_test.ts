@@ -350,6 +350,28 @@ Deno.test("aisimulate predict: a non-empty output directory needs --overwrite, w
   assert.equal(await Deno.readTextFile(`${out}/notes.txt`), "mine");
 });
 
+Deno.test("aisimulate predict: an output directory that cannot take the outputs is refused before the run", async () => {
+  await using tmp = await tempDir();
+  const config = await writeConfig(tmp.path, { ...GUIDE, router: undefined, planner: undefined });
+  await Deno.writeTextFile(`${tmp.path}/afile`, "");
+  await Deno.mkdir(`${tmp.path}/out/prediction.json`, { recursive: true });
+  for (
+    const [dir, message] of [
+      ["", /--output-dir: empty path; give a directory/],
+      [`${tmp.path}/afile/sub`, /--output-dir: .*afile\/sub cannot be used: /],
+      [`${tmp.path}/afile`, /--output-dir: .*afile exists and is not a directory/],
+      [
+        `${tmp.path}/out`,
+        /--output-dir: .*out\/prediction\.json is a directory where the run writes that file/,
+      ],
+    ] as const
+  ) {
+    const res = await run(["predict", "-c", config, "--output-dir", dir, "--overwrite"]);
+    assert.equal(res.code, 2, `${dir}: ${res.err}`);
+    assert.match(res.err, message);
+  }
+});
+
 Deno.test("aisimulate predict: disaggregated workers behind the KV router, with a KV transfer", async () => {
   await using tmp = await tempDir();
   const role = {

@@ -1,3 +1,5 @@
+import { searchSpace } from "../../lib/cli/recommend_space.ts";
+import { OptimizationSchema } from "../../lib/cli/recommend_config.ts";
 import assert from "node:assert/strict";
 import { parse } from "yaml";
 import { aisimulate } from "../../lib/cli/aisimulate.ts";
@@ -599,4 +601,21 @@ Deno.test("aisimulate recommend: an enabled planner's GPU budget is held to the 
   assert.equal(candidate.planner.max_num_gpus, 2); // the planner's default is 8
   const [row] = JSON.parse(await Deno.readTextFile(`${out}/recommendation.json`)).candidates as Row[];
   assert.ok(row.metrics.gpu_hours / (row.metrics.duration_ms / 3_600_000) <= 2 + 1e-9);
+});
+
+Deno.test("recommend: a role with a fixed layout takes its GPUs out of the default search of the other", () => {
+  const [disagg] = searchSpace({
+    engine: {
+      mode: "disaggregated",
+      model: "Qwen/Qwen3-32B",
+      hardware: "h200_sxm",
+      workers: { prefill: { parallelism: { replicas: 1, tensor: 4 } } },
+    },
+    traffic: { source: { type: "synthetic" }, load: { concurrency: 8 } },
+  }, OptimizationSchema.parse({ constraints: { max_candidate_gpus: 6, min_candidate_gpus: 5 } }));
+  const ladder = disagg.dims.find((d) => d.name === "engine.workers.decode.parallelism")!;
+  assert(ladder.kind === "choice");
+  const decode = ladder.patches.map(([[, p]]) => p as { replicas: number; tensor: number });
+  // With the prefill's 4 GPUs, decode may take 1 or 2: 5 or 6 in all.
+  assert.deepEqual(decode.map((p) => `${p.replicas}×${p.tensor}`), ["1×1", "2×1", "1×2"]);
 });
