@@ -9,6 +9,7 @@ import { InputError } from "./common/errors.ts";
 import { formatCount } from "./common/format.ts";
 import { MAX_FLEET_BYTES, overFleetLimit, workerBytes } from "./cluster/mod.ts";
 import {
+  blockSizeSource,
   type EngineArgs,
   lowerTiersBytes,
   requestedBlockSize,
@@ -79,9 +80,14 @@ export function resolvePools(
   if (resolved.length === 2 && resolved[0].config.blockSize !== resolved[1].config.blockSize) {
     // A hybrid or sliding-window model's block size is raised per parallelism (see `hybridBlockSize`).
     const raised = resolved.some((r) => r.config.blockSize !== requestedBlockSize(r.args));
+    // Where a size came from, unless it was block_size itself or a model raised it.
+    const sized = (r: ResolvedEngine) => {
+      const source = blockSizeSource(r.args);
+      return `${r.config.blockSize}${raised || source === "block_size" ? "" : ` (${source})`}`;
+    };
     throw new InputError(
-      `prefill block_size ${resolved[0].config.blockSize} differs from decode block_size ` +
-        `${resolved[1].config.blockSize}; disaggregated workers must use the same block size` +
+      `prefill block_size ${sized(resolved[0])} differs from decode block_size ${sized(resolved[1])}; ` +
+        "disaggregated workers must use the same block size" +
         (raised
           ? " (this model's blocks are raised to fit its pages at each pool's parallelism; give both pools " +
             "parallelisms that raise them alike)"

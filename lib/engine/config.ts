@@ -341,3 +341,22 @@ export function requestedBlockSize(args: EngineArgs): number {
   if (args.engine_type === "sglang") return args.sglang?.page_size ?? 1;
   return args.engine_type === "trtllm" ? 32 : 64;
 }
+
+/**
+ * Where {@link requestedBlockSize} took `args`' block size from, for messages: `block_size`, `sglang.page_size`,
+ * or the engine's default.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { blockSizeSource, parseEngineArgs } from "./mod.ts";
+ * assert.equal(blockSizeSource(parseEngineArgs({ engine_type: "sglang" })), "SGLang's default page size");
+ * ```
+ */
+export function blockSizeSource(args: EngineArgs): string {
+  if (args.block_size > 0) return "block_size";
+  if (args.engine_type === "sglang") {
+    return args.sglang?.page_size != null ? "sglang.page_size" : "SGLang's default page size";
+  }
+  return `${args.engine_type === "trtllm" ? "TRT-LLM" : "vLLM"}'s default`;
+}

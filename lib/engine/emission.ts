@@ -30,8 +30,9 @@ function markFinishing(
     );
     // A verification round: a decode step after the first token. The pass that completes a prompt (or its
     // recompute after a preemption, whose drafts vLLM cleared) emits one token, as does a decode rank's first
-    // (the prompt's token), with no drafts to verify yet.
-    const verifies = req.generated[r] > 0 && req.passPrefill[r] === 0;
+    // (the prompt's token) and its re-admission after a preemption (KV restored, nothing computed), with no
+    // drafts to verify yet.
+    const verifies = req.generated[r] > 0 && req.passPrefill[r] === 0 && req.scheduled[r] > 0;
     let burst = 1;
     if (spec !== undefined && verifies) {
       // The drafts the pass verified: all of them, unless the token budget cut them (`charged`).

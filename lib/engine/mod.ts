@@ -13,6 +13,7 @@ export {
   speedupFactor,
 } from "./args.ts";
 export {
+  blockSizeSource,
   DEFAULT_NUM_GPU_BLOCKS,
   type EngineConfig,
   requestedBlockSize,

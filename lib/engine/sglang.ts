@@ -148,7 +148,9 @@ export class SglangScheduler {
       // Cached blocks nobody holds are evictable until this request holds them.
       const locked = (matched - activeHits) * bs;
       const crowded = batch > 0 || e.runningCount > 0;
-      if (crowded && (extend + output >= totalLeft || extend + output > totalLeft - locked)) break;
+      // SGLang checks `total_tokens >= rem_total_tokens` before and after locking the prefix (which takes the
+      // locked tokens out of what is left); the second check implies the first.
+      if (crowded && extend + output >= totalLeft - locked) break;
       if (paged(extend) >= inputLeft && batch > 0) break;
       const take = paged(extend) <= chunkLeft ? extend : Math.floor(chunkLeft / bs) * bs;
       if (take <= 0) break;

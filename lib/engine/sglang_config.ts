@@ -31,11 +31,11 @@ const VLLM_SCHEDULING_KEYS = [
 const VLLM_SCHEDULING_DEFAULTS = parseEngineArgs({});
 
 /**
- * The SGLang scheduler `args` ask for a `role` rank, null unless `engine_type` is "sglang":
- * its `sglang` settings over SGLang's defaults (the new-token ratios capped at 1, as SGLang caps them). Settings
- * without effect are reported: a `sglang` section on another engine or on a decode rank (planned as vLLM's),
- * vLLM's scheduling keys set to other than their defaults on an SGLang rank, and `lpm` without prefix caching
- * (SGLang then schedules FIFO).
+ * The SGLang scheduler `args` ask for a `role` rank, null unless `engine_type` is "sglang": its `sglang`
+ * settings over SGLang's defaults (the new-token ratios capped at 1, as SGLang caps them). Settings without
+ * effect are reported: a `sglang` section on another engine, its scheduling keys on a decode rank (planned as
+ * vLLM's; its `page_size` still sizes the blocks), vLLM's scheduling keys set to other than their defaults on
+ * an SGLang rank, and `lpm` without prefix caching (SGLang then schedules FIFO).
  */
 export function sglangSchedule(
   args: EngineArgs,
@@ -46,11 +46,21 @@ export function sglangSchedule(
   what: string,
 ): SglangSchedule | null {
   const s = args.sglang;
-  if (args.engine_type !== "sglang" || role === "decode") {
-    const why = args.engine_type === "sglang"
-      ? "on decode workers, which plan their passes as vLLM's"
-      : 'unless engine_type is "sglang"';
-    if (s != null) warnings.push(`${what}.sglang has no effect ${why}`);
+  if (args.engine_type !== "sglang") {
+    if (s != null) warnings.push(`${what}.sglang has no effect unless engine_type is "sglang"`);
+    return null;
+  }
+  if (role === "decode") {
+    // Its page size still sizes the decode rank's blocks; its scheduling keys do nothing there.
+    const unused = Object.keys(s ?? {}).filter((k) => k !== "page_size");
+    if (unused.length) {
+      warnings.push(
+        `${what}.sglang.${unused.join(", .")} ha${
+          unused.length > 1 ? "ve" : "s"
+        } no effect on decode workers, ` +
+          "which plan their passes as vLLM's",
+      );
+    }
     return null;
   }
   for (const k of VLLM_SCHEDULING_KEYS) {

@@ -101,11 +101,21 @@ Deno.test("sglang config: wrong settings name their field; settings without effe
   assert.deepEqual(lpm.warnings, [
     'e.sglang.schedule_policy "lpm" has no effect without prefix caching (SGLang schedules FIFO)',
   ]);
-  const decode = resolveEngineArgs({ engine_type: "sglang", sglang: { page_size: 16 } }, "decode", "e");
+  // On a decode rank the page size still sizes the blocks; the scheduling keys do nothing.
+  const decode = resolveEngineArgs(
+    { engine_type: "sglang", sglang: { page_size: 16, schedule_policy: "fcfs" } },
+    "decode",
+    "e",
+  );
   assert.equal(decode.config.sglang, null);
+  assert.equal(decode.config.blockSize, 16);
   assert.deepEqual(decode.warnings, [
-    "e.sglang has no effect on decode workers, which plan their passes as vLLM's",
+    "e.sglang.schedule_policy has no effect on decode workers, which plan their passes as vLLM's",
   ]);
+  assert.deepEqual(
+    resolveEngineArgs({ engine_type: "sglang", sglang: { page_size: 16 } }, "decode").warnings,
+    [],
+  );
 });
 
 Deno.test("sglang: a prompt's prefill pass holds back the decoding requests (vLLM mixes them)", () => {
@@ -255,4 +265,22 @@ Deno.test("sglang: sliding-window models retract and chunk within their window's
     const { report } = run(long, agg({ ...engine, num_gpu_blocks: 6, ...model }));
     assert.equal((report.completed_requests as number) + (report.rejected_requests as number), 1);
   }
+});
+
+Deno.test("sglang: a prompt whose tokens and output reach what is left once its prefix is locked waits, as SGLang", () => {
+  // SGLang's `add_one_req` refuses `total_tokens >= rem_total_tokens` before and after locking the prefix.
+  // At 30 ms the third request's new prompt tokens and output exactly reach the tokens left once its cached
+  // prefix (16 tokens nobody holds) is locked: it waits a pass, and the fourth behind it (`>` admitted both).
+  const rows: TestRow[] = [
+    { input: 3, output: 7, at: 20, ids: [100000], size: 4 },
+    { input: 23, output: 2, at: 0, ids: [7000, 7001, 7002, 7003, 100010, 100011], size: 4 },
+    { input: 22, output: 1, at: 30, ids: [7000, 7001, 7002, 7003, 100020, 100021], size: 4 },
+    { input: 10, output: 9, at: 30, ids: [7000, 100030, 100031], size: 4 },
+  ];
+  const engine = { ...fixedTiming(10, 5), engine_type: "sglang", num_gpu_blocks: 32 };
+  const { collector } = run(
+    workloadOf(rows, 1),
+    agg({ ...engine, sglang: { schedule_conservativeness: 1 / 0.7 } }),
+  );
+  assert.deepEqual([...collector.firstAdmitMs], [20, 0, 40, 55]);
 });

@@ -50,6 +50,27 @@ Deno.test("MTP: a disaggregated run's mean accept length counts verification rou
   assert.equal(disagg, agg);
 });
 
+Deno.test("MTP: a decode rank's re-admission after a preemption is no verification round", () => {
+  // Every draft accepted (nextn 3): every round emits 4 tokens but the one a request's end cuts short. A decode
+  // pool of 20 blocks preempts; a re-admitted request emits one token with nothing computed (KV restored).
+  const eight = workloadOf(Array.from({ length: 8 }, (_, i) => ({ input: 64, output: 121, at: i })), 16);
+  const engine = { ...fixedTiming(10, 5), block_size: 16, aic_nextn: 3, aic_nextn_accept_rates: "1,1,1" };
+  const { cluster } = run(eight, {
+    topology: {
+      mode: "disagg",
+      prefill_engine: { ...engine, num_gpu_blocks: 1000 },
+      decode_engine: { ...engine, num_gpu_blocks: 20 },
+    },
+  });
+  const decode = cluster.engines[1];
+  assert.ok(decode.preemptions > 0, "the decode pool preempts");
+  // At most one short round a request: 4 tokens a round but 3 at most for each of the 8 requests.
+  assert.ok(
+    decode.decodeTokens >= 4 * decode.decodeForwards - 3 * 8,
+    `${decode.decodeTokens} / ${decode.decodeForwards}`,
+  );
+});
+
 Deno.test("MTP: a verification round takes 1 + the draft count of the token budget, as vLLM schedules it", () => {
   // Two requests decode while a 64-token prompt waits, 16 tokens a pass. Every draft is rejected, so each round
   // emits one token either way; with 3 drafts each round takes 4 tokens of the budget instead of 1, and the
