@@ -148,7 +148,7 @@ export function searchSpace(doc: Json, optimization: Optimization): Branch[] {
       // The roles given a fixed layout take their GPUs out of the limits the searched roles share.
       const fixed = roles.filter((r) => !ladders.includes(r)).reduce((sum, r) => {
         const role = (e.workers as Record<string, Json>)[r];
-        return sum + (fixedLayout(role.parallelism) ? usedGpus({ engine: { workers: { [r]: role } } }) : 0);
+        return sum + (fixedLayout(role.parallelism) ? roleGpus(role) : 0);
       }, 0);
       const lo = (limits.min_candidate_gpus ?? 1) - fixed, hi = limits.max_candidate_gpus - fixed;
       dims.push(ladderDim(ladders, lo, hi));
@@ -323,8 +323,11 @@ export function sample(b: Branch, p: Point): Json {
 /** GPUs a concrete config provisions: per role, replicas × tensor × pipeline × attention data. */
 export function usedGpus(config: Json): number {
   const workers = (config.engine as Json).workers as Record<string, Json>;
-  return Object.values(workers).reduce((sum, role) => {
-    const p = (role.parallelism ?? {}) as Record<string, number | undefined>;
-    return sum + (p.replicas ?? 1) * (p.tensor ?? 1) * (p.pipeline ?? 1) * (p.attention_data ?? 1);
-  }, 0);
+  return Object.values(workers).reduce((sum, role) => sum + roleGpus(role), 0);
+}
+
+/** The GPUs of one worker role's concrete layout: replicas × tensor × pipeline × attention data. */
+function roleGpus(role: Json): number {
+  const p = (role.parallelism ?? {}) as Record<string, number | undefined>;
+  return (p.replicas ?? 1) * (p.tensor ?? 1) * (p.pipeline ?? 1) * (p.attention_data ?? 1);
 }
