@@ -23,7 +23,7 @@ import {
   sumPassTotals,
   typicalPasses,
 } from "./engine/mod.ts";
-import { Collector, handoffSummary, routerQueueSummary } from "./metrics/mod.ts";
+import { Collector, handoffSummary, routerQueueSummary, Status } from "./metrics/mod.ts";
 import { type KvCapacity, type OpBreakdown, speculativeConfig } from "./perf/mod.ts";
 import { PlannerRuntime } from "./planner/mod.ts";
 import { buildReport, plannerDetails, type Report, type ReportValue } from "./report/mod.ts";
@@ -257,11 +257,13 @@ function runDetails(
 ): { [key: string]: ReportValue } {
   const stats = workloadStats(inputs.workload);
   // The KV hit rate as the reference's planner averages it: over admissions, each prompt's routed overlap share.
-  let hitSum = 0, hitCount = 0, admitted = 0, unarrived = 0;
+  let hitSum = 0, hitCount = 0, admitted = 0, unarrived = 0, warmupInFlight = 0;
   const bs = resolved[0].config.blockSize;
   const router = cluster.pools[0].router;
   for (let r = 0; r < inputs.workload.requestCount; r++) {
-    if (Number.isNaN(collector.arrivalMs[r]) && collector.warmup[r] === 0) unarrived++;
+    const sent = !Number.isNaN(collector.arrivalMs[r]);
+    if (!sent && collector.warmup[r] === 0) unarrived++;
+    if (sent && collector.warmup[r] === 1 && collector.status[r] === Status.Pending) warmupInFlight++;
     if (collector.admissions[r] === 0) continue;
     admitted++;
     const islBlocks = Math.ceil(inputs.workload.inputLength[r] / bs);
@@ -330,7 +332,9 @@ function runDetails(
     ...(routerQueue ? { router_queue: routerQueue } : {}),
     simulated_end_ms: cluster.endMs,
     truncated: cluster.truncated,
-    ...(cluster.truncated ? { unarrived_requests: unarrived } : {}),
+    ...(cluster.truncated
+      ? { unarrived_requests: unarrived, warmup_in_flight_requests: warmupInFlight }
+      : {}),
     events: cluster.events,
     warnings: [
       ...stepWarning(step, jitterMs, inputs.spec.spread_arrival_steps),

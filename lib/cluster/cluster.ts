@@ -159,6 +159,7 @@ export class Cluster {
         // A tick strictly before the next event: work at the tick's own time has settled.
         this.#nextTick = this.#ctl!.tick(this.#now);
         if (this.#releaseHeld()) this.#startDirty(); // a worker the tick added may take queued requests
+        if (this.#dispatchDue) this.#settle();
         continue;
       }
       while (q.size > 0 && q.peekTime() === t) {
@@ -166,13 +167,7 @@ export class Cluster {
         this.#events++;
         this.#handle(kind, q.arg);
       }
-      while (this.#dispatchDue) {
-        this.#dispatchDue = false;
-        if (!this.#profiling && this.#driver.profiling) this.#openProfiling();
-        this.#dispatchReady(); // a request the router sheds frees its slot again
-      }
-      this.#releaseHeld();
-      this.#startDirty();
+      this.#settle();
     }
     return {
       pools: this.#pools,
@@ -185,6 +180,22 @@ export class Cluster {
       events: this.#events,
       lowerTiers: this.#fleet.lower,
     };
+  }
+
+  /**
+   * Let the work of this instant settle: dispatch what is due, release held requests, start idle engines; again
+   * while a pass start's rejections freed closed-loop slots (their requests end now, not at the pass end).
+   */
+  #settle(): void {
+    do {
+      while (this.#dispatchDue) {
+        this.#dispatchDue = false;
+        if (!this.#profiling && this.#driver.profiling) this.#openProfiling();
+        this.#dispatchReady(); // a request the router sheds frees its slot again
+      }
+      this.#releaseHeld();
+      this.#startDirty();
+    } while (this.#dispatchDue);
   }
 
   #handle(kind: number, arg: number): void {

@@ -23,9 +23,20 @@ export class Rng {
   #s2: number;
   #s3: number;
 
-  /** Seed from any finite number (integers are typical). */
+  /**
+   * Seed from any finite number (integers are typical). The low 32 bits of an integer seed set the state, and
+   * the bits above them (when any) are mixed in by a second mixer, so 2^32 + k and k give different streams.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Rng } from "./rng.ts";
+   * assert.notEqual(new Rng(2 ** 32 + 1).next(), new Rng(0).next());
+   * ```
+   */
   constructor(seed: number) {
-    let x = (Math.floor(seed) ^ Math.floor(seed / 0x100000000)) >>> 0;
+    const whole = Math.floor(seed), high = Math.floor(whole / 0x100000000) >>> 0;
+    let x = whole >>> 0;
     const split = () => {
       x = (x + 0x9e3779b9) >>> 0;
       let z = x;
@@ -37,6 +48,21 @@ export class Rng {
     this.#s1 = split();
     this.#s2 = split();
     this.#s3 = split();
+    if (high !== 0) {
+      // Another mixer (lowbias32's constants, another step), so the two runs cannot cancel out.
+      let y = high;
+      const mix = () => {
+        y = (y + 0x632be5ab) >>> 0;
+        let z = y;
+        z = Math.imul(z ^ (z >>> 16), 0x7feb352d);
+        z = Math.imul(z ^ (z >>> 15), 0x846ca68b);
+        return (z ^ (z >>> 16)) >>> 0;
+      };
+      this.#s0 ^= mix();
+      this.#s1 ^= mix();
+      this.#s2 ^= mix();
+      this.#s3 ^= mix();
+    }
     if ((this.#s0 | this.#s1 | this.#s2 | this.#s3) === 0) this.#s0 = 1;
   }
 

@@ -222,12 +222,21 @@ export function formatRunSummary(report: Report): string[] {
   if (accept !== undefined && accept !== 1) {
     lines.push(`Mean speculative accept length: ${formatValue(accept)}`);
   }
-  const stopped = details as { truncated?: boolean; simulated_end_ms?: number; unarrived_requests?: number };
+  const stopped = details as {
+    truncated?: boolean;
+    simulated_end_ms?: number;
+    unarrived_requests?: number;
+    warmup_in_flight_requests?: number;
+  };
   if (stopped?.truncated) {
     lines.push(
       `Stopped at the simulated-time limit (${simulatedTime(stopped.simulated_end_ms ?? 0)}): incomplete, ${
         requests(Number(report.incomplete_requests ?? 0))
-      } in flight and ${requests(stopped.unarrived_requests ?? 0)} not yet arrived, in no statistic`,
+      } in flight and ${requests(stopped.unarrived_requests ?? 0)} not yet sent, in no statistic${
+        stopped.warmup_in_flight_requests
+          ? ` (nor ${requests(stopped.warmup_in_flight_requests)} of the warm-up)`
+          : ""
+      }`,
     );
   }
   const rejected = Number(report.rejected_requests ?? 0);

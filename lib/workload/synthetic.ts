@@ -9,7 +9,7 @@ import { formatCount } from "../common/format.ts";
 import { Rng } from "../common/rng.ts";
 import { arrivalModeProblem, arrivalModes } from "./arrival_mode.ts";
 import { WorkloadBuilder } from "./builder.ts";
-import { PromptContext, sharedPrefixBlocks, UniqueIds } from "./prompt_context.ts";
+import { MAX_CONTEXT_BLOCKS, PromptContext, sharedPrefixBlocks, UniqueIds } from "./prompt_context.ts";
 import type { SyntheticWorkloadSpec } from "./spec.ts";
 import {
   MAX_PROMPT_BLOCKS,
@@ -103,6 +103,7 @@ export function generateSynthetic(spec: SyntheticWorkloadSpec, options: Syntheti
       } else if (context === undefined || spec.turn_prompts === "independent") {
         context = new PromptContext(bs, unique);
         const prefix = group >= 0 ? sharedPrefixTokens(isl, bs, spec.shared_prefix_ratio) : 0;
+        if (prefix > MAX_CONTEXT_BLOCKS * bs) tooLongPrefix(spec, prefix, bs);
         if (prefix > 0) context.appendShared(prefix, group);
         context.appendUnique(isl - prefix);
         osl = drawnOsl;
@@ -234,6 +235,17 @@ function checkSize(spec: SyntheticWorkloadSpec, blockSize: number): void {
       },
     );
   }
+}
+
+/** A shared prefix of `prefix` tokens, more blocks than a prefix group can name, as an error. */
+function tooLongPrefix(spec: SyntheticWorkloadSpec, prefix: number, bs: number): never {
+  throw new InputError(
+    `a shared prefix of ${formatCount(prefix)} tokens is more than ${
+      formatCount(MAX_CONTEXT_BLOCKS)
+    } blocks of ` +
+      `${bs} tokens, what a prefix group holds; lower shared_prefix_ratio or the prompt length`,
+    { field: spec.input_tokens_stddev > 0 ? "workload.input_tokens_stddev" : "workload.input_tokens" },
+  );
 }
 
 /** A drawn prompt (a turn's, with its session's earlier turns) or output past {@link MAX_TOKENS}, as an error. */

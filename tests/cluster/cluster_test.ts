@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { reportJson } from "../../lib/report/mod.ts";
+import { formatRunSummary, reportJson } from "../../lib/report/mod.ts";
 import { type HandoffSummary, Status } from "../../lib/metrics/mod.ts";
 import { fixedTiming, run, workloadOf } from "../_fixtures.ts";
 
@@ -46,6 +46,21 @@ Deno.test("closed loop: concurrency 1 runs requests one after another, latency f
   const { collector, report } = run(w, { ...agg(fixedTiming(10, 5)), replay_concurrency: 1 });
   assert.deepEqual([...collector.arrivalMs], [0, 20, 40]);
   assert.equal(report.mean_ttft_ms, 15);
+});
+
+Deno.test("closed loop: a slot freed by a rejection at a pass start is refilled at once, not at the pass end", () => {
+  // Concurrency 2: the second request is over max_model_len and is rejected as the first one's prefill starts.
+  const w = workloadOf([
+    { input: 512, output: 20, at: 0 },
+    { input: 4096, output: 2, at: 0 },
+    { input: 512, output: 20, at: 0 },
+  ]);
+  const { collector } = run(w, {
+    ...agg({ ...fixedTiming(10, 5), max_model_len: 3000 }),
+    replay_concurrency: 2,
+  });
+  assert.equal(collector.status[1], Status.Rejected);
+  assert.equal(collector.arrivalMs[2], 0, "dispatched with the rejection, not when the pass ends (15 ms)");
 });
 
 Deno.test("closed loop: continuing session turns go before new sessions", () => {
@@ -245,6 +260,18 @@ Deno.test("max_sim_time_seconds stops the clock; unfinished requests are incompl
   assert.equal(report.num_requests, 2);
   assert.equal(cluster.truncated, true);
   assert.equal(cluster.endMs, 1050);
+  assert.equal(
+    formatRunSummary(report).find((l) => l.startsWith("Stopped")),
+    "Stopped at the simulated-time limit (1.05 s): incomplete, 1 request in flight and 2 requests not yet sent, " +
+      "in no statistic",
+  );
+  // With a warm-up (the first request) still running at the limit, the summary counts it apart.
+  const warm =
+    run(w, { ...agg(fixedTiming(10, 10)), max_sim_time_seconds: 0.05, warmup_request_count: 1 }).report;
+  assert.match(
+    formatRunSummary(warm).find((l) => l.startsWith("Stopped"))!,
+    /\(nor 1 request of the warm-up\)$/,
+  );
 });
 
 Deno.test("max_sim_time_seconds: the token gaps of requests cut off unfinished stay out of the ITL", () => {

@@ -350,3 +350,19 @@ Deno.test("synthetic: arrivals paced past the longest span a workload holds name
     );
   }
 });
+
+Deno.test("synthetic: a shared prefix longer than a prefix group can name is an error naming the length", () => {
+  const long = {
+    input_tokens: 20_000_000,
+    request_count: 1,
+    request_rate: 1,
+    shared_prefix_ratio: 1,
+    num_prefix_groups: 1,
+  };
+  throwsAt(() => generateSynthetic(spec(long), { blockSize: 1, closedLoop: false }), {
+    field: "workload.input_tokens",
+    includes: ["a shared prefix of 20,000,000 tokens is more than 16,777,216 blocks of 1 tokens"],
+  });
+  // At 64-token blocks the same prompt's prefix fits.
+  assert.equal(generateSynthetic(spec(long), { blockSize: 64, closedLoop: false }).requestCount, 1);
+});
