@@ -161,17 +161,39 @@ export class Findings {
     dir = Deno.env.get("DYNOLAB_FINDINGS_DIR") ?? "findings",
   ): Promise<{ html: string; markdown: string }> {
     const base = `${dir.replace(/\/$/, "")}/${this.slug}`;
-    await Deno.mkdir(base, { recursive: true });
     let figure = 0;
     for (const b of this.blocks) {
-      if (b.kind === "figure") await Deno.writeTextFile(`${base}/figure-${++figure}.svg`, b.svg);
+      if (b.kind !== "figure") continue;
+      if (figure === 0) await Deno.mkdir(base, { recursive: true });
+      await Deno.writeTextFile(`${base}/figure-${++figure}.svg`, b.svg);
     }
+    await removeStaleFigures(base, figure);
     await Deno.writeTextFile(`${base}.md`, this.toMarkdown(this.slug));
     await Deno.writeTextFile(`${base}.html`, this.toHTML());
     const manifest = Deno.env.get("DYNOLAB_PUBLISH_MANIFEST");
     if (manifest) await Deno.writeTextFile(manifest, `${base}.html\n`, { append: true });
     return { html: `${base}.html`, markdown: `${base}.md` };
   }
+}
+
+/** Remove an earlier write's figures past the `kept` first from `base` (and `base` itself if that empties it). */
+async function removeStaleFigures(base: string, kept: number): Promise<void> {
+  let entries: Deno.DirEntry[];
+  try {
+    entries = [...Deno.readDirSync(base)];
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return;
+    throw e;
+  }
+  let left = entries.length;
+  for (const e of entries) {
+    const n = /^figure-(\d+)\.svg$/.exec(e.name)?.[1];
+    if (n !== undefined && Number(n) > kept) {
+      await Deno.remove(`${base}/${e.name}`);
+      left--;
+    }
+  }
+  if (left === 0) await Deno.remove(base);
 }
 
 const STYLE = `

@@ -9,9 +9,18 @@
  *
  * @module
  */
+import { dirname, relative } from "node:path";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { InputError } from "../common/errors.ts";
+import { flagError } from "../common/flag_error.ts";
+import { enterInvocationDirectory } from "../common/invocation.ts";
 import { exitWith } from "./cli.ts";
+
+/** Usage text. */
+export const NOTEBOOKS_USAGE = `usage: deno task notebooks [--write] [NOTEBOOK.ipynb…]
+Executes the notebooks (default: the checkout's notebooks/*.ipynb) headlessly and checks them: no cell may
+fail, and every cell tagged figure must display an SVG. --write updates the notebooks in place.`;
 
 const NO_FIGURE = "no figure displayed";
 const NO_DISPLAY = "nothing displayed";
@@ -99,14 +108,30 @@ async function execute(path: string, outDir: string): Promise<string> {
 }
 
 async function main(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    options: { write: { type: "boolean" } },
-    allowPositionals: true,
-  });
-  const notebooks = positionals.length ? positionals : [...Deno.readDirSync("notebooks")]
-    .filter((e) => e.name.endsWith(".ipynb")).map((e) => `notebooks/${e.name}`).sort();
-  if (notebooks.length === 0) throw new InputError("no notebooks found", { file: "notebooks/" });
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      options: { write: { type: "boolean" }, help: { type: "boolean" } },
+      allowPositionals: true,
+    });
+  } catch (e) {
+    throw flagError(e as Error, ["write", "help"]);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    console.log(NOTEBOOKS_USAGE);
+    return 0;
+  }
+  for (const path of positionals) {
+    if (!(await Deno.stat(path).catch(() => null))?.isFile) {
+      throw new InputError("no such file", { file: path });
+    }
+  }
+  const home = fileURLToPath(new URL("../../notebooks", import.meta.url));
+  const notebooks = positionals.length ? positionals : [...Deno.readDirSync(home)]
+    .filter((e) => e.name.endsWith(".ipynb")).map((e) => relative(Deno.cwd(), `${home}/${e.name}`)).sort();
+  if (notebooks.length === 0) throw new InputError("no notebooks found", { file: home });
   const outDir = values.write ? undefined : await Deno.makeTempDir({ prefix: "dynolab-notebooks-" });
   let failed = 0;
   try {
@@ -120,7 +145,7 @@ async function main(args: string[]): Promise<number> {
         attempts++;
         let executed: string;
         try {
-          executed = await execute(path, outDir ?? (path.slice(0, path.lastIndexOf("/")) || "."));
+          executed = await execute(path, outDir ?? dirname(path));
         } catch (e) {
           // A cell that raised fails its notebook; the others are still checked.
           if (!(e instanceof InputError) || e.detail.startsWith("cannot run jupyter")) throw e;
@@ -145,4 +170,7 @@ async function main(args: string[]): Promise<number> {
   }
 }
 
-if (import.meta.main) await exitWith(() => main(Deno.args));
+if (import.meta.main) {
+  enterInvocationDirectory();
+  await exitWith(() => main(Deno.args));
+}

@@ -35,6 +35,20 @@ Deno.test("findings: markdown with figure files, and a self-contained page", asy
   });
 });
 
+Deno.test("findings: a page written again with fewer figures leaves none of the earlier ones behind", async () => {
+  await withTempDir(async (dir) => {
+    await findings().write(dir);
+    const one = new Findings("Publish test").figure(results.plot("numGpuBlocks", ["ttftP90"]), "one");
+    await one.write(dir);
+    assert.deepEqual([...Deno.readDirSync(`${dir}/publish-test`)].map((e) => e.name), ["figure-1.svg"]);
+    await new Findings("Publish test").text("No figures.").write(dir);
+    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name).toSorted(), [
+      "publish-test.html",
+      "publish-test.md",
+    ]);
+  });
+});
+
 Deno.test("findings: markdown table cells show HTML in a variant's name as text", async () => {
   const sc = scenario("<b>esc</b>").trace(MINI_TRACE).compare({ "<i>c</i> | d": (s) => s.agg({}) });
   const md = new Findings("Escapes").table(await sc.run(QUIET), ["variant", "ttftAvg"]).scenario(sc)
