@@ -17,6 +17,26 @@
  * assert(a.next() === b.next());
  * ```
  */
+/** A counter-based 32-bit mixer's constants: counter step, the two multipliers, the middle shift. */
+type MixerConstants = readonly [step: number, m1: number, m2: number, shift: number];
+
+/** splitmix32's: the low word of a seed. */
+const SPLITMIX32: MixerConstants = [0x9e3779b9, 0x85ebca6b, 0xc2b2ae35, 13];
+/** lowbias32's multipliers on another step: the high word of a seed. */
+const LOWBIAS32: MixerConstants = [0x632be5ab, 0x7feb352d, 0x846ca68b, 15];
+
+/** Successive mixed words of a counter starting at `start`. */
+function mixer(start: number, [step, m1, m2, shift]: MixerConstants): () => number {
+  let x = start;
+  return () => {
+    x = (x + step) >>> 0;
+    let z = x;
+    z = Math.imul(z ^ (z >>> 16), m1);
+    z = Math.imul(z ^ (z >>> shift), m2);
+    return (z ^ (z >>> 16)) >>> 0;
+  };
+}
+
 export class Rng {
   #s0: number;
   #s1: number;
@@ -36,28 +56,14 @@ export class Rng {
    */
   constructor(seed: number) {
     const whole = Math.floor(seed), high = Math.floor(whole / 0x100000000) >>> 0;
-    let x = whole >>> 0;
-    const split = () => {
-      x = (x + 0x9e3779b9) >>> 0;
-      let z = x;
-      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
-      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
-      return (z ^ (z >>> 16)) >>> 0;
-    };
+    const split = mixer(whole >>> 0, SPLITMIX32);
     this.#s0 = split();
     this.#s1 = split();
     this.#s2 = split();
     this.#s3 = split();
     if (high !== 0) {
-      // Another mixer (lowbias32's constants, another step), so the two runs cannot cancel out.
-      let y = high;
-      const mix = () => {
-        y = (y + 0x632be5ab) >>> 0;
-        let z = y;
-        z = Math.imul(z ^ (z >>> 16), 0x7feb352d);
-        z = Math.imul(z ^ (z >>> 15), 0x846ca68b);
-        return (z ^ (z >>> 16)) >>> 0;
-      };
+      // Another mixer (other constants), so the two runs cannot cancel out.
+      const mix = mixer(high, LOWBIAS32);
       this.#s0 ^= mix();
       this.#s1 ^= mix();
       this.#s2 ^= mix();

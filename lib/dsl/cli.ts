@@ -56,7 +56,7 @@ export function parseScriptArgs(
   extra: Record<string, { type: "string" | "boolean" }> = {},
   args: readonly string[] = Deno.args,
 ): { options: RunOptions; values: Record<string, string | boolean | undefined> } {
-  const { values } = parse(args, { ...RUN_FLAGS, ...extra }, false);
+  const { values } = parseFlags(args, { ...RUN_FLAGS, ...extra }, false);
   return { options: runOptions(values), values: values as Record<string, string | boolean | undefined> };
 }
 
@@ -73,7 +73,8 @@ function runOptions(values: Record<string, unknown>): RunOptions {
   };
 }
 
-function parse<T extends Record<string, { type: "string" | "boolean" }>>(
+/** Parse a task's flags strictly; an unknown or malformed flag is an {@link InputError} naming it. */
+export function parseFlags<T extends Record<string, { type: "string" | "boolean" }>>(
   args: readonly string[],
   options: T,
   positionals: boolean,
@@ -133,7 +134,7 @@ export async function sweepMain(
   args: readonly string[],
   env = (k: string) => Deno.env.get(k),
 ): Promise<number> {
-  const { values, positionals } = parse(args, SWEEP_FLAGS, true);
+  const { values, positionals } = parseFlags(args, SWEEP_FLAGS, true);
   if (values.help) {
     console.log(SWEEP_USAGE);
     return 0;
@@ -164,7 +165,11 @@ default out/sweeps/<scenario>.json).`;
 
 /** `deno task merge`: returns the exit code. */
 export async function mergeMain(args: readonly string[]): Promise<number> {
-  const { values, positionals } = parse(args, { out: { type: "string" }, help: { type: "boolean" } }, true);
+  const { values, positionals } = parseFlags(
+    args,
+    { out: { type: "string" }, help: { type: "boolean" } },
+    true,
+  );
   if (values.help) {
     console.log(MERGE_USAGE);
     return 0;

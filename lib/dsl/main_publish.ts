@@ -3,10 +3,8 @@
  *
  * @module
  */
-import { flagError } from "../common/flag_error.ts";
-import { parseArgs } from "node:util";
 import { enterInvocationDirectory } from "../common/invocation.ts";
-import { exitWith } from "./cli.ts";
+import { exitWith, parseFlags } from "./cli.ts";
 import { publish } from "./publish.ts";
 
 /** Usage text. */
@@ -16,16 +14,7 @@ Writes a self-contained static page (text, tables, inline SVG plots, the scenari
 its executed outputs.`;
 
 async function main(args: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      options: { out: { type: "string" }, help: { type: "boolean" } },
-      allowPositionals: true,
-    });
-  } catch (e) {
-    throw flagError(e as Error, ["out", "help"]);
-  }
+  const parsed = parseFlags(args, { out: { type: "string" }, help: { type: "boolean" } }, true);
   if (parsed.values.help || parsed.positionals.length !== 1) {
     console.log(PUBLISH_USAGE);
     return parsed.values.help ? 0 : 2;

@@ -11,11 +11,9 @@
  */
 import { dirname, relative } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
 import { InputError } from "../common/errors.ts";
-import { flagError } from "../common/flag_error.ts";
 import { enterInvocationDirectory } from "../common/invocation.ts";
-import { exitWith } from "./cli.ts";
+import { exitWith, parseFlags } from "./cli.ts";
 
 /** Usage text. */
 export const NOTEBOOKS_USAGE = `usage: deno task notebooks [--write] [NOTEBOOK.ipynb…]
@@ -108,17 +106,11 @@ async function execute(path: string, outDir: string): Promise<string> {
 }
 
 async function main(args: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      options: { write: { type: "boolean" }, help: { type: "boolean" } },
-      allowPositionals: true,
-    });
-  } catch (e) {
-    throw flagError(e as Error, ["write", "help"]);
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseFlags(
+    args,
+    { write: { type: "boolean" }, help: { type: "boolean" } },
+    true,
+  );
   if (values.help) {
     console.log(NOTEBOOKS_USAGE);
     return 0;
