@@ -13,6 +13,7 @@ import { loadInputs, type SimulationInputs } from "../simulate.ts";
 import type { SimSpecInput } from "../spec.ts";
 import { PredictConfigSchema } from "./predict_config.ts";
 import { predictSpec, type Stack } from "./predict_spec.ts";
+import { checkOutputPaths } from "./write.ts";
 
 /**
  * The YAML mapping at `path` with the `--set PATH=YAML_VALUE` `overrides` applied, left to right. `refused`:
@@ -146,24 +147,27 @@ const KNOWN_OUTPUTS = [
 const CANDIDATE_FILE = /^[0-9]{4}\.yaml$/;
 
 /**
- * Check the output directory `dir` before a run: absent or empty is fine; otherwise, without `overwrite`,
- * refuse. With it, return the outputs an earlier run left there (AISimulate's known files, and the candidate
- * configs under `recommendations/`): {@link removeStaleOutputs} removes those the new run did not replace once
- * its own are written, so a run that fails leaves the earlier results as they were.
+ * Check the output directory `dir` before a run: it must be writable, or creatable where missing; absent or
+ * empty is fine; otherwise, without `overwrite`, refuse. With it, return the outputs an earlier run left there
+ * (AISimulate's known files, and the candidate configs under `recommendations/`): {@link removeStaleOutputs}
+ * removes those the new run did not replace once its own are written, so a run that fails leaves the earlier
+ * results as they were.
  */
 export async function checkOutputDir(dir: string, overwrite: boolean): Promise<string[]> {
   const field = "--output-dir";
   if (dir.trim() === "") throw new InputError("empty path; give a directory", { field });
-  let entries: Deno.DirEntry[];
+  let entries: Deno.DirEntry[] = [];
   try {
     const stat = await Deno.stat(dir);
     if (!stat.isDirectory) throw new InputError(`${dir} exists and is not a directory`, { field });
     entries = [...Deno.readDirSync(dir)];
   } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return [];
     if (e instanceof InputError) throw e;
-    throw new InputError(`${dir} cannot be used: ${e instanceof Error ? e.message : e}`, { field });
+    if (!(e instanceof Deno.errors.NotFound)) {
+      throw new InputError(`${dir} cannot be used: ${e instanceof Error ? e.message : e}`, { field });
+    }
   }
+  await checkOutputPaths([], [[dir, field]]); // it can be created (when missing) and written in
   if (entries.length === 0) return [];
   if (!overwrite) {
     throw new InputError(`output directory ${dir} is not empty; pass --overwrite to replace known outputs`, {

@@ -41,7 +41,7 @@ import { kvLoadRequest, withConcurrency } from "./recommend_kv_load.ts";
 import { runCandidates, type RunOutcome } from "./recommend_run.ts";
 import { judge, objectiveOf, type Ranked, selection, type Sla } from "./recommend_score.ts";
 import { checkTrials, search, type Trial } from "./recommend_search.ts";
-import { type Branch, materialize, sample, searchSpace, usedGpus } from "./recommend_space.ts";
+import { type Branch, materialize, type Point, sample, searchSpace, usedGpus } from "./recommend_space.ts";
 import { writeFilesAtomically } from "./write.ts";
 
 /** Run `aisimulate recommend` with its parsed flags; returns the exit code (bad input is thrown). */
@@ -220,19 +220,39 @@ function ledgerRow(
 }
 
 /**
- * Check a branch's config before searching: its first point must compile (a KV-fraction load as any
- * concurrency), unless what fails is a searched knob (then only that candidate is infeasible). A typo or a
- * section the stack does not take fails here.
+ * Check a branch's config before searching: some point of it must compile (a KV-fraction load as any
+ * concurrency). A point that fails on a searched knob is only an infeasible candidate, so the next probe is
+ * tried ({@link probePoints}); a failure elsewhere (a typo, a section the stack does not take) fails here.
  */
 function checkBranch(b: Branch, args: AisimulateArgs, file: string): void {
-  try {
-    const config = materialize(b, b.dims.map((d) => d.kind === "choice" ? 0 : d.min));
-    const concrete = inConfigFile(file, () => kvLoadRequest(config)) ? withConcurrency(config, 1) : config;
-    compilePrediction(concrete, args.stack, file);
-  } catch (e) {
-    const field = e instanceof InputError ? e.location.field ?? "" : "";
-    if (!(e instanceof InputError) || !b.dims.some((d) => field.startsWith(d.name))) throw e;
+  for (const point of probePoints(b)) {
+    try {
+      const config = materialize(b, point);
+      const concrete = inConfigFile(file, () => kvLoadRequest(config)) ? withConcurrency(config, 1) : config;
+      compilePrediction(concrete, args.stack, file);
+      return;
+    } catch (e) {
+      const field = e instanceof InputError ? e.location.field ?? "" : "";
+      if (!(e instanceof InputError) || !b.dims.some((d) => field.startsWith(d.name))) throw e;
+    }
   }
+}
+
+/** At most this many points are compiled by {@link checkBranch}. */
+const MAX_PROBES = 64;
+
+/**
+ * The points {@link checkBranch} tries, in order: every knob at its first value, every knob at its last, then
+ * the first point with one knob moved to each of its other values.
+ */
+function probePoints(b: Branch): Point[] {
+  const first = b.dims.map((d) => d.kind === "choice" ? 0 : d.min);
+  const values = b.dims.map((d) => d.kind === "choice" ? d.patches.map((_, i) => i) : [d.min, d.max]);
+  const points = [first, values.map((v) => v[v.length - 1])];
+  values.forEach((v, i) => {
+    for (const x of v.slice(1)) points.push(first.map((f, j) => j === i ? x : f));
+  });
+  return points.slice(0, MAX_PROBES);
 }
 
 /** `execution.resources.cpu_limit` (checked with the branches), or no limit for `auto` or none. */

@@ -515,6 +515,24 @@ Deno.test("aisimulate recommend: bad input names the file and field, exits 2 and
     /preset\[0\]: entry must cover exactly .*missing=\[pipeline, attention_data, moe_tensor, moe_expert\]/,
   );
   await expectError({ ...GUIDE, engine: { ...engine, modle: "x" } }, /engine: unknown key "modle"/);
+  // A fixed field's error is found even when the first point fails on a searched knob.
+  const agg = engine.workers.aggregated;
+  await expectError(
+    {
+      ...GUIDE,
+      engine: {
+        ...engine,
+        workers: {
+          aggregated: {
+            ...agg,
+            scheduler: { ...agg.scheduler, max_batched_tokens: { choices: [0, 8192] } },
+            kv_cache: { block_size: 64, capacity: { type: "fixed", blocks: 0 } },
+          },
+        },
+      },
+    },
+    /kv_cache\.capacity\.blocks: must be > 0/,
+  );
   await expectError(
     {
       ...GUIDE,
