@@ -242,8 +242,9 @@ export class Fleet {
     const ranks: Engine[] = [];
     for (let k = 0; k < setup.config.dpSize; k++) {
       const id = this.engines.length;
+      const rank = pool.workers.length * setup.config.dpSize + k;
       const speculative = setup.acceptRates
-        ? { acceptRates: setup.acceptRates, rng: new Rng((setup.mtpSeed ?? 42) + id) }
+        ? { acceptRates: setup.acceptRates, rng: new Rng((setup.mtpSeed ?? 42) + rank) }
         : undefined;
       const e = new Engine(id, setup.config, setup.perf, this.#req, speculative, this.lower);
       if (setup.recordOps) e.opTotals = new OpTotals(setup.perf);

@@ -19,7 +19,10 @@ export interface PoolSetup {
   readonly perf: PerfModel;
   /** Conditional acceptance rates when the engines speculate (MTP/Eagle). */
   readonly acceptRates?: readonly number[];
-  /** Base seed of the MTP draws (`aic_mtp_seed`); rank r uses seed + r. */
+  /**
+   * Base seed of the MTP draws (`aic_mtp_seed`): the pool's rank r (its workers in order of start, each one's
+   * DP ranks in turn) uses seed + r, so another pool's size does not change its draws.
+   */
   readonly mtpSeed?: number;
   /** Record each rank's operator time (its `opTotals`; a second pricing of each pass). */
   readonly recordOps?: boolean;

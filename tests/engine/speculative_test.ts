@@ -50,6 +50,22 @@ Deno.test("MTP: a disaggregated run's mean accept length counts verification rou
   assert.equal(disagg, agg);
 });
 
+Deno.test("MTP: a decode rank's draws are seeded by its place in the decode pool, whatever the prefill pool's size", () => {
+  const one = workloadOf([{ input: 200, output: 400, at: 0 }]);
+  const engine = { ...fixedTiming(10, 5), aic_nextn: 2, aic_nextn_accept_rates: "0.6,0.5" };
+  const accept = (prefill: number, seed?: number) =>
+    (run(one, {
+      topology: {
+        mode: "disagg",
+        num_prefill_workers: prefill,
+        prefill_engine: engine,
+        decode_engine: { ...engine, ...(seed === undefined ? {} : { aic_mtp_seed: seed }) },
+      },
+    }).report.dynolab as { mean_accept_length: number }).mean_accept_length;
+  assert.equal(accept(3), accept(1));
+  assert.notEqual(accept(1, 43), accept(1), "another seed, other draws");
+});
+
 Deno.test("MTP: a decode rank's re-admission after a preemption is no verification round", () => {
   // Every draft accepted (nextn 3): every round emits 4 tokens but the one a request's end cuts short. A decode
   // pool of 20 blocks preempts; a re-admitted request emits one token with nothing computed (KV restored).
