@@ -21,6 +21,7 @@ const RANK: Readonly<Record<string, number>> = {
   report: 6,
   "spec.ts": 7,
   "run_inputs.ts": 8,
+  "run_details.ts": 8,
   "simulate.ts": 9,
   "price.ts": 9,
   dsl: 10,
