@@ -109,7 +109,8 @@ export function loadPrediction(
 
 /**
  * `e` as the config file `file` names things: an input error's field (an engine arg, a planner key, a spec
- * field) as the config field that set it; any other error as it is.
+ * field) as the config field that set it, and the engine args its message names (advice such as "raise
+ * aic_tp_size") as their fields under a worker role; any other error as it is.
  *
  * @example
  * ```ts
@@ -123,7 +124,7 @@ export function loadPrediction(
 export function inConfigTerms(e: unknown, file: string): unknown {
   if (!(e instanceof InputError)) return e;
   const { file: at = file, line, field } = e.location;
-  return new InputError(e.detail, {
+  return new InputError(e.detail.replace(ENGINE_ARG, (arg) => ROLE_FIELDS[arg]), {
     file: at,
     line,
     field: field === undefined ? undefined : configField(field),
@@ -227,6 +228,8 @@ const ROLE_FIELDS: Readonly<Record<string, string>> = {
   bandwidth_g1_to_g2_gbps: "kv_cache.host_offload.d2h_bandwidth_gbps",
   bandwidth_g2_to_g1_gbps: "kv_cache.host_offload.h2d_bandwidth_gbps",
 };
+/** An engine arg of {@link ROLE_FIELDS} named in a message. */
+const ENGINE_ARG = new RegExp(`\\b(?:${Object.keys(ROLE_FIELDS).join("|")})\\b`, "g");
 const ROLE_FLAGS: Readonly<Record<string, string>> = {
   "--extra-engine-args": "aggregated",
   "--prefill-engine-args": "prefill",

@@ -220,6 +220,12 @@ Deno.test("aisimulate predict: bad input names the file and field, exits 2 and w
     /engine: unknown key "modle"/,
   );
   await expectError(GUIDE, [], /prediction\.yaml: router: a router or planner section needs --stack dynamo/);
+  // The advice names the config's fields, not the engine args they set.
+  await expectError(
+    { ...GUIDE, engine: { ...engine, model: "meta-llama/Llama-3.1-405B-Instruct" } },
+    ["--stack", "dynamo"],
+    /parallelism\.tensor: .* does not fit .* at kv_cache\.capacity\.memory_fraction 0\.9; raise parallelism\.tensor \(or parallelism\.moe_expert\), or set kv_cache\.capacity\.blocks$/m,
+  );
   await expectError(GUIDE, ["--fromat", "json"], /--fromat: unknown flag \(did you mean --format\?\)/);
   await expectError(
     GUIDE,
