@@ -44,14 +44,19 @@ export interface ProfileData {
   readonly decodeItl: readonly (readonly number[])[];
 }
 
-/** A profile's array `key`: present, at least `minLength` long, every value a finite number ≥ 0. */
-function numbers(v: unknown, key: string, at: InputLocation, minLength: number): number[] {
+/** The largest token count (prompt, KV, context) a profile may give: what a request can hold. */
+const MAX_TOKENS = 2 ** 31 - 1;
+/** The longest time (ms) a profile may give: about 11.6 days for one pass. */
+const MAX_MS = 1e9;
+
+/** A profile's array `key`: present, at least `minLength` long, every value a number in [0, `max`]. */
+function numbers(v: unknown, key: string, at: InputLocation, minLength: number, max: number): number[] {
   if (v === undefined) throw missing(key, at);
   if (
     !Array.isArray(v) || v.length < minLength ||
-    !v.every((x) => typeof x === "number" && Number.isFinite(x) && x >= 0)
+    !v.every((x) => typeof x === "number" && x >= 0 && x <= max)
   ) {
-    throw new InputError(`must be an array of at least ${minLength} finite numbers ≥ 0`, {
+    throw new InputError(`must be an array of at least ${minLength} numbers from 0 to ${max}`, {
       ...at,
       field: key,
     });
@@ -97,8 +102,8 @@ export function parseProfile(json: unknown, at: InputLocation = {}): ProfileData
   for (const k of Object.keys(o)) {
     if (!known.includes(k)) throw new InputError(`unknown key "${k}"; valid keys: ${known.join(", ")}`, at);
   }
-  const prefillIsl = numbers(o.prefill_isl, "prefill_isl", at, 2);
-  const prefillTtftMs = numbers(o.prefill_ttft_ms, "prefill_ttft_ms", at, 2);
+  const prefillIsl = numbers(o.prefill_isl, "prefill_isl", at, 2, MAX_TOKENS);
+  const prefillTtftMs = numbers(o.prefill_ttft_ms, "prefill_ttft_ms", at, 2, MAX_MS);
   if (prefillTtftMs.length !== prefillIsl.length) {
     throw new InputError(`has ${prefillTtftMs.length} values for ${prefillIsl.length} prefill_isl`, {
       ...at,
@@ -106,8 +111,8 @@ export function parseProfile(json: unknown, at: InputLocation = {}): ProfileData
     });
   }
   ascending(prefillIsl, "prefill_isl", at);
-  const active = numbers(o.decode_active_kv_tokens, "decode_active_kv_tokens", at, 2);
-  const context = numbers(o.decode_context_length, "decode_context_length", at, 2);
+  const active = numbers(o.decode_active_kv_tokens, "decode_active_kv_tokens", at, 2, MAX_TOKENS);
+  const context = numbers(o.decode_context_length, "decode_context_length", at, 2, MAX_TOKENS);
   ascending(active, "decode_active_kv_tokens", at);
   ascending(context, "decode_context_length", at);
   const itl = o.decode_itl;
@@ -119,7 +124,7 @@ export function parseProfile(json: unknown, at: InputLocation = {}): ProfileData
     });
   }
   const rows = itl.map((row, i) => {
-    const r = numbers(row, `decode_itl[${i}]`, at, context.length);
+    const r = numbers(row, `decode_itl[${i}]`, at, context.length, MAX_MS);
     if (r.length !== context.length) {
       throw new InputError(`must have ${context.length} values (one per decode_context_length)`, {
         ...at,

@@ -167,5 +167,22 @@ async function results(
       throw new InputError(`has ${out[key].length} values, ${keys[0]} ${n}`, { ...at, file, field: key });
     }
   }
+  // The grid spans the points' range: it needs two prompt lengths, and some KV in use.
+  if (phase === "prefill" && new Set(out.prefill_isl.map(Math.trunc)).size < 2) {
+    throw new InputError("needs at least two distinct prompt lengths to fit the prefill regression on", {
+      ...at,
+      file,
+      field: "prefill_isl",
+    });
+  }
+  if (
+    phase === "decode" && !out.x_kv_usage.some((u) => roundHalfEven(u * Math.trunc(out.max_kv_tokens[0])) > 0)
+  ) {
+    throw new InputError("no point holds any KV (x_kv_usage × max_kv_tokens rounds to 0 everywhere)", {
+      ...at,
+      file,
+      field: "x_kv_usage",
+    });
+  }
   return out;
 }

@@ -115,6 +115,39 @@ export function thin<R extends Record<string, unknown>>(
 }
 
 type Row = Record<string, number | string>;
+
+/**
+ * The "Replica Counts" panel's points: per tick and component (`agg`, or `prefill` and `decode`), the active
+ * workers, the provisioned ones (active + starting + draining) and the throughput lower bound.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { replicaRows } from "./planner_html.ts";
+ * const tick = (atS: number, active: number, starting: number) => ({
+ *   atS, load: true, throughput: false, decode: { active, starting, draining: 0 },
+ *   diagnostics: { lowerBoundDecode: 1 }, gpuHours: 0, activeGpuHours: 0,
+ * });
+ * const rows = replicaRows([tick(5, 1, 1), tick(10, 2, 0), tick(15, 1, 0)] as never, false);
+ * assert.deepEqual(rows.filter((r) => r.series === "agg provisioned").map((r) => r.value), [2, 2, 1]);
+ * ```
+ */
+export function replicaRows(ticks: readonly TickRecord[], disagg: boolean): Row[] {
+  const component = disagg ? ["prefill", "decode"] as const : ["decode"] as const;
+  const rows: Row[] = [];
+  for (const r of ticks) {
+    for (const c of component) {
+      const s = r[c]!, name = disagg ? c : "agg";
+      const lb = c === "prefill" ? r.diagnostics.lowerBoundPrefill : r.diagnostics.lowerBoundDecode;
+      rows.push(
+        { t: r.atS, value: s.active, series: `${name} active` },
+        { t: r.atS, value: s.active + s.starting + s.draining, series: `${name} provisioned` },
+        { t: r.atS, value: lb, series: `${name} throughput lower bound` },
+      );
+    }
+  }
+  return rows;
+}
 type Mark = Plot.Markish;
 
 /**
@@ -154,25 +187,7 @@ export function plannerHtml(data: PlannerHtmlData): string {
   // One time axis for every panel, from 0 (a run of one tick would otherwise have an empty domain).
   const t = data.ticks;
   const x = { label: "time (s)", grid: true, domain: [0, Math.max(1, ...t.map((r) => r.atS))] };
-  const component = data.disagg ? ["prefill", "decode"] as const : ["decode"] as const;
-  const name = (c: "prefill" | "decode") => data.disagg ? c : "agg";
-
-  const replicas: Row[] = [];
-  for (const r of t) {
-    for (const c of component) {
-      const s = r[c]!;
-      replicas.push({ t: r.atS, value: s.active, series: `${name(c)} active` });
-      if (s.starting + s.draining > 0 || r === t[0]) {
-        replicas.push({
-          t: r.atS,
-          value: s.active + s.starting + s.draining,
-          series: `${name(c)} provisioned`,
-        });
-      }
-      const lb = c === "prefill" ? r.diagnostics.lowerBoundPrefill : r.diagnostics.lowerBoundDecode;
-      replicas.push({ t: r.atS, value: lb, series: `${name(c)} throughput lower bound` });
-    }
-  }
+  const replicas = replicaRows(t, data.disagg);
   const traffic = t.filter((r) => r.traffic);
   const rate: Row[] = [];
   for (const r of traffic) {

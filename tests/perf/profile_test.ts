@@ -45,8 +45,11 @@ Deno.test("profile validation names the bad key", () => {
   bad({ extra: 1 }, /unknown key "extra"/);
   bad(
     { prefill_ttft_ms: [10, -20, 30] },
-    /prefill_ttft_ms: must be an array of at least 2 finite numbers ≥ 0/,
+    /prefill_ttft_ms: must be an array of at least 2 numbers from 0 to 1000000000/,
   );
+  // Values no deployment has, whose extrapolations would overflow the report's statistics.
+  bad({ prefill_ttft_ms: [10, 20, 1e300] }, /prefill_ttft_ms: must be an array/);
+  bad({ decode_active_kv_tokens: [0, 2 ** 31] }, /decode_active_kv_tokens: .* from 0 to 2147483647/);
   bad({ decode_itl: [[5, 6], [7, -1]] }, /decode_itl\[1\]: must be an array/);
   bad({ decode_context_length: undefined }, /decode_context_length: is missing; a profile needs prefill_isl/);
 });

@@ -79,4 +79,23 @@ Deno.test("profiler results: planner_profile_data takes the directory; anything 
       e instanceof InputError &&
       /prefill_raw_data\.json: prefill_ttft: must be finite numbers/.test(e.message),
   );
+  // Degenerate sweeps are named in the raw file's terms, not the converted grid's.
+  const expect = async (prefill: unknown, decode: unknown, message: RegExp) => {
+    await Deno.writeTextFile(`${empty.path}/prefill_raw_data.json`, JSON.stringify(prefill));
+    await Deno.writeTextFile(`${empty.path}/decode_raw_data.json`, JSON.stringify(decode));
+    await assert.rejects(() => readProfilerResults(empty.path), (e) => {
+      assert(e instanceof InputError && message.test(e.message), String(e));
+      return true;
+    });
+  };
+  await expect(
+    { prefill_isl: [1000, 1000], prefill_ttft: [20, 21] },
+    DECODE,
+    /prefill_raw_data\.json: prefill_isl: needs at least two distinct prompt lengths/,
+  );
+  await expect(
+    PREFILL,
+    { ...DECODE, x_kv_usage: [0, 0, 0] },
+    /decode_raw_data\.json: x_kv_usage: no point holds any KV/,
+  );
 });
