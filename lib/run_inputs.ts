@@ -392,10 +392,11 @@ export function resolvePlanner(
         `GPUs per worker (TP × DP = ${unset.map((i) => gpus[i]).join("/")}) instead of the reference's 0`,
     );
   }
-  // The smallest fleet the planner may scale to: the minimum workers of every pool, at their GPUs each.
-  const floor = resolved.map((r, i) => ({
+  // The smallest fleet the planner may scale to: the minimum workers of every pool, at their GPUs each (the
+  // GPUs the budget counts: `*_engine_num_gpu`, else TP × DP).
+  const floor = resolved.map((_, i) => ({
     workers: minEndpoint(cfg, i === 0 && mode === "disagg" ? "prefill" : "decode"),
-    gpus: r.config.gpusPerWorker,
+    gpus: gpus[i],
   }));
   const floorGpus = floor.reduce((a, f) => a + f.workers * f.gpus, 0);
   if (cfg.max_gpu_budget >= 0 && cfg.max_gpu_budget < floorGpus) {
@@ -408,7 +409,7 @@ export function resolvePlanner(
   }
   const t = spec.topology;
   const start = t.mode === "agg" ? [t.num_workers] : [t.num_prefill_workers, t.num_decode_workers];
-  const startGpus = start.reduce((a, n, i) => a + n * resolved[i].config.gpusPerWorker, 0);
+  const startGpus = start.reduce((a, n, i) => a + n * gpus[i], 0);
   if (cfg.max_gpu_budget >= 0 && startGpus > cfg.max_gpu_budget) {
     warnings.push(
       `the starting fleet (${startGpus} GPUs) exceeds max_gpu_budget (${cfg.max_gpu_budget}): the planner ` +

@@ -112,16 +112,19 @@ export function prefillSla(ctx: LoadContext, fpms: readonly Fpm[], n: number): D
   const mbt = ctx.caps.prefill!.maxNumBatchedTokens;
   if (!model.regression.hasSufficientData || n === 0) return { desired: null, reason: "insufficient_data" };
   const s = cfg.load_scaling_down_sensitivity / 100, grow = n > 1 ? n / (n - 1) : 1;
-  let canDown = n > 1, refused = false;
-  const own = canDown ? model.estimateNextTtft(0, mbt, ctx.hitRate)! * 1000 : 0;
+  // No estimate (no fitted model): no consolidation to judge, and no signal either (`est` stays empty).
+  const ownS = n > 1 ? model.estimateNextTtft(0, mbt, ctx.hitRate) : null;
+  let canDown = ownS !== null, refused = false;
+  const own = (ownS ?? 0) * 1000;
   const budget = (cfg.ttft_ms - own) * s;
   const est: number[] = [];
   for (const f of fpms) {
     const t = model.estimateNextTtft(f.sumQueuedPrefillTokens, mbt, ctx.hitRate);
     if (t !== null) est.push(t * 1000);
     if (canDown && !isIdle(f)) {
-      const post = model.estimateNextTtft(Math.trunc(f.sumQueuedPrefillTokens * grow), mbt, ctx.hitRate)!;
-      if (budget <= 0 || post * 1000 - own >= budget) (canDown = false), (refused = true);
+      const post = model.estimateNextTtft(Math.trunc(f.sumQueuedPrefillTokens * grow), mbt, ctx.hitRate);
+      if (post === null) canDown = false;
+      else if (budget <= 0 || post * 1000 - own >= budget) (canDown = false), (refused = true);
     }
   }
   return refusedOr(
@@ -157,8 +160,9 @@ export function decodeSla(ctx: LoadContext, fpms: readonly Fpm[], n: number): De
       refused = true;
       continue;
     }
-    const itl = model.estimateNextItl(post, 0)! * 1000 / ctx.accept;
-    if (itl >= cfg.itl_ms * s) (canDown = false), (refused = true);
+    const itl = model.estimateNextItl(post, 0);
+    if (itl === null) canDown = false;
+    else if (itl * 1000 / ctx.accept >= cfg.itl_ms * s) (canDown = false), (refused = true);
   }
   if (oversubscribed) return withEstimates({ desired: n + 1, reason: "scale_up_kv" }, "estItlMs", est);
   return refusedOr(
@@ -185,11 +189,15 @@ function aggPrefill(ctx: LoadContext, fpms: readonly Fpm[], n: number, mbt: numb
     if (t !== null) est.push(t * 1000);
     if (!canDown || isIdle(f)) continue;
     const kv = Math.trunc(f.sumDecodeKvTokens * grow);
-    const own = model.estimateNextTtft(0, mbt, kv, ctx.hitRate)! * 1000;
-    const post = model.estimateNextTtft(Math.trunc(f.sumQueuedPrefillTokens * grow), mbt, kv, ctx.hitRate)! *
-      1000;
-    const budget = (cfg.ttft_ms - own) * s;
-    if (budget <= 0 || post - own >= budget) (canDown = false), (refused = true);
+    const own = model.estimateNextTtft(0, mbt, kv, ctx.hitRate);
+    const post = model.estimateNextTtft(Math.trunc(f.sumQueuedPrefillTokens * grow), mbt, kv, ctx.hitRate);
+    // No estimate (no fitted model): no consolidation to judge, and no signal either (`est` stays empty).
+    if (own === null || post === null) {
+      canDown = false;
+      continue;
+    }
+    const ownMs = own * 1000, budget = (cfg.ttft_ms - ownMs) * s;
+    if (budget <= 0 || post * 1000 - ownMs >= budget) (canDown = false), (refused = true);
   }
   const d = scaleDecision(est, cfg.ttft_ms, n, minEndpoint(cfg, "decode"), canDown, fpms);
   // A refusal is a signal ("keep N"), not a missing one: it must not let decode scale down alone.
@@ -217,9 +225,9 @@ function aggDecode(ctx: LoadContext, fpms: readonly Fpm[], n: number): Desire {
       refused = true;
       continue;
     }
-    if (model.estimateNextItl(post, 0)! * 1000 / ctx.accept >= cfg.itl_ms * s) {
-      (canDown = false), (refused = true);
-    }
+    const itl = model.estimateNextItl(post, 0);
+    if (itl === null) canDown = false;
+    else if (itl * 1000 / ctx.accept >= cfg.itl_ms * s) (canDown = false), (refused = true);
   }
   const d = scaleDecision(est, cfg.itl_ms, n, minEndpoint(cfg, "decode"), canDown, fpms);
   if (d.desired === null && refused) {
@@ -230,12 +238,16 @@ function aggDecode(ctx: LoadContext, fpms: readonly Fpm[], n: number): Desire {
 
 /**
  * SLA agg: any "up" wins (prefill first); "down" only if both sides want down (the larger target), or if
- * prefill has no signal.
+ * prefill has no signal. Neither side with an estimate (too few samples, or a regression that does not fit,
+ * e.g. on a flat profile) is `insufficient_data`, no decision.
  */
 export function aggSla(ctx: LoadContext, fpms: readonly Fpm[], n: number): Desire {
   if (!ctx.models.agg!.regression.hasSufficientData) return { desired: null, reason: "insufficient_data" };
   const p = aggPrefill(ctx, fpms, n, ctx.caps.decode.maxNumBatchedTokens);
   const d = aggDecode(ctx, fpms, n);
+  if (p.reason === "insufficient_data" && d.reason === "insufficient_data") {
+    return { desired: null, reason: "insufficient_data" };
+  }
   const est = { estTtftMs: p.estTtftMs, estItlMs: d.estItlMs };
   const refused = p.reason === "scale_down_refused_consolidation" ||
     d.reason === "scale_down_refused_consolidation";

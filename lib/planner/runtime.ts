@@ -82,7 +82,10 @@ export interface PlannerSetup {
   readonly benchmarkGranularity: number;
   readonly workload: Workload;
   readonly collector: Collector;
-  /** GPUs per worker for the planner's GPU-hours, per pool. */
+  /**
+   * GPUs per worker, per pool: `prefill/decode_engine_num_gpu`, else the engine's TP × DP. The planner's GPU
+   * budget and GPU-hours both count them.
+   */
   readonly gpusPerWorker: readonly number[];
   /** Historical traffic windows to warm the predictors with. */
   readonly warmup?: readonly TrafficObservation[];
@@ -106,6 +109,8 @@ export class PlannerRuntime implements ScalingController {
   readonly ticks: TickRecord[] = [];
   readonly events: ScalingEvent[] = [];
   totalTicks = 0;
+  /** Ticks, recorded or not, at which the GPU budget held back a load decision ({@link budgetCappedTicks}). */
+  #cappedTicks = 0;
   /** The time of the last tick (s), recorded or not. */
   lastTickS = 0;
   /**
@@ -143,10 +148,10 @@ export class PlannerRuntime implements ScalingController {
 
   start(cluster: Cluster): number {
     this.#cluster = cluster;
-    const pools = cluster.pools, last = pools.length - 1;
+    const pools = cluster.pools, last = pools.length - 1, g = this.setup.gpusPerWorker;
     this.#sm = new PlannerStateMachine(this.setup.planner, {
-      prefill: pools.length > 1 ? capabilities(pools[0]) : undefined,
-      decode: capabilities(pools[last]),
+      prefill: pools.length > 1 ? capabilities(pools[0], g[0]) : undefined,
+      decode: capabilities(pools[last], g[last]),
     });
     this.#bootstrapRegressions(pools);
     if (this.setup.warmup) this.#sm.warmPredictors(this.setup.warmup);
@@ -188,6 +193,7 @@ export class PlannerRuntime implements ScalingController {
       traffic,
     });
     this.totalTicks++;
+    if (isCapped(effects.diagnostics)) this.#cappedTicks++;
     const d = effects.decision;
     if (d) {
       if (disagg && d.prefill !== null) this.#apply(0, d.prefill, "prefill", nowS);
@@ -217,12 +223,12 @@ export class PlannerRuntime implements ScalingController {
     list[k].activeGpuHours = gpu.active;
   }
 
-  /** How many of the recorded ticks had the GPU budget hold back a load decision that wanted more workers. */
+  /**
+   * How many ticks had the GPU budget hold back a load decision that wanted more workers: every tick of the
+   * run, beyond the {@link MAX_TICK_RECORDS} records too.
+   */
   budgetCappedTicks(): number {
-    return this.ticks.filter((t) => {
-      const d = t.diagnostics;
-      return d.loadReason === "capped" || d.loadReasonPrefill === "capped" || d.loadReasonDecode === "capped";
-    }).length;
+    return this.#cappedTicks;
   }
 
   /** The warning for a run whose GPU budget held back scaling up ({@link budgetCappedTicks}); none otherwise. */
@@ -347,6 +353,11 @@ export class PlannerRuntime implements ScalingController {
   }
 }
 
+/** Whether the GPU budget held back a load decision that wanted more workers. */
+function isCapped(d: TickDiagnostics): boolean {
+  return d.loadReason === "capped" || d.loadReasonPrefill === "capped" || d.loadReasonDecode === "capped";
+}
+
 function fpmOf(e: Engine, worker: number, rank: number): Fpm {
   const s = e.last, decode = e.config.role === "decode";
   return {
@@ -365,11 +376,18 @@ function fpmOf(e: Engine, worker: number, rank: number): Fpm {
   };
 }
 
-/** Engine capabilities of a pool, as the reference derives them from engine args. */
-export function capabilities(pool: PoolState): EngineCapabilities {
+/**
+ * Engine capabilities of a pool, as the reference derives them from engine args; `numGpu`, what the GPU budget
+ * counts per worker, is the planner's `*_engine_num_gpu` where set (the reference's budget reads those), else
+ * the engine's TP × DP.
+ */
+export function capabilities(
+  pool: PoolState,
+  numGpu: number = pool.setup.config.gpusPerWorker,
+): EngineCapabilities {
   const c = pool.setup.config;
   return {
-    numGpu: c.gpusPerWorker,
+    numGpu,
     maxNumBatchedTokens: c.maxNumBatchedTokens,
     maxNumSeqs: c.maxNumSeqs,
     contextLength: Number.isFinite(c.maxModelLen) ? c.maxModelLen : null,

@@ -200,6 +200,55 @@ Deno.test("load SLA agg: up wins, down needs both sides, refusals keep the count
   assert.equal(keep.reason, "scale_down_refused_consolidation");
 });
 
+/** Agg samples enough in number, but unfittable: wall time falls as prefill tokens grow (a negative coefficient). */
+function unfittableAggFpms(): Fpm[] {
+  return [[0, 1000], [500, 0], [1000, 20_000], [200, 50_000], [800, 80_000], [0, 90_000]].map(([p, kv]) => ({
+    ...idleFpm(-1, 0),
+    numPrefill: p ? 1 : 0,
+    sumPrefillTokens: p,
+    numDecode: kv ? 4 : 0,
+    sumDecodeKvTokens: kv,
+    wallTimeS: 0.2 - 1e-4 * p + 1e-7 * kv,
+  }));
+}
+
+Deno.test("load SLA agg: a regression that does not fit gives no signal (insufficient_data), not no_change", () => {
+  const m = new AggModel(O);
+  for (const f of unfittableAggFpms()) m.add(f);
+  assert.ok(m.regression.hasSufficientData);
+  assert.equal(m.regression.fit(), null);
+  const c = ctx({ mode: "agg", ttft_ms: 300, itl_ms: 100 }, { agg: m });
+  const busy = (w: number): Fpm => ({
+    ...idleFpm(w, 0),
+    numDecode: 4,
+    sumDecodeKvTokens: 1000,
+    sumQueuedPrefillTokens: 500,
+  });
+  for (const n of [1, 2, 3]) {
+    const d = aggSla(c, Array.from({ length: n }, (_, w) => busy(w)), n);
+    assert.deepEqual(d, { desired: null, reason: "insufficient_data" }, `n = ${n}`);
+  }
+  // In the state machine, the load tick records it and decides nothing.
+  const planner = effectivePlanner(parsePlannerConfig({
+    mode: "agg",
+    optimization_target: "sla",
+    enable_load_scaling: true,
+    load_adjustment_interval: 10,
+    throughput_adjustment_interval: 60,
+  }));
+  const sm = new PlannerStateMachine(planner, { decode: caps });
+  sm.loadBenchmarkFpms(unfittableAggFpms().slice(0, 3), unfittableAggFpms().slice(3));
+  const out = sm.onTick(sm.initialTick(0), {
+    nowS: 10,
+    decode: { ready: 2, expected: 2 },
+    fpms: { prefill: [], decode: [busy(0), busy(1)] },
+  });
+  assert.equal(out.decision, null);
+  assert.equal(out.diagnostics.loadReason, "insufficient_data");
+  assert.equal(out.diagnostics.estTtftMs, undefined);
+  assert.equal(out.diagnostics.estItlMs, undefined);
+});
+
 Deno.test("an idle engine vetoes scale-up and passes consolidation, whatever its estimates (dynolab)", () => {
   const m = sampledAggModel();
   // The agg ITL estimate prices a pass with the mean prefill chunk: ≈ 60 ms on an idle engine, over 0.8 × 70.
