@@ -11,7 +11,7 @@ import { Cluster, type ClusterResult, type PoolSetup, type ScalingController } f
 import { Collector } from "./metrics/mod.ts";
 import { speculativeConfig } from "./perf/mod.ts";
 import { PlannerRuntime } from "./planner/mod.ts";
-import { buildReport, plannerDetails, type Report } from "./report/mod.ts";
+import { assertFinite, buildReport, plannerDetails, type Report } from "./report/mod.ts";
 import { runDetails, startupWarnings } from "./run_details.ts";
 import {
   checkRun,
@@ -207,7 +207,10 @@ export function runSimulation(inputs: SimulationInputs, options: RunOptions = {}
       ],
     ),
   });
-  if (planner) report.planner = plannerDetails(planner, cluster.lifecycle);
+  if (planner) {
+    report.planner = plannerDetails(planner, cluster.lifecycle);
+    assertFinite(report.planner, "report.planner");
+  }
   return { report, cluster, collector, planner };
 }
 
