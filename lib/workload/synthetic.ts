@@ -83,6 +83,9 @@ export function generateSynthetic(spec: SyntheticWorkloadSpec, options: Syntheti
   const outputLength = lengthSampler(spec.output_tokens, spec.output_tokens_stddev, spec.length_range_ratio);
   const inputs = rng.fork(3), outputs = rng.fork(4);
   const dataset = spec.dataset_entries > 0 ? new Dataset(spec.dataset_entries, rng.fork(5)) : undefined;
+  // Without prefix groups or a dataset every prompt is new content (a later turn: its session's previous prompt,
+  // then new content), so the builder hands out fresh ids instead of interning every block's chain hash.
+  const plain = !sharing && dataset === undefined;
   let t = 0;
   for (let s = 0; s < spec.request_count; s++) {
     if (s > 0) t += gap(arrivals);
@@ -118,7 +121,11 @@ export function generateSynthetic(spec: SyntheticWorkloadSpec, options: Syntheti
         delayMs: turn === 0 ? undefined : spec.inter_turn_delay_ms,
         inputLength: context.length,
         outputLength: osl,
-        tokenBlocks: context.blocks,
+        tokenBlocks: !plain
+          ? context.blocks
+          : turn > 0 && spec.turn_prompts === "cumulative"
+          ? "extend"
+          : "unique",
       });
     }
   }
