@@ -99,7 +99,7 @@ export function inputsLoader(): (specInput: unknown) => Promise<SimulationInputs
 }
 
 /** Refuse a warm-up that leaves no request of `workload` to measure. */
-function checkWarmup(spec: SimSpec, workload: Workload): void {
+export function checkWarmup(spec: SimSpec, workload: Workload): void {
   if (spec.warmup_request_count >= workload.requestCount) {
     throw new InputError(
       `${spec.warmup_request_count} warm-up requests leave none of the workload's ${workload.requestCount} ` +

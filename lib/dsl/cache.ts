@@ -1,13 +1,15 @@
 /**
  * The content-addressed result cache: one JSON file per run, keyed by the sha256 of the canonical spec (the
  * trace path replaced by the file's name and digest), a digest of the other files the run reads (a `config.json`
- * model, AIC tables, a planner profile, the planner's warm-up trace), the time-series settings, the dynolab
- * version and a digest of the simulator's source (every `.ts` file under `lib/` except the DSL and the CLI, so
- * that a code change between releases is never answered from a stale cache). A changed spec, input file,
- * version or simulator misses; anything else is read back instead of re-simulated.
+ * model, AIC tables and a custom GPU's system file, a planner profile, the planner's warm-up trace), the
+ * time-series settings, the dynolab version and a digest of the simulator's source (every `.ts` file under
+ * `lib/` except the DSL and the CLI, so that a code change between releases is never answered from a stale
+ * cache). A changed spec, input file, version or simulator misses; anything else is read back instead of
+ * re-simulated.
  *
  * @module
  */
+import { fileURLToPath } from "node:url";
 import denoConfig from "../../deno.json" with { type: "json" };
 import type { SimSpec } from "../spec.ts";
 import type { JobResult } from "./execute.ts";
@@ -68,7 +70,7 @@ export function simulatorDigest(): Promise<string> {
         else if (e.isFile && e.name.endsWith(".ts")) files.push(path);
       }
     };
-    const root = lib.pathname.replace(/\/$/, "");
+    const root = fileURLToPath(lib).replace(/\/$/, ""); // decoded: a checkout path may hold spaces
     walk(root);
     files.push(...CACHED_DSL_FILES.map((f) => `${root}/${f}`));
     files.sort();

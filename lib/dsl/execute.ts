@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { InputError } from "../common/errors.ts";
+import { InputError, type InputLocation } from "../common/errors.ts";
 import type { Report } from "../report/mod.ts";
 import { type RunInputs, runInputsLoader } from "../run_inputs.ts";
 import { runSimulation } from "../simulate.ts";
@@ -59,7 +59,19 @@ export type ToWorker =
 /** Messages from a worker. */
 export type FromWorker =
   | { readonly type: "done"; readonly id: number; readonly result: JobResult }
-  | { readonly type: "error"; readonly id: number; readonly message: string; readonly input: boolean };
+  | {
+    readonly type: "error";
+    readonly id: number;
+    /** The error's message (an {@link InputError}'s with its location). */
+    readonly message: string;
+    readonly input: boolean;
+    /** An input error's detail and location, to raise it again as it was. */
+    readonly detail?: string;
+    readonly location?: InputLocation;
+    /** Any other error's name (`TypeError`, …) and stack. */
+    readonly name?: string;
+    readonly stack?: string;
+  };
 
 /** Start `count` simulation workers (they load their modules while the caller prepares the jobs). */
 export function spawnWorkers(count: number): Worker[] {
@@ -71,8 +83,45 @@ export function spawnWorkers(count: number): Worker[] {
 
 /** Why a job has no result, when {@link ExecuteOptions.onFailure} records it instead of rejecting. */
 export type JobFailure =
-  | { readonly kind: "input"; readonly message: string }
+  | { readonly kind: "input"; readonly message: string; readonly error: InputError }
   | { readonly kind: "timeout"; readonly seconds: number };
+
+/**
+ * The job whose failure {@link execute} rejected with (an {@link InputError} as the job raised it, a time limit,
+ * or any other error, which names the job), or undefined for an error of no job.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { failedJob } from "./execute.ts";
+ * assert.equal(failedJob(new Error("not from a job")), undefined);
+ * ```
+ */
+export function failedJob(e: unknown): Job | undefined {
+  return typeof e === "object" && e !== null ? jobOf.get(e) : undefined;
+}
+
+const jobOf = new WeakMap<object, Job>();
+
+/** `e`, marked as `job`'s failure for {@link failedJob}. */
+function ofJob<E extends object>(e: E, job: Job): E {
+  jobOf.set(e, job);
+  return e;
+}
+
+/** A job's error other than an input error, naming the job, with the original as its cause. */
+function jobError(job: Job, cause: unknown): Error {
+  const message = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
+  return ofJob(new Error(`simulation job ${job.id} failed: ${message}`, { cause }), job);
+}
+
+/** An error a worker reported, as an `Error` with the worker's name, message and stack. */
+function workerError(reply: { message: string; name?: string; stack?: string }): Error {
+  const e = new Error(reply.message);
+  if (reply.name) e.name = reply.name;
+  if (reply.stack) e.stack = reply.stack;
+  return e;
+}
 
 /** How {@link execute} runs its jobs; every field is optional. */
 export interface ExecuteOptions {
@@ -90,7 +139,8 @@ export interface ExecuteOptions {
   readonly timeoutS?: number;
   /**
    * Records a job that fails on its input (an {@link InputError}) or its time limit, and goes on with the
-   * others. Without it, the first such failure rejects. Any other error always rejects.
+   * others. Without it, the first such failure rejects. Any other error always rejects, naming the job;
+   * {@link failedJob} tells which job any rejection came from.
    */
   readonly onFailure?: (job: Job, failure: JobFailure) => void;
 }
@@ -115,9 +165,12 @@ export async function execute(
   };
   const failed = (job: Job, failure: JobFailure) => {
     if (onFailure) return onFailure(job, failure);
-    throw failure.kind === "input"
-      ? new InputError(failure.message)
-      : new Error(`simulation job ${job.id} ran past its limit of ${failure.seconds} s`);
+    throw ofJob(
+      failure.kind === "input"
+        ? failure.error
+        : new Error(`simulation job ${job.id} ran past its limit of ${failure.seconds} s`),
+      job,
+    );
   };
   if (workers.length === 0) {
     for (const job of jobs) {
@@ -125,8 +178,8 @@ export async function execute(
       try {
         result = runJob(job, workloads.get(job.workloadKey)!, await load(job.spec));
       } catch (e) {
-        if (!(e instanceof InputError)) throw e;
-        failed(job, { kind: "input", message: e.message });
+        if (!(e instanceof InputError)) throw jobError(job, e);
+        failed(job, { kind: "input", message: e.message, error: e });
         continue;
       }
       done(job, result);
@@ -159,8 +212,10 @@ export async function execute(
           sent = new Set();
           failed(job, { kind: "timeout", seconds: timeoutS! });
         } else if (reply.type === "done") done(job, reply.result);
-        else if (reply.input) failed(job, { kind: "input", message: reply.message });
-        else throw new Error(reply.message);
+        else if (reply.input) {
+          const error = new InputError(reply.detail ?? reply.message, reply.location ?? {});
+          failed(job, { kind: "input", message: error.message, error });
+        } else throw jobError(job, workerError(reply));
       }
     }));
   } finally {
@@ -196,7 +251,7 @@ function runOn(
     worker.onerror = (e) => {
       settle();
       e.preventDefault();
-      reject(new Error(`simulation worker failed: ${e.message}`));
+      reject(ofJob(new Error(`simulation worker failed on job ${job.id}: ${e.message}`), job));
     };
     worker.postMessage({ type: "job", job } satisfies ToWorker);
   });

@@ -5,6 +5,7 @@
  * @module
  */
 import { dslField } from "./names.ts";
+import { dslWording } from "./wording.ts";
 import { InputError } from "../common/errors.ts";
 import type { SimSpecInput } from "../spec.ts";
 import {
@@ -75,6 +76,40 @@ export async function inRun<T>(run: PlannedRun, work: () => Promise<T>): Promise
     if (e instanceof InputError) throw inRunError(e, run.index, run.name);
     throw e;
   }
+}
+
+/**
+ * An error a run raised while it ran (after {@link inRun}'s checks), prefixed with the run's index and name like
+ * theirs: an {@link InputError} stays one, its field and message in the DSL's names (the simulator words them as
+ * the CLI does: `--extra-engine-args.max_num_seqs`, `warmup_request_count`); any other error becomes an `Error`
+ * with its message (and its name, unless a plain `Error`) and `e` as its cause.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { InputError } from "../common/errors.ts";
+ * import { runError } from "./plan.ts";
+ * const run = { index: 2, name: "warmupRequestCount=500" };
+ * const e = runError(new InputError("too many", { field: "warmup_request_count" }), run);
+ * assert(e instanceof InputError);
+ * assert.equal(e.message, "run 2 (warmupRequestCount=500): warmupRequestCount: too many");
+ * assert.equal(
+ *   runError(new TypeError("x is undefined"), run).message,
+ *   "run 2 (warmupRequestCount=500): TypeError: x is undefined",
+ * );
+ * ```
+ */
+export function runError(e: unknown, run: Pick<PlannedRun, "index" | "name">): Error {
+  if (e instanceof InputError) {
+    const field = e.location.field;
+    const worded = new InputError(dslWording(e.detail), {
+      ...e.location,
+      field: field === undefined || field.startsWith("spec.") ? field : dslWording(field),
+    });
+    return inRunError(worded, run.index, run.name);
+  }
+  const message = e instanceof Error ? (e.name === "Error" ? "" : `${e.name}: `) + e.message : String(e);
+  return new Error(`run ${run.index} (${run.name}): ${message}`, { cause: e });
 }
 
 /** `e` prefixed with the run it came from, a spec field it names called as the DSL calls it ({@link dslField}). */

@@ -1,19 +1,23 @@
 /**
  * Preparing a scenario's runs before any of them starts: resolve every trace reference, validate every spec
  * (schema, engine args with the files they name, pool compatibility), digest the files each run reads and
- * compute the cache keys. Any problem throws here, naming the run, so a sweep never fails half way through on
- * bad input.
+ * compute the cache keys; then load the workloads of the runs to simulate and check each run against its
+ * workload (a warm-up that leaves no request to measure). Any problem throws here, naming the run, so a sweep
+ * never fails half way through on bad input.
  *
  * @module
  */
+import { InputError } from "../common/errors.ts";
 import type { WorkerRole } from "../engine/mod.ts";
 import type { PerfInputs } from "../perf/mod.ts";
-import { checkRun, type PoolName, type RunInputs, workloadKey } from "../run_inputs.ts";
+import { checkRun, loadSpecWorkload, type PoolName, type RunInputs, workloadKey } from "../run_inputs.ts";
+import { checkWarmup } from "../simulate.ts";
 import { parseSpec, type SimSpec } from "../spec.ts";
+import type { Workload } from "../workload/mod.ts";
 import { cacheKey } from "./cache.ts";
 import { canonicalJson, fileDigest, sha256Hex } from "./hash.ts";
 import type { TraceRef } from "./draft.ts";
-import { inRun, type PlannedRun } from "./plan.ts";
+import { inRun, type PlannedRun, runError } from "./plan.ts";
 import { resolveTrace, type TraceEnv } from "./traces.ts";
 
 /** A run ready to execute. */
@@ -67,6 +71,29 @@ export async function prepareRuns(
 }
 
 /**
+ * Load the workloads of `runs` (each distinct one once, by {@link PreparedRun.workloadKey}) and check every run
+ * against its own: a warm-up of as many requests as the workload holds or more leaves none to measure. A
+ * problem throws an error naming the run, before any run starts.
+ */
+export async function loadWorkloads(runs: readonly PreparedRun[]): Promise<Map<string, Workload>> {
+  const workloads = new Map<string, Workload>();
+  for (const run of runs) {
+    let workload = workloads.get(run.workloadKey);
+    if (!workload) {
+      workload = await inRun(run.planned, () => loadSpecWorkload(run.spec, run.blockSize));
+      workloads.set(run.workloadKey, workload);
+    }
+    try {
+      checkWarmup(run.spec, workload);
+    } catch (e) {
+      // The simulator names the spec's field; runError says it as the DSL does (warmupRequestCount).
+      throw e instanceof InputError ? runError(e, run.planned) : e;
+    }
+  }
+  return workloads;
+}
+
+/**
  * A trace reference resolved to local files: one path (with a named trace's format), or a dynamo trace's
  * shards; the digest covers every file, in order.
  */
@@ -94,16 +121,19 @@ export const DSL_POOL_NAME: PoolName = (role) => POOL_NAMES[role];
 
 /**
  * A digest of what a run reads besides its trace, for its cache key: a `config.json` model as parsed (with the
- * files beside it), a planner profile, the AIC tables' files, the planner's warm-up windows.
+ * files beside it), a planner profile, the GPU as read (a system the catalog lacks comes from its
+ * `<system>.yaml`), the AIC tables' files, the planner's warm-up windows.
  */
 async function runInputsDigest(inputs: RunInputs): Promise<string> {
-  const digest = async ({ model, profile, tables }: PerfInputs) => ({
+  const digest = async ({ model, profile, gpu, tables }: PerfInputs) => ({
     model,
     profile,
+    gpu,
     tables: tables && {
       system: tables.system,
       backend: tables.backend,
       version: tables.version,
+      gpu: tables.gpu,
       files: await Promise.all(
         Object.values(tables)
           .filter((t): t is { source: string } => typeof t?.source === "string")

@@ -10,6 +10,7 @@
  * @module
  */
 import { dirname } from "node:path";
+import { fileURLToPath } from "node:url";
 import { InputError } from "../common/errors.ts";
 import { Findings } from "./findings.ts";
 import { escapeHtml } from "./table.ts";
@@ -108,7 +109,7 @@ export async function publish(path: string, outDir = "findings"): Promise<string
   // A script outside any Deno project resolves dynolab's npm imports through this checkout's deno.json.
   const config = await findConfig(path)
     ? []
-    : ["--config", new URL("../../deno.json", import.meta.url).pathname];
+    : ["--config", fileURLToPath(new URL("../../deno.json", import.meta.url))];
   try {
     const child = await new Deno.Command(Deno.execPath(), {
       args: ["run", "--allow-read", "--allow-write", "--allow-env", "--allow-net", ...config, path],

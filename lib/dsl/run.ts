@@ -1,16 +1,18 @@
 /**
  * Running a scenario: expand, prepare (every error before the first run), look up the result cache, load each
- * distinct workload once, simulate the rest in parallel, store them, and return ordered {@link Results}.
+ * distinct workload once and check the runs against it, simulate the rest in parallel, store them, and return
+ * ordered {@link Results}. A run that still fails while it runs is an error naming it; the runs finished before
+ * it are kept in the cache.
  *
  * @module
  */
 import { InputError } from "../common/errors.ts";
-import { loadSpecWorkload, runInputsLoader } from "../run_inputs.ts";
-import type { Workload } from "../workload/mod.ts";
+import { runInputsLoader } from "../run_inputs.ts";
 import { ResultCache } from "./cache.ts";
-import { execute, type Job, type JobResult, spawnWorkers } from "./execute.ts";
+import { execute, failedJob, type Job, type JobResult, spawnWorkers } from "./execute.ts";
 import { dslWording } from "./wording.ts";
-import { DSL_POOL_NAME, prepareRuns } from "./prepare.ts";
+import { runError } from "./plan.ts";
+import { DSL_POOL_NAME, loadWorkloads, prepareRuns } from "./prepare.ts";
 import { Progress } from "./progress.ts";
 import { Results, type RunResult } from "./results.ts";
 import { type Scenario, setScenarioRunner } from "./scenario.ts";
@@ -85,12 +87,7 @@ export async function runScenario(s: Scenario, options: RunOptions = {}): Promis
   if (todo.length > 0) progress.start(threads);
   const writes: Promise<void>[] = [];
   try {
-    const workloads = new Map<string, Workload>();
-    for (const p of todo) {
-      if (!workloads.has(p.workloadKey)) {
-        workloads.set(p.workloadKey, await loadSpecWorkload(p.spec, p.blockSize));
-      }
-    }
+    const workloads = await loadWorkloads(todo);
     const jobs: Job[] = todo.map((p) => ({
       id: p.planned.index,
       spec: p.spec,
@@ -98,17 +95,26 @@ export async function runScenario(s: Scenario, options: RunOptions = {}): Promis
       bucketS,
     }));
     const byId = new Map(todo.map((p) => [p.planned.index, p]));
-    await execute(jobs, workloads, workers, {
-      load: loadRunInputs,
-      onDone: (job, result) => {
-        results.set(job.id, { result, cached: false });
-        if (cache) writes.push(cache.put(byId.get(job.id)!.cacheKey, result));
-        progress.tick(false);
-      },
-    });
+    try {
+      await execute(jobs, workloads, workers, {
+        load: loadRunInputs,
+        onDone: (job, result) => {
+          results.set(job.id, { result, cached: false });
+          if (cache) writes.push(cache.put(byId.get(job.id)!.cacheKey, result));
+          progress.tick(false);
+        },
+      });
+    } catch (e) {
+      const job = failedJob(e);
+      if (!job) throw e;
+      // The job's own error, under the run's name instead of the job's.
+      throw runError(e instanceof InputError ? e : (e as Error).cause ?? e, byId.get(job.id)!.planned);
+    }
   } finally {
     for (const w of workers) w.terminate();
     progress.end();
+    // The runs that finished stay in the cache, even when another failed.
+    await Promise.allSettled(writes);
   }
   await Promise.all(writes);
 

@@ -11,6 +11,7 @@
  *
  * @module
  */
+import { fileURLToPath } from "node:url";
 import { InputError, suggest } from "../common/errors.ts";
 import { sha256Hex } from "./hash.ts";
 import { own } from "../common/own.ts";
@@ -235,7 +236,7 @@ function besideCheckout(): string | undefined {
   const here = new URL("../../../shared", import.meta.url);
   if (here.protocol !== "file:") return undefined;
   try {
-    return Deno.statSync(here).isDirectory ? here.pathname.replace(/\/$/, "") : undefined;
+    return Deno.statSync(here).isDirectory ? fileURLToPath(here).replace(/\/$/, "") : undefined;
   } catch {
     return undefined;
   }

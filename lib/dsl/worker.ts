@@ -32,8 +32,14 @@ scope.onmessage = async (e) => {
       result: runJob(job, workloads.get(job.workloadKey)!, inputs),
     });
   } catch (err) {
-    const input = err instanceof InputError;
-    const message = input ? (err as Error).message : String((err as Error).stack ?? err);
-    scope.postMessage({ type: "error", id: job.id, message, input });
+    if (err instanceof InputError) {
+      const { message, detail, location } = err;
+      scope.postMessage({ type: "error", id: job.id, message, input: true, detail, location });
+    } else {
+      const { message, name, stack } = err instanceof Error
+        ? err
+        : { message: String(err), name: undefined, stack: undefined };
+      scope.postMessage({ type: "error", id: job.id, message, input: false, name, stack });
+    }
   }
 };

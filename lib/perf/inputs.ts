@@ -97,7 +97,7 @@ function envSystemsPath(): string | undefined {
 
 /**
  * Load what the perf model chosen by these engine args needs (an empty object for the polynomial, fixed and
- * catalog-model analytic models). Tables are cached per process. Parse raw args first with `parseEngineArgs`.
+ * catalog-model analytic models). Tables are cached per process (read again if a file changes). Parse raw args first with `parseEngineArgs`.
  *
  * @example
  * ```ts ignore

@@ -3,10 +3,11 @@
  *
  * @module
  */
+import { fileURLToPath } from "node:url";
 import type { RunOptions } from "../../lib/dsl/mod.ts";
 
 /** The mini Mooncake trace (240 requests over two minutes, shared prefixes). */
-export const MINI_TRACE: string = new URL("./fixtures/mini_trace.jsonl", import.meta.url).pathname;
+export const MINI_TRACE: string = fileURLToPath(new URL("./fixtures/mini_trace.jsonl", import.meta.url));
 
 /** Run options for tests: no cache, no progress, in this thread unless overridden. */
 export const QUIET: RunOptions = { cache: false, quiet: true, parallelism: 1 };

@@ -1,6 +1,7 @@
 /**
  * Reading AIC Parquet tables (ZSTD, one row group) with `hyparquet`. I/O edge: called from `loadPerfInputs`, the
- * fit script and benchmarks, never from the simulation core. Tables are cached per process by path.
+ * fit script and benchmarks, never from the simulation core. Tables are cached per process by path and checked
+ * against the file on every read (a `stat`), so an edited table is read afresh.
  *
  * @module
  */
@@ -9,10 +10,19 @@ import { compressors } from "hyparquet-compressors";
 import { InputError } from "../../common/errors.ts";
 import { type Table, tableFromRows } from "./table.ts";
 
-const cache = new Map<string, Promise<Table>>();
+/** A table read, with the identity of the file it was read from and whether that identity can be trusted. */
+interface Entry {
+  readonly identity: string;
+  /** False when the file changed too recently for its timestamps to show a further change (or while read). */
+  trusted: boolean;
+  readonly table: Promise<Table>;
+}
+
+const cache = new Map<string, Entry>();
 
 /**
- * Read a Parquet table (cached per process by path).
+ * Read a Parquet table, cached per process by path while the file keeps its identity (size, mtime, ctime,
+ * inode): a file rewritten since, even to the same size with its mtime restored, is read again.
  *
  * @example
  * ```ts ignore
@@ -20,20 +30,49 @@ const cache = new Map<string, Promise<Table>>();
  * const t = await readParquetTable("systems/data/h200_sxm/gemm/vllm/0.24.0/gemm_perf.parquet");
  * ```
  */
-export function readParquetTable(path: string): Promise<Table> {
-  let p = cache.get(path);
-  if (!p) {
-    p = load(path);
-    cache.set(path, p);
-    p.catch(() => cache.delete(path));
-  }
-  return p;
+export async function readParquetTable(path: string): Promise<Table> {
+  const now = Date.now();
+  let info: Deno.FileInfo | undefined;
+  try {
+    info = await Deno.stat(path);
+  } catch { /* load() says why it cannot be read */ }
+  const known = cache.get(path);
+  const identity = info ? fileIdentity(info) : "";
+  if (known && known.trusted && info && known.identity === identity) return await known.table;
+  const entry: Entry = {
+    identity,
+    trusted: info !== undefined && settledFile(info, now),
+    table: load(path, async () => {
+      // Changed while it was read: the next read checks the content again.
+      if (!info || fileIdentity(await Deno.stat(path)) !== identity) entry.trusted = false;
+    }),
+  };
+  cache.set(path, entry);
+  entry.table.catch(() => {
+    if (cache.get(path) === entry) cache.delete(path);
+  });
+  return await entry.table;
 }
 
-async function load(path: string): Promise<Table> {
+/** Size, mtime, ctime, inode and device: what `stat` shows of a file's content (as `lib/dsl/hash.ts` keys it). */
+function fileIdentity(info: Deno.FileInfo): string {
+  return [info.size, info.mtime?.getTime(), info.ctime?.getTime(), info.ino, info.dev].join(":");
+}
+
+/**
+ * Whether the file `info` describes (stat at `now`) last changed longer ago than its timestamps' resolution
+ * (Deno gives ctime in whole seconds), so that any later change moves its identity.
+ */
+function settledFile(info: Deno.FileInfo, now: number): boolean {
+  if (info.ctime == null) return false;
+  return now - Math.max(info.ctime.getTime(), info.mtime?.getTime() ?? 0) >= 2000;
+}
+
+async function load(path: string, afterRead: () => Promise<void>): Promise<Table> {
   let bytes: Uint8Array;
   try {
     bytes = await Deno.readFile(path);
+    await afterRead();
   } catch (e) {
     throw new InputError(`cannot read table: ${(e as Error).message}`, { file: path });
   }

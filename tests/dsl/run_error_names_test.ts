@@ -1,0 +1,65 @@
+/**
+ * How `run()` names an error a job raised while it ran: {@link failedJob} finds the job, {@link runError} words
+ * the error as the DSL's prepare-time errors are (run index and name, DSL names, the location kept).
+ */
+import assert from "node:assert/strict";
+import { InputError } from "../../lib/common/errors.ts";
+import { execute, failedJob, type Job, spawnWorkers } from "../../lib/dsl/execute.ts";
+import { runError } from "../../lib/dsl/plan.ts";
+import { loadInputs } from "../../lib/simulate.ts";
+
+const run = { index: 3, name: "numGpuBlocks=1024 · workers=2" };
+
+Deno.test("runError: an input error in the simulator's words is named by its run, in the DSL's names", () => {
+  const flagged = new InputError("must be > 0 (got --extra-engine-args.max_num_seqs)", {
+    field: "--extra-engine-args.max_num_seqs",
+  });
+  const e = runError(flagged, run);
+  assert.ok(e instanceof InputError);
+  assert.equal(
+    e.message,
+    "run 3 (numGpuBlocks=1024 · workers=2): engine.maxNumSeqs: must be > 0 (got engine.maxNumSeqs)",
+  );
+  // A file and line stay where they were.
+  const located = runError(new InputError("bad row", { file: "t.jsonl", line: 7, field: "hash_ids" }), run);
+  assert.equal(located.message, "run 3 (numGpuBlocks=1024 · workers=2): t.jsonl:7: hash_ids: bad row");
+  // A spec field is named as the prepare-time errors name it.
+  const spec = runError(new InputError("must be > 0", { field: "spec.topology.num_workers" }), run);
+  assert.equal(spec.message, "run 3 (numGpuBlocks=1024 · workers=2): numWorkers: must be > 0");
+});
+
+const small = await loadInputs({
+  workload: { source: "synthetic", input_tokens: 64, output_tokens: 20, request_count: 4 },
+  replay_concurrency: 4,
+  topology: { mode: "agg", engine: {} },
+});
+const workloads = new Map([["small", small.workload]]);
+const job = (id: number, patch: Partial<Job> = {}): Job => ({
+  id,
+  spec: small.spec,
+  workloadKey: "small",
+  ...patch,
+});
+
+for (const threads of [0, 2]) {
+  Deno.test(`execute (${threads} workers): a failure tells its job, and runError names the run`, async () => {
+    const input = await execute(
+      [job(0), job(1, { spec: { ...small.spec, warmup_request_count: 9 } })],
+      workloads,
+      spawnWorkers(threads),
+    ).catch((e) => e);
+    assert.equal(failedJob(input)?.id, 1);
+    assert.equal(
+      runError(input, run).message,
+      "run 3 (numGpuBlocks=1024 · workers=2): warmupRequestCount: 9 warm-up requests leave none of the " +
+        "workload's 4 to measure; raise the request count or lower the warm-up",
+    );
+    const bug = await execute([job(0), job(2, { workloadKey: "missing" })], workloads, spawnWorkers(threads))
+      .catch((e) => e);
+    assert.equal(failedJob(bug)?.id, 2);
+    const named = runError(bug.cause, run);
+    assert.match(named.message, /^run 3 \(numGpuBlocks=1024 · workers=2\): TypeError: /);
+    assert.equal(named.cause, bug.cause);
+    assert.equal(failedJob(new Error("elsewhere")), undefined);
+  });
+}

@@ -1,0 +1,64 @@
+/**
+ * A run that cannot run is an error naming it, before any run starts where the input shows it (a warm-up the
+ * workload cannot hold); an error raised while a job runs keeps its location and names its job.
+ */
+import assert from "node:assert/strict";
+import { InputError } from "../../lib/common/errors.ts";
+import { execute, type Job, scenario, spawnWorkers } from "../../mod.ts";
+import { loadInputs } from "../../lib/simulate.ts";
+import { tempDir } from "../_temp.ts";
+import { MINI_TRACE } from "./_helpers.ts";
+
+for (const parallelism of [1, 2]) {
+  Deno.test(`a warm-up the trace cannot hold fails before any run starts, naming the run (parallelism ${parallelism})`, async () => {
+    await using dir = await tempDir();
+    const s = scenario("warm-up").trace(MINI_TRACE).agg({}).sweep("warmupRequestCount", [0, 10, 100_000, 20]);
+    await assert.rejects(
+      () => s.run({ quiet: true, warnings: false, parallelism, cacheDir: dir.path }),
+      (e) =>
+        e instanceof InputError &&
+        e.message ===
+          "run 2 (warmupRequestCount=100000): warmupRequestCount: 100000 warm-up requests leave none of the " +
+            "workload's 240 to measure; raise the request count or lower the warm-up",
+    );
+    // Nothing ran: the cache is still empty.
+    assert.deepEqual([...Deno.readDirSync(dir.path)], []);
+  });
+}
+
+const small = await loadInputs({
+  workload: { source: "synthetic", input_tokens: 64, output_tokens: 20, request_count: 4 },
+  replay_concurrency: 4,
+  topology: { mode: "agg", engine: {} },
+});
+const workloads = new Map([["small", small.workload]]);
+const job = (id: number, patch: Partial<Job> = {}): Job => ({
+  id,
+  spec: small.spec,
+  workloadKey: "small",
+  ...patch,
+});
+
+for (const threads of [0, 2]) {
+  Deno.test(`execute (${threads} workers): an input error raised while a job runs keeps its location`, async () => {
+    const tooMuchWarmup = job(1, { spec: { ...small.spec, warmup_request_count: 4 } });
+    await assert.rejects(
+      () => execute([job(0), tooMuchWarmup], workloads, spawnWorkers(threads)),
+      (e) =>
+        e instanceof InputError && e.location.field === "warmup_request_count" &&
+        /^warmup_request_count: 4 warm-up requests leave none of the workload's 4/.test(e.message),
+    );
+  });
+
+  Deno.test(`execute (${threads} workers): any other error names its job`, async () => {
+    // No workload under this key: the simulation fails on a bug, not on its input.
+    const broken = job(1, { workloadKey: "missing" });
+    await assert.rejects(
+      () => execute([job(0), broken], workloads, spawnWorkers(threads)),
+      (e) =>
+        e instanceof Error && !(e instanceof InputError) && e.cause instanceof Error &&
+        e.cause.name === "TypeError" &&
+        e.message === `simulation job 1 failed: TypeError: ${e.cause.message}`,
+    );
+  });
+}
