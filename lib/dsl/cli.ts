@@ -141,9 +141,18 @@ export async function sweepMain(
   }
   if (positionals.length !== 1) throw new InputError("give one scenario module", { field: "arguments" });
   const count = values["shard-count"] === undefined ? undefined : Number(values["shard-count"]);
+  if (count !== undefined && values.shard !== undefined) {
+    throw new InputError("give --shard i/n or --shard-count n, not both", { field: "--shard-count" });
+  }
   const shard: Shard | undefined = values.shard !== undefined
     ? parseShard(values.shard)
     : shardFromEnv(env, count);
+  if (count !== undefined && shard === undefined) {
+    throw new InputError(
+      "needs JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID to say which shard this is; or pass --shard i/n",
+      { field: "--shard-count" },
+    );
+  }
   const s = await scenarioOf(positionals[0]);
   const results = await s.run({ ...runOptions(values), shard });
   const dir = (values.out ?? "out/sweeps").replace(/\/$/, "");

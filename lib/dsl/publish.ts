@@ -31,6 +31,41 @@ interface Output {
 
 const join = (s: string | string[] | undefined) => (Array.isArray(s) ? s.join("") : s ?? "");
 
+/** The output MIME types a page shows, in order of preference. */
+const SHOWN = ["image/svg+xml", "text/html", "text/markdown", "text/plain"] as const;
+
+/** A notebook's cells, checked for the shapes {@link notebookFindings} reads (errors name the field). */
+function checkCells(notebook: unknown, file: string): Cell[] {
+  const isObject = (v: unknown): v is Record<string, unknown> =>
+    v !== null && typeof v === "object" && !Array.isArray(v);
+  const text = (v: unknown) =>
+    v === undefined || typeof v === "string" || (Array.isArray(v) && v.every((x) => typeof x === "string"));
+  const cells = isObject(notebook) ? notebook.cells : undefined;
+  if (!Array.isArray(cells)) throw new InputError("not a notebook (no cells)", { file });
+  cells.forEach((cell: unknown, i) => {
+    const bad = (field: string, what: string) =>
+      new InputError(`must be ${what}`, { file, field: `cells[${i}]${field}` });
+    if (!isObject(cell) || typeof cell.cell_type !== "string") throw bad("", "a cell with a cell_type");
+    if (!text(cell.source)) throw bad(".source", "a string or a list of strings");
+    if (cell.outputs === undefined) return;
+    if (!Array.isArray(cell.outputs)) throw bad(".outputs", "a list");
+    cell.outputs.forEach((out: unknown, j) => {
+      if (!isObject(out) || typeof out.output_type !== "string") {
+        throw bad(`.outputs[${j}]`, "an output with an output_type");
+      }
+      if (!text(out.text)) throw bad(`.outputs[${j}].text`, "a string or a list of strings");
+      if (out.data === undefined) return;
+      if (!isObject(out.data)) throw bad(`.outputs[${j}].data`, "a mapping of MIME types");
+      for (const mime of SHOWN) {
+        if (!text(out.data[mime])) {
+          throw bad(`.outputs[${j}].data["${mime}"]`, "a string or a list of strings");
+        }
+      }
+    });
+  });
+  return cells as Cell[];
+}
+
 /**
  * A notebook (parsed `.ipynb` JSON) as findings: the first `# ` heading is the title, the files are named
  * `notebook-<file name>`.
@@ -48,8 +83,7 @@ const join = (s: string | string[] | undefined) => (Array.isArray(s) ? s.join(""
  * ```
  */
 export function notebookFindings(notebook: { cells?: Cell[] }, name: string): Findings {
-  const cells = notebook.cells;
-  if (!Array.isArray(cells)) throw new InputError("not a notebook (no cells)", { file: name });
+  const cells = checkCells(notebook, name);
   const firstMd = cells.find((c) => c.cell_type === "markdown");
   const heading = /^#\s+(.+)$/m.exec(join(firstMd?.source));
   const title = heading?.[1].trim() ?? name.split("/").pop()!.replace(/\.ipynb$/, "");

@@ -52,6 +52,21 @@ export interface ResultsJson {
   readonly runs: ReadonlyArray<Omit<RunResult, "cached">>;
 }
 
+/** Refuse a stored run that lacks a field the results read (`field` names it in its file). */
+function checkRun(r: unknown, field: string, file?: string): void {
+  const run = r as Record<string, unknown> | null;
+  const bad = (key: string, what: string) =>
+    new InputError(`must be ${what}`, { file, field: key ? `${field}.${key}` : field });
+  if (run === null || typeof run !== "object" || Array.isArray(run)) throw bad("", "a run object");
+  if (!Number.isInteger(run.index)) throw bad("index", "an integer");
+  if (typeof run.name !== "string") throw bad("name", "a string");
+  if (run.variant !== null && typeof run.variant !== "string") throw bad("variant", "a string or null");
+  for (const key of ["params", "spec", "report", "series"]) {
+    const v = run[key];
+    if (v === null || typeof v !== "object" || Array.isArray(v)) throw bad(key, "an object");
+  }
+}
+
 /** Results of a scenario. */
 export class Results {
   readonly scenario: string;
@@ -229,20 +244,29 @@ export class Results {
 
   /** Write to `path`; the format follows the extension (`.csv`, `.json`, `.parquet`). */
   async save(path: string): Promise<void> {
+    if (!/\.(csv|json|parquet)$/.test(path)) {
+      throw new InputError("unknown format: use .csv, .json or .parquet", { file: path });
+    }
     const dir = path.includes("/") ? path.slice(0, path.lastIndexOf("/")) : ".";
     await Deno.mkdir(dir, { recursive: true });
     if (path.endsWith(".csv")) await Deno.writeTextFile(path, this.toCSV());
     else if (path.endsWith(".json")) await Deno.writeTextFile(path, JSON.stringify(this.toJSON()) + "\n");
-    else if (path.endsWith(".parquet")) await Deno.writeFile(path, this.toParquet());
-    else throw new InputError("unknown format: use .csv, .json or .parquet", { file: path });
+    else await Deno.writeFile(path, this.toParquet());
   }
 
-  /** Results from their JSON export. */
-  static fromJSON(json: ResultsJson): Results {
-    if (json?.format !== "dynolab-results/1") {
-      throw new InputError('not a dynolab results file (expected format "dynolab-results/1")');
+  /** Results from their JSON export (read from `file`, which errors name). */
+  static fromJSON(json: ResultsJson, file?: string): Results {
+    const at = (field?: string) => ({ file, field });
+    const o = json as unknown as Record<string, unknown> | null;
+    if (o === null || typeof o !== "object" || o.format !== "dynolab-results/1") {
+      throw new InputError('not a dynolab results file (expected format "dynolab-results/1")', at());
     }
-    return new Results(json.scenario, json.runs, json.shard, json.dynolab);
+    if (!Array.isArray(o.runs)) throw new InputError("must be an array of runs", at("runs"));
+    if (o.shard !== null && typeof o.shard !== "object") {
+      throw new InputError("must be null or a shard", at("shard"));
+    }
+    json.runs.forEach((r: unknown, i) => checkRun(r, `runs[${i}]`, file));
+    return new Results(String(o.scenario ?? ""), json.runs, json.shard, json.dynolab);
   }
 
   /** Read a JSON export. */
@@ -258,7 +282,7 @@ export class Results {
     } catch (e) {
       throw new InputError(`cannot read results: ${(e as Error).message}`, { file: path });
     }
-    return Results.fromJSON(json);
+    return Results.fromJSON(json, path);
   }
 
   /** Metrics against a swept parameter, one panel per metric, a line per variant / other parameters. */

@@ -66,7 +66,7 @@ export function shardFromEnv(get: (name: string) => string | undefined, count?: 
         { field: "--shard-count" },
       );
     }
-    return checkShard(Number(k8s), n, "JOB_COMPLETION_INDEX");
+    return checkShard(indexOf(k8s, "JOB_COMPLETION_INDEX"), n, "JOB_COMPLETION_INDEX");
   }
   const slurm = get("SLURM_ARRAY_TASK_ID");
   if (slurm !== undefined) {
@@ -74,13 +74,20 @@ export function shardFromEnv(get: (name: string) => string | undefined, count?: 
     if (n === undefined) {
       throw new InputError("SLURM_ARRAY_TASK_COUNT is not set", { field: "--shard-count" });
     }
-    return checkShard(Number(slurm) - (numberOf(get("SLURM_ARRAY_TASK_MIN")) ?? 0), n, "SLURM_ARRAY_TASK_ID");
+    const index = indexOf(slurm, "SLURM_ARRAY_TASK_ID") - (numberOf(get("SLURM_ARRAY_TASK_MIN")) ?? 0);
+    return checkShard(index, n, "SLURM_ARRAY_TASK_ID");
   }
   return undefined;
 }
 
 function numberOf(text: string | undefined): number | undefined {
   return text === undefined || text === "" ? undefined : Number(text);
+}
+
+/** An index variable's value as a number; an empty one is an error (`Number("")` would read it as 0). */
+function indexOf(text: string, name: string): number {
+  if (text.trim() === "") throw new InputError("is set but empty", { field: name });
+  return Number(text);
 }
 
 /** The items of `shard`: those whose `index` is `shard.index` modulo `shard.count`. */

@@ -141,6 +141,33 @@ Deno.test("a notebook with a failed cell is not published", () => {
   );
 });
 
+Deno.test("a malformed notebook is an input error naming the file and field", () => {
+  const expect = (nb: unknown, message: RegExp) =>
+    assert.throws(() => notebookFindings(nb as never, "bad.ipynb"), (e) => {
+      assert(e instanceof InputError && message.test(e.message), String(e));
+      return true;
+    });
+  expect(null, /bad\.ipynb: not a notebook \(no cells\)/);
+  expect({ cells: [null] }, /bad\.ipynb: cells\[0\]: must be a cell with a cell_type/);
+  expect({ cells: [{ cell_type: "markdown", source: 5 }] }, /cells\[0\]\.source: must be a string or a list/);
+  expect(
+    {
+      cells: [{
+        cell_type: "code",
+        source: "x",
+        outputs: [{ output_type: "display_data", data: { "text/html": 1 } }],
+      }],
+    },
+    /cells\[0\]\.outputs\[0\]\.data\["text\/html"\]: must be a string or a list of strings/,
+  );
+  // A MIME type the page does not show may hold anything (widgets put objects there).
+  const widget = { output_type: "display_data", data: { "application/json": { a: 1 }, "text/plain": "ok" } };
+  assert.ok(
+    notebookFindings({ cells: [{ cell_type: "code", source: "x", outputs: [widget] }] } as never, "w.ipynb")
+      .toHTML().includes("ok"),
+  );
+});
+
 Deno.test("deno task publish runs a scenario script and reports the page it wrote", async () => {
   await withTempDir(async (dir) => {
     const pages = await publish("tests/dsl/fixtures/findings_scenario.ts", dir);

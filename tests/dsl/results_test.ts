@@ -127,7 +127,30 @@ Deno.test("exports: CSV, JSON round trip and Parquet read back", async () => {
     for (const ext of ["csv", "json", "parquet"]) await results.save(`${dir}/r.${ext}`);
     assert.deepEqual((await Results.load(`${dir}/r.json`)).rows, results.rows);
     await assert.rejects(() => Results.load(`${dir}/r.csv`), /reads a \.json export/);
-    await assert.rejects(() => results.save(`${dir}/r.xlsx`), /unknown format/);
+    await assert.rejects(() => results.save(`${dir}/new/r.xlsx`), /unknown format/);
+    await assert.rejects(
+      Deno.stat(`${dir}/new`),
+      Deno.errors.NotFound,
+      "no folder left for a refused format",
+    );
+  });
+});
+
+Deno.test("a malformed results file is an input error naming the file and field", async () => {
+  const json = JSON.parse(JSON.stringify(results.toJSON()));
+  await withTempDir(async (dir) => {
+    const expect = async (content: unknown, message: RegExp) => {
+      await Deno.writeTextFile(`${dir}/bad.json`, JSON.stringify(content));
+      await assert.rejects(() => Results.load(`${dir}/bad.json`), (e) => {
+        assert(e instanceof InputError && message.test(e.message), String(e));
+        return true;
+      });
+    };
+    await expect({ bad: 1 }, /bad\.json: not a dynolab results file/);
+    await expect({ format: "dynolab-results/1" }, /bad\.json: runs: must be an array of runs/);
+    await expect({ ...json, runs: [{ index: 0 }] }, /bad\.json: runs\[0\]\.name: must be a string/);
+    const { params: _, ...noParams } = json.runs[1];
+    await expect({ ...json, runs: [json.runs[0], noParams] }, /runs\[1\]\.params: must be an object/);
   });
 });
 

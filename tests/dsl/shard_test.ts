@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { InputError } from "../../lib/common/errors.ts";
-import { mergeMain, scenarioOf } from "../../lib/dsl/cli.ts";
+import { mergeMain, scenarioOf, sweepMain } from "../../lib/dsl/cli.ts";
 import { mergeResults, Results } from "../../mod.ts";
 import { QUIET } from "./_helpers.ts";
 import { withTempDir } from "../_temp.ts";
@@ -68,6 +68,34 @@ Deno.test("batch systems: JOB_COMPLETION_INDEX (Kubernetes) and SLURM_ARRAY_TASK
     const slurm = await Results.load(`${dir}/shard-fixture.shard-0-of-6.json`);
     assert.deepEqual(slurm.runs.map((r) => r.index), [0, 6]);
   });
+});
+
+Deno.test("shard flags that cannot pick a shard are refused before any run", async () => {
+  const refused = async (args: string[], env: Record<string, string>, message: RegExp) =>
+    await assert.rejects(() => sweepMain([FIXTURE, ...args], (k) => env[k]), (e) => {
+      assert(e instanceof InputError && message.test(e.message), String(e));
+      return true;
+    });
+  await refused(
+    ["--shard-count", "4"],
+    {},
+    /--shard-count: needs JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID/,
+  );
+  await refused(
+    ["--shard", "1/2", "--shard-count", "8"],
+    {},
+    /--shard-count: give --shard i\/n or --shard-count n/,
+  );
+  await refused(
+    ["--shard-count", "4"],
+    { JOB_COMPLETION_INDEX: "" },
+    /JOB_COMPLETION_INDEX: is set but empty/,
+  );
+  await refused(
+    [],
+    { SLURM_ARRAY_TASK_ID: " ", SLURM_ARRAY_TASK_COUNT: "2" },
+    /SLURM_ARRAY_TASK_ID: is set but empty/,
+  );
 });
 
 Deno.test("merge refuses missing, duplicate or foreign shards", async () => {
