@@ -168,6 +168,8 @@ export function runSimulation(inputs: SimulationInputs, options: RunOptions = {}
     collector,
     gpusPerWorker: plan.gpus,
     warmup: inputs.plannerWarmup,
+    openLoop: spec.replay_concurrency == null,
+    limitMs,
   });
   const cluster = new Cluster({
     workload,

@@ -194,6 +194,10 @@ export function parseCommand(argv: readonly string[]): Command {
   const concurrency = optionalInt(v, "replay-concurrency", 1);
   const rate = optionalNumber(v, "request-rate");
   const interval = optionalNumber(v, "arrival-interval-ms");
+  // Values of flags only one kind of workload reads are checked whatever the workload, as argparse types them:
+  // where they have no effect they are warned of, but a malformed one is still an error.
+  const traceBlockSize = optionalInt(v, "trace-block-size", 1);
+  const arrivalSeed = optionalInt(v, "arrival-seed", 0);
   let workload: SimSpecInput["workload"];
   if (synthetic) {
     for (const f of ["input-tokens", "output-tokens", "request-count"] as const) {
@@ -215,7 +219,7 @@ export function parseCommand(argv: readonly string[]): Command {
       inter_turn_delay_ms: optionalNumber(v, "inter-turn-delay-ms"),
       shared_prefix_ratio: optionalNumber(v, "shared-prefix-ratio"),
       num_prefix_groups: optionalInt(v, "num-prefix-groups", 0),
-      arrival_seed: optionalInt(v, "arrival-seed", 0),
+      arrival_seed: arrivalSeed,
       input_tokens_stddev: optionalNumber(v, "input-tokens-stddev"),
       output_tokens_stddev: optionalNumber(v, "output-tokens-stddev"),
       length_range_ratio: optionalNumber(v, "length-range-ratio"),
@@ -229,7 +233,7 @@ export function parseCommand(argv: readonly string[]): Command {
       source: "trace",
       path: positionals.length === 1 ? positionals[0] : positionals,
       format,
-      trace_block_size: optionalInt(v, "trace-block-size", 1),
+      trace_block_size: traceBlockSize,
       trace_shared_prefix_ratio: optionalNumber(v, "trace-shared-prefix-ratio"),
       trace_num_prefix_groups: optionalInt(v, "trace-num-prefix-groups", 0),
     };

@@ -12,6 +12,17 @@ const posInt = z.number().int().positive();
 const posNum = z.number().positive();
 const nonNeg = z.number().nonnegative();
 
+// The engine's and router's bounds (lib/engine/args.ts, lib/router/config.ts), on AISimulate's names;
+// tests/cli/predict_bounds_test.ts holds them equal.
+/** A fixed timing term, ms: 0 or from 1e-6 to 1e9 (the engine args' `MIN_TIMING_MS`, `MAX_TERM_MS`). */
+const timingMs = z.number().refine((v) => v === 0 || (v >= 1e-6 && v <= 1e9), {
+  error: "must be 0 or from 1e-6 to 1e9 ms",
+});
+/** A KV copy's bandwidth, GB/s: from 0.01 to 1e6 (the engine args' `MIN_GBPS`, `MAX_GBPS`). */
+const gbps = z.number().refine((v) => v >= 0.01 && v <= 1e6, { error: "must be from 0.01 to 1e6 GB/s" });
+/** KV bytes per token: up to 2^24 (the engine args' `MAX_KV_BYTES_PER_TOKEN`). */
+const bytesPerToken = z.union([posInt.max(2 ** 24, "must be from 1 to 2^24 (16 MiB)"), z.literal("auto")]);
+
 /** A key AISimulate accepts that dynolab does not model: absent is fine, any value is refused, saying why. */
 const unsupported = (why: string) =>
   z.custom<never>(() => false, { error: `not supported by dynolab: ${why}` }).optional();
@@ -109,7 +120,7 @@ const KvCache = z.strictObject({
   /** Default: the backend's (vLLM 64, TRT-LLM 32, SGLang 1). */
   block_size: posInt.nullable().optional(),
   prefix_caching: z.boolean().default(true),
-  bytes_per_token: z.union([posInt, z.literal("auto")]).default("auto"),
+  bytes_per_token: bytesPerToken.default("auto"),
   capacity: z.strictObject({
     type: z.enum(["default", "fixed"]).default("default"),
     /** `default` only; unset: the backend's default fraction. */
@@ -121,8 +132,8 @@ const KvCache = z.strictObject({
   }).prefault({}),
   host_offload: z.strictObject({
     num_host_blocks: posInt,
-    d2h_bandwidth_gbps: posNum.default(32),
-    h2d_bandwidth_gbps: posNum.default(32),
+    d2h_bandwidth_gbps: gbps.default(32),
+    h2d_bandwidth_gbps: gbps.default(32),
   }).optional(),
   g3_offload: unsupported(
     "AISimulate's G3 model (its per-worker bandwidth caps and latency to first byte); the replay CLI's " +
@@ -133,8 +144,8 @@ const KvCache = z.strictObject({
 
 const Timing = z.strictObject({
   type: z.enum(["default", "fixed", "polynomial"]).default("default"),
-  prefill_ms: nonNeg.optional(),
-  decode_ms: nonNeg.optional(),
+  prefill_ms: timingMs.optional(),
+  decode_ms: timingMs.optional(),
   forward_model: z.literal("op_level", { error: "not supported by dynolab: only op_level" }).optional(),
   fpm_parquet_path: unsupported("forward-pass-metric timing"),
 });
@@ -147,7 +158,10 @@ export const WorkerRoleSchema = z.strictObject({
   scheduler: Scheduler.prefault({}),
   kv_cache: KvCache.prefault({}),
   timing: Timing.prefault({}),
-  startup_seconds: nonNeg.default(0),
+  /** Up to 1e6 s (about 11.6 days; the engine args' `MAX_STARTUP_S`). */
+  startup_seconds: z.number().refine((v) => v >= 0 && v <= 1e6, { error: "must be from 0 to 1e6 s" }).default(
+    0,
+  ),
 });
 /** A worker role after defaults. */
 export type WorkerRole = z.output<typeof WorkerRoleSchema>;
@@ -170,9 +184,9 @@ export const EngineSchema = z.strictObject({
     encoder: unsupported("the encoder pool"),
   }).prefault({}),
   kv_transfer: z.strictObject({
-    bytes_per_token: z.union([posInt, z.literal("auto")]).default("auto"),
+    bytes_per_token: bytesPerToken.default("auto"),
     /** Null: no transfer delay. */
-    bandwidth_gb_per_second: posNum.nullable().default(null),
+    bandwidth_gb_per_second: gbps.nullable().default(null),
     timing_mode: z.enum(["full_prompt", "destination_missing"]).default("destination_missing"),
   }).nullable().optional(),
   afd: unsupported("attention-FFN disaggregation"),
@@ -183,8 +197,12 @@ export const RouterSchema = z.strictObject({
   policy: z.enum(["round_robin", "kv_router"]).default("round_robin"),
   prefill_load_model: z.strictObject({ type: z.enum(["none", "aic"]).default("none") }).prefault({}),
   overlap_score_credit: z.number().min(0).max(1).optional(),
-  prefill_load_scale: nonNeg.optional(),
-  temperature: nonNeg.optional(),
+  /** 0 to 1e6 (the router config's `MAX_LOAD_SCALE`). */
+  prefill_load_scale: z.number().min(0, "must be from 0 to 1e6").max(1e6, "must be from 0 to 1e6").optional(),
+  /** 0 or at least 1e-6 (the router config's `MIN_TEMPERATURE`). */
+  temperature: z.number().refine((t) => t === 0 || t >= 1e-6, {
+    error: "must be 0 (the cheapest worker) or at least 1e-6 (a softmax draw)",
+  }).optional(),
 });
 
 /** `planner` (the `dynamo` stack): the SLA planner in the loop, AISimulate's names. */

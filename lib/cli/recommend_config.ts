@@ -26,6 +26,12 @@ export type Target = typeof TARGETS[number];
 
 const posInt = z.number().int().positive();
 
+/**
+ * The longest `optimizer.candidate_timeout_seconds`: what a timer holds (2³¹ − 1 ms, about 24.8 days); a
+ * longer one would fire at once and fail every candidate.
+ */
+export const MAX_CANDIDATE_TIMEOUT_S = 2_147_483;
+
 /** `optimization`: the target, the hardware `engine.hardware: auto` resolves to, the SLA rule and constraints. */
 export const OptimizationSchema = z.strictObject({
   target: z.enum(TARGETS).default("throughput"),
@@ -48,7 +54,10 @@ export const OptimizerSchema = z.strictObject({
   algorithm: z.enum(["bayesian", "random"]).default("bayesian"),
   max_trials: posInt.default(320),
   parallelism: posInt.default(16),
-  candidate_timeout_seconds: z.number().positive().default(600),
+  candidate_timeout_seconds: z.number().positive().max(
+    MAX_CANDIDATE_TIMEOUT_S,
+    `must be at most ${MAX_CANDIDATE_TIMEOUT_S} s (about 24.8 days: the longest a timer holds)`,
+  ).default(600),
   seed: z.number().int().nonnegative().default(42),
 });
 /** `optimizer` after defaults. */

@@ -15,10 +15,50 @@ import type { InputLocation } from "../common/errors.ts";
 import { CUDAGRAPH_MODES, MOE_BACKENDS, SAMPLINGS } from "../perf/mod.ts";
 
 const positiveInt = z.number().int().positive();
-const nonNegative = z.number().nonnegative();
 const fraction = z.number().min(0).max(1);
 /** A speed-up factor: beyond a million either way, pass times under- or overflow the reports' arithmetic. */
 export const speedupFactor = z.number().min(1e-6).max(1e6);
+
+/**
+ * The longest time a fixed term may give one pass or one request's front end, ms: 10⁹ ms (about 11.6 days), as
+ * a planner profile's. Per-token terms are capped at {@link MAX_MS_PER_TOKEN}, so that even a prompt of
+ * 2³¹ − 1 tokens costs at most about 2.1 × 10¹² ms: a run stays far below the 2⁵³ ms where a double stops
+ * resolving a millisecond, and its reports' sums stay finite.
+ */
+export const MAX_TERM_MS = 1e9;
+/** The most a per-token (or per-request-in-flight) term may cost, ms: a second per token, ~10⁵ times any GPU's. */
+export const MAX_MS_PER_TOKEN = 1e3;
+/**
+ * The shortest a non-zero fixed timing term may be, ms (1 ns, as the reports' shortest duration): a run of
+ * shorter passes would report its throughput against that floor, not its own time.
+ */
+export const MIN_TIMING_MS = 1e-6;
+/**
+ * The bandwidths (GB/s) a copy of KV may take, when not 0 (instant): from 0.01 GB/s (80 Mbit/s), so that a
+ * prompt of 2³¹ − 1 tokens at {@link MAX_KV_BYTES_PER_TOKEN} moves in under 4 × 10¹² ms, up to 10⁶ GB/s.
+ */
+export const MIN_GBPS = 0.01;
+/** See {@link MIN_GBPS}. */
+export const MAX_GBPS = 1e6;
+/** The most KV bytes one token may take: 16 MiB (a 175B multi-head model in FP32 takes 9.4 MB). */
+export const MAX_KV_BYTES_PER_TOKEN = 2 ** 24;
+/** The longest `startup_time`, s: {@link MAX_TERM_MS} in seconds (about 11.6 days). */
+export const MAX_STARTUP_S = MAX_TERM_MS / 1000;
+
+/** A bound as messages write it: `1e9`, `1e-6`, `0.01`, `1000`. */
+const bound = (v: number) => (v >= 1e6 || v < 1e-3 ? v.toExponential().replace("e+", "e") : String(v));
+/** A number from 0 to `max`, in `unit`. */
+const upTo = (max: number, unit: string) =>
+  z.number().refine((v) => v >= 0 && v <= max, { error: `must be from 0 to ${bound(max)} ${unit}` });
+/** A fixed timing term: 0, or from {@link MIN_TIMING_MS} to `max`, in `unit`. */
+const timingTerm = (max: number, unit: string) =>
+  z.number().refine((v) => v === 0 || (v >= MIN_TIMING_MS && v <= max), {
+    error: `must be 0 or from ${bound(MIN_TIMING_MS)} to ${bound(max)} ${unit}`,
+  });
+/** A bandwidth in GB/s: 0 (instant), or from {@link MIN_GBPS} to {@link MAX_GBPS}. */
+const gbps = z.number().refine((v) => v === 0 || (v >= MIN_GBPS && v <= MAX_GBPS), {
+  error: `must be 0 (instant) or from ${bound(MIN_GBPS)} to ${bound(MAX_GBPS)} GB/s`,
+});
 
 /** Engine args schema (reference: `lib/mocker/src/common/protocols.rs`). `null` means "unset". */
 export const EngineArgsSchema = z.strictObject({
@@ -33,7 +73,7 @@ export const EngineArgsSchema = z.strictObject({
   speedup_ratio: speedupFactor.default(1),
   decode_speedup_ratio: speedupFactor.default(1),
   dp_size: positiveInt.default(1),
-  startup_time: nonNegative.nullable().optional(),
+  startup_time: upTo(MAX_STARTUP_S, "s").nullable().optional(),
   worker_type: z.enum(["aggregated", "prefill", "decode"]).nullable().optional(),
   is_prefill: z.boolean().nullable().optional(),
   is_decode: z.boolean().nullable().optional(),
@@ -83,19 +123,20 @@ export const EngineArgsSchema = z.strictObject({
   enable_local_indexer: z.boolean().default(false),
   bootstrap_port: z.number().int().nullable().optional(),
   handoff_session_timeout_ms: positiveInt.nullable().optional(),
-  kv_bytes_per_token: positiveInt.nullable().optional(),
-  kv_transfer_bandwidth: nonNegative.nullable().optional(),
+  kv_bytes_per_token: positiveInt.max(MAX_KV_BYTES_PER_TOKEN, "must be from 1 to 2^24 (16 MiB)").nullable()
+    .optional(),
+  kv_transfer_bandwidth: gbps.nullable().optional(),
   kv_transfer_timing_mode: z.enum(["full_prompt", "destination_missing"]).default("full_prompt"),
   num_g2_blocks: z.number().int().nonnegative().nullable().optional(),
   num_g3_blocks: z.number().int().nonnegative().nullable().optional(),
   enable_g4_storage: z.boolean().default(false),
   offload_batch_size: z.number().int().nonnegative().nullable().optional(),
-  bandwidth_g1_to_g2_gbps: nonNegative.nullable().optional(),
-  bandwidth_g2_to_g1_gbps: nonNegative.nullable().optional(),
-  bandwidth_g2_to_g3_gbps: nonNegative.nullable().optional(),
-  bandwidth_g3_to_g2_gbps: nonNegative.nullable().optional(),
-  bandwidth_g2_to_g4_gbps: nonNegative.nullable().optional(),
-  bandwidth_g4_to_g2_gbps: nonNegative.nullable().optional(),
+  bandwidth_g1_to_g2_gbps: gbps.nullable().optional(),
+  bandwidth_g2_to_g1_gbps: gbps.nullable().optional(),
+  bandwidth_g2_to_g3_gbps: gbps.nullable().optional(),
+  bandwidth_g3_to_g2_gbps: gbps.nullable().optional(),
+  bandwidth_g2_to_g4_gbps: gbps.nullable().optional(),
+  bandwidth_g4_to_g2_gbps: gbps.nullable().optional(),
   reasoning: z.strictObject({
     start_thinking_token_id: z.number().int().nonnegative(),
     end_thinking_token_id: z.number().int().nonnegative(),
@@ -145,22 +186,24 @@ export const EngineArgsSchema = z.strictObject({
   frontend_latency: z.union([
     z.boolean(),
     z.strictObject({
-      base_ms: nonNegative.default(0),
-      ms_per_input_token: nonNegative.default(0),
-      ms_per_request_in_flight: nonNegative.default(0),
+      base_ms: upTo(MAX_TERM_MS, "ms").default(0),
+      ms_per_input_token: upTo(MAX_MS_PER_TOKEN, "ms per token").default(0),
+      ms_per_request_in_flight: upTo(MAX_MS_PER_TOKEN, "ms per request").default(0),
     }),
   ]).nullable().optional(),
   /**
    * dynolab extension: force a timing model. `"polynomial"` is the reference default; `fixed` charges constant
-   * times per pass part (see `lib/perf/fixed.ts`). Unset: chosen from the other args.
+   * times per pass part (see `lib/perf/fixed.ts`). Unset: chosen from the other args. Each term is 0 or from
+   * {@link MIN_TIMING_MS} to {@link MAX_TERM_MS} ms ({@link MAX_MS_PER_TOKEN} per token). All 0 is a free
+   * engine: a disaggregated run's free prefill stage is a study of its own.
    */
   timing_model: z.union([
     z.literal("polynomial"),
     z.strictObject({
       type: z.literal("fixed"),
-      prefill_ms: nonNegative.default(0),
-      prefill_ms_per_token: nonNegative.default(0),
-      decode_ms: nonNegative.default(0),
+      prefill_ms: timingTerm(MAX_TERM_MS, "ms").default(0),
+      prefill_ms_per_token: timingTerm(MAX_MS_PER_TOKEN, "ms per token").default(0),
+      decode_ms: timingTerm(MAX_TERM_MS, "ms").default(0),
     }),
   ]).nullable().optional(),
 });

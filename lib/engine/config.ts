@@ -282,6 +282,16 @@ export function resolveEngineArgs(
       : "";
     if (why) warnings.push(`${what}.kv_transfer_bandwidth has no effect ${why}`);
   }
+  const t = args.timing_model;
+  if (
+    role === "aggregated" && t != null && t !== "polynomial" &&
+    t.prefill_ms === 0 && t.prefill_ms_per_token === 0 && t.decode_ms === 0
+  ) {
+    warnings.push(
+      `${what}.timing_model: every pass takes no time, so the run ends as it starts and its throughputs are ` +
+        "measured against the reports' shortest duration (1 ns)",
+    );
+  }
   return { args, config, warnings };
 }
 

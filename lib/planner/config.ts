@@ -29,7 +29,10 @@ export const PlannerConfigObject = z.strictObject({
   itl_ms: positive.default(50),
   enable_throughput_scaling: z.boolean().default(true),
   enable_load_scaling: z.boolean().default(false),
-  /** Tick intervals: at least 0.1 s (a shorter one would tick billions of times over a trace). */
+  /**
+   * Tick intervals: at least 0.1 s. A run may tick at most `MAX_PLANNER_TICKS` (10⁷) times, checked against
+   * its workload's span when it starts (`tick_budget.ts`).
+   */
   throughput_adjustment_interval_seconds: z.number().min(0.1).default(180),
   load_adjustment_interval_seconds: z.number().min(0.1).default(5),
   max_throughput_scaling_replicas: positiveInt.default(8),

@@ -49,6 +49,13 @@ export {
   type TickInput,
 } from "./state_machine.ts";
 export { type ThroughputReason } from "./throughput_scaling.ts";
+export {
+  arrivalSpanMs,
+  checkTickBudget,
+  MAX_PLANNER_TICKS,
+  MAX_REPORT_INTERVALS,
+  tickInterval,
+} from "./tick_budget.ts";
 export { TrafficWindow, trafficWindows } from "./traffic.ts";
 export type {
   Component,

@@ -18,6 +18,14 @@ import type { Workload } from "../workload/mod.ts";
 import { type BootstrapStatus, decodeBootstrap, prefillBootstrap } from "./bootstrap.ts";
 import type { EffectivePlanner } from "./config.ts";
 import { PlannerStateMachine, type ScheduledTick, type TickDiagnostics } from "./state_machine.ts";
+import {
+  arrivalSpanMs,
+  checkTickBudget,
+  MAX_PLANNER_TICKS,
+  MAX_REPORT_INTERVALS,
+  tooManyIntervals,
+  tooManyTicks,
+} from "./tick_budget.ts";
 import { TrafficWindow } from "./traffic.ts";
 import {
   type Component,
@@ -89,6 +97,14 @@ export interface PlannerSetup {
   readonly gpusPerWorker: readonly number[];
   /** Historical traffic windows to warm the predictors with. */
   readonly warmup?: readonly TrafficObservation[];
+  /**
+   * Whether requests arrive at the workload's times (open loop) or as slots free (closed loop). With
+   * `limitMs`, it lets the constructor refuse a run whose arrivals alone span more planner ticks or report
+   * intervals than a run may take ({@link checkTickBudget}); unset, only the run itself stops at them.
+   */
+  readonly openLoop?: boolean;
+  /** The run's time limit, ms (`max_sim_time_seconds`; `Infinity`: none). See {@link PlannerSetup.openLoop}. */
+  readonly limitMs?: number;
 }
 
 /** The most tick records kept (the reference's diagnostics cap). */
@@ -129,7 +145,11 @@ export class PlannerRuntime implements ScalingController {
   #forwards = 0;
   #tokens = 0;
 
+  /** @throws InputError where the workload's arrivals span more ticks or report intervals than a run may take. */
   constructor(setup: PlannerSetup) {
+    if (setup.openLoop !== undefined && setup.limitMs !== undefined) {
+      checkTickBudget(setup.planner, arrivalSpanMs(setup.workload, setup.openLoop), setup.limitMs);
+    }
     this.setup = setup;
     this.#window = new TrafficWindow(setup.planner.config.demand_counting, 0);
     this.bootstrap = {
@@ -182,6 +202,8 @@ export class PlannerRuntime implements ScalingController {
   tick(nowMs: number): number {
     const tick = this.#pending, cluster = this.#cluster, pools = cluster.pools, disagg = pools.length > 1;
     const nowS = nowMs / 1000;
+    // Passes slower than the arrivals stretched the run past what the constructor could check.
+    if (this.totalTicks >= MAX_PLANNER_TICKS) throw tooManyTicks(this.setup.planner, nowS);
     const counts = pools.map((_, p) => componentCounts(cluster, p));
     const fpms = tick.load ? pools.map((pool) => this.#collectFpms(pool)) : undefined;
     const traffic = tick.traffic ? this.#window.drain(nowMs, this.#acceptLength()) : undefined;
@@ -213,6 +235,7 @@ export class PlannerRuntime implements ScalingController {
     const hours = this.setup.planner.config.report_interval_hours;
     if (hours == null) return;
     const k = Math.max(0, Math.ceil(nowS / (hours * 3600)) - 1), list = this.intervals;
+    if (k >= MAX_REPORT_INTERVALS) throw tooManyIntervals(this.setup.planner, nowS);
     const gpu = this.gpuHours();
     while (list.length <= k) {
       const before = list[list.length - 1];

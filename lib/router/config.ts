@@ -20,6 +20,20 @@ const CREDIT_ABOVE_ONE = `${CREDIT_RANGE}: values above 1.0 are probably not wha
   "prompt-side prefill load more heavily, keep overlap_score_credit <= 1.0 and give the larger value to " +
   "prefill_load_scale instead (it applies after the overlap credits)";
 
+/**
+ * The largest `prefill_load_scale` (and deprecated `overlap_score_weight`) and `overlap_score_credit_decay`:
+ * beyond a million, a worker's cost overflows to Infinity and every request ties on the first worker.
+ */
+export const MAX_LOAD_SCALE = 1e6;
+/**
+ * The lowest non-zero `router_temperature`: a colder softmax is argmin already, and one near the smallest
+ * double divides the costs' spread into −Infinity.
+ */
+export const MIN_TEMPERATURE = 1e-6;
+
+const LOAD_SCALE_RANGE = "must be from 0 to 1e6";
+const loadScale = z.number().min(0, LOAD_SCALE_RANGE).max(MAX_LOAD_SCALE, LOAD_SCALE_RANGE);
+
 /** Router config schema; every field optional in input, defaults as the reference. */
 export const RouterConfigSchema = z.strictObject({
   /**
@@ -31,14 +45,14 @@ export const RouterConfigSchema = z.strictObject({
    * Decay of that credit as a worker's router-tracked prefill load exceeds the least-loaded candidate's: the
    * credit is divided by `1 + decay × excess`, the excess in requests of this one's size (0: off).
    */
-  overlap_score_credit_decay: z.number().nonnegative().default(0),
-  /** Scale of the prefill load after the credits are subtracted. */
-  prefill_load_scale: z.number().nonnegative().default(1),
+  overlap_score_credit_decay: loadScale.default(0),
+  /** Scale of the prefill load after the credits are subtracted (0 to {@link MAX_LOAD_SCALE}). */
+  prefill_load_scale: loadScale.default(1),
   /**
    * Deprecated (the classic cost's weight): when given it sets `prefill_load_scale`, and 0 also sets
    * `overlap_score_credit` to 0, as the reference maps it.
    */
-  overlap_score_weight: z.number().nonnegative().nullable().default(null),
+  overlap_score_weight: loadScale.nullable().default(null),
   /** Credit per prefix block a worker holds in its host tier (`num_g2_blocks`) past its GPU-cached prefix. */
   host_cache_hit_weight: z.number().min(0).max(1).default(0.75),
   /**
@@ -48,7 +62,10 @@ export const RouterConfigSchema = z.strictObject({
   disk_cache_hit_weight: z.number().min(0).max(1).default(0.25),
   /** Credit for blocks in an external shared cache beyond the device prefix; dynolab has none (no effect). */
   shared_cache_multiplier: z.number().min(0).max(1).default(0),
-  router_temperature: z.number().nonnegative().default(0),
+  /** 0: the cheapest worker; else a softmax draw at this temperature (at least {@link MIN_TEMPERATURE}). */
+  router_temperature: z.number().refine((t) => t === 0 || t >= MIN_TEMPERATURE, {
+    error: "must be 0 (the cheapest worker) or at least 1e-6 (a softmax draw)",
+  }).default(0),
   router_track_active_blocks: z.boolean().default(true),
   router_assume_kv_reuse: z.boolean().default(true),
   router_track_output_blocks: z.literal(false, { error: notYet("tracking output blocks") }).default(false),

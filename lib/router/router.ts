@@ -286,7 +286,7 @@ export class Router {
       costs[c] = prefillCost + decodeBlocks;
     }
     return cfg.router_temperature > 0
-      ? this.#softmax(count, cfg.router_temperature)
+      ? this.#softmax(candidates, count, cfg.router_temperature)
       : this.#argmin(candidates, count);
   }
 
@@ -309,7 +309,7 @@ export class Router {
     return best;
   }
 
-  #softmax(count: number, temperature: number): number {
+  #softmax(candidates: readonly Engine[], count: number, temperature: number): number {
     const costs = this.#costs;
     let min = Infinity, max = -Infinity;
     for (let c = 0; c < count; c++) {
@@ -318,6 +318,8 @@ export class Router {
     }
     if (min === max) return this.#rng.int(count);
     const scale = -1 / ((max - min) * temperature);
+    // A spread times the temperature that underflows to 0 makes the softmax as cold as it gets: its argmin.
+    if (!Number.isFinite(scale)) return this.#argmin(candidates, count);
     let sum = 0;
     for (let c = 0; c < count; c++) sum += Math.exp((costs[c] - min) * scale);
     let u = this.#rng.next() * sum;

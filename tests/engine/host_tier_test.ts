@@ -74,11 +74,12 @@ Deno.test("host tier: instant links copy back within the admission, without park
 });
 
 Deno.test("host tier: a copy to host memory that has not landed is no hit", () => {
-  // At 0.001 GB/s a block takes 1 s to reach host memory: A's three blocks share the link for 3 s, so when C
-  // arrives at 2 s, nothing has landed and C recomputes.
+  // 10 MB blocks at 0.01 GB/s (the slowest link a copy may take) take 1 s each to reach host memory: A's three
+  // blocks share the link for 3 s, so when C arrives at 2 s, nothing has landed and C recomputes.
   const { collector } = evictAndReturn({
     num_g2_blocks: 16,
-    bandwidth_g1_to_g2_gbps: 0.001,
+    kv_bytes_per_token: BYTES_PER_TOKEN * 10,
+    bandwidth_g1_to_g2_gbps: 0.01,
     bandwidth_g2_to_g1_gbps: 1,
   });
   assert.equal(collector.firstAdmitMs[2], 2000);

@@ -1,0 +1,17 @@
+/** An aggregated engine whose fixed passes all take no time runs, with a warning naming timing_model. */
+import assert from "node:assert/strict";
+import { resolveEngineArgs } from "../../lib/engine/mod.ts";
+
+Deno.test("engine args: a free aggregated engine is warned of; a free prefill stage is not", () => {
+  const free = { timing_model: { type: "fixed", prefill_ms: 0, decode_ms: 0 } };
+  assert.deepEqual(
+    resolveEngineArgs(free, "aggregated").warnings.filter((w) => w.includes("timing_model")),
+    [
+      "engine args.timing_model: every pass takes no time, so the run ends as it starts and its throughputs are " +
+      "measured against the reports' shortest duration (1 ns)",
+    ],
+  );
+  assert.deepEqual(resolveEngineArgs(free, "prefill").warnings, []);
+  const timed = { timing_model: { type: "fixed", prefill_ms: 0, decode_ms: 1 } };
+  assert.deepEqual(resolveEngineArgs(timed, "aggregated").warnings, []);
+});
