@@ -106,6 +106,67 @@ export class IntMap {
     return next;
   }
 
+  /**
+   * Index in {@link IntMap.cells} of `key`'s value when the chunk of `key` exists (the value there is −1 when
+   * `key` is absent), else −1. A present key's value may be rewritten there (to a value ≥ 0).
+   */
+  cell(key: number): number {
+    const c = this.#chunk(key >>> BITS);
+    return c < 0 ? -1 : (c << BITS) | (key & LOW);
+  }
+
+  /** The values behind {@link IntMap.cell} (replaced when the map grows: read it after any insertion). */
+  get cells(): Int32Array {
+    return this.#cells;
+  }
+
+  /** How many of the keys `[key, key + n)` are absent, counting from `key` and stopping at the first present. */
+  absentRun(key: number, n: number): number {
+    const end = key + n;
+    let k = key;
+    while (k < end) {
+      const ck = k >>> BITS, c = this.#chunk(ck), stop = Math.min(end, (ck + 1) * WIDTH);
+      if (c >= 0) {
+        const cells = this.#cells, base = (c << BITS) - ck * WIDTH;
+        while (k < stop && cells[base + k] < 0) k++;
+        if (k < stop) break;
+      } else k = stop;
+    }
+    return k - key;
+  }
+
+  /** Set each of the keys `[key, key + n)`, all absent, to `value` (≥ 0). */
+  fillAbsent(key: number, n: number, value: number): void {
+    const end = key + n;
+    for (let k = key; k < end;) {
+      const ck = k >>> BITS, stop = Math.min(end, (ck + 1) * WIDTH);
+      let c = this.#chunk(ck);
+      if (c < 0) c = this.#open(ck);
+      const at = (c << BITS) | (k & LOW);
+      this.#cells.fill(value, at, at + stop - k);
+      this.#counts[c] += stop - k;
+      this.#size += stop - k;
+      k = stop;
+    }
+  }
+
+  /** Remove the keys `[key, key + n)`, all present. */
+  deleteRun(key: number, n: number): void {
+    const end = key + n;
+    for (let k = key; k < end;) {
+      const ck = k >>> BITS, stop = Math.min(end, (ck + 1) * WIDTH), c = this.#chunk(ck);
+      const at = (c << BITS) | (k & LOW);
+      this.#cells.fill(-1, at, at + stop - k);
+      this.#size -= stop - k;
+      if ((this.#counts[c] -= stop - k) === 0) {
+        this.#table.delete(ck);
+        this.#spare.push(c);
+        this.#memoChunk = -1; // `#chunk` has just put `ck` first in the memo: it is absent now
+      }
+      k = stop;
+    }
+  }
+
   /** Remove `key` if present. */
   delete(key: number): void {
     const ck = key >>> BITS, c = this.#chunk(ck);
@@ -179,12 +240,12 @@ class ChunkTable {
     const n = slotsFor(expected);
     this.#slots = new Int32Array(2 * n).fill(-1);
     this.#mask = n - 1;
-    this.#shift = 32 - Math.log2(n);
+    this.#shift = 32 - Math.log2(n) + GROUP_BITS;
   }
 
   get(key: number): number {
     const slots = this.#slots, mask = this.#mask;
-    for (let i = Math.imul(key, 0x9e3779b1) >>> this.#shift;; i = (i + 1) & mask) {
+    for (let i = this.#home(key);; i = (i + 1) & mask) {
       const k = slots[2 * i];
       if (k === key) return slots[2 * i + 1];
       if (k < 0) return -1;
@@ -195,7 +256,7 @@ class ChunkTable {
   set(key: number, value: number): void {
     if ((this.#size + 1) * 2 > this.#mask + 1) this.#grow();
     const slots = this.#slots, mask = this.#mask;
-    let i = Math.imul(key, 0x9e3779b1) >>> this.#shift;
+    let i = this.#home(key);
     while (slots[2 * i] >= 0) i = (i + 1) & mask;
     slots[2 * i] = key;
     slots[2 * i + 1] = value;
@@ -205,13 +266,13 @@ class ChunkTable {
   /** Remove `key` (present). */
   delete(key: number): void {
     const slots = this.#slots, mask = this.#mask;
-    let i = Math.imul(key, 0x9e3779b1) >>> this.#shift;
+    let i = this.#home(key);
     while (slots[2 * i] !== key) i = (i + 1) & mask;
     // Backward shift: pull later entries of the probe run into the hole unless they sit at or after their home.
     for (let j = (i + 1) & mask;; j = (j + 1) & mask) {
       const k = slots[2 * j];
       if (k < 0) break;
-      const home = Math.imul(k, 0x9e3779b1) >>> this.#shift;
+      const home = this.#home(k);
       if (((j - home) & mask) >= ((j - i) & mask)) {
         slots[2 * i] = k;
         slots[2 * i + 1] = slots[2 * j + 1];
@@ -222,16 +283,28 @@ class ChunkTable {
     this.#size--;
   }
 
+  /**
+   * The slot a key hashes to: eight consecutive keys (a run of chunks) share a hash and sit side by side, so a
+   * walk over consecutive keys reads one cache line of the table per eight of them.
+   */
+  #home(key: number): number {
+    return (Math.imul(key >>> GROUP_BITS, 0x9e3779b1) >>> this.#shift << GROUP_BITS) | (key & GROUP_LOW);
+  }
+
   #grow(): void {
     const old = this.#slots;
     const n = 2 * (this.#mask + 1);
     this.#slots = new Int32Array(2 * n).fill(-1);
     this.#mask = n - 1;
-    this.#shift = 32 - Math.log2(n);
+    this.#shift = 32 - Math.log2(n) + GROUP_BITS;
     this.#size = 0;
     for (let i = 0; i < old.length; i += 2) if (old[i] >= 0) this.set(old[i], old[i + 1]);
   }
 }
+
+/** Consecutive chunk keys that hash alike (slots of 8 bytes: eight to a 64-byte line). */
+const GROUP_BITS = 3;
+const GROUP_LOW = (1 << GROUP_BITS) - 1;
 
 /** Table slots for `expected` entries: twice that, rounded up to a power of 2, at least 16. */
 function slotsFor(expected: number): number {

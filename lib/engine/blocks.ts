@@ -79,13 +79,28 @@ export function allocateBlocks(
   if (last >= 0 && last < fullPrompt && req.computed[r] < (last + 1) * bs && tokens >= (last + 1) * bs) {
     slots[last] = pool.promote(slots[last], req.blocks[from + last]);
   }
-  const need = Math.ceil(tokens / bs);
+  const need = Math.ceil(tokens / bs), blocks = req.blocks;
+  // Full prompt blocks end here; a run of consecutive uncached ids among them is allocated at once.
+  const fullEnd = Math.min(fullPrompt, Math.floor(tokens / bs));
+  const runs = register && pool.prefixCaching;
   while (held < need) {
     const k = held;
     let slot: number;
-    if (k < fullPrompt && tokens >= (k + 1) * bs) {
-      const id = req.blocks[from + k];
-      slot = pool.cachedSlot(id) >= 0 ? pool.acquire(id) : pool.allocate(register ? id : -1);
+    if (k < fullEnd) {
+      const id = blocks[from + k];
+      if (pool.cachedSlot(id) >= 0) slot = pool.acquire(id);
+      else if (runs) {
+        let n = 1;
+        while (k + n < fullEnd && blocks[from + k + n] === id + n) n++;
+        n = pool.uncachedRun(id, n);
+        const got = pool.allocateRun(id, n);
+        for (let t = 0; t < got; t++) slots[held++] = id + t;
+        if (got < n) {
+          req.held[r] = held;
+          return false;
+        }
+        continue;
+      } else slot = pool.allocate(-1);
     } else {
       slot = pool.allocate(-1);
     }
@@ -105,7 +120,17 @@ export function allocateBlocks(
  */
 export function releaseBlocks(req: RequestTable, pool: KvPool, r: number): void {
   const slots = req.slots[r];
-  if (slots !== null) { for (let k = req.held[r] - 1; k >= 0; k--) pool.release(slots[k]); }
+  if (slots !== null) {
+    // Runs of consecutive cached ids are released together (still tail first).
+    for (let k = req.held[r] - 1; k >= 0;) {
+      const slot = slots[k];
+      let j = k;
+      if (!pool.isPrivate(slot)) { while (j > 0 && slots[j - 1] === slots[j] - 1) j--; }
+      if (j === k) pool.release(slot);
+      else pool.releaseRun(slots[j], k - j + 1);
+      k = j - 1;
+    }
+  }
   req.held[r] = 0;
   pool.unreserve(req.sideBlocks[r]);
   req.sideBlocks[r] = 0;

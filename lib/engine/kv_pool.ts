@@ -7,16 +7,24 @@
  * block also holds its parent, so a parent is always released after its children: LRU order is therefore
  * leaf-first order (the reference's default `Lineage` eviction), with no tree to maintain.
  *
- * A slot's state is four adjacent words of one typed array (slots are visited in no order, so a slot's
- * state costs one cache line); the block id → slot index is a map sized to the pool (not to the workload) and
- * laid out for runs of consecutive ids, so every operation is O(1) expected.
+ * Slots are interchangeable, so the pool keeps no per-slot state: a cached block's slot is named by its block
+ * id, and every private slot (a partial prompt block, an output block, a side block) by {@link PRIVATE_SLOT},
+ * counted rather than tracked. A cached block's state (its holders, or its place in the LRU list) is one
+ * word of a map keyed by block id and laid out for runs of consecutive ids, so the blocks of a prompt sit side
+ * by side in memory whatever order they were taken in. The LRU list holds *runs*: block ids `[start, start +
+ * len)` released one after another from the top down (as a request releases a run of consecutive ids tail
+ * first), evicted from the top down; reviving a block in the middle of a run splits it. Every operation is
+ * O(1) expected, but for a split, which costs the shorter of its two parts.
  *
  * @module
  */
 import { IntMap } from "../common/int_map.ts";
 
-/** A slot's fields in `KvPool`'s state array: holders, block id, LRU links. */
-const REF = 0, ID = 1, PREV = 2, NEXT = 3, FIELDS = 4;
+/** The slot every private block is named by (no block id reaches it: ids stay below 2³¹ − 2). */
+export const PRIVATE_SLOT = 0x7fffffff;
+/** A cached block's map value: its holders (≥ 1) when active; `INACTIVE | run` when in the LRU list. */
+const INACTIVE = 1 << 30;
+const RUN = INACTIVE - 1;
 
 /**
  * @example
@@ -38,24 +46,24 @@ export class KvPool {
   readonly capacity: number;
   /** Whether full prompt blocks are registered for reuse. */
   readonly prefixCaching: boolean;
-  /**
-   * Per slot, side by side (one cache line for a slot's whole state, whose slots are scattered): holders
-   * (`REF`, 0 = free or inactive), the block id cached (`ID`, −1 = free or private), and the LRU links.
-   */
-  #state: Int32Array;
-  /** Slot caching each block id (only cached ids have an entry). */
-  #slotOf: IntMap;
+  /** Per cached block id: its holders, or `INACTIVE |` its LRU run (only cached ids have an entry). */
+  #state: IntMap;
+  /** LRU runs: lowest id, length, and links (least recently released first); free runs chain on `#runNext`. */
+  #runStart: Int32Array;
+  #runLen: Int32Array;
+  #runPrev: Int32Array;
+  #runNext: Int32Array;
+  #runFree = -1;
+  #runCount = 0;
   #lruHead = -1;
   #lruTail = -1;
-  #free: Int32Array;
   #freeCount: number;
   #active = 0;
   #inactive = 0;
   /** Active slots not registered under a block id (partial prompt blocks, output blocks). */
   #privateActive = 0;
   #evictions = 0;
-  /** Private slots taken by {@link KvPool.reserve} (interchangeable: given back last in, first out). */
-  #reserved: Int32Array;
+  /** Private slots taken by {@link KvPool.reserve}. */
   #reservedCount = 0;
 
   /**
@@ -69,7 +77,7 @@ export class KvPool {
    * ```
    */
   static bytes(capacity: number, prefixCaching: boolean): number {
-    return 24 * capacity + IntMap.bytes(prefixCaching ? capacity : 0); // as the constructor sizes them
+    return 24 * capacity + IntMap.bytes(prefixCaching ? capacity : 0); // at most, as the runs grow
   }
 
   /**
@@ -78,12 +86,12 @@ export class KvPool {
   constructor(capacity: number, prefixCaching: boolean) {
     this.capacity = capacity;
     this.prefixCaching = prefixCaching;
-    this.#state = new Int32Array(capacity * FIELDS).fill(-1);
-    for (let i = 0; i < capacity; i++) this.#state[i * FIELDS + REF] = 0;
-    this.#slotOf = new IntMap(prefixCaching ? capacity : 0);
-    this.#free = new Int32Array(capacity);
-    this.#reserved = new Int32Array(capacity);
-    for (let i = 0; i < capacity; i++) this.#free[i] = capacity - 1 - i;
+    this.#state = new IntMap(prefixCaching ? capacity : 0);
+    const runs = prefixCaching ? Math.min(capacity, 1024) : 0;
+    this.#runStart = new Int32Array(runs);
+    this.#runLen = new Int32Array(runs);
+    this.#runPrev = new Int32Array(runs);
+    this.#runNext = new Int32Array(runs);
     this.#freeCount = capacity;
   }
 
@@ -107,19 +115,22 @@ export class KvPool {
     return this.#evictions;
   }
 
-  /** Slot caching block `id`, or −1. */
+  /** Slot caching block `id` (the id itself), or −1. */
   cachedSlot(id: number): number {
-    return this.prefixCaching ? this.#slotOf.get(id) : -1;
+    return this.prefixCaching && this.#state.get(id) >= 0 ? id : -1;
   }
 
   /** Whether `slot` is a private block (registered for no reuse). */
   isPrivate(slot: number): boolean {
-    return this.#state[slot * FIELDS + ID] < 0;
+    return slot === PRIVATE_SLOT;
   }
 
   /** Whether `slot` is held by a running request. */
   isActive(slot: number): boolean {
-    return this.#state[slot * FIELDS + REF] > 0;
+    if (slot === PRIVATE_SLOT) return true;
+    if (slot < 0 || !this.prefixCaching) return false;
+    const v = this.#state.get(slot);
+    return v > 0 && v < INACTIVE;
   }
 
   /**
@@ -129,12 +140,12 @@ export class KvPool {
   matchPrefix(blocks: Int32Array, from: number, to: number, activeOut: Int32Array): number {
     activeOut[0] = 0;
     if (!this.prefixCaching) return 0;
-    const slotOf = this.#slotOf, state = this.#state;
+    const state = this.#state;
     let n = 0, active = 0;
     for (let i = from; i < to; i++) {
-      const slot = slotOf.get(blocks[i]);
-      if (slot < 0) break;
-      if (state[slot * FIELDS + REF] > 0) active++;
+      const v = state.get(blocks[i]);
+      if (v < 0) break;
+      if (v < INACTIVE) active++;
       n++;
     }
     activeOut[0] = active;
@@ -143,14 +154,14 @@ export class KvPool {
 
   /** Take a reference on the cached block `id` (which must be cached), reviving it if inactive. */
   acquire(id: number): number {
-    const slot = this.#slotOf.get(id);
-    if (this.#state[slot * FIELDS + REF] === 0) {
-      this.#unlink(slot);
+    const state = this.#state, at = state.cell(id), v = state.cells[at];
+    if (v >= INACTIVE) {
+      this.#revive(id, v & RUN);
       this.#inactive--;
       this.#active++;
-    }
-    this.#state[slot * FIELDS + REF]++;
-    return slot;
+      state.cells[at] = 1;
+    } else state.cells[at] = v + 1;
+    return id;
   }
 
   /**
@@ -159,28 +170,66 @@ export class KvPool {
    * every slot is active.
    */
   allocate(id: number): number {
-    let slot: number;
-    if (this.#freeCount > 0) {
-      slot = this.#free[--this.#freeCount];
-    } else if (this.#lruHead >= 0) {
-      slot = this.#lruHead;
-      this.#unlink(slot);
-      this.#inactive--;
-      this.#slotOf.delete(this.#state[slot * FIELDS + ID]);
-      this.#evictions++;
-    } else {
-      return -1;
-    }
-    this.#state[slot * FIELDS + REF] = 1;
+    if (this.#freeCount > 0) this.#freeCount--;
+    else if (this.#lruHead >= 0) this.#evict();
+    else return -1;
     this.#active++;
     if (id >= 0 && this.prefixCaching) {
-      this.#state[slot * FIELDS + ID] = id;
-      this.#slotOf.set(id, slot);
-    } else {
-      this.#state[slot * FIELDS + ID] = -1;
-      this.#privateActive++;
+      this.#state.set(id, 1);
+      return id;
     }
-    return slot;
+    this.#privateActive++;
+    return PRIVATE_SLOT;
+  }
+
+  /**
+   * How many of the consecutive block ids `[id, id + n)` are not cached, counting from `id` and stopping at the
+   * first cached one.
+   */
+  uncachedRun(id: number, n: number): number {
+    return this.prefixCaching ? this.#state.absentRun(id, n) : n;
+  }
+
+  /**
+   * {@link KvPool.allocate} of each of the block ids `[id, id + n)` in order (none cached; prefix caching on),
+   * stopping when no slot is left. Returns how many were allocated (their slots are their ids).
+   */
+  allocateRun(id: number, n: number): number {
+    const got = Math.min(n, this.capacity - this.#active), fromFree = Math.min(got, this.#freeCount);
+    this.#freeCount -= fromFree;
+    for (let left = got - fromFree; left > 0;) {
+      const h = this.#lruHead, len = this.#runLen[h], take = Math.min(left, len);
+      this.#state.deleteRun(this.#runStart[h] + len - take, take);
+      this.#runLen[h] = len - take;
+      if (len === take) this.#unlinkRun(h);
+      this.#inactive -= take;
+      this.#evictions += take;
+      left -= take;
+    }
+    this.#active += got;
+    this.#state.fillAbsent(id, got, 1);
+    return got;
+  }
+
+  /**
+   * {@link KvPool.release} of the slots of block ids `id + n − 1` down to `id`, in that order (tail first, as a
+   * request releases its blocks).
+   */
+  releaseRun(id: number, n: number): void {
+    const state = this.#state;
+    for (let b = id + n - 1; b >= id; b--) {
+      const at = state.cell(b), cells = state.cells, v = at < 0 ? -1 : cells[at];
+      if (v <= 0 || v >= INACTIVE) {
+        throw new Error(`kv pool: slot ${b} released more often than acquired (bug)`);
+      }
+      if (v > 1) {
+        cells[at] = v - 1;
+        continue;
+      }
+      this.#active--;
+      this.#inactive++;
+      cells[at] = INACTIVE | this.#append(b);
+    }
   }
 
   /**
@@ -189,29 +238,28 @@ export class KvPool {
    */
   promote(slot: number, id: number): number {
     if (!this.prefixCaching) return slot;
-    if (this.#slotOf.get(id) >= 0) {
+    if (this.#state.get(id) >= 0) {
       this.release(slot);
       return this.acquire(id);
     }
-    this.#state[slot * FIELDS + ID] = id;
-    this.#slotOf.set(id, slot);
+    this.#state.set(id, 1);
     this.#privateActive--;
-    return slot;
+    return id;
   }
 
   /** Drop one reference; an unheld cached block becomes inactive (most recently used), a private one free. */
   release(slot: number): void {
-    const left = --this.#state[slot * FIELDS + REF];
-    if (left > 0) return;
-    if (left < 0) throw new Error(`kv pool: slot ${slot} released more often than acquired (bug)`);
-    this.#active--;
-    if (this.#state[slot * FIELDS + ID] >= 0) {
-      this.#inactive++;
-      this.#append(slot);
-    } else {
+    if (slot === PRIVATE_SLOT) {
+      if (this.#privateActive === 0) {
+        throw new Error("kv pool: a private slot released more often than taken (bug)");
+      }
+      this.#active--;
       this.#privateActive--;
-      this.#free[this.#freeCount++] = slot;
+      this.#freeCount++;
+      return;
     }
+    if (!this.prefixCaching) throw new Error(`kv pool: slot ${slot} released more often than acquired (bug)`);
+    this.releaseRun(slot, 1);
   }
 
   /**
@@ -230,14 +278,16 @@ export class KvPool {
    */
   reserve(n: number): boolean {
     if (n > this.available) return false;
-    for (let i = 0; i < n; i++) this.#reserved[this.#reservedCount++] = this.allocate(-1);
+    for (let i = 0; i < n; i++) this.allocate(-1);
+    this.#reservedCount += n;
     return true;
   }
 
   /** Give back `n` slots taken by {@link KvPool.reserve}. */
   unreserve(n: number): void {
     if (n > this.#reservedCount) throw new Error("kv pool: more state slots given back than taken (bug)");
-    for (let i = 0; i < n; i++) this.release(this.#reserved[--this.#reservedCount]);
+    this.#reservedCount -= n;
+    for (let i = 0; i < n; i++) this.release(PRIVATE_SLOT);
   }
 
   /** Slots that can be allocated right now without preemption (free + evictable). */
@@ -251,25 +301,115 @@ export class KvPool {
    */
   retire(): number {
     const bytes = KvPool.bytes(this.capacity, this.prefixCaching);
-    this.#state = this.#free = this.#reserved = new Int32Array(0);
-    this.#slotOf = new IntMap(0);
+    this.#runStart =
+      this.#runLen =
+      this.#runPrev =
+      this.#runNext =
+        new Int32Array(0);
+    this.#state = new IntMap(0);
     return bytes - KvPool.bytes(0, this.prefixCaching);
   }
 
-  #append(slot: number): void {
-    const state = this.#state;
-    state[slot * FIELDS + PREV] = this.#lruTail;
-    state[slot * FIELDS + NEXT] = -1;
-    if (this.#lruTail >= 0) state[this.#lruTail * FIELDS + NEXT] = slot;
-    else this.#lruHead = slot;
-    this.#lruTail = slot;
+  /** Put `id` (just released) at the LRU list's tail: on the tail run when it continues it downwards. */
+  #append(id: number): number {
+    const t = this.#lruTail;
+    if (t >= 0 && this.#runStart[t] === id + 1) {
+      this.#runStart[t] = id;
+      this.#runLen[t]++;
+      return t;
+    }
+    const run = this.#newRun(id, 1);
+    this.#runPrev[run] = t;
+    this.#runNext[run] = -1;
+    if (t >= 0) this.#runNext[t] = run;
+    else this.#lruHead = run;
+    this.#lruTail = run;
+    return run;
   }
 
-  #unlink(slot: number): void {
-    const state = this.#state, p = state[slot * FIELDS + PREV], n = state[slot * FIELDS + NEXT];
-    if (p >= 0) state[p * FIELDS + NEXT] = n;
+  /** Evict the least recently released block: the top of the head run. */
+  #evict(): void {
+    const h = this.#lruHead, len = --this.#runLen[h];
+    this.#state.delete(this.#runStart[h] + len);
+    if (len === 0) this.#unlinkRun(h);
+    this.#inactive--;
+    this.#evictions++;
+  }
+
+  /** Take inactive `id` out of its LRU run `run`, splitting the run when `id` is inside it. */
+  #revive(id: number, run: number): void {
+    const start = this.#runStart[run], len = this.#runLen[run], off = id - start;
+    if (len === 1) return this.#unlinkRun(run);
+    if (off === 0) {
+      this.#runStart[run] = start + 1;
+      this.#runLen[run] = len - 1;
+      return;
+    }
+    if (off === len - 1) {
+      this.#runLen[run] = len - 1;
+      return;
+    }
+    // The ids above `id` were released before those below it: they stay ahead in the list. The shorter part
+    // moves to a new run (its ids renamed).
+    const above = len - off - 1, state = this.#state;
+    if (off <= above) {
+      const below = this.#newRun(start, off);
+      this.#runStart[run] = id + 1;
+      this.#runLen[run] = above;
+      const next = this.#runNext[run];
+      this.#runPrev[below] = run;
+      this.#runNext[below] = next;
+      this.#runNext[run] = below;
+      if (next >= 0) this.#runPrev[next] = below;
+      else this.#lruTail = below;
+      for (let k = start; k < id; k++) state.set(k, INACTIVE | below);
+    } else {
+      const top = this.#newRun(id + 1, above);
+      this.#runLen[run] = off;
+      const prev = this.#runPrev[run];
+      this.#runNext[top] = run;
+      this.#runPrev[top] = prev;
+      this.#runPrev[run] = top;
+      if (prev >= 0) this.#runNext[prev] = top;
+      else this.#lruHead = top;
+      for (let k = id + 1; k < start + len; k++) state.set(k, INACTIVE | top);
+    }
+  }
+
+  /** A run `[start, start + len)`, unlinked. */
+  #newRun(start: number, len: number): number {
+    let run = this.#runFree;
+    if (run >= 0) this.#runFree = this.#runNext[run];
+    else {
+      run = this.#runCount++;
+      if (run === this.#runStart.length) this.#growRuns();
+    }
+    this.#runStart[run] = start;
+    this.#runLen[run] = len;
+    return run;
+  }
+
+  /** Take `run` out of the LRU list and free it. */
+  #unlinkRun(run: number): void {
+    const p = this.#runPrev[run], n = this.#runNext[run];
+    if (p >= 0) this.#runNext[p] = n;
     else this.#lruHead = n;
-    if (n >= 0) state[n * FIELDS + PREV] = p;
+    if (n >= 0) this.#runPrev[n] = p;
     else this.#lruTail = p;
+    this.#runNext[run] = this.#runFree;
+    this.#runFree = run;
+  }
+
+  #growRuns(): void {
+    const n = Math.max(16, this.#runStart.length * 2);
+    const grow = (a: Int32Array) => {
+      const b = new Int32Array(n);
+      b.set(a);
+      return b;
+    };
+    this.#runStart = grow(this.#runStart);
+    this.#runLen = grow(this.#runLen);
+    this.#runPrev = grow(this.#runPrev);
+    this.#runNext = grow(this.#runNext);
   }
 }

@@ -4,8 +4,8 @@
  * @module
  */
 import { grown } from "../common/grown.ts";
-import { IntMap } from "../common/int_map.ts";
 import { Rng } from "../common/rng.ts";
+import { RunCounts } from "../common/run_counts.ts";
 import type { Engine } from "../engine/mod.ts";
 import type { RoutingHints } from "../workload/mod.ts";
 import {
@@ -86,7 +86,7 @@ export class Router {
   /** Per engine id: blocks of the requests active there. */
   #activeBlocks = new Float64Array(8);
   /** Per engine id: holders of each block of the requests active there (router_assume_kv_reuse). */
-  #activeRefs: (IntMap | undefined)[] = [];
+  #activeRefs: (RunCounts | undefined)[] = [];
   /** Per request: the engine it was routed to (−1: none). */
   readonly #routedEngine: Int32Array;
   /** Overlap (cached leading blocks) on the chosen engine at routing time, per request. */
@@ -335,9 +335,7 @@ export class Router {
     const refs = this.#activeRefs[id];
     if (!refs || !this.config.router_assume_kv_reuse) return 0;
     const req = this.#req;
-    let n = 0;
-    for (let i = req.blockOffset[r]; i < req.blockOffset[r + 1] && refs.get(req.blocks[i]) > 0; i++) n++;
-    return n;
+    return refs.leading(req.blocks, req.blockOffset[r], req.blockOffset[r + 1]);
   }
 
   /** Add (+1) or remove (−1) `r`'s blocks from engine `id`'s active set. */
@@ -350,11 +348,16 @@ export class Router {
       return;
     }
     let refs = this.#activeRefs[id];
-    if (!refs) refs = this.#activeRefs[id] = new IntMap(1024);
+    if (!refs) refs = this.#activeRefs[id] = new RunCounts();
+    // Holders per run of consecutive block ids (a prompt's blocks come in long runs).
+    const blocks = req.blocks;
     let unique = partial;
-    for (let i = from; i < to; i++) {
-      const holders = refs.add(req.blocks[i], sign);
-      if (sign > 0 ? holders === 1 : holders === 0) unique++;
+    for (let i = from; i < to;) {
+      const start = blocks[i];
+      let j = i + 1;
+      while (j < to && blocks[j] === start + (j - i)) j++;
+      unique += refs.add(start, j - i, sign);
+      i = j;
     }
     this.#activeBlocks[id] += sign * unique;
   }

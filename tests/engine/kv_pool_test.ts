@@ -39,10 +39,11 @@ Deno.test("kv pool: a revived inactive block leaves the LRU list", () => {
 
 Deno.test("kv pool: promote registers a full block, or folds into an identical cached one", () => {
   const pool = new KvPool(4, true);
-  const p1 = pool.allocate(-1);
-  assert.equal(pool.promote(p1, 5), p1);
+  const p1 = pool.promote(pool.allocate(-1), 5); // a slot is named by the block it caches
   assert.equal(pool.cachedSlot(5), p1);
+  assert(!pool.isPrivate(p1));
   const p2 = pool.allocate(-1);
+  assert(pool.isPrivate(p2));
   const folded = pool.promote(p2, 5);
   assert.equal(folded, p1);
   assert.equal(pool.activeBlocks, 1);
