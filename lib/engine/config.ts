@@ -288,8 +288,8 @@ export function resolveEngineArgs(
     t.prefill_ms === 0 && t.prefill_ms_per_token === 0 && t.decode_ms === 0
   ) {
     warnings.push(
-      `${what}.timing_model: every pass takes no time, so the run ends as it starts and its throughputs are ` +
-        "measured against the reports' shortest duration (1 ns)",
+      `${what}.timing_model: every pass takes no time, so latencies are 0 and throughputs follow the arrivals ` +
+        "(a run whose requests all arrive at once is measured against the reports' shortest duration, 1 ns)",
     );
   }
   return { args, config, warnings };

@@ -67,17 +67,19 @@ export class KvPool {
   #reservedCount = 0;
 
   /**
-   * Bytes a pool of `capacity` blocks allocates: six Int32 words a slot, and with prefix caching its block index.
+   * Bytes a pool of `capacity` blocks may allocate, at most: its LRU's runs (four Int32 words a run, at most one
+   * run a block, the arrays doubling as they grow: 32 bytes a block) and, with prefix caching, its block index.
+   * The fleet's memory cap charges this bound.
    *
    * @example
    * ```ts
    * import assert from "node:assert/strict";
    * import { KvPool } from "./kv_pool.ts";
-   * assert.equal(KvPool.bytes(1000, false), 24_000 + 260); // the arrays, and an empty block index
+   * assert.equal(KvPool.bytes(1000, false), 32_000 + 260); // the runs, and an empty block index
    * ```
    */
   static bytes(capacity: number, prefixCaching: boolean): number {
-    return 24 * capacity + IntMap.bytes(prefixCaching ? capacity : 0); // at most, as the runs grow
+    return 32 * capacity + IntMap.bytes(prefixCaching ? capacity : 0);
   }
 
   /**

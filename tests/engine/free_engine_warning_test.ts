@@ -7,8 +7,8 @@ Deno.test("engine args: a free aggregated engine is warned of; a free prefill st
   assert.deepEqual(
     resolveEngineArgs(free, "aggregated").warnings.filter((w) => w.includes("timing_model")),
     [
-      "engine args.timing_model: every pass takes no time, so the run ends as it starts and its throughputs are " +
-      "measured against the reports' shortest duration (1 ns)",
+      "engine args.timing_model: every pass takes no time, so latencies are 0 and throughputs follow the " +
+      "arrivals (a run whose requests all arrive at once is measured against the reports' shortest duration, 1 ns)",
     ],
   );
   assert.deepEqual(resolveEngineArgs(free, "prefill").warnings, []);
