@@ -1,10 +1,13 @@
 /**
  * A run that cannot run is an error naming it, before any run starts where the input shows it (a warm-up the
- * workload cannot hold); an error raised while a job runs keeps its location and names its job.
+ * workload cannot hold); an error raised while a job runs keeps its location and names its job, and `run()`
+ * names it as the DSL's prepare-time errors are ({@link failedJob} finds the job, {@link runError} words it).
  */
 import assert from "node:assert/strict";
 import { InputError } from "../../lib/common/errors.ts";
 import { execute, type Job, scenario, spawnWorkers } from "../../mod.ts";
+import { failedJob } from "../../lib/dsl/execute.ts";
+import { runError } from "../../lib/dsl/plan.ts";
 import { loadInputs } from "../../lib/simulate.ts";
 import { tempDir } from "../_temp.ts";
 import { MINI_TRACE } from "./_helpers.ts";
@@ -60,5 +63,48 @@ for (const threads of [0, 2]) {
         e.cause.name === "TypeError" &&
         e.message === `simulation job 1 failed: TypeError: ${e.cause.message}`,
     );
+  });
+}
+
+const run = { index: 3, name: "numGpuBlocks=1024 · workers=2" };
+
+Deno.test("runError: an input error in the simulator's words is named by its run, in the DSL's names", () => {
+  const flagged = new InputError("must be > 0 (got --extra-engine-args.max_num_seqs)", {
+    field: "--extra-engine-args.max_num_seqs",
+  });
+  const e = runError(flagged, run);
+  assert.ok(e instanceof InputError);
+  assert.equal(
+    e.message,
+    "run 3 (numGpuBlocks=1024 · workers=2): engine.maxNumSeqs: must be > 0 (got engine.maxNumSeqs)",
+  );
+  // A file and line stay where they were.
+  const located = runError(new InputError("bad row", { file: "t.jsonl", line: 7, field: "hash_ids" }), run);
+  assert.equal(located.message, "run 3 (numGpuBlocks=1024 · workers=2): t.jsonl:7: hash_ids: bad row");
+  // A spec field is named as the prepare-time errors name it.
+  const spec = runError(new InputError("must be > 0", { field: "spec.topology.num_workers" }), run);
+  assert.equal(spec.message, "run 3 (numGpuBlocks=1024 · workers=2): numWorkers: must be > 0");
+});
+
+for (const threads of [0, 2]) {
+  Deno.test(`execute (${threads} workers): a failure tells its job, and runError names the run`, async () => {
+    const input = await execute(
+      [job(0), job(1, { spec: { ...small.spec, warmup_request_count: 9 } })],
+      workloads,
+      spawnWorkers(threads),
+    ).catch((e) => e);
+    assert.equal(failedJob(input)?.id, 1);
+    assert.equal(
+      runError(input, run).message,
+      "run 3 (numGpuBlocks=1024 · workers=2): warmupRequestCount: 9 warm-up requests leave none of the " +
+        "workload's 4 to measure; raise the request count or lower the warm-up",
+    );
+    const bug = await execute([job(0), job(2, { workloadKey: "missing" })], workloads, spawnWorkers(threads))
+      .catch((e) => e);
+    assert.equal(failedJob(bug)?.id, 2);
+    const named = runError(bug.cause, run);
+    assert.match(named.message, /^run 3 \(numGpuBlocks=1024 · workers=2\): TypeError: /);
+    assert.equal(named.cause, bug.cause);
+    assert.equal(failedJob(new Error("elsewhere")), undefined);
   });
 }
