@@ -100,10 +100,12 @@ export class VllmScheduler {
       // Async scheduling: requests queued after the previous pass was planned are not visible yet, unless the
       // pass would otherwise be empty (then all of them are, as an idle scheduler sees its whole queue).
       const idle = e.runningCount === 0;
-      while (e.runningCount < cfg.maxNumSeqs && e.waiting.size > 0 && budget > 0) {
+      while (e.runningCount < cfg.maxNumSeqs && e.waiting.size > 0) {
         const r = e.waiting.front();
         if (req.firstPass[r] > e.passes && !idle) break;
+        // A request that cannot run is rejected whatever budget is left, as the reference's admission loop does.
         if (e.rejectHead(r)) continue;
+        if (budget <= 0) break;
         const take = this.#admit(e, req, spec, r, budget, nowMs);
         if (take === PARKED) continue;
         if (take < 0) break;

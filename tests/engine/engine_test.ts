@@ -212,6 +212,20 @@ Deno.test("max_model_len: prompts at the limit are rejected, generation stops at
   assert.equal(collector.outputTokens[1], 100);
 });
 
+Deno.test("max_model_len: a prompt is rejected when it reaches the queue's head, even with no budget left", () => {
+  // The first prompt takes the whole 8-token budget; the session's first turn cannot run and is rejected in the
+  // same pass, so its next turn follows at once and is admitted in the next pass.
+  const w = workloadOf([
+    { input: 8, output: 3 },
+    { input: 12, output: 3, session: "s" },
+    { input: 4, output: 3, session: "s", delay: 0 },
+  ], 4);
+  const engine = { block_size: 4, max_num_batched_tokens: 8, max_model_len: 12, ...fixedTiming(10, 2) };
+  const { collector } = run(w, agg(engine));
+  assert.deepEqual([collector.terminalMs[1], collector.arrivalMs[2]], [0, 0]);
+  assert.equal(collector.firstTokenMs[2], 24); // the pass from 12 (after the first one's): prefill and decode
+});
+
 Deno.test("rejections alone are no pass: the passes and the last pass's stats are the work's", () => {
   const one = workloadOf([{ input: 4, output: 3, at: 5 }]);
   const three = workloadOf([{ input: 700, output: 3 }, { input: 800, output: 3 }, {
