@@ -109,8 +109,8 @@ export function loadPrediction(
 
 /**
  * `e` as the config file `file` names things: an input error's field (an engine arg, a planner key, a spec
- * field) as the config field that set it, and the engine args its message names (advice such as "raise
- * aic_tp_size") as their fields under a worker role; any other error as it is.
+ * field) as the config field that set it, and, in an engine arg's error, the engine args its message names
+ * (advice such as "raise aic_tp_size") as their fields under a worker role; any other error as it is.
  *
  * @example
  * ```ts
@@ -119,12 +119,22 @@ export function loadPrediction(
  * import { inConfigTerms } from "./aisimulate_files.ts";
  * const e = inConfigTerms(new InputError("over the limit", { field: "planner.max_gpu_budget" }), "c.yaml");
  * assert.equal((e as Error).message, "c.yaml: planner.max_num_gpus: over the limit");
+ * const arg = new InputError("raise aic_tp_size", { field: "--extra-engine-args.num_gpu_blocks" });
+ * assert.equal(
+ *   (inConfigTerms(arg, "c.yaml") as Error).message,
+ *   "c.yaml: engine.workers.aggregated.kv_cache.capacity.blocks: raise parallelism.tensor",
+ * );
+ * const row = new InputError("1 id at block_size 512", { file: "t.jsonl", line: 3, field: "hash_ids" });
+ * assert.match((inConfigTerms(row, "c.yaml") as Error).message, /at block_size 512$/);
  * ```
  */
 export function inConfigTerms(e: unknown, file: string): unknown {
   if (!(e instanceof InputError)) return e;
   const { file: at = file, line, field } = e.location;
-  return new InputError(e.detail.replace(ENGINE_ARG, (arg) => ROLE_FIELDS[arg]), {
+  // An engine arg's error may advise other engine args; other errors (a trace row's) keep their words.
+  const engineArg = field !== undefined && /^--[a-z]+-engine-args\./.test(field);
+  const detail = engineArg ? e.detail.replace(ENGINE_ARG, (arg) => ROLE_FIELDS[arg]) : e.detail;
+  return new InputError(detail, {
     file: at,
     line,
     field: field === undefined ? undefined : configField(field),
