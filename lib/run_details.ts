@@ -131,7 +131,8 @@ export function runDetails(
       ...(resolved.length === 2 ? transferArgWarnings(resolved[0].args, resolved[1].args) : []),
       ...(inputs.spec.router.mode === "kv_router"
         ? policyWarnings(inputs.spec.router.policy, inputs.spec.router.model_name)
-        : unusedConfigWarnings(inputs.spec.router.mode, inputs.spec.router.config)),
+        : []),
+      ...unusedConfigWarnings(inputs.spec.router.mode, inputs.spec.router.config),
       ...plannerWarnings,
     ],
   };

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The reference's cold-start sweep (Dynamo docs, "Planner Replay Benchmarking", §3), unchanged except for the
-# program name: `.venv/bin/python -m dynamo.replay` → `deno task replay`. Run it from the repository root.
+# program name: `.venv/bin/python -m dynamo.replay` → `deno task replay`, and a guard in run_one that stops a
+# run missing TRACE or OUT. Run it from the repository root.
 # TRACE and OUT are plain (unexported) shell variables in the reference, so the `bash -c` children would not
 # see them; start it with both already in the environment (any value: the script's own assignments below then
 # update the exported variables): `TRACE= OUT= bash scenarios/reference_startup_sweep.sh`.
@@ -14,6 +15,9 @@ mkdir -p "$OUT"
 
 run_one() {
   local s=$1
+  # (dynolab) Without TRACE and OUT in the environment, each run would fail and log to /startup_*.log.
+  : "${TRACE:?start the sweep as: TRACE= OUT= bash scenarios/reference_startup_sweep.sh}"
+  : "${OUT:?start the sweep as: TRACE= OUT= bash scenarios/reference_startup_sweep.sh}"
   local name=$(printf "dynosim_agg_startup_%03d.html" "$s")
   local extra
   if [[ "$s" -eq 0 ]]; then

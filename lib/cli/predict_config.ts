@@ -92,7 +92,12 @@ const Stop = z.strictObject({
 
 /** `traffic`: what arrives (`source`), when (`load`) and how much (`stop`). */
 export const TrafficSchema = z.strictObject({
-  source: z.discriminatedUnion("type", [SyntheticSource, SessionSource, TraceSource]),
+  source: z.discriminatedUnion("type", [SyntheticSource, SessionSource, TraceSource], {
+    error: (issue) =>
+      typeof issue.input !== "object" || issue.input === null
+        ? 'expected a mapping {type: "synthetic" | "synthetic-session" | "trace", …}'
+        : undefined,
+  }),
   load: Load,
   stop: Stop.optional(),
 });

@@ -7,6 +7,7 @@
  */
 import { flagError } from "../common/flag_error.ts";
 import { parseArgs } from "node:util";
+import { fileURLToPath } from "node:url";
 import { InputError } from "../common/errors.ts";
 import { mergeResults } from "./merge.ts";
 import { Results } from "./results.ts";
@@ -36,12 +37,14 @@ export const RUN_FLAGS = {
  * assert.equal(o.parallelism, 2);
  * ```
  */
-export function runOptionsFromArgs(args: readonly string[] = Deno.args): RunOptions {
+export function runOptionsFromArgs(args?: readonly string[]): RunOptions {
   return parseScriptArgs({}, args).options;
 }
 
 /**
  * A scenario script's command line: the run flags plus the script's own `extra` flags (`parseArgs` options).
+ * Without `args` it reads the script's own (`Deno.args`) as its command line does: `--help` prints the flags and
+ * exits, and a bad flag prints one line and exits with code 2; with `args`, a bad flag is an {@link InputError}.
  *
  * @example
  * ```ts
@@ -54,10 +57,28 @@ export function runOptionsFromArgs(args: readonly string[] = Deno.args): RunOpti
  */
 export function parseScriptArgs(
   extra: Record<string, { type: "string" | "boolean" }> = {},
-  args: readonly string[] = Deno.args,
+  args?: readonly string[],
 ): { options: RunOptions; values: Record<string, string | boolean | undefined> } {
-  const { values } = parseFlags(args, { ...RUN_FLAGS, ...extra }, false);
-  return { options: runOptions(values), values: values as Record<string, string | boolean | undefined> };
+  const flags = { ...RUN_FLAGS, ...extra };
+  if (args === undefined && Deno.args.includes("--help")) {
+    const names = Object.entries(flags).map(([k, o]) => `--${k}${o.type === "string" ? " VALUE" : ""}`);
+    console.log(`usage: deno run -A ${scriptName()} [${names.join("] [")}]`);
+    Deno.exit(0);
+  }
+  try {
+    const { values } = parseFlags(args ?? Deno.args, flags, false);
+    return { options: runOptions(values), values: values as Record<string, string | boolean | undefined> };
+  } catch (e) {
+    if (args !== undefined || !(e instanceof InputError)) throw e;
+    console.error(`error: ${e.message}`);
+    Deno.exit(2);
+  }
+}
+
+/** The running script's path, relative to where it was run from when inside it. */
+function scriptName(): string {
+  const path = fileURLToPath(Deno.mainModule);
+  return path.startsWith(`${Deno.cwd()}/`) ? path.slice(Deno.cwd().length + 1) : path;
 }
 
 function runOptions(values: Record<string, unknown>): RunOptions {

@@ -172,9 +172,18 @@ export function costWeights(config: RouterConfig): CostWeights {
   };
 }
 
+/** KV-router keys of a live deployment that a simulation has nothing to apply to. */
+const LIVE_ONLY = [
+  "shared_cache_multiplier",
+  "router_ttl_secs",
+  "router_max_tree_size",
+  "router_snapshot_threshold",
+];
+
 /**
- * The warning for router config keys set away from their defaults under a mode other than the KV router's,
- * which reads none of them; none otherwise.
+ * The warnings for router config keys set away from their defaults that the run does not read: any, under a
+ * mode other than the KV router's; under the KV router, the live deployment's keys ({@link LIVE_ONLY}) and a
+ * queue policy without a queue.
  *
  * @example
  * ```ts
@@ -183,12 +192,27 @@ export function costWeights(config: RouterConfig): CostWeights {
  * const config = RouterConfigSchema.parse({ overlap_score_weight: 3 });
  * assert.match(unusedConfigWarnings("round_robin", config)[0], /overlap_score_weight only affects the KV router/);
  * assert.deepEqual(unusedConfigWarnings("kv_router", config), []);
+ * const live = RouterConfigSchema.parse({ router_ttl_secs: 5 });
+ * assert.deepEqual(unusedConfigWarnings("kv_router", live), ["--router-config.router_ttl_secs has no effect in simulation"]);
  * ```
  */
 export function unusedConfigWarnings(mode: RouterMode, config: RouterConfig): string[] {
-  if (mode === "kv_router") return [];
   const defaults: Record<string, unknown> = RouterConfigSchema.parse({});
   const set = Object.entries(config).filter(([k, v]) => JSON.stringify(v) !== JSON.stringify(defaults[k]));
+  if (mode === "kv_router") {
+    const offline = set.filter(([k]) => LIVE_ONLY.includes(k)).map(([k]) => `--router-config.${k}`);
+    return [
+      ...(offline.length > 0
+        ? [`${offline.join(", ")} ha${offline.length > 1 ? "ve" : "s"} no effect in simulation`]
+        : []),
+      ...(config.router_queue_threshold === null &&
+          config.router_queue_policy !== defaults.router_queue_policy
+        ? [
+          "--router-config.router_queue_policy has no effect without a router queue (router_queue_threshold null)",
+        ]
+        : []),
+    ];
+  }
   if (set.length === 0) return [];
   const keys = set.map(([k]) => `--router-config.${k}`).join(", ");
   return [

@@ -220,6 +220,11 @@ Deno.test("aisimulate predict: bad input names the file and field, exits 2 and w
     /engine: unknown key "modle"/,
   );
   await expectError(GUIDE, [], /prediction\.yaml: router: a router or planner section needs --stack dynamo/);
+  await expectError(
+    { ...GUIDE, traffic: { ...GUIDE.traffic, source: "synthetic" } },
+    ["--stack", "dynamo"],
+    /traffic\.source: expected a mapping \{type: "synthetic" \| "synthetic-session" \| "trace", …\}/,
+  );
   // The advice names the config's fields, not the engine args they set.
   await expectError(
     { ...GUIDE, engine: { ...engine, model: "meta-llama/Llama-3.1-405B-Instruct" } },
