@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { fileIdentity, settledFile } from "../common/files.ts";
 
 /**
  * JSON with object keys sorted at every level (so equal values give equal text), `undefined` fields dropped.
@@ -65,45 +66,4 @@ export async function fileDigest(path: string): Promise<string> {
     fileDigests.set(key, digest);
   }
   return digest;
-}
-
-/**
- * What identifies a file's content as `stat` sees it, short of reading it: size, mtime, ctime (which a rewrite
- * or a restored mtime moves), inode and device (which a replacement by rename moves).
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { fileIdentity } from "./hash.ts";
- * const info = { size: 3, mtime: new Date(1000), ctime: new Date(2000), ino: 7, dev: 1 } as Deno.FileInfo;
- * assert.notEqual(fileIdentity(info), fileIdentity({ ...info, ctime: new Date(3000) }));
- * ```
- */
-export function fileIdentity(info: Deno.FileInfo): string {
-  return [info.size, info.mtime?.getTime(), info.ctime?.getTime(), info.ino, info.dev].join(":");
-}
-
-/**
- * Timestamps are coarse (Deno gives ctime in whole seconds): a file changed within this many ms of being read
- * may change again without its {@link fileIdentity} changing.
- */
-const SETTLE_MS = 2000;
-
-/**
- * Whether `info`, as stat gave it at `now` (ms), identifies the file's content for good: its last change is
- * older than the timestamps' resolution, so any later change moves its ctime. A file without a ctime never is
- * (a restored mtime would go unseen).
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { settledFile } from "./hash.ts";
- * const info = { mtime: new Date(1000), ctime: new Date(1000) } as Deno.FileInfo;
- * assert.equal(settledFile(info, 1500), false);
- * assert.equal(settledFile(info, 5000), true);
- * ```
- */
-export function settledFile(info: Deno.FileInfo, now: number): boolean {
-  if (info.ctime == null) return false;
-  return now - Math.max(info.ctime.getTime(), info.mtime?.getTime() ?? 0) >= SETTLE_MS;
 }

@@ -1,13 +1,15 @@
 /**
  * Reading AIC Parquet tables (ZSTD, one row group) with `hyparquet`. I/O edge: called from `loadPerfInputs`, the
  * fit script and benchmarks, never from the simulation core. Tables are cached per process by path and checked
- * against the file on every read (a `stat`), so an edited table is read afresh.
+ * against the file on every read (a `stat`, `fileIdentity` as the DSL's file digests use it), so an edited
+ * table is read afresh.
  *
  * @module
  */
 import { parquetReadObjects } from "hyparquet";
 import { compressors } from "hyparquet-compressors";
 import { InputError } from "../../common/errors.ts";
+import { fileIdentity, settledFile } from "../../common/files.ts";
 import { type Table, tableFromRows } from "./table.ts";
 
 /** A table read, with the identity of the file it was read from and whether that identity can be trusted. */
@@ -52,20 +54,6 @@ export async function readParquetTable(path: string): Promise<Table> {
     if (cache.get(path) === entry) cache.delete(path);
   });
   return await entry.table;
-}
-
-/** Size, mtime, ctime, inode and device: what `stat` shows of a file's content (as `lib/dsl/hash.ts` keys it). */
-function fileIdentity(info: Deno.FileInfo): string {
-  return [info.size, info.mtime?.getTime(), info.ctime?.getTime(), info.ino, info.dev].join(":");
-}
-
-/**
- * Whether the file `info` describes (stat at `now`) last changed longer ago than its timestamps' resolution
- * (Deno gives ctime in whole seconds), so that any later change moves its identity.
- */
-function settledFile(info: Deno.FileInfo, now: number): boolean {
-  if (info.ctime == null) return false;
-  return now - Math.max(info.ctime.getTime(), info.mtime?.getTime() ?? 0) >= 2000;
 }
 
 async function load(path: string, afterRead: () => Promise<void>): Promise<Table> {
