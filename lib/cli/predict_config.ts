@@ -7,21 +7,35 @@
  * @module
  */
 import { z } from "zod";
+import {
+  formatBound,
+  MAX_GBPS,
+  MAX_KV_BYTES_PER_TOKEN,
+  MAX_STARTUP_S,
+  MAX_TERM_MS,
+  MIN_GBPS,
+  MIN_TIMING_MS,
+} from "../engine/mod.ts";
+import { MAX_LOAD_SCALE, MIN_TEMPERATURE } from "../router/mod.ts";
 
 const posInt = z.number().int().positive();
 const posNum = z.number().positive();
 const nonNeg = z.number().nonnegative();
+const LOAD_SCALE_RANGE = `must be from 0 to ${formatBound(MAX_LOAD_SCALE)}`;
 
-// The engine's and router's bounds (lib/engine/args.ts, lib/router/config.ts), on AISimulate's names;
-// tests/cli/predict_bounds_test.ts holds them equal.
-/** A fixed timing term, ms: 0 or from 1e-6 to 1e9 (the engine args' `MIN_TIMING_MS`, `MAX_TERM_MS`). */
-const timingMs = z.number().refine((v) => v === 0 || (v >= 1e-6 && v <= 1e9), {
-  error: "must be 0 or from 1e-6 to 1e9 ms",
+/** A fixed timing term, ms: 0, or as the engine args' fixed terms. */
+const timingMs = z.number().refine((v) => v === 0 || (v >= MIN_TIMING_MS && v <= MAX_TERM_MS), {
+  error: `must be 0 or from ${formatBound(MIN_TIMING_MS)} to ${formatBound(MAX_TERM_MS)} ms`,
 });
-/** A KV copy's bandwidth, GB/s: from 0.01 to 1e6 (the engine args' `MIN_GBPS`, `MAX_GBPS`). */
-const gbps = z.number().refine((v) => v >= 0.01 && v <= 1e6, { error: "must be from 0.01 to 1e6 GB/s" });
-/** KV bytes per token: up to 2^24 (the engine args' `MAX_KV_BYTES_PER_TOKEN`). */
-const bytesPerToken = z.union([posInt.max(2 ** 24, "must be from 1 to 2^24 (16 MiB)"), z.literal("auto")]);
+/** A KV copy's bandwidth, GB/s, within the engine args' bounds (not 0: AISimulate's copies take time). */
+const gbps = z.number().refine((v) => v >= MIN_GBPS && v <= MAX_GBPS, {
+  error: `must be from ${formatBound(MIN_GBPS)} to ${formatBound(MAX_GBPS)} GB/s`,
+});
+/** KV bytes per token, up to the engine args' bound. */
+const bytesPerToken = z.union([
+  posInt.max(MAX_KV_BYTES_PER_TOKEN, "must be from 1 to 2^24 (16 MiB)"),
+  z.literal("auto"),
+]);
 
 /** A key AISimulate accepts that dynolab does not model: absent is fine, any value is refused, saying why. */
 const unsupported = (why: string) =>
@@ -163,10 +177,10 @@ export const WorkerRoleSchema = z.strictObject({
   scheduler: Scheduler.prefault({}),
   kv_cache: KvCache.prefault({}),
   timing: Timing.prefault({}),
-  /** Up to 1e6 s (about 11.6 days; the engine args' `MAX_STARTUP_S`). */
-  startup_seconds: z.number().refine((v) => v >= 0 && v <= 1e6, { error: "must be from 0 to 1e6 s" }).default(
-    0,
-  ),
+  /** Up to the engine args' `startup_time` bound (about 11.6 days). */
+  startup_seconds: z.number().refine((v) => v >= 0 && v <= MAX_STARTUP_S, {
+    error: `must be from 0 to ${formatBound(MAX_STARTUP_S)} s`,
+  }).default(0),
 });
 /** A worker role after defaults. */
 export type WorkerRole = z.output<typeof WorkerRoleSchema>;
@@ -202,11 +216,10 @@ export const RouterSchema = z.strictObject({
   policy: z.enum(["round_robin", "kv_router"]).default("round_robin"),
   prefill_load_model: z.strictObject({ type: z.enum(["none", "aic"]).default("none") }).prefault({}),
   overlap_score_credit: z.number().min(0).max(1).optional(),
-  /** 0 to 1e6 (the router config's `MAX_LOAD_SCALE`). */
-  prefill_load_scale: z.number().min(0, "must be from 0 to 1e6").max(1e6, "must be from 0 to 1e6").optional(),
-  /** 0 or at least 1e-6 (the router config's `MIN_TEMPERATURE`). */
-  temperature: z.number().refine((t) => t === 0 || t >= 1e-6, {
-    error: "must be 0 (the cheapest worker) or at least 1e-6 (a softmax draw)",
+  /** Within the router config's bounds. */
+  prefill_load_scale: z.number().min(0, LOAD_SCALE_RANGE).max(MAX_LOAD_SCALE, LOAD_SCALE_RANGE).optional(),
+  temperature: z.number().refine((t) => t === 0 || t >= MIN_TEMPERATURE, {
+    error: `must be 0 (the cheapest worker) or at least ${formatBound(MIN_TEMPERATURE)} (a softmax draw)`,
   }).optional(),
 });
 

@@ -45,19 +45,30 @@ export const MAX_KV_BYTES_PER_TOKEN = 2 ** 24;
 /** The longest `startup_time`, s: {@link MAX_TERM_MS} in seconds (about 11.6 days). */
 export const MAX_STARTUP_S = MAX_TERM_MS / 1000;
 
-/** A bound as messages write it: `1e9`, `1e-6`, `0.01`, `1000`. */
-const bound = (v: number) => (v >= 1e6 || v < 1e-3 ? v.toExponential().replace("e+", "e") : String(v));
+/**
+ * A bound as messages write it.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { formatBound } from "./args.ts";
+ * assert.deepEqual([1e9, 1e-6, 0.01, 1000].map(formatBound), ["1e9", "1e-6", "0.01", "1000"]);
+ * ```
+ */
+export const formatBound = (
+  v: number,
+): string => (v >= 1e6 || v < 1e-3 ? v.toExponential().replace("e+", "e") : String(v));
 /** A number from 0 to `max`, in `unit`. */
 const upTo = (max: number, unit: string) =>
-  z.number().refine((v) => v >= 0 && v <= max, { error: `must be from 0 to ${bound(max)} ${unit}` });
+  z.number().refine((v) => v >= 0 && v <= max, { error: `must be from 0 to ${formatBound(max)} ${unit}` });
 /** A fixed timing term: 0, or from {@link MIN_TIMING_MS} to `max`, in `unit`. */
 const timingTerm = (max: number, unit: string) =>
   z.number().refine((v) => v === 0 || (v >= MIN_TIMING_MS && v <= max), {
-    error: `must be 0 or from ${bound(MIN_TIMING_MS)} to ${bound(max)} ${unit}`,
+    error: `must be 0 or from ${formatBound(MIN_TIMING_MS)} to ${formatBound(max)} ${unit}`,
   });
 /** A bandwidth in GB/s: 0 (instant), or from {@link MIN_GBPS} to {@link MAX_GBPS}. */
 const gbps = z.number().refine((v) => v === 0 || (v >= MIN_GBPS && v <= MAX_GBPS), {
-  error: `must be 0 (instant) or from ${bound(MIN_GBPS)} to ${bound(MAX_GBPS)} GB/s`,
+  error: `must be 0 (instant) or from ${formatBound(MIN_GBPS)} to ${formatBound(MAX_GBPS)} GB/s`,
 });
 
 /** Engine args schema (reference: `lib/mocker/src/common/protocols.rs`). `null` means "unset". */

@@ -9,6 +9,13 @@ export {
   type EngineArgs,
   type EngineArgsInput,
   EngineArgsSchema,
+  formatBound,
+  MAX_GBPS,
+  MAX_KV_BYTES_PER_TOKEN,
+  MAX_STARTUP_S,
+  MAX_TERM_MS,
+  MIN_GBPS,
+  MIN_TIMING_MS,
   parseEngineArgs,
   speedupFactor,
 } from "./args.ts";

@@ -5,6 +5,8 @@
  * @module
  */
 export {
+  MAX_LOAD_SCALE,
+  MIN_TEMPERATURE,
   QUEUE_POLICIES,
   type QueuePolicy,
   ROUTER_MODES,
