@@ -1,3 +1,5 @@
+import { fileURLToPath } from "node:url";
+import { parse } from "yaml";
 import assert from "node:assert/strict";
 import { aisimulate } from "../../lib/cli/aisimulate.ts";
 import { checkOutputDir, removeStaleOutputs } from "../../lib/cli/aisimulate_files.ts";
@@ -11,38 +13,9 @@ const run = (args: string[]) => capture(aisimulate, args);
 const predictJson = (config: string, out: string) =>
   run(["predict", "--stack", "dynamo", "-c", config, "--output-dir", out, "--format", "json"]);
 
-/** The user guide's Dynamo prediction example. */
-const GUIDE = {
-  traffic: {
-    source: { type: "synthetic", input_tokens: 1024, output_tokens: 128 },
-    load: { type: "poisson", requests_per_second: 8, seed: 42 },
-    stop: { requests: 100 },
-  },
-  engine: {
-    mode: "aggregated",
-    model: "Qwen/Qwen3-32B-FP8",
-    hardware: "h200_sxm",
-    backend: "vllm",
-    backend_version: "0.24.0",
-    context_length: "max",
-    workers: {
-      aggregated: {
-        parallelism: { replicas: 2, tensor: 1, pipeline: 1, attention_data: 1, moe_tensor: 1, moe_expert: 1 },
-        scheduler: { max_batched_tokens: 8192, max_sequences: 256 },
-        kv_cache: {
-          block_size: 64,
-          prefix_caching: true,
-          capacity: { type: "default", memory_fraction: 0.9 },
-        },
-        timing: { type: "default" },
-        startup_seconds: 0,
-      },
-    },
-  },
-  router: { policy: "round_robin", prefill_load_model: { type: "none" } },
-  planner: { policy: "disabled" },
-  evaluation: { sla: { ttft_ms: 500, itl_ms: 50 } },
-};
+/** The user guide's Dynamo prediction example, as shipped in `scenarios/aisimulate/`. */
+const GUIDE_PATH = fileURLToPath(new URL("../../scenarios/aisimulate/prediction.yaml", import.meta.url));
+const GUIDE = parse(await Deno.readTextFile(GUIDE_PATH));
 
 /** The docs' dynamo-planner example: a local model directory, fixed timing, load scaling. */
 function plannerExample(model: string) {
@@ -85,7 +58,7 @@ const writeConfig = (dir: string, config: unknown) => writeYaml(dir, "prediction
 
 Deno.test("aisimulate predict: the user guide's Dynamo example writes prediction.json and prints the table", async () => {
   await using tmp = await tempDir();
-  const config = await writeConfig(tmp.path, GUIDE);
+  const config = GUIDE_PATH;
   const out = `${tmp.path}/dynamo-full-prediction`;
   const res = await run(["predict", "--stack", "dynamo", "--config", config, "--output-dir", out]);
   assert.equal(res.code, 0, res.err);

@@ -1,3 +1,4 @@
+import { fileURLToPath } from "node:url";
 import { searchSpace } from "../../lib/cli/recommend_space.ts";
 import { OptimizationSchema } from "../../lib/cli/recommend_config.ts";
 import assert from "node:assert/strict";
@@ -9,35 +10,9 @@ import { tempDir } from "../_temp.ts";
 /** Run `aisimulate` with `args`, capturing its output. */
 const run = (args: string[]) => capture(aisimulate, args);
 
-/** The user guide's recommendation example (§6). */
-const GUIDE = {
-  traffic: {
-    source: { type: "synthetic", input_tokens: 1024, output_tokens: 128 },
-    load: { type: "concurrency", concurrency: { choices: [4, 8] } },
-    stop: { requests: 32 },
-  },
-  engine: {
-    mode: "aggregated",
-    model: "Qwen/Qwen3-32B-FP8",
-    hardware: "h200_sxm",
-    backend: "vllm",
-    backend_version: "0.24.0",
-    workers: {
-      aggregated: {
-        parallelism: {
-          preset: [
-            { replicas: 1, tensor: 1, pipeline: 1, attention_data: 1, moe_tensor: 1, moe_expert: 1 },
-            { replicas: 2, tensor: 2, pipeline: 1, attention_data: 1, moe_tensor: 1, moe_expert: 1 },
-          ],
-        },
-        scheduler: { max_batched_tokens: 8192, max_sequences: 256 },
-        kv_cache: { block_size: 64, capacity: { type: "default", memory_fraction: 0.9 } },
-      },
-    },
-  },
-  optimization: { target: "throughput_per_gpu", constraints: { max_candidate_gpus: 4 } },
-  optimizer: { algorithm: "random", max_trials: 4, parallelism: 1, seed: 42 },
-};
+/** The user guide's recommendation example, as shipped in `scenarios/aisimulate/`. */
+const GUIDE_PATH = fileURLToPath(new URL("../../scenarios/aisimulate/recommendation.yaml", import.meta.url));
+const GUIDE = parse(await Deno.readTextFile(GUIDE_PATH));
 
 /** A fixed-time engine (5 ms a prefill pass, 2 ms a decode pass), for fast candidates. */
 const FIXED = { type: "fixed", prefill_ms: 5, decode_ms: 2 };
@@ -57,7 +32,7 @@ interface Row {
 
 Deno.test("aisimulate recommend: the user guide's example ranks its four candidates and writes each as a predict config", async () => {
   await using tmp = await tempDir();
-  const config = await writeConfig(tmp.path, GUIDE);
+  const config = GUIDE_PATH;
   const out = `${tmp.path}/recommendation-output`;
   const res = await run(["recommend", "--config", config, "--output-dir", out]);
   assert.equal(res.code, 0, res.err);
