@@ -132,7 +132,10 @@ export function runDetails(
       ...(inputs.spec.router.mode === "kv_router"
         ? policyWarnings(inputs.spec.router.policy, inputs.spec.router.model_name)
         : []),
-      ...unusedConfigWarnings(inputs.spec.router.mode, inputs.spec.router.config),
+      ...unusedConfigWarnings(inputs.spec.router.mode, inputs.spec.router.config, {
+        host: cluster.pools.some((p) => p.setup.config.hostTier != null),
+        lower: cluster.lowerTiers != null,
+      }),
       ...plannerWarnings,
     ],
   };

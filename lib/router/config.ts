@@ -182,8 +182,9 @@ const LIVE_ONLY = [
 
 /**
  * The warnings for router config keys set away from their defaults that the run does not read: any, under a
- * mode other than the KV router's; under the KV router, the live deployment's keys ({@link LIVE_ONLY}) and a
- * queue policy without a queue.
+ * mode other than the KV router's; under the KV router, the live deployment's keys ({@link LIVE_ONLY}), a
+ * queue policy without a queue, and a tier's cache-hit weight where no worker has that tier (`tiers`: whether
+ * some worker has a host tier, and lower tiers below it).
  *
  * @example
  * ```ts
@@ -194,9 +195,16 @@ const LIVE_ONLY = [
  * assert.deepEqual(unusedConfigWarnings("kv_router", config), []);
  * const live = RouterConfigSchema.parse({ router_ttl_secs: 5 });
  * assert.deepEqual(unusedConfigWarnings("kv_router", live), ["--router-config.router_ttl_secs has no effect in simulation"]);
+ * const host = RouterConfigSchema.parse({ host_cache_hit_weight: 1 });
+ * assert.match(unusedConfigWarnings("kv_router", host)[0], /host_cache_hit_weight has no effect without a host KV tier/);
+ * assert.deepEqual(unusedConfigWarnings("kv_router", host, { host: true, lower: false }), []);
  * ```
  */
-export function unusedConfigWarnings(mode: RouterMode, config: RouterConfig): string[] {
+export function unusedConfigWarnings(
+  mode: RouterMode,
+  config: RouterConfig,
+  tiers: { host: boolean; lower: boolean } = { host: false, lower: false },
+): string[] {
   const defaults: Record<string, unknown> = RouterConfigSchema.parse({});
   const set = Object.entries(config).filter(([k, v]) => JSON.stringify(v) !== JSON.stringify(defaults[k]));
   if (mode === "kv_router") {
@@ -209,6 +217,15 @@ export function unusedConfigWarnings(mode: RouterMode, config: RouterConfig): st
           config.router_queue_policy !== defaults.router_queue_policy
         ? [
           "--router-config.router_queue_policy has no effect without a router queue (router_queue_threshold null)",
+        ]
+        : []),
+      ...(!tiers.host && config.host_cache_hit_weight !== defaults.host_cache_hit_weight
+        ? ["--router-config.host_cache_hit_weight has no effect without a host KV tier (num_g2_blocks)"]
+        : []),
+      ...(!tiers.lower && config.disk_cache_hit_weight !== defaults.disk_cache_hit_weight
+        ? [
+          "--router-config.disk_cache_hit_weight has no effect without a disk or object-store KV tier " +
+          "(num_g3_blocks, enable_g4_storage) below a host tier",
         ]
         : []),
     ];

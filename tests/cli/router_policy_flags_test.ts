@@ -106,3 +106,30 @@ Deno.test("router config set under another router warns, in the report, in the D
     "router.overlapScoreWeight only affects the KV router and has no effect with the random router",
   );
 });
+
+Deno.test("a tier's cache-hit weight warns, in the report, when no worker has that tier", async () => {
+  await using temp = await tempTrace([GOOD]);
+  const spec = (engine: Record<string, unknown>) => ({
+    workload: { source: "trace", path: temp.trace },
+    topology: { mode: "agg", num_workers: 1, engine },
+    router: { mode: "kv_router", config: { host_cache_hit_weight: 1, disk_cache_hit_weight: 0.5 } },
+  });
+  const warnings = async (engine: Record<string, unknown>) =>
+    ((await simulate(spec(engine))).dynolab as { warnings: string[] }).warnings.filter((w) =>
+      w.includes("cache_hit_weight")
+    );
+  assert.deepEqual(await warnings({}), [
+    "--router-config.host_cache_hit_weight has no effect without a host KV tier (num_g2_blocks)",
+    "--router-config.disk_cache_hit_weight has no effect without a disk or object-store KV tier " +
+    "(num_g3_blocks, enable_g4_storage) below a host tier",
+  ]);
+  assert.deepEqual(await warnings({ num_g2_blocks: 64, kv_bytes_per_token: 1024 }), [
+    "--router-config.disk_cache_hit_weight has no effect without a disk or object-store KV tier " +
+    "(num_g3_blocks, enable_g4_storage) below a host tier",
+  ]);
+  assert.deepEqual(await warnings({ num_g2_blocks: 64, num_g3_blocks: 128, kv_bytes_per_token: 1024 }), []);
+  assert.equal(
+    dslWording((await warnings({}))[0]),
+    "router.hostCacheHitWeight has no effect without a host KV tier (numG2Blocks)",
+  );
+});
