@@ -68,12 +68,15 @@ export function expandRuns(s: Scenario, workload: WorkloadNeed = "required"): Pl
   return runs;
 }
 
-/** Run `work` for `run`, prefixing an {@link InputError} it throws with the run's index and name. */
+/**
+ * Run `work` for `run`, prefixing an {@link InputError} it throws with the run's index and name, in the DSL's
+ * names ({@link runError}).
+ */
 export async function inRun<T>(run: PlannedRun, work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (e) {
-    if (e instanceof InputError) throw inRunError(e, run.index, run.name);
+    if (e instanceof InputError) throw runError(e, run);
     throw e;
   }
 }

@@ -109,14 +109,14 @@ async function resolveTraces(
   return { path: paths, digest: await sha256Hex((await Promise.all(paths.map(fileDigest))).join("\n")) };
 }
 
-/** What errors call each pool's engine args, and the planner. */
+/** What errors call each pool's engine args, and the planner: the scopes of the DSL's dotted names. */
 const POOL_NAMES: Readonly<Record<WorkerRole | "planner", string>> = {
   planner: "planner",
   aggregated: "engine",
-  prefill: "prefill engine",
-  decode: "decode engine",
+  prefill: "prefill",
+  decode: "decode",
 };
-/** What the DSL's errors call each pool's engine args (`engine`, `prefill engine`, `decode engine`) and the planner. */
+/** What the DSL's errors call each pool's engine args (`engine`, `prefill`, `decode`) and the planner. */
 export const DSL_POOL_NAME: PoolName = (role) => POOL_NAMES[role];
 
 /**

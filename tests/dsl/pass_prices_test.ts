@@ -88,7 +88,7 @@ Deno.test("price: errors name the run, the shape and the limit", async () => {
       ),
     (e) =>
       e instanceof InputError &&
-      /^run 1 \(maxNumBatchedTokens=2048\): shapes\.prefill\.0: 4000 new tokens exceed the token budget, 2048 \(engine\.max_num_batched_tokens\)/
+      /^run 1 \(maxNumBatchedTokens=2048\): shapes\.prefill\.0: 4000 new tokens exceed the token budget, 2048 \(engine\.maxNumBatchedTokens\)/
         .test(e.message),
   );
   await assert.rejects(

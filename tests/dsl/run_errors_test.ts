@@ -108,3 +108,27 @@ for (const threads of [0, 2]) {
     assert.equal(failedJob(new Error("elsewhere")), undefined);
   });
 }
+
+Deno.test("an engine arg refused while a run's inputs load is named as the DSL names it, per pool", async () => {
+  await using dir = await tempDir();
+  const base = scenario("args").trace(MINI_TRACE);
+  const expect = async (s: typeof base, message: string) =>
+    await assert.rejects(
+      () => s.run({ quiet: true, warnings: false, cacheDir: dir.path }),
+      (e) => e instanceof InputError && e.message === message,
+    );
+  await expect(
+    base.agg({}).engine({ numG3Blocks: 10 }),
+    "run 0 (args): engine.numG3Blocks: the disk and object-storage KV tiers (G3, G4) need a host tier: numG2Blocks",
+  );
+  await expect(
+    base.engine({ engineType: "sglang", numG2Blocks: 10, kvBytesPerToken: 100 }).agg({}),
+    "run 0 (args): engine.numG2Blocks: the SGLang scheduler has no host KV tier (nor has the reference's); " +
+      'use engineType "vllm" with it',
+  );
+  await expect(
+    base.disagg({ prefill: { workers: 1 }, decode: { workers: 1, numG2Blocks: 10, kvBytesPerToken: 100 } }),
+    "run 0 (args): decode.numG2Blocks: a host KV tier is simulated on aggregated and prefill workers only, " +
+      "not yet on decode workers",
+  );
+});
