@@ -32,6 +32,20 @@ export function startupWarnings(resolved: readonly ResolvedEngine[]): string[] {
 }
 
 /**
+ * The warning for engine args' `router_queue_policy` where there is no router queue to order: only the KV
+ * router queues, and only with a `router_queue_threshold`.
+ */
+function queuePolicyWarnings(resolved: readonly ResolvedEngine[], spec: SimSpec): string[] {
+  const queued = spec.router.mode === "kv_router" && spec.router.config.router_queue_threshold !== null;
+  return !queued && resolved.some((r) => r.args.router_queue_policy != null)
+    ? [
+      "the engine args' router_queue_policy has no effect without a router queue (--router-mode kv_router " +
+      "with a router_queue_threshold)",
+    ]
+    : [];
+}
+
+/**
  * dynolab's additions to the report (under `dynolab`); `inputs` carry the workload as run (jittered), `step`
  * is the trace's own ({@link arrivalStep}) and `jitterMs` the arrival jitter it was run with.
  */
@@ -132,6 +146,7 @@ export function runDetails(
       ...(inputs.spec.router.mode === "kv_router"
         ? policyWarnings(inputs.spec.router.policy, inputs.spec.router.model_name)
         : []),
+      ...queuePolicyWarnings(resolved, inputs.spec),
       ...unusedConfigWarnings(inputs.spec.router.mode, inputs.spec.router.config, {
         host: cluster.pools.some((p) => p.setup.config.hostTier != null),
         lower: cluster.lowerTiers != null,

@@ -272,6 +272,12 @@ function engineArgs(config: PredictConfig, name: string, role: WorkerRole): Reco
   if (sglang && budget % blockSize !== 0) {
     fail(at("scheduler.max_batched_tokens"), `${budget} is not a multiple of the block size ${blockSize}`);
   }
+  if (engine.mode === "disaggregated" && engine.backend === "trtllm") {
+    fail(
+      "engine.backend",
+      "trtllm runs in aggregated mode only (as the reference's replay); use vllm or sglang",
+    );
+  }
   if (engine.mode === "disaggregated" && p.attention_data > 1) {
     fail(
       at("parallelism.attention_data"),

@@ -98,7 +98,9 @@ export function searchSpace(doc: Json, optimization: Optimization): Branch[] {
   if (hardware === undefined) {
     fail("engine.hardware", "engine.hardware='auto' requires one optimization.hardware");
   }
-  const mode = engine.mode ?? { choices: ["aggregated", "disaggregated"] };
+  // Both modes when left out, but aggregated alone for TRT-LLM, which runs aggregated only.
+  const mode = engine.mode ??
+    (engine.backend === "trtllm" ? "aggregated" : { choices: ["aggregated", "disaggregated"] });
   const modes = isDomain(mode) ? choicesOf(mode, "engine.mode") : [mode];
   for (const m of modes) {
     if (m !== "aggregated" && m !== "disaggregated") {

@@ -179,6 +179,12 @@ export function resolveEngineArgs(
   if (declared !== undefined && declared !== role) {
     fail("worker_type", `says "${declared}" but these args configure ${role} workers`);
   }
+  if (args.engine_type === "trtllm" && role !== "aggregated") {
+    fail(
+      "engine_type",
+      `"trtllm" is supported in aggregated serving only (as in the reference), not on ${role} workers`,
+    );
+  }
   speculativeConfig(args, what, at);
   if (args.decode_speedup_ratio !== 1 && args.aic_nextn != null) {
     fail("decode_speedup_ratio", "must be 1.0 when aic_nextn is set");
@@ -282,6 +288,7 @@ export function resolveEngineArgs(
       : "";
     if (why) warnings.push(`${what}.kv_transfer_bandwidth has no effect ${why}`);
   }
+  warnings.push(...unreadArgWarnings(args, role, setup !== undefined, host !== null, what));
   const t = args.timing_model;
   if (
     role === "aggregated" && t != null && t !== "polynomial" &&
@@ -293,6 +300,52 @@ export function resolveEngineArgs(
     );
   }
   return { args, config, warnings };
+}
+
+/** Engine args' defaults, to tell the keys a user set. */
+const ARG_DEFAULTS: EngineArgs = parseEngineArgs({}, "engine args", {});
+
+/**
+ * Warnings for engine args set that this pool never reads: KV-transfer args in aggregated serving (the KV size
+ * also sizes a host tier's copies), the MTP seed without MTP, the analytic perf model's knobs without it, and
+ * a router queue policy (read by the KV router's queue only; the router warns of that case itself).
+ */
+function unreadArgWarnings(
+  args: EngineArgs,
+  role: WorkerRole,
+  analytic: boolean,
+  hostTier: boolean,
+  what: string,
+): string[] {
+  const changed = (k: keyof EngineArgs) => JSON.stringify(args[k]) !== JSON.stringify(ARG_DEFAULTS[k]);
+  const out: string[] = [];
+  if (role === "aggregated") {
+    if (changed("kv_transfer_timing_mode")) {
+      out.push(`${what}.kv_transfer_timing_mode has no effect in aggregated serving, which transfers no KV`);
+    }
+    if (args.kv_bytes_per_token != null && !hostTier) {
+      out.push(
+        `${what}.kv_bytes_per_token has no effect in aggregated serving without a host KV tier (num_g2_blocks)`,
+      );
+    }
+  }
+  if (changed("aic_mtp_seed") && args.aic_nextn == null) {
+    out.push(`${what}.aic_mtp_seed has no effect without aic_nextn`);
+  }
+  if (!analytic) {
+    const knobs = (["cudagraph_mode", "moe_backend", "sampling", "framework_overhead"] as const).filter(
+      changed,
+    );
+    if (knobs.length > 0) {
+      out.push(
+        `${knobs.map((k) => `${what}.${k}`).join(", ")} ha${
+          knobs.length > 1 ? "ve" : "s"
+        } no effect without ` +
+          "aic_model_path (they tune the analytic and AIC-table perf models)",
+      );
+    }
+  }
+  return out;
 }
 
 /** The front-end latency the args ask for (see `frontend_latency`). */

@@ -612,3 +612,39 @@ Deno.test("recommend: a role with a fixed layout takes its GPUs out of the defau
   // With the prefill's 4 GPUs, decode may take 1 or 2: 5 or 6 in all.
   assert.deepEqual(decode.map((p) => `${p.replicas}×${p.tensor}`), ["1×1", "2×1", "1×2"]);
 });
+
+Deno.test("aisimulate recommend: TRT-LLM, which runs aggregated only, searches the aggregated mode alone", async () => {
+  await using tmp = await tempDir();
+  const doc = {
+    traffic: {
+      source: { type: "synthetic", input_tokens: 256, output_tokens: 16 },
+      load: { type: "concurrency", concurrency: 2 },
+      stop: { requests: 4 },
+    },
+    engine: {
+      model: "meta-llama/Llama-3.1-8B-Instruct",
+      hardware: "h100_sxm",
+      backend: "trtllm",
+      workers: { aggregated: { timing: FIXED }, prefill: { timing: FIXED }, decode: { timing: FIXED } },
+    },
+    optimization: { target: "throughput", constraints: { max_candidate_gpus: 4 } },
+    optimizer: { algorithm: "random", max_trials: 6, parallelism: 2, seed: 3 },
+  };
+  const res = await run([
+    "recommend",
+    "-c",
+    await writeConfig(tmp.path, doc),
+    "--output-dir",
+    `${tmp.path}/o`,
+  ]);
+  assert.equal(res.code, 0, res.err);
+  const rows = JSON.parse(await Deno.readTextFile(`${tmp.path}/o/recommendation.json`)).candidates as Row[];
+  assert.ok(
+    rows.length > 0 && rows.every((r) => r.config.deployment_mode === "agg" && r.status === "feasible"),
+  );
+  // Asked for explicitly, the disaggregated mode is refused by name.
+  const disagg = await writeConfig(tmp.path, { ...doc, engine: { ...doc.engine, mode: "disaggregated" } });
+  const refused = await run(["recommend", "-c", disagg, "--output-dir", `${tmp.path}/d`]);
+  assert.equal(refused.code, 2);
+  assert.match(refused.err, /engine\.backend: trtllm runs in aggregated mode only/);
+});

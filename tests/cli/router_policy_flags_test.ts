@@ -133,3 +133,20 @@ Deno.test("a tier's cache-hit weight warns, in the report, when no worker has th
     "router.hostCacheHitWeight has no effect without a host KV tier (numG2Blocks)",
   );
 });
+
+Deno.test("an engine arg's router_queue_policy warns, in the report, where no router queue orders requests", async () => {
+  await using temp = await tempTrace([GOOD]);
+  const warnings = async (router: Record<string, unknown>) =>
+    ((await simulate({
+      workload: { source: "trace", path: temp.trace },
+      topology: { mode: "agg", num_workers: 1, engine: { router_queue_policy: "wspt" } },
+      router,
+    })).dynolab as { warnings: string[] }).warnings.filter((w) => w.includes("router_queue_policy"));
+  const none = [
+    "the engine args' router_queue_policy has no effect without a router queue (--router-mode kv_router with a " +
+    "router_queue_threshold)",
+  ];
+  assert.deepEqual(await warnings({ mode: "round_robin" }), none);
+  assert.deepEqual(await warnings({ mode: "kv_router", config: { router_queue_threshold: null } }), none);
+  assert.deepEqual(await warnings({ mode: "kv_router" }), []);
+});

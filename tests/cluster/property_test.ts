@@ -168,6 +168,16 @@ function randomSpec(rng: Rng, blockSize: number): Omit<SimSpecInput, "workload">
     router: randomRouter(rng),
     seed: rng.int(1000),
   };
+  if (disagg) {
+    // TRT-LLM runs aggregated only (as in the reference): its draw stands for vLLM's here.
+    const t = spec.topology as {
+      prefill_engine: Record<string, unknown>;
+      decode_engine: Record<string, unknown>;
+    };
+    for (const e of [t.prefill_engine, t.decode_engine]) {
+      if (e.engine_type === "trtllm") e.engine_type = "vllm";
+    }
+  }
   const loop = rng.next();
   if (loop < 0.3) spec.replay_concurrency = 1 + rng.int(8);
   else if (loop < 0.5) spec.arrival_jitter_ms = pick(rng, [0.5, 20, 1000]);
