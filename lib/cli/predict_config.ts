@@ -78,23 +78,37 @@ const TraceSource = z.strictObject({
   nested_timestamp_basis: unsupported("the weka format"),
 });
 
-const Load = z.strictObject({
-  type: z.enum(["concurrency", "poisson", "constant_rate", "trace_timestamps", "kv_capacity_fraction"])
-    .default(
-      "concurrency",
-    ),
-  concurrency: posInt.optional(),
-  /** `kv_capacity_fraction` (recommend only): the in-flight requests' KV over the candidate's capacity. */
-  fraction: nonNeg.optional(),
-  requests_per_second: posNum.optional(),
-  sessions_per_second: posNum.optional(),
-  seed: z.number().int().nonnegative().optional(),
-  speedup: posNum.optional(),
-  agentic_lanes: unsupported("agentic lanes (the weka and agentic replays' lane model)"),
-  agentic_snapshot: unsupported("agentic snapshots"),
-  agentic_warmup: unsupported("agentic warm-up"),
-  agentic_profile: unsupported("agentic profiles"),
-});
+/**
+ * A Poisson load's `rate`, as AISimulate's docs spell it, read as `requests_per_second` (its examples' key);
+ * both given is an error.
+ */
+function poissonRate(load: unknown): unknown {
+  if (typeof load !== "object" || load === null || !("rate" in load)) return load;
+  const { rate, ...rest } = load as Record<string, unknown>;
+  if ((rest as { type?: unknown }).type !== "poisson" || "requests_per_second" in rest) return load;
+  return { ...rest, requests_per_second: rate };
+}
+
+const Load = z.preprocess(
+  poissonRate,
+  z.strictObject({
+    type: z.enum(["concurrency", "poisson", "constant_rate", "trace_timestamps", "kv_capacity_fraction"])
+      .default(
+        "concurrency",
+      ),
+    concurrency: posInt.optional(),
+    /** `kv_capacity_fraction` (recommend only): the in-flight requests' KV over the candidate's capacity. */
+    fraction: nonNeg.optional(),
+    requests_per_second: posNum.optional(),
+    sessions_per_second: posNum.optional(),
+    seed: z.number().int().nonnegative().optional(),
+    speedup: posNum.optional(),
+    agentic_lanes: unsupported("agentic lanes (the weka and agentic replays' lane model)"),
+    agentic_snapshot: unsupported("agentic snapshots"),
+    agentic_warmup: unsupported("agentic warm-up"),
+    agentic_profile: unsupported("agentic profiles"),
+  }),
+);
 
 const Stop = z.strictObject({
   requests: posInt.optional(),
@@ -141,7 +155,8 @@ const KvCache = z.strictObject({
   prefix_caching: z.boolean().default(true),
   bytes_per_token: bytesPerToken.default("auto"),
   capacity: z.strictObject({
-    type: z.enum(["default", "fixed"]).default("default"),
+    /** `memory_fraction`, as AISimulate's docs name it, is `default`. */
+    type: z.enum(["default", "memory_fraction", "fixed"]).default("default"),
     /** `default` only; unset: the backend's default fraction. */
     memory_fraction: z.number().gt(0).max(1).optional(),
     /** `fixed` only, required there. */

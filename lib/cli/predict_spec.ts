@@ -290,7 +290,7 @@ function engineArgs(config: PredictConfig, name: string, role: WorkerRole): Reco
   if (cap.type === "fixed" && cap.memory_fraction !== undefined) {
     fail(at("kv_cache.capacity.memory_fraction"), "only applies to type default");
   }
-  if (cap.type === "default" && cap.blocks !== undefined) {
+  if (cap.type !== "fixed" && cap.blocks !== undefined) {
     fail(at("kv_cache.capacity.blocks"), "only applies to type fixed");
   }
   if ((t.type === "fixed") !== (t.prefill_ms !== undefined && t.decode_ms !== undefined)) {

@@ -92,7 +92,7 @@ export function checkOptimization(o: Optimization, doc: Json): void {
   const traffic = doc.traffic as Json | undefined;
   const source = traffic?.source as Json | undefined, load = (traffic?.load ?? {}) as Json;
   const type = load.type ?? "concurrency";
-  const value = type === "concurrency" ? load.concurrency ?? 10 : load.requests_per_second;
+  const value = type === "concurrency" ? load.concurrency ?? 10 : load.requests_per_second ?? load.rate;
   if (
     traffic !== undefined &&
     (source?.type !== "synthetic" || !["concurrency", "constant_rate", "poisson"].includes(type as string) ||

@@ -607,3 +607,33 @@ Deno.test("aisimulate predict: an enabled planner with its defaults runs the pla
   assert.match(res.err, /optimization_target "throughput" uses static load thresholds/);
   assert.ok(JSON.parse(await Deno.readTextFile(`${tmp.path}/out/prediction.json`)).planner.total_ticks > 0);
 });
+
+Deno.test("aisimulate predict: the docs' spellings poisson `rate` and capacity type `memory_fraction` read as the examples' keys", async () => {
+  await using tmp = await tempDir();
+  const summary = async (config: unknown, out: string) => {
+    const res = await predictJson(await writeConfig(tmp.path, config), `${tmp.path}/${out}`);
+    assert.equal(res.code, 0, res.err);
+    const s = JSON.parse(res.out);
+    for (const k of Object.keys(s)) if (/per_s$|wall/.test(k)) delete s[k]; // wall-clock figures
+    return s;
+  };
+  const aggregated = GUIDE.engine.workers.aggregated;
+  const docs = {
+    ...GUIDE,
+    traffic: { ...GUIDE.traffic, load: { type: "poisson", rate: 8, seed: 42 } },
+    engine: {
+      ...GUIDE.engine,
+      workers: {
+        aggregated: {
+          ...aggregated,
+          kv_cache: { ...aggregated.kv_cache, capacity: { type: "memory_fraction", memory_fraction: 0.9 } },
+        },
+      },
+    },
+  };
+  assert.deepEqual(await summary(docs, "docs"), await summary(GUIDE, "guide"));
+  const both = { ...GUIDE, traffic: { ...GUIDE.traffic, load: { ...GUIDE.traffic.load, rate: 8 } } };
+  const res = await predictJson(await writeConfig(tmp.path, both), `${tmp.path}/both`);
+  assert.equal(res.code, 2);
+  assert.match(res.err, /traffic\.load: unknown key "rate"/);
+});
