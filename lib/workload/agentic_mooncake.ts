@@ -13,7 +13,7 @@
 import { InputError, type InputLocation, shown } from "../common/errors.ts";
 import { parseObjectLine, readLines } from "./lines.ts";
 import { mooncakeHashIds, mooncakeRouting, mooncakeSessionId } from "./mooncake.ts";
-import { optionalInteger, optionalTime, requiredInteger } from "./row_fields.ts";
+import { aliased, optionalInteger, optionalTime, requiredInteger } from "./row_fields.ts";
 import { type AgenticRow, buildAgenticWorkload } from "./agentic_graph.ts";
 import { MAX_TOKENS, type Workload } from "./types.ts";
 import { own } from "../common/own.ts";
@@ -160,7 +160,7 @@ function parseRowV1(
 ): AgenticRow {
   const hashIds = mooncakeHashIds(row, at);
   const capacity = hashIds.length * blockSize;
-  const inputField = "input_length" in row ? "input_length" : "input_tokens";
+  const inputField = aliased(row, "input_length", "input_tokens", at);
   const input = optionalInteger(row, inputField, 1, at, MAX_TOKENS) ?? capacity;
   if (input > capacity) {
     throw new InputError(
@@ -182,9 +182,9 @@ function parseRowV1(
   if ("delay" in row && "delay_ms" in row) {
     throw new InputError("give delay or delay_ms, not both", { ...at, field: "delay_ms" });
   }
-  const delay = optionalTime(row, "delay_ms" in row ? "delay_ms" : "delay", at) ?? 0;
+  const delay = optionalTime(row, aliased(row, "delay_ms", "delay", at), at) ?? 0;
   const delayMs = delay + (optionalTime(row, "tool_wait_ms", at) ?? 0);
-  const startMs = optionalTime(row, "timestamp" in row ? "timestamp" : "created_time", at);
+  const startMs = optionalTime(row, aliased(row, "timestamp", "created_time", at), at);
   const id = requestId(row, at);
   if (startMs === undefined && waitFor.length === 0 && requireTimestamps) {
     throw new InputError(
@@ -209,7 +209,7 @@ function parseRowV1(
 
 function parseRowV2(row: Record<string, unknown>, at: InputLocation, blockSize: number): AgenticRow {
   const hashIds = mooncakeHashIds(row, at);
-  const inputField = "input_length" in row ? "input_length" : "input_tokens";
+  const inputField = aliased(row, "input_length", "input_tokens", at);
   const input = requiredInteger(row, inputField, 1, at, MAX_TOKENS);
   const blocks = Math.ceil(input / blockSize);
   if (hashIds.length !== blocks) {
@@ -289,7 +289,7 @@ function requestId(row: Record<string, unknown>, at: InputLocation): string {
 }
 
 function outputOf(row: Record<string, unknown>, at: InputLocation): number {
-  const field = "output_length" in row ? "output_length" : "output_tokens";
+  const field = aliased(row, "output_length", "output_tokens", at);
   const output = optionalInteger(row, field, 0, at, MAX_TOKENS);
   if (output === undefined) throw new InputError("required", { ...at, field: "output_length" });
   return Math.max(1, output);

@@ -14,7 +14,7 @@ import { formatCount } from "../common/format.ts";
 import { WorkloadBuilder } from "./builder.ts";
 import type { RoutingFields } from "./request_row.ts";
 import { parseObjectLine, readLines } from "./lines.ts";
-import { optionalInteger, optionalTime } from "./row_fields.ts";
+import { aliased, optionalInteger, optionalTime } from "./row_fields.ts";
 import { MAX_TOKENS, type Workload } from "./types.ts";
 
 /** Options for {@link loadMooncake}. */
@@ -66,15 +66,15 @@ export async function loadMooncake(path: string, options: MooncakeOptions): Prom
     const row = parseObjectLine(text, at);
     const hashIds = mooncakeHashIds(row, at);
     const capacity = hashIds.length * traceBlockSize;
-    const inputField = "input_length" in row ? "input_length" : "input_tokens";
+    const inputField = aliased(row, "input_length", "input_tokens", at);
     const input = optionalInteger(row, inputField, 1, at, MAX_TOKENS);
-    const outputField = "output_length" in row ? "output_length" : "output_tokens";
+    const outputField = aliased(row, "output_length", "output_tokens", at);
     const recorded = optionalInteger(row, outputField, 0, at, MAX_TOKENS);
     if (recorded === undefined) throw new InputError("required", { ...at, field: "output_length" });
     const output = Math.max(1, recorded); // as every format: a request generates at least its first token
-    const tsField = "timestamp" in row ? "timestamp" : "created_time";
+    const tsField = aliased(row, "timestamp", "created_time", at);
     const timestamp = optionalTime(row, tsField, at);
-    const delayField = "delay" in row ? "delay" : "delay_ms";
+    const delayField = aliased(row, "delay", "delay_ms", at);
     const delay = optionalTime(row, delayField, at);
     const session = mooncakeSessionId(row, at);
     const previous = session === undefined ? undefined : sessions.get(session);

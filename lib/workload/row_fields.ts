@@ -10,6 +10,35 @@ import { isObject } from "../common/json.ts";
 import { MAX_TIME_MS, maxTimeText } from "./types.ts";
 
 /**
+ * Which of a field's two names the row uses: `name`, unless only `alias` is there; both is an error (the
+ * reference's serde aliases refuse a duplicate field).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { aliased } from "./row_fields.ts";
+ * assert.equal(aliased({ input_tokens: 5 }, "input_length", "input_tokens", {}), "input_tokens");
+ * assert.equal(aliased({}, "input_length", "input_tokens", {}), "input_length");
+ * assert.throws(
+ *   () => aliased({ input_length: 5, input_tokens: 6 }, "input_length", "input_tokens", { file: "t.jsonl", line: 3 }),
+ *   /t\.jsonl:3: input_tokens: duplicate of input_length \(its alias\); give one of them/,
+ * );
+ * ```
+ */
+export function aliased(
+  row: Record<string, unknown>,
+  name: string,
+  alias: string,
+  at: InputLocation,
+): string {
+  if (!(alias in row)) return name;
+  if (name in row) {
+    throw new InputError(`duplicate of ${name} (its alias); give one of them`, within(at, alias));
+  }
+  return alias;
+}
+
+/**
  * `row[field]`, an integer from `min` to `max` (default: any safe integer); absent (or null) is an error.
  *
  * @example

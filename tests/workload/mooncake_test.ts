@@ -166,6 +166,19 @@ const badRows: Array<[string, unknown, string | undefined, string[]]> = [
   ["a bad session_id", { ...good, session_id: [1] }, "session_id", ["string or a number"]],
   ["a delay on a first turn", { ...good, session_id: "s", delay: 5 }, "delay", ["first turn"]],
   ["a negative delay_ms", { ...good, session_id: "s", delay_ms: -1 }, "delay_ms", ["≥ 0"]],
+  // A field and its alias both given: the reference's serde refuses the duplicate, and so does dynolab.
+  ["timestamp with created_time", { ...good, created_time: 5000 }, "created_time", [
+    "duplicate of timestamp",
+  ]],
+  ["input_length with input_tokens", { ...good, input_tokens: 200 }, "input_tokens", [
+    "duplicate of input_length",
+  ]],
+  ["output_length with output_tokens", { ...good, output_tokens: 9 }, "output_tokens", [
+    "duplicate of output_length",
+  ]],
+  ["delay with delay_ms", { ...good, session_id: "s", delay: 1, delay_ms: 1 }, "delay_ms", [
+    "duplicate of delay",
+  ]],
 ];
 
 for (const [what, row, field, includes] of badRows) {
