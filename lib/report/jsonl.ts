@@ -1,6 +1,7 @@
 /**
  * Per-request records (`--report-jsonl`): one JSON object per terminal request, sorted by (arrival, id), with
- * the reference's field names.
+ * the reference's field names. Of the reference's histories, `routing_history` is written; `admission_history`
+ * and `pressure_record_ordinals` are not (dynolab counts admissions but does not time each one).
  *
  * @module
  */
@@ -55,6 +56,12 @@ export interface RequestRecord {
   /** KV overlap (cached prompt tokens) the router saw on the chosen worker, per stage. */
   readonly prefill_route_overlap_tokens: number | null;
   readonly decode_route_overlap_tokens: number | null;
+  /**
+   * The routing stages the request reached, in order: agg one (`aggregated`), disagg `prefill` then `decode`.
+   * A request shed by the router queue was never routed (empty); one rejected by its prefill worker has no
+   * decode stage.
+   */
+  readonly routing_history: readonly RoutingStage[];
   /** Admissions to a running batch, each pool's (prefill and decode in disagg), re-admissions included. */
   readonly admission_count: number;
   /** Re-admissions after preemption: per pool, its admissions beyond the first. */
@@ -67,6 +74,33 @@ export interface RequestRecord {
   readonly reject_reason?: RejectReason;
   /** A warm-up request (`--warmup-request-count`), left out of the report's statistics (dynolab). */
   readonly warmup: boolean;
+}
+
+/**
+ * One routing decision of a request (the reference's `routing_history[]` entry). Only the first stage has a
+ * router queue: a request it held is `queued`, routed when released; any other stage is `immediate`.
+ */
+export interface RoutingStage {
+  readonly pool: "aggregated" | "prefill" | "decode";
+  readonly outcome: "immediate" | "queued";
+  /**
+   * When the router chose the worker: an immediate first stage at arrival (with dynolab's `frontend_latency`
+   * it reached the router that much later, which is not recorded), a queued one at its release, the decode
+   * stage when the prefill finished (`source_held_ms`).
+   */
+  readonly routed_at_ms: number | null;
+  /** When the router queue took the request in and released it, and the wait between (null: immediate). */
+  readonly queue_entered_at_ms: number | null;
+  readonly released_at_ms: number | null;
+  readonly queue_wait_ms: number | null;
+  /**
+   * The chosen worker's index in its pool and the engine's DP rank within it; null when that worker rejected
+   * the request before admitting it (the choice is not recorded).
+   */
+  readonly worker_id: number | null;
+  readonly dp_rank: number | null;
+  /** KV overlap (cached prompt tokens) the router saw on the chosen worker. */
+  readonly reported_overlap_tokens: number;
 }
 
 /**
@@ -91,6 +125,37 @@ export function requestRecords(
   const worker = (engine: number) => engine >= 0 ? workerOf(engine)[0] : null;
   const rank = (engine: number) => engine >= 0 ? workerOf(engine)[1] : null;
   const stage = (v: number) => disagg ? num(v) : null;
+  const shed = REJECT_REASONS.indexOf("router_queue_limit") + 1;
+  /** The stages `r` reached: the first unless the router shed it, the decode once its prefill finished. */
+  const routing = (r: number): RoutingStage[] => {
+    if (c.rejectReason[r] === shed) return [];
+    const entered = num(c.routerHeldMs[r]), released = num(c.routerReleasedMs[r]);
+    const queued = entered !== null && released !== null;
+    const first: RoutingStage = {
+      pool: disagg ? "prefill" : "aggregated",
+      outcome: queued ? "queued" : "immediate",
+      routed_at_ms: queued ? released : num(c.arrivalMs[r]),
+      queue_entered_at_ms: queued ? entered : null,
+      released_at_ms: queued ? released : null,
+      queue_wait_ms: queued ? released - entered : null,
+      worker_id: worker(c.computeEngine[r]),
+      dp_rank: rank(c.computeEngine[r]),
+      reported_overlap_tokens: routeOverlapBlocks[0][r] * bs,
+    };
+    const handoff = c.handoffMs[r];
+    if (!disagg || Number.isNaN(handoff)) return [first];
+    return [first, {
+      pool: "decode",
+      outcome: "immediate",
+      routed_at_ms: handoff,
+      queue_entered_at_ms: null,
+      released_at_ms: null,
+      queue_wait_ms: null,
+      worker_id: worker(c.decodeEngine[r]),
+      dp_rank: rank(c.decodeEngine[r]),
+      reported_overlap_tokens: routeOverlapBlocks[1][r] * bs,
+    }];
+  };
   return ids.map((r) => {
     const out = c.outputTokens[r];
     const first = c.firstTokenMs[r], last = c.lastTokenMs[r], arrival = c.arrivalMs[r];
@@ -125,6 +190,7 @@ export function requestRecords(
       source_released_ms: stage(c.kvArrivedMs[r]),
       prefill_route_overlap_tokens: disagg ? routeOverlapBlocks[0][r] * bs : null,
       decode_route_overlap_tokens: routeOverlapBlocks[disagg ? 1 : 0][r] * bs,
+      routing_history: routing(r),
       admission_count: c.admissions[r] + c.decodeAdmissions[r],
       readmission_count: Math.max(0, c.admissions[r] - 1) + Math.max(0, c.decodeAdmissions[r] - 1),
       terminal_status: c.status[r] === Status.Completed ? "completed" : "rejected",

@@ -16,6 +16,6 @@ export {
   sortKeys,
 } from "./report.ts";
 export { formatRunSummary, formatSummary, formatValue } from "./table.ts";
-export { type RequestRecord, requestRecords } from "./jsonl.ts";
+export { type RequestRecord, requestRecords, type RoutingStage } from "./jsonl.ts";
 export { plannerDetails, plannerHtmlData, renderPlannerHtml, TICK_COLUMNS } from "./planner.ts";
 export type { PlannerHtmlData } from "./planner_html.ts";

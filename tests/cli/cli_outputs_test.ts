@@ -98,6 +98,10 @@ Deno.test("cli: a disaggregated replay's JSONL times each request's hand-off", a
   assert(r.decode_admit_ms >= r.destination_activated_ms && r.first_token_ms > r.decode_admit_ms);
   // Admitted once by each pool, as the reference's admission history counts them.
   assert.deepEqual([r.admission_count, r.readmission_count], [2, 0]);
+  // Routed twice: by the prefill router on arrival, by the decode router when the prefill finished.
+  const stages = r.routing_history.map((s: Record<string, unknown>) => [s.pool, s.outcome, s.routed_at_ms]);
+  const times = [r.arrival_time_ms, r.source_held_ms];
+  assert.deepEqual(stages, [["prefill", "immediate", times[0]], ["decode", "immediate", times[1]]]);
   // Transfers of 600 and 1,000 tokens: 6 and 10 ms.
   assert.match(
     res.out,
