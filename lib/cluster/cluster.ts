@@ -9,6 +9,10 @@
  * for its arrival, or waiting for KV room at its decode rank, whose blocks are held by requests that have such
  * events. An engine never runs an effect-free pass.
  *
+ * The first stage's router queue is rechecked once the events of each instant have settled, and with the AIC
+ * prefill-load model (whose loads drain between events) also on the reference's 100 ms timer while requests
+ * wait: a recheck that releases none leaves no trace (the clock does not move, no event counts).
+ *
  * Disaggregated hand-offs (reservation at the decode rank, the KV transfer, its landing) are the cluster's
  * {@link Handoffs} (`handoff.ts`); the KV offload tiers' copy landings its {@link CopyChecks} (`copies.ts`); the
  * workers, their lifecycle and their worker-seconds live in its {@link Fleet} (`fleet.ts`).
@@ -50,6 +54,8 @@ export class Cluster {
   readonly #handoffs: Handoffs;
   readonly #ctl: ScalingController | undefined;
   #nextTick = Infinity;
+  /** When the first stage's router queue is next rechecked though no event comes (Infinity: none due). */
+  #recheckAt = Infinity;
   readonly #copies: CopyChecks;
   /** Requests past the front end and not yet ended: the streams it serves (its load). */
   #inFlight = 0;
@@ -148,6 +154,10 @@ export class Cluster {
       const t = idle ? Infinity : q.peekTime();
       if (t === Infinity) break;
       const next = Math.min(t, this.#nextTick);
+      if (this.#recheckAt < next && this.#recheckAt <= limit) {
+        this.#recheck();
+        continue;
+      }
       if (next > limit) {
         truncated = true;
         this.#advance(limit);
@@ -302,8 +312,9 @@ export class Cluster {
 
   /**
    * Route the requests the first stage's router queue releases now; whether any went. Called once events at
-   * a time have settled: a worker's load only falls at a prefill's end or a request's, and a worker only
-   * joins at an event or a tick, so that is when the reference's router re-checks its queue.
+   * a time have settled, the reference's lifecycle edges (a worker's load falls at a prefill's end or a
+   * request's, and a worker joins at an event or a tick), and at {@link Cluster.#recheck}. Sets when the
+   * queue is next rechecked between events.
    */
   #releaseHeld(): boolean {
     const { router, candidates } = this.#pools[0];
@@ -317,7 +328,27 @@ export class Cluster {
       this.#routeFirst(r);
       any = true;
     }
+    this.#recheckAt = router.nextRecheck(this.#now);
     return any;
+  }
+
+  /**
+   * The router queue's timed recheck, due before the next event or tick ({@link Router.nextRecheck}): when a
+   * queued request may go then, the clock moves there and the instant settles as at an event; otherwise
+   * nothing changes and the next recheck is due a period later.
+   */
+  #recheck(): void {
+    const at = this.#recheckAt, { router, candidates } = this.#pools[0];
+    const r = router.release(candidates, candidates.length, at);
+    if (r < 0) {
+      this.#recheckAt = router.nextRecheck(at);
+      return;
+    }
+    this.#advance(at);
+    this.#events++;
+    this.#col.routerReleased(r, at);
+    this.#routeFirst(r);
+    this.#settle();
   }
 
   /** The front-end latency of `r` dispatched now: its prompt, and the streams in flight per first-stage worker. */

@@ -42,6 +42,12 @@ export interface RouterOptions {
   readonly stage?: RouterStage;
 }
 
+/**
+ * Period of the reference's recheck timer on its router queue while the AIC prefill-load model and queueing
+ * are both on, ms.
+ */
+const RECHECK_MS = 100;
+
 /** What {@link Router.hold} decided for an arriving request. */
 export type Admission = "route" | "hold" | "shed";
 
@@ -69,7 +75,8 @@ export type Admission = "route" | "hold" | "shed";
  * deficit round robin across classes, while some candidate is not busy for the class.
  *
  * With a prefill estimator (`router_prefill_load_model: "aic"`), a candidate's prefill tokens drain as its
- * prefills run instead of at their end ({@link PrefillLoad}).
+ * prefills run instead of at their end ({@link PrefillLoad}), and a queue is rechecked between events too
+ * ({@link Router.nextRecheck}).
  */
 export class Router {
   readonly mode: RouterMode;
@@ -99,6 +106,8 @@ export class Router {
   readonly #waiting: PolicyQueue;
   /** Whether this router holds requests in a queue (KV router, a class with a busy threshold). */
   readonly queueing: boolean;
+  /** Whether the queue is also rechecked on a timer: with the AIC prefill-load model. */
+  readonly #periodic: boolean;
   /** Whether {@link Router.hold} classifies arrivals: with a queue, or with policy classes (KV router). */
   readonly classifying: boolean;
   /** The class {@link Router.hold} put its last request in (when classifying). */
@@ -131,6 +140,7 @@ export class Router {
     this.classifying = this.queueing || (mode === "kv_router" && options.profile !== undefined);
     const clocked = mode === "kv_router" && config.router_track_prefill_tokens;
     this.#load = new PrefillLoad(n, clocked ? options.prefillMs : undefined);
+    this.#periodic = this.queueing && clocked && options.prefillMs !== undefined;
   }
 
   /** Requests waiting in the router's queue. */
@@ -174,7 +184,22 @@ export class Router {
     return "hold";
   }
 
-  /** The next queued request to route at `nowMs`, or −1 when none waits or no class has a free candidate. */
+  /**
+   * When to recheck the queue next after `nowMs` though no event comes: Infinity but while requests wait
+   * with the AIC prefill-load model on, whose loads drain between events. The reference then rechecks on a
+   * 100 ms interval timer, started with its router, so its ticks are anchored at the run's start: a request
+   * queued at 250 ms is rechecked at 300 ms. Its 60 s timer otherwise is moot: dynolab rechecks after every
+   * event, and without the model a worker's load changes only at events.
+   */
+  nextRecheck(nowMs: number): number {
+    if (!this.#periodic || this.#waiting.size === 0) return Infinity;
+    return (Math.floor(nowMs / RECHECK_MS) + 1) * RECHECK_MS;
+  }
+
+  /**
+   * The next queued request to route at `nowMs`, or −1 when none waits or no class has a free candidate.
+   * A call that returns −1 right after another did changes nothing.
+   */
   release(candidates: readonly Engine[], count: number, nowMs: number): number {
     if (this.#waiting.size === 0) return -1;
     this.#releasing = candidates;

@@ -1,5 +1,9 @@
 import assert from "node:assert/strict";
-import type { RouterQueueSummary } from "../../lib/metrics/mod.ts";
+import { Cluster } from "../../lib/cluster/mod.ts";
+import { resolveEngineArgs } from "../../lib/engine/mod.ts";
+import { Collector, type RouterQueueSummary } from "../../lib/metrics/mod.ts";
+import { createPerfModel, fixedModel } from "../../lib/perf/mod.ts";
+import { RouterConfigSchema } from "../../lib/router/mod.ts";
 import { formatRunSummary } from "../../lib/report/mod.ts";
 import { parseSpec } from "../../lib/spec.ts";
 import { runSimulation } from "../../lib/simulate.ts";
@@ -171,4 +175,51 @@ Deno.test("a controller hears of a request once it is routed, with the prefix ov
     );
     assert.deepEqual(seen, [0, 0, 10], JSON.stringify(config));
   }
+});
+
+/**
+ * One aggregated worker (1,000 ms prefill passes, `max_num_batched_tokens` 2,048) behind a KV router with a
+ * queue at 0.25 × 2,048 = 512 tokens, and with `aic` the AIC prefill-load model predicting 500 ms per 1,024
+ * uncached prompt tokens: the times `rows` left the router queue at, and the cluster's result.
+ */
+function queuedWithLoadModel(rows: TestRow[], model: "aic" | "none") {
+  const w = workloadOf(rows);
+  const { args, config } = resolveEngineArgs(
+    { ...fixedTiming(1000, 10), max_num_batched_tokens: 2048 },
+    "aggregated",
+  );
+  const collector = new Collector(w.requestCount);
+  const result = new Cluster({
+    workload: w,
+    pools: [{ stage: "aggregated", workers: 1, config, perf: createPerfModel(args, config) }],
+    routerMode: "kv_router",
+    routerConfig: RouterConfigSchema.parse({
+      router_queue_threshold: 0.25,
+      router_prefill_load_model: model,
+    }),
+    routerPrefillModel: model === "aic"
+      ? fixedModel({ prefillMs: 0, prefillMsPerToken: 500 / 1024, decodeMs: 0 })
+      : undefined,
+    concurrency: Infinity,
+    limitMs: Infinity,
+    linkSharing: false,
+    seed: 42,
+    collector,
+  }).run();
+  return { released: Array.from(collector.routerReleasedMs), result };
+}
+
+Deno.test("router queue: with the AIC prefill-load model it is rechecked every 100 ms from the run's start", () => {
+  // Row 0's 1,024 tokens count as 1,024 − ⌊1,024 × t / 500⌋ at t ms: at most 512 from 250 ms, while its
+  // pass (1,000 ms of prefill, 10 of decode) ends at 1,010 ms. Row 1, held at 10 ms, goes at the timer's
+  // first tick after 250 ms: 300 ms (not 250, nor 310 as a timer started when it was queued would have it).
+  const rows: TestRow[] = [{ input: 1024, output: 1, at: 0 }, { input: 64, output: 1, at: 10 }];
+  const aic = queuedWithLoadModel(rows, "aic");
+  assert.deepEqual(aic.released, [NaN, 300]);
+  // Without the model the load falls only when the prefill ends: no timer, and row 1 waits for that event.
+  const none = queuedWithLoadModel(rows, "none");
+  assert.deepEqual(none.released, [NaN, 1010]);
+  // The ticks that released nothing left no trace: one more event than without the model, the one at 300 ms.
+  assert.equal(aic.result.events, none.result.events + 1);
+  assert.equal(aic.result.endMs, none.result.endMs);
 });

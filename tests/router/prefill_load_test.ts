@@ -94,3 +94,30 @@ Deno.test("AIC prefill load: upstream's newest tracker tests, where its earlier 
   c.router.added(1, c.engine, 0);
   assert.deepEqual([0, 3000].map((t) => c.router.prefillTokens(0, t)), [60, 60]);
 });
+
+Deno.test("AIC prefill load: a queue is rechecked on a 100 ms timer from the start while requests wait", () => {
+  // Threshold 0: the engine is busy while any routed prompt is unfinished.
+  const w = workloadOf([{ input: 64, output: 1 }, { input: 64, output: 1 }]);
+  const engine = new Engine(
+    0,
+    resolveEngineArgs({}, "aggregated").config,
+    fixedModel({ prefillMs: 1, prefillMsPerToken: 0, decodeMs: 1 }),
+    new RequestTable(w),
+  );
+  const router = (config: Record<string, unknown>, prefillMs?: () => number) =>
+    new Router("kv_router", RouterConfigSchema.parse({ router_queue_threshold: 0, ...config }), w, 64, 1, {
+      prefillMs,
+    });
+  const aic = router({ router_prefill_load_model: "aic" }, () => 1000);
+  assert.equal(aic.nextRecheck(0), Infinity, "none while the queue is empty");
+  aic.added(0, engine, 0);
+  assert.equal(aic.hold(1, 250, [engine], 1), "hold");
+  assert.deepEqual([250, 299.5, 300].map((t) => aic.nextRecheck(t)), [300, 300, 400]);
+  // Without the model, or without a queue, loads change only at events: no timer.
+  const plain = router({});
+  plain.added(0, engine, 0);
+  assert.equal(plain.hold(1, 250, [engine], 1), "hold");
+  assert.equal(plain.nextRecheck(250), Infinity);
+  const unqueued = router({ router_queue_threshold: null, router_prefill_load_model: "aic" }, () => 1000);
+  assert.equal(unqueued.nextRecheck(250), Infinity);
+});
