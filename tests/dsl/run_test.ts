@@ -73,12 +73,12 @@ Deno.test("bad input fails before any run starts, naming the run", async () => {
       [() => sweep.sweep("prefixCaching" as never, [true] as never), /did you mean enablePrefixCaching/],
       [
         () => scenario("x").trace(MINI_TRACE).engine({ numG3Blocks: 10 }),
-        /need a host tier: num_g2_blocks/,
+        /engine\.numG3Blocks: the disk and object-storage KV tiers \(G3, G4\) need a host tier: numG2Blocks/,
       ],
       [
         () =>
           scenario("x").trace(MINI_TRACE).disagg({ prefill: { blockSize: 32 }, decode: { blockSize: 64 } }),
-        /block_size 32 differs from decode block_size 64/,
+        /decode\.blockSize: prefill blockSize 32 differs from decode blockSize 64/,
       ],
       [() => scenario("x").trace(MINI_TRACE).engine({ model: `${cacheDir}/no-such-model` }), /no such file/],
       [
@@ -89,7 +89,7 @@ Deno.test("bad input fails before any run starts, naming the run", async () => {
         () =>
           scenario("x").trace(MINI_TRACE).agg({}).planner({ optimizationTarget: "sla" })
             .sweep("maxGpuBudget", [8, 4, 2, 0]),
-        /run 3 \(maxGpuBudget=0\): planner\.max_gpu_budget: 0 GPUs cannot hold/,
+        /run 3 \(maxGpuBudget=0\): planner\.maxGpuBudget: 0 GPUs cannot hold/,
       ],
       [
         () => scenario("x").trace(MINI_TRACE).agg({}).planner({}).sweep("plannerMode", ["agg", "disagg"]),
