@@ -12,10 +12,11 @@
  * @module
  */
 
-/** One retained sample: features and wall time (s). */
+/** One retained sample: features, wall time (s), and its insertion order (the oldest has the lowest). */
 interface Sample {
   readonly x: readonly number[];
   readonly y: number;
+  readonly seq: number;
 }
 
 /**
@@ -39,6 +40,8 @@ export class BucketedRegression {
   readonly #clippable: ReadonlySet<number>;
   #buckets = new Map<string, Sample[]>();
   #count = 0;
+  /** Samples added so far: the next sample's `seq`. */
+  #added = 0;
   readonly #min: number[];
   readonly #max: number[];
   #fit: { intercept: number; coef: number[] } | null | undefined;
@@ -74,15 +77,18 @@ export class BucketedRegression {
       if (x[i] > this.#max[i]) (this.#max[i] = x[i]), (changed = true);
     }
     if (changed && this.#count > 0) this.#rebuild();
-    this.#bucket(this.#key(x)).push({ x: [...x], y });
+    this.#bucket(this.#key(x)).push({ x: [...x], y, seq: this.#added++ });
     this.#count++;
     if (this.#count > this.maxSamples) {
       let fattest: string | undefined, size = -1;
       for (const [key, samples] of this.#buckets) {
         if (samples.length > size) (fattest = key), (size = samples.length);
       }
+      // A rebuild re-buckets bucket by bucket, so a merged bucket is not in insertion order: find its oldest.
       const samples = this.#buckets.get(fattest!)!;
-      samples.shift();
+      let oldest = 0;
+      for (let i = 1; i < samples.length; i++) if (samples[i].seq < samples[oldest].seq) oldest = i;
+      samples.splice(oldest, 1);
       if (samples.length === 0) this.#buckets.delete(fattest!);
       this.#count--;
     }

@@ -73,6 +73,13 @@ export class Engine {
   runningCount = 0;
   /** Known tokens (prompt + generated) of the waiting requests. */
   waitingTokens = 0;
+  /**
+   * Of the waiting requests (and those parked for their host-tier copies), the preempted ones, which the FPM
+   * reports as queued decode work ({@link Engine.queuesAsDecode}), and their known tokens (part of
+   * `waitingTokens`).
+   */
+  preemptedWaiting = 0;
+  preemptedTokens = 0;
   /** Decode rank: hand-offs waiting for KV room to start their transfer (FIFO). */
   readonly pending: IntDeque = new IntDeque(16);
   /** Decode rank: hand-offs whose KV is reserved here and still in transfer. */
@@ -107,6 +114,8 @@ export class Engine {
   /** Requests whose prompt processing completed in the pass. */
   readonly prefillDone: Int32Array;
   prefillDoneCount = 0;
+  /** `preemptedWaiting` and `preemptedTokens` at the last pass start: their part of `last`'s queued figures. */
+  readonly lastPreempted = { requests: 0, tokens: 0 };
   /** Aggregates of the last pass. */
   readonly last: PassStats = {
     prefillRequests: 0,
@@ -145,6 +154,8 @@ export class Engine {
   readonly #pass = { prefillBatch: 0, prefillIsl: 0, prefillPrefix: 0, prefillTokens: 0, computedTokens: 0 };
   /** Whether {@link Engine.retire} gave its KV memory back. */
   #retired = false;
+  /** Whether SGLang's scheduler plans the passes. */
+  readonly #sglang: boolean;
 
   /**
    * Bytes a rank with `config` allocates when it is made: its KV pool (and its host tier's), six Int32 arrays of
@@ -176,6 +187,7 @@ export class Engine {
     this.pool = new KvPool(config.numGpuBlocks, config.enablePrefixCaching);
     this.offload = config.hostTier ? new Offload(config.hostTier, this.pool, lower, id) : null;
     this.scheduler = config.sglang ? new SglangScheduler(config.sglang) : new VllmScheduler();
+    this.#sglang = this.scheduler instanceof SglangScheduler;
     this.holds = new KvHolds(this.pool);
     const cap = config.maxNumSeqs;
     this.running = new Int32Array(cap);
@@ -302,6 +314,8 @@ export class Engine {
     this.last.queuedRequests = this.waiting.size + this.landed.size + this.pending.size + this.inTransfer +
       (off === null ? 0 : off.parked);
     this.last.queuedTokens = this.waitingTokens + this.inboundTokens;
+    this.lastPreempted.requests = this.preemptedWaiting;
+    this.lastPreempted.tokens = this.preemptedTokens;
     const pass = this.#pass;
     this.#prefilled.length = 0;
     pass.prefillBatch =
@@ -453,7 +467,21 @@ export class Engine {
 
   /** Take the head of the waiting queue off it. */
   popWaiting(): void {
-    const r = this.waiting.popFront();
-    this.waitingTokens -= this.#req.promptLen[r] + this.#req.generated[r];
+    const r = this.waiting.popFront(), known = this.#req.promptLen[r] + this.#req.generated[r];
+    this.waitingTokens -= known;
+    if (this.queuesAsDecode(r)) {
+      this.preemptedWaiting--;
+      this.preemptedTokens -= known;
+    }
+  }
+
+  /**
+   * Whether waiting request `r` counts as queued decode work (`num_queued_decode`) rather than queued prefill:
+   * a preempted request (one admitted here before), as vLLM's FPM counts it; under SGLang's scheduler, one that
+   * has emitted tokens, as SGLang's FPM counts it.
+   */
+  queuesAsDecode(r: number): boolean {
+    const req = this.#req;
+    return req.admitted[r] !== 0 && (!this.#sglang || req.generated[r] > 0);
   }
 }

@@ -9,7 +9,8 @@ import type { RequestTable } from "./requests.ts";
 
 /**
  * Preempt engine `e`'s running request at `idx` by recompute: free its KV and put it at the front of the
- * queue (vLLM), or at its back (`front` false: SGLang's retraction).
+ * queue (vLLM), or at its back (`front` false: SGLang's retraction). Its tokens count among the waiting ones,
+ * and as preempted ones where the FPM reports it as queued decode work ({@link Engine.queuesAsDecode}).
  */
 export function preempt(e: Engine, req: RequestTable, idx: number, front = true): void {
   const r = e.running[idx];
@@ -20,6 +21,11 @@ export function preempt(e: Engine, req: RequestTable, idx: number, front = true)
   e.runningCount--;
   if (front) e.waiting.pushFront(r);
   else e.waiting.pushBack(r);
-  e.waitingTokens += req.promptLen[r] + req.generated[r];
+  const known = req.promptLen[r] + req.generated[r];
+  e.waitingTokens += known;
+  if (e.queuesAsDecode(r)) {
+    e.preemptedWaiting++;
+    e.preemptedTokens += known;
+  }
   e.preemptions++;
 }

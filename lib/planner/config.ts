@@ -308,6 +308,13 @@ export function effectivePlanner(config: PlannerConfig): EffectivePlanner {
     );
   }
   if (config.min_gpu_budget !== -1) notes.push("min_gpu_budget is not enforced by dynolab; it has no effect");
+  if (!easyMode && config.load_min_observations > config.max_num_fpm_samples) {
+    notes.push(
+      `load_min_observations ${config.load_min_observations} exceeds max_num_fpm_samples ` +
+        `${config.max_num_fpm_samples}: the regressions keep only max_num_fpm_samples samples, so they never ` +
+        `fit (throughput scaling reports model_not_ready, load scaling insufficient_data)`,
+    );
+  }
   if (easyMode && config.load_predictor !== "arima") {
     notes.push(
       `load_predictor "${config.load_predictor}" has no effect: optimization_target ` +

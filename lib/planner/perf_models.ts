@@ -81,16 +81,19 @@ export class PrefillModel {
 
   /**
    * One engine's request rate for prompts of `isl` tokens: `1 / wt`, where `wt` chunks a prompt longer than
-   * MBT into `(k − 1) · f(MBT) + f(rest)`. Returns `[rps, ttft ms]`, or `[0, 0]` when not fitted.
+   * MBT into `(k − 1) · f(MBT) + f(rest)`. A prompt served whole from the cache (`isl` 0, a KV hit rate of 1)
+   * costs `f(0)`, the pass's fixed time, as in the reference. Returns `[rps, ttft ms]`, or `[0, 0]` when not
+   * fitted (a fitted `f` is floored at 1 µs, so `wt` is positive).
    */
   bestEngineRps(isl: number, mbt: number | null): [rps: number, ttftMs: number] {
-    if (this.regression.fit() === null || isl <= 0) return [0, 0];
+    if (this.regression.fit() === null) return [0, 0];
+    const tokens = Math.max(0, isl);
     let wt: number;
-    if (mbt && mbt > 0 && isl > mbt) {
-      const k = Math.ceil(isl / mbt);
-      wt = (k - 1) * this.regression.predict([mbt])! + this.regression.predict([isl - (k - 1) * mbt])!;
+    if (mbt && mbt > 0 && tokens > mbt) {
+      const k = Math.ceil(tokens / mbt);
+      wt = (k - 1) * this.regression.predict([mbt])! + this.regression.predict([tokens - (k - 1) * mbt])!;
     } else {
-      wt = this.regression.predict([isl])!;
+      wt = this.regression.predict([tokens])!;
     }
     return [1 / wt, wt * 1000];
   }

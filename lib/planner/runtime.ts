@@ -381,8 +381,13 @@ function isCapped(d: TickDiagnostics): boolean {
   return d.loadReason === "capped" || d.loadReasonPrefill === "capped" || d.loadReasonDecode === "capped";
 }
 
+/**
+ * The FPM of engine `e`'s last pass. Queued: on a decode rank everything waiting is decode work (hand-offs,
+ * preempted requests); elsewhere preempted requests are queued decode and the rest queued prefill, as the
+ * reference's FPM counts them.
+ */
 function fpmOf(e: Engine, worker: number, rank: number): Fpm {
-  const s = e.last, decode = e.config.role === "decode";
+  const s = e.last, decode = e.config.role === "decode", pre = e.lastPreempted;
   return {
     worker,
     rank,
@@ -392,17 +397,17 @@ function fpmOf(e: Engine, worker: number, rank: number): Fpm {
     sumPrefillKvTokens: s.prefillKvTokens,
     numDecode: s.decodeRequests,
     sumDecodeKvTokens: s.decodeKvTokens,
-    numQueuedPrefill: decode ? 0 : s.queuedRequests,
-    sumQueuedPrefillTokens: decode ? 0 : s.queuedTokens,
-    numQueuedDecode: decode ? s.queuedRequests : 0,
-    sumQueuedDecodeKvTokens: decode ? s.queuedTokens : 0,
+    numQueuedPrefill: decode ? 0 : s.queuedRequests - pre.requests,
+    sumQueuedPrefillTokens: decode ? 0 : s.queuedTokens - pre.tokens,
+    numQueuedDecode: decode ? s.queuedRequests : pre.requests,
+    sumQueuedDecodeKvTokens: decode ? s.queuedTokens : pre.tokens,
   };
 }
 
 /**
  * Engine capabilities of a pool, as the reference derives them from engine args; `numGpu`, what the GPU budget
  * counts per worker, is the planner's `*_engine_num_gpu` where set (the reference's budget reads those), else
- * the engine's TP × DP.
+ * the engine's TP × DP; `nextn`, the speculative draft count, is `aic_nextn` (one accept rate per draft).
  */
 export function capabilities(
   pool: PoolState,
@@ -416,6 +421,7 @@ export function capabilities(
     contextLength: Number.isFinite(c.maxModelLen) ? c.maxModelLen : null,
     maxKvTokens: c.numGpuBlocks * c.blockSize * c.dpSize,
     ranks: c.dpSize,
+    nextn: pool.setup.acceptRates?.length ?? 0,
   };
 }
 

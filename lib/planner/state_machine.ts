@@ -192,9 +192,14 @@ export class PlannerStateMachine {
     return { decision: loadDecision ?? throughputDecision, diagnostics: diag, next: this.#scheduled() };
   }
 
-  /** Accept length clamped to `[1, 1 + speculative_nextn]` (1 without speculative decoding). */
+  /**
+   * Accept length clamped to `[1, 1 + nextn]` (1 without speculative decoding), where `nextn` is the decode (or
+   * agg) engines' draft count (`aic_nextn`), else the planner's `speculative_nextn`, as the reference's
+   * `_effective_speculative_nextn`.
+   */
   #clampAccept(a: number): number {
-    return Math.min(Math.max(1, a), 1 + this.planner.config.speculative_nextn);
+    const engines = this.caps.decode.nextn ?? 0;
+    return Math.min(Math.max(1, a), 1 + (engines > 0 ? engines : this.planner.config.speculative_nextn));
   }
 
   #scheduled(): ScheduledTick {
@@ -250,8 +255,8 @@ export class PlannerStateMachine {
     diag.engineRpsPrefill = out.engineRpsPrefill;
     diag.engineRpsDecode = out.engineRpsDecode;
     diag.throughputReason = out.reason;
-    if (out.decode === null) return null;
     const agg = cfg.mode === "agg";
+    if (out.decode === null) return this.planner.loadScaling ? null : this.#raiseToMin(input, agg);
     if (this.planner.loadScaling) {
       if (!agg) this.#lowerP = out.prefill!;
       this.#lowerD = out.decode;
@@ -271,6 +276,20 @@ export class PlannerStateMachine {
       cap(out.decode, input.decode.expected),
     );
     return { prefill: np, decode: nd };
+  }
+
+  /**
+   * Without a fitted model (`model_not_ready`), a throughput step applied directly still scales a component
+   * below its minimum up to it (the reference's newer fix), through the GPU budget; a component at or above
+   * it is left alone (null). Null when no component is below its minimum.
+   */
+  #raiseToMin(input: TickInput, agg: boolean): ScalingDecision | null {
+    const cfg = this.planner.config, minD = minEndpoint(cfg, "decode"), d = input.decode.expected;
+    if (agg) return d < minD ? { prefill: null, decode: this.#single(minD, "decode") } : null;
+    const minP = minEndpoint(cfg, "prefill"), p = input.prefill!.expected;
+    if (p >= minP && d >= minD) return null;
+    const [np, nd] = this.#global(Math.max(p, minP), Math.max(d, minD));
+    return { prefill: p < minP ? np : null, decode: d < minD ? nd : null };
   }
 
   #single(desired: number, component: "prefill" | "decode"): number {

@@ -19,10 +19,13 @@ export interface Fpm {
   /** Requests that emitted a token and the sum of their context lengths. */
   readonly numDecode: number;
   readonly sumDecodeKvTokens: number;
-  /** Waiting requests at the pass start and their known tokens (prompt side). */
+  /** Requests waiting at the pass start to prefill (all but the decode work below) and their tokens. */
   readonly numQueuedPrefill: number;
   readonly sumQueuedPrefillTokens: number;
-  /** Waiting decode-side requests (disagg decode workers: pending hand-offs) and their KV tokens. */
+  /**
+   * Decode work waiting at the pass start and its KV tokens: preempted requests (prompt + generated), and on
+   * disagg decode workers the hand-offs not yet running.
+   */
   readonly numQueuedDecode: number;
   readonly sumQueuedDecodeKvTokens: number;
 }
@@ -83,6 +86,11 @@ export interface EngineCapabilities {
    * against its share, `maxKvTokens / ranks`.
    */
   readonly ranks: number;
+  /**
+   * Draft tokens per speculative-decoding step (the engine arg `aic_nextn`); 0 or unset without speculative
+   * decoding. The decode (or agg) pool's bounds the observed accept length at `1 + nextn`.
+   */
+  readonly nextn?: number;
 }
 
 /**

@@ -144,6 +144,19 @@ Deno.test("planner config: targets other than sla force load scaling on and thro
   ]);
 });
 
+Deno.test("planner config: load_min_observations above max_num_fpm_samples, which no regression can reach, is warned of", () => {
+  const notes = (c: Record<string, unknown>) =>
+    effectivePlanner(parsePlannerConfig({ optimization_target: "sla", ...c })).notes;
+  const [note, ...rest] = notes({ load_min_observations: 100 });
+  assert.equal(rest.length, 0);
+  assert.match(note, /^load_min_observations 100 exceeds max_num_fpm_samples 64: .*never fit/);
+  assert.deepEqual(notes({ load_min_observations: 64 }), []);
+  assert.equal(notes({ load_min_observations: 8, max_num_fpm_samples: 4 }).length, 1);
+  // Static thresholds read no regression.
+  const easy = { mode: "agg", enable_throughput_scaling: false, enable_load_scaling: true };
+  assert.deepEqual(effectivePlanner(parsePlannerConfig({ ...easy, load_min_observations: 100 })).notes, []);
+});
+
 Deno.test("planner config: prophet is rejected with the alternatives", () => {
   const c = parsePlannerConfig({ optimization_target: "sla", load_predictor: "prophet" });
   assert.throws(() => createPredictor(c), /load_predictor: .*use "arima", "kalman" or "constant"/);

@@ -70,6 +70,19 @@ Deno.test("regression: retention drops the oldest sample of the fullest bucket",
   assert.deepEqual(r.samples().map((s) => s.x[0]).sort((a, b) => a - b), [2, 9, 10, 20]);
 });
 
+Deno.test("regression: after a rebuild merges buckets, retention still drops the oldest sample, not the first", () => {
+  const r = new BucketedRegression(1, { maxSamples: 4, bucketCount: 2, minObservations: 1 });
+  // The wall time is the sample's age. Bounds [0, 10]: 0 and 1 in bucket 0, 10 and 9 in bucket 1.
+  [0, 10, 1, 9].forEach((x, age) => r.add([x], age));
+  // −10 widens the bounds to [−10, 10]: the rebuild puts 0, 1 (bucket 0's) before 10, 9 in one bucket,
+  // whose oldest (age 0) goes.
+  r.add([-10], 4);
+  assert.deepEqual(r.samples().map((s) => s.y).sort(), [1, 2, 3, 4]);
+  // The merged bucket now holds ages 2, 1, 3 in that order, then 5 joins it: its oldest is age 1, not age 2.
+  r.add([5], 5);
+  assert.deepEqual(r.samples().map((s) => s.y).sort(), [2, 3, 4, 5]);
+});
+
 Deno.test("moving average: window and leading zeros", () => {
   const m = new MovingAverage(3);
   assert.equal(m.value, 0);

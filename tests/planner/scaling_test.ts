@@ -324,6 +324,31 @@ Deno.test("throughput: prefill latency floor and disagg decode sizing", () => {
   assert.equal(out.reason, "scale");
 });
 
+Deno.test("throughput: a KV hit rate of 1 prices a prefill at f(0) and sizing goes on (disagg and agg)", () => {
+  const c = ctx({ ttft_ms: 100, itl_ms: 25, min_endpoint: 1 }, {
+    prefill: prefillModel(),
+    decode: decodeModel(),
+  });
+  // Every prompt token cached: isl_eff = 0, wt = f(0) = 0.01 s → 100 req/s per prefill engine.
+  const out = throughputReplicas({ ...c, demandRps: 150, isl: 2500, osl: 200, hitRate: 1 });
+  assert.equal(out.reason, "scale");
+  close(out.engineRpsPrefill!, 100);
+  assert.equal(out.prefill, 2); // ⌈150 / 100⌉; TTFT 10 ms is under the SLA
+  // Decode sizes as at any hit rate (ctx = ISL + OSL/2).
+  assert.equal(
+    out.decode,
+    throughputReplicas({ ...c, demandRps: 150, isl: 2500, osl: 200, hitRate: 0 }).decode,
+  );
+  // Agg: no prefill tokens per pass and a TTFT of 0, so the ITL SLA alone bounds the batch: the KV cap,
+  // ⌊100 000 / 2100⌋ = 47, at wt = f(0, 47 · 2100).
+  const a = ctx({ mode: "agg", ttft_ms: 100, itl_ms: 25, min_endpoint: 1 }, { agg: sampledAggModel() });
+  const agg = throughputReplicas({ ...a, demandRps: 20, isl: 2000, osl: 200, hitRate: 1 });
+  assert.equal(agg.reason, "scale");
+  const rps = 47 / (200 * (0.01 + 1e-7 * 47 * 2100));
+  close(agg.engineRpsDecode!, rps, 1e-6);
+  assert.equal(agg.decode, Math.ceil(20 / rps));
+});
+
 Deno.test("throughput: a worker with DP ranks serves its ranks' summed rate, each rank on its KV share", () => {
   const models = { prefill: prefillModel(), decode: decodeModel() };
   const one = ctx({ ttft_ms: 1000, itl_ms: 25, min_endpoint: 1 }, models);
@@ -515,6 +540,128 @@ Deno.test("state machine: a decode pool whose KV is oversubscribed grows, and th
   assert.equal(out.decision?.decode, 2);
   assert.equal(out.diagnostics.loadReasonDecode, "scale_up_kv");
   assert.equal(out.diagnostics.loadReason, "scale_up_kv");
+});
+
+Deno.test("state machine: without a fitted model, a directly applied throughput step still raises a pool to its minimum", () => {
+  const traffic = {
+    durationS: 60,
+    numReq: 60,
+    isl: 1000,
+    osl: 100,
+    kvHitRate: 0,
+    acceptLength: null,
+    ttftMs: null,
+    itlMs: null,
+  };
+  const tick = { atS: 60, load: false, throughput: true, traffic: true };
+  // No bootstrap and no FPMs: no model is fitted.
+  const machine = (c: Record<string, unknown>, prefill = true) =>
+    new PlannerStateMachine(
+      effectivePlanner(parsePlannerConfig({ optimization_target: "sla", load_predictor: "constant", ...c })),
+      prefill ? { prefill: caps, decode: caps } : { decode: caps },
+    );
+  const agg = machine({ mode: "agg", min_endpoint: 3 }, false);
+  const below = agg.onTick(tick, { nowS: 60, decode: { ready: 1, expected: 1 }, traffic });
+  assert.equal(below.diagnostics.throughputReason, "model_not_ready");
+  assert.deepEqual(below.decision, { prefill: null, decode: 3 });
+  // At or above the minimum nothing moves.
+  assert.equal(agg.onTick(tick, { nowS: 120, decode: { ready: 3, expected: 3 }, traffic }).decision, null);
+  assert.equal(agg.onTick(tick, { nowS: 180, decode: { ready: 5, expected: 5 }, traffic }).decision, null);
+  // Disagg: only the pool below its minimum moves, through the GPU budget (8 GPUs: 3P + 6D is over it, so
+  // the budget's split is 3P + 5D), and the pool above its minimum is left alone.
+  const disagg = machine({ mode: "disagg", prefill_min_endpoint: 3 });
+  const split = disagg.onTick(tick, {
+    nowS: 60,
+    prefill: { ready: 1, expected: 1 },
+    decode: { ready: 6, expected: 6 },
+    traffic,
+  });
+  assert.equal(split.diagnostics.throughputReason, "model_not_ready");
+  assert.deepEqual(split.decision, { prefill: 3, decode: null });
+  const atMin = { prefill: { ready: 3, expected: 3 }, decode: { ready: 1, expected: 1 } };
+  assert.equal(disagg.onTick(tick, { nowS: 120, ...atMin, traffic }).decision, null);
+  // With load scaling on, the throughput step only sets a lower bound: nothing to raise there.
+  const both = machine({ mode: "agg", min_endpoint: 3, enable_load_scaling: true }, false);
+  assert.equal(both.onTick(tick, { nowS: 60, decode: { ready: 1, expected: 1 }, traffic }).decision, null);
+});
+
+Deno.test("state machine: the engines' aic_nextn bounds the accept length before the planner's speculative_nextn", () => {
+  // Load-only SLA agg; the regression prices every pass at 20 ms (and 10⁻¹² s a token), so est. ITL is
+  // 20 ms / accept.
+  const flat = [0, 20_000, 40_000, 60_000, 80_000].flatMap((kv) =>
+    [0, 1000].map((p) => ({
+      ...idleFpm(-1, 0),
+      numPrefill: p ? 1 : 0,
+      sumPrefillTokens: p,
+      numDecode: 4,
+      sumDecodeKvTokens: kv,
+      wallTimeS: 0.02 + 1e-12 * (p + kv),
+    }))
+  );
+  const estItl = (nextn: number, speculative_nextn: number) => {
+    const planner = effectivePlanner(parsePlannerConfig({
+      mode: "agg",
+      optimization_target: "sla",
+      enable_throughput_scaling: false,
+      enable_load_scaling: true,
+      itl_ms: 1000,
+      speculative_nextn,
+    }));
+    const sm = new PlannerStateMachine(planner, { decode: { ...caps, nextn } });
+    sm.loadBenchmarkFpms([], flat);
+    const out = sm.onTick(sm.initialTick(0), {
+      nowS: 5,
+      decode: { ready: 1, expected: 1 },
+      fpms: { prefill: [], decode: [{ ...idleFpm(0, 0), numDecode: 4, sumDecodeKvTokens: 10_000 }] },
+      traffic: {
+        durationS: 5,
+        numReq: 10,
+        isl: 1000,
+        osl: 100,
+        kvHitRate: null,
+        acceptLength: 4.5,
+        ttftMs: null,
+        itlMs: null,
+      },
+    });
+    return out.diagnostics.estItlMs!;
+  };
+  close(estItl(0, 0), 20, 1e-5); // no speculative decoding: accept 1
+  close(estItl(2, 0), 20 / 3, 1e-5); // the engines draft 2: accept ≤ 3
+  close(estItl(0, 2), 20 / 3, 1e-5); // the planner's key when the engines say nothing
+  close(estItl(1, 4), 20 / 2, 1e-5); // the engines' count first, as the reference's
+});
+
+Deno.test("runtime: a pool's capabilities carry its engines' draft count (aic_nextn)", () => {
+  const w = workloadOf([{ input: 512, output: 20 }]);
+  const planner = { mode: "agg", optimization_target: "sla", load_adjustment_interval_seconds: 0.5 };
+  const mtp = run(w, {
+    topology: { mode: "agg", num_workers: 1, engine: { ...fixedTiming(10, 5), aic_nextn: 2 } },
+    planner,
+  });
+  assert.equal(mtp.planner!.stateMachine.caps.decode.nextn, 2);
+  const plain = run(w, { topology: { mode: "agg", num_workers: 1, engine: fixedTiming(10, 5) }, planner });
+  assert.equal(plain.planner!.stateMachine.caps.decode.nextn, 0);
+});
+
+Deno.test("runtime: a preempted request waits in the FPM as queued decode work, not as a prompt to prefill", () => {
+  // Two 4-token prompts of 60 output tokens on 20 blocks of 4: both are admitted at once, and one is preempted
+  // when their KV outgrows the pool.
+  const w = workloadOf([{ input: 4, output: 60 }, { input: 4, output: 60 }], 4);
+  const { planner, cluster } = run(w, {
+    topology: {
+      mode: "agg",
+      num_workers: 1,
+      engine: { block_size: 4, num_gpu_blocks: 20, ...fixedTiming(10, 5) },
+    },
+    planner: { mode: "agg", optimization_target: "throughput", load_adjustment_interval_seconds: 0.1 },
+  });
+  assert.equal(cluster.engines[0].preemptions, 1);
+  const loads = planner!.ticks.map((t) => t.decodeEngines![0]);
+  // No prompt ever waits to prefill.
+  assert.deepEqual(loads.map(([, queuedPrefill]) => queuedPrefill), [0, 0, 0, 0]);
+  // At 0.2 s the preempted request's 41 known tokens (4 + 37 generated) wait beside the running one's 42.
+  assert.deepEqual(loads[1], [0, 0, 42 + 41]);
 });
 
 Deno.test("runtime: an attention-DP rank with nothing to do reports idle while its group's passes run", () => {
