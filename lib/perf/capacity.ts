@@ -8,7 +8,8 @@
  * - SGLang: `kv = mem_fraction_static × memory − weights` (default 0.88; SGLang's static pool holds weights and
  *   KV, activations live outside it);
  * - weights from the architecture and the run's weight formats (the checkpoint's unless `aic_gemm_dtype` /
- *   `aic_moe_dtype` requantize it; `catalog/footprint.ts`);
+ *   `aic_moe_dtype` requantize it; `catalog/footprint.ts`), and with MTP drafts (`aic_nextn` > 0) the draft
+ *   layer vLLM loads beside the model, once whatever the number of drafts (`mtpWeightBytesPerGpu`);
  * - activations: the profiling forward pass over `max_num_batched_tokens` tokens (residual, QKV, FFN or routed
  *   expert intermediates in BF16) plus FP32 logits for `max_num_seqs` sequences;
  * - NCCL buffers (0 at TP 1, 342 MB at TP 2, 392 MB at TP 4–8) and 3.5 GiB of CUDA context, cuBLAS workspaces and
@@ -35,6 +36,7 @@ import {
   kvBytesPerTokenPerGpu,
   kvBytesPerTokenPerLayerPerGpu,
   linearStateBytesPerSeqPerGpu,
+  mtpWeightBytesPerGpu,
   slidingKvBytesPerTokenPerGpu,
   weightBytesPerGpu,
 } from "./catalog/footprint.ts";
@@ -218,7 +220,9 @@ export function deriveKvCapacity(setup: PerfSetup, mem: MemoryArgs, at: InputLoc
   // MXFP4 experts priced on FP4 tensor cores (`nvfp4`, see setup.ts) keep their checkpoint's bytes.
   const moe = d.moe === "nvfp4" && setup.model.quant.moe === "w4a16_mxfp4" ? "w4a16_mxfp4" : d.moe;
   const quant = { ...setup.model.quant, linear: d.linear, attention: d.attention, moe };
-  const weights = weightBytesPerGpu({ ...setup.model, quant }, setup.par);
+  const model = { ...setup.model, quant };
+  const weights = weightBytesPerGpu(model, setup.par) +
+    (setup.nextn > 0 ? mtpWeightBytesPerGpu(model, setup.par) : 0);
   const act = activationBytesPerGpu(setup, mem.maxNumBatchedTokens, mem.maxNumSeqs);
   const comm = ncclBytes(setup.par.tp), reserved = comm + OTHER_MEM_BYTES;
   let kv: number;

@@ -3,8 +3,11 @@ import { InputError } from "../../lib/common/errors.ts";
 import { resolveEngineArgs } from "../../lib/engine/mod.ts";
 import { defaultGpuMemoryUtilization, deriveKvCapacity } from "../../lib/perf/capacity.ts";
 import { resolvePerfSetup } from "../../lib/perf/setup.ts";
+import { mtpWeightBytesPerGpu, weightBytesPerGpu } from "../../lib/perf/catalog/footprint.ts";
+import { MODELS } from "../../lib/perf/catalog/models.ts";
 
 const MEM = { maxNumBatchedTokens: 8192, maxNumSeqs: 256, blockSize: 64 };
+const ONE = { tp: 1, attnDp: 1, moeTp: 1, moeEp: 1 };
 
 Deno.test("H200 + Llama-3.1-8B-FP8 at 0.9 holds roughly 870k BF16 KV tokens (perf-model.md §10.5)", () => {
   const setup = resolvePerfSetup({
@@ -159,6 +162,33 @@ Deno.test("capacity: MXFP4 experts priced on Blackwell's FP4 tensor cores keep t
   const weights = (system: string) =>
     deriveKvCapacity(resolvePerfSetup({ ...oss, aic_system: system })!, MEM);
   assert.equal(weights("b200_sxm").weightBytes, weights("h200_sxm").weightBytes);
+});
+
+Deno.test("capacity: MTP drafts load one more decoder layer and eh_proj, once whatever the number of drafts", () => {
+  const r1 = {
+    aic_model_path: "deepseek-ai/DeepSeek-R1",
+    aic_system: "h200_sxm",
+    aic_tp_size: 8,
+    aic_moe_tp_size: 1,
+    aic_moe_ep_size: 8,
+  };
+  const cap = (nextn?: number) => deriveKvCapacity(resolvePerfSetup({ ...r1, aic_nextn: nextn })!, MEM);
+  const none = cap(), one = cap(1), three = cap(3);
+  // One MoE layer at EP 8 (MLA, 32 of 256 FP8 experts, the shared expert) and the BF16 2·7168 × 7168 eh_proj.
+  const draft = mtpWeightBytesPerGpu(MODELS["deepseek-ai/DeepSeek-R1"], {
+    tp: 8,
+    attnDp: 1,
+    moeTp: 1,
+    moeEp: 8,
+  });
+  assert.equal(one.weightBytes - none.weightBytes, draft);
+  assert.ok(draft > 1.6e9 && draft < 1.7e9, `${draft}`);
+  assert.equal(three.weightBytes, one.weightBytes);
+  assert.ok(one.tokens < none.tokens, `${one.tokens} vs ${none.tokens}`);
+  // A dense model's draft layer is one of its own layers and the eh_proj.
+  const llama = MODELS["meta-llama/Llama-3.1-8B-Instruct"], h = 4096;
+  const layer = (weightBytesPerGpu(llama, ONE) - 2 * 2 * 128256 * h) / 32;
+  assert.equal(mtpWeightBytesPerGpu(llama, ONE), layer + (2 * h * h + 2 * h) * 2);
 });
 
 Deno.test("resolveEngineArgs warns of a memory fraction the capacity does not read, saying why", () => {

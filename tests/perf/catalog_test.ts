@@ -124,6 +124,11 @@ Deno.test("GPU catalog: required GPUs with datasheet figures; unknown ids list t
   assert.equal(GPUS.a100_sxm.fp8Flops, 0);
   assert.ok(GPUS.b200_sxm.fp4Flops > 0 && GPUS.h200_sxm.fp4Flops === 0);
   assert.equal(GPUS.b300_sxm.memBytes, 288400343040); // AIC's b300_sxm.yaml: 275,040 MiB
+  // AIC's systems/gb200.yaml (`mem_capacity: 198674743296 # 189471MiB reported by nvidia-smi`; in forks of
+  // ai-dynamo/aiconfigurator such as github.com/ilyasher/aiconfigurator, src/aiconfigurator/systems/) and
+  // ai-dynamo/aiconfigurator's systems/l40s.yaml (`mem_capacity: 48305799168 # 46068 MiB`).
+  assert.equal(GPUS.gb200.memBytes, 198674743296);
+  assert.equal(GPUS.l40s.memBytes, 48305799168);
   assert.throws(() => gpuSpec("h300"), (e: unknown) => {
     assert.ok(e instanceof InputError);
     assert.match(e.message, /unknown GPU "h300"/);
@@ -289,6 +294,85 @@ Deno.test("config.json parsing: windows, interleaved MoE and layer kinds as the 
   );
 });
 
+/** A small dense config, for the refusals below. */
+const SMALL = {
+  num_hidden_layers: 8,
+  hidden_size: 1024,
+  num_attention_heads: 8,
+  num_key_value_heads: 2,
+  intermediate_size: 4096,
+  vocab_size: 32000,
+};
+
+Deno.test("config.json: Mamba and lightning-attention hybrids are refused, naming the field", () => {
+  const base = SMALL;
+  // Jamba: attention on every 8th layer, Mamba on the rest (read as 8 attention layers before).
+  assert.throws(
+    () =>
+      modelFromHfConfig({
+        ...base,
+        model_type: "jamba",
+        attn_layer_period: 8,
+        attn_layer_offset: 4,
+        mamba_d_state: 16,
+        mamba_d_conv: 4,
+        mamba_expand: 2,
+      }, "jamba.json"),
+    /jamba\.json: attn_layer_period: Jamba's Mamba layers .* are not modelled/,
+  );
+  // MiniMax-M1: 0 marks a lightning (linear) attention layer; MiniMax-M2 states all 1s and is priced.
+  const attn = (t: number) => Array.from({ length: 8 }, (_, i) => i === 7 ? 1 : t);
+  assert.throws(
+    () => modelFromHfConfig({ ...base, model_type: "minimax_m1", attn_type_list: attn(0) }, "m1.json"),
+    /m1\.json: attn_type_list: layer 0's lightning attention layers .* are not modelled/,
+  );
+  assert.equal(
+    modelFromHfConfig({ ...base, model_type: "minimax_m2", attn_type_list: attn(1) }, "m2").arch.layers,
+    8,
+  );
+  // Falcon-H1: Mamba-2 heads beside attention in every layer, without Nemotron-H's block pattern.
+  assert.throws(
+    () =>
+      modelFromHfConfig({
+        ...base,
+        model_type: "falcon_h1",
+        mamba_d_ssm: 2048,
+        mamba_d_state: 128,
+        mamba_n_heads: 32,
+      }, "falcon.json"),
+    /falcon\.json: mamba_d_ssm: Mamba mixers outside Nemotron-H's block pattern .* are not modelled/,
+  );
+});
+
+Deno.test("config.json: routed experts stated in fields dynolab does not read are refused, naming the field", () => {
+  const base = SMALL;
+  // ERNIE 4.5: routed experts in fields dynolab does not read (read as a dense model before).
+  assert.throws(
+    () =>
+      modelFromHfConfig({
+        ...base,
+        model_type: "ernie4_5_moe",
+        moe_num_experts: 64,
+        moe_k: 8,
+        moe_layer_start_index: 3,
+        moe_num_shared_experts: 0,
+        moe_intermediate_size: 3584,
+      }, "ernie.json"),
+    (e: unknown) => {
+      assert.ok(e instanceof InputError);
+      assert.match(
+        e.message,
+        /ernie\.json: moe_num_experts: is 64: routed experts stated in this field .* not modelled/,
+      );
+      assert.match(e.message, /valid: num_local_experts, num_experts or n_routed_experts/);
+      return true;
+    },
+  );
+  // A dense model stating no experts (0) or only shared-expert fields passes.
+  const dense = modelFromHfConfig({ ...base, moe_num_experts: 0, moe_num_shared_experts: 0 }, "dense.json");
+  assert.equal(dense.arch.moe, undefined);
+});
+
 sharedTest(
   "every catalog architecture matches its published config.json (shared model_configs)",
   async () => {
@@ -322,6 +406,7 @@ sharedTest(
       ["nvidia/NVIDIA-Nemotron-3-Ultra-550B-A55B-BF16", "nvidia--NVIDIA-Nemotron-3-Ultra-550B-A55B-BF16"],
       ["nvidia/NVIDIA-Nemotron-3-Ultra-550B-A55B-FP8", "nvidia--NVIDIA-Nemotron-3-Ultra-550B-A55B-FP8"],
       ["nvidia/NVIDIA-Nemotron-3-Ultra-550B-A55B-NVFP4", "nvidia--NVIDIA-Nemotron-3-Ultra-550B-A55B-NVFP4"],
+      ["nvidia/Kimi-K2.5-NVFP4", "nvidia--Kimi-K2.5-NVFP4"],
     ];
     for (const [id, file] of pairs) {
       const config = parsePythonJson(

@@ -1,7 +1,7 @@
 /**
- * What a model occupies on a GPU, for a given parallelism: weight bytes (and parameter counts), KV-cache bytes per
- * token (full-attention layers, and the sliding-window layers' share), and a linear-attention model's recurrent
- * state per sequence.
+ * What a model occupies on a GPU, for a given parallelism: weight bytes (and parameter counts, and an MTP draft
+ * layer's), KV-cache bytes per token (full-attention layers, and the sliding-window layers' share), and a
+ * linear-attention model's recurrent state per sequence.
  *
  * @module
  */
@@ -212,4 +212,35 @@ export function weightBytesPerGpu(model: ModelSpec, par: Parallelism): number {
   const q = model.quant;
   return p.attention * weightBytes(q.attention) + p.dense * weightBytes(q.linear) +
     p.experts * weightBytes(q.moe) + (p.embed + p.lmHead) * 2;
+}
+
+/**
+ * Weight bytes one GPU holds for the MTP draft module vLLM loads beside the model when speculative decoding
+ * drafts with it (`aic_nextn` > 0; one module whatever the number of draft steps): one decoder layer, split over
+ * the GPUs as the model's layers are and in their formats, its `eh_proj` (2·hidden → hidden, a plain BF16
+ * `nn.Linear` on every GPU in vLLM's DeepSeek MTP) and two norms; the embedding and LM head are the target
+ * model's. The catalog does not record a checkpoint's MTP layers, so the layer is shaped like the model's last:
+ * full (or MLA) attention and the routed experts of a MoE model (Nemotron-H: one attention and one FFN or MoE
+ * block), else its dense FFN (a NAS model's widest).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { MODELS } from "./models.ts";
+ * import { mtpWeightBytesPerGpu } from "./footprint.ts";
+ * // DeepSeek-R1 at TP 8 / EP 8: MLA, 32 of the 256 FP8 experts, the shared expert and the BF16 eh_proj.
+ * const gb = mtpWeightBytesPerGpu(MODELS["deepseek-ai/DeepSeek-R1"], { tp: 8, attnDp: 1, moeTp: 1, moeEp: 8 }) / 1e9;
+ * assert(gb > 1.6 && gb < 1.7);
+ * ```
+ */
+export function mtpWeightBytesPerGpu(model: ModelSpec, par: Parallelism): number {
+  const a = model.arch, h = a.hidden, widths = a.ffnWidths;
+  const withDraft: ModelArch = {
+    ...a,
+    layers: a.layers + 1,
+    ffnLayers: a.ffnLayers === undefined ? undefined : a.ffnLayers + 1,
+    ffnWidths: widths && [{ ...widths[0], layers: widths[0].layers + 1 }, ...widths.slice(1)],
+  };
+  const layer = weightBytesPerGpu({ ...model, arch: withDraft }, par) - weightBytesPerGpu(model, par);
+  return layer + (2 * h * h + 2 * h) * 2;
 }

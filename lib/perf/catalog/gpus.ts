@@ -22,11 +22,13 @@
  *   full chip's).
  * - GB200 (NVL72): NVIDIA GB200 NVL72 datasheet: rack totals FP4 1,440 PF, FP8 720 PF, BF16 360 PF (all with
  *   sparsity), 13.4 TB HBM3e at 576 TB/s, NVLink 130 TB/s for 72 GPUs; per GPU dense: FP4 10 PF, FP8 5 PF, BF16
- *   2.5 PF, 186 GB, 8 TB/s, NVLink 1.8 TB/s bidirectional; one NVLink domain of 72 GPUs.
+ *   2.5 PF, 186 GB, 8 TB/s, NVLink 1.8 TB/s bidirectional; one NVLink domain of 72 GPUs. Memory as AIC's
+ *   `gb200.yaml` counts it: 198,674,743,296 bytes (189,471 MiB as nvidia-smi reports it).
  * - A100 SXM4 80GB: NVIDIA A100 datasheet: BF16 312 TF dense, INT8 624 TOPS, no FP8; 80 GB HBM2e at 2,039 GB/s;
  *   NVLink 600 GB/s bidirectional; 108 SMs.
  * - L40S: NVIDIA L40S datasheet: BF16 362 TF and FP8 733 TF dense (733 / 1,466 with sparsity), 48 GB GDDR6 at
- *   864 GB/s, PCIe Gen4 x16 (64 GB/s bidirectional), no NVLink; 142 SMs.
+ *   864 GB/s, PCIe Gen4 x16 (64 GB/s bidirectional), no NVLink; 142 SMs. Memory as AIC's `l40s.yaml` counts it:
+ *   48,305,799,168 bytes (46,068 MiB).
  *
  * @module
  */
@@ -66,7 +68,8 @@ export interface GpuSpec {
 }
 
 const TB = 1e12;
-const GiB = 1024 ** 3;
+const MiB = 1024 ** 2;
+const GiB = 1024 * MiB;
 
 /** The GPUs the perf models know, by id. */
 export const GPUS: Readonly<Record<string, GpuSpec>> = {
@@ -124,7 +127,7 @@ export const GPUS: Readonly<Record<string, GpuSpec>> = {
     arch: "blackwell",
     smVersion: 103,
     smCount: 148,
-    memBytes: 275040 * 1024 ** 2,
+    memBytes: 275040 * MiB,
     memBw: 8 * TB,
     bf16Flops: 2250e12,
     fp8Flops: 4500e12,
@@ -140,7 +143,8 @@ export const GPUS: Readonly<Record<string, GpuSpec>> = {
     arch: "blackwell",
     smVersion: 100,
     smCount: 148,
-    memBytes: 186e9,
+    // AIC's gb200.yaml `mem_capacity`: 189,471 MiB as nvidia-smi reports it.
+    memBytes: 189471 * MiB,
     memBw: 8 * TB,
     bf16Flops: 2500e12,
     fp8Flops: 5000e12,
@@ -172,7 +176,8 @@ export const GPUS: Readonly<Record<string, GpuSpec>> = {
     arch: "ada",
     smVersion: 89,
     smCount: 142,
-    memBytes: 48 * GiB,
+    // AIC's l40s.yaml `mem_capacity`: 46,068 MiB.
+    memBytes: 46068 * MiB,
     memBw: 0.864 * TB,
     bf16Flops: 362e12,
     fp8Flops: 733e12,

@@ -88,7 +88,8 @@ export function modelFromHfConfig(config: unknown, id: string, companions: HfCom
   const layers = blocks ? blocks.mamba + blocks.attention : nas ? nas.attention : stated;
   const family = typeof c.model_type === "string" ? c.model_type : "unknown";
   const llama4 = family.startsWith("llama4");
-  const expertsKey = ["num_local_experts", "num_experts", "n_routed_experts"].find((k) => c[k] != null);
+  const expertsKey = EXPERT_COUNT_KEYS.find((k) => c[k] != null);
+  if (!expertsKey) checkExpertKeys(c, at);
   const experts = expertsKey ? int(expertsKey) : 0;
   let moe: MoeArch | undefined;
   if (experts > 0 && nas) {
@@ -184,10 +185,33 @@ export function modelFromHfConfig(config: unknown, id: string, companions: HfCom
   return {
     id,
     arch,
-    quant: quantFrom(c, companions.quant),
+    quant: quantFrom(c, companions.quant, arch),
     sampling: generationSampling(companions.generation),
     tokenizer: companions.tokenizer ?? "fast",
   };
+}
+
+/** The fields that state a config's routed experts, as the modelling code reads them. */
+const EXPERT_COUNT_KEYS = ["num_local_experts", "num_experts", "n_routed_experts"];
+
+/**
+ * Refuse a config that states routed experts only in a field dynolab does not read (ERNIE 4.5's
+ * `moe_num_experts`, with its `moe_k` and `moe_layer_start_index`), which would otherwise pass as a dense
+ * model: any other non-zero field named `…experts` (shared-expert counts aside).
+ */
+function checkExpertKeys(c: Json, at: InputLocation): void {
+  const field = Object.keys(c).find((k) =>
+    /(^|_)experts$/.test(k) && !/shared/.test(k) && c[k] != null && c[k] !== 0 &&
+    !(Array.isArray(c[k]) && (c[k] as unknown[]).length === 0)
+  );
+  if (field) {
+    const value = shown(c[field]);
+    throw new InputError(
+      `is ${value}: routed experts stated in this field (as ERNIE 4.5 states them, with moe_k) are not ` +
+        "modelled; valid: num_local_experts, num_experts or n_routed_experts, with num_experts_per_tok",
+      { ...at, field },
+    );
+  }
 }
 
 /** The block counts of a Nemotron-H model, each block one mixer (Mamba-2 or attention) or one FFN / MoE. */
@@ -327,6 +351,28 @@ function checkLayerKinds(c: Json, at: InputLocation): void {
   }
   if (c.compress_ratios != null) {
     unsupported("compress_ratios", "DeepSeek-V4's compressed sparse attention layers");
+  }
+  if (Array.isArray(c.attn_type_list)) {
+    // MiniMax-M1 / MiniMax-Text-01: 0 marks a lightning (linear) attention layer, 1 a softmax one (MiniMax-M2
+    // states all 1s).
+    const linear = c.attn_type_list.findIndex((t) => t === 0);
+    if (linear >= 0) {
+      unsupported(
+        "attn_type_list",
+        `layer ${linear}'s lightning attention layers (MiniMax-M1, MiniMax-Text-01)`,
+      );
+    }
+  }
+  if (c.attn_layer_period != null) {
+    unsupported(
+      "attn_layer_period",
+      "Jamba's Mamba layers (attention on every attn_layer_period-th layer only)",
+    );
+  }
+  const nemotronH = Array.isArray(c.layers_block_type) || typeof c.hybrid_override_pattern === "string";
+  const mamba = ["mamba_d_ssm", "mamba_d_state"].find((k) => c[k] != null);
+  if (mamba && !nemotronH) {
+    unsupported(mamba, "Mamba mixers outside Nemotron-H's block pattern (Falcon-H1, Bamba, Granite 4.0-H)");
   }
   if (Array.isArray(c.layer_types)) {
     const odd = c.layer_types.findIndex((t) => !LAYER_TYPES.includes(t));

@@ -6,27 +6,30 @@
  * @module
  */
 import type { WeightDType } from "../dtypes.ts";
-import type { QuantSpec } from "./arch.ts";
+import type { ModelArch, QuantSpec } from "./arch.ts";
+import { attentionParamsPerGpu, linearAttentionParamsPerGpu } from "./footprint.ts";
 import { isObject, type Json } from "../../common/json.ts";
 
-/** The weight formats a config's `quantization_config` (or a ModelOpt quant file) declares. */
-export function quantFrom(config: Json, quantFile: unknown): QuantSpec {
+/**
+ * The weight formats a config's `quantization_config` (or a ModelOpt quant file) declares, for the model `arch`
+ * it was read into (which weighs the attention modules a checkpoint leaves unquantized, see
+ * `attentionExcluded`).
+ */
+export function quantFrom(config: Json, quantFile: unknown, arch: ModelArch): QuantSpec {
   const modelopt = isObject(quantFile) && isObject(quantFile.quantization)
     ? quantFile.quantization
     : undefined;
   const qc = isObject(config.quantization_config) ? config.quantization_config : undefined;
   const algo = String(modelopt?.quant_algo ?? qc?.quant_algo ?? "").toUpperCase();
-  const kvAlgo = String(modelopt?.kv_cache_quant_algo ?? qc?.kv_cache_quant_algo ?? "").toUpperCase();
-  const kv = kvAlgo === "FP8" ? "fp8" as const : null;
-  const excluded = JSON.stringify(
-    modelopt?.exclude_modules ?? qc?.ignore ?? qc?.modules_to_not_convert ?? [],
-  );
-  const attnExcluded = excluded.includes("self_attn");
+  const kv = kvCheckpoint(modelopt, qc);
+  const excludedList = modelopt?.exclude_modules ?? qc?.ignore ?? qc?.modules_to_not_convert ?? [];
+  const excluded = Array.isArray(excludedList) ? excludedList.map(String) : [];
+  const attnExcluded = attentionExcluded(excluded, arch);
   // ModelOpt writes the per-module formats into its quant file, and into `quantization_config` in newer exports.
   const perModule = modelopt?.quantized_layers ?? qc?.quantized_layers;
   if (algo === "MIXED_PRECISION" && isObject(perModule)) return mixedPrecision(perModule, kv);
   // Shared experts left unquantized beside quantized routed ones (NVIDIA's Qwen3.5 NVFP4 checkpoints).
-  const denseExcluded = excluded.includes("shared_expert");
+  const denseExcluded = excluded.some((name) => name.includes("shared_expert"));
   const spec = (d: WeightDType, moeOnly = false): QuantSpec => ({
     linear: moeOnly || denseExcluded ? "bfloat16" : d,
     attention: moeOnly || attnExcluded ? "bfloat16" : d,
@@ -55,6 +58,44 @@ export function quantFrom(config: Json, quantFile: unknown): QuantSpec {
   }
   const bits = qc.bits ?? qc.w_bit;
   return { ...spec("bfloat16"), unpriced: method + (typeof bits === "number" ? ` (${bits}-bit)` : "") };
+}
+
+/**
+ * The KV-cache format a checkpoint was calibrated for: `kv_cache_quant_algo: FP8` (ModelOpt's quant file or
+ * `quantization_config`), or, where that is absent, a ModelOpt `quantization_config`'s `kv_cache_scheme` of
+ * static 8-bit floats (`{type: "float", num_bits: 8, dynamic: false}`, as newer ModelOpt exports write it and
+ * vLLM's `get_kv_cache_quant_algo_string` turns into an FP8 cache); null otherwise.
+ */
+function kvCheckpoint(modelopt: Json | undefined, qc: Json | undefined): QuantSpec["kvCheckpoint"] {
+  const algo = modelopt?.kv_cache_quant_algo ?? qc?.kv_cache_quant_algo;
+  if (algo != null) return String(algo).toUpperCase() === "FP8" ? "fp8" : null;
+  const scheme = String(qc?.quant_method ?? "").startsWith("modelopt") && isObject(qc?.kv_cache_scheme)
+    ? qc.kv_cache_scheme
+    : undefined;
+  return scheme?.type === "float" && scheme.num_bits === 8 && scheme.dynamic === false ? "fp8" : null;
+}
+
+/**
+ * Whether the modules a checkpoint leaves unquantized (`excluded`) hold at least half of the weights its
+ * attention format stands for. Softmax attention (`self_attn`, a Nemotron-H mixer's `q/k/v/o_proj`) counts
+ * whole when any of its projections is named, as checkpoints name them on every such layer; linear attention
+ * and Mamba-2 mixers (`linear_attn`, a Nemotron-H mixer's `in/out_proj`), which share that format, count by the
+ * share of their layers named (all of them for a name without a layer number). Nemotron-3 Nano NVFP4 leaves its
+ * 6 attention layers and the 6 Mamba mixers before them in BF16, 36% of those weights: its attention format is
+ * NVFP4.
+ */
+function attentionExcluded(excluded: readonly string[], arch: ModelArch): boolean {
+  const softmax = attentionParamsPerGpu(arch, 1);
+  const softmaxExcluded = excluded.some((name) => /self_attn|mixer\.[qkvo]_proj/.test(name)) ? softmax : 0;
+  const la = arch.linearAttention;
+  if (!la) return softmaxExcluded > 0;
+  const layers = new Set(
+    excluded.filter((name) => /linear_attn|mixer\.(in|out)_proj/.test(name))
+      .map((name) => /layers\.(\d+)\./.exec(name)?.[1] ?? "all"),
+  );
+  const share = layers.has("all") ? 1 : Math.min(1, layers.size / la.layers);
+  const linear = la.layers * linearAttentionParamsPerGpu(la, arch.hidden, 1);
+  return softmaxExcluded + share * linear >= (softmax + linear) / 2;
 }
 
 /**

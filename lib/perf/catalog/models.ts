@@ -61,6 +61,11 @@ const MODELOPT_FP4 = q("nvfp4", "nvfp4", "nvfp4", "fp8");
 /** NVIDIA ModelOpt NVFP4 on the experts only (attention and dense layers left in BF16), FP8 KV. */
 const MODELOPT_FP4_EXPERTS = q("bfloat16", "nvfp4", "bfloat16", "fp8");
 /**
+ * NVIDIA ModelOpt NVFP4 on the dense layers, shared and routed experts, attention left in BF16, FP8 KV
+ * (Kimi-K2.5 NVFP4: its `quantization_config` ignores `self_attn*`, the LM head and the vision modules only).
+ */
+const MODELOPT_FP4_BF16_ATTN = q("nvfp4", "nvfp4", "bfloat16", "fp8");
+/**
  * NVIDIA ModelOpt mixed precision (Qwen3.6 "NVFP4"): FP8 attention projections, FP4 weights on BF16 activations
  * in the MLP and experts (priced as the 4-bit weight-only `int4_wo`), FP8 KV.
  */
@@ -170,6 +175,8 @@ const entries: ReadonlyArray<[ModelArch, QuantSpec, string[]]> = [
     "nvidia/Qwen3.5-397B-A17B-NVFP4",
   ]],
   [NEMOTRON3_NANO, BF16, ["nvidia/NVIDIA-Nemotron-3-Nano-30B-A3B-BF16"]],
+  // Its attention layers and the 6 Mamba mixers before them stay BF16, 36% of the weights the attention format
+  // stands for (the other 17 Mamba mixers are NVFP4): priced NVFP4, as `quantFrom` reads its quant file.
   [NEMOTRON3_NANO, MODELOPT_FP4, ["nvidia/NVIDIA-Nemotron-3-Nano-30B-A3B-NVFP4"]],
   [NEMOTRON3_SUPER, MODELOPT_FP8, ["nvidia/NVIDIA-Nemotron-3-Super-120B-A12B-FP8"]],
   [NEMOTRON3_SUPER, MODELOPT_FP4, ["nvidia/NVIDIA-Nemotron-3-Super-120B-A12B-NVFP4"]],
@@ -197,7 +204,7 @@ const entries: ReadonlyArray<[ModelArch, QuantSpec, string[]]> = [
   [MINIMAX_M25, BLOCK_FP8, ["MiniMaxAI/MiniMax-M2.5"]],
   [MINIMAX_M25, MODELOPT_FP4_EXPERTS, ["nvidia/MiniMax-M2.5-NVFP4"]],
   [KIMI_K25, q("bfloat16", "int4_wo"), ["moonshotai/Kimi-K2.5"]],
-  [KIMI_K25, MODELOPT_FP4_EXPERTS, ["nvidia/Kimi-K2.5-NVFP4"]],
+  [KIMI_K25, MODELOPT_FP4_BF16_ATTN, ["nvidia/Kimi-K2.5-NVFP4"]],
 ];
 
 /** Every catalog model by HF id (each alias is a key and its spec's `id`; aliases share `arch` and `quant`). */
