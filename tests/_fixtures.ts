@@ -184,3 +184,32 @@ export async function runsOrRefuses(spec: unknown, context: string): Promise<boo
   assert.equal(accounted, r.num_requests, `${context}: requests accounted for`);
   return true;
 }
+
+/**
+ * A small Nemotron-H MoE config, as Nemotron-3 Nano writes it: pattern "MEM*EMEM*E", 4 Mamba-2 mixers (blocks 0,
+ * 2, 5, 7), 2 attention mixers (3, 8), 4 MoE blocks.
+ */
+export const NEMOTRON_H_CONFIG = {
+  architectures: ["NemotronHForCausalLM"],
+  model_type: "nemotron_h",
+  hybrid_override_pattern: "MEM*EMEM*E",
+  hidden_size: 1024,
+  num_attention_heads: 8,
+  num_key_value_heads: 2,
+  head_dim: 128,
+  mamba_num_heads: 32,
+  mamba_head_dim: 64,
+  n_groups: 4,
+  ssm_state_size: 128,
+  conv_kernel: 4,
+  mamba_ssm_cache_dtype: "float32",
+  mlp_hidden_act: "relu2",
+  n_routed_experts: 16,
+  num_experts_per_tok: 4,
+  moe_intermediate_size: 512,
+  moe_shared_expert_intermediate_size: 1024,
+  n_shared_experts: 1,
+  intermediate_size: 512,
+  vocab_size: 32000,
+  max_position_embeddings: 8192,
+};

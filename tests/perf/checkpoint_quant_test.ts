@@ -3,6 +3,7 @@ import { modelFromHfConfig } from "../../lib/perf/catalog/hf_config.ts";
 import { MODELS } from "../../lib/perf/catalog/models.ts";
 import { parsePythonJson } from "../../lib/perf/json_file.ts";
 import { sharedPath, sharedTest } from "../_shared.ts";
+import { NEMOTRON_H_CONFIG } from "../_fixtures.ts";
 
 /** A DeepSeek-V3-shaped config, small. */
 const DEEPSEEK = {
@@ -22,27 +23,6 @@ const DEEPSEEK = {
   n_shared_experts: 1,
   num_experts_per_tok: 4,
   first_k_dense_replace: 1,
-  vocab_size: 32000,
-};
-
-/** A small Nemotron-H config: 4 Mamba-2 mixers (blocks 0, 2, 5, 7), 2 attention mixers (3, 8), 4 MoE blocks. */
-const NEMOTRON_H = {
-  model_type: "nemotron_h",
-  hybrid_override_pattern: "MEM*EMEM*E",
-  hidden_size: 1024,
-  num_attention_heads: 8,
-  num_key_value_heads: 2,
-  head_dim: 128,
-  mamba_num_heads: 32,
-  mamba_head_dim: 64,
-  n_groups: 4,
-  ssm_state_size: 128,
-  n_routed_experts: 16,
-  num_experts_per_tok: 4,
-  moe_intermediate_size: 512,
-  n_shared_experts: 1,
-  moe_shared_expert_intermediate_size: 1024,
-  intermediate_size: 512,
   vocab_size: 32000,
 };
 
@@ -98,7 +78,7 @@ Deno.test("catalog: Kimi-K2.5 NVFP4 runs NVFP4 dense layers and shared experts, 
 
 Deno.test("quantisation: Nemotron-H mixers left unquantized count by the weights the attention format covers", () => {
   const quant = (exclude: string[]) =>
-    modelFromHfConfig(NEMOTRON_H, "nh.json", {
+    modelFromHfConfig(NEMOTRON_H_CONFIG, "nh.json", {
       quant: { quantization: { quant_algo: "NVFP4", kv_cache_quant_algo: "FP8", exclude_modules: exclude } },
     }).quant;
   const attention = [3, 8].flatMap((i) =>

@@ -18,39 +18,14 @@ import { moeBaseMs } from "../../lib/perf/analytic/efficiency.ts";
 import { GPUS } from "../../lib/perf/catalog/gpus.ts";
 import { sharedPath, sharedTest } from "../_shared.ts";
 import { simulate } from "../../mod.ts";
+import { NEMOTRON_H_CONFIG } from "../_fixtures.ts";
 import { Rng } from "../../lib/common/rng.ts";
 import { assertNearTables, checkRandomModel } from "./_model_checks.ts";
-
-/** A small Nemotron-H MoE config: Mamba-2, attention and MoE blocks, as Nemotron-3 Nano writes them. */
-const NEMOTRON_H = {
-  architectures: ["NemotronHForCausalLM"],
-  model_type: "nemotron_h",
-  hybrid_override_pattern: "MEM*EMEM*E",
-  hidden_size: 1024,
-  num_attention_heads: 8,
-  num_key_value_heads: 2,
-  head_dim: 128,
-  mamba_num_heads: 32,
-  mamba_head_dim: 64,
-  n_groups: 4,
-  ssm_state_size: 128,
-  conv_kernel: 4,
-  mamba_ssm_cache_dtype: "float32",
-  mlp_hidden_act: "relu2",
-  n_routed_experts: 16,
-  num_experts_per_tok: 4,
-  moe_intermediate_size: 512,
-  moe_shared_expert_intermediate_size: 1024,
-  n_shared_experts: 1,
-  intermediate_size: 512,
-  vocab_size: 32000,
-  max_position_embeddings: 8192,
-};
 
 const byName = (ops: readonly Op[], name: string) => ops.find((o) => o.name === name);
 
 Deno.test("config.json: Nemotron-H blocks hold one mixer or one FFN, from the pattern or the block-type list", () => {
-  const m = modelFromHfConfig(NEMOTRON_H, "nh.json").arch;
+  const m = modelFromHfConfig(NEMOTRON_H_CONFIG, "nh.json").arch;
   // "MEM*EMEM*E": 4 Mamba-2 and 2 attention mixers, 4 MoE blocks.
   assert.equal(m.layers, 6);
   assert.equal(softmaxAttentionLayers(m), 2);
@@ -71,7 +46,7 @@ Deno.test("config.json: Nemotron-H blocks hold one mixer or one FFN, from the pa
   assert.equal(m.moe?.sharedFfn, 1024);
   // The same blocks by name (Nemotron-3 Ultra's form), with dense MLP blocks and a BF16 state.
   const listed = modelFromHfConfig({
-    ...NEMOTRON_H,
+    ...NEMOTRON_H_CONFIG,
     hybrid_override_pattern: undefined,
     n_routed_experts: undefined,
     mamba_ssm_cache_dtype: undefined,
@@ -87,25 +62,25 @@ Deno.test("config.json: Nemotron-H blocks hold one mixer or one FFN, from the pa
 
 Deno.test("config.json: an unknown block letter, or no attention block, is refused naming the field", () => {
   assert.throws(
-    () => modelFromHfConfig({ ...NEMOTRON_H, hybrid_override_pattern: "M*X" }, "nh.json"),
+    () => modelFromHfConfig({ ...NEMOTRON_H_CONFIG, hybrid_override_pattern: "M*X" }, "nh.json"),
     /nh\.json: hybrid_override_pattern: block 2 is "X"; valid: M, \*, -, E/,
   );
   assert.throws(
     () =>
       modelFromHfConfig(
-        { ...NEMOTRON_H, hybrid_override_pattern: undefined, layers_block_type: ["ssm"] },
+        { ...NEMOTRON_H_CONFIG, hybrid_override_pattern: undefined, layers_block_type: ["ssm"] },
         "l.json",
       ),
     /l\.json: layers_block_type: block 0 is "ssm"; valid: "mamba", "attention", "mlp", "moe"/,
   );
   assert.throws(
-    () => modelFromHfConfig({ ...NEMOTRON_H, hybrid_override_pattern: "MEME" }, "nh.json"),
+    () => modelFromHfConfig({ ...NEMOTRON_H_CONFIG, hybrid_override_pattern: "MEME" }, "nh.json"),
     /hybrid_override_pattern: has no attention block/,
   );
 });
 
 Deno.test("op list: Mamba-2 mixers, ungated experts and one add-norm and all-reduce per block", () => {
-  const model = modelFromHfConfig(NEMOTRON_H, "nh.json");
+  const model = modelFromHfConfig(NEMOTRON_H_CONFIG, "nh.json");
   const setup = resolvePerfSetup({ aic_model_path: "nh.json", aic_tp_size: 2 }, {
     model,
     modelPath: "nh.json",
@@ -142,8 +117,8 @@ Deno.test("op list: Mamba-2 mixers, ungated experts and one add-norm and all-red
 });
 
 Deno.test("LatentMoE: experts run at the latent width between two replicated projections", () => {
-  const latent = modelFromHfConfig({ ...NEMOTRON_H, moe_latent_size: 256 }, "lat.json");
-  const plain = modelFromHfConfig(NEMOTRON_H, "nh.json");
+  const latent = modelFromHfConfig({ ...NEMOTRON_H_CONFIG, moe_latent_size: 256 }, "lat.json");
+  const plain = modelFromHfConfig(NEMOTRON_H_CONFIG, "nh.json");
   assert.equal(latent.arch.moe?.latent, 256);
   const setup = resolvePerfSetup({ aic_model_path: "lat.json" }, { model: latent, modelPath: "lat.json" })!;
   const ops = buildOps(setup).generation;
@@ -270,7 +245,7 @@ Deno.test("random Nemotron-H configs: priced finite, and every request of a repl
     const moe = pattern.includes("E");
     const groups = [1, 2, 4, 8][rng.int(4)];
     const config = {
-      ...NEMOTRON_H,
+      ...NEMOTRON_H_CONFIG,
       hybrid_override_pattern: pattern.join(""),
       hidden_size: 256 * (1 + rng.int(8)),
       num_attention_heads: 8 * (1 + rng.int(4)),
