@@ -248,6 +248,107 @@ function randomRouter(rng: Rng): SimSpecInput["router"] {
   };
 }
 
+/**
+ * The invariants of every random run: `w` run with `spec`, `warmup` of its first requests warm-up, as `result`.
+ * Every request accounted for and each output conserved, the warm-up drained first, hand-offs in vLLM's order,
+ * the router queue's classes accounting for its requests, every pool and queue empty at the end, the pass
+ * totals adding up, and TRT-LLM's GUARANTEED_NO_EVICT never preempting.
+ */
+function checkRun(
+  w: ReturnType<typeof workloadOf>,
+  spec: Omit<SimSpecInput, "workload">,
+  warmup: number,
+  context: string,
+  { report, collector, cluster }: ReturnType<typeof run>,
+): void {
+  const measured = w.requestCount - warmup;
+  assert.equal(report.num_requests, measured, context);
+  assert.equal(collector.warmup.reduce((a, b) => a + b, 0), warmup, context);
+  // The warm-up phase drains before any measured request goes out.
+  let warmEnd = -Infinity, measuredStart = Infinity, completedOut = 0;
+  for (let r = 0; r < w.requestCount; r++) {
+    if (collector.warmup[r] === 1) warmEnd = Math.max(warmEnd, collector.terminalMs[r]);
+    else measuredStart = Math.min(measuredStart, collector.arrivalMs[r]);
+  }
+  assert.ok(warmEnd <= measuredStart, `${context}: a measured request went out during the warm-up`);
+  for (let r = 0; r < w.requestCount; r++) {
+    const status = collector.status[r];
+    assert.notEqual(status, Status.Pending, `${context}: request ${r} never finished`);
+    if (status !== Status.Completed) continue;
+    if (collector.warmup[r] === 0) completedOut += collector.outputTokens[r];
+    assert.ok(collector.outputTokens[r] <= w.outputLength[r], context);
+    assert.ok(collector.arrivalMs[r] <= collector.firstTokenMs[r], context);
+    assert.ok(collector.firstTokenMs[r] <= collector.lastTokenMs[r], context);
+    assert.equal(collector.terminalMs[r], collector.lastTokenMs[r], context);
+    if (spec.topology?.mode === "disagg") {
+      // vLLM's hand-off order: held at the source, reserved at the destination, landed, admitted.
+      const steps = [
+        collector.firstAdmitMs[r],
+        collector.handoffMs[r],
+        collector.reservedMs[r],
+        collector.kvArrivedMs[r],
+        collector.decodeAdmitMs[r],
+        collector.firstTokenMs[r],
+      ];
+      for (let k = 1; k < steps.length; k++) assert.ok(steps[k - 1] <= steps[k], `${context}: ${steps}`);
+    }
+  }
+  assert.equal(report.total_output_tokens, completedOut, context);
+  assert.equal(
+    (report.completed_requests as number) + (report.rejected_requests as number),
+    measured,
+    context,
+  );
+  // With policy classes, the classes account for every completed and every shed measured request.
+  const queue = (report.dynolab as { router_queue?: RouterQueueSummary }).router_queue;
+  if (queue?.by_class) {
+    const classes = Object.values(queue.by_class);
+    const shed = (report.dynolab as { rejected_by_reason?: Record<string, number> }).rejected_by_reason
+      ?.router_queue_limit ?? 0;
+    assert.equal(classes.reduce((a, k) => a + k.requests, 0), report.completed_requests, context);
+    assert.equal(classes.reduce((a, k) => a + k.shed, 0), shed, context);
+    assert.equal(
+      classes.reduce((a, k) => a + k.waited, 0),
+      Math.round(queue.waited_share * queue.requests),
+    );
+  }
+  for (const pool of cluster.pools) {
+    assert.equal(pool.router.waiting, 0, `${context}: requests left in the router queue`);
+    for (const e of cluster.engines) {
+      assert.equal(pool.router.prefillTokens(e.id, cluster.endMs), 0, context);
+    }
+  }
+  for (const e of cluster.engines) {
+    assert.equal(e.pool.activeBlocks, 0, `${context}: engine ${e.id} leaked KV blocks`);
+    assert.equal(e.pool.available, e.pool.capacity, context);
+    assert.equal(e.runningCount + e.waiting.size + e.landed.size + e.pending.size, 0, context);
+    assert.equal(e.holds.size + e.inTransfer, 0, `${context}: engine ${e.id} still holds hand-offs`);
+    assert.equal(e.inboundTokens, 0, `${context}: engine ${e.id} still counts inbound hand-off tokens`);
+    if (e.offload) {
+      assert.equal(e.offload.parked, 0, `${context}: engine ${e.id} still parks requests`);
+      assert.equal(
+        e.offload.tier.pool.activeBlocks,
+        0,
+        `${context}: engine ${e.id} still holds host blocks`,
+      );
+    }
+    // Pass totals: the parts add up to the busy time; each counted pass computed or emitted something.
+    const t = e.totals;
+    const parts = t.prefillMs + t.decodeMs + t.overheadMs;
+    assert.ok(
+      Math.abs(parts - e.busyMs) <= 1e-9 * Math.max(1, e.busyMs),
+      `${context}: ${parts} ≠ ${e.busyMs}`,
+    );
+    assert.ok(t.prefillPasses <= e.passes && t.decodePasses <= e.passes, context);
+    assert.ok(t.prefillRequests >= t.prefillPasses && t.decodeRequests >= t.decodePasses, context);
+    assert.ok(t.prefillKvTokens - t.prefillPrefixTokens >= t.prefillRequests, context);
+  }
+  // TRT-LLM reserves each sequence's whole KV at admission (GUARANTEED_NO_EVICT): it never preempts.
+  for (const pool of (report.dynolab as { pools: { scheduler: string; preemptions: number }[] }).pools) {
+    if (pool.scheduler === "trtllm") assert.equal(pool.preemptions, 0, `${context}: TRT-LLM preempted`);
+  }
+}
+
 Deno.test("property: random configs and workloads account for every request and conserve tokens", () => {
   const rng = new Rng(2024), warmRng = new Rng(7), hostRng = new Rng(31), sglangRng = new Rng(43);
   for (let trial = 0; trial < 300; trial++) {
@@ -260,89 +361,9 @@ Deno.test("property: random configs and workloads account for every request and 
     const warmup = rows.length > 1 && warmRng.next() < 0.3 ? 1 + warmRng.int(rows.length - 1) : 0;
     if (warmup > 0) spec.warmup_request_count = warmup;
     const context = `trial ${trial}: ${JSON.stringify(spec)}`;
-    const { report, collector, cluster } = run(w, spec);
-    const measured = w.requestCount - warmup;
-    assert.equal(report.num_requests, measured, context);
-    assert.equal(collector.warmup.reduce((a, b) => a + b, 0), warmup, context);
-    // The warm-up phase drains before any measured request goes out.
-    let warmEnd = -Infinity, measuredStart = Infinity, completedOut = 0;
-    for (let r = 0; r < w.requestCount; r++) {
-      if (collector.warmup[r] === 1) warmEnd = Math.max(warmEnd, collector.terminalMs[r]);
-      else measuredStart = Math.min(measuredStart, collector.arrivalMs[r]);
-    }
-    assert.ok(warmEnd <= measuredStart, `${context}: a measured request went out during the warm-up`);
-    for (let r = 0; r < w.requestCount; r++) {
-      const status = collector.status[r];
-      assert.notEqual(status, Status.Pending, `${context}: request ${r} never finished`);
-      if (status !== Status.Completed) continue;
-      if (collector.warmup[r] === 0) completedOut += collector.outputTokens[r];
-      assert.ok(collector.outputTokens[r] <= w.outputLength[r], context);
-      assert.ok(collector.arrivalMs[r] <= collector.firstTokenMs[r], context);
-      assert.ok(collector.firstTokenMs[r] <= collector.lastTokenMs[r], context);
-      assert.equal(collector.terminalMs[r], collector.lastTokenMs[r], context);
-      if (spec.topology?.mode === "disagg") {
-        // vLLM's hand-off order: held at the source, reserved at the destination, landed, admitted.
-        const steps = [
-          collector.firstAdmitMs[r],
-          collector.handoffMs[r],
-          collector.reservedMs[r],
-          collector.kvArrivedMs[r],
-          collector.decodeAdmitMs[r],
-          collector.firstTokenMs[r],
-        ];
-        for (let k = 1; k < steps.length; k++) assert.ok(steps[k - 1] <= steps[k], `${context}: ${steps}`);
-      }
-    }
-    assert.equal(report.total_output_tokens, completedOut, context);
-    assert.equal(
-      (report.completed_requests as number) + (report.rejected_requests as number),
-      measured,
-      context,
-    );
-    // With policy classes, the classes account for every completed and every shed measured request.
-    const queue = (report.dynolab as { router_queue?: RouterQueueSummary }).router_queue;
-    if (queue?.by_class) {
-      const classes = Object.values(queue.by_class);
-      const shed = (report.dynolab as { rejected_by_reason?: Record<string, number> }).rejected_by_reason
-        ?.router_queue_limit ?? 0;
-      assert.equal(classes.reduce((a, k) => a + k.requests, 0), report.completed_requests, context);
-      assert.equal(classes.reduce((a, k) => a + k.shed, 0), shed, context);
-      assert.equal(
-        classes.reduce((a, k) => a + k.waited, 0),
-        Math.round(queue.waited_share * queue.requests),
-      );
-    }
-    for (const pool of cluster.pools) {
-      assert.equal(pool.router.waiting, 0, `${context}: requests left in the router queue`);
-      for (const e of cluster.engines) {
-        assert.equal(pool.router.prefillTokens(e.id, cluster.endMs), 0, context);
-      }
-    }
-    for (const e of cluster.engines) {
-      assert.equal(e.pool.activeBlocks, 0, `${context}: engine ${e.id} leaked KV blocks`);
-      assert.equal(e.pool.available, e.pool.capacity, context);
-      assert.equal(e.runningCount + e.waiting.size + e.landed.size + e.pending.size, 0, context);
-      assert.equal(e.holds.size + e.inTransfer, 0, `${context}: engine ${e.id} still holds hand-offs`);
-      assert.equal(e.inboundTokens, 0, `${context}: engine ${e.id} still counts inbound hand-off tokens`);
-      if (e.offload) {
-        assert.equal(e.offload.parked, 0, `${context}: engine ${e.id} still parks requests`);
-        assert.equal(
-          e.offload.tier.pool.activeBlocks,
-          0,
-          `${context}: engine ${e.id} still holds host blocks`,
-        );
-      }
-      // Pass totals: the parts add up to the busy time; each counted pass computed or emitted something.
-      const t = e.totals;
-      const parts = t.prefillMs + t.decodeMs + t.overheadMs;
-      assert.ok(
-        Math.abs(parts - e.busyMs) <= 1e-9 * Math.max(1, e.busyMs),
-        `${context}: ${parts} ≠ ${e.busyMs}`,
-      );
-      assert.ok(t.prefillPasses <= e.passes && t.decodePasses <= e.passes, context);
-      assert.ok(t.prefillRequests >= t.prefillPasses && t.decodeRequests >= t.decodePasses, context);
-      assert.ok(t.prefillKvTokens - t.prefillPrefixTokens >= t.prefillRequests, context);
-    }
+    const result = run(w, spec);
+    checkRun(w, spec, warmup, context, result);
+    const { report } = result;
     if (trial % 10 === 0) {
       // Repeated, and with every rank's operator time recorded: the same report, and the operators of each
       // part adding up to its busy time, each with a finite speed of light where the model has a roofline.
@@ -366,6 +387,40 @@ Deno.test("property: random configs and workloads account for every request and 
       }
     }
   }
+});
+
+Deno.test("property: KV pools just above the largest request preempt, refuse none for KV, and keep every invariant", () => {
+  // The random pools above are mostly roomy or too small for some request (rejected up front); here every
+  // engine's pool holds the longest request's sequence (and its MTP reserve) with 1–3 blocks to spare, so a
+  // busy engine must preempt (vLLM, SGLang) or hold requests back (TRT-LLM) and still serve everything.
+  const rng = new Rng(99), hostRng = new Rng(131), sglangRng = new Rng(143);
+  let preempting = 0;
+  const trials = 40;
+  for (let trial = 0; trial < trials; trial++) {
+    const blockSize = pick(rng, [16, 32, 64]);
+    // Arrivals within 50 ms instead of 5 s: requests overlap, so their KV contends.
+    const rows = randomRows(rng).map((row) => row.at === undefined ? row : { ...row, at: row.at / 100 });
+    const w = workloadOf(rows, blockSize);
+    const spec = randomSpec(rng, blockSize);
+    withHostTier(hostRng, spec);
+    withSglang(sglangRng, spec, blockSize);
+    const longest = Math.max(...rows.map((row) => row.input + row.output));
+    const t = spec.topology;
+    const engines = t.mode === "disagg" ? [t.prefill_engine, t.decode_engine] : [t.engine];
+    for (const e of engines as Record<string, unknown>[]) {
+      const reserve = (e.aic_nextn as number | undefined) ?? 0;
+      e.num_gpu_blocks = Math.ceil((longest + reserve) / blockSize) + 1 + rng.int(3);
+    }
+    const context = `KV-pressure trial ${trial}: ${JSON.stringify(spec)}`;
+    const result = run(w, spec);
+    checkRun(w, spec, 0, context, result);
+    const rejected =
+      (result.report.dynolab as { rejected_by_reason?: Record<string, number> }).rejected_by_reason;
+    assert.equal(rejected?.kv_capacity, undefined, `${context}: refused for KV`);
+    if (result.cluster.engines.some((e) => e.preemptions > 0)) preempting++;
+  }
+  // The pressure is real: a share of the trials preempts (11 of these 40).
+  assert.ok(preempting >= trials / 5, `${preempting} of ${trials} trials preempted`);
 });
 
 Deno.test("property: without max_model_len every completed request emits exactly its output length", () => {

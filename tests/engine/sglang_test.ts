@@ -4,7 +4,9 @@
  */
 import assert from "node:assert/strict";
 import { InputError } from "../../lib/common/errors.ts";
-import { resolveEngineArgs } from "../../lib/engine/mod.ts";
+import { Engine, RequestTable, resolveEngineArgs } from "../../lib/engine/mod.ts";
+import type { SglangScheduler } from "../../lib/engine/sglang.ts";
+import { fixedModel } from "../../lib/perf/mod.ts";
 import { formatRunSummary } from "../../lib/report/mod.ts";
 import { fixedTiming, run, type TestRow, workloadOf } from "../_fixtures.ts";
 
@@ -283,4 +285,37 @@ Deno.test("sglang: a prompt whose tokens and output reach what is left once its 
     agg({ ...engine, sglang: { schedule_conservativeness: 1 / 0.7 } }),
   );
   assert.deepEqual([...collector.firstAdmitMs], [20, 0, 40, 55]);
+});
+
+Deno.test("sglang: a retraction sets new_token_ratio to the remaining requests' output plus 20 steps each, over their output", () => {
+  // SGLang's `retract_decode`: new_token_ratio = (Σ decoded + RETRACT_DECODE_STEPS · n) / Σ max_new_tokens over
+  // the requests left, at most 1. 60 blocks of 16: A (16 + 600) decodes alone; B (16 + 400) joins at the 196th
+  // pass, and at the 563rd their KV cannot grow: B (fewer tokens) is retracted, A (561 tokens) stays.
+  const rows: TestRow[] = [{ input: 16, output: 600 }, { input: 16, output: 400 }];
+  const req = new RequestTable(workloadOf(rows, 16));
+  const { config } = resolveEngineArgs(sglang({ num_gpu_blocks: 60 }), "aggregated");
+  const e = new Engine(0, config, fixedModel({ prefillMs: 5, prefillMsPerToken: 0, decodeMs: 1 }), req);
+  const scheduler = e.scheduler as SglangScheduler;
+  req.reset(0, 600);
+  e.enqueue(0);
+  let t = 0;
+  const retractions: { pass: number; generated: number[]; ratio: number; running: number[] }[] = [];
+  for (let pass = 0; pass < 2000 && e.hasWork; pass++) {
+    if (pass === 195) {
+      req.reset(1, 400);
+      e.enqueue(1);
+    }
+    const generated = [...req.generated], before = e.preemptions;
+    t += e.startPass(t);
+    if (e.preemptions > before) {
+      const running = [...e.running.subarray(0, e.runningCount)];
+      retractions.push({ pass, generated, ratio: scheduler.newTokenRatio, running });
+    }
+    e.endPass(t);
+  }
+  assert.equal(retractions.length, 1);
+  const [{ pass, generated, ratio, running }] = retractions;
+  assert.deepEqual([pass, generated, running], [562, [561, 367], [0]]);
+  assert.equal(ratio, (561 + 20) / 600);
+  assert.equal(e.hasWork, false);
 });

@@ -1,5 +1,8 @@
 import assert from "node:assert/strict";
 import { Status } from "../../lib/metrics/mod.ts";
+import { Engine, RequestTable, resolveEngineArgs } from "../../lib/engine/mod.ts";
+import { fixedModel } from "../../lib/perf/mod.ts";
+import { Rng } from "../../lib/common/rng.ts";
 import { reportJson } from "../../lib/report/mod.ts";
 import { fixedTiming, run, workloadOf } from "../_fixtures.ts";
 
@@ -117,4 +120,65 @@ Deno.test("MTP: a budget shorter than a round cuts its drafts, as vLLM trims the
   assert.equal(collector.outputTokens[0], 41);
   // Two tokens a pass: the emitted token and one draft, always accepted.
   assert.equal((report.dynolab as { mean_accept_length: number }).mean_accept_length, 2);
+});
+
+Deno.test("MTP: acceptance is a chain: a draft counts only if every draft before it was accepted", () => {
+  // The reference's `sample_output_tokens`: draw each conditional rate in turn, stop at the first failure. With
+  // rates [0, 1] the first draft always fails, so the second (always accepted on its own) never counts: every
+  // round emits 1 token; with [1, 0], exactly 2. 41 tokens: the prompt pass's one, then 40 from rounds.
+  const w = workloadOf([{ input: 16, output: 41 }]);
+  const accept = (rates: string) => {
+    const engine = { ...fixedTiming(1, 1), aic_nextn: 2, aic_nextn_accept_rates: rates };
+    const { report, cluster } = run(w, { topology: { mode: "agg", engine } });
+    assert.equal(report.total_output_tokens, 41);
+    const e = cluster.engines[0];
+    return [
+      e.decodeForwards,
+      e.decodeTokens,
+      (report.dynolab as { mean_accept_length: number }).mean_accept_length,
+    ];
+  };
+  assert.deepEqual(accept("0,1"), [40, 40, 1]);
+  assert.deepEqual(accept("1,0"), [20, 40, 2]);
+});
+
+Deno.test("MTP: admission needs KV for the whole known sequence and a burst's reserve, as the reference's mocker", () => {
+  // The reference reserves ceil((len + burst) / bs) blocks at admission (its speculative.rs, burst = nextn).
+  // 4 blocks of 4, nextn 3 (every draft rejected). A (4 + 10) holds 2 blocks from its second pass on; B (8 + 2)
+  // queued at the third pass needs ceil((8 + 3) / 4) = 3 blocks, one more than its 8 tokens' 2, with 2 free: it
+  // waits until A is done.
+  const rows = [{ input: 4, output: 10 }, { input: 8, output: 2 }];
+  const req = new RequestTable(workloadOf(rows, 4));
+  const { config } = resolveEngineArgs({ block_size: 4, num_gpu_blocks: 4 }, "aggregated");
+  const model = fixedModel({ prefillMs: 10, prefillMsPerToken: 0, decodeMs: 5 });
+  const e = new Engine(0, config, model, req, { acceptRates: [0, 0, 0], rng: new Rng(1) });
+  req.reset(0, 10);
+  e.enqueue(0);
+  let t = 0;
+  const admitted: [number, number[], number][] = [];
+  for (let pass = 0; pass < 20 && e.hasWork; pass++) {
+    if (pass === 2) {
+      req.reset(1, 2);
+      e.enqueue(1);
+    }
+    const free = e.pool.available;
+    const ms = e.startPass(t);
+    if (pass >= 2 && pass <= 10) admitted.push([pass, [...e.admittedIds.subarray(0, e.admittedCount)], free]);
+    t += ms;
+    e.endPass(t);
+  }
+  // B waits, 2 blocks free at the start of passes 2–5, 1 once A's sequence takes a third (6–9); with A done it
+  // runs at once.
+  assert.deepEqual(admitted, [
+    [2, [], 2],
+    [3, [], 2],
+    [4, [], 2],
+    [5, [], 2],
+    [6, [], 1],
+    [7, [], 1],
+    [8, [], 1],
+    [9, [], 1],
+    [10, [1], 4],
+  ]);
+  assert.equal(e.hasWork, false);
 });

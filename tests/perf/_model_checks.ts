@@ -16,6 +16,7 @@ import { sharedPath } from "../_shared.ts";
 import type { Rng } from "../../lib/common/rng.ts";
 import { simulate } from "../../mod.ts";
 import { configFile, nonFinite } from "../_fixtures.ts";
+import { InputError } from "../../lib/common/errors.ts";
 
 /**
  * Check a random model config at tensor parallelism `tp` on H200: the analytic model prices prefill and decode
@@ -36,8 +37,10 @@ export async function checkRandomModel(
   let setup;
   try {
     setup = resolvePerfSetup(args, { model, modelPath: path })!;
-  } catch {
-    return false;
+  } catch (e) {
+    // A refusal by name; anything else (a TypeError, an internal error) is a bug, which must fail the test.
+    if (e instanceof InputError) return false;
+    throw e;
   }
   const perf = analyticModel(setup);
   for (const [b, s] of [[1, 1], [3, 700], [16, 4096]]) {

@@ -30,6 +30,21 @@ Deno.test("the GPU budget counts decode_engine_num_gpu per worker, as the planne
   assert.equal(peak(tp!.events), 8);
 });
 
+Deno.test("a budget that is no multiple of a worker's GPUs holds floor(budget / GPUs) workers, never more GPUs", () => {
+  // `_budget_clamp` gives ⌊8 / 3⌋ = 2 workers of 3 GPUs: the fleet peaks at 6 GPUs, never at 3 workers' 9,
+  // however many more workers the load step wants.
+  const { planner } = alwaysUp({ decode_engine_num_gpu: 3, max_gpu_budget: 8 });
+  const p = planner!;
+  assert.equal(peak(p.events), 2, JSON.stringify(p.events));
+  assert.ok(p.budgetCappedTicks() > 0);
+  // Provisioned (active, starting and draining) workers at every tick: at most 8 GPUs.
+  for (const t of p.ticks) {
+    const workers = t.decode.active + t.decode.starting + t.decode.draining;
+    assert.ok(workers * 3 <= 8, `${workers} workers of 3 GPUs at ${t.atS} s`);
+  }
+  assert.ok(p.ticks.some((t) => t.decode.active === 2), "the fleet reaches the budget's 2 workers");
+});
+
 Deno.test("the GPU budget counts prefill_engine_num_gpu and decode_engine_num_gpu in disagg", () => {
   const w = workloadOf(Array.from({ length: 40 }, () => ({ input: 500, output: 400 })));
   const engine = { ...fixedTiming(10, 5), num_gpu_blocks: 16, block_size: 64 };

@@ -97,6 +97,28 @@ Deno.test("decode model: batch search by bisection under the ITL target", () => 
   close(rps1, 1 / (200 * 0.0052));
 });
 
+Deno.test("decode model: an accept length of k tokens per pass divides the per-token ITL and multiplies the rate", () => {
+  // With MTP each decode pass emits `accept` tokens of every request: the ITL is wt / accept and a request needs
+  // OSL / accept passes, so engine_rps = bs · accept / (OSL · wt) (dynolab; the reference's planner, without
+  // speculative decoding, has accept 1).
+  const m = decodeModel();
+  // ITL 25.1 ms, ctx 1000: accept 1 fits the KV cap's 100 requests at wt 25 ms; accept 2 the same batch at a
+  // per-token 12.5 ms, twice the rate.
+  const [rps1, itl1] = m.bestEngineRps(25.1, 1000, 200, 100_000, 256, 1);
+  const [rps2, itl2] = m.bestEngineRps(25.1, 1000, 200, 100_000, 256, 2);
+  close(rps1, 100 / (200 * 0.025), 1e-6);
+  close(itl1, 25, 1e-6);
+  close(rps2, 100 * 2 / (200 * 0.025), 1e-6);
+  close(itl2, 12.5, 1e-6);
+  // ITL 15.1 ms: accept 1 stops at bs 50 (wt 15 ms); accept 2 allows wt ≤ 30.2 ms, so the KV cap (100) again.
+  const [rps3, itl3] = m.bestEngineRps(15.1, 1000, 200, 100_000, 256, 1);
+  const [rps4, itl4] = m.bestEngineRps(15.1, 1000, 200, 100_000, 256, 2);
+  close(rps3, 50 / (200 * 0.015), 1e-6);
+  close(itl3, 15, 1e-6);
+  close(rps4, 40, 1e-6);
+  close(itl4, 12.5, 1e-6);
+});
+
 Deno.test("load SLA prefill: up when every engine is over the SLA; consolidation-aware down", () => {
   const c = ctx({ ttft_ms: 300 }, { prefill: prefillModel() });
   // est = f-chunks of (queued + 500) ms: queued 2000 → 2500 → 110 + 110 + 60 = 280 ms... use 3000: 3500 → 3·110 + 60 = 390.
@@ -104,6 +126,13 @@ Deno.test("load SLA prefill: up when every engine is over the SLA; consolidation
   // One engine under the SLA: no scale-up.
   const mixed = prefillSla(c, [queued(0, 3000), queued(1, 0)], 2);
   assert.notEqual(mixed.desired, 3);
+  // The same with that engine busy (500 queued tokens, so no idle veto): 1000 tokens → f(1000) = 110 ms < 300.
+  // The reference scales up only when *every* engine is over the SLA; consolidation is refused as engine 0's
+  // doubled queue (6500 tokens → 6·110 + 60 = 720 ms, less T_own 60) is far over (300 − 60)·0.8 = 192.
+  const busyUnder = prefillSla(c, [queued(0, 3000), queued(1, 500)], 2);
+  assert.equal(busyUnder.desired, null);
+  assert.equal(busyUnder.reason, "scale_down_refused_consolidation");
+  close(busyUnder.estTtftMs!, 390);
   // Idle engines: T_own = f(500) = 60 ms, budget (300 − 60)·0.8 = 192; post queue 0 → 0 < 192: down.
   assert.deepEqual(prefillSla(c, [queued(0, 0), queued(1, 0)], 2), {
     desired: 1,
@@ -366,6 +395,24 @@ Deno.test("throughput: a worker with DP ranks serves its ranks' summed rate, eac
   assert.ok(b.decode! < a.decode!);
 });
 
+Deno.test("throughput: an agg worker with DP ranks serves its ranks' summed rate, each rank on its KV share", () => {
+  // As for disagg: the agg regression learns one rank's passes, so one rank's rate at the SLA (its batch bounded
+  // by its KV share, max_kv_tokens / dp) times the ranks is the worker's (dynolab; the reference divides the
+  // demand by one rank's rate).
+  const one = ctx({ mode: "agg", ttft_ms: 100, itl_ms: 25, min_endpoint: 1 }, { agg: sampledAggModel() });
+  const dp4 = { ...one, caps: { ...one.caps, decode: { ...caps, maxKvTokens: 400_000, ranks: 4 } } };
+  const a = throughputReplicas({ ...one, demandRps: 100, isl: 2000, osl: 200, hitRate: 1 });
+  const b = throughputReplicas({ ...dp4, demandRps: 100, isl: 2000, osl: 200, hitRate: 1 });
+  // Every prompt token cached (hit rate 1), so the ITL SLA alone bounds one rank's batch: its KV share's cap,
+  // ⌊100 000 / 2100⌋ = 47, at wt = f(0, 47 · 2100) (as in the hit-rate test above).
+  const rank = 47 / (200 * (0.01 + 1e-7 * 47 * 2100));
+  close(a.engineRpsDecode!, rank, 1e-6);
+  close(b.engineRpsDecode!, 4 * rank, 1e-6);
+  close(b.engineRpsPrefill!, 4 * rank, 1e-6);
+  // 11.8 requests/s a rank: 100 requests/s need 9 single-rank workers, 3 of 4 ranks.
+  assert.deepEqual([a.decode, b.decode, b.reason], [9, 3, "scale"]);
+});
+
 Deno.test("budget clamps: single component and disagg split", () => {
   assert.equal(budgetClamp(10, 1, 8, 1), 8);
   assert.equal(budgetClamp(5, 2, 8, 1), 4);
@@ -375,6 +422,29 @@ Deno.test("budget clamps: single component and disagg split", () => {
   assert.deepEqual(globalBudget(10, 2, 1, 1, 8, 1, 1), [6, 2]); // P = ⌊10 · 8/12⌋ = 6; D = 8 − 6
   assert.deepEqual(globalBudget(1, 10, 2, 1, 8, 1, 1), [1, 6]);
   assert.deepEqual(globalBudget(3, 3, 2, 2, 3, 1, 1), [0, 0]);
+});
+
+Deno.test("budget clamps: a budget that is no multiple of a worker's GPUs rounds the workers down", () => {
+  // `_budget_clamp`: floor(budget / gpu) workers, so the fleet never exceeds the budget: 8 GPUs hold two
+  // 3-GPU workers (6 GPUs), not three (9).
+  assert.equal(budgetClamp(10, 3, 8, 1), 2);
+  assert.equal(budgetClamp(3, 3, 8, 1), 2);
+  assert.equal(budgetClamp(2, 3, 8, 1), 2); // 6 ≤ 8: unchanged
+  assert.equal(budgetClamp(5, 3, 7, 2), 2);
+  assert.equal(budgetClamp(5, 3, 8, 3), 0); // 8 < 3 · 3: below the minimum fleet
+  assert.equal(budgetClamp(9, 4, 11, 1), 2);
+  for (const [desired, gpu, budget] of [[10, 3, 8], [7, 2, 9], [6, 4, 13], [20, 3, 10]]) {
+    const n = budgetClamp(desired, gpu, budget, 1);
+    assert.ok(n * gpu <= budget && (n + 1) * gpu > budget, `${desired} × ${gpu} under ${budget}: ${n}`);
+  }
+  // `_apply_global_budget` with such budgets: P = ⌊p · budget / total⌋ within room for the decode minimum, D the
+  // rest, rounded down; the split stays within the budget.
+  // 5P·3 + 5D·2 = 25 > 8: P = ⌊5 · 8/25⌋ = 1 (≥ 1), D = ⌊(8 − 3) / 2⌋ = 2: 7 GPUs.
+  assert.deepEqual(globalBudget(5, 5, 3, 2, 8, 1, 1), [1, 2]);
+  // 4P·3 + 1D·1 = 13 > 8: P = min(⌊(8 − 1) / 3⌋ = 2, ⌊4 · 8/13⌋ = 2) = 2, D = 8 − 6 = 2.
+  assert.deepEqual(globalBudget(4, 1, 3, 1, 8, 1, 1), [2, 2]);
+  // 2P·2 + 4D·3 = 16 > 11: P = ⌊2 · 11/16⌋ = 1, D = ⌊(11 − 2) / 3⌋ = 3: 11 GPUs.
+  assert.deepEqual(globalBudget(2, 4, 2, 3, 11, 1, 1), [1, 3]);
 });
 
 Deno.test("tick schedule: the 0.5 s merge tolerance", () => {
