@@ -52,12 +52,8 @@ export interface ThroughputInput {
 }
 
 /**
- * Replicas needed for the forecast demand, per component (agg workers count as decode).
- *
- * @example
- * ```ts ignore
- * const out = throughputReplicas({ planner, caps, models, demandRps: 3.4, isl: 12000, osl: 340, hitRate: 0.1, accept: 1 });
- * ```
+ * Replicas needed for the forecast demand, per component (agg workers count as decode); the worked cases are
+ * in `tests/planner/scaling_test.ts`.
  */
 export function throughputReplicas(i: ThroughputInput): ThroughputOutcome {
   const cfg = i.planner.config;
