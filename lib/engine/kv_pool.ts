@@ -321,11 +321,7 @@ export class KvPool {
       return t;
     }
     const run = this.#newRun(id, 1);
-    this.#runPrev[run] = t;
-    this.#runNext[run] = -1;
-    if (t >= 0) this.#runNext[t] = run;
-    else this.#lruHead = run;
-    this.#lruTail = run;
+    this.#linkAfter(t, run);
     return run;
   }
 
@@ -358,22 +354,12 @@ export class KvPool {
       const below = this.#newRun(start, off);
       this.#runStart[run] = id + 1;
       this.#runLen[run] = above;
-      const next = this.#runNext[run];
-      this.#runPrev[below] = run;
-      this.#runNext[below] = next;
-      this.#runNext[run] = below;
-      if (next >= 0) this.#runPrev[next] = below;
-      else this.#lruTail = below;
+      this.#linkAfter(run, below);
       for (let k = start; k < id; k++) state.set(k, INACTIVE | below);
     } else {
       const top = this.#newRun(id + 1, above);
       this.#runLen[run] = off;
-      const prev = this.#runPrev[run];
-      this.#runNext[top] = run;
-      this.#runPrev[top] = prev;
-      this.#runPrev[run] = top;
-      if (prev >= 0) this.#runNext[prev] = top;
-      else this.#lruHead = top;
+      this.#linkAfter(this.#runPrev[run], top);
       for (let k = id + 1; k < start + len; k++) state.set(k, INACTIVE | top);
     }
   }
@@ -392,6 +378,17 @@ export class KvPool {
   }
 
   /** Take `run` out of the LRU list and free it. */
+  /** Link `run` into the LRU list after run `prev` (at its head when `prev` is −1). */
+  #linkAfter(prev: number, run: number): void {
+    const next = prev >= 0 ? this.#runNext[prev] : this.#lruHead;
+    this.#runPrev[run] = prev;
+    this.#runNext[run] = next;
+    if (prev >= 0) this.#runNext[prev] = run;
+    else this.#lruHead = run;
+    if (next >= 0) this.#runPrev[next] = run;
+    else this.#lruTail = run;
+  }
+
   #unlinkRun(run: number): void {
     const p = this.#runPrev[run], n = this.#runNext[run];
     if (p >= 0) this.#runNext[p] = n;
