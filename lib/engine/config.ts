@@ -307,8 +307,8 @@ const ARG_DEFAULTS: EngineArgs = parseEngineArgs({}, "engine args", {});
 
 /**
  * Warnings for engine args set that this pool never reads: KV-transfer args in aggregated serving (the KV size
- * also sizes a host tier's copies), the MTP seed without MTP, the analytic perf model's knobs without it, and
- * a router queue policy (read by the KV router's queue only; the router warns of that case itself).
+ * also sizes a host tier's copies), the MTP seed without MTP, and the analytic perf model's knobs without it.
+ * (An engine-arg `router_queue_policy` without a router queue is warned of with the run's router.)
  */
 function unreadArgWarnings(
   args: EngineArgs,
